@@ -1,0 +1,46 @@
+#include "domain/time.h"
+
+#include <gtest/gtest.h>
+
+namespace caseledger::domain {
+namespace {
+
+TEST(DateTest, ParsesAndFormatsIsoDates) {
+  auto d = Date::Parse("2020-10-12");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->ToString(), "2020-10-12");
+  EXPECT_EQ(Date::FromYmd(1970, 1, 1).days, 0);
+  EXPECT_EQ((*d + 14).ToString(), "2020-10-26");
+}
+
+TEST(DateTest, RejectsImpossibleDays) {
+  EXPECT_FALSE(Date::Parse("2021-02-29"));
+  EXPECT_TRUE(Date::Parse("2020-02-29"));
+  EXPECT_FALSE(Date::Parse("2020-13-01"));
+  EXPECT_FALSE(Date::Parse("2020-1-01"));
+  EXPECT_FALSE(Date::Parse("20201001xx"));
+}
+
+TEST(TimestampTest, ParsesOffsetsAndFractions) {
+  auto a = Timestamp::Parse("2020-10-12T08:30:00Z");
+  auto b = Timestamp::Parse("2020-10-12T10:30:00+02:00");
+  auto c = Timestamp::Parse("2020-10-12T08:30:00.250Z");
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->micros, b->micros);
+  EXPECT_EQ(c->micros - a->micros, 250'000);
+  EXPECT_EQ(c->ToString(), "2020-10-12T08:30:00.250000Z");
+  EXPECT_EQ(a->ToString(), "2020-10-12T08:30:00Z");
+  EXPECT_FALSE(Timestamp::Parse("2020-10-12T08:30:00"));
+  EXPECT_FALSE(Timestamp::Parse("2020-10-12T25:30:00Z"));
+}
+
+TEST(TimestampTest, CivilDayFollowsItalianSummerTime) {
+  // 22:30 UTC on 12 Oct 2020 is 00:30 on 13 Oct in Rome (CEST, +2).
+  EXPECT_EQ(Timestamp::Parse("2020-10-12T22:30:00Z")->ToDate().ToString(), "2020-10-13");
+  // 22:30 UTC on 12 Dec 2020 is 23:30 on 12 Dec in Rome (CET, +1).
+  EXPECT_EQ(Timestamp::Parse("2020-12-12T22:30:00Z")->ToDate().ToString(), "2020-12-12");
+  EXPECT_EQ(Timestamp::StartOfDay(*Date::Parse("2020-10-13")).ToString(), "2020-10-12T22:00:00Z");
+}
+
+}  // namespace
+}  // namespace caseledger::domain
