@@ -1,0 +1,40 @@
+// The envelope: one event as stored in the log, with all metadata of SPEC §2.
+#pragma once
+
+#include "domain/time.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace caseledger::domain {
+
+struct Actor {
+  std::string id;    // token subject, or "system" for server-made events
+  std::string role;  // role the actor held when acting
+  bool operator==(const Actor&) const = default;
+};
+
+using Hash = std::array<uint8_t, 32>;  // SHA-256
+
+struct Envelope {
+  uint64_t position = 0;        // global, gap-free, from 1
+  std::string stream;           // "person-<id>", "school-<code>", "rules", "users"
+  uint64_t version = 0;         // version of the stream after this event, from 1
+  std::string type;             // event type name
+  uint32_t schema_version = 0;  // of the body
+  Timestamp recorded_at;        // server clock at append
+  Timestamp effective_at;       // when it happened (a late result: at sampling)
+  Actor actor;
+  std::string correlation_id;
+  std::string causation_id;
+  std::string idempotency_key;
+  Hash prev_hash{};             // hash of the envelope at position - 1 (zeros for the first)
+  Hash hash{};                  // SHA-256 over prev_hash and this envelope's stored bytes
+  std::string body;             // public fields, cereal binary (event_codec.h)
+  std::string personal;         // personal fields, cereal binary; empty when none or erased
+
+  bool operator==(const Envelope&) const = default;
+};
+
+}  // namespace caseledger::domain

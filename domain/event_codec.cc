@@ -1,0 +1,164 @@
+#include "domain/event_codec.h"
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/common.hpp>
+
+#include <sstream>
+#include <streambuf>
+#include <unordered_map>
+
+namespace caseledger::domain {
+namespace {
+
+// Reads cereal input straight from memory (no copy into a stringstream).
+class MemoryBuf : public std::streambuf {
+ public:
+  explicit MemoryBuf(std::string_view bytes) {
+    char* p = const_cast<char*>(bytes.data());
+    setg(p, p, p + bytes.size());
+  }
+};
+
+template <class T>
+concept HasPersonal = requires(T t) { t.personal; };
+
+template <class T>
+std::string EncodeBody(const T& value) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(const_cast<T&>(value));
+  }
+  return std::move(out).str();
+}
+
+// Decodes `bytes` into `value`; false if they are short or have bytes left over.
+template <class T>
+bool DecodeBody(std::string_view bytes, T& value) {
+  MemoryBuf buf(bytes);
+  std::istream in(&buf);
+  try {
+    cereal::BinaryInputArchive ar(in);
+    ar(value);
+  } catch (const cereal::Exception&) {
+    return false;
+  }
+  return in.peek() == std::char_traits<char>::eof();
+}
+
+// ---- older schema versions ----
+namespace legacy {
+struct ResultRecordedV1 {
+  std::string swab_id;
+  bool positive = false;
+  std::string lab_id;
+  Timestamp reported_at;
+  template <class A> void serialize(A& ar) { ar(swab_id, positive, lab_id, reported_at); }
+};
+}  // namespace legacy
+
+Result<Event> Corrupt(std::string_view type, uint32_t version) {
+  return Error::Invalid("body", "cannot decode " + std::string(type) + " schema version " +
+                                    std::to_string(version));
+}
+
+template <class T>
+Result<Event> DecodeCurrent(std::string_view body, std::string_view personal) {
+  T value;
+  if (!DecodeBody(body, value)) return Corrupt(T::kType, T::kSchemaVersion);
+  if constexpr (HasPersonal<T>) {
+    if (!personal.empty() && !DecodeBody(personal, value.personal)) {
+      return Error::Invalid("personal", "cannot decode personal data of " + std::string(T::kType));
+    }
+  }
+  return Event{std::move(value)};
+}
+
+Result<Event> DecodeResultRecordedV1(std::string_view body, std::string_view) {
+  legacy::ResultRecordedV1 old;
+  if (!DecodeBody(body, old)) return Corrupt("ResultRecorded", 1);
+  ResultRecorded now;
+  now.swab_id = std::move(old.swab_id);
+  now.outcome = old.positive ? Outcome::kPositive : Outcome::kNegative;
+  now.lab_id = std::move(old.lab_id);
+  now.reported_at = old.reported_at;
+  return Event{std::move(now)};
+}
+
+using Decoder = Result<Event> (*)(std::string_view, std::string_view);
+
+struct DecoderKey {
+  std::string_view type;
+  uint32_t version;
+  bool operator==(const DecoderKey&) const = default;
+};
+struct DecoderKeyHash {
+  size_t operator()(const DecoderKey& k) const {
+    return std::hash<std::string_view>()(k.type) * 31 + k.version;
+  }
+};
+
+template <size_t... I>
+void AddCurrentDecoders(std::unordered_map<DecoderKey, Decoder, DecoderKeyHash>& map,
+                        std::index_sequence<I...>) {
+  ((map[{std::variant_alternative_t<I, Event>::kType,
+          std::variant_alternative_t<I, Event>::kSchemaVersion}] =
+        &DecodeCurrent<std::variant_alternative_t<I, Event>>),
+   ...);
+}
+
+const std::unordered_map<DecoderKey, Decoder, DecoderKeyHash>& Decoders() {
+  static const auto* decoders = [] {
+    auto* map = new std::unordered_map<DecoderKey, Decoder, DecoderKeyHash>();
+    AddCurrentDecoders(*map, std::make_index_sequence<std::variant_size_v<Event>>());
+    // Upcasters: one entry per (type, old version).
+    (*map)[{"ResultRecorded", 1}] = &DecodeResultRecordedV1;
+    return map;
+  }();
+  return *decoders;
+}
+
+}  // namespace
+
+std::string_view TypeName(const Event& e) {
+  return std::visit([](const auto& v) { return std::decay_t<decltype(v)>::kType; }, e);
+}
+
+EncodedEvent Encode(const Event& event) {
+  return std::visit(
+      [](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        EncodedEvent out{std::string(T::kType), T::kSchemaVersion, EncodeBody(v), {}};
+        if constexpr (HasPersonal<T>) {
+          if (!v.personal.empty()) out.personal = EncodeBody(v.personal);
+        }
+        return out;
+      },
+      event);
+}
+
+Result<Event> Decode(std::string_view type, uint32_t schema_version, std::string_view body,
+                     std::string_view personal) {
+  const auto& decoders = Decoders();
+  auto it = decoders.find(DecoderKey{type, schema_version});
+  if (it == decoders.end()) {
+    return Error::Invalid("type", "unknown event type or schema version: " + std::string(type) +
+                                      " v" + std::to_string(schema_version));
+  }
+  return it->second(body, personal);
+}
+
+const Personal* PersonalOf(const Event& event) {
+  return std::visit(
+      [](const auto& v) -> const Personal* {
+        if constexpr (HasPersonal<std::decay_t<decltype(v)>>) return &v.personal;
+        return nullptr;
+      },
+      event);
+}
+
+Personal* PersonalOf(Event& event) {
+  return const_cast<Personal*>(PersonalOf(static_cast<const Event&>(event)));
+}
+
+}  // namespace caseledger::domain

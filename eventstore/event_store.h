@@ -1,0 +1,181 @@
+// The event log: an append-only, hash-chained sequence of envelopes in RocksDB, with
+// per-stream indexes, optimistic concurrency, idempotency keys, unique claims and group
+// commit. See eventstore/FORMAT.md for the key layout and record encoding.
+//
+// Thread safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include "domain/envelope.h"
+#include "domain/time.h"
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace caseledger::eventstore {
+
+using domain::Envelope;
+using domain::Hash;
+using domain::Timestamp;
+
+enum class StoreErrorCode {
+  kWrongExpectedVersion,  // optimistic concurrency: the stream is at another version
+  kIdempotencyKeyReused,  // same key, different request
+  kClaimTaken,            // a unique key is held by another stream
+  kInvalidArgument,       // empty stream id, no events, oversized request
+  kWritesRefused,         // a previous write or sync failed; reopen the store
+  kIo,                    // RocksDB reported an I/O error
+  kCorruption,            // stored bytes do not decode or the hash chain is broken
+  kNotFound,
+};
+
+struct StoreError {
+  StoreError() = default;
+  StoreError(StoreErrorCode c, std::string m, uint64_t current = 0, uint64_t pos = 0)
+      : code(c), message(std::move(m)), current_version(current), position(pos) {}
+
+  StoreErrorCode code = StoreErrorCode::kIo;
+  std::string message;
+  uint64_t current_version = 0;  // for kWrongExpectedVersion
+  uint64_t position = 0;         // for kCorruption: first bad position
+  std::string claim;             // for kClaimTaken
+  std::string claim_owner;       // stream holding it
+};
+
+[[noreturn]] void throw_exception_from_error(const StoreError& e, const boost::source_location& loc);
+
+template <class T>
+using StoreResult = boost::system::result<T, StoreError>;
+
+// What the stream must look like for an append to go ahead.
+struct ExpectedVersion {
+  enum class Kind { kAny, kNoStream, kExact };
+  Kind kind = Kind::kAny;
+  uint64_t version = 0;
+
+  static ExpectedVersion Any() { return {Kind::kAny, 0}; }
+  static ExpectedVersion NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedVersion Exactly(uint64_t v) { return {Kind::kExact, v}; }
+};
+
+// One event to append; its position, version, hashes and recorded-at are set by the store.
+struct NewEvent {
+  std::string type;
+  uint32_t schema_version = 1;
+  std::string body;
+  std::string personal;
+  Timestamp effective_at;
+};
+
+struct AppendRequest {
+  std::string stream;
+  ExpectedVersion expected;
+  std::vector<NewEvent> events;  // appended atomically: all or none
+  domain::Actor actor;
+  std::string correlation_id;
+  std::string causation_id;
+  // Optional. A repeat with the same key and the same `request_digest` gets the first
+  // answer back (`replayed = true`) and appends nothing; with another digest it is
+  // rejected with kIdempotencyKeyReused. Callers scope keys (e.g. by user).
+  std::string idempotency_key;
+  std::string request_digest;
+  // Keys unique across the whole store ("swab/AB123"); taken atomically with the append.
+  std::vector<std::string> claims;
+};
+
+struct AppendResult {
+  std::string stream;
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  uint64_t version = 0;  // stream version after the append
+  bool replayed = false;
+};
+
+struct StoreOptions {
+  std::string path;
+  bool create_if_missing = true;
+  // Appends at most this many requests per group commit.
+  size_t max_group_size = 512;
+  // How recorded-at is read; tests replace it. Recorded-at never goes backwards.
+  std::function<Timestamp()> clock;
+  // How many envelopes at the end of the log Open re-verifies against the hash chain.
+  uint64_t verify_tail_on_open = 1024;
+  // RocksDB block cache in bytes.
+  size_t block_cache_bytes = 256 << 20;
+};
+
+struct ChainTip {
+  uint64_t position = 0;
+  Hash hash{};
+};
+
+class EventStore {
+ public:
+  // Opens (or creates) the store and recovers heads, the committed position and the chain
+  // tip. A log whose tail does not verify is reported as kCorruption, never skipped.
+  static StoreResult<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
+
+  virtual ~EventStore() = default;
+
+  // Appends atomically and durably: returns only after the WAL sync of the group commit
+  // that carried the request. Blocks the calling thread.
+  virtual StoreResult<AppendResult> Append(const AppendRequest& request) = 0;
+
+  // Events of one stream with version >= from_version, at most max_count.
+  virtual StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream,
+                                                        uint64_t from_version,
+                                                        size_t max_count) const = 0;
+  // Committed events with position >= from_position, at most max_count, in order.
+  virtual StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position,
+                                                     size_t max_count) const = 0;
+  // Current version of a stream (0 if it does not exist).
+  virtual StoreResult<uint64_t> StreamVersion(const std::string& stream) const = 0;
+  // Stream holding a claim, if any ("swab/AB123" -> "person-01H...").
+  virtual StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const = 0;
+
+  // Highest position that is durable and readable. Never decreases.
+  virtual uint64_t CommittedPosition() const = 0;
+  virtual ChainTip Tip() const = 0;
+  // Waits until CommittedPosition() >= position or the timeout passes; true if reached.
+  virtual bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const = 0;
+  // Called with the new committed position after every group commit, on the committing
+  // thread; must be quick and must not append.
+  virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;
+
+  // Consumer checkpoints (the NATS relay, projections that keep theirs here).
+  virtual StoreResult<uint64_t> GetCheckpoint(const std::string& consumer) const = 0;
+  virtual StoreResult<void> PutCheckpoint(const std::string& consumer, uint64_t position) = 0;
+
+  // Bytes of the live SST files of every column family (call CompactAll first for a
+  // settled figure; the WAL is not counted).
+  virtual uint64_t DiskBytes() const = 0;
+  // Flushes memtables and compacts every column family (bench, bytes-per-event figures).
+  virtual StoreResult<void> CompactAll() = 0;
+};
+
+// Result of walking the log. `first_bad_position` is 0 when everything verified.
+struct VerifyReport {
+  uint64_t events_checked = 0;
+  uint64_t index_entries_checked = 0;
+  uint64_t first_bad_position = 0;
+  std::string problem;
+};
+
+struct VerifyOptions {
+  std::string path;
+  // Called every `progress_every` events with the position reached.
+  std::function<void(uint64_t)> progress;
+  uint64_t progress_every = 1'000'000;
+};
+
+// Walks the whole hash chain and checks the stream index against the log, read-only
+// (works while a server has the store open). Slow on big logs: a full scan.
+StoreResult<VerifyReport> VerifyStore(const VerifyOptions& options);
+
+}  // namespace caseledger::eventstore

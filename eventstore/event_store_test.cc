@@ -1,0 +1,197 @@
+#include "eventstore/event_store.h"
+
+#include "tests/support/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+namespace caseledger::eventstore {
+namespace {
+
+using caseledger::testing::TempDir;
+
+NewEvent MakeEvent(std::string type, std::string body) {
+  NewEvent e;
+  e.type = std::move(type);
+  e.body = std::move(body);
+  e.effective_at = Timestamp{1'600'000'000'000'000};
+  return e;
+}
+
+AppendRequest Request(std::string stream, ExpectedVersion expected, int events = 1) {
+  AppendRequest r;
+  r.stream = std::move(stream);
+  r.expected = expected;
+  for (int i = 0; i < events; ++i) r.events.push_back(MakeEvent("TestEvent", "payload-" + std::to_string(i)));
+  r.actor = {"op-1", "operator"};
+  r.correlation_id = "corr-1";
+  return r;
+}
+
+class EventStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    store_.reset();
+    StoreOptions o;
+    o.path = dir_.Sub("db");
+    o.clock = [this] { return Timestamp{clock_}; };
+    auto s = EventStore::Open(o);
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+  TempDir dir_;
+  int64_t clock_ = 1'700'000'000'000'000;
+  std::unique_ptr<EventStore> store_;
+};
+
+TEST_F(EventStoreTest, AppendAssignsGapFreePositionsAndStreamVersions) {
+  auto a = store_->Append(Request("person-a", ExpectedVersion::NoStream(), 2));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->first_position, 1u);
+  EXPECT_EQ(a->last_position, 2u);
+  EXPECT_EQ(a->version, 2u);
+  auto b = store_->Append(Request("person-b", ExpectedVersion::NoStream()));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->first_position, 3u);
+  EXPECT_EQ(store_->CommittedPosition(), 3u);
+
+  auto log = store_->ReadLog(1, 100);
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].stream, "person-a");
+  EXPECT_EQ((*log)[0].version, 1u);
+  EXPECT_EQ((*log)[1].body, "payload-1");
+  EXPECT_EQ((*log)[2].stream, "person-b");
+  EXPECT_EQ((*log)[1].prev_hash, (*log)[0].hash);
+  EXPECT_EQ((*log)[2].actor.role, "operator");
+  EXPECT_EQ((*log)[2].recorded_at.micros, clock_);
+  EXPECT_EQ((*log)[2].effective_at.micros, 1'600'000'000'000'000);
+}
+
+TEST_F(EventStoreTest, ConflictingVersionIsRejectedWithTheCurrentVersion) {
+  ASSERT_TRUE(store_->Append(Request("s", ExpectedVersion::NoStream(), 3)));
+  auto again = store_->Append(Request("s", ExpectedVersion::NoStream()));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, StoreErrorCode::kWrongExpectedVersion);
+  EXPECT_EQ(again.error().current_version, 3u);
+  auto stale = store_->Append(Request("s", ExpectedVersion::Exactly(2)));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().current_version, 3u);
+  EXPECT_TRUE(store_->Append(Request("s", ExpectedVersion::Exactly(3))));
+  EXPECT_TRUE(store_->Append(Request("s", ExpectedVersion::Any())));
+  EXPECT_EQ(*store_->StreamVersion("s"), 5u);
+  EXPECT_EQ(store_->CommittedPosition(), 5u);
+}
+
+TEST_F(EventStoreTest, IdempotentRetryReturnsTheFirstAnswerAndAppendsNothing) {
+  auto r = Request("s", ExpectedVersion::NoStream());
+  r.idempotency_key = "user-1/key-1";
+  r.request_digest = "digest-A";
+  auto first = store_->Append(r);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->replayed);
+  auto retry = store_->Append(r);  // NoStream would now conflict: the key answers first
+  ASSERT_TRUE(retry);
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->first_position, first->first_position);
+  EXPECT_EQ(retry->version, first->version);
+  EXPECT_EQ(store_->CommittedPosition(), 1u);
+
+  r.request_digest = "digest-B";
+  auto other = store_->Append(r);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, StoreErrorCode::kIdempotencyKeyReused);
+
+  Reopen();  // keys survive a restart
+  r.request_digest = "digest-A";
+  auto after = store_->Append(r);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->replayed);
+  EXPECT_EQ(store_->CommittedPosition(), 1u);
+}
+
+TEST_F(EventStoreTest, ClaimsAreUniqueAcrossStreams) {
+  auto a = Request("person-a", ExpectedVersion::Any());
+  a.claims = {"swab/X1"};
+  ASSERT_TRUE(store_->Append(a));
+  auto b = Request("person-b", ExpectedVersion::Any());
+  b.claims = {"swab/X2", "swab/X1"};
+  auto rb = store_->Append(b);
+  ASSERT_FALSE(rb);
+  EXPECT_EQ(rb.error().code, StoreErrorCode::kClaimTaken);
+  EXPECT_EQ(rb.error().claim, "swab/X1");
+  EXPECT_EQ(rb.error().claim_owner, "person-a");
+  // Nothing of the rejected request was written, not even its first claim.
+  EXPECT_FALSE(store_->ClaimOwner("swab/X2")->has_value());
+  EXPECT_EQ(**store_->ClaimOwner("swab/X1"), "person-a");
+  // The owner may claim again (a retry of its own command).
+  EXPECT_TRUE(store_->Append(a));
+}
+
+TEST_F(EventStoreTest, ReadStreamFromVersion) {
+  ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any(), 2)));
+  ASSERT_TRUE(store_->Append(Request("b", ExpectedVersion::Any(), 1)));
+  ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any(), 2)));
+  auto all = store_->ReadStream("a", 1, 100);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[2].position, 4u);
+  auto tail = store_->ReadStream("a", 3, 1);
+  ASSERT_TRUE(tail);
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_EQ((*tail)[0].version, 3u);
+  EXPECT_TRUE(store_->ReadStream("nope", 1, 10)->empty());
+  // A stream whose id is a prefix of another does not see the other's events.
+  EXPECT_EQ(store_->ReadStream("", 1, 10)->size(), 0u);
+}
+
+TEST_F(EventStoreTest, ReopenRecoversPositionHeadsAndChainTip) {
+  ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any(), 3)));
+  ChainTip before = store_->Tip();
+  Reopen();
+  EXPECT_EQ(store_->CommittedPosition(), 3u);
+  EXPECT_EQ(store_->Tip().hash, before.hash);
+  EXPECT_EQ(*store_->StreamVersion("a"), 3u);
+  auto next = store_->Append(Request("a", ExpectedVersion::Exactly(3)));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->first_position, 4u);
+  auto log = store_->ReadLog(4, 1);
+  ASSERT_TRUE(log);
+  EXPECT_EQ((*log)[0].prev_hash, before.hash);
+}
+
+TEST_F(EventStoreTest, RecordedAtNeverGoesBackwards) {
+  ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any())));
+  clock_ -= 10'000'000;  // the system clock steps back
+  ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any())));
+  auto log = store_->ReadLog(1, 2);
+  EXPECT_LE((*log)[0].recorded_at, (*log)[1].recorded_at);
+}
+
+TEST_F(EventStoreTest, InvalidRequestsChangeNothing) {
+  auto empty = Request("a", ExpectedVersion::Any(), 0);
+  EXPECT_EQ(store_->Append(empty).error().code, StoreErrorCode::kInvalidArgument);
+  auto nostream = Request("", ExpectedVersion::Any());
+  EXPECT_EQ(store_->Append(nostream).error().code, StoreErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->CommittedPosition(), 0u);
+}
+
+TEST_F(EventStoreTest, CheckpointsPersist) {
+  EXPECT_EQ(*store_->GetCheckpoint("relay"), 0u);
+  ASSERT_TRUE(store_->PutCheckpoint("relay", 42));
+  Reopen();
+  EXPECT_EQ(*store_->GetCheckpoint("relay"), 42u);
+}
+
+TEST_F(EventStoreTest, WaitForPositionWakesOnCommit) {
+  EXPECT_FALSE(store_->WaitForPosition(1, std::chrono::milliseconds(10)));
+  std::vector<uint64_t> seen;
+  store_->AddCommitListener([&](uint64_t p) { seen.push_back(p); });
+  std::thread t([&] { ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any()))); });
+  EXPECT_TRUE(store_->WaitForPosition(1, std::chrono::seconds(10)));
+  t.join();
+  EXPECT_EQ(seen, std::vector<uint64_t>{1});
+}
+
+}  // namespace
+}  // namespace caseledger::eventstore

@@ -1,0 +1,211 @@
+// The write path: group commit in the style of leveldb's DBImpl::Write. Appenders queue;
+// the one at the front becomes leader, takes a group of queued requests, checks each
+// against the heads, claims and idempotency keys (and against the requests before it in
+// the same group), assigns gap-free positions and chain hashes, and writes one WriteBatch
+// with one WAL sync. Only then does the committed watermark advance, so a reader bounded
+// by it never sees a position that could still vanish or a gap behind it.
+#include "eventstore/rocks_event_store.h"
+
+#include "eventstore/store_logger.h"
+
+namespace caseledger::eventstore {
+namespace {
+
+StoreError Refused(const StoreError& cause) {
+  return StoreError{StoreErrorCode::kWritesRefused,
+                    "store refuses writes after a failed write (" + cause.message +
+                        "); restart to recover from the WAL"};
+}
+
+}  // namespace
+
+StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream,
+                                                    GroupState& group) const {
+  if (auto it = group.heads.find(stream); it != group.heads.end()) return it->second;
+  auto v = Get(heads_, stream);
+  if (!v) return v.error();
+  if (!*v) return format::Head{};
+  auto head = format::DecodeHead(**v);
+  if (!head) return StoreError{StoreErrorCode::kCorruption, "bad stream head for " + stream};
+  return *head;
+}
+
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, GroupState& group,
+                                                   rocksdb::WriteBatch& batch,
+                                                   uint64_t& next_position, Hash& tip,
+                                                   Timestamp now) {
+  if (r.stream.empty() || r.stream.find('\0') != std::string::npos) {
+    return StoreError{StoreErrorCode::kInvalidArgument, "stream id must be non-empty text"};
+  }
+  if (r.events.empty()) return StoreError{StoreErrorCode::kInvalidArgument, "no events to append"};
+
+  // Idempotency first: a retry of an acknowledged request answers as the first time did,
+  // whatever the stream looks like now.
+  if (!r.idempotency_key.empty()) {
+    if (auto it = group.idempotency.find(r.idempotency_key); it != group.idempotency.end()) {
+      if (it->second.first != r.request_digest) {
+        return StoreError{StoreErrorCode::kIdempotencyKeyReused,
+                          "idempotency key was used for another request"};
+      }
+      AppendResult replay = it->second.second;
+      replay.replayed = true;
+      return replay;
+    }
+    auto v = Get(idempotency_, r.idempotency_key);
+    if (!v) return v.error();
+    if (*v) {
+      auto rec = format::DecodeIdempotency(**v);
+      if (!rec) return StoreError{StoreErrorCode::kCorruption, "bad idempotency record"};
+      if (rec->digest != r.request_digest) {
+        return StoreError{StoreErrorCode::kIdempotencyKeyReused,
+                          "idempotency key was used for another request"};
+      }
+      return AppendResult{rec->stream, rec->first_position, rec->last_position, rec->version, true};
+    }
+  }
+
+  auto head = LoadHead(r.stream, group);
+  if (!head) return head.error();
+  const ExpectedVersion& ex = r.expected;
+  bool ok = ex.kind == ExpectedVersion::Kind::kAny ||
+            (ex.kind == ExpectedVersion::Kind::kNoStream && head->version == 0) ||
+            (ex.kind == ExpectedVersion::Kind::kExact && head->version == ex.version);
+  if (!ok) {
+    StoreError e{StoreErrorCode::kWrongExpectedVersion,
+                 "stream " + r.stream + " is at version " + std::to_string(head->version)};
+    e.current_version = head->version;
+    return e;
+  }
+
+  for (const std::string& claim : r.claims) {
+    std::optional<std::string> owner;
+    if (auto it = group.claims.find(claim); it != group.claims.end()) {
+      owner = it->second;
+    } else {
+      auto v = Get(claims_, claim);
+      if (!v) return v.error();
+      owner = std::move(*v);
+    }
+    if (owner && *owner != r.stream) {
+      StoreError e{StoreErrorCode::kClaimTaken, claim + " is already taken"};
+      e.claim = claim;
+      e.claim_owner = *owner;
+      return e;
+    }
+  }
+
+  // Checks passed: nothing below can fail, so the group state is only touched now.
+  AppendResult result{r.stream, next_position, 0, head->version, false};
+  for (const NewEvent& ev : r.events) {
+    Envelope env;
+    env.stream = r.stream;
+    env.version = ++result.version;
+    env.type = ev.type;
+    env.schema_version = ev.schema_version;
+    env.recorded_at = now;
+    env.effective_at = ev.effective_at;
+    env.actor = r.actor;
+    env.correlation_id = r.correlation_id;
+    env.causation_id = r.causation_id;
+    env.idempotency_key = r.idempotency_key;
+    env.body = ev.body;
+    env.personal = ev.personal;
+    const uint64_t pos = next_position++;
+    std::string record = format::EncodeRecordBody(env);
+    tip = format::ChainHash(tip, pos, record);
+    std::string pos_key = format::PositionKey(pos);
+    batch.Put(events_, pos_key, format::EncodeValue(record, tip));
+    batch.Put(streams_, format::StreamKey(r.stream, env.version), pos_key);
+    result.last_position = pos;
+  }
+  format::Head new_head{result.version, result.last_position};
+  batch.Put(heads_, r.stream, format::EncodeHead(new_head));
+  group.heads[r.stream] = new_head;
+  for (const std::string& claim : r.claims) {
+    batch.Put(claims_, claim, r.stream);
+    group.claims[claim] = r.stream;
+  }
+  if (!r.idempotency_key.empty()) {
+    format::IdempotencyRecord rec{r.request_digest, r.stream, result.first_position,
+                                  result.last_position, result.version};
+    batch.Put(idempotency_, r.idempotency_key, format::EncodeIdempotency(rec));
+    group.idempotency[r.idempotency_key] = {r.request_digest, result};
+  }
+  return result;
+}
+
+StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) {
+  Writer w(&request);
+  std::unique_lock l(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(l);
+  if (w.done) return std::move(w.result);
+
+  // This thread leads a group: the writers at the front of the queue, itself first.
+  std::vector<Writer*> group(writers_.begin(),
+                             writers_.begin() + std::min(writers_.size(), options_.max_group_size));
+  std::optional<StoreError> failure = bg_error_;
+  l.unlock();
+
+  // Only the leader touches next_position_, tip_hash_ and last_recorded_, and there is
+  // one leader at a time, so they are read and written here without the lock.
+  uint64_t next = next_position_;
+  Hash tip = tip_hash_;
+  Timestamp now = std::max(Now(), last_recorded_);
+  rocksdb::WriteBatch batch;
+  GroupState state;
+  bool any_write = false;
+  if (!failure) {
+    for (Writer* gw : group) {
+      gw->result = Prepare(*gw->request, state, batch, next, tip, now);
+      if (gw->result && !gw->result->replayed) any_write = true;
+    }
+    if (any_write) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;  // acknowledged means durable
+      rocksdb::Status s = db_->Write(wo, &batch);
+      if (!s.ok()) {
+        failure = StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+                             "group commit: " + s.ToString()};
+        StoreLog()->critical("write failed at position {}: {}; refusing writes", next_position_,
+                             s.ToString());
+      }
+    }
+  }
+
+  uint64_t committed = 0;
+  std::vector<std::function<void(uint64_t)>> listeners;
+  l.lock();
+  if (failure) {
+    if (!bg_error_) bg_error_ = failure;
+    for (Writer* gw : group) gw->result = Refused(*bg_error_);
+  } else if (any_write) {
+    next_position_ = next;
+    tip_hash_ = tip;
+    last_recorded_ = now;
+    committed = next - 1;
+    // Published before leadership passes on, so the watermark never goes backwards.
+    {
+      std::lock_guard tl(tip_mu_);
+      tip_ = ChainTip{committed, tip};
+    }
+    std::lock_guard cl(commit_mu_);
+    committed_.store(committed, std::memory_order_release);
+    listeners = listeners_;
+  }
+  for (size_t i = 0; i < group.size(); ++i) writers_.pop_front();
+  for (Writer* gw : group) {
+    gw->done = true;
+    if (gw != &w) gw->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  l.unlock();
+
+  if (committed > 0) {
+    commit_cv_.notify_all();
+    for (auto& f : listeners) f(committed);
+  }
+  return std::move(w.result);
+}
+
+}  // namespace caseledger::eventstore

@@ -1,0 +1,334 @@
+// Opening, recovery and reads of the RocksDB event store. The write path (group commit)
+// is in group_commit.cc.
+#include "eventstore/rocks_event_store.h"
+
+#include "eventstore/store_logger.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace caseledger::eventstore {
+
+void throw_exception_from_error(const StoreError& e, const boost::source_location& loc) {
+  throw std::logic_error(std::string("value() on a store error at ") + loc.file_name() + ":" +
+                         std::to_string(loc.line()) + ": " + e.message);
+}
+
+namespace {
+
+StoreError FromStatus(const rocksdb::Status& s, const char* what) {
+  StoreError e;
+  e.code = s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo;
+  e.message = std::string(what) + ": " + s.ToString();
+  return e;
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           bool point_lookups, bool compress) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  if (point_lookups) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.block_size = 16 * 1024;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  if (compress) {
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = rocksdb::kZSTD;
+  }
+  return o;
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
+  return RocksEventStore::Open(options);
+}
+
+StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOptions& options) {
+  std::unique_ptr<RocksEventStore> store(new RocksEventStore());
+  store->options_ = options;
+  if (!store->options_.clock) {
+    store->options_.clock = [] {
+      auto now = std::chrono::system_clock::now().time_since_epoch();
+      return Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(now).count()};
+    };
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  // A WAL that ends in a torn record (a crash mid-write of an unacknowledged batch) is
+  // cut there; acknowledged batches were synced whole before their answer.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  // Never: unordered_write (partly visible batches), manual_wal_flush (acks before the WAL).
+  db_options.unordered_write = false;
+  db_options.manual_wal_flush = false;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, true, false)},
+      {format::kEvents, FamilyOptions(cache, false, true)},
+      {format::kStreams, FamilyOptions(cache, false, true)},
+      {format::kHeads, FamilyOptions(cache, true, true)},
+      {format::kIdempotency, FamilyOptions(cache, true, true)},
+      {format::kClaims, FamilyOptions(cache, true, true)},
+      {format::kCheckpoints, FamilyOptions(cache, true, false)},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
+  if (!s.ok()) return FromStatus(s, "open");
+  store->db_.reset(raw);
+  store->events_ = store->handles_[1];
+  store->streams_ = store->handles_[2];
+  store->heads_ = store->handles_[3];
+  store->idempotency_ = store->handles_[4];
+  store->claims_ = store->handles_[5];
+  store->checkpoints_ = store->handles_[6];
+
+  std::string format_version;
+  s = raw->Get(rocksdb::ReadOptions(), "format", &format_version);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = raw->Put(wo, "format", format::kFormatVersion);
+    if (!s.ok()) return FromStatus(s, "write format marker");
+  } else if (!s.ok()) {
+    return FromStatus(s, "read format marker");
+  } else if (format_version != format::kFormatVersion) {
+    return StoreError{StoreErrorCode::kCorruption, "unknown store format " + format_version};
+  }
+
+  auto recovered = store->Recover(options.verify_tail_on_open);
+  if (!recovered) return recovered.error();
+  StoreLog()->info("opened {} at position {}", options.path, store->CommittedPosition());
+  return std::unique_ptr<EventStore>(std::move(store));
+}
+
+RocksEventStore::~RocksEventStore() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+StoreResult<void> RocksEventStore::Recover(uint64_t verify_tail) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  it->SeekToLast();
+  if (!it->status().ok()) return FromStatus(it->status(), "seek log end");
+  uint64_t last = 0;
+  if (it->Valid()) {
+    if (it->key().size() != 8) return StoreError{StoreErrorCode::kCorruption, "bad event key"};
+    last = format::DecodeFixed64BE(it->key().data());
+  }
+  Hash tip{};
+  if (last > 0) {
+    uint64_t from = last > verify_tail ? last - verify_tail + 1 : 1;
+    Hash prev{};
+    if (from > 1) {
+      auto h = HashAt(from - 1);
+      if (!h) return h.error();
+      prev = *h;
+    }
+    it->Seek(format::PositionKey(from));
+    for (uint64_t pos = from; pos <= last; ++pos, it->Next()) {
+      StoreError bad{StoreErrorCode::kCorruption, "", 0, pos};
+      if (!it->Valid() || format::DecodeFixed64BE(it->key().data()) != pos) {
+        bad.message = "log tail has a gap at position " + std::to_string(pos);
+        return bad;
+      }
+      auto split = format::Split({it->value().data(), it->value().size()});
+      if (!split || format::ChainHash(prev, pos, split->record_body) != split->hash) {
+        bad.message = "hash chain broken at position " + std::to_string(pos);
+        return bad;
+      }
+      prev = split->hash;
+    }
+    if (!it->status().ok()) return FromStatus(it->status(), "verify log tail");
+    tip = prev;
+  }
+  next_position_ = last + 1;
+  tip_hash_ = tip;
+  tip_ = ChainTip{last, tip};
+  committed_.store(last, std::memory_order_release);
+  last_recorded_ = Now();
+  return {};
+}
+
+Timestamp RocksEventStore::Now() { return options_.clock(); }
+
+StoreResult<std::optional<std::string>> RocksEventStore::Get(rocksdb::ColumnFamilyHandle* cf,
+                                                             const std::string& key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromStatus(s, "get");
+  return std::optional<std::string>(std::move(value));
+}
+
+StoreResult<Hash> RocksEventStore::HashAt(uint64_t position) const {
+  if (position == 0) return Hash{};
+  auto v = Get(events_, format::PositionKey(position));
+  if (!v) return v.error();
+  if (!*v) return StoreError{StoreErrorCode::kCorruption, "missing position", 0, position};
+  auto split = format::Split(**v);
+  if (!split) return StoreError{StoreErrorCode::kCorruption, "short record", 0, position};
+  return split->hash;
+}
+
+StoreResult<Envelope> RocksEventStore::DecodeAt(uint64_t position, std::string_view value,
+                                                const Hash& prev) const {
+  Envelope e;
+  auto split = format::Split(value);
+  if (!split || !format::DecodeRecordBody(split->record_body, e)) {
+    return StoreError{StoreErrorCode::kCorruption,
+                      "record at position " + std::to_string(position) + " does not decode", 0,
+                      position};
+  }
+  e.position = position;
+  e.prev_hash = prev;
+  e.hash = split->hash;
+  return e;
+}
+
+StoreResult<std::vector<Envelope>> RocksEventStore::ReadLog(uint64_t from_position,
+                                                            size_t max_count) const {
+  std::vector<Envelope> out;
+  uint64_t until = CommittedPosition();
+  if (from_position == 0) from_position = 1;
+  if (from_position > until || max_count == 0) return out;
+  auto prev = HashAt(from_position - 1);
+  if (!prev) return prev.error();
+  Hash prev_hash = *prev;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  uint64_t pos = from_position;
+  for (it->Seek(format::PositionKey(pos)); it->Valid() && pos <= until && out.size() < max_count;
+       it->Next(), ++pos) {
+    if (format::DecodeFixed64BE(it->key().data()) != pos) {
+      return StoreError{StoreErrorCode::kCorruption, "gap in the log", 0, pos};
+    }
+    auto e = DecodeAt(pos, {it->value().data(), it->value().size()}, prev_hash);
+    if (!e) return e.error();
+    prev_hash = e->hash;
+    out.push_back(std::move(*e));
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "read log");
+  return out;
+}
+
+StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string& stream,
+                                                               uint64_t from_version,
+                                                               size_t max_count) const {
+  std::vector<Envelope> out;
+  const std::string prefix = format::StreamPrefix(stream);
+  uint64_t until = CommittedPosition();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  std::vector<uint64_t> positions;
+  for (it->Seek(format::StreamKey(stream, std::max<uint64_t>(from_version, 1)));
+       it->Valid() && positions.size() < max_count; it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.size() != prefix.size() + 8 || std::memcmp(k.data(), prefix.data(), prefix.size()) != 0) break;
+    uint64_t pos = format::DecodeFixed64BE(it->value().data());
+    if (pos > until) break;  // written but not yet acknowledged to anyone
+    positions.push_back(pos);
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "read stream index");
+  if (positions.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(positions.size());
+  for (uint64_t p : positions) keys.push_back(format::PositionKey(p));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), events_);
+  std::vector<std::string> values;
+  auto statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (!statuses[i].ok()) {
+      StoreError e = FromStatus(statuses[i], "read stream event");
+      e.code = StoreErrorCode::kCorruption;
+      e.position = positions[i];
+      return e;
+    }
+    // prev_hash is left zero for stream reads: it belongs to the log, not to the stream.
+    auto env = DecodeAt(positions[i], values[i], Hash{});
+    if (!env) return env.error();
+    if (env->stream != stream) {
+      return StoreError{StoreErrorCode::kCorruption, "stream index points to another stream", 0,
+                        positions[i]};
+    }
+    out.push_back(std::move(*env));
+  }
+  return out;
+}
+
+StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) const {
+  auto v = Get(heads_, stream);
+  if (!v) return v.error();
+  if (!*v) return uint64_t{0};
+  auto head = format::DecodeHead(**v);
+  if (!head) return StoreError{StoreErrorCode::kCorruption, "bad stream head for " + stream};
+  return head->version;
+}
+
+StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::string& claim) const {
+  return Get(claims_, claim);
+}
+
+ChainTip RocksEventStore::Tip() const {
+  std::lock_guard l(tip_mu_);
+  return tip_;
+}
+
+bool RocksEventStore::WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const {
+  std::unique_lock l(commit_mu_);
+  return commit_cv_.wait_for(l, timeout, [&] { return CommittedPosition() >= position; });
+}
+
+void RocksEventStore::AddCommitListener(std::function<void(uint64_t)> listener) {
+  std::lock_guard l(commit_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer) const {
+  auto v = Get(checkpoints_, consumer);
+  if (!v) return v.error();
+  if (!*v) return uint64_t{0};
+  if ((*v)->size() != 8) return StoreError{StoreErrorCode::kCorruption, "bad checkpoint " + consumer};
+  return format::DecodeFixed64BE((*v)->data());
+}
+
+StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, uint64_t position) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Put(wo, checkpoints_, consumer, format::PositionKey(position));
+  if (!s.ok()) return FromStatus(s, "put checkpoint");
+  return {};
+}
+
+uint64_t RocksEventStore::DiskBytes() const {
+  uint64_t total = 0, v = 0;
+  for (auto* h : handles_) {
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+  }
+  return total;
+}
+
+StoreResult<void> RocksEventStore::CompactAll() {
+  rocksdb::FlushOptions fo;
+  rocksdb::Status s = db_->Flush(fo, handles_);
+  if (!s.ok()) return FromStatus(s, "flush");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* h : handles_) {
+    s = db_->CompactRange(co, h, nullptr, nullptr);
+    if (!s.ok()) return FromStatus(s, "compact");
+  }
+  return {};
+}
+
+}  // namespace caseledger::eventstore

@@ -1,0 +1,116 @@
+// Tamper evidence: changing or removing one stored envelope is found at its position.
+#include "eventstore/event_store.h"
+#include "eventstore/record_format.h"
+
+#include "tests/support/temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+namespace caseledger::eventstore {
+namespace {
+
+class VerifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.path = dir_.Sub("db");
+    auto store = EventStore::Open(o);
+    ASSERT_TRUE(store);
+    for (int i = 0; i < 20; ++i) {
+      AppendRequest r;
+      r.stream = "person-" + std::to_string(i % 3);
+      r.events.push_back({"T", 1, "body-" + std::to_string(i), "personal", {}});
+      ASSERT_TRUE((*store)->Append(r));
+    }
+  }
+
+  // Opens the raw RocksDB under the store and applies `change` to the events family.
+  template <class F>
+  void Tamper(F change) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_.Sub("db"), &names).ok());
+    for (const auto& n : names) cfs.push_back({n, {}});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open({}, dir_.Sub("db"), cfs, &handles, &db).ok());
+    rocksdb::ColumnFamilyHandle* events = nullptr;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == format::kEvents) events = handles[i];
+    }
+    change(db, events);
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+
+  VerifyReport Verify() {
+    auto r = VerifyStore({dir_.Sub("db"), {}, 1'000'000});
+    EXPECT_TRUE(r);
+    return r ? *r : VerifyReport{};
+  }
+
+  caseledger::testing::TempDir dir_;
+};
+
+TEST_F(VerifyTest, IntactLogVerifies) {
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.first_bad_position, 0u) << r.problem;
+  EXPECT_EQ(r.events_checked, 20u);
+  EXPECT_EQ(r.index_entries_checked, 20u);
+}
+
+TEST_F(VerifyTest, AlteredEnvelopeIsFoundAtItsPosition) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
+    size_t at = v.find("body-6");
+    ASSERT_NE(at, std::string::npos);
+    v[at + 5] = '9';  // "body-6" -> "body-9"
+    ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), v).ok());
+  });
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.first_bad_position, 7u) << r.problem;
+}
+
+TEST_F(VerifyTest, RehashedForgeryBreaksTheNextLink) {
+  // A forger who recomputes the altered envelope's own hash still breaks position 8.
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    std::string prev, v;
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(6), &prev).ok());
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
+    auto split = format::Split(v);
+    std::string body(split->record_body);
+    body[body.find("body-6") + 5] = '9';
+    auto hash = format::ChainHash(format::Split(prev)->hash, 7, body);
+    ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), format::EncodeValue(body, hash)).ok());
+  });
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.first_bad_position, 8u) << r.problem;
+}
+
+TEST_F(VerifyTest, MissingPositionIsFound) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    ASSERT_TRUE(db->Delete({}, events, format::PositionKey(12)).ok());
+  });
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.first_bad_position, 12u) << r.problem;
+}
+
+TEST_F(VerifyTest, OpenRefusesALogWhoseTailWasAltered) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(20), &v).ok());
+    v[3] ^= 1;
+    ASSERT_TRUE(db->Put({}, events, format::PositionKey(20), v).ok());
+  });
+  StoreOptions o;
+  o.path = dir_.Sub("db");
+  auto store = EventStore::Open(o);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, StoreErrorCode::kCorruption);
+  EXPECT_EQ(store.error().position, 20u);
+}
+
+}  // namespace
+}  // namespace caseledger::eventstore
