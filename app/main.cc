@@ -1,0 +1,44 @@
+// caseledger: one executable, one subcommand per task (SPEC §8).
+#include "app/commands.h"
+#include "app/flags.h"
+
+#include <cstring>
+#include <iostream>
+#include <map>
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: caseledger <command> [flags]\n"
+    "commands:\n"
+    "  serve    --data DIR [--listen HOST:PORT] [--demo]   open the store and run the server\n"
+    "  verify   --data DIR                                 check the hash chain and indexes\n"
+    "  bench    append [--data DIR] [--events N]           durable append throughput\n"
+    "  grant    --data DIR --sub ID --role ROLE [--scope V] (not built yet)\n"
+    "  token    --key FILE --sub ID [--ttl SECONDS]         (not built yet)\n"
+    "  replay   --data DIR ...                              (not built yet)\n"
+    "  history  --data DIR PERSON [--as-of T]               (not built yet)\n"
+    "  loadgen  ...                                         (not built yet)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace caseledger::app;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::cerr << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::map<std::string, int (*)(const Args&)> commands = {
+      {"serve", RunServe},     {"verify", RunVerify}, {"bench", RunBench},
+      {"grant", RunGrant},     {"token", RunToken},   {"replay", RunReplay},
+      {"history", RunHistory}, {"loadgen", RunLoadgen},
+  };
+  auto it = commands.find(argv[1]);
+  if (it == commands.end()) return UsageError(std::string("unknown command '") + argv[1] + "'\n" + kUsage);
+  Args args(argv + 2, argv + argc);
+  try {
+    return it->second(args);
+  } catch (const std::exception& e) {
+    return Failure(std::string("internal error: ") + e.what());
+  }
+}
