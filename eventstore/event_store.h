@@ -139,6 +139,15 @@ class EventStore {
   // Stream holding a claim, if any ("swab/AB123" -> "person-01H...").
   virtual StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const = 0;
 
+  // The first answer given to an idempotency key, if the key was used: lets a caller
+  // answer a retry before deciding anything. `digest` is the first request's digest.
+  struct IdempotentAnswer {
+    std::string digest;
+    AppendResult result;  // with replayed = true
+  };
+  virtual StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
+      const std::string& key) const = 0;
+
   // Highest position that is durable and readable. Never decreases.
   virtual uint64_t CommittedPosition() const = 0;
   virtual ChainTip Tip() const = 0;

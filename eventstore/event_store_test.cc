@@ -97,6 +97,12 @@ TEST_F(EventStoreTest, IdempotentRetryReturnsTheFirstAnswerAndAppendsNothing) {
   EXPECT_EQ(retry->version, first->version);
   EXPECT_EQ(store_->CommittedPosition(), 1u);
 
+  auto found = store_->FindIdempotencyKey("user-1/key-1");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->digest, "digest-A");
+  EXPECT_EQ((*found)->result.first_position, first->first_position);
+  EXPECT_FALSE(store_->FindIdempotencyKey("user-1/other")->has_value());
+
   r.request_digest = "digest-B";
   auto other = store_->Append(r);
   ASSERT_FALSE(other);

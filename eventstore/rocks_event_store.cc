@@ -279,6 +279,18 @@ StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::s
   return Get(claims_, claim);
 }
 
+StoreResult<std::optional<EventStore::IdempotentAnswer>> RocksEventStore::FindIdempotencyKey(
+    const std::string& key) const {
+  auto v = Get(idempotency_, key);
+  if (!v) return v.error();
+  if (!*v) return std::optional<IdempotentAnswer>();
+  auto rec = format::DecodeIdempotency(**v);
+  if (!rec) return StoreError{StoreErrorCode::kCorruption, "bad idempotency record"};
+  // Only answers whose events are committed count; the record is written with them.
+  return std::optional<IdempotentAnswer>(IdempotentAnswer{
+      rec->digest, AppendResult{rec->stream, rec->first_position, rec->last_position, rec->version, true}});
+}
+
 ChainTip RocksEventStore::Tip() const {
   std::lock_guard l(tip_mu_);
   return tip_;

@@ -25,6 +25,8 @@ class RocksEventStore final : public EventStore {
   StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position, size_t max_count) const override;
   StoreResult<uint64_t> StreamVersion(const std::string& stream) const override;
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const override;
+  StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
+      const std::string& key) const override;
   uint64_t CommittedPosition() const override { return committed_.load(std::memory_order_acquire); }
   ChainTip Tip() const override;
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const override;
