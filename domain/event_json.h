@@ -1,0 +1,41 @@
+// The public JSON form of events and envelopes, as the HTTP API answers them and the NATS
+// relay publishes them. Pure: no I/O, no clock.
+//
+// Conventions: keys are the event fields' snake_case names; dates are "YYYY-MM-DD";
+// instants are RFC 3339 in UTC (Timestamp::ToString); enums are their ToString names
+// ("molecular", "positive", "student", "negative_test", "recovered", "M"/"F"/"X");
+// an optional date that is not set is null.
+//
+// Personal data (family_name, given_names, tax_code, birth_date, address, phone) only ever
+// appears under "personal", and only when the caller asks for it. Without
+// include_personal the output holds no personal value at all: that form may go to NATS
+// and to callers without a right to personal data (SPEC §6, §7).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "domain/envelope.h"
+#include "domain/events.h"
+
+namespace caseledger::domain {
+
+// {"type": "<TypeName>", ...fields}. With include_personal, events that carry personal data
+// (PersonRegistered, ResidenceChanged) get a "personal" object holding the non-empty
+// personal fields; it is left out when none is set (e.g. after erasure).
+// RulesAdopted: "rules" holds the parsed rules_json object, not a string; text that is not
+// a JSON object (RuleSet::ToJson never writes one) is kept as a string so nothing is lost.
+boost::json::object EventToJson(const Event& event, bool include_personal);
+
+// The envelope metadata plus "event": EventToJson(decoded, include_personal):
+// "position", "stream", "version", "type", "schema_version", "recorded_at", "effective_at",
+// "actor": {"id", "role"}, "correlation_id", "causation_id", "idempotency_key" (each of
+// these three left out when empty), "prev_hash", "hash" (lowercase hex).
+// REQUIRES: `decoded` is the event of `envelope` (event_codec.h).
+boost::json::object EnvelopeToJson(const Envelope& envelope, const Event& decoded,
+                                   bool include_personal);
+
+// 64 lowercase hex digits.
+std::string HexHash(const Hash& h);
+
+}  // namespace caseledger::domain
