@@ -40,7 +40,8 @@ bool DecodeBody(std::string_view bytes, T& value) {
   try {
     cereal::BinaryInputArchive ar(in);
     ar(value);
-  } catch (const cereal::Exception&) {
+  } catch (const std::exception&) {
+    // cereal::Exception for short input; bad_alloc/length_error for an absurd length prefix.
     return false;
   }
   return in.peek() == std::char_traits<char>::eof();
@@ -62,10 +63,33 @@ Result<Event> Corrupt(std::string_view type, uint32_t version) {
                                     std::to_string(version));
 }
 
+// Enum members must hold a named value; a byte outside the range is corruption.
+bool InRange(Sex v) { return v <= Sex::kUnknown; }
+bool InRange(SwabKind v) { return v <= SwabKind::kAntigen; }
+bool InRange(Outcome v) { return v <= Outcome::kInconclusive; }
+bool InRange(SchoolRole v) { return v <= SchoolRole::kStaff; }
+bool InRange(MeasureEndReason v) { return v <= MeasureEndReason::kCaseClosed; }
+bool InRange(CaseOutcome v) { return v <= CaseOutcome::kDeceased; }
+
+template <class T>
+bool EnumsInRange(const T& v) {
+  if constexpr (requires { v.sex; }) if (!InRange(v.sex)) return false;
+  if constexpr (requires { v.kind; }) if (!InRange(v.kind)) return false;
+  if constexpr (requires { v.outcome; }) if (!InRange(v.outcome)) return false;
+  if constexpr (requires { v.previous_outcome; }) if (!InRange(v.previous_outcome)) return false;
+  if constexpr (requires { v.role; }) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(v.role)>, SchoolRole>) if (!InRange(v.role)) return false;
+  }
+  if constexpr (requires { v.reason; }) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(v.reason)>, MeasureEndReason>) if (!InRange(v.reason)) return false;
+  }
+  return true;
+}
+
 template <class T>
 Result<Event> DecodeCurrent(std::string_view body, std::string_view personal) {
   T value;
-  if (!DecodeBody(body, value)) return Corrupt(T::kType, T::kSchemaVersion);
+  if (!DecodeBody(body, value) || !EnumsInRange(value)) return Corrupt(T::kType, T::kSchemaVersion);
   if constexpr (HasPersonal<T>) {
     if (!personal.empty() && !DecodeBody(personal, value.personal)) {
       return Error::Invalid("personal", "cannot decode personal data of " + std::string(T::kType));

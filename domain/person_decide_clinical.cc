@@ -12,6 +12,12 @@ Result<void> RequireAlive(const PersonState& s) {
   return {};
 }
 
+// The swab named by a command, after the same normalisation as at request time.
+const SwabState* FindSwab(const PersonState& s, const std::string& swab_id) {
+  auto id = ValidateSwabId(swab_id, "swab_id");
+  return id ? s.FindSwab(*id) : nullptr;
+}
+
 uint32_t NextMeasureId(const PersonState& s) { return static_cast<uint32_t>(s.measures.size()) + 1; }
 
 // A measure may not start before the registry's first day nor in the future, and may not
@@ -35,7 +41,7 @@ Result<Decision> DecideClinical(const PersonState& s, const RequestSwab& c, cons
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const CollectSwab& c, const DecideContext& ctx) {
-  const SwabState* swab = s.FindSwab(c.swab_id);
+  const SwabState* swab = FindSwab(s, c.swab_id);
   if (!swab) return Error::NotFound("swab " + c.swab_id + " was not requested for this person");
   if (swab->collected) return Error::Rule("swab " + c.swab_id + " is already collected");
   auto at = ValidateEffectiveInstant(c.collected_at, ctx.now, "collected_at");
@@ -44,7 +50,7 @@ Result<Decision> DecideClinical(const PersonState& s, const CollectSwab& c, cons
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const RecordResult& c, const DecideContext& ctx) {
-  const SwabState* swab = s.FindSwab(c.swab_id);
+  const SwabState* swab = FindSwab(s, c.swab_id);
   if (!swab) return Error::NotFound("swab " + c.swab_id + " is unknown");
   if (!swab->collected) return Error::Rule("swab " + c.swab_id + " has not been collected");
   if (swab->outcome) {
@@ -60,7 +66,7 @@ Result<Decision> DecideClinical(const PersonState& s, const RecordResult& c, con
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const CorrectResult& c, const DecideContext& ctx) {
-  const SwabState* swab = s.FindSwab(c.swab_id);
+  const SwabState* swab = FindSwab(s, c.swab_id);
   if (!swab) return Error::NotFound("swab " + c.swab_id + " is unknown");
   if (!swab->outcome) return Error::Rule("swab " + c.swab_id + " has no result to correct");
   if (*swab->outcome == c.outcome) {
@@ -103,12 +109,13 @@ Result<Decision> DecideClinical(const PersonState& s, const OrderQuarantine& c, 
   FieldErrors errors;
   CheckMeasureDates(c.start, c.end, ctx.now, errors);
   if (c.reason.empty()) errors.Add("reason", "reason is required");
+  std::string source_case;
   if (!c.source_case.empty()) {
-    errors.Take(ValidatePersonId(c.source_case, "source_case"));
-    if (c.source_case == s.person_id) errors.Add("source_case", "a person is not their own contact");
+    source_case = errors.Take(ValidatePersonId(c.source_case, "source_case")).value_or("");
+    if (source_case == s.person_id) errors.Add("source_case", "a person is not their own contact");
   }
   if (!errors.empty()) return errors.ToError();
-  return One(QuarantineOrdered{NextMeasureId(s), c.start, c.reason, c.source_case, c.end},
+  return One(QuarantineOrdered{NextMeasureId(s), c.start, c.reason, source_case, c.end},
              Timestamp::StartOfDay(c.start), {});
 }
 
@@ -124,11 +131,11 @@ Result<Decision> DecideClinical(const PersonState& s, const EndMeasure& c, const
 
 Result<Decision> DecideClinical(const PersonState& s, const ReportContact& c, const DecideContext& ctx) {
   FieldErrors errors;
-  errors.Take(ValidatePersonId(c.contact_of, "contact_of"));
-  if (c.contact_of == s.person_id) errors.Add("contact_of", "a person is not their own contact");
+  std::string contact_of = errors.Take(ValidatePersonId(c.contact_of, "contact_of")).value_or("");
+  if (contact_of == s.person_id) errors.Add("contact_of", "a person is not their own contact");
   errors.Take(ValidateEffectiveDate(c.last_exposure, ctx.now, "last_exposure"));
   if (!errors.empty()) return errors.ToError();
-  return One(ContactReported{c.contact_of, c.last_exposure}, Timestamp::StartOfDay(c.last_exposure), {});
+  return One(ContactReported{contact_of, c.last_exposure}, Timestamp::StartOfDay(c.last_exposure), {});
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const RecordVaccination& c, const DecideContext& ctx) {

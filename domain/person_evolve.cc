@@ -52,14 +52,14 @@ struct Applier {
     swab->outcome = e.outcome;
     swab->lab_id = e.lab_id;
     swab->reported_at = e.reported_at;
-    if (e.outcome == Outcome::kPositive) OpenEpisode(swab->collected_at.ToDate());
+    RecomputeEpisode();
   }
   void operator()(const ResultCorrected& e) {
     SwabState* swab = MutableSwab(s, e.swab_id);
     if (!swab) return;
     swab->outcome = e.outcome;
     ++swab->corrections;
-    if (e.outcome == Outcome::kPositive) OpenEpisode(swab->collected_at.ToDate());
+    RecomputeEpisode();
   }
   void operator()(const IsolationOrdered& e) {
     s.measures.push_back({e.measure_id, MeasureKind::kIsolation, e.start, e.end, e.reason, {}, {}, {}});
@@ -104,9 +104,17 @@ struct Applier {
   void operator()(const AccessGranted&) {}
   void operator()(const AccessRevoked&) {}
 
-  void OpenEpisode(Date collected_on) {
-    if (!s.deceased()) s.case_open = true;
-    if (!s.last_positive || *s.last_positive < collected_on) s.last_positive = collected_on;
+  // The episode follows the results as they stand now: a positive corrected to negative
+  // no longer holds a case open. A case is open while a positive swab was collected after
+  // the last closure (or there was none).
+  void RecomputeEpisode() {
+    s.last_positive.reset();
+    for (const SwabState& swab : s.swabs) {
+      if (swab.outcome != Outcome::kPositive) continue;
+      Date day = swab.collected_at.ToDate();
+      if (!s.last_positive || *s.last_positive < day) s.last_positive = day;
+    }
+    s.case_open = !s.deceased() && s.last_positive && (!s.closed_on || *s.last_positive > *s.closed_on);
   }
 };
 
