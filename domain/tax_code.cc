@@ -111,7 +111,8 @@ std::string ShapeProblem(const std::string& code) {
   }
   int day = TwoDigits(code, 9);
   if (day < 1 || (day > 31 && day < 41) || day > 71) {
-    std::string dd = (day < 10 ? "0" : "") + std::to_string(day);
+    std::string dd = std::to_string(day);
+    if (day < 10) dd.insert(dd.begin(), '0');
     return "day " + dd + " is not valid (01-31, or 41-71 for women)";
   }
   if (TaxCodeCheckCharacter(code) != code[15]) {

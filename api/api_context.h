@@ -1,0 +1,32 @@
+// What the routes share: the store, reference data, rules, clock and id source. Owned by
+// the serve command; routes hold a const reference to it.
+#pragma once
+
+#include "domain/reference.h"
+#include "domain/rules.h"
+#include "domain/time.h"
+#include "eventstore/event_store.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace caseledger::api {
+
+class HttpMetrics;
+class ViewsFacade;
+
+struct ApiContext {
+  eventstore::EventStore* store = nullptr;
+  std::shared_ptr<const domain::ReferenceData> reference;
+  std::shared_ptr<const domain::RuleBook> rules;
+  HttpMetrics* metrics = nullptr;
+  ViewsFacade* views = nullptr;  // null until the projections are wired in
+  std::function<domain::Timestamp()> clock;
+  std::function<std::string()> new_id;  // a fresh ULID
+};
+
+// A 26-character Crockford base32 ULID from the given time and libsodium randomness.
+std::string NewUlid(domain::Timestamp now);
+
+}  // namespace caseledger::api

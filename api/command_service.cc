@@ -1,0 +1,235 @@
+#include "api/command_service.h"
+
+#include "api/problem.h"
+#include "domain/event_codec.h"
+#include "domain/validation.h"
+
+#include <boost/json.hpp>
+#include <openssl/evp.h>
+
+#include <charconv>
+
+namespace caseledger::api {
+namespace {
+
+constexpr int kMaxAttempts = 5;
+constexpr size_t kMaxStreamEvents = 100'000;
+
+std::string Sha256Hex(std::string_view a, std::string_view b) {
+  unsigned char digest[32];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, a.data(), a.size());
+  EVP_DigestUpdate(ctx, "\n", 1);
+  EVP_DigestUpdate(ctx, b.data(), b.size());
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  EVP_MD_CTX_free(ctx);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+template <class State>
+domain::Result<State> Fold(const eventstore::EventStore& store, const std::string& stream,
+                           State state, const AsOf& as_of) {
+  auto events = store.ReadStream(stream, 1, kMaxStreamEvents);
+  if (!events) return domain::Error::Invalid("stream", "cannot read " + stream + ": " + events.error().message);
+  for (const auto& env : *events) {
+    if (as_of.recorded && env.recorded_at > *as_of.recorded) break;
+    if (as_of.effective && env.effective_at > *as_of.effective) continue;
+    auto event = domain::Decode(env.type, env.schema_version, env.body, env.personal);
+    if (!event) {
+      throw std::runtime_error("undecodable event at position " + std::to_string(env.position));
+    }
+    domain::Evolve(state, *event);
+    state.version = env.version;
+  }
+  return state;
+}
+
+// "If-Match: \"7\"" (or 7, or W/"7") -> 7. nullopt when absent; error text when malformed.
+std::optional<uint64_t> ParseIfMatch(std::string_view h, bool& malformed) {
+  malformed = false;
+  if (h.empty()) return std::nullopt;
+  if (h.starts_with("W/")) h.remove_prefix(2);
+  if (h.size() >= 2 && h.front() == '"' && h.back() == '"') h = h.substr(1, h.size() - 2);
+  uint64_t v = 0;
+  auto r = std::from_chars(h.data(), h.data() + h.size(), v);
+  if (r.ec != std::errc{} || r.ptr != h.data() + h.size()) {
+    malformed = true;
+    return std::nullopt;
+  }
+  return v;
+}
+
+// The ids a client needs from the events of one answer.
+void AddIds(boost::json::object& out, const std::vector<domain::Event>& events) {
+  for (const auto& e : events) {
+    if (const auto* v = std::get_if<domain::PersonRegistered>(&e)) out["person_id"] = v->person_id;
+    if (const auto* v = std::get_if<domain::SwabRequested>(&e)) out["swab_id"] = v->swab_id;
+    if (const auto* v = std::get_if<domain::IsolationOrdered>(&e)) out["measure_id"] = v->measure_id;
+    if (const auto* v = std::get_if<domain::QuarantineOrdered>(&e)) out["measure_id"] = v->measure_id;
+  }
+}
+
+Response Answer(const eventstore::AppendResult& r, const std::vector<domain::Event>& events,
+                const std::string& person_id) {
+  boost::json::object o;
+  o["position"] = r.last_position;
+  o["first_position"] = r.first_position;
+  o["stream"] = r.stream;
+  o["version"] = r.version;
+  if (!person_id.empty()) o["person_id"] = person_id;
+  AddIds(o, events);
+  Response res;
+  res.status = 201;
+  res.body = boost::json::serialize(o);
+  res.Set("ETag", "\"" + std::to_string(r.version) + "\"");
+  res.Set("X-Position", std::to_string(r.last_position));
+  if (r.replayed) res.Set("Idempotent-Replayed", "true");
+  if (r.stream.starts_with("person-")) {
+    std::string id = r.stream.substr(7);
+    if (std::holds_alternative<domain::PersonRegistered>(events.front())) {
+      res.Set("Location", "/v1/people/" + id);
+    }
+  }
+  return res;
+}
+
+// The events of a replayed answer, read back from the log.
+std::vector<domain::Event> EventsAt(const eventstore::EventStore& store, const eventstore::AppendResult& r) {
+  std::vector<domain::Event> out;
+  auto envs = store.ReadLog(r.first_position, r.last_position - r.first_position + 1);
+  if (!envs) return out;
+  for (const auto& env : *envs) {
+    if (auto e = domain::Decode(env.type, env.schema_version, env.body, env.personal)) out.push_back(*e);
+  }
+  return out;
+}
+
+struct Target {
+  std::string stream;
+  std::string person_id;
+  bool creates = false;
+};
+
+// The shared command loop for any aggregate `State` with `Load` and `Decide`.
+template <class State, class Command, class Loader>
+Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& target,
+             const Command& command, Loader load) {
+  const eventstore::EventStore& store = *ctx.store;
+  std::string key, digest;
+  if (std::string_view k = req.http.Header("idempotency-key"); !k.empty()) {
+    if (k.size() > 200) return BadField("Idempotency-Key", "must be at most 200 characters");
+    key = "http/" + req.principal.subject + "/" + std::string(k);
+    digest = Sha256Hex(std::string(ToString(req.http.method)) + " " + req.http.path, req.http.body);
+    auto found = store.FindIdempotencyKey(key);
+    if (!found) return FromStoreError(found.error());
+    if (*found) {
+      if ((*found)->digest != digest) {
+        return FromStoreError({eventstore::StoreErrorCode::kIdempotencyKeyReused, ""});
+      }
+      auto events = EventsAt(store, (*found)->result);
+      if (events.empty()) return Problem(500, "internal", "Internal error", "cannot replay answer");
+      return Answer((*found)->result, events, target.person_id);
+    }
+  }
+  bool malformed = false;
+  auto if_match = ParseIfMatch(req.http.Header("if-match"), malformed);
+  if (malformed) return BadField("If-Match", "must be a quoted stream version, e.g. \"3\"");
+
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    domain::Result<State> state = load();
+    if (!state) return FromDomainError(state.error());
+    if (if_match && *if_match != state->version) {
+      return FromStoreError({eventstore::StoreErrorCode::kWrongExpectedVersion, "", state->version});
+    }
+    domain::DecideContext dc{ctx.clock(), ctx.reference.get(), target.creates ? target.person_id : ""};
+    auto decision = domain::Decide(*state, command, dc);
+    if (!decision) return FromDomainError(decision.error());
+
+    eventstore::AppendRequest append;
+    append.stream = target.stream;
+    append.expected = target.creates ? eventstore::ExpectedVersion::NoStream()
+                                     : eventstore::ExpectedVersion::Exactly(state->version);
+    append.actor = {req.principal.subject, req.principal.role};
+    append.correlation_id = std::string(req.http.Header("x-correlation-id"));
+    append.causation_id = std::string(req.http.Header("x-causation-id"));
+    append.idempotency_key = key;
+    append.request_digest = digest;
+    append.claims = decision->claims;
+    std::vector<domain::Event> events;
+    for (auto& d : decision->events) {
+      domain::EncodedEvent enc = domain::Encode(d.event);
+      append.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
+                               std::move(enc.personal), d.effective_at});
+      events.push_back(std::move(d.event));
+    }
+    auto result = ctx.store->Append(append);
+    if (result) {
+      if (result->replayed) events = EventsAt(store, *result);
+      return Answer(*result, events, target.person_id);
+    }
+    // Someone else wrote the stream between our read and our append: decide again on the
+    // new state, unless the client pinned the version it saw.
+    if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && !if_match &&
+        !target.creates) {
+      continue;
+    }
+    return FromStoreError(result.error());
+  }
+  return Problem(503, "busy", "Too much contention", "the resource changed too often; retry");
+}
+
+}  // namespace
+
+domain::Result<domain::PersonState> LoadPerson(const eventstore::EventStore& store,
+                                               const std::string& person_id, const AsOf& as_of) {
+  return Fold(store, domain::PersonStream(person_id), domain::PersonState{}, as_of);
+}
+
+domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& store,
+                                               const std::string& school) {
+  domain::SchoolState s;
+  s.school = school;
+  return Fold(store, domain::SchoolStream(school), std::move(s), {});
+}
+
+Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
+                          const std::string& person_id, const domain::PersonCommand& command) {
+  Target target;
+  target.creates = std::holds_alternative<domain::RegisterPerson>(command);
+  target.person_id = target.creates ? ctx.new_id() : person_id;
+  if (!target.creates) {
+    if (auto v = domain::ValidatePersonId(person_id, "id"); !v) {
+      return Problem(404, "not-found", "Not found", "person not found");
+    }
+  }
+  target.stream = domain::PersonStream(target.person_id);
+  return Run<domain::PersonState>(ctx, req, target, command, [&]() -> domain::Result<domain::PersonState> {
+    if (target.creates) return domain::PersonState{};
+    return LoadPerson(*ctx.store, target.person_id);
+  });
+}
+
+Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& school,
+                          const domain::SchoolCommand& command) {
+  auto code = domain::ValidateSchoolCode(school, "school");
+  if (!code) return FromDomainError(code.error());
+  Target target{domain::SchoolStream(*code), "", false};
+  return Run<domain::SchoolState>(ctx, req, target, command,
+                                  [&] { return LoadSchool(*ctx.store, *code); });
+}
+
+std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim) {
+  auto owner = store.ClaimOwner(claim);
+  if (!owner || !*owner || !(*owner)->starts_with("person-")) return std::nullopt;
+  return (*owner)->substr(7);
+}
+
+}  // namespace caseledger::api

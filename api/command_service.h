@@ -1,0 +1,40 @@
+// Running commands: load the aggregate from its stream, decide, append with optimistic
+// concurrency, claims and idempotency, and answer. Shared by every command route.
+#pragma once
+
+#include "api/api_context.h"
+#include "api/http.h"
+#include "api/router.h"
+#include "domain/commands.h"
+#include "domain/person.h"
+#include "domain/school.h"
+
+#include <optional>
+#include <string>
+
+namespace caseledger::api {
+
+// How much of a stream to fold.
+struct AsOf {
+  std::optional<domain::Timestamp> recorded;   // events recorded up to this instant
+  std::optional<domain::Timestamp> effective;  // events effective up to this instant
+};
+
+// Loads a person's state by folding its stream (all of it unless `as_of` limits it).
+domain::Result<domain::PersonState> LoadPerson(const eventstore::EventStore& store,
+                                               const std::string& person_id, const AsOf& as_of = {});
+domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& store,
+                                               const std::string& school);
+
+// Decides and appends `command` for person `person_id` (empty for RegisterPerson) and
+// answers 201 {position, first_position, stream, version, person_id, ...ids} or a problem.
+// Honours Idempotency-Key and If-Match.
+Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
+                          const std::string& person_id, const domain::PersonCommand& command);
+Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req,
+                          const std::string& school, const domain::SchoolCommand& command);
+
+// The person holding a claim ("swab/<id>"), if any.
+std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim);
+
+}  // namespace caseledger::api

@@ -1,0 +1,93 @@
+#include "api/http.h"
+
+#include <strings.h>
+
+namespace caseledger::api {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool Decode(std::string_view in, bool plus_is_space, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    out.push_back(c);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* ToString(Method m) {
+  switch (m) {
+    case Method::kGet: return "GET";
+    case Method::kPost: return "POST";
+    case Method::kPut: return "PUT";
+    case Method::kDelete: return "DELETE";
+    case Method::kHead: return "HEAD";
+    case Method::kOptions: return "OPTIONS";
+    case Method::kOther: break;
+  }
+  return "OTHER";
+}
+
+std::string_view Request::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return {};
+}
+
+std::optional<std::string> Request::Query(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::string_view Response::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+  }
+  return {};
+}
+
+bool ParseTarget(std::string_view target, std::string& path,
+                 std::vector<std::pair<std::string, std::string>>& query) {
+  if (target.empty() || target.front() != '/') return false;
+  auto q = target.find('?');
+  if (!Decode(target.substr(0, q), false, path)) return false;
+  query.clear();
+  if (q == std::string_view::npos) return true;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string k, v;
+    if (!Decode(pair.substr(0, eq), true, k)) return false;
+    if (eq != std::string_view::npos && !Decode(pair.substr(eq + 1), true, v)) return false;
+    query.emplace_back(std::move(k), std::move(v));
+  }
+  return true;
+}
+
+}  // namespace caseledger::api

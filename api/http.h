@@ -1,0 +1,53 @@
+// The HTTP message types that routes see. No Beast here: routes know nothing about
+// sockets or parsers, and files that include this header compile fast.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace caseledger::api {
+
+enum class Method { kGet, kPost, kPut, kDelete, kHead, kOptions, kOther };
+
+const char* ToString(Method m);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string target;  // as received: path and query
+  std::string path;    // percent-decoded path, no query
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::string body;
+
+  // Empty when absent.
+  std::string_view Header(std::string_view lower_name) const;
+  std::optional<std::string> Query(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // Set by a read route that must first see position N applied (min_position): the
+  // server waits (asynchronously, bounded) and calls the route again, or answers 503.
+  uint64_t wait_for_position = 0;
+  bool close = false;  // close the connection after this answer
+
+  Response& Set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  std::string_view Header(std::string_view name) const;
+};
+
+// Splits "path?query" and percent-decodes both; false when the target is malformed
+// (bad percent escape, not starting with '/', control characters).
+bool ParseTarget(std::string_view target, std::string& path,
+                 std::vector<std::pair<std::string, std::string>>& query);
+
+}  // namespace caseledger::api

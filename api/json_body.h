@@ -1,0 +1,52 @@
+// Strict reading of JSON request bodies: depth-limited parse with UTF-8 validation, and
+// typed field access that records field errors (wrong type, missing, unknown field)
+// instead of throwing.
+#pragma once
+
+#include "domain/time.h"
+#include "domain/validation.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace caseledger::api {
+
+inline constexpr int kMaxJsonDepth = 32;
+
+// Parses `body` as one JSON object. nullopt with `error` set when it is not JSON, nests
+// deeper than kMaxJsonDepth, holds invalid UTF-8, or is not an object.
+std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error);
+
+class JsonFields {
+ public:
+  // `prefix` is prepended to field names in errors ("rows[3].").
+  JsonFields(const boost::json::object& object, domain::FieldErrors& errors, std::string prefix = "");
+
+  // Each returns nullopt when absent (recording "is required" if `required`) or of the
+  // wrong type (recording the error).
+  std::optional<std::string> String(std::string_view name, bool required = true);
+  std::optional<int64_t> Int(std::string_view name, bool required = true);
+  std::optional<bool> Bool(std::string_view name, bool required = true);
+  std::optional<domain::Date> Date(std::string_view name, bool required = true);
+  std::optional<domain::Timestamp> Time(std::string_view name, bool required = true);
+  const boost::json::value* Raw(std::string_view name, bool required = true);
+
+  // Records an error for every member that no accessor asked for.
+  void RejectUnknown();
+
+ private:
+  const boost::json::value* Find(std::string_view name, bool required);
+  void Wrong(std::string_view name, std::string_view expected);
+
+  const boost::json::object& object_;
+  domain::FieldErrors& errors_;
+  std::string prefix_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+}  // namespace caseledger::api

@@ -1,0 +1,346 @@
+#include "api/jwt.h"
+
+#include "api/api_logger.h"
+
+#include <boost/json.hpp>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace caseledger::api {
+namespace {
+
+namespace json = boost::json;
+
+// The only header we sign with; the header we accept is checked field by field instead.
+constexpr std::string_view kHeader = R"({"alg":"HS256","typ":"JWT"})";
+constexpr size_t kSignatureBytes = 32;
+constexpr size_t kGeneratedKeyBytes = 48;
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int DecodeDigit(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+           &len) == nullptr) {
+    throw std::runtime_error("HMAC-SHA256 failed");
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+// nullopt unless `segment` is base64url of a JSON object. Boost.JSON keeps the last of
+// duplicate members, which is what RFC 7519 §4 allows.
+std::optional<json::object> DecodeObject(std::string_view segment) {
+  auto text = Base64UrlDecode(segment);
+  if (!text) return std::nullopt;
+  boost::system::error_code ec;
+  json::value value = json::parse(*text, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  return std::move(value.as_object());
+}
+
+// NumericDate (RFC 7519 §2): integer or fractional seconds. false when present with a type
+// that is not a usable number; `out` stays empty when absent.
+bool ReadNumericDate(const json::object& o, std::string_view name, std::optional<int64_t>* out) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr) return true;
+  if (v->is_int64()) {
+    *out = v->get_int64();
+    return true;
+  }
+  if (v->is_double()) {
+    double d = v->get_double();
+    if (!std::isfinite(d) || std::fabs(d) > 9.0e18) return false;
+    *out = static_cast<int64_t>(std::floor(d));
+    return true;
+  }
+  return false;  // strings, booleans, and integers beyond int64 are not dates
+}
+
+// false when present and not a string; `out` stays empty when absent.
+bool ReadString(const json::object& o, std::string_view name, std::optional<std::string>* out) {
+  const json::value* v = o.if_contains(name);
+  if (v == nullptr) return true;
+  if (!v->is_string()) return false;
+  *out = std::string(v->get_string());
+  return true;
+}
+
+// RFC 7519 §4.1.3: a single string, or an array of strings that must contain ours.
+boost::system::result<bool, JwtError> AudienceMatches(const json::object& o,
+                                                      std::string_view expected) {
+  const json::value* v = o.if_contains("aud");
+  if (v == nullptr) return false;
+  if (v->is_string()) return v->get_string() == expected;
+  if (!v->is_array()) return JwtError::kMalformed;
+  bool found = false;
+  for (const json::value& item : v->get_array()) {
+    if (!item.is_string()) return JwtError::kMalformed;
+    if (item.get_string() == expected) found = true;
+  }
+  return found;
+}
+
+// nullopt when the header is one we accept.
+std::optional<JwtError> CheckHeader(const json::object& header) {
+  const json::value* alg = header.if_contains("alg");
+  if (alg == nullptr || !alg->is_string() || alg->get_string() != "HS256") {
+    return JwtError::kBadAlgorithm;  // "none", other HMACs, RSA/EC: one algorithm is pinned
+  }
+  // We understand no extensions, so any "crit" must be refused (RFC 7515 §4.1.11).
+  if (header.contains("crit")) return JwtError::kMalformed;
+  // Explicit typing (RFC 8725 §3.11): no other kind of JWT passes for ours.
+  if (const json::value* typ = header.if_contains("typ")) {
+    if (!typ->is_string() || strcasecmp(typ->get_string().c_str(), "JWT") != 0) {
+      return JwtError::kMalformed;
+    }
+  }
+  return std::nullopt;
+}
+
+void SetError(std::string* error, std::string message) {
+  if (error != nullptr) *error = std::move(message);
+}
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+const char* ToString(JwtError error) {
+  switch (error) {
+    case JwtError::kMalformed: return "malformed token";
+    case JwtError::kBadAlgorithm: return "token algorithm not accepted";
+    case JwtError::kBadSignature: return "bad token signature";
+    case JwtError::kExpired: return "token expired";
+    case JwtError::kNotYetValid: return "token not yet valid";
+    case JwtError::kWrongIssuer: return "wrong token issuer";
+    case JwtError::kWrongAudience: return "wrong token audience";
+    case JwtError::kMissingSubject: return "token has no subject";
+  }
+  return "invalid token";
+}
+
+void throw_exception_from_error(JwtError error, const boost::source_location& loc) {
+  throw std::logic_error(std::string("value() on an error result at ") + loc.file_name() + ":" +
+                         std::to_string(loc.line()) + ": " + ToString(error));
+}
+
+std::optional<JwtKey> JwtKey::FromSecret(std::string secret) {
+  if (secret.size() < kMinSecretBytes) {
+    OPENSSL_cleanse(secret.data(), secret.size());
+    return std::nullopt;
+  }
+  return JwtKey(std::move(secret));
+}
+
+JwtKey::~JwtKey() { OPENSSL_cleanse(secret_.data(), secret_.size()); }
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    acc = ((acc << 8) | b) & 0xffff;
+    for (bits += 8; bits >= 6;) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;  // no length leaves a single digit over
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int digit = DecodeDigit(c);
+    if (digit < 0) return std::nullopt;
+    acc = ((acc << 6) | static_cast<uint32_t>(digit)) & 0xfff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  // The leftover bits must be zero, so each byte string has exactly one encoding.
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string SignToken(const TokenClaims& claims, const JwtKey& key) {
+  json::object payload;
+  payload["iss"] = claims.issuer;
+  payload["sub"] = claims.subject;
+  payload["aud"] = claims.audience;
+  payload["exp"] = claims.expires_at;
+  if (claims.not_before != 0) payload["nbf"] = claims.not_before;
+  if (claims.issued_at != 0) payload["iat"] = claims.issued_at;
+  if (!claims.token_id.empty()) payload["jti"] = claims.token_id;
+  std::string input = Base64UrlEncode(kHeader) + "." + Base64UrlEncode(json::serialize(payload));
+  std::string signature = HmacSha256(key.secret(), input);
+  return input + "." + Base64UrlEncode(signature);
+}
+
+boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token, const JwtKey& key,
+                                                         const JwtVerifyOptions& options) {
+  if (token.size() > kMaxTokenBytes) return JwtError::kMalformed;
+  size_t dot1 = token.find('.');
+  size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return JwtError::kMalformed;
+  }
+  auto header = DecodeObject(token.substr(0, dot1));
+  if (!header) return JwtError::kMalformed;
+  if (auto bad = CheckHeader(*header)) return *bad;
+
+  // Nothing in the payload is looked at before the signature holds.
+  auto signature = Base64UrlDecode(token.substr(dot2 + 1));
+  if (!signature) return JwtError::kMalformed;
+  std::string expected = HmacSha256(key.secret(), token.substr(0, dot2));
+  if (signature->size() != kSignatureBytes ||
+      CRYPTO_memcmp(signature->data(), expected.data(), kSignatureBytes) != 0) {
+    return JwtError::kBadSignature;
+  }
+
+  auto payload = DecodeObject(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return JwtError::kMalformed;
+  std::optional<int64_t> exp, nbf, iat;
+  std::optional<std::string> iss, sub, jti;
+  if (!ReadNumericDate(*payload, "exp", &exp) || !ReadNumericDate(*payload, "nbf", &nbf) ||
+      !ReadNumericDate(*payload, "iat", &iat) || !ReadString(*payload, "iss", &iss) ||
+      !ReadString(*payload, "sub", &sub) || !ReadString(*payload, "jti", &jti)) {
+    return JwtError::kMalformed;
+  }
+  if (!exp) return JwtError::kMalformed;  // RFC 8725: a token that never expires is refused
+  // 128-bit arithmetic: exp and nbf come from the sender and may sit at the int64 limits.
+  using Wide = __int128;
+  if (Wide{options.now} >= Wide{*exp} + options.leeway_seconds) return JwtError::kExpired;
+  if (nbf && Wide{options.now} + options.leeway_seconds < Wide{*nbf}) return JwtError::kNotYetValid;
+  if (!iss || *iss != options.issuer) return JwtError::kWrongIssuer;
+  auto audience = AudienceMatches(*payload, options.audience);
+  if (!audience) return audience.error();
+  if (!*audience) return JwtError::kWrongAudience;
+  if (!sub || sub->empty()) return JwtError::kMissingSubject;
+
+  TokenClaims claims;
+  claims.subject = std::move(*sub);
+  claims.issuer = std::move(*iss);
+  claims.audience = options.audience;
+  claims.issued_at = iat.value_or(0);
+  claims.not_before = nbf.value_or(0);
+  claims.expires_at = *exp;
+  claims.token_id = jti.value_or("");
+  return claims;
+}
+
+std::optional<JwtKey> LoadKeyFile(const std::string& path, std::string* error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang us
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    SetError(error, fd >= 0 && !S_ISREG(st.st_mode) ? "key file " + path + " is not a regular file"
+                                                    : Errno("cannot open key file", path));
+    if (fd >= 0) ::close(fd);
+    return std::nullopt;
+  }
+  std::string secret;
+  char buffer[4096];
+  ssize_t n = 0;
+  while (secret.size() <= kMaxKeyFileBytes && (n = ::read(fd, buffer, sizeof buffer)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    secret.append(buffer, static_cast<size_t>(n));
+  }
+  if (n < 0) SetError(error, Errno("cannot read key file", path));
+  ::close(fd);
+  OPENSSL_cleanse(buffer, sizeof buffer);
+  if (n < 0 || secret.size() > kMaxKeyFileBytes) {
+    if (n >= 0) SetError(error, "key file " + path + " is larger than 64 KiB");
+    OPENSSL_cleanse(secret.data(), secret.size());
+    return std::nullopt;
+  }
+  size_t size = secret.size();
+  auto key = JwtKey::FromSecret(std::move(secret));
+  if (!key) {
+    SetError(error, "key file " + path + " holds " + std::to_string(size) + " bytes; at least " +
+                        std::to_string(JwtKey::kMinSecretBytes) + " are needed");
+  } else if ((st.st_mode & 077) != 0) {
+    ApiLog()->warn("key file {} is accessible to group or others (mode {:o}); chmod 600 it", path,
+                   st.st_mode & 0777);
+  }
+  return key;
+}
+
+std::optional<JwtKey> LoadOrCreateKeyFile(const std::string& path, std::string* error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 || errno != ENOENT) return LoadKeyFile(path, error);
+
+  // Written aside and linked into place: link() fails on an existing name, so a racing
+  // creator's key wins whole and nobody ever reads a half-written file.
+  std::string temp = path + ".tmp-XXXXXX";
+  int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // mode 0600
+  if (fd < 0) {
+    SetError(error, Errno("cannot create key file", path));
+    return std::nullopt;
+  }
+  unsigned char secret[kGeneratedKeyBytes];
+  bool ok = RAND_bytes(secret, sizeof secret) == 1 && ::fchmod(fd, 0600) == 0;
+  size_t done = 0;
+  while (ok && done < sizeof secret) {
+    ssize_t n = ::write(fd, secret + done, sizeof secret - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  OPENSSL_cleanse(secret, sizeof secret);
+  ok = ok && ::fsync(fd) == 0;
+  if (::close(fd) != 0) ok = false;
+  if (!ok) SetError(error, Errno("cannot write key file", temp));
+  int linked = ok ? ::link(temp.c_str(), path.c_str()) : -1;
+  if (ok && linked != 0 && errno != EEXIST) {
+    SetError(error, Errno("cannot create key file", path));
+    ok = false;
+  }
+  ::unlink(temp.c_str());
+  if (!ok) return std::nullopt;
+  if (linked == 0) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);  // best effort: the name survives a crash
+      ::close(dir_fd);
+    }
+  }
+  return LoadKeyFile(path, error);
+}
+
+}  // namespace caseledger::api

@@ -1,0 +1,41 @@
+// HTTP metrics in Prometheus text format: request counts and latency histograms by route
+// and status. Other modules add their gauges through `AddGauge`.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace caseledger::api {
+
+class HttpMetrics {
+ public:
+  // Thread-safe.
+  void ObserveRequest(const std::string& route, const char* method, int status, double seconds);
+  // A gauge read at scrape time (e.g. the committed position).
+  void AddGauge(std::string name, std::string help, std::function<double()> read);
+  std::string Render() const;
+
+ private:
+  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+                                                      0.05,   0.1,   0.25,  0.5,   1.0,  2.5};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  struct Gauge {
+    std::string name, help;
+    std::function<double()> read;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, Histogram> requests_;
+  std::vector<Gauge> gauges_;
+};
+
+}  // namespace caseledger::api

@@ -1,0 +1,67 @@
+// Small pieces shared by the route files: parse a JSON body into a command with field
+// errors, and the common answers of read routes.
+#pragma once
+
+#include "api/command_service.h"
+#include "api/http.h"
+#include "api/json_body.h"
+#include "api/problem.h"
+#include "api/router.h"
+
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <optional>
+
+namespace caseledger::api {
+
+// Parses the body as a JSON object and runs `read` over its fields; answers 400 with every
+// field error (including unknown fields) or nullopt when the command is complete.
+template <class Command>
+using CommandReader = std::function<void(JsonFields&, Command&, domain::FieldErrors&)>;
+
+template <class Command>
+std::optional<Response> ReadCommand(const Request& req, Command& out, const CommandReader<Command>& read) {
+  std::string error;
+  auto object = ParseJsonObject(req.body, &error);
+  if (!object) return Problem(400, "malformed-body", "Malformed body", error);
+  domain::FieldErrors errors;
+  JsonFields fields(*object, errors);
+  read(fields, out, errors);
+  fields.RejectUnknown();
+  if (!errors.empty()) return FromDomainError(errors.ToError());
+  return std::nullopt;
+}
+
+// Parses an enum field with `parse`; records "must be one of ..." on failure.
+template <class E, class Parse>
+std::optional<E> EnumField(JsonFields& f, domain::FieldErrors& errors, std::string_view name,
+                           Parse parse, std::string_view allowed, bool required = true) {
+  auto s = f.String(name, required);
+  if (!s) return std::nullopt;
+  auto v = parse(*s);
+  if (!v) errors.Add(std::string(name), "must be one of " + std::string(allowed));
+  return v;
+}
+
+// Registers one POST route that reads `Command` from the body and runs it on the person.
+template <class Command>
+void AddPersonCommand(Router& router, const ApiContext& ctx, std::string pattern,
+                      CommandReader<Command> read) {
+  router.Add({Method::kPost, std::move(pattern), RouteKind::kCommand, true,
+              [&ctx, read](const RouteRequest& req) {
+                Command command;
+                if (auto bad = ReadCommand<Command>(req.http, command, read)) return *bad;
+                auto it = req.params.find("id");
+                return RunPersonCommand(ctx, req, it == req.params.end() ? "" : it->second,
+                                        domain::PersonCommand{std::move(command)});
+              }});
+}
+
+// A JSON answer for a read route with ETag and X-Position; 304 when If-None-Match matches.
+Response JsonRead(const Request& req, std::string body, const std::string& etag, uint64_t position);
+
+// The position a read must reflect (?min_position=N): 0 when absent; error answer when bad.
+std::optional<Response> ReadMinPosition(const Request& req, uint64_t& min_position);
+
+}  // namespace caseledger::api

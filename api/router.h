@@ -1,0 +1,59 @@
+// Maps method + path to a route. Patterns are literal segments and `{name}` parameters
+// ("/v1/people/{id}/swabs"); a parameter never matches an empty segment or a '/'.
+#pragma once
+
+#include "api/http.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace caseledger::api {
+
+struct Principal {
+  std::string subject;  // token "sub"
+  std::string role;     // role the subject acts in (from grants; "user" until they exist)
+};
+
+struct RouteRequest {
+  const Request& http;
+  std::map<std::string, std::string> params;  // path parameters by name
+  Principal principal;
+};
+
+enum class RouteKind {
+  kQuery,    // fast, non-blocking: runs on an I/O thread
+  kCommand,  // appends (waits for a WAL sync): runs on the command pool
+};
+
+using Handler = std::function<Response(const RouteRequest&)>;
+
+struct Route {
+  Method method = Method::kGet;
+  std::string pattern;
+  RouteKind kind = RouteKind::kQuery;
+  bool authenticated = true;
+  Handler handler;
+};
+
+class Router {
+ public:
+  void Add(Route route);
+
+  struct Match {
+    const Route* route = nullptr;  // null: see `status`
+    std::map<std::string, std::string> params;
+    int status = 0;                // 404 no such path, 405 path exists for other methods
+    std::string allow;             // for 405: the methods the path accepts
+  };
+  Match Find(Method method, const std::string& path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  static bool MatchPattern(const std::string& pattern, const std::string& path,
+                           std::map<std::string, std::string>& params);
+  std::vector<Route> routes_;
+};
+
+}  // namespace caseledger::api

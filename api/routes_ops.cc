@@ -1,0 +1,51 @@
+// Operations: /healthz, /readyz, /metrics, and the published contract at /v1/openapi.json.
+#include "api/metrics.h"
+#include "api/route_helpers.h"
+#include "api/routes.h"
+#include "api/views_facade.h"
+
+namespace caseledger::api {
+
+extern const char kOpenApiJson[];
+
+void AddOpsRoutes(Router& router, const ApiContext& ctx) {
+  router.Add({Method::kGet, "/healthz", RouteKind::kQuery, false, [](const RouteRequest&) {
+                Response r;
+                r.body = R"({"status":"ok"})";
+                return r;
+              }});
+  router.Add({Method::kGet, "/readyz", RouteKind::kQuery, false, [&ctx](const RouteRequest&) {
+                uint64_t committed = ctx.store->CommittedPosition();
+                uint64_t views = ctx.views ? ctx.views->Position() : committed;
+                bool ready = views >= committed;
+                Response r;
+                r.status = ready ? 200 : 503;
+                r.body = std::string(R"({"status":")") + (ready ? "ready" : "catching_up") +
+                         R"(","committed_position":)" + std::to_string(committed) +
+                         R"(,"views_position":)" + std::to_string(views) + "}";
+                if (!ready) r.Set("Retry-After", "1");
+                return r;
+              }});
+  router.Add({Method::kGet, "/metrics", RouteKind::kQuery, false, [&ctx](const RouteRequest&) {
+                Response r;
+                r.content_type = "text/plain; version=0.0.4";
+                r.body = ctx.metrics ? ctx.metrics->Render() : "";
+                return r;
+              }});
+  static const std::string openapi = kOpenApiJson;
+  router.Add({Method::kGet, "/v1/openapi.json", RouteKind::kQuery, false, [](const RouteRequest& req) {
+                return JsonRead(req.http, openapi, "\"openapi-" + std::to_string(std::hash<std::string>()(openapi)) + "\"", 0);
+              }});
+}
+
+void AddAllRoutes(Router& router, const ApiContext& ctx) {
+  AddOpsRoutes(router, ctx);
+  AddPeopleRoutes(router, ctx);
+  AddPeopleQueryRoutes(router, ctx);
+  AddSwabRoutes(router, ctx);
+  AddMeasureRoutes(router, ctx);
+  AddViewRoutes(router, ctx);
+  AddRulesRoutes(router, ctx);
+}
+
+}  // namespace caseledger::api

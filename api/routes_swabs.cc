@@ -1,0 +1,64 @@
+// Swabs: request, collection, lab results and corrections, and the lab batch upload.
+#include "api/command_service.h"
+#include "api/route_helpers.h"
+#include "api/routes.h"
+#include "api/swab_batch.h"
+
+namespace caseledger::api {
+
+using namespace domain;
+
+namespace {
+
+// A POST on /v1/swabs/{swab}/...: the swab id names the person through its claim.
+template <class Command>
+void AddSwabCommand(Router& router, const ApiContext& ctx, std::string pattern,
+                    CommandReader<Command> read) {
+  router.Add({Method::kPost, std::move(pattern), RouteKind::kCommand, true,
+              [&ctx, read](const RouteRequest& req) {
+                Command command;
+                if (auto bad = ReadCommand<Command>(req.http, command, read)) return *bad;
+                command.swab_id = req.params.at("swab");
+                auto person = PersonOfClaim(*ctx.store, "swab/" + command.swab_id);
+                if (!person) return Problem(404, "not-found", "Not found", "swab " + command.swab_id + " is unknown");
+                return RunPersonCommand(ctx, req, *person, PersonCommand{std::move(command)});
+              }});
+}
+
+}  // namespace
+
+void AddSwabRoutes(Router& router, const ApiContext& ctx) {
+  AddPersonCommand<RequestSwab>(router, ctx, "/v1/people/{id}/swabs",
+                                [](JsonFields& f, RequestSwab& c, FieldErrors& e) {
+                                  c.swab_id = f.String("swab_id").value_or("");
+                                  c.kind = EnumField<SwabKind>(f, e, "kind", ParseSwabKind, "molecular, antigen")
+                                               .value_or(SwabKind::kMolecular);
+                                  c.reason = f.String("reason", false).value_or("");
+                                  c.requested_by = f.String("requested_by", false).value_or("");
+                                });
+  AddSwabCommand<CollectSwab>(router, ctx, "/v1/swabs/{swab}/collection",
+                              [](JsonFields& f, CollectSwab& c, FieldErrors&) {
+                                c.collected_at = f.Time("collected_at").value_or(Timestamp{});
+                                c.site = f.String("site", false).value_or("");
+                              });
+  AddSwabCommand<RecordResult>(router, ctx, "/v1/swabs/{swab}/result",
+                               [](JsonFields& f, RecordResult& c, FieldErrors& e) {
+                                 c.outcome = EnumField<Outcome>(f, e, "outcome", ParseOutcome,
+                                                                "positive, negative, inconclusive")
+                                                 .value_or(Outcome::kNegative);
+                                 c.lab_id = f.String("lab_id").value_or("");
+                                 c.reported_at = f.Time("reported_at").value_or(Timestamp{});
+                               });
+  AddSwabCommand<CorrectResult>(router, ctx, "/v1/swabs/{swab}/correction",
+                                [](JsonFields& f, CorrectResult& c, FieldErrors& e) {
+                                  c.outcome = EnumField<Outcome>(f, e, "outcome", ParseOutcome,
+                                                                 "positive, negative, inconclusive")
+                                                  .value_or(Outcome::kNegative);
+                                  c.reason = f.String("reason").value_or("");
+                                  c.lab_id = f.String("lab_id", false).value_or("");
+                                });
+  router.Add({Method::kPost, "/v1/results:batch", RouteKind::kCommand, true,
+              [&ctx](const RouteRequest& req) { return RunResultsBatch(ctx, req); }});
+}
+
+}  // namespace caseledger::api

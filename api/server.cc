@@ -1,0 +1,354 @@
+// Listener and sessions, modelled on Beast's advanced_server: a fresh parser per request
+// with header and body limits, a deadline on every read and write, sequential handling of
+// pipelined requests, and a clean shutdown on SIGINT/SIGTERM.
+#include "api/server.h"
+
+#include "api/api_logger.h"
+#include "api/metrics.h"
+#include "api/problem.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace caseledger::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
+
+namespace {
+
+Method ToMethod(http::verb v) {
+  switch (v) {
+    case http::verb::get: return Method::kGet;
+    case http::verb::post: return Method::kPost;
+    case http::verb::put: return Method::kPut;
+    case http::verb::delete_: return Method::kDelete;
+    case http::verb::head: return Method::kHead;
+    case http::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+bool IsBatchTarget(beast::string_view target) {
+  return target.starts_with("/v1/results:batch");
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(ServerOptions options, const Router& router, Authenticator auth, PositionSource positions,
+       HttpMetrics* metrics)
+      : options_(std::move(options)),
+        router_(router),
+        auth_(std::move(auth)),
+        positions_(std::move(positions)),
+        metrics_(metrics),
+        ioc_(options_.io_threads),
+        acceptor_(ioc_),
+        commands_(options_.command_threads) {}
+
+  std::optional<uint16_t> Start(std::string* error) {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) {
+      *error = "invalid listen address " + options_.host;
+      return std::nullopt;
+    }
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+               ec.message();
+      return std::nullopt;
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(ioc_, Accept(), asio::detached);
+    return port_;
+  }
+
+  void Run(bool handle_signals) {
+    asio::signal_set signals(ioc_);
+    if (handle_signals) {
+      signals.add(SIGINT);
+      signals.add(SIGTERM);
+      signals.async_wait([this](beast::error_code ec, int sig) {
+        if (!ec) {
+          ApiLog()->info("signal {}: stopping", sig);
+          BeginStop();
+        }
+      });
+    }
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+    commands_.join();
+  }
+
+  void Stop() { asio::post(ioc_, [this] { BeginStop(); }); }
+
+ private:
+  struct Connection {
+    beast::tcp_stream stream;
+    bool busy = false;  // between reading a request and writing its answer
+    explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+  };
+
+  // Runs on the io_context: stop accepting, wake idle connections so they close, and
+  // give busy ones the grace period before the io_context is stopped.
+  void BeginStop() {
+    if (stopping_.exchange(true)) return;
+    beast::error_code ec;
+    acceptor_.close(ec);
+    std::lock_guard l(mu_);
+    for (auto* c : connections_) {
+      asio::post(c->stream.get_executor(), [c, this] {
+        std::lock_guard l2(mu_);
+        if (connections_.count(c) && !c->busy) c->stream.socket().cancel();
+      });
+    }
+    grace_ = std::make_unique<asio::steady_timer>(ioc_, options_.shutdown_grace);
+    grace_->async_wait([this](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;  // every connection finished in time
+      ApiLog()->warn("shutdown grace period over; stopping");
+      ioc_.stop();
+    });
+    MaybeFinish();
+  }
+
+  // Called with mu_ held.
+  void MaybeFinish() {
+    if (stopping_ && connections_.empty() && grace_) grace_->cancel();
+  }
+
+  awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+      if (ec) {
+        if (stopping_) co_return;
+        ApiLog()->warn("accept: {}", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+    }
+  }
+
+  awaitable<void> Session(tcp::socket socket) {
+    Connection conn(std::move(socket));
+    {
+      std::lock_guard l(mu_);
+      connections_.insert(&conn);
+    }
+    try {
+      co_await Serve(conn);
+    } catch (const std::exception& e) {
+      ApiLog()->error("session ended by exception: {}", e.what());
+    }
+    beast::error_code ec;
+    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::lock_guard l(mu_);
+    connections_.erase(&conn);
+    MaybeFinish();
+  }
+
+  awaitable<void> Serve(Connection& conn) {
+    beast::flat_buffer buffer(16 * 1024);
+    while (!stopping_) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+      parser.body_limit(options_.command_body_limit);
+      conn.stream.expires_after(options_.read_timeout);
+      auto [ec, n] = co_await http::async_read_header(conn.stream, buffer, parser, kTuple);
+      (void)n;
+      if (ec == http::error::header_limit) {
+        co_await Write(conn, Problem(431, "headers-too-large", "Request header fields too large",
+                                     "the request headers exceed the limit"), false, 11);
+        co_return;
+      }
+      if (ec) co_return;  // closed, timed out (slow client) or cancelled at shutdown
+      {
+        std::lock_guard l(mu_);
+        conn.busy = true;
+      }
+      if (IsBatchTarget(parser.get().target())) parser.body_limit(options_.batch_body_limit);
+      if (!parser.is_done()) {
+        auto [ec2, n2] = co_await http::async_read(conn.stream, buffer, parser, kTuple);
+        (void)n2;
+        if (ec2 == http::error::body_limit) {
+          co_await Write(conn, Problem(413, "too-large", "Payload too large",
+                                       "the request body exceeds the limit for this endpoint"),
+                         false, 11);
+          co_return;
+        }
+        if (ec2) co_return;
+      }
+      auto start = std::chrono::steady_clock::now();
+      http::request<http::string_body> msg = parser.release();
+      bool keep_alive = msg.keep_alive();
+      unsigned version = msg.version();
+      bool head = msg.method() == http::verb::head;
+      Request req;
+      req.method = ToMethod(msg.method());
+      req.target = std::string(msg.target());
+      for (const auto& field : msg) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+      req.body = std::move(msg.body());
+      std::string route_name = "unmatched";
+      Response res = co_await Dispatch(conn, req, route_name);
+      if (metrics_) {
+        metrics_->ObserveRequest(route_name, ToString(req.method), res.status,
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+      bool close = res.close || !keep_alive || stopping_;
+      co_await Write(conn, std::move(res), !close, version, head);
+      {
+        std::lock_guard l(mu_);
+        conn.busy = false;
+      }
+      if (close) co_return;
+    }
+  }
+
+  awaitable<Response> Dispatch(Connection& conn, Request& req, std::string& route_name) {
+    if (!ParseTarget(req.target, req.path, req.query)) {
+      co_return BadField("target", "the request target is malformed");
+    }
+    Router::Match match = router_.Find(req.method, req.path);
+    if (!match.route) {
+      if (match.status == 405) {
+        Response r = Problem(405, "method-not-allowed", "Method not allowed",
+                             std::string(ToString(req.method)) + " is not allowed on " + req.path);
+        r.Set("Allow", match.allow);
+        co_return r;
+      }
+      co_return Problem(404, "not-found", "Not found", "no such resource: " + req.path);
+    }
+    const Route& route = *match.route;
+    route_name = route.pattern;
+    RouteRequest rr{req, std::move(match.params), {}};
+    if (route.authenticated) {
+      std::string_view auth = req.Header("authorization");
+      std::string error = "a bearer token is required";
+      std::optional<Principal> principal;
+      if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+        principal = auth_(auth.substr(7), &error);
+      }
+      if (!principal) {
+        Response r = Problem(401, "unauthorized", "Unauthorized", error);
+        r.Set("WWW-Authenticate", "Bearer realm=\"caseledger\"");
+        co_return r;
+      }
+      rr.principal = std::move(*principal);
+    }
+
+    auto deadline = std::chrono::steady_clock::now() + options_.default_wait;
+    if (auto wait = req.Query("timeout_ms")) {
+      char* end = nullptr;
+      long ms = std::strtol(wait->c_str(), &end, 10);
+      if (end && *end == '\0' && ms >= 0) {
+        deadline = std::chrono::steady_clock::now() +
+                   std::min(std::chrono::milliseconds(ms), options_.max_wait);
+      }
+    }
+    asio::steady_timer timer(conn.stream.get_executor());
+    for (;;) {
+      Response res;
+      if (route.kind == RouteKind::kCommand) {
+        // Appends block on the WAL sync: run them on the command pool so that many can
+        // wait in the same group commit, then come back to this connection's strand.
+        co_await asio::post(commands_.get_executor(), use_awaitable);
+        res = Invoke(route, rr);
+        co_await asio::post(conn.stream.get_executor(), use_awaitable);
+      } else {
+        res = Invoke(route, rr);
+      }
+      if (res.wait_for_position == 0) co_return res;
+      if (positions_() >= res.wait_for_position) continue;  // reached meanwhile: answer now
+      if (std::chrono::steady_clock::now() >= deadline) {
+        Response r = Problem(503, "not-yet-consistent", "Views not yet consistent",
+                             "the views have not reached position " +
+                                 std::to_string(res.wait_for_position) + " in time");
+        r.Set("Retry-After", "1");
+        r.Set("X-Position", std::to_string(positions_()));
+        co_return r;
+      }
+      timer.expires_after(std::chrono::milliseconds(2));
+      co_await timer.async_wait(kTuple);
+    }
+  }
+
+  Response Invoke(const Route& route, const RouteRequest& rr) {
+    try {
+      return route.handler(rr);
+    } catch (const std::exception& e) {
+      ApiLog()->error("{} {}: {}", ToString(rr.http.method), route.pattern, e.what());
+      return Problem(500, "internal", "Internal error", "the server could not complete the request");
+    }
+  }
+
+  awaitable<void> Write(Connection& conn, Response res, bool keep_alive, unsigned version,
+                        bool head = false) {
+    http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+    out.set(http::field::server, "caseledger");
+    if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out.insert(name, value);
+    out.keep_alive(keep_alive);
+    conn.stream.expires_after(options_.write_timeout);
+    if (head) {
+      // HEAD: the length of the body a GET would get, and no body.
+      out.content_length(res.body.size());
+      http::response_serializer<http::string_body> sr{out};
+      co_await http::async_write_header(conn.stream, sr, kTuple);
+    } else {
+      out.body() = std::move(res.body);
+      out.prepare_payload();
+      co_await http::async_write(conn.stream, out, kTuple);
+    }
+  }
+
+  ServerOptions options_;
+  const Router& router_;
+  Authenticator auth_;
+  PositionSource positions_;
+  HttpMetrics* metrics_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool commands_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::set<Connection*> connections_;
+  std::unique_ptr<asio::steady_timer> grace_;
+};
+
+HttpServer::HttpServer(ServerOptions options, const Router& router, Authenticator auth,
+                       PositionSource positions, HttpMetrics* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, std::move(auth),
+                                   std::move(positions), metrics)) {}
+HttpServer::~HttpServer() = default;
+std::optional<uint16_t> HttpServer::Start(std::string* error) { return impl_->Start(error); }
+void HttpServer::Run(bool handle_signals) { impl_->Run(handle_signals); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace caseledger::api

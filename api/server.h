@@ -1,0 +1,58 @@
+// The HTTP server (Boost.Beast over Asio, C++20 coroutines): listener -> session -> router.
+// Beast stays in server.cc; this header is cheap to include.
+#pragma once
+
+#include "api/http.h"
+#include "api/router.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace caseledger::api {
+
+class HttpMetrics;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: pick a free port (tests)
+  int io_threads = 2;
+  int command_threads = 64;  // blocking appends wait here, so group commit can batch them
+  size_t header_limit = 8 * 1024;
+  size_t command_body_limit = 64 * 1024;
+  size_t batch_body_limit = 16 * 1024 * 1024;  // results:batch
+  std::chrono::milliseconds read_timeout{10'000};  // a whole request, headers and body
+  std::chrono::milliseconds write_timeout{10'000};
+  std::chrono::milliseconds default_wait{2'000};   // min_position
+  std::chrono::milliseconds max_wait{10'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+};
+
+// Checks "Authorization: Bearer ..."; nullopt with `error` set when it is missing/invalid.
+using Authenticator = std::function<std::optional<Principal>(std::string_view bearer, std::string* error)>;
+// The position up to which the answers of read routes are current.
+using PositionSource = std::function<uint64_t()>;
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const Router& router, Authenticator auth,
+             PositionSource positions, HttpMetrics* metrics);
+  ~HttpServer();
+
+  // Binds and starts accepting; returns the bound port or an error message.
+  std::optional<uint16_t> Start(std::string* error);
+  // Serves until Stop() or SIGINT/SIGTERM (when `handle_signals`), then finishes in-flight
+  // requests within the grace period and returns.
+  void Run(bool handle_signals);
+  // Thread-safe: stop accepting, finish what is in flight, make Run() return.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::api

@@ -1,0 +1,99 @@
+#include "api/service.h"
+
+#include "api/api_context.h"
+#include "api/jwt.h"
+#include "api/metrics.h"
+#include "api/routes.h"
+#include "eventstore/event_store.h"
+
+#include <chrono>
+#include <filesystem>
+
+namespace caseledger::api {
+namespace {
+
+domain::Timestamp SystemNow() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return domain::Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(now).count()};
+}
+
+}  // namespace
+
+struct Service::State {
+  ServiceOptions options;
+  std::string key_path;
+  std::optional<JwtKey> key;
+  std::unique_ptr<eventstore::EventStore> store;
+  HttpMetrics metrics;
+  ApiContext ctx;
+  Router router;
+  std::unique_ptr<HttpServer> server;
+  uint16_t port = 0;
+};
+
+Service::Service() : state_(std::make_unique<State>()) {}
+Service::~Service() = default;
+
+std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* error) {
+  std::unique_ptr<Service> service(new Service());
+  State& s = *service->state_;
+  s.options = std::move(options);
+  std::error_code ec;
+  std::filesystem::create_directories(s.options.data_dir, ec);
+  if (ec) {
+    *error = "cannot create " + s.options.data_dir + ": " + ec.message();
+    return nullptr;
+  }
+  s.key_path = s.options.auth_key_path.empty() ? s.options.data_dir + "/auth.key" : s.options.auth_key_path;
+  s.key = s.options.auth_key_path.empty() ? LoadOrCreateKeyFile(s.key_path, error)
+                                          : LoadKeyFile(s.key_path, error);
+  if (!s.key) return nullptr;
+
+  eventstore::StoreOptions store_options;
+  store_options.path = s.options.data_dir + "/store";
+  auto store = eventstore::EventStore::Open(store_options);
+  if (!store) {
+    *error = "cannot open store " + store_options.path + ": " + store.error().message;
+    return nullptr;
+  }
+  s.store = std::move(*store);
+  eventstore::EventStore* st = s.store.get();
+  s.metrics.AddGauge("caseledger_committed_position", "Highest durable log position.",
+                     [st] { return double(st->CommittedPosition()); });
+
+  s.ctx.store = st;
+  s.ctx.reference = s.options.reference;
+  s.ctx.rules = s.options.rules;
+  s.ctx.metrics = &s.metrics;
+  s.ctx.clock = SystemNow;
+  s.ctx.new_id = [] { return NewUlid(SystemNow()); };
+  AddAllRoutes(s.router, s.ctx);
+
+  const JwtKey* key = &*s.key;
+  Authenticator auth = [key](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+    JwtVerifyOptions o;
+    o.now = SystemNow().micros / 1'000'000;
+    auto claims = VerifyToken(bearer, *key, o);
+    if (!claims) {
+      *why = std::string("invalid token: ") + ToString(claims.error());
+      return std::nullopt;
+    }
+    // Roles come from grants in the log (security issue #6); until then every holder of
+    // a valid token acts as "user".
+    return Principal{claims->subject, "user"};
+  };
+  s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
+                                          [st] { return st->CommittedPosition(); }, &s.metrics);
+  auto port = s.server->Start(error);
+  if (!port) return nullptr;
+  s.port = *port;
+  return service;
+}
+
+uint16_t Service::port() const { return state_->port; }
+const std::string& Service::auth_key_path() const { return state_->key_path; }
+eventstore::EventStore& Service::store() { return *state_->store; }
+void Service::Run(bool handle_signals) { state_->server->Run(handle_signals); }
+void Service::Stop() { state_->server->Stop(); }
+
+}  // namespace caseledger::api

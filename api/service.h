@@ -1,0 +1,47 @@
+// The whole server assembled: store, reference data, rules, auth key, routes and the HTTP
+// server. Used by `caseledger serve` and by the integration tests, so both run the same
+// thing.
+#pragma once
+
+#include "api/server.h"
+#include "domain/reference.h"
+#include "domain/rules.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace caseledger::eventstore {
+class EventStore;
+}
+
+namespace caseledger::api {
+
+struct ServiceOptions {
+  std::string data_dir;       // the store lives in data_dir/store
+  std::string auth_key_path;  // empty: data_dir/auth.key, created on first start
+  ServerOptions server;
+  std::shared_ptr<const domain::ReferenceData> reference;
+  std::shared_ptr<const domain::RuleBook> rules;
+};
+
+class Service {
+ public:
+  // Opens the store, loads or creates the key, registers the routes and binds the port.
+  static std::unique_ptr<Service> Open(ServiceOptions options, std::string* error);
+  ~Service();
+
+  uint16_t port() const;
+  const std::string& auth_key_path() const;
+  eventstore::EventStore& store();
+  // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
+  void Run(bool handle_signals);
+  void Stop();
+
+ private:
+  Service();
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace caseledger::api

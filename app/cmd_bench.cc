@@ -1,0 +1,235 @@
+// caseledger bench append: durable append throughput and latency through the store API
+// (SPEC §9). For each concurrency level, `runs` runs on a fresh store each: C threads
+// append single-event requests to their own person streams for `seconds` after a short
+// warm-up. Prints medians over runs, or with --format tsv one line per level:
+//   append <concurrency> <median/s> <p50_ms> <p99_ms> <min/s> <max/s> <runs> <events>
+//          <disk bytes/event> <mean encoded record bytes>
+// (tab-separated; ops/bench reads them; new fields only ever go at the end).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <latch>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/bench_stats.h"
+#include "app/bench_workload.h"
+#include "app/commands.h"
+#include "app/flags.h"
+#include "eventstore/event_store.h"
+
+namespace caseledger::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct AppendBenchOptions {
+  std::string base_dir;  // fresh stores are made in temp dirs under it
+  double seconds = 5;
+  double warmup_seconds = 1;
+  std::vector<int> concurrency{1, 16, 64};
+  int runs = 3;
+  bool tsv = false;
+};
+
+struct RunResult {
+  double per_second = 0;
+  uint64_t events = 0;                // all events in the store, warm-up included
+  double bytes_per_event = 0;         // live SST bytes after CompactAll, per event
+  std::vector<int64_t> latencies_ns;  // appends that completed in the measured window
+  std::string error;
+};
+
+// One appender: appends until `until`; keeps the latency of every append that completed
+// in [from, until), so the count over the window is the throughput.
+void AppendLoop(eventstore::EventStore& store, uint64_t seed, Clock::time_point from,
+                Clock::time_point until, std::atomic<bool>& failed, std::vector<int64_t>& latencies,
+                std::string& error) {
+  PersonHistoryWriter writer(seed);
+  while (!failed.load(std::memory_order_relaxed)) {
+    const eventstore::AppendRequest& request = writer.Next();
+    auto start = Clock::now();
+    if (start >= until) return;
+    auto result = store.Append(request);
+    auto end = Clock::now();
+    if (!result) {
+      error = result.error().message;
+      failed = true;
+      return;
+    }
+    writer.Appended();
+    if (end >= from && end < until) latencies.push_back((end - start).count());
+  }
+}
+
+RunResult RunOnce(const AppendBenchOptions& options, int concurrency, int run) {
+  RunResult out;
+  std::string pattern = options.base_dir + "/caseledger-bench-XXXXXX";
+  if (!mkdtemp(pattern.data())) {
+    out.error = "cannot create a temp dir under " + options.base_dir;
+    return out;
+  }
+  const std::string dir = pattern;
+  {
+    eventstore::StoreOptions store_options;
+    store_options.path = dir + "/store";
+    auto store = eventstore::EventStore::Open(store_options);
+    if (!store) {
+      out.error = "cannot open a store in " + dir + ": " + store.error().message;
+    } else {
+      std::vector<std::vector<int64_t>> latencies(concurrency);
+      std::vector<std::string> errors(concurrency);
+      std::atomic<bool> failed = false;
+      std::latch ready(concurrency + 1);
+      auto from = Clock::time_point::max(), until = from;
+      std::vector<std::jthread> threads;
+      for (int t = 0; t < concurrency; ++t) {
+        threads.emplace_back([&, t] {
+          ready.arrive_and_wait();
+          uint64_t seed = static_cast<uint64_t>(run) << 32 | static_cast<uint64_t>(t);
+          AppendLoop(**store, seed, from, until, failed, latencies[t], errors[t]);
+        });
+      }
+      auto to_duration = [](double s) {
+        return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+      };
+      from = Clock::now() + to_duration(options.warmup_seconds);
+      until = from + to_duration(options.seconds);
+      ready.arrive_and_wait();  // publishes from/until to the appenders
+      threads.clear();
+      for (const std::string& e : errors) {
+        if (!e.empty()) out.error = "append failed: " + e;
+      }
+      for (auto& l : latencies) out.latencies_ns.insert(out.latencies_ns.end(), l.begin(), l.end());
+      out.per_second = static_cast<double>(out.latencies_ns.size()) / options.seconds;
+      out.events = (*store)->CommittedPosition();
+      if (out.error.empty()) {
+        if (auto compacted = (*store)->CompactAll(); !compacted) {
+          out.error = "compaction failed: " + compacted.error().message;
+        } else if (out.events > 0) {
+          out.bytes_per_event = static_cast<double>((*store)->DiskBytes()) / out.events;
+        }
+      }
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return out;
+}
+
+std::optional<std::vector<int>> ParseLevels(const std::string& text) {
+  std::vector<int> levels;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    char* end = nullptr;
+    long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 1 || v > 4096) return std::nullopt;
+    levels.push_back(static_cast<int>(v));
+  }
+  if (levels.empty()) return std::nullopt;
+  return levels;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+int RunAppendBench(const AppendBenchOptions& options) {
+  char row[200];
+  if (!options.tsv) {
+    std::cout << "durable appends (store API, ~" << Fixed(PersonHistoryWriter::MeanRecordBytes(), 0)
+              << "-byte events, WAL synced per group commit)\n"
+              << "each run: fresh store under " << options.base_dir << ", "
+              << Fixed(options.warmup_seconds, 1) << " s warm-up, " << Fixed(options.seconds, 1)
+              << " s measured; latency percentiles over all runs' appends\n";
+    std::snprintf(row, sizeof row, "%-12s %9s %9s %9s %7s %7s %5s %10s %8s\n", "concurrency",
+                  "median/s", "min/s", "max/s", "p50_ms", "p99_ms", "runs", "events", "B/event");
+    std::cout << row << std::flush;
+  }
+  for (int concurrency : options.concurrency) {
+    std::vector<double> rates, sizes;
+    std::vector<int64_t> latencies;
+    uint64_t events = 0;
+    for (int run = 1; run <= options.runs; ++run) {
+      RunResult r = RunOnce(options, concurrency, run);
+      if (!r.error.empty()) return Failure("bench append: " + r.error);
+      std::cerr << "append concurrency " << concurrency << " run " << run << "/" << options.runs
+                << ": " << Fixed(r.per_second, 0) << "/s\n";
+      rates.push_back(r.per_second);
+      sizes.push_back(r.bytes_per_event);
+      events += r.latencies_ns.size();
+      latencies.insert(latencies.end(), r.latencies_ns.begin(), r.latencies_ns.end());
+    }
+    double p50 = static_cast<double>(Percentile(latencies, 50)) / 1e6;
+    double p99 = static_cast<double>(Percentile(latencies, 99)) / 1e6;
+    double min = *std::min_element(rates.begin(), rates.end());
+    double max = *std::max_element(rates.begin(), rates.end());
+    if (options.tsv) {
+      std::snprintf(row, sizeof row,
+                    "append\t%d\t%.0f\t%.3f\t%.3f\t%.0f\t%.0f\t%d\t%llu\t%.1f\t%.0f\n", concurrency,
+                    Median(rates), p50, p99, min, max, options.runs,
+                    static_cast<unsigned long long>(events), Median(sizes),
+                    PersonHistoryWriter::MeanRecordBytes());
+    } else {
+      std::snprintf(row, sizeof row, "%-12d %9.0f %9.0f %9.0f %7.2f %7.2f %5d %10llu %8.1f\n",
+                    concurrency, Median(rates), min, max, p50, p99, options.runs,
+                    static_cast<unsigned long long>(events), Median(sizes));
+    }
+    std::cout << row << std::flush;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunBench(const Args& args) {
+  constexpr char kUsage[] =
+      "usage: caseledger bench append [--data DIR] [--seconds S] [--concurrency 1,16,64] "
+      "[--runs N] [--format table|tsv]";
+  Flags flags(args, {"data", "seconds", "concurrency", "runs", "format"});
+  if (!flags.ok()) return UsageError(flags.error() + "\n" + kUsage);
+  if (flags.positional().size() != 1 || flags.positional()[0] != "append") {
+    return UsageError(std::string(flags.positional().empty()
+                                      ? "bench needs a benchmark name"
+                                      : "unknown benchmark '" + flags.positional()[0] + "'") +
+                      "\n" + kUsage);
+  }
+  AppendBenchOptions options;
+  const char* tmp = std::getenv("TMPDIR");
+  options.base_dir = flags.GetOr("data", tmp && *tmp ? tmp : "/tmp");
+  char* end = nullptr;
+  std::string seconds = flags.GetOr("seconds", "5");
+  options.seconds = std::strtod(seconds.c_str(), &end);
+  if (*end != '\0' || !(options.seconds >= 0.1 && options.seconds <= 3600)) {
+    return UsageError("--seconds must be a number of seconds between 0.1 and 3600");
+  }
+  // Long enough to fill the memtable path and reach a steady group size, short next to S.
+  options.warmup_seconds = std::clamp(options.seconds / 5, 0.5, 2.0);
+  auto levels = ParseLevels(flags.GetOr("concurrency", "1,16,64"));
+  if (!levels) return UsageError("--concurrency takes a list of thread counts like 1,16,64");
+  options.concurrency = *levels;
+  std::string runs = flags.GetOr("runs", "3");
+  options.runs = static_cast<int>(std::strtol(runs.c_str(), &end, 10));
+  if (*end != '\0' || options.runs < 1 || options.runs > 100) {
+    return UsageError("--runs must be between 1 and 100");
+  }
+  std::string format = flags.GetOr("format", "table");
+  if (format != "table" && format != "tsv") return UsageError("--format is table or tsv");
+  options.tsv = format == "tsv";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.base_dir, ec)) {
+    return Failure("--data " + options.base_dir + " is not a directory");
+  }
+  return RunAppendBench(options);
+}
+
+}  // namespace caseledger::app

@@ -1,0 +1,62 @@
+#include "app/reference_files.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace caseledger::app {
+namespace {
+
+std::string Home() {
+  if (const char* home = std::getenv("CASELEDGER_HOME")) return home;
+  return CASELEDGER_SOURCE_DIR;
+}
+
+domain::Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return domain::Error::Invalid("file", "cannot read " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+std::string DefaultReferenceDir() { return Home() + "/ops/reference"; }
+std::string DefaultRulesDir() { return Home() + "/ops/rules"; }
+
+domain::Result<std::shared_ptr<const domain::ReferenceData>> LoadReferenceData(const std::string& dir) {
+  auto comuni = ReadFile(dir + "/istat-comuni.csv");
+  if (!comuni) return comuni.error();
+  auto asl = ReadFile(dir + "/piemonte-asl.csv");
+  if (!asl) return asl.error();
+  return domain::ReferenceData::Parse(*comuni, *asl);
+}
+
+domain::Result<domain::RuleBook> LoadRuleBook(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
+  }
+  if (ec) return domain::Error::Invalid("rules", "cannot list " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  domain::RuleBook book;
+  for (const std::string& f : files) {
+    auto text = ReadFile(f);
+    if (!text) return text.error();
+    auto set = domain::RuleSet::Parse(*text);
+    if (!set) {
+      domain::Error e = set.error();
+      e.message = f + ": " + e.message;
+      return e;
+    }
+    auto added = book.Add(std::move(*set));
+    if (!added) return added.error();
+  }
+  return book;
+}
+
+}  // namespace caseledger::app

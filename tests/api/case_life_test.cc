@@ -1,0 +1,143 @@
+// The full life of a case over HTTP against a real server and store.
+#include "domain/tax_code.h"
+#include "eventstore/event_store.h"
+#include "tests/support/test_server.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace caseledger::testing {
+namespace {
+
+std::string Str(const boost::json::value& v, const char* key) {
+  return std::string(v.as_object().at(key).as_string());
+}
+
+// A valid tax code for a person born in Torino (L219).
+std::string TaxCode(const std::string& family, const std::string& given, const char* birth, char sex) {
+  return domain::ComposeTaxCode(family, given, *domain::Date::Parse(birth), sex, "L219");
+}
+
+std::string RegisterBody(const std::string& family, const std::string& given, const char* birth, char sex,
+                         const char* istat = "001272") {
+  boost::json::object o{{"tax_code", TaxCode(family, given, birth, sex)},
+                        {"family_name", family},
+                        {"given_names", given},
+                        {"birth_date", birth},
+                        {"sex", std::string(1, sex)},
+                        {"residence_istat", istat},
+                        {"address", "Via Roma 1"},
+                        {"phone", "+39 011 1234567"}};
+  return boost::json::serialize(o);
+}
+
+TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
+  TestServer server;
+  HttpClient http(server.port());
+  const std::string token = server.Token("operator-1");
+
+  auto reg = http.Post("/v1/people", RegisterBody("Rossi", "Mario", "1985-12-10", 'M'), token);
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  const std::string id = Str(reg.Json(), "person_id");
+  EXPECT_EQ(reg.Header("location"), "/v1/people/" + id);
+  EXPECT_EQ(reg.Json().at("version").to_number<uint64_t>(), 1u);
+
+  auto contact = http.Post("/v1/people", RegisterBody("Bianchi", "Anna", "1990-03-05", 'F'), token);
+  ASSERT_EQ(contact.status, 201) << contact.body;
+  const std::string contact_id = Str(contact.Json(), "person_id");
+
+  auto swab = http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0001","kind":"molecular","reason":"symptoms"})", token);
+  ASSERT_EQ(swab.status, 201) << swab.body;
+  EXPECT_EQ(Str(swab.Json(), "swab_id"), "TO-0001");
+  auto collected = http.Post("/v1/swabs/TO-0001/collection", R"({"collected_at":"2020-10-20T09:00:00Z","site":"drive-in Torino"})", token);
+  ASSERT_EQ(collected.status, 201) << collected.body;
+  auto result = http.Post("/v1/swabs/TO-0001/result", R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T15:00:00Z"})", token);
+  ASSERT_EQ(result.status, 201) << result.body;
+
+  auto isolation = http.Post("/v1/people/" + id + "/isolation", R"({"start":"2020-10-20","reason":"positive"})", token);
+  ASSERT_EQ(isolation.status, 201) << isolation.body;
+  const uint64_t measure = isolation.Json().at("measure_id").to_number<uint64_t>();
+
+  auto reported = http.Post("/v1/people/" + contact_id + "/contacts",
+                            R"({"contact_of":")" + id + R"(","last_exposure":"2020-10-19"})", token);
+  ASSERT_EQ(reported.status, 201) << reported.body;
+  auto quarantine = http.Post("/v1/people/" + contact_id + "/quarantine",
+                              R"({"start":"2020-10-19","reason":"close_contact","source_case":")" + id + R"("})", token);
+  ASSERT_EQ(quarantine.status, 201) << quarantine.body;
+
+  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0002","kind":"molecular","reason":"release"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-0002/collection", R"({"collected_at":"2020-10-30T09:00:00Z"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-0002/result", R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-30T18:00:00Z"})", token).status, 201);
+  auto ended = http.Post("/v1/people/" + id + "/measures/" + std::to_string(measure) + "/end",
+                         R"({"at":"2020-10-31","reason":"negative_test"})", token);
+  ASSERT_EQ(ended.status, 201) << ended.body;
+  auto closed = http.Post("/v1/people/" + id + "/closure", R"({"outcome":"recovered","at":"2020-10-31"})", token);
+  ASSERT_EQ(closed.status, 201) << closed.body;
+
+  auto person = http.Get("/v1/people/" + id, token);
+  ASSERT_EQ(person.status, 200) << person.body;
+  auto p = person.Json().as_object();
+  EXPECT_EQ(p.at("case").at("open").as_bool(), false);
+  EXPECT_EQ(Str(p.at("case").at("closure"), "outcome"), "recovered");
+  ASSERT_EQ(p.at("swabs").as_array().size(), 2u);
+  EXPECT_EQ(Str(p.at("swabs").as_array()[0], "outcome"), "positive");
+  EXPECT_EQ(Str(p.at("measures").as_array()[0], "status"), "ended");
+  EXPECT_EQ(Str(p.at("residence"), "asl"), "TO");
+  EXPECT_FALSE(person.Header("etag").empty());
+  EXPECT_FALSE(person.Header("x-position").empty());
+
+  // Conditional read: the same version answers 304.
+  auto again = http.Get("/v1/people/" + id, token, {{"If-None-Match", person.Header("etag")}});
+  EXPECT_EQ(again.status, 304);
+
+  // The contact's quarantine ends by the 12 Oct 2020 rules: 14 days after exposure.
+  auto c = http.Get("/v1/people/" + contact_id, token).Json();
+  EXPECT_EQ(Str(c.at("measures").as_array()[0], "end"), "2020-11-02");
+
+  // Past state: before the positive result was recorded, the case was not open.
+  auto history = http.Get("/v1/people/" + id + "/history", token);
+  ASSERT_EQ(history.status, 200);
+  auto events = history.Json().at("events").as_array();
+  ASSERT_GE(events.size(), 10u);
+  EXPECT_EQ(Str(events[0], "type"), "PersonRegistered");
+  EXPECT_EQ(Str(events[0].at("actor"), "id"), "operator-1");
+  ASSERT_EQ(Str(events[2], "type"), "SwabCollected");
+  std::string before_result = Str(events[2], "recorded_at");
+  auto past = http.Get("/v1/people/" + id + "?as_of=" + before_result, token);
+  ASSERT_EQ(past.status, 200) << past.body;
+  EXPECT_EQ(past.Json().at("case").at("open").as_bool(), false);
+  EXPECT_TRUE(past.Json().at("swabs").as_array()[0].at("outcome").is_null());
+
+  // Lookup by tax code finds the same person.
+  auto found = http.Get("/v1/people?tax_code=" + TaxCode("Rossi", "Mario", "1985-12-10", 'M'), token);
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(Str(found.Json(), "id"), id);
+}
+
+TEST(CaseLifeTest, IdempotentRetryAndVersionConflict) {
+  TestServer server;
+  HttpClient http(server.port());
+  const std::string token = server.Token();
+  auto body = RegisterBody("Verdi", "Luca", "1970-01-01", 'M');
+  auto first = http.Post("/v1/people", body, token, {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto retry = http.Post("/v1/people", body, token, {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(Str(retry.Json(), "person_id"), Str(first.Json(), "person_id"));
+  EXPECT_EQ(retry.Json().at("position"), first.Json().at("position"));
+  EXPECT_EQ(retry.Header("idempotent-replayed"), "true");
+  const uint64_t committed = server.service().store().CommittedPosition();
+  auto other = http.Post("/v1/people", RegisterBody("Neri", "Luca", "1971-01-01", 'M'), token, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(server.service().store().CommittedPosition(), committed);
+
+  const std::string id = Str(first.Json(), "person_id");
+  auto stale = http.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP1234"})", token, {{"If-Match", "\"0\""}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(stale.Json().at("current_version").to_number<uint64_t>(), 1u);
+  auto fresh = http.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP1234"})", token, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(fresh.status, 201) << fresh.body;
+}
+
+}  // namespace
+}  // namespace caseledger::testing
