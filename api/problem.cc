@@ -30,8 +30,15 @@ Response BadField(std::string field, std::string message) {
 
 Response FromDomainError(const domain::Error& e) {
   switch (e.code) {
-    case domain::ErrorCode::kInvalidArgument:
-      return Problem(400, "invalid-input", "Invalid input", e.message, e.fields);
+    case domain::ErrorCode::kInvalidArgument: {
+      if (e.fields.empty()) return Problem(400, "invalid-input", "Invalid input", e.message);
+      std::string detail = e.fields.size() == 1 ? "invalid field: " : "invalid fields: ";
+      for (size_t i = 0; i < e.fields.size(); ++i) {
+        detail += (i ? ", " : "") + (e.fields[i].field.empty() ? std::string("(body)") : e.fields[i].field);
+      }
+      if (e.fields.size() == 1) detail += " " + e.fields[0].message;
+      return Problem(400, "invalid-input", "Invalid input", detail, e.fields);
+    }
     case domain::ErrorCode::kNotFound:
       return Problem(404, "not-found", "Not found", e.message);
     case domain::ErrorCode::kConflict:
