@@ -11,11 +11,11 @@ namespace {
 constexpr char kUsage[] =
     "usage: caseledger <command> [flags]\n"
     "commands:\n"
-    "  serve    --data DIR [--listen HOST:PORT] [--demo]   open the store and run the server\n"
+    "  serve    --data DIR [--listen HOST:PORT] [--auth-key FILE]   run the HTTP API\n"
     "  verify   --data DIR                                 check the hash chain and indexes\n"
-    "  bench    append [--data DIR] [--events N]           durable append throughput\n"
+    "  bench    append [--seconds S] [--concurrency 1,16,64] [--runs N] [--format table|tsv]\n"
+    "  token    --key FILE --sub ID [--ttl SECONDS]         print a signed development token\n"
     "  grant    --data DIR --sub ID --role ROLE [--scope V] (not built yet)\n"
-    "  token    --key FILE --sub ID [--ttl SECONDS]         (not built yet)\n"
     "  replay   --data DIR ...                              (not built yet)\n"
     "  history  --data DIR PERSON [--as-of T]               (not built yet)\n"
     "  loadgen  ...                                         (not built yet)\n";
