@@ -17,7 +17,12 @@ void HttpMetrics::ObserveRequest(const std::string& route, const char* method, i
 
 void HttpMetrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard l(mu_);
-  gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+  gauges_.push_back({std::move(name), std::move(help), "gauge", std::move(read)});
+}
+
+void HttpMetrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard l(mu_);
+  gauges_.push_back({std::move(name), std::move(help), "counter", std::move(read)});
 }
 
 std::string HttpMetrics::Render() const {
@@ -39,7 +44,7 @@ std::string HttpMetrics::Render() const {
     out << "caseledger_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
   }
   for (const Gauge& g : gauges_) {
-    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n"
+    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " " << g.type << "\n"
         << g.name << " " << g.read() << "\n";
   }
   return out.str();

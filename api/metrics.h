@@ -17,8 +17,9 @@ class HttpMetrics {
  public:
   // Thread-safe.
   void ObserveRequest(const std::string& route, const char* method, int status, double seconds);
-  // A gauge read at scrape time (e.g. the committed position).
+  // A gauge or counter read at scrape time (e.g. the committed position).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
   std::string Render() const;
 
  private:
@@ -30,7 +31,7 @@ class HttpMetrics {
     double sum = 0;
   };
   struct Gauge {
-    std::string name, help;
+    std::string name, help, type;
     std::function<double()> read;
   };
   mutable std::mutex mu_;

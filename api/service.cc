@@ -60,6 +60,16 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   eventstore::EventStore* st = s.store.get();
   s.metrics.AddGauge("caseledger_committed_position", "Highest durable log position.",
                      [st] { return double(st->CommittedPosition()); });
+  s.metrics.AddCounter("caseledger_store_group_commits_total", "Group commits (one WAL sync each).",
+                       [st] { return double(st->Stats().group_commits); });
+  s.metrics.AddCounter("caseledger_store_appends_total", "Append requests written.",
+                       [st] { return double(st->Stats().appends); });
+  s.metrics.AddCounter("caseledger_store_events_total", "Events written.",
+                       [st] { return double(st->Stats().events); });
+  s.metrics.AddCounter("caseledger_store_sync_seconds_total", "Time spent in synced log writes.",
+                       [st] { return st->Stats().sync_micros / 1e6; });
+  s.metrics.AddGauge("caseledger_store_max_group_size", "Largest group commit so far (requests).",
+                     [st] { return double(st->Stats().max_group_size); });
 
   s.ctx.store = st;
   s.ctx.reference = s.options.reference;

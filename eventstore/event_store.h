@@ -110,6 +110,15 @@ struct StoreOptions {
   size_t block_cache_bytes = 256 << 20;
 };
 
+// Counters of the write path, for /metrics (the store's probe).
+struct StoreStats {
+  uint64_t group_commits = 0;     // WAL syncs done
+  uint64_t appends = 0;           // requests appended (not counting idempotent replays)
+  uint64_t events = 0;            // events appended
+  uint64_t sync_micros = 0;       // time spent in synced writes
+  uint64_t max_group_size = 0;    // largest group seen
+};
+
 struct ChainTip {
   uint64_t position = 0;
   Hash hash{};
@@ -156,6 +165,8 @@ class EventStore {
   // Called with the new committed position after every group commit, on the committing
   // thread; must be quick and must not append.
   virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;
+
+  virtual StoreStats Stats() const = 0;
 
   // Consumer checkpoints (the NATS relay, projections that keep theirs here).
   virtual StoreResult<uint64_t> GetCheckpoint(const std::string& consumer) const = 0;

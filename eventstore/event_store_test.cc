@@ -55,6 +55,12 @@ TEST_F(EventStoreTest, AppendAssignsGapFreePositionsAndStreamVersions) {
   EXPECT_EQ(b->first_position, 3u);
   EXPECT_EQ(store_->CommittedPosition(), 3u);
 
+  StoreStats stats = store_->Stats();
+  EXPECT_EQ(stats.appends, 2u);
+  EXPECT_EQ(stats.events, 3u);
+  EXPECT_EQ(stats.group_commits, 2u);  // sequential appends: one sync each
+  EXPECT_EQ(stats.max_group_size, 1u);
+
   auto log = store_->ReadLog(1, 100);
   ASSERT_TRUE(log);
   ASSERT_EQ(log->size(), 3u);

@@ -134,6 +134,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   return result;
 }
 
+StoreStats RocksEventStore::Stats() const {
+  std::lock_guard l(mu_);
+  return stats_;
+}
+
 StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) {
   Writer w(&request);
   std::unique_lock l(mu_);
@@ -150,11 +155,13 @@ StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) 
   // Only the leader touches next_position_, tip_hash_ and last_recorded_, and there is
   // one leader at a time, so they are read and written here without the lock.
   uint64_t next = next_position_;
+  const uint64_t next_position_before = next_position_;
   Hash tip = tip_hash_;
   Timestamp now = std::max(Now(), last_recorded_);
   rocksdb::WriteBatch batch;
   GroupState state;
   bool any_write = false;
+  uint64_t sync_micros = 0;
   if (!failure) {
     for (Writer* gw : group) {
       gw->result = Prepare(*gw->request, state, batch, next, tip, now);
@@ -163,7 +170,10 @@ StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) 
     if (any_write) {
       rocksdb::WriteOptions wo;
       wo.sync = true;  // acknowledged means durable
+      auto sync_start = std::chrono::steady_clock::now();
       rocksdb::Status s = db_->Write(wo, &batch);
+      sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - sync_start).count();
       if (!s.ok()) {
         failure = StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
                              "group commit: " + s.ToString()};
@@ -184,6 +194,13 @@ StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) 
     tip_hash_ = tip;
     last_recorded_ = now;
     committed = next - 1;
+    ++stats_.group_commits;
+    stats_.sync_micros += sync_micros;
+    stats_.events += committed - (next_position_before - 1);
+    uint64_t written = 0;
+    for (Writer* gw : group) written += (gw->result && !gw->result->replayed) ? 1 : 0;
+    stats_.appends += written;
+    stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, written);
     // Published before leadership passes on, so the watermark never goes backwards.
     {
       std::lock_guard tl(tip_mu_);

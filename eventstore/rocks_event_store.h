@@ -34,6 +34,7 @@ class RocksEventStore final : public EventStore {
   StoreResult<uint64_t> GetCheckpoint(const std::string& consumer) const override;
   StoreResult<void> PutCheckpoint(const std::string& consumer, uint64_t position) override;
   uint64_t DiskBytes() const override;
+  StoreStats Stats() const override;
   StoreResult<void> CompactAll() override;
 
  private:
@@ -76,7 +77,7 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
 
   // Guards the writer queue, bg_error_ and the leader-owned fields below.
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::deque<Writer*> writers_;
   std::optional<StoreError> bg_error_;  // sticky after a failed write or sync
   uint64_t next_position_ = 1;          // leader only
@@ -89,6 +90,7 @@ class RocksEventStore final : public EventStore {
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;
   std::vector<std::function<void(uint64_t)>> listeners_;  // guarded by commit_mu_
+  StoreStats stats_;                                      // guarded by mu_
 };
 
 }  // namespace caseledger::eventstore

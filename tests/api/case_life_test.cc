@@ -108,6 +108,12 @@ TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
   EXPECT_EQ(past.Json().at("case").at("open").as_bool(), false);
   EXPECT_TRUE(past.Json().at("swabs").as_array()[0].at("outcome").is_null());
 
+  // The store's write path shows on /metrics.
+  auto metrics = http.Send("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("caseledger_store_events_total"), std::string::npos);
+  EXPECT_NE(metrics.body.find("route=\"/v1/people/{id}\",method=\"GET\",status=\"200\""), std::string::npos);
+
   // Lookup by tax code finds the same person.
   auto found = http.Get("/v1/people?tax_code=" + TaxCode("Rossi", "Mario", "1985-12-10", 'M'), token);
   ASSERT_EQ(found.status, 200) << found.body;
