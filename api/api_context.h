@@ -14,6 +14,7 @@
 namespace caseledger::api {
 
 class HttpMetrics;
+class SseHub;
 class ViewsFacade;
 
 struct ApiContext {
@@ -22,6 +23,7 @@ struct ApiContext {
   std::shared_ptr<const domain::RuleBook> rules;
   HttpMetrics* metrics = nullptr;
   ViewsFacade* views = nullptr;  // null until the projections are wired in
+  SseHub* sse = nullptr;         // view change announcements
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@
 #include <vector>
 
 namespace caseledger::api {
+
+class SseSubscriber;
 
 enum class Method { kGet, kPost, kPut, kDelete, kHead, kOptions, kOther };
 
@@ -37,6 +40,9 @@ struct Response {
   // server waits (asynchronously, bounded) and calls the route again, or answers 503.
   uint64_t wait_for_position = 0;
   bool close = false;  // close the connection after this answer
+  // When set, the answer is a text/event-stream: the server writes the headers, then the
+  // subscriber's frames as they come, until the client goes away or the server stops.
+  std::shared_ptr<SseSubscriber> events;
 
   Response& Set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -6,6 +6,7 @@
 #include "api/api_logger.h"
 #include "api/metrics.h"
 #include "api/problem.h"
+#include "api/sse.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
@@ -220,6 +221,10 @@ class HttpServer::Impl {
         metrics_->ObserveRequest(route_name, ToString(req.method), res.status,
                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
+      if (res.events) {
+        co_await StreamEvents(conn, std::move(res), version);
+        co_return;
+      }
       bool close = res.close || !keep_alive || stopping_;
       co_await Write(conn, std::move(res), !close, version, head);
       {
@@ -324,6 +329,42 @@ class HttpServer::Impl {
       out.body() = std::move(res.body);
       out.prepare_payload();
       co_await http::async_write(conn.stream, out, kTuple);
+    }
+  }
+
+  // A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
+  // comment every 15 s keeps proxies from closing it), until the client goes away, the
+  // hub drops the subscriber, or the server stops. The body ends with the connection.
+  awaitable<void> StreamEvents(Connection& conn, Response res, unsigned version) {
+    http::response<http::empty_body> out{http::status::ok, version};
+    out.set(http::field::server, "caseledger");
+    out.set(http::field::content_type, "text/event-stream");
+    out.set(http::field::cache_control, "no-cache");
+    for (auto& [name, value] : res.headers) out.insert(name, value);
+    out.keep_alive(false);
+    http::response_serializer<http::empty_body> sr{out};
+    conn.stream.expires_after(options_.write_timeout);
+    auto [ec, n] = co_await http::async_write_header(conn.stream, sr, kTuple);
+    (void)n;
+    if (ec) co_return;
+    asio::steady_timer timer(conn.stream.get_executor());
+    auto last_write = std::chrono::steady_clock::now();
+    while (!stopping_) {
+      bool closed = false;
+      std::string chunk;
+      for (auto& frame : res.events->Drain(&closed)) chunk += frame;
+      auto now = std::chrono::steady_clock::now();
+      if (chunk.empty() && now - last_write > std::chrono::seconds(15)) chunk = ": keep-alive\n\n";
+      if (!chunk.empty()) {
+        conn.stream.expires_after(options_.write_timeout);
+        auto [wec, wn] = co_await asio::async_write(conn.stream, asio::buffer(chunk), kTuple);
+        (void)wn;
+        if (wec) co_return;
+        last_write = now;
+      }
+      if (closed) co_return;
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(kTuple);
     }
   }
 

@@ -1,0 +1,53 @@
+#include "api/sse.h"
+
+#include <boost/json.hpp>
+
+namespace caseledger::api {
+
+std::vector<std::string> SseSubscriber::Drain(bool* closed) {
+  std::lock_guard l(mu_);
+  std::vector<std::string> out(std::make_move_iterator(frames_.begin()),
+                               std::make_move_iterator(frames_.end()));
+  frames_.clear();
+  *closed = closed_;
+  return out;
+}
+
+std::shared_ptr<SseSubscriber> SseHub::Subscribe(
+    std::function<bool(const std::string&, const std::string&)> filter) {
+  auto s = std::make_shared<SseSubscriber>();
+  s->filter_ = std::move(filter);
+  std::lock_guard l(mu_);
+  subscribers_.push_back(s);
+  return s;
+}
+
+void SseHub::Publish(const std::string& view, const std::string& key, uint64_t position) {
+  boost::json::object data{{"view", view}, {"key", key}, {"position", position}};
+  std::string frame = "id: " + std::to_string(position) + "\nevent: change\ndata: " +
+                      boost::json::serialize(data) + "\n\n";
+  std::lock_guard l(mu_);
+  std::erase_if(subscribers_, [](const std::weak_ptr<SseSubscriber>& w) { return w.expired(); });
+  for (auto& w : subscribers_) {
+    auto s = w.lock();
+    if (!s) continue;
+    if (s->filter_ && !s->filter_(view, key)) continue;
+    std::lock_guard sl(s->mu_);
+    if (s->closed_) continue;
+    if (s->frames_.size() >= kMaxQueued) {
+      s->closed_ = true;  // too slow: drop it rather than grow without bound
+      s->frames_.clear();
+      continue;
+    }
+    s->frames_.push_back(frame);
+  }
+}
+
+size_t SseHub::subscribers() const {
+  std::lock_guard l(mu_);
+  size_t n = 0;
+  for (const auto& w : subscribers_) n += !w.expired();
+  return n;
+}
+
+}  // namespace caseledger::api
