@@ -68,8 +68,9 @@ void AddMeasureRoutes(Router& router, const ApiContext& ctx) {
               [&ctx](const RouteRequest& req) {
                 HospitalStep step;
                 CommandReader<HospitalStep> read = [](JsonFields& f, HospitalStep& s, FieldErrors& e) {
-                  s.kind = f.String("kind").value_or("");
-                  if (!s.kind.empty() && s.kind != "admission" && s.kind != "icu" && s.kind != "discharge") {
+                  auto kind = f.String("kind");
+                  s.kind = kind.value_or("");
+                  if (kind && s.kind != "admission" && s.kind != "icu" && s.kind != "discharge") {
                     e.Add("kind", "must be one of admission, icu, discharge");
                   }
                   s.at = f.Time("at").value_or(Timestamp{});

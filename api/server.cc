@@ -42,6 +42,11 @@ Method ToMethod(http::verb v) {
   }
 }
 
+Response TooLarge() {
+  return Problem(413, "too-large", "Payload too large",
+                 "the request body exceeds the limit for this endpoint");
+}
+
 bool IsBatchTarget(beast::string_view target) {
   return target.starts_with("/v1/results:batch");
 }
@@ -175,7 +180,9 @@ class HttpServer::Impl {
     while (!stopping_) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-      parser.body_limit(options_.command_body_limit);
+      // Beast checks Content-Length against the body limit while parsing the header, so the
+      // header is read under the largest limit and the per-endpoint one applied after it.
+      parser.body_limit(std::max(options_.command_body_limit, options_.batch_body_limit));
       conn.stream.expires_after(options_.read_timeout);
       auto [ec, n] = co_await http::async_read_header(conn.stream, buffer, parser, kTuple);
       (void)n;
@@ -184,19 +191,27 @@ class HttpServer::Impl {
                                      "the request headers exceed the limit"), false, 11);
         co_return;
       }
+      if (ec == http::error::body_limit) {
+        co_await Write(conn, TooLarge(), false, 11);
+        co_return;
+      }
       if (ec) co_return;  // closed, timed out (slow client) or cancelled at shutdown
       {
         std::lock_guard l(mu_);
         conn.busy = true;
       }
-      if (IsBatchTarget(parser.get().target())) parser.body_limit(options_.batch_body_limit);
+      const size_t limit = IsBatchTarget(parser.get().target()) ? options_.batch_body_limit
+                                                                 : options_.command_body_limit;
+      if (parser.content_length() && *parser.content_length() > limit) {
+        co_await Write(conn, TooLarge(), false, 11);
+        co_return;
+      }
+      parser.body_limit(limit);
       if (!parser.is_done()) {
         auto [ec2, n2] = co_await http::async_read(conn.stream, buffer, parser, kTuple);
         (void)n2;
         if (ec2 == http::error::body_limit) {
-          co_await Write(conn, Problem(413, "too-large", "Payload too large",
-                                       "the request body exceeds the limit for this endpoint"),
-                         false, 11);
+          co_await Write(conn, TooLarge(), false, 11);
           co_return;
         }
         if (ec2) co_return;
