@@ -148,6 +148,8 @@ TEST_F(EventStoreTest, ReadStreamFromVersion) {
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 4u);
   EXPECT_EQ((*all)[2].position, 4u);
+  auto log = store_->ReadLog(3, 2);  // positions 3 and 4
+  EXPECT_EQ((*all)[2].prev_hash, (*log)[0].hash) << "stream reads carry the log's previous hash";
   auto tail = store_->ReadStream("a", 3, 1);
   ASSERT_TRUE(tail);
   ASSERT_EQ(tail->size(), 1u);

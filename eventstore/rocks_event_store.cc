@@ -260,8 +260,10 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
       e.position = positions[i];
       return e;
     }
-    // prev_hash is left zero for stream reads: it belongs to the log, not to the stream.
-    auto env = DecodeAt(positions[i], values[i], Hash{});
+    // The previous hash belongs to the log, not the stream: read it from position - 1.
+    auto prev = HashAt(positions[i] - 1);
+    if (!prev) return prev.error();
+    auto env = DecodeAt(positions[i], values[i], *prev);
     if (!env) return env.error();
     if (env->stream != stream) {
       return StoreError{StoreErrorCode::kCorruption, "stream index points to another stream", 0,
