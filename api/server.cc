@@ -297,9 +297,10 @@ class HttpServer::Impl {
       if (route.kind == RouteKind::kCommand) {
         // Appends block on the WAL sync: run them on the command pool so that many can
         // wait in the same group commit, then come back to this connection's strand.
-        co_await asio::post(commands_.get_executor(), use_awaitable);
-        res = Invoke(route, rr);
-        co_await asio::post(conn.stream.get_executor(), use_awaitable);
+        // (A bare `co_await post(pool)` would resume on the session's own executor.)
+        res = co_await asio::co_spawn(
+            commands_.get_executor(),
+            [&]() -> awaitable<Response> { co_return Invoke(route, rr); }, use_awaitable);
       } else {
         res = Invoke(route, rr);
       }

@@ -15,6 +15,5 @@ namespace {
 int RunGrant(const Args&) { return NotBuilt("grant", "security issue #6"); }
 int RunReplay(const Args&) { return NotBuilt("replay", "replay issue #5"); }
 int RunHistory(const Args&) { return NotBuilt("history", "replay issue #5"); }
-int RunLoadgen(const Args&) { return NotBuilt("loadgen", "workload issue #8"); }
 
 }  // namespace caseledger::app

@@ -1,11 +1,15 @@
 // caseledger serve: the HTTP API over the store in DIR/store, until SIGINT/SIGTERM.
+#include "api/jwt.h"
 #include "api/service.h"
 #include "app/commands.h"
+#include "app/demo_workload.h"
 #include "app/flags.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
 
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 
 namespace caseledger::app {
@@ -22,6 +26,69 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
 }
 
 bool IsLoopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
+
+constexpr char kDemoAdmin[] = "demo-admin";
+constexpr int64_t kDemoTokenTtlSeconds = 12 * 3600;
+
+struct DemoIntro {
+  std::string token;      // an admin token signed with the service's key
+  std::string person_id;  // a case of the demo, when loaded now
+  std::string tax_code;
+};
+
+// --demo: loads the demo workload into an empty store (never a second time) and mints the
+// demo admin's token; nullopt after printing why it failed.
+std::optional<DemoIntro> PrepareDemo(api::Service& service,
+                                     std::shared_ptr<const domain::ReferenceData> reference,
+                                     const std::string& reference_dir) {
+  DemoIntro intro;
+  const uint64_t position = service.store().CommittedPosition();
+  if (position > 0) {
+    std::cout << "demo: the store already holds " << position
+              << " events; not loading the demo workload again\n";
+  } else {
+    DemoOptions options;
+    options.admin_subject = kDemoAdmin;
+    std::cout << "demo: loading Piedmont " << options.from.ToString() << " to "
+              << options.to.ToString() << " at 1:" << options.scale << " (DPC daily series) ..."
+              << std::endl;
+    std::string error;
+    auto r =
+        LoadDemoWorkload(service.store(), std::move(reference), reference_dir, options, &error);
+    if (!r) {
+      Failure(error + " (what was appended before the failure stays in the store)");
+      return std::nullopt;
+    }
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", r->seconds);
+    std::cout << "demo: loaded " << r->days << " days: " << r->people << " people, " << r->events
+              << " events (" << r->swabs << " swabs, " << r->positives << " new positives, "
+              << r->recoveries << " recoveries, " << r->deaths << " deaths) in " << seconds
+              << " s\n";
+    if (r->rejected > 0) {
+      std::cout << "demo: " << r->rejected
+                << " generated commands were rejected (a generator bug), first: "
+                << r->first_rejections.front() << "\n";
+    }
+    intro.person_id = r->example_person_id;
+    intro.tax_code = r->example_tax_code;
+  }
+  std::string error;
+  auto key = api::LoadKeyFile(service.auth_key_path(), &error);
+  if (!key) {
+    Failure(error);
+    return std::nullopt;
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  api::TokenClaims claims;
+  claims.subject = kDemoAdmin;
+  claims.issued_at = now;
+  claims.expires_at = now + kDemoTokenTtlSeconds;
+  intro.token = api::SignToken(claims, *key);
+  return intro;
+}
 
 }  // namespace
 
@@ -52,15 +119,27 @@ int RunServe(const Args& args) {
   std::string error;
   auto service = api::Service::Open(options, &error);
   if (!service) return Failure(error);
+  std::optional<DemoIntro> demo;
+  if (flags.Has("demo")) {
+    demo = PrepareDemo(*service, *reference, flags.GetOr("reference", DefaultReferenceDir()));
+    if (!demo) return 1;
+  }
   const std::string url = "http://" + options.server.host + ":" + std::to_string(service->port());
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
             << "  get a token:  TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()
             << " --sub me)\n"
             << "  try:          curl -s -H \"Authorization: Bearer $TOKEN\" " << url << "/v1/rules\n";
-  if (flags.Has("demo")) {
-    std::cout << "  --demo: the demo workload comes with the load generator (issue #8); the store "
-                 "holds what you add.\n";
+  if (demo) {
+    const std::string curl = "  curl -s -H \"Authorization: Bearer $TOKEN\" ";
+    const std::string person = demo->person_id.empty() ? "PERSON_ID" : demo->person_id;
+    const std::string tax_code = demo->tax_code.empty() ? "TAX_CODE" : demo->tax_code;
+    std::cout << "demo admin token (subject " << kDemoAdmin << ", valid 12 h):\n"
+              << "  export TOKEN=" << demo->token << "\n"
+              << curl << url << "/v1/views/region/daily.csv\n"
+              << curl << url << "/v1/views/municipalities/001272\n"
+              << curl << "'" << url << "/v1/people?tax_code=" << tax_code << "'\n"
+              << curl << url << "/v1/people/" << person << "/history\n";
   }
   std::cout.flush();
   service->Run(true);

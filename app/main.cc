@@ -18,7 +18,7 @@ constexpr char kUsage[] =
     "  grant    --data DIR --sub ID --role ROLE [--scope V] (not built yet)\n"
     "  replay   --data DIR ...                              (not built yet)\n"
     "  history  --data DIR PERSON [--as-of T]               (not built yet)\n"
-    "  loadgen  ...                                         (not built yet)\n";
+    "  loadgen  --target URL --token T --mix commands|queries (--rate R | --max) [--seconds S]\n";
 
 }  // namespace
 

@@ -1,0 +1,95 @@
+#include "app/demo_appender.h"
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "domain/event_codec.h"
+
+namespace caseledger::app {
+namespace {
+
+// Names of the PersonCommand alternatives, in variant order, for rejection reports.
+constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kCommandNames = {
+    "RegisterPerson",  "ChangeResidence", "AssignGp",      "EnrolInSchool",     "LeaveSchool",
+    "RequestSwab",     "CollectSwab",     "RecordResult",  "CorrectResult",     "OrderIsolation",
+    "OrderQuarantine", "EndMeasure",      "ReportContact", "RecordVaccination", "Hospitalize",
+    "AdmitToIcu",      "Discharge",       "CloseCase",     "ErasePersonalData"};
+
+}  // namespace
+
+DemoAppender::DemoAppender(const domain::ReferenceData* reference, domain::Actor actor,
+                           int appenders)
+    : reference_(reference), actor_(std::move(actor)), appenders_(std::max(1, appenders)) {}
+
+bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_id,
+                         const domain::PersonCommand& command, domain::Timestamp now) {
+  domain::DecideContext context{now, reference_, state.registered ? "" : person_id};
+  auto decision = domain::Decide(state, command, context);
+  if (!decision) {
+    ++counts_.rejected;
+    if (counts_.first_rejections.size() < 10) {
+      counts_.first_rejections.push_back(std::string(kCommandNames[command.index()]) + " " +
+                                         person_id + " at " + now.ToString() + ": " +
+                                         decision.error().message);
+    }
+    return false;
+  }
+  eventstore::AppendRequest append;
+  append.stream = domain::PersonStream(person_id);
+  append.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
+                                       : eventstore::ExpectedVersion::Exactly(state.version);
+  append.actor = actor_;
+  append.claims = std::move(decision->claims);
+  for (const domain::Decided& d : decision->events) {
+    domain::EncodedEvent enc = domain::Encode(d.event);
+    append.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
+                             std::move(enc.personal), d.effective_at});
+    domain::Evolve(state, d.event);  // counts the stream version too
+  }
+  ++counts_.commands;
+  counts_.events += decision->events.size();
+  queued_.push_back(std::move(append));
+  return true;
+}
+
+void DemoAppender::Queue(eventstore::AppendRequest request) {
+  ++counts_.commands;
+  counts_.events += request.events.size();
+  queued_.push_back(std::move(request));
+}
+
+eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
+  // One bucket per appender; a stream always lands in the same bucket, so its requests are
+  // appended in the order they were decided.
+  const size_t n = std::min<size_t>(size_t(appenders_), std::max<size_t>(1, queued_.size()));
+  std::vector<std::vector<const eventstore::AppendRequest*>> buckets(n);
+  for (const auto& r : queued_) buckets[std::hash<std::string>{}(r.stream) % n].push_back(&r);
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::optional<eventstore::StoreError> error;
+  auto run = [&](const std::vector<const eventstore::AppendRequest*>& bucket) {
+    for (const auto* r : bucket) {
+      if (failed.load()) return;
+      auto result = store.Append(*r);
+      if (!result) {
+        std::lock_guard lock(mu);
+        if (!error) error = result.error();
+        failed = true;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; ++i) threads.emplace_back(run, std::cref(buckets[i]));
+  run(buckets[0]);
+  for (auto& t : threads) t.join();
+  queued_.clear();
+  if (error) return *error;
+  return {};
+}
+
+}  // namespace caseledger::app

@@ -1,0 +1,54 @@
+// Applies the demo workload's commands the way the API does (api/command_service.cc):
+// Decide against the person's state, encode, append with the expected stream version and
+// the decision's claims. The state is folded in memory from the decisions instead of being
+// read back, so a whole day is decided first and then appended by several appenders at
+// once (each stream by one of them, in order), which lets group commit share WAL syncs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/commands.h"
+#include "domain/envelope.h"
+#include "domain/person.h"
+#include "domain/reference.h"
+#include "eventstore/event_store.h"
+
+namespace caseledger::app {
+
+class DemoAppender {
+ public:
+  struct Counts {
+    uint64_t commands = 0;  // decided and queued
+    uint64_t events = 0;
+    uint64_t rejected = 0;                      // decisions that failed: a bug in the generator
+    std::vector<std::string> first_rejections;  // up to 10, "<command> <person>: <reason>"
+  };
+
+  // `reference` must outlive the appender. `appenders` >= 1.
+  DemoAppender(const domain::ReferenceData* reference, domain::Actor actor, int appenders);
+
+  // Decides `command` for the person whose state is `state` (a fresh PersonState, with
+  // `person_id` naming the new person, for a registration) as of `now`. On success evolves
+  // `state`, queues the append and returns true; a rejection is counted and returns false.
+  bool Apply(domain::PersonState& state, const std::string& person_id,
+             const domain::PersonCommand& command, domain::Timestamp now);
+  // Queues a request of another stream as it is.
+  void Queue(eventstore::AppendRequest request);
+
+  // Appends everything queued and empties the queue. Stops at the first store error (for
+  // this workload any store error is fatal: nothing else writes while it loads).
+  eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
+
+  const Counts& counts() const { return counts_; }
+
+ private:
+  const domain::ReferenceData* reference_;
+  domain::Actor actor_;
+  int appenders_;
+  std::vector<eventstore::AppendRequest> queued_;
+  Counts counts_;
+};
+
+}  // namespace caseledger::app

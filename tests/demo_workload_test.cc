@@ -1,0 +1,170 @@
+// The demo workload (app/demo_workload.h) against a real store: a week of October 2020 at
+// 1:1000 must reproduce the scaled DPC figures it follows, with valid people and no
+// rejected command, and the same seed must give the same events.
+#include "app/demo_workload.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "app/reference_files.h"
+#include "domain/event_codec.h"
+#include "domain/tax_code.h"
+#include "eventstore/event_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace caseledger::app {
+namespace {
+
+using domain::Date;
+
+constexpr int64_t kScale = 1000;
+const Date kFrom = Date::FromYmd(2020, 10, 1);
+const Date kTo = Date::FromYmd(2020, 10, 7);
+
+std::shared_ptr<const domain::ReferenceData> Reference() {
+  static auto reference = LoadReferenceData(DefaultReferenceDir()).value();
+  return reference;
+}
+
+std::vector<DpcDay> Series() {
+  std::ifstream in(DefaultReferenceDir() + "/dpc-piemonte-daily.csv");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseDpcDaily(text.str()).value();
+}
+
+const DpcDay& Row(const std::vector<DpcDay>& series, Date d) {
+  return series.at(static_cast<size_t>(d - series.front().day));
+}
+
+// Scaled daily figure computed here on its own: the rounded cumulative figure since the day
+// before the range, differenced.
+int64_t Scaled(double cumulative) { return std::llround(cumulative / kScale); }
+
+struct Loaded {
+  DemoReport report;
+  std::vector<domain::Envelope> log;
+};
+
+Loaded Load(const std::string& path, uint64_t seed) {
+  eventstore::StoreOptions store_options;
+  store_options.path = path;
+  auto store = eventstore::EventStore::Open(store_options).value();
+  DemoOptions options;
+  options.from = kFrom;
+  options.to = kTo;
+  options.scale = kScale;
+  options.seed = seed;
+  std::string error;
+  auto report = LoadDemoWorkload(*store, Reference(), DefaultReferenceDir(), options, &error);
+  EXPECT_TRUE(report.has_value()) << error;
+  Loaded out;
+  if (report) out.report = *report;
+  out.log = store->ReadLog(1, 10'000'000).value();
+  return out;
+}
+
+domain::Event Decode(const domain::Envelope& env) {
+  return domain::Decode(env.type, env.schema_version, env.body, env.personal).value();
+}
+
+// Stream -> its events (type, body, personal) in stream order.
+using Bodies =
+    std::map<std::string, std::vector<std::tuple<std::string, std::string, std::string>>>;
+Bodies BodiesOf(const std::vector<domain::Envelope>& log) {
+  Bodies out;
+  for (const auto& env : log) out[env.stream].emplace_back(env.type, env.body, env.personal);
+  return out;
+}
+
+class DemoWorkloadTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { loaded_ = new Loaded(Load(dir_.Sub("first"), 7)); }
+  static void TearDownTestSuite() { delete loaded_; }
+  static inline testing::TempDir dir_;
+  static inline Loaded* loaded_ = nullptr;
+};
+
+TEST_F(DemoWorkloadTest, NoCommandIsRejected) {
+  const DemoReport& r = loaded_->report;
+  EXPECT_EQ(r.rejected, 0u) << (r.first_rejections.empty() ? "" : r.first_rejections.front());
+  EXPECT_EQ(r.days, 7);
+  EXPECT_GT(r.people, 0u);
+  EXPECT_EQ(r.events, loaded_->log.size());
+  EXPECT_EQ(r.swabs_short, 0);
+  EXPECT_EQ(r.positives_short, 0);
+  EXPECT_EQ(r.recoveries_short, 0);
+  EXPECT_EQ(r.deaths_short, 0);
+  EXPECT_EQ(r.hospital_days_off, 0);
+}
+
+TEST_F(DemoWorkloadTest, PositivesPerReportDayFollowTheScaledSeries) {
+  std::map<Date, int64_t> positives;
+  for (const auto& env : loaded_->log) {
+    if (env.type != "ResultRecorded") continue;
+    auto result = std::get<domain::ResultRecorded>(Decode(env));
+    if (result.outcome == domain::Outcome::kPositive) ++positives[result.reported_at.ToDate()];
+  }
+  const auto series = Series();
+  double cumulative = 0;
+  int64_t total = 0;
+  for (Date d = kFrom; d <= kTo; d = d + 1) {
+    const int64_t before = Scaled(cumulative);
+    cumulative += double(Row(series, d).nuovi_positivi);
+    const int64_t expected = Scaled(cumulative) - before;
+    EXPECT_EQ(positives[d], expected) << d.ToString();
+    total += expected;
+  }
+  EXPECT_GT(total, 0);
+}
+
+TEST_F(DemoWorkloadTest, SwabsPerCollectionDayFollowTheScaledSeries) {
+  std::map<Date, int64_t> swabs;
+  for (const auto& env : loaded_->log) {
+    if (env.type != "SwabCollected") continue;
+    ++swabs[std::get<domain::SwabCollected>(Decode(env)).collected_at.ToDate()];
+  }
+  const auto series = Series();
+  const double base = double(Row(series, kFrom + -1).tamponi);
+  for (Date d = kFrom; d <= kTo; d = d + 1) {
+    const int64_t expected = Scaled(double(Row(series, d).tamponi) - base) -
+                             Scaled(double(Row(series, d + -1).tamponi) - base);
+    EXPECT_GT(expected, 0);
+    EXPECT_EQ(swabs[d], expected) << d.ToString();
+  }
+}
+
+TEST_F(DemoWorkloadTest, EveryTaxCodeIsValidForItsPerson) {
+  int people = 0;
+  for (const auto& env : loaded_->log) {
+    if (env.type != "PersonRegistered") continue;
+    ++people;
+    auto e = std::get<domain::PersonRegistered>(Decode(env));
+    auto tc = domain::ParseTaxCode(e.personal.tax_code, env.effective_at.ToDate());
+    ASSERT_TRUE(tc) << e.personal.tax_code << ": " << tc.error().message;
+    EXPECT_EQ(tc->birth_date.ToString(), e.personal.birth_date) << e.personal.tax_code;
+    EXPECT_EQ(tc->sex == 'F', e.sex == domain::Sex::kFemale) << e.personal.tax_code;
+    EXPECT_TRUE(domain::TaxCodeMatchesNames(*tc, e.personal.family_name, e.personal.given_names))
+        << e.personal.tax_code;
+    const domain::Municipality* born = Reference()->FindByCadastralCode(tc->birthplace);
+    ASSERT_NE(born, nullptr) << e.personal.tax_code;
+    EXPECT_EQ(born->region_code, "01");
+  }
+  EXPECT_EQ(uint64_t(people), loaded_->report.people);
+}
+
+TEST_F(DemoWorkloadTest, TheSameSeedGivesTheSameEvents) {
+  const Loaded again = Load(dir_.Sub("second"), 7);
+  EXPECT_EQ(again.report.events, loaded_->report.events);
+  EXPECT_TRUE(BodiesOf(again.log) == BodiesOf(loaded_->log));
+  const Loaded other = Load(dir_.Sub("third"), 8);
+  EXPECT_FALSE(BodiesOf(other.log) == BodiesOf(loaded_->log));
+}
+
+}  // namespace
+}  // namespace caseledger::app
