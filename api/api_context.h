@@ -11,18 +11,21 @@
 #include <memory>
 #include <string>
 
+namespace caseledger::projections {
+class ViewRunner;
+}
+
 namespace caseledger::api {
 
 class HttpMetrics;
 class SseHub;
-class ViewsFacade;
 
 struct ApiContext {
   eventstore::EventStore* store = nullptr;
   std::shared_ptr<const domain::ReferenceData> reference;
   std::shared_ptr<const domain::RuleBook> rules;
   HttpMetrics* metrics = nullptr;
-  ViewsFacade* views = nullptr;  // null until the projections are wired in
+  const projections::ViewRunner* views = nullptr;  // the read views
   SseHub* sse = nullptr;         // view change announcements
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID

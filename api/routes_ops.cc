@@ -2,7 +2,7 @@
 #include "api/metrics.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
-#include "api/views_facade.h"
+#include "projections/view_runner.h"
 
 namespace caseledger::api {
 
@@ -17,10 +17,11 @@ void AddOpsRoutes(Router& router, const ApiContext& ctx) {
   router.Add({Method::kGet, "/readyz", RouteKind::kQuery, false, [&ctx](const RouteRequest&) {
                 uint64_t committed = ctx.store->CommittedPosition();
                 uint64_t views = ctx.views ? ctx.views->Position() : committed;
-                bool ready = views >= committed;
+                bool failed = ctx.views && !ctx.views->failure().empty();
+                bool ready = views >= committed && !failed;
                 Response r;
                 r.status = ready ? 200 : 503;
-                r.body = std::string(R"({"status":")") + (ready ? "ready" : "catching_up") +
+                r.body = std::string(R"({"status":")") + (ready ? "ready" : failed ? "views_stopped" : "catching_up") +
                          R"(","committed_position":)" + std::to_string(committed) +
                          R"(,"views_position":)" + std::to_string(views) + "}";
                 if (!ready) r.Set("Retry-After", "1");

@@ -1,22 +1,142 @@
-// Read views (SPEC §4). Until the projections land, every view path answers 501 with a
-// problem+json saying so, so clients can tell "not built" from "not found".
+// Read views (SPEC §4): municipality, school, GP, lab, region/ASL (DPC bulletin, JSON and
+// CSV), and the live stream of view changes. Every answer comes from one published
+// snapshot; `min_position` waits until the views reached it; ETag is the views position
+// plus the query, so If-None-Match gives 304 until something changes.
 #include "api/route_helpers.h"
 #include "api/routes.h"
+#include "api/sse.h"
+#include "projections/gp_view.h"
+#include "projections/lab_view.h"
+#include "projections/municipality_view.h"
+#include "projections/region_view.h"
+#include "projections/school_view.h"
+#include "projections/view_runner.h"
+
+#include <boost/json.hpp>
 
 namespace caseledger::api {
 
-void AddViewRoutes(Router& router, const ApiContext&) {
-  const char* paths[] = {"/v1/views/municipalities/{istat}", "/v1/views/municipalities",
-                         "/v1/views/schools/{school}",       "/v1/views/gps/{gp}",
-                         "/v1/views/labs/{lab}",             "/v1/views/region",
-                         "/v1/views/region/daily.csv",       "/v1/views/stream"};
-  for (const char* p : paths) {
-    router.Add({Method::kGet, p, RouteKind::kQuery, true, [](const RouteRequest& req) {
-                  return Problem(501, "not-implemented", "View not built yet",
-                                 "the read views (" + req.http.path +
-                                     ") come with the projections issue (#4)");
-                }});
+using namespace projections;
+
+namespace {
+
+// Reads ?day=, ?from=, ?to= (dates). `day` defaults to today.
+std::optional<Response> ReadDays(const ApiContext& ctx, const Request& req, domain::Date& day, DayRange& range) {
+  day = ctx.clock().ToDate();
+  for (const char* name : {"day", "from", "to"}) {
+    auto v = req.Query(name);
+    if (!v) continue;
+    auto d = domain::Date::Parse(*v);
+    if (!d) return BadField(name, "must be a date YYYY-MM-DD");
+    if (std::string_view(name) == "day") day = *d;
+    if (std::string_view(name) == "from") range.from = d;
+    if (std::string_view(name) == "to") range.to = d;
   }
+  if (range.from && range.to && *range.to < *range.from) return BadField("to", "is before from");
+  if (range.from && range.to && *range.to - *range.from > kMaxSeriesDays) {
+    return BadField("from", "a series holds at most " + std::to_string(kMaxSeriesDays) + " days");
+  }
+  return std::nullopt;
+}
+
+// The common frame of a view read: min_position, days, then `render` on the snapshot.
+template <class Render>
+Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render) {
+  if (!ctx.views) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
+  uint64_t min_position = 0;
+  if (auto bad = ReadMinPosition(req.http, min_position)) return *bad;
+  uint64_t position = ctx.views->Position();
+  if (min_position > position) {
+    Response wait;
+    wait.wait_for_position = min_position;
+    return wait;
+  }
+  domain::Date day;
+  DayRange range;
+  if (auto bad = ReadDays(ctx, req.http, day, range)) return *bad;
+  return render(day, range, position);
+}
+
+Response Json(const ApiContext&, const RouteRequest& req, const std::optional<boost::json::object>& body,
+              uint64_t position, const char* what) {
+  if (!body) return Problem(404, "not-found", "Not found", std::string(what) + " not found in the views");
+  return JsonRead(req.http, boost::json::serialize(*body),
+                  "\"v" + std::to_string(position) + "-" + std::to_string(std::hash<std::string>()(req.http.target)) + "\"",
+                  position);
+}
+
+template <class V>
+const V* Find(const ApiContext& ctx, const char* name) {
+  return ctx.views ? ctx.views->Get<V>(name) : nullptr;
+}
+
+}  // namespace
+
+void AddViewRoutes(Router& router, const ApiContext& ctx) {
+  router.Add({Method::kGet, "/v1/views/municipalities/{istat}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
+                  const auto* v = Find<MunicipalityView>(ctx, "municipalities");
+                  return Json(ctx, req, v ? v->MunicipalityJson(req.params.at("istat"), day, range) : std::nullopt, pos, "municipality");
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/municipalities", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
+                  const auto* v = Find<MunicipalityView>(ctx, "municipalities");
+                  MunicipalityFilter filter{req.http.Query("asl").value_or(""), req.http.Query("province").value_or("")};
+                  if (!filter.asl.empty() && ctx.reference->MunicipalitiesOfAsl(filter.asl).empty()) {
+                    return BadField("asl", "unknown ASL code");
+                  }
+                  return Json(ctx, req, v ? std::optional(v->MunicipalitiesJson(filter, day)) : std::nullopt, pos, "view");
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/schools/{school}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
+                  const auto* v = Find<SchoolView>(ctx, "schools");
+                  return Json(ctx, req, v ? v->SchoolJson(req.params.at("school"), day) : std::nullopt, pos, "school");
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/gps/{gp}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
+                  const auto* v = Find<GpView>(ctx, "gps");
+                  return Json(ctx, req, v ? v->GpJson(req.params.at("gp"), day) : std::nullopt, pos, "GP");
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/labs/{lab}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
+                  const auto* v = Find<LabView>(ctx, "labs");
+                  return Json(ctx, req, v ? v->LabJson(req.params.at("lab"), day, range) : std::nullopt, pos, "lab");
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/region", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
+                  const auto* v = Find<RegionView>(ctx, "region");
+                  std::string area = req.http.Query("asl").value_or("");
+                  return Json(ctx, req, v ? v->RegionJson(area, day, range) : std::nullopt, pos, "area");
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/region/daily.csv", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
+                  const auto* v = Find<RegionView>(ctx, "region");
+                  std::string area = req.http.Query("asl").value_or("");
+                  auto csv = v ? v->RegionCsv(area, day, range) : std::nullopt;
+                  if (!csv) return Problem(404, "not-found", "Not found", "area not found in the views");
+                  Response r = JsonRead(req.http, std::move(*csv),
+                                        "\"v" + std::to_string(pos) + "-" + std::to_string(std::hash<std::string>()(req.http.target)) + "\"",
+                                        pos);
+                  if (r.status == 200) r.content_type = "text/csv; charset=utf-8";
+                  return r;
+                });
+              }});
+  router.Add({Method::kGet, "/v1/views/stream", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                if (!ctx.sse) return Problem(503, "views-unavailable", "Views unavailable", "no change stream");
+                // ?views=municipalities,region narrows the stream.
+                std::string only = req.http.Query("views").value_or("");
+                Response r;
+                r.events = ctx.sse->Subscribe([only](const std::string& view, const std::string&) {
+                  return only.empty() || ("," + only + ",").find("," + view + ",") != std::string::npos;
+                });
+                return r;
+              }});
 }
 
 }  // namespace caseledger::api

@@ -4,7 +4,14 @@
 #include "api/jwt.h"
 #include "api/metrics.h"
 #include "api/routes.h"
+#include "api/sse.h"
 #include "eventstore/event_store.h"
+#include "projections/gp_view.h"
+#include "projections/lab_view.h"
+#include "projections/municipality_view.h"
+#include "projections/region_view.h"
+#include "projections/school_view.h"
+#include "projections/view_runner.h"
 
 #include <chrono>
 #include <filesystem>
@@ -24,6 +31,8 @@ struct Service::State {
   std::string key_path;
   std::optional<JwtKey> key;
   std::unique_ptr<eventstore::EventStore> store;
+  std::unique_ptr<projections::ViewRunner> views;
+  SseHub sse;
   HttpMetrics metrics;
   ApiContext ctx;
   Router router;
@@ -71,7 +80,43 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.metrics.AddGauge("caseledger_store_max_group_size", "Largest group commit so far (requests).",
                      [st] { return double(st->Stats().max_group_size); });
 
+  // The read views: caught up before the port opens, then following the log.
+  std::vector<std::unique_ptr<projections::View>> views;
+  views.push_back(std::make_unique<projections::MunicipalityView>(s.options.reference));
+  views.push_back(std::make_unique<projections::RegionView>(s.options.reference));
+  views.push_back(std::make_unique<projections::LabView>());
+  views.push_back(std::make_unique<projections::SchoolView>(s.options.rules));
+  views.push_back(std::make_unique<projections::GpView>(s.options.rules));
+  projections::RunnerOptions runner_options;
+  runner_options.path = s.options.data_dir + "/views";
+  runner_options.rules = s.options.rules;
+  runner_options.poll = std::chrono::milliseconds(20);
+  auto runner = projections::ViewRunner::Open(*st, std::move(views), runner_options);
+  if (!runner) {
+    *error = "cannot open the views: " + runner.error().message;
+    return nullptr;
+  }
+  s.views = std::move(*runner);
+  if (auto caught = s.views->CatchUp(); !caught) {
+    *error = "cannot build the views: " + caught.error().message;
+    return nullptr;
+  }
+  SseHub* hub = &s.sse;
+  s.views->OnChanges([hub](const std::vector<projections::ViewChange>& changes) {
+    for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
+  });
+  s.views->Start();
+  const projections::ViewRunner* vr = s.views.get();
+  s.metrics.AddGauge("caseledger_views_position", "Log position the read views have applied.",
+                     [vr] { return double(vr->Position()); });
+  s.metrics.AddGauge("caseledger_views_lag_events", "Committed events not yet in the views.",
+                     [vr, st] { return double(st->CommittedPosition() - std::min(st->CommittedPosition(), vr->Position())); });
+  s.metrics.AddGauge("caseledger_views_stopped", "1 when the views stopped on an event they cannot apply.",
+                     [vr] { return vr->failure().empty() ? 0.0 : 1.0; });
+
   s.ctx.store = st;
+  s.ctx.views = vr;
+  s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
   s.ctx.rules = s.options.rules;
   s.ctx.metrics = &s.metrics;
@@ -93,7 +138,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     return Principal{claims->subject, "user"};
   };
   s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
-                                          [st] { return st->CommittedPosition(); }, &s.metrics);
+                                          [vr] { return vr->Position(); }, &s.metrics);
   auto port = s.server->Start(error);
   if (!port) return nullptr;
   s.port = *port;
@@ -103,7 +148,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 uint16_t Service::port() const { return state_->port; }
 const std::string& Service::auth_key_path() const { return state_->key_path; }
 eventstore::EventStore& Service::store() { return *state_->store; }
-void Service::Run(bool handle_signals) { state_->server->Run(handle_signals); }
+void Service::Run(bool handle_signals) {
+  state_->server->Run(handle_signals);
+  state_->views->Stop();
+}
 void Service::Stop() { state_->server->Stop(); }
 
 }  // namespace caseledger::api

@@ -213,7 +213,7 @@ TEST(OpenApiTest, PlannedOperationsAnswerNotImplemented) {
       EXPECT_EQ(reply.status, 501) << method << " " << target << ": " << reply.body;
     }
   }
-  EXPECT_GE(planned, 9);  // the eight view routes and rule adoption
+  EXPECT_GE(planned, 1);  // rule adoption (replay issue #5)
 }
 
 // Every request-body example, in the order a case unfolds, against a real server. Path

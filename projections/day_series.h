@@ -1,0 +1,159 @@
+// Per-day counters of one entity (a municipality, an ASL, a lab) as deltas by effective
+// day, kept in blocks of 32 days that are shared copy-on-write with published snapshots:
+// changing a day copies only its block (and only the first time after a publish), so a
+// batch costs what it touches, not the length of the history.
+//
+// A flow (swabs of a day) is read as the delta of its day; a level (open cases on a day)
+// as the running sum of the deltas up to that day; a cumulative column likewise.
+#pragma once
+
+#include "domain/time.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace caseledger::projections {
+
+// Copy-on-write: a node shared with a published snapshot (use_count > 1) is copied before
+// it changes. A count of 1 cannot grow behind the writer's back (readers only reach nodes
+// through published snapshots); the fence pairs with the release of a reader's decrement.
+template <class T>
+T& CowOwn(std::shared_ptr<T>& p) {
+  if (!p) {
+    p = std::make_shared<T>();
+  } else if (p.use_count() > 1) {
+    p = std::make_shared<T>(*p);
+  } else {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return *p;
+}
+
+// Block codec: a format byte, then every value as a zigzag varint (mostly zeros: a byte).
+std::string EncodeCounters(const int32_t* values, size_t count);
+bool DecodeCounters(std::string_view bytes, int32_t* values, size_t count);
+
+template <size_t N>
+class DaySeries {
+ public:
+  static constexpr int32_t kBlockDays = 32;
+  using Row = std::array<int32_t, N>;
+  using Block = std::array<Row, kBlockDays>;
+
+  static int32_t BlockOf(domain::Date day) {
+    return day.days >= 0 ? day.days / kBlockDays : -((-day.days + kBlockDays - 1) / kBlockDays);
+  }
+
+  // Adds `delta` to `column` on `day`. Writer only.
+  void Add(domain::Date day, size_t column, int32_t delta) {
+    int32_t b = BlockOf(day);
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
+                               [](const auto& e, int32_t n) { return e.first < n; });
+    if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
+    CowOwn(it->second)[day.days - b * kBlockDays][column] += delta;
+    totals_[column] += delta;
+  }
+
+  // The deltas of one day (zeros when nothing happened).
+  Row At(domain::Date day) const {
+    const Block* block = Find(BlockOf(day));
+    return block ? (*block)[day.days - BlockOf(day) * kBlockDays] : Row{};
+  }
+  // Sum of the deltas of `column` over [from, to].
+  int64_t Sum(size_t column, domain::Date from, domain::Date to) const {
+    int64_t sum = 0;
+    for (const auto& [b, block] : blocks_) {
+      int32_t first = b * kBlockDays;
+      if (first > to.days || first + kBlockDays <= from.days) continue;
+      for (int32_t i = std::max(0, from.days - first); i < kBlockDays && first + i <= to.days; ++i) {
+        sum += (*block)[i][column];
+      }
+    }
+    return sum;
+  }
+  // Running sum of `column` up to and including `day`: the total minus what lies after it
+  // (cheap for recent days, the usual question).
+  int64_t Level(size_t column, domain::Date day) const {
+    if (blocks_.empty()) return 0;
+    return totals_[column] - Sum(column, day + 1, LastDay());
+  }
+  std::array<int64_t, N> Levels(domain::Date day) const {
+    std::array<int64_t, N> v = totals_;
+    for (auto it = blocks_.rbegin(); it != blocks_.rend() && (it->first + 1) * kBlockDays > day.days + 1; ++it) {
+      int32_t first = it->first * kBlockDays;
+      for (int32_t i = std::max(0, day.days + 1 - first); i < kBlockDays; ++i) {
+        for (size_t c = 0; c < N; ++c) v[c] -= (*it->second)[i][c];
+      }
+    }
+    return v;
+  }
+  // Calls visit(day, deltas of the day, levels up to and including the day) for every day
+  // of [from, to], days without events included.
+  template <class F>
+  void Walk(domain::Date from, domain::Date to, F&& visit) const {
+    std::array<int64_t, N> levels = Levels(from + -1);
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), BlockOf(from),
+                               [](const auto& e, int32_t n) { return e.first < n; });
+    for (domain::Date d = from; d <= to; d = d + 1) {
+      int32_t b = BlockOf(d);
+      while (it != blocks_.end() && it->first < b) ++it;
+      Row row = it != blocks_.end() && it->first == b ? (*it->second)[d.days - b * kBlockDays] : Row{};
+      for (size_t c = 0; c < N; ++c) levels[c] += row[c];
+      visit(d, row, levels);
+    }
+  }
+  int64_t Total(size_t column) const { return totals_[column]; }
+  bool empty() const { return blocks_.empty(); }
+  // First and last day of the blocks held (a block may hold only zeros at its ends).
+  domain::Date FirstDay() const { return {blocks_.front().first * kBlockDays}; }
+  domain::Date LastDay() const { return {blocks_.back().first * kBlockDays + kBlockDays - 1}; }
+  // First day with a non-zero delta; nullopt when none.
+  std::optional<domain::Date> FirstActiveDay() const {
+    for (const auto& [b, block] : blocks_) {
+      for (int32_t i = 0; i < kBlockDays; ++i) {
+        for (int32_t v : (*block)[i]) {
+          if (v != 0) return domain::Date{b * kBlockDays + i};
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::string EncodeBlock(int32_t b) const {
+    const Block* block = Find(b);
+    Block zeros{};
+    return EncodeCounters((block ? block : &zeros)->front().data(), N * kBlockDays);
+  }
+  bool LoadBlock(int32_t b, std::string_view bytes) {
+    auto block = std::make_shared<Block>();
+    if (!DecodeCounters(bytes, block->front().data(), N * kBlockDays)) return false;
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
+                               [](const auto& e, int32_t n) { return e.first < n; });
+    if (it != blocks_.end() && it->first == b) return false;  // twice
+    for (const Row& row : *block) {
+      for (size_t c = 0; c < N; ++c) totals_[c] += row[c];
+    }
+    blocks_.insert(it, {b, std::move(block)});
+    return true;
+  }
+
+ private:
+  const Block* Find(int32_t b) const {
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
+                               [](const auto& e, int32_t n) { return e.first < n; });
+    return it != blocks_.end() && it->first == b ? it->second.get() : nullptr;
+  }
+
+  std::vector<std::pair<int32_t, std::shared_ptr<Block>>> blocks_;  // by block number
+  std::array<int64_t, N> totals_{};
+};
+
+}  // namespace caseledger::projections

@@ -1,0 +1,552 @@
+#include "projections/gp_view.h"
+
+#include "projections/person_internal.h"
+
+#include <boost/json.hpp>
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+namespace caseledger::projections {
+namespace {
+
+namespace json = boost::json;
+using domain::Date;
+
+constexpr char kFormat = 1;      // first byte of every persisted value
+constexpr size_t kShards = 64;   // Publish copies only the shards a batch touched
+constexpr size_t kBuckets = 32;  // a change copies one bucket: ~1/32 of a GP's patients
+constexpr int kResultDays = 7;   // report days of results kept per GP
+
+// A person id held inline, so that copying a bucket allocates nothing per patient.
+class PersonKey {
+ public:
+  explicit PersonKey(std::string_view id) : size_(static_cast<uint8_t>(id.size())) {
+    if (id.size() > data_.size()) throw std::length_error("person id too long: " + std::string(id));
+    std::copy(id.begin(), id.end(), data_.begin());
+  }
+  std::string_view view() const { return {data_.data(), size_}; }
+
+ private:
+  std::array<char, 39> data_{};
+  uint8_t size_;
+};
+
+struct MeasureStatus {
+  uint32_t id = 0;
+  bool isolation = false;
+  Date start;
+  Date end;  // over on this day: ActiveMeasure::end
+  std::optional<Date> release_with_test_from;
+  bool end_given = false;
+  std::string reason;
+  std::string rule_set;  // empty: no rule set in force on the start day
+  bool RunsOn(Date d) const { return start <= d && d < end; }
+  bool operator==(const MeasureStatus&) const = default;
+  template <class A> void serialize(A& ar) {
+    ar(id, isolation, start, end, release_with_test_from, end_given, reason, rule_set);
+  }
+};
+
+struct PendingSwab {
+  std::string swab_id;
+  domain::SwabKind kind = domain::SwabKind::kMolecular;
+  Date requested_on;
+  std::optional<Date> collected_on;
+  bool operator==(const PendingSwab&) const = default;
+  template <class A> void serialize(A& ar) { ar(swab_id, kind, requested_on, collected_on); }
+};
+
+struct PatientStatus {
+  bool case_open = false;
+  std::vector<MeasureStatus> measures;  // active ones, in the order they were ordered
+  std::vector<PendingSwab> pending;     // in the order they were requested
+  bool idle() const { return !case_open && measures.empty() && pending.empty(); }
+  bool operator==(const PatientStatus&) const = default;
+  template <class A> void serialize(A& ar) { ar(case_open, measures, pending); }
+};
+
+struct Patient {
+  PersonKey id;
+  std::shared_ptr<PatientStatus> status;  // null while idle: most patients, most of the time
+};
+
+// A result reported to the GP, persisted on its own ("<gp>/r/<day>/<position>"), so that
+// a busy day costs one small write per result.
+struct ResultNote {
+  Date day;               // report day (Italy)
+  uint64_t position = 0;  // of the event: orders a day's notes
+  std::string person;
+  std::string swab_id;
+  domain::Outcome outcome = domain::Outcome::kNegative;
+  bool corrected = false;
+  template <class A>
+  void serialize(A& ar) {
+    ar(day, position, person, swab_id, outcome, corrected);
+  }
+};
+using Notes = std::vector<ResultNote>;
+using Bucket = std::vector<Patient>;  // sorted by id
+
+struct GpEntry {
+  std::array<std::shared_ptr<Bucket>, kBuckets> buckets;
+  size_t patients = 0;
+  std::vector<std::pair<Date, std::shared_ptr<Notes>>> results;  // by report day, ascending
+};
+
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using Shard = std::unordered_map<std::string, std::shared_ptr<GpEntry>, KeyHash, std::equal_to<>>;
+struct Snapshot {
+  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s) : position(p) {
+    std::copy(s.begin(), s.end(), shards.begin());
+  }
+  uint64_t position;
+  std::array<std::shared_ptr<const Shard>, kShards> shards;
+};
+size_t ShardOf(std::string_view gp) { return KeyHash{}(gp) % kShards; }
+size_t BucketOf(std::string_view person) { return KeyHash{}(person) % kBuckets; }
+
+// Copy-on-write (as in school_view.cc): a node shared with a published snapshot
+// (use_count > 1) is copied before it changes. A count of 1 cannot grow behind the
+// writer's back; the fence pairs with the release of a reader that dropped it to 1.
+template <class T>
+T& Own(std::shared_ptr<T>& p) {
+  if (!p) {
+    p = std::make_shared<T>();
+  } else if (p.use_count() > 1) {
+    p = std::make_shared<T>(*p);
+  } else {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return *p;
+}
+
+template <class T>
+std::string Encode(const T& value) {
+  // One stream per thread: building a stream for each value costs more than encoding it.
+  thread_local std::ostringstream out(std::ios::binary);
+  out.str(std::string());
+  out.put(kFormat);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(value);
+  }
+  return out.str();
+}
+
+// False for another format byte, short input or bytes left over.
+template <class T>
+bool Decode(std::string_view bytes, T& value) {
+  if (bytes.empty() || bytes[0] != kFormat) return false;
+  std::istringstream in(std::string(bytes.substr(1)), std::ios::binary);
+  try {
+    cereal::BinaryInputArchive ar(in);
+    ar(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return in.peek() == std::char_traits<char>::eof();
+}
+
+template <class Patients>
+auto FindIn(Patients& v, std::string_view id) {
+  return std::lower_bound(v.begin(), v.end(), id,
+                          [](const Patient& p, std::string_view k) { return p.id.view() < k; });
+}
+
+const Patient* FindPatient(const GpEntry* g, std::string_view id) {
+  const Bucket* b = g ? g->buckets[BucketOf(id)].get() : nullptr;
+  if (b == nullptr) return nullptr;
+  auto it = FindIn(*b, id);
+  return it != b->end() && it->id.view() == id ? &*it : nullptr;
+}
+
+std::shared_ptr<Notes>& DaySlot(GpEntry& g, Date day) {
+  auto at = std::lower_bound(g.results.begin(), g.results.end(), day,
+                             [](const auto& d, Date x) { return d.first < x; });
+  if (at == g.results.end() || at->first != day) at = g.results.insert(at, {day, nullptr});
+  return at->second;
+}
+
+// Notes of a day are kept in log order (moved notes keep their position).
+void InsertNote(Notes& notes, ResultNote note) {
+  auto at = std::upper_bound(notes.begin(), notes.end(), note.position,
+                             [](uint64_t p, const ResultNote& n) { return p < n.position; });
+  notes.insert(at, std::move(note));
+}
+
+std::string PatientKey(std::string_view gp, std::string_view person) {
+  return std::string(gp) + "/p/" + std::string(person);
+}
+std::string NoteKey(std::string_view gp, const ResultNote& n) {
+  char position[21];
+  std::snprintf(position, sizeof position, "%020llu", static_cast<unsigned long long>(n.position));
+  return std::string(gp) + "/r/" + n.day.ToString() + "/" + position;
+}
+
+}  // namespace
+
+class GpView::Impl {
+ public:
+  explicit Impl(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {
+    for (auto& s : shards_) s = std::make_shared<Shard>();
+    Publish(0);
+  }
+
+  std::shared_ptr<const domain::RuleBook> rules_;
+  std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
+  std::set<std::string> changed_;
+  std::set<std::pair<std::string, std::string>> dirty_;  // (gp, person) to write
+  mutable std::mutex publish_mu_;  // held only to copy or swap the pointer below
+  std::shared_ptr<const Snapshot> published_;
+
+  void Publish(uint64_t position) {
+    std::shared_ptr<const Snapshot> snap = std::make_shared<Snapshot>(position, shards_);
+    std::lock_guard lock(publish_mu_);
+    published_.swap(snap);  // the previous snapshot is released after the unlock
+    changed_.clear();
+  }
+  std::shared_ptr<const Snapshot> Published() const {
+    std::lock_guard lock(publish_mu_);
+    return published_;
+  }
+
+  const GpEntry* FindGp(std::string_view gp) const {
+    const Shard& shard = *shards_[ShardOf(gp)];
+    auto it = shard.find(gp);
+    return it == shard.end() ? nullptr : it->second.get();
+  }
+  GpEntry& OwnGp(const std::string& gp) {
+    changed_.insert(gp);
+    return Own(Own(shards_[ShardOf(gp)])[gp]);
+  }
+  Patient& OwnPatient(const std::string& gp, std::string_view person) {
+    dirty_.emplace(gp, person);
+    return *FindIn(Own(OwnGp(gp).buckets[BucketOf(person)]), person);
+  }
+
+  // A measure with the end the directory fixes (`end`, else internal::PlannedEnd: the
+  // given end, else the plan of the set in force on the start with the vaccination status
+  // on that day), and the plan's release-with-test day and rule set.
+  MeasureStatus Plan(const PersonRecord& r, uint32_t id, bool isolation, Date start,
+                     std::optional<Date> given_end, const std::string& reason,
+                     std::optional<Date> end = std::nullopt) const {
+    if (!end) end = internal::PlannedEnd(rules_.get(), r, isolation, start, reason, given_end);
+    MeasureStatus m{id, isolation, start, *end, {}, given_end.has_value(), reason, {}};
+    if (const domain::RuleSet* rs = rules_->InForce(start)) {
+      const domain::MeasurePlan plan = rs->Plan(
+          {isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine, start,
+           reason, domain::ClassifyVaccination(r.doses, r.last_recovery, start)});
+      m.release_with_test_from = plan.release_with_test_from;
+      m.rule_set = plan.rule_set_id;
+    }
+    return m;
+  }
+
+  std::shared_ptr<PatientStatus> FromRecord(const PersonRecord& r) const {
+    PatientStatus s;
+    s.case_open = r.case_open;
+    for (const ActiveMeasure& a : r.measures) {
+      s.measures.push_back(
+          Plan(r, a.measure_id, a.isolation, a.start, a.given_end, a.reason, a.end));
+    }
+    return s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
+  }
+
+  // Whether the case is open after a result or correction (the directory's episode rule).
+  static bool OpenAfter(const PersonRecord& r, const std::string& swab, domain::Outcome outcome) {
+    return internal::EpisodeWith(r, SwabIdHash(swab), static_cast<uint8_t>(outcome)).open;
+  }
+
+  // Writes each patient changed in the batch once, or deletes one who left the GP.
+  void Persist(PersistSink& sink) {
+    for (const auto& [gp, person] : dirty_) {
+      if (const Patient* p = FindPatient(FindGp(gp), person)) {
+        sink.Put(PatientKey(gp, person), Encode(p->status ? *p->status : PatientStatus{}));
+      } else {
+        sink.Delete(PatientKey(gp, person));
+      }
+    }
+    dirty_.clear();
+  }
+
+  void Reset() {
+    for (auto& shard : shards_) shard = std::make_shared<Shard>();
+    changed_.clear();
+    dirty_.clear();
+  }
+
+  // Applies `change` to a patient's status; copies and marks it for writing only if that
+  // changed something.
+  template <class Change>
+  void Update(const std::string& gp, std::string_view person, Change change) {
+    const Patient* p = FindPatient(FindGp(gp), person);
+    if (p == nullptr) return;  // not tracked (see Apply in the header)
+    PatientStatus next = p->status ? *p->status : PatientStatus{};
+    change(next);
+    if (p->status ? next == *p->status : next.idle()) return;
+    Patient& owned = OwnPatient(gp, person);
+    owned.status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
+  }
+
+  // Adds the patient (or replaces their status).
+  void Insert(const std::string& gp, std::string_view person,
+              std::shared_ptr<PatientStatus> status) {
+    dirty_.emplace(gp, person);
+    GpEntry& g = OwnGp(gp);
+    Bucket& bucket = Own(g.buckets[BucketOf(person)]);
+    auto at = FindIn(bucket, person);
+    if (at == bucket.end() || at->id.view() != person) {
+      at = bucket.insert(at, Patient{PersonKey(person), nullptr});
+      ++g.patients;
+    }
+    at->status = std::move(status);
+  }
+
+  // Takes the patient, with their results, out of the GP; drops a GP left without
+  // patients. nullopt: not a patient of this GP.
+  std::optional<std::shared_ptr<PatientStatus>> Remove(const std::string& gp,
+                                                       std::string_view person, Notes& moved,
+                                                       PersistSink& sink) {
+    if (FindPatient(FindGp(gp), person) == nullptr) return std::nullopt;
+    std::shared_ptr<PatientStatus> status = std::move(OwnPatient(gp, person).status);
+    GpEntry& g = OwnGp(gp);
+    Bucket& bucket = *g.buckets[BucketOf(person)];
+    bucket.erase(FindIn(bucket, person));
+    --g.patients;
+    auto mine = [&](const ResultNote& n) { return n.person == person; };
+    for (auto& [day, day_notes] : g.results) {
+      if (std::none_of(day_notes->begin(), day_notes->end(), mine)) continue;
+      Notes& all = Own(day_notes);
+      for (const ResultNote& n : all) {
+        if (!mine(n)) continue;
+        sink.Delete(NoteKey(gp, n));
+        moved.push_back(n);
+      }
+      std::erase_if(all, mine);
+    }
+    std::erase_if(g.results, [](const auto& d) { return d.second->empty(); });
+    // Notes exist only for the GP's patients: none is left when the last one leaves.
+    if (g.patients == 0) Own(shards_[ShardOf(gp)]).erase(gp);
+    return status;
+  }
+
+  // Adds a result of one of the GP's patients to its report day, unless that day is
+  // older than the days kept.
+  void AddNote(const std::string& gp, ResultNote note, PersistSink& sink) {
+    if (FindPatient(FindGp(gp), note.person) == nullptr) return;
+    GpEntry& g = OwnGp(gp);
+    if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
+    sink.Put(NoteKey(gp, note), Encode(note));
+    InsertNote(Own(DaySlot(g, note.day)), std::move(note));
+    while (g.results.back().first - g.results.front().first >= kResultDays) {
+      for (const ResultNote& n : *g.results.front().second) sink.Delete(NoteKey(gp, n));
+      g.results.erase(g.results.begin());
+    }
+  }
+
+  void Move(std::string_view person_id, const PersonRecord* person, const std::string& to,
+            PersistSink& sink) {
+    const std::string from = person ? person->gp_id : std::string();
+    if (from == to) return;
+    Notes notes;
+    std::optional<std::shared_ptr<PatientStatus>> status;
+    if (!from.empty()) status = Remove(from, person_id, notes, sink);
+    if (!status) status = person ? FromRecord(*person) : nullptr;
+    if (to.empty()) return;
+    Insert(to, person_id, std::move(*status));
+    for (ResultNote& note : notes) AddNote(to, std::move(note), sink);
+  }
+};
+
+GpView::GpView(std::shared_ptr<const domain::RuleBook> rules)
+    : impl_(std::make_unique<Impl>(std::move(rules))) {}
+GpView::~GpView() = default;
+
+bool GpView::Load(std::string_view key, std::string_view value) {
+  const size_t slash = key.find('/');
+  if (slash == std::string_view::npos || slash == 0 || key.size() < slash + 4) return false;
+  const std::string gp(key.substr(0, slash));
+  const std::string_view kind = key.substr(slash + 1, 2), rest = key.substr(slash + 3);
+  if (kind == "p/") {
+    PatientStatus s;
+    if (!Decode(value, s)) return false;
+    for (const PendingSwab& p : s.pending) {
+      if (p.kind > domain::SwabKind::kAntigen) return false;
+    }
+    auto status = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
+    impl_->Insert(gp, rest, std::move(status));
+  } else if (kind == "r/") {
+    ResultNote note;
+    if (!Decode(value, note) || note.outcome > domain::Outcome::kInconclusive) return false;
+    InsertNote(Own(DaySlot(impl_->OwnGp(gp), note.day)), std::move(note));
+  } else {
+    return false;
+  }
+  impl_->changed_.erase(gp);  // restoring is not a change, nor anything to write
+  impl_->dirty_.clear();
+  return true;
+}
+
+void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) {
+  Impl& s = *impl_;
+  const std::string_view id = e.person_id;
+  if (id.empty()) return;
+  if (const auto* x = std::get_if<domain::GpAssigned>(&e.event)) {
+    return s.Move(id, person, x->gp_id, sink);
+  }
+  if (person == nullptr || person->gp_id.empty()) return;
+  const std::string& gp = person->gp_id;
+  using P = PatientStatus;
+  if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
+    const Date day = e.envelope.effective_at.ToDate();
+    s.Update(gp, id, [&](P& p) { p.pending.push_back({x->swab_id, x->kind, day, {}}); });
+  } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
+    s.Update(gp, id, [&](P& p) {
+      for (PendingSwab& w : p.pending) {
+        if (w.swab_id == x->swab_id) w.collected_on = x->collected_at.ToDate();
+      }
+    });
+  } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
+    const bool open = s.OpenAfter(*person, x->swab_id, x->outcome);
+    s.Update(gp, id, [&](P& p) {
+      std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id == x->swab_id; });
+      p.case_open = open;
+    });
+    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id,
+                   x->outcome, false}, sink);
+  } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
+    const bool open = s.OpenAfter(*person, x->swab_id, x->outcome);
+    s.Update(gp, id, [&](P& p) { p.case_open = open; });
+    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id,
+                   x->outcome, true}, sink);
+  } else if (const auto* x = std::get_if<domain::IsolationOrdered>(&e.event)) {
+    const MeasureStatus m = s.Plan(*person, x->measure_id, true, x->start, x->end, x->reason);
+    s.Update(gp, id, [&](P& p) { p.measures.push_back(m); });
+  } else if (const auto* x = std::get_if<domain::QuarantineOrdered>(&e.event)) {
+    const MeasureStatus m = s.Plan(*person, x->measure_id, false, x->start, x->end, x->reason);
+    s.Update(gp, id, [&](P& p) { p.measures.push_back(m); });
+  } else if (const auto* x = std::get_if<domain::MeasureEnded>(&e.event)) {
+    s.Update(gp, id, [&](P& p) {
+      std::erase_if(p.measures, [&](const MeasureStatus& m) { return m.id == x->measure_id; });
+    });
+  } else if (std::holds_alternative<domain::CaseClosed>(e.event)) {
+    s.Update(gp, id, [](P& p) { p.case_open = false; });
+  }
+}
+
+void GpView::Persist(PersistSink& sink) { impl_->Persist(sink); }
+void GpView::Publish(uint64_t position) { impl_->Publish(position); }
+
+bool GpView::Reset() {
+  impl_->Reset();
+  return true;
+}
+
+uint64_t GpView::position() const { return impl_->Published()->position; }
+
+std::vector<std::string> GpView::ChangedKeys() const {
+  return {impl_->changed_.begin(), impl_->changed_.end()};
+}
+
+namespace {
+
+json::value DateOrNull(const std::optional<Date>& d) {
+  return d ? json::value(d->ToString()) : json::value(nullptr);
+}
+
+json::object MeasureJson(const MeasureStatus& m) {
+  return {{"measure_id", m.id},
+          {"kind", m.isolation ? "isolation" : "quarantine"},
+          {"reason", m.reason},
+          {"start", m.start.ToString()},
+          {"end", m.end.ToString()},
+          {"end_given", m.end_given},
+          {"release_with_test_from", DateOrNull(m.release_with_test_from)},
+          {"rule_set", m.rule_set.empty() ? json::value(nullptr) : json::value(m.rule_set)}};
+}
+
+}  // namespace
+
+std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) const {
+  const std::shared_ptr<const Snapshot> snap = impl_->Published();
+  const Shard& shard = *snap->shards[ShardOf(gp)];
+  auto it = shard.find(gp);
+  if (it == shard.end()) return std::nullopt;
+  const GpEntry& g = *it->second;
+
+  std::vector<const Patient*> all;
+  all.reserve(g.patients);
+  for (const auto& b : g.buckets) {
+    for (size_t i = 0; b && i < b->size(); ++i) all.push_back(&(*b)[i]);
+  }
+  std::sort(all.begin(), all.end(),
+            [](const Patient* a, const Patient* b) { return a->id.view() < b->id.view(); });
+
+  json::array patients, ending, tests_due, to_read;
+  for (const Patient* p : all) {
+    const json::string person(p->id.view());
+    json::array measures, pending;
+    for (size_t i = 0; p->status && i < p->status->measures.size(); ++i) {
+      const MeasureStatus& m = p->status->measures[i];
+      json::object mj = MeasureJson(m);
+      if (m.RunsOn(today)) measures.push_back(mj);
+      if (m.end == today) {
+        ending.push_back({{"person_id", person}, {"measure_id", m.id}, {"kind", mj["kind"]},
+                          {"end", mj["end"]}});
+      }
+      if (m.release_with_test_from == today) {
+        tests_due.push_back({{"person_id", person}, {"measure_id", m.id}, {"kind", mj["kind"]},
+                             {"release_with_test_from", mj["release_with_test_from"]}});
+      }
+    }
+    for (size_t i = 0; p->status && i < p->status->pending.size(); ++i) {
+      const PendingSwab& w = p->status->pending[i];
+      pending.push_back({{"swab_id", w.swab_id},
+                         {"kind", domain::ToString(w.kind)},
+                         {"requested_on", w.requested_on.ToString()},
+                         {"collected_on", DateOrNull(w.collected_on)}});
+    }
+    patients.push_back({{"person_id", person},
+                        {"case_open", p->status && p->status->case_open},
+                        {"measures", std::move(measures)},
+                        {"pending_swabs", std::move(pending)}});
+  }
+  for (const auto& [day, notes] : g.results) {
+    for (size_t i = 0; day == today && i < notes->size(); ++i) {
+      const ResultNote& n = (*notes)[i];
+      to_read.push_back({{"person_id", n.person},
+                         {"swab_id", n.swab_id},
+                         {"outcome", domain::ToString(n.outcome)},
+                         {"corrected", n.corrected}});
+    }
+  }
+
+  json::object out;
+  out["gp_id"] = it->first;
+  out["position"] = snap->position;
+  out["day"] = today.ToString();
+  out["patient_count"] = g.patients;
+  out["patients"] = std::move(patients);
+  out["actions"] = json::object{{"results_to_read", std::move(to_read)},
+                                {"measures_ending", std::move(ending)},
+                                {"release_tests_due", std::move(tests_due)}};
+  return out;
+}
+
+}  // namespace caseledger::projections

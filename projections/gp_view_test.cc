@@ -1,0 +1,443 @@
+// The GP view driven directly: events built here, applied to the view and then to a person
+// directory (as the runner does), with hand-checked patients, end dates and actions.
+#include "projections/gp_view.h"
+
+#include "projections/person_directory.h"
+#include "projections/views_test_support.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+namespace caseledger::projections {
+namespace {
+
+using domain::Date;
+using domain::Timestamp;
+using testing::At;  // the projections' test support (views_test_support.h)
+using testing::D;
+namespace json = boost::json;
+
+class MemorySink final : public PersistSink {
+ public:
+  void Put(std::string_view key, std::string_view value) override {
+    entries[std::string(key)] = std::string(value);
+    ++puts;
+  }
+  void Delete(std::string_view key) override { entries.erase(std::string(key)); }
+  std::map<std::string, std::string> entries;
+  int puts = 0;
+};
+
+std::string Person(int n) {  // 26-character ULIDs, sorted by n
+  std::string id = "01HF000000000000000000000";
+  return id + static_cast<char>('A' + n);
+}
+
+json::value Id(int n) { return json::value(Person(n)); }
+
+constexpr const char* kGp1 = "MMG00001";
+constexpr const char* kGp2 = "MMG00002";
+
+class GpViewTest : public ::testing::Test {
+ protected:
+  void Append(const std::string& person, domain::Event event, Timestamp effective) {
+    domain::Envelope env;
+    env.position = ++position_;
+    env.stream = domain::PersonStream(person);
+    env.type = std::string(domain::TypeName(event));
+    env.effective_at = effective;
+    env.recorded_at = effective;
+    LogEvent e{env, event, person};
+    view_.Apply(e, directory_.Find(person), sink_);
+    directory_.Apply(e);
+  }
+  void Patient(int n, const char* gp) {
+    Append(Person(n), domain::PersonRegistered{Person(n), domain::Sex::kMale, "001272", {}},
+           At("2020-09-01", 9));
+    if (gp) Assign(n, gp);
+  }
+  void Assign(int n, const char* gp) {
+    Append(Person(n), domain::GpAssigned{gp, directory_.Find(Person(n))->gp_id},
+           At("2020-09-01", 10));
+  }
+  void Request(int n, const std::string& swab, const char* day) {
+    Append(Person(n), domain::SwabRequested{swab, domain::SwabKind::kMolecular, "contact", kGp1},
+           At(day, 8));
+  }
+  void Collect(int n, const std::string& swab, const char* day) {
+    Append(Person(n), domain::SwabCollected{swab, At(day, 9), "drive-in"}, At(day, 9));
+  }
+  void Result(int n, const std::string& swab, domain::Outcome outcome, const char* collected,
+              const char* reported) {
+    Append(Person(n), domain::ResultRecorded{swab, outcome, "LAB01", At(reported, 11)},
+           At(collected, 9));
+  }
+  void Quarantine(int n, uint32_t id, const char* start) {
+    Append(Person(n), domain::QuarantineOrdered{id, D(start), "close_contact", "", std::nullopt},
+           At(start, 0));
+  }
+  // The end of a batch, as the runner does it: write what changed, then publish.
+  void Commit() {
+    view_.Persist(sink_);
+    view_.Publish(position_);
+  }
+  json::object Gp(const char* gp, const char* day) {
+    Commit();
+    auto out = view_.GpJson(gp, D(day));
+    return out ? *out : json::object{};
+  }
+  static json::object Only(const json::object& gp, const char* list) {
+    const json::array& a = gp.at("actions").at(list).as_array();
+    EXPECT_EQ(a.size(), 1u) << list;
+    return a.empty() ? json::object{} : a[0].as_object();
+  }
+  // Whether some persisted key starts with `prefix`.
+  bool Persisted(const std::string& prefix) const {
+    auto it = sink_.entries.lower_bound(prefix);
+    return it != sink_.entries.end() && it->first.starts_with(prefix);
+  }
+  static size_t Count(const json::object& gp, const char* list) {
+    return gp.at("actions").at(list).as_array().size();
+  }
+
+  std::shared_ptr<const domain::RuleBook> rules_ = testing::Rules();
+  GpView view_{rules_};
+  PersonDirectory directory_{rules_};
+  MemorySink sink_;
+  uint64_t position_ = 0;
+};
+
+TEST_F(GpViewTest, ListsEveryPatientWithMeasuresAndPendingSwabs) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  Patient(2, kGp1);
+  Patient(3, nullptr);
+  Quarantine(0, 1, "2020-10-20");
+  Request(1, "SW-000001", "2020-10-21");
+
+  json::object gp = Gp(kGp1, "2020-10-21");
+  EXPECT_EQ(gp.at("patient_count"), 3);
+  const json::array& patients = gp.at("patients").as_array();
+  ASSERT_EQ(patients.size(), 3u);
+  EXPECT_EQ(patients[0].at("person_id"), Id(0));
+  EXPECT_EQ(patients[2].at("person_id"), Id(2));
+  EXPECT_EQ(json::serialize(patients[0].at("measures")),
+            R"([{"measure_id":1,"kind":"quarantine","reason":"close_contact","start":"2020-10-20",)"
+            R"("end":"2020-11-03","end_given":false,"release_with_test_from":"2020-10-30",)"
+            R"("rule_set":"2020-10-12"}])");
+  EXPECT_EQ(json::serialize(patients[1].at("pending_swabs")),
+            R"([{"swab_id":"SW-000001","kind":"molecular","requested_on":"2020-10-21",)"
+            R"("collected_on":null}])");
+  EXPECT_EQ(json::serialize(patients[2]),
+            R"({"person_id":")" + Person(2) +
+                R"(","case_open":false,"measures":[],"pending_swabs":[]})");
+  EXPECT_FALSE(view_.GpJson(kGp2, D("2020-10-21")).has_value());
+}
+
+TEST_F(GpViewTest, ResultsToReadAreThoseReportedThatDay) {
+  Patient(0, kGp1);
+  Request(0, "SW-000001", "2020-10-20");
+  Collect(0, "SW-000001", "2020-10-20");
+  EXPECT_EQ(
+      Gp(kGp1, "2020-10-20").at("patients").at(0).at("pending_swabs").at(0).at("collected_on"),
+      "2020-10-20");
+  Result(0, "SW-000001", domain::Outcome::kPositive, "2020-10-20", "2020-10-21");
+
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-20"), "results_to_read"), 0u);
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-22"), "results_to_read"), 0u);
+  json::object gp = Gp(kGp1, "2020-10-21");
+  json::object read = Only(gp, "results_to_read");
+  EXPECT_EQ(read.at("person_id"), Id(0));
+  EXPECT_EQ(read.at("swab_id"), "SW-000001");
+  EXPECT_EQ(read.at("outcome"), "positive");
+  EXPECT_EQ(read.at("corrected"), false);
+  EXPECT_EQ(gp.at("patients").at(0).at("case_open"), true);
+  EXPECT_TRUE(gp.at("patients").at(0).at("pending_swabs").as_array().empty());
+
+  Append(Person(0), domain::ResultCorrected{"SW-000001", domain::Outcome::kPositive,
+                                            domain::Outcome::kNegative, "sample swap", "LAB01",
+                                            At("2020-10-23", 15)},
+         At("2020-10-20", 9));
+  json::object corrected = Only(Gp(kGp1, "2020-10-23"), "results_to_read");
+  EXPECT_EQ(corrected.at("outcome"), "negative");
+  EXPECT_EQ(corrected.at("corrected"), true);
+  // No positive swab left: the case is no longer open (the directory's episode rule).
+  EXPECT_EQ(Gp(kGp1, "2020-10-23").at("patients").at(0).at("case_open"), false);
+}
+
+TEST_F(GpViewTest, MeasuresEndingAndReleaseTestsFallOnTheirDays) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  // 12 Oct 2020 rules: isolation 10 days + test or 21 days; contacts 10 + test or 14.
+  Append(Person(0), domain::IsolationOrdered{1, D("2020-10-20"), "positive", std::nullopt},
+         At("2020-10-20", 0));
+  Quarantine(1, 1, "2020-10-22");
+
+  json::object due = Only(Gp(kGp1, "2020-10-30"), "release_tests_due");
+  EXPECT_EQ(due.at("person_id"), Id(0));
+  EXPECT_EQ(due.at("kind"), "isolation");
+  EXPECT_EQ(due.at("release_with_test_from"), "2020-10-30");
+  EXPECT_EQ(Only(Gp(kGp1, "2020-11-01"), "release_tests_due").at("person_id"), Id(1));
+  json::object ending = Only(Gp(kGp1, "2020-11-05"), "measures_ending");
+  EXPECT_EQ(ending.at("person_id"), Id(1));
+  EXPECT_EQ(ending.at("end"), "2020-11-05");
+  EXPECT_EQ(Only(Gp(kGp1, "2020-11-10"), "measures_ending").at("kind"), "isolation");
+  EXPECT_EQ(Count(Gp(kGp1, "2020-11-09"), "measures_ending"), 0u);
+}
+
+TEST_F(GpViewTest, MeasureEndedEarlyDisappears) {
+  Patient(0, kGp1);
+  Quarantine(0, 1, "2020-10-20");
+  EXPECT_EQ(Gp(kGp1, "2020-10-31").at("patients").at(0).at("measures").as_array().size(), 1u);
+  EXPECT_EQ(Count(Gp(kGp1, "2020-11-03"), "measures_ending"), 1u);
+  Append(Person(0),
+         domain::MeasureEnded{1, D("2020-10-30"), domain::MeasureEndReason::kNegativeTest},
+         At("2020-10-30", 0));
+
+  EXPECT_TRUE(Gp(kGp1, "2020-10-31").at("patients").at(0).at("measures").as_array().empty());
+  EXPECT_EQ(Count(Gp(kGp1, "2020-11-03"), "measures_ending"), 0u);
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-30"), "release_tests_due"), 0u);
+}
+
+TEST_F(GpViewTest, AMeasureIsListedFromItsStartUntilTheDayBeforeItsEnd) {
+  Patient(0, kGp1);
+  Quarantine(0, 1, "2020-10-20");
+  auto listed = [&](const char* day) {
+    return Gp(kGp1, day).at("patients").at(0).at("measures").as_array().size();
+  };
+  EXPECT_EQ(listed("2020-10-19"), 0u);
+  EXPECT_EQ(listed("2020-10-20"), 1u);
+  EXPECT_EQ(listed("2020-11-02"), 1u);
+  EXPECT_EQ(listed("2020-11-03"), 0u);  // over on its end day: in measures_ending instead
+}
+
+TEST_F(GpViewTest, GpChangeMovesThePatientWithStatusAndTodaysResults) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  Quarantine(0, 1, "2020-10-20");
+  Request(0, "SW-000001", "2020-10-20");
+  Request(0, "SW-000002", "2020-10-21");
+  Collect(0, "SW-000001", "2020-10-20");
+  Result(0, "SW-000001", domain::Outcome::kNegative, "2020-10-20", "2020-10-21");
+  Assign(0, kGp2);
+
+  json::object old_gp = Gp(kGp1, "2020-10-21");
+  EXPECT_EQ(old_gp.at("patient_count"), 1);
+  EXPECT_EQ(old_gp.at("patients").at(0).at("person_id"), Id(1));
+  EXPECT_EQ(Count(old_gp, "results_to_read"), 0u);
+  json::object new_gp = Gp(kGp2, "2020-10-21");
+  EXPECT_EQ(new_gp.at("patient_count"), 1);
+  const json::value& moved = new_gp.at("patients").at(0);
+  EXPECT_EQ(moved.at("measures").at(0).at("end"), "2020-11-03");
+  EXPECT_EQ(moved.at("pending_swabs").at(0).at("swab_id"), "SW-000002");
+  EXPECT_EQ(Only(new_gp, "results_to_read").at("swab_id"), "SW-000001");
+  EXPECT_FALSE(sink_.entries.contains(std::string(kGp1) + "/p/" + Person(0)));
+  EXPECT_TRUE(sink_.entries.contains(std::string(kGp2) + "/p/" + Person(0)));
+  EXPECT_FALSE(Persisted(std::string(kGp1) + "/r/2020-10-21/"));
+  EXPECT_TRUE(Persisted(std::string(kGp2) + "/r/2020-10-21/"));
+
+  Assign(1, kGp2);  // the last patient leaves: the GP is gone
+  Commit();
+  EXPECT_FALSE(view_.GpJson(kGp1, D("2020-10-21")).has_value());
+  EXPECT_EQ(Gp(kGp2, "2020-10-21").at("patient_count"), 2);
+}
+
+TEST_F(GpViewTest, FirstAssignmentTakesCaseAndMeasuresFromTheDirectory) {
+  Patient(0, nullptr);
+  Append(Person(0), domain::IsolationOrdered{1, D("2020-10-20"), "positive", D("2020-11-02")},
+         At("2020-10-20", 0));
+  Assign(0, kGp1);
+  const json::value measure = Gp(kGp1, "2020-10-21").at("patients").at(0).at("measures").at(0);
+  EXPECT_EQ(measure.at("end"), "2020-11-02");
+  EXPECT_EQ(measure.at("end_given"), true);
+  EXPECT_EQ(measure.at("release_with_test_from"), "2020-10-30");
+}
+
+TEST_F(GpViewTest, VaccinationStatusOnTheStartDayFixesTheEnd) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  const char* doses[] = {"2021-06-01", "2021-07-01", "2021-12-01"};
+  for (uint32_t n = 1; n <= 3; ++n) {
+    Append(Person(1), domain::VaccinationRecorded{n, D(doses[n - 1]), "Comirnaty"},
+           At(doses[n - 1], 0));
+  }
+  // 31 Dec 2021 rules. Unvaccinated contact: 14 days, or 10 with a negative test.
+  Quarantine(0, 1, "2022-01-03");
+  json::value m = Gp(kGp1, "2022-01-04").at("patients").at(0).at("measures").at(0);
+  EXPECT_EQ(m.at("end"), "2022-01-17");
+  EXPECT_EQ(m.at("release_with_test_from"), "2022-01-13");
+  EXPECT_EQ(m.at("rule_set"), "2021-12-31");
+  // Boosted contact: no quarantine (self-monitoring only), so the measure is over on its
+  // first day, as the person directory counts it.
+  Quarantine(1, 1, "2022-01-03");
+  json::object ending = Only(Gp(kGp1, "2022-01-03"), "measures_ending");
+  EXPECT_EQ(ending.at("person_id"), Id(1));
+  EXPECT_EQ(ending.at("end"), "2022-01-03");
+  // A dose recorded after the order changes nothing: the end is fixed when ordered.
+  Append(Person(0), domain::VaccinationRecorded{1, D("2021-12-20"), "Comirnaty"},
+         At("2022-01-05", 0));
+  EXPECT_EQ(Gp(kGp1, "2022-01-05").at("patients").at(0).at("measures").at(0).at("end"),
+            "2022-01-17");
+}
+
+TEST_F(GpViewTest, ResultsAreKeptForTheSevenLatestReportDays) {
+  Patient(0, kGp1);
+  for (const char* day : {"2020-10-01", "2020-10-02", "2020-10-08"}) {
+    const std::string swab = std::string("SW-") + day;
+    Request(0, swab, day);
+    Collect(0, swab, day);
+    Result(0, swab, domain::Outcome::kNegative, day, day);
+  }
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-01"), "results_to_read"), 0u);
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-02"), "results_to_read"), 1u);
+  EXPECT_FALSE(Persisted(std::string(kGp1) + "/r/2020-10-01/"));
+  EXPECT_TRUE(Persisted(std::string(kGp1) + "/r/2020-10-02/"));
+  Request(0, "SW-late", "2020-09-20");
+  Collect(0, "SW-late", "2020-09-20");
+  Result(0, "SW-late", domain::Outcome::kNegative, "2020-09-20", "2020-09-30");  // too old
+  EXPECT_EQ(Count(Gp(kGp1, "2020-09-30"), "results_to_read"), 0u);
+}
+
+TEST_F(GpViewTest, LoadOfThePersistedEntriesReproducesTheSameJson) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  Patient(2, kGp2);
+  Quarantine(0, 1, "2020-10-20");
+  Request(1, "SW-000001", "2020-10-20");
+  Collect(1, "SW-000001", "2020-10-20");
+  Result(1, "SW-000001", domain::Outcome::kPositive, "2020-10-20", "2020-10-21");
+  Request(2, "SW-000002", "2020-10-21");
+  Commit();
+
+  GpView restored(rules_);
+  for (const auto& [key, value] : sink_.entries) ASSERT_TRUE(restored.Load(key, value)) << key;
+  restored.Publish(position_);
+  EXPECT_TRUE(restored.ChangedKeys().empty());
+  for (const char* gp : {kGp1, kGp2}) {
+    for (const char* day : {"2020-10-21", "2020-10-30", "2020-11-03"}) {
+      EXPECT_EQ(json::serialize(*restored.GpJson(gp, D(day))),
+                json::serialize(*view_.GpJson(gp, D(day))));
+    }
+  }
+  EXPECT_FALSE(restored.Load(std::string(kGp1) + "/p/" + Person(0), "\x02"));
+  EXPECT_FALSE(restored.Load(std::string(kGp1) + "/x/" + Person(0), sink_.entries.begin()->second));
+}
+
+TEST_F(GpViewTest, ChangedKeysNameTheGpsTouchedAndReadersSeeOnlyPublishedState) {
+  Patient(0, kGp1);
+  EXPECT_FALSE(view_.GpJson(kGp1, D("2020-10-01")).has_value());
+  EXPECT_EQ(view_.ChangedKeys(), std::vector<std::string>{kGp1});
+  Commit();
+  EXPECT_TRUE(view_.ChangedKeys().empty());
+  EXPECT_EQ(view_.GpJson(kGp1, D("2020-10-01"))->at("position"), position_);
+  Assign(0, kGp2);
+  EXPECT_EQ(view_.ChangedKeys(), (std::vector<std::string>{kGp1, kGp2}));
+  EXPECT_EQ(view_.GpJson(kGp1, D("2020-10-01"))->at("patient_count"), 1);  // still published
+}
+
+TEST_F(GpViewTest, APatientIsWrittenOncePerBatchAndResetForgetsEverything) {
+  Patient(0, kGp1);
+  Request(0, "SW-000001", "2020-10-20");
+  Collect(0, "SW-000001", "2020-10-20");
+  Quarantine(0, 1, "2020-10-20");
+  EXPECT_TRUE(sink_.entries.empty());  // patients are written at the end of the batch
+  Commit();
+  EXPECT_EQ(sink_.puts, 1);
+  ASSERT_TRUE(view_.Reset());
+  view_.Publish(position_);
+  EXPECT_FALSE(view_.GpJson(kGp1, D("2020-10-20")).has_value());
+  EXPECT_EQ(view_.position(), position_);
+}
+
+TEST_F(GpViewTest, ReadersOnAnotherThreadSeeWholeBatchesOnly) {
+  constexpr int kBatches = 40, kPerBatch = 10;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto gp = view_.GpJson(kGp1, D("2020-10-01"));
+      if (!gp) continue;
+      const size_t listed = gp->at("patients").as_array().size();
+      EXPECT_EQ(listed % kPerBatch, 0u);
+      EXPECT_EQ(gp->at("patient_count"), listed);
+    }
+  });
+  int n = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    for (int i = 0; i < kPerBatch; ++i, ++n) {
+      const std::string id = "01HF0000000000000000" + std::to_string(100000 + n);
+      Append(id, domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}},
+             At("2020-09-01", 9));
+      Append(id, domain::GpAssigned{kGp1, ""}, At("2020-09-01", 10));
+    }
+    Commit();
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(Gp(kGp1, "2020-10-01").at("patient_count"), kBatches * kPerBatch);
+}
+
+// The real runner: batches of 3 written to the views database, reopened from it, and a
+// rebuild in one batch, all answer the same.
+TEST(GpViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
+  testing::TestLog log;
+  for (int n = 0; n < 6; ++n) {
+    const std::string p = Person(n), swab = "SW-00000" + std::to_string(n);
+    log.Person(
+        p, {{domain::PersonRegistered{p, domain::Sex::kMale, "001272", {}}, At("2020-10-01", 8)},
+            {domain::GpAssigned{n % 2 ? kGp1 : kGp2, ""}, At("2020-10-01", 8)}});
+    log.Person(p,
+               {{domain::SwabRequested{swab, domain::SwabKind::kAntigen, "contact", kGp1},
+                 At("2020-10-20", 8)},
+                {domain::SwabCollected{swab, At("2020-10-20", 9), "site"}, At("2020-10-20", 9)}});
+    if (n < 4) {
+      log.Person(
+          p,
+          {{domain::ResultRecorded{swab, domain::Outcome::kPositive, "LAB01", At("2020-10-21", 9)},
+            At("2020-10-20", 9)},
+           {domain::IsolationOrdered{1, D("2020-10-20"), "positive", {}}, At("2020-10-20", 0)}});
+    }
+  }
+  log.Person(Person(1), {{domain::GpAssigned{kGp2, kGp1}, At("2020-10-21", 12)}});
+  auto views = [] {
+    std::vector<std::unique_ptr<View>> v;
+    v.push_back(std::make_unique<GpView>(testing::Rules()));
+    return v;
+  };
+  auto dump = [](const ViewRunner& r) {
+    std::string out;
+    for (const char* gp : {kGp1, kGp2}) {
+      for (const char* day : {"2020-10-20", "2020-10-21", "2020-10-30", "2020-11-10"}) {
+        out += json::serialize(*r.Get<GpView>("gps")->GpJson(gp, D(day)));
+      }
+    }
+    return out;
+  };
+  RunnerOptions o;
+  o.path = log.Path("views");
+  o.rules = testing::Rules();
+  o.max_batch = 3;
+  std::string live;
+  {
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE((*r)->CatchUp());
+    live = dump(**r);
+  }
+  EXPECT_NE(live.find(R"("results_to_read":[{"person_id":")" + Person(0)), std::string::npos);
+  auto reopened = ViewRunner::Open(log.store(), views(), o);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(dump(**reopened), live);
+  RebuildOptions b;
+  b.path = log.Path("rebuilt");
+  b.rules = testing::Rules();
+  auto rebuilt = Rebuild(log.store(), views(), b);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  EXPECT_EQ(dump(**rebuilt), live);
+}
+
+}  // namespace
+}  // namespace caseledger::projections

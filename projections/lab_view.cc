@@ -1,0 +1,220 @@
+#include "projections/lab_view.h"
+
+#include "projections/lab_turnaround.h"
+#include "projections/series_table.h"
+
+#include <boost/json.hpp>
+
+namespace caseledger::projections {
+namespace {
+
+namespace json = boost::json;
+using domain::Date;
+
+constexpr std::string_view kBacklogKey = "*";
+constexpr int64_t kMicrosPerMinute = 60'000'000;
+
+enum Column : size_t {
+  kResults,
+  kPositive,
+  kNegative,
+  kInconclusive,
+  kCorrections,
+  kTurnaround0,  // kTurnaroundBuckets histogram columns from here
+  kColumns = kTurnaround0 + kTurnaroundBuckets,
+};
+
+using LabTable = SeriesTable<kColumns>;
+using LabSeries = LabTable::Series;
+using BacklogTable = SeriesTable<1>;
+
+struct Snapshot {
+  uint64_t position = 0;
+  std::shared_ptr<const LabTable::Rows> labs;
+  std::shared_ptr<const BacklogTable::Rows> backlog;
+};
+
+using Histogram = std::array<int64_t, kTurnaroundBuckets>;
+
+Histogram HistogramOf(const LabSeries& s, Date from, Date to) {
+  Histogram h{};
+  s.Walk(from, to, [&](Date, const LabSeries::Row& row, const auto&) {
+    for (int b = 0; b < kTurnaroundBuckets; ++b) h[b] += row[kTurnaround0 + b];
+  });
+  return h;
+}
+
+json::value OrNull(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+LabFigures FiguresOf(const LabSeries& s, Date day) {
+  LabFigures f;
+  auto row = s.At(day);
+  f.results = row[kResults];
+  f.positive = row[kPositive];
+  f.negative = row[kNegative];
+  f.inconclusive = row[kInconclusive];
+  f.corrections = row[kCorrections];
+  f.results_7d = s.Sum(kResults, day + -6, day);
+  Histogram h = HistogramOf(s, day + -6, day);
+  f.turnaround_median_minutes = TurnaroundQuantile(h, 0.5);
+  f.turnaround_p90_minutes = TurnaroundQuantile(h, 0.9);
+  return f;
+}
+
+void PutFigures(json::object& o, const LabFigures& f) {
+  o["results"] = f.results;
+  o["positive"] = f.positive;
+  o["negative"] = f.negative;
+  o["inconclusive"] = f.inconclusive;
+  o["corrections"] = f.corrections;
+  o["results_7d"] = f.results_7d;
+  json::object t;
+  t["count"] = f.results_7d;
+  t["median_minutes"] = OrNull(f.turnaround_median_minutes);
+  t["p90_minutes"] = OrNull(f.turnaround_p90_minutes);
+  o["turnaround_7d"] = std::move(t);
+}
+
+}  // namespace
+
+class LabView::Impl {
+ public:
+  LabTable labs;
+  BacklogTable backlog;
+  Published<Snapshot> published;
+
+  std::shared_ptr<const Snapshot> Get() const {
+    auto s = published.Get();
+    return s ? s : std::make_shared<const Snapshot>();
+  }
+  static int64_t Backlog(const Snapshot& s, Date day) {
+    const auto* b = s.backlog ? BacklogTable::FindIn(*s.backlog, kBacklogKey) : nullptr;
+    return b ? b->Level(0, day) : 0;
+  }
+  static const LabSeries* Lab(const Snapshot& s, std::string_view lab) {
+    return s.labs ? LabTable::FindIn(*s.labs, lab) : nullptr;
+  }
+};
+
+LabView::LabView() : impl_(std::make_unique<Impl>()) {}
+LabView::~LabView() = default;
+
+bool LabView::Load(std::string_view key, std::string_view value) {
+  if (key.starts_with(kBacklogKey) && key.size() > 1 && key[1] == '/') return impl_->backlog.Load(key, value);
+  return impl_->labs.Load(key, value);
+}
+
+void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
+  if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
+    impl_->backlog.Add(kBacklogKey, c->collected_at.ToDate(), 0, +1);
+  } else if (const auto* r = std::get_if<domain::ResultRecorded>(&e.event)) {
+    const SwabRecord* swab = person ? person->FindSwab(r->swab_id) : nullptr;
+    if (!swab || !swab->collected) {
+      throw std::runtime_error("result for swab " + r->swab_id + " that was not collected");
+    }
+    if (swab->reported()) return;  // a second result is not a result (Decide refuses it)
+    Date day = r->reported_at.ToDate();
+    Column outcome = r->outcome == domain::Outcome::kPositive   ? kPositive
+                     : r->outcome == domain::Outcome::kNegative ? kNegative
+                                                                : kInconclusive;
+    impl_->labs.Add(r->lab_id, day, kResults, 1);
+    impl_->labs.Add(r->lab_id, day, outcome, 1);
+    int64_t minutes = (r->reported_at.micros - swab->collected_at) / kMicrosPerMinute;
+    impl_->labs.Add(r->lab_id, day, kTurnaround0 + TurnaroundBucket(minutes), 1);
+    impl_->backlog.Add(kBacklogKey, day, 0, -1);
+  } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
+    impl_->labs.Add(x->lab_id, x->corrected_at.ToDate(), kCorrections, 1);
+  }
+}
+
+void LabView::Persist(PersistSink& sink) {
+  impl_->labs.Persist(sink);
+  impl_->backlog.Persist(sink);
+}
+
+void LabView::Publish(uint64_t position) {
+  auto s = std::make_shared<Snapshot>();
+  s->position = position;
+  s->labs = impl_->labs.Freeze();
+  s->backlog = impl_->backlog.Freeze();
+  impl_->published.Set(std::move(s));
+}
+
+bool LabView::Reset() {
+  impl_->labs.Clear();
+  impl_->backlog.Clear();
+  return true;
+}
+
+std::vector<std::string> LabView::ChangedKeys() const {
+  std::vector<std::string> keys = impl_->labs.ChangedKeys();
+  for (std::string& k : impl_->backlog.ChangedKeys()) keys.push_back(std::move(k));
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+uint64_t LabView::position() const { return impl_->Get()->position; }
+
+std::optional<LabFigures> LabView::FiguresOn(std::string_view lab, Date day) const {
+  auto snap = impl_->Get();
+  const LabSeries* s = Impl::Lab(*snap, lab);
+  if (!s) return std::nullopt;
+  return FiguresOf(*s, day);
+}
+
+int64_t LabView::RegionBacklog(Date day) const { return Impl::Backlog(*impl_->Get(), day); }
+
+std::optional<json::object> LabView::LabJson(std::string_view lab, Date day, const DayRange& range) const {
+  auto snap = impl_->Get();
+  const LabSeries* s = Impl::Lab(*snap, lab);
+  if (!s) return std::nullopt;
+  json::object o;
+  o["lab"] = lab;
+  o["position"] = snap->position;
+  o["day"] = day.ToString();
+  PutFigures(o, FiguresOf(*s, day));
+  o["region_backlog"] = Impl::Backlog(*snap, day);
+  json::array daily;
+  Date to = range.to.value_or(day);
+  Date from = range.from ? *range.from : s->FirstActiveDay().value_or(to + 1);
+  if (to - from >= kMaxSeriesDays) from = to + (1 - kMaxSeriesDays);
+  if (from <= to) {
+    s->Walk(from, to, [&](Date d, const LabSeries::Row& row, const auto&) {
+      Histogram h{};
+      for (int b = 0; b < kTurnaroundBuckets; ++b) h[b] = row[kTurnaround0 + b];
+      json::object r;
+      r["date"] = d.ToString();
+      r["results"] = row[kResults];
+      r["positive"] = row[kPositive];
+      r["negative"] = row[kNegative];
+      r["inconclusive"] = row[kInconclusive];
+      r["corrections"] = row[kCorrections];
+      r["turnaround_median_minutes"] = OrNull(TurnaroundQuantile(h, 0.5));
+      r["turnaround_p90_minutes"] = OrNull(TurnaroundQuantile(h, 0.9));
+      daily.push_back(std::move(r));
+    });
+  }
+  o["daily"] = std::move(daily);
+  return o;
+}
+
+json::object LabView::LabsJson(Date day) const {
+  auto snap = impl_->Get();
+  json::array labs;
+  if (snap->labs) {
+    for (const auto& [id, series] : *snap->labs) {
+      json::object o;
+      o["lab"] = id;
+      PutFigures(o, FiguresOf(*series, day));
+      labs.push_back(std::move(o));
+    }
+  }
+  json::object out;
+  out["position"] = snap->position;
+  out["day"] = day.ToString();
+  out["region_backlog"] = Impl::Backlog(*snap, day);
+  out["labs"] = std::move(labs);
+  return out;
+}
+
+}  // namespace caseledger::projections

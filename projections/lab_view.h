@@ -1,0 +1,85 @@
+// The lab view (SPEC §4): per laboratory id, results per day by outcome, corrections, and
+// the turnaround (collection -> report) median and p90 over the 7 days up to a day, from
+// bounded histograms (lab_turnaround.h); plus the region-wide backlog of swabs collected
+// and not yet reported.
+//
+// Attribution: a swab belongs to a lab only when its result arrives (the request and the
+// collection do not name one), so the backlog is region-wide: a swab counts in it from its
+// collection day to its report day, and no lab has a backlog of its own. Results count on
+// their report day with the outcome first reported; a correction counts on its own day for
+// the lab that sent it and does not rewrite the earlier day's outcome split.
+#pragma once
+
+#include "domain/time.h"
+#include "projections/day_range.h"
+#include "projections/view.h"
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caseledger::projections {
+
+struct LabFigures {
+  int64_t results = 0;  // that day
+  int64_t positive = 0;
+  int64_t negative = 0;
+  int64_t inconclusive = 0;
+  int64_t corrections = 0;
+  int64_t results_7d = 0;  // the 7 days ending on the day
+  std::optional<int64_t> turnaround_median_minutes;  // over the 7 days; null when none
+  std::optional<int64_t> turnaround_p90_minutes;
+  bool operator==(const LabFigures&) const = default;
+};
+
+class LabView final : public View {
+ public:
+  LabView();
+  ~LabView() override;
+  LabView(const LabView&) = delete;
+  LabView& operator=(const LabView&) = delete;
+
+  std::string_view name() const override { return "labs"; }
+  // Entries "<lab>/<block>" and "*/<block>" (the backlog).
+  bool Load(std::string_view key, std::string_view value) override;
+  // Reacts to SwabCollected, ResultRecorded and ResultCorrected. Runner thread only.
+  void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  void Persist(PersistSink& sink) override;
+  void Publish(uint64_t position) override;
+  bool Reset() override;
+  // Lab ids (and "*" for the backlog) changed since the last Publish, sorted.
+  std::vector<std::string> ChangedKeys() const override;
+
+  // Everything below reads the last published snapshot: thread-safe, never blocks.
+  uint64_t position() const;
+  // nullopt for a lab that never reported.
+  std::optional<LabFigures> FiguresOn(std::string_view lab, domain::Date day) const;
+  // Swabs collected on or before `day` and not reported by its end, all labs.
+  int64_t RegionBacklog(domain::Date day) const;
+
+  // {"lab": "LAB01", "position": N, "day": "YYYY-MM-DD",
+  //  "results", "positive", "negative", "inconclusive", "corrections", "results_7d",
+  //  "turnaround_7d": {"count", "median_minutes": m | null, "p90_minutes": m | null},
+  //  "region_backlog": n,
+  //  "daily": [{"date", "results", "positive", "negative", "inconclusive", "corrections",
+  //             "turnaround_median_minutes", "turnaround_p90_minutes"}]}
+  // Turnaround minutes are bucket limits (lab_turnaround.h); a day's median is that day's
+  // results only. `daily`: range.from (default: the lab's first day) to range.to
+  // (default: `day`), at most kMaxSeriesDays.
+  std::optional<boost::json::object> LabJson(std::string_view lab, domain::Date day,
+                                             const DayRange& range = {}) const;
+  // {"position", "day", "region_backlog", "labs": [{"lab", and the figures of LabJson
+  //  without "daily"}]}, labs sorted by id.
+  boost::json::object LabsJson(domain::Date day) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::projections

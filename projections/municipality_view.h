@@ -1,0 +1,111 @@
+// The municipality view (SPEC §4): per ISTAT code, daily series of swabs by kind, new
+// positives, open cases, running isolations and quarantines, recoveries and deaths, and
+// the 7-day incidence per 100,000 residents (population from the reference table).
+//
+// Where and when things count (from the effects the runner computes, person_directory.h):
+// - a swab counts on its collection day, in the municipality of residence then;
+// - a new positive on the report day of the result that opened the case, where the person
+//   lived then (cumulative cases are the running sum of new positives); a correction that
+//   takes the only positive back removes it from that day; one that turns a result
+//   positive adds it on that result's report day;
+// - a recovery or death on the closure day (not before the case was counted), where the
+//   person lives then;
+// - an open case and a running measure count where the person lives, from the effective
+//   day of a residence change in the new municipality (and no longer in the old one); a
+//   measure runs from its start to its end (the given end, else the plan of the rule set
+//   in force on its start day), or to an earlier MeasureEnded day.
+// So a municipality's cases need not equal its open + recovered + deceased when people
+// moved during their illness; the region's do.
+#pragma once
+
+#include "domain/reference.h"
+#include "domain/time.h"
+#include "projections/day_range.h"
+#include "projections/view.h"
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caseledger::projections {
+
+// A municipality's figures on one day.
+struct MunicipalityFigures {
+  int64_t new_positives = 0;       // that day
+  int64_t swabs_molecular = 0;     // that day
+  int64_t swabs_antigen = 0;       // that day
+  int64_t active_isolations = 0;   // at the end of the day
+  int64_t active_quarantines = 0;
+  int64_t currently_positive = 0;
+  int64_t cumulative_cases = 0;    // up to and including the day
+  int64_t recovered = 0;
+  int64_t deceased = 0;
+  int64_t new_positives_7d = 0;    // the 7 days ending on the day
+  std::optional<double> incidence_7d_per_100k;  // null when the population is unknown
+  bool operator==(const MunicipalityFigures&) const = default;
+};
+
+struct MunicipalityFilter {
+  std::string asl;       // ASL code ("TO3"); empty: any
+  std::string province;  // abbreviation ("TO") or ISTAT province code ("001"); empty: any
+};
+
+class MunicipalityView final : public View {
+ public:
+  explicit MunicipalityView(std::shared_ptr<const domain::ReferenceData> reference);
+  ~MunicipalityView() override;
+  MunicipalityView(const MunicipalityView&) = delete;
+  MunicipalityView& operator=(const MunicipalityView&) = delete;
+
+  std::string_view name() const override { return "municipalities"; }
+  // Entries "<istat>/<block>": 32 days of counters (series_table.h).
+  bool Load(std::string_view key, std::string_view value) override;
+  // Reacts to the effects of person events (LogEvent::effects). Runner thread only.
+  void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  void Persist(PersistSink& sink) override;
+  void Publish(uint64_t position) override;
+  bool Reset() override;
+  // ISTAT codes changed since the last Publish, sorted.
+  std::vector<std::string> ChangedKeys() const override;
+
+  // Everything below reads the last published snapshot: thread-safe, never blocks the
+  // writer.
+  uint64_t position() const;
+  // Figures of a municipality on `day`; nullopt when the code is neither in the reference
+  // table nor in the view.
+  std::optional<MunicipalityFigures> FiguresOn(std::string_view istat, domain::Date day) const;
+
+  // {"istat": "001272", "name": "Torino", "province": "TO", "asl": "TO" | null,
+  //  "population": 886837 | null, "position": N, "day": "YYYY-MM-DD",
+  //  "active_isolations", "active_quarantines", "currently_positive", "cumulative_cases",
+  //  "recovered", "deceased", "new_positives", "new_positives_7d",
+  //  "incidence_7d_per_100k": 12.34 | null,               (figures on `day`)
+  //  "daily": [{"date": "YYYY-MM-DD", "new_positives", "swabs_molecular", "swabs_antigen",
+  //             "active_isolations", "active_quarantines", "currently_positive",
+  //             "cumulative_cases", "recovered", "deceased",
+  //             "incidence_7d_per_100k"}, ...]}
+  // `daily` covers range.from (default: the first day with an event) to range.to (default:
+  // `day`), at most kMaxSeriesDays days (the latest ones). Incidence: new positives of the
+  // 7 days ending on the day / population * 100000, rounded to 2 decimals.
+  std::optional<boost::json::object> MunicipalityJson(std::string_view istat, domain::Date day,
+                                                      const DayRange& range = {}) const;
+
+  // {"position": N, "day": "YYYY-MM-DD", "asl": "TO3" | null, "province": "TO" | null,
+  //  "municipalities": [{"istat", "name", "province", "asl", "population", and the figures
+  //                      on `day` as in MunicipalityJson, without "daily"}]}
+  // Every municipality of the reference table matching the filter, in ISTAT order; with
+  // an empty filter, every Piedmont municipality (those with an ASL). An ASL or province
+  // that matches nothing gives an empty list.
+  boost::json::object MunicipalitiesJson(const MunicipalityFilter& filter, domain::Date day) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::projections

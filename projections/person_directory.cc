@@ -1,0 +1,271 @@
+#include "projections/person_directory.h"
+
+#include "projections/person_internal.h"
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <algorithm>
+#include <sstream>
+#include <streambuf>
+#include <type_traits>
+
+namespace caseledger::domain {
+// Dose lives in the pure domain, which does not persist it; the directory does.
+template <class A>
+void serialize(A& ar, Dose& d) {
+  ar(d.number, d.date);
+}
+}  // namespace caseledger::domain
+
+namespace caseledger::projections {
+namespace {
+
+using domain::Date;
+
+constexpr char kFormat = 1;
+constexpr int kDefaultMeasureDays = 14;
+
+class MemoryBuf : public std::streambuf {
+ public:
+  explicit MemoryBuf(std::string_view bytes) {
+    char* p = const_cast<char*>(bytes.data());
+    setg(p, p, p + bytes.size());
+  }
+};
+
+SwabRecord* MutableSwab(PersonRecord& r, std::string_view id) {
+  return const_cast<SwabRecord*>(r.FindSwab(id));
+}
+
+// Mirrors domain::Evolve on the fields of a PersonRecord (see person_directory.h).
+struct Applier {
+  PersonRecord& r;
+  const domain::RuleBook* rules;
+  Date day;  // effective day of the event
+
+  void operator()(const domain::PersonRegistered& e) { r.residence_istat = e.residence_istat; }
+  void operator()(const domain::ResidenceChanged& e) {
+    if (e.to_istat == r.residence_istat) return;
+    for (ActiveMeasure& m : r.measures) {
+      Date from = std::max(day, m.since);
+      if (from >= m.end) continue;  // over by time already: stays where it ran
+      m.since = from;
+      m.istat = e.to_istat;
+    }
+    r.residence_istat = e.to_istat;
+  }
+  void operator()(const domain::GpAssigned& e) { r.gp_id = e.gp_id; }
+  void operator()(const domain::SchoolEnrolled& e) {
+    r.enrolments.push_back({e.school, e.class_label, e.role});
+  }
+  void operator()(const domain::SchoolLeft& e) {
+    std::erase_if(r.enrolments, [&](const Enrolment& en) {
+      return en.school == e.school && en.class_label == e.class_label;
+    });
+  }
+  void operator()(const domain::SwabRequested& e) {
+    SwabRecord s;
+    s.id_hash = SwabIdHash(e.swab_id);
+    s.kind = e.kind;
+    r.swabs.push_back(s);
+  }
+  void operator()(const domain::SwabCollected& e) {
+    if (SwabRecord* s = MutableSwab(r, e.swab_id)) {
+      s->collected = true;
+      s->collected_at = e.collected_at.micros;
+    }
+  }
+  void operator()(const domain::ResultRecorded& e) {
+    SwabRecord* s = MutableSwab(r, e.swab_id);
+    if (!s) return;
+    if (!s->reported()) s->reported_day = e.reported_at.ToDate().days;
+    s->outcome = static_cast<uint8_t>(e.outcome);
+    Settle(*s, Date{s->reported_day});
+  }
+  void operator()(const domain::ResultCorrected& e) {
+    SwabRecord* s = MutableSwab(r, e.swab_id);
+    if (!s) return;
+    if (!s->reported()) s->reported_day = e.corrected_at.ToDate().days;
+    s->outcome = static_cast<uint8_t>(e.outcome);
+    Settle(*s, Date{s->reported_day});
+  }
+  void operator()(const domain::IsolationOrdered& e) { Order(true, e.measure_id, e.start, e.reason, e.end); }
+  void operator()(const domain::QuarantineOrdered& e) { Order(false, e.measure_id, e.start, e.reason, e.end); }
+  void operator()(const domain::MeasureEnded& e) {
+    std::erase_if(r.measures, [&](const ActiveMeasure& m) { return m.measure_id == e.measure_id; });
+  }
+  void operator()(const domain::VaccinationRecorded& e) {
+    r.doses.push_back({static_cast<int>(e.dose), e.date});
+  }
+  void operator()(const domain::Hospitalized&) { r.hospitalized = true; }
+  void operator()(const domain::IcuAdmitted&) {
+    r.hospitalized = true;
+    r.in_icu = true;
+  }
+  void operator()(const domain::Discharged&) {
+    r.hospitalized = false;
+    r.in_icu = false;
+  }
+  void operator()(const domain::CaseClosed& e) {
+    r.case_open = false;
+    if (e.outcome == domain::CaseOutcome::kRecovered) r.last_recovery = e.at;
+    else r.deceased = true;
+    r.hospitalized = false;
+    r.in_icu = false;
+  }
+  void operator()(const domain::ContactReported&) {}
+  void operator()(const domain::PersonalDataErased&) {}
+  void operator()(const domain::ClassQuarantineOrdered&) {}
+  void operator()(const domain::RulesAdopted&) {}
+  void operator()(const domain::AccessGranted&) {}
+  void operator()(const domain::AccessRevoked&) {}
+
+  // The episode after swab `s` changed; a case opened by it counts from `reported`.
+  void Settle(const SwabRecord& s, Date reported) {
+    internal::Episode ep = internal::EpisodeWith(r, s.id_hash, s.outcome);
+    if (!r.case_open && ep.open) {
+      r.case_reported_on = reported;
+      r.case_istat = r.residence_istat;
+      r.case_test = s.kind;
+    } else if (r.case_open && !ep.open) {
+      r.case_reported_on.reset();
+      r.case_istat.clear();
+    }
+    r.case_open = ep.open;
+    r.last_positive = ep.last_positive;
+  }
+  void Order(bool isolation, uint32_t id, Date start, const std::string& reason,
+             const std::optional<Date>& given) {
+    ActiveMeasure m;
+    m.measure_id = id;
+    m.isolation = isolation;
+    m.start = start;
+    m.given_end = given;
+    m.reason = reason;
+    m.end = internal::PlannedEnd(rules, r, isolation, start, reason, given);
+    m.istat = r.residence_istat;
+    m.since = start;
+    r.measures.push_back(std::move(m));
+  }
+};
+
+}  // namespace
+
+namespace internal {
+
+Date PlannedEnd(const domain::RuleBook* rules, const PersonRecord& record, bool isolation,
+                Date start, std::string_view reason, const std::optional<Date>& given_end) {
+  if (given_end) return *given_end;
+  const domain::RuleSet* set = rules ? rules->InForce(start) : nullptr;
+  if (!set) return start + kDefaultMeasureDays;
+  domain::MeasureQuery q;
+  q.kind = isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine;
+  q.start = start;
+  q.reason = std::string(reason);
+  q.vaccination = domain::ClassifyVaccination(record.doses, record.last_recovery, start);
+  domain::MeasurePlan plan = set->Plan(q);
+  // No measure required (self-monitoring only): it is over on its first day.
+  return plan.quarantine_required ? plan.end : start;
+}
+
+Episode EpisodeWith(const PersonRecord& record, uint64_t changed, uint8_t outcome) {
+  Episode ep;
+  for (const SwabRecord& s : record.swabs) {
+    bool positive = s.id_hash == changed ? outcome == static_cast<uint8_t>(domain::Outcome::kPositive)
+                                         : s.positive();
+    if (!positive) continue;
+    Date day = s.collected_day();
+    if (!ep.last_positive || *ep.last_positive < day) ep.last_positive = day;
+  }
+  ep.open = !record.deceased && ep.last_positive &&
+            (!record.last_recovery || *ep.last_positive > *record.last_recovery);
+  return ep;
+}
+
+}  // namespace internal
+
+uint64_t SwabIdHash(std::string_view swab_id) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a 64: stable across builds, unlike std::hash
+  for (unsigned char c : swab_id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+const SwabRecord* PersonRecord::FindSwab(std::string_view swab_id) const {
+  uint64_t h = SwabIdHash(swab_id);
+  for (const SwabRecord& s : swabs) {
+    if (s.id_hash == h) return &s;
+  }
+  return nullptr;
+}
+
+const ActiveMeasure* PersonRecord::FindMeasure(uint32_t measure_id) const {
+  for (const ActiveMeasure& m : measures) {
+    if (m.measure_id == measure_id) return &m;
+  }
+  return nullptr;
+}
+
+bool PersonRecord::tested() const {
+  return std::any_of(swabs.begin(), swabs.end(), [](const SwabRecord& s) { return s.collected; });
+}
+
+PersonDirectory::PersonDirectory(std::shared_ptr<const domain::RuleBook> rules)
+    : rules_(std::move(rules)) {}
+
+const PersonRecord* PersonDirectory::Find(std::string_view person_id) const {
+  if (person_id.empty()) return nullptr;
+  auto it = people_.find(person_id);
+  return it == people_.end() ? nullptr : &it->second;
+}
+
+bool PersonDirectory::Apply(const LogEvent& e) {
+  if (e.person_id.empty()) return false;
+  auto it = people_.find(e.person_id);
+  if (it == people_.end()) {
+    if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
+    it = people_.emplace(std::string(e.person_id), PersonRecord{}).first;
+  }
+  // Events that change nothing the directory keeps: nothing to write.
+  if (std::holds_alternative<domain::ContactReported>(e.event) ||
+      std::holds_alternative<domain::PersonalDataErased>(e.event)) {
+    return false;
+  }
+  PersonRecord& r = it->second;
+  internal::StepSpells(r, e, r.spells, nullptr);  // reads the record as it is before `e`
+  std::visit(Applier{r, rules_.get(), e.envelope.effective_at.ToDate()}, e.event);
+  return true;
+}
+
+std::string PersonDirectory::Encode(const PersonRecord& r) {
+  std::ostringstream out(std::ios::binary);
+  out.put(kFormat);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(const_cast<PersonRecord&>(r));
+  }
+  return std::move(out).str();
+}
+
+bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
+  if (bytes.empty() || bytes[0] != kFormat) return false;
+  PersonRecord r;
+  MemoryBuf buf(bytes.substr(1));
+  std::istream in(&buf);
+  try {
+    cereal::BinaryInputArchive ar(in);
+    ar(r);
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (in.peek() != std::char_traits<char>::eof()) return false;
+  people_.insert_or_assign(std::string(person_id), std::move(r));
+  return true;
+}
+
+}  // namespace caseledger::projections

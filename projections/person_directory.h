@@ -1,0 +1,191 @@
+// What the views need to know about each person, kept once for all views by the runner:
+// residence, GP, enrolments, swabs, active measures and the current clinical status.
+// Views read it (state before the event being applied); only the runner writes it.
+//
+// The directory mirrors domain::Evolve for the fields it keeps (same episode rule: a case
+// is open while a positive swab was collected after the last closure) and, like Evolve,
+// never rejects an event. What an event changes in the figures of the views (a new
+// positive, a measure running in a municipality, a closure) is computed once per event by
+// ComputeEffects (person_effects.h) and handed to every view in LogEvent::effects.
+#pragma once
+
+#include "domain/envelope.h"
+#include "domain/events.h"
+#include "domain/rules.h"
+#include "domain/time.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace caseledger::projections {
+
+// One consequence of an event for the aggregate figures: `delta` on `day` for the metric,
+// in municipality `istat`. Flows (swabs, new positives, closures) count on their effective
+// day; gauges (positives, hospital, measures) are deltas whose running sum is the level.
+enum class Metric : uint8_t {
+  kSwab,           // a swab collected (test = its kind), on the collection day
+  kFirstSwab,      // a person's first collected swab (casi_testati), on that day
+  kNewPositive,    // a case opened (test = kind of the swab that opened it), on the report day
+  kPositive,       // gauge: open cases
+  kWard,           // gauge: open cases in hospital, not in intensive care
+  kIcu,            // gauge: open cases in intensive care
+  kRecovered,      // a case closed as recovered, on the closure day
+  kDeceased,       // a case closed by death, on the closure day
+  kIsolation,      // gauge: isolations running
+  kQuarantine,     // gauge: quarantines running
+};
+
+struct Effect {
+  Metric metric = Metric::kSwab;
+  domain::Date day;
+  int32_t delta = 0;
+  std::string istat;  // municipality where it counts
+  domain::SwabKind test = domain::SwabKind::kMolecular;  // kSwab, kNewPositive
+  bool operator==(const Effect&) const = default;
+};
+
+// A stretch of days over which an open case counts in a gauge (kPositive, kWard, kIcu) in
+// one municipality: from `from` until `to` (excluded), or still running. A case's spells
+// are kept until it closes, so that a correction that takes the case back can take back
+// every day it counted, in hospital included.
+struct Spell {
+  Metric metric = Metric::kPositive;
+  std::string istat;
+  domain::Date from;
+  std::optional<domain::Date> to;
+  bool operator==(const Spell&) const = default;
+  template <class A> void serialize(A& ar) { ar(metric, istat, from, to); }
+};
+
+// One decoded event of the log.
+struct LogEvent {
+  const domain::Envelope& envelope;
+  const domain::Event& event;
+  // Person id for events of a "person-<id>" stream; empty otherwise.
+  std::string_view person_id;
+  // Filled by the runner for person events (empty when a test drives a view directly).
+  std::span<const Effect> effects = {};
+};
+
+struct ActiveMeasure {
+  uint32_t measure_id = 0;
+  bool isolation = false;  // else quarantine
+  domain::Date start;
+  std::optional<domain::Date> given_end;
+  std::string reason;
+  // The day the measure is over by time alone: the given end, else the plan of the rule
+  // set in force on `start` (vaccination status on `start`), else start + 14 when no set
+  // is in force or the directory has no rule book. Fixed when the measure is ordered.
+  domain::Date end;
+  // Where the measure counts in the views, and from which day: the residence when it was
+  // ordered and its start, or the new residence and the effective day of a residence
+  // change while it was running.
+  std::string istat;
+  domain::Date since;
+  bool operator==(const ActiveMeasure&) const = default;
+  template <class A> void serialize(A& ar) {
+    ar(measure_id, isolation, start, given_end, reason, end, istat, since);
+  }
+};
+
+struct Enrolment {
+  std::string school;
+  std::string class_label;
+  domain::SchoolRole role = domain::SchoolRole::kStudent;
+  bool operator==(const Enrolment&) const = default;
+  template <class A> void serialize(A& ar) { ar(school, class_label, role); }
+};
+
+// A swab of the person, compact (a person may have dozens and the region millions): the
+// id is kept as a 64-bit FNV-1a hash (SwabIdHash), enough to tell one person's swabs apart.
+struct SwabRecord {
+  static constexpr uint8_t kNoOutcome = 0xff;
+  uint64_t id_hash = 0;
+  int64_t collected_at = 0;   // micros, when collected
+  int32_t reported_day = 0;   // Date::days of the first report, when reported
+  domain::SwabKind kind = domain::SwabKind::kMolecular;
+  bool collected = false;
+  uint8_t outcome = kNoOutcome;  // domain::Outcome after corrections, or kNoOutcome
+
+  bool reported() const { return outcome != kNoOutcome; }
+  bool positive() const { return outcome == static_cast<uint8_t>(domain::Outcome::kPositive); }
+  domain::Date collected_day() const { return domain::Timestamp{collected_at}.ToDate(); }
+  bool operator==(const SwabRecord&) const = default;
+  template <class A> void serialize(A& ar) {
+    ar(id_hash, collected_at, reported_day, kind, collected, outcome);
+  }
+};
+
+uint64_t SwabIdHash(std::string_view swab_id);
+
+struct PersonRecord {
+  std::string residence_istat;
+  std::string gp_id;
+  std::vector<Enrolment> enrolments;
+  std::vector<ActiveMeasure> measures;  // active ones only
+  std::vector<domain::Dose> doses;      // for the rules that depend on vaccination
+  bool case_open = false;               // positive, not yet closed
+  bool hospitalized = false;
+  bool in_icu = false;
+  bool deceased = false;
+  std::optional<domain::Date> last_positive;  // collection day of the last positive swab
+  std::optional<domain::Date> last_recovery;  // day of the last closure as recovered
+  std::vector<SwabRecord> swabs;              // every swab requested, in request order
+  // The open case as counted by the views: report day and municipality of its new
+  // positive, kind of the swab that opened it, and its gauge spells (empty when no case
+  // is open).
+  std::optional<domain::Date> case_reported_on;
+  std::string case_istat;
+  domain::SwabKind case_test = domain::SwabKind::kMolecular;
+  std::vector<Spell> spells;
+
+  const SwabRecord* FindSwab(std::string_view swab_id) const;
+  const ActiveMeasure* FindMeasure(uint32_t measure_id) const;
+  bool tested() const;  // any swab collected
+
+  template <class A> void serialize(A& ar) {
+    ar(residence_istat, gp_id, enrolments, measures, doses, case_open, hospitalized, in_icu,
+       deceased, last_positive, last_recovery, swabs, case_reported_on, case_istat, case_test,
+       spells);
+  }
+};
+
+class PersonDirectory {
+ public:
+  // `rules` fixes measure ends (ActiveMeasure::end); null: start + 14 for every measure.
+  explicit PersonDirectory(std::shared_ptr<const domain::RuleBook> rules = nullptr);
+
+  const PersonRecord* Find(std::string_view person_id) const;
+  const PersonRecord* Get(std::string_view person_id) const { return Find(person_id); }
+  // Applies one event of a person stream (others are ignored); returns true when the
+  // record changed (the runner then persists it under "people/<id>"). Never rejects.
+  bool Apply(const LogEvent& e);
+  // The effects of `e` on the figures, from the record as it is before `e` (append to
+  // `out`). Throws std::runtime_error for an event the record cannot explain (a result for
+  // a swab never requested, an end for a measure not running, an event of a person never
+  // registered): the log is corrupt or this code is wrong, and the runner stops.
+  void Effects(const LogEvent& e, std::vector<Effect>& out) const;
+
+  // Persistence of one record: a format byte then cereal binary.
+  static std::string Encode(const PersonRecord& r);
+  bool Load(std::string_view person_id, std::string_view bytes);
+  void Clear() { people_.clear(); }
+  size_t size() const { return people_.size(); }
+  const domain::RuleBook* rules() const { return rules_.get(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::shared_ptr<const domain::RuleBook> rules_;
+  std::unordered_map<std::string, PersonRecord, Hash, std::equal_to<>> people_;
+};
+
+}  // namespace caseledger::projections

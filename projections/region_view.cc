@@ -1,0 +1,251 @@
+#include "projections/region_view.h"
+
+#include "projections/series_table.h"
+
+#include <boost/json.hpp>
+
+#include <unordered_map>
+
+namespace caseledger::projections {
+namespace {
+
+namespace json = boost::json;
+using domain::Date;
+
+constexpr std::string_view kRegionArea = "*";
+constexpr std::string_view kRegionName = "Piemonte";
+
+enum Column : size_t {
+  kNewPositivesMolecular,
+  kNewPositivesAntigen,
+  kPositive,  // deltas of open cases
+  kWard,      // deltas of open cases in hospital, not in intensive care
+  kIcu,       // deltas of open cases in intensive care
+  kRecovered,
+  kDeceased,
+  kSwabsMolecular,
+  kSwabsAntigen,
+  kFirstTested,
+  kColumns,
+};
+
+using Table = SeriesTable<kColumns>;
+using AreaSeries = Table::Series;
+
+struct Snapshot {
+  uint64_t position = 0;
+  std::shared_ptr<const Table::Rows> rows;
+};
+
+std::optional<Column> ColumnOf(const Effect& e) {
+  bool antigen = e.test == domain::SwabKind::kAntigen;
+  switch (e.metric) {
+    case Metric::kSwab: return antigen ? kSwabsAntigen : kSwabsMolecular;
+    case Metric::kFirstSwab: return kFirstTested;
+    case Metric::kNewPositive: return antigen ? kNewPositivesAntigen : kNewPositivesMolecular;
+    case Metric::kPositive: return kPositive;
+    case Metric::kWard: return kWard;
+    case Metric::kIcu: return kIcu;
+    case Metric::kRecovered: return kRecovered;
+    case Metric::kDeceased: return kDeceased;
+    case Metric::kIsolation:
+    case Metric::kQuarantine:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+DpcRow RowOf(Date d, const AreaSeries::Row& day, const std::array<int64_t, kColumns>& level) {
+  DpcRow r;
+  r.day = d;
+  r.totale_positivi = level[kPositive];
+  r.ricoverati_con_sintomi = level[kWard];
+  r.terapia_intensiva = level[kIcu];
+  r.totale_ospedalizzati = r.ricoverati_con_sintomi + r.terapia_intensiva;
+  r.isolamento_domiciliare = r.totale_positivi - r.totale_ospedalizzati;
+  r.nuovi_positivi = int64_t{day[kNewPositivesMolecular]} + day[kNewPositivesAntigen];
+  r.dimessi_guariti = level[kRecovered];
+  r.deceduti = level[kDeceased];
+  r.totale_positivi_test_molecolare = level[kNewPositivesMolecular];
+  r.totale_positivi_test_antigenico_rapido = level[kNewPositivesAntigen];
+  r.totale_casi = r.totale_positivi_test_molecolare + r.totale_positivi_test_antigenico_rapido;
+  r.tamponi_test_molecolare = level[kSwabsMolecular];
+  r.tamponi_test_antigenico_rapido = level[kSwabsAntigen];
+  r.tamponi = r.tamponi_test_molecolare + r.tamponi_test_antigenico_rapido;
+  r.casi_testati = level[kFirstTested];
+  r.variazione_totale_positivi = day[kPositive];
+  return r;
+}
+
+// The values of a row in DpcColumns() order, after "data".
+std::array<int64_t, 16> Values(const DpcRow& r) {
+  return {r.totale_positivi, r.isolamento_domiciliare, r.nuovi_positivi, r.dimessi_guariti,
+          r.deceduti, r.totale_casi, r.tamponi, r.casi_testati, r.tamponi_test_molecolare,
+          r.tamponi_test_antigenico_rapido, r.totale_positivi_test_molecolare,
+          r.totale_positivi_test_antigenico_rapido, r.ricoverati_con_sintomi, r.terapia_intensiva,
+          r.totale_ospedalizzati, r.variazione_totale_positivi};
+}
+
+}  // namespace
+
+const std::array<std::string_view, 17>& DpcColumns() {
+  static const std::array<std::string_view, 17> columns = {
+      "data", "totale_positivi", "isolamento_domiciliare", "nuovi_positivi", "dimessi_guariti",
+      "deceduti", "totale_casi", "tamponi", "casi_testati", "tamponi_test_molecolare",
+      "tamponi_test_antigenico_rapido", "totale_positivi_test_molecolare",
+      "totale_positivi_test_antigenico_rapido", "ricoverati_con_sintomi", "terapia_intensiva",
+      "totale_ospedalizzati", "variazione_totale_positivi"};
+  return columns;
+}
+
+std::string DpcTimestamp(Date day) { return day.ToString() + "T17:00:00"; }
+
+class RegionView::Impl {
+ public:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::shared_ptr<const domain::ReferenceData> reference;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> asl_of;  // istat -> ASL
+  Table table;
+  Published<Snapshot> published;
+
+  std::shared_ptr<const Snapshot> Get() const {
+    auto s = published.Get();
+    return s ? s : std::make_shared<const Snapshot>();
+  }
+  std::string_view AslOf(std::string_view istat) const {
+    auto it = asl_of.find(istat);
+    return it == asl_of.end() ? std::string_view() : std::string_view(it->second);
+  }
+  // "" -> the region's key; an ASL code -> itself if the reference knows it.
+  std::optional<std::string_view> AreaKey(std::string_view area) const {
+    if (area.empty()) return kRegionArea;
+    if (reference) {
+      for (const domain::Asl& a : reference->asls()) {
+        if (a.code == area) return std::string_view(a.code);
+      }
+    }
+    return std::nullopt;
+  }
+  std::optional<std::vector<DpcRow>> Rows(const Snapshot& snapshot, std::string_view area, Date day,
+                                          const DayRange& range) const;
+  std::string_view AreaName(std::string_view area) const {
+    if (area.empty()) return kRegionName;
+    for (const domain::Asl& a : reference->asls()) {
+      if (a.code == area) return a.name;
+    }
+    return area;
+  }
+};
+
+RegionView::RegionView(std::shared_ptr<const domain::ReferenceData> reference)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->reference = std::move(reference);
+  if (impl_->reference) {
+    for (const domain::Municipality& m : impl_->reference->municipalities()) {
+      if (!m.asl.empty()) impl_->asl_of.emplace(m.istat_code, m.asl);
+    }
+  }
+}
+
+RegionView::~RegionView() = default;
+
+bool RegionView::Load(std::string_view key, std::string_view value) { return impl_->table.Load(key, value); }
+
+void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
+  for (const Effect& effect : e.effects) {
+    auto column = ColumnOf(effect);
+    if (!column) continue;
+    impl_->table.Add(kRegionArea, effect.day, *column, effect.delta);
+    std::string_view asl = impl_->AslOf(effect.istat);
+    if (!asl.empty()) impl_->table.Add(asl, effect.day, *column, effect.delta);
+  }
+}
+
+void RegionView::Persist(PersistSink& sink) { impl_->table.Persist(sink); }
+
+void RegionView::Publish(uint64_t position) {
+  auto s = std::make_shared<Snapshot>();
+  s->position = position;
+  s->rows = impl_->table.Freeze();
+  impl_->published.Set(std::move(s));
+}
+
+bool RegionView::Reset() {
+  impl_->table.Clear();
+  return true;
+}
+
+std::vector<std::string> RegionView::ChangedKeys() const { return impl_->table.ChangedKeys(); }
+
+uint64_t RegionView::position() const { return impl_->Get()->position; }
+
+std::optional<std::vector<DpcRow>> RegionView::Series(std::string_view area, Date day,
+                                                      const DayRange& range) const {
+  return impl_->Rows(*impl_->Get(), area, day, range);
+}
+
+std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapshot, std::string_view area,
+                                                          Date day, const DayRange& range) const {
+  auto key = AreaKey(area);
+  if (!key) return std::nullopt;
+  const Snapshot* snap = &snapshot;
+  std::vector<DpcRow> rows;
+  const AreaSeries* s = snap->rows ? Table::FindIn(*snap->rows, *key) : nullptr;
+  if (!s) return rows;
+  Date to = range.to.value_or(day);
+  Date from = range.from ? *range.from : s->FirstActiveDay().value_or(to + 1);
+  if (to - from >= kMaxSeriesDays) from = to + (1 - kMaxSeriesDays);
+  if (from > to) return rows;
+  rows.reserve(to - from + 1);
+  s->Walk(from, to, [&](Date d, const AreaSeries::Row& r, const auto& level) {
+    rows.push_back(RowOf(d, r, level));
+  });
+  return rows;
+}
+
+std::optional<json::object> RegionView::RegionJson(std::string_view area, Date day,
+                                                   const DayRange& range) const {
+  auto snap = impl_->Get();
+  auto rows = impl_->Rows(*snap, area, day, range);
+  if (!rows) return std::nullopt;
+  const auto& columns = DpcColumns();
+  json::object out;
+  out["area"] = area.empty() ? std::string_view("region") : area;
+  out["name"] = impl_->AreaName(area);
+  out["position"] = snap->position;
+  json::array names;
+  for (std::string_view c : columns) names.push_back(json::string(c));
+  out["columns"] = std::move(names);
+  json::array daily;
+  daily.reserve(rows->size());
+  for (const DpcRow& r : *rows) {
+    json::object o;
+    o["data"] = DpcTimestamp(r.day);
+    auto values = Values(r);
+    for (size_t i = 0; i < values.size(); ++i) o[columns[i + 1]] = values[i];
+    daily.push_back(std::move(o));
+  }
+  out["daily"] = std::move(daily);
+  return out;
+}
+
+std::optional<std::string> RegionView::RegionCsv(std::string_view area, Date day,
+                                                 const DayRange& range) const {
+  auto rows = Series(area, day, range);
+  if (!rows) return std::nullopt;
+  std::string csv;
+  for (std::string_view c : DpcColumns()) csv.append(csv.empty() ? "" : ",").append(c);
+  csv.push_back('\n');
+  for (const DpcRow& r : *rows) {
+    csv.append(DpcTimestamp(r.day));
+    for (int64_t v : Values(r)) csv.append(",").append(std::to_string(v));
+    csv.push_back('\n');
+  }
+  return csv;
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,98 @@
+// The region and ASL view (SPEC §4): the daily series of the national civil-protection
+// bulletin (DPC, ops/reference/dpc-piemonte-daily.csv), for the whole registry and for
+// each ASL (by the residence's ASL; people living outside Piedmont count in the region
+// only).
+//
+// A day's figures count events by their effective day: a swab by its collection day
+// (kind from its request), a new positive by its result's report day (kind of that swab),
+// a recovery or death by the closure day, hospital and intensive care by the day of
+// Hospitalized / IcuAdmitted / Discharged. Hospital figures count people with an open case
+// only (the bulletin's patients are positives), so that isolamento_domiciliare =
+// totale_positivi - ricoverati_con_sintomi - terapia_intensiva is never negative.
+// casi_testati counts a person once, on the collection day of their first swab.
+#pragma once
+
+#include "domain/reference.h"
+#include "domain/time.h"
+#include "projections/day_range.h"
+#include "projections/view.h"
+
+#include <boost/json/object.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caseledger::projections {
+
+// One bulletin row; the fields in the DPC column order, then the two extra columns.
+struct DpcRow {
+  domain::Date day;
+  int64_t totale_positivi = 0;
+  int64_t isolamento_domiciliare = 0;
+  int64_t nuovi_positivi = 0;
+  int64_t dimessi_guariti = 0;  // cumulative
+  int64_t deceduti = 0;         // cumulative
+  int64_t totale_casi = 0;      // cumulative
+  int64_t tamponi = 0;          // cumulative
+  int64_t casi_testati = 0;     // cumulative
+  int64_t tamponi_test_molecolare = 0;                // cumulative
+  int64_t tamponi_test_antigenico_rapido = 0;         // cumulative
+  int64_t totale_positivi_test_molecolare = 0;        // cumulative
+  int64_t totale_positivi_test_antigenico_rapido = 0; // cumulative
+  int64_t ricoverati_con_sintomi = 0;
+  int64_t terapia_intensiva = 0;
+  int64_t totale_ospedalizzati = 0;
+  int64_t variazione_totale_positivi = 0;
+  bool operator==(const DpcRow&) const = default;
+};
+
+// Column names in CSV order ("data" first).
+const std::array<std::string_view, 17>& DpcColumns();
+// "2020-11-03T17:00:00": the bulletin's time stamp, as in the DPC files.
+std::string DpcTimestamp(domain::Date day);
+
+class RegionView final : public View {
+ public:
+  explicit RegionView(std::shared_ptr<const domain::ReferenceData> reference);
+  ~RegionView() override;
+  RegionView(const RegionView&) = delete;
+  RegionView& operator=(const RegionView&) = delete;
+
+  std::string_view name() const override { return "region"; }
+  // Entries "<area>/<block>" (area "*" for the region, else the ASL code).
+  bool Load(std::string_view key, std::string_view value) override;
+  void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  void Persist(PersistSink& sink) override;
+  void Publish(uint64_t position) override;
+  bool Reset() override;
+  // "*" (the region) and the ASL codes changed since the last Publish, sorted.
+  std::vector<std::string> ChangedKeys() const override;
+
+  // Everything below reads the last published snapshot: thread-safe, never blocks.
+  uint64_t position() const;
+  // The area's rows for range.from (default: the first day with an event) to range.to
+  // (default: `day`), at most kMaxSeriesDays. `area`: "" for the region, or an ASL code;
+  // nullopt for an unknown ASL. Empty when nothing happened in the area.
+  std::optional<std::vector<DpcRow>> Series(std::string_view area, domain::Date day,
+                                            const DayRange& range = {}) const;
+
+  // {"area": "region" | "<ASL>", "name": "Piemonte" | "ASL TO3", "position": N,
+  //  "columns": ["data", ...], "daily": [{"data": "2020-11-03T17:00:00",
+  //  "totale_positivi": ..., ... in DpcColumns() order}]}
+  std::optional<boost::json::object> RegionJson(std::string_view area, domain::Date day,
+                                                const DayRange& range = {}) const;
+  // The same rows as CSV: the header line of DpcColumns(), one line per day, "\n" endings.
+  std::optional<std::string> RegionCsv(std::string_view area, domain::Date day,
+                                       const DayRange& range = {}) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::projections

@@ -1,0 +1,484 @@
+#include "projections/school_view.h"
+
+#include "projections/person_internal.h"
+
+#include <boost/json.hpp>
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+#include <utility>
+
+namespace caseledger::projections {
+namespace {
+
+namespace json = boost::json;
+using domain::ClassStatus;
+using domain::Date;
+using domain::SchoolRole;
+
+constexpr char kFormat = 1;     // first byte of every persisted value
+constexpr size_t kShards = 64;  // Publish copies only the shards a batch touched
+// Class quarantine when no rule set is in force on the order's start (before 2020-10-12):
+// the 14 days of contact quarantine of the February 2020 circulars.
+constexpr int kDefaultClassDays = 14;
+
+// A quarantine of the person's own: running on day d when start <= d < end.
+struct OwnQuarantine {
+  uint32_t id = 0;  // 0: none
+  Date start;
+  Date end;
+  bool RunsOn(Date d) const { return id != 0 && start <= d && d < end; }
+  bool operator==(const OwnQuarantine&) const = default;
+  template <class A> void serialize(A& ar) { ar(id, start, end); }
+};
+
+struct Member {
+  std::string person;
+  SchoolRole role = SchoolRole::kStudent;
+  bool case_open = false;
+  std::optional<Date> last_positive;  // collection day of the last positive swab
+  OwnQuarantine quarantine;
+  bool operator==(const Member&) const = default;
+  template <class A>
+  void serialize(A& ar) {
+    ar(person, role, case_open, last_positive, quarantine);
+  }
+};
+
+// A ClassQuarantineOrdered, its end resolved when applied.
+struct ClassOrder {
+  Date start;
+  Date end;
+  std::optional<Date> release_with_test_from;
+  template <class A> void serialize(A& ar) { ar(start, end, release_with_test_from); }
+};
+
+struct ClassEntry {
+  std::vector<Member> members;     // sorted by person
+  std::vector<ClassOrder> orders;  // in log order
+  template <class A> void serialize(A& ar) { ar(members, orders); }
+};
+
+using ClassSlot = std::pair<std::string, std::shared_ptr<ClassEntry>>;
+struct SchoolEntry {
+  std::vector<ClassSlot> classes;  // sorted by label
+};
+
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using Shard =
+    std::unordered_map<std::string, std::shared_ptr<SchoolEntry>, KeyHash, std::equal_to<>>;
+struct Snapshot {
+  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s) : position(p) {
+    std::copy(s.begin(), s.end(), shards.begin());
+  }
+  uint64_t position;
+  std::array<std::shared_ptr<const Shard>, kShards> shards;
+};
+size_t ShardOf(std::string_view school) { return KeyHash{}(school) % kShards; }
+
+// Copy-on-write: a node shared with a published snapshot (use_count > 1) is copied before
+// it changes; one that only the working state holds changes in place. A count of 1 cannot
+// grow behind the writer's back (readers reach nodes only through published snapshots);
+// the fence pairs with the release of a reader that dropped the count to 1.
+template <class T>
+T& Own(std::shared_ptr<T>& p) {
+  if (!p) {
+    p = std::make_shared<T>();
+  } else if (p.use_count() > 1) {
+    p = std::make_shared<T>(*p);
+  } else {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
+  return *p;
+}
+
+std::string Encode(const ClassEntry& c) {
+  // One stream per thread: building a stream for each value costs more than encoding it.
+  thread_local std::ostringstream out(std::ios::binary);
+  out.str(std::string());
+  out.put(kFormat);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(c);
+  }
+  return out.str();
+}
+
+// False for another format byte, short input, bytes left over or a role out of range.
+bool Decode(std::string_view bytes, ClassEntry& c) {
+  if (bytes.empty() || bytes[0] != kFormat) return false;
+  std::istringstream in(std::string(bytes.substr(1)), std::ios::binary);
+  try {
+    cereal::BinaryInputArchive ar(in);
+    ar(c);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return in.peek() == std::char_traits<char>::eof() &&
+         std::all_of(c.members.begin(), c.members.end(),
+                     [](const Member& m) { return m.role <= SchoolRole::kStaff; });
+}
+
+template <class Classes>
+auto FindSlot(Classes& classes, std::string_view label) {
+  return std::lower_bound(classes.begin(), classes.end(), label,
+                          [](const ClassSlot& c, std::string_view l) { return c.first < l; });
+}
+
+int Severity(ClassStatus s) {
+  switch (s) {
+    case ClassStatus::kInPresence: return 0;
+    case ClassStatus::kInPresenceWithFfp2: return 1;
+    case ClassStatus::kDistanceLearning: return 2;
+    case ClassStatus::kClassQuarantine: return 3;
+  }
+  return 0;
+}
+
+// The end of an explicit class quarantine (see SchoolView::SchoolJson).
+ClassOrder ResolveOrder(const domain::ClassQuarantineOrdered& e, std::string_view level,
+                        const domain::RuleBook& rules) {
+  ClassOrder o{e.start, e.start + kDefaultClassDays, std::nullopt};
+  if (const domain::RuleSet* rs = rules.InForce(e.start)) {
+    const auto& s = rs->school();
+    const auto& table = level == "infanzia"   ? s.infanzia
+                        : level == "primaria" ? s.primaria
+                                              : s.secondaria;
+    auto q = std::find_if(table.begin(), table.end(), [](const domain::ClassThreshold& t) {
+      return t.status == ClassStatus::kClassQuarantine;
+    });
+    if (q != table.end()) {
+      o.end = e.start + q->days;
+      if (q->days_with_negative_test)
+        o.release_with_test_from = e.start + *q->days_with_negative_test;
+    } else {
+      const domain::MeasurePlan plan =
+          rs->Plan({domain::MeasureKind::kQuarantine, e.start, "school_class",
+                    domain::VaccinationStatus::kUnvaccinated});
+      o.end = plan.end;
+      o.release_with_test_from = plan.release_with_test_from;
+    }
+  }
+  if (e.end) o = {e.start, *e.end, std::nullopt};
+  return o;
+}
+
+struct ClassDay {
+  ClassStatus status = ClassStatus::kInPresence;
+  bool by_order = false;
+  std::optional<Date> until;
+  std::optional<Date> release_with_test_from;
+  int positives_in_window = 0;
+};
+
+ClassDay DecideDay(const ClassEntry& c, std::string_view level, Date day,
+                   const domain::RuleSet* rs) {
+  ClassDay d;
+  for (const ClassOrder& o : c.orders) {
+    if (o.start <= day && day < o.end && (!d.until || *d.until < o.end)) {
+      d = {ClassStatus::kClassQuarantine, true, o.end, o.release_with_test_from, 0};
+    }
+  }
+  std::vector<Date> positives;  // students' positive days up to `day`
+  for (const Member& m : c.members) {
+    if (m.role == SchoolRole::kStudent && m.last_positive && *m.last_positive <= day) {
+      positives.push_back(*m.last_positive);
+    }
+  }
+  const int window = rs ? rs->class_window_days() : 0;
+  auto in_window = [&](Date end) {
+    return static_cast<int>(std::count_if(positives.begin(), positives.end(),
+                                          [&](Date p) { return p <= end && end - p < window; }));
+  };
+  d.positives_in_window = in_window(day);
+  if (d.by_order || rs == nullptr) return d;
+  // Each positive day x is a trigger; its decision runs for `days` from x.
+  for (Date x : positives) {
+    const domain::ClassDecision dec = rs->DecideClass({std::string(level), in_window(x), x});
+    if (dec.status == ClassStatus::kInPresence || day >= x + dec.days) continue;
+    if (Severity(dec.status) < Severity(d.status)) continue;
+    if (dec.status == d.status && x + dec.days <= *d.until) continue;
+    d.status = dec.status;
+    d.until = x + dec.days;
+    d.release_with_test_from.reset();
+    if (dec.days_with_negative_test) d.release_with_test_from = x + *dec.days_with_negative_test;
+  }
+  return d;
+}
+
+json::value DateOrNull(const std::optional<Date>& d) {
+  return d ? json::value(d->ToString()) : json::value(nullptr);
+}
+
+}  // namespace
+
+class SchoolView::Impl {
+ public:
+  explicit Impl(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {
+    for (auto& s : shards_) s = std::make_shared<Shard>();
+    Publish(0);
+  }
+
+  std::shared_ptr<const domain::RuleBook> rules_;
+  std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
+  std::set<std::string> changed_;
+  std::set<std::pair<std::string, std::string>> dirty_;  // (school, class) to write
+  mutable std::mutex publish_mu_;  // held only to copy or swap the pointer below
+  std::shared_ptr<const Snapshot> published_;
+
+  void Publish(uint64_t position) {
+    std::shared_ptr<const Snapshot> snap = std::make_shared<Snapshot>(position, shards_);
+    std::lock_guard lock(publish_mu_);
+    published_.swap(snap);  // the previous snapshot is released after the unlock
+    changed_.clear();
+  }
+  std::shared_ptr<const Snapshot> Published() const {
+    std::lock_guard lock(publish_mu_);
+    return published_;
+  }
+
+  const ClassEntry* FindClass(std::string_view school, std::string_view label) const {
+    const Shard& shard = *shards_[ShardOf(school)];
+    auto it = shard.find(school);
+    if (it == shard.end()) return nullptr;
+    auto c = FindSlot(it->second->classes, label);
+    return c != it->second->classes.end() && c->first == label ? c->second.get() : nullptr;
+  }
+
+  // The class, owned by the working state (copied first if a snapshot shares it).
+  ClassEntry& OwnClass(const std::string& school, const std::string& label) {
+    changed_.insert(school);
+    dirty_.emplace(school, label);
+    auto& classes = Own(Own(shards_[ShardOf(school)])[school]).classes;
+    auto c = FindSlot(classes, label);
+    if (c == classes.end() || c->first != label) c = classes.insert(c, {label, nullptr});
+    return Own(c->second);
+  }
+
+  // Drops an owned class that holds nothing any more (and its school with its last class).
+  void Tidy(const std::string& school, const std::string& label) {
+    Shard& shard = *shards_[ShardOf(school)];
+    auto it = shard.find(school);
+    auto& classes = it->second->classes;
+    auto c = FindSlot(classes, label);
+    if (!c->second->members.empty() || !c->second->orders.empty()) return;
+    classes.erase(c);
+    if (classes.empty()) shard.erase(it);
+  }
+
+  // Writes each class changed in the batch once, or deletes it when it is gone.
+  void Persist(PersistSink& sink) {
+    for (const auto& [school, label] : dirty_) {
+      const ClassEntry* c = FindClass(school, label);
+      if (c) {
+        sink.Put(school + "/" + label, Encode(*c));
+      } else {
+        sink.Delete(school + "/" + label);
+      }
+    }
+    dirty_.clear();
+  }
+
+  void Reset() {
+    for (auto& shard : shards_) shard = std::make_shared<Shard>();
+    changed_.clear();
+    dirty_.clear();
+  }
+
+  void Enrol(const std::string& school, const std::string& label, Member m) {
+    auto& members = OwnClass(school, label).members;
+    auto at = std::lower_bound(members.begin(), members.end(), m.person,
+                               [](const Member& x, const std::string& p) { return x.person < p; });
+    if (at != members.end() && at->person == m.person) {
+      *at = std::move(m);
+    } else {
+      members.insert(at, std::move(m));
+    }
+  }
+
+  void Leave(const std::string& school, const std::string& label, std::string_view person) {
+    if (!FindClass(school, label)) return;
+    std::erase_if(OwnClass(school, label).members,
+                  [&](const Member& m) { return m.person == person; });
+    Tidy(school, label);
+  }
+
+  // Applies `change` to the person's entry in every class they are enrolled in; copies and
+  // marks for writing only the classes where it changed something.
+  template <class Change>
+  void UpdateMember(const PersonRecord& person, std::string_view id, Change change) {
+    for (const Enrolment& en : person.enrolments) {
+      const ClassEntry* c = FindClass(en.school, en.class_label);
+      if (c == nullptr) continue;
+      auto m = std::lower_bound(c->members.begin(), c->members.end(), id,
+                                [](const Member& x, std::string_view p) { return x.person < p; });
+      if (m == c->members.end() || m->person != id) continue;
+      Member updated = *m;
+      change(updated);
+      if (updated == *m) continue;
+      const auto index = m - c->members.begin();
+      OwnClass(en.school, en.class_label).members[index] = std::move(updated);
+    }
+  }
+
+  // A result or correction: the open case and last positive as the directory will have
+  // them after this event (same episode rule).
+  void Episode(const PersonRecord& person, std::string_view id, const std::string& swab,
+               domain::Outcome outcome) {
+    const internal::Episode ep =
+        internal::EpisodeWith(person, SwabIdHash(swab), static_cast<uint8_t>(outcome));
+    UpdateMember(person, id, [&](Member& m) {
+      m.case_open = ep.open;
+      m.last_positive = ep.last_positive;
+    });
+  }
+};
+
+SchoolView::SchoolView(std::shared_ptr<const domain::RuleBook> rules)
+    : impl_(std::make_unique<Impl>(std::move(rules))) {}
+SchoolView::~SchoolView() = default;
+
+std::string_view SchoolView::SchoolLevel(std::string_view school, std::string_view class_label) {
+  const std::string_view type = school.size() >= 4 ? school.substr(2, 2) : std::string_view();
+  if (type == "AA") return "infanzia";
+  if (type == "EE") return "primaria";
+  if (type == "IC") {
+    const int year = class_label.empty() ? 0 : class_label[0] - '0';
+    return year >= 6 && year <= 8 ? "secondaria" : "primaria";
+  }
+  return "secondaria";
+}
+
+bool SchoolView::Load(std::string_view key, std::string_view value) {
+  const size_t slash = key.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == key.size()) return false;
+  ClassEntry decoded;
+  if (!Decode(value, decoded)) return false;
+  const std::string school(key.substr(0, slash));
+  impl_->OwnClass(school, std::string(key.substr(slash + 1))) = std::move(decoded);
+  impl_->changed_.erase(school);  // restoring is not a change, nor anything to write
+  impl_->dirty_.clear();
+  return true;
+}
+
+void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
+  Impl& s = *impl_;
+  const std::string_view id = e.person_id;
+  if (const auto* x = std::get_if<domain::SchoolEnrolled>(&e.event)) {
+    Member m;
+    m.person = std::string(id);
+    m.role = x->role;
+    if (person) {
+      m.case_open = person->case_open;
+      m.last_positive = person->last_positive;
+      for (const ActiveMeasure& a : person->measures) {
+        if (!a.isolation) m.quarantine = {a.measure_id, a.start, a.end};
+      }
+    }
+    s.Enrol(x->school, x->class_label, std::move(m));
+  } else if (const auto* x = std::get_if<domain::SchoolLeft>(&e.event)) {
+    s.Leave(x->school, x->class_label, id);
+  } else if (const auto* x = std::get_if<domain::ClassQuarantineOrdered>(&e.event)) {
+    const std::string_view stream = e.envelope.stream;
+    const std::string school(stream.substr(stream.find('-') + 1));
+    const ClassOrder order = ResolveOrder(*x, SchoolLevel(school, x->class_label), *s.rules_);
+    s.OwnClass(school, x->class_label).orders.push_back(order);
+  } else if (person == nullptr || person->enrolments.empty()) {
+    return;
+  } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
+    s.Episode(*person, id, x->swab_id, x->outcome);
+  } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
+    s.Episode(*person, id, x->swab_id, x->outcome);
+  } else if (const auto* x = std::get_if<domain::QuarantineOrdered>(&e.event)) {
+    // The end as the directory fixes it when it applies this event.
+    const Date end =
+        internal::PlannedEnd(s.rules_.get(), *person, false, x->start, x->reason, x->end);
+    s.UpdateMember(*person, id, [&](Member& m) { m.quarantine = {x->measure_id, x->start, end}; });
+  } else if (const auto* x = std::get_if<domain::MeasureEnded>(&e.event)) {
+    s.UpdateMember(*person, id, [&](Member& m) {
+      if (m.quarantine.id == x->measure_id) m.quarantine = {};
+    });
+  } else if (std::holds_alternative<domain::CaseClosed>(e.event)) {
+    s.UpdateMember(*person, id, [](Member& m) { m.case_open = false; });
+  }
+}
+
+void SchoolView::Persist(PersistSink& sink) { impl_->Persist(sink); }
+void SchoolView::Publish(uint64_t position) { impl_->Publish(position); }
+
+bool SchoolView::Reset() {
+  impl_->Reset();
+  return true;
+}
+
+uint64_t SchoolView::position() const { return impl_->Published()->position; }
+
+std::vector<std::string> SchoolView::ChangedKeys() const {
+  return {impl_->changed_.begin(), impl_->changed_.end()};
+}
+
+std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date today) const {
+  const std::shared_ptr<const Snapshot> snap = impl_->Published();
+  const Shard& shard = *snap->shards[ShardOf(school)];
+  auto it = shard.find(school);
+  if (it == shard.end()) return std::nullopt;
+  const domain::RuleSet* rs = impl_->rules_->InForce(today);
+
+  json::array classes;
+  int students = 0, staff = 0, positive = 0, quarantined = 0, not_in_presence = 0;
+  for (const auto& [label, c] : it->second->classes) {
+    const std::string_view level = SchoolLevel(it->first, label);
+    const ClassDay d = DecideDay(*c, level, today, rs);
+    const bool class_quarantine = d.status == ClassStatus::kClassQuarantine;
+    int st = 0, sf = 0, pos = 0, q = 0;
+    for (const Member& m : c->members) {
+      (m.role == SchoolRole::kStudent ? st : sf) += 1;
+      pos += m.case_open ? 1 : 0;
+      const bool by_class = class_quarantine && m.role == SchoolRole::kStudent && !m.case_open;
+      q += m.quarantine.RunsOn(today) || by_class ? 1 : 0;
+    }
+    classes.push_back({{"class", label},
+                       {"level", level},
+                       {"students", st},
+                       {"staff", sf},
+                       {"positive", pos},
+                       {"in_quarantine", q},
+                       {"positives_in_window", d.positives_in_window},
+                       {"status", domain::ToString(d.status)},
+                       {"status_source", d.by_order ? "order" : "rules"},
+                       {"status_until", DateOrNull(d.until)},
+                       {"release_with_test_from", DateOrNull(d.release_with_test_from)}});
+    students += st;
+    staff += sf;
+    positive += pos;
+    quarantined += q;
+    not_in_presence += d.status != ClassStatus::kInPresence ? 1 : 0;
+  }
+  json::object out;
+  out["school"] = it->first;
+  out["position"] = snap->position;
+  out["day"] = today.ToString();
+  out["rule_set"] = rs ? json::value(rs->id()) : json::value(nullptr);
+  out["totals"] = json::object{{"students", students},
+                               {"staff", staff},
+                               {"positive", positive},
+                               {"in_quarantine", quarantined},
+                               {"classes", classes.size()},
+                               {"classes_not_in_presence", not_in_presence}};
+  out["classes"] = std::move(classes);
+  return out;
+}
+
+}  // namespace caseledger::projections

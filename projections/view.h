@@ -1,0 +1,64 @@
+// A read view is a log consumer (STYLE.md point 6): it applies batches of events in
+// position order, hands the runner the persisted form of every entry it changed (written
+// with the checkpoint in one RocksDB WriteBatch), and publishes an immutable snapshot for
+// readers after each batch, so a reader never sees a half-applied batch and never blocks
+// the writer. The same code runs live and in a rebuild.
+#pragma once
+
+#include "domain/envelope.h"
+#include "domain/events.h"
+#include "projections/person_directory.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caseledger::projections {
+
+// Where a view puts the entries it changed in a batch. Keys are the view's own; the runner
+// prefixes them with the view name. Values are the view's encoding (cereal binary).
+class PersistSink {
+ public:
+  virtual ~PersistSink() = default;
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+  virtual void Delete(std::string_view key) = 0;
+};
+
+class View {
+ public:
+  virtual ~View() = default;
+  // Stable name: key prefix in the views database, "views" label in metrics and SSE.
+  virtual std::string_view name() const = 0;
+
+  // Restores one persisted entry at startup (before any Apply). False: the bytes do not
+  // decode (the runner then rebuilds the views from the log).
+  virtual bool Load(std::string_view key, std::string_view value) = 0;
+
+  // Applies one event (ascending positions, no gaps, never an event twice). `person` is
+  // the directory's record of the event's person as it was BEFORE this event (null for
+  // events of other streams and before registration); the directory applies the event
+  // after every view did. Called from the runner's thread only. Must not fail: an event
+  // that cannot be applied is a bug or corruption, reported by throwing (the runner stops
+  // with the position and a metric; it never skips).
+  virtual void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) = 0;
+
+  // Called once per batch, after its last Apply and before it is written: a view that
+  // keeps track of what it changed (rather than writing on every Apply) writes it here.
+  virtual void Persist(PersistSink& sink) { (void)sink; }
+
+  // Makes the state after the last Apply visible to readers. Called after the batch and
+  // its checkpoint are durable.
+  virtual void Publish(uint64_t position) = 0;
+
+  // Forgets everything (working state and what Load restored), so that the runner can
+  // rebuild the view from the log when its stored entries do not load. False: the view
+  // cannot; the runner then refuses to open (delete the views database to rebuild).
+  virtual bool Reset() { return false; }
+
+  // Keys changed by the last Apply, for change notifications (SSE): e.g. "001272" for a
+  // municipality. Cleared by Publish.
+  virtual std::vector<std::string> ChangedKeys() const = 0;
+};
+
+}  // namespace caseledger::projections

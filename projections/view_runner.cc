@@ -1,0 +1,378 @@
+#include "projections/view_runner.h"
+
+#include "domain/event_codec.h"
+#include "projections/projections_logger.h"
+#include "projections/views_db.h"
+
+#include <charconv>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+namespace caseledger::projections {
+namespace {
+
+using eventstore::StoreError;
+using eventstore::StoreErrorCode;
+using eventstore::StoreResult;
+
+constexpr std::string_view kFormat = "1";
+constexpr std::string_view kFormatKey = "meta/format";
+constexpr std::string_view kViewsKey = "meta/views";
+constexpr std::string_view kCheckpointKey = "checkpoint";
+constexpr std::string_view kPeoplePrefix = "people/";
+constexpr std::string_view kPersonStreamPrefix = "person-";
+
+// Puts a view's entries under "<view>/" in the batch.
+class PrefixedSink final : public PersistSink {
+ public:
+  explicit PrefixedSink(ViewsDb::Batch& batch) : batch_(batch) {}
+  void SetPrefix(std::string_view view) { prefix_.assign(view).append("/"); }
+  void Put(std::string_view key, std::string_view value) override {
+    batch_.Put(Key(key), value);
+  }
+  void Delete(std::string_view key) override { batch_.Delete(Key(key)); }
+
+ private:
+  const std::string& Key(std::string_view key) {
+    key_.assign(prefix_).append(key);
+    return key_;
+  }
+  ViewsDb::Batch& batch_;
+  std::string prefix_, key_;
+};
+
+std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
+  std::string names;
+  for (const auto& v : views) names.append(names.empty() ? "" : ",").append(v->name());
+  return names;
+}
+
+}  // namespace
+
+class ViewRunner::Impl {
+ public:
+  Impl(eventstore::EventStore& s, std::vector<std::unique_ptr<View>> v, RunnerOptions o,
+       std::atomic<uint64_t>& pos)
+      : store(s), views(std::move(v)), options(std::move(o)), directory(options.rules), position(pos) {}
+
+  StoreResult<void> Load();
+  StoreResult<uint64_t> CatchUp();
+  // Applies one batch read from the log; false (and failure set) on a poison event.
+  StoreResult<bool> ApplyBatch(const std::vector<domain::Envelope>& batch);
+  void Fail(uint64_t at, std::string why);
+  void Follow();
+
+  eventstore::EventStore& store;
+  std::vector<std::unique_ptr<View>> views;
+  RunnerOptions options;
+  PersonDirectory directory;
+  std::atomic<uint64_t>& position;
+  std::unique_ptr<ViewsDb> db;
+  RunnerMetrics metrics;
+  std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
+  std::vector<Effect> effects;  // scratch, one event's
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::string failure;  // guarded by mu
+  uint64_t failed_at = 0;
+  std::atomic<bool> failed{false};
+
+  std::thread follower;
+  std::atomic<bool> stopping{false};
+};
+
+StoreResult<void> ViewRunner::Impl::Load() {
+  auto format = db->Get(kFormatKey);
+  if (!format) return format.error();
+  auto names = db->Get(kViewsKey);
+  if (!names) return names.error();
+  auto checkpoint = db->Get(kCheckpointKey);
+  if (!checkpoint) return checkpoint.error();
+
+  uint64_t at = 0;
+  bool usable = *format && **format == kFormat && *names && **names == ViewNames(views) && *checkpoint;
+  if (usable) {
+    const std::string& text = **checkpoint;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), at);
+    // Views ahead of the log: the log is the truth, start again from it.
+    usable = ec == std::errc() && end == text.data() + text.size() && at <= store.CommittedPosition();
+  }
+  if (usable) {
+    std::string bad;
+    auto scan = db->ForEach([&](std::string_view key, std::string_view value) {
+      if (key.starts_with("meta/") || key == kCheckpointKey) return true;
+      bool ok = false;
+      if (key.starts_with(kPeoplePrefix)) {
+        ok = directory.Load(key.substr(kPeoplePrefix.size()), value);
+      } else {
+        size_t slash = key.find('/');
+        for (auto& v : views) {
+          if (slash != std::string_view::npos && key.substr(0, slash) == v->name()) {
+            ok = v->Load(key.substr(slash + 1), value);
+            break;
+          }
+        }
+      }
+      if (!ok) bad = std::string(key);
+      return ok;
+    });
+    if (!scan) return scan.error();
+    if (!bad.empty()) {
+      ProjectionsLog()->warn("views entry {} does not load; rebuilding the views from the log", bad);
+      for (auto& v : views) {
+        if (!v->Reset()) {
+          return StoreError(StoreErrorCode::kCorruption,
+                            "views entry " + bad + " does not load and view " +
+                                std::string(v->name()) + " cannot be rebuilt in place; delete " +
+                                options.path);
+        }
+      }
+      directory.Clear();
+      usable = false;
+    }
+  }
+  if (!usable) {
+    at = 0;
+    if (auto dropped = db->DropAll(); !dropped) return dropped.error();
+    ViewsDb::Batch meta;
+    meta.Put(kFormatKey, kFormat);
+    meta.Put(kViewsKey, ViewNames(views));
+    meta.Put(kCheckpointKey, "0");
+    if (auto w = db->Write(meta, true); !w) return w.error();
+  }
+  for (auto& v : views) v->Publish(at);
+  position.store(at, std::memory_order_release);
+  return {};
+}
+
+void ViewRunner::Impl::Fail(uint64_t at, std::string why) {
+  ProjectionsLog()->error("views stopped at position {}: {}", at, why);
+  {
+    std::lock_guard lock(mu);
+    failure = "position " + std::to_string(at) + ": " + why;
+    failed_at = at;
+  }
+  failed.store(true);
+  metrics.failures.store(1);
+  cv.notify_all();
+}
+
+StoreResult<bool> ViewRunner::Impl::ApplyBatch(const std::vector<domain::Envelope>& batch) {
+  auto started = std::chrono::steady_clock::now();
+  ViewsDb::Batch wb;
+  PrefixedSink sink(wb);
+  std::unordered_set<std::string> dirty_people;
+  uint64_t expected = position.load(std::memory_order_relaxed) + 1;
+  for (const domain::Envelope& env : batch) {
+    if (env.position != expected) {
+      Fail(expected, "the log returned position " + std::to_string(env.position));
+      return false;
+    }
+    ++expected;
+    // Views never need personal data: it is not even decoded (it may be encrypted).
+    auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+    if (!event) {
+      Fail(env.position, env.type + " does not decode: " + event.error().message);
+      return false;
+    }
+    std::string_view person;
+    if (std::string_view(env.stream).starts_with(kPersonStreamPrefix)) {
+      person = std::string_view(env.stream).substr(kPersonStreamPrefix.size());
+    }
+    try {
+      effects.clear();
+      LogEvent probe{env, *event, person};
+      directory.Effects(probe, effects);
+      LogEvent e{env, *event, person, effects};
+      const PersonRecord* before = directory.Find(person);
+      for (auto& v : views) {
+        sink.SetPrefix(v->name());
+        v->Apply(e, before, sink);
+      }
+      if (directory.Apply(e)) dirty_people.emplace(person);
+    } catch (const std::exception& ex) {
+      Fail(env.position, env.type + ": " + ex.what());
+      return false;
+    }
+  }
+  try {
+    for (auto& v : views) {
+      sink.SetPrefix(v->name());
+      v->Persist(sink);
+    }
+  } catch (const std::exception& ex) {
+    Fail(batch.back().position, std::string("persisting the views: ") + ex.what());
+    return false;
+  }
+  std::string key;
+  for (const std::string& id : dirty_people) {
+    key.assign(kPeoplePrefix).append(id);
+    wb.Put(key, PersonDirectory::Encode(*directory.Find(id)));
+  }
+  const uint64_t last = batch.back().position;
+  wb.Put(kCheckpointKey, std::to_string(last));
+  if (auto w = db->Write(wb, options.sync); !w) {
+    // The working state is ahead of what is stored; only a reopen can realign them.
+    Fail(last, w.error().message);
+    return w.error();
+  }
+  std::vector<ViewChange> changes;
+  for (auto& v : views) {
+    for (std::string& k : v->ChangedKeys()) changes.push_back({std::string(v->name()), std::move(k), last});
+    v->Publish(last);
+  }
+  {
+    std::lock_guard lock(mu);
+    position.store(last, std::memory_order_release);
+  }
+  cv.notify_all();
+  metrics.events_applied.fetch_add(batch.size(), std::memory_order_relaxed);
+  metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
+  metrics.last_batch_micros.store(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count(),
+                                  std::memory_order_relaxed);
+  if (!changes.empty()) {
+    for (auto& listener : listeners) {
+      try {
+        listener(changes);
+      } catch (const std::exception& ex) {
+        ProjectionsLog()->error("a views change listener failed: {}", ex.what());
+      }
+    }
+  }
+  return true;
+}
+
+StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
+  for (;;) {
+    uint64_t at = position.load(std::memory_order_relaxed);
+    if (failed.load()) {
+      std::lock_guard lock(mu);
+      return StoreError(StoreErrorCode::kCorruption, failure, 0, failed_at);
+    }
+    uint64_t target = store.CommittedPosition();
+    if (options.until != 0) target = std::min(target, options.until);
+    // Under a steady flow of commits the target keeps moving: let Stop() in between.
+    if (at >= target || stopping.load()) return at;
+    auto batch = store.ReadLog(at + 1, std::min<uint64_t>(options.max_batch, target - at));
+    if (!batch) return batch.error();
+    if (batch->empty()) return at;
+    auto applied = ApplyBatch(*batch);
+    if (!applied) return applied.error();
+    if (!*applied) continue;  // reported by the failed check above
+  }
+}
+
+void ViewRunner::Impl::Follow() {
+  while (!stopping.load()) {
+    auto reached = CatchUp();
+    if (failed.load()) return;
+    if (!reached) {
+      ProjectionsLog()->warn("views cannot read the log: {}", reached.error().message);
+      std::this_thread::sleep_for(options.poll);
+      continue;
+    }
+    if (options.until != 0 && *reached >= options.until) return;
+    store.WaitForPosition(*reached + 1, options.poll);
+  }
+}
+
+StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::EventStore& store,
+                                                          std::vector<std::unique_ptr<View>> views,
+                                                          RunnerOptions options) {
+  std::set<std::string_view, std::less<>> names;
+  for (const auto& v : views) {
+    std::string_view n = v->name();
+    if (n.empty() || n.find('/') != n.npos || n.find(',') != n.npos || n == "people" ||
+        n == "meta" || !names.insert(n).second) {
+      return StoreError(StoreErrorCode::kInvalidArgument, "bad or duplicate view name '" + std::string(n) + "'");
+    }
+  }
+  if (options.max_batch == 0) options.max_batch = 1;
+  std::unique_ptr<ViewRunner> runner(new ViewRunner());
+  runner->impl_ = std::make_unique<Impl>(store, std::move(views), std::move(options), runner->position_);
+  auto db = ViewsDb::Open(runner->impl_->options.path);
+  if (!db) return db.error();
+  runner->impl_->db = std::move(*db);
+  if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
+  return runner;
+}
+
+ViewRunner::~ViewRunner() { Stop(); }
+
+StoreResult<uint64_t> ViewRunner::CatchUp() { return impl_->CatchUp(); }
+
+void ViewRunner::Start() {
+  if (impl_->follower.joinable()) return;
+  impl_->stopping.store(false);
+  impl_->follower = std::thread([this] { impl_->Follow(); });
+}
+
+void ViewRunner::Stop() {
+  if (!impl_ || !impl_->follower.joinable()) return;
+  impl_->stopping.store(true);
+  impl_->follower.join();
+  impl_->stopping.store(false);  // CatchUp() on the caller's thread works again
+}
+
+bool ViewRunner::WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] {
+    return Position() >= position || impl_->failed.load();
+  }) && Position() >= position;
+}
+
+std::string ViewRunner::failure() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->failure;
+}
+
+uint64_t ViewRunner::failed_position() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->failed_at;
+}
+
+const RunnerMetrics& ViewRunner::metrics() const { return impl_->metrics; }
+
+const View* ViewRunner::Find(std::string_view name) const {
+  for (const auto& v : impl_->views) {
+    if (v->name() == name) return v.get();
+  }
+  return nullptr;
+}
+
+const PersonDirectory& ViewRunner::directory() const { return impl_->directory; }
+
+void ViewRunner::OnChanges(std::function<void(const std::vector<ViewChange>&)> listener) {
+  impl_->listeners.push_back(std::move(listener));
+}
+
+StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
+                                                 std::vector<std::unique_ptr<View>> views,
+                                                 RebuildOptions options) {
+  std::error_code ec;
+  if (std::filesystem::exists(options.path, ec) && !std::filesystem::is_empty(options.path, ec)) {
+    return StoreError(StoreErrorCode::kInvalidArgument,
+                      "rebuild needs an empty directory; " + options.path + " is not");
+  }
+  const uint64_t until = options.until != 0 ? options.until : store.CommittedPosition();
+  RunnerOptions ro;
+  ro.path = options.path;
+  ro.max_batch = options.max_batch;
+  ro.until = until;
+  ro.rules = std::move(options.rules);
+  auto runner = ViewRunner::Open(store, std::move(views), std::move(ro));
+  if (!runner) return runner.error();
+  if (until == 0) return runner;  // an empty log
+  auto reached = (*runner)->CatchUp();
+  if (!reached) return reached.error();
+  return runner;
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,116 @@
+// Runs the views as one consumer of the log: reads committed events from its checkpoint,
+// applies each event to every view (then to the person directory), and writes every
+// changed entry plus the checkpoint in one RocksDB WriteBatch in the views database
+// (DIR/views), so after any crash the views resume exactly where they stopped. Then it
+// publishes the views' snapshots and announces the changes.
+//
+// Views database keys: "<view>/<key>" (each view's entries), "people/<person id>" (the
+// person directory), "checkpoint" (decimal position of the last applied event),
+// "meta/format" and "meta/views" (comma-separated view names). A database written by
+// another format or another set of views is dropped and rebuilt from the log.
+#pragma once
+
+#include "domain/rules.h"
+#include "eventstore/event_store.h"
+#include "projections/person_directory.h"
+#include "projections/view.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caseledger::projections {
+
+struct RunnerOptions {
+  std::string path;            // the views database (created if missing)
+  size_t max_batch = 4096;     // events per WriteBatch
+  bool sync = false;           // the log is the truth: a lost views batch is re-applied
+  // Stop applying at this position (what-if / verify rebuilds); 0: follow the log.
+  uint64_t until = 0;
+  // Measure ends of the person directory (ActiveMeasure::end), and so of every figure
+  // counting running measures. Must be the book the views were given.
+  std::shared_ptr<const domain::RuleBook> rules;
+  // How long the follower thread waits for a new commit before looking at Stop().
+  std::chrono::milliseconds poll = std::chrono::milliseconds(100);
+};
+
+// A change announcement (Server-Sent Events): view name, key, position.
+struct ViewChange {
+  std::string view;
+  std::string key;
+  uint64_t position = 0;
+};
+
+// Counters for /metrics (read from any thread).
+struct RunnerMetrics {
+  std::atomic<uint64_t> events_applied{0};
+  std::atomic<uint64_t> batches_written{0};
+  std::atomic<uint64_t> failures{0};        // 1 once the runner stopped on a poison event
+  std::atomic<uint64_t> last_batch_micros{0};
+};
+
+class ViewRunner {
+ public:
+  // Opens the views database and loads the persisted views and directory. If the stored
+  // views cannot be loaded (format change, another set of views, an entry that does not
+  // decode), they are dropped and rebuilt from the log — provided every view can Reset;
+  // otherwise kCorruption. The views are published at the loaded checkpoint.
+  static eventstore::StoreResult<std::unique_ptr<ViewRunner>> Open(
+      eventstore::EventStore& store, std::vector<std::unique_ptr<View>> views, RunnerOptions options);
+  ~ViewRunner();  // stops the follower thread
+
+  // Applies everything committed up to now (or up to options.until), on the calling
+  // thread; returns the position reached. On an event that cannot be applied (it does not
+  // decode, or a view throws) nothing of its batch is written or published, failure() is
+  // set and kCorruption is returned with that position; every later call fails the same
+  // way. Not to be called while the follower thread runs.
+  eventstore::StoreResult<uint64_t> CatchUp();
+  // Follows the log on a background thread until Stop() (or options.until, or a failure).
+  void Start();
+  void Stop();
+
+  // Position of the last applied and published batch. Thread-safe.
+  uint64_t Position() const { return position_.load(std::memory_order_acquire); }
+  // Waits until Position() >= position, the runner failed or the timeout passed.
+  bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const;
+  // Set when the runner stopped on an event it could not apply (poison event): "position
+  // N (Type): why". Empty while healthy. Thread-safe.
+  std::string failure() const;
+  uint64_t failed_position() const;
+  const RunnerMetrics& metrics() const;
+  const View* Find(std::string_view name) const;
+  template <class V>
+  const V* Get(std::string_view name) const { return dynamic_cast<const V*>(Find(name)); }
+  // The person directory; only while the runner is not applying (tests, tools).
+  const PersonDirectory& directory() const;
+  // Called after each published batch, on the runner thread; must be quick. Register
+  // before Start().
+  void OnChanges(std::function<void(const std::vector<ViewChange>&)> listener);
+
+ private:
+  ViewRunner() = default;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<uint64_t> position_{0};
+};
+
+struct RebuildOptions {
+  std::string path;              // must not exist or be empty
+  uint64_t until = 0;            // last position to apply; 0: everything committed now
+  size_t max_batch = 1 << 16;
+  std::shared_ptr<const domain::RuleBook> rules;
+};
+
+// Builds fresh views from position 1 into an empty views database (replay, verify, tests)
+// and returns the runner holding them, stopped at `until` (or at the committed position).
+// Nothing is published anywhere else: the runner is only what the caller does with it.
+eventstore::StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
+                                                             std::vector<std::unique_ptr<View>> views,
+                                                             RebuildOptions options);
+
+}  // namespace caseledger::projections

@@ -1,0 +1,209 @@
+// The runner: checkpoint and state together, poison events, reopening, rebuilding, the
+// follower thread and change announcements.
+#include "projections/views_db.h"
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+namespace caseledger::projections {
+namespace {
+
+using namespace caseledger::projections::testing;
+using domain::Outcome;
+using domain::SwabKind;
+
+class ViewRunnerTest : public ::testing::Test {
+ protected:
+  // One person in Torino with a positive swab: 5 events.
+  void PositiveCase(int n, const char* istat = "001272") {
+    std::string p = PersonId(n), swab = "SW-" + std::to_string(100000 + n);
+    log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kMale, istat, {}}, At("2020-10-20", 8)}});
+    log_.Person(p, {{domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001"}, At("2020-10-21", 8)},
+                    {domain::SwabCollected{swab, At("2020-10-21", 9), "site"}, At("2020-10-21", 9)}});
+    log_.Person(p, {{domain::ResultRecorded{swab, Outcome::kPositive, "LAB01", At("2020-10-22", 9)},
+                     At("2020-10-21", 9)}});
+    log_.Person(p, {{domain::IsolationOrdered{1, domain::Date(D("2020-10-21")), "positive", {}},
+                     At("2020-10-21", 0)}});
+  }
+  eventstore::StoreResult<std::unique_ptr<ViewRunner>> Open(uint64_t until = 0, size_t batch = 3) {
+    RunnerOptions o;
+    o.path = log_.Path("views");
+    o.rules = Rules();
+    o.until = until;
+    o.max_batch = batch;
+    return ViewRunner::Open(log_.store(), MakeViews(), o);
+  }
+  std::unique_ptr<ViewRunner> Rebuilt(const std::string& name) {
+    RebuildOptions o;
+    o.path = log_.Path(name);
+    o.rules = Rules();
+    auto r = Rebuild(log_.store(), MakeViews(), o);
+    if (!r) ADD_FAILURE() << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  }
+  int64_t TorinoCases(const ViewRunner& r) {
+    return r.Get<MunicipalityView>("municipalities")->FiguresOn("001272", D("2020-10-30"))->cumulative_cases;
+  }
+
+  TestLog log_;
+  const std::vector<domain::Date> days_ = {D("2020-10-21"), D("2020-10-22"), D("2020-11-30")};
+};
+
+TEST_F(ViewRunnerTest, CatchUpAppliesEverythingCommittedAndPublishes) {
+  for (int i = 0; i < 4; ++i) PositiveCase(i);
+  auto r = Open();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)->Position(), 0u);
+  auto reached = (*r)->CatchUp();
+  ASSERT_TRUE(reached);
+  EXPECT_EQ(*reached, 20u);
+  EXPECT_EQ((*r)->Position(), 20u);
+  EXPECT_EQ((*r)->metrics().batches_written.load(), 7u);  // batches of 3
+  EXPECT_EQ(TorinoCases(**r), 4);
+  EXPECT_EQ((*r)->Get<RegionView>("region")->position(), 20u);
+  EXPECT_EQ((*r)->directory().size(), 4u);
+}
+
+TEST_F(ViewRunnerTest, StoppedMidwayAndReopenedEqualsARebuild) {
+  for (int i = 0; i < 6; ++i) PositiveCase(i, i % 2 ? "001272" : "001156");
+  {
+    auto r = Open(/*until=*/13);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(*(*r)->CatchUp(), 13u);  // in the middle of a person's events
+  }
+  auto r = Open();
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->Position(), 13u);
+  ASSERT_EQ(*(*r)->CatchUp(), 30u);
+  EXPECT_EQ((*r)->metrics().events_applied.load(), 17u);  // only what was missing
+  auto rebuilt = Rebuilt("rebuilt");
+  ASSERT_TRUE(rebuilt);
+  EXPECT_EQ(DumpViews(**r, days_), DumpViews(*rebuilt, days_));
+}
+
+TEST_F(ViewRunnerTest, PoisonEventStopsTheRunnerAtItsPositionAndIsNeverSkipped) {
+  PositiveCase(1);
+  eventstore::AppendRequest bad;
+  bad.stream = domain::PersonStream(PersonId(1));
+  bad.events.push_back({"SwabCollected", 1, "\x01\x02", "", At("2020-10-23", 9)});  // too short
+  ASSERT_TRUE(log_.store().Append(bad));  // position 6
+  PositiveCase(2);
+  {
+    auto r = Open(0, 100);
+    ASSERT_TRUE(r);
+    auto reached = (*r)->CatchUp();
+    ASSERT_FALSE(reached);
+    EXPECT_EQ(reached.error().code, eventstore::StoreErrorCode::kCorruption);
+    EXPECT_EQ(reached.error().position, 6u);
+    EXPECT_EQ((*r)->failed_position(), 6u);
+    EXPECT_NE((*r)->failure().find("does not decode"), std::string::npos) << (*r)->failure();
+    EXPECT_EQ((*r)->Position(), 0u);  // the whole batch was withheld
+    EXPECT_EQ((*r)->metrics().failures.load(), 1u);
+    EXPECT_FALSE((*r)->CatchUp());  // and stays stopped
+  }
+  auto r = Open(0, 5);  // batches of 5: positions 1-5 go through this time
+  ASSERT_TRUE(r);
+  EXPECT_FALSE((*r)->CatchUp());
+  EXPECT_EQ((*r)->Position(), 5u);
+  EXPECT_EQ((*r)->failed_position(), 6u);
+}
+
+TEST_F(ViewRunnerTest, AnEventTheDirectoryCannotExplainStopsTheRunner) {
+  PositiveCase(1);
+  log_.Person(PersonId(1), {{domain::MeasureEnded{7, D("2020-10-25"), domain::MeasureEndReason::kElapsed},
+                             At("2020-10-25", 0)}});
+  auto r = Open();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE((*r)->CatchUp());
+  EXPECT_EQ((*r)->failed_position(), 6u);
+  EXPECT_NE((*r)->failure().find("measure 7 is not running"), std::string::npos) << (*r)->failure();
+}
+
+TEST_F(ViewRunnerTest, AnEntryThatDoesNotLoadRebuildsTheViewsFromTheLog) {
+  for (int i = 0; i < 3; ++i) PositiveCase(i);
+  std::string before;
+  {
+    auto r = Open();
+    ASSERT_TRUE(r);
+    ASSERT_TRUE((*r)->CatchUp());
+    before = DumpViews(**r, days_);
+  }
+  {
+    auto db = ViewsDb::Open(log_.Path("views"));
+    ASSERT_TRUE(db);
+    ViewsDb::Batch b;
+    b.Put("municipalities/001272/575", "garbage");
+    ASSERT_TRUE((*db)->Write(b, true));
+  }
+  auto r = Open();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)->Position(), 0u);
+  ASSERT_EQ(*(*r)->CatchUp(), 15u);
+  EXPECT_EQ(DumpViews(**r, days_), before);
+}
+
+TEST_F(ViewRunnerTest, AnotherSetOfViewsStartsAgainFromTheLog) {
+  for (int i = 0; i < 2; ++i) PositiveCase(i);
+  {
+    auto r = Open();
+    ASSERT_TRUE(r);
+    ASSERT_TRUE((*r)->CatchUp());
+  }
+  RunnerOptions o;
+  o.path = log_.Path("views");
+  o.rules = Rules();
+  std::vector<std::unique_ptr<View>> only;
+  only.push_back(std::make_unique<RegionView>(Reference()));
+  auto r = ViewRunner::Open(log_.store(), std::move(only), o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->Position(), 0u);
+  ASSERT_EQ(*(*r)->CatchUp(), 10u);
+  auto rows = (*r)->Get<RegionView>("region")->Series("", D("2020-10-22")).value();
+  EXPECT_EQ(rows.back().totale_casi, 2);
+}
+
+TEST_F(ViewRunnerTest, RebuildRefusesADirectoryInUse) {
+  PositiveCase(1);
+  auto r = Open();
+  ASSERT_TRUE(r);
+  RebuildOptions o;
+  o.path = log_.Path("views");
+  auto again = Rebuild(log_.store(), MakeViews(), o);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, eventstore::StoreErrorCode::kInvalidArgument);
+}
+
+TEST_F(ViewRunnerTest, FollowsTheLogAndAnnouncesChangedKeys) {
+  auto r = Open(0, 64);
+  ASSERT_TRUE(r);
+  std::mutex mu;
+  std::vector<ViewChange> seen;
+  (*r)->OnChanges([&](const std::vector<ViewChange>& changes) {
+    std::lock_guard lock(mu);
+    seen.insert(seen.end(), changes.begin(), changes.end());
+  });
+  (*r)->Start();
+  PositiveCase(1, "001156");
+  ASSERT_TRUE((*r)->WaitForPosition(5, std::chrono::seconds(10)));
+  PositiveCase(2, "001272");
+  ASSERT_TRUE((*r)->WaitForPosition(10, std::chrono::seconds(10)));
+  (*r)->Stop();
+  EXPECT_EQ(TorinoCases(**r), 1);
+  std::lock_guard lock(mu);
+  auto has = [&](const char* view, const char* key) {
+    return std::any_of(seen.begin(), seen.end(), [&](const ViewChange& c) { return c.view == view && c.key == key; });
+  };
+  EXPECT_TRUE(has("municipalities", "001156"));
+  EXPECT_TRUE(has("municipalities", "001272"));
+  EXPECT_TRUE(has("region", "TO5"));
+  EXPECT_TRUE(has("region", "*"));
+  EXPECT_TRUE(has("labs", "LAB01"));
+  ASSERT_FALSE(seen.empty());
+  EXPECT_LE(seen.back().position, 10u);
+  EXPECT_GT(seen.back().position, 5u);
+}
+
+}  // namespace
+}  // namespace caseledger::projections

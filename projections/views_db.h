@@ -1,0 +1,54 @@
+// Private to projections/: the views database, a RocksDB of its own (see view_runner.h
+// for the key layout). Writes go in one WriteBatch per applied batch of events.
+#pragma once
+
+#include "eventstore/event_store.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rocksdb {
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace caseledger::projections {
+
+class ViewsDb {
+ public:
+  template <class T>
+  using Result = eventstore::StoreResult<T>;
+
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    void Put(std::string_view key, std::string_view value);
+    void Delete(std::string_view key);
+    size_t bytes() const;
+
+   private:
+    friend class ViewsDb;
+    std::unique_ptr<rocksdb::WriteBatch> batch_;
+  };
+
+  static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path);
+  ~ViewsDb();
+
+  Result<std::optional<std::string>> Get(std::string_view key) const;
+  // Every entry in key order; `visit` returns false to stop.
+  Result<void> ForEach(const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  // Atomically: all of the batch or nothing. `sync` waits for the WAL sync.
+  Result<void> Write(Batch& batch, bool sync);
+  // Deletes every entry (one range tombstone).
+  Result<void> DropAll();
+
+ private:
+  ViewsDb() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace caseledger::projections
