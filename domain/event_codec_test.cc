@@ -187,7 +187,15 @@ TEST(EventCodecTest, DamagedPersonalPartIsAnErrorNamingIt) {
 TEST(EventCodecTest, ImpossibleStringLengthIsAnError) {
   // A string length prefix larger than the bytes present makes cereal resize first: the
   // std::bad_alloc / std::length_error must come back as an error, not escape Decode.
-  for (uint64_t length : {uint64_t{1} << 62, ~uint64_t{0}}) {
+#ifdef __SANITIZE_ADDRESS__
+  // GCC 12's ASan aborts on the huge allocation instead of throwing bad_alloc (it ignores
+  // allocator_may_return_null for operator new), so under ASan only the length_error case
+  // runs; the bad_alloc case runs in every other build.
+  const std::vector<uint64_t> lengths = {~uint64_t{0}};
+#else
+  const std::vector<uint64_t> lengths = {uint64_t{1} << 62, ~uint64_t{0}};
+#endif
+  for (uint64_t length : lengths) {
     SCOPED_TRACE(length);
     const std::string body = Cereal(length) + "GDPR";
     Result<Event> r = Error::Invalid("test", "not decoded");
