@@ -1,5 +1,7 @@
 #include "projections/gp_view.h"
 
+#include "projections/cow_table.h"
+
 #include "projections/person_internal.h"
 
 #include <boost/json.hpp>
@@ -26,7 +28,6 @@ namespace json = boost::json;
 using domain::Date;
 
 constexpr char kFormat = 1;      // first byte of every persisted value
-constexpr size_t kShards = 64;   // Publish copies only the shards a batch touched
 constexpr size_t kBuckets = 32;  // a change copies one bucket: ~1/32 of a GP's patients
 constexpr int kResultDays = 7;   // report days of results kept per GP
 
@@ -106,35 +107,14 @@ struct GpEntry {
   std::vector<std::pair<Date, std::shared_ptr<Notes>>> results;  // by report day, ascending
 };
 
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using Shard = std::unordered_map<std::string, std::shared_ptr<GpEntry>, KeyHash, std::equal_to<>>;
-struct Snapshot {
-  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s) : position(p) {
-    std::copy(s.begin(), s.end(), shards.begin());
-  }
-  uint64_t position;
-  std::array<std::shared_ptr<const Shard>, kShards> shards;
-};
-size_t ShardOf(std::string_view gp) { return KeyHash{}(gp) % kShards; }
+using cow::KeyHash;
+using cow::kShards;
+using cow::Own;
+using cow::ShardOf;
+using Shard = cow::Shard<GpEntry>;
+using Snapshot = cow::Snapshot<GpEntry>;
 size_t BucketOf(std::string_view person) { return KeyHash{}(person) % kBuckets; }
 
-// Copy-on-write (as in school_view.cc): a node shared with a published snapshot
-// (use_count > 1) is copied before it changes. A count of 1 cannot grow behind the
-// writer's back; the fence pairs with the release of a reader that dropped it to 1.
-template <class T>
-T& Own(std::shared_ptr<T>& p) {
-  if (!p) {
-    p = std::make_shared<T>();
-  } else if (p.use_count() > 1) {
-    p = std::make_shared<T>(*p);
-  } else {
-    std::atomic_thread_fence(std::memory_order_acquire);
-  }
-  return *p;
-}
 
 template <class T>
 std::string Encode(const T& value) {

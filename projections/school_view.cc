@@ -1,5 +1,7 @@
 #include "projections/school_view.h"
 
+#include "projections/cow_table.h"
+
 #include "projections/person_internal.h"
 
 #include <boost/json.hpp>
@@ -26,7 +28,6 @@ using domain::Date;
 using domain::SchoolRole;
 
 constexpr char kFormat = 1;     // first byte of every persisted value
-constexpr size_t kShards = 64;  // Publish copies only the shards a batch touched
 // Class quarantine when no rule set is in force on the order's start (before 2020-10-12):
 // the 14 days of contact quarantine of the February 2020 circulars.
 constexpr int kDefaultClassDays = 14;
@@ -73,36 +74,13 @@ struct SchoolEntry {
   std::vector<ClassSlot> classes;  // sorted by label
 };
 
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using Shard =
-    std::unordered_map<std::string, std::shared_ptr<SchoolEntry>, KeyHash, std::equal_to<>>;
-struct Snapshot {
-  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s) : position(p) {
-    std::copy(s.begin(), s.end(), shards.begin());
-  }
-  uint64_t position;
-  std::array<std::shared_ptr<const Shard>, kShards> shards;
-};
-size_t ShardOf(std::string_view school) { return KeyHash{}(school) % kShards; }
+using cow::KeyHash;
+using cow::kShards;
+using cow::Own;
+using cow::ShardOf;
+using Shard = cow::Shard<SchoolEntry>;
+using Snapshot = cow::Snapshot<SchoolEntry>;
 
-// Copy-on-write: a node shared with a published snapshot (use_count > 1) is copied before
-// it changes; one that only the working state holds changes in place. A count of 1 cannot
-// grow behind the writer's back (readers reach nodes only through published snapshots);
-// the fence pairs with the release of a reader that dropped the count to 1.
-template <class T>
-T& Own(std::shared_ptr<T>& p) {
-  if (!p) {
-    p = std::make_shared<T>();
-  } else if (p.use_count() > 1) {
-    p = std::make_shared<T>(*p);
-  } else {
-    std::atomic_thread_fence(std::memory_order_acquire);
-  }
-  return *p;
-}
 
 std::string Encode(const ClassEntry& c) {
   // One stream per thread: building a stream for each value costs more than encoding it.
