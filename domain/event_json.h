@@ -16,6 +16,7 @@
 #include <string>
 
 #include "domain/envelope.h"
+#include "domain/error.h"
 #include "domain/events.h"
 
 namespace caseledger::domain {
@@ -37,5 +38,22 @@ boost::json::object EnvelopeToJson(const Envelope& envelope, const Event& decode
 
 // 64 lowercase hex digits.
 std::string HexHash(const Hash& h);
+
+// The inverse of EventToJson(event, false) (event_from_json.cc): the event with every
+// public field; personal fields are left empty (the public form has none). "type" names
+// the event; an unknown type, a missing or mistyped field or a bad enum/date is an error.
+// Extra keys (e.g. "personal") are ignored.
+Result<Event> EventFromJson(const boost::json::object& o);
+
+// The inverse of EnvelopeToJson(envelope, event, false) for the fields a consumer of the
+// public form gets: position, stream, version, type, recorded_at, effective_at, actor,
+// correlation_id, causation_id and "event". The envelope's body is re-encoded from the
+// event (event_codec.h) with the current schema version, `personal` stays empty, and the
+// hashes, which cover personal bytes the public form does not carry, are zero.
+struct PublicEnvelope {
+  Envelope envelope;
+  Event event;
+};
+Result<PublicEnvelope> EnvelopeFromJson(const boost::json::object& o);
 
 }  // namespace caseledger::domain

@@ -1,7 +1,10 @@
 #include "domain/event_json.h"
 
+#include "domain/event_codec.h"
+
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <set>
@@ -238,6 +241,63 @@ TEST(EventJsonTest, EnvelopeCarriesHexHashesAndMetadata) {
   }
   EXPECT_EQ(EnvelopeToJson(env, event, true).at("event").at("personal").at("tax_code"),
             "RSSMRA80A01L219M");
+}
+
+// The public form read back (what a read replica does with the relayed JSON): every
+// public field survives; personal fields are gone.
+TEST(EventJsonTest, PublicFormReadsBackIntoTheSameEventWithoutPersonalData) {
+  for (const EventCase& c : AllEventCases()) {
+    json::object o = EventToJson(c.event, false);
+    auto back = EventFromJson(o);
+    ASSERT_TRUE(back) << json::serialize(o) << ": " << back.error().message;
+    Event expected = c.event;
+    if (Personal* p = PersonalOf(expected)) *p = Personal{};
+    if (auto* r = std::get_if<RulesAdopted>(&expected)) {
+      // The rules come back as the same JSON object, serialized compactly.
+      EXPECT_EQ(json::parse(std::get<RulesAdopted>(*back).rules_json), json::parse(r->rules_json));
+      r->rules_json = std::get<RulesAdopted>(*back).rules_json;
+    }
+    EXPECT_TRUE(*back == expected) << json::serialize(o);
+  }
+}
+
+TEST(EventJsonTest, PublicFormWithAMissingOrBadFieldIsRejected) {
+  json::object o = EventToJson(ResultRecorded{.swab_id = "S1",
+                                              .outcome = Outcome::kPositive,
+                                              .lab_id = "LAB1",
+                                              .reported_at = T("2020-11-03T10:15:00Z")},
+                               false);
+  json::object missing = o;
+  missing.erase("lab_id");
+  EXPECT_FALSE(EventFromJson(missing));
+  json::object bad = o;
+  bad["outcome"] = "maybe";
+  EXPECT_FALSE(EventFromJson(bad));
+  json::object unknown = o;
+  unknown["type"] = "SomethingElse";
+  EXPECT_FALSE(EventFromJson(unknown));
+}
+
+TEST(EventJsonTest, EnvelopeReadsBackWithABodyThatDecodes) {
+  Envelope env = SampleEnvelope();
+  PersonRegistered event{.person_id = "p1",
+                         .sex = Sex::kMale,
+                         .residence_istat = "001272",
+                         .personal = SomePersonal()};
+  auto back = EnvelopeFromJson(EnvelopeToJson(env, event, false));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->envelope.position, 42u);
+  EXPECT_EQ(back->envelope.stream, "person-p1");
+  EXPECT_EQ(back->envelope.version, 3u);
+  EXPECT_EQ(back->envelope.recorded_at, env.recorded_at);
+  EXPECT_EQ(back->envelope.effective_at, env.effective_at);
+  EXPECT_EQ(back->envelope.actor, env.actor);
+  EXPECT_EQ(back->envelope.correlation_id, "corr-1");
+  EXPECT_TRUE(back->envelope.personal.empty());
+  auto decoded = Decode(back->envelope.type, back->envelope.schema_version, back->envelope.body, {});
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(std::get<PersonRegistered>(*decoded).person_id, "p1");
+  EXPECT_TRUE(std::get<PersonRegistered>(*decoded).personal.empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "domain/envelope.h"
 #include "domain/time.h"
+#include "eventstore/log_reader.h"
 
 #include <boost/system/result.hpp>
 
@@ -50,8 +51,7 @@ struct StoreError {
 
 [[noreturn]] void throw_exception_from_error(const StoreError& e, const boost::source_location& loc);
 
-template <class T>
-using StoreResult = boost::system::result<T, StoreError>;
+// StoreResult<T> = boost::system::result<T, StoreError> (declared in log_reader.h).
 
 // What the stream must look like for an append to go ahead.
 struct ExpectedVersion {
@@ -124,7 +124,7 @@ struct ChainTip {
   Hash hash{};
 };
 
-class EventStore {
+class EventStore : public LogReader {
  public:
   // Opens (or creates) the store and recovers heads, the committed position and the chain
   // tip. A log whose tail does not verify is reported as kCorruption, never skipped.
@@ -140,9 +140,7 @@ class EventStore {
   virtual StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream,
                                                         uint64_t from_version,
                                                         size_t max_count) const = 0;
-  // Committed events with position >= from_position, at most max_count, in order.
-  virtual StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position,
-                                                     size_t max_count) const = 0;
+  // ReadLog, CommittedPosition and WaitForPosition: see LogReader (log_reader.h).
   // Current version of a stream (0 if it does not exist).
   virtual StoreResult<uint64_t> StreamVersion(const std::string& stream) const = 0;
   // Stream holding a claim, if any ("swab/AB123" -> "person-01H...").
@@ -157,11 +155,8 @@ class EventStore {
   virtual StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
       const std::string& key) const = 0;
 
-  // Highest position that is durable and readable. Never decreases.
-  virtual uint64_t CommittedPosition() const = 0;
+  // CommittedPosition() is the highest position that is durable and readable.
   virtual ChainTip Tip() const = 0;
-  // Waits until CommittedPosition() >= position or the timeout passes; true if reached.
-  virtual bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const = 0;
   // Called with the new committed position after every group commit, on the committing
   // thread; must be quick and must not append.
   virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;

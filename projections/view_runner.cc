@@ -55,7 +55,7 @@ std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
 
 class ViewRunner::Impl {
  public:
-  Impl(eventstore::EventStore& s, std::vector<std::unique_ptr<View>> v, RunnerOptions o,
+  Impl(eventstore::LogReader& s, std::vector<std::unique_ptr<View>> v, RunnerOptions o,
        std::atomic<uint64_t>& pos)
       : store(s), views(std::move(v)), options(std::move(o)), directory(options.rules), position(pos) {}
 
@@ -66,7 +66,7 @@ class ViewRunner::Impl {
   void Fail(uint64_t at, std::string why);
   void Follow();
 
-  eventstore::EventStore& store;
+  eventstore::LogReader& store;
   std::vector<std::unique_ptr<View>> views;
   RunnerOptions options;
   PersonDirectory directory;
@@ -100,7 +100,8 @@ StoreResult<void> ViewRunner::Impl::Load() {
     const std::string& text = **checkpoint;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), at);
     // Views ahead of the log: the log is the truth, start again from it.
-    usable = ec == std::errc() && end == text.data() + text.size() && at <= store.CommittedPosition();
+    usable = ec == std::errc() && end == text.data() + text.size() &&
+             (options.remote_log || at <= store.CommittedPosition());
   }
   if (usable) {
     std::string bad;
@@ -283,7 +284,7 @@ void ViewRunner::Impl::Follow() {
   }
 }
 
-StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::EventStore& store,
+StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader& store,
                                                           std::vector<std::unique_ptr<View>> views,
                                                           RunnerOptions options) {
   std::set<std::string_view, std::less<>> names;

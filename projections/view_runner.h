@@ -37,6 +37,10 @@ struct RunnerOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   // How long the follower thread waits for a new commit before looking at Stop().
   std::chrono::milliseconds poll = std::chrono::milliseconds(100);
+  // The log is another node's (a read replica's feed from JetStream): a stored
+  // checkpoint ahead of what the feed holds yet is normal, not a sign of views ahead of
+  // the log. Use sync = true with it: the feed acknowledges what the views have applied.
+  bool remote_log = false;
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -61,7 +65,7 @@ class ViewRunner {
   // decode), they are dropped and rebuilt from the log — provided every view can Reset;
   // otherwise kCorruption. The views are published at the loaded checkpoint.
   static eventstore::StoreResult<std::unique_ptr<ViewRunner>> Open(
-      eventstore::EventStore& store, std::vector<std::unique_ptr<View>> views, RunnerOptions options);
+      eventstore::LogReader& log, std::vector<std::unique_ptr<View>> views, RunnerOptions options);
   ~ViewRunner();  // stops the follower thread
 
   // Applies everything committed up to now (or up to options.until), on the calling
