@@ -3,6 +3,7 @@
 #include "api/api_context.h"
 #include "api/jwt.h"
 #include "api/metrics.h"
+#include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/sse.h"
 #include "eventstore/event_store.h"
@@ -31,7 +32,9 @@ struct Service::State {
   std::string key_path;
   std::optional<JwtKey> key;
   std::unique_ptr<eventstore::EventStore> store;
+  std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   std::unique_ptr<projections::ViewRunner> views;
+  std::unique_ptr<eventstore::NatsRelay> relay;
   SseHub sse;
   HttpMetrics metrics;
   ApiContext ctx;
@@ -39,6 +42,36 @@ struct Service::State {
   std::unique_ptr<HttpServer> server;
   uint16_t port = 0;
 };
+
+namespace {
+
+// The relay's or the replica feed's figures on /metrics (and the relay started).
+void StartNats(const ServiceOptions& options, eventstore::EventStore& store,
+               std::unique_ptr<eventstore::NatsRelay>& relay_out, const eventstore::NatsReplicaFeed* feed,
+               HttpMetrics& metrics) {
+  if (options.relay && !options.replica) {
+    relay_out = eventstore::NatsRelay::Start(store, *options.relay);
+    const eventstore::NatsRelay* relay = relay_out.get();
+    metrics.AddGauge("caseledger_relay_lag_events", "Committed events not yet acknowledged by JetStream.",
+                       [relay] { return double(relay->Lag()); });
+    metrics.AddGauge("caseledger_relay_acked_position", "Every position up to this one is in the JetStream stream.",
+                       [relay] { return double(relay->Status().acked_position); });
+    metrics.AddGauge("caseledger_relay_connected", "1 while the relay is connected to NATS.",
+                       [relay] { return relay->Status().connected ? 1.0 : 0.0; });
+    metrics.AddCounter("caseledger_relay_resyncs_total", "Relay sessions started (connects, failures).",
+                         [relay] { return double(relay->Status().resyncs); });
+  }
+  if (feed != nullptr) {
+    metrics.AddGauge("caseledger_replica_received_position", "Highest contiguous position received from JetStream.",
+                       [feed] { return double(feed->Status().received_position); });
+    metrics.AddGauge("caseledger_replica_connected", "1 while the replica is connected to NATS.",
+                       [feed] { return feed->Status().connected ? 1.0 : 0.0; });
+    metrics.AddCounter("caseledger_replica_duplicates_total", "Relayed messages skipped by position.",
+                         [feed] { return double(feed->Status().duplicates); });
+  }
+}
+
+}  // namespace
 
 Service::Service() : state_(std::make_unique<State>()) {}
 Service::~Service() = default;
@@ -91,7 +124,16 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   runner_options.path = s.options.data_dir + "/views";
   runner_options.rules = s.options.rules;
   runner_options.poll = std::chrono::milliseconds(20);
-  auto runner = projections::ViewRunner::Open(*st, std::move(views), runner_options);
+  eventstore::LogReader* log = st;
+  if (s.options.replica) {
+    // A replica's views follow JetStream; the feed acknowledges what they applied, so
+    // their batches must be durable before that.
+    s.feed = std::make_unique<eventstore::NatsReplicaFeed>(*s.options.replica);
+    log = s.feed.get();
+    runner_options.remote_log = true;
+    runner_options.sync = true;
+  }
+  auto runner = projections::ViewRunner::Open(*log, std::move(views), runner_options);
   if (!runner) {
     *error = "cannot open the views: " + runner.error().message;
     return nullptr;
@@ -100,6 +142,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   if (auto caught = s.views->CatchUp(); !caught) {
     *error = "cannot build the views: " + caught.error().message;
     return nullptr;
+  }
+  if (s.feed) {
+    const projections::ViewRunner* applied = s.views.get();
+    s.feed->Start(applied->Position(), [applied] { return applied->Position(); });
   }
   SseHub* hub = &s.sse;
   s.views->OnChanges([hub](const std::vector<projections::ViewChange>& changes) {
@@ -110,9 +156,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.metrics.AddGauge("caseledger_views_position", "Log position the read views have applied.",
                      [vr] { return double(vr->Position()); });
   s.metrics.AddGauge("caseledger_views_lag_events", "Committed events not yet in the views.",
-                     [vr, st] { return double(st->CommittedPosition() - std::min(st->CommittedPosition(), vr->Position())); });
+                     [vr, log] { return double(log->CommittedPosition() - std::min(log->CommittedPosition(), vr->Position())); });
   s.metrics.AddGauge("caseledger_views_stopped", "1 when the views stopped on an event they cannot apply.",
                      [vr] { return vr->failure().empty() ? 0.0 : 1.0; });
+
+  StartNats(s.options, *st, s.relay, s.feed.get(), s.metrics);
 
   s.ctx.store = st;
   s.ctx.views = vr;
@@ -122,7 +170,15 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.metrics = &s.metrics;
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };
-  AddAllRoutes(s.router, s.ctx);
+  if (s.options.replica) {
+    Router all;
+    AddAllRoutes(all, s.ctx);
+    s.router = ReplicaRouter(all, "This node serves the read views only; send commands and person queries to the primary" +
+                                      (s.options.primary_url.empty() ? std::string(" (the node that writes stream ") + s.options.replica->stream + ")"
+                                                                     : " at " + s.options.primary_url) + ".");
+  } else {
+    AddAllRoutes(s.router, s.ctx);
+  }
 
   const JwtKey* key = &*s.key;
   Authenticator auth = [key](std::string_view bearer, std::string* why) -> std::optional<Principal> {
@@ -151,7 +207,12 @@ eventstore::EventStore& Service::store() { return *state_->store; }
 void Service::Run(bool handle_signals) {
   state_->server->Run(handle_signals);
   state_->views->Stop();
+  if (state_->relay) state_->relay->Stop();
+  if (state_->feed) state_->feed->Stop();
 }
+const eventstore::NatsRelay* Service::relay() const { return state_->relay.get(); }
+const eventstore::NatsReplicaFeed* Service::replica_feed() const { return state_->feed.get(); }
+uint64_t Service::views_position() const { return state_->views->Position(); }
 void Service::Stop() { state_->server->Stop(); }
 
 }  // namespace caseledger::api

@@ -6,6 +6,8 @@
 #include "api/server.h"
 #include "domain/reference.h"
 #include "domain/rules.h"
+#include "eventstore/nats_relay.h"
+#include "eventstore/nats_replica_feed.h"
 
 #include <memory>
 #include <optional>
@@ -23,6 +25,13 @@ struct ServiceOptions {
   ServerOptions server;
   std::shared_ptr<const domain::ReferenceData> reference;
   std::shared_ptr<const domain::RuleBook> rules;
+  // NATS (SPEC §7). With `relay`, the log is published to JetStream (nats_relay.h).
+  std::optional<eventstore::RelayOptions> relay;
+  // With `replica`, a read-only node: the views follow the JetStream stream instead of
+  // the local log (which stays empty) and every other route answers 503 naming
+  // `primary_url` (may be empty). Not together with `relay`.
+  std::optional<eventstore::ReplicaFeedOptions> replica;
+  std::string primary_url;
 };
 
 class Service {
@@ -34,6 +43,11 @@ class Service {
   uint16_t port() const;
   const std::string& auth_key_path() const;
   eventstore::EventStore& store();
+  // Null unless configured.
+  const eventstore::NatsRelay* relay() const;
+  const eventstore::NatsReplicaFeed* replica_feed() const;
+  // Position the read views have applied (X-Position).
+  uint64_t views_position() const;
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);
   void Stop();

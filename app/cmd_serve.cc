@@ -4,6 +4,7 @@
 #include "app/commands.h"
 #include "app/demo_workload.h"
 #include "app/flags.h"
+#include "app/serve_nats.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
 
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
+#include <set>
 
 namespace caseledger::app {
 namespace {
@@ -93,12 +96,11 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
 }  // namespace
 
 int RunServe(const Args& args) {
-  Flags flags(args, {"data", "listen", "config", "nats", "replica-of", "auth-key", "reference", "rules"},
-              {"demo", "allow-remote"});
+  std::set<std::string> known = {"data", "listen", "config", "auth-key", "reference", "rules"};
+  known.insert(std::begin(kNatsFlags), std::end(kNatsFlags));
+  Flags flags(args, known, {"demo", "allow-remote"});
   if (!flags.ok()) return UsageError(flags.error());
-  for (const char* later : {"config", "nats", "replica-of"}) {
-    if (flags.Has(later)) return UsageError(std::string("--") + later + " is not built yet");
-  }
+  if (flags.Has("config")) return UsageError("--config is not built yet");
   api::ServiceOptions options;
   options.data_dir = flags.GetOr("data", "./data");
   options.auth_key_path = flags.GetOr("auth-key", "");
@@ -115,6 +117,8 @@ int RunServe(const Args& args) {
   if (!rules) return Failure(rules.error().message);
   options.reference = *reference;
   options.rules = std::make_shared<const domain::RuleBook>(std::move(*rules));
+  if (std::string why; !ApplyNatsFlags(flags, options, &why)) return UsageError(why);
+  if (options.replica && flags.Has("demo")) return UsageError("--demo loads a primary, not a replica");
 
   std::string error;
   auto service = api::Service::Open(options, &error);
@@ -125,6 +129,11 @@ int RunServe(const Args& args) {
     if (!demo) return 1;
   }
   const std::string url = "http://" + options.server.host + ":" + std::to_string(service->port());
+  if (options.relay) std::cout << "relaying the log to JetStream stream " << options.relay->stream << "\n";
+  if (options.replica) {
+    std::cout << "read replica of JetStream stream " << options.replica->stream << " (consumer "
+              << options.replica->durable << "), views at position " << service->views_position() << "\n";
+  }
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
             << "  get a token:  TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()

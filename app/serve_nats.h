@@ -1,0 +1,20 @@
+// serve's NATS flags (SPEC §7): --nats URL[,URL...] [--nats-replicas N] for the relay,
+// --replica-of URL[,URL...] [--replica-name NAME] [--primary URL] for a read replica.
+#pragma once
+
+#include "api/service.h"
+#include "app/flags.h"
+
+#include <string>
+
+namespace caseledger::app {
+
+// The flag names this adds to serve's.
+inline const char* const kNatsFlags[] = {"nats", "nats-replicas", "replica-of", "replica-name", "primary"};
+
+// Fills options.relay / options.replica; false with `error` on a usage error. A replica
+// without --replica-name keeps its durable consumer name in DIR/replica.name (created on
+// first start), so a restart continues the same consumer.
+bool ApplyNatsFlags(const Flags& flags, api::ServiceOptions& options, std::string* error);
+
+}  // namespace caseledger::app
