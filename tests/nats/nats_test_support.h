@@ -1,0 +1,92 @@
+// What the NATS tests share: a command workload over HTTP whose personal data is known
+// (to scan the stream for it), a reader of every message of the JetStream stream, and
+// the list of view URLs whose answers a replica must reproduce.
+#pragma once
+
+#include "tests/support/test_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace caseledger::testing {
+
+// People registered with a GP, a school, one swab collected and its result: six commands
+// (six events) each, spread over five municipalities of five ASLs, two labs.
+class CaseWorkload {
+ public:
+  // People are numbered from `first_person` (tax codes and swab ids derive from it, so
+  // two workloads on one store need disjoint ranges).
+  CaseWorkload(uint16_t port, std::string token, int threads, int first_person = 0);
+  ~CaseWorkload();  // Stop()
+
+  // Runs until `people` people were tried (or Stop()), on `threads` clients in background.
+  void Start(int people);
+  void Wait();
+  void Stop();
+  // Runs `people` people on the calling thread's workers and waits.
+  void Run(int people) {
+    Start(people);
+    Wait();
+  }
+
+  int people_done() const { return done_.load(); }
+  int failures() const { return failures_.load(); }
+  std::string first_failure() const;
+  uint64_t last_position() const { return last_position_.load(); }
+  // Tax codes and family names used so far (for the personal-data scan).
+  std::vector<std::string> PersonalValues() const;
+
+  static const std::vector<std::string>& Municipalities();
+  static const std::vector<std::string>& Asls();
+  static const std::vector<std::string>& Labs();
+  static const std::vector<std::string>& Gps();
+  static const std::vector<std::string>& Schools();
+
+ private:
+  void Worker(int people);
+  bool OnePerson(HttpClient& http, int n);
+
+  uint16_t port_;
+  std::string token_;
+  int threads_;
+  int first_person_;
+  std::vector<std::thread> workers_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> next_{0};
+  std::atomic<int> done_{0};
+  std::atomic<int> failures_{0};
+  std::atomic<uint64_t> last_position_{0};
+  mutable std::mutex mu_;
+  std::string first_failure_;
+  std::vector<std::string> personal_;
+};
+
+struct RelayedMessage {
+  uint64_t seq = 0;
+  std::string subject;
+  std::string msg_id;
+  uint64_t position = 0;
+  std::string stream, type, schema_version;
+  std::string data;
+};
+
+// Every message of `stream`, by stream sequence (fails the test on error).
+std::vector<RelayedMessage> ReadStream(const std::vector<std::string>& urls, const std::string& stream);
+// The name of the server leading `stream` ("n2"), or "" when unknown.
+std::string StreamLeader(const std::vector<std::string>& urls, const std::string& stream);
+// Checks that the stream holds positions 1..last, each once, in order.
+void ExpectEveryPositionOnceInOrder(const std::vector<RelayedMessage>& messages, uint64_t last);
+
+// The view URLs a replica must answer exactly as the primary does.
+std::vector<std::string> ViewUrls();
+
+// Polls `done` every 20 ms until it holds or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+}  // namespace caseledger::testing
