@@ -138,6 +138,10 @@ RelayFigures RunOne(const RelayBenchOptions& o, eventstore::EventStore& source, 
   {
     auto t0 = Clock::now();
     auto relay = eventstore::NatsRelay::Start(source, Relay(o, replicas, tag));
+    if (!WaitFor([&] { return relay->Status().resyncs >= 1; }, std::chrono::seconds(60))) {
+      f.error = "the relay did not reach JetStream: " + relay->Status().failure;
+      return f;
+    }
     if (!WaitFor([&] { return relay->Status().acked_position == f.events; }, std::chrono::seconds(600))) {
       f.error = "relay did not finish: " + relay->Status().failure;
       return f;
