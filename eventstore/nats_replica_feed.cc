@@ -88,6 +88,31 @@ bool NatsReplicaFeed::Impl::Subscribe() {
   jsErrCode jerr = static_cast<jsErrCode>(0);
   jsConsumerInfo* ci = nullptr;
   natsStatus s = js_GetConsumerInfo(&ci, link->js(), options.stream.c_str(), options.durable.c_str(), nullptr, &jerr);
+  if (s == NATS_OK && ci->AckFloor.Stream > 0) {
+    // The consumer has acknowledged messages the views may not hold (their database was
+    // deleted or restored from an older copy): then start it again from the right place.
+    const uint64_t floor_seq = ci->AckFloor.Stream;
+    natsMsg* m = nullptr;
+    uint64_t floor_position = 0;
+    if (js_GetMsg(&m, link->js(), options.stream.c_str(), floor_seq, nullptr, nullptr) == NATS_OK) {
+      floor_position = PositionHeader(m);
+      natsMsg_Destroy(m);
+    }
+    const uint64_t base = received.load();
+    if (floor_position > base) {
+      jsConsumerInfo_Destroy(ci);
+      ci = nullptr;
+      const uint64_t gap = floor_position - base;  // positions base+1..floor_position
+      const uint64_t seq = floor_seq >= gap ? floor_seq - gap + 1 : 1;
+      StoreLog()->warn("replica feed: consumer {} acknowledged up to position {} but the views hold {}; "
+                       "recreating it from stream sequence {}",
+                       options.durable, floor_position, base, seq);
+      repositions.fetch_add(1);
+      js_DeleteConsumer(link->js(), options.stream.c_str(), options.durable.c_str(), nullptr, nullptr);
+      start_seq = seq;
+      s = NATS_NOT_FOUND;
+    }
+  }
   if (s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
     jsConsumerConfig cc;
     jsConsumerConfig_Init(&cc);

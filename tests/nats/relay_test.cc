@@ -4,6 +4,7 @@
 #include "domain/event_codec.h"
 #include "domain/event_json.h"
 #include "eventstore/event_store.h"
+#include "eventstore/nats_link.h"
 #include "tests/nats/nats_process.h"
 #include "tests/nats/nats_test_support.h"
 
@@ -110,6 +111,33 @@ TEST(NatsRelayTest, CatchesUpWithoutAGapAfterANatsOutage) {
       << "relay acknowledged up to " << server.service().relay()->Status().acked_position << " of " << last;
   ExpectEveryPositionOnceInOrder(ReadStream({nats->url()}, "CASELEDGER"), last);
   EXPECT_GE(server.service().relay()->Status().resyncs, 2u);
+}
+
+// The log is the truth: a stream that lost messages (here: deleted outright) is filled
+// again from the log by the relay, from position 1.
+TEST(NatsRelayTest, RepublishesFromTheLogWhenTheStreamLostItsMessages) {
+  TempDir dir;
+  auto nats = SingleNode(dir.Sub("nats"));
+  nats->Start();
+  TestServer server([&](api::ServiceOptions& o) { o.relay = FastRelay({nats->url()}); });
+  CaseWorkload first(server.port(), server.Token(), 2);
+  first.Run(20);
+  ASSERT_TRUE(WaitUntil([&] { return RelayCaughtUp(server); }, 20s));
+  {
+    eventstore::NatsLinkOptions lo;
+    lo.urls = {nats->url()};
+    std::string error;
+    auto link = eventstore::NatsLink::Connect(lo, &error);
+    ASSERT_TRUE(link) << error;
+    ASSERT_EQ(js_DeleteStream(link->js(), "CASELEDGER", nullptr, nullptr), NATS_OK);
+  }
+  CaseWorkload second(server.port(), server.Token(), 2, 1000);
+  second.Run(10);
+  ASSERT_EQ(second.failures(), 0) << second.first_failure();
+  const uint64_t last = server.service().store().CommittedPosition();
+  ASSERT_TRUE(WaitUntil([&] { return RelayCaughtUp(server); }, 30s))
+      << server.service().relay()->Status().acked_position << " of " << last;
+  ExpectEveryPositionOnceInOrder(ReadStream({nats->url()}, "CASELEDGER"), last);
 }
 
 }  // namespace
