@@ -1,11 +1,13 @@
 #include "api/service.h"
 
 #include "api/api_context.h"
+#include "api/grant_table.h"
 #include "api/jwt.h"
 #include "api/metrics.h"
 #include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/sse.h"
+#include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
 #include "projections/gp_view.h"
 #include "projections/lab_view.h"
@@ -33,6 +35,8 @@ struct Service::State {
   std::optional<JwtKey> key;
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
+  std::unique_ptr<eventstore::AccessLog> access_log;
+  std::unique_ptr<GrantTable> grants;
   std::unique_ptr<projections::ViewRunner> views;
   std::unique_ptr<eventstore::NatsRelay> relay;
   SseHub sse;
@@ -69,6 +73,27 @@ void StartNats(const ServiceOptions& options, eventstore::EventStore& store,
     metrics.AddCounter("caseledger_replica_duplicates_total", "Relayed messages skipped by position.",
                          [feed] { return double(feed->Status().duplicates); });
   }
+}
+
+// A replica's copy of the primary's `users` stream (grants and revocations, public fields
+// only), so that the GrantTable over the local log answers as the primary's does. The copy
+// keeps the primary's stream versions: a version already held is skipped (redelivery).
+bool CopyUsersEvent(eventstore::EventStore& local, const domain::Envelope& e, std::string* why) {
+  if (e.stream != domain::kUsersStream) return true;
+  eventstore::AppendRequest request;
+  request.stream = e.stream;
+  request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
+  request.events.push_back({e.type, e.schema_version, e.body, {}, e.effective_at});
+  request.actor = e.actor;
+  request.correlation_id = e.correlation_id;
+  request.causation_id = e.causation_id;
+  auto r = local.Append(request);
+  if (r) return true;
+  if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
+    return true;
+  }
+  *why = "copying users event version " + std::to_string(e.version) + ": " + r.error().message;
+  return false;
 }
 
 }  // namespace
@@ -128,7 +153,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   if (s.options.replica) {
     // A replica's views follow JetStream; the feed acknowledges what they applied, so
     // their batches must be durable before that.
-    s.feed = std::make_unique<eventstore::NatsReplicaFeed>(*s.options.replica);
+    eventstore::ReplicaFeedOptions feed_options = *s.options.replica;
+    feed_options.before_apply = [st](const domain::Envelope& e, std::string* why) {
+      return CopyUsersEvent(*st, e, why);
+    };
+    s.feed = std::make_unique<eventstore::NatsReplicaFeed>(std::move(feed_options));
     log = s.feed.get();
     runner_options.remote_log = true;
     runner_options.sync = true;
@@ -161,8 +190,20 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
                      [vr] { return vr->failure().empty() ? 0.0 : 1.0; });
 
   StartNats(s.options, *st, s.relay, s.feed.get(), s.metrics);
+  eventstore::AccessLogOptions access_options;
+  access_options.path = s.options.data_dir + "/access";
+  access_options.retention_days = s.options.access_log_retention_days;
+  auto access_log = eventstore::AccessLog::Open(access_options);
+  if (!access_log) {
+    *error = "cannot open the access log " + access_options.path + ": " + access_log.error().message;
+    return nullptr;
+  }
+  s.access_log = std::move(*access_log);
+  s.grants = std::make_unique<GrantTable>(*st);
 
   s.ctx.store = st;
+  s.ctx.grants = s.grants.get();
+  s.ctx.access_log = s.access_log.get();
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
@@ -181,7 +222,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
 
   const JwtKey* key = &*s.key;
-  Authenticator auth = [key](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+  GrantTable* grants = s.grants.get();
+  Authenticator auth = [key, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
     JwtVerifyOptions o;
     o.now = SystemNow().micros / 1'000'000;
     auto claims = VerifyToken(bearer, *key, o);
@@ -189,9 +231,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
       *why = std::string("invalid token: ") + ToString(claims.error());
       return std::nullopt;
     }
-    // Roles come from grants in the log (security issue #6); until then every holder of
-    // a valid token acts as "user".
-    return Principal{claims->subject, "user"};
+    // The token says who; the grants in the log say what they may do, as of now.
+    return Principal{claims->subject, grants->For(claims->subject)};
   };
   s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
                                           [vr] { return vr->Position(); }, &s.metrics);
@@ -204,6 +245,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 uint16_t Service::port() const { return state_->port; }
 const std::string& Service::auth_key_path() const { return state_->key_path; }
 eventstore::EventStore& Service::store() { return *state_->store; }
+eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
 void Service::Run(bool handle_signals) {
   state_->server->Run(handle_signals);
   state_->views->Stop();

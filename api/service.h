@@ -15,6 +15,7 @@
 
 namespace caseledger::eventstore {
 class EventStore;
+class AccessLog;
 }
 
 namespace caseledger::api {
@@ -32,6 +33,8 @@ struct ServiceOptions {
   // `primary_url` (may be empty). Not together with `relay`.
   std::optional<eventstore::ReplicaFeedOptions> replica;
   std::string primary_url;
+  // Access records (reads of personal data) older than this are pruned; SPEC §6 asks >= 24 months.
+  int access_log_retention_days = 731;
 };
 
 class Service {
@@ -48,6 +51,7 @@ class Service {
   const eventstore::NatsReplicaFeed* replica_feed() const;
   // Position the read views have applied (X-Position).
   uint64_t views_position() const;
+  eventstore::AccessLog& access_log();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);
   void Stop();

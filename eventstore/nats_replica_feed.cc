@@ -188,6 +188,15 @@ std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
     const uint64_t gap = position - (last + 1);
     return seq > gap ? seq - gap : 1;
   }
+  if (options.before_apply) {
+    std::string why;
+    if (!options.before_apply((*env)->envelope, &why)) {
+      Fail("position " + std::to_string(position) + ": " + why);
+      poisoned.store(true);
+      natsMsg_Destroy(msg);
+      return std::nullopt;
+    }
+  }
   {
     std::lock_guard lock(mu);
     items.push_back({std::move((*env)->envelope), msg});

@@ -32,6 +32,11 @@ struct ReplicaFeedOptions {
   int fetch_batch = 512;
   std::chrono::seconds ack_wait{30};
   std::chrono::milliseconds max_backoff{2000};
+  // Called for every new envelope, in position order, before the views can read it; a
+  // replica copies the primary's `users` stream into its local log here, so that grants
+  // decide on the replica as on the primary. False stops the feed (failure() says why):
+  // the replica must not serve views ahead of the grants it knows.
+  std::function<bool(const domain::Envelope&, std::string* why)> before_apply;
 };
 
 struct ReplicaFeedStatus {

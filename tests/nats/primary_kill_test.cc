@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 namespace caseledger::testing {
@@ -84,6 +86,14 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   TempDir dir;
   auto nats = SingleNode(dir.Sub("nats"));
   nats->Start();
+  // The workload's subject: operator in the ASLs it registers people in (bootstrap grants,
+  // recorded offline before the server opens the store).
+  std::filesystem::create_directories(dir.Sub("primary"));
+  for (const std::string& asl : CaseWorkload::Asls()) {
+    const std::string cmd = std::string(CASELEDGER_BINARY_DIR "/app/caseledger grant --data ") + dir.Sub("primary") +
+                            " --sub tester --role operator --scope " + asl + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
   const uint16_t port = FreePort();
   ServeProcess serve(dir.Sub("primary"), port, nats->url());
   serve.Start();

@@ -69,6 +69,17 @@ TEST(NatsReplicaTest, ResumesAfterRestartAndRebuildsWhenItsViewsAreGone) {
   replica = std::make_unique<TestServer>(replica_options);
   ExpectSameViews(primary, *replica, primary.service().store().CommittedPosition());
   EXPECT_EQ(replica->service().replica_feed()->Status().repositions, 1u);
+
+  // Grants come from the primary's log: a new subject is refused on the replica until the
+  // primary grants it a role, then allowed.
+  HttpClient r(replica->port());
+  const std::string gp_token = replica->Token("gp-reader");
+  const std::string url = "/v1/views/gps/" + CaseWorkload::Gps()[0] + "?day=2020-10-20";
+  EXPECT_EQ(r.Get(url, gp_token).status, 403);
+  primary.Grant("gp-reader", "gp", CaseWorkload::Gps()[0]);
+  const uint64_t last = primary.service().store().CommittedPosition();
+  ASSERT_TRUE(WaitUntil([&] { return replica->service().views_position() == last; }, 30s));
+  EXPECT_EQ(r.Get(url, gp_token).status, 200);
 }
 
 }  // namespace
