@@ -311,6 +311,7 @@ bool NatsRelay::Impl::DrainFailedSession() {
       }
     }
     if (std::chrono::steady_clock::now() > deadline || stopping.load()) return false;
+    connected.store(link->connected());
     wake->WaitFor(seen, std::chrono::milliseconds(100));
   }
 }
@@ -330,6 +331,7 @@ void NatsRelay::Impl::PersistCheckpoint(bool force) {
 void NatsRelay::Impl::Run() {
   while (!stopping.load()) {
     if (!link && !Connect()) {
+      connected.store(false);
       Backoff();
       continue;
     }
