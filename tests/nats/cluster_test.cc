@@ -44,7 +44,9 @@ TEST(NatsClusterTest, ReplicasEqualThePrimaryAfterANatsNodeIsKilled) {
   CaseWorkload load(primary.port(), primary.Token(), 4);
   load.Start(150);
   ASSERT_TRUE(WaitUntil([&] { return load.people_done() >= 40; }, 30s)) << load.first_failure();
-  const std::string leader = StreamLeader(cluster.urls(), "CASELEDGER");
+  // The stream's leader (asked again if a busy cluster does not answer at once).
+  std::string leader;
+  ASSERT_TRUE(WaitUntil([&] { return !(leader = StreamLeader(cluster.urls(), "CASELEDGER")).empty(); }, 20s));
   NatsNode* victim = cluster.Find(leader);
   ASSERT_NE(victim, nullptr) << "stream leader '" << leader << "'";
   victim->Kill();
