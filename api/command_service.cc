@@ -163,6 +163,8 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
     append.idempotency_key = key;
     append.request_digest = digest;
     append.claims = decision->claims;
+    append.released_claims = decision->released_claims;
+    append.erase_personal_data = decision->erases_personal_data;
     std::vector<domain::Event> events;
     for (auto& d : decision->events) {
       domain::EncodedEvent enc = domain::Encode(d.event);

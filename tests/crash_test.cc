@@ -84,6 +84,7 @@ TEST(CrashTest, EveryAcknowledgedAppendSurvivesSigkill) {
 
     StoreOptions o;
     o.path = store_dir;
+    o.master_key_path = store_dir + ".master.key";
     auto store = EventStore::Open(o);
     ASSERT_TRUE(store) << store.error().message;
     uint64_t committed = (*store)->CommittedPosition();
