@@ -48,6 +48,10 @@ domain::Result<State> Fold(const eventstore::EventStore& store, const std::strin
     }
     domain::Evolve(state, *event);
     state.version = env.version;
+    // A past state folded after an erasure has no personal data to show either: say why.
+    if constexpr (requires { state.erased; }) {
+      if (env.personal_form == domain::PersonalForm::kErased) state.erased = true;
+    }
   }
   return state;
 }

@@ -83,6 +83,12 @@ TEST(ErasureTest, DestroysPersonalDataAndKeepsHistoryViewsAndChain) {
   EXPECT_EQ(history.body.find(kFamily), std::string::npos);
   EXPECT_EQ(history.body.find(kTaxCode), std::string::npos);
 
+  // A past state, as of before the erasure, has nothing personal left either.
+  auto past = http.Get("/v1/people/" + id + "?as_of=" + std::string(after[0].at("recorded_at").as_string()), token);
+  ASSERT_EQ(past.status, 200) << past.body;
+  EXPECT_EQ(past.Json().at("personal").at("erased"), true);
+  EXPECT_EQ(past.body.find(kFamily), std::string::npos);
+
   auto person = http.Get("/v1/people/" + id, token);
   ASSERT_EQ(person.status, 200);
   EXPECT_EQ(person.Json().at("personal").at("erased"), true);
