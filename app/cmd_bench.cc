@@ -192,9 +192,11 @@ int RunAppendBench(const AppendBenchOptions& options) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args);
+int RunBenchLag(const Args& args);
 
 int RunBench(const Args& args) {
   if (!args.empty() && args[0] == "rebuild") return RunBenchRebuild(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "lag") return RunBenchLag(Args(args.begin() + 1, args.end()));
   constexpr char kUsage[] =
       "usage: caseledger bench append [--data DIR] [--seconds S] [--concurrency 1,16,64] "
       "[--runs N] [--format table|tsv]";
