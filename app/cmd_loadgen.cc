@@ -3,6 +3,8 @@
 // it answers (--max). Mixes: `commands` (register people, then request, collect and result
 // a swab for each, one command per request) and `queries` (GET /v1/people/{id} of people a
 // setup phase took through those commands first; the setup is not measured).
+// With --sink store, the DPC-driven workload goes straight into a store instead
+// (loadgen_store.cc).
 //
 // With --format tsv prints one tab-separated line for ops/bench:
 //   loadgen <mix> <rate|max> <connections> <offered/s, 0 for max> <answers/s> <p50_ms>
@@ -27,7 +29,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: caseledger loadgen --target http://HOST:PORT --token TOKEN --mix commands|queries\n"
     "         [--connections 64] [--rate R | --max] [--seconds 10] [--warmup 2] [--seed N]\n"
-    "         [--threads 1] [--people 2000] [--reference DIR] [--format table|tsv]";
+    "         [--threads 1] [--people 2000] [--reference DIR] [--format table|tsv]\n"
+    "       caseledger loadgen --sink store --data DIR [--from D] [--to D] [--scale 1:N] [--seed N]";
 
 struct LoadgenOptions {
   HttpTarget target;
@@ -137,12 +140,21 @@ void Print(const LoadgenOptions& o, const LoadResult& r) {
 
 }  // namespace
 
+int RunLoadgenStore(const Args& args);  // loadgen_store.cc
+
 int RunLoadgen(const Args& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const bool store = args[i] == "--sink=store" ||
+                       (args[i] == "--sink" && i + 1 < args.size() && args[i + 1] == "store");
+    if (store) return RunLoadgenStore(args);
+  }
   Flags flags(args,
               {"target", "token", "mix", "connections", "rate", "seconds", "warmup", "seed",
-               "format", "threads", "people", "reference"},
+               "format", "threads", "people", "reference", "sink"},
               {"max"});
   if (!flags.ok()) return UsageError(flags.error() + "\n" + kUsage);
+  if (flags.GetOr("sink", "http") != "http")
+    return UsageError(std::string("--sink is http or store\n") + kUsage);
   if (!flags.positional().empty())
     return UsageError(std::string("loadgen takes no positional arguments\n") + kUsage);
   LoadgenOptions o;
