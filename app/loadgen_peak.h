@@ -12,7 +12,7 @@
 namespace caseledger::app {
 
 struct PeakDays {
-  domain::Date swab_day;      // most swabs in a day (tamponi, day over day)
+  domain::Date swab_day;      // most swabs in a day (tamponi over the highest before it)
   int64_t swabs = 0;
   domain::Date positive_day;  // most new positives in a day (nuovi_positivi)
   int64_t positives = 0;
