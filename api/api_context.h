@@ -14,9 +14,13 @@
 namespace caseledger::projections {
 class ViewRunner;
 }
+namespace caseledger::eventstore {
+class AccessLog;
+}
 
 namespace caseledger::api {
 
+class GrantTable;
 class HttpMetrics;
 class SseHub;
 
@@ -27,6 +31,8 @@ struct ApiContext {
   HttpMetrics* metrics = nullptr;
   const projections::ViewRunner* views = nullptr;  // the read views
   SseHub* sse = nullptr;         // view change announcements
+  GrantTable* grants = nullptr;  // who holds which role (the users stream)
+  eventstore::AccessLog* access_log = nullptr;  // reads of personal data; null: not kept
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID
 };

@@ -47,6 +47,7 @@ void AddAllRoutes(Router& router, const ApiContext& ctx) {
   AddMeasureRoutes(router, ctx);
   AddViewRoutes(router, ctx);
   AddRulesRoutes(router, ctx);
+  AddGrantRoutes(router, ctx);
 }
 
 }  // namespace caseledger::api

@@ -13,6 +13,7 @@
 
 namespace caseledger::eventstore {
 class EventStore;
+class AccessLog;
 }
 
 namespace caseledger::api {
@@ -23,6 +24,8 @@ struct ServiceOptions {
   ServerOptions server;
   std::shared_ptr<const domain::ReferenceData> reference;
   std::shared_ptr<const domain::RuleBook> rules;
+  // Access records (reads of personal data) older than this are pruned; SPEC §6 asks >= 24 months.
+  int access_log_retention_days = 731;
 };
 
 class Service {
@@ -34,6 +37,7 @@ class Service {
   uint16_t port() const;
   const std::string& auth_key_path() const;
   eventstore::EventStore& store();
+  eventstore::AccessLog& access_log();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);
   void Stop();
