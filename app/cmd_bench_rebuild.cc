@@ -64,7 +64,7 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args) {
-  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format"}, {"compare"});
+  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch"}, {"compare"});
   if (!flags.ok()) return UsageError(flags.error());
   auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
   auto to = domain::Date::Parse(flags.GetOr("to", "2020-12-31"));
@@ -127,6 +127,7 @@ int RunBenchRebuild(const Args& args) {
     projections::RebuildOptions ro;
     ro.path = base + "/views-" + std::to_string(r);
     ro.rules = book;
+    if (flags.Has("batch")) ro.max_batch = std::strtoull(flags.GetOr("batch", "").c_str(), nullptr, 10);
     auto views = MakeAllViews(*reference, book);
     auto t1 = Clock::now();
     double c1 = ThreadCpuSeconds();
