@@ -87,6 +87,7 @@ int RunBenchLag(const Args& args) {
   std::filesystem::create_directories(base);
   eventstore::StoreOptions so;
   so.path = base + "/store";
+  so.master_key_path = base + "/master.key";  // personal parts are sealed, as in serve
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);
 

@@ -90,6 +90,9 @@ int RunBenchRebuild(const Args& args) {
   eventstore::StoreOptions so;
   so.path = flags.GetOr("store", base + "/store");
   so.create_if_missing = !flags.Has("store");
+  // A generated log's personal parts are sealed, as in serve; an existing store is only
+  // read, and the views never need its personal parts (no key: they stay sealed).
+  if (!flags.Has("store")) so.master_key_path = base + "/master.key";
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);
   if (!flags.Has("store")) {

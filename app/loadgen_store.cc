@@ -51,6 +51,7 @@ int RunLoadgenStore(const Args& args) {
 
   eventstore::StoreOptions so;
   so.path = flags.GetOr("data", "") + "/store";
+  so.master_key_path = flags.GetOr("data", "") + "/master.key";  // where serve looks for it
   std::filesystem::create_directories(so.path);
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);

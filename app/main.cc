@@ -12,6 +12,8 @@ constexpr char kUsage[] =
     "usage: caseledger <command> [flags]\n"
     "commands:\n"
     "  serve    --data DIR [--listen HOST:PORT] [--auth-key FILE]   run the HTTP API\n"
+    "           [--master-key FILE] [--tls-cert FILE --tls-key FILE | --insecure]\n"
+    "           [--jwt-public-key FILE --jwt-public-key-alg RS256|ES256 [--jwt-issuer I] [--jwt-audience A]]\n"
     "  verify   --data DIR                                 check the hash chain and indexes\n"
     "  bench    append [--seconds S] [--concurrency 1,16,64] [--runs N] [--format table|tsv]\n"    "  bench    rebuild [--store DIR/store] [--runs N] | lag [--rate 20000] [--seconds S]\n"
     "  token    --key FILE --sub ID [--ttl SECONDS]         print a signed development token\n"

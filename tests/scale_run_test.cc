@@ -28,6 +28,7 @@ void ExpectRegionViewReproducesTheBulletin(Date from, Date to, int64_t kScale) {
   auto rules = std::make_shared<const domain::RuleBook>(LoadRuleBook(DefaultRulesDir()).value());
   eventstore::StoreOptions so;
   so.path = dir.Sub("store");
+  so.master_key_path = dir.Sub("master.key");
   auto store = eventstore::EventStore::Open(so).value();
   DemoOptions o;
   o.from = from;
