@@ -21,6 +21,7 @@ class AccessLog;
 namespace caseledger::api {
 
 class GrantTable;
+class PersonCache;
 class HttpMetrics;
 class SseHub;
 
@@ -33,6 +34,7 @@ struct ApiContext {
   SseHub* sse = nullptr;         // view change announcements
   GrantTable* grants = nullptr;  // who holds which role (the users stream)
   eventstore::AccessLog* access_log = nullptr;  // reads of personal data; null: not kept
+  PersonCache* people = nullptr;  // current person states; null: fold on every request
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID
 };

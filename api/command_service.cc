@@ -1,6 +1,7 @@
 #include "api/command_service.h"
 
 #include "api/authz.h"
+#include "api/person_cache.h"
 #include "api/problem.h"
 #include "domain/event_codec.h"
 #include "domain/validation.h"
@@ -213,6 +214,14 @@ domain::Result<domain::PersonState> LoadPerson(const eventstore::EventStore& sto
   return Fold(store, domain::PersonStream(person_id), domain::PersonState{}, as_of);
 }
 
+domain::Result<std::shared_ptr<const domain::PersonState>> CurrentPerson(const ApiContext& ctx,
+                                                                         const std::string& person_id) {
+  if (ctx.people) return ctx.people->Current(*ctx.store, person_id);
+  auto state = LoadPerson(*ctx.store, person_id);
+  if (!state) return state.error();
+  return std::make_shared<const domain::PersonState>(std::move(*state));
+}
+
 domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& store,
                                                const std::string& school) {
   domain::SchoolState s;
@@ -238,7 +247,9 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
       ctx, req, target, command,
       [&]() -> domain::Result<domain::PersonState> {
         if (target.creates) return domain::PersonState{};
-        return LoadPerson(*ctx.store, target.person_id);
+        auto current = CurrentPerson(ctx, target.person_id);
+        if (!current) return current.error();
+        return domain::PersonState(**current);
       },
       [&](const domain::PersonState& state) {
         // A person never registered is "not found" for everyone, before any scope check.

@@ -23,6 +23,9 @@ struct AsOf {
 // Loads a person's state by folding its stream (all of it unless `as_of` limits it).
 domain::Result<domain::PersonState> LoadPerson(const eventstore::EventStore& store,
                                                const std::string& person_id, const AsOf& as_of = {});
+// The person's current state: from ctx.people when the server keeps the cache, else folded.
+domain::Result<std::shared_ptr<const domain::PersonState>> CurrentPerson(const ApiContext& ctx,
+                                                                         const std::string& person_id);
 domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& store,
                                                const std::string& school);
 

@@ -45,9 +45,9 @@ class PersonRead {
   std::optional<Response> Admit(const std::string& id, RoleOf role_of) {
     person_id_ = id;
     if (!ValidatePersonId(id, "id")) return Finish(NotFound());
-    auto now = LoadPerson(*ctx_.store, id);
+    auto now = CurrentPerson(ctx_, id);
     if (!now) return Finish(FromDomainError(now.error()));
-    if (now->registered) role_ = role_of(req_.principal, *now, *ctx_.reference);
+    if ((*now)->registered) role_ = role_of(req_.principal, **now, *ctx_.reference);
     if (!role_) return Finish(NotFound());
     current_ = std::move(*now);
     return std::nullopt;
@@ -59,7 +59,7 @@ class PersonRead {
     }
     return r;
   }
-  const PersonState& current() const { return current_; }
+  const PersonState& current() const { return *current_; }
 
  private:
   const ApiContext& ctx_;
@@ -67,7 +67,7 @@ class PersonRead {
   const char* endpoint_;
   std::string person_id_;
   std::optional<Role> role_;
-  PersonState current_;
+  std::shared_ptr<const PersonState> current_;
 };
 
 Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std::string& id, const char* endpoint) {
@@ -77,20 +77,22 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   if (auto bad = ReadInstant(req.http, "effective_at", as_of.effective)) return *bad;
   if (auto refused = read.Admit(id, PersonReadRole)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
-  PersonState state = read.current();
+  const PersonState* state = &read.current();
+  PersonState past_state;
   if (as_of.recorded || as_of.effective) {
     auto past = LoadPerson(*ctx.store, id, as_of);
     if (!past) return read.Finish(FromDomainError(past.error()));
     if (!past->registered) return read.Finish(NotFound());
-    state = std::move(*past);
+    past_state = std::move(*past);
+    state = &past_state;
   }
   PersonJsonOptions options;
   options.include_personal = true;
   options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : ctx.clock()).ToDate();
   options.reference = ctx.reference.get();
   options.rules = ctx.rules.get();
-  boost::json::object body = PersonToJson(state, options);
-  std::string etag = "\"p" + std::to_string(state.version) +
+  boost::json::object body = PersonToJson(*state, options);
+  std::string etag = "\"p" + std::to_string(state->version) +
                      (as_of.recorded || as_of.effective ? "-" + req.http.target : "") + "\"";
   // A past view never changes, so its tag depends only on the version and the instant.
   return read.Finish(JsonRead(req.http, boost::json::serialize(body), etag, position));

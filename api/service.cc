@@ -2,6 +2,7 @@
 
 #include "api/api_context.h"
 #include "api/grant_table.h"
+#include "api/person_cache.h"
 #include "api/jwt.h"
 #include "api/metrics.h"
 #include "api/replica_routes.h"
@@ -38,6 +39,7 @@ struct Service::State {
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
+  PersonCache people;
   std::unique_ptr<projections::ViewRunner> views;
   std::unique_ptr<eventstore::NatsRelay> relay;
   SseHub sse;
@@ -206,6 +208,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
+  s.ctx.people = &s.people;
   s.ctx.access_log = s.access_log.get();
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;

@@ -45,6 +45,9 @@ std::string PersonHistoryWriter::RandomCode(size_t length, std::string_view alph
 
 void PersonHistoryWriter::StartPerson() {
   person_id_ = RandomCode(26, kCrockford);
+  // One swab per history, so that its collection and result name the swab requested (the
+  // views' directory refuses a result for a swab never requested: bench lag applies these).
+  swab_id_ = "SW" + RandomCode(10, kUpperDigits);
   version_ = 0;
   request_.stream = PersonStream(person_id_);
 }
@@ -52,7 +55,7 @@ void PersonHistoryWriter::StartPerson() {
 const eventstore::AppendRequest& PersonHistoryWriter::Next() {
   Timestamp now = Now();
   Date today = now.ToDate();
-  std::string swab_id = "SW" + RandomCode(10, kUpperDigits);
+  const std::string& swab_id = swab_id_;
   Event event;
   switch (version_) {
     case 0: {

@@ -1,7 +1,8 @@
 // The append benchmark's workload: histories of people, one realistic encoded event per
 // append request. Each writer owns its streams, so appends never conflict: a writer fills
 // one person's stream (registration, swab, result, isolation, ...) with ExpectedVersion
-// Exactly(version so far), then moves on to a new person.
+// Exactly(version so far), then moves on to a new person. Each history is valid for the
+// views (one swab requested, collected and reported; an isolation ordered and ended).
 //
 // Thread safety: a writer is used by one thread at a time.
 #pragma once
@@ -38,6 +39,7 @@ class PersonHistoryWriter {
 
   std::mt19937_64 rng_;
   std::string person_id_;
+  std::string swab_id_;
   uint64_t version_ = 0;  // events already in the current person's stream
   eventstore::AppendRequest request_;
 };

@@ -193,10 +193,12 @@ int RunAppendBench(const AppendBenchOptions& options) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args);
+int RunBenchLag(const Args& args);
 int RunBenchRelay(const Args& args);
 
 int RunBench(const Args& args) {
   if (!args.empty() && args[0] == "rebuild") return RunBenchRebuild(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "lag") return RunBenchLag(Args(args.begin() + 1, args.end()));
   if (!args.empty() && args[0] == "relay") return RunBenchRelay(Args(args.begin() + 1, args.end()));
   constexpr char kUsage[] =
       "usage: caseledger bench append [--data DIR] [--seconds S] [--concurrency 1,16,64] "

@@ -3,6 +3,10 @@
 // it answers (--max). Mixes: `commands` (register people, then request, collect and result
 // a swab for each, one command per request) and `queries` (GET /v1/people/{id} of people a
 // setup phase took through those commands first; the setup is not measured).
+// With --sink store, the DPC-driven workload goes straight into a store instead
+// (loadgen_store.cc).
+// With --peak, Italy's worst day of swabs (loadgen_peak.h), scaled 1:N, goes through the
+// `commands` flow as fast as the server answers, with that peak's share of positives.
 //
 // With --format tsv prints one tab-separated line for ops/bench:
 //   loadgen <mix> <rate|max> <connections> <offered/s, 0 for max> <answers/s> <p50_ms>
@@ -10,6 +14,7 @@
 //           <status:count,...>
 // (new fields only ever go at the end). Exit 0 when the load ran, whatever the server
 // answered (errors are counted and printed); 1 when it could not run.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -19,6 +24,7 @@
 #include "app/flags.h"
 #include "app/http_load.h"
 #include "app/load_workloads.h"
+#include "app/loadgen_peak.h"
 #include "app/reference_files.h"
 
 namespace caseledger::app {
@@ -27,7 +33,9 @@ namespace {
 constexpr char kUsage[] =
     "usage: caseledger loadgen --target http://HOST:PORT --token TOKEN --mix commands|queries\n"
     "         [--connections 64] [--rate R | --max] [--seconds 10] [--warmup 2] [--seed N]\n"
-    "         [--threads 1] [--people 2000] [--reference DIR] [--format table|tsv]";
+    "         [--threads 1] [--people 2000] [--reference DIR] [--format table|tsv]\n"
+    "       caseledger loadgen --target URL --token T --peak [--scale 1:100] [--connections 64]\n"
+    "       caseledger loadgen --sink store --data DIR [--from D] [--to D] [--scale 1:N] [--seed N]";
 
 struct LoadgenOptions {
   HttpTarget target;
@@ -135,14 +143,80 @@ void Print(const LoadgenOptions& o, const LoadResult& r) {
     std::cerr << "loadgen: error answer: " << sample << "\n";
 }
 
+// --peak: Italy's worst day of swabs, scaled, through the whole command flow as fast as
+// the server answers (closed loop), with the worst day's share of positives.
+int RunPeak(LoadgenOptions o, const Flags& flags, const domain::ReferenceData& reference,
+            const std::string& reference_dir) {
+  std::string scale_text = flags.GetOr("scale", "1:100");
+  if (scale_text.starts_with("1:")) scale_text = scale_text.substr(2);
+  const int64_t scale = std::atoll(scale_text.c_str());
+  if (scale < 1) return UsageError("--scale is 1:N with N >= 1");
+  auto peak = FindItalyPeak(reference_dir);
+  if (!peak) return Failure(peak.error().message);
+  const uint64_t people = static_cast<uint64_t>((peak->swabs + scale - 1) / scale);
+  const auto permille = static_cast<uint32_t>(1000.0 * peak->positives / peak->swabs + 0.5);
+  o.load.rate = 0;
+  o.load.warmup = 0;
+  o.load.seconds = 3600;
+  const uint64_t threads = static_cast<uint64_t>(o.load.threads);
+  const uint64_t per_thread = (people + threads - 1) / threads;
+  std::cerr << "loadgen: Italy's peak: " << peak->swabs << " swabs on " << peak->swab_day.ToString()
+            << ", " << peak->positives << " new positives on " << peak->positive_day.ToString()
+            << "; at 1:" << scale << ": " << per_thread * threads << " people, 4 commands each, "
+            << permille / 10.0 << " % positive\n";
+  const auto started = std::chrono::steady_clock::now();
+  LoadResult r = RunLoad(o.target, o.load, [&](int thread) {
+    auto w = std::make_unique<CaseCommands>(reference, o.seed, thread, per_thread);
+    w->set_positive_permille(permille);
+    return w;
+  });
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!r.fatal.empty()) return Failure("loadgen: " + r.fatal);
+  const uint64_t requests = r.latency_ns.count();
+  auto p = [&](double q) { return static_cast<double>(r.latency_ns.Percentile(q)) / 1e6; };
+  const double rate = static_cast<double>(requests) / took;
+  // The whole day at 1:1, at this rate, in hours.
+  const double day_hours = static_cast<double>(peak->swabs) * 4 / rate / 3600;
+  char line[512];
+  if (o.tsv) {
+    std::snprintf(line, sizeof line, "peak\t%lld\t%llu\t%llu\t%.1f\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%llu\t%.2f\n",
+                  (long long)scale, (unsigned long long)(per_thread * threads), (unsigned long long)requests,
+                  took, rate, p(50), p(99), p(99.9), static_cast<double>(r.latency_ns.max()) / 1e6,
+                  (unsigned long long)r.errors(), day_hours);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "caseledger loadgen --peak: Italy's worst day (%s: %lld swabs) at 1:%lld, closed loop, "
+                  "%d connections\n"
+                  "  %llu commands in %.1f s: %.0f commands/s; %llu errors\n"
+                  "  latency    p50 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   max %.2f ms\n"
+                  "  the whole day at 1:1 (%lld x 4 commands) at this rate: %.2f h of 24\n",
+                  peak->swab_day.ToString().c_str(), (long long)peak->swabs, (long long)scale,
+                  o.load.connections, (unsigned long long)requests, took, rate,
+                  (unsigned long long)r.errors(), p(50), p(99), p(99.9),
+                  static_cast<double>(r.latency_ns.max()) / 1e6, (long long)peak->swabs, day_hours);
+  }
+  std::cout << line;
+  for (const std::string& sample : r.error_samples) std::cerr << "loadgen: error answer: " << sample << "\n";
+  return std::cout.good() ? 0 : Failure("cannot write to stdout");
+}
+
 }  // namespace
 
+int RunLoadgenStore(const Args& args);  // loadgen_store.cc
+
 int RunLoadgen(const Args& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const bool store = args[i] == "--sink=store" ||
+                       (args[i] == "--sink" && i + 1 < args.size() && args[i + 1] == "store");
+    if (store) return RunLoadgenStore(args);
+  }
   Flags flags(args,
               {"target", "token", "mix", "connections", "rate", "seconds", "warmup", "seed",
-               "format", "threads", "people", "reference"},
-              {"max"});
+               "format", "threads", "people", "reference", "sink", "scale"},
+              {"max", "peak"});
   if (!flags.ok()) return UsageError(flags.error() + "\n" + kUsage);
+  if (flags.GetOr("sink", "http") != "http")
+    return UsageError(std::string("--sink is http or store\n") + kUsage);
   if (!flags.positional().empty())
     return UsageError(std::string("loadgen takes no positional arguments\n") + kUsage);
   LoadgenOptions o;
@@ -153,8 +227,11 @@ int RunLoadgen(const Args& args) {
   if (o.target.bearer_token.empty())
     return UsageError("--token is required (caseledger token --key DIR/auth.key --sub ID)");
   o.mix = flags.GetOr("mix", "");
+  const bool peak = flags.Has("peak");
+  if (peak) o.mix = "commands";
   if (o.mix != "commands" && o.mix != "queries") return UsageError("--mix is commands or queries");
-  if (flags.Has("rate") == flags.Has("max"))
+  if (peak && flags.Has("rate")) return UsageError("--peak runs as fast as the server answers: no --rate");
+  if (!peak && flags.Has("rate") == flags.Has("max"))
     return UsageError("give either --rate R (open loop) or --max (closed loop)");
   double v = 0;
   if (flags.Has("rate")) {
@@ -188,6 +265,7 @@ int RunLoadgen(const Args& args) {
 
   auto reference = LoadReferenceData(flags.GetOr("reference", DefaultReferenceDir()));
   if (!reference) return Failure(reference.error().message);
+  if (peak) return RunPeak(o, flags, **reference, flags.GetOr("reference", DefaultReferenceDir()));
 
   std::vector<std::string> people;
   std::function<std::unique_ptr<Workload>(int)> make;

@@ -61,11 +61,17 @@ void DemoSimulation::RunDay(size_t index) {
   const std::vector<size_t> releases = PickReleases(d, others);
   others -= static_cast<int64_t>(releases.size());
 
+  // Antigen swabs the others cannot carry (from 2022 most swabs were antigen tests, more
+  // than what is left after positives and closures) are the closures' release tests, then
+  // the positives' swabs.
+  const bool antigen_era = d >= Date::FromYmd(2021, 1, 15);
+  const int64_t antigen_target = antigen_era ? std::max<int64_t>(0, t.antigen_swabs - antigen_swabs_) : 0;
+  antigen_extra_ = std::max<int64_t>(0, antigen_target - others);
   for (size_t i = 0; i < recovering.size(); ++i) Recover(recovering[i], d, int64_t(i) >= untested);
   for (size_t p : releases) Release(p, d);
   for (int64_t i = 0; i < today; ++i) PositiveSwab(d, true);
   for (int64_t i = 0; i < tomorrow; ++i) PositiveSwab(d, false);
-  const bool antigen_era = d >= Date::FromYmd(2021, 1, 15);
+  antigen_extra_ = 0;
   const int64_t antigen =
       antigen_era ? std::clamp<int64_t>(t.antigen_swabs - antigen_swabs_, 0, others) : 0;
   for (int64_t i = 0; i < others; ++i) {
@@ -130,7 +136,7 @@ void DemoSimulation::Recover(size_t p, Date d, bool tested) {
     const Timestamp at = At(d, 8 * 60, 9 * 60);
     Apply(p, domain::Discharge{at, Facility(p)}, at);
   }
-  const Timestamp reported = tested ? *Swab(p, At(d, 9 * 60, 12 * 60), SwabKind::kMolecular,
+  const Timestamp reported = tested ? *Swab(p, At(d, 9 * 60, 12 * 60), ExtraAntigenKind(),
                                             "release", Outcome::kNegative, true)
                                     : At(d, 12 * 60, 13 * 60);
   if (uint32_t id = ActiveMeasureId(people_[p].state, MeasureKind::kIsolation)) {
@@ -144,9 +150,15 @@ void DemoSimulation::Recover(size_t p, Date d, bool tested) {
   ++report_.recoveries;
 }
 
+SwabKind DemoSimulation::ExtraAntigenKind() {
+  if (antigen_extra_ <= 0) return SwabKind::kMolecular;
+  --antigen_extra_;
+  return SwabKind::kAntigen;
+}
+
 void DemoSimulation::Release(size_t p, Date d) {
   const Timestamp reported =
-      *Swab(p, At(d, 9 * 60, 12 * 60), SwabKind::kMolecular, "release", Outcome::kNegative, true);
+      *Swab(p, At(d, 9 * 60, 12 * 60), ExtraAntigenKind(), "release", Outcome::kNegative, true);
   if (uint32_t id = ActiveMeasureId(people_[p].state, MeasureKind::kQuarantine)) {
     Apply(p, domain::EndMeasure{id, d, domain::MeasureEndReason::kNegativeTest}, Plus(reported, 5));
   }
@@ -162,7 +174,7 @@ void DemoSimulation::PositiveSwab(Date d, bool report_today) {
   const bool from_contacts = !contacts.empty() && random_.Chance(kPositiveFromContacts);
   const size_t p = from_contacts ? contacts[random_.Below(contacts.size())]
                                  : Register(Plus(collected, -20), nullptr, {});
-  Swab(p, collected, SwabKind::kMolecular, from_contacts ? "contact" : "symptoms",
+  Swab(p, collected, ExtraAntigenKind(), from_contacts ? "contact" : "symptoms",
        Outcome::kPositive, report_today);
 }
 

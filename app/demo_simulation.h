@@ -65,6 +65,9 @@ class DemoSimulation {
   // With `tested`, released by a negative swab; else the isolation ends as elapsed.
   void Recover(size_t person, domain::Date d, bool tested);
   void Release(size_t person, domain::Date d);
+  // Kind of a release test or a positive's swab: antigen while antigen_extra_ lasts
+  // (counted down), else molecular.
+  domain::SwabKind ExtraAntigenKind();
   void PositiveSwab(domain::Date d, bool report_today);
   void OtherSwab(domain::Date d, domain::SwabKind kind, bool report_today, bool first_test);
   void Deaths(domain::Date d, int64_t count);
@@ -83,6 +86,7 @@ class DemoSimulation {
   std::vector<size_t> tested_;          // people swabbed at least once, for re-tests
   std::vector<PendingResult> pending_;  // collected today, reported tomorrow
   uint64_t swab_sequence_ = 0;
+  int64_t antigen_extra_ = 0;  // today's antigen swabs left to release tests and positives
   bool in_range_ = false;  // false while seeding the cases open before the range
   // Done so far in the range, against the cumulative targets of ScaledDay.
   int64_t swabs_ = 0, antigen_swabs_ = 0, positives_ = 0, recoveries_ = 0, deaths_ = 0,

@@ -166,6 +166,7 @@ eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventSt
     RunDay(k);
     auto flushed = appender_.Flush(store);
     if (!flushed) return flushed.error();
+    if (options_.on_day) options_.on_day(series_.days[k].day, appender_.counts().events);
   }
   const ScaledDay& last = series_.days.back();
   report_.days = static_cast<int>(series_.days.size());

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,9 @@ struct DemoOptions {
   int appenders = 16;  // concurrent appends per day (group commit shares their syncs)
   // Granted the admin role in the "users" stream before the first day; empty: no grant.
   std::string admin_subject = "demo-admin";
+  // Called after each day is appended, with the day and the events appended so far
+  // (progress of long loads); may be empty.
+  std::function<void(domain::Date, uint64_t)> on_day;
 };
 
 struct DemoReport {

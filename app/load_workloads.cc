@@ -186,10 +186,10 @@ LoadRequest CaseCommands::Build(uint64_t id, const Flow& flow) {
     }
     case Step::kResult: {
       r.target = "/v1/swabs/" + flow.swab_id + "/result";
-      uint64_t roll = rng_() % 100;
-      boost::json::object o{{"outcome", roll < 12   ? "positive"
-                                        : roll < 13 ? "inconclusive"
-                                                    : "negative"},
+      uint64_t roll = rng_() % 1000;
+      boost::json::object o{{"outcome", roll < positive_permille_        ? "positive"
+                                        : roll < positive_permille_ + 10 ? "inconclusive"
+                                                                         : "negative"},
                             {"lab_id", "LAB-TO" + std::to_string(1 + rng_() % 4)},
                             {"reported_at", MinutesAgo(1)}};
       r.body = boost::json::serialize(o);

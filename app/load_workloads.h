@@ -60,6 +60,10 @@ class CaseCommands : public Workload {
   void Completed(const LoadRequest& request, int status, std::string_view body) override;
   bool Finished() const override;
 
+  // Share of results that are positive, in thousandths (default 120); the next 10 are
+  // inconclusive, the rest negative.
+  void set_positive_permille(uint32_t permille) { positive_permille_ = permille; }
+
   // People whose four commands all succeeded, in completion order.
   const std::vector<std::string>& completed_people() const { return completed_; }
 
@@ -83,6 +87,7 @@ class CaseCommands : public Workload {
   std::unordered_map<uint64_t, Flow> flows_;  // started and not yet done or failed
   std::deque<uint64_t> ready_;                // flows whose next step can be sent
   uint64_t in_flight_ = 0;
+  uint32_t positive_permille_ = 120;
   std::vector<std::string> completed_;
 };
 

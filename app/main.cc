@@ -17,13 +17,14 @@ constexpr char kUsage[] =
     "           [--nats URL[,URL...] [--nats-replicas N]]        ... relaying the log to JetStream\n"
     "           [--replica-of URL[,URL...] [--replica-name NAME] [--primary URL]]  ... as a read replica\n"
     "  verify   --data DIR                                 check the hash chain and indexes\n"
-    "  bench    append [--seconds S] [--concurrency 1,16,64] [--runs N] [--format table|tsv]\n"
+    "  bench    append [--seconds S] [--concurrency 1,16,64] [--runs N] [--format table|tsv]\n"    "  bench    rebuild [--store DIR/store] [--runs N] | lag [--rate 20000] [--seconds S]\n"
     "           relay --nats URL[,URL...] [--replicas 1,3] [--scale N] [--rate R] [--seconds S]\n"
     "  token    --key FILE --sub ID [--ttl SECONDS]         print a signed development token\n"
     "  grant    --data DIR --sub ID --role ROLE [--scope V] (not built yet)\n"
     "  replay   --data DIR ...                              (not built yet)\n"
     "  history  --data DIR PERSON [--as-of T]               (not built yet)\n"
-    "  loadgen  --target URL --token T --mix commands|queries (--rate R | --max) [--seconds S]\n";
+    "  loadgen  --target URL --token T --mix commands|queries (--rate R | --max) [--seconds S]\n"
+    "  loadgen  --sink store --data DIR [--from D --to D] [--scale 1:N]  | --target URL --peak\n";
 
 }  // namespace
 

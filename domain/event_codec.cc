@@ -35,8 +35,15 @@ std::string EncodeBody(const T& value) {
 // Decodes `bytes` into `value`; false if they are short or have bytes left over.
 template <class T>
 bool DecodeBody(std::string_view bytes, T& value) {
+  // One stream per thread: constructing a std::istream (its locale) costs more than
+  // decoding a small event. rdbuf() also clears the state a failed decode left.
+  thread_local std::istream in(nullptr);
   MemoryBuf buf(bytes);
-  std::istream in(&buf);
+  in.rdbuf(&buf);
+  struct Detach {
+    std::istream& in;
+    ~Detach() { in.rdbuf(nullptr); }
+  } detach{in};
   try {
     cereal::BinaryInputArchive ar(in);
     ar(value);

@@ -222,6 +222,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadLog(uint64_t from_positi
   uint64_t until = CommittedPosition();
   if (from_position == 0) from_position = 1;
   if (from_position > until || max_count == 0) return out;
+  out.reserve(std::min<uint64_t>(max_count, until - from_position + 1));
   auto prev = HashAt(from_position - 1);
   if (!prev) return prev.error();
   Hash prev_hash = *prev;

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace caseledger::projections {
@@ -190,8 +191,14 @@ class GpView::Impl {
 
   std::shared_ptr<const domain::RuleBook> rules_;
   std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
-  std::set<std::string> changed_;
-  std::set<std::pair<std::string, std::string>> dirty_;  // (gp, person) to write
+  // Hash sets, not ordered ones: they are touched by every event (ChangedKeys sorts).
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> changed_;
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> dirty_;  // MarkDirty keys
+  std::string scratch_;  // for MarkDirty
+  // Notes added since the last Persist, by position (one note per event) with their GP:
+  // written by Persist, so that a note that leaves within the batch (older than the days
+  // kept, or moved) is never written.
+  std::unordered_map<uint64_t, std::pair<std::string, ResultNote>> pending_notes_;
   mutable std::mutex publish_mu_;  // held only to copy or swap the pointer below
   std::shared_ptr<const Snapshot> published_;
 
@@ -211,12 +218,18 @@ class GpView::Impl {
     auto it = shard.find(gp);
     return it == shard.end() ? nullptr : it->second.get();
   }
+  // "<gp>\x1f<person>": (gp, person) as one key; \x1f is in neither id.
+  void MarkDirty(std::string_view gp, std::string_view person) {
+    scratch_.assign(gp).push_back('\x1f');
+    scratch_.append(person);
+    if (!dirty_.contains(std::string_view(scratch_))) dirty_.insert(scratch_);
+  }
   GpEntry& OwnGp(const std::string& gp) {
-    changed_.insert(gp);
+    if (!changed_.contains(std::string_view(gp))) changed_.insert(gp);
     return Own(Own(shards_[ShardOf(gp)])[gp]);
   }
   Patient& OwnPatient(const std::string& gp, std::string_view person) {
-    dirty_.emplace(gp, person);
+    MarkDirty(gp, person);
     return *FindIn(Own(OwnGp(gp).buckets[BucketOf(person)]), person);
   }
 
@@ -253,9 +266,29 @@ class GpView::Impl {
     return internal::EpisodeWith(r, SwabIdHash(swab), static_cast<uint8_t>(outcome)).open;
   }
 
-  // Writes each patient changed in the batch once, or deletes one who left the GP.
+  void PutNote(const std::string& gp, const ResultNote& n) {
+    pending_notes_.insert_or_assign(n.position, std::pair(gp, n));
+  }
+  void DropNote(const std::string& gp, const ResultNote& n, PersistSink& sink) {
+    auto it = pending_notes_.find(n.position);
+    if (it != pending_notes_.end() && it->second.first == gp) {
+      pending_notes_.erase(it);
+    } else {
+      sink.Delete(NoteKey(gp, n));
+    }
+  }
+
+  // Writes each patient changed in the batch once, or deletes one who left the GP; and
+  // the notes added in the batch that are still kept.
   void Persist(PersistSink& sink) {
-    for (const auto& [gp, person] : dirty_) {
+    for (const auto& [position, note] : pending_notes_) {
+      sink.Put(NoteKey(note.first, note.second), Encode(note.second));
+    }
+    pending_notes_.clear();
+    for (const std::string& key : dirty_) {
+      const size_t sep = key.find('\x1f');
+      const std::string gp = key.substr(0, sep);
+      const std::string_view person = std::string_view(key).substr(sep + 1);
       if (const Patient* p = FindPatient(FindGp(gp), person)) {
         sink.Put(PatientKey(gp, person), Encode(p->status ? *p->status : PatientStatus{}));
       } else {
@@ -269,6 +302,7 @@ class GpView::Impl {
     for (auto& shard : shards_) shard = std::make_shared<Shard>();
     changed_.clear();
     dirty_.clear();
+    pending_notes_.clear();
   }
 
   // Applies `change` to a patient's status; copies and marks it for writing only if that
@@ -287,7 +321,7 @@ class GpView::Impl {
   // Adds the patient (or replaces their status).
   void Insert(const std::string& gp, std::string_view person,
               std::shared_ptr<PatientStatus> status) {
-    dirty_.emplace(gp, person);
+    MarkDirty(gp, person);
     GpEntry& g = OwnGp(gp);
     Bucket& bucket = Own(g.buckets[BucketOf(person)]);
     auto at = FindIn(bucket, person);
@@ -315,7 +349,7 @@ class GpView::Impl {
       Notes& all = Own(day_notes);
       for (const ResultNote& n : all) {
         if (!mine(n)) continue;
-        sink.Delete(NoteKey(gp, n));
+        DropNote(gp, n, sink);
         moved.push_back(n);
       }
       std::erase_if(all, mine);
@@ -332,10 +366,10 @@ class GpView::Impl {
     if (FindPatient(FindGp(gp), note.person) == nullptr) return;
     GpEntry& g = OwnGp(gp);
     if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
-    sink.Put(NoteKey(gp, note), Encode(note));
+    PutNote(gp, note);
     InsertNote(Own(DaySlot(g, note.day)), std::move(note));
     while (g.results.back().first - g.results.front().first >= kResultDays) {
-      for (const ResultNote& n : *g.results.front().second) sink.Delete(NoteKey(gp, n));
+      for (const ResultNote& n : *g.results.front().second) DropNote(gp, n, sink);
       g.results.erase(g.results.begin());
     }
   }
@@ -441,7 +475,9 @@ bool GpView::Reset() {
 uint64_t GpView::position() const { return impl_->Published()->position; }
 
 std::vector<std::string> GpView::ChangedKeys() const {
-  return {impl_->changed_.begin(), impl_->changed_.end()};
+  std::vector<std::string> keys(impl_->changed_.begin(), impl_->changed_.end());
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 namespace {

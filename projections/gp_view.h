@@ -37,7 +37,7 @@ class GpView final : public View {
   //   GP). Per patient rather than per GP: a GP has ~1,200 patients, and a batch touching
   //   one of them must not re-encode them all.
   // - "<gp>/r/<YYYY-MM-DD>/<position, 20 digits>": one result reported to the GP on that
-  //   day, written by Apply (the 7 report days up to the GP's latest are kept; older ones
+  //   day, written by Persist (the 7 report days up to the GP's latest are kept; older ones
   //   are deleted).
   // Load puts the entry in the working state; readers see it after the next Publish.
   bool Load(std::string_view key, std::string_view value) override;

@@ -224,19 +224,21 @@ const PersonRecord* PersonDirectory::Find(std::string_view person_id) const {
   return it == people_.end() ? nullptr : &it->second;
 }
 
-bool PersonDirectory::Apply(const LogEvent& e) {
+bool PersonDirectory::Apply(const LogEvent& e) { return Apply(e, Find(e.person_id)); }
+
+bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (e.person_id.empty()) return false;
-  auto it = people_.find(e.person_id);
-  if (it == people_.end()) {
+  if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    it = people_.emplace(std::string(e.person_id), PersonRecord{}).first;
+    record = &people_.emplace(std::string(e.person_id), PersonRecord{}).first->second;
   }
   // Events that change nothing the directory keeps: nothing to write.
   if (std::holds_alternative<domain::ContactReported>(e.event) ||
       std::holds_alternative<domain::PersonalDataErased>(e.event)) {
     return false;
   }
-  PersonRecord& r = it->second;
+  // The record is ours: `record` came from Find on this directory.
+  PersonRecord& r = const_cast<PersonRecord&>(*record);
   internal::StepSpells(r, e, r.spells, nullptr);  // reads the record as it is before `e`
   std::visit(Applier{r, rules_.get(), e.envelope.effective_at.ToDate()}, e.event);
   return true;

@@ -171,6 +171,10 @@ class PersonDirectory {
   // a swab never requested, an end for a measure not running, an event of a person never
   // registered): the log is corrupt or this code is wrong, and the runner stops.
   void Effects(const LogEvent& e, std::vector<Effect>& out) const;
+  // Effects and Apply with `record` == Find(e.person_id) looked up by the caller: the
+  // runner looks each event's person up once for the effects, the views and the directory.
+  void Effects(const LogEvent& e, const PersonRecord* record, std::vector<Effect>& out) const;
+  bool Apply(const LogEvent& e, const PersonRecord* record);
 
   // Persistence of one record: a format byte then cereal binary.
   static std::string Encode(const PersonRecord& r);

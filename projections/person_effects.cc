@@ -240,8 +240,11 @@ void StepSpells(const PersonRecord& record, const LogEvent& e, std::vector<Spell
 }  // namespace internal
 
 void PersonDirectory::Effects(const LogEvent& e, std::vector<Effect>& out) const {
+  Effects(e, Find(e.person_id), out);
+}
+
+void PersonDirectory::Effects(const LogEvent& e, const PersonRecord* r, std::vector<Effect>& out) const {
   if (e.person_id.empty()) return;
-  const PersonRecord* r = Find(e.person_id);
   if (!r) {
     if (std::holds_alternative<domain::PersonRegistered>(e.event)) return;
     Fail("person " + std::string(e.person_id) + " was never registered");

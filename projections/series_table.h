@@ -8,10 +8,11 @@
 #include "projections/day_series.h"
 #include "projections/view.h"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,36 +49,34 @@ class SeriesTable {
   // Sorted by key; entries shared with the working state until it changes them.
   using Rows = std::vector<std::pair<std::string, std::shared_ptr<const Series>>>;
 
-  // Writer only.
+  // Writer only. What changed is marked on the entity's row (no set to insert into per
+  // event: this runs for every effect of every event of a rebuild).
   void Add(std::string_view key, domain::Date day, size_t column, int32_t delta) {
     if (delta == 0) return;
-    auto& slot = Slot(key);
-    CowOwn(slot.second).Add(day, column, delta);
-    int32_t block = Series::BlockOf(day);
-    if (last_dirty_.second != block || last_dirty_.first != key) {
-      last_dirty_ = {std::string(key), block};
-      dirty_.insert(last_dirty_);
-    }
-    if (last_changed_ != key) {
-      last_changed_ = std::string(key);
-      changed_.insert(last_changed_);
+    Row& row = Slot(key);
+    CowOwn(row.series).Add(day, column, delta);
+    const int32_t block = Series::BlockOf(day);
+    if (std::find(row.dirty.begin(), row.dirty.end(), block) == row.dirty.end()) row.dirty.push_back(block);
+    if (!row.changed) {
+      row.changed = true;
+      ++changed_;
     }
   }
   const Series* Find(std::string_view key) const {
-    auto it = Lower(key);
-    return it != rows_.end() && it->first == key ? it->second.get() : nullptr;
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : rows_[it->second].series.get();
   }
 
   // Writes every block changed since the last Persist.
   void Persist(PersistSink& sink) {
     std::string key;
-    for (const auto& [entity, block] : dirty_) {
-      const Series* s = Find(entity);
-      key.assign(entity).append("/").append(std::to_string(block));
-      sink.Put(key, s->EncodeBlock(block));
+    for (Row& row : rows_) {
+      for (int32_t block : row.dirty) {
+        key.assign(row.key).append("/").append(std::to_string(block));
+        sink.Put(key, row.series->EncodeBlock(block));
+      }
+      row.dirty.clear();
     }
-    dirty_.clear();
-    last_dirty_ = {};
   }
   bool Load(std::string_view key, std::string_view value) {
     size_t slash = key.rfind('/');
@@ -86,28 +85,36 @@ class SeriesTable {
     const char* end = key.data() + key.size();
     auto [p, ec] = std::from_chars(key.data() + slash + 1, end, block);
     if (ec != std::errc() || p != end) return false;
-    return CowOwn(Slot(key.substr(0, slash)).second).LoadBlock(block, value);
+    return CowOwn(Slot(key.substr(0, slash)).series).LoadBlock(block, value);
   }
 
   // The rows as they are now, for a snapshot; clears the changed keys.
   std::shared_ptr<const Rows> Freeze() {
-    if (!frozen_ || !changed_.empty() || rows_.size() != frozen_->size()) {
+    if (!frozen_ || changed_ > 0 || rows_.size() != frozen_->size()) {
       auto rows = std::make_shared<Rows>();
       rows->reserve(rows_.size());
-      for (const auto& [k, v] : rows_) rows->emplace_back(k, v);
+      for (Row& row : rows_) {
+        rows->emplace_back(row.key, row.series);
+        row.changed = false;
+      }
       frozen_ = std::move(rows);
     }
-    changed_.clear();
-    last_changed_.clear();
+    changed_ = 0;
     return frozen_;
   }
-  std::vector<std::string> ChangedKeys() const { return {changed_.begin(), changed_.end()}; }
+  // Keys changed since the last Freeze, sorted.
+  std::vector<std::string> ChangedKeys() const {
+    std::vector<std::string> keys;
+    if (changed_ == 0) return keys;
+    for (const Row& row : rows_) {
+      if (row.changed) keys.push_back(row.key);
+    }
+    return keys;
+  }
   void Clear() {
     rows_.clear();
-    dirty_.clear();
-    changed_.clear();
-    last_dirty_ = {};
-    last_changed_.clear();
+    index_.clear();
+    changed_ = 0;
     frozen_.reset();
   }
 
@@ -118,26 +125,33 @@ class SeriesTable {
   }
 
  private:
-  using Row = std::pair<std::string, std::shared_ptr<Series>>;
-  typename std::vector<Row>::iterator Lower(std::string_view key) {
-    return std::lower_bound(rows_.begin(), rows_.end(), key,
-                            [](const Row& e, std::string_view k) { return e.first < k; });
-  }
-  typename std::vector<Row>::const_iterator Lower(std::string_view key) const {
-    return std::lower_bound(rows_.begin(), rows_.end(), key,
-                            [](const Row& e, std::string_view k) { return e.first < k; });
-  }
+  struct Row {
+    std::string key;
+    std::shared_ptr<Series> series;
+    bool changed = false;        // since the last Freeze
+    std::vector<int32_t> dirty;  // blocks changed since the last Persist
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   Row& Slot(std::string_view key) {
-    auto it = Lower(key);
-    if (it == rows_.end() || it->first != key) it = rows_.insert(it, Row{std::string(key), nullptr});
-    return *it;
+    if (auto it = index_.find(key); it != index_.end()) return rows_[it->second];
+    auto at = std::lower_bound(rows_.begin(), rows_.end(), key,
+                               [](const Row& e, std::string_view k) { return e.key < k; });
+    const size_t i = static_cast<size_t>(at - rows_.begin());
+    rows_.insert(at, Row{std::string(key), nullptr, false, {}});
+    // A new entity (rare: a municipality, ASL or lab seen for the first time) shifts the
+    // rows after it.
+    for (size_t j = i + 1; j < rows_.size(); ++j) index_.find(rows_[j].key)->second = j;
+    index_.emplace(rows_[i].key, i);
+    return rows_[i];
   }
 
-  std::vector<Row> rows_;
-  std::set<std::pair<std::string, int32_t>> dirty_;
-  std::pair<std::string, int32_t> last_dirty_{};
-  std::set<std::string, std::less<>> changed_;
-  std::string last_changed_;
+  std::vector<Row> rows_;  // sorted by key
+  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> index_;  // key -> row
+  size_t changed_ = 0;     // rows with `changed` set
   std::shared_ptr<const Rows> frozen_;
 };
 

@@ -45,6 +45,11 @@ class PrefixedSink final : public PersistSink {
   std::string prefix_, key_;
 };
 
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
   std::string names;
   for (const auto& v : views) names.append(names.empty() ? "" : ",").append(v->name());
@@ -167,7 +172,7 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const std::vector<domain::Envelop
   auto started = std::chrono::steady_clock::now();
   ViewsDb::Batch wb;
   PrefixedSink sink(wb);
-  std::unordered_set<std::string> dirty_people;
+  std::unordered_set<std::string, IdHash, std::equal_to<>> dirty_people;
   uint64_t expected = position.load(std::memory_order_relaxed) + 1;
   for (const domain::Envelope& env : batch) {
     if (env.position != expected) {
@@ -187,15 +192,16 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const std::vector<domain::Envelop
     }
     try {
       effects.clear();
-      LogEvent probe{env, *event, person};
-      directory.Effects(probe, effects);
-      LogEvent e{env, *event, person, effects};
       const PersonRecord* before = directory.Find(person);
+      LogEvent probe{env, *event, person};
+      directory.Effects(probe, before, effects);
+      LogEvent e{env, *event, person, effects};
       for (auto& v : views) {
         sink.SetPrefix(v->name());
         v->Apply(e, before, sink);
       }
-      if (directory.Apply(e)) dirty_people.emplace(person);
+      // Looked up first: emplace would build (and allocate) a node for every event.
+      if (directory.Apply(e, before) && !dirty_people.contains(person)) dirty_people.emplace(person);
     } catch (const std::exception& ex) {
       Fail(env.position, env.type + ": " + ex.what());
       return false;

@@ -41,7 +41,9 @@ class ViewsDb {
   Result<std::optional<std::string>> Get(std::string_view key) const;
   // Every entry in key order; `visit` returns false to stop.
   Result<void> ForEach(const std::function<bool(std::string_view, std::string_view)>& visit) const;
-  // Atomically: all of the batch or nothing. `sync` waits for the WAL sync.
+  // Atomically: all of the batch or nothing. `sync` waits for the WAL sync; without it the
+  // batch skips the WAL, and a crash may lose the latest unsynced batches (whole ones, the
+  // newest first: what remains is the database as some earlier batch left it).
   Result<void> Write(Batch& batch, bool sync);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();

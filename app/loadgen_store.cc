@@ -1,0 +1,119 @@
+// caseledger loadgen --sink store: the generated workload (demo_workload.h: the real
+// Piedmont DPC curve, scaled 1:N, every command through Decide) appended straight into a
+// store, each day's appends spread over --appenders concurrent appenders so that group
+// commit batches them (one WAL sync per group). For scale runs: the store is left in
+// DATA/store, where `caseledger serve --data DATA` and `caseledger bench rebuild --store
+// DATA/store` find it. Deterministic for a seed: the same flags give the same event bodies.
+//
+// With --format tsv prints one line:
+//   loadgen-store <events> <seconds> <events/s> <disk bytes/event> <people> <rejected>
+//                 <swabs> <positives> <loader peak rss bytes>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/bench_views.h"
+#include "app/commands.h"
+#include "app/demo_workload.h"
+#include "app/flags.h"
+#include "app/reference_files.h"
+#include "eventstore/event_store.h"
+
+namespace caseledger::app {
+
+int RunLoadgenStore(const Args& args) {
+  constexpr char kUsage[] =
+      "usage: caseledger loadgen --sink store --data DIR [--from 2020-10-01] [--to 2020-10-31]\n"
+      "         [--scale 1:N] [--seed N] [--appenders 64] [--format table|tsv]";
+  Flags flags(args,
+              {"sink", "data", "from", "to", "scale", "seed", "appenders", "format", "reference"});
+  if (!flags.ok()) return UsageError(flags.error() + "\n" + kUsage);
+  if (!flags.Has("data")) return UsageError(std::string("--data is required\n") + kUsage);
+  DemoOptions o;
+  auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
+  auto to = domain::Date::Parse(flags.GetOr("to", "2020-10-31"));
+  std::string scale = flags.GetOr("scale", "1:1000");
+  if (scale.starts_with("1:")) scale = scale.substr(2);
+  char* end = nullptr;
+  o.scale = std::strtoll(scale.c_str(), &end, 10);
+  if (!from || !to || *end != '\0' || o.scale < 1)
+    return UsageError(std::string("bad --from/--to/--scale\n") + kUsage);
+  o.from = *from;
+  o.to = *to;
+  o.seed = std::strtoull(flags.GetOr("seed", "1").c_str(), nullptr, 10);
+  o.appenders = std::atoi(flags.GetOr("appenders", "64").c_str());
+  if (o.appenders < 1 || o.appenders > 512) return UsageError("--appenders is 1 to 512");
+  const bool tsv = flags.GetOr("format", "table") == "tsv";
+  const std::string reference_dir = flags.GetOr("reference", DefaultReferenceDir());
+  auto reference = LoadReferenceData(reference_dir);
+  if (!reference) return Failure(reference.error().message);
+
+  eventstore::StoreOptions so;
+  so.path = flags.GetOr("data", "") + "/store";
+  so.master_key_path = flags.GetOr("data", "") + "/master.key";  // where serve looks for it
+  std::filesystem::create_directories(so.path);
+  auto store = eventstore::EventStore::Open(so);
+  if (!store) return Failure(store.error().message);
+  if ((*store)->CommittedPosition() != 0) {
+    return Failure(so.path +
+                   " already holds events: the generated ids would clash; use an empty --data");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  int days = 0;
+  o.on_day = [&](domain::Date day, uint64_t events) {
+    if (++days % 30 == 0) {
+      std::fprintf(stderr, "loadgen: %s, %llu events, %.0f s\n", day.ToString().c_str(),
+                   (unsigned long long)events, seconds());
+    }
+  };
+  std::fprintf(stderr, "loadgen: Piedmont %s..%s at 1:%lld into %s (seed %llu, %d appenders)\n",
+               o.from.ToString().c_str(), o.to.ToString().c_str(), (long long)o.scale,
+               so.path.c_str(), (unsigned long long)o.seed, o.appenders);
+  std::string error;
+  auto report = LoadDemoWorkload(**store, *reference, reference_dir, o, &error);
+  if (!report) return Failure(error);
+  const double load_seconds = seconds();
+  const uint64_t events = (*store)->CommittedPosition();
+  if (auto compacted = (*store)->CompactAll(); !compacted)
+    return Failure(compacted.error().message);
+  const double per_event = events ? static_cast<double>((*store)->DiskBytes()) / events : 0;
+  const MemoryUse mem = ProcessMemory();
+  if (tsv) {
+    std::printf("loadgen-store\t%llu\t%.1f\t%.0f\t%.1f\t%llu\t%llu\t%lld\t%lld\t%llu\n",
+                (unsigned long long)events, load_seconds, events / load_seconds, per_event,
+                (unsigned long long)report->people, (unsigned long long)report->rejected,
+                (long long)report->swabs, (long long)report->positives,
+                (unsigned long long)mem.peak);
+    return 0;
+  }
+  std::printf("loaded %d days (%s..%s, 1:%lld): %llu people, %llu commands, %llu events\n",
+              report->days, o.from.ToString().c_str(), o.to.ToString().c_str(), (long long)o.scale,
+              (unsigned long long)report->people, (unsigned long long)report->commands,
+              (unsigned long long)events);
+  std::printf(
+      "  %lld swabs, %lld positives, %lld recoveries, %lld deaths; short of the scaled series: "
+      "%lld/%lld/%lld/%lld; %d days off the hospital levels; %llu commands rejected\n",
+      (long long)report->swabs, (long long)report->positives, (long long)report->recoveries,
+      (long long)report->deaths, (long long)report->swabs_short, (long long)report->positives_short,
+      (long long)report->recoveries_short, (long long)report->deaths_short,
+      report->hospital_days_off, (unsigned long long)report->rejected);
+  std::printf("  load time %.1f s (%.0f events/s, durable appends)\n", load_seconds,
+              events / load_seconds);
+  std::printf("  on disk after compaction: %.1f bytes/event (log, stream index, claims)\n",
+              per_event);
+  std::printf("  loader peak RSS %.1f MiB (the generator's people included; not the server's)\n",
+              mem.peak / 1048576.0);
+  if (!report->first_rejections.empty())
+    std::printf("  first rejection: %s\n", report->first_rejections[0].c_str());
+  std::printf(
+      "next: caseledger bench rebuild --store %s --from %s --to %s --scale %lld --runs 1 "
+      "--compare\n",
+      so.path.c_str(), o.from.ToString().c_str(), o.to.ToString().c_str(), (long long)o.scale);
+  return 0;
+}
+
+}  // namespace caseledger::app
