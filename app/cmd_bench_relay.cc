@@ -151,6 +151,7 @@ RelayFigures RunOne(const RelayBenchOptions& o, eventstore::EventStore& source, 
   // Lag: a paced replay into a second store, relayed, applied by a replica's views.
   eventstore::StoreOptions so;
   so.path = base + "/lag-" + tag;
+  so.master_key_path = base + "/master.key";
   auto target = eventstore::EventStore::Open(so);
   if (!target) {
     f.error = target.error().message;
@@ -271,6 +272,7 @@ int RunBenchRelay(const Args& args) {
   std::filesystem::create_directories(base);
   eventstore::StoreOptions so;
   so.path = base + "/store";
+  so.master_key_path = base + "/master.key";  // the demo records personal data, sealed as in serve
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);
   DemoOptions demo;
