@@ -7,6 +7,8 @@
 #include "domain/event_json.h"
 #include "domain/person_json.h"
 #include "domain/tax_code.h"
+#include "replay/history.h"
+#include "replay/live_views.h"
 
 #include <boost/json.hpp>
 
@@ -39,7 +41,9 @@ Response PersonAnswer(const ApiContext& ctx, const Request& req, const std::stri
   options.include_personal = true;
   options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : ctx.clock()).ToDate();
   options.reference = ctx.reference.get();
-  options.rules = ctx.rules.get();
+  // Measure ends by the rules the live views use, so the person and the views agree.
+  auto live = ctx.views ? ctx.views->Current() : nullptr;
+  options.rules = live ? live->rules.get() : nullptr;
   boost::json::object body = PersonToJson(*state, options);
   std::string etag = "\"p" + std::to_string(state->version) + (as_of.recorded || as_of.effective ? "-" + req.target : "") + "\"";
   // A past view never changes, so its tag depends only on the version and the instant.
@@ -66,21 +70,16 @@ void AddPeopleQueryRoutes(Router& router, const ApiContext& ctx) {
                 std::optional<Timestamp> as_of;
                 if (auto bad = ReadInstant(req.http, "as_of", as_of)) return *bad;
                 uint64_t position = ctx.store->CommittedPosition();
-                auto events = ctx.store->ReadStream(PersonStream(id), 1, 100'000);
-                if (!events) return FromStoreError(events.error());
-                if (events->empty()) return NotFound();
-                boost::json::array list;
-                uint64_t version = 0;
-                for (const auto& env : *events) {
-                  if (as_of && env.recorded_at > *as_of) break;
-                  auto event = Decode(env.type, env.schema_version, env.body, env.personal);
-                  if (!event) return Problem(500, "internal", "Internal error", "undecodable event");
-                  list.push_back(EnvelopeToJson(env, *event, true));
-                  version = env.version;
+                replay::HistoryOptions options;
+                options.as_of = as_of;
+                auto history = replay::PersonHistory(*ctx.store, id, options);
+                if (!history) {
+                  if (history.error().code == eventstore::StoreErrorCode::kNotFound) return NotFound();
+                  return FromStoreError(history.error());
                 }
-                boost::json::object body{{"person_id", id}, {"version", version}, {"events", std::move(list)}};
-                return JsonRead(req.http, boost::json::serialize(body),
-                                "\"h" + std::to_string(version) + "\"", position);
+                std::string etag = "\"h" + std::to_string(history->at("version").to_number<uint64_t>()) +
+                                   (as_of ? "-" + as_of->ToString() : "") + "\"";
+                return JsonRead(req.http, boost::json::serialize(*history), etag, position);
               }});
 }
 

@@ -11,6 +11,7 @@
 #include "projections/region_view.h"
 #include "projections/school_view.h"
 #include "projections/view_runner.h"
+#include "replay/live_views.h"
 
 #include <boost/json.hpp>
 
@@ -39,13 +40,27 @@ std::optional<Response> ReadDays(const ApiContext& ctx, const Request& req, doma
   return std::nullopt;
 }
 
+// The views one answer reads from: pinned by ViewRead for the duration of its render, so a
+// blue-green switch in the middle of an answer cannot release them (replay/live_views.h).
+thread_local const ViewRunner* pinned_views = nullptr;
+
+class PinViews {
+ public:
+  explicit PinViews(const ViewRunner* runner) : previous_(pinned_views) { pinned_views = runner; }
+  ~PinViews() { pinned_views = previous_; }
+
+ private:
+  const ViewRunner* previous_;
+};
+
 // The common frame of a view read: min_position, days, then `render` on the snapshot.
 template <class Render>
 Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render) {
-  if (!ctx.views) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
+  auto live = ctx.views ? ctx.views->Current() : nullptr;
+  if (!live) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
   uint64_t min_position = 0;
   if (auto bad = ReadMinPosition(req.http, min_position)) return *bad;
-  uint64_t position = ctx.views->Position();
+  uint64_t position = live->runner->Position();
   if (min_position > position) {
     Response wait;
     wait.wait_for_position = min_position;
@@ -54,6 +69,7 @@ Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render)
   domain::Date day;
   DayRange range;
   if (auto bad = ReadDays(ctx, req.http, day, range)) return *bad;
+  PinViews pin(live->runner.get());
   return render(day, range, position);
 }
 
@@ -66,8 +82,8 @@ Response Json(const ApiContext&, const RouteRequest& req, const std::optional<bo
 }
 
 template <class V>
-const V* Find(const ApiContext& ctx, const char* name) {
-  return ctx.views ? ctx.views->Get<V>(name) : nullptr;
+const V* Find(const ApiContext&, const char* name) {
+  return pinned_views ? pinned_views->Get<V>(name) : nullptr;
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 namespace caseledger::eventstore {
 class EventStore;
 }
+namespace caseledger::replay {
+class LiveViews;
+}
 
 namespace caseledger::api {
 
@@ -22,7 +25,11 @@ struct ServiceOptions {
   std::string auth_key_path;  // empty: data_dir/auth.key, created on first start
   ServerOptions server;
   std::shared_ptr<const domain::ReferenceData> reference;
+  // The shipped rule sets (ops/rules/): recorded as RulesAdopted when the log has no rules
+  // yet (first start). After that the rules come from the log only (replay/rules_log.h).
   std::shared_ptr<const domain::RuleBook> rules;
+  // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
+  int rebuild_nice = 10;
 };
 
 class Service {
@@ -34,6 +41,8 @@ class Service {
   uint16_t port() const;
   const std::string& auth_key_path() const;
   eventstore::EventStore& store();
+  // The live views and their blue-green rebuilds.
+  replay::LiveViews& views();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);
   void Stop();
