@@ -13,7 +13,5 @@ namespace {
 }  // namespace
 
 int RunGrant(const Args&) { return NotBuilt("grant", "security issue #6"); }
-int RunReplay(const Args&) { return NotBuilt("replay", "replay issue #5"); }
-int RunHistory(const Args&) { return NotBuilt("history", "replay issue #5"); }
 
 }  // namespace caseledger::app
