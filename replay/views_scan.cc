@@ -43,24 +43,4 @@ StoreResult<uint64_t> ViewsCheckpoint(const std::string& path) {
   return at;
 }
 
-StoreResult<std::map<std::string, projections::PersonRecord>> ReadPeople(const std::string& path) {
-  std::map<std::string, projections::PersonRecord> people;
-  std::string bad;
-  projections::PersonDirectory scratch;
-  constexpr std::string_view kPrefix = "people/";
-  auto scan = ScanViewsDb(path, [&](std::string_view key, std::string_view value) {
-    if (!key.starts_with(kPrefix)) return true;
-    std::string_view id = key.substr(kPrefix.size());
-    if (!scratch.Load(id, value) || scratch.Find(id) == nullptr) {
-      bad = std::string(key);
-      return false;
-    }
-    people.emplace(std::string(id), *scratch.Find(id));
-    return true;
-  });
-  if (!scan) return scan.error();
-  if (!bad.empty()) return StoreError(StoreErrorCode::kCorruption, "views entry " + bad + " does not decode");
-  return people;
-}
-
 }  // namespace caseledger::replay

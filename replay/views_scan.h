@@ -4,10 +4,8 @@
 #pragma once
 
 #include "eventstore/event_store.h"
-#include "projections/person_directory.h"
 
 #include <functional>
-#include <map>
 #include <string>
 #include <string_view>
 
@@ -19,8 +17,5 @@ eventstore::StoreResult<void> ScanViewsDb(const std::string& path,
 
 // The "checkpoint" entry (0 when missing).
 eventstore::StoreResult<uint64_t> ViewsCheckpoint(const std::string& path);
-
-// Every "people/<id>" record, decoded. kCorruption when one does not decode.
-eventstore::StoreResult<std::map<std::string, projections::PersonRecord>> ReadPeople(const std::string& path);
 
 }  // namespace caseledger::replay

@@ -6,7 +6,8 @@
 #include "projections/view_runner.h"
 #include "replay/rules_log.h"
 #include "replay/view_set.h"
-#include "replay/views_scan.h"
+#include "domain/event_codec.h"
+#include "projections/person_directory.h"
 
 #include <boost/json.hpp>
 
@@ -24,10 +25,67 @@ namespace json = boost::json;
 using Figures = std::map<std::string, int64_t>;
 using CountKey = std::pair<std::string, std::string>;  // view, key
 
+// A measure as the rules of one side decide it: over on its planned end (the set in force
+// on its start), or earlier when an operator ended it.
+struct MeasureOutcome {
+  bool isolation = false;
+  domain::Date start;
+  domain::Date planned_end;
+  std::optional<domain::Date> ended_at;
+  bool given_end = false;
+  domain::Date end() const { return ended_at && *ended_at < planned_end ? *ended_at : planned_end; }
+};
+
 struct Side {
-  std::map<std::string, projections::PersonRecord> people;
+  std::map<std::string, std::map<uint32_t, MeasureOutcome>> measures;  // person -> measure id ->
+  std::set<std::string> people, schools, gps;
   std::map<CountKey, Figures> counts;
 };
+
+constexpr std::string_view kPersonPrefix = "person-";
+
+// Folds the person streams of the log through a person directory with `book`, noting each
+// measure's planned end when it is ordered (the directory forgets measures once ended).
+StoreResult<void> FoldPeople(eventstore::EventStore& store, std::shared_ptr<const domain::RuleBook> book,
+                             uint64_t until, Side& side) {
+  projections::PersonDirectory directory(book);
+  for (uint64_t from = 1; from <= until;) {
+    auto batch = store.ReadLog(from, std::min<uint64_t>(4096, until - from + 1));
+    if (!batch) return batch.error();
+    if (batch->empty()) break;
+    for (const domain::Envelope& env : *batch) {
+      from = env.position + 1;
+      if (!std::string_view(env.stream).starts_with(kPersonPrefix)) continue;
+      auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+      if (!event) {
+        return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
+                                      env.type + " does not decode: " + event.error().message, 0, env.position);
+      }
+      std::string_view person = std::string_view(env.stream).substr(kPersonPrefix.size());
+      directory.Apply(projections::LogEvent{env, *event, person});
+      const projections::PersonRecord* r = directory.Find(person);
+      if (r == nullptr) continue;
+      side.people.emplace(person);
+      auto ordered = [&](uint32_t id, bool isolation, const std::optional<domain::Date>& given) {
+        if (const projections::ActiveMeasure* m = r->FindMeasure(id)) {
+          side.measures[std::string(person)][id] = {isolation, m->start, m->end, std::nullopt, given.has_value()};
+        }
+      };
+      if (const auto* q = std::get_if<domain::QuarantineOrdered>(&*event)) ordered(q->measure_id, false, q->end);
+      if (const auto* i = std::get_if<domain::IsolationOrdered>(&*event)) ordered(i->measure_id, true, i->end);
+      if (const auto* e = std::get_if<domain::MeasureEnded>(&*event)) {
+        auto p = side.measures.find(std::string(person));
+        if (p != side.measures.end() && p->second.contains(e->measure_id)) p->second[e->measure_id].ended_at = e->at;
+      }
+    }
+  }
+  for (const std::string& id : side.people) {
+    const projections::PersonRecord* r = directory.Find(id);
+    for (const auto& e : r->enrolments) side.schools.insert(e.school);
+    if (!r->gp_id.empty()) side.gps.insert(r->gp_id);
+  }
+  return {};
+}
 
 void IntFields(const json::object& o, Figures& out, const std::set<std::string_view>& skip = {}) {
   for (const auto& [k, v] : o) {
@@ -66,9 +124,7 @@ StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& pa
   auto runner = projections::Rebuild(store, MakeViews({o.reference, book, o.views}), ro);
   if (!runner) return runner.error();
   Side side;
-  auto people = ReadPeople(path);
-  if (!people) return people.error();
-  side.people = std::move(*people);
+  if (auto folded = FoldPeople(store, book, until, side); !folded) return folded.error();
   if (const auto* m = (*runner)->Get<projections::MunicipalityView>("municipalities")) {
     json::object all = m->MunicipalitiesJson({}, on);
     for (const auto& v : all.at("municipalities").as_array()) {
@@ -77,18 +133,13 @@ StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& pa
                 {"population", "position"});
     }
   }
-  std::set<std::string> schools, gps;
-  for (const auto& [id, r] : side.people) {
-    for (const auto& e : r.enrolments) schools.insert(e.school);
-    if (!r.gp_id.empty()) gps.insert(r.gp_id);
-  }
   if (const auto* s = (*runner)->Get<projections::SchoolView>("schools")) {
-    for (const std::string& code : schools) {
+    for (const std::string& code : side.schools) {
       if (auto j = s->SchoolJson(code, on)) IntFields(j->at("totals").as_object(), side.counts[{"schools", code}]);
     }
   }
   if (const auto* g = (*runner)->Get<projections::GpView>("gps")) {
-    for (const std::string& gp : gps) {
+    for (const std::string& gp : side.gps) {
       if (auto j = g->GpJson(gp, on)) GpFigures(*j, side.counts[{"gps", gp}]);
     }
   }
@@ -97,11 +148,13 @@ StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& pa
   return side;
 }
 
-std::string StatusOn(const projections::PersonRecord* r, domain::Date on) {
-  if (r == nullptr) return "none";
+using Measures = std::map<uint32_t, MeasureOutcome>;
+
+std::string StatusOn(const Measures* measures, domain::Date on) {
+  if (measures == nullptr) return "none";
   bool quarantine = false;
-  for (const auto& m : r->measures) {
-    if (m.start <= on && on < m.end) {
+  for (const auto& [id, m] : *measures) {
+    if (m.start <= on && on < m.end()) {
       if (m.isolation) return "isolation";
       quarantine = true;
     }
@@ -116,37 +169,37 @@ std::string InForceId(const domain::RuleBook& book, domain::Date start) {
 
 void DiffPeople(const Side& base, const Side& cand, const domain::RuleBook& base_book,
                 const domain::RuleBook& cand_book, WhatIfReport& report) {
-  std::set<std::string> ids;
-  for (const auto& [id, r] : base.people) ids.insert(id);
-  for (const auto& [id, r] : cand.people) ids.insert(id);
+  std::set<std::string> ids = base.people;
+  ids.insert(cand.people.begin(), cand.people.end());
   report.people_compared = ids.size();
+  static const Measures kNone;
   for (const std::string& id : ids) {
-    auto b = base.people.find(id);
-    auto c = cand.people.find(id);
-    const projections::PersonRecord* rb = b == base.people.end() ? nullptr : &b->second;
-    const projections::PersonRecord* rc = c == cand.people.end() ? nullptr : &c->second;
-    std::map<uint32_t, std::pair<const projections::ActiveMeasure*, const projections::ActiveMeasure*>> measures;
-    if (rb) for (const auto& m : rb->measures) measures[m.measure_id].first = &m;
-    if (rc) for (const auto& m : rc->measures) measures[m.measure_id].second = &m;
-    for (const auto& [mid, pair] : measures) {
-      const auto* mb = pair.first;
-      const auto* mc = pair.second;
-      if (mb && mc && mb->end == mc->end) continue;
-      const auto* any = mb ? mb : mc;
+    auto b = base.measures.find(id);
+    auto c = cand.measures.find(id);
+    const Measures* mb = b == base.measures.end() ? nullptr : &b->second;
+    const Measures* mc = c == cand.measures.end() ? nullptr : &c->second;
+    std::set<uint32_t> mids;
+    for (const auto& [mid, m] : mb ? *mb : kNone) mids.insert(mid);
+    for (const auto& [mid, m] : mc ? *mc : kNone) mids.insert(mid);
+    for (uint32_t mid : mids) {
+      const MeasureOutcome* ob = mb && mb->contains(mid) ? &mb->at(mid) : nullptr;
+      const MeasureOutcome* oc = mc && mc->contains(mid) ? &mc->at(mid) : nullptr;
+      if (ob && oc && ob->end() == oc->end()) continue;
+      const MeasureOutcome* any = ob ? ob : oc;
       MeasureChange ch;
       ch.person_id = id;
       ch.measure_id = mid;
       ch.kind = any->isolation ? "isolation" : "quarantine";
       ch.start = any->start;
-      if (mb) ch.end_before = mb->end;
-      if (mc) ch.end_after = mc->end;
+      if (ob) ch.end_before = ob->end();
+      if (oc) ch.end_after = oc->end();
       if (!any->given_end) {
         ch.rule_set_before = InForceId(base_book, any->start);
         ch.rule_set_after = InForceId(cand_book, any->start);
       }
       report.measures.push_back(std::move(ch));
     }
-    std::string sb = StatusOn(rb, report.on), sc = StatusOn(rc, report.on);
+    std::string sb = StatusOn(mb, report.on), sc = StatusOn(mc, report.on);
     if (sb != sc) report.statuses.push_back({id, sb, sc});
   }
 }

@@ -5,10 +5,12 @@
 // effects during replay).
 //
 // The diff lists
-// - the people whose measure end changes (every measure not ended by a MeasureEnded: a
-//   measure ended by an operator is a decision, not a rule), and the people whose status
-//   on the reference day changes (isolation / quarantine / none); person ids are the
-//   server-assigned pseudonymous ids, never a name or tax code;
+// - the people whose measure end changes, and those whose status on the reference day
+//   changes (isolation / quarantine / none). A measure is over on its planned end (the
+//   operator's end when given, else the plan of the set in force on its start), or on the
+//   day an operator ended it when that came first: so a set that shortens a quarantine
+//   changes the end of one an operator closed later, and not of one closed earlier.
+//   Person ids are the server-assigned pseudonymous ids, never a name or tax code;
 // - per municipality, school and GP, the counts on the reference day that change;
 // - totals.
 #pragma once
