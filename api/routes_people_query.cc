@@ -45,7 +45,9 @@ Response PersonAnswer(const ApiContext& ctx, const Request& req, const std::stri
   auto live = ctx.views ? ctx.views->Current() : nullptr;
   options.rules = live ? live->rules.get() : nullptr;
   boost::json::object body = PersonToJson(*state, options);
-  std::string etag = "\"p" + std::to_string(state->version) + (as_of.recorded || as_of.effective ? "-" + req.target : "") + "\"";
+  // Measure ends follow the live views' rules: a rule adoption changes the answer.
+  std::string etag = "\"p" + std::to_string(state->version) + "-r" + std::to_string(live ? live->rules_position : 0) +
+                     (as_of.recorded || as_of.effective ? "-" + req.target : "") + "\"";
   // A past view never changes, so its tag depends only on the version and the instant.
   return JsonRead(req, boost::json::serialize(body), etag, position);
 }

@@ -42,16 +42,23 @@ std::optional<Response> ReadDays(const ApiContext& ctx, const Request& req, doma
 
 // The views one answer reads from: pinned by ViewRead for the duration of its render, so a
 // blue-green switch in the middle of an answer cannot release them (replay/live_views.h).
-thread_local const ViewRunner* pinned_views = nullptr;
+thread_local const replay::ServingViews* pinned_views = nullptr;
 
 class PinViews {
  public:
-  explicit PinViews(const ViewRunner* runner) : previous_(pinned_views) { pinned_views = runner; }
+  explicit PinViews(const replay::ServingViews* views) : previous_(pinned_views) { pinned_views = views; }
   ~PinViews() { pinned_views = previous_; }
 
  private:
-  const ViewRunner* previous_;
+  const replay::ServingViews* previous_;
 };
+
+// The ETag of a view answer: position, rules the views were built with (rebuilt views may
+// answer differently at the same position), query.
+std::string ViewTag(uint64_t position, const Request& req) {
+  return "\"v" + std::to_string(position) + "-r" + std::to_string(pinned_views ? pinned_views->rules_position : 0) +
+         "-" + std::to_string(std::hash<std::string>()(req.target)) + "\"";
+}
 
 // The common frame of a view read: min_position, days, then `render` on the snapshot.
 template <class Render>
@@ -69,7 +76,7 @@ Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render)
   domain::Date day;
   DayRange range;
   if (auto bad = ReadDays(ctx, req.http, day, range)) return *bad;
-  PinViews pin(live->runner.get());
+  PinViews pin(live.get());
   return render(day, range, position);
 }
 
@@ -77,13 +84,13 @@ Response Json(const ApiContext&, const RouteRequest& req, const std::optional<bo
               uint64_t position, const char* what) {
   if (!body) return Problem(404, "not-found", "Not found", std::string(what) + " not found in the views");
   return JsonRead(req.http, boost::json::serialize(*body),
-                  "\"v" + std::to_string(position) + "-" + std::to_string(std::hash<std::string>()(req.http.target)) + "\"",
+                  ViewTag(position, req.http),
                   position);
 }
 
 template <class V>
 const V* Find(const ApiContext&, const char* name) {
-  return pinned_views ? pinned_views->Get<V>(name) : nullptr;
+  return pinned_views ? pinned_views->runner->Get<V>(name) : nullptr;
 }
 
 }  // namespace
@@ -137,7 +144,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                   auto csv = v ? v->RegionCsv(area, day, range) : std::nullopt;
                   if (!csv) return Problem(404, "not-found", "Not found", "area not found in the views");
                   Response r = JsonRead(req.http, std::move(*csv),
-                                        "\"v" + std::to_string(pos) + "-" + std::to_string(std::hash<std::string>()(req.http.target)) + "\"",
+                                        ViewTag(pos, req.http),
                                         pos);
                   if (r.status == 200) r.content_type = "text/csv; charset=utf-8";
                   return r;

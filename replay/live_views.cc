@@ -162,6 +162,8 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
     ++status.switches;
   }
   cv.notify_all();
+  // Every figure may have changed: one announcement for live dashboards.
+  if (options.on_changes) options.on_changes({{"rules", std::to_string(target), r.Position()}});
   ReplayLog()->info("views rebuilt under the rules up to position {} and switched in ({} ms)", target,
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
                         .count());

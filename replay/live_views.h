@@ -44,7 +44,8 @@ struct LiveViewsOptions {
   std::chrono::milliseconds poll = std::chrono::milliseconds(20);
   size_t max_batch = 4096;
   // Called after each published batch of the live views (Server-Sent Events); registered
-  // on every runner that becomes live. Must be quick.
+  // on every runner that becomes live, and called once at each switch with the change
+  // {view "rules", key <rules position>}. Must be quick.
   std::function<void(const std::vector<projections::ViewChange>&)> on_changes;
   // Nice value of the rebuild's thread, so that a rebuild does not take CPU from commands
   // on a busy machine (0: same priority).
