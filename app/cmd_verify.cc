@@ -49,8 +49,7 @@ int RunVerify(const Args& args) {
   auto views = replay::VerifyViews(*store, vo);
   if (!views && views.error().code == eventstore::StoreErrorCode::kNotFound) {
     // Views are derived; a store that never served has none, which is not damage.
-    std::cout << "views: none to check (" << views.error().message << ")
-";
+    std::cout << "views: none to check (" << views.error().message << ")\n";
     return 0;
   }
   if (!views) return Failure("cannot verify the views: " + views.error().message);
