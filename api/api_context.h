@@ -15,9 +15,13 @@
 namespace caseledger::replay {
 class LiveViews;
 }
+namespace caseledger::eventstore {
+class AccessLog;
+}
 
 namespace caseledger::api {
 
+class GrantTable;
 class HttpMetrics;
 class SseHub;
 
@@ -29,6 +33,8 @@ struct ApiContext {
   // views->Current() once per answer and read everything from it.
   replay::LiveViews* views = nullptr;
   SseHub* sse = nullptr;         // view change announcements
+  GrantTable* grants = nullptr;  // who holds which role (the users stream)
+  eventstore::AccessLog* access_log = nullptr;  // reads of personal data; null: not kept
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID
 };

@@ -1,5 +1,6 @@
 #include "api/command_service.h"
 
+#include "api/authz.h"
 #include "api/problem.h"
 #include "domain/event_codec.h"
 #include "domain/validation.h"
@@ -118,10 +119,12 @@ struct Target {
   bool creates = false;
 };
 
-// The shared command loop for any aggregate `State` with `Load` and `Decide`.
-template <class State, class Command, class Loader>
+// The shared command loop for any aggregate `State` with `Load` and `Decide`. `authorize`
+// names the role the caller acts in on the loaded state, or nullopt (answered 404 for an
+// existing aggregate, 403 for a creation).
+template <class State, class Command, class Loader, class Authorize>
 Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& target,
-             const Command& command, Loader load) {
+             const Command& command, Loader load, Authorize authorize) {
   const eventstore::EventStore& store = *ctx.store;
   std::string key, digest;
   if (std::string_view k = req.http.Header("idempotency-key"); !k.empty()) {
@@ -146,18 +149,29 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     domain::Result<State> state = load();
     if (!state) return FromDomainError(state.error());
+    // Scope before deciding, so that a 422 never tells an outsider anything about the
+    // object; a creation has no object yet, so its input is validated first (400 before 403).
+    std::optional<domain::Role> role;
+    if (!target.creates) {
+      role = authorize(*state);
+      if (!role) return Problem(404, "not-found", "Not found", "not found");
+    }
     if (if_match && *if_match != state->version) {
       return FromStoreError({eventstore::StoreErrorCode::kWrongExpectedVersion, "", state->version});
     }
     domain::DecideContext dc{ctx.clock(), ctx.reference.get(), target.creates ? target.person_id : ""};
     auto decision = domain::Decide(*state, command, dc);
     if (!decision) return FromDomainError(decision.error());
+    if (target.creates) {
+      role = authorize(*state);
+      if (!role) return Problem(403, "forbidden", "Forbidden", "none of your grants covers this");
+    }
 
     eventstore::AppendRequest append;
     append.stream = target.stream;
     append.expected = target.creates ? eventstore::ExpectedVersion::NoStream()
                                      : eventstore::ExpectedVersion::Exactly(state->version);
-    append.actor = {req.principal.subject, req.principal.role};
+    append.actor = {req.principal.subject, domain::ToString(*role)};
     append.correlation_id = std::string(req.http.Header("x-correlation-id"));
     append.causation_id = std::string(req.http.Header("x-causation-id"));
     append.idempotency_key = key;
@@ -210,20 +224,34 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
       return Problem(404, "not-found", "Not found", "person not found");
     }
   }
+  if (!MayIssue(req.principal, command)) {
+    return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
+  }
   target.stream = domain::PersonStream(target.person_id);
-  return Run<domain::PersonState>(ctx, req, target, command, [&]() -> domain::Result<domain::PersonState> {
-    if (target.creates) return domain::PersonState{};
-    return LoadPerson(*ctx.store, target.person_id);
-  });
+  return Run<domain::PersonState>(
+      ctx, req, target, command,
+      [&]() -> domain::Result<domain::PersonState> {
+        if (target.creates) return domain::PersonState{};
+        return LoadPerson(*ctx.store, target.person_id);
+      },
+      [&](const domain::PersonState& state) {
+        // A person never registered is "not found" for everyone, before any scope check.
+        if (!target.creates && !state.registered) return std::optional<domain::Role>();
+        return PersonCommandRole(req.principal, state, command, *ctx.reference);
+      });
 }
 
 Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& school,
                           const domain::SchoolCommand& command) {
   auto code = domain::ValidateSchoolCode(school, "school");
   if (!code) return FromDomainError(code.error());
+  if (!HoldsAny(req.principal, {domain::Role::kOperator})) {
+    return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
+  }
   Target target{domain::SchoolStream(*code), "", false};
-  return Run<domain::SchoolState>(ctx, req, target, command,
-                                  [&] { return LoadSchool(*ctx.store, *code); });
+  return Run<domain::SchoolState>(
+      ctx, req, target, command, [&] { return LoadSchool(*ctx.store, *code); },
+      [&](const domain::SchoolState&) { return SchoolCommandRole(req.principal, *code, *ctx.reference); });
 }
 
 std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim) {

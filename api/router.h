@@ -3,6 +3,7 @@
 #pragma once
 
 #include "api/http.h"
+#include "domain/access.h"
 
 #include <functional>
 #include <map>
@@ -11,9 +12,10 @@
 
 namespace caseledger::api {
 
+// The caller: the token's subject and the grants the log holds for it at this request.
 struct Principal {
-  std::string subject;  // token "sub"
-  std::string role;     // role the subject acts in (from grants; "user" until they exist)
+  std::string subject;      // token "sub"
+  domain::GrantSet grants;  // empty: authenticated, but may do nothing yet
 };
 
 struct RouteRequest {

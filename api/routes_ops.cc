@@ -48,6 +48,7 @@ void AddAllRoutes(Router& router, const ApiContext& ctx) {
   AddViewRoutes(router, ctx);
   AddRulesRoutes(router, ctx);
   AddAuditRoutes(router, ctx);
+  AddGrantRoutes(router, ctx);
 }
 
 }  // namespace caseledger::api

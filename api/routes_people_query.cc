@@ -1,5 +1,7 @@
 // Reads of people: state (now, as recorded at a past instant, or as effective at one),
-// lookup by tax code, and the full history with envelope metadata.
+// lookup by tax code, the full history with envelope metadata, and the access report.
+// Each is scoped (api/authz.h) and leaves a record in the access log, whatever its outcome.
+#include "api/authz.h"
 #include "api/command_service.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
@@ -7,16 +9,21 @@
 #include "domain/event_json.h"
 #include "domain/person_json.h"
 #include "domain/tax_code.h"
+#include "eventstore/access_log.h"
 #include "replay/history.h"
 #include "replay/live_views.h"
 
 #include <boost/json.hpp>
+
+#include <charconv>
 
 namespace caseledger::api {
 
 using namespace domain;
 
 namespace {
+
+constexpr size_t kMaxAccessRecords = 1000;
 
 Response NotFound() { return Problem(404, "not-found", "Not found", "person not found"); }
 
@@ -28,60 +35,149 @@ std::optional<Response> ReadInstant(const Request& req, const char* name, std::o
   return std::nullopt;
 }
 
-Response PersonAnswer(const ApiContext& ctx, const Request& req, const std::string& id) {
-  if (!ValidatePersonId(id, "id")) return NotFound();
+// One read of a person's data: the scope check on the person as it is now, the answer, and
+// the access record.
+class PersonRead {
+ public:
+  PersonRead(const ApiContext& ctx, const RouteRequest& req, const char* endpoint)
+      : ctx_(ctx), req_(req), endpoint_(endpoint) {}
+
+  // Loads the person and checks the caller's scope; nullopt when the read may go ahead.
+  template <class RoleOf>
+  std::optional<Response> Admit(const std::string& id, RoleOf role_of) {
+    person_id_ = id;
+    if (!ValidatePersonId(id, "id")) return Finish(NotFound());
+    auto now = LoadPerson(*ctx_.store, id);
+    if (!now) return Finish(FromDomainError(now.error()));
+    if (now->registered) role_ = role_of(req_.principal, *now, *ctx_.reference);
+    if (!role_) return Finish(NotFound());
+    current_ = std::move(*now);
+    return std::nullopt;
+  }
+  Response Finish(Response r) {
+    if (ctx_.access_log && !person_id_.empty()) {
+      ctx_.access_log->Record({ctx_.clock(), req_.principal.subject, role_ ? ToString(*role_) : "",
+                               person_id_, endpoint_, r.status});
+    }
+    return r;
+  }
+  const PersonState& current() const { return current_; }
+
+ private:
+  const ApiContext& ctx_;
+  const RouteRequest& req_;
+  const char* endpoint_;
+  std::string person_id_;
+  std::optional<Role> role_;
+  PersonState current_;
+};
+
+Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std::string& id, const char* endpoint) {
+  PersonRead read(ctx, req, endpoint);
   AsOf as_of;
-  if (auto bad = ReadInstant(req, "as_of", as_of.recorded)) return *bad;
-  if (auto bad = ReadInstant(req, "effective_at", as_of.effective)) return *bad;
+  if (auto bad = ReadInstant(req.http, "as_of", as_of.recorded)) return *bad;
+  if (auto bad = ReadInstant(req.http, "effective_at", as_of.effective)) return *bad;
+  if (auto refused = read.Admit(id, PersonReadRole)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
-  auto state = LoadPerson(*ctx.store, id, as_of);
-  if (!state) return FromDomainError(state.error());
-  if (!state->registered) return NotFound();
+  PersonState state = read.current();
+  if (as_of.recorded || as_of.effective) {
+    auto past = LoadPerson(*ctx.store, id, as_of);
+    if (!past) return read.Finish(FromDomainError(past.error()));
+    if (!past->registered) return read.Finish(NotFound());
+    state = std::move(*past);
+  }
   PersonJsonOptions options;
   options.include_personal = true;
   options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : ctx.clock()).ToDate();
   options.reference = ctx.reference.get();
-  // Measure ends by the rules the live views use, so the person and the views agree.
+  // Measure ends by the rules the live views use, so the person and the views agree; a
+  // rule adoption changes the answer, hence the rules position in the tag.
   auto live = ctx.views ? ctx.views->Current() : nullptr;
   options.rules = live ? live->rules.get() : nullptr;
-  boost::json::object body = PersonToJson(*state, options);
-  // Measure ends follow the live views' rules: a rule adoption changes the answer.
-  std::string etag = "\"p" + std::to_string(state->version) + "-r" + std::to_string(live ? live->rules_position : 0) +
-                     (as_of.recorded || as_of.effective ? "-" + req.target : "") + "\"";
+  boost::json::object body = PersonToJson(state, options);
+  std::string etag = "\"p" + std::to_string(state.version) + "-r" + std::to_string(live ? live->rules_position : 0) +
+                     (as_of.recorded || as_of.effective ? "-" + req.http.target : "") + "\"";
   // A past view never changes, so its tag depends only on the version and the instant.
-  return JsonRead(req, boost::json::serialize(body), etag, position);
+  return read.Finish(JsonRead(req.http, boost::json::serialize(body), etag, position));
+}
+
+Response History(const ApiContext& ctx, const RouteRequest& req) {
+  PersonRead read(ctx, req, "GET /v1/people/{id}/history");
+  const std::string& id = req.params.at("id");
+  std::optional<Timestamp> as_of;
+  if (auto bad = ReadInstant(req.http, "as_of", as_of)) return *bad;
+  if (auto refused = read.Admit(id, PersonReadRole)) return *refused;
+  uint64_t position = ctx.store->CommittedPosition();
+  replay::HistoryOptions options;
+  options.as_of = as_of;
+  auto history = replay::PersonHistory(*ctx.store, id, options);
+  if (!history) {
+    if (history.error().code == eventstore::StoreErrorCode::kNotFound) {
+      return read.Finish(Problem(404, "not-found", "Not found", "person not found"));
+    }
+    return read.Finish(FromStoreError(history.error()));
+  }
+  std::string etag = "\"h" + std::to_string(history->at("version").to_number<uint64_t>()) +
+                     (as_of ? "-" + as_of->ToString() : "") + "\"";
+  return read.Finish(JsonRead(req.http, boost::json::serialize(*history), etag, position));
+}
+
+Response AccessReport(const ApiContext& ctx, const RouteRequest& req) {
+  PersonRead read(ctx, req, "GET /v1/people/{id}/access-log");
+  uint64_t after = 0;
+  if (auto v = req.http.Query("after")) {
+    auto r = std::from_chars(v->data(), v->data() + v->size(), after);
+    if (r.ec != std::errc{} || r.ptr != v->data() + v->size()) return BadField("after", "must be a sequence number");
+  }
+  if (!ctx.access_log) return Problem(503, "unavailable", "Unavailable", "this server keeps no access log");
+  if (auto refused = read.Admit(req.params.at("id"), AccessReportRole)) return *refused;
+  auto records = ctx.access_log->ForPerson(req.params.at("id"), after, kMaxAccessRecords);
+  if (!records) return read.Finish(FromStoreError(records.error()));
+  boost::json::array list;
+  for (const auto& r : *records) {
+    list.push_back({{"sequence", r.sequence},
+                    {"at", r.record.at.ToString()},
+                    {"subject", r.record.subject},
+                    {"role", r.record.role},
+                    {"endpoint", r.record.endpoint},
+                    {"status", r.record.status}});
+  }
+  boost::json::object body{{"person_id", req.params.at("id")}, {"records", std::move(list)}};
+  if (records->size() == kMaxAccessRecords) body["next_after"] = records->back().sequence;
+  Response res;
+  res.body = boost::json::serialize(body);
+  res.Set("Cache-Control", "no-store");
+  return read.Finish(std::move(res));
 }
 
 }  // namespace
 
 void AddPeopleQueryRoutes(Router& router, const ApiContext& ctx) {
-  router.Add({Method::kGet, "/v1/people/{id}", RouteKind::kQuery, true,
-              [&ctx](const RouteRequest& req) { return PersonAnswer(ctx, req.http, req.params.at("id")); }});
-  router.Add({Method::kGet, "/v1/people", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+  auto gate = [](const RouteRequest& req, std::initializer_list<Role> roles) -> std::optional<Response> {
+    if (HoldsAny(req.principal, roles)) return std::nullopt;
+    return Problem(403, "forbidden", "Forbidden", "your role may not read people");
+  };
+  router.Add({Method::kGet, "/v1/people/{id}", RouteKind::kQuery, true, [&ctx, gate](const RouteRequest& req) {
+                if (auto no = gate(req, {Role::kOperator, Role::kGp, Role::kAuditor})) return *no;
+                return PersonAnswer(ctx, req, req.params.at("id"), "GET /v1/people/{id}");
+              }});
+  router.Add({Method::kGet, "/v1/people", RouteKind::kQuery, true, [&ctx, gate](const RouteRequest& req) {
+                if (auto no = gate(req, {Role::kOperator, Role::kGp, Role::kAuditor})) return *no;
                 auto code = req.http.Query("tax_code");
                 if (!code) return BadField("tax_code", "is required (the only supported lookup)");
                 auto tc = ParseTaxCode(*code, ctx.clock().ToDate(), "tax_code");
                 if (!tc) return FromDomainError(tc.error());
                 auto person = PersonOfClaim(*ctx.store, "taxcode/" + tc->code);
                 if (!person) return NotFound();
-                return PersonAnswer(ctx, req.http, *person);
+                return PersonAnswer(ctx, req, *person, "GET /v1/people?tax_code");
               }});
-  router.Add({Method::kGet, "/v1/people/{id}/history", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
-                const std::string& id = req.params.at("id");
-                if (!ValidatePersonId(id, "id")) return NotFound();
-                std::optional<Timestamp> as_of;
-                if (auto bad = ReadInstant(req.http, "as_of", as_of)) return *bad;
-                uint64_t position = ctx.store->CommittedPosition();
-                replay::HistoryOptions options;
-                options.as_of = as_of;
-                auto history = replay::PersonHistory(*ctx.store, id, options);
-                if (!history) {
-                  if (history.error().code == eventstore::StoreErrorCode::kNotFound) return NotFound();
-                  return FromStoreError(history.error());
-                }
-                std::string etag = "\"h" + std::to_string(history->at("version").to_number<uint64_t>()) +
-                                   (as_of ? "-" + as_of->ToString() : "") + "\"";
-                return JsonRead(req.http, boost::json::serialize(*history), etag, position);
+  router.Add({Method::kGet, "/v1/people/{id}/history", RouteKind::kQuery, true, [&ctx, gate](const RouteRequest& req) {
+                if (auto no = gate(req, {Role::kOperator, Role::kGp, Role::kAuditor})) return *no;
+                return History(ctx, req);
+              }});
+  router.Add({Method::kGet, "/v1/people/{id}/access-log", RouteKind::kQuery, true, [&ctx, gate](const RouteRequest& req) {
+                if (auto no = gate(req, {Role::kOperator, Role::kAuditor})) return *no;
+                return AccessReport(ctx, req);
               }});
 }
 

@@ -3,6 +3,8 @@
 // RulesAdopted and starts the blue-green rebuild of the views under the new book
 // (replay/live_views.h). The old views keep answering until the rebuilt ones switch in.
 // The what-if diff before an adoption is `caseledger replay` (it needs two rebuilds).
+// Every granted role reads the rules; only an admin adopts (api/authz.h).
+#include "api/authz.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "replay/live_views.h"
@@ -40,6 +42,7 @@ json::object ViewsState(const ApiContext& ctx) {
 
 void AddRulesRoutes(Router& router, const ApiContext& ctx) {
   router.Add({Method::kGet, "/v1/rules", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                if (req.principal.grants.empty()) return Problem(403, "forbidden", "Forbidden", "you hold no grant");
                 const uint64_t position = ctx.store->CommittedPosition();
                 auto log = replay::RulesLog::Read(*ctx.store);
                 if (!log) return FromStoreError(log.error());
@@ -66,10 +69,13 @@ void AddRulesRoutes(Router& router, const ApiContext& ctx) {
                 return JsonRead(req.http, json::serialize(body), etag, position);
               }});
   router.Add({Method::kPost, "/v1/rules", RouteKind::kCommand, true, [&ctx](const RouteRequest& req) {
+                if (!req.principal.grants.Has(domain::Role::kAdmin)) {
+                  return Problem(403, "forbidden", "Forbidden", "only an admin adopts rule sets");
+                }
                 auto set = domain::RuleSet::Parse(req.http.body);
                 if (!set) return FromDomainError(set.error());
                 replay::RecordOptions options;
-                options.actor = {req.principal.subject, req.principal.role};
+                options.actor = {req.principal.subject, domain::ToString(domain::Role::kAdmin)};
                 options.correlation_id = std::string(req.http.Header("x-correlation-id"));
                 auto recorded = replay::RecordAdoption(*ctx.store, *set, options);
                 if (!recorded) return FromStoreError(recorded.error());

@@ -2,6 +2,7 @@
 // CSV), and the live stream of view changes. Every answer comes from one published
 // snapshot; `min_position` waits until the views reached it; ETag is the views position
 // plus the query, so If-None-Match gives 304 until something changes.
+#include "api/authz.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "api/sse.h"
@@ -15,9 +16,12 @@
 
 #include <boost/json.hpp>
 
+#include <set>
+
 namespace caseledger::api {
 
 using namespace projections;
+using domain::Role;
 
 namespace {
 
@@ -60,6 +64,50 @@ std::string ViewTag(uint64_t position, const Request& req) {
          "-" + std::to_string(std::hash<std::string>()(req.target)) + "\"";
 }
 
+// Counts a mayor may not see: 1 and 2 become null (with "suppressed_below" on the answer),
+// and so does the incidence computed from a hidden weekly count.
+const std::set<std::string_view> kCountFields = {
+    "active_isolations", "active_quarantines", "currently_positive", "cumulative_cases", "recovered",
+    "deceased",          "new_positives",      "new_positives_7d",   "swabs_molecular",  "swabs_antigen"};
+
+bool Small(const boost::json::value& v) {
+  return v.is_int64() && v.get_int64() > 0 && v.get_int64() < domain::kMinShownCount;
+}
+
+// `population` (from the enclosing municipality) lets a 7-day incidence be turned back into
+// its weekly count: an incidence hiding fewer than 3 cases is hidden too.
+void SuppressSmallCounts(boost::json::value& v, double population = 0) {
+  if (auto* a = v.if_array()) {
+    for (auto& e : *a) SuppressSmallCounts(e, population);
+    return;
+  }
+  auto* o = v.if_object();
+  if (!o) return;
+  if (const auto* pop = o->if_contains("population"); pop && pop->is_number()) population = pop->to_number<double>();
+  for (auto& [key, value] : *o) {
+    if (kCountFields.contains(key)) {
+      if (Small(value)) value = nullptr;
+    } else if (key == "incidence_7d_per_100k") {
+      double weekly = value.is_number() ? value.to_number<double>() * population / 100'000 : 0;
+      if (value.is_number() && (population <= 0 || (weekly > 0.5 && weekly < domain::kMinShownCount - 0.5))) {
+        value = nullptr;
+      }
+    } else {
+      SuppressSmallCounts(value, population);
+    }
+  }
+}
+
+// 403 when no grant of the caller reads this kind of view, 404 when the key is outside
+// every scope; nullopt (and `access` filled) when the read may go ahead.
+std::optional<Response> Admit(const ApiContext& ctx, const RouteRequest& req, ViewKind kind,
+                              const std::string& key, ViewAccess& access) {
+  access = ViewAccessFor(req.principal, kind, key, *ctx.reference);
+  if (!access.kind_allowed) return Problem(403, "forbidden", "Forbidden", "your role may not read this view");
+  if (!access.key_allowed) return Problem(404, "not-found", "Not found", "not found in the views");
+  return std::nullopt;
+}
+
 // The common frame of a view read: min_position, days, then `render` on the snapshot.
 template <class Render>
 Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render) {
@@ -80,9 +128,15 @@ Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render)
   return render(day, range, position);
 }
 
-Response Json(const ApiContext&, const RouteRequest& req, const std::optional<boost::json::object>& body,
-              uint64_t position, const char* what) {
+Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::json::object> body,
+              uint64_t position, const char* what, bool suppress = false) {
   if (!body) return Problem(404, "not-found", "Not found", std::string(what) + " not found in the views");
+  if (suppress) {
+    boost::json::value v(std::move(*body));
+    SuppressSmallCounts(v);
+    body = std::move(v.as_object());
+    (*body)["suppressed_below"] = domain::kMinShownCount;
+  }
   return JsonRead(req.http, boost::json::serialize(*body),
                   ViewTag(position, req.http),
                   position);
@@ -97,40 +151,70 @@ const V* Find(const ApiContext&, const char* name) {
 
 void AddViewRoutes(Router& router, const ApiContext& ctx) {
   router.Add({Method::kGet, "/v1/views/municipalities/{istat}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                ViewAccess access;
+                if (auto no = Admit(ctx, req, ViewKind::kMunicipality, req.params.at("istat"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<MunicipalityView>(ctx, "municipalities");
-                  return Json(ctx, req, v ? v->MunicipalityJson(req.params.at("istat"), day, range) : std::nullopt, pos, "municipality");
+                  return Json(ctx, req, v ? v->MunicipalityJson(req.params.at("istat"), day, range) : std::nullopt, pos,
+                              "municipality", access.suppress_small_counts);
                 });
               }});
   router.Add({Method::kGet, "/v1/views/municipalities", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                if (!HoldsAny(req.principal, {Role::kOperator, Role::kMayor, Role::kAuditor, Role::kAdmin})) {
+                  return Problem(403, "forbidden", "Forbidden", "your role may not read this view");
+                }
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
                   const auto* v = Find<MunicipalityView>(ctx, "municipalities");
                   MunicipalityFilter filter{req.http.Query("asl").value_or(""), req.http.Query("province").value_or("")};
                   if (!filter.asl.empty() && ctx.reference->MunicipalitiesOfAsl(filter.asl).empty()) {
                     return BadField("asl", "unknown ASL code");
                   }
-                  return Json(ctx, req, v ? std::optional(v->MunicipalitiesJson(filter, day)) : std::nullopt, pos, "view");
+                  if (!v) return Problem(404, "not-found", "Not found", "view not found in the views");
+                  // Only the municipalities in the caller's scopes; a mayor's with small counts hidden.
+                  boost::json::object body = v->MunicipalitiesJson(filter, day);
+                  if (auto visible = VisibleMunicipalities(req.principal, *ctx.reference)) {
+                    boost::json::array kept;
+                    for (auto& m : body["municipalities"].as_array()) {
+                      std::string istat(m.as_object()["istat"].as_string());
+                      if (!visible->contains(istat)) continue;
+                      if (ViewAccessFor(req.principal, ViewKind::kMunicipality, istat, *ctx.reference).suppress_small_counts) {
+                        SuppressSmallCounts(m);
+                        m.as_object()["suppressed_below"] = domain::kMinShownCount;
+                      }
+                      kept.push_back(std::move(m));
+                    }
+                    body["municipalities"] = std::move(kept);
+                  }
+                  return Json(ctx, req, std::move(body), pos, "view");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/schools/{school}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                ViewAccess access;
+                if (auto no = Admit(ctx, req, ViewKind::kSchool, req.params.at("school"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
                   const auto* v = Find<SchoolView>(ctx, "schools");
                   return Json(ctx, req, v ? v->SchoolJson(req.params.at("school"), day) : std::nullopt, pos, "school");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/gps/{gp}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                ViewAccess access;
+                if (auto no = Admit(ctx, req, ViewKind::kGp, req.params.at("gp"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
                   const auto* v = Find<GpView>(ctx, "gps");
                   return Json(ctx, req, v ? v->GpJson(req.params.at("gp"), day) : std::nullopt, pos, "GP");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/labs/{lab}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                ViewAccess access;
+                if (auto no = Admit(ctx, req, ViewKind::kLab, req.params.at("lab"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<LabView>(ctx, "labs");
                   return Json(ctx, req, v ? v->LabJson(req.params.at("lab"), day, range) : std::nullopt, pos, "lab");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/region", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                ViewAccess access;
+                if (auto no = Admit(ctx, req, ViewKind::kRegion, "", access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<RegionView>(ctx, "region");
                   std::string area = req.http.Query("asl").value_or("");
@@ -138,6 +222,8 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 });
               }});
   router.Add({Method::kGet, "/v1/views/region/daily.csv", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                ViewAccess access;
+                if (auto no = Admit(ctx, req, ViewKind::kRegion, "", access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<RegionView>(ctx, "region");
                   std::string area = req.http.Query("asl").value_or("");
@@ -153,10 +239,15 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
   router.Add({Method::kGet, "/v1/views/stream", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 if (!ctx.sse) return Problem(503, "views-unavailable", "Views unavailable", "no change stream");
                 // ?views=municipalities,region narrows the stream.
+                if (req.principal.grants.empty()) return Problem(403, "forbidden", "Forbidden", "you hold no grant");
                 std::string only = req.http.Query("views").value_or("");
                 Response r;
-                r.events = ctx.sse->Subscribe([only](const std::string& view, const std::string&) {
-                  return only.empty() || ("," + only + ",").find("," + view + ",") != std::string::npos;
+                // Announcements are scoped like the reads: a caller hears only of keys it may read.
+                r.events = ctx.sse->Subscribe([only, p = req.principal, ref = ctx.reference](const std::string& view,
+                                                                                            const std::string& key) {
+                  if (!only.empty() && ("," + only + ",").find("," + view + ",") == std::string::npos) return false;
+                  auto kind = ViewKindOf(view);
+                  return kind && ViewAccessFor(p, *kind, key, *ref).key_allowed;
                 });
                 return r;
               }});

@@ -1,10 +1,12 @@
 #include "api/service.h"
 
 #include "api/api_context.h"
+#include "api/grant_table.h"
 #include "api/jwt.h"
 #include "api/metrics.h"
 #include "api/routes.h"
 #include "api/sse.h"
+#include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
 #include "replay/live_views.h"
 #include "replay/rules_log.h"
@@ -27,6 +29,8 @@ struct Service::State {
   std::string key_path;
   std::optional<JwtKey> key;
   std::unique_ptr<eventstore::EventStore> store;
+  std::unique_ptr<eventstore::AccessLog> access_log;
+  std::unique_ptr<GrantTable> grants;
   std::unique_ptr<replay::LiveViews> views;
   SseHub sse;
   HttpMetrics metrics;
@@ -112,7 +116,20 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.metrics.AddCounter("caseledger_views_switches_total", "Rebuilt views switched in since start.",
                        [vr] { return double(vr->status().switches); });
 
+  eventstore::AccessLogOptions access_options;
+  access_options.path = s.options.data_dir + "/access";
+  access_options.retention_days = s.options.access_log_retention_days;
+  auto access_log = eventstore::AccessLog::Open(access_options);
+  if (!access_log) {
+    *error = "cannot open the access log " + access_options.path + ": " + access_log.error().message;
+    return nullptr;
+  }
+  s.access_log = std::move(*access_log);
+  s.grants = std::make_unique<GrantTable>(*st);
+
   s.ctx.store = st;
+  s.ctx.grants = s.grants.get();
+  s.ctx.access_log = s.access_log.get();
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
@@ -122,7 +139,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   AddAllRoutes(s.router, s.ctx);
 
   const JwtKey* key = &*s.key;
-  Authenticator auth = [key](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+  GrantTable* grants = s.grants.get();
+  Authenticator auth = [key, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
     JwtVerifyOptions o;
     o.now = SystemNow().micros / 1'000'000;
     auto claims = VerifyToken(bearer, *key, o);
@@ -130,9 +148,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
       *why = std::string("invalid token: ") + ToString(claims.error());
       return std::nullopt;
     }
-    // Roles come from grants in the log (security issue #6); until then every holder of
-    // a valid token acts as "user".
-    return Principal{claims->subject, "user"};
+    // The token says who; the grants in the log say what they may do, as of now.
+    return Principal{claims->subject, grants->For(claims->subject)};
   };
   s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
                                           [vr] { return vr->Position(); }, &s.metrics);
@@ -146,6 +163,7 @@ uint16_t Service::port() const { return state_->port; }
 const std::string& Service::auth_key_path() const { return state_->key_path; }
 eventstore::EventStore& Service::store() { return *state_->store; }
 replay::LiveViews& Service::views() { return *state_->views; }
+eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
 void Service::Run(bool handle_signals) {
   state_->server->Run(handle_signals);
   state_->views->Stop();

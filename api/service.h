@@ -13,6 +13,7 @@
 
 namespace caseledger::eventstore {
 class EventStore;
+class AccessLog;
 }
 namespace caseledger::replay {
 class LiveViews;
@@ -30,6 +31,8 @@ struct ServiceOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
   int rebuild_nice = 10;
+  // Access records (reads of personal data) older than this are pruned; SPEC §6 asks >= 24 months.
+  int access_log_retention_days = 731;
 };
 
 class Service {
@@ -43,6 +46,7 @@ class Service {
   eventstore::EventStore& store();
   // The live views and their blue-green rebuilds.
   replay::LiveViews& views();
+  eventstore::AccessLog& access_log();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);
   void Stop();

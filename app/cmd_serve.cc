@@ -1,4 +1,5 @@
 // caseledger serve: the HTTP API over the store in DIR/store, until SIGINT/SIGTERM.
+#include "api/grants.h"
 #include "api/jwt.h"
 #include "api/service.h"
 #include "app/commands.h"
@@ -6,6 +7,7 @@
 #include "app/flags.h"
 #include "app/reference_files.h"
 #include "domain/events.h"
+#include "domain/access.h"
 #include "eventstore/event_store.h"
 
 #include <charconv>
@@ -31,8 +33,23 @@ bool IsLoopback(const std::string& host) { return host == "127.0.0.1" || host ==
 constexpr char kDemoAdmin[] = "demo-admin";
 constexpr int64_t kDemoTokenTtlSeconds = 12 * 3600;
 
+// The demo's users: one per kind of caller, so the quick start shows what each may see.
+struct DemoUser {
+  const char* subject;
+  std::vector<std::pair<const char*, const char*>> grants;  // role, scope
+  const char* what;
+};
+const std::vector<DemoUser>& DemoUsers() {
+  static const std::vector<DemoUser> users = {
+      {kDemoAdmin, {{"admin", ""}, {"auditor", ""}}, "admin + auditor: grants, rules; reads every history"},
+      {"demo-operator-to", {{"operator", "TO"}}, "operator of ASL Città di Torino: people resident there"},
+      {"demo-mayor-torino", {{"mayor", "001272"}}, "mayor of Torino: its aggregate view, counts < 3 hidden"},
+  };
+  return users;
+}
+
 struct DemoIntro {
-  std::string token;      // an admin token signed with the service's key
+  std::vector<std::pair<std::string, std::string>> tokens;  // subject, token
   std::string person_id;  // a case of the demo, when loaded now
   std::string tax_code;
 };
@@ -43,6 +60,7 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
                                      std::shared_ptr<const domain::ReferenceData> reference,
                                      const std::string& reference_dir) {
   DemoIntro intro;
+  const std::shared_ptr<const domain::ReferenceData> service_reference = reference;
   const uint64_t position = service.store().CommittedPosition();
   // A new store holds only the shipped rules, recorded by Service::Open.
   auto rules = service.store().StreamVersion(std::string(domain::kRulesStream));
@@ -85,11 +103,24 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  api::TokenClaims claims;
-  claims.subject = kDemoAdmin;
-  claims.issued_at = now;
-  claims.expires_at = now + kDemoTokenTtlSeconds;
-  intro.token = api::SignToken(claims, *key);
+  for (const DemoUser& user : DemoUsers()) {
+    for (const auto& [role, scope] : user.grants) {
+      auto grant = domain::ValidateGrant(role, scope, *service_reference);
+      auto change = grant ? api::RecordGrant(service.store(), user.subject, *grant, false, {"demo", "admin"},
+                                             domain::Timestamp{now * 1'000'000})
+                          : eventstore::StoreResult<api::GrantChange>(
+                                eventstore::StoreError{eventstore::StoreErrorCode::kInvalidArgument, grant.error().message});
+      if (!change) {
+        Failure("cannot grant the demo users their roles: " + change.error().message);
+        return std::nullopt;
+      }
+    }
+    api::TokenClaims claims;
+    claims.subject = user.subject;
+    claims.issued_at = now;
+    claims.expires_at = now + kDemoTokenTtlSeconds;
+    intro.tokens.emplace_back(user.subject, api::SignToken(claims, *key));
+  }
   return intro;
 }
 
@@ -130,15 +161,21 @@ int RunServe(const Args& args) {
   const std::string url = "http://" + options.server.host + ":" + std::to_string(service->port());
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
-            << "  get a token:  TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()
-            << " --sub me)\n"
-            << "  try:          curl -s -H \"Authorization: Bearer $TOKEN\" " << url << "/v1/rules\n";
+            << "  a token:      TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()
+            << " --sub SUBJECT)\n"
+            << "  its rights:   build/app/caseledger grant --data DIR --sub SUBJECT --role ROLE [--scope S]"
+               " (server stopped) or POST /v1/grants as an admin\n";
   if (demo) {
     const std::string curl = "  curl -s -H \"Authorization: Bearer $TOKEN\" ";
     const std::string person = demo->person_id.empty() ? "PERSON_ID" : demo->person_id;
     const std::string tax_code = demo->tax_code.empty() ? "TAX_CODE" : demo->tax_code;
-    std::cout << "demo admin token (subject " << kDemoAdmin << ", valid 12 h):\n"
-              << "  export TOKEN=" << demo->token << "\n"
+    std::cout << "demo tokens (valid 12 h):\n";
+    for (size_t i = 0; i < demo->tokens.size(); ++i) {
+      std::cout << "  " << DemoUsers()[i].subject << " (" << DemoUsers()[i].what << "):\n"
+                << "    " << demo->tokens[i].second << "\n";
+    }
+    std::cout << "with TOKEN set to the demo-admin token (admin + auditor):\n"
+              << "  export TOKEN=" << demo->tokens.front().second << "\n"
               << curl << url << "/v1/views/region/daily.csv\n"
               << curl << url << "/v1/views/municipalities/001272\n"
               << curl << "'" << url << "/v1/people?tax_code=" << tax_code << "'\n"

@@ -44,7 +44,7 @@ class AuditTest : public ::testing::Test {
 
   TestServer server_;
   HttpClient http_{server_.port()};
-  std::string token_ = server_.Token("lab-operator");
+  std::string token_ = server_.Token();  // operator everywhere, admin and auditor
   std::string id_;
 };
 
@@ -93,7 +93,7 @@ TEST_F(AuditTest, HistoryCarriesEveryEnvelopeFieldAndLinksCorrectionsBothWays) {
                               "actor", "prev_hash", "hash", "event"}) {
       EXPECT_TRUE(e.as_object().contains(field)) << field;
     }
-    EXPECT_EQ(e.at("actor").at("id"), "lab-operator");
+    EXPECT_EQ(e.at("actor").at("id"), TestServer::kDefaultSubject);
     EXPECT_TRUE(e.at("actor").as_object().contains("role"));
   }
   const auto& recorded = events[3].as_object();

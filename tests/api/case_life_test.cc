@@ -34,6 +34,7 @@ std::string RegisterBody(const std::string& family, const std::string& given, co
 TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
   TestServer server;
   HttpClient http(server.port());
+  server.Grant("operator-1", "operator", "TO");  // ASL Città di Torino: 001272 is in it
   const std::string token = server.Token("operator-1");
 
   auto reg = http.Post("/v1/people", RegisterBody("Rossi", "Mario", "1985-12-10", 'M'), token);
@@ -101,6 +102,7 @@ TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
   ASSERT_GE(events.size(), 10u);
   EXPECT_EQ(Str(events[0], "type"), "PersonRegistered");
   EXPECT_EQ(Str(events[0].at("actor"), "id"), "operator-1");
+  EXPECT_EQ(Str(events[0].at("actor"), "role"), "operator");
   ASSERT_EQ(Str(events[2], "type"), "SwabCollected");
   std::string before_result = Str(events[2], "recorded_at");
   auto past = http.Get("/v1/people/" + id + "?as_of=" + before_result, token);

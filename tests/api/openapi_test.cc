@@ -233,7 +233,7 @@ TEST(OpenApiTest, EveryRequestExampleIsAccepted) {
   json::value doc = LoadDocument();
   TestServer server;
   HttpClient http(server.port());
-  const std::string token = server.Token("openapi-examples");
+  const std::string token = server.Token();
   RequestExamples examples(doc, http, token);
   auto post = [&](const std::string& path, const Params& params, const std::string& media = kJson) {
     HttpReply r = examples.Post(path, params, media);

@@ -89,7 +89,7 @@ TEST(RuleAdoptionTest, ViewsSwitchBlueGreenUnderCommandsWithNothingLost) {
   Preload(server.service().store());
   auto& views = server.service().views();
   ASSERT_TRUE(views.Current()->runner->WaitForPosition(server.service().store().CommittedPosition(), 60s));
-  const std::string token = server.Token("operator-load");
+  const std::string token = server.Token();
 
   std::atomic<bool> stop{false};
   std::atomic<int> next{0};
@@ -126,7 +126,7 @@ TEST(RuleAdoptionTest, ViewsSwitchBlueGreenUnderCommandsWithNothingLost) {
   set.as_object()["id"] = "2021-12-31-as-of-2020-10-12";
   HttpClient admin(server.port());
   const auto adopt_start = Clock::now();
-  auto adopted = admin.Post("/v1/rules", json::serialize(set), server.Token("admin"));
+  auto adopted = admin.Post("/v1/rules", json::serialize(set), server.Token());
   ASSERT_EQ(adopted.status, 201) << adopted.body;
   EXPECT_TRUE(adopted.Json().at("views").at("rebuilding").as_bool());
   while (views.status().switches == 0 && views.status().error.empty() && Clock::now() - adopt_start < 120s) {

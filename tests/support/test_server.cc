@@ -1,5 +1,6 @@
 #include "tests/support/test_server.h"
 
+#include "api/grants.h"
 #include "api/jwt.h"
 #include "app/reference_files.h"
 
@@ -43,6 +44,31 @@ TestServer::TestServer(std::function<void(api::ServiceOptions&)> tune) {
   service_ = api::Service::Open(options, &error);
   if (!service_) throw std::runtime_error("cannot start server: " + error);
   thread_ = std::thread([this] { service_->Run(false); });
+  // The default subject may do everything a test of commands and views needs: operate in
+  // every ASL, administer, and audit. Scoping itself is tested with narrower subjects.
+  for (const auto& asl : options.reference->asls()) Grant(kDefaultSubject, "operator", asl.code);
+  Grant(kDefaultSubject, "admin");
+  Grant(kDefaultSubject, "auditor");
+}
+
+void TestServer::Grant(const std::string& subject, const std::string& role, const std::string& scope) {
+  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
+  auto grant = domain::ValidateGrant(role, scope, **reference);
+  if (!grant) throw std::runtime_error("bad grant: " + grant.error().message);
+  auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto change = api::RecordGrant(service_->store(), subject, *grant, false, {"test", "admin"},
+                                 domain::Timestamp{now.count()});
+  if (!change) throw std::runtime_error("cannot grant: " + change.error().message);
+}
+
+void TestServer::Revoke(const std::string& subject, const std::string& role, const std::string& scope) {
+  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
+  auto grant = domain::ValidateGrant(role, scope, **reference);
+  if (!grant) throw std::runtime_error("bad grant: " + grant.error().message);
+  auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto change = api::RecordGrant(service_->store(), subject, *grant, true, {"test", "admin"},
+                                 domain::Timestamp{now.count()});
+  if (!change) throw std::runtime_error("cannot revoke: " + change.error().message);
 }
 
 TestServer::~TestServer() {

@@ -31,8 +31,13 @@ class TestServer {
   uint16_t port() const { return service_->port(); }
   api::Service& service() { return *service_; }
   const std::string& data_dir() const { return dir_.path(); }
+  // The subject that holds, from the start, operator in every ASL, admin and auditor.
+  static constexpr char kDefaultSubject[] = "tester";
   // A valid token for `subject`, signed with the server's key.
-  std::string Token(const std::string& subject = "tester") const;
+  std::string Token(const std::string& subject = kDefaultSubject) const;
+  // Records AccessGranted / AccessRevoked for `subject` straight in the store.
+  void Grant(const std::string& subject, const std::string& role, const std::string& scope = "");
+  void Revoke(const std::string& subject, const std::string& role, const std::string& scope = "");
 
  private:
   TempDir dir_;

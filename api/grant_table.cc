@@ -1,0 +1,47 @@
+#include "api/grant_table.h"
+
+#include "api/api_logger.h"
+#include "domain/event_codec.h"
+
+namespace caseledger::api {
+
+void GrantTable::Refresh() {
+  auto version = store_.StreamVersion(kUsersStream);
+  if (!version) {
+    ApiLog()->error("cannot read the users stream version: {}", version.error().message);
+    return;
+  }
+  while (version_ < *version) {
+    auto events = store_.ReadStream(kUsersStream, version_ + 1, 4096);
+    if (!events || events->empty()) {
+      ApiLog()->error("cannot read the users stream: {}", events ? "no events" : events.error().message);
+      return;
+    }
+    for (const auto& env : *events) {
+      auto event = domain::Decode(env.type, env.schema_version, env.body, env.personal);
+      if (!event) throw std::runtime_error("undecodable grant at position " + std::to_string(env.position));
+      if (const auto* g = std::get_if<domain::AccessGranted>(&*event)) users_[g->user].Apply(*g);
+      if (const auto* r = std::get_if<domain::AccessRevoked>(&*event)) users_[r->user].Apply(*r);
+      version_ = env.version;
+    }
+  }
+}
+
+domain::GrantSet GrantTable::For(const std::string& subject) {
+  std::lock_guard lock(mu_);
+  Refresh();
+  auto it = users_.find(subject);
+  return it == users_.end() ? domain::GrantSet{} : it->second;
+}
+
+std::unordered_map<std::string, domain::GrantSet> GrantTable::All() {
+  std::lock_guard lock(mu_);
+  Refresh();
+  std::unordered_map<std::string, domain::GrantSet> out;
+  for (const auto& [user, set] : users_) {
+    if (!set.empty()) out.emplace(user, set);
+  }
+  return out;
+}
+
+}  // namespace caseledger::api

@@ -1,0 +1,38 @@
+// The grants of every user, folded from the `users` stream and kept current: every lookup
+// first checks the stream's version, so a grant or revocation written by any route takes
+// effect on the next request (SPEC §6).
+//
+// Thread safety: For() may be called from any thread.
+#pragma once
+
+#include "domain/access.h"
+#include "eventstore/event_store.h"
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace caseledger::api {
+
+inline constexpr char kUsersStream[] = "users";
+
+class GrantTable {
+ public:
+  explicit GrantTable(const eventstore::EventStore& store) : store_(store) {}
+
+  // The grants `subject` holds now. On a store read error the last known grants are used
+  // and the error is logged.
+  domain::GrantSet For(const std::string& subject);
+  // Every user with at least one grant, by subject.
+  std::unordered_map<std::string, domain::GrantSet> All();
+
+ private:
+  void Refresh();  // REQUIRES: mu_ held
+
+  const eventstore::EventStore& store_;
+  std::mutex mu_;
+  uint64_t version_ = 0;
+  std::unordered_map<std::string, domain::GrantSet> users_;
+};
+
+}  // namespace caseledger::api

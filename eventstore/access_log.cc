@@ -1,0 +1,325 @@
+// Key layout of the access log database (one default column family):
+//   "r" BE64(seq)                      -> format byte 1, cereal(AccessRecord), 32-byte hash
+//   "p" person_id '\0' BE64(seq)       -> "" (index for the access report)
+//   "a"                                -> BE64(seq) + hash of the last pruned record (anchor)
+// hash(seq) = SHA-256(hash(seq-1) || BE64(seq) || record bytes), hash(anchor) as stored, or
+// 32 zero bytes when nothing was ever pruned.
+#include "eventstore/access_log.h"
+
+#include "eventstore/record_format.h"
+#include "eventstore/store_logger.h"
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/string.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace caseledger::eventstore {
+namespace {
+
+constexpr char kFormat = 1;
+constexpr int64_t kMicrosPerDay = 86'400'000'000;
+constexpr auto kPruneEvery = std::chrono::hours(1);
+
+StoreError FromStatus(const rocksdb::Status& s, const char* what) {
+  return {s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+          std::string(what) + ": " + s.ToString()};
+}
+
+std::string RecordKey(uint64_t seq) {
+  std::string k = "r";
+  format::PutFixed64BE(k, seq);
+  return k;
+}
+
+std::string IndexKey(const std::string& person, uint64_t seq) {
+  std::string k = "p" + person;
+  k.push_back('\0');
+  format::PutFixed64BE(k, seq);
+  return k;
+}
+
+struct Wire {
+  int64_t at = 0;
+  std::string subject, role, person_id, endpoint;
+  int32_t status = 0;
+  template <class A> void serialize(A& ar) { ar(at, subject, role, person_id, endpoint, status); }
+};
+
+std::string Encode(const AccessRecord& r) {
+  std::ostringstream os;
+  {
+    cereal::BinaryOutputArchive ar(os);
+    Wire w{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status};
+    ar(w);
+  }
+  return std::string(1, kFormat) + os.str();
+}
+
+std::optional<AccessRecord> Decode(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != kFormat) return std::nullopt;
+  try {
+    std::istringstream is(std::string(bytes.substr(1)));
+    cereal::BinaryInputArchive ar(is);
+    Wire w;
+    ar(w);
+    return AccessRecord{domain::Timestamp{w.at}, w.subject, w.role, w.person_id, w.endpoint, w.status};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+domain::Timestamp SystemNow() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return domain::Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(now).count()};
+}
+
+}  // namespace
+
+struct AccessLog::Impl {
+  AccessLogOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+
+  std::mutex mu;
+  std::condition_variable wake;     // the writer: something queued, or stopping
+  std::condition_variable flushed;  // Flush() callers: `written` moved
+  std::deque<AccessRecord> queue;
+  uint64_t queued = 0;   // records ever queued
+  uint64_t written = 0;  // records ever written (or failed)
+  bool stopping = false;
+  std::optional<StoreError> failure;  // sticky, like the event log
+
+  // Owned by the writer thread after Open.
+  uint64_t last_seq = 0;
+  domain::Hash last_hash{};
+  std::atomic<uint64_t> visible_seq{0};
+  std::chrono::steady_clock::time_point next_prune;
+  std::thread writer;
+
+  void Run();
+  StoreResult<void> Write(std::deque<AccessRecord>& batch);
+  StoreResult<void> LoadTip();
+  StoreResult<uint64_t> Prune();
+  StoreResult<std::optional<std::pair<uint64_t, domain::Hash>>> Anchor() const;
+};
+
+StoreResult<std::optional<std::pair<uint64_t, domain::Hash>>> AccessLog::Impl::Anchor() const {
+  std::string v;
+  auto s = db->Get(rocksdb::ReadOptions(), "a", &v);
+  if (s.IsNotFound()) return std::optional<std::pair<uint64_t, domain::Hash>>();
+  if (!s.ok()) return FromStatus(s, "read anchor");
+  if (v.size() != 8 + format::kHashSize) return StoreError{StoreErrorCode::kCorruption, "bad access-log anchor"};
+  std::pair<uint64_t, domain::Hash> a;
+  a.first = format::DecodeFixed64BE(v.data());
+  std::memcpy(a.second.data(), v.data() + 8, format::kHashSize);
+  return std::optional(a);
+}
+
+StoreResult<void> AccessLog::Impl::LoadTip() {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev("r\xff");
+  if (it->Valid() && it->key().starts_with("r")) {
+    if (it->key().size() != 9 || it->value().size() < format::kHashSize) {
+      return StoreError{StoreErrorCode::kCorruption, "bad access-log record key"};
+    }
+    last_seq = format::DecodeFixed64BE(it->key().data() + 1);
+    std::memcpy(last_hash.data(), it->value().data() + it->value().size() - format::kHashSize, format::kHashSize);
+  } else {
+    auto anchor = Anchor();
+    if (!anchor) return anchor.error();
+    if (*anchor) std::tie(last_seq, last_hash) = **anchor;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "read access-log tip");
+  visible_seq = last_seq;
+  return {};
+}
+
+StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
+  rocksdb::WriteBatch wb;
+  uint64_t seq = last_seq;
+  domain::Hash hash = last_hash;
+  for (const AccessRecord& r : batch) {
+    ++seq;
+    std::string body = Encode(r);
+    hash = format::ChainHash(hash, seq, body);
+    wb.Put(RecordKey(seq), format::EncodeValue(body, hash));
+    wb.Put(IndexKey(r.person_id, seq), "");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = db->Write(wo, &wb);
+  if (!s.ok()) return FromStatus(s, "write access log");
+  last_seq = seq;
+  last_hash = hash;
+  visible_seq = seq;
+  return {};
+}
+
+void AccessLog::Impl::Run() {
+  std::unique_lock lock(mu);
+  for (;;) {
+    wake.wait_for(lock, options.flush_interval, [&] { return stopping || !queue.empty(); });
+    if (queue.empty() && stopping) return;
+    if (!queue.empty()) {
+      // Let a burst gather for a moment: one sync carries everything queued meanwhile.
+      if (!stopping) wake.wait_for(lock, std::chrono::milliseconds(5), [&] { return stopping; });
+      std::deque<AccessRecord> batch;
+      batch.swap(queue);
+      lock.unlock();
+      StoreResult<void> result;
+      if (!failure) result = Write(batch);
+      lock.lock();
+      if (!result && !failure) {
+        failure = result.error();
+        StoreLog()->error("access log write failed, access records are no longer stored: {}",
+                          result.error().message);
+      }
+      written += batch.size();
+      flushed.notify_all();
+    }
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      next_prune = std::chrono::steady_clock::now() + kPruneEvery;
+      lock.unlock();
+      if (auto pruned = Prune(); !pruned) StoreLog()->warn("access log prune: {}", pruned.error().message);
+      lock.lock();
+    }
+  }
+}
+
+StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (!impl->options.clock) impl->options.clock = SystemNow;
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.compression = rocksdb::kLZ4Compression;
+  rocksdb::DB* db = nullptr;
+  auto s = rocksdb::DB::Open(o, options.path, &db);
+  if (!s.ok()) return FromStatus(s, "open access log");
+  impl->db.reset(db);
+  if (auto tip = impl->LoadTip(); !tip) return tip.error();
+  impl->next_prune = std::chrono::steady_clock::now();
+  std::unique_ptr<AccessLog> log(new AccessLog(std::move(impl)));
+  Impl* raw = log->impl_.get();
+  raw->writer = std::thread([raw] { raw->Run(); });
+  return log;
+}
+
+AccessLog::AccessLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AccessLog::~AccessLog() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  impl_->writer.join();
+}
+
+void AccessLog::Record(AccessRecord record) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->queue.push_back(std::move(record));
+    ++impl_->queued;
+  }
+  impl_->wake.notify_one();
+}
+
+StoreResult<void> AccessLog::Flush() {
+  std::unique_lock lock(impl_->mu);
+  uint64_t target = impl_->queued;
+  impl_->wake.notify_one();
+  impl_->flushed.wait(lock, [&] { return impl_->written >= target; });
+  if (impl_->failure) return *impl_->failure;
+  return {};
+}
+
+uint64_t AccessLog::LastSequence() const { return impl_->visible_seq; }
+
+StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::string& person_id, uint64_t after,
+                                                                  size_t max_count) const {
+  std::vector<StoredAccessRecord> out;
+  std::string prefix = "p" + person_id;
+  prefix.push_back('\0');
+  uint64_t limit = impl_->visible_seq;  // never show a record of a write still in flight
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(IndexKey(person_id, after + 1)); it->Valid() && out.size() < max_count; it->Next()) {
+    if (!it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) break;
+    uint64_t seq = format::DecodeFixed64BE(it->key().data() + prefix.size());
+    if (seq > limit) break;
+    std::string value;
+    auto s = impl_->db->Get(rocksdb::ReadOptions(), RecordKey(seq), &value);
+    if (s.IsNotFound()) continue;  // pruned between the index read and this one
+    if (!s.ok()) return FromStatus(s, "read access record");
+    auto split = format::Split(value);
+    auto record = split ? Decode(split->record_body) : std::nullopt;
+    if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, seq};
+    out.push_back({seq, std::move(*record)});
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "read access index");
+  return out;
+}
+
+StoreResult<AccessLog::ChainReport> AccessLog::VerifyChain() const {
+  ChainReport report;
+  auto anchor = impl_->Anchor();
+  if (!anchor) return anchor.error();
+  uint64_t expected = *anchor ? (*anchor)->first + 1 : 1;
+  domain::Hash hash = *anchor ? (*anchor)->second : domain::Hash{};
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("r"); it->Valid() && it->key().starts_with("r"); it->Next()) {
+    uint64_t seq = it->key().size() == 9 ? format::DecodeFixed64BE(it->key().data() + 1) : 0;
+    auto split = format::Split(it->value().ToStringView());
+    if (seq != expected || !split || format::ChainHash(hash, seq, split->record_body) != split->hash) {
+      report.first_bad_sequence = expected;
+      return report;
+    }
+    hash = split->hash;
+    ++expected;
+    ++report.records;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "verify access log");
+  return report;
+}
+
+StoreResult<uint64_t> AccessLog::Prune() { return impl_->Prune(); }
+
+StoreResult<uint64_t> AccessLog::Impl::Prune() {
+  int64_t cutoff = options.clock().micros - int64_t{options.retention_days} * kMicrosPerDay;
+  rocksdb::WriteBatch wb;
+  uint64_t pruned = 0, last = 0;
+  domain::Hash last_hash{};
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("r"); it->Valid() && it->key().starts_with("r") && pruned < 100'000; it->Next()) {
+    auto split = format::Split(it->value().ToStringView());
+    auto record = split ? Decode(split->record_body) : std::nullopt;
+    if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
+    if (record->at.micros >= cutoff) break;
+    last = format::DecodeFixed64BE(it->key().data() + 1);
+    last_hash = split->hash;
+    wb.Delete(it->key());
+    wb.Delete(IndexKey(record->person_id, last));
+    ++pruned;
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "prune access log");
+  if (pruned == 0) return uint64_t{0};
+  std::string anchor;
+  format::PutFixed64BE(anchor, last);
+  anchor.append(reinterpret_cast<const char*>(last_hash.data()), last_hash.size());
+  wb.Put("a", anchor);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = db->Write(wo, &wb);
+  if (!s.ok()) return FromStatus(s, "prune access log");
+  return pruned;
+}
+
+}  // namespace caseledger::eventstore

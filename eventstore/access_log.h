@@ -1,0 +1,80 @@
+// The access log (SPEC §6): who read whose personal data, when, through which endpoint and
+// with what outcome. A RocksDB database of its own (not the event log: reads must not take
+// positions in the registry's history), hash-chained like the event log so that an auditor
+// can prove no record was removed or changed, and indexed by person for the access report.
+//
+// Records are queued by Record() without I/O and written by a background thread in one
+// synced WriteBatch per flush, so a record is durable within `flush_interval` plus one
+// sync. Records older than the retention are pruned; the chain then starts from an anchor
+// (the sequence number and hash of the last pruned record), kept in the same write.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include "eventstore/event_store.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace caseledger::eventstore {
+
+struct AccessRecord {
+  domain::Timestamp at;
+  std::string subject;    // token subject
+  std::string role;       // role the read was allowed (or attempted) in
+  std::string person_id;  // pseudonymous id of the person read
+  std::string endpoint;   // "GET /v1/people/{id}/history"
+  int status = 0;         // HTTP status of the answer (200, 304, 404, ...)
+  bool operator==(const AccessRecord&) const = default;
+};
+
+struct StoredAccessRecord {
+  uint64_t sequence = 0;  // 1, 2, ... across the whole access log
+  AccessRecord record;
+};
+
+struct AccessLogOptions {
+  std::string path;
+  std::chrono::milliseconds flush_interval{200};
+  // Records older than this many days are pruned (default: 24 months).
+  int retention_days = 731;
+  std::function<domain::Timestamp()> clock;  // null: the system clock
+};
+
+class AccessLog {
+ public:
+  static StoreResult<std::unique_ptr<AccessLog>> Open(const AccessLogOptions& options);
+  // Flushes what is queued, then stops the writer.
+  ~AccessLog();
+
+  // Queues a record; never blocks on I/O.
+  void Record(AccessRecord record);
+  // Returns once every record queued before the call is durable (or the write failed).
+  StoreResult<void> Flush();
+
+  // A person's records, oldest first, with sequence > after, at most max_count.
+  StoreResult<std::vector<StoredAccessRecord>> ForPerson(const std::string& person_id, uint64_t after,
+                                                         size_t max_count) const;
+  // Walks the chain from the anchor; returns the first sequence whose hash does not follow
+  // (0: intact) and the number of records checked.
+  struct ChainReport {
+    uint64_t first_bad_sequence = 0;
+    uint64_t records = 0;
+  };
+  StoreResult<ChainReport> VerifyChain() const;
+  // Removes records recorded before now - retention (and their index entries). Called by
+  // the writer once an hour; public for tests.
+  StoreResult<uint64_t> Prune();
+  uint64_t LastSequence() const;
+
+ private:
+  struct Impl;
+  explicit AccessLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::eventstore
