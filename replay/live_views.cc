@@ -210,11 +210,12 @@ StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& 
   if (!*pointer) {
     if (auto w = WriteViewsPointer(s.options.data_dir, p); !w) return w.error();
   }
-  // Leftovers: a rebuild a crash interrupted, views retired while still read.
+  // Leftovers: a rebuild a crash interrupted, views retired while still read, what-if
+  // shadows of an interrupted dry run.
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(s.options.data_dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (entry.is_directory() && name.starts_with("views") && name != p.dir) {
+    if (entry.is_directory() && (name.starts_with("views") || name.starts_with("whatif-")) && name != p.dir) {
       ReplayLog()->info("removing views directory {} (not live)", name);
       fs::remove_all(entry.path(), ec);
     }
@@ -252,6 +253,8 @@ void LiveViews::Stop() {
   if (impl_->worker.joinable()) impl_->worker.join();
   if (auto c = Current()) c->runner->Stop();
 }
+
+const std::string& LiveViews::data_dir() const { return impl_->options.data_dir; }
 
 std::shared_ptr<const ServingViews> LiveViews::Current() const {
   std::lock_guard lock(impl_->mu);

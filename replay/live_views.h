@@ -87,6 +87,7 @@ class LiveViews {
   bool WaitIdle(std::chrono::milliseconds timeout) const;
   // Stops the rebuild and the live runner's follower (shutdown).
   void Stop();
+  const std::string& data_dir() const;
 
  private:
   LiveViews() = default;

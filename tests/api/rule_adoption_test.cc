@@ -175,5 +175,46 @@ TEST(RuleAdoptionTest, ViewsSwitchBlueGreenUnderCommandsWithNothingLost) {
   EXPECT_EQ(verified->checkpoint, committed);
 }
 
+TEST(RuleAdoptionTest, DryRunAnswersTheWhatIfAndRecordsNothing) {
+  TestServer server;
+  auto& store = server.service().store();
+  // Recovered on 09-30, a close contact from 10-20: 14 days under the log's rules, none
+  // (recovered at most 120 days before) under the December 2021 ones.
+  const std::string id = "01HFDRYRUN0000000000000001";
+  eventstore::AppendRequest r;
+  r.stream = domain::PersonStream(id);
+  r.actor = {"preload", "operator"};
+  auto add = [&](const domain::Event& e, domain::Timestamp t) {
+    domain::EncodedEvent enc = domain::Encode(e);
+    r.events.push_back({enc.type, enc.schema_version, enc.body, enc.personal, t});
+  };
+  auto day = [](int month, int d) { return domain::Timestamp::StartOfDay(domain::Date::FromYmd(2020, month, d)); };
+  add(domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}}, day(9, 1));
+  add(domain::SwabRequested{"DRY-1", domain::SwabKind::kMolecular, "symptoms", "GP0001"}, day(9, 10));
+  add(domain::SwabCollected{"DRY-1", day(9, 10), "drive-in"}, day(9, 10));
+  add(domain::ResultRecorded{"DRY-1", domain::Outcome::kPositive, "LAB01", day(9, 11)}, day(9, 10));
+  add(domain::CaseClosed{domain::CaseOutcome::kRecovered, domain::Date::FromYmd(2020, 9, 30)}, day(9, 30));
+  add(domain::QuarantineOrdered{1, domain::Date::FromYmd(2020, 10, 20), "close_contact", "", {}}, day(10, 20));
+  ASSERT_TRUE(store.Append(r));
+  const uint64_t rules_version = *store.StreamVersion("rules");
+
+  std::stringstream text;
+  text << std::ifstream(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json").rdbuf();
+  json::value set = json::parse(text.str());
+  set.as_object()["effective_from"] = "2020-10-12";
+  HttpClient http(server.port());
+  auto diff = http.Post("/v1/rules?dry_run=true&on=2020-10-25", json::serialize(set), server.Token());
+  ASSERT_EQ(diff.status, 200) << diff.body;
+  json::value report = diff.Json();
+  EXPECT_EQ(report.at("totals").at("people_changed").to_number<int>(), 1) << diff.body;
+  EXPECT_EQ(report.at("measures").at(0).at("person_id").as_string(), id);
+  EXPECT_EQ(report.at("measures").at(0).at("end_before").as_string(), "2020-11-03");
+  EXPECT_EQ(report.at("measures").at(0).at("end_after").as_string(), "2020-10-20");
+  EXPECT_EQ(report.at("statuses").at(0).at("after").as_string(), "none");
+  EXPECT_EQ(*store.StreamVersion("rules"), rules_version);  // nothing recorded
+  EXPECT_EQ(server.service().views().status().switches, 0u);
+  EXPECT_EQ(http.Post("/v1/rules?dry_run=maybe", json::serialize(set), server.Token()).status, 400);
+}
+
 }  // namespace
 }  // namespace caseledger::testing
