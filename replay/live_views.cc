@@ -136,14 +136,15 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
     if (r.Position() + kSwitchLag >= store.CommittedPosition()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  // The follower ran at low priority; restart it at ours, with the change listener.
+  // The follower ran at low priority; restart it at ours, with the change listener (not
+  // before: the old views answer until the switch, so their changes are the ones to announce).
   r.Stop();
-  if (options.on_changes) r.OnChanges(options.on_changes);
   if (auto caught = r.CatchUp(); !caught) return SetError(caught.error().message);
   if (options.before_switch && !options.before_switch()) {
     ReplayLog()->warn("views rebuild into {} abandoned before the switch (test seam)", dir);
     return;
   }
+  if (options.on_changes) r.OnChanges(options.on_changes);
   r.Start();
   if (auto w = WriteViewsPointer(options.data_dir, {dir, target}); !w) {
     r.Stop();
