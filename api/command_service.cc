@@ -49,6 +49,10 @@ domain::Result<State> Fold(const eventstore::EventStore& store, const std::strin
     }
     domain::Evolve(state, *event);
     state.version = env.version;
+    // A past state folded after an erasure has no personal data to show either: say why.
+    if constexpr (requires { state.erased; }) {
+      if (env.personal_form == domain::PersonalForm::kErased) state.erased = true;
+    }
   }
   return state;
 }
@@ -177,6 +181,8 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
     append.idempotency_key = key;
     append.request_digest = digest;
     append.claims = decision->claims;
+    append.released_claims = decision->released_claims;
+    append.erase_personal_data = decision->erases_personal_data;
     std::vector<domain::Event> events;
     for (auto& d : decision->events) {
       domain::EncodedEvent enc = domain::Encode(d.event);

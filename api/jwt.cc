@@ -104,12 +104,12 @@ boost::system::result<bool, JwtError> AudienceMatches(const json::object& o,
   return found;
 }
 
-// nullopt when the header is one we accept.
-std::optional<JwtError> CheckHeader(const json::object& header) {
-  const json::value* alg = header.if_contains("alg");
-  if (alg == nullptr || !alg->is_string() || alg->get_string() != "HS256") {
-    return JwtError::kBadAlgorithm;  // "none", other HMACs, RSA/EC: one algorithm is pinned
-  }
+// nullopt when the header is one we accept; `alg` is then the algorithm it names.
+std::optional<JwtError> CheckHeader(const json::object& header, std::optional<JwtAlgorithm>& alg) {
+  const json::value* name = header.if_contains("alg");
+  if (name == nullptr || !name->is_string()) return JwtError::kBadAlgorithm;
+  alg = ParseJwtAlgorithm(name->get_string());
+  if (!alg) return JwtError::kBadAlgorithm;  // "none", other HMACs, PS256, ...
   // We understand no extensions, so any "crit" must be refused (RFC 7515 §4.1.11).
   if (header.contains("crit")) return JwtError::kMalformed;
   // Explicit typing (RFC 8725 §3.11): no other kind of JWT passes for ours.
@@ -211,8 +211,30 @@ std::string SignToken(const TokenClaims& claims, const JwtKey& key) {
   return input + "." + Base64UrlEncode(signature);
 }
 
-boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token, const JwtKey& key,
-                                                         const JwtVerifyOptions& options) {
+const char* ToString(JwtAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwtAlgorithm::kHS256: return "HS256";
+    case JwtAlgorithm::kRS256: return "RS256";
+    case JwtAlgorithm::kES256: return "ES256";
+  }
+  return "?";
+}
+
+std::optional<JwtAlgorithm> ParseJwtAlgorithm(std::string_view name) {
+  for (JwtAlgorithm a : {JwtAlgorithm::kHS256, JwtAlgorithm::kRS256, JwtAlgorithm::kES256}) {
+    if (name == ToString(a)) return a;
+  }
+  return std::nullopt;
+}
+
+JwtAlgorithm JwtSigner::algorithm() const {
+  if (const auto* pk = std::get_if<JwtPublicKey>(&key)) return pk->algorithm();
+  return JwtAlgorithm::kHS256;
+}
+
+boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token,
+                                                         const std::vector<JwtSigner>& signers,
+                                                         int64_t now, int64_t leeway_seconds) {
   if (token.size() > kMaxTokenBytes) return JwtError::kMalformed;
   size_t dot1 = token.find('.');
   size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -221,16 +243,34 @@ boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token,
   }
   auto header = DecodeObject(token.substr(0, dot1));
   if (!header) return JwtError::kMalformed;
-  if (auto bad = CheckHeader(*header)) return *bad;
+  std::optional<JwtAlgorithm> alg;
+  if (auto bad = CheckHeader(*header, alg)) return *bad;
+  // The key decides the algorithm, never the token: only signers pinned to the named one.
+  bool any = false;
+  for (const JwtSigner& s : signers) any = any || s.algorithm() == *alg;
+  if (!any) return JwtError::kBadAlgorithm;
 
   // Nothing in the payload is looked at before the signature holds.
   auto signature = Base64UrlDecode(token.substr(dot2 + 1));
   if (!signature) return JwtError::kMalformed;
-  std::string expected = HmacSha256(key.secret(), token.substr(0, dot2));
-  if (signature->size() != kSignatureBytes ||
-      CRYPTO_memcmp(signature->data(), expected.data(), kSignatureBytes) != 0) {
-    return JwtError::kBadSignature;
+  const std::string_view input = token.substr(0, dot2);
+  const JwtSigner* signer = nullptr;
+  for (const JwtSigner& s : signers) {
+    if (s.algorithm() != *alg) continue;
+    bool holds = false;
+    if (const auto* secret = std::get_if<JwtKey>(&s.key)) {
+      std::string expected = HmacSha256(secret->secret(), input);
+      holds = signature->size() == kSignatureBytes &&
+              CRYPTO_memcmp(signature->data(), expected.data(), kSignatureBytes) == 0;
+    } else {
+      holds = std::get<JwtPublicKey>(s.key).Verify(input, *signature);
+    }
+    if (holds) {
+      signer = &s;
+      break;
+    }
   }
+  if (signer == nullptr) return JwtError::kBadSignature;
 
   auto payload = DecodeObject(token.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!payload) return JwtError::kMalformed;
@@ -244,10 +284,10 @@ boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token,
   if (!exp) return JwtError::kMalformed;  // RFC 8725: a token that never expires is refused
   // 128-bit arithmetic: exp and nbf come from the sender and may sit at the int64 limits.
   using Wide = __int128;
-  if (Wide{options.now} >= Wide{*exp} + options.leeway_seconds) return JwtError::kExpired;
-  if (nbf && Wide{options.now} + options.leeway_seconds < Wide{*nbf}) return JwtError::kNotYetValid;
-  if (!iss || *iss != options.issuer) return JwtError::kWrongIssuer;
-  auto audience = AudienceMatches(*payload, options.audience);
+  if (Wide{now} >= Wide{*exp} + leeway_seconds) return JwtError::kExpired;
+  if (nbf && Wide{now} + leeway_seconds < Wide{*nbf}) return JwtError::kNotYetValid;
+  if (!iss || *iss != signer->issuer) return JwtError::kWrongIssuer;
+  auto audience = AudienceMatches(*payload, signer->audience);
   if (!audience) return audience.error();
   if (!*audience) return JwtError::kWrongAudience;
   if (!sub || sub->empty()) return JwtError::kMissingSubject;
@@ -255,12 +295,18 @@ boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token,
   TokenClaims claims;
   claims.subject = std::move(*sub);
   claims.issuer = std::move(*iss);
-  claims.audience = options.audience;
+  claims.audience = signer->audience;
   claims.issued_at = iat.value_or(0);
   claims.not_before = nbf.value_or(0);
   claims.expires_at = *exp;
   claims.token_id = jti.value_or("");
   return claims;
+}
+
+boost::system::result<TokenClaims, JwtError> VerifyToken(std::string_view token, const JwtKey& key,
+                                                         const JwtVerifyOptions& options) {
+  std::vector<JwtSigner> signers{JwtSigner{key, options.issuer, options.audience}};
+  return VerifyToken(token, signers, options.now, options.leeway_seconds);
 }
 
 std::optional<JwtKey> LoadKeyFile(const std::string& path, std::string* error) {

@@ -1,5 +1,6 @@
-// JSON Web Tokens (RFC 7519) as RFC 8725 asks: one pinned algorithm (HS256), `iss`, `aud`
-// and `exp` always checked. The token says who the caller is; what they may do is the grant
+// JSON Web Tokens (RFC 7519) as RFC 8725 asks: the algorithm pinned per key (HS256 with the
+// server's secret; RS256/ES256 with an identity provider's public key), `iss`, `aud`, `exp`
+// and `nbf` always checked. The token says who the caller is; what they may do is the grant
 // recorded in the log (SPEC §6), so there are no roles or scopes in here.
 //
 // No Beast and no JSON library in this header: it is cheap to include.
@@ -9,8 +10,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <memory>
 #include <string_view>
 #include <utility>
+#include <variant>
+#include <vector>
 
 namespace caseledger::api {
 
@@ -35,7 +39,8 @@ struct JwtVerifyOptions {
 enum class JwtError {
   kMalformed,       // not three base64url segments of JSON objects, a claim of the wrong
                     // type, no "exp", too large, unknown "crit"
-  kBadAlgorithm,    // header "alg" is not "HS256" (including "none") or is missing
+  kBadAlgorithm,    // header "alg" is not the algorithm of an accepted key (including
+                    // "none"), or is missing
   kBadSignature,    // the HMAC does not match
   kExpired,         // now >= exp + leeway
   kNotYetValid,     // now + leeway < nbf
@@ -79,10 +84,53 @@ inline constexpr size_t kMaxTokenBytes = 8 * 1024;
 // and "jti" are written only when set. REQUIRES: claims.subject non-empty, expires_at set.
 std::string SignToken(const TokenClaims& claims, const JwtKey& key);
 
-// Checks, in this order: shape and size, header (alg pinned to HS256, no "crit"),
-// signature (constant time), then the claims: exp, nbf, iss, aud, sub. `aud` may be a
-// string or an array of strings. On success the claims come back with `audience` set to
-// the one matched. Thread safe and pure: the clock is `options.now`.
+enum class JwtAlgorithm { kHS256, kRS256, kES256 };
+const char* ToString(JwtAlgorithm algorithm);  // "HS256", ...
+std::optional<JwtAlgorithm> ParseJwtAlgorithm(std::string_view name);
+
+// A public key (PEM SubjectPublicKeyInfo) of an external identity provider, bound to one
+// algorithm: RS256 takes an RSA key of at least 2048 bits, ES256 an EC key on P-256.
+// Cheap to copy (shared, immutable).
+class JwtPublicKey {
+ public:
+  static std::optional<JwtPublicKey> FromPem(JwtAlgorithm algorithm, std::string_view pem,
+                                             std::string* error);
+  static std::optional<JwtPublicKey> LoadPemFile(JwtAlgorithm algorithm, const std::string& path,
+                                                 std::string* error);
+  JwtAlgorithm algorithm() const { return algorithm_; }
+  // Checks a JWS signature over `input` (RS256: RSASSA-PKCS1-v1_5 SHA-256; ES256: ECDSA
+  // P-256 SHA-256 as the 64-byte R ‖ S of RFC 7518 §3.4).
+  bool Verify(std::string_view input, std::string_view signature) const;
+
+ private:
+  struct Impl;
+  JwtPublicKey(JwtAlgorithm algorithm, std::shared_ptr<const Impl> impl)
+      : algorithm_(algorithm), impl_(std::move(impl)) {}
+  JwtAlgorithm algorithm_;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// One signer whose tokens are accepted. A token is checked only against the signers of the
+// algorithm its header names (RFC 8725 §3.1): an HS256 token is never checked with a
+// public key, whatever the key's bytes (algorithm confusion), and "none" matches nothing.
+struct JwtSigner {
+  std::variant<JwtKey, JwtPublicKey> key;  // JwtKey: HS256
+  std::string issuer = "caseledger";       // "iss" must equal this
+  std::string audience = "caseledger";     // "aud" must be or contain this
+  JwtAlgorithm algorithm() const;
+};
+
+// Checks, in this order: shape and size, header (alg of one of `signers`, no "crit"),
+// signature (constant time; against each signer of that algorithm until one holds), then
+// the claims against that signer: exp, nbf, iss, aud, sub, with `leeway_seconds` of clock
+// skew on exp and nbf. `aud` may be a string or an array of strings. On success the claims
+// come back with `audience` set to the one matched. Thread safe and pure: `now` is unix
+// seconds from the caller's clock.
+[[nodiscard]] boost::system::result<TokenClaims, JwtError> VerifyToken(
+    std::string_view token, const std::vector<JwtSigner>& signers, int64_t now,
+    int64_t leeway_seconds = 60);
+
+// The same with the server's own HS256 key as the only signer.
 [[nodiscard]] boost::system::result<TokenClaims, JwtError> VerifyToken(
     std::string_view token, const JwtKey& key, const JwtVerifyOptions& options);
 

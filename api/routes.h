@@ -8,6 +8,7 @@ namespace caseledger::api {
 
 void AddPeopleRoutes(Router& router, const ApiContext& ctx);
 void AddPeopleQueryRoutes(Router& router, const ApiContext& ctx);
+void AddErasureRoutes(Router& router, const ApiContext& ctx);
 void AddSwabRoutes(Router& router, const ApiContext& ctx);
 void AddMeasureRoutes(Router& router, const ApiContext& ctx);
 void AddViewRoutes(Router& router, const ApiContext& ctx);

@@ -43,6 +43,7 @@ void AddAllRoutes(Router& router, const ApiContext& ctx) {
   AddOpsRoutes(router, ctx);
   AddPeopleRoutes(router, ctx);
   AddPeopleQueryRoutes(router, ctx);
+  AddErasureRoutes(router, ctx);
   AddSwabRoutes(router, ctx);
   AddMeasureRoutes(router, ctx);
   AddViewRoutes(router, ctx);

@@ -1,5 +1,5 @@
 // Commands on people's registry data: registration, residence, GP, school enrolment,
-// vaccination, erasure.
+// vaccination. Erasure is in routes_erasure.cc.
 #include "api/command_service.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
@@ -46,10 +46,6 @@ void AddPeopleRoutes(Router& router, const ApiContext& ctx) {
                                         c.dose = static_cast<uint32_t>(dose.value_or(0));
                                         c.date = f.Date("date").value_or(Date{});
                                         c.product = f.String("product").value_or("");
-                                      });
-  AddPersonCommand<ErasePersonalData>(router, ctx, "/v1/people/{id}/erasure",
-                                      [](JsonFields& f, ErasePersonalData& c, FieldErrors&) {
-                                        c.legal_reason = f.String("legal_reason").value_or("");
                                       });
 }
 

@@ -10,8 +10,10 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -23,6 +25,7 @@ namespace caseledger::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
@@ -51,7 +54,40 @@ bool IsBatchTarget(beast::string_view target) {
   return target.starts_with("/v1/results:batch");
 }
 
+// TLS 1.2 and later, with the server's certificate chain and key; an error message when
+// the files do not load or do not match.
+std::optional<std::string> ConfigureTls(ssl::context& ctx, const ServerOptions& o) {
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::single_dh_use);
+  if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1) {
+    return "cannot require TLS 1.2";
+  }
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(o.tls_cert_path, ec);
+  if (ec) return "cannot load TLS certificate " + o.tls_cert_path + ": " + ec.message();
+  ctx.use_private_key_file(o.tls_key_path, ssl::context::pem, ec);
+  if (ec) return "cannot load TLS key " + o.tls_key_path + ": " + ec.message();
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return "TLS key " + o.tls_key_path + " does not match the certificate";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::string> ValidateListenOptions(const ServerOptions& options) {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) return "invalid listen address " + options.host;
+  if (options.tls_cert_path.empty() != options.tls_key_path.empty()) {
+    return "TLS needs both a certificate and a key";
+  }
+  if (options.tls_cert_path.empty() && !address.is_loopback() && !options.insecure) {
+    return "plain HTTP listens on loopback only: give a TLS certificate and key, or insecure";
+  }
+  return std::nullopt;
+}
 
 class HttpServer::Impl {
  public:
@@ -63,16 +99,24 @@ class HttpServer::Impl {
         positions_(std::move(positions)),
         metrics_(metrics),
         ioc_(options_.io_threads),
+        tls_(ssl::context::tls_server),
         acceptor_(ioc_),
         commands_(options_.command_threads) {}
 
   std::optional<uint16_t> Start(std::string* error) {
-    beast::error_code ec;
-    auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) {
-      *error = "invalid listen address " + options_.host;
+    if (auto bad = ValidateListenOptions(options_)) {
+      *error = *bad;
       return std::nullopt;
     }
+    use_tls_ = !options_.tls_cert_path.empty();
+    if (use_tls_) {
+      if (auto bad = ConfigureTls(tls_, options_)) {
+        *error = *bad;
+        return std::nullopt;
+      }
+    }
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
     tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -110,11 +154,23 @@ class HttpServer::Impl {
   void Stop() { asio::post(ioc_, [this] { BeginStop(); }); }
 
  private:
-  struct Connection {
-    beast::tcp_stream stream;
+  // What shutdown needs of a connection, whatever its stream (plain or TLS).
+  struct ConnectionBase {
     bool busy = false;  // between reading a request and writing its answer
-    explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+    virtual ~ConnectionBase() = default;
+    virtual asio::any_io_executor executor() = 0;
+    virtual void Cancel() = 0;
   };
+  template <class Stream>
+  struct Connection final : ConnectionBase {
+    Stream stream;
+    template <class... A>
+    explicit Connection(A&&... args) : stream(std::forward<A>(args)...) {}
+    asio::any_io_executor executor() override { return stream.get_executor(); }
+    void Cancel() override { beast::get_lowest_layer(stream).socket().cancel(); }
+  };
+  using PlainConnection = Connection<beast::tcp_stream>;
+  using TlsConnection = Connection<beast::ssl_stream<beast::tcp_stream>>;
 
   // Runs on the io_context: stop accepting, wake idle connections so they close, and
   // give busy ones the grace period before the io_context is stopped.
@@ -124,9 +180,9 @@ class HttpServer::Impl {
     acceptor_.close(ec);
     std::lock_guard l(mu_);
     for (auto* c : connections_) {
-      asio::post(c->stream.get_executor(), [c, this] {
+      asio::post(c->executor(), [c, this] {
         std::lock_guard l2(mu_);
-        if (connections_.count(c) && !c->busy) c->stream.socket().cancel();
+        if (connections_.count(c) && !c->busy) c->Cancel();
       });
     }
     grace_ = std::make_unique<asio::steady_timer>(ioc_, options_.shutdown_grace);
@@ -158,24 +214,48 @@ class HttpServer::Impl {
   }
 
   awaitable<void> Session(tcp::socket socket) {
-    Connection conn(std::move(socket));
+    if (use_tls_) {
+      TlsConnection conn(std::move(socket), tls_);
+      co_await Run(conn);
+    } else {
+      PlainConnection conn(std::move(socket));
+      co_await Run(conn);
+    }
+  }
+
+  // Serves one connection (after the TLS handshake, for TLS), registered for shutdown
+  // while it lives.
+  template <class Stream>
+  awaitable<void> Run(Connection<Stream>& conn) {
     {
       std::lock_guard l(mu_);
       connections_.insert(&conn);
     }
     try {
-      co_await Serve(conn);
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        co_await Serve(conn);
+        beast::error_code ec;
+        conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      } else {
+        beast::get_lowest_layer(conn.stream).expires_after(options_.read_timeout);
+        auto [ec] = co_await conn.stream.async_handshake(ssl::stream_base::server, kTuple);
+        // A failed handshake (not TLS, TLS 1.1 or older, no common cipher) just closes.
+        if (!ec) {
+          co_await Serve(conn);
+          beast::get_lowest_layer(conn.stream).expires_after(options_.write_timeout);
+          co_await conn.stream.async_shutdown(kTuple);
+        }
+      }
     } catch (const std::exception& e) {
       ApiLog()->error("session ended by exception: {}", e.what());
     }
-    beast::error_code ec;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     std::lock_guard l(mu_);
     connections_.erase(&conn);
     MaybeFinish();
   }
 
-  awaitable<void> Serve(Connection& conn) {
+  template <class Stream>
+  awaitable<void> Serve(Connection<Stream>& conn) {
     beast::flat_buffer buffer(16 * 1024);
     while (!stopping_) {
       http::request_parser<http::string_body> parser;
@@ -183,7 +263,7 @@ class HttpServer::Impl {
       // Beast checks Content-Length against the body limit while parsing the header, so the
       // header is read under the largest limit and the per-endpoint one applied after it.
       parser.body_limit(std::max(options_.command_body_limit, options_.batch_body_limit));
-      conn.stream.expires_after(options_.read_timeout);
+      beast::get_lowest_layer(conn.stream).expires_after(options_.read_timeout);
       auto [ec, n] = co_await http::async_read_header(conn.stream, buffer, parser, kTuple);
       (void)n;
       if (ec == http::error::header_limit) {
@@ -231,7 +311,7 @@ class HttpServer::Impl {
       }
       req.body = std::move(msg.body());
       std::string route_name = "unmatched";
-      Response res = co_await Dispatch(conn, req, route_name);
+      Response res = co_await Dispatch(conn.stream.get_executor(), req, route_name);
       if (metrics_) {
         metrics_->ObserveRequest(route_name, ToString(req.method), res.status,
                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -250,7 +330,7 @@ class HttpServer::Impl {
     }
   }
 
-  awaitable<Response> Dispatch(Connection& conn, Request& req, std::string& route_name) {
+  awaitable<Response> Dispatch(asio::any_io_executor executor, Request& req, std::string& route_name) {
     if (!ParseTarget(req.target, req.path, req.query)) {
       co_return BadField("target", "the request target is malformed");
     }
@@ -291,7 +371,7 @@ class HttpServer::Impl {
                    std::min(std::chrono::milliseconds(ms), options_.max_wait);
       }
     }
-    asio::steady_timer timer(conn.stream.get_executor());
+    asio::steady_timer timer(executor);
     for (;;) {
       Response res;
       if (route.kind == RouteKind::kCommand) {
@@ -328,14 +408,15 @@ class HttpServer::Impl {
     }
   }
 
-  awaitable<void> Write(Connection& conn, Response res, bool keep_alive, unsigned version,
+  template <class Stream>
+  awaitable<void> Write(Connection<Stream>& conn, Response res, bool keep_alive, unsigned version,
                         bool head = false) {
     http::response<http::string_body> out{static_cast<http::status>(res.status), version};
     out.set(http::field::server, "caseledger");
     if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
     for (auto& [name, value] : res.headers) out.insert(name, value);
     out.keep_alive(keep_alive);
-    conn.stream.expires_after(options_.write_timeout);
+    beast::get_lowest_layer(conn.stream).expires_after(options_.write_timeout);
     if (head) {
       // HEAD: the length of the body a GET would get, and no body.
       out.content_length(res.body.size());
@@ -351,7 +432,8 @@ class HttpServer::Impl {
   // A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
   // comment every 15 s keeps proxies from closing it), until the client goes away, the
   // hub drops the subscriber, or the server stops. The body ends with the connection.
-  awaitable<void> StreamEvents(Connection& conn, Response res, unsigned version) {
+  template <class Stream>
+  awaitable<void> StreamEvents(Connection<Stream>& conn, Response res, unsigned version) {
     http::response<http::empty_body> out{http::status::ok, version};
     out.set(http::field::server, "caseledger");
     out.set(http::field::content_type, "text/event-stream");
@@ -359,7 +441,7 @@ class HttpServer::Impl {
     for (auto& [name, value] : res.headers) out.insert(name, value);
     out.keep_alive(false);
     http::response_serializer<http::empty_body> sr{out};
-    conn.stream.expires_after(options_.write_timeout);
+    beast::get_lowest_layer(conn.stream).expires_after(options_.write_timeout);
     auto [ec, n] = co_await http::async_write_header(conn.stream, sr, kTuple);
     (void)n;
     if (ec) co_return;
@@ -372,7 +454,7 @@ class HttpServer::Impl {
       auto now = std::chrono::steady_clock::now();
       if (chunk.empty() && now - last_write > std::chrono::seconds(15)) chunk = ": keep-alive\n\n";
       if (!chunk.empty()) {
-        conn.stream.expires_after(options_.write_timeout);
+        beast::get_lowest_layer(conn.stream).expires_after(options_.write_timeout);
         auto [wec, wn] = co_await asio::async_write(conn.stream, asio::buffer(chunk), kTuple);
         (void)wn;
         if (wec) co_return;
@@ -390,12 +472,14 @@ class HttpServer::Impl {
   PositionSource positions_;
   HttpMetrics* metrics_;
   asio::io_context ioc_;
+  ssl::context tls_;
+  bool use_tls_ = false;
   tcp::acceptor acceptor_;
   asio::thread_pool commands_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::set<Connection*> connections_;
+  std::set<ConnectionBase*> connections_;
   std::unique_ptr<asio::steady_timer> grace_;
 };
 

@@ -29,7 +29,18 @@ struct ServerOptions {
   std::chrono::milliseconds default_wait{2'000};   // min_position
   std::chrono::milliseconds max_wait{10'000};
   std::chrono::milliseconds shutdown_grace{10'000};
+  // HTTPS: a PEM certificate chain and its PEM private key, both or neither. TLS 1.2 and
+  // later only; the routes do not know whether a request came over TLS.
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  // Allows plain HTTP on a non-loopback address (tokens and health data in clear).
+  bool insecure = false;
 };
+
+// Why these options must not be served, or nullopt: an unparsable host, only one of the
+// TLS files, or plain HTTP on a non-loopback address without `insecure`. Start() checks it
+// too, before binding anything.
+std::optional<std::string> ValidateListenOptions(const ServerOptions& options);
 
 // Checks "Authorization: Bearer ..."; nullopt with `error` set when it is missing/invalid.
 using Authenticator = std::function<std::optional<Principal>(std::string_view bearer, std::string* error)>;

@@ -28,6 +28,7 @@ struct Service::State {
   ServiceOptions options;
   std::string key_path;
   std::optional<JwtKey> key;
+  std::vector<JwtSigner> signers;  // the own key first, then external ones
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
@@ -60,6 +61,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 
   eventstore::StoreOptions store_options;
   store_options.path = s.options.data_dir + "/store";
+  store_options.master_key_path =
+      s.options.master_key_path.empty() ? s.options.data_dir + "/master.key" : s.options.master_key_path;
   auto store = eventstore::EventStore::Open(store_options);
   if (!store) {
     *error = "cannot open store " + store_options.path + ": " + store.error().message;
@@ -138,12 +141,12 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };
   AddAllRoutes(s.router, s.ctx);
 
-  const JwtKey* key = &*s.key;
+  s.signers.push_back(JwtSigner{*s.key});
+  for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
+  const std::vector<JwtSigner>* signers = &s.signers;
   GrantTable* grants = s.grants.get();
-  Authenticator auth = [key, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
-    JwtVerifyOptions o;
-    o.now = SystemNow().micros / 1'000'000;
-    auto claims = VerifyToken(bearer, *key, o);
+  Authenticator auth = [signers, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+    auto claims = VerifyToken(bearer, *signers, SystemNow().micros / 1'000'000);
     if (!claims) {
       *why = std::string("invalid token: ") + ToString(claims.error());
       return std::nullopt;

@@ -3,6 +3,7 @@
 // thing.
 #pragma once
 
+#include "api/jwt.h"
 #include "api/server.h"
 #include "domain/reference.h"
 #include "domain/rules.h"
@@ -24,6 +25,12 @@ namespace caseledger::api {
 struct ServiceOptions {
   std::string data_dir;       // the store lives in data_dir/store
   std::string auth_key_path;  // empty: data_dir/auth.key, created on first start
+  // Wraps the per-person keys of personal data (eventstore/FORMAT.md); empty:
+  // data_dir/master.key, created (0600) on first start.
+  std::string master_key_path;
+  // Signers accepted besides the server's own HS256 key (an identity provider's RS256 or
+  // ES256 public key, each with its issuer and audience).
+  std::vector<JwtSigner> external_signers;
   ServerOptions server;
   std::shared_ptr<const domain::ReferenceData> reference;
   // The shipped rule sets (ops/rules/): recorded as RulesAdopted when the log has no rules

@@ -80,6 +80,7 @@ RunResult RunOnce(const AppendBenchOptions& options, int concurrency, int run) {
   {
     eventstore::StoreOptions store_options;
     store_options.path = dir + "/store";
+    store_options.master_key_path = dir + "/master.key";  // personal parts are sealed, as in serve
     auto store = eventstore::EventStore::Open(store_options);
     if (!store) {
       out.error = "cannot open a store in " + dir + ": " + store.error().message;

@@ -45,6 +45,7 @@ int RunBenchRebuild(const Args& args) {
   std::filesystem::create_directories(base);
   eventstore::StoreOptions so;
   so.path = base + "/store";
+  so.master_key_path = base + "/master.key";
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);
   DemoOptions demo;

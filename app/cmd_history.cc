@@ -1,6 +1,8 @@
-// caseledger history --data DIR PERSON [--as-of T] [--format text|json]: a person's case
-// history with envelope metadata and linked corrections (replay/history.h), as the
-// registry knew it at T when --as-of is given.
+// caseledger history --data DIR PERSON [--as-of T] [--format text|json] [--master-key F]:
+// a person's case history with envelope metadata and linked corrections
+// (replay/history.h), as the registry knew it at T when --as-of is given. Personal fields
+// open with the master key (default DIR/master.key when present); without it they show as
+// "sealed", and as "erased" once the person's key was destroyed.
 #include "app/commands.h"
 #include "app/flags.h"
 #include "domain/validation.h"
@@ -13,10 +15,11 @@
 
 namespace caseledger::app {
 
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error);
+std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
+                                                      const std::string& master_key);
 
 int RunHistory(const Args& args) {
-  Flags flags(args, {"data", "as-of", "format"});
+  Flags flags(args, {"data", "as-of", "format", "master-key"});
   if (!flags.ok()) return UsageError(flags.error());
   auto data = flags.Get("data");
   if (!data || flags.positional().size() != 1) return UsageError("history needs --data DIR and one PERSON id");
@@ -30,7 +33,7 @@ int RunHistory(const Args& args) {
     if (!options.as_of) return UsageError("--as-of must be an RFC 3339 time, e.g. 2020-11-01T00:00:00Z");
   }
   std::string error;
-  auto store = OpenDataStore(*data, &error);
+  auto store = OpenDataStore(*data, &error, flags.GetOr("master-key", ""));
   if (!store) return Failure(error);
   auto history = replay::PersonHistory(*store, person, options);
   if (!history) {

@@ -19,6 +19,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -43,11 +44,18 @@ std::optional<uint64_t> ParsePosition(const std::string& s) {
 
 }  // namespace
 
-// Opens DIR/store, with a hint when another process (a server) holds it.
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error) {
+// Opens DIR/store, with a hint when another process (a server) holds it. Personal parts
+// open with `master_key`, else with DIR/master.key when there is one (as `serve` uses it),
+// else stay sealed.
+std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
+                                                      const std::string& master_key) {
   eventstore::StoreOptions o;
   o.path = data_dir + "/store";
   o.create_if_missing = false;
+  o.master_key_path = master_key;
+  if (o.master_key_path.empty() && std::filesystem::exists(data_dir + "/master.key")) {
+    o.master_key_path = data_dir + "/master.key";
+  }
   auto store = eventstore::EventStore::Open(o);
   if (!store) {
     *error = "cannot open " + o.path + ": " + store.error().message +
@@ -97,7 +105,7 @@ int RunReplay(const Args& args) {
   if (!reference) return Failure(reference.error().message);
 
   std::string error;
-  auto store = OpenDataStore(*data, &error);
+  auto store = OpenDataStore(*data, &error, "");
   if (!store) return Failure(error);
   uint64_t until = 0;
   if (auto u = flags.Get("until")) {

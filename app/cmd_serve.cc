@@ -28,8 +28,6 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
   return r.ec == std::errc{} && r.ptr == p.data() + p.size() && !host.empty();
 }
 
-bool IsLoopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
-
 constexpr char kDemoAdmin[] = "demo-admin";
 constexpr int64_t kDemoTokenTtlSeconds = 12 * 3600;
 
@@ -127,8 +125,11 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
 }  // namespace
 
 int RunServe(const Args& args) {
-  Flags flags(args, {"data", "listen", "config", "nats", "replica-of", "auth-key", "reference", "rules"},
-              {"demo", "allow-remote"});
+  Flags flags(args,
+              {"data", "listen", "config", "nats", "replica-of", "auth-key", "reference", "rules",
+               "master-key", "tls-cert", "tls-key", "jwt-public-key", "jwt-public-key-alg",
+               "jwt-issuer", "jwt-audience"},
+              {"demo", "insecure"});
   if (!flags.ok()) return UsageError(flags.error());
   for (const char* later : {"config", "nats", "replica-of"}) {
     if (flags.Has(later)) return UsageError(std::string("--") + later + " is not built yet");
@@ -136,12 +137,27 @@ int RunServe(const Args& args) {
   api::ServiceOptions options;
   options.data_dir = flags.GetOr("data", "./data");
   options.auth_key_path = flags.GetOr("auth-key", "");
+  options.master_key_path = flags.GetOr("master-key", "");
   if (!ParseListen(flags.GetOr("listen", "127.0.0.1:8080"), options.server.host, options.server.port)) {
     return UsageError("--listen must be HOST:PORT");
   }
+  options.server.tls_cert_path = flags.GetOr("tls-cert", "");
+  options.server.tls_key_path = flags.GetOr("tls-key", "");
+  options.server.insecure = flags.Has("insecure");
   // Plain HTTP carries bearer tokens and health data: loopback only unless asked for.
-  if (!IsLoopback(options.server.host) && !flags.Has("allow-remote")) {
-    return UsageError("plain HTTP listens on loopback only; TLS is not built yet (--allow-remote overrides)");
+  if (auto bad = api::ValidateListenOptions(options.server)) {
+    return UsageError(*bad + " (--tls-cert FILE --tls-key FILE, or --insecure)");
+  }
+  if (flags.Has("jwt-public-key")) {
+    auto alg = api::ParseJwtAlgorithm(flags.GetOr("jwt-public-key-alg", ""));
+    if (!alg || *alg == api::JwtAlgorithm::kHS256) {
+      return UsageError("--jwt-public-key needs --jwt-public-key-alg RS256 or ES256");
+    }
+    std::string error;
+    auto key = api::JwtPublicKey::LoadPemFile(*alg, flags.GetOr("jwt-public-key", ""), &error);
+    if (!key) return Failure(error);
+    options.external_signers.push_back(api::JwtSigner{*key, flags.GetOr("jwt-issuer", "caseledger"),
+                                                      flags.GetOr("jwt-audience", "caseledger")});
   }
   auto reference = LoadReferenceData(flags.GetOr("reference", DefaultReferenceDir()));
   if (!reference) return Failure(reference.error().message);
@@ -158,7 +174,8 @@ int RunServe(const Args& args) {
     demo = PrepareDemo(*service, *reference, flags.GetOr("reference", DefaultReferenceDir()));
     if (!demo) return 1;
   }
-  const std::string url = "http://" + options.server.host + ":" + std::to_string(service->port());
+  const std::string scheme = options.server.tls_cert_path.empty() ? "http://" : "https://";
+  const std::string url = scheme + options.server.host + ":" + std::to_string(service->port());
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
             << "  a token:      TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()

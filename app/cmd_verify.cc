@@ -14,7 +14,8 @@
 
 namespace caseledger::app {
 
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error);
+std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
+                                                      const std::string& master_key);
 
 int RunVerify(const Args& args) {
   Flags flags(args, {"data", "reference"}, {"chain-only"});
@@ -40,7 +41,7 @@ int RunVerify(const Args& args) {
   auto reference = LoadReferenceData(flags.GetOr("reference", DefaultReferenceDir()));
   if (!reference) return Failure(reference.error().message);
   std::string error;
-  auto store = OpenDataStore(*data, &error);
+  auto store = OpenDataStore(*data, &error, "");
   if (!store) return Failure("views not verified: " + error + "; --chain-only checks the log alone");
   replay::ViewsVerifyOptions vo;
   vo.data_dir = *data;

@@ -12,13 +12,15 @@ constexpr char kUsage[] =
     "usage: caseledger <command> [flags]\n"
     "commands:\n"
     "  serve    --data DIR [--listen HOST:PORT] [--auth-key FILE]   run the HTTP API\n"
+    "           [--master-key FILE] [--tls-cert FILE --tls-key FILE | --insecure]\n"
+    "           [--jwt-public-key FILE --jwt-public-key-alg RS256|ES256 [--jwt-issuer I] [--jwt-audience A]]\n"
     "  verify   --data DIR [--chain-only]                  check the hash chain, indexes and views\n"
     "  bench    append [--seconds S] [--concurrency 1,16,64] [--runs N] [--format table|tsv]\n"
     "  token    --key FILE --sub ID [--ttl SECONDS]         print a signed development token\n"
     "  grant    --data DIR --sub ID --role ROLE [--scope V] (not built yet)\n"
     "  replay   --data DIR --rules FILE [--effective-from D] [--views a,b] [--until POS|TIME]\n"
     "           [--on DATE] [--format text|json] [--adopt]  what-if diff; --adopt switches the views\n"
-    "  history  --data DIR PERSON [--as-of T] [--format text|json]  a case history for auditors\n"
+    "  history  --data DIR PERSON [--as-of T] [--format text|json] [--master-key FILE]  a case history\n"
     "  loadgen  --target URL --token T --mix commands|queries (--rate R | --max) [--seconds S]\n";
 
 }  // namespace

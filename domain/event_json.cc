@@ -176,7 +176,10 @@ boost::json::object EnvelopeToJson(const Envelope& envelope, const Event& decode
   put_if_set("idempotency_key", envelope.idempotency_key);
   o["prev_hash"] = HexHash(envelope.prev_hash);
   o["hash"] = HexHash(envelope.hash);
-  o["event"] = EventToJson(decoded, include_personal);
+  json::object event = EventToJson(decoded, include_personal);
+  // The shape stays: an erased event says so where its personal fields were.
+  if (include_personal && envelope.personal_form == PersonalForm::kErased) event["personal"] = "erased";
+  o["event"] = std::move(event);
   return o;
 }
 

@@ -30,7 +30,9 @@ boost::json::object EventToJson(const Event& event, bool include_personal);
 // The envelope metadata plus "event": EventToJson(decoded, include_personal):
 // "position", "stream", "version", "type", "schema_version", "recorded_at", "effective_at",
 // "actor": {"id", "role"}, "correlation_id", "causation_id", "idempotency_key" (each of
-// these three left out when empty), "prev_hash", "hash" (lowercase hex).
+// these three left out when empty), "prev_hash", "hash" (lowercase hex). With
+// include_personal, an event whose personal part was erased (envelope.personal_form is
+// kErased) has "personal": "erased" in place of the personal object.
 // REQUIRES: `decoded` is the event of `envelope` (event_codec.h).
 boost::json::object EnvelopeToJson(const Envelope& envelope, const Event& decoded,
                                    bool include_personal);

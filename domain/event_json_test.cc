@@ -240,5 +240,14 @@ TEST(EventJsonTest, EnvelopeCarriesHexHashesAndMetadata) {
             "RSSMRA80A01L219M");
 }
 
+TEST(EventJsonTest, ErasedPersonalPartsSayErasedInPlaceOfTheFields) {
+  Envelope env = SampleEnvelope();
+  env.personal_form = PersonalForm::kErased;
+  PersonRegistered event{.person_id = "p1", .sex = Sex::kMale, .residence_istat = "001272", .personal = {}};
+  EXPECT_EQ(EnvelopeToJson(env, event, true).at("event").at("personal"), "erased");
+  EXPECT_EQ(EnvelopeToJson(env, event, true).at("event").at("residence_istat"), "001272");
+  EXPECT_FALSE(EnvelopeToJson(env, event, false).at("event").as_object().contains("personal"));
+}
+
 }  // namespace
 }  // namespace caseledger::domain

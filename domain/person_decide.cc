@@ -49,7 +49,7 @@ Result<Decision> DecideRegister(const PersonState& s, const RegisterPerson& c,
       if (c.sex != Sex::kUnknown && (tc->sex == 'F') != (c.sex == Sex::kFemale)) {
         errors.Add("sex", "sex does not match the tax code");
       }
-      claims.push_back("taxcode/" + tc->code);
+      claims.push_back(std::string(kTaxCodeClaimPrefix) + tc->code);
     }
   }
   if (auto v = ValidatePersonId(ctx.new_person_id, "id"); !v) {
@@ -70,6 +70,9 @@ Result<Decision> DecideResidence(const PersonState& s, const ChangeResidence& c,
     if (auto v = errors.Take(ValidateName(c.address, "address"))) e.personal.address = *v;
   }
   if (!errors.empty()) return errors.ToError();
+  if (s.erased && !e.personal.address.empty()) {
+    return Error::Rule("personal data of this person was erased; no address is recorded again");
+  }
   if (e.to_istat == s.residence_istat && e.personal.address.empty()) {
     return Error::Rule("person already resides in " + e.to_istat);
   }
@@ -117,7 +120,14 @@ Result<Decision> DecideErase(const PersonState& s, const ErasePersonalData& c,
                              const DecideContext& ctx) {
   if (s.erased) return Error::Rule("personal data already erased");
   if (c.legal_reason.size() < 3) return Error::Invalid("legal_reason", "a legal reason is required");
-  return One(PersonalDataErased{c.legal_reason}, ctx.now, {});
+  auto d = One(PersonalDataErased{c.legal_reason}, ctx.now, {});
+  // The tax code lookup goes with the data: keeping it would keep the code itself
+  // (as a keyed hash) and let anyone holding the master key test for it.
+  if (!s.personal.tax_code.empty()) {
+    d->released_claims.push_back(std::string(kTaxCodeClaimPrefix) + s.personal.tax_code);
+  }
+  d->erases_personal_data = true;
+  return d;
 }
 
 }  // namespace internal

@@ -321,6 +321,20 @@ TEST(PersonDecideEraseTest, ErasureClearsPersonalDataButKeepsThePerson) {
   EXPECT_EQ(s.residence_istat, "001272");
 }
 
+TEST(PersonDecideEraseTest, ErasureReleasesTheTaxCodeClaimAndAsksForTheKeyToGo) {
+  PersonState s = Registered();
+  ASSERT_FALSE(s.personal.tax_code.empty());
+  Decision d = Apply(s, ErasePersonalData{"GDPR art. 17"});
+  EXPECT_TRUE(d.erases_personal_data);
+  EXPECT_TRUE(d.claims.empty());
+  ASSERT_EQ(d.released_claims.size(), 1u);
+  EXPECT_TRUE(IsPersonalClaim(d.released_claims[0]));
+  EXPECT_TRUE(d.released_claims[0].ends_with(Registered().personal.tax_code));
+  // After erasure no address is recorded again; the municipality may still change.
+  EXPECT_TRUE(Rejects(s, ChangeResidence{"001272", "Via Po 2"}, kRuleViolation));
+  EXPECT_TRUE(Decide(s, ChangeResidence{"001156", ""}, Ctx()));
+}
+
 TEST(PersonDecideEraseTest, ErasingTwiceOrWithoutALegalReasonIsRejected) {
   PersonState s = Registered();
   EXPECT_TRUE(Rejects(s, ErasePersonalData{"x"}, kInvalidArgument, "legal_reason"));

@@ -86,7 +86,15 @@ struct AppendRequest {
   std::string idempotency_key;
   std::string request_digest;
   // Keys unique across the whole store ("swab/AB123"); taken atomically with the append.
+  // Personal claims (domain::IsPersonalClaim, "taxcode/...") are stored as a keyed hash.
   std::vector<std::string> claims;
+  // Claims this stream gives up with the append (ignored when another stream holds them).
+  std::vector<std::string> released_claims;
+  // Destroys the stream's personal-data key with the append (PersonalDataErased): every
+  // personal part of the stream reads as erased from then on, and the stream can never
+  // record personal data again. Once acknowledged, the key has also been compacted away
+  // from the store's files (see FORMAT.md).
+  bool erase_personal_data = false;
 };
 
 struct AppendResult {
@@ -108,6 +116,12 @@ struct StoreOptions {
   uint64_t verify_tail_on_open = 1024;
   // RocksDB block cache in bytes.
   size_t block_cache_bytes = 256 << 20;
+  // The master key file (32 bytes) that wraps the per-stream keys of personal data and
+  // keys the blind index of personal claims; created (mode 0600) when missing and the
+  // store has never had one. Open refuses a key other than the store's first. Empty: no
+  // personal data can be appended (kInvalidArgument) and reads leave personal parts sealed
+  // (Envelope::personal_form); the rest works (verify, views, benchmarks of the log).
+  std::string master_key_path;
 };
 
 // Counters of the write path, for /metrics (the store's probe).
@@ -136,16 +150,20 @@ class EventStore {
   // that carried the request. Blocks the calling thread.
   virtual StoreResult<AppendResult> Append(const AppendRequest& request) = 0;
 
-  // Events of one stream with version >= from_version, at most max_count.
+  // Events of one stream with version >= from_version, at most max_count. Personal parts
+  // come back open (decrypted), or erased, or sealed when the store has no master key.
   virtual StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream,
                                                         uint64_t from_version,
                                                         size_t max_count) const = 0;
   // Committed events with position >= from_position, at most max_count, in order.
+  // Personal parts are not opened (personal_form kSealed, `personal` empty): log consumers
+  // (views, the relay, rebuilds) never need them; read the stream for them.
   virtual StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position,
                                                      size_t max_count) const = 0;
   // Current version of a stream (0 if it does not exist).
   virtual StoreResult<uint64_t> StreamVersion(const std::string& stream) const = 0;
-  // Stream holding a claim, if any ("swab/AB123" -> "person-01H...").
+  // Stream holding a claim, if any ("swab/AB123" -> "person-01H..."). Personal claims are
+  // looked up by their keyed hash (kInvalidArgument without a master key).
   virtual StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const = 0;
 
   // The first answer given to an idempotency key, if the key was used: lets a caller

@@ -34,6 +34,7 @@ class EventStoreTest : public ::testing::Test {
     store_.reset();
     StoreOptions o;
     o.path = dir_.Sub("db");
+    o.master_key_path = dir_.Sub("master.key");
     o.clock = [this] { return Timestamp{clock_}; };
     auto s = EventStore::Open(o);
     ASSERT_TRUE(s) << s.error().message;

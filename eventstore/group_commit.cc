@@ -8,6 +8,12 @@
 
 #include "eventstore/store_logger.h"
 
+#include "domain/decision.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
 namespace caseledger::eventstore {
 namespace {
 
@@ -77,24 +83,66 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     return e;
   }
 
-  for (const std::string& claim : r.claims) {
-    std::optional<std::string> owner;
-    if (auto it = group.claims.find(claim); it != group.claims.end()) {
-      owner = it->second;
-    } else {
-      auto v = Get(claims_, claim);
-      if (!v) return v.error();
-      owner = std::move(*v);
+  // Personal claims are only ever stored as their keyed hash.
+  const bool personal = std::any_of(r.events.begin(), r.events.end(),
+                                    [](const NewEvent& e) { return !e.personal.empty(); });
+  const bool personal_claims =
+      std::any_of(r.claims.begin(), r.claims.end(), domain::IsPersonalClaim) ||
+      std::any_of(r.released_claims.begin(), r.released_claims.end(), domain::IsPersonalClaim);
+  if (!vault_ && (personal || personal_claims || r.erase_personal_data)) {
+    return StoreError{StoreErrorCode::kInvalidArgument,
+                      "the store was opened without a master key: it cannot record personal data"};
+  }
+  auto stored_claim = [&](const std::string& claim) { return vault_ ? vault_->BlindClaim(claim) : claim; };
+  auto claim_owner = [&](const std::string& stored) -> StoreResult<std::optional<std::string>> {
+    if (auto it = group.claims.find(stored); it != group.claims.end()) {
+      if (it->second.empty()) return std::optional<std::string>();  // released in this group
+      return std::optional<std::string>(it->second);
     }
-    if (owner && *owner != r.stream) {
-      StoreError e{StoreErrorCode::kClaimTaken, claim + " is already taken"};
-      e.claim = claim;
-      e.claim_owner = *owner;
+    return Get(claims_, stored);
+  };
+  std::vector<std::string> claims, released;
+  for (const std::string& claim : r.claims) {
+    claims.push_back(stored_claim(claim));
+    auto owner = claim_owner(claims.back());
+    if (!owner) return owner.error();
+    if (*owner && **owner != r.stream) {
+      StoreError e{StoreErrorCode::kClaimTaken, claims.back() + " is already taken"};
+      e.claim = claims.back();
+      e.claim_owner = **owner;
       return e;
+    }
+  }
+  for (const std::string& claim : r.released_claims) {
+    std::string stored = stored_claim(claim);
+    auto owner = claim_owner(stored);
+    if (!owner) return owner.error();
+    if (*owner && **owner == r.stream) released.push_back(std::move(stored));
+  }
+
+  // The stream's data key: the one it has, or a new one written with this append.
+  KeyLookup key;
+  if (personal) {
+    if (auto it = group.keys.find(r.stream); it != group.keys.end()) {
+      if (it->second) key = {KeyLookup::State::kKey, *it->second};
+      else key.state = KeyLookup::State::kErased;
+    } else {
+      auto loaded = LoadKey(r.stream);
+      if (!loaded) return loaded.error();
+      key = *loaded;
+    }
+    if (key.state == KeyLookup::State::kErased) {
+      return StoreError{StoreErrorCode::kInvalidArgument,
+                        "the personal data of " + r.stream + " was erased; no more can be recorded"};
     }
   }
 
   // Checks passed: nothing below can fail, so the group state is only touched now.
+  if (personal && key.state == KeyLookup::State::kNone) {
+    key = {KeyLookup::State::kKey, PersonalVault::NewDataKey()};
+    batch.Put(keys_, r.stream, vault_->Wrap(r.stream, key.key));
+    group.keys[r.stream] = key.key;
+  }
   AppendResult result{r.stream, next_position, 0, head->version, false};
   for (const NewEvent& ev : r.events) {
     Envelope env;
@@ -109,7 +157,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     env.causation_id = r.causation_id;
     env.idempotency_key = r.idempotency_key;
     env.body = ev.body;
-    env.personal = ev.personal;
+    if (!ev.personal.empty()) env.personal = PersonalVault::Seal(key.key, r.stream, env.version, ev.personal);
     const uint64_t pos = next_position++;
     std::string record = format::EncodeRecordBody(env);
     tip = format::ChainHash(tip, pos, record);
@@ -121,9 +169,20 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   format::Head new_head{result.version, result.last_position};
   batch.Put(heads_, r.stream, format::EncodeHead(new_head));
   group.heads[r.stream] = new_head;
-  for (const std::string& claim : r.claims) {
+  sodium_memzero(key.key.data(), key.key.size());
+  for (std::string& claim : released) {
+    batch.Delete(claims_, claim);
+    group.claims[std::move(claim)] = "";
+  }
+  for (std::string& claim : claims) {
     batch.Put(claims_, claim, r.stream);
-    group.claims[claim] = r.stream;
+    group.claims[std::move(claim)] = r.stream;
+  }
+  if (r.erase_personal_data) {
+    // An empty value is the tombstone: erased, as opposed to never having had a key.
+    batch.Put(keys_, r.stream, "");
+    group.keys[r.stream] = std::nullopt;
+    group.erased.push_back(r.stream);
   }
   if (!r.idempotency_key.empty()) {
     format::IdempotencyRecord rec{r.request_digest, r.stream, result.first_position,
@@ -140,6 +199,13 @@ StoreStats RocksEventStore::Stats() const {
 }
 
 StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) {
+  auto result = AppendQueued(request);
+  // On the erasing caller's own thread, after its group committed: nobody else waits.
+  if (result && !result->replayed && request.erase_personal_data) PurgeErased(request);
+  return result;
+}
+
+StoreResult<AppendResult> RocksEventStore::AppendQueued(const AppendRequest& request) {
   Writer w(&request);
   std::unique_lock l(mu_);
   writers_.push_back(&w);
@@ -193,6 +259,8 @@ StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) 
     next_position_ = next;
     tip_hash_ = tip;
     last_recorded_ = now;
+    // Before the watermark moves: no reader may open an erased stream's data from a cache.
+    for (const std::string& stream : state.erased) vault_->MarkErased(stream);
     committed = next - 1;
     ++stats_.group_commits;
     stats_.sync_micros += sync_micros;

@@ -85,7 +85,7 @@ std::string StreamKey(std::string_view stream, uint64_t version) {
 std::string EncodeRecordBody(const domain::Envelope& e) {
   std::string out;
   out.reserve(64 + e.stream.size() + e.type.size() + e.body.size() + e.personal.size());
-  out.push_back(1);  // record layout version
+  out.push_back(2);  // record layout version: 2 = personal part sealed
   PutBytes(out, e.stream);
   PutVarint(out, e.version);
   PutBytes(out, e.type);
@@ -104,7 +104,8 @@ std::string EncodeRecordBody(const domain::Envelope& e) {
 }
 
 bool DecodeRecordBody(std::string_view in, domain::Envelope& e) {
-  if (in.empty() || in.front() != 1) return false;
+  if (in.empty() || (in.front() != 1 && in.front() != 2)) return false;
+  const bool sealed = in.front() == 2;
   Reader r(in.substr(1));
   uint64_t schema, recorded, effective_delta;
   if (!r.Bytes(e.stream) || !r.Varint(e.version) || !r.Bytes(e.type) || !r.Varint(schema) ||
@@ -114,6 +115,7 @@ bool DecodeRecordBody(std::string_view in, domain::Envelope& e) {
     return false;
   }
   e.schema_version = static_cast<uint32_t>(schema);
+  e.personal_form = sealed && !e.personal.empty() ? domain::PersonalForm::kSealed : domain::PersonalForm::kOpen;
   e.recorded_at.micros = UnZigZag(recorded);
   e.effective_at.micros = e.recorded_at.micros + UnZigZag(effective_delta);
   return true;

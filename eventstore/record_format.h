@@ -20,6 +20,9 @@ inline constexpr char kHeads[] = "heads";
 inline constexpr char kIdempotency[] = "idempotency";
 inline constexpr char kClaims[] = "claims";
 inline constexpr char kCheckpoints[] = "checkpoints";
+inline constexpr char kKeys[] = "keys";
+// Default-family key of the master key's check value.
+inline constexpr char kMasterKeyCheck[] = "master-key-check";
 
 void PutFixed64BE(std::string& out, uint64_t v);
 uint64_t DecodeFixed64BE(const char* p);
@@ -27,7 +30,8 @@ std::string PositionKey(uint64_t position);
 std::string StreamKey(std::string_view stream, uint64_t version);  // stream '\0' BE64(version)
 std::string StreamPrefix(std::string_view stream);                  // stream '\0'
 
-// Encodes everything of `e` except position, prev_hash and hash.
+// Encodes everything of `e` except position, prev_hash and hash, as record layout 2: the
+// personal part, when not empty, is sealed (the caller seals it first).
 std::string EncodeRecordBody(const domain::Envelope& e);
 // hash = SHA-256(prev_hash || BE64(position) || record_body)
 domain::Hash ChainHash(const domain::Hash& prev, uint64_t position, std::string_view record_body);
@@ -40,7 +44,8 @@ struct SplitValue {
 };
 std::optional<SplitValue> Split(std::string_view value);
 // Decodes a record body into `e` (position/prev_hash/hash are left alone); false if the
-// bytes are malformed.
+// bytes are malformed. Layout 2 with a personal part sets personal_form kSealed (`personal`
+// holds the sealed bytes); layout 1 (stores written before encryption) holds it in clear.
 bool DecodeRecordBody(std::string_view record_body, domain::Envelope& e);
 
 // Value of the heads family: BE64(version) BE64(last position).

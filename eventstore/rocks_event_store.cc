@@ -3,6 +3,7 @@
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/store_logger.h"
+#include "domain/decision.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
@@ -87,6 +88,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kIdempotency, FamilyOptions(cache, true, true)},
       {format::kClaims, FamilyOptions(cache, true, true)},
       {format::kCheckpoints, FamilyOptions(cache, true, false)},
+      {format::kKeys, FamilyOptions(cache, true, false)},  // random bytes: nothing to compress
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
@@ -98,6 +100,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   store->idempotency_ = store->handles_[4];
   store->claims_ = store->handles_[5];
   store->checkpoints_ = store->handles_[6];
+  store->keys_ = store->handles_[7];
 
   std::string format_version;
   s = raw->Get(rocksdb::ReadOptions(), "format", &format_version);
@@ -112,6 +115,9 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
     return StoreError{StoreErrorCode::kCorruption, "unknown store format " + format_version};
   }
 
+  if (!options.master_key_path.empty()) {
+    if (auto vault = store->OpenVault(options.master_key_path); !vault) return vault.error();
+  }
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
   StoreLog()->info("opened {} at position {}", options.path, store->CommittedPosition());
@@ -189,7 +195,7 @@ StoreResult<Hash> RocksEventStore::HashAt(uint64_t position) const {
 }
 
 StoreResult<Envelope> RocksEventStore::DecodeAt(uint64_t position, std::string_view value,
-                                                const Hash& prev) const {
+                                                const Hash& prev, bool open_personal) const {
   Envelope e;
   auto split = format::Split(value);
   if (!split || !format::DecodeRecordBody(split->record_body, e)) {
@@ -200,6 +206,13 @@ StoreResult<Envelope> RocksEventStore::DecodeAt(uint64_t position, std::string_v
   e.position = position;
   e.prev_hash = prev;
   e.hash = split->hash;
+  if (e.personal_form == domain::PersonalForm::kSealed) {
+    if (!open_personal) {
+      e.personal.clear();
+    } else if (auto opened = OpenPersonal(e); !opened) {
+      return opened.error();
+    }
+  }
   return e;
 }
 
@@ -219,7 +232,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadLog(uint64_t from_positi
     if (format::DecodeFixed64BE(it->key().data()) != pos) {
       return StoreError{StoreErrorCode::kCorruption, "gap in the log", 0, pos};
     }
-    auto e = DecodeAt(pos, {it->value().data(), it->value().size()}, prev_hash);
+    auto e = DecodeAt(pos, {it->value().data(), it->value().size()}, prev_hash, false);
     if (!e) return e.error();
     prev_hash = e->hash;
     out.push_back(std::move(*e));
@@ -263,7 +276,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
     // The previous hash belongs to the log, not the stream: read it from position - 1.
     auto prev = HashAt(positions[i] - 1);
     if (!prev) return prev.error();
-    auto env = DecodeAt(positions[i], values[i], *prev);
+    auto env = DecodeAt(positions[i], values[i], *prev, true);
     if (!env) return env.error();
     if (env->stream != stream) {
       return StoreError{StoreErrorCode::kCorruption, "stream index points to another stream", 0,
@@ -284,7 +297,9 @@ StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) 
 }
 
 StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::string& claim) const {
-  return Get(claims_, claim);
+  if (!domain::IsPersonalClaim(claim)) return Get(claims_, claim);
+  if (!vault_) return StoreError{StoreErrorCode::kInvalidArgument, "no master key: personal claims cannot be looked up"};
+  return Get(claims_, vault_->BlindClaim(claim));
 }
 
 StoreResult<std::optional<EventStore::IdempotentAnswer>> RocksEventStore::FindIdempotencyKey(

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "eventstore/event_store.h"
+#include "eventstore/personal_vault.h"
 #include "eventstore/record_format.h"
 
 #include <rocksdb/db.h>
@@ -49,20 +50,37 @@ class RocksEventStore final : public EventStore {
   // What the leader knows about state written by earlier requests of its own group.
   struct GroupState {
     std::unordered_map<std::string, format::Head> heads;
-    std::unordered_map<std::string, std::string> claims;  // claim -> stream
+    std::unordered_map<std::string, std::string> claims;  // stored claim -> stream ("" released)
     std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency;
+    std::unordered_map<std::string, std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
+    std::vector<std::string> erased;  // streams whose key this group destroys
+  };
+  // A stream's personal-data key as stored.
+  struct KeyLookup {
+    enum class State { kNone, kKey, kErased } state = State::kNone;
+    DataKey key{};
   };
 
   RocksEventStore() = default;
   StoreResult<void> Recover(uint64_t verify_tail);
   // Leader only: checks one request and adds its writes to `batch`.
+  StoreResult<AppendResult> AppendQueued(const AppendRequest& request);
   StoreResult<AppendResult> Prepare(const AppendRequest& r, GroupState& group,
                                     rocksdb::WriteBatch& batch, uint64_t& next_position,
                                     Hash& tip, Timestamp now);
   StoreResult<format::Head> LoadHead(const std::string& stream, GroupState& group) const;
   StoreResult<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
                                               const std::string& key) const;
-  StoreResult<Envelope> DecodeAt(uint64_t position, std::string_view value, const Hash& prev) const;
+  // `open_personal`: decrypt the personal part (else it is left sealed and emptied).
+  StoreResult<Envelope> DecodeAt(uint64_t position, std::string_view value, const Hash& prev,
+                                 bool open_personal) const;
+  StoreResult<void> OpenPersonal(Envelope& e) const;
+  StoreResult<KeyLookup> LoadKey(const std::string& stream) const;
+  // After an acknowledged erasure: flushes every family (so no live WAL file holds the
+  // key) and compacts the key's and released claims' ranges so their old values leave
+  // the SST files.
+  void PurgeErased(const AppendRequest& request);
+  StoreResult<void> OpenVault(const std::string& master_key_path);
   StoreResult<Hash> HashAt(uint64_t position) const;
   Timestamp Now();
 
@@ -75,6 +93,8 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
   rocksdb::ColumnFamilyHandle* claims_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_ = nullptr;
+  std::unique_ptr<PersonalVault> vault_;  // null: opened without a master key
 
   // Guards the writer queue, bg_error_ and the leader-owned fields below.
   mutable std::mutex mu_;

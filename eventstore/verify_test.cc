@@ -17,6 +17,7 @@ class VerifyTest : public ::testing::Test {
   void SetUp() override {
     StoreOptions o;
     o.path = dir_.Sub("db");
+    o.master_key_path = dir_.Sub("master.key");
     auto store = EventStore::Open(o);
     ASSERT_TRUE(store);
     for (int i = 0; i < 20; ++i) {

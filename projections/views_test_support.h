@@ -102,6 +102,7 @@ class TestLog {
   TestLog() {
     eventstore::StoreOptions o;
     o.path = dir_.Sub("store");
+    o.master_key_path = dir_.Sub("master.key");
     auto s = eventstore::EventStore::Open(o);
     if (!s) throw std::runtime_error(s.error().message);
     store_ = std::move(*s);

@@ -48,6 +48,10 @@ eventstore::StoreResult<json::object> PersonHistory(const eventstore::EventStore
                           " does not decode: " + event.error().message, 0, env.position);
       }
       json::object entry = domain::EnvelopeToJson(env, *event, options.include_personal);
+      // Read without the master key: the personal part exists but could not be opened.
+      if (options.include_personal && env.personal_form == domain::PersonalForm::kSealed) {
+        entry["event"].as_object()["personal"] = "sealed";
+      }
       if (const auto* r = std::get_if<domain::ResultRecorded>(&*event)) {
         last_result[r->swab_id] = list.size();
       } else if (const auto* c = std::get_if<domain::ResultCorrected>(&*event)) {

@@ -21,7 +21,9 @@ namespace caseledger::replay {
 struct HistoryOptions {
   // Only events recorded at or before this instant (the registry's knowledge then).
   std::optional<domain::Timestamp> as_of;
-  bool include_personal = true;  // erased or encrypted personal fields stay as the codec gives them
+  // Personal fields as the store gives them: open, "erased" (key destroyed), or "sealed"
+  // (a store opened without the master key).
+  bool include_personal = true;
 };
 
 // {"person_id", "version", "as_of": RFC 3339 | null, "events": [envelope..., with

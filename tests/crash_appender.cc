@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   }
   StoreOptions options;
   options.path = argv[1];
+  options.master_key_path = std::string(argv[1]) + ".master.key";
   auto store = EventStore::Open(options);
   if (!store) {
     std::fprintf(stderr, "open failed: %s\n", store.error().message.c_str());

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <random>
@@ -44,13 +45,20 @@ std::map<uint64_t, Ack> RunAndKill(const std::string& store_dir, int round,
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
 
-  std::thread killer([pid, run_for] {
+  // The window starts at the first acknowledgement, so that a slow start on a loaded
+  // machine (opening the store, the master key) never leaves a round with nothing to check.
+  std::atomic<bool> started{false};
+  std::thread killer([pid, run_for, &started] {
+    for (int i = 0; i < 2000 && !started; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::this_thread::sleep_for(run_for);
     kill(pid, SIGKILL);
   });
   std::string output;
   char buf[65536];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) output.append(buf, n);
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) {
+    output.append(buf, n);
+    if (output.find('\n') != std::string::npos) started = true;
+  }
   close(fds[0]);
   killer.join();
   int status = 0;
@@ -84,6 +92,7 @@ TEST(CrashTest, EveryAcknowledgedAppendSurvivesSigkill) {
 
     StoreOptions o;
     o.path = store_dir;
+    o.master_key_path = store_dir + ".master.key";
     auto store = EventStore::Open(o);
     ASSERT_TRUE(store) << store.error().message;
     uint64_t committed = (*store)->CommittedPosition();

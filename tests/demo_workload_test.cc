@@ -54,6 +54,7 @@ struct Loaded {
 Loaded Load(const std::string& path, uint64_t seed) {
   eventstore::StoreOptions store_options;
   store_options.path = path;
+  store_options.master_key_path = path + ".master.key";
   auto store = eventstore::EventStore::Open(store_options).value();
   DemoOptions options;
   options.from = kFrom;
@@ -66,6 +67,18 @@ Loaded Load(const std::string& path, uint64_t seed) {
   Loaded out;
   if (report) out.report = *report;
   out.log = store->ReadLog(1, 10'000'000).value();
+  // A log scan leaves personal parts sealed; the streams give them open.
+  std::map<uint64_t, std::string> personal;
+  for (const auto& env : out.log) {
+    if (env.personal_form != domain::PersonalForm::kSealed || personal.count(env.position)) continue;
+    for (const auto& s : store->ReadStream(env.stream, 1, 1'000'000).value()) personal[s.position] = s.personal;
+  }
+  for (auto& env : out.log) {
+    if (auto it = personal.find(env.position); it != personal.end()) {
+      env.personal = it->second;
+      env.personal_form = domain::PersonalForm::kOpen;
+    }
+  }
   return out;
 }
 

@@ -1,0 +1,21 @@
+// Erasure of a person's personal data (GDPR art. 17, SPEC §6): records PersonalDataErased
+// with its legal reason; the store destroys the person's key in the same write (so every
+// personal part of the history reads as erased), releases the tax-code lookup and
+// compacts the key away from its files before the answer.
+//
+// Re-registration: the tax code is free again afterwards. A new registration with it is a
+// new person, with no link to the erased one: keeping the lookup would keep the code.
+#include "api/route_helpers.h"
+#include "api/routes.h"
+
+namespace caseledger::api {
+
+void AddErasureRoutes(Router& router, const ApiContext& ctx) {
+  AddPersonCommand<domain::ErasePersonalData>(
+      router, ctx, "/v1/people/{id}/erasure",
+      [](JsonFields& f, domain::ErasePersonalData& c, domain::FieldErrors&) {
+        c.legal_reason = f.String("legal_reason").value_or("");  // required: 400 when missing
+      });
+}
+
+}  // namespace caseledger::api

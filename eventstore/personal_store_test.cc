@@ -1,0 +1,222 @@
+// Crypto-shredding in the store: personal parts sealed per stream, opened on stream reads,
+// left sealed by log scans, erased for good with the key, and blind personal claims.
+#include "eventstore/event_store.h"
+#include "eventstore/personal_vault.h"
+#include "eventstore/record_format.h"
+#include "tests/support/temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace caseledger::eventstore {
+namespace {
+
+using domain::PersonalForm;
+
+// Every byte of every file under `dir`.
+bool AnyFileContains(const std::string& dir, std::string_view needle) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class PersonalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen(std::string key_path = "") {
+    store_.reset();
+    StoreOptions o;
+    o.path = dir_.Sub("db");
+    o.master_key_path = key_path.empty() ? dir_.Sub("master.key") : key_path;
+    auto s = EventStore::Open(o);
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+  StoreResult<AppendResult> Append(const std::string& stream, std::string personal,
+                                   std::vector<std::string> claims = {}) {
+    AppendRequest r;
+    r.stream = stream;
+    r.events.push_back({"PersonRegistered", 1, "public-body", std::move(personal), {}});
+    r.claims = std::move(claims);
+    return store_->Append(r);
+  }
+  StoreResult<AppendResult> Erase(const std::string& stream, std::vector<std::string> released = {}) {
+    AppendRequest r;
+    r.stream = stream;
+    r.events.push_back({"PersonalDataErased", 1, "reason", "", {}});
+    r.released_claims = std::move(released);
+    r.erase_personal_data = true;
+    return store_->Append(r);
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<EventStore> store_;
+};
+
+TEST(PersonalVaultTest, SealedPartsOpenOnlyForTheirStreamVersionAndKey) {
+  DataKey key = PersonalVault::NewDataKey();
+  std::string sealed = PersonalVault::Seal(key, "person-a", 3, "Rossi Mario");
+  EXPECT_EQ(sealed.size(), std::string("Rossi Mario").size() + kSealOverhead);
+  EXPECT_EQ(sealed.find("Rossi"), std::string::npos);
+  EXPECT_EQ(PersonalVault::Open(key, "person-a", 3, sealed), "Rossi Mario");
+  EXPECT_FALSE(PersonalVault::Open(key, "person-b", 3, sealed));
+  EXPECT_FALSE(PersonalVault::Open(key, "person-a", 4, sealed));
+  EXPECT_FALSE(PersonalVault::Open(PersonalVault::NewDataKey(), "person-a", 3, sealed));
+  sealed[30] ^= 1;
+  EXPECT_FALSE(PersonalVault::Open(key, "person-a", 3, sealed));
+  // A fresh nonce every time: the same plaintext never seals to the same bytes.
+  EXPECT_NE(PersonalVault::Seal(key, "person-a", 3, "x"), PersonalVault::Seal(key, "person-a", 3, "x"));
+}
+
+TEST(PersonalVaultTest, WrappedKeysAndBlindClaimsDependOnTheMasterKey) {
+  PersonalVault a(std::string(32, 'a')), b(std::string(32, 'b'));
+  DataKey key = PersonalVault::NewDataKey();
+  std::string wrapped = a.Wrap("person-1", key);
+  EXPECT_EQ(a.Unwrap("person-1", wrapped), key);
+  EXPECT_FALSE(a.Unwrap("person-2", wrapped));
+  EXPECT_FALSE(b.Unwrap("person-1", wrapped));
+  const std::string claim = "taxcode/RSSMRA85T10L219G";
+  EXPECT_EQ(a.BlindClaim(claim), a.BlindClaim(claim));
+  EXPECT_NE(a.BlindClaim(claim), b.BlindClaim(claim));
+  EXPECT_TRUE(a.BlindClaim(claim).starts_with("taxcode/"));
+  EXPECT_EQ(a.BlindClaim(claim).find("RSSMRA"), std::string::npos);
+  EXPECT_EQ(a.BlindClaim("swab/AB12"), "swab/AB12");
+  EXPECT_NE(a.CheckValue(), b.CheckValue());
+}
+
+TEST_F(PersonalStoreTest, StreamReadsOpenPersonalPartsAndLogScansLeaveThemSealed) {
+  ASSERT_TRUE(Append("person-1", "Zanzottera Ermenegilda"));
+  auto stream = store_->ReadStream("person-1", 1, 10);
+  ASSERT_TRUE(stream);
+  ASSERT_EQ(stream->size(), 1u);
+  EXPECT_EQ((*stream)[0].personal, "Zanzottera Ermenegilda");
+  EXPECT_EQ((*stream)[0].personal_form, PersonalForm::kOpen);
+  auto log = store_->ReadLog(1, 10);
+  ASSERT_TRUE(log);
+  EXPECT_EQ((*log)[0].personal, "");
+  EXPECT_EQ((*log)[0].personal_form, PersonalForm::kSealed);
+  EXPECT_EQ((*log)[0].hash, (*stream)[0].hash);
+  // Reopened (keys from disk, not the cache) it still opens.
+  Reopen();
+  EXPECT_EQ(store_->ReadStream("person-1", 1, 10).value()[0].personal, "Zanzottera Ermenegilda");
+  ASSERT_TRUE(store_->CompactAll());
+  EXPECT_FALSE(AnyFileContains(dir_.path(), "Zanzottera"));
+}
+
+TEST_F(PersonalStoreTest, PersonalClaimsAreStoredBlindAndFoundByTheirValue) {
+  ASSERT_TRUE(Append("person-1", "p", {"taxcode/ZNZRMN50A41L219X", "swab/S1"}));
+  EXPECT_EQ(store_->ClaimOwner("taxcode/ZNZRMN50A41L219X").value(), "person-1");
+  EXPECT_EQ(store_->ClaimOwner("swab/S1").value(), "person-1");
+  EXPECT_FALSE(store_->ClaimOwner("taxcode/ZNZRMN50A41L219Y").value());
+  auto taken = Append("person-2", "q", {"taxcode/ZNZRMN50A41L219X"});
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, StoreErrorCode::kClaimTaken);
+  EXPECT_EQ(taken.error().claim.find("ZNZRMN"), std::string::npos);
+  ASSERT_TRUE(store_->CompactAll());
+  EXPECT_FALSE(AnyFileContains(dir_.path(), "ZNZRMN50A41L219X"));
+}
+
+TEST_F(PersonalStoreTest, ErasureDestroysTheKeyKeepsTheChainAndReleasesTheClaim) {
+  ASSERT_TRUE(Append("person-1", "Zanzottera Ermenegilda", {"taxcode/ZNZRMN50A41L219X"}));
+  ASSERT_TRUE(Append("person-2", "Other Person"));
+  // The wrapped key as it sits in the keys family, to look for it in the files later.
+  std::string wrapped;
+  {
+    store_.reset();
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_.Sub("db"), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::OpenForReadOnly({}, dir_.Sub("db"), families, &handles, &raw).ok());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == format::kKeys) {
+        ASSERT_TRUE(raw->Get({}, handles[i], "person-1", &wrapped).ok());
+      }
+    }
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+    Reopen();
+  }
+  ASSERT_EQ(wrapped.size(), 1u + 24 + 32 + 16);
+  ASSERT_TRUE(store_->ReadStream("person-1", 1, 10));  // caches the key
+
+  ASSERT_TRUE(Erase("person-1", {"taxcode/ZNZRMN50A41L219X"}));
+  auto stream = store_->ReadStream("person-1", 1, 10).value();
+  ASSERT_EQ(stream.size(), 2u);
+  EXPECT_EQ(stream[0].personal, "");
+  EXPECT_EQ(stream[0].personal_form, PersonalForm::kErased);
+  EXPECT_EQ(stream[1].personal_form, PersonalForm::kOpen);  // the erasure event itself has none
+  EXPECT_EQ(store_->ReadStream("person-2", 1, 10).value()[0].personal, "Other Person");
+  EXPECT_FALSE(store_->ClaimOwner("taxcode/ZNZRMN50A41L219X").value());
+  // The log is untouched: the chain over the sealed bytes still verifies.
+  VerifyOptions vo;
+  vo.path = dir_.Sub("db");
+  auto report = VerifyStore(vo);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->first_bad_position, 0u) << report->problem;
+  EXPECT_EQ(report->events_checked, 3u);
+  // No more personal data for that stream; the tax code is free for someone else.
+  auto again = Append("person-1", "Zanzottera Ermenegilda");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, StoreErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Append("person-3", "New Person", {"taxcode/ZNZRMN50A41L219X"}));
+  // The erasure compacted the key away: not in any file (SST, WAL, manifest).
+  EXPECT_FALSE(AnyFileContains(dir_.Sub("db"), wrapped));
+  Reopen();
+  EXPECT_EQ(store_->ReadStream("person-1", 1, 10).value()[0].personal_form, PersonalForm::kErased);
+}
+
+TEST_F(PersonalStoreTest, OpenRefusesAnotherMasterKeyAndNeverRecreatesALostOne) {
+  ASSERT_TRUE(Append("person-1", "p"));
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.Sub("master.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+  store_.reset();
+  {
+    std::ofstream other(dir_.Sub("other.key"), std::ios::binary);
+    other << std::string(32, 'k');
+  }
+  StoreOptions o;
+  o.path = dir_.Sub("db");
+  o.master_key_path = dir_.Sub("other.key");
+  auto wrong = EventStore::Open(o);
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("not the key of this store"), std::string::npos);
+  o.master_key_path = dir_.Sub("missing.key");
+  ASSERT_FALSE(EventStore::Open(o));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("missing.key")));
+}
+
+TEST_F(PersonalStoreTest, WithoutTheMasterKeyPersonalPartsStaySealedAndCannotBeAppended) {
+  ASSERT_TRUE(Append("person-1", "Zanzottera"));
+  store_.reset();
+  StoreOptions o;
+  o.path = dir_.Sub("db");
+  auto s = EventStore::Open(o);
+  ASSERT_TRUE(s) << s.error().message;
+  auto stream = (*s)->ReadStream("person-1", 1, 10).value();
+  EXPECT_EQ(stream[0].personal, "");
+  EXPECT_EQ(stream[0].personal_form, PersonalForm::kSealed);
+  AppendRequest r;
+  r.stream = "person-2";
+  r.events.push_back({"PersonRegistered", 1, "b", "personal", {}});
+  auto refused = (*s)->Append(r);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, StoreErrorCode::kInvalidArgument);
+  r.events[0].personal.clear();
+  EXPECT_TRUE((*s)->Append(r));
+}
+
+}  // namespace
+}  // namespace caseledger::eventstore

@@ -1,0 +1,166 @@
+#include "eventstore/personal_vault.h"
+
+#include "domain/decision.h"
+#include "eventstore/record_format.h"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace caseledger::eventstore {
+namespace {
+
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cldgr-v1";
+constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3;
+constexpr char kWrapVersion = 1, kSealVersion = 1;
+constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr size_t kBlindBytes = 16;
+
+static_assert(kSealOverhead == 1 + kNonce + kTag);
+static_assert(crypto_kdf_KEYBYTES == 32 && crypto_aead_xchacha20poly1305_ietf_KEYBYTES == 32);
+
+const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+void EnsureSodium() {
+  static const bool ready = sodium_init() >= 0;
+  if (!ready) throw std::runtime_error("libsodium failed to initialise");
+}
+
+// Associated data of a wrapped key: the stream it belongs to, so a wrapped key copied to
+// another stream's entry does not unwrap.
+std::string WrapAd(std::string_view stream) {
+  std::string ad = "caseledger-key/";
+  ad.append(stream);
+  return ad;
+}
+
+// Associated data of a sealed part: stream ‖ 0x00 ‖ BE64(version), as in the stream index.
+std::string SealAd(std::string_view stream, uint64_t version) {
+  return format::StreamKey(stream, version);
+}
+
+// version byte ‖ nonce ‖ AEAD(key, plain, ad)
+std::string Encrypt(const uint8_t* key, char version, std::string_view ad, std::string_view plain) {
+  std::string out(1 + kNonce + plain.size() + kTag, '\0');
+  out[0] = version;
+  randombytes_buf(U(out) + 1, kNonce);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out) + 1 + kNonce, &len, U(plain), plain.size(),
+                                             U(ad), ad.size(), nullptr, U(out) + 1, key);
+  return out;
+}
+
+std::optional<std::string> Decrypt(const uint8_t* key, char version, std::string_view ad,
+                                   std::string_view sealed) {
+  if (sealed.size() < 1 + kNonce + kTag || sealed[0] != version) return std::nullopt;
+  std::string plain(sealed.size() - 1 - kNonce - kTag, '\0');
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(U(plain), &len, nullptr, U(sealed) + 1 + kNonce,
+                                                 sealed.size() - 1 - kNonce, U(ad), ad.size(),
+                                                 U(sealed) + 1, key) != 0) {
+    return std::nullopt;
+  }
+  return plain;
+}
+
+}  // namespace
+
+PersonalVault::PersonalVault(std::string_view master_key) {
+  EnsureSodium();
+  if (master_key.size() != crypto_kdf_KEYBYTES) throw std::invalid_argument("master key must be 32 bytes");
+  crypto_kdf_derive_from_key(wrap_key_.data(), wrap_key_.size(), kWrapKeyId, kKdfContext, U(master_key));
+  crypto_kdf_derive_from_key(index_key_.data(), index_key_.size(), kIndexKeyId, kKdfContext, U(master_key));
+  crypto_kdf_derive_from_key(check_key_.data(), check_key_.size(), kCheckKeyId, kKdfContext, U(master_key));
+}
+
+PersonalVault::~PersonalVault() {
+  sodium_memzero(wrap_key_.data(), wrap_key_.size());
+  sodium_memzero(index_key_.data(), index_key_.size());
+  sodium_memzero(check_key_.data(), check_key_.size());
+  for (auto& [stream, key] : cache_) sodium_memzero(key.data(), key.size());
+}
+
+std::string PersonalVault::CheckValue() const {
+  // A hash keyed by a derived key that is used for nothing else.
+  std::string out(32, '\0');
+  constexpr std::string_view kLabel = "caseledger master key check";
+  crypto_generichash(U(out), out.size(), U(kLabel), kLabel.size(), check_key_.data(), check_key_.size());
+  return out;
+}
+
+DataKey PersonalVault::NewDataKey() {
+  EnsureSodium();
+  DataKey key;
+  crypto_aead_xchacha20poly1305_ietf_keygen(key.data());
+  return key;
+}
+
+std::string PersonalVault::Wrap(std::string_view stream, const DataKey& key) const {
+  return Encrypt(wrap_key_.data(), kWrapVersion, WrapAd(stream),
+                 {reinterpret_cast<const char*>(key.data()), key.size()});
+}
+
+std::optional<DataKey> PersonalVault::Unwrap(std::string_view stream, std::string_view wrapped) const {
+  auto plain = Decrypt(wrap_key_.data(), kWrapVersion, WrapAd(stream), wrapped);
+  if (!plain || plain->size() != DataKey().size()) return std::nullopt;
+  DataKey key;
+  std::memcpy(key.data(), plain->data(), key.size());
+  sodium_memzero(plain->data(), plain->size());
+  return key;
+}
+
+std::string PersonalVault::Seal(const DataKey& key, std::string_view stream, uint64_t version,
+                                std::string_view plain) {
+  return Encrypt(key.data(), kSealVersion, SealAd(stream, version), plain);
+}
+
+std::optional<std::string> PersonalVault::Open(const DataKey& key, std::string_view stream,
+                                               uint64_t version, std::string_view sealed) {
+  return Decrypt(key.data(), kSealVersion, SealAd(stream, version), sealed);
+}
+
+std::string PersonalVault::BlindClaim(std::string_view claim) const {
+  if (!domain::IsPersonalClaim(claim)) return std::string(claim);
+  size_t slash = claim.find('/');
+  std::string_view prefix = claim.substr(0, slash + 1), value = claim.substr(slash + 1);
+  unsigned char hash[kBlindBytes];
+  crypto_generichash(hash, sizeof hash, U(value), value.size(), index_key_.data(), index_key_.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(prefix);
+  for (unsigned char b : hash) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+std::optional<DataKey> PersonalVault::CachedKey(const std::string& stream) const {
+  std::lock_guard l(mu_);
+  auto it = cache_.find(stream);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PersonalVault::CacheKey(const std::string& stream, const DataKey& key) const {
+  std::lock_guard l(mu_);
+  // A reader that unwrapped the key just before an erasure committed must not bring it back.
+  if (erased_.count(stream)) return;
+  if (cache_.size() >= kMaxCachedKeys) {
+    for (auto& [s, k] : cache_) sodium_memzero(k.data(), k.size());
+    cache_.clear();
+  }
+  cache_.emplace(stream, key);
+}
+
+void PersonalVault::MarkErased(const std::string& stream) const {
+  std::lock_guard l(mu_);
+  erased_.insert(stream);
+  if (auto it = cache_.find(stream); it != cache_.end()) {
+    sodium_memzero(it->second.data(), it->second.size());
+    cache_.erase(it);
+  }
+}
+
+}  // namespace caseledger::eventstore

@@ -1,0 +1,89 @@
+// Private to eventstore/: the cryptography of personal data (crypto-shredding, SPEC §6).
+//
+// - A master key (32 random bytes in a file, mode 0600) never encrypts data itself: it
+//   derives, with libsodium's crypto_kdf, a key-wrapping key, a blind-index key and a
+//   check value that tells a store which master key it was created with.
+// - Every stream that records personal data gets its own random data key, kept in the
+//   `keys` column family wrapped (XChaCha20-Poly1305) by the wrapping key. Destroying
+//   that one small value makes every personal part of the stream unreadable for good,
+//   while the log records, and so the hash chain, stay as they are.
+// - A personal part is sealed with XChaCha20-Poly1305 IETF under the stream's data key,
+//   a random 24-byte nonce per record, and associated data binding it to its stream and
+//   stream version, so a sealed part moved to another record does not open.
+// - Claims on personal values ("taxcode/<code>") are stored as a keyed hash (BLAKE2b under
+//   the blind-index key), so the claims family can answer a lookup without holding the
+//   value. Layouts: eventstore/FORMAT.md.
+//
+// Thread safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace caseledger::eventstore {
+
+using DataKey = std::array<uint8_t, 32>;
+
+// Bytes a sealed part adds to the plaintext: version byte, nonce, tag.
+inline constexpr size_t kSealOverhead = 1 + 24 + 16;
+
+class PersonalVault {
+ public:
+  // `master_key` must be 32 bytes.
+  explicit PersonalVault(std::string_view master_key);
+  ~PersonalVault();
+  PersonalVault(const PersonalVault&) = delete;
+  PersonalVault& operator=(const PersonalVault&) = delete;
+
+  // The value stored under "master-key-check" in the default family: equal only for the
+  // same master key. Reveals nothing about the key.
+  std::string CheckValue() const;
+
+  // A fresh random data key.
+  static DataKey NewDataKey();
+  // Value of the keys family for `stream` (version byte, nonce, wrapped key).
+  std::string Wrap(std::string_view stream, const DataKey& key) const;
+  // nullopt when `wrapped` was not made by Wrap for this stream under this master key.
+  std::optional<DataKey> Unwrap(std::string_view stream, std::string_view wrapped) const;
+
+  // Seals `plain` for (stream, version); Open returns nullopt when the bytes were altered,
+  // belong to another record or to another key.
+  static std::string Seal(const DataKey& key, std::string_view stream, uint64_t version,
+                          std::string_view plain);
+  static std::optional<std::string> Open(const DataKey& key, std::string_view stream,
+                                         uint64_t version, std::string_view sealed);
+
+  // The stored form of a claim: personal claims (domain::IsPersonalClaim) become
+  // prefix ‖ 32 hex digits of a keyed hash of the value; others are kept as they are.
+  std::string BlindClaim(std::string_view claim) const;
+
+  // A cache of unwrapped data keys, so that folding a stream does not unwrap on every read.
+  // Streams marked erased are never cached again by this process.
+  std::optional<DataKey> CachedKey(const std::string& stream) const;
+  void CacheKey(const std::string& stream, const DataKey& key) const;
+  void MarkErased(const std::string& stream) const;
+
+ private:
+  std::array<uint8_t, 32> wrap_key_{};
+  std::array<uint8_t, 32> index_key_{};
+  std::array<uint8_t, 32> check_key_{};
+
+  static constexpr size_t kMaxCachedKeys = 1 << 16;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, DataKey> cache_;  // guarded by mu_
+  mutable std::unordered_set<std::string> erased_;          // guarded by mu_
+};
+
+// Reads the 32-byte master key from `path`. When the file does not exist and `may_create`,
+// first creates it with 32 random bytes, mode 0600, atomically (written aside, linked into
+// place). nullopt with `error` set on failure (missing, unreadable, wrong size).
+std::optional<std::string> LoadMasterKeyFile(const std::string& path, bool may_create,
+                                             std::string* error);
+
+}  // namespace caseledger::eventstore
