@@ -16,6 +16,9 @@ namespace caseledger::eventstore {
 class EventStore;
 class AccessLog;
 }
+namespace caseledger::replay {
+class LiveViews;
+}
 
 namespace caseledger::api {
 
@@ -30,7 +33,11 @@ struct ServiceOptions {
   std::vector<JwtSigner> external_signers;
   ServerOptions server;
   std::shared_ptr<const domain::ReferenceData> reference;
+  // The shipped rule sets (ops/rules/): recorded as RulesAdopted when the log has no rules
+  // yet (first start). After that the rules come from the log only (replay/rules_log.h).
   std::shared_ptr<const domain::RuleBook> rules;
+  // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
+  int rebuild_nice = 10;
   // Access records (reads of personal data) older than this are pruned; SPEC §6 asks >= 24 months.
   int access_log_retention_days = 731;
 };
@@ -44,6 +51,8 @@ class Service {
   uint16_t port() const;
   const std::string& auth_key_path() const;
   eventstore::EventStore& store();
+  // The live views and their blue-green rebuilds.
+  replay::LiveViews& views();
   eventstore::AccessLog& access_log();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);
