@@ -1,5 +1,6 @@
-// What the routes share: the store, reference data, rules, clock and id source. Owned by
-// the serve command; routes hold a const reference to it.
+// What the routes share: the store, reference data, the live views (with the rule book
+// they were built with), clock and id source. Owned by the serve command; routes hold a
+// const reference to it.
 #pragma once
 
 #include "domain/reference.h"
@@ -11,8 +12,8 @@
 #include <memory>
 #include <string>
 
-namespace caseledger::projections {
-class ViewRunner;
+namespace caseledger::replay {
+class LiveViews;
 }
 namespace caseledger::eventstore {
 class AccessLog;
@@ -28,9 +29,10 @@ class SseHub;
 struct ApiContext {
   eventstore::EventStore* store = nullptr;
   std::shared_ptr<const domain::ReferenceData> reference;
-  std::shared_ptr<const domain::RuleBook> rules;
   HttpMetrics* metrics = nullptr;
-  const projections::ViewRunner* views = nullptr;  // the read views
+  // The read views and their rule book, switched blue-green when rules are adopted: take
+  // views->Current() once per answer and read everything from it.
+  replay::LiveViews* views = nullptr;
   SseHub* sse = nullptr;         // view change announcements
   GrantTable* grants = nullptr;  // who holds which role (the users stream)
   eventstore::AccessLog* access_log = nullptr;  // reads of personal data; null: not kept

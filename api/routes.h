@@ -14,6 +14,7 @@ void AddMeasureRoutes(Router& router, const ApiContext& ctx);
 void AddViewRoutes(Router& router, const ApiContext& ctx);
 void AddRulesRoutes(Router& router, const ApiContext& ctx);
 void AddOpsRoutes(Router& router, const ApiContext& ctx);
+void AddAuditRoutes(Router& router, const ApiContext& ctx);
 void AddGrantRoutes(Router& router, const ApiContext& ctx);
 
 // Every route of the API.

@@ -2,7 +2,7 @@
 #include "api/metrics.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
-#include "projections/view_runner.h"
+#include "replay/live_views.h"
 
 namespace caseledger::api {
 
@@ -48,6 +48,7 @@ void AddAllRoutes(Router& router, const ApiContext& ctx) {
   AddMeasureRoutes(router, ctx);
   AddViewRoutes(router, ctx);
   AddRulesRoutes(router, ctx);
+  AddAuditRoutes(router, ctx);
   AddGrantRoutes(router, ctx);
 }
 

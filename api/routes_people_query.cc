@@ -10,6 +10,8 @@
 #include "domain/person_json.h"
 #include "domain/tax_code.h"
 #include "eventstore/access_log.h"
+#include "replay/history.h"
+#include "replay/live_views.h"
 
 #include <boost/json.hpp>
 
@@ -90,9 +92,12 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   options.include_personal = true;
   options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : ctx.clock()).ToDate();
   options.reference = ctx.reference.get();
-  options.rules = ctx.rules.get();
+  // Measure ends by the rules the live views use, so the person and the views agree; a
+  // rule adoption changes the answer, hence the rules position in the tag.
+  auto live = ctx.views ? ctx.views->Current() : nullptr;
+  options.rules = live ? live->rules.get() : nullptr;
   boost::json::object body = PersonToJson(*state, options);
-  std::string etag = "\"p" + std::to_string(state->version) +
+  std::string etag = "\"p" + std::to_string(state->version) + "-r" + std::to_string(live ? live->rules_position : 0) +
                      (as_of.recorded || as_of.effective ? "-" + req.http.target : "") + "\"";
   // A past view never changes, so its tag depends only on the version and the instant.
   return read.Finish(JsonRead(req.http, boost::json::serialize(body), etag, position));
@@ -105,19 +110,18 @@ Response History(const ApiContext& ctx, const RouteRequest& req) {
   if (auto bad = ReadInstant(req.http, "as_of", as_of)) return *bad;
   if (auto refused = read.Admit(id, PersonReadRole)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
-  auto events = ctx.store->ReadStream(PersonStream(id), 1, 100'000);
-  if (!events) return read.Finish(FromStoreError(events.error()));
-  boost::json::array list;
-  uint64_t version = 0;
-  for (const auto& env : *events) {
-    if (as_of && env.recorded_at > *as_of) break;
-    auto event = Decode(env.type, env.schema_version, env.body, env.personal);
-    if (!event) return read.Finish(Problem(500, "internal", "Internal error", "undecodable event"));
-    list.push_back(EnvelopeToJson(env, *event, true));
-    version = env.version;
+  replay::HistoryOptions options;
+  options.as_of = as_of;
+  auto history = replay::PersonHistory(*ctx.store, id, options);
+  if (!history) {
+    if (history.error().code == eventstore::StoreErrorCode::kNotFound) {
+      return read.Finish(Problem(404, "not-found", "Not found", "person not found"));
+    }
+    return read.Finish(FromStoreError(history.error()));
   }
-  boost::json::object body{{"person_id", id}, {"version", version}, {"events", std::move(list)}};
-  return read.Finish(JsonRead(req.http, boost::json::serialize(body), "\"h" + std::to_string(version) + "\"", position));
+  std::string etag = "\"h" + std::to_string(history->at("version").to_number<uint64_t>()) +
+                     (as_of ? "-" + as_of->ToString() : "") + "\"";
+  return read.Finish(JsonRead(req.http, boost::json::serialize(*history), etag, position));
 }
 
 Response AccessReport(const ApiContext& ctx, const RouteRequest& req) {

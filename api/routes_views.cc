@@ -12,6 +12,7 @@
 #include "projections/region_view.h"
 #include "projections/school_view.h"
 #include "projections/view_runner.h"
+#include "replay/live_views.h"
 
 #include <boost/json.hpp>
 
@@ -41,6 +42,26 @@ std::optional<Response> ReadDays(const ApiContext& ctx, const Request& req, doma
     return BadField("from", "a series holds at most " + std::to_string(kMaxSeriesDays) + " days");
   }
   return std::nullopt;
+}
+
+// The views one answer reads from: pinned by ViewRead for the duration of its render, so a
+// blue-green switch in the middle of an answer cannot release them (replay/live_views.h).
+thread_local const replay::ServingViews* pinned_views = nullptr;
+
+class PinViews {
+ public:
+  explicit PinViews(const replay::ServingViews* views) : previous_(pinned_views) { pinned_views = views; }
+  ~PinViews() { pinned_views = previous_; }
+
+ private:
+  const replay::ServingViews* previous_;
+};
+
+// The ETag of a view answer: position, rules the views were built with (rebuilt views may
+// answer differently at the same position), query.
+std::string ViewTag(uint64_t position, const Request& req) {
+  return "\"v" + std::to_string(position) + "-r" + std::to_string(pinned_views ? pinned_views->rules_position : 0) +
+         "-" + std::to_string(std::hash<std::string>()(req.target)) + "\"";
 }
 
 // Counts a mayor may not see: 1 and 2 become null (with "suppressed_below" on the answer),
@@ -90,10 +111,11 @@ std::optional<Response> Admit(const ApiContext& ctx, const RouteRequest& req, Vi
 // The common frame of a view read: min_position, days, then `render` on the snapshot.
 template <class Render>
 Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render) {
-  if (!ctx.views) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
+  auto live = ctx.views ? ctx.views->Current() : nullptr;
+  if (!live) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
   uint64_t min_position = 0;
   if (auto bad = ReadMinPosition(req.http, min_position)) return *bad;
-  uint64_t position = ctx.views->Position();
+  uint64_t position = live->runner->Position();
   if (min_position > position) {
     Response wait;
     wait.wait_for_position = min_position;
@@ -102,6 +124,7 @@ Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render)
   domain::Date day;
   DayRange range;
   if (auto bad = ReadDays(ctx, req.http, day, range)) return *bad;
+  PinViews pin(live.get());
   return render(day, range, position);
 }
 
@@ -115,13 +138,13 @@ Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::j
     (*body)["suppressed_below"] = domain::kMinShownCount;
   }
   return JsonRead(req.http, boost::json::serialize(*body),
-                  "\"v" + std::to_string(position) + "-" + std::to_string(std::hash<std::string>()(req.http.target)) + "\"",
+                  ViewTag(position, req.http),
                   position);
 }
 
 template <class V>
-const V* Find(const ApiContext& ctx, const char* name) {
-  return ctx.views ? ctx.views->Get<V>(name) : nullptr;
+const V* Find(const ApiContext&, const char* name) {
+  return pinned_views ? pinned_views->runner->Get<V>(name) : nullptr;
 }
 
 }  // namespace
@@ -207,7 +230,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                   auto csv = v ? v->RegionCsv(area, day, range) : std::nullopt;
                   if (!csv) return Problem(404, "not-found", "Not found", "area not found in the views");
                   Response r = JsonRead(req.http, std::move(*csv),
-                                        "\"v" + std::to_string(pos) + "-" + std::to_string(std::hash<std::string>()(req.http.target)) + "\"",
+                                        ViewTag(pos, req.http),
                                         pos);
                   if (r.status == 200) r.content_type = "text/csv; charset=utf-8";
                   return r;

@@ -10,12 +10,8 @@
 #include "api/sse.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
-#include "projections/gp_view.h"
-#include "projections/lab_view.h"
-#include "projections/municipality_view.h"
-#include "projections/region_view.h"
-#include "projections/school_view.h"
-#include "projections/view_runner.h"
+#include "replay/live_views.h"
+#include "replay/rules_log.h"
 
 #include <chrono>
 #include <filesystem>
@@ -36,11 +32,11 @@ struct Service::State {
   std::optional<JwtKey> key;
   std::vector<JwtSigner> signers;  // the own key first, then external ones
   std::unique_ptr<eventstore::EventStore> store;
-  std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
   PersonCache people;
-  std::unique_ptr<projections::ViewRunner> views;
+  std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
+  std::unique_ptr<replay::LiveViews> views;
   std::unique_ptr<eventstore::NatsRelay> relay;
   SseHub sse;
   HttpMetrics metrics;
@@ -143,56 +139,54 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.metrics.AddGauge("caseledger_store_max_group_size", "Largest group commit so far (requests).",
                      [st] { return double(st->Stats().max_group_size); });
 
-  // The read views: caught up before the port opens, then following the log.
-  std::vector<std::unique_ptr<projections::View>> views;
-  views.push_back(std::make_unique<projections::MunicipalityView>(s.options.reference));
-  views.push_back(std::make_unique<projections::RegionView>(s.options.reference));
-  views.push_back(std::make_unique<projections::LabView>());
-  views.push_back(std::make_unique<projections::SchoolView>(s.options.rules));
-  views.push_back(std::make_unique<projections::GpView>(s.options.rules));
-  projections::RunnerOptions runner_options;
-  runner_options.path = s.options.data_dir + "/views";
-  runner_options.rules = s.options.rules;
-  runner_options.poll = std::chrono::milliseconds(20);
+  // Rules come from the log; a store without any gets the shipped sequence once.
+  if (s.options.rules) {
+    auto recorded = replay::BootstrapRules(*st, *s.options.rules);
+    if (!recorded) {
+      *error = "cannot record the shipped rules: " + recorded.error().message;
+      return nullptr;
+    }
+  }
+  // The read views: caught up before the port opens, then following the log; replaced
+  // blue-green when rules are adopted.
+  replay::LiveViewsOptions views_options;
+  views_options.data_dir = s.options.data_dir;
+  views_options.reference = s.options.reference;
+  views_options.rebuild_nice = s.options.rebuild_nice;
+  SseHub* hub = &s.sse;
+  views_options.on_changes = [hub](const std::vector<projections::ViewChange>& changes) {
+    for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
+  };
   eventstore::LogReader* log = st;
   if (s.options.replica) {
-    // A replica's views follow JetStream; the feed acknowledges what they applied, so
-    // their batches must be durable before that.
+    // A replica's views follow JetStream; its local log holds a copy of the primary's
+    // users stream (grants) and the shipped rules, nothing else.
     eventstore::ReplicaFeedOptions feed_options = *s.options.replica;
     feed_options.before_apply = [st](const domain::Envelope& e, std::string* why) {
       return CopyUsersEvent(*st, e, why);
     };
     s.feed = std::make_unique<eventstore::NatsReplicaFeed>(std::move(feed_options));
     log = s.feed.get();
-    runner_options.remote_log = true;
-    runner_options.sync = true;
+    views_options.follow = s.feed.get();
   }
-  auto runner = projections::ViewRunner::Open(*log, std::move(views), runner_options);
-  if (!runner) {
-    *error = "cannot open the views: " + runner.error().message;
+  auto live = replay::LiveViews::Open(*st, std::move(views_options));
+  if (!live) {
+    *error = "cannot open the views: " + live.error().message;
     return nullptr;
   }
-  s.views = std::move(*runner);
-  if (auto caught = s.views->CatchUp(); !caught) {
-    *error = "cannot build the views: " + caught.error().message;
-    return nullptr;
-  }
-  if (s.feed) {
-    const projections::ViewRunner* applied = s.views.get();
-    s.feed->Start(applied->Position(), [applied] { return applied->Position(); });
-  }
-  SseHub* hub = &s.sse;
-  s.views->OnChanges([hub](const std::vector<projections::ViewChange>& changes) {
-    for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
-  });
-  s.views->Start();
-  const projections::ViewRunner* vr = s.views.get();
+  s.views = std::move(*live);
+  replay::LiveViews* vr = s.views.get();
+  if (s.feed) s.feed->Start(vr->Position(), [vr] { return vr->Position(); });
   s.metrics.AddGauge("caseledger_views_position", "Log position the read views have applied.",
                      [vr] { return double(vr->Position()); });
   s.metrics.AddGauge("caseledger_views_lag_events", "Committed events not yet in the views.",
                      [vr, log] { return double(log->CommittedPosition() - std::min(log->CommittedPosition(), vr->Position())); });
   s.metrics.AddGauge("caseledger_views_stopped", "1 when the views stopped on an event they cannot apply.",
                      [vr] { return vr->failure().empty() ? 0.0 : 1.0; });
+  s.metrics.AddGauge("caseledger_views_rebuilding", "1 while views are rebuilt under newly adopted rules.",
+                     [vr] { return vr->status().rebuilding ? 1.0 : 0.0; });
+  s.metrics.AddCounter("caseledger_views_switches_total", "Rebuilt views switched in since start.",
+                       [vr] { return double(vr->status().switches); });
 
   StartNats(s.options, *st, s.relay, s.feed.get(), s.metrics);
   eventstore::AccessLogOptions access_options;
@@ -213,7 +207,6 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
-  s.ctx.rules = s.options.rules;
   s.ctx.metrics = &s.metrics;
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };
@@ -251,6 +244,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 uint16_t Service::port() const { return state_->port; }
 const std::string& Service::auth_key_path() const { return state_->key_path; }
 eventstore::EventStore& Service::store() { return *state_->store; }
+replay::LiveViews& Service::views() { return *state_->views; }
 eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
 void Service::Run(bool handle_signals) {
   state_->server->Run(handle_signals);

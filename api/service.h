@@ -18,6 +18,9 @@ namespace caseledger::eventstore {
 class EventStore;
 class AccessLog;
 }
+namespace caseledger::replay {
+class LiveViews;
+}
 
 namespace caseledger::api {
 
@@ -32,6 +35,8 @@ struct ServiceOptions {
   std::vector<JwtSigner> external_signers;
   ServerOptions server;
   std::shared_ptr<const domain::ReferenceData> reference;
+  // The shipped rule sets (ops/rules/): recorded as RulesAdopted when the log has no rules
+  // yet (first start). After that the rules come from the log only (replay/rules_log.h).
   std::shared_ptr<const domain::RuleBook> rules;
   // NATS (SPEC §7). With `relay`, the log is published to JetStream (nats_relay.h).
   std::optional<eventstore::RelayOptions> relay;
@@ -40,6 +45,8 @@ struct ServiceOptions {
   // `primary_url` (may be empty). Not together with `relay`.
   std::optional<eventstore::ReplicaFeedOptions> replica;
   std::string primary_url;
+  // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
+  int rebuild_nice = 10;
   // Access records (reads of personal data) older than this are pruned; SPEC §6 asks >= 24 months.
   int access_log_retention_days = 731;
 };
@@ -58,6 +65,8 @@ class Service {
   const eventstore::NatsReplicaFeed* replica_feed() const;
   // Position the read views have applied (X-Position).
   uint64_t views_position() const;
+  // The live views and their blue-green rebuilds.
+  replay::LiveViews& views();
   eventstore::AccessLog& access_log();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);

@@ -7,6 +7,7 @@
 #include "app/flags.h"
 #include "app/serve_nats.h"
 #include "app/reference_files.h"
+#include "domain/events.h"
 #include "domain/access.h"
 #include "eventstore/event_store.h"
 
@@ -62,7 +63,9 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
   DemoIntro intro;
   const std::shared_ptr<const domain::ReferenceData> service_reference = reference;
   const uint64_t position = service.store().CommittedPosition();
-  if (position > 0) {
+  // A new store holds only the shipped rules, recorded by Service::Open.
+  auto rules = service.store().StreamVersion(std::string(domain::kRulesStream));
+  if (position > (rules ? *rules : 0)) {
     std::cout << "demo: the store already holds " << position
               << " events; not loading the demo workload again\n";
   } else {

@@ -206,7 +206,9 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   if (!s.ok()) return FromStatus(s, "open access log");
   impl->db.reset(db);
   if (auto tip = impl->LoadTip(); !tip) return tip.error();
-  impl->next_prune = std::chrono::steady_clock::now();
+  // Prune once now, then hourly from the writer: a server restarted often still prunes.
+  if (auto pruned = impl->Prune(); !pruned) StoreLog()->warn("access log prune: {}", pruned.error().message);
+  impl->next_prune = std::chrono::steady_clock::now() + kPruneEvery;
   std::unique_ptr<AccessLog> log(new AccessLog(std::move(impl)));
   Impl* raw = log->impl_.get();
   raw->writer = std::thread([raw] { raw->Run(); });

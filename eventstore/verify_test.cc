@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <type_traits>
+
 namespace caseledger::eventstore {
 namespace {
 
@@ -26,7 +28,8 @@ class VerifyTest : public ::testing::Test {
     }
   }
 
-  // Opens the raw RocksDB under the store and applies `change` to the events family.
+  // Opens the raw RocksDB under the store and applies `change` to the events family (and,
+  // for a change taking three arguments, the streams family).
   template <class F>
   void Tamper(F change) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -37,10 +40,16 @@ class VerifyTest : public ::testing::Test {
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open({}, dir_.Sub("db"), cfs, &handles, &db).ok());
     rocksdb::ColumnFamilyHandle* events = nullptr;
+    rocksdb::ColumnFamilyHandle* streams = nullptr;
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == format::kEvents) events = handles[i];
+      if (names[i] == format::kStreams) streams = handles[i];
     }
-    change(db, events);
+    if constexpr (std::is_invocable_v<F, rocksdb::DB*, rocksdb::ColumnFamilyHandle*, rocksdb::ColumnFamilyHandle*>) {
+      change(db, events, streams);
+    } else {
+      change(db, events);
+    }
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     delete db;
   }
@@ -96,6 +105,32 @@ TEST_F(VerifyTest, MissingPositionIsFound) {
   });
   VerifyReport r = Verify();
   EXPECT_EQ(r.first_bad_position, 12u) << r.problem;
+}
+
+TEST_F(VerifyTest, FlippedBitInAStoredHashIsFoundAtItsPosition) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(9), &v).ok());
+    v[v.size() - 5] ^= 0x10;  // inside the 32-byte hash that ends the value
+    ASSERT_TRUE(db->Put({}, events, format::PositionKey(9), v).ok());
+  });
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.first_bad_position, 9u) << r.problem;
+}
+
+TEST_F(VerifyTest, ReorderedStreamIndexEntriesAreFoundAtTheFirstEventTheyMisplace) {
+  // person-0 holds positions 1, 4, 7, ...: swap its index entries for versions 2 and 3.
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle*, rocksdb::ColumnFamilyHandle* streams) {
+    std::string v2, v3;
+    ASSERT_TRUE(db->Get({}, streams, format::StreamKey("person-0", 2), &v2).ok());
+    ASSERT_TRUE(db->Get({}, streams, format::StreamKey("person-0", 3), &v3).ok());
+    ASSERT_EQ(format::DecodeFixed64BE(v2.data()), 4u);
+    ASSERT_TRUE(db->Put({}, streams, format::StreamKey("person-0", 2), v3).ok());
+    ASSERT_TRUE(db->Put({}, streams, format::StreamKey("person-0", 3), v2).ok());
+  });
+  VerifyReport r = Verify();
+  EXPECT_EQ(r.first_bad_position, 4u) << r.problem;
+  EXPECT_NE(r.problem.find("stream index"), std::string::npos) << r.problem;
 }
 
 TEST_F(VerifyTest, OpenRefusesALogWhoseTailWasAltered) {

@@ -326,6 +326,11 @@ void ViewRunner::Stop() {
   impl_->stopping.store(true);
   impl_->follower.join();
   impl_->stopping.store(false);  // CatchUp() on the caller's thread works again
+  // Batches skip the WAL (views_db.cc): a stopped runner leaves its views whole on disk, so
+  // that a verification or another process opening the directory sees what it applied.
+  if (auto flushed = impl_->db->Flush(); !flushed) {
+    ProjectionsLog()->warn("cannot flush the views after stopping: {}", flushed.error().message);
+  }
 }
 
 bool ViewRunner::WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const {

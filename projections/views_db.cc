@@ -83,6 +83,14 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   return {};
 }
 
+ViewsDb::Result<void> ViewsDb::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  rocksdb::Status s = db_->Flush(fo);
+  if (!s.ok()) return FromStatus(s, "flush");
+  return {};
+}
+
 ViewsDb::Result<void> ViewsDb::DropAll() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekToLast();

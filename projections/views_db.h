@@ -47,6 +47,9 @@ class ViewsDb {
   Result<void> Write(Batch& batch, bool sync);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
+  // Writes the memtable to disk: batches written without the WAL become durable and
+  // visible to another (read-only) opening of the directory.
+  Result<void> Flush();
 
  private:
   ViewsDb() = default;

@@ -238,6 +238,8 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
   Check("DELETE", Fixed("/v1/grants/op-to/operator/TO"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("POST", Fixed("/v1/rules"), Fixed("{}"), {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("GET", Fixed("/v1/rules"), {}, {{"op-to", 200}, {"nobody", 403}});
+  Check("GET", Fixed("/v1/audit/chain"), {},
+        {{"auditor", 200}, {"admin", 200}, {"op-to", 403}, {"mayor-to", 403}, {"nobody", 403}});
 
   const std::string person = "/v1/people/" + f_->in_to;
   EXPECT_EQ(f_->http.Get(person, f_->tokens["nobody"]).status, 403);

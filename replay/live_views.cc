@@ -1,0 +1,303 @@
+#include "replay/live_views.h"
+
+#include "replay/replay_logger.h"
+#include "replay/rules_log.h"
+#include "replay/view_set.h"
+#include "replay/views_pointer.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace caseledger::replay {
+namespace {
+
+using eventstore::StoreError;
+using eventstore::StoreErrorCode;
+using eventstore::StoreResult;
+namespace fs = std::filesystem;
+
+// A rebuild switches in once it is this close to the committed position; the last events
+// are applied synchronously just before the switch.
+constexpr uint64_t kSwitchLag = 4096;
+// How long a retired runner may stay held by readers before it is left to the next start.
+constexpr auto kRetireWait = std::chrono::seconds(10);
+
+// Starts the runner's follower on a thread of lower priority: the follower inherits the
+// nice value of the thread that creates it (Linux: nice is per thread).
+void StartWithNice(projections::ViewRunner& runner, int nice) {
+  if (nice == 0) {
+    runner.Start();
+    return;
+  }
+  std::thread starter([&] {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);
+    runner.Start();
+  });
+  starter.join();
+}
+
+}  // namespace
+
+class LiveViews::Impl {
+ public:
+  Impl(eventstore::EventStore& s, LiveViewsOptions o) : store(s), options(std::move(o)) {}
+
+  StoreResult<std::shared_ptr<projections::ViewRunner>> OpenRunner(const std::string& dir,
+                                                                    std::shared_ptr<const domain::RuleBook> book) {
+    projections::RunnerOptions ro;
+    ro.path = options.data_dir + "/" + dir;
+    ro.max_batch = options.max_batch;
+    ro.rules = book;
+    ro.poll = options.poll;
+    eventstore::LogReader* log = &store;
+    if (options.follow != nullptr) {
+      log = options.follow;
+      ro.remote_log = true;  // its checkpoint is a position of the primary's log
+      ro.sync = true;        // the feed acknowledges to JetStream what the views applied
+    }
+    auto runner = projections::ViewRunner::Open(*log, MakeViews({options.reference, book, {}}), std::move(ro));
+    if (!runner) return runner.error();
+    return std::shared_ptr<projections::ViewRunner>(std::move(*runner));
+  }
+
+  void Worker();
+  // One rebuild for the book up to `target`; returns when switched, failed or cancelled.
+  void Rebuild(uint64_t target);
+  void Retire(std::shared_ptr<const ServingViews> old);
+  bool Cancelled(uint64_t target) {
+    std::lock_guard lock(mu);
+    return stopping || requested != target;
+  }
+  void SetError(std::string why) {
+    ReplayLog()->error("views rebuild failed: {}", why);
+    std::lock_guard lock(mu);
+    status.error = std::move(why);
+  }
+
+  eventstore::EventStore& store;
+  LiveViewsOptions options;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::shared_ptr<const ServingViews> current;  // guarded by mu
+  uint64_t requested = 0;                       // rules position wanted live; guarded by mu
+  bool stopping = false;                        // guarded by mu
+  AdoptionStatus status;                        // guarded by mu
+  std::vector<std::shared_ptr<const ServingViews>> retired;  // held by readers too long
+  std::thread worker;
+};
+
+void LiveViews::Impl::Worker() {
+  for (;;) {
+    uint64_t target = 0;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return stopping || requested != current->rules_position; });
+      if (stopping) return;
+      target = requested;
+      status.rebuilding = true;
+      status.target_rules_position = target;
+      status.error.clear();
+    }
+    Rebuild(target);
+    {
+      std::lock_guard lock(mu);
+      // A failed rebuild is not retried until a new adoption (or a restart) asks again.
+      if (requested == target && current->rules_position != target) requested = current->rules_position;
+      status.rebuilding = requested != current->rules_position;
+    }
+    cv.notify_all();
+  }
+}
+
+void LiveViews::Impl::Rebuild(uint64_t target) {
+  const auto started = std::chrono::steady_clock::now();
+  auto rules = RulesLog::Read(store, target);
+  if (!rules) return SetError(rules.error().message);
+  if (rules->last_position() != target) {
+    return SetError("no RulesAdopted at position " + std::to_string(target));
+  }
+  auto book = rules->Book();
+  const std::string dir = ViewsDirFor(target);
+  std::error_code ec;
+  fs::remove_all(options.data_dir + "/" + dir, ec);  // a rebuild a crash interrupted
+  auto runner = OpenRunner(dir, book);
+  if (!runner) return SetError(runner.error().message);
+  projections::ViewRunner& r = **runner;
+  ReplayLog()->info("rebuilding the views into {} under the rules adopted up to position {}", dir, target);
+  StartWithNice(r, options.rebuild_nice);
+  for (;;) {
+    if (Cancelled(target)) {
+      r.Stop();
+      ReplayLog()->info("views rebuild into {} cancelled", dir);
+      return;
+    }
+    if (!r.failure().empty()) return SetError("rebuild stopped: " + r.failure());
+    if (r.Position() + kSwitchLag >= store.CommittedPosition()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // The follower ran at low priority; restart it at ours, with the change listener (not
+  // before: the old views answer until the switch, so their changes are the ones to announce).
+  r.Stop();
+  if (auto caught = r.CatchUp(); !caught) return SetError(caught.error().message);
+  if (options.before_switch && !options.before_switch()) {
+    ReplayLog()->warn("views rebuild into {} abandoned before the switch (test seam)", dir);
+    return;
+  }
+  if (options.on_changes) r.OnChanges(options.on_changes);
+  r.Start();
+  if (auto w = WriteViewsPointer(options.data_dir, {dir, target}); !w) {
+    r.Stop();
+    return SetError("cannot switch the views pointer: " + w.error().message);
+  }
+  auto serving = std::make_shared<ServingViews>();
+  serving->runner = *runner;
+  serving->rules = book;
+  serving->rules_position = target;
+  serving->dir = dir;
+  std::shared_ptr<const ServingViews> old;
+  {
+    std::lock_guard lock(mu);
+    old = std::move(current);
+    current = std::move(serving);
+    ++status.switches;
+  }
+  cv.notify_all();
+  // Every figure may have changed: one announcement for live dashboards.
+  if (options.on_changes) options.on_changes({{"rules", std::to_string(target), r.Position()}});
+  ReplayLog()->info("views rebuilt under the rules up to position {} and switched in ({} ms)", target,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                        .count());
+  Retire(std::move(old));
+}
+
+void LiveViews::Impl::Retire(std::shared_ptr<const ServingViews> old) {
+  old->runner->Stop();
+  const std::string path = options.data_dir + "/" + old->dir;
+  const auto deadline = std::chrono::steady_clock::now() + kRetireWait;
+  // Readers copy `current` and drop it after one answer: wait for them.
+  while (old.use_count() > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (old.use_count() > 1) {
+    std::lock_guard lock(mu);
+    retired.push_back(std::move(old));  // its directory is removed at the next start
+    return;
+  }
+  old.reset();  // closes its database
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) ReplayLog()->warn("cannot remove retired views {}: {}", path, ec.message());
+}
+
+StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& store, LiveViewsOptions options) {
+  std::unique_ptr<LiveViews> live(new LiveViews());
+  live->impl_ = std::make_unique<Impl>(store, std::move(options));
+  Impl& s = *live->impl_;
+  auto rules = RulesLog::Read(store);
+  if (!rules) return rules.error();
+  auto pointer = ReadViewsPointer(s.options.data_dir);
+  if (!pointer) return pointer.error();
+  // No pointer: views from before rule adoption, built with the whole book.
+  ViewsPointer p = pointer->value_or(ViewsPointer{"views", rules->last_position()});
+  if (p.rules_position > rules->last_position()) {
+    return StoreError(StoreErrorCode::kCorruption, "views.live names rules at position " +
+                      std::to_string(p.rules_position) + ", beyond the log's last adoption");
+  }
+  auto book = rules->Book(p.rules_position);
+  auto runner = s.OpenRunner(p.dir, book);
+  if (!runner) return runner.error();
+  if (auto caught = (*runner)->CatchUp(); !caught) return caught.error();
+  if (!*pointer) {
+    if (auto w = WriteViewsPointer(s.options.data_dir, p); !w) return w.error();
+  }
+  // Leftovers: a rebuild a crash interrupted, views retired while still read, what-if
+  // shadows of an interrupted dry run.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(s.options.data_dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_directory() && (name.starts_with("views") || name.starts_with("whatif-")) && name != p.dir) {
+      ReplayLog()->info("removing views directory {} (not live)", name);
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  if (s.options.on_changes) (*runner)->OnChanges(s.options.on_changes);
+  (*runner)->Start();
+  auto serving = std::make_shared<ServingViews>();
+  serving->runner = std::move(*runner);
+  serving->rules = std::move(book);
+  serving->rules_position = p.rules_position;
+  serving->dir = p.dir;
+  s.current = std::move(serving);
+  s.requested = rules->last_position();
+  if (s.requested != p.rules_position) {
+    ReplayLog()->warn("the live views use the rules up to position {} but the log adopted rules at {}: "
+                      "rebuilding (the current views answer meanwhile)", p.rules_position, s.requested);
+    s.status.rebuilding = true;
+    s.status.target_rules_position = s.requested;
+  }
+  s.worker = std::thread([&s] { s.Worker(); });
+  return live;
+}
+
+LiveViews::~LiveViews() {
+  if (!impl_) return;
+  Stop();
+}
+
+void LiveViews::Stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  if (auto c = Current()) c->runner->Stop();
+}
+
+const std::string& LiveViews::data_dir() const { return impl_->options.data_dir; }
+
+std::shared_ptr<const ServingViews> LiveViews::Current() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->current;
+}
+
+uint64_t LiveViews::Position() const { return Current()->runner->Position(); }
+std::string LiveViews::failure() const { return Current()->runner->failure(); }
+
+void LiveViews::Adopt(uint64_t rules_position) {
+  if (impl_->options.follow != nullptr) {
+    ReplayLog()->warn("read replica: rules adopted at position {} are not applied here (no rebuild on a replica)",
+                      rules_position);
+    return;
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (rules_position <= impl_->requested && impl_->requested != impl_->current->rules_position) return;
+    if (rules_position < impl_->current->rules_position) return;
+    impl_->requested = rules_position;
+    impl_->status.rebuilding = rules_position != impl_->current->rules_position;
+    impl_->status.target_rules_position = rules_position;
+  }
+  impl_->cv.notify_all();
+}
+
+AdoptionStatus LiveViews::status() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->status;
+}
+
+bool LiveViews::WaitIdle(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] {
+    return impl_->stopping || impl_->requested == impl_->current->rules_position;
+  });
+}
+
+}  // namespace caseledger::replay

@@ -1,0 +1,102 @@
+// The views a server answers from, and their blue-green replacement when rules are
+// adopted (SPEC §8).
+//
+// LiveViews owns the live ViewRunner (in the directory named by DATA/views.live) and the
+// rule book it was built with. Adopt() rebuilds every view from position 1 into a new
+// directory, on a background thread of lower CPU priority, while the old views keep
+// following the log and answering; once the rebuild has caught up with the log the pointer
+// file is switched (atomically, see views_pointer.h) and then Current() hands out the new
+// views: one swap, so a reader sees either the old views with the old book or the new
+// views with the new book, never a mix. A crash or failure at any moment before the
+// pointer switch leaves the old views live; the next Open notices that the log holds a
+// newer adoption than the live views use and rebuilds again (the old views serve
+// meanwhile). The retired views are stopped, released when no reader holds them, and
+// their directory deleted.
+//
+// Readers keep the shared_ptr from Current() for the duration of one answer. Thread
+// safety: every method may be called from any thread.
+#pragma once
+
+#include "domain/reference.h"
+#include "domain/rules.h"
+#include "eventstore/event_store.h"
+#include "projections/view_runner.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace caseledger::replay {
+
+struct ServingViews {
+  std::shared_ptr<projections::ViewRunner> runner;
+  std::shared_ptr<const domain::RuleBook> rules;  // the book the views were built with
+  uint64_t rules_position = 0;                    // RulesLog::last_position() of that book
+  std::string dir;                                // under the data directory
+};
+
+struct LiveViewsOptions {
+  std::string data_dir;
+  std::shared_ptr<const domain::ReferenceData> reference;
+  std::chrono::milliseconds poll = std::chrono::milliseconds(20);
+  size_t max_batch = 4096;
+  // Called after each published batch of the live views (Server-Sent Events); registered
+  // on every runner that becomes live, and called once at each switch with the change
+  // {view "rules", key <rules position>}. Must be quick.
+  std::function<void(const std::vector<projections::ViewChange>&)> on_changes;
+  // Nice value of the rebuild's thread, so that a rebuild does not take CPU from commands
+  // on a busy machine (0: same priority).
+  int rebuild_nice = 10;
+  // Test seam: called when a rebuild has caught up, just before the switch. Returning
+  // false abandons the rebuild exactly where a crash would (the new directory stays, the
+  // pointer is not switched).
+  std::function<bool()> before_switch;
+  // A read replica's log (serve --replica-of): the live views follow it instead of the
+  // store, with synced batches (api/service.cc). A replica cannot rebuild from position 1
+  // through it, so Adopt() does nothing there: replicas keep the book they opened with.
+  eventstore::LogReader* follow = nullptr;
+};
+
+struct AdoptionStatus {
+  bool rebuilding = false;
+  uint64_t target_rules_position = 0;  // of the running or last rebuild
+  uint64_t switches = 0;               // rebuilds switched in since Open
+  std::string error;                   // why the last rebuild failed; empty otherwise
+};
+
+class LiveViews {
+ public:
+  // Opens the live views (creating them on first start), catches them up with the log and
+  // starts following it. Resumes an adoption that a crash interrupted (see above).
+  static eventstore::StoreResult<std::unique_ptr<LiveViews>> Open(eventstore::EventStore& store,
+                                                                   LiveViewsOptions options);
+  ~LiveViews();  // stops the rebuild and the runner
+  LiveViews(const LiveViews&) = delete;
+  LiveViews& operator=(const LiveViews&) = delete;
+
+  std::shared_ptr<const ServingViews> Current() const;
+  // Of the current views (conveniences for health checks and metrics).
+  uint64_t Position() const;
+  std::string failure() const;
+
+  // Rebuilds the views with the log's book up to the adoption at `rules_position` and
+  // switches them in (see above). Returns at once. A newer request cancels a running
+  // rebuild; a request for the book already live does nothing.
+  void Adopt(uint64_t rules_position);
+  AdoptionStatus status() const;
+  // Waits until no rebuild runs or is queued; false on timeout.
+  bool WaitIdle(std::chrono::milliseconds timeout) const;
+  // Stops the rebuild and the live runner's follower (shutdown).
+  void Stop();
+  const std::string& data_dir() const;
+
+ private:
+  LiveViews() = default;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::replay

@@ -1,0 +1,321 @@
+#include "replay/what_if.h"
+
+#include "projections/gp_view.h"
+#include "projections/municipality_view.h"
+#include "projections/school_view.h"
+#include "projections/view_runner.h"
+#include "replay/rules_log.h"
+#include "replay/view_set.h"
+#include "domain/event_codec.h"
+#include "projections/person_directory.h"
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace caseledger::replay {
+namespace {
+
+using eventstore::StoreResult;
+namespace json = boost::json;
+
+using Figures = std::map<std::string, int64_t>;
+using CountKey = std::pair<std::string, std::string>;  // view, key
+
+// A measure as the rules of one side decide it: over on its planned end (the set in force
+// on its start), or earlier when an operator ended it.
+struct MeasureOutcome {
+  bool isolation = false;
+  domain::Date start;
+  domain::Date planned_end;
+  std::optional<domain::Date> ended_at;
+  bool given_end = false;
+  domain::Date end() const { return ended_at && *ended_at < planned_end ? *ended_at : planned_end; }
+};
+
+struct Side {
+  std::map<std::string, std::map<uint32_t, MeasureOutcome>> measures;  // person -> measure id ->
+  std::set<std::string> people, schools, gps;
+  std::map<CountKey, Figures> counts;
+};
+
+constexpr std::string_view kPersonPrefix = "person-";
+
+// Folds the person streams of the log through a person directory with `book`, noting each
+// measure's planned end when it is ordered (the directory forgets measures once ended).
+StoreResult<void> FoldPeople(eventstore::EventStore& store, std::shared_ptr<const domain::RuleBook> book,
+                             uint64_t until, Side& side) {
+  projections::PersonDirectory directory(book);
+  for (uint64_t from = 1; from <= until;) {
+    auto batch = store.ReadLog(from, std::min<uint64_t>(4096, until - from + 1));
+    if (!batch) return batch.error();
+    if (batch->empty()) break;
+    for (const domain::Envelope& env : *batch) {
+      from = env.position + 1;
+      if (!std::string_view(env.stream).starts_with(kPersonPrefix)) continue;
+      auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+      if (!event) {
+        return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
+                                      env.type + " does not decode: " + event.error().message, 0, env.position);
+      }
+      std::string_view person = std::string_view(env.stream).substr(kPersonPrefix.size());
+      directory.Apply(projections::LogEvent{env, *event, person});
+      const projections::PersonRecord* r = directory.Find(person);
+      if (r == nullptr) continue;
+      side.people.emplace(person);
+      auto ordered = [&](uint32_t id, bool isolation, const std::optional<domain::Date>& given) {
+        if (const projections::ActiveMeasure* m = r->FindMeasure(id)) {
+          side.measures[std::string(person)][id] = {isolation, m->start, m->end, std::nullopt, given.has_value()};
+        }
+      };
+      if (const auto* q = std::get_if<domain::QuarantineOrdered>(&*event)) ordered(q->measure_id, false, q->end);
+      if (const auto* i = std::get_if<domain::IsolationOrdered>(&*event)) ordered(i->measure_id, true, i->end);
+      if (const auto* e = std::get_if<domain::MeasureEnded>(&*event)) {
+        auto p = side.measures.find(std::string(person));
+        if (p != side.measures.end() && p->second.contains(e->measure_id)) p->second[e->measure_id].ended_at = e->at;
+      }
+    }
+  }
+  for (const std::string& id : side.people) {
+    const projections::PersonRecord* r = directory.Find(id);
+    for (const auto& e : r->enrolments) side.schools.insert(e.school);
+    if (!r->gp_id.empty()) side.gps.insert(r->gp_id);
+  }
+  return {};
+}
+
+void IntFields(const json::object& o, Figures& out, const std::set<std::string_view>& skip = {}) {
+  for (const auto& [k, v] : o) {
+    if (v.is_int64() && !skip.contains(k)) out[std::string(k)] = v.as_int64();
+    if (v.is_uint64() && !skip.contains(k)) out[std::string(k)] = static_cast<int64_t>(v.as_uint64());
+  }
+}
+
+void GpFigures(const json::object& gp, Figures& out) {
+  int64_t isolation = 0, quarantine = 0;
+  for (const auto& p : gp.at("patients").as_array()) {
+    bool iso = false, qua = false;
+    for (const auto& m : p.at("measures").as_array()) {
+      (m.at("kind").as_string() == "isolation" ? iso : qua) = true;
+    }
+    isolation += iso;
+    quarantine += qua;
+  }
+  out["patients"] = static_cast<int64_t>(gp.at("patients").as_array().size());
+  out["in_isolation"] = isolation;
+  out["in_quarantine"] = quarantine;
+  const auto& actions = gp.at("actions").as_object();
+  out["measures_ending"] = static_cast<int64_t>(actions.at("measures_ending").as_array().size());
+  out["release_tests_due"] = static_cast<int64_t>(actions.at("release_tests_due").as_array().size());
+}
+
+StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& path,
+                            std::shared_ptr<const domain::RuleBook> book, const WhatIfOptions& o,
+                            uint64_t until, domain::Date on) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  projections::RebuildOptions ro;
+  ro.path = path;
+  ro.until = until;
+  ro.rules = book;
+  auto runner = projections::Rebuild(store, MakeViews({o.reference, book, o.views}), ro);
+  if (!runner) return runner.error();
+  Side side;
+  if (auto folded = FoldPeople(store, book, until, side); !folded) return folded.error();
+  if (const auto* m = (*runner)->Get<projections::MunicipalityView>("municipalities")) {
+    json::object all = m->MunicipalitiesJson({}, on);
+    for (const auto& v : all.at("municipalities").as_array()) {
+      const auto& row = v.as_object();
+      IntFields(row, side.counts[{"municipalities", std::string(row.at("istat").as_string())}],
+                {"population", "position"});
+    }
+  }
+  if (const auto* s = (*runner)->Get<projections::SchoolView>("schools")) {
+    for (const std::string& code : side.schools) {
+      if (auto j = s->SchoolJson(code, on)) IntFields(j->at("totals").as_object(), side.counts[{"schools", code}]);
+    }
+  }
+  if (const auto* g = (*runner)->Get<projections::GpView>("gps")) {
+    for (const std::string& gp : side.gps) {
+      if (auto j = g->GpJson(gp, on)) GpFigures(*j, side.counts[{"gps", gp}]);
+    }
+  }
+  runner->reset();
+  std::filesystem::remove_all(path, ec);
+  return side;
+}
+
+using Measures = std::map<uint32_t, MeasureOutcome>;
+
+std::string StatusOn(const Measures* measures, domain::Date on) {
+  if (measures == nullptr) return "none";
+  bool quarantine = false;
+  for (const auto& [id, m] : *measures) {
+    if (m.start <= on && on < m.end()) {
+      if (m.isolation) return "isolation";
+      quarantine = true;
+    }
+  }
+  return quarantine ? "quarantine" : "none";
+}
+
+std::string InForceId(const domain::RuleBook& book, domain::Date start) {
+  const domain::RuleSet* s = book.InForce(start);
+  return s ? s->id() : "";
+}
+
+void DiffPeople(const Side& base, const Side& cand, const domain::RuleBook& base_book,
+                const domain::RuleBook& cand_book, WhatIfReport& report) {
+  std::set<std::string> ids = base.people;
+  ids.insert(cand.people.begin(), cand.people.end());
+  report.people_compared = ids.size();
+  static const Measures kNone;
+  for (const std::string& id : ids) {
+    auto b = base.measures.find(id);
+    auto c = cand.measures.find(id);
+    const Measures* mb = b == base.measures.end() ? nullptr : &b->second;
+    const Measures* mc = c == cand.measures.end() ? nullptr : &c->second;
+    std::set<uint32_t> mids;
+    for (const auto& [mid, m] : mb ? *mb : kNone) mids.insert(mid);
+    for (const auto& [mid, m] : mc ? *mc : kNone) mids.insert(mid);
+    for (uint32_t mid : mids) {
+      const MeasureOutcome* ob = mb && mb->contains(mid) ? &mb->at(mid) : nullptr;
+      const MeasureOutcome* oc = mc && mc->contains(mid) ? &mc->at(mid) : nullptr;
+      if (ob && oc && ob->end() == oc->end()) continue;
+      const MeasureOutcome* any = ob ? ob : oc;
+      MeasureChange ch;
+      ch.person_id = id;
+      ch.measure_id = mid;
+      ch.kind = any->isolation ? "isolation" : "quarantine";
+      ch.start = any->start;
+      if (ob) ch.end_before = ob->end();
+      if (oc) ch.end_after = oc->end();
+      if (!any->given_end) {
+        ch.rule_set_before = InForceId(base_book, any->start);
+        ch.rule_set_after = InForceId(cand_book, any->start);
+      }
+      report.measures.push_back(std::move(ch));
+    }
+    std::string sb = StatusOn(mb, report.on), sc = StatusOn(mc, report.on);
+    if (sb != sc) report.statuses.push_back({id, sb, sc});
+  }
+}
+
+void DiffCounts(const Side& base, const Side& cand, WhatIfReport& report) {
+  std::set<CountKey> keys;
+  for (const auto& [k, f] : base.counts) keys.insert(k);
+  for (const auto& [k, f] : cand.counts) keys.insert(k);
+  static const Figures kNone;
+  for (const CountKey& k : keys) {
+    auto b = base.counts.find(k);
+    auto c = cand.counts.find(k);
+    const Figures& fb = b == base.counts.end() ? kNone : b->second;
+    const Figures& fc = c == cand.counts.end() ? kNone : c->second;
+    std::set<std::string> fields;
+    for (const auto& [f, v] : fb) fields.insert(f);
+    for (const auto& [f, v] : fc) fields.insert(f);
+    for (const std::string& f : fields) {
+      int64_t vb = fb.contains(f) ? fb.at(f) : 0;
+      int64_t vc = fc.contains(f) ? fc.at(f) : 0;
+      if (vb != vc) report.counts.push_back({k.first, k.second, f, vb, vc});
+    }
+  }
+}
+
+std::string DateOr(const std::optional<domain::Date>& d, const char* none) { return d ? d->ToString() : none; }
+
+}  // namespace
+
+size_t WhatIfReport::people_changed() const {
+  std::set<std::string> ids;
+  for (const auto& m : measures) ids.insert(m.person_id);
+  for (const auto& s : statuses) ids.insert(s.person_id);
+  return ids.size();
+}
+
+StoreResult<WhatIfReport> RunWhatIf(eventstore::EventStore& store, const WhatIfOptions& o) {
+  const uint64_t committed = store.CommittedPosition();
+  const uint64_t until = o.until != 0 ? std::min(o.until, committed) : committed;
+  auto rules = RulesLog::Read(store, until);
+  if (!rules) return rules.error();
+  WhatIfReport report;
+  report.until = until;
+  report.candidate_id = o.candidate->id();
+  report.candidate_effective_from = o.candidate->effective_from().ToString();
+  if (o.on) {
+    report.on = *o.on;
+  } else if (until > 0) {
+    auto last = store.ReadLog(until, 1);
+    if (!last) return last.error();
+    if (!last->empty()) report.on = last->front().effective_at.ToDate();
+  }
+  auto base_book = rules->Book();
+  auto cand_book = rules->BookWith(*o.candidate);
+  auto say = [&](const std::string& line) {
+    if (o.progress) o.progress(line);
+  };
+  say("rebuilding the views under the rules of the log up to position " + std::to_string(until));
+  auto base = BuildSide(store, o.work_dir + "/whatif-base", base_book, o, until, report.on);
+  if (!base) return base.error();
+  say("rebuilding the views under candidate " + o.candidate->id());
+  auto cand = BuildSide(store, o.work_dir + "/whatif-candidate", cand_book, o, until, report.on);
+  if (!cand) return cand.error();
+  DiffPeople(*base, *cand, *base_book, *cand_book, report);
+  DiffCounts(*base, *cand, report);
+  return report;
+}
+
+std::string WhatIfText(const WhatIfReport& r) {
+  std::ostringstream out;
+  out << "what-if: rule set " << r.candidate_id << " (effective from " << r.candidate_effective_from
+      << ") against the rules of the log, events up to position " << r.until << ", statuses and counts on "
+      << r.on.ToString() << "\n";
+  out << "people compared: " << r.people_compared << "; people changed: " << r.people_changed()
+      << "; measure ends changed: " << r.measures.size() << "; statuses changed: " << r.statuses.size()
+      << "; counts changed: " << r.counts.size() << "\n";
+  if (!r.measures.empty()) out << "\nmeasure ends (person, measure, start: before -> after):\n";
+  for (const auto& m : r.measures) {
+    out << "  " << m.person_id << "  " << m.kind << " #" << m.measure_id << " from " << m.start.ToString() << ": "
+        << DateOr(m.end_before, "-") << (m.rule_set_before.empty() ? "" : " (" + m.rule_set_before + ")") << " -> "
+        << DateOr(m.end_after, "-") << (m.rule_set_after.empty() ? "" : " (" + m.rule_set_after + ")") << "\n";
+  }
+  if (!r.statuses.empty()) out << "\nstatuses on " << r.on.ToString() << ":\n";
+  for (const auto& s : r.statuses) out << "  " << s.person_id << "  " << s.before << " -> " << s.after << "\n";
+  if (!r.counts.empty()) out << "\ncounts on " << r.on.ToString() << ":\n";
+  for (const auto& c : r.counts) {
+    out << "  " << c.view << " " << c.key << " " << c.field << ": " << c.before << " -> " << c.after << "\n";
+  }
+  return out.str();
+}
+
+json::object WhatIfJson(const WhatIfReport& r) {
+  json::array measures, statuses, counts;
+  auto date_or_null = [](const std::optional<domain::Date>& d) -> json::value {
+    return d ? json::value(d->ToString()) : json::value(nullptr);
+  };
+  auto str_or_null = [](const std::string& s) -> json::value { return s.empty() ? json::value(nullptr) : json::value(s); };
+  for (const auto& m : r.measures) {
+    measures.push_back({{"person_id", m.person_id}, {"measure_id", m.measure_id}, {"kind", m.kind},
+                        {"start", m.start.ToString()}, {"end_before", date_or_null(m.end_before)},
+                        {"end_after", date_or_null(m.end_after)}, {"rule_set_before", str_or_null(m.rule_set_before)},
+                        {"rule_set_after", str_or_null(m.rule_set_after)}});
+  }
+  for (const auto& s : r.statuses) statuses.push_back({{"person_id", s.person_id}, {"before", s.before}, {"after", s.after}});
+  for (const auto& c : r.counts) {
+    counts.push_back({{"view", c.view}, {"key", c.key}, {"field", c.field}, {"before", c.before}, {"after", c.after}});
+  }
+  return {{"candidate", {{"id", r.candidate_id}, {"effective_from", r.candidate_effective_from}}},
+          {"until_position", r.until},
+          {"on", r.on.ToString()},
+          {"totals", {{"people_compared", r.people_compared}, {"people_changed", r.people_changed()},
+                      {"measure_ends_changed", r.measures.size()}, {"statuses_changed", r.statuses.size()},
+                      {"counts_changed", r.counts.size()}}},
+          {"measures", std::move(measures)},
+          {"statuses", std::move(statuses)},
+          {"counts", std::move(counts)}};
+}
+
+}  // namespace caseledger::replay

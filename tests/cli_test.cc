@@ -1,0 +1,155 @@
+// The command-line contract of replay, history and verify (SPEC §8): exit 0 ok, 1 failure,
+// 2 usage error with one line on stderr; run as a child process on a stopped server's data.
+#include "domain/event_codec.h"
+#include "domain/events.h"
+#include "eventstore/event_store.h"
+#include "replay/live_views.h"
+#include "replay/rules_log.h"
+#include "replay/views_pointer.h"
+
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <cstdio>
+
+namespace caseledger::testing {
+namespace {
+
+using namespace caseledger::projections::testing;
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+Outcome Caseledger(const std::string& args, const std::string& dir) {
+  const std::string err_file = dir + "/stderr.txt";
+  std::string command = std::string(CASELEDGER_BINARY_DIR "/app/caseledger ") + args + " 2>" + err_file;
+  Outcome r;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err_file);
+  return r;
+}
+
+// Lines of the text that are not log lines of the libraries ("[2026-... ] [module] ...").
+size_t MessageLines(const std::string& text) {
+  size_t lines = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines += !line.empty() && line[0] != '[';
+  return lines;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path();
+    eventstore::StoreOptions o;
+    o.path = data_ + "/store";
+    auto store = eventstore::EventStore::Open(o);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(replay::BootstrapRules(**store, *Rules()));
+    person_ = PersonId(7);
+    // Recovered on 09-30, quarantined as a contact from 10-20.
+    eventstore::AppendRequest r;
+    r.stream = domain::PersonStream(person_);
+    r.actor = {"operator-1", "operator"};
+    auto add = [&](const domain::Event& e, domain::Timestamp at) {
+      domain::EncodedEvent enc = domain::Encode(e);
+      r.events.push_back({enc.type, enc.schema_version, enc.body, enc.personal, at});
+    };
+    add(domain::PersonRegistered{person_, domain::Sex::kMale, "001272", {}}, At("2020-09-01", 9));
+    add(domain::SwabRequested{"SW-CLI", domain::SwabKind::kMolecular, "symptoms", "GP0001"}, At("2020-09-10", 8));
+    add(domain::SwabCollected{"SW-CLI", At("2020-09-10", 9), "drive-in"}, At("2020-09-10", 9));
+    add(domain::ResultRecorded{"SW-CLI", domain::Outcome::kPositive, "LAB01", At("2020-09-11", 9)}, At("2020-09-10", 9));
+    add(domain::CaseClosed{domain::CaseOutcome::kRecovered, D("2020-09-30")}, At("2020-09-30", 9));
+    add(domain::QuarantineOrdered{1, D("2020-10-20"), "close_contact", "", {}}, At("2020-10-20", 9));
+    ASSERT_TRUE((*store)->Append(r));
+    replay::LiveViewsOptions lo;
+    lo.data_dir = data_;
+    lo.reference = Reference();
+    auto live = replay::LiveViews::Open(**store, lo);
+    ASSERT_TRUE(live) << live.error().message;
+  }
+
+  std::string D_() const { return "--data " + data_; }
+
+  TempDir dir_;
+  std::string data_;
+  std::string person_;
+};
+
+TEST_F(CliTest, VerifyHistoryAndReplayAnswerWithTheContractsExitCodes) {
+  Outcome v = Caseledger("verify " + D_(), data_);
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("ok: views views at position 12"), std::string::npos) << v.out;
+
+  Outcome h = Caseledger("history " + D_() + " " + person_, data_);
+  EXPECT_EQ(h.code, 0) << h.err;
+  EXPECT_NE(h.out.find("ResultRecorded"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("by operator-1 (operator)"), std::string::npos) << h.out;
+  Outcome h_then = Caseledger("history " + D_() + " " + person_ + " --as-of 2000-01-01T00:00:00Z", data_);
+  EXPECT_EQ(h_then.code, 1);  // nothing recorded by then
+  Outcome h_bad = Caseledger("history " + D_() + " not-an-id", data_);
+  EXPECT_EQ(h_bad.code, 2);
+  EXPECT_EQ(MessageLines(h_bad.err), 1u) << h_bad.err;
+
+  Outcome no_rules = Caseledger("replay " + D_(), data_);
+  EXPECT_EQ(no_rules.code, 2);
+  EXPECT_EQ(MessageLines(no_rules.err), 1u) << no_rules.err;
+  Outcome bad_until = Caseledger("replay " + D_() + " --rules " CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json --until yesterday", data_);
+  EXPECT_EQ(bad_until.code, 2);
+
+  const std::string what_if = "replay " + D_() + " --rules " CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json" +
+                              " --effective-from 2020-10-12 --on 2020-10-25";
+  Outcome j = Caseledger(what_if + " --format json", data_);
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto report = boost::json::parse(j.out);
+  EXPECT_EQ(report.at("totals").at("people_changed").to_number<int>(), 1);
+  EXPECT_EQ(report.at("measures").at(0).at("person_id").as_string(), person_);
+  EXPECT_EQ(report.at("measures").at(0).at("end_before").as_string(), "2020-11-03");
+  EXPECT_EQ(report.at("measures").at(0).at("end_after").as_string(), "2020-10-20");
+
+  Outcome adopt = Caseledger(what_if + " --adopt", data_);
+  ASSERT_EQ(adopt.code, 0) << adopt.err;
+  auto pointer = replay::ReadViewsPointer(data_);
+  ASSERT_TRUE(pointer && *pointer);
+  EXPECT_EQ((*pointer)->rules_position, 13u);
+  EXPECT_EQ((*pointer)->dir, replay::ViewsDirFor(13));
+  Outcome again = Caseledger(what_if + " --format json", data_);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(boost::json::parse(again.out).at("totals").at("people_changed").to_number<int>(), 0);  // adopted
+  Outcome verified = Caseledger("verify " + D_(), data_);
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+}
+
+TEST_F(CliTest, VerifyExitsOneOnAViewEntryThatDiffersFromTheRebuild) {
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open({}, data_ + "/views", &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string v;
+  ASSERT_TRUE(db->Get({}, "people/" + person_, &v).ok());
+  v.back() ^= 1;
+  ASSERT_TRUE(db->Put({}, "people/" + person_, v).ok());
+  db.reset();
+  Outcome r = Caseledger("verify " + D_(), data_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("BROKEN views"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("people/" + person_), std::string::npos) << r.out;
+  Outcome chain = Caseledger("verify --chain-only " + D_(), data_);
+  EXPECT_EQ(chain.code, 0) << chain.out << chain.err;
+}
+
+}  // namespace
+}  // namespace caseledger::testing
