@@ -9,6 +9,7 @@
 #include "eventstore/event_store.h"
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 namespace caseledger::app {
@@ -31,6 +32,9 @@ int RunGrant(const Args& args) {
     return UsageError("--" + (e.fields.empty() ? std::string("role") : e.fields.front().field) + " " + e.message);
   }
 
+  std::error_code ec;
+  std::filesystem::create_directories(*data, ec);  // the first admin may come before the first start
+  if (ec) return Failure("cannot create " + *data + ": " + ec.message());
   eventstore::StoreOptions options;
   options.path = *data + "/store";
   auto store = eventstore::EventStore::Open(options);
