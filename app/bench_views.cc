@@ -3,24 +3,14 @@
 #include <fstream>
 #include <string>
 
-#include "projections/gp_view.h"
-#include "projections/lab_view.h"
-#include "projections/municipality_view.h"
-#include "projections/region_view.h"
-#include "projections/school_view.h"
+#include "replay/view_set.h"
 
 namespace caseledger::app {
 
 std::vector<std::unique_ptr<projections::View>> MakeAllViews(
     std::shared_ptr<const domain::ReferenceData> reference,
     std::shared_ptr<const domain::RuleBook> rules) {
-  std::vector<std::unique_ptr<projections::View>> views;
-  views.push_back(std::make_unique<projections::MunicipalityView>(reference));
-  views.push_back(std::make_unique<projections::RegionView>(reference));
-  views.push_back(std::make_unique<projections::LabView>());
-  views.push_back(std::make_unique<projections::SchoolView>(rules));
-  views.push_back(std::make_unique<projections::GpView>(rules));
-  return views;
+  return replay::MakeViews({std::move(reference), std::move(rules), {}});
 }
 
 MemoryUse ProcessMemory() {

@@ -14,6 +14,7 @@
 // Output: a table, or with --format tsv one line per R:
 //   relay <R> <events/s> <events> <lag p50 ms> <lag p99 ms> <lag events> <rate>
 #include "app/bench_stats.h"
+#include "app/bench_views.h"
 #include "app/commands.h"
 #include "app/demo_workload.h"
 #include "app/flags.h"
@@ -21,11 +22,6 @@
 #include "eventstore/event_store.h"
 #include "eventstore/nats_relay.h"
 #include "eventstore/nats_replica_feed.h"
-#include "projections/gp_view.h"
-#include "projections/lab_view.h"
-#include "projections/municipality_view.h"
-#include "projections/region_view.h"
-#include "projections/school_view.h"
 #include "projections/view_runner.h"
 
 #include <atomic>
@@ -60,17 +56,6 @@ struct RelayFigures {
   uint64_t lag_events = 0;
   std::string error;
 };
-
-std::vector<std::unique_ptr<projections::View>> AllViews(std::shared_ptr<const domain::ReferenceData> reference,
-                                                         std::shared_ptr<const domain::RuleBook> rules) {
-  std::vector<std::unique_ptr<projections::View>> views;
-  views.push_back(std::make_unique<projections::MunicipalityView>(reference));
-  views.push_back(std::make_unique<projections::RegionView>(reference));
-  views.push_back(std::make_unique<projections::LabView>());
-  views.push_back(std::make_unique<projections::SchoolView>(rules));
-  views.push_back(std::make_unique<projections::GpView>(rules));
-  return views;
-}
 
 eventstore::RelayOptions Relay(const RelayBenchOptions& o, int replicas, const std::string& tag) {
   eventstore::RelayOptions r;
@@ -171,7 +156,7 @@ RelayFigures RunOne(const RelayBenchOptions& o, eventstore::EventStore& source, 
   ro.remote_log = true;
   ro.sync = true;
   ro.poll = std::chrono::milliseconds(20);
-  auto runner = projections::ViewRunner::Open(feed, AllViews(reference, rules), ro);
+  auto runner = projections::ViewRunner::Open(feed, MakeAllViews(reference, rules), ro);
   if (!runner) {
     f.error = runner.error().message;
     return f;

@@ -54,23 +54,22 @@ TestServer::TestServer(std::function<void(api::ServiceOptions&)> tune) {
 }
 
 void TestServer::Grant(const std::string& subject, const std::string& role, const std::string& scope) {
-  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
-  auto grant = domain::ValidateGrant(role, scope, **reference);
-  if (!grant) throw std::runtime_error("bad grant: " + grant.error().message);
-  auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
-  auto change = api::RecordGrant(service_->store(), subject, *grant, false, {"test", "admin"},
-                                 domain::Timestamp{now.count()});
-  if (!change) throw std::runtime_error("cannot grant: " + change.error().message);
+  RecordGrant(subject, role, scope, false);
 }
 
 void TestServer::Revoke(const std::string& subject, const std::string& role, const std::string& scope) {
-  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
+  RecordGrant(subject, role, scope, true);
+}
+
+void TestServer::RecordGrant(const std::string& subject, const std::string& role, const std::string& scope,
+                             bool revoke) {
+  static const auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
   auto grant = domain::ValidateGrant(role, scope, **reference);
   if (!grant) throw std::runtime_error("bad grant: " + grant.error().message);
   auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
-  auto change = api::RecordGrant(service_->store(), subject, *grant, true, {"test", "admin"},
+  auto change = api::RecordGrant(service_->store(), subject, *grant, revoke, {"test", "admin"},
                                  domain::Timestamp{now.count()});
-  if (!change) throw std::runtime_error("cannot revoke: " + change.error().message);
+  if (!change) throw std::runtime_error("cannot record the grant: " + change.error().message);
 }
 
 TestServer::~TestServer() {

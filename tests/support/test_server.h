@@ -40,6 +40,8 @@ class TestServer {
   void Revoke(const std::string& subject, const std::string& role, const std::string& scope = "");
 
  private:
+  void RecordGrant(const std::string& subject, const std::string& role, const std::string& scope, bool revoke);
+
   TempDir dir_;
   std::unique_ptr<api::Service> service_;
   std::thread thread_;
