@@ -95,11 +95,10 @@ std::optional<Role> PersonCommandRole(const Principal& p, const domain::PersonSt
   if (std::holds_alternative<domain::ErasePersonalData>(command)) {
     return p.grants.Has(Role::kAdmin) ? std::optional(Role::kAdmin) : std::nullopt;
   }
-  const std::string& istat = person.registered
-                                 ? person.residence_istat
-                                 : std::get_if<domain::RegisterPerson>(&command)
-                                       ? std::get<domain::RegisterPerson>(command).residence_istat
-                                       : person.residence_istat;
+  // Where the person lives now; for a registration, where they will.
+  const auto* registration = std::get_if<domain::RegisterPerson>(&command);
+  const std::string& istat =
+      !person.registered && registration ? registration->residence_istat : person.residence_istat;
   if (OperatorOf(p, ref, istat)) return Role::kOperator;
   if (std::holds_alternative<domain::RequestSwab>(command) && !person.gp_id.empty() &&
       p.grants.Holds(Role::kGp, person.gp_id)) {

@@ -20,8 +20,7 @@ void GrantTable::Refresh() {
     for (const auto& env : *events) {
       auto event = domain::Decode(env.type, env.schema_version, env.body, env.personal);
       if (!event) throw std::runtime_error("undecodable grant at position " + std::to_string(env.position));
-      if (const auto* g = std::get_if<domain::AccessGranted>(&*event)) users_[g->user].Apply(*g);
-      if (const auto* r = std::get_if<domain::AccessRevoked>(&*event)) users_[r->user].Apply(*r);
+      domain::ApplyAccessEvent(*event, users_);
       version_ = env.version;
     }
   }

@@ -20,15 +20,15 @@ eventstore::StoreResult<GrantChange> RecordGrant(eventstore::EventStore& store, 
     auto version = store.StreamVersion(kUsersStream);
     if (!version) return version.error();
     // The user's grants at `version`: fold the stream (grant events are few).
-    domain::GrantSet held;
+    std::unordered_map<std::string, domain::GrantSet> users;
     auto events = store.ReadStream(kUsersStream, 1, *version);
     if (!events) return events.error();
     for (const auto& env : *events) {
       auto e = domain::Decode(env.type, env.schema_version, env.body, env.personal);
       if (!e) return eventstore::StoreError{eventstore::StoreErrorCode::kCorruption, "undecodable grant", 0, env.position};
-      if (const auto* g = std::get_if<domain::AccessGranted>(&*e); g && g->user == user) held.Apply(*g);
-      if (const auto* r = std::get_if<domain::AccessRevoked>(&*e); r && r->user == user) held.Apply(*r);
+      domain::ApplyAccessEvent(*e, users);
     }
+    const domain::GrantSet& held = users[user];
     if (held.Holds(grant.role, grant.scope) != revoke) return GrantChange{false, store.CommittedPosition()};
     domain::Event event = revoke ? domain::Event(domain::AccessRevoked{user, domain::ToString(grant.role), grant.scope})
                                  : domain::Event(domain::AccessGranted{user, domain::ToString(grant.role), grant.scope});

@@ -81,6 +81,11 @@ void GrantSet::Apply(const AccessRevoked& e) {
   std::erase(grants_, Grant{*role, e.scope});
 }
 
+void ApplyAccessEvent(const Event& event, std::unordered_map<std::string, GrantSet>& users) {
+  if (const auto* g = std::get_if<AccessGranted>(&event)) users[g->user].Apply(*g);
+  if (const auto* r = std::get_if<AccessRevoked>(&event)) users[r->user].Apply(*r);
+}
+
 bool GrantSet::Has(Role role) const {
   return std::any_of(grants_.begin(), grants_.end(), [role](const Grant& g) { return g.role == role; });
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace caseledger::domain {
@@ -49,6 +50,10 @@ class GrantSet {
  private:
   std::vector<Grant> grants_;
 };
+
+// Applies an AccessGranted or AccessRevoked to the grants of its user in `users` (the fold
+// of the `users` stream); any other event is ignored.
+void ApplyAccessEvent(const Event& event, std::unordered_map<std::string, GrantSet>& users);
 
 // Smallest count a mayor's aggregate view shows; smaller non-zero counts are suppressed
 // so that nobody is identifiable in a small municipality.
