@@ -1,6 +1,6 @@
 #include "projections/view_runner.h"
 
-#include "domain/event_codec.h"
+#include "projections/log_prefetch.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
 
@@ -67,7 +67,9 @@ class ViewRunner::Impl {
   StoreResult<void> Load();
   StoreResult<uint64_t> CatchUp();
   // Applies one batch read from the log; false (and failure set) on a poison event.
-  StoreResult<bool> ApplyBatch(const std::vector<domain::Envelope>& batch);
+  StoreResult<bool> ApplyBatch(const DecodedBatch& batch);
+  // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it.
+  StoreResult<uint64_t> CatchUpReadingAhead(uint64_t at, uint64_t target);
   void Fail(uint64_t at, std::string why);
   void Follow();
 
@@ -168,24 +170,26 @@ void ViewRunner::Impl::Fail(uint64_t at, std::string why) {
   cv.notify_all();
 }
 
-StoreResult<bool> ViewRunner::Impl::ApplyBatch(const std::vector<domain::Envelope>& batch) {
+StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
+  const std::vector<domain::Envelope>& batch = decoded.envelopes;
   auto started = std::chrono::steady_clock::now();
   ViewsDb::Batch wb;
   PrefixedSink sink(wb);
   std::unordered_set<std::string, IdHash, std::equal_to<>> dirty_people;
   uint64_t expected = position.load(std::memory_order_relaxed) + 1;
-  for (const domain::Envelope& env : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const domain::Envelope& env = batch[i];
     if (env.position != expected) {
       Fail(expected, "the log returned position " + std::to_string(env.position));
       return false;
     }
     ++expected;
     // Views never need personal data: it is not even decoded (it may be encrypted).
-    auto event = domain::Decode(env.type, env.schema_version, env.body, {});
-    if (!event) {
-      Fail(env.position, env.type + " does not decode: " + event.error().message);
+    if (i >= decoded.events.size()) {
+      Fail(env.position, env.type + " does not decode: " + decoded.decode_error);
       return false;
     }
+    const domain::Event* event = &decoded.events[i];
     std::string_view person;
     if (std::string_view(env.stream).starts_with(kPersonStreamPrefix)) {
       person = std::string_view(env.stream).substr(kPersonStreamPrefix.size());
@@ -267,13 +271,33 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
     if (options.until != 0) target = std::min(target, options.until);
     // Under a steady flow of commits the target keeps moving: let Stop() in between.
     if (at >= target || stopping.load()) return at;
-    auto batch = store.ReadLog(at + 1, std::min<uint64_t>(options.max_batch, target - at));
+    if (options.read_ahead && !options.remote_log) {
+      auto reached = CatchUpReadingAhead(at, target);
+      if (!reached) return reached.error();
+      if (*reached < target && !failed.load()) return *reached;
+      continue;
+    }
+    auto batch = ReadDecoded(store, at + 1, std::min<uint64_t>(options.max_batch, target - at));
     if (!batch) return batch.error();
     if (batch->empty()) return at;
     auto applied = ApplyBatch(*batch);
     if (!applied) return applied.error();
     if (!*applied) continue;  // reported by the failed check above
   }
+}
+
+StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_t target) {
+  LogPrefetcher reader(store, at + 1, target, options.max_batch);
+  while (!stopping.load()) {
+    auto batch = reader.Next();
+    if (!batch) return batch.error();
+    if (batch->empty()) break;  // the range is done, or the log had nothing more
+    auto applied = ApplyBatch(*batch);
+    if (!applied) return applied.error();
+    if (!*applied) break;  // failed: CatchUp reports it
+    reader.Recycle(std::move(*batch));
+  }
+  return position.load(std::memory_order_relaxed);
 }
 
 void ViewRunner::Impl::Follow() {
@@ -379,6 +403,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.max_batch = options.max_batch;
   ro.until = until;
   ro.rules = std::move(options.rules);
+  ro.read_ahead = options.read_ahead;
   auto runner = ViewRunner::Open(store, std::move(views), std::move(ro));
   if (!runner) return runner.error();
   if (until == 0) return runner;  // an empty log

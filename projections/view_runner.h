@@ -41,6 +41,10 @@ struct RunnerOptions {
   // checkpoint ahead of what the feed holds yet is normal, not a sign of views ahead of
   // the log. Use sync = true with it: the feed acknowledges what the views have applied.
   bool remote_log = false;
+  // CatchUp reads and decodes the next batch on a thread of its own while it applies the
+  // current one (rebuilds and catching up from far behind: a second core takes the read).
+  // The views are the same either way. Not with remote_log (the feed reads one at a time).
+  bool read_ahead = false;
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -108,6 +112,7 @@ struct RebuildOptions {
   uint64_t until = 0;            // last position to apply; 0: everything committed now
   size_t max_batch = 1 << 16;
   std::shared_ptr<const domain::RuleBook> rules;
+  bool read_ahead = true;  // RunnerOptions::read_ahead
 };
 
 // Builds fresh views from position 1 into an empty views database (replay, verify, tests)

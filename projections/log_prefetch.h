@@ -1,0 +1,70 @@
+// Private to projections/: batches of the log read and decoded for the view runner, either
+// on the runner's own thread (ReadDecoded) or ahead of it on a thread of their own
+// (LogPrefetcher), so that a rebuild reads and decodes batch N+1 while it applies batch N.
+#pragma once
+
+#include "domain/envelope.h"
+#include "domain/events.h"
+#include "eventstore/event_store.h"
+#include "eventstore/log_reader.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace caseledger::projections {
+
+// Envelopes in position order with their events decoded (public part only: views never
+// need the personal part). events[i] is envelopes[i]'s event; when an envelope does not
+// decode, `events` stops before it and decode_error says why.
+struct DecodedBatch {
+  std::vector<domain::Envelope> envelopes;
+  std::vector<domain::Event> events;
+  std::string decode_error;
+  bool empty() const { return envelopes.empty(); }
+};
+
+// ReadLog(from, max_count), then every envelope decoded until the first that does not.
+eventstore::StoreResult<DecodedBatch> ReadDecoded(const eventstore::LogReader& log, uint64_t from,
+                                                  size_t max_count);
+
+// Reads positions [from, to] in batches of at most max_batch on a thread it owns, keeping
+// up to `depth` batches ready. Batches come out of Next() in order; a read error is
+// handed out in the place of the batch and ends the reading. Batches given back with
+// Recycle are destroyed on the reading thread (their strings were allocated there).
+// Next() and Recycle() are for one consumer thread. The destructor stops and joins the
+// thread; batches not taken are dropped.
+class LogPrefetcher {
+ public:
+  LogPrefetcher(const eventstore::LogReader& log, uint64_t from, uint64_t to, size_t max_batch,
+                size_t depth = 2);
+  ~LogPrefetcher();
+  LogPrefetcher(const LogPrefetcher&) = delete;
+  LogPrefetcher& operator=(const LogPrefetcher&) = delete;
+
+  // The next batch; an empty one once the range has been handed out (or the log returned
+  // nothing more).
+  eventstore::StoreResult<DecodedBatch> Next();
+  void Recycle(DecodedBatch batch);
+
+ private:
+  void Run();
+
+  const eventstore::LogReader& log_;
+  const uint64_t from_, to_;
+  const size_t max_batch_, depth_;
+  std::mutex mu_;
+  std::condition_variable ready_;  // a batch was queued, or the reader is done
+  std::condition_variable room_;   // a batch was taken or recycled, or stop
+  std::deque<eventstore::StoreResult<DecodedBatch>> queue_;  // guarded by mu_
+  std::vector<DecodedBatch> used_;                           // guarded by mu_
+  bool done_ = false;                                        // guarded by mu_
+  bool stop_ = false;                                        // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace caseledger::projections
