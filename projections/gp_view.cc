@@ -193,8 +193,13 @@ class GpView::Impl {
   std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
   // Hash sets, not ordered ones: they are touched by every event (ChangedKeys sorts).
   std::unordered_set<std::string, KeyHash, std::equal_to<>> changed_;
-  std::unordered_set<std::string, KeyHash, std::equal_to<>> dirty_;  // MarkDirty keys
-  std::string scratch_;  // for MarkDirty
+  // Patients changed since the last Persist, with repeats (MarkDirty): appending is
+  // cheaper than a hash set of tens of thousands of keys; Persist sorts them out.
+  struct DirtyPatient {
+    std::string gp;
+    PersonKey person;
+  };
+  std::vector<DirtyPatient> dirty_;
   // Notes added since the last Persist, by position (one note per event) with their GP:
   // written by Persist, so that a note that leaves within the batch (older than the days
   // kept, or moved) is never written.
@@ -218,11 +223,9 @@ class GpView::Impl {
     auto it = shard.find(gp);
     return it == shard.end() ? nullptr : it->second.get();
   }
-  // "<gp>\x1f<person>": (gp, person) as one key; \x1f is in neither id.
   void MarkDirty(std::string_view gp, std::string_view person) {
-    scratch_.assign(gp).push_back('\x1f');
-    scratch_.append(person);
-    if (!dirty_.contains(std::string_view(scratch_))) dirty_.insert(scratch_);
+    if (!dirty_.empty() && dirty_.back().gp == gp && dirty_.back().person.view() == person) return;
+    dirty_.push_back({std::string(gp), PersonKey(person)});
   }
   GpEntry& OwnGp(const std::string& gp) {
     if (!changed_.contains(std::string_view(gp))) changed_.insert(gp);
@@ -285,11 +288,18 @@ class GpView::Impl {
       sink.Put(NoteKey(note.first, note.second), Encode(note.second));
     }
     pending_notes_.clear();
-    for (const std::string& key : dirty_) {
-      const size_t sep = key.find('\x1f');
-      const std::string gp = key.substr(0, sep);
-      const std::string_view person = std::string_view(key).substr(sep + 1);
-      if (const Patient* p = FindPatient(FindGp(gp), person)) {
+    auto key = [](const DirtyPatient& d) { return std::pair(std::string_view(d.gp), d.person.view()); };
+    std::sort(dirty_.begin(), dirty_.end(),
+              [&](const DirtyPatient& a, const DirtyPatient& b) { return key(a) < key(b); });
+    dirty_.erase(std::unique(dirty_.begin(), dirty_.end(),
+                             [&](const DirtyPatient& a, const DirtyPatient& b) { return key(a) == key(b); }),
+                 dirty_.end());
+    const GpEntry* entry = nullptr;
+    for (size_t i = 0; i < dirty_.size(); ++i) {
+      const std::string& gp = dirty_[i].gp;
+      const std::string_view person = dirty_[i].person.view();
+      if (i == 0 || gp != dirty_[i - 1].gp) entry = FindGp(gp);
+      if (const Patient* p = FindPatient(entry, person)) {
         sink.Put(PatientKey(gp, person), Encode(p->status ? *p->status : PatientStatus{}));
       } else {
         sink.Delete(PatientKey(gp, person));

@@ -169,8 +169,9 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
   History history(GetParam());
   history.Run(5000);
   auto open = [&](const std::string& name, uint64_t until, size_t batch,
-                  std::vector<std::unique_ptr<View>> views = MakeViews()) {
+                  std::vector<std::unique_ptr<View>> views = MakeViews(), bool read_ahead = false) {
     RunnerOptions o;
+    o.read_ahead = read_ahead;
     o.path = log.Path(name);
     o.rules = Rules();
     o.until = until;
@@ -198,6 +199,7 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
   ro.path = log.Path("rebuilt");
   ro.rules = Rules();
   ro.max_batch = 1000;
+  ASSERT_TRUE(ro.read_ahead);  // a rebuild reads ahead; the live runner above did not
   auto rebuilt = Rebuild(log.store(), MakeViews(), ro);
   ASSERT_TRUE(rebuilt) << rebuilt.error().message;
   EXPECT_EQ((*rebuilt)->Position(), last);
@@ -230,6 +232,14 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
     if (until == 0) {
       EXPECT_EQ(DumpViews(*r, days), expected);
     }
+  }
+
+  // Read ahead in small batches, stopped on the way and reopened.
+  for (uint64_t until : {last / 2, uint64_t{0}}) {
+    auto r = open("read-ahead", until, 9, MakeViews(), true);
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->CatchUp());
+    EXPECT_EQ(r->Position(), until ? until : last);
   }
 
   // The region's levels against the domain's person states.
@@ -305,6 +315,7 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
   EXPECT_TRUE(stored == Stored(log.Path("rebuilt")));
   EXPECT_TRUE(stored == Stored(log.Path("restarted")));
   EXPECT_TRUE(stored == Stored(log.Path("crashed")));
+  EXPECT_TRUE(stored == Stored(log.Path("read-ahead")));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PropertyTest, ::testing::Values(1, 2, 20201012));

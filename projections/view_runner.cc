@@ -10,7 +10,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_set>
+#include <algorithm>
 
 namespace caseledger::projections {
 namespace {
@@ -43,11 +43,6 @@ class PrefixedSink final : public PersistSink {
   }
   ViewsDb::Batch& batch_;
   std::string prefix_, key_;
-};
-
-struct IdHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
@@ -175,7 +170,9 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
   auto started = std::chrono::steady_clock::now();
   ViewsDb::Batch wb;
   PrefixedSink sink(wb);
-  std::unordered_set<std::string, IdHash, std::equal_to<>> dirty_people;
+  // People whose record changed, with repeats; the ids view the batch's envelopes.
+  // Records are never erased from the directory, so their addresses identify them.
+  std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   uint64_t expected = position.load(std::memory_order_relaxed) + 1;
   for (size_t i = 0; i < batch.size(); ++i) {
     const domain::Envelope& env = batch[i];
@@ -204,8 +201,10 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
         sink.SetPrefix(v->name());
         v->Apply(e, before, sink);
       }
-      // Looked up first: emplace would build (and allocate) a node for every event.
-      if (directory.Apply(e, before) && !dirty_people.contains(person)) dirty_people.emplace(person);
+      if (directory.Apply(e, before)) {
+        const PersonRecord* record = before ? before : directory.Find(person);
+        if (dirty_people.empty() || dirty_people.back().first != record) dirty_people.emplace_back(record, person);
+      }
     } catch (const std::exception& ex) {
       Fail(env.position, env.type + ": " + ex.what());
       return false;
@@ -220,10 +219,15 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
     Fail(batch.back().position, std::string("persisting the views: ") + ex.what());
     return false;
   }
+  auto by_record = [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); };
+  std::sort(dirty_people.begin(), dirty_people.end(), by_record);
+  dirty_people.erase(std::unique(dirty_people.begin(), dirty_people.end(),
+                                 [](const auto& a, const auto& b) { return a.first == b.first; }),
+                     dirty_people.end());
   std::string key;
-  for (const std::string& id : dirty_people) {
+  for (const auto& [record, id] : dirty_people) {
     key.assign(kPeoplePrefix).append(id);
-    wb.Put(key, PersonDirectory::Encode(*directory.Find(id)));
+    wb.Put(key, PersonDirectory::Encode(*record));
   }
   const uint64_t last = batch.back().position;
   wb.Put(kCheckpointKey, std::to_string(last));
@@ -234,7 +238,10 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
   }
   std::vector<ViewChange> changes;
   for (auto& v : views) {
-    for (std::string& k : v->ChangedKeys()) changes.push_back({std::string(v->name()), std::move(k), last});
+    // Nobody to tell (rebuilds): the keys are not even gathered.
+    if (!listeners.empty()) {
+      for (std::string& k : v->ChangedKeys()) changes.push_back({std::string(v->name()), std::move(k), last});
+    }
     v->Publish(last);
   }
   {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <mutex>
 
 namespace caseledger::projections {
@@ -27,8 +28,10 @@ class ViewRunnerTest : public ::testing::Test {
     log_.Person(p, {{domain::IsolationOrdered{1, domain::Date(D("2020-10-21")), "positive", {}},
                      At("2020-10-21", 0)}});
   }
-  eventstore::StoreResult<std::unique_ptr<ViewRunner>> Open(uint64_t until = 0, size_t batch = 3) {
+  eventstore::StoreResult<std::unique_ptr<ViewRunner>> Open(uint64_t until = 0, size_t batch = 3,
+                                                            bool read_ahead = false) {
     RunnerOptions o;
+    o.read_ahead = read_ahead;
     o.path = log_.Path("views");
     o.rules = Rules();
     o.until = until;
@@ -108,6 +111,53 @@ TEST_F(ViewRunnerTest, PoisonEventStopsTheRunnerAtItsPositionAndIsNeverSkipped) 
   EXPECT_FALSE((*r)->CatchUp());
   EXPECT_EQ((*r)->Position(), 5u);
   EXPECT_EQ((*r)->failed_position(), 6u);
+}
+
+TEST_F(ViewRunnerTest, ReadingAheadStopsAtAPoisonEventWhereReadingInTurnDoes) {
+  PositiveCase(1);
+  eventstore::AppendRequest bad;
+  bad.stream = domain::PersonStream(PersonId(1));
+  bad.events.push_back({"SwabCollected", 1, "\x01\x02", "", At("2020-10-23", 9)});  // position 6
+  ASSERT_TRUE(log_.store().Append(bad));
+  for (int i = 2; i < 6; ++i) PositiveCase(i);  // batches ready behind the poison one
+  auto r = Open(0, 2, true);
+  ASSERT_TRUE(r);
+  auto reached = (*r)->CatchUp();
+  ASSERT_FALSE(reached);
+  EXPECT_EQ(reached.error().position, 6u);
+  EXPECT_EQ((*r)->Position(), 4u);  // batches 1-2 and 3-4; 5-6 withheld
+  EXPECT_NE((*r)->failure().find("does not decode"), std::string::npos) << (*r)->failure();
+  EXPECT_FALSE((*r)->CatchUp());
+}
+
+TEST_F(ViewRunnerTest, ReadingAheadGivesTheViewsOfReadingInTurn) {
+  for (int i = 0; i < 9; ++i) PositiveCase(i);
+  auto sequential = Open(0, 4);
+  ASSERT_TRUE(sequential);
+  ASSERT_TRUE((*sequential)->CatchUp());
+  const std::string expected = DumpViews(**sequential, days_);
+  sequential->reset();
+  for (size_t batch : {1, 4, 7, 1000}) {
+    std::filesystem::remove_all(log_.Path("views"));
+    auto r = Open(0, batch, true);
+    ASSERT_TRUE(r);
+    auto reached = (*r)->CatchUp();
+    ASSERT_TRUE(reached) << reached.error().message;
+    EXPECT_EQ(*reached, 45u);
+    EXPECT_EQ(DumpViews(**r, days_), expected) << "batches of " << batch;
+  }
+  // Stopped half-way (until), reopened: the rest is read ahead from the checkpoint.
+  std::filesystem::remove_all(log_.Path("views"));
+  {
+    auto half = Open(20, 3, true);
+    ASSERT_TRUE(half);
+    EXPECT_EQ(*(*half)->CatchUp(), 20u);
+  }
+  auto rest = Open(0, 3, true);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ((*rest)->Position(), 20u);
+  EXPECT_EQ(*(*rest)->CatchUp(), 45u);
+  EXPECT_EQ(DumpViews(**rest, days_), expected);
 }
 
 TEST_F(ViewRunnerTest, AnEventTheDirectoryCannotExplainStopsTheRunner) {
