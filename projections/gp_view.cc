@@ -198,12 +198,17 @@ class GpView::Impl {
   struct DirtyPatient {
     std::string gp;
     PersonKey person;
+    uint64_t hash;  // of gp and person: Persist sorts (hash, index) pairs, not these
   };
   std::vector<DirtyPatient> dirty_;
+  std::vector<std::pair<uint64_t, uint32_t>> dirty_order_;  // Persist's scratch
   // Notes added since the last Persist, by position (one note per event) with their GP:
   // written by Persist, so that a note that leaves within the batch (older than the days
   // kept, or moved) is never written.
   std::unordered_map<uint64_t, std::pair<std::string, ResultNote>> pending_notes_;
+  // Lowest position in pending_notes_ (UINT64_MAX when none): most notes dropped were
+  // written in an earlier batch, and need no look-up to say so.
+  uint64_t lowest_pending_ = UINT64_MAX;
   mutable std::mutex publish_mu_;  // held only to copy or swap the pointer below
   std::shared_ptr<const Snapshot> published_;
 
@@ -225,7 +230,8 @@ class GpView::Impl {
   }
   void MarkDirty(std::string_view gp, std::string_view person) {
     if (!dirty_.empty() && dirty_.back().gp == gp && dirty_.back().person.view() == person) return;
-    dirty_.push_back({std::string(gp), PersonKey(person)});
+    const uint64_t hash = KeyHash{}(gp) * 0x9e3779b97f4a7c15ull ^ KeyHash{}(person);
+    dirty_.push_back({std::string(gp), PersonKey(person), hash});
   }
   GpEntry& OwnGp(const std::string& gp) {
     if (!changed_.contains(std::string_view(gp))) changed_.insert(gp);
@@ -271,9 +277,10 @@ class GpView::Impl {
 
   void PutNote(const std::string& gp, const ResultNote& n) {
     pending_notes_.insert_or_assign(n.position, std::pair(gp, n));
+    lowest_pending_ = std::min(lowest_pending_, n.position);
   }
   void DropNote(const std::string& gp, const ResultNote& n, PersistSink& sink) {
-    auto it = pending_notes_.find(n.position);
+    auto it = n.position < lowest_pending_ ? pending_notes_.end() : pending_notes_.find(n.position);
     if (it != pending_notes_.end() && it->second.first == gp) {
       pending_notes_.erase(it);
     } else {
@@ -288,18 +295,24 @@ class GpView::Impl {
       sink.Put(NoteKey(note.first, note.second), Encode(note.second));
     }
     pending_notes_.clear();
-    auto key = [](const DirtyPatient& d) { return std::pair(std::string_view(d.gp), d.person.view()); };
-    std::sort(dirty_.begin(), dirty_.end(),
-              [&](const DirtyPatient& a, const DirtyPatient& b) { return key(a) < key(b); });
-    dirty_.erase(std::unique(dirty_.begin(), dirty_.end(),
-                             [&](const DirtyPatient& a, const DirtyPatient& b) { return key(a) == key(b); }),
-                 dirty_.end());
-    const GpEntry* entry = nullptr;
-    for (size_t i = 0; i < dirty_.size(); ++i) {
-      const std::string& gp = dirty_[i].gp;
-      const std::string_view person = dirty_[i].person.view();
-      if (i == 0 || gp != dirty_[i - 1].gp) entry = FindGp(gp);
-      if (const Patient* p = FindPatient(entry, person)) {
+    lowest_pending_ = UINT64_MAX;
+    // Each patient once: equal keys have equal hashes, so they end up in one run of the
+    // sorted order, where the first of each key is written.
+    dirty_order_.clear();
+    for (uint32_t i = 0; i < dirty_.size(); ++i) dirty_order_.emplace_back(dirty_[i].hash, i);
+    std::sort(dirty_order_.begin(), dirty_order_.end());
+    auto same = [&](uint32_t a, uint32_t b) {
+      return dirty_[a].gp == dirty_[b].gp && dirty_[a].person.view() == dirty_[b].person.view();
+    };
+    std::vector<uint32_t> written;  // distinct keys of the current run (one, but for collisions)
+    for (size_t i = 0; i < dirty_order_.size(); ++i) {
+      if (i == 0 || dirty_order_[i].first != dirty_order_[i - 1].first) written.clear();
+      const uint32_t at = dirty_order_[i].second;
+      if (std::any_of(written.begin(), written.end(), [&](uint32_t w) { return same(w, at); })) continue;
+      written.push_back(at);
+      const std::string& gp = dirty_[at].gp;
+      const std::string_view person = dirty_[at].person.view();
+      if (const Patient* p = FindPatient(FindGp(gp), person)) {
         sink.Put(PatientKey(gp, person), Encode(p->status ? *p->status : PatientStatus{}));
       } else {
         sink.Delete(PatientKey(gp, person));
@@ -313,6 +326,7 @@ class GpView::Impl {
     changed_.clear();
     dirty_.clear();
     pending_notes_.clear();
+    lowest_pending_ = UINT64_MAX;
   }
 
   // Applies `change` to a patient's status; copies and marks it for writing only if that

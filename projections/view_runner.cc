@@ -173,6 +173,7 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
   // People whose record changed, with repeats; the ids view the batch's envelopes.
   // Records are never erased from the directory, so their addresses identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
+  dirty_people.reserve(batch.size());
   uint64_t expected = position.load(std::memory_order_relaxed) + 1;
   for (size_t i = 0; i < batch.size(); ++i) {
     const domain::Envelope& env = batch[i];
