@@ -41,7 +41,7 @@ eventstore::StoreResult<DecodedBatch> ReadDecoded(const eventstore::LogReader& l
 class LogPrefetcher {
  public:
   LogPrefetcher(const eventstore::LogReader& log, uint64_t from, uint64_t to, size_t max_batch,
-                size_t depth = 2);
+                size_t depth = 1);
   ~LogPrefetcher();
   LogPrefetcher(const LogPrefetcher&) = delete;
   LogPrefetcher& operator=(const LogPrefetcher&) = delete;
