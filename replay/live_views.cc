@@ -55,6 +55,7 @@ class LiveViews::Impl {
     ro.max_batch = options.max_batch;
     ro.rules = book;
     ro.poll = options.poll;
+    ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
     eventstore::LogReader* log = &store;
     if (options.follow != nullptr) {
       log = options.follow;
