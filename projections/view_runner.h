@@ -41,10 +41,10 @@ struct RunnerOptions {
   // checkpoint ahead of what the feed holds yet is normal, not a sign of views ahead of
   // the log. Use sync = true with it: the feed acknowledges what the views have applied.
   bool remote_log = false;
-  // When more than one batch or 4,096 events behind (a rebuild, a start far behind the
-  // log), CatchUp reads and decodes the next batch on a thread of its own while it applies
-  // the current one: a second core takes the read. The views are the same either way,
-  // whatever the batches. Not with remote_log.
+  // When more than one batch behind (a rebuild of a log longer than a batch, a start far
+  // behind), CatchUp reads and decodes the next batch on a thread of its own while it
+  // applies the current one: a second core takes the read. The views are the same either
+  // way. Not with remote_log.
   bool read_ahead = false;
 };
 
