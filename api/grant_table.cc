@@ -5,12 +5,17 @@
 
 namespace caseledger::api {
 
-void GrantTable::Refresh() {
+std::optional<uint64_t> GrantTable::StoredVersion() const {
   auto version = store_.StreamVersion(kUsersStream);
   if (!version) {
     ApiLog()->error("cannot read the users stream version: {}", version.error().message);
-    return;
+    return std::nullopt;
   }
+  return *version;
+}
+
+void GrantTable::Refresh(std::optional<uint64_t> version) {
+  if (!version) return;
   while (version_ < *version) {
     auto events = store_.ReadStream(kUsersStream, version_ + 1, 4096);
     if (!events || events->empty()) {
@@ -27,15 +32,18 @@ void GrantTable::Refresh() {
 }
 
 domain::GrantSet GrantTable::For(const std::string& subject) {
+  // The store read comes before the lock: requests do not queue behind each other's reads.
+  auto version = StoredVersion();
   std::lock_guard lock(mu_);
-  Refresh();
+  Refresh(version);
   auto it = users_.find(subject);
   return it == users_.end() ? domain::GrantSet{} : it->second;
 }
 
 std::unordered_map<std::string, domain::GrantSet> GrantTable::All() {
+  auto version = StoredVersion();
   std::lock_guard lock(mu_);
-  Refresh();
+  Refresh(version);
   std::unordered_map<std::string, domain::GrantSet> out;
   for (const auto& [user, set] : users_) {
     if (!set.empty()) out.emplace(user, set);

@@ -9,6 +9,7 @@
 #include "eventstore/event_store.h"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -27,7 +28,10 @@ class GrantTable {
   std::unordered_map<std::string, domain::GrantSet> All();
 
  private:
-  void Refresh();  // REQUIRES: mu_ held
+  // The users stream's version in the store; nullopt (logged) on a read error.
+  std::optional<uint64_t> StoredVersion() const;
+  // Folds the stream up to `version` (nothing when nullopt). REQUIRES: mu_ held.
+  void Refresh(std::optional<uint64_t> version);
 
   const eventstore::EventStore& store_;
   std::mutex mu_;

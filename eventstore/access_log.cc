@@ -14,6 +14,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -147,13 +148,20 @@ StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
   rocksdb::WriteBatch wb;
   uint64_t seq = last_seq;
   domain::Hash hash = last_hash;
+  std::vector<std::string> index;
+  index.reserve(batch.size());
   for (const AccessRecord& r : batch) {
     ++seq;
     std::string body = Encode(r);
     hash = format::ChainHash(hash, seq, body);
     wb.Put(RecordKey(seq), format::EncodeValue(body, hash));
-    wb.Put(IndexKey(r.person_id, seq), "");
+    index.push_back(IndexKey(r.person_id, seq));
   }
+  // The index keys in key order, after the records (themselves in order): the memtable's
+  // skip list then finds each insert next to the previous one instead of searching from
+  // the top, which was most of the writer's time at a few thousand records per batch.
+  std::sort(index.begin(), index.end());
+  for (const std::string& key : index) wb.Put(key, "");
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto s = db->Write(wo, &wb);
