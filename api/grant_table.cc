@@ -32,10 +32,20 @@ void GrantTable::Refresh(std::optional<uint64_t> version) {
 }
 
 domain::GrantSet GrantTable::For(const std::string& subject) {
-  // The store read comes before the lock: requests do not queue behind each other's reads.
-  auto version = StoredVersion();
+  // The position before the stream version: every append at or below it is visible to
+  // the point read. While it has not moved, nothing was appended, so no grant changed and
+  // the point read is skipped. The read itself is done before the lock, so requests do
+  // not queue behind each other's reads.
+  const uint64_t position = store_.CommittedPosition();
+  std::optional<uint64_t> version;
+  if (position != checked_at_.load(std::memory_order_acquire)) version = StoredVersion();
   std::lock_guard lock(mu_);
-  Refresh(version);
+  if (version) {
+    Refresh(version);
+    if (version_ >= *version && position > checked_at_.load(std::memory_order_relaxed)) {
+      checked_at_.store(position, std::memory_order_release);
+    }
+  }
   auto it = users_.find(subject);
   return it == users_.end() ? domain::GrantSet{} : it->second;
 }
