@@ -1,10 +1,33 @@
 #include "api/person_cache.h"
 
 #include "api/command_service.h"
+#include "domain/event_codec.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace caseledger::api {
+namespace {
+
+// `cached` continued with the events of its stream after its version, as a fold from the
+// start would apply them; nullopt when one of them needs the whole fold (an erasure, a
+// personal part that did not open, an undecodable event) or the read failed.
+std::optional<domain::PersonState> Continue(const eventstore::EventStore& store, const std::string& person_id,
+                                            const domain::PersonState& cached) {
+  auto events = store.ReadStream(domain::PersonStream(person_id), cached.version + 1, 100'000);
+  if (!events || events->empty() || events->front().version != cached.version + 1) return std::nullopt;
+  domain::PersonState state = cached;
+  for (const auto& env : *events) {
+    if (env.type == domain::PersonalDataErased::kType || env.personal_form != domain::PersonalForm::kOpen) return std::nullopt;
+    auto event = domain::Decode(env.type, env.schema_version, env.body, env.personal);
+    if (!event) return std::nullopt;
+    domain::Evolve(state, *event);
+    state.version = env.version;
+  }
+  return state;
+}
+
+}  // namespace
 
 domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
     const eventstore::EventStore& store, const std::string& person_id) {
@@ -19,6 +42,7 @@ domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
   }
   auto version = store.StreamVersion(domain::PersonStream(person_id));
   if (!version) return domain::Error::Invalid("id", "cannot read the person's stream: " + version.error().message);
+  std::shared_ptr<const domain::PersonState> behind;  // a cached state the stream moved past
   if (*version > 0) {
     std::lock_guard lock(shard.mu);
     auto it = shard.people.find(person_id);
@@ -26,10 +50,18 @@ domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
       it->second.checked_at = std::max(it->second.checked_at, position);
       return it->second.state;
     }
+    if (it != shard.people.end() && it->second.state->version < *version) behind = it->second.state;
   }
-  auto folded = LoadPerson(store, person_id);
-  if (!folded) return folded.error();
-  auto state = std::make_shared<const domain::PersonState>(std::move(*folded));
+  // A command appends to the person it read: fold only the new events onto the cached
+  // state, not the whole stream again.
+  std::optional<domain::PersonState> continued;
+  if (behind) continued = Continue(store, person_id, *behind);
+  if (!continued) {
+    auto folded = LoadPerson(store, person_id);
+    if (!folded) return folded.error();
+    continued = std::move(*folded);
+  }
+  auto state = std::make_shared<const domain::PersonState>(std::move(*continued));
   if (state->registered) {
     std::lock_guard lock(shard.mu);
     if (shard.people.size() >= per_shard_) shard.people.clear();
