@@ -4,11 +4,13 @@
 #include "api/server.h"
 
 #include "api/api_logger.h"
+#include "api/command_pool.h"
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "api/sse.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/append.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -152,7 +154,7 @@ class HttpServer::Impl {
     for (size_t i = 1; i < iocs_.size(); ++i) threads.emplace_back([this, i] { iocs_[i]->run(); });
     ioc_.run();
     for (auto& t : threads) t.join();
-    commands_.join();
+    commands_.Join();
   }
 
   void Stop() { asio::post(ioc_, [this] { BeginStop(); }); }
@@ -387,11 +389,18 @@ class HttpServer::Impl {
       Response res;
       if (route.kind == RouteKind::kCommand) {
         // Appends block on the WAL sync: run them on the command pool so that many can
-        // wait in the same group commit, then come back to this connection's strand.
-        // (A bare `co_await post(pool)` would resume on the session's own executor.)
-        res = co_await asio::co_spawn(
-            commands_.get_executor(),
-            [&]() -> awaitable<Response> { co_return Invoke(route, rr); }, use_awaitable);
+        // wait in the same group commit; the answer is posted back to this connection's
+        // io_context, where the session resumes.
+        res = co_await asio::async_initiate<decltype(use_awaitable), void(Response)>(
+            [this, &route, &rr](auto handler) {
+              // std::function needs a copyable job; the handler itself is move-only.
+              auto h = std::make_shared<decltype(handler)>(std::move(handler));
+              commands_.Submit([this, &route, &rr, h] {
+                Response done = Invoke(route, rr);
+                asio::post(asio::append(std::move(*h), std::move(done)));
+              });
+            },
+            use_awaitable);
       } else {
         res = Invoke(route, rr);
       }
@@ -490,7 +499,7 @@ class HttpServer::Impl {
   ssl::context tls_;
   bool use_tls_ = false;
   tcp::acceptor acceptor_;
-  asio::thread_pool commands_;
+  CommandPool commands_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
