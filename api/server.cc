@@ -326,7 +326,7 @@ class HttpServer::Impl {
         req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       req.body = std::move(msg.body());
-      std::string route_name = "unmatched";
+      std::string_view route_name = "unmatched";
       Response res = co_await Dispatch(conn.stream.get_executor(), req, route_name);
       if (metrics_) {
         metrics_->ObserveRequest(route_name, ToString(req.method), res.status,
@@ -343,7 +343,8 @@ class HttpServer::Impl {
     }
   }
 
-  awaitable<Response> Dispatch(asio::any_io_executor executor, Request& req, std::string& route_name) {
+  // Sets `route_name` to the matched route's pattern (the router outlives every request).
+  awaitable<Response> Dispatch(asio::any_io_executor executor, Request& req, std::string_view& route_name) {
     if (!ParseTarget(req.target, req.path, req.query)) {
       co_return BadField("target", "the request target is malformed");
     }
