@@ -76,6 +76,17 @@ domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
   return state;
 }
 
+void PersonCache::Remember(const std::string& person_id, domain::PersonState state) {
+  if (!state.registered) return;
+  auto kept = std::make_shared<const domain::PersonState>(std::move(state));
+  Shard& shard = ShardOf(person_id);
+  std::lock_guard lock(shard.mu);
+  if (shard.people.size() >= per_shard_) shard.people.clear();
+  Entry& slot = shard.people[person_id];
+  // checked_at 0: never taken as current without the point read.
+  if (!slot.state || slot.state->version < kept->version) slot = Entry{std::move(kept), 0, {}, nullptr};
+}
+
 std::shared_ptr<const std::string> PersonCache::Rendered(
     const std::string& person_id, const std::shared_ptr<const domain::PersonState>& state, const RenderKey& key,
     const std::function<std::string()>& render) {

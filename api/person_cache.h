@@ -35,6 +35,10 @@ class PersonCache {
   domain::Result<std::shared_ptr<const domain::PersonState>> Current(const eventstore::EventStore& store,
                                                                     const std::string& person_id);
 
+  // Keeps `state` (the person as a command just left it, at the stream version it wrote)
+  // unless a newer one is kept. The next lookup confirms its version with one point read.
+  void Remember(const std::string& person_id, domain::PersonState state);
+
   // What a rendered answer depends on besides the state itself.
   struct RenderKey {
     const void* rules = nullptr;  // the rule book the answer used
