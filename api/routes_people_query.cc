@@ -98,9 +98,12 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   // rule adoption changes the answer, hence the rules position in the tag.
   auto live = ctx.views ? ctx.views->Current() : nullptr;
   options.rules = live ? live->rules.get() : nullptr;
+  // A past view never changes, so its tag depends only on the version and the instant; the
+  // current one also on the day (measures and vaccination status run out at midnight).
   std::string etag = "\"p" + std::to_string(state->version) + "-r" + std::to_string(live ? live->rules_position : 0) +
-                     (as_of.recorded || as_of.effective ? "-" + req.http.target : "") + "\"";
-  // A past view never changes, so its tag depends only on the version and the instant.
+                     (as_of.recorded || as_of.effective ? "-" + req.http.target
+                                                        : "-d" + std::to_string(options.today.days)) +
+                     "\"";
   auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
   if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), etag, position));
   // The current state: rendered once per state, rule book and day, however often it is read.
