@@ -193,7 +193,18 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
     }
     auto result = ctx.store->Append(append);
     if (result) {
-      if (result->replayed) events = EventsAt(store, *result);
+      if (result->replayed) {
+        events = EventsAt(store, *result);
+      } else if constexpr (std::is_same_v<State, domain::PersonState>) {
+        // The person after this command is the state it was decided on plus its events
+        // (the append checked the version): the next command or read need not fold them.
+        if (ctx.people && !append.erase_personal_data) {
+          domain::PersonState next = std::move(*state);
+          for (const auto& e : events) domain::Evolve(next, e);
+          next.version = result->version;
+          ctx.people->Remember(target.person_id, std::move(next));
+        }
+      }
       return Answer(*result, events, target.person_id);
     }
     // Someone else wrote the stream between our read and our append: decide again on the

@@ -1,6 +1,7 @@
 // The grants of every user, folded from the `users` stream and kept current: every lookup
-// first checks the stream's version, so a grant or revocation written by any route takes
-// effect on the next request (SPEC §6).
+// first checks the stream's version (unless the store's committed position has not moved
+// since the last check), so a grant or revocation written by any route takes effect on the
+// next request (SPEC §6).
 //
 // Thread safety: For() may be called from any thread.
 #pragma once
@@ -8,7 +9,9 @@
 #include "domain/access.h"
 #include "eventstore/event_store.h"
 
+#include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -27,11 +30,17 @@ class GrantTable {
   std::unordered_map<std::string, domain::GrantSet> All();
 
  private:
-  void Refresh();  // REQUIRES: mu_ held
+  // The users stream's version in the store; nullopt (logged) on a read error.
+  std::optional<uint64_t> StoredVersion() const;
+  // Folds the stream up to `version` (nothing when nullopt). REQUIRES: mu_ held.
+  void Refresh(std::optional<uint64_t> version);
 
   const eventstore::EventStore& store_;
   std::mutex mu_;
   uint64_t version_ = 0;
+  // The committed position at which version_ was last known to be the stream's version
+  // (written under mu_, read without it).
+  std::atomic<uint64_t> checked_at_{0};
   std::unordered_map<std::string, domain::GrantSet> users_;
 };
 

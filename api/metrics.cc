@@ -1,13 +1,20 @@
 #include "api/metrics.h"
 
 #include <sstream>
+#include <thread>
 
 namespace caseledger::api {
 
-void HttpMetrics::ObserveRequest(const std::string& route, const char* method, int status,
+void HttpMetrics::ObserveRequest(std::string_view route, const char* method, int status,
                                  double seconds) {
-  std::lock_guard l(mu_);
-  Histogram& h = requests_[{route, method, status}];
+  Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+  std::lock_guard l(shard.mu);
+  auto key = std::make_tuple(route, std::string_view(method), status);
+  auto it = shard.requests.find(key);
+  if (it == shard.requests.end()) {
+    it = shard.requests.emplace(Key{std::string(route), std::string(method), status}, Histogram{}).first;
+  }
+  Histogram& h = it->second;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }
@@ -26,11 +33,21 @@ void HttpMetrics::AddCounter(std::string name, std::string help, std::function<d
 }
 
 std::string HttpMetrics::Render() const {
+  std::map<Key, Histogram> requests;
+  for (Shard& shard : shards_) {
+    std::lock_guard l(shard.mu);
+    for (const auto& [key, h] : shard.requests) {
+      Histogram& sum = requests[key];
+      for (size_t i = 0; i < kBuckets.size(); ++i) sum.buckets[i] += h.buckets[i];
+      sum.count += h.count;
+      sum.sum += h.sum;
+    }
+  }
   std::ostringstream out;
   std::lock_guard l(mu_);
   out << "# HELP caseledger_http_request_duration_seconds HTTP request latency by route and status.\n"
          "# TYPE caseledger_http_request_duration_seconds histogram\n";
-  for (const auto& [key, h] : requests_) {
+  for (const auto& [key, h] : requests) {
     const auto& [route, method, status] = key;
     std::string labels = "route=\"" + route + "\",method=\"" + method + "\",status=\"" +
                          std::to_string(status) + "\"";

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -15,8 +16,9 @@ namespace caseledger::api {
 
 class HttpMetrics {
  public:
-  // Thread-safe.
-  void ObserveRequest(const std::string& route, const char* method, int status, double seconds);
+  // Thread-safe; threads mostly take different locks (the histograms are sharded by
+  // thread and merged by Render()).
+  void ObserveRequest(std::string_view route, const char* method, int status, double seconds);
   // A gauge or counter read at scrape time (e.g. the committed position).
   void AddGauge(std::string name, std::string help, std::function<double()> read);
   void AddCounter(std::string name, std::string help, std::function<double()> read);
@@ -34,8 +36,14 @@ class HttpMetrics {
     std::string name, help, type;
     std::function<double()> read;
   };
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, Histogram> requests_;
+  using Key = std::tuple<std::string, std::string, int>;
+  struct Shard {
+    std::mutex mu;
+    std::map<Key, Histogram, std::less<>> requests;  // found by string_views, no copies
+  };
+  static constexpr size_t kShards = 8;
+  mutable std::array<Shard, kShards> shards_;
+  mutable std::mutex mu_;  // gauges_
   std::vector<Gauge> gauges_;
 };
 

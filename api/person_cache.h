@@ -1,10 +1,16 @@
 // Current person states, kept so that a read or a command folds a person's stream only
-// when the stream moved on: each lookup checks the stream's version in the store (one
-// point read) and refolds when it differs. Erasure appends an event, so an erased
-// person's cached state is never served after it.
+// when the stream moved on: a lookup checks the stream's version in the store (one point
+// read) and refolds when it differs. The point read is skipped while the store's committed
+// position has not moved since the entry was last confirmed: nothing was appended to any
+// stream since, so nothing was appended to this one. Erasure appends an event, so an
+// erased person's cached state is never served after it.
+//
+// Each entry also keeps the last JSON answer rendered from its state (Rendered()), so that
+// people read again and again are not rendered again while neither they, the rules nor
+// the day changed.
 //
 // Bounded: when full, a shard is emptied (people read often come back at once).
-// Thread safety: Current() may be called from any thread.
+// Thread safety: every method may be called from any thread.
 #pragma once
 
 #include "domain/error.h"
@@ -12,6 +18,7 @@
 #include "eventstore/event_store.h"
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,12 +35,37 @@ class PersonCache {
   domain::Result<std::shared_ptr<const domain::PersonState>> Current(const eventstore::EventStore& store,
                                                                     const std::string& person_id);
 
+  // Keeps `state` (the person as a command just left it, at the stream version it wrote)
+  // unless a newer one is kept. The next lookup confirms its version with one point read.
+  void Remember(const std::string& person_id, domain::PersonState state);
+
+  // What a rendered answer depends on besides the state itself.
+  struct RenderKey {
+    const void* rules = nullptr;  // the rule book the answer used
+    uint64_t rules_position = 0;
+    int32_t day = 0;  // the date the answer was rendered for
+    bool operator==(const RenderKey&) const = default;
+  };
+  // The answer `render` makes of `state` (a pointer Current() returned) under `key`: the
+  // one rendered before when state and key are the same, else a fresh one, kept.
+  std::shared_ptr<const std::string> Rendered(const std::string& person_id,
+                                              const std::shared_ptr<const domain::PersonState>& state,
+                                              const RenderKey& key, const std::function<std::string()>& render);
+
  private:
   static constexpr size_t kShards = 16;
+  struct Entry {
+    std::shared_ptr<const domain::PersonState> state;
+    uint64_t checked_at = 0;  // committed position at which `state` was last known current
+    RenderKey render_key;
+    std::shared_ptr<const std::string> rendered;  // of `state` under `render_key`, or null
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<const domain::PersonState>> people;
+    std::unordered_map<std::string, Entry> people;
   };
+  Shard& ShardOf(const std::string& person_id) { return shards_[std::hash<std::string>{}(person_id) % kShards]; }
+
   size_t per_shard_;
   std::array<Shard, kShards> shards_;
 };

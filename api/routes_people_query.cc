@@ -3,6 +3,7 @@
 // Each is scoped (api/authz.h) and leaves a record in the access log, whatever its outcome.
 #include "api/authz.h"
 #include "api/command_service.h"
+#include "api/person_cache.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "domain/event_codec.h"
@@ -62,6 +63,7 @@ class PersonRead {
     return r;
   }
   const PersonState& current() const { return *current_; }
+  const std::shared_ptr<const PersonState>& current_ptr() const { return current_; }
 
  private:
   const ApiContext& ctx_;
@@ -96,11 +98,18 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   // rule adoption changes the answer, hence the rules position in the tag.
   auto live = ctx.views ? ctx.views->Current() : nullptr;
   options.rules = live ? live->rules.get() : nullptr;
-  boost::json::object body = PersonToJson(*state, options);
+  // A past view never changes, so its tag depends only on the version and the instant; the
+  // current one also on the day (measures and vaccination status run out at midnight).
   std::string etag = "\"p" + std::to_string(state->version) + "-r" + std::to_string(live ? live->rules_position : 0) +
-                     (as_of.recorded || as_of.effective ? "-" + req.http.target : "") + "\"";
-  // A past view never changes, so its tag depends only on the version and the instant.
-  return read.Finish(JsonRead(req.http, boost::json::serialize(body), etag, position));
+                     (as_of.recorded || as_of.effective ? "-" + req.http.target
+                                                        : "-d" + std::to_string(options.today.days)) +
+                     "\"";
+  auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
+  if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), etag, position));
+  // The current state: rendered once per state, rule book and day, however often it is read.
+  PersonCache::RenderKey key{options.rules, live ? live->rules_position : 0, options.today.days};
+  auto body = ctx.people->Rendered(id, read.current_ptr(), key, render);
+  return read.Finish(JsonRead(req.http, *body, etag, position));
 }
 
 Response History(const ApiContext& ctx, const RouteRequest& req) {

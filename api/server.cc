@@ -4,11 +4,13 @@
 #include "api/server.h"
 
 #include "api/api_logger.h"
+#include "api/command_pool.h"
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "api/sse.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/append.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -98,10 +100,14 @@ class HttpServer::Impl {
         auth_(std::move(auth)),
         positions_(std::move(positions)),
         metrics_(metrics),
-        ioc_(options_.io_threads),
+        iocs_(MakeContexts(std::max(1, options_.io_threads))),
+        ioc_(*iocs_.front()),
         tls_(ssl::context::tls_server),
         acceptor_(ioc_),
-        commands_(options_.command_threads) {}
+        commands_(options_.command_threads) {
+    // The other contexts have no work until a connection lands on them: keep them running.
+    for (size_t i = 1; i < iocs_.size(); ++i) idle_guards_.emplace_back(iocs_[i]->get_executor());
+  }
 
   std::optional<uint16_t> Start(std::string* error) {
     if (auto bad = ValidateListenOptions(options_)) {
@@ -145,18 +151,29 @@ class HttpServer::Impl {
       });
     }
     std::vector<std::thread> threads;
-    for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    for (size_t i = 1; i < iocs_.size(); ++i) threads.emplace_back([this, i] { iocs_[i]->run(); });
     ioc_.run();
     for (auto& t : threads) t.join();
-    commands_.join();
+    commands_.Join();
   }
 
   void Stop() { asio::post(ioc_, [this] { BeginStop(); }); }
 
  private:
+  // One io_context per I/O thread, each run by its own thread only: a connection lives on
+  // one of them (round robin), so its handlers need no strand and never wake another
+  // thread, and the contexts share nothing per request.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
   // What shutdown needs of a connection, whatever its stream (plain or TLS).
   struct ConnectionBase {
-    bool busy = false;  // between reading a request and writing its answer
+    // Between reading a request and writing its answer. Only touched on the connection's
+    // own io_context thread (the session and BeginStop's posted check both run there).
+    bool busy = false;
     virtual ~ConnectionBase() = default;
     virtual asio::any_io_executor executor() = 0;
     virtual void Cancel() = 0;
@@ -185,11 +202,12 @@ class HttpServer::Impl {
         if (connections_.count(c) && !c->busy) c->Cancel();
       });
     }
+    idle_guards_.clear();  // the other contexts end once their connections have
     grace_ = std::make_unique<asio::steady_timer>(ioc_, options_.shutdown_grace);
     grace_->async_wait([this](beast::error_code ec) {
       if (ec == asio::error::operation_aborted) return;  // every connection finished in time
       ApiLog()->warn("shutdown grace period over; stopping");
-      ioc_.stop();
+      for (auto& ioc : iocs_) ioc->stop();
     });
     MaybeFinish();
   }
@@ -201,7 +219,8 @@ class HttpServer::Impl {
 
   awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+      asio::io_context& home = *iocs_[next_context_++ % iocs_.size()];
+      auto [ec, socket] = co_await acceptor_.async_accept(home, kTuple);
       if (ec) {
         if (stopping_) co_return;
         ApiLog()->warn("accept: {}", ec.message());
@@ -276,10 +295,7 @@ class HttpServer::Impl {
         co_return;
       }
       if (ec) co_return;  // closed, timed out (slow client) or cancelled at shutdown
-      {
-        std::lock_guard l(mu_);
-        conn.busy = true;
-      }
+      conn.busy = true;
       const size_t limit = IsBatchTarget(parser.get().target()) ? options_.batch_body_limit
                                                                  : options_.command_body_limit;
       if (parser.content_length() && *parser.content_length() > limit) {
@@ -310,7 +326,7 @@ class HttpServer::Impl {
         req.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       req.body = std::move(msg.body());
-      std::string route_name = "unmatched";
+      std::string_view route_name = "unmatched";
       Response res = co_await Dispatch(conn.stream.get_executor(), req, route_name);
       if (metrics_) {
         metrics_->ObserveRequest(route_name, ToString(req.method), res.status,
@@ -322,15 +338,13 @@ class HttpServer::Impl {
       }
       bool close = res.close || !keep_alive || stopping_;
       co_await Write(conn, std::move(res), !close, version, head);
-      {
-        std::lock_guard l(mu_);
-        conn.busy = false;
-      }
+      conn.busy = false;
       if (close) co_return;
     }
   }
 
-  awaitable<Response> Dispatch(asio::any_io_executor executor, Request& req, std::string& route_name) {
+  // Sets `route_name` to the matched route's pattern (the router outlives every request).
+  awaitable<Response> Dispatch(asio::any_io_executor executor, Request& req, std::string_view& route_name) {
     if (!ParseTarget(req.target, req.path, req.query)) {
       co_return BadField("target", "the request target is malformed");
     }
@@ -371,16 +385,23 @@ class HttpServer::Impl {
                    std::min(std::chrono::milliseconds(ms), options_.max_wait);
       }
     }
-    asio::steady_timer timer(executor);
+    std::optional<asio::steady_timer> timer;  // only for a read that waits for a position
     for (;;) {
       Response res;
       if (route.kind == RouteKind::kCommand) {
         // Appends block on the WAL sync: run them on the command pool so that many can
-        // wait in the same group commit, then come back to this connection's strand.
-        // (A bare `co_await post(pool)` would resume on the session's own executor.)
-        res = co_await asio::co_spawn(
-            commands_.get_executor(),
-            [&]() -> awaitable<Response> { co_return Invoke(route, rr); }, use_awaitable);
+        // wait in the same group commit; the answer is posted back to this connection's
+        // io_context, where the session resumes.
+        res = co_await asio::async_initiate<decltype(use_awaitable), void(Response)>(
+            [this, &route, &rr](auto handler) {
+              // std::function needs a copyable job; the handler itself is move-only.
+              auto h = std::make_shared<decltype(handler)>(std::move(handler));
+              commands_.Submit([this, &route, &rr, h] {
+                Response done = Invoke(route, rr);
+                asio::post(asio::append(std::move(*h), std::move(done)));
+              });
+            },
+            use_awaitable);
       } else {
         res = Invoke(route, rr);
       }
@@ -394,8 +415,9 @@ class HttpServer::Impl {
         r.Set("X-Position", std::to_string(positions_()));
         co_return r;
       }
-      timer.expires_after(std::chrono::milliseconds(2));
-      co_await timer.async_wait(kTuple);
+      if (!timer) timer.emplace(executor);
+      timer->expires_after(std::chrono::milliseconds(2));
+      co_await timer->async_wait(kTuple);
     }
   }
 
@@ -471,11 +493,14 @@ class HttpServer::Impl {
   Authenticator auth_;
   PositionSource positions_;
   HttpMetrics* metrics_;
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  asio::io_context& ioc_;  // the first: acceptor, signals, shutdown timer
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards_;
+  size_t next_context_ = 0;  // only touched by Accept(), on ioc_
   ssl::context tls_;
   bool use_tls_ = false;
   tcp::acceptor acceptor_;
-  asio::thread_pool commands_;
+  CommandPool commands_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

@@ -8,6 +8,7 @@
 #include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/sse.h"
+#include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
 #include "replay/live_views.h"
@@ -31,6 +32,7 @@ struct Service::State {
   std::string key_path;
   std::optional<JwtKey> key;
   std::vector<JwtSigner> signers;  // the own key first, then external ones
+  std::unique_ptr<VerifiedTokens> tokens;  // over `signers`
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
@@ -222,10 +224,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 
   s.signers.push_back(JwtSigner{*s.key});
   for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
-  const std::vector<JwtSigner>* signers = &s.signers;
+  s.tokens = std::make_unique<VerifiedTokens>(s.signers);
+  VerifiedTokens* tokens = s.tokens.get();
   GrantTable* grants = s.grants.get();
-  Authenticator auth = [signers, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
-    auto claims = VerifyToken(bearer, *signers, SystemNow().micros / 1'000'000);
+  Authenticator auth = [tokens, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+    auto claims = tokens->Verify(bearer, SystemNow().micros / 1'000'000);
     if (!claims) {
       *why = std::string("invalid token: ") + ToString(claims.error());
       return std::nullopt;

@@ -3,9 +3,9 @@
 // positions in the registry's history), hash-chained like the event log so that an auditor
 // can prove no record was removed or changed, and indexed by person for the access report.
 //
-// Records are queued by Record() without I/O and written by a background thread in one
-// synced WriteBatch per flush, so a record is durable within `flush_interval` plus one
-// sync. Records older than the retention are pruned; the chain then starts from an anchor
+// Records are queued by Record() without I/O (and without waking anyone) and written by a
+// background thread in one synced WriteBatch every `flush_interval` (or at once on Flush()),
+// so a record is durable within `flush_interval` plus one sync. Records older than the retention are pruned; the chain then starts from an anchor
 // (the sequence number and hash of the last pruned record), kept in the same write.
 //
 // Thread safety: every method may be called from any thread.

@@ -75,6 +75,11 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  // Small families (keys, heads, claims) fill their memtables slowly and would pin every WAL
+  // file since their last flush: RocksDB's default cap (4x all memtables, ~4 GiB here) is
+  // what a restart after a crash replays. Past this size the families holding the oldest
+  // WAL are flushed, so recovery reads at most about this much.
+  db_options.max_total_wal_size = 512 << 20;
   // Never: unordered_write (partly visible batches), manual_wal_flush (acks before the WAL).
   db_options.unordered_write = false;
   db_options.manual_wal_flush = false;
