@@ -31,6 +31,10 @@ class DemoSimulation {
     domain::Date swabbed_on;        // last collection day: nobody is swabbed twice a day
     domain::Date positive_day;      // collection day of the last positive swab
     domain::Date quarantine_start;  // of the running quarantine, for contacts
+    // In quarantined_ (each contact enters it once, when registered). Leaving clears the
+    // flag; the entry is dropped at the next EndElapsedQuarantines, and every walk of the
+    // list skips unflagged entries, so a departure costs O(1) instead of a scan.
+    bool quarantine_listed = false;
   };
   struct PendingResult {
     size_t person;
@@ -82,7 +86,7 @@ class DemoSimulation {
   DemoAppender appender_;
   std::vector<Person> people_;
   std::vector<size_t> open_;            // people with an open case
-  std::vector<size_t> quarantined_;     // contacts in quarantine
+  std::vector<size_t> quarantined_;     // contacts in quarantine (see quarantine_listed)
   std::vector<size_t> tested_;          // people swabbed at least once, for re-tests
   std::vector<PendingResult> pending_;  // collected today, reported tomorrow
   uint64_t swab_sequence_ = 0;

@@ -103,7 +103,7 @@ void DemoSimulation::OnPositive(size_t p, Timestamp reported) {
   people_[p].positive_day = collected;
   Apply(p, domain::OrderIsolation{collected, "positive", std::nullopt}, Plus(reported, 5));
   open_.push_back(p);
-  std::erase(quarantined_, p);
+  people_[p].quarantine_listed = false;
   if (!in_range_) return;
   if (report_.example_person_id.empty()) {
     report_.example_person_id = people_[p].resident.id;
@@ -123,6 +123,7 @@ void DemoSimulation::OnPositive(size_t p, Timestamp reported) {
     Apply(c, domain::OrderQuarantine{collected, "close_contact", case_id, std::nullopt},
           Plus(at, 3));
     people_[c].quarantine_start = collected;
+    people_[c].quarantine_listed = true;
     quarantined_.push_back(c);
   }
 }
