@@ -72,7 +72,7 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args) {
-  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch"},
+  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache"},
               {"compare", "sequential"});
   if (!flags.ok()) return UsageError(flags.error());
   auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
@@ -115,7 +115,9 @@ int RunBenchRebuild(const Args& args) {
     if (!LoadDemoWorkload(**store, *reference, DefaultReferenceDir(), demo, &error))
       return Failure(error);
   }
-  const uint64_t events = (*store)->CommittedPosition();
+  // --until N: the first N events only (a subrange of a big store, for profiling).
+  uint64_t events = (*store)->CommittedPosition();
+  if (flags.Has("until")) events = std::min<uint64_t>(events, std::strtoull(flags.GetOr("until", "").c_str(), nullptr, 10));
   if (events == 0) return Failure("the store is empty");
 
   std::vector<double> scan, rebuild, scan_cpu, rebuild_cpu, rebuild_process_cpu;
@@ -140,6 +142,9 @@ int RunBenchRebuild(const Args& args) {
     ro.path = base + "/views-" + std::to_string(r);
     ro.rules = book;
     ro.read_ahead = !flags.Has("sequential");
+    ro.until = events;
+    if (flags.Has("person-cache"))
+      ro.person_cache = std::strtoull(flags.GetOr("person-cache", "").c_str(), nullptr, 10);
     if (flags.Has("batch")) ro.max_batch = std::strtoull(flags.GetOr("batch", "").c_str(), nullptr, 10);
     auto views = MakeAllViews(*reference, book);
     auto t1 = Clock::now();

@@ -221,7 +221,36 @@ PersonDirectory::PersonDirectory(std::shared_ptr<const domain::RuleBook> rules)
 const PersonRecord* PersonDirectory::Find(std::string_view person_id) const {
   if (person_id.empty()) return nullptr;
   auto it = people_.find(person_id);
-  return it == people_.end() ? nullptr : &it->second;
+  return it == people_.end() ? nullptr : &it->second.record;
+}
+
+bool PersonDirectory::Touch(std::string_view person_id) {
+  auto it = people_.find(person_id);
+  if (it == people_.end()) return false;
+  it->second.stamp = stamp_;
+  return true;
+}
+
+size_t PersonDirectory::Evict(size_t budget) {
+  if (budget == 0 || people_.size() <= budget) return 0;
+  const size_t keep = budget - budget / 8;
+  // The stamp at or above which `keep` records remain (ties evicted too: whole batches).
+  std::vector<uint64_t> stamps;
+  stamps.reserve(people_.size());
+  for (const auto& [id, c] : people_) stamps.push_back(c.stamp);
+  const size_t cut = stamps.size() - keep;  // records to forget, at least
+  std::nth_element(stamps.begin(), stamps.begin() + (cut - 1), stamps.end());
+  const uint64_t oldest_kept = stamps[cut - 1] + 1;
+  size_t forgotten = 0;
+  for (auto it = people_.begin(); it != people_.end();) {
+    if (it->second.stamp < oldest_kept) {
+      it = people_.erase(it);
+      ++forgotten;
+    } else {
+      ++it;
+    }
+  }
+  return forgotten;
 }
 
 bool PersonDirectory::Apply(const LogEvent& e) { return Apply(e, Find(e.person_id)); }
@@ -230,7 +259,7 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (e.person_id.empty()) return false;
   if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    record = &people_.emplace(std::string(e.person_id), PersonRecord{}).first->second;
+    record = &people_.emplace(std::string(e.person_id), Cached{PersonRecord{}, stamp_}).first->second.record;
   }
   // Events that change nothing the directory keeps: nothing to write.
   if (std::holds_alternative<domain::ContactReported>(e.event) ||
@@ -254,9 +283,8 @@ std::string PersonDirectory::Encode(const PersonRecord& r) {
   return std::move(out).str();
 }
 
-bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
+bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
   if (bytes.empty() || bytes[0] != kFormat) return false;
-  PersonRecord r;
   MemoryBuf buf(bytes.substr(1));
   std::istream in(&buf);
   try {
@@ -265,8 +293,13 @@ bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   } catch (const std::exception&) {
     return false;
   }
-  if (in.peek() != std::char_traits<char>::eof()) return false;
-  people_.insert_or_assign(std::string(person_id), std::move(r));
+  return in.peek() == std::char_traits<char>::eof();
+}
+
+bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
+  PersonRecord r;
+  if (!Decode(bytes, r)) return false;
+  people_.insert_or_assign(std::string(person_id), Cached{std::move(r), stamp_});
   return true;
 }
 

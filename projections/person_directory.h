@@ -156,6 +156,21 @@ struct PersonRecord {
   }
 };
 
+// The records of the people the runner is working on: a bounded cache in front of the
+// views database, where every record is written ("people/<id>") in the batch that changed
+// it (view_runner.h). Why a cache and not every person in memory: at 1:1 (4 M people, 63 M
+// events) the map of every record was ~2.5 GiB of the server's 3.4 GiB and its cache misses
+// made the rebuild slow; the people a batch touches are few and mostly touched again soon
+// (a swab is requested, collected and reported within days; a measure runs two weeks).
+//
+// Protocol (the runner's): BeginBatch(); Touch() each distinct person of the batch and
+// Load() from the database those not cached (a person in neither is not registered yet);
+// apply the batch (records are never evicted during it, so the pointers Find returns stay
+// valid until the next Evict); write the batch; then Evict(budget). Eviction is by least
+// recent batch (a stamp per record, cut with nth_element: O(records) per eviction round,
+// which runs only when over budget and evicts down to 7/8 of it, so it is rare and cheap
+// next to a batch). Eviction only forgets: every record was written by its batch before.
+// Used on its own (what-if, tests), with no Evict, it holds everyone, as before.
 class PersonDirectory {
  public:
   // `rules` fixes measure ends (ActiveMeasure::end); null: start + 14 for every measure.
@@ -178,18 +193,36 @@ class PersonDirectory {
 
   // Persistence of one record: a format byte then cereal binary.
   static std::string Encode(const PersonRecord& r);
+  // False for another format byte, short input or bytes left over.
+  static bool Decode(std::string_view bytes, PersonRecord& out);
+  // Decodes and caches the record (replacing a cached one), stamped with this batch.
   bool Load(std::string_view person_id, std::string_view bytes);
   void Clear() { people_.clear(); }
+  // Records cached (every record, when nothing is ever evicted).
   size_t size() const { return people_.size(); }
   const domain::RuleBook* rules() const { return rules_.get(); }
+
+  // The cache (see the class comment). BeginBatch starts a new batch stamp; Touch stamps
+  // a cached record with it and says whether it is cached; records created by Apply or
+  // Load get the current stamp. Evict forgets the least recently stamped records until
+  // at most `budget` are left (down to budget - budget/8, so that it runs rarely); 0: no
+  // limit. Returns how many it forgot.
+  void BeginBatch() { ++stamp_; }
+  bool Touch(std::string_view person_id);
+  size_t Evict(size_t budget);
 
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct Cached {
+    PersonRecord record;
+    uint64_t stamp = 0;  // batch that last touched it
+  };
   std::shared_ptr<const domain::RuleBook> rules_;
-  std::unordered_map<std::string, PersonRecord, Hash, std::equal_to<>> people_;
+  std::unordered_map<std::string, Cached, Hash, std::equal_to<>> people_;
+  uint64_t stamp_ = 0;
 };
 
 }  // namespace caseledger::projections

@@ -212,3 +212,46 @@ TEST(LabTurnaroundTest, BucketsGrowWithTheDelayAndQuantilesReadTheirLimits) {
 
 }  // namespace
 }  // namespace caseledger::projections
+
+namespace caseledger::projections {
+namespace {
+
+// The cache: least recently touched batches go first, down to 7/8 of the budget; a record
+// forgotten is loaded back exactly as it was.
+TEST(PersonDirectoryCacheTest, EvictsTheLeastRecentlyTouchedAndLoadsBack) {
+  PersonDirectory d(testing::Rules());
+  auto registered = [](int n) {
+    PersonRecord r;
+    r.residence_istat = "001272";
+    r.gp_id = "GP" + std::to_string(n);
+    return PersonDirectory::Encode(r);
+  };
+  for (int batch = 0; batch < 16; ++batch) {
+    d.BeginBatch();
+    ASSERT_TRUE(d.Load(testing::PersonId(batch), registered(batch)));
+  }
+  d.BeginBatch();
+  EXPECT_TRUE(d.Touch(testing::PersonId(0)));  // the oldest, used again
+  EXPECT_FALSE(d.Touch(testing::PersonId(99)));
+  EXPECT_EQ(d.Evict(0), 0u);   // no limit
+  EXPECT_EQ(d.Evict(16), 0u);  // within the budget
+  EXPECT_EQ(d.Evict(8), 9u);   // down to 7: 0 and 10..15 stay
+  EXPECT_EQ(d.size(), 7u);
+  EXPECT_NE(d.Find(testing::PersonId(0)), nullptr);
+  EXPECT_EQ(d.Find(testing::PersonId(1)), nullptr);
+  EXPECT_EQ(d.Find(testing::PersonId(9)), nullptr);
+  ASSERT_NE(d.Find(testing::PersonId(10)), nullptr);
+  EXPECT_EQ(d.Find(testing::PersonId(15))->gp_id, "GP15");
+  EXPECT_EQ(d.Evict(1), 6u);  // the most recent stays
+  EXPECT_NE(d.Find(testing::PersonId(0)), nullptr);
+  d.BeginBatch();
+  for (int n = 20; n < 23; ++n) ASSERT_TRUE(d.Load(testing::PersonId(n), registered(n)));
+  EXPECT_EQ(d.Evict(2), 4u);  // a batch's records share a stamp: they go together
+  EXPECT_EQ(d.size(), 0u);
+  ASSERT_TRUE(d.Load(testing::PersonId(1), registered(1)));
+  EXPECT_EQ(PersonDirectory::Encode(*d.Find(testing::PersonId(1))), registered(1));
+  EXPECT_FALSE(d.Load(testing::PersonId(2), "\x02garbage"));
+}
+
+}  // namespace
+}  // namespace caseledger::projections

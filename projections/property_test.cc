@@ -3,6 +3,8 @@
 // views stopped twice on the way and reopened; their stored entries are byte-identical;
 // and the region's levels agree with the domain's own person states.
 #include "domain/person.h"
+#include "projections/gp_view.h"
+#include "projections/school_view.h"
 #include "projections/views_db.h"
 #include "projections/views_test_support.h"
 
@@ -316,6 +318,108 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
   EXPECT_TRUE(stored == Stored(log.Path("restarted")));
   EXPECT_TRUE(stored == Stored(log.Path("crashed")));
   EXPECT_TRUE(stored == Stored(log.Path("read-ahead")));
+}
+
+// The three day-series views and the two that follow people (GPs, schools).
+std::vector<std::unique_ptr<View>> AllViews() {
+  std::vector<std::unique_ptr<View>> views = MakeViews();
+  views.push_back(std::make_unique<GpView>(Rules()));
+  views.push_back(std::make_unique<SchoolView>(Rules()));
+  return views;
+}
+
+// Every answer of the five views on `days` (the GPs and the school History uses).
+std::string DumpAll(const ViewRunner& runner, const std::vector<Date>& days) {
+  std::string out = DumpViews(runner, days);
+  const auto* gps = runner.Get<GpView>("gps");
+  const auto* schools = runner.Get<SchoolView>("schools");
+  for (Date day : days) {
+    for (int gp = 1000; gp < 1005; ++gp) {
+      auto j = gps->GpJson("GP" + std::to_string(gp), day);
+      out += j ? boost::json::serialize(*j) : "null";
+    }
+    auto j = schools->SchoolJson("TOEE81201N", day);
+    out += j ? boost::json::serialize(*j) : "null";
+  }
+  return out;
+}
+
+// The person directory's cache (RunnerOptions::person_cache) changes nothing but memory:
+// with room for one or two records, so that nearly every batch reads its people back from
+// the views database, in small batches, stopped and reopened on the way, read ahead or
+// not, the views answer and store exactly what views holding everyone do.
+TEST_P(PropertyTest, ATinyPersonCacheBuildsTheSameViews) {
+  TestLog log;
+  History history(GetParam());
+  history.Run(3000);
+  AppendConcurrently(log, history.appends(), 4);
+  const uint64_t last = log.store().CommittedPosition();
+  auto open = [&](const std::string& name, uint64_t until, size_t batch, size_t cache, bool read_ahead) {
+    RunnerOptions o;
+    o.path = log.Path(name);
+    o.rules = Rules();
+    o.until = until;
+    o.max_batch = batch;
+    o.person_cache = cache;
+    o.read_ahead = read_ahead;
+    auto r = ViewRunner::Open(log.store(), AllViews(), o);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  };
+  std::vector<Date> days;
+  for (Date d = D("2020-10-13"); d <= history.today() + 20; d = d + 3) days.push_back(d);
+
+  auto whole = open("whole", 0, 64, 0, false);
+  ASSERT_TRUE(whole);
+  ASSERT_TRUE(whole->CatchUp());
+  const std::string expected = DumpAll(*whole, days);
+  EXPECT_NE(expected.find("\"patients\":[{"), std::string::npos);  // the GPs have patients
+  EXPECT_EQ(whole->directory().size(), history.people().size());
+
+  auto tiny = open("tiny", 0, 5, 2, false);
+  ASSERT_TRUE(tiny);
+  ASSERT_TRUE(tiny->CatchUp()) << tiny->failure();
+  EXPECT_LE(tiny->directory().size(), 2u);  // everyone else was evicted
+  EXPECT_EQ(DumpAll(*tiny, days), expected);
+  // Every record, read back from the database, is the one held in memory by `whole`.
+  for (const auto& p : history.people()) {
+    auto found = tiny->FindPerson(p.person_id);
+    ASSERT_TRUE(found) << found.error().message;
+    ASSERT_TRUE(*found) << p.person_id;
+    EXPECT_EQ(PersonDirectory::Encode(**found), PersonDirectory::Encode(*whole->directory().Find(p.person_id)));
+  }
+  auto nobody = tiny->FindPerson(PersonId(999999));
+  ASSERT_TRUE(nobody);
+  EXPECT_FALSE(*nobody);
+
+  // Stopped twice on the way, reopened with one record of cache, read ahead or not.
+  for (uint64_t until : {last / 3, 2 * last / 3, uint64_t{0}}) {
+    auto r = open("restarted", until, 7, 1, until != last / 3);
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->CatchUp()) << r->failure();
+    EXPECT_EQ(r->Position(), until ? until : last);
+    if (until == 0) {
+      EXPECT_EQ(DumpAll(*r, days), expected);
+    }
+  }
+  // A rebuild reading ahead, with a cache smaller than a batch's people.
+  RebuildOptions ro;
+  ro.path = log.Path("rebuilt");
+  ro.rules = Rules();
+  ro.max_batch = 100;
+  ro.person_cache = 3;
+  auto rebuilt = Rebuild(log.store(), AllViews(), ro);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  EXPECT_EQ(DumpAll(**rebuilt, days), expected);
+
+  whole.reset();
+  tiny.reset();
+  rebuilt->reset();
+  auto stored = Stored(log.Path("whole"));
+  EXPECT_GT(stored.size(), 100u);
+  EXPECT_TRUE(stored == Stored(log.Path("tiny")));
+  EXPECT_TRUE(stored == Stored(log.Path("restarted")));
+  EXPECT_TRUE(stored == Stored(log.Path("rebuilt")));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PropertyTest, ::testing::Values(1, 2, 20201012));

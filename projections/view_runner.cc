@@ -63,6 +63,10 @@ class ViewRunner::Impl {
   StoreResult<uint64_t> CatchUp();
   // Applies one batch read from the log; false (and failure set) on a poison event.
   StoreResult<bool> ApplyBatch(const DecodedBatch& batch);
+  // Puts the records of the batch's people in the directory's cache (those not cached are
+  // read from the database in one MultiGet). False (and failure set) when one does not
+  // decode.
+  StoreResult<bool> FetchPeople(const DecodedBatch& batch);
   // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it.
   StoreResult<uint64_t> CatchUpReadingAhead(uint64_t at, uint64_t target);
   void Fail(uint64_t at, std::string why);
@@ -77,6 +81,7 @@ class ViewRunner::Impl {
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
+  std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
@@ -107,23 +112,21 @@ StoreResult<void> ViewRunner::Impl::Load() {
   }
   if (usable) {
     std::string bad;
+    // Person records stay in the database: batches read the ones they need (a record
+    // that does not decode then stops the runner, like a poison event).
     auto scan = db->ForEach([&](std::string_view key, std::string_view value) {
       if (key.starts_with("meta/") || key == kCheckpointKey) return true;
       bool ok = false;
-      if (key.starts_with(kPeoplePrefix)) {
-        ok = directory.Load(key.substr(kPeoplePrefix.size()), value);
-      } else {
-        size_t slash = key.find('/');
-        for (auto& v : views) {
-          if (slash != std::string_view::npos && key.substr(0, slash) == v->name()) {
-            ok = v->Load(key.substr(slash + 1), value);
-            break;
-          }
+      size_t slash = key.find('/');
+      for (auto& v : views) {
+        if (slash != std::string_view::npos && key.substr(0, slash) == v->name()) {
+          ok = v->Load(key.substr(slash + 1), value);
+          break;
         }
       }
       if (!ok) bad = std::string(key);
       return ok;
-    });
+    }, kPeoplePrefix);
     if (!scan) return scan.error();
     if (!bad.empty()) {
       ProjectionsLog()->warn("views entry {} does not load; rebuilding the views from the log", bad);
@@ -165,13 +168,46 @@ void ViewRunner::Impl::Fail(uint64_t at, std::string why) {
   cv.notify_all();
 }
 
+StoreResult<bool> ViewRunner::Impl::FetchPeople(const DecodedBatch& decoded) {
+  directory.BeginBatch();
+  missing.clear();
+  for (const domain::Envelope& env : decoded.envelopes) {
+    std::string_view stream(env.stream);
+    if (!stream.starts_with(kPersonStreamPrefix)) continue;
+    std::string_view person = stream.substr(kPersonStreamPrefix.size());
+    if (person.empty() || directory.Touch(person)) continue;
+    missing.emplace_back(kPeoplePrefix).append(person);
+  }
+  if (missing.empty()) return true;
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  auto values = db->MultiGet(missing);
+  if (!values) {
+    Fail(decoded.envelopes.front().position, "reading person records: " + values.error().message);
+    return values.error();
+  }
+  for (size_t i = 0; i < missing.size(); ++i) {
+    if (!(*values)[i]) continue;  // not registered yet (or registered in this batch)
+    std::string_view id = std::string_view(missing[i]).substr(kPeoplePrefix.size());
+    if (!directory.Load(id, *(*values)[i])) {
+      Fail(decoded.envelopes.front().position,
+           "views entry " + missing[i] + " does not decode; delete " + options.path + " to rebuild");
+      return false;
+    }
+  }
+  return true;
+}
+
 StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
   const std::vector<domain::Envelope>& batch = decoded.envelopes;
   auto started = std::chrono::steady_clock::now();
+  if (batch.empty()) return true;
+  if (auto fetched = FetchPeople(decoded); !fetched || !*fetched) return fetched;
   ViewsDb::Batch wb;
   PrefixedSink sink(wb);
   // People whose record changed, with repeats; the ids view the batch's envelopes.
-  // Records are never erased from the directory, so their addresses identify them.
+  // Records are not evicted during a batch (FetchPeople pinned them), so their addresses
+  // identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   dirty_people.reserve(batch.size());
   uint64_t expected = position.load(std::memory_order_relaxed) + 1;
@@ -237,6 +273,8 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
     Fail(last, w.error().message);
     return w.error();
   }
+  // Every changed record is in the batch just written: the cache may forget any of them.
+  directory.Evict(options.person_cache);
   std::vector<ViewChange> changes;
   for (auto& v : views) {
     // Nobody to tell (rebuilds): the keys are not even gathered.
@@ -398,6 +436,18 @@ const View* ViewRunner::Find(std::string_view name) const {
 
 const PersonDirectory& ViewRunner::directory() const { return impl_->directory; }
 
+StoreResult<std::optional<PersonRecord>> ViewRunner::FindPerson(std::string_view person_id) const {
+  if (const PersonRecord* cached = impl_->directory.Find(person_id)) return std::optional<PersonRecord>(*cached);
+  auto bytes = impl_->db->Get(std::string(kPeoplePrefix).append(person_id));
+  if (!bytes) return bytes.error();
+  if (!*bytes) return std::optional<PersonRecord>();
+  PersonRecord r;
+  if (!PersonDirectory::Decode(**bytes, r)) {
+    return StoreError(StoreErrorCode::kCorruption, "views entry people/" + std::string(person_id) + " does not decode");
+  }
+  return std::optional<PersonRecord>(std::move(r));
+}
+
 void ViewRunner::OnChanges(std::function<void(const std::vector<ViewChange>&)> listener) {
   impl_->listeners.push_back(std::move(listener));
 }
@@ -417,6 +467,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.until = until;
   ro.rules = std::move(options.rules);
   ro.read_ahead = options.read_ahead;
+  ro.person_cache = options.person_cache;
   auto runner = ViewRunner::Open(store, std::move(views), std::move(ro));
   if (!runner) return runner.error();
   if (until == 0) return runner;  // an empty log

@@ -1,7 +1,8 @@
 #include "projections/views_db.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
-#include <rocksdb/memtablerep.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -36,11 +37,18 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path)
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
   // batches and let compaction drop the overwritten versions.
   o.write_buffer_size = 64 << 20;
-  // The views are read back only when the runner opens (a scan, after recovery) and
-  // written in big batches: an unsorted vector memtable, sorted once at flush, costs a
-  // fraction of the skip list's insertions.
-  o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
-  o.allow_concurrent_memtable_write = false;
+  // The runner reads person records back at every batch (MultiGet of those not cached,
+  // person_directory.h): the default skip-list memtable, since a point read in an
+  // unsorted vector memtable sorts a copy of it. Bloom filters (memtable and tables) make
+  // the reads of people not yet registered, most lookups of a rebuild, nearly free.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.02;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.block_cache = rocksdb::NewLRUCache(32 << 20);
+  t.cache_index_and_filter_blocks = true;  // bounded by the cache, not by the data
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return FromStatus(s, "open");
@@ -57,14 +65,46 @@ ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key) c
   return std::optional<std::string>(std::move(value));
 }
 
+ViewsDb::Result<std::vector<std::optional<std::string>>> ViewsDb::MultiGet(
+    const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> out(keys.size());
+  if (keys.empty()) return out;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& k : keys) slices.emplace_back(k);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  rocksdb::ReadOptions ro;
+  db_->MultiGet(ro, db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(),
+                statuses.data(), /*sorted_input=*/true);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromStatus(statuses[i], "multiget");
+    out[i].emplace(values[i].data(), values[i].size());
+  }
+  return out;
+}
+
 ViewsDb::Result<void> ViewsDb::ForEach(
-    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+    const std::function<bool(std::string_view, std::string_view)>& visit,
+    std::string_view skip) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  // The first key after every key starting with `skip`: its last byte incremented.
+  std::string past(skip);
+  while (!past.empty() && static_cast<unsigned char>(past.back()) == 0xff) past.pop_back();
+  if (!past.empty()) past.back() = static_cast<char>(past.back() + 1);
+  for (it->SeekToFirst(); it->Valid();) {
     rocksdb::Slice k = it->key(), v = it->value();
-    if (!visit({k.data(), k.size()}, {v.data(), v.size()})) break;
+    std::string_view key(k.data(), k.size());
+    if (!skip.empty() && key.starts_with(skip)) {
+      if (past.empty()) break;
+      it->Seek(past);
+      continue;
+    }
+    if (!visit(key, {v.data(), v.size()})) break;
+    it->Next();
   }
   if (!it->status().ok()) return FromStatus(it->status(), "scan");
   return {};

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rocksdb {
 class DB;
@@ -39,8 +40,13 @@ class ViewsDb {
   ~ViewsDb();
 
   Result<std::optional<std::string>> Get(std::string_view key) const;
-  // Every entry in key order; `visit` returns false to stop.
-  Result<void> ForEach(const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  // The values of `keys` (sorted ascending: RocksDB reads them in one pass), nullopt for
+  // a key not there; out[i] is keys[i]'s.
+  Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<std::string>& keys) const;
+  // Every entry in key order, but those whose key starts with `skip` (when not empty);
+  // `visit` returns false to stop.
+  Result<void> ForEach(const std::function<bool(std::string_view, std::string_view)>& visit,
+                       std::string_view skip = {}) const;
   // Atomically: all of the batch or nothing. `sync` waits for the WAL sync; without it the
   // batch skips the WAL, and a crash may lose the latest unsynced batches (whole ones, the
   // newest first: what remains is the database as some earlier batch left it).
