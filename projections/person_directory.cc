@@ -224,11 +224,11 @@ const PersonRecord* PersonDirectory::Find(std::string_view person_id) const {
   return it == people_.end() ? nullptr : &it->second.record;
 }
 
-bool PersonDirectory::Touch(std::string_view person_id) {
+const PersonRecord* PersonDirectory::Touch(std::string_view person_id) {
   auto it = people_.find(person_id);
-  if (it == people_.end()) return false;
+  if (it == people_.end()) return nullptr;
   it->second.stamp = stamp_;
-  return true;
+  return &it->second.record;
 }
 
 size_t PersonDirectory::Evict(size_t budget) {

@@ -203,12 +203,12 @@ class PersonDirectory {
   const domain::RuleBook* rules() const { return rules_.get(); }
 
   // The cache (see the class comment). BeginBatch starts a new batch stamp; Touch stamps
-  // a cached record with it and says whether it is cached; records created by Apply or
+  // a cached record with it and returns it (null: not cached); records created by Apply or
   // Load get the current stamp. Evict forgets the least recently stamped records until
   // at most `budget` are left (down to budget - budget/8, so that it runs rarely); 0: no
   // limit. Returns how many it forgot.
   void BeginBatch() { ++stamp_; }
-  bool Touch(std::string_view person_id);
+  const PersonRecord* Touch(std::string_view person_id);
   size_t Evict(size_t budget);
 
  private:

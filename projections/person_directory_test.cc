@@ -231,8 +231,8 @@ TEST(PersonDirectoryCacheTest, EvictsTheLeastRecentlyTouchedAndLoadsBack) {
     ASSERT_TRUE(d.Load(testing::PersonId(batch), registered(batch)));
   }
   d.BeginBatch();
-  EXPECT_TRUE(d.Touch(testing::PersonId(0)));  // the oldest, used again
-  EXPECT_FALSE(d.Touch(testing::PersonId(99)));
+  EXPECT_NE(d.Touch(testing::PersonId(0)), nullptr);  // the oldest, used again
+  EXPECT_EQ(d.Touch(testing::PersonId(99)), nullptr);
   EXPECT_EQ(d.Evict(0), 0u);   // no limit
   EXPECT_EQ(d.Evict(16), 0u);  // within the budget
   EXPECT_EQ(d.Evict(8), 9u);   // down to 7: 0 and 10..15 stay

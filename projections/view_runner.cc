@@ -82,6 +82,10 @@ class ViewRunner::Impl {
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
   std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
+  // FetchPeople's result: the record of each envelope's person when it was cached (null:
+  // read from the database, not registered yet, or not a person stream; ApplyBatch then
+  // looks it up), so that most events look their person up once.
+  std::vector<const PersonRecord*> records;
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
@@ -171,11 +175,14 @@ void ViewRunner::Impl::Fail(uint64_t at, std::string why) {
 StoreResult<bool> ViewRunner::Impl::FetchPeople(const DecodedBatch& decoded) {
   directory.BeginBatch();
   missing.clear();
-  for (const domain::Envelope& env : decoded.envelopes) {
-    std::string_view stream(env.stream);
+  records.assign(decoded.envelopes.size(), nullptr);
+  for (size_t i = 0; i < decoded.envelopes.size(); ++i) {
+    std::string_view stream(decoded.envelopes[i].stream);
     if (!stream.starts_with(kPersonStreamPrefix)) continue;
     std::string_view person = stream.substr(kPersonStreamPrefix.size());
-    if (person.empty() || directory.Touch(person)) continue;
+    if (person.empty() || (records[i] = directory.Touch(person)) != nullptr) continue;
+    // Consecutive events of one person (an append of several) are looked up once.
+    if (i > 0 && decoded.envelopes[i - 1].stream == decoded.envelopes[i].stream) continue;
     missing.emplace_back(kPeoplePrefix).append(person);
   }
   if (missing.empty()) return true;
@@ -230,7 +237,8 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
     }
     try {
       effects.clear();
-      const PersonRecord* before = directory.Find(person);
+      // Null from FetchPeople: not registered before this batch (maybe within it).
+      const PersonRecord* before = records[i] ? records[i] : directory.Find(person);
       LogEvent probe{env, *event, person};
       directory.Effects(probe, before, effects);
       LogEvent e{env, *event, person, effects};
