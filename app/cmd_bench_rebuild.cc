@@ -7,6 +7,8 @@
 // the wall clock also counts the time other processes ran: the calling thread's, and for
 // the rebuild the whole process's (the rebuild reads the log ahead on a second thread, and
 // RocksDB flushes the views on its own; --sequential reads on the calling thread).
+// --until N rebuilds the first N events only (profiling a subrange of a big store);
+// --person-cache N sets RebuildOptions::person_cache (0: every person record in memory).
 // With --compare, the region view of the last rebuild is set beside the scaled DPC
 // bulletin of --from/--to/--scale (which must be those the store was loaded with).
 //
