@@ -41,6 +41,14 @@ class DemoAppender {
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
 
+  // Resuming a load that stopped (a killed scale run): the store already holds the first
+  // `events` events this workload generates. Flushes that fall wholly within them append
+  // nothing; the one the earlier load stopped in appends, per stream, only the requests
+  // the store does not hold yet (read from the stream's version), and a request whose
+  // stream is neither before nor after it is kWrongExpectedVersion (not the same workload). Every
+  // request must then name its expected version. Call before the first Flush.
+  void ResumeAfter(uint64_t events) { resume_after_ = events; }
+
   const Counts& counts() const { return counts_; }
 
  private:
@@ -49,6 +57,11 @@ class DemoAppender {
   int appenders_;
   std::vector<eventstore::AppendRequest> queued_;
   Counts counts_;
+  uint64_t resume_after_ = 0;
+  uint64_t flushed_events_ = 0;  // generated events flushed or skipped so far
+
+  // The queued requests the store lacks, for the flush a resumed load stopped in.
+  eventstore::StoreResult<void> DropStored(eventstore::EventStore& store);
 };
 
 }  // namespace caseledger::app
