@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "domain/event_codec.h"
 
@@ -64,23 +65,32 @@ void DemoAppender::Queue(eventstore::AppendRequest request) {
 
 eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store) {
   std::vector<eventstore::AppendRequest> missing;
+  // The version each stream will be at once the requests kept before have been appended.
+  std::unordered_map<std::string, uint64_t> versions;
   for (auto& r : queued_) {
     if (r.expected.kind == eventstore::ExpectedVersion::Kind::kAny) {
       return eventstore::StoreError(eventstore::StoreErrorCode::kWrongExpectedVersion,
                                     "cannot resume within a flush appending to " + r.stream +
                                         " without an expected version");
     }
-    auto version = store.StreamVersion(r.stream);
-    if (!version) return version.error();
-    const uint64_t before = r.expected.kind == eventstore::ExpectedVersion::Kind::kExact ? r.expected.version : 0;
-    if (*version >= before + r.events.size()) continue;  // the earlier load appended it
-    if (*version != before) {
+    auto found = versions.find(r.stream);
+    if (found == versions.end()) {
+      auto stored = store.StreamVersion(r.stream);
+      if (!stored) return stored.error();
+      found = versions.emplace(r.stream, *stored).first;
+    }
+    uint64_t& version = found->second;
+    const uint64_t before =
+        r.expected.kind == eventstore::ExpectedVersion::Kind::kExact ? r.expected.version : 0;
+    if (version >= before + r.events.size()) continue;  // the earlier load appended it
+    if (version != before) {
       return eventstore::StoreError(
           eventstore::StoreErrorCode::kWrongExpectedVersion,
-          "cannot resume: " + r.stream + " is at version " + std::to_string(*version) +
+          "cannot resume: " + r.stream + " is at version " + std::to_string(version) +
               " where this workload has it at " + std::to_string(before) +
               " (another workload, seed or scale loaded this store)");
     }
+    version += r.events.size();
     missing.push_back(std::move(r));
   }
   queued_ = std::move(missing);
