@@ -106,7 +106,9 @@ eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store)
     queued_.clear();
     return {};
   }
-  if (before < resume_after_) {
+  // The first flush past what the store holds is checked against it, whether the earlier
+  // load stopped within it or right before it.
+  if (resume_after_ > 0 && before <= resume_after_) {
     if (auto dropped = DropStored(store); !dropped) {
       queued_.clear();
       return dropped.error();

@@ -43,10 +43,12 @@ class DemoAppender {
 
   // Resuming a load that stopped (a killed scale run): the store already holds the first
   // `events` events this workload generates. Flushes that fall wholly within them append
-  // nothing; the one the earlier load stopped in appends, per stream, only the requests
-  // the store does not hold yet (read from the stream's version), and a request whose
-  // stream is neither before nor after it is kWrongExpectedVersion (not the same workload). Every
-  // request must then name its expected version. Call before the first Flush.
+  // nothing. The first one past them (the one the earlier load stopped in, or the next)
+  // appends, per stream, only the requests the store does not hold yet (read from the
+  // stream's version); a stream neither before nor after a request is
+  // kWrongExpectedVersion, with nothing of the flush appended: the store holds another
+  // workload (seed, scale, range). Every request of that flush must name its expected
+  // version. Call before the first Flush.
   void ResumeAfter(uint64_t events) { resume_after_ = events; }
 
   const Counts& counts() const { return counts_; }
