@@ -3,7 +3,6 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -38,16 +37,13 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path)
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
   // batches and let compaction drop the overwritten versions.
   o.write_buffer_size = 64 << 20;
-  // The views are written in big batches: an unsorted vector memtable, sorted once at
-  // flush, costs a fraction of the skip list's insertions (a rebuild at 1:100 spent ~10 %
-  // of its time in skip-list inserts). But a point read in a vector memtable sorts a copy
-  // of it, and the runner reads back the person records not in its cache at every batch
-  // (person_directory.h): a whole-key bloom filter on the memtable keeps those reads out
-  // of it unless the record is really there, which the cache makes rare (a record leaves
-  // the cache long after its last write: ~0.5 M people touched since). Table bloom filters
-  // make the reads of people not yet registered, most reads of a rebuild, nearly free.
-  o.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
-  o.allow_concurrent_memtable_write = false;
+  // The default skip-list memtable, not an unsorted vector one: the runner reads back at
+  // every batch the person records not in its cache (person_directory.h), and a point read
+  // in a vector memtable sorts a copy of it. A vector memtable with a bloom filter in
+  // front was tried: at 1:1 a batch touches so many people that records leave the cache
+  // while still in the memtable, and those sorts took 40 % of the rebuild. The skip list
+  // costs ~10 % of a 1:100 rebuild in inserts. Bloom filters (memtable and tables) make
+  // the reads of people not yet registered, most reads of a rebuild, nearly free.
   o.memtable_whole_key_filtering = true;
   o.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::BlockBasedTableOptions t;
@@ -75,9 +71,8 @@ ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key) c
 
 ViewsDb::Result<std::vector<std::optional<std::string>>> ViewsDb::MultiGet(
     const std::vector<std::string>& keys) const {
-  // One Get per key, not DB::MultiGet: RocksDB 7.8's MultiGet searched the vector
-  // memtable for keys its bloom filter rules out (a sort of the memtable per key; ~4 % of
-  // a 1:100 rebuild), where Get consults the filter first.
+  // One Get per key: DB::MultiGet of 7.8 did not consult the memtable's bloom filter in
+  // our tests, and the keys are mostly absent (people not yet registered).
   std::vector<std::optional<std::string>> out(keys.size());
   rocksdb::ReadOptions ro;
   rocksdb::PinnableSlice value;
@@ -151,9 +146,7 @@ ViewsDb::Result<void> ViewsDb::DropAll() {
   wo.sync = true;
   rocksdb::Status s = db_->Write(wo, &wb);
   if (!s.ok()) return FromStatus(s, "drop");
-  // A range tombstone in the memtable turns its bloom filter off for reads (RocksDB 7.8):
-  // every person read would then sort the vector memtable. Out of the memtable with it.
-  return Flush();
+  return {};
 }
 
 }  // namespace caseledger::projections
