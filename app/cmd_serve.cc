@@ -5,6 +5,7 @@
 #include "app/commands.h"
 #include "app/demo_workload.h"
 #include "app/flags.h"
+#include "app/serve_config.h"
 #include "app/serve_nats.h"
 #include "app/reference_files.h"
 #include "domain/events.h"
@@ -20,16 +21,6 @@
 
 namespace caseledger::app {
 namespace {
-
-bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string p = listen.substr(colon + 1);
-  auto r = std::from_chars(p.data(), p.data() + p.size(), port);
-  return r.ec == std::errc{} && r.ptr == p.data() + p.size() && !host.empty();
-}
 
 constexpr char kDemoAdmin[] = "demo-admin";
 constexpr int64_t kDemoTokenTtlSeconds = 12 * 3600;
@@ -128,13 +119,18 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
 }  // namespace
 
 int RunServe(const Args& args) {
-  std::set<std::string> known = {"data", "listen", "config", "auth-key", "reference", "rules",
-                                  "master-key", "tls-cert", "tls-key", "jwt-public-key",
-                                  "jwt-public-key-alg", "jwt-issuer", "jwt-audience"};
+  std::set<std::string> known(std::begin(kServeFlags), std::end(kServeFlags));
   known.insert(std::begin(kNatsFlags), std::end(kNatsFlags));
-  Flags flags(args, known, {"demo", "insecure"});
+  const std::set<std::string> switches(std::begin(kServeSwitches), std::end(kServeSwitches));
+  Flags flags(args, known, switches);
   if (!flags.ok()) return UsageError(flags.error());
-  if (flags.Has("config")) return UsageError("--config is not built yet");
+  if (auto config = flags.Get("config")) {
+    std::string why;
+    auto from_file = LoadServeConfig(*config, &why);
+    if (!from_file) return UsageError(why);
+    flags = Flags(WithConfig(*from_file, args), known, switches);
+    if (!flags.ok()) return UsageError(flags.error());
+  }
   api::ServiceOptions options;
   options.data_dir = flags.GetOr("data", "./data");
   options.auth_key_path = flags.GetOr("auth-key", "");
