@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "domain/event_codec.h"
 
@@ -62,7 +63,57 @@ void DemoAppender::Queue(eventstore::AppendRequest request) {
   queued_.push_back(std::move(request));
 }
 
+eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store) {
+  std::vector<eventstore::AppendRequest> missing;
+  // The version each stream will be at once the requests kept before have been appended.
+  std::unordered_map<std::string, uint64_t> versions;
+  for (auto& r : queued_) {
+    if (r.expected.kind == eventstore::ExpectedVersion::Kind::kAny) {
+      return eventstore::StoreError(eventstore::StoreErrorCode::kWrongExpectedVersion,
+                                    "cannot resume within a flush appending to " + r.stream +
+                                        " without an expected version");
+    }
+    auto found = versions.find(r.stream);
+    if (found == versions.end()) {
+      auto stored = store.StreamVersion(r.stream);
+      if (!stored) return stored.error();
+      found = versions.emplace(r.stream, *stored).first;
+    }
+    uint64_t& version = found->second;
+    const uint64_t before =
+        r.expected.kind == eventstore::ExpectedVersion::Kind::kExact ? r.expected.version : 0;
+    if (version >= before + r.events.size()) continue;  // the earlier load appended it
+    if (version != before) {
+      return eventstore::StoreError(
+          eventstore::StoreErrorCode::kWrongExpectedVersion,
+          "cannot resume: " + r.stream + " is at version " + std::to_string(version) +
+              " where this workload has it at " + std::to_string(before) +
+              " (another workload, seed or scale loaded this store)");
+    }
+    version += r.events.size();
+    missing.push_back(std::move(r));
+  }
+  queued_ = std::move(missing);
+  return {};
+}
+
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
+  uint64_t events = 0;
+  for (const auto& r : queued_) events += r.events.size();
+  const uint64_t before = flushed_events_;
+  flushed_events_ += events;
+  if (flushed_events_ <= resume_after_) {  // held by the store already
+    queued_.clear();
+    return {};
+  }
+  // The first flush past what the store holds is checked against it, whether the earlier
+  // load stopped within it or right before it.
+  if (resume_after_ > 0 && before <= resume_after_) {
+    if (auto dropped = DropStored(store); !dropped) {
+      queued_.clear();
+      return dropped.error();
+    }
+  }
   // One bucket per appender; a stream always lands in the same bucket, so its requests are
   // appended in the order they were decided.
   const size_t n = std::min<size_t>(size_t(appenders_), std::max<size_t>(1, queued_.size()));

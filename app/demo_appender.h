@@ -41,6 +41,16 @@ class DemoAppender {
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
 
+  // Resuming a load that stopped (a killed scale run): the store already holds the first
+  // `events` events this workload generates. Flushes that fall wholly within them append
+  // nothing. The first one past them (the one the earlier load stopped in, or the next)
+  // appends, per stream, only the requests the store does not hold yet (read from the
+  // stream's version); a stream neither before nor after a request is
+  // kWrongExpectedVersion, with nothing of the flush appended: the store holds another
+  // workload (seed, scale, range). Every request of that flush must name its expected
+  // version. Call before the first Flush.
+  void ResumeAfter(uint64_t events) { resume_after_ = events; }
+
   const Counts& counts() const { return counts_; }
 
  private:
@@ -49,6 +59,11 @@ class DemoAppender {
   int appenders_;
   std::vector<eventstore::AppendRequest> queued_;
   Counts counts_;
+  uint64_t resume_after_ = 0;
+  uint64_t flushed_events_ = 0;  // generated events flushed or skipped so far
+
+  // The queued requests the store lacks, for the flush a resumed load stopped in.
+  eventstore::StoreResult<void> DropStored(eventstore::EventStore& store);
 };
 
 }  // namespace caseledger::app

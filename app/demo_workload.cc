@@ -150,6 +150,7 @@ DemoSimulation::Care DemoSimulation::CareOf(size_t p) const {
 
 eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventStore& store) {
   const auto start = std::chrono::steady_clock::now();
+  appender_.ResumeAfter(options_.resume_after);
   if (!options_.admin_subject.empty()) {
     domain::EncodedEvent enc =
         domain::Encode(domain::AccessGranted{options_.admin_subject, "admin", ""});

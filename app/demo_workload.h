@@ -55,6 +55,10 @@ struct DemoOptions {
   // Called after each day is appended, with the day and the events appended so far
   // (progress of long loads); may be empty.
   std::function<void(domain::Date, uint64_t)> on_day;
+  // The store holds the first `resume_after` events of this very workload (same options)
+  // from a load that stopped: they are generated again but not appended
+  // (DemoAppender::ResumeAfter). 0: an empty store.
+  uint64_t resume_after = 0;
 };
 
 struct DemoReport {

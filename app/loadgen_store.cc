@@ -25,9 +25,12 @@ namespace caseledger::app {
 int RunLoadgenStore(const Args& args) {
   constexpr char kUsage[] =
       "usage: caseledger loadgen --sink store --data DIR [--from 2020-10-01] [--to 2020-10-31]\n"
-      "         [--scale 1:N] [--seed N] [--appenders 64] [--format table|tsv]";
+      "         [--scale 1:N] [--seed N] [--appenders 64] [--format table|tsv] [--resume]\n"
+      "  --resume: the store holds the start of this same load (stopped): generate it again,\n"
+      "            append only what the store lacks";
   Flags flags(args,
-              {"sink", "data", "from", "to", "scale", "seed", "appenders", "format", "reference"});
+              {"sink", "data", "from", "to", "scale", "seed", "appenders", "format", "reference"},
+              {"resume"});
   if (!flags.ok()) return UsageError(flags.error() + "\n" + kUsage);
   if (!flags.Has("data")) return UsageError(std::string("--data is required\n") + kUsage);
   DemoOptions o;
@@ -55,9 +58,17 @@ int RunLoadgenStore(const Args& args) {
   std::filesystem::create_directories(so.path);
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);
-  if ((*store)->CommittedPosition() != 0) {
+  const bool resume = flags.Has("resume");
+  const uint64_t held = (*store)->CommittedPosition();
+  if (held != 0 && !resume) {
     return Failure(so.path +
-                   " already holds events: the generated ids would clash; use an empty --data");
+                   " already holds events: the generated ids would clash; use an empty --data"
+                   " (or --resume to finish the same load)");
+  }
+  o.resume_after = held;
+  if (held != 0) {
+    std::fprintf(stderr, "loadgen: resuming after the %llu events the store holds\n",
+                 (unsigned long long)held);
   }
   const auto started = std::chrono::steady_clock::now();
   auto seconds = [&] {
@@ -78,6 +89,10 @@ int RunLoadgenStore(const Args& args) {
   if (!report) return Failure(error);
   const double load_seconds = seconds();
   const uint64_t events = (*store)->CommittedPosition();
+  if (events != report->events) {
+    return Failure("the store holds " + std::to_string(events) + " events where the load generated " +
+                   std::to_string(report->events));
+  }
   if (auto compacted = (*store)->CompactAll(); !compacted)
     return Failure(compacted.error().message);
   const double per_event = events ? static_cast<double>((*store)->DiskBytes()) / events : 0;
