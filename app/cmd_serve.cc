@@ -48,7 +48,7 @@ struct DemoIntro {
 
 // --demo: loads the demo workload into an empty store (never a second time) and mints the
 // demo admin's token; nullopt after printing why it failed.
-std::optional<DemoIntro> PrepareDemo(api::Service& service,
+std::optional<DemoIntro> PrepareDemo(api::Service& service, const api::ServiceOptions& serve_options,
                                      std::shared_ptr<const domain::ReferenceData> reference,
                                      const std::string& reference_dir) {
   DemoIntro intro;
@@ -109,6 +109,8 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
     }
     api::TokenClaims claims;
     claims.subject = user.subject;
+    claims.issuer = serve_options.issuer;
+    claims.audience = serve_options.audience;
     claims.issued_at = now;
     claims.expires_at = now + kDemoTokenTtlSeconds;
     intro.tokens.emplace_back(user.subject, api::SignToken(claims, *key));
@@ -134,6 +136,11 @@ int RunServe(const Args& args) {
   api::ServiceOptions options;
   options.data_dir = flags.GetOr("data", "./data");
   options.auth_key_path = flags.GetOr("auth-key", "");
+  options.issuer = flags.GetOr("token-issuer", options.issuer);
+  options.audience = flags.GetOr("token-audience", options.audience);
+  if (options.issuer.empty() || options.audience.empty()) {
+    return UsageError("--token-issuer and --token-audience must not be empty");
+  }
   options.master_key_path = flags.GetOr("master-key", "");
   if (!ParseListen(flags.GetOr("listen", "127.0.0.1:8080"), options.server.host, options.server.port)) {
     return UsageError("--listen must be HOST:PORT");
@@ -170,7 +177,7 @@ int RunServe(const Args& args) {
   if (!service) return Failure(error);
   std::optional<DemoIntro> demo;
   if (flags.Has("demo")) {
-    demo = PrepareDemo(*service, *reference, flags.GetOr("reference", DefaultReferenceDir()));
+    demo = PrepareDemo(*service, options, *reference, flags.GetOr("reference", DefaultReferenceDir()));
     if (!demo) return 1;
   }
   const std::string scheme = options.server.tls_cert_path.empty() ? "http://" : "https://";
@@ -183,6 +190,8 @@ int RunServe(const Args& args) {
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
             << "  a token:      TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()
+            << (options.issuer == "caseledger" ? "" : " --iss '" + options.issuer + "'")
+            << (options.audience == "caseledger" ? "" : " --aud '" + options.audience + "'")
             << " --sub SUBJECT)\n"
             << "  its rights:   build/app/caseledger grant --data DIR --sub SUBJECT --role ROLE [--scope S]"
                " (server stopped) or POST /v1/grants as an admin\n";

@@ -21,6 +21,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"tls.cert_file", "tls-cert", ConfigValueKind::kPath},
     {"tls.key_file", "tls-key", ConfigValueKind::kPath},
     {"auth.key_file", "auth-key", ConfigValueKind::kPath},
+    {"auth.issuer", "token-issuer", ConfigValueKind::kString},
+    {"auth.audience", "token-audience", ConfigValueKind::kString},
     {"auth.idp.public_key_file", "jwt-public-key", ConfigValueKind::kPath},
     {"auth.idp.algorithm", "jwt-public-key-alg", ConfigValueKind::kAlgorithm},
     {"auth.idp.issuer", "jwt-issuer", ConfigValueKind::kString},

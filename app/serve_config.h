@@ -39,7 +39,8 @@ struct ConfigKey {
 inline const char* const kServeFlags[] = {"data",     "listen",         "config",         "auth-key",
                                           "reference", "rules",         "master-key",     "tls-cert",
                                           "tls-key",  "jwt-public-key", "jwt-public-key-alg",
-                                          "jwt-issuer", "jwt-audience"};
+                                          "jwt-issuer", "jwt-audience", "token-issuer",
+                                          "token-audience"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of the README's table.

@@ -54,6 +54,8 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--tls-cert=/etc/caseledger/tls/cert.pem",
                        "--tls-key=/etc/caseledger/tls/key.pem",
                        "--auth-key=/etc/caseledger/auth.key",
+                       "--token-issuer=caseledger",
+                       "--token-audience=caseledger",
                        "--jwt-public-key=/etc/caseledger/idp-public.pem",
                        "--jwt-public-key-alg=RS256",
                        "--jwt-issuer=https://idp.example.org/realms/regione",

@@ -68,7 +68,7 @@ TEST(ServeConfigCliTest, ServesOnTheFilesSettingsAndStopsCleanlyOnSigterm) {
   std::filesystem::create_directories(dir.Sub("etc"));
   const std::string config = dir.Sub("etc/caseledger.json");
   // "data" is relative: it resolves against etc/, not the working directory.
-  std::ofstream(config) << R"({"data": "../var", "listen": "127.0.0.1:0"})";
+  std::ofstream(config) << R"({"data": "../var", "listen": "127.0.0.1:0", "auth": {"issuer": "regione"}})";
   pid_t pid = StartServe({"--config", config}, dir.Sub("out"), dir.Sub("err"));
   const std::regex serving(R"(caseledger serving http://127\.0\.0\.1:([0-9]+)  \(store (.*)/store,)");
   std::smatch m;
@@ -86,6 +86,8 @@ TEST(ServeConfigCliTest, ServesOnTheFilesSettingsAndStopsCleanlyOnSigterm) {
   EXPECT_NE(std::stoi(m[1].str()), 0);
   EXPECT_EQ(std::filesystem::canonical(m[2].str()), std::filesystem::canonical(dir.Sub("var")));
   EXPECT_TRUE(std::filesystem::exists(dir.Sub("var/auth.key")));
+  EXPECT_NE(out.find(" token --key " + m[2].str() + "/auth.key --iss 'regione' --sub SUBJECT"), std::string::npos)
+      << out;
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid, std::chrono::seconds(60)), 0) << Slurp(dir.Sub("err"));
   EXPECT_NE(Slurp(dir.Sub("out")).find("caseledger stopped at position "), std::string::npos);
