@@ -60,6 +60,10 @@ struct Walk {
 
   bool Fail(const std::string& key, const std::string& why) {
     error = path + ": " + key + ": " + why;
+    // One line on stderr, whatever a quoted value or key held.
+    for (char& c : error) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
     return false;
   }
 

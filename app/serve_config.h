@@ -6,8 +6,8 @@
 // documents it. Every object may also hold "_comment" (a string or an array of strings),
 // which is ignored. Relative paths in the file resolve against the file's directory.
 //
-// A setting given on the command line wins over the file, the file over serve's default.
-// A switch (`demo`, `insecure`) set true in the file cannot be turned off by a flag.
+// A setting given on the command line wins over the file, the file over serve's default;
+// a switch (`demo`, `insecure`) set true in the file is turned off by `--demo=false`.
 #pragma once
 
 #include <cstdint>

@@ -137,6 +137,11 @@ TEST(ServeConfigTest, CommandLineWinsOverFileAndFileOverDefault) {
   EXPECT_TRUE(flags.Has("demo"));                                   // a switch from the file
   EXPECT_EQ(flags.GetOr("rules", "DEFAULT"), "DEFAULT");           // neither: the default
   EXPECT_FALSE(flags.Has("insecure"));
+  // A switch from the file is turned off on the command line.
+  Flags off = ServeFlags(WithConfig(*file, {"--demo=false"}));
+  ASSERT_TRUE(off.ok()) << off.error();
+  EXPECT_FALSE(off.Has("demo"));
+  EXPECT_EQ(off.GetOr("data", ""), "/srv/cl");
 }
 
 TEST(ServeConfigTest, RelativePathsResolveAgainstTheFilesDirectory) {
@@ -203,6 +208,7 @@ TEST(ServeConfigTest, BadValuesAreNamed) {
   EXPECT_EQ(ErrorOf(R"({"listen": "0.0.0.0:70000"})"),
             "/etc/cl.json: listen: must be HOST:PORT, not '0.0.0.0:70000'");
   EXPECT_EQ(ErrorOf(R"({"listen": ":8080"})"), "/etc/cl.json: listen: must be HOST:PORT, not ':8080'");
+  EXPECT_EQ(ErrorOf(R"({"listen": "a\nb"})"), "/etc/cl.json: listen: must be HOST:PORT, not 'a?b'");  // one line
   EXPECT_EQ(ErrorOf(R"({"nats": {"urls": []}})"), "/etc/cl.json: nats.urls: must name at least one nats:// URL");
   EXPECT_EQ(ErrorOf(R"({"nats": {"urls": ["tls://a:4222"]}})"),
             "/etc/cl.json: nats.urls: 'tls://a:4222' is not a nats://HOST:PORT URL");
