@@ -5,6 +5,7 @@
 #include "app/commands.h"
 #include "app/demo_workload.h"
 #include "app/flags.h"
+#include "app/log_setup.h"
 #include "app/serve_config.h"
 #include "app/serve_nats.h"
 #include "app/reference_files.h"
@@ -133,6 +134,12 @@ int RunServe(const Args& args) {
     flags = Flags(WithConfig(*from_file, args), known, switches);
     if (!flags.ok()) return UsageError(flags.error());
   }
+  auto log_level = ParseLogLevel(flags.GetOr("log-level", "info"));
+  auto log_format = ParseLogFormat(flags.GetOr("log-format", "text"));
+  if (!log_level || !log_format) {
+    return UsageError("--log-level takes trace|debug|info|warn|error|off, --log-format text|json");
+  }
+  ConfigureLogs(*log_level, *log_format);
   api::ServiceOptions options;
   options.data_dir = flags.GetOr("data", "./data");
   options.auth_key_path = flags.GetOr("auth-key", "");

@@ -13,6 +13,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  serve    --data DIR [--listen HOST:PORT] [--auth-key FILE]   run the HTTP API\n"
     "           [--token-issuer I] [--token-audience A]   iss/aud of its own tokens (caseledger)\n"
+    "           [--log-level info] [--log-format text|json]   json: one JSON object per line\n"
     "           [--config FILE]   the same settings from a JSON file (flags win over it)\n"
     "           [--master-key FILE] [--tls-cert FILE --tls-key FILE | --insecure]\n"
     "           [--jwt-public-key FILE --jwt-public-key-alg RS256|ES256 [--jwt-issuer I] [--jwt-audience A]]\n"

@@ -1,5 +1,7 @@
 #include "app/serve_config.h"
 
+#include "app/log_setup.h"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -35,6 +37,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"replica.of", "replica-of", ConfigValueKind::kNatsUrls},
     {"replica.name", "replica-name", ConfigValueKind::kConsumer},
     {"replica.primary", "primary", ConfigValueKind::kString},
+    {"log.level", "log-level", ConfigValueKind::kLogLevel},
+    {"log.format", "log-format", ConfigValueKind::kLogFormat},
     {"demo", "demo", ConfigValueKind::kBool},
 };
 
@@ -160,6 +164,12 @@ struct Walk {
         break;
       case ConfigValueKind::kAlgorithm:
         if (text != "RS256" && text != "ES256") return Fail(key.key, "must be \"RS256\" or \"ES256\"");
+        break;
+      case ConfigValueKind::kLogLevel:
+        if (!ParseLogLevel(text)) return Fail(key.key, "must be trace, debug, info, warn, error or off");
+        break;
+      case ConfigValueKind::kLogFormat:
+        if (!ParseLogFormat(text)) return Fail(key.key, "must be \"text\" or \"json\"");
         break;
       default:
         break;

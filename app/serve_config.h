@@ -26,6 +26,8 @@ enum class ConfigValueKind {
   kReplicas,  // integer 1 to 5
   kConsumer,  // JetStream consumer name: letters, digits, '-', '_', at most 64
   kAlgorithm, // "RS256" or "ES256"
+  kLogLevel,  // "trace", "debug", "info", "warn", "error", "off"
+  kLogFormat, // "text" or "json"
 };
 
 struct ConfigKey {
@@ -40,7 +42,7 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "reference", "rules",         "master-key",     "tls-cert",
                                           "tls-key",  "jwt-public-key", "jwt-public-key-alg",
                                           "jwt-issuer", "jwt-audience", "token-issuer",
-                                          "token-audience"};
+                                          "token-audience", "log-level", "log-format"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of the README's table.

@@ -65,6 +65,8 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--rules=/usr/local/share/caseledger/rules",
                        "--nats=nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
                        "--nats-replicas=3",
+                       "--log-level=info",
+                       "--log-format=json",
                    }));
   // What serve reads from them.
   Flags flags = ServeFlags(*args);
@@ -223,6 +225,9 @@ TEST(ServeConfigTest, BadValuesAreNamed) {
             "/etc/cl.json: replica.name: takes letters, digits, '-' and '_' (at most 64)");
   EXPECT_EQ(ErrorOf(R"({"auth": {"idp": {"algorithm": "HS256"}}})"),
             "/etc/cl.json: auth.idp.algorithm: must be \"RS256\" or \"ES256\"");
+  EXPECT_EQ(ErrorOf(R"({"log": {"level": "verbose"}})"),
+            "/etc/cl.json: log.level: must be trace, debug, info, warn, error or off");
+  EXPECT_EQ(ErrorOf(R"({"log": {"format": "JSON"}})"), "/etc/cl.json: log.format: must be \"text\" or \"json\"");
 }
 
 TEST(ServeConfigTest, UnreadableFilesAreNamed) {

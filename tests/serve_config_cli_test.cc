@@ -3,6 +3,7 @@
 // on its settings, and SIGTERM (what systemd sends) stops it cleanly with exit 0.
 #include "tests/support/temp_dir.h"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -68,7 +69,8 @@ TEST(ServeConfigCliTest, ServesOnTheFilesSettingsAndStopsCleanlyOnSigterm) {
   std::filesystem::create_directories(dir.Sub("etc"));
   const std::string config = dir.Sub("etc/caseledger.json");
   // "data" is relative: it resolves against etc/, not the working directory.
-  std::ofstream(config) << R"({"data": "../var", "listen": "127.0.0.1:0", "auth": {"issuer": "regione"}})";
+  std::ofstream(config) << R"({"data": "../var", "listen": "127.0.0.1:0", "auth": {"issuer": "regione"},
+                              "log": {"format": "json"}})";
   pid_t pid = StartServe({"--config", config}, dir.Sub("out"), dir.Sub("err"));
   const std::regex serving(R"(caseledger serving http://127\.0\.0\.1:([0-9]+)  \(store (.*)/store,)");
   std::smatch m;
@@ -91,6 +93,16 @@ TEST(ServeConfigCliTest, ServesOnTheFilesSettingsAndStopsCleanlyOnSigterm) {
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid, std::chrono::seconds(60)), 0) << Slurp(dir.Sub("err"));
   EXPECT_NE(Slurp(dir.Sub("out")).find("caseledger stopped at position "), std::string::npos);
+  // log.format json: every line on stderr is one JSON object of a module's logger.
+  std::istringstream err(Slurp(dir.Sub("err")));
+  size_t lines = 0;
+  for (std::string line; std::getline(err, line); ++lines) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    EXPECT_TRUE(v.is_object() && v.as_object().contains("logger") && v.as_object().contains("message")) << line;
+  }
+  EXPECT_GT(lines, 0u);
 }
 
 }  // namespace
