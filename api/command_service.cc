@@ -7,7 +7,6 @@
 #include "domain/validation.h"
 
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
 #include <charconv>
 
@@ -16,25 +15,6 @@ namespace {
 
 constexpr int kMaxAttempts = 5;
 constexpr size_t kMaxStreamEvents = 100'000;
-
-std::string Sha256Hex(std::string_view a, std::string_view b) {
-  unsigned char digest[32];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, a.data(), a.size());
-  EVP_DigestUpdate(ctx, "\n", 1);
-  EVP_DigestUpdate(ctx, b.data(), b.size());
-  EVP_DigestFinal_ex(ctx, digest, &len);
-  EVP_MD_CTX_free(ctx);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
-}
 
 template <class State>
 domain::Result<State> Fold(const eventstore::EventStore& store, const std::string& stream,
@@ -135,11 +115,14 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
   if (std::string_view k = req.http.Header("idempotency-key"); !k.empty()) {
     if (k.size() > 200) return BadField("Idempotency-Key", "must be at most 200 characters");
     key = "http/" + req.principal.subject + "/" + std::string(k);
-    digest = Sha256Hex(std::string(ToString(req.http.method)) + " " + req.http.path, req.http.body);
+    // Keyed by the store (a body may hold a tax code; the digest outlives its erasure).
+    const std::string request =
+        std::string(ToString(req.http.method)) + " " + req.http.path + "\n" + std::string(req.http.body);
+    digest = store.RequestDigest(request);
     auto found = store.FindIdempotencyKey(key);
     if (!found) return FromStoreError(found.error());
     if (*found) {
-      if ((*found)->digest != digest) {
+      if (!store.RequestDigestMatches((*found)->digest, request)) {
         return FromStoreError({eventstore::StoreErrorCode::kIdempotencyKeyReused, ""});
       }
       auto events = EventsAt(store, (*found)->result);

@@ -184,7 +184,12 @@ class HttpServer::Impl {
     template <class... A>
     explicit Connection(A&&... args) : stream(std::forward<A>(args)...) {}
     asio::any_io_executor executor() override { return stream.get_executor(); }
-    void Cancel() override { beast::get_lowest_layer(stream).socket().cancel(); }
+    // The error_code overload: a read timeout may have closed the socket already (EBADF),
+    // and the throwing one then aborted the whole server on SIGTERM.
+    void Cancel() override {
+      beast::error_code ec;
+      beast::get_lowest_layer(stream).socket().cancel(ec);
+    }
   };
   using PlainConnection = Connection<beast::tcp_stream>;
   using TlsConnection = Connection<beast::ssl_stream<beast::tcp_stream>>;

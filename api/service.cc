@@ -222,7 +222,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     AddAllRoutes(s.router, s.ctx);
   }
 
-  s.signers.push_back(JwtSigner{*s.key});
+  s.signers.push_back(JwtSigner{*s.key, s.options.issuer, s.options.audience});
   for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
   s.tokens = std::make_unique<VerifiedTokens>(s.signers);
   VerifiedTokens* tokens = s.tokens.get();

@@ -27,6 +27,10 @@ namespace caseledger::api {
 struct ServiceOptions {
   std::string data_dir;       // the store lives in data_dir/store
   std::string auth_key_path;  // empty: data_dir/auth.key, created on first start
+  // "iss" and "aud" the server's own HS256 tokens must carry (SPEC §8: caseledger unless
+  // the config says otherwise; `caseledger token --iss I --aud A` mints such tokens).
+  std::string issuer = "caseledger";
+  std::string audience = "caseledger";
   // Wraps the per-person keys of personal data (eventstore/FORMAT.md); empty:
   // data_dir/master.key, created (0600) on first start.
   std::string master_key_path;

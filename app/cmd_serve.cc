@@ -5,6 +5,8 @@
 #include "app/commands.h"
 #include "app/demo_workload.h"
 #include "app/flags.h"
+#include "app/log_setup.h"
+#include "app/serve_config.h"
 #include "app/serve_nats.h"
 #include "app/reference_files.h"
 #include "domain/events.h"
@@ -20,16 +22,6 @@
 
 namespace caseledger::app {
 namespace {
-
-bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string p = listen.substr(colon + 1);
-  auto r = std::from_chars(p.data(), p.data() + p.size(), port);
-  return r.ec == std::errc{} && r.ptr == p.data() + p.size() && !host.empty();
-}
 
 constexpr char kDemoAdmin[] = "demo-admin";
 constexpr int64_t kDemoTokenTtlSeconds = 12 * 3600;
@@ -57,7 +49,7 @@ struct DemoIntro {
 
 // --demo: loads the demo workload into an empty store (never a second time) and mints the
 // demo admin's token; nullopt after printing why it failed.
-std::optional<DemoIntro> PrepareDemo(api::Service& service,
+std::optional<DemoIntro> PrepareDemo(api::Service& service, const api::ServiceOptions& serve_options,
                                      std::shared_ptr<const domain::ReferenceData> reference,
                                      const std::string& reference_dir) {
   DemoIntro intro;
@@ -118,6 +110,8 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
     }
     api::TokenClaims claims;
     claims.subject = user.subject;
+    claims.issuer = serve_options.issuer;
+    claims.audience = serve_options.audience;
     claims.issued_at = now;
     claims.expires_at = now + kDemoTokenTtlSeconds;
     intro.tokens.emplace_back(user.subject, api::SignToken(claims, *key));
@@ -128,16 +122,32 @@ std::optional<DemoIntro> PrepareDemo(api::Service& service,
 }  // namespace
 
 int RunServe(const Args& args) {
-  std::set<std::string> known = {"data", "listen", "config", "auth-key", "reference", "rules",
-                                  "master-key", "tls-cert", "tls-key", "jwt-public-key",
-                                  "jwt-public-key-alg", "jwt-issuer", "jwt-audience"};
+  std::set<std::string> known(std::begin(kServeFlags), std::end(kServeFlags));
   known.insert(std::begin(kNatsFlags), std::end(kNatsFlags));
-  Flags flags(args, known, {"demo", "insecure"});
+  const std::set<std::string> switches(std::begin(kServeSwitches), std::end(kServeSwitches));
+  Flags flags(args, known, switches);
   if (!flags.ok()) return UsageError(flags.error());
-  if (flags.Has("config")) return UsageError("--config is not built yet");
+  if (auto config = flags.Get("config")) {
+    std::string why;
+    auto from_file = LoadServeConfig(*config, &why);
+    if (!from_file) return UsageError(why);
+    flags = Flags(WithConfig(*from_file, args), known, switches);
+    if (!flags.ok()) return UsageError(flags.error());
+  }
+  auto log_level = ParseLogLevel(flags.GetOr("log-level", "info"));
+  auto log_format = ParseLogFormat(flags.GetOr("log-format", "text"));
+  if (!log_level || !log_format) {
+    return UsageError("--log-level takes trace|debug|info|warn|error|off, --log-format text|json");
+  }
+  ConfigureLogs(*log_level, *log_format);
   api::ServiceOptions options;
   options.data_dir = flags.GetOr("data", "./data");
   options.auth_key_path = flags.GetOr("auth-key", "");
+  options.issuer = flags.GetOr("token-issuer", options.issuer);
+  options.audience = flags.GetOr("token-audience", options.audience);
+  if (options.issuer.empty() || options.audience.empty()) {
+    return UsageError("--token-issuer and --token-audience must not be empty");
+  }
   options.master_key_path = flags.GetOr("master-key", "");
   if (!ParseListen(flags.GetOr("listen", "127.0.0.1:8080"), options.server.host, options.server.port)) {
     return UsageError("--listen must be HOST:PORT");
@@ -174,7 +184,7 @@ int RunServe(const Args& args) {
   if (!service) return Failure(error);
   std::optional<DemoIntro> demo;
   if (flags.Has("demo")) {
-    demo = PrepareDemo(*service, *reference, flags.GetOr("reference", DefaultReferenceDir()));
+    demo = PrepareDemo(*service, options, *reference, flags.GetOr("reference", DefaultReferenceDir()));
     if (!demo) return 1;
   }
   const std::string scheme = options.server.tls_cert_path.empty() ? "http://" : "https://";
@@ -187,6 +197,8 @@ int RunServe(const Args& args) {
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
             << "  a token:      TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()
+            << (options.issuer == "caseledger" ? "" : " --iss '" + options.issuer + "'")
+            << (options.audience == "caseledger" ? "" : " --aud '" + options.audience + "'")
             << " --sub SUBJECT)\n"
             << "  its rights:   build/app/caseledger grant --data DIR --sub SUBJECT --role ROLE [--scope S]"
                " (server stopped) or POST /v1/grants as an admin\n";

@@ -24,7 +24,12 @@ Flags::Flags(const std::vector<std::string>& args, std::set<std::string> known,
       return;
     }
     if (switches.count(name)) {
-      values_[name] = inline_value ? value : "true";
+      // "--demo=false" turns a switch off, also one set earlier (serve --config's file).
+      if (inline_value && value == "false") {
+        values_.erase(name);
+      } else {
+        values_[name] = inline_value ? value : "true";
+      }
       continue;
     }
     if (!inline_value) {

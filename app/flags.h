@@ -1,5 +1,6 @@
 // A small command-line flag reader: "--name value" and "--name=value", positional
-// arguments kept in order. Unknown flags are a usage error.
+// arguments kept in order; a later value of a flag replaces an earlier one, and a switch
+// given as "--name=false" is absent. Unknown flags are a usage error.
 #pragma once
 
 #include <map>

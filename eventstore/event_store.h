@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace caseledger::eventstore {
@@ -173,6 +174,15 @@ class EventStore : public LogReader {
   };
   virtual StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
       const std::string& key) const = 0;
+  // The `request_digest` to record with an idempotency key for `request` (a caller's
+  // canonical form of it, e.g. method, path and body): a keyed hash (FORMAT.md, "Personal
+  // data"), so that a stored digest lets nobody without the master key test guesses of a
+  // body that held personal data. A store opened without a master key, which cannot append
+  // personal data, gives the unkeyed SHA-256 hex that stores wrote before keyed digests.
+  virtual std::string RequestDigest(std::string_view request) const = 0;
+  // Whether `stored` (an IdempotentAnswer's digest) is the digest of `request`, either
+  // form: records written before keyed digests keep their unkeyed one and still match.
+  virtual bool RequestDigestMatches(std::string_view stored, std::string_view request) const = 0;
 
   // CommittedPosition() is the highest position that is durable and readable.
   virtual ChainTip Tip() const = 0;

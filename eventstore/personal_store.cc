@@ -1,6 +1,7 @@
 // The store's side of crypto-shredding: opening the vault with the master key, finding a
 // stream's data key, opening sealed personal parts on reads, and purging a destroyed key
-// from the files after an erasure. The append side is in group_commit.cc.
+// from the files after an erasure, and the keyed digests of idempotent requests. The append
+// side is in group_commit.cc.
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/store_logger.h"
@@ -111,6 +112,33 @@ void RocksEventStore::PurgeErased(const AppendRequest& request) {
     StoreLog()->error("erasure of {}: purging the key from the files failed: {}", request.stream,
                       s.ToString());
   }
+}
+
+namespace {
+
+// What stores wrote before digests were keyed: SHA-256 of the request, 64 hex digits.
+std::string UnkeyedDigest(std::string_view request) {
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(request.data()), request.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : hash) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RocksEventStore::RequestDigest(std::string_view request) const {
+  return vault_ ? vault_->RequestDigest(request) : UnkeyedDigest(request);
+}
+
+bool RocksEventStore::RequestDigestMatches(std::string_view stored, std::string_view request) const {
+  // A keyed digest needs the key it was made with; without the vault it matches nothing.
+  if (stored.starts_with(kRequestDigestPrefix)) return vault_ && stored == vault_->RequestDigest(request);
+  return stored == UnkeyedDigest(request);
 }
 
 }  // namespace caseledger::eventstore

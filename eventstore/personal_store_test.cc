@@ -218,5 +218,39 @@ TEST_F(PersonalStoreTest, WithoutTheMasterKeyPersonalPartsStaySealedAndCannotBeA
   EXPECT_TRUE((*s)->Append(r));
 }
 
+// Idempotency digests are kept with their key for good; a body may hold a tax code, so a
+// plain hash would let anyone holding the files test guesses of it after the erasure.
+TEST_F(PersonalStoreTest, RequestDigestsAreKeyedAndUnkeyedOnesStillMatch) {
+  constexpr char kSha256OfAbc[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  const std::string keyed = store_->RequestDigest("abc");
+  EXPECT_TRUE(keyed.starts_with(kRequestDigestPrefix)) << keyed;
+  EXPECT_EQ(keyed.size(), kRequestDigestPrefix.size() + 64);
+  EXPECT_EQ(keyed.find(kSha256OfAbc), std::string::npos);
+  EXPECT_TRUE(store_->RequestDigestMatches(keyed, "abc"));
+  EXPECT_FALSE(store_->RequestDigestMatches(keyed, "abd"));
+  // A digest recorded before keyed digests existed still matches its request, only it.
+  EXPECT_TRUE(store_->RequestDigestMatches(kSha256OfAbc, "abc"));
+  EXPECT_FALSE(store_->RequestDigestMatches(kSha256OfAbc, "abd"));
+  EXPECT_FALSE(store_->RequestDigestMatches("k1:" + std::string(kSha256OfAbc), "abc"));
+
+  // The key comes from the master key: the same after a restart, another for another key.
+  Reopen();
+  EXPECT_EQ(store_->RequestDigest("abc"), keyed);
+  PersonalVault other(std::string(32, 'o'));
+  EXPECT_NE(other.RequestDigest("abc"), keyed);
+  EXPECT_TRUE(other.RequestDigest("abc").starts_with(kRequestDigestPrefix));
+
+  // Without the master key (no personal data can be appended): the unkeyed form, and a
+  // keyed digest cannot be checked, so it matches nothing.
+  store_.reset();
+  StoreOptions o;
+  o.path = dir_.Sub("db");
+  auto bare = EventStore::Open(o);
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ((*bare)->RequestDigest("abc"), kSha256OfAbc);
+  EXPECT_FALSE((*bare)->RequestDigestMatches(keyed, "abc"));
+  EXPECT_TRUE((*bare)->RequestDigestMatches(kSha256OfAbc, "abc"));
+}
+
 }  // namespace
 }  // namespace caseledger::eventstore

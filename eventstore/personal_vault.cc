@@ -11,7 +11,7 @@ namespace caseledger::eventstore {
 namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cldgr-v1";
-constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3;
+constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3, kDigestKeyId = 4;
 constexpr char kWrapVersion = 1, kSealVersion = 1;
 constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -73,12 +73,14 @@ PersonalVault::PersonalVault(std::string_view master_key) {
   crypto_kdf_derive_from_key(wrap_key_.data(), wrap_key_.size(), kWrapKeyId, kKdfContext, U(master_key));
   crypto_kdf_derive_from_key(index_key_.data(), index_key_.size(), kIndexKeyId, kKdfContext, U(master_key));
   crypto_kdf_derive_from_key(check_key_.data(), check_key_.size(), kCheckKeyId, kKdfContext, U(master_key));
+  crypto_kdf_derive_from_key(digest_key_.data(), digest_key_.size(), kDigestKeyId, kKdfContext, U(master_key));
 }
 
 PersonalVault::~PersonalVault() {
   sodium_memzero(wrap_key_.data(), wrap_key_.size());
   sodium_memzero(index_key_.data(), index_key_.size());
   sodium_memzero(check_key_.data(), check_key_.size());
+  sodium_memzero(digest_key_.data(), digest_key_.size());
   for (auto& [stream, key] : cache_) sodium_memzero(key.data(), key.size());
 }
 
@@ -161,6 +163,18 @@ void PersonalVault::MarkErased(const std::string& stream) const {
     sodium_memzero(it->second.data(), it->second.size());
     cache_.erase(it);
   }
+}
+
+std::string PersonalVault::RequestDigest(std::string_view request) const {
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof hash, U(request), request.size(), digest_key_.data(), digest_key_.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(kRequestDigestPrefix);
+  for (unsigned char b : hash) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
 }
 
 }  // namespace caseledger::eventstore

@@ -63,6 +63,12 @@ class PersonalVault {
   // prefix ‖ 32 hex digits of a keyed hash of the value; others are kept as they are.
   std::string BlindClaim(std::string_view claim) const;
 
+  // The digest stored with an idempotency key: kRequestDigestPrefix ‖ 64 hex digits of
+  // BLAKE2b-256 of `request` keyed by a derived key used for nothing else, so that a
+  // stored digest lets nobody without the master key test guesses of a request body
+  // (which may hold a tax code) after the person's data was shredded.
+  std::string RequestDigest(std::string_view request) const;
+
   // A cache of unwrapped data keys, so that folding a stream does not unwrap on every read.
   // Streams marked erased are never cached again by this process.
   std::optional<DataKey> CachedKey(const std::string& stream) const;
@@ -73,12 +79,17 @@ class PersonalVault {
   std::array<uint8_t, 32> wrap_key_{};
   std::array<uint8_t, 32> index_key_{};
   std::array<uint8_t, 32> check_key_{};
+  std::array<uint8_t, 32> digest_key_{};
 
   static constexpr size_t kMaxCachedKeys = 1 << 16;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, DataKey> cache_;  // guarded by mu_
   mutable std::unordered_set<std::string> erased_;          // guarded by mu_
 };
+
+// Marks a keyed request digest (PersonalVault::RequestDigest); digests without it are the
+// unkeyed SHA-256 hex that stores wrote before keyed digests existed.
+inline constexpr std::string_view kRequestDigestPrefix = "k1:";
 
 // Reads the 32-byte master key from `path`. When the file does not exist and `may_create`,
 // first creates it with 32 random bytes, mode 0600, atomically (written aside, linked into

@@ -28,6 +28,8 @@ class RocksEventStore final : public EventStore {
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const override;
   StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
       const std::string& key) const override;
+  std::string RequestDigest(std::string_view request) const override;
+  bool RequestDigestMatches(std::string_view stored, std::string_view request) const override;
   uint64_t CommittedPosition() const override { return committed_.load(std::memory_order_acquire); }
   ChainTip Tip() const override;
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const override;

@@ -1,4 +1,6 @@
 // The full life of a case over HTTP against a real server and store.
+#include "domain/event_codec.h"
+#include "domain/events.h"
 #include "domain/tax_code.h"
 #include "eventstore/event_store.h"
 #include "tests/support/test_server.h"
@@ -7,6 +9,7 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 namespace caseledger::testing {
 namespace {
@@ -157,6 +160,63 @@ TEST(CaseLifeTest, IdempotentRetryAndVersionConflict) {
   EXPECT_EQ(stale.Json().at("current_version").to_number<uint64_t>(), 1u);
   auto fresh = http.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP1234"})", token, {{"If-Match", "\"1\""}});
   EXPECT_EQ(fresh.status, 201) << fresh.body;
+}
+
+// The digest the server stored with an idempotency key before digests were keyed.
+std::string UnkeyedDigest(const std::string& request) {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(request.data(), request.size(), hash, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) out.append({kHex[hash[i] >> 4], kHex[hash[i] & 15]});
+  return out;
+}
+
+// A stored digest outlives an erasure of the person: it must not let anyone holding the
+// files test guesses of the body (tax code, name). Records stored before still answer.
+TEST(CaseLifeTest, IdempotencyDigestsAreKeyedAndRecordsFromBeforeStillAnswer) {
+  TestServer server;
+  HttpClient http(server.port());
+  const std::string token = server.Token();
+  eventstore::EventStore& store = server.service().store();
+  const std::string body = RegisterBody("Bianchi", "Anna", "1980-05-05", 'F');
+  auto first = http.Post("/v1/people", body, token, {{"Idempotency-Key", "k-d"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto retry = http.Post("/v1/people", body, token, {{"Idempotency-Key", "k-d"}});
+  ASSERT_EQ(retry.status, 201) << retry.body;
+  EXPECT_EQ(retry.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(retry.Json().at("position"), first.Json().at("position"));
+  auto other = http.Post("/v1/people", RegisterBody("Bianchi", "Anna", "1980-05-06", 'F'), token,
+                         {{"Idempotency-Key", "k-d"}});
+  EXPECT_EQ(other.status, 422) << other.body;
+
+  auto stored = store.FindIdempotencyKey(std::string("http/") + TestServer::kDefaultSubject + "/k-d");
+  ASSERT_TRUE(stored && *stored);
+  const std::string digest = (*stored)->digest;
+  EXPECT_TRUE(digest.starts_with("k1:")) << digest;
+  EXPECT_EQ(digest.find(UnkeyedDigest("POST /v1/people\n" + body)), std::string::npos);
+  EXPECT_TRUE(store.RequestDigestMatches(digest, "POST /v1/people\n" + body));
+
+  // A record as an earlier server stored it: unkeyed digest of "METHOD PATH\nBODY".
+  const std::string id = Str(first.Json(), "person_id");
+  const std::string path = "/v1/people/" + id + "/gp", gp_body = R"({"gp_id":"GP1234"})";
+  eventstore::AppendRequest r;
+  r.stream = domain::PersonStream(id);
+  r.actor = {TestServer::kDefaultSubject, "operator"};
+  domain::EncodedEvent enc = domain::Encode(domain::Event{domain::GpAssigned{"GP1234", ""}});
+  r.events.push_back({enc.type, enc.schema_version, enc.body, enc.personal, {}});
+  r.idempotency_key = std::string("http/") + TestServer::kDefaultSubject + "/k-old";
+  r.request_digest = UnkeyedDigest("POST " + path + "\n" + gp_body);
+  auto old = store.Append(r);
+  ASSERT_TRUE(old) << old.error().message;
+  auto replayed = http.Post(path, gp_body, token, {{"Idempotency-Key", "k-old"}});
+  ASSERT_EQ(replayed.status, 201) << replayed.body;
+  EXPECT_EQ(replayed.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(replayed.Json().at("position").to_number<uint64_t>(), old->last_position);
+  auto changed = http.Post(path, R"({"gp_id":"GP9999"})", token, {{"Idempotency-Key", "k-old"}});
+  EXPECT_EQ(changed.status, 422) << changed.body;
+  EXPECT_EQ(store.CommittedPosition(), old->last_position);
 }
 
 }  // namespace

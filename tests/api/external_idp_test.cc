@@ -85,5 +85,31 @@ TEST(ExternalIdpTest, ProviderTokensAuthenticateAndConfusedOnesDoNot) {
   EVP_PKEY_free(key);
 }
 
+// SPEC §8: the server's own tokens carry iss/aud "caseledger" unless configured otherwise;
+// once configured, tokens with the defaults are refused.
+TEST(ExternalIdpTest, TheServersOwnIssuerAndAudienceAreConfigurable) {
+  TestServer server([](api::ServiceOptions& o) {
+    o.issuer = "regione-piemonte";
+    o.audience = "caseledger-prod";
+  });
+  HttpClient http(server.port());
+  std::string error;
+  auto key = api::LoadKeyFile(server.service().auth_key_path(), &error);
+  ASSERT_TRUE(key) << error;
+  auto token = [&](const std::string& iss, const std::string& aud) {
+    api::TokenClaims claims;
+    claims.subject = TestServer::kDefaultSubject;
+    claims.issuer = iss;
+    claims.audience = aud;
+    claims.expires_at = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count() + 600;
+    return api::SignToken(claims, *key);
+  };
+  EXPECT_EQ(http.Get("/v1/rules", token("regione-piemonte", "caseledger-prod")).status, 200);
+  EXPECT_EQ(http.Get("/v1/rules", server.Token()).status, 401);  // iss/aud caseledger
+  EXPECT_EQ(http.Get("/v1/rules", token("regione-piemonte", "caseledger")).status, 401);
+  EXPECT_EQ(http.Get("/v1/rules", token("caseledger", "caseledger-prod")).status, 401);
+}
+
 }  // namespace
 }  // namespace caseledger::testing
