@@ -18,6 +18,7 @@
 #include "app/demo_workload.h"
 #include "app/flags.h"
 #include "app/reference_files.h"
+#include "domain/events.h"
 #include "eventstore/event_store.h"
 
 namespace caseledger::app {
@@ -59,16 +60,23 @@ int RunLoadgenStore(const Args& args) {
   auto store = eventstore::EventStore::Open(so);
   if (!store) return Failure(store.error().message);
   const bool resume = flags.Has("resume");
-  const uint64_t held = (*store)->CommittedPosition();
-  if (held != 0 && !resume) {
+  // `serve` on the store adopts the shipped rule sets into the "rules" stream: those events
+  // are not the workload's (it writes person streams and one grant).
+  auto rules = (*store)->StreamVersion(std::string(domain::kRulesStream));
+  if (!rules) return Failure(rules.error().message);
+  const uint64_t foreign = *rules;
+  const uint64_t held = (*store)->CommittedPosition() - foreign;
+  if (held + foreign != 0 && !resume) {
     return Failure(so.path +
                    " already holds events: the generated ids would clash; use an empty --data"
                    " (or --resume to finish the same load)");
   }
   o.resume_after = held;
   if (held != 0) {
-    std::fprintf(stderr, "loadgen: resuming after the %llu events the store holds\n",
-                 (unsigned long long)held);
+    std::fprintf(stderr,
+                 "loadgen: resuming after the %llu events of the workload the store holds (and "
+                 "%llu rule adoptions)\n",
+                 (unsigned long long)held, (unsigned long long)foreign);
   }
   const auto started = std::chrono::steady_clock::now();
   auto seconds = [&] {
@@ -88,7 +96,7 @@ int RunLoadgenStore(const Args& args) {
   auto report = LoadDemoWorkload(**store, *reference, reference_dir, o, &error);
   if (!report) return Failure(error);
   const double load_seconds = seconds();
-  const uint64_t events = (*store)->CommittedPosition();
+  const uint64_t events = (*store)->CommittedPosition() - foreign;
   if (events != report->events) {
     return Failure("the store holds " + std::to_string(events) + " events where the load generated " +
                    std::to_string(report->events));

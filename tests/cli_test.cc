@@ -90,6 +90,39 @@ class CliTest : public ::testing::Test {
   std::string person_;
 };
 
+// A scale run's store that `serve` has been started on holds the rule sets serve adopted
+// (the "rules" stream) besides the workload: `loadgen --resume` counts only the workload's.
+TEST(LoadgenCliTest, ResumeLeavesTheRulesServeAdoptedOutOfTheWorkloadsCount) {
+  TempDir dir;
+  const std::string data = dir.path() + "/d";
+  const std::string load = "loadgen --sink store --data " + data +
+                           " --from 2020-10-01 --to 2020-10-03 --scale 1:2000 --format tsv";
+  Outcome first = Caseledger(load, dir.path());
+  ASSERT_EQ(first.code, 0) << first.err;
+  uint64_t events = std::stoull(first.out.substr(first.out.find('\t') + 1));
+  ASSERT_GT(events, 0u);
+  uint64_t adopted = 0;
+  {
+    eventstore::StoreOptions o;
+    o.path = data + "/store";
+    o.master_key_path = data + "/master.key";
+    auto store = eventstore::EventStore::Open(o);
+    ASSERT_TRUE(store);
+    auto added = replay::BootstrapRules(**store, *Rules());
+    ASSERT_TRUE(added);
+    adopted = *added;
+    ASSERT_GT(adopted, 0u);
+  }
+  Outcome again = Caseledger(load, dir.path());
+  EXPECT_EQ(again.code, 1) << "a store holding events needs --resume";
+  Outcome resumed = Caseledger(load + " --resume", dir.path());
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(std::stoull(resumed.out.substr(resumed.out.find('\t') + 1)), events);
+  EXPECT_NE(resumed.err.find("resuming after the " + std::to_string(events) + " events of the workload"),
+            std::string::npos)
+      << resumed.err;
+}
+
 TEST_F(CliTest, VerifyHistoryAndReplayAnswerWithTheContractsExitCodes) {
   Outcome v = Caseledger("verify " + D_(), data_);
   EXPECT_EQ(v.code, 0) << v.out << v.err;
