@@ -120,13 +120,7 @@ namespace {
 std::string UnkeyedDigest(std::string_view request) {
   unsigned char hash[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(request.data()), request.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : hash) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
+  return Hex(hash, sizeof hash);
 }
 
 }  // namespace

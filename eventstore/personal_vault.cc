@@ -129,13 +129,7 @@ std::string PersonalVault::BlindClaim(std::string_view claim) const {
   std::string_view prefix = claim.substr(0, slash + 1), value = claim.substr(slash + 1);
   unsigned char hash[kBlindBytes];
   crypto_generichash(hash, sizeof hash, U(value), value.size(), index_key_.data(), index_key_.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(prefix);
-  for (unsigned char b : hash) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
+  return std::string(prefix) + Hex(hash, sizeof hash);
 }
 
 std::optional<DataKey> PersonalVault::CachedKey(const std::string& stream) const {
@@ -165,16 +159,17 @@ void PersonalVault::MarkErased(const std::string& stream) const {
   }
 }
 
+std::string Hex(const unsigned char* bytes, size_t n) {
+  std::string out(2 * n + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes, n);
+  out.pop_back();  // the terminating NUL
+  return out;
+}
+
 std::string PersonalVault::RequestDigest(std::string_view request) const {
   unsigned char hash[32];
   crypto_generichash(hash, sizeof hash, U(request), request.size(), digest_key_.data(), digest_key_.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kRequestDigestPrefix);
-  for (unsigned char b : hash) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
+  return std::string(kRequestDigestPrefix) + Hex(hash, sizeof hash);
 }
 
 }  // namespace caseledger::eventstore

@@ -91,6 +91,9 @@ class PersonalVault {
 // unkeyed SHA-256 hex that stores wrote before keyed digests existed.
 inline constexpr std::string_view kRequestDigestPrefix = "k1:";
 
+// Lowercase hex of `n` bytes (libsodium's sodium_bin2hex).
+std::string Hex(const unsigned char* bytes, size_t n);
+
 // Reads the 32-byte master key from `path`. When the file does not exist and `may_create`,
 // first creates it with 32 random bytes, mode 0600, atomically (written aside, linked into
 // place). nullopt with `error` set on failure (missing, unreadable, wrong size).
