@@ -38,7 +38,7 @@ std::initializer_list<Role> RolesFor(const domain::PersonCommand& c) {
   static constexpr std::initializer_list<Role> kAdmin = {Role::kAdmin};
   if (std::holds_alternative<domain::RequestSwab>(c)) return kSwabRequest;
   if (std::holds_alternative<domain::CollectSwab>(c) || std::holds_alternative<domain::RecordResult>(c) ||
-      std::holds_alternative<domain::CorrectResult>(c)) {
+      std::holds_alternative<domain::CorrectResult>(c) || std::holds_alternative<domain::HandOverSample>(c)) {
     return kLabWork;
   }
   if (std::holds_alternative<domain::ErasePersonalData>(c)) return kAdmin;
@@ -48,7 +48,19 @@ std::initializer_list<Role> RolesFor(const domain::PersonCommand& c) {
 // The lab a result command speaks for: the lab in the command, else (a correction without
 // one) the lab that reported the swab.
 std::string LabOf(const domain::PersonState& person, const domain::PersonCommand& c) {
-  if (const auto* r = std::get_if<domain::RecordResult>(&c)) return Upper(r->lab_id);
+  // A collection in the name of the lab that takes the sample.
+  if (const auto* r = std::get_if<domain::CollectSwab>(&c)) return Upper(r->lab_id);
+  if (const auto* r = std::get_if<domain::RecordResult>(&c)) {
+    // Only the laboratory holding the sample reports (any, for a sample collected before
+    // collections named their laboratory).
+    const domain::SwabState* swab = person.FindSwab(r->swab_id);
+    std::string holder = swab ? Upper(swab->holder_lab) : "";
+    return holder.empty() || holder == Upper(r->lab_id) ? Upper(r->lab_id) : "";
+  }
+  if (const auto* r = std::get_if<domain::HandOverSample>(&c)) {
+    const domain::SwabState* swab = person.FindSwab(r->swab_id);
+    return swab ? Upper(swab->holder_lab) : "";
+  }
   if (const auto* r = std::get_if<domain::CorrectResult>(&c)) {
     const domain::SwabState* swab = person.FindSwab(r->swab_id);
     std::string reported = swab ? Upper(swab->lab_id) : "";
@@ -104,7 +116,6 @@ std::optional<Role> PersonCommandRole(const Principal& p, const domain::PersonSt
       p.grants.Holds(Role::kGp, person.gp_id)) {
     return Role::kGp;
   }
-  if (std::holds_alternative<domain::CollectSwab>(command) && p.grants.Has(Role::kLab)) return Role::kLab;
   if (std::string lab = LabOf(person, command); !lab.empty() && p.grants.Holds(Role::kLab, lab)) {
     return Role::kLab;
   }

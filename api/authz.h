@@ -5,8 +5,9 @@
 //
 //   person reads        operator (resident in its ASL), gp (its patients), auditor
 //   person commands     operator (resident in its ASL; registration: residence in its ASL);
-//                       gp: request swabs for its patients; lab: collect swabs, record and
-//                       correct results for its own lab; admin: erasure only
+//                       gp: request swabs for its patients; lab: collect swabs in its own
+//                       name, report and hand over the samples it holds, correct its own
+//                       results; admin: erasure only
 //   class quarantine    operator of an ASL in the school's province (code prefix)
 //   municipality views  operator (its ASL), mayor (its municipality, counts < 3 hidden),
 //                       auditor, admin

@@ -19,6 +19,11 @@ void AddSwabCommand(Router& router, const ApiContext& ctx, std::string pattern,
                 Command command;
                 if (auto bad = ReadCommand<Command>(req.http, command, read)) return *bad;
                 command.swab_id = req.params.at("swab");
+                if constexpr (std::is_same_v<Command, CollectSwab>) {
+                  // A laboratory collects in its own name: its lab when it holds just one.
+                  auto labs = req.principal.grants.Scopes(Role::kLab);
+                  if (command.lab_id.empty() && labs.size() == 1) command.lab_id = labs.front();
+                }
                 auto person = PersonOfClaim(*ctx.store, "swab/" + command.swab_id);
                 if (!person) return Problem(404, "not-found", "Not found", "swab " + command.swab_id + " is unknown");
                 return RunPersonCommand(ctx, req, *person, PersonCommand{std::move(command)});
@@ -35,12 +40,19 @@ void AddSwabRoutes(Router& router, const ApiContext& ctx) {
                                                .value_or(SwabKind::kMolecular);
                                   c.reason = f.String("reason", false).value_or("");
                                   c.requested_by = f.String("requested_by", false).value_or("");
+                                  c.requested_at = f.Time("requested_at", false).value_or(Timestamp{});
                                 });
   AddSwabCommand<CollectSwab>(router, ctx, "/v1/swabs/{swab}/collection",
                               [](JsonFields& f, CollectSwab& c, FieldErrors&) {
                                 c.collected_at = f.Time("collected_at").value_or(Timestamp{});
                                 c.site = f.String("site", false).value_or("");
+                                c.lab_id = f.String("lab_id", false).value_or("");
                               });
+  AddSwabCommand<HandOverSample>(router, ctx, "/v1/swabs/{swab}/handover",
+                                 [](JsonFields& f, HandOverSample& c, FieldErrors&) {
+                                   c.to_lab = f.String("to_lab").value_or("");
+                                   c.at = f.Time("at", false).value_or(Timestamp{});
+                                 });
   AddSwabCommand<RecordResult>(router, ctx, "/v1/swabs/{swab}/result",
                                [](JsonFields& f, RecordResult& c, FieldErrors& e) {
                                  c.outcome = EnumField<Outcome>(f, e, "outcome", ParseOutcome,

@@ -3,6 +3,7 @@
 // snapshot; `min_position` waits until the views reached it; ETag is the views position
 // plus the query, so If-None-Match gives 304 until something changes.
 #include "api/authz.h"
+#include "api/mayor_figures.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "api/sse.h"
@@ -64,40 +65,6 @@ std::string ViewTag(uint64_t position, const Request& req) {
          "-" + std::to_string(std::hash<std::string>()(req.target)) + "\"";
 }
 
-// Counts a mayor may not see: 1 and 2 become null (with "suppressed_below" on the answer),
-// and so does the incidence computed from a hidden weekly count.
-const std::set<std::string_view> kCountFields = {
-    "active_isolations", "active_quarantines", "currently_positive", "cumulative_cases", "recovered",
-    "deceased",          "new_positives",      "new_positives_7d",   "swabs_molecular",  "swabs_antigen"};
-
-bool Small(const boost::json::value& v) {
-  return v.is_int64() && v.get_int64() > 0 && v.get_int64() < domain::kMinShownCount;
-}
-
-// `population` (from the enclosing municipality) lets a 7-day incidence be turned back into
-// its weekly count: an incidence hiding fewer than 3 cases is hidden too.
-void SuppressSmallCounts(boost::json::value& v, double population = 0) {
-  if (auto* a = v.if_array()) {
-    for (auto& e : *a) SuppressSmallCounts(e, population);
-    return;
-  }
-  auto* o = v.if_object();
-  if (!o) return;
-  if (const auto* pop = o->if_contains("population"); pop && pop->is_number()) population = pop->to_number<double>();
-  for (auto& [key, value] : *o) {
-    if (kCountFields.contains(key)) {
-      if (Small(value)) value = nullptr;
-    } else if (key == "incidence_7d_per_100k") {
-      double weekly = value.is_number() ? value.to_number<double>() * population / 100'000 : 0;
-      if (value.is_number() && (population <= 0 || (weekly > 0.5 && weekly < domain::kMinShownCount - 0.5))) {
-        value = nullptr;
-      }
-    } else {
-      SuppressSmallCounts(value, population);
-    }
-  }
-}
-
 // 403 when no grant of the caller reads this kind of view, 404 when the key is outside
 // every scope; nullopt (and `access` filled) when the read may go ahead.
 std::optional<Response> Admit(const ApiContext& ctx, const RouteRequest& req, ViewKind kind,
@@ -131,12 +98,7 @@ Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render)
 Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::json::object> body,
               uint64_t position, const char* what, bool suppress = false) {
   if (!body) return Problem(404, "not-found", "Not found", std::string(what) + " not found in the views");
-  if (suppress) {
-    boost::json::value v(std::move(*body));
-    SuppressSmallCounts(v);
-    body = std::move(v.as_object());
-    (*body)["suppressed_below"] = domain::kMinShownCount;
-  }
+  if (suppress) BandForMayor(*body);
   return JsonRead(req.http, boost::json::serialize(*body),
                   ViewTag(position, req.http),
                   position);
@@ -178,8 +140,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                       std::string istat(m.as_object()["istat"].as_string());
                       if (!visible->contains(istat)) continue;
                       if (ViewAccessFor(req.principal, ViewKind::kMunicipality, istat, *ctx.reference).suppress_small_counts) {
-                        SuppressSmallCounts(m);
-                        m.as_object()["suppressed_below"] = domain::kMinShownCount;
+                        BandForMayor(m.as_object());
                       }
                       kept.push_back(std::move(m));
                     }

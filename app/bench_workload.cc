@@ -71,10 +71,10 @@ const eventstore::AppendRequest& PersonHistoryWriter::Next() {
     }
     case 1:
       event = SwabRequested{swab_id, SwabKind::kMolecular, "symptoms",
-                            "gp-000" + RandomCode(4, "0123456789")};
+                            "gp-000" + RandomCode(4, "0123456789"), {}};
       break;
     case 2:
-      event = SwabCollected{swab_id, now, "Torino Valentino drive-in"};
+      event = SwabCollected{swab_id, now, "Torino Valentino drive-in", "lab-0012"};
       break;
     case 3:
       event = ResultRecorded{swab_id, Outcome::kPositive, "lab-0012", now};

@@ -18,7 +18,7 @@ constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kC
     "RegisterPerson",  "ChangeResidence", "AssignGp",      "EnrolInSchool",     "LeaveSchool",
     "RequestSwab",     "CollectSwab",     "RecordResult",  "CorrectResult",     "OrderIsolation",
     "OrderQuarantine", "EndMeasure",      "ReportContact", "RecordVaccination", "Hospitalize",
-    "AdmitToIcu",      "Discharge",       "CloseCase",     "ErasePersonalData"};
+    "AdmitToIcu",      "Discharge",       "CloseCase",     "ErasePersonalData", "HandOverSample"};
 
 }  // namespace
 

@@ -60,10 +60,11 @@ std::optional<Timestamp> DemoSimulation::Swab(size_t p, Timestamp collected, Swa
   std::string day = d.ToString();
   day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
   std::string id = "DM" + day + "-" + std::to_string(++swab_sequence_);
-  Apply(p, domain::RequestSwab{id, kind, reason, people_[p].resident.gp.gp_id},
+  Apply(p, domain::RequestSwab{id, kind, reason, people_[p].resident.gp.gp_id, {}},
         Plus(collected, -10));
   Apply(p,
-        domain::CollectSwab{id, collected, "Punto prelievi " + people_[p].resident.residence->name},
+        domain::CollectSwab{id, collected, "Punto prelievi " + people_[p].resident.residence->name,
+                            "LAB-" + people_[p].resident.residence->asl},
         collected);
   Person& person = people_[p];
   person.swabbed_on = d;

@@ -166,6 +166,11 @@ std::optional<LoadRequest> CaseCommands::Next() {
   return LoadRequest{true, "/v1/people", PersonGenerator::RegisterBody(person), id};
 }
 
+// The laboratory that takes a sample and, holding it, reports it.
+std::string CaseCommands::LabOf(const std::string& swab_id) {
+  return "LAB-TO" + std::to_string(1 + std::hash<std::string>()(swab_id) % 4);
+}
+
 LoadRequest CaseCommands::Build(uint64_t id, const Flow& flow) {
   LoadRequest r{true, "", "", id};
   switch (flow.step) {
@@ -179,8 +184,10 @@ LoadRequest CaseCommands::Build(uint64_t id, const Flow& flow) {
     }
     case Step::kCollect: {
       r.target = "/v1/swabs/" + flow.swab_id + "/collection";
-      boost::json::object o{{"collected_at", MinutesAgo(90)},
-                            {"site", "drive-in " + flow.municipality}};
+      // Taken a few minutes ago, after the request (a collection may not precede it).
+      boost::json::object o{{"collected_at", MinutesAgo(5)},
+                            {"site", "drive-in " + flow.municipality},
+                            {"lab_id", LabOf(flow.swab_id)}};
       r.body = boost::json::serialize(o);
       break;
     }
@@ -190,7 +197,7 @@ LoadRequest CaseCommands::Build(uint64_t id, const Flow& flow) {
       boost::json::object o{{"outcome", roll < positive_permille_        ? "positive"
                                         : roll < positive_permille_ + 10 ? "inconclusive"
                                                                          : "negative"},
-                            {"lab_id", "LAB-TO" + std::to_string(1 + rng_() % 4)},
+                            {"lab_id", LabOf(flow.swab_id)},
                             {"reported_at", MinutesAgo(1)}};
       r.body = boost::json::serialize(o);
       break;

@@ -75,6 +75,7 @@ class CaseCommands : public Workload {
   };
 
   LoadRequest Build(uint64_t id, const Flow& flow);
+  static std::string LabOf(const std::string& swab_id);
   std::string NextSwabId();
 
   PersonGenerator people_;

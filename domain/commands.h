@@ -25,13 +25,19 @@ struct ChangeResidence { std::string istat; std::string address; };
 struct AssignGp { std::string gp_id; };
 struct EnrolInSchool { std::string school; std::string class_label; SchoolRole role = SchoolRole::kStudent; };
 struct LeaveSchool { std::string school; std::string class_label; };
+// `requested_at` zero: now. A past time records a request made before it reached the
+// registry (a migration, a paper form); the envelope's recorded time stays the truth.
 struct RequestSwab {
   std::string swab_id;
   SwabKind kind = SwabKind::kMolecular;
   std::string reason;
   std::string requested_by;
+  Timestamp requested_at;
 };
-struct CollectSwab { std::string swab_id; Timestamp collected_at; std::string site; };
+// `lab_id`: the laboratory that takes the sample (the collecting lab, or the one an ASL
+// collection point sends it to); only it, or one it hands the sample to, reports.
+struct CollectSwab { std::string swab_id; Timestamp collected_at; std::string site; std::string lab_id; };
+struct HandOverSample { std::string swab_id; std::string to_lab; Timestamp at; };
 struct RecordResult { std::string swab_id; Outcome outcome = Outcome::kNegative; std::string lab_id; Timestamp reported_at; };
 struct CorrectResult { std::string swab_id; Outcome outcome = Outcome::kNegative; std::string reason; std::string lab_id; };
 struct OrderIsolation { Date start; std::string reason; std::optional<Date> end; };
@@ -49,7 +55,7 @@ using PersonCommand =
     std::variant<RegisterPerson, ChangeResidence, AssignGp, EnrolInSchool, LeaveSchool, RequestSwab,
                  CollectSwab, RecordResult, CorrectResult, OrderIsolation, OrderQuarantine,
                  EndMeasure, ReportContact, RecordVaccination, Hospitalize, AdmitToIcu, Discharge,
-                 CloseCase, ErasePersonalData>;
+                 CloseCase, ErasePersonalData, HandOverSample>;
 
 struct OrderClassQuarantine { std::string class_label; Date start; std::string reason; std::optional<Date> end; };
 using SchoolCommand = std::variant<OrderClassQuarantine>;

@@ -63,6 +63,19 @@ struct ResultRecordedV1 {
   Timestamp reported_at;
   template <class A> void serialize(A& ar) { ar(swab_id, positive, lab_id, reported_at); }
 };
+struct SwabRequestedV1 {
+  std::string swab_id;
+  SwabKind kind = SwabKind::kMolecular;
+  std::string reason;
+  std::string requested_by;
+  template <class A> void serialize(A& ar) { ar(swab_id, kind, reason, requested_by); }
+};
+struct SwabCollectedV1 {
+  std::string swab_id;
+  Timestamp collected_at;
+  std::string site;
+  template <class A> void serialize(A& ar) { ar(swab_id, collected_at, site); }
+};
 }  // namespace legacy
 
 Result<Event> Corrupt(std::string_view type, uint32_t version) {
@@ -116,6 +129,21 @@ Result<Event> DecodeResultRecordedV1(std::string_view body, std::string_view) {
   return Event{std::move(now)};
 }
 
+// A request of schema 1 did not record its time: zero, which the domain reads as unknown.
+Result<Event> DecodeSwabRequestedV1(std::string_view body, std::string_view) {
+  legacy::SwabRequestedV1 old;
+  if (!DecodeBody(body, old) || !InRange(old.kind)) return Corrupt("SwabRequested", 1);
+  return Event{SwabRequested{std::move(old.swab_id), old.kind, std::move(old.reason),
+                             std::move(old.requested_by), Timestamp{}}};
+}
+
+// A collection of schema 1 did not name the laboratory holding the sample: empty.
+Result<Event> DecodeSwabCollectedV1(std::string_view body, std::string_view) {
+  legacy::SwabCollectedV1 old;
+  if (!DecodeBody(body, old)) return Corrupt("SwabCollected", 1);
+  return Event{SwabCollected{std::move(old.swab_id), old.collected_at, std::move(old.site), ""}};
+}
+
 using Decoder = Result<Event> (*)(std::string_view, std::string_view);
 
 struct DecoderKey {
@@ -144,6 +172,8 @@ const std::unordered_map<DecoderKey, Decoder, DecoderKeyHash>& Decoders() {
     AddCurrentDecoders(*map, std::make_index_sequence<std::variant_size_v<Event>>());
     // Upcasters: one entry per (type, old version).
     (*map)[{"ResultRecorded", 1}] = &DecodeResultRecordedV1;
+    (*map)[{"SwabRequested", 1}] = &DecodeSwabRequestedV1;
+    (*map)[{"SwabCollected", 1}] = &DecodeSwabCollectedV1;
     return map;
   }();
   return *decoders;

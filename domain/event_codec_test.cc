@@ -32,8 +32,9 @@ std::vector<Event> EveryEvent() {
       GpAssigned{"GP67890", "GP12345"},
       SchoolEnrolled{"TOIC81200X", "3B", SchoolRole::kStaff},
       SchoolLeft{"TOPS01000B", "1A", SchoolRole::kStaff},
-      SwabRequested{"SW-000001", SwabKind::kAntigen, "symptoms", "GP12345"},
-      SwabCollected{"SW-000001", t, "Drive-in Parco Dora"},
+      SwabRequested{"SW-000001", SwabKind::kAntigen, "symptoms", "GP12345", At("2020-11-09T17:00:00Z")},
+      SwabCollected{"SW-000001", t, "Drive-in Parco Dora", "LAB02"},
+      SampleHandedOver{"SW-000001", "LAB02", "LAB01", At("2020-11-10T12:00:00Z")},
       ResultRecorded{"SW-000001", Outcome::kInconclusive, "LAB01", At("2020-11-11T08:00:00Z")},
       ResultCorrected{"SW-000001", Outcome::kInconclusive, Outcome::kPositive, "retest", "LAB02",
                       At("2020-11-12T08:00:00Z")},
@@ -230,6 +231,21 @@ TEST(EventCodecTest, TruncatedResultRecordedV1IsAnError) {
       Cereal(std::string("SW-000042"), true, std::string("LAB07"), At("2020-10-20T07:45:00Z"));
   EXPECT_FALSE(Decode("ResultRecorded", 1, body.substr(0, body.size() - 1), ""));
   EXPECT_FALSE(Decode("ResultRecorded", 1, body + '\0', ""));
+}
+
+
+// Schema 1 of SwabRequested and SwabCollected did not record when a swab was requested nor
+// which laboratory took the sample: both read back unknown (zero, empty).
+TEST(EventCodecTest, SwabRequestedAndCollectedV1AreUpcastWithTheNewFieldsUnknown) {
+  auto requested = Decode("SwabRequested", 1,
+                          Cereal(std::string("SW-000042"), uint8_t{1}, std::string("symptoms"), std::string("GP1")), "");
+  ASSERT_TRUE(requested) << requested.error().message;
+  EXPECT_TRUE(*requested == Event(SwabRequested{"SW-000042", SwabKind::kAntigen, "symptoms", "GP1", Timestamp{}}));
+  const Timestamp taken = At("2020-10-20T07:45:00Z");
+  auto collected = Decode("SwabCollected", 1, Cereal(std::string("SW-000042"), taken, std::string("drive-in")), "");
+  ASSERT_TRUE(collected) << collected.error().message;
+  EXPECT_TRUE(*collected == Event(SwabCollected{"SW-000042", taken, "drive-in", ""}));
+  EXPECT_FALSE(Decode("SwabRequested", 1, Cereal(std::string("SW-000042"), uint8_t{9}, std::string("x"), std::string("y")), ""));
 }
 
 }  // namespace

@@ -63,6 +63,15 @@ struct FieldReader {
     Day(key, d);
     if (!error) out = d;
   }
+  // Null or absent: zero, the "unknown" of fields added by a later schema.
+  void OptInstant(const char* key, Timestamp& out) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      out = Timestamp{};
+      return;
+    }
+    Instant(key, out);
+  }
   void Instant(const char* key, Timestamp& out) {
     std::string text;
     Str(key, text);
@@ -101,11 +110,19 @@ struct FieldReader {
     Enum("kind", e.kind, ParseSwabKind);
     Str("reason", e.reason);
     Str("requested_by", e.requested_by);
+    OptInstant("requested_at", e.requested_at);
   }
   void operator()(SwabCollected& e) {
     Str("swab_id", e.swab_id);
     Instant("collected_at", e.collected_at);
     Str("site", e.site);
+    if (o.contains("lab_id")) Str("lab_id", e.lab_id);
+  }
+  void operator()(SampleHandedOver& e) {
+    Str("swab_id", e.swab_id);
+    Str("from_lab", e.from_lab);
+    Str("to_lab", e.to_lab);
+    Instant("handed_over_at", e.handed_over_at);
   }
   void operator()(ResultRecorded& e) {
     Str("swab_id", e.swab_id);

@@ -55,11 +55,19 @@ struct FieldWriter {
     o["kind"] = ToString(e.kind);
     o["reason"] = e.reason;
     o["requested_by"] = e.requested_by;
+    o["requested_at"] = e.requested_at.micros == 0 ? json::value(nullptr) : json::value(e.requested_at.ToString());
   }
   void operator()(const SwabCollected& e) {
     o["swab_id"] = e.swab_id;
     o["collected_at"] = e.collected_at.ToString();
     o["site"] = e.site;
+    o["lab_id"] = e.lab_id;
+  }
+  void operator()(const SampleHandedOver& e) {
+    o["swab_id"] = e.swab_id;
+    o["from_lab"] = e.from_lab;
+    o["to_lab"] = e.to_lab;
+    o["handed_over_at"] = e.handed_over_at.ToString();
   }
   void operator()(const ResultRecorded& e) {
     o["swab_id"] = e.swab_id;

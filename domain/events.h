@@ -85,20 +85,34 @@ struct SchoolLeft {
   SchoolRole role = SchoolRole::kStudent;
   template <class A> void serialize(A& ar) { ar(school, class_label, role); }
 };
+// Schema 2 added `requested_at` (v1 events read back with it unknown: zero).
 struct SwabRequested {
-  CASELEDGER_EVENT(SwabRequested, 1);
+  CASELEDGER_EVENT(SwabRequested, 2);
   std::string swab_id;
   SwabKind kind = SwabKind::kMolecular;
   std::string reason;        // "symptoms", "contact", "screening", "release", ...
   std::string requested_by;  // GP id, operator id
-  template <class A> void serialize(A& ar) { ar(swab_id, kind, reason, requested_by); }
+  Timestamp requested_at;    // when the request was made; zero: unknown (schema 1)
+  template <class A> void serialize(A& ar) { ar(swab_id, kind, reason, requested_by, requested_at); }
 };
+// Schema 2 added `lab_id`, the laboratory holding the sample from collection on (v1 events
+// read back with it empty: any laboratory may report, as before).
 struct SwabCollected {
-  CASELEDGER_EVENT(SwabCollected, 1);
+  CASELEDGER_EVENT(SwabCollected, 2);
   std::string swab_id;
   Timestamp collected_at;
   std::string site;
-  template <class A> void serialize(A& ar) { ar(swab_id, collected_at, site); }
+  std::string lab_id;
+  template <class A> void serialize(A& ar) { ar(swab_id, collected_at, site, lab_id); }
+};
+// The laboratory holding a collected sample hands it to another one, which then reports.
+struct SampleHandedOver {
+  CASELEDGER_EVENT(SampleHandedOver, 1);
+  std::string swab_id;
+  std::string from_lab;
+  std::string to_lab;
+  Timestamp handed_over_at;
+  template <class A> void serialize(A& ar) { ar(swab_id, from_lab, to_lab, handed_over_at); }
 };
 // Schema 2 replaced v1's `bool positive` by the three-valued outcome (see event_codec.cc).
 struct ResultRecorded {
@@ -230,7 +244,8 @@ using Event =
                  SwabRequested, SwabCollected, ResultRecorded, ResultCorrected, IsolationOrdered,
                  QuarantineOrdered, MeasureEnded, ContactReported, VaccinationRecorded,
                  Hospitalized, IcuAdmitted, Discharged, CaseClosed, PersonalDataErased,
-                 ClassQuarantineOrdered, RulesAdopted, AccessGranted, AccessRevoked>;
+                 ClassQuarantineOrdered, RulesAdopted, AccessGranted, AccessRevoked,
+                 SampleHandedOver>;
 
 // Type name of the event held ("PersonRegistered", ...).
 std::string_view TypeName(const Event& e);

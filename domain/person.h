@@ -19,8 +19,10 @@ struct SwabState {
   SwabKind kind = SwabKind::kMolecular;
   std::string reason;
   std::string requested_by;
+  Timestamp requested_at;  // zero: unknown (requests of schema 1)
   bool collected = false;
   Timestamp collected_at;
+  std::string holder_lab;  // the laboratory holding the sample; empty: unknown (schema 1)
   std::optional<Outcome> outcome;  // current outcome (after corrections)
   std::string lab_id;
   Timestamp reported_at;

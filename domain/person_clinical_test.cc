@@ -48,8 +48,8 @@ PersonState Registered(const std::string& id = kCaseId) {
 // Registered, with swab kSwab requested and collected on 10 Nov at 09:00Z.
 PersonState Collected() {
   PersonState s = Registered();
-  Apply(s, RequestSwab{kSwab, SwabKind::kMolecular, "symptoms", "GP12345"});
-  Apply(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), "Drive-in Parco Dora"});
+  Apply(s, RequestSwab{kSwab, SwabKind::kMolecular, "symptoms", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")});
+  Apply(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), "Drive-in Parco Dora", "LAB01"});
   return s;
 }
 
@@ -91,7 +91,7 @@ const E& Single(const Decision& d) {
 // ---- swabs and results ----
 
 TEST(PersonDecideSwabTest, RequestClaimsTheSwabIdAndDefaultsTheReason) {
-  auto r = Decide(Registered(), RequestSwab{"SW-000001", SwabKind::kAntigen, "", "GP12345"}, Ctx());
+  auto r = Decide(Registered(), RequestSwab{"SW-000001", SwabKind::kAntigen, "", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")}, Ctx());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(Single<SwabRequested>(*r),
             (SwabRequested{"SW-000001", SwabKind::kAntigen, "screening", "GP12345"}));
@@ -101,32 +101,32 @@ TEST(PersonDecideSwabTest, RequestClaimsTheSwabIdAndDefaultsTheReason) {
 
 TEST(PersonDecideSwabTest, RequestRejectsDuplicateAndMalformedIds) {
   PersonState s = Collected();
-  EXPECT_TRUE(Rejects(s, RequestSwab{kSwab, {}, "", ""}, kConflict));
-  EXPECT_TRUE(Rejects(s, RequestSwab{"SW1", {}, "", ""}, kInvalidArgument, "swab_id"));
+  EXPECT_TRUE(Rejects(s, RequestSwab{kSwab, {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")}, kConflict));
+  EXPECT_TRUE(Rejects(s, RequestSwab{"SW1", {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")}, kInvalidArgument, "swab_id"));
 }
 
 TEST(PersonDecideSwabTest, CollectionIsEffectiveWhenTheSampleWasTaken) {
   PersonState s = Registered();
-  Apply(s, RequestSwab{kSwab, SwabKind::kMolecular, "symptoms", "GP12345"});
+  Apply(s, RequestSwab{kSwab, SwabKind::kMolecular, "symptoms", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")});
   const Timestamp taken = At("2020-11-10T09:00:00Z");
-  Decision d = Apply(s, CollectSwab{kSwab, taken, "Drive-in Parco Dora"});
-  EXPECT_EQ(Single<SwabCollected>(d), (SwabCollected{kSwab, taken, "Drive-in Parco Dora"}));
+  Decision d = Apply(s, CollectSwab{kSwab, taken, "Drive-in Parco Dora", "LAB01"});
+  EXPECT_EQ(Single<SwabCollected>(d), (SwabCollected{kSwab, taken, "Drive-in Parco Dora", "LAB01"}));
   EXPECT_EQ(d.events[0].effective_at, taken);
   EXPECT_TRUE(s.FindSwab(kSwab)->collected);
 }
 
 TEST(PersonDecideSwabTest, CollectionRejectsUnknownTwiceAndBeyondTheClockSkew) {
   PersonState s = Registered();
-  Apply(s, RequestSwab{kSwab, {}, "", ""});
+  Apply(s, RequestSwab{kSwab, {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")});
   const Timestamp skew_edge{Now().micros + kMaxClockSkewMicros};
-  EXPECT_TRUE(Rejects(s, CollectSwab{"SW-999999", Now(), ""}, kNotFound));
-  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, Timestamp{skew_edge.micros + 1}, ""}, kInvalidArgument,
+  EXPECT_TRUE(Rejects(s, CollectSwab{"SW-999999", Now(), "", "LAB01"}, kNotFound));
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, Timestamp{skew_edge.micros + 1}, "", "LAB01"}, kInvalidArgument,
                       "collected_at"));
-  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, At("2019-12-31T10:00:00Z"), ""}, kInvalidArgument,
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, At("2019-12-31T10:00:00Z"), "", "LAB01"}, kInvalidArgument,
                       "collected_at"));
-  EXPECT_TRUE(Decide(s, CollectSwab{kSwab, skew_edge, ""}, Ctx()));
-  Apply(s, CollectSwab{kSwab, Now(), ""});
-  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, Now(), ""}, kRuleViolation));
+  EXPECT_TRUE(Decide(s, CollectSwab{kSwab, skew_edge, "", "LAB01"}, Ctx()));
+  Apply(s, CollectSwab{kSwab, Now(), "", "LAB01"});
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, Now(), "", "LAB01"}, kRuleViolation));
 }
 
 TEST(PersonDecideResultTest, PositiveResultIsEffectiveAtSamplingAndOpensACase) {
@@ -143,7 +143,7 @@ TEST(PersonDecideResultTest, PositiveResultIsEffectiveAtSamplingAndOpensACase) {
 
 TEST(PersonDecideResultTest, ResultRejections) {
   PersonState requested = Registered();
-  Apply(requested, RequestSwab{kSwab, {}, "", ""});
+  Apply(requested, RequestSwab{kSwab, {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")});
   const Timestamp t = At("2020-11-11T08:00:00Z");
   EXPECT_TRUE(Rejects(Collected(), RecordResult{"SW-999999", kPositive, "LAB01", t}, kNotFound));
   EXPECT_TRUE(Rejects(requested, RecordResult{kSwab, kPositive, "LAB01", t}, kRuleViolation));
@@ -222,8 +222,8 @@ TEST(PersonDecideMeasureTest, ClosedCaseRejectsIsolationUntilANewPositive) {
   PersonState s = WithResult(kPositive);
   Apply(s, CloseCase{kRecovered, Nov(12)});
   EXPECT_TRUE(Rejects(s, OrderIsolation{Nov(13), "positive", kOpenEnded}, kRuleViolation));
-  Apply(s, RequestSwab{"SW-000002", SwabKind::kAntigen, "contact", "GP12345"});
-  Apply(s, CollectSwab{"SW-000002", At("2020-11-14T09:00:00Z"), "ASL TO"});
+  Apply(s, RequestSwab{"SW-000002", SwabKind::kAntigen, "contact", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")});
+  Apply(s, CollectSwab{"SW-000002", At("2020-11-14T09:00:00Z"), "ASL TO", "LAB01"});
   Apply(s, RecordResult{"SW-000002", kPositive, "LAB01", At("2020-11-14T12:00:00Z")});
   EXPECT_TRUE(s.case_open);
   EXPECT_EQ(s.last_positive, Nov(14));
@@ -340,8 +340,8 @@ TEST(PersonDecideCloseCaseTest, ClosingEndsEveryActiveMeasureFirst) {
   PersonState s = Registered();
   Apply(s, OrderQuarantine{Nov(5), "travel", "", kOpenEnded});
   Apply(s, EndMeasure{1, Nov(6), kElapsed});
-  Apply(s, RequestSwab{kSwab, {}, "", ""});
-  Apply(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), ""});
+  Apply(s, RequestSwab{kSwab, {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")});
+  Apply(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), "", "LAB01"});
   Apply(s, RecordResult{kSwab, kPositive, "LAB01", At("2020-11-10T18:00:00Z")});
   Apply(s, OrderIsolation{Nov(10), "positive", kOpenEnded});
   Decision d = Apply(s, CloseCase{kRecovered, Nov(14)});
@@ -369,7 +369,7 @@ TEST(PersonDecideDeceasedTest, DeathIsFinal) {
   EXPECT_FALSE(s.case_open);
   EXPECT_FALSE(s.hospitalized);
   const PersonCommand refused[] = {
-      RequestSwab{"SW-000002", {}, "", ""},
+      RequestSwab{"SW-000002", {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")},
       OrderIsolation{Nov(13), "positive", kOpenEnded},
       OrderQuarantine{Nov(13), "travel", "", kOpenEnded},
       Hospitalize{Now(), "Molinette"},
@@ -380,6 +380,70 @@ TEST(PersonDecideDeceasedTest, DeathIsFinal) {
     SCOPED_TRACE(c.index());
     EXPECT_TRUE(Rejects(s, c, kRuleViolation));
   }
+}
+
+
+// ---- the integrity of a sample's record (security audit of 2026-12, finding 5) ----
+
+TEST(PersonDecideSwabTest, ARequestIsEffectiveWhenMadeAndMayBeRecordedLate) {
+  PersonState s = Registered();
+  Decision now = Apply(s, RequestSwab{kSwab, {}, "", "", Timestamp{}});
+  EXPECT_EQ(now.events[0].effective_at, Now()) << "no time given: the registry's clock";
+  EXPECT_EQ(s.FindSwab(kSwab)->requested_at, Now());
+  PersonState t = Registered();
+  Decision late = Apply(t, RequestSwab{kSwab, {}, "", "", At("2020-11-02T08:00:00Z")});
+  EXPECT_EQ(late.events[0].effective_at, At("2020-11-02T08:00:00Z"));
+  EXPECT_TRUE(Rejects(Registered(), RequestSwab{kSwab, {}, "", "", At("2020-11-15T11:00:00Z")}, kInvalidArgument,
+                      "requested_at"));
+}
+
+TEST(PersonDecideSwabTest, ACollectionCannotPrecedeItsRequestBeyondTheSkew) {
+  PersonState s = Registered();
+  Apply(s, RequestSwab{kSwab, {}, "", "", Timestamp{}});  // requested now, 15 Nov 10:00
+  // The audit's case: a swab requested today, "collected" on a day of the past.
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, At("2020-03-01T09:00:00Z"), "", "LAB02"}, kInvalidArgument,
+                      "collected_at"));
+  const Timestamp edge{Now().micros - kCollectionSkewMicros};
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, Timestamp{edge.micros - 1}, "", "LAB02"}, kInvalidArgument,
+                      "collected_at"));
+  EXPECT_TRUE(Decide(s, CollectSwab{kSwab, edge, "", "LAB02"}, Ctx()));
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, Now(), "", ""}, kInvalidArgument, "lab_id"));
+}
+
+TEST(PersonDecideSwabTest, OnlyTheLaboratoryHoldingTheSampleReportsIt) {
+  PersonState s = Registered();
+  Apply(s, RequestSwab{kSwab, {}, "", "", At("2020-11-10T08:00:00Z")});
+  Apply(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), "", "lab02"});
+  EXPECT_EQ(s.FindSwab(kSwab)->holder_lab, "LAB02");
+  EXPECT_TRUE(Rejects(s, RecordResult{kSwab, kPositive, "LAB01", At("2020-11-11T08:00:00Z")}, kInvalidArgument,
+                      "lab_id"));
+  // Handed over to LAB01, which now reports; LAB02 no longer may.
+  Decision handed = Apply(s, HandOverSample{kSwab, "LAB01", At("2020-11-10T12:00:00Z")});
+  EXPECT_EQ(Single<SampleHandedOver>(handed),
+            (SampleHandedOver{kSwab, "LAB02", "LAB01", At("2020-11-10T12:00:00Z")}));
+  EXPECT_TRUE(Rejects(s, RecordResult{kSwab, kPositive, "LAB02", At("2020-11-11T08:00:00Z")}, kInvalidArgument,
+                      "lab_id"));
+  Apply(s, RecordResult{kSwab, kPositive, "LAB01", At("2020-11-11T08:00:00Z")});
+  EXPECT_TRUE(Rejects(s, HandOverSample{kSwab, "LAB03", Timestamp{}}, kRuleViolation)) << "reported already";
+}
+
+TEST(PersonDecideSwabTest, AHandOverNeedsACollectedSampleAnotherLabAndATimeAfterCollection) {
+  PersonState s = Registered();
+  Apply(s, RequestSwab{kSwab, {}, "", "", At("2020-11-10T08:00:00Z")});
+  EXPECT_TRUE(Rejects(s, HandOverSample{kSwab, "LAB01", Timestamp{}}, kRuleViolation));
+  Apply(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), "", "LAB02"});
+  EXPECT_TRUE(Rejects(s, HandOverSample{kSwab, "LAB02", Timestamp{}}, kInvalidArgument, "to_lab"));
+  EXPECT_TRUE(Rejects(s, HandOverSample{kSwab, "LAB01", At("2020-11-10T08:30:00Z")}, kInvalidArgument, "at"));
+  EXPECT_TRUE(Rejects(s, HandOverSample{"SW-999999", "LAB01", Timestamp{}}, kNotFound));
+}
+
+// A sample collected before collections named their laboratory (schema 1) may be reported
+// by any laboratory, as then.
+TEST(PersonDecideSwabTest, ASampleOfTheOldSchemaHasNoHolder) {
+  PersonState s = Registered();
+  Evolve(s, SwabRequested{kSwab, SwabKind::kMolecular, "", "", Timestamp{}});
+  Evolve(s, SwabCollected{kSwab, At("2020-03-01T09:00:00Z"), "", ""});
+  EXPECT_TRUE(Decide(s, RecordResult{kSwab, kPositive, "LAB07", At("2020-03-02T09:00:00Z")}, Ctx()));
 }
 
 }  // namespace

@@ -36,17 +36,45 @@ Result<Decision> DecideClinical(const PersonState& s, const RequestSwab& c, cons
   auto id = ValidateSwabId(c.swab_id, "swab_id");
   if (!id) return id.error();
   if (s.FindSwab(*id)) return Error::Conflict("swab " + *id + " is already registered");
-  SwabRequested e{*id, c.kind, c.reason.empty() ? "screening" : c.reason, c.requested_by};
-  return One(std::move(e), ctx.now, {"swab/" + *id});
+  Timestamp at = ctx.now;
+  if (c.requested_at.micros != 0) {
+    auto given = ValidateEffectiveInstant(c.requested_at, ctx.now, "requested_at");
+    if (!given) return given.error();
+    at = *given;
+  }
+  SwabRequested e{*id, c.kind, c.reason.empty() ? "screening" : c.reason, c.requested_by, at};
+  return One(std::move(e), at, {"swab/" + *id});
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const CollectSwab& c, const DecideContext& ctx) {
   const SwabState* swab = FindSwab(s, c.swab_id);
   if (!swab) return Error::NotFound("swab " + c.swab_id + " was not requested for this person");
   if (swab->collected) return Error::Rule("swab " + c.swab_id + " is already collected");
-  auto at = ValidateEffectiveInstant(c.collected_at, ctx.now, "collected_at");
-  if (!at) return at.error();
-  return One(SwabCollected{swab->swab_id, *at, c.site}, *at, {});
+  FieldErrors errors;
+  auto at = errors.Take(ValidateEffectiveInstant(c.collected_at, ctx.now, "collected_at"));
+  auto lab = errors.Take(ValidateLabId(c.lab_id, "lab_id"));
+  // A sample is not taken before it was asked for: that is how a backdated collection
+  // would rewrite a day of the bulletin already published.
+  if (at && swab->requested_at.micros != 0 && at->micros < swab->requested_at.micros - kCollectionSkewMicros) {
+    errors.Add("collected_at", "collection precedes the request (" + swab->requested_at.ToString() + ")");
+  }
+  if (!errors.empty()) return errors.ToError();
+  return One(SwabCollected{swab->swab_id, *at, c.site, *lab}, *at, {});
+}
+
+Result<Decision> DecideClinical(const PersonState& s, const HandOverSample& c, const DecideContext& ctx) {
+  const SwabState* swab = FindSwab(s, c.swab_id);
+  if (!swab) return Error::NotFound("swab " + c.swab_id + " is unknown");
+  if (!swab->collected) return Error::Rule("swab " + c.swab_id + " has not been collected");
+  if (swab->outcome) return Error::Rule("swab " + c.swab_id + " already has a result");
+  FieldErrors errors;
+  auto lab = errors.Take(ValidateLabId(c.to_lab, "to_lab"));
+  Timestamp when = c.at.micros != 0 ? c.at : ctx.now;
+  auto at = errors.Take(ValidateEffectiveInstant(when, ctx.now, "at"));
+  if (at && *at < swab->collected_at) errors.Add("at", "hand-over before collection");
+  if (lab && *lab == swab->holder_lab) errors.Add("to_lab", "the laboratory already holds the sample");
+  if (!errors.empty()) return errors.ToError();
+  return One(SampleHandedOver{swab->swab_id, swab->holder_lab, *lab, *at}, *at, {});
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const RecordResult& c, const DecideContext& ctx) {
@@ -60,6 +88,9 @@ Result<Decision> DecideClinical(const PersonState& s, const RecordResult& c, con
   auto lab = errors.Take(ValidateLabId(c.lab_id, "lab_id"));
   auto at = errors.Take(ValidateEffectiveInstant(c.reported_at, ctx.now, "reported_at"));
   if (at && *at < swab->collected_at) errors.Add("reported_at", "result reported before collection");
+  if (lab && !swab->holder_lab.empty() && *lab != swab->holder_lab) {
+    errors.Add("lab_id", "the result comes from the laboratory holding the sample");
+  }
   if (!errors.empty()) return errors.ToError();
   // Effective at sampling: a late report still belongs to the day the swab was taken.
   return One(ResultRecorded{swab->swab_id, c.outcome, *lab, *at}, swab->collected_at, {});

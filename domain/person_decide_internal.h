@@ -12,6 +12,7 @@ Result<Decision> One(Event event, Timestamp effective_at, std::vector<std::strin
 Result<Decision> DecideClinical(const PersonState& s, const RequestSwab& c, const DecideContext& ctx);
 Result<Decision> DecideClinical(const PersonState& s, const CollectSwab& c, const DecideContext& ctx);
 Result<Decision> DecideClinical(const PersonState& s, const RecordResult& c, const DecideContext& ctx);
+Result<Decision> DecideClinical(const PersonState& s, const HandOverSample& c, const DecideContext& ctx);
 Result<Decision> DecideClinical(const PersonState& s, const CorrectResult& c, const DecideContext& ctx);
 Result<Decision> DecideClinical(const PersonState& s, const OrderIsolation& c, const DecideContext& ctx);
 Result<Decision> DecideClinical(const PersonState& s, const OrderQuarantine& c, const DecideContext& ctx);

@@ -204,8 +204,8 @@ TEST(PersonDecideRegisterTest, EveryOtherCommandOnAnUnregisteredPersonIsNotFound
       AssignGp{"GP12345"},
       EnrolInSchool{"TOIC81200X", "3B", SchoolRole::kStudent},
       LeaveSchool{"TOIC81200X", "3B"},
-      RequestSwab{"SW-000001", SwabKind::kMolecular, "symptoms", "GP12345"},
-      CollectSwab{"SW-000001", at, "Drive-in Parco Dora"},
+      RequestSwab{"SW-000001", SwabKind::kMolecular, "symptoms", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")},
+      CollectSwab{"SW-000001", at, "Drive-in Parco Dora", "LAB01"},
       RecordResult{"SW-000001", kPositive, "LAB01", at},
       CorrectResult{"SW-000001", kNegative, "lab error", "LAB01"},
       OrderIsolation{day, "positive", std::nullopt},
@@ -359,8 +359,8 @@ TEST(PersonEvolveTest, RegistrationFillsTheStateAndEveryEventCountsAVersion) {
 TEST(PersonEvolveTest, CaseLifeFromFirstSwabToRecovery) {
   PersonState a;
   Apply(a, Mario());
-  Apply(a, RequestSwab{"SW-000001", SwabKind::kMolecular, "symptoms", "GP12345"});
-  Apply(a, CollectSwab{"SW-000001", At("2020-11-06T08:00:00Z"), "Drive-in Parco Dora"});
+  Apply(a, RequestSwab{"SW-000001", SwabKind::kMolecular, "symptoms", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")});
+  Apply(a, CollectSwab{"SW-000001", At("2020-11-06T08:00:00Z"), "Drive-in Parco Dora", "LAB01"});
   Apply(a, RecordResult{"SW-000001", kPositive, "LAB01", At("2020-11-07T10:00:00Z")});
   Apply(a, OrderIsolation{Nov(6), "positive", std::nullopt});
 
@@ -372,8 +372,8 @@ TEST(PersonEvolveTest, CaseLifeFromFirstSwabToRecovery) {
   Apply(b, ReportContact{kPersonId, Nov(5)}, Ctx(kContactId));
   Apply(b, OrderQuarantine{Nov(5), "close_contact", kPersonId, std::nullopt}, Ctx(kContactId));
 
-  Apply(a, RequestSwab{"SW-000002", SwabKind::kMolecular, "release", "GP12345"});
-  Apply(a, CollectSwab{"SW-000002", At("2020-11-15T07:00:00Z"), "Drive-in Parco Dora"});
+  Apply(a, RequestSwab{"SW-000002", SwabKind::kMolecular, "release", "GP12345", *Timestamp::Parse("2020-11-01T08:00:00Z")});
+  Apply(a, CollectSwab{"SW-000002", At("2020-11-15T07:00:00Z"), "Drive-in Parco Dora", "LAB01"});
   Apply(a, RecordResult{"SW-000002", kNegative, "LAB01", At("2020-11-15T09:30:00Z")});
   Apply(a, EndMeasure{1, Nov(15), kNegativeTest});
   Decision closed = Apply(a, CloseCase{kRecovered, Nov(15)});

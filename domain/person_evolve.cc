@@ -38,13 +38,18 @@ struct Applier {
     swab.kind = e.kind;
     swab.reason = e.reason;
     swab.requested_by = e.requested_by;
+    swab.requested_at = e.requested_at;
     s.swabs.push_back(std::move(swab));
   }
   void operator()(const SwabCollected& e) {
     if (SwabState* swab = MutableSwab(s, e.swab_id)) {
       swab->collected = true;
       swab->collected_at = e.collected_at;
+      swab->holder_lab = e.lab_id;
     }
+  }
+  void operator()(const SampleHandedOver& e) {
+    if (SwabState* swab = MutableSwab(s, e.swab_id)) swab->holder_lab = e.to_lab;
   }
   void operator()(const ResultRecorded& e) {
     SwabState* swab = MutableSwab(s, e.swab_id);

@@ -81,8 +81,10 @@ json::object Swab(const SwabState& w) {
   o["kind"] = ToString(w.kind);
   o["reason"] = w.reason;
   o["requested_by"] = w.requested_by;
+  o["requested_at"] = w.requested_at.micros != 0 ? json::value(w.requested_at.ToString()) : nullptr;
   o["collected"] = w.collected;
   o["collected_at"] = w.collected ? json::value(w.collected_at.ToString()) : nullptr;
+  o["held_by_lab"] = w.collected ? StringOrNull(w.holder_lab) : nullptr;
   o["outcome"] = w.outcome ? json::value(ToString(*w.outcome)) : nullptr;
   o["lab_id"] = w.outcome ? StringOrNull(w.lab_id) : nullptr;
   o["reported_at"] = w.outcome ? json::value(w.reported_at.ToString()) : nullptr;

@@ -53,5 +53,7 @@ struct Timestamp {
 // How far in the future an effective date or instant may be (clock skew between the
 // collection site and the server).
 inline constexpr int64_t kMaxClockSkewMicros = 5LL * 60 * 1'000'000;
+// How far a collection site's clock may put a sample before the registry recorded its request.
+inline constexpr int64_t kCollectionSkewMicros = 15LL * 60 * 1'000'000;
 
 }  // namespace caseledger::domain

@@ -109,8 +109,8 @@ class DpcRoundTripTest : public ::testing::Test {
   }
   void Swab(size_t p, Date d, SwabKind kind, bool positive) {
     std::string id = "SW-" + std::to_string(++swabs_);
-    Emit(p, domain::SwabRequested{id, kind, "screening", "GP0001"}, At(d, 8));
-    Emit(p, domain::SwabCollected{id, At(d, 9), "site"}, At(d, 9));
+    Emit(p, domain::SwabRequested{id, kind, "screening", "GP0001", {}}, At(d, 8));
+    Emit(p, domain::SwabCollected{id, At(d, 9), "site", ""}, At(d, 9));
     Emit(p, domain::ResultRecorded{id, positive ? domain::Outcome::kPositive : domain::Outcome::kNegative,
                                    kind == SwabKind::kAntigen ? "LAB02" : "LAB01", At(d, 15)},
          At(d, 9));

@@ -38,8 +38,8 @@ class GoldenScenarioTest : public ::testing::Test {
       log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, istat, {}}, At("2020-10-01", 9)}});
     };
     auto swab = [&](const std::string& p, const char* id, SwabKind kind, const char* day, int hour) {
-      log_.Person(p, {{domain::SwabRequested{id, kind, "symptoms", "GP0001"}, At(day, hour - 1)},
-                      {domain::SwabCollected{id, At(day, hour), "drive-in"}, At(day, hour)}});
+      log_.Person(p, {{domain::SwabRequested{id, kind, "symptoms", "GP0001", {}}, At(day, hour - 1)},
+                      {domain::SwabCollected{id, At(day, hour), "drive-in", ""}, At(day, hour)}});
     };
     auto result = [&](const std::string& p, const char* id, Outcome o, const char* lab, const char* day,
                       int hour, domain::Timestamp collected) {

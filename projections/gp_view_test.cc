@@ -65,11 +65,11 @@ class GpViewTest : public ::testing::Test {
            At("2020-09-01", 10));
   }
   void Request(int n, const std::string& swab, const char* day) {
-    Append(Person(n), domain::SwabRequested{swab, domain::SwabKind::kMolecular, "contact", kGp1},
+    Append(Person(n), domain::SwabRequested{swab, domain::SwabKind::kMolecular, "contact", kGp1, {}},
            At(day, 8));
   }
   void Collect(int n, const std::string& swab, const char* day) {
-    Append(Person(n), domain::SwabCollected{swab, At(day, 9), "drive-in"}, At(day, 9));
+    Append(Person(n), domain::SwabCollected{swab, At(day, 9), "drive-in", ""}, At(day, 9));
   }
   void Result(int n, const std::string& swab, domain::Outcome outcome, const char* collected,
               const char* reported) {
@@ -390,9 +390,9 @@ TEST(GpViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
         p, {{domain::PersonRegistered{p, domain::Sex::kMale, "001272", {}}, At("2020-10-01", 8)},
             {domain::GpAssigned{n % 2 ? kGp1 : kGp2, ""}, At("2020-10-01", 8)}});
     log.Person(p,
-               {{domain::SwabRequested{swab, domain::SwabKind::kAntigen, "contact", kGp1},
+               {{domain::SwabRequested{swab, domain::SwabKind::kAntigen, "contact", kGp1, {}},
                  At("2020-10-20", 8)},
-                {domain::SwabCollected{swab, At("2020-10-20", 9), "site"}, At("2020-10-20", 9)}});
+                {domain::SwabCollected{swab, At("2020-10-20", 9), "site", ""}, At("2020-10-20", 9)}});
     if (n < 4) {
       log.Person(
           p,

@@ -124,6 +124,7 @@ json::array Daily(const Series& s, const domain::Municipality* m, Date day, cons
     o["cumulative_cases"] = level[kNewPositives];
     o["recovered"] = level[kRecovered];
     o["deceased"] = level[kDeceased];
+    o["new_positives_7d"] = week;
     o["incidence_7d_per_100k"] = OrNull(Incidence(week, m));
     out.push_back(std::move(o));
     week -= window[window.size() - 7];

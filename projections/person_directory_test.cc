@@ -37,8 +37,8 @@ class PersonDirectoryTest : public ::testing::Test {
     Apply(domain::PersonRegistered{id_, domain::Sex::kMale, istat, {}}, At("2020-10-01", 9));
   }
   void Swab(const char* swab, const char* day, Outcome outcome, const char* reported_day) {
-    Apply(domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001"}, At(day, 8));
-    Apply(domain::SwabCollected{swab, At(day, 9), "site"}, At(day, 9));
+    Apply(domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001", {}}, At(day, 8));
+    Apply(domain::SwabCollected{swab, At(day, 9), "site", ""}, At(day, 9));
     Apply(domain::ResultRecorded{swab, outcome, "LAB01", At(reported_day, 9)}, At(day, 9));
   }
   const PersonRecord& Record() { return *directory_.Find(id_); }

@@ -70,16 +70,16 @@ class History {
     const Date today = now_.ToDate();
     int r = Roll(100);
     using namespace domain;
-    if (r < 20) return RequestSwab{"SW-" + std::to_string(++swabs_), Roll(3) ? SwabKind::kMolecular : SwabKind::kAntigen, "", ""};
+    if (r < 20) return RequestSwab{"SW-" + std::to_string(++swabs_), Roll(3) ? SwabKind::kMolecular : SwabKind::kAntigen, "", "", {}};
     if (r < 38) {
-      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return !s.collected; })) return CollectSwab{s->swab_id, now_, "site"};
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return !s.collected; })) return CollectSwab{s->swab_id, now_, "site", Roll(2) ? "LAB01" : "LAB-TO2"};
       return std::nullopt;
     }
     if (r < 58) {
       if (auto* s = Pick(p.swabs, [](const SwabState& s) { return s.collected && !s.outcome; })) {
         int o = Roll(20);
         return RecordResult{s->swab_id, o < 6 ? Outcome::kPositive : o < 19 ? Outcome::kNegative : Outcome::kInconclusive,
-                            Roll(2) ? "LAB01" : "LAB-TO2", now_};
+                            s->holder_lab, now_};
       }
       return std::nullopt;
     }

@@ -59,9 +59,9 @@ class SchoolViewTest : public ::testing::Test {
   }
   // A swab requested and collected on `day`, with a positive result reported the next day.
   void Positive(const std::string& p, const std::string& swab, const char* day) {
-    Append(p, domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "MMG0001"},
+    Append(p, domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "MMG0001", {}},
            At(day, 8));
-    Append(p, domain::SwabCollected{swab, At(day, 9), "drive-in"}, At(day, 9));
+    Append(p, domain::SwabCollected{swab, At(day, 9), "drive-in", ""}, At(day, 9));
     Timestamp reported{At(day, 9).micros + 24 * 3'600'000'000LL};
     Append(p, domain::ResultRecorded{swab, domain::Outcome::kPositive, "LAB01", reported},
            At(day, 9));
@@ -325,9 +325,9 @@ TEST(SchoolViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
             {domain::SchoolEnrolled{kSchool, n < 3 ? "3B" : "4A", role}, At("2020-10-01", 8)}});
     if (n == 0 || n == 3) {
       log.Person(p,
-                 {{domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "MMG0001"},
+                 {{domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "MMG0001", {}},
                    At("2020-10-20", 8)},
-                  {domain::SwabCollected{swab, At("2020-10-20", 9), "site"}, At("2020-10-20", 9)}});
+                  {domain::SwabCollected{swab, At("2020-10-20", 9), "site", ""}, At("2020-10-20", 9)}});
       log.Person(
           p,
           {{domain::ResultRecorded{swab, domain::Outcome::kPositive, "LAB01", At("2020-10-21", 9)},

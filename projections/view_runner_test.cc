@@ -21,8 +21,8 @@ class ViewRunnerTest : public ::testing::Test {
   void PositiveCase(int n, const char* istat = "001272") {
     std::string p = PersonId(n), swab = "SW-" + std::to_string(100000 + n);
     log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kMale, istat, {}}, At("2020-10-20", 8)}});
-    log_.Person(p, {{domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001"}, At("2020-10-21", 8)},
-                    {domain::SwabCollected{swab, At("2020-10-21", 9), "site"}, At("2020-10-21", 9)}});
+    log_.Person(p, {{domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-10-21", 8)},
+                    {domain::SwabCollected{swab, At("2020-10-21", 9), "site", ""}, At("2020-10-21", 9)}});
     log_.Person(p, {{domain::ResultRecorded{swab, Outcome::kPositive, "LAB01", At("2020-10-22", 9)},
                      At("2020-10-21", 9)}});
     log_.Person(p, {{domain::IsolationOrdered{1, domain::Date(D("2020-10-21")), "positive", {}},

@@ -43,8 +43,8 @@ class LiveViewsTest : public ::testing::Test {
     // 12 Oct 2020 rules, none (recovered at most 120 days before) under the candidate.
     const std::string p = PersonId(1);
     log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kMale, kTorino, {}}, At("2020-09-01", 9)},
-                    {domain::SwabRequested{"SW-1", domain::SwabKind::kMolecular, "symptoms", "GP0001"}, At("2020-09-10", 8)},
-                    {domain::SwabCollected{"SW-1", At("2020-09-10", 9), "drive-in"}, At("2020-09-10", 9)},
+                    {domain::SwabRequested{"SW-1", domain::SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-09-10", 8)},
+                    {domain::SwabCollected{"SW-1", At("2020-09-10", 9), "drive-in", ""}, At("2020-09-10", 9)},
                     {domain::ResultRecorded{"SW-1", domain::Outcome::kPositive, "LAB01", At("2020-09-11", 9)}, At("2020-09-10", 9)},
                     {domain::CaseClosed{domain::CaseOutcome::kRecovered, D("2020-09-30")}, At("2020-09-30", 9)},
                     {domain::QuarantineOrdered{1, D("2020-10-20"), "close_contact", "", {}}, At("2020-10-20", 9)}});
@@ -66,8 +66,8 @@ class LiveViewsTest : public ::testing::Test {
       const std::string swab = "SW-P" + std::to_string(i);
       uint64_t at = log_.Person(
           p, {{domain::PersonRegistered{p, domain::Sex::kFemale, kTorino, {}}, At("2020-10-21", 9)},
-              {domain::SwabRequested{swab, domain::SwabKind::kAntigen, "screening", "GP0001"}, At("2020-10-22", 8)},
-              {domain::SwabCollected{swab, At("2020-10-22", 9), "drive-in"}, At("2020-10-22", 9)}});
+              {domain::SwabRequested{swab, domain::SwabKind::kAntigen, "screening", "GP0001", {}}, At("2020-10-22", 8)},
+              {domain::SwabCollected{swab, At("2020-10-22", 9), "drive-in", ""}, At("2020-10-22", 9)}});
       if (acknowledged) acknowledged->push_back(at);
     }
   }

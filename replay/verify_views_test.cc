@@ -23,8 +23,8 @@ class VerifyViewsTest : public ::testing::Test {
     for (int i = 0; i < 30; ++i) {
       const std::string p = PersonId(i), swab = "SW-" + std::to_string(i);
       log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, i % 2 ? "001272" : "001156", {}}, At("2020-10-01", 9)},
-                      {domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "GP0001"}, At("2020-10-02", 8)},
-                      {domain::SwabCollected{swab, At("2020-10-02", 9), "drive-in"}, At("2020-10-02", 9)},
+                      {domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-10-02", 8)},
+                      {domain::SwabCollected{swab, At("2020-10-02", 9), "drive-in", ""}, At("2020-10-02", 9)},
                       {domain::ResultRecorded{swab, i % 3 ? domain::Outcome::kNegative : domain::Outcome::kPositive,
                                               "LAB01", At("2020-10-03", 9)},
                        At("2020-10-02", 9)}});

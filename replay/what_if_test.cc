@@ -103,8 +103,8 @@ class WhatIfTest : public ::testing::Test {
     log_.Person(id_[p], {{domain::VaccinationRecorded{n, D(day), "trial"}, At(day, 10)}});
   }
   void swab_positive(int p, const std::string& swab, const char* day) {
-    log_.Person(id_[p], {{domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "GP0001"}, At(day, 8)},
-                         {domain::SwabCollected{swab, At(day, 9), "drive-in"}, At(day, 9)},
+    log_.Person(id_[p], {{domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "GP0001", {}}, At(day, 8)},
+                         {domain::SwabCollected{swab, At(day, 9), "drive-in", ""}, At(day, 9)},
                          {domain::ResultRecorded{swab, domain::Outcome::kPositive, "LAB01", At(day, 18)}, At(day, 9)}});
   }
   void recovered(int p, const char* positive_on, const char* closed_on) {

@@ -70,8 +70,8 @@ class CliTest : public ::testing::Test {
       r.events.push_back({enc.type, enc.schema_version, enc.body, enc.personal, at});
     };
     add(domain::PersonRegistered{person_, domain::Sex::kMale, "001272", {}}, At("2020-09-01", 9));
-    add(domain::SwabRequested{"SW-CLI", domain::SwabKind::kMolecular, "symptoms", "GP0001"}, At("2020-09-10", 8));
-    add(domain::SwabCollected{"SW-CLI", At("2020-09-10", 9), "drive-in"}, At("2020-09-10", 9));
+    add(domain::SwabRequested{"SW-CLI", domain::SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-09-10", 8));
+    add(domain::SwabCollected{"SW-CLI", At("2020-09-10", 9), "drive-in", ""}, At("2020-09-10", 9));
     add(domain::ResultRecorded{"SW-CLI", domain::Outcome::kPositive, "LAB01", At("2020-09-11", 9)}, At("2020-09-10", 9));
     add(domain::CaseClosed{domain::CaseOutcome::kRecovered, D("2020-09-30")}, At("2020-09-30", 9));
     add(domain::QuarantineOrdered{1, D("2020-10-20"), "close_contact", "", {}}, At("2020-10-20", 9));

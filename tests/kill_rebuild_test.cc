@@ -83,8 +83,8 @@ void Preload(const std::string& data) {
     add(domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}}, at(1, p % 600));
     for (int s = 0; s < 100; ++s) {
       std::string swab = "KT" + std::to_string(p) + "-" + std::to_string(s);
-      add(domain::SwabRequested{swab, domain::SwabKind::kAntigen, "screening", "GP0001"}, at(2 + s % 20, s));
-      add(domain::SwabCollected{swab, at(2 + s % 20, s + 1), "drive-in"}, at(2 + s % 20, s + 1));
+      add(domain::SwabRequested{swab, domain::SwabKind::kAntigen, "screening", "GP0001", {}}, at(2 + s % 20, s));
+      add(domain::SwabCollected{swab, at(2 + s % 20, s + 1), "drive-in", ""}, at(2 + s % 20, s + 1));
     }
     ASSERT_TRUE((*store)->Append(r));
   }

@@ -31,8 +31,8 @@ class AuditTest : public ::testing::Test {
     auto reg = http_.Post("/v1/people", json::serialize(body), token_);
     ASSERT_EQ(reg.status, 201) << reg.body;
     id_ = std::string(reg.Json().at("person_id").as_string());
-    ASSERT_EQ(http_.Post("/v1/people/" + id_ + "/swabs", R"({"swab_id":"TO-0042","kind":"molecular","reason":"symptoms"})", token_).status, 201);
-    ASSERT_EQ(http_.Post("/v1/swabs/TO-0042/collection", R"({"collected_at":"2020-10-20T09:00:00Z","site":"drive-in"})", token_).status, 201);
+    ASSERT_EQ(http_.Post("/v1/people/" + id_ + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0042","kind":"molecular","reason":"symptoms"})", token_).status, 201);
+    ASSERT_EQ(http_.Post("/v1/swabs/TO-0042/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T09:00:00Z","site":"drive-in"})", token_).status, 201);
   }
 
   json::value Person(const std::string& query) {

@@ -80,11 +80,11 @@ class AuthzMatrixTest : public ::testing::Test {
     f_->Post("/v1/people/" + f_->in_al + "/gp", R"({"gp_id":"GP0060030002"})");
     f_->Post("/v1/people/" + f_->in_to + "/enrolments", R"({"school":"TOIC81200X","class":"3B","role":"student"})");
     f_->Post("/v1/people/" + f_->in_al + "/enrolments", R"({"school":"ALIC80000B","class":"1A","role":"student"})");
-    f_->Post("/v1/people/" + f_->in_to + "/swabs", R"({"swab_id":"SW-TO-1","kind":"molecular"})");
-    f_->Post("/v1/swabs/SW-TO-1/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})");
+    f_->Post("/v1/people/" + f_->in_to + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-TO-1","kind":"molecular"})");
+    f_->Post("/v1/swabs/SW-TO-1/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T08:00:00Z"})");
     f_->Post("/v1/swabs/SW-TO-1/result", R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-21T10:00:00Z"})");
-    f_->Post("/v1/people/" + f_->in_al + "/swabs", R"({"swab_id":"SW-AL-1","kind":"molecular"})");
-    f_->Post("/v1/swabs/SW-AL-1/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})");
+    f_->Post("/v1/people/" + f_->in_al + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-AL-1","kind":"molecular"})");
+    f_->Post("/v1/swabs/SW-AL-1/collection", R"({"lab_id":"LAB-AL2","collected_at":"2020-10-20T08:00:00Z"})");
     f_->Post("/v1/swabs/SW-AL-1/result", R"({"outcome":"negative","lab_id":"LAB-AL2","reported_at":"2020-10-21T10:00:00Z"})");
   }
 
@@ -145,7 +145,7 @@ TEST_F(AuthzMatrixTest, PersonCommands) {
               R"(","family_name":"Neri","given_names":"Luca","birth_date":"1970-02-02","sex":"M","residence_istat":"001272"})"),
         {{"op-al", 403}, {"gp-1", 403}, {"lab-1", 403}, {"auditor", 403}, {"admin", 403}, {"nobody", 403}, {"op-to", 201}});
   // Swab requests: the operator and the person's own GP.
-  auto new_swab = [this] { return R"({"swab_id":"SW-N-)" + std::to_string(++f_->swab) + R"(","kind":"antigen"})"; };
+  auto new_swab = [this] { return R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-N-)" + std::to_string(++f_->swab) + R"(","kind":"antigen"})"; };
   Check("POST", Fixed(to + "/swabs"), new_swab,
         {{"op-to", 201}, {"gp-1", 201}, {"gp-2", 404}, {"op-al", 404}, {"lab-1", 403}, {"auditor", 403}, {"nobody", 403}});
   // Results: the lab named in the result (only in its own name), and the operator.
@@ -162,17 +162,26 @@ TEST_F(AuthzMatrixTest, PersonCommands) {
 }
 
 TEST_F(AuthzMatrixTest, SwabsByBarcodeAndBatches) {
-  Check("POST", Fixed("/v1/people/" + f_->in_to + "/swabs"), Fixed(R"({"swab_id":"SW-TO-2","kind":"antigen"})"),
+  Check("POST", Fixed("/v1/people/" + f_->in_to + "/swabs"), Fixed(R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-TO-2","kind":"antigen"})"),
         {{"op-to", 201}});
+  // Any laboratory collects, in its own name only; then only the laboratory holding the
+  // sample reports it, or hands it over (audit of 2026-12, finding 5).
+  Check("POST", Fixed("/v1/swabs/SW-TO-2/collection"), Fixed(R"({"lab_id":"LAB-TO1","collected_at":"2020-10-21T08:00:00Z"})"),
+        {{"gp-1", 403}, {"op-al", 404}, {"auditor", 403}, {"lab-2", 404}});
   Check("POST", Fixed("/v1/swabs/SW-TO-2/collection"), Fixed(R"({"collected_at":"2020-10-21T08:00:00Z"})"),
-        {{"gp-1", 403}, {"op-al", 404}, {"auditor", 403}, {"lab-2", 201}});
+        {{"lab-2", 201}});
   Check("POST", Fixed("/v1/swabs/SW-TO-2/result"),
         Fixed(R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-21T12:00:00Z"})"),
-        {{"lab-2", 404}, {"gp-1", 403}, {"op-al", 404}, {"lab-1", 201}});
+        {{"lab-2", 404}, {"gp-1", 403}, {"op-al", 404}, {"lab-1", 404}});
+  Check("POST", Fixed("/v1/swabs/SW-TO-2/handover"), Fixed(R"({"to_lab":"LAB-TO1"})"),
+        {{"lab-1", 404}, {"gp-1", 403}, {"op-al", 404}, {"lab-2", 201}});
+  Check("POST", Fixed("/v1/swabs/SW-TO-2/result"),
+        Fixed(R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-21T12:00:00Z"})"),
+        {{"lab-2", 404}, {"lab-1", 201}});
   // A batch runs every row through the same checks: lab-2 may not report in LAB-TO1's name.
-  Check("POST", Fixed("/v1/people/" + f_->in_to + "/swabs"), Fixed(R"({"swab_id":"SW-TO-3","kind":"antigen"})"),
+  Check("POST", Fixed("/v1/people/" + f_->in_to + "/swabs"), Fixed(R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-TO-3","kind":"antigen"})"),
         {{"op-to", 201}});
-  Check("POST", Fixed("/v1/swabs/SW-TO-3/collection"), Fixed(R"({"collected_at":"2020-10-21T08:00:00Z"})"),
+  Check("POST", Fixed("/v1/swabs/SW-TO-3/collection"), Fixed(R"({"lab_id":"LAB-TO1","collected_at":"2020-10-21T08:00:00Z"})"),
         {{"op-to", 201}});
   auto batch = f_->http.Post("/v1/results:batch",
                              R"({"results":[{"swab_id":"SW-TO-3","outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-21T12:00:00Z"}]})",
@@ -226,8 +235,8 @@ TEST_F(AuthzMatrixTest, MayorSeesSmallCountsSuppressed) {
   auto mayor = f_->http.Get(Views("/v1/views/municipalities/001272"), f_->tokens["mayor-to"]);
   ASSERT_EQ(mayor.status, 200) << mayor.body;
   EXPECT_TRUE(mayor.Json().at("active_quarantines").is_null()) << mayor.body;
-  EXPECT_EQ(mayor.Json().at("suppressed_below").to_number<int64_t>(), 3);
-  EXPECT_EQ(mayor.Json().at("active_isolations").to_number<int64_t>(), 0) << "zero is not identifying";
+  EXPECT_EQ(mayor.Json().at("rounded_to").to_number<int64_t>(), 3);
+  EXPECT_TRUE(mayor.Json().at("active_isolations").is_null()) << "zero reads as < 3 too, so null does not tell 1 or 2";
 }
 
 TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
@@ -262,7 +271,7 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
 }
 
 TEST_F(AuthzMatrixTest, ActorRoleIsTheGrantThatAllowedTheCommand) {
-  auto r = f_->http.Post("/v1/people/" + f_->in_to + "/swabs", R"({"swab_id":"SW-GP-1","kind":"antigen"})", f_->tokens["gp-1"]);
+  auto r = f_->http.Post("/v1/people/" + f_->in_to + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-GP-1","kind":"antigen"})", f_->tokens["gp-1"]);
   ASSERT_EQ(r.status, 201) << r.body;
   auto history = f_->http.Get("/v1/people/" + f_->in_to + "/history", f_->tokens["auditor"]);
   ASSERT_EQ(history.status, 200);

@@ -192,7 +192,7 @@ TEST_F(BadInputTest, MissingRequiredFieldsAreNamed) {
   ExpectPostRejected(400, "family_name", "/v1/people", "{}");
   ExpectPostRejected(400, "swab_id", "/v1/people/" + id + "/swabs", R"({"kind":"molecular"})");
   ExpectPostRejected(400, "kind", "/v1/people/" + id + "/swabs",
-                     R"({"swab_id":"TO-0001","kind":"saliva"})");
+                     R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0001","kind":"saliva"})");
 }
 
 TEST_F(BadInputTest, UnknownOrMalformedIdsInPathsAreNotFound) {
@@ -213,7 +213,7 @@ TEST_F(BadInputTest, UnknownOrMalformedIdsInPathsAreNotFound) {
   });
   // Swabs nobody requested, well-formed or not.
   ExpectPostRejected(404, "", "/v1/swabs/TO-9999/collection",
-                     R"({"collected_at":"2020-10-20T09:00:00Z"})");
+                     R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T09:00:00Z"})");
   ExpectPostRejected(
       404, "", "/v1/swabs/x/result",
       R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T15:00:00Z"})");
@@ -275,9 +275,9 @@ TEST_F(BadInputTest, DatesInTheFutureAreRejected) {
   ExpectPostRejected(400, "last_exposure", "/v1/people/" + id + "/contacts",
                      R"({"contact_of":")" + std::string(kUnknownPerson) + R"(","last_exposure":")" +
                          later + "\"}");
-  Post201("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0001","kind":"molecular"})");
+  Post201("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0001","kind":"molecular"})");
   ExpectPostRejected(400, "collected_at", "/v1/swabs/TO-0001/collection",
-                     R"({"collected_at":")" + later + R"(T09:00:00Z"})");
+                     R"({"lab_id":"LAB-TO1","collected_at":")" + later + R"(T09:00:00Z"})");
   // And before the registry's first day.
   ExpectPostRejected(400, "start", "/v1/people/" + id + "/isolation",
                      R"({"start":"2019-12-31","reason":"positive"})");
@@ -286,8 +286,8 @@ TEST_F(BadInputTest, DatesInTheFutureAreRejected) {
 TEST_F(BadInputTest, DuplicateSwabIdsAreConflicts) {
   const std::string id = Register();
   const std::string other = Register(Bianchi());
-  Post201("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0001","kind":"molecular"})");
-  const std::string again = R"({"swab_id":"TO-0001","kind":"antigen"})";
+  Post201("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0001","kind":"molecular"})");
+  const std::string again = R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0001","kind":"antigen"})";
   ExpectPostRejected(409, "", "/v1/people/" + id + "/swabs", again);
   ExpectPostRejected(409, "", "/v1/people/" + other + "/swabs", again);
 }
@@ -410,12 +410,12 @@ TEST_F(BadInputTest, UnknownPathsAreNotFound) {
 
 TEST_F(BadInputTest, ResultsOutOfOrderBreakDomainRules) {
   const std::string id = Register();
-  Post201("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0001","kind":"molecular"})");
+  Post201("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0001","kind":"molecular"})");
   const std::string result =
       R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T15:00:00Z"})";
   // Not collected yet.
   ExpectPostRejected(422, "", "/v1/swabs/TO-0001/result", result);
-  Post201("/v1/swabs/TO-0001/collection", R"({"collected_at":"2020-10-20T09:00:00Z"})");
+  Post201("/v1/swabs/TO-0001/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T09:00:00Z"})");
   Post201("/v1/swabs/TO-0001/result", result);
   // A second result (either outcome): a change is a correction.
   ExpectPostRejected(422, "", "/v1/swabs/TO-0001/result", result);
@@ -424,7 +424,7 @@ TEST_F(BadInputTest, ResultsOutOfOrderBreakDomainRules) {
       R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-22T15:00:00Z"})");
   // Collected twice.
   ExpectPostRejected(422, "", "/v1/swabs/TO-0001/collection",
-                     R"({"collected_at":"2020-10-20T10:00:00Z"})");
+                     R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T10:00:00Z"})");
 }
 
 }  // namespace

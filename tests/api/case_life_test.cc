@@ -52,10 +52,10 @@ TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
   ASSERT_EQ(contact.status, 201) << contact.body;
   const std::string contact_id = Str(contact.Json(), "person_id");
 
-  auto swab = http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0001","kind":"molecular","reason":"symptoms"})", token);
+  auto swab = http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0001","kind":"molecular","reason":"symptoms"})", token);
   ASSERT_EQ(swab.status, 201) << swab.body;
   EXPECT_EQ(Str(swab.Json(), "swab_id"), "TO-0001");
-  auto collected = http.Post("/v1/swabs/TO-0001/collection", R"({"collected_at":"2020-10-20T09:00:00Z","site":"drive-in Torino"})", token);
+  auto collected = http.Post("/v1/swabs/TO-0001/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T09:00:00Z","site":"drive-in Torino"})", token);
   ASSERT_EQ(collected.status, 201) << collected.body;
   auto result = http.Post("/v1/swabs/TO-0001/result", R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T15:00:00Z"})", token);
   ASSERT_EQ(result.status, 201) << result.body;
@@ -71,8 +71,8 @@ TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
                               R"({"start":"2020-10-19","reason":"close_contact","source_case":")" + id + R"("})", token);
   ASSERT_EQ(quarantine.status, 201) << quarantine.body;
 
-  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0002","kind":"molecular","reason":"release"})", token).status, 201);
-  ASSERT_EQ(http.Post("/v1/swabs/TO-0002/collection", R"({"collected_at":"2020-10-30T09:00:00Z"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0002","kind":"molecular","reason":"release"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-0002/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-30T09:00:00Z"})", token).status, 201);
   ASSERT_EQ(http.Post("/v1/swabs/TO-0002/result", R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-30T18:00:00Z"})", token).status, 201);
   auto ended = http.Post("/v1/people/" + id + "/measures/" + std::to_string(measure) + "/end",
                          R"({"at":"2020-10-31","reason":"negative_test"})", token);

@@ -45,8 +45,8 @@ TEST(ErasureTest, DestroysPersonalDataAndKeepsHistoryViewsAndChain) {
   auto reg = http.Post("/v1/people", RegisterBody(), token);
   ASSERT_EQ(reg.status, 201) << reg.body;
   const std::string id(reg.Json().at("person_id").as_string());
-  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-ER-1","kind":"molecular"})", token).status, 201);
-  ASSERT_EQ(http.Post("/v1/swabs/TO-ER-1/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-ER-1","kind":"molecular"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-ER-1/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
   auto result = http.Post("/v1/swabs/TO-ER-1/result", R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T10:00:00Z"})", token);
   ASSERT_EQ(result.status, 201);
   const std::string pos = std::to_string(result.Json().at("position").to_number<uint64_t>());

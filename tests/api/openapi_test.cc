@@ -297,8 +297,8 @@ TEST(OpenApiTest, EveryRequestExampleIsAccepted) {
     ASSERT_FALSE(ids.empty()) << media;
     for (const auto& id : ids) {
       setup("/v1/people/" + b + "/swabs",
-            R"({"swab_id":")" + id + R"(","kind":"antigen","reason":"contact"})");
-      setup("/v1/swabs/" + id + "/collection", R"({"collected_at":"2020-10-26T10:00:00+01:00"})");
+            R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":")" + id + R"(","kind":"antigen","reason":"contact"})");
+      setup("/v1/swabs/" + id + "/collection", R"({"lab_id":"LAB-TO-AMEDEO","collected_at":"2020-10-26T10:00:00+01:00"})");
     }
     auto batch = post("/v1/results:batch", {}, media);
     ASSERT_EQ(batch.status, 200) << batch.body;

@@ -50,9 +50,9 @@ TEST(PersonCacheTest, ServedPersonFollowsEveryCommandAndEqualsAFreshFold) {
   const std::string id(reg.Json().at("person_id").as_string());
   ExpectServedEqualsFreshFold(http, id, token);
 
-  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-0901","kind":"molecular","reason":"symptoms"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-0901","kind":"molecular","reason":"symptoms"})", token).status, 201);
   ExpectServedEqualsFreshFold(http, id, token);
-  ASSERT_EQ(http.Post("/v1/swabs/TO-0901/collection", R"({"collected_at":"2020-10-20T09:00:00Z","site":"drive-in"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-0901/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T09:00:00Z","site":"drive-in"})", token).status, 201);
   ASSERT_EQ(http.Post("/v1/swabs/TO-0901/result", R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T15:00:00Z"})", token).status, 201);
   ExpectServedEqualsFreshFold(http, id, token);
 

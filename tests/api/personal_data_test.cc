@@ -97,8 +97,8 @@ TEST(PersonalDataTest, NoTaxCodeOrSurnameInClearAfterAWorkload) {
     // Some clinical life, lookups, a duplicate and an address change, so that every path runs.
     for (int i = 0; i < 20; ++i) {
       const std::string swab = "SCAN-" + std::to_string(i);
-      ASSERT_EQ(http.Post("/v1/people/" + ids[i] + "/swabs", R"({"swab_id":")" + swab + R"(","kind":"antigen"})", token).status, 201);
-      ASSERT_EQ(http.Post("/v1/swabs/" + swab + "/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
+      ASSERT_EQ(http.Post("/v1/people/" + ids[i] + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":")" + swab + R"(","kind":"antigen"})", token).status, 201);
+      ASSERT_EQ(http.Post("/v1/swabs/" + swab + "/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
       ASSERT_EQ(http.Post("/v1/swabs/" + swab + "/result", R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T10:00:00Z"})", token).status, 201);
       auto found = http.Get("/v1/people?tax_code=" + people[i].tax_code, token);
       ASSERT_EQ(found.status, 200) << found.body;

@@ -58,8 +58,8 @@ void Preload(eventstore::EventStore& store) {
     add(domain::PersonRegistered{id, domain::Sex::kFemale, p % 2 ? "001272" : "001156", {}}, At(1, p % 600));
     for (int s = 0; s < kSwabsPerPerson; ++s) {
       std::string swab = "PL" + std::to_string(p) + "-" + std::to_string(s);
-      add(domain::SwabRequested{swab, domain::SwabKind::kAntigen, "screening", "GP0001"}, At(2 + s % 20, s));
-      add(domain::SwabCollected{swab, At(2 + s % 20, s + 1), "drive-in"}, At(2 + s % 20, s + 1));
+      add(domain::SwabRequested{swab, domain::SwabKind::kAntigen, "screening", "GP0001", {}}, At(2 + s % 20, s));
+      add(domain::SwabCollected{swab, At(2 + s % 20, s + 1), "drive-in", ""}, At(2 + s % 20, s + 1));
     }
     ASSERT_TRUE(store.Append(r));
   }
@@ -190,8 +190,8 @@ TEST(RuleAdoptionTest, DryRunAnswersTheWhatIfAndRecordsNothing) {
   };
   auto day = [](int month, int d) { return domain::Timestamp::StartOfDay(domain::Date::FromYmd(2020, month, d)); };
   add(domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}}, day(9, 1));
-  add(domain::SwabRequested{"DRY-1", domain::SwabKind::kMolecular, "symptoms", "GP0001"}, day(9, 10));
-  add(domain::SwabCollected{"DRY-1", day(9, 10), "drive-in"}, day(9, 10));
+  add(domain::SwabRequested{"DRY-1", domain::SwabKind::kMolecular, "symptoms", "GP0001", {}}, day(9, 10));
+  add(domain::SwabCollected{"DRY-1", day(9, 10), "drive-in", ""}, day(9, 10));
   add(domain::ResultRecorded{"DRY-1", domain::Outcome::kPositive, "LAB01", day(9, 11)}, day(9, 10));
   add(domain::CaseClosed{domain::CaseOutcome::kRecovered, domain::Date::FromYmd(2020, 9, 30)}, day(9, 30));
   add(domain::QuarantineOrdered{1, domain::Date::FromYmd(2020, 10, 20), "close_contact", "", {}}, day(10, 20));

@@ -27,8 +27,8 @@ TEST(ViewsApiTest, APositiveCaseShowsInEveryView) {
   const std::string id = Register(http, token);
   ASSERT_EQ(http.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP0012720001"})", token).status, 201);
   ASSERT_EQ(http.Post("/v1/people/" + id + "/enrolments", R"({"school":"TOIC81200X","class":"3B","role":"student"})", token).status, 201);
-  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-V-1","kind":"molecular"})", token).status, 201);
-  ASSERT_EQ(http.Post("/v1/swabs/TO-V-1/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-V-1","kind":"molecular"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-V-1/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
   auto result = http.Post("/v1/swabs/TO-V-1/result", R"({"outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T10:00:00Z"})", token);
   ASSERT_EQ(result.status, 201) << result.body;
   auto iso = http.Post("/v1/people/" + id + "/isolation", R"({"start":"2020-10-21","reason":"positive"})", token);
@@ -78,8 +78,8 @@ TEST(ViewsApiTest, ChangeStreamAnnouncesViewChanges) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the subscription start
   HttpClient http(server.port());
   const std::string id = Register(http, token);
-  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":"TO-S-1","kind":"antigen"})", token).status, 201);
-  ASSERT_EQ(http.Post("/v1/swabs/TO-S-1/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"TO-S-1","kind":"antigen"})", token).status, 201);
+  ASSERT_EQ(http.Post("/v1/swabs/TO-S-1/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T08:00:00Z"})", token).status, 201);
   std::string got;
   char buf[4096];
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -127,8 +127,8 @@ bool CaseWorkload::OnePerson(HttpClient& http, int n) {
              "enrolment")) {
     return false;
   }
-  if (!check(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":")" + swab + R"(","kind":"molecular"})", token_), "swab")) return false;
-  if (!check(http.Post("/v1/swabs/" + swab + "/collection", R"({"collected_at":")" + std::string(date) + R"(T08:00:00Z"})", token_),
+  if (!check(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":")" + swab + R"(","kind":"molecular"})", token_), "swab")) return false;
+  if (!check(http.Post("/v1/swabs/" + swab + "/collection", R"({"lab_id":")" + Labs()[n % 2] + R"(","collected_at":")" + std::string(date) + R"(T08:00:00Z"})", token_),
              "collection")) {
     return false;
   }
