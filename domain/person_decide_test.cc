@@ -218,6 +218,7 @@ TEST(PersonDecideRegisterTest, EveryOtherCommandOnAnUnregisteredPersonIsNotFound
       Discharge{at, "Molinette"},
       CloseCase{kRecovered, day},
       ErasePersonalData{"GDPR art. 17"},
+      HandOverSample{"SW-000001", "LAB02", at},
   };
   EXPECT_EQ(std::size(commands) + 1, std::variant_size_v<PersonCommand>);
   for (const PersonCommand& c : commands) {
