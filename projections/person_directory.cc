@@ -122,6 +122,7 @@ struct Applier {
   void operator()(const domain::RulesAdopted&) {}
   void operator()(const domain::AccessGranted&) {}
   void operator()(const domain::AccessRevoked&) {}
+  void operator()(const domain::SampleHandedOver&) {}  // the views do not follow where a sample is
 
   // The episode after swab `s` changed; a case opened by it counts from `reported`.
   void Settle(const SwabRecord& s, Date reported) {
