@@ -267,6 +267,7 @@ TEST(OpenApiTest, EveryRequestExampleIsAccepted) {
   ASSERT_EQ(swab_requested.status, 201);
   const Params swab{{"swab", Str(swab_requested.Json(), "swab_id")}};
   post("/v1/swabs/{swab}/collection", swab);
+  post("/v1/swabs/{swab}/handover", swab);
   post("/v1/swabs/{swab}/result", swab);
   post("/v1/swabs/{swab}/correction", swab);
 
