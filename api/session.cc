@@ -97,6 +97,7 @@ class Session {
 
  private:
   awaitable<bool> WaitForRequest();
+  awaitable<beast::error_code> ReadHeader(http::request_parser<http::string_body>& parser);
   awaitable<void> Write(Response res, bool keep_alive, unsigned version, bool head = false);
   awaitable<void> StreamEvents(Response res, unsigned version);
   awaitable<Response> Answer(std::shared_ptr<const Request> req, Admitted admitted);
@@ -130,6 +131,22 @@ awaitable<bool> Session<Stream>::WaitForRequest() {
   co_return true;
 }
 
+// Beast applies the header limit to what one parse call sees, and fields parsed by an
+// earlier call no longer count: a header that arrives in pieces (after the first byte
+// WaitForRequest read, or dribbled by a client) would pass any limit. So the header is
+// read piece by piece and the bytes the parser took are added up here.
+template <class Stream>
+awaitable<beast::error_code> Session<Stream>::ReadHeader(http::request_parser<http::string_body>& parser) {
+  size_t taken = 0;
+  while (!parser.is_header_done()) {
+    auto [ec, n] = co_await http::async_read_some(conn_->stream, buffer_, parser, kTuple);
+    taken += n;
+    if (ec) co_return ec;
+    if (taken > host_.options.header_limit) co_return http::error::header_limit;
+  }
+  co_return beast::error_code{};
+}
+
 template <class Stream>
 awaitable<void> Session<Stream>::Serve() {
   const ServerOptions& o = host_.options;
@@ -140,8 +157,7 @@ awaitable<void> Session<Stream>::Serve() {
     // Beast checks Content-Length against the body limit while parsing the header, so the
     // header is read under the largest limit and the route's applied after admission.
     parser.body_limit(host_.dispatcher.MaxBodyLimit());
-    auto [ec, n] = co_await http::async_read_header(conn_->stream, buffer_, parser, kTuple);
-    (void)n;
+    beast::error_code ec = co_await ReadHeader(parser);
     if (ec == http::error::header_limit) {
       co_await Write(Problem(431, "headers-too-large", "Request header fields too large",
                              "the request headers exceed the limit"), false, 11);

@@ -87,6 +87,19 @@ TEST_F(TransportAdmissionTest, RefusedClientThatSendsTheBodyAnywayReadsTheAnswer
   EXPECT_EQ(StatusOf(s.received()), 403) << s.received();
 }
 
+// The header limit (8 KiB) counts the whole header however it arrives: in pieces it
+// used to pass, since each parse call saw only what was new.
+TEST_F(TransportAdmissionTest, HeaderSentInPiecesCountsWhole) {
+  RawSocket s(server_->port());
+  ASSERT_TRUE(s.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  for (int i = 0; i < 4 && !s.ReadUntil(100ms); ++i) {
+    s.Send("X-Piece-" + std::to_string(i) + ": " + std::string(3000, 'p') + "\r\n");
+  }
+  s.Send("\r\n");
+  EXPECT_TRUE(s.ReadUntil(3s)) << "still open: " << s.received();
+  EXPECT_EQ(StatusOf(s.received()), 431) << s.received();
+}
+
 // Refusals of requests with a small body keep the connection (the body is drained), so a
 // keep-alive client goes on as before.
 TEST_F(TransportAdmissionTest, SmallBodyRefusalKeepsTheConnection) {
