@@ -25,8 +25,8 @@ std::string SwabInTorino(HttpClient& http, const std::string& token, const std::
   if (r.status != 201) return "";
   std::string id(r.Json().at("person_id").as_string());
   const std::string swab = "TO-" + family;
-  EXPECT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"swab_id":")" + swab + R"(","kind":"antigen"})", token).status, 201);
-  EXPECT_EQ(http.Post("/v1/swabs/" + swab + "/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})", token).status,
+  EXPECT_EQ(http.Post("/v1/people/" + id + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":")" + swab + R"(","kind":"antigen"})", token).status, 201);
+  EXPECT_EQ(http.Post("/v1/swabs/" + swab + "/collection", R"({"lab_id":"LAB-TO1","collected_at":"2020-10-20T08:00:00Z"})", token).status,
             201);
   return id;
 }
