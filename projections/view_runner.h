@@ -54,6 +54,15 @@ struct RunnerOptions {
   // default is ~250 MiB at most. A batch pins the records of all its people on top.
   size_t person_cache = kDefaultPersonCache;
   static constexpr size_t kDefaultPersonCache = 1 << 19;
+  // How a batch is applied (batch_pipeline.h): 0 sequentially, one event at a time on the
+  // runner's thread (the reference the tests compare the pipeline with); N >= 1 by the
+  // pipeline, the person fold split in N partitions by person id, then each view on a
+  // thread of its own. The views are the same whatever N, and a database written with
+  // one N opens with any other.
+  size_t partitions = kDefaultPartitions;
+  static constexpr size_t kDefaultPartitions = 4;
+  // Threads the pipeline runs on, the runner's included; 0: one per core.
+  size_t threads = 0;
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -103,9 +112,9 @@ class ViewRunner {
   const View* Find(std::string_view name) const;
   template <class V>
   const V* Get(std::string_view name) const { return dynamic_cast<const V*>(Find(name)); }
-  // The person directory's cache (not every person: see RunnerOptions::person_cache);
-  // only while the runner is not applying (tests, tools).
-  const PersonDirectory& directory() const;
+  // Person records cached (not every person: see RunnerOptions::person_cache); only while
+  // the runner is not applying (tests, tools).
+  size_t CachedPeople() const;
   // The person's record as of Position(), from the cache or the views database; nullopt
   // for a person not registered. Only while the runner is not applying (tests, tools).
   eventstore::StoreResult<std::optional<PersonRecord>> FindPerson(std::string_view person_id) const;
@@ -129,6 +138,8 @@ struct RebuildOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   bool read_ahead = true;  // RunnerOptions::read_ahead
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
+  size_t partitions = RunnerOptions::kDefaultPartitions;     // RunnerOptions::partitions
+  size_t threads = 0;                                         // RunnerOptions::threads
 };
 
 // Builds fresh views from position 1 into an empty views database (replay, verify, tests)
