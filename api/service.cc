@@ -189,6 +189,18 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
                      [vr] { return vr->status().rebuilding ? 1.0 : 0.0; });
   s.metrics.AddCounter("caseledger_views_switches_total", "Rebuilt views switched in since start.",
                        [vr] { return double(vr->status().switches); });
+  // Progress of a rebuild under newly adopted rules (zeros when none runs).
+  s.metrics.AddGauge("caseledger_views_rebuild_position", "Log position the views rebuild has applied.",
+                     [vr] { return double(vr->status().progress.position); });
+  s.metrics.AddGauge("caseledger_views_rebuild_target", "Log position the views rebuild runs to.",
+                     [vr] { return double(vr->status().progress.target); });
+  s.metrics.AddGauge("caseledger_views_rebuild_events_per_second", "Events per second of the views rebuild.",
+                     [vr] { return vr->status().progress.events_per_second; });
+  s.metrics.AddGauge("caseledger_views_rebuild_eta_seconds", "Seconds the views rebuild still needs at its rate (-1: unknown).",
+                     [vr] {
+                       auto s = vr->status();
+                       return s.rebuilding ? s.progress.eta_seconds : 0.0;
+                     });
 
   StartNats(s.options, *st, s.relay, s.feed.get(), s.metrics);
   eventstore::AccessLogOptions access_options;

@@ -152,6 +152,12 @@ int RunBenchRebuild(const Args& args) {
     if (flags.Has("partitions"))
       ro.partitions = std::strtoull(flags.GetOr("partitions", "").c_str(), nullptr, 10);
     if (flags.Has("threads")) ro.threads = std::strtoull(flags.GetOr("threads", "").c_str(), nullptr, 10);
+    // On a terminal, where the rebuild stands (position, rate, ETA), once a second.
+    if (::isatty(STDERR_FILENO)) {
+      ro.on_progress = [](const projections::CatchUpProgress& p) {
+        std::fprintf(stderr, "\rrebuild: %s   %s", projections::ProgressLine(p).c_str(), p.done() ? "\n" : "");
+      };
+    }
     if (flags.Has("batch")) ro.max_batch = std::strtoull(flags.GetOr("batch", "").c_str(), nullptr, 10);
     auto views = MakeAllViews(*reference, book);
     auto t1 = Clock::now();

@@ -1,6 +1,7 @@
 #include "projections/batch_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 namespace caseledger::projections {
@@ -94,6 +95,12 @@ void BatchPipeline::Fold(Part& part, const DecodedBatch& batch, const ViewsDb& d
 void BatchPipeline::ApplyView(size_t v, const DecodedBatch& batch, size_t count) {
   View& view = *views_[v];
   ViewWork& work = *view_work_[v];
+  const auto started = std::chrono::steady_clock::now();
+  struct Timer {
+    ViewWork& work;
+    std::chrono::steady_clock::time_point started;
+    ~Timer() { work.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); }
+  } timer{work, started};
   PrefixedSink sink(work.batch);
   sink.SetPrefix(view.name());
   size_t i = 0;
@@ -153,7 +160,13 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Apply(const DecodedBatch& b
     work->batch.Clear();
     work->failure.reset();
   }
-  run(views_.size(), [&](size_t v) { ApplyView(v, batch, count); });
+  // Longest first (by the last batch): with more views than threads, the longest view
+  // (the GPs') started last would finish alone.
+  view_order_.resize(views_.size());
+  for (size_t v = 0; v < views_.size(); ++v) view_order_[v] = v;
+  std::stable_sort(view_order_.begin(), view_order_.end(),
+                   [&](size_t a, size_t b) { return view_work_[a]->seconds > view_work_[b]->seconds; });
+  run(views_.size(), [&](size_t k) { ApplyView(view_order_[k], batch, count); });
   for (auto& work : view_work_) {
     if (work->failure) Keep(failure, work->failure->index, work->failure->why);
   }

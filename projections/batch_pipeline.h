@@ -104,6 +104,7 @@ class BatchPipeline {
   struct ViewWork {
     ViewsDb::Batch batch;
     std::optional<Failure> failure;
+    double seconds = 0;  // its last batch took, for the order of the next (longest first)
   };
 
   void Fold(Part& part, const DecodedBatch& batch, const ViewsDb& db);
@@ -113,6 +114,7 @@ class BatchPipeline {
   const std::string path_;
   std::vector<std::unique_ptr<Part>> parts_;
   std::vector<std::unique_ptr<ViewWork>> view_work_;
+  std::vector<size_t> view_order_;  // longest view first: the views' step ends sooner
   std::vector<Slot> slots_;
   std::vector<uint32_t> part_of_;           // partition of each event of the batch
   std::vector<std::string_view> persons_;  // person id of each event ("": other streams)

@@ -324,6 +324,41 @@ TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerSt
   EXPECT_NE(failures[1].find("measure 999 is not running"), std::string::npos) << failures[1];
 }
 
+// A long catch-up says where it stands: positions that only grow, the target it runs to, a
+// rate and an ETA, and a last report at the target.
+TEST(CatchUpProgressTest, ACatchUpReportsPositionTargetRateAndEta) {
+  TestLog log;
+  CrossHistory history(5);
+  history.Run(3000);
+  AppendConcurrently(log, history.appends(), 2);
+  const uint64_t last = log.store().CommittedPosition();
+  std::vector<CatchUpProgress> reports;
+  RunnerOptions o;
+  o.path = log.Path("views");
+  o.rules = Rules();
+  o.max_batch = 600;
+  o.progress_every = std::chrono::milliseconds(0);
+  o.on_progress = [&](const CatchUpProgress& p) { reports.push_back(p); };
+  auto r = ViewRunner::Open(log.store(), AllViews(), o);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE((*r)->CatchUp());
+  ASSERT_GE(reports.size(), last / 600);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].target, last);
+    EXPECT_GT(reports[i].events_per_second, 0);
+    EXPECT_GE(reports[i].eta_seconds, 0);
+    if (i > 0) {
+      EXPECT_GE(reports[i].position, reports[i - 1].position);
+    }
+  }
+  EXPECT_EQ(reports.back().position, last);
+  EXPECT_TRUE(reports.back().done());
+  EXPECT_EQ(reports.back().eta_seconds, 0);
+  EXPECT_TRUE((*r)->Progress().done());
+  EXPECT_NE(ProgressLine(reports.front()).find("/ " + std::to_string(last / 1000) + ","), std::string::npos)
+      << ProgressLine(reports.front());
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, PipelinePropertyTest, ::testing::Values(3, 11, 20220101));
 
 }  // namespace

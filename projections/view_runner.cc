@@ -6,6 +6,7 @@
 #include "projections/views_db.h"
 
 #include <charconv>
+#include <cstdio>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -87,7 +88,66 @@ class ViewRunner::Impl {
 
   std::thread follower;
   std::atomic<bool> stopping{false};
+
+  // The catch-up under way (Progress): where it started, when, and what it runs to.
+  std::atomic<uint64_t> catch_up_from{0}, catch_up_target{0};
+  std::atomic<int64_t> catch_up_started_ns{0};
+  std::chrono::steady_clock::time_point last_report{};
+  bool reported = false;  // this catch-up was long enough to report: report its end too
+  CatchUpProgress Progress() const;
+  void ReportProgress(bool force);
 };
+
+CatchUpProgress ViewRunner::Impl::Progress() const {
+  CatchUpProgress p;
+  p.position = position.load(std::memory_order_acquire);
+  p.target = std::max(catch_up_target.load(std::memory_order_relaxed), p.position);
+  const uint64_t from = std::min(catch_up_from.load(std::memory_order_relaxed), p.position);
+  const int64_t started = catch_up_started_ns.load(std::memory_order_relaxed);
+  const double seconds =
+      started == 0 ? 0
+                   : (std::chrono::steady_clock::now().time_since_epoch().count() - started) / 1e9;
+  if (seconds > 0 && p.position > from) {
+    p.events_per_second = (p.position - from) / seconds;
+    p.eta_seconds = (p.target - p.position) / p.events_per_second;
+  } else if (p.done()) {
+    p.eta_seconds = 0;
+  }
+  return p;
+}
+
+void ViewRunner::Impl::ReportProgress(bool force) {
+  if (!options.on_progress) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_report < options.progress_every) return;
+  last_report = now;
+  reported = !Progress().done();
+  try {
+    options.on_progress(Progress());
+  } catch (const std::exception& ex) {
+    ProjectionsLog()->warn("a progress listener failed: {}", ex.what());
+  }
+}
+
+std::string ProgressLine(const CatchUpProgress& p) {
+  auto grouped = [](uint64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return out;
+  };
+  char tail[96];
+  const double percent = p.target == 0 ? 100.0 : 100.0 * static_cast<double>(p.position) / p.target;
+  if (p.eta_seconds >= 0) {
+    std::snprintf(tail, sizeof tail, " (%.1f %%), %.0f events/s, ETA %.0f s", percent, p.events_per_second,
+                  p.eta_seconds);
+  } else {
+    std::snprintf(tail, sizeof tail, " (%.1f %%)", percent);
+  }
+  return "position " + grouped(p.position) + " / " + grouped(p.target) + tail;
+}
 
 StoreResult<void> ViewRunner::Impl::Load() {
   auto format = db->Get(kFormatKey);
@@ -305,6 +365,7 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
     directory.Evict(options.person_cache);
   }
   Publish(last);
+  ReportProgress(false);
   metrics.events_applied.fetch_add(decoded.envelopes.size(), std::memory_order_relaxed);
   metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
   metrics.last_batch_micros.store(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -339,6 +400,10 @@ void ViewRunner::Impl::Publish(uint64_t last) {
 }
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
+  catch_up_from.store(position.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  catch_up_started_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  last_report = std::chrono::steady_clock::now();
+  reported = false;
   for (;;) {
     uint64_t at = position.load(std::memory_order_relaxed);
     if (failed.load()) {
@@ -347,8 +412,12 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
     }
     uint64_t target = store.CommittedPosition();
     if (options.until != 0) target = std::min(target, options.until);
+    catch_up_target.store(target, std::memory_order_relaxed);
     // Under a steady flow of commits the target keeps moving: let Stop() in between.
-    if (at >= target || stopping.load()) return at;
+    if (at >= target || stopping.load()) {
+      if (reported && at >= target) ReportProgress(true);
+      return at;
+    }
     // Reading ahead pays only over several batches (a rebuild, a start far behind);
     // following the log live, a batch at a time, stays on this thread. A log shorter than
     // a batch is not cut up: Oct-Dec 2020 at 1:100 (61k events) in four batches took about
@@ -454,6 +523,8 @@ bool ViewRunner::WaitForPosition(uint64_t position, std::chrono::milliseconds ti
   }) && Position() >= position;
 }
 
+CatchUpProgress ViewRunner::Progress() const { return impl_->Progress(); }
+
 std::string ViewRunner::failure() const {
   std::lock_guard lock(impl_->mu);
   return impl_->failure;
@@ -513,6 +584,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.person_cache = options.person_cache;
   ro.partitions = options.partitions;
   ro.threads = options.threads;
+  ro.on_progress = std::move(options.on_progress);
   auto runner = ViewRunner::Open(store, std::move(views), std::move(ro));
   if (!runner) return runner.error();
   if (until == 0) return runner;  // an empty log

@@ -28,6 +28,19 @@
 
 namespace caseledger::projections {
 
+// Where a catch-up stands (a rebuild, a start far behind, a what-if's shadow): for the
+// terminal, /readyz and /metrics (issue #14: progress on long work).
+struct CatchUpProgress {
+  uint64_t position = 0;          // applied and published
+  uint64_t target = 0;            // what the catch-up runs to (committed, or `until`)
+  double events_per_second = 0;   // applied since the catch-up started, per second of it
+  double eta_seconds = -1;        // at that rate; -1 while unknown
+  bool done() const { return position >= target; }
+};
+
+// "position 1,234,567 / 9,912,770 (12.5 %), 312,000 events/s, ETA 30 s"
+std::string ProgressLine(const CatchUpProgress& p);
+
 struct RunnerOptions {
   std::string path;            // the views database (created if missing)
   size_t max_batch = 4096;     // events per WriteBatch
@@ -63,6 +76,10 @@ struct RunnerOptions {
   static constexpr size_t kDefaultPartitions = 4;
   // Threads the pipeline runs on, the runner's included; 0: one per core.
   size_t threads = 0;
+  // Called on the runner's thread after a published batch of a catch-up, at most once per
+  // `progress_every` (and once when the catch-up reaches its target). Must be quick.
+  std::function<void(const CatchUpProgress&)> on_progress;
+  std::chrono::milliseconds progress_every = std::chrono::seconds(1);
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -102,6 +119,8 @@ class ViewRunner {
 
   // Position of the last applied and published batch. Thread-safe.
   uint64_t Position() const { return position_.load(std::memory_order_acquire); }
+  // The current (or last) catch-up's progress. Thread-safe.
+  CatchUpProgress Progress() const;
   // Waits until Position() >= position, the runner failed or the timeout passed.
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const;
   // Set when the runner stopped on an event it could not apply (poison event): "position
@@ -140,6 +159,7 @@ struct RebuildOptions {
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
   size_t partitions = RunnerOptions::kDefaultPartitions;     // RunnerOptions::partitions
   size_t threads = 0;                                         // RunnerOptions::threads
+  std::function<void(const CatchUpProgress&)> on_progress;    // RunnerOptions::on_progress
 };
 
 // Builds fresh views from position 1 into an empty views database (replay, verify, tests)
