@@ -8,6 +8,7 @@
 #include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/sse.h"
+#include "api/static_assets.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
@@ -221,6 +222,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   } else {
     AddAllRoutes(s.router, s.ctx);
   }
+  AddConsoleRoutes(s.router, EmbeddedAssets(), s.options.console);
 
   s.signers.push_back(JwtSigner{*s.key, s.options.issuer, s.options.audience});
   for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);

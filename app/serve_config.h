@@ -42,7 +42,8 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "reference", "rules",         "master-key",     "tls-cert",
                                           "tls-key",  "jwt-public-key", "jwt-public-key-alg",
                                           "jwt-issuer", "jwt-audience", "token-issuer",
-                                          "token-audience", "log-level", "log-format"};
+                                          "token-audience", "log-level", "log-format",
+                                          "jwt-jwks", "console-client-id"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of the README's table.
