@@ -131,7 +131,9 @@ export function form({ id, title, fields, submitLabel = t('submit'), onSubmit, o
           placed = true;
         }
       }
-      const text = e.status === 412 ? t('conflict') : `${e.status} ${e.problem.title || ''}: ${e.message}`;
+      // The API answers a stale If-Match with 409 version-conflict (412 from a proxy or a later API).
+      const conflict = e.status === 412 || String(e.problem.type || '').endsWith('/version-conflict');
+      const text = conflict ? `${t('conflict')} (${e.status})` : `${e.status} ${e.problem.title || ''}: ${e.message}`;
       status.replaceChildren(h('div', { class: 'alert alert-danger', role: 'alert', 'data-status': e.status, text }));
       if (placed) inputs[Object.keys(e.fields).map((n) => n.split(/[.[]/)[0]).find((n) => inputs[n])]?.focus();
     } finally {

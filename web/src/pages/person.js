@@ -54,13 +54,15 @@ export async function render(main, { user, args }) {
     const q = { as_of: asOf || undefined, min_position: minPosition };
     const state = await get(`/v1/people/${encodeURIComponent(id)}`, q);
     const history = await get(`/v1/people/${encodeURIComponent(id)}/history`, { as_of: asOf || undefined, min_position: minPosition });
-    draw(state.body, state.etag, history.body);
+    draw(state.body, history.body);
   }
 
-  function draw(p, etag, history) {
+  function draw(p, history) {
     const personal = p.personal || {};
     const done = (r) => load(r.position);
-    const send = (path) => (v, opts) => post(`/v1/people/${encodeURIComponent(id)}${path}`, v, { ...opts, ifMatch: etag });
+    // If-Match takes the stream version (the state's ETag also covers the rules and the day).
+    const version = `"${p.version}"`;
+    const send = (path) => (v, opts) => post(`/v1/people/${encodeURIComponent(id)}${path}`, v, { ...opts, ifMatch: version });
     const forms = [];
     if (roles.has('operator') || roles.has('gp')) {
       forms.push(form({ id: 'swab', title: t('swab_request'), onSubmit: send('/swabs'), onDone: done, fields: [
@@ -75,7 +77,7 @@ export async function render(main, { user, args }) {
           { name: 'start', label: t('start'), type: 'date', required: true, value: today() }, { name: 'reason', label: t('reason'), required: true, value: 'contact' },
           { name: 'source_case', label: t('contact_of') }, { name: 'end', label: t('end'), type: 'date' }] }),
         form({ id: 'end-measure', title: t('end_measure'), onDone: done,
-          onSubmit: (v, opts) => post(`/v1/people/${encodeURIComponent(id)}/measures/${encodeURIComponent(v.measure_id ?? '')}/end`, { at: v.at, reason: v.reason }, { ...opts, ifMatch: etag }),
+          onSubmit: (v, opts) => post(`/v1/people/${encodeURIComponent(id)}/measures/${encodeURIComponent(v.measure_id ?? '')}/end`, { at: v.at, reason: v.reason }, { ...opts, ifMatch: version }),
           fields: [{ name: 'measure_id', label: t('measure_id'), type: 'select', required: true, options: (p.measures || []).filter((m) => m.status !== 'ended').map((m) => String(m.measure_id)) },
             { name: 'at', label: t('at'), type: 'date', required: true, value: today() },
             { name: 'reason', label: t('reason'), type: 'select', required: true, options: ['negative_test', 'elapsed', 'revoked', 'case_closed'] }] }),
