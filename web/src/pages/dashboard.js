@@ -76,7 +76,12 @@ export async function render(main) {
 
   main.append(
     h('h1', { class: 'h2', text: t('nav_dashboard') }),
-    h('form', { class: 'row g-3 align-items-end mb-3', onsubmit: (e) => { e.preventDefault(); range = { from: from.value, to: to.value }; draw(); } },
+    h('form', { class: 'row g-3 align-items-end mb-3', onsubmit: async (e) => {
+      e.preventDefault();
+      range = { from: from.value, to: to.value };
+      if (seriesFrom && range.from < seriesFrom) { seriesFrom = null; await load(); }  // older than what was read
+      draw();
+    } },
       h('div', { class: 'col-auto form-group mb-0' }, h('label', { for: 'from', class: 'active', text: t('from') }), from),
       h('div', { class: 'col-auto form-group mb-0' }, h('label', { for: 'to', class: 'active', text: t('to') }), to),
       h('div', { class: 'col-auto form-check' }, smoothBox, h('label', { for: 'avg7', class: 'form-check-label', text: t('avg7') })),
@@ -101,8 +106,16 @@ export async function render(main) {
     return { from: addDays(last, -89), to: last };
   }
 
+  // The series runs to today: a live registry reads only its recent months; a store of past
+  // data (no activity lately) falls back to the whole series once, and keeps reading it.
+  let seriesFrom = addDays(new Date().toISOString().slice(0, 10), -119);
+  const active = (d) => d.some((x, i) => i > 0 && (x.tamponi !== d[i - 1].tamponi || x.totale_casi !== d[i - 1].totale_casi));
   async function load() {
-    region = (await get('/v1/views/region')).body;
+    region = (await get('/v1/views/region', { from: seriesFrom || undefined })).body;
+    if (seriesFrom && !active(region.daily)) {
+      seriesFrom = null;
+      region = (await get('/v1/views/region')).body;
+    }
     const r = range || defaults();
     municipalities = (await get('/v1/views/municipalities', { day: r.to })).body;
   }
