@@ -68,6 +68,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
+  if (options.env) db_options.env = options.env.get();
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
   // A WAL that ends in a torn record (a crash mid-write of an unacknowledged batch) is
@@ -125,11 +126,20 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   }
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
+  store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
   StoreLog()->info("opened {} at position {}", options.path, store->CommittedPosition());
   return std::unique_ptr<EventStore>(std::move(store));
 }
 
 RocksEventStore::~RocksEventStore() {
+  if (syncer_.joinable()) {
+    {
+      std::lock_guard l(write_mu_);
+      stopping_ = true;
+    }
+    sync_cv_.notify_one();
+    syncer_.join();  // answers every group formed before
+  }
   if (!db_) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
@@ -344,6 +354,7 @@ StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer
 }
 
 StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, uint64_t position) {
+  if (auto refused = WriteRefusal()) return *refused;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = db_->Put(wo, checkpoints_, consumer, format::PositionKey(position));
