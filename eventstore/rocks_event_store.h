@@ -125,6 +125,8 @@ class RocksEventStore final : public EventStore {
   std::unique_ptr<Group> syncing_;                 // being written and synced
   std::optional<StoreError> bg_error_;             // sticky after a failed write or sync
   bool stopping_ = false;
+  bool syncer_waiting_ = false;                    // the sync thread waits on sync_cv_
+  size_t gather_target_ = 0;                       // ...for a group this large (0: any)
   uint64_t next_position_ = 1;                     // the next position to prepare
   Hash tip_hash_{};                                // hash at next_position_ - 1
   Timestamp last_recorded_;                        // recorded-at never goes backwards
