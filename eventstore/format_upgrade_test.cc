@@ -1,5 +1,5 @@
 // A store written by the previous format (caseledger-log-1: tests/data/store-format-1, made
-// by `caseledger loadgen --sink store` of that release, with its master key) opens with
+// by `caseledger loadgen --sink store` of that release, 114 events, with its master key) opens with
 // this one: its chain verifies, its personal data still opens (keys wrapped the old way),
 // the marker moves to the current format, and new appends (keys wrapped the new way) sit
 // beside the old records in one chain.
@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint64_t kFixtureEvents = 112;
+constexpr uint64_t kFixtureEvents = 114;
 
 std::string FormatMarker(const std::string& path) {
   rocksdb::DB* raw = nullptr;

@@ -15,7 +15,7 @@
 // it). No answer, not even a rejection, precedes the sync of every write it was decided
 // on: a group is checked against the unsynced groups before it and answered after them.
 // Nothing is readable before its sync: the database only ever receives synced batches
-// (never sync = false with a later SyncWAL, never manual_wal_flush: SPEC §12), unsynced
+// (never sync = false with a later SyncWAL, never manual_wal_flush: FORMAT.md), unsynced
 // writes exist only in the groups' memory, which only step 1 reads, and the log's readers
 // stop at the watermark, which moves after the write returned. A failed write or sync is
 // sticky: its group, every group formed on top of it and every later write (checkpoints

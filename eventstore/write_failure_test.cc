@@ -1,4 +1,4 @@
-// A failed WAL sync is sticky (SPEC §3, §12): the store refuses every later write, the
+// A failed WAL sync is sticky (FORMAT.md, "Write path and guarantees"): the store refuses every later write, the
 // asynchronous group commit answers nothing as acknowledged after the failure, and a
 // reopened store holds every acknowledged append with its chain intact. Faults come from
 // a RocksDB FileSystem wrapper whose WAL files fail to sync on demand (the seam is
