@@ -3,6 +3,7 @@
 // snapshot; `min_position` waits until the views reached it; ETag is the views position
 // plus the query, so If-None-Match gives 304 until something changes.
 #include "api/authz.h"
+#include "api/json_text.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "api/sse.h"
@@ -137,7 +138,7 @@ Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::j
     body = std::move(v.as_object());
     (*body)["suppressed_below"] = domain::kMinShownCount;
   }
-  return JsonRead(req.http, boost::json::serialize(*body),
+  return JsonRead(req.http, JsonText(*body),
                   ViewTag(position, req.http),
                   position);
 }
