@@ -9,9 +9,16 @@
 namespace caseledger::app {
 namespace {
 
+// The Debian package's layout (ops/package): /usr/share/caseledger/ops/{reference,rules}.
+constexpr char kInstalledHome[] = "/usr/share/caseledger";
+
 std::string Home() {
   if (const char* home = std::getenv("CASELEDGER_HOME")) return home;
-  return CASELEDGER_SOURCE_DIR;
+  std::error_code ec;
+  if (std::filesystem::is_directory(std::string(CASELEDGER_SOURCE_DIR) + "/ops/reference", ec)) {
+    return CASELEDGER_SOURCE_DIR;
+  }
+  return kInstalledHome;
 }
 
 domain::Result<std::string> ReadFile(const std::string& path) {
