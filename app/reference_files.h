@@ -11,7 +11,7 @@ namespace caseledger::app {
 
 // $CASELEDGER_HOME/ops/... when that is set; else the ops/ directories of the source tree
 // this binary was built from when it is there; else the Debian package's
-// /usr/share/caseledger/ops/... (an installed binary).
+// /usr/share/caseledger/{reference,rules} (an installed binary).
 std::string DefaultReferenceDir();
 std::string DefaultRulesDir();
 
