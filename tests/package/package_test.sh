@@ -49,7 +49,7 @@ done
 if command -v systemd-analyze >/dev/null; then
   # The unit as installed: its ExecStart must exist, so verify it inside the extracted tree.
   sed "s#/usr/bin/caseledger#$work/root/usr/bin/caseledger#" "$unit" >"$work/caseledger.service"
-  out=$(systemd-analyze verify "$work/caseledger.service" 2>&1 | grep -v "caseledger.*User=\|Unknown user" || true)
+  out=$(systemd-analyze verify "$work/caseledger.service" 2>&1 | grep -v "caseledger.*User=\|Unknown user\|man caseledger(1)" || true)
   [[ -z $out ]] || echo "systemd-analyze: $out" >&2
 fi
 zcat "$work/root/usr/share/man/man1/caseledger.1.gz" | grep -q '^\.SS "serve"' || fail "the man page lacks serve"
