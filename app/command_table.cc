@@ -32,6 +32,8 @@ std::vector<CommandSpec> MakeCommands() {
         {"tls-cert", "FILE", "serve HTTPS with this certificate chain (PEM)"},
         {"tls-key", "FILE", "the certificate's private key (PEM)"},
         {"insecure", nullptr, "allow plain HTTP on a non-loopback address"},
+        {"max-connections", "N", "connections served at once (0: half the descriptor limit, 16 to 10000)"},
+        {"max-connections-per-client", "N", "connections per client address (256; 0: no cap)"},
         {"jwt-public-key", "FILE", "an identity provider's public key (PEM); its tokens are accepted too"},
         {"jwt-public-key-alg", "RS256|ES256", "the algorithm that key is pinned to"},
         {"jwt-issuer", "ISS", "the iss the identity provider's tokens carry (caseledger)"},
