@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -25,7 +26,8 @@ struct Outcome {
 };
 
 Outcome Caseledger(const std::string& args) {
-  const std::string err_file = ::testing::TempDir() + "/help_cli_stderr.txt";
+  // One file per process: ctest runs these tests as parallel processes.
+  const std::string err_file = ::testing::TempDir() + "/help_cli_stderr." + std::to_string(getpid()) + ".txt";
   const std::string command = std::string(CASELEDGER_BINARY_DIR "/app/caseledger ") + args + " 2>" + err_file;
   Outcome r;
   FILE* p = popen(command.c_str(), "r");
@@ -39,6 +41,7 @@ Outcome Caseledger(const std::string& args) {
   std::stringstream s;
   s << in.rdbuf();
   r.err = s.str();
+  std::remove(err_file.c_str());
   return r;
 }
 
@@ -143,7 +146,7 @@ TEST(HelpCliTest, ManPageAndCompletionComeFromTheSameTable) {
 
   Outcome completion = Caseledger("--help-completion");
   ASSERT_EQ(completion.code, 0);
-  const std::string script = ::testing::TempDir() + "/caseledger.bash-completion";
+  const std::string script = ::testing::TempDir() + "/caseledger.bash-completion." + std::to_string(getpid());
   std::ofstream(script) << completion.out;
   // Complete "caseledger serve --da" and "caseledger bench re" as bash would.
   const std::string probe = "bash -c 'source " + script +
