@@ -202,6 +202,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.access_log = std::move(*access_log);
   s.grants = std::make_unique<GrantTable>(*st);
+  eventstore::AccessLog* access = s.access_log.get();
+  s.metrics.AddGauge("caseledger_access_log_pending_records",
+                     "Reads of personal data queued but not yet durable in the access log.",
+                     [access] { return double(access->Pending()); });
 
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
