@@ -4,6 +4,7 @@
 // plus the query, so If-None-Match gives 304 until something changes.
 #include "api/authz.h"
 #include "api/grant_table.h"
+#include "api/json_text.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "api/sse.h"
@@ -138,7 +139,7 @@ Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::j
     body = std::move(v.as_object());
     (*body)["suppressed_below"] = domain::kMinShownCount;
   }
-  return JsonRead(req.http, boost::json::serialize(*body),
+  return JsonRead(req.http, JsonText(*body),
                   ViewTag(position, req.http),
                   position);
 }

@@ -8,6 +8,7 @@
 #include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/sse.h"
+#include "api/static_assets.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
@@ -213,6 +214,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.access_log = std::move(*access_log);
   s.grants = std::make_unique<GrantTable>(*st);
+  eventstore::AccessLog* access = s.access_log.get();
+  s.metrics.AddGauge("caseledger_access_log_pending_records",
+                     "Reads of personal data queued but not yet durable in the access log.",
+                     [access] { return double(access->Pending()); });
 
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
@@ -233,6 +238,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   } else {
     AddAllRoutes(s.router, s.ctx);
   }
+  AddConsoleRoutes(s.router, EmbeddedAssets(), s.options.console);
 
   s.signers.push_back(JwtSigner{*s.key, s.options.issuer, s.options.audience});
   for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
