@@ -112,9 +112,14 @@ std::optional<JwtError> CheckHeader(const json::object& header, std::optional<Jw
   if (!alg) return JwtError::kBadAlgorithm;  // "none", other HMACs, PS256, ...
   // We understand no extensions, so any "crit" must be refused (RFC 7515 §4.1.11).
   if (header.contains("crit")) return JwtError::kMalformed;
-  // Explicit typing (RFC 8725 §3.11): no other kind of JWT passes for ours.
+  // Explicit typing (RFC 8725 §3.11): no other kind of JWT passes for ours. An identity
+  // provider's (RS256/ES256) access tokens may be typed "at+jwt" (RFC 9068 §2.1); the
+  // server's own HS256 tokens are "JWT".
   if (const json::value* typ = header.if_contains("typ")) {
-    if (!typ->is_string() || strcasecmp(typ->get_string().c_str(), "JWT") != 0) {
+    const char* t = typ->is_string() ? typ->get_string().c_str() : nullptr;
+    const bool access_token = t != nullptr && *alg != JwtAlgorithm::kHS256 &&
+                              (strcasecmp(t, "at+jwt") == 0 || strcasecmp(t, "application/at+jwt") == 0);
+    if (t == nullptr || (strcasecmp(t, "JWT") != 0 && !access_token)) {
       return JwtError::kMalformed;
     }
   }

@@ -4,6 +4,8 @@
 #include "api/routes.h"
 #include "replay/live_views.h"
 
+#include <cstdio>
+
 namespace caseledger::api {
 
 extern const char kOpenApiJson[];
@@ -23,7 +25,19 @@ void AddOpsRoutes(Router& router, const ApiContext& ctx) {
                 r.status = ready ? 200 : 503;
                 r.body = std::string(R"({"status":")") + (ready ? "ready" : failed ? "views_stopped" : "catching_up") +
                          R"(","committed_position":)" + std::to_string(committed) +
-                         R"(,"views_position":)" + std::to_string(views) + "}";
+                         R"(,"views_position":)" + std::to_string(views);
+                // A rebuild under newly adopted rules: where it stands (the old views answer).
+                if (ctx.views) {
+                  const auto status = ctx.views->status();
+                  if (status.rebuilding) {
+                    const auto& p = status.progress;
+                    char rate[64];
+                    std::snprintf(rate, sizeof rate, "%.0f,\"eta_seconds\":%.0f", p.events_per_second, p.eta_seconds);
+                    r.body += R"(,"rebuild":{"position":)" + std::to_string(p.position) +
+                              R"(,"target":)" + std::to_string(p.target) + R"(,"events_per_second":)" + rate + "}";
+                  }
+                }
+                r.body += "}";
                 if (!ready) r.Set("Retry-After", "1");
                 return r;
               }});

@@ -4,6 +4,7 @@
 // plus the query, so If-None-Match gives 304 until something changes.
 #include "api/authz.h"
 #include "api/grant_table.h"
+#include "api/json_text.h"
 #include "api/mayor_figures.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
@@ -100,7 +101,7 @@ Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::j
               uint64_t position, const char* what, bool suppress = false) {
   if (!body) return Problem(404, "not-found", "Not found", std::string(what) + " not found in the views");
   if (suppress) BandForMayor(*body);
-  return JsonRead(req.http, boost::json::serialize(*body),
+  return JsonRead(req.http, JsonText(*body),
                   ViewTag(position, req.http),
                   position);
 }

@@ -8,6 +8,7 @@
 #include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/sse.h"
+#include "api/static_assets.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
@@ -189,6 +190,18 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
                      [vr] { return vr->status().rebuilding ? 1.0 : 0.0; });
   s.metrics.AddCounter("caseledger_views_switches_total", "Rebuilt views switched in since start.",
                        [vr] { return double(vr->status().switches); });
+  // Progress of a rebuild under newly adopted rules (zeros when none runs).
+  s.metrics.AddGauge("caseledger_views_rebuild_position", "Log position the views rebuild has applied.",
+                     [vr] { return double(vr->status().progress.position); });
+  s.metrics.AddGauge("caseledger_views_rebuild_target", "Log position the views rebuild runs to.",
+                     [vr] { return double(vr->status().progress.target); });
+  s.metrics.AddGauge("caseledger_views_rebuild_events_per_second", "Events per second of the views rebuild.",
+                     [vr] { return vr->status().progress.events_per_second; });
+  s.metrics.AddGauge("caseledger_views_rebuild_eta_seconds", "Seconds the views rebuild still needs at its rate (-1: unknown).",
+                     [vr] {
+                       auto s = vr->status();
+                       return s.rebuilding ? s.progress.eta_seconds : 0.0;
+                     });
 
   StartNats(s.options, *st, s.relay, s.feed.get(), s.metrics);
   eventstore::AccessLogOptions access_options;
@@ -201,6 +214,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.access_log = std::move(*access_log);
   s.grants = std::make_unique<GrantTable>(*st);
+  eventstore::AccessLog* access = s.access_log.get();
+  s.metrics.AddGauge("caseledger_access_log_pending_records",
+                     "Reads of personal data queued but not yet durable in the access log.",
+                     [access] { return double(access->Pending()); });
 
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
@@ -221,6 +238,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   } else {
     AddAllRoutes(s.router, s.ctx);
   }
+  AddConsoleRoutes(s.router, EmbeddedAssets(), s.options.console);
 
   s.signers.push_back(JwtSigner{*s.key, s.options.issuer, s.options.audience});
   for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);

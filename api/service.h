@@ -5,6 +5,7 @@
 
 #include "api/jwt.h"
 #include "api/server.h"
+#include "api/static_assets.h"
 #include "domain/reference.h"
 #include "domain/rules.h"
 #include "eventstore/nats_relay.h"
@@ -38,6 +39,8 @@ struct ServiceOptions {
   // ES256 public key, each with its issuer and audience).
   std::vector<JwtSigner> external_signers;
   ServerOptions server;
+  // The web console served at `/` (static_assets.h): its sign-in settings.
+  ConsoleOptions console;
   std::shared_ptr<const domain::ReferenceData> reference;
   // The shipped rule sets (ops/rules/): recorded as RulesAdopted when the log has no rules
   // yet (first start). After that the rules come from the log only (replay/rules_log.h).

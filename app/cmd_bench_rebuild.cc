@@ -8,7 +8,9 @@
 // the rebuild the whole process's (the rebuild reads the log ahead on a second thread, and
 // RocksDB flushes the views on its own; --sequential reads on the calling thread).
 // --until N rebuilds the first N events only (profiling a subrange of a big store);
-// --person-cache N sets RebuildOptions::person_cache (0: every person record in memory).
+// --person-cache N sets RebuildOptions::person_cache (0: every person record in memory);
+// --partitions N and --threads N the pipeline's (RunnerOptions::partitions, 0: the
+// sequential runner; RunnerOptions::threads, 0: one per core).
 // With --compare, the region view of the last rebuild is set beside the scaled DPC
 // bulletin of --from/--to/--scale (which must be those the store was loaded with).
 //
@@ -74,7 +76,7 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args) {
-  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache"},
+  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "partitions", "threads"},
               {"compare", "sequential"});
   if (!flags.ok()) return UsageError(flags.error());
   auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
@@ -147,6 +149,15 @@ int RunBenchRebuild(const Args& args) {
     ro.until = events;
     if (flags.Has("person-cache"))
       ro.person_cache = std::strtoull(flags.GetOr("person-cache", "").c_str(), nullptr, 10);
+    if (flags.Has("partitions"))
+      ro.partitions = std::strtoull(flags.GetOr("partitions", "").c_str(), nullptr, 10);
+    if (flags.Has("threads")) ro.threads = std::strtoull(flags.GetOr("threads", "").c_str(), nullptr, 10);
+    // On a terminal, where the rebuild stands (position, rate, ETA), once a second.
+    if (::isatty(STDERR_FILENO)) {
+      ro.on_progress = [](const projections::CatchUpProgress& p) {
+        std::fprintf(stderr, "\rrebuild: %s   %s", projections::ProgressLine(p).c_str(), p.done() ? "\n" : "");
+      };
+    }
     if (flags.Has("batch")) ro.max_batch = std::strtoull(flags.GetOr("batch", "").c_str(), nullptr, 10);
     auto views = MakeAllViews(*reference, book);
     auto t1 = Clock::now();

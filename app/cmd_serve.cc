@@ -1,5 +1,6 @@
 // caseledger serve: the HTTP API over the store in DIR/store, until SIGINT/SIGTERM.
 #include "api/grants.h"
+#include "api/jwks.h"
 #include "api/jwt.h"
 #include "api/service.h"
 #include "app/commands.h"
@@ -178,6 +179,23 @@ int RunServe(const Args& args) {
     options.external_signers.push_back(api::JwtSigner{*key, flags.GetOr("jwt-issuer", "caseledger"),
                                                       flags.GetOr("jwt-audience", "caseledger")});
   }
+  if (flags.Has("jwt-jwks")) {
+    std::string error;
+    auto keys = api::LoadJwksFile(flags.GetOr("jwt-jwks", ""), &error);
+    if (!keys) return Failure(error);
+    for (const api::JwtPublicKey& key : *keys) {
+      options.external_signers.push_back(api::JwtSigner{key, flags.GetOr("jwt-issuer", "caseledger"),
+                                                        flags.GetOr("jwt-audience", "caseledger")});
+    }
+  }
+  // The console signs in at the identity provider whose tokens the API accepts.
+  if (flags.Has("console-client-id")) {
+    if (!flags.Has("jwt-issuer") || !(flags.Has("jwt-jwks") || flags.Has("jwt-public-key"))) {
+      return UsageError("--console-client-id needs the identity provider: --jwt-issuer and --jwt-jwks or --jwt-public-key");
+    }
+    options.console.oidc_issuer = flags.GetOr("jwt-issuer", "");
+    options.console.oidc_client_id = flags.GetOr("console-client-id", "");
+  }
   auto reference = LoadReferenceData(flags.GetOr("reference", DefaultReferenceDir()));
   if (!reference) return Failure(reference.error().message);
   auto rules = LoadRuleBook(flags.GetOr("rules", DefaultRulesDir()));
@@ -202,6 +220,9 @@ int RunServe(const Args& args) {
     std::cout << "read replica of JetStream stream " << options.replica->stream << " (consumer "
               << options.replica->durable << "), views at position " << service->views_position() << "\n";
   }
+  std::cout << "console:        " << url << "/"
+            << (options.console.oidc_client_id.empty() ? " (sign in with a pasted token)" : " (sign in at " + options.console.oidc_issuer + ")")
+            << "\n";
   std::cout << "caseledger serving " << url << "  (store " << options.data_dir << "/store, position "
             << service->store().CommittedPosition() << ")\n"
             << "  a token:      TOKEN=$(build/app/caseledger token --key " << service->auth_key_path()

@@ -9,9 +9,16 @@
 namespace caseledger::app {
 namespace {
 
-std::string Home() {
-  if (const char* home = std::getenv("CASELEDGER_HOME")) return home;
-  return CASELEDGER_SOURCE_DIR;
+// The Debian package's layout (ops/package): /usr/share/caseledger/{reference,rules}.
+constexpr char kInstalledShare[] = "/usr/share/caseledger/";
+
+std::string DefaultDir(const std::string& name) {
+  if (const char* home = std::getenv("CASELEDGER_HOME")) return std::string(home) + "/ops/" + name;
+  std::error_code ec;
+  if (std::filesystem::is_directory(std::string(CASELEDGER_SOURCE_DIR) + "/ops/reference", ec)) {
+    return std::string(CASELEDGER_SOURCE_DIR) + "/ops/" + name;
+  }
+  return kInstalledShare + name;
 }
 
 domain::Result<std::string> ReadFile(const std::string& path) {
@@ -24,8 +31,8 @@ domain::Result<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
-std::string DefaultReferenceDir() { return Home() + "/ops/reference"; }
-std::string DefaultRulesDir() { return Home() + "/ops/rules"; }
+std::string DefaultReferenceDir() { return DefaultDir("reference"); }
+std::string DefaultRulesDir() { return DefaultDir("rules"); }
 
 domain::Result<std::shared_ptr<const domain::ReferenceData>> LoadReferenceData(const std::string& dir) {
   auto comuni = ReadFile(dir + "/istat-comuni.csv");

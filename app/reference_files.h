@@ -9,8 +9,9 @@
 
 namespace caseledger::app {
 
-// The ops/ directories of the source tree this binary was built from, or
-// $CASELEDGER_HOME/ops/... when that is set (an installed layout).
+// $CASELEDGER_HOME/ops/... when that is set; else the ops/ directories of the source tree
+// this binary was built from when it is there; else the Debian package's
+// /usr/share/caseledger/{reference,rules} (an installed binary).
 std::string DefaultReferenceDir();
 std::string DefaultRulesDir();
 

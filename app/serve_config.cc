@@ -29,6 +29,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"auth.idp.algorithm", "jwt-public-key-alg", ConfigValueKind::kAlgorithm},
     {"auth.idp.issuer", "jwt-issuer", ConfigValueKind::kString},
     {"auth.idp.audience", "jwt-audience", ConfigValueKind::kString},
+    {"auth.idp.jwks_file", "jwt-jwks", ConfigValueKind::kPath},
+    {"console.client_id", "console-client-id", ConfigValueKind::kString},
     {"personal_data.master_key_file", "master-key", ConfigValueKind::kPath},
     {"reference", "reference", ConfigValueKind::kPath},
     {"rules", "rules", ConfigValueKind::kPath},

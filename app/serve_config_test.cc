@@ -72,6 +72,8 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--jwt-public-key-alg=RS256",
                        "--jwt-issuer=https://idp.example.org/realms/regione",
                        "--jwt-audience=caseledger",
+                       "--jwt-jwks=/etc/caseledger/idp-jwks.json",
+                       "--console-client-id=caseledger-console",
                        "--master-key=/etc/caseledger/master.key",
                        "--reference=/usr/local/share/caseledger/reference",
                        "--rules=/usr/local/share/caseledger/rules",

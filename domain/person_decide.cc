@@ -42,13 +42,9 @@ Result<Decision> DecideRegister(const PersonState& s, const RegisterPerson& c,
   if (!c.tax_code.empty()) {
     if (auto tc = errors.Take(ParseTaxCode(c.tax_code, ctx.now.ToDate(), "tax_code"))) {
       e.personal.tax_code = tc->code;
-      if (tc->birth_date != c.birth_date) {
-        errors.Add("birth_date", "birth date does not match the tax code (" +
-                                     tc->birth_date.ToString() + ")");
-      }
-      if (c.sex != Sex::kUnknown && (tc->sex == 'F') != (c.sex == Sex::kFemale)) {
-        errors.Add("sex", "sex does not match the tax code");
-      }
+      // The given birth date decides the century; the code must agree with the rest.
+      const char sex = c.sex == Sex::kFemale ? 'F' : c.sex == Sex::kMale ? 'M' : tc->sex;
+      for (FieldError& f : TaxCodeDisagreements(*tc, c.birth_date, sex)) errors.Add(f.field, f.message);
       claims.push_back(std::string(kTaxCodeClaimPrefix) + tc->code);
     }
   }

@@ -154,6 +154,9 @@ Result<TaxCode> ParseTaxCode(std::string_view text, Date today, std::string_view
   if (day > 40) day -= 40;
   unsigned month = unsigned(kMonthLetters.find(code[8])) + 1;
   int yy = TwoDigits(code, 6);
+  tc.year_digits = yy;
+  tc.month = month;
+  tc.day = unsigned(day);
 
   // Latest year ending in `yy` that is not after today's, then the century before it.
   int this_year = int(today.Ymd().year());
@@ -178,6 +181,36 @@ Result<TaxCode> ParseTaxCode(std::string_view text, Date today, std::string_view
   tc.birthplace = code.substr(11, 4);
   for (size_t i = 1; i < 4; ++i) tc.birthplace[i] = char('0' + DigitValue(tc.birthplace[i]));
   return tc;
+}
+
+std::vector<FieldError> TaxCodeDisagreements(const TaxCode& tc, Date birth_date, char sex) {
+  std::vector<FieldError> out;
+  const auto ymd = birth_date.Ymd();
+  const int year = int(ymd.year());
+  char buf[96];
+  std::string parts;
+  auto part = [&](const char* text) { parts += (parts.empty() ? "" : ", ") + std::string(text); };
+  if (((year % 100) + 100) % 100 != tc.year_digits) {
+    std::snprintf(buf, sizeof buf, "the code's year ends in %02d, not in %02d", tc.year_digits, year % 100);
+    part(buf);
+  }
+  if (unsigned(ymd.month()) != tc.month) {
+    std::snprintf(buf, sizeof buf, "the code's month is %02u (letter %c), not %02u", tc.month, tc.code[8],
+                  unsigned(ymd.month()));
+    part(buf);
+  }
+  if (unsigned(ymd.day()) != tc.day) {
+    std::snprintf(buf, sizeof buf, "the code's day is %02u, not %02u", tc.day, unsigned(ymd.day()));
+    part(buf);
+  }
+  if (!parts.empty()) {
+    out.push_back({"birth_date", "birth date " + birth_date.ToString() + " does not match the tax code: " + parts});
+  }
+  if (sex != tc.sex) {
+    out.push_back({"sex", std::string("sex ") + sex + " does not match the tax code, which says " + tc.sex +
+                              (tc.sex == 'F' ? " (day + 40)" : " (day without 40 added)")});
+  }
+  return out;
 }
 
 std::string EncodeFamilyName(std::string_view family_name) {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/error.h"
 #include "domain/time.h"
@@ -14,6 +15,9 @@ namespace caseledger::domain {
 struct TaxCode {
   std::string code;        // normalised: upper case, as given (omocodia letters kept)
   Date birth_date;         // decoded (century: the latest date that is not after `today`)
+  int year_digits = 0;     // the birth year's last two digits as written, 0-99
+  unsigned month = 1;      // 1-12
+  unsigned day = 1;        // 1-31 (without the 40 added for women)
   char sex = 'M';          // 'M' or 'F' (day + 40 means F)
   std::string birthplace;  // Belfiore code with omocodia letters restored to digits, e.g. "L219"
   bool operator==(const TaxCode&) const = default;
@@ -30,6 +34,14 @@ struct TaxCode {
 // can never be born in the future nor be more than 100 years old according to the code alone.
 Result<TaxCode> ParseTaxCode(std::string_view text, Date today,
                              std::string_view field = "tax_code");
+
+// Where the code disagrees with a person's given birth date and sex: at most one FieldError
+// for "birth_date" (naming the year's last two digits, the month or the day that differ)
+// and one for "sex"; empty when they agree. The code cannot tell a century (a code with
+// year 23 is 1923 or 2023 alike), so the given birth date is authoritative for it: people
+// born 1900-1926 and centenarians register with their real birth date. Whether that date
+// is plausible (not in the future, not before kEarliestBirthYear) is ValidateBirthDate's.
+std::vector<FieldError> TaxCodeDisagreements(const TaxCode& tc, Date birth_date, char sex);
 
 // The check letter of the first 15 characters of a code (upper case letters and digits).
 // REQUIRES: `first15.size() >= 15` and characters in [A-Z0-9]; only the first 15 are read

@@ -257,6 +257,11 @@ StoreResult<void> AccessLog::Flush() {
 
 uint64_t AccessLog::LastSequence() const { return impl_->visible_seq; }
 
+uint64_t AccessLog::Pending() const {
+  std::lock_guard l(impl_->mu);
+  return impl_->queued - impl_->written;
+}
+
 StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::string& person_id, uint64_t after,
                                                                   size_t max_count) const {
   std::vector<StoredAccessRecord> out;

@@ -70,6 +70,8 @@ class AccessLog {
   // the writer once an hour; public for tests.
   StoreResult<uint64_t> Prune();
   uint64_t LastSequence() const;
+  // Records queued but not yet written (nor failed): the writer's backlog. Thread-safe.
+  uint64_t Pending() const;
 
  private:
   struct Impl;

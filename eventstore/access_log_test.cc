@@ -62,6 +62,20 @@ TEST_F(AccessLogTest, RecordsAreDurableAndListedPerPersonInOrder) {
   EXPECT_EQ(chain->records, 4u);
 }
 
+TEST_F(AccessLogTest, PendingCountsRecordsQueuedButNotYetWritten) {
+  AccessLogOptions o;
+  o.path = dir_.Sub("access");
+  o.flush_interval = std::chrono::hours(1);  // nothing is written until Flush()
+  auto log = AccessLog::Open(o);
+  ASSERT_TRUE(log);
+  EXPECT_EQ((*log)->Pending(), 0u);
+  for (int i = 0; i < 3; ++i) (*log)->Record(Read("alice", "P1", now_ + i));
+  EXPECT_EQ((*log)->Pending(), 3u);
+  ASSERT_TRUE((*log)->Flush());
+  EXPECT_EQ((*log)->Pending(), 0u);
+  EXPECT_EQ((*log)->LastSequence(), 3u);
+}
+
 TEST_F(AccessLogTest, PersonPrefixDoesNotLeakIntoAnotherPerson) {
   auto log = Open();
   log->Record(Read("alice", "P1", now_ + 1));

@@ -3,6 +3,8 @@
 // pointers, so a batch copies the shards, entries and buckets it touched and nothing else.
 #pragma once
 
+#include "projections/cow.h"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -22,22 +24,6 @@ struct KeyHash {
 };
 
 inline size_t ShardOf(std::string_view key) { return KeyHash{}(key) % kShards; }
-
-// Copy-on-write: a node shared with a published snapshot (use_count > 1) is copied before
-// it changes; one that only the working state holds changes in place. A count of 1 cannot
-// grow behind the writer's back (readers reach nodes only through published snapshots);
-// the fence pairs with the release of a reader that dropped the count to 1.
-template <class T>
-T& Own(std::shared_ptr<T>& p) {
-  if (!p) {
-    p = std::make_shared<T>();
-  } else if (p.use_count() > 1) {
-    p = std::make_shared<T>(*p);
-  } else {
-    std::atomic_thread_fence(std::memory_order_acquire);
-  }
-  return *p;
-}
 
 template <class Entry>
 using Shard = std::unordered_map<std::string, std::shared_ptr<Entry>, KeyHash, std::equal_to<>>;

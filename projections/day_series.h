@@ -8,6 +8,7 @@
 #pragma once
 
 #include "domain/time.h"
+#include "projections/cow.h"
 
 #include <algorithm>
 #include <array>
@@ -21,21 +22,6 @@
 #include <vector>
 
 namespace caseledger::projections {
-
-// Copy-on-write: a node shared with a published snapshot (use_count > 1) is copied before
-// it changes. A count of 1 cannot grow behind the writer's back (readers only reach nodes
-// through published snapshots); the fence pairs with the release of a reader's decrement.
-template <class T>
-T& CowOwn(std::shared_ptr<T>& p) {
-  if (!p) {
-    p = std::make_shared<T>();
-  } else if (p.use_count() > 1) {
-    p = std::make_shared<T>(*p);
-  } else {
-    std::atomic_thread_fence(std::memory_order_acquire);
-  }
-  return *p;
-}
 
 // Block codec: a format byte, then every value as a zigzag varint (mostly zeros: a byte).
 std::string EncodeCounters(const int32_t* values, size_t count);
@@ -58,7 +44,7 @@ class DaySeries {
     auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
                                [](const auto& e, int32_t n) { return e.first < n; });
     if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
-    CowOwn(it->second)[day.days - b * kBlockDays][column] += delta;
+    cow::Own(it->second)[day.days - b * kBlockDays][column] += delta;
     totals_[column] += delta;
   }
 

@@ -14,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -209,19 +208,13 @@ class GpView::Impl {
   // Lowest position in pending_notes_ (UINT64_MAX when none): most notes dropped were
   // written in an earlier batch, and need no look-up to say so.
   uint64_t lowest_pending_ = UINT64_MAX;
-  mutable std::mutex publish_mu_;  // held only to copy or swap the pointer below
-  std::shared_ptr<const Snapshot> published_;
+  cow::Published<Snapshot> published_;  // swapped atomically: a read takes no lock
 
   void Publish(uint64_t position) {
-    std::shared_ptr<const Snapshot> snap = std::make_shared<Snapshot>(position, shards_);
-    std::lock_guard lock(publish_mu_);
-    published_.swap(snap);  // the previous snapshot is released after the unlock
+    published_.Set(std::make_shared<Snapshot>(position, shards_));
     changed_.clear();
   }
-  std::shared_ptr<const Snapshot> Published() const {
-    std::lock_guard lock(publish_mu_);
-    return published_;
-  }
+  std::shared_ptr<const Snapshot> Published() const { return published_.Get(); }
 
   const GpEntry* FindGp(std::string_view gp) const {
     const Shard& shard = *shards_[ShardOf(gp)];

@@ -222,14 +222,14 @@ PersonDirectory::PersonDirectory(std::shared_ptr<const domain::RuleBook> rules)
 const PersonRecord* PersonDirectory::Find(std::string_view person_id) const {
   if (person_id.empty()) return nullptr;
   auto it = people_.find(person_id);
-  return it == people_.end() ? nullptr : &it->second.record;
+  return it == people_.end() ? nullptr : it->second.record.get();
 }
 
 const PersonRecord* PersonDirectory::Touch(std::string_view person_id) {
   auto it = people_.find(person_id);
   if (it == people_.end()) return nullptr;
   it->second.stamp = stamp_;
-  return &it->second.record;
+  return it->second.record.get();
 }
 
 size_t PersonDirectory::Evict(size_t budget) {
@@ -260,7 +260,8 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (e.person_id.empty()) return false;
   if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    record = &people_.emplace(std::string(e.person_id), Cached{PersonRecord{}, stamp_}).first->second.record;
+    record = people_.emplace(std::string(e.person_id), Cached{std::make_shared<PersonRecord>(), stamp_})
+                 .first->second.record.get();
   }
   // Events that change nothing the directory keeps: nothing to write.
   if (std::holds_alternative<domain::ContactReported>(e.event) ||
@@ -300,8 +301,28 @@ bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
 bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   PersonRecord r;
   if (!Decode(bytes, r)) return false;
-  people_.insert_or_assign(std::string(person_id), Cached{std::move(r), stamp_});
+  people_.insert_or_assign(std::string(person_id), Cached{std::make_shared<PersonRecord>(std::move(r)), stamp_});
   return true;
+}
+
+bool PersonDirectory::Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before,
+                           std::vector<Effect>& effects) {
+  before.reset();
+  if (e.person_id.empty()) return false;
+  auto it = people_.find(e.person_id);
+  if (it != people_.end()) before = it->second.record;
+  Effects(e, before.get(), effects);
+  if (it == people_.end()) {
+    if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
+    it = people_.emplace(std::string(e.person_id), Cached{std::make_shared<PersonRecord>(), stamp_}).first;
+  } else if (std::holds_alternative<domain::ContactReported>(e.event) ||
+             std::holds_alternative<domain::PersonalDataErased>(e.event)) {
+    return false;
+  } else {
+    // `before` holds it: the views still read it as it was.
+    it->second.record = std::make_shared<PersonRecord>(*it->second.record);
+  }
+  return Apply(e, it->second.record.get());
 }
 
 }  // namespace caseledger::projections

@@ -190,6 +190,12 @@ class PersonDirectory {
   // runner looks each event's person up once for the effects, the views and the directory.
   void Effects(const LogEvent& e, const PersonRecord* record, std::vector<Effect>& out) const;
   bool Apply(const LogEvent& e, const PersonRecord* record);
+  // The partitioned pipeline's step (batch_pipeline.h): `before` gets the record as it is
+  // before `e` (null: not registered), shared, so that it stays as it is while the
+  // directory moves on (copy on write: a record someone else holds is copied before it
+  // changes); then the effects of `e` are appended to `effects` and `e` is applied.
+  // Returns whether the record changed; throws as Effects does.
+  bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects);
 
   // Persistence of one record: a format byte then cereal binary.
   static std::string Encode(const PersonRecord& r);
@@ -217,7 +223,9 @@ class PersonDirectory {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   struct Cached {
-    PersonRecord record;
+    // Shared with the batch pipeline's slots (Step); only the directory writes it, and only
+    // while no one else holds it.
+    std::shared_ptr<PersonRecord> record;
     uint64_t stamp = 0;  // batch that last touched it
   };
   std::shared_ptr<const domain::RuleBook> rules_;

@@ -257,8 +257,9 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
     for (const auto& s : p.swabs) collected += s.collected;
     swabs += collected;
     tested += collected > 0;
-    const PersonRecord* rec = (*rebuilt)->directory().Find(p.person_id);
-    ASSERT_NE(rec, nullptr);
+    auto found = (*rebuilt)->FindPerson(p.person_id);
+    ASSERT_TRUE(found && *found) << p.person_id;
+    const PersonRecord* rec = &**found;
     EXPECT_EQ(rec->case_open, p.case_open) << p.person_id;
     EXPECT_EQ(rec->residence_istat, p.residence_istat);
     EXPECT_EQ(rec->last_positive, p.last_positive);
@@ -374,19 +375,21 @@ TEST_P(PropertyTest, ATinyPersonCacheBuildsTheSameViews) {
   ASSERT_TRUE(whole->CatchUp());
   const std::string expected = DumpAll(*whole, days);
   EXPECT_NE(expected.find("\"patients\":[{"), std::string::npos);  // the GPs have patients
-  EXPECT_EQ(whole->directory().size(), history.people().size());
+  EXPECT_EQ(whole->CachedPeople(), history.people().size());
 
   auto tiny = open("tiny", 0, 5, 2, false);
   ASSERT_TRUE(tiny);
   ASSERT_TRUE(tiny->CatchUp()) << tiny->failure();
-  EXPECT_LE(tiny->directory().size(), 2u);  // everyone else was evicted
+  EXPECT_LE(tiny->CachedPeople(), 2u);  // everyone else was evicted
   EXPECT_EQ(DumpAll(*tiny, days), expected);
   // Every record, read back from the database, is the one held in memory by `whole`.
   for (const auto& p : history.people()) {
     auto found = tiny->FindPerson(p.person_id);
     ASSERT_TRUE(found) << found.error().message;
     ASSERT_TRUE(*found) << p.person_id;
-    EXPECT_EQ(PersonDirectory::Encode(**found), PersonDirectory::Encode(*whole->directory().Find(p.person_id)));
+    auto held = whole->FindPerson(p.person_id);
+    ASSERT_TRUE(held && *held);
+    EXPECT_EQ(PersonDirectory::Encode(**found), PersonDirectory::Encode(**held));
   }
   auto nobody = tiny->FindPerson(PersonId(999999));
   ASSERT_TRUE(nobody);

@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -213,19 +212,13 @@ class SchoolView::Impl {
   std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
   std::set<std::string> changed_;
   std::set<std::pair<std::string, std::string>> dirty_;  // (school, class) to write
-  mutable std::mutex publish_mu_;  // held only to copy or swap the pointer below
-  std::shared_ptr<const Snapshot> published_;
+  cow::Published<Snapshot> published_;  // swapped atomically: a read takes no lock
 
   void Publish(uint64_t position) {
-    std::shared_ptr<const Snapshot> snap = std::make_shared<Snapshot>(position, shards_);
-    std::lock_guard lock(publish_mu_);
-    published_.swap(snap);  // the previous snapshot is released after the unlock
+    published_.Set(std::make_shared<Snapshot>(position, shards_));
     changed_.clear();
   }
-  std::shared_ptr<const Snapshot> Published() const {
-    std::lock_guard lock(publish_mu_);
-    return published_;
-  }
+  std::shared_ptr<const Snapshot> Published() const { return published_.Get(); }
 
   const ClassEntry* FindClass(std::string_view school, std::string_view label) const {
     const Shard& shard = *shards_[ShardOf(school)];

@@ -5,13 +5,13 @@
 // Persisted entries: "<key>/<block number>" -> the block's counters (day_series.h codec).
 #pragma once
 
+#include "projections/cow.h"
 #include "projections/day_series.h"
 #include "projections/view.h"
 
 #include <algorithm>
 #include <charconv>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <string>
 #include <string_view>
@@ -20,27 +20,9 @@
 
 namespace caseledger::projections {
 
-// An immutable value readers take and writers replace. The lock is held only to copy or
-// swap a pointer: a reader never waits for a batch, the writer never waits for a reader.
+// The immutable value readers take and the writer replaces (cow.h: atomic pointer swap).
 template <class T>
-class Published {
- public:
-  std::shared_ptr<const T> Get() const {
-    std::lock_guard lock(mu_);
-    return value_;
-  }
-  void Set(std::shared_ptr<const T> value) {
-    {
-      std::lock_guard lock(mu_);
-      value_.swap(value);
-    }
-    // The previous value (now in `value`) is released outside the lock.
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const T> value_;
-};
+using Published = cow::Published<T>;
 
 template <size_t N>
 class SeriesTable {
@@ -54,7 +36,7 @@ class SeriesTable {
   void Add(std::string_view key, domain::Date day, size_t column, int32_t delta) {
     if (delta == 0) return;
     Row& row = Slot(key);
-    CowOwn(row.series).Add(day, column, delta);
+    cow::Own(row.series).Add(day, column, delta);
     const int32_t block = Series::BlockOf(day);
     if (std::find(row.dirty.begin(), row.dirty.end(), block) == row.dirty.end()) row.dirty.push_back(block);
     if (!row.changed) {
@@ -85,7 +67,7 @@ class SeriesTable {
     const char* end = key.data() + key.size();
     auto [p, ec] = std::from_chars(key.data() + slash + 1, end, block);
     if (ec != std::errc() || p != end) return false;
-    return CowOwn(Slot(key.substr(0, slash)).series).LoadBlock(block, value);
+    return cow::Own(Slot(key.substr(0, slash)).series).LoadBlock(block, value);
   }
 
   // The rows as they are now, for a snapshot; clears the changed keys.

@@ -1,10 +1,12 @@
 #include "projections/view_runner.h"
 
+#include "projections/batch_pipeline.h"
 #include "projections/log_prefetch.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
 
 #include <charconv>
+#include <cstdio>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -26,25 +28,6 @@ constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kPeoplePrefix = "people/";
 constexpr std::string_view kPersonStreamPrefix = "person-";
 
-// Puts a view's entries under "<view>/" in the batch.
-class PrefixedSink final : public PersistSink {
- public:
-  explicit PrefixedSink(ViewsDb::Batch& batch) : batch_(batch) {}
-  void SetPrefix(std::string_view view) { prefix_.assign(view).append("/"); }
-  void Put(std::string_view key, std::string_view value) override {
-    batch_.Put(Key(key), value);
-  }
-  void Delete(std::string_view key) override { batch_.Delete(Key(key)); }
-
- private:
-  const std::string& Key(std::string_view key) {
-    key_.assign(prefix_).append(key);
-    return key_;
-  }
-  ViewsDb::Batch& batch_;
-  std::string prefix_, key_;
-};
-
 std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
   std::string names;
   for (const auto& v : views) names.append(names.empty() ? "" : ",").append(v->name());
@@ -63,6 +46,15 @@ class ViewRunner::Impl {
   StoreResult<uint64_t> CatchUp();
   // Applies one batch read from the log; false (and failure set) on a poison event.
   StoreResult<bool> ApplyBatch(const DecodedBatch& batch);
+  // ApplyBatch's steps. Validate: positions follow the checkpoint and every event decoded
+  // (else failure set, false). ApplySequential: the reference way, one event at a time on
+  // this thread, into `wb`. Commit: writes `wb` with the checkpoint, evicts, publishes,
+  // counts and notifies.
+  bool Validate(const DecodedBatch& batch);
+  StoreResult<bool> ApplySequential(const DecodedBatch& batch, ViewsDb::Batch& wb);
+  StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
+                           std::chrono::steady_clock::time_point started);
+  void Publish(uint64_t last);
   // Puts the records of the batch's people in the directory's cache (those not cached are
   // read from the database in one MultiGet). False (and failure set) when one does not
   // decode.
@@ -75,7 +67,8 @@ class ViewRunner::Impl {
   eventstore::LogReader& store;
   std::vector<std::unique_ptr<View>> views;
   RunnerOptions options;
-  PersonDirectory directory;
+  PersonDirectory directory;  // the sequential way's (partitions == 0)
+  std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
   std::atomic<uint64_t>& position;
   std::unique_ptr<ViewsDb> db;
   RunnerMetrics metrics;
@@ -95,7 +88,66 @@ class ViewRunner::Impl {
 
   std::thread follower;
   std::atomic<bool> stopping{false};
+
+  // The catch-up under way (Progress): where it started, when, and what it runs to.
+  std::atomic<uint64_t> catch_up_from{0}, catch_up_target{0};
+  std::atomic<int64_t> catch_up_started_ns{0};
+  std::chrono::steady_clock::time_point last_report{};
+  bool reported = false;  // this catch-up was long enough to report: report its end too
+  CatchUpProgress Progress() const;
+  void ReportProgress(bool force);
 };
+
+CatchUpProgress ViewRunner::Impl::Progress() const {
+  CatchUpProgress p;
+  p.position = position.load(std::memory_order_acquire);
+  p.target = std::max(catch_up_target.load(std::memory_order_relaxed), p.position);
+  const uint64_t from = std::min(catch_up_from.load(std::memory_order_relaxed), p.position);
+  const int64_t started = catch_up_started_ns.load(std::memory_order_relaxed);
+  const double seconds =
+      started == 0 ? 0
+                   : (std::chrono::steady_clock::now().time_since_epoch().count() - started) / 1e9;
+  if (seconds > 0 && p.position > from) {
+    p.events_per_second = (p.position - from) / seconds;
+    p.eta_seconds = (p.target - p.position) / p.events_per_second;
+  } else if (p.done()) {
+    p.eta_seconds = 0;
+  }
+  return p;
+}
+
+void ViewRunner::Impl::ReportProgress(bool force) {
+  if (!options.on_progress) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_report < options.progress_every) return;
+  last_report = now;
+  reported = !Progress().done();
+  try {
+    options.on_progress(Progress());
+  } catch (const std::exception& ex) {
+    ProjectionsLog()->warn("a progress listener failed: {}", ex.what());
+  }
+}
+
+std::string ProgressLine(const CatchUpProgress& p) {
+  auto grouped = [](uint64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return out;
+  };
+  char tail[96];
+  const double percent = p.target == 0 ? 100.0 : 100.0 * static_cast<double>(p.position) / p.target;
+  if (p.eta_seconds >= 0) {
+    std::snprintf(tail, sizeof tail, " (%.1f %%), %.0f events/s, ETA %.0f s", percent, p.events_per_second,
+                  p.eta_seconds);
+  } else {
+    std::snprintf(tail, sizeof tail, " (%.1f %%)", percent);
+  }
+  return "position " + grouped(p.position) + " / " + grouped(p.target) + tail;
+}
 
 StoreResult<void> ViewRunner::Impl::Load() {
   auto format = db->Get(kFormatKey);
@@ -143,6 +195,7 @@ StoreResult<void> ViewRunner::Impl::Load() {
         }
       }
       directory.Clear();
+      if (pipeline) pipeline->Clear();
       usable = false;
     }
   }
@@ -205,31 +258,50 @@ StoreResult<bool> ViewRunner::Impl::FetchPeople(const DecodedBatch& decoded) {
   return true;
 }
 
+bool ViewRunner::Impl::Validate(const DecodedBatch& decoded) {
+  uint64_t expected = position.load(std::memory_order_relaxed) + 1;
+  for (size_t i = 0; i < decoded.envelopes.size(); ++i, ++expected) {
+    const domain::Envelope& env = decoded.envelopes[i];
+    if (env.position != expected) {
+      Fail(expected, "the log returned position " + std::to_string(env.position));
+      return false;
+    }
+    // Views never need personal data: it is not even decoded (it may be encrypted).
+    if (i >= decoded.events.size()) {
+      Fail(env.position, env.type + " does not decode: " + decoded.decode_error);
+      return false;
+    }
+  }
+  return true;
+}
+
 StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
-  const std::vector<domain::Envelope>& batch = decoded.envelopes;
   auto started = std::chrono::steady_clock::now();
-  if (batch.empty()) return true;
-  if (auto fetched = FetchPeople(decoded); !fetched || !*fetched) return fetched;
+  if (decoded.envelopes.empty()) return true;
+  if (!Validate(decoded)) return false;
   ViewsDb::Batch wb;
+  if (pipeline) {
+    if (auto failed = pipeline->Apply(decoded, *db, wb)) {
+      Fail(decoded.envelopes[failed->index].position, failed->why);
+      return false;
+    }
+  } else if (auto applied = ApplySequential(decoded, wb); !applied || !*applied) {
+    return applied;
+  }
+  return Commit(decoded, wb, started);
+}
+
+StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
+  const std::vector<domain::Envelope>& batch = decoded.envelopes;
+  if (auto fetched = FetchPeople(decoded); !fetched || !*fetched) return fetched;
   PrefixedSink sink(wb);
   // People whose record changed, with repeats; the ids view the batch's envelopes.
   // Records are not evicted during a batch (FetchPeople pinned them), so their addresses
   // identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   dirty_people.reserve(batch.size());
-  uint64_t expected = position.load(std::memory_order_relaxed) + 1;
   for (size_t i = 0; i < batch.size(); ++i) {
     const domain::Envelope& env = batch[i];
-    if (env.position != expected) {
-      Fail(expected, "the log returned position " + std::to_string(env.position));
-      return false;
-    }
-    ++expected;
-    // Views never need personal data: it is not even decoded (it may be encrypted).
-    if (i >= decoded.events.size()) {
-      Fail(env.position, env.type + " does not decode: " + decoded.decode_error);
-      return false;
-    }
     const domain::Event* event = &decoded.events[i];
     std::string_view person;
     if (std::string_view(env.stream).starts_with(kPersonStreamPrefix)) {
@@ -274,7 +346,12 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
     key.assign(kPeoplePrefix).append(id);
     wb.Put(key, PersonDirectory::Encode(*record));
   }
-  const uint64_t last = batch.back().position;
+  return true;
+}
+
+StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb::Batch& wb,
+                                           std::chrono::steady_clock::time_point started) {
+  const uint64_t last = decoded.envelopes.back().position;
   wb.Put(kCheckpointKey, std::to_string(last));
   if (auto w = db->Write(wb, options.sync); !w) {
     // The working state is ahead of what is stored; only a reopen can realign them.
@@ -282,7 +359,23 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
     return w.error();
   }
   // Every changed record is in the batch just written: the cache may forget any of them.
-  directory.Evict(options.person_cache);
+  if (pipeline) {
+    pipeline->Evict(options.person_cache);
+  } else {
+    directory.Evict(options.person_cache);
+  }
+  Publish(last);
+  ReportProgress(false);
+  metrics.events_applied.fetch_add(decoded.envelopes.size(), std::memory_order_relaxed);
+  metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
+  metrics.last_batch_micros.store(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - started)
+                                      .count(),
+                                  std::memory_order_relaxed);
+  return true;
+}
+
+void ViewRunner::Impl::Publish(uint64_t last) {
   std::vector<ViewChange> changes;
   for (auto& v : views) {
     // Nobody to tell (rebuilds): the keys are not even gathered.
@@ -296,25 +389,21 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
     position.store(last, std::memory_order_release);
   }
   cv.notify_all();
-  metrics.events_applied.fetch_add(batch.size(), std::memory_order_relaxed);
-  metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
-  metrics.last_batch_micros.store(std::chrono::duration_cast<std::chrono::microseconds>(
-                                      std::chrono::steady_clock::now() - started)
-                                      .count(),
-                                  std::memory_order_relaxed);
-  if (!changes.empty()) {
-    for (auto& listener : listeners) {
-      try {
-        listener(changes);
-      } catch (const std::exception& ex) {
-        ProjectionsLog()->error("a views change listener failed: {}", ex.what());
-      }
+  if (changes.empty()) return;
+  for (auto& listener : listeners) {
+    try {
+      listener(changes);
+    } catch (const std::exception& ex) {
+      ProjectionsLog()->error("a views change listener failed: {}", ex.what());
     }
   }
-  return true;
 }
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
+  catch_up_from.store(position.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  catch_up_started_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  last_report = std::chrono::steady_clock::now();
+  reported = false;
   for (;;) {
     uint64_t at = position.load(std::memory_order_relaxed);
     if (failed.load()) {
@@ -323,8 +412,12 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
     }
     uint64_t target = store.CommittedPosition();
     if (options.until != 0) target = std::min(target, options.until);
+    catch_up_target.store(target, std::memory_order_relaxed);
     // Under a steady flow of commits the target keeps moving: let Stop() in between.
-    if (at >= target || stopping.load()) return at;
+    if (at >= target || stopping.load()) {
+      if (reported && at >= target) ReportProgress(true);
+      return at;
+    }
     // Reading ahead pays only over several batches (a rebuild, a start far behind);
     // following the log live, a batch at a time, stays on this thread. A log shorter than
     // a batch is not cut up: Oct-Dec 2020 at 1:100 (61k events) in four batches took about
@@ -387,6 +480,13 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   if (options.max_batch == 0) options.max_batch = 1;
   std::unique_ptr<ViewRunner> runner(new ViewRunner());
   runner->impl_ = std::make_unique<Impl>(store, std::move(views), std::move(options), runner->position_);
+  Impl& impl = *runner->impl_;
+  if (impl.options.partitions > 0) {
+    size_t threads = impl.options.threads != 0 ? impl.options.threads
+                                               : std::max(1u, std::thread::hardware_concurrency());
+    impl.pipeline = std::make_unique<BatchPipeline>(impl.views, impl.options.rules, impl.options.partitions,
+                                                    threads, impl.options.path);
+  }
   auto db = ViewsDb::Open(runner->impl_->options.path);
   if (!db) return db.error();
   runner->impl_->db = std::move(*db);
@@ -423,6 +523,8 @@ bool ViewRunner::WaitForPosition(uint64_t position, std::chrono::milliseconds ti
   }) && Position() >= position;
 }
 
+CatchUpProgress ViewRunner::Progress() const { return impl_->Progress(); }
+
 std::string ViewRunner::failure() const {
   std::lock_guard lock(impl_->mu);
   return impl_->failure;
@@ -442,10 +544,14 @@ const View* ViewRunner::Find(std::string_view name) const {
   return nullptr;
 }
 
-const PersonDirectory& ViewRunner::directory() const { return impl_->directory; }
+size_t ViewRunner::CachedPeople() const {
+  return impl_->pipeline ? impl_->pipeline->CachedPeople() : impl_->directory.size();
+}
 
 StoreResult<std::optional<PersonRecord>> ViewRunner::FindPerson(std::string_view person_id) const {
-  if (const PersonRecord* cached = impl_->directory.Find(person_id)) return std::optional<PersonRecord>(*cached);
+  const PersonRecord* cached =
+      impl_->pipeline ? impl_->pipeline->Find(person_id) : impl_->directory.Find(person_id);
+  if (cached) return std::optional<PersonRecord>(*cached);
   auto bytes = impl_->db->Get(std::string(kPeoplePrefix).append(person_id));
   if (!bytes) return bytes.error();
   if (!*bytes) return std::optional<PersonRecord>();
@@ -476,6 +582,9 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.rules = std::move(options.rules);
   ro.read_ahead = options.read_ahead;
   ro.person_cache = options.person_cache;
+  ro.partitions = options.partitions;
+  ro.threads = options.threads;
+  ro.on_progress = std::move(options.on_progress);
   auto runner = ViewRunner::Open(store, std::move(views), std::move(ro));
   if (!runner) return runner.error();
   if (until == 0) return runner;  // an empty log

@@ -28,6 +28,19 @@
 
 namespace caseledger::projections {
 
+// Where a catch-up stands (a rebuild, a start far behind, a what-if's shadow): for the
+// terminal, /readyz and /metrics (issue #14: progress on long work).
+struct CatchUpProgress {
+  uint64_t position = 0;          // applied and published
+  uint64_t target = 0;            // what the catch-up runs to (committed, or `until`)
+  double events_per_second = 0;   // applied since the catch-up started, per second of it
+  double eta_seconds = -1;        // at that rate; -1 while unknown
+  bool done() const { return position >= target; }
+};
+
+// "position 1,234,567 / 9,912,770 (12.5 %), 312,000 events/s, ETA 30 s"
+std::string ProgressLine(const CatchUpProgress& p);
+
 struct RunnerOptions {
   std::string path;            // the views database (created if missing)
   size_t max_batch = 4096;     // events per WriteBatch
@@ -54,6 +67,19 @@ struct RunnerOptions {
   // default is ~250 MiB at most. A batch pins the records of all its people on top.
   size_t person_cache = kDefaultPersonCache;
   static constexpr size_t kDefaultPersonCache = 1 << 19;
+  // How a batch is applied (batch_pipeline.h): 0 sequentially, one event at a time on the
+  // runner's thread (the reference the tests compare the pipeline with); N >= 1 by the
+  // pipeline, the person fold split in N partitions by person id, then each view on a
+  // thread of its own. The views are the same whatever N, and a database written with
+  // one N opens with any other.
+  size_t partitions = kDefaultPartitions;
+  static constexpr size_t kDefaultPartitions = 4;
+  // Threads the pipeline runs on, the runner's included; 0: one per core.
+  size_t threads = 0;
+  // Called on the runner's thread after a published batch of a catch-up, at most once per
+  // `progress_every` (and once when the catch-up reaches its target). Must be quick.
+  std::function<void(const CatchUpProgress&)> on_progress;
+  std::chrono::milliseconds progress_every = std::chrono::seconds(1);
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -93,6 +119,8 @@ class ViewRunner {
 
   // Position of the last applied and published batch. Thread-safe.
   uint64_t Position() const { return position_.load(std::memory_order_acquire); }
+  // The current (or last) catch-up's progress. Thread-safe.
+  CatchUpProgress Progress() const;
   // Waits until Position() >= position, the runner failed or the timeout passed.
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const;
   // Set when the runner stopped on an event it could not apply (poison event): "position
@@ -103,9 +131,9 @@ class ViewRunner {
   const View* Find(std::string_view name) const;
   template <class V>
   const V* Get(std::string_view name) const { return dynamic_cast<const V*>(Find(name)); }
-  // The person directory's cache (not every person: see RunnerOptions::person_cache);
-  // only while the runner is not applying (tests, tools).
-  const PersonDirectory& directory() const;
+  // Person records cached (not every person: see RunnerOptions::person_cache); only while
+  // the runner is not applying (tests, tools).
+  size_t CachedPeople() const;
   // The person's record as of Position(), from the cache or the views database; nullopt
   // for a person not registered. Only while the runner is not applying (tests, tools).
   eventstore::StoreResult<std::optional<PersonRecord>> FindPerson(std::string_view person_id) const;
@@ -129,6 +157,9 @@ struct RebuildOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   bool read_ahead = true;  // RunnerOptions::read_ahead
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
+  size_t partitions = RunnerOptions::kDefaultPartitions;     // RunnerOptions::partitions
+  size_t threads = 0;                                         // RunnerOptions::threads
+  std::function<void(const CatchUpProgress&)> on_progress;    // RunnerOptions::on_progress
 };
 
 // Builds fresh views from position 1 into an empty views database (replay, verify, tests)

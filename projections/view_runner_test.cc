@@ -66,7 +66,7 @@ TEST_F(ViewRunnerTest, CatchUpAppliesEverythingCommittedAndPublishes) {
   EXPECT_EQ((*r)->metrics().batches_written.load(), 7u);  // batches of 3
   EXPECT_EQ(TorinoCases(**r), 4);
   EXPECT_EQ((*r)->Get<RegionView>("region")->position(), 20u);
-  EXPECT_EQ((*r)->directory().size(), 4u);
+  EXPECT_EQ((*r)->CachedPeople(), 4u);
 }
 
 TEST_F(ViewRunnerTest, StoppedMidwayAndReopenedEqualsARebuild) {

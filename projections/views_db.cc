@@ -28,6 +28,20 @@ void ViewsDb::Batch::Put(std::string_view key, std::string_view value) { batch_-
 void ViewsDb::Batch::Delete(std::string_view key) { batch_->Delete(S(key)); }
 size_t ViewsDb::Batch::bytes() const { return batch_->GetDataSize(); }
 
+void ViewsDb::Batch::Clear() { batch_->Clear(); }
+
+void ViewsDb::Batch::Append(const Batch& other) {
+  // WriteBatch has no public append: replay the other's records into this one.
+  struct Copier final : rocksdb::WriteBatch::Handler {
+    explicit Copier(rocksdb::WriteBatch& to) : to(to) {}
+    void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override { to.Put(key, value); }
+    void Delete(const rocksdb::Slice& key) override { to.Delete(key); }
+    rocksdb::WriteBatch& to;
+  } copier(*batch_);
+  // Only Put and Delete are ever added (above): nothing to fail on.
+  (void)other.batch_->Iterate(&copier);
+}
+
 ViewsDb::~ViewsDb() = default;
 
 ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path) {

@@ -30,6 +30,10 @@ class ViewsDb {
     void Put(std::string_view key, std::string_view value);
     void Delete(std::string_view key);
     size_t bytes() const;
+    // Appends every Put and Delete of `other`, in its order (the pipeline's partitions and
+    // views fill batches of their own, written as one).
+    void Append(const Batch& other);
+    void Clear();
 
    private:
     friend class ViewsDb;

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -56,6 +57,11 @@ class LiveViews::Impl {
     ro.rules = book;
     ro.poll = options.poll;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
+    // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
+    ro.progress_every = std::chrono::seconds(5);
+    ro.on_progress = [dir](const projections::CatchUpProgress& p) {
+      ReplayLog()->info("views {} catching up: {}", dir, projections::ProgressLine(p));
+    };
     eventstore::LogReader* log = &store;
     if (options.follow != nullptr) {
       log = options.follow;
@@ -86,10 +92,13 @@ class LiveViews::Impl {
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
-  std::shared_ptr<const ServingViews> current;  // guarded by mu
+  // Read by Current() without a lock (an atomic pointer swap, RCU-style: a reader holds
+  // what it loaded for one answer); written only under mu.
+  std::atomic<std::shared_ptr<const ServingViews>> current;
   uint64_t requested = 0;                       // rules position wanted live; guarded by mu
   bool stopping = false;                        // guarded by mu
   AdoptionStatus status;                        // guarded by mu
+  std::shared_ptr<projections::ViewRunner> rebuilding;  // the rebuild's runner; guarded by mu
   std::vector<std::shared_ptr<const ServingViews>> retired;  // held by readers too long
   std::thread worker;
 };
@@ -99,7 +108,7 @@ void LiveViews::Impl::Worker() {
     uint64_t target = 0;
     {
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return stopping || requested != current->rules_position; });
+      cv.wait(lock, [&] { return stopping || requested != current.load()->rules_position; });
       if (stopping) return;
       target = requested;
       status.rebuilding = true;
@@ -110,8 +119,8 @@ void LiveViews::Impl::Worker() {
     {
       std::lock_guard lock(mu);
       // A failed rebuild is not retried until a new adoption (or a restart) asks again.
-      if (requested == target && current->rules_position != target) requested = current->rules_position;
-      status.rebuilding = requested != current->rules_position;
+      if (requested == target && current.load()->rules_position != target) requested = current.load()->rules_position;
+      status.rebuilding = requested != current.load()->rules_position;
     }
     cv.notify_all();
   }
@@ -131,6 +140,17 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   auto runner = OpenRunner(dir, book);
   if (!runner) return SetError(runner.error().message);
   projections::ViewRunner& r = **runner;
+  {
+    std::lock_guard lock(mu);
+    rebuilding = *runner;
+  }
+  struct Forget {
+    Impl& s;
+    ~Forget() {
+      std::lock_guard lock(s.mu);
+      s.rebuilding.reset();
+    }
+  } forget{*this};
   ReplayLog()->info("rebuilding the views into {} under the rules adopted up to position {}", dir, target);
   StartWithNice(r, options.rebuild_nice);
   for (;;) {
@@ -165,8 +185,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   std::shared_ptr<const ServingViews> old;
   {
     std::lock_guard lock(mu);
-    old = std::move(current);
-    current = std::move(serving);
+    old = current.exchange(std::move(serving));
     ++status.switches;
   }
   cv.notify_all();
@@ -235,7 +254,7 @@ StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& 
   serving->rules = std::move(book);
   serving->rules_position = p.rules_position;
   serving->dir = p.dir;
-  s.current = std::move(serving);
+  s.current.store(std::move(serving));
   s.requested = rules->last_position();
   if (s.requested != p.rules_position) {
     ReplayLog()->warn("the live views use the rules up to position {} but the log adopted rules at {}: "
@@ -265,8 +284,7 @@ void LiveViews::Stop() {
 const std::string& LiveViews::data_dir() const { return impl_->options.data_dir; }
 
 std::shared_ptr<const ServingViews> LiveViews::Current() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->current;
+  return impl_->current.load(std::memory_order_acquire);
 }
 
 uint64_t LiveViews::Position() const { return Current()->runner->Position(); }
@@ -280,10 +298,10 @@ void LiveViews::Adopt(uint64_t rules_position) {
   }
   {
     std::lock_guard lock(impl_->mu);
-    if (rules_position <= impl_->requested && impl_->requested != impl_->current->rules_position) return;
-    if (rules_position < impl_->current->rules_position) return;
+    if (rules_position <= impl_->requested && impl_->requested != impl_->current.load()->rules_position) return;
+    if (rules_position < impl_->current.load()->rules_position) return;
     impl_->requested = rules_position;
-    impl_->status.rebuilding = rules_position != impl_->current->rules_position;
+    impl_->status.rebuilding = rules_position != impl_->current.load()->rules_position;
     impl_->status.target_rules_position = rules_position;
   }
   impl_->cv.notify_all();
@@ -291,13 +309,15 @@ void LiveViews::Adopt(uint64_t rules_position) {
 
 AdoptionStatus LiveViews::status() const {
   std::lock_guard lock(impl_->mu);
-  return impl_->status;
+  AdoptionStatus status = impl_->status;
+  if (impl_->rebuilding) status.progress = impl_->rebuilding->Progress();
+  return status;
 }
 
 bool LiveViews::WaitIdle(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mu);
   return impl_->cv.wait_for(lock, timeout, [&] {
-    return impl_->stopping || impl_->requested == impl_->current->rules_position;
+    return impl_->stopping || impl_->requested == impl_->current.load()->rules_position;
   });
 }
 

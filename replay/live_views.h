@@ -65,6 +65,8 @@ struct AdoptionStatus {
   uint64_t target_rules_position = 0;  // of the running or last rebuild
   uint64_t switches = 0;               // rebuilds switched in since Open
   std::string error;                   // why the last rebuild failed; empty otherwise
+  // Of the rebuild running (position, target, rate, ETA); all zero when none runs.
+  projections::CatchUpProgress progress;
 };
 
 class LiveViews {
@@ -77,6 +79,7 @@ class LiveViews {
   LiveViews(const LiveViews&) = delete;
   LiveViews& operator=(const LiveViews&) = delete;
 
+  // The views live now: an atomic load of a pointer, no lock (a switch swaps it).
   std::shared_ptr<const ServingViews> Current() const;
   // Of the current views (conveniences for health checks and metrics).
   uint64_t Position() const;

@@ -164,7 +164,8 @@ TEST(RuleAdoptionTest, ViewsSwitchBlueGreenUnderCommandsWithNothingLost) {
   for (const std::string& id : registered) ASSERT_EQ(admin.Get("/v1/people/" + id, token).status, 200) << id;
   views.Stop();
   for (const std::string& id : registered) {
-    ASSERT_NE(views.Current()->runner->directory().Find(id), nullptr) << id;
+    auto found = views.Current()->runner->FindPerson(id);
+    ASSERT_TRUE(found && *found) << id;
   }
   // The live views equal a from-scratch rebuild.
   auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");

@@ -40,6 +40,16 @@ TEST(ViewsApiTest, APositiveCaseShowsInEveryView) {
   EXPECT_GE(std::stoull(m.Header("x-position")), std::stoull(pos));
   EXPECT_EQ(m.Json().at("active_isolations").to_number<int64_t>(), 1);
   EXPECT_EQ(m.Json().at("new_positives").to_number<int64_t>(), 1);
+  // Rates as people write them (docs/api.md): 1 case in Torino's 872,367 is 0.11 per 100k,
+  // not Boost.JSON's 1.1E-1; a week without cases is 0, not 0E0.
+  EXPECT_NE(m.body.find("\"incidence_7d_per_100k\":0.11,"), std::string::npos) << m.body;
+  auto before = http.Get("/v1/views/municipalities/001272?day=2020-10-01&min_position=" + pos, token);
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_NE(before.body.find("\"incidence_7d_per_100k\":0,"), std::string::npos) << before.body;
+  for (const auto* body : {&m.body, &before.body}) {
+    EXPECT_EQ(body->find("E-"), std::string::npos) << *body;
+    EXPECT_EQ(body->find("E0"), std::string::npos) << *body;
+  }
   EXPECT_EQ(http.Get("/v1/views/municipalities/001272?day=2020-10-21&min_position=" + pos, token,
                      {{"If-None-Match", m.Header("etag")}}).status, 304);
 

@@ -1,0 +1,365 @@
+// The batch pipeline (batch_pipeline.h) against the sequential runner (partitions = 0, the
+// reference): random histories rich in events that span people (GP changes between five
+// GPs, enrolments in and departures from classes of two schools, class quarantines on the
+// school streams, contacts, corrections of results, residence changes), applied with any
+// number of partitions and threads, in batches of any size, with person caches of one or
+// two records, killed in the middle of a batch and reopened on the way: every view answers
+// exactly as the sequential runner's, and what they stored is the same, byte for byte.
+#include "domain/person.h"
+#include "domain/school.h"
+#include "projections/gp_view.h"
+#include "projections/school_view.h"
+#include "projections/views_db.h"
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+namespace caseledger::projections {
+namespace {
+
+using namespace caseledger::projections::testing;
+using domain::Date;
+using domain::Timestamp;
+
+constexpr const char* kPlaces[] = {"001272", "001156", "005005", "004078"};
+constexpr const char* kSchools[] = {"TOEE81201N", "TOIC81200X"};
+constexpr const char* kClasses[] = {"1A", "3B", "5C"};
+
+class CrossHistory {
+ public:
+  explicit CrossHistory(uint64_t seed) : rng_(seed) {}
+
+  void Run(uint64_t events) {
+    while (events_ < events) Step();
+  }
+  const std::vector<std::pair<std::string, std::vector<Timed>>>& appends() const { return appends_; }
+  Date today() const { return now_.ToDate(); }
+
+ private:
+  int Roll(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  template <class T>
+  const T* Pick(const std::vector<T>& v, auto&& ok) {
+    std::vector<const T*> c;
+    for (const T& x : v) {
+      if (ok(x)) c.push_back(&x);
+    }
+    return c.empty() ? nullptr : c[Roll(static_cast<int>(c.size()))];
+  }
+
+  void Step() {
+    now_.micros += (1 + Roll(90)) * 60'000'000LL;
+    domain::DecideContext ctx;
+    ctx.now = now_;
+    ctx.reference = Reference().get();
+    if (people_.size() < 12 || Roll(25) == 0) {
+      ctx.new_person_id = PersonId(static_cast<int>(people_.size()) + 1);
+      domain::RegisterPerson c{"", "Bianchi", "Luca", D("2012-03-01"), domain::Sex::kMale, kPlaces[Roll(4)], "", ""};
+      people_.emplace_back();
+      if (!Decide(people_.back(), c, ctx)) people_.pop_back();
+      return;
+    }
+    if (Roll(40) == 0) {  // a class quarantine on a school stream
+      const std::string school = kSchools[Roll(2)];
+      domain::ClassQuarantineOrdered q{kClasses[Roll(3)], today() + -Roll(3), "positive_in_class",
+                                       Roll(3) ? std::nullopt : std::optional<Date>(today() + 7)};
+      appends_.push_back({domain::SchoolStream(school), {{q, now_}}});
+      ++events_;
+      return;
+    }
+    domain::PersonState& p = people_[Roll(static_cast<int>(people_.size()))];
+    if (auto command = Command(p)) Decide(p, *command, ctx);
+  }
+
+  std::optional<domain::PersonCommand> Command(const domain::PersonState& p) {
+    const Date today = now_.ToDate();
+    using namespace domain;
+    const int r = Roll(100);
+    if (r < 16) return RequestSwab{"SW-" + std::to_string(++swabs_), Roll(3) ? SwabKind::kMolecular : SwabKind::kAntigen, "", ""};
+    if (r < 30) {
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return !s.collected; })) return CollectSwab{s->swab_id, now_, "site"};
+      return std::nullopt;
+    }
+    if (r < 46) {
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return s.collected && !s.outcome; })) {
+        const int o = Roll(10);
+        return RecordResult{s->swab_id, o < 4 ? Outcome::kPositive : o < 9 ? Outcome::kNegative : Outcome::kInconclusive,
+                            Roll(2) ? "LAB01" : "LAB-TO2", now_};
+      }
+      return std::nullopt;
+    }
+    if (r < 52) {
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return s.outcome.has_value(); })) {
+        return CorrectResult{s->swab_id, *s->outcome == Outcome::kPositive ? Outcome::kNegative : Outcome::kPositive,
+                             "lab error", ""};
+      }
+      return std::nullopt;
+    }
+    if (r < 57) return OrderIsolation{p.last_positive.value_or(today + -Roll(3)), "positive", std::nullopt};
+    if (r < 62) return OrderQuarantine{today + -Roll(4), "close_contact", "", std::nullopt};
+    if (r < 66) {
+      if (auto* m = Pick(p.measures, [](const MeasureState& m) { return m.active(); })) {
+        return EndMeasure{m->id, std::max(m->start, today + -Roll(3)), MeasureEndReason::kNegativeTest};
+      }
+      return std::nullopt;
+    }
+    if (r < 68) return Hospitalize{now_, "H1"};
+    if (r < 70) return Discharge{now_, "H1"};
+    if (r < 73) return CloseCase{Roll(10) ? CaseOutcome::kRecovered : CaseOutcome::kDeceased, today};
+    if (r < 76) return ChangeResidence{kPlaces[Roll(4)], ""};
+    if (r < 84) return AssignGp{"GP" + std::to_string(1000 + Roll(5))};
+    if (r < 90) return EnrolInSchool{kSchools[Roll(2)], kClasses[Roll(3)], Roll(6) ? SchoolRole::kStudent : SchoolRole::kStaff};
+    if (r < 94) {
+      if (p.enrolments.empty()) return std::nullopt;
+      const auto& e = p.enrolments[Roll(static_cast<int>(p.enrolments.size()))];
+      return LeaveSchool{e.school, e.class_label};
+    }
+    if (r < 98) return ReportContact{PersonId(1 + Roll(static_cast<int>(people_.size()))), today + -Roll(2)};
+    return RecordVaccination{static_cast<uint32_t>(p.doses.size() + 1), today, "Comirnaty"};
+  }
+
+  bool Decide(domain::PersonState& p, const domain::PersonCommand& c, const domain::DecideContext& ctx) {
+    auto d = domain::Decide(p, c, ctx);
+    if (!d) return false;
+    std::vector<Timed> events;
+    for (const auto& e : d->events) events.push_back({e.event, e.effective_at});
+    const std::string id = p.registered ? p.person_id : ctx.new_person_id;
+    events_ += events.size();
+    appends_.emplace_back(domain::PersonStream(id), std::move(events));
+    for (const auto& e : d->events) domain::Evolve(p, e.event);
+    return true;
+  }
+
+  std::mt19937_64 rng_;
+  std::vector<std::pair<std::string, std::vector<Timed>>> appends_;
+  uint64_t events_ = 0;
+  Timestamp now_ = At("2020-10-13", 8);
+  std::vector<domain::PersonState> people_;
+  int swabs_ = 0;
+};
+
+std::vector<std::unique_ptr<View>> AllViews() {
+  std::vector<std::unique_ptr<View>> views = MakeViews();
+  views.push_back(std::make_unique<GpView>(Rules()));
+  views.push_back(std::make_unique<SchoolView>(Rules()));
+  return views;
+}
+
+// A view that throws at its K-th Apply: a crash in the middle of a batch.
+class CrashingView final : public View {
+ public:
+  CrashingView(std::unique_ptr<View> inner, int crash_at) : inner_(std::move(inner)), left_(crash_at) {}
+  std::string_view name() const override { return inner_->name(); }
+  bool Load(std::string_view k, std::string_view v) override { return inner_->Load(k, v); }
+  void Apply(const LogEvent& e, const PersonRecord* p, PersistSink& s) override {
+    if (--left_ == 0) throw std::runtime_error("simulated crash");
+    inner_->Apply(e, p, s);
+  }
+  void Persist(PersistSink& s) override { inner_->Persist(s); }
+  void Publish(uint64_t position) override { inner_->Publish(position); }
+  bool Reset() override { return inner_->Reset(); }
+  std::vector<std::string> ChangedKeys() const override { return inner_->ChangedKeys(); }
+
+ private:
+  std::unique_ptr<View> inner_;
+  int left_;
+};
+
+std::string DumpAll(const ViewRunner& runner, const std::vector<Date>& days) {
+  std::string out = DumpViews(runner, days);
+  const auto* gps = runner.Get<GpView>("gps");
+  const auto* schools = runner.Get<SchoolView>("schools");
+  for (Date day : days) {
+    for (int gp = 1000; gp < 1005; ++gp) {
+      auto j = gps->GpJson("GP" + std::to_string(gp), day);
+      out += j ? boost::json::serialize(*j) : "null";
+    }
+    for (const char* school : kSchools) {
+      auto j = schools->SchoolJson(school, day);
+      out += j ? boost::json::serialize(*j) : "null";
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Stored(const std::string& path) {
+  std::map<std::string, std::string> entries;
+  auto db = ViewsDb::Open(path);
+  EXPECT_TRUE(db);
+  if (!db) return entries;
+  EXPECT_TRUE((*db)->ForEach([&](std::string_view k, std::string_view v) {
+    entries.emplace(k, v);
+    return true;
+  }));
+  return entries;
+}
+
+struct Shape {
+  size_t partitions, threads, batch, cache;
+};
+
+class PipelinePropertyTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
+  TestLog log;
+  CrossHistory history(GetParam());
+  history.Run(4000);
+  AppendConcurrently(log, history.appends(), 4);
+  const uint64_t last = log.store().CommittedPosition();
+  auto open = [&](const std::string& name, const Shape& s, uint64_t until = 0,
+                  std::vector<std::unique_ptr<View>> views = AllViews()) {
+    RunnerOptions o;
+    o.path = log.Path(name);
+    o.rules = Rules();
+    o.until = until;
+    o.max_batch = s.batch;
+    o.person_cache = s.cache;
+    o.partitions = s.partitions;
+    o.threads = s.threads;
+    auto r = ViewRunner::Open(log.store(), std::move(views), o);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  };
+  std::vector<Date> days;
+  for (Date d = D("2020-10-13"); d <= history.today() + 20; d = d + 2) days.push_back(d);
+
+  auto reference = open("sequential", {0, 1, 4096, 0});
+  ASSERT_TRUE(reference);
+  ASSERT_TRUE(reference->CatchUp()) << reference->failure();
+  const std::string expected = DumpAll(*reference, days);
+  // The workload reaches every kind of view entry that spans people.
+  EXPECT_NE(expected.find("\"patients\":[{"), std::string::npos);
+  EXPECT_NE(expected.find("\"status_source\":\"order\""), std::string::npos);
+  EXPECT_NE(expected.find("\"results_to_read\":[{"), std::string::npos);
+  reference.reset();
+  const auto stored = Stored(log.Path("sequential"));
+  ASSERT_GT(stored.size(), 100u);
+
+  // Batches large enough for the pool (>= 512 events) and small ones (applied inline).
+  const Shape shapes[] = {{1, 1, 4096, 0}, {2, 2, 4096, 0}, {3, 2, 700, 2}, {7, 4, 1000, 1},
+                          {4, 2, 13, 0},   {16, 3, 600, 5}};
+  for (size_t k = 0; k < std::size(shapes); ++k) {
+    const Shape& s = shapes[k];
+    SCOPED_TRACE("partitions " + std::to_string(s.partitions) + " threads " + std::to_string(s.threads) +
+                 " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache));
+    const std::string name = "pipeline-" + std::to_string(k);
+    // Killed in the middle of a batch (a view throws), reopened with another partition
+    // count, stopped on the way, reopened again, finished.
+    {
+      auto views = AllViews();
+      const size_t victim = k % views.size();
+      views[victim] = std::make_unique<CrashingView>(std::move(views[victim]), static_cast<int>(last / 2));
+      auto crashed = open(name, s, 0, std::move(views));
+      ASSERT_TRUE(crashed);
+      ASSERT_FALSE(crashed->CatchUp());
+      EXPECT_EQ(crashed->failed_position(), last / 2);
+      EXPECT_EQ(crashed->Position(), (last / 2 - 1) / s.batch * s.batch);
+    }
+    {
+      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache}, 3 * last / 4);
+      ASSERT_TRUE(resumed);
+      ASSERT_TRUE(resumed->CatchUp()) << resumed->failure();
+      EXPECT_EQ(resumed->Position(), 3 * last / 4);
+    }
+    auto finished = open(name, s);
+    ASSERT_TRUE(finished);
+    ASSERT_TRUE(finished->CatchUp()) << finished->failure();
+    EXPECT_EQ(finished->Position(), last);
+    if (s.cache != 0) {
+      EXPECT_LE(finished->CachedPeople(), s.cache);
+    }
+    EXPECT_EQ(DumpAll(*finished, days), expected);
+    finished.reset();
+    EXPECT_TRUE(Stored(log.Path(name)) == stored);
+  }
+
+  // A rebuild (reading ahead) with the pipeline.
+  RebuildOptions ro;
+  ro.path = log.Path("rebuilt");
+  ro.rules = Rules();
+  ro.max_batch = 900;
+  ro.partitions = 5;
+  ro.threads = 2;
+  ro.person_cache = 3;
+  auto rebuilt = Rebuild(log.store(), AllViews(), ro);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  EXPECT_EQ(DumpAll(**rebuilt, days), expected);
+  rebuilt->reset();
+  EXPECT_TRUE(Stored(log.Path("rebuilt")) == stored);
+}
+
+// The first event a partition cannot fold stops the batch where the sequential runner
+// stops: same position, same message, nothing of the batch written.
+TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerStops) {
+  TestLog log;
+  CrossHistory history(7);
+  history.Run(1500);
+  AppendConcurrently(log, history.appends(), 2);
+  // A measure ended that was never ordered: the directory cannot explain it.
+  const uint64_t poison = log.Person(PersonId(3), {{domain::MeasureEnded{999, D("2020-10-20"),
+                                                                         domain::MeasureEndReason::kElapsed},
+                                                    At("2020-10-20", 0)}});
+  log.Person(PersonId(4), {{domain::VaccinationRecorded{9, D("2020-10-20"), "Comirnaty"}, At("2020-10-20", 0)}});
+  std::string failures[2];
+  uint64_t positions[2] = {0, 0};
+  for (size_t partitions : {0u, 3u}) {
+    RunnerOptions o;
+    o.path = log.Path("p" + std::to_string(partitions));
+    o.rules = Rules();
+    o.max_batch = 1000;
+    o.partitions = partitions;
+    o.threads = 2;
+    auto r = ViewRunner::Open(log.store(), AllViews(), o);
+    ASSERT_TRUE(r);
+    EXPECT_FALSE((*r)->CatchUp());
+    failures[partitions ? 1 : 0] = (*r)->failure();
+    positions[partitions ? 1 : 0] = (*r)->failed_position();
+    EXPECT_EQ((*r)->Position(), (poison - 1) / 1000 * 1000);
+  }
+  EXPECT_EQ(positions[0], poison);
+  EXPECT_EQ(positions[1], poison);
+  EXPECT_EQ(failures[0], failures[1]);
+  EXPECT_NE(failures[1].find("measure 999 is not running"), std::string::npos) << failures[1];
+}
+
+// A long catch-up says where it stands: positions that only grow, the target it runs to, a
+// rate and an ETA, and a last report at the target.
+TEST(CatchUpProgressTest, ACatchUpReportsPositionTargetRateAndEta) {
+  TestLog log;
+  CrossHistory history(5);
+  history.Run(3000);
+  AppendConcurrently(log, history.appends(), 2);
+  const uint64_t last = log.store().CommittedPosition();
+  std::vector<CatchUpProgress> reports;
+  RunnerOptions o;
+  o.path = log.Path("views");
+  o.rules = Rules();
+  o.max_batch = 600;
+  o.progress_every = std::chrono::milliseconds(0);
+  o.on_progress = [&](const CatchUpProgress& p) { reports.push_back(p); };
+  auto r = ViewRunner::Open(log.store(), AllViews(), o);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE((*r)->CatchUp());
+  ASSERT_GE(reports.size(), last / 600);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].target, last);
+    EXPECT_GT(reports[i].events_per_second, 0);
+    EXPECT_GE(reports[i].eta_seconds, 0);
+    if (i > 0) {
+      EXPECT_GE(reports[i].position, reports[i - 1].position);
+    }
+  }
+  EXPECT_EQ(reports.back().position, last);
+  EXPECT_TRUE(reports.back().done());
+  EXPECT_EQ(reports.back().eta_seconds, 0);
+  EXPECT_TRUE((*r)->Progress().done());
+  EXPECT_NE(ProgressLine(reports.front()).find("/ " + std::to_string(last / 1000) + ","), std::string::npos)
+      << ProgressLine(reports.front());
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, PipelinePropertyTest, ::testing::Values(3, 11, 20220101));
+
+}  // namespace
+}  // namespace caseledger::projections
