@@ -66,6 +66,11 @@ void AddGrantRoutes(Router& router, const ApiContext& ctx) {
                 f.RejectUnknown();
                 if (!errors.empty()) return FromDomainError(errors.ToError());
                 if (!ValidSubject(user)) return BadField("user", "must be 1-128 printable characters without spaces");
+                // Separation of duties: nobody widens their own rights.
+                if (user == req.principal.subject) {
+                  return Problem(403, "separation-of-duties", "Forbidden",
+                                 "no one grants a role to themselves; another admin must");
+                }
                 auto grant = domain::ValidateGrant(role, scope, *ctx.reference);
                 if (!grant) return FromDomainError(grant.error());
                 return Change(ctx, req, user, *grant, false);

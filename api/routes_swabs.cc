@@ -19,9 +19,8 @@ void AddSwabCommand(Router& router, const ApiContext& ctx, std::string pattern,
                 Command command;
                 if (auto bad = ReadCommand<Command>(req.http, command, read)) return *bad;
                 command.swab_id = req.params.at("swab");
-                auto person = PersonOfClaim(*ctx.store, "swab/" + command.swab_id);
-                if (!person) return Problem(404, "not-found", "Not found", "swab " + command.swab_id + " is unknown");
-                return RunPersonCommand(ctx, req, *person, PersonCommand{std::move(command)});
+                const std::string swab_id = command.swab_id;
+                return RunSwabCommand(ctx, req, swab_id, PersonCommand{std::move(command)});
               }});
 }
 
