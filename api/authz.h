@@ -1,4 +1,4 @@
-// Object-level authorization (SPEC §6, OWASP API1/API5): which of the caller's grants allows
+// Object-level authorization (docs/security.md, OWASP API1/API5): which of the caller's grants allows
 // an action on a given object. Pure functions of the principal, the object's current state
 // and the reference data; the routes call them on every read, list, export, stream and
 // command. The policy, in one place:

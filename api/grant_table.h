@@ -1,7 +1,7 @@
 // The grants of every user, folded from the `users` stream and kept current: every lookup
 // first checks the stream's version (unless the store's committed position has not moved
 // since the last check), so a grant or revocation written by any route takes effect on the
-// next request (SPEC §6).
+// next request (docs/security.md).
 //
 // Thread safety: For() may be called from any thread.
 #pragma once

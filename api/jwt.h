@@ -1,7 +1,7 @@
 // JSON Web Tokens (RFC 7519) as RFC 8725 asks: the algorithm pinned per key (HS256 with the
 // server's secret; RS256/ES256 with an identity provider's public key), `iss`, `aud`, `exp`
 // and `nbf` always checked. The token says who the caller is; what they may do is the grant
-// recorded in the log (SPEC §6), so there are no roles or scopes in here.
+// recorded in the log (docs/security.md), so there are no roles or scopes in here.
 //
 // No Beast and no JSON library in this header: it is cheap to include.
 #pragma once

@@ -1,4 +1,4 @@
-// A read replica answers only what its views hold (SPEC §7): the view routes, the rules,
+// A read replica answers only what its views hold (docs/nats.md): the view routes, the rules,
 // the contract and the operations routes. Every other route — commands, and person
 // queries, which need the log with its personal data — keeps its place in the router (so
 // 404/405 stay as on the primary) but answers 503 problem+json naming the primary.

@@ -1,4 +1,4 @@
-// Audit (SPEC §3, §8): GET /v1/audit/chain answers the tip of the hash chain, so that an
+// Audit (docs/api.md): GET /v1/audit/chain answers the tip of the hash chain, so that an
 // external party can record (position, hash) and later prove, with `caseledger verify` or
 // by recomputing the chain from an export, that nothing at or before it changed.
 #include "api/authz.h"

@@ -1,4 +1,4 @@
-// Erasure of a person's personal data (GDPR art. 17, SPEC §6): records PersonalDataErased
+// Erasure of a person's personal data (GDPR art. 17, docs/security.md): records PersonalDataErased
 // with its legal reason; the store destroys the person's key in the same write (so every
 // personal part of the history reads as erased), releases the tax-code lookup and
 // compacts the key away from its files before the answer.

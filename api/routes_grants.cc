@@ -1,4 +1,4 @@
-// Grants (SPEC §6): who holds which role over which scope, recorded in the `users` stream.
+// Grants (docs/security.md): who holds which role over which scope, recorded in the `users` stream.
 // Admins grant and revoke; auditors read; everyone may ask who they are.
 #include "api/authz.h"
 #include "api/grant_table.h"

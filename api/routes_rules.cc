@@ -1,4 +1,4 @@
-// Rule sets (SPEC §2, §8), from the log: GET /v1/rules lists the sets adopted in the
+// Rule sets (docs/api.md, replay/README.md), from the log: GET /v1/rules lists the sets adopted in the
 // rules stream and the state of the views; POST /v1/rules adopts a set, i.e. records a
 // RulesAdopted and starts the blue-green rebuild of the views under the new book
 // (replay/live_views.h). The old views keep answering until the rebuilt ones switch in.

@@ -1,4 +1,4 @@
-// Read views (SPEC §4): municipality, school, GP, lab, region/ASL (DPC bulletin, JSON and
+// Read views (docs/api.md): municipality, school, GP, lab, region/ASL (DPC bulletin, JSON and
 // CSV), and the live stream of view changes. Every answer comes from one published
 // snapshot; `min_position` waits until the views reached it; ETag is the views position
 // plus the query, so If-None-Match gives 304 until something changes.

@@ -27,7 +27,7 @@ namespace caseledger::api {
 struct ServiceOptions {
   std::string data_dir;       // the store lives in data_dir/store
   std::string auth_key_path;  // empty: data_dir/auth.key, created on first start
-  // "iss" and "aud" the server's own HS256 tokens must carry (SPEC §8: caseledger unless
+  // "iss" and "aud" the server's own HS256 tokens must carry (docs/operations.md, auth.issuer: caseledger unless
   // the config says otherwise; `caseledger token --iss I --aud A` mints such tokens).
   std::string issuer = "caseledger";
   std::string audience = "caseledger";
@@ -42,7 +42,7 @@ struct ServiceOptions {
   // The shipped rule sets (ops/rules/): recorded as RulesAdopted when the log has no rules
   // yet (first start). After that the rules come from the log only (replay/rules_log.h).
   std::shared_ptr<const domain::RuleBook> rules;
-  // NATS (SPEC §7). With `relay`, the log is published to JetStream (nats_relay.h).
+  // NATS (docs/nats.md). With `relay`, the log is published to JetStream (nats_relay.h).
   std::optional<eventstore::RelayOptions> relay;
   // With `replica`, a read-only node: the views follow the JetStream stream instead of
   // the local log (which stays empty) and every other route answers 503 naming
@@ -51,7 +51,7 @@ struct ServiceOptions {
   std::string primary_url;
   // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
   int rebuild_nice = 10;
-  // Access records (reads of personal data) older than this are pruned; SPEC §6 asks >= 24 months.
+  // Access records (reads of personal data) older than this are pruned; docs/security.md: 24 months.
   int access_log_retention_days = 731;
 };
 

@@ -1,5 +1,5 @@
 // caseledger bench append: durable append throughput and latency through the store API
-// (SPEC §9). For each concurrency level, `runs` runs on a fresh store each: C threads
+// (docs/benchmarks.md). For each concurrency level, `runs` runs on a fresh store each: C threads
 // append single-event requests to their own person streams for `seconds` after a short
 // warm-up. Prints medians over runs, or with --format tsv one line per level:
 //   append <concurrency> <median/s> <p50_ms> <p99_ms> <min/s> <max/s> <runs> <events>

@@ -1,4 +1,4 @@
-// caseledger bench lag: projection lag while commands flow at a constant rate (SPEC §9:
+// caseledger bench lag: projection lag while commands flow at a constant rate (docs/benchmarks.md:
 // p99 <= 50 ms at 20k events/s). Appenders write single-event requests (valid person
 // histories, bench_workload.h) into a fresh store on an open-loop schedule, each append at
 // its intended time whatever the previous one took; the view runner of `serve` (all views,

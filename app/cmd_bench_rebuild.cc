@@ -1,9 +1,9 @@
 // caseledger bench rebuild: all views rebuilt from scratch, beside a raw scan of the same
-// log (SPEC §9: rebuild >= 0.5x the scan and >= 1M events/s). The log is the demo workload
+// log (docs/benchmarks.md: rebuild >= 0.5x the scan and >= 1M events/s). The log is the demo workload
 // (the real Piedmont curve through Decide) in a temp dir, removed afterwards; or, with
 // --store, a store loaded before (`caseledger loadgen --sink store`), left as it is.
 //
-// Wall-clock rates are the SPEC figures; CPU time is printed too, since on a shared machine
+// Wall-clock rates are the figures docs/benchmarks.md judges; CPU time is printed too, since on a shared machine
 // the wall clock also counts the time other processes ran: the calling thread's, and for
 // the rebuild the whole process's (the rebuild reads the log ahead on a second thread, and
 // RocksDB flushes the views on its own; --sequential reads on the calling thread).

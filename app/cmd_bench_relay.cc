@@ -1,5 +1,5 @@
 // caseledger bench relay: the NATS relay's throughput into JetStream and the lag from a
-// commit on the primary to the same position in a read replica's views (SPEC §7, §9).
+// commit on the primary to the same position in a read replica's views (docs/nats.md, docs/benchmarks.md).
 //
 // The log is the demo workload (the real Piedmont curve through Decide) in a temp dir.
 // For each replica count R of --replicas:

@@ -1,6 +1,6 @@
 // caseledger grant --data DIR --sub ID --role ROLE [--scope VALUE] [--revoke]: records an
 // AccessGranted (or AccessRevoked) in the store offline, so that the first admin can be
-// created before any token is accepted (SPEC §8). The store must not be open in a server
+// created before any token is accepted (docs/cli.md). The store must not be open in a server
 // (RocksDB holds a lock; the command then fails and says so).
 #include "api/grants.h"
 #include "app/commands.h"

@@ -1,4 +1,4 @@
-// caseledger loadgen: HTTP load against a running server (SPEC §9), open loop at a constant
+// caseledger loadgen: HTTP load against a running server (docs/benchmarks.md), open loop at a constant
 // rate (--rate R: latency from each request's intended send time) or closed loop as fast as
 // it answers (--max). Mixes: `commands` (register people, then request, collect and result
 // a swab for each, one command per request) and `queries` (GET /v1/people/{id} of people a

@@ -1,5 +1,5 @@
 // caseledger token --key FILE --sub ID [--ttl SECONDS] [--iss X] [--aud Y]: prints a signed
-// JWT for that subject (development and tests, SPEC §8). The key file must already exist:
+// JWT for that subject (development and tests, docs/cli.md). The key file must already exist:
 // minting with a fresh key would give tokens that no server accepts.
 #include "api/jwt.h"
 #include "app/commands.h"

@@ -1,4 +1,4 @@
-// serve's log options (SPEC §11: structured logs with a JSON lines option). Every module
+// serve's log options (docs/operations.md: structured logs with a JSON lines option). Every module
 // has its own logger, created on first use through spdlog's registry; what is set here
 // applies to the loggers that exist and to those created later.
 #pragma once

@@ -1,4 +1,4 @@
-// caseledger: one executable, one subcommand per task (SPEC §8).
+// caseledger: one executable, one subcommand per task (docs/cli.md).
 #include "app/commands.h"
 #include "app/flags.h"
 

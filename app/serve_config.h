@@ -1,8 +1,8 @@
-// serve's configuration file (SPEC §8: `caseledger serve --config FILE`).
+// serve's configuration file (`caseledger serve --config FILE`, docs/operations.md).
 //
 // The file is one JSON object (strict JSON, no comments) whose keys are serve's flags,
 // grouped: `auth.key_file` is {"auth": {"key_file": ...}} and stands for --auth-key. The
-// table below (kServeConfigKeys) is the whole format; README "Configuration and operations"
+// table below (kServeConfigKeys) is the whole format; docs/operations.md
 // documents it. Every object may also hold "_comment" (a string or an array of strings),
 // which is ignored. Relative paths in the file resolve against the file's directory.
 //
@@ -45,7 +45,7 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "token-audience", "log-level", "log-format"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
-// Every key the file may hold, in the order of the README's table.
+// Every key the file may hold, in the order of docs/operations.md's table.
 extern const std::vector<ConfigKey> kServeConfigKeys;
 
 // "HOST:PORT" with a non-empty host (brackets of an IPv6 literal removed) and a port

@@ -1,4 +1,4 @@
-// serve's NATS flags (SPEC §7): --nats URL[,URL...] [--nats-replicas N] for the relay,
+// serve's NATS flags (docs/nats.md): --nats URL[,URL...] [--nats-replicas N] for the relay,
 // --replica-of URL[,URL...] [--replica-name NAME] [--primary URL] for a read replica.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Who may do what (SPEC §6): roles, their scopes, and the grants of one user as they stand
+// Who may do what (docs/security.md): roles, their scopes, and the grants of one user as they stand
 // after the `users` stream's AccessGranted/AccessRevoked events. Pure: the API turns a token
 // subject into a GrantSet and asks the questions below on every request.
 #pragma once

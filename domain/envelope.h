@@ -1,4 +1,4 @@
-// The envelope: one event as stored in the log, with all metadata of SPEC §2.
+// The envelope: one event as stored in the log, with all its metadata (docs/formats.md).
 #pragma once
 
 #include "domain/time.h"

@@ -1,5 +1,5 @@
 // Reading the public JSON form back into events: what a read replica does with the
-// envelopes the NATS relay published (SPEC §7). The field names and encodings mirror
+// envelopes the NATS relay published (docs/nats.md). The field names and encodings mirror
 // FieldWriter in event_json.cc; event_json_test.cc checks the round trip for every type.
 #include "domain/event_codec.h"
 #include "domain/event_json.h"

@@ -9,7 +9,7 @@
 // Personal data (family_name, given_names, tax_code, birth_date, address, phone) only ever
 // appears under "personal", and only when the caller asks for it. Without
 // include_personal the output holds no personal value at all: that form may go to NATS
-// and to callers without a right to personal data (SPEC §6, §7).
+// and to callers without a right to personal data (docs/security.md, docs/nats.md).
 #pragma once
 
 #include <boost/json/object.hpp>

@@ -1,4 +1,4 @@
-// Every event of SPEC §2 as a plain struct. Each has a type name and a schema version;
+// Every event of the registry (docs/formats.md) as a plain struct. Each has a type name and a schema version;
 // `serialize` covers the public fields only. Personal data (names, tax code, birth date,
 // address, phone) lives in a `Personal personal` member, encoded apart so that it can be
 // encrypted per person (crypto-shredding) without touching the rest of the event.

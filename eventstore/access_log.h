@@ -1,4 +1,4 @@
-// The access log (SPEC §6): who read whose personal data, when, through which endpoint and
+// The access log (docs/security.md): who read whose personal data, when, through which endpoint and
 // with what outcome. A RocksDB database of its own (not the event log: reads must not take
 // positions in the registry's history), hash-chained like the event log so that an auditor
 // can prove no record was removed or changed, and indexed by person for the access report.

@@ -1,4 +1,4 @@
-// The NATS relay (SPEC §7): a tail consumer of the log that publishes every committed
+// The NATS relay (docs/nats.md): a tail consumer of the log that publishes every committed
 // event, in position order, to the JetStream stream CASELEDGER, subject
 // "caseledger.events.<type>".
 //

@@ -1,4 +1,4 @@
-// A read replica's log (SPEC §7): the relayed envelopes of the JetStream stream
+// A read replica's log (docs/nats.md): the relayed envelopes of the JetStream stream
 // CASELEDGER, read through a durable pull consumer and served as a LogReader, so the
 // replica's view runner applies them with the same code as on the primary.
 //

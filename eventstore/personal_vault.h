@@ -1,4 +1,4 @@
-// Private to eventstore/: the cryptography of personal data (crypto-shredding, SPEC §6).
+// Private to eventstore/: the cryptography of personal data (crypto-shredding, docs/security.md).
 //
 // - A master key (32 random bytes in a file, mode 0600) never encrypts data itself: it
 //   derives, with libsodium's crypto_kdf, a key-wrapping key, a blind-index key and a

@@ -1,4 +1,4 @@
-// The GP view (SPEC §4): per GP/paediatrician id, the patients with their current status
+// The GP view (docs/api.md): per GP/paediatrician id, the patients with their current status
 // (open case, active measures with their end dates, pending swabs) and the actions of a
 // day (results reported that day to read, measures ending, release tests due). Patients are
 // identified by their pseudonymous person id only: no name, tax code or address.

@@ -1,4 +1,4 @@
-// The lab view (SPEC §4): per laboratory id, results per day by outcome, corrections, and
+// The lab view (docs/api.md): per laboratory id, results per day by outcome, corrections, and
 // the turnaround (collection -> report) median and p90 over the 7 days up to a day, from
 // bounded histograms (lab_turnaround.h); plus the region-wide backlog of swabs collected
 // and not yet reported.

@@ -1,4 +1,4 @@
-// The municipality view (SPEC §4): per ISTAT code, daily series of swabs by kind, new
+// The municipality view (docs/api.md): per ISTAT code, daily series of swabs by kind, new
 // positives, open cases, running isolations and quarantines, recoveries and deaths, and
 // the 7-day incidence per 100,000 residents (population from the reference table).
 //

@@ -158,10 +158,10 @@ struct PersonRecord {
 
 // The records of the people the runner is working on: a bounded cache in front of the
 // views database, where every record is written ("people/<id>") in the batch that changed
-// it (view_runner.h). Why a cache and not every person in memory: at 1:1 (4 M people, 63 M
-// events) the map of every record was ~2.5 GiB of the server's 3.4 GiB and its cache misses
-// made the rebuild slow; the people a batch touches are few and mostly touched again soon
-// (a swab is requested, collected and reported within days; a measure runs two weeks).
+// it (view_runner.h). Why a cache and not every person in memory: at full scale the map of
+// every record outgrows the server's memory (figures: docs/benchmarks.md), while the people
+// a batch touches are few and mostly touched again soon (a swab is requested, collected and
+// reported within days; a measure runs two weeks).
 //
 // Protocol (the runner's): BeginBatch(); Touch() each distinct person of the batch and
 // Load() from the database those not cached (a person in neither is not registered yet);

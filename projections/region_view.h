@@ -1,4 +1,4 @@
-// The region and ASL view (SPEC §4): the daily series of the national civil-protection
+// The region and ASL view (docs/api.md): the daily series of the national civil-protection
 // bulletin (DPC, ops/reference/dpc-piemonte-daily.csv), for the whole registry and for
 // each ASL (by the residence's ASL; people living outside Piedmont count in the region
 // only).

@@ -1,7 +1,7 @@
-// The school view (SPEC §4): per school (codice meccanografico) and class, the students and
+// The school view (docs/api.md): per school (codice meccanografico) and class, the students and
 // staff enrolled, how many of them are positive or in quarantine, and the class status on a
 // given day by the rules in force that day. The school role sees this and nothing more
-// (SPEC §6): counts and statuses, never a person id or a clinical detail.
+// (docs/security.md): counts and statuses, never a person id or a clinical detail.
 #pragma once
 
 #include "domain/rules.h"

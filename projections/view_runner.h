@@ -123,8 +123,8 @@ class ViewRunner {
 struct RebuildOptions {
   std::string path;              // must not exist or be empty
   uint64_t until = 0;            // last position to apply; 0: everything committed now
-  // Larger batches write each changed person and patient once for more events (whole
-  // history at 1:100: 2^17 ~10 % faster than 2^16, peak RSS 587 vs 504 MiB).
+  // Larger batches write each changed person and patient once for more events, at the
+  // cost of memory (figures: docs/benchmarks.md).
   size_t max_batch = 1 << 17;
   std::shared_ptr<const domain::RuleBook> rules;
   bool read_ahead = true;  // RunnerOptions::read_ahead

@@ -1,4 +1,4 @@
-// A person's case history for auditors (SPEC §2, §8): every event of the person's stream
+// A person's case history for auditors (docs/api.md, replay/README.md): every event of the person's stream
 // with its envelope metadata (position, stream version, type, schema version, recorded-at,
 // effective-at, actor id and role, correlation, causation, idempotency key, chain hashes),
 // and corrections linked both ways: a ResultCorrected carries "corrects" (the position of

@@ -1,5 +1,5 @@
 // The views a server answers from, and their blue-green replacement when rules are
-// adopted (SPEC §8).
+// adopted (replay/README.md).
 //
 // LiveViews owns the live ViewRunner (in the directory named by DATA/views.live) and the
 // rule book it was built with. Adopt() rebuilds every view from position 1 into a new

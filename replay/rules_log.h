@@ -1,4 +1,4 @@
-// Rule sets live in the log (SPEC §2): every RulesAdopted event of the "rules" stream
+// Rule sets live in the log (docs/formats.md): every RulesAdopted event of the "rules" stream
 // carries one whole rule set in its canonical JSON with its effective date. The rule book
 // the views, the person answers and the what-if use is built from those events, never
 // from files; the shipped Italian sequence (ops/rules/) is recorded once, on the first

@@ -1,7 +1,7 @@
 // What-if: the views rebuilt from the log under a candidate rule set, compared with the
 // same views rebuilt under the rules of the log (which is what the live views hold: verify
 // proves live == rebuild). Both shadows are built from position 1 to the same position in
-// fresh directories, never touch the live views and publish nothing (SPEC §12: no side
+// fresh directories, never touch the live views and publish nothing (no side
 // effects during replay).
 //
 // The diff lists

@@ -1,4 +1,4 @@
-// The command-line contract of replay, history and verify (SPEC §8): exit 0 ok, 1 failure,
+// The command-line contract of replay, history and verify (docs/cli.md): exit 0 ok, 1 failure,
 // 2 usage error with one line on stderr; run as a child process on a stopped server's data.
 #include "domain/event_codec.h"
 #include "domain/events.h"

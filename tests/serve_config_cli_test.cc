@@ -1,4 +1,4 @@
-// `caseledger serve --config FILE` as an operator runs it (SPEC §8, §11): a bad file is a
+// `caseledger serve --config FILE` as an operator runs it (docs/operations.md): a bad file is a
 // usage error (exit 2, one line naming the file and the key); a good one starts the server
 // on its settings, and SIGTERM (what systemd sends) stops it cleanly with exit 0.
 #include "tests/support/temp_dir.h"

@@ -1,4 +1,4 @@
-// Audit over HTTP (SPEC §8): the state as the registry knew it at a past instant against
+// Audit over HTTP (docs/api.md): the state as the registry knew it at a past instant against
 // the state as it really was then (a late result), the history with its envelope fields
 // and linked corrections, and the chain tip.
 #include "domain/tax_code.h"

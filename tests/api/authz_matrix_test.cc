@@ -1,4 +1,4 @@
-// Object-level authorization over HTTP (SPEC §6, OWASP API1/API5): every route, for every
+// Object-level authorization over HTTP (docs/security.md, OWASP API1/API5): every route, for every
 // role, on an object inside and outside the caller's scope, answers the expected status.
 // "ok" cells are run for real and must pass the gate (2xx, or 422 when the domain then
 // refuses a repeated command); refusals must be exactly 403 (role never allowed) or 404

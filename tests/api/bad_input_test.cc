@@ -1,4 +1,4 @@
-// The bad-input battery (SPEC §10), request level: every rejected request gets the exact
+// The bad-input battery (docs/api.md), request level: every rejected request gets the exact
 // status as application/problem+json naming what is wrong, leaks nothing internal, and
 // writes nothing (the committed log position does not move). The socket-level cases
 // (truncated and oversized bodies, header floods, slow clients) are in

@@ -1,4 +1,4 @@
-// The bad-input battery (SPEC §10), transport level: requests no well-behaved HTTP client
+// The bad-input battery (docs/api.md), transport level: requests no well-behaved HTTP client
 // sends — truncated and oversized bodies, header floods, slow clients — written on a raw
 // socket. The server answers with a problem (413, 431) or closes without answering, and
 // never writes to the log.

@@ -85,7 +85,7 @@ TEST(ExternalIdpTest, ProviderTokensAuthenticateAndConfusedOnesDoNot) {
   EVP_PKEY_free(key);
 }
 
-// SPEC §8: the server's own tokens carry iss/aud "caseledger" unless configured otherwise;
+// docs/operations.md (auth.issuer): the server's own tokens carry iss/aud "caseledger" unless configured otherwise;
 // once configured, tokens with the defaults are refused.
 TEST(ExternalIdpTest, TheServersOwnIssuerAndAudienceAreConfigurable) {
   TestServer server([](api::ServiceOptions& o) {

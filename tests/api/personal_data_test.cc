@@ -1,4 +1,4 @@
-// Personal data at rest (SPEC §6): after a workload over HTTP no tax code or surname is in
+// Personal data at rest (docs/security.md): after a workload over HTTP no tax code or surname is in
 // clear in any file under the data dir, in the logs or on /metrics; erasure makes the
 // personal fields unreadable for good while history shape, views and chain stay.
 #include "domain/tax_code.h"

@@ -1,4 +1,4 @@
-// POST /v1/rules while commands keep arriving (SPEC §8): the views are rebuilt under the
+// POST /v1/rules while commands keep arriving (replay/README.md): the views are rebuilt under the
 // new rules and switched in blue-green; no command is lost, the views end equal to a
 // from-scratch rebuild, and the command latency during the rebuild is printed (a figure,
 // not a timed assertion: the machine is shared).

@@ -1,7 +1,7 @@
 // A 3-node JetStream cluster with the stream at 3 replicas, a primary relaying into it
 // and two read replicas fed from it, under load; the node leading the stream is killed
 // mid-run. Afterwards both replicas answer every view exactly as the primary does and
-// the stream holds every position once, in order (SPEC §7, §10).
+// the stream holds every position once, in order (docs/nats.md).
 #include "eventstore/event_store.h"
 #include "tests/nats/nats_process.h"
 #include "tests/nats/nats_test_support.h"

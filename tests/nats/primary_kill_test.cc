@@ -1,6 +1,6 @@
 // The primary (a real `caseledger serve --nats` process) killed with SIGKILL while
 // commands flow, then restarted: the relay resumes from the stream's end and the stream
-// holds every position once, in order, without a gap (SPEC §10).
+// holds every position once, in order, without a gap (docs/nats.md).
 #include "api/jwt.h"
 #include "tests/nats/nats_process.h"
 #include "tests/nats/nats_test_support.h"
