@@ -211,6 +211,52 @@ TEST_F(AuditFindingsTest, NoTaxCodeInHeaders) {
   }
 }
 
+// Finding 9: a grant that opens personal data takes a second admin.
+TEST_F(AuditFindingsTest, PersonalDataGrantsTakeTwoAdmins) {
+  User("carol", "", "");
+  User("admin-2", "admin", "");
+  const std::string person = std::string(Post("/v1/people", Registration("Rosa", "001272"), "tester").Json().at("person_id").as_string());
+  auto asked = Post("/v1/grants", R"({"user":"carol","role":"auditor"})", "admin");
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  EXPECT_EQ(asked.Json().at("status").as_string(), "pending");
+  EXPECT_EQ(http_.Get("/v1/people/" + person, tokens_["carol"]).status, 403) << "pending is not granted";
+  EXPECT_EQ(Post("/v1/grants", R"({"user":"carol","role":"auditor"})", "admin").status, 202) << "the same admin twice";
+  EXPECT_EQ(http_.Get("/v1/people/" + person, tokens_["carol"]).status, 403);
+  auto pending = http_.Get("/v1/grant-requests", tokens_["admin-2"]);
+  ASSERT_EQ(pending.status, 200) << pending.body;
+  ASSERT_EQ(pending.Json().at("requests").as_array().size(), 1u) << pending.body;
+  EXPECT_EQ(pending.Json().at("requests").as_array()[0].at("requested_by").as_string(), "admin");
+  auto approved = Post("/v1/grants", R"({"user":"carol","role":"auditor"})", "admin-2");
+  ASSERT_EQ(approved.status, 201) << approved.body;
+  EXPECT_EQ(approved.Json().at("requested_by").as_string(), "admin");
+  EXPECT_EQ(http_.Get("/v1/people/" + person, tokens_["carol"]).status, 200);
+  EXPECT_TRUE(http_.Get("/v1/grant-requests", tokens_["admin"]).Json().at("requests").as_array().empty());
+  // Who asked and who granted are both in the log: the approval names the request.
+  auto users = server_.service().store().ReadStream("users", 1, 10'000);
+  ASSERT_TRUE(users.has_value());
+  uint64_t request_position = 0;
+  bool approved_in_log = false;
+  for (const auto& env : *users) {
+    if (env.actor.id == "admin" && env.correlation_id == "grant-request") request_position = env.position;
+    if (env.actor.id == "admin-2" && env.type == "AccessGranted" && request_position != 0 &&
+        env.causation_id == std::to_string(request_position)) {
+      approved_in_log = true;
+    }
+  }
+  EXPECT_TRUE(approved_in_log);
+
+  // A withdrawn request is gone: the next admin's ask is a new request, not an approval.
+  EXPECT_EQ(Post("/v1/grants", R"({"user":"carol","role":"lab","scope":"LAB-TO1"})", "admin").status, 202);
+  EXPECT_EQ(Delete("/v1/grant-requests/carol/lab/LAB-TO1", "admin-2").status, 200);
+  EXPECT_EQ(Delete("/v1/grant-requests/carol/lab/LAB-TO1", "admin-2").status, 404);
+  EXPECT_EQ(Post("/v1/grants", R"({"user":"carol","role":"lab","scope":"LAB-TO1"})", "admin-2").status, 202);
+  // Roles without personal data stay one admin's.
+  EXPECT_EQ(Post("/v1/grants", R"({"user":"carol","role":"mayor","scope":"001272"})", "admin").status, 201);
+  // Who asked and who granted are both in the log.
+  auto history = http_.Get("/v1/grants?user=carol", tokens_["admin"]);
+  EXPECT_EQ(history.Json().at("users").as_array()[0].at("grants").as_array().size(), 2u) << history.body;
+}
+
 // Finding 8: a registration answered 409 for a tax code registered in another ASL while the
 // same operator's lookup said 404.
 TEST_F(AuditFindingsTest, ATaxCodeRegisteredElsewhereIsNoOracle) {

@@ -236,6 +236,8 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
   Check("POST", Fixed("/v1/grants"), Fixed(R"({"user":"nobody","role":"operator","scope":"TO"})"),
         {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("DELETE", Fixed("/v1/grants/op-to/operator/TO"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
+  Check("GET", Fixed("/v1/grant-requests"), {}, {{"admin", 200}, {"auditor", 200}, {"op-to", 403}, {"nobody", 403}});
+  Check("DELETE", Fixed("/v1/grant-requests/op-to/auditor"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("POST", Fixed("/v1/rules"), Fixed("{}"), {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("GET", Fixed("/v1/rules"), {}, {{"op-to", 200}, {"nobody", 403}});
   Check("GET", Fixed("/v1/audit/chain"), {},
@@ -243,7 +245,11 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
 
   const std::string person = "/v1/people/" + f_->in_to;
   EXPECT_EQ(f_->http.Get(person, f_->tokens["nobody"]).status, 403);
-  auto granted = f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"to"})", f_->tokens["admin"]);
+  // Operator opens personal data: one admin asks, another grants (docs/security.md, finding 9).
+  auto asked = f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"to"})", f_->tokens["admin"]);
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  EXPECT_EQ(f_->http.Get(person, f_->tokens["nobody"]).status, 403) << "a request grants nothing";
+  auto granted = f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"to"})", f_->tokens["admin-all"]);
   ASSERT_EQ(granted.status, 201) << granted.body;
   EXPECT_EQ(granted.Json().at("scope").as_string(), "TO");
   EXPECT_EQ(f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"TO"})", f_->tokens["admin"]).status, 200)
