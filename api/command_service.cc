@@ -3,6 +3,7 @@
 #include "api/authz.h"
 #include "api/person_cache.h"
 #include "api/problem.h"
+#include "api/school_registry.h"
 #include "api/tax_code_claims.h"
 #include "domain/event_codec.h"
 #include "domain/validation.h"
@@ -320,12 +321,19 @@ Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const 
   if (!HoldsAny(req.principal, {domain::Role::kOperator})) {
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
   }
-  Target target{domain::SchoolStream(*code), "", false};
+  // Where the school is, from the registry: a school code names only its province, and
+  // ASLs cross province borders (docs/security.md, audit finding 4).
+  const std::string place = ctx.schools ? ctx.schools->MunicipalityOf(*code) : "";
+  if (place.empty()) {
+    return Problem(422, "school-not-registered", "School not registered",
+                   "school " + *code + " is not in the school registry (the server's schools.csv)");
+  }
+  Target target{domain::SchoolStream(*code), "", false, {}, {}};
   return Run<domain::SchoolState>(
       ctx, req, target, command, [&] { return LoadSchool(*ctx.store, *code); },
-      [&](const domain::SchoolState&) { return SchoolCommandRole(req.principal, *code, *ctx.reference); },
+      [&](const domain::SchoolState&) { return SchoolCommandRole(req.principal, place, *ctx.reference); },
       [&](const eventstore::AppendResult&) {
-        return SchoolCommandRole(req.principal, *code, *ctx.reference).has_value();
+        return SchoolCommandRole(req.principal, place, *ctx.reference).has_value();
       });
 }
 

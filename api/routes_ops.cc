@@ -50,6 +50,7 @@ void AddAllRoutes(Router& router, const ApiContext& ctx) {
   AddRulesRoutes(router, ctx);
   AddAuditRoutes(router, ctx);
   AddGrantRoutes(router, ctx);
+  AddSchoolRoutes(router, ctx);
 }
 
 }  // namespace caseledger::api

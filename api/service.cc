@@ -7,6 +7,7 @@
 #include "api/metrics.h"
 #include "api/replica_routes.h"
 #include "api/routes.h"
+#include "api/school_registry.h"
 #include "api/sse.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
@@ -36,6 +37,7 @@ struct Service::State {
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
+  std::unique_ptr<SchoolRegistry> schools;
   PersonCache people;
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   std::unique_ptr<replay::LiveViews> views;
@@ -201,9 +203,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.access_log = std::move(*access_log);
   s.grants = std::make_unique<GrantTable>(*st);
+  s.schools = std::make_unique<SchoolRegistry>(s.options.data_dir + "/schools.csv", s.options.reference);
 
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
+  s.ctx.schools = s.schools.get();
   s.ctx.people = &s.people;
   s.ctx.access_log = s.access_log.get();
   s.ctx.views = vr;

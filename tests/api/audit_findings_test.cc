@@ -1,4 +1,4 @@
-// Regression tests for the outside audit of 2026-12 (issue #18), findings 3, 8 and 9, against
+// Regression tests for the outside audit of 2026-12 (issue #18), findings 3, 4, 8 and 9, against
 // a real server on loopback: each test failed on the code the audit was run against.
 // docs/security.md, "Audit of 2026-12: findings and fixes", says what changed and why.
 #include "api/command_service.h"
@@ -6,11 +6,13 @@
 #include "domain/event_codec.h"
 #include "domain/school.h"
 #include "domain/tax_code.h"
+#include "eventstore/access_log.h"
 #include "tests/support/test_server.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 namespace caseledger::testing {
@@ -209,6 +211,37 @@ TEST_F(AuditFindingsTest, NoTaxCodeInHeaders) {
     auto again = http_.Get("/v1/people" + q, tokens_["op-to"], {{"If-None-Match", r.Header("etag")}});
     EXPECT_EQ(again.status, 304) << "the tag still validates";
   }
+}
+
+// Finding 4: an operator of TO5 (whose ASL holds 8 municipalities of the province of Asti)
+// quarantined class 3B of a school in Asti and read its view.
+TEST_F(AuditFindingsTest, SchoolScopeIsTheSchoolsMunicipality) {
+  User("op-to5", "operator", "TO5");
+  User("op-at", "operator", "AT");
+  const std::string quarantine = R"({"start":"2020-10-22","reason":"two cases"})";
+  // Not in the registry: nobody's, and said so.
+  auto unknown = Post("/v1/schools/ATIC80000X/classes/3B/quarantine", quarantine, "op-at");
+  EXPECT_EQ(unknown.status, 422) << unknown.body;
+  EXPECT_NE(unknown.body.find("school-not-registered"), std::string::npos) << unknown.body;
+  // The registry (read again when it changes): a school in Asti, one in Castelnuovo Don
+  // Bosco (province of Asti, ASL TO5), and one placed outside its code's province (left out).
+  std::ofstream(server_.data_dir() + "/data/schools.csv")
+      << "school,istat\nATIC80000X,005005\nATIC80100X,005031\nATIC80200X,001272\n";
+  auto list = http_.Get("/v1/schools", tokens_["op-at"]);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(list.Json().at("schools").as_array().size(), 2u) << list.body;
+
+  auto to5 = Post("/v1/schools/ATIC80000X/classes/3B/quarantine", quarantine, "op-to5");
+  EXPECT_EQ(to5.status, 404) << "TO5 no longer quarantines a class in Asti: " << to5.body;
+  auto at = Post("/v1/schools/ATIC80000X/classes/3B/quarantine", quarantine, "op-at");
+  ASSERT_EQ(at.status, 201) << at.body;
+  const std::string view = "/v1/views/schools/ATIC80000X?day=2020-10-22&min_position=" +
+                           std::to_string(at.Json().at("position").to_number<uint64_t>());
+  EXPECT_EQ(http_.Get(view, tokens_["op-to5"]).status, 404);
+  EXPECT_EQ(http_.Get(view, tokens_["op-at"]).status, 200);
+  EXPECT_EQ(Post("/v1/schools/ATIC80100X/classes/2A/quarantine", quarantine, "op-to5").status, 201);
+  EXPECT_EQ(Post("/v1/schools/ATIC80100X/classes/2A/quarantine", quarantine, "op-at").status, 404);
+  EXPECT_EQ(Post("/v1/schools/ATIC80200X/classes/1A/quarantine", quarantine, "op-to").status, 422);
 }
 
 // Finding 9: a grant that opens personal data takes a second admin.

@@ -12,6 +12,8 @@
 
 #include <boost/asio.hpp>
 
+#include <fstream>
+
 namespace caseledger::testing {
 namespace {
 
@@ -74,6 +76,8 @@ class AuthzMatrixTest : public ::testing::Test {
     user("nobody", "", "");
 
     const std::string& admin = f_->tokens["admin-all"];
+    // Where the two schools are: an operator's school scope is the school's municipality.
+    std::ofstream(s.data_dir() + "/data/schools.csv") << "school,istat\nTOIC81200X,001272\nALIC80000B,006003\n";
     f_->in_to = f_->Register("Rossi", "001272", admin);
     f_->in_al = f_->Register("Verdi", "006003", admin);
     f_->Post("/v1/people/" + f_->in_to + "/gp", R"({"gp_id":"GP0012720001"})");
@@ -156,7 +160,7 @@ TEST_F(AuthzMatrixTest, PersonCommands) {
   // Erasure: admin only.
   Check("POST", Fixed("/v1/people/" + f_->in_al + "/erasure"), Fixed(R"({"legal_reason":"GDPR art. 17 request"})"),
         {{"op-al", 403}, {"auditor", 403}, {"gp-2", 403}, {"nobody", 403}});
-  // A class quarantine: an operator of the school's province.
+  // A class quarantine: an operator of the ASL of the school's municipality.
   Check("POST", Fixed("/v1/schools/TOIC81200X/classes/3B/quarantine"), Fixed(R"({"start":"2020-10-22","reason":"two cases"})"),
         {{"op-al", 404}, {"school-1", 403}, {"auditor", 403}, {"op-to", 201}});
 }
@@ -238,6 +242,7 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
   Check("DELETE", Fixed("/v1/grants/op-to/operator/TO"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("GET", Fixed("/v1/grant-requests"), {}, {{"admin", 200}, {"auditor", 200}, {"op-to", 403}, {"nobody", 403}});
   Check("DELETE", Fixed("/v1/grant-requests/op-to/auditor"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
+  Check("GET", Fixed("/v1/schools"), {}, {{"op-to", 200}, {"school-1", 200}, {"nobody", 403}});
   Check("POST", Fixed("/v1/rules"), Fixed("{}"), {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("GET", Fixed("/v1/rules"), {}, {{"op-to", 200}, {"nobody", 403}});
   Check("GET", Fixed("/v1/audit/chain"), {},
