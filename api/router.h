@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ enum class RouteKind {
 };
 
 using Handler = std::function<Response(const RouteRequest&)>;
+// Decides on the caller alone, before any byte of the body is read, whether it may use a
+// route at all: nullopt admits, a Response (403) is answered without reading the body.
+using Admission = std::function<std::optional<Response>(const Principal&)>;
 
 struct Route {
   Method method = Method::kGet;
@@ -37,6 +41,10 @@ struct Route {
   RouteKind kind = RouteKind::kQuery;
   bool authenticated = true;
   Handler handler;
+  // The largest body this route reads; 0: the server's command body limit.
+  size_t body_limit = 0;
+  // Optional, for authenticated routes: the gate run on the headers (see Admission).
+  Admission admit = nullptr;
 };
 
 class Router {

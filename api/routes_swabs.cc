@@ -56,8 +56,13 @@ void AddSwabRoutes(Router& router, const ApiContext& ctx) {
                                   c.reason = f.String("reason").value_or("");
                                   c.lab_id = f.String("lab_id", false).value_or("");
                                 });
+  // A batch reads up to 16 MiB, so who may send one is settled on the headers first.
   router.Add({Method::kPost, "/v1/results:batch", RouteKind::kCommand, true,
-              [&ctx](const RouteRequest& req) { return RunResultsBatch(ctx, req); }});
+              [&ctx](const RouteRequest& req) { return RunResultsBatch(ctx, req); }, kBatchBodyLimit,
+              [](const Principal& p) -> std::optional<Response> {
+                if (MayUploadResults(p)) return std::nullopt;
+                return Problem(403, "forbidden", "Forbidden", "your role may not report results");
+              }});
 }
 
 }  // namespace caseledger::api

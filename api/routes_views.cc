@@ -3,6 +3,7 @@
 // snapshot; `min_position` waits until the views reached it; ETag is the views position
 // plus the query, so If-None-Match gives 304 until something changes.
 #include "api/authz.h"
+#include "api/grant_table.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "api/school_registry.h"
@@ -156,6 +157,16 @@ const V* Find(const ApiContext&, const char* name) {
   return pinned_views ? pinned_views->runner->Get<V>(name) : nullptr;
 }
 
+// A change stream stays open while its caller holds exactly the grants it subscribed
+// with: any change, above all a revocation, closes it, and the client's reconnect is
+// authorized anew.
+std::function<bool()> StillHolds(const ApiContext& ctx, const Principal& p) {
+  if (!ctx.grants) return {};
+  return [grants = ctx.grants, subject = p.subject, held = p.grants.grants()] {
+    return grants->For(subject).grants() == held;
+  };
+}
+
 }  // namespace
 
 void AddViewRoutes(Router& router, const ApiContext& ctx) {
@@ -257,7 +268,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                   if (!only.empty() && ("," + only + ",").find("," + view + ",") == std::string::npos) return false;
                   auto kind = ViewKindOf(view);
                   return kind && ViewAccessFor(p, *kind, key, *ref, SchoolPlace(schools, *kind, key)).key_allowed;
-                });
+                }, StillHolds(ctx, req.principal));
                 return r;
               }});
 }

@@ -1,5 +1,7 @@
-// The HTTP server (Boost.Beast over Asio, C++20 coroutines): listener -> session -> router.
-// Beast stays in server.cc; this header is cheap to include.
+// The HTTP server (Boost.Beast over Asio, C++20 coroutines): listener (server.cc) ->
+// session (session.cc: limits, I/O, TLS, timeouts) -> dispatcher (dispatcher.cc: route,
+// auth, command pool, consistency) -> route handler. Beast stays in the .cc files; this
+// header is cheap to include.
 #pragma once
 
 #include "api/http.h"
@@ -22,8 +24,14 @@ struct ServerOptions {
   int io_threads = 2;
   int command_threads = 64;  // blocking appends wait here, so group commit can batch them
   size_t header_limit = 8 * 1024;
-  size_t command_body_limit = 64 * 1024;
-  size_t batch_body_limit = 16 * 1024 * 1024;  // results:batch
+  size_t command_body_limit = 64 * 1024;  // a route may allow more (Route::body_limit)
+  // Open connections at most; 0: half the descriptor limit (RLIMIT_NOFILE), 16 to 10,000.
+  // At the cap the longest idle connection is closed to make room, else the new one is
+  // answered 503 and closed.
+  size_t max_connections = 0;
+  // Open connections per client address at most (0: no cap of its own); past it the
+  // client's own idle connections make room, else 429.
+  size_t max_connections_per_client = 256;
   std::chrono::milliseconds read_timeout{10'000};  // a whole request, headers and body
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds default_wait{2'000};   // min_position

@@ -5,18 +5,33 @@
 namespace caseledger::api {
 
 std::vector<std::string> SseSubscriber::Drain(bool* closed) {
+  std::vector<std::string> out;
+  {
+    std::lock_guard l(mu_);
+    out.assign(std::make_move_iterator(frames_.begin()), std::make_move_iterator(frames_.end()));
+    frames_.clear();
+    *closed = closed_;
+  }
+  if (*closed || !still_allowed_) return out;
+  // The check runs without the lock (it may read the store) and after the frames were
+  // taken: each of them was published before it.
+  const auto now = std::chrono::steady_clock::now();
+  if (out.empty() && now - checked_at_ < kIdleRecheck) return out;
+  checked_at_ = now;
+  if (still_allowed_()) return out;
   std::lock_guard l(mu_);
-  std::vector<std::string> out(std::make_move_iterator(frames_.begin()),
-                               std::make_move_iterator(frames_.end()));
+  closed_ = true;
   frames_.clear();
-  *closed = closed_;
-  return out;
+  *closed = true;
+  return {};
 }
 
 std::shared_ptr<SseSubscriber> SseHub::Subscribe(
-    std::function<bool(const std::string&, const std::string&)> filter) {
+    std::function<bool(const std::string&, const std::string&)> filter, std::function<bool()> still_allowed) {
   auto s = std::make_shared<SseSubscriber>();
   s->filter_ = std::move(filter);
+  s->still_allowed_ = std::move(still_allowed);
+  s->checked_at_ = std::chrono::steady_clock::now();
   std::lock_guard l(mu_);
   subscribers_.push_back(s);
   return s;

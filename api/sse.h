@@ -1,9 +1,11 @@
 // Server-Sent Events fan-out: view changes are published to every subscriber's bounded
 // queue; the server drains a subscriber onto its connection. A subscriber that falls too
 // far behind is dropped (its client reconnects and re-reads), so a slow dashboard never
-// holds memory or the runner.
+// holds memory or the runner. A subscriber whose caller may no longer listen (its grants
+// changed: a revocation) is closed the next time it is drained, its queued frames dropped.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -16,7 +18,12 @@ namespace caseledger::api {
 
 class SseSubscriber {
  public:
-  // Takes the queued frames; sets `closed` when the hub dropped this subscriber.
+  // How often a subscriber with nothing queued checks that it may still listen.
+  static constexpr std::chrono::milliseconds kIdleRecheck{1'000};
+
+  // Takes the queued frames; sets `closed` when the hub dropped this subscriber or it may
+  // no longer listen. Frames are handed out only after a check made once they were all
+  // queued, so none published after a revocation reaches the caller.
   std::vector<std::string> Drain(bool* closed);
 
  private:
@@ -25,6 +32,8 @@ class SseSubscriber {
   std::deque<std::string> frames_;
   bool closed_ = false;
   std::function<bool(const std::string& view, const std::string& key)> filter_;
+  std::function<bool()> still_allowed_;
+  std::chrono::steady_clock::time_point checked_at_;  // only touched by Drain()
 };
 
 class SseHub {
@@ -32,8 +41,11 @@ class SseHub {
   static constexpr size_t kMaxQueued = 4096;
 
   // `filter` decides which changes this subscriber may see (scope); null: all.
+  // `still_allowed` (null: always) says whether the caller may still listen; it is asked
+  // when frames are drained and at least every kIdleRecheck, never by Publish().
   std::shared_ptr<SseSubscriber> Subscribe(
-      std::function<bool(const std::string& view, const std::string& key)> filter = {});
+      std::function<bool(const std::string& view, const std::string& key)> filter = {},
+      std::function<bool()> still_allowed = {});
   // Queues "event: change\ndata: {view, key, position}\n\n" for every subscriber. Thread-safe.
   void Publish(const std::string& view, const std::string& key, uint64_t position);
   size_t subscribers() const;

@@ -1,90 +1,17 @@
 #include "api/swab_batch.h"
 
+#include "api/authz.h"
+#include "api/batch_rows.h"
 #include "api/command_service.h"
-#include "api/json_body.h"
 #include "api/problem.h"
+#include "domain/validation.h"
 
 #include <boost/json.hpp>
-
-#include <sstream>
 
 namespace caseledger::api {
 namespace {
 
 using namespace domain;
-
-struct Row {
-  std::string swab_id, outcome, lab_id, reported_at;
-};
-
-// CSV with a header naming the four columns in any order; no quoting is needed for these
-// fields, so a quote character is an error.
-std::optional<std::vector<Row>> ParseCsv(const std::string& body, std::string* error) {
-  std::vector<Row> rows;
-  std::istringstream in(body);
-  std::string line;
-  std::vector<int> col(4, -1);
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (line.find('"') != std::string::npos) {
-      *error = "quoted CSV fields are not accepted";
-      return std::nullopt;
-    }
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    for (std::string cell; std::getline(ls, cell, ',');) cells.push_back(cell);
-    if (header) {
-      const char* names[] = {"swab_id", "outcome", "lab_id", "reported_at"};
-      for (size_t i = 0; i < cells.size(); ++i) {
-        for (int k = 0; k < 4; ++k) {
-          if (cells[i] == names[k]) col[k] = static_cast<int>(i);
-        }
-      }
-      for (int k = 0; k < 4; ++k) {
-        if (col[k] < 0) {
-          *error = std::string("CSV header lacks column ") + names[k];
-          return std::nullopt;
-        }
-      }
-      header = false;
-      continue;
-    }
-    auto at = [&](int k) { return col[k] < int(cells.size()) ? cells[col[k]] : std::string(); };
-    rows.push_back({at(0), at(1), at(2), at(3)});
-    if (rows.size() > kMaxBatchRows) break;
-  }
-  if (header) {
-    *error = "CSV body has no header line";
-    return std::nullopt;
-  }
-  return rows;
-}
-
-std::optional<std::vector<Row>> ParseJson(const std::string& body, std::string* error) {
-  auto object = ParseJsonObject(body, error);
-  if (!object) return std::nullopt;
-  const auto* results = object->if_contains("results");
-  if (!results || !results->is_array() || object->size() != 1) {
-    *error = "body must be {\"results\": [...]}";
-    return std::nullopt;
-  }
-  std::vector<Row> rows;
-  for (const auto& v : results->as_array()) {
-    Row r;
-    if (v.is_object()) {
-      auto get = [&](const char* k) {
-        const auto* f = v.as_object().if_contains(k);
-        return f && f->is_string() ? std::string(f->as_string()) : std::string();
-      };
-      r = {get("swab_id"), get("outcome"), get("lab_id"), get("reported_at")};
-    }
-    rows.push_back(std::move(r));
-    if (rows.size() > kMaxBatchRows) break;
-  }
-  return rows;
-}
 
 boost::json::object RowProblem(size_t index, const Response& res) {
   boost::json::object o;
@@ -98,25 +25,33 @@ boost::json::object RowProblem(size_t index, const Response& res) {
 
 }  // namespace
 
+bool MayUploadResults(const Principal& principal) {
+  return MayIssue(principal, PersonCommand{RecordResult{}});
+}
+
 Response RunResultsBatch(const ApiContext& ctx, const RouteRequest& req) {
-  std::string error;
-  std::string_view type = req.http.Header("content-type");
-  std::optional<std::vector<Row>> rows =
-      type.starts_with("text/csv") ? ParseCsv(req.http.body, &error) : ParseJson(req.http.body, &error);
-  if (!rows) return Problem(400, "malformed-body", "Malformed body", error);
-  if (rows->size() > kMaxBatchRows) {
-    return Problem(413, "too-many-rows", "Too many rows",
-                   "a batch holds at most " + std::to_string(kMaxBatchRows) + " rows");
+  // The role gate comes before the body is looked at: a caller who may not report results
+  // costs no parsing (the server may already have refused it on the headers alone).
+  if (!MayUploadResults(req.principal)) {
+    return Problem(403, "forbidden", "Forbidden", "your role may not report results");
   }
+  std::string_view type = req.http.Header("content-type");
+  BatchRowsResult rows = type.starts_with("text/csv") ? ParseBatchCsv(req.http.body) : ParseBatchJson(req.http.body);
+  if (!rows) {
+    if (rows.error().too_many_rows) return Problem(413, "too-many-rows", "Too many rows", rows.error().detail);
+    return Problem(400, "malformed-body", "Malformed body", rows.error().detail);
+  }
+  const std::string_view key = req.http.Header("idempotency-key");
   boost::json::array outcomes;
   size_t accepted = 0;
   for (size_t i = 0; i < rows->size(); ++i) {
-    const Row& row = (*rows)[i];
+    const BatchRow& row = (*rows)[i];
     FieldErrors errors;
     RecordResult cmd;
     cmd.swab_id = row.swab_id;
     cmd.lab_id = row.lab_id;
-    if (row.swab_id.empty()) errors.Add("swab_id", "is required");
+    if (!row.oversized.empty()) errors.Add(row.oversized, "is longer than " + std::to_string(kMaxBatchFieldBytes) + " bytes");
+    if (row.swab_id.empty() && row.oversized != "swab_id") errors.Add("swab_id", "is required");
     auto outcome = ParseOutcome(row.outcome);
     if (!outcome) errors.Add("outcome", "must be one of positive, negative, inconclusive");
     auto at = Timestamp::Parse(row.reported_at);
@@ -127,14 +62,13 @@ Response RunResultsBatch(const ApiContext& ctx, const RouteRequest& req) {
     } else {
       cmd.outcome = *outcome;
       cmd.reported_at = *at;
-      // Each row is idempotent on its own: a re-sent batch answers the rows as before.
-      Request row_http = req.http;
+      // Each row is its own small request (never a copy of the batch's, whose body may be
+      // 16 MB): idempotent on its own, so a re-sent batch answers the rows as before.
+      Request row_http;
+      row_http.method = req.http.method;
       row_http.body = row.swab_id + "," + row.outcome + "," + row.lab_id + "," + row.reported_at;
       row_http.path = "/v1/swabs/" + row.swab_id + "/result";
-      row_http.headers.clear();
-      if (std::string_view key = req.http.Header("idempotency-key"); !key.empty()) {
-        row_http.headers.emplace_back("idempotency-key", std::string(key) + "#" + std::to_string(i));
-      }
+      if (!key.empty()) row_http.headers.emplace_back("idempotency-key", std::string(key) + "#" + std::to_string(i));
       RouteRequest row_req{row_http, {}, req.principal};
       // The same 404 for an unknown swab and one outside the caller's scope (no oracle).
       res = RunSwabCommand(ctx, row_req, cmd.swab_id, PersonCommand{cmd});

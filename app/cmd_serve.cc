@@ -155,6 +155,14 @@ int RunServe(const Args& args) {
   options.server.tls_cert_path = flags.GetOr("tls-cert", "");
   options.server.tls_key_path = flags.GetOr("tls-key", "");
   options.server.insecure = flags.Has("insecure");
+  for (auto [flag, field] : {std::pair{"max-connections", &options.server.max_connections},
+                             std::pair{"max-connections-per-client", &options.server.max_connections_per_client}}) {
+    if (auto text = flags.Get(flag)) {
+      auto n = ParseCount(*text);
+      if (!n) return UsageError(std::string("--") + flag + " takes a count from 0 to 1000000");
+      *field = *n;
+    }
+  }
   // Plain HTTP carries bearer tokens and health data: loopback only unless asked for.
   if (auto bad = api::ValidateListenOptions(options.server)) {
     return UsageError(*bad + " (--tls-cert FILE --tls-key FILE, or --insecure)");

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "           [--log-level info] [--log-format text|json]   json: one JSON object per line\n"
     "           [--config FILE]   the same settings from a JSON file (flags win over it)\n"
     "           [--master-key FILE] [--tls-cert FILE --tls-key FILE | --insecure]\n"
+    "           [--max-connections N] [--max-connections-per-client N]   connection caps\n"
     "           [--jwt-public-key FILE --jwt-public-key-alg RS256|ES256 [--jwt-issuer I] [--jwt-audience A]]\n"
     "           [--nats URL[,URL...] [--nats-replicas N]]        ... relaying the log to JetStream\n"
     "           [--replica-of URL[,URL...] [--replica-name NAME] [--primary URL]]  ... as a read replica\n"

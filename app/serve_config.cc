@@ -39,6 +39,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"replica.primary", "primary", ConfigValueKind::kString},
     {"log.level", "log-level", ConfigValueKind::kLogLevel},
     {"log.format", "log-format", ConfigValueKind::kLogFormat},
+    {"limits.max_connections", "max-connections", ConfigValueKind::kCount},
+    {"limits.max_connections_per_client", "max-connections-per-client", ConfigValueKind::kCount},
     {"demo", "demo", ConfigValueKind::kBool},
 };
 
@@ -50,6 +52,15 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
   const std::string p = listen.substr(colon + 1);
   auto r = std::from_chars(p.data(), p.data() + p.size(), port);
   return r.ec == std::errc{} && r.ptr == p.data() + p.size() && !host.empty();
+}
+
+std::optional<size_t> ParseCount(const std::string& text) {
+  size_t n = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || r.ec != std::errc{} || r.ptr != text.data() + text.size() || n > 1'000'000) {
+    return std::nullopt;
+  }
+  return n;
 }
 
 namespace {
@@ -121,6 +132,14 @@ struct Walk {
         const auto u = value.if_uint64();
         if (!n && !u) return Fail(key.key, "must be an integer");
         if ((n && (*n < 1 || *n > 5)) || (u && (*u < 1 || *u > 5))) return Fail(key.key, "must be 1 to 5");
+        found.emplace_back(&key, std::to_string(n ? *n : static_cast<int64_t>(*u)));
+        return true;
+      }
+      case ConfigValueKind::kCount: {
+        const auto n = value.if_int64();
+        const auto u = value.if_uint64();
+        if (!n && !u) return Fail(key.key, "must be an integer");
+        if ((n && (*n < 0 || *n > 1'000'000)) || (u && *u > 1'000'000)) return Fail(key.key, "must be 0 to 1000000");
         found.emplace_back(&key, std::to_string(n ? *n : static_cast<int64_t>(*u)));
         return true;
       }

@@ -28,6 +28,7 @@ enum class ConfigValueKind {
   kAlgorithm, // "RS256" or "ES256"
   kLogLevel,  // "trace", "debug", "info", "warn", "error", "off"
   kLogFormat, // "text" or "json"
+  kCount,     // integer 0 to 1,000,000 (0: the flag's own meaning, see its row)
 };
 
 struct ConfigKey {
@@ -42,7 +43,8 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "reference", "rules",         "master-key",     "tls-cert",
                                           "tls-key",  "jwt-public-key", "jwt-public-key-alg",
                                           "jwt-issuer", "jwt-audience", "token-issuer",
-                                          "token-audience", "log-level", "log-format"};
+                                          "token-audience", "log-level", "log-format",
+                                          "max-connections", "max-connections-per-client"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of docs/operations.md's table.
@@ -51,6 +53,9 @@ extern const std::vector<ConfigKey> kServeConfigKeys;
 // "HOST:PORT" with a non-empty host (brackets of an IPv6 literal removed) and a port
 // 0-65535; false when it is not that.
 bool ParseListen(const std::string& listen, std::string& host, uint16_t& port);
+
+// A kCount value given as a flag: decimal digits, 0 to 1,000,000.
+std::optional<size_t> ParseCount(const std::string& text);
 
 // Reads the file at `path` and returns the flags it sets as "--name=value" arguments, in
 // kServeConfigKeys order (a switch set false yields nothing). nullopt with a one-line

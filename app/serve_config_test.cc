@@ -44,6 +44,18 @@ std::string ErrorOf(const std::string& text) {
   return r ? "" : error;
 }
 
+TEST(ServeConfigTest, ConnectionLimitsAreCounts) {
+  EXPECT_EQ(ErrorOf(R"({"limits": {"max_connections": 0, "max_connections_per_client": 1000000}})"), "");
+  EXPECT_EQ(ErrorOf(R"({"limits": {"max_connections": -1}})"), "/etc/cl.json: limits.max_connections: must be 0 to 1000000");
+  EXPECT_EQ(ErrorOf(R"({"limits": {"max_connections_per_client": 1000001}})"),
+            "/etc/cl.json: limits.max_connections_per_client: must be 0 to 1000000");
+  EXPECT_EQ(ErrorOf(R"({"limits": {"max_connections": "many"}})"), "/etc/cl.json: limits.max_connections: must be an integer");
+  EXPECT_EQ(ParseCount("4096"), 4096u);
+  EXPECT_FALSE(ParseCount("-1"));
+  EXPECT_FALSE(ParseCount("1e3"));
+  EXPECT_FALSE(ParseCount(""));
+}
+
 TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
   std::string error;
   auto args = LoadServeConfig(kExample, &error);
@@ -67,6 +79,8 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--nats-replicas=3",
                        "--log-level=info",
                        "--log-format=json",
+                       "--max-connections=20000",
+                       "--max-connections-per-client=256",
                    }));
   // What serve reads from them.
   Flags flags = ServeFlags(*args);

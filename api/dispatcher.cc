@@ -1,0 +1,144 @@
+// Route, authenticate, gate and answer. A request's answer is produced by one Run() pass:
+// a query runs on the calling I/O thread, a command on the command pool (appends wait for
+// the WAL sync there, so many share one group commit) and comes back to the connection's
+// executor. A read that must first see a position is re-run until the views reach it or
+// its deadline passes (503).
+#include "api/dispatcher.h"
+
+#include "api/api_logger.h"
+#include "api/command_pool.h"
+#include "api/problem.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+namespace caseledger::api {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct Dispatcher::Exchange {
+  Exchange(std::shared_ptr<const Request> r, Admitted a, asio::any_io_executor ex, Completion d)
+      : req(std::move(r)), admitted(std::move(a)), rr{*req, std::move(admitted.params), std::move(admitted.principal)},
+        executor(std::move(ex)), done(std::move(d)) {}
+  std::shared_ptr<const Request> req;
+  Admitted admitted;
+  RouteRequest rr;  // refers to *req
+  asio::any_io_executor executor;
+  Completion done;
+  Clock::time_point deadline;
+  std::optional<asio::steady_timer> timer;  // only for a read that waits for a position
+};
+
+Dispatcher::Dispatcher(const ServerOptions& options, const Router& router, Authenticator auth,
+                       PositionSource positions)
+    : options_(options),
+      router_(router),
+      auth_(std::move(auth)),
+      positions_(std::move(positions)),
+      max_body_limit_(options.command_body_limit),
+      commands_(std::make_unique<CommandPool>(options.command_threads)) {
+  for (const Route& r : router_.routes()) max_body_limit_ = std::max(max_body_limit_, r.body_limit);
+}
+
+Dispatcher::~Dispatcher() = default;
+
+void Dispatcher::Join() { commands_->Join(); }
+
+Admitted Dispatcher::Admit(Request& req) const {
+  Admitted a;
+  a.body_limit = options_.command_body_limit;
+  if (!ParseTarget(req.target, req.path, req.query)) {
+    a.refusal = BadField("target", "the request target is malformed");
+    return a;
+  }
+  Router::Match match = router_.Find(req.method, req.path);
+  if (!match.route) {
+    if (match.status == 405) {
+      a.refusal = Problem(405, "method-not-allowed", "Method not allowed",
+                          std::string(ToString(req.method)) + " is not allowed on " + req.path);
+      a.refusal->Set("Allow", match.allow);
+    } else {
+      a.refusal = Problem(404, "not-found", "Not found", "no such resource: " + req.path);
+    }
+    return a;
+  }
+  const Route& route = *match.route;
+  a.route = &route;
+  a.route_name = route.pattern;
+  a.params = std::move(match.params);
+  if (route.body_limit) a.body_limit = route.body_limit;
+  if (!route.authenticated) return a;
+  std::string_view auth = req.Header("authorization");
+  std::string error = "a bearer token is required";
+  std::optional<Principal> principal;
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+    principal = auth_(auth.substr(7), &error);
+  }
+  if (!principal) {
+    a.refusal = Problem(401, "unauthorized", "Unauthorized", error);
+    a.refusal->Set("WWW-Authenticate", "Bearer realm=\"caseledger\"");
+    return a;
+  }
+  if (route.admit) a.refusal = route.admit(*principal);
+  a.principal = std::move(*principal);
+  return a;
+}
+
+void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted admitted, asio::any_io_executor executor,
+                        Completion done) {
+  auto x = std::make_shared<Exchange>(std::move(req), std::move(admitted), std::move(executor), std::move(done));
+  x->deadline = Clock::now() + options_.default_wait;
+  if (auto wait = x->req->Query("timeout_ms")) {
+    char* end = nullptr;
+    long ms = std::strtol(wait->c_str(), &end, 10);
+    if (end && *end == '\0' && ms >= 0) {
+      x->deadline = Clock::now() + std::min(std::chrono::milliseconds(ms), options_.max_wait);
+    }
+  }
+  Run(std::move(x));
+}
+
+void Dispatcher::Run(std::shared_ptr<Exchange> x) {
+  const Route& route = *x->admitted.route;
+  if (route.kind == RouteKind::kCommand) {
+    commands_->Submit([this, x] {
+      Response res = Invoke(*x->admitted.route, x->rr);
+      asio::post(x->executor, [this, x, res = std::move(res)]() mutable { Finish(x, std::move(res)); });
+    });
+    return;
+  }
+  Finish(x, Invoke(route, x->rr));
+}
+
+// On the connection's executor.
+void Dispatcher::Finish(std::shared_ptr<Exchange> x, Response res) {
+  if (res.wait_for_position == 0) return x->done(std::move(res));
+  if (positions_() >= res.wait_for_position) return Run(std::move(x));  // reached meanwhile
+  if (Clock::now() >= x->deadline) {
+    Response r = Problem(503, "not-yet-consistent", "Views not yet consistent",
+                         "the views have not reached position " + std::to_string(res.wait_for_position) +
+                             " in time");
+    r.Set("Retry-After", "1");
+    r.Set("X-Position", std::to_string(positions_()));
+    return x->done(std::move(r));
+  }
+  if (!x->timer) x->timer.emplace(x->executor);
+  x->timer->expires_after(std::chrono::milliseconds(2));
+  x->timer->async_wait([this, x](boost::system::error_code) { Run(x); });
+}
+
+Response Dispatcher::Invoke(const Route& route, const RouteRequest& rr) const {
+  try {
+    return route.handler(rr);
+  } catch (const std::exception& e) {
+    ApiLog()->error("{} {}: {}", ToString(rr.http.method), route.pattern, e.what());
+    return Problem(500, "internal", "Internal error", "the server could not complete the request");
+  }
+}
+
+}  // namespace caseledger::api

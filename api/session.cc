@@ -1,0 +1,438 @@
+// A request is read in two steps, so that the body is read only for a caller that may
+// send it: the header (under the header limit), then the dispatcher's admission (route,
+// token, the route's own gate), then the body under the route's limit, after a
+// `100 Continue` when the client asked for one. A refusal before the body is answered at
+// once; a small body is drained to keep the connection, a large or unknown one is not
+// read: the answer goes out, the connection closes, and what the client still sends is
+// discarded for a bounded time so that it reads the answer rather than a reset.
+#include "api/session.h"
+
+#include "api/api_logger.h"
+#include "api/dispatcher.h"
+#include "api/metrics.h"
+#include "api/problem.h"
+#include "api/sse.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <array>
+
+namespace caseledger::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
+
+namespace {
+
+// How long, and how much, a refused client's unread body is discarded after the answer.
+constexpr std::chrono::milliseconds kLingerTime{2'000};
+
+Method ToMethod(http::verb v) {
+  switch (v) {
+    case http::verb::get: return Method::kGet;
+    case http::verb::post: return Method::kPost;
+    case http::verb::put: return Method::kPut;
+    case http::verb::delete_: return Method::kDelete;
+    case http::verb::head: return Method::kHead;
+    case http::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+Response TooLarge() {
+  return Problem(413, "too-large", "Payload too large", "the request body exceeds the limit for this endpoint");
+}
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The connection's stream and what the table's cancel may look at. Touched only on the
+// connection's own io_context thread.
+template <class Stream>
+struct Connection {
+  Stream stream;
+  bool idle = false;  // waiting for the next request to begin
+  template <class... A>
+  explicit Connection(A&&... args) : stream(std::forward<A>(args)...) {}
+  // The error_code overload: a timeout may have closed the socket already (EBADF).
+  void Cancel() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).socket().cancel(ec);
+  }
+};
+
+// An answer that may come later: the dispatcher's completion stores it and wakes the
+// session, whichever of the two runs first.
+struct PendingAnswer {
+  explicit PendingAnswer(asio::any_io_executor ex) : wake(std::move(ex), Clock::time_point::max()) {}
+  std::optional<Response> answer;
+  asio::steady_timer wake;
+};
+
+template <class Stream>
+class Session {
+ public:
+  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, uint64_t slot)
+      : conn_(std::move(conn)), host_(host), slot_(slot) {}
+
+  // Serves requests until the connection should close; sets linger_ when the client may
+  // still be sending a body nobody read.
+  awaitable<void> Serve();
+  bool linger() const { return linger_; }
+
+ private:
+  awaitable<bool> WaitForRequest();
+  awaitable<beast::error_code> ReadHeader(http::request_parser<http::string_body>& parser);
+  awaitable<void> Write(Response res, bool keep_alive, unsigned version, bool head = false);
+  awaitable<void> StreamEvents(Response res, unsigned version);
+  awaitable<Response> Answer(std::shared_ptr<const Request> req, Admitted admitted);
+  void Observe(std::string_view route, Method method, int status, Clock::time_point start) {
+    if (!host_.metrics) return;
+    host_.metrics->ObserveRequest(route, ToString(method), status,
+                                  std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
+
+  std::shared_ptr<Connection<Stream>> conn_;
+  SessionHost& host_;
+  uint64_t slot_;
+  beast::flat_buffer buffer_{16 * 1024};
+  bool linger_ = false;
+};
+
+// Between requests the connection is idle, and the table may take it away to make room;
+// the request's deadline starts here, as it did when the header read began.
+template <class Stream>
+awaitable<bool> Session<Stream>::WaitForRequest() {
+  Lowest().expires_after(host_.options.read_timeout);
+  if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+  if (!host_.connections.SetIdle(slot_, true)) co_return false;  // stopping
+  conn_->idle = true;
+  auto [ec, n] = co_await conn_->stream.async_read_some(buffer_.prepare(4096), kTuple);
+  conn_->idle = false;
+  host_.connections.SetIdle(slot_, false);
+  if (ec) co_return false;  // closed, timed out, evicted or cancelled at shutdown
+  buffer_.commit(n);
+  co_return true;
+}
+
+// Beast applies the header limit to what one parse call sees, and fields parsed by an
+// earlier call no longer count: a header that arrives in pieces (after the first byte
+// WaitForRequest read, or dribbled by a client) would pass any limit. So the header is
+// read piece by piece and the bytes the parser took are added up here.
+template <class Stream>
+awaitable<beast::error_code> Session<Stream>::ReadHeader(http::request_parser<http::string_body>& parser) {
+  size_t taken = 0;
+  while (!parser.is_header_done()) {
+    auto [ec, n] = co_await http::async_read_some(conn_->stream, buffer_, parser, kTuple);
+    taken += n;
+    if (ec) co_return ec;
+    if (taken > host_.options.header_limit) co_return http::error::header_limit;
+  }
+  co_return beast::error_code{};
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::Serve() {
+  const ServerOptions& o = host_.options;
+  while (!host_.stopping) {
+    if (!co_await WaitForRequest()) co_return;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
+    // Beast checks Content-Length against the body limit while parsing the header, so the
+    // header is read under the largest limit and the route's applied after admission.
+    parser.body_limit(host_.dispatcher.MaxBodyLimit());
+    beast::error_code ec = co_await ReadHeader(parser);
+    if (ec == http::error::header_limit) {
+      co_await Write(Problem(431, "headers-too-large", "Request header fields too large",
+                             "the request headers exceed the limit"), false, 11);
+      co_return;
+    }
+    if (ec == http::error::body_limit) {
+      linger_ = true;
+      co_await Write(TooLarge(), false, 11);
+      co_return;
+    }
+    if (ec) co_return;  // closed, timed out (slow client), malformed or cancelled at shutdown
+    const auto start = Clock::now();
+    auto& head = parser.get();
+    const bool keep_alive = head.keep_alive();
+    const unsigned version = head.version();
+    const bool is_head = head.method() == http::verb::head;
+    Request req;
+    req.method = ToMethod(head.method());
+    req.target = std::string(head.target());
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    const bool body_pending = !parser.is_done();
+    std::string_view expect = req.Header("expect");
+    const bool expect_continue = version >= 11 && EqualsNoCase(expect, "100-continue");
+    if (!expect.empty() && !expect_continue && version >= 11) {
+      linger_ = body_pending;
+      co_await Write(Problem(417, "expectation-failed", "Expectation failed",
+                             "the only expectation this server meets is 100-continue"), false, version);
+      Observe("unmatched", req.method, 417, start);
+      co_return;
+    }
+
+    Admitted admitted = host_.dispatcher.Admit(req);
+    if (admitted.refusal) {
+      // A small body (a command's) is read and dropped to keep the connection; a larger
+      // or unknown one, or one the client waits to send, is not read at all.
+      auto length = parser.content_length();
+      bool close = !keep_alive || host_.stopping;
+      if (body_pending) {
+        if (!expect_continue && length && *length <= o.command_body_limit) {
+          parser.body_limit(o.command_body_limit);
+          auto [bec, bn] = co_await http::async_read(conn_->stream, buffer_, parser, kTuple);
+          (void)bn;
+          if (bec) co_return;
+        } else {
+          close = true;
+          linger_ = !expect_continue;
+        }
+      }
+      const int status = admitted.refusal->status;
+      co_await Write(std::move(*admitted.refusal), !close, version, is_head);
+      Observe(admitted.route_name, req.method, status, start);
+      if (close) co_return;
+      continue;
+    }
+
+    if (body_pending) {
+      auto length = parser.content_length();
+      if (length && *length > admitted.body_limit) {
+        linger_ = !expect_continue;
+        co_await Write(TooLarge(), false, version);
+        Observe(admitted.route_name, req.method, 413, start);
+        co_return;
+      }
+      parser.body_limit(admitted.body_limit);
+      if (expect_continue) {
+        http::response<http::empty_body> go{http::status::continue_, version};
+        Lowest().expires_after(o.write_timeout);
+        auto [wec, wn] = co_await http::async_write(conn_->stream, go, kTuple);
+        (void)wn;
+        if (wec) co_return;
+        Lowest().expires_after(o.read_timeout);
+      }
+      auto [bec, bn] = co_await http::async_read(conn_->stream, buffer_, parser, kTuple);
+      (void)bn;
+      if (bec == http::error::body_limit) {
+        linger_ = true;
+        co_await Write(TooLarge(), false, version);
+        co_return;
+      }
+      if (bec) co_return;
+    }
+    req.body = std::move(parser.get().body());
+    const Method method = req.method;
+    const std::string_view route_name = admitted.route_name;
+    Response res = co_await Answer(std::make_shared<const Request>(std::move(req)), std::move(admitted));
+    Observe(route_name, method, res.status, start);
+    if (res.events) {
+      co_await StreamEvents(std::move(res), version);
+      co_return;
+    }
+    bool close = res.close || !keep_alive || host_.stopping;
+    co_await Write(std::move(res), !close, version, is_head);
+    if (close) co_return;
+  }
+}
+
+template <class Stream>
+awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, Admitted admitted) {
+  auto executor = co_await asio::this_coro::executor;
+  auto pending = std::make_shared<PendingAnswer>(executor);
+  host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response r) {
+    pending->answer = std::move(r);
+    pending->wake.expires_at(Clock::time_point::min());  // wakes a wait, or makes one not wait
+  });
+  if (!pending->answer) co_await pending->wake.async_wait(kTuple);
+  co_return std::move(*pending->answer);
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::Write(Response res, bool keep_alive, unsigned version, bool head) {
+  http::response<http::string_body> out{static_cast<http::status>(res.status), version};
+  out.set(http::field::server, "caseledger");
+  if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
+  for (auto& [name, value] : res.headers) out.insert(name, value);
+  out.keep_alive(keep_alive);
+  Lowest().expires_after(host_.options.write_timeout);
+  if (head) {
+    // HEAD: the length of the body a GET would get, and no body.
+    out.content_length(res.body.size());
+    http::response_serializer<http::string_body> sr{out};
+    co_await http::async_write_header(conn_->stream, sr, kTuple);
+  } else {
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+    co_await http::async_write(conn_->stream, out, kTuple);
+  }
+}
+
+// A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
+// comment every 15 s keeps proxies from closing it), until the client goes away, the
+// hub or the subscriber's own check ends it, or the server stops.
+template <class Stream>
+awaitable<void> Session<Stream>::StreamEvents(Response res, unsigned version) {
+  http::response<http::empty_body> out{http::status::ok, version};
+  out.set(http::field::server, "caseledger");
+  out.set(http::field::content_type, "text/event-stream");
+  out.set(http::field::cache_control, "no-cache");
+  for (auto& [name, value] : res.headers) out.insert(name, value);
+  out.keep_alive(false);
+  http::response_serializer<http::empty_body> sr{out};
+  Lowest().expires_after(host_.options.write_timeout);
+  auto [ec, n] = co_await http::async_write_header(conn_->stream, sr, kTuple);
+  (void)n;
+  if (ec) co_return;
+  asio::steady_timer timer(conn_->stream.get_executor());
+  auto last_write = Clock::now();
+  while (!host_.stopping) {
+    bool closed = false;
+    std::string chunk;
+    for (auto& frame : res.events->Drain(&closed)) chunk += frame;
+    auto now = Clock::now();
+    if (chunk.empty() && now - last_write > std::chrono::seconds(15)) chunk = ": keep-alive\n\n";
+    if (!chunk.empty()) {
+      Lowest().expires_after(host_.options.write_timeout);
+      auto [wec, wn] = co_await asio::async_write(conn_->stream, asio::buffer(chunk), kTuple);
+      (void)wn;
+      if (wec) co_return;
+      last_write = now;
+    }
+    if (closed) co_return;
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(kTuple);
+  }
+}
+
+// After a refusal with a body still coming: stop sending, then read and drop what the
+// client sends until it closes, for a bounded time and at most a body's worth of bytes.
+awaitable<void> Linger(beast::tcp_stream& stream, size_t max_bytes) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(kLingerTime);
+  std::array<char, 16 * 1024> scratch;
+  size_t total = 0;
+  while (total < max_bytes) {
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+    if (rec) break;
+    total += n;
+  }
+}
+
+// The table's way to take an idle connection away: on the connection's own thread, and
+// only if it is still idle there (it may have begun a request meanwhile).
+template <class Stream>
+ConnectionTable::Cancel CancelIfIdle(const std::shared_ptr<Connection<Stream>>& conn) {
+  std::weak_ptr<Connection<Stream>> weak = conn;
+  auto executor = conn->stream.get_executor();
+  return [weak, executor] {
+    asio::post(executor, [weak] {
+      if (auto c = weak.lock(); c && c->idle) c->Cancel();
+    });
+  };
+}
+
+// The answer to a connection refused for a cap, whole (it is written in one go).
+std::string RefusalText(int status, const char* reason) {
+  std::string body = "{\"type\":\"https://caseledger.example/problems/too-many-connections\",\"title\":\"Too many connections\",\"status\":" +
+                     std::to_string(status) + ",\"detail\":\"too many open connections; try again later\"}";
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
+         "\r\nServer: caseledger\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
+         "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// What a refused connection is told, in one non-blocking write: 503 when the server is
+// full, 429 when this client is.
+void Refuse(tcp::socket& socket, ConnectionTable::Verdict verdict) {
+  static const std::string kServerFull = RefusalText(503, "Service Unavailable");
+  static const std::string kClientFull = RefusalText(429, "Too Many Requests");
+  const std::string& text = verdict == ConnectionTable::Verdict::kClientFull ? kClientFull : kServerFull;
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) socket.send(asio::buffer(text), 0, ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+template <class Stream>
+awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, uint64_t slot) {
+  Session<Stream> session(conn, host, slot);
+  try {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      co_await session.Serve();
+      if (session.linger()) {
+        co_await Linger(conn->stream, host.dispatcher.MaxBodyLimit() + 64 * 1024);
+      } else {
+        beast::error_code ec;
+        conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      }
+    } else {
+      beast::get_lowest_layer(conn->stream).expires_after(host.options.read_timeout);
+      auto [ec] = co_await conn->stream.async_handshake(ssl::stream_base::server, kTuple);
+      // A failed handshake (not TLS, TLS 1.1 or older, no common cipher) just closes.
+      if (!ec) {
+        co_await session.Serve();
+        beast::get_lowest_layer(conn->stream).expires_after(host.options.write_timeout);
+        co_await conn->stream.async_shutdown(kTuple);
+      }
+    }
+  } catch (const std::exception& e) {
+    ApiLog()->error("session ended by exception: {}", e.what());
+  }
+}
+
+}  // namespace
+
+awaitable<void> RunSession(tcp::socket socket, SessionHost& host) {
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) co_return;  // already gone
+  const std::string client = peer.address().to_string();
+  if (host.tls == nullptr) {
+    auto conn = std::make_shared<Connection<beast::tcp_stream>>(std::move(socket));
+    auto d = host.connections.Open(client, CancelIfIdle(conn));
+    for (auto& evict : d.evict) evict();
+    if (d.verdict != ConnectionTable::Verdict::kAdmitted) {
+      Refuse(conn->stream.socket(), d.verdict);
+      co_return;
+    }
+    co_await Run(conn, host, d.id);
+    host.connections.Close(d.id);
+  } else {
+    auto conn = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *host.tls);
+    auto d = host.connections.Open(client, CancelIfIdle(conn));
+    for (auto& evict : d.evict) evict();
+    if (d.verdict != ConnectionTable::Verdict::kAdmitted) {
+      beast::get_lowest_layer(conn->stream).socket().close(ec);
+      co_return;
+    }
+    co_await Run(conn, host, d.id);
+    host.connections.Close(d.id);
+  }
+  if (host.closed) host.closed();
+}
+
+}  // namespace caseledger::api
