@@ -1,7 +1,7 @@
 // Route, authenticate, gate and answer. A request's answer is produced by one Run() pass:
 // a query runs on the calling I/O thread, a command on the command pool (appends wait for
 // the WAL sync there, so many share one group commit) and comes back to the connection's
-// executor. A read that must first see a position is re-run until the views reach it or
+// executor; a route with an async_handler answers whenever it responds. A read that must first see a position is re-run until the views reach it or
 // its deadline passes (503).
 #include "api/dispatcher.h"
 
@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 
@@ -105,6 +106,14 @@ void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted admitted, a
 
 void Dispatcher::Run(std::shared_ptr<Exchange> x) {
   const Route& route = *x->admitted.route;
+  if (route.async_handler) {
+    if (route.kind == RouteKind::kCommand) {
+      commands_->Submit([this, x] { InvokeAsync(x); });
+    } else {
+      InvokeAsync(std::move(x));
+    }
+    return;
+  }
   if (route.kind == RouteKind::kCommand) {
     commands_->Submit([this, x] {
       Response res = Invoke(*x->admitted.route, x->rr);
@@ -130,6 +139,23 @@ void Dispatcher::Finish(std::shared_ptr<Exchange> x, Response res) {
   if (!x->timer) x->timer.emplace(x->executor);
   x->timer->expires_after(std::chrono::milliseconds(2));
   x->timer->async_wait([this, x](boost::system::error_code) { Run(x); });
+}
+
+// The route answers through `respond`, on whatever thread it likes; the answer comes back
+// to the connection's executor. A handler that throws before answering is answered 500.
+void Dispatcher::InvokeAsync(std::shared_ptr<Exchange> x) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Respond respond = [this, x, answered](Response res) {
+    if (answered->exchange(true)) return;
+    asio::post(x->executor, [this, x, res = std::move(res)]() mutable { Finish(x, std::move(res)); });
+  };
+  const Route& route = *x->admitted.route;
+  try {
+    route.async_handler(x->rr, respond);
+  } catch (const std::exception& e) {
+    ApiLog()->error("{} {}: {}", ToString(x->rr.http.method), route.pattern, e.what());
+    respond(Problem(500, "internal", "Internal error", "the server could not complete the request"));
+  }
 }
 
 Response Dispatcher::Invoke(const Route& route, const RouteRequest& rr) const {

@@ -7,8 +7,9 @@
 //                          own gate (403) and how large a body the route reads;
 //   2. Handle(admitted)    once the body is in: the answer, through a completion that
 //                          may run later (commands finish on the pool, reads that wait for a
-//                          position finish on a timer), so a handler may complete
-//                          asynchronously without the session knowing how.
+//                          position on a timer, a Route::async_handler when it responds),
+//                          so a handler completes asynchronously without the session
+//                          knowing how.
 //
 // Internal to the server (server.cc and session.cc include it).
 #pragma once
@@ -71,6 +72,7 @@ class Dispatcher {
   void Run(std::shared_ptr<Exchange> x);
   void Finish(std::shared_ptr<Exchange> x, Response res);
   Response Invoke(const Route& route, const RouteRequest& rr) const;
+  void InvokeAsync(std::shared_ptr<Exchange> x);
 
   const ServerOptions& options_;
   const Router& router_;

@@ -16,6 +16,7 @@ Router ReplicaRouter(const Router& all, const std::string& detail) {
   for (Route r : all.routes()) {
     if (!ServedByReplica(r)) {
       r.kind = RouteKind::kQuery;  // nothing to wait for: answer on the I/O thread
+      r.async_handler = nullptr;
       r.handler = [detail](const RouteRequest&) {
         return Problem(503, "read-replica", "This node is a read replica", detail);
       };

@@ -31,6 +31,12 @@ enum class RouteKind {
 };
 
 using Handler = std::function<Response(const RouteRequest&)>;
+// Hands a route's answer back, from any thread; the first call counts, later ones are
+// ignored.
+using Respond = std::function<void(Response)>;
+// A handler that answers later through `respond` (e.g. once the group commit it joined is
+// synced) instead of returning; `req` stays valid until it has responded.
+using AsyncHandler = std::function<void(const RouteRequest& req, Respond respond)>;
 // Decides on the caller alone, before any byte of the body is read, whether it may use a
 // route at all: nullopt admits, a Response (403) is answered without reading the body.
 using Admission = std::function<std::optional<Response>(const Principal&)>;
@@ -45,6 +51,9 @@ struct Route {
   size_t body_limit = 0;
   // Optional, for authenticated routes: the gate run on the headers (see Admission).
   Admission admit = nullptr;
+  // Set instead of `handler` by a route that completes later. Called where `handler`
+  // would be (an I/O thread for a query, the command pool for a command).
+  AsyncHandler async_handler = nullptr;
 };
 
 class Router {

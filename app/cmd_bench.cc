@@ -1,7 +1,9 @@
 // caseledger bench append: durable append throughput and latency through the store API
-// (docs/benchmarks.md). For each concurrency level, `runs` runs on a fresh store each: C threads
+// (docs/benchmarks.md). For each concurrency level, `runs` runs on a fresh store each: C appenders
 // append single-event requests to their own person streams for `seconds` after a short
-// warm-up. Prints medians over runs, or with --format tsv one line per level:
+// warm-up, each with one AppendAsync in flight at a time (closed loop), as C clients of a
+// server would; two client threads make the requests, as loadgen's do. Prints medians
+// over runs, or with --format tsv one line per level:
 //   append <concurrency> <median/s> <p50_ms> <p99_ms> <min/s> <max/s> <runs> <events>
 //          <disk bytes/event> <mean encoded record bytes> <mean group size> <mean sync ms>
 //          <sync ceiling/s>
@@ -12,11 +14,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <latch>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -33,6 +37,7 @@ namespace caseledger::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr int kClientThreads = 2;
 
 struct AppendBenchOptions {
   std::string base_dir;  // fresh stores are made in temp dirs under it
@@ -53,27 +58,74 @@ struct RunResult {
   std::string error;
 };
 
-// One appender: appends until `until`; keeps the latency of every append that completed
-// in [from, until), so the count over the window is the throughput.
-void AppendLoop(eventstore::EventStore& store, uint64_t seed, Clock::time_point from,
-                Clock::time_point until, std::atomic<bool>& failed, std::vector<int64_t>& latencies,
-                std::string& error) {
-  PersonHistoryWriter writer(seed);
-  while (!failed.load(std::memory_order_relaxed)) {
-    const eventstore::AppendRequest& request = writer.Next();
-    auto start = Clock::now();
-    if (start >= until) return;
-    auto result = store.Append(request);
-    auto end = Clock::now();
-    if (!result) {
-      error = result.error().message;
-      failed = true;
-      return;
+// C closed-loop appenders driven by a few client threads: a completion callback (on the
+// store's sync thread) only records the latency and queues its appender for the client
+// threads, which make and send its next request.
+class AppendDriver {
+ public:
+  AppendDriver(eventstore::EventStore& store, int appenders, int run, Clock::time_point from,
+               Clock::time_point until)
+      : store_(store), from_(from), until_(until), latencies_(appenders) {
+    for (int a = 0; a < appenders; ++a) {
+      writers_.emplace_back(static_cast<uint64_t>(run) << 32 | static_cast<uint64_t>(a));
+      ready_.push_back(a);
     }
-    writer.Appended();
-    if (end >= from && end < until) latencies.push_back((end - start).count());
+    running_ = appenders;
   }
-}
+
+  // Runs `threads` client threads until every appender has stopped.
+  void Run(int threads) {
+    std::vector<std::jthread> clients;
+    for (int t = 0; t < threads; ++t) clients.emplace_back([this] { Client(); });
+  }
+  std::string error() const { return error_; }
+  std::vector<int64_t> Latencies() const {
+    std::vector<int64_t> all;
+    for (const auto& l : latencies_) all.insert(all.end(), l.begin(), l.end());
+    return all;
+  }
+
+ private:
+  void Client() {
+    std::unique_lock l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return !ready_.empty() || running_ == 0; });
+      if (ready_.empty()) return;
+      const int a = ready_.front();
+      ready_.pop_front();
+      const auto start = Clock::now();
+      if (start >= until_ || !error_.empty()) {
+        if (--running_ == 0) cv_.notify_all();
+        continue;
+      }
+      l.unlock();
+      eventstore::AppendRequest request = writers_[a].Next();
+      store_.AppendAsync(std::move(request), [this, a, start](eventstore::StoreResult<eventstore::AppendResult> r) {
+        const auto end = Clock::now();
+        std::lock_guard g(mu_);
+        if (!r) {
+          error_ = r.error().message;
+        } else {
+          writers_[a].Appended();
+          if (end >= from_ && end < until_) latencies_[a].push_back((end - start).count());
+        }
+        ready_.push_back(a);
+        cv_.notify_one();
+      });
+      l.lock();
+    }
+  }
+
+  eventstore::EventStore& store_;
+  const Clock::time_point from_, until_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<int> ready_;                        // appenders with nothing in flight
+  int running_ = 0;                              // appenders not yet stopped
+  std::vector<PersonHistoryWriter> writers_;     // one per appender
+  std::vector<std::vector<int64_t>> latencies_;  // appends completed in [from, until)
+  std::string error_;
+};
 
 RunResult RunOnce(const AppendBenchOptions& options, int concurrency, int run) {
   RunResult out;
@@ -91,30 +143,15 @@ RunResult RunOnce(const AppendBenchOptions& options, int concurrency, int run) {
     if (!store) {
       out.error = "cannot open a store in " + dir + ": " + store.error().message;
     } else {
-      std::vector<std::vector<int64_t>> latencies(concurrency);
-      std::vector<std::string> errors(concurrency);
-      std::atomic<bool> failed = false;
-      std::latch ready(concurrency + 1);
-      auto from = Clock::time_point::max(), until = from;
-      std::vector<std::jthread> threads;
-      for (int t = 0; t < concurrency; ++t) {
-        threads.emplace_back([&, t] {
-          ready.arrive_and_wait();
-          uint64_t seed = static_cast<uint64_t>(run) << 32 | static_cast<uint64_t>(t);
-          AppendLoop(**store, seed, from, until, failed, latencies[t], errors[t]);
-        });
-      }
       auto to_duration = [](double s) {
         return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
       };
-      from = Clock::now() + to_duration(options.warmup_seconds);
-      until = from + to_duration(options.seconds);
-      ready.arrive_and_wait();  // publishes from/until to the appenders
-      threads.clear();
-      for (const std::string& e : errors) {
-        if (!e.empty()) out.error = "append failed: " + e;
-      }
-      for (auto& l : latencies) out.latencies_ns.insert(out.latencies_ns.end(), l.begin(), l.end());
+      const auto from = Clock::now() + to_duration(options.warmup_seconds);
+      const auto until = from + to_duration(options.seconds);
+      AppendDriver driver(**store, concurrency, run, from, until);
+      driver.Run(kClientThreads);
+      if (!driver.error().empty()) out.error = "append failed: " + driver.error();
+      out.latencies_ns = driver.Latencies();
       out.per_second = static_cast<double>(out.latencies_ns.size()) / options.seconds;
       out.events = (*store)->CommittedPosition();
       const eventstore::StoreStats stats = (*store)->Stats();

@@ -20,6 +20,10 @@
 #include <string_view>
 #include <vector>
 
+namespace rocksdb {
+class Env;
+}
+
 namespace caseledger::eventstore {
 
 using domain::Envelope;
@@ -109,8 +113,9 @@ struct AppendResult {
 struct StoreOptions {
   std::string path;
   bool create_if_missing = true;
-  // Appends at most this many requests per group commit.
-  size_t max_group_size = 512;
+  // A group commit takes at most this many requests (a group is otherwise what arrived
+  // while the previous one was being synced).
+  size_t max_group_size = 4096;
   // How recorded-at is read; tests replace it. Recorded-at never goes backwards.
   std::function<Timestamp()> clock;
   // How many envelopes at the end of the log Open re-verifies against the hash chain.
@@ -123,6 +128,9 @@ struct StoreOptions {
   // personal data can be appended (kInvalidArgument) and reads leave personal parts sealed
   // (Envelope::personal_form); the rest works (verify, views, benchmarks of the log).
   std::string master_key_path;
+  // The RocksDB environment (files, threads); null: the default. Tests inject I/O faults
+  // through it (eventstore/write_failure_test.cc).
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 // Counters of the write path, for /metrics (the store's probe).
@@ -147,9 +155,18 @@ class EventStore : public LogReader {
 
   virtual ~EventStore() = default;
 
-  // Appends atomically and durably: returns only after the WAL sync of the group commit
-  // that carried the request. Blocks the calling thread.
-  virtual StoreResult<AppendResult> Append(const AppendRequest& request) = 0;
+  // Appends atomically and durably, without blocking: the request is checked and put in
+  // the forming group commit on the calling thread (a short lock, RocksDB point reads of
+  // heads, claims and keys), and `done` is called once, on the store's sync thread, after
+  // the WAL sync of that group, with the outcome: acknowledged means durable, and every
+  // answer (a rejection too) is given only after the sync of the group it was decided in,
+  // so no answer reflects state that a crash could still take back. `done` must be quick
+  // (hand the result to another thread) and must not call Append (AppendAsync is fine).
+  // A group forms while the previous one is synced and waits only for that sync.
+  using AppendCallback = std::function<void(StoreResult<AppendResult>)>;
+  virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
+  // The same, waiting on the calling thread for the answer (CLI, tools, tests).
+  StoreResult<AppendResult> Append(const AppendRequest& request);
 
   // Events of one stream with version >= from_version, at most max_count. Personal parts
   // come back open (decrypted), or erased, or sealed when the store has no master key.

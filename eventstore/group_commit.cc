@@ -1,9 +1,26 @@
-// The write path: group commit in the style of leveldb's DBImpl::Write. Appenders queue;
-// the one at the front becomes leader, takes a group of queued requests, checks each
-// against the heads, claims and idempotency keys (and against the requests before it in
-// the same group), assigns gap-free positions and chain hashes, and writes one WriteBatch
-// with one WAL sync. Only then does the committed watermark advance, so a reader bounded
-// by it never sees a position that could still vanish or a gap behind it.
+// The write path: a pipelined group commit (leveldb's DBImpl::Write, with the waiting
+// taken out). In the order of the code below:
+// 1. AppendAsync, on the appender's thread, under write_mu_: checks the request against
+//    the database and against every group not yet in it (newest first: their GroupState),
+//    assigns gap-free positions and chain hashes, adds its writes to the forming group
+//    (the back of ready_) and returns. No appender waits for any I/O of the commit.
+// 2. The sync thread takes the oldest formed group and writes its one WriteBatch with
+//    sync = true: one WAL write and one fsync, after which RocksDB makes it readable.
+//    Meanwhile step 1 forms the next group, so a group is what arrived during one sync (and
+//    a short gather, at most a quarter of a sync, for the appenders the last group
+//    answered) and the sync is the one serial step.
+// 3. Then, in group order: the committed watermark and the tip move, erasures are purged,
+//    and every request of the group gets its callback.
+// Invariants: acknowledged means durable (an ack follows the sync of the write that holds
+// it). No answer, not even a rejection, precedes the sync of every write it was decided
+// on: a group is checked against the unsynced groups before it and answered after them.
+// Nothing is readable before its sync: the database only ever receives synced batches
+// (never sync = false with a later SyncWAL, never manual_wal_flush: FORMAT.md), unsynced
+// writes exist only in the groups' memory, which only step 1 reads, and the log's readers
+// stop at the watermark, which moves after the write returned. A failed write or sync is
+// sticky: its group, every group formed on top of it and every later write (checkpoints
+// too) are refused, so nothing writes to the database again until it is reopened and
+// recovered from the WAL.
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/store_logger.h"
@@ -13,6 +30,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <future>
 
 namespace caseledger::eventstore {
 namespace {
@@ -25,9 +43,7 @@ StoreError Refused(const StoreError& cause) {
 
 }  // namespace
 
-StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream,
-                                                    GroupState& group) const {
-  if (auto it = group.heads.find(stream); it != group.heads.end()) return it->second;
+StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream) const {
   auto v = Get(heads_, stream);
   if (!v) return v.error();
   if (!*v) return format::Head{};
@@ -36,10 +52,23 @@ StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream,
   return *head;
 }
 
-StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, GroupState& group,
-                                                   rocksdb::WriteBatch& batch,
-                                                   uint64_t& next_position, Hash& tip,
-                                                   Timestamp now) {
+template <class Map>
+const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*field,
+                                                           const std::string& key) const {
+  for (auto it = ready_.rbegin(); it != ready_.rend(); ++it) {
+    const Map& m = (*it)->state.*field;
+    if (auto f = m.find(key); f != m.end()) return &f->second;
+  }
+  if (syncing_) {
+    const Map& m = syncing_->state.*field;
+    if (auto f = m.find(key); f != m.end()) return &f->second;
+  }
+  return nullptr;
+}
+
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g) {
+  GroupState& group = g.state;
+  rocksdb::WriteBatch& batch = g.batch;
   if (r.stream.empty() || r.stream.find('\0') != std::string::npos) {
     return StoreError{StoreErrorCode::kInvalidArgument, "stream id must be non-empty text"};
   }
@@ -48,12 +77,12 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   // Idempotency first: a retry of an acknowledged request answers as the first time did,
   // whatever the stream looks like now.
   if (!r.idempotency_key.empty()) {
-    if (auto it = group.idempotency.find(r.idempotency_key); it != group.idempotency.end()) {
-      if (it->second.first != r.request_digest) {
+    if (const auto* earlier = Unsynced(&GroupState::idempotency, r.idempotency_key)) {
+      if (earlier->first != r.request_digest) {
         return StoreError{StoreErrorCode::kIdempotencyKeyReused,
                           "idempotency key was used for another request"};
       }
-      AppendResult replay = it->second.second;
+      AppendResult replay = earlier->second;
       replay.replayed = true;
       return replay;
     }
@@ -70,8 +99,13 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     }
   }
 
-  auto head = LoadHead(r.stream, group);
-  if (!head) return head.error();
+  StoreResult<format::Head> head = format::Head{};
+  if (const auto* unsynced = Unsynced(&GroupState::heads, r.stream)) {
+    head = *unsynced;
+  } else {
+    head = LoadHead(r.stream);
+    if (!head) return head.error();
+  }
   const ExpectedVersion& ex = r.expected;
   bool ok = ex.kind == ExpectedVersion::Kind::kAny ||
             (ex.kind == ExpectedVersion::Kind::kNoStream && head->version == 0) ||
@@ -95,9 +129,9 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   }
   auto stored_claim = [&](const std::string& claim) { return vault_ ? vault_->BlindClaim(claim) : claim; };
   auto claim_owner = [&](const std::string& stored) -> StoreResult<std::optional<std::string>> {
-    if (auto it = group.claims.find(stored); it != group.claims.end()) {
-      if (it->second.empty()) return std::optional<std::string>();  // released in this group
-      return std::optional<std::string>(it->second);
+    if (const auto* unsynced = Unsynced(&GroupState::claims, stored)) {
+      if (unsynced->empty()) return std::optional<std::string>();  // released, not yet synced
+      return std::optional<std::string>(*unsynced);
     }
     return Get(claims_, stored);
   };
@@ -123,8 +157,8 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   // The stream's data key: the one it has, or a new one written with this append.
   KeyLookup key;
   if (personal) {
-    if (auto it = group.keys.find(r.stream); it != group.keys.end()) {
-      if (it->second) key = {KeyLookup::State::kKey, *it->second};
+    if (const auto* unsynced = Unsynced(&GroupState::keys, r.stream)) {
+      if (*unsynced) key = {KeyLookup::State::kKey, **unsynced};
       else key.state = KeyLookup::State::kErased;
     } else {
       auto loaded = LoadKey(r.stream);
@@ -143,7 +177,8 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     batch.Put(keys_, r.stream, vault_->Wrap(r.stream, key.key));
     group.keys[r.stream] = key.key;
   }
-  AppendResult result{r.stream, next_position, 0, head->version, false};
+  const Timestamp now = g.recorded_at;
+  AppendResult result{r.stream, next_position_, 0, head->version, false};
   for (const NewEvent& ev : r.events) {
     Envelope env;
     env.stream = r.stream;
@@ -158,11 +193,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     env.idempotency_key = r.idempotency_key;
     env.body = ev.body;
     if (!ev.personal.empty()) env.personal = PersonalVault::Seal(key.key, r.stream, env.version, ev.personal);
-    const uint64_t pos = next_position++;
+    const uint64_t pos = next_position_++;
     std::string record = format::EncodeRecordBody(env);
-    tip = format::ChainHash(tip, pos, record);
+    tip_hash_ = format::ChainHash(tip_hash_, pos, record);
     std::string pos_key = format::PositionKey(pos);
-    batch.Put(events_, pos_key, format::EncodeValue(record, tip));
+    batch.Put(events_, pos_key, format::EncodeValue(record, tip_hash_));
     batch.Put(streams_, format::StreamKey(r.stream, env.version), pos_key);
     result.last_position = pos;
   }
@@ -182,7 +217,6 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     // An empty value is the tombstone: erased, as opposed to never having had a key.
     batch.Put(keys_, r.stream, "");
     group.keys[r.stream] = std::nullopt;
-    group.erased.push_back(r.stream);
   }
   if (!r.idempotency_key.empty()) {
     format::IdempotencyRecord rec{r.request_digest, r.stream, result.first_position,
@@ -194,103 +228,142 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
 }
 
 StoreStats RocksEventStore::Stats() const {
-  std::lock_guard l(mu_);
+  std::lock_guard l(write_mu_);
   return stats_;
 }
 
-StoreResult<AppendResult> RocksEventStore::Append(const AppendRequest& request) {
-  auto result = AppendQueued(request);
-  // On the erasing caller's own thread, after its group committed: nobody else waits.
-  if (result && !result->replayed && request.erase_personal_data) PurgeErased(request);
-  return result;
+StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
+  // Shared: the sync thread may still be inside set_value when get() returns here.
+  auto answer = std::make_shared<std::promise<StoreResult<AppendResult>>>();
+  std::future<StoreResult<AppendResult>> future = answer->get_future();
+  AppendAsync(request, [answer](StoreResult<AppendResult> r) { answer->set_value(std::move(r)); });
+  return future.get();
 }
 
-StoreResult<AppendResult> RocksEventStore::AppendQueued(const AppendRequest& request) {
-  Writer w(&request);
-  std::unique_lock l(mu_);
-  writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(l);
-  if (w.done) return std::move(w.result);
-
-  // This thread leads a group: the writers at the front of the queue, itself first.
-  std::vector<Writer*> group(writers_.begin(),
-                             writers_.begin() + std::min(writers_.size(), options_.max_group_size));
-  std::optional<StoreError> failure = bg_error_;
-  l.unlock();
-
-  // Only the leader touches next_position_, tip_hash_ and last_recorded_, and there is
-  // one leader at a time, so they are read and written here without the lock.
-  uint64_t next = next_position_;
-  const uint64_t next_position_before = next_position_;
-  Hash tip = tip_hash_;
-  Timestamp now = std::max(Now(), last_recorded_);
-  rocksdb::WriteBatch batch;
-  GroupState state;
-  bool any_write = false;
-  uint64_t sync_micros = 0;
-  if (!failure) {
-    for (Writer* gw : group) {
-      gw->result = Prepare(*gw->request, state, batch, next, tip, now);
-      if (gw->result && !gw->result->replayed) any_write = true;
+void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
+  bool wake = false;
+  {
+    std::lock_guard l(write_mu_);
+    if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size) {
+      auto group = std::make_unique<Group>();
+      group->first_position = next_position_;
+      group->end_position = next_position_;
+      group->tip = tip_hash_;
+      group->recorded_at = std::max(Now(), last_recorded_);
+      last_recorded_ = group->recorded_at;
+      ready_.push_back(std::move(group));
     }
-    if (any_write) {
+    Group& group = *ready_.back();
+    Pending p{std::move(request), std::move(done), StoreError{}};
+    p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_)) : Prepare(p.request, group);
+    if (p.result && !p.result->replayed) {
+      ++group.writes;
+      if (p.request.erase_personal_data) group.erasing.push_back(group.pending.size());
+    }
+    group.end_position = next_position_;
+    group.tip = tip_hash_;
+    group.pending.push_back(std::move(p));
+    // Wake the sync thread only when it waits for this: no futex call per append otherwise.
+    wake = syncer_waiting_ && (gather_target_ == 0 || ready_.front()->pending.size() >= gather_target_);
+  }
+  if (wake) sync_cv_.notify_one();
+}
+
+void RocksEventStore::SyncLoop() {
+  size_t last_group = 0;  // requests answered by the previous group
+  std::chrono::steady_clock::duration last_sync{};
+  for (;;) {
+    std::unique_lock l(write_mu_);
+    syncer_waiting_ = true;
+    sync_cv_.wait(l, [&] { return stopping_ || !ready_.empty(); });
+    // The appenders the previous group answered are usually back within a fraction of a
+    // sync (closed-loop clients: a server's connections, the bench): wait a little for as
+    // many, rather than sync the first one alone and the rest one sync later. Bounded by a
+    // quarter of the last sync, so a lone appender is not held back.
+    if (!stopping_ && last_group > 1 && ready_.front()->pending.size() < last_group) {
+      gather_target_ = last_group;
+      const auto until = std::chrono::steady_clock::now() +
+                         std::min<std::chrono::steady_clock::duration>(last_sync / 4, std::chrono::milliseconds(2));
+      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= last_group; });
+      gather_target_ = 0;
+    }
+    syncer_waiting_ = false;
+    if (ready_.empty()) return;  // stopping, and every group was answered
+    syncing_ = std::move(ready_.front());
+    ready_.pop_front();
+    std::optional<StoreError> failure = bg_error_;
+    l.unlock();
+
+    // Appenders read syncing_->state (under write_mu_) while this thread reads its batch.
+    Group& group = *syncing_;
+    uint64_t sync_micros = 0;
+    if (!failure && group.writes > 0) {
       rocksdb::WriteOptions wo;
-      wo.sync = true;  // acknowledged means durable
+      wo.sync = true;  // acknowledged means durable; readable only once synced
       auto sync_start = std::chrono::steady_clock::now();
-      rocksdb::Status s = db_->Write(wo, &batch);
-      sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - sync_start).count();
+      rocksdb::Status s = db_->Write(wo, &group.batch);
+      last_sync = std::chrono::steady_clock::now() - sync_start;
+      sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(last_sync).count();
       if (!s.ok()) {
         failure = StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
                              "group commit: " + s.ToString()};
-        StoreLog()->critical("write failed at position {}: {}; refusing writes", next_position_,
-                             s.ToString());
+        StoreLog()->critical("write failed at position {}: {}; refusing writes",
+                             group.first_position, s.ToString());
       }
     }
+    last_group = group.pending.size();
+    Complete(failure, sync_micros);
   }
+}
 
+void RocksEventStore::Complete(const std::optional<StoreError>& failure, uint64_t sync_micros) {
   uint64_t committed = 0;
   std::vector<std::function<void(uint64_t)>> listeners;
-  l.lock();
-  if (failure) {
-    if (!bg_error_) bg_error_ = failure;
-    for (Writer* gw : group) gw->result = Refused(*bg_error_);
-  } else if (any_write) {
-    next_position_ = next;
-    tip_hash_ = tip;
-    last_recorded_ = now;
-    // Before the watermark moves: no reader may open an erased stream's data from a cache.
-    for (const std::string& stream : state.erased) vault_->MarkErased(stream);
-    committed = next - 1;
-    ++stats_.group_commits;
-    stats_.sync_micros += sync_micros;
-    stats_.events += committed - (next_position_before - 1);
-    uint64_t written = 0;
-    for (Writer* gw : group) written += (gw->result && !gw->result->replayed) ? 1 : 0;
-    stats_.appends += written;
-    stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, written);
-    // Published before leadership passes on, so the watermark never goes backwards.
-    {
-      std::lock_guard tl(tip_mu_);
-      tip_ = ChainTip{committed, tip};
+  std::unique_ptr<Group> group;
+  {
+    std::lock_guard l(write_mu_);
+    group = std::move(syncing_);  // its writes are in the database now, or never will be
+    if (failure) {
+      if (!bg_error_) bg_error_ = failure;
+      for (Pending& p : group->pending) p.result = Refused(*bg_error_);
+      group->erasing.clear();
+    } else if (group->writes > 0) {
+      // Before the watermark moves: no reader may open an erased stream's data from a cache.
+      for (size_t i : group->erasing) vault_->MarkErased(group->pending[i].request.stream);
+      committed = group->end_position - 1;
+      ++stats_.group_commits;
+      stats_.sync_micros += sync_micros;
+      stats_.events += group->end_position - group->first_position;
+      stats_.appends += group->writes;
+      stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, group->writes);
+      {
+        std::lock_guard tl(tip_mu_);
+        tip_ = ChainTip{committed, group->tip};
+      }
+      std::lock_guard cl(commit_mu_);
+      committed_.store(committed, std::memory_order_release);
+      listeners = listeners_;
     }
-    std::lock_guard cl(commit_mu_);
-    committed_.store(committed, std::memory_order_release);
-    listeners = listeners_;
   }
-  for (size_t i = 0; i < group.size(); ++i) writers_.pop_front();
-  for (Writer* gw : group) {
-    gw->done = true;
-    if (gw != &w) gw->cv.notify_one();
-  }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  l.unlock();
-
+  // Before the answer: an acknowledged erasure has its key purged from the files.
+  for (size_t i : group->erasing) PurgeErased(group->pending[i].request);
   if (committed > 0) {
     commit_cv_.notify_all();
     for (auto& f : listeners) f(committed);
   }
-  return std::move(w.result);
+  for (Pending& p : group->pending) {
+    try {
+      p.done(std::move(p.result));
+    } catch (const std::exception& e) {
+      StoreLog()->critical("append callback threw: {}", e.what());
+    }
+  }
+}
+
+std::optional<StoreError> RocksEventStore::WriteRefusal() const {
+  std::lock_guard l(write_mu_);
+  if (bg_error_) return Refused(*bg_error_);
+  return std::nullopt;
 }
 
 }  // namespace caseledger::eventstore

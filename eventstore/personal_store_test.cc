@@ -147,7 +147,7 @@ TEST_F(PersonalStoreTest, ErasureDestroysTheKeyKeepsTheChainAndReleasesTheClaim)
     delete raw;
     Reopen();
   }
-  ASSERT_EQ(wrapped.size(), 1u + 24 + 32 + 16);
+  ASSERT_EQ(wrapped.size(), 1u + 32 + 8);  // format 2: version byte, AES key wrap of 32 bytes
   ASSERT_TRUE(store_->ReadStream("person-1", 1, 10));  // caches the key
 
   ASSERT_TRUE(Erase("person-1", {"taxcode/ZNZRMN50A41L219X"}));

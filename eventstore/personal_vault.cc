@@ -3,6 +3,7 @@
 #include "domain/decision.h"
 #include "eventstore/record_format.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <stdexcept>
@@ -12,7 +13,10 @@ namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cldgr-v1";
 constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3, kDigestKeyId = 4;
-constexpr char kWrapVersion = 1, kSealVersion = 1;
+// Wrapped keys: 1 = XChaCha20-Poly1305 (73 bytes, format 1), 2 = AES-256 key wrap under a
+// per-stream key (41 bytes, format 2). Both are read; new keys are written as 2.
+constexpr char kWrapVersion = 1, kWrapVersionKw = 2, kSealVersion = 1;
+constexpr size_t kKwBytes = 40;  // RFC 3394 wrap of a 32-byte key
 constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr size_t kBlindBytes = 16;
@@ -65,6 +69,26 @@ std::optional<std::string> Decrypt(const uint8_t* key, char version, std::string
   return plain;
 }
 
+// RFC 3394 AES-256 key wrap (OpenSSL): deterministic and with an integrity check, so a
+// wrapped key needs no nonce and no tag beyond its 8 bytes. `unwrap` false: wrap.
+std::optional<std::string> KeyWrap(const uint8_t* kek, std::string_view in, bool unwrap) {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (!ctx) return std::nullopt;
+  EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+  std::string out(in.size() + 8, '\0');
+  int len = 0, final_len = 0;
+  bool ok = EVP_CipherInit_ex(ctx, EVP_aes_256_wrap(), nullptr, kek, nullptr, unwrap ? 0 : 1) == 1 &&
+            EVP_CipherUpdate(ctx, U(out), &len, U(in), static_cast<int>(in.size())) == 1 &&
+            EVP_CipherFinal_ex(ctx, U(out) + len, &final_len) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) {
+    sodium_memzero(out.data(), out.size());
+    return std::nullopt;
+  }
+  out.resize(static_cast<size_t>(len + final_len));
+  return out;
+}
+
 }  // namespace
 
 PersonalVault::PersonalVault(std::string_view master_key) {
@@ -99,13 +123,33 @@ DataKey PersonalVault::NewDataKey() {
   return key;
 }
 
+// The key-encryption key of one stream: the wrapping key hashed with the stream id, so that
+// a wrapped key copied to another stream's entry fails the key wrap's integrity check.
+std::array<uint8_t, 32> PersonalVault::StreamKek(std::string_view stream) const {
+  std::array<uint8_t, 32> kek{};
+  const std::string label = WrapAd(stream);
+  crypto_generichash(kek.data(), kek.size(), U(label), label.size(), wrap_key_.data(), wrap_key_.size());
+  return kek;
+}
+
 std::string PersonalVault::Wrap(std::string_view stream, const DataKey& key) const {
-  return Encrypt(wrap_key_.data(), kWrapVersion, WrapAd(stream),
-                 {reinterpret_cast<const char*>(key.data()), key.size()});
+  std::array<uint8_t, 32> kek = StreamKek(stream);
+  auto wrapped = KeyWrap(kek.data(), {reinterpret_cast<const char*>(key.data()), key.size()}, false);
+  sodium_memzero(kek.data(), kek.size());
+  if (!wrapped || wrapped->size() != kKwBytes) throw std::runtime_error("AES key wrap failed");
+  return std::string(1, kWrapVersionKw) + *wrapped;
 }
 
 std::optional<DataKey> PersonalVault::Unwrap(std::string_view stream, std::string_view wrapped) const {
-  auto plain = Decrypt(wrap_key_.data(), kWrapVersion, WrapAd(stream), wrapped);
+  std::optional<std::string> plain;
+  if (!wrapped.empty() && wrapped[0] == kWrapVersionKw) {
+    if (wrapped.size() != 1 + kKwBytes) return std::nullopt;
+    std::array<uint8_t, 32> kek = StreamKek(stream);
+    plain = KeyWrap(kek.data(), wrapped.substr(1), true);
+    sodium_memzero(kek.data(), kek.size());
+  } else {
+    plain = Decrypt(wrap_key_.data(), kWrapVersion, WrapAd(stream), wrapped);  // format 1
+  }
   if (!plain || plain->size() != DataKey().size()) return std::nullopt;
   DataKey key;
   std::memcpy(key.data(), plain->data(), key.size());

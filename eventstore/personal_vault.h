@@ -6,7 +6,9 @@
 // - Every stream that records personal data gets its own random data key, kept in the
 //   `keys` column family wrapped (XChaCha20-Poly1305) by the wrapping key. Destroying
 //   that one small value makes every personal part of the stream unreadable for good,
-//   while the log records, and so the hash chain, stay as they are.
+//   while the log records, and so the hash chain, stay as they are. Keys are wrapped with
+//   the AES-256 key wrap (RFC 3394) under a per-stream key derived from the wrapping key;
+//   stores of format 1 wrapped them with XChaCha20-Poly1305, which is still read.
 // - A personal part is sealed with XChaCha20-Poly1305 IETF under the stream's data key,
 //   a random 24-byte nonce per record, and associated data binding it to its stream and
 //   stream version, so a sealed part moved to another record does not open.
@@ -47,7 +49,7 @@ class PersonalVault {
 
   // A fresh random data key.
   static DataKey NewDataKey();
-  // Value of the keys family for `stream` (version byte, nonce, wrapped key).
+  // Value of the keys family for `stream` (version byte 2, RFC 3394 wrap: 41 bytes).
   std::string Wrap(std::string_view stream, const DataKey& key) const;
   // nullopt when `wrapped` was not made by Wrap for this stream under this master key.
   std::optional<DataKey> Unwrap(std::string_view stream, std::string_view wrapped) const;
@@ -76,6 +78,8 @@ class PersonalVault {
   void MarkErased(const std::string& stream) const;
 
  private:
+  std::array<uint8_t, 32> StreamKek(std::string_view stream) const;
+
   std::array<uint8_t, 32> wrap_key_{};
   std::array<uint8_t, 32> index_key_{};
   std::array<uint8_t, 32> check_key_{};

@@ -10,7 +10,11 @@
 
 namespace caseledger::eventstore::format {
 
-inline constexpr char kFormatVersion[] = "caseledger-log-1";
+// The store's format (FORMAT.md). A store of the previous format opens and is upgraded in
+// place: its records are read as they are; only the marker changes, so that a binary that
+// only knows the previous format refuses the store from then on.
+inline constexpr char kFormatVersion[] = "caseledger-log-2";
+inline constexpr char kPreviousFormatVersion[] = "caseledger-log-1";
 inline constexpr size_t kHashSize = 32;
 
 // Column family names.

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace caseledger::eventstore {
@@ -20,7 +21,7 @@ class RocksEventStore final : public EventStore {
   static StoreResult<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
   ~RocksEventStore() override;
 
-  StoreResult<AppendResult> Append(const AppendRequest& request) override;
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
   StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream, uint64_t from_version,
                                                 size_t max_count) const override;
   StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position, size_t max_count) const override;
@@ -41,21 +42,31 @@ class RocksEventStore final : public EventStore {
   StoreResult<void> CompactAll() override;
 
  private:
-  // One queued append (leveldb's DBImpl::Writer).
-  struct Writer {
-    explicit Writer(const AppendRequest* r) : request(r) {}
-    const AppendRequest* request;
-    StoreResult<AppendResult> result{StoreError{}};
-    bool done = false;
-    std::condition_variable cv;
-  };
-  // What the leader knows about state written by earlier requests of its own group.
+  // What a group has written so far, as later requests (of this group or of groups
+  // formed while it is being written) must see it before it is in the database.
   struct GroupState {
     std::unordered_map<std::string, format::Head> heads;
     std::unordered_map<std::string, std::string> claims;  // stored claim -> stream ("" released)
     std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency;
     std::unordered_map<std::string, std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
-    std::vector<std::string> erased;  // streams whose key this group destroys
+  };
+  // One append waiting for its group's sync.
+  struct Pending {
+    AppendRequest request;
+    AppendCallback done;
+    StoreResult<AppendResult> result{StoreError{}};
+  };
+  // Requests prepared into one WriteBatch, written with one WAL sync (group_commit.cc).
+  struct Group {
+    rocksdb::WriteBatch batch;
+    GroupState state;
+    std::vector<Pending> pending;
+    std::vector<size_t> erasing;  // indexes into pending of acknowledged erasures
+    uint64_t first_position = 0;  // next_position_ when the group opened
+    uint64_t end_position = 0;    // next_position_ after its last request
+    Hash tip{};                   // chain hash at end_position - 1
+    Timestamp recorded_at;
+    size_t writes = 0;            // requests that write (not replays, not rejected)
   };
   // A stream's personal-data key as stored.
   struct KeyLookup {
@@ -65,12 +76,18 @@ class RocksEventStore final : public EventStore {
 
   RocksEventStore() = default;
   StoreResult<void> Recover(uint64_t verify_tail);
-  // Leader only: checks one request and adds its writes to `batch`.
-  StoreResult<AppendResult> AppendQueued(const AppendRequest& request);
-  StoreResult<AppendResult> Prepare(const AppendRequest& r, GroupState& group,
-                                    rocksdb::WriteBatch& batch, uint64_t& next_position,
-                                    Hash& tip, Timestamp now);
-  StoreResult<format::Head> LoadHead(const std::string& stream, GroupState& group) const;
+  // REQUIRES: write_mu_ held. Checks one request against the store and the groups not
+  // yet in it, and adds its writes to `group`.
+  StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group);
+  // The sync thread: writes and syncs one group at a time, then completes it.
+  void SyncLoop();
+  // Answers syncing_ (written, or failed with `failure`) and clears it.
+  void Complete(const std::optional<StoreError>& failure, uint64_t sync_micros);
+  // REQUIRES: write_mu_ held. A value written by a group not yet in the database, newest
+  // group first; null when none holds `key`.
+  template <class Map>
+  const typename Map::mapped_type* Unsynced(Map GroupState::*field, const std::string& key) const;
+  StoreResult<format::Head> LoadHead(const std::string& stream) const;
   StoreResult<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
                                               const std::string& key) const;
   // `open_personal`: decrypt the personal part (else it is left sealed and emptied).
@@ -82,6 +99,8 @@ class RocksEventStore final : public EventStore {
   // key) and compacts the key's and released claims' ranges so their old values leave
   // the SST files.
   void PurgeErased(const AppendRequest& request);
+  // kWritesRefused once a write or sync failed, for writers outside the group commit.
+  std::optional<StoreError> WriteRefusal() const;
   StoreResult<void> OpenVault(const std::string& master_key_path);
   StoreResult<Hash> HashAt(uint64_t position) const;
   Timestamp Now();
@@ -98,13 +117,21 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* keys_ = nullptr;
   std::unique_ptr<PersonalVault> vault_;  // null: opened without a master key
 
-  // Guards the writer queue, bg_error_ and the leader-owned fields below.
-  mutable std::mutex mu_;
-  std::deque<Writer*> writers_;
-  std::optional<StoreError> bg_error_;  // sticky after a failed write or sync
-  uint64_t next_position_ = 1;          // leader only
-  Hash tip_hash_{};                     // leader only; hash at committed_
-  Timestamp last_recorded_;             // leader only; recorded-at never goes backwards
+  // Guards the groups, bg_error_ and the write-path fields below. Held while a request
+  // is prepared (never during I/O of the group commit itself).
+  mutable std::mutex write_mu_;
+  std::condition_variable sync_cv_;                // wakes the sync thread
+  std::deque<std::unique_ptr<Group>> ready_;       // formed, waiting for the sync; back is open
+  std::unique_ptr<Group> syncing_;                 // being written and synced
+  std::optional<StoreError> bg_error_;             // sticky after a failed write or sync
+  bool stopping_ = false;
+  bool syncer_waiting_ = false;                    // the sync thread waits on sync_cv_
+  size_t gather_target_ = 0;                       // ...for a group this large (0: any)
+  uint64_t next_position_ = 1;                     // the next position to prepare
+  Hash tip_hash_{};                                // hash at next_position_ - 1
+  Timestamp last_recorded_;                        // recorded-at never goes backwards
+  StoreStats stats_;
+  std::thread syncer_;                             // runs SyncLoop
 
   mutable std::mutex tip_mu_;
   ChainTip tip_;
@@ -112,7 +139,6 @@ class RocksEventStore final : public EventStore {
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;
   std::vector<std::function<void(uint64_t)>> listeners_;  // guarded by commit_mu_
-  StoreStats stats_;                                      // guarded by mu_
 };
 
 }  // namespace caseledger::eventstore

@@ -1,0 +1,163 @@
+#include "api/dispatcher.h"
+
+#include "api/problem.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace caseledger::api {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A router with an open route, a gated route answered later from another thread, and a
+// route whose asynchronous handler throws; tokens "good", "blocked" (refused by the gate).
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() {
+    options_.command_threads = 2;
+    router_.Add({Method::kGet, "/open", RouteKind::kQuery, false, [](const RouteRequest&) {
+                   Response r;
+                   r.body = "open";
+                   return r;
+                 }});
+    Route later{Method::kPost, "/later", RouteKind::kCommand, true, nullptr, 1 << 20};
+    later.admit = [](const Principal& p) -> std::optional<Response> {
+      if (p.subject == "blocked") return Problem(403, "forbidden", "Forbidden", "not you");
+      return std::nullopt;
+    };
+    later.async_handler = [this](const RouteRequest& req, Respond respond) {
+      // Answers from a thread of its own, after the handler has returned, twice.
+      workers_.emplace_back([respond, body = req.http.body, who = req.principal.subject] {
+        std::this_thread::sleep_for(20ms);
+        Response r;
+        r.status = 201;
+        r.body = who + ":" + body;
+        respond(r);
+        respond(Response{});  // ignored
+      });
+    };
+    router_.Add(std::move(later));
+    Route broken{Method::kGet, "/broken", RouteKind::kQuery, false, nullptr};
+    broken.async_handler = [](const RouteRequest&, Respond) { throw std::runtime_error("boom"); };
+    router_.Add(std::move(broken));
+    dispatcher_ = std::make_unique<Dispatcher>(
+        options_, router_,
+        [](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+          if (bearer == "good") return Principal{"alice", {}};
+          if (bearer == "blocked") return Principal{"blocked", {}};
+          *why = "invalid token";
+          return std::nullopt;
+        },
+        [] { return uint64_t{0}; });
+  }
+  ~DispatcherTest() override {
+    for (auto& t : workers_) t.join();
+    dispatcher_->Join();
+  }
+
+  static Request Head(Method method, std::string target, std::string token = "") {
+    Request r;
+    r.method = method;
+    r.target = std::move(target);
+    if (!token.empty()) r.headers.emplace_back("authorization", "Bearer " + token);
+    return r;
+  }
+
+  // Handles `req` (admitted first) and runs an io_context until the answer; counts calls.
+  Response Answer(Request req, int* calls) {
+    Admitted a = dispatcher_->Admit(req);
+    EXPECT_FALSE(a.refusal);
+    boost::asio::io_context ioc;
+    auto guard = boost::asio::make_work_guard(ioc);
+    std::optional<Response> out;
+    dispatcher_->Handle(std::make_shared<const Request>(std::move(req)), std::move(a), ioc.get_executor(),
+                        [&](Response r) {
+                          ++*calls;
+                          out = std::move(r);
+                          guard.reset();
+                        });
+    ioc.run_for(2s);
+    ioc.restart();
+    ioc.run_for(100ms);  // a second answer, if one came, would run here
+    if (out) return std::move(*out);
+    Response none;
+    none.status = 0;
+    return none;
+  }
+
+  ServerOptions options_;
+  Router router_;
+  std::vector<std::thread> workers_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(DispatcherTest, AdmitsOnTheHeadersAlone) {
+  Request open = Head(Method::kGet, "/open");
+  Admitted a = dispatcher_->Admit(open);
+  EXPECT_FALSE(a.refusal);
+  EXPECT_EQ(a.route_name, "/open");
+  EXPECT_EQ(a.body_limit, options_.command_body_limit);
+
+  Request good = Head(Method::kPost, "/later?x=1", "good");
+  a = dispatcher_->Admit(good);
+  EXPECT_FALSE(a.refusal);
+  EXPECT_EQ(a.body_limit, size_t{1} << 20) << "the route's own limit";
+  EXPECT_EQ(a.principal.subject, "alice");
+  EXPECT_EQ(good.path, "/later");
+
+  Request none = Head(Method::kPost, "/later");
+  a = dispatcher_->Admit(none);
+  ASSERT_TRUE(a.refusal);
+  EXPECT_EQ(a.refusal->status, 401);
+  EXPECT_NE(a.refusal->Header("WWW-Authenticate"), "");
+  EXPECT_EQ(a.route_name, "/later");
+
+  Request blocked = Head(Method::kPost, "/later", "blocked");
+  a = dispatcher_->Admit(blocked);
+  ASSERT_TRUE(a.refusal);
+  EXPECT_EQ(a.refusal->status, 403);
+
+  Request missing = Head(Method::kGet, "/nowhere", "good");
+  a = dispatcher_->Admit(missing);
+  ASSERT_TRUE(a.refusal);
+  EXPECT_EQ(a.refusal->status, 404);
+
+  Request wrong = Head(Method::kDelete, "/open");
+  a = dispatcher_->Admit(wrong);
+  ASSERT_TRUE(a.refusal);
+  EXPECT_EQ(a.refusal->status, 405);
+  EXPECT_EQ(a.refusal->Header("Allow"), "GET");
+
+  EXPECT_EQ(dispatcher_->MaxBodyLimit(), size_t{1} << 20);
+}
+
+TEST_F(DispatcherTest, AsyncHandlerAnswersLaterFromAnotherThreadOnce) {
+  Request req = Head(Method::kPost, "/later", "good");
+  req.body = "payload";
+  int calls = 0;
+  Response r = Answer(std::move(req), &calls);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, "alice:payload");
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(DispatcherTest, ThrowingAsyncHandlerIs500) {
+  int calls = 0;
+  Response r = Answer(Head(Method::kGet, "/broken"), &calls);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(DispatcherTest, SyncHandlerAnswersAtOnce) {
+  int calls = 0;
+  Response r = Answer(Head(Method::kGet, "/open"), &calls);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "open");
+}
+
+}  // namespace
+}  // namespace caseledger::api
