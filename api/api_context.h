@@ -22,6 +22,7 @@ class AccessLog;
 namespace caseledger::api {
 
 class GrantTable;
+class SchoolRegistry;
 class PersonCache;
 class HttpMetrics;
 class SseHub;
@@ -35,6 +36,7 @@ struct ApiContext {
   replay::LiveViews* views = nullptr;
   SseHub* sse = nullptr;         // view change announcements
   GrantTable* grants = nullptr;  // who holds which role (the users stream)
+  SchoolRegistry* schools = nullptr;  // where schools are (DATA_DIR/schools.csv); null: nowhere
   eventstore::AccessLog* access_log = nullptr;  // reads of personal data; null: not kept
   PersonCache* people = nullptr;  // current person states; null: fold on every request
   std::function<domain::Timestamp()> clock;

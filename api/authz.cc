@@ -19,17 +19,6 @@ bool OperatorOf(const Principal& p, const domain::ReferenceData& ref, const std:
   return !asl.empty() && p.grants.Holds(Role::kOperator, asl);
 }
 
-bool OperatorOfProvince(const Principal& p, const domain::ReferenceData& ref, std::string_view school) {
-  if (school.size() < 2) return false;
-  std::string province = Upper(school.substr(0, 2));
-  for (const std::string& asl : p.grants.Scopes(Role::kOperator)) {
-    for (const domain::Municipality* m : ref.MunicipalitiesOfAsl(asl)) {
-      if (m->province_abbr == province) return true;
-    }
-  }
-  return false;
-}
-
 // Which roles may issue a command kind, whatever the object.
 std::initializer_list<Role> RolesFor(const domain::PersonCommand& c) {
   static constexpr std::initializer_list<Role> kOperator = {Role::kOperator};
@@ -122,9 +111,10 @@ std::optional<Role> PersonCommandRole(const Principal& p, const domain::PersonSt
   return std::nullopt;
 }
 
-std::optional<Role> SchoolCommandRole(const Principal& p, const std::string& school,
+std::optional<Role> SchoolCommandRole(const Principal& p, const std::string& school_istat,
                                       const domain::ReferenceData& ref) {
-  if (OperatorOfProvince(p, ref, school)) return Role::kOperator;
+  // The school's municipality, not its province: ASLs cross province borders (docs/security.md).
+  if (OperatorOf(p, ref, school_istat)) return Role::kOperator;
   return std::nullopt;
 }
 
@@ -138,7 +128,7 @@ std::optional<ViewKind> ViewKindOf(std::string_view name) {
 }
 
 ViewAccess ViewAccessFor(const Principal& p, ViewKind kind, const std::string& key,
-                         const domain::ReferenceData& ref) {
+                         const domain::ReferenceData& ref, const std::string& school_istat) {
   ViewAccess a;
   auto allow = [&](Role role, bool key_ok, bool suppress = false) {
     a.kind_allowed = true;
@@ -159,7 +149,7 @@ ViewAccess ViewAccessFor(const Principal& p, ViewKind kind, const std::string& k
     case ViewKind::kSchool:
       if (g.Has(Role::kAdmin)) allow(Role::kAdmin, true);
       if (g.Has(Role::kAuditor)) allow(Role::kAuditor, true);
-      if (g.Has(Role::kOperator)) allow(Role::kOperator, OperatorOfProvince(p, ref, key));
+      if (g.Has(Role::kOperator)) allow(Role::kOperator, OperatorOf(p, ref, school_istat));
       if (g.Has(Role::kSchool)) allow(Role::kSchool, g.Holds(Role::kSchool, Upper(key)));
       break;
     case ViewKind::kGp:

@@ -8,10 +8,11 @@
 //                       gp: request swabs for its patients; lab: collect swabs in its own
 //                       name, report and hand over the samples it holds, correct its own
 //                       results; admin: erasure only
-//   class quarantine    operator of an ASL in the school's province (code prefix)
+//   class quarantine    operator of the ASL of the school's municipality (school registry)
 //   municipality views  operator (its ASL), mayor (its municipality, counts < 3 hidden),
 //                       auditor, admin
-//   school views        school (its own), operator (its province), auditor, admin
+//   school views        school (its own), operator (the school's municipality in its ASL),
+//                       auditor, admin
 //   GP views            gp (its own), auditor
 //   lab views           lab (its own), operator, auditor, admin
 //   region views        every granted role (the DPC bulletin is public)
@@ -52,7 +53,9 @@ bool MayIssue(const Principal& p, const domain::PersonCommand& command);
 std::optional<Role> PersonCommandRole(const Principal& p, const domain::PersonState& person,
                                       const domain::PersonCommand& command,
                                       const domain::ReferenceData& ref);
-std::optional<Role> SchoolCommandRole(const Principal& p, const std::string& school,
+// `school_istat`: the school's municipality in the school registry (api/school_registry.h),
+// "" for a school not registered (no operator's).
+std::optional<Role> SchoolCommandRole(const Principal& p, const std::string& school_istat,
                                       const domain::ReferenceData& ref);
 
 enum class ViewKind { kMunicipality, kSchool, kGp, kLab, kRegion };
@@ -66,8 +69,10 @@ struct ViewAccess {
   bool suppress_small_counts = false;
   Role role = Role::kAuditor;
 };
+// `school_istat`: for kSchool, the municipality of school `key` in the school registry ("" when
+// not registered); ignored for the other kinds.
 ViewAccess ViewAccessFor(const Principal& p, ViewKind kind, const std::string& key,
-                         const domain::ReferenceData& ref);
+                         const domain::ReferenceData& ref, const std::string& school_istat = "");
 // Municipalities `p` may list (nullopt: all of them); the bool says whether the caller's
 // best grant for each is a mayor's (small counts hidden).
 std::optional<std::set<std::string>> VisibleMunicipalities(const Principal& p,

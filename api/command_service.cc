@@ -3,12 +3,16 @@
 #include "api/authz.h"
 #include "api/person_cache.h"
 #include "api/problem.h"
+#include "api/school_registry.h"
+#include "api/tax_code_claims.h"
 #include "domain/event_codec.h"
 #include "domain/validation.h"
+#include "eventstore/access_log.h"
 
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <functional>
 
 namespace caseledger::api {
 namespace {
@@ -87,45 +91,75 @@ Response Answer(const eventstore::AppendResult& r, const std::vector<domain::Eve
   return res;
 }
 
-// The events of a replayed answer, read back from the log.
-std::vector<domain::Event> EventsAt(const eventstore::EventStore& store, const eventstore::AppendResult& r) {
+// The events of a replayed answer, read back from the log, when `subject` is the actor that
+// wrote them (empty otherwise: the answer is not the caller's to replay).
+std::vector<domain::Event> EventsAt(const eventstore::EventStore& store, const eventstore::AppendResult& r,
+                                    const std::string& subject) {
   std::vector<domain::Event> out;
   auto envs = store.ReadLog(r.first_position, r.last_position - r.first_position + 1);
   if (!envs) return out;
   for (const auto& env : *envs) {
+    if (env.actor.id != subject) return {};
     if (auto e = domain::Decode(env.type, env.schema_version, env.body, env.personal)) out.push_back(*e);
   }
   return out;
+}
+
+// The first answer the caller itself got for this key, under the length-prefixed key or,
+// for keys recorded before it, the old "http/<subject>/<key>" form. An old-form record is
+// only the caller's when its events name the caller as actor: "http/team/alice/k1" may have
+// been written by subject "team/alice" with key "k1" or by "team" with key "alice/k1".
+eventstore::StoreResult<std::optional<eventstore::EventStore::IdempotentAnswer>> OwnAnswer(
+    const eventstore::EventStore& store, const std::string& key, const std::string& legacy_key,
+    const std::string& subject) {
+  for (const std::string* k : {&key, &legacy_key}) {
+    auto found = store.FindIdempotencyKey(*k);
+    if (!found || !*found) {
+      if (!found) return found.error();
+      continue;
+    }
+    if (EventsAt(store, (*found)->result, subject).empty()) continue;
+    return found;
+  }
+  return std::optional<eventstore::EventStore::IdempotentAnswer>();
 }
 
 struct Target {
   std::string stream;
   std::string person_id;
   bool creates = false;
+  // Adjusts an authorized decision before it is appended (api/tax_code_claims.h).
+  std::function<void(domain::Decision&)> amend;
+  // Called after the append, not for a replay.
+  std::function<void()> appended;
 };
 
 // The shared command loop for any aggregate `State` with `Load` and `Decide`. `authorize`
 // names the role the caller acts in on the loaded state, or nullopt (answered 404 for an
-// existing aggregate, 403 for a creation).
-template <class State, class Command, class Loader, class Authorize>
+// existing aggregate, 403 for a creation). `reauthorize` says whether the caller may still
+// have the first answer to its idempotency key (the stream that answer names, as it is now).
+template <class State, class Command, class Loader, class Authorize, class Reauthorize>
 Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& target,
-             const Command& command, Loader load, Authorize authorize) {
+             const Command& command, Loader load, Authorize authorize, Reauthorize reauthorize) {
   const eventstore::EventStore& store = *ctx.store;
   std::string key, digest;
   if (std::string_view k = req.http.Header("idempotency-key"); !k.empty()) {
     if (k.size() > 200) return BadField("Idempotency-Key", "must be at most 200 characters");
-    key = "http/" + req.principal.subject + "/" + std::string(k);
+    key = IdempotencyKeyOf(req.principal.subject, k);
     // Keyed by the store (a body may hold a tax code; the digest outlives its erasure).
     const std::string request =
         std::string(ToString(req.http.method)) + " " + req.http.path + "\n" + std::string(req.http.body);
     digest = store.RequestDigest(request);
-    auto found = store.FindIdempotencyKey(key);
+    auto found = OwnAnswer(store, key, "http/" + req.principal.subject + "/" + std::string(k), req.principal.subject);
     if (!found) return FromStoreError(found.error());
     if (*found) {
       if (!store.RequestDigestMatches((*found)->digest, request)) {
         return FromStoreError({eventstore::StoreErrorCode::kIdempotencyKeyReused, ""});
       }
-      auto events = EventsAt(store, (*found)->result);
+      // A replay is an answer like any other: given only while the caller may still act
+      // on what it names (a revoked operator gets what an outsider gets).
+      if (!reauthorize((*found)->result)) return Problem(404, "not-found", "Not found", "not found");
+      auto events = EventsAt(store, (*found)->result, req.principal.subject);
       if (events.empty()) return Problem(500, "internal", "Internal error", "cannot replay answer");
       return Answer((*found)->result, events, target.person_id);
     }
@@ -154,6 +188,7 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
       role = authorize(*state);
       if (!role) return Problem(403, "forbidden", "Forbidden", "none of your grants covers this");
     }
+    if (target.amend) target.amend(*decision);
 
     eventstore::AppendRequest append;
     append.stream = target.stream;
@@ -175,9 +210,10 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
       events.push_back(std::move(d.event));
     }
     auto result = ctx.store->Append(append);
+    if (result && !result->replayed && target.appended) target.appended();
     if (result) {
       if (result->replayed) {
-        events = EventsAt(store, *result);
+        events = EventsAt(store, *result, req.principal.subject);
       } else if constexpr (std::is_same_v<State, domain::PersonState>) {
         // The person after this command is the state it was decided on plus its events
         // (the append checked the version): the next command or read need not fold them.
@@ -202,6 +238,10 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
 }
 
 }  // namespace
+
+std::string IdempotencyKeyOf(std::string_view subject, std::string_view key) {
+  return "http2/" + std::to_string(subject.size()) + ":" + std::string(subject) + "/" + std::string(key);
+}
 
 domain::Result<domain::PersonState> LoadPerson(const eventstore::EventStore& store,
                                                const std::string& person_id, const AsOf& as_of) {
@@ -237,6 +277,22 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
   }
   target.stream = domain::PersonStream(target.person_id);
+  std::optional<std::string> registered_before;  // a record the caller may not read holds the tax code
+  if (const auto* registration = std::get_if<domain::RegisterPerson>(&command)) {
+    target.amend = [&, registration](domain::Decision& d) {
+      registered_before = ClaimTaxCodeInScope(ctx, req.principal, *registration, d);
+    };
+    target.appended = [&] {
+      // The earlier record's access report says its tax code was registered again, for its
+      // ASL's operators and the auditors to reconcile (docs/security.md, finding 8).
+      if (registered_before && ctx.access_log) {
+        ctx.access_log->Record({ctx.clock(), req.principal.subject, "operator", *registered_before,
+                                "POST /v1/people (tax code registered again: person " + target.person_id + ")", 201});
+      }
+    };
+  } else if (std::holds_alternative<domain::ErasePersonalData>(command)) {
+    target.amend = [&](domain::Decision& d) { ReleaseTaxCodeEverywhere(*ctx.reference, d); };
+  }
   return Run<domain::PersonState>(
       ctx, req, target, command,
       [&]() -> domain::Result<domain::PersonState> {
@@ -249,6 +305,12 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
         // A person never registered is "not found" for everyone, before any scope check.
         if (!target.creates && !state.registered) return std::optional<domain::Role>();
         return PersonCommandRole(req.principal, state, command, *ctx.reference);
+      },
+      [&](const eventstore::AppendResult& first) {
+        if (!first.stream.starts_with("person-")) return false;
+        auto now = CurrentPerson(ctx, first.stream.substr(7));
+        return now && (*now)->registered &&
+               PersonCommandRole(req.principal, **now, command, *ctx.reference).has_value();
       });
 }
 
@@ -259,10 +321,35 @@ Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const 
   if (!HoldsAny(req.principal, {domain::Role::kOperator})) {
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
   }
-  Target target{domain::SchoolStream(*code), "", false};
+  // Where the school is, from the registry: a school code names only its province, and
+  // ASLs cross province borders (docs/security.md, audit finding 4).
+  const std::string place = ctx.schools ? ctx.schools->MunicipalityOf(*code) : "";
+  if (place.empty()) {
+    return Problem(422, "school-not-registered", "School not registered",
+                   "school " + *code + " is not in the school registry (the server's schools.csv)");
+  }
+  Target target{domain::SchoolStream(*code), "", false, {}, {}};
   return Run<domain::SchoolState>(
       ctx, req, target, command, [&] { return LoadSchool(*ctx.store, *code); },
-      [&](const domain::SchoolState&) { return SchoolCommandRole(req.principal, *code, *ctx.reference); });
+      [&](const domain::SchoolState&) { return SchoolCommandRole(req.principal, place, *ctx.reference); },
+      [&](const eventstore::AppendResult&) {
+        return SchoolCommandRole(req.principal, place, *ctx.reference).has_value();
+      });
+}
+
+Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& swab_id,
+                        const domain::PersonCommand& command) {
+  // The role gate first, the barcode second: a caller who may never do this learns nothing
+  // about which swabs exist (403 for every id), and one who may gets the same 404 for a swab
+  // that does not exist and for one outside its scope.
+  if (!MayIssue(req.principal, command)) {
+    return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
+  }
+  auto not_found = [&] { return Problem(404, "not-found", "Not found", "swab " + swab_id + " not found"); };
+  auto person = PersonOfClaim(*ctx.store, "swab/" + swab_id);
+  if (!person) return not_found();
+  Response res = RunPersonCommand(ctx, req, *person, command);
+  return res.status == 404 ? not_found() : res;
 }
 
 std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim) {

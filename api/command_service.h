@@ -34,8 +34,19 @@ domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& sto
 // Honours Idempotency-Key and If-Match.
 Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
                           const std::string& person_id, const domain::PersonCommand& command);
+// A command on the person holding swab `swab_id`: 403 when the caller's roles may never
+// issue it, else 404 alike for an unknown swab and for one outside the caller's scope
+// (no existence oracle), else as RunPersonCommand.
+Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& swab_id,
+                        const domain::PersonCommand& command);
 Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req,
                           const std::string& school, const domain::SchoolCommand& command);
+
+// The store key of an Idempotency-Key sent by `subject`: "http2/<length of subject>:<subject>/<key>",
+// so that no two (subject, key) pairs share one, whatever characters either holds. Keys that
+// stores recorded before it ("http/<subject>/<key>", ambiguous when a subject holds '/') are
+// still honoured for the subject that wrote them (docs/security.md).
+std::string IdempotencyKeyOf(std::string_view subject, std::string_view key);
 
 // The person holding a claim ("swab/<id>"), if any.
 std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim);

@@ -25,7 +25,7 @@ void GrantTable::Refresh(std::optional<uint64_t> version) {
     for (const auto& env : *events) {
       auto event = domain::Decode(env.type, env.schema_version, env.body, env.personal);
       if (!event) throw std::runtime_error("undecodable grant at position " + std::to_string(env.position));
-      domain::ApplyAccessEvent(*event, users_);
+      fold_.Apply(env, *event);
       version_ = env.version;
     }
   }
@@ -46,8 +46,8 @@ domain::GrantSet GrantTable::For(const std::string& subject) {
       checked_at_.store(position, std::memory_order_release);
     }
   }
-  auto it = users_.find(subject);
-  return it == users_.end() ? domain::GrantSet{} : it->second;
+  auto it = fold_.users.find(subject);
+  return it == fold_.users.end() ? domain::GrantSet{} : it->second;
 }
 
 std::unordered_map<std::string, domain::GrantSet> GrantTable::All() {
@@ -55,7 +55,7 @@ std::unordered_map<std::string, domain::GrantSet> GrantTable::All() {
   std::lock_guard lock(mu_);
   Refresh(version);
   std::unordered_map<std::string, domain::GrantSet> out;
-  for (const auto& [user, set] : users_) {
+  for (const auto& [user, set] : fold_.users) {
     if (!set.empty()) out.emplace(user, set);
   }
   return out;

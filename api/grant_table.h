@@ -6,6 +6,7 @@
 // Thread safety: For() may be called from any thread.
 #pragma once
 
+#include "api/grants.h"
 #include "domain/access.h"
 #include "eventstore/event_store.h"
 
@@ -41,7 +42,7 @@ class GrantTable {
   // The committed position at which version_ was last known to be the stream's version
   // (written under mu_, read without it).
   std::atomic<uint64_t> checked_at_{0};
-  std::unordered_map<std::string, domain::GrantSet> users_;
+  UsersFold fold_;  // grants in force (and requests pending a second admin: api/grants.h)
 };
 
 }  // namespace caseledger::api

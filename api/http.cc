@@ -12,7 +12,9 @@ int HexValue(char c) {
   return -1;
 }
 
-bool Decode(std::string_view in, bool plus_is_space, std::string& out) {
+// `keep_separators`: "%2F" and "%25" stay escaped (upper case), so that the router can
+// still tell a '/' inside a segment from one between segments.
+bool Decode(std::string_view in, bool plus_is_space, std::string& out, bool keep_separators = false) {
   out.clear();
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -23,6 +25,10 @@ bool Decode(std::string_view in, bool plus_is_space, std::string& out) {
       if (hi < 0 || lo < 0) return false;
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
+      if (keep_separators && (c == '/' || c == '%')) {
+        out += c == '/' ? "%2F" : "%25";
+        continue;
+      }
     } else if (c == '+' && plus_is_space) {
       c = ' ';
     }
@@ -33,6 +39,29 @@ bool Decode(std::string_view in, bool plus_is_space, std::string& out) {
 }
 
 }  // namespace
+
+// Declared in router.cc, its only user (http.h is included by every route file).
+std::string DecodeSegment(std::string_view segment);
+std::string DecodeSegment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && segment[i + 1] == '2') {
+      if (segment[i + 2] == 'F') {
+        out.push_back('/');
+        i += 2;
+        continue;
+      }
+      if (segment[i + 2] == '5') {
+        out.push_back('%');
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(segment[i]);
+  }
+  return out;
+}
 
 const char* ToString(Method m) {
   switch (m) {
@@ -72,7 +101,7 @@ bool ParseTarget(std::string_view target, std::string& path,
                  std::vector<std::pair<std::string, std::string>>& query) {
   if (target.empty() || target.front() != '/') return false;
   auto q = target.find('?');
-  if (!Decode(target.substr(0, q), false, path)) return false;
+  if (!Decode(target.substr(0, q), false, path, true)) return false;
   query.clear();
   if (q == std::string_view::npos) return true;
   std::string_view rest = target.substr(q + 1);

@@ -21,7 +21,7 @@ const char* ToString(Method m);
 struct Request {
   Method method = Method::kGet;
   std::string target;  // as received: path and query
-  std::string path;    // percent-decoded path, no query
+  std::string path;    // percent-decoded path but "%2F", "%25" (router.cc), no query
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
@@ -51,8 +51,8 @@ struct Response {
   std::string_view Header(std::string_view name) const;
 };
 
-// Splits "path?query" and percent-decodes both; false when the target is malformed
-// (bad percent escape, not starting with '/', control characters).
+// Splits "path?query" and percent-decodes both (the path but "%2F" and "%25"); false when
+// the target is malformed (bad percent escape, not starting with '/', control characters).
 bool ParseTarget(std::string_view target, std::string& path,
                  std::vector<std::pair<std::string, std::string>>& query);
 

@@ -2,6 +2,12 @@
 
 namespace caseledger::api {
 
+// One path segment of Request::path as the client meant it: ParseTarget (http.cc) leaves
+// "%2F" and "%25" escaped in the path so that a '/' inside a segment does not split it;
+// "ext%2Fbob" -> "ext/bob". A parameter thus holds a '/' sent escaped
+// ("/v1/grants/ext%2Fbob/auditor": user "ext/bob").
+std::string DecodeSegment(std::string_view segment);
+
 void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 
 bool Router::MatchPattern(const std::string& pattern, const std::string& path,
@@ -17,7 +23,7 @@ bool Router::MatchPattern(const std::string& pattern, const std::string& path,
       char stop = close + 1 < pattern.size() ? pattern[close + 1] : '/';
       while (end < path.size() && path[end] != '/' && path[end] != stop) ++end;
       if (end == s) return false;
-      params[name] = path.substr(s, end - s);
+      params[name] = DecodeSegment(std::string_view(path).substr(s, end - s));
       s = end;
       p = close + 1;
     } else {

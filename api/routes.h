@@ -16,6 +16,7 @@ void AddRulesRoutes(Router& router, const ApiContext& ctx);
 void AddOpsRoutes(Router& router, const ApiContext& ctx);
 void AddAuditRoutes(Router& router, const ApiContext& ctx);
 void AddGrantRoutes(Router& router, const ApiContext& ctx);
+void AddSchoolRoutes(Router& router, const ApiContext& ctx);
 
 // Every route of the API.
 void AddAllRoutes(Router& router, const ApiContext& ctx);

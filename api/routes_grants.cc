@@ -1,5 +1,6 @@
 // Grants (docs/security.md): who holds which role over which scope, recorded in the `users` stream.
-// Admins grant and revoke; auditors read; everyone may ask who they are.
+// Admins grant and revoke (a role that opens personal data takes two admins: api/grants.h);
+// auditors read; everyone may ask who they are.
 #include "api/authz.h"
 #include "api/grant_table.h"
 #include "api/grants.h"
@@ -26,28 +27,75 @@ boost::json::array GrantsJson(const domain::GrantSet& set) {
 
 Response Forbidden() { return Problem(403, "forbidden", "Forbidden", "only an admin manages grants"); }
 
-Response Change(const ApiContext& ctx, const RouteRequest& req, const std::string& user, const domain::Grant& grant,
-                bool revoke) {
-  auto change = RecordGrant(*ctx.store, user, grant, revoke, {req.principal.subject, "admin"}, ctx.clock());
-  if (!change) return FromStoreError(change.error());
-  if (revoke && !change->changed) return Problem(404, "not-found", "Not found", "the user does not hold this grant");
-  boost::json::object o{{"user", user}, {"role", domain::ToString(grant.role)}, {"changed", change->changed},
-                        {"position", change->position}};
+boost::json::object GrantJson(const std::string& user, const domain::Grant& grant) {
+  boost::json::object o{{"user", user}, {"role", domain::ToString(grant.role)}};
   o["scope"] = grant.scope.empty() ? boost::json::value(nullptr) : boost::json::value(grant.scope);
+  return o;
+}
+
+Response Answer(int status, boost::json::object o, uint64_t position) {
+  o["position"] = position;
   Response r;
-  r.status = change->changed && !revoke ? 201 : 200;
+  r.status = status;
   r.body = boost::json::serialize(o);
-  r.Set("X-Position", std::to_string(change->position));
+  r.Set("X-Position", std::to_string(position));
   return r;
 }
 
-Response Revoke(const ApiContext& ctx, const RouteRequest& req) {
+// POST /v1/grants: at once for a role that opens no personal data, else the first admin's
+// request or the second admin's approval (api/grants.h).
+Response GrantOrRequest(const ApiContext& ctx, const RouteRequest& req, const std::string& user, const domain::Grant& grant) {
+  auto outcome = RequestGrant(*ctx.store, user, grant, {req.principal.subject, "admin"}, ctx.clock());
+  if (!outcome) return FromStoreError(outcome.error());
+  boost::json::object o = GrantJson(user, grant);
+  switch (outcome->step) {
+    case GrantStep::kAlreadyHeld:
+      o["changed"] = false;
+      o["status"] = "granted";
+      return Answer(200, std::move(o), outcome->position);
+    case GrantStep::kGranted:
+      o["changed"] = true;
+      o["status"] = "granted";
+      if (!outcome->requested_by.empty()) o["requested_by"] = outcome->requested_by;
+      return Answer(201, std::move(o), outcome->position);
+    case GrantStep::kRequested:
+    case GrantStep::kStillPending:
+      o["changed"] = outcome->step == GrantStep::kRequested;
+      o["status"] = "pending";
+      o["requested_by"] = outcome->requested_by;
+      return Answer(202, std::move(o), outcome->position);
+  }
+  return Problem(500, "internal", "Internal error", "unknown grant step");
+}
+
+Response Revoke(const ApiContext& ctx, const RouteRequest& req, const std::string& user, const domain::Grant& grant) {
+  auto change = RecordGrant(*ctx.store, user, grant, true, {req.principal.subject, "admin"}, ctx.clock());
+  if (!change) return FromStoreError(change.error());
+  if (!change->changed) return Problem(404, "not-found", "Not found", "the user does not hold this grant");
+  boost::json::object o = GrantJson(user, grant);
+  o["changed"] = true;
+  return Answer(200, std::move(o), change->position);
+}
+
+Response Withdraw(const ApiContext& ctx, const RouteRequest& req, const std::string& user, const domain::Grant& grant) {
+  auto change = WithdrawGrantRequest(*ctx.store, user, grant, {req.principal.subject, "admin"}, ctx.clock());
+  if (!change) return FromStoreError(change.error());
+  if (!change->changed) return Problem(404, "not-found", "Not found", "no such grant request is pending");
+  boost::json::object o = GrantJson(user, grant);
+  o["changed"] = true;
+  o["status"] = "withdrawn";
+  return Answer(200, std::move(o), change->position);
+}
+
+// DELETE /v1/grants/{user}/{role}[/{scope}] and /v1/grant-requests/...: `act` on the grant
+// the path names.
+template <class Act>
+Response OnPathGrant(const ApiContext& ctx, const RouteRequest& req, Act act) {
   if (!req.principal.grants.Has(Role::kAdmin)) return Forbidden();
-  const std::string& user = req.params.at("user");
   auto it = req.params.find("scope");
   auto grant = domain::ValidateGrant(req.params.at("role"), it == req.params.end() ? "" : it->second, *ctx.reference);
   if (!grant) return FromDomainError(grant.error());
-  return Change(ctx, req, user, *grant, true);
+  return act(ctx, req, req.params.at("user"), *grant);
 }
 
 }  // namespace
@@ -66,14 +114,41 @@ void AddGrantRoutes(Router& router, const ApiContext& ctx) {
                 f.RejectUnknown();
                 if (!errors.empty()) return FromDomainError(errors.ToError());
                 if (!ValidSubject(user)) return BadField("user", "must be 1-128 printable characters without spaces");
+                // Separation of duties: nobody widens their own rights.
+                if (user == req.principal.subject) {
+                  return Problem(403, "separation-of-duties", "Forbidden",
+                                 "no one grants a role to themselves; another admin must");
+                }
                 auto grant = domain::ValidateGrant(role, scope, *ctx.reference);
                 if (!grant) return FromDomainError(grant.error());
-                return Change(ctx, req, user, *grant, false);
+                return GrantOrRequest(ctx, req, user, *grant);
               }});
-  router.Add({Method::kDelete, "/v1/grants/{user}/{role}", RouteKind::kCommand, true,
-              [&ctx](const RouteRequest& req) { return Revoke(ctx, req); }});
-  router.Add({Method::kDelete, "/v1/grants/{user}/{role}/{scope}", RouteKind::kCommand, true,
-              [&ctx](const RouteRequest& req) { return Revoke(ctx, req); }});
+  for (const char* pattern : {"/v1/grants/{user}/{role}", "/v1/grants/{user}/{role}/{scope}"}) {
+    router.Add({Method::kDelete, pattern, RouteKind::kCommand, true,
+                [&ctx](const RouteRequest& req) { return OnPathGrant(ctx, req, Revoke); }});
+  }
+  for (const char* pattern : {"/v1/grant-requests/{user}/{role}", "/v1/grant-requests/{user}/{role}/{scope}"}) {
+    router.Add({Method::kDelete, pattern, RouteKind::kCommand, true,
+                [&ctx](const RouteRequest& req) { return OnPathGrant(ctx, req, Withdraw); }});
+  }
+  router.Add({Method::kGet, "/v1/grant-requests", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
+                if (!HoldsAny(req.principal, {Role::kAdmin, Role::kAuditor})) {
+                  return Problem(403, "forbidden", "Forbidden", "only admins and auditors read grant requests");
+                }
+                auto pending = PendingGrants(*ctx.store);
+                if (!pending) return FromStoreError(pending.error());
+                boost::json::array list;
+                for (const PendingGrant& p : *pending) {
+                  boost::json::object o = GrantJson(p.user, p.grant);
+                  o["requested_by"] = p.requested_by;
+                  o["position"] = p.position;
+                  list.push_back(std::move(o));
+                }
+                Response r;
+                r.body = boost::json::serialize(boost::json::object{{"requests", std::move(list)}});
+                r.Set("Cache-Control", "no-store");
+                return r;
+              }});
   router.Add({Method::kGet, "/v1/grants", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 if (!HoldsAny(req.principal, {Role::kAdmin, Role::kAuditor})) {
                   return Problem(403, "forbidden", "Forbidden", "only admins and auditors read grants");

@@ -64,6 +64,7 @@ void AddAllRoutes(Router& router, const ApiContext& ctx) {
   AddRulesRoutes(router, ctx);
   AddAuditRoutes(router, ctx);
   AddGrantRoutes(router, ctx);
+  AddSchoolRoutes(router, ctx);
 }
 
 }  // namespace caseledger::api

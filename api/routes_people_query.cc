@@ -6,6 +6,7 @@
 #include "api/person_cache.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
+#include "api/tax_code_claims.h"
 #include "domain/event_codec.h"
 #include "domain/event_json.h"
 #include "domain/person_json.h"
@@ -98,11 +99,15 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   // rule adoption changes the answer, hence the rules position in the tag.
   auto live = ctx.views ? ctx.views->Current() : nullptr;
   options.rules = live ? live->rules.get() : nullptr;
-  // A past view never changes, so its tag depends only on the version and the instant; the
-  // current one also on the day (measures and vaccination status run out at midnight).
+  // A past view never changes, so its tag depends only on the version and the instants; the
+  // current one also on the day (measures and vaccination status run out at midnight). The
+  // tag is a header, so it holds no personal datum: the instants, never the request target
+  // (which may be "?tax_code=...").
+  auto instant = [](const std::optional<Timestamp>& t) { return t ? std::to_string(t->micros) : std::string(); };
   std::string etag = "\"p" + std::to_string(state->version) + "-r" + std::to_string(live ? live->rules_position : 0) +
-                     (as_of.recorded || as_of.effective ? "-" + req.http.target
-                                                        : "-d" + std::to_string(options.today.days)) +
+                     (as_of.recorded || as_of.effective
+                          ? "-a" + instant(as_of.recorded) + "-e" + instant(as_of.effective)
+                          : "-d" + std::to_string(options.today.days)) +
                      "\"";
   auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
   if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), etag, position));
@@ -178,7 +183,7 @@ void AddPeopleQueryRoutes(Router& router, const ApiContext& ctx) {
                 if (!code) return BadField("tax_code", "is required (the only supported lookup)");
                 auto tc = ParseTaxCode(*code, ctx.clock().ToDate(), "tax_code");
                 if (!tc) return FromDomainError(tc.error());
-                auto person = PersonOfClaim(*ctx.store, "taxcode/" + tc->code);
+                auto person = PersonByTaxCode(ctx, req.principal, tc->code);
                 if (!person) return NotFound();
                 return PersonAnswer(ctx, req, *person, "GET /v1/people?tax_code");
               }});

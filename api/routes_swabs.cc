@@ -24,9 +24,8 @@ void AddSwabCommand(Router& router, const ApiContext& ctx, std::string pattern,
                   auto labs = req.principal.grants.Scopes(Role::kLab);
                   if (command.lab_id.empty() && labs.size() == 1) command.lab_id = labs.front();
                 }
-                auto person = PersonOfClaim(*ctx.store, "swab/" + command.swab_id);
-                if (!person) return Problem(404, "not-found", "Not found", "swab " + command.swab_id + " is unknown");
-                return RunPersonCommand(ctx, req, *person, PersonCommand{std::move(command)});
+                const std::string swab_id = command.swab_id;
+                return RunSwabCommand(ctx, req, swab_id, PersonCommand{std::move(command)});
               }});
 }
 

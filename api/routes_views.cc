@@ -8,7 +8,9 @@
 #include "api/mayor_figures.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
+#include "api/school_registry.h"
 #include "api/sse.h"
+#include "domain/validation.h"
 #include "projections/gp_view.h"
 #include "projections/lab_view.h"
 #include "projections/municipality_view.h"
@@ -67,11 +69,18 @@ std::string ViewTag(uint64_t position, const Request& req) {
          "-" + std::to_string(std::hash<std::string>()(req.target)) + "\"";
 }
 
+// The school registry's municipality of view key `key` when it names a school.
+std::string SchoolPlace(SchoolRegistry* schools, ViewKind kind, const std::string& key) {
+  if (kind != ViewKind::kSchool || !schools) return "";
+  auto code = domain::ValidateSchoolCode(key, "school");
+  return code ? schools->MunicipalityOf(*code) : "";
+}
+
 // 403 when no grant of the caller reads this kind of view, 404 when the key is outside
 // every scope; nullopt (and `access` filled) when the read may go ahead.
 std::optional<Response> Admit(const ApiContext& ctx, const RouteRequest& req, ViewKind kind,
                               const std::string& key, ViewAccess& access) {
-  access = ViewAccessFor(req.principal, kind, key, *ctx.reference);
+  access = ViewAccessFor(req.principal, kind, key, *ctx.reference, SchoolPlace(ctx.schools, kind, key));
   if (!access.kind_allowed) return Problem(403, "forbidden", "Forbidden", "your role may not read this view");
   if (!access.key_allowed) return Problem(404, "not-found", "Not found", "not found in the views");
   return std::nullopt;
@@ -216,11 +225,11 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 std::string only = req.http.Query("views").value_or("");
                 Response r;
                 // Announcements are scoped like the reads: a caller hears only of keys it may read.
-                r.events = ctx.sse->Subscribe([only, p = req.principal, ref = ctx.reference](const std::string& view,
-                                                                                            const std::string& key) {
+                r.events = ctx.sse->Subscribe([only, p = req.principal, ref = ctx.reference, schools = ctx.schools](
+                                                  const std::string& view, const std::string& key) {
                   if (!only.empty() && ("," + only + ",").find("," + view + ",") == std::string::npos) return false;
                   auto kind = ViewKindOf(view);
-                  return kind && ViewAccessFor(p, *kind, key, *ref).key_allowed;
+                  return kind && ViewAccessFor(p, *kind, key, *ref, SchoolPlace(schools, *kind, key)).key_allowed;
                 }, StillHolds(ctx, req.principal));
                 return r;
               }});

@@ -7,6 +7,7 @@
 #include "api/metrics.h"
 #include "api/replica_routes.h"
 #include "api/routes.h"
+#include "api/school_registry.h"
 #include "api/sse.h"
 #include "api/static_assets.h"
 #include "api/token_cache.h"
@@ -37,6 +38,7 @@ struct Service::State {
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
+  std::unique_ptr<SchoolRegistry> schools;
   PersonCache people;
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   std::unique_ptr<replay::LiveViews> views;
@@ -218,9 +220,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.metrics.AddGauge("caseledger_access_log_pending_records",
                      "Reads of personal data queued but not yet durable in the access log.",
                      [access] { return double(access->Pending()); });
+  s.schools = std::make_unique<SchoolRegistry>(s.options.data_dir + "/schools.csv", s.options.reference);
 
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
+  s.ctx.schools = s.schools.get();
   s.ctx.people = &s.people;
   s.ctx.access_log = s.access_log.get();
   s.ctx.views = vr;

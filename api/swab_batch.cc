@@ -62,7 +62,6 @@ Response RunResultsBatch(const ApiContext& ctx, const RouteRequest& req) {
     } else {
       cmd.outcome = *outcome;
       cmd.reported_at = *at;
-      auto person = PersonOfClaim(*ctx.store, "swab/" + cmd.swab_id);
       // Each row is its own small request (never a copy of the batch's, whose body may be
       // 16 MB): idempotent on its own, so a re-sent batch answers the rows as before.
       Request row_http;
@@ -71,8 +70,8 @@ Response RunResultsBatch(const ApiContext& ctx, const RouteRequest& req) {
       row_http.path = "/v1/swabs/" + row.swab_id + "/result";
       if (!key.empty()) row_http.headers.emplace_back("idempotency-key", std::string(key) + "#" + std::to_string(i));
       RouteRequest row_req{row_http, {}, req.principal};
-      res = person ? RunPersonCommand(ctx, row_req, *person, PersonCommand{cmd})
-                   : Problem(404, "not-found", "Not found", "swab " + cmd.swab_id + " is unknown");
+      // The same 404 for an unknown swab and one outside the caller's scope (no oracle).
+      res = RunSwabCommand(ctx, row_req, cmd.swab_id, PersonCommand{cmd});
     }
     if (res.status == 201) {
       boost::json::object o = boost::json::parse(res.body).as_object();

@@ -12,6 +12,8 @@
 
 #include <boost/asio.hpp>
 
+#include <fstream>
+
 namespace caseledger::testing {
 namespace {
 
@@ -74,6 +76,8 @@ class AuthzMatrixTest : public ::testing::Test {
     user("nobody", "", "");
 
     const std::string& admin = f_->tokens["admin-all"];
+    // Where the two schools are: an operator's school scope is the school's municipality.
+    std::ofstream(s.data_dir() + "/data/schools.csv") << "school,istat\nTOIC81200X,001272\nALIC80000B,006003\n";
     f_->in_to = f_->Register("Rossi", "001272", admin);
     f_->in_al = f_->Register("Verdi", "006003", admin);
     f_->Post("/v1/people/" + f_->in_to + "/gp", R"({"gp_id":"GP0012720001"})");
@@ -156,7 +160,7 @@ TEST_F(AuthzMatrixTest, PersonCommands) {
   // Erasure: admin only.
   Check("POST", Fixed("/v1/people/" + f_->in_al + "/erasure"), Fixed(R"({"legal_reason":"GDPR art. 17 request"})"),
         {{"op-al", 403}, {"auditor", 403}, {"gp-2", 403}, {"nobody", 403}});
-  // A class quarantine: an operator of the school's province.
+  // A class quarantine: an operator of the ASL of the school's municipality.
   Check("POST", Fixed("/v1/schools/TOIC81200X/classes/3B/quarantine"), Fixed(R"({"start":"2020-10-22","reason":"two cases"})"),
         {{"op-al", 404}, {"school-1", 403}, {"auditor", 403}, {"op-to", 201}});
 }
@@ -245,6 +249,9 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
   Check("POST", Fixed("/v1/grants"), Fixed(R"({"user":"nobody","role":"operator","scope":"TO"})"),
         {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("DELETE", Fixed("/v1/grants/op-to/operator/TO"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
+  Check("GET", Fixed("/v1/grant-requests"), {}, {{"admin", 200}, {"auditor", 200}, {"op-to", 403}, {"nobody", 403}});
+  Check("DELETE", Fixed("/v1/grant-requests/op-to/auditor"), {}, {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
+  Check("GET", Fixed("/v1/schools"), {}, {{"op-to", 200}, {"school-1", 200}, {"nobody", 403}});
   Check("POST", Fixed("/v1/rules"), Fixed("{}"), {{"op-to", 403}, {"auditor", 403}, {"nobody", 403}});
   Check("GET", Fixed("/v1/rules"), {}, {{"op-to", 200}, {"nobody", 403}});
   Check("GET", Fixed("/v1/audit/chain"), {},
@@ -252,7 +259,11 @@ TEST_F(AuthzMatrixTest, GrantsAreAdminsAndTakeEffectOnTheNextRequest) {
 
   const std::string person = "/v1/people/" + f_->in_to;
   EXPECT_EQ(f_->http.Get(person, f_->tokens["nobody"]).status, 403);
-  auto granted = f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"to"})", f_->tokens["admin"]);
+  // Operator opens personal data: one admin asks, another grants (docs/security.md, finding 9).
+  auto asked = f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"to"})", f_->tokens["admin"]);
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  EXPECT_EQ(f_->http.Get(person, f_->tokens["nobody"]).status, 403) << "a request grants nothing";
+  auto granted = f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"to"})", f_->tokens["admin-all"]);
   ASSERT_EQ(granted.status, 201) << granted.body;
   EXPECT_EQ(granted.Json().at("scope").as_string(), "TO");
   EXPECT_EQ(f_->http.Post("/v1/grants", R"({"user":"nobody","role":"operator","scope":"TO"})", f_->tokens["admin"]).status, 200)
