@@ -153,7 +153,7 @@ TEST_F(AuditFindingsTest, GrantsOfSubjectsWithSlashesCanBeRevoked) {
 // Finding 8: any token told an existing swab (403) from an unknown one (404 "swab X is unknown").
 TEST_F(AuditFindingsTest, SwabRoutesAreNoExistenceOracle) {
   const std::string person = std::string(Post("/v1/people", Registration("Neri", "001272"), "tester").Json().at("person_id").as_string());
-  ASSERT_EQ(Post("/v1/people/" + person + "/swabs", R"({"swab_id":"SW-REAL-1","kind":"molecular"})", "tester").status, 201);
+  ASSERT_EQ(Post("/v1/people/" + person + "/swabs", R"({"requested_at":"2020-10-01T08:00:00Z","swab_id":"SW-REAL-1","kind":"molecular"})", "tester").status, 201);
   ASSERT_EQ(Post("/v1/swabs/SW-REAL-1/collection", R"({"collected_at":"2020-10-20T08:00:00Z"})", "lab-to").status, 201);
   const std::string result = R"({"outcome":"negative","lab_id":"LAB-TO1","reported_at":"2020-10-21T10:00:00Z"})";
   for (const char* who : {"nobody", "gp-to", "admin"}) {
