@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include <unordered_map>
 
 namespace caseledger::projections {
@@ -26,6 +28,7 @@ enum Column : size_t {
   kSwabsMolecular,
   kSwabsAntigen,
   kFirstTested,
+  kLateReports,  // events recorded after the bulletin of this day was out (not a level)
   kColumns,
 };
 
@@ -130,8 +133,9 @@ class RegionView::Impl {
     }
     return std::nullopt;
   }
+  // `late`, when given, receives each row's count of late reports.
   std::optional<std::vector<DpcRow>> Rows(const Snapshot& snapshot, std::string_view area, Date day,
-                                          const DayRange& range) const;
+                                          const DayRange& range, std::vector<int64_t>* late = nullptr) const;
   std::string_view AreaName(std::string_view area) const {
     if (area.empty()) return kRegionName;
     for (const domain::Asl& a : reference->asls()) {
@@ -156,12 +160,23 @@ RegionView::~RegionView() = default;
 bool RegionView::Load(std::string_view key, std::string_view value) { return impl_->table.Load(key, value); }
 
 void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
+  // A day's bulletin is out by the end of the next day: an event recorded later that still
+  // changes the day's figures is a late report of that day, counted once per event and area
+  // so that a rewrite of a published day shows instead of passing silently.
+  const Date recorded = e.envelope.recorded_at.ToDate();
+  std::vector<std::pair<std::string_view, Date>> late;
   for (const Effect& effect : e.effects) {
     auto column = ColumnOf(effect);
     if (!column) continue;
     impl_->table.Add(kRegionArea, effect.day, *column, effect.delta);
     std::string_view asl = impl_->AslOf(effect.istat);
     if (!asl.empty()) impl_->table.Add(asl, effect.day, *column, effect.delta);
+    if (effect.delta == 0 || recorded - effect.day <= 1) continue;
+    for (std::string_view area : {kRegionArea, asl}) {
+      if (area.empty() || std::find(late.begin(), late.end(), std::pair{area, effect.day}) != late.end()) continue;
+      late.emplace_back(area, effect.day);
+      impl_->table.Add(area, effect.day, kLateReports, 1);
+    }
   }
 }
 
@@ -189,7 +204,8 @@ std::optional<std::vector<DpcRow>> RegionView::Series(std::string_view area, Dat
 }
 
 std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapshot, std::string_view area,
-                                                          Date day, const DayRange& range) const {
+                                                          Date day, const DayRange& range,
+                                                          std::vector<int64_t>* late) const {
   auto key = AreaKey(area);
   if (!key) return std::nullopt;
   const Snapshot* snap = &snapshot;
@@ -203,6 +219,7 @@ std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapsh
   rows.reserve(to - from + 1);
   s->Walk(from, to, [&](Date d, const AreaSeries::Row& r, const auto& level) {
     rows.push_back(RowOf(d, r, level));
+    if (late) late->push_back(r[kLateReports]);
   });
   return rows;
 }
@@ -210,7 +227,8 @@ std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapsh
 std::optional<json::object> RegionView::RegionJson(std::string_view area, Date day,
                                                    const DayRange& range) const {
   auto snap = impl_->Get();
-  auto rows = impl_->Rows(*snap, area, day, range);
+  std::vector<int64_t> late;
+  auto rows = impl_->Rows(*snap, area, day, range, &late);
   if (!rows) return std::nullopt;
   const auto& columns = DpcColumns();
   json::object out;
@@ -222,11 +240,13 @@ std::optional<json::object> RegionView::RegionJson(std::string_view area, Date d
   out["columns"] = std::move(names);
   json::array daily;
   daily.reserve(rows->size());
-  for (const DpcRow& r : *rows) {
+  for (size_t k = 0; k < rows->size(); ++k) {
+    const DpcRow& r = (*rows)[k];
     json::object o;
     o["data"] = DpcTimestamp(r.day);
     auto values = Values(r);
     for (size_t i = 0; i < values.size(); ++i) o[columns[i + 1]] = values[i];
+    o["late_reports"] = late[k];
     daily.push_back(std::move(o));
   }
   out["daily"] = std::move(daily);
