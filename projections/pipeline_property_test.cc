@@ -77,16 +77,16 @@ class CrossHistory {
     const Date today = now_.ToDate();
     using namespace domain;
     const int r = Roll(100);
-    if (r < 16) return RequestSwab{"SW-" + std::to_string(++swabs_), Roll(3) ? SwabKind::kMolecular : SwabKind::kAntigen, "", ""};
+    if (r < 16) return RequestSwab{"SW-" + std::to_string(++swabs_), Roll(3) ? SwabKind::kMolecular : SwabKind::kAntigen, "", "", {}};
     if (r < 30) {
-      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return !s.collected; })) return CollectSwab{s->swab_id, now_, "site"};
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return !s.collected; })) return CollectSwab{s->swab_id, now_, "site", Roll(2) ? "LAB01" : "LAB-TO2"};
       return std::nullopt;
     }
     if (r < 46) {
       if (auto* s = Pick(p.swabs, [](const SwabState& s) { return s.collected && !s.outcome; })) {
         const int o = Roll(10);
         return RecordResult{s->swab_id, o < 4 ? Outcome::kPositive : o < 9 ? Outcome::kNegative : Outcome::kInconclusive,
-                            Roll(2) ? "LAB01" : "LAB-TO2", now_};
+                            s->holder_lab, now_};
       }
       return std::nullopt;
     }

@@ -401,7 +401,7 @@ TEST_F(BadInputTest, MethodNotAllowedNamesTheAllowedMethods) {
 TEST_F(BadInputTest, UnknownPathsAreNotFound) {
   Register();
   for (const char* target : {"/v1/nope", "/v1/people/", "/v2/people", "/v1/people//gp",
-                             "/V1/PEOPLE", "/v1/swabs/TO-0001", "/"}) {
+                             "/V1/PEOPLE", "/v1/swabs/TO-0001", "/v2"}) {
     SCOPED_TRACE(target);
     ExpectRejected(404, "", [&] { return http_.Get(target, token_); });
     ExpectPostRejected(404, "", target, "{}");
