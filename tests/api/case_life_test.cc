@@ -191,7 +191,8 @@ TEST(CaseLifeTest, IdempotencyDigestsAreKeyedAndRecordsFromBeforeStillAnswer) {
                          {{"Idempotency-Key", "k-d"}});
   EXPECT_EQ(other.status, 422) << other.body;
 
-  auto stored = store.FindIdempotencyKey(std::string("http/") + TestServer::kDefaultSubject + "/k-d");
+  const std::string subject = TestServer::kDefaultSubject;
+  auto stored = store.FindIdempotencyKey("http2/" + std::to_string(subject.size()) + ":" + subject + "/k-d");
   ASSERT_TRUE(stored && *stored);
   const std::string digest = (*stored)->digest;
   EXPECT_TRUE(digest.starts_with("k1:")) << digest;
