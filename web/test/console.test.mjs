@@ -6,7 +6,7 @@
 // page go to CONSOLE_ARTIFACTS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -53,15 +53,26 @@ before(async () => {
   assert.ok(bin, 'CASELEDGER_BIN must name the caseledger binary');
   dir = mkdtempSync(join(tmpdir(), 'console-test-'));
   idp = await startProvider({ jwksPath: join(dir, 'jwks.json') });
-  serve = await startServe(['--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--demo',
+  const serveArgs = ['--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--demo',
     '--jwt-jwks', join(dir, 'jwks.json'), '--jwt-issuer', idp.issuer, '--jwt-audience', 'caseledger',
-    '--console-client-id', idp.clientId]);
+    '--console-client-id', idp.clientId];
+  // Grants that open personal data take two admins: load the demo, stop, record a second
+  // admin offline (the bootstrap path), and serve the same store again.
+  const first = await startServe(serveArgs);
+  await new Promise((resolve) => { first.child.on('exit', resolve); first.child.kill('SIGTERM'); });
+  execFileSync(bin, ['grant', '--data', join(dir, 'data'), '--sub', 'console-admin-2', '--role', 'admin'],
+    { env: { ...process.env, CASELEDGER_HOME: sourceDir } });
+  const secondAdmin = execFileSync(bin, ['token', '--key', join(dir, 'data', 'auth.key'), '--sub', 'console-admin-2'])
+    .toString().trim();
+  serve = await startServe(serveArgs);
   base = serve.url;
   adminToken = serve.adminToken;
   idp.configure(`${base}/`);
-  // The roles the demo does not create, granted by the demo admin through the API.
+  // The roles the demo does not create, granted through the API: asked by the demo admin,
+  // approved by the second.
   for (const [user, role, scope] of [['lab-to', 'lab', 'LAB-TO'], ['op-al', 'operator', 'AL'], ['gp-to', 'gp', 'GP001272001'], ['school-to', 'school', schoolCode()]]) {
     await api('POST', '/v1/grants', adminToken, { user, role, scope });
+    if (role !== 'school') await api('POST', '/v1/grants', secondAdmin, { user, role, scope });
   }
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
 });
