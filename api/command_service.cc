@@ -213,7 +213,7 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
       if (!role) return Problem(404, "not-found", "Not found", "not found");
     }
     if (if_match_ && *if_match_ != state->version) {
-      return FromStoreError({eventstore::StoreErrorCode::kWrongExpectedVersion, "", state->version});
+      return PreconditionFailed(state->version);
     }
     domain::DecideContext dc{ctx_.clock(), ctx_.reference.get(), target.creates ? target.person_id : ""};
     auto decision = domain::Decide(*state, command_, dc);
@@ -285,6 +285,9 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
         }
       }
       return Answer(*result, events_, target.person_id);
+    }
+    if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && if_match_) {
+      return PreconditionFailed(result.error().current_version);
     }
     return FromStoreError(result.error());
   }
