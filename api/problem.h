@@ -22,7 +22,8 @@ Response BadField(std::string field, std::string message);
 Response FromDomainError(const domain::Error& e);
 
 // Maps a store error: version conflict -> 409 (with the current version), idempotency key
-// reuse -> 422, claim taken -> 409, refused/io -> 503, corruption -> 500.
+// reuse -> 422, claim taken -> 409, no space -> 507, refused/io -> 503 (both with
+// Retry-After), corruption -> 500.
 Response FromStoreError(const eventstore::StoreError& e);
 
 }  // namespace caseledger::api

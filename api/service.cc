@@ -1,6 +1,9 @@
 #include "api/service.h"
 
 #include "api/api_context.h"
+#include "api/api_logger.h"
+#include "api/backup_request.h"
+#include "api/control_socket.h"
 #include "api/grant_table.h"
 #include "api/person_cache.h"
 #include "api/jwt.h"
@@ -10,6 +13,7 @@
 #include "api/school_registry.h"
 #include "api/sse.h"
 #include "api/static_assets.h"
+#include "api/storage_health.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
@@ -18,6 +22,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 
 namespace caseledger::api {
 namespace {
@@ -49,6 +54,7 @@ struct Service::State {
   Router router;
   std::unique_ptr<HttpServer> server;
   uint16_t port = 0;
+  std::unique_ptr<ControlSocket> control;  // DATA/control.sock; stopped before the stores close
 };
 
 namespace {
@@ -122,6 +128,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 
   eventstore::StoreOptions store_options;
   store_options.path = s.options.data_dir + "/store";
+  store_options.min_free_bytes = s.options.min_free_bytes;
   store_options.master_key_path =
       s.options.master_key_path.empty() ? s.options.data_dir + "/master.key" : s.options.master_key_path;
   auto store = eventstore::EventStore::Open(store_options);
@@ -158,6 +165,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   views_options.data_dir = s.options.data_dir;
   views_options.reference = s.options.reference;
   views_options.rebuild_nice = s.options.rebuild_nice;
+  views_options.min_free_bytes = s.options.min_free_bytes;
   SseHub* hub = &s.sse;
   views_options.on_changes = [hub](const std::vector<projections::ViewChange>& changes) {
     for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
@@ -209,6 +217,9 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   eventstore::AccessLogOptions access_options;
   access_options.path = s.options.data_dir + "/access";
   access_options.retention_days = s.options.access_log_retention_days;
+  // Half the floor: below the floor commands are refused but reads of personal data, whose
+  // records are small, are still recorded and answered; below half they are refused too.
+  access_options.min_free_bytes = s.options.min_free_bytes / 2;
   auto access_log = eventstore::AccessLog::Open(access_options);
   if (!access_log) {
     *error = "cannot open the access log " + access_options.path + ": " + access_log.error().message;
@@ -233,6 +244,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.metrics = &s.metrics;
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };
+  AddStorageGauges(s.metrics, s.ctx, s.options.data_dir, s.options.min_free_bytes);
   if (s.options.replica) {
     Router all;
     AddAllRoutes(all, s.ctx);
@@ -258,6 +270,21 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     // The token says who; the grants in the log say what they may do, as of now.
     return Principal{claims->subject, grants->For(claims->subject)};
   };
+  if (!s.options.replica) {
+    // `caseledger backup` reaches the databases this process holds open through here.
+    eventstore::AccessLog* access_log = s.access_log.get();
+    const std::string data_dir = s.options.data_dir;
+    auto backup_mu = std::make_shared<std::mutex>();
+    std::string why;
+    s.control = ControlSocket::Start(
+        data_dir + "/control.sock",
+        [st, access_log, data_dir, backup_mu](const std::string& request) {
+          std::lock_guard lock(*backup_mu);
+          return AnswerControlRequest(*st, access_log, data_dir, request);
+        },
+        &why);
+    if (!s.control) ApiLog()->warn("no control socket, so no online backup: {}", why);
+  }
   s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
                                           [vr] { return vr->Position(); }, &s.metrics);
   auto port = s.server->Start(error);

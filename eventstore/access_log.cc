@@ -6,6 +6,8 @@
 // 32 zero bytes when nothing was ever pruned.
 #include "eventstore/access_log.h"
 
+#include "eventstore/disk_space.h"
+#include "eventstore/rocks_backup.h"
 #include "eventstore/record_format.h"
 #include "eventstore/store_logger.h"
 
@@ -31,7 +33,9 @@ constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr auto kPruneEvery = std::chrono::hours(1);
 
 StoreError FromStatus(const rocksdb::Status& s, const char* what) {
-  return {s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+  return {s.IsCorruption() ? StoreErrorCode::kCorruption
+          : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
+                           : StoreErrorCode::kIo,
           std::string(what) + ": " + s.ToString()};
 }
 
@@ -97,7 +101,9 @@ struct AccessLog::Impl {
   uint64_t written = 0;  // records ever written (or failed)
   bool stopping = false;
   bool flush_wanted = false;  // a Flush() caller waits: write now, not at the next interval
-  std::optional<StoreError> failure;  // sticky, like the event log
+  std::optional<StoreError> failure;  // sticky after a failed write, like the event log
+  std::optional<StoreError> no_space;  // below the free-space floor: lifts by itself
+  uint64_t attempts = 0;  // writes tried (a Flush() waits for one after its call)
 
   // Owned by the writer thread after Open.
   uint64_t last_seq = 0;
@@ -180,28 +186,47 @@ void AccessLog::Impl::Run() {
     // Flush() and the destructor do.
     wake.wait_for(lock, options.flush_interval, [&] { return stopping || flush_wanted; });
     flush_wanted = false;
-    if (queue.empty() && stopping) return;
-    if (!queue.empty()) {
+    if (stopping && (queue.empty() || failure)) break;
+    if (queue.empty() && no_space && !BelowFreeSpaceFloor(options.path, options.min_free_bytes, "")) {
+      no_space.reset();  // nothing to write (reads were refused meanwhile), and space is back
+      StoreLog()->info("access log: free space is back");
+    }
+    if (!queue.empty() && !failure) {
       std::deque<AccessRecord> batch;
       batch.swap(queue);
       lock.unlock();
-      StoreResult<void> result;
-      if (!failure) result = Write(batch);
+      auto low = BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the access log");
+      StoreResult<void> result = low ? StoreResult<void>(*low) : Write(batch);
       lock.lock();
-      if (!result && !failure) {
-        failure = result.error();
-        StoreLog()->error("access log write failed, access records are no longer stored: {}",
-                          result.error().message);
+      if (result) {
+        written += batch.size();
+        if (no_space) StoreLog()->info("access log: free space is back, records written again");
+        no_space.reset();
+      } else {
+        // Held, in order, before whatever was queued meanwhile: written once it can be.
+        queue.insert(queue.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        if (low) {
+          if (!no_space) StoreLog()->error("access log: {}", low->message);
+          no_space = *low;
+        } else {
+          failure = result.error();
+          StoreLog()->critical("access log write failed; reads of personal data are refused until a restart: {}",
+                               result.error().message);
+        }
       }
-      written += batch.size();
+      ++attempts;
       flushed.notify_all();
+      if (stopping && !queue.empty()) break;
     }
-    if (std::chrono::steady_clock::now() >= next_prune) {
+    if (std::chrono::steady_clock::now() >= next_prune && !no_space && !failure) {
       next_prune = std::chrono::steady_clock::now() + kPruneEvery;
       lock.unlock();
       if (auto pruned = Prune(); !pruned) StoreLog()->warn("access log prune: {}", pruned.error().message);
       lock.lock();
     }
+  }
+  if (!queue.empty()) {
+    StoreLog()->error("access log: {} records of reads could not be written before the stop", queue.size());
   }
 }
 
@@ -250,12 +275,32 @@ StoreResult<void> AccessLog::Flush() {
   uint64_t target = impl_->queued;
   impl_->flush_wanted = true;
   impl_->wake.notify_one();
-  impl_->flushed.wait(lock, [&] { return impl_->written >= target; });
-  if (impl_->failure) return *impl_->failure;
-  return {};
+  const uint64_t tried = impl_->attempts;
+  impl_->flushed.wait(lock, [&] {
+    return impl_->written >= target || impl_->failure || (impl_->no_space && impl_->attempts > tried);
+  });
+  if (impl_->written >= target) return {};
+  return impl_->failure ? *impl_->failure : *impl_->no_space;
+}
+
+std::optional<StoreError> AccessLog::WriteRefusal() const {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->failure) return impl_->failure;
+  return impl_->no_space;
 }
 
 uint64_t AccessLog::LastSequence() const { return impl_->visible_seq; }
+
+StoreResult<uint64_t> AccessLog::BackupTo(const std::string& dir) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->failure) return StoreError(StoreErrorCode::kWritesRefused, "no backup after a failed write: " + impl_->failure->message);
+  }
+  const uint64_t held = impl_->visible_seq;  // written (synced) before the backup copies the WAL
+  auto id = CreateRocksBackup(*impl_->db, dir, std::to_string(held));
+  if (!id) return id.error();
+  return held;
+}
 
 uint64_t AccessLog::Pending() const {
   std::lock_guard l(impl_->mu);

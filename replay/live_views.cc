@@ -56,6 +56,7 @@ class LiveViews::Impl {
     ro.max_batch = options.max_batch;
     ro.rules = book;
     ro.poll = options.poll;
+    ro.min_free_bytes = options.min_free_bytes;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
@@ -289,6 +290,7 @@ std::shared_ptr<const ServingViews> LiveViews::Current() const {
 
 uint64_t LiveViews::Position() const { return Current()->runner->Position(); }
 std::string LiveViews::failure() const { return Current()->runner->failure(); }
+std::string LiveViews::paused() const { return Current()->runner->paused(); }
 
 void LiveViews::Adopt(uint64_t rules_position) {
   if (impl_->options.follow != nullptr) {

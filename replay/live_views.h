@@ -58,6 +58,8 @@ struct LiveViewsOptions {
   // store, with synced batches (api/service.cc). A replica cannot rebuild from position 1
   // through it, so Adopt() does nothing there: replicas keep the book they opened with.
   eventstore::LogReader* follow = nullptr;
+  // The free-space floor of the views databases (projections::RunnerOptions).
+  uint64_t min_free_bytes = 0;
 };
 
 struct AdoptionStatus {
@@ -84,6 +86,7 @@ class LiveViews {
   // Of the current views (conveniences for health checks and metrics).
   uint64_t Position() const;
   std::string failure() const;
+  std::string paused() const;  // below the free-space floor: why nothing is applied
 
   // Rebuilds the views with the log's book up to the adoption at `rules_position` and
   // switches them in (see above). Returns at once. A newer request cancels a running
