@@ -19,5 +19,6 @@ int RunHistory(const Args& args);
 int RunLoadgen(const Args& args);
 int RunBackup(const Args& args);
 int RunRestore(const Args& args);
+int RunImport(const Args& args);
 
 }  // namespace caseledger::app
