@@ -75,13 +75,14 @@ StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through
         gone.insert(stream);
         continue;
       }
-      std::string pos_key;
-      s = db->Get(rocksdb::ReadOptions(), cf[format::kStreams], format::StreamKey(stream, version - 1), &pos_key);
-      if (!s.ok() || pos_key.size() != 8) {
+      std::string ref;
+      s = db->Get(rocksdb::ReadOptions(), cf[format::kStreams], format::StreamKey(stream, version - 1), &ref);
+      auto last = s.ok() ? format::DecodePositionRef(ref) : std::nullopt;
+      if (!last) {
         return StoreError(StoreErrorCode::kCorruption, "stream index of " + stream + " lacks version " +
                                                            std::to_string(version - 1));
       }
-      batch.Put(cf[format::kHeads], stream, format::EncodeHead({version - 1, format::DecodeFixed64BE(pos_key.data())}));
+      batch.Put(cf[format::kHeads], stream, format::EncodeHead({version - 1, *last}));
     }
     // Keys of idempotent requests answered after the cut.
     it.reset(db->NewIterator(rocksdb::ReadOptions(), cf[format::kIdempotency]));
@@ -98,7 +99,10 @@ StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through
         if (gone.count(it->value().ToString())) batch.Delete(cf[format::kClaims], it->key());
       }
       if (!it->status().ok()) return FromStatus(it->status(), "read claims");
-      for (const std::string& stream : gone) batch.Delete(cf[format::kKeys], stream);
+      for (const std::string& stream : gone) {
+        batch.Delete(cf[format::kStreams], format::KeySeedKey(stream));  // format 3
+        batch.Delete(cf[format::kKeys], stream);                         // format 2
+      }
     }
     // Consumers (the relay) that had gone past the cut start again from it.
     if (cf.count(format::kCheckpoints)) {
