@@ -55,8 +55,10 @@ struct LiveViewsOptions {
   // pointer is not switched).
   std::function<bool()> before_switch;
   // A read replica's log (serve --replica-of): the live views follow it instead of the
-  // store, with synced batches (api/service.cc). A replica cannot rebuild from position 1
-  // through it, so Adopt() does nothing there: replicas keep the book they opened with.
+  // store, with synced batches (api/service.cc), and a rebuild after an adoption (copied
+  // into the replica's local rules stream, whose positions Adopt() takes) reads the
+  // primary's log from position 1 through it (the feed reads the stream for what it no
+  // longer holds) while the old views keep answering.
   eventstore::LogReader* follow = nullptr;
 };
 
