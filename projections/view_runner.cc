@@ -21,7 +21,7 @@ using eventstore::StoreError;
 using eventstore::StoreErrorCode;
 using eventstore::StoreResult;
 
-constexpr std::string_view kFormat = "2";  // 2: the region view's late-report column
+constexpr std::string_view kFormat = "3";  // 3: class orders keep their given end; 2: the region view's late-report column
 constexpr std::string_view kFormatKey = "meta/format";
 constexpr std::string_view kViewsKey = "meta/views";
 constexpr std::string_view kCheckpointKey = "checkpoint";

@@ -92,6 +92,9 @@ class LiveViews::Impl {
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
+  // Held while the live views are held still (WithViewsHeld) and while they are switched or
+  // stopped: a switch never stops a runner a what-if is reading, nor the reverse.
+  std::mutex hold_mu;
   // Read by Current() without a lock (an atomic pointer swap, RCU-style: a reader holds
   // what it loaded for one answer); written only under mu.
   std::atomic<std::shared_ptr<const ServingViews>> current;
@@ -184,6 +187,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   serving->dir = dir;
   std::shared_ptr<const ServingViews> old;
   {
+    std::lock_guard hold(hold_mu);
     std::lock_guard lock(mu);
     old = current.exchange(std::move(serving));
     ++status.switches;
@@ -198,7 +202,10 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
 }
 
 void LiveViews::Impl::Retire(std::shared_ptr<const ServingViews> old) {
-  old->runner->Stop();
+  {
+    std::lock_guard hold(hold_mu);
+    old->runner->Stop();
+  }
   const std::string path = options.data_dir + "/" + old->dir;
   const auto deadline = std::chrono::steady_clock::now() + kRetireWait;
   // Readers copy `current` and drop it after one answer: wait for them.
@@ -278,7 +285,27 @@ void LiveViews::Stop() {
   }
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
+  std::lock_guard hold(impl_->hold_mu);
   if (auto c = Current()) c->runner->Stop();
+}
+
+void LiveViews::WithViewsHeld(const std::function<void(const ServingViews&)>& fn) {
+  std::lock_guard hold(impl_->hold_mu);
+  std::shared_ptr<const ServingViews> c = Current();
+  bool stopping = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    stopping = impl_->stopping;
+  }
+  c->runner->Stop();
+  struct Restart {
+    projections::ViewRunner& runner;
+    bool again;
+    ~Restart() {
+      if (again) runner.Start();
+    }
+  } restart{*c->runner, !stopping};  // not after a shutdown began
+  fn(*c);
 }
 
 const std::string& LiveViews::data_dir() const { return impl_->options.data_dir; }

@@ -92,6 +92,10 @@ class LiveViews {
   AdoptionStatus status() const;
   // Waits until no rebuild runs or is queued; false on timeout.
   bool WaitIdle(std::chrono::milliseconds timeout) const;
+  // Runs `fn` with the live views held still: their follower is stopped, so they stand at
+  // one position for the whole call (the incremental what-if's base, what_if.h), and
+  // restarted after. Readers keep reading them meanwhile; a switch waits for `fn`.
+  void WithViewsHeld(const std::function<void(const ServingViews&)>& fn);
   // Stops the rebuild and the live runner's follower (shutdown).
   void Stop();
   const std::string& data_dir() const;
