@@ -101,6 +101,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     o.until = until;
     o.max_batch = s.batch;
     o.person_cache = s.cache;
+    o.view_cache = s.cache;  // GP patient rows: as few as the people (0: all, the reference)
     o.partitions = s.partitions;
     o.threads = s.threads;
     auto r = ViewRunner::Open(log.store(), std::move(views), o);
@@ -154,6 +155,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     EXPECT_EQ(finished->Position(), last);
     if (s.cache != 0) {
       EXPECT_LE(finished->CachedPeople(), s.cache);
+      EXPECT_LE(finished->Get<GpView>("gps")->CachedRows(), s.cache);
     }
     EXPECT_EQ(DumpAll(*finished, days), expected);
     finished.reset();
