@@ -62,6 +62,7 @@ Response WhatIf(const ApiContext& ctx, const RouteRequest& req, std::shared_ptr<
   o.work_dir = ctx.views->data_dir() + "/whatif-" + ctx.new_id();
   o.reference = ctx.reference;
   o.candidate = std::move(set);
+  o.memory_budget = ctx.whatif_memory_budget;
   std::error_code ec;
   std::filesystem::create_directories(o.work_dir, ec);
   if (ec) return Problem(500, "internal", "Internal error", "cannot create a what-if directory");

@@ -34,6 +34,7 @@ std::vector<CommandSpec> MakeCommands() {
         {"insecure", nullptr, "allow plain HTTP on a non-loopback address"},
         {"max-connections", "N", "connections served at once (0: half the descriptor limit, 16 to 10000)"},
         {"max-connections-per-client", "N", "connections per client address (256; 0: no cap)"},
+        {"memory-budget", "MIB", "memory for the views' caches and a dry run's what-if (0: their defaults)"},
         {"jwt-public-key", "FILE", "an identity provider's public key (PEM); its tokens are accepted too"},
         {"jwt-public-key-alg", "RS256|ES256", "the algorithm that key is pinned to"},
         {"jwt-issuer", "ISS", "the iss the identity provider's tokens carry (caseledger)"},

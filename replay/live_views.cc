@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -57,6 +58,10 @@ class LiveViews::Impl {
     ro.rules = book;
     ro.poll = options.poll;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
+    if (options.memory_budget != 0) {
+      ro.person_cache = std::max<size_t>(1, options.memory_budget / 2 / 512);
+      ro.view_cache = std::max<size_t>(1, options.memory_budget / 4 / 256);
+    }
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir](const projections::CatchUpProgress& p) {

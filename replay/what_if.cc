@@ -37,6 +37,33 @@ void NoteMeasure(const domain::Event& event, const projections::PersonRecord* r,
   }
 }
 
+eventstore::StoreResult<void> ForEachPersonEvent(
+    eventstore::EventStore& store, uint64_t until,
+    const std::function<eventstore::StoreResult<void>(const domain::Envelope&, std::string_view person)>& visit) {
+  constexpr std::string_view kPersonPrefix = "person-";
+  for (uint64_t from = 1; from <= until;) {
+    auto batch = store.ReadLog(from, std::min<uint64_t>(4096, until - from + 1));
+    if (!batch) return batch.error();
+    if (batch->empty()) break;
+    for (const domain::Envelope& env : *batch) {
+      from = env.position + 1;
+      const std::string_view stream(env.stream);
+      if (!stream.starts_with(kPersonPrefix)) continue;
+      if (auto done = visit(env, stream.substr(kPersonPrefix.size())); !done) return done;
+    }
+  }
+  return {};
+}
+
+eventstore::StoreResult<domain::Event> DecodeEvent(const domain::Envelope& env) {
+  auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+  if (!event) {
+    return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
+                                  env.type + " does not decode: " + event.error().message, 0, env.position);
+  }
+  return std::move(*event);
+}
+
 void IntFields(const json::object& o, Figures& out, const std::set<std::string_view>& skip) {
   for (const auto& [k, v] : o) {
     if (v.is_int64() && !skip.contains(k)) out[std::string(k)] = v.as_int64();
@@ -178,33 +205,22 @@ struct Side {
   Counts counts;
 };
 
-constexpr std::string_view kPersonPrefix = "person-";
-
 // Folds the person streams of the log through a person directory with `book`, noting each
 // measure's planned end when it is ordered (the directory forgets measures once ended).
 StoreResult<void> FoldPeople(eventstore::EventStore& store, std::shared_ptr<const domain::RuleBook> book,
                              uint64_t until, Side& side) {
   projections::PersonDirectory directory(book);
-  for (uint64_t from = 1; from <= until;) {
-    auto batch = store.ReadLog(from, std::min<uint64_t>(4096, until - from + 1));
-    if (!batch) return batch.error();
-    if (batch->empty()) break;
-    for (const domain::Envelope& env : *batch) {
-      from = env.position + 1;
-      if (!std::string_view(env.stream).starts_with(kPersonPrefix)) continue;
-      auto event = domain::Decode(env.type, env.schema_version, env.body, {});
-      if (!event) {
-        return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
-                                      env.type + " does not decode: " + event.error().message, 0, env.position);
-      }
-      std::string_view person = std::string_view(env.stream).substr(kPersonPrefix.size());
-      directory.Apply(projections::LogEvent{env, *event, person});
-      const projections::PersonRecord* r = directory.Find(person);
-      if (r == nullptr) continue;
+  auto folded = ForEachPersonEvent(store, until, [&](const domain::Envelope& env, std::string_view person) {
+    auto event = DecodeEvent(env);
+    if (!event) return eventstore::StoreResult<void>(event.error());
+    directory.Apply(projections::LogEvent{env, *event, person});
+    if (const projections::PersonRecord* r = directory.Find(person)) {
       side.people.emplace(person);
       NoteMeasure(*event, r, side.measures[std::string(person)]);
     }
-  }
+    return eventstore::StoreResult<void>();
+  });
+  if (!folded) return folded;
   for (const std::string& id : side.people) {
     const projections::PersonRecord* r = directory.Find(id);
     for (const auto& e : r->enrolments) side.schools.insert(e.school);

@@ -90,11 +90,8 @@ StoreResult<PersonEvents> ReadPerson(eventstore::EventStore& store, const std::s
     if (!chunk) return chunk.error();
     for (domain::Envelope& env : *chunk) {
       if (env.position > until) continue;
-      auto event = domain::Decode(env.type, env.schema_version, env.body, {});
-      if (!event) {
-        return StoreError(StoreErrorCode::kCorruption, env.type + " does not decode: " + event.error().message, 0,
-                          env.position);
-      }
+      auto event = DecodeEvent(env);
+      if (!event) return event.error();
       out.events.push_back(std::move(*event));
       out.envelopes.push_back(std::move(env));
     }
@@ -139,32 +136,23 @@ struct Scan {
 // day the books disagree on.
 StoreResult<Scan> ScanLog(eventstore::EventStore& store, uint64_t until, const DayRanges& days) {
   Scan scan;
-  for (uint64_t from = 1; from <= until;) {
-    auto batch = store.ReadLog(from, std::min<uint64_t>(4096, until - from + 1));
-    if (!batch) return batch.error();
-    if (batch->empty()) break;
-    for (const domain::Envelope& env : *batch) {
-      from = env.position + 1;
-      const std::string_view stream(env.stream);
-      if (!stream.starts_with(kPersonPrefix)) continue;
-      if (env.type == domain::PersonRegistered::kType) {
-        ++scan.registered;
-        continue;
-      }
-      if (days.empty() || (env.type != domain::QuarantineOrdered::kType && env.type != domain::IsolationOrdered::kType)) {
-        continue;
-      }
-      auto event = domain::Decode(env.type, env.schema_version, env.body, {});
-      if (!event) {
-        return StoreError(StoreErrorCode::kCorruption, env.type + " does not decode: " + event.error().message, 0,
-                          env.position);
-      }
-      domain::Date start;
-      if (const auto* q = std::get_if<domain::QuarantineOrdered>(&*event)) start = q->start;
-      if (const auto* i = std::get_if<domain::IsolationOrdered>(&*event)) start = i->start;
-      if (days.Contains(start)) scan.affected.emplace(stream.substr(kPersonPrefix.size()));
+  auto scanned = ForEachPersonEvent(store, until, [&](const domain::Envelope& env, std::string_view person) {
+    if (env.type == domain::PersonRegistered::kType) {
+      ++scan.registered;
+      return StoreResult<void>();
     }
-  }
+    if (days.empty() || (env.type != domain::QuarantineOrdered::kType && env.type != domain::IsolationOrdered::kType)) {
+      return StoreResult<void>();
+    }
+    auto event = DecodeEvent(env);
+    if (!event) return StoreResult<void>(event.error());
+    domain::Date start;
+    if (const auto* q = std::get_if<domain::QuarantineOrdered>(&*event)) start = q->start;
+    if (const auto* i = std::get_if<domain::IsolationOrdered>(&*event)) start = i->start;
+    if (days.Contains(start)) scan.affected.emplace(person);
+    return StoreResult<void>();
+  });
+  if (!scanned) return scanned.error();
   return scan;
 }
 

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,14 @@ using Measures = std::map<uint32_t, MeasureOutcome>;
 // after it, null when not registered): notes a measure ordered (with its planned end, as
 // the directory fixed it) or ended in `measures`.
 void NoteMeasure(const domain::Event& event, const projections::PersonRecord* record, Measures& measures);
+
+// Calls `visit` for every event of a person stream up to position `until`, in log order,
+// with the person's id; stops at the first error `visit` returns.
+eventstore::StoreResult<void> ForEachPersonEvent(
+    eventstore::EventStore& store, uint64_t until,
+    const std::function<eventstore::StoreResult<void>(const domain::Envelope&, std::string_view person)>& visit);
+// The event of `env`, decoded without its personal part; kCorruption when it does not decode.
+eventstore::StoreResult<domain::Event> DecodeEvent(const domain::Envelope& env);
 
 // The integer fields of `o` (but those in `skip`) into `out`.
 void IntFields(const boost::json::object& o, Figures& out, const std::set<std::string_view>& skip = {});
