@@ -40,6 +40,7 @@ std::vector<CommandSpec> MakeCommands() {
         {"jwt-issuer", "ISS", "the iss the identity provider's tokens carry (caseledger)"},
         {"jwt-audience", "AUD", "the aud the identity provider's tokens carry (caseledger)"},
         {"jwt-jwks", "FILE", "the identity provider's JWK Set (RS256/ES256 keys); its tokens are accepted too"},
+        {"jwt-jwks-uri", "URL", "the identity provider's jwks_uri: its keys fetched at start and kept current on rotation"},
         {"console-client-id", "ID", "the web console signs in at --jwt-issuer as this OpenID client (docs/console.md)"},
         kReference,
         {"rules", "DIR", "the shipped rule sets, recorded on a store's first start (ops/rules)"},
