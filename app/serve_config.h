@@ -47,7 +47,7 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "token-audience", "log-level", "log-format",
                                           "jwt-jwks", "jwt-jwks-uri", "console-client-id",
                                           "max-connections", "max-connections-per-client",
-                                          "min-free-bytes"};
+                                          "min-free-bytes", "memory-budget"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of docs/operations.md's table.
