@@ -8,6 +8,7 @@
 
 #include "eventstore/disk_space.h"
 #include "eventstore/rocks_backup.h"
+#include "eventstore/rocks_info_log.h"
 #include "eventstore/record_format.h"
 #include "eventstore/store_logger.h"
 
@@ -235,6 +236,7 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   impl->options = options;
   if (!impl->options.clock) impl->options.clock = SystemNow;
   rocksdb::Options o;
+  o.info_log = RocksInfoLog();  // not a LOG file on the data volume (rocks_info_log.h)
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
   rocksdb::DB* db = nullptr;

@@ -4,6 +4,7 @@
 
 #include "eventstore/disk_space.h"
 #include "eventstore/rocks_backup.h"
+#include "eventstore/rocks_info_log.h"
 #include "eventstore/store_logger.h"
 #include "domain/decision.h"
 
@@ -82,6 +83,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   }
 
   rocksdb::DBOptions db_options;
+  db_options.info_log = RocksInfoLog();  // not a LOG file on the data volume (rocks_info_log.h)
   db_options.create_if_missing = options.create_if_missing;
   if (options.env) db_options.env = options.env.get();
   db_options.create_missing_column_families = true;

@@ -1,5 +1,7 @@
 #include "projections/views_db.h"
 
+#include "eventstore/rocks_info_log.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -46,6 +48,7 @@ ViewsDb::~ViewsDb() = default;
 
 ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path) {
   rocksdb::Options o;
+  o.info_log = eventstore::RocksInfoLog();  // not a LOG file on the data volume
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
