@@ -3,10 +3,8 @@
 #include "domain/event_json.h"
 #include "eventstore/event_store.h"
 #include "eventstore/nats_link.h"
+#include "eventstore/replica_message.h"
 #include "eventstore/store_logger.h"
-
-#include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -153,17 +151,11 @@ bool NatsReplicaFeed::Impl::Subscribe() {
 
 std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
   const uint64_t position = PositionHeader(msg);
-  boost::json::parse_options po;
-  po.max_depth = 64;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(
-      std::string_view(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))), ec, {}, po);
-  std::optional<domain::Result<domain::PublicEnvelope>> env;
-  if (!ec && v.is_object()) env = domain::EnvelopeFromJson(v.get_object());
-  if (position == 0 || !env || !*env || (*env)->envelope.position != position) {
+  auto env = DecodeReplicaMessage(
+      position, std::string_view(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))));
+  if (!env) {
     // A message the views cannot take is never skipped: the replica stops here.
-    std::string why = env && !*env ? (*env).error().message : "no position or not an envelope";
-    Fail("message for position " + std::to_string(position) + " does not decode: " + why);
+    Fail("message for position " + std::to_string(position) + " does not decode: " + env.error().message);
     poisoned.store(true);
     natsMsg_Destroy(msg);
     return std::nullopt;
@@ -190,7 +182,7 @@ std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
   }
   if (options.before_apply) {
     std::string why;
-    if (!options.before_apply((*env)->envelope, &why)) {
+    if (!options.before_apply(env->envelope, &why)) {
       Fail("position " + std::to_string(position) + ": " + why);
       poisoned.store(true);
       natsMsg_Destroy(msg);
@@ -199,7 +191,7 @@ std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
   }
   {
     std::lock_guard lock(mu);
-    items.push_back({std::move((*env)->envelope), msg});
+    items.push_back({std::move(env->envelope), msg});
     received.store(position, std::memory_order_release);
   }
   cv.notify_all();
