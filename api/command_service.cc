@@ -179,7 +179,7 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
       if (!role) return Problem(404, "not-found", "Not found", "not found");
     }
     if (if_match && *if_match != state->version) {
-      return FromStoreError({eventstore::StoreErrorCode::kWrongExpectedVersion, "", state->version});
+      return PreconditionFailed(state->version);
     }
     domain::DecideContext dc{ctx.clock(), ctx.reference.get(), target.creates ? target.person_id : ""};
     auto decision = domain::Decide(*state, command, dc);
@@ -231,6 +231,9 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
     if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && !if_match &&
         !target.creates) {
       continue;
+    }
+    if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && if_match) {
+      return PreconditionFailed(result.error().current_version);
     }
     return FromStoreError(result.error());
   }

@@ -2,14 +2,25 @@
 // say clearly what to trust are refused.
 #include "api/jwks.h"
 
+#include "api/jwks_source.h"
+#include "api/token_cache.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 namespace caseledger::api {
 namespace {
@@ -156,6 +167,141 @@ TEST(JwksTest, FileErrorsNameTheFile) {
   ASSERT_TRUE(keys) << error;
   EXPECT_EQ(keys->size(), 1u);
   std::remove(path.c_str());
+}
+
+// A provider's jwks_uri on a loopback port: answers the set it holds now (or a status).
+class JwksEndpoint {
+ public:
+  JwksEndpoint() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~JwksEndpoint() {
+    stop_ = true;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/jwks"; }
+  void Publish(std::string set, int status = 200) {
+    std::lock_guard lock(mu_);
+    set_ = std::move(set);
+    status_ = status;
+  }
+  int requests() const { return requests_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      boost::asio::ip::tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stop_) continue;
+      boost::asio::streambuf head;
+      boost::asio::read_until(socket, head, "\r\n\r\n", ec);
+      if (ec) continue;
+      ++requests_;
+      std::string body;
+      int status;
+      {
+        std::lock_guard lock(mu_);
+        body = set_;
+        status = status_;
+      }
+      std::string answer = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      boost::asio::write(socket, boost::asio::buffer(answer), ec);
+    }
+  }
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::string set_;
+  int status_ = 200;
+};
+
+// What serve does with a jwks_uri: the fetched keys replace the verifier's signers.
+struct RotatingVerifier {
+  VerifiedTokens tokens{std::vector<JwtSigner>{}};
+  std::atomic<int> sets{0};
+  JwksSource::KeysCallback OnKeys() {
+    return [this](std::vector<JwtPublicKey> keys) {
+      tokens.Replace(Signers(keys));
+      ++sets;
+    };
+  }
+};
+
+bool Eventually(const std::function<bool()>& ok) {
+  for (int i = 0; i < 500 && !ok(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return ok();
+}
+
+TEST(JwksSourceTest, FetchesAtStartAndFollowsARotationWhenAnUnknownKeySigns) {
+  JwksEndpoint idp;
+  idp.Publish(R"({"keys":[)" + RsaJwk(Rsa(), "2026-a") + "]}");
+  RotatingVerifier verifier;
+  std::string error;
+  auto source = JwksSource::Start({idp.url(), std::chrono::hours(1), std::chrono::seconds(0)}, verifier.OnKeys(), &error);
+  ASSERT_TRUE(source) << error;
+  EXPECT_EQ(verifier.sets, 1);
+  const std::string old_token = Sign(Rsa(), "RS256", kPayload);
+  const std::string new_token = Sign(OtherRsa(), "RS256", kPayload);
+  EXPECT_TRUE(verifier.tokens.Verify(old_token, kNow));  // now in the cache too
+  EXPECT_EQ(verifier.tokens.Verify(new_token, kNow).error(), JwtError::kBadSignature);
+
+  // The provider rotates: the new key only. The server learns it when asked to look again
+  // (as serve does on a token signed by an unknown key), and the old key's tokens, cached
+  // or not, stop verifying.
+  idp.Publish(R"({"keys":[)" + RsaJwk(OtherRsa(), "2026-b") + "]}");
+  source->RefreshSoon();
+  ASSERT_TRUE(Eventually([&] { return verifier.sets == 2; }));
+  EXPECT_TRUE(verifier.tokens.Verify(new_token, kNow));
+  EXPECT_EQ(verifier.tokens.Verify(old_token, kNow).error(), JwtError::kBadSignature);
+  EXPECT_EQ(source->fetches(), 2u);
+}
+
+TEST(JwksSourceTest, AskingOftenFetchesAtMostOncePerInterval) {
+  JwksEndpoint idp;
+  idp.Publish(R"({"keys":[)" + EcJwk(Ec()) + "]}");
+  RotatingVerifier verifier;
+  std::string error;
+  auto source = JwksSource::Start({idp.url(), std::chrono::hours(1), std::chrono::seconds(60)}, verifier.OnKeys(), &error);
+  ASSERT_TRUE(source) << error;
+  for (int i = 0; i < 50; ++i) source->RefreshSoon();  // forged tokens, one after another
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(idp.requests(), 1);
+  EXPECT_EQ(source->fetches(), 1u);
+}
+
+TEST(JwksSourceTest, ABadAnswerKeepsThePreviousKeysAndAFailedStartSaysWhy) {
+  JwksEndpoint idp;
+  idp.Publish(R"({"keys":[)" + RsaJwk(Rsa(), "a") + "]}");
+  RotatingVerifier verifier;
+  std::string error;
+  auto source = JwksSource::Start({idp.url(), std::chrono::hours(1), std::chrono::seconds(0)}, verifier.OnKeys(), &error);
+  ASSERT_TRUE(source) << error;
+  idp.Publish("{}", 500);
+  source->RefreshSoon();
+  ASSERT_TRUE(Eventually([&] { return source->failures() == 1; }));
+  EXPECT_EQ(verifier.sets, 1);
+  EXPECT_TRUE(verifier.tokens.Verify(Sign(Rsa(), "RS256", kPayload), kNow));
+
+  idp.Publish(R"({"keys":[{"kty":"RSA","n":"AA","e":"AQAB","d":"AA"}]})");  // a private key
+  EXPECT_FALSE(JwksSource::Start({idp.url()}, verifier.OnKeys(), &error));
+  EXPECT_NE(error.find(idp.url()), std::string::npos) << error;
+  idp.Publish("{}", 404);
+  EXPECT_FALSE(JwksSource::Start({idp.url()}, verifier.OnKeys(), &error));
+  EXPECT_NE(error.find("404"), std::string::npos) << error;
+
+  EXPECT_FALSE(AcceptableJwksUri("http://idp.example.org/jwks", &error));
+  EXPECT_NE(error.find("https"), std::string::npos) << error;
+  EXPECT_TRUE(AcceptableJwksUri("https://idp.example.org/realms/piemonte/protocol/openid-connect/certs", &error));
+  EXPECT_TRUE(AcceptableJwksUri("http://[::1]:9000/jwks", &error)) << error;
+  EXPECT_FALSE(AcceptableJwksUri("ftp://idp.example.org/jwks", &error));
 }
 
 }  // namespace

@@ -49,6 +49,17 @@ Response FromDomainError(const domain::Error& e) {
   return Problem(500, "internal", "Internal error", "unexpected error");
 }
 
+Response PreconditionFailed(uint64_t current_version) {
+  Response r = Problem(412, "precondition-failed", "Precondition failed",
+                       "If-Match names another version: the resource is at version " +
+                           std::to_string(current_version));
+  auto body = boost::json::parse(r.body).as_object();
+  body["current_version"] = current_version;
+  r.body = boost::json::serialize(body);
+  r.Set("ETag", "\"" + std::to_string(current_version) + "\"");
+  return r;
+}
+
 Response FromStoreError(const eventstore::StoreError& e) {
   using eventstore::StoreErrorCode;
   switch (e.code) {

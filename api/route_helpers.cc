@@ -10,13 +10,38 @@ Response MalformedBody(std::string_view body, const std::string& error) {
   return Problem(400, "malformed-body", "Malformed body", error, errors);
 }
 
+namespace {
+
+std::string_view Opaque(std::string_view tag) {
+  if (tag.starts_with("W/")) tag.remove_prefix(2);
+  return tag;
+}
+
+}  // namespace
+
+// If-None-Match compares weakly (RFC 9110 §13.1.2): a gzipped answer's W/"x" matches "x".
+bool WeakMatch(std::string_view if_none_match, std::string_view etag) {
+  if (if_none_match.empty()) return false;
+  if (if_none_match == "*") return true;
+  size_t at = 0;
+  while (at <= if_none_match.size()) {
+    size_t comma = if_none_match.find(',', at);
+    std::string_view one = if_none_match.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+    if (!one.empty() && Opaque(one) == Opaque(etag)) return true;
+    if (comma == std::string_view::npos) break;
+    at = comma + 1;
+  }
+  return false;
+}
+
 Response JsonRead(const Request& req, std::string body, const std::string& etag, uint64_t position) {
   Response r;
   r.Set("ETag", etag);
   r.Set("X-Position", std::to_string(position));
   r.Set("Cache-Control", "no-cache");
-  std::string_view inm = req.Header("if-none-match");
-  if (!inm.empty() && (inm == etag || inm == "*")) {
+  if (WeakMatch(req.Header("if-none-match"), etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;

@@ -63,6 +63,9 @@ void AddPersonCommand(Router& router, const ApiContext& ctx, std::string pattern
 }
 
 // A JSON answer for a read route with ETag and X-Position; 304 when If-None-Match matches.
+// If-None-Match against an ETag, compared weakly (W/"x" matches "x"); "*" matches any.
+bool WeakMatch(std::string_view if_none_match, std::string_view etag);
+
 Response JsonRead(const Request& req, std::string body, const std::string& etag, uint64_t position);
 
 // The position a read must reflect (?min_position=N): 0 when absent; error answer when bad.

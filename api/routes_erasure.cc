@@ -5,17 +5,14 @@
 //
 // Re-registration: the tax code is free again afterwards. A new registration with it is a
 // new person, with no link to the erased one: keeping the lookup would keep the code.
+#include "api/command_bodies.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
 
 namespace caseledger::api {
 
 void AddErasureRoutes(Router& router, const ApiContext& ctx) {
-  AddPersonCommand<domain::ErasePersonalData>(
-      router, ctx, "/v1/people/{id}/erasure",
-      [](JsonFields& f, domain::ErasePersonalData& c, domain::FieldErrors&) {
-        c.legal_reason = f.String("legal_reason").value_or("");  // required: 400 when missing
-      });
+  AddPersonCommand<domain::ErasePersonalData>(router, ctx, "/v1/people/{id}/erasure", ReadErasePersonalData);
 }
 
 }  // namespace caseledger::api

@@ -1,4 +1,5 @@
 // Swabs: request, collection, lab results and corrections, and the lab batch upload.
+#include "api/command_bodies.h"
 #include "api/command_service.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
@@ -32,42 +33,11 @@ void AddSwabCommand(Router& router, const ApiContext& ctx, std::string pattern,
 }  // namespace
 
 void AddSwabRoutes(Router& router, const ApiContext& ctx) {
-  AddPersonCommand<RequestSwab>(router, ctx, "/v1/people/{id}/swabs",
-                                [](JsonFields& f, RequestSwab& c, FieldErrors& e) {
-                                  c.swab_id = f.String("swab_id").value_or("");
-                                  c.kind = EnumField<SwabKind>(f, e, "kind", ParseSwabKind, "molecular, antigen")
-                                               .value_or(SwabKind::kMolecular);
-                                  c.reason = f.String("reason", false).value_or("");
-                                  c.requested_by = f.String("requested_by", false).value_or("");
-                                  c.requested_at = f.Time("requested_at", false).value_or(Timestamp{});
-                                });
-  AddSwabCommand<CollectSwab>(router, ctx, "/v1/swabs/{swab}/collection",
-                              [](JsonFields& f, CollectSwab& c, FieldErrors&) {
-                                c.collected_at = f.Time("collected_at").value_or(Timestamp{});
-                                c.site = f.String("site", false).value_or("");
-                                c.lab_id = f.String("lab_id", false).value_or("");
-                              });
-  AddSwabCommand<HandOverSample>(router, ctx, "/v1/swabs/{swab}/handover",
-                                 [](JsonFields& f, HandOverSample& c, FieldErrors&) {
-                                   c.to_lab = f.String("to_lab").value_or("");
-                                   c.at = f.Time("at", false).value_or(Timestamp{});
-                                 });
-  AddSwabCommand<RecordResult>(router, ctx, "/v1/swabs/{swab}/result",
-                               [](JsonFields& f, RecordResult& c, FieldErrors& e) {
-                                 c.outcome = EnumField<Outcome>(f, e, "outcome", ParseOutcome,
-                                                                "positive, negative, inconclusive")
-                                                 .value_or(Outcome::kNegative);
-                                 c.lab_id = f.String("lab_id").value_or("");
-                                 c.reported_at = f.Time("reported_at").value_or(Timestamp{});
-                               });
-  AddSwabCommand<CorrectResult>(router, ctx, "/v1/swabs/{swab}/correction",
-                                [](JsonFields& f, CorrectResult& c, FieldErrors& e) {
-                                  c.outcome = EnumField<Outcome>(f, e, "outcome", ParseOutcome,
-                                                                 "positive, negative, inconclusive")
-                                                  .value_or(Outcome::kNegative);
-                                  c.reason = f.String("reason").value_or("");
-                                  c.lab_id = f.String("lab_id", false).value_or("");
-                                });
+  AddPersonCommand<RequestSwab>(router, ctx, "/v1/people/{id}/swabs", ReadRequestSwab);
+  AddSwabCommand<CollectSwab>(router, ctx, "/v1/swabs/{swab}/collection", ReadCollectSwab);
+  AddSwabCommand<HandOverSample>(router, ctx, "/v1/swabs/{swab}/handover", ReadHandOverSample);
+  AddSwabCommand<RecordResult>(router, ctx, "/v1/swabs/{swab}/result", ReadRecordResult);
+  AddSwabCommand<CorrectResult>(router, ctx, "/v1/swabs/{swab}/correction", ReadCorrectResult);
   // A batch reads up to 16 MiB, so who may send one is settled on the headers first.
   router.Add({Method::kPost, "/v1/results:batch", RouteKind::kCommand, true,
               [&ctx](const RouteRequest& req) { return RunResultsBatch(ctx, req); }, kBatchBodyLimit,

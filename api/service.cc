@@ -3,6 +3,7 @@
 #include "api/api_context.h"
 #include "api/grant_table.h"
 #include "api/person_cache.h"
+#include "api/jwks_source.h"
 #include "api/jwt.h"
 #include "api/metrics.h"
 #include "api/replica_routes.h"
@@ -34,7 +35,7 @@ struct Service::State {
   std::string key_path;
   std::optional<JwtKey> key;
   std::vector<JwtSigner> signers;  // the own key first, then external ones
-  std::unique_ptr<VerifiedTokens> tokens;  // over `signers`
+  std::unique_ptr<VerifiedTokens> tokens;  // over `signers`, then also the provider's fetched keys
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
@@ -48,6 +49,7 @@ struct Service::State {
   ApiContext ctx;
   Router router;
   std::unique_ptr<HttpServer> server;
+  std::unique_ptr<JwksSource> jwks;  // stopped before `tokens` goes
   uint16_t port = 0;
 };
 
@@ -248,10 +250,24 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
   s.tokens = std::make_unique<VerifiedTokens>(s.signers);
   VerifiedTokens* tokens = s.tokens.get();
+  if (!s.options.jwks_uri.empty()) {
+    auto on_keys = [tokens, fixed = s.signers, iss = s.options.idp_issuer,
+                    aud = s.options.idp_audience](std::vector<JwtPublicKey> keys) {
+      std::vector<JwtSigner> all = fixed;
+      for (JwtPublicKey& key : keys) all.push_back(JwtSigner{std::move(key), iss, aud});
+      tokens->Replace(std::move(all));
+    };
+    s.jwks = JwksSource::Start(JwksSourceOptions{s.options.jwks_uri}, std::move(on_keys), error);
+    if (!s.jwks) return nullptr;
+  }
+  JwksSource* jwks = s.jwks.get();
   GrantTable* grants = s.grants.get();
-  Authenticator auth = [tokens, grants](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+  Authenticator auth = [tokens, grants, jwks](std::string_view bearer, std::string* why) -> std::optional<Principal> {
     auto claims = tokens->Verify(bearer, SystemNow().micros / 1'000'000);
     if (!claims) {
+      // Signed by a key we do not know: perhaps the provider rotated; look again (rate
+      // limited), and the client's retry passes once the new key is in.
+      if (jwks && claims.error() == JwtError::kBadSignature) jwks->RefreshSoon();
       *why = std::string("invalid token: ") + ToString(claims.error());
       return std::nullopt;
     }

@@ -38,6 +38,11 @@ struct ServiceOptions {
   // Signers accepted besides the server's own HS256 key (an identity provider's RS256 or
   // ES256 public key, each with its issuer and audience).
   std::vector<JwtSigner> external_signers;
+  // The identity provider's jwks_uri (jwks_source.h): its keys, fetched at start and kept
+  // current, are accepted for `idp_issuer` and `idp_audience` too. Empty: none.
+  std::string jwks_uri;
+  std::string idp_issuer = "caseledger";
+  std::string idp_audience = "caseledger";
   ServerOptions server;
   // The web console served at `/` (static_assets.h): its sign-in settings.
   ConsoleOptions console;

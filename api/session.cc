@@ -8,6 +8,7 @@
 #include "api/session.h"
 
 #include "api/api_logger.h"
+#include "api/content_coding.h"
 #include "api/dispatcher.h"
 #include "api/metrics.h"
 #include "api/problem.h"
@@ -246,7 +247,9 @@ awaitable<void> Session<Stream>::Serve() {
     req.body = std::move(parser.get().body());
     const Method method = req.method;
     const std::string_view route_name = admitted.route_name;
+    const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
     Response res = co_await Answer(std::make_shared<const Request>(std::move(req)), std::move(admitted));
+    if (gzip_ok) CompressAnswer(res);
     Observe(route_name, method, res.status, start);
     if (res.events) {
       co_await StreamEvents(std::move(res), version);

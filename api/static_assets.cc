@@ -1,5 +1,7 @@
 #include "api/static_assets.h"
 
+#include "api/content_coding.h"
+
 #include <boost/json.hpp>
 #include <sodium.h>
 
@@ -26,19 +28,6 @@ std::string Digest(std::string_view bytes) {
   char hex[sizeof hash * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
   return hex;
-}
-
-// True when Accept-Encoding lists gzip without q=0 (RFC 9110 §12.5.3, enough of it).
-bool AcceptsGzip(std::string_view header) {
-  std::string lower(header);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  size_t at = lower.find("gzip");
-  if (at == std::string::npos) return false;
-  size_t end = lower.find(',', at);
-  std::string params = lower.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
-  params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
-  if (params.rfind(";q=", 0) != 0) return true;
-  return std::strtod(params.c_str() + 3, nullptr) > 0;
 }
 
 bool Matches(std::string_view if_none_match, const std::string& etag) {

@@ -2,6 +2,16 @@
 
 namespace caseledger::api {
 
+VerifiedTokens::VerifiedTokens(std::vector<JwtSigner> signers, size_t capacity, int64_t leeway_seconds)
+    : signers_(std::make_shared<const Signers>(Signers{std::move(signers), 0})),
+      per_shard_(capacity / kShards + 1),
+      leeway_(leeway_seconds) {}
+
+void VerifiedTokens::Replace(std::vector<JwtSigner> signers) {
+  const uint64_t next = signers_.load()->generation + 1;
+  signers_.store(std::make_shared<const Signers>(Signers{std::move(signers), next}));
+}
+
 bool VerifiedTokens::InTime(const TokenClaims& c, int64_t now) const {
   // The same arithmetic as VerifyToken: exp and nbf come from the sender.
   using Wide = __int128;
@@ -12,16 +22,19 @@ bool VerifiedTokens::InTime(const TokenClaims& c, int64_t now) const {
 
 boost::system::result<TokenClaims, JwtError> VerifiedTokens::Verify(std::string_view token, int64_t now) {
   Shard& shard = shards_[Hash{}(token) % kShards];
+  const std::shared_ptr<const Signers> set = signers_.load();
   {
     std::lock_guard lock(shard.mu);
     auto it = shard.tokens.find(token);
-    if (it != shard.tokens.end() && InTime(it->second, now)) return it->second;
+    if (it != shard.tokens.end() && it->second.generation == set->generation && InTime(it->second.claims, now)) {
+      return it->second.claims;
+    }
   }
-  auto claims = VerifyToken(token, signers_, now, leeway_);
+  auto claims = VerifyToken(token, set->signers, now, leeway_);
   if (claims) {
     std::lock_guard lock(shard.mu);
     if (shard.tokens.size() >= per_shard_) shard.tokens.clear();
-    shard.tokens.insert_or_assign(std::string(token), *claims);
+    shard.tokens.insert_or_assign(std::string(token), Verified{*claims, set->generation});
   }
   return claims;
 }

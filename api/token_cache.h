@@ -1,10 +1,11 @@
 // Tokens whose signature and fixed claims (iss, aud, sub) already held, so that a client
 // sending the same bearer token on every request pays the HMAC (or RSA/ECDSA) check and
 // the two base64+JSON decodes once. A hit still checks exp and nbf against `now`; a token
-// that fails them is verified afresh, which gives the exact error. The signers are fixed
-// for the cache's lifetime (they are the server's, loaded at start), so a cached
-// verification stays true; the grants of the subject are not cached here (GrantTable
-// answers them per request).
+// that fails them is verified afresh, which gives the exact error. A cached verification
+// holds for the signer set it was made with: Replace() (the identity provider rotated its
+// keys) starts a new set, and nothing verified with an older one is answered from the
+// cache. The grants of the subject are not cached here (GrantTable answers them per
+// request).
 //
 // Bounded: when a shard is full it is emptied. Thread safety: Verify() may be called from
 // any thread.
@@ -13,6 +14,8 @@
 #include "api/jwt.h"
 
 #include <array>
+#include <atomic>
+#include <memory>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -24,13 +27,13 @@ namespace caseledger::api {
 
 class VerifiedTokens {
  public:
-  // REQUIRES: `signers` outlives this object and does not change.
-  explicit VerifiedTokens(const std::vector<JwtSigner>& signers, size_t capacity = 16'384,
-                          int64_t leeway_seconds = 60)
-      : signers_(signers), per_shard_(capacity / kShards + 1), leeway_(leeway_seconds) {}
+  explicit VerifiedTokens(std::vector<JwtSigner> signers, size_t capacity = 16'384, int64_t leeway_seconds = 60);
 
-  // As VerifyToken(token, signers, now, leeway_seconds).
+  // As VerifyToken(token, signers, now, leeway_seconds) with the current signers.
   boost::system::result<TokenClaims, JwtError> Verify(std::string_view token, int64_t now);
+
+  // The signers from now on; tokens verified before are verified again.
+  void Replace(std::vector<JwtSigner> signers);
 
  private:
   static constexpr size_t kShards = 8;
@@ -39,13 +42,21 @@ class VerifiedTokens {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct Signers {
+    std::vector<JwtSigner> signers;
+    uint64_t generation = 0;
+  };
+  struct Verified {
+    TokenClaims claims;
+    uint64_t generation = 0;  // of the signers that verified it
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, TokenClaims, Hash, std::equal_to<>> tokens;
+    std::unordered_map<std::string, Verified, Hash, std::equal_to<>> tokens;
   };
   bool InTime(const TokenClaims& c, int64_t now) const;
 
-  const std::vector<JwtSigner>& signers_;
+  std::atomic<std::shared_ptr<const Signers>> signers_;
   size_t per_shard_;
   int64_t leeway_;
   std::array<Shard, kShards> shards_;

@@ -102,7 +102,9 @@ void PersonHistoryWriter::Appended() {
 size_t PersonHistoryWriter::RecordBytes(const eventstore::AppendRequest& r) {
   const eventstore::NewEvent& e = r.events.at(0);
   constexpr size_t kTimestamps = 8 + 6;  // recorded-at, effective-at delta (zig-zag varints)
-  constexpr size_t kHash = 32;
+  // The chain hash: whole (32 bytes) at one position in 16, a 4-byte check at the others
+  // (record layouts 3-4, eventstore/FORMAT.md): about 6 bytes a record.
+  constexpr size_t kHash = 6;
   return 1 + LengthPrefixed(r.stream) + VarintBytes(1) + LengthPrefixed(e.type) +
          VarintBytes(e.schema_version) + kTimestamps + LengthPrefixed(r.actor.id) +
          LengthPrefixed(r.actor.role) + LengthPrefixed(r.correlation_id) +

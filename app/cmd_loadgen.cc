@@ -35,7 +35,7 @@ constexpr char kUsage[] =
     "         [--connections 64] [--rate R | --max] [--seconds 10] [--warmup 2] [--seed N]\n"
     "         [--threads 1] [--people 2000] [--reference DIR] [--format table|tsv]\n"
     "       caseledger loadgen --target URL --token T --peak [--scale 1:100] [--connections 64]\n"
-    "       caseledger loadgen --sink store --data DIR [--from D] [--to D] [--scale 1:N] [--seed N]";
+    "       caseledger loadgen --sink store|import --data DIR [--from D] [--to D] [--scale 1:N] [--seed N]";
 
 struct LoadgenOptions {
   HttpTarget target;
@@ -206,8 +206,8 @@ int RunLoadgenStore(const Args& args);  // loadgen_store.cc
 
 int RunLoadgen(const Args& args) {
   for (size_t i = 0; i < args.size(); ++i) {
-    const bool store = args[i] == "--sink=store" ||
-                       (args[i] == "--sink" && i + 1 < args.size() && args[i + 1] == "store");
+    const bool store = args[i] == "--sink=store" || args[i] == "--sink=import" ||
+                       (args[i] == "--sink" && i + 1 < args.size() && (args[i + 1] == "store" || args[i + 1] == "import"));
     if (store) return RunLoadgenStore(args);
   }
   Flags flags(args,
@@ -216,7 +216,7 @@ int RunLoadgen(const Args& args) {
               {"max", "peak"});
   if (!flags.ok()) return UsageError(flags.error() + "\n" + kUsage);
   if (flags.GetOr("sink", "http") != "http")
-    return UsageError(std::string("--sink is http or store\n") + kUsage);
+    return UsageError(std::string("--sink is http, store or import\n") + kUsage);
   if (!flags.positional().empty())
     return UsageError(std::string("loadgen takes no positional arguments\n") + kUsage);
   LoadgenOptions o;

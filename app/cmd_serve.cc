@@ -1,6 +1,7 @@
 // caseledger serve: the HTTP API over the store in DIR/store, until SIGINT/SIGTERM.
 #include "api/grants.h"
 #include "api/jwks.h"
+#include "api/jwks_source.h"
 #include "api/jwt.h"
 #include "api/service.h"
 #include "app/commands.h"
@@ -188,10 +189,17 @@ int RunServe(const Args& args) {
                                                         flags.GetOr("jwt-audience", "caseledger")});
     }
   }
+  if (flags.Has("jwt-jwks-uri")) {
+    options.jwks_uri = flags.GetOr("jwt-jwks-uri", "");
+    if (std::string why; !api::AcceptableJwksUri(options.jwks_uri, &why)) return UsageError("--jwt-jwks-uri: " + why);
+    options.idp_issuer = flags.GetOr("jwt-issuer", "caseledger");
+    options.idp_audience = flags.GetOr("jwt-audience", "caseledger");
+  }
   // The console signs in at the identity provider whose tokens the API accepts.
   if (flags.Has("console-client-id")) {
-    if (!flags.Has("jwt-issuer") || !(flags.Has("jwt-jwks") || flags.Has("jwt-public-key"))) {
-      return UsageError("--console-client-id needs the identity provider: --jwt-issuer and --jwt-jwks or --jwt-public-key");
+    if (!flags.Has("jwt-issuer") ||
+        !(flags.Has("jwt-jwks") || flags.Has("jwt-jwks-uri") || flags.Has("jwt-public-key"))) {
+      return UsageError("--console-client-id needs the identity provider: --jwt-issuer and --jwt-jwks-uri, --jwt-jwks or --jwt-public-key");
     }
     options.console.oidc_issuer = flags.GetOr("jwt-issuer", "");
     options.console.oidc_client_id = flags.GetOr("console-client-id", "");

@@ -39,6 +39,7 @@ std::vector<CommandSpec> MakeCommands() {
         {"jwt-issuer", "ISS", "the iss the identity provider's tokens carry (caseledger)"},
         {"jwt-audience", "AUD", "the aud the identity provider's tokens carry (caseledger)"},
         {"jwt-jwks", "FILE", "the identity provider's JWK Set (RS256/ES256 keys); its tokens are accepted too"},
+        {"jwt-jwks-uri", "URL", "the identity provider's jwks_uri: its keys fetched at start and kept current on rotation"},
         {"console-client-id", "ID", "the web console signs in at --jwt-issuer as this OpenID client (docs/console.md)"},
         kReference,
         {"rules", "DIR", "the shipped rule sets, recorded on a store's first start (ops/rules)"},
@@ -166,7 +167,7 @@ std::vector<CommandSpec> MakeCommands() {
        "HTTP load against a server, or a generated workload into a store",
        {"--target URL --token T --mix commands|queries (--rate R | --max) [--seconds S] [--connections N]",
         "--target URL --token T --peak [--scale 1:N]",
-        "--sink store --data DIR [--from D] [--to D] [--scale 1:N] [--seed N] [--resume]"},
+        "--sink store|import --data DIR [--from D] [--to D] [--scale 1:N] [--seed N] [--resume]"},
        {{"target", "URL", "the server, http://HOST:PORT"},
         {"token", "T", "a bearer token for it"},
         {"mix", "commands|queries", "register and take people through swabs, or read people"},
@@ -179,7 +180,8 @@ std::vector<CommandSpec> MakeCommands() {
         {"warmup", "S", "seconds before measuring (2)"},
         {"people", "N", "people set up for the queries mix (2000)"},
         {"seed", "N", "seed of the generated workload (1)"},
-        {"sink", "http|store", "store: the DPC-driven workload through Decide straight into a store"},
+        {"sink", "http|store|import", "store: the DPC-driven workload through Decide straight into a store; "
+                                      "import: the same, bulk-loaded (docs/import.md)"},
         {"data", "DIR", "the store's data directory (--sink store)"},
         {"from", "DATE", "first day (--sink store: 2020-10-01)"},
         {"to", "DATE", "last day (--sink store: 2020-10-31)"},
@@ -189,6 +191,21 @@ std::vector<CommandSpec> MakeCommands() {
         kReference, kFormatTable},
        "Exit 0 when the load ran, whatever the server answered (errors are counted and printed).",
        RunLoadgen},
+      {"import",
+       "build the store from a legacy export (JSON lines of commands) in one bulk load",
+       {"--data DIR --from FILE [--threads 2] [--max-errors 50] [--ids FILE] [--master-key FILE] [--format table|tsv]"},
+       {kData,
+        {"from", "FILE", "the export: one JSON object per line, {\"command\", \"recorded_at\", ...body} (docs/import.md)"},
+        {"threads", "N", "threads parsing, hashing and writing besides the deciding one (2)"},
+        {"max-errors", "N", "bad lines reported at most (50); any bad line refuses the whole import"},
+        {"ids", "FILE", "write export key TAB person id for the people whose key was not a person id"},
+        {"master-key", "FILE", "key wrapping the per-person keys (DIR/master.key, created when missing)"},
+        kReference, kFormatTable},
+       "Every line goes through Decide as its HTTP body would; the log, index, claims and keys are "
+       "written as sorted files and ingested at once, hash chain intact. Exit 0 when imported, 1 "
+       "when refused (each bad line named with its number and field; nothing is imported), 2 on "
+       "a usage error. The server must be stopped.",
+       RunImport},
   };
 }
 

@@ -17,5 +17,6 @@ int RunToken(const Args& args);
 int RunReplay(const Args& args);
 int RunHistory(const Args& args);
 int RunLoadgen(const Args& args);
+int RunImport(const Args& args);
 
 }  // namespace caseledger::app

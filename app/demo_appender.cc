@@ -97,6 +97,13 @@ eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& s
   return {};
 }
 
+eventstore::StoreResult<void> DemoAppender::FlushTo(
+    const std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)>& sink) {
+  std::vector<eventstore::AppendRequest> requests;
+  requests.swap(queued_);
+  return sink(std::move(requests));
+}
+
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
   uint64_t events = 0;
   for (const auto& r : queued_) events += r.events.size();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ class DemoAppender {
   // Appends everything queued and empties the queue. Stops at the first store error (for
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
+  // Hands everything queued, in order, to `sink` (a bulk import) and empties the queue.
+  eventstore::StoreResult<void> FlushTo(
+      const std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)>& sink);
 
   // Resuming a load that stopped (a killed scale run): the store already holds the first
   // `events` events this workload generates. Flushes that fall wholly within them append

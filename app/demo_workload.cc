@@ -167,7 +167,7 @@ eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventSt
   in_range_ = true;
   for (size_t k = 0; k < series_.days.size(); ++k) {
     RunDay(k);
-    auto flushed = appender_.Flush(store);
+    auto flushed = options_.sink ? appender_.FlushTo(options_.sink) : appender_.Flush(store);
     if (!flushed) return flushed.error();
     if (options_.on_day) options_.on_day(series_.days[k].day, appender_.counts().events);
   }

@@ -59,6 +59,9 @@ struct DemoOptions {
   // from a load that stopped: they are generated again but not appended
   // (DemoAppender::ResumeAfter). 0: an empty store.
   uint64_t resume_after = 0;
+  // Where each day's appends go instead of the store (loadgen --sink import: a bulk
+  // import); empty: appended to the store. Not with resume_after.
+  std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)> sink;
 };
 
 struct DemoReport {

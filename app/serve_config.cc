@@ -30,6 +30,7 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"auth.idp.issuer", "jwt-issuer", ConfigValueKind::kString},
     {"auth.idp.audience", "jwt-audience", ConfigValueKind::kString},
     {"auth.idp.jwks_file", "jwt-jwks", ConfigValueKind::kPath},
+    {"auth.idp.jwks_uri", "jwt-jwks-uri", ConfigValueKind::kString},
     {"console.client_id", "console-client-id", ConfigValueKind::kString},
     {"personal_data.master_key_file", "master-key", ConfigValueKind::kPath},
     {"reference", "reference", ConfigValueKind::kPath},

@@ -44,7 +44,7 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "tls-key",  "jwt-public-key", "jwt-public-key-alg",
                                           "jwt-issuer", "jwt-audience", "token-issuer",
                                           "token-audience", "log-level", "log-format",
-                                          "jwt-jwks", "console-client-id",
+                                          "jwt-jwks", "jwt-jwks-uri", "console-client-id",
                                           "max-connections", "max-connections-per-client"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 

@@ -73,6 +73,7 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--jwt-issuer=https://idp.example.org/realms/regione",
                        "--jwt-audience=caseledger",
                        "--jwt-jwks=/etc/caseledger/idp-jwks.json",
+                       "--jwt-jwks-uri=https://idp.example.org/realms/regione/protocol/openid-connect/certs",
                        "--console-client-id=caseledger-console",
                        "--master-key=/etc/caseledger/master.key",
                        "--reference=/usr/local/share/caseledger/reference",

@@ -173,8 +173,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
 
   // Checks passed: nothing below can fail, so the group state is only touched now.
   if (personal && key.state == KeyLookup::State::kNone) {
-    key = {KeyLookup::State::kKey, PersonalVault::NewDataKey()};
-    batch.Put(keys_, r.stream, vault_->Wrap(r.stream, key.key));
+    PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
+    key = {KeyLookup::State::kKey, fresh.key};
+    sodium_memzero(fresh.key.data(), fresh.key.size());
+    // Beside the stream's index entries (version 0): its id is shared with them there.
+    batch.Put(streams_, format::KeySeedKey(r.stream), fresh.stored);
     group.keys[r.stream] = key.key;
   }
   const Timestamp now = g.recorded_at;
@@ -194,11 +197,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     env.body = ev.body;
     if (!ev.personal.empty()) env.personal = PersonalVault::Seal(key.key, r.stream, env.version, ev.personal);
     const uint64_t pos = next_position_++;
+    env.position = pos;  // decides the record's layout: an anchor or not
     std::string record = format::EncodeRecordBody(env);
     tip_hash_ = format::ChainHash(tip_hash_, pos, record);
-    std::string pos_key = format::PositionKey(pos);
-    batch.Put(events_, pos_key, format::EncodeValue(record, tip_hash_));
-    batch.Put(streams_, format::StreamKey(r.stream, env.version), pos_key);
+    batch.Put(events_, format::PositionKey(pos), format::EncodeValue(record, tip_hash_));
+    batch.Put(streams_, format::StreamKey(r.stream, env.version), format::EncodePositionRef(pos));
     result.last_position = pos;
   }
   format::Head new_head{result.version, result.last_position};
@@ -214,7 +217,9 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     group.claims[std::move(claim)] = r.stream;
   }
   if (r.erase_personal_data) {
-    // An empty value is the tombstone: erased, as opposed to never having had a key.
+    // An empty value is the tombstone: erased, as opposed to never having had a key. Both
+    // places, since a stream keyed before format 3 has its key in the keys family.
+    batch.Put(streams_, format::KeySeedKey(r.stream), "");
     batch.Put(keys_, r.stream, "");
     group.keys[r.stream] = std::nullopt;
   }

@@ -44,7 +44,10 @@ StoreResult<RocksEventStore::KeyLookup> RocksEventStore::LoadKey(const std::stri
     out.key = *cached;
     return out;
   }
-  auto wrapped = Get(keys_, stream);
+  // Format 3 keeps the seed beside the stream's index entries; earlier formats kept a
+  // wrapped key in the keys family.
+  auto wrapped = Get(streams_, format::KeySeedKey(stream));
+  if (wrapped && !*wrapped) wrapped = Get(keys_, stream);
   if (!wrapped) return wrapped.error();
   if (!*wrapped) return out;
   if ((*wrapped)->empty()) {  // the tombstone an erasure leaves
@@ -99,6 +102,11 @@ void RocksEventStore::PurgeErased(const AppendRequest& request) {
   if (s.ok()) {
     rocksdb::Slice key(request.stream);
     s = db_->CompactRange(co, keys_, &key, &key);
+  }
+  if (s.ok()) {
+    const std::string seed_key = format::KeySeedKey(request.stream);
+    rocksdb::Slice key(seed_key);
+    s = db_->CompactRange(co, streams_, &key, &key);
   }
   for (const std::string& claim : request.released_claims) {
     if (!s.ok()) break;

@@ -76,6 +76,22 @@ TEST(PersonalVaultTest, SealedPartsOpenOnlyForTheirStreamVersionAndKey) {
   EXPECT_NE(PersonalVault::Seal(key, "person-a", 3, "x"), PersonalVault::Seal(key, "person-a", 3, "x"));
 }
 
+TEST(PersonalVaultTest, KeySeedsGiveTheKeyOnlyForTheirStreamUnderTheirMasterKey) {
+  PersonalVault a(std::string(32, 'a')), b(std::string(32, 'b'));
+  PersonalVault::NewKey fresh = a.NewStreamKey("person-1");
+  ASSERT_EQ(fresh.stored.size(), 17u);
+  EXPECT_EQ(a.Unwrap("person-1", fresh.stored), fresh.key);
+  // A seed moved to another stream, or read under another master key, gives another key,
+  // which opens none of the stream's sealed parts.
+  const std::string sealed = PersonalVault::Seal(fresh.key, "person-1", 1, "Rossi Mario");
+  for (auto other : {a.Unwrap("person-2", fresh.stored), b.Unwrap("person-1", fresh.stored)}) {
+    ASSERT_TRUE(other);
+    EXPECT_NE(*other, fresh.key);
+    EXPECT_FALSE(PersonalVault::Open(*other, "person-1", 1, sealed));
+  }
+  EXPECT_NE(a.NewStreamKey("person-1").key, fresh.key) << "every new key has its own seed";
+}
+
 TEST(PersonalVaultTest, WrappedKeysAndBlindClaimsDependOnTheMasterKey) {
   PersonalVault a(std::string(32, 'a')), b(std::string(32, 'b'));
   DataKey key = PersonalVault::NewDataKey();
@@ -127,7 +143,8 @@ TEST_F(PersonalStoreTest, PersonalClaimsAreStoredBlindAndFoundByTheirValue) {
 TEST_F(PersonalStoreTest, ErasureDestroysTheKeyKeepsTheChainAndReleasesTheClaim) {
   ASSERT_TRUE(Append("person-1", "Zanzottera Ermenegilda", {"taxcode/ZNZRMN50A41L219X"}));
   ASSERT_TRUE(Append("person-2", "Other Person"));
-  // The wrapped key as it sits in the keys family, to look for it in the files later.
+  // The key's seed as it sits beside the stream's index entries, to look for it in the
+  // files later.
   std::string wrapped;
   {
     store_.reset();
@@ -139,15 +156,15 @@ TEST_F(PersonalStoreTest, ErasureDestroysTheKeyKeepsTheChainAndReleasesTheClaim)
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::OpenForReadOnly({}, dir_.Sub("db"), families, &handles, &raw).ok());
     for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == format::kKeys) {
-        ASSERT_TRUE(raw->Get({}, handles[i], "person-1", &wrapped).ok());
+      if (names[i] == format::kStreams) {
+        ASSERT_TRUE(raw->Get({}, handles[i], format::KeySeedKey("person-1"), &wrapped).ok());
       }
     }
     for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
     delete raw;
     Reopen();
   }
-  ASSERT_EQ(wrapped.size(), 1u + 32 + 8);  // format 2: version byte, AES key wrap of 32 bytes
+  ASSERT_EQ(wrapped.size(), 1u + 16);  // format 3: version byte, 16-byte seed
   ASSERT_TRUE(store_->ReadStream("person-1", 1, 10));  // caches the key
 
   ASSERT_TRUE(Erase("person-1", {"taxcode/ZNZRMN50A41L219X"}));

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace caseledger::eventstore {
@@ -13,15 +14,20 @@ namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cldgr-v1";
 constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3, kDigestKeyId = 4;
-// Wrapped keys: 1 = XChaCha20-Poly1305 (73 bytes, format 1), 2 = AES-256 key wrap under a
-// per-stream key (41 bytes, format 2). Both are read; new keys are written as 2.
-constexpr char kWrapVersion = 1, kWrapVersionKw = 2, kSealVersion = 1;
+// Keys-family values: 1 = XChaCha20-Poly1305 (73 bytes, format 1), 2 = AES-256 key wrap
+// under a per-stream key (41 bytes, format 2), 3 = a seed (17 bytes, format 3). All are
+// read; new keys are written as 3. Sealed parts: 1 = random 24-byte nonce stored (formats
+// 1-2), 2 = 8 random bytes stored, the rest of the nonce is the stream version.
+constexpr char kWrapVersion = 1, kWrapVersionKw = 2, kSeedVersion = 3;
+constexpr char kSealVersion = 1, kSealVersionShort = 2;
 constexpr size_t kKwBytes = 40;  // RFC 3394 wrap of a 32-byte key
+constexpr size_t kSeedBytes = 16;
+constexpr size_t kShortNonce = 8;
 constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr size_t kBlindBytes = 16;
 
-static_assert(kSealOverhead == 1 + kNonce + kTag);
+static_assert(kSealOverhead == 1 + kShortNonce + kTag);
 static_assert(crypto_kdf_KEYBYTES == 32 && crypto_aead_xchacha20poly1305_ietf_KEYBYTES == 32);
 
 const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
@@ -45,17 +51,7 @@ std::string SealAd(std::string_view stream, uint64_t version) {
   return format::StreamKey(stream, version);
 }
 
-// version byte ‖ nonce ‖ AEAD(key, plain, ad)
-std::string Encrypt(const uint8_t* key, char version, std::string_view ad, std::string_view plain) {
-  std::string out(1 + kNonce + plain.size() + kTag, '\0');
-  out[0] = version;
-  randombytes_buf(U(out) + 1, kNonce);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out) + 1 + kNonce, &len, U(plain), plain.size(),
-                                             U(ad), ad.size(), nullptr, U(out) + 1, key);
-  return out;
-}
-
+// Formats 1-2: version byte ‖ random 24-byte nonce ‖ AEAD(key, plain, ad).
 std::optional<std::string> Decrypt(const uint8_t* key, char version, std::string_view ad,
                                    std::string_view sealed) {
   if (sealed.size() < 1 + kNonce + kTag || sealed[0] != version) return std::nullopt;
@@ -64,6 +60,39 @@ std::optional<std::string> Decrypt(const uint8_t* key, char version, std::string
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(U(plain), &len, nullptr, U(sealed) + 1 + kNonce,
                                                  sealed.size() - 1 - kNonce, U(ad), ad.size(),
                                                  U(sealed) + 1, key) != 0) {
+    return std::nullopt;
+  }
+  return plain;
+}
+
+// Seal version 2: version byte ‖ 8 random bytes ‖ AEAD(key, plain, ad), with the nonce
+// random ‖ BE64(stream version) ‖ 8 zero bytes. The key is one stream's, so a nonce repeats
+// only if one version of that stream is sealed twice (a write that failed and was decided
+// again) and both drew the same 64 random bits.
+std::string EncryptShort(const uint8_t* key, uint64_t version, std::string_view ad, std::string_view plain) {
+  std::string out(1 + kShortNonce + plain.size() + kTag, '\0');
+  out[0] = kSealVersionShort;
+  randombytes_buf(U(out) + 1, kShortNonce);
+  unsigned char nonce[kNonce] = {};
+  std::memcpy(nonce, U(out) + 1, kShortNonce);
+  for (int i = 0; i < 8; ++i) nonce[kShortNonce + i] = static_cast<unsigned char>(version >> (8 * (7 - i)));
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out) + 1 + kShortNonce, &len, U(plain), plain.size(),
+                                             U(ad), ad.size(), nullptr, nonce, key);
+  return out;
+}
+
+std::optional<std::string> DecryptShort(const uint8_t* key, uint64_t version, std::string_view ad,
+                                        std::string_view sealed) {
+  if (sealed.size() < 1 + kShortNonce + kTag || sealed[0] != kSealVersionShort) return std::nullopt;
+  unsigned char nonce[kNonce] = {};
+  std::memcpy(nonce, U(sealed) + 1, kShortNonce);
+  for (int i = 0; i < 8; ++i) nonce[kShortNonce + i] = static_cast<unsigned char>(version >> (8 * (7 - i)));
+  std::string plain(sealed.size() - 1 - kShortNonce - kTag, '\0');
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(U(plain), &len, nullptr, U(sealed) + 1 + kShortNonce,
+                                                 sealed.size() - 1 - kShortNonce, U(ad), ad.size(),
+                                                 nonce, key) != 0) {
     return std::nullopt;
   }
   return plain;
@@ -140,8 +169,29 @@ std::string PersonalVault::Wrap(std::string_view stream, const DataKey& key) con
   return std::string(1, kWrapVersionKw) + *wrapped;
 }
 
+DataKey PersonalVault::KeyFromSeed(std::string_view stream, std::string_view seed) const {
+  std::array<uint8_t, 32> kek = StreamKek(stream);
+  DataKey key;
+  crypto_generichash(key.data(), key.size(), U(seed), seed.size(), kek.data(), kek.size());
+  sodium_memzero(kek.data(), kek.size());
+  return key;
+}
+
+PersonalVault::NewKey PersonalVault::NewStreamKey(std::string_view stream) const {
+  NewKey out;
+  out.stored.assign(1 + kSeedBytes, '\0');
+  out.stored[0] = kSeedVersion;
+  randombytes_buf(U(out.stored) + 1, kSeedBytes);
+  out.key = KeyFromSeed(stream, std::string_view(out.stored).substr(1));
+  return out;
+}
+
 std::optional<DataKey> PersonalVault::Unwrap(std::string_view stream, std::string_view wrapped) const {
   std::optional<std::string> plain;
+  if (!wrapped.empty() && wrapped[0] == kSeedVersion) {
+    if (wrapped.size() != 1 + kSeedBytes) return std::nullopt;
+    return KeyFromSeed(stream, wrapped.substr(1));
+  }
   if (!wrapped.empty() && wrapped[0] == kWrapVersionKw) {
     if (wrapped.size() != 1 + kKwBytes) return std::nullopt;
     std::array<uint8_t, 32> kek = StreamKek(stream);
@@ -159,12 +209,15 @@ std::optional<DataKey> PersonalVault::Unwrap(std::string_view stream, std::strin
 
 std::string PersonalVault::Seal(const DataKey& key, std::string_view stream, uint64_t version,
                                 std::string_view plain) {
-  return Encrypt(key.data(), kSealVersion, SealAd(stream, version), plain);
+  return EncryptShort(key.data(), version, SealAd(stream, version), plain);
 }
 
 std::optional<std::string> PersonalVault::Open(const DataKey& key, std::string_view stream,
                                                uint64_t version, std::string_view sealed) {
-  return Decrypt(key.data(), kSealVersion, SealAd(stream, version), sealed);
+  if (!sealed.empty() && sealed[0] == kSealVersion) {  // formats 1-2
+    return Decrypt(key.data(), kSealVersion, SealAd(stream, version), sealed);
+  }
+  return DecryptShort(key.data(), version, SealAd(stream, version), sealed);
 }
 
 std::string PersonalVault::BlindClaim(std::string_view claim) const {

@@ -4,14 +4,18 @@
 //   derives, with libsodium's crypto_kdf, a key-wrapping key, a blind-index key and a
 //   check value that tells a store which master key it was created with.
 // - Every stream that records personal data gets its own random data key, kept in the
-//   `keys` column family wrapped (XChaCha20-Poly1305) by the wrapping key. Destroying
+//   `keys` column family as a 16-byte random seed: the key is a keyed hash of the seed
+//   under a per-stream key derived from the wrapping key, so the seed alone opens nothing
+//   and the master key alone cannot find the key again once the seed is gone. Destroying
 //   that one small value makes every personal part of the stream unreadable for good,
-//   while the log records, and so the hash chain, stay as they are. Keys are wrapped with
-//   the AES-256 key wrap (RFC 3394) under a per-stream key derived from the wrapping key;
-//   stores of format 1 wrapped them with XChaCha20-Poly1305, which is still read.
+//   while the log records, and so the hash chain, stay as they are. Stores of format 2
+//   wrapped random keys with the AES-256 key wrap (RFC 3394) under that per-stream key,
+//   format 1 with XChaCha20-Poly1305; both are still read.
 // - A personal part is sealed with XChaCha20-Poly1305 IETF under the stream's data key,
-//   a random 24-byte nonce per record, and associated data binding it to its stream and
-//   stream version, so a sealed part moved to another record does not open.
+//   a nonce of 8 random bytes and the stream version (the key is the stream's own, so the
+//   nonce only has to differ between that stream's records), and associated data binding
+//   it to its stream and stream version, so a sealed part moved to another record does not
+//   open. Format 2 stored a random 24-byte nonce; those parts still open.
 // - Claims on personal values ("taxcode/<code>") are stored as a keyed hash (BLAKE2b under
 //   the blind-index key), so the claims family can answer a lookup without holding the
 //   value. Layouts: eventstore/FORMAT.md.
@@ -32,8 +36,8 @@ namespace caseledger::eventstore {
 
 using DataKey = std::array<uint8_t, 32>;
 
-// Bytes a sealed part adds to the plaintext: version byte, nonce, tag.
-inline constexpr size_t kSealOverhead = 1 + 24 + 16;
+// Bytes a sealed part adds to the plaintext: version byte, stored nonce part, tag.
+inline constexpr size_t kSealOverhead = 1 + 8 + 16;
 
 class PersonalVault {
  public:
@@ -49,9 +53,19 @@ class PersonalVault {
 
   // A fresh random data key.
   static DataKey NewDataKey();
-  // Value of the keys family for `stream` (version byte 2, RFC 3394 wrap: 41 bytes).
+  // A new data key for `stream` and the value of the keys family that gives it back
+  // (version byte 3 ‖ 16-byte random seed: 17 bytes).
+  struct NewKey {
+    std::string stored;
+    DataKey key;
+  };
+  NewKey NewStreamKey(std::string_view stream) const;
+  // Value of the keys family for `stream` in format 2 (version byte 2, RFC 3394 wrap of a
+  // random key: 41 bytes); kept to test that such stores still read.
   std::string Wrap(std::string_view stream, const DataKey& key) const;
-  // nullopt when `wrapped` was not made by Wrap for this stream under this master key.
+  // The key behind a keys-family value of any format; nullopt when `wrapped` was not made
+  // for this stream under this master key (format 3 seeds cannot tell: a seed moved to
+  // another stream gives a key that opens none of that stream's parts).
   std::optional<DataKey> Unwrap(std::string_view stream, std::string_view wrapped) const;
 
   // Seals `plain` for (stream, version); Open returns nullopt when the bytes were altered,
@@ -79,6 +93,7 @@ class PersonalVault {
 
  private:
   std::array<uint8_t, 32> StreamKek(std::string_view stream) const;
+  DataKey KeyFromSeed(std::string_view stream, std::string_view seed) const;
 
   std::array<uint8_t, 32> wrap_key_{};
   std::array<uint8_t, 32> index_key_{};

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstring>
+#include <stdexcept>
 
 namespace caseledger::eventstore::format {
 namespace {
@@ -85,7 +86,9 @@ std::string StreamKey(std::string_view stream, uint64_t version) {
 std::string EncodeRecordBody(const domain::Envelope& e) {
   std::string out;
   out.reserve(64 + e.stream.size() + e.type.size() + e.body.size() + e.personal.size());
-  out.push_back(2);  // record layout version: 2 = personal part sealed
+  // Record layout 3 (whole hash stored: an anchor) or 4 (a check of it); both seal the
+  // personal part, as 2 did.
+  out.push_back(e.position % kAnchorEvery == 0 ? 3 : 4);
   PutBytes(out, e.stream);
   PutVarint(out, e.version);
   PutBytes(out, e.type);
@@ -106,8 +109,8 @@ std::string EncodeRecordBody(const domain::Envelope& e) {
 }
 
 bool DecodeRecordBody(std::string_view in, domain::Envelope& e) {
-  if (in.empty() || (in.front() != 1 && in.front() != 2)) return false;
-  const bool sealed = in.front() == 2;
+  if (in.empty() || in.front() < 1 || in.front() > 4) return false;
+  const bool sealed = in.front() != 1;
   Reader r(in.substr(1));
   uint64_t schema, recorded, effective_delta;
   if (!r.Bytes(e.stream) || !r.Varint(e.version) || !r.Bytes(e.type) || !r.Varint(schema) ||
@@ -125,46 +128,93 @@ bool DecodeRecordBody(std::string_view in, domain::Envelope& e) {
 }
 
 domain::Hash ChainHash(const domain::Hash& prev, uint64_t position, std::string_view record_body) {
-  std::string pos;
-  PutFixed64BE(pos, position);
+  // Readers recompute most hashes of layout 4 (15 records in 16): one fetched digest and one
+  // context per thread rather than an implicit fetch and an allocation per call.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context c;
+  char pos[8];
+  for (int i = 0; i < 8; ++i) pos[i] = static_cast<char>((position >> (8 * (7 - i))) & 0xff);
   domain::Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, prev.data(), prev.size());
-  EVP_DigestUpdate(ctx, pos.data(), pos.size());
-  EVP_DigestUpdate(ctx, record_body.data(), record_body.size());
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, out.data(), &len);
-  EVP_MD_CTX_free(ctx);
+  if (!c.ctx || EVP_DigestInit_ex(c.ctx, sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, prev.data(), prev.size()) != 1 ||
+      EVP_DigestUpdate(c.ctx, pos, sizeof pos) != 1 ||
+      EVP_DigestUpdate(c.ctx, record_body.data(), record_body.size()) != 1 ||
+      EVP_DigestFinal_ex(c.ctx, out.data(), &len) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
   return out;
 }
 
+namespace {
+// Layout 4 bodies are followed by a check of the hash, every other value by the hash.
+size_t TrailerSize(std::string_view record_body) {
+  return !record_body.empty() && record_body.front() == 4 ? kCheckSize : kHashSize;
+}
+}  // namespace
+
 std::string EncodeValue(std::string_view record_body, const domain::Hash& hash) {
+  const size_t trailer = TrailerSize(record_body);
   std::string v;
-  v.reserve(record_body.size() + kHashSize);
+  v.reserve(record_body.size() + trailer);
   v.append(record_body);
-  v.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  v.append(reinterpret_cast<const char*>(hash.data()), trailer);
   return v;
 }
 
 std::optional<SplitValue> Split(std::string_view value) {
-  if (value.size() < kHashSize + 1) return std::nullopt;
+  if (value.empty()) return std::nullopt;
+  const size_t trailer = TrailerSize(value);
+  if (value.size() < trailer + 1) return std::nullopt;
   SplitValue s;
-  s.record_body = value.substr(0, value.size() - kHashSize);
-  std::memcpy(s.hash.data(), value.data() + s.record_body.size(), kHashSize);
+  s.record_body = value.substr(0, value.size() - trailer);
+  s.whole = trailer == kHashSize;
+  std::memcpy(s.hash.data(), value.data() + s.record_body.size(), trailer);
   return s;
 }
 
-std::string EncodeHead(const Head& h) {
+bool SplitValue::Matches(const domain::Hash& computed) const {
+  return std::memcmp(computed.data(), hash.data(), whole ? kHashSize : kCheckSize) == 0;
+}
+
+std::string EncodePositionRef(uint64_t position) {
   std::string v;
-  PutFixed64BE(v, h.version);
-  PutFixed64BE(v, h.last_position);
+  PutVarint(v, position);
+  if (v.size() >= 8) {
+    v.clear();
+    PutFixed64BE(v, position);
+  }
+  return v;
+}
+
+std::optional<uint64_t> DecodePositionRef(std::string_view v) {
+  if (v.size() == 8) return DecodeFixed64BE(v.data());
+  Reader r(v);
+  uint64_t position = 0;
+  if (v.empty() || !r.Varint(position) || !r.done()) return std::nullopt;
+  return position;
+}
+
+std::string EncodeHead(const Head& h) {
+  std::string v(1, '\1');
+  PutVarint(v, h.version);
+  PutVarint(v, h.last_position);
   return v;
 }
 
 std::optional<Head> DecodeHead(std::string_view v) {
-  if (v.size() != 16) return std::nullopt;
-  return Head{DecodeFixed64BE(v.data()), DecodeFixed64BE(v.data() + 8)};
+  if (v.size() == 16 && v.front() == 0) {  // format 2: BE64 ‖ BE64
+    return Head{DecodeFixed64BE(v.data()), DecodeFixed64BE(v.data() + 8)};
+  }
+  if (v.empty() || v.front() != 1) return std::nullopt;
+  Reader r(v.substr(1));
+  Head h;
+  if (!r.Varint(h.version) || !r.Varint(h.last_position) || !r.done()) return std::nullopt;
+  return h;
 }
 
 std::string EncodeIdempotency(const IdempotencyRecord& r) {

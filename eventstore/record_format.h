@@ -10,12 +10,18 @@
 
 namespace caseledger::eventstore::format {
 
-// The store's format (FORMAT.md). A store of the previous format opens and is upgraded in
+// The store's format (FORMAT.md). A store of an earlier format opens and is upgraded in
 // place: its records are read as they are; only the marker changes, so that a binary that
-// only knows the previous format refuses the store from then on.
-inline constexpr char kFormatVersion[] = "caseledger-log-2";
-inline constexpr char kPreviousFormatVersion[] = "caseledger-log-1";
+// only knows an earlier format refuses the store from then on.
+inline constexpr char kFormatVersion[] = "caseledger-log-3";
+inline constexpr char kPreviousFormatVersion[] = "caseledger-log-2";
+inline constexpr char kFirstFormatVersion[] = "caseledger-log-1";
 inline constexpr size_t kHashSize = 32;
+// Record layout 3 stores the whole chain hash only at positions that are multiples of this
+// (anchors); every other record carries the first kCheckSize bytes of its hash, and its
+// whole hash is recomputed from the anchor before it (at most kAnchorEvery - 1 records).
+inline constexpr uint64_t kAnchorEvery = 16;
+inline constexpr size_t kCheckSize = 4;
 
 // Column family names.
 inline constexpr char kEvents[] = "events";
@@ -33,26 +39,43 @@ uint64_t DecodeFixed64BE(const char* p);
 std::string PositionKey(uint64_t position);
 std::string StreamKey(std::string_view stream, uint64_t version);  // stream '\0' BE64(version)
 std::string StreamPrefix(std::string_view stream);                  // stream '\0'
+// Where a stream's data key seed sits (format 3): its index entry for version 0.
+inline std::string KeySeedKey(std::string_view stream) { return StreamKey(stream, 0); }
 
-// Encodes everything of `e` except position, prev_hash and hash, as record layout 2: the
-// personal part, when not empty, is sealed (the caller seals it first).
+// Encodes everything of `e` except prev_hash and hash, as record layout 3: the personal
+// part, when not empty, is sealed (the caller seals it first). `e.position` must be set: it
+// decides whether the stored value will hold the whole hash (an anchor) or a check of it,
+// and that is written in the layout byte (3: whole hash, 4: check), so EncodeValue and
+// Split need no position.
 std::string EncodeRecordBody(const domain::Envelope& e);
 // hash = SHA-256(prev_hash || BE64(position) || record_body)
 domain::Hash ChainHash(const domain::Hash& prev, uint64_t position, std::string_view record_body);
-// Stored value: record_body followed by the 32-byte hash.
+// Stored value: record_body followed by the 32-byte hash, or by its first kCheckSize bytes
+// when the body's layout byte says so (4). Also the access log's record encoding (its
+// bodies start with 1, so they always carry the whole hash).
 std::string EncodeValue(std::string_view record_body, const domain::Hash& hash);
 // Splits a stored value; nullopt if it is too short.
 struct SplitValue {
   std::string_view record_body;
-  domain::Hash hash;
+  domain::Hash hash{};       // the stored hash; only its first kCheckSize bytes unless whole
+  bool whole = true;         // false: only a check is stored, recompute the hash
+  // Whether `computed` (the chain hash recomputed for this record) is the stored one.
+  bool Matches(const domain::Hash& computed) const;
 };
 std::optional<SplitValue> Split(std::string_view value);
 // Decodes a record body into `e` (position/prev_hash/hash are left alone); false if the
-// bytes are malformed. Layout 2 with a personal part sets personal_form kSealed (`personal`
-// holds the sealed bytes); layout 1 (stores written before encryption) holds it in clear.
+// bytes are malformed. Layouts 2-4 with a personal part set personal_form kSealed
+// (`personal` holds the sealed bytes); layout 1 (stores written before encryption) holds it
+// in clear.
 bool DecodeRecordBody(std::string_view record_body, domain::Envelope& e);
 
-// Value of the heads family: BE64(version) BE64(last position).
+// Value of the streams family (a position): a varint when shorter than 8 bytes, else BE64
+// (format 2 wrote BE64 always): 8 bytes are BE64, fewer a varint.
+std::string EncodePositionRef(uint64_t position);
+std::optional<uint64_t> DecodePositionRef(std::string_view v);
+
+// Value of the heads family: u8 1 ‖ varint version ‖ varint last position (format 2:
+// BE64(version) BE64(last position), 16 bytes starting with 0, still read).
 struct Head {
   uint64_t version = 0;
   uint64_t last_position = 0;

@@ -42,6 +42,8 @@ class RocksEventStore final : public EventStore {
   StoreResult<void> CompactAll() override;
 
  private:
+  friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step
+
   // What a group has written so far, as later requests (of this group or of groups
   // formed while it is being written) must see it before it is in the database.
   struct GroupState {

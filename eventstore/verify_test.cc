@@ -86,13 +86,21 @@ TEST_F(VerifyTest, AlteredEnvelopeIsFoundAtItsPosition) {
 TEST_F(VerifyTest, RehashedForgeryBreaksTheNextLink) {
   // A forger who recomputes the altered envelope's own hash still breaks position 8.
   Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
-    std::string prev, v;
-    ASSERT_TRUE(db->Get({}, events, format::PositionKey(6), &prev).ok());
+    // Position 6 stores only a check of its hash (layout 4): the forger recomputes the
+    // chain from the start, as verify does.
+    domain::Hash prev{};
+    for (uint64_t pos = 1; pos <= 6; ++pos) {
+      std::string value;
+      ASSERT_TRUE(db->Get({}, events, format::PositionKey(pos), &value).ok());
+      prev = format::ChainHash(prev, pos, format::Split(value)->record_body);
+    }
+    std::string v;
     ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
     auto split = format::Split(v);
+    ASSERT_FALSE(split->whole);
     std::string body(split->record_body);
     body[body.find("body-6") + 5] = '9';
-    auto hash = format::ChainHash(format::Split(prev)->hash, 7, body);
+    auto hash = format::ChainHash(prev, 7, body);
     ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), format::EncodeValue(body, hash)).ok());
   });
   VerifyReport r = Verify();
@@ -111,7 +119,7 @@ TEST_F(VerifyTest, FlippedBitInAStoredHashIsFoundAtItsPosition) {
   Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
     std::string v;
     ASSERT_TRUE(db->Get({}, events, format::PositionKey(9), &v).ok());
-    v[v.size() - 5] ^= 0x10;  // inside the 32-byte hash that ends the value
+    v[v.size() - 2] ^= 0x10;  // inside the hash check (layout 4) that ends the value
     ASSERT_TRUE(db->Put({}, events, format::PositionKey(9), v).ok());
   });
   VerifyReport r = Verify();
@@ -124,7 +132,7 @@ TEST_F(VerifyTest, ReorderedStreamIndexEntriesAreFoundAtTheFirstEventTheyMisplac
     std::string v2, v3;
     ASSERT_TRUE(db->Get({}, streams, format::StreamKey("person-0", 2), &v2).ok());
     ASSERT_TRUE(db->Get({}, streams, format::StreamKey("person-0", 3), &v3).ok());
-    ASSERT_EQ(format::DecodeFixed64BE(v2.data()), 4u);
+    ASSERT_EQ(format::DecodePositionRef(v2), 4u);
     ASSERT_TRUE(db->Put({}, streams, format::StreamKey("person-0", 2), v3).ok());
     ASSERT_TRUE(db->Put({}, streams, format::StreamKey("person-0", 3), v2).ok());
   });

@@ -74,6 +74,7 @@ const std::vector<Expected>& Commands() {
       {"loadgen",
        {"target", "token", "mix", "connections", "rate", "seconds", "warmup", "seed", "format", "threads",
         "people", "reference", "sink", "scale", "max", "peak", "data", "from", "to", "appenders", "resume"}},
+      {"import", {"data", "from", "threads", "max-errors", "ids", "master-key", "reference", "format"}},
   };
   return commands;
 }

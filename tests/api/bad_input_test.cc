@@ -310,14 +310,15 @@ TEST_F(BadInputTest, DuplicateSwabIdsAreConflicts) {
   ExpectPostRejected(409, "", "/v1/people/" + other + "/swabs", again);
 }
 
-TEST_F(BadInputTest, ConflictingIfMatchIsAConflictWithTheCurrentVersion) {
+TEST_F(BadInputTest, StaleIfMatchIsAFailedPreconditionWithTheCurrentVersion) {
   const std::string id = Register();
   for (const char* tag : {"\"0\"", "\"2\"", "\"99\""}) {
     SCOPED_TRACE(tag);
     const uint64_t before = Committed();
     HttpReply reply = http_.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP1234"})", token_,
                                  {{"If-Match", tag}});
-    ExpectProblem(reply, 409);
+    ExpectProblem(reply, 412);
+    EXPECT_EQ(reply.Header("etag"), "\"1\"");
     EXPECT_EQ(reply.Json().at("current_version").to_number<uint64_t>(), 1u) << reply.body;
     EXPECT_EQ(Committed(), before);
   }

@@ -156,7 +156,8 @@ TEST(CaseLifeTest, IdempotentRetryAndVersionConflict) {
 
   const std::string id = Str(first.Json(), "person_id");
   auto stale = http.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP1234"})", token, {{"If-Match", "\"0\""}});
-  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_EQ(stale.Header("etag"), "\"1\"");
   EXPECT_EQ(stale.Json().at("current_version").to_number<uint64_t>(), 1u);
   auto fresh = http.Post("/v1/people/" + id + "/gp", R"({"gp_id":"GP1234"})", token, {{"If-Match", "\"1\""}});
   EXPECT_EQ(fresh.status, 201) << fresh.body;

@@ -131,7 +131,8 @@ export function form({ id, title, fields, submitLabel = t('submit'), onSubmit, o
           placed = true;
         }
       }
-      // The API answers a stale If-Match with 409 version-conflict (412 from a proxy or a later API).
+      // The API answers a stale If-Match with 412 precondition-failed (409 version-conflict is a
+      // write race the API could not absorb).
       const conflict = e.status === 412 || String(e.problem.type || '').endsWith('/version-conflict');
       const text = conflict ? `${t('conflict')} (${e.status})` : `${e.status} ${e.problem.title || ''}: ${e.message}`;
       status.replaceChildren(h('div', { class: 'alert alert-danger', role: 'alert', 'data-status': e.status, text }));

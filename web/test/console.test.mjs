@@ -52,9 +52,9 @@ async function api(method, path, token, body) {
 before(async () => {
   assert.ok(bin, 'CASELEDGER_BIN must name the caseledger binary');
   dir = mkdtempSync(join(tmpdir(), 'console-test-'));
-  idp = await startProvider({ jwksPath: join(dir, 'jwks.json') });
+  idp = await startProvider({});
   const serveArgs = ['--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--demo',
-    '--jwt-jwks', join(dir, 'jwks.json'), '--jwt-issuer', idp.issuer, '--jwt-audience', 'caseledger',
+    '--jwt-jwks-uri', idp.jwksUri, '--jwt-issuer', idp.issuer, '--jwt-audience', 'caseledger',
     '--console-client-id', idp.clientId];
   // Grants that open personal data take two admins: load the demo, stop, record a second
   // admin offline (the bootstrap path), and serve the same store again.
@@ -151,6 +151,15 @@ test('the console is served with its security headers, ETag/304 and gzip', async
   assert.ok(etag);
   const config = await (await fetch(`${base}/console/config.json`)).json();
   assert.deepEqual(config.oidc, { issuer: idp.issuer, client_id: idp.clientId });
+  // serve read the provider's keys where its discovery document says they are.
+  const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  assert.equal(discovery.jwks_uri, idp.jwksUri);
+  // The views' JSON comes gzipped to a client that accepts it (node's fetch inflates it).
+  const view = await fetch(`${base}/v1/views/region`, { headers: { Authorization: `Bearer ${adminToken}`, 'Accept-Encoding': 'gzip' } });
+  assert.equal(view.status, 200);
+  assert.equal(view.headers.get('content-encoding'), 'gzip');
+  assert.match(view.headers.get('etag'), /^W\//);
+  assert.ok((await view.json()).daily.length > 0);
 });
 
 test('dashboard draws the curve and follows the views live', async () => {
@@ -197,8 +206,8 @@ test('operator registers a person (field errors first) and requests a swab', asy
   await page.fill('#swab-swab_id', state.swabId);
   await page.selectOption('#swab-kind', 'molecular');
   await page.click('#swab button[type=submit]');
-  await page.waitForSelector('#swab [data-status="409"]');  // version-conflict (openapi: If-Match)
-  assert.match(await page.textContent('#swab .form-status'), /412|409|nel frattempo/);
+  await page.waitForSelector('#swab [data-status="412"]');  // precondition-failed (openapi: If-Match)
+  assert.match(await page.textContent('#swab .form-status'), /nel frattempo/);
   await page.reload();
   await page.waitForSelector('#swab');
   await page.fill('#swab-swab_id', state.swabId);

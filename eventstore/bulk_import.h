@@ -1,0 +1,80 @@
+// Bulk loading (`caseledger import`, `loadgen --sink import`, docs/import.md): appends that
+// were decided elsewhere are written as sorted table files that RocksDB ingests in one
+// step (IngestExternalFiles), instead of going through the group commit one WAL sync at a
+// time. Every record is made by the write path's own code (record_format.h and the
+// personal vault): the same envelopes, keys, sealed personal parts, claims, heads and
+// hash chain as Append would write, so `verify` and every reader see no difference.
+//
+// All or nothing: nothing is visible in the store before Commit, and an import that fails
+// or is dropped leaves the store as it was (its work directory is removed).
+//
+// Work is split so that it runs on every core: Add (the caller's thread) checks and
+// numbers each request and encodes its records; pool threads chain-hash each chunk of
+// events in position order and write it as a table file of its own, while the next chunk
+// forms. The stream index, heads, claims and keys are kept per stream in memory and
+// written, sorted, at Commit.
+//
+// Thread safety: one thread calls Add and Commit. REQUIRES: nothing else appends to the
+// store between Begin and Commit (Commit refuses to ingest if something did).
+#pragma once
+
+#include "eventstore/event_store.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace caseledger::eventstore {
+
+struct BulkImportOptions {
+  // Where the table files are written before they are ingested: on the store's file
+  // system, so that ingestion links them instead of copying. Created; removed afterwards.
+  std::string work_dir;
+  // Events per table file of the log (one chunk of work for a pool thread).
+  uint64_t events_per_file = 1 << 18;
+  // Pool threads hashing and writing chunks (the caller's thread is one more).
+  int threads = 2;
+};
+
+struct BulkImportStats {
+  uint64_t appends = 0;
+  uint64_t events = 0;
+  uint64_t streams = 0;  // streams written to
+  uint64_t files = 0;    // table files ingested
+  uint64_t file_bytes = 0;
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+};
+
+class BulkImport {
+ public:
+  // Starts an import after the store's last position (an empty store: from position 1).
+  // The store must outlive the import.
+  static StoreResult<std::unique_ptr<BulkImport>> Begin(EventStore& store, BulkImportOptions options);
+  ~BulkImport();  // without a successful Commit: discards everything written
+  BulkImport(const BulkImport&) = delete;
+  BulkImport& operator=(const BulkImport&) = delete;
+
+  // Adds one append after the previous ones, checked as the store checks it (stream id,
+  // expected version, claims against the store and the earlier appends of this import,
+  // idempotency key, personal data) and answered as Append would answer it. A rejected
+  // request adds nothing. `recorded_at` is the envelopes' recorded-at: zero for the
+  // clock; it must not be before the previous append's nor the store's last event's
+  // (kInvalidArgument). After a failure of the import itself (kIo) every call fails.
+  StoreResult<AppendResult> Add(AppendRequest request, domain::Timestamp recorded_at = {});
+
+  // Writes what remains and ingests every file atomically, then moves the store's
+  // committed position, tip and commit listeners as a group commit would. Call once.
+  StoreResult<BulkImportStats> Commit();
+
+  // Events added so far.
+  uint64_t events() const;
+
+ private:
+  BulkImport() = default;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caseledger::eventstore
