@@ -160,6 +160,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   views_options.data_dir = s.options.data_dir;
   views_options.reference = s.options.reference;
   views_options.rebuild_nice = s.options.rebuild_nice;
+  views_options.memory_budget = s.options.memory_budget;
   SseHub* hub = &s.sse;
   views_options.on_changes = [hub](const std::vector<projections::ViewChange>& changes) {
     for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
@@ -232,6 +233,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
+  s.ctx.whatif_memory_budget = s.options.memory_budget / 4;
   s.ctx.metrics = &s.metrics;
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };

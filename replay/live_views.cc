@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -57,6 +58,10 @@ class LiveViews::Impl {
     ro.rules = book;
     ro.poll = options.poll;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
+    if (options.memory_budget != 0) {
+      ro.person_cache = std::max<size_t>(1, options.memory_budget / 2 / 512);
+      ro.view_cache = std::max<size_t>(1, options.memory_budget / 4 / 256);
+    }
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir](const projections::CatchUpProgress& p) {
@@ -92,6 +97,9 @@ class LiveViews::Impl {
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
+  // Held while the live views are held still (WithViewsHeld) and while they are switched or
+  // stopped: a switch never stops a runner a what-if is reading, nor the reverse.
+  std::mutex hold_mu;
   // Read by Current() without a lock (an atomic pointer swap, RCU-style: a reader holds
   // what it loaded for one answer); written only under mu.
   std::atomic<std::shared_ptr<const ServingViews>> current;
@@ -184,6 +192,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   serving->dir = dir;
   std::shared_ptr<const ServingViews> old;
   {
+    std::lock_guard hold(hold_mu);
     std::lock_guard lock(mu);
     old = current.exchange(std::move(serving));
     ++status.switches;
@@ -198,7 +207,10 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
 }
 
 void LiveViews::Impl::Retire(std::shared_ptr<const ServingViews> old) {
-  old->runner->Stop();
+  {
+    std::lock_guard hold(hold_mu);
+    old->runner->Stop();
+  }
   const std::string path = options.data_dir + "/" + old->dir;
   const auto deadline = std::chrono::steady_clock::now() + kRetireWait;
   // Readers copy `current` and drop it after one answer: wait for them.
@@ -278,7 +290,27 @@ void LiveViews::Stop() {
   }
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
+  std::lock_guard hold(impl_->hold_mu);
   if (auto c = Current()) c->runner->Stop();
+}
+
+void LiveViews::WithViewsHeld(const std::function<void(const ServingViews&)>& fn) {
+  std::lock_guard hold(impl_->hold_mu);
+  std::shared_ptr<const ServingViews> c = Current();
+  bool stopping = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    stopping = impl_->stopping;
+  }
+  c->runner->Stop();
+  struct Restart {
+    projections::ViewRunner& runner;
+    bool again;
+    ~Restart() {
+      if (again) runner.Start();
+    }
+  } restart{*c->runner, !stopping};  // not after a shutdown began
+  fn(*c);
 }
 
 const std::string& LiveViews::data_dir() const { return impl_->options.data_dir; }
