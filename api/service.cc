@@ -102,6 +102,31 @@ bool CopyUsersEvent(eventstore::EventStore& local, const domain::Envelope& e, st
   return false;
 }
 
+// A replica's copy of a rule set the primary adopted, in its local rules stream at the
+// primary's stream version (the shipped sets both recorded first are held already and
+// skipped); then its views are rebuilt under it, blue-green, as the primary's were.
+bool CopyRulesAdoption(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
+                       std::string* why) {
+  if (e.stream != domain::kRulesStream) return true;
+  eventstore::AppendRequest request;
+  request.stream = e.stream;
+  request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
+  request.events.push_back({e.type, e.schema_version, e.body, {}, e.effective_at});
+  request.actor = e.actor;
+  request.correlation_id = e.correlation_id;
+  request.causation_id = e.causation_id;
+  auto r = local.Append(request);
+  if (!r) {
+    if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
+      return true;
+    }
+    *why = "copying rules event version " + std::to_string(e.version) + ": " + r.error().message;
+    return false;
+  }
+  if (views != nullptr) views->Adopt(r->last_position);
+  return true;
+}
+
 }  // namespace
 
 Service::Service() : state_(std::make_unique<State>()) {}
@@ -160,6 +185,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   views_options.data_dir = s.options.data_dir;
   views_options.reference = s.options.reference;
   views_options.rebuild_nice = s.options.rebuild_nice;
+  views_options.memory_budget = s.options.memory_budget;
   SseHub* hub = &s.sse;
   views_options.on_changes = [hub](const std::vector<projections::ViewChange>& changes) {
     for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
@@ -169,8 +195,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     // A replica's views follow JetStream; its local log holds a copy of the primary's
     // users stream (grants) and the shipped rules, nothing else.
     eventstore::ReplicaFeedOptions feed_options = *s.options.replica;
-    feed_options.before_apply = [st](const domain::Envelope& e, std::string* why) {
-      return CopyUsersEvent(*st, e, why);
+    feed_options.before_apply = [st, &s](const domain::Envelope& e, std::string* why) {
+      return CopyUsersEvent(*st, e, why) && CopyRulesAdoption(*st, s.views.get(), e, why);
     };
     s.feed = std::make_unique<eventstore::NatsReplicaFeed>(std::move(feed_options));
     log = s.feed.get();
@@ -232,6 +258,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
+  s.ctx.whatif_memory_budget = s.options.memory_budget / 4;
   s.ctx.metrics = &s.metrics;
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };

@@ -34,6 +34,7 @@ std::vector<CommandSpec> MakeCommands() {
         {"insecure", nullptr, "allow plain HTTP on a non-loopback address"},
         {"max-connections", "N", "connections served at once (0: half the descriptor limit, 16 to 10000)"},
         {"max-connections-per-client", "N", "connections per client address (256; 0: no cap)"},
+        {"memory-budget", "MIB", "memory for the views' caches and a dry run's what-if (0: their defaults)"},
         {"jwt-public-key", "FILE", "an identity provider's public key (PEM); its tokens are accepted too"},
         {"jwt-public-key-alg", "RS256|ES256", "the algorithm that key is pinned to"},
         {"jwt-issuer", "ISS", "the iss the identity provider's tokens carry (caseledger)"},
@@ -139,19 +140,22 @@ std::vector<CommandSpec> MakeCommands() {
       {"replay",
        "what-if diff of a rule set over the log; --adopt records it",
        {"--data DIR --rules FILE [--effective-from DATE] [--views a,b] [--until POS|TIME] [--on DATE]",
-        "[--format text|json] [--adopt]"},
+        "[--full] [--memory-budget MIB] [--format text|json] [--adopt]"},
        {kData,
         {"rules", "FILE", "the candidate rule set (ops/rules/<id>.json form)"},
         {"effective-from", "DATE", "the day it takes effect (the set's own)"},
         {"views", "a,b", "only these views"},
         {"until", "POS|TIME", "replay the log up to this position or instant"},
         {"on", "DATE", "the day whose figures are compared"},
+        {"full", nullptr, "rebuild both sides from position 1 instead of folding the affected people again"},
+        {"memory-budget", "MIB", "memory the incremental what-if folds people in (256)"},
         kFormatText,
         {"adopt", nullptr, "record the set and switch the views blue-green (server stopped)"},
         kReference},
-       "Rebuilds the views under the log's rules and under the candidate in fresh directories "
-       "and prints the difference; touches nothing unless --adopt. While serving, adopt "
-       "through POST /v1/rules.",
+       "By default folds again, over the live views, only the people whose measures start on a "
+       "day the candidate changes; --full (and --until) rebuild the views under both rule books "
+       "in fresh directories. Prints the difference; touches nothing unless --adopt. While "
+       "serving, adopt through POST /v1/rules.",
        RunReplay},
       {"history",
        "a person's case history with envelope metadata",

@@ -44,6 +44,7 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"log.format", "log-format", ConfigValueKind::kLogFormat},
     {"limits.max_connections", "max-connections", ConfigValueKind::kCount},
     {"limits.max_connections_per_client", "max-connections-per-client", ConfigValueKind::kCount},
+    {"limits.memory_budget_mib", "memory-budget", ConfigValueKind::kCount},
     {"demo", "demo", ConfigValueKind::kBool},
 };
 

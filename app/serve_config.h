@@ -45,7 +45,8 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "jwt-issuer", "jwt-audience", "token-issuer",
                                           "token-audience", "log-level", "log-format",
                                           "jwt-jwks", "jwt-jwks-uri", "console-client-id",
-                                          "max-connections", "max-connections-per-client"};
+                                          "max-connections", "max-connections-per-client",
+                                          "memory-budget"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of docs/operations.md's table.

@@ -84,6 +84,7 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--log-format=json",
                        "--max-connections=20000",
                        "--max-connections-per-client=256",
+                       "--memory-budget=1024",
                    }));
   // What serve reads from them.
   Flags flags = ServeFlags(*args);

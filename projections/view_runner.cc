@@ -21,12 +21,43 @@ using eventstore::StoreError;
 using eventstore::StoreErrorCode;
 using eventstore::StoreResult;
 
-constexpr std::string_view kFormat = "2";  // 2: the region view's late-report column
+constexpr std::string_view kFormat = "3";  // 3: class orders keep their given end; 2: the region view's late-report column
 constexpr std::string_view kFormatKey = "meta/format";
 constexpr std::string_view kViewsKey = "meta/views";
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kPeoplePrefix = "people/";
 constexpr std::string_view kPersonStreamPrefix = "person-";
+
+// A view's entries in the views database, under "<view>/" (View::Attach).
+class DbEntries final : public StoredEntries {
+ public:
+  DbEntries(std::shared_ptr<ViewsDb> db, std::string prefix) : db_(std::move(db)), prefix_(std::move(prefix)) {}
+  StoreResult<std::optional<std::string>> Get(std::string_view key) const override {
+    return db_->Get(prefix_ + std::string(key));
+  }
+  std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<PinnedDb>(db_, prefix_); }
+
+ private:
+  class PinnedDb final : public Pinned {
+   public:
+    PinnedDb(std::shared_ptr<ViewsDb> db, const std::string& prefix)
+        : db_(std::move(db)), snapshot_(db_->Pin()), prefix_(prefix) {}
+    StoreResult<void> Scan(std::string_view prefix,
+                           const std::function<void(std::string_view, std::string_view)>& visit) const override {
+      const std::string full = prefix_ + std::string(prefix);
+      return db_->Scan(full, snapshot_.get(), [&](std::string_view key, std::string_view value) {
+        visit(key.substr(prefix_.size()), value);
+      });
+    }
+
+   private:
+    std::shared_ptr<ViewsDb> db_;  // outlives the snapshot (declared first)
+    std::shared_ptr<const rocksdb::Snapshot> snapshot_;
+    std::string prefix_;
+  };
+  std::shared_ptr<ViewsDb> db_;
+  std::string prefix_;
+};
 
 std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
   std::string names;
@@ -70,7 +101,7 @@ class ViewRunner::Impl {
   PersonDirectory directory;  // the sequential way's (partitions == 0)
   std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
   std::atomic<uint64_t>& position;
-  std::unique_ptr<ViewsDb> db;
+  std::shared_ptr<ViewsDb> db;  // shared with the views' StoredEntries and their pinned snapshots
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
@@ -490,6 +521,10 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   auto db = ViewsDb::Open(runner->impl_->options.path);
   if (!db) return db.error();
   runner->impl_->db = std::move(*db);
+  for (auto& v : runner->impl_->views) {
+    v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"),
+              runner->impl_->options.view_cache);
+  }
   if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
   return runner;
 }
@@ -582,6 +617,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.rules = std::move(options.rules);
   ro.read_ahead = options.read_ahead;
   ro.person_cache = options.person_cache;
+  ro.view_cache = options.view_cache;
   ro.partitions = options.partitions;
   ro.threads = options.threads;
   ro.on_progress = std::move(options.on_progress);
