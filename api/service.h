@@ -65,6 +65,11 @@ struct ServiceOptions {
   int rebuild_nice = 10;
   // Access records (reads of personal data) older than this are pruned; docs/security.md: 24 months.
   int access_log_retention_days = 731;
+  // The free-space floor (eventstore/disk_space.h) of the store and the views: below it
+  // commands are answered 507 and the views pause, until space is freed. The access log's
+  // floor is half of it: below that, reads of personal data are refused too. 0: none (a
+  // full disk still answers 507, and the store then needs a restart).
+  uint64_t min_free_bytes = 64 << 20;
 };
 
 class Service {

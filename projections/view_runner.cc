@@ -4,6 +4,7 @@
 #include "projections/log_prefetch.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
+#include "eventstore/disk_space.h"
 
 #include <charconv>
 #include <cstdio>
@@ -114,6 +115,7 @@ class ViewRunner::Impl {
   mutable std::mutex mu;
   mutable std::condition_variable cv;
   std::string failure;  // guarded by mu
+  std::string paused;   // guarded by mu: why the follower applies nothing now
   uint64_t failed_at = 0;
   std::atomic<bool> failed{false};
 
@@ -485,6 +487,19 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_
 
 void ViewRunner::Impl::Follow() {
   while (!stopping.load()) {
+    if (auto low = eventstore::BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the views")) {
+      {
+        std::lock_guard lock(mu);
+        if (paused.empty()) ProjectionsLog()->error("views paused: {}", low->message);
+        paused = low->message;
+      }
+      std::this_thread::sleep_for(options.poll);
+      continue;
+    }
+    if (std::lock_guard lock(mu); !paused.empty()) {
+      ProjectionsLog()->info("views resumed: free space is back above the floor");
+      paused.clear();
+    }
     auto reached = CatchUp();
     if (failed.load()) return;
     if (!reached) {
@@ -559,6 +574,11 @@ bool ViewRunner::WaitForPosition(uint64_t position, std::chrono::milliseconds ti
 }
 
 CatchUpProgress ViewRunner::Progress() const { return impl_->Progress(); }
+
+std::string ViewRunner::paused() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->paused;
+}
 
 std::string ViewRunner::failure() const {
   std::lock_guard lock(impl_->mu);

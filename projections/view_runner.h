@@ -85,6 +85,10 @@ struct RunnerOptions {
   // `progress_every` (and once when the catch-up reaches its target). Must be quick.
   std::function<void(const CatchUpProgress&)> on_progress;
   std::chrono::milliseconds progress_every = std::chrono::seconds(1);
+  // The free-space floor (eventstore/disk_space.h): while the volume holding `path` has
+  // fewer bytes available, the follower applies nothing (the views lag, answer as of their
+  // position, and catch up once space is freed) rather than fail on a full disk. 0: none.
+  uint64_t min_free_bytes = 0;
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -132,6 +136,9 @@ class ViewRunner {
   // N (Type): why". Empty while healthy. Thread-safe.
   std::string failure() const;
   uint64_t failed_position() const;
+  // Why the follower applies nothing now (below the free-space floor), or empty.
+  // Thread-safe.
+  std::string paused() const;
   const RunnerMetrics& metrics() const;
   const View* Find(std::string_view name) const;
   template <class V>

@@ -57,6 +57,7 @@ class LiveViews::Impl {
     ro.max_batch = options.max_batch;
     ro.rules = book;
     ro.poll = options.poll;
+    ro.min_free_bytes = options.min_free_bytes;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
     if (options.memory_budget != 0) {
       ro.person_cache = std::max<size_t>(1, options.memory_budget / 2 / 512);
@@ -78,6 +79,8 @@ class LiveViews::Impl {
     return std::shared_ptr<projections::ViewRunner>(std::move(*runner));
   }
 
+  // The log the views follow: the store, or a replica's feed.
+  const eventstore::LogReader& Log() const { return options.follow ? *options.follow : store; }
   void Worker();
   // One rebuild for the book up to `target`; returns when switched, failed or cancelled.
   void Rebuild(uint64_t target);
@@ -168,7 +171,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
       return;
     }
     if (!r.failure().empty()) return SetError("rebuild stopped: " + r.failure());
-    if (r.Position() + kSwitchLag >= store.CommittedPosition()) break;
+    if (r.Position() + kSwitchLag >= Log().CommittedPosition()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // The follower ran at low priority; restart it at ours, with the change listener (not
@@ -321,13 +324,9 @@ std::shared_ptr<const ServingViews> LiveViews::Current() const {
 
 uint64_t LiveViews::Position() const { return Current()->runner->Position(); }
 std::string LiveViews::failure() const { return Current()->runner->failure(); }
+std::string LiveViews::paused() const { return Current()->runner->paused(); }
 
 void LiveViews::Adopt(uint64_t rules_position) {
-  if (impl_->options.follow != nullptr) {
-    ReplayLog()->warn("read replica: rules adopted at position {} are not applied here (no rebuild on a replica)",
-                      rules_position);
-    return;
-  }
   {
     std::lock_guard lock(impl_->mu);
     if (rules_position <= impl_->requested && impl_->requested != impl_->current.load()->rules_position) return;

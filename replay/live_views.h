@@ -59,9 +59,13 @@ struct LiveViewsOptions {
   // pointer is not switched).
   std::function<bool()> before_switch;
   // A read replica's log (serve --replica-of): the live views follow it instead of the
-  // store, with synced batches (api/service.cc). A replica cannot rebuild from position 1
-  // through it, so Adopt() does nothing there: replicas keep the book they opened with.
+  // store, with synced batches (api/service.cc), and a rebuild after an adoption (copied
+  // into the replica's local rules stream, whose positions Adopt() takes) reads the
+  // primary's log from position 1 through it (the feed reads the stream for what it no
+  // longer holds) while the old views keep answering.
   eventstore::LogReader* follow = nullptr;
+  // The free-space floor of the views databases (projections::RunnerOptions).
+  uint64_t min_free_bytes = 0;
 };
 
 struct AdoptionStatus {
@@ -88,6 +92,7 @@ class LiveViews {
   // Of the current views (conveniences for health checks and metrics).
   uint64_t Position() const;
   std::string failure() const;
+  std::string paused() const;  // below the free-space floor: why nothing is applied
 
   // Rebuilds the views with the log's book up to the adoption at `rules_position` and
   // switches them in (see above). Returns at once. A newer request cancels a running
