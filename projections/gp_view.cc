@@ -1,5 +1,6 @@
 #include "projections/gp_view.h"
 
+#include "domain/bounded_archive.h"
 #include "projections/cow_table.h"
 
 #include "projections/person_internal.h"
@@ -136,18 +137,11 @@ std::string Encode(const T& value) {
   return out.str();
 }
 
-// False for another format byte, short input or bytes left over.
+// False for another format byte, short input, an impossible length or bytes left over
+// (domain/bounded_archive.h).
 template <class T>
 bool Decode(std::string_view bytes, T& value) {
-  if (bytes.empty() || bytes[0] != kFormat) return false;
-  std::istringstream in(std::string(bytes.substr(1)), std::ios::binary);
-  try {
-    cereal::BinaryInputArchive ar(in);
-    ar(value);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return in.peek() == std::char_traits<char>::eof();
+  return !bytes.empty() && bytes[0] == kFormat && domain::DecodeCereal(bytes.substr(1), value);
 }
 
 template <class Patients>

@@ -1,5 +1,6 @@
 #include "projections/school_view.h"
 
+#include "domain/bounded_archive.h"
 #include "projections/cow_table.h"
 
 #include "projections/person_internal.h"
@@ -95,17 +96,11 @@ std::string Encode(const ClassEntry& c) {
   return out.str();
 }
 
-// False for another format byte, short input, bytes left over or a role out of range.
+// False for another format byte, short input, an impossible length, bytes left over
+// (domain/bounded_archive.h) or a role out of range.
 bool Decode(std::string_view bytes, ClassEntry& c) {
   if (bytes.empty() || bytes[0] != kFormat) return false;
-  std::istringstream in(std::string(bytes.substr(1)), std::ios::binary);
-  try {
-    cereal::BinaryInputArchive ar(in);
-    ar(c);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return in.peek() == std::char_traits<char>::eof() &&
+  return domain::DecodeCereal(bytes.substr(1), c) &&
          std::all_of(c.members.begin(), c.members.end(),
                      [](const Member& m) { return m.role <= SchoolRole::kStaff; });
 }
@@ -113,7 +108,7 @@ bool Decode(std::string_view bytes, ClassEntry& c) {
 template <class Classes>
 auto FindSlot(Classes& classes, std::string_view label) {
   return std::lower_bound(classes.begin(), classes.end(), label,
-                          [](const ClassSlot& c, std::string_view l) { return c.first < l; });
+                          [](const ClassSlot& c, std::string_view l) { return std::string_view(c.first) < l; });
 }
 
 int Severity(ClassStatus s) {
@@ -296,7 +291,7 @@ class SchoolView::Impl {
       const ClassEntry* c = FindClass(en.school, en.class_label);
       if (c == nullptr) continue;
       auto m = std::lower_bound(c->members.begin(), c->members.end(), id,
-                                [](const Member& x, std::string_view p) { return x.person < p; });
+                                [](const Member& x, std::string_view p) { return std::string_view(x.person) < p; });
       if (m == c->members.end() || m->person != id) continue;
       Member updated = *m;
       change(updated);
