@@ -6,14 +6,14 @@
 // 32 zero bytes when nothing was ever pruned.
 #include "eventstore/access_log.h"
 
+#include "eventstore/access_record.h"
+
 #include "eventstore/disk_space.h"
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/record_format.h"
 #include "eventstore/store_logger.h"
 
-#include <cereal/archives/binary.hpp>
-#include <cereal/types/string.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -23,13 +23,11 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 namespace caseledger::eventstore {
 namespace {
 
-constexpr char kFormat = 1;
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr auto kPruneEvery = std::chrono::hours(1);
 
@@ -51,36 +49,6 @@ std::string IndexKey(const std::string& person, uint64_t seq) {
   k.push_back('\0');
   format::PutFixed64BE(k, seq);
   return k;
-}
-
-struct Wire {
-  int64_t at = 0;
-  std::string subject, role, person_id, endpoint;
-  int32_t status = 0;
-  template <class A> void serialize(A& ar) { ar(at, subject, role, person_id, endpoint, status); }
-};
-
-std::string Encode(const AccessRecord& r) {
-  std::ostringstream os;
-  {
-    cereal::BinaryOutputArchive ar(os);
-    Wire w{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status};
-    ar(w);
-  }
-  return std::string(1, kFormat) + os.str();
-}
-
-std::optional<AccessRecord> Decode(std::string_view bytes) {
-  if (bytes.empty() || bytes.front() != kFormat) return std::nullopt;
-  try {
-    std::istringstream is(std::string(bytes.substr(1)));
-    cereal::BinaryInputArchive ar(is);
-    Wire w;
-    ar(w);
-    return AccessRecord{domain::Timestamp{w.at}, w.subject, w.role, w.person_id, w.endpoint, w.status};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 domain::Timestamp SystemNow() {
@@ -159,7 +127,7 @@ StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
   index.reserve(batch.size());
   for (const AccessRecord& r : batch) {
     ++seq;
-    std::string body = Encode(r);
+    std::string body = EncodeAccessRecord(r);
     hash = format::ChainHash(hash, seq, body);
     wb.Put(RecordKey(seq), format::EncodeValue(body, hash));
     index.push_back(IndexKey(r.person_id, seq));
@@ -325,7 +293,7 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
     if (s.IsNotFound()) continue;  // pruned between the index read and this one
     if (!s.ok()) return FromStatus(s, "read access record");
     auto split = format::Split(value);
-    auto record = split ? Decode(split->record_body) : std::nullopt;
+    auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
     if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, seq};
     out.push_back({seq, std::move(*record)});
   }
@@ -365,7 +333,7 @@ StoreResult<uint64_t> AccessLog::Impl::Prune() {
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("r"); it->Valid() && it->key().starts_with("r") && pruned < 100'000; it->Next()) {
     auto split = format::Split(it->value().ToStringView());
-    auto record = split ? Decode(split->record_body) : std::nullopt;
+    auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
     if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
     if (record->at.micros >= cutoff) break;
     last = format::DecodeFixed64BE(it->key().data() + 1);
