@@ -3,10 +3,9 @@
 #include "domain/event_json.h"
 #include "eventstore/event_store.h"
 #include "eventstore/nats_link.h"
+#include "eventstore/replica_message.h"
 #include "eventstore/store_logger.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -27,19 +26,13 @@ struct Item {
 // its position header disagrees with its body.
 std::optional<domain::Envelope> EnvelopeOf(natsMsg* msg, std::string* why) {
   const uint64_t position = PositionHeader(msg);
-  boost::json::parse_options po;
-  po.max_depth = 64;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(
-      std::string_view(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))), ec, {}, po);
-  std::optional<domain::Result<domain::PublicEnvelope>> env;
-  if (!ec && v.is_object()) env = domain::EnvelopeFromJson(v.get_object());
-  if (position == 0 || !env || !*env || (*env)->envelope.position != position) {
-    *why = "message for position " + std::to_string(position) + " does not decode: " +
-           (env && !*env ? (*env).error().message : "no position or not an envelope");
+  auto env = DecodeReplicaMessage(
+      position, std::string_view(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))));
+  if (!env) {
+    *why = "message for position " + std::to_string(position) + " does not decode: " + env.error().message;
     return std::nullopt;
   }
-  return std::move((*env)->envelope);
+  return std::move(env->envelope);
 }
 
 }  // namespace
