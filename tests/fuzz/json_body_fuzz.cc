@@ -26,9 +26,13 @@ CASELEDGER_FUZZ_TARGET(json_body) {
       default: (void)fields.Raw(name); break;
     }
   }
-  (void)fields.String("required_but_absent");
+  // A body may itself carry the probed name (libFuzzer's comparison tracing finds it): then
+  // the read can succeed and every member be known, and no error is owed.
+  constexpr std::string_view kProbe = "required_but_absent";
+  const bool probe_present = object->contains(kProbe);
+  (void)fields.String(kProbe);
   fields.RejectUnknown();
-  FUZZ_CHECK(!errors.empty());  // the absent required field at least
+  FUZZ_CHECK(probe_present || !errors.empty());  // the absent required field at least
   (void)errors.ToError();
   return 0;
 }
