@@ -1,5 +1,7 @@
-// The threads commands run on: a command blocks in the store's group commit until its WAL
-// sync, so many run at once and share one sync. A job goes straight to an idle thread,
+// The threads the commands that wait run on (RouteKind::kCommand: grants, rules, the
+// results batch): such a command blocks in the store's group commit until its WAL sync, so
+// many run at once and share one sync. Person and swab commands do not wait and run on the
+// I/O threads (RouteKind::kDeferredCommand). A job goes straight to an idle thread,
 // woken on a condition variable of its own (asio's thread_pool parks all its threads on
 // one condition variable, and with 64 of them glibc's signal itself ended up waiting).
 //

@@ -1,8 +1,9 @@
 // Route, authenticate, gate and answer. A request's answer is produced by one Run() pass:
-// a query runs on the calling I/O thread, a command on the command pool, which decides and
+// a query runs on the calling I/O thread; so does a deferred command, which decides and
 // hands the append to the store's group commit without waiting for it (a deferred answer:
-// Settle); the store's completion brings the outcome back to the connection's executor,
-// where the answer is sent. A route with an async_handler answers whenever it responds. A
+// Settle), and the store's completion brings the outcome back to the connection's
+// executor, where the answer is sent. A command that waits for its append (grants, rules,
+// the results batch) runs on the command pool. A route with an async_handler answers whenever it responds. A
 // read that must first see a position waits for the views' notification that they reached
 // it (PositionWaiters), then runs again, or is answered 503 at its deadline.
 #include "api/dispatcher.h"
@@ -125,6 +126,8 @@ void Dispatcher::Run(std::shared_ptr<Exchange> x) {
     });
     return;
   }
+  // A query, or a deferred command: its first attempt (decide, hand the append over) runs
+  // here, through Finish and Settle, with no hop to a pool thread and back.
   Finish(x, Invoke(route, x->rr));
 }
 

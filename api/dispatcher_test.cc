@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 namespace caseledger::api {
@@ -43,6 +44,25 @@ class DispatcherTest : public ::testing::Test {
                      return r;
                    }};
     router_.Add(std::move(deferred));
+    // The same answer from a route that decides on the I/O thread; both record where their
+    // handler and their deferred start ran.
+    for (RouteKind kind : {RouteKind::kCommand, RouteKind::kDeferredCommand}) {
+      const char* path = kind == RouteKind::kCommand ? "/pooled" : "/inline";
+      router_.Add({Method::kPost, path, kind, false, [this, kind](const RouteRequest&) {
+                     handler_thread_[kind] = std::this_thread::get_id();
+                     Response r;
+                     r.deferred = [this, kind](Reply reply) {
+                       start_thread_[kind] = std::this_thread::get_id();
+                       workers_.emplace_back([reply] {
+                         std::this_thread::sleep_for(20ms);
+                         Response done;
+                         done.status = 201;
+                         reply.respond(done);
+                       });
+                     };
+                     return r;
+                   }});
+    }
     router_.Add({Method::kGet, "/wait", RouteKind::kQuery, false, [this](const RouteRequest&) {
                    Response r;
                    if (position_ < 5) r.wait_for_position = 5;
@@ -124,6 +144,7 @@ class DispatcherTest : public ::testing::Test {
   PositionWaiters waiters_;
   std::atomic<uint64_t> position_{0};
   std::thread::id io_thread_, work_thread_;
+  std::map<RouteKind, std::thread::id> handler_thread_, start_thread_;
   Router router_;
   std::vector<std::thread> workers_;
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -199,6 +220,23 @@ TEST_F(DispatcherTest, DeferredAnswerRunsItsWorkOnTheConnectionsThreadAndAnswers
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(work_thread_, io_thread_) << "the posted work ran on the io_context's thread";
+}
+
+TEST_F(DispatcherTest, DeferredCommandDecidesOnTheIoThreadAndAWaitingCommandOnThePool) {
+  int calls = 0;
+  Response r = Answer(Head(Method::kPost, "/inline"), &calls);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(handler_thread_[RouteKind::kDeferredCommand], io_thread_);
+  EXPECT_EQ(start_thread_[RouteKind::kDeferredCommand], io_thread_);
+
+  calls = 0;
+  r = Answer(Head(Method::kPost, "/pooled"), &calls);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(handler_thread_[RouteKind::kCommand], std::thread::id());
+  EXPECT_NE(handler_thread_[RouteKind::kCommand], io_thread_) << "a command that may wait runs on the pool";
+  EXPECT_EQ(start_thread_[RouteKind::kCommand], handler_thread_[RouteKind::kCommand]);
 }
 
 TEST_F(DispatcherTest, ReadWaitingForAPositionIsAnsweredWhenTheViewsSayTheyReachedIt) {

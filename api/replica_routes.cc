@@ -6,7 +6,7 @@ namespace caseledger::api {
 
 bool ServedByReplica(const Route& route) {
   const std::string& p = route.pattern;
-  if (route.kind == RouteKind::kCommand) return false;
+  if (Writes(route.kind)) return false;
   return p.starts_with("/v1/views") || p == "/healthz" || p == "/readyz" || p == "/metrics" ||
          p == "/v1/openapi.json" || (p == "/v1/rules" && route.method == Method::kGet);
 }

@@ -52,7 +52,7 @@ std::optional<E> EnumField(JsonFields& f, domain::FieldErrors& errors, std::stri
 template <class Command>
 void AddPersonCommand(Router& router, const ApiContext& ctx, std::string pattern,
                       CommandReader<Command> read) {
-  router.Add({Method::kPost, std::move(pattern), RouteKind::kCommand, true,
+  router.Add({Method::kPost, std::move(pattern), RouteKind::kDeferredCommand, true,
               [&ctx, read](const RouteRequest& req) {
                 Command command;
                 if (auto bad = ReadCommand<Command>(req.http, command, read)) return *bad;

@@ -27,8 +27,16 @@ struct RouteRequest {
 
 enum class RouteKind {
   kQuery,    // fast, non-blocking: runs on an I/O thread
-  kCommand,  // appends (waits for a WAL sync): runs on the command pool
+  kCommand,  // appends and waits for its WAL sync (EventStore::Append): runs on the command pool
+  // Appends without waiting: decides on the I/O thread like a query (point reads, no wait)
+  // and hands its append to the group commit (AppendAsync), returning a deferred answer
+  // that the commit's completion settles (command_service.h). Saves the hop to a pool
+  // thread and back; its handler must never block on a sync.
+  kDeferredCommand,
 };
+
+// Whether routes of this kind write (a read replica refuses them).
+inline bool Writes(RouteKind kind) { return kind != RouteKind::kQuery; }
 
 using Handler = std::function<Response(const RouteRequest&)>;
 // Hands a route's answer back, from any thread; the first call counts, later ones are

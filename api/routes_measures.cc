@@ -14,7 +14,7 @@ using namespace domain;
 void AddMeasureRoutes(Router& router, const ApiContext& ctx) {
   AddPersonCommand<OrderIsolation>(router, ctx, "/v1/people/{id}/isolation", ReadOrderIsolation);
   AddPersonCommand<OrderQuarantine>(router, ctx, "/v1/people/{id}/quarantine", ReadOrderQuarantine);
-  router.Add({Method::kPost, "/v1/people/{id}/measures/{m}/end", RouteKind::kCommand, true,
+  router.Add({Method::kPost, "/v1/people/{id}/measures/{m}/end", RouteKind::kDeferredCommand, true,
               [&ctx](const RouteRequest& req) {
                 EndMeasure command;
                 const std::string& m = req.params.at("m");
@@ -26,7 +26,7 @@ void AddMeasureRoutes(Router& router, const ApiContext& ctx) {
                 return RunPersonCommand(ctx, req, req.params.at("id"), PersonCommand{command});
               }});
   AddPersonCommand<ReportContact>(router, ctx, "/v1/people/{id}/contacts", ReadReportContact);
-  router.Add({Method::kPost, "/v1/people/{id}/hospitalisation", RouteKind::kCommand, true,
+  router.Add({Method::kPost, "/v1/people/{id}/hospitalisation", RouteKind::kDeferredCommand, true,
               [&ctx](const RouteRequest& req) {
                 HospitalStep step;
                 if (auto bad = ReadCommand<HospitalStep>(req.http, step, ReadHospitalStep)) return *bad;
