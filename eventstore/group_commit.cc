@@ -274,7 +274,11 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     }
     Group& group = *ready_.back();
     Pending p{std::move(request), std::move(done), StoreError{}};
-    p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(p.request, group);
+    if (auto refused = RoleRefusal()) {
+      p.result = *refused;  // a standby, or a primary fenced by a promoted standby
+    } else {
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(p.request, group);
+    }
     if (p.result && !p.result->replayed) {
       ++group.writes;
       if (p.request.erase_personal_data) group.erasing.push_back(group.pending.size());

@@ -82,6 +82,7 @@ bool EnsureStream(jsCtx* js, const StreamSpec& spec, uint64_t* last_seq, uint64_
     cfg.Retention = js_LimitsPolicy;
     cfg.Replicas = spec.replicas;
     cfg.Duplicates = int64_t(spec.duplicate_window.count()) * 1'000'000'000;
+    cfg.MaxAge = int64_t(spec.max_age.count()) * 1'000'000'000;
     jerr = static_cast<jsErrCode>(0);
     s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
   }

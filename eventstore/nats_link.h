@@ -50,6 +50,7 @@ struct StreamSpec {
   std::string subject_prefix;  // "caseledger.events": subjects "<prefix>.<type>"
   int replicas = 1;
   std::chrono::seconds duplicate_window{3600};
+  std::chrono::seconds max_age{0};  // messages older than this are dropped; 0: kept
 };
 
 // Creates the stream if it does not exist (file storage, limits retention, no limits, the

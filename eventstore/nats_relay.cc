@@ -142,7 +142,7 @@ bool NatsRelay::Impl::Connect() {
 // Starts a session: the stream exists and the relay continues right after its last
 // message, whatever the checkpoint says (the stream is what consumers see).
 bool NatsRelay::Impl::Resync() {
-  StreamSpec spec{options.stream, options.subject_prefix, options.replicas, options.duplicate_window};
+  StreamSpec spec{options.stream, options.subject_prefix, options.replicas, options.duplicate_window, std::chrono::seconds{0}};
   uint64_t last_seq = 0, msgs = 0;
   std::string error;
   if (!EnsureStream(link->js(), spec, &last_seq, &msgs, &error)) {

@@ -101,6 +101,9 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   // Never: unordered_write (partly visible batches), manual_wal_flush (acks before the WAL).
   db_options.unordered_write = false;
   db_options.manual_wal_flush = false;
+  // A primary shipping to a standby keeps retired WAL files in DIR/store/archive until its
+  // shipper has sent them (and deletes them then): a standby that fell behind reads them.
+  db_options.WAL_ttl_seconds = options.wal_archive_seconds;
 
   // Larger blocks for the log: more of a stream's ids, actors and types repeat within one
   // block (read mostly in order by the views). The log and the stream index store whole
@@ -153,6 +156,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   if (!options.master_key_path.empty()) {
     if (auto vault = store->OpenVault(options.master_key_path); !vault) return vault.error();
   }
+  if (auto role = store->LoadRole(); !role) return role.error();
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
   store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
@@ -417,6 +421,10 @@ StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer
 
 StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, uint64_t position) {
   if (auto refused = WriteRefusal()) return *refused;
+  {
+    std::lock_guard l(write_mu_);
+    if (auto refused = RoleRefusal()) return *refused;
+  }
   if (auto low = BelowFreeSpaceFloor(options_.path, options_.min_free_bytes, "the event store")) return *low;
   rocksdb::WriteOptions wo;
   wo.sync = true;
