@@ -238,6 +238,12 @@ int RunServe(const Args& args) {
     std::cout << "read replica of JetStream stream " << options.replica->stream << " (consumer "
               << options.replica->durable << "), views at position " << service->views_position() << "\n";
   }
+  if (options.ship_standby) std::cout << "shipping the whole log to a warm standby through JetStream stream " << options.ship_standby->stream << "\n";
+  if (options.standby) {
+    std::cout << "warm standby following JetStream stream " << options.standby->stream << " at position "
+              << service->store().CommittedPosition() << "; commands refused until `caseledger promote --data "
+              << options.data_dir << "`\n";
+  }
   std::cout << "console:        " << url << "/"
             << (options.console.oidc_client_id.empty() ? " (sign in with a pasted token)" : " (sign in at " + options.console.oidc_issuer + ")")
             << "\n";

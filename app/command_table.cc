@@ -21,7 +21,8 @@ std::vector<CommandSpec> MakeCommands() {
        "run the HTTP API over the store in DIR/store",
        {"--data DIR [--listen HOST:PORT] [--config FILE] [--auth-key FILE] [--master-key FILE]",
         "[--tls-cert FILE --tls-key FILE | --insecure] [--demo] [--nats URL[,URL...] [--nats-replicas N]]",
-        "--replica-of URL[,URL...] --data DIR --listen HOST:PORT [--replica-name NAME] [--primary URL]"},
+        "--replica-of URL[,URL...] --data DIR --listen HOST:PORT [--replica-name NAME] [--primary URL]",
+        "--standby-of URL[,URL...] --data DIR --listen HOST:PORT [--primary URL]"},
        {kData,
         {"listen", "HOST:PORT", "address to listen on (127.0.0.1:8080); port 0 picks a free one"},
         {"config", "FILE", "read these settings from a JSON file (docs/operations.md); flags win over it"},
@@ -52,7 +53,9 @@ std::vector<CommandSpec> MakeCommands() {
         {"nats-replicas", "N", "replicas of the stream when the relay creates it, 1-5 (1)"},
         {"replica-of", "URL[,URL...]", "run as a read replica following the primary's stream on these servers"},
         {"replica-name", "NAME", "the replica's durable consumer (DIR/replica.name, created on first start)"},
-        {"primary", "URL", "the primary's URL, named in a replica's 503 answers to commands"}},
+        {"primary", "URL", "the primary's URL, named in a replica's or a standby's 503 answers to commands"},
+        {"ship-standby", nullptr, "also ship the whole log to a warm standby (stream CASELEDGER_STANDBY on --nats)"},
+        {"standby-of", "URL[,URL...]", "run as a warm standby of the primary shipping on these servers (docs/standby.md)"}},
        "Serves until SIGINT or SIGTERM; on SIGTERM it stops accepting, lets requests in flight "
        "finish and exits 0. Without --tls-cert it listens on a loopback address only, unless "
        "--insecure. A switch set in the config file is turned off by --SWITCH=false.",
@@ -85,6 +88,15 @@ std::vector<CommandSpec> MakeCommands() {
        "Restores the latest backup, cuts the log when asked, walks the whole chain, checks the "
        "backup's tip and rebuilds the views. Copy the master key into DIR before serving.",
        RunRestore},
+      {"promote",
+       "turn a warm standby into the primary",
+       {"--data DIR [--master-key FILE]"},
+       {kData, {"master-key", "FILE", "the master key, when no server runs (DIR/master.key)"}},
+       "While a standby server runs on DIR it is asked over DIR/control.sock: it applies what the "
+       "stream still holds, checks the chain's tail, records the next epoch, publishes a fence that "
+       "stops the old primary's writes, and accepts commands. With no server this process promotes "
+       "the store (no fence). Exit 1 when DIR is not a standby.",
+       RunPromote},
       {"bench append",
        "durable append throughput and latency through the store API",
        {"[--seconds S] [--concurrency 1,16,64] [--runs N] [--data DIR] [--format table|tsv]"},

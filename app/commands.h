@@ -19,6 +19,7 @@ int RunHistory(const Args& args);
 int RunLoadgen(const Args& args);
 int RunBackup(const Args& args);
 int RunRestore(const Args& args);
+int RunPromote(const Args& args);
 int RunImport(const Args& args);
 
 }  // namespace caseledger::app

@@ -37,6 +37,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"rules", "rules", ConfigValueKind::kPath},
     {"nats.urls", "nats", ConfigValueKind::kNatsUrls},
     {"nats.replicas", "nats-replicas", ConfigValueKind::kReplicas},
+    {"nats.ship_standby", "ship-standby", ConfigValueKind::kBool},
+    {"standby.of", "standby-of", ConfigValueKind::kNatsUrls},
     {"replica.of", "replica-of", ConfigValueKind::kNatsUrls},
     {"replica.name", "replica-name", ConfigValueKind::kConsumer},
     {"replica.primary", "primary", ConfigValueKind::kString},

@@ -48,7 +48,7 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "jwt-jwks", "jwt-jwks-uri", "console-client-id",
                                           "max-connections", "max-connections-per-client",
                                           "min-free-bytes", "memory-budget"};
-inline const char* const kServeSwitches[] = {"demo", "insecure"};
+inline const char* const kServeSwitches[] = {"demo", "insecure", "ship-standby"};
 
 // Every key the file may hold, in the order of docs/operations.md's table.
 extern const std::vector<ConfigKey> kServeConfigKeys;

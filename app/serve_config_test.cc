@@ -22,6 +22,7 @@ using Args = std::vector<std::string>;
 const std::string kOps = std::string(CASELEDGER_SOURCE_DIR) + "/ops";
 const std::string kExample = kOps + "/config/caseledger.example.json";
 const std::string kReplicaExample = kOps + "/config/caseledger-replica.example.json";
+const std::string kStandbyExample = kOps + "/config/caseledger-standby.example.json";
 const std::string kUnit = kOps + "/systemd/caseledger.service";
 
 std::string Slurp(const std::string& path) {
@@ -80,6 +81,7 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--rules=/usr/local/share/caseledger/rules",
                        "--nats=nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
                        "--nats-replicas=3",
+                       "--ship-standby",
                        "--log-level=info",
                        "--log-format=json",
                        "--max-connections=20000",
@@ -113,6 +115,22 @@ TEST(ServeConfigTest, ShippedReplicaExampleParsesToServesFlags) {
                    }));
 }
 
+TEST(ServeConfigTest, ShippedStandbyExampleParsesToServesFlags) {
+  std::string error;
+  auto args = LoadServeConfig(kStandbyExample, &error);
+  ASSERT_TRUE(args) << error;
+  EXPECT_EQ(*args, (Args{
+                       "--data=/var/lib/caseledger",
+                       "--listen=0.0.0.0:8443",
+                       "--tls-cert=/etc/caseledger/tls/cert.pem",
+                       "--tls-key=/etc/caseledger/tls/key.pem",
+                       "--auth-key=/etc/caseledger/auth.key",
+                       "--master-key=/etc/caseledger/master.key",
+                       "--standby-of=nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
+                       "--primary=https://caseledger-a.example.org:8443",
+                   }));
+}
+
 void CollectKeys(const boost::json::object& o, const std::string& prefix, std::set<std::string>& out) {
   for (const auto& [name, value] : o) {
     if (name == "_comment") continue;
@@ -127,7 +145,7 @@ void CollectKeys(const boost::json::object& o, const std::string& prefix, std::s
 
 TEST(ServeConfigTest, ExamplesTogetherShowEveryKeyAndEveryFlagHasOne) {
   std::set<std::string> shown, table, flags_with_keys;
-  for (const auto& file : {kExample, kReplicaExample}) {
+  for (const auto& file : {kExample, kReplicaExample, kStandbyExample}) {
     CollectKeys(boost::json::parse(Slurp(file)).as_object(), "", shown);
   }
   for (const ConfigKey& k : kServeConfigKeys) {

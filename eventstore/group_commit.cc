@@ -403,6 +403,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
 std::optional<StoreError> RocksEventStore::WriteRefusal() const {
   std::lock_guard l(write_mu_);
   if (bg_error_) return Refused(*bg_error_, needs_reopen_);
+  if (role_.fenced_by > 0) return RoleRefusal();  // a standby's refusal is its role, not a fault
   return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/disk_space.h"
+#include "eventstore/file_write.h"
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/store_logger.h"
@@ -14,6 +15,7 @@
 #include <rocksdb/utilities/options_util.h>
 
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace caseledger::eventstore {
@@ -103,7 +105,15 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   db_options.manual_wal_flush = false;
   // A primary shipping to a standby keeps retired WAL files in DIR/store/archive until its
   // shipper has sent them (and deletes them then): a standby that fell behind reads them.
-  db_options.WAL_ttl_seconds = options.wal_archive_seconds;
+  // The store remembers it (a file beside RocksDB's, which RocksDB leaves alone), so that
+  // every process opening it — `caseledger grant`, an offline backup — keeps them too.
+  const std::string keep_wal_marker = options.path + "/" + kKeepWalMarker;
+  uint64_t keep_wal_seconds = options.wal_archive_seconds;
+  if (keep_wal_seconds == 0) {
+    std::ifstream in(keep_wal_marker);
+    if (!(in >> keep_wal_seconds)) keep_wal_seconds = 0;
+  }
+  db_options.WAL_ttl_seconds = keep_wal_seconds;
 
   // Larger blocks for the log: more of a stream's ids, actors and types repeat within one
   // block (read mostly in order by the views). The log and the stream index store whole
@@ -133,6 +143,10 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   store->checkpoints_ = store->handles_[6];
   store->keys_ = store->handles_[7];
 
+  if (options.wal_archive_seconds > 0) {
+    auto marked = WriteFileAtomically(keep_wal_marker, std::to_string(options.wal_archive_seconds) + "\n");
+    if (!marked) return marked.error();
+  }
   std::string format_version;
   s = raw->Get(rocksdb::ReadOptions(), "format", &format_version);
   if (s.IsNotFound() || (s.ok() && (format_version == format::kPreviousFormatVersion ||

@@ -16,6 +16,10 @@
 
 namespace caseledger::eventstore {
 
+// DIR/store/KEEP_SHIPPED_WAL: written by a store opened with wal_archive_seconds (a primary
+// shipping to a standby); every later open keeps retired WAL files that long too.
+inline constexpr char kKeepWalMarker[] = "KEEP_SHIPPED_WAL";
+
 class RocksEventStore final : public EventStore {
  public:
   static StoreResult<std::unique_ptr<EventStore>> Open(const StoreOptions& options);

@@ -286,7 +286,7 @@ StandbyFollowStatus StandbyFollower::Status() const {
     s.last_frame_age_ms = std::max<int64_t>(0, (now - ns) / 1'000'000);
   }
   s.connected = impl_->connected.load();
-  s.stopped = impl_->stopped.load() || impl_->stopping.load();
+  s.stopped = impl_->stopped.load() || impl_->stopping.load() || impl_->draining.load();
   std::lock_guard lock(impl_->mu);
   s.failure = impl_->failure;
   return s;

@@ -53,7 +53,7 @@ struct Expected {
 std::vector<std::string> ServeFlags() {
   std::vector<std::string> flags(std::begin(caseledger::app::kServeFlags), std::end(caseledger::app::kServeFlags));
   flags.insert(flags.end(), std::begin(caseledger::app::kServeSwitches), std::end(caseledger::app::kServeSwitches));
-  for (const char* nats : {"nats", "nats-replicas", "replica-of", "replica-name", "primary"}) flags.push_back(nats);
+  for (const char* nats : {"nats", "nats-replicas", "replica-of", "replica-name", "primary", "standby-of"}) flags.push_back(nats);
   return flags;
 }
 
@@ -63,6 +63,7 @@ const std::vector<Expected>& Commands() {
       {"verify", {"data", "reference", "chain-only", "backup"}},
       {"backup", {"data", "to"}},
       {"restore", {"from", "data", "to-position", "to-time", "reference"}},
+      {"promote", {"data", "master-key"}},
       {"bench append", {"data", "seconds", "concurrency", "runs", "format"}},
       {"bench rebuild",
        {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "compare",

@@ -61,6 +61,16 @@ std::string CaseWorkload::first_failure() const {
   return first_failure_;
 }
 
+std::vector<uint64_t> CaseWorkload::AcknowledgedPositions() const {
+  std::lock_guard lock(mu_);
+  return acknowledged_;
+}
+
+std::vector<CaseWorkload::Registration> CaseWorkload::Registrations() const {
+  std::lock_guard lock(mu_);
+  return registrations_;
+}
+
 std::vector<std::string> CaseWorkload::PersonalValues() const {
   std::lock_guard lock(mu_);
   return personal_;
@@ -109,6 +119,10 @@ bool CaseWorkload::OnePerson(HttpClient& http, int n) {
       return false;
     }
     const uint64_t pos = r.Json().at("position").to_number<uint64_t>();
+    {
+      std::lock_guard lock(mu_);
+      acknowledged_.push_back(pos);
+    }
     uint64_t seen = last_position_.load();
     while (pos > seen && !last_position_.compare_exchange_weak(seen, pos)) {
     }
@@ -121,6 +135,10 @@ bool CaseWorkload::OnePerson(HttpClient& http, int n) {
                        token_);
   if (!check(reg, "register")) return false;
   const std::string id(reg.Json().at("person_id").as_string());
+  {
+    std::lock_guard lock(mu_);
+    registrations_.push_back({tax_code, family, id, reg.Json().at("position").to_number<uint64_t>()});
+  }
   if (!check(http.Post("/v1/people/" + id + "/gp", R"({"gp_id":")" + Gps()[n % 2] + R"("})", token_), "gp")) return false;
   if (!check(http.Post("/v1/people/" + id + "/enrolments",
                        R"({"school":"TOIC81200X","class":")" + std::to_string(1 + n % 3) + R"(A","role":"student"})", token_),

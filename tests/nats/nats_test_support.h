@@ -41,6 +41,14 @@ class CaseWorkload {
   uint64_t last_position() const { return last_position_.load(); }
   // Tax codes and family names used so far (for the personal-data scan).
   std::vector<std::string> PersonalValues() const;
+  // Every position a command's 201 answer gave (acknowledged), and the registrations
+  // acknowledged: tax code, family name, person id, position.
+  struct Registration {
+    std::string tax_code, family_name, person_id;
+    uint64_t position = 0;
+  };
+  std::vector<uint64_t> AcknowledgedPositions() const;
+  std::vector<Registration> Registrations() const;
 
   static const std::vector<std::string>& Municipalities();
   static const std::vector<std::string>& Asls();
@@ -65,6 +73,8 @@ class CaseWorkload {
   mutable std::mutex mu_;
   std::string first_failure_;
   std::vector<std::string> personal_;
+  std::vector<uint64_t> acknowledged_;
+  std::vector<Registration> registrations_;
 };
 
 struct RelayedMessage {
