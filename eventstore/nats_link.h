@@ -5,6 +5,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -41,6 +42,11 @@ class NatsLink {
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
 };
+
+// Waits `backoff` (cut short once `stopping` is set), then doubles it, up to `max`: the
+// reconnect and retry pause of the relay, the replica feed and the standby's two ends.
+void SleepBackoff(const std::atomic<bool>& stopping, std::chrono::milliseconds& backoff,
+                  std::chrono::milliseconds max);
 
 // "<status text> (JetStream error N)".
 std::string NatsErrorText(natsStatus s, jsErrCode e = static_cast<jsErrCode>(0));

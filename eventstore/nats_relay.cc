@@ -116,11 +116,7 @@ void NatsRelay::Impl::SetFailure(std::string why) {
 
 void NatsRelay::Impl::Backoff() {
   // Commits and acks tick `wake` all the time; only Stop() may cut the backoff short.
-  const auto until = std::chrono::steady_clock::now() + backoff;
-  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  backoff = std::min(backoff * 2, options.max_backoff);
+  SleepBackoff(stopping, backoff, options.max_backoff);
 }
 
 bool NatsRelay::Impl::Connect() {

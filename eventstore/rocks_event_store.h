@@ -56,6 +56,7 @@ class RocksEventStore final : public EventStore {
   StoreResult<ShippedBatches> ReadWalSince(uint64_t sequence, size_t max_bytes) const override;
   void ReleaseWalBefore(uint64_t sequence) override;
   std::optional<std::string> ShipMac(std::string_view bytes) const override;
+  StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const override;
 
  private:
   friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step

@@ -61,13 +61,7 @@ void StandbyFollower::Impl::Refuse(std::string why) {
   SetFailure("refused: " + why);
 }
 
-void StandbyFollower::Impl::Backoff() {
-  const auto until = std::chrono::steady_clock::now() + backoff;
-  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  backoff = std::min(backoff * 2, options.max_backoff);
-}
+void StandbyFollower::Impl::Backoff() { SleepBackoff(stopping, backoff, options.max_backoff); }
 
 // A pull consumer from the stream sequence after the last one applied (recorded in the
 // store with what it applied), recreated on every start: the store, not the consumer,
@@ -176,7 +170,7 @@ void StandbyFollower::Impl::Handle(natsMsgList& list) {
     }
     ShippedBatches& s = frame->shipped;
     primary_position.store(std::max(primary_position.load(), s.primary_committed));
-    if (have && (s.epoch != merged.epoch || s.families != merged.families)) {
+    if (have && (s.epoch != merged.epoch || s.families != merged.families || s.seed || merged.seed)) {
       if (!Apply(merged, merged_seq, merged_ns)) break;
       have = false;
     }

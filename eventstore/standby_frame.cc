@@ -77,12 +77,13 @@ std::optional<Frame> DecodeFrame(std::string_view bytes, const FrameMac& mac, st
   Reader r{body};
   Frame f;
   const uint64_t kind = r.Int(1);
-  if (kind != uint64_t(FrameKind::kBatches) && kind != uint64_t(FrameKind::kFence)) {
+  if (kind != uint64_t(FrameKind::kBatches) && kind != uint64_t(FrameKind::kFence) && kind != uint64_t(FrameKind::kSeed)) {
     *why = "a standby frame of unknown kind " + std::to_string(kind);
     return std::nullopt;
   }
   f.kind = static_cast<FrameKind>(kind);
   ShippedBatches& s = f.shipped;
+  s.seed = f.kind == FrameKind::kSeed;
   for (uint64_t* v : {&s.epoch, &s.primary_committed, &s.first_sequence, &s.end_sequence, &s.last_position}) *v = r.Int(8);
   const uint64_t families = r.Int(4);
   for (uint64_t i = 0; r.ok && i < families; ++i) {

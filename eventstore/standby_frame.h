@@ -1,7 +1,7 @@
 // Private to eventstore/: the frames a primary ships to its standby (standby.h). Layout
 // (integers big-endian), documented in FORMAT.md, "Warm standby":
 //
-//   u8 kind (1 batches, 2 fence) ‖ BE64 epoch ‖ BE64 primary committed position ‖
+//   u8 kind (1 batches, 2 fence, 4 seed) ‖ BE64 epoch ‖ BE64 primary committed position ‖
 //   BE64 first sequence ‖ BE64 end sequence ‖ BE64 last position ‖
 //   BE32 n ‖ n × (BE32 family id ‖ BE32 length ‖ name) ‖
 //   BE32 m ‖ m × (BE32 length ‖ write batch) ‖ 32-byte MAC of everything before
@@ -20,7 +20,7 @@
 
 namespace caseledger::eventstore {
 
-enum class FrameKind : uint8_t { kBatches = 1, kFence = 2 };
+enum class FrameKind : uint8_t { kBatches = 1, kFence = 2, kSeed = 4 };
 inline constexpr uint8_t kFramePart = 3;
 inline constexpr size_t kFrameMacSize = 32;
 

@@ -16,6 +16,7 @@ namespace {
 constexpr char kSequenceHeader[] = "Caseledger-Standby-Sequence";  // "<first>-<end>"
 constexpr char kPartHeader[] = "Caseledger-Standby-Part";          // "<index>/<count>"
 constexpr char kEpochHeader[] = "Caseledger-Standby-Epoch";
+constexpr char kSeedHeader[] = "Caseledger-Standby-Seed";          // a seed's part: "<sequence>"
 
 std::string Header(natsMsg* m, const char* name) {
   const char* v = nullptr;
@@ -42,6 +43,8 @@ class StandbyShipper::Impl {
   bool Resync();
   // Ships what the WAL holds beyond `next`; false when the session failed.
   bool ShipOnce();
+  // Publishes one frame's messages; false when the session failed.
+  bool Publish(const Frame& frame);
   void SetFailure(std::string why);
   void Backoff();
   void Notify() {
@@ -60,6 +63,8 @@ class StandbyShipper::Impl {
   std::unique_ptr<NatsLink> link;
   bool in_session = false;
   bool stream_empty = false;
+  std::unique_ptr<EventStore::SeedReader> seed;  // while an empty stream gets a snapshot first
+  uint64_t seed_parts = 0;
   uint64_t expected_last_seq = 0;
   std::chrono::steady_clock::time_point released_at;
 
@@ -83,13 +88,7 @@ void StandbyShipper::Impl::SetFailure(std::string why) {
   failure = std::move(why);
 }
 
-void StandbyShipper::Impl::Backoff() {
-  const auto until = std::chrono::steady_clock::now() + backoff;
-  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  backoff = std::min(backoff * 2, options.max_backoff);
-}
+void StandbyShipper::Impl::Backoff() { SleepBackoff(stopping, backoff, options.max_backoff); }
 
 // Continues after the stream's last message, whatever was shipped before: the stream is
 // what the standby reads. A fence there (a standby was promoted) fences this store.
@@ -114,6 +113,7 @@ bool StandbyShipper::Impl::Resync() {
     }
     const std::string subject = natsMsg_GetSubject(m);
     const std::string sequence = Header(m, kSequenceHeader), part = Header(m, kPartHeader);
+    const std::string seeding = Header(m, kSeedHeader);
     const uint64_t epoch = Number(Header(m, kEpochHeader));
     std::string payload(natsMsg_GetData(m), size_t(natsMsg_GetDataLength(m)));
     natsMsg_Destroy(m);
@@ -134,6 +134,10 @@ bool StandbyShipper::Impl::Resync() {
       // A fence of an older epoch (this primary's own promotion): ship after it, from the
       // WAL's start. The standby must then be a new one, seeded from this store.
       stream_empty = true;
+    } else if (!seeding.empty() && sequence.empty()) {
+      SetFailure("the seed of stream " + options.stream + " was interrupted: purge the stream and start the "
+                 "standby again from an empty directory (docs/standby.md)");
+      return false;
     } else {
       const auto dash = sequence.find('-');
       const uint64_t first = dash == std::string::npos ? 0 : Number(sequence.substr(0, dash));
@@ -159,6 +163,18 @@ bool StandbyShipper::Impl::Resync() {
       }
     }
   }
+  seed.reset();
+  if (stream_empty) {
+    // A new standby stream starts with a snapshot of the store; the WAL continues after it.
+    auto reader = store.BeginSeed();
+    if (!reader) {
+      SetFailure("a seed for the standby: " + reader.error().message);
+      return false;
+    }
+    seed = std::move(*reader);
+    resume = seed->sequence() + 1;
+    StoreLog()->info("standby shipper: seeding stream {} with a snapshot at sequence {}", options.stream, seed->sequence());
+  }
   next.store(resume);
   expected_last_seq = last_seq;
   {
@@ -169,14 +185,27 @@ bool StandbyShipper::Impl::Resync() {
 }
 
 bool StandbyShipper::Impl::ShipOnce() {
-  const uint64_t from = next.load();
-  if (from > store.LatestSequence()) return true;
   const size_t max_payload = size_t(std::max<int64_t>(natsConnection_GetMaxPayload(link->connection()), 4096));
   const size_t max_message = std::min(options.max_frame_bytes, max_payload - 1024);
+  if (seed) {
+    auto part = seed->Next(max_message);
+    if (!part) {
+      SetFailure(part.error().message);
+      return false;
+    }
+    if (!Publish(Frame{FrameKind::kSeed, std::move(*part)})) return false;
+    if (seed->done()) {
+      StoreLog()->info("standby shipper: seed at sequence {} shipped", seed->sequence());
+      seed.reset();
+    }
+    return true;
+  }
+  const uint64_t from = next.load();
+  if (from > store.LatestSequence()) return true;
   auto read = store.ReadWalSince(from, max_message);
   if (!read) {
     SetFailure(read.error().message + (read.error().code == StoreErrorCode::kNotFound
-                                           ? ": the standby cannot catch up; seed it again from a backup"
+                                           ? ": the standby cannot catch up; purge the stream and start it from an empty directory (a new seed)"
                                            : ""));
     return false;
   }
@@ -184,14 +213,20 @@ bool StandbyShipper::Impl::ShipOnce() {
   if (read->first_sequence != from) {
     if (!stream_empty) {
       SetFailure("the write-ahead log no longer holds sequence " + std::to_string(from) +
-                 " (it starts at " + std::to_string(read->first_sequence) + "): seed the standby again from a backup");
+                 " (it starts at " + std::to_string(read->first_sequence) + "): purge the stream and start the standby from an "
+                 "empty directory (a new seed)");
       return false;
     }
     StoreLog()->warn("standby shipper: the write-ahead log starts at sequence {}, not {}: a standby must be seeded "
                      "from a backup of this store taken after that",
                      read->first_sequence, from);
   }
-  Frame frame{FrameKind::kBatches, std::move(*read)};
+  return Publish(Frame{FrameKind::kBatches, std::move(*read)});
+}
+
+bool StandbyShipper::Impl::Publish(const Frame& frame) {
+  const size_t max_payload = size_t(std::max<int64_t>(natsConnection_GetMaxPayload(link->connection()), 4096));
+  const size_t max_message = std::min(options.max_frame_bytes, max_payload - 1024);
   auto bytes = EncodeFrame(frame, [this](std::string_view b) { return store.ShipMac(b); });
   if (!bytes) {
     SetFailure("the store has no master key: frames cannot be authenticated");
@@ -200,14 +235,20 @@ bool StandbyShipper::Impl::ShipOnce() {
   const ShippedBatches& s = frame.shipped;
   const std::vector<std::string> parts = SplitFrame(*bytes, max_message);
   const std::string subject = options.subject + ".log";
-  const std::string sequence = std::to_string(s.first_sequence) + "-" + std::to_string(s.end_sequence);
+  // A seed's parts carry no sequence range but the last one (the WAL continues after it).
+  const bool seed_part = frame.kind == FrameKind::kSeed && s.end_sequence == 0;
+  const std::string sequence =
+      seed_part ? "" : std::to_string(s.first_sequence) + "-" + std::to_string(s.end_sequence);
   const std::string epoch = std::to_string(s.epoch);
+  const std::string seed_id = frame.kind == FrameKind::kSeed ? std::to_string(s.first_sequence) : "";
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string part = std::to_string(i) + "/" + std::to_string(parts.size());
-    const std::string msg_id = "e" + epoch + "-" + sequence + "-" + part;
+    const std::string msg_id =
+        "e" + epoch + "-" + (seed_part ? "seed" + seed_id + "-" + std::to_string(++seed_parts) : sequence) + "-" + part;
     natsMsg* m = nullptr;
     natsStatus st = natsMsg_Create(&m, subject.c_str(), nullptr, parts[i].data(), int(parts[i].size()));
-    if (st == NATS_OK) st = natsMsgHeader_Set(m, kSequenceHeader, sequence.c_str());
+    if (st == NATS_OK && !sequence.empty()) st = natsMsgHeader_Set(m, kSequenceHeader, sequence.c_str());
+    if (st == NATS_OK && !seed_id.empty()) st = natsMsgHeader_Set(m, kSeedHeader, seed_id.c_str());
     if (st == NATS_OK) st = natsMsgHeader_Set(m, kEpochHeader, epoch.c_str());
     if (st == NATS_OK && parts.size() > 1) st = natsMsgHeader_Set(m, kPartHeader, part.c_str());
     jsPubOptions po;
@@ -232,6 +273,7 @@ bool StandbyShipper::Impl::ShipOnce() {
     }
   }
   stream_empty = false;
+  if (seed_part) return true;
   next.store(s.end_sequence);
   frames.fetch_add(1, std::memory_order_relaxed);
   if (s.primary_committed > shipped_position.load()) {

@@ -18,9 +18,10 @@ constexpr char kRoleKey[] = "role";                // "standby" or "primary" (af
 constexpr char kEpochKey[] = "epoch";              // BE64: the epoch this primary writes in
 constexpr char kFencedKey[] = "fenced-by";         // BE64: the epoch a standby was promoted at
 constexpr char kAppliedKey[] = "standby-applied";  // BE64 sequence ‖ BE64 stream sequence ‖ BE64 epoch
+constexpr char kSeedingKey[] = "standby-seeding";  // BE64: the sequence of the seed being applied
 
 bool IsRoleKey(std::string_view key) {
-  return key == kRoleKey || key == kEpochKey || key == kFencedKey || key == kAppliedKey;
+  return key == kRoleKey || key == kEpochKey || key == kFencedKey || key == kAppliedKey || key == kSeedingKey;
 }
 
 StoreError Corrupt(std::string message, uint64_t position = 0) {
@@ -193,7 +194,8 @@ StoreResult<void> RocksEventStore::LoadRole() {
   auto role = Get(def, kRoleKey);
   if (!role) return role.error();
   role_.standby = *role && **role == "standby";
-  for (auto [key, field] : {std::pair{kEpochKey, &role_.epoch}, std::pair{kFencedKey, &role_.fenced_by}}) {
+  for (auto [key, field] : {std::pair{kEpochKey, &role_.epoch}, std::pair{kFencedKey, &role_.fenced_by},
+                            std::pair{kSeedingKey, &role_.seeding}}) {
     auto v = Get(def, key);
     if (!v) return v.error();
     if (*v && (*v)->size() != 8) return Corrupt(std::string("bad ") + key + " marker");
@@ -264,6 +266,17 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     }
     if (!target.families.count(id)) return Corrupt("the primary writes a column family this store lacks: " + name);
   }
+  if (shipped.seed) {
+    // A snapshot in parts, into an empty standby (or one that is taking this same seed).
+    if (role_.applied_sequence >= shipped.first_sequence) {
+      return StandbyApplied{role_.applied_sequence + 1, next_position_ - 1, 0};  // held already
+    }
+    if (role_.applied_sequence > 0 || (role_.seeding == 0 && next_position_ > 1) ||
+        (role_.seeding != 0 && role_.seeding != shipped.first_sequence)) {
+      return Corrupt("a seed (snapshot at primary sequence " + std::to_string(shipped.first_sequence) +
+                     ") for a standby that holds another log: start the standby from an empty directory");
+    }
+  }
   rocksdb::WriteBatch out;
   uint64_t next_sequence = role_.applied_sequence + 1;
   uint64_t next_position = next_position_;
@@ -276,6 +289,14 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     rocksdb::WriteBatch in(rep);
     const uint64_t first = BatchSequence(rep), count = in.Count();
     if (count == 0) return Corrupt("an empty shipped batch");
+    if (shipped.seed) {
+      ShippedBatchCopier copier(target, out, next_position, tip, last_recorded);
+      rocksdb::Status s = in.Iterate(&copier);
+      if (copier.error) return *copier.error;
+      if (!s.ok()) return Corrupt("seed batch: " + s.ToString());
+      events += copier.events;
+      continue;
+    }
     if (first + count <= next_sequence) continue;  // held already (a message delivered twice)
     if (first != next_sequence) {
       return Corrupt("shipped batch at primary sequence " + std::to_string(first) + " where the standby expects " +
@@ -289,8 +310,16 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     for (std::string& e : copier.erased) erased.push_back(std::move(e));
     next_sequence = first + count;
   }
+  uint64_t seeding = role_.seeding;
+  if (shipped.seed) {
+    const bool last = shipped.end_sequence == shipped.first_sequence + 1;
+    seeding = last ? 0 : shipped.first_sequence;
+    next_sequence = last ? shipped.end_sequence : 1;
+    if (last) out.Delete(handles_[0], kSeedingKey);
+    else out.Put(handles_[0], kSeedingKey, Be64(seeding));
+  }
   StandbyApplied applied{next_sequence, next_position - 1, events};
-  if (next_sequence == role_.applied_sequence + 1) return applied;  // nothing new
+  if (!shipped.seed && next_sequence == role_.applied_sequence + 1) return applied;  // nothing new
   out.Put(handles_[0], kAppliedKey, Be64(next_sequence - 1) + Be64(stream_sequence) + Be64(shipped.epoch));
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -303,6 +332,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     return e;
   }
   role_.applied_sequence = next_sequence - 1;
+  role_.seeding = seeding;
   role_.stream_sequence = stream_sequence;
   role_.primary_epoch = shipped.epoch;
   next_position_ = next_position;
@@ -338,6 +368,10 @@ StoreResult<StoreRole> RocksEventStore::Promote() {
   }
   if (bg_error_ && needs_reopen_) {
     return StoreError{StoreErrorCode::kWritesRefused, "refused after a failed write (" + bg_error_->message + "); restart"};
+  }
+  if (role_.seeding != 0) {
+    return StoreError{StoreErrorCode::kInvalidArgument,
+                      "the standby is still taking its seed (a snapshot of the primary): its log is incomplete"};
   }
   // Every shipped record was checked against the chain as it was appended; read the tail
   // back from the files, as Open does, before writing on top of it.
@@ -430,6 +464,82 @@ void RocksEventStore::ReleaseWalBefore(uint64_t sequence) {
       StoreLog()->debug("cannot delete shipped WAL file {}: {}", files[i]->PathName(), s.ToString());
     }
   }
+}
+
+namespace {
+
+// Every family of a RocksDB snapshot as put-only write batches: the log first, in
+// position order (the standby checks its chain as it goes), then the others, the default
+// family last without the role keys.
+class RocksSeedReader final : public EventStore::SeedReader {
+ public:
+  RocksSeedReader(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> order)
+      : db_(db), order_(std::move(order)), snapshot_(db->GetSnapshot()) {
+    for (auto* h : order_) families_.emplace_back(h->GetID(), h->GetName());
+    Open();
+  }
+  ~RocksSeedReader() override {
+    it_.reset();
+    db_->ReleaseSnapshot(snapshot_);
+  }
+  uint64_t sequence() const override { return snapshot_->GetSequenceNumber(); }
+  bool done() const override { return family_ >= order_.size(); }
+  StoreResult<ShippedBatches> Next(size_t max_bytes) override {
+    ShippedBatches out;
+    out.seed = true;
+    out.families = families_;
+    out.first_sequence = sequence();
+    size_t bytes = 0;
+    while (!done() && bytes < max_bytes) {
+      rocksdb::WriteBatch batch;
+      for (; it_->Valid() && bytes + batch.GetDataSize() < max_bytes; it_->Next()) {
+        const rocksdb::Slice k = it_->key();
+        if (order_[family_]->GetID() == 0 && IsRoleKey(std::string_view(k.data(), k.size()))) continue;
+        if (order_[family_]->GetName() == format::kEvents && k.size() == 8) {
+          out.last_position = format::DecodeFixed64BE(k.data());
+        }
+        batch.Put(order_[family_], k, it_->value());
+      }
+      if (!it_->status().ok()) return FromRocks(it_->status(), "read the store for a seed");
+      if (batch.Count() > 0) {
+        bytes += batch.GetDataSize();
+        out.batches.push_back(batch.Data());
+      }
+      if (!it_->Valid()) {
+        ++family_;
+        Open();
+      }
+    }
+    if (done()) out.end_sequence = sequence() + 1;
+    return out;
+  }
+
+ private:
+  void Open() {
+    it_.reset();
+    if (done()) return;
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    it_.reset(db_->NewIterator(ro, order_[family_]));
+    it_->SeekToFirst();
+  }
+  rocksdb::DB* db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> order_;
+  std::vector<std::pair<uint32_t, std::string>> families_;
+  const rocksdb::Snapshot* snapshot_;
+  size_t family_ = 0;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+StoreResult<std::unique_ptr<EventStore::SeedReader>> RocksEventStore::BeginSeed() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> order = {events_};
+  for (auto* h : handles_) {
+    if (h != events_ && h != handles_[0]) order.push_back(h);
+  }
+  order.push_back(handles_[0]);
+  return std::unique_ptr<SeedReader>(new RocksSeedReader(db_.get(), std::move(order)));
 }
 
 std::optional<std::string> RocksEventStore::ShipMac(std::string_view bytes) const {

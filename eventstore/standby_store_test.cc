@@ -50,7 +50,7 @@ std::vector<std::string> Dump(const std::string& path) {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string key = it->key().ToString();
-      if (h->GetName() == "default" && (key == "role" || key == "epoch" || key == "standby-applied")) continue;
+      if (h->GetName() == "default" && (key == "role" || key == "epoch" || key == "standby-applied" || key == "standby-seeding")) continue;
       out.push_back(h->GetName() + "/" + key + "=" + it->value().ToString());
     }
     db->DestroyColumnFamilyHandle(h);
@@ -249,6 +249,71 @@ TEST_F(StandbyStoreTest, TheArchivedWalLetsAStandbyCatchUpAfterFlushesAndIsRelea
   size_t left = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("primary/archive"))) left += e.is_regular_file();
   EXPECT_LT(left, archived);
+}
+
+TEST(StandbyStoreSeedTest, AStandbyIsSeededFromASnapshotWhenTheWalNoLongerHoldsTheStart) {
+  testing::TempDir dir;
+  // A primary that never kept its WAL: flushed and reopened, its first sequences are gone.
+  auto primary = OpenStore(dir.Sub("primary"), dir.Sub("master.key"));
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(primary->Append(Registration("person-" + std::to_string(i), "TAX" + std::to_string(i), "k" + std::to_string(i))));
+  ASSERT_TRUE(primary->CompactAll());
+  primary.reset();
+  primary = OpenStore(dir.Sub("primary"), dir.Sub("master.key"), 3600);
+  auto gone = primary->ReadWalSince(1, 1 << 20);
+  ASSERT_TRUE(!gone || gone->batches.empty() || gone->first_sequence > 1) << "the WAL still starts at 1";
+  std::filesystem::copy_file(dir.Sub("master.key"), dir.Sub("standby.key"));
+  auto standby = OpenStore(dir.Sub("standby"), dir.Sub("standby.key"));
+  ASSERT_TRUE(standby->BecomeStandby());
+
+  auto seed = primary->BeginSeed();
+  ASSERT_TRUE(seed);
+  const uint64_t at = (*seed)->sequence();
+  // Appends after the snapshot come through the WAL.
+  for (int i = 30; i < 35; ++i) ASSERT_TRUE(primary->Append(Registration("person-" + std::to_string(i), "TAX" + std::to_string(i))));
+  int parts = 0;
+  uint64_t stream_seq = 0;
+  while (!(*seed)->done()) {
+    auto part = (*seed)->Next(2048);  // small parts: a seed in many frames
+    ASSERT_TRUE(part) << part.error().message;
+    ++parts;
+    if (!(*seed)->done()) {
+      EXPECT_EQ(part->end_sequence, 0u);
+      auto applied = standby->ApplyShipped(*part, ++stream_seq);
+      ASSERT_TRUE(applied) << applied.error().message;
+      EXPECT_EQ(standby->Role().seeding, at);
+      EXPECT_FALSE(standby->Promote()) << "no promotion in the middle of a seed";
+    } else {
+      EXPECT_EQ(part->end_sequence, at + 1);
+      auto applied = standby->ApplyShipped(*part, ++stream_seq);
+      ASSERT_TRUE(applied) << applied.error().message;
+    }
+  }
+  EXPECT_GT(parts, 3);
+  EXPECT_EQ(standby->Role().seeding, 0u);
+  EXPECT_EQ(standby->Role().applied_sequence, at);
+  EXPECT_EQ(standby->CommittedPosition(), 30u);
+  seed->reset();
+  auto wal = primary->ReadWalSince(at + 1, 1 << 20);
+  ASSERT_TRUE(wal) << wal.error().message;
+  ASSERT_EQ(wal->first_sequence, at + 1);
+  ASSERT_TRUE(standby->ApplyShipped(*wal, ++stream_seq));
+  EXPECT_EQ(standby->CommittedPosition(), 35u);
+  EXPECT_EQ(standby->Tip().hash, primary->Tip().hash);
+  // A second seed into a standby that holds a log is refused.
+  auto again = primary->BeginSeed();
+  ASSERT_TRUE(again);
+  auto part = (*again)->Next(1 << 20);
+  ASSERT_TRUE(part);
+  part->first_sequence = at + 1000;
+  EXPECT_FALSE(standby->ApplyShipped(*part, 99));
+  again->reset();
+  auto stream = standby->ReadStream("person-12", 1, 1);
+  ASSERT_TRUE(stream && stream->size() == 1);
+  EXPECT_EQ(stream->front().personal, "personal TAX12");
+  ASSERT_TRUE(standby->Promote());
+  primary.reset();
+  standby.reset();
+  EXPECT_EQ(Dump(dir.Sub("standby")), Dump(dir.Sub("primary")));
 }
 
 TEST(StandbyFrameTest, FramesRoundTripInPartsAndAnAlteredByteFailsTheMac) {

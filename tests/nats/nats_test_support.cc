@@ -5,6 +5,10 @@
 #include "eventstore/nats_link.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
 
 namespace caseledger::testing {
 namespace {
@@ -246,6 +250,52 @@ std::vector<std::string> ViewUrls() {
   for (const auto& s : CaseWorkload::Schools()) urls.push_back("/v1/views/schools/" + s + "?day=2020-10-20");
   return urls;
 }
+
+void ServeProcess::Start() {
+  const std::string binary = CASELEDGER_BINARY_DIR "/app/caseledger";
+  std::vector<std::string> args = {binary, "serve", "--data", data_, "--listen", "127.0.0.1:" + std::to_string(port_)};
+  args.insert(args.end(), extra_.begin(), extra_.end());
+  const std::string log = data_ + ".log";
+  pid_ = fork();
+  ASSERT_GE(pid_, 0);
+  if (pid_ == 0) {
+    freopen(log.c_str(), "a", stdout);
+    freopen(log.c_str(), "a", stderr);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      HttpClient probe(port_);
+      return probe.Send("GET", "/healthz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }, std::chrono::seconds(30))) << "caseledger serve did not start; see " << log;
+}
+
+void ServeProcess::Kill(int sig) {
+  if (pid_ <= 0) return;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+double ServeProcess::Gauge(const std::string& name) {
+  HttpClient http(port_);
+  std::istringstream in(http.Send("GET", "/metrics").body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(name + " ")) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+uint64_t ServeProcess::Position(const std::string& name) { return uint64_t(std::max(0.0, Gauge(name))); }
 
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

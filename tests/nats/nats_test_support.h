@@ -5,6 +5,9 @@
 
 #include "tests/support/test_server.h"
 
+#include <sys/types.h>
+
+#include <csignal>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -95,6 +98,29 @@ void ExpectEveryPositionOnceInOrder(const std::vector<RelayedMessage>& messages,
 
 // The view URLs a replica must answer exactly as the primary does.
 std::vector<std::string> ViewUrls();
+
+// A `caseledger serve --data DATA --listen 127.0.0.1:PORT EXTRA...` process (output in
+// DATA.log), started and killed by the test (SIGKILL at scope exit).
+class ServeProcess {
+ public:
+  ServeProcess(std::string data, uint16_t port, std::vector<std::string> extra)
+      : data_(std::move(data)), port_(port), extra_(std::move(extra)) {}
+  ~ServeProcess() { Kill(SIGKILL); }
+  // Starts it and waits (≤ 30 s) for /healthz; fails the test otherwise.
+  void Start();
+  void Kill(int sig = SIGKILL);
+  // A value from /metrics: -1 when absent; Position() the same as a count (0 when absent).
+  double Gauge(const std::string& name);
+  uint64_t Position(const std::string& name);
+  uint16_t port() const { return port_; }
+  const std::string& data() const { return data_; }
+
+ private:
+  std::string data_;
+  uint16_t port_;
+  std::vector<std::string> extra_;
+  pid_t pid_ = -1;
+};
 
 // Polls `done` every 20 ms until it holds or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
