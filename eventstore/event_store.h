@@ -151,7 +151,6 @@ struct StoreRole {
   uint64_t applied_sequence = 0;  // standby: the primary's WAL sequences applied, up to here
   uint64_t stream_sequence = 0;   // standby: the JetStream sequence of the last message applied
   uint64_t primary_epoch = 0;     // standby: the epoch of the primary it follows
-  uint64_t seeding = 0;           // standby: a seed (snapshot at this sequence) is being applied
 };
 
 // What a primary ships to its standby: whole RocksDB write batches from its write-ahead log,
@@ -164,10 +163,6 @@ struct ShippedBatches {
   uint64_t last_position = 0;      // the highest log position the batches hold (0: none)
   std::vector<std::pair<uint32_t, std::string>> families;  // column family id, name
   std::vector<std::string> batches;                        // WriteBatch representations
-  // A seed: a part of a snapshot of the primary's store taken at `first_sequence` (its
-  // batches hold puts only, the log first in position order); the last part has
-  // end_sequence = first_sequence + 1, the others 0. The WAL continues after it.
-  bool seed = false;
 };
 
 struct StandbyApplied {
@@ -303,17 +298,6 @@ class EventStore : public LogReader {
   // A MAC of `bytes` under a key derived from the master key (standby frames); nullopt
   // for a store opened without one.
   virtual std::optional<std::string> ShipMac(std::string_view bytes) const = 0;
-  // A consistent snapshot of the whole store, read in parts to seed a standby that cannot
-  // take the WAL from its first sequence (standby.h). Must not outlive the store.
-  class SeedReader {
-   public:
-    virtual ~SeedReader() = default;
-    virtual uint64_t sequence() const = 0;  // the snapshot's: the WAL continues after it
-    // The next part, about `max_bytes`; its end_sequence is set on the last one.
-    virtual StoreResult<ShippedBatches> Next(size_t max_bytes) = 0;
-    virtual bool done() const = 0;
-  };
-  virtual StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const = 0;
 };
 
 // Result of walking the log. `first_bad_position` is 0 when everything verified.

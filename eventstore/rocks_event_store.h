@@ -20,6 +20,8 @@ namespace caseledger::eventstore {
 // shipping to a standby); every later open keeps retired WAL files that long too.
 inline constexpr char kKeepWalMarker[] = "KEEP_SHIPPED_WAL";
 
+class SeedReader;  // standby_seed.h
+
 class RocksEventStore final : public EventStore {
  public:
   static StoreResult<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
@@ -56,7 +58,8 @@ class RocksEventStore final : public EventStore {
   StoreResult<ShippedBatches> ReadWalSince(uint64_t sequence, size_t max_bytes) const override;
   void ReleaseWalBefore(uint64_t sequence) override;
   std::optional<std::string> ShipMac(std::string_view bytes) const override;
-  StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const override;
+  // standby_seed.h: a snapshot of every family for seeding a standby.
+  StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const;
 
  private:
   friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step
@@ -154,6 +157,7 @@ class RocksEventStore final : public EventStore {
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
   uint64_t write_epoch_ = 0;                       // moves when writes resume
   StoreRole role_;                                 // standby / epoch / fence (standby_store.cc)
+  uint64_t seeding_ = 0;                           // a standby taking a seed at this sequence
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the sync thread waits on sync_cv_
   size_t gather_target_ = 0;                       // ...for a group this large (0: any)

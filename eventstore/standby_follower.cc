@@ -131,6 +131,7 @@ void StandbyFollower::Impl::Handle(natsMsgList& list) {
   bool have = false;
   uint64_t merged_seq = 0;
   int64_t merged_ns = 0;
+  bool merged_seed = false;
   for (int i = 0; i < list.Count && !stopped.load(); ++i) {
     natsMsg* m = list.Msgs[i];
     uint64_t seq = 0;
@@ -170,7 +171,9 @@ void StandbyFollower::Impl::Handle(natsMsgList& list) {
     }
     ShippedBatches& s = frame->shipped;
     primary_position.store(std::max(primary_position.load(), s.primary_committed));
-    if (have && (s.epoch != merged.epoch || s.families != merged.families || s.seed || merged.seed)) {
+    // A seed's parts are applied one by one, never merged with each other or with WAL batches.
+    const bool seed = frame->kind == FrameKind::kSeed;
+    if (have && (s.epoch != merged.epoch || s.families != merged.families || seed || merged_seed)) {
       if (!Apply(merged, merged_seq, merged_ns)) break;
       have = false;
     }
@@ -184,6 +187,7 @@ void StandbyFollower::Impl::Handle(natsMsgList& list) {
     }
     merged_seq = seq;
     merged_ns = published_ns;
+    merged_seed = seed;
   }
   if (have && !stopped.load()) Apply(merged, merged_seq, merged_ns);
 }

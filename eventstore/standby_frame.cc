@@ -83,7 +83,6 @@ std::optional<Frame> DecodeFrame(std::string_view bytes, const FrameMac& mac, st
   }
   f.kind = static_cast<FrameKind>(kind);
   ShippedBatches& s = f.shipped;
-  s.seed = f.kind == FrameKind::kSeed;
   for (uint64_t* v : {&s.epoch, &s.primary_committed, &s.first_sequence, &s.end_sequence, &s.last_position}) *v = r.Int(8);
   const uint64_t families = r.Int(4);
   for (uint64_t i = 0; r.ok && i < families; ++i) {

@@ -2,6 +2,7 @@
 #include "eventstore/nats_link.h"
 #include "eventstore/standby.h"
 #include "eventstore/standby_frame.h"
+#include "eventstore/standby_seed.h"
 #include "eventstore/store_logger.h"
 
 #include <algorithm>
@@ -63,7 +64,7 @@ class StandbyShipper::Impl {
   std::unique_ptr<NatsLink> link;
   bool in_session = false;
   bool stream_empty = false;
-  std::unique_ptr<EventStore::SeedReader> seed;  // while an empty stream gets a snapshot first
+  std::unique_ptr<SeedReader> seed;  // while an empty stream gets a snapshot first
   uint64_t seed_parts = 0;
   uint64_t expected_last_seq = 0;
   std::chrono::steady_clock::time_point released_at;
@@ -166,7 +167,7 @@ bool StandbyShipper::Impl::Resync() {
   seed.reset();
   if (stream_empty) {
     // A new standby stream starts with a snapshot of the store; the WAL continues after it.
-    auto reader = store.BeginSeed();
+    auto reader = BeginSeed(store);
     if (!reader) {
       SetFailure("a seed for the standby: " + reader.error().message);
       return false;

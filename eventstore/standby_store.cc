@@ -2,6 +2,7 @@
 // default family, the primary's write-ahead log read for shipping, the standby's checked
 // apply of what was shipped, promotion and fencing.
 #include "eventstore/rocks_event_store.h"
+#include "eventstore/standby_seed.h"
 #include "eventstore/store_logger.h"
 
 #include <rocksdb/transaction_log.h>
@@ -195,7 +196,7 @@ StoreResult<void> RocksEventStore::LoadRole() {
   if (!role) return role.error();
   role_.standby = *role && **role == "standby";
   for (auto [key, field] : {std::pair{kEpochKey, &role_.epoch}, std::pair{kFencedKey, &role_.fenced_by},
-                            std::pair{kSeedingKey, &role_.seeding}}) {
+                            std::pair{kSeedingKey, &seeding_}}) {
     auto v = Get(def, key);
     if (!v) return v.error();
     if (*v && (*v)->size() != 8) return Corrupt(std::string("bad ") + key + " marker");
@@ -266,13 +267,16 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     }
     if (!target.families.count(id)) return Corrupt("the primary writes a column family this store lacks: " + name);
   }
-  if (shipped.seed) {
+  // A seed's batches are put-only with sequence 0 (standby_seed.h); WAL batches start at 1.
+  const bool seed = !shipped.batches.empty() && shipped.batches[0].size() >= kBatchHeader &&
+                    BatchSequence(shipped.batches[0]) == 0;
+  if (seed) {
     // A snapshot in parts, into an empty standby (or one that is taking this same seed).
     if (role_.applied_sequence >= shipped.first_sequence) {
       return StandbyApplied{role_.applied_sequence + 1, next_position_ - 1, 0};  // held already
     }
-    if (role_.applied_sequence > 0 || (role_.seeding == 0 && next_position_ > 1) ||
-        (role_.seeding != 0 && role_.seeding != shipped.first_sequence)) {
+    if (role_.applied_sequence > 0 || (seeding_ == 0 && next_position_ > 1) ||
+        (seeding_ != 0 && seeding_ != shipped.first_sequence)) {
       return Corrupt("a seed (snapshot at primary sequence " + std::to_string(shipped.first_sequence) +
                      ") for a standby that holds another log: start the standby from an empty directory");
     }
@@ -289,7 +293,8 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     rocksdb::WriteBatch in(rep);
     const uint64_t first = BatchSequence(rep), count = in.Count();
     if (count == 0) return Corrupt("an empty shipped batch");
-    if (shipped.seed) {
+    if (seed) {
+      if (first != 0) return Corrupt("a seed part holding a WAL batch");
       ShippedBatchCopier copier(target, out, next_position, tip, last_recorded);
       rocksdb::Status s = in.Iterate(&copier);
       if (copier.error) return *copier.error;
@@ -310,8 +315,8 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     for (std::string& e : copier.erased) erased.push_back(std::move(e));
     next_sequence = first + count;
   }
-  uint64_t seeding = role_.seeding;
-  if (shipped.seed) {
+  uint64_t seeding = seeding_;
+  if (seed) {
     const bool last = shipped.end_sequence == shipped.first_sequence + 1;
     seeding = last ? 0 : shipped.first_sequence;
     next_sequence = last ? shipped.end_sequence : 1;
@@ -319,7 +324,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     else out.Put(handles_[0], kSeedingKey, Be64(seeding));
   }
   StandbyApplied applied{next_sequence, next_position - 1, events};
-  if (!shipped.seed && next_sequence == role_.applied_sequence + 1) return applied;  // nothing new
+  if (!seed && next_sequence == role_.applied_sequence + 1) return applied;  // nothing new
   out.Put(handles_[0], kAppliedKey, Be64(next_sequence - 1) + Be64(stream_sequence) + Be64(shipped.epoch));
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -332,7 +337,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     return e;
   }
   role_.applied_sequence = next_sequence - 1;
-  role_.seeding = seeding;
+  seeding_ = seeding;
   role_.stream_sequence = stream_sequence;
   role_.primary_epoch = shipped.epoch;
   next_position_ = next_position;
@@ -369,7 +374,7 @@ StoreResult<StoreRole> RocksEventStore::Promote() {
   if (bg_error_ && needs_reopen_) {
     return StoreError{StoreErrorCode::kWritesRefused, "refused after a failed write (" + bg_error_->message + "); restart"};
   }
-  if (role_.seeding != 0) {
+  if (seeding_ != 0) {
     return StoreError{StoreErrorCode::kInvalidArgument,
                       "the standby is still taking its seed (a snapshot of the primary): its log is incomplete"};
   }
@@ -471,7 +476,7 @@ namespace {
 // Every family of a RocksDB snapshot as put-only write batches: the log first, in
 // position order (the standby checks its chain as it goes), then the others, the default
 // family last without the role keys.
-class RocksSeedReader final : public EventStore::SeedReader {
+class RocksSeedReader final : public SeedReader {
  public:
   RocksSeedReader(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> order)
       : db_(db), order_(std::move(order)), snapshot_(db->GetSnapshot()) {
@@ -486,7 +491,6 @@ class RocksSeedReader final : public EventStore::SeedReader {
   bool done() const override { return family_ >= order_.size(); }
   StoreResult<ShippedBatches> Next(size_t max_bytes) override {
     ShippedBatches out;
-    out.seed = true;
     out.families = families_;
     out.first_sequence = sequence();
     size_t bytes = 0;
@@ -533,7 +537,13 @@ class RocksSeedReader final : public EventStore::SeedReader {
 
 }  // namespace
 
-StoreResult<std::unique_ptr<EventStore::SeedReader>> RocksEventStore::BeginSeed() const {
+StoreResult<std::unique_ptr<SeedReader>> BeginSeed(const EventStore& store) {
+  const auto* rocks = dynamic_cast<const RocksEventStore*>(&store);
+  if (rocks == nullptr) return StoreError{StoreErrorCode::kInvalidArgument, "only a RocksDB store seeds a standby"};
+  return rocks->BeginSeed();
+}
+
+StoreResult<std::unique_ptr<SeedReader>> RocksEventStore::BeginSeed() const {
   std::vector<rocksdb::ColumnFamilyHandle*> order = {events_};
   for (auto* h : handles_) {
     if (h != events_ && h != handles_[0]) order.push_back(h);

@@ -1,5 +1,6 @@
 #include "tests/nats/nats_test_support.h"
 
+#include "api/jwt.h"
 #include "domain/tax_code.h"
 #include "domain/time.h"
 #include "eventstore/nats_link.h"
@@ -249,6 +250,17 @@ std::vector<std::string> ViewUrls() {
   for (const auto& g : CaseWorkload::Gps()) urls.push_back("/v1/views/gps/" + g + "?day=2020-10-20");
   for (const auto& s : CaseWorkload::Schools()) urls.push_back("/v1/views/schools/" + s + "?day=2020-10-20");
   return urls;
+}
+
+std::string TokenFor(const std::string& key_path, const std::string& subject) {
+  std::string error;
+  auto key = api::LoadKeyFile(key_path, &error);
+  if (!key) throw std::runtime_error(error);
+  api::TokenClaims claims;
+  claims.subject = subject;
+  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  claims.expires_at = claims.issued_at + 3600;
+  return api::SignToken(claims, *key);
 }
 
 void ServeProcess::Start() {

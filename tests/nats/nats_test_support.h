@@ -122,6 +122,9 @@ class ServeProcess {
   pid_t pid_ = -1;
 };
 
+// A token of the server whose HS256 key is at `key_path`, for `subject`, valid an hour.
+std::string TokenFor(const std::string& key_path, const std::string& subject = "tester");
+
 // Polls `done` every 20 ms until it holds or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 

@@ -20,17 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string TokenFor(const std::string& key_path) {
-  std::string error;
-  auto key = api::LoadKeyFile(key_path, &error);
-  if (!key) throw std::runtime_error(error);
-  api::TokenClaims claims;
-  claims.subject = "tester";
-  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  claims.expires_at = claims.issued_at + 3600;
-  return api::SignToken(claims, *key);
-}
-
 TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   TempDir dir;
   auto nats = SingleNode(dir.Sub("nats"));

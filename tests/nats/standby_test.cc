@@ -30,17 +30,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string TokenFor(const std::string& key_path, const std::string& subject = "tester") {
-  std::string error;
-  auto key = api::LoadKeyFile(key_path, &error);
-  if (!key) throw std::runtime_error(error);
-  api::TokenClaims claims;
-  claims.subject = subject;
-  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  claims.expires_at = claims.issued_at + 3600;
-  return api::SignToken(claims, *key);
-}
-
 std::string Registration() {
   return R"({"tax_code":"RSSMRA85T10L219G","family_name":"Rossi","given_names":"Mario","birth_date":"1985-12-10","sex":"M","residence_istat":"001272"})";
 }
