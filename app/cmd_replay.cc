@@ -6,6 +6,7 @@
 // Works on a stopped server's data (the store admits one process); while serving, adopt
 // through POST /v1/rules.
 #include "app/commands.h"
+#include "app/data_store.h"
 #include "app/flags.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
@@ -43,27 +44,6 @@ std::optional<uint64_t> ParsePosition(const std::string& s) {
 }
 
 }  // namespace
-
-// Opens DIR/store, with a hint when another process (a server) holds it. Personal parts
-// open with `master_key`, else with DIR/master.key when there is one (as `serve` uses it),
-// else stay sealed.
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
-                                                      const std::string& master_key) {
-  eventstore::StoreOptions o;
-  o.path = data_dir + "/store";
-  o.create_if_missing = false;
-  o.master_key_path = master_key;
-  if (o.master_key_path.empty() && std::filesystem::exists(data_dir + "/master.key")) {
-    o.master_key_path = data_dir + "/master.key";
-  }
-  auto store = eventstore::EventStore::Open(o);
-  if (!store) {
-    *error = "cannot open " + o.path + ": " + store.error().message +
-             " (a running server holds the store: stop it first, or use the HTTP API)";
-    return nullptr;
-  }
-  return std::move(*store);
-}
 
 int RunReplay(const Args& args) {
   Flags flags(args, {"data", "rules", "effective-from", "views", "until", "on", "format", "reference"}, {"adopt"});
