@@ -34,6 +34,7 @@ struct ApiContext {
   // The read views and their rule book, switched blue-green when rules are adopted: take
   // views->Current() once per answer and read everything from it.
   replay::LiveViews* views = nullptr;
+  size_t whatif_memory_budget = 0;  // a dry run's (replay::WhatIfOptions::memory_budget)
   SseHub* sse = nullptr;         // view change announcements
   GrantTable* grants = nullptr;  // who holds which role (the users stream)
   SchoolRegistry* schools = nullptr;  // where schools are (DATA_DIR/schools.csv); null: nowhere

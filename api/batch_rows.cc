@@ -117,6 +117,7 @@ class RowCollector {
     }
     rows.emplace_back();
     field_ = -1;
+    seen_ = 0;
     return true;
   }
   // Keys matter at the top (only "results") and in a row (the four fields); a key is
@@ -135,10 +136,13 @@ class RowCollector {
     if (depth_ == 1) return key == "results" || Fail(ec, kShape);
     for (size_t k = 0; k < kFields.size(); ++k) {
       if (key != kFields[k]) continue;
-      // A repeated member replaces the earlier one, as in a parsed object.
+      // A repeated member is refused, as in every JSON body (json_body.h).
+      if (seen_ & (1u << k)) {
+        return Fail(ec, "key \"results[" + std::to_string(rows.size() - 1) + "]." + std::string(kFields[k]) +
+                            "\" appears more than once");
+      }
+      seen_ |= 1u << k;
       field_ = static_cast<int>(k);
-      FieldOf(rows.back(), k)->clear();
-      if (rows.back().oversized == kFields[k]) rows.back().oversized.clear();
     }
     return true;
   }
@@ -162,6 +166,7 @@ class RowCollector {
 
   int depth_ = 0;
   int field_ = -1;  // index into kFields of the member being read, or -1
+  unsigned seen_ = 0;  // bit k: the row's kFields[k] was read
   std::string key_;
   bool in_string_row_ = false;
 };

@@ -21,6 +21,17 @@ TEST(BatchRowsTest, CsvColumnsInAnyOrderOthersIgnored) {
   EXPECT_EQ((*rows)[1].outcome, "negative");
 }
 
+TEST(BatchRowsTest, JsonRowWithAKeyTwiceIsRefusedNamingIt) {
+  auto rows = ParseBatchJson(
+      R"({"results": [{"swab_id": "SW-1", "outcome": "negative"},
+                      {"swab_id": "SW-2", "outcome": "negative", "outcome": "positive"}]})");
+  ASSERT_FALSE(rows);
+  EXPECT_FALSE(rows.error().too_many_rows);
+  EXPECT_EQ(rows.error().detail, "key \"results[1].outcome\" appears more than once");
+  // The same field in two rows is no duplicate.
+  EXPECT_TRUE(ParseBatchJson(R"({"results": [{"outcome": "negative"}, {"outcome": "positive"}]})"));
+}
+
 TEST(BatchRowsTest, CsvShortRowsReadAsEmptyFields) {
   auto rows = ParseBatchCsv("swab_id,outcome,lab_id,reported_at\nSW-1,positive\n");
   ASSERT_TRUE(rows);
@@ -95,7 +106,7 @@ TEST(BatchRowsTest, JsonRowsWithOddMembersReadAsEmptyFields) {
       R"({"swab_id":"SW-1","outcome":"positive","lab_id":"LAB-TO1","reported_at":"2020-10-21T15:00:00Z","note":{"swab_id":"no"}},)"
       R"(7, "text", [1,"x"], null,)"
       R"({"swab_id":5,"outcome":["positive"],"lab_id":{"a":"b"},"reported_at":"T"},)"
-      R"({"swab_id":"old","swab_id":"new","outcome":"negative\u0021"})"
+      R"({"swab_id":"new","outcome":"negative\u0021"})"
       R"(]})");
   ASSERT_TRUE(rows) << rows.error().detail;
   ASSERT_EQ(rows->size(), 7u);

@@ -1,8 +1,106 @@
 #include "api/json_body.h"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
 
+#include <set>
+#include <vector>
+
 namespace caseledger::api {
+namespace {
+
+// Boost.JSON 1.81 keeps the last of two members with the same key and has no option to
+// refuse them (parse_options has none), so a body is read a second time by this handler,
+// which finds the first key an object holds twice and names it by its path ("rows[2].id").
+class DuplicateKeyFinder {
+ public:
+  static constexpr size_t max_object_size = size_t(-1);
+  static constexpr size_t max_array_size = size_t(-1);
+  static constexpr size_t max_key_size = size_t(-1);
+  static constexpr size_t max_string_size = size_t(-1);
+
+  std::string duplicate;  // the path of the first key seen twice, or ""
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) { return Open(true); }
+  bool on_object_end(size_t, boost::system::error_code&) { return Close(); }
+  bool on_array_begin(boost::system::error_code&) { return Open(false); }
+  bool on_array_end(size_t, boost::system::error_code&) { return Close(); }
+  bool on_key_part(std::string_view s, size_t, boost::system::error_code&) {
+    key_.append(s);
+    return true;
+  }
+  bool on_key(std::string_view s, size_t, boost::system::error_code& ec) {
+    key_.append(s);
+    Frame& f = frames_.back();
+    f.name = std::move(key_);
+    key_.clear();
+    if (f.keys.insert(f.name).second) return true;
+    duplicate = Path();
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return false;
+  }
+  bool on_string_part(std::string_view, size_t, boost::system::error_code&) { return true; }
+  bool on_string(std::string_view, size_t, boost::system::error_code&) { return Value(); }
+  bool on_number_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t, std::string_view, boost::system::error_code&) { return Value(); }
+  bool on_uint64(uint64_t, std::string_view, boost::system::error_code&) { return Value(); }
+  bool on_double(double, std::string_view, boost::system::error_code&) { return Value(); }
+  bool on_bool(bool, boost::system::error_code&) { return Value(); }
+  bool on_null(boost::system::error_code&) { return Value(); }
+  bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(std::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  struct Frame {
+    bool object = false;
+    size_t index = 0;  // arrays: the element being read
+    std::string name;  // objects: the member being read
+    std::set<std::string, std::less<>> keys;
+  };
+
+  bool Open(bool object) {
+    frames_.push_back({object, 0, {}, {}});
+    return true;
+  }
+  bool Close() {
+    frames_.pop_back();
+    return Value();
+  }
+  // A value ended: the enclosing array moves to its next element.
+  bool Value() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    return true;
+  }
+  std::string Path() const {
+    std::string path;
+    for (const Frame& f : frames_) {
+      if (f.object) {
+        if (!path.empty()) path += '.';
+        path += f.name;
+      } else {
+        path += "[" + std::to_string(f.index) + "]";
+      }
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+  std::string key_;
+};
+
+}  // namespace
+
+std::optional<std::string> FindDuplicateKey(std::string_view json) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  boost::json::basic_parser<DuplicateKeyFinder> parser(options);
+  boost::system::error_code ec;
+  parser.write_some(false, json.data(), json.size(), ec);
+  if (parser.handler().duplicate.empty()) return std::nullopt;
+  return std::move(parser.handler().duplicate);
+}
 
 std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error) {
   boost::json::parse_options options;
@@ -25,6 +123,10 @@ std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::s
   boost::json::value v = parser.release();
   if (!v.is_object()) {
     *error = "body must be a JSON object";
+    return std::nullopt;
+  }
+  if (auto key = FindDuplicateKey(body)) {
+    *error = "key \"" + *key + "\" appears more than once";
     return std::nullopt;
   }
   return std::move(v.as_object());

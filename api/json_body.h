@@ -19,8 +19,13 @@ namespace caseledger::api {
 inline constexpr int kMaxJsonDepth = 32;
 
 // Parses `body` as one JSON object. nullopt with `error` set when it is not JSON, nests
-// deeper than kMaxJsonDepth, holds invalid UTF-8, or is not an object.
+// deeper than kMaxJsonDepth, holds invalid UTF-8, is not an object, or an object in it
+// holds a key twice (the error names it: "key rows[2].id appears more than once").
 std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error);
+
+// The path of the first key that an object in `json` holds twice ("a", "rows[2].id"), or
+// nullopt when there is none (or `json` is not JSON). Boost.JSON keeps the last of them.
+std::optional<std::string> FindDuplicateKey(std::string_view json);
 
 class JsonFields {
  public:

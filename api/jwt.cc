@@ -1,6 +1,7 @@
 #include "api/jwt.h"
 
 #include "api/api_logger.h"
+#include "eventstore/file_write.h"
 
 #include <boost/json.hpp>
 #include <fcntl.h>
@@ -355,41 +356,21 @@ std::optional<JwtKey> LoadOrCreateKeyFile(const std::string& path, std::string* 
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 || errno != ENOENT) return LoadKeyFile(path, error);
 
-  // Written aside and linked into place: link() fails on an existing name, so a racing
-  // creator's key wins whole and nobody ever reads a half-written file.
-  std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // mode 0600
-  if (fd < 0) {
-    SetError(error, Errno("cannot create key file", path));
+  // Created only if still missing: a racing creator's key wins whole and nobody ever
+  // reads a half-written file.
+  std::string secret(kGeneratedKeyBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(secret.size())) != 1) {
+    SetError(error, "cannot create key file " + path + ": no random bytes");
     return std::nullopt;
   }
-  unsigned char secret[kGeneratedKeyBytes];
-  bool ok = RAND_bytes(secret, sizeof secret) == 1 && ::fchmod(fd, 0600) == 0;
-  size_t done = 0;
-  while (ok && done < sizeof secret) {
-    ssize_t n = ::write(fd, secret + done, sizeof secret - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (n > 0) done += static_cast<size_t>(n);
-  }
-  OPENSSL_cleanse(secret, sizeof secret);
-  ok = ok && ::fsync(fd) == 0;
-  if (::close(fd) != 0) ok = false;
-  if (!ok) SetError(error, Errno("cannot write key file", temp));
-  int linked = ok ? ::link(temp.c_str(), path.c_str()) : -1;
-  if (ok && linked != 0 && errno != EEXIST) {
-    SetError(error, Errno("cannot create key file", path));
-    ok = false;
-  }
-  ::unlink(temp.c_str());
-  if (!ok) return std::nullopt;
-  if (linked == 0) {
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      ::fsync(dir_fd);  // best effort: the name survives a crash
-      ::close(dir_fd);
-    }
+  eventstore::FileWriteOptions placed;
+  placed.placement = eventstore::FileWriteOptions::Placement::kCreateOnly;
+  placed.mode = 0600;
+  auto written = eventstore::WriteFileAtomically(path, secret, placed);
+  OPENSSL_cleanse(secret.data(), secret.size());
+  if (!written) {
+    SetError(error, "cannot create key file: " + written.error().message);
+    return std::nullopt;
   }
   return LoadKeyFile(path, error);
 }

@@ -85,6 +85,13 @@ Response FromStoreError(const eventstore::StoreError& e) {
       return Problem(400, "invalid-input", "Invalid input", e.message);
     case StoreErrorCode::kNotFound:
       return Problem(404, "not-found", "Not found", "not found");
+    case StoreErrorCode::kNoSpace: {
+      // RFC 4918's 507: the request may succeed once space is freed; reads go on meanwhile.
+      Response r = Problem(507, "insufficient-storage", "Insufficient storage",
+                           "the server's data volume is full; nothing was recorded, retry later");
+      r.Set("Retry-After", "30");
+      return r;
+    }
     case StoreErrorCode::kWritesRefused:
     case StoreErrorCode::kIo: {
       Response r = Problem(503, "store-unavailable", "Store unavailable",

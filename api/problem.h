@@ -23,7 +23,8 @@ Response BadField(std::string field, std::string message);
 Response FromDomainError(const domain::Error& e);
 
 // Maps a store error: version conflict -> 409 (with the current version), idempotency key
-// reuse -> 422, claim taken -> 409, refused/io -> 503, corruption -> 500.
+// reuse -> 422, claim taken -> 409, no space -> 507, refused/io -> 503 (both with
+// Retry-After), corruption -> 500.
 // A command whose If-Match names another version than the stream's (RFC 9110 §13.1.1):
 // 412 with current_version and the current ETag; nothing is run.
 Response PreconditionFailed(uint64_t current_version);

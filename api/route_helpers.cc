@@ -4,6 +4,12 @@
 
 namespace caseledger::api {
 
+Response MalformedBody(std::string_view body, const std::string& error) {
+  std::vector<domain::FieldError> errors;
+  if (auto key = FindDuplicateKey(body)) errors.push_back({std::move(*key), "appears more than once"});
+  return Problem(400, "malformed-body", "Malformed body", error, errors);
+}
+
 namespace {
 
 std::string_view Opaque(std::string_view tag) {

@@ -17,6 +17,10 @@ namespace caseledger::api {
 
 // Parses the body as a JSON object and runs `read` over its fields; answers 400 with every
 // field error (including unknown fields) or nullopt when the command is complete.
+// The 400 answer to a body ParseJsonObject refused with `error`; a key given twice is also
+// named as a field error.
+Response MalformedBody(std::string_view body, const std::string& error);
+
 template <class Command>
 using CommandReader = std::function<void(JsonFields&, Command&, domain::FieldErrors&)>;
 
@@ -24,7 +28,7 @@ template <class Command>
 std::optional<Response> ReadCommand(const Request& req, Command& out, const CommandReader<Command>& read) {
   std::string error;
   auto object = ParseJsonObject(req.body, &error);
-  if (!object) return Problem(400, "malformed-body", "Malformed body", error);
+  if (!object) return MalformedBody(req.body, error);
   domain::FieldErrors errors;
   JsonFields fields(*object, errors);
   read(fields, out, errors);

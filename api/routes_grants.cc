@@ -6,6 +6,7 @@
 #include "api/grants.h"
 #include "api/json_body.h"
 #include "api/problem.h"
+#include "api/route_helpers.h"
 #include "api/routes.h"
 
 #include <boost/json.hpp>
@@ -105,7 +106,7 @@ void AddGrantRoutes(Router& router, const ApiContext& ctx) {
                 if (!req.principal.grants.Has(Role::kAdmin)) return Forbidden();
                 std::string error;
                 auto object = ParseJsonObject(req.http.body, &error);
-                if (!object) return Problem(400, "malformed-body", "Malformed body", error);
+                if (!object) return MalformedBody(req.http.body, error);
                 domain::FieldErrors errors;
                 JsonFields f(*object, errors);
                 std::string user = f.String("user").value_or("");

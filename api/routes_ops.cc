@@ -2,6 +2,7 @@
 #include "api/metrics.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
+#include "api/storage_health.h"
 #include "replay/live_views.h"
 
 #include <cstdio>
@@ -23,7 +24,10 @@ void AddOpsRoutes(Router& router, const ApiContext& ctx) {
                 bool ready = views >= committed && !failed;
                 Response r;
                 r.status = ready ? 200 : 503;
-                r.body = std::string(R"({"status":")") + (ready ? "ready" : failed ? "views_stopped" : "catching_up") +
+                const char* state = !ready ? (failed ? "views_stopped" : "catching_up")
+                                    : StorageAcceptsWrites(ctx) ? "ready"
+                                                                : "writes_refused";
+                r.body = std::string(R"({"status":")") + state +
                          R"(","committed_position":)" + std::to_string(committed) +
                          R"(,"views_position":)" + std::to_string(views);
                 // A rebuild under newly adopted rules: where it stands (the old views answer).
@@ -37,7 +41,9 @@ void AddOpsRoutes(Router& router, const ApiContext& ctx) {
                               R"(,"target":)" + std::to_string(p.target) + R"(,"events_per_second":)" + rate + "}";
                   }
                 }
-                r.body += "}";
+                // Writes refused (disk full, a failed write) keep the node ready: it still
+                // answers reads; the fields say why writes are refused.
+                r.body += "," + StorageStatusJson(ctx) + "}";
                 if (!ready) r.Set("Retry-After", "1");
                 return r;
               }});

@@ -47,6 +47,10 @@ class PersonRead {
   // Loads the person and checks the caller's scope; nullopt when the read may go ahead.
   template <class RoleOf>
   std::optional<Response> Admit(const std::string& id, RoleOf role_of) {
+    // A read whose access record cannot be written is refused, never served unrecorded.
+    if (ctx_.access_log) {
+      if (auto refused = ctx_.access_log->WriteRefusal()) return FromStoreError(*refused);
+    }
     person_id_ = id;
     if (!ValidatePersonId(id, "id")) return Finish(NotFound());
     auto now = CurrentPerson(ctx_, id);

@@ -2,9 +2,10 @@
 // rules stream and the state of the views; POST /v1/rules adopts a set, i.e. records a
 // RulesAdopted and starts the blue-green rebuild of the views under the new book
 // (replay/live_views.h). The old views keep answering until the rebuilt ones switch in.
-// POST /v1/rules?dry_run=true answers the what-if diff instead (replay/what_if.h: two
-// shadow rebuilds of the whole log on this command thread, so it takes as long as two
-// rebuilds; `caseledger replay` gives the same on a stopped server).
+// POST /v1/rules?dry_run=true answers the what-if diff instead (replay/what_if.h: by
+// default incremental, on this command thread, over the live views held at their position
+// meanwhile; `&method=full` rebuilds both sides from position 1, as long as two rebuilds;
+// `caseledger replay` gives the same on a stopped server).
 // Every granted role reads the rules; only an admin adopts (api/authz.h).
 #include "api/authz.h"
 #include "api/route_helpers.h"
@@ -51,17 +52,36 @@ Response WhatIf(const ApiContext& ctx, const RouteRequest& req, std::shared_ptr<
     o.on = domain::Date::Parse(*on);
     if (!o.on) return BadField("on", "must be a date YYYY-MM-DD");
   }
+  if (auto method = req.http.Query("method")) {
+    if (*method == "full") {
+      o.method = replay::WhatIfOptions::Method::kFull;
+    } else if (*method != "incremental") {
+      return BadField("method", "must be incremental or full");
+    }
+  }
   o.work_dir = ctx.views->data_dir() + "/whatif-" + ctx.new_id();
   o.reference = ctx.reference;
   o.candidate = std::move(set);
+  o.memory_budget = ctx.whatif_memory_budget;
   std::error_code ec;
   std::filesystem::create_directories(o.work_dir, ec);
   if (ec) return Problem(500, "internal", "Internal error", "cannot create a what-if directory");
-  auto report = replay::RunWhatIf(*ctx.store, o);
+  std::optional<eventstore::StoreResult<replay::WhatIfReport>> report;
+  if (o.method == replay::WhatIfOptions::Method::kIncremental) {
+    ctx.views->WithViewsHeld([&](const replay::ServingViews& views) {
+      o.live = views.runner.get();
+      o.live_rules = views.rules;
+      o.until = views.runner->Position();
+      if (o.until == 0) o.live = nullptr;  // nothing applied: the full what-if of an empty log
+      report = replay::RunWhatIf(*ctx.store, o);
+    });
+  } else {
+    report = replay::RunWhatIf(*ctx.store, o);
+  }
   std::filesystem::remove_all(o.work_dir, ec);
-  if (!report) return FromStoreError(report.error());
+  if (!*report) return FromStoreError(report->error());
   Response r;
-  r.body = json::serialize(replay::WhatIfJson(*report));
+  r.body = json::serialize(replay::WhatIfJson(**report));
   r.Set("Cache-Control", "no-store");
   return r;
 }

@@ -1,6 +1,9 @@
 #include "api/service.h"
 
 #include "api/api_context.h"
+#include "api/api_logger.h"
+#include "api/backup_request.h"
+#include "api/control_socket.h"
 #include "api/grant_table.h"
 #include "api/person_cache.h"
 #include "api/jwks_source.h"
@@ -11,6 +14,7 @@
 #include "api/school_registry.h"
 #include "api/sse.h"
 #include "api/static_assets.h"
+#include "api/storage_health.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "eventstore/event_store.h"
@@ -19,6 +23,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 
 namespace caseledger::api {
 namespace {
@@ -51,6 +56,7 @@ struct Service::State {
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<JwksSource> jwks;  // stopped before `tokens` goes
   uint16_t port = 0;
+  std::unique_ptr<ControlSocket> control;  // DATA/control.sock; stopped before the stores close
 };
 
 namespace {
@@ -102,6 +108,31 @@ bool CopyUsersEvent(eventstore::EventStore& local, const domain::Envelope& e, st
   return false;
 }
 
+// A replica's copy of a rule set the primary adopted, in its local rules stream at the
+// primary's stream version (the shipped sets both recorded first are held already and
+// skipped); then its views are rebuilt under it, blue-green, as the primary's were.
+bool CopyRulesAdoption(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
+                       std::string* why) {
+  if (e.stream != domain::kRulesStream) return true;
+  eventstore::AppendRequest request;
+  request.stream = e.stream;
+  request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
+  request.events.push_back({e.type, e.schema_version, e.body, {}, e.effective_at});
+  request.actor = e.actor;
+  request.correlation_id = e.correlation_id;
+  request.causation_id = e.causation_id;
+  auto r = local.Append(request);
+  if (!r) {
+    if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
+      return true;
+    }
+    *why = "copying rules event version " + std::to_string(e.version) + ": " + r.error().message;
+    return false;
+  }
+  if (views != nullptr) views->Adopt(r->last_position);
+  return true;
+}
+
 }  // namespace
 
 Service::Service() : state_(std::make_unique<State>()) {}
@@ -124,6 +155,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 
   eventstore::StoreOptions store_options;
   store_options.path = s.options.data_dir + "/store";
+  store_options.min_free_bytes = s.options.min_free_bytes;
   store_options.master_key_path =
       s.options.master_key_path.empty() ? s.options.data_dir + "/master.key" : s.options.master_key_path;
   auto store = eventstore::EventStore::Open(store_options);
@@ -160,6 +192,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   views_options.data_dir = s.options.data_dir;
   views_options.reference = s.options.reference;
   views_options.rebuild_nice = s.options.rebuild_nice;
+  views_options.min_free_bytes = s.options.min_free_bytes;
+  views_options.memory_budget = s.options.memory_budget;
   SseHub* hub = &s.sse;
   views_options.on_changes = [hub](const std::vector<projections::ViewChange>& changes) {
     for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
@@ -169,8 +203,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     // A replica's views follow JetStream; its local log holds a copy of the primary's
     // users stream (grants) and the shipped rules, nothing else.
     eventstore::ReplicaFeedOptions feed_options = *s.options.replica;
-    feed_options.before_apply = [st](const domain::Envelope& e, std::string* why) {
-      return CopyUsersEvent(*st, e, why);
+    feed_options.before_apply = [st, &s](const domain::Envelope& e, std::string* why) {
+      return CopyUsersEvent(*st, e, why) && CopyRulesAdoption(*st, s.views.get(), e, why);
     };
     s.feed = std::make_unique<eventstore::NatsReplicaFeed>(std::move(feed_options));
     log = s.feed.get();
@@ -211,6 +245,9 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   eventstore::AccessLogOptions access_options;
   access_options.path = s.options.data_dir + "/access";
   access_options.retention_days = s.options.access_log_retention_days;
+  // Half the floor: below the floor commands are refused but reads of personal data, whose
+  // records are small, are still recorded and answered; below half they are refused too.
+  access_options.min_free_bytes = s.options.min_free_bytes / 2;
   auto access_log = eventstore::AccessLog::Open(access_options);
   if (!access_log) {
     *error = "cannot open the access log " + access_options.path + ": " + access_log.error().message;
@@ -232,9 +269,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.views = vr;
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
+  s.ctx.whatif_memory_budget = s.options.memory_budget / 4;
   s.ctx.metrics = &s.metrics;
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };
+  AddStorageGauges(s.metrics, s.ctx, s.options.data_dir, s.options.min_free_bytes);
   if (s.options.replica) {
     Router all;
     AddAllRoutes(all, s.ctx);
@@ -274,6 +313,21 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     // The token says who; the grants in the log say what they may do, as of now.
     return Principal{claims->subject, grants->For(claims->subject)};
   };
+  if (!s.options.replica) {
+    // `caseledger backup` reaches the databases this process holds open through here.
+    eventstore::AccessLog* access_log = s.access_log.get();
+    const std::string data_dir = s.options.data_dir;
+    auto backup_mu = std::make_shared<std::mutex>();
+    std::string why;
+    s.control = ControlSocket::Start(
+        data_dir + "/control.sock",
+        [st, access_log, data_dir, backup_mu](const std::string& request) {
+          std::lock_guard lock(*backup_mu);
+          return AnswerControlRequest(*st, access_log, data_dir, request);
+        },
+        &why);
+    if (!s.control) ApiLog()->warn("no control socket, so no online backup: {}", why);
+  }
   s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
                                           [vr] { return vr->Position(); }, &s.metrics);
   auto port = s.server->Start(error);

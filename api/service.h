@@ -57,10 +57,19 @@ struct ServiceOptions {
   // `primary_url` (may be empty). Not together with `relay`.
   std::optional<eventstore::ReplicaFeedOptions> replica;
   std::string primary_url;
+  // Memory the views' caches and a dry run's what-if may take, about (bytes; 0: their
+  // defaults): a half for person records, a quarter for GP patient rows, a quarter for the
+  // what-if (replay::LiveViewsOptions::memory_budget).
+  size_t memory_budget = 0;
   // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
   int rebuild_nice = 10;
   // Access records (reads of personal data) older than this are pruned; docs/security.md: 24 months.
   int access_log_retention_days = 731;
+  // The free-space floor (eventstore/disk_space.h) of the store and the views: below it
+  // commands are answered 507 and the views pause, until space is freed. The access log's
+  // floor is half of it: below that, reads of personal data are refused too. 0: none (a
+  // full disk still answers 507, and the store then needs a restart).
+  uint64_t min_free_bytes = 64 << 20;
 };
 
 class Service {

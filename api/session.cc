@@ -12,6 +12,7 @@
 #include "api/dispatcher.h"
 #include "api/metrics.h"
 #include "api/problem.h"
+#include "api/request_framing.h"
 #include "api/sse.h"
 
 #include <boost/asio.hpp>
@@ -98,7 +99,7 @@ class Session {
 
  private:
   awaitable<bool> WaitForRequest();
-  awaitable<beast::error_code> ReadHeader(http::request_parser<http::string_body>& parser);
+  awaitable<beast::error_code> ReadHeader(RequestParser& parser);
   awaitable<void> Write(Response res, bool keep_alive, unsigned version, bool head = false);
   awaitable<void> StreamEvents(Response res, unsigned version);
   awaitable<Response> Answer(std::shared_ptr<const Request> req, Admitted admitted);
@@ -137,7 +138,7 @@ awaitable<bool> Session<Stream>::WaitForRequest() {
 // WaitForRequest read, or dribbled by a client) would pass any limit. So the header is
 // read piece by piece and the bytes the parser took are added up here.
 template <class Stream>
-awaitable<beast::error_code> Session<Stream>::ReadHeader(http::request_parser<http::string_body>& parser) {
+awaitable<beast::error_code> Session<Stream>::ReadHeader(RequestParser& parser) {
   size_t taken = 0;
   while (!parser.is_header_done()) {
     auto [ec, n] = co_await http::async_read_some(conn_->stream, buffer_, parser, kTuple);
@@ -153,23 +154,20 @@ awaitable<void> Session<Stream>::Serve() {
   const ServerOptions& o = host_.options;
   while (!host_.stopping) {
     if (!co_await WaitForRequest()) co_return;
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
-    // Beast checks Content-Length against the body limit while parsing the header, so the
-    // header is read under the largest limit and the route's applied after admission.
-    parser.body_limit(host_.dispatcher.MaxBodyLimit());
+    RequestParser parser;
+    LimitRequestParser(parser, o, host_.dispatcher.MaxBodyLimit());
     beast::error_code ec = co_await ReadHeader(parser);
-    if (ec == http::error::header_limit) {
-      co_await Write(Problem(431, "headers-too-large", "Request header fields too large",
-                             "the request headers exceed the limit"), false, 11);
+    if (ec) {
+      // A refused request is answered before the connection closes: the client learns why
+      // (431, 413, or 400 for one that cannot be framed, lingering so that what it still
+      // sends does not reset the answer away). A client that closed, timed out or was
+      // cancelled at shutdown is not.
+      if (auto refusal = FramingRefusal(ec)) {
+        linger_ = ec != http::error::header_limit;
+        co_await Write(std::move(*refusal), false, 11);
+      }
       co_return;
     }
-    if (ec == http::error::body_limit) {
-      linger_ = true;
-      co_await Write(TooLarge(), false, 11);
-      co_return;
-    }
-    if (ec) co_return;  // closed, timed out (slow client), malformed or cancelled at shutdown
     const auto start = Clock::now();
     auto& head = parser.get();
     const bool keep_alive = head.keep_alive();
@@ -237,12 +235,14 @@ awaitable<void> Session<Stream>::Serve() {
       }
       auto [bec, bn] = co_await http::async_read(conn_->stream, buffer_, parser, kTuple);
       (void)bn;
-      if (bec == http::error::body_limit) {
-        linger_ = true;
-        co_await Write(TooLarge(), false, version);
+      if (bec) {
+        // Above the route's limit (413), or a chunk that cannot be framed (400).
+        if (auto refusal = FramingRefusal(bec)) {
+          linger_ = true;
+          co_await Write(std::move(*refusal), false, version);
+        }
         co_return;
       }
-      if (bec) co_return;
     }
     req.body = std::move(parser.get().body());
     const Method method = req.method;

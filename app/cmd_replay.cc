@@ -46,7 +46,8 @@ std::optional<uint64_t> ParsePosition(const std::string& s) {
 }  // namespace
 
 int RunReplay(const Args& args) {
-  Flags flags(args, {"data", "rules", "effective-from", "views", "until", "on", "format", "reference"}, {"adopt"});
+  Flags flags(args, {"data", "rules", "effective-from", "views", "until", "on", "format", "reference", "memory-budget"},
+              {"adopt", "full"});
   if (!flags.ok()) return UsageError(flags.error());
   auto data = flags.Get("data");
   auto rules_file = flags.Get("rules");
@@ -105,15 +106,42 @@ int RunReplay(const Args& args) {
     }
   }
 
+  size_t budget_mib = 0;
+  if (auto b = flags.Get("memory-budget")) {
+    auto n = ParsePosition(*b);
+    if (!n || *n == 0 || *n > (size_t{1} << 20)) return UsageError("--memory-budget takes MiB, 1 to 1048576");
+    budget_mib = *n;
+  }
+
   replay::WhatIfOptions o;
   o.work_dir = *data;
+  o.memory_budget = budget_mib << 20;
   o.reference = *reference;
   o.candidate = std::make_shared<const domain::RuleSet>(std::move(*candidate));
   o.views = views;
   o.until = until;
   o.on = on;
   o.progress = [](const std::string& line) { std::cerr << "replay: " << line << "\n"; };
+  // The incremental what-if's base: the live views (DIR/views.live), caught up with the log
+  // and held still; the full one (--full, or --until before the log's end) needs none.
+  std::unique_ptr<replay::LiveViews> base;
+  if (flags.Has("full") || until != 0) {
+    o.method = replay::WhatIfOptions::Method::kFull;
+  } else {
+    replay::LiveViewsOptions lo;
+    lo.data_dir = *data;
+    lo.reference = *reference;
+    lo.rebuild_nice = 0;
+    std::cerr << "replay: opening the live views\n";
+    auto live = replay::LiveViews::Open(*store, lo);
+    if (!live) return Failure("cannot open the views: " + live.error().message);
+    base = std::move(*live);
+    base->Stop();  // held where they are: at the log's end
+    o.live = base->Current()->runner.get();
+    o.live_rules = base->Current()->rules;
+  }
   auto report = replay::RunWhatIf(*store, o);
+  base.reset();
   if (!report) return Failure("what-if failed: " + report.error().message);
   if (format == "json") {
     std::cout << boost::json::serialize(replay::WhatIfJson(*report)) << "\n";

@@ -165,6 +165,16 @@ int RunServe(const Args& args) {
       *field = *n;
     }
   }
+  if (auto text = flags.Get("min-free-bytes")) {
+    auto n = ParseBytes(*text);
+    if (!n) return UsageError("--min-free-bytes takes a byte count, e.g. 268435456 or 256M");
+    options.min_free_bytes = *n;
+  }
+  if (auto text = flags.Get("memory-budget")) {
+    auto n = ParseCount(*text);
+    if (!n) return UsageError("--memory-budget takes MiB, 0 to 1000000");
+    options.memory_budget = *n << 20;
+  }
   // Plain HTTP carries bearer tokens and health data: loopback only unless asked for.
   if (auto bad = api::ValidateListenOptions(options.server)) {
     return UsageError(*bad + " (--tls-cert FILE --tls-key FILE, or --insecure)");

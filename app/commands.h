@@ -17,6 +17,8 @@ int RunToken(const Args& args);
 int RunReplay(const Args& args);
 int RunHistory(const Args& args);
 int RunLoadgen(const Args& args);
+int RunBackup(const Args& args);
+int RunRestore(const Args& args);
 int RunImport(const Args& args);
 
 }  // namespace caseledger::app

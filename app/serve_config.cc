@@ -44,6 +44,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"log.format", "log-format", ConfigValueKind::kLogFormat},
     {"limits.max_connections", "max-connections", ConfigValueKind::kCount},
     {"limits.max_connections_per_client", "max-connections-per-client", ConfigValueKind::kCount},
+    {"storage.min_free_bytes", "min-free-bytes", ConfigValueKind::kBytes},
+    {"limits.memory_budget_mib", "memory-budget", ConfigValueKind::kCount},
     {"demo", "demo", ConfigValueKind::kBool},
 };
 
@@ -64,6 +66,16 @@ std::optional<size_t> ParseCount(const std::string& text) {
     return std::nullopt;
   }
   return n;
+}
+
+std::optional<uint64_t> ParseBytes(const std::string& text) {
+  uint64_t n = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || r.ec != std::errc{}) return std::nullopt;
+  const std::string_view unit(r.ptr, text.data() + text.size() - r.ptr);
+  int shift = unit.empty() ? 0 : unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : unit == "T" ? 40 : -1;
+  if (shift < 0 || n > (uint64_t{1} << (60 - shift))) return std::nullopt;
+  return n << shift;
 }
 
 namespace {
@@ -144,6 +156,14 @@ struct Walk {
         if (!n && !u) return Fail(key.key, "must be an integer");
         if ((n && (*n < 0 || *n > 1'000'000)) || (u && *u > 1'000'000)) return Fail(key.key, "must be 0 to 1000000");
         found.emplace_back(&key, std::to_string(n ? *n : static_cast<int64_t>(*u)));
+        return true;
+      }
+      case ConfigValueKind::kBytes: {
+        const auto u = value.if_uint64();
+        const auto n = value.if_int64();
+        std::string text = u ? std::to_string(*u) : n ? std::to_string(*n) : value.is_string() ? std::string(value.get_string()) : "";
+        if (!ParseBytes(text)) return Fail(key.key, "must be a byte count (e.g. 268435456 or \"256M\")");
+        found.emplace_back(&key, text);
         return true;
       }
       case ConfigValueKind::kNatsUrls: {

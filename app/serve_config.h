@@ -29,6 +29,7 @@ enum class ConfigValueKind {
   kLogLevel,  // "trace", "debug", "info", "warn", "error", "off"
   kLogFormat, // "text" or "json"
   kCount,     // integer 0 to 1,000,000 (0: the flag's own meaning, see its row)
+  kBytes,     // integer bytes, or a string with a K, M, G or T suffix (ParseBytes)
 };
 
 struct ConfigKey {
@@ -45,7 +46,8 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "jwt-issuer", "jwt-audience", "token-issuer",
                                           "token-audience", "log-level", "log-format",
                                           "jwt-jwks", "jwt-jwks-uri", "console-client-id",
-                                          "max-connections", "max-connections-per-client"};
+                                          "max-connections", "max-connections-per-client",
+                                          "min-free-bytes", "memory-budget"};
 inline const char* const kServeSwitches[] = {"demo", "insecure"};
 
 // Every key the file may hold, in the order of docs/operations.md's table.
@@ -57,6 +59,8 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port);
 
 // A kCount value given as a flag: decimal digits, 0 to 1,000,000.
 std::optional<size_t> ParseCount(const std::string& text);
+// A kBytes value: decimal digits with an optional K, M, G or T (powers of 1024), at most 2^60.
+std::optional<uint64_t> ParseBytes(const std::string& text);
 
 // Reads the file at `path` and returns the flags it sets as "--name=value" arguments, in
 // kServeConfigKeys order (a switch set false yields nothing). nullopt with a one-line

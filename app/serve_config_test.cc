@@ -84,6 +84,8 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--log-format=json",
                        "--max-connections=20000",
                        "--max-connections-per-client=256",
+                       "--min-free-bytes=256M",
+                       "--memory-budget=1024",
                    }));
   // What serve reads from them.
   Flags flags = ServeFlags(*args);

@@ -1,23 +1,15 @@
 #include "domain/event_codec.h"
 
+#include "domain/bounded_archive.h"
+
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/common.hpp>
 
 #include <sstream>
-#include <streambuf>
 #include <unordered_map>
 
 namespace caseledger::domain {
 namespace {
-
-// Reads cereal input straight from memory (no copy into a stringstream).
-class MemoryBuf : public std::streambuf {
- public:
-  explicit MemoryBuf(std::string_view bytes) {
-    char* p = const_cast<char*>(bytes.data());
-    setg(p, p, p + bytes.size());
-  }
-};
 
 template <class T>
 concept HasPersonal = requires(T t) { t.personal; };
@@ -32,26 +24,11 @@ std::string EncodeBody(const T& value) {
   return std::move(out).str();
 }
 
-// Decodes `bytes` into `value`; false if they are short or have bytes left over.
+// Decodes `bytes` into `value`; false if they are short, impossible (bounded_archive.h) or
+// have bytes left over.
 template <class T>
 bool DecodeBody(std::string_view bytes, T& value) {
-  // One stream per thread: constructing a std::istream (its locale) costs more than
-  // decoding a small event. rdbuf() also clears the state a failed decode left.
-  thread_local std::istream in(nullptr);
-  MemoryBuf buf(bytes);
-  in.rdbuf(&buf);
-  struct Detach {
-    std::istream& in;
-    ~Detach() { in.rdbuf(nullptr); }
-  } detach{in};
-  try {
-    cereal::BinaryInputArchive ar(in);
-    ar(value);
-  } catch (const std::exception&) {
-    // cereal::Exception for short input; bad_alloc/length_error for an absurd length prefix.
-    return false;
-  }
-  return in.peek() == std::char_traits<char>::eof();
+  return DecodeCereal(bytes, value);
 }
 
 // ---- older schema versions ----

@@ -6,11 +6,14 @@
 // 32 zero bytes when nothing was ever pruned.
 #include "eventstore/access_log.h"
 
+#include "eventstore/access_record.h"
+
+#include "eventstore/disk_space.h"
+#include "eventstore/rocks_backup.h"
+#include "eventstore/rocks_info_log.h"
 #include "eventstore/record_format.h"
 #include "eventstore/store_logger.h"
 
-#include <cereal/archives/binary.hpp>
-#include <cereal/types/string.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -20,18 +23,18 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 namespace caseledger::eventstore {
 namespace {
 
-constexpr char kFormat = 1;
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr auto kPruneEvery = std::chrono::hours(1);
 
 StoreError FromStatus(const rocksdb::Status& s, const char* what) {
-  return {s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+  return {s.IsCorruption() ? StoreErrorCode::kCorruption
+          : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
+                           : StoreErrorCode::kIo,
           std::string(what) + ": " + s.ToString()};
 }
 
@@ -46,36 +49,6 @@ std::string IndexKey(const std::string& person, uint64_t seq) {
   k.push_back('\0');
   format::PutFixed64BE(k, seq);
   return k;
-}
-
-struct Wire {
-  int64_t at = 0;
-  std::string subject, role, person_id, endpoint;
-  int32_t status = 0;
-  template <class A> void serialize(A& ar) { ar(at, subject, role, person_id, endpoint, status); }
-};
-
-std::string Encode(const AccessRecord& r) {
-  std::ostringstream os;
-  {
-    cereal::BinaryOutputArchive ar(os);
-    Wire w{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status};
-    ar(w);
-  }
-  return std::string(1, kFormat) + os.str();
-}
-
-std::optional<AccessRecord> Decode(std::string_view bytes) {
-  if (bytes.empty() || bytes.front() != kFormat) return std::nullopt;
-  try {
-    std::istringstream is(std::string(bytes.substr(1)));
-    cereal::BinaryInputArchive ar(is);
-    Wire w;
-    ar(w);
-    return AccessRecord{domain::Timestamp{w.at}, w.subject, w.role, w.person_id, w.endpoint, w.status};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 domain::Timestamp SystemNow() {
@@ -97,7 +70,9 @@ struct AccessLog::Impl {
   uint64_t written = 0;  // records ever written (or failed)
   bool stopping = false;
   bool flush_wanted = false;  // a Flush() caller waits: write now, not at the next interval
-  std::optional<StoreError> failure;  // sticky, like the event log
+  std::optional<StoreError> failure;  // sticky after a failed write, like the event log
+  std::optional<StoreError> no_space;  // below the free-space floor: lifts by itself
+  uint64_t attempts = 0;  // writes tried (a Flush() waits for one after its call)
 
   // Owned by the writer thread after Open.
   uint64_t last_seq = 0;
@@ -152,7 +127,7 @@ StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
   index.reserve(batch.size());
   for (const AccessRecord& r : batch) {
     ++seq;
-    std::string body = Encode(r);
+    std::string body = EncodeAccessRecord(r);
     hash = format::ChainHash(hash, seq, body);
     wb.Put(RecordKey(seq), format::EncodeValue(body, hash));
     index.push_back(IndexKey(r.person_id, seq));
@@ -180,28 +155,47 @@ void AccessLog::Impl::Run() {
     // Flush() and the destructor do.
     wake.wait_for(lock, options.flush_interval, [&] { return stopping || flush_wanted; });
     flush_wanted = false;
-    if (queue.empty() && stopping) return;
-    if (!queue.empty()) {
+    if (stopping && (queue.empty() || failure)) break;
+    if (queue.empty() && no_space && !BelowFreeSpaceFloor(options.path, options.min_free_bytes, "")) {
+      no_space.reset();  // nothing to write (reads were refused meanwhile), and space is back
+      StoreLog()->info("access log: free space is back");
+    }
+    if (!queue.empty() && !failure) {
       std::deque<AccessRecord> batch;
       batch.swap(queue);
       lock.unlock();
-      StoreResult<void> result;
-      if (!failure) result = Write(batch);
+      auto low = BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the access log");
+      StoreResult<void> result = low ? StoreResult<void>(*low) : Write(batch);
       lock.lock();
-      if (!result && !failure) {
-        failure = result.error();
-        StoreLog()->error("access log write failed, access records are no longer stored: {}",
-                          result.error().message);
+      if (result) {
+        written += batch.size();
+        if (no_space) StoreLog()->info("access log: free space is back, records written again");
+        no_space.reset();
+      } else {
+        // Held, in order, before whatever was queued meanwhile: written once it can be.
+        queue.insert(queue.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        if (low) {
+          if (!no_space) StoreLog()->error("access log: {}", low->message);
+          no_space = *low;
+        } else {
+          failure = result.error();
+          StoreLog()->critical("access log write failed; reads of personal data are refused until a restart: {}",
+                               result.error().message);
+        }
       }
-      written += batch.size();
+      ++attempts;
       flushed.notify_all();
+      if (stopping && !queue.empty()) break;
     }
-    if (std::chrono::steady_clock::now() >= next_prune) {
+    if (std::chrono::steady_clock::now() >= next_prune && !no_space && !failure) {
       next_prune = std::chrono::steady_clock::now() + kPruneEvery;
       lock.unlock();
       if (auto pruned = Prune(); !pruned) StoreLog()->warn("access log prune: {}", pruned.error().message);
       lock.lock();
     }
+  }
+  if (!queue.empty()) {
+    StoreLog()->error("access log: {} records of reads could not be written before the stop", queue.size());
   }
 }
 
@@ -210,6 +204,7 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   impl->options = options;
   if (!impl->options.clock) impl->options.clock = SystemNow;
   rocksdb::Options o;
+  o.info_log = RocksInfoLog();  // not a LOG file on the data volume (rocks_info_log.h)
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
   rocksdb::DB* db = nullptr;
@@ -250,12 +245,32 @@ StoreResult<void> AccessLog::Flush() {
   uint64_t target = impl_->queued;
   impl_->flush_wanted = true;
   impl_->wake.notify_one();
-  impl_->flushed.wait(lock, [&] { return impl_->written >= target; });
-  if (impl_->failure) return *impl_->failure;
-  return {};
+  const uint64_t tried = impl_->attempts;
+  impl_->flushed.wait(lock, [&] {
+    return impl_->written >= target || impl_->failure || (impl_->no_space && impl_->attempts > tried);
+  });
+  if (impl_->written >= target) return {};
+  return impl_->failure ? *impl_->failure : *impl_->no_space;
+}
+
+std::optional<StoreError> AccessLog::WriteRefusal() const {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->failure) return impl_->failure;
+  return impl_->no_space;
 }
 
 uint64_t AccessLog::LastSequence() const { return impl_->visible_seq; }
+
+StoreResult<uint64_t> AccessLog::BackupTo(const std::string& dir) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->failure) return StoreError(StoreErrorCode::kWritesRefused, "no backup after a failed write: " + impl_->failure->message);
+  }
+  const uint64_t held = impl_->visible_seq;  // written (synced) before the backup copies the WAL
+  auto id = CreateRocksBackup(*impl_->db, dir, std::to_string(held));
+  if (!id) return id.error();
+  return held;
+}
 
 uint64_t AccessLog::Pending() const {
   std::lock_guard l(impl_->mu);
@@ -278,7 +293,7 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
     if (s.IsNotFound()) continue;  // pruned between the index read and this one
     if (!s.ok()) return FromStatus(s, "read access record");
     auto split = format::Split(value);
-    auto record = split ? Decode(split->record_body) : std::nullopt;
+    auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
     if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, seq};
     out.push_back({seq, std::move(*record)});
   }
@@ -318,7 +333,7 @@ StoreResult<uint64_t> AccessLog::Impl::Prune() {
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("r"); it->Valid() && it->key().starts_with("r") && pruned < 100'000; it->Next()) {
     auto split = format::Split(it->value().ToStringView());
-    auto record = split ? Decode(split->record_body) : std::nullopt;
+    auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
     if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
     if (record->at.micros >= cutoff) break;
     last = format::DecodeFixed64BE(it->key().data() + 1);

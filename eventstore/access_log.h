@@ -5,7 +5,8 @@
 //
 // Records are queued by Record() without I/O (and without waking anyone) and written by a
 // background thread in one synced WriteBatch every `flush_interval` (or at once on Flush()),
-// so a record is durable within `flush_interval` plus one sync. Records older than the retention are pruned; the chain then starts from an anchor
+// so a record is durable within `flush_interval` plus one sync. A record that cannot be
+// written yet (no space, see WriteRefusal) stays queued and is written once it can. Records older than the retention are pruned; the chain then starts from an anchor
 // (the sequence number and hash of the last pruned record), kept in the same write.
 //
 // Thread safety: every method may be called from any thread.
@@ -43,6 +44,9 @@ struct AccessLogOptions {
   // Records older than this many days are pruned (default: 24 months).
   int retention_days = 731;
   std::function<domain::Timestamp()> clock;  // null: the system clock
+  // The free-space floor (disk_space.h): below it the writer holds its records and writes
+  // nothing, and WriteRefusal() says so, until space is back. 0: no floor.
+  uint64_t min_free_bytes = 0;
 };
 
 class AccessLog {
@@ -53,8 +57,14 @@ class AccessLog {
 
   // Queues a record; never blocks on I/O.
   void Record(AccessRecord record);
-  // Returns once every record queued before the call is durable (or the write failed).
+  // Returns once every record queued before the call is durable, or with the reason it
+  // cannot be now (WriteRefusal()).
   StoreResult<void> Flush();
+  // Why records cannot be written now, or nullopt: kNoSpace below the floor (lifts once
+  // space is freed; the records wait in memory), or the sticky error of a failed write
+  // (only a restart writes again). A read of personal data is refused while this is set:
+  // it is never served unrecorded. Thread-safe.
+  std::optional<StoreError> WriteRefusal() const;
 
   // A person's records, oldest first, with sequence > after, at most max_count.
   StoreResult<std::vector<StoredAccessRecord>> ForPerson(const std::string& person_id, uint64_t after,
@@ -70,6 +80,9 @@ class AccessLog {
   // the writer once an hour; public for tests.
   StoreResult<uint64_t> Prune();
   uint64_t LastSequence() const;
+  // Adds a backup of the access log to the BackupEngine directory `dir` (backup.h): the
+  // records durable before the call; returns the last sequence it holds for sure.
+  StoreResult<uint64_t> BackupTo(const std::string& dir);
   // Records queued but not yet written (nor failed): the writer's backlog. Thread-safe.
   uint64_t Pending() const;
 

@@ -50,8 +50,9 @@ struct StreamState {
   uint64_t first_version = 0;       // of the import's first event in it (0: none)
   std::vector<uint64_t> positions;  // of the import's events, in version order
   enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
-  bool key_written = false;  // the import writes the stream's `keys` entry
+  bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
   DataKey data_key{};
+  std::string key_seed;      // the stored form of a new key (PersonalVault::NewStreamKey)
 };
 
 // A run of consecutive positions, hashed and written by one pool thread.
@@ -301,7 +302,10 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
 
   // Checks passed: nothing below can fail.
   if (personal && st.key == StreamState::Key::kNone) {
-    st.data_key = PersonalVault::NewDataKey();
+    PersonalVault::NewKey fresh = vault->NewStreamKey(r.stream);
+    st.data_key = fresh.key;
+    st.key_seed = std::move(fresh.stored);
+    sodium_memzero(fresh.key.data(), fresh.key.size());
     st.key = StreamState::Key::kKey;
     st.key_written = true;
   }
@@ -321,6 +325,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
     env.body = std::move(ev.body);
     if (!ev.personal.empty()) env.personal = PersonalVault::Seal(st.data_key, r.stream, env.version, ev.personal);
     const uint64_t pos = next_position_++;
+    env.position = pos;  // decides the record's layout: an anchor or not
     forming_.records.push_back(format::EncodeRecordBody(env));
     if (st.first_version == 0) st.first_version = env.version;
     st.positions.push_back(pos);
@@ -333,6 +338,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;
     st.key_written = true;
+    st.key_seed.clear();
     sodium_memzero(st.data_key.data(), st.data_key.size());
     if (stored_before || !r.released_claims.empty()) {
       AppendRequest purge;
@@ -475,8 +481,13 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
       auto written = WriteTable(store_.streams_, "streams-" + std::to_string(part) + ".sst", [&](TableSink& w) {
         for (size_t i = bounds[part]; i < bounds[part + 1]; ++i) {
           const auto& [name, s] = sorted[i];
+          // The key seed sits at version 0, before the stream's index entries; empty: erased.
+          if (s->key_written) {
+            rocksdb::Status st = w.Put(format::KeySeedKey(*name), s->key == StreamState::Key::kErased ? "" : s->key_seed);
+            if (!st.ok()) return st;
+          }
           for (size_t k = 0; k < s->positions.size(); ++k) {
-            rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k), format::PositionKey(s->positions[k]));
+            rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k), format::EncodePositionRef(s->positions[k]));
             if (!st.ok()) return st;
           }
         }
@@ -498,10 +509,10 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   });
   auto keys = WriteTable(store_.keys_, "keys.sst", [&](TableSink& w) {
     for (const auto& [name, s] : sorted) {
-      if (!s->key_written) continue;
-      // An empty value is the tombstone of an erased key (FORMAT.md).
-      std::string value = s->key == StreamState::Key::kErased ? "" : store_.vault_->Wrap(*name, s->data_key);
-      if (auto st = w.Put(*name, value); !st.ok()) return st;
+      // The tombstone of an erased key, in the keys family too (a stream keyed before
+      // format 3 kept its key there), as the group commit writes it.
+      if (!s->key_written || s->key != StreamState::Key::kErased) continue;
+      if (auto st = w.Put(*name, ""); !st.ok()) return st;
     }
     return rocksdb::Status::OK();
   });
@@ -598,6 +609,8 @@ StoreResult<BulkImportStats> BulkImport::Impl::Commit() {
   if (auto indexes = WriteIndexes(); !indexes) return indexes.error();
   const double indexes_written = since();
   if (auto ingested = Ingest(); !ingested) return ingested.error();
+  std::error_code ec;
+  std::filesystem::remove_all(options_.work_dir, ec);  // its files were moved into the store
   StoreLog()->info("bulk import commit: last chunks written in {:.2f} s, indexes in {:.2f} s, ingested in {:.2f} s",
                    log_written, indexes_written - log_written, since() - indexes_written);
   BulkImportStats stats;

@@ -37,6 +37,7 @@ enum class StoreErrorCode {
   kInvalidArgument,       // empty stream id, no events, oversized request
   kWritesRefused,         // a previous write or sync failed; reopen the store
   kIo,                    // RocksDB reported an I/O error
+  kNoSpace,               // the volume is full, or below StoreOptions::min_free_bytes
   kCorruption,            // stored bytes do not decode or the hash chain is broken
   kNotFound,
 };
@@ -131,6 +132,10 @@ struct StoreOptions {
   // The RocksDB environment (files, threads); null: the default. Tests inject I/O faults
   // through it (eventstore/write_failure_test.cc).
   std::shared_ptr<rocksdb::Env> env;
+  // The free-space floor (disk_space.h): while the volume holding `path` has fewer bytes
+  // available, appends and checkpoints are refused with kNoSpace and nothing is written;
+  // they are accepted again, without a reopen, once space is back above it. 0: no floor.
+  uint64_t min_free_bytes = 0;
 };
 
 // Counters of the write path, for /metrics (the store's probe).
@@ -208,6 +213,10 @@ class EventStore : public LogReader {
   virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;
 
   virtual StoreStats Stats() const = 0;
+  // Why appends are refused now, or nullopt while they are accepted: kNoSpace (below the
+  // free-space floor, or RocksDB met a full disk) or kWritesRefused (a write or sync failed:
+  // only a reopen recovers). For /readyz and /metrics.
+  virtual std::optional<StoreError> WriteRefusal() const = 0;
 
   // Consumer checkpoints (the NATS relay, projections that keep theirs here).
   virtual StoreResult<uint64_t> GetCheckpoint(const std::string& consumer) const = 0;
@@ -218,6 +227,16 @@ class EventStore : public LogReader {
   virtual uint64_t DiskBytes() const = 0;
   // Flushes memtables and compacts every column family (bench, bytes-per-event figures).
   virtual StoreResult<void> CompactAll() = 0;
+
+  // Adds a backup of the whole store to the RocksDB BackupEngine directory `dir` (created
+  // if missing; backup.h) while appends go on: every append acknowledged before the call is
+  // in it, and the backup records the tip as of the call. Files `dir` holds already are not
+  // copied again. Refused (kWritesRefused) after a failed write. Callers serialize backups.
+  struct Backup {
+    uint32_t id = 0;
+    ChainTip tip;
+  };
+  virtual StoreResult<Backup> BackupTo(const std::string& dir) = 0;
 };
 
 // Result of walking the log. `first_bad_position` is 0 when everything verified.

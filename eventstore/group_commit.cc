@@ -20,9 +20,13 @@
 // stop at the watermark, which moves after the write returned. A failed write or sync is
 // sticky: its group, every group formed on top of it and every later write (checkpoints
 // too) are refused, so nothing writes to the database again until it is reopened and
-// recovered from the WAL.
+// recovered from the WAL (Debian's RocksDB aborts on a write to a file after a failed
+// one). Below the free-space floor a group is refused the same way before anything is
+// written; that refusal lifts by itself: once no group prepared before it is left and
+// space is back, positions and the chain continue from the committed tip.
 #include "eventstore/rocks_event_store.h"
 
+#include "eventstore/disk_space.h"
 #include "eventstore/store_logger.h"
 
 #include "domain/decision.h"
@@ -35,7 +39,15 @@
 namespace caseledger::eventstore {
 namespace {
 
-StoreError Refused(const StoreError& cause) {
+// How often a refusal for lack of space looks at the disk again.
+constexpr auto kSpacePoll = std::chrono::milliseconds(200);
+
+StoreError Refused(const StoreError& cause, bool needs_reopen) {
+  if (!needs_reopen) return cause;  // below the floor: the message says it lifts by itself
+  if (cause.code == StoreErrorCode::kNoSpace) {
+    return StoreError{StoreErrorCode::kNoSpace, "store refuses writes since the disk filled (" + cause.message +
+                                                    "); free space, then restart to recover from the WAL"};
+  }
   return StoreError{StoreErrorCode::kWritesRefused,
                     "store refuses writes after a failed write (" + cause.message +
                         "); restart to recover from the WAL"};
@@ -249,8 +261,10 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
   {
     std::lock_guard l(write_mu_);
-    if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size) {
+    if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
+        ready_.back()->epoch != write_epoch_) {
       auto group = std::make_unique<Group>();
+      group->epoch = write_epoch_;
       group->first_position = next_position_;
       group->end_position = next_position_;
       group->tip = tip_hash_;
@@ -260,7 +274,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     }
     Group& group = *ready_.back();
     Pending p{std::move(request), std::move(done), StoreError{}};
-    p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_)) : Prepare(p.request, group);
+    p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(p.request, group);
     if (p.result && !p.result->replayed) {
       ++group.writes;
       if (p.request.erase_personal_data) group.erasing.push_back(group.pending.size());
@@ -280,7 +294,15 @@ void RocksEventStore::SyncLoop() {
   for (;;) {
     std::unique_lock l(write_mu_);
     syncer_waiting_ = true;
-    sync_cv_.wait(l, [&] { return stopping_ || !ready_.empty(); });
+    if (bg_error_ && !needs_reopen_) {
+      sync_cv_.wait_for(l, kSpacePoll, [&] { return stopping_ || !ready_.empty(); });
+      if (std::none_of(ready_.begin(), ready_.end(), [](const auto& g) { return g->writes > 0; })) {
+        ResumeAfterNoSpace();
+      }
+      if (ready_.empty() && !stopping_) continue;
+    } else {
+      sync_cv_.wait(l, [&] { return stopping_ || !ready_.empty(); });
+    }
     // The appenders the previous group answered are usually back within a fraction of a
     // sync (closed-loop clients: a server's connections, the bench): wait a little for as
     // many, rather than sync the first one alone and the rest one sync later. Bounded by a
@@ -302,6 +324,11 @@ void RocksEventStore::SyncLoop() {
     // Appenders read syncing_->state (under write_mu_) while this thread reads its batch.
     Group& group = *syncing_;
     uint64_t sync_micros = 0;
+    bool from_disk = false;  // the failure came from RocksDB: only a reopen writes again
+    if (!failure && group.writes > 0) {
+      failure = BelowFreeSpaceFloor(options_.path, options_.min_free_bytes, "the event store");
+      if (failure) StoreLog()->error("refusing writes at position {}: {}", group.first_position, failure->message);
+    }
     if (!failure && group.writes > 0) {
       rocksdb::WriteOptions wo;
       wo.sync = true;  // acknowledged means durable; readable only once synced
@@ -310,18 +337,21 @@ void RocksEventStore::SyncLoop() {
       last_sync = std::chrono::steady_clock::now() - sync_start;
       sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(last_sync).count();
       if (!s.ok()) {
-        failure = StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+        from_disk = true;
+        failure = StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption
+                             : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
+                                              : StoreErrorCode::kIo,
                              "group commit: " + s.ToString()};
         StoreLog()->critical("write failed at position {}: {}; refusing writes",
                              group.first_position, s.ToString());
       }
     }
     last_group = group.pending.size();
-    Complete(failure, sync_micros);
+    Complete(failure, from_disk, sync_micros);
   }
 }
 
-void RocksEventStore::Complete(const std::optional<StoreError>& failure, uint64_t sync_micros) {
+void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros) {
   uint64_t committed = 0;
   std::vector<std::function<void(uint64_t)>> listeners;
   std::unique_ptr<Group> group;
@@ -329,8 +359,9 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, uint64_
     std::lock_guard l(write_mu_);
     group = std::move(syncing_);  // its writes are in the database now, or never will be
     if (failure) {
-      if (!bg_error_) bg_error_ = failure;
-      for (Pending& p : group->pending) p.result = Refused(*bg_error_);
+      if (!bg_error_ || (from_disk && !needs_reopen_)) bg_error_ = failure;
+      needs_reopen_ = needs_reopen_ || from_disk;
+      for (Pending& p : group->pending) p.result = Refused(*bg_error_, needs_reopen_);
       group->erasing.clear();
     } else if (group->writes > 0) {
       // Before the watermark moves: no reader may open an erased stream's data from a cache.
@@ -367,8 +398,22 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, uint64_
 
 std::optional<StoreError> RocksEventStore::WriteRefusal() const {
   std::lock_guard l(write_mu_);
-  if (bg_error_) return Refused(*bg_error_);
+  if (bg_error_) return Refused(*bg_error_, needs_reopen_);
   return std::nullopt;
+}
+
+void RocksEventStore::ResumeAfterNoSpace() {
+  if (BelowFreeSpaceFloor(options_.path, options_.min_free_bytes, "the event store")) return;
+  // Every group prepared before the refusal has been answered (refused): nothing past the
+  // committed tip was written, so the next append takes the position after it.
+  {
+    std::lock_guard tl(tip_mu_);
+    next_position_ = tip_.position + 1;
+    tip_hash_ = tip_.hash;
+  }
+  bg_error_.reset();
+  ++write_epoch_;  // groups formed while refusing take no new appends
+  StoreLog()->info("free space is back above the floor: accepting writes at position {}", next_position_);
 }
 
 }  // namespace caseledger::eventstore

@@ -1,6 +1,7 @@
 // The master key file: 32 raw random bytes, mode 0600, created atomically on first start.
 #include "eventstore/personal_vault.h"
 
+#include "eventstore/file_write.h"
 #include "eventstore/store_logger.h"
 
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 namespace caseledger::eventstore {
 namespace {
@@ -62,41 +62,17 @@ std::optional<std::string> LoadMasterKeyFile(const std::string& path, bool may_c
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 || errno != ENOENT || !may_create) return ReadKey(path, error);
 
-  // Written aside and linked into place: link() fails on an existing name, so a racing
-  // creator's key wins whole and nobody ever reads a half-written file.
-  std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkostemp(temp.data(), O_CLOEXEC);  // mode 0600
-  if (fd < 0) return Fail(error, Errno("cannot create master key file", path));
-  unsigned char key[kMasterKeyBytes];
-  randombytes_buf(key, sizeof key);
-  bool ok = ::fchmod(fd, 0600) == 0;
-  size_t done = 0;
-  while (ok && done < sizeof key) {
-    ssize_t n = ::write(fd, key + done, sizeof key - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (n > 0) done += static_cast<size_t>(n);
-  }
-  sodium_memzero(key, sizeof key);
-  ok = ok && ::fsync(fd) == 0;
-  if (::close(fd) != 0) ok = false;
-  std::string why = ok ? "" : Errno("cannot write master key file", temp);
-  int linked = ok ? ::link(temp.c_str(), path.c_str()) : -1;
-  if (ok && linked != 0 && errno != EEXIST) {
-    why = Errno("cannot create master key file", path);
-    ok = false;
-  }
-  ::unlink(temp.c_str());
-  if (!ok) return Fail(error, why);
-  if (linked == 0) {
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      ::fsync(dir_fd);  // the name survives a crash
-      ::close(dir_fd);
-    }
-    StoreLog()->info("created master key file {}", path);
-  }
+  // Created only if still missing: a racing creator's key wins whole and nobody ever
+  // reads a half-written file.
+  std::string key(kMasterKeyBytes, '\0');
+  randombytes_buf(key.data(), key.size());
+  FileWriteOptions placed;
+  placed.placement = FileWriteOptions::Placement::kCreateOnly;
+  placed.mode = 0600;
+  auto written = WriteFileAtomically(path, key, placed);
+  sodium_memzero(key.data(), key.size());
+  if (!written) return Fail(error, "cannot create master key file: " + written.error().message);
+  if (*written) StoreLog()->info("created master key file {}", path);
   return ReadKey(path, error);
 }
 

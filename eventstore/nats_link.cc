@@ -1,7 +1,6 @@
 #include "eventstore/nats_link.h"
 
-#include <charconv>
-#include <cstring>
+#include "eventstore/replica_message.h"
 
 namespace caseledger::eventstore {
 
@@ -99,10 +98,7 @@ bool EnsureStream(jsCtx* js, const StreamSpec& spec, uint64_t* last_seq, uint64_
 uint64_t PositionHeader(natsMsg* msg) {
   const char* value = nullptr;
   if (natsMsgHeader_Get(msg, kPositionHeader, &value) != NATS_OK || value == nullptr) return 0;
-  uint64_t position = 0;
-  const char* end = value + std::strlen(value);
-  auto [ptr, ec] = std::from_chars(value, end, position);
-  return ec == std::errc() && ptr == end ? position : 0;
+  return ParsePositionHeader(value);
 }
 
 }  // namespace caseledger::eventstore

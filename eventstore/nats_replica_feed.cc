@@ -3,10 +3,9 @@
 #include "domain/event_json.h"
 #include "eventstore/event_store.h"
 #include "eventstore/nats_link.h"
+#include "eventstore/replica_message.h"
 #include "eventstore/store_logger.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -22,6 +21,19 @@ struct Item {
   domain::Envelope envelope;
   natsMsg* msg;  // acknowledged and destroyed once the views applied the envelope
 };
+
+// The envelope a relayed message carries; nullopt with `why` when it does not decode or
+// its position header disagrees with its body.
+std::optional<domain::Envelope> EnvelopeOf(natsMsg* msg, std::string* why) {
+  const uint64_t position = PositionHeader(msg);
+  auto env = DecodeReplicaMessage(
+      position, std::string_view(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))));
+  if (!env) {
+    *why = "message for position " + std::to_string(position) + " does not decode: " + env.error().message;
+    return std::nullopt;
+  }
+  return std::move(env->envelope);
+}
 
 }  // namespace
 
@@ -60,7 +72,57 @@ class NatsReplicaFeed::Impl {
   std::atomic<bool> connected{false};
   std::atomic<bool> poisoned{false};
   std::string failure;  // guarded by mu
+
+  // Reads of positions the feed no longer holds (ReadLog), on the reader's thread.
+  StoreResult<std::vector<domain::Envelope>> ReadStream(uint64_t from, uint64_t to) const;
+  mutable std::mutex stream_mu;
+  mutable std::unique_ptr<NatsLink> stream_link;  // guarded by stream_mu
+  mutable int64_t seq_offset = 0;                 // stream sequence - position; guarded by stream_mu
 };
+
+StoreResult<std::vector<domain::Envelope>> NatsReplicaFeed::Impl::ReadStream(uint64_t from, uint64_t to) const {
+  std::lock_guard lock(stream_mu);
+  if (!stream_link || !stream_link->connected()) {
+    NatsLinkOptions lo;
+    lo.urls = options.urls;
+    lo.name = "caseledger-replica-history-" + options.durable;
+    std::string error;
+    stream_link = NatsLink::Connect(lo, &error);
+    if (!stream_link) return StoreError(StoreErrorCode::kIo, "reading the stream: " + error);
+  }
+  std::vector<domain::Envelope> out;
+  for (uint64_t position = from; position <= to; ++position) {
+    // Sequences and positions advance together; where they are apart by an offset (a
+    // stream that starts later), the first message read says by how much.
+    std::optional<domain::Envelope> env;
+    std::string why;
+    for (int attempt = 0; attempt < 2 && !env; ++attempt) {
+      const int64_t seq = int64_t(position) + seq_offset;
+      natsMsg* m = nullptr;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      natsStatus s = seq >= 1 ? js_GetMsg(&m, stream_link->js(), options.stream.c_str(), uint64_t(seq), nullptr, &jerr)
+                              : NATS_NOT_FOUND;
+      if (s != NATS_OK) {
+        return StoreError(StoreErrorCode::kIo, "reading position " + std::to_string(position) + " from stream " +
+                                                   options.stream + ": " + NatsErrorText(s, jerr));
+      }
+      env = EnvelopeOf(m, &why);
+      const uint64_t got = PositionHeader(m);
+      natsMsg_Destroy(m);
+      if (!env) return StoreError(StoreErrorCode::kCorruption, why);
+      if (env->position != position) {
+        seq_offset += int64_t(position) - int64_t(got);
+        env.reset();
+      }
+    }
+    if (!env) {
+      return StoreError(StoreErrorCode::kCorruption,
+                        "stream " + options.stream + " does not hold position " + std::to_string(position));
+    }
+    out.push_back(std::move(*env));
+  }
+  return out;
+}
 
 void NatsReplicaFeed::Impl::Fail(std::string why) {
   std::lock_guard lock(mu);
@@ -153,17 +215,11 @@ bool NatsReplicaFeed::Impl::Subscribe() {
 
 std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
   const uint64_t position = PositionHeader(msg);
-  boost::json::parse_options po;
-  po.max_depth = 64;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(
-      std::string_view(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))), ec, {}, po);
-  std::optional<domain::Result<domain::PublicEnvelope>> env;
-  if (!ec && v.is_object()) env = domain::EnvelopeFromJson(v.get_object());
-  if (position == 0 || !env || !*env || (*env)->envelope.position != position) {
+  std::string why;
+  std::optional<domain::Envelope> env = EnvelopeOf(msg, &why);
+  if (!env) {
     // A message the views cannot take is never skipped: the replica stops here.
-    std::string why = env && !*env ? (*env).error().message : "no position or not an envelope";
-    Fail("message for position " + std::to_string(position) + " does not decode: " + why);
+    Fail(why);
     poisoned.store(true);
     natsMsg_Destroy(msg);
     return std::nullopt;
@@ -189,8 +245,7 @@ std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
     return seq > gap ? seq - gap : 1;
   }
   if (options.before_apply) {
-    std::string why;
-    if (!options.before_apply((*env)->envelope, &why)) {
+    if (!options.before_apply(*env, &why)) {
       Fail("position " + std::to_string(position) + ": " + why);
       poisoned.store(true);
       natsMsg_Destroy(msg);
@@ -199,7 +254,7 @@ std::optional<uint64_t> NatsReplicaFeed::Impl::Handle(natsMsg* msg) {
   }
   {
     std::lock_guard lock(mu);
-    items.push_back({std::move((*env)->envelope), msg});
+    items.push_back({std::move(*env), msg});
     received.store(position, std::memory_order_release);
   }
   cv.notify_all();
@@ -322,18 +377,24 @@ void NatsReplicaFeed::Stop() {
 }
 
 StoreResult<std::vector<domain::Envelope>> NatsReplicaFeed::ReadLog(uint64_t from, size_t max_count) const {
-  std::lock_guard lock(impl_->mu);
+  constexpr size_t kStreamBatch = 1024;  // positions read from the stream per call
   std::vector<domain::Envelope> out;
-  if (impl_->items.empty()) return out;
-  const uint64_t first = impl_->items.front().envelope.position;
-  if (from < first) {
-    return StoreError(StoreErrorCode::kInvalidArgument,
-                      "the replica feed no longer holds position " + std::to_string(from));
+  if (from == 0) from = 1;
+  uint64_t history_end = 0;  // the last position to read from the stream
+  {
+    std::lock_guard lock(impl_->mu);
+    const uint64_t received = impl_->received.load();
+    if (max_count == 0 || from > received) return out;
+    const uint64_t first = impl_->items.empty() ? received + 1 : impl_->items.front().envelope.position;
+    if (from >= first) {
+      for (size_t i = from - first; i < impl_->items.size() && out.size() < max_count; ++i) {
+        out.push_back(impl_->items[i].envelope);
+      }
+      return out;
+    }
+    history_end = std::min<uint64_t>(first - 1, from + std::min(max_count, kStreamBatch) - 1);
   }
-  for (size_t i = from - first; i < impl_->items.size() && out.size() < max_count; ++i) {
-    out.push_back(impl_->items[i].envelope);
-  }
-  return out;
+  return impl_->ReadStream(from, history_end);
 }
 
 uint64_t NatsReplicaFeed::CommittedPosition() const { return impl_->received.load(std::memory_order_acquire); }

@@ -3,7 +3,9 @@
 // replica's view runner applies them with the same code as on the primary.
 //
 // Envelopes carry only public fields (nats_relay.h): bodies re-encoded from the JSON,
-// no personal part, zero hashes. The feed buffers envelopes in position order without
+// no personal part, zero hashes. ReadLog below what the feed holds (a rebuild of the views
+// from position 1 after a rule adoption) reads the stream itself, by sequence, on a
+// connection of its own. The feed buffers envelopes in position order without
 // gaps; a message at or below what it holds is a duplicate (redelivery, re-publication)
 // and skipped. A message is acknowledged to JetStream only once the views have applied it
 // durably (`applied` >= its position), so a replica that crashes gets it again. A
@@ -57,8 +59,9 @@ class NatsReplicaFeed final : public LogReader {
   void Start(uint64_t applied_base, std::function<uint64_t()> applied);
   void Stop();
 
-  // LogReader: positions after applied_base that arrived, in order. ReadLog below what
-  // the feed still holds (already acknowledged) is kInvalidArgument.
+  // LogReader: every position up to the highest contiguous one received, in order: those
+  // the feed holds from memory, earlier ones (acknowledged already) read from the stream
+  // by sequence (kIo when NATS cannot be reached).
   StoreResult<std::vector<domain::Envelope>> ReadLog(uint64_t from_position,
                                                      size_t max_count) const override;
   uint64_t CommittedPosition() const override;

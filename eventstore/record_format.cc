@@ -94,8 +94,10 @@ std::string EncodeRecordBody(const domain::Envelope& e) {
   PutBytes(out, e.type);
   PutVarint(out, e.schema_version);
   PutVarint(out, ZigZag(e.recorded_at.micros));
-  // Effective-at is usually close to recorded-at: store the difference.
-  PutVarint(out, ZigZag(e.effective_at.micros - e.recorded_at.micros));
+  // Effective-at is usually close to recorded-at: store the difference (modulo 2^64, so
+  // that no pair of instants overflows, here or when decoding).
+  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(e.effective_at.micros) -
+                                             static_cast<uint64_t>(e.recorded_at.micros))));
   PutBytes(out, e.actor.id);
   PutBytes(out, e.actor.role);
   PutBytes(out, e.correlation_id);
@@ -120,7 +122,8 @@ bool DecodeRecordBody(std::string_view in, domain::Envelope& e) {
   e.schema_version = static_cast<uint32_t>(schema);
   e.personal_form = sealed && !e.personal.empty() ? domain::PersonalForm::kSealed : domain::PersonalForm::kOpen;
   e.recorded_at.micros = UnZigZag(recorded);
-  e.effective_at.micros = e.recorded_at.micros + UnZigZag(effective_delta);
+  e.effective_at.micros = static_cast<int64_t>(static_cast<uint64_t>(e.recorded_at.micros) +
+                                               static_cast<uint64_t>(UnZigZag(effective_delta)));
   return true;
 }
 

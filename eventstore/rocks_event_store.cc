@@ -2,6 +2,9 @@
 // is in group_commit.cc.
 #include "eventstore/rocks_event_store.h"
 
+#include "eventstore/disk_space.h"
+#include "eventstore/rocks_backup.h"
+#include "eventstore/rocks_info_log.h"
 #include "eventstore/store_logger.h"
 #include "domain/decision.h"
 
@@ -24,7 +27,9 @@ namespace {
 
 StoreError FromStatus(const rocksdb::Status& s, const char* what) {
   StoreError e;
-  e.code = s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo;
+  e.code = s.IsCorruption() ? StoreErrorCode::kCorruption
+           : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
+                            : StoreErrorCode::kIo;
   e.message = std::string(what) + ": " + s.ToString();
   return e;
 }
@@ -78,6 +83,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   }
 
   rocksdb::DBOptions db_options;
+  db_options.info_log = RocksInfoLog();  // not a LOG file on the data volume (rocks_info_log.h)
   db_options.create_if_missing = options.create_if_missing;
   if (options.env) db_options.env = options.env.get();
   db_options.create_missing_column_families = true;
@@ -411,10 +417,19 @@ StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer
 
 StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, uint64_t position) {
   if (auto refused = WriteRefusal()) return *refused;
+  if (auto low = BelowFreeSpaceFloor(options_.path, options_.min_free_bytes, "the event store")) return *low;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = db_->Put(wo, checkpoints_, consumer, format::PositionKey(position));
-  if (!s.ok()) return FromStatus(s, "put checkpoint");
+  if (!s.ok()) {
+    // As for a failed group commit: nothing writes to this database again before a reopen.
+    StoreError e = FromStatus(s, "put checkpoint");
+    std::lock_guard l(write_mu_);
+    if (!bg_error_ || !needs_reopen_) bg_error_ = e;
+    needs_reopen_ = true;
+    StoreLog()->critical("checkpoint write failed: {}; refusing writes", s.ToString());
+    return e;
+  }
   return {};
 }
 
@@ -437,6 +452,23 @@ StoreResult<void> RocksEventStore::CompactAll() {
     if (!s.ok()) return FromStatus(s, "compact");
   }
   return {};
+}
+
+StoreResult<EventStore::Backup> RocksEventStore::BackupTo(const std::string& dir) {
+  // A database whose WAL writer failed must not be touched by the backup's WAL flush.
+  {
+    std::lock_guard l(write_mu_);
+    if (needs_reopen_) return StoreError(StoreErrorCode::kWritesRefused, "no backup after a failed write: " + bg_error_->message);
+  }
+  Backup backup;
+  backup.tip = Tip();  // acknowledged before the call: synced in the WAL the backup copies
+  const std::string metadata = std::string(kBackupMetadataPrefix) + std::to_string(backup.tip.position) + " " +
+                               Hex(backup.tip.hash.data(), backup.tip.hash.size());
+  auto id = CreateRocksBackup(*db_, dir, metadata);
+  if (!id) return id.error();
+  backup.id = *id;
+  StoreLog()->info("backup {} of {} into {}: tip at position {}", backup.id, options_.path, dir, backup.tip.position);
+  return backup;
 }
 
 }  // namespace caseledger::eventstore

@@ -39,7 +39,9 @@ class RocksEventStore final : public EventStore {
   StoreResult<void> PutCheckpoint(const std::string& consumer, uint64_t position) override;
   uint64_t DiskBytes() const override;
   StoreStats Stats() const override;
+  std::optional<StoreError> WriteRefusal() const override;
   StoreResult<void> CompactAll() override;
+  StoreResult<Backup> BackupTo(const std::string& dir) override;
 
  private:
   friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step
@@ -69,6 +71,7 @@ class RocksEventStore final : public EventStore {
     Hash tip{};                   // chain hash at end_position - 1
     Timestamp recorded_at;
     size_t writes = 0;            // requests that write (not replays, not rejected)
+    uint64_t epoch = 0;           // write_epoch_ when it formed
   };
   // A stream's personal-data key as stored.
   struct KeyLookup {
@@ -84,7 +87,8 @@ class RocksEventStore final : public EventStore {
   // The sync thread: writes and syncs one group at a time, then completes it.
   void SyncLoop();
   // Answers syncing_ (written, or failed with `failure`) and clears it.
-  void Complete(const std::optional<StoreError>& failure, uint64_t sync_micros);
+  // `from_disk`: the failure came from RocksDB (sticky until a reopen).
+  void Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros);
   // REQUIRES: write_mu_ held. A value written by a group not yet in the database, newest
   // group first; null when none holds `key`.
   template <class Map>
@@ -101,8 +105,10 @@ class RocksEventStore final : public EventStore {
   // key) and compacts the key's and released claims' ranges so their old values leave
   // the SST files.
   void PurgeErased(const AppendRequest& request);
-  // kWritesRefused once a write or sync failed, for writers outside the group commit.
-  std::optional<StoreError> WriteRefusal() const;
+  // REQUIRES: write_mu_ held, on the sync thread, no group with writes left. After a
+  // refusal for lack of space (nothing was written): once space is back above the floor,
+  // positions and the chain continue from the committed tip and appends are accepted.
+  void ResumeAfterNoSpace();
   StoreResult<void> OpenVault(const std::string& master_key_path);
   StoreResult<Hash> HashAt(uint64_t position) const;
   Timestamp Now();
@@ -125,7 +131,9 @@ class RocksEventStore final : public EventStore {
   std::condition_variable sync_cv_;                // wakes the sync thread
   std::deque<std::unique_ptr<Group>> ready_;       // formed, waiting for the sync; back is open
   std::unique_ptr<Group> syncing_;                 // being written and synced
-  std::optional<StoreError> bg_error_;             // sticky after a failed write or sync
+  std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
+  bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
+  uint64_t write_epoch_ = 0;                       // moves when writes resume
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the sync thread waits on sync_cv_
   size_t gather_target_ = 0;                       // ...for a group this large (0: any)

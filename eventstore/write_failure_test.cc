@@ -23,26 +23,39 @@ namespace {
 
 using caseledger::testing::TempDir;
 
-// WAL files (*.log) whose Sync/Fsync fail with an I/O error while `fail` is set.
+// WAL files (*.log) whose Sync/Fsync fail with an I/O error while `fail` is set, and whose
+// appends fail with ENOSPC while `full` is.
 class FailingWalFs : public rocksdb::FileSystemWrapper {
  public:
-  FailingWalFs(std::shared_ptr<rocksdb::FileSystem> target, std::shared_ptr<std::atomic<bool>> fail)
-      : FileSystemWrapper(std::move(target)), fail_(std::move(fail)) {}
+  FailingWalFs(std::shared_ptr<rocksdb::FileSystem> target, std::shared_ptr<std::atomic<bool>> fail,
+               std::shared_ptr<std::atomic<bool>> full)
+      : FileSystemWrapper(std::move(target)), fail_(std::move(fail)), full_(std::move(full)) {}
   const char* Name() const override { return "FailingWalFs"; }
 
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* file,
                                     rocksdb::IODebugContext* dbg) override {
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-    if (s.ok() && name.ends_with(".log")) *file = std::make_unique<File>(std::move(*file), fail_);
+    if (s.ok() && name.ends_with(".log")) *file = std::make_unique<File>(std::move(*file), fail_, full_);
     return s;
   }
 
  private:
   class File : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<std::atomic<bool>> fail)
-        : FSWritableFileOwnerWrapper(std::move(f)), fail_(std::move(fail)) {}
+    File(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<std::atomic<bool>> fail,
+         std::shared_ptr<std::atomic<bool>> full)
+        : FSWritableFileOwnerWrapper(std::move(f)), fail_(std::move(fail)), full_(std::move(full)) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* d) override {
+      if (*full_) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return FSWritableFileOwnerWrapper::Append(data, o, d);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v, rocksdb::IODebugContext* d) override {
+      if (*full_) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return FSWritableFileOwnerWrapper::Append(data, o, v, d);
+    }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
       if (*fail_) return rocksdb::IOStatus::IOError("injected WAL sync failure");
       return FSWritableFileOwnerWrapper::Sync(o, d);
@@ -53,9 +66,9 @@ class FailingWalFs : public rocksdb::FileSystemWrapper {
     }
 
    private:
-    std::shared_ptr<std::atomic<bool>> fail_;
+    std::shared_ptr<std::atomic<bool>> fail_, full_;
   };
-  std::shared_ptr<std::atomic<bool>> fail_;
+  std::shared_ptr<std::atomic<bool>> fail_, full_;
 };
 
 AppendRequest Request(const std::string& stream, const std::string& body) {
@@ -73,7 +86,7 @@ class WriteFailureTest : public ::testing::Test {
     o.path = dir_.Sub("db");
     if (faulty) {
       o.env = std::shared_ptr<rocksdb::Env>(rocksdb::NewCompositeEnv(
-          std::make_shared<FailingWalFs>(rocksdb::FileSystem::Default(), fail_)));
+          std::make_shared<FailingWalFs>(rocksdb::FileSystem::Default(), fail_, full_)));
     }
     auto s = EventStore::Open(o);
     EXPECT_TRUE(s) << s.error().message;
@@ -98,8 +111,18 @@ class WriteFailureTest : public ::testing::Test {
     EXPECT_EQ(report->events_checked, committed);
   }
 
+  // Three appends before any fault, recorded in `acked`.
+  static void AppendThree(EventStore& store, std::vector<std::pair<uint64_t, std::string>>& acked) {
+    for (int i = 0; i < 3; ++i) {
+      auto r = store.Append(Request("s", "ok-" + std::to_string(i)));
+      ASSERT_TRUE(r) << r.error().message;
+      acked.emplace_back(r->first_position, "ok-" + std::to_string(i));
+    }
+  }
+
   TempDir dir_;
   std::shared_ptr<std::atomic<bool>> fail_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<std::atomic<bool>> full_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 TEST_F(WriteFailureTest, AFailedSyncRefusesEveryLaterWriteUntilReopened) {
@@ -107,11 +130,7 @@ TEST_F(WriteFailureTest, AFailedSyncRefusesEveryLaterWriteUntilReopened) {
   {
     auto store = Open(true);
     ASSERT_TRUE(store);
-    for (int i = 0; i < 3; ++i) {
-      auto r = store->Append(Request("s", "ok-" + std::to_string(i)));
-      ASSERT_TRUE(r) << r.error().message;
-      acked.emplace_back(r->first_position, "ok-" + std::to_string(i));
-    }
+    ASSERT_NO_FATAL_FAILURE(AppendThree(*store, acked));
     *fail_ = true;
     auto failed = store->Append(Request("s", "lost"));
     ASSERT_FALSE(failed);
@@ -133,6 +152,63 @@ TEST_F(WriteFailureTest, AFailedSyncRefusesEveryLaterWriteUntilReopened) {
   auto store = Open(false);
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->Append(Request("t", "after reopen")));
+}
+
+TEST_F(WriteFailureTest, AFullDiskInTheWalIsNoSpaceAndStickyAndNothingAcknowledgedIsLost) {
+  std::vector<std::pair<uint64_t, std::string>> acked;
+  {
+    auto store = Open(true);
+    ASSERT_TRUE(store);
+    ASSERT_NO_FATAL_FAILURE(AppendThree(*store, acked));
+    *full_ = true;
+    auto failed = store->Append(Request("s", "no room"));
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, StoreErrorCode::kNoSpace) << failed.error().message;
+    *full_ = false;  // space is back, but the WAL writer failed: only a reopen writes again
+    auto refused = store->Append(Request("t", "after"));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, StoreErrorCode::kNoSpace) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("restart"), std::string::npos) << refused.error().message;
+    auto why = store->WriteRefusal();
+    ASSERT_TRUE(why);
+    EXPECT_EQ(why->code, StoreErrorCode::kNoSpace);
+    EXPECT_FALSE(store->PutCheckpoint("relay", 1));
+    EXPECT_FALSE(store->BackupTo(dir_.Sub("backup")));
+    auto log = store->ReadLog(1, 10);
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log->size(), 3u);
+  }
+  ExpectRecovered(acked);
+  auto store = Open(false);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(store->WriteRefusal());
+  EXPECT_TRUE(store->Append(Request("t", "after reopen")));
+}
+
+TEST_F(WriteFailureTest, BelowTheFreeSpaceFloorNothingIsWritten) {
+  {
+    StoreOptions o;
+    o.path = dir_.Sub("db");
+    o.min_free_bytes = uint64_t{1} << 60;  // no volume has that much
+    auto store = EventStore::Open(o);
+    ASSERT_TRUE(store) << store.error().message;
+    auto refused = (*store)->Append(Request("s", "no room"));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, StoreErrorCode::kNoSpace);
+    EXPECT_NE(refused.error().message.find("floor"), std::string::npos) << refused.error().message;
+    auto why = (*store)->WriteRefusal();
+    ASSERT_TRUE(why);
+    EXPECT_EQ(why->code, StoreErrorCode::kNoSpace);
+    auto checkpoint = (*store)->PutCheckpoint("relay", 1);
+    ASSERT_FALSE(checkpoint);
+    EXPECT_EQ(checkpoint.error().code, StoreErrorCode::kNoSpace);
+    EXPECT_EQ((*store)->CommittedPosition(), 0u);
+  }
+  auto store = Open(false);
+  ASSERT_TRUE(store);
+  auto r = store->Append(Request("s", "room"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->first_position, 1u) << "a refused append took a position";
 }
 
 TEST_F(WriteFailureTest, NoAsynchronousAppendIsAcknowledgedAfterTheFirstFailure) {

@@ -1,5 +1,6 @@
 #include "projections/gp_view.h"
 
+#include "domain/bounded_archive.h"
 #include "projections/cow_table.h"
 
 #include "projections/person_internal.h"
@@ -112,7 +113,14 @@ using cow::kShards;
 using cow::Own;
 using cow::ShardOf;
 using Shard = cow::Shard<GpEntry>;
-using Snapshot = cow::Snapshot<GpEntry>;
+// Published: the GPs (patient counts, results; every patient too when not attached) and,
+// when attached, the patient rows as the batch of the same position wrote them.
+struct Snapshot : cow::Snapshot<GpEntry> {
+  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s,
+           std::shared_ptr<const StoredEntries::Pinned> r)
+      : cow::Snapshot<GpEntry>(p, s), rows(std::move(r)) {}
+  std::shared_ptr<const StoredEntries::Pinned> rows;  // null: the patients are in the buckets
+};
 size_t BucketOf(std::string_view person) { return KeyHash{}(person) % kBuckets; }
 
 
@@ -129,18 +137,11 @@ std::string Encode(const T& value) {
   return out.str();
 }
 
-// False for another format byte, short input or bytes left over.
+// False for another format byte, short input, an impossible length or bytes left over
+// (domain/bounded_archive.h).
 template <class T>
 bool Decode(std::string_view bytes, T& value) {
-  if (bytes.empty() || bytes[0] != kFormat) return false;
-  std::istringstream in(std::string(bytes.substr(1)), std::ios::binary);
-  try {
-    cereal::BinaryInputArchive ar(in);
-    ar(value);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return in.peek() == std::char_traits<char>::eof();
+  return !bytes.empty() && bytes[0] == kFormat && domain::DecodeCereal(bytes.substr(1), value);
 }
 
 template <class Patients>
@@ -190,6 +191,15 @@ class GpView::Impl {
 
   std::shared_ptr<const domain::RuleBook> rules_;
   std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
+  // Attached (View::Attach): patients are rows of the views database, not buckets; the
+  // GPs keep their patient counts and results. `cache_` holds the rows read back or
+  // changed since, by PatientKey: the status (null: idle) or nullopt (not a patient: left,
+  // or never was). Changed rows stay until written (Persist); beyond `cache_budget_` rows
+  // the others are forgotten at Publish (0: never).
+  std::shared_ptr<const StoredEntries> stored_;
+  size_t cache_budget_ = 0;
+  using Status = std::shared_ptr<PatientStatus>;
+  std::unordered_map<std::string, std::optional<Status>, KeyHash, std::equal_to<>> cache_;
   // Hash sets, not ordered ones: they are touched by every event (ChangedKeys sorts).
   std::unordered_set<std::string, KeyHash, std::equal_to<>> changed_;
   // Patients changed since the last Persist, with repeats (MarkDirty): appending is
@@ -211,8 +221,40 @@ class GpView::Impl {
   cow::Published<Snapshot> published_;  // swapped atomically: a read takes no lock
 
   void Publish(uint64_t position) {
-    published_.Set(std::make_shared<Snapshot>(position, shards_));
+    published_.Set(std::make_shared<Snapshot>(position, shards_, stored_ ? stored_->Pin() : nullptr));
     changed_.clear();
+    if (cache_budget_ != 0 && cache_.size() > cache_budget_) {
+      // Every row was written by the batch just published: any may be forgotten.
+      const size_t keep = cache_budget_ - cache_budget_ / 8;
+      for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) it = cache_.erase(it);
+    }
+  }
+
+  // The patient's status (null: idle); nullopt: not a patient of the GP.
+  std::optional<Status> GetPatient(const std::string& gp, std::string_view person) {
+    if (!stored_) {
+      const Patient* p = FindPatient(FindGp(gp), person);
+      return p ? std::optional<Status>(p->status) : std::nullopt;
+    }
+    if (FindGp(gp) == nullptr) return std::nullopt;  // no patient at all
+    std::string key = PatientKey(gp, person);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    auto bytes = stored_->Get(key);
+    if (!bytes) throw std::runtime_error("reading gps/" + key + ": " + bytes.error().message);
+    std::optional<Status> row;
+    if (*bytes) {
+      PatientStatus s;
+      if (!Decode(**bytes, s)) throw std::runtime_error("views entry gps/" + key + " does not decode");
+      row = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
+    }
+    cache_.emplace(std::move(key), row);
+    return row;
+  }
+  // Attached only: the row as the next Persist writes it (nullopt: deleted).
+  void SetRow(const std::string& gp, std::string_view person, std::optional<Status> row) {
+    MarkDirty(gp, person);
+    OwnGp(gp);  // a change of the GP (ChangedKeys)
+    cache_.insert_or_assign(PatientKey(gp, person), std::move(row));
   }
   std::shared_ptr<const Snapshot> Published() const { return published_.Get(); }
 
@@ -305,8 +347,8 @@ class GpView::Impl {
       written.push_back(at);
       const std::string& gp = dirty_[at].gp;
       const std::string_view person = dirty_[at].person.view();
-      if (const Patient* p = FindPatient(FindGp(gp), person)) {
-        sink.Put(PatientKey(gp, person), Encode(p->status ? *p->status : PatientStatus{}));
+      if (std::optional<Status> p = GetPatient(gp, person)) {
+        sink.Put(PatientKey(gp, person), Encode(*p ? **p : PatientStatus{}));
       } else {
         sink.Delete(PatientKey(gp, person));
       }
@@ -316,6 +358,7 @@ class GpView::Impl {
 
   void Reset() {
     for (auto& shard : shards_) shard = std::make_shared<Shard>();
+    cache_.clear();
     changed_.clear();
     dirty_.clear();
     pending_notes_.clear();
@@ -326,18 +369,24 @@ class GpView::Impl {
   // changed something.
   template <class Change>
   void Update(const std::string& gp, std::string_view person, Change change) {
-    const Patient* p = FindPatient(FindGp(gp), person);
-    if (p == nullptr) return;  // not tracked (see Apply in the header)
-    PatientStatus next = p->status ? *p->status : PatientStatus{};
+    const std::optional<Status> p = GetPatient(gp, person);
+    if (!p) return;  // not tracked (see Apply in the header)
+    PatientStatus next = *p ? **p : PatientStatus{};
     change(next);
-    if (p->status ? next == *p->status : next.idle()) return;
-    Patient& owned = OwnPatient(gp, person);
-    owned.status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
+    if (*p ? next == **p : next.idle()) return;
+    Status status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
+    if (stored_) return SetRow(gp, person, std::move(status));
+    OwnPatient(gp, person).status = std::move(status);
   }
 
   // Adds the patient (or replaces their status).
   void Insert(const std::string& gp, std::string_view person,
               std::shared_ptr<PatientStatus> status) {
+    if (stored_) {
+      const bool known = GetPatient(gp, person).has_value();
+      if (!known) ++OwnGp(gp).patients;
+      return SetRow(gp, person, std::move(status));
+    }
     MarkDirty(gp, person);
     GpEntry& g = OwnGp(gp);
     Bucket& bucket = Own(g.buckets[BucketOf(person)]);
@@ -354,11 +403,16 @@ class GpView::Impl {
   std::optional<std::shared_ptr<PatientStatus>> Remove(const std::string& gp,
                                                        std::string_view person, Notes& moved,
                                                        PersistSink& sink) {
-    if (FindPatient(FindGp(gp), person) == nullptr) return std::nullopt;
-    std::shared_ptr<PatientStatus> status = std::move(OwnPatient(gp, person).status);
+    std::optional<Status> status = GetPatient(gp, person);
+    if (!status) return std::nullopt;
+    if (stored_) {
+      SetRow(gp, person, std::nullopt);
+    } else {
+      OwnPatient(gp, person);
+      Bucket& bucket = *OwnGp(gp).buckets[BucketOf(person)];
+      bucket.erase(FindIn(bucket, person));
+    }
     GpEntry& g = OwnGp(gp);
-    Bucket& bucket = *g.buckets[BucketOf(person)];
-    bucket.erase(FindIn(bucket, person));
     --g.patients;
     auto mine = [&](const ResultNote& n) { return n.person == person; };
     for (auto& [day, day_notes] : g.results) {
@@ -380,7 +434,7 @@ class GpView::Impl {
   // Adds a result of one of the GP's patients to its report day, unless that day is
   // older than the days kept.
   void AddNote(const std::string& gp, ResultNote note, PersistSink& sink) {
-    if (FindPatient(FindGp(gp), note.person) == nullptr) return;
+    if (!GetPatient(gp, note.person)) return;
     GpEntry& g = OwnGp(gp);
     if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
     PutNote(gp, note);
@@ -420,8 +474,12 @@ bool GpView::Load(std::string_view key, std::string_view value) {
     for (const PendingSwab& p : s.pending) {
       if (p.kind > domain::SwabKind::kAntigen) return false;
     }
-    auto status = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
-    impl_->Insert(gp, rest, std::move(status));
+    if (impl_->stored_) {
+      ++impl_->OwnGp(gp).patients;  // the row stays on disk (Attach)
+    } else {
+      auto status = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
+      impl_->Insert(gp, rest, std::move(status));
+    }
   } else if (kind == "r/") {
     ResultNote note;
     if (!Decode(value, note) || note.outcome > domain::Outcome::kInconclusive) return false;
@@ -481,6 +539,11 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink& s
   }
 }
 
+void GpView::Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) {
+  impl_->stored_ = std::move(entries);
+  impl_->cache_budget_ = cache;
+}
+
 void GpView::Persist(PersistSink& sink) { impl_->Persist(sink); }
 void GpView::Publish(uint64_t position) { impl_->Publish(position); }
 
@@ -488,6 +551,8 @@ bool GpView::Reset() {
   impl_->Reset();
   return true;
 }
+
+size_t GpView::CachedRows() const { return impl_->cache_.size(); }
 
 uint64_t GpView::position() const { return impl_->Published()->position; }
 
@@ -523,20 +588,32 @@ std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) cons
   if (it == shard.end()) return std::nullopt;
   const GpEntry& g = *it->second;
 
-  std::vector<const Patient*> all;
+  // (person id, status: null when idle), by person id.
+  std::vector<std::pair<std::string_view, const PatientStatus*>> all;
   all.reserve(g.patients);
-  for (const auto& b : g.buckets) {
-    for (size_t i = 0; b && i < b->size(); ++i) all.push_back(&(*b)[i]);
+  std::vector<std::pair<std::string, std::unique_ptr<PatientStatus>>> rows;  // read back (attached)
+  if (snap->rows) {
+    const std::string prefix = std::string(gp) + "/p/";
+    auto scanned = snap->rows->Scan(prefix, [&](std::string_view key, std::string_view value) {
+      auto status = std::make_unique<PatientStatus>();
+      if (!Decode(value, *status)) throw std::runtime_error("views entry gps/" + std::string(key) + " does not decode");
+      rows.emplace_back(std::string(key.substr(prefix.size())), std::move(status));
+    });
+    if (!scanned) throw std::runtime_error("reading the patients of " + std::string(gp) + ": " + scanned.error().message);
+    for (const auto& [person, status] : rows) all.emplace_back(person, status->idle() ? nullptr : status.get());
+  } else {
+    for (const auto& b : g.buckets) {
+      for (size_t i = 0; b && i < b->size(); ++i) all.emplace_back((*b)[i].id.view(), (*b)[i].status.get());
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
-  std::sort(all.begin(), all.end(),
-            [](const Patient* a, const Patient* b) { return a->id.view() < b->id.view(); });
 
   json::array patients, ending, tests_due, to_read;
-  for (const Patient* p : all) {
-    const json::string person(p->id.view());
+  for (const auto& [id, status] : all) {
+    const json::string person(id);
     json::array measures, pending;
-    for (size_t i = 0; p->status && i < p->status->measures.size(); ++i) {
-      const MeasureStatus& m = p->status->measures[i];
+    for (size_t i = 0; status && i < status->measures.size(); ++i) {
+      const MeasureStatus& m = status->measures[i];
       json::object mj = MeasureJson(m);
       if (m.RunsOn(today)) measures.push_back(mj);
       if (m.end == today) {
@@ -548,15 +625,15 @@ std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) cons
                              {"release_with_test_from", mj["release_with_test_from"]}});
       }
     }
-    for (size_t i = 0; p->status && i < p->status->pending.size(); ++i) {
-      const PendingSwab& w = p->status->pending[i];
+    for (size_t i = 0; status && i < status->pending.size(); ++i) {
+      const PendingSwab& w = status->pending[i];
       pending.push_back({{"swab_id", w.swab_id},
                          {"kind", domain::ToString(w.kind)},
                          {"requested_on", w.requested_on.ToString()},
                          {"collected_on", DateOrNull(w.collected_on)}});
     }
     patients.push_back({{"person_id", person},
-                        {"case_open", p->status && p->status->case_open},
+                        {"case_open", status && status->case_open},
                         {"measures", std::move(measures)},
                         {"pending_swabs", std::move(pending)}});
   }

@@ -40,7 +40,15 @@ class GpView final : public View {
   //   day, written by Persist (the 7 report days up to the GP's latest are kept; older ones
   //   are deleted).
   // Load puts the entry in the working state; readers see it after the next Publish.
+  // Attached (by the runner), a patient row stays on disk: Load only counts it.
   bool Load(std::string_view key, std::string_view value) override;
+  // Keeps the patients in the views database rather than in memory (issue #14: bounded
+  // memory whatever the number of people): the GPs keep their patient counts and results;
+  // at most `cache` patient rows (0: no limit) stay in memory between batches, the others
+  // are read back when an event needs them, and GpJson reads a GP's rows as the batch of
+  // its published position wrote them. Not attached (tests, what-if shadows), every
+  // patient is in memory. Before Load; the answers and the entries written are the same.
+  void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) override;
   // Reacts to GpAssigned (the patient, their status and the results reported to the old
   // GP in the kept days move to the new GP) and, for a person who has a GP, to swabs
   // requested/collected, results and corrections, measures ordered and ended, and case
@@ -56,6 +64,9 @@ class GpView final : public View {
   bool Reset() override;
   // GP ids changed since the last Publish, sorted.
   std::vector<std::string> ChangedKeys() const override;
+
+  // Patient rows held in memory while attached (0 when not attached). Runner thread only.
+  size_t CachedRows() const;
 
   // Position of the last Publish. Thread-safe.
   uint64_t position() const;

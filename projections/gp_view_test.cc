@@ -2,7 +2,10 @@
 // directory (as the runner does), with hand-checked patients, end dates and actions.
 #include "projections/gp_view.h"
 
+#include "domain/event_codec.h"
+#include "projections/cross_history_test_support.h"
 #include "projections/person_directory.h"
+#include "projections/views_db.h"
 #include "projections/views_test_support.h"
 
 #include <boost/json.hpp>
@@ -437,6 +440,97 @@ TEST(GpViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
   auto rebuilt = Rebuild(log.store(), views(), b);
   ASSERT_TRUE(rebuilt) << rebuilt.error().message;
   EXPECT_EQ(dump(**rebuilt), live);
+}
+
+// Issue #14: the patients live in the views database, at most `view_cache` of them in
+// memory; a tiny budget answers and writes exactly as an unbounded one, and as a view that
+// was never attached (every patient in memory).
+TEST(GpViewRunnerTest, ATinyPatientBudgetAnswersAndWritesAsAnUnboundedOne) {
+  testing::TestLog log;
+  testing::CrossHistory history(5);
+  history.Run(3000);
+  testing::AppendConcurrently(log, history.appends(), 4);
+  auto views = [] {
+    std::vector<std::unique_ptr<View>> v;
+    v.push_back(std::make_unique<GpView>(testing::Rules()));
+    return v;
+  };
+  auto dump = [&](const GpView& g) {
+    std::string out;
+    for (Date d = D("2020-10-13"); d <= history.today() + 10; d = d + 3) {
+      for (int gp = 1000; gp < 1005; ++gp) {
+        auto j = g.GpJson("GP" + std::to_string(gp), d);
+        out += j ? json::serialize(*j) : "null";
+      }
+    }
+    return out;
+  };
+  auto run = [&](const std::string& name, size_t cache, size_t batch) {
+    RunnerOptions o;
+    o.path = log.Path(name);
+    o.rules = testing::Rules();
+    o.max_batch = batch;
+    o.view_cache = cache;
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    EXPECT_TRUE(r) << r.error().message;
+    EXPECT_TRUE((*r)->CatchUp());
+    if (cache != 0) {
+      EXPECT_LE((*r)->Get<GpView>("gps")->CachedRows(), cache);
+    }
+    std::string out = dump(*(*r)->Get<GpView>("gps"));
+    r->reset();
+    std::map<std::string, std::string> stored;
+    auto db = ViewsDb::Open(log.Path(name));
+    EXPECT_TRUE(db && (*db)->ForEach([&](std::string_view k, std::string_view v) {
+      stored.emplace(k, v);
+      return true;
+    }));
+    return std::pair(out, stored);
+  };
+  const auto unbounded = run("unbounded", 0, 4096);
+  EXPECT_NE(unbounded.first.find("\"patients\":[{"), std::string::npos);
+  EXPECT_NE(unbounded.first.find("\"measures\":[{"), std::string::npos);
+  for (size_t cache : {1, 2, 7}) {
+    SCOPED_TRACE("cache " + std::to_string(cache));
+    const auto bounded = run("cache-" + std::to_string(cache), cache, 97);
+    EXPECT_EQ(bounded.first, unbounded.first);
+    EXPECT_TRUE(bounded.second == unbounded.second);
+  }
+  // Reopened with a budget of one: the rows stay on disk, the answers are the same.
+  {
+    RunnerOptions o;
+    o.path = log.Path("unbounded");
+    o.rules = testing::Rules();
+    o.view_cache = 1;
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ((*r)->Get<GpView>("gps")->CachedRows(), 0u);
+    EXPECT_EQ(dump(*(*r)->Get<GpView>("gps")), unbounded.first);
+  }
+  // Never attached: every patient in memory, fed the log by hand, the same answers.
+  GpView alone(testing::Rules());
+  projections::PersonDirectory directory(testing::Rules());
+  class Null final : public PersistSink {
+    void Put(std::string_view, std::string_view) override {}
+    void Delete(std::string_view) override {}
+  } sink;
+  auto all = log.store().ReadLog(1, 1 << 20);
+  ASSERT_TRUE(all);
+  std::vector<Effect> effects;
+  for (const domain::Envelope& env : *all) {
+    auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+    ASSERT_TRUE(event);
+    std::string_view stream(env.stream), person;
+    if (stream.starts_with("person-")) person = stream.substr(7);
+    const PersonRecord* before = directory.Find(person);
+    effects.clear();
+    directory.Effects(LogEvent{env, *event, person}, before, effects);
+    const LogEvent e{env, *event, person, effects};
+    alone.Apply(e, before, sink);
+    directory.Apply(e, before);
+  }
+  alone.Publish(all->back().position);
+  EXPECT_EQ(dump(alone), unbounded.first);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "projections/person_directory.h"
 
+#include "domain/bounded_archive.h"
 #include "projections/person_internal.h"
 
 #include <cereal/archives/binary.hpp>
@@ -9,7 +10,6 @@
 
 #include <algorithm>
 #include <sstream>
-#include <streambuf>
 #include <type_traits>
 
 namespace caseledger::domain {
@@ -27,14 +27,6 @@ using domain::Date;
 
 constexpr char kFormat = 1;
 constexpr int kDefaultMeasureDays = 14;
-
-class MemoryBuf : public std::streambuf {
- public:
-  explicit MemoryBuf(std::string_view bytes) {
-    char* p = const_cast<char*>(bytes.data());
-    setg(p, p, p + bytes.size());
-  }
-};
 
 SwabRecord* MutableSwab(PersonRecord& r, std::string_view id) {
   return const_cast<SwabRecord*>(r.FindSwab(id));
@@ -286,16 +278,7 @@ std::string PersonDirectory::Encode(const PersonRecord& r) {
 }
 
 bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
-  if (bytes.empty() || bytes[0] != kFormat) return false;
-  MemoryBuf buf(bytes.substr(1));
-  std::istream in(&buf);
-  try {
-    cereal::BinaryInputArchive ar(in);
-    ar(r);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return in.peek() == std::char_traits<char>::eof();
+  return !bytes.empty() && bytes[0] == kFormat && domain::DecodeCereal(bytes.substr(1), r);
 }
 
 bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {

@@ -1,5 +1,6 @@
 #include "projections/school_view.h"
 
+#include "domain/bounded_archive.h"
 #include "projections/cow_table.h"
 
 #include "projections/person_internal.h"
@@ -26,7 +27,7 @@ using domain::ClassStatus;
 using domain::Date;
 using domain::SchoolRole;
 
-constexpr char kFormat = 1;     // first byte of every persisted value
+constexpr char kFormat = 2;     // first byte of every persisted value (2: orders keep their given end)
 // Class quarantine when no rule set is in force on the order's start (before 2020-10-12):
 // the 14 days of contact quarantine of the February 2020 circulars.
 constexpr int kDefaultClassDays = 14;
@@ -54,12 +55,14 @@ struct Member {
   }
 };
 
-// A ClassQuarantineOrdered, its end resolved when applied.
+// A ClassQuarantineOrdered, its end resolved when applied; the end the order gave, if
+// any, so that a what-if can resolve it again under other rules.
 struct ClassOrder {
   Date start;
   Date end;
   std::optional<Date> release_with_test_from;
-  template <class A> void serialize(A& ar) { ar(start, end, release_with_test_from); }
+  std::optional<Date> given_end;
+  template <class A> void serialize(A& ar) { ar(start, end, release_with_test_from, given_end); }
 };
 
 struct ClassEntry {
@@ -93,17 +96,11 @@ std::string Encode(const ClassEntry& c) {
   return out.str();
 }
 
-// False for another format byte, short input, bytes left over or a role out of range.
+// False for another format byte, short input, an impossible length, bytes left over
+// (domain/bounded_archive.h) or a role out of range.
 bool Decode(std::string_view bytes, ClassEntry& c) {
   if (bytes.empty() || bytes[0] != kFormat) return false;
-  std::istringstream in(std::string(bytes.substr(1)), std::ios::binary);
-  try {
-    cereal::BinaryInputArchive ar(in);
-    ar(c);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return in.peek() == std::char_traits<char>::eof() &&
+  return domain::DecodeCereal(bytes.substr(1), c) &&
          std::all_of(c.members.begin(), c.members.end(),
                      [](const Member& m) { return m.role <= SchoolRole::kStaff; });
 }
@@ -111,7 +108,7 @@ bool Decode(std::string_view bytes, ClassEntry& c) {
 template <class Classes>
 auto FindSlot(Classes& classes, std::string_view label) {
   return std::lower_bound(classes.begin(), classes.end(), label,
-                          [](const ClassSlot& c, std::string_view l) { return c.first < l; });
+                          [](const ClassSlot& c, std::string_view l) { return std::string_view(c.first) < l; });
 }
 
 int Severity(ClassStatus s) {
@@ -125,10 +122,10 @@ int Severity(ClassStatus s) {
 }
 
 // The end of an explicit class quarantine (see SchoolView::SchoolJson).
-ClassOrder ResolveOrder(const domain::ClassQuarantineOrdered& e, std::string_view level,
+ClassOrder ResolveOrder(Date start, const std::optional<Date>& given_end, std::string_view level,
                         const domain::RuleBook& rules) {
-  ClassOrder o{e.start, e.start + kDefaultClassDays, std::nullopt};
-  if (const domain::RuleSet* rs = rules.InForce(e.start)) {
+  ClassOrder o{start, start + kDefaultClassDays, std::nullopt, given_end};
+  if (const domain::RuleSet* rs = rules.InForce(start)) {
     const auto& s = rs->school();
     const auto& table = level == "infanzia"   ? s.infanzia
                         : level == "primaria" ? s.primaria
@@ -137,18 +134,18 @@ ClassOrder ResolveOrder(const domain::ClassQuarantineOrdered& e, std::string_vie
       return t.status == ClassStatus::kClassQuarantine;
     });
     if (q != table.end()) {
-      o.end = e.start + q->days;
+      o.end = start + q->days;
       if (q->days_with_negative_test)
-        o.release_with_test_from = e.start + *q->days_with_negative_test;
+        o.release_with_test_from = start + *q->days_with_negative_test;
     } else {
       const domain::MeasurePlan plan =
-          rs->Plan({domain::MeasureKind::kQuarantine, e.start, "school_class",
+          rs->Plan({domain::MeasureKind::kQuarantine, start, "school_class",
                     domain::VaccinationStatus::kUnvaccinated});
       o.end = plan.end;
       o.release_with_test_from = plan.release_with_test_from;
     }
   }
-  if (e.end) o = {e.start, *e.end, std::nullopt};
+  if (given_end) o = {start, *given_end, std::nullopt, given_end};
   return o;
 }
 
@@ -294,7 +291,7 @@ class SchoolView::Impl {
       const ClassEntry* c = FindClass(en.school, en.class_label);
       if (c == nullptr) continue;
       auto m = std::lower_bound(c->members.begin(), c->members.end(), id,
-                                [](const Member& x, std::string_view p) { return x.person < p; });
+                                [](const Member& x, std::string_view p) { return std::string_view(x.person) < p; });
       if (m == c->members.end() || m->person != id) continue;
       Member updated = *m;
       change(updated);
@@ -364,7 +361,7 @@ void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSin
   } else if (const auto* x = std::get_if<domain::ClassQuarantineOrdered>(&e.event)) {
     const std::string_view stream = e.envelope.stream;
     const std::string school(stream.substr(stream.find('-') + 1));
-    const ClassOrder order = ResolveOrder(*x, SchoolLevel(school, x->class_label), *s.rules_);
+    const ClassOrder order = ResolveOrder(x->start, x->end, SchoolLevel(school, x->class_label), *s.rules_);
     s.OwnClass(school, x->class_label).orders.push_back(order);
   } else if (person == nullptr || person->enrolments.empty()) {
     return;
@@ -400,17 +397,14 @@ std::vector<std::string> SchoolView::ChangedKeys() const {
   return {impl_->changed_.begin(), impl_->changed_.end()};
 }
 
-std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date today) const {
-  const std::shared_ptr<const Snapshot> snap = impl_->Published();
-  const Shard& shard = *snap->shards[ShardOf(school)];
-  auto it = shard.find(school);
-  if (it == shard.end()) return std::nullopt;
-  const domain::RuleSet* rs = impl_->rules_->InForce(today);
+namespace {
 
+json::object RenderSchool(const std::string& school, const SchoolEntry& entry, uint64_t position, Date today,
+                          const domain::RuleSet* rs) {
   json::array classes;
   int students = 0, staff = 0, positive = 0, quarantined = 0, not_in_presence = 0;
-  for (const auto& [label, c] : it->second->classes) {
-    const std::string_view level = SchoolLevel(it->first, label);
+  for (const auto& [label, c] : entry.classes) {
+    const std::string_view level = SchoolView::SchoolLevel(school, label);
     const ClassDay d = DecideDay(*c, level, today, rs);
     const bool class_quarantine = d.status == ClassStatus::kClassQuarantine;
     int st = 0, sf = 0, pos = 0, q = 0;
@@ -438,8 +432,8 @@ std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date
     not_in_presence += d.status != ClassStatus::kInPresence ? 1 : 0;
   }
   json::object out;
-  out["school"] = it->first;
-  out["position"] = snap->position;
+  out["school"] = school;
+  out["position"] = position;
   out["day"] = today.ToString();
   out["rule_set"] = rs ? json::value(rs->id()) : json::value(nullptr);
   out["totals"] = json::object{{"students", students},
@@ -449,6 +443,85 @@ std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date
                                {"classes", classes.size()},
                                {"classes_not_in_presence", not_in_presence}};
   out["classes"] = std::move(classes);
+  return out;
+}
+
+const SchoolEntry* FindSchool(const Snapshot& snap, std::string_view school) {
+  const Shard& shard = *snap.shards[ShardOf(school)];
+  auto it = shard.find(school);
+  return it == shard.end() ? nullptr : it->second.get();
+}
+
+const Member* FindMember(const ClassEntry& c, std::string_view person) {
+  auto m = std::lower_bound(c.members.begin(), c.members.end(), person,
+                            [](const Member& x, std::string_view p) { return x.person < p; });
+  return m != c.members.end() && m->person == person ? &*m : nullptr;
+}
+
+}  // namespace
+
+std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date today) const {
+  const std::shared_ptr<const Snapshot> snap = impl_->Published();
+  const SchoolEntry* entry = FindSchool(*snap, school);
+  if (entry == nullptr) return std::nullopt;
+  return RenderSchool(std::string(school), *entry, snap->position, today, impl_->rules_->InForce(today));
+}
+
+std::optional<json::object> SchoolView::SchoolJsonUnder(std::string_view school, Date today,
+                                                        const domain::RuleBook& rules,
+                                                        const SchoolView& overlay) const {
+  const std::shared_ptr<const Snapshot> snap = impl_->Published();
+  const SchoolEntry* entry = FindSchool(*snap, school);
+  if (entry == nullptr) return std::nullopt;
+  const std::shared_ptr<const Snapshot> theirs = overlay.impl_->Published();
+  const SchoolEntry* their_entry = FindSchool(*theirs, school);
+  SchoolEntry copy;
+  for (const auto& [label, c] : entry->classes) {
+    auto next = std::make_shared<ClassEntry>(*c);
+    const ClassEntry* their_class = nullptr;
+    if (their_entry != nullptr) {
+      auto t = FindSlot(their_entry->classes, label);
+      if (t != their_entry->classes.end() && t->first == label) their_class = t->second.get();
+    }
+    for (Member& m : next->members) {
+      if (const Member* replaced = their_class ? FindMember(*their_class, m.person) : nullptr) m = *replaced;
+    }
+    const std::string_view level = SchoolLevel(school, label);
+    for (ClassOrder& o : next->orders) o = ResolveOrder(o.start, o.given_end, level, rules);
+    copy.classes.emplace_back(label, std::move(next));
+  }
+  return RenderSchool(std::string(school), copy, snap->position, today, rules.InForce(today));
+}
+
+std::vector<std::string> SchoolView::SchoolsWithMembers() const {
+  const std::shared_ptr<const Snapshot> snap = impl_->Published();
+  std::vector<std::string> schools;
+  for (const auto& shard : snap->shards) {
+    for (const auto& [school, entry] : *shard) {
+      if (std::any_of(entry->classes.begin(), entry->classes.end(),
+                      [](const ClassSlot& c) { return !c.second->members.empty(); })) {
+        schools.push_back(school);
+      }
+    }
+  }
+  std::sort(schools.begin(), schools.end());
+  return schools;
+}
+
+std::vector<SchoolView::ClassOrderRef> SchoolView::ClassOrders() const {
+  const std::shared_ptr<const Snapshot> snap = impl_->Published();
+  std::vector<ClassOrderRef> out;
+  for (const auto& shard : snap->shards) {
+    for (const auto& [school, entry] : *shard) {
+      for (const auto& [label, c] : entry->classes) {
+        for (const ClassOrder& o : c->orders) {
+          ClassOrderRef ref{school, label, o.start, {}};
+          for (const Member& m : c->members) ref.members.push_back(m.person);
+          out.push_back(std::move(ref));
+        }
+      }
+    }
+  }
   return out;
 }
 

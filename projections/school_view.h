@@ -32,7 +32,8 @@ class SchoolView final : public View {
   std::string_view name() const override { return "schools"; }
 
   // Persisted entries: one per class, key "<school>/<class>" (e.g. "TOIC81200X/3B"), value a
-  // format byte then cereal binary of the class's members and quarantine orders, written
+  // format byte (2) then cereal binary of the class's members and quarantine orders (with
+  // the end the order gave, if any), written
   // once per batch by Persist for each class the batch changed; a class left with neither
   // is deleted. Load puts the entry in the working state; readers see it after the next
   // Publish.
@@ -84,6 +85,23 @@ class SchoolView final : public View {
   // is reported (class_quarantine > distance_learning > in_presence_with_ffp2), with
   // status_until = X + days. Only students count as positives (the rules speak of pupils).
   std::optional<boost::json::object> SchoolJson(std::string_view school, domain::Date today) const;
+
+  // What-if (replay/what_if.h): SchoolJson as it would be under the rule book `rules`, with
+  // the members that `overlay` holds taken from it (a SchoolView fed with the events of
+  // some people only, under `rules`: a member's entry depends on their own events alone)
+  // and the class orders resolved again under `rules`. Thread-safe as SchoolJson.
+  std::optional<boost::json::object> SchoolJsonUnder(std::string_view school, domain::Date today,
+                                                     const domain::RuleBook& rules,
+                                                     const SchoolView& overlay) const;
+  // The schools with at least one member, sorted (as of the last Publish).
+  std::vector<std::string> SchoolsWithMembers() const;
+  // Every class quarantine order with the people of its class (as of the last Publish).
+  struct ClassOrderRef {
+    std::string school, class_label;
+    domain::Date start;
+    std::vector<std::string> members;
+  };
+  std::vector<ClassOrderRef> ClassOrders() const;
 
   // "infanzia", "primaria" or "secondaria" from the school type (characters 3-4 of the
   // code): AA infanzia, EE primaria, IC (istituto comprensivo) by the class year (1-5

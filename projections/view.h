@@ -6,10 +6,14 @@
 #pragma once
 
 #include "domain/envelope.h"
+#include "eventstore/event_store.h"
 #include "domain/events.h"
 #include "projections/person_directory.h"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,11 +29,38 @@ class PersistSink {
   virtual void Delete(std::string_view key) = 0;
 };
 
+// A view's own written entries (keys without the "<view>/" prefix) as the last written
+// batch left them, for a view that keeps part of its state on disk rather than in memory
+// (the GP view's patients). Given by the runner (View::Attach); thread-safe.
+class StoredEntries {
+ public:
+  virtual ~StoredEntries() = default;
+  // The entries as of one written batch (a RocksDB snapshot), for readers of a published
+  // state; released with its last copy.
+  class Pinned {
+   public:
+    virtual ~Pinned() = default;
+    // Every entry whose key starts with `prefix`, in key order.
+    virtual eventstore::StoreResult<void> Scan(
+        std::string_view prefix, const std::function<void(std::string_view, std::string_view)>& visit) const = 0;
+  };
+  virtual eventstore::StoreResult<std::optional<std::string>> Get(std::string_view key) const = 0;
+  virtual std::shared_ptr<const Pinned> Pin() const = 0;
+};
+
 class View {
  public:
   virtual ~View() = default;
   // Stable name: key prefix in the views database, "views" label in metrics and SSE.
   virtual std::string_view name() const = 0;
+
+  // Called by the runner before Load: where the view reads back what it wrote, and how
+  // many entries it may hold in memory besides (0: no limit). A view that keeps all its
+  // state in memory ignores it (the default); a view never attached keeps all in memory.
+  virtual void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) {
+    (void)entries;
+    (void)cache;
+  }
 
   // Restores one persisted entry at startup (before any Apply). False: the bytes do not
   // decode (the runner then rebuilds the views from the log).

@@ -4,6 +4,7 @@
 #include "projections/log_prefetch.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
+#include "eventstore/disk_space.h"
 
 #include <charconv>
 #include <cstdio>
@@ -21,12 +22,43 @@ using eventstore::StoreError;
 using eventstore::StoreErrorCode;
 using eventstore::StoreResult;
 
-constexpr std::string_view kFormat = "2";  // 2: the region view's late-report column
+constexpr std::string_view kFormat = "3";  // 3: class orders keep their given end; 2: the region view's late-report column
 constexpr std::string_view kFormatKey = "meta/format";
 constexpr std::string_view kViewsKey = "meta/views";
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kPeoplePrefix = "people/";
 constexpr std::string_view kPersonStreamPrefix = "person-";
+
+// A view's entries in the views database, under "<view>/" (View::Attach).
+class DbEntries final : public StoredEntries {
+ public:
+  DbEntries(std::shared_ptr<ViewsDb> db, std::string prefix) : db_(std::move(db)), prefix_(std::move(prefix)) {}
+  StoreResult<std::optional<std::string>> Get(std::string_view key) const override {
+    return db_->Get(prefix_ + std::string(key));
+  }
+  std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<PinnedDb>(db_, prefix_); }
+
+ private:
+  class PinnedDb final : public Pinned {
+   public:
+    PinnedDb(std::shared_ptr<ViewsDb> db, const std::string& prefix)
+        : db_(std::move(db)), snapshot_(db_->Pin()), prefix_(prefix) {}
+    StoreResult<void> Scan(std::string_view prefix,
+                           const std::function<void(std::string_view, std::string_view)>& visit) const override {
+      const std::string full = prefix_ + std::string(prefix);
+      return db_->Scan(full, snapshot_.get(), [&](std::string_view key, std::string_view value) {
+        visit(key.substr(prefix_.size()), value);
+      });
+    }
+
+   private:
+    std::shared_ptr<ViewsDb> db_;  // outlives the snapshot (declared first)
+    std::shared_ptr<const rocksdb::Snapshot> snapshot_;
+    std::string prefix_;
+  };
+  std::shared_ptr<ViewsDb> db_;
+  std::string prefix_;
+};
 
 std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
   std::string names;
@@ -70,7 +102,7 @@ class ViewRunner::Impl {
   PersonDirectory directory;  // the sequential way's (partitions == 0)
   std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
   std::atomic<uint64_t>& position;
-  std::unique_ptr<ViewsDb> db;
+  std::shared_ptr<ViewsDb> db;  // shared with the views' StoredEntries and their pinned snapshots
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
@@ -83,6 +115,7 @@ class ViewRunner::Impl {
   mutable std::mutex mu;
   mutable std::condition_variable cv;
   std::string failure;  // guarded by mu
+  std::string paused;   // guarded by mu: why the follower applies nothing now
   uint64_t failed_at = 0;
   std::atomic<bool> failed{false};
 
@@ -454,6 +487,19 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_
 
 void ViewRunner::Impl::Follow() {
   while (!stopping.load()) {
+    if (auto low = eventstore::BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the views")) {
+      {
+        std::lock_guard lock(mu);
+        if (paused.empty()) ProjectionsLog()->error("views paused: {}", low->message);
+        paused = low->message;
+      }
+      std::this_thread::sleep_for(options.poll);
+      continue;
+    }
+    if (std::lock_guard lock(mu); !paused.empty()) {
+      ProjectionsLog()->info("views resumed: free space is back above the floor");
+      paused.clear();
+    }
     auto reached = CatchUp();
     if (failed.load()) return;
     if (!reached) {
@@ -490,6 +536,10 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   auto db = ViewsDb::Open(runner->impl_->options.path);
   if (!db) return db.error();
   runner->impl_->db = std::move(*db);
+  for (auto& v : runner->impl_->views) {
+    v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"),
+              runner->impl_->options.view_cache);
+  }
   if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
   return runner;
 }
@@ -524,6 +574,11 @@ bool ViewRunner::WaitForPosition(uint64_t position, std::chrono::milliseconds ti
 }
 
 CatchUpProgress ViewRunner::Progress() const { return impl_->Progress(); }
+
+std::string ViewRunner::paused() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->paused;
+}
 
 std::string ViewRunner::failure() const {
   std::lock_guard lock(impl_->mu);
@@ -582,6 +637,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.rules = std::move(options.rules);
   ro.read_ahead = options.read_ahead;
   ro.person_cache = options.person_cache;
+  ro.view_cache = options.view_cache;
   ro.partitions = options.partitions;
   ro.threads = options.threads;
   ro.on_progress = std::move(options.on_progress);

@@ -67,6 +67,11 @@ struct RunnerOptions {
   // default is ~250 MiB at most. A batch pins the records of all its people on top.
   size_t person_cache = kDefaultPersonCache;
   static constexpr size_t kDefaultPersonCache = 1 << 19;
+  // Entries that a view keeping its state in the views database holds in memory besides
+  // (View::Attach: the GP view's patient rows, ~0.1-0.3 KiB each, the rest read back when
+  // needed); 0: every one. The views are the same whatever the number.
+  size_t view_cache = kDefaultViewCache;
+  static constexpr size_t kDefaultViewCache = 1 << 18;
   // How a batch is applied (batch_pipeline.h): 0 sequentially, one event at a time on the
   // runner's thread (the reference the tests compare the pipeline with); N >= 1 by the
   // pipeline, the person fold split in N partitions by person id, then each view on a
@@ -80,6 +85,10 @@ struct RunnerOptions {
   // `progress_every` (and once when the catch-up reaches its target). Must be quick.
   std::function<void(const CatchUpProgress&)> on_progress;
   std::chrono::milliseconds progress_every = std::chrono::seconds(1);
+  // The free-space floor (eventstore/disk_space.h): while the volume holding `path` has
+  // fewer bytes available, the follower applies nothing (the views lag, answer as of their
+  // position, and catch up once space is freed) rather than fail on a full disk. 0: none.
+  uint64_t min_free_bytes = 0;
 };
 
 // A change announcement (Server-Sent Events): view name, key, position.
@@ -127,6 +136,9 @@ class ViewRunner {
   // N (Type): why". Empty while healthy. Thread-safe.
   std::string failure() const;
   uint64_t failed_position() const;
+  // Why the follower applies nothing now (below the free-space floor), or empty.
+  // Thread-safe.
+  std::string paused() const;
   const RunnerMetrics& metrics() const;
   const View* Find(std::string_view name) const;
   template <class V>
@@ -157,6 +169,7 @@ struct RebuildOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   bool read_ahead = true;  // RunnerOptions::read_ahead
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
+  size_t view_cache = RunnerOptions::kDefaultViewCache;      // RunnerOptions::view_cache
   size_t partitions = RunnerOptions::kDefaultPartitions;     // RunnerOptions::partitions
   size_t threads = 0;                                         // RunnerOptions::threads
   std::function<void(const CatchUpProgress&)> on_progress;    // RunnerOptions::on_progress

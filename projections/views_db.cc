@@ -1,5 +1,7 @@
 #include "projections/views_db.h"
 
+#include "eventstore/rocks_info_log.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -46,6 +48,7 @@ ViewsDb::~ViewsDb() = default;
 
 ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path) {
   rocksdb::Options o;
+  o.info_log = eventstore::RocksInfoLog();  // not a LOG file on the data volume
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
@@ -75,9 +78,11 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path)
   return db;
 }
 
-ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key) const {
+ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key, const rocksdb::Snapshot* at) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), S(key), &value);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = at;
+  rocksdb::Status s = db_->Get(ro, S(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromStatus(s, "get");
   return std::optional<std::string>(std::move(value));
@@ -123,6 +128,27 @@ ViewsDb::Result<void> ViewsDb::ForEach(
   }
   if (!it->status().ok()) return FromStatus(it->status(), "scan");
   return {};
+}
+
+ViewsDb::Result<void> ViewsDb::Scan(std::string_view prefix, const rocksdb::Snapshot* at,
+                                    const std::function<void(std::string_view, std::string_view)>& visit) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = at;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(S(prefix)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key(), v = it->value();
+    std::string_view key(k.data(), k.size());
+    if (!key.starts_with(prefix)) break;
+    visit(key, {v.data(), v.size()});
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "scan");
+  return {};
+}
+
+std::shared_ptr<const rocksdb::Snapshot> ViewsDb::Pin() const {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(db->GetSnapshot(),
+                                                  [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
 ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {

@@ -13,6 +13,7 @@
 
 namespace rocksdb {
 class DB;
+class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -43,7 +44,13 @@ class ViewsDb {
   static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path);
   ~ViewsDb();
 
-  Result<std::optional<std::string>> Get(std::string_view key) const;
+  // `at`: as of that snapshot (Pin), else the latest state.
+  Result<std::optional<std::string>> Get(std::string_view key, const rocksdb::Snapshot* at = nullptr) const;
+  // The entries whose key starts with `prefix`, in key order, as of `at` (else the latest).
+  Result<void> Scan(std::string_view prefix, const rocksdb::Snapshot* at,
+                    const std::function<void(std::string_view, std::string_view)>& visit) const;
+  // The database as of now, for consistent reads later; the database must outlive it.
+  std::shared_ptr<const rocksdb::Snapshot> Pin() const;
   // The values of `keys` (sorted ascending: RocksDB reads them in one pass), nullopt for
   // a key not there; out[i] is keys[i]'s.
   Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<std::string>& keys) const;

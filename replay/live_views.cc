@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -56,7 +57,12 @@ class LiveViews::Impl {
     ro.max_batch = options.max_batch;
     ro.rules = book;
     ro.poll = options.poll;
+    ro.min_free_bytes = options.min_free_bytes;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
+    if (options.memory_budget != 0) {
+      ro.person_cache = std::max<size_t>(1, options.memory_budget / 2 / 512);
+      ro.view_cache = std::max<size_t>(1, options.memory_budget / 4 / 256);
+    }
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir](const projections::CatchUpProgress& p) {
@@ -73,6 +79,8 @@ class LiveViews::Impl {
     return std::shared_ptr<projections::ViewRunner>(std::move(*runner));
   }
 
+  // The log the views follow: the store, or a replica's feed.
+  const eventstore::LogReader& Log() const { return options.follow ? *options.follow : store; }
   void Worker();
   // One rebuild for the book up to `target`; returns when switched, failed or cancelled.
   void Rebuild(uint64_t target);
@@ -92,6 +100,9 @@ class LiveViews::Impl {
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
+  // Held while the live views are held still (WithViewsHeld) and while they are switched or
+  // stopped: a switch never stops a runner a what-if is reading, nor the reverse.
+  std::mutex hold_mu;
   // Read by Current() without a lock (an atomic pointer swap, RCU-style: a reader holds
   // what it loaded for one answer); written only under mu.
   std::atomic<std::shared_ptr<const ServingViews>> current;
@@ -160,7 +171,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
       return;
     }
     if (!r.failure().empty()) return SetError("rebuild stopped: " + r.failure());
-    if (r.Position() + kSwitchLag >= store.CommittedPosition()) break;
+    if (r.Position() + kSwitchLag >= Log().CommittedPosition()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // The follower ran at low priority; restart it at ours, with the change listener (not
@@ -184,6 +195,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   serving->dir = dir;
   std::shared_ptr<const ServingViews> old;
   {
+    std::lock_guard hold(hold_mu);
     std::lock_guard lock(mu);
     old = current.exchange(std::move(serving));
     ++status.switches;
@@ -198,7 +210,10 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
 }
 
 void LiveViews::Impl::Retire(std::shared_ptr<const ServingViews> old) {
-  old->runner->Stop();
+  {
+    std::lock_guard hold(hold_mu);
+    old->runner->Stop();
+  }
   const std::string path = options.data_dir + "/" + old->dir;
   const auto deadline = std::chrono::steady_clock::now() + kRetireWait;
   // Readers copy `current` and drop it after one answer: wait for them.
@@ -278,7 +293,27 @@ void LiveViews::Stop() {
   }
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
+  std::lock_guard hold(impl_->hold_mu);
   if (auto c = Current()) c->runner->Stop();
+}
+
+void LiveViews::WithViewsHeld(const std::function<void(const ServingViews&)>& fn) {
+  std::lock_guard hold(impl_->hold_mu);
+  std::shared_ptr<const ServingViews> c = Current();
+  bool stopping = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    stopping = impl_->stopping;
+  }
+  c->runner->Stop();
+  struct Restart {
+    projections::ViewRunner& runner;
+    bool again;
+    ~Restart() {
+      if (again) runner.Start();
+    }
+  } restart{*c->runner, !stopping};  // not after a shutdown began
+  fn(*c);
 }
 
 const std::string& LiveViews::data_dir() const { return impl_->options.data_dir; }
@@ -289,13 +324,9 @@ std::shared_ptr<const ServingViews> LiveViews::Current() const {
 
 uint64_t LiveViews::Position() const { return Current()->runner->Position(); }
 std::string LiveViews::failure() const { return Current()->runner->failure(); }
+std::string LiveViews::paused() const { return Current()->runner->paused(); }
 
 void LiveViews::Adopt(uint64_t rules_position) {
-  if (impl_->options.follow != nullptr) {
-    ReplayLog()->warn("read replica: rules adopted at position {} are not applied here (no rebuild on a replica)",
-                      rules_position);
-    return;
-  }
   {
     std::lock_guard lock(impl_->mu);
     if (rules_position <= impl_->requested && impl_->requested != impl_->current.load()->rules_position) return;

@@ -47,6 +47,10 @@ struct LiveViewsOptions {
   // on every runner that becomes live, and called once at each switch with the change
   // {view "rules", key <rules position>}. Must be quick.
   std::function<void(const std::vector<projections::ViewChange>&)> on_changes;
+  // Memory the runner's caches may take, about (bytes): a half for person records
+  // (RunnerOptions::person_cache, ~0.5 KiB each), a quarter for GP patient rows
+  // (RunnerOptions::view_cache, ~0.25 KiB each); 0: the runner's defaults.
+  size_t memory_budget = 0;
   // Nice value of the rebuild's thread, so that a rebuild does not take CPU from commands
   // on a busy machine (0: same priority).
   int rebuild_nice = 10;
@@ -55,9 +59,13 @@ struct LiveViewsOptions {
   // pointer is not switched).
   std::function<bool()> before_switch;
   // A read replica's log (serve --replica-of): the live views follow it instead of the
-  // store, with synced batches (api/service.cc). A replica cannot rebuild from position 1
-  // through it, so Adopt() does nothing there: replicas keep the book they opened with.
+  // store, with synced batches (api/service.cc), and a rebuild after an adoption (copied
+  // into the replica's local rules stream, whose positions Adopt() takes) reads the
+  // primary's log from position 1 through it (the feed reads the stream for what it no
+  // longer holds) while the old views keep answering.
   eventstore::LogReader* follow = nullptr;
+  // The free-space floor of the views databases (projections::RunnerOptions).
+  uint64_t min_free_bytes = 0;
 };
 
 struct AdoptionStatus {
@@ -84,6 +92,7 @@ class LiveViews {
   // Of the current views (conveniences for health checks and metrics).
   uint64_t Position() const;
   std::string failure() const;
+  std::string paused() const;  // below the free-space floor: why nothing is applied
 
   // Rebuilds the views with the log's book up to the adoption at `rules_position` and
   // switches them in (see above). Returns at once. A newer request cancels a running
@@ -92,6 +101,10 @@ class LiveViews {
   AdoptionStatus status() const;
   // Waits until no rebuild runs or is queued; false on timeout.
   bool WaitIdle(std::chrono::milliseconds timeout) const;
+  // Runs `fn` with the live views held still: their follower is stopped, so they stand at
+  // one position for the whole call (the incremental what-if's base, what_if.h), and
+  // restarted after. Readers keep reading them meanwhile; a switch waits for `fn`.
+  void WithViewsHeld(const std::function<void(const ServingViews&)>& fn);
   // Stops the rebuild and the live runner's follower (shutdown).
   void Stop();
   const std::string& data_dir() const;

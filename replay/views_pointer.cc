@@ -1,12 +1,9 @@
 #include "replay/views_pointer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "eventstore/file_write.h"
 
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -17,10 +14,6 @@ using eventstore::StoreError;
 using eventstore::StoreErrorCode;
 
 constexpr char kPointerFile[] = "/views.live";
-
-StoreError Io(const std::string& what) {
-  return StoreError(StoreErrorCode::kIo, what + ": " + std::strerror(errno));
-}
 
 bool SafeDirName(const std::string& d) {
   if (d.empty() || d == "." || d == "..") return false;
@@ -51,25 +44,9 @@ eventstore::StoreResult<std::optional<ViewsPointer>> ReadViewsPointer(const std:
 
 eventstore::StoreResult<void> WriteViewsPointer(const std::string& data_dir, const ViewsPointer& p) {
   if (!SafeDirName(p.dir)) return StoreError(StoreErrorCode::kInvalidArgument, "bad views dir " + p.dir);
-  const std::string path = data_dir + kPointerFile;
-  const std::string tmp = path + ".tmp";
   const std::string line = p.dir + " " + std::to_string(p.rules_position) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Io("open " + tmp);
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  int saved = errno;
-  ::close(fd);
-  errno = saved;
-  if (!ok) return Io("write " + tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Io("rename " + tmp);
-  // The rename is durable only once the directory entry is.
-  int dir = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return Io("open " + data_dir);
-  ok = ::fsync(dir) == 0;
-  saved = errno;
-  ::close(dir);
-  errno = saved;
-  if (!ok) return Io("fsync " + data_dir);
+  auto written = eventstore::WriteFileAtomically(data_dir + kPointerFile, line);
+  if (!written) return written.error();
   return {};
 }
 

@@ -1,13 +1,14 @@
 #include "replay/what_if.h"
 
+#include "domain/event_codec.h"
 #include "projections/gp_view.h"
 #include "projections/municipality_view.h"
+#include "projections/person_directory.h"
 #include "projections/school_view.h"
 #include "projections/view_runner.h"
 #include "replay/rules_log.h"
 #include "replay/view_set.h"
-#include "domain/event_codec.h"
-#include "projections/person_directory.h"
+#include "replay/what_if_internal.h"
 
 #include <boost/json.hpp>
 
@@ -17,82 +18,60 @@
 #include <sstream>
 
 namespace caseledger::replay {
-namespace {
+namespace internal {
 
-using eventstore::StoreResult;
 namespace json = boost::json;
 
-using Figures = std::map<std::string, int64_t>;
-using CountKey = std::pair<std::string, std::string>;  // view, key
+void NoteMeasure(const domain::Event& event, const projections::PersonRecord* r, Measures& measures) {
+  if (r == nullptr) return;
+  auto ordered = [&](uint32_t id, bool isolation, const std::optional<domain::Date>& given) {
+    if (const projections::ActiveMeasure* m = r->FindMeasure(id)) {
+      measures[id] = {isolation, m->start, m->end, std::nullopt, given.has_value()};
+    }
+  };
+  if (const auto* q = std::get_if<domain::QuarantineOrdered>(&event)) ordered(q->measure_id, false, q->end);
+  if (const auto* i = std::get_if<domain::IsolationOrdered>(&event)) ordered(i->measure_id, true, i->end);
+  if (const auto* e = std::get_if<domain::MeasureEnded>(&event)) {
+    auto m = measures.find(e->measure_id);
+    if (m != measures.end()) m->second.ended_at = e->at;
+  }
+}
 
-// A measure as the rules of one side decide it: over on its planned end (the set in force
-// on its start), or earlier when an operator ended it.
-struct MeasureOutcome {
-  bool isolation = false;
-  domain::Date start;
-  domain::Date planned_end;
-  std::optional<domain::Date> ended_at;
-  bool given_end = false;
-  domain::Date end() const { return ended_at && *ended_at < planned_end ? *ended_at : planned_end; }
-};
-
-struct Side {
-  std::map<std::string, std::map<uint32_t, MeasureOutcome>> measures;  // person -> measure id ->
-  std::set<std::string> people, schools, gps;
-  std::map<CountKey, Figures> counts;
-};
-
-constexpr std::string_view kPersonPrefix = "person-";
-
-// Folds the person streams of the log through a person directory with `book`, noting each
-// measure's planned end when it is ordered (the directory forgets measures once ended).
-StoreResult<void> FoldPeople(eventstore::EventStore& store, std::shared_ptr<const domain::RuleBook> book,
-                             uint64_t until, Side& side) {
-  projections::PersonDirectory directory(book);
+eventstore::StoreResult<void> ForEachPersonEvent(
+    eventstore::EventStore& store, uint64_t until,
+    const std::function<eventstore::StoreResult<void>(const domain::Envelope&, std::string_view person)>& visit) {
+  constexpr std::string_view kPersonPrefix = "person-";
   for (uint64_t from = 1; from <= until;) {
     auto batch = store.ReadLog(from, std::min<uint64_t>(4096, until - from + 1));
     if (!batch) return batch.error();
     if (batch->empty()) break;
     for (const domain::Envelope& env : *batch) {
       from = env.position + 1;
-      if (!std::string_view(env.stream).starts_with(kPersonPrefix)) continue;
-      auto event = domain::Decode(env.type, env.schema_version, env.body, {});
-      if (!event) {
-        return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
-                                      env.type + " does not decode: " + event.error().message, 0, env.position);
-      }
-      std::string_view person = std::string_view(env.stream).substr(kPersonPrefix.size());
-      directory.Apply(projections::LogEvent{env, *event, person});
-      const projections::PersonRecord* r = directory.Find(person);
-      if (r == nullptr) continue;
-      side.people.emplace(person);
-      auto ordered = [&](uint32_t id, bool isolation, const std::optional<domain::Date>& given) {
-        if (const projections::ActiveMeasure* m = r->FindMeasure(id)) {
-          side.measures[std::string(person)][id] = {isolation, m->start, m->end, std::nullopt, given.has_value()};
-        }
-      };
-      if (const auto* q = std::get_if<domain::QuarantineOrdered>(&*event)) ordered(q->measure_id, false, q->end);
-      if (const auto* i = std::get_if<domain::IsolationOrdered>(&*event)) ordered(i->measure_id, true, i->end);
-      if (const auto* e = std::get_if<domain::MeasureEnded>(&*event)) {
-        auto p = side.measures.find(std::string(person));
-        if (p != side.measures.end() && p->second.contains(e->measure_id)) p->second[e->measure_id].ended_at = e->at;
-      }
+      const std::string_view stream(env.stream);
+      if (!stream.starts_with(kPersonPrefix)) continue;
+      if (auto done = visit(env, stream.substr(kPersonPrefix.size())); !done) return done;
     }
-  }
-  for (const std::string& id : side.people) {
-    const projections::PersonRecord* r = directory.Find(id);
-    for (const auto& e : r->enrolments) side.schools.insert(e.school);
-    if (!r->gp_id.empty()) side.gps.insert(r->gp_id);
   }
   return {};
 }
 
-void IntFields(const json::object& o, Figures& out, const std::set<std::string_view>& skip = {}) {
+eventstore::StoreResult<domain::Event> DecodeEvent(const domain::Envelope& env) {
+  auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+  if (!event) {
+    return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
+                                  env.type + " does not decode: " + event.error().message, 0, env.position);
+  }
+  return std::move(*event);
+}
+
+void IntFields(const json::object& o, Figures& out, const std::set<std::string_view>& skip) {
   for (const auto& [k, v] : o) {
     if (v.is_int64() && !skip.contains(k)) out[std::string(k)] = v.as_int64();
     if (v.is_uint64() && !skip.contains(k)) out[std::string(k)] = static_cast<int64_t>(v.as_uint64());
   }
 }
+
+void MunicipalityFigures(const json::object& row, Figures& out) { IntFields(row, out, {"population", "position"}); }
 
 void GpFigures(const json::object& gp, Figures& out) {
   int64_t isolation = 0, quarantine = 0;
@@ -110,6 +89,144 @@ void GpFigures(const json::object& gp, Figures& out) {
   const auto& actions = gp.at("actions").as_object();
   out["measures_ending"] = static_cast<int64_t>(actions.at("measures_ending").as_array().size());
   out["release_tests_due"] = static_cast<int64_t>(actions.at("release_tests_due").as_array().size());
+}
+
+namespace {
+
+std::string StatusOn(const Measures* measures, domain::Date on) {
+  if (measures == nullptr) return "none";
+  bool quarantine = false;
+  for (const auto& [id, m] : *measures) {
+    if (m.start <= on && on < m.end()) {
+      if (m.isolation) return "isolation";
+      quarantine = true;
+    }
+  }
+  return quarantine ? "quarantine" : "none";
+}
+
+std::string InForceId(const domain::RuleBook& book, domain::Date start) {
+  const domain::RuleSet* s = book.InForce(start);
+  return s ? s->id() : "";
+}
+
+bool SameSet(const domain::RuleSet* a, const domain::RuleSet* b) {
+  return a == nullptr ? b == nullptr : b != nullptr && *a == *b;
+}
+
+}  // namespace
+
+void DiffPerson(const std::string& id, const Measures* mb, const Measures* mc, const domain::RuleBook& base_book,
+                const domain::RuleBook& cand_book, WhatIfReport& report) {
+  static const Measures kNone;
+  std::set<uint32_t> mids;
+  for (const auto& [mid, m] : mb ? *mb : kNone) mids.insert(mid);
+  for (const auto& [mid, m] : mc ? *mc : kNone) mids.insert(mid);
+  for (uint32_t mid : mids) {
+    const MeasureOutcome* ob = mb && mb->contains(mid) ? &mb->at(mid) : nullptr;
+    const MeasureOutcome* oc = mc && mc->contains(mid) ? &mc->at(mid) : nullptr;
+    if (ob && oc && ob->end() == oc->end()) continue;
+    const MeasureOutcome* any = ob ? ob : oc;
+    MeasureChange ch;
+    ch.person_id = id;
+    ch.measure_id = mid;
+    ch.kind = any->isolation ? "isolation" : "quarantine";
+    ch.start = any->start;
+    if (ob) ch.end_before = ob->end();
+    if (oc) ch.end_after = oc->end();
+    if (!any->given_end) {
+      ch.rule_set_before = InForceId(base_book, any->start);
+      ch.rule_set_after = InForceId(cand_book, any->start);
+    }
+    report.measures.push_back(std::move(ch));
+  }
+  std::string sb = StatusOn(mb, report.on), sc = StatusOn(mc, report.on);
+  if (sb != sc) report.statuses.push_back({id, sb, sc});
+}
+
+void DiffCounts(const Counts& base, const Counts& cand, WhatIfReport& report) {
+  std::set<CountKey> keys;
+  for (const auto& [k, f] : base) keys.insert(k);
+  for (const auto& [k, f] : cand) keys.insert(k);
+  static const Figures kNone;
+  for (const CountKey& k : keys) {
+    auto b = base.find(k);
+    auto c = cand.find(k);
+    const Figures& fb = b == base.end() ? kNone : b->second;
+    const Figures& fc = c == cand.end() ? kNone : c->second;
+    std::set<std::string> fields;
+    for (const auto& [f, v] : fb) fields.insert(f);
+    for (const auto& [f, v] : fc) fields.insert(f);
+    for (const std::string& f : fields) {
+      int64_t vb = fb.contains(f) ? fb.at(f) : 0;
+      int64_t vc = fc.contains(f) ? fc.at(f) : 0;
+      if (vb != vc) report.counts.push_back({k.first, k.second, f, vb, vc});
+    }
+  }
+}
+
+bool DayRanges::Contains(domain::Date d) const {
+  for (const auto& [from, to] : ranges) {
+    if (from <= d && (!to || d < *to)) return true;
+  }
+  return false;
+}
+
+DayRanges DaysRulesDiffer(const domain::RuleBook& a, const domain::RuleBook& b) {
+  // The set in force only changes on an effective date of one of the books.
+  std::set<domain::Date> breaks;
+  for (const auto& s : a.sets()) breaks.insert(s.effective_from());
+  for (const auto& s : b.sets()) breaks.insert(s.effective_from());
+  DayRanges out;
+  for (auto it = breaks.begin(); it != breaks.end(); ++it) {
+    if (SameSet(a.InForce(*it), b.InForce(*it))) continue;
+    auto next = std::next(it);
+    std::optional<domain::Date> to = next == breaks.end() ? std::nullopt : std::optional(*next);
+    if (!out.ranges.empty() && out.ranges.back().second == *it) {
+      out.ranges.back().second = to;
+    } else {
+      out.ranges.emplace_back(*it, to);
+    }
+  }
+  return out;
+}
+
+}  // namespace internal
+
+namespace {
+
+using eventstore::StoreResult;
+namespace json = boost::json;
+using namespace internal;
+
+struct Side {
+  std::map<std::string, Measures> measures;  // person -> measure id ->
+  std::set<std::string> people, schools, gps;
+  Counts counts;
+};
+
+// Folds the person streams of the log through a person directory with `book`, noting each
+// measure's planned end when it is ordered (the directory forgets measures once ended).
+StoreResult<void> FoldPeople(eventstore::EventStore& store, std::shared_ptr<const domain::RuleBook> book,
+                             uint64_t until, Side& side) {
+  projections::PersonDirectory directory(book);
+  auto folded = ForEachPersonEvent(store, until, [&](const domain::Envelope& env, std::string_view person) {
+    auto event = DecodeEvent(env);
+    if (!event) return eventstore::StoreResult<void>(event.error());
+    directory.Apply(projections::LogEvent{env, *event, person});
+    if (const projections::PersonRecord* r = directory.Find(person)) {
+      side.people.emplace(person);
+      NoteMeasure(*event, r, side.measures[std::string(person)]);
+    }
+    return eventstore::StoreResult<void>();
+  });
+  if (!folded) return folded;
+  for (const std::string& id : side.people) {
+    const projections::PersonRecord* r = directory.Find(id);
+    for (const auto& e : r->enrolments) side.schools.insert(e.school);
+    if (!r->gp_id.empty()) side.gps.insert(r->gp_id);
+  }
+  return {};
 }
 
 StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& path,
@@ -148,80 +265,16 @@ StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& pa
   return side;
 }
 
-using Measures = std::map<uint32_t, MeasureOutcome>;
-
-std::string StatusOn(const Measures* measures, domain::Date on) {
-  if (measures == nullptr) return "none";
-  bool quarantine = false;
-  for (const auto& [id, m] : *measures) {
-    if (m.start <= on && on < m.end()) {
-      if (m.isolation) return "isolation";
-      quarantine = true;
-    }
-  }
-  return quarantine ? "quarantine" : "none";
-}
-
-std::string InForceId(const domain::RuleBook& book, domain::Date start) {
-  const domain::RuleSet* s = book.InForce(start);
-  return s ? s->id() : "";
-}
-
 void DiffPeople(const Side& base, const Side& cand, const domain::RuleBook& base_book,
                 const domain::RuleBook& cand_book, WhatIfReport& report) {
   std::set<std::string> ids = base.people;
   ids.insert(cand.people.begin(), cand.people.end());
   report.people_compared = ids.size();
-  static const Measures kNone;
   for (const std::string& id : ids) {
     auto b = base.measures.find(id);
     auto c = cand.measures.find(id);
-    const Measures* mb = b == base.measures.end() ? nullptr : &b->second;
-    const Measures* mc = c == cand.measures.end() ? nullptr : &c->second;
-    std::set<uint32_t> mids;
-    for (const auto& [mid, m] : mb ? *mb : kNone) mids.insert(mid);
-    for (const auto& [mid, m] : mc ? *mc : kNone) mids.insert(mid);
-    for (uint32_t mid : mids) {
-      const MeasureOutcome* ob = mb && mb->contains(mid) ? &mb->at(mid) : nullptr;
-      const MeasureOutcome* oc = mc && mc->contains(mid) ? &mc->at(mid) : nullptr;
-      if (ob && oc && ob->end() == oc->end()) continue;
-      const MeasureOutcome* any = ob ? ob : oc;
-      MeasureChange ch;
-      ch.person_id = id;
-      ch.measure_id = mid;
-      ch.kind = any->isolation ? "isolation" : "quarantine";
-      ch.start = any->start;
-      if (ob) ch.end_before = ob->end();
-      if (oc) ch.end_after = oc->end();
-      if (!any->given_end) {
-        ch.rule_set_before = InForceId(base_book, any->start);
-        ch.rule_set_after = InForceId(cand_book, any->start);
-      }
-      report.measures.push_back(std::move(ch));
-    }
-    std::string sb = StatusOn(mb, report.on), sc = StatusOn(mc, report.on);
-    if (sb != sc) report.statuses.push_back({id, sb, sc});
-  }
-}
-
-void DiffCounts(const Side& base, const Side& cand, WhatIfReport& report) {
-  std::set<CountKey> keys;
-  for (const auto& [k, f] : base.counts) keys.insert(k);
-  for (const auto& [k, f] : cand.counts) keys.insert(k);
-  static const Figures kNone;
-  for (const CountKey& k : keys) {
-    auto b = base.counts.find(k);
-    auto c = cand.counts.find(k);
-    const Figures& fb = b == base.counts.end() ? kNone : b->second;
-    const Figures& fc = c == cand.counts.end() ? kNone : c->second;
-    std::set<std::string> fields;
-    for (const auto& [f, v] : fb) fields.insert(f);
-    for (const auto& [f, v] : fc) fields.insert(f);
-    for (const std::string& f : fields) {
-      int64_t vb = fb.contains(f) ? fb.at(f) : 0;
-      int64_t vc = fc.contains(f) ? fc.at(f) : 0;
-      if (vb != vc) report.counts.push_back({k.first, k.second, f, vb, vc});
-    }
+    DiffPerson(id, b == base.measures.end() ? nullptr : &b->second, c == cand.measures.end() ? nullptr : &c->second,
+               base_book, cand_book, report);
   }
 }
 
@@ -257,6 +310,25 @@ StoreResult<WhatIfReport> RunWhatIf(eventstore::EventStore& store, const WhatIfO
   auto say = [&](const std::string& line) {
     if (o.progress) o.progress(line);
   };
+  if (o.method == WhatIfOptions::Method::kIncremental) {
+    std::string why_not;
+    if (o.live == nullptr) {
+      why_not = "no live views";
+    } else if (o.live->Position() != until) {
+      why_not = "the views stand at position " + std::to_string(o.live->Position()) + ", not " + std::to_string(until);
+    } else if (!o.live_rules || o.live_rules->sets() != base_book->sets()) {
+      why_not = "the views were built with other rules than the log's up to position " + std::to_string(until);
+    }
+    if (why_not.empty()) {
+      report.method = "incremental";
+      if (auto done = internal::RunIncremental(store, o, until, base_book, cand_book, report); !done) {
+        return done.error();
+      }
+      return report;
+    }
+    say("incremental what-if not possible (" + why_not + "): rebuilding both sides in full");
+  }
+  report.method = "full";
   say("rebuilding the views under the rules of the log up to position " + std::to_string(until));
   auto base = BuildSide(store, o.work_dir + "/whatif-base", base_book, o, until, report.on);
   if (!base) return base.error();
@@ -264,7 +336,7 @@ StoreResult<WhatIfReport> RunWhatIf(eventstore::EventStore& store, const WhatIfO
   auto cand = BuildSide(store, o.work_dir + "/whatif-candidate", cand_book, o, until, report.on);
   if (!cand) return cand.error();
   DiffPeople(*base, *cand, *base_book, *cand_book, report);
-  DiffCounts(*base, *cand, report);
+  DiffCounts(base->counts, cand->counts, report);
   return report;
 }
 

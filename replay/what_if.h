@@ -4,6 +4,11 @@
 // fresh directories, never touch the live views and publish nothing (no side
 // effects during replay).
 //
+// Two ways to the same diff (WhatIfOptions::method): the full one rebuilds both shadows;
+// the incremental one (the default) takes the live views as the base side and folds again
+// only the people the candidate can change (what_if_incremental.cc says why that is
+// enough), in seconds rather than two rebuilds. The full one stays as its test oracle.
+//
 // The diff lists
 // - the people whose measure end changes, and those whose status on the reference day
 //   changes (isolation / quarantine / none). A measure is over on its planned end (the
@@ -29,6 +34,10 @@
 #include <string>
 #include <vector>
 
+namespace caseledger::projections {
+class ViewRunner;
+}
+
 namespace caseledger::replay {
 
 struct WhatIfOptions {
@@ -42,6 +51,19 @@ struct WhatIfOptions {
   // Day for statuses and counts; default: the effective day of the last event applied.
   std::optional<domain::Date> on;
   std::function<void(const std::string&)> progress;  // a line per step (stderr in the CLI)
+
+  enum class Method { kIncremental, kFull };
+  Method method = Method::kIncremental;
+  // The incremental method's base: views built with `live_rules`, stopped (not following
+  // the log) for the whole call. Used only when it stands at `until` (0: the committed
+  // position) and `live_rules` is the log's book there; otherwise the full method runs
+  // (progress says why). Not owned.
+  const projections::ViewRunner* live = nullptr;
+  std::shared_ptr<const domain::RuleBook> live_rules;
+  // Memory the incremental method's working set may take (the affected people are folded
+  // again in chunks that fit); 0: 256 MiB. The ids of the affected people, the report and
+  // the affected people's school entries come on top.
+  size_t memory_budget = 0;
 };
 
 struct MeasureChange {
@@ -71,6 +93,8 @@ struct WhatIfReport {
   std::string candidate_id;
   std::string candidate_effective_from;
   uint64_t people_compared = 0;
+  std::string method;           // "incremental" | "full": how it was computed
+  uint64_t people_refolded = 0;  // incremental: the people folded again
   std::vector<MeasureChange> measures;
   std::vector<StatusChange> statuses;
   std::vector<CountChange> counts;

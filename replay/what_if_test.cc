@@ -24,7 +24,10 @@
 // running on 10-25: P1 P2 P3 P6 P7 P9 P10 P13 = 8 under the log's rules, 5 under the
 // candidate; nothing else changes.
 #include "replay/rules_log.h"
+#include "replay/view_set.h"
 #include "replay/what_if.h"
+
+#include "projections/view_runner.h"
 
 #include "projections/views_test_support.h"
 
@@ -118,20 +121,42 @@ class WhatIfTest : public ::testing::Test {
     log_.Person(id_[p], {{domain::MeasureEnded{m, D(day), domain::MeasureEndReason::kNegativeTest}, At(day, 12)}});
   }
 
-  WhatIfReport Run(std::shared_ptr<const domain::RuleSet> candidate) {
+  // The incremental what-if over live views of the log, checked against the full one.
+  WhatIfReport Run(std::shared_ptr<const domain::RuleSet> candidate, Date on = D("2020-10-25")) {
     WhatIfOptions o;
     o.work_dir = log_.Path("work");
     std::filesystem::create_directories(o.work_dir);
     o.reference = Reference();
     o.candidate = std::move(candidate);
-    o.on = D("2020-10-25");
-    auto r = RunWhatIf(log_.store(), o);
-    if (!r) throw std::runtime_error(r.error().message);
-    return *r;
+    o.on = on;
+    o.method = WhatIfOptions::Method::kFull;
+    auto full = RunWhatIf(log_.store(), o);
+    if (!full) throw std::runtime_error(full.error().message);
+    if (!live_) {
+      auto book = RulesLog::Read(log_.store())->Book();
+      projections::RebuildOptions ro;
+      ro.path = log_.Path("live");
+      ro.rules = book;
+      auto runner = projections::Rebuild(log_.store(), replay::MakeViews({Reference(), book, {}}), ro);
+      if (!runner) throw std::runtime_error(runner.error().message);
+      live_ = std::move(*runner);
+      live_rules_ = book;
+    }
+    o.method = WhatIfOptions::Method::kIncremental;
+    o.live = live_.get();
+    o.live_rules = live_rules_;
+    auto incremental = RunWhatIf(log_.store(), o);
+    if (!incremental) throw std::runtime_error(incremental.error().message);
+    EXPECT_EQ(full->method, "full");
+    EXPECT_EQ(incremental->method, "incremental");
+    EXPECT_EQ(WhatIfText(*incremental), WhatIfText(*full));
+    return *incremental;
   }
 
   TestLog log_;
   std::map<int, std::string> id_;
+  std::unique_ptr<projections::ViewRunner> live_;
+  std::shared_ptr<const domain::RuleBook> live_rules_;
 };
 
 TEST_F(WhatIfTest, DecemberTwentyTwentyOneRulesChangeExactlyTheHandCheckedQuarantineEnds) {
@@ -169,6 +194,9 @@ TEST_F(WhatIfTest, DecemberTwentyTwentyOneRulesChangeExactlyTheHandCheckedQuaran
   EXPECT_EQ(r.counts[0].after, 5);
   EXPECT_EQ(r.people_compared, 13u);
   EXPECT_EQ(r.people_changed(), 5u);
+  // Folded again: the people with a measure starting on or after 2020-10-12, where the
+  // candidate changes the set in force: all but P11 (quarantined from 10-05).
+  EXPECT_EQ(r.people_refolded, 12u);
 
   boost::json::object json = WhatIfJson(r);
   EXPECT_EQ(json.at("totals").at("measure_ends_changed").to_number<int>(), 5);
@@ -185,6 +213,26 @@ TEST_F(WhatIfTest, TheSameRulesChangeNothingAndAFutureSetLeavesThePastAlone) {
   // The December 2021 set at its real date covers no measure of the fixture.
   WhatIfReport later = Run(RuleFile("2021-12-31"));
   EXPECT_TRUE(later.measures.empty() && later.statuses.empty() && later.counts.empty()) << WhatIfText(later);
+}
+
+TEST_F(WhatIfTest, ClassStatusesOnTheReferenceDayFollowTheCandidatesSchoolRules) {
+  // P8 (positive on 11-11) and P9 are pupils of one primary class. From 11-12 the candidate
+  // wants 3 positives for a class quarantine, the log's rules one: on 11-13 the class is
+  // back in presence, and P9 (not positive) is no longer quarantined with it. No measure
+  // starts on or after 11-12 but P12's (Moncalieri, no school): the school is compared
+  // because the rules of the reference day differ, not because of anyone folded again.
+  for (int p : {8, 9}) {
+    log_.Person(id_[p], {{domain::SchoolEnrolled{"TOEE81201N", "1A", domain::SchoolRole::kStudent}, At("2020-09-14", 8)}});
+  }
+  WhatIfReport r = Run(RuleFile("2021-12-31", "2020-11-12"), D("2020-11-13"));
+  std::map<std::string, std::pair<int64_t, int64_t>> school;
+  for (const auto& c : r.counts) {
+    if (c.view == "schools" && c.key == "TOEE81201N") school[c.field] = {c.before, c.after};
+  }
+  std::map<std::string, std::pair<int64_t, int64_t>> expected{{"classes_not_in_presence", {1, 0}},
+                                                              {"in_quarantine", {1, 0}}};
+  EXPECT_EQ(school, expected) << WhatIfText(r);
+  EXPECT_EQ(r.people_refolded, 1u);
 }
 
 TEST(RulesLogTest, LaterAdoptionsSupersedeBySameIdOrEffectiveDate) {

@@ -123,6 +123,33 @@ TEST(LoadgenCliTest, ResumeLeavesTheRulesServeAdoptedOutOfTheWorkloadsCount) {
       << resumed.err;
 }
 
+// backup (no server running: the command opens the store itself), verify --backup, restore
+// to a position, then verify the restored directory; a restore over a store is refused.
+TEST_F(CliTest, BackupVerifyAndRestoreToAPosition) {
+  const std::string dest = dir_.path() + "/backup", restored = dir_.path() + "/restored";
+  Outcome b = Caseledger("backup " + D_() + " --to " + dest, data_);
+  ASSERT_EQ(b.code, 0) << b.out << b.err;
+  EXPECT_NE(b.out.find("log up to position 12"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("taken by this process"), std::string::npos) << b.out;
+  Outcome v = Caseledger("verify --backup " + dest, data_);
+  EXPECT_EQ(v.code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("1 backups match their checksums"), std::string::npos) << v.out;
+  Outcome r = Caseledger("restore --from " + dest + " --data " + restored + " --to-position 11", data_);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("verified from position 1 to 11"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 later events cut"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("views rebuilt to position 11"), std::string::npos) << r.out;
+  Outcome rv = Caseledger("verify --data " + restored, data_);
+  EXPECT_EQ(rv.code, 0) << rv.out << rv.err;
+  EXPECT_NE(rv.out.find("ok: 11 events"), std::string::npos) << rv.out;
+  Outcome again = Caseledger("restore --from " + dest + " --data " + restored, data_);
+  EXPECT_EQ(again.code, 1) << again.out;
+  Outcome both = Caseledger("restore --from " + dest + " --data " + restored + "2 --to-position 3 --to-time 2020-01-01T00:00:00Z", data_);
+  EXPECT_EQ(both.code, 2);
+  Outcome none = Caseledger("verify --backup " + dir_.path() + "/nothing", data_);
+  EXPECT_EQ(none.code, 1);
+}
+
 TEST_F(CliTest, VerifyHistoryAndReplayAnswerWithTheContractsExitCodes) {
   Outcome v = Caseledger("verify " + D_(), data_);
   EXPECT_EQ(v.code, 0) << v.out << v.err;

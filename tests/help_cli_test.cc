@@ -60,7 +60,9 @@ std::vector<std::string> ServeFlags() {
 const std::vector<Expected>& Commands() {
   static const std::vector<Expected> commands = {
       {"serve", ServeFlags()},
-      {"verify", {"data", "reference", "chain-only"}},
+      {"verify", {"data", "reference", "chain-only", "backup"}},
+      {"backup", {"data", "to"}},
+      {"restore", {"from", "data", "to-position", "to-time", "reference"}},
       {"bench append", {"data", "seconds", "concurrency", "runs", "format"}},
       {"bench rebuild",
        {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "compare",

@@ -91,6 +91,24 @@ TEST_F(BadInputTest, MalformedJsonIsRejected) {
   }
 }
 
+// Boost.JSON would keep the last of two members with one key: a body that says two things
+// is refused instead, naming the key (at any depth), and nothing is written.
+TEST_F(BadInputTest, DuplicateKeysAreRejectedNamingTheKey) {
+  const std::string valid = Registration().Body();
+  ASSERT_EQ(valid.front(), '{');
+  const std::string twice = R"({"family_name": "Bianchi", )" + valid.substr(1);
+  ExpectPostRejected(400, "family_name", "/v1/people", twice);
+  HttpReply reply = http_.Post("/v1/people", twice, token_);
+  EXPECT_NE(reply.body.find("family_name"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.Json().at("detail").as_string().find("more than once"), std::string::npos) << reply.body;
+  // Nested, and with the key spelt by an escape: the same key.
+  ExpectPostRejected(400, "x[1].a", "/v1/people", R"({"x": [{}, {"a": 1, "\u0061": 2}]})");
+  // The same key in two different objects is no duplicate: the body fails for other reasons.
+  HttpReply distinct = http_.Post("/v1/people", R"({"x": {"a": 1}, "y": {"a": 1}})", token_);
+  EXPECT_EQ(distinct.status, 400);
+  EXPECT_EQ(distinct.body.find("more than once"), std::string::npos) << distinct.body;
+}
+
 TEST_F(BadInputTest, EmptyBodyIsRejected) {
   const std::string id = Register();
   ExpectPostRejected(400, "", "/v1/people", "");

@@ -166,9 +166,9 @@ TEST_F(BadInputTransportTest, TruncatedBodyThenCloseIsNotProcessed) {
   ExpectServingAndUnchanged();
 }
 
-// Requests that cannot be framed (the server cannot tell where they end) are dropped:
-// the connection is closed, with a 400 problem at most, and nothing is written.
-TEST_F(BadInputTransportTest, UnframeableRequestsAreDropped) {
+// Requests that cannot be framed (the server cannot tell where they end) are answered 400
+// with a problem, the connection is closed, and nothing is written.
+TEST_F(BadInputTransportTest, UnframeableRequestsAre400AndTheConnectionIsClosed) {
   const std::string auth = "Authorization: Bearer " + token_ + "\r\n";
   const std::string body = ValidBody();
   const std::string post = "POST /v1/people HTTP/1.1\r\nHost: x\r\n" + auth;
@@ -182,6 +182,10 @@ TEST_F(BadInputTransportTest, UnframeableRequestsAreDropped) {
       post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n" + body + "\r\n0\r\n\r\n",
       "GARBAGE\r\n\r\n",
       "POST /v1/people HTTP/9.9\r\n" + auth + "\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Field: y\r\n\r\n",
+      "GET /healthz HTTP/1.1\nHost: x\n\n",
+      // A second chunk whose size is not hex, after a first one that was.
+      post + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nzz\r\n\r\n",
   };
   for (const std::string& request : cases) {
     SCOPED_TRACE(request.substr(0, request.find("\r\n\r\n")));
@@ -189,7 +193,9 @@ TEST_F(BadInputTransportTest, UnframeableRequestsAreDropped) {
     options.give_up = 2s;
     RawOutcome out = RawExchange(server_->port(), request, "", options);
     EXPECT_TRUE(out.closed);
-    if (!out.received.empty()) ExpectProblem(ParseRawReply(out.received), 400);
+    HttpReply reply = ParseRawReply(out.received);
+    ExpectProblem(reply, 400);
+    EXPECT_EQ(reply.headers["connection"], "close");
     ExpectServingAndUnchanged();
   }
 }

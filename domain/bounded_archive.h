@@ -1,0 +1,105 @@
+// Reading cereal binary (what cereal::BinaryOutputArchive wrote) from bytes that may not be
+// what we wrote: a record of the log, the access log or the views database after a disk or
+// a hand damaged it. cereal's own BinaryInputArchive believes every length prefix, so ten
+// bytes claiming a string of 2^60 characters make it allocate (and zero) that much before
+// noticing the input is short (found by fuzzing, docs/fuzzing.md); and it copies any byte
+// into a bool, whose only values are 0 and 1.
+//
+// BoundedBinaryInputArchive reads the same format from memory and throws cereal::Exception
+// instead: a length prefix above the bytes left (every element takes at least one byte),
+// a bool byte other than 0 or 1, or input too short. done() says whether every byte was used.
+#pragma once
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/cereal.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace caseledger::domain {
+
+class BoundedBinaryInputArchive
+    : public cereal::InputArchive<BoundedBinaryInputArchive, cereal::AllowEmptyClassElision> {
+ public:
+  // `bytes` must outlive the archive.
+  explicit BoundedBinaryInputArchive(std::string_view bytes)
+      : InputArchive(this), next_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+  void loadBinary(void* data, std::size_t size) {
+    if (size > remaining()) {
+      throw cereal::Exception("input ends " + std::to_string(size - remaining()) + " bytes early");
+    }
+    std::memcpy(data, next_, size);
+    next_ += size;
+  }
+  size_t remaining() const { return static_cast<size_t>(end_ - next_); }
+  bool done() const { return next_ == end_; }
+
+ private:
+  const char* next_;
+  const char* end_;
+};
+
+template <class T>
+inline std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>
+CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, T& t) {
+  ar.loadBinary(std::addressof(t), sizeof(t));
+}
+
+inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, bool& b) {
+  uint8_t byte = 0;
+  ar.loadBinary(&byte, 1);
+  if (byte > 1) throw cereal::Exception("a bool holds " + std::to_string(byte));
+  b = byte == 1;
+}
+
+template <class T>
+inline void CEREAL_SERIALIZE_FUNCTION_NAME(BoundedBinaryInputArchive& ar, cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+
+template <class T>
+inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, cereal::SizeTag<T>& t) {
+  uint64_t size = 0;  // cereal::size_type, as BinaryOutputArchive writes it
+  ar.loadBinary(&size, sizeof(size));
+  if (size > ar.remaining()) {
+    throw cereal::Exception("a length of " + std::to_string(size) + " with " +
+                            std::to_string(ar.remaining()) + " bytes left");
+  }
+  t.size = static_cast<std::remove_reference_t<T>>(size);
+}
+
+template <class T>
+inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, cereal::BinaryData<T>& bd) {
+  ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
+}
+
+// Decodes all of `bytes` into `value`; false when they do not decode, a length or a bool is
+// impossible, or bytes are left over. Never throws.
+template <class T>
+bool DecodeCereal(std::string_view bytes, T& value) {
+  try {
+    BoundedBinaryInputArchive ar(bytes);
+    ar(value);
+    return ar.done();
+  } catch (const std::exception&) {
+    // cereal::Exception; bad_alloc/length_error remain possible for a vector of large
+    // elements, bounded by the input's size times the element's.
+    return false;
+  }
+}
+
+}  // namespace caseledger::domain
+
+CEREAL_REGISTER_ARCHIVE(caseledger::domain::BoundedBinaryInputArchive)
+// What CEREAL_SETUP_ARCHIVE_TRAITS does for one direction only: BinaryOutputArchive's
+// input archive stays cereal's own.
+namespace cereal::traits::detail {
+template <>
+struct get_output_from_input<caseledger::domain::BoundedBinaryInputArchive> {
+  using type = cereal::BinaryOutputArchive;
+};
+}  // namespace cereal::traits::detail

@@ -1,0 +1,140 @@
+// Test support: random histories rich in events that span people (GP changes between five
+// GPs, enrolments in and departures from classes of two schools, class quarantines on the
+// school streams, contacts, corrections of results, residence changes, measures ordered
+// and ended), made through Decide so that every event is one the registry could record.
+// Used by the pipeline's and the what-if's property tests.
+#pragma once
+
+#include "domain/person.h"
+#include "domain/school.h"
+#include "projections/views_test_support.h"
+
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace caseledger::projections::testing {
+
+constexpr const char* kPlaces[] = {"001272", "001156", "005005", "004078"};
+constexpr const char* kSchools[] = {"TOEE81201N", "TOIC81200X"};
+constexpr const char* kClasses[] = {"1A", "3B", "5C"};
+
+class CrossHistory {
+ public:
+  // Events come 1 to `max_step_minutes` minutes apart (a longer step spreads the history
+  // over more days, and over more rule sets).
+  explicit CrossHistory(uint64_t seed, int max_step_minutes = 90) : rng_(seed), max_step_(max_step_minutes) {}
+
+  void Run(uint64_t events) {
+    while (events_ < events) Step();
+  }
+  const std::vector<std::pair<std::string, std::vector<Timed>>>& appends() const { return appends_; }
+  domain::Date today() const { return now_.ToDate(); }
+
+ private:
+  int Roll(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  template <class T>
+  const T* Pick(const std::vector<T>& v, auto&& ok) {
+    std::vector<const T*> c;
+    for (const T& x : v) {
+      if (ok(x)) c.push_back(&x);
+    }
+    return c.empty() ? nullptr : c[Roll(static_cast<int>(c.size()))];
+  }
+
+  void Step() {
+    now_.micros += (1 + Roll(max_step_)) * 60'000'000LL;
+    domain::DecideContext ctx;
+    ctx.now = now_;
+    ctx.reference = Reference().get();
+    if (people_.size() < 12 || Roll(25) == 0) {
+      ctx.new_person_id = PersonId(static_cast<int>(people_.size()) + 1);
+      domain::RegisterPerson c{"", "Bianchi", "Luca", D("2012-03-01"), domain::Sex::kMale, kPlaces[Roll(4)], "", ""};
+      people_.emplace_back();
+      if (!Decide(people_.back(), c, ctx)) people_.pop_back();
+      return;
+    }
+    if (Roll(40) == 0) {  // a class quarantine on a school stream
+      const std::string school = kSchools[Roll(2)];
+      domain::ClassQuarantineOrdered q{kClasses[Roll(3)], today() + -Roll(3), "positive_in_class",
+                                       Roll(3) ? std::nullopt : std::optional<domain::Date>(today() + 7)};
+      appends_.push_back({domain::SchoolStream(school), {{q, now_}}});
+      ++events_;
+      return;
+    }
+    domain::PersonState& p = people_[Roll(static_cast<int>(people_.size()))];
+    if (auto command = Command(p)) Decide(p, *command, ctx);
+  }
+
+  std::optional<domain::PersonCommand> Command(const domain::PersonState& p) {
+    const domain::Date today = now_.ToDate();
+    using namespace domain;
+    const int r = Roll(100);
+    if (r < 16) return RequestSwab{"SW-" + std::to_string(++swabs_), Roll(3) ? SwabKind::kMolecular : SwabKind::kAntigen, "", "", {}};
+    if (r < 30) {
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return !s.collected; })) return CollectSwab{s->swab_id, now_, "site", Roll(2) ? "LAB01" : "LAB-TO2"};
+      return std::nullopt;
+    }
+    if (r < 46) {
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return s.collected && !s.outcome; })) {
+        const int o = Roll(10);
+        return RecordResult{s->swab_id, o < 4 ? Outcome::kPositive : o < 9 ? Outcome::kNegative : Outcome::kInconclusive,
+                            s->holder_lab, now_};
+      }
+      return std::nullopt;
+    }
+    if (r < 52) {
+      if (auto* s = Pick(p.swabs, [](const SwabState& s) { return s.outcome.has_value(); })) {
+        return CorrectResult{s->swab_id, *s->outcome == Outcome::kPositive ? Outcome::kNegative : Outcome::kPositive,
+                             "lab error", ""};
+      }
+      return std::nullopt;
+    }
+    if (r < 57) return OrderIsolation{p.last_positive.value_or(today + -Roll(3)), "positive", std::nullopt};
+    if (r < 62) return OrderQuarantine{today + -Roll(4), "close_contact", "", std::nullopt};
+    if (r < 66) {
+      if (auto* m = Pick(p.measures, [](const MeasureState& m) { return m.active(); })) {
+        return EndMeasure{m->id, std::max(m->start, today + -Roll(3)), MeasureEndReason::kNegativeTest};
+      }
+      return std::nullopt;
+    }
+    if (r < 68) return Hospitalize{now_, "H1"};
+    if (r < 70) return Discharge{now_, "H1"};
+    if (r < 73) return CloseCase{Roll(10) ? CaseOutcome::kRecovered : CaseOutcome::kDeceased, today};
+    if (r < 76) return ChangeResidence{kPlaces[Roll(4)], ""};
+    if (r < 84) return AssignGp{"GP" + std::to_string(1000 + Roll(5))};
+    if (r < 90) return EnrolInSchool{kSchools[Roll(2)], kClasses[Roll(3)], Roll(6) ? SchoolRole::kStudent : SchoolRole::kStaff};
+    if (r < 94) {
+      if (p.enrolments.empty()) return std::nullopt;
+      const auto& e = p.enrolments[Roll(static_cast<int>(p.enrolments.size()))];
+      return LeaveSchool{e.school, e.class_label};
+    }
+    if (r < 98) return ReportContact{PersonId(1 + Roll(static_cast<int>(people_.size()))), today + -Roll(2)};
+    return RecordVaccination{static_cast<uint32_t>(p.doses.size() + 1), today, "Comirnaty"};
+  }
+
+  bool Decide(domain::PersonState& p, const domain::PersonCommand& c, const domain::DecideContext& ctx) {
+    auto d = domain::Decide(p, c, ctx);
+    if (!d) return false;
+    std::vector<Timed> events;
+    for (const auto& e : d->events) events.push_back({e.event, e.effective_at});
+    const std::string id = p.registered ? p.person_id : ctx.new_person_id;
+    events_ += events.size();
+    appends_.emplace_back(domain::PersonStream(id), std::move(events));
+    for (const auto& e : d->events) domain::Evolve(p, e.event);
+    return true;
+  }
+
+  std::mt19937_64 rng_;
+  int max_step_;
+  std::vector<std::pair<std::string, std::vector<Timed>>> appends_;
+  uint64_t events_ = 0;
+  domain::Timestamp now_ = At("2020-10-13", 8);
+  std::vector<domain::PersonState> people_;
+  int swabs_ = 0;
+};
+
+
+}  // namespace caseledger::projections::testing
