@@ -1,7 +1,7 @@
-// The demo workload (app/demo_workload.h) against a real store: a week of October 2020 at
+// The demo workload (workload/demo_workload.h) against a real store: a week of October 2020 at
 // 1:1000 must reproduce the scaled DPC figures it follows, with valid people and no
 // rejected command, and the same seed must give the same events.
-#include "app/demo_workload.h"
+#include "workload/demo_workload.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@
 #include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
 
-namespace caseledger::app {
+namespace caseledger::workload {
 namespace {
 
 using domain::Date;
@@ -231,4 +231,4 @@ TEST_F(DemoWorkloadTest, AResumedLoadEndsWithTheEventsOfAnUninterruptedOne) {
 }
 
 }  // namespace
-}  // namespace caseledger::app
+}  // namespace caseledger::workload

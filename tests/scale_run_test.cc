@@ -1,22 +1,22 @@
 // The scale run's pieces (issue #8) on a small window: the DPC-driven workload loaded
 // straight into a store, all views rebuilt, and the region view set beside the scaled
-// bulletin (app/dpc_compare.h) must differ by zero in the columns the generator drives.
-// Also: Italy's peak days as `loadgen --peak` finds them in the national series.
+// bulletin (workload/dpc_compare.h) must differ by zero in the columns the generator drives.
+// Also: Italy's peak days as `caseledger-loadgen --peak` finds them in the national series.
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "app/bench_views.h"
-#include "app/demo_workload.h"
-#include "app/dpc_compare.h"
-#include "app/loadgen_peak.h"
+#include "workload/bench_views.h"
+#include "workload/demo_workload.h"
+#include "workload/dpc_compare.h"
+#include "workload/loadgen_peak.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
 #include "projections/region_view.h"
 #include "projections/view_runner.h"
 #include "tests/support/temp_dir.h"
 
-namespace caseledger::app {
+namespace caseledger::workload {
 namespace {
 
 using domain::Date;
@@ -84,4 +84,4 @@ TEST(ScaleRunTest, ItalysPeakDaysAreThoseOfJanuary2022) {
 }
 
 }  // namespace
-}  // namespace caseledger::app
+}  // namespace caseledger::workload
