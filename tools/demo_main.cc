@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
          {"reference", "DIR", "reference data (ISTAT, DPC, ASL map); default $CASELEDGER_HOME/ops/reference, "
                               "else the source tree's"},
          {"rules", "DIR", "the shipped rule sets, recorded on a store's first start (ops/rules)"}},
-        "Loads October 2020 in Piedmont at 1:1000 (about 45,000 events) into an empty store; a store "
+        "Loads October 2020 in Piedmont at 1:1000 (about 1,600 events) into an empty store; a store "
         "holding more than the shipped rules is left as it is. The tokens (valid 12 h) are signed with "
         "DIR/auth.key, the key caseledger serve --data DIR uses. Run it with the server stopped.",
         caseledger::tools::RunDemo}}};
