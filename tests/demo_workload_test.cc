@@ -28,12 +28,12 @@ const Date kFrom = Date::FromYmd(2020, 10, 1);
 const Date kTo = Date::FromYmd(2020, 10, 7);
 
 std::shared_ptr<const domain::ReferenceData> Reference() {
-  static auto reference = LoadReferenceData(DefaultReferenceDir()).value();
+  static auto reference = app::LoadReferenceData(app::DefaultReferenceDir()).value();
   return reference;
 }
 
 std::vector<DpcDay> Series() {
-  std::ifstream in(DefaultReferenceDir() + "/dpc-piemonte-daily.csv");
+  std::ifstream in(app::DefaultReferenceDir() + "/dpc-piemonte-daily.csv");
   std::ostringstream text;
   text << in.rdbuf();
   return ParseDpcDaily(text.str()).value();
@@ -68,7 +68,7 @@ Loaded Load(const std::string& path, uint64_t seed,
   options.seed = seed;
   options.resume_after = store->CommittedPosition();
   std::string error;
-  auto report = LoadDemoWorkload(*store, Reference(), DefaultReferenceDir(), options, &error);
+  auto report = LoadDemoWorkload(*store, Reference(), app::DefaultReferenceDir(), options, &error);
   EXPECT_TRUE(report.has_value()) << error;
   Loaded out;
   if (report) out.report = *report;
@@ -225,7 +225,7 @@ TEST_F(DemoWorkloadTest, AResumedLoadEndsWithTheEventsOfAnUninterruptedOne) {
   options.seed = 8;
   options.resume_after = held;
   std::string error;
-  EXPECT_FALSE(LoadDemoWorkload(*store, Reference(), DefaultReferenceDir(), options, &error));
+  EXPECT_FALSE(LoadDemoWorkload(*store, Reference(), app::DefaultReferenceDir(), options, &error));
   EXPECT_NE(error.find("cannot resume"), std::string::npos) << error;
   EXPECT_EQ(store->CommittedPosition(), held);
 }

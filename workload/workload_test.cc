@@ -74,7 +74,7 @@ TEST(ParseHttpUrlTest, AcceptsHostPortAndRejectsTheRest) {
 }
 
 TEST(PersonGeneratorTest, PeopleHaveValidDistinctTaxCodesMatchingTheirData) {
-  auto reference = LoadReferenceData(DefaultReferenceDir());
+  auto reference = app::LoadReferenceData(app::DefaultReferenceDir());
   ASSERT_TRUE(reference) << reference.error().message;
   PersonGenerator people(**reference, 42);
   std::set<std::string> codes;
@@ -96,7 +96,7 @@ TEST(PersonGeneratorTest, PeopleHaveValidDistinctTaxCodesMatchingTheirData) {
 }
 
 TEST(CaseCommandsTest, FollowsEachRegisteredPersonThroughTheSwabFlow) {
-  auto reference = LoadReferenceData(DefaultReferenceDir());
+  auto reference = app::LoadReferenceData(app::DefaultReferenceDir());
   ASSERT_TRUE(reference) << reference.error().message;
   CaseCommands w(**reference, 5, 0, /*people_limit=*/1);
   auto reg = w.Next();
