@@ -8,10 +8,8 @@ namespace {
 
 // Shared wording of flags several commands take.
 constexpr FlagSpec kData{"data", "DIR", "the data directory (store, views, keys)"};
-constexpr FlagSpec kReference{"reference", "DIR",
-                              "reference data (ISTAT, DPC, ASL map); default $CASELEDGER_HOME/ops/reference, "
-                              "else the source tree's"};
-constexpr FlagSpec kFormatTable{"format", "table|tsv", "tsv: one tab-separated line per figure, for ops/bench"};
+constexpr FlagSpec kReference = kReferenceFlag;
+constexpr FlagSpec kFormatTable = kFormatTableFlag;
 constexpr FlagSpec kFormatText{"format", "text|json", "output format (text)"};
 
 Program MakeProgram() {

@@ -36,6 +36,12 @@ struct CommandSpec {
   int (*run)(const Args&);
 };
 
+// Flags the product and the tools share, worded once.
+inline constexpr FlagSpec kReferenceFlag{"reference", "DIR",
+                                         "reference data (ISTAT, DPC, ASL map); default $CASELEDGER_HOME/ops/reference, "
+                                         "else the source tree's"};
+inline constexpr FlagSpec kFormatTableFlag{"format", "table|tsv", "tsv: one tab-separated line per figure, for ops/bench"};
+
 // An executable: its name, what it is (the man page's NAME and DESCRIPTION) and its
 // commands, in the order of the overview.
 struct Program {
@@ -52,6 +58,9 @@ const Program& CaseledgerProgram();
 // main() of a program: dispatches argv[1..] (`args`) through its table. Returns the exit
 // code: the command's, 0 after a help request, 2 on an unknown command or flag.
 int RunProgram(const Program& program, const std::vector<std::string>& args);
+inline int RunProgram(const Program& program, int argc, char** argv) {
+  return RunProgram(program, std::vector<std::string>(argv + 1, argv + argc));
+}
 
 // The entry for `args`' first word (a program of one command: that command, whatever the
 // arguments); nullptr for an unknown command.

@@ -3,10 +3,4 @@
 // Benchmarks, load and demo generators are executables of their own (tools/).
 #include "app/command_table.h"
 
-#include <string>
-#include <vector>
-
-int main(int argc, char** argv) {
-  return caseledger::app::RunProgram(caseledger::app::CaseledgerProgram(),
-                                     std::vector<std::string>(argv + 1, argv + argc));
-}
+int main(int argc, char** argv) { return caseledger::app::RunProgram(caseledger::app::CaseledgerProgram(), argc, argv); }

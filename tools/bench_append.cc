@@ -35,10 +35,6 @@
 
 namespace caseledger::tools {
 
-using app::Args;
-using app::Failure;
-using app::Flags;
-using app::UsageError;
 using namespace workload;  // the library these tools are the front of
 namespace {
 

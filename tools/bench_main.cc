@@ -3,18 +3,11 @@
 #include "app/command_table.h"
 #include "tools/tools.h"
 
-#include <string>
-#include <vector>
-
 namespace caseledger::tools {
 namespace {
 
-// Flags several tools share.
-constexpr app::FlagSpec kFormatTable{"format", "table|tsv", "tsv: one tab-separated line per figure, for ops/bench"};
 constexpr app::FlagSpec kBenchDir{"data", "DIR", "where the throwaway stores go ($TMPDIR, else /tmp)"};
-constexpr app::FlagSpec kReference{"reference", "DIR",
-                                   "reference data (ISTAT, DPC, ASL map); default $CASELEDGER_HOME/ops/reference, "
-                                   "else the source tree's"};
+constexpr app::FlagSpec kFormatTable = app::kFormatTableFlag;
 
 app::Program MakeProgram() {
   app::Program program{"caseledger-bench", "benchmarks of the caseledger store, views and relay",
@@ -81,7 +74,4 @@ app::Program MakeProgram() {
 }  // namespace
 }  // namespace caseledger::tools
 
-int main(int argc, char** argv) {
-  static const caseledger::app::Program program = caseledger::tools::MakeProgram();
-  return caseledger::app::RunProgram(program, std::vector<std::string>(argv + 1, argv + argc));
-}
+int main(int argc, char** argv) { return caseledger::app::RunProgram(caseledger::tools::MakeProgram(), argc, argv); }

@@ -2,9 +2,6 @@
 #include "app/command_table.h"
 #include "tools/tools.h"
 
-#include <string>
-#include <vector>
-
 int main(int argc, char** argv) {
   using caseledger::app::FlagSpec;
   static const caseledger::app::Program program{
@@ -17,12 +14,11 @@ int main(int argc, char** argv) {
         {"--data DIR [--url URL] [--reference DIR] [--rules DIR]"},
         {{"data", "DIR", "the data directory caseledger serve will serve (created)"},
          {"url", "URL", "where that server will listen, for the curl lines printed (http://127.0.0.1:8080)"},
-         {"reference", "DIR", "reference data (ISTAT, DPC, ASL map); default $CASELEDGER_HOME/ops/reference, "
-                              "else the source tree's"},
+         caseledger::app::kReferenceFlag,
          {"rules", "DIR", "the shipped rule sets, recorded on a store's first start (ops/rules)"}},
         "Loads October 2020 in Piedmont at 1:1000 (about 1,600 events) into an empty store; a store "
         "holding more than the shipped rules is left as it is. The tokens (valid 12 h) are signed with "
         "DIR/auth.key, the key caseledger serve --data DIR uses. Run it with the server stopped.",
         caseledger::tools::RunDemo}}};
-  return caseledger::app::RunProgram(program, std::vector<std::string>(argv + 1, argv + argc));
+  return caseledger::app::RunProgram(program, argc, argv);
 }

@@ -4,8 +4,15 @@
 #pragma once
 
 #include "app/commands.h"
+#include "app/flags.h"
 
 namespace caseledger::tools {
+
+// The tools speak the product's command-line conventions (app/flags.h).
+using app::Args;
+using app::Failure;
+using app::Flags;
+using app::UsageError;
 
 int RunBenchAppend(const app::Args& args);   // bench_append.cc
 int RunBenchRebuild(const app::Args& args);  // bench_rebuild.cc

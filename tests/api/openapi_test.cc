@@ -408,13 +408,7 @@ TEST(OpenApiTest, ReadinessAnswersAsDocumentedAlsoDuringARebuild) {
   };
   ExpectMatchesSchema(doc, readiness, readyz(), "readyz");
 
-  std::ifstream in(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  json::value set = json::parse(text.str());
-  set.as_object()["effective_from"] = "2020-10-12";
-  set.as_object()["id"] = "2021-12-31-as-of-2020-10-12";
-  auto candidate = domain::RuleSet::Parse(json::serialize(set));
+  auto candidate = domain::RuleSet::Parse(RedatedDecember2021RuleSet());
   ASSERT_TRUE(candidate) << candidate.error().message;
   auto adopted = replay::RecordAdoption(**store, *candidate, {});
   ASSERT_TRUE(adopted) << adopted.error().message;
