@@ -28,6 +28,7 @@
 namespace caseledger::eventstore {
 
 using bulk_import_internal::Invalid;
+using bulk_import_internal::StreamState;
 
 BulkImport::Impl::~Impl() {
   StopPool();

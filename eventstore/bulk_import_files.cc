@@ -14,7 +14,9 @@
 namespace caseledger::eventstore {
 
 using bulk_import_internal::FromStatus;
+using bulk_import_internal::Chunk;
 using bulk_import_internal::Invalid;
+using bulk_import_internal::TableSink;
 
 void BulkImport::Impl::Submit() {
   if (forming_.records.empty()) return;
