@@ -20,11 +20,11 @@ namespace {
 using caseledger::testing::BuiltExecutable;
 using Outcome = caseledger::testing::CliOutcome;
 
-Outcome Run(const std::string& program, const std::string& args) {
+Outcome RunTool(const std::string& program, const std::string& args) {
   return caseledger::testing::RunCli(BuiltExecutable(program), args, ::testing::TempDir());
 }
 
-Outcome Caseledger(const std::string& args) { return Run("caseledger", args); }
+Outcome Caseledger(const std::string& args) { return RunTool("caseledger", args); }
 
 struct Expected {
   std::string program;  // "caseledger" or a tool
@@ -79,7 +79,7 @@ bool NamesFlag(const std::string& help, const std::string& flag) {
 TEST(HelpCliTest, EveryCommandAnswersHelpWithItsOwnUsageAndFlags) {
   for (const Expected& c : Commands()) {
     for (const char* help : {"--help", "-h"}) {
-      Outcome r = Run(c.program, c.command + " " + help);
+      Outcome r = RunTool(c.program, c.command + " " + help);
       EXPECT_EQ(r.code, 0) << c.Invocation() << " " << help << ": " << r.err;
       EXPECT_EQ(r.out.rfind("usage: " + c.Invocation() + " ", 0), 0u) << r.out;
       EXPECT_EQ(r.err, "") << c.Invocation();
@@ -94,15 +94,16 @@ TEST(HelpCliTest, EveryCommandAnswersHelpWithItsOwnUsageAndFlags) {
 
 TEST(HelpCliTest, TheOverviewListsEveryCommand) {
   for (const char* program : {"caseledger", "caseledger-bench"}) {
-    Outcome r = Run(program, "--help");
+    Outcome r = RunTool(program, "--help");
     EXPECT_EQ(r.code, 0) << program;
     for (const Expected& c : Commands()) {
-      if (c.program == program) EXPECT_NE(r.out.find("  " + c.command + " "), std::string::npos) << c.Invocation();
+      if (c.program != program) continue;
+      EXPECT_NE(r.out.find("  " + c.command + " "), std::string::npos) << c.Invocation();
     }
-    EXPECT_EQ(Run(program, "").code, 2) << program;
+    EXPECT_EQ(RunTool(program, "").code, 2) << program;
   }
   for (const char* program : {"caseledger", "caseledger-bench", "caseledger-loadgen", "caseledger-demo"}) {
-    Outcome version = Run(program, "--version");
+    Outcome version = RunTool(program, "--version");
     EXPECT_EQ(version.code, 0) << program;
     EXPECT_EQ(version.out.rfind(std::string(program) + " ", 0), 0u) << version.out;
   }
@@ -122,13 +123,13 @@ TEST(HelpCliTest, TheProductHasNoBenchmarkLoadOrDemoCommand) {
 
 TEST(HelpCliTest, UnknownFlagsAndCommandsAreUsageErrors) {
   for (const Expected& c : Commands()) {
-    Outcome r = Run(c.program, c.command + " --no-such-flag 1");
+    Outcome r = RunTool(c.program, c.command + " --no-such-flag 1");
     EXPECT_EQ(r.code, 2) << c.Invocation() << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("unknown flag --no-such-flag"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
   EXPECT_EQ(Caseledger("no-such-command").code, 2);
-  EXPECT_EQ(Run("caseledger-bench", "no-such-bench").code, 2);
+  EXPECT_EQ(RunTool("caseledger-bench", "no-such-bench").code, 2);
   EXPECT_EQ(Caseledger("token --help=yes").code, 2);  // not a help request: an unknown flag
 }
 
