@@ -40,6 +40,8 @@ app::Program MakeProgram() {
         {"person-cache", "N", "person records kept in memory (0: all)"},
         {"compare", nullptr, "set the region view beside the scaled DPC bulletin of --from/--to/--scale"},
         {"sequential", nullptr, "read the log on the applying thread (no read-ahead)"},
+        {"partitions", "N", "person partitions of the views pipeline (4; 0: the sequential runner)"},
+        {"threads", "N", "threads of the views pipeline (0: one per core)"},
         kBenchDir, kFormatTable},
        "",
        RunBenchRebuild},
