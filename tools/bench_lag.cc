@@ -25,6 +25,7 @@
 #include "workload/bench_stats.h"
 #include "workload/bench_views.h"
 #include "workload/bench_workload.h"
+#include "tools/bench_scratch.h"
 #include "tools/tools.h"
 #include "app/flags.h"
 #include "app/reference_files.h"
@@ -79,14 +80,8 @@ int RunBenchLag(const Args& args) {
   if (!reference || !rules) return Failure("cannot load reference data or rules");
   auto book = std::make_shared<const domain::RuleBook>(std::move(*rules));
 
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string base = flags.GetOr("data", tmp && *tmp ? tmp : "/tmp") +
-                           "/caseledger-bench-lag-" + std::to_string(::getpid());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{base};
-  std::filesystem::create_directories(base);
+  const BenchScratch scratch(flags, "lag");
+  const std::string& base = scratch.path();
   eventstore::StoreOptions so;
   so.path = base + "/store";
   so.master_key_path = base + "/master.key";  // personal parts are sealed, as in serve

@@ -26,6 +26,7 @@
 
 #include "workload/bench_stats.h"
 #include "workload/bench_views.h"
+#include "tools/bench_scratch.h"
 #include "tools/tools.h"
 #include "workload/demo_workload.h"
 #include "workload/dpc_compare.h"
@@ -94,14 +95,8 @@ int RunBenchRebuild(const Args& args) {
   if (!reference || !rules) return Failure("cannot load reference data or rules");
   auto book = std::make_shared<const domain::RuleBook>(std::move(*rules));
 
-  const char* tmp = std::getenv("TMPDIR");
-  std::string base = flags.GetOr("data", tmp && *tmp ? tmp : "/tmp") +
-                     "/caseledger-bench-rebuild-" + std::to_string(::getpid());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{base};
-  std::filesystem::create_directories(base);
+  const BenchScratch scratch(flags, "rebuild");
+  const std::string& base = scratch.path();
   eventstore::StoreOptions so;
   so.path = flags.GetOr("store", base + "/store");
   so.create_if_missing = !flags.Has("store");

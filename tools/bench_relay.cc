@@ -15,6 +15,7 @@
 //   relay <R> <events/s> <events> <lag p50 ms> <lag p99 ms> <lag events> <rate>
 #include "workload/bench_stats.h"
 #include "workload/bench_views.h"
+#include "tools/bench_scratch.h"
 #include "tools/tools.h"
 #include "workload/demo_workload.h"
 #include "app/flags.h"
@@ -249,14 +250,8 @@ int RunBenchRelay(const Args& args) {
   if (!reference || !rules) return Failure("cannot load reference data or rules");
   auto book = std::make_shared<const domain::RuleBook>(std::move(*rules));
 
-  const char* tmp = std::getenv("TMPDIR");
-  const std::string base = flags.GetOr("data", tmp && *tmp ? tmp : "/tmp") + "/caseledger-bench-relay-" +
-                           std::to_string(::getpid());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{base};
-  std::filesystem::create_directories(base);
+  const BenchScratch scratch(flags, "relay");
+  const std::string& base = scratch.path();
   eventstore::StoreOptions so;
   so.path = base + "/store";
   so.master_key_path = base + "/master.key";  // the demo records personal data, sealed as in serve
