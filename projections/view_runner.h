@@ -149,8 +149,8 @@ class ViewRunner {
   // The person's record as of Position(), from the cache or the views database; nullopt
   // for a person not registered. Only while the runner is not applying (tests, tools).
   eventstore::StoreResult<std::optional<PersonRecord>> FindPerson(std::string_view person_id) const;
-  // Called after each published batch, on the runner thread; must be quick. Register
-  // before Start().
+  // Called after each published batch, on the runner thread, with the keys it changed (none,
+  // when no view changed: the position still moved); must be quick. Register before Start().
   void OnChanges(std::function<void(const std::vector<ViewChange>&)> listener);
 
  private:
