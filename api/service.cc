@@ -103,32 +103,14 @@ void StartNats(const ServiceOptions& options, eventstore::EventStore& store,
 }
 
 // A replica's copy of the primary's `users` stream (grants and revocations, public fields
-// only), so that the GrantTable over the local log answers as the primary's does. The copy
-// keeps the primary's stream versions: a version already held is skipped (redelivery).
-bool CopyUsersEvent(eventstore::EventStore& local, const domain::Envelope& e, std::string* why) {
-  if (e.stream != domain::kUsersStream) return true;
-  eventstore::AppendRequest request;
-  request.stream = e.stream;
-  request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
-  request.events.push_back({e.type, e.schema_version, e.body, {}, e.effective_at});
-  request.actor = e.actor;
-  request.correlation_id = e.correlation_id;
-  request.causation_id = e.causation_id;
-  auto r = local.Append(request);
-  if (r) return true;
-  if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
-    return true;
-  }
-  *why = "copying users event version " + std::to_string(e.version) + ": " + r.error().message;
-  return false;
-}
-
-// A replica's copy of a rule set the primary adopted, in its local rules stream at the
-// primary's stream version (the shipped sets both recorded first are held already and
-// skipped); then its views are rebuilt under it, blue-green, as the primary's were.
-bool CopyRulesAdoption(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
-                       std::string* why) {
-  if (e.stream != domain::kRulesStream) return true;
+// only), so that the GrantTable over the local log answers as the primary's does, and of
+// its `rules` stream, whose adoptions then rebuild the views, blue-green, as the primary's
+// were. The copy keeps the primary's stream versions: a version already held (redelivery;
+// the shipped rule sets both recorded first) is skipped.
+bool CopyUsersOrRulesEvent(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
+                           std::string* why) {
+  const bool rules = e.stream == domain::kRulesStream;
+  if (!rules && e.stream != domain::kUsersStream) return true;
   eventstore::AppendRequest request;
   request.stream = e.stream;
   request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
@@ -141,10 +123,10 @@ bool CopyRulesAdoption(eventstore::EventStore& local, replay::LiveViews* views, 
     if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
       return true;
     }
-    *why = "copying rules event version " + std::to_string(e.version) + ": " + r.error().message;
+    *why = "copying " + e.stream + " event version " + std::to_string(e.version) + ": " + r.error().message;
     return false;
   }
-  if (views != nullptr) views->Adopt(r->last_position);
+  if (rules && views != nullptr) views->Adopt(r->last_position);
   return true;
 }
 
@@ -250,7 +232,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     // users stream (grants) and the shipped rules, nothing else.
     eventstore::ReplicaFeedOptions feed_options = *s.options.replica;
     feed_options.before_apply = [st, &s](const domain::Envelope& e, std::string* why) {
-      return CopyUsersEvent(*st, e, why) && CopyRulesAdoption(*st, s.views.get(), e, why);
+      return CopyUsersOrRulesEvent(*st, s.views.get(), e, why);
     };
     s.feed = std::make_unique<eventstore::NatsReplicaFeed>(std::move(feed_options));
     log = s.feed.get();

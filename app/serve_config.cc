@@ -48,7 +48,6 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"limits.max_connections_per_client", "max-connections-per-client", ConfigValueKind::kCount},
     {"storage.min_free_bytes", "min-free-bytes", ConfigValueKind::kBytes},
     {"limits.memory_budget_mib", "memory-budget", ConfigValueKind::kCount},
-    {"demo", "demo", ConfigValueKind::kBool},
 };
 
 bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {

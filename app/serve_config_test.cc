@@ -93,7 +93,6 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
   Flags flags = ServeFlags(*args);
   ASSERT_TRUE(flags.ok()) << flags.error();
   EXPECT_EQ(flags.GetOr("listen", ""), "0.0.0.0:8443");
-  EXPECT_FALSE(flags.Has("demo"));
   EXPECT_FALSE(flags.Has("insecure"));
 }
 
@@ -163,7 +162,7 @@ TEST(ServeConfigTest, ExamplesTogetherShowEveryKeyAndEveryFlagHasOne) {
 TEST(ServeConfigTest, CommandLineWinsOverFileAndFileOverDefault) {
   std::string error;
   auto file = ParseServeConfig(
-      R"({"data": "/srv/cl", "listen": "127.0.0.1:9000", "demo": true,
+      R"({"data": "/srv/cl", "listen": "127.0.0.1:9000", "insecure": true,
           "auth": {"key_file": "/etc/cl/auth.key"}})",
       "/etc/cl/cl.json", &error);
   ASSERT_TRUE(file) << error;
@@ -173,13 +172,12 @@ TEST(ServeConfigTest, CommandLineWinsOverFileAndFileOverDefault) {
   EXPECT_EQ(flags.GetOr("listen", ""), "127.0.0.1:9001");          // flag over file
   EXPECT_EQ(flags.GetOr("auth-key", ""), "/tmp/other.key");        // flag over file
   EXPECT_EQ(flags.GetOr("data", "./data"), "/srv/cl");             // file over default
-  EXPECT_TRUE(flags.Has("demo"));                                   // a switch from the file
+  EXPECT_TRUE(flags.Has("insecure"));                               // a switch from the file
   EXPECT_EQ(flags.GetOr("rules", "DEFAULT"), "DEFAULT");           // neither: the default
-  EXPECT_FALSE(flags.Has("insecure"));
   // A switch from the file is turned off on the command line.
-  Flags off = ServeFlags(WithConfig(*file, {"--demo=false"}));
+  Flags off = ServeFlags(WithConfig(*file, {"--insecure=false"}));
   ASSERT_TRUE(off.ok()) << off.error();
-  EXPECT_FALSE(off.Has("demo"));
+  EXPECT_FALSE(off.Has("insecure"));
   EXPECT_EQ(off.GetOr("data", ""), "/srv/cl");
 }
 
@@ -197,7 +195,7 @@ TEST(ServeConfigTest, RelativePathsResolveAgainstTheFilesDirectory) {
 
 TEST(ServeConfigTest, EmptyObjectAndCommentsSetNothing) {
   std::string error;
-  auto args = ParseServeConfig(R"({"_comment": "x", "auth": {"_comment": ["a", "b"]}, "demo": false})",
+  auto args = ParseServeConfig(R"({"_comment": "x", "auth": {"_comment": ["a", "b"]}, "insecure": false})",
                                "/etc/cl.json", &error);
   ASSERT_TRUE(args) << error;
   EXPECT_TRUE(args->empty());
@@ -226,7 +224,6 @@ TEST(ServeConfigTest, UnknownKeysAreNamedWithTheirGroup) {
 TEST(ServeConfigTest, WrongTypesAreNamed) {
   EXPECT_EQ(ErrorOf(R"({"data": 3})"), "/etc/cl.json: data: must be a string");
   EXPECT_EQ(ErrorOf(R"({"listen": null})"), "/etc/cl.json: listen: must be a string");
-  EXPECT_EQ(ErrorOf(R"({"demo": "true"})"), "/etc/cl.json: demo: must be true or false");
   EXPECT_EQ(ErrorOf(R"({"insecure": 1})"), "/etc/cl.json: insecure: must be true or false");
   EXPECT_EQ(ErrorOf(R"({"nats": {"urls": "nats://a:4222"}})"),
             "/etc/cl.json: nats.urls: must be an array of nats:// URLs");

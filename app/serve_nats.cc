@@ -119,8 +119,8 @@ bool ApplyNatsFlags(const Flags& flags, api::ServiceOptions& options, std::strin
     options.ship_standby = std::move(ship);
   }
   if (flags.Has("standby-of")) {
-    if (flags.Has("replica-of") || flags.Has("ship-standby") || flags.Has("demo")) {
-      *error = "--standby-of excludes --replica-of, --ship-standby and --demo: a standby takes its primary's log only";
+    if (flags.Has("replica-of") || flags.Has("ship-standby")) {
+      *error = "--standby-of excludes --replica-of and --ship-standby: a standby takes its primary's log only";
       return false;
     }
     eventstore::StandbyFollowOptions standby;
