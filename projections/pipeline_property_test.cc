@@ -5,9 +5,12 @@
 // number of partitions and threads, in batches of any size, with person caches of one or
 // two records, killed in the middle of a batch and reopened on the way: every view answers
 // exactly as the sequential runner's, and what they stored is the same, byte for byte.
+// The measure-start index the runner keeps with the views (FORMAT.md) holds exactly the
+// orders of the log, whatever the path, and its range reads return exactly those days'.
 #include "domain/person.h"
 #include "domain/school.h"
 #include "projections/gp_view.h"
+#include "projections/log_prefetch.h"
 #include "projections/school_view.h"
 #include "projections/views_db.h"
 #include "projections/cross_history_test_support.h"
@@ -17,6 +20,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 namespace caseledger::projections {
 namespace {
@@ -81,6 +85,56 @@ std::map<std::string, std::string> Stored(const std::string& path) {
   return entries;
 }
 
+// What the measure-start index must hold, read from the log itself: (start day, person)
+// of every isolation and quarantine order, and the registrations.
+struct ExpectedIndex {
+  std::set<std::pair<Date, std::string>> starts;
+  uint64_t registered = 0;
+};
+ExpectedIndex IndexFromLog(const eventstore::EventStore& store, uint64_t until) {
+  ExpectedIndex out;
+  auto batch = ReadDecoded(store, 1, until);
+  EXPECT_TRUE(batch);
+  if (!batch) return out;
+  EXPECT_EQ(batch->events.size(), until);
+  for (size_t i = 0; i < batch->events.size(); ++i) {
+    const std::string& stream = batch->envelopes[i].stream;
+    if (!stream.starts_with("person-")) continue;
+    const std::string person = stream.substr(7);
+    const domain::Event& e = batch->events[i];
+    if (std::holds_alternative<domain::PersonRegistered>(e)) ++out.registered;
+    if (const auto* q = std::get_if<domain::QuarantineOrdered>(&e)) out.starts.emplace(q->start, person);
+    if (const auto* o = std::get_if<domain::IsolationOrdered>(&e)) out.starts.emplace(o->start, person);
+  }
+  return out;
+}
+
+// The runner's index against the log's: its count, and range reads over stretches of days
+// (bounded, open-ended, empty, one day) giving exactly the people of those days.
+void ExpectIndex(const ViewRunner& runner, const ExpectedIndex& expected) {
+  EXPECT_EQ(runner.RegisteredPeople(), expected.registered);
+  ASSERT_FALSE(expected.starts.empty());
+  const Date first = expected.starts.begin()->first, last = expected.starts.rbegin()->first;
+  std::mt19937_64 rng(expected.starts.size());
+  std::vector<std::pair<Date, std::optional<Date>>> ranges = {
+      {first, std::nullopt}, {first + (-30), last + 1}, {first, first + 1}, {last, std::nullopt},
+      {last + 1, std::nullopt}, {first + 5, first + 5}, {last, first}};
+  for (int k = 0; k < 20; ++k) {
+    const Date from = first + static_cast<int>(rng() % (last.days - first.days + 1));
+    ranges.emplace_back(from, from + static_cast<int>(rng() % 20));
+  }
+  for (const auto& [from, to] : ranges) {
+    std::multiset<std::pair<Date, std::string>> want;
+    for (const auto& e : expected.starts) {
+      if (e.first >= from && (!to || e.first < *to)) want.insert(e);
+    }
+    std::multiset<std::string> want_people, got;
+    for (const auto& e : want) want_people.insert(e.second);
+    ASSERT_TRUE(runner.ForEachMeasureStart(from, to, [&](std::string_view p) { got.emplace(p); }));
+    EXPECT_EQ(got, want_people) << from.ToString() << " .. " << (to ? to->ToString() : "");
+  }
+}
+
 struct Shape {
   size_t partitions, threads, batch, cache;
 };
@@ -114,6 +168,9 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   auto reference = open("sequential", {0, 1, 4096, 0});
   ASSERT_TRUE(reference);
   ASSERT_TRUE(reference->CatchUp()) << reference->failure();
+  const ExpectedIndex index = IndexFromLog(log.store(), last);
+  ASSERT_GT(index.starts.size(), 20u);
+  ExpectIndex(*reference, index);
   const std::string expected = DumpAll(*reference, days);
   // The workload reaches every kind of view entry that spans people.
   EXPECT_NE(expected.find("\"patients\":[{"), std::string::npos);
@@ -158,6 +215,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       EXPECT_LE(finished->Get<GpView>("gps")->CachedRows(), s.cache);
     }
     EXPECT_EQ(DumpAll(*finished, days), expected);
+    ExpectIndex(*finished, index);
     finished.reset();
     EXPECT_TRUE(Stored(log.Path(name)) == stored);
   }
@@ -173,6 +231,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   auto rebuilt = Rebuild(log.store(), AllViews(), ro);
   ASSERT_TRUE(rebuilt) << rebuilt.error().message;
   EXPECT_EQ(DumpAll(**rebuilt, days), expected);
+  ExpectIndex(**rebuilt, index);
   rebuilt->reset();
   EXPECT_TRUE(Stored(log.Path("rebuilt")) == stored);
 }

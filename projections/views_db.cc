@@ -9,6 +9,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
 namespace caseledger::projections {
 namespace {
 
@@ -105,20 +107,29 @@ ViewsDb::Result<std::vector<std::optional<std::string>>> ViewsDb::MultiGet(
   return out;
 }
 
+namespace {
+// The first key after every key starting with `prefix`: its last byte incremented (empty:
+// no such key, every key from the prefix on starts with it).
+std::string PastPrefix(std::string_view prefix) {
+  std::string past(prefix);
+  while (!past.empty() && static_cast<unsigned char>(past.back()) == 0xff) past.pop_back();
+  if (!past.empty()) past.back() = static_cast<char>(past.back() + 1);
+  return past;
+}
+}  // namespace
+
 ViewsDb::Result<void> ViewsDb::ForEach(
     const std::function<bool(std::string_view, std::string_view)>& visit,
-    std::string_view skip) const {
+    std::initializer_list<std::string_view> skip) const {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  // The first key after every key starting with `skip`: its last byte incremented.
-  std::string past(skip);
-  while (!past.empty() && static_cast<unsigned char>(past.back()) == 0xff) past.pop_back();
-  if (!past.empty()) past.back() = static_cast<char>(past.back() + 1);
   for (it->SeekToFirst(); it->Valid();) {
     rocksdb::Slice k = it->key(), v = it->value();
     std::string_view key(k.data(), k.size());
-    if (!skip.empty() && key.starts_with(skip)) {
+    auto skipped = std::find_if(skip.begin(), skip.end(), [&](std::string_view s) { return key.starts_with(s); });
+    if (skipped != skip.end()) {
+      const std::string past = PastPrefix(*skipped);
       if (past.empty()) break;
       it->Seek(past);
       continue;
@@ -140,6 +151,20 @@ ViewsDb::Result<void> ViewsDb::Scan(std::string_view prefix, const rocksdb::Snap
     std::string_view key(k.data(), k.size());
     if (!key.starts_with(prefix)) break;
     visit(key, {v.data(), v.size()});
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "scan");
+  return {};
+}
+
+ViewsDb::Result<void> ViewsDb::ScanRange(std::string_view from, std::string_view to,
+                                         const std::function<void(std::string_view, std::string_view)>& visit) const {
+  rocksdb::ReadOptions ro;
+  const rocksdb::Slice upper = S(to);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(S(from)); it->Valid(); it->Next()) {
+    rocksdb::Slice k = it->key(), v = it->value();
+    visit({k.data(), k.size()}, {v.data(), v.size()});
   }
   if (!it->status().ok()) return FromStatus(it->status(), "scan");
   return {};
