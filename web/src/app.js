@@ -83,14 +83,18 @@ async function start() {
 }
 
 async function boot() {
-  for (const name of navOrder) visible[name] = (await pages[name]()).allowed;
+  // Every page module (the navigation needs each one's `allowed`) and the sign-in config at
+  // once: one round trip, not one per module.
+  const config = auth.loadConfig();
+  const modules = await Promise.all(navOrder.map((name) => pages[name]()));
+  navOrder.forEach((name, i) => { visible[name] = modules[i].allowed; });
   const lang = document.getElementById('lang');
   const label = () => { lang.textContent = t('lang_switch'); lang.lang = currentLang() === 'it' ? 'en' : 'it'; };
   setLang(currentLang());
   label();
   lang.addEventListener('click', () => { setLang(currentLang() === 'it' ? 'en' : 'it'); label(); start(); });
   document.getElementById('signout').addEventListener('click', () => { auth.signOut(); user = null; location.hash = '#/dashboard'; start(); });
-  await auth.loadConfig();
+  await config;
   try { await auth.completeSignIn(); } catch (e) { main.replaceChildren(errorBox(e)); }
   window.addEventListener('hashchange', route);
   translate(document);

@@ -110,17 +110,22 @@ export async function render(main) {
   // data (no activity lately) falls back to the whole series once, and keeps reading it.
   let seriesFrom = addDays(new Date().toISOString().slice(0, 10), -119);
   const active = (d) => d.some((x, i) => i > 0 && (x.tamponi !== d[i - 1].tamponi || x.totale_casi !== d[i - 1].totale_casi));
-  async function load() {
+  async function loadRegion() {
     region = (await get('/v1/views/region', { from: seriesFrom || undefined })).body;
     if (seriesFrom && !active(region.daily)) {
       seriesFrom = null;
       region = (await get('/v1/views/region')).body;
     }
+  }
+  async function loadMunicipalities() {
     const r = range || defaults();
     municipalities = (await get('/v1/views/municipalities', { day: r.to })).body;
   }
+  async function load() { await loadRegion(); await loadMunicipalities(); }
 
-  function draw() {
+  function draw() { drawCurve(); drawTables(); }
+
+  function drawCurve() {
     const r = range || defaults();
     from.value = r.from; to.value = r.to;
     const daily = region.daily.filter((d) => day(d) >= r.from && day(d) <= r.to);
@@ -143,6 +148,10 @@ export async function render(main) {
       { label: t('currently_positive'), values: s.currently_positive }, { label: t('hospitalised'), values: s.hospitalised, scale: 'r' },
       { label: t('icu'), values: s.icu, scale: 'r' }], width));
     chartBox.dataset.drawn = String(daily.length);
+  }
+
+  function drawTables() {
+    const r = range || defaults();
     const rows = municipalities.municipalities;
     tables.replaceChildren(
       section('asl_table', dataTable({ id: 'asl', caption: t('asl_table'), columns: areaColumns(), rows: totals(rows, 'asl') })),
@@ -157,11 +166,15 @@ export async function render(main) {
         ], rows })));
   }
 
-  await load();
+  // The curve first: the municipality table's day is the series' last active day, so its
+  // view is read after the region's, while the curve is already on screen.
+  await loadRegion();
   await new Promise((r) => (window.uPlot ? r() : window.addEventListener('load', r, { once: true })));
-  draw();
+  drawCurve();
   performance.measure('dashboard-drawn', { start: started });
   document.body.dataset.dashboardMs = String(Math.round(performance.now() - started));
+  await loadMunicipalities();
+  drawTables();
 
   let pending = null;
   const stop = stream('region,municipalities', () => {
