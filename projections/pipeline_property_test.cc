@@ -137,6 +137,7 @@ void ExpectIndex(const ViewRunner& runner, const ExpectedIndex& expected) {
 
 struct Shape {
   size_t partitions, threads, batch, cache;
+  bool read_ahead = false;  // the catch-up's two stages (fold N+1 while the views apply N)
 };
 
 class PipelinePropertyTest : public ::testing::TestWithParam<uint64_t> {};
@@ -158,6 +159,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     o.view_cache = s.cache;  // GP patient rows: as few as the people (0: all, the reference)
     o.partitions = s.partitions;
     o.threads = s.threads;
+    o.read_ahead = s.read_ahead;
     auto r = ViewRunner::Open(log.store(), std::move(views), o);
     EXPECT_TRUE(r) << r.error().message;
     return r ? std::move(*r) : nullptr;
@@ -181,12 +183,16 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   ASSERT_GT(stored.size(), 100u);
 
   // Batches large enough for the pool (>= 512 events) and small ones (applied inline).
-  const Shape shapes[] = {{1, 1, 4096, 0}, {2, 2, 4096, 0}, {3, 2, 700, 2}, {7, 4, 1000, 1},
-                          {4, 2, 13, 0},   {16, 3, 600, 5}};
+  // Catch-ups over many batches with the two stages (read_ahead), with caches of a record or
+  // two and batches too small for the pool among them.
+  const Shape shapes[] = {{1, 1, 4096, 0},       {2, 2, 4096, 0},      {3, 2, 700, 2},     {7, 4, 1000, 1},
+                          {4, 2, 13, 0},         {16, 3, 600, 5},      {2, 2, 700, 1, true}, {5, 2, 1000, 0, true},
+                          {3, 3, 97, 2, true},   {1, 2, 600, 3, true}};
   for (size_t k = 0; k < std::size(shapes); ++k) {
     const Shape& s = shapes[k];
     SCOPED_TRACE("partitions " + std::to_string(s.partitions) + " threads " + std::to_string(s.threads) +
-                 " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache));
+                 " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache) +
+                 (s.read_ahead ? " read ahead" : ""));
     const std::string name = "pipeline-" + std::to_string(k);
     // Killed in the middle of a batch (a view throws), reopened with another partition
     // count, stopped on the way, reopened again, finished.
@@ -201,7 +207,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       EXPECT_EQ(crashed->Position(), (last / 2 - 1) / s.batch * s.batch);
     }
     {
-      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache}, 3 * last / 4);
+      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead}, 3 * last / 4);
       ASSERT_TRUE(resumed);
       ASSERT_TRUE(resumed->CatchUp()) << resumed->failure();
       EXPECT_EQ(resumed->Position(), 3 * last / 4);
@@ -248,25 +254,30 @@ TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerSt
                                                                          domain::MeasureEndReason::kElapsed},
                                                     At("2020-10-20", 0)}});
   log.Person(PersonId(4), {{domain::VaccinationRecorded{9, D("2020-10-20"), "Comirnaty"}, At("2020-10-20", 0)}});
-  std::string failures[2];
-  uint64_t positions[2] = {0, 0};
-  for (size_t partitions : {0u, 3u}) {
+  // The sequential runner, the pipeline one batch at a time, and the pipeline's two stages
+  // (read ahead: the batch after the poison's may be folded, never written).
+  std::string failures[3];
+  uint64_t positions[3] = {0, 0, 0};
+  const std::pair<size_t, bool> ways[] = {{0, false}, {3, false}, {3, true}};
+  for (size_t k = 0; k < std::size(ways); ++k) {
     RunnerOptions o;
-    o.path = log.Path("p" + std::to_string(partitions));
+    o.path = log.Path("p" + std::to_string(k));
     o.rules = Rules();
     o.max_batch = 1000;
-    o.partitions = partitions;
+    o.partitions = ways[k].first;
+    o.read_ahead = ways[k].second;
     o.threads = 2;
     auto r = ViewRunner::Open(log.store(), AllViews(), o);
     ASSERT_TRUE(r);
     EXPECT_FALSE((*r)->CatchUp());
-    failures[partitions ? 1 : 0] = (*r)->failure();
-    positions[partitions ? 1 : 0] = (*r)->failed_position();
+    failures[k] = (*r)->failure();
+    positions[k] = (*r)->failed_position();
     EXPECT_EQ((*r)->Position(), (poison - 1) / 1000 * 1000);
   }
-  EXPECT_EQ(positions[0], poison);
-  EXPECT_EQ(positions[1], poison);
-  EXPECT_EQ(failures[0], failures[1]);
+  for (size_t k = 0; k < std::size(ways); ++k) {
+    EXPECT_EQ(positions[k], poison);
+    EXPECT_EQ(failures[k], failures[0]);
+  }
   EXPECT_NE(failures[1].find("measure 999 is not running"), std::string::npos) << failures[1];
 }
 

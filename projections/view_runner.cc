@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdio>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -91,6 +92,9 @@ class ViewRunner::Impl {
   // this thread, into `wb`. Commit: writes `wb` with the checkpoint, evicts, publishes,
   // counts and notifies.
   bool Validate(const DecodedBatch& batch);
+  // Validate's check of a batch that starts at `expected`: empty, or why it cannot be
+  // applied and at which position.
+  std::optional<std::pair<uint64_t, std::string>> Invalid(const DecodedBatch& batch, uint64_t expected) const;
   StoreResult<bool> ApplySequential(const DecodedBatch& batch, ViewsDb::Batch& wb);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
@@ -104,6 +108,9 @@ class ViewRunner::Impl {
   StoreResult<bool> FetchPeople(const DecodedBatch& batch);
   // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it.
   StoreResult<uint64_t> CatchUpReadingAhead(uint64_t at, uint64_t target);
+  // CatchUpReadingAhead with the pipeline's two stages: batch N+1 folded while the views
+  // apply batch N.
+  StoreResult<uint64_t> CatchUpOverlapped(LogPrefetcher& reader);
   void Fail(uint64_t at, std::string why);
   void Follow();
 
@@ -317,19 +324,25 @@ StoreResult<bool> ViewRunner::Impl::FetchPeople(const DecodedBatch& decoded) {
   return true;
 }
 
-bool ViewRunner::Impl::Validate(const DecodedBatch& decoded) {
-  uint64_t expected = position.load(std::memory_order_relaxed) + 1;
+std::optional<std::pair<uint64_t, std::string>> ViewRunner::Impl::Invalid(const DecodedBatch& decoded,
+                                                                          uint64_t expected) const {
   for (size_t i = 0; i < decoded.envelopes.size(); ++i, ++expected) {
     const domain::Envelope& env = decoded.envelopes[i];
     if (env.position != expected) {
-      Fail(expected, "the log returned position " + std::to_string(env.position));
-      return false;
+      return std::make_pair(expected, "the log returned position " + std::to_string(env.position));
     }
     // Views never need personal data: it is not even decoded (it may be encrypted).
     if (i >= decoded.events.size()) {
-      Fail(env.position, env.type + " does not decode: " + decoded.decode_error);
-      return false;
+      return std::make_pair(env.position, env.type + " does not decode: " + decoded.decode_error);
     }
+  }
+  return std::nullopt;
+}
+
+bool ViewRunner::Impl::Validate(const DecodedBatch& decoded) {
+  if (auto invalid = Invalid(decoded, position.load(std::memory_order_relaxed) + 1)) {
+    Fail(invalid->first, std::move(invalid->second));
+    return false;
   }
   return true;
 }
@@ -526,6 +539,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_t target) {
   LogPrefetcher reader(store, at + 1, target, options.max_batch);
+  if (pipeline) return CatchUpOverlapped(reader);
   while (!stopping.load()) {
     auto batch = reader.Next();
     if (!batch) return batch.error();
@@ -535,6 +549,52 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_
     if (!*applied) break;  // failed: CatchUp reports it
     reader.Recycle(std::move(*batch));
   }
+  return position.load(std::memory_order_relaxed);
+}
+
+StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader) {
+  // held[0]: folded, its views not applied yet; held[1]: the batch folded meanwhile. A
+  // deque keeps their addresses (the pipeline holds them) while the front is popped.
+  std::deque<DecodedBatch> held;
+  std::optional<StoreError> read_error;
+  std::optional<DecodedBatch> invalid;  // read, not applicable: reported once the batch before is written
+  // Reads the batch after the held ones; true when it can be folded.
+  auto read = [&](uint64_t expected) {
+    auto batch = reader.Next();
+    if (!batch) {
+      read_error = batch.error();
+      return false;
+    }
+    if (batch->empty()) return false;
+    if (Invalid(*batch, expected)) {
+      invalid = std::move(*batch);
+      return false;
+    }
+    held.push_back(std::move(*batch));
+    return true;
+  };
+  if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
+  while (!held.empty()) {
+    const auto started = std::chrono::steady_clock::now();
+    const DecodedBatch& applied = held.front();
+    const DecodedBatch* next = nullptr;
+    if (held.size() == 1 && !stopping.load() && !pipeline->FoldFailed() && !read_error && !invalid &&
+        read(applied.envelopes.back().position + 1)) {
+      next = &held.back();
+    }
+    ViewsDb::Batch wb;
+    if (auto failed = pipeline->Step(next, *db, wb)) {
+      Fail(applied.envelopes[failed->index].position, failed->why);
+      return position.load(std::memory_order_relaxed);
+    }
+    IndexBatch(applied, wb);
+    auto committed = Commit(applied, wb, started);
+    if (!committed) return committed.error();
+    reader.Recycle(std::move(held.front()));
+    held.pop_front();
+  }
+  if (invalid) Validate(*invalid);  // fails, at the position after the last one written
+  if (read_error) return *read_error;
   return position.load(std::memory_order_relaxed);
 }
 

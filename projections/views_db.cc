@@ -10,6 +10,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 namespace caseledger::projections {
 namespace {
@@ -176,6 +178,51 @@ std::shared_ptr<const rocksdb::Snapshot> ViewsDb::Pin() const {
                                                   [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
+namespace {
+// The Puts and Deletes of a batch, as views into it.
+class Ops final : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Op {
+    rocksdb::Slice key, value;
+    bool put = true;
+  };
+  std::vector<Op> ops;
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    if (cf != 0) return rocksdb::Status::NotSupported();
+    ops.push_back({key, value, true});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    if (cf != 0) return rocksdb::Status::NotSupported();
+    ops.push_back({key, {}, false});
+    return rocksdb::Status::OK();
+  }
+};
+
+// A batch this large (a rebuild's: every entry a batch of 2^17 events changed) is written
+// in key order: the memtable's skip list then inserts each key next to the one before
+// (its finger search), where keys in the order the partitions and views put them cost a
+// search from the top each (the views database's memtable inserts were ~16 % of a rebuild's
+// CPU at 1:10). Same entries, same atomicity: a key put twice keeps its last value (a stable
+// sort keeps the order of equal keys).
+constexpr uint32_t kSortFrom = 4096;
+
+std::optional<rocksdb::WriteBatch> Sorted(rocksdb::WriteBatch& batch) {
+  if (batch.Count() < kSortFrom) return std::nullopt;
+  Ops ops;
+  ops.ops.reserve(batch.Count());
+  if (!batch.Iterate(&ops).ok()) return std::nullopt;  // anything but Puts and Deletes: as it is
+  std::stable_sort(ops.ops.begin(), ops.ops.end(),
+                   [](const Ops::Op& a, const Ops::Op& b) { return a.key.compare(b.key) < 0; });
+  rocksdb::WriteBatch sorted(batch.GetDataSize());
+  for (const Ops::Op& op : ops.ops) {
+    rocksdb::Status s = op.put ? sorted.Put(op.key, op.value) : sorted.Delete(op.key);
+    if (!s.ok()) return std::nullopt;
+  }
+  return sorted;
+}
+}  // namespace
+
 ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
@@ -184,7 +231,8 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   // flushes keep write order) and the runner re-applies the rest from the log. A clean
   // close flushes them. This halves what a rebuild spends writing.
   wo.disableWAL = !sync;
-  rocksdb::Status s = db_->Write(wo, batch.batch_.get());
+  std::optional<rocksdb::WriteBatch> sorted = Sorted(*batch.batch_);
+  rocksdb::Status s = db_->Write(wo, sorted ? &*sorted : batch.batch_.get());
   if (!s.ok()) return FromStatus(s, "write");
   return {};
 }
