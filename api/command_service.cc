@@ -1,5 +1,6 @@
 #include "api/command_service.h"
 
+#include "api/api_logger.h"
 #include "api/authz.h"
 #include "api/person_cache.h"
 #include "api/problem.h"
@@ -13,6 +14,8 @@
 
 #include <charconv>
 #include <functional>
+#include <memory>
+#include <type_traits>
 
 namespace caseledger::api {
 namespace {
@@ -134,41 +137,72 @@ struct Target {
   std::function<void()> appended;
 };
 
-// The shared command loop for any aggregate `State` with `Load` and `Decide`. `authorize`
-// names the role the caller acts in on the loaded state, or nullopt (answered 404 for an
-// existing aggregate, 403 for a creation). `reauthorize` says whether the caller may still
-// have the first answer to its idempotency key (the stream that answer names, as it is now).
-template <class State, class Command, class Loader, class Authorize, class Reauthorize>
-Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& target,
-             const Command& command, Loader load, Authorize authorize, Reauthorize reauthorize) {
-  const eventstore::EventStore& store = *ctx.store;
-  std::string key, digest;
-  if (std::string_view k = req.http.Header("idempotency-key"); !k.empty()) {
-    if (k.size() > 200) return BadField("Idempotency-Key", "must be at most 200 characters");
-    key = IdempotencyKeyOf(req.principal.subject, k);
-    // Keyed by the store (a body may hold a tax code; the digest outlives its erasure).
-    const std::string request =
-        std::string(ToString(req.http.method)) + " " + req.http.path + "\n" + std::string(req.http.body);
-    digest = store.RequestDigest(request);
-    auto found = OwnAnswer(store, key, "http/" + req.principal.subject + "/" + std::string(k), req.principal.subject);
-    if (!found) return FromStoreError(found.error());
-    if (*found) {
-      if (!store.RequestDigestMatches((*found)->digest, request)) {
-        return FromStoreError({eventstore::StoreErrorCode::kIdempotencyKeyReused, ""});
-      }
-      // A replay is an answer like any other: given only while the caller may still act
-      // on what it names (a revoked operator gets what an outsider gets).
-      if (!reauthorize((*found)->result)) return Problem(404, "not-found", "Not found", "not found");
-      auto events = EventsAt(store, (*found)->result, req.principal.subject);
-      if (events.empty()) return Problem(500, "internal", "Internal error", "cannot replay answer");
-      return Answer((*found)->result, events, target.person_id);
-    }
-  }
-  bool malformed = false;
-  auto if_match = ParseIfMatch(req.http.Header("if-match"), malformed);
-  if (malformed) return BadField("If-Match", "must be a quoted stream version, e.g. \"3\"");
+// One command, from its idempotency check to its answer, for any aggregate `State` with
+// `load` and Decide. `authorize` names the role the caller acts in on the loaded state, or
+// nullopt (answered 404 for an existing aggregate, 403 for a creation). `reauthorize` says
+// whether the caller may still have the first answer to its idempotency key (the stream
+// that answer names, as it is now).
+//
+// No thread waits for the append: Start() answers what it can at once and otherwise
+// returns a deferred answer; the dispatcher then calls it with a Reply, an attempt (load,
+// decide) hands the append to the store's group commit, and the store's completion, on its
+// sync thread, passes the outcome through Reply::post to the connection's thread. There a
+// conflict (someone wrote the stream between our read and our append) makes another
+// attempt, and anything else is the answer. The run keeps itself alive through the
+// callbacks that hold it; `req` is kept alive by whoever waits for the answer.
+template <class State, class Command>
+class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command>> {
+ public:
+  CommandRun(const ApiContext& ctx, const RouteRequest& req, Command command)
+      : ctx_(ctx), req_(req), command_(std::move(command)) {}
 
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+  const Command& command() const { return command_; }
+  Target target;
+  std::function<domain::Result<State>()> load;
+  std::function<std::optional<domain::Role>(const State&)> authorize;
+  std::function<bool(const eventstore::AppendResult&)> reauthorize;
+
+  Response Start() {
+    const eventstore::EventStore& store = *ctx_.store;
+    if (std::string_view k = req_.http.Header("idempotency-key"); !k.empty()) {
+      if (k.size() > 200) return BadField("Idempotency-Key", "must be at most 200 characters");
+      key_ = IdempotencyKeyOf(req_.principal.subject, k);
+      // Keyed by the store (a body may hold a tax code; the digest outlives its erasure).
+      const std::string request =
+          std::string(ToString(req_.http.method)) + " " + req_.http.path + "\n" + std::string(req_.http.body);
+      digest_ = store.RequestDigest(request);
+      auto found = OwnAnswer(store, key_, "http/" + req_.principal.subject + "/" + std::string(k),
+                             req_.principal.subject);
+      if (!found) return FromStoreError(found.error());
+      if (*found) {
+        if (!store.RequestDigestMatches((*found)->digest, request)) {
+          return FromStoreError({eventstore::StoreErrorCode::kIdempotencyKeyReused, ""});
+        }
+        // A replay is an answer like any other: given only while the caller may still act
+        // on what it names (a revoked operator gets what an outsider gets).
+        if (!reauthorize((*found)->result)) return Problem(404, "not-found", "Not found", "not found");
+        auto events = EventsAt(store, (*found)->result, req_.principal.subject);
+        if (events.empty()) return Problem(500, "internal", "Internal error", "cannot replay answer");
+        return Answer((*found)->result, events, target.person_id);
+      }
+    }
+    bool malformed = false;
+    if_match_ = ParseIfMatch(req_.http.Header("if-match"), malformed);
+    if (malformed) return BadField("If-Match", "must be a quoted stream version, e.g. \"3\"");
+    Response deferred;
+    deferred.deferred = [self = this->shared_from_this()](Reply reply) {
+      self->reply_ = std::move(reply);
+      if (auto answer = self->Attempt()) self->reply_.respond(std::move(*answer));
+    };
+    return deferred;
+  }
+
+ private:
+  // Loads, decides and hands the append to the store; an answer when it cannot.
+  std::optional<Response> Attempt() {
+    if (++attempts_ > kMaxAttempts) {
+      return Problem(503, "busy", "Too much contention", "the resource changed too often; retry");
+    }
     domain::Result<State> state = load();
     if (!state) return FromDomainError(state.error());
     // Scope before deciding, so that a 422 never tells an outsider anything about the
@@ -178,11 +212,11 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
       role = authorize(*state);
       if (!role) return Problem(404, "not-found", "Not found", "not found");
     }
-    if (if_match && *if_match != state->version) {
+    if (if_match_ && *if_match_ != state->version) {
       return PreconditionFailed(state->version);
     }
-    domain::DecideContext dc{ctx.clock(), ctx.reference.get(), target.creates ? target.person_id : ""};
-    auto decision = domain::Decide(*state, command, dc);
+    domain::DecideContext dc{ctx_.clock(), ctx_.reference.get(), target.creates ? target.person_id : ""};
+    auto decision = domain::Decide(*state, command_, dc);
     if (!decision) return FromDomainError(decision.error());
     if (target.creates) {
       role = authorize(*state);
@@ -194,51 +228,81 @@ Response Run(const ApiContext& ctx, const RouteRequest& req, const Target& targe
     append.stream = target.stream;
     append.expected = target.creates ? eventstore::ExpectedVersion::NoStream()
                                      : eventstore::ExpectedVersion::Exactly(state->version);
-    append.actor = {req.principal.subject, domain::ToString(*role)};
-    append.correlation_id = std::string(req.http.Header("x-correlation-id"));
-    append.causation_id = std::string(req.http.Header("x-causation-id"));
-    append.idempotency_key = key;
-    append.request_digest = digest;
+    append.actor = {req_.principal.subject, domain::ToString(*role)};
+    append.correlation_id = std::string(req_.http.Header("x-correlation-id"));
+    append.causation_id = std::string(req_.http.Header("x-causation-id"));
+    append.idempotency_key = key_;
+    append.request_digest = digest_;
     append.claims = decision->claims;
     append.released_claims = decision->released_claims;
     append.erase_personal_data = decision->erases_personal_data;
-    std::vector<domain::Event> events;
+    erases_ = append.erase_personal_data;
+    events_.clear();
     for (auto& d : decision->events) {
       domain::EncodedEvent enc = domain::Encode(d.event);
       append.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
                                std::move(enc.personal), d.effective_at});
-      events.push_back(std::move(d.event));
+      events_.push_back(std::move(d.event));
     }
-    auto result = ctx.store->Append(append);
+    decided_on_ = std::move(*state);
+    ctx_.store->AppendAsync(std::move(append), [self = this->shared_from_this()](
+                                                   eventstore::StoreResult<eventstore::AppendResult> r) {
+      self->reply_.post([self, r = std::move(r)]() mutable { self->Appended(std::move(r)); });
+    });
+    return std::nullopt;
+  }
+
+  // On the connection's thread, after the group commit holding the append was synced.
+  void Appended(eventstore::StoreResult<eventstore::AppendResult> result) {
+    try {
+      // Someone else wrote the stream between our read and our append: decide again on the
+      // new state, unless the client pinned the version it saw.
+      if (!result && result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion &&
+          !if_match_ && !target.creates) {
+        if (auto answer = Attempt()) reply_.respond(std::move(*answer));
+        return;
+      }
+      reply_.respond(Outcome(std::move(result)));
+    } catch (const std::exception& e) {
+      ApiLog()->error("{} {}: {}", ToString(req_.http.method), req_.http.path, e.what());
+      reply_.respond(Problem(500, "internal", "Internal error", "the server could not complete the request"));
+    }
+  }
+
+  Response Outcome(eventstore::StoreResult<eventstore::AppendResult> result) {
     if (result && !result->replayed && target.appended) target.appended();
     if (result) {
       if (result->replayed) {
-        events = EventsAt(store, *result, req.principal.subject);
+        events_ = EventsAt(*ctx_.store, *result, req_.principal.subject);
       } else if constexpr (std::is_same_v<State, domain::PersonState>) {
         // The person after this command is the state it was decided on plus its events
         // (the append checked the version): the next command or read need not fold them.
-        if (ctx.people && !append.erase_personal_data) {
-          domain::PersonState next = std::move(*state);
-          for (const auto& e : events) domain::Evolve(next, e);
+        if (ctx_.people && !erases_) {
+          domain::PersonState next = std::move(decided_on_);
+          for (const auto& e : events_) domain::Evolve(next, e);
           next.version = result->version;
-          ctx.people->Remember(target.person_id, std::move(next));
+          ctx_.people->Remember(target.person_id, std::move(next));
         }
       }
-      return Answer(*result, events, target.person_id);
+      return Answer(*result, events_, target.person_id);
     }
-    // Someone else wrote the stream between our read and our append: decide again on the
-    // new state, unless the client pinned the version it saw.
-    if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && !if_match &&
-        !target.creates) {
-      continue;
-    }
-    if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && if_match) {
+    if (result.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && if_match_) {
       return PreconditionFailed(result.error().current_version);
     }
     return FromStoreError(result.error());
   }
-  return Problem(503, "busy", "Too much contention", "the resource changed too often; retry");
-}
+
+  const ApiContext& ctx_;
+  const RouteRequest& req_;
+  const Command command_;
+  Reply reply_;
+  std::string key_, digest_;
+  std::optional<uint64_t> if_match_;
+  int attempts_ = 0;
+  State decided_on_;                   // the state the append in flight was decided on
+  std::vector<domain::Event> events_;  // its events
+  bool erases_ = false;
+};
 
 }  // namespace
 
@@ -268,10 +332,8 @@ domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& sto
 
 Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
                           const std::string& person_id, const domain::PersonCommand& command) {
-  Target target;
-  target.creates = std::holds_alternative<domain::RegisterPerson>(command);
-  target.person_id = target.creates ? ctx.new_id() : person_id;
-  if (!target.creates) {
+  const bool creates = std::holds_alternative<domain::RegisterPerson>(command);
+  if (!creates) {
     if (auto v = domain::ValidatePersonId(person_id, "id"); !v) {
       return Problem(404, "not-found", "Not found", "person not found");
     }
@@ -279,42 +341,48 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
   if (!MayIssue(req.principal, command)) {
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
   }
+  using Run = CommandRun<domain::PersonState, domain::PersonCommand>;
+  auto run = std::make_shared<Run>(ctx, req, command);
+  Run* self = run.get();  // the lambdas below live in the run itself
+  Target& target = run->target;
+  target.creates = creates;
+  target.person_id = creates ? ctx.new_id() : person_id;
   target.stream = domain::PersonStream(target.person_id);
-  std::optional<std::string> registered_before;  // a record the caller may not read holds the tax code
-  if (const auto* registration = std::get_if<domain::RegisterPerson>(&command)) {
-    target.amend = [&, registration](domain::Decision& d) {
-      registered_before = ClaimTaxCodeInScope(ctx, req.principal, *registration, d);
+  if (const auto* registration = std::get_if<domain::RegisterPerson>(&self->command())) {
+    // A record the caller may not read holds the tax code.
+    auto registered_before = std::make_shared<std::optional<std::string>>();
+    target.amend = [&ctx, &req, registration, registered_before](domain::Decision& d) {
+      *registered_before = ClaimTaxCodeInScope(ctx, req.principal, *registration, d);
     };
-    target.appended = [&] {
+    target.appended = [&ctx, &req, self, registered_before] {
       // The earlier record's access report says its tax code was registered again, for its
       // ASL's operators and the auditors to reconcile (docs/security.md, finding 8).
-      if (registered_before && ctx.access_log) {
-        ctx.access_log->Record({ctx.clock(), req.principal.subject, "operator", *registered_before,
-                                "POST /v1/people (tax code registered again: person " + target.person_id + ")", 201});
+      if (*registered_before && ctx.access_log) {
+        ctx.access_log->Record({ctx.clock(), req.principal.subject, "operator", **registered_before,
+                                "POST /v1/people (tax code registered again: person " + self->target.person_id + ")", 201});
       }
     };
   } else if (std::holds_alternative<domain::ErasePersonalData>(command)) {
-    target.amend = [&](domain::Decision& d) { ReleaseTaxCodeEverywhere(*ctx.reference, d); };
+    target.amend = [&ctx](domain::Decision& d) { ReleaseTaxCodeEverywhere(*ctx.reference, d); };
   }
-  return Run<domain::PersonState>(
-      ctx, req, target, command,
-      [&]() -> domain::Result<domain::PersonState> {
-        if (target.creates) return domain::PersonState{};
-        auto current = CurrentPerson(ctx, target.person_id);
-        if (!current) return current.error();
-        return domain::PersonState(**current);
-      },
-      [&](const domain::PersonState& state) {
-        // A person never registered is "not found" for everyone, before any scope check.
-        if (!target.creates && !state.registered) return std::optional<domain::Role>();
-        return PersonCommandRole(req.principal, state, command, *ctx.reference);
-      },
-      [&](const eventstore::AppendResult& first) {
-        if (!first.stream.starts_with("person-")) return false;
-        auto now = CurrentPerson(ctx, first.stream.substr(7));
-        return now && (*now)->registered &&
-               PersonCommandRole(req.principal, **now, command, *ctx.reference).has_value();
-      });
+  run->load = [&ctx, self]() -> domain::Result<domain::PersonState> {
+    if (self->target.creates) return domain::PersonState{};
+    auto current = CurrentPerson(ctx, self->target.person_id);
+    if (!current) return current.error();
+    return domain::PersonState(**current);
+  };
+  run->authorize = [&ctx, &req, self](const domain::PersonState& state) {
+    // A person never registered is "not found" for everyone, before any scope check.
+    if (!self->target.creates && !state.registered) return std::optional<domain::Role>();
+    return PersonCommandRole(req.principal, state, self->command(), *ctx.reference);
+  };
+  run->reauthorize = [&ctx, &req, self](const eventstore::AppendResult& first) {
+    if (!first.stream.starts_with("person-")) return false;
+    auto now = CurrentPerson(ctx, first.stream.substr(7));
+    return now && (*now)->registered &&
+           PersonCommandRole(req.principal, **now, self->command(), *ctx.reference).has_value();
+  };
+  return run->Start();
 }
 
 Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& school,
@@ -331,13 +399,16 @@ Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const 
     return Problem(422, "school-not-registered", "School not registered",
                    "school " + *code + " is not in the school registry (the server's schools.csv)");
   }
-  Target target{domain::SchoolStream(*code), "", false, {}, {}};
-  return Run<domain::SchoolState>(
-      ctx, req, target, command, [&] { return LoadSchool(*ctx.store, *code); },
-      [&](const domain::SchoolState&) { return SchoolCommandRole(req.principal, place, *ctx.reference); },
-      [&](const eventstore::AppendResult&) {
-        return SchoolCommandRole(req.principal, place, *ctx.reference).has_value();
-      });
+  auto run = std::make_shared<CommandRun<domain::SchoolState, domain::SchoolCommand>>(ctx, req, command);
+  run->target = Target{domain::SchoolStream(*code), "", false, {}, {}};
+  run->load = [&ctx, code = *code] { return LoadSchool(*ctx.store, code); };
+  run->authorize = [&ctx, &req, place](const domain::SchoolState&) {
+    return SchoolCommandRole(req.principal, place, *ctx.reference);
+  };
+  run->reauthorize = [&ctx, &req, place](const eventstore::AppendResult&) {
+    return SchoolCommandRole(req.principal, place, *ctx.reference).has_value();
+  };
+  return run->Start();
 }
 
 Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& swab_id,
@@ -348,11 +419,11 @@ Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const st
   if (!MayIssue(req.principal, command)) {
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
   }
-  auto not_found = [&] { return Problem(404, "not-found", "Not found", "swab " + swab_id + " not found"); };
+  auto not_found = [swab_id] { return Problem(404, "not-found", "Not found", "swab " + swab_id + " not found"); };
   auto person = PersonOfClaim(*ctx.store, "swab/" + swab_id);
   if (!person) return not_found();
-  Response res = RunPersonCommand(ctx, req, *person, command);
-  return res.status == 404 ? not_found() : res;
+  return Then(RunPersonCommand(ctx, req, *person, command),
+              [not_found](Response res) { return res.status == 404 ? not_found() : res; });
 }
 
 std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim) {

@@ -1,12 +1,15 @@
 // Route, authenticate, gate and answer. A request's answer is produced by one Run() pass:
-// a query runs on the calling I/O thread, a command on the command pool (appends wait for
-// the WAL sync there, so many share one group commit) and comes back to the connection's
-// executor; a route with an async_handler answers whenever it responds. A read that must first see a position is re-run until the views reach it or
-// its deadline passes (503).
+// a query runs on the calling I/O thread, a command on the command pool, which decides and
+// hands the append to the store's group commit without waiting for it (a deferred answer:
+// Settle); the store's completion brings the outcome back to the connection's executor,
+// where the answer is sent. A route with an async_handler answers whenever it responds. A
+// read that must first see a position waits for the views' notification that they reached
+// it (PositionWaiters), then runs again, or is answered 503 at its deadline.
 #include "api/dispatcher.h"
 
 #include "api/api_logger.h"
 #include "api/command_pool.h"
+#include "api/position_waiters.h"
 #include "api/problem.h"
 
 #include <boost/asio/post.hpp>
@@ -117,6 +120,7 @@ void Dispatcher::Run(std::shared_ptr<Exchange> x) {
   if (route.kind == RouteKind::kCommand) {
     commands_->Submit([this, x] {
       Response res = Invoke(*x->admitted.route, x->rr);
+      if (res.deferred) return Settle(x, std::move(res));
       asio::post(x->executor, [this, x, res = std::move(res)]() mutable { Finish(x, std::move(res)); });
     });
     return;
@@ -124,8 +128,29 @@ void Dispatcher::Run(std::shared_ptr<Exchange> x) {
   Finish(x, Invoke(route, x->rr));
 }
 
+// Starts a deferred answer on the calling thread (for a command: its first attempt hands
+// the append to the store); its work comes back to the connection's executor through
+// Reply::post, its answer through Finish.
+void Dispatcher::Settle(std::shared_ptr<Exchange> x, Response res) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Reply reply;
+  reply.post = [executor = x->executor](std::function<void()> work) { asio::post(executor, std::move(work)); };
+  reply.respond = [this, x, answered](Response r) {
+    if (answered->exchange(true)) return;
+    asio::post(x->executor, [this, x, r = std::move(r)]() mutable { Finish(x, std::move(r)); });
+  };
+  auto deferred = std::move(res.deferred);
+  try {
+    deferred(reply);
+  } catch (const std::exception& e) {
+    ApiLog()->error("{} {}: {}", ToString(x->rr.http.method), x->admitted.route_name, e.what());
+    reply.respond(Problem(500, "internal", "Internal error", "the server could not complete the request"));
+  }
+}
+
 // On the connection's executor.
 void Dispatcher::Finish(std::shared_ptr<Exchange> x, Response res) {
+  if (res.deferred) return Settle(std::move(x), std::move(res));
   if (res.wait_for_position == 0) return x->done(std::move(res));
   if (positions_() >= res.wait_for_position) return Run(std::move(x));  // reached meanwhile
   if (Clock::now() >= x->deadline) {
@@ -137,8 +162,23 @@ void Dispatcher::Finish(std::shared_ptr<Exchange> x, Response res) {
     return x->done(std::move(r));
   }
   if (!x->timer) x->timer.emplace(x->executor);
-  x->timer->expires_after(std::chrono::milliseconds(2));
-  x->timer->async_wait([this, x](boost::system::error_code) { Run(x); });
+  PositionWaiters* waiters = options_.position_waiters;
+  if (!waiters) {  // nobody notifies (a server without views): look again shortly
+    x->timer->expires_after(std::chrono::milliseconds(2));
+    x->timer->async_wait([this, x](boost::system::error_code) { Run(x); });
+    return;
+  }
+  // The deadline, cut short by the views' notification (which cancels the timer on this
+  // executor): either way the route runs again and looks.
+  const uint64_t wanted = res.wait_for_position;
+  x->timer->expires_at(x->deadline);
+  const PositionWaiters::Id id =
+      waiters->Add(wanted, [x] { asio::post(x->executor, [x] { x->timer->cancel(); }); });
+  x->timer->async_wait([this, x, id, waiters](boost::system::error_code ec) {
+    if (ec != asio::error::operation_aborted) waiters->Remove(id);  // the deadline, not the views
+    Run(x);
+  });
+  if (positions_() >= wanted) x->timer->cancel();  // published just before the waiter was added
 }
 
 // The route answers through `respond`, on whatever thread it likes; the answer comes back

@@ -6,8 +6,9 @@
 //   1. Admit(headers)      on the headers alone: the route, the caller (401), the route's
 //                          own gate (403) and how large a body the route reads;
 //   2. Handle(admitted)    once the body is in: the answer, through a completion that
-//                          may run later (commands finish on the pool, reads that wait for a
-//                          position on a timer, a Route::async_handler when it responds),
+//                          may run later (a command when its group commit is synced, a read
+//                          that waits for a position when the views reach it, a
+//                          Route::async_handler when it responds),
 //                          so a handler completes asynchronously without the session
 //                          knowing how.
 //
@@ -71,6 +72,7 @@ class Dispatcher {
   struct Exchange;
   void Run(std::shared_ptr<Exchange> x);
   void Finish(std::shared_ptr<Exchange> x, Response res);
+  void Settle(std::shared_ptr<Exchange> x, Response res);
   Response Invoke(const Route& route, const RouteRequest& rr) const;
   void InvokeAsync(std::shared_ptr<Exchange> x);
 

@@ -1,11 +1,13 @@
 #include "api/dispatcher.h"
 
+#include "api/position_waiters.h"
 #include "api/problem.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace caseledger::api {
@@ -13,12 +15,40 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A router with an open route, a gated route answered later from another thread, and a
-// route whose asynchronous handler throws; tokens "good", "blocked" (refused by the gate).
+// A router with an open route, a gated route answered later from another thread, a route
+// whose asynchronous handler throws, a command whose answer is deferred and a read that
+// waits for a position; tokens "good", "blocked" (refused by the gate).
 class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest() {
     options_.command_threads = 2;
+    // Longer than Answer() runs the io_context: a read answered at all was woken by the
+    // notification, not by its deadline.
+    options_.default_wait = 10s;
+    options_.position_waiters = &waiters_;
+    Route deferred{Method::kPost, "/deferred", RouteKind::kCommand, false, [this](const RouteRequest&) {
+                     Response r;
+                     r.deferred = [this](Reply reply) {
+                       // As a store's completion: another thread posts the work back.
+                       workers_.emplace_back([this, reply] {
+                         std::this_thread::sleep_for(20ms);
+                         reply.post([this, reply] {
+                           work_thread_ = std::this_thread::get_id();
+                           Response done;
+                           done.status = 201;
+                           reply.respond(done);
+                         });
+                       });
+                     };
+                     return r;
+                   }};
+    router_.Add(std::move(deferred));
+    router_.Add({Method::kGet, "/wait", RouteKind::kQuery, false, [this](const RouteRequest&) {
+                   Response r;
+                   if (position_ < 5) r.wait_for_position = 5;
+                   else r.body = "at 5";
+                   return r;
+                 }});
     router_.Add({Method::kGet, "/open", RouteKind::kQuery, false, [](const RouteRequest&) {
                    Response r;
                    r.body = "open";
@@ -52,7 +82,7 @@ class DispatcherTest : public ::testing::Test {
           *why = "invalid token";
           return std::nullopt;
         },
-        [] { return uint64_t{0}; });
+        [this] { return position_.load(); });
   }
   ~DispatcherTest() override {
     for (auto& t : workers_) t.join();
@@ -69,6 +99,7 @@ class DispatcherTest : public ::testing::Test {
 
   // Handles `req` (admitted first) and runs an io_context until the answer; counts calls.
   Response Answer(Request req, int* calls) {
+    io_thread_ = std::this_thread::get_id();
     Admitted a = dispatcher_->Admit(req);
     EXPECT_FALSE(a.refusal);
     boost::asio::io_context ioc;
@@ -90,6 +121,9 @@ class DispatcherTest : public ::testing::Test {
   }
 
   ServerOptions options_;
+  PositionWaiters waiters_;
+  std::atomic<uint64_t> position_{0};
+  std::thread::id io_thread_, work_thread_;
   Router router_;
   std::vector<std::thread> workers_;
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -157,6 +191,47 @@ TEST_F(DispatcherTest, SyncHandlerAnswersAtOnce) {
   Response r = Answer(Head(Method::kGet, "/open"), &calls);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "open");
+}
+
+TEST_F(DispatcherTest, DeferredAnswerRunsItsWorkOnTheConnectionsThreadAndAnswersOnce) {
+  int calls = 0;
+  Response r = Answer(Head(Method::kPost, "/deferred"), &calls);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(work_thread_, io_thread_) << "the posted work ran on the io_context's thread";
+}
+
+TEST_F(DispatcherTest, ReadWaitingForAPositionIsAnsweredWhenTheViewsSayTheyReachedIt) {
+  workers_.emplace_back([this] {
+    std::this_thread::sleep_for(50ms);
+    waiters_.Notify(3);  // not far enough: the read keeps waiting
+    position_ = 5;
+    waiters_.Notify(5);
+  });
+  int calls = 0;
+  Response r = Answer(Head(Method::kGet, "/wait"), &calls);
+  EXPECT_EQ(r.status, 200) << "answered by the notification, long before its 10 s deadline";
+  EXPECT_EQ(r.body, "at 5");
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(waiters_.size(), 0u);
+}
+
+TEST(PositionWaitersTest, CallsWaitersUpToTheNotifiedPositionOnceAndForgetsRemovedOnes) {
+  PositionWaiters w;
+  int a = 0, b = 0, c = 0;
+  w.Add(3, [&] { ++a; });
+  w.Add(7, [&] { ++b; });
+  const PositionWaiters::Id gone = w.Add(5, [&] { ++c; });
+  w.Remove(gone);
+  w.Notify(4);
+  EXPECT_EQ(a, 1);
+  EXPECT_EQ(b, 0);
+  w.Notify(9);
+  w.Notify(9);
+  EXPECT_EQ(a, 1);
+  EXPECT_EQ(b, 1);
+  EXPECT_EQ(c, 0);
+  EXPECT_EQ(w.size(), 0u);
 }
 
 }  // namespace

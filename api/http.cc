@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include <atomic>
+#include <future>
+
 namespace caseledger::api {
 namespace {
 
@@ -117,6 +120,31 @@ bool ParseTarget(std::string_view target, std::string& path,
     query.emplace_back(std::move(k), std::move(v));
   }
   return true;
+}
+
+Response Then(Response res, std::function<Response(Response)> map) {
+  if (!res.deferred) return map(std::move(res));
+  Response later;
+  later.deferred = [inner = std::move(res.deferred), map = std::move(map)](Reply reply) {
+    std::function<void(Response)> mapped = [respond = std::move(reply.respond), map](Response r) { respond(map(std::move(r))); };
+    inner(Reply{std::move(reply.post), std::move(mapped)});
+  };
+  return later;
+}
+
+Response AwaitAnswer(Response res) {
+  if (!res.deferred) return res;
+  auto answer = std::make_shared<std::promise<Response>>();
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  std::future<Response> future = answer->get_future();
+  Reply reply;
+  reply.post = [](std::function<void()> work) { work(); };
+  reply.respond = [answer, answered](Response r) {
+    if (!answered->exchange(true)) answer->set_value(std::move(r));
+  };
+  auto deferred = std::move(res.deferred);
+  deferred(reply);
+  return future.get();
 }
 
 }  // namespace caseledger::api

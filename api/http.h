@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 namespace caseledger::api {
 
 class SseSubscriber;
+struct Reply;
 
 enum class Method { kGet, kPost, kPut, kDelete, kHead, kOptions, kOther };
 
@@ -43,6 +45,9 @@ struct Response {
   // When set, the answer is a text/event-stream: the server writes the headers, then the
   // subscriber's frames as they come, until the client goes away or the server stops.
   std::shared_ptr<SseSubscriber> events;
+  // When set, this is not the answer yet: the answer comes later (a command whose append
+  // is in a group commit). Whoever answers the request calls it once with a Reply.
+  std::function<void(Reply)> deferred;
 
   Response& Set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -50,6 +55,20 @@ struct Response {
   }
   std::string_view Header(std::string_view name) const;
 };
+
+// Where a deferred answer goes. `post` runs work on the thread that owns the request (the
+// connection's I/O thread), never inline in the caller; `respond` hands the answer back,
+// from any thread (the first call counts).
+struct Reply {
+  std::function<void(std::function<void()>)> post;
+  std::function<void(Response)> respond;
+};
+
+// `map` applied to the answer: now, or when a deferred answer comes.
+Response Then(Response res, std::function<Response(Response)> map);
+// The answer itself, waiting on this thread for a deferred one (the work it posts runs on
+// whatever thread completes it). For callers that need an answer in hand (a batch's rows).
+Response AwaitAnswer(Response res);
 
 // Splits "path?query" and percent-decodes both (the path but "%2F" and "%25"); false when
 // the target is malformed (bad percent escape, not starting with '/', control characters).

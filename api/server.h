@@ -17,12 +17,15 @@
 namespace caseledger::api {
 
 class HttpMetrics;
+class PositionWaiters;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: pick a free port (tests)
   int io_threads = 2;
-  int command_threads = 64;  // blocking appends wait here, so group commit can batch them
+  // Commands decide here and hand their append to the group commit without waiting for it;
+  // batch routes and grants still wait for theirs on these threads.
+  int command_threads = 64;
   size_t header_limit = 8 * 1024;
   size_t command_body_limit = 64 * 1024;  // a route may allow more (Route::body_limit)
   // Open connections at most; 0: half the descriptor limit (RLIMIT_NOFILE), 16 to 10,000.
@@ -36,6 +39,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds default_wait{2'000};   // min_position
   std::chrono::milliseconds max_wait{10'000};
+  // Notified by the views after every published batch: a read with min_position waits
+  // for it (null: such a read looks again every 2 ms). Outlives the server.
+  PositionWaiters* position_waiters = nullptr;
   std::chrono::milliseconds shutdown_grace{10'000};
   // HTTPS: a PEM certificate chain and its PEM private key, both or neither. TLS 1.2 and
   // later only; the routes do not know whether a request came over TLS.

@@ -12,6 +12,7 @@
 #include "api/replica_routes.h"
 #include "api/routes.h"
 #include "api/school_registry.h"
+#include "api/position_waiters.h"
 #include "api/sse.h"
 #include "api/static_assets.h"
 #include "api/storage_health.h"
@@ -21,6 +22,7 @@
 #include "replay/live_views.h"
 #include "replay/rules_log.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -47,6 +49,9 @@ struct Service::State {
   std::unique_ptr<SchoolRegistry> schools;
   PersonCache people;
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
+  // Reads waiting for a position, told by the views when they publish (outlive both).
+  PositionWaiters waiters;
+  std::atomic<replay::LiveViews*> live{nullptr};  // `views`, once started
   std::unique_ptr<replay::LiveViews> views;
   std::unique_ptr<eventstore::NatsRelay> relay;
   SseHub sse;
@@ -195,8 +200,13 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   views_options.min_free_bytes = s.options.min_free_bytes;
   views_options.memory_budget = s.options.memory_budget;
   SseHub* hub = &s.sse;
-  views_options.on_changes = [hub](const std::vector<projections::ViewChange>& changes) {
+  PositionWaiters* waiters = &s.waiters;
+  std::atomic<replay::LiveViews*>* serving = &s.live;
+  // After every published batch: change streams get their frames at once, and reads
+  // waiting for a position (min_position) look again.
+  views_options.on_changes = [hub, waiters, serving](const std::vector<projections::ViewChange>& changes) {
     for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
+    if (replay::LiveViews* views = serving->load(std::memory_order_acquire)) waiters->Notify(views->Position());
   };
   eventstore::LogReader* log = st;
   if (s.options.replica) {
@@ -328,7 +338,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
         &why);
     if (!s.control) ApiLog()->warn("no control socket, so no online backup: {}", why);
   }
-  s.server = std::make_unique<HttpServer>(s.options.server, s.router, std::move(auth),
+  s.live.store(vr, std::memory_order_release);
+  ServerOptions server_options = s.options.server;
+  server_options.position_waiters = &s.waiters;
+  s.server = std::make_unique<HttpServer>(server_options, s.router, std::move(auth),
                                           [vr] { return vr->Position(); }, &s.metrics);
   auto port = s.server->Start(error);
   if (!port) return nullptr;

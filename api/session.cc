@@ -309,7 +309,15 @@ awaitable<void> Session<Stream>::StreamEvents(Response res, unsigned version) {
   auto [ec, n] = co_await http::async_write_header(conn_->stream, sr, kTuple);
   (void)n;
   if (ec) co_return;
-  asio::steady_timer timer(conn_->stream.get_executor());
+  // Woken by the hub when a frame is queued (the wake cancels the timer on this executor);
+  // otherwise the timer ends a wait after a while, for the keep-alive comment, the
+  // subscriber's recheck of the caller's grants and a stopping server.
+  auto timer = std::make_shared<asio::steady_timer>(conn_->stream.get_executor());
+  res.events->SetWake([weak = std::weak_ptr<asio::steady_timer>(timer), executor = conn_->stream.get_executor()] {
+    asio::post(executor, [weak] {
+      if (auto t = weak.lock()) t->cancel();
+    });
+  });
   auto last_write = Clock::now();
   while (!host_.stopping) {
     bool closed = false;
@@ -325,8 +333,9 @@ awaitable<void> Session<Stream>::StreamEvents(Response res, unsigned version) {
       last_write = now;
     }
     if (closed) co_return;
-    timer.expires_after(std::chrono::milliseconds(50));
-    co_await timer.async_wait(kTuple);
+    if (res.events->Ready()) continue;  // queued while the chunk was written
+    timer->expires_after(std::chrono::milliseconds(250));
+    co_await timer->async_wait(kTuple);
   }
 }
 

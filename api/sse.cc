@@ -26,6 +26,16 @@ std::vector<std::string> SseSubscriber::Drain(bool* closed) {
   return {};
 }
 
+void SseSubscriber::SetWake(std::function<void()> wake) {
+  std::lock_guard l(mu_);
+  wake_ = std::move(wake);
+}
+
+bool SseSubscriber::Ready() {
+  std::lock_guard l(mu_);
+  return closed_ || !frames_.empty();
+}
+
 std::shared_ptr<SseSubscriber> SseHub::Subscribe(
     std::function<bool(const std::string&, const std::string&)> filter, std::function<bool()> still_allowed) {
   auto s = std::make_shared<SseSubscriber>();
@@ -41,21 +51,26 @@ void SseHub::Publish(const std::string& view, const std::string& key, uint64_t p
   boost::json::object data{{"view", view}, {"key", key}, {"position", position}};
   std::string frame = "id: " + std::to_string(position) + "\nevent: change\ndata: " +
                       boost::json::serialize(data) + "\n\n";
-  std::lock_guard l(mu_);
-  std::erase_if(subscribers_, [](const std::weak_ptr<SseSubscriber>& w) { return w.expired(); });
-  for (auto& w : subscribers_) {
-    auto s = w.lock();
-    if (!s) continue;
-    if (s->filter_ && !s->filter_(view, key)) continue;
-    std::lock_guard sl(s->mu_);
-    if (s->closed_) continue;
-    if (s->frames_.size() >= kMaxQueued) {
-      s->closed_ = true;  // too slow: drop it rather than grow without bound
-      s->frames_.clear();
-      continue;
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard l(mu_);
+    std::erase_if(subscribers_, [](const std::weak_ptr<SseSubscriber>& w) { return w.expired(); });
+    for (auto& w : subscribers_) {
+      auto s = w.lock();
+      if (!s) continue;
+      if (s->filter_ && !s->filter_(view, key)) continue;
+      std::lock_guard sl(s->mu_);
+      if (s->closed_) continue;
+      if (s->frames_.size() >= kMaxQueued) {
+        s->closed_ = true;  // too slow: drop it rather than grow without bound
+        s->frames_.clear();
+      } else {
+        s->frames_.push_back(frame);
+      }
+      if (s->wake_) wakes.push_back(s->wake_);
     }
-    s->frames_.push_back(frame);
   }
+  for (auto& wake : wakes) wake();
 }
 
 size_t SseHub::subscribers() const {

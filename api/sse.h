@@ -1,5 +1,5 @@
 // Server-Sent Events fan-out: view changes are published to every subscriber's bounded
-// queue; the server drains a subscriber onto its connection. A subscriber that falls too
+// queue and wake its connection, which drains it onto the socket. A subscriber that falls too
 // far behind is dropped (its client reconnects and re-reads), so a slow dashboard never
 // holds memory or the runner. A subscriber whose caller may no longer listen (its grants
 // changed: a revocation) is closed the next time it is drained, its queued frames dropped.
@@ -25,6 +25,13 @@ class SseSubscriber {
   // no longer listen. Frames are handed out only after a check made once they were all
   // queued, so none published after a revocation reaches the caller.
   std::vector<std::string> Drain(bool* closed);
+  // `wake` is called (on the publishing thread; it must be quick) whenever a frame is
+  // queued or the hub drops this subscriber, so that the connection drains it at once
+  // instead of polling. Whether frames are queued or it was closed, for a drainer deciding
+  // whether to sleep (a wake after this check is not lost as long as the drainer's sleep
+  // begins on the thread `wake` posts to, before that thread runs anything else).
+  void SetWake(std::function<void()> wake);
+  bool Ready();
 
  private:
   friend class SseHub;
@@ -33,6 +40,7 @@ class SseSubscriber {
   bool closed_ = false;
   std::function<bool(const std::string& view, const std::string& key)> filter_;
   std::function<bool()> still_allowed_;
+  std::function<void()> wake_;  // guarded by mu_
   std::chrono::steady_clock::time_point checked_at_;  // only touched by Drain()
 };
 

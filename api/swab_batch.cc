@@ -71,7 +71,9 @@ Response RunResultsBatch(const ApiContext& ctx, const RouteRequest& req) {
       if (!key.empty()) row_http.headers.emplace_back("idempotency-key", std::string(key) + "#" + std::to_string(i));
       RouteRequest row_req{row_http, {}, req.principal};
       // The same 404 for an unknown swab and one outside the caller's scope (no oracle).
-      res = RunSwabCommand(ctx, row_req, cmd.swab_id, PersonCommand{cmd});
+      // One row after the other, each answered before the next starts (a batch is one
+      // caller's work; its rows share group commits with everyone else's commands).
+      res = AwaitAnswer(RunSwabCommand(ctx, row_req, cmd.swab_id, PersonCommand{cmd}));
     }
     if (res.status == 201) {
       boost::json::object o = boost::json::parse(res.body).as_object();

@@ -100,7 +100,7 @@ int RunBenchLag(const Args& args) {
   auto runner = projections::ViewRunner::Open(**store, MakeAllViews(*reference, book), ro);
   if (!runner) return Failure("views: " + runner.error().message);
   (*runner)->OnChanges([&](const std::vector<projections::ViewChange>& changes) {
-    published.Add(changes.front().position, Clock::now());
+    if (!changes.empty()) published.Add(changes.front().position, Clock::now());
   });
   (*runner)->Start();
 

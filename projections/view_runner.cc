@@ -488,7 +488,7 @@ void ViewRunner::Impl::Publish(uint64_t last) {
     position.store(last, std::memory_order_release);
   }
   cv.notify_all();
-  if (changes.empty()) return;
+  // Even with no change: a listener may wait for the position itself (min_position reads).
   for (auto& listener : listeners) {
     try {
       listener(changes);

@@ -159,8 +159,8 @@ class ViewRunner {
   // PersonRegistered events applied (up to Position() while the runner is not applying).
   // Thread-safe.
   uint64_t RegisteredPeople() const;
-  // Called after each published batch, on the runner thread; must be quick. Register
-  // before Start().
+  // Called after each published batch, on the runner thread, with the keys it changed (none,
+  // when no view changed: the position still moved); must be quick. Register before Start().
   void OnChanges(std::function<void(const std::vector<ViewChange>&)> listener);
 
  private:
