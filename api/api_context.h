@@ -42,6 +42,8 @@ struct ApiContext {
   PersonCache* people = nullptr;  // current person states; null: fold on every request
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID
+  // A warm standby's state for /readyz: a JSON member (`"standby":{...}`), or "" (none).
+  std::function<std::string()> standby_status;
 };
 
 // A 26-character Crockford base32 ULID from the given time and libsodium randomness.

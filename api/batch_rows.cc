@@ -1,6 +1,7 @@
 #include "api/batch_rows.h"
 
 #include "api/json_body.h"
+#include "api/json_sax.h"
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -43,13 +44,8 @@ BatchRowsError TooMany() {
 // The JSON rows, collected from parser events. Depth counts the open containers: the
 // top object is at 0 (before it opens), the results array at 1, a row object at 2, and a
 // row's own members at 3; anything deeper is skipped without being kept.
-class RowCollector {
+class RowCollector : public SaxHandlerLimits {
  public:
-  static constexpr size_t max_object_size = size_t(-1);
-  static constexpr size_t max_array_size = size_t(-1);
-  static constexpr size_t max_key_size = size_t(-1);
-  static constexpr size_t max_string_size = size_t(-1);
-
   std::vector<BatchRow> rows;
   std::string failure;  // why the body is refused, when it is
   bool too_many = false;

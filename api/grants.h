@@ -9,7 +9,7 @@
 // request's position) puts it in force. A request is withdrawn by an AccessRevoked with
 // correlation id kGrantRequestWithdrawn. Every other AccessGranted/AccessRevoked acts at
 // once, as before: grants recorded before this rule, `caseledger grant` (offline, server
-// stopped: the bootstrap of the first admins), `serve --demo`, school and mayor grants,
+// stopped: the bootstrap of the first admins), `caseledger-demo`, school and mayor grants,
 // and revocations.
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "api/json_body.h"
 
+#include "api/json_sax.h"
+
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
 
@@ -12,13 +14,8 @@ namespace {
 // Boost.JSON 1.81 keeps the last of two members with the same key and has no option to
 // refuse them (parse_options has none), so a body is read a second time by this handler,
 // which finds the first key an object holds twice and names it by its path ("rows[2].id").
-class DuplicateKeyFinder {
+class DuplicateKeyFinder : public SaxHandlerLimits {
  public:
-  static constexpr size_t max_object_size = size_t(-1);
-  static constexpr size_t max_array_size = size_t(-1);
-  static constexpr size_t max_key_size = size_t(-1);
-  static constexpr size_t max_string_size = size_t(-1);
-
   std::string duplicate;  // the path of the first key seen twice, or ""
 
   bool on_document_begin(boost::system::error_code&) { return true; }

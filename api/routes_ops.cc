@@ -43,7 +43,11 @@ void AddOpsRoutes(Router& router, const ApiContext& ctx) {
                 }
                 // Writes refused (disk full, a failed write) keep the node ready: it still
                 // answers reads; the fields say why writes are refused.
-                r.body += "," + StorageStatusJson(ctx) + "}";
+                r.body += "," + StorageStatusJson(ctx);
+                if (ctx.standby_status) {
+                  if (std::string standby = ctx.standby_status(); !standby.empty()) r.body += "," + standby;
+                }
+                r.body += "}";
                 if (!ready) r.Set("Retry-After", "1");
                 return r;
               }});

@@ -11,8 +11,7 @@
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "replay/live_views.h"
-#include "replay/rules_log.h"
-#include "replay/what_if.h"
+#include "replay/rule_adoption.h"
 
 #include <filesystem>
 
@@ -66,22 +65,12 @@ Response WhatIf(const ApiContext& ctx, const RouteRequest& req, std::shared_ptr<
   std::error_code ec;
   std::filesystem::create_directories(o.work_dir, ec);
   if (ec) return Problem(500, "internal", "Internal error", "cannot create a what-if directory");
-  std::optional<eventstore::StoreResult<replay::WhatIfReport>> report;
-  if (o.method == replay::WhatIfOptions::Method::kIncremental) {
-    ctx.views->WithViewsHeld([&](const replay::ServingViews& views) {
-      o.live = views.runner.get();
-      o.live_rules = views.rules;
-      o.until = views.runner->Position();
-      if (o.until == 0) o.live = nullptr;  // nothing applied: the full what-if of an empty log
-      report = replay::RunWhatIf(*ctx.store, o);
-    });
-  } else {
-    report = replay::RunWhatIf(*ctx.store, o);
-  }
-  std::filesystem::remove_all(o.work_dir, ec);
-  if (!*report) return FromStoreError(report->error());
+  const std::string work_dir = o.work_dir;
+  auto report = replay::WhatIfOverLiveViews(*ctx.store, ctx.views, std::move(o));
+  std::filesystem::remove_all(work_dir, ec);
+  if (!report) return FromStoreError(report.error());
   Response r;
-  r.body = json::serialize(replay::WhatIfJson(**report));
+  r.body = json::serialize(replay::WhatIfJson(*report));
   r.Set("Cache-Control", "no-store");
   return r;
 }
@@ -129,9 +118,8 @@ void AddRulesRoutes(Router& router, const ApiContext& ctx) {
                 replay::RecordOptions options;
                 options.actor = {req.principal.subject, domain::ToString(domain::Role::kAdmin)};
                 options.correlation_id = std::string(req.http.Header("x-correlation-id"));
-                auto recorded = replay::RecordAdoption(*ctx.store, *set, options);
+                auto recorded = replay::AdoptRuleSet(*ctx.store, *set, options, ctx.views);
                 if (!recorded) return FromStoreError(recorded.error());
-                if (ctx.views) ctx.views->Adopt(recorded->last_position);
                 json::object body{{"position", recorded->last_position},
                                   {"stream", recorded->stream},
                                   {"version", recorded->version},

@@ -13,13 +13,17 @@
 #include "api/routes.h"
 #include "api/school_registry.h"
 #include "api/position_waiters.h"
+#include "api/standby_routes.h"
 #include "api/sse.h"
 #include "api/static_assets.h"
 #include "api/storage_health.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
+#include "domain/events.h"
 #include "eventstore/event_store.h"
 #include "replay/live_views.h"
+
+#include <boost/json/serialize.hpp>
 #include "replay/rules_log.h"
 
 #include <atomic>
@@ -54,6 +58,12 @@ struct Service::State {
   std::atomic<replay::LiveViews*> live{nullptr};  // `views`, once started
   std::unique_ptr<replay::LiveViews> views;
   std::unique_ptr<eventstore::NatsRelay> relay;
+  // Warm standby (docs/standby.md): stopped before the views and the store go.
+  std::unique_ptr<eventstore::StandbyShipper> shipper;
+  std::unique_ptr<eventstore::StandbyFollower> standby;
+  std::shared_ptr<std::atomic<bool>> promoted = std::make_shared<std::atomic<bool>>(false);
+  std::mutex promote_mu;
+  uint64_t rules_version = 0;  // the standby's: the rules stream's version last seen
   SseHub sse;
   HttpMetrics metrics;
   ApiContext ctx;
@@ -93,32 +103,14 @@ void StartNats(const ServiceOptions& options, eventstore::EventStore& store,
 }
 
 // A replica's copy of the primary's `users` stream (grants and revocations, public fields
-// only), so that the GrantTable over the local log answers as the primary's does. The copy
-// keeps the primary's stream versions: a version already held is skipped (redelivery).
-bool CopyUsersEvent(eventstore::EventStore& local, const domain::Envelope& e, std::string* why) {
-  if (e.stream != domain::kUsersStream) return true;
-  eventstore::AppendRequest request;
-  request.stream = e.stream;
-  request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
-  request.events.push_back({e.type, e.schema_version, e.body, {}, e.effective_at});
-  request.actor = e.actor;
-  request.correlation_id = e.correlation_id;
-  request.causation_id = e.causation_id;
-  auto r = local.Append(request);
-  if (r) return true;
-  if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
-    return true;
-  }
-  *why = "copying users event version " + std::to_string(e.version) + ": " + r.error().message;
-  return false;
-}
-
-// A replica's copy of a rule set the primary adopted, in its local rules stream at the
-// primary's stream version (the shipped sets both recorded first are held already and
-// skipped); then its views are rebuilt under it, blue-green, as the primary's were.
-bool CopyRulesAdoption(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
-                       std::string* why) {
-  if (e.stream != domain::kRulesStream) return true;
+// only), so that the GrantTable over the local log answers as the primary's does, and of
+// its `rules` stream, whose adoptions then rebuild the views, blue-green, as the primary's
+// were. The copy keeps the primary's stream versions: a version already held (redelivery;
+// the shipped rule sets both recorded first) is skipped.
+bool CopyUsersOrRulesEvent(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
+                           std::string* why) {
+  const bool rules = e.stream == domain::kRulesStream;
+  if (!rules && e.stream != domain::kUsersStream) return true;
   eventstore::AppendRequest request;
   request.stream = e.stream;
   request.expected = eventstore::ExpectedVersion::Exactly(e.version - 1);
@@ -131,10 +123,10 @@ bool CopyRulesAdoption(eventstore::EventStore& local, replay::LiveViews* views, 
     if (r.error().code == eventstore::StoreErrorCode::kWrongExpectedVersion && r.error().current_version >= e.version) {
       return true;
     }
-    *why = "copying rules event version " + std::to_string(e.version) + ": " + r.error().message;
+    *why = "copying " + e.stream + " event version " + std::to_string(e.version) + ": " + r.error().message;
     return false;
   }
-  if (views != nullptr) views->Adopt(r->last_position);
+  if (rules && views != nullptr) views->Adopt(r->last_position);
   return true;
 }
 
@@ -163,6 +155,20 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   store_options.min_free_bytes = s.options.min_free_bytes;
   store_options.master_key_path =
       s.options.master_key_path.empty() ? s.options.data_dir + "/master.key" : s.options.master_key_path;
+  if (s.options.ship_standby) {
+    // Retired WAL files stay until shipped (the shipper deletes them), at most as long as
+    // the stream keeps frames: a standby further behind is seeded again anyway.
+    store_options.wal_archive_seconds = uint64_t(s.options.ship_standby->max_age.count());
+  }
+  if (s.options.standby && s.options.replica) {
+    *error = "a node is a read replica or a warm standby, not both";
+    return nullptr;
+  }
+  if (s.options.standby && !std::filesystem::exists(store_options.master_key_path)) {
+    *error = "a warm standby needs the primary's master key: copy it to " + store_options.master_key_path +
+             " (or give --master-key FILE)";
+    return nullptr;
+  }
   auto store = eventstore::EventStore::Open(store_options);
   if (!store) {
     *error = "cannot open store " + store_options.path + ": " + store.error().message;
@@ -170,6 +176,17 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.store = std::move(*store);
   eventstore::EventStore* st = s.store.get();
+  if (s.options.standby) {
+    if (auto standby = st->BecomeStandby(); !standby) {
+      *error = "cannot follow as a warm standby: " + standby.error().message +
+               (st->Role().epoch > 0 ? "; this store was promoted: serve it without --standby-of" : "");
+      return nullptr;
+    }
+  } else if (st->Role().standby) {
+    *error = "the store in " + s.options.data_dir + " is a warm standby: serve it with --standby-of URL, or promote it "
+             "first (caseledger promote --data " + s.options.data_dir + ")";
+    return nullptr;
+  }
   s.metrics.AddGauge("caseledger_committed_position", "Highest durable log position.",
                      [st] { return double(st->CommittedPosition()); });
   s.metrics.AddCounter("caseledger_store_group_commits_total", "Group commits (one WAL sync each).",
@@ -183,8 +200,9 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.metrics.AddGauge("caseledger_store_max_group_size", "Largest group commit so far (requests).",
                      [st] { return double(st->Stats().max_group_size); });
 
-  // Rules come from the log; a store without any gets the shipped sequence once.
-  if (s.options.rules) {
+  // Rules come from the log; a store without any gets the shipped sequence once (a
+  // standby's come from its primary's log).
+  if (s.options.rules && !s.options.standby) {
     auto recorded = replay::BootstrapRules(*st, *s.options.rules);
     if (!recorded) {
       *error = "cannot record the shipped rules: " + recorded.error().message;
@@ -214,7 +232,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     // users stream (grants) and the shipped rules, nothing else.
     eventstore::ReplicaFeedOptions feed_options = *s.options.replica;
     feed_options.before_apply = [st, &s](const domain::Envelope& e, std::string* why) {
-      return CopyUsersEvent(*st, e, why) && CopyRulesAdoption(*st, s.views.get(), e, why);
+      return CopyUsersOrRulesEvent(*st, s.views.get(), e, why);
     };
     s.feed = std::make_unique<eventstore::NatsReplicaFeed>(std::move(feed_options));
     log = s.feed.get();
@@ -228,6 +246,59 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.views = std::move(*live);
   replay::LiveViews* vr = s.views.get();
   if (s.feed) s.feed->Start(vr->Position(), [vr] { return vr->Position(); });
+  if (s.options.standby) {
+    // The views follow the standby's own log; a rule adoption in what was shipped rebuilds
+    // them under the new book, as the primary's were.
+    auto rules_version = st->StreamVersion(std::string(domain::kRulesStream));
+    s.rules_version = rules_version ? *rules_version : 0;
+    eventstore::StandbyFollowOptions follow = *s.options.standby;
+    follow.on_applied = [st, vr, &s](const eventstore::StandbyApplied&) {
+      auto version = st->StreamVersion(std::string(domain::kRulesStream));
+      if (!version || *version == s.rules_version) return;
+      s.rules_version = *version;
+      auto last = st->ReadStream(std::string(domain::kRulesStream), *version, 1);
+      if (last && !last->empty()) vr->Adopt(last->back().position);
+    };
+    s.standby = eventstore::StandbyFollower::Start(*st, std::move(follow));
+    eventstore::StandbyFollower* f = s.standby.get();
+    s.metrics.AddGauge("caseledger_standby_position", "Log position the standby holds.",
+                       [f] { return double(f->Status().position); });
+    s.metrics.AddGauge("caseledger_standby_primary_position", "The primary's committed position in the newest frame received.",
+                       [f] { return double(f->Status().primary_position); });
+    s.metrics.AddGauge("caseledger_standby_lag_events", "Events the primary had committed, per the newest frame, that the standby lacks.",
+                       [f] {
+                         auto st = f->Status();
+                         return double(st.primary_position - std::min(st.primary_position, st.position));
+                       });
+    s.metrics.AddGauge("caseledger_standby_pending_messages", "Standby stream messages not yet fetched.",
+                       [f] { return double(f->Status().pending_messages); });
+    s.metrics.AddGauge("caseledger_standby_last_frame_age_seconds", "Seconds since the primary published the last frame applied (-1: none); grows while the primary is idle.",
+                       [f] {
+                         auto st = f->Status();
+                         return st.last_frame_age_ms < 0 ? -1.0 : st.last_frame_age_ms / 1000.0;
+                       });
+    s.metrics.AddGauge("caseledger_standby_connected", "1 while the standby is connected to NATS.",
+                       [f] { return f->Status().connected ? 1.0 : 0.0; });
+    s.metrics.AddGauge("caseledger_standby_stopped", "1 when the standby follows no more (refused a frame, fenced, promoted).",
+                       [f] { return f->Status().stopped ? 1.0 : 0.0; });
+    s.metrics.AddCounter("caseledger_standby_refused_total", "Frames refused (altered, forged, a gap or a fork).",
+                         [f] { return double(f->Status().refused); });
+    std::shared_ptr<const std::atomic<bool>> promoted = s.promoted;
+    s.metrics.AddGauge("caseledger_standby_promoted", "1 once this standby was promoted to primary.",
+                       [promoted] { return promoted->load() ? 1.0 : 0.0; });
+  }
+  if (s.options.ship_standby) {
+    s.shipper = eventstore::StandbyShipper::Start(*st, *s.options.ship_standby);
+    eventstore::StandbyShipper* sh = s.shipper.get();
+    s.metrics.AddGauge("caseledger_standby_shipped_position", "Every log position up to this one is in the standby stream.",
+                       [sh] { return double(sh->Status().shipped_position); });
+    s.metrics.AddGauge("caseledger_standby_ship_lag_events", "Committed events not yet in the standby stream.",
+                       [sh] { return double(sh->Lag()); });
+    s.metrics.AddGauge("caseledger_standby_ship_connected", "1 while the shipper is connected to NATS.",
+                       [sh] { return sh->Status().connected ? 1.0 : 0.0; });
+    s.metrics.AddGauge("caseledger_standby_fenced_by_epoch", "A standby promoted at this epoch fenced this primary (0: none).",
+                       [sh] { return double(sh->Status().fenced_by); });
+  }
   s.metrics.AddGauge("caseledger_views_position", "Log position the read views have applied.",
                      [vr] { return double(vr->Position()); });
   s.metrics.AddGauge("caseledger_views_lag_events", "Committed events not yet in the views.",
@@ -284,7 +355,30 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.clock = SystemNow;
   s.ctx.new_id = [] { return NewUlid(SystemNow()); };
   AddStorageGauges(s.metrics, s.ctx, s.options.data_dir, s.options.min_free_bytes);
-  if (s.options.replica) {
+  if (s.standby) {
+    eventstore::StandbyFollower* f = s.standby.get();
+    std::shared_ptr<const std::atomic<bool>> promoted = s.promoted;
+    s.ctx.standby_status = [f, promoted] {
+      const eventstore::StandbyFollowStatus st = f->Status();
+      boost::json::object o;
+      o["role"] = promoted->load() ? "promoted" : "standby";
+      o["following"] = !st.stopped;
+      o["position"] = st.position;
+      o["primary_position"] = st.primary_position;
+      o["lag_events"] = st.primary_position - std::min(st.primary_position, st.position);
+      o["pending_messages"] = st.pending_messages;
+      o["last_frame_age_ms"] = st.last_frame_age_ms;
+      o["connected"] = st.connected;
+      if (!st.failure.empty()) o["failure"] = st.failure;
+      return "\"standby\":" + boost::json::serialize(o);
+    };
+    Router all;
+    AddAllRoutes(all, s.ctx);
+    s.router = StandbyRouter(all, "This node is a warm standby of the primary" +
+                                      (s.options.primary_url.empty() ? std::string() : " at " + s.options.primary_url) +
+                                      "; send commands and person queries there (it takes them once promoted).",
+                             s.promoted);
+  } else if (s.options.replica) {
     Router all;
     AddAllRoutes(all, s.ctx);
     s.router = ReplicaRouter(all, "This node serves the read views only; send commands and person queries to the primary" +
@@ -329,9 +423,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     const std::string data_dir = s.options.data_dir;
     auto backup_mu = std::make_shared<std::mutex>();
     std::string why;
+    Service* self = service.get();
     s.control = ControlSocket::Start(
         data_dir + "/control.sock",
-        [st, access_log, data_dir, backup_mu](const std::string& request) {
+        [st, access_log, data_dir, backup_mu, self](const std::string& request) {
+          if (request == "promote") return self->Promote();
           std::lock_guard lock(*backup_mu);
           return AnswerControlRequest(*st, access_log, data_dir, request);
         },
@@ -356,12 +452,42 @@ replay::LiveViews& Service::views() { return *state_->views; }
 eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
 void Service::Run(bool handle_signals) {
   state_->server->Run(handle_signals);
+  if (state_->standby) state_->standby->Stop();
+  if (state_->shipper) state_->shipper->Stop();
   state_->views->Stop();
   if (state_->relay) state_->relay->Stop();
   if (state_->feed) state_->feed->Stop();
 }
 const eventstore::NatsRelay* Service::relay() const { return state_->relay.get(); }
 const eventstore::NatsReplicaFeed* Service::replica_feed() const { return state_->feed.get(); }
+std::string Service::Promote() {
+  State& s = *state_;
+  std::lock_guard lock(s.promote_mu);
+  auto answer = [](boost::json::object o) { return boost::json::serialize(o); };
+  if (!s.standby || s.promoted->load()) {
+    return answer({{"ok", false}, {"error", s.standby ? "promoted already" : "this node is not a warm standby"}});
+  }
+  const auto start = std::chrono::steady_clock::now();
+  // What the stream still holds is applied first: the last frames the primary shipped.
+  s.standby->Drain(std::chrono::seconds(10));
+  auto role = s.store->Promote();
+  if (!role) {
+    ApiLog()->error("promotion refused: {}", role.error().message);
+    return answer({{"ok", false}, {"error", role.error().message}});
+  }
+  s.promoted->store(true, std::memory_order_release);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  std::string why;
+  const bool fenced = eventstore::PublishFence(*s.store, *s.options.standby, role->epoch, std::chrono::seconds(2), &why);
+  ApiLog()->info("promoted to primary at epoch {}, position {}, in {} ms; fence {}", role->epoch,
+                 s.store->CommittedPosition(), millis, fenced ? "published" : "not published: " + why);
+  return answer({{"ok", true},
+                 {"epoch", role->epoch},
+                 {"position", s.store->CommittedPosition()},
+                 {"millis", millis},
+                 {"fence", fenced ? std::string("published") : "not published: " + why}});
+}
+
 uint64_t Service::views_position() const { return state_->views->Position(); }
 void Service::Stop() { state_->server->Stop(); }
 

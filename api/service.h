@@ -10,6 +10,7 @@
 #include "domain/rules.h"
 #include "eventstore/nats_relay.h"
 #include "eventstore/nats_replica_feed.h"
+#include "eventstore/standby.h"
 
 #include <memory>
 #include <optional>
@@ -57,6 +58,13 @@ struct ServiceOptions {
   // `primary_url` (may be empty). Not together with `relay`.
   std::optional<eventstore::ReplicaFeedOptions> replica;
   std::string primary_url;
+  // Warm standby (eventstore/standby.h, docs/standby.md). With `ship_standby` this primary
+  // also ships its whole log to the standby stream. With `standby` this node keeps a copy
+  // of the primary's store from that stream: it serves the views, answers commands and
+  // person queries 503 naming `primary_url` until promoted (DATA/control.sock `promote`),
+  // and then accepts them. Not together with `replica`.
+  std::optional<eventstore::StandbyShipOptions> ship_standby;
+  std::optional<eventstore::StandbyFollowOptions> standby;
   // Memory the views' caches and a dry run's what-if may take, about (bytes; 0: their
   // defaults): a half for person records, a quarter for GP patient rows, a quarter for the
   // what-if (replay::LiveViewsOptions::memory_budget).
@@ -84,6 +92,10 @@ class Service {
   // Null unless configured.
   const eventstore::NatsRelay* relay() const;
   const eventstore::NatsReplicaFeed* replica_feed() const;
+  // A standby's promotion (what DATA/control.sock's `promote` runs): stops following once
+  // the stream holds nothing more, promotes the store, publishes the fence, accepts
+  // commands. Answers the control socket's JSON line.
+  std::string Promote();
   // Position the read views have applied (X-Position).
   uint64_t views_position() const;
   // The live views and their blue-green rebuilds.

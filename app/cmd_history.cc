@@ -4,6 +4,7 @@
 // open with the master key (default DIR/master.key when present); without it they show as
 // "sealed", and as "erased" once the person's key was destroyed.
 #include "app/commands.h"
+#include "app/data_store.h"
 #include "app/flags.h"
 #include "domain/validation.h"
 #include "eventstore/event_store.h"
@@ -14,9 +15,6 @@
 #include <iostream>
 
 namespace caseledger::app {
-
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
-                                                      const std::string& master_key);
 
 int RunHistory(const Args& args) {
   Flags flags(args, {"data", "as-of", "format", "master-key"});

@@ -6,14 +6,14 @@
 // Works on a stopped server's data (the store admits one process); while serving, adopt
 // through POST /v1/rules.
 #include "app/commands.h"
+#include "app/data_store.h"
 #include "app/flags.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
 #include "replay/live_views.h"
 #include "replay/log_time.h"
-#include "replay/rules_log.h"
+#include "replay/rule_adoption.h"
 #include "replay/view_set.h"
-#include "replay/what_if.h"
 
 #include <boost/json.hpp>
 
@@ -43,27 +43,6 @@ std::optional<uint64_t> ParsePosition(const std::string& s) {
 }
 
 }  // namespace
-
-// Opens DIR/store, with a hint when another process (a server) holds it. Personal parts
-// open with `master_key`, else with DIR/master.key when there is one (as `serve` uses it),
-// else stay sealed.
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
-                                                      const std::string& master_key) {
-  eventstore::StoreOptions o;
-  o.path = data_dir + "/store";
-  o.create_if_missing = false;
-  o.master_key_path = master_key;
-  if (o.master_key_path.empty() && std::filesystem::exists(data_dir + "/master.key")) {
-    o.master_key_path = data_dir + "/master.key";
-  }
-  auto store = eventstore::EventStore::Open(o);
-  if (!store) {
-    *error = "cannot open " + o.path + ": " + store.error().message +
-             " (a running server holds the store: stop it first, or use the HTTP API)";
-    return nullptr;
-  }
-  return std::move(*store);
-}
 
 int RunReplay(const Args& args) {
   Flags flags(args, {"data", "rules", "effective-from", "views", "until", "on", "format", "reference", "memory-budget"},
@@ -142,26 +121,22 @@ int RunReplay(const Args& args) {
   o.until = until;
   o.on = on;
   o.progress = [](const std::string& line) { std::cerr << "replay: " << line << "\n"; };
-  // The incremental what-if's base: the live views (DIR/views.live), caught up with the log
-  // and held still; the full one (--full, or --until before the log's end) needs none.
-  std::unique_ptr<replay::LiveViews> base;
-  if (flags.Has("full") || until != 0) {
-    o.method = replay::WhatIfOptions::Method::kFull;
-  } else {
-    replay::LiveViewsOptions lo;
-    lo.data_dir = *data;
-    lo.reference = *reference;
-    lo.rebuild_nice = 0;
+  // The incremental what-if's base: the live views (DIR/views.live), caught up with the log;
+  // the full one (--full, or --until before the log's end) needs none. --adopt switches the
+  // same views afterwards.
+  replay::LiveViewsOptions lo;
+  lo.data_dir = *data;
+  lo.reference = *reference;
+  lo.rebuild_nice = 0;
+  std::unique_ptr<replay::LiveViews> live;
+  if (flags.Has("full") || until != 0) o.method = replay::WhatIfOptions::Method::kFull;
+  if (o.method == replay::WhatIfOptions::Method::kIncremental || adopt) {
     std::cerr << "replay: opening the live views\n";
-    auto live = replay::LiveViews::Open(*store, lo);
-    if (!live) return Failure("cannot open the views: " + live.error().message);
-    base = std::move(*live);
-    base->Stop();  // held where they are: at the log's end
-    o.live = base->Current()->runner.get();
-    o.live_rules = base->Current()->rules;
+    auto opened = replay::LiveViews::Open(*store, lo);
+    if (!opened) return Failure("cannot open the views: " + opened.error().message);
+    live = std::move(*opened);
   }
-  auto report = replay::RunWhatIf(*store, o);
-  base.reset();
+  auto report = replay::WhatIfOverLiveViews(*store, live.get(), o);
   if (!report) return Failure("what-if failed: " + report.error().message);
   if (format == "json") {
     std::cout << boost::json::serialize(replay::WhatIfJson(*report)) << "\n";
@@ -174,24 +149,17 @@ int RunReplay(const Args& args) {
   const char* user = std::getenv("USER");
   record.actor = {std::string("cli:") + (user ? user : "unknown"), "admin"};
   record.correlation_id = "caseledger-replay-adopt";
-  auto recorded = replay::RecordAdoption(*store, *o.candidate, record);
+  auto recorded = replay::AdoptRuleSet(*store, *o.candidate, record, live.get());
   if (!recorded) return Failure("cannot record the rule set: " + recorded.error().message);
   std::cerr << "replay: recorded " << o.candidate->id() << " at position " << recorded->last_position
             << "; rebuilding the views\n";
-  replay::LiveViewsOptions lo;
-  lo.data_dir = *data;
-  lo.reference = *reference;
-  lo.rebuild_nice = 0;
-  auto live = replay::LiveViews::Open(*store, lo);
-  if (!live) return Failure("cannot open the views: " + live.error().message);
-  (*live)->Adopt(recorded->last_position);
-  while (!(*live)->WaitIdle(std::chrono::seconds(10))) std::cerr << "replay: still rebuilding\n";
-  auto status = (*live)->status();
-  if (!status.error.empty() || (*live)->Current()->rules_position != recorded->last_position) {
+  while (!live->WaitIdle(std::chrono::seconds(10))) std::cerr << "replay: still rebuilding\n";
+  auto status = live->status();
+  if (!status.error.empty() || live->Current()->rules_position != recorded->last_position) {
     return Failure("the rule set is recorded but the views were not switched: " + status.error +
                    " (the next start of the server rebuilds them)");
   }
-  std::cerr << "replay: adopted; the views in " << (*live)->Current()->dir << " are live\n";
+  std::cerr << "replay: adopted; the views in " << live->Current()->dir << " are live\n";
   return 0;
 }
 

@@ -1,127 +1,21 @@
 // caseledger serve: the HTTP API over the store in DIR/store, until SIGINT/SIGTERM.
-#include "api/grants.h"
 #include "api/jwks.h"
 #include "api/jwks_source.h"
 #include "api/jwt.h"
 #include "api/service.h"
 #include "app/commands.h"
-#include "app/demo_workload.h"
 #include "app/flags.h"
 #include "app/log_setup.h"
 #include "app/serve_config.h"
 #include "app/serve_nats.h"
 #include "app/reference_files.h"
-#include "domain/events.h"
-#include "domain/access.h"
 #include "eventstore/event_store.h"
 
-#include <charconv>
-#include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <iterator>
 #include <set>
 
 namespace caseledger::app {
-namespace {
-
-constexpr char kDemoAdmin[] = "demo-admin";
-constexpr int64_t kDemoTokenTtlSeconds = 12 * 3600;
-
-// The demo's users: one per kind of caller, so the quick start shows what each may see.
-struct DemoUser {
-  const char* subject;
-  std::vector<std::pair<const char*, const char*>> grants;  // role, scope
-  const char* what;
-};
-const std::vector<DemoUser>& DemoUsers() {
-  static const std::vector<DemoUser> users = {
-      {kDemoAdmin, {{"admin", ""}, {"auditor", ""}}, "admin + auditor: grants, rules; reads every history"},
-      {"demo-operator-to", {{"operator", "TO"}}, "operator of ASL Città di Torino: people resident there"},
-      {"demo-mayor-torino", {{"mayor", "001272"}}, "mayor of Torino: its aggregate view, counts < 3 hidden"},
-  };
-  return users;
-}
-
-struct DemoIntro {
-  std::vector<std::pair<std::string, std::string>> tokens;  // subject, token
-  std::string person_id;  // a case of the demo, when loaded now
-  std::string tax_code;
-};
-
-// --demo: loads the demo workload into an empty store (never a second time) and mints the
-// demo admin's token; nullopt after printing why it failed.
-std::optional<DemoIntro> PrepareDemo(api::Service& service, const api::ServiceOptions& serve_options,
-                                     std::shared_ptr<const domain::ReferenceData> reference,
-                                     const std::string& reference_dir) {
-  DemoIntro intro;
-  const std::shared_ptr<const domain::ReferenceData> service_reference = reference;
-  const uint64_t position = service.store().CommittedPosition();
-  // A new store holds only the shipped rules, recorded by Service::Open.
-  auto rules = service.store().StreamVersion(std::string(domain::kRulesStream));
-  if (position > (rules ? *rules : 0)) {
-    std::cout << "demo: the store already holds " << position
-              << " events; not loading the demo workload again\n";
-  } else {
-    DemoOptions options;
-    options.admin_subject = kDemoAdmin;
-    std::cout << "demo: loading Piedmont " << options.from.ToString() << " to "
-              << options.to.ToString() << " at 1:" << options.scale << " (DPC daily series) ..."
-              << std::endl;
-    std::string error;
-    auto r =
-        LoadDemoWorkload(service.store(), std::move(reference), reference_dir, options, &error);
-    if (!r) {
-      Failure(error + " (what was appended before the failure stays in the store)");
-      return std::nullopt;
-    }
-    char seconds[32];
-    std::snprintf(seconds, sizeof seconds, "%.1f", r->seconds);
-    std::cout << "demo: loaded " << r->days << " days: " << r->people << " people, " << r->events
-              << " events (" << r->swabs << " swabs, " << r->positives << " new positives, "
-              << r->recoveries << " recoveries, " << r->deaths << " deaths) in " << seconds
-              << " s\n";
-    if (r->rejected > 0) {
-      std::cout << "demo: " << r->rejected
-                << " generated commands were rejected (a generator bug), first: "
-                << r->first_rejections.front() << "\n";
-    }
-    intro.person_id = r->example_person_id;
-    intro.tax_code = r->example_tax_code;
-  }
-  std::string error;
-  auto key = api::LoadKeyFile(service.auth_key_path(), &error);
-  if (!key) {
-    Failure(error);
-    return std::nullopt;
-  }
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  for (const DemoUser& user : DemoUsers()) {
-    for (const auto& [role, scope] : user.grants) {
-      auto grant = domain::ValidateGrant(role, scope, *service_reference);
-      auto change = grant ? api::RecordGrant(service.store(), user.subject, *grant, false, {"demo", "admin"},
-                                             domain::Timestamp{now * 1'000'000})
-                          : eventstore::StoreResult<api::GrantChange>(
-                                eventstore::StoreError{eventstore::StoreErrorCode::kInvalidArgument, grant.error().message});
-      if (!change) {
-        Failure("cannot grant the demo users their roles: " + change.error().message);
-        return std::nullopt;
-      }
-    }
-    api::TokenClaims claims;
-    claims.subject = user.subject;
-    claims.issuer = serve_options.issuer;
-    claims.audience = serve_options.audience;
-    claims.issued_at = now;
-    claims.expires_at = now + kDemoTokenTtlSeconds;
-    intro.tokens.emplace_back(user.subject, api::SignToken(claims, *key));
-  }
-  return intro;
-}
-
-}  // namespace
 
 int RunServe(const Args& args) {
   std::set<std::string> known(std::begin(kServeFlags), std::end(kServeFlags));
@@ -221,22 +115,22 @@ int RunServe(const Args& args) {
   options.reference = *reference;
   options.rules = std::make_shared<const domain::RuleBook>(std::move(*rules));
   if (std::string why; !ApplyNatsFlags(flags, options, &why)) return UsageError(why);
-  if (options.replica && flags.Has("demo")) return UsageError("--demo loads a primary, not a replica");
 
   std::string error;
   auto service = api::Service::Open(options, &error);
   if (!service) return Failure(error);
-  std::optional<DemoIntro> demo;
-  if (flags.Has("demo")) {
-    demo = PrepareDemo(*service, options, *reference, flags.GetOr("reference", DefaultReferenceDir()));
-    if (!demo) return 1;
-  }
   const std::string scheme = options.server.tls_cert_path.empty() ? "http://" : "https://";
   const std::string url = scheme + options.server.host + ":" + std::to_string(service->port());
   if (options.relay) std::cout << "relaying the log to JetStream stream " << options.relay->stream << "\n";
   if (options.replica) {
     std::cout << "read replica of JetStream stream " << options.replica->stream << " (consumer "
               << options.replica->durable << "), views at position " << service->views_position() << "\n";
+  }
+  if (options.ship_standby) std::cout << "shipping the whole log to a warm standby through JetStream stream " << options.ship_standby->stream << "\n";
+  if (options.standby) {
+    std::cout << "warm standby following JetStream stream " << options.standby->stream << " at position "
+              << service->store().CommittedPosition() << "; commands refused until `caseledger promote --data "
+              << options.data_dir << "`\n";
   }
   std::cout << "console:        " << url << "/"
             << (options.console.oidc_client_id.empty() ? " (sign in with a pasted token)" : " (sign in at " + options.console.oidc_issuer + ")")
@@ -249,22 +143,6 @@ int RunServe(const Args& args) {
             << " --sub SUBJECT)\n"
             << "  its rights:   build/app/caseledger grant --data DIR --sub SUBJECT --role ROLE [--scope S]"
                " (server stopped) or POST /v1/grants as an admin\n";
-  if (demo) {
-    const std::string curl = "  curl -s -H \"Authorization: Bearer $TOKEN\" ";
-    const std::string person = demo->person_id.empty() ? "PERSON_ID" : demo->person_id;
-    const std::string tax_code = demo->tax_code.empty() ? "TAX_CODE" : demo->tax_code;
-    std::cout << "demo tokens (valid 12 h):\n";
-    for (size_t i = 0; i < demo->tokens.size(); ++i) {
-      std::cout << "  " << DemoUsers()[i].subject << " (" << DemoUsers()[i].what << "):\n"
-                << "    " << demo->tokens[i].second << "\n";
-    }
-    std::cout << "with TOKEN set to the demo-admin token (admin + auditor):\n"
-              << "  export TOKEN=" << demo->tokens.front().second << "\n"
-              << curl << url << "/v1/views/region/daily.csv\n"
-              << curl << url << "/v1/views/municipalities/001272\n"
-              << curl << "'" << url << "/v1/people?tax_code=" << tax_code << "'\n"
-              << curl << url << "/v1/people/" << person << "/history\n";
-  }
   std::cout.flush();
   service->Run(true);
   std::cout << "caseledger stopped at position " << service->store().CommittedPosition() << "\n";

@@ -5,6 +5,7 @@
 // read-only and runs beside a server; the views part needs the store, so the server must
 // be stopped (or pass --chain-only).
 #include "app/commands.h"
+#include "app/data_store.h"
 #include "app/flags.h"
 #include "app/reference_files.h"
 #include "eventstore/backup.h"
@@ -18,9 +19,6 @@
 #include <iostream>
 
 namespace caseledger::app {
-
-std::unique_ptr<eventstore::EventStore> OpenDataStore(const std::string& data_dir, std::string* error,
-                                                      const std::string& master_key);
 
 namespace {
 

@@ -3,6 +3,7 @@
 #include "app/command_table.h"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #ifndef CASELEDGER_VERSION
@@ -11,8 +12,6 @@
 
 namespace caseledger::app {
 namespace {
-
-std::string_view FirstWord(std::string_view name) { return name.substr(0, name.find(' ')); }
 
 std::string FlagLabel(const FlagSpec& f) {
   return std::string("--") + f.name + (f.value ? std::string(" ") + f.value : "");
@@ -56,30 +55,13 @@ std::string Wrap(std::string_view text, size_t width) {
 
 }  // namespace
 
-const CommandSpec* FindCommand(const std::vector<std::string>& args, size_t* words) {
+const CommandSpec* FindCommand(const Program& program, const std::vector<std::string>& args) {
+  if (program.commands.size() == 1 && !*program.commands.front().name) return &program.commands.front();
   if (args.empty()) return nullptr;
-  for (const CommandSpec& c : Commands()) {  // a group member: "bench rebuild"
-    if (args.size() >= 2 && c.name == args[0] + " " + args[1]) {
-      *words = 2;
-      return &c;
-    }
-  }
-  for (const CommandSpec& c : Commands()) {
-    if (c.name == args[0]) {
-      *words = 1;
-      return &c;
-    }
+  for (const CommandSpec& c : program.commands) {
+    if (c.name == args[0]) return &c;
   }
   return nullptr;
-}
-
-std::vector<const CommandSpec*> GroupMembers(std::string_view group) {
-  std::vector<const CommandSpec*> members;
-  for (const CommandSpec& c : Commands()) {
-    std::string_view name = c.name;
-    if (name.size() > group.size() && FirstWord(name) == group) members.push_back(&c);
-  }
-  return members;
 }
 
 std::set<std::string> ValueFlags(const CommandSpec& command) {
@@ -96,24 +78,25 @@ std::set<std::string> SwitchFlags(const CommandSpec& command) {
   return names;
 }
 
-std::string Overview() {
+std::string Overview(const Program& program) {
+  const std::string name = program.name;
   std::ostringstream out;
-  out << "usage: caseledger <command> [flags]\n"
-         "       caseledger <command> --help     a command's own flags\n"
-         "       caseledger --version | --help-man | --help-completion\n\ncommands:\n";
-  for (const CommandSpec& c : Commands()) {
-    std::string name = c.name;
-    out << "  " << name << std::string(name.size() < 15 ? 15 - name.size() : 1, ' ') << c.summary << "\n";
+  out << "usage: " << name << " <command> [flags]\n"
+      << "       " << name << " <command> --help     a command's own flags\n"
+      << "       " << name << " --version | --help-man | --help-completion\n\ncommands:\n";
+  for (const CommandSpec& c : program.commands) {
+    std::string command = c.name;
+    out << "  " << command << std::string(command.size() < 15 ? 15 - command.size() : 1, ' ') << c.summary << "\n";
   }
   out << "\nExit codes: 0 ok, 1 failure, 2 usage error. Documentation: docs/cli.md.\n";
   return out.str();
 }
 
-std::string HelpText(const CommandSpec& command) {
+std::string HelpText(const Program& program, const CommandSpec& command) {
+  const std::string prefix = std::string(program.name) + (*command.name ? std::string(" ") + command.name : "");
   std::ostringstream out;
   for (size_t i = 0; i < command.usage.size(); ++i) {
-    out << (i == 0 ? "usage: " : "       ") << "caseledger " << command.name << " " << command.usage[i]
-        << "\n";
+    out << (i == 0 ? "usage: " : "       ") << prefix << " " << command.usage[i] << "\n";
   }
   out << "\n" << command.summary << ".\n";
   if (*command.description) out << "\n" << Wrap(command.description, 88) << "\n";
@@ -128,23 +111,27 @@ std::string HelpText(const CommandSpec& command) {
   return out.str();
 }
 
-std::string ManPage() {
+std::string ManPage(const Program& program) {
+  const std::string name = Roff(program.name);
+  std::string title = program.name;
+  std::transform(title.begin(), title.end(), title.begin(), [](unsigned char c) { return std::toupper(c); });
+  const bool single = program.commands.size() == 1 && !*program.commands.front().name;
   std::ostringstream out;
-  out << ".TH CASELEDGER 1 \"\" \"caseledger " CASELEDGER_VERSION "\" \"User Commands\"\n"
-      << ".SH NAME\ncaseledger \\- event\\-sourced COVID\\-19 case registry\n"
-      << ".SH SYNOPSIS\n.B caseledger\n.I command\n[\\fIflags\\fR]\n.br\n"
-      << ".B caseledger\n.I command\n\\fB\\-\\-help\\fR\n"
-      << ".SH DESCRIPTION\n"
-      << "caseledger keeps every registration, swab, lab result and quarantine or isolation "
-         "decision of a regional COVID\\-19 response as an immutable, hash\\-chained event in a "
-         "RocksDB log, serves an HTTP API over it and keeps read views (municipality, school, "
-         "GP, lab, region) that follow the log.\n"
-      << ".SH COMMANDS\n";
-  for (const CommandSpec& c : Commands()) {
-    out << ".SS \"" << Roff(c.name) << "\"\n";
+  out << ".TH " << Roff(title) << " 1 \"\" \"caseledger " CASELEDGER_VERSION "\" \"User Commands\"\n"
+      << ".SH NAME\n" << name << " \\- " << Roff(program.summary) << "\n"
+      << ".SH SYNOPSIS\n.B " << name << "\n";
+  if (single) {
+    out << "[\\fIflags\\fR]\n";
+  } else {
+    out << ".I command\n[\\fIflags\\fR]\n.br\n.B " << name << "\n.I command\n\\fB\\-\\-help\\fR\n";
+  }
+  out << ".SH DESCRIPTION\n" << Roff(program.description) << "\n" << (single ? ".SH OPTIONS\n" : ".SH COMMANDS\n");
+  for (const CommandSpec& c : program.commands) {
+    const std::string prefix = name + (*c.name ? " " + Roff(c.name) : "");
+    if (*c.name) out << ".SS \"" << Roff(c.name) << "\"\n";
     for (size_t i = 0; i < c.usage.size(); ++i) {
       if (i > 0) out << ".br\n";
-      out << "\\fBcaseledger " << Roff(c.name) << "\\fR " << Roff(c.usage[i]) << "\n";
+      out << "\\fB" << prefix << "\\fR " << Roff(c.usage[i]) << "\n";
     }
     out << ".PP\n" << Roff(c.summary) << ".\n";
     if (*c.description) out << ".PP\n" << Roff(c.description) << "\n";
@@ -154,35 +141,26 @@ std::string ManPage() {
       out << "\n" << Roff(f.help) << "\n";
     }
   }
-  out << ".SH EXIT STATUS\n0 ok, 1 failure, 2 usage error (an unknown flag, a bad value).\n"
-      << ".SH FILES\n.TP\n/etc/caseledger/caseledger.json\nthe service's configuration "
-         "(serve \\-\\-config)\n.TP\n/var/lib/caseledger\nthe service's data directory\n"
-      << ".SH SEE ALSO\n/usr/share/doc/caseledger/ (operations, security, API, NATS)\n";
+  out << ".SH EXIT STATUS\n0 ok, 1 failure, 2 usage error (an unknown flag, a bad value).\n";
+  if (*program.files) out << ".SH FILES\n" << program.files;
+  out << ".SH SEE ALSO\n/usr/share/doc/caseledger/ (operations, security, API, NATS)\n";
   return out.str();
 }
 
-std::string BashCompletion() {
+std::string BashCompletion(const Program& program) {
+  const std::string name = program.name;
+  std::string function = "_" + name;
+  std::replace(function.begin(), function.end(), '-', '_');
   std::ostringstream out;
-  out << "# bash completion for caseledger (generated by caseledger --help-completion)\n"
-      << "_caseledger() {\n"
+  out << "# bash completion for " << name << " (generated by " << name << " --help-completion)\n"
+      << function << "() {\n"
       << "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd=${COMP_WORDS[1]} flags=\n"
       << "  if [[ $COMP_CWORD -eq 1 ]]; then\n    COMPREPLY=($(compgen -W \"";
-  std::set<std::string> tops;
-  for (const CommandSpec& c : Commands()) tops.insert(std::string(FirstWord(c.name)));
-  for (const std::string& t : tops) out << t << " ";
+  for (const CommandSpec& c : program.commands) out << c.name << " ";
   out << "--help --version\" -- \"$cur\"))\n    return\n  fi\n";
-  for (const std::string& t : tops) {
-    auto members = GroupMembers(t);
-    if (!members.empty()) {
-      out << "  if [[ $cmd == " << t << " && $COMP_CWORD -eq 2 ]]; then\n    COMPREPLY=($(compgen -W \"";
-      for (const CommandSpec* m : members) out << std::string(m->name).substr(t.size() + 1) << " ";
-      out << "\" -- \"$cur\"))\n    return\n  fi\n";
-    }
-  }
-  out << "  case \"$cmd ${COMP_WORDS[2]}\" in\n";
-  for (const CommandSpec& c : Commands()) {
-    std::string name = c.name;
-    out << "    \"" << name << (name.find(' ') == std::string::npos ? " \"*" : "\"") << ") flags=\"";
+  out << "  case \"$cmd\" in\n";
+  for (const CommandSpec& c : program.commands) {
+    out << "    \"" << c.name << "\") flags=\"";
     for (const FlagSpec& f : c.flags) out << "--" << f.name << " ";
     out << "--help\" ;;\n";
   }
@@ -192,7 +170,7 @@ std::string BashCompletion() {
          "--rules|--reference|--store)\n"
       << "      COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n  esac\n"
       << "  COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n}\n"
-      << "complete -o default -F _caseledger caseledger\n";
+      << "complete -o default -F " << function << " " << name << "\n";
   return out.str();
 }
 

@@ -8,20 +8,27 @@ namespace {
 
 // Shared wording of flags several commands take.
 constexpr FlagSpec kData{"data", "DIR", "the data directory (store, views, keys)"};
-constexpr FlagSpec kReference{"reference", "DIR",
-                              "reference data (ISTAT, DPC, ASL map); default $CASELEDGER_HOME/ops/reference, "
-                              "else the source tree's"};
-constexpr FlagSpec kFormatTable{"format", "table|tsv", "tsv: one tab-separated line per figure, for ops/bench"};
+constexpr FlagSpec kReference = kReferenceFlag;
+constexpr FlagSpec kFormatTable = kFormatTableFlag;
 constexpr FlagSpec kFormatText{"format", "text|json", "output format (text)"};
-constexpr FlagSpec kBenchDir{"data", "DIR", "where the throwaway stores go ($TMPDIR, else /tmp)"};
 
-std::vector<CommandSpec> MakeCommands() {
-  return {
+Program MakeProgram() {
+  Program program{"caseledger", "event-sourced COVID-19 case registry",
+                  "caseledger keeps every registration, swab, lab result and quarantine or isolation "
+                  "decision of a regional COVID-19 response as an immutable, hash-chained event in a "
+                  "RocksDB log, serves an HTTP API over it and keeps read views (municipality, school, "
+                  "GP, lab, region) that follow the log. Benchmarks, load and demo data come from "
+                  "separate executables (caseledger-bench, caseledger-loadgen, caseledger-demo).",
+                  ".TP\n/etc/caseledger/caseledger.json\nthe service's configuration (serve \\-\\-config)\n"
+                  ".TP\n/var/lib/caseledger\nthe service's data directory\n",
+                  {}};
+  program.commands = {
       {"serve",
        "run the HTTP API over the store in DIR/store",
        {"--data DIR [--listen HOST:PORT] [--config FILE] [--auth-key FILE] [--master-key FILE]",
-        "[--tls-cert FILE --tls-key FILE | --insecure] [--demo] [--nats URL[,URL...] [--nats-replicas N]]",
-        "--replica-of URL[,URL...] --data DIR --listen HOST:PORT [--replica-name NAME] [--primary URL]"},
+        "[--tls-cert FILE --tls-key FILE | --insecure] [--nats URL[,URL...] [--nats-replicas N]]",
+        "--replica-of URL[,URL...] --data DIR --listen HOST:PORT [--replica-name NAME] [--primary URL]",
+        "--standby-of URL[,URL...] --data DIR --listen HOST:PORT [--primary URL]"},
        {kData,
         {"listen", "HOST:PORT", "address to listen on (127.0.0.1:8080); port 0 picks a free one"},
         {"config", "FILE", "read these settings from a JSON file (docs/operations.md); flags win over it"},
@@ -47,12 +54,13 @@ std::vector<CommandSpec> MakeCommands() {
         {"rules", "DIR", "the shipped rule sets, recorded on a store's first start (ops/rules)"},
         {"log-level", "LEVEL", "trace, debug, info, warn, error or off (info)"},
         {"log-format", "text|json", "json: one JSON object per line (text)"},
-        {"demo", nullptr, "load the demo workload into an empty store and print demo tokens"},
         {"nats", "URL[,URL...]", "relay the log to the JetStream stream CASELEDGER on these servers"},
         {"nats-replicas", "N", "replicas of the stream when the relay creates it, 1-5 (1)"},
         {"replica-of", "URL[,URL...]", "run as a read replica following the primary's stream on these servers"},
         {"replica-name", "NAME", "the replica's durable consumer (DIR/replica.name, created on first start)"},
-        {"primary", "URL", "the primary's URL, named in a replica's 503 answers to commands"}},
+        {"primary", "URL", "the primary's URL, named in a replica's or a standby's 503 answers to commands"},
+        {"ship-standby", nullptr, "also ship the whole log to a warm standby (stream CASELEDGER_STANDBY on --nats)"},
+        {"standby-of", "URL[,URL...]", "run as a warm standby of the primary shipping on these servers (docs/standby.md)"}},
        "Serves until SIGINT or SIGTERM; on SIGTERM it stops accepting, lets requests in flight "
        "finish and exits 0. Without --tls-cert it listens on a loopback address only, unless "
        "--insecure. A switch set in the config file is turned off by --SWITCH=false.",
@@ -85,56 +93,15 @@ std::vector<CommandSpec> MakeCommands() {
        "Restores the latest backup, cuts the log when asked, walks the whole chain, checks the "
        "backup's tip and rebuilds the views. Copy the master key into DIR before serving.",
        RunRestore},
-      {"bench append",
-       "durable append throughput and latency through the store API",
-       {"[--seconds S] [--concurrency 1,16,64] [--runs N] [--data DIR] [--format table|tsv]"},
-       {{"seconds", "S", "seconds per run (5)"},
-        {"concurrency", "N[,N...]", "appender threads per level (1,16,64)"},
-        {"runs", "N", "runs per level, each on a fresh store; medians are printed (3)"},
-        kBenchDir, kFormatTable},
-       "Prints, per level, the median rate, p50/p99 latency, bytes per event, the mean group "
-       "commit and WAL sync, and the sync ceiling (appenders / mean sync).",
-       RunBench},
-      {"bench rebuild",
-       "rebuild every view from scratch beside a raw scan of the same log",
-       {"[--scale N] [--from D] [--to D] [--runs N] [--store DIR/store] [--compare] [--format table|tsv]"},
-       {{"scale", "N", "the demo workload at 1:N (100)"},
-        {"from", "DATE", "first day of the workload (2020-10-01)"},
-        {"to", "DATE", "last day of the workload (2020-12-31)"},
-        {"runs", "N", "rebuilds; the median is printed (3)"},
-        {"store", "DIR", "a store loaded before (loadgen --sink store) instead of a generated one"},
-        {"batch", "N", "events per views batch (2^17)"},
-        {"until", "N", "rebuild the first N events only"},
-        {"person-cache", "N", "person records kept in memory (0: all)"},
-        {"compare", nullptr, "set the region view beside the scaled DPC bulletin of --from/--to/--scale"},
-        {"sequential", nullptr, "read the log on the applying thread (no read-ahead)"},
-        kBenchDir, kFormatTable},
-       "",
-       RunBench},
-      {"bench lag",
-       "projection lag while commands flow at a constant rate",
-       {"[--rate 20000] [--seconds 10] [--appenders 64] [--format table|tsv]"},
-       {{"rate", "N", "events per second offered, open loop (20000)"},
-        {"seconds", "S", "measured seconds (10)"},
-        {"warmup", "S", "seconds before measuring (1)"},
-        {"appenders", "N", "appender threads (64)"},
-        kBenchDir, kFormatTable},
-       "The lag of an event runs from the group commit that made it durable to the publication "
-       "of the views batch that applied it.",
-       RunBench},
-      {"bench relay",
-       "NATS relay throughput and commit-to-replica-view lag",
-       {"--nats URL[,URL...] [--replicas 1,3] [--scale N] [--rate R] [--seconds S] [--format table|tsv]"},
-       {{"nats", "URL[,URL...]", "a throwaway NATS server or cluster with JetStream (required)"},
-        {"replicas", "N[,N...]", "stream replica counts to measure (1,3)"},
-        {"scale", "N", "the demo workload at 1:N (100)"},
-        {"from", "DATE", "first day of the workload (2020-10-01)"},
-        {"to", "DATE", "last day of the workload (2020-10-31)"},
-        {"rate", "N", "events per second re-appended for the lag (1000)"},
-        {"seconds", "S", "seconds of lag measurement (5)"},
-        kBenchDir, kFormatTable},
-       "Leaves its streams behind: give it a throwaway server (ops/bench does).",
-       RunBench},
+      {"promote",
+       "turn a warm standby into the primary",
+       {"--data DIR [--master-key FILE]"},
+       {kData, {"master-key", "FILE", "the master key, when no server runs (DIR/master.key)"}},
+       "While a standby server runs on DIR it is asked over DIR/control.sock: it applies what the "
+       "stream still holds, checks the chain's tail, records the next epoch, publishes a fence that "
+       "stops the old primary's writes, and accepts commands. With no server this process promotes "
+       "the store (no fence). Exit 1 when DIR is not a standby.",
+       RunPromote},
       {"token",
        "print a signed development token",
        {"--key FILE --sub ID [--ttl SECONDS] [--iss ISS] [--aud AUD]"},
@@ -188,34 +155,6 @@ std::vector<CommandSpec> MakeCommands() {
        "Corrections are linked to what they correct. Without the master key personal fields "
        "show as sealed, and as erased once the person's key was destroyed.",
        RunHistory},
-      {"loadgen",
-       "HTTP load against a server, or a generated workload into a store",
-       {"--target URL --token T --mix commands|queries (--rate R | --max) [--seconds S] [--connections N]",
-        "--target URL --token T --peak [--scale 1:N]",
-        "--sink store|import --data DIR [--from D] [--to D] [--scale 1:N] [--seed N] [--resume]"},
-       {{"target", "URL", "the server, http://HOST:PORT"},
-        {"token", "T", "a bearer token for it"},
-        {"mix", "commands|queries", "register and take people through swabs, or read people"},
-        {"rate", "R", "open loop at R requests/s (latency from the intended send time)"},
-        {"max", nullptr, "closed loop, as fast as the server answers"},
-        {"peak", nullptr, "Italy's worst day of swabs, scaled 1:N, as fast as the server answers"},
-        {"connections", "N", "keep-alive connections (64)"},
-        {"threads", "N", "client threads (1)"},
-        {"seconds", "S", "measured seconds (10)"},
-        {"warmup", "S", "seconds before measuring (2)"},
-        {"people", "N", "people set up for the queries mix (2000)"},
-        {"seed", "N", "seed of the generated workload (1)"},
-        {"sink", "http|store|import", "store: the DPC-driven workload through Decide straight into a store; "
-                                      "import: the same, bulk-loaded (docs/import.md)"},
-        {"data", "DIR", "the store's data directory (--sink store)"},
-        {"from", "DATE", "first day (--sink store: 2020-10-01)"},
-        {"to", "DATE", "last day (--sink store: 2020-10-31)"},
-        {"scale", "1:N", "scale of the workload (--sink store 1:1000, --peak 1:100)"},
-        {"appenders", "N", "appender threads (--sink store: 64)"},
-        {"resume", nullptr, "finish a stopped load of the same options, appending only what is missing"},
-        kReference, kFormatTable},
-       "Exit 0 when the load ran, whatever the server answered (errors are counted and printed).",
-       RunLoadgen},
       {"import",
        "build the store from a legacy export (JSON lines of commands) in one bulk load",
        {"--data DIR --from FILE [--threads 2] [--max-errors 50] [--ids FILE] [--master-key FILE] [--format table|tsv]"},
@@ -232,13 +171,14 @@ std::vector<CommandSpec> MakeCommands() {
        "a usage error. The server must be stopped.",
        RunImport},
   };
+  return program;
 }
 
 }  // namespace
 
-const std::vector<CommandSpec>& Commands() {
-  static const std::vector<CommandSpec> commands = MakeCommands();
-  return commands;
+const Program& CaseledgerProgram() {
+  static const Program program = MakeProgram();
+  return program;
 }
 
 }  // namespace caseledger::app

@@ -11,14 +11,13 @@ using Args = std::vector<std::string>;
 
 int RunServe(const Args& args);
 int RunVerify(const Args& args);
-int RunBench(const Args& args);
 int RunGrant(const Args& args);
 int RunToken(const Args& args);
 int RunReplay(const Args& args);
 int RunHistory(const Args& args);
-int RunLoadgen(const Args& args);
 int RunBackup(const Args& args);
 int RunRestore(const Args& args);
+int RunPromote(const Args& args);
 int RunImport(const Args& args);
 
 }  // namespace caseledger::app

@@ -24,7 +24,7 @@ Flags::Flags(const std::vector<std::string>& args, std::set<std::string> known,
       return;
     }
     if (switches.count(name)) {
-      // "--demo=false" turns a switch off, also one set earlier (serve --config's file).
+      // "--insecure=false" turns a switch off, also one set earlier (serve --config's file).
       if (inline_value && value == "false") {
         values_.erase(name);
       } else {

@@ -37,6 +37,8 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"rules", "rules", ConfigValueKind::kPath},
     {"nats.urls", "nats", ConfigValueKind::kNatsUrls},
     {"nats.replicas", "nats-replicas", ConfigValueKind::kReplicas},
+    {"nats.ship_standby", "ship-standby", ConfigValueKind::kBool},
+    {"standby.of", "standby-of", ConfigValueKind::kNatsUrls},
     {"replica.of", "replica-of", ConfigValueKind::kNatsUrls},
     {"replica.name", "replica-name", ConfigValueKind::kConsumer},
     {"replica.primary", "primary", ConfigValueKind::kString},
@@ -46,7 +48,6 @@ const std::vector<ConfigKey> kServeConfigKeys = {
     {"limits.max_connections_per_client", "max-connections-per-client", ConfigValueKind::kCount},
     {"storage.min_free_bytes", "min-free-bytes", ConfigValueKind::kBytes},
     {"limits.memory_budget_mib", "memory-budget", ConfigValueKind::kCount},
-    {"demo", "demo", ConfigValueKind::kBool},
 };
 
 bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {

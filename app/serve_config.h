@@ -7,7 +7,7 @@
 // which is ignored. Relative paths in the file resolve against the file's directory.
 //
 // A setting given on the command line wins over the file, the file over serve's default;
-// a switch (`demo`, `insecure`) set true in the file is turned off by `--demo=false`.
+// a switch (`insecure`) set true in the file is turned off by `--insecure=false`.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,7 @@ inline const char* const kServeFlags[] = {"data",     "listen",         "config"
                                           "jwt-jwks", "jwt-jwks-uri", "console-client-id",
                                           "max-connections", "max-connections-per-client",
                                           "min-free-bytes", "memory-budget"};
-inline const char* const kServeSwitches[] = {"demo", "insecure"};
+inline const char* const kServeSwitches[] = {"insecure", "ship-standby"};
 
 // Every key the file may hold, in the order of docs/operations.md's table.
 extern const std::vector<ConfigKey> kServeConfigKeys;

@@ -22,6 +22,7 @@ using Args = std::vector<std::string>;
 const std::string kOps = std::string(CASELEDGER_SOURCE_DIR) + "/ops";
 const std::string kExample = kOps + "/config/caseledger.example.json";
 const std::string kReplicaExample = kOps + "/config/caseledger-replica.example.json";
+const std::string kStandbyExample = kOps + "/config/caseledger-standby.example.json";
 const std::string kUnit = kOps + "/systemd/caseledger.service";
 
 std::string Slurp(const std::string& path) {
@@ -80,6 +81,7 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
                        "--rules=/usr/local/share/caseledger/rules",
                        "--nats=nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
                        "--nats-replicas=3",
+                       "--ship-standby",
                        "--log-level=info",
                        "--log-format=json",
                        "--max-connections=20000",
@@ -91,7 +93,6 @@ TEST(ServeConfigTest, ShippedExampleParsesToServesFlags) {
   Flags flags = ServeFlags(*args);
   ASSERT_TRUE(flags.ok()) << flags.error();
   EXPECT_EQ(flags.GetOr("listen", ""), "0.0.0.0:8443");
-  EXPECT_FALSE(flags.Has("demo"));
   EXPECT_FALSE(flags.Has("insecure"));
 }
 
@@ -113,6 +114,22 @@ TEST(ServeConfigTest, ShippedReplicaExampleParsesToServesFlags) {
                    }));
 }
 
+TEST(ServeConfigTest, ShippedStandbyExampleParsesToServesFlags) {
+  std::string error;
+  auto args = LoadServeConfig(kStandbyExample, &error);
+  ASSERT_TRUE(args) << error;
+  EXPECT_EQ(*args, (Args{
+                       "--data=/var/lib/caseledger",
+                       "--listen=0.0.0.0:8443",
+                       "--tls-cert=/etc/caseledger/tls/cert.pem",
+                       "--tls-key=/etc/caseledger/tls/key.pem",
+                       "--auth-key=/etc/caseledger/auth.key",
+                       "--master-key=/etc/caseledger/master.key",
+                       "--standby-of=nats://10.0.0.11:4222,nats://10.0.0.12:4222,nats://10.0.0.13:4222",
+                       "--primary=https://caseledger-a.example.org:8443",
+                   }));
+}
+
 void CollectKeys(const boost::json::object& o, const std::string& prefix, std::set<std::string>& out) {
   for (const auto& [name, value] : o) {
     if (name == "_comment") continue;
@@ -127,7 +144,7 @@ void CollectKeys(const boost::json::object& o, const std::string& prefix, std::s
 
 TEST(ServeConfigTest, ExamplesTogetherShowEveryKeyAndEveryFlagHasOne) {
   std::set<std::string> shown, table, flags_with_keys;
-  for (const auto& file : {kExample, kReplicaExample}) {
+  for (const auto& file : {kExample, kReplicaExample, kStandbyExample}) {
     CollectKeys(boost::json::parse(Slurp(file)).as_object(), "", shown);
   }
   for (const ConfigKey& k : kServeConfigKeys) {
@@ -145,7 +162,7 @@ TEST(ServeConfigTest, ExamplesTogetherShowEveryKeyAndEveryFlagHasOne) {
 TEST(ServeConfigTest, CommandLineWinsOverFileAndFileOverDefault) {
   std::string error;
   auto file = ParseServeConfig(
-      R"({"data": "/srv/cl", "listen": "127.0.0.1:9000", "demo": true,
+      R"({"data": "/srv/cl", "listen": "127.0.0.1:9000", "insecure": true,
           "auth": {"key_file": "/etc/cl/auth.key"}})",
       "/etc/cl/cl.json", &error);
   ASSERT_TRUE(file) << error;
@@ -155,13 +172,12 @@ TEST(ServeConfigTest, CommandLineWinsOverFileAndFileOverDefault) {
   EXPECT_EQ(flags.GetOr("listen", ""), "127.0.0.1:9001");          // flag over file
   EXPECT_EQ(flags.GetOr("auth-key", ""), "/tmp/other.key");        // flag over file
   EXPECT_EQ(flags.GetOr("data", "./data"), "/srv/cl");             // file over default
-  EXPECT_TRUE(flags.Has("demo"));                                   // a switch from the file
+  EXPECT_TRUE(flags.Has("insecure"));                               // a switch from the file
   EXPECT_EQ(flags.GetOr("rules", "DEFAULT"), "DEFAULT");           // neither: the default
-  EXPECT_FALSE(flags.Has("insecure"));
   // A switch from the file is turned off on the command line.
-  Flags off = ServeFlags(WithConfig(*file, {"--demo=false"}));
+  Flags off = ServeFlags(WithConfig(*file, {"--insecure=false"}));
   ASSERT_TRUE(off.ok()) << off.error();
-  EXPECT_FALSE(off.Has("demo"));
+  EXPECT_FALSE(off.Has("insecure"));
   EXPECT_EQ(off.GetOr("data", ""), "/srv/cl");
 }
 
@@ -179,7 +195,7 @@ TEST(ServeConfigTest, RelativePathsResolveAgainstTheFilesDirectory) {
 
 TEST(ServeConfigTest, EmptyObjectAndCommentsSetNothing) {
   std::string error;
-  auto args = ParseServeConfig(R"({"_comment": "x", "auth": {"_comment": ["a", "b"]}, "demo": false})",
+  auto args = ParseServeConfig(R"({"_comment": "x", "auth": {"_comment": ["a", "b"]}, "insecure": false})",
                                "/etc/cl.json", &error);
   ASSERT_TRUE(args) << error;
   EXPECT_TRUE(args->empty());
@@ -208,7 +224,6 @@ TEST(ServeConfigTest, UnknownKeysAreNamedWithTheirGroup) {
 TEST(ServeConfigTest, WrongTypesAreNamed) {
   EXPECT_EQ(ErrorOf(R"({"data": 3})"), "/etc/cl.json: data: must be a string");
   EXPECT_EQ(ErrorOf(R"({"listen": null})"), "/etc/cl.json: listen: must be a string");
-  EXPECT_EQ(ErrorOf(R"({"demo": "true"})"), "/etc/cl.json: demo: must be true or false");
   EXPECT_EQ(ErrorOf(R"({"insecure": 1})"), "/etc/cl.json: insecure: must be true or false");
   EXPECT_EQ(ErrorOf(R"({"nats": {"urls": "nats://a:4222"}})"),
             "/etc/cl.json: nats.urls: must be an array of nats:// URLs");

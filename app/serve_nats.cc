@@ -108,9 +108,33 @@ bool ApplyNatsFlags(const Flags& flags, api::ServiceOptions& options, std::strin
     options.replica = std::move(replica);
     options.primary_url = flags.GetOr("primary", "");
   }
-  if ((flags.Has("nats-replicas") && !flags.Has("nats")) ||
-      ((flags.Has("replica-name") || flags.Has("primary")) && !flags.Has("replica-of"))) {
-    *error = "--nats-replicas goes with --nats; --replica-name and --primary with --replica-of";
+  if (flags.Has("ship-standby")) {
+    if (!options.relay) {
+      *error = "--ship-standby ships to the --nats servers: give --nats";
+      return false;
+    }
+    eventstore::StandbyShipOptions ship;
+    ship.urls = options.relay->urls;
+    ship.replicas = options.relay->replicas;
+    options.ship_standby = std::move(ship);
+  }
+  if (flags.Has("standby-of")) {
+    if (flags.Has("replica-of") || flags.Has("ship-standby")) {
+      *error = "--standby-of excludes --replica-of and --ship-standby: a standby takes its primary's log only";
+      return false;
+    }
+    eventstore::StandbyFollowOptions standby;
+    standby.urls = SplitUrls(*flags.Get("standby-of"));
+    if (!ValidUrls(standby.urls)) {
+      *error = "--standby-of takes nats://HOST:PORT[,nats://HOST:PORT...]";
+      return false;
+    }
+    options.standby = std::move(standby);
+    options.primary_url = flags.GetOr("primary", "");
+  }
+  if ((flags.Has("nats-replicas") && !flags.Has("nats")) || (flags.Has("replica-name") && !flags.Has("replica-of")) ||
+      (flags.Has("primary") && !flags.Has("replica-of") && !flags.Has("standby-of"))) {
+    *error = "--nats-replicas goes with --nats; --replica-name with --replica-of; --primary with --replica-of or --standby-of";
     return false;
   }
   return true;

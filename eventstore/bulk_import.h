@@ -1,4 +1,4 @@
-// Bulk loading (`caseledger import`, `loadgen --sink import`, docs/import.md): appends that
+// Bulk loading (`caseledger import`, `caseledger-loadgen --sink import`, docs/import.md): appends that
 // were decided elsewhere are written as sorted table files that RocksDB ingests in one
 // step (IngestExternalFiles), instead of going through the group commit one WAL sync at a
 // time. Every record is made by the write path's own code (record_format.h and the

@@ -136,6 +136,39 @@ struct StoreOptions {
   // available, appends and checkpoints are refused with kNoSpace and nothing is written;
   // they are accepted again, without a reopen, once space is back above it. 0: no floor.
   uint64_t min_free_bytes = 0;
+  // A primary that ships its log to a warm standby (standby.h) keeps the write-ahead log
+  // files RocksDB no longer needs, up to this many seconds, until the shipper has sent them
+  // (it deletes them then): what a standby that fell behind reads to catch up. 0: none kept.
+  uint64_t wal_archive_seconds = 0;
+};
+
+// A store's part in a warm-standby pair (standby.h, docs/standby.md), kept in the store.
+struct StoreRole {
+  bool standby = false;           // follows a primary: appends refused until promoted
+  uint64_t epoch = 0;             // a primary's epoch: 0 never promoted, +1 per promotion
+  uint64_t fenced_by = 0;         // a standby was promoted over this store at that epoch:
+                                  // it refuses appends for good
+  uint64_t applied_sequence = 0;  // standby: the primary's WAL sequences applied, up to here
+  uint64_t stream_sequence = 0;   // standby: the JetStream sequence of the last message applied
+  uint64_t primary_epoch = 0;     // standby: the epoch of the primary it follows
+};
+
+// What a primary ships to its standby: whole RocksDB write batches from its write-ahead log,
+// byte for byte, in sequence order (standby.h).
+struct ShippedBatches {
+  uint64_t epoch = 0;              // the shipping primary's epoch
+  uint64_t primary_committed = 0;  // its committed position when it read them
+  uint64_t first_sequence = 0;     // the first batch's RocksDB sequence
+  uint64_t end_sequence = 0;       // the sequence after the last batch's last entry
+  uint64_t last_position = 0;      // the highest log position the batches hold (0: none)
+  std::vector<std::pair<uint32_t, std::string>> families;  // column family id, name
+  std::vector<std::string> batches;                        // WriteBatch representations
+};
+
+struct StandbyApplied {
+  uint64_t end_sequence = 0;  // the next primary sequence expected
+  uint64_t position = 0;      // the standby's committed position after the apply
+  size_t events = 0;          // events appended by this apply
 };
 
 // Counters of the write path, for /metrics (the store's probe).
@@ -237,6 +270,34 @@ class EventStore : public LogReader {
     ChainTip tip;
   };
   virtual StoreResult<Backup> BackupTo(const std::string& dir) = 0;
+
+  // Warm standby (standby.h, docs/standby.md); implemented in standby_store.cc.
+  virtual StoreRole Role() const = 0;
+  // Makes an empty store (or a standby already) a standby: appends and checkpoints are
+  // refused until Promote(). kInvalidArgument for a store that holds events of its own or
+  // was a primary.
+  virtual StoreResult<void> BecomeStandby() = 0;
+  // A standby appends what its primary shipped: batches must continue its applied sequence
+  // exactly (earlier ones are skipped as already held), events must continue its log and
+  // its hash chain, the master key check must be its own; else kCorruption and nothing is
+  // written. Written with one synced write, then the committed position moves.
+  virtual StoreResult<StandbyApplied> ApplyShipped(const ShippedBatches& shipped, uint64_t stream_sequence) = 0;
+  // Turns a standby into a primary: verifies the log's tail as Open does, records the
+  // role and the new epoch (the primary's + 1), then accepts appends.
+  virtual StoreResult<StoreRole> Promote() = 0;
+  // Records that a standby was promoted over this primary at `epoch`: from then on, and
+  // after a restart, appends are refused (kWritesRefused).
+  virtual StoreResult<void> Fence(uint64_t epoch) = 0;
+  // A primary's side: the last RocksDB sequence written, and the write batches from
+  // `sequence` on (at least one when there is one, then up to `max_bytes`). kNotFound when
+  // the write-ahead log no longer holds `sequence` (the standby must be seeded again).
+  virtual uint64_t LatestSequence() const = 0;
+  virtual StoreResult<ShippedBatches> ReadWalSince(uint64_t sequence, size_t max_bytes) const = 0;
+  // Deletes the kept write-ahead log files whose every batch is below `sequence` (shipped).
+  virtual void ReleaseWalBefore(uint64_t sequence) = 0;
+  // A MAC of `bytes` under a key derived from the master key (standby frames); nullopt
+  // for a store opened without one.
+  virtual std::optional<std::string> ShipMac(std::string_view bytes) const = 0;
 };
 
 // Result of walking the log. `first_bad_position` is 0 when everything verified.

@@ -1,5 +1,5 @@
 // Stores written by earlier formats (caseledger-log-1: tests/data/store-format-1,
-// caseledger-log-2: tests/data/store-format-2; each made by `caseledger loadgen --sink store`
+// caseledger-log-2: tests/data/store-format-2; each made by `caseledger-loadgen --sink store`
 // of its release, 114 events, with its master key) open with this one: the chain verifies,
 // personal data still opens (keys and sealed parts of the old layouts), the marker moves to
 // the current format, and new appends (layout 3-4 records with anchors every 16 positions,

@@ -26,6 +26,7 @@
 // space is back, positions and the chain continue from the committed tip.
 #include "eventstore/rocks_event_store.h"
 
+#include "eventstore/append_checks.h"
 #include "eventstore/disk_space.h"
 #include "eventstore/store_logger.h"
 
@@ -118,53 +119,18 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     head = LoadHead(r.stream);
     if (!head) return head.error();
   }
-  const ExpectedVersion& ex = r.expected;
-  bool ok = ex.kind == ExpectedVersion::Kind::kAny ||
-            (ex.kind == ExpectedVersion::Kind::kNoStream && head->version == 0) ||
-            (ex.kind == ExpectedVersion::Kind::kExact && head->version == ex.version);
-  if (!ok) {
-    StoreError e{StoreErrorCode::kWrongExpectedVersion,
-                 "stream " + r.stream + " is at version " + std::to_string(head->version)};
-    e.current_version = head->version;
-    return e;
-  }
-
-  // Personal claims are only ever stored as their keyed hash.
-  const bool personal = std::any_of(r.events.begin(), r.events.end(),
-                                    [](const NewEvent& e) { return !e.personal.empty(); });
-  const bool personal_claims =
-      std::any_of(r.claims.begin(), r.claims.end(), domain::IsPersonalClaim) ||
-      std::any_of(r.released_claims.begin(), r.released_claims.end(), domain::IsPersonalClaim);
-  if (!vault_ && (personal || personal_claims || r.erase_personal_data)) {
-    return StoreError{StoreErrorCode::kInvalidArgument,
-                      "the store was opened without a master key: it cannot record personal data"};
-  }
-  auto stored_claim = [&](const std::string& claim) { return vault_ ? vault_->BlindClaim(claim) : claim; };
-  auto claim_owner = [&](const std::string& stored) -> StoreResult<std::optional<std::string>> {
+  if (auto wrong = CheckExpectedVersion(r, head->version)) return *wrong;
+  auto checked = CheckClaims(r, vault_.get(), [&](const std::string& stored) -> StoreResult<std::optional<std::string>> {
     if (const auto* unsynced = Unsynced(&GroupState::claims, stored)) {
       if (unsynced->empty()) return std::optional<std::string>();  // released, not yet synced
       return std::optional<std::string>(*unsynced);
     }
     return Get(claims_, stored);
-  };
-  std::vector<std::string> claims, released;
-  for (const std::string& claim : r.claims) {
-    claims.push_back(stored_claim(claim));
-    auto owner = claim_owner(claims.back());
-    if (!owner) return owner.error();
-    if (*owner && **owner != r.stream) {
-      StoreError e{StoreErrorCode::kClaimTaken, claims.back() + " is already taken"};
-      e.claim = claims.back();
-      e.claim_owner = **owner;
-      return e;
-    }
-  }
-  for (const std::string& claim : r.released_claims) {
-    std::string stored = stored_claim(claim);
-    auto owner = claim_owner(stored);
-    if (!owner) return owner.error();
-    if (*owner && **owner == r.stream) released.push_back(std::move(stored));
-  }
+  });
+  if (!checked) return checked.error();
+  const bool personal = checked->personal;
+  std::vector<std::string>& claims = checked->taken;
+  std::vector<std::string>& released = checked->released;
 
   // The stream's data key: the one it has, or a new one written with this append.
   KeyLookup key;
@@ -274,7 +240,11 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     }
     Group& group = *ready_.back();
     Pending p{std::move(request), std::move(done), StoreError{}};
-    p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(p.request, group);
+    if (auto refused = RoleRefusal()) {
+      p.result = *refused;  // a standby, or a primary fenced by a promoted standby
+    } else {
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(p.request, group);
+    }
     if (p.result && !p.result->replayed) {
       ++group.writes;
       if (p.request.erase_personal_data) group.erasing.push_back(group.pending.size());
@@ -399,6 +369,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
 std::optional<StoreError> RocksEventStore::WriteRefusal() const {
   std::lock_guard l(write_mu_);
   if (bg_error_) return Refused(*bg_error_, needs_reopen_);
+  if (role_.fenced_by > 0) return RoleRefusal();  // a standby's refusal is its role, not a fault
   return std::nullopt;
 }
 

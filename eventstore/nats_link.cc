@@ -2,7 +2,19 @@
 
 #include "eventstore/replica_message.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace caseledger::eventstore {
+
+void SleepBackoff(const std::atomic<bool>& stopping, std::chrono::milliseconds& backoff,
+                  std::chrono::milliseconds max) {
+  const auto until = std::chrono::steady_clock::now() + backoff;
+  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  backoff = std::min(backoff * 2, max);
+}
 
 std::string NatsErrorText(natsStatus s, jsErrCode e) {
   std::string text = natsStatus_GetText(s);
@@ -82,6 +94,7 @@ bool EnsureStream(jsCtx* js, const StreamSpec& spec, uint64_t* last_seq, uint64_
     cfg.Retention = js_LimitsPolicy;
     cfg.Replicas = spec.replicas;
     cfg.Duplicates = int64_t(spec.duplicate_window.count()) * 1'000'000'000;
+    cfg.MaxAge = int64_t(spec.max_age.count()) * 1'000'000'000;
     jerr = static_cast<jsErrCode>(0);
     s = js_AddStream(&si, js, &cfg, nullptr, &jerr);
   }

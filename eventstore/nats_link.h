@@ -5,6 +5,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -42,6 +43,11 @@ class NatsLink {
   jsCtx* js_ = nullptr;
 };
 
+// Waits `backoff` (cut short once `stopping` is set), then doubles it, up to `max`: the
+// reconnect and retry pause of the relay, the replica feed and the standby's two ends.
+void SleepBackoff(const std::atomic<bool>& stopping, std::chrono::milliseconds& backoff,
+                  std::chrono::milliseconds max);
+
 // "<status text> (JetStream error N)".
 std::string NatsErrorText(natsStatus s, jsErrCode e = static_cast<jsErrCode>(0));
 
@@ -50,6 +56,7 @@ struct StreamSpec {
   std::string subject_prefix;  // "caseledger.events": subjects "<prefix>.<type>"
   int replicas = 1;
   std::chrono::seconds duplicate_window{3600};
+  std::chrono::seconds max_age{0};  // messages older than this are dropped; 0: kept
 };
 
 // Creates the stream if it does not exist (file storage, limits retention, no limits, the

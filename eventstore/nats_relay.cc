@@ -116,11 +116,7 @@ void NatsRelay::Impl::SetFailure(std::string why) {
 
 void NatsRelay::Impl::Backoff() {
   // Commits and acks tick `wake` all the time; only Stop() may cut the backoff short.
-  const auto until = std::chrono::steady_clock::now() + backoff;
-  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  backoff = std::min(backoff * 2, options.max_backoff);
+  SleepBackoff(stopping, backoff, options.max_backoff);
 }
 
 bool NatsRelay::Impl::Connect() {
@@ -142,7 +138,7 @@ bool NatsRelay::Impl::Connect() {
 // Starts a session: the stream exists and the relay continues right after its last
 // message, whatever the checkpoint says (the stream is what consumers see).
 bool NatsRelay::Impl::Resync() {
-  StreamSpec spec{options.stream, options.subject_prefix, options.replicas, options.duplicate_window};
+  StreamSpec spec{options.stream, options.subject_prefix, options.replicas, options.duplicate_window, std::chrono::seconds{0}};
   uint64_t last_seq = 0, msgs = 0;
   std::string error;
   if (!EnsureStream(link->js(), spec, &last_seq, &msgs, &error)) {

@@ -130,13 +130,7 @@ void NatsReplicaFeed::Impl::Fail(std::string why) {
   failure = std::move(why);
 }
 
-void NatsReplicaFeed::Impl::Backoff() {
-  const auto until = std::chrono::steady_clock::now() + backoff;
-  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  backoff = std::min(backoff * 2, options.max_backoff);
-}
+void NatsReplicaFeed::Impl::Backoff() { SleepBackoff(stopping, backoff, options.max_backoff); }
 
 void NatsReplicaFeed::Impl::DropSubscription() {
   if (sub != nullptr) natsSubscription_Destroy(sub);

@@ -13,7 +13,7 @@ namespace caseledger::eventstore {
 namespace {
 
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "cldgr-v1";
-constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3, kDigestKeyId = 4;
+constexpr uint64_t kWrapKeyId = 1, kIndexKeyId = 2, kCheckKeyId = 3, kDigestKeyId = 4, kShipKeyId = 5;
 // Keys-family values: 1 = XChaCha20-Poly1305 (73 bytes, format 1), 2 = AES-256 key wrap
 // under a per-stream key (41 bytes, format 2), 3 = a seed (17 bytes, format 3). All are
 // read; new keys are written as 3. Sealed parts: 1 = random 24-byte nonce stored (formats
@@ -127,6 +127,7 @@ PersonalVault::PersonalVault(std::string_view master_key) {
   crypto_kdf_derive_from_key(index_key_.data(), index_key_.size(), kIndexKeyId, kKdfContext, U(master_key));
   crypto_kdf_derive_from_key(check_key_.data(), check_key_.size(), kCheckKeyId, kKdfContext, U(master_key));
   crypto_kdf_derive_from_key(digest_key_.data(), digest_key_.size(), kDigestKeyId, kKdfContext, U(master_key));
+  crypto_kdf_derive_from_key(ship_key_.data(), ship_key_.size(), kShipKeyId, kKdfContext, U(master_key));
 }
 
 PersonalVault::~PersonalVault() {
@@ -134,6 +135,7 @@ PersonalVault::~PersonalVault() {
   sodium_memzero(index_key_.data(), index_key_.size());
   sodium_memzero(check_key_.data(), check_key_.size());
   sodium_memzero(digest_key_.data(), digest_key_.size());
+  sodium_memzero(ship_key_.data(), ship_key_.size());
   for (auto& [stream, key] : cache_) sodium_memzero(key.data(), key.size());
 }
 
@@ -267,6 +269,13 @@ std::string PersonalVault::RequestDigest(std::string_view request) const {
   unsigned char hash[32];
   crypto_generichash(hash, sizeof hash, U(request), request.size(), digest_key_.data(), digest_key_.size());
   return std::string(kRequestDigestPrefix) + Hex(hash, sizeof hash);
+}
+
+std::string PersonalVault::ShipMac(std::string_view bytes) const {
+  std::string mac(32, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(mac.data()), mac.size(), U(bytes), bytes.size(),
+                     ship_key_.data(), ship_key_.size());
+  return mac;
 }
 
 }  // namespace caseledger::eventstore

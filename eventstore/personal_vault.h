@@ -85,6 +85,10 @@ class PersonalVault {
   // (which may hold a tax code) after the person's data was shredded.
   std::string RequestDigest(std::string_view request) const;
 
+  // BLAKE2b-256 of `bytes` keyed by a derived key used for nothing else: authenticates the
+  // frames a primary ships to its standby (standby.h), which hold the same master key.
+  std::string ShipMac(std::string_view bytes) const;
+
   // A cache of unwrapped data keys, so that folding a stream does not unwrap on every read.
   // Streams marked erased are never cached again by this process.
   std::optional<DataKey> CachedKey(const std::string& stream) const;
@@ -99,6 +103,7 @@ class PersonalVault {
   std::array<uint8_t, 32> index_key_{};
   std::array<uint8_t, 32> check_key_{};
   std::array<uint8_t, 32> digest_key_{};
+  std::array<uint8_t, 32> ship_key_{};
 
   static constexpr size_t kMaxCachedKeys = 1 << 16;
   mutable std::mutex mu_;

@@ -3,6 +3,7 @@
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/disk_space.h"
+#include "eventstore/file_write.h"
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/store_logger.h"
@@ -14,6 +15,7 @@
 #include <rocksdb/utilities/options_util.h>
 
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace caseledger::eventstore {
@@ -101,6 +103,17 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   // Never: unordered_write (partly visible batches), manual_wal_flush (acks before the WAL).
   db_options.unordered_write = false;
   db_options.manual_wal_flush = false;
+  // A primary shipping to a standby keeps retired WAL files in DIR/store/archive until its
+  // shipper has sent them (and deletes them then): a standby that fell behind reads them.
+  // The store remembers it (a file beside RocksDB's, which RocksDB leaves alone), so that
+  // every process opening it — `caseledger grant`, an offline backup — keeps them too.
+  const std::string keep_wal_marker = options.path + "/" + kKeepWalMarker;
+  uint64_t keep_wal_seconds = options.wal_archive_seconds;
+  if (keep_wal_seconds == 0) {
+    std::ifstream in(keep_wal_marker);
+    if (!(in >> keep_wal_seconds)) keep_wal_seconds = 0;
+  }
+  db_options.WAL_ttl_seconds = keep_wal_seconds;
 
   // Larger blocks for the log: more of a stream's ids, actors and types repeat within one
   // block (read mostly in order by the views). The log and the stream index store whole
@@ -130,6 +143,10 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   store->checkpoints_ = store->handles_[6];
   store->keys_ = store->handles_[7];
 
+  if (options.wal_archive_seconds > 0) {
+    auto marked = WriteFileAtomically(keep_wal_marker, std::to_string(options.wal_archive_seconds) + "\n");
+    if (!marked) return marked.error();
+  }
   std::string format_version;
   s = raw->Get(rocksdb::ReadOptions(), "format", &format_version);
   if (s.IsNotFound() || (s.ok() && (format_version == format::kPreviousFormatVersion ||
@@ -153,6 +170,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   if (!options.master_key_path.empty()) {
     if (auto vault = store->OpenVault(options.master_key_path); !vault) return vault.error();
   }
+  if (auto role = store->LoadRole(); !role) return role.error();
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
   store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
@@ -417,6 +435,10 @@ StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer
 
 StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, uint64_t position) {
   if (auto refused = WriteRefusal()) return *refused;
+  {
+    std::lock_guard l(write_mu_);
+    if (auto refused = RoleRefusal()) return *refused;
+  }
   if (auto low = BelowFreeSpaceFloor(options_.path, options_.min_free_bytes, "the event store")) return *low;
   rocksdb::WriteOptions wo;
   wo.sync = true;

@@ -16,6 +16,12 @@
 
 namespace caseledger::eventstore {
 
+// DIR/store/KEEP_SHIPPED_WAL: written by a store opened with wal_archive_seconds (a primary
+// shipping to a standby); every later open keeps retired WAL files that long too.
+inline constexpr char kKeepWalMarker[] = "KEEP_SHIPPED_WAL";
+
+class SeedReader;  // standby_seed.h
+
 class RocksEventStore final : public EventStore {
  public:
   static StoreResult<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
@@ -42,6 +48,18 @@ class RocksEventStore final : public EventStore {
   std::optional<StoreError> WriteRefusal() const override;
   StoreResult<void> CompactAll() override;
   StoreResult<Backup> BackupTo(const std::string& dir) override;
+  // standby_store.cc
+  StoreRole Role() const override;
+  StoreResult<void> BecomeStandby() override;
+  StoreResult<StandbyApplied> ApplyShipped(const ShippedBatches& shipped, uint64_t stream_sequence) override;
+  StoreResult<StoreRole> Promote() override;
+  StoreResult<void> Fence(uint64_t epoch) override;
+  uint64_t LatestSequence() const override;
+  StoreResult<ShippedBatches> ReadWalSince(uint64_t sequence, size_t max_bytes) const override;
+  void ReleaseWalBefore(uint64_t sequence) override;
+  std::optional<std::string> ShipMac(std::string_view bytes) const override;
+  // standby_seed.h: a snapshot of every family for seeding a standby.
+  StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const;
 
  private:
   friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step
@@ -111,6 +129,10 @@ class RocksEventStore final : public EventStore {
   void ResumeAfterNoSpace();
   StoreResult<void> OpenVault(const std::string& master_key_path);
   StoreResult<Hash> HashAt(uint64_t position) const;
+  // standby_store.cc: reads the role markers of the default family into role_ (Open).
+  StoreResult<void> LoadRole();
+  // REQUIRES: write_mu_ held. Why appends are refused for the store's role, if they are.
+  std::optional<StoreError> RoleRefusal() const;
   Timestamp Now();
 
   StoreOptions options_;
@@ -134,6 +156,8 @@ class RocksEventStore final : public EventStore {
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
   uint64_t write_epoch_ = 0;                       // moves when writes resume
+  StoreRole role_;                                 // standby / epoch / fence (standby_store.cc)
+  uint64_t seeding_ = 0;                           // a standby taking a seed at this sequence
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the sync thread waits on sync_cv_
   size_t gather_target_ = 0;                       // ...for a group this large (0: any)

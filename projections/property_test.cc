@@ -6,6 +6,7 @@
 #include "projections/gp_view.h"
 #include "projections/school_view.h"
 #include "projections/views_db.h"
+#include "projections/cross_history_test_support.h"
 #include "projections/views_test_support.h"
 
 #include <gtest/gtest.h>
@@ -21,52 +22,19 @@ using namespace caseledger::projections::testing;
 using domain::Date;
 using domain::Timestamp;
 
-constexpr const char* kPlaces[] = {"001272", "001156", "005005", "004078", "003106", "015146"};
+constexpr const char* kResidences[] = {"001272", "001156", "005005", "004078", "003106", "015146"};
 
-class History {
+// Histories of people alone (no school streams), every kind of measure end and ICU stay.
+class History final : public DecidedHistory {
  public:
-  explicit History(uint64_t seed) : rng_(seed) {}
-
-  // Decides random commands until they made `events` events; each accepted command is
-  // one append of its person's stream, kept in order in appends().
-  void Run(uint64_t events) {
-    while (events_ < events) Step();
-  }
-  const std::vector<std::pair<std::string, std::vector<Timed>>>& appends() const { return appends_; }
-  uint64_t events() const { return events_; }
-  const std::vector<domain::PersonState>& people() const { return people_; }
-  Date today() const { return now_.ToDate(); }
+  explicit History(uint64_t seed) : DecidedHistory(seed, 50, 8, 30) {}
 
  private:
-  int Roll(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
-  template <class T>
-  const T* Pick(const std::vector<T>& v, auto&& ok) {
-    std::vector<const T*> c;
-    for (const T& x : v) {
-      if (ok(x)) c.push_back(&x);
-    }
-    return c.empty() ? nullptr : c[Roll(static_cast<int>(c.size()))];
+  domain::RegisterPerson Registration() override {
+    return {"", "Rossi", "Anna", D("1980-05-01"), domain::Sex::kFemale, kResidences[Roll(6)], "", ""};
   }
 
-  void Step() {
-    now_.micros += (1 + Roll(50)) * 60'000'000LL;
-    domain::DecideContext ctx;
-    ctx.now = now_;
-    ctx.reference = Reference().get();
-    if (people_.size() < 8 || Roll(30) == 0) {
-      ctx.new_person_id = PersonId(static_cast<int>(people_.size()) + 1);
-      domain::RegisterPerson c{"", "Rossi", "Anna", D("1980-05-01"), domain::Sex::kFemale,
-                               kPlaces[Roll(6)], "", ""};
-      people_.emplace_back();
-      if (!Decide(people_.back(), c, ctx)) people_.pop_back();
-      return;
-    }
-    domain::PersonState& p = people_[Roll(static_cast<int>(people_.size()))];
-    auto command = Command(p);
-    if (command) Decide(p, *command, ctx);
-  }
-
-  std::optional<domain::PersonCommand> Command(const domain::PersonState& p) {
+  std::optional<domain::PersonCommand> Command(const domain::PersonState& p) override {
     const Date today = now_.ToDate();
     int r = Roll(100);
     using namespace domain;
@@ -104,30 +72,11 @@ class History {
     if (r < 86) return AdmitToIcu{now_, "H1"};
     if (r < 89) return Discharge{now_, "H1"};
     if (r < 95) return CloseCase{Roll(8) ? CaseOutcome::kRecovered : CaseOutcome::kDeceased, today};
-    if (r < 97) return ChangeResidence{kPlaces[Roll(6)], ""};
+    if (r < 97) return ChangeResidence{kResidences[Roll(6)], ""};
     if (r < 98) return AssignGp{"GP" + std::to_string(1000 + Roll(5))};
     if (r < 99) return EnrolInSchool{"TOEE81201N", "3B", SchoolRole::kStudent};
     return RecordVaccination{static_cast<uint32_t>(p.doses.size() + 1), today, "Comirnaty"};
   }
-
-  bool Decide(domain::PersonState& p, const domain::PersonCommand& c, const domain::DecideContext& ctx) {
-    auto d = domain::Decide(p, c, ctx);
-    if (!d) return false;
-    std::vector<Timed> events;
-    for (const auto& e : d->events) events.push_back({e.event, e.effective_at});
-    const std::string id = p.registered ? p.person_id : ctx.new_person_id;
-    events_ += events.size();
-    appends_.emplace_back(domain::PersonStream(id), std::move(events));
-    for (const auto& e : d->events) domain::Evolve(p, e.event);
-    return true;
-  }
-
-  std::mt19937_64 rng_;
-  std::vector<std::pair<std::string, std::vector<Timed>>> appends_;
-  uint64_t events_ = 0;
-  Timestamp now_ = At("2020-10-13", 8);
-  std::vector<domain::PersonState> people_;
-  int swabs_ = 0;
 };
 
 // A view that dies in the middle of a batch: the K-th Apply throws, after the events
@@ -298,7 +247,7 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
     }
   }
   const auto* municipalities = (*rebuilt)->Get<MunicipalityView>("municipalities");
-  for (const char* istat : kPlaces) {
+  for (const char* istat : kResidences) {
     for (Date d = start; d <= end; d = d + 1) {
       auto f = municipalities->FiguresOn(istat, d).value();
       ASSERT_GE(f.currently_positive, 0) << istat << " " << d.ToString();

@@ -8,6 +8,7 @@
 #include "replay/views_pointer.h"
 
 #include "projections/views_test_support.h"
+#include "tests/support/cli_runner.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -23,24 +24,15 @@ namespace {
 
 using namespace caseledger::projections::testing;
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using Outcome = CliOutcome;
 
 Outcome Caseledger(const std::string& args, const std::string& dir) {
-  const std::string err_file = dir + "/stderr.txt";
-  std::string command = std::string(CASELEDGER_BINARY_DIR "/app/caseledger ") + args + " 2>" + err_file;
-  Outcome r;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = ReadFile(err_file);
-  return r;
+  return RunCli(BuiltExecutable("caseledger"), args, dir);
+}
+
+// The load generator is a tool of its own (tools/).
+Outcome Loadgen(const std::string& args, const std::string& dir) {
+  return RunCli(BuiltExecutable("caseledger-loadgen"), args, dir);
 }
 
 // Lines of the text that are not log lines of the libraries ("[2026-... ] [module] ...").
@@ -91,13 +83,13 @@ class CliTest : public ::testing::Test {
 };
 
 // A scale run's store that `serve` has been started on holds the rule sets serve adopted
-// (the "rules" stream) besides the workload: `loadgen --resume` counts only the workload's.
+// (the "rules" stream) besides the workload: `caseledger-loadgen --resume` counts only the workload's.
 TEST(LoadgenCliTest, ResumeLeavesTheRulesServeAdoptedOutOfTheWorkloadsCount) {
   TempDir dir;
   const std::string data = dir.path() + "/d";
-  const std::string load = "loadgen --sink store --data " + data +
+  const std::string load = "--sink store --data " + data +
                            " --from 2020-10-01 --to 2020-10-03 --scale 1:2000 --format tsv";
-  Outcome first = Caseledger(load, dir.path());
+  Outcome first = Loadgen(load, dir.path());
   ASSERT_EQ(first.code, 0) << first.err;
   uint64_t events = std::stoull(first.out.substr(first.out.find('\t') + 1));
   ASSERT_GT(events, 0u);
@@ -113,9 +105,9 @@ TEST(LoadgenCliTest, ResumeLeavesTheRulesServeAdoptedOutOfTheWorkloadsCount) {
     adopted = *added;
     ASSERT_GT(adopted, 0u);
   }
-  Outcome again = Caseledger(load, dir.path());
+  Outcome again = Loadgen(load, dir.path());
   EXPECT_EQ(again.code, 1) << "a store holding events needs --resume";
-  Outcome resumed = Caseledger(load + " --resume", dir.path());
+  Outcome resumed = Loadgen(load + " --resume", dir.path());
   ASSERT_EQ(resumed.code, 0) << resumed.err;
   EXPECT_EQ(std::stoull(resumed.out.substr(resumed.out.find('\t') + 1)), events);
   EXPECT_NE(resumed.err.find("resuming after the " + std::to_string(events) + " events of the workload"),

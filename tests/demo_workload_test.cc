@@ -1,7 +1,7 @@
-// The demo workload (app/demo_workload.h) against a real store: a week of October 2020 at
+// The demo workload (workload/demo_workload.h) against a real store: a week of October 2020 at
 // 1:1000 must reproduce the scaled DPC figures it follows, with valid people and no
 // rejected command, and the same seed must give the same events.
-#include "app/demo_workload.h"
+#include "workload/demo_workload.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@
 #include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
 
-namespace caseledger::app {
+namespace caseledger::workload {
 namespace {
 
 using domain::Date;
@@ -28,12 +28,12 @@ const Date kFrom = Date::FromYmd(2020, 10, 1);
 const Date kTo = Date::FromYmd(2020, 10, 7);
 
 std::shared_ptr<const domain::ReferenceData> Reference() {
-  static auto reference = LoadReferenceData(DefaultReferenceDir()).value();
+  static auto reference = app::LoadReferenceData(app::DefaultReferenceDir()).value();
   return reference;
 }
 
 std::vector<DpcDay> Series() {
-  std::ifstream in(DefaultReferenceDir() + "/dpc-piemonte-daily.csv");
+  std::ifstream in(app::DefaultReferenceDir() + "/dpc-piemonte-daily.csv");
   std::ostringstream text;
   text << in.rdbuf();
   return ParseDpcDaily(text.str()).value();
@@ -68,7 +68,7 @@ Loaded Load(const std::string& path, uint64_t seed,
   options.seed = seed;
   options.resume_after = store->CommittedPosition();
   std::string error;
-  auto report = LoadDemoWorkload(*store, Reference(), DefaultReferenceDir(), options, &error);
+  auto report = LoadDemoWorkload(*store, Reference(), app::DefaultReferenceDir(), options, &error);
   EXPECT_TRUE(report.has_value()) << error;
   Loaded out;
   if (report) out.report = *report;
@@ -225,10 +225,10 @@ TEST_F(DemoWorkloadTest, AResumedLoadEndsWithTheEventsOfAnUninterruptedOne) {
   options.seed = 8;
   options.resume_after = held;
   std::string error;
-  EXPECT_FALSE(LoadDemoWorkload(*store, Reference(), DefaultReferenceDir(), options, &error));
+  EXPECT_FALSE(LoadDemoWorkload(*store, Reference(), app::DefaultReferenceDir(), options, &error));
   EXPECT_NE(error.find("cannot resume"), std::string::npos) << error;
   EXPECT_EQ(store->CommittedPosition(), held);
 }
 
 }  // namespace
-}  // namespace caseledger::app
+}  // namespace caseledger::workload

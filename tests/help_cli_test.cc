@@ -4,79 +4,65 @@
 // the commands' own parsers' (cmd_*.cc; serve's from serve_config.h, so a new serve flag
 // must appear in its --help): a flag a command accepts but --help omits fails.
 #include "app/serve_config.h"
+#include "tests/support/cli_runner.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using caseledger::testing::BuiltExecutable;
+using Outcome = caseledger::testing::CliOutcome;
 
-Outcome Caseledger(const std::string& args) {
-  // One file per process: ctest runs these tests as parallel processes.
-  const std::string err_file = ::testing::TempDir() + "/help_cli_stderr." + std::to_string(getpid()) + ".txt";
-  const std::string command = std::string(CASELEDGER_BINARY_DIR "/app/caseledger ") + args + " 2>" + err_file;
-  Outcome r;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream s;
-  s << in.rdbuf();
-  r.err = s.str();
-  std::remove(err_file.c_str());
-  return r;
+Outcome RunTool(const std::string& program, const std::string& args) {
+  return caseledger::testing::RunCli(BuiltExecutable(program), args, ::testing::TempDir());
 }
 
+Outcome Caseledger(const std::string& args) { return RunTool("caseledger", args); }
+
 struct Expected {
-  std::string command;
+  std::string program;  // "caseledger" or a tool
+  std::string command;  // empty: the tool's one command
   std::vector<std::string> flags;
+  std::string Invocation() const { return command.empty() ? program : program + " " + command; }
 };
 
 std::vector<std::string> ServeFlags() {
   std::vector<std::string> flags(std::begin(caseledger::app::kServeFlags), std::end(caseledger::app::kServeFlags));
   flags.insert(flags.end(), std::begin(caseledger::app::kServeSwitches), std::end(caseledger::app::kServeSwitches));
-  for (const char* nats : {"nats", "nats-replicas", "replica-of", "replica-name", "primary"}) flags.push_back(nats);
+  for (const char* nats : {"nats", "nats-replicas", "replica-of", "replica-name", "primary", "standby-of"}) flags.push_back(nats);
   return flags;
 }
 
+// The product's commands first, then the tools'.
 const std::vector<Expected>& Commands() {
   static const std::vector<Expected> commands = {
-      {"serve", ServeFlags()},
-      {"verify", {"data", "reference", "chain-only", "backup"}},
-      {"backup", {"data", "to"}},
-      {"restore", {"from", "data", "to-position", "to-time", "reference"}},
-      {"bench append", {"data", "seconds", "concurrency", "runs", "format"}},
-      {"bench rebuild",
+      {"caseledger", "serve", ServeFlags()},
+      {"caseledger", "verify", {"data", "reference", "chain-only", "backup"}},
+      {"caseledger", "backup", {"data", "to"}},
+      {"caseledger", "restore", {"from", "data", "to-position", "to-time", "reference"}},
+      {"caseledger", "promote", {"data", "master-key"}},
+      {"caseledger", "token", {"key", "sub", "ttl", "iss", "aud"}},
+      {"caseledger", "grant", {"data", "sub", "role", "scope", "revoke", "reference"}},
+      {"caseledger", "replay", {"data", "rules", "effective-from", "views", "until", "on", "format", "reference", "adopt"}},
+      {"caseledger", "history", {"data", "as-of", "format", "master-key"}},
+      {"caseledger", "import", {"data", "from", "threads", "max-errors", "ids", "master-key", "reference", "format"}},
+      {"caseledger-bench", "append", {"data", "seconds", "concurrency", "runs", "format"}},
+      {"caseledger-bench", "rebuild",
        {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "compare",
-        "sequential"}},
-      {"bench lag", {"data", "rate", "seconds", "warmup", "appenders", "format"}},
-      {"bench relay", {"nats", "replicas", "scale", "from", "to", "rate", "seconds", "format", "data"}},
-      {"token", {"key", "sub", "ttl", "iss", "aud"}},
-      {"grant", {"data", "sub", "role", "scope", "revoke", "reference"}},
-      {"replay", {"data", "rules", "effective-from", "views", "until", "on", "format", "reference", "adopt"}},
-      {"history", {"data", "as-of", "format", "master-key"}},
-      {"loadgen",
+        "sequential", "partitions", "threads"}},
+      {"caseledger-bench", "lag", {"data", "rate", "seconds", "warmup", "appenders", "format"}},
+      {"caseledger-bench", "relay", {"nats", "replicas", "scale", "from", "to", "rate", "seconds", "format", "data"}},
+      {"caseledger-loadgen", "",
        {"target", "token", "mix", "connections", "rate", "seconds", "warmup", "seed", "format", "threads",
         "people", "reference", "sink", "scale", "max", "peak", "data", "from", "to", "appenders", "resume"}},
-      {"import", {"data", "from", "threads", "max-errors", "ids", "master-key", "reference", "format"}},
+      {"caseledger-demo", "", {"data", "url", "reference", "rules"}},
   };
   return commands;
 }
@@ -94,11 +80,11 @@ bool NamesFlag(const std::string& help, const std::string& flag) {
 TEST(HelpCliTest, EveryCommandAnswersHelpWithItsOwnUsageAndFlags) {
   for (const Expected& c : Commands()) {
     for (const char* help : {"--help", "-h"}) {
-      Outcome r = Caseledger(c.command + " " + help);
-      EXPECT_EQ(r.code, 0) << c.command << " " << help << ": " << r.err;
-      EXPECT_EQ(r.out.rfind("usage: caseledger " + c.command + " ", 0), 0u) << r.out;
-      EXPECT_EQ(r.err, "") << c.command;
-      for (const std::string& flag : c.flags) EXPECT_TRUE(NamesFlag(r.out, flag)) << c.command << ": --" << flag;
+      Outcome r = RunTool(c.program, c.command + " " + help);
+      EXPECT_EQ(r.code, 0) << c.Invocation() << " " << help << ": " << r.err;
+      EXPECT_EQ(r.out.rfind("usage: " + c.Invocation() + " ", 0), 0u) << r.out;
+      EXPECT_EQ(r.err, "") << c.Invocation();
+      for (const std::string& flag : c.flags) EXPECT_TRUE(NamesFlag(r.out, flag)) << c.Invocation() << ": --" << flag;
     }
   }
   // --help wins wherever it stands, also after other flags.
@@ -108,29 +94,43 @@ TEST(HelpCliTest, EveryCommandAnswersHelpWithItsOwnUsageAndFlags) {
 }
 
 TEST(HelpCliTest, TheOverviewListsEveryCommand) {
-  Outcome r = Caseledger("--help");
-  EXPECT_EQ(r.code, 0);
-  for (const Expected& c : Commands()) EXPECT_NE(r.out.find("  " + c.command + " "), std::string::npos) << c.command;
-  Outcome group = Caseledger("bench --help");
-  EXPECT_EQ(group.code, 0);
-  for (const char* b : {"bench append", "bench rebuild", "bench lag", "bench relay"})
-    EXPECT_NE(group.out.find("usage: caseledger " + std::string(b)), std::string::npos) << b;
-  Outcome none = Caseledger("");
-  EXPECT_EQ(none.code, 2);
-  Outcome version = Caseledger("--version");
-  EXPECT_EQ(version.code, 0);
-  EXPECT_EQ(version.out.rfind("caseledger ", 0), 0u) << version.out;
+  for (const char* program : {"caseledger", "caseledger-bench"}) {
+    Outcome r = RunTool(program, "--help");
+    EXPECT_EQ(r.code, 0) << program;
+    for (const Expected& c : Commands()) {
+      if (c.program != program) continue;
+      EXPECT_NE(r.out.find("  " + c.command + " "), std::string::npos) << c.Invocation();
+    }
+    EXPECT_EQ(RunTool(program, "").code, 2) << program;
+  }
+  for (const char* program : {"caseledger", "caseledger-bench", "caseledger-loadgen", "caseledger-demo"}) {
+    Outcome version = RunTool(program, "--version");
+    EXPECT_EQ(version.code, 0) << program;
+    EXPECT_EQ(version.out.rfind(std::string(program) + " ", 0), 0u) << version.out;
+  }
+}
+
+// The product carries what an operator runs; benchmarks, load and demo data are tools apart.
+TEST(HelpCliTest, TheProductHasNoBenchmarkLoadOrDemoCommand) {
+  for (const char* gone : {"bench", "loadgen"}) {
+    Outcome r = Caseledger(std::string(gone) + " --help");
+    EXPECT_EQ(r.code, 2) << gone;
+    EXPECT_NE(r.err.find("unknown command '" + std::string(gone) + "'"), std::string::npos) << r.err;
+  }
+  Outcome demo = Caseledger("serve --demo");
+  EXPECT_EQ(demo.code, 2);
+  EXPECT_NE(demo.err.find("unknown flag --demo"), std::string::npos) << demo.err;
 }
 
 TEST(HelpCliTest, UnknownFlagsAndCommandsAreUsageErrors) {
   for (const Expected& c : Commands()) {
-    Outcome r = Caseledger(c.command + " --no-such-flag 1");
-    EXPECT_EQ(r.code, 2) << c.command << ": " << r.out << r.err;
+    Outcome r = RunTool(c.program, c.command + " --no-such-flag 1");
+    EXPECT_EQ(r.code, 2) << c.Invocation() << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("unknown flag --no-such-flag"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
   EXPECT_EQ(Caseledger("no-such-command").code, 2);
-  EXPECT_EQ(Caseledger("bench no-such-bench").code, 2);
+  EXPECT_EQ(RunTool("caseledger-bench", "no-such-bench").code, 2);
   EXPECT_EQ(Caseledger("token --help=yes").code, 2);  // not a help request: an unknown flag
 }
 
@@ -139,6 +139,7 @@ TEST(HelpCliTest, ManPageAndCompletionComeFromTheSameTable) {
   ASSERT_EQ(man.code, 0);
   EXPECT_EQ(man.out.rfind(".TH CASELEDGER 1 ", 0), 0u) << man.out.substr(0, 80);
   for (const Expected& c : Commands()) {
+    if (c.program != "caseledger") continue;  // the package ships the product's page only
     EXPECT_NE(man.out.find(".SS \"" + c.command + "\""), std::string::npos) << c.command;
     for (const std::string& flag : c.flags) {
       std::string escaped;
@@ -151,11 +152,11 @@ TEST(HelpCliTest, ManPageAndCompletionComeFromTheSameTable) {
   ASSERT_EQ(completion.code, 0);
   const std::string script = ::testing::TempDir() + "/caseledger.bash-completion." + std::to_string(getpid());
   std::ofstream(script) << completion.out;
-  // Complete "caseledger serve --da" and "caseledger bench re" as bash would.
+  // Complete "caseledger serve --da", "caseledger re" and "caseledger replay --ad" as bash would.
   const std::string probe = "bash -c 'source " + script +
                             " && COMP_WORDS=(caseledger serve --da) COMP_CWORD=2 && _caseledger && echo \"${COMPREPLY[*]}\""
-                            " && COMP_WORDS=(caseledger bench re) COMP_CWORD=2 && _caseledger && echo \"${COMPREPLY[*]}\""
-                            " && COMP_WORDS=(caseledger bench rebuild --per) COMP_CWORD=3 && _caseledger && echo \"${COMPREPLY[*]}\"'";
+                            " && COMP_WORDS=(caseledger re) COMP_CWORD=1 && _caseledger && echo \"${COMPREPLY[*]}\""
+                            " && COMP_WORDS=(caseledger replay --ad) COMP_CWORD=2 && _caseledger && echo \"${COMPREPLY[*]}\"'";
   FILE* p = popen(probe.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -163,7 +164,7 @@ TEST(HelpCliTest, ManPageAndCompletionComeFromTheSameTable) {
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
   EXPECT_EQ(pclose(p), 0);
-  EXPECT_EQ(out, "--data\nrebuild relay\n--person-cache\n");
+  EXPECT_EQ(out, "--data\nrestore replay\n--adopt\n");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "domain/tax_code.h"
 #include "eventstore/event_store.h"
 #include "replay/live_views.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/test_server.h"
 
 #include <boost/json.hpp>
@@ -20,27 +21,10 @@
 namespace caseledger::testing {
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using Outcome = CliOutcome;
 
 Outcome Caseledger(const std::string& args, const std::string& dir) {
-  const std::string err_file = dir + "/stderr.txt";
-  const std::string command = std::string(CASELEDGER_BINARY_DIR "/app/caseledger ") + args + " 2>" + err_file;
-  Outcome r;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream s;
-  s << in.rdbuf();
-  r.err = s.str();
-  return r;
+  return RunCli(BuiltExecutable("caseledger"), args, dir);
 }
 
 void WriteFile(const std::string& path, const std::string& text) {

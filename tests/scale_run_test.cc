@@ -1,22 +1,22 @@
 // The scale run's pieces (issue #8) on a small window: the DPC-driven workload loaded
 // straight into a store, all views rebuilt, and the region view set beside the scaled
-// bulletin (app/dpc_compare.h) must differ by zero in the columns the generator drives.
-// Also: Italy's peak days as `loadgen --peak` finds them in the national series.
+// bulletin (workload/dpc_compare.h) must differ by zero in the columns the generator drives.
+// Also: Italy's peak days as `caseledger-loadgen --peak` finds them in the national series.
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "app/bench_views.h"
-#include "app/demo_workload.h"
-#include "app/dpc_compare.h"
-#include "app/loadgen_peak.h"
+#include "workload/bench_views.h"
+#include "workload/demo_workload.h"
+#include "workload/dpc_compare.h"
+#include "workload/loadgen_peak.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
 #include "projections/region_view.h"
 #include "projections/view_runner.h"
 #include "tests/support/temp_dir.h"
 
-namespace caseledger::app {
+namespace caseledger::workload {
 namespace {
 
 using domain::Date;
@@ -24,8 +24,8 @@ using domain::Date;
 // Loads [from, to] at 1:scale, rebuilds the views and expects zero differences.
 void ExpectRegionViewReproducesTheBulletin(Date from, Date to, int64_t kScale) {
   testing::TempDir dir;
-  auto reference = LoadReferenceData(DefaultReferenceDir()).value();
-  auto rules = std::make_shared<const domain::RuleBook>(LoadRuleBook(DefaultRulesDir()).value());
+  auto reference = app::LoadReferenceData(app::DefaultReferenceDir()).value();
+  auto rules = std::make_shared<const domain::RuleBook>(app::LoadRuleBook(app::DefaultRulesDir()).value());
   eventstore::StoreOptions so;
   so.path = dir.Sub("store");
   so.master_key_path = dir.Sub("master.key");
@@ -35,7 +35,7 @@ void ExpectRegionViewReproducesTheBulletin(Date from, Date to, int64_t kScale) {
   o.to = to;
   o.scale = kScale;
   std::string error;
-  auto report = LoadDemoWorkload(*store, reference, DefaultReferenceDir(), o, &error);
+  auto report = LoadDemoWorkload(*store, reference, app::DefaultReferenceDir(), o, &error);
   ASSERT_TRUE(report) << error;
   ASSERT_EQ(report->rejected, 0u) << report->first_rejections.front();
 
@@ -48,7 +48,7 @@ void ExpectRegionViewReproducesTheBulletin(Date from, Date to, int64_t kScale) {
   ASSERT_NE(region, nullptr);
   auto rows = region->Series("", to, {from + -1, to});
   ASSERT_TRUE(rows);
-  auto series = LoadScaledSeries(DefaultReferenceDir(), from, to, kScale);
+  auto series = LoadScaledSeries(app::DefaultReferenceDir(), from, to, kScale);
   ASSERT_TRUE(series) << series.error().message;
 
   std::map<std::string, ColumnDifference> diffs;
@@ -75,7 +75,7 @@ TEST(ScaleRunTest, AntigenSwabsFollowTheBulletinWhenTheyOutnumberTheOthers) {
 }
 
 TEST(ScaleRunTest, ItalysPeakDaysAreThoseOfJanuary2022) {
-  auto peak = FindItalyPeak(DefaultReferenceDir());
+  auto peak = FindItalyPeak(app::DefaultReferenceDir());
   ASSERT_TRUE(peak) << peak.error().message;
   EXPECT_EQ(peak->swab_day, Date::FromYmd(2022, 1, 18));
   EXPECT_EQ(peak->swabs, 1'481'349);
@@ -84,4 +84,4 @@ TEST(ScaleRunTest, ItalysPeakDaysAreThoseOfJanuary2022) {
 }
 
 }  // namespace
-}  // namespace caseledger::app
+}  // namespace caseledger::workload

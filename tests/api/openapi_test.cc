@@ -14,9 +14,16 @@
 #include "api/api_context.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "app/reference_files.h"
 #include "replay/live_views.h"
+#include "replay/rules_log.h"
 #include "domain/tax_code.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace caseledger::testing {
 namespace {
@@ -329,6 +336,90 @@ TEST(OpenApiTest, EveryRequestExampleIsAccepted) {
   EXPECT_EQ(person.at("case").at("closure").at("outcome"), "recovered");
   EXPECT_TRUE(person.at("personal").at("erased").as_bool());
   EXPECT_EQ(Str(person.at("residence"), "municipality"), "Moncalieri");
+}
+
+// An answer against its schema: every member it holds is documented with the JSON type it
+// has, and every required member is there (nested objects alike).
+void ExpectMatchesSchema(const json::value& doc, const json::value& schema_ref, const json::value& answer,
+                         const std::string& where) {
+  const json::object& schema = Resolve(doc, schema_ref).as_object();
+  const std::string type(schema.at("type").as_string());
+  if (type == "object") {
+    ASSERT_TRUE(answer.is_object()) << where << ": " << json::serialize(answer);
+    if (!schema.contains("properties")) return;
+    const json::object& properties = schema.at("properties").as_object();
+    for (const auto& [key, value] : answer.as_object()) {
+      const json::value* member = properties.if_contains(key);
+      EXPECT_NE(member, nullptr) << where << "." << key << " is not documented";
+      if (member) ExpectMatchesSchema(doc, *member, value, where + "." + std::string(key));
+    }
+    if (const json::value* required = schema.if_contains("required")) {
+      for (const json::value& key : required->as_array())
+        EXPECT_TRUE(answer.as_object().contains(key.as_string())) << where << " lacks " << key.as_string();
+    }
+  } else if (type == "integer") {
+    EXPECT_TRUE(answer.is_int64() || answer.is_uint64()) << where << ": " << json::serialize(answer);
+  } else if (type == "number") {
+    EXPECT_TRUE(answer.is_number()) << where << ": " << json::serialize(answer);
+  } else if (type == "string") {
+    EXPECT_TRUE(answer.is_string()) << where << ": " << json::serialize(answer);
+  } else if (type == "boolean") {
+    EXPECT_TRUE(answer.is_bool()) << where << ": " << json::serialize(answer);
+  }
+}
+
+// /readyz against the document's Readiness schema, idle and while a rebuild under newly
+// adopted rules runs (held before its switch, where a crash would leave it).
+TEST(OpenApiTest, ReadinessAnswersAsDocumentedAlsoDuringARebuild) {
+  const json::value doc = LoadDocument();
+  const json::value& readiness = doc.at_pointer("/components/schemas/Readiness");
+  TempDir dir;
+  eventstore::StoreOptions store_options;
+  store_options.path = dir.Sub("store");
+  store_options.master_key_path = dir.Sub("master.key");
+  auto store = eventstore::EventStore::Open(store_options);
+  ASSERT_TRUE(store) << store.error().message;
+  auto shipped = app::LoadRuleBook(app::DefaultRulesDir());
+  ASSERT_TRUE(shipped) << shipped.error().message;
+  ASSERT_TRUE(replay::BootstrapRules(**store, *shipped));
+  auto reference = app::LoadReferenceData(app::DefaultReferenceDir());
+  ASSERT_TRUE(reference) << reference.error().message;
+  std::atomic<bool> release{false};
+  replay::LiveViewsOptions views_options;
+  views_options.data_dir = dir.path();
+  views_options.reference = *reference;
+  views_options.rebuild_nice = 0;
+  views_options.before_switch = [&] {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return true;
+  };
+  auto views = replay::LiveViews::Open(**store, views_options);
+  ASSERT_TRUE(views) << views.error().message;
+  api::ApiContext ctx;
+  ctx.store = store->get();
+  ctx.views = views->get();
+  api::Router router;
+  api::AddOpsRoutes(router, ctx);
+  auto readyz = [&] {
+    api::Request request;
+    request.target = request.path = "/readyz";
+    auto match = router.Find(api::Method::kGet, "/readyz");
+    return json::parse(match.route->handler(api::RouteRequest{request, {}, {}}).body);
+  };
+  ExpectMatchesSchema(doc, readiness, readyz(), "readyz");
+
+  auto candidate = domain::RuleSet::Parse(RedatedDecember2021RuleSet());
+  ASSERT_TRUE(candidate) << candidate.error().message;
+  auto adopted = replay::RecordAdoption(**store, *candidate, {});
+  ASSERT_TRUE(adopted) << adopted.error().message;
+  (*views)->Adopt(adopted->last_position);
+  ASSERT_TRUE((*views)->status().rebuilding);
+  const json::value during = readyz();
+  release.store(true);
+  ASSERT_TRUE(during.as_object().contains("rebuild")) << json::serialize(during);
+  ExpectMatchesSchema(doc, readiness, during, "readyz");
+  ASSERT_TRUE((*views)->WaitIdle(std::chrono::seconds(60)));
+  ExpectMatchesSchema(doc, readiness, readyz(), "readyz");
 }
 
 }  // namespace

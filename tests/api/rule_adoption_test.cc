@@ -118,15 +118,9 @@ TEST(RuleAdoptionTest, ViewsSwitchBlueGreenUnderCommandsWithNothingLost) {
     });
   }
   std::this_thread::sleep_for(1500ms);  // baseline
-  std::ifstream in(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  json::value set = json::parse(text.str());
-  set.as_object()["effective_from"] = "2020-10-12";
-  set.as_object()["id"] = "2021-12-31-as-of-2020-10-12";
   HttpClient admin(server.port());
   const auto adopt_start = Clock::now();
-  auto adopted = admin.Post("/v1/rules", json::serialize(set), server.Token());
+  auto adopted = admin.Post("/v1/rules", RedatedDecember2021RuleSet(), server.Token());
   ASSERT_EQ(adopted.status, 201) << adopted.body;
   EXPECT_TRUE(adopted.Json().at("views").at("rebuilding").as_bool());
   while (views.status().switches == 0 && views.status().error.empty() && Clock::now() - adopt_start < 120s) {

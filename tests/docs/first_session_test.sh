@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The README's "first session with the demo", run as written: `caseledger serve --demo` on an
-# empty data directory (loopback, a port the kernel picks), the banner's tokens, then each
-# curl line of the README and of the banner, with the statuses the README promises.
-# usage: first_session_test.sh CASELEDGER_BINARY
+# The README's "first session with the demo", run as ops/demo runs it: `caseledger-demo` on an
+# empty data directory (its tokens and curl lines), then `caseledger serve` on it (loopback,
+# a port the kernel picks), then each curl line of the README and of the demo's output, with
+# the statuses the README promises.
+# usage: first_session_test.sh CASELEDGER_BINARY CASELEDGER_DEMO_BINARY
 set -euo pipefail
-bin=$1
+bin=$1 demo=$2
 work=$(mktemp -d)
 server=
 cleanup() {
@@ -14,19 +15,25 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; echo "--- server output:" >&2; cat "$work/out" >&2 || true; exit 1; }
 
-"$bin" serve --data "$work/data" --listen 127.0.0.1:0 --demo >"$work/out" 2>"$work/err" &
+# The demo's curl lines name where the server will listen: a placeholder here, replaced by
+# the address serve reports (the kernel picks the port).
+"$demo" --data "$work/data" --url http://SERVER >"$work/demo" 2>"$work/err" || fail "caseledger-demo failed: $(cat "$work/err")"
+grep -q "^  export TOKEN=" "$work/demo" || fail "caseledger-demo printed no token"
+"$bin" serve --data "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>>"$work/err" &
 server=$!
 for _ in $(seq 1 600); do
-  grep -q "^  export TOKEN=" "$work/out" 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || fail "serve --demo exited early: $(cat "$work/err")"
+  grep -q "^caseledger serving " "$work/out" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || fail "serve exited early: $(cat "$work/err")"
   sleep 0.2
 done
-grep -q "^  export TOKEN=" "$work/out" || fail "no demo banner after 120 s"
-
 url=$(sed -n 's/^caseledger serving \(http[^ ]*\) .*/\1/p' "$work/out")
+[[ -n $url ]] || fail "serve did not say where it listens after 120 s"
+sed -i "s#http://SERVER#$url#g" "$work/demo"
+cat "$work/demo" >>"$work/out"
+
 token_of() { grep -A1 "^  $1 (" "$work/out" | tail -1 | tr -d ' '; }
 admin=$(token_of demo-admin) operator=$(token_of demo-operator-to) mayor=$(token_of demo-mayor-torino)
-[[ -n $url && -n $admin && -n $operator && -n $mayor ]] || fail "banner lacks the URL or a token"
+[[ -n $url && -n $admin && -n $operator && -n $mayor ]] || fail "the demo's output lacks a token"
 
 # status BODY_FILE TOKEN URL [curl args...]: prints the HTTP status
 status() {
@@ -44,10 +51,10 @@ head -1 "$work/body" | grep -q '^data,.*nuovi_positivi' || fail "region CSV head
 expect "$(status "$work/body" "$TOKEN" "$url/v1/views/municipalities/001272")" 200 "Torino's view"
 grep -q '001272' "$work/body" || fail "Torino's view does not name 001272"
 
-# The banner's own lines: a demo case by tax code, and its history.
+# The demo's own lines: a demo case by tax code, and its history.
 lookup=$(grep -o "$url/v1/people?tax_code=[A-Z0-9]*" "$work/out" | head -1)
 history=$(grep -o "$url/v1/people/[^ ]*/history" "$work/out" | head -1)
-[[ -n $lookup && -n $history ]] || fail "banner lacks the person lines"
+[[ -n $lookup && -n $history ]] || fail "the demo's output lacks the person lines"
 expect "$(status "$work/body" "$TOKEN" "$lookup")" 200 "tax-code lookup"
 expect "$(status "$work/body" "$TOKEN" "$history")" 200 "history"
 grep -q 'PersonRegistered' "$work/body" || fail "history without PersonRegistered"

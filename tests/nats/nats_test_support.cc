@@ -1,10 +1,15 @@
 #include "tests/nats/nats_test_support.h"
 
+#include "api/jwt.h"
 #include "domain/tax_code.h"
 #include "domain/time.h"
 #include "eventstore/nats_link.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
 
 namespace caseledger::testing {
 namespace {
@@ -61,6 +66,16 @@ std::string CaseWorkload::first_failure() const {
   return first_failure_;
 }
 
+std::vector<uint64_t> CaseWorkload::AcknowledgedPositions() const {
+  std::lock_guard lock(mu_);
+  return acknowledged_;
+}
+
+std::vector<CaseWorkload::Registration> CaseWorkload::Registrations() const {
+  std::lock_guard lock(mu_);
+  return registrations_;
+}
+
 std::vector<std::string> CaseWorkload::PersonalValues() const {
   std::lock_guard lock(mu_);
   return personal_;
@@ -109,6 +124,10 @@ bool CaseWorkload::OnePerson(HttpClient& http, int n) {
       return false;
     }
     const uint64_t pos = r.Json().at("position").to_number<uint64_t>();
+    {
+      std::lock_guard lock(mu_);
+      acknowledged_.push_back(pos);
+    }
     uint64_t seen = last_position_.load();
     while (pos > seen && !last_position_.compare_exchange_weak(seen, pos)) {
     }
@@ -121,6 +140,10 @@ bool CaseWorkload::OnePerson(HttpClient& http, int n) {
                        token_);
   if (!check(reg, "register")) return false;
   const std::string id(reg.Json().at("person_id").as_string());
+  {
+    std::lock_guard lock(mu_);
+    registrations_.push_back({tax_code, family, id, reg.Json().at("position").to_number<uint64_t>()});
+  }
   if (!check(http.Post("/v1/people/" + id + "/gp", R"({"gp_id":")" + Gps()[n % 2] + R"("})", token_), "gp")) return false;
   if (!check(http.Post("/v1/people/" + id + "/enrolments",
                        R"({"school":"TOIC81200X","class":")" + std::to_string(1 + n % 3) + R"(A","role":"student"})", token_),
@@ -228,6 +251,63 @@ std::vector<std::string> ViewUrls() {
   for (const auto& s : CaseWorkload::Schools()) urls.push_back("/v1/views/schools/" + s + "?day=2020-10-20");
   return urls;
 }
+
+std::string TokenFor(const std::string& key_path, const std::string& subject) {
+  std::string error;
+  auto key = api::LoadKeyFile(key_path, &error);
+  if (!key) throw std::runtime_error(error);
+  api::TokenClaims claims;
+  claims.subject = subject;
+  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  claims.expires_at = claims.issued_at + 3600;
+  return api::SignToken(claims, *key);
+}
+
+void ServeProcess::Start() {
+  const std::string binary = CASELEDGER_BINARY_DIR "/app/caseledger";
+  std::vector<std::string> args = {binary, "serve", "--data", data_, "--listen", "127.0.0.1:" + std::to_string(port_)};
+  args.insert(args.end(), extra_.begin(), extra_.end());
+  const std::string log = data_ + ".log";
+  pid_ = fork();
+  ASSERT_GE(pid_, 0);
+  if (pid_ == 0) {
+    freopen(log.c_str(), "a", stdout);
+    freopen(log.c_str(), "a", stderr);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      HttpClient probe(port_);
+      return probe.Send("GET", "/healthz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }, std::chrono::seconds(30))) << "caseledger serve did not start; see " << log;
+}
+
+void ServeProcess::Kill(int sig) {
+  if (pid_ <= 0) return;
+  kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+double ServeProcess::Gauge(const std::string& name) {
+  HttpClient http(port_);
+  std::istringstream in(http.Send("GET", "/metrics").body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(name + " ")) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+uint64_t ServeProcess::Position(const std::string& name) { return uint64_t(std::max(0.0, Gauge(name))); }
 
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -5,6 +5,9 @@
 
 #include "tests/support/test_server.h"
 
+#include <sys/types.h>
+
+#include <csignal>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,6 +44,14 @@ class CaseWorkload {
   uint64_t last_position() const { return last_position_.load(); }
   // Tax codes and family names used so far (for the personal-data scan).
   std::vector<std::string> PersonalValues() const;
+  // Every position a command's 201 answer gave (acknowledged), and the registrations
+  // acknowledged: tax code, family name, person id, position.
+  struct Registration {
+    std::string tax_code, family_name, person_id;
+    uint64_t position = 0;
+  };
+  std::vector<uint64_t> AcknowledgedPositions() const;
+  std::vector<Registration> Registrations() const;
 
   static const std::vector<std::string>& Municipalities();
   static const std::vector<std::string>& Asls();
@@ -65,6 +76,8 @@ class CaseWorkload {
   mutable std::mutex mu_;
   std::string first_failure_;
   std::vector<std::string> personal_;
+  std::vector<uint64_t> acknowledged_;
+  std::vector<Registration> registrations_;
 };
 
 struct RelayedMessage {
@@ -85,6 +98,32 @@ void ExpectEveryPositionOnceInOrder(const std::vector<RelayedMessage>& messages,
 
 // The view URLs a replica must answer exactly as the primary does.
 std::vector<std::string> ViewUrls();
+
+// A `caseledger serve --data DATA --listen 127.0.0.1:PORT EXTRA...` process (output in
+// DATA.log), started and killed by the test (SIGKILL at scope exit).
+class ServeProcess {
+ public:
+  ServeProcess(std::string data, uint16_t port, std::vector<std::string> extra)
+      : data_(std::move(data)), port_(port), extra_(std::move(extra)) {}
+  ~ServeProcess() { Kill(SIGKILL); }
+  // Starts it and waits (≤ 30 s) for /healthz; fails the test otherwise.
+  void Start();
+  void Kill(int sig = SIGKILL);
+  // A value from /metrics: -1 when absent; Position() the same as a count (0 when absent).
+  double Gauge(const std::string& name);
+  uint64_t Position(const std::string& name);
+  uint16_t port() const { return port_; }
+  const std::string& data() const { return data_; }
+
+ private:
+  std::string data_;
+  uint16_t port_;
+  std::vector<std::string> extra_;
+  pid_t pid_ = -1;
+};
+
+// A token of the server whose HS256 key is at `key_path`, for `subject`, valid an hour.
+std::string TokenFor(const std::string& key_path, const std::string& subject = "tester");
 
 // Polls `done` every 20 ms until it holds or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);

@@ -20,68 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ServeProcess {
- public:
-  ServeProcess(std::string data, uint16_t port, std::string nats) : data_(std::move(data)), port_(port), nats_(std::move(nats)) {}
-  ~ServeProcess() { Kill(); }
-  void Start() {
-    const std::string binary = CASELEDGER_BINARY_DIR "/app/caseledger";
-    const std::string listen = "127.0.0.1:" + std::to_string(port_);
-    const std::string log = data_ + ".log";
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      freopen(log.c_str(), "a", stdout);
-      freopen(log.c_str(), "a", stderr);
-      execl(binary.c_str(), binary.c_str(), "serve", "--data", data_.c_str(), "--listen", listen.c_str(), "--nats",
-            nats_.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    ASSERT_TRUE(WaitUntil([&] {
-      try {
-        HttpClient probe(port_);
-        return probe.Send("GET", "/healthz").status == 200;
-      } catch (const std::exception&) {
-        return false;
-      }
-    }, 20s)) << "caseledger serve did not start; see " << log;
-  }
-  void Kill(int sig = SIGKILL) {
-    if (pid_ <= 0) return;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  // A gauge from /metrics.
-  uint64_t Gauge(const std::string& name) {
-    HttpClient http(port_);
-    std::istringstream in(http.Send("GET", "/metrics").body);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.starts_with(name + " ")) return std::stoull(line.substr(name.size() + 1));
-    }
-    return UINT64_MAX;
-  }
-
- private:
-  std::string data_;
-  uint16_t port_;
-  std::string nats_;
-  pid_t pid_ = -1;
-};
-
-std::string TokenFor(const std::string& key_path) {
-  std::string error;
-  auto key = api::LoadKeyFile(key_path, &error);
-  if (!key) throw std::runtime_error(error);
-  api::TokenClaims claims;
-  claims.subject = "tester";
-  claims.issued_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  claims.expires_at = claims.issued_at + 3600;
-  return api::SignToken(claims, *key);
-}
-
 TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   TempDir dir;
   auto nats = SingleNode(dir.Sub("nats"));
@@ -95,7 +33,7 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
   const uint16_t port = FreePort();
-  ServeProcess serve(dir.Sub("primary"), port, nats->url());
+  ServeProcess serve(dir.Sub("primary"), port, {"--nats", nats->url()});
   serve.Start();
   const std::string token = TokenFor(dir.Sub("primary") + "/auth.key");
 
@@ -106,7 +44,7 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   first.Stop();  // its commands after the kill fail: that is expected
 
   serve.Start();
-  const uint64_t reopened = serve.Gauge("caseledger_committed_position");
+  const uint64_t reopened = serve.Position("caseledger_committed_position");
   EXPECT_GE(reopened, first.last_position()) << "every acknowledged command is in the log";
   CaseWorkload second(port, token, 2, 5000);
   second.Run(20);
@@ -114,9 +52,9 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
 
   uint64_t last = 0;
   ASSERT_TRUE(WaitUntil([&] {
-    last = serve.Gauge("caseledger_committed_position");
-    return serve.Gauge("caseledger_relay_acked_position") == last;
-  }, 30s)) << "relay acknowledged " << serve.Gauge("caseledger_relay_acked_position") << " of " << last;
+    last = serve.Position("caseledger_committed_position");
+    return serve.Position("caseledger_relay_acked_position") == last;
+  }, 30s)) << "relay acknowledged " << serve.Position("caseledger_relay_acked_position") << " of " << last;
   EXPECT_EQ(last, reopened + 20 * 6);
   serve.Kill(SIGTERM);
   ExpectEveryPositionOnceInOrder(ReadStream({nats->url()}, "CASELEDGER"), last);

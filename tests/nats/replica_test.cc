@@ -129,13 +129,7 @@ TEST(NatsReplicaTest, RebuildsAfterARuleAdoptionOnThePrimaryAndEndsEqualToIt) {
   ExpectSameViews(primary, replica, primary.service().store().CommittedPosition());
   const std::string before = http.Get(changed, primary.Token()).body;
 
-  std::ifstream in(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  boost::json::value set = boost::json::parse(text.str());
-  set.as_object()["effective_from"] = "2020-10-12";
-  set.as_object()["id"] = "2021-12-31-as-of-2020-10-12";
-  auto adopted = http.Post("/v1/rules", boost::json::serialize(set), primary.Token());
+  auto adopted = http.Post("/v1/rules", RedatedDecember2021RuleSet(), primary.Token());
   ASSERT_EQ(adopted.status, 201) << adopted.body;
   ASSERT_TRUE(WaitUntil([&] { return primary.service().views().status().switches == 1; }, 60s));
   const std::string after = http.Get(changed, primary.Token()).body;

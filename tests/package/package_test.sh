@@ -26,6 +26,7 @@ for path in ./usr/bin/caseledger ./lib/systemd/system/caseledger.service ./etc/c
   grep -q " $path\$" "$work/contents" || fail "$path is not in the package"
 done
 if awk '{print $2}' "$work/contents" | grep -v '^root/root$' | grep -q .; then fail "a file not owned by root"; fi
+if grep -Eq 'caseledger-(bench|loadgen|demo)' "$work/contents"; then fail "a build-tree tool is in the package"; fi
 grep -q '^-rwxr-xr-x .* ./usr/bin/caseledger$' "$work/contents" || fail "/usr/bin/caseledger is not 0755"
 
 dpkg-deb -e "$deb" "$work/control"

@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace caseledger::testing {
@@ -75,6 +77,16 @@ void TestServer::RecordGrant(const std::string& subject, const std::string& role
 TestServer::~TestServer() {
   service_->Stop();
   thread_.join();
+}
+
+std::string RedatedDecember2021RuleSet() {
+  std::ifstream in(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::json::value set = boost::json::parse(text.str());
+  set.as_object()["effective_from"] = "2020-10-12";
+  set.as_object()["id"] = "2021-12-31-as-of-2020-10-12";
+  return boost::json::serialize(set);
 }
 
 std::string TestServer::Token(const std::string& subject) const {

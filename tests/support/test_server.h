@@ -47,6 +47,11 @@ class TestServer {
   std::thread thread_;
 };
 
+// The shipped rule set ops/rules/2021-12-31.json re-dated to take effect on 2020-10-12 under
+// an id of its own (JSON): a candidate that shortens October 2020's quarantines, for the
+// tests that adopt rules.
+std::string RedatedDecember2021RuleSet();
+
 // One keep-alive connection.
 class HttpClient {
  public:

@@ -1,5 +1,6 @@
 // The console end to end in a real browser: Debian's chromium driven by playwright-core
-// against a real `caseledger serve --demo` (CASELEDGER_BIN) that accepts the tokens of a
+// against a real `caseledger serve` (CASELEDGER_BIN) on the demo data (`caseledger-demo`,
+// CASELEDGER_DEMO_BIN) that accepts the tokens of a
 // real OpenID provider started here (oidc-provider). Every role signs in through the
 // provider and walks its journey; axe-core checks each page (no serious or critical
 // violation); a Content-Security-Policy violation fails the test; screenshots of every
@@ -17,6 +18,7 @@ import { startProvider } from './oidc.mjs';
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const bin = process.env.CASELEDGER_BIN;
+const demoBin = process.env.CASELEDGER_DEMO_BIN;
 const artifacts = process.env.CONSOLE_ARTIFACTS || join(tmpdir(), 'console-artifacts');
 const sourceDir = process.env.CASELEDGER_SOURCE_DIR || join(dirname(new URL(import.meta.url).pathname), '../..');
 mkdirSync(artifacts, { recursive: true });
@@ -33,8 +35,7 @@ function startServe(args) {
     child.stdout.on('data', (d) => {
       out += d;
       const url = /caseledger serving (http:\/\/\S+)/.exec(out);
-      const token = /demo-admin \(.*\):\n\s+(\S+)/.exec(out);
-      if (url && token) { clearTimeout(timer); resolve({ child, url: url[1], adminToken: token[1], out: () => out }); }
+      if (url) { clearTimeout(timer); resolve({ child, url: url[1], out: () => out }); }
     });
     child.stderr.on('data', (d) => { out += d; });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}:\n${out}`)); });
@@ -51,22 +52,24 @@ async function api(method, path, token, body) {
 
 before(async () => {
   assert.ok(bin, 'CASELEDGER_BIN must name the caseledger binary');
+  assert.ok(demoBin, 'CASELEDGER_DEMO_BIN must name the caseledger-demo binary');
   dir = mkdtempSync(join(tmpdir(), 'console-test-'));
   idp = await startProvider({});
-  const serveArgs = ['--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--demo',
+  const serveArgs = ['--data', join(dir, 'data'), '--listen', '127.0.0.1:0',
     '--jwt-jwks-uri', idp.jwksUri, '--jwt-issuer', idp.issuer, '--jwt-audience', 'caseledger',
     '--console-client-id', idp.clientId];
-  // Grants that open personal data take two admins: load the demo, stop, record a second
-  // admin offline (the bootstrap path), and serve the same store again.
-  const first = await startServe(serveArgs);
-  await new Promise((resolve) => { first.child.on('exit', resolve); first.child.kill('SIGTERM'); });
-  execFileSync(bin, ['grant', '--data', join(dir, 'data'), '--sub', 'console-admin-2', '--role', 'admin'],
-    { env: { ...process.env, CASELEDGER_HOME: sourceDir } });
+  // The demo data and its admin's token, as ops/demo loads them; grants that open personal
+  // data take two admins: a second is recorded offline (the bootstrap path) before serving.
+  const env = { ...process.env, CASELEDGER_HOME: sourceDir };
+  const demo = execFileSync(demoBin, ['--data', join(dir, 'data')], { env }).toString();
+  const demoAdmin = /demo-admin \(.*\):\n\s+(\S+)/.exec(demo);
+  assert.ok(demoAdmin, `caseledger-demo printed no demo-admin token:\n${demo}`);
+  adminToken = demoAdmin[1];
+  execFileSync(bin, ['grant', '--data', join(dir, 'data'), '--sub', 'console-admin-2', '--role', 'admin'], { env });
   const secondAdmin = execFileSync(bin, ['token', '--key', join(dir, 'data', 'auth.key'), '--sub', 'console-admin-2'])
     .toString().trim();
   serve = await startServe(serveArgs);
   base = serve.url;
-  adminToken = serve.adminToken;
   idp.configure(`${base}/`);
   // The roles the demo does not create, granted through the API: asked by the demo admin,
   // approved by the second.

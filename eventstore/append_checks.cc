@@ -1,0 +1,52 @@
+#include "eventstore/append_checks.h"
+
+#include "domain/decision.h"
+
+#include <algorithm>
+
+namespace caseledger::eventstore {
+
+std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, uint64_t version) {
+  const ExpectedVersion& ex = r.expected;
+  const bool ok = ex.kind == ExpectedVersion::Kind::kAny ||
+                  (ex.kind == ExpectedVersion::Kind::kNoStream && version == 0) ||
+                  (ex.kind == ExpectedVersion::Kind::kExact && version == ex.version);
+  if (ok) return std::nullopt;
+  return StoreError{StoreErrorCode::kWrongExpectedVersion,
+                    "stream " + r.stream + " is at version " + std::to_string(version), version};
+}
+
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVault* vault,
+                                       const ClaimOwnerLookup& owner) {
+  CheckedClaims checked;
+  checked.personal = std::any_of(r.events.begin(), r.events.end(), [](const NewEvent& e) { return !e.personal.empty(); });
+  const bool personal_claims =
+      std::any_of(r.claims.begin(), r.claims.end(), domain::IsPersonalClaim) ||
+      std::any_of(r.released_claims.begin(), r.released_claims.end(), domain::IsPersonalClaim);
+  if (!vault && (checked.personal || personal_claims || r.erase_personal_data)) {
+    return StoreError{StoreErrorCode::kInvalidArgument,
+                      "the store was opened without a master key: it cannot record personal data"};
+  }
+  // Personal claims are only ever stored as their keyed hash.
+  auto stored_claim = [&](const std::string& claim) { return vault ? vault->BlindClaim(claim) : claim; };
+  for (const std::string& claim : r.claims) {
+    checked.taken.push_back(stored_claim(claim));
+    auto holder = owner(checked.taken.back());
+    if (!holder) return holder.error();
+    if (*holder && **holder != r.stream) {
+      StoreError e{StoreErrorCode::kClaimTaken, checked.taken.back() + " is already taken"};
+      e.claim = checked.taken.back();
+      e.claim_owner = **holder;
+      return e;
+    }
+  }
+  for (const std::string& claim : r.released_claims) {
+    std::string stored = stored_claim(claim);
+    auto holder = owner(stored);
+    if (!holder) return holder.error();
+    if (*holder && **holder == r.stream) checked.released.push_back(std::move(stored));
+  }
+  return checked;
+}
+
+}  // namespace caseledger::eventstore

@@ -1,0 +1,37 @@
+// The checks an append request passes before it is given positions, one set for the group
+// commit (group_commit.cc, RocksEventStore::Prepare) and the bulk import (bulk_import.cc), so
+// that both refuse the same requests with the same errors. Private to eventstore.
+#pragma once
+
+#include "eventstore/event_store.h"
+#include "eventstore/personal_vault.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace caseledger::eventstore {
+
+// kWrongExpectedVersion (naming the stream's version) unless `r.expected` admits a stream
+// at `version` (0: no stream).
+std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, uint64_t version);
+
+// A request's personal data and claims, once checked.
+struct CheckedClaims {
+  bool personal = false;              // an event of the request carries personal data
+  std::vector<std::string> taken;     // the claims' stored forms (personal ones blinded)
+  std::vector<std::string> released;  // stored forms of the released claims the stream holds
+};
+
+// The stream holding a stored claim, as the caller sees the store (its unsynced or imported
+// state included); nullopt: free.
+using ClaimOwnerLookup = std::function<StoreResult<std::optional<std::string>>(const std::string& stored)>;
+
+// Refuses personal data, a personal claim or an erasure when `vault` is null (a store opened
+// without a master key), and a claim another stream holds (kClaimTaken, naming the claim and
+// its owner); a released claim the stream does not hold is left out, not refused.
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVault* vault,
+                                       const ClaimOwnerLookup& owner);
+
+}  // namespace caseledger::eventstore

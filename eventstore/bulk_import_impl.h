@@ -1,0 +1,126 @@
+// The bulk import's state (bulk_import.h), shared by its two halves: bulk_import.cc (Add: the
+// checks, positions and record bodies, on the caller's thread) and bulk_import_files.cc (the
+// pool that chains and writes the chunks, then Commit's index files and ingestion). Private
+// to eventstore.
+#pragma once
+
+#include "eventstore/bulk_import.h"
+#include "eventstore/rocks_event_store.h"
+
+#include <rocksdb/sst_file_writer.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace caseledger::eventstore {
+namespace bulk_import_internal {
+
+// A RocksDB failure of the import, named with what it was doing.
+inline StoreError FromStatus(const rocksdb::Status& s, const std::string& what) {
+  return StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+                    "bulk import: " + what + ": " + s.ToString()};
+}
+
+inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCode::kInvalidArgument, std::move(message)}; }
+
+// One stream as the import leaves it.
+struct StreamState {
+  format::Head head;                // after the import's appends so far
+  uint64_t first_version = 0;       // of the import's first event in it (0: none)
+  std::vector<uint64_t> positions;  // of the import's events, in version order
+  enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
+  bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
+  DataKey data_key{};
+  std::string key_seed;      // the stored form of a new key (PersonalVault::NewStreamKey)
+};
+
+// A run of consecutive positions, hashed and written by one pool thread.
+// What a table file is filled through: counts its entries (RocksDB refuses an empty file).
+struct TableSink {
+  rocksdb::SstFileWriter& writer;
+  uint64_t entries = 0;
+  rocksdb::Status Put(std::string_view key, std::string_view value) {
+    ++entries;
+    return writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  }
+  rocksdb::Status Delete(std::string_view key) {
+    ++entries;
+    return writer.Delete(rocksdb::Slice(key.data(), key.size()));
+  }
+};
+
+struct Chunk {
+  uint64_t index = 0;
+  uint64_t first_position = 0;
+  std::vector<std::string> records;  // record bodies
+};
+
+}  // namespace bulk_import_internal
+
+class BulkImport::Impl {
+  using StreamState = bulk_import_internal::StreamState;
+  using TableSink = bulk_import_internal::TableSink;
+  using Chunk = bulk_import_internal::Chunk;
+
+ public:
+  Impl(RocksEventStore& store, BulkImportOptions options) : store_(store), options_(std::move(options)) {}
+  ~Impl();
+
+  StoreResult<void> Start();
+  StoreResult<AppendResult> Add(AppendRequest request, domain::Timestamp recorded_at);
+  StoreResult<BulkImportStats> Commit();
+  uint64_t events() const { return next_position_ - first_position_; }
+
+ private:
+  StoreResult<StreamState*> Stream(const std::string& stream);
+  StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored) const;
+  void Submit();
+  void Work();
+  StoreResult<void> WriteChunk(Chunk& chunk);
+  // Writes one table file of `cf` filled by `fill` (nothing when it adds no entry).
+  StoreResult<void> WriteTable(rocksdb::ColumnFamilyHandle* cf, const std::string& name,
+                               const std::function<rocksdb::Status(TableSink&)>& fill);
+  StoreResult<void> WriteIndexes();
+  StoreResult<void> Ingest();
+  std::optional<StoreError> Failure() const;
+  void Fail(StoreError e);
+  void StopPool();
+
+  RocksEventStore& store_;
+  BulkImportOptions options_;
+  bool empty_store_ = false;  // nothing to look up in the store
+  uint64_t first_position_ = 1;
+  uint64_t next_position_ = 1;
+  domain::Timestamp last_recorded_;
+  uint64_t appends_ = 0;
+  std::unordered_map<std::string, StreamState> streams_;
+  std::unordered_map<std::string, std::string> claims_;  // stored claim -> stream ("" released)
+  std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency_;
+  std::vector<AppendRequest> erasures_;  // of streams the store held: purged after ingestion
+  Chunk forming_;
+  uint64_t chunks_ = 0;
+
+  // The pool, guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, space_cv_, chain_cv_;
+  std::deque<Chunk> queue_;
+  size_t busy_ = 0;
+  bool stopping_ = false;
+  std::optional<StoreError> error_;
+  uint64_t hashed_chunks_ = 0;  // chunks whose chain is done
+  domain::Hash tip_{};          // hash at the end of the last hashed chunk
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> files_;  // written, to ingest
+  uint64_t file_bytes_ = 0;
+  std::vector<std::thread> pool_;
+  bool committed_ = false;
+};
+
+}  // namespace caseledger::eventstore

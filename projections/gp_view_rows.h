@@ -1,0 +1,183 @@
+// The GP view's rows (gp_view.h) as kept in memory and in the views database: a GP's
+// patients in buckets copied on write, each patient's open case, measures and pending swabs,
+// and the results reported to the GP by day; their encoding (a format byte, then cereal) and
+// their keys ("<gp>/p/<person>", "<gp>/r/<day>/<position>"). Private to gp_view.cc.
+#pragma once
+
+#include "domain/bounded_archive.h"
+#include "projections/cow_table.h"
+#include "projections/person_internal.h"
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace caseledger::projections::gp_rows {
+
+using domain::Date;
+
+constexpr char kFormat = 1;      // first byte of every persisted value
+constexpr size_t kBuckets = 32;  // a change copies one bucket: ~1/32 of a GP's patients
+constexpr int kResultDays = 7;   // report days of results kept per GP
+
+// A person id held inline, so that copying a bucket allocates nothing per patient.
+class PersonKey {
+ public:
+  explicit PersonKey(std::string_view id) : size_(static_cast<uint8_t>(id.size())) {
+    if (id.size() > data_.size()) throw std::length_error("person id too long: " + std::string(id));
+    std::copy(id.begin(), id.end(), data_.begin());
+  }
+  std::string_view view() const { return {data_.data(), size_}; }
+
+ private:
+  std::array<char, 39> data_{};
+  uint8_t size_;
+};
+
+struct MeasureStatus {
+  uint32_t id = 0;
+  bool isolation = false;
+  Date start;
+  Date end;  // over on this day: ActiveMeasure::end
+  std::optional<Date> release_with_test_from;
+  bool end_given = false;
+  std::string reason;
+  std::string rule_set;  // empty: no rule set in force on the start day
+  bool RunsOn(Date d) const { return start <= d && d < end; }
+  bool operator==(const MeasureStatus&) const = default;
+  template <class A> void serialize(A& ar) {
+    ar(id, isolation, start, end, release_with_test_from, end_given, reason, rule_set);
+  }
+};
+
+struct PendingSwab {
+  std::string swab_id;
+  domain::SwabKind kind = domain::SwabKind::kMolecular;
+  Date requested_on;
+  std::optional<Date> collected_on;
+  bool operator==(const PendingSwab&) const = default;
+  template <class A> void serialize(A& ar) { ar(swab_id, kind, requested_on, collected_on); }
+};
+
+struct PatientStatus {
+  bool case_open = false;
+  std::vector<MeasureStatus> measures;  // active ones, in the order they were ordered
+  std::vector<PendingSwab> pending;     // in the order they were requested
+  bool idle() const { return !case_open && measures.empty() && pending.empty(); }
+  bool operator==(const PatientStatus&) const = default;
+  template <class A> void serialize(A& ar) { ar(case_open, measures, pending); }
+};
+
+struct Patient {
+  PersonKey id;
+  std::shared_ptr<PatientStatus> status;  // null while idle: most patients, most of the time
+};
+
+// A result reported to the GP, persisted on its own ("<gp>/r/<day>/<position>"), so that
+// a busy day costs one small write per result.
+struct ResultNote {
+  Date day;               // report day (Italy)
+  uint64_t position = 0;  // of the event: orders a day's notes
+  std::string person;
+  std::string swab_id;
+  domain::Outcome outcome = domain::Outcome::kNegative;
+  bool corrected = false;
+  template <class A>
+  void serialize(A& ar) {
+    ar(day, position, person, swab_id, outcome, corrected);
+  }
+};
+using Notes = std::vector<ResultNote>;
+using Bucket = std::vector<Patient>;  // sorted by id
+
+struct GpEntry {
+  std::array<std::shared_ptr<Bucket>, kBuckets> buckets;
+  size_t patients = 0;
+  std::vector<std::pair<Date, std::shared_ptr<Notes>>> results;  // by report day, ascending
+};
+
+using cow::KeyHash;
+using cow::kShards;
+using cow::Own;
+using cow::ShardOf;
+using Shard = cow::Shard<GpEntry>;
+// Published: the GPs (patient counts, results; every patient too when not attached) and,
+// when attached, the patient rows as the batch of the same position wrote them.
+struct Snapshot : cow::Snapshot<GpEntry> {
+  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s,
+           std::shared_ptr<const StoredEntries::Pinned> r)
+      : cow::Snapshot<GpEntry>(p, s), rows(std::move(r)) {}
+  std::shared_ptr<const StoredEntries::Pinned> rows;  // null: the patients are in the buckets
+};
+inline size_t BucketOf(std::string_view person) { return KeyHash{}(person) % kBuckets; }
+
+template <class T>
+inline std::string Encode(const T& value) {
+  // One stream per thread: building a stream for each value costs more than encoding it.
+  thread_local std::ostringstream out(std::ios::binary);
+  out.str(std::string());
+  out.put(kFormat);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(value);
+  }
+  return out.str();
+}
+
+// False for another format byte, short input, an impossible length or bytes left over
+// (domain/bounded_archive.h).
+template <class T>
+inline bool Decode(std::string_view bytes, T& value) {
+  return !bytes.empty() && bytes[0] == kFormat && domain::DecodeCereal(bytes.substr(1), value);
+}
+
+template <class Patients>
+inline auto FindIn(Patients& v, std::string_view id) {
+  return std::lower_bound(v.begin(), v.end(), id,
+                          [](const Patient& p, std::string_view k) { return p.id.view() < k; });
+}
+
+inline const Patient* FindPatient(const GpEntry* g, std::string_view id) {
+  const Bucket* b = g ? g->buckets[BucketOf(id)].get() : nullptr;
+  if (b == nullptr) return nullptr;
+  auto it = FindIn(*b, id);
+  return it != b->end() && it->id.view() == id ? &*it : nullptr;
+}
+
+inline std::shared_ptr<Notes>& DaySlot(GpEntry& g, Date day) {
+  auto at = std::lower_bound(g.results.begin(), g.results.end(), day,
+                             [](const auto& d, Date x) { return d.first < x; });
+  if (at == g.results.end() || at->first != day) at = g.results.insert(at, {day, nullptr});
+  return at->second;
+}
+
+// Notes of a day are kept in log order (moved notes keep their position).
+inline void InsertNote(Notes& notes, ResultNote note) {
+  auto at = std::upper_bound(notes.begin(), notes.end(), note.position,
+                             [](uint64_t p, const ResultNote& n) { return p < n.position; });
+  notes.insert(at, std::move(note));
+}
+
+inline std::string PatientKey(std::string_view gp, std::string_view person) {
+  return std::string(gp) + "/p/" + std::string(person);
+}
+inline std::string NoteKey(std::string_view gp, const ResultNote& n) {
+  char position[21];
+  std::snprintf(position, sizeof position, "%020llu", static_cast<unsigned long long>(n.position));
+  return std::string(gp) + "/r/" + n.day.ToString() + "/" + position;
+}
+
+}  // namespace caseledger::projections::gp_rows

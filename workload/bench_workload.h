@@ -1,0 +1,47 @@
+// The append benchmark's workload: histories of people, one realistic encoded event per
+// append request. Each writer owns its streams, so appends never conflict: a writer fills
+// one person's stream (registration, swab, result, isolation, ...) with ExpectedVersion
+// Exactly(version so far), then moves on to a new person. Each history is valid for the
+// views (one swab requested, collected and reported; an isolation ordered and ended).
+//
+// Thread safety: a writer is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "eventstore/event_store.h"
+
+namespace caseledger::workload {
+
+class PersonHistoryWriter {
+ public:
+  // `seed` makes the generated ids, names and codes differ between writers.
+  explicit PersonHistoryWriter(uint64_t seed);
+
+  // The request for the next event of the current person. The reference stays valid
+  // until the next call to Next() or Appended().
+  const eventstore::AppendRequest& Next();
+  // Records that the request from Next() was appended; the following Next() continues
+  // the same stream or starts a new person.
+  void Appended();
+
+  // Encoded size of `request`'s one event in the log (record body and hash, per
+  // eventstore/FORMAT.md), index entries not counted.
+  static size_t RecordBytes(const eventstore::AppendRequest& request);
+  // Mean RecordBytes over a few whole histories of a fresh writer.
+  static double MeanRecordBytes();
+
+ private:
+  std::string RandomCode(size_t length, std::string_view alphabet);
+  void StartPerson();
+
+  std::mt19937_64 rng_;
+  std::string person_id_;
+  std::string swab_id_;
+  uint64_t version_ = 0;  // events already in the current person's stream
+  eventstore::AppendRequest request_;
+};
+
+}  // namespace caseledger::workload

@@ -1,0 +1,153 @@
+#include "workload/demo_appender.h"
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "domain/event_codec.h"
+
+namespace caseledger::workload {
+namespace {
+
+// Names of the PersonCommand alternatives, in variant order, for rejection reports.
+constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kCommandNames = {
+    "RegisterPerson",  "ChangeResidence", "AssignGp",      "EnrolInSchool",     "LeaveSchool",
+    "RequestSwab",     "CollectSwab",     "RecordResult",  "CorrectResult",     "OrderIsolation",
+    "OrderQuarantine", "EndMeasure",      "ReportContact", "RecordVaccination", "Hospitalize",
+    "AdmitToIcu",      "Discharge",       "CloseCase",     "ErasePersonalData", "HandOverSample"};
+
+}  // namespace
+
+DemoAppender::DemoAppender(const domain::ReferenceData* reference, domain::Actor actor,
+                           int appenders)
+    : reference_(reference), actor_(std::move(actor)), appenders_(std::max(1, appenders)) {}
+
+bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_id,
+                         const domain::PersonCommand& command, domain::Timestamp now) {
+  domain::DecideContext context{now, reference_, state.registered ? "" : person_id};
+  auto decision = domain::Decide(state, command, context);
+  if (!decision) {
+    ++counts_.rejected;
+    if (counts_.first_rejections.size() < 10) {
+      counts_.first_rejections.push_back(std::string(kCommandNames[command.index()]) + " " +
+                                         person_id + " at " + now.ToString() + ": " +
+                                         decision.error().message);
+    }
+    return false;
+  }
+  eventstore::AppendRequest append;
+  append.stream = domain::PersonStream(person_id);
+  append.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
+                                       : eventstore::ExpectedVersion::Exactly(state.version);
+  append.actor = actor_;
+  append.claims = std::move(decision->claims);
+  for (const domain::Decided& d : decision->events) {
+    domain::EncodedEvent enc = domain::Encode(d.event);
+    append.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
+                             std::move(enc.personal), d.effective_at});
+    domain::Evolve(state, d.event);  // counts the stream version too
+  }
+  ++counts_.commands;
+  counts_.events += decision->events.size();
+  queued_.push_back(std::move(append));
+  return true;
+}
+
+void DemoAppender::Queue(eventstore::AppendRequest request) {
+  ++counts_.commands;
+  counts_.events += request.events.size();
+  queued_.push_back(std::move(request));
+}
+
+eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store) {
+  std::vector<eventstore::AppendRequest> missing;
+  // The version each stream will be at once the requests kept before have been appended.
+  std::unordered_map<std::string, uint64_t> versions;
+  for (auto& r : queued_) {
+    if (r.expected.kind == eventstore::ExpectedVersion::Kind::kAny) {
+      return eventstore::StoreError(eventstore::StoreErrorCode::kWrongExpectedVersion,
+                                    "cannot resume within a flush appending to " + r.stream +
+                                        " without an expected version");
+    }
+    auto found = versions.find(r.stream);
+    if (found == versions.end()) {
+      auto stored = store.StreamVersion(r.stream);
+      if (!stored) return stored.error();
+      found = versions.emplace(r.stream, *stored).first;
+    }
+    uint64_t& version = found->second;
+    const uint64_t before =
+        r.expected.kind == eventstore::ExpectedVersion::Kind::kExact ? r.expected.version : 0;
+    if (version >= before + r.events.size()) continue;  // the earlier load appended it
+    if (version != before) {
+      return eventstore::StoreError(
+          eventstore::StoreErrorCode::kWrongExpectedVersion,
+          "cannot resume: " + r.stream + " is at version " + std::to_string(version) +
+              " where this workload has it at " + std::to_string(before) +
+              " (another workload, seed or scale loaded this store)");
+    }
+    version += r.events.size();
+    missing.push_back(std::move(r));
+  }
+  queued_ = std::move(missing);
+  return {};
+}
+
+eventstore::StoreResult<void> DemoAppender::FlushTo(
+    const std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)>& sink) {
+  std::vector<eventstore::AppendRequest> requests;
+  requests.swap(queued_);
+  return sink(std::move(requests));
+}
+
+eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
+  uint64_t events = 0;
+  for (const auto& r : queued_) events += r.events.size();
+  const uint64_t before = flushed_events_;
+  flushed_events_ += events;
+  if (flushed_events_ <= resume_after_) {  // held by the store already
+    queued_.clear();
+    return {};
+  }
+  // The first flush past what the store holds is checked against it, whether the earlier
+  // load stopped within it or right before it.
+  if (resume_after_ > 0 && before <= resume_after_) {
+    if (auto dropped = DropStored(store); !dropped) {
+      queued_.clear();
+      return dropped.error();
+    }
+  }
+  // One bucket per appender; a stream always lands in the same bucket, so its requests are
+  // appended in the order they were decided.
+  const size_t n = std::min<size_t>(size_t(appenders_), std::max<size_t>(1, queued_.size()));
+  std::vector<std::vector<const eventstore::AppendRequest*>> buckets(n);
+  for (const auto& r : queued_) buckets[std::hash<std::string>{}(r.stream) % n].push_back(&r);
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  std::optional<eventstore::StoreError> error;
+  auto run = [&](const std::vector<const eventstore::AppendRequest*>& bucket) {
+    for (const auto* r : bucket) {
+      if (failed.load()) return;
+      auto result = store.Append(*r);
+      if (!result) {
+        std::lock_guard lock(mu);
+        if (!error) error = result.error();
+        failed = true;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < n; ++i) threads.emplace_back(run, std::cref(buckets[i]));
+  run(buckets[0]);
+  for (auto& t : threads) t.join();
+  queued_.clear();
+  if (error) return *error;
+  return {};
+}
+
+}  // namespace caseledger::workload

@@ -1,0 +1,101 @@
+// Private to the demo workload (demo_workload.h): the simulated region, its people and the
+// steps of one day. Primitives (registering, swabbing, positives) are in demo_workload.cc,
+// the day's plan (who recovers, dies, is released, goes to hospital) in demo_day.cc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "workload/demo_appender.h"
+#include "workload/demo_people.h"
+#include "workload/demo_series.h"
+#include "workload/demo_workload.h"
+#include "domain/person.h"
+
+namespace caseledger::workload {
+
+class DemoSimulation {
+ public:
+  DemoSimulation(std::shared_ptr<const domain::ReferenceData> reference, ScaledSeries series,
+                 DemoOptions options);
+
+  eventstore::StoreResult<DemoReport> LoadInto(eventstore::EventStore& store);
+
+ private:
+  struct Person {
+    Resident resident;
+    domain::PersonState state;
+    bool tested = false;
+    domain::Date swabbed_on;        // last collection day: nobody is swabbed twice a day
+    domain::Date positive_day;      // collection day of the last positive swab
+    domain::Date quarantine_start;  // of the running quarantine, for contacts
+    // In quarantined_ (each contact enters it once, when registered). Leaving clears the
+    // flag; the entry is dropped at the next EndElapsedQuarantines, and every walk of the
+    // list skips unflagged entries, so a departure costs O(1) instead of a scan.
+    bool quarantine_listed = false;
+  };
+  struct PendingResult {
+    size_t person;
+    std::string swab_id;
+    domain::Outcome outcome;
+  };
+  enum class Care { kHome, kWard, kIcu };
+
+  // demo_workload.cc
+  bool Apply(size_t person, const domain::PersonCommand& command, domain::Timestamp now);
+  domain::Timestamp At(domain::Date d, int from_minute, int to_minute);
+  size_t Register(domain::Timestamp at, const domain::Municipality* residence,
+                  std::string_view family_name);
+  // Requests and collects a swab of `person` at `collected` (a time of day `d`); reports its
+  // result that day (returns the report time) or queues it for tomorrow (returns nullopt).
+  std::optional<domain::Timestamp> Swab(size_t person, domain::Timestamp collected,
+                                        domain::SwabKind kind, const std::string& reason,
+                                        domain::Outcome outcome, bool report_today);
+  domain::Timestamp Report(size_t person, const std::string& swab_id, domain::Outcome outcome,
+                           domain::Timestamp at);
+  void OnPositive(size_t person, domain::Timestamp reported);
+  void SeedOpenCases();
+  std::string Facility(size_t person) const;
+  Care CareOf(size_t person) const;
+
+  // demo_day.cc
+  void RunDay(size_t index);
+  void ReportPending(domain::Date d);
+  void EndElapsedQuarantines(domain::Date d);
+  std::vector<size_t> PickRecoveries(domain::Date d, int64_t count);
+  std::vector<size_t> PickReleases(domain::Date d, int64_t count);
+  // With `tested`, released by a negative swab; else the isolation ends as elapsed.
+  void Recover(size_t person, domain::Date d, bool tested);
+  void Release(size_t person, domain::Date d);
+  // Kind of a release test or a positive's swab: antigen while antigen_extra_ lasts
+  // (counted down), else molecular.
+  domain::SwabKind ExtraAntigenKind();
+  void PositiveSwab(domain::Date d, bool report_today);
+  void OtherSwab(domain::Date d, domain::SwabKind kind, bool report_today, bool first_test);
+  void Deaths(domain::Date d, int64_t count);
+  void FollowHospitalLevels(domain::Date d, int64_t ward, int64_t icu);
+  size_t PickElderly(const std::vector<size_t>& candidates);
+
+  std::shared_ptr<const domain::ReferenceData> reference_;
+  ScaledSeries series_;
+  DemoOptions options_;
+  DemoRandom random_;
+  ResidentFactory factory_;
+  DemoAppender appender_;
+  std::vector<Person> people_;
+  std::vector<size_t> open_;            // people with an open case
+  std::vector<size_t> quarantined_;     // contacts in quarantine (see quarantine_listed)
+  std::vector<size_t> tested_;          // people swabbed at least once, for re-tests
+  std::vector<PendingResult> pending_;  // collected today, reported tomorrow
+  uint64_t swab_sequence_ = 0;
+  int64_t antigen_extra_ = 0;  // today's antigen swabs left to release tests and positives
+  bool in_range_ = false;  // false while seeding the cases open before the range
+  // Done so far in the range, against the cumulative targets of ScaledDay.
+  int64_t swabs_ = 0, antigen_swabs_ = 0, positives_ = 0, recoveries_ = 0, deaths_ = 0,
+          newly_tested_ = 0;
+  DemoReport report_;
+};
+
+}  // namespace caseledger::workload

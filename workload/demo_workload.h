@@ -1,0 +1,117 @@
+// The demo workload (issue #8, the part that writes straight into the store): day by day,
+// the commands of a synthetic Piedmont whose daily figures follow the real DPC bulletin,
+// scaled 1:N. Used by `caseledger-demo` and `caseledger-loadgen --sink store|import`.
+//
+// Each day of the range, with T, P, R, D the scaled figures of that day:
+//  - T swabs are collected (09:00-12:00 Europe/Rome), molecular (antigen too from
+//    2021-01-15, as the series says), each requested by the person's GP; results are
+//    reported the same day or, for some, at 08:00 the next (never past the range's end);
+//  - P results reported that day are positive: each positive is isolated from its swab's
+//    collection day and names 1-3 close contacts, who are registered, reported and
+//    quarantined; a contact is released after 10 days by a negative swab (or after 14
+//    without one when the day's swabs are all taken);
+//  - R open cases recover (negative swab, isolation ended by negative test, case closed
+//    recovered; when the day's swabs run out, the oldest end their isolation as elapsed,
+//    untested) and D die (case closed deceased), oldest cases and sickest patients first;
+//  - admissions, ICU admissions and discharges bring the open cases in hospital and in
+//    intensive care to that day's scaled ricoverati_con_sintomi and terapia_intensiva.
+// The other swabs go to people tested for the first time (as many as the scaled
+// casi_testati) and then to re-tests. People register the day they are first needed,
+// resident by population, with a tax code, a GP and (ages 6-18) a school class. The cases
+// open the day before the range are opened first, in the 14 days before it.
+//
+// Flows are followed on the cumulative scaled figures, so what cannot be done one day (no
+// open case to recover) is done on a later one and the range's totals match, unless the
+// series corrects itself down by more than the rest of the range makes up (tamponi on
+// 2020-12-17: -215,581): what was done stays, and the report's *_short is negative. Deterministic
+// for a seed: the same options give the same event bodies (positions may interleave
+// differently within a day: streams are appended concurrently).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "workload/demo_series.h"
+#include "domain/reference.h"
+#include "domain/time.h"
+#include "eventstore/event_store.h"
+
+namespace caseledger::workload {
+
+class DemoSimulation;
+
+struct DemoOptions {
+  domain::Date from = domain::Date::FromYmd(2020, 10, 1);
+  domain::Date to = domain::Date::FromYmd(2020, 10, 31);
+  int64_t scale = 1000;  // 1:scale
+  uint64_t seed = 1;
+  int appenders = 16;  // concurrent appends per day (group commit shares their syncs)
+  // Granted the admin role in the "users" stream before the first day; empty: no grant.
+  std::string admin_subject = "demo-admin";
+  // Called after each day is appended, with the day and the events appended so far
+  // (progress of long loads); may be empty.
+  std::function<void(domain::Date, uint64_t)> on_day;
+  // The store holds the first `resume_after` events of this very workload (same options)
+  // from a load that stopped: they are generated again but not appended
+  // (DemoAppender::ResumeAfter). 0: an empty store.
+  uint64_t resume_after = 0;
+  // Where each day's appends go instead of the store (loadgen --sink import: a bulk
+  // import); empty: appended to the store. Not with resume_after.
+  std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)> sink;
+};
+
+struct DemoReport {
+  int days = 0;
+  uint64_t people = 0;
+  uint64_t commands = 0;
+  uint64_t events = 0;
+  uint64_t rejected = 0;  // decisions that failed: a bug in the generator, should be 0
+  std::vector<std::string> first_rejections;
+  // Within the range: swabs collected, positive results reported, closures.
+  int64_t swabs = 0;
+  int64_t positives = 0;
+  int64_t recoveries = 0;
+  int64_t deaths = 0;
+  // Scaled totals of the range the generator could not reach (targets minus done).
+  int64_t swabs_short = 0;
+  int64_t positives_short = 0;
+  int64_t recoveries_short = 0;
+  int64_t deaths_short = 0;
+  // Days that ended with the hospital or ICU level off the scaled target.
+  int hospital_days_off = 0;
+  // The first person to test positive in the range, for examples.
+  std::string example_person_id;
+  std::string example_tax_code;
+  double seconds = 0;
+};
+
+class DemoWorkload {
+ public:
+  // REQUIRES: `reference` holds Piedmont's municipalities; `series` from ScaleSeries.
+  DemoWorkload(std::shared_ptr<const domain::ReferenceData> reference, ScaledSeries series,
+               DemoOptions options);
+  ~DemoWorkload();
+  DemoWorkload(const DemoWorkload&) = delete;
+  DemoWorkload& operator=(const DemoWorkload&) = delete;
+
+  // Generates the whole range into `store`, appending each day's commands at the end of the
+  // day. Meant for an empty store: swab ids and tax codes of an earlier load clash with the
+  // new ones (a store error). Call once.
+  eventstore::StoreResult<DemoReport> LoadInto(eventstore::EventStore& store);
+
+ private:
+  std::unique_ptr<DemoSimulation> simulation_;
+};
+
+// Reads `reference_dir`/dpc-piemonte-daily.csv, scales it for `options` and loads the
+// workload into `store`. nullopt with `*error` set (one line) on any failure.
+std::optional<DemoReport> LoadDemoWorkload(eventstore::EventStore& store,
+                                           std::shared_ptr<const domain::ReferenceData> reference,
+                                           const std::string& reference_dir,
+                                           const DemoOptions& options, std::string* error);
+
+}  // namespace caseledger::workload
