@@ -36,17 +36,52 @@ BatchPipeline::BatchPipeline(std::vector<std::unique_ptr<View>>& views,
     : views_(views), path_(std::move(path)), pool_(std::max<size_t>(threads, 1)) {
   for (size_t p = 0; p < std::max<size_t>(partitions, 1); ++p) parts_.push_back(std::make_unique<Part>(rules));
   for (size_t v = 0; v < views_.size(); ++v) view_work_.push_back(std::make_unique<ViewWork>());
+  for (Stage& stage : stages_) {
+    for (size_t p = 0; p < parts_.size(); ++p) stage.parts.emplace_back();
+  }
 }
 
-void BatchPipeline::Fold(Part& part, const DecodedBatch& batch, const ViewsDb& db) {
+std::optional<BatchPipeline::Failure> BatchPipeline::Stage::Folded() const {
+  std::optional<Failure> first;
+  for (const PartWork& work : parts) {
+    if (work.failure) Keep(first, work.failure->index, work.failure->why);
+  }
+  return first;
+}
+
+void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
+  const size_t n = batch.envelopes.size();
+  stage.batch = &batch;
+  stage.slots.assign(n, Slot{});
+  stage.part_of.resize(n);
+  stage.persons.resize(n);
+  for (PartWork& work : stage.parts) {
+    work.events.clear();
+    work.effects.clear();
+    work.dirty.clear();
+    work.batch.Clear();
+    work.failure.reset();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view person = stage.persons[i] = PersonOf(batch.envelopes[i]);
+    stage.part_of[i] = static_cast<uint32_t>(PartitionOf(person, parts_.size()));
+    if (!person.empty()) stage.parts[stage.part_of[i]].events.push_back(static_cast<uint32_t>(i));
+  }
+}
+
+void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
+  Part& part = *parts_[p];
+  PartWork& work = stage.parts[p];
+  if (work.events.empty()) return;
+  const DecodedBatch& batch = *stage.batch;
   PersonDirectory& dir = part.directory;
   dir.BeginBatch();
   // The records of the partition's people not cached, in one MultiGet (a person in
   // neither the cache nor the database is not registered yet).
   part.missing.clear();
   std::string_view previous;
-  for (uint32_t i : part.events) {
-    std::string_view person = persons_[i];
+  for (uint32_t i : work.events) {
+    std::string_view person = stage.persons[i];
     if (person == previous || person.empty()) continue;
     previous = person;
     if (dir.Touch(person) == nullptr) part.missing.emplace_back(kPeoplePrefix).append(person);
@@ -56,45 +91,46 @@ void BatchPipeline::Fold(Part& part, const DecodedBatch& batch, const ViewsDb& d
     part.missing.erase(std::unique(part.missing.begin(), part.missing.end()), part.missing.end());
     auto values = db.MultiGet(part.missing);
     if (!values) {
-      Keep(part.failure, 0, "reading person records: " + values.error().message);
+      Keep(work.failure, 0, "reading person records: " + values.error().message);
       return;
     }
     for (size_t k = 0; k < part.missing.size(); ++k) {
       if (!(*values)[k]) continue;
       std::string_view id = std::string_view(part.missing[k]).substr(kPeoplePrefix.size());
       if (!dir.Load(id, *(*values)[k])) {
-        Keep(part.failure, 0, "views entry " + part.missing[k] + " does not decode; delete " + path_ + " to rebuild");
+        Keep(work.failure, 0, "views entry " + part.missing[k] + " does not decode; delete " + path_ + " to rebuild");
         return;
       }
     }
   }
-  for (uint32_t i : part.events) {
+  for (uint32_t i : work.events) {
     const domain::Envelope& env = batch.envelopes[i];
-    std::string_view person = persons_[i];
-    Slot& slot = slots_[i];
-    slot.begin = static_cast<uint32_t>(part.effects.size());
+    std::string_view person = stage.persons[i];
+    Slot& slot = stage.slots[i];
+    slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
-      if (dir.Step(LogEvent{env, batch.events[i], person}, slot.before, part.effects)) {
-        if (part.dirty.empty() || part.dirty.back() != person) part.dirty.push_back(person);
+      if (dir.Step(LogEvent{env, batch.events[i], person}, slot.before, work.effects)) {
+        if (work.dirty.empty() || work.dirty.back() != person) work.dirty.push_back(person);
       }
     } catch (const std::exception& ex) {
-      Keep(part.failure, i, env.type + ": " + ex.what());
+      Keep(work.failure, i, env.type + ": " + ex.what());
       return;
     }
-    slot.end = static_cast<uint32_t>(part.effects.size());
+    slot.end = static_cast<uint32_t>(work.effects.size());
   }
-  std::sort(part.dirty.begin(), part.dirty.end());
-  part.dirty.erase(std::unique(part.dirty.begin(), part.dirty.end()), part.dirty.end());
+  std::sort(work.dirty.begin(), work.dirty.end());
+  work.dirty.erase(std::unique(work.dirty.begin(), work.dirty.end()), work.dirty.end());
   std::string key;
-  for (std::string_view person : part.dirty) {
+  for (std::string_view person : work.dirty) {
     key.assign(kPeoplePrefix).append(person);
-    part.batch.Put(key, PersonDirectory::Encode(*dir.Find(person)));
+    work.batch.Put(key, PersonDirectory::Encode(*dir.Find(person)));
   }
 }
 
-void BatchPipeline::ApplyView(size_t v, const DecodedBatch& batch, size_t count) {
+void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
   View& view = *views_[v];
   ViewWork& work = *view_work_[v];
+  const DecodedBatch& batch = *stage.batch;
   const auto started = std::chrono::steady_clock::now();
   struct Timer {
     ViewWork& work;
@@ -106,10 +142,10 @@ void BatchPipeline::ApplyView(size_t v, const DecodedBatch& batch, size_t count)
   size_t i = 0;
   try {
     for (; i < count; ++i) {
-      const Slot& slot = slots_[i];
-      const Part& part = *parts_[part_of_[i]];
+      const Slot& slot = stage.slots[i];
+      const PartWork& part = stage.parts[stage.part_of[i]];
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
-      view.Apply(LogEvent{batch.envelopes[i], batch.events[i], persons_[i], effects},
+      view.Apply(LogEvent{batch.envelopes[i], batch.events[i], stage.persons[i], effects},
                  slot.before.get(), sink);
     }
   } catch (const std::exception& ex) {
@@ -124,66 +160,97 @@ void BatchPipeline::ApplyView(size_t v, const DecodedBatch& batch, size_t count)
   }
 }
 
-std::optional<BatchPipeline::Failure> BatchPipeline::Apply(const DecodedBatch& batch, const ViewsDb& db,
-                                                          ViewsDb::Batch& out) {
-  const size_t n = batch.envelopes.size();
-  slots_.assign(n, Slot{});
-  part_of_.resize(n);
-  persons_.resize(n);
-  for (auto& part : parts_) {
-    part->events.clear();
-    part->effects.clear();
-    part->dirty.clear();
-    part->batch.Clear();
-    part->failure.reset();
+void BatchPipeline::Run(Stage* fold, const ViewsDb& db, const Stage* views, size_t count) {
+  const size_t folds = fold ? parts_.size() : 0;
+  const size_t nviews = views ? views_.size() : 0;
+  if (views) {
+    for (auto& work : view_work_) {
+      work->batch.Clear();
+      work->failure.reset();
+    }
+    // Longest first (by the last batch): with more views than threads, the longest view
+    // (the GPs') started last would finish alone. Views before folds, for the same reason.
+    view_order_.resize(views_.size());
+    for (size_t v = 0; v < views_.size(); ++v) view_order_[v] = v;
+    std::stable_sort(view_order_.begin(), view_order_.end(),
+                     [&](size_t a, size_t b) { return view_work_[a]->seconds > view_work_[b]->seconds; });
   }
-  for (size_t i = 0; i < n; ++i) {
-    std::string_view person = persons_[i] = PersonOf(batch.envelopes[i]);
-    part_of_[i] = static_cast<uint32_t>(PartitionOf(person, parts_.size()));
-    if (!person.empty()) parts_[part_of_[i]]->events.push_back(static_cast<uint32_t>(i));
-  }
-  auto run = [&](size_t tasks, const std::function<void(size_t)>& task) {
-    if (n >= kParallelFrom) return pool_.Run(tasks, task);
-    for (size_t t = 0; t < tasks; ++t) task(t);
+  auto task = [&](size_t k) {
+    if (k < nviews) {
+      ApplyView(view_order_[k], *views, count);
+    } else {
+      FoldPart(k - nviews, *fold, db);
+    }
   };
-  run(parts_.size(), [&](size_t p) {
-    if (!parts_[p]->events.empty()) Fold(*parts_[p], batch, db);
-  });
-  std::optional<Failure> failure;
-  for (auto& part : parts_) {
-    if (part->failure) Keep(failure, part->failure->index, part->failure->why);
-  }
-  // The views apply what precedes the first event a partition could not fold: a view
-  // failing before it is what the sequential runner would have reported.
-  const size_t count = failure ? failure->index : n;
-  for (auto& work : view_work_) {
-    work->batch.Clear();
-    work->failure.reset();
-  }
-  // Longest first (by the last batch): with more views than threads, the longest view
-  // (the GPs') started last would finish alone.
-  view_order_.resize(views_.size());
-  for (size_t v = 0; v < views_.size(); ++v) view_order_[v] = v;
-  std::stable_sort(view_order_.begin(), view_order_.end(),
-                   [&](size_t a, size_t b) { return view_work_[a]->seconds > view_work_[b]->seconds; });
-  run(views_.size(), [&](size_t k) { ApplyView(view_order_[k], batch, count); });
+  // Below this many events (following the log live: a few events) a batch is applied on
+  // the runner's thread alone: waking the pool would cost more than it saves.
+  const size_t events = std::max(fold ? fold->batch->envelopes.size() : 0, views ? views->batch->envelopes.size() : 0);
+  if (events >= kParallelFrom) return pool_.Run(nviews + folds, task);
+  for (size_t k = 0; k < nviews + folds; ++k) task(k);
+}
+
+std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsDb::Batch& out) {
+  std::optional<Failure> failure = stage.Folded();
   for (auto& work : view_work_) {
     if (work->failure) Keep(failure, work->failure->index, work->failure->why);
   }
-  if (failure) return failure;
-  for (auto& part : parts_) out.Append(part->batch);
-  for (auto& work : view_work_) out.Append(work->batch);
-  slots_.clear();  // the records before each event: released now, not at the next batch
-  return std::nullopt;
+  if (!failure) {
+    for (PartWork& work : stage.parts) out.Append(work.batch);
+    for (auto& work : view_work_) out.Append(work->batch);
+  }
+  // The records before each event: released now, not at the batch after.
+  stage.slots.clear();
+  stage.batch = nullptr;
+  return failure;
+}
+
+std::optional<BatchPipeline::Failure> BatchPipeline::Apply(const DecodedBatch& batch, const ViewsDb& db,
+                                                          ViewsDb::Batch& out) {
+  Stage& stage = stages_[0];
+  Prepare(stage, batch);
+  Run(&stage, db, nullptr, 0);
+  // The views apply what precedes the first event a partition could not fold: a view
+  // failing before it is what the sequential runner would have reported.
+  const std::optional<Failure> folded = stage.Folded();
+  Run(nullptr, db, &stage, folded ? folded->index : batch.envelopes.size());
+  return Finish(stage, out);
+}
+
+void BatchPipeline::Fold(const DecodedBatch& batch, const ViewsDb& db) {
+  Stage& stage = pending_ == &stages_[0] ? stages_[1] : stages_[0];
+  Prepare(stage, batch);
+  Run(&stage, db, nullptr, 0);
+  pending_ = &stage;
+}
+
+bool BatchPipeline::FoldFailed() const { return pending_ != nullptr && pending_->Folded().has_value(); }
+
+std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* next, const ViewsDb& db,
+                                                         ViewsDb::Batch& out) {
+  Stage* applied = pending_;
+  if (applied == nullptr) return std::nullopt;
+  const std::optional<Failure> folded = applied->Folded();
+  Stage* folding = nullptr;
+  if (next != nullptr && !folded) {
+    folding = applied == &stages_[0] ? &stages_[1] : &stages_[0];
+    Prepare(*folding, *next);
+  }
+  Run(folding, db, applied, folded ? folded->index : applied->batch->envelopes.size());
+  pending_ = folding;
+  return Finish(*applied, out);
 }
 
 void BatchPipeline::Evict(size_t budget) {
   if (budget == 0) return;
   // Shares that add up to the budget; a partition with none forgets everything (every
-  // record was written by the batch before).
+  // record was written by the batch before). But a batch folded ahead is not written yet:
+  // its records are the most recently stamped, and a directory keeps at least the most
+  // recent 7/8 of what it is allowed, so allowing twice the partition's events of that
+  // batch keeps every one of them (the cache then exceeds its share by that batch at most).
   const size_t n = parts_.size();
   for (size_t p = 0; p < n; ++p) {
-    const size_t share = budget / n + (p < budget % n ? 1 : 0);
+    const size_t ahead = pending_ ? pending_->parts[p].events.size() : 0;
+    const size_t share = std::max(budget / n + (p < budget % n ? 1 : 0), 2 * ahead);
     if (share == 0) {
       parts_[p]->directory.Clear();
     } else {

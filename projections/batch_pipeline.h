@@ -21,6 +21,11 @@
 //    moving between GPs, a municipality's days changed by a correction) and apply it in
 //    log order.
 //
+// 3. By batch, in a catch-up: the partitions fold batch N+1 while the views apply batch N
+//    (Fold / Step), in one round of the pool. The records the views read are the
+//    records-before of their own batch (copy on write), so the fold running ahead changes
+//    nothing they see; the records batch N+1 changed stay cached until it is written.
+//
 // The entries each partition and view changed are put in one WriteBatch with the
 // checkpoint by the runner, as before. An event a partition or a view cannot apply stops
 // the batch at the first such event in log order (what the sequential runner reports).
@@ -33,6 +38,7 @@
 #include "projections/views_db.h"
 
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,10 +78,30 @@ class BatchPipeline {
   // partitions and the views, and puts every changed person record and view entry in
   // `out`. Person records not cached are read from `db`. On a failure nothing is put in
   // `out`; the working state is then ahead of what is stored (the runner stops).
+  // Not while a batch is folded ahead (Fold without its Step(nullptr, ...)).
   std::optional<Failure> Apply(const DecodedBatch& batch, const ViewsDb& db, ViewsDb::Batch& out);
 
+  // Overlapped, for a catch-up over many batches (two stages: while the views apply batch
+  // N, the partitions fold batch N+1, so that both cores stay busy when one view is longer
+  // than the rest):
+  //   Fold(b0, db);                     // the partitions alone
+  //   Step(&b1, db, out) -> b0's views (and b0's entries in `out`), b1 folded meanwhile;
+  //   write `out`, Evict(budget); ...; Step(nullptr, db, out) -> the last batch's views.
+  // Each batch stays alive, unmoved, until the Step that applies its views returns. A
+  // Step's failure is of the batch whose views it applied (index in that batch): a batch
+  // whose fold failed is not folded further, and its views stop before the failing event,
+  // so that the first failure in log order is reported, as by Apply. After a failure the
+  // pipeline is unusable (the runner stops).
+  void Fold(const DecodedBatch& batch, const ViewsDb& db);
+  std::optional<Failure> Step(const DecodedBatch* next, const ViewsDb& db, ViewsDb::Batch& out);
+  // Whether the batch folded last failed (then Step(nullptr) applies its views up to the
+  // failure and reports it; fold nothing after it).
+  bool FoldFailed() const;
+  // A batch folded and not yet applied by a Step.
+  bool Pending() const { return pending_ != nullptr; }
+
   // Forgets the least recently used records beyond `budget` in all (split evenly between
-  // the partitions); 0: no limit.
+  // the partitions); 0: no limit. The records of a batch folded and not yet written stay.
   void Evict(size_t budget);
   // The record of a person cached (null: not cached or not registered).
   const PersonRecord* Find(std::string_view person_id) const;
@@ -94,12 +120,24 @@ class BatchPipeline {
   struct Part {
     explicit Part(std::shared_ptr<const domain::RuleBook> rules) : directory(std::move(rules)) {}
     PersonDirectory directory;
+    std::vector<std::string> missing;  // keys of people not cached (scratch)
+  };
+  // One partition's work on one batch.
+  struct PartWork {
     std::vector<uint32_t> events;  // indices in the batch, ascending
     std::vector<Effect> effects;
     std::vector<std::string_view> dirty;  // ids of people changed (views of envelope strings)
-    std::vector<std::string> missing;     // keys of people not cached
     ViewsDb::Batch batch;
     std::optional<Failure> failure;
+  };
+  // One batch between its fold and its views: what the partitions left for the views.
+  struct Stage {
+    const DecodedBatch* batch = nullptr;
+    std::vector<Slot> slots;
+    std::vector<uint32_t> part_of;           // partition of each event of the batch
+    std::vector<std::string_view> persons;  // person id of each event ("": other streams)
+    std::deque<PartWork> parts;  // a deque: PartWork does not move (its batch)
+    std::optional<Failure> Folded() const;  // the first fold failure, if any
   };
   struct ViewWork {
     ViewsDb::Batch batch;
@@ -107,17 +145,23 @@ class BatchPipeline {
     double seconds = 0;  // its last batch took, for the order of the next (longest first)
   };
 
-  void Fold(Part& part, const DecodedBatch& batch, const ViewsDb& db);
-  void ApplyView(size_t v, const DecodedBatch& batch, size_t count);
+  // Assigns the batch's events to partitions (the runner's thread).
+  void Prepare(Stage& stage, const DecodedBatch& batch);
+  void FoldPart(size_t p, Stage& stage, const ViewsDb& db);
+  void ApplyView(size_t v, const Stage& stage, size_t count);
+  // Runs, in one round of the pool, the folds of `fold` (may be null) and the views of
+  // `views` (may be null) up to `count` events.
+  void Run(Stage* fold, const ViewsDb& db, const Stage* views, size_t count);
+  // The views' outcome for `stage` (after Run): the first failure, or everything put in `out`.
+  std::optional<Failure> Finish(Stage& stage, ViewsDb::Batch& out);
 
   std::vector<std::unique_ptr<View>>& views_;
   const std::string path_;
   std::vector<std::unique_ptr<Part>> parts_;
   std::vector<std::unique_ptr<ViewWork>> view_work_;
   std::vector<size_t> view_order_;  // longest view first: the views' step ends sooner
-  std::vector<Slot> slots_;
-  std::vector<uint32_t> part_of_;           // partition of each event of the batch
-  std::vector<std::string_view> persons_;  // person id of each event ("": other streams)
+  Stage stages_[2];
+  Stage* pending_ = nullptr;  // folded, views not applied yet
   TaskPool pool_;
 };
 

@@ -5,9 +5,12 @@
 // number of partitions and threads, in batches of any size, with person caches of one or
 // two records, killed in the middle of a batch and reopened on the way: every view answers
 // exactly as the sequential runner's, and what they stored is the same, byte for byte.
+// The measure-start index the runner keeps with the views (FORMAT.md) holds exactly the
+// orders of the log, whatever the path, and its range reads return exactly those days'.
 #include "domain/person.h"
 #include "domain/school.h"
 #include "projections/gp_view.h"
+#include "projections/log_prefetch.h"
 #include "projections/school_view.h"
 #include "projections/views_db.h"
 #include "projections/cross_history_test_support.h"
@@ -17,6 +20,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 namespace caseledger::projections {
 namespace {
@@ -81,8 +85,59 @@ std::map<std::string, std::string> Stored(const std::string& path) {
   return entries;
 }
 
+// What the measure-start index must hold, read from the log itself: (start day, person)
+// of every isolation and quarantine order, and the registrations.
+struct ExpectedIndex {
+  std::set<std::pair<Date, std::string>> starts;
+  uint64_t registered = 0;
+};
+ExpectedIndex IndexFromLog(const eventstore::EventStore& store, uint64_t until) {
+  ExpectedIndex out;
+  auto batch = ReadDecoded(store, 1, until);
+  EXPECT_TRUE(batch);
+  if (!batch) return out;
+  EXPECT_EQ(batch->events.size(), until);
+  for (size_t i = 0; i < batch->events.size(); ++i) {
+    const std::string& stream = batch->envelopes[i].stream;
+    if (!stream.starts_with("person-")) continue;
+    const std::string person = stream.substr(7);
+    const domain::Event& e = batch->events[i];
+    if (std::holds_alternative<domain::PersonRegistered>(e)) ++out.registered;
+    if (const auto* q = std::get_if<domain::QuarantineOrdered>(&e)) out.starts.emplace(q->start, person);
+    if (const auto* o = std::get_if<domain::IsolationOrdered>(&e)) out.starts.emplace(o->start, person);
+  }
+  return out;
+}
+
+// The runner's index against the log's: its count, and range reads over stretches of days
+// (bounded, open-ended, empty, one day) giving exactly the people of those days.
+void ExpectIndex(const ViewRunner& runner, const ExpectedIndex& expected) {
+  EXPECT_EQ(runner.RegisteredPeople(), expected.registered);
+  ASSERT_FALSE(expected.starts.empty());
+  const Date first = expected.starts.begin()->first, last = expected.starts.rbegin()->first;
+  std::mt19937_64 rng(expected.starts.size());
+  std::vector<std::pair<Date, std::optional<Date>>> ranges = {
+      {first, std::nullopt}, {first + (-30), last + 1}, {first, first + 1}, {last, std::nullopt},
+      {last + 1, std::nullopt}, {first + 5, first + 5}, {last, first}};
+  for (int k = 0; k < 20; ++k) {
+    const Date from = first + static_cast<int>(rng() % (last.days - first.days + 1));
+    ranges.emplace_back(from, from + static_cast<int>(rng() % 20));
+  }
+  for (const auto& [from, to] : ranges) {
+    std::multiset<std::pair<Date, std::string>> want;
+    for (const auto& e : expected.starts) {
+      if (e.first >= from && (!to || e.first < *to)) want.insert(e);
+    }
+    std::multiset<std::string> want_people, got;
+    for (const auto& e : want) want_people.insert(e.second);
+    ASSERT_TRUE(runner.ForEachMeasureStart(from, to, [&](std::string_view p) { got.emplace(p); }));
+    EXPECT_EQ(got, want_people) << from.ToString() << " .. " << (to ? to->ToString() : "");
+  }
+}
+
 struct Shape {
   size_t partitions, threads, batch, cache;
+  bool read_ahead = false;  // the catch-up's two stages (fold N+1 while the views apply N)
 };
 
 class PipelinePropertyTest : public ::testing::TestWithParam<uint64_t> {};
@@ -104,6 +159,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     o.view_cache = s.cache;  // GP patient rows: as few as the people (0: all, the reference)
     o.partitions = s.partitions;
     o.threads = s.threads;
+    o.read_ahead = s.read_ahead;
     auto r = ViewRunner::Open(log.store(), std::move(views), o);
     EXPECT_TRUE(r) << r.error().message;
     return r ? std::move(*r) : nullptr;
@@ -114,6 +170,9 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   auto reference = open("sequential", {0, 1, 4096, 0});
   ASSERT_TRUE(reference);
   ASSERT_TRUE(reference->CatchUp()) << reference->failure();
+  const ExpectedIndex index = IndexFromLog(log.store(), last);
+  ASSERT_GT(index.starts.size(), 20u);
+  ExpectIndex(*reference, index);
   const std::string expected = DumpAll(*reference, days);
   // The workload reaches every kind of view entry that spans people.
   EXPECT_NE(expected.find("\"patients\":[{"), std::string::npos);
@@ -124,12 +183,16 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   ASSERT_GT(stored.size(), 100u);
 
   // Batches large enough for the pool (>= 512 events) and small ones (applied inline).
-  const Shape shapes[] = {{1, 1, 4096, 0}, {2, 2, 4096, 0}, {3, 2, 700, 2}, {7, 4, 1000, 1},
-                          {4, 2, 13, 0},   {16, 3, 600, 5}};
+  // Catch-ups over many batches with the two stages (read_ahead), with caches of a record or
+  // two and batches too small for the pool among them.
+  const Shape shapes[] = {{1, 1, 4096, 0},       {2, 2, 4096, 0},      {3, 2, 700, 2},     {7, 4, 1000, 1},
+                          {4, 2, 13, 0},         {16, 3, 600, 5},      {2, 2, 700, 1, true}, {5, 2, 1000, 0, true},
+                          {3, 3, 97, 2, true},   {1, 2, 600, 3, true}};
   for (size_t k = 0; k < std::size(shapes); ++k) {
     const Shape& s = shapes[k];
     SCOPED_TRACE("partitions " + std::to_string(s.partitions) + " threads " + std::to_string(s.threads) +
-                 " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache));
+                 " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache) +
+                 (s.read_ahead ? " read ahead" : ""));
     const std::string name = "pipeline-" + std::to_string(k);
     // Killed in the middle of a batch (a view throws), reopened with another partition
     // count, stopped on the way, reopened again, finished.
@@ -144,7 +207,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       EXPECT_EQ(crashed->Position(), (last / 2 - 1) / s.batch * s.batch);
     }
     {
-      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache}, 3 * last / 4);
+      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead}, 3 * last / 4);
       ASSERT_TRUE(resumed);
       ASSERT_TRUE(resumed->CatchUp()) << resumed->failure();
       EXPECT_EQ(resumed->Position(), 3 * last / 4);
@@ -158,6 +221,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       EXPECT_LE(finished->Get<GpView>("gps")->CachedRows(), s.cache);
     }
     EXPECT_EQ(DumpAll(*finished, days), expected);
+    ExpectIndex(*finished, index);
     finished.reset();
     EXPECT_TRUE(Stored(log.Path(name)) == stored);
   }
@@ -173,6 +237,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   auto rebuilt = Rebuild(log.store(), AllViews(), ro);
   ASSERT_TRUE(rebuilt) << rebuilt.error().message;
   EXPECT_EQ(DumpAll(**rebuilt, days), expected);
+  ExpectIndex(**rebuilt, index);
   rebuilt->reset();
   EXPECT_TRUE(Stored(log.Path("rebuilt")) == stored);
 }
@@ -189,25 +254,30 @@ TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerSt
                                                                          domain::MeasureEndReason::kElapsed},
                                                     At("2020-10-20", 0)}});
   log.Person(PersonId(4), {{domain::VaccinationRecorded{9, D("2020-10-20"), "Comirnaty"}, At("2020-10-20", 0)}});
-  std::string failures[2];
-  uint64_t positions[2] = {0, 0};
-  for (size_t partitions : {0u, 3u}) {
+  // The sequential runner, the pipeline one batch at a time, and the pipeline's two stages
+  // (read ahead: the batch after the poison's may be folded, never written).
+  std::string failures[3];
+  uint64_t positions[3] = {0, 0, 0};
+  const std::pair<size_t, bool> ways[] = {{0, false}, {3, false}, {3, true}};
+  for (size_t k = 0; k < std::size(ways); ++k) {
     RunnerOptions o;
-    o.path = log.Path("p" + std::to_string(partitions));
+    o.path = log.Path("p" + std::to_string(k));
     o.rules = Rules();
     o.max_batch = 1000;
-    o.partitions = partitions;
+    o.partitions = ways[k].first;
+    o.read_ahead = ways[k].second;
     o.threads = 2;
     auto r = ViewRunner::Open(log.store(), AllViews(), o);
     ASSERT_TRUE(r);
     EXPECT_FALSE((*r)->CatchUp());
-    failures[partitions ? 1 : 0] = (*r)->failure();
-    positions[partitions ? 1 : 0] = (*r)->failed_position();
+    failures[k] = (*r)->failure();
+    positions[k] = (*r)->failed_position();
     EXPECT_EQ((*r)->Position(), (poison - 1) / 1000 * 1000);
   }
-  EXPECT_EQ(positions[0], poison);
-  EXPECT_EQ(positions[1], poison);
-  EXPECT_EQ(failures[0], failures[1]);
+  for (size_t k = 0; k < std::size(ways); ++k) {
+    EXPECT_EQ(positions[k], poison);
+    EXPECT_EQ(failures[k], failures[0]);
+  }
   EXPECT_NE(failures[1].find("measure 999 is not running"), std::string::npos) << failures[1];
 }
 

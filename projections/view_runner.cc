@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstdio>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -22,12 +23,20 @@ using eventstore::StoreError;
 using eventstore::StoreErrorCode;
 using eventstore::StoreResult;
 
-constexpr std::string_view kFormat = "3";  // 3: class orders keep their given end; 2: the region view's late-report column
+// 4: the measure-start index ("index/"); 3: class orders keep their given end; 2: the region
+// view's late-report column
+constexpr std::string_view kFormat = "4";
 constexpr std::string_view kFormatKey = "meta/format";
 constexpr std::string_view kViewsKey = "meta/views";
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kPeoplePrefix = "people/";
 constexpr std::string_view kPersonStreamPrefix = "person-";
+// The measure-start index (FORMAT.md): "index/starts/<YYYY-MM-DD>/<person id>" for every
+// isolation or quarantine order of a person starting on that day, and the number of
+// registrations applied.
+constexpr std::string_view kIndexPrefix = "index/";
+constexpr std::string_view kStartsPrefix = "index/starts/";
+constexpr std::string_view kRegisteredKey = "index/registered";
 
 // A view's entries in the views database, under "<view>/" (View::Attach).
 class DbEntries final : public StoredEntries {
@@ -83,9 +92,15 @@ class ViewRunner::Impl {
   // this thread, into `wb`. Commit: writes `wb` with the checkpoint, evicts, publishes,
   // counts and notifies.
   bool Validate(const DecodedBatch& batch);
+  // Validate's check of a batch that starts at `expected`: empty, or why it cannot be
+  // applied and at which position.
+  std::optional<std::pair<uint64_t, std::string>> Invalid(const DecodedBatch& batch, uint64_t expected) const;
   StoreResult<bool> ApplySequential(const DecodedBatch& batch, ViewsDb::Batch& wb);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
+  // The measure-start index's entries for the batch (its orders' keys, the registrations'
+  // count), into `wb`: one pass over the batch in log order, whatever the partitions.
+  void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
   void Publish(uint64_t last);
   // Puts the records of the batch's people in the directory's cache (those not cached are
   // read from the database in one MultiGet). False (and failure set) when one does not
@@ -93,6 +108,9 @@ class ViewRunner::Impl {
   StoreResult<bool> FetchPeople(const DecodedBatch& batch);
   // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it.
   StoreResult<uint64_t> CatchUpReadingAhead(uint64_t at, uint64_t target);
+  // CatchUpReadingAhead with the pipeline's two stages: batch N+1 folded while the views
+  // apply batch N.
+  StoreResult<uint64_t> CatchUpOverlapped(LogPrefetcher& reader);
   void Fail(uint64_t at, std::string why);
   void Follow();
 
@@ -111,6 +129,8 @@ class ViewRunner::Impl {
   // read from the database, not registered yet, or not a person stream; ApplyBatch then
   // looks it up), so that most events look their person up once.
   std::vector<const PersonRecord*> records;
+  // Registrations applied and written (index/registered), read by what-ifs.
+  std::atomic<uint64_t> registered{0};
 
   mutable std::mutex mu;
   mutable std::condition_variable cv;
@@ -215,7 +235,7 @@ StoreResult<void> ViewRunner::Impl::Load() {
       }
       if (!ok) bad = std::string(key);
       return ok;
-    }, kPeoplePrefix);
+    }, {kPeoplePrefix, kIndexPrefix});
     if (!scan) return scan.error();
     if (!bad.empty()) {
       ProjectionsLog()->warn("views entry {} does not load; rebuilding the views from the log", bad);
@@ -231,6 +251,19 @@ StoreResult<void> ViewRunner::Impl::Load() {
       if (pipeline) pipeline->Clear();
       usable = false;
     }
+  }
+  registered.store(0);
+  if (usable) {
+    auto count = db->Get(kRegisteredKey);
+    if (!count) return count.error();
+    uint64_t n = 0;
+    if (*count) {
+      const std::string& text = **count;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      usable = ec == std::errc() && end == text.data() + text.size();
+      if (!usable) ProjectionsLog()->warn("views entry {} does not load; rebuilding the views from the log", kRegisteredKey);
+    }
+    registered.store(n);
   }
   if (!usable) {
     at = 0;
@@ -291,19 +324,25 @@ StoreResult<bool> ViewRunner::Impl::FetchPeople(const DecodedBatch& decoded) {
   return true;
 }
 
-bool ViewRunner::Impl::Validate(const DecodedBatch& decoded) {
-  uint64_t expected = position.load(std::memory_order_relaxed) + 1;
+std::optional<std::pair<uint64_t, std::string>> ViewRunner::Impl::Invalid(const DecodedBatch& decoded,
+                                                                          uint64_t expected) const {
   for (size_t i = 0; i < decoded.envelopes.size(); ++i, ++expected) {
     const domain::Envelope& env = decoded.envelopes[i];
     if (env.position != expected) {
-      Fail(expected, "the log returned position " + std::to_string(env.position));
-      return false;
+      return std::make_pair(expected, "the log returned position " + std::to_string(env.position));
     }
     // Views never need personal data: it is not even decoded (it may be encrypted).
     if (i >= decoded.events.size()) {
-      Fail(env.position, env.type + " does not decode: " + decoded.decode_error);
-      return false;
+      return std::make_pair(env.position, env.type + " does not decode: " + decoded.decode_error);
     }
+  }
+  return std::nullopt;
+}
+
+bool ViewRunner::Impl::Validate(const DecodedBatch& decoded) {
+  if (auto invalid = Invalid(decoded, position.load(std::memory_order_relaxed) + 1)) {
+    Fail(invalid->first, std::move(invalid->second));
+    return false;
   }
   return true;
 }
@@ -321,7 +360,34 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
   } else if (auto applied = ApplySequential(decoded, wb); !applied || !*applied) {
     return applied;
   }
+  IndexBatch(decoded, wb);
   return Commit(decoded, wb, started);
+}
+
+void ViewRunner::Impl::IndexBatch(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
+  uint64_t added = 0;
+  std::string key;
+  for (size_t i = 0; i < decoded.envelopes.size(); ++i) {
+    std::string_view stream(decoded.envelopes[i].stream);
+    if (!stream.starts_with(kPersonStreamPrefix)) continue;
+    const domain::Event& event = decoded.events[i];
+    const domain::Date* start = nullptr;
+    if (std::holds_alternative<domain::PersonRegistered>(event)) {
+      ++added;
+    } else if (const auto* q = std::get_if<domain::QuarantineOrdered>(&event)) {
+      start = &q->start;
+    } else if (const auto* iso = std::get_if<domain::IsolationOrdered>(&event)) {
+      start = &iso->start;
+    }
+    if (start == nullptr) continue;
+    key.assign(kStartsPrefix).append(start->ToString()).append("/").append(stream.substr(kPersonStreamPrefix.size()));
+    wb.Put(key, {});
+  }
+  if (added == 0) return;
+  // The count in memory runs ahead of the database only if this batch's write fails, and
+  // then the runner has stopped (Fail): a reopen reads the stored count again.
+  const uint64_t total = registered.fetch_add(added) + added;
+  wb.Put(kRegisteredKey, std::to_string(total));
 }
 
 StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
@@ -473,6 +539,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_t target) {
   LogPrefetcher reader(store, at + 1, target, options.max_batch);
+  if (pipeline) return CatchUpOverlapped(reader);
   while (!stopping.load()) {
     auto batch = reader.Next();
     if (!batch) return batch.error();
@@ -482,6 +549,52 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_
     if (!*applied) break;  // failed: CatchUp reports it
     reader.Recycle(std::move(*batch));
   }
+  return position.load(std::memory_order_relaxed);
+}
+
+StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader) {
+  // held[0]: folded, its views not applied yet; held[1]: the batch folded meanwhile. A
+  // deque keeps their addresses (the pipeline holds them) while the front is popped.
+  std::deque<DecodedBatch> held;
+  std::optional<StoreError> read_error;
+  std::optional<DecodedBatch> invalid;  // read, not applicable: reported once the batch before is written
+  // Reads the batch after the held ones; true when it can be folded.
+  auto read = [&](uint64_t expected) {
+    auto batch = reader.Next();
+    if (!batch) {
+      read_error = batch.error();
+      return false;
+    }
+    if (batch->empty()) return false;
+    if (Invalid(*batch, expected)) {
+      invalid = std::move(*batch);
+      return false;
+    }
+    held.push_back(std::move(*batch));
+    return true;
+  };
+  if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
+  while (!held.empty()) {
+    const auto started = std::chrono::steady_clock::now();
+    const DecodedBatch& applied = held.front();
+    const DecodedBatch* next = nullptr;
+    if (held.size() == 1 && !stopping.load() && !pipeline->FoldFailed() && !read_error && !invalid &&
+        read(applied.envelopes.back().position + 1)) {
+      next = &held.back();
+    }
+    ViewsDb::Batch wb;
+    if (auto failed = pipeline->Step(next, *db, wb)) {
+      Fail(applied.envelopes[failed->index].position, failed->why);
+      return position.load(std::memory_order_relaxed);
+    }
+    IndexBatch(applied, wb);
+    auto committed = Commit(applied, wb, started);
+    if (!committed) return committed.error();
+    reader.Recycle(std::move(held.front()));
+    held.pop_front();
+  }
+  if (invalid) Validate(*invalid);  // fails, at the position after the last one written
+  if (read_error) return *read_error;
   return position.load(std::memory_order_relaxed);
 }
 
@@ -519,7 +632,7 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   for (const auto& v : views) {
     std::string_view n = v->name();
     if (n.empty() || n.find('/') != n.npos || n.find(',') != n.npos || n == "people" ||
-        n == "meta" || !names.insert(n).second) {
+        n == "meta" || n == "index" || !names.insert(n).second) {
       return StoreError(StoreErrorCode::kInvalidArgument, "bad or duplicate view name '" + std::string(n) + "'");
     }
   }
@@ -616,6 +729,21 @@ StoreResult<std::optional<PersonRecord>> ViewRunner::FindPerson(std::string_view
   }
   return std::optional<PersonRecord>(std::move(r));
 }
+
+StoreResult<void> ViewRunner::ForEachMeasureStart(domain::Date from, std::optional<domain::Date> to,
+                                                 const std::function<void(std::string_view)>& visit) const {
+  const std::string low = std::string(kStartsPrefix).append(from.ToString());
+  // Past every day: the prefix with its '/' incremented.
+  const std::string high = to ? std::string(kStartsPrefix).append(to->ToString())
+                              : std::string(kStartsPrefix.substr(0, kStartsPrefix.size() - 1)).append("0");
+  if (to && !(from < *to)) return {};
+  return impl_->db->ScanRange(low, high, [&](std::string_view key, std::string_view) {
+    // "index/starts/YYYY-MM-DD/<person>"
+    visit(key.substr(kStartsPrefix.size() + 11));
+  });
+}
+
+uint64_t ViewRunner::RegisteredPeople() const { return impl_->registered.load(); }
 
 void ViewRunner::OnChanges(std::function<void(const std::vector<ViewChange>&)> listener) {
   impl_->listeners.push_back(std::move(listener));

@@ -149,6 +149,16 @@ class ViewRunner {
   // The person's record as of Position(), from the cache or the views database; nullopt
   // for a person not registered. Only while the runner is not applying (tests, tools).
   eventstore::StoreResult<std::optional<PersonRecord>> FindPerson(std::string_view person_id) const;
+  // The measure-start index (FORMAT.md, "index/"), kept with the views on every path (live,
+  // rebuild, replica): calls `visit` with the person id of every isolation or quarantine
+  // order starting on a day in [from, to) (nullopt: every day from `from` on), once per
+  // person and day, in day order. As of the last batch written: only while the runner is
+  // not applying (tools, or a what-if holding the live views still).
+  eventstore::StoreResult<void> ForEachMeasureStart(domain::Date from, std::optional<domain::Date> to,
+                                                    const std::function<void(std::string_view person)>& visit) const;
+  // PersonRegistered events applied (up to Position() while the runner is not applying).
+  // Thread-safe.
+  uint64_t RegisteredPeople() const;
   // Called after each published batch, on the runner thread, with the keys it changed (none,
   // when no view changed: the position still moved); must be quick. Register before Start().
   void OnChanges(std::function<void(const std::vector<ViewChange>&)> listener);

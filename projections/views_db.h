@@ -5,6 +5,7 @@
 #include "eventstore/event_store.h"
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,15 +50,18 @@ class ViewsDb {
   // The entries whose key starts with `prefix`, in key order, as of `at` (else the latest).
   Result<void> Scan(std::string_view prefix, const rocksdb::Snapshot* at,
                     const std::function<void(std::string_view, std::string_view)>& visit) const;
+  // The entries with from <= key < to, in key order, as of the latest state.
+  Result<void> ScanRange(std::string_view from, std::string_view to,
+                         const std::function<void(std::string_view, std::string_view)>& visit) const;
   // The database as of now, for consistent reads later; the database must outlive it.
   std::shared_ptr<const rocksdb::Snapshot> Pin() const;
   // The values of `keys` (sorted ascending: RocksDB reads them in one pass), nullopt for
   // a key not there; out[i] is keys[i]'s.
   Result<std::vector<std::optional<std::string>>> MultiGet(const std::vector<std::string>& keys) const;
-  // Every entry in key order, but those whose key starts with `skip` (when not empty);
-  // `visit` returns false to stop.
+  // Every entry in key order, but those whose key starts with one of `skip` (non-empty
+  // prefixes, each passed over with one seek); `visit` returns false to stop.
   Result<void> ForEach(const std::function<bool(std::string_view, std::string_view)>& visit,
-                       std::string_view skip = {}) const;
+                       std::initializer_list<std::string_view> skip = {}) const;
   // Atomically: all of the batch or nothing. `sync` waits for the WAL sync; without it the
   // batch skips the WAL, and a crash may lose the latest unsynced batches (whole ones, the
   // newest first: what remains is the database as some earlier batch left it).

@@ -20,6 +20,9 @@
 // The school figures are not sums (a class status depends on all its members): they are
 // computed again from the live classes with the affected members' candidate entries.
 //
+// The affected people come from the live views' measure-start index (projections/FORMAT.md),
+// at the views' position, which is `until`: a range read per stretch of changed days.
+//
 // Memory: the affected people are folded in chunks sized by the budget; what outlives a
 // chunk is the affected ids, the per-key differences, the report, and the school overlay
 // (the affected people's school member entries only).
@@ -34,8 +37,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
+#include <optional>
 #include <set>
+#include <thread>
 
 namespace caseledger::replay::internal {
 namespace {
@@ -101,6 +107,34 @@ StoreResult<PersonEvents> ReadPerson(eventstore::EventStore& store, const std::s
   return out;
 }
 
+// The streams of ids[from, to), read on `threads` threads (each a contiguous slice), in
+// the order of `ids`: the reads (stream index, then each event, decoded) are most of a
+// person's cost, and they run beside the fold of the chunk before.
+StoreResult<std::vector<PersonEvents>> ReadPeople(eventstore::EventStore& store, const std::vector<std::string>& ids,
+                                                  size_t from, size_t to, uint64_t until, size_t threads) {
+  std::vector<PersonEvents> out(to - from);
+  std::vector<std::optional<StoreError>> errors(threads);
+  auto read_slice = [&](size_t t) {
+    const size_t n = to - from, begin = n * t / threads, end = n * (t + 1) / threads;
+    for (size_t k = begin; k < end; ++k) {
+      auto events = ReadPerson(store, ids[from + k], until);
+      if (!events) {
+        errors[t] = events.error();
+        return;
+      }
+      out[k] = std::move(*events);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (size_t t = 1; t < threads; ++t) workers.emplace_back(read_slice, t);
+  read_slice(0);
+  for (auto& w : workers) w.join();
+  for (auto& e : errors) {
+    if (e) return *e;
+  }
+  return out;
+}
+
 // Applies one person's events to a side (the runner's order: effects and views from the
 // record before the event, then the directory), noting their measures.
 void FoldPerson(const std::string& person, const PersonEvents& pe, Fold& side, projections::SchoolView* schools,
@@ -127,33 +161,15 @@ bool AllZero(const Figures& f) {
   return std::all_of(f.begin(), f.end(), [](const auto& kv) { return kv.second == 0; });
 }
 
-struct Scan {
-  uint64_t registered = 0;
+// The people with a measure starting on a day the books disagree on, from the live views'
+// measure-start index (a range read per stretch of days, not a scan of the log).
+StoreResult<std::set<std::string>> AffectedPeople(const projections::ViewRunner& live, const DayRanges& days) {
   std::set<std::string> affected;
-};
-
-// One pass over the log: the people registered, and those with a measure starting on a
-// day the books disagree on.
-StoreResult<Scan> ScanLog(eventstore::EventStore& store, uint64_t until, const DayRanges& days) {
-  Scan scan;
-  auto scanned = ForEachPersonEvent(store, until, [&](const domain::Envelope& env, std::string_view person) {
-    if (env.type == domain::PersonRegistered::kType) {
-      ++scan.registered;
-      return StoreResult<void>();
-    }
-    if (days.empty() || (env.type != domain::QuarantineOrdered::kType && env.type != domain::IsolationOrdered::kType)) {
-      return StoreResult<void>();
-    }
-    auto event = DecodeEvent(env);
-    if (!event) return StoreResult<void>(event.error());
-    domain::Date start;
-    if (const auto* q = std::get_if<domain::QuarantineOrdered>(&*event)) start = q->start;
-    if (const auto* i = std::get_if<domain::IsolationOrdered>(&*event)) start = i->start;
-    if (days.Contains(start)) scan.affected.emplace(person);
-    return StoreResult<void>();
-  });
-  if (!scanned) return scanned.error();
-  return scan;
+  for (const auto& [from, to] : days.ranges) {
+    auto read = live.ForEachMeasureStart(from, to, [&](std::string_view person) { affected.emplace(person); });
+    if (!read) return read.error();
+  }
+  return affected;
 }
 
 }  // namespace
@@ -167,9 +183,9 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
   };
   const auto started = std::chrono::steady_clock::now();
   const DayRanges days = DaysRulesDiffer(*base_book, *cand_book);
-  auto scan = ScanLog(store, until, days);
-  if (!scan) return scan.error();
-  report.people_compared = scan->registered;
+  auto affected = AffectedPeople(live, days);
+  if (!affected) return affected.error();
+  report.people_compared = live.RegisteredPeople();
 
   const auto* live_schools = Wanted(o, "schools") ? live.Get<projections::SchoolView>("schools") : nullptr;
   std::set<std::string> schools_to_compare;
@@ -177,30 +193,41 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
     for (const auto& order : live_schools->ClassOrders()) {
       if (!days.Contains(order.start)) continue;
       schools_to_compare.insert(order.school);
-      scan->affected.insert(order.members.begin(), order.members.end());
+      affected->insert(order.members.begin(), order.members.end());
     }
   }
-  say("incremental what-if: " + std::to_string(scan->affected.size()) + " of " + std::to_string(scan->registered) +
+  say("incremental what-if: " + std::to_string(affected->size()) + " of " + std::to_string(live.RegisteredPeople()) +
       " people have a measure or class order on a day the candidate changes; folding them again");
 
   const size_t budget = o.memory_budget != 0 ? o.memory_budget : kDefaultBudget;
-  const size_t chunk = std::max<size_t>(64, budget / kBytesPerPerson);
+  // Two chunks are in memory at once: the one folded and the next one read.
+  const size_t chunk = std::max<size_t>(64, budget / kBytesPerPerson / 2);
+  const size_t readers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
   projections::SchoolView overlay(cand_book);  // the affected people's member entries under the candidate
   std::map<std::string, Figures> municipality_delta, gp_delta;
-  std::vector<std::string> ids(scan->affected.begin(), scan->affected.end());
-  scan->affected.clear();
+  std::vector<std::string> ids(affected->begin(), affected->end());
+  affected->clear();
   NullSink sink;
+  auto read_chunk = [&](size_t at) {
+    return std::async(std::launch::async, [&, at] {
+      return ReadPeople(store, ids, at, std::min(ids.size(), at + chunk), until, readers);
+    });
+  };
+  std::future<StoreResult<std::vector<PersonEvents>>> next;
+  if (!ids.empty()) next = read_chunk(0);
   for (size_t at = 0; at < ids.size(); at += chunk) {
+    auto people = next.get();
+    if (!people) return people.error();
+    if (at + chunk < ids.size()) next = read_chunk(at + chunk);
     Fold base(o.reference, base_book, o), cand(o.reference, cand_book, o);
     std::set<std::string> gps;
     for (size_t k = at; k < std::min(ids.size(), at + chunk); ++k) {
       const std::string& id = ids[k];
-      auto events = ReadPerson(store, id, until);
-      if (!events) return events.error();
+      const PersonEvents& events = (*people)[k - at];
       Measures mb, mc;
       try {
-        FoldPerson(id, *events, base, nullptr, mb);
-        FoldPerson(id, *events, cand, live_schools ? &overlay : nullptr, mc);
+        FoldPerson(id, events, base, nullptr, mb);
+        FoldPerson(id, events, cand, live_schools ? &overlay : nullptr, mc);
       } catch (const std::exception& ex) {
         return StoreError(StoreErrorCode::kCorruption, "person " + id + ": " + ex.what());
       }
