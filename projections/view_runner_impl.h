@@ -1,0 +1,96 @@
+// Private to projections/: ViewRunner's state and steps (view_runner.h), shared by
+// view_runner.cc (opening, applying and committing a batch, publishing) and
+// view_runner_catch_up.cc (catching up with the log and following it).
+#pragma once
+
+#include "projections/view_runner.h"
+
+#include "projections/batch_pipeline.h"
+#include "projections/log_prefetch.h"
+#include "projections/views_db.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace caseledger::projections {
+
+using eventstore::StoreError;
+using eventstore::StoreErrorCode;
+using eventstore::StoreResult;
+
+class ViewRunner::Impl {
+ public:
+  Impl(eventstore::LogReader& s, std::vector<std::unique_ptr<View>> v, RunnerOptions o,
+       std::atomic<uint64_t>& pos)
+      : store(s), views(std::move(v)), options(std::move(o)), directory(options.rules), position(pos) {}
+
+  StoreResult<void> Load();
+  StoreResult<uint64_t> CatchUp();
+  // Applies one batch read from the log; false (and failure set) on a poison event.
+  StoreResult<bool> ApplyBatch(const DecodedBatch& batch);
+  // ApplyBatch's steps. Validate: positions follow the checkpoint and every event decoded
+  // (else failure set, false). ApplySequential: the reference way, one event at a time on
+  // this thread, into `wb`. Commit: writes `wb` with the checkpoint, evicts, publishes,
+  // counts and notifies.
+  bool Validate(const DecodedBatch& batch);
+  // Validate's check of a batch that starts at `expected`: empty, or why it cannot be
+  // applied and at which position.
+  std::optional<std::pair<uint64_t, std::string>> Invalid(const DecodedBatch& batch, uint64_t expected) const;
+  StoreResult<bool> ApplySequential(const DecodedBatch& batch, ViewsDb::Batch& wb);
+  StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
+                           std::chrono::steady_clock::time_point started);
+  // The measure-start index's entries for the batch (its orders' keys, the registrations'
+  // count), into `wb`: one pass over the batch in log order, whatever the partitions.
+  void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
+  void Publish(uint64_t last);
+  // Puts the records of the batch's people in the directory's cache (those not cached are
+  // read from the database in one MultiGet). False (and failure set) when one does not
+  // decode.
+  StoreResult<bool> FetchPeople(const DecodedBatch& batch);
+  // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it.
+  StoreResult<uint64_t> CatchUpReadingAhead(uint64_t at, uint64_t target);
+  // CatchUpReadingAhead with the pipeline's two stages: batch N+1 folded while the views
+  // apply batch N.
+  StoreResult<uint64_t> CatchUpOverlapped(LogPrefetcher& reader);
+  void Fail(uint64_t at, std::string why);
+  void Follow();
+
+  eventstore::LogReader& store;
+  std::vector<std::unique_ptr<View>> views;
+  RunnerOptions options;
+  PersonDirectory directory;  // the sequential way's (partitions == 0)
+  std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
+  std::atomic<uint64_t>& position;
+  std::shared_ptr<ViewsDb> db;  // shared with the views' StoredEntries and their pinned snapshots
+  RunnerMetrics metrics;
+  std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
+  std::vector<Effect> effects;  // scratch, one event's
+  std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
+  // FetchPeople's result: the record of each envelope's person when it was cached (null:
+  // read from the database, not registered yet, or not a person stream; ApplyBatch then
+  // looks it up), so that most events look their person up once.
+  std::vector<const PersonRecord*> records;
+  // Registrations applied and written (index/registered), read by what-ifs.
+  std::atomic<uint64_t> registered{0};
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  std::string failure;  // guarded by mu
+  std::string paused;   // guarded by mu: why the follower applies nothing now
+  uint64_t failed_at = 0;
+  std::atomic<bool> failed{false};
+
+  std::thread follower;
+  std::atomic<bool> stopping{false};
+
+  // The catch-up under way (Progress): where it started, when, and what it runs to.
+  std::atomic<uint64_t> catch_up_from{0}, catch_up_target{0};
+  std::atomic<int64_t> catch_up_started_ns{0};
+  std::chrono::steady_clock::time_point last_report{};
+  bool reported = false;  // this catch-up was long enough to report: report its end too
+  CatchUpProgress Progress() const;
+  void ReportProgress(bool force);
+};
+
+}  // namespace caseledger::projections
