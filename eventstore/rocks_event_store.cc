@@ -282,6 +282,12 @@ StoreResult<Hash> RocksEventStore::HashAt(uint64_t position) const {
 StoreResult<Envelope> RocksEventStore::DecodeAt(uint64_t position, std::string_view value,
                                                 const Hash& prev, bool open_personal) const {
   Envelope e;
+  if (auto decoded = DecodeInto(position, value, prev, open_personal, e); !decoded) return decoded.error();
+  return e;
+}
+
+StoreResult<void> RocksEventStore::DecodeInto(uint64_t position, std::string_view value, const Hash& prev,
+                                              bool open_personal, Envelope& e) const {
   auto split = format::Split(value);
   if (!split || !format::DecodeRecordBody(split->record_body, e)) {
     return StoreError{StoreErrorCode::kCorruption,
@@ -306,33 +312,48 @@ StoreResult<Envelope> RocksEventStore::DecodeAt(uint64_t position, std::string_v
       return opened.error();
     }
   }
-  return e;
+  return {};
 }
 
 StoreResult<std::vector<Envelope>> RocksEventStore::ReadLog(uint64_t from_position,
                                                             size_t max_count) const {
   std::vector<Envelope> out;
+  if (auto read = ReadLogInto(from_position, max_count, out); !read) return read.error();
+  return out;
+}
+
+StoreResult<void> RocksEventStore::ReadLogInto(uint64_t from_position, size_t max_count,
+                                               std::vector<Envelope>& out) const {
   uint64_t until = CommittedPosition();
   if (from_position == 0) from_position = 1;
-  if (from_position > until || max_count == 0) return out;
-  out.reserve(std::min<uint64_t>(max_count, until - from_position + 1));
+  if (from_position > until || max_count == 0) {
+    out.clear();
+    return {};
+  }
+  // The envelopes `out` holds are decoded into, not destroyed: their strings keep their
+  // buffers (DecodeRecordBody assigns every field).
+  const size_t want = std::min<uint64_t>(max_count, until - from_position + 1);
+  if (out.size() > want) out.resize(want);
+  out.reserve(want);
   auto prev = HashAt(from_position - 1);
   if (!prev) return prev.error();
   Hash prev_hash = *prev;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
   uint64_t pos = from_position;
-  for (it->Seek(format::PositionKey(pos)); it->Valid() && pos <= until && out.size() < max_count;
-       it->Next(), ++pos) {
+  size_t n = 0;
+  for (it->Seek(format::PositionKey(pos)); it->Valid() && pos <= until && n < want; it->Next(), ++pos) {
     if (format::DecodeFixed64BE(it->key().data()) != pos) {
       return StoreError{StoreErrorCode::kCorruption, "gap in the log", 0, pos};
     }
-    auto e = DecodeAt(pos, {it->value().data(), it->value().size()}, prev_hash, false);
-    if (!e) return e.error();
-    prev_hash = e->hash;
-    out.push_back(std::move(*e));
+    if (n == out.size()) out.emplace_back();
+    auto decoded = DecodeInto(pos, {it->value().data(), it->value().size()}, prev_hash, false, out[n]);
+    if (!decoded) return decoded.error();
+    prev_hash = out[n].hash;
+    ++n;
   }
+  out.resize(n);
   if (!it->status().ok()) return FromStatus(it->status(), "read log");
-  return out;
+  return {};
 }
 
 StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string& stream,

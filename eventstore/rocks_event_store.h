@@ -31,6 +31,8 @@ class RocksEventStore final : public EventStore {
   StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream, uint64_t from_version,
                                                 size_t max_count) const override;
   StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position, size_t max_count) const override;
+  StoreResult<void> ReadLogInto(uint64_t from_position, size_t max_count,
+                                std::vector<Envelope>& out) const override;
   StoreResult<uint64_t> StreamVersion(const std::string& stream) const override;
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const override;
   StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
@@ -117,6 +119,9 @@ class RocksEventStore final : public EventStore {
   // `open_personal`: decrypt the personal part (else it is left sealed and emptied).
   StoreResult<Envelope> DecodeAt(uint64_t position, std::string_view value, const Hash& prev,
                                  bool open_personal) const;
+  // DecodeAt into `e`, reusing its strings' capacity (every field is set).
+  StoreResult<void> DecodeInto(uint64_t position, std::string_view value, const Hash& prev,
+                               bool open_personal, Envelope& e) const;
   StoreResult<void> OpenPersonal(Envelope& e) const;
   StoreResult<KeyLookup> LoadKey(const std::string& stream) const;
   // After an acknowledged erasure: flushes every family (so no live WAL file holds the

@@ -31,11 +31,14 @@ struct DecodedBatch {
 // ReadLog(from, max_count), then every envelope decoded until the first that does not.
 eventstore::StoreResult<DecodedBatch> ReadDecoded(const eventstore::LogReader& log, uint64_t from,
                                                   size_t max_count);
+// ReadDecoded into `batch` (replaced), reusing its envelopes and events (ReadLogInto).
+eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, uint64_t from,
+                                              size_t max_count, DecodedBatch& batch);
 
 // Reads positions [from, to] in batches of at most max_batch on a thread it owns, keeping
 // up to `depth` batches ready. Batches come out of Next() in order; a read error is
 // handed out in the place of the batch and ends the reading. Batches given back with
-// Recycle are destroyed on the reading thread (their strings were allocated there).
+// Recycle are read into again (or destroyed) on the reading thread, which allocated them.
 // Next() and Recycle() are for one consumer thread. The destructor stops and joins the
 // thread; batches not taken are dropped.
 class LogPrefetcher {
