@@ -75,6 +75,29 @@ TEST_F(EventStoreTest, AppendAssignsGapFreePositionsAndStreamVersions) {
   EXPECT_EQ((*log)[2].effective_at.micros, 1'600'000'000'000'000);
 }
 
+TEST_F(EventStoreTest, ReadLogIntoReusedEnvelopesEqualsReadLog) {
+  ASSERT_TRUE(store_->Append(Request("person-a", ExpectedVersion::NoStream(), 3)));
+  ASSERT_TRUE(store_->Append(Request("person-bb", ExpectedVersion::NoStream(), 2)));
+  auto fresh = store_->ReadLog(2, 3);
+  ASSERT_TRUE(fresh);
+  ASSERT_EQ(fresh->size(), 3u);
+  // Into envelopes that hold other values (longer strings, other hashes): every field is
+  // replaced, whether `out` held more envelopes than read or fewer.
+  domain::Envelope junk;
+  junk.stream = std::string(100, 'x');
+  junk.personal = "left over";
+  junk.idempotency_key = "k";
+  junk.hash[0] = 7;
+  for (size_t held : {0u, 1u, 5u}) {
+    std::vector<domain::Envelope> out(held, junk);
+    ASSERT_TRUE(store_->ReadLogInto(2, 3, out));
+    EXPECT_EQ(out, *fresh) << held << " envelopes held before";
+  }
+  std::vector<domain::Envelope> out(4, junk);
+  ASSERT_TRUE(store_->ReadLogInto(9, 3, out));  // past the end
+  EXPECT_TRUE(out.empty());
+}
+
 TEST_F(EventStoreTest, ConflictingVersionIsRejectedWithTheCurrentVersion) {
   ASSERT_TRUE(store_->Append(Request("s", ExpectedVersion::NoStream(), 3)));
   auto again = store_->Append(Request("s", ExpectedVersion::NoStream()));
