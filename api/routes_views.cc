@@ -10,6 +10,7 @@
 #include "api/routes.h"
 #include "api/school_registry.h"
 #include "api/sse.h"
+#include "api/view_json.h"
 #include "domain/validation.h"
 #include "projections/gp_view.h"
 #include "projections/lab_view.h"
@@ -115,6 +116,13 @@ Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::j
                   position);
 }
 
+// The JSON of a view's report, when there is one.
+template <class Report>
+std::optional<boost::json::object> Present(const std::optional<Report>& report,
+                                          boost::json::object (*present)(const Report&)) {
+  return report ? std::optional<boost::json::object>(present(*report)) : std::nullopt;
+}
+
 template <class V>
 const V* Find(const ApiContext&, const char* name) {
   return pinned_views ? pinned_views->runner->Get<V>(name) : nullptr;
@@ -138,7 +146,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 if (auto no = Admit(ctx, req, ViewKind::kMunicipality, req.params.at("istat"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<MunicipalityView>(ctx, "municipalities");
-                  return Json(ctx, req, v ? v->MunicipalityJson(req.params.at("istat"), day, range) : std::nullopt, pos,
+                  return Json(ctx, req, Present(v ? v->Municipality(req.params.at("istat"), day, range) : std::nullopt, MunicipalityJson), pos,
                               "municipality", access.suppress_small_counts);
                 });
               }});
@@ -154,7 +162,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                   }
                   if (!v) return Problem(404, "not-found", "Not found", "view not found in the views");
                   // Only the municipalities in the caller's scopes; a mayor's with small counts hidden.
-                  boost::json::object body = v->MunicipalitiesJson(filter, day);
+                  boost::json::object body = MunicipalitiesJson(v->Municipalities(filter, day));
                   if (auto visible = VisibleMunicipalities(req.principal, *ctx.reference)) {
                     boost::json::array kept;
                     for (auto& m : body["municipalities"].as_array()) {
@@ -175,7 +183,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 if (auto no = Admit(ctx, req, ViewKind::kSchool, req.params.at("school"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
                   const auto* v = Find<SchoolView>(ctx, "schools");
-                  return Json(ctx, req, v ? v->SchoolJson(req.params.at("school"), day) : std::nullopt, pos, "school");
+                  return Json(ctx, req, Present(v ? v->School(req.params.at("school"), day) : std::nullopt, SchoolJson), pos, "school");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/gps/{gp}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
@@ -183,7 +191,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 if (auto no = Admit(ctx, req, ViewKind::kGp, req.params.at("gp"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
                   const auto* v = Find<GpView>(ctx, "gps");
-                  return Json(ctx, req, v ? v->GpJson(req.params.at("gp"), day) : std::nullopt, pos, "GP");
+                  return Json(ctx, req, Present(v ? v->Gp(req.params.at("gp"), day) : std::nullopt, GpJson), pos, "GP");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/labs/{lab}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
@@ -191,7 +199,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 if (auto no = Admit(ctx, req, ViewKind::kLab, req.params.at("lab"), access)) return *no;
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<LabView>(ctx, "labs");
-                  return Json(ctx, req, v ? v->LabJson(req.params.at("lab"), day, range) : std::nullopt, pos, "lab");
+                  return Json(ctx, req, Present(v ? v->Lab(req.params.at("lab"), day, range) : std::nullopt, LabJson), pos, "lab");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/region", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
@@ -200,7 +208,7 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<RegionView>(ctx, "region");
                   std::string area = req.http.Query("asl").value_or("");
-                  return Json(ctx, req, v ? v->RegionJson(area, day, range) : std::nullopt, pos, "area");
+                  return Json(ctx, req, Present(v ? v->Area(area, day, range) : std::nullopt, RegionJson), pos, "area");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/region/daily.csv", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
@@ -209,7 +217,9 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                 return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
                   const auto* v = Find<RegionView>(ctx, "region");
                   std::string area = req.http.Query("asl").value_or("");
-                  auto csv = v ? v->RegionCsv(area, day, range) : std::nullopt;
+                  auto rows = v ? v->Series(area, day, range) : std::nullopt;
+                  std::optional<std::string> csv;
+                  if (rows) csv = DpcCsv(*rows);
                   if (!csv) return Problem(404, "not-found", "Not found", "area not found in the views");
                   Response r = JsonRead(req.http, std::move(*csv),
                                         ViewTag(pos, req.http),

@@ -74,7 +74,7 @@ class LiveViewsTest : public ::testing::Test {
 
   static int64_t Quarantines(const ServingViews& v) {
     const auto* m = v.runner->Get<projections::MunicipalityView>("municipalities");
-    return m->MunicipalityJson(kTorino, D("2020-10-25"))->at("active_quarantines").to_number<int64_t>();
+    return m->Municipality(kTorino, D("2020-10-25"))->figures.active_quarantines;
   }
 
   TestLog log_;
