@@ -7,7 +7,7 @@
 #include "projections/school_view.h"
 #include "projections/view_runner.h"
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 #include "replay/what_if_internal.h"
 
 #include <boost/json.hpp>
@@ -246,21 +246,22 @@ StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& pa
   ro.path = path;
   ro.until = until;
   ro.rules = book;
-  auto runner = projections::Rebuild(store, MakeViews({o.reference, book, o.views}), ro);
+  projections::ViewSet set = projections::MakeViewSet({o.reference, book, o.views});
+  auto runner = projections::Rebuild(store, std::move(set.views), ro);
   if (!runner) return runner.error();
   Side side;
   if (auto folded = FoldPeople(store, book, until, side); !folded) return folded.error();
-  if (const auto* m = (*runner)->Get<projections::MunicipalityView>("municipalities")) {
+  if (const auto* m = set.typed.municipalities) {
     for (const projections::MunicipalityRow& row : m->Municipalities({}, on).municipalities) {
       MunicipalityFigures(row.figures, side.counts[{"municipalities", row.identity.istat_code}]);
     }
   }
-  if (const auto* s = (*runner)->Get<projections::SchoolView>("schools")) {
+  if (const auto* s = set.typed.schools) {
     for (const std::string& code : side.schools) {
       if (auto r = s->School(code, on)) SchoolFigures(r->totals, side.counts[{"schools", code}]);
     }
   }
-  if (const auto* g = (*runner)->Get<projections::GpView>("gps")) {
+  if (const auto* g = set.typed.gps) {
     for (const std::string& gp : side.gps) {
       if (auto r = g->Gp(gp, on)) GpFigures(*r, side.counts[{"gps", gp}]);
     }
