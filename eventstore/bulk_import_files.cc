@@ -97,6 +97,7 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
     options.bottommost_compression_opts.max_dict_buffer_bytes = 8 << 20;
     options.bottommost_compression_opts.use_zstd_dict_trainer = false;
   }
+  if (options_.zstd_level != 0) options.bottommost_compression_opts.level = options_.zstd_level;
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
   const std::string path = options_.work_dir + "/" + name;
   rocksdb::Status s = writer.Open(path);

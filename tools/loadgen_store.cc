@@ -11,6 +11,11 @@
 //   loadgen-store <events> <seconds> <events/s> <disk bytes/event> <people> <rejected>
 //                 <swabs> <positives> <loader peak rss bytes>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -27,6 +32,73 @@
 namespace caseledger::tools {
 
 using namespace workload;  // the library these tools are the front of
+
+namespace {
+
+// The bulk import on a thread of its own, a day behind the generator, so that generating
+// and deciding one day and adding the previous one to the import (checks, sealing, records,
+// runs) use both cores. At most two days wait. The first error of the import is answered
+// to the next Add and to Finish.
+class ImportThread {
+ public:
+  explicit ImportThread(eventstore::BulkImport& bulk) : bulk_(bulk), thread_([this] { Run(); }) {}
+  ~ImportThread() { (void)Finish(); }
+
+  eventstore::StoreResult<void> Add(std::vector<eventstore::AppendRequest> requests) {
+    std::unique_lock l(mu_);
+    space_.wait(l, [&] { return error_ || days_.size() < 2; });
+    if (error_) return *error_;
+    days_.push_back(std::move(requests));
+    work_.notify_one();
+    return {};
+  }
+
+  // Waits until every day was added. After it, the import is the caller's again.
+  eventstore::StoreResult<void> Finish() {
+    {
+      std::lock_guard l(mu_);
+      done_ = true;
+    }
+    work_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    if (error_) return *error_;
+    return {};
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::vector<eventstore::AppendRequest> day;
+      {
+        std::unique_lock l(mu_);
+        work_.wait(l, [&] { return done_ || !days_.empty(); });
+        if (days_.empty()) return;
+        day = std::move(days_.front());
+        days_.pop_front();
+      }
+      space_.notify_one();
+      for (auto& r : day) {
+        if (auto added = bulk_.Add(std::move(r)); !added) {
+          std::lock_guard l(mu_);
+          error_ = added.error();
+          days_.clear();
+          space_.notify_all();
+          return;
+        }
+      }
+    }
+  }
+
+  eventstore::BulkImport& bulk_;
+  std::mutex mu_;
+  std::condition_variable work_, space_;
+  std::deque<std::vector<eventstore::AppendRequest>> days_;
+  bool done_ = false;
+  std::optional<eventstore::StoreError> error_;
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
+}  // namespace
 
 int RunLoadgenStore(const Args& args) {
   constexpr char kUsage[] =
@@ -107,21 +179,22 @@ int RunLoadgenStore(const Args& args) {
                o.from.ToString().c_str(), o.to.ToString().c_str(), (long long)o.scale,
                so.path.c_str(), (unsigned long long)o.seed, o.appenders);
   std::unique_ptr<eventstore::BulkImport> bulk;
+  std::unique_ptr<ImportThread> importer;
   if (bulk_load) {
     eventstore::BulkImportOptions bo;
     bo.work_dir = flags.GetOr("data", "") + "/import.tmp";
     auto begun = eventstore::BulkImport::Begin(**store, bo);
     if (!begun) return Failure("cannot start the import: " + begun.error().message);
     bulk = std::move(*begun);
-    o.sink = [&](std::vector<eventstore::AppendRequest> requests) -> eventstore::StoreResult<void> {
-      for (auto& r : requests) {
-        if (auto added = bulk->Add(std::move(r)); !added) return added.error();
-      }
-      return {};
-    };
+    importer = std::make_unique<ImportThread>(*bulk);
+    o.sink = [&](std::vector<eventstore::AppendRequest> requests) { return importer->Add(std::move(requests)); };
   }
   std::string error;
   auto report = LoadDemoWorkload(**store, *reference, reference_dir, o, &error);
+  if (importer) {
+    auto finished = importer->Finish();
+    if (report && !finished) return Failure("import failed, nothing was imported: " + finished.error().message);
+  }
   if (!report) return Failure(error);
   if (bulk) {
     auto committed = bulk->Commit();
