@@ -2,8 +2,6 @@
 
 #include "projections/series_table.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 
 #include <unordered_map>
@@ -11,7 +9,6 @@
 namespace caseledger::projections {
 namespace {
 
-namespace json = boost::json;
 using domain::Date;
 
 constexpr std::string_view kRegionArea = "*";
@@ -34,11 +31,6 @@ enum Column : size_t {
 
 using Table = SeriesTable<kColumns>;
 using AreaSeries = Table::Series;
-
-struct Snapshot {
-  uint64_t position = 0;
-  std::shared_ptr<const Table::Rows> rows;
-};
 
 std::optional<Column> ColumnOf(const Effect& e) {
   bool antigen = e.test == domain::SwabKind::kAntigen;
@@ -80,14 +72,6 @@ DpcRow RowOf(Date d, const AreaSeries::Row& day, const std::array<int64_t, kColu
   return r;
 }
 
-// The values of a row in DpcColumns() order, after "data".
-std::array<int64_t, 16> Values(const DpcRow& r) {
-  return {r.totale_positivi, r.isolamento_domiciliare, r.nuovi_positivi, r.dimessi_guariti,
-          r.deceduti, r.totale_casi, r.tamponi, r.casi_testati, r.tamponi_test_molecolare,
-          r.tamponi_test_antigenico_rapido, r.totale_positivi_test_molecolare,
-          r.totale_positivi_test_antigenico_rapido, r.ricoverati_con_sintomi, r.terapia_intensiva,
-          r.totale_ospedalizzati, r.variazione_totale_positivi};
-}
 
 }  // namespace
 
@@ -103,7 +87,15 @@ const std::array<std::string_view, 17>& DpcColumns() {
 
 std::string DpcTimestamp(Date day) { return day.ToString() + "T17:00:00"; }
 
-class RegionView::Impl {
+std::array<int64_t, 16> DpcValues(const DpcRow& r) {
+  return {r.totale_positivi, r.isolamento_domiciliare, r.nuovi_positivi, r.dimessi_guariti,
+          r.deceduti, r.totale_casi, r.tamponi, r.casi_testati, r.tamponi_test_molecolare,
+          r.tamponi_test_antigenico_rapido, r.totale_positivi_test_molecolare,
+          r.totale_positivi_test_antigenico_rapido, r.ricoverati_con_sintomi, r.terapia_intensiva,
+          r.totale_ospedalizzati, r.variazione_totale_positivi};
+}
+
+class RegionView::Impl final : public Table {
  public:
   struct Hash {
     using is_transparent = void;
@@ -112,13 +104,6 @@ class RegionView::Impl {
 
   std::shared_ptr<const domain::ReferenceData> reference;
   std::unordered_map<std::string, std::string, Hash, std::equal_to<>> asl_of;  // istat -> ASL
-  Table table;
-  Published<Snapshot> published;
-
-  std::shared_ptr<const Snapshot> Get() const {
-    auto s = published.Get();
-    return s ? s : std::make_shared<const Snapshot>();
-  }
   std::string_view AslOf(std::string_view istat) const {
     auto it = asl_of.find(istat);
     return it == asl_of.end() ? std::string_view() : std::string_view(it->second);
@@ -134,7 +119,7 @@ class RegionView::Impl {
     return std::nullopt;
   }
   // `late`, when given, receives each row's count of late reports.
-  std::optional<std::vector<DpcRow>> Rows(const Snapshot& snapshot, std::string_view area, Date day,
+  std::optional<std::vector<DpcRow>> RowsOf(const Table::Rows& snapshot, std::string_view area, Date day,
                                           const DayRange& range, std::vector<int64_t>* late = nullptr) const;
   std::string_view AreaName(std::string_view area) const {
     if (area.empty()) return kRegionName;
@@ -146,7 +131,7 @@ class RegionView::Impl {
 };
 
 RegionView::RegionView(std::shared_ptr<const domain::ReferenceData> reference)
-    : impl_(std::make_unique<Impl>()) {
+    : KeyedView("region", std::make_unique<Impl>()), impl_(static_cast<Impl*>(&table())) {
   impl_->reference = std::move(reference);
   if (impl_->reference) {
     for (const domain::Municipality& m : impl_->reference->municipalities()) {
@@ -157,8 +142,6 @@ RegionView::RegionView(std::shared_ptr<const domain::ReferenceData> reference)
 
 RegionView::~RegionView() = default;
 
-bool RegionView::Load(std::string_view key, std::string_view value) { return impl_->table.Load(key, value); }
-
 void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   // A day's bulletin is out by the end of the next day: an event recorded later that still
   // changes the day's figures is a late report of that day, counted once per event and area
@@ -168,49 +151,30 @@ void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   for (const Effect& effect : e.effects) {
     auto column = ColumnOf(effect);
     if (!column) continue;
-    impl_->table.Add(kRegionArea, effect.day, *column, effect.delta);
+    impl_->Add(kRegionArea, effect.day, *column, effect.delta);
     std::string_view asl = impl_->AslOf(effect.istat);
-    if (!asl.empty()) impl_->table.Add(asl, effect.day, *column, effect.delta);
+    if (!asl.empty()) impl_->Add(asl, effect.day, *column, effect.delta);
     if (effect.delta == 0 || recorded - effect.day <= 1) continue;
     for (std::string_view area : {kRegionArea, asl}) {
       if (area.empty() || std::find(late.begin(), late.end(), std::pair{area, effect.day}) != late.end()) continue;
       late.emplace_back(area, effect.day);
-      impl_->table.Add(area, effect.day, kLateReports, 1);
+      impl_->Add(area, effect.day, kLateReports, 1);
     }
   }
 }
 
-void RegionView::Persist(PersistSink& sink) { impl_->table.Persist(sink); }
-
-void RegionView::Publish(uint64_t position) {
-  auto s = std::make_shared<Snapshot>();
-  s->position = position;
-  s->rows = impl_->table.Freeze();
-  impl_->published.Set(std::move(s));
-}
-
-bool RegionView::Reset() {
-  impl_->table.Clear();
-  return true;
-}
-
-std::vector<std::string> RegionView::ChangedKeys() const { return impl_->table.ChangedKeys(); }
-
-uint64_t RegionView::position() const { return impl_->Get()->position; }
-
 std::optional<std::vector<DpcRow>> RegionView::Series(std::string_view area, Date day,
                                                       const DayRange& range) const {
-  return impl_->Rows(*impl_->Get(), area, day, range);
+  return impl_->RowsOf(*Snapshot<Table::Rows>().table, area, day, range);
 }
 
-std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapshot, std::string_view area,
-                                                          Date day, const DayRange& range,
-                                                          std::vector<int64_t>* late) const {
+std::optional<std::vector<DpcRow>> RegionView::Impl::RowsOf(const Table::Rows& snapshot, std::string_view area,
+                                                            Date day, const DayRange& range,
+                                                            std::vector<int64_t>* late) const {
   auto key = AreaKey(area);
   if (!key) return std::nullopt;
-  const Snapshot* snap = &snapshot;
   std::vector<DpcRow> rows;
-  const AreaSeries* s = snap->rows ? Table::FindIn(*snap->rows, *key) : nullptr;
+  const AreaSeries* s = Table::FindIn(snapshot, *key);
   if (!s) return rows;
   Date to = range.to.value_or(day);
   Date from = range.from ? *range.from : s->FirstActiveDay().value_or(to + 1);
@@ -224,48 +188,16 @@ std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapsh
   return rows;
 }
 
-std::optional<json::object> RegionView::RegionJson(std::string_view area, Date day,
-                                                   const DayRange& range) const {
-  auto snap = impl_->Get();
-  std::vector<int64_t> late;
-  auto rows = impl_->Rows(*snap, area, day, range, &late);
+std::optional<AreaReport> RegionView::Area(std::string_view area, Date day, const DayRange& range) const {
+  const auto snap = Snapshot<Table::Rows>();
+  AreaReport out;
+  auto rows = impl_->RowsOf(*snap.table, area, day, range, &out.late_reports);
   if (!rows) return std::nullopt;
-  const auto& columns = DpcColumns();
-  json::object out;
-  out["area"] = area.empty() ? std::string_view("region") : area;
-  out["name"] = impl_->AreaName(area);
-  out["position"] = snap->position;
-  json::array names;
-  for (std::string_view c : columns) names.push_back(json::string(c));
-  out["columns"] = std::move(names);
-  json::array daily;
-  daily.reserve(rows->size());
-  for (size_t k = 0; k < rows->size(); ++k) {
-    const DpcRow& r = (*rows)[k];
-    json::object o;
-    o["data"] = DpcTimestamp(r.day);
-    auto values = Values(r);
-    for (size_t i = 0; i < values.size(); ++i) o[columns[i + 1]] = values[i];
-    o["late_reports"] = late[k];
-    daily.push_back(std::move(o));
-  }
-  out["daily"] = std::move(daily);
+  out.area = std::string(area);
+  out.name = std::string(impl_->AreaName(area));
+  out.position = snap.position;
+  out.rows = std::move(*rows);
   return out;
-}
-
-std::optional<std::string> RegionView::RegionCsv(std::string_view area, Date day,
-                                                 const DayRange& range) const {
-  auto rows = Series(area, day, range);
-  if (!rows) return std::nullopt;
-  std::string csv;
-  for (std::string_view c : DpcColumns()) csv.append(csv.empty() ? "" : ",").append(c);
-  csv.push_back('\n');
-  for (const DpcRow& r : *rows) {
-    csv.append(DpcTimestamp(r.day));
-    for (int64_t v : Values(r)) csv.append(",").append(std::to_string(v));
-    csv.push_back('\n');
-  }
-  return csv;
 }
 
 }  // namespace caseledger::projections

@@ -15,9 +15,7 @@
 #include "domain/reference.h"
 #include "domain/time.h"
 #include "projections/day_range.h"
-#include "projections/view.h"
-
-#include <boost/json/object.hpp>
+#include "projections/keyed_view.h"
 
 #include <array>
 #include <cstdint>
@@ -55,44 +53,42 @@ struct DpcRow {
 const std::array<std::string_view, 17>& DpcColumns();
 // "2020-11-03T17:00:00": the bulletin's time stamp, as in the DPC files.
 std::string DpcTimestamp(domain::Date day);
+// The values of a row in DpcColumns() order, after "data".
+std::array<int64_t, 16> DpcValues(const DpcRow& row);
 
-class RegionView final : public View {
+// An area's bulletin rows as of one published position.
+struct AreaReport {
+  std::string area;  // "" for the region, else the ASL code
+  std::string name;  // "Piemonte" | "ASL TO3"
+  uint64_t position = 0;
+  std::vector<DpcRow> rows;
+  // Per row: events recorded after that day's bulletin was out (by the end of the next
+  // day) that still changed the day's figures, once per event.
+  std::vector<int64_t> late_reports;
+};
+
+class RegionView final : public KeyedView {
  public:
   explicit RegionView(std::shared_ptr<const domain::ReferenceData> reference);
   ~RegionView() override;
-  RegionView(const RegionView&) = delete;
-  RegionView& operator=(const RegionView&) = delete;
 
-  std::string_view name() const override { return "region"; }
-  // Entries "<area>/<block>" (area "*" for the region, else the ASL code).
-  bool Load(std::string_view key, std::string_view value) override;
+  // Name "region". Entries "<area>/<block>" (area "*" for the region, else the ASL code).
+  // ChangedKeys: "*" (the region) and the ASL codes changed since the last Publish, sorted.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  void Persist(PersistSink& sink) override;
-  void Publish(uint64_t position) override;
-  bool Reset() override;
-  // "*" (the region) and the ASL codes changed since the last Publish, sorted.
-  std::vector<std::string> ChangedKeys() const override;
 
   // Everything below reads the last published snapshot: thread-safe, never blocks.
-  uint64_t position() const;
   // The area's rows for range.from (default: the first day with an event) to range.to
   // (default: `day`), at most kMaxSeriesDays. `area`: "" for the region, or an ASL code;
   // nullopt for an unknown ASL. Empty when nothing happened in the area.
   std::optional<std::vector<DpcRow>> Series(std::string_view area, domain::Date day,
                                             const DayRange& range = {}) const;
 
-  // {"area": "region" | "<ASL>", "name": "Piemonte" | "ASL TO3", "position": N,
-  //  "columns": ["data", ...], "daily": [{"data": "2020-11-03T17:00:00",
-  //  "totale_positivi": ..., ... in DpcColumns() order}]}
-  std::optional<boost::json::object> RegionJson(std::string_view area, domain::Date day,
-                                                const DayRange& range = {}) const;
-  // The same rows as CSV: the header line of DpcColumns(), one line per day, "\n" endings.
-  std::optional<std::string> RegionCsv(std::string_view area, domain::Date day,
-                                       const DayRange& range = {}) const;
+  // Series with the area's name and late reports, as of one published position.
+  std::optional<AreaReport> Area(std::string_view area, domain::Date day, const DayRange& range = {}) const;
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the view's table (KeyedView owns it)
 };
 
 }  // namespace caseledger::projections

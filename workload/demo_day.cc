@@ -41,8 +41,13 @@ void DemoSimulation::RunDay(size_t index) {
   const ScaledDay& t = series_.days[index];
   const Date d = t.day;
   const bool last = index + 1 == series_.days.size();
+  // people_.Trim() may write out anyone not used lately: it is called only where no
+  // reference into people_ is held (between the steps of the day).
+  people_.Trim();
   ReportPending(d);
+  people_.Trim();
   EndElapsedQuarantines(d);
+  people_.Trim();
   const std::vector<size_t> recovering = PickRecoveries(d, t.recoveries - recoveries_);
 
   // Positives reported today whose swab is taken today, and those taken today for tomorrow.
@@ -69,18 +74,27 @@ void DemoSimulation::RunDay(size_t index) {
   const bool antigen_era = d >= Date::FromYmd(2021, 1, 15);
   const int64_t antigen_target = antigen_era ? std::max<int64_t>(0, t.antigen_swabs - antigen_swabs_) : 0;
   antigen_extra_ = std::max<int64_t>(0, antigen_target - others);
-  for (size_t i = 0; i < recovering.size(); ++i) Recover(recovering[i], d, int64_t(i) >= untested);
+  for (size_t i = 0; i < recovering.size(); ++i) {
+    people_.Trim();
+    Recover(recovering[i], d, int64_t(i) >= untested);
+  }
   // One pass instead of an erase per recovery (open_ holds ~10^5 cases at 1:1 in 2022):
   // Recover's release tests are negative, so nobody joins open_ meanwhile.
   const std::unordered_set<size_t> recovered(recovering.begin(), recovering.end());
   std::erase_if(open_, [&](size_t p) { return recovered.contains(p); });
-  for (size_t p : releases) Release(p, d);
-  for (int64_t i = 0; i < today; ++i) PositiveSwab(d, true);
-  for (int64_t i = 0; i < tomorrow; ++i) PositiveSwab(d, false);
+  for (size_t p : releases) {
+    people_.Trim();
+    Release(p, d);
+  }
+  for (int64_t i = 0; i < today + tomorrow; ++i) {
+    people_.Trim();
+    PositiveSwab(d, i < today);
+  }
   antigen_extra_ = 0;
   const int64_t antigen =
       antigen_era ? std::clamp<int64_t>(t.antigen_swabs - antigen_swabs_, 0, others) : 0;
   for (int64_t i = 0; i < others; ++i) {
+    people_.Trim();
     const bool first_test = newly_tested_ < t.newly_tested;
     OtherSwab(d, i < antigen ? SwabKind::kAntigen : SwabKind::kMolecular,
               last || !random_.Chance(kNegativeReportedNextDay), first_test);
@@ -92,7 +106,10 @@ void DemoSimulation::RunDay(size_t index) {
 void DemoSimulation::ReportPending(Date d) {
   std::vector<PendingResult> pending = std::move(pending_);
   pending_.clear();
-  for (PendingResult& r : pending) Report(r.person, r.swab_id, r.outcome, At(d, 8 * 60, 9 * 60));
+  for (PendingResult& r : pending) {
+    people_.Trim();
+    Report(r.person, r.swab_id, r.outcome, At(d, 8 * 60, 9 * 60));
+  }
 }
 
 void DemoSimulation::EndElapsedQuarantines(Date d) {
@@ -115,17 +132,20 @@ void DemoSimulation::EndElapsedQuarantines(Date d) {
 
 std::vector<size_t> DemoSimulation::PickRecoveries(Date d, int64_t count) {
   // Oldest cases first, at home before those in a ward; nobody recovers from intensive care
-  // in one step, nor on the day of the positive swab.
-  std::vector<size_t> candidates;
+  // in one step, nor on the day of the positive swab. Keys are taken once (a person's look-up
+  // per comparison was a tenth of the 1:1 generator), and only the first `count` are sorted.
+  const size_t k = size_t(std::max<int64_t>(0, count));
+  if (k == 0) return {};
+  std::vector<std::tuple<bool, Date, size_t>> candidates;
   for (size_t p : open_) {
-    if (people_[p].positive_day < d && CareOf(p) != Care::kIcu) candidates.push_back(p);
+    const Care care = CareOf(p);
+    if (people_[p].positive_day < d && care != Care::kIcu) candidates.emplace_back(care != Care::kHome, people_[p].positive_day, p);
   }
-  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
-    return std::tuple(CareOf(a) != Care::kHome, people_[a].positive_day, a) <
-           std::tuple(CareOf(b) != Care::kHome, people_[b].positive_day, b);
-  });
-  candidates.resize(std::clamp<size_t>(size_t(std::max<int64_t>(0, count)), 0, candidates.size()));
-  return candidates;
+  const size_t n = std::min(k, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), candidates.end());
+  std::vector<size_t> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = std::get<2>(candidates[i]);
+  return out;
 }
 
 std::vector<size_t> DemoSimulation::PickReleases(Date d, int64_t count) {
@@ -208,20 +228,17 @@ void DemoSimulation::OtherSwab(Date d, SwabKind kind, bool report_today, bool fi
 
 void DemoSimulation::Deaths(Date d, int64_t count) {
   // Intensive care first, then the ward, then the oldest at home.
-  std::vector<size_t> candidates;
+  if (count <= 0) return;
+  std::vector<std::tuple<int, int, size_t>> ranked;
   for (size_t p : open_) {
-    if (people_[p].positive_day < d) candidates.push_back(p);
+    if (people_[p].positive_day >= d) continue;
+    const Care care = CareOf(p);
+    ranked.emplace_back(care == Care::kIcu ? 0 : care == Care::kWard ? 1 : 2, -people_[p].age, p);
   }
-  auto rank = [&](size_t p) {
-    return std::tuple(CareOf(p) == Care::kIcu    ? 0
-                      : CareOf(p) == Care::kWard ? 1
-                                                 : 2,
-                      -people_[p].resident.age, p);
-  };
-  std::sort(candidates.begin(), candidates.end(),
-            [&](size_t a, size_t b) { return rank(a) < rank(b); });
-  for (int64_t i = 0; i < count && i < static_cast<int64_t>(candidates.size()); ++i) {
-    const size_t p = candidates[size_t(i)];
+  const size_t n = std::min(size_t(count), ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end());
+  for (size_t i = 0; i < n; ++i) {
+    const size_t p = std::get<2>(ranked[i]);
     Apply(p, domain::CloseCase{domain::CaseOutcome::kDeceased, d}, At(d, 20 * 60 + 30, 21 * 60));
     std::erase(open_, p);
     if (in_range_) {
@@ -236,7 +253,7 @@ size_t DemoSimulation::PickElderly(const std::vector<size_t>& candidates) {
   size_t best = random_.Below(candidates.size());
   for (int i = 0; i < 2; ++i) {
     const size_t other = random_.Below(candidates.size());
-    if (people_[candidates[other]].resident.age > people_[candidates[best]].resident.age)
+    if (people_[candidates[other]].age > people_[candidates[best]].age)
       best = other;
   }
   return best;
