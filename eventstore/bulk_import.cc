@@ -7,8 +7,11 @@
 //    been hashed, chains its records (format::ChainHash) from that tip, hands the tip on
 //    and writes the chunk as one table file of the `events` family: hashing is the one
 //    serial step, and it is short; compression and writing run on every pool thread.
-// 3. Commit writes the stream index (split in key ranges, one file per pool thread),
-//    heads, keys, claims and idempotency records sorted, and ingests every file in one
+// 1b. Every index_run_entries index entries (with the key seeds made meanwhile) and every
+//    claim_run_entries claims are written as a sorted run (bulk_runs.h), so that memory
+//    does not grow with the events; a claim the import saw before is found in the runs.
+// 3. Commit merges the runs into the stream index and claims files, writes heads, keys
+//    and idempotency records sorted, and ingests every file in one
 //    IngestExternalFiles call under the store's write lock: atomic across the families,
 //    so a failure or a crash before it leaves the store as it was. Then the store's
 //    position, tip and listeners move as after a group commit.
@@ -33,6 +36,9 @@ using bulk_import_internal::StreamState;
 BulkImport::Impl::~Impl() {
   StopPool();
   for (auto& [name, s] : streams_) sodium_memzero(s.data_key.data(), s.data_key.size());
+  for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
+  index_runs_.reset();
+  claim_runs_.reset();
   std::error_code ec;
   if (!options_.work_dir.empty()) std::filesystem::remove_all(options_.work_dir, ec);
 }
@@ -55,6 +61,8 @@ StoreResult<void> BulkImport::Impl::Start() {
   std::filesystem::remove_all(options_.work_dir, ec);
   std::filesystem::create_directories(options_.work_dir, ec);
   if (ec) return StoreError{StoreErrorCode::kIo, "bulk import: cannot create " + options_.work_dir + ": " + ec.message()};
+  index_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/index-run");
+  claim_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/claim-run");
   {
     std::lock_guard l(store_.write_mu_);
     if (store_.bg_error_) return StoreError{StoreErrorCode::kWritesRefused, store_.bg_error_->message};
@@ -71,6 +79,8 @@ StoreResult<void> BulkImport::Impl::Start() {
   forming_.first_position = next_position_;
   options_.threads = std::max(1, options_.threads);
   options_.events_per_file = std::max<uint64_t>(1, options_.events_per_file);
+  options_.index_run_entries = std::max<uint64_t>(1, options_.index_run_entries);
+  options_.claim_run_entries = std::max<uint64_t>(1, options_.claim_run_entries);
   for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] { Work(); });
   return {};
 }
@@ -103,10 +113,18 @@ StoreResult<StreamState*> BulkImport::Impl::Stream(const std::string& stream) {
   return &it->second;
 }
 
-StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored) const {
-  if (auto it = claims_.find(stored); it != claims_.end()) {
-    if (it->second.empty()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
+StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored) {
+  if (claim_hashes_.contains(std::hash<std::string>{}(stored))) {
+    if (auto it = claims_.find(stored); it != claims_.end()) {
+      if (it->second.empty()) return std::optional<std::string>();
+      return std::optional<std::string>(it->second);
+    }
+    auto found = claim_runs_->Find(stored);
+    if (!found) return found.error();
+    if (*found) {
+      if ((*found)->empty()) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(**found));
+    }
   }
   if (empty_store_) return std::optional<std::string>();
   return store_.Get(store_.claims_, stored);
@@ -173,7 +191,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
   if (personal && st.key == StreamState::Key::kNone) {
     PersonalVault::NewKey fresh = vault->NewStreamKey(r.stream);
     st.data_key = fresh.key;
-    st.key_seed = std::move(fresh.stored);
+    seeds_[&st] = std::move(fresh.stored);
     sodium_memzero(fresh.key.data(), fresh.key.size());
     st.key = StreamState::Key::kKey;
     st.key_written = true;
@@ -196,18 +214,31 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
     const uint64_t pos = next_position_++;
     env.position = pos;  // decides the record's layout: an anchor or not
     forming_.records.push_back(format::EncodeRecordBody(env));
-    if (st.first_version == 0) st.first_version = env.version;
+    if (st.positions.empty()) st.first_version = env.version;
     st.positions.push_back(pos);
     result.last_position = pos;
   }
   st.head = {result.version, result.last_position};
-  for (std::string& claim : released) claims_[std::move(claim)] = "";
-  for (std::string& claim : claims) claims_[std::move(claim)] = r.stream;
+  st.written = true;
+  buffered_entries_ += r.events.size();
+  if (!st.in_run) {
+    st.in_run = true;
+    touched_.emplace_back(&streams_.find(r.stream)->first, &st);
+  }
+  for (std::string& claim : released) {
+    claim_hashes_.insert(std::hash<std::string>{}(claim));
+    claims_[std::move(claim)] = "";
+  }
+  for (std::string& claim : claims) {
+    claim_hashes_.insert(std::hash<std::string>{}(claim));
+    claims_[std::move(claim)] = r.stream;
+  }
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;
     st.key_written = true;
-    st.key_seed.clear();
+    if (auto seed = seeds_.find(&st); seed != seeds_.end()) sodium_memzero(seed->second.data(), seed->second.size());
+    seeds_[&st] = "";  // the tombstone of the seed, in this run: newer than any run before
     sodium_memzero(st.data_key.data(), st.data_key.size());
     if (stored_before || !r.released_claims.empty()) {
       AppendRequest purge;
@@ -220,6 +251,18 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
   last_recorded_ = at;
   ++appends_;
   if (forming_.records.size() >= options_.events_per_file) Submit();
+  if (buffered_entries_ >= options_.index_run_entries) {
+    if (auto flushed = FlushIndexRun(); !flushed) {
+      Fail(flushed.error());
+      return flushed.error();
+    }
+  }
+  if (claims_.size() >= options_.claim_run_entries) {
+    if (auto flushed = FlushClaimRun(); !flushed) {
+      Fail(flushed.error());
+      return flushed.error();
+    }
+  }
   return result;
 }
 

@@ -1,7 +1,8 @@
 // The bulk import's second half (bulk_import.cc says the whole order): 2. the pool that
 // chains each full chunk from the tip before it and writes it as a table file of the events
-// family, 3. Commit: the stream index, heads, keys, claims and idempotency records as sorted
-// files, ingested in one IngestExternalFiles call under the store's write lock.
+// family, the sorted runs of the index and claims (1b), 3. Commit: the runs merged into the
+// stream index and claims, heads, keys and idempotency records as sorted files, ingested in
+// one IngestExternalFiles call under the store's write lock.
 #include "eventstore/bulk_import_impl.h"
 
 #include "eventstore/store_logger.h"
@@ -96,6 +97,7 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
     options.bottommost_compression_opts.max_dict_buffer_bytes = 8 << 20;
     options.bottommost_compression_opts.use_zstd_dict_trainer = false;
   }
+  if (options_.zstd_level != 0) options.bottommost_compression_opts.level = options_.zstd_level;
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf);
   const std::string path = options_.work_dir + "/" + name;
   rocksdb::Status s = writer.Open(path);
@@ -117,56 +119,69 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
   return {};
 }
 
+StoreResult<void> BulkImport::Impl::FlushIndexRun() {
+  std::sort(touched_.begin(), touched_.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  // A stream's keys (its name, '\0', the version) sort as its name does: the key seed at
+  // version 0 first, then the index entries in version order.
+  auto written = index_runs_->Write([&](TableSink& w) {
+    for (const auto& [name, s] : touched_) {
+      if (auto seed = seeds_.find(s); seed != seeds_.end()) {
+        if (auto st = w.Put(format::KeySeedKey(*name), seed->second); !st.ok()) return st;
+      }
+      for (size_t k = 0; k < s->positions.size(); ++k) {
+        rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k), format::EncodePositionRef(s->positions[k]));
+        if (!st.ok()) return st;
+      }
+    }
+    return rocksdb::Status::OK();
+  });
+  for (const auto& [name, s] : touched_) {
+    std::vector<uint64_t>().swap(s->positions);
+    s->in_run = false;
+  }
+  touched_.clear();
+  for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
+  seeds_.clear();
+  buffered_entries_ = 0;
+  return written;
+}
+
+StoreResult<void> BulkImport::Impl::FlushClaimRun() {
+  std::vector<std::pair<std::string_view, std::string_view>> claims(claims_.begin(), claims_.end());
+  std::sort(claims.begin(), claims.end());
+  auto written = claim_runs_->Write([&](TableSink& w) {
+    for (const auto& [claim, stream] : claims) {
+      if (auto st = w.Put(claim, stream); !st.ok()) return st;  // "": released
+    }
+    return rocksdb::Status::OK();
+  });
+  claims.clear();
+  claims_.clear();
+  return written;
+}
+
 StoreResult<void> BulkImport::Impl::WriteIndexes() {
+  if (auto flushed = FlushIndexRun(); !flushed) return flushed.error();
+  if (auto flushed = FlushClaimRun(); !flushed) return flushed.error();
+  // The stream index: the runs merged, on a thread of its own.
+  std::optional<StoreError> index_failed;
+  std::thread index_writer([&] {
+    auto written = WriteTable(store_.streams_, "streams.sst", [&](TableSink& w) {
+      auto merged = index_runs_->Merge([&](std::string_view key, std::string_view value) { return w.Put(key, value); });
+      return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
+    });
+    if (!written) index_failed = written.error();
+  });
+  // Meanwhile, on this thread: heads, keys, claims and idempotency records.
   std::vector<std::pair<const std::string*, const StreamState*>> sorted;
   sorted.reserve(streams_.size());
-  uint64_t entries = 0;
   for (const auto& [name, s] : streams_) {
-    if (s.positions.empty() && !s.key_written) continue;  // only rejected requests named it
+    if (!s.written) continue;  // only rejected requests named it
     sorted.emplace_back(&name, &s);
-    entries += s.positions.size();
   }
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
-
-  // The stream index, in key ranges of about equal size, one file per pool thread.
-  const size_t parts = static_cast<size_t>(options_.threads);
-  std::vector<size_t> bounds{0};
-  uint64_t seen = 0;
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    seen += sorted[i].second->positions.size();
-    if (bounds.size() < parts && seen * parts >= entries * bounds.size()) bounds.push_back(i + 1);
-  }
-  if (bounds.back() != sorted.size()) bounds.push_back(sorted.size());
-  std::vector<std::thread> writers;
-  std::mutex failed_mu;
-  std::optional<StoreError> failed;
-  for (size_t part = 0; part + 1 < bounds.size(); ++part) {
-    writers.emplace_back([&, part] {
-      auto written = WriteTable(store_.streams_, "streams-" + std::to_string(part) + ".sst", [&](TableSink& w) {
-        for (size_t i = bounds[part]; i < bounds[part + 1]; ++i) {
-          const auto& [name, s] = sorted[i];
-          // The key seed sits at version 0, before the stream's index entries; empty: erased.
-          if (s->key_written) {
-            rocksdb::Status st = w.Put(format::KeySeedKey(*name), s->key == StreamState::Key::kErased ? "" : s->key_seed);
-            if (!st.ok()) return st;
-          }
-          for (size_t k = 0; k < s->positions.size(); ++k) {
-            rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k), format::EncodePositionRef(s->positions[k]));
-            if (!st.ok()) return st;
-          }
-        }
-        return rocksdb::Status::OK();
-      });
-      if (!written) {
-        std::lock_guard l(failed_mu);
-        if (!failed) failed = written.error();
-      }
-    });
-  }
-  // Meanwhile, on this thread: heads, keys, claims and idempotency records.
   auto heads = WriteTable(store_.heads_, "heads.sst", [&](TableSink& w) {
     for (const auto& [name, s] : sorted) {
-      if (s->positions.empty()) continue;
       if (auto st = w.Put(*name, format::EncodeHead(s->head)); !st.ok()) return st;
     }
     return rocksdb::Status::OK();
@@ -180,14 +195,11 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
     }
     return rocksdb::Status::OK();
   });
-  std::vector<std::pair<std::string_view, std::string_view>> claims(claims_.begin(), claims_.end());
-  std::sort(claims.begin(), claims.end());
   auto claimed = WriteTable(store_.claims_, "claims.sst", [&](TableSink& w) {
-    for (const auto& [claim, stream] : claims) {
-      rocksdb::Status st = stream.empty() ? w.Delete(claim) : w.Put(claim, stream);
-      if (!st.ok()) return st;
-    }
-    return rocksdb::Status::OK();
+    auto merged = claim_runs_->Merge([&](std::string_view claim, std::string_view stream) {
+      return stream.empty() ? w.Delete(claim) : w.Put(claim, stream);
+    });
+    return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
   });
   std::vector<const std::pair<const std::string, std::pair<std::string, AppendResult>>*> keyed;
   for (const auto& entry : idempotency_) keyed.push_back(&entry);
@@ -200,11 +212,11 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
     }
     return rocksdb::Status::OK();
   });
-  for (auto& t : writers) t.join();
+  index_writer.join();
   for (auto* r : {&heads, &keys, &claimed, &idempotent}) {
     if (!*r) return r->error();
   }
-  if (failed) return *failed;
+  if (index_failed) return *index_failed;
   return {};
 }
 
@@ -280,7 +292,7 @@ StoreResult<BulkImportStats> BulkImport::Impl::Commit() {
   BulkImportStats stats;
   stats.appends = appends_;
   stats.events = next_position_ - first_position_;
-  for (const auto& [name, s] : streams_) stats.streams += !s.positions.empty();
+  for (const auto& [name, s] : streams_) stats.streams += s.written;
   stats.files = files_.size();
   stats.file_bytes = file_bytes_;
   stats.first_position = first_position_;

@@ -5,7 +5,10 @@
 #pragma once
 
 #include "eventstore/bulk_import.h"
+#include "eventstore/bulk_runs.h"
 #include "eventstore/rocks_event_store.h"
+
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <rocksdb/sst_file_writer.h>
 
@@ -31,32 +34,21 @@ inline StoreError FromStatus(const rocksdb::Status& s, const std::string& what) 
 
 inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCode::kInvalidArgument, std::move(message)}; }
 
-// One stream as the import leaves it.
+// One stream as the import leaves it. The events' index entries wait in `positions` only
+// until the next run of the stream index is written (bulk_runs.h), so that memory per
+// stream stays small and fixed.
 struct StreamState {
   format::Head head;                // after the import's appends so far
-  uint64_t first_version = 0;       // of the import's first event in it (0: none)
-  std::vector<uint64_t> positions;  // of the import's events, in version order
+  uint64_t first_version = 0;       // of the first event in `positions`
+  std::vector<uint64_t> positions;  // of the import's events since the last run, in version order
   enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
   bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
+  bool written = false;      // the import appended to it
+  bool in_run = false;       // in touched_: something for the next run of the index
   DataKey data_key{};
-  std::string key_seed;      // the stored form of a new key (PersonalVault::NewStreamKey)
 };
 
 // A run of consecutive positions, hashed and written by one pool thread.
-// What a table file is filled through: counts its entries (RocksDB refuses an empty file).
-struct TableSink {
-  rocksdb::SstFileWriter& writer;
-  uint64_t entries = 0;
-  rocksdb::Status Put(std::string_view key, std::string_view value) {
-    ++entries;
-    return writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
-  }
-  rocksdb::Status Delete(std::string_view key) {
-    ++entries;
-    return writer.Delete(rocksdb::Slice(key.data(), key.size()));
-  }
-};
-
 struct Chunk {
   uint64_t index = 0;
   uint64_t first_position = 0;
@@ -81,7 +73,10 @@ class BulkImport::Impl {
 
  private:
   StoreResult<StreamState*> Stream(const std::string& stream);
-  StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored) const;
+  StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored);
+  // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
+  StoreResult<void> FlushIndexRun();
+  StoreResult<void> FlushClaimRun();
   void Submit();
   void Work();
   StoreResult<void> WriteChunk(Chunk& chunk);
@@ -102,7 +97,17 @@ class BulkImport::Impl {
   domain::Timestamp last_recorded_;
   uint64_t appends_ = 0;
   std::unordered_map<std::string, StreamState> streams_;
-  std::unordered_map<std::string, std::string> claims_;  // stored claim -> stream ("" released)
+  // Streams with index entries or a key seed for the next run, and their seeds ("": erased).
+  std::vector<std::pair<const std::string*, StreamState*>> touched_;
+  std::unordered_map<const StreamState*, std::string> seeds_;
+  uint64_t buffered_entries_ = 0;
+  std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
+  // Claims taken or released by the import: the latest since the last run in claims_
+  // (stored claim -> stream, "" released), older ones in claim_runs_, and the hash of
+  // every one of them, so that a claim nobody took (nearly all) is answered from memory.
+  std::unordered_map<std::string, std::string> claims_;
+  std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
+  boost::unordered_flat_set<size_t> claim_hashes_;
   std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency_;
   std::vector<AppendRequest> erasures_;  // of streams the store held: purged after ingestion
   Chunk forming_;

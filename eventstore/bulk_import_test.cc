@@ -91,7 +91,8 @@ std::map<std::string, std::string> Families(const std::string& path) {
   return out;
 }
 
-TEST(BulkImportTest, WritesWhatTheAppendPathWrites) {
+// Imports Requests() with the given run budgets and compares with the append path.
+void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t claim_run_entries) {
   TempDir dir;
   int64_t clock = kStart;
   std::vector<AppendRequest> requests = Requests();
@@ -114,6 +115,8 @@ TEST(BulkImportTest, WritesWhatTheAppendPathWrites) {
     BulkImportOptions options;
     options.work_dir = dir.Sub("b-work");
     options.events_per_file = 7;  // many chunks, hashed in order by two threads
+    options.index_run_entries = index_run_entries;
+    options.claim_run_entries = claim_run_entries;
     auto bulk = BulkImport::Begin(*b, options);
     ASSERT_TRUE(bulk) << bulk.error().message;
     for (const auto& r : requests) {
@@ -176,6 +179,15 @@ TEST(BulkImportTest, WritesWhatTheAppendPathWrites) {
   EXPECT_EQ(*a->ClaimOwner("taxcode/RSSMRA85T10L212X"), *b->ClaimOwner("taxcode/RSSMRA85T10L212X"));
   EXPECT_TRUE(b->ClaimOwner("swab/SW-1001").value().has_value());
 }
+
+TEST(BulkImportTest, WritesWhatTheAppendPathWrites) { ExpectImportWritesWhatAppendWrites(1 << 20, 1 << 20); }
+
+// A run of the index and of the claims after every append: claims found in older runs (a
+// tax code taken before, one released), key seeds replaced by a later run's tombstone,
+// every stream's entries spread over many runs. The same store.
+TEST(BulkImportTest, ATinyMemoryBudgetWritesTheSameStore) { ExpectImportWritesWhatAppendWrites(1, 1); }
+
+TEST(BulkImportTest, RunBudgetsBetweenTheExtremesWriteTheSameStore) { ExpectImportWritesWhatAppendWrites(5, 3); }
 
 TEST(BulkImportTest, AnImportNotCommittedLeavesTheStoreAsItWasAndALaterOneContinuesItsChain) {
   TempDir dir;

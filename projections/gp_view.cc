@@ -23,35 +23,22 @@ using namespace gp_rows;  // the rows this view keeps
 
 }  // namespace
 
-class GpView::Impl {
+class GpView::Impl final : public KeyedTable {
  public:
-  explicit Impl(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {
-    for (auto& s : shards_) s = std::make_shared<Shard>();
-    Publish(0);
-  }
+  explicit Impl(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {}
 
   std::shared_ptr<const domain::RuleBook> rules_;
-  std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
+  Table table_;  // the writer's GPs
   // Attached (View::Attach): patients are rows of the views database, not buckets; the
   // GPs keep their patient counts and results. `cache_` holds the rows read back or
   // changed since, by PatientKey: the status (null: idle) or nullopt (not a patient: left,
   // or never was). Changed rows stay until written (Persist); beyond `cache_budget_` rows
-  // the others are forgotten at Publish (0: never).
+  // the others are forgotten at Freeze (0: never).
   std::shared_ptr<const StoredEntries> stored_;
   size_t cache_budget_ = 0;
   using Status = std::shared_ptr<PatientStatus>;
   std::unordered_map<std::string, std::optional<Status>, KeyHash, std::equal_to<>> cache_;
-  // Hash sets, not ordered ones: they are touched by every event (ChangedKeys sorts).
-  std::unordered_set<std::string, KeyHash, std::equal_to<>> changed_;
-  // Patients changed since the last Persist, with repeats (MarkDirty): appending is
-  // cheaper than a hash set of tens of thousands of keys; Persist sorts them out.
-  struct DirtyPatient {
-    std::string gp;
-    PersonKey person;
-    uint64_t hash;  // of gp and person: Persist sorts (hash, index) pairs, not these
-  };
-  std::vector<DirtyPatient> dirty_;
-  std::vector<std::pair<uint64_t, uint32_t>> dirty_order_;  // Persist's scratch
+  cow::DirtyPairs<PersonKey> dirty_;  // (GP, patient) changed since the last Persist
   // Notes added since the last Persist, by position (one note per event) with their GP:
   // written by Persist, so that a note that leaves within the batch (older than the days
   // kept, or moved) is never written.
@@ -59,17 +46,18 @@ class GpView::Impl {
   // Lowest position in pending_notes_ (UINT64_MAX when none): most notes dropped were
   // written in an earlier batch, and need no look-up to say so.
   uint64_t lowest_pending_ = UINT64_MAX;
-  cow::Published<Snapshot> published_;  // swapped atomically: a read takes no lock
 
-  void Publish(uint64_t position) {
-    published_.Set(std::make_shared<Snapshot>(position, shards_, stored_ ? stored_->Pin() : nullptr));
-    changed_.clear();
+  bool Load(std::string_view key, std::string_view value) override;
+  std::shared_ptr<const void> Freeze() override {
+    auto frozen = std::make_shared<const FrozenGps>(FrozenGps{table_.Freeze(), stored_ ? stored_->Pin() : nullptr});
     if (cache_budget_ != 0 && cache_.size() > cache_budget_) {
       // Every row was written by the batch just published: any may be forgotten.
       const size_t keep = cache_budget_ - cache_budget_ / 8;
       for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) it = cache_.erase(it);
     }
+    return frozen;
   }
+  std::vector<std::string> ChangedKeys() const override { return table_.ChangedKeys(); }
 
   // The patient's status (null: idle); nullopt: not a patient of the GP.
   std::optional<Status> GetPatient(const std::string& gp, std::string_view person) {
@@ -97,22 +85,9 @@ class GpView::Impl {
     OwnGp(gp);  // a change of the GP (ChangedKeys)
     cache_.insert_or_assign(PatientKey(gp, person), std::move(row));
   }
-  std::shared_ptr<const Snapshot> Published() const { return published_.Get(); }
-
-  const GpEntry* FindGp(std::string_view gp) const {
-    const Shard& shard = *shards_[ShardOf(gp)];
-    auto it = shard.find(gp);
-    return it == shard.end() ? nullptr : it->second.get();
-  }
-  void MarkDirty(std::string_view gp, std::string_view person) {
-    if (!dirty_.empty() && dirty_.back().gp == gp && dirty_.back().person.view() == person) return;
-    const uint64_t hash = KeyHash{}(gp) * 0x9e3779b97f4a7c15ull ^ KeyHash{}(person);
-    dirty_.push_back({std::string(gp), PersonKey(person), hash});
-  }
-  GpEntry& OwnGp(const std::string& gp) {
-    if (!changed_.contains(std::string_view(gp))) changed_.insert(gp);
-    return Own(Own(shards_[ShardOf(gp)])[gp]);
-  }
+  const GpEntry* FindGp(std::string_view gp) const { return table_.Find(gp); }
+  void MarkDirty(std::string_view gp, std::string_view person) { dirty_.Mark(gp, person); }
+  GpEntry& OwnGp(const std::string& gp) { return table_.Own(gp); }
   Patient& OwnPatient(const std::string& gp, std::string_view person) {
     MarkDirty(gp, person);
     return *FindIn(Own(OwnGp(gp).buckets[BucketOf(person)]), person);
@@ -166,42 +141,27 @@ class GpView::Impl {
 
   // Writes each patient changed in the batch once, or deletes one who left the GP; and
   // the notes added in the batch that are still kept.
-  void Persist(PersistSink& sink) {
+  void Persist(PersistSink& sink) override {
     for (const auto& [position, note] : pending_notes_) {
       sink.Put(NoteKey(note.first, note.second), Encode(note.second));
     }
     pending_notes_.clear();
     lowest_pending_ = UINT64_MAX;
-    // Each patient once: equal keys have equal hashes, so they end up in one run of the
-    // sorted order, where the first of each key is written.
-    dirty_order_.clear();
-    for (uint32_t i = 0; i < dirty_.size(); ++i) dirty_order_.emplace_back(dirty_[i].hash, i);
-    std::sort(dirty_order_.begin(), dirty_order_.end());
-    auto same = [&](uint32_t a, uint32_t b) {
-      return dirty_[a].gp == dirty_[b].gp && dirty_[a].person.view() == dirty_[b].person.view();
-    };
-    std::vector<uint32_t> written;  // distinct keys of the current run (one, but for collisions)
-    for (size_t i = 0; i < dirty_order_.size(); ++i) {
-      if (i == 0 || dirty_order_[i].first != dirty_order_[i - 1].first) written.clear();
-      const uint32_t at = dirty_order_[i].second;
-      if (std::any_of(written.begin(), written.end(), [&](uint32_t w) { return same(w, at); })) continue;
-      written.push_back(at);
-      const std::string& gp = dirty_[at].gp;
-      const std::string_view person = dirty_[at].person.view();
+    std::string gp;
+    dirty_.Drain([&](std::string_view g, std::string_view person) {
+      gp.assign(g);
       if (std::optional<Status> p = GetPatient(gp, person)) {
         sink.Put(PatientKey(gp, person), Encode(*p ? **p : PatientStatus{}));
       } else {
         sink.Delete(PatientKey(gp, person));
       }
-    }
-    dirty_.clear();
+    });
   }
 
-  void Reset() {
-    for (auto& shard : shards_) shard = std::make_shared<Shard>();
+  void Clear() override {
+    table_.Clear();
     cache_.clear();
-    changed_.clear();
-    dirty_.clear();
+    dirty_.Clear();
     pending_notes_.clear();
     lowest_pending_ = UINT64_MAX;
   }
@@ -268,7 +228,7 @@ class GpView::Impl {
     }
     std::erase_if(g.results, [](const auto& d) { return d.second->empty(); });
     // Notes exist only for the GP's patients: none is left when the last one leaves.
-    if (g.patients == 0) Own(shards_[ShardOf(gp)]).erase(gp);
+    if (g.patients == 0) table_.Erase(gp);
     return status;
   }
 
@@ -301,10 +261,10 @@ class GpView::Impl {
 };
 
 GpView::GpView(std::shared_ptr<const domain::RuleBook> rules)
-    : impl_(std::make_unique<Impl>(std::move(rules))) {}
+    : KeyedView("gps", std::make_unique<Impl>(std::move(rules))), impl_(static_cast<Impl*>(&table())) {}
 GpView::~GpView() = default;
 
-bool GpView::Load(std::string_view key, std::string_view value) {
+bool GpView::Impl::Load(std::string_view key, std::string_view value) {
   const size_t slash = key.find('/');
   if (slash == std::string_view::npos || slash == 0 || key.size() < slash + 4) return false;
   const std::string gp(key.substr(0, slash));
@@ -315,21 +275,21 @@ bool GpView::Load(std::string_view key, std::string_view value) {
     for (const PendingSwab& p : s.pending) {
       if (p.kind > domain::SwabKind::kAntigen) return false;
     }
-    if (impl_->stored_) {
-      ++impl_->OwnGp(gp).patients;  // the row stays on disk (Attach)
+    if (stored_) {
+      ++OwnGp(gp).patients;  // the row stays on disk (Attach)
     } else {
       auto status = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
-      impl_->Insert(gp, rest, std::move(status));
+      Insert(gp, rest, std::move(status));
     }
   } else if (kind == "r/") {
     ResultNote note;
     if (!Decode(value, note) || note.outcome > domain::Outcome::kInconclusive) return false;
-    InsertNote(Own(DaySlot(impl_->OwnGp(gp), note.day)), std::move(note));
+    InsertNote(Own(DaySlot(OwnGp(gp), note.day)), std::move(note));
   } else {
     return false;
   }
-  impl_->changed_.erase(gp);  // restoring is not a change, nor anything to write
-  impl_->dirty_.clear();
+  table_.ForgetChanges();  // restoring is not a change, nor anything to write
+  dirty_.Clear();
   return true;
 }
 
@@ -385,23 +345,7 @@ void GpView::Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) 
   impl_->cache_budget_ = cache;
 }
 
-void GpView::Persist(PersistSink& sink) { impl_->Persist(sink); }
-void GpView::Publish(uint64_t position) { impl_->Publish(position); }
-
-bool GpView::Reset() {
-  impl_->Reset();
-  return true;
-}
-
 size_t GpView::CachedRows() const { return impl_->cache_.size(); }
-
-uint64_t GpView::position() const { return impl_->Published()->position; }
-
-std::vector<std::string> GpView::ChangedKeys() const {
-  std::vector<std::string> keys(impl_->changed_.begin(), impl_->changed_.end());
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
 
 namespace {
 
@@ -423,19 +367,18 @@ json::object MeasureJson(const MeasureStatus& m) {
 }  // namespace
 
 std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) const {
-  const std::shared_ptr<const Snapshot> snap = impl_->Published();
-  const Shard& shard = *snap->shards[ShardOf(gp)];
-  auto it = shard.find(gp);
-  if (it == shard.end()) return std::nullopt;
-  const GpEntry& g = *it->second;
+  const auto snap = Snapshot<FrozenGps>();
+  const GpEntry* found = snap.table->gps.Find(gp);
+  if (found == nullptr) return std::nullopt;
+  const GpEntry& g = *found;
 
   // (person id, status: null when idle), by person id.
   std::vector<std::pair<std::string_view, const PatientStatus*>> all;
   all.reserve(g.patients);
   std::vector<std::pair<std::string, std::unique_ptr<PatientStatus>>> rows;  // read back (attached)
-  if (snap->rows) {
+  if (snap.table->rows) {
     const std::string prefix = std::string(gp) + "/p/";
-    auto scanned = snap->rows->Scan(prefix, [&](std::string_view key, std::string_view value) {
+    auto scanned = snap.table->rows->Scan(prefix, [&](std::string_view key, std::string_view value) {
       auto status = std::make_unique<PatientStatus>();
       if (!Decode(value, *status)) throw std::runtime_error("views entry gps/" + std::string(key) + " does not decode");
       rows.emplace_back(std::string(key.substr(prefix.size())), std::move(status));
@@ -489,8 +432,8 @@ std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) cons
   }
 
   json::object out;
-  out["gp_id"] = it->first;
-  out["position"] = snap->position;
+  out["gp_id"] = gp;
+  out["position"] = snap.position;
   out["day"] = today.ToString();
   out["patient_count"] = g.patients;
   out["patients"] = std::move(patients);

@@ -6,7 +6,7 @@
 
 #include "domain/rules.h"
 #include "domain/time.h"
-#include "projections/view.h"
+#include "projections/keyed_view.h"
 
 #include <boost/json/object.hpp>
 
@@ -19,19 +19,15 @@
 
 namespace caseledger::projections {
 
-class GpView final : public View {
+class GpView final : public KeyedView {
  public:
   // The rule book gives measure end dates: the set in force on the measure's start, with
   // the person's vaccination status on that day. A RulesAdopted event does not change it:
   // adopting rules rebuilds the views with a new book (replay issue).
   explicit GpView(std::shared_ptr<const domain::RuleBook> rules);
   ~GpView() override;
-  GpView(const GpView&) = delete;
-  GpView& operator=(const GpView&) = delete;
 
-  std::string_view name() const override { return "gps"; }
-
-  // Persisted entries, each a format byte then cereal binary:
+  // Name "gps". Persisted entries, each a format byte then cereal binary:
   // - "<gp>/p/<person>": one patient of the GP and its status, written by Persist once per
   //   batch for each patient the batch changed (deleted when the patient moves to another
   //   GP). Per patient rather than per GP: a GP has ~1,200 patients, and a batch touching
@@ -41,7 +37,8 @@ class GpView final : public View {
   //   are deleted).
   // Load puts the entry in the working state; readers see it after the next Publish.
   // Attached (by the runner), a patient row stays on disk: Load only counts it.
-  bool Load(std::string_view key, std::string_view value) override;
+  // ChangedKeys: the GP ids changed since the last Publish, sorted.
+
   // Keeps the patients in the views database rather than in memory (issue #14: bounded
   // memory whatever the number of people): the GPs keep their patient counts and results;
   // at most `cache` patient rows (0: no limit) stay in memory between batches, the others
@@ -58,18 +55,9 @@ class GpView final : public View {
   // this view agrees with the municipality and region views. Throws std::length_error for
   // a person id longer than 39 characters (ids are 26-character ULIDs). Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  void Persist(PersistSink& sink) override;
-  void Publish(uint64_t position) override;
-  // Forgets everything (the runner rebuilds from the log); readers keep the last snapshot.
-  bool Reset() override;
-  // GP ids changed since the last Publish, sorted.
-  std::vector<std::string> ChangedKeys() const override;
 
   // Patient rows held in memory while attached (0 when not attached). Runner thread only.
   size_t CachedRows() const;
-
-  // Position of the last Publish. Thread-safe.
-  uint64_t position() const;
 
   // The GP as of the last Publish, with the actions of `today`; nullopt for a GP with no
   // patient. Thread-safe: renders from one immutable snapshot, never blocks the writer.
@@ -101,7 +89,7 @@ class GpView final : public View {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the view's table (KeyedView owns it)
 };
 
 }  // namespace caseledger::projections

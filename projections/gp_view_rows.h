@@ -4,21 +4,15 @@
 // their keys ("<gp>/p/<person>", "<gp>/r/<day>/<position>"). Private to gp_view.cc.
 #pragma once
 
-#include "domain/bounded_archive.h"
-#include "projections/cow_table.h"
+#include "projections/entry_codec.h"
 #include "projections/person_internal.h"
-
-#include <cereal/archives/binary.hpp>
-#include <cereal/types/optional.hpp>
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
+#include "projections/sharded_table.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,6 +35,7 @@ class PersonKey {
     std::copy(id.begin(), id.end(), data_.begin());
   }
   std::string_view view() const { return {data_.data(), size_}; }
+  explicit operator std::string_view() const { return view(); }
 
  private:
   std::array<char, 39> data_{};
@@ -110,38 +105,23 @@ struct GpEntry {
 };
 
 using cow::KeyHash;
-using cow::kShards;
 using cow::Own;
-using cow::ShardOf;
-using Shard = cow::Shard<GpEntry>;
+using Table = cow::ShardedTable<GpEntry>;
 // Published: the GPs (patient counts, results; every patient too when not attached) and,
 // when attached, the patient rows as the batch of the same position wrote them.
-struct Snapshot : cow::Snapshot<GpEntry> {
-  Snapshot(uint64_t p, const std::array<std::shared_ptr<Shard>, kShards>& s,
-           std::shared_ptr<const StoredEntries::Pinned> r)
-      : cow::Snapshot<GpEntry>(p, s), rows(std::move(r)) {}
+struct FrozenGps {
+  Table::Frozen gps;
   std::shared_ptr<const StoredEntries::Pinned> rows;  // null: the patients are in the buckets
 };
 inline size_t BucketOf(std::string_view person) { return KeyHash{}(person) % kBuckets; }
 
 template <class T>
 inline std::string Encode(const T& value) {
-  // One stream per thread: building a stream for each value costs more than encoding it.
-  thread_local std::ostringstream out(std::ios::binary);
-  out.str(std::string());
-  out.put(kFormat);
-  {
-    cereal::BinaryOutputArchive ar(out);
-    ar(value);
-  }
-  return out.str();
+  return EncodeEntry(kFormat, value);
 }
-
-// False for another format byte, short input, an impossible length or bytes left over
-// (domain/bounded_archive.h).
 template <class T>
 inline bool Decode(std::string_view bytes, T& value) {
-  return !bytes.empty() && bytes[0] == kFormat && domain::DecodeCereal(bytes.substr(1), value);
+  return DecodeEntry(kFormat, bytes, value);
 }
 
 template <class Patients>

@@ -28,8 +28,7 @@ using LabTable = SeriesTable<kColumns>;
 using LabSeries = LabTable::Series;
 using BacklogTable = SeriesTable<1>;
 
-struct Snapshot {
-  uint64_t position = 0;
+struct FrozenLabs {
   std::shared_ptr<const LabTable::Rows> labs;
   std::shared_ptr<const BacklogTable::Rows> backlog;
 };
@@ -77,32 +76,46 @@ void PutFigures(json::object& o, const LabFigures& f) {
 
 }  // namespace
 
-class LabView::Impl {
+// The labs' table and the backlog's, as one.
+class LabView::Impl final : public KeyedTable {
  public:
   LabTable labs;
   BacklogTable backlog;
-  Published<Snapshot> published;
 
-  std::shared_ptr<const Snapshot> Get() const {
-    auto s = published.Get();
-    return s ? s : std::make_shared<const Snapshot>();
+  // "<lab>/<block>", and "*/<block>" for the backlog.
+  bool Load(std::string_view key, std::string_view value) override {
+    if (key.starts_with(kBacklogKey) && key.size() > 1 && key[1] == '/') return backlog.Load(key, value);
+    return labs.Load(key, value);
   }
-  static int64_t Backlog(const Snapshot& s, Date day) {
+  void Persist(PersistSink& sink) override {
+    labs.Persist(sink);
+    backlog.Persist(sink);
+  }
+  std::shared_ptr<const void> Freeze() override {
+    return std::make_shared<const FrozenLabs>(FrozenLabs{labs.FreezeRows(), backlog.FreezeRows()});
+  }
+  std::vector<std::string> ChangedKeys() const override {
+    std::vector<std::string> keys = labs.ChangedKeys();
+    for (std::string& k : backlog.ChangedKeys()) keys.push_back(std::move(k));
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+  void Clear() override {
+    labs.Clear();
+    backlog.Clear();
+  }
+
+  static int64_t Backlog(const FrozenLabs& s, Date day) {
     const auto* b = s.backlog ? BacklogTable::FindIn(*s.backlog, kBacklogKey) : nullptr;
     return b ? b->Level(0, day) : 0;
   }
-  static const LabSeries* Lab(const Snapshot& s, std::string_view lab) {
+  static const LabSeries* Lab(const FrozenLabs& s, std::string_view lab) {
     return s.labs ? LabTable::FindIn(*s.labs, lab) : nullptr;
   }
 };
 
-LabView::LabView() : impl_(std::make_unique<Impl>()) {}
+LabView::LabView() : KeyedView("labs", std::make_unique<Impl>()), impl_(static_cast<Impl*>(&table())) {}
 LabView::~LabView() = default;
-
-bool LabView::Load(std::string_view key, std::string_view value) {
-  if (key.starts_with(kBacklogKey) && key.size() > 1 && key[1] == '/') return impl_->backlog.Load(key, value);
-  return impl_->labs.Load(key, value);
-}
 
 void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
@@ -127,53 +140,25 @@ void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&)
   }
 }
 
-void LabView::Persist(PersistSink& sink) {
-  impl_->labs.Persist(sink);
-  impl_->backlog.Persist(sink);
-}
-
-void LabView::Publish(uint64_t position) {
-  auto s = std::make_shared<Snapshot>();
-  s->position = position;
-  s->labs = impl_->labs.Freeze();
-  s->backlog = impl_->backlog.Freeze();
-  impl_->published.Set(std::move(s));
-}
-
-bool LabView::Reset() {
-  impl_->labs.Clear();
-  impl_->backlog.Clear();
-  return true;
-}
-
-std::vector<std::string> LabView::ChangedKeys() const {
-  std::vector<std::string> keys = impl_->labs.ChangedKeys();
-  for (std::string& k : impl_->backlog.ChangedKeys()) keys.push_back(std::move(k));
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
-
-uint64_t LabView::position() const { return impl_->Get()->position; }
-
 std::optional<LabFigures> LabView::FiguresOn(std::string_view lab, Date day) const {
-  auto snap = impl_->Get();
-  const LabSeries* s = Impl::Lab(*snap, lab);
+  const auto snap = Snapshot<FrozenLabs>();
+  const LabSeries* s = Impl::Lab(*snap.table, lab);
   if (!s) return std::nullopt;
   return FiguresOf(*s, day);
 }
 
-int64_t LabView::RegionBacklog(Date day) const { return Impl::Backlog(*impl_->Get(), day); }
+int64_t LabView::RegionBacklog(Date day) const { return Impl::Backlog(*Snapshot<FrozenLabs>().table, day); }
 
 std::optional<json::object> LabView::LabJson(std::string_view lab, Date day, const DayRange& range) const {
-  auto snap = impl_->Get();
-  const LabSeries* s = Impl::Lab(*snap, lab);
+  const auto snap = Snapshot<FrozenLabs>();
+  const LabSeries* s = Impl::Lab(*snap.table, lab);
   if (!s) return std::nullopt;
   json::object o;
   o["lab"] = lab;
-  o["position"] = snap->position;
+  o["position"] = snap.position;
   o["day"] = day.ToString();
   PutFigures(o, FiguresOf(*s, day));
-  o["region_backlog"] = Impl::Backlog(*snap, day);
+  o["region_backlog"] = Impl::Backlog(*snap.table, day);
   json::array daily;
   Date to = range.to.value_or(day);
   Date from = range.from ? *range.from : s->FirstActiveDay().value_or(to + 1);
@@ -199,10 +184,10 @@ std::optional<json::object> LabView::LabJson(std::string_view lab, Date day, con
 }
 
 json::object LabView::LabsJson(Date day) const {
-  auto snap = impl_->Get();
+  const auto snap = Snapshot<FrozenLabs>();
   json::array labs;
-  if (snap->labs) {
-    for (const auto& [id, series] : *snap->labs) {
+  if (snap.table->labs) {
+    for (const auto& [id, series] : *snap.table->labs) {
       json::object o;
       o["lab"] = id;
       PutFigures(o, FiguresOf(*series, day));
@@ -210,9 +195,9 @@ json::object LabView::LabsJson(Date day) const {
     }
   }
   json::object out;
-  out["position"] = snap->position;
+  out["position"] = snap.position;
   out["day"] = day.ToString();
-  out["region_backlog"] = Impl::Backlog(*snap, day);
+  out["region_backlog"] = Impl::Backlog(*snap.table, day);
   out["labs"] = std::move(labs);
   return out;
 }

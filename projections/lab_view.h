@@ -12,7 +12,7 @@
 
 #include "domain/time.h"
 #include "projections/day_range.h"
-#include "projections/view.h"
+#include "projections/keyed_view.h"
 
 #include <boost/json/object.hpp>
 
@@ -37,26 +37,18 @@ struct LabFigures {
   bool operator==(const LabFigures&) const = default;
 };
 
-class LabView final : public View {
+class LabView final : public KeyedView {
  public:
   LabView();
   ~LabView() override;
-  LabView(const LabView&) = delete;
-  LabView& operator=(const LabView&) = delete;
 
-  std::string_view name() const override { return "labs"; }
-  // Entries "<lab>/<block>" and "*/<block>" (the backlog).
-  bool Load(std::string_view key, std::string_view value) override;
+  // Name "labs". Entries "<lab>/<block>" and "*/<block>" (the backlog). ChangedKeys: lab
+  // ids (and "*" for the backlog) changed since the last Publish, sorted.
+  //
   // Reacts to SwabCollected, ResultRecorded and ResultCorrected. Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  void Persist(PersistSink& sink) override;
-  void Publish(uint64_t position) override;
-  bool Reset() override;
-  // Lab ids (and "*" for the backlog) changed since the last Publish, sorted.
-  std::vector<std::string> ChangedKeys() const override;
 
   // Everything below reads the last published snapshot: thread-safe, never blocks.
-  uint64_t position() const;
   // nullopt for a lab that never reported.
   std::optional<LabFigures> FiguresOn(std::string_view lab, domain::Date day) const;
   // Swabs collected on or before `day` and not reported by its end, all labs.
@@ -79,7 +71,7 @@ class LabView final : public View {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the view's table (KeyedView owns it)
 };
 
 }  // namespace caseledger::projections

@@ -27,11 +27,6 @@ enum Column : size_t {
 using Table = SeriesTable<kColumns>;
 using Series = Table::Series;
 
-struct Snapshot {
-  uint64_t position = 0;
-  std::shared_ptr<const Table::Rows> rows;
-};
-
 std::optional<Column> ColumnOf(const Effect& e) {
   switch (e.metric) {
     case Metric::kSwab:
@@ -134,76 +129,47 @@ json::array Daily(const Series& s, const domain::Municipality* m, Date day, cons
 
 }  // namespace
 
-class MunicipalityView::Impl {
+class MunicipalityView::Impl final : public Table {
  public:
+  explicit Impl(std::shared_ptr<const domain::ReferenceData> r) : reference(std::move(r)) {}
   std::shared_ptr<const domain::ReferenceData> reference;
-  Table table;
-  Published<Snapshot> published;
 
-  std::shared_ptr<const Snapshot> Get() const {
-    auto s = published.Get();
-    return s ? s : std::make_shared<const Snapshot>();
-  }
-  const domain::Municipality* Find(std::string_view istat) const {
+  // The reference table's municipality; nullptr when unknown. Any thread (immutable).
+  const domain::Municipality* MunicipalityOf(std::string_view istat) const {
     return reference ? reference->FindMunicipality(istat) : nullptr;
   }
-  static const Series* SeriesOf(const Snapshot& s, std::string_view istat) {
-    return s.rows ? Table::FindIn(*s.rows, istat) : nullptr;
-  }
+  static const Series* SeriesOf(const Table::Rows& rows, std::string_view istat) { return Table::FindIn(rows, istat); }
 };
 
 MunicipalityView::MunicipalityView(std::shared_ptr<const domain::ReferenceData> reference)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->reference = std::move(reference);
-}
+    : KeyedView("municipalities", std::make_unique<Impl>(std::move(reference))),
+      impl_(static_cast<Impl*>(&table())) {}
 
 MunicipalityView::~MunicipalityView() = default;
 
-bool MunicipalityView::Load(std::string_view key, std::string_view value) {
-  return impl_->table.Load(key, value);
-}
-
 void MunicipalityView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   for (const Effect& effect : e.effects) {
-    if (auto column = ColumnOf(effect)) impl_->table.Add(effect.istat, effect.day, *column, effect.delta);
+    if (auto column = ColumnOf(effect)) impl_->Add(effect.istat, effect.day, *column, effect.delta);
   }
 }
 
-void MunicipalityView::Persist(PersistSink& sink) { impl_->table.Persist(sink); }
-
-void MunicipalityView::Publish(uint64_t position) {
-  auto s = std::make_shared<Snapshot>();
-  s->position = position;
-  s->rows = impl_->table.Freeze();
-  impl_->published.Set(std::move(s));
-}
-
-bool MunicipalityView::Reset() {
-  impl_->table.Clear();
-  return true;
-}
-
-std::vector<std::string> MunicipalityView::ChangedKeys() const { return impl_->table.ChangedKeys(); }
-
-uint64_t MunicipalityView::position() const { return impl_->Get()->position; }
-
 std::optional<MunicipalityFigures> MunicipalityView::FiguresOn(std::string_view istat, Date day) const {
-  auto snap = impl_->Get();
-  const Series* s = Impl::SeriesOf(*snap, istat);
-  const domain::Municipality* m = impl_->Find(istat);
+  const auto snap = Snapshot<Table::Rows>();
+  const Series* s = Impl::SeriesOf(*snap.table, istat);
+  const domain::Municipality* m = impl_->MunicipalityOf(istat);
   if (!s && !m) return std::nullopt;
   return FiguresOf(s, m, day);
 }
 
 std::optional<json::object> MunicipalityView::MunicipalityJson(std::string_view istat, Date day,
                                                                const DayRange& range) const {
-  auto snap = impl_->Get();
-  const Series* s = Impl::SeriesOf(*snap, istat);
-  const domain::Municipality* m = impl_->Find(istat);
+  const auto snap = Snapshot<Table::Rows>();
+  const Series* s = Impl::SeriesOf(*snap.table, istat);
+  const domain::Municipality* m = impl_->MunicipalityOf(istat);
   if (!s && !m) return std::nullopt;
   json::object o;
   PutIdentity(o, istat, m);
-  o["position"] = snap->position;
+  o["position"] = snap.position;
   o["day"] = day.ToString();
   PutFigures(o, FiguresOf(s, m, day));
   o["daily"] = s ? Daily(*s, m, day, range) : json::array();
@@ -211,7 +177,7 @@ std::optional<json::object> MunicipalityView::MunicipalityJson(std::string_view 
 }
 
 json::object MunicipalityView::MunicipalitiesJson(const MunicipalityFilter& filter, Date day) const {
-  auto snap = impl_->Get();
+  const auto snap = Snapshot<Table::Rows>();
   json::array list;
   if (impl_->reference) {
     for (const domain::Municipality& m : impl_->reference->municipalities()) {
@@ -223,12 +189,12 @@ json::object MunicipalityView::MunicipalitiesJson(const MunicipalityFilter& filt
       }
       json::object o;
       PutIdentity(o, m.istat_code, &m);
-      PutFigures(o, FiguresOf(Impl::SeriesOf(*snap, m.istat_code), &m, day));
+      PutFigures(o, FiguresOf(Impl::SeriesOf(*snap.table, m.istat_code), &m, day));
       list.push_back(std::move(o));
     }
   }
   json::object out;
-  out["position"] = snap->position;
+  out["position"] = snap.position;
   out["day"] = day.ToString();
   out["asl"] = OrNull(filter.asl);
   out["province"] = OrNull(filter.province);

@@ -21,7 +21,7 @@
 #include "domain/reference.h"
 #include "domain/time.h"
 #include "projections/day_range.h"
-#include "projections/view.h"
+#include "projections/keyed_view.h"
 
 #include <boost/json/object.hpp>
 
@@ -55,27 +55,19 @@ struct MunicipalityFilter {
   std::string province;  // abbreviation ("TO") or ISTAT province code ("001"); empty: any
 };
 
-class MunicipalityView final : public View {
+class MunicipalityView final : public KeyedView {
  public:
   explicit MunicipalityView(std::shared_ptr<const domain::ReferenceData> reference);
   ~MunicipalityView() override;
-  MunicipalityView(const MunicipalityView&) = delete;
-  MunicipalityView& operator=(const MunicipalityView&) = delete;
 
-  std::string_view name() const override { return "municipalities"; }
-  // Entries "<istat>/<block>": 32 days of counters (series_table.h).
-  bool Load(std::string_view key, std::string_view value) override;
+  // Name "municipalities". Entries "<istat>/<block>": 32 days of counters
+  // (series_table.h). ChangedKeys: the ISTAT codes changed since the last Publish, sorted.
+  //
   // Reacts to the effects of person events (LogEvent::effects). Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  void Persist(PersistSink& sink) override;
-  void Publish(uint64_t position) override;
-  bool Reset() override;
-  // ISTAT codes changed since the last Publish, sorted.
-  std::vector<std::string> ChangedKeys() const override;
 
   // Everything below reads the last published snapshot: thread-safe, never blocks the
   // writer.
-  uint64_t position() const;
   // Figures of a municipality on `day`; nullopt when the code is neither in the reference
   // table nor in the view.
   std::optional<MunicipalityFigures> FiguresOn(std::string_view istat, domain::Date day) const;
@@ -105,7 +97,7 @@ class MunicipalityView final : public View {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the view's table (KeyedView owns it)
 };
 
 }  // namespace caseledger::projections

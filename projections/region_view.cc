@@ -35,11 +35,6 @@ enum Column : size_t {
 using Table = SeriesTable<kColumns>;
 using AreaSeries = Table::Series;
 
-struct Snapshot {
-  uint64_t position = 0;
-  std::shared_ptr<const Table::Rows> rows;
-};
-
 std::optional<Column> ColumnOf(const Effect& e) {
   bool antigen = e.test == domain::SwabKind::kAntigen;
   switch (e.metric) {
@@ -103,7 +98,7 @@ const std::array<std::string_view, 17>& DpcColumns() {
 
 std::string DpcTimestamp(Date day) { return day.ToString() + "T17:00:00"; }
 
-class RegionView::Impl {
+class RegionView::Impl final : public Table {
  public:
   struct Hash {
     using is_transparent = void;
@@ -112,13 +107,6 @@ class RegionView::Impl {
 
   std::shared_ptr<const domain::ReferenceData> reference;
   std::unordered_map<std::string, std::string, Hash, std::equal_to<>> asl_of;  // istat -> ASL
-  Table table;
-  Published<Snapshot> published;
-
-  std::shared_ptr<const Snapshot> Get() const {
-    auto s = published.Get();
-    return s ? s : std::make_shared<const Snapshot>();
-  }
   std::string_view AslOf(std::string_view istat) const {
     auto it = asl_of.find(istat);
     return it == asl_of.end() ? std::string_view() : std::string_view(it->second);
@@ -134,7 +122,7 @@ class RegionView::Impl {
     return std::nullopt;
   }
   // `late`, when given, receives each row's count of late reports.
-  std::optional<std::vector<DpcRow>> Rows(const Snapshot& snapshot, std::string_view area, Date day,
+  std::optional<std::vector<DpcRow>> RowsOf(const Table::Rows& snapshot, std::string_view area, Date day,
                                           const DayRange& range, std::vector<int64_t>* late = nullptr) const;
   std::string_view AreaName(std::string_view area) const {
     if (area.empty()) return kRegionName;
@@ -146,7 +134,7 @@ class RegionView::Impl {
 };
 
 RegionView::RegionView(std::shared_ptr<const domain::ReferenceData> reference)
-    : impl_(std::make_unique<Impl>()) {
+    : KeyedView("region", std::make_unique<Impl>()), impl_(static_cast<Impl*>(&table())) {
   impl_->reference = std::move(reference);
   if (impl_->reference) {
     for (const domain::Municipality& m : impl_->reference->municipalities()) {
@@ -157,8 +145,6 @@ RegionView::RegionView(std::shared_ptr<const domain::ReferenceData> reference)
 
 RegionView::~RegionView() = default;
 
-bool RegionView::Load(std::string_view key, std::string_view value) { return impl_->table.Load(key, value); }
-
 void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   // A day's bulletin is out by the end of the next day: an event recorded later that still
   // changes the day's figures is a late report of that day, counted once per event and area
@@ -168,49 +154,30 @@ void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   for (const Effect& effect : e.effects) {
     auto column = ColumnOf(effect);
     if (!column) continue;
-    impl_->table.Add(kRegionArea, effect.day, *column, effect.delta);
+    impl_->Add(kRegionArea, effect.day, *column, effect.delta);
     std::string_view asl = impl_->AslOf(effect.istat);
-    if (!asl.empty()) impl_->table.Add(asl, effect.day, *column, effect.delta);
+    if (!asl.empty()) impl_->Add(asl, effect.day, *column, effect.delta);
     if (effect.delta == 0 || recorded - effect.day <= 1) continue;
     for (std::string_view area : {kRegionArea, asl}) {
       if (area.empty() || std::find(late.begin(), late.end(), std::pair{area, effect.day}) != late.end()) continue;
       late.emplace_back(area, effect.day);
-      impl_->table.Add(area, effect.day, kLateReports, 1);
+      impl_->Add(area, effect.day, kLateReports, 1);
     }
   }
 }
 
-void RegionView::Persist(PersistSink& sink) { impl_->table.Persist(sink); }
-
-void RegionView::Publish(uint64_t position) {
-  auto s = std::make_shared<Snapshot>();
-  s->position = position;
-  s->rows = impl_->table.Freeze();
-  impl_->published.Set(std::move(s));
-}
-
-bool RegionView::Reset() {
-  impl_->table.Clear();
-  return true;
-}
-
-std::vector<std::string> RegionView::ChangedKeys() const { return impl_->table.ChangedKeys(); }
-
-uint64_t RegionView::position() const { return impl_->Get()->position; }
-
 std::optional<std::vector<DpcRow>> RegionView::Series(std::string_view area, Date day,
                                                       const DayRange& range) const {
-  return impl_->Rows(*impl_->Get(), area, day, range);
+  return impl_->RowsOf(*Snapshot<Table::Rows>().table, area, day, range);
 }
 
-std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapshot, std::string_view area,
-                                                          Date day, const DayRange& range,
-                                                          std::vector<int64_t>* late) const {
+std::optional<std::vector<DpcRow>> RegionView::Impl::RowsOf(const Table::Rows& snapshot, std::string_view area,
+                                                            Date day, const DayRange& range,
+                                                            std::vector<int64_t>* late) const {
   auto key = AreaKey(area);
   if (!key) return std::nullopt;
-  const Snapshot* snap = &snapshot;
   std::vector<DpcRow> rows;
-  const AreaSeries* s = snap->rows ? Table::FindIn(*snap->rows, *key) : nullptr;
+  const AreaSeries* s = Table::FindIn(snapshot, *key);
   if (!s) return rows;
   Date to = range.to.value_or(day);
   Date from = range.from ? *range.from : s->FirstActiveDay().value_or(to + 1);
@@ -226,15 +193,15 @@ std::optional<std::vector<DpcRow>> RegionView::Impl::Rows(const Snapshot& snapsh
 
 std::optional<json::object> RegionView::RegionJson(std::string_view area, Date day,
                                                    const DayRange& range) const {
-  auto snap = impl_->Get();
+  const auto snap = Snapshot<Table::Rows>();
   std::vector<int64_t> late;
-  auto rows = impl_->Rows(*snap, area, day, range, &late);
+  auto rows = impl_->RowsOf(*snap.table, area, day, range, &late);
   if (!rows) return std::nullopt;
   const auto& columns = DpcColumns();
   json::object out;
   out["area"] = area.empty() ? std::string_view("region") : area;
   out["name"] = impl_->AreaName(area);
-  out["position"] = snap->position;
+  out["position"] = snap.position;
   json::array names;
   for (std::string_view c : columns) names.push_back(json::string(c));
   out["columns"] = std::move(names);

@@ -15,7 +15,7 @@
 #include "domain/reference.h"
 #include "domain/time.h"
 #include "projections/day_range.h"
-#include "projections/view.h"
+#include "projections/keyed_view.h"
 
 #include <boost/json/object.hpp>
 
@@ -56,25 +56,16 @@ const std::array<std::string_view, 17>& DpcColumns();
 // "2020-11-03T17:00:00": the bulletin's time stamp, as in the DPC files.
 std::string DpcTimestamp(domain::Date day);
 
-class RegionView final : public View {
+class RegionView final : public KeyedView {
  public:
   explicit RegionView(std::shared_ptr<const domain::ReferenceData> reference);
   ~RegionView() override;
-  RegionView(const RegionView&) = delete;
-  RegionView& operator=(const RegionView&) = delete;
 
-  std::string_view name() const override { return "region"; }
-  // Entries "<area>/<block>" (area "*" for the region, else the ASL code).
-  bool Load(std::string_view key, std::string_view value) override;
+  // Name "region". Entries "<area>/<block>" (area "*" for the region, else the ASL code).
+  // ChangedKeys: "*" (the region) and the ASL codes changed since the last Publish, sorted.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  void Persist(PersistSink& sink) override;
-  void Publish(uint64_t position) override;
-  bool Reset() override;
-  // "*" (the region) and the ASL codes changed since the last Publish, sorted.
-  std::vector<std::string> ChangedKeys() const override;
 
   // Everything below reads the last published snapshot: thread-safe, never blocks.
-  uint64_t position() const;
   // The area's rows for range.from (default: the first day with an event) to range.to
   // (default: `day`), at most kMaxSeriesDays. `area`: "" for the region, or an ASL code;
   // nullopt for an unknown ASL. Empty when nothing happened in the area.
@@ -92,7 +83,7 @@ class RegionView final : public View {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the view's table (KeyedView owns it)
 };
 
 }  // namespace caseledger::projections

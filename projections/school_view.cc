@@ -1,22 +1,12 @@
 #include "projections/school_view.h"
 
-#include "domain/bounded_archive.h"
-#include "projections/cow_table.h"
-
+#include "projections/entry_codec.h"
 #include "projections/person_internal.h"
+#include "projections/sharded_table.h"
 
 #include <boost/json.hpp>
-#include <cereal/archives/binary.hpp>
-#include <cereal/types/optional.hpp>
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <set>
-#include <sstream>
-#include <unordered_map>
 #include <utility>
 
 namespace caseledger::projections {
@@ -76,31 +66,16 @@ struct SchoolEntry {
   std::vector<ClassSlot> classes;  // sorted by label
 };
 
-using cow::KeyHash;
-using cow::kShards;
 using cow::Own;
-using cow::ShardOf;
-using Shard = cow::Shard<SchoolEntry>;
-using Snapshot = cow::Snapshot<SchoolEntry>;
+using Table = cow::ShardedTable<SchoolEntry>;
+using FrozenSchools = Table::Frozen;
 
-
-std::string Encode(const ClassEntry& c) {
-  // One stream per thread: building a stream for each value costs more than encoding it.
-  thread_local std::ostringstream out(std::ios::binary);
-  out.str(std::string());
-  out.put(kFormat);
-  {
-    cereal::BinaryOutputArchive ar(out);
-    ar(c);
-  }
-  return out.str();
-}
+std::string Encode(const ClassEntry& c) { return EncodeEntry(kFormat, c); }
 
 // False for another format byte, short input, an impossible length, bytes left over
 // (domain/bounded_archive.h) or a role out of range.
 bool Decode(std::string_view bytes, ClassEntry& c) {
-  if (bytes.empty() || bytes[0] != kFormat) return false;
-  return domain::DecodeCereal(bytes.substr(1), c) &&
+  return DecodeEntry(kFormat, bytes, c) &&
          std::all_of(c.members.begin(), c.members.end(),
                      [](const Member& m) { return m.role <= SchoolRole::kStaff; });
 }
@@ -198,38 +173,55 @@ json::value DateOrNull(const std::optional<Date>& d) {
 
 }  // namespace
 
-class SchoolView::Impl {
+class SchoolView::Impl final : public KeyedTable {
  public:
-  explicit Impl(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {
-    for (auto& s : shards_) s = std::make_shared<Shard>();
-    Publish(0);
-  }
+  explicit Impl(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {}
 
   std::shared_ptr<const domain::RuleBook> rules_;
-  std::array<std::shared_ptr<Shard>, kShards> shards_;  // the writer's state
-  std::set<std::string> changed_;
-  std::set<std::pair<std::string, std::string>> dirty_;  // (school, class) to write
-  cow::Published<Snapshot> published_;  // swapped atomically: a read takes no lock
+  Table table_;                          // the writer's schools
+  cow::DirtyPairs<std::string> dirty_;   // (school, class) to write
 
-  void Publish(uint64_t position) {
-    published_.Set(std::make_shared<Snapshot>(position, shards_));
-    changed_.clear();
+  // Entries "<school>/<class>" (see the header).
+  bool Load(std::string_view key, std::string_view value) override {
+    const size_t slash = key.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == key.size()) return false;
+    ClassEntry decoded;
+    if (!Decode(value, decoded)) return false;
+    OwnClass(std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))) = std::move(decoded);
+    table_.ForgetChanges();  // restoring is not a change, nor anything to write
+    dirty_.Clear();
+    return true;
   }
-  std::shared_ptr<const Snapshot> Published() const { return published_.Get(); }
+  // Writes each class changed in the batch once, or deletes it when it is gone.
+  void Persist(PersistSink& sink) override {
+    std::string key;
+    dirty_.Drain([&](std::string_view school, std::string_view label) {
+      key.assign(school).append("/").append(label);
+      if (const ClassEntry* c = FindClass(school, label)) {
+        sink.Put(key, Encode(*c));
+      } else {
+        sink.Delete(key);
+      }
+    });
+  }
+  std::shared_ptr<const void> Freeze() override { return std::make_shared<const FrozenSchools>(table_.Freeze()); }
+  std::vector<std::string> ChangedKeys() const override { return table_.ChangedKeys(); }
+  void Clear() override {
+    table_.Clear();
+    dirty_.Clear();
+  }
 
   const ClassEntry* FindClass(std::string_view school, std::string_view label) const {
-    const Shard& shard = *shards_[ShardOf(school)];
-    auto it = shard.find(school);
-    if (it == shard.end()) return nullptr;
-    auto c = FindSlot(it->second->classes, label);
-    return c != it->second->classes.end() && c->first == label ? c->second.get() : nullptr;
+    const SchoolEntry* s = table_.Find(school);
+    if (s == nullptr) return nullptr;
+    auto c = FindSlot(s->classes, label);
+    return c != s->classes.end() && c->first == label ? c->second.get() : nullptr;
   }
 
   // The class, owned by the working state (copied first if a snapshot shares it).
   ClassEntry& OwnClass(const std::string& school, const std::string& label) {
-    changed_.insert(school);
-    dirty_.emplace(school, label);
-    auto& classes = Own(Own(shards_[ShardOf(school)])[school]).classes;
+    dirty_.Mark(school, label);
+    auto& classes = table_.Own(school).classes;
     auto c = FindSlot(classes, label);
     if (c == classes.end() || c->first != label) c = classes.insert(c, {label, nullptr});
     return Own(c->second);
@@ -237,32 +229,11 @@ class SchoolView::Impl {
 
   // Drops an owned class that holds nothing any more (and its school with its last class).
   void Tidy(const std::string& school, const std::string& label) {
-    Shard& shard = *shards_[ShardOf(school)];
-    auto it = shard.find(school);
-    auto& classes = it->second->classes;
+    auto& classes = table_.Own(school).classes;
     auto c = FindSlot(classes, label);
     if (!c->second->members.empty() || !c->second->orders.empty()) return;
     classes.erase(c);
-    if (classes.empty()) shard.erase(it);
-  }
-
-  // Writes each class changed in the batch once, or deletes it when it is gone.
-  void Persist(PersistSink& sink) {
-    for (const auto& [school, label] : dirty_) {
-      const ClassEntry* c = FindClass(school, label);
-      if (c) {
-        sink.Put(school + "/" + label, Encode(*c));
-      } else {
-        sink.Delete(school + "/" + label);
-      }
-    }
-    dirty_.clear();
-  }
-
-  void Reset() {
-    for (auto& shard : shards_) shard = std::make_shared<Shard>();
-    changed_.clear();
-    dirty_.clear();
+    if (classes.empty()) table_.Erase(school);
   }
 
   void Enrol(const std::string& school, const std::string& label, Member m) {
@@ -315,7 +286,7 @@ class SchoolView::Impl {
 };
 
 SchoolView::SchoolView(std::shared_ptr<const domain::RuleBook> rules)
-    : impl_(std::make_unique<Impl>(std::move(rules))) {}
+    : KeyedView("schools", std::make_unique<Impl>(std::move(rules))), impl_(static_cast<Impl*>(&table())) {}
 SchoolView::~SchoolView() = default;
 
 std::string_view SchoolView::SchoolLevel(std::string_view school, std::string_view class_label) {
@@ -327,18 +298,6 @@ std::string_view SchoolView::SchoolLevel(std::string_view school, std::string_vi
     return year >= 6 && year <= 8 ? "secondaria" : "primaria";
   }
   return "secondaria";
-}
-
-bool SchoolView::Load(std::string_view key, std::string_view value) {
-  const size_t slash = key.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == key.size()) return false;
-  ClassEntry decoded;
-  if (!Decode(value, decoded)) return false;
-  const std::string school(key.substr(0, slash));
-  impl_->OwnClass(school, std::string(key.substr(slash + 1))) = std::move(decoded);
-  impl_->changed_.erase(school);  // restoring is not a change, nor anything to write
-  impl_->dirty_.clear();
-  return true;
 }
 
 void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
@@ -381,20 +340,6 @@ void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSin
   } else if (std::holds_alternative<domain::CaseClosed>(e.event)) {
     s.UpdateMember(*person, id, [](Member& m) { m.case_open = false; });
   }
-}
-
-void SchoolView::Persist(PersistSink& sink) { impl_->Persist(sink); }
-void SchoolView::Publish(uint64_t position) { impl_->Publish(position); }
-
-bool SchoolView::Reset() {
-  impl_->Reset();
-  return true;
-}
-
-uint64_t SchoolView::position() const { return impl_->Published()->position; }
-
-std::vector<std::string> SchoolView::ChangedKeys() const {
-  return {impl_->changed_.begin(), impl_->changed_.end()};
 }
 
 namespace {
@@ -446,12 +391,6 @@ json::object RenderSchool(const std::string& school, const SchoolEntry& entry, u
   return out;
 }
 
-const SchoolEntry* FindSchool(const Snapshot& snap, std::string_view school) {
-  const Shard& shard = *snap.shards[ShardOf(school)];
-  auto it = shard.find(school);
-  return it == shard.end() ? nullptr : it->second.get();
-}
-
 const Member* FindMember(const ClassEntry& c, std::string_view person) {
   auto m = std::lower_bound(c.members.begin(), c.members.end(), person,
                             [](const Member& x, std::string_view p) { return x.person < p; });
@@ -461,20 +400,20 @@ const Member* FindMember(const ClassEntry& c, std::string_view person) {
 }  // namespace
 
 std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date today) const {
-  const std::shared_ptr<const Snapshot> snap = impl_->Published();
-  const SchoolEntry* entry = FindSchool(*snap, school);
+  const auto snap = Snapshot<FrozenSchools>();
+  const SchoolEntry* entry = snap.table->Find(school);
   if (entry == nullptr) return std::nullopt;
-  return RenderSchool(std::string(school), *entry, snap->position, today, impl_->rules_->InForce(today));
+  return RenderSchool(std::string(school), *entry, snap.position, today, impl_->rules_->InForce(today));
 }
 
 std::optional<json::object> SchoolView::SchoolJsonUnder(std::string_view school, Date today,
                                                         const domain::RuleBook& rules,
                                                         const SchoolView& overlay) const {
-  const std::shared_ptr<const Snapshot> snap = impl_->Published();
-  const SchoolEntry* entry = FindSchool(*snap, school);
+  const auto snap = Snapshot<FrozenSchools>();
+  const SchoolEntry* entry = snap.table->Find(school);
   if (entry == nullptr) return std::nullopt;
-  const std::shared_ptr<const Snapshot> theirs = overlay.impl_->Published();
-  const SchoolEntry* their_entry = FindSchool(*theirs, school);
+  const auto theirs = overlay.Snapshot<FrozenSchools>();
+  const SchoolEntry* their_entry = theirs.table->Find(school);
   SchoolEntry copy;
   for (const auto& [label, c] : entry->classes) {
     auto next = std::make_shared<ClassEntry>(*c);
@@ -490,38 +429,32 @@ std::optional<json::object> SchoolView::SchoolJsonUnder(std::string_view school,
     for (ClassOrder& o : next->orders) o = ResolveOrder(o.start, o.given_end, level, rules);
     copy.classes.emplace_back(label, std::move(next));
   }
-  return RenderSchool(std::string(school), copy, snap->position, today, rules.InForce(today));
+  return RenderSchool(std::string(school), copy, snap.position, today, rules.InForce(today));
 }
 
 std::vector<std::string> SchoolView::SchoolsWithMembers() const {
-  const std::shared_ptr<const Snapshot> snap = impl_->Published();
   std::vector<std::string> schools;
-  for (const auto& shard : snap->shards) {
-    for (const auto& [school, entry] : *shard) {
-      if (std::any_of(entry->classes.begin(), entry->classes.end(),
-                      [](const ClassSlot& c) { return !c.second->members.empty(); })) {
-        schools.push_back(school);
-      }
+  Snapshot<FrozenSchools>().table->ForEach([&](const std::string& school, const SchoolEntry& entry) {
+    if (std::any_of(entry.classes.begin(), entry.classes.end(),
+                    [](const ClassSlot& c) { return !c.second->members.empty(); })) {
+      schools.push_back(school);
     }
-  }
+  });
   std::sort(schools.begin(), schools.end());
   return schools;
 }
 
 std::vector<SchoolView::ClassOrderRef> SchoolView::ClassOrders() const {
-  const std::shared_ptr<const Snapshot> snap = impl_->Published();
   std::vector<ClassOrderRef> out;
-  for (const auto& shard : snap->shards) {
-    for (const auto& [school, entry] : *shard) {
-      for (const auto& [label, c] : entry->classes) {
-        for (const ClassOrder& o : c->orders) {
-          ClassOrderRef ref{school, label, o.start, {}};
-          for (const Member& m : c->members) ref.members.push_back(m.person);
-          out.push_back(std::move(ref));
-        }
+  Snapshot<FrozenSchools>().table->ForEach([&](const std::string& school, const SchoolEntry& entry) {
+    for (const auto& [label, c] : entry.classes) {
+      for (const ClassOrder& o : c->orders) {
+        ClassOrderRef ref{school, label, o.start, {}};
+        for (const Member& m : c->members) ref.members.push_back(m.person);
+        out.push_back(std::move(ref));
       }
     }
-  }
+  });
   return out;
 }
 

@@ -6,7 +6,7 @@
 
 #include "domain/rules.h"
 #include "domain/time.h"
-#include "projections/view.h"
+#include "projections/keyed_view.h"
 
 #include <boost/json/object.hpp>
 
@@ -19,40 +19,27 @@
 
 namespace caseledger::projections {
 
-class SchoolView final : public View {
+class SchoolView final : public KeyedView {
  public:
   // The rule book decides class statuses and the end of class quarantines ordered without
   // one. A RulesAdopted event does not change it: adopting rules rebuilds the views with a
   // new book (replay issue).
   explicit SchoolView(std::shared_ptr<const domain::RuleBook> rules);
   ~SchoolView() override;
-  SchoolView(const SchoolView&) = delete;
-  SchoolView& operator=(const SchoolView&) = delete;
 
-  std::string_view name() const override { return "schools"; }
+  // Name "schools". Persisted entries: one per class, key "<school>/<class>" (e.g.
+  // "TOIC81200X/3B"), value a format byte (2) then cereal binary of the class's members and
+  // quarantine orders (with the end the order gave, if any), written once per batch by
+  // Persist for each class the batch changed; a class left with neither is deleted. Load
+  // puts the entry in the working state; readers see it after the next Publish.
+  // ChangedKeys: the school codes changed since the last Publish, sorted.
 
-  // Persisted entries: one per class, key "<school>/<class>" (e.g. "TOIC81200X/3B"), value a
-  // format byte (2) then cereal binary of the class's members and quarantine orders (with
-  // the end the order gave, if any), written
-  // once per batch by Persist for each class the batch changed; a class left with neither
-  // is deleted. Load puts the entry in the working state; readers see it after the next
-  // Publish.
-  bool Load(std::string_view key, std::string_view value) override;
   // Reacts to SchoolEnrolled/SchoolLeft (move people between classes; an enrolment takes
   // the open case, last positive and running quarantine from the person directory),
   // ClassQuarantineOrdered (school stream), and, for every class the person is enrolled
   // in, results and corrections, quarantines ordered and ended, and case closures.
   // Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  void Persist(PersistSink& sink) override;
-  void Publish(uint64_t position) override;
-  // Forgets everything (the runner rebuilds from the log); readers keep the last snapshot.
-  bool Reset() override;
-  // School codes changed since the last Publish, sorted.
-  std::vector<std::string> ChangedKeys() const override;
-
-  // Position of the last Publish. Thread-safe.
-  uint64_t position() const;
 
   // The school as of the last Publish, for `today`; nullopt for a school with no class.
   // Thread-safe: renders from one immutable snapshot, never blocks the writer.
@@ -114,7 +101,7 @@ class SchoolView final : public View {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  Impl* impl_;  // the view's table (KeyedView owns it)
 };
 
 }  // namespace caseledger::projections

@@ -1,13 +1,12 @@
-// The working state of a view made of day series (one per entity key), with what the
-// runner needs around it: dirty blocks to persist, changed keys to announce, and immutable
-// snapshots to publish.
+// The table of a keyed view made of day series (one per entity key: keyed_view.h): dirty
+// blocks to persist, changed keys to announce, and immutable copies to publish.
 //
 // Persisted entries: "<key>/<block number>" -> the block's counters (day_series.h codec).
 #pragma once
 
 #include "projections/cow.h"
 #include "projections/day_series.h"
-#include "projections/view.h"
+#include "projections/keyed_view.h"
 
 #include <algorithm>
 #include <charconv>
@@ -20,12 +19,8 @@
 
 namespace caseledger::projections {
 
-// The immutable value readers take and the writer replaces (cow.h: atomic pointer swap).
-template <class T>
-using Published = cow::Published<T>;
-
 template <size_t N>
-class SeriesTable {
+class SeriesTable : public KeyedTable {
  public:
   using Series = DaySeries<N>;
   // Sorted by key; entries shared with the working state until it changes them.
@@ -50,7 +45,7 @@ class SeriesTable {
   }
 
   // Writes every block changed since the last Persist.
-  void Persist(PersistSink& sink) {
+  void Persist(PersistSink& sink) override {
     std::string key;
     for (Row& row : rows_) {
       for (int32_t block : row.dirty) {
@@ -60,7 +55,7 @@ class SeriesTable {
       row.dirty.clear();
     }
   }
-  bool Load(std::string_view key, std::string_view value) {
+  bool Load(std::string_view key, std::string_view value) override {
     size_t slash = key.rfind('/');
     if (slash == std::string_view::npos || slash == 0) return false;
     int32_t block = 0;
@@ -70,8 +65,10 @@ class SeriesTable {
     return cow::Own(Slot(key.substr(0, slash)).series).LoadBlock(block, value);
   }
 
+  // KeyedTable::Freeze: a Rows.
+  std::shared_ptr<const void> Freeze() override { return FreezeRows(); }
   // The rows as they are now, for a snapshot; clears the changed keys.
-  std::shared_ptr<const Rows> Freeze() {
+  std::shared_ptr<const Rows> FreezeRows() {
     if (!frozen_ || changed_ > 0 || rows_.size() != frozen_->size()) {
       auto rows = std::make_shared<Rows>();
       rows->reserve(rows_.size());
@@ -85,7 +82,7 @@ class SeriesTable {
     return frozen_;
   }
   // Keys changed since the last Freeze, sorted.
-  std::vector<std::string> ChangedKeys() const {
+  std::vector<std::string> ChangedKeys() const override {
     std::vector<std::string> keys;
     if (changed_ == 0) return keys;
     for (const Row& row : rows_) {
@@ -93,7 +90,7 @@ class SeriesTable {
     }
     return keys;
   }
-  void Clear() {
+  void Clear() override {
     rows_.clear();
     index_.clear();
     changed_ = 0;

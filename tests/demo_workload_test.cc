@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include "app/reference_files.h"
 #include "domain/event_codec.h"
 #include "domain/tax_code.h"
+#include "eventstore/bulk_import.h"
 #include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -54,8 +56,16 @@ struct Loaded {
 
 // Loads the workload into the store at `path`; `before` runs on the store first (what a
 // stopped earlier load left), and a store it leaves non-empty is resumed.
+// How a load keeps its memory: people beyond `people_in_memory` in a spill file (0: all in
+// memory); with `bulk`, bulk-imported with runs of `run_entries` index entries and claims.
+struct Budget {
+  size_t people_in_memory = 0;
+  bool bulk = false;
+  uint64_t run_entries = 1 << 20;
+};
+
 Loaded Load(const std::string& path, uint64_t seed,
-            const std::function<void(eventstore::EventStore&)>& before = {}) {
+            const std::function<void(eventstore::EventStore&)>& before = {}, Budget budget = {}) {
   eventstore::StoreOptions store_options;
   store_options.path = path;
   store_options.master_key_path = path + ".master.key";
@@ -67,9 +77,35 @@ Loaded Load(const std::string& path, uint64_t seed,
   options.scale = kScale;
   options.seed = seed;
   options.resume_after = store->CommittedPosition();
+  if (budget.people_in_memory > 0) {
+    options.spill_dir = path + ".spill";
+    std::filesystem::create_directories(options.spill_dir);
+    options.people_in_memory = budget.people_in_memory;
+  }
+  std::unique_ptr<eventstore::BulkImport> bulk;
+  if (budget.bulk) {
+    eventstore::BulkImportOptions bo;
+    bo.work_dir = path + ".import";
+    bo.index_run_entries = budget.run_entries;
+    bo.claim_run_entries = budget.run_entries;
+    bulk = eventstore::BulkImport::Begin(*store, bo).value();
+    options.sink = [&](std::vector<eventstore::AppendRequest> requests) -> eventstore::StoreResult<void> {
+      for (auto& r : requests) {
+        if (auto added = bulk->Add(std::move(r)); !added) return added.error();
+      }
+      return {};
+    };
+  }
   std::string error;
   auto report = LoadDemoWorkload(*store, Reference(), app::DefaultReferenceDir(), options, &error);
   EXPECT_TRUE(report.has_value()) << error;
+  if (bulk) {
+    auto committed = bulk->Commit();
+    EXPECT_TRUE(committed.has_value()) << committed.error().message;
+  }
+  if (budget.people_in_memory > 0) {
+    EXPECT_TRUE(std::filesystem::is_empty(options.spill_dir)) << "the spill file is removed";
+  }
   Loaded out;
   if (report) out.report = *report;
   out.log = store->ReadLog(1, 10'000'000).value();
@@ -183,6 +219,31 @@ TEST_F(DemoWorkloadTest, TheSameSeedGivesTheSameEvents) {
   EXPECT_TRUE(BodiesOf(again.log) == BodiesOf(loaded_->log));
   const Loaded other = Load(dir_.Sub("third"), 8);
   EXPECT_FALSE(BodiesOf(other.log) == BodiesOf(loaded_->log));
+}
+
+// People written out to a file and read back (three kept in memory: nearly every command
+// reads its person back) decide the same commands: the same events.
+TEST_F(DemoWorkloadTest, ATinyPeopleBudgetGivesTheSameEvents) {
+  const Loaded spilled = Load(dir_.Sub("spilled"), 7, {}, Budget{3, false});
+  EXPECT_EQ(spilled.report.events, loaded_->report.events);
+  EXPECT_EQ(spilled.report.rejected, 0u);
+  EXPECT_GT(spilled.report.people_read_back, spilled.report.people / 2);
+  EXPECT_TRUE(BodiesOf(spilled.log) == BodiesOf(loaded_->log));
+}
+
+// The bulk import in a tiny memory budget (a run of the index and claims every 50 entries,
+// 16 people in memory) writes the events the append path writes, and the chain verifies.
+TEST_F(DemoWorkloadTest, ABulkImportInATinyBudgetGivesTheSameEvents) {
+  const std::string path = dir_.Sub("bulk");
+  const Loaded imported = Load(path, 7, {}, Budget{16, true, 50});
+  EXPECT_EQ(imported.report.events, loaded_->report.events);
+  EXPECT_TRUE(BodiesOf(imported.log) == BodiesOf(loaded_->log));
+  eventstore::VerifyOptions vo;
+  vo.path = path;
+  auto verified = eventstore::VerifyStore(vo);
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(verified->problem, "");
+  EXPECT_EQ(verified->events_checked, loaded_->log.size());
 }
 
 // A scale run killed in the middle of a day's appends leaves the first days whole and that

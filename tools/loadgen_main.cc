@@ -41,6 +41,8 @@ app::Program MakeProgram() {
         {"scale", "1:N", "scale of the workload (--sink store 1:1000, --peak 1:100)"},
         {"appenders", "N", "appender threads (--sink store: 64)"},
         {"resume", nullptr, "finish a stopped load of the same options, appending only what is missing"},
+        {"people-in-memory", "N", "generated people kept decoded (--sink store|import: 262144); the others wait "
+                                  "in a file in --data"},
         kReference, kFormatTable},
        "Exit 0 when the load ran, whatever the server answered (errors are counted and printed).",
        RunLoadgen},

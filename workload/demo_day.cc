@@ -41,8 +41,13 @@ void DemoSimulation::RunDay(size_t index) {
   const ScaledDay& t = series_.days[index];
   const Date d = t.day;
   const bool last = index + 1 == series_.days.size();
+  // people_.Trim() may write out anyone not used lately: it is called only where no
+  // reference into people_ is held (between the steps of the day).
+  people_.Trim();
   ReportPending(d);
+  people_.Trim();
   EndElapsedQuarantines(d);
+  people_.Trim();
   const std::vector<size_t> recovering = PickRecoveries(d, t.recoveries - recoveries_);
 
   // Positives reported today whose swab is taken today, and those taken today for tomorrow.
@@ -69,18 +74,27 @@ void DemoSimulation::RunDay(size_t index) {
   const bool antigen_era = d >= Date::FromYmd(2021, 1, 15);
   const int64_t antigen_target = antigen_era ? std::max<int64_t>(0, t.antigen_swabs - antigen_swabs_) : 0;
   antigen_extra_ = std::max<int64_t>(0, antigen_target - others);
-  for (size_t i = 0; i < recovering.size(); ++i) Recover(recovering[i], d, int64_t(i) >= untested);
+  for (size_t i = 0; i < recovering.size(); ++i) {
+    people_.Trim();
+    Recover(recovering[i], d, int64_t(i) >= untested);
+  }
   // One pass instead of an erase per recovery (open_ holds ~10^5 cases at 1:1 in 2022):
   // Recover's release tests are negative, so nobody joins open_ meanwhile.
   const std::unordered_set<size_t> recovered(recovering.begin(), recovering.end());
   std::erase_if(open_, [&](size_t p) { return recovered.contains(p); });
-  for (size_t p : releases) Release(p, d);
-  for (int64_t i = 0; i < today; ++i) PositiveSwab(d, true);
-  for (int64_t i = 0; i < tomorrow; ++i) PositiveSwab(d, false);
+  for (size_t p : releases) {
+    people_.Trim();
+    Release(p, d);
+  }
+  for (int64_t i = 0; i < today + tomorrow; ++i) {
+    people_.Trim();
+    PositiveSwab(d, i < today);
+  }
   antigen_extra_ = 0;
   const int64_t antigen =
       antigen_era ? std::clamp<int64_t>(t.antigen_swabs - antigen_swabs_, 0, others) : 0;
   for (int64_t i = 0; i < others; ++i) {
+    people_.Trim();
     const bool first_test = newly_tested_ < t.newly_tested;
     OtherSwab(d, i < antigen ? SwabKind::kAntigen : SwabKind::kMolecular,
               last || !random_.Chance(kNegativeReportedNextDay), first_test);
@@ -92,7 +106,10 @@ void DemoSimulation::RunDay(size_t index) {
 void DemoSimulation::ReportPending(Date d) {
   std::vector<PendingResult> pending = std::move(pending_);
   pending_.clear();
-  for (PendingResult& r : pending) Report(r.person, r.swab_id, r.outcome, At(d, 8 * 60, 9 * 60));
+  for (PendingResult& r : pending) {
+    people_.Trim();
+    Report(r.person, r.swab_id, r.outcome, At(d, 8 * 60, 9 * 60));
+  }
 }
 
 void DemoSimulation::EndElapsedQuarantines(Date d) {
@@ -216,7 +233,7 @@ void DemoSimulation::Deaths(Date d, int64_t count) {
     return std::tuple(CareOf(p) == Care::kIcu    ? 0
                       : CareOf(p) == Care::kWard ? 1
                                                  : 2,
-                      -people_[p].resident.age, p);
+                      -people_[p].age, p);
   };
   std::sort(candidates.begin(), candidates.end(),
             [&](size_t a, size_t b) { return rank(a) < rank(b); });
@@ -236,7 +253,7 @@ size_t DemoSimulation::PickElderly(const std::vector<size_t>& candidates) {
   size_t best = random_.Below(candidates.size());
   for (int i = 0; i < 2; ++i) {
     const size_t other = random_.Below(candidates.size());
-    if (people_[candidates[other]].resident.age > people_[candidates[best]].resident.age)
+    if (people_[candidates[other]].age > people_[candidates[best]].age)
       best = other;
   }
   return best;

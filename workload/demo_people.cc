@@ -50,6 +50,14 @@ std::string Pick(DemoRandom& random, const std::array<std::string_view, N>& name
   return std::string(names[random.Below(N)]);
 }
 
+// A tax code (16 ASCII characters) as one number, without loss.
+unsigned __int128 PackTaxCode(std::string_view code) {
+  if (code.size() > 17) throw std::logic_error("a tax code longer than 17 characters");
+  unsigned __int128 v = code.size();
+  for (char c : code) v = (v << 7) | static_cast<uint8_t>(c & 0x7f);
+  return v;
+}
+
 // Digits of `n`, left-padded with zeros to `width`.
 std::string Padded(int64_t n, size_t width) {
   std::string s = std::to_string(n);
@@ -110,6 +118,11 @@ int AgeOn(Date birth, Date d) {
     --age;
   }
   return age;
+}
+
+size_t ResidentFactory::PackedHash::operator()(unsigned __int128 v) const {
+  const uint64_t x = static_cast<uint64_t>(v) ^ (static_cast<uint64_t>(v >> 64) * 0x9E3779B97F4A7C15ull);
+  return x ^ (x >> 29);
 }
 
 ResidentFactory::ResidentFactory(const domain::ReferenceData& reference, DemoRandom& random)
@@ -186,7 +199,7 @@ Resident ResidentFactory::Make(domain::Timestamp at, const Municipality* residen
     const Municipality& born = random_.Chance(0.75) ? *r.residence : DrawMunicipality();
     reg.tax_code = domain::ComposeTaxCode(reg.family_name, reg.given_names, reg.birth_date,
                                           female ? 'F' : 'M', born.cadastral_code);
-    if (tax_codes_.insert(reg.tax_code).second) break;
+    if (tax_codes_.insert(PackTaxCode(reg.tax_code)).second) break;
     if (attempt == 1000) throw std::runtime_error("cannot draw a unique tax code");
   }
   r.age = AgeOn(reg.birth_date, day);

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <vector>
 
 #include "domain/commands.h"
@@ -82,7 +84,12 @@ class ResidentFactory {
   std::vector<const domain::Municipality*> piedmont_;
   std::vector<int64_t> cumulative_population_;
   std::unordered_map<std::string, const domain::Municipality*> seats_;  // by province code
-  std::unordered_set<std::string> tax_codes_;
+  // The tax codes made so far, each packed losslessly in 128 bits (16 characters of 7 bits):
+  // 16 bytes a person instead of a string and a node.
+  struct PackedHash {
+    size_t operator()(unsigned __int128 v) const;
+  };
+  boost::unordered_flat_set<unsigned __int128, PackedHash> tax_codes_;
 };
 
 }  // namespace caseledger::workload

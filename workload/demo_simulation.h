@@ -10,6 +10,7 @@
 
 #include "workload/demo_appender.h"
 #include "workload/demo_people.h"
+#include "workload/demo_person_store.h"
 #include "workload/demo_series.h"
 #include "workload/demo_workload.h"
 #include "domain/person.h"
@@ -24,18 +25,6 @@ class DemoSimulation {
   eventstore::StoreResult<DemoReport> LoadInto(eventstore::EventStore& store);
 
  private:
-  struct Person {
-    Resident resident;
-    domain::PersonState state;
-    bool tested = false;
-    domain::Date swabbed_on;        // last collection day: nobody is swabbed twice a day
-    domain::Date positive_day;      // collection day of the last positive swab
-    domain::Date quarantine_start;  // of the running quarantine, for contacts
-    // In quarantined_ (each contact enters it once, when registered). Leaving clears the
-    // flag; the entry is dropped at the next EndElapsedQuarantines, and every walk of the
-    // list skips unflagged entries, so a departure costs O(1) instead of a scan.
-    bool quarantine_listed = false;
-  };
   struct PendingResult {
     size_t person;
     std::string swab_id;
@@ -57,8 +46,8 @@ class DemoSimulation {
                            domain::Timestamp at);
   void OnPositive(size_t person, domain::Timestamp reported);
   void SeedOpenCases();
-  std::string Facility(size_t person) const;
-  Care CareOf(size_t person) const;
+  std::string Facility(size_t person);
+  Care CareOf(size_t person);
 
   // demo_day.cc
   void RunDay(size_t index);
@@ -84,7 +73,7 @@ class DemoSimulation {
   DemoRandom random_;
   ResidentFactory factory_;
   DemoAppender appender_;
-  std::vector<Person> people_;
+  DemoPersonStore people_;  // see Trim() in demo_day.cc for when references end
   std::vector<size_t> open_;            // people with an open case
   std::vector<size_t> quarantined_;     // contacts in quarantine (see quarantine_listed)
   std::vector<size_t> tested_;          // people swabbed at least once, for re-tests

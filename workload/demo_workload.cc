@@ -30,10 +30,12 @@ DemoSimulation::DemoSimulation(std::shared_ptr<const domain::ReferenceData> refe
       options_(std::move(options)),
       random_(options_.seed),
       factory_(*reference_, random_),
-      appender_(reference_.get(), {"demo-loader", "operator"}, options_.appenders) {}
+      appender_(reference_.get(), {"demo-loader", "operator"}, options_.appenders),
+      people_(*reference_, options_.spill_dir.empty() ? "" : options_.spill_dir + "/people.spill",
+              options_.people_in_memory) {}
 
 bool DemoSimulation::Apply(size_t person, const domain::PersonCommand& command, Timestamp now) {
-  return appender_.Apply(people_[person].state, people_[person].resident.id, command, now);
+  return appender_.Apply(people_[person].state, people_[person].id, command, now);
 }
 
 Timestamp DemoSimulation::At(Date d, int from_minute, int to_minute) {
@@ -43,10 +45,14 @@ Timestamp DemoSimulation::At(Date d, int from_minute, int to_minute) {
 
 size_t DemoSimulation::Register(Timestamp at, const domain::Municipality* residence,
                                 std::string_view family_name) {
-  const size_t p = people_.size();
-  people_.push_back({factory_.Make(at, residence, family_name), {}, false, {}, {}, {}});
+  const Resident r = factory_.Make(at, residence, family_name);
+  DemoPerson person;
+  person.id = r.id;
+  person.residence = r.residence;
+  person.age = r.age;
+  person.family_name = r.registration.family_name;
+  const size_t p = people_.Add(std::move(person));
   ++report_.people;
-  const Resident& r = people_[p].resident;
   Apply(p, r.registration, at);
   Apply(p, r.gp, Plus(at, 1));
   if (r.school) Apply(p, *r.school, Plus(at, 2));
@@ -60,13 +66,13 @@ std::optional<Timestamp> DemoSimulation::Swab(size_t p, Timestamp collected, Swa
   std::string day = d.ToString();
   day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
   std::string id = "DM" + day + "-" + std::to_string(++swab_sequence_);
-  Apply(p, domain::RequestSwab{id, kind, reason, people_[p].resident.gp.gp_id, {}},
+  Apply(p, domain::RequestSwab{id, kind, reason, people_[p].state.gp_id, {}},
         Plus(collected, -10));
   Apply(p,
-        domain::CollectSwab{id, collected, "Punto prelievi " + people_[p].resident.residence->name,
-                            "LAB-" + people_[p].resident.residence->asl},
+        domain::CollectSwab{id, collected, "Punto prelievi " + people_[p].residence->name,
+                            "LAB-" + people_[p].residence->asl},
         collected);
-  Person& person = people_[p];
+  DemoPerson& person = people_[p];
   person.swabbed_on = d;
   if (!person.tested) {
     person.tested = true;
@@ -87,7 +93,7 @@ std::optional<Timestamp> DemoSimulation::Swab(size_t p, Timestamp collected, Swa
 
 Timestamp DemoSimulation::Report(size_t p, const std::string& swab_id, Outcome outcome,
                                  Timestamp at) {
-  Apply(p, domain::RecordResult{swab_id, outcome, "LAB-" + people_[p].resident.residence->asl, at},
+  Apply(p, domain::RecordResult{swab_id, outcome, "LAB-" + people_[p].residence->asl, at},
         at);
   if (outcome == Outcome::kPositive) {
     if (in_range_) {
@@ -107,13 +113,13 @@ void DemoSimulation::OnPositive(size_t p, Timestamp reported) {
   people_[p].quarantine_listed = false;
   if (!in_range_) return;
   if (report_.example_person_id.empty()) {
-    report_.example_person_id = people_[p].resident.id;
-    report_.example_tax_code = people_[p].resident.registration.tax_code;
+    report_.example_person_id = people_[p].id;
+    report_.example_tax_code = people_[p].state.personal.tax_code;
   }
   // Close contacts: the household first (same name and town), then others.
-  const std::string case_id = people_[p].resident.id;
-  const std::string family = people_[p].resident.registration.family_name;
-  const domain::Municipality* town = people_[p].resident.residence;
+  const std::string case_id = people_[p].id;
+  const std::string family = people_[p].family_name;
+  const domain::Municipality* town = people_[p].residence;
   const int64_t contacts = random_.Between(1, 3);
   for (int64_t i = 0; i < contacts; ++i) {
     const Timestamp at = Plus(reported, 30 + 10 * static_cast<int>(i));
@@ -132,6 +138,7 @@ void DemoSimulation::OnPositive(size_t p, Timestamp reported) {
 void DemoSimulation::SeedOpenCases() {
   const int64_t n = series_.open_cases_before;
   for (int64_t i = 0; i < n; ++i) {
+    people_.Trim();
     const Date day = series_.days.front().day + static_cast<int32_t>(-14 + i * 14 / n);
     const Timestamp collected = At(day, 9 * 60 + 20, 12 * 60);
     const size_t p = Register(Plus(collected, -20), nullptr, {});
@@ -140,11 +147,11 @@ void DemoSimulation::SeedOpenCases() {
   FollowHospitalLevels(series_.days.front().day + -1, series_.ward_before, series_.icu_before);
 }
 
-std::string DemoSimulation::Facility(size_t p) const {
-  return "Presidio ospedaliero ASL " + people_[p].resident.residence->asl;
+std::string DemoSimulation::Facility(size_t p) {
+  return "Presidio ospedaliero ASL " + people_[p].residence->asl;
 }
 
-DemoSimulation::Care DemoSimulation::CareOf(size_t p) const {
+DemoSimulation::Care DemoSimulation::CareOf(size_t p) {
   const domain::PersonState& s = people_[p].state;
   return s.in_icu ? Care::kIcu : s.hospitalized ? Care::kWard : Care::kHome;
 }
@@ -152,6 +159,7 @@ DemoSimulation::Care DemoSimulation::CareOf(size_t p) const {
 eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventStore& store) {
   const auto start = std::chrono::steady_clock::now();
   appender_.ResumeAfter(options_.resume_after);
+  if (auto opened = people_.Open(); !opened) return opened.error();
   if (!options_.admin_subject.empty()) {
     domain::EncodedEvent enc =
         domain::Encode(domain::AccessGranted{options_.admin_subject, "admin", ""});
@@ -181,6 +189,8 @@ eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventSt
   report_.positives_short = last.new_positives - positives_;
   report_.recoveries_short = last.recoveries - recoveries_;
   report_.deaths_short = last.deaths - deaths_;
+  report_.people_written_out = people_.stats().written;
+  report_.people_read_back = people_.stats().read;
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report_;
 }

@@ -62,6 +62,11 @@ struct DemoOptions {
   // Where each day's appends go instead of the store (loadgen --sink import: a bulk
   // import); empty: appended to the store. Not with resume_after.
   std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)> sink;
+  // Memory: with a `spill_dir`, at most `people_in_memory` people are kept decoded and the
+  // others written to a file there (removed at the end), so that the loader's memory does
+  // not grow with the people; the events are the same. Empty: everybody in memory.
+  std::string spill_dir;
+  size_t people_in_memory = 1 << 18;
 };
 
 struct DemoReport {
@@ -83,6 +88,9 @@ struct DemoReport {
   int64_t deaths_short = 0;
   // Days that ended with the hospital or ICU level off the scaled target.
   int hospital_days_off = 0;
+  // People written out to the spill file and read back (DemoOptions::spill_dir).
+  uint64_t people_written_out = 0;
+  uint64_t people_read_back = 0;
   // The first person to test positive in the range, for examples.
   std::string example_person_id;
   std::string example_tax_code;

@@ -1,0 +1,116 @@
+#include "eventstore/bulk_runs.h"
+
+#include <rocksdb/iterator.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <queue>
+
+namespace caseledger::eventstore::bulk_import_internal {
+namespace {
+
+StoreError RunError(const rocksdb::Status& s, const std::string& what) {
+  return StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
+                    "bulk import: " + what + ": " + s.ToString()};
+}
+
+}  // namespace
+
+SortedRuns::SortedRuns(std::string path_prefix) : prefix_(std::move(path_prefix)) {
+  options_.compression = rocksdb::kNoCompression;
+  options_.bottommost_compression = rocksdb::kNoCompression;
+}
+
+SortedRuns::~SortedRuns() {
+  iterators_.clear();
+  readers_.clear();
+  std::error_code ec;
+  for (const std::string& path : paths_) std::filesystem::remove(path, ec);
+}
+
+StoreResult<void> SortedRuns::Write(const std::function<rocksdb::Status(TableSink&)>& fill) {
+  const std::string path = prefix_ + "-" + std::to_string(paths_.size()) + ".sst";
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_);
+  rocksdb::Status s = writer.Open(path);
+  if (!s.ok()) return RunError(s, "open " + path);
+  TableSink sink{writer};
+  s = fill(sink);
+  if (!s.ok()) return RunError(s, "write " + path);
+  if (sink.entries == 0) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return {};
+  }
+  s = writer.Finish();
+  if (!s.ok()) return RunError(s, "finish " + path);
+  paths_.push_back(path);
+  entries_ += sink.entries;
+  return {};
+}
+
+StoreResult<void> SortedRuns::OpenReaders() {
+  while (readers_.size() < paths_.size()) {
+    auto reader = std::make_unique<rocksdb::SstFileReader>(options_);
+    const std::string& path = paths_[readers_.size()];
+    rocksdb::Status s = reader->Open(path);
+    if (!s.ok()) return RunError(s, "open " + path);
+    rocksdb::ReadOptions ro;
+    ro.verify_checksums = false;  // written by this process a moment ago
+    ro.fill_cache = false;
+    iterators_.emplace_back(reader->NewIterator(ro));
+    readers_.push_back(std::move(reader));
+  }
+  return {};
+}
+
+StoreResult<std::optional<std::string>> SortedRuns::Find(std::string_view key) {
+  if (auto opened = OpenReaders(); !opened) return opened.error();
+  const rocksdb::Slice k(key.data(), key.size());
+  for (size_t i = iterators_.size(); i-- > 0;) {
+    rocksdb::Iterator& it = *iterators_[i];
+    it.Seek(k);
+    if (!it.status().ok()) return RunError(it.status(), "read " + paths_[i]);
+    if (it.Valid() && it.key() == k) return std::optional<std::string>(it.value().ToString());
+  }
+  return std::optional<std::string>();
+}
+
+StoreResult<void> SortedRuns::Merge(
+    const std::function<rocksdb::Status(std::string_view key, std::string_view value)>& visit) {
+  if (auto opened = OpenReaders(); !opened) return opened.error();
+  // A heap of the runs by their current key, the newest run first among equal keys.
+  auto later = [this](size_t a, size_t b) {
+    const int c = iterators_[a]->key().compare(iterators_[b]->key());
+    return c != 0 ? c > 0 : a < b;
+  };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+  for (size_t i = 0; i < iterators_.size(); ++i) {
+    iterators_[i]->SeekToFirst();
+    if (iterators_[i]->Valid()) heap.push(i);
+  }
+  std::string current;
+  while (!heap.empty()) {
+    const size_t top = heap.top();
+    heap.pop();
+    rocksdb::Iterator& it = *iterators_[top];
+    const rocksdb::Slice key = it.key();
+    current.assign(key.data(), key.size());
+    rocksdb::Status s = visit(current, std::string_view(it.value().data(), it.value().size()));
+    if (!s.ok()) return RunError(s, "merge runs");
+    // The same key in older runs: skipped.
+    while (!heap.empty() && iterators_[heap.top()]->key() == rocksdb::Slice(current)) {
+      const size_t older = heap.top();
+      heap.pop();
+      iterators_[older]->Next();
+      if (iterators_[older]->Valid()) heap.push(older);
+    }
+    it.Next();
+    if (it.Valid()) heap.push(top);
+  }
+  for (size_t i = 0; i < iterators_.size(); ++i) {
+    if (!iterators_[i]->status().ok()) return RunError(iterators_[i]->status(), "read " + paths_[i]);
+  }
+  return {};
+}
+
+}  // namespace caseledger::eventstore::bulk_import_internal
