@@ -24,7 +24,7 @@
 // running on 10-25: P1 P2 P3 P6 P7 P9 P10 P13 = 8 under the log's rules, 5 under the
 // candidate; nothing else changes.
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 #include "replay/what_if.h"
 
 #include "projections/view_runner.h"
@@ -137,7 +137,7 @@ class WhatIfTest : public ::testing::Test {
       projections::RebuildOptions ro;
       ro.path = log_.Path("live");
       ro.rules = book;
-      auto runner = projections::Rebuild(log_.store(), replay::MakeViews({Reference(), book, {}}), ro);
+      auto runner = projections::Rebuild(log_.store(), projections::MakeViews({Reference(), book, {}}), ro);
       if (!runner) throw std::runtime_error(runner.error().message);
       live_ = std::move(*runner);
       live_rules_ = book;
