@@ -320,6 +320,8 @@ StoreResult<WhatIfReport> RunWhatIf(eventstore::EventStore& store, const WhatIfO
     std::string why_not;
     if (o.live == nullptr) {
       why_not = "no live views";
+    } else if (!o.live_views.municipalities || !o.live_views.schools || !o.live_views.gps) {
+      why_not = "the live views lack the municipality, school or GP view";
     } else if (o.live->Position() != until) {
       why_not = "the views stand at position " + std::to_string(o.live->Position()) + ", not " + std::to_string(until);
     } else if (!o.live_rules || o.live_rules->sets() != base_book->sets()) {

@@ -187,7 +187,7 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
   if (!affected) return affected.error();
   report.people_compared = live.RegisteredPeople();
 
-  const auto* live_schools = Wanted(o, "schools") ? live.Get<projections::SchoolView>("schools") : nullptr;
+  const projections::SchoolView* live_schools = Wanted(o, "schools") ? o.live_views.schools : nullptr;
   std::set<std::string> schools_to_compare;
   if (live_schools) {
     for (const auto& order : live_schools->ClassOrders()) {
@@ -267,7 +267,7 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
 
   // The counts: live figures where the affected people's parts differ.
   Counts before, after;
-  if (const auto* m = live.Get<projections::MunicipalityView>("municipalities"); m && !municipality_delta.empty()) {
+  if (const auto* m = o.live_views.municipalities; m && !municipality_delta.empty()) {
     for (const projections::MunicipalityRow& row : m->Municipalities({}, report.on).municipalities) {
       const std::string& istat = row.identity.istat_code;
       auto d = municipality_delta.find(istat);
@@ -296,7 +296,7 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
       after[{"schools", school}] = std::move(fc);
     }
   }
-  if (const auto* g = live.Get<projections::GpView>("gps"); g && Wanted(o, "gps")) {
+  if (const auto* g = o.live_views.gps; g && Wanted(o, "gps")) {
     for (const auto& [gp, delta] : gp_delta) {
       if (AllZero(delta)) continue;
       auto r = g->Gp(gp, report.on);

@@ -137,13 +137,16 @@ class WhatIfTest : public ::testing::Test {
       projections::RebuildOptions ro;
       ro.path = log_.Path("live");
       ro.rules = book;
-      auto runner = projections::Rebuild(log_.store(), projections::MakeViews({Reference(), book, {}}), ro);
+      projections::ViewSet set = projections::MakeViewSet({Reference(), book, {}});
+      auto runner = projections::Rebuild(log_.store(), std::move(set.views), ro);
       if (!runner) throw std::runtime_error(runner.error().message);
       live_ = std::move(*runner);
+      live_views_ = set.typed;
       live_rules_ = book;
     }
     o.method = WhatIfOptions::Method::kIncremental;
     o.live = live_.get();
+    o.live_views = live_views_;
     o.live_rules = live_rules_;
     auto incremental = RunWhatIf(log_.store(), o);
     if (!incremental) throw std::runtime_error(incremental.error().message);
@@ -156,6 +159,7 @@ class WhatIfTest : public ::testing::Test {
   TestLog log_;
   std::map<int, std::string> id_;
   std::unique_ptr<projections::ViewRunner> live_;
+  projections::TypedViews live_views_;  // of live_
   std::shared_ptr<const domain::RuleBook> live_rules_;
 };
 

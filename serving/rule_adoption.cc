@@ -13,6 +13,7 @@ eventstore::StoreResult<WhatIfReport> WhatIfOverLiveViews(eventstore::EventStore
   std::optional<eventstore::StoreResult<WhatIfReport>> report;
   views->WithViewsHeld([&](const ServingViews& held) {
     options.live = held.runner.get();
+    options.live_views = held.views;
     options.live_rules = held.rules;
     options.until = held.runner->Position();
     if (options.until == 0) options.live = nullptr;  // nothing applied: the full what-if of an empty log
