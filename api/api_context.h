@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-namespace caseledger::replay {
+namespace caseledger::serving {
 class LiveViews;
 }
 namespace caseledger::eventstore {
@@ -33,7 +33,7 @@ struct ApiContext {
   HttpMetrics* metrics = nullptr;
   // The read views and their rule book, switched blue-green when rules are adopted: take
   // views->Current() once per answer and read everything from it.
-  replay::LiveViews* views = nullptr;
+  serving::LiveViews* views = nullptr;
   size_t whatif_memory_budget = 0;  // a dry run's (replay::WhatIfOptions::memory_budget)
   SseHub* sse = nullptr;         // view change announcements
   GrantTable* grants = nullptr;  // who holds which role (the users stream)

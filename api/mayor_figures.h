@@ -26,7 +26,7 @@ namespace caseledger::api {
 
 inline constexpr int64_t kMayorBand = 3;
 
-// Rewrites a municipality answer (MunicipalityView::MunicipalityJson, or one entry of
+// Rewrites a municipality answer (api::MunicipalityJson, view_json.h, or one entry of
 // MunicipalitiesJson) in place into its banded form and marks it with "rounded_to": 3.
 // Expects exact figures; each daily row must carry "new_positives_7d".
 void BandForMayor(boost::json::object& municipality);

@@ -1,5 +1,9 @@
 #include "api/router.h"
 
+#include <array>
+#include <string_view>
+#include <utility>
+
 namespace caseledger::api {
 
 // One path segment of Request::path as the client meant it: ParseTarget (http.cc) leaves
@@ -12,27 +16,34 @@ void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 
 bool Router::MatchPattern(const std::string& pattern, const std::string& path,
                           std::map<std::string, std::string>& params) {
+  // Nothing is allocated until the whole pattern matched: every request is tried against
+  // the routes before its own, and most fail on their first literal.
+  constexpr size_t kMaxParams = 8;
+  std::array<std::pair<std::string_view, std::string_view>, kMaxParams> found;
+  size_t count = 0;
+  const std::string_view pat(pattern), at(path);
   size_t p = 0, s = 0;
-  while (p < pattern.size() && s <= path.size()) {
-    if (pattern[p] == '{') {
-      size_t close = pattern.find('}', p);
-      std::string name = pattern.substr(p + 1, close - p - 1);
+  while (p < pat.size() && s <= at.size()) {
+    if (pat[p] == '{') {
+      size_t close = pat.find('}', p);
       size_t end = s;
       // A parameter runs to the next '/', or to the literal that follows it in the
       // pattern within this segment (as in "/v1/results:batch").
-      char stop = close + 1 < pattern.size() ? pattern[close + 1] : '/';
-      while (end < path.size() && path[end] != '/' && path[end] != stop) ++end;
-      if (end == s) return false;
-      params[name] = DecodeSegment(std::string_view(path).substr(s, end - s));
+      char stop = close + 1 < pat.size() ? pat[close + 1] : '/';
+      while (end < at.size() && at[end] != '/' && at[end] != stop) ++end;
+      if (end == s || count == kMaxParams) return false;
+      found[count++] = {pat.substr(p + 1, close - p - 1), at.substr(s, end - s)};
       s = end;
       p = close + 1;
     } else {
-      if (s >= path.size() || pattern[p] != path[s]) return false;
+      if (s >= at.size() || pat[p] != at[s]) return false;
       ++p;
       ++s;
     }
   }
-  return p == pattern.size() && s == path.size();
+  if (p != pat.size() || s != at.size()) return false;
+  for (size_t i = 0; i < count; ++i) params[std::string(found[i].first)] = DecodeSegment(found[i].second);
+  return true;
 }
 
 Router::Match Router::Find(Method method, const std::string& path) const {

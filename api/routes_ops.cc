@@ -3,7 +3,7 @@
 #include "api/route_helpers.h"
 #include "api/routes.h"
 #include "api/storage_health.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <cstdio>
 

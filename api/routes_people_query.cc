@@ -13,7 +13,7 @@
 #include "domain/tax_code.h"
 #include "eventstore/access_log.h"
 #include "replay/history.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <boost/json.hpp>
 

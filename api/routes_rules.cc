@@ -1,7 +1,7 @@
 // Rule sets (docs/api.md, replay/README.md), from the log: GET /v1/rules lists the sets adopted in the
 // rules stream and the state of the views; POST /v1/rules adopts a set, i.e. records a
 // RulesAdopted and starts the blue-green rebuild of the views under the new book
-// (replay/live_views.h). The old views keep answering until the rebuilt ones switch in.
+// (serving/live_views.h). The old views keep answering until the rebuilt ones switch in.
 // POST /v1/rules?dry_run=true answers the what-if diff instead (replay/what_if.h: by
 // default incremental, on this command thread, over the live views held at their position
 // meanwhile; `&method=full` rebuilds both sides from position 1, as long as two rebuilds;
@@ -10,8 +10,8 @@
 #include "api/authz.h"
 #include "api/route_helpers.h"
 #include "api/routes.h"
-#include "replay/live_views.h"
-#include "replay/rule_adoption.h"
+#include "serving/live_views.h"
+#include "serving/rule_adoption.h"
 
 #include <filesystem>
 
@@ -35,7 +35,7 @@ json::object SetJson(const replay::Adoption& a) {
 
 json::object ViewsState(const ApiContext& ctx) {
   if (!ctx.views) return {};
-  replay::AdoptionStatus st = ctx.views->status();
+  serving::AdoptionStatus st = ctx.views->status();
   return {{"rules_position", ctx.views->Current()->rules_position},
           {"rebuilding", st.rebuilding},
           {"target_rules_position", st.target_rules_position},
@@ -66,7 +66,7 @@ Response WhatIf(const ApiContext& ctx, const RouteRequest& req, std::shared_ptr<
   std::filesystem::create_directories(o.work_dir, ec);
   if (ec) return Problem(500, "internal", "Internal error", "cannot create a what-if directory");
   const std::string work_dir = o.work_dir;
-  auto report = replay::WhatIfOverLiveViews(*ctx.store, ctx.views, std::move(o));
+  auto report = serving::WhatIfOverLiveViews(*ctx.store, ctx.views, std::move(o));
   std::filesystem::remove_all(work_dir, ec);
   if (!report) return FromStoreError(report.error());
   Response r;
@@ -118,7 +118,7 @@ void AddRulesRoutes(Router& router, const ApiContext& ctx) {
                 replay::RecordOptions options;
                 options.actor = {req.principal.subject, domain::ToString(domain::Role::kAdmin)};
                 options.correlation_id = std::string(req.http.Header("x-correlation-id"));
-                auto recorded = replay::AdoptRuleSet(*ctx.store, *set, options, ctx.views);
+                auto recorded = serving::AdoptRuleSet(*ctx.store, *set, options, ctx.views);
                 if (!recorded) return FromStoreError(recorded.error());
                 json::object body{{"position", recorded->last_position},
                                   {"stream", recorded->stream},

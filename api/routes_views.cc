@@ -10,14 +10,14 @@
 #include "api/routes.h"
 #include "api/school_registry.h"
 #include "api/sse.h"
+#include "api/view_json.h"
 #include "domain/validation.h"
 #include "projections/gp_view.h"
 #include "projections/lab_view.h"
 #include "projections/municipality_view.h"
 #include "projections/region_view.h"
 #include "projections/school_view.h"
-#include "projections/view_runner.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <boost/json.hpp>
 
@@ -49,24 +49,21 @@ std::optional<Response> ReadDays(const ApiContext& ctx, const Request& req, doma
   return std::nullopt;
 }
 
-// The views one answer reads from: pinned by ViewRead for the duration of its render, so a
-// blue-green switch in the middle of an answer cannot release them (replay/live_views.h).
-thread_local const replay::ServingViews* pinned_views = nullptr;
-
-class PinViews {
- public:
-  explicit PinViews(const replay::ServingViews* views) : previous_(pinned_views) { pinned_views = views; }
-  ~PinViews() { pinned_views = previous_; }
-
- private:
-  const replay::ServingViews* previous_;
+// What one view answer reads: the live views as they were when it started, held for the
+// whole answer so that a blue-green switch in the middle of it cannot release them
+// (serving/live_views.h), their position then, and the days asked for.
+struct ViewAnswer {
+  std::shared_ptr<const serving::ServingViews> views;
+  uint64_t position = 0;
+  domain::Date day;
+  DayRange range;
 };
 
 // The ETag of a view answer: position, rules the views were built with (rebuilt views may
 // answer differently at the same position), query.
-std::string ViewTag(uint64_t position, const Request& req) {
-  return "\"v" + std::to_string(position) + "-r" + std::to_string(pinned_views ? pinned_views->rules_position : 0) +
-         "-" + std::to_string(std::hash<std::string>()(req.target)) + "\"";
+std::string ViewTag(const ViewAnswer& a, const Request& req) {
+  return "\"v" + std::to_string(a.position) + "-r" + std::to_string(a.views->rules_position) + "-" +
+         std::to_string(std::hash<std::string>()(req.target)) + "\"";
 }
 
 // The school registry's municipality of view key `key` when it names a school.
@@ -86,38 +83,36 @@ std::optional<Response> Admit(const ApiContext& ctx, const RouteRequest& req, Vi
   return std::nullopt;
 }
 
-// The common frame of a view read: min_position, days, then `render` on the snapshot.
+// The common frame of a view read: min_position, days, then `render` on the live views.
 template <class Render>
 Response ViewRead(const ApiContext& ctx, const RouteRequest& req, Render render) {
-  auto live = ctx.views ? ctx.views->Current() : nullptr;
-  if (!live) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
+  ViewAnswer a;
+  a.views = ctx.views ? ctx.views->Current() : nullptr;
+  if (!a.views) return Problem(503, "views-unavailable", "Views unavailable", "the read views are not running");
   uint64_t min_position = 0;
   if (auto bad = ReadMinPosition(req.http, min_position)) return *bad;
-  uint64_t position = live->runner->Position();
-  if (min_position > position) {
+  a.position = a.views->runner->Position();
+  if (min_position > a.position) {
     Response wait;
     wait.wait_for_position = min_position;
     return wait;
   }
-  domain::Date day;
-  DayRange range;
-  if (auto bad = ReadDays(ctx, req.http, day, range)) return *bad;
-  PinViews pin(live.get());
-  return render(day, range, position);
+  if (auto bad = ReadDays(ctx, req.http, a.day, a.range)) return *bad;
+  return render(static_cast<const ViewAnswer&>(a));
 }
 
-Response Json(const ApiContext&, const RouteRequest& req, std::optional<boost::json::object> body,
-              uint64_t position, const char* what, bool suppress = false) {
+Response Json(const RouteRequest& req, std::optional<boost::json::object> body, const ViewAnswer& a,
+              const char* what, bool suppress = false) {
   if (!body) return Problem(404, "not-found", "Not found", std::string(what) + " not found in the views");
   if (suppress) BandForMayor(*body);
-  return JsonRead(req.http, JsonText(*body),
-                  ViewTag(position, req.http),
-                  position);
+  return JsonRead(req.http, JsonText(*body), ViewTag(a, req.http), a.position);
 }
 
-template <class V>
-const V* Find(const ApiContext&, const char* name) {
-  return pinned_views ? pinned_views->runner->Get<V>(name) : nullptr;
+// The JSON of a view's report, when there is one.
+template <class Report>
+std::optional<boost::json::object> Present(const std::optional<Report>& report,
+                                          boost::json::object (*present)(const Report&)) {
+  return report ? std::optional<boost::json::object>(present(*report)) : std::nullopt;
 }
 
 // A change stream stays open while its caller holds exactly the grants it subscribed
@@ -136,25 +131,22 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
   router.Add({Method::kGet, "/v1/views/municipalities/{istat}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 ViewAccess access;
                 if (auto no = Admit(ctx, req, ViewKind::kMunicipality, req.params.at("istat"), access)) return *no;
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
-                  const auto* v = Find<MunicipalityView>(ctx, "municipalities");
-                  return Json(ctx, req, v ? v->MunicipalityJson(req.params.at("istat"), day, range) : std::nullopt, pos,
-                              "municipality", access.suppress_small_counts);
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
+                  auto m = a.views->municipalities().Municipality(req.params.at("istat"), a.day, a.range);
+                  return Json(req, Present(m, MunicipalityJson), a, "municipality", access.suppress_small_counts);
                 });
               }});
   router.Add({Method::kGet, "/v1/views/municipalities", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 if (!HoldsAny(req.principal, {Role::kOperator, Role::kMayor, Role::kAuditor, Role::kAdmin})) {
                   return Problem(403, "forbidden", "Forbidden", "your role may not read this view");
                 }
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
-                  const auto* v = Find<MunicipalityView>(ctx, "municipalities");
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
                   MunicipalityFilter filter{req.http.Query("asl").value_or(""), req.http.Query("province").value_or("")};
                   if (!filter.asl.empty() && ctx.reference->MunicipalitiesOfAsl(filter.asl).empty()) {
                     return BadField("asl", "unknown ASL code");
                   }
-                  if (!v) return Problem(404, "not-found", "Not found", "view not found in the views");
                   // Only the municipalities in the caller's scopes; a mayor's with small counts hidden.
-                  boost::json::object body = v->MunicipalitiesJson(filter, day);
+                  boost::json::object body = MunicipalitiesJson(a.views->municipalities().Municipalities(filter, a.day));
                   if (auto visible = VisibleMunicipalities(req.principal, *ctx.reference)) {
                     boost::json::array kept;
                     for (auto& m : body["municipalities"].as_array()) {
@@ -167,53 +159,47 @@ void AddViewRoutes(Router& router, const ApiContext& ctx) {
                     }
                     body["municipalities"] = std::move(kept);
                   }
-                  return Json(ctx, req, std::move(body), pos, "view");
+                  return Json(req, std::move(body), a, "view");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/schools/{school}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 ViewAccess access;
                 if (auto no = Admit(ctx, req, ViewKind::kSchool, req.params.at("school"), access)) return *no;
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
-                  const auto* v = Find<SchoolView>(ctx, "schools");
-                  return Json(ctx, req, v ? v->SchoolJson(req.params.at("school"), day) : std::nullopt, pos, "school");
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
+                  return Json(req, Present(a.views->schools().School(req.params.at("school"), a.day), SchoolJson), a,
+                              "school");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/gps/{gp}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 ViewAccess access;
                 if (auto no = Admit(ctx, req, ViewKind::kGp, req.params.at("gp"), access)) return *no;
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange&, uint64_t pos) {
-                  const auto* v = Find<GpView>(ctx, "gps");
-                  return Json(ctx, req, v ? v->GpJson(req.params.at("gp"), day) : std::nullopt, pos, "GP");
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
+                  return Json(req, Present(a.views->gps().Gp(req.params.at("gp"), a.day), GpJson), a, "GP");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/labs/{lab}", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 ViewAccess access;
                 if (auto no = Admit(ctx, req, ViewKind::kLab, req.params.at("lab"), access)) return *no;
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
-                  const auto* v = Find<LabView>(ctx, "labs");
-                  return Json(ctx, req, v ? v->LabJson(req.params.at("lab"), day, range) : std::nullopt, pos, "lab");
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
+                  return Json(req, Present(a.views->labs().Lab(req.params.at("lab"), a.day, a.range), LabJson), a, "lab");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/region", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 ViewAccess access;
                 if (auto no = Admit(ctx, req, ViewKind::kRegion, "", access)) return *no;
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
-                  const auto* v = Find<RegionView>(ctx, "region");
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
                   std::string area = req.http.Query("asl").value_or("");
-                  return Json(ctx, req, v ? v->RegionJson(area, day, range) : std::nullopt, pos, "area");
+                  return Json(req, Present(a.views->region().Area(area, a.day, a.range), RegionJson), a, "area");
                 });
               }});
   router.Add({Method::kGet, "/v1/views/region/daily.csv", RouteKind::kQuery, true, [&ctx](const RouteRequest& req) {
                 ViewAccess access;
                 if (auto no = Admit(ctx, req, ViewKind::kRegion, "", access)) return *no;
-                return ViewRead(ctx, req, [&](domain::Date day, const DayRange& range, uint64_t pos) {
-                  const auto* v = Find<RegionView>(ctx, "region");
+                return ViewRead(ctx, req, [&](const ViewAnswer& a) {
                   std::string area = req.http.Query("asl").value_or("");
-                  auto csv = v ? v->RegionCsv(area, day, range) : std::nullopt;
-                  if (!csv) return Problem(404, "not-found", "Not found", "area not found in the views");
-                  Response r = JsonRead(req.http, std::move(*csv),
-                                        ViewTag(pos, req.http),
-                                        pos);
+                  auto rows = a.views->region().Series(area, a.day, a.range);
+                  if (!rows) return Problem(404, "not-found", "Not found", "area not found in the views");
+                  Response r = JsonRead(req.http, DpcCsv(*rows), ViewTag(a, req.http), a.position);
                   if (r.status == 200) r.content_type = "text/csv; charset=utf-8";
                   return r;
                 });

@@ -21,7 +21,7 @@
 #include "eventstore/access_log.h"
 #include "domain/events.h"
 #include "eventstore/event_store.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <boost/json/serialize.hpp>
 #include "replay/rules_log.h"
@@ -55,8 +55,8 @@ struct Service::State {
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   // Reads waiting for a position, told by the views when they publish (outlive both).
   PositionWaiters waiters;
-  std::atomic<replay::LiveViews*> live{nullptr};  // `views`, once started
-  std::unique_ptr<replay::LiveViews> views;
+  std::atomic<serving::LiveViews*> live{nullptr};  // `views`, once started
+  std::unique_ptr<serving::LiveViews> views;
   std::unique_ptr<eventstore::NatsRelay> relay;
   // Warm standby (docs/standby.md): stopped before the views and the store go.
   std::unique_ptr<eventstore::StandbyShipper> shipper;
@@ -107,7 +107,7 @@ void StartNats(const ServiceOptions& options, eventstore::EventStore& store,
 // its `rules` stream, whose adoptions then rebuild the views, blue-green, as the primary's
 // were. The copy keeps the primary's stream versions: a version already held (redelivery;
 // the shipped rule sets both recorded first) is skipped.
-bool CopyUsersOrRulesEvent(eventstore::EventStore& local, replay::LiveViews* views, const domain::Envelope& e,
+bool CopyUsersOrRulesEvent(eventstore::EventStore& local, serving::LiveViews* views, const domain::Envelope& e,
                            std::string* why) {
   const bool rules = e.stream == domain::kRulesStream;
   if (!rules && e.stream != domain::kUsersStream) return true;
@@ -211,7 +211,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   // The read views: caught up before the port opens, then following the log; replaced
   // blue-green when rules are adopted.
-  replay::LiveViewsOptions views_options;
+  serving::LiveViewsOptions views_options;
   views_options.data_dir = s.options.data_dir;
   views_options.reference = s.options.reference;
   views_options.rebuild_nice = s.options.rebuild_nice;
@@ -219,12 +219,12 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   views_options.memory_budget = s.options.memory_budget;
   SseHub* hub = &s.sse;
   PositionWaiters* waiters = &s.waiters;
-  std::atomic<replay::LiveViews*>* serving = &s.live;
+  std::atomic<serving::LiveViews*>* serving = &s.live;
   // After every published batch: change streams get their frames at once, and reads
   // waiting for a position (min_position) look again.
   views_options.on_changes = [hub, waiters, serving](const std::vector<projections::ViewChange>& changes) {
     for (const auto& c : changes) hub->Publish(c.view, c.key, c.position);
-    if (replay::LiveViews* views = serving->load(std::memory_order_acquire)) waiters->Notify(views->Position());
+    if (serving::LiveViews* views = serving->load(std::memory_order_acquire)) waiters->Notify(views->Position());
   };
   eventstore::LogReader* log = st;
   if (s.options.replica) {
@@ -238,13 +238,13 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     log = s.feed.get();
     views_options.follow = s.feed.get();
   }
-  auto live = replay::LiveViews::Open(*st, std::move(views_options));
+  auto live = serving::LiveViews::Open(*st, std::move(views_options));
   if (!live) {
     *error = "cannot open the views: " + live.error().message;
     return nullptr;
   }
   s.views = std::move(*live);
-  replay::LiveViews* vr = s.views.get();
+  serving::LiveViews* vr = s.views.get();
   if (s.feed) s.feed->Start(vr->Position(), [vr] { return vr->Position(); });
   if (s.options.standby) {
     // The views follow the standby's own log; a rule adoption in what was shipped rebuilds
@@ -448,7 +448,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 uint16_t Service::port() const { return state_->port; }
 const std::string& Service::auth_key_path() const { return state_->key_path; }
 eventstore::EventStore& Service::store() { return *state_->store; }
-replay::LiveViews& Service::views() { return *state_->views; }
+serving::LiveViews& Service::views() { return *state_->views; }
 eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
 void Service::Run(bool handle_signals) {
   state_->server->Run(handle_signals);

@@ -20,7 +20,7 @@ namespace caseledger::eventstore {
 class EventStore;
 class AccessLog;
 }
-namespace caseledger::replay {
+namespace caseledger::serving {
 class LiveViews;
 }
 
@@ -67,9 +67,9 @@ struct ServiceOptions {
   std::optional<eventstore::StandbyFollowOptions> standby;
   // Memory the views' caches and a dry run's what-if may take, about (bytes; 0: their
   // defaults): a half for person records, a quarter for GP patient rows, a quarter for the
-  // what-if (replay::LiveViewsOptions::memory_budget).
+  // what-if (serving::LiveViewsOptions::memory_budget).
   size_t memory_budget = 0;
-  // Nice value of a views rebuild's thread (replay::LiveViewsOptions); tests set 0.
+  // Nice value of a views rebuild's thread (serving::LiveViewsOptions); tests set 0.
   int rebuild_nice = 10;
   // Access records (reads of personal data) older than this are pruned; docs/security.md: 24 months.
   int access_log_retention_days = 731;
@@ -99,7 +99,7 @@ class Service {
   // Position the read views have applied (X-Position).
   uint64_t views_position() const;
   // The live views and their blue-green rebuilds.
-  replay::LiveViews& views();
+  serving::LiveViews& views();
   eventstore::AccessLog& access_log();
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
   void Run(bool handle_signals);

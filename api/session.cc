@@ -13,6 +13,7 @@
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "api/request_framing.h"
+#include "api/response_head.h"
 #include "api/sse.h"
 
 #include <boost/asio.hpp>
@@ -275,21 +276,15 @@ awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, 
 
 template <class Stream>
 awaitable<void> Session<Stream>::Write(Response res, bool keep_alive, unsigned version, bool head) {
-  http::response<http::string_body> out{static_cast<http::status>(res.status), version};
-  out.set(http::field::server, "caseledger");
-  if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
-  for (auto& [name, value] : res.headers) out.insert(name, value);
-  out.keep_alive(keep_alive);
+  // The head in one string and the body beside it, in one gather write (response_head.h).
+  const std::string head_text = ResponseHead(res, version, keep_alive, res.body.size());
   Lowest().expires_after(host_.options.write_timeout);
-  if (head) {
+  if (head || res.body.empty()) {
     // HEAD: the length of the body a GET would get, and no body.
-    out.content_length(res.body.size());
-    http::response_serializer<http::string_body> sr{out};
-    co_await http::async_write_header(conn_->stream, sr, kTuple);
+    co_await asio::async_write(conn_->stream, asio::buffer(head_text), kTuple);
   } else {
-    out.body() = std::move(res.body);
-    out.prepare_payload();
-    co_await http::async_write(conn_->stream, out, kTuple);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text), asio::buffer(res.body)};
+    co_await asio::async_write(conn_->stream, buffers, kTuple);
   }
 }
 

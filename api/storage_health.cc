@@ -3,7 +3,7 @@
 #include "api/metrics.h"
 #include "eventstore/access_log.h"
 #include "eventstore/disk_space.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <boost/json.hpp>
 
@@ -43,7 +43,7 @@ void AddStorageGauges(HttpMetrics& metrics, const ApiContext& ctx, const std::st
                       uint64_t min_free_bytes) {
   const eventstore::EventStore* store = ctx.store;
   const eventstore::AccessLog* access = ctx.access_log;
-  const replay::LiveViews* views = ctx.views;
+  const serving::LiveViews* views = ctx.views;
   metrics.AddGauge("caseledger_store_writes_refused",
                    "1 while the store refuses appends (see /readyz for why).",
                    [store] { return store->WriteRefusal() ? 1.0 : 0.0; });

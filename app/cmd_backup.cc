@@ -12,7 +12,7 @@
 #include "eventstore/access_log.h"
 #include "eventstore/backup.h"
 #include "eventstore/personal_vault.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <charconv>
 #include <filesystem>
@@ -110,10 +110,10 @@ int RunRestore(const Args& args) {
   o.create_if_missing = false;
   auto store = eventstore::EventStore::Open(o);
   if (!store) return Failure("cannot open the restored store: " + store.error().message);
-  replay::LiveViewsOptions vo;
+  serving::LiveViewsOptions vo;
   vo.data_dir = *data;
   vo.reference = *reference;
-  auto views = replay::LiveViews::Open(**store, std::move(vo));
+  auto views = serving::LiveViews::Open(**store, std::move(vo));
   if (!views) return Failure("cannot rebuild the views: " + views.error().message);
   std::cout << "  views rebuilt to position " << (*views)->Position() << "\n"
             << "copy the master key to " << *data << "/master.key (or pass serve --master-key) before serving\n";

@@ -2,7 +2,7 @@
 //   [--until POSITION|TIME] [--on DATE] [--format text|json] [--adopt]
 // What-if: rebuilds the views under the rules of the log and under the candidate set,
 // prints the diff (replay/what_if.h). --adopt then records the set and switches the views
-// blue-green (replay/live_views.h) — the same code the server runs for POST /v1/rules.
+// blue-green (serving/live_views.h) — the same code the server runs for POST /v1/rules.
 // Works on a stopped server's data (the store admits one process); while serving, adopt
 // through POST /v1/rules.
 #include "app/commands.h"
@@ -10,10 +10,10 @@
 #include "app/flags.h"
 #include "app/reference_files.h"
 #include "eventstore/event_store.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 #include "replay/log_time.h"
-#include "replay/rule_adoption.h"
-#include "replay/view_set.h"
+#include "serving/rule_adoption.h"
+#include "projections/view_set.h"
 
 #include <boost/json.hpp>
 
@@ -59,7 +59,7 @@ int RunReplay(const Args& args) {
   }
   std::vector<std::string> views;
   if (auto list = flags.Get("views")) {
-    auto parsed = replay::ParseViewNames(*list);
+    auto parsed = projections::ParseViewNames(*list);
     if (!parsed) return UsageError(parsed.error().message);
     views = std::move(*parsed);
   }
@@ -124,19 +124,19 @@ int RunReplay(const Args& args) {
   // The incremental what-if's base: the live views (DIR/views.live), caught up with the log;
   // the full one (--full, or --until before the log's end) needs none. --adopt switches the
   // same views afterwards.
-  replay::LiveViewsOptions lo;
+  serving::LiveViewsOptions lo;
   lo.data_dir = *data;
   lo.reference = *reference;
   lo.rebuild_nice = 0;
-  std::unique_ptr<replay::LiveViews> live;
+  std::unique_ptr<serving::LiveViews> live;
   if (flags.Has("full") || until != 0) o.method = replay::WhatIfOptions::Method::kFull;
   if (o.method == replay::WhatIfOptions::Method::kIncremental || adopt) {
     std::cerr << "replay: opening the live views\n";
-    auto opened = replay::LiveViews::Open(*store, lo);
+    auto opened = serving::LiveViews::Open(*store, lo);
     if (!opened) return Failure("cannot open the views: " + opened.error().message);
     live = std::move(*opened);
   }
-  auto report = replay::WhatIfOverLiveViews(*store, live.get(), o);
+  auto report = serving::WhatIfOverLiveViews(*store, live.get(), o);
   if (!report) return Failure("what-if failed: " + report.error().message);
   if (format == "json") {
     std::cout << boost::json::serialize(replay::WhatIfJson(*report)) << "\n";
@@ -149,7 +149,7 @@ int RunReplay(const Args& args) {
   const char* user = std::getenv("USER");
   record.actor = {std::string("cli:") + (user ? user : "unknown"), "admin"};
   record.correlation_id = "caseledger-replay-adopt";
-  auto recorded = replay::AdoptRuleSet(*store, *o.candidate, record, live.get());
+  auto recorded = serving::AdoptRuleSet(*store, *o.candidate, record, live.get());
   if (!recorded) return Failure("cannot record the rule set: " + recorded.error().message);
   std::cerr << "replay: recorded " << o.candidate->id() << " at position " << recorded->last_position
             << "; rebuilding the views\n";

@@ -173,6 +173,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   if (auto role = store->LoadRole(); !role) return role.error();
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
+  store->space_gate_ = std::make_unique<FreeSpaceGate>(store->options_.path, store->options_.min_free_bytes, "the event store");
   store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
   StoreLog()->info("opened {} at position {}", options.path, store->CommittedPosition());
   return std::unique_ptr<EventStore>(std::move(store));

@@ -1,6 +1,7 @@
 // Private to eventstore/: the RocksDB implementation of EventStore.
 #pragma once
 
+#include "eventstore/disk_space.h"
 #include "eventstore/event_store.h"
 #include "eventstore/personal_vault.h"
 #include "eventstore/record_format.h"
@@ -164,6 +165,7 @@ class RocksEventStore final : public EventStore {
   uint64_t next_position_ = 1;                     // the next position to prepare
   Hash tip_hash_{};                                // hash at next_position_ - 1
   Timestamp last_recorded_;                        // recorded-at never goes backwards
+  std::unique_ptr<FreeSpaceGate> space_gate_;      // the sync thread's look at the floor
   StoreStats stats_;
   std::thread syncer_;                             // runs SyncLoop
 

@@ -246,7 +246,7 @@ TEST_F(DpcRoundTripTest, RegionCsvReproducesThreeWeeksOfTheScaledBulletin) {
   ASSERT_TRUE((*runner)->CatchUp()) << (*runner)->failure();
   const RegionView& region = *(*runner)->Get<RegionView>("region");
 
-  std::string csv = region.RegionCsv("", last, {base, last}).value();
+  std::string csv = RegionCsv(region, "", last, {base, last}).value();
   auto rows = ParseCsv(csv);
   ASSERT_EQ(rows.size(), 22u);
   auto got = [&](Date d, const char* column) { return std::stoll(rows.at(d).at(column)); };

@@ -162,7 +162,7 @@ TEST_F(GoldenScenarioTest, IncidenceIsTheLastSevenDaysPerHundredThousand) {
   EXPECT_EQ(on("2020-11-05").new_positives_7d, 1);
   EXPECT_DOUBLE_EQ(on("2020-11-11").incidence_7d_per_100k.value(), 1.79);  // 100000 / 55875
   EXPECT_EQ(on("2020-11-12").new_positives_7d, 0);
-  auto json = Municipalities().MunicipalityJson(kMoncalieri, D("2020-11-06")).value();
+  auto json = MunicipalityJson(Municipalities(), kMoncalieri, D("2020-11-06")).value();
   EXPECT_EQ(json.at("name"), "Moncalieri");
   EXPECT_EQ(json.at("asl"), "TO5");
   EXPECT_EQ(json.at("population"), 55875);
@@ -174,7 +174,7 @@ TEST_F(GoldenScenarioTest, IncidenceIsTheLastSevenDaysPerHundredThousand) {
 }
 
 TEST_F(GoldenScenarioTest, MunicipalityListsFilterByAslOrProvince) {
-  auto to5 = Municipalities().MunicipalitiesJson({"TO5", ""}, D("2020-11-07"));
+  auto to5 = MunicipalitiesJson(Municipalities(), {"TO5", ""}, D("2020-11-07"));
   EXPECT_EQ(to5.at("asl"), "TO5");
   EXPECT_EQ(to5.at("province"), nullptr);
   EXPECT_EQ(to5.at("position"), runner_->Position());
@@ -189,11 +189,11 @@ TEST_F(GoldenScenarioTest, MunicipalityListsFilterByAslOrProvince) {
     }
   }
   EXPECT_EQ(positive, 2);  // A and E, both in Moncalieri
-  EXPECT_EQ(Municipalities().MunicipalitiesJson({"", "TO"}, D("2020-11-07")).at("municipalities").as_array().size(), 312u);
-  EXPECT_EQ(Municipalities().MunicipalitiesJson({"", "001"}, D("2020-11-07")).at("municipalities").as_array().size(), 312u);
-  EXPECT_TRUE(Municipalities().MunicipalitiesJson({"XX", ""}, D("2020-11-07")).at("municipalities").as_array().empty());
-  EXPECT_EQ(Municipalities().MunicipalitiesJson({}, D("2020-11-07")).at("municipalities").as_array().size(), 1181u);
-  EXPECT_FALSE(Municipalities().MunicipalityJson("999999", D("2020-11-07")).has_value());
+  EXPECT_EQ(MunicipalitiesJson(Municipalities(), {"", "TO"}, D("2020-11-07")).at("municipalities").as_array().size(), 312u);
+  EXPECT_EQ(MunicipalitiesJson(Municipalities(), {"", "001"}, D("2020-11-07")).at("municipalities").as_array().size(), 312u);
+  EXPECT_TRUE(MunicipalitiesJson(Municipalities(), {"XX", ""}, D("2020-11-07")).at("municipalities").as_array().empty());
+  EXPECT_EQ(MunicipalitiesJson(Municipalities(), {}, D("2020-11-07")).at("municipalities").as_array().size(), 1181u);
+  EXPECT_FALSE(MunicipalityJson(Municipalities(), "999999", D("2020-11-07")).has_value());
 }
 
 TEST_F(GoldenScenarioTest, RegionBulletinDayByDay) {
@@ -229,7 +229,7 @@ TEST_F(GoldenScenarioTest, AslSeriesFollowTheResidence) {
 }
 
 TEST_F(GoldenScenarioTest, RegionCsvHasTheDpcHeaderAndRows) {
-  std::string csv = Region().RegionCsv("", D("2020-11-06"), {D("2020-11-05"), {}}).value();
+  std::string csv = RegionCsv(Region(), "", D("2020-11-06"), {D("2020-11-05"), {}}).value();
   EXPECT_EQ(csv,
             "data,totale_positivi,isolamento_domiciliare,nuovi_positivi,dimessi_guariti,deceduti,"
             "totale_casi,tamponi,casi_testati,tamponi_test_molecolare,tamponi_test_antigenico_rapido,"
@@ -241,7 +241,7 @@ TEST_F(GoldenScenarioTest, RegionCsvHasTheDpcHeaderAndRows) {
   std::string dpc = ReadFile(CASELEDGER_SOURCE_DIR "/ops/reference/dpc-piemonte-daily.csv");
   std::string dpc_header = dpc.substr(0, dpc.find_first_of("\r\n"));
   EXPECT_EQ(csv.substr(0, dpc_header.size()), dpc_header);
-  auto json = Region().RegionJson("", D("2020-11-06")).value();
+  auto json = RegionJson(Region(), "", D("2020-11-06")).value();
   EXPECT_EQ(json.at("name"), "Piemonte");
   EXPECT_EQ(json.at("daily").as_array().back().at("data"), "2020-11-06T17:00:00");
   EXPECT_EQ(json.at("daily").as_array().back().at("totale_casi"), 3);
@@ -265,7 +265,7 @@ TEST_F(GoldenScenarioTest, LabResultsTurnaroundAndBacklog) {
   V backlog;
   for (Date d = D("2020-11-01"); d <= D("2020-11-07"); d = d + 1) backlog.push_back(Labs().RegionBacklog(d));
   EXPECT_EQ(backlog, (V{0, 3, 1, 0, 1, 0, 0}));
-  auto json = Labs().LabJson("LAB01", D("2020-11-06")).value();
+  auto json = LabJson(Labs(), "LAB01", D("2020-11-06")).value();
   EXPECT_EQ(json.at("turnaround_7d").at("median_minutes"), 25 * 60);
   EXPECT_EQ(json.at("region_backlog"), 0);
   EXPECT_EQ(json.at("daily").as_array().size(), 4u);  // 11-03 .. 11-06

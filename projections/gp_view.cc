@@ -2,8 +2,6 @@
 
 #include "projections/gp_view_rows.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -18,7 +16,6 @@
 namespace caseledger::projections {
 namespace {
 
-namespace json = boost::json;
 using namespace gp_rows;  // the rows this view keeps
 
 }  // namespace
@@ -349,24 +346,13 @@ size_t GpView::CachedRows() const { return impl_->cache_.size(); }
 
 namespace {
 
-json::value DateOrNull(const std::optional<Date>& d) {
-  return d ? json::value(d->ToString()) : json::value(nullptr);
-}
-
-json::object MeasureJson(const MeasureStatus& m) {
-  return {{"measure_id", m.id},
-          {"kind", m.isolation ? "isolation" : "quarantine"},
-          {"reason", m.reason},
-          {"start", m.start.ToString()},
-          {"end", m.end.ToString()},
-          {"end_given", m.end_given},
-          {"release_with_test_from", DateOrNull(m.release_with_test_from)},
-          {"rule_set", m.rule_set.empty() ? json::value(nullptr) : json::value(m.rule_set)}};
+GpMeasure MeasureOf(const MeasureStatus& m) {
+  return {m.id, m.isolation, m.reason, m.start, m.end, m.end_given, m.release_with_test_from, m.rule_set};
 }
 
 }  // namespace
 
-std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) const {
+std::optional<GpReport> GpView::Gp(std::string_view gp, Date today) const {
   const auto snap = Snapshot<FrozenGps>();
   const GpEntry* found = snap.table->gps.Find(gp);
   if (found == nullptr) return std::nullopt;
@@ -392,54 +378,36 @@ std::optional<json::object> GpView::GpJson(std::string_view gp, Date today) cons
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
 
-  json::array patients, ending, tests_due, to_read;
+  GpReport out;
+  out.gp_id = std::string(gp);
+  out.position = snap.position;
+  out.day = today;
+  out.patient_count = g.patients;
+  out.patients.reserve(all.size());
   for (const auto& [id, status] : all) {
-    const json::string person(id);
-    json::array measures, pending;
+    GpPatient p;
+    p.person_id = std::string(id);
+    p.case_open = status && status->case_open;
     for (size_t i = 0; status && i < status->measures.size(); ++i) {
       const MeasureStatus& m = status->measures[i];
-      json::object mj = MeasureJson(m);
-      if (m.RunsOn(today)) measures.push_back(mj);
-      if (m.end == today) {
-        ending.push_back({{"person_id", person}, {"measure_id", m.id}, {"kind", mj["kind"]},
-                          {"end", mj["end"]}});
-      }
+      if (m.RunsOn(today)) p.measures.push_back(MeasureOf(m));
+      if (m.end == today) out.measures_ending.push_back({p.person_id, m.id, m.isolation, m.end});
       if (m.release_with_test_from == today) {
-        tests_due.push_back({{"person_id", person}, {"measure_id", m.id}, {"kind", mj["kind"]},
-                             {"release_with_test_from", mj["release_with_test_from"]}});
+        out.release_tests_due.push_back({p.person_id, m.id, m.isolation, *m.release_with_test_from});
       }
     }
     for (size_t i = 0; status && i < status->pending.size(); ++i) {
       const PendingSwab& w = status->pending[i];
-      pending.push_back({{"swab_id", w.swab_id},
-                         {"kind", domain::ToString(w.kind)},
-                         {"requested_on", w.requested_on.ToString()},
-                         {"collected_on", DateOrNull(w.collected_on)}});
+      p.pending_swabs.push_back({w.swab_id, w.kind, w.requested_on, w.collected_on});
     }
-    patients.push_back({{"person_id", person},
-                        {"case_open", status && status->case_open},
-                        {"measures", std::move(measures)},
-                        {"pending_swabs", std::move(pending)}});
+    out.patients.push_back(std::move(p));
   }
   for (const auto& [day, notes] : g.results) {
     for (size_t i = 0; day == today && i < notes->size(); ++i) {
       const ResultNote& n = (*notes)[i];
-      to_read.push_back({{"person_id", n.person},
-                         {"swab_id", n.swab_id},
-                         {"outcome", domain::ToString(n.outcome)},
-                         {"corrected", n.corrected}});
+      out.results_to_read.push_back({n.person, n.swab_id, n.outcome, n.corrected});
     }
   }
-
-  json::object out;
-  out["gp_id"] = gp;
-  out["position"] = snap.position;
-  out["day"] = today.ToString();
-  out["patient_count"] = g.patients;
-  out["patients"] = std::move(patients);
-  out["actions"] = json::object{{"results_to_read", std::move(to_read)},
-                                {"measures_ending", std::move(ending)},
-                                {"release_tests_due", std::move(tests_due)}};
   return out;
 }
 

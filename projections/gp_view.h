@@ -8,8 +8,6 @@
 #include "domain/time.h"
 #include "projections/keyed_view.h"
 
-#include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +16,68 @@
 #include <vector>
 
 namespace caseledger::projections {
+
+// A measure of a GP's patient. `end` is the day the measure is over, fixed when it was
+// ordered exactly as the person directory fixes it: the operator's end when given
+// (end_given), else the plan of the rule set in force on the start with the vaccination
+// status on the start day (its start when the plan requires no quarantine, start + 14 when
+// no set is in force); release_with_test_from and rule_set come from that plan (none
+// without a set).
+struct GpMeasure {
+  uint32_t measure_id = 0;
+  bool isolation = false;  // else quarantine
+  std::string reason;
+  domain::Date start;
+  domain::Date end;
+  bool end_given = false;
+  std::optional<domain::Date> release_with_test_from;
+  std::string rule_set;  // empty: no set in force on the start
+};
+
+// A swab pending from its request until a result of any outcome.
+struct GpPendingSwab {
+  std::string swab_id;
+  domain::SwabKind kind = domain::SwabKind::kMolecular;
+  domain::Date requested_on;
+  std::optional<domain::Date> collected_on;
+};
+
+struct GpPatient {
+  std::string person_id;
+  // A positive swab collected after the last closure (a correction can close the case).
+  bool case_open = false;
+  std::vector<GpMeasure> measures;  // not ended by a MeasureEnded, running on the day
+  std::vector<GpPendingSwab> pending_swabs;
+};
+
+// A result or correction reported (Italy) on the day.
+struct GpResultToRead {
+  std::string person_id;
+  std::string swab_id;
+  domain::Outcome outcome = domain::Outcome::kNegative;
+  bool corrected = false;
+};
+
+// A measure whose end (measures_ending) or release-with-test day (release_tests_due) is
+// the day.
+struct GpMeasureDue {
+  std::string person_id;
+  uint32_t measure_id = 0;
+  bool isolation = false;
+  domain::Date on;
+};
+
+// A GP on a day, as of one published position.
+struct GpReport {
+  std::string gp_id;
+  uint64_t position = 0;
+  domain::Date day;
+  size_t patient_count = 0;
+  std::vector<GpPatient> patients;  // every one, sorted by person id
+  std::vector<GpResultToRead> results_to_read;  // in log order (the 7 latest report days are kept)
+  std::vector<GpMeasureDue> measures_ending;    // by patient, then in order of ordering
+  std::vector<GpMeasureDue> release_tests_due;
+};
 
 class GpView final : public KeyedView {
  public:
@@ -42,7 +102,7 @@ class GpView final : public KeyedView {
   // Keeps the patients in the views database rather than in memory (issue #14: bounded
   // memory whatever the number of people): the GPs keep their patient counts and results;
   // at most `cache` patient rows (0: no limit) stay in memory between batches, the others
-  // are read back when an event needs them, and GpJson reads a GP's rows as the batch of
+  // are read back when an event needs them, and Gp reads a GP's rows as the batch of
   // its published position wrote them. Not attached (tests, what-if shadows), every
   // patient is in memory. Before Load; the answers and the entries written are the same.
   void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) override;
@@ -60,32 +120,8 @@ class GpView final : public KeyedView {
   size_t CachedRows() const;
 
   // The GP as of the last Publish, with the actions of `today`; nullopt for a GP with no
-  // patient. Thread-safe: renders from one immutable snapshot, never blocks the writer.
-  //
-  // {"gp_id", "position": <last published position>, "day": "YYYY-MM-DD", "patient_count",
-  //  "patients": [{"person_id", "case_open",
-  //                "measures": [{"measure_id", "kind": "isolation"|"quarantine", "reason",
-  //                              "start", "end", "end_given", "release_with_test_from",
-  //                              "rule_set"}],
-  //                "pending_swabs": [{"swab_id", "kind": "molecular"|"antigen",
-  //                                   "requested_on", "collected_on"}]}],
-  //  "actions": {"results_to_read": [{"person_id", "swab_id", "outcome", "corrected"}],
-  //              "measures_ending": [{"person_id", "measure_id", "kind", "end"}],
-  //              "release_tests_due": [{"person_id", "measure_id", "kind",
-  //                                     "release_with_test_from"}]}}
-  // Patients sorted by person id, every one listed (empty arrays when idle). case_open: a
-  // positive swab collected after the last closure (a correction can close the case).
-  // Measures: those not ended by a MeasureEnded and running on `today` (start <= today <
-  // end). "end" is the day the measure is over, fixed when it was ordered exactly as the
-  // person directory fixes it: the operator's end when given (end_given), else the plan of
-  // the rule set in force on the start with the vaccination status on the start day (its
-  // start when the plan requires no quarantine, start + 14 when no set is in force);
-  // release_with_test_from and rule_set come from that plan (null without a set).
-  // A swab is pending from its request until a result of any outcome. results_to_read:
-  // results and corrections whose report day (Italy) is `today`, in log order (the 7 latest
-  // report days of the GP are kept); measures_ending: end == today; release_tests_due:
-  // release_with_test_from == today.
-  std::optional<boost::json::object> GpJson(std::string_view gp, domain::Date today) const;
+  // patient. Thread-safe: reads one immutable snapshot, never blocks the writer.
+  std::optional<GpReport> Gp(std::string_view gp, domain::Date today) const;
 
  private:
   class Impl;

@@ -3,12 +3,11 @@
 #include "projections/lab_turnaround.h"
 #include "projections/series_table.h"
 
-#include <boost/json.hpp>
+#include <algorithm>
 
 namespace caseledger::projections {
 namespace {
 
-namespace json = boost::json;
 using domain::Date;
 
 constexpr std::string_view kBacklogKey = "*";
@@ -43,8 +42,6 @@ Histogram HistogramOf(const LabSeries& s, Date from, Date to) {
   return h;
 }
 
-json::value OrNull(const std::optional<int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
-
 LabFigures FiguresOf(const LabSeries& s, Date day) {
   LabFigures f;
   auto row = s.At(day);
@@ -58,20 +55,6 @@ LabFigures FiguresOf(const LabSeries& s, Date day) {
   f.turnaround_median_minutes = TurnaroundQuantile(h, 0.5);
   f.turnaround_p90_minutes = TurnaroundQuantile(h, 0.9);
   return f;
-}
-
-void PutFigures(json::object& o, const LabFigures& f) {
-  o["results"] = f.results;
-  o["positive"] = f.positive;
-  o["negative"] = f.negative;
-  o["inconclusive"] = f.inconclusive;
-  o["corrections"] = f.corrections;
-  o["results_7d"] = f.results_7d;
-  json::object t;
-  t["count"] = f.results_7d;
-  t["median_minutes"] = OrNull(f.turnaround_median_minutes);
-  t["p90_minutes"] = OrNull(f.turnaround_p90_minutes);
-  o["turnaround_7d"] = std::move(t);
 }
 
 }  // namespace
@@ -149,17 +132,16 @@ std::optional<LabFigures> LabView::FiguresOn(std::string_view lab, Date day) con
 
 int64_t LabView::RegionBacklog(Date day) const { return Impl::Backlog(*Snapshot<FrozenLabs>().table, day); }
 
-std::optional<json::object> LabView::LabJson(std::string_view lab, Date day, const DayRange& range) const {
+std::optional<LabReport> LabView::Lab(std::string_view lab, Date day, const DayRange& range) const {
   const auto snap = Snapshot<FrozenLabs>();
   const LabSeries* s = Impl::Lab(*snap.table, lab);
   if (!s) return std::nullopt;
-  json::object o;
-  o["lab"] = lab;
-  o["position"] = snap.position;
-  o["day"] = day.ToString();
-  PutFigures(o, FiguresOf(*s, day));
-  o["region_backlog"] = Impl::Backlog(*snap.table, day);
-  json::array daily;
+  LabReport o;
+  o.lab = std::string(lab);
+  o.position = snap.position;
+  o.day = day;
+  o.figures = FiguresOf(*s, day);
+  o.region_backlog = Impl::Backlog(*snap.table, day);
   Date to = range.to.value_or(day);
   Date from = range.from ? *range.from : s->FirstActiveDay().value_or(to + 1);
   if (to - from >= kMaxSeriesDays) from = to + (1 - kMaxSeriesDays);
@@ -167,38 +149,30 @@ std::optional<json::object> LabView::LabJson(std::string_view lab, Date day, con
     s->Walk(from, to, [&](Date d, const LabSeries::Row& row, const auto&) {
       Histogram h{};
       for (int b = 0; b < kTurnaroundBuckets; ++b) h[b] = row[kTurnaround0 + b];
-      json::object r;
-      r["date"] = d.ToString();
-      r["results"] = row[kResults];
-      r["positive"] = row[kPositive];
-      r["negative"] = row[kNegative];
-      r["inconclusive"] = row[kInconclusive];
-      r["corrections"] = row[kCorrections];
-      r["turnaround_median_minutes"] = OrNull(TurnaroundQuantile(h, 0.5));
-      r["turnaround_p90_minutes"] = OrNull(TurnaroundQuantile(h, 0.9));
-      daily.push_back(std::move(r));
+      LabDay r;
+      r.date = d;
+      r.results = row[kResults];
+      r.positive = row[kPositive];
+      r.negative = row[kNegative];
+      r.inconclusive = row[kInconclusive];
+      r.corrections = row[kCorrections];
+      r.turnaround_median_minutes = TurnaroundQuantile(h, 0.5);
+      r.turnaround_p90_minutes = TurnaroundQuantile(h, 0.9);
+      o.daily.push_back(std::move(r));
     });
   }
-  o["daily"] = std::move(daily);
   return o;
 }
 
-json::object LabView::LabsJson(Date day) const {
+LabList LabView::Labs(Date day) const {
   const auto snap = Snapshot<FrozenLabs>();
-  json::array labs;
+  LabList out;
+  out.position = snap.position;
+  out.day = day;
+  out.region_backlog = Impl::Backlog(*snap.table, day);
   if (snap.table->labs) {
-    for (const auto& [id, series] : *snap.table->labs) {
-      json::object o;
-      o["lab"] = id;
-      PutFigures(o, FiguresOf(*series, day));
-      labs.push_back(std::move(o));
-    }
+    for (const auto& [id, series] : *snap.table->labs) out.labs.emplace_back(id, FiguresOf(*series, day));
   }
-  json::object out;
-  out["position"] = snap.position;
-  out["day"] = day.ToString();
-  out["region_backlog"] = Impl::Backlog(*snap.table, day);
-  out["labs"] = std::move(labs);
   return out;
 }
 

@@ -14,13 +14,12 @@
 #include "projections/day_range.h"
 #include "projections/keyed_view.h"
 
-#include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace caseledger::projections {
@@ -35,6 +34,36 @@ struct LabFigures {
   std::optional<int64_t> turnaround_median_minutes;  // over the 7 days; null when none
   std::optional<int64_t> turnaround_p90_minutes;
   bool operator==(const LabFigures&) const = default;
+};
+
+// One day of a lab: that day's results only.
+struct LabDay {
+  domain::Date date;
+  int64_t results = 0;
+  int64_t positive = 0;
+  int64_t negative = 0;
+  int64_t inconclusive = 0;
+  int64_t corrections = 0;
+  std::optional<int64_t> turnaround_median_minutes;  // bucket limits (lab_turnaround.h)
+  std::optional<int64_t> turnaround_p90_minutes;
+};
+
+// A lab as of one published position.
+struct LabReport {
+  std::string lab;
+  uint64_t position = 0;
+  domain::Date day;
+  LabFigures figures;  // on `day`
+  int64_t region_backlog = 0;
+  std::vector<LabDay> daily;
+};
+
+// Every lab as of one published position.
+struct LabList {
+  uint64_t position = 0;
+  domain::Date day;
+  int64_t region_backlog = 0;
+  std::vector<std::pair<std::string, LabFigures>> labs;  // sorted by id
 };
 
 class LabView final : public KeyedView {
@@ -54,20 +83,12 @@ class LabView final : public KeyedView {
   // Swabs collected on or before `day` and not reported by its end, all labs.
   int64_t RegionBacklog(domain::Date day) const;
 
-  // {"lab": "LAB01", "position": N, "day": "YYYY-MM-DD",
-  //  "results", "positive", "negative", "inconclusive", "corrections", "results_7d",
-  //  "turnaround_7d": {"count", "median_minutes": m | null, "p90_minutes": m | null},
-  //  "region_backlog": n,
-  //  "daily": [{"date", "results", "positive", "negative", "inconclusive", "corrections",
-  //             "turnaround_median_minutes", "turnaround_p90_minutes"}]}
-  // Turnaround minutes are bucket limits (lab_turnaround.h); a day's median is that day's
-  // results only. `daily`: range.from (default: the lab's first day) to range.to
-  // (default: `day`), at most kMaxSeriesDays.
-  std::optional<boost::json::object> LabJson(std::string_view lab, domain::Date day,
-                                             const DayRange& range = {}) const;
-  // {"position", "day", "region_backlog", "labs": [{"lab", and the figures of LabJson
-  //  without "daily"}]}, labs sorted by id.
-  boost::json::object LabsJson(domain::Date day) const;
+  // The lab with its figures on `day` and its daily series from range.from (default: the
+  // lab's first day) to range.to (default: `day`), at most kMaxSeriesDays; nullopt for a
+  // lab that never reported.
+  std::optional<LabReport> Lab(std::string_view lab, domain::Date day, const DayRange& range = {}) const;
+  // Every lab with its figures on `day`.
+  LabList Labs(domain::Date day) const;
 
  private:
   class Impl;

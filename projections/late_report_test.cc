@@ -53,7 +53,7 @@ class LateReportTest : public ::testing::Test {
     EXPECT_TRUE(r) << r.error().message;
     if (!r) return -1;
     EXPECT_TRUE((*r)->CatchUp());
-    auto json = (*r)->Get<RegionView>("region")->RegionJson(area, D(day), DayRange{D(day), D(day)});
+    auto json = RegionJson(*(*r)->Get<RegionView>("region"), area, D(day), DayRange{D(day), D(day)});
     EXPECT_TRUE(json.has_value());
     if (!json) return -1;
     const auto& daily = json->at("daily").as_array();

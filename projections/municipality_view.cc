@@ -2,14 +2,11 @@
 
 #include "projections/series_table.h"
 
-#include <boost/json.hpp>
-
 #include <cmath>
 
 namespace caseledger::projections {
 namespace {
 
-namespace json = boost::json;
 using domain::Date;
 
 enum Column : size_t {
@@ -50,57 +47,37 @@ std::optional<double> Incidence(int64_t positives_7d, const domain::Municipality
   return std::round(static_cast<double>(positives_7d) * 100000.0 / m->population * 100.0) / 100.0;
 }
 
-json::value OrNull(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
-
-json::value OrNull(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
-
-MunicipalityFigures FiguresOf(const Series* s, const domain::Municipality* m, Date day) {
+// A day's figures from its deltas and the levels at its end, with the week's positives.
+MunicipalityFigures FiguresOf(const Series::Row& row, const std::array<int64_t, kColumns>& levels, int64_t week,
+                              const domain::Municipality* m) {
   MunicipalityFigures f;
-  if (s) {
-    auto levels = s->Levels(day);
-    auto row = s->At(day);
-    f.new_positives = row[kNewPositives];
-    f.swabs_molecular = row[kSwabsMolecular];
-    f.swabs_antigen = row[kSwabsAntigen];
-    f.active_isolations = levels[kIsolations];
-    f.active_quarantines = levels[kQuarantines];
-    f.currently_positive = levels[kPositive];
-    f.cumulative_cases = levels[kNewPositives];
-    f.recovered = levels[kRecovered];
-    f.deceased = levels[kDeceased];
-    f.new_positives_7d = s->Sum(kNewPositives, day + -6, day);
-  }
-  f.incidence_7d_per_100k = Incidence(f.new_positives_7d, m);
+  f.new_positives = row[kNewPositives];
+  f.swabs_molecular = row[kSwabsMolecular];
+  f.swabs_antigen = row[kSwabsAntigen];
+  f.active_isolations = levels[kIsolations];
+  f.active_quarantines = levels[kQuarantines];
+  f.currently_positive = levels[kPositive];
+  f.cumulative_cases = levels[kNewPositives];
+  f.recovered = levels[kRecovered];
+  f.deceased = levels[kDeceased];
+  f.new_positives_7d = week;
+  f.incidence_7d_per_100k = Incidence(week, m);
   return f;
 }
 
-void PutIdentity(json::object& o, std::string_view istat, const domain::Municipality* m) {
-  o["istat"] = istat;
-  o["name"] = m ? json::value(m->name) : json::value(nullptr);
-  o["province"] = m ? json::value(m->province_abbr) : json::value(nullptr);
-  o["asl"] = m ? OrNull(m->asl) : json::value(nullptr);
-  o["population"] = m ? json::value(m->population) : json::value(nullptr);
+MunicipalityFigures FiguresOf(const Series* s, const domain::Municipality* m, Date day) {
+  if (!s) return FiguresOf(Series::Row{}, {}, 0, m);
+  return FiguresOf(s->At(day), s->Levels(day), s->Sum(kNewPositives, day + -6, day), m);
 }
 
-void PutFigures(json::object& o, const MunicipalityFigures& f) {
-  o["active_isolations"] = f.active_isolations;
-  o["active_quarantines"] = f.active_quarantines;
-  o["currently_positive"] = f.currently_positive;
-  o["cumulative_cases"] = f.cumulative_cases;
-  o["recovered"] = f.recovered;
-  o["deceased"] = f.deceased;
-  o["new_positives"] = f.new_positives;
-  o["new_positives_7d"] = f.new_positives_7d;
-  o["incidence_7d_per_100k"] = OrNull(f.incidence_7d_per_100k);
-}
-
-json::array Daily(const Series& s, const domain::Municipality* m, Date day, const DayRange& range) {
-  json::array out;
+std::vector<MunicipalityDay> Daily(const Series& s, const domain::Municipality* m, Date day, const DayRange& range) {
+  std::vector<MunicipalityDay> out;
   std::optional<Date> first = s.FirstActiveDay();
   Date to = range.to.value_or(day);
   Date from = range.from ? *range.from : first.value_or(to + 1);
   if (to - from >= kMaxSeriesDays) from = to + (1 - kMaxSeriesDays);
   if (from > to) return out;
+  out.reserve(to - from + 1);
   // The rolling 7-day sum needs the 6 days before `from`.
   int64_t week = s.Sum(kNewPositives, from + -6, from + -1);
   std::vector<int32_t> window;
@@ -108,20 +85,7 @@ json::array Daily(const Series& s, const domain::Municipality* m, Date day, cons
   s.Walk(from, to, [&](Date d, const Series::Row& row, const std::array<int64_t, kColumns>& level) {
     week += row[kNewPositives];
     window.push_back(row[kNewPositives]);
-    json::object o;
-    o["date"] = d.ToString();
-    o["new_positives"] = row[kNewPositives];
-    o["swabs_molecular"] = row[kSwabsMolecular];
-    o["swabs_antigen"] = row[kSwabsAntigen];
-    o["active_isolations"] = level[kIsolations];
-    o["active_quarantines"] = level[kQuarantines];
-    o["currently_positive"] = level[kPositive];
-    o["cumulative_cases"] = level[kNewPositives];
-    o["recovered"] = level[kRecovered];
-    o["deceased"] = level[kDeceased];
-    o["new_positives_7d"] = week;
-    o["incidence_7d_per_100k"] = OrNull(Incidence(week, m));
-    out.push_back(std::move(o));
+    out.push_back({d, FiguresOf(row, level, week, m)});
     week -= window[window.size() - 7];
   });
   return out;
@@ -161,24 +125,28 @@ std::optional<MunicipalityFigures> MunicipalityView::FiguresOn(std::string_view 
   return FiguresOf(s, m, day);
 }
 
-std::optional<json::object> MunicipalityView::MunicipalityJson(std::string_view istat, Date day,
-                                                               const DayRange& range) const {
+std::optional<MunicipalityReport> MunicipalityView::Municipality(std::string_view istat, Date day,
+                                                                 const DayRange& range) const {
   const auto snap = Snapshot<Table::Rows>();
   const Series* s = Impl::SeriesOf(*snap.table, istat);
   const domain::Municipality* m = impl_->MunicipalityOf(istat);
   if (!s && !m) return std::nullopt;
-  json::object o;
-  PutIdentity(o, istat, m);
-  o["position"] = snap.position;
-  o["day"] = day.ToString();
-  PutFigures(o, FiguresOf(s, m, day));
-  o["daily"] = s ? Daily(*s, m, day, range) : json::array();
+  MunicipalityReport o;
+  o.istat = std::string(istat);
+  if (m) o.identity = *m;
+  o.position = snap.position;
+  o.day = day;
+  o.figures = FiguresOf(s, m, day);
+  if (s) o.daily = Daily(*s, m, day, range);
   return o;
 }
 
-json::object MunicipalityView::MunicipalitiesJson(const MunicipalityFilter& filter, Date day) const {
+MunicipalityList MunicipalityView::Municipalities(const MunicipalityFilter& filter, Date day) const {
   const auto snap = Snapshot<Table::Rows>();
-  json::array list;
+  MunicipalityList out;
+  out.position = snap.position;
+  out.day = day;
+  out.filter = filter;
   if (impl_->reference) {
     for (const domain::Municipality& m : impl_->reference->municipalities()) {
       if (filter.asl.empty() && filter.province.empty() && m.asl.empty()) continue;
@@ -187,18 +155,9 @@ json::object MunicipalityView::MunicipalitiesJson(const MunicipalityFilter& filt
           m.province_code != filter.province) {
         continue;
       }
-      json::object o;
-      PutIdentity(o, m.istat_code, &m);
-      PutFigures(o, FiguresOf(Impl::SeriesOf(*snap.table, m.istat_code), &m, day));
-      list.push_back(std::move(o));
+      out.municipalities.push_back({m, FiguresOf(Impl::SeriesOf(*snap.table, m.istat_code), &m, day)});
     }
   }
-  json::object out;
-  out["position"] = snap.position;
-  out["day"] = day.ToString();
-  out["asl"] = OrNull(filter.asl);
-  out["province"] = OrNull(filter.province);
-  out["municipalities"] = std::move(list);
   return out;
 }
 

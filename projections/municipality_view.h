@@ -23,8 +23,6 @@
 #include "projections/day_range.h"
 #include "projections/keyed_view.h"
 
-#include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,6 +53,36 @@ struct MunicipalityFilter {
   std::string province;  // abbreviation ("TO") or ISTAT province code ("001"); empty: any
 };
 
+// One day of a municipality's series. Incidence: new positives of the 7 days ending on the
+// day / population * 100000, rounded to 2 decimals.
+struct MunicipalityDay {
+  domain::Date date;
+  MunicipalityFigures figures;
+};
+
+// A municipality as of one published position.
+struct MunicipalityReport {
+  std::string istat;
+  std::optional<domain::Municipality> identity;  // from the reference table; none: unknown there
+  uint64_t position = 0;
+  domain::Date day;
+  MunicipalityFigures figures;  // on `day`
+  std::vector<MunicipalityDay> daily;
+};
+
+struct MunicipalityRow {
+  domain::Municipality identity;
+  MunicipalityFigures figures;
+};
+
+// The municipalities matching a filter, as of one published position.
+struct MunicipalityList {
+  uint64_t position = 0;
+  domain::Date day;
+  MunicipalityFilter filter;
+  std::vector<MunicipalityRow> municipalities;  // in ISTAT order
+};
+
 class MunicipalityView final : public KeyedView {
  public:
   explicit MunicipalityView(std::shared_ptr<const domain::ReferenceData> reference);
@@ -72,28 +100,17 @@ class MunicipalityView final : public KeyedView {
   // table nor in the view.
   std::optional<MunicipalityFigures> FiguresOn(std::string_view istat, domain::Date day) const;
 
-  // {"istat": "001272", "name": "Torino", "province": "TO", "asl": "TO" | null,
-  //  "population": 886837 | null, "position": N, "day": "YYYY-MM-DD",
-  //  "active_isolations", "active_quarantines", "currently_positive", "cumulative_cases",
-  //  "recovered", "deceased", "new_positives", "new_positives_7d",
-  //  "incidence_7d_per_100k": 12.34 | null,               (figures on `day`)
-  //  "daily": [{"date": "YYYY-MM-DD", "new_positives", "swabs_molecular", "swabs_antigen",
-  //             "active_isolations", "active_quarantines", "currently_positive",
-  //             "cumulative_cases", "recovered", "deceased",
-  //             "incidence_7d_per_100k"}, ...]}
-  // `daily` covers range.from (default: the first day with an event) to range.to (default:
-  // `day`), at most kMaxSeriesDays days (the latest ones). Incidence: new positives of the
-  // 7 days ending on the day / population * 100000, rounded to 2 decimals.
-  std::optional<boost::json::object> MunicipalityJson(std::string_view istat, domain::Date day,
-                                                      const DayRange& range = {}) const;
+  // The municipality as of the last Publish: its figures on `day` and its daily series
+  // from range.from (default: the first day with an event) to range.to (default: `day`),
+  // at most kMaxSeriesDays days (the latest ones). nullopt when the code is neither in the
+  // reference table nor in the view.
+  std::optional<MunicipalityReport> Municipality(std::string_view istat, domain::Date day,
+                                                 const DayRange& range = {}) const;
 
-  // {"position": N, "day": "YYYY-MM-DD", "asl": "TO3" | null, "province": "TO" | null,
-  //  "municipalities": [{"istat", "name", "province", "asl", "population", and the figures
-  //                      on `day` as in MunicipalityJson, without "daily"}]}
-  // Every municipality of the reference table matching the filter, in ISTAT order; with
-  // an empty filter, every Piedmont municipality (those with an ASL). An ASL or province
-  // that matches nothing gives an empty list.
-  boost::json::object MunicipalitiesJson(const MunicipalityFilter& filter, domain::Date day) const;
+  // Every municipality of the reference table matching the filter, in ISTAT order, with
+  // its figures on `day`; with an empty filter, every Piedmont municipality (those with an
+  // ASL). An ASL or province that matches nothing gives an empty list.
+  MunicipalityList Municipalities(const MunicipalityFilter& filter, domain::Date day) const;
 
  private:
   class Impl;

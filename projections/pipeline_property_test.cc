@@ -62,11 +62,11 @@ std::string DumpAll(const ViewRunner& runner, const std::vector<Date>& days) {
   const auto* schools = runner.Get<SchoolView>("schools");
   for (Date day : days) {
     for (int gp = 1000; gp < 1005; ++gp) {
-      auto j = gps->GpJson("GP" + std::to_string(gp), day);
+      auto j = GpJson(*gps, "GP" + std::to_string(gp), day);
       out += j ? boost::json::serialize(*j) : "null";
     }
     for (const char* school : kSchools) {
-      auto j = schools->SchoolJson(school, day);
+      auto j = SchoolJson(*schools, school, day);
       out += j ? boost::json::serialize(*j) : "null";
     }
   }

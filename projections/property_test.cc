@@ -285,10 +285,10 @@ std::string DumpAll(const ViewRunner& runner, const std::vector<Date>& days) {
   const auto* schools = runner.Get<SchoolView>("schools");
   for (Date day : days) {
     for (int gp = 1000; gp < 1005; ++gp) {
-      auto j = gps->GpJson("GP" + std::to_string(gp), day);
+      auto j = GpJson(*gps, "GP" + std::to_string(gp), day);
       out += j ? boost::json::serialize(*j) : "null";
     }
-    auto j = schools->SchoolJson("TOEE81201N", day);
+    auto j = SchoolJson(*schools, "TOEE81201N", day);
     out += j ? boost::json::serialize(*j) : "null";
   }
   return out;

@@ -2,8 +2,6 @@
 
 #include "projections/series_table.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 
 #include <unordered_map>
@@ -11,7 +9,6 @@
 namespace caseledger::projections {
 namespace {
 
-namespace json = boost::json;
 using domain::Date;
 
 constexpr std::string_view kRegionArea = "*";
@@ -75,14 +72,6 @@ DpcRow RowOf(Date d, const AreaSeries::Row& day, const std::array<int64_t, kColu
   return r;
 }
 
-// The values of a row in DpcColumns() order, after "data".
-std::array<int64_t, 16> Values(const DpcRow& r) {
-  return {r.totale_positivi, r.isolamento_domiciliare, r.nuovi_positivi, r.dimessi_guariti,
-          r.deceduti, r.totale_casi, r.tamponi, r.casi_testati, r.tamponi_test_molecolare,
-          r.tamponi_test_antigenico_rapido, r.totale_positivi_test_molecolare,
-          r.totale_positivi_test_antigenico_rapido, r.ricoverati_con_sintomi, r.terapia_intensiva,
-          r.totale_ospedalizzati, r.variazione_totale_positivi};
-}
 
 }  // namespace
 
@@ -97,6 +86,14 @@ const std::array<std::string_view, 17>& DpcColumns() {
 }
 
 std::string DpcTimestamp(Date day) { return day.ToString() + "T17:00:00"; }
+
+std::array<int64_t, 16> DpcValues(const DpcRow& r) {
+  return {r.totale_positivi, r.isolamento_domiciliare, r.nuovi_positivi, r.dimessi_guariti,
+          r.deceduti, r.totale_casi, r.tamponi, r.casi_testati, r.tamponi_test_molecolare,
+          r.tamponi_test_antigenico_rapido, r.totale_positivi_test_molecolare,
+          r.totale_positivi_test_antigenico_rapido, r.ricoverati_con_sintomi, r.terapia_intensiva,
+          r.totale_ospedalizzati, r.variazione_totale_positivi};
+}
 
 class RegionView::Impl final : public Table {
  public:
@@ -191,48 +188,16 @@ std::optional<std::vector<DpcRow>> RegionView::Impl::RowsOf(const Table::Rows& s
   return rows;
 }
 
-std::optional<json::object> RegionView::RegionJson(std::string_view area, Date day,
-                                                   const DayRange& range) const {
+std::optional<AreaReport> RegionView::Area(std::string_view area, Date day, const DayRange& range) const {
   const auto snap = Snapshot<Table::Rows>();
-  std::vector<int64_t> late;
-  auto rows = impl_->RowsOf(*snap.table, area, day, range, &late);
+  AreaReport out;
+  auto rows = impl_->RowsOf(*snap.table, area, day, range, &out.late_reports);
   if (!rows) return std::nullopt;
-  const auto& columns = DpcColumns();
-  json::object out;
-  out["area"] = area.empty() ? std::string_view("region") : area;
-  out["name"] = impl_->AreaName(area);
-  out["position"] = snap.position;
-  json::array names;
-  for (std::string_view c : columns) names.push_back(json::string(c));
-  out["columns"] = std::move(names);
-  json::array daily;
-  daily.reserve(rows->size());
-  for (size_t k = 0; k < rows->size(); ++k) {
-    const DpcRow& r = (*rows)[k];
-    json::object o;
-    o["data"] = DpcTimestamp(r.day);
-    auto values = Values(r);
-    for (size_t i = 0; i < values.size(); ++i) o[columns[i + 1]] = values[i];
-    o["late_reports"] = late[k];
-    daily.push_back(std::move(o));
-  }
-  out["daily"] = std::move(daily);
+  out.area = std::string(area);
+  out.name = std::string(impl_->AreaName(area));
+  out.position = snap.position;
+  out.rows = std::move(*rows);
   return out;
-}
-
-std::optional<std::string> RegionView::RegionCsv(std::string_view area, Date day,
-                                                 const DayRange& range) const {
-  auto rows = Series(area, day, range);
-  if (!rows) return std::nullopt;
-  std::string csv;
-  for (std::string_view c : DpcColumns()) csv.append(csv.empty() ? "" : ",").append(c);
-  csv.push_back('\n');
-  for (const DpcRow& r : *rows) {
-    csv.append(DpcTimestamp(r.day));
-    for (int64_t v : Values(r)) csv.append(",").append(std::to_string(v));
-    csv.push_back('\n');
-  }
-  return csv;
 }
 
 }  // namespace caseledger::projections

@@ -17,8 +17,6 @@
 #include "projections/day_range.h"
 #include "projections/keyed_view.h"
 
-#include <boost/json/object.hpp>
-
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -55,6 +53,19 @@ struct DpcRow {
 const std::array<std::string_view, 17>& DpcColumns();
 // "2020-11-03T17:00:00": the bulletin's time stamp, as in the DPC files.
 std::string DpcTimestamp(domain::Date day);
+// The values of a row in DpcColumns() order, after "data".
+std::array<int64_t, 16> DpcValues(const DpcRow& row);
+
+// An area's bulletin rows as of one published position.
+struct AreaReport {
+  std::string area;  // "" for the region, else the ASL code
+  std::string name;  // "Piemonte" | "ASL TO3"
+  uint64_t position = 0;
+  std::vector<DpcRow> rows;
+  // Per row: events recorded after that day's bulletin was out (by the end of the next
+  // day) that still changed the day's figures, once per event.
+  std::vector<int64_t> late_reports;
+};
 
 class RegionView final : public KeyedView {
  public:
@@ -72,14 +83,8 @@ class RegionView final : public KeyedView {
   std::optional<std::vector<DpcRow>> Series(std::string_view area, domain::Date day,
                                             const DayRange& range = {}) const;
 
-  // {"area": "region" | "<ASL>", "name": "Piemonte" | "ASL TO3", "position": N,
-  //  "columns": ["data", ...], "daily": [{"data": "2020-11-03T17:00:00",
-  //  "totale_positivi": ..., ... in DpcColumns() order}]}
-  std::optional<boost::json::object> RegionJson(std::string_view area, domain::Date day,
-                                                const DayRange& range = {}) const;
-  // The same rows as CSV: the header line of DpcColumns(), one line per day, "\n" endings.
-  std::optional<std::string> RegionCsv(std::string_view area, domain::Date day,
-                                       const DayRange& range = {}) const;
+  // Series with the area's name and late reports, as of one published position.
+  std::optional<AreaReport> Area(std::string_view area, domain::Date day, const DayRange& range = {}) const;
 
  private:
   class Impl;

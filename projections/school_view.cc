@@ -1,10 +1,10 @@
 #include "projections/school_view.h"
 
+#include "domain/school_class.h"
+
 #include "projections/entry_codec.h"
 #include "projections/person_internal.h"
 #include "projections/sharded_table.h"
-
-#include <boost/json.hpp>
 
 #include <algorithm>
 #include <utility>
@@ -12,15 +12,11 @@
 namespace caseledger::projections {
 namespace {
 
-namespace json = boost::json;
 using domain::ClassStatus;
 using domain::Date;
 using domain::SchoolRole;
 
 constexpr char kFormat = 2;     // first byte of every persisted value (2: orders keep their given end)
-// Class quarantine when no rule set is in force on the order's start (before 2020-10-12):
-// the 14 days of contact quarantine of the February 2020 circulars.
-constexpr int kDefaultClassDays = 14;
 
 // A quarantine of the person's own: running on day d when start <= d < end.
 struct OwnQuarantine {
@@ -86,89 +82,23 @@ auto FindSlot(Classes& classes, std::string_view label) {
                           [](const ClassSlot& c, std::string_view l) { return std::string_view(c.first) < l; });
 }
 
-int Severity(ClassStatus s) {
-  switch (s) {
-    case ClassStatus::kInPresence: return 0;
-    case ClassStatus::kInPresenceWithFfp2: return 1;
-    case ClassStatus::kDistanceLearning: return 2;
-    case ClassStatus::kClassQuarantine: return 3;
-  }
-  return 0;
-}
-
-// The end of an explicit class quarantine (see SchoolView::SchoolJson).
+// The order with its end resolved under `rules` (domain::ResolveClassOrder).
 ClassOrder ResolveOrder(Date start, const std::optional<Date>& given_end, std::string_view level,
                         const domain::RuleBook& rules) {
-  ClassOrder o{start, start + kDefaultClassDays, std::nullopt, given_end};
-  if (const domain::RuleSet* rs = rules.InForce(start)) {
-    const auto& s = rs->school();
-    const auto& table = level == "infanzia"   ? s.infanzia
-                        : level == "primaria" ? s.primaria
-                                              : s.secondaria;
-    auto q = std::find_if(table.begin(), table.end(), [](const domain::ClassThreshold& t) {
-      return t.status == ClassStatus::kClassQuarantine;
-    });
-    if (q != table.end()) {
-      o.end = start + q->days;
-      if (q->days_with_negative_test)
-        o.release_with_test_from = start + *q->days_with_negative_test;
-    } else {
-      const domain::MeasurePlan plan =
-          rs->Plan({domain::MeasureKind::kQuarantine, start, "school_class",
-                    domain::VaccinationStatus::kUnvaccinated});
-      o.end = plan.end;
-      o.release_with_test_from = plan.release_with_test_from;
-    }
-  }
-  if (given_end) o = {start, *given_end, std::nullopt, given_end};
-  return o;
+  const domain::ClassOrderSpan span = domain::ResolveClassOrder(start, given_end, level, rules);
+  return {span.start, span.end, span.release_with_test_from, given_end};
 }
 
-struct ClassDay {
-  ClassStatus status = ClassStatus::kInPresence;
-  bool by_order = false;
-  std::optional<Date> until;
-  std::optional<Date> release_with_test_from;
-  int positives_in_window = 0;
-};
-
-ClassDay DecideDay(const ClassEntry& c, std::string_view level, Date day,
-                   const domain::RuleSet* rs) {
-  ClassDay d;
-  for (const ClassOrder& o : c.orders) {
-    if (o.start <= day && day < o.end && (!d.until || *d.until < o.end)) {
-      d = {ClassStatus::kClassQuarantine, true, o.end, o.release_with_test_from, 0};
-    }
-  }
-  std::vector<Date> positives;  // students' positive days up to `day`
+// The class's status on `day` (domain::DecideClassDay).
+domain::ClassDay DecideDay(const ClassEntry& c, std::string_view level, Date day, const domain::RuleSet* rs) {
+  std::vector<domain::ClassOrderSpan> orders;
+  orders.reserve(c.orders.size());
+  for (const ClassOrder& o : c.orders) orders.push_back({o.start, o.end, o.release_with_test_from});
+  std::vector<Date> positives;
   for (const Member& m : c.members) {
-    if (m.role == SchoolRole::kStudent && m.last_positive && *m.last_positive <= day) {
-      positives.push_back(*m.last_positive);
-    }
+    if (m.role == SchoolRole::kStudent && m.last_positive) positives.push_back(*m.last_positive);
   }
-  const int window = rs ? rs->class_window_days() : 0;
-  auto in_window = [&](Date end) {
-    return static_cast<int>(std::count_if(positives.begin(), positives.end(),
-                                          [&](Date p) { return p <= end && end - p < window; }));
-  };
-  d.positives_in_window = in_window(day);
-  if (d.by_order || rs == nullptr) return d;
-  // Each positive day x is a trigger; its decision runs for `days` from x.
-  for (Date x : positives) {
-    const domain::ClassDecision dec = rs->DecideClass({std::string(level), in_window(x), x});
-    if (dec.status == ClassStatus::kInPresence || day >= x + dec.days) continue;
-    if (Severity(dec.status) < Severity(d.status)) continue;
-    if (dec.status == d.status && x + dec.days <= *d.until) continue;
-    d.status = dec.status;
-    d.until = x + dec.days;
-    d.release_with_test_from.reset();
-    if (dec.days_with_negative_test) d.release_with_test_from = x + *dec.days_with_negative_test;
-  }
-  return d;
-}
-
-json::value DateOrNull(const std::optional<Date>& d) {
-  return d ? json::value(d->ToString()) : json::value(nullptr);
+  return domain::DecideClassDay(orders, positives, level, day, rs);
 }
 
 }  // namespace
@@ -289,17 +219,6 @@ SchoolView::SchoolView(std::shared_ptr<const domain::RuleBook> rules)
     : KeyedView("schools", std::make_unique<Impl>(std::move(rules))), impl_(static_cast<Impl*>(&table())) {}
 SchoolView::~SchoolView() = default;
 
-std::string_view SchoolView::SchoolLevel(std::string_view school, std::string_view class_label) {
-  const std::string_view type = school.size() >= 4 ? school.substr(2, 2) : std::string_view();
-  if (type == "AA") return "infanzia";
-  if (type == "EE") return "primaria";
-  if (type == "IC") {
-    const int year = class_label.empty() ? 0 : class_label[0] - '0';
-    return year >= 6 && year <= 8 ? "secondaria" : "primaria";
-  }
-  return "secondaria";
-}
-
 void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   Impl& s = *impl_;
   const std::string_view id = e.person_id;
@@ -320,7 +239,7 @@ void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSin
   } else if (const auto* x = std::get_if<domain::ClassQuarantineOrdered>(&e.event)) {
     const std::string_view stream = e.envelope.stream;
     const std::string school(stream.substr(stream.find('-') + 1));
-    const ClassOrder order = ResolveOrder(x->start, x->end, SchoolLevel(school, x->class_label), *s.rules_);
+    const ClassOrder order = ResolveOrder(x->start, x->end, domain::SchoolLevel(school, x->class_label), *s.rules_);
     s.OwnClass(school, x->class_label).orders.push_back(order);
   } else if (person == nullptr || person->enrolments.empty()) {
     return;
@@ -344,50 +263,34 @@ void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSin
 
 namespace {
 
-json::object RenderSchool(const std::string& school, const SchoolEntry& entry, uint64_t position, Date today,
-                          const domain::RuleSet* rs) {
-  json::array classes;
-  int students = 0, staff = 0, positive = 0, quarantined = 0, not_in_presence = 0;
+SchoolReport ReportOf(std::string_view school, const SchoolEntry& entry, uint64_t position, Date today,
+                      const domain::RuleSet* rs) {
+  SchoolReport out;
+  out.school = std::string(school);
+  out.position = position;
+  out.day = today;
+  if (rs) out.rule_set = rs->id();
+  SchoolTotals& t = out.totals;
   for (const auto& [label, c] : entry.classes) {
-    const std::string_view level = SchoolView::SchoolLevel(school, label);
-    const ClassDay d = DecideDay(*c, level, today, rs);
-    const bool class_quarantine = d.status == ClassStatus::kClassQuarantine;
-    int st = 0, sf = 0, pos = 0, q = 0;
+    ClassReport r;
+    r.label = label;
+    r.level = domain::SchoolLevel(school, label);
+    r.day = DecideDay(*c, r.level, today, rs);
+    const bool class_quarantine = r.day.status == ClassStatus::kClassQuarantine;
     for (const Member& m : c->members) {
-      (m.role == SchoolRole::kStudent ? st : sf) += 1;
-      pos += m.case_open ? 1 : 0;
+      (m.role == SchoolRole::kStudent ? r.students : r.staff) += 1;
+      r.positive += m.case_open ? 1 : 0;
       const bool by_class = class_quarantine && m.role == SchoolRole::kStudent && !m.case_open;
-      q += m.quarantine.RunsOn(today) || by_class ? 1 : 0;
+      r.in_quarantine += m.quarantine.RunsOn(today) || by_class ? 1 : 0;
     }
-    classes.push_back({{"class", label},
-                       {"level", level},
-                       {"students", st},
-                       {"staff", sf},
-                       {"positive", pos},
-                       {"in_quarantine", q},
-                       {"positives_in_window", d.positives_in_window},
-                       {"status", domain::ToString(d.status)},
-                       {"status_source", d.by_order ? "order" : "rules"},
-                       {"status_until", DateOrNull(d.until)},
-                       {"release_with_test_from", DateOrNull(d.release_with_test_from)}});
-    students += st;
-    staff += sf;
-    positive += pos;
-    quarantined += q;
-    not_in_presence += d.status != ClassStatus::kInPresence ? 1 : 0;
+    t.students += r.students;
+    t.staff += r.staff;
+    t.positive += r.positive;
+    t.in_quarantine += r.in_quarantine;
+    t.classes_not_in_presence += r.day.status != ClassStatus::kInPresence ? 1 : 0;
+    out.classes.push_back(std::move(r));
   }
-  json::object out;
-  out["school"] = school;
-  out["position"] = position;
-  out["day"] = today.ToString();
-  out["rule_set"] = rs ? json::value(rs->id()) : json::value(nullptr);
-  out["totals"] = json::object{{"students", students},
-                               {"staff", staff},
-                               {"positive", positive},
-                               {"in_quarantine", quarantined},
-                               {"classes", classes.size()},
-                               {"classes_not_in_presence", not_in_presence}};
-  out["classes"] = std::move(classes);
+  t.classes = out.classes.size();
   return out;
 }
 
@@ -399,16 +302,15 @@ const Member* FindMember(const ClassEntry& c, std::string_view person) {
 
 }  // namespace
 
-std::optional<json::object> SchoolView::SchoolJson(std::string_view school, Date today) const {
+std::optional<SchoolReport> SchoolView::School(std::string_view school, Date today) const {
   const auto snap = Snapshot<FrozenSchools>();
   const SchoolEntry* entry = snap.table->Find(school);
   if (entry == nullptr) return std::nullopt;
-  return RenderSchool(std::string(school), *entry, snap.position, today, impl_->rules_->InForce(today));
+  return ReportOf(school, *entry, snap.position, today, impl_->rules_->InForce(today));
 }
 
-std::optional<json::object> SchoolView::SchoolJsonUnder(std::string_view school, Date today,
-                                                        const domain::RuleBook& rules,
-                                                        const SchoolView& overlay) const {
+std::optional<SchoolReport> SchoolView::SchoolUnder(std::string_view school, Date today,
+                                                    const domain::RuleBook& rules, const SchoolView& overlay) const {
   const auto snap = Snapshot<FrozenSchools>();
   const SchoolEntry* entry = snap.table->Find(school);
   if (entry == nullptr) return std::nullopt;
@@ -425,11 +327,11 @@ std::optional<json::object> SchoolView::SchoolJsonUnder(std::string_view school,
     for (Member& m : next->members) {
       if (const Member* replaced = their_class ? FindMember(*their_class, m.person) : nullptr) m = *replaced;
     }
-    const std::string_view level = SchoolLevel(school, label);
+    const std::string_view level = domain::SchoolLevel(school, label);
     for (ClassOrder& o : next->orders) o = ResolveOrder(o.start, o.given_end, level, rules);
     copy.classes.emplace_back(label, std::move(next));
   }
-  return RenderSchool(std::string(school), copy, snap.position, today, rules.InForce(today));
+  return ReportOf(school, copy, snap.position, today, rules.InForce(today));
 }
 
 std::vector<std::string> SchoolView::SchoolsWithMembers() const {

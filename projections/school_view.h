@@ -5,10 +5,9 @@
 #pragma once
 
 #include "domain/rules.h"
+#include "domain/school_class.h"
 #include "domain/time.h"
 #include "projections/keyed_view.h"
-
-#include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -18,6 +17,46 @@
 #include <vector>
 
 namespace caseledger::projections {
+
+// One class of a school on a day (SchoolView::School). Counts are of people enrolled in
+// the class:
+// - positive: with an open case (the person directory's rule: a positive swab collected
+//   after the last closure; a correction to negative can close it);
+// - in_quarantine: with a quarantine of their own running on the day (start <= day < end,
+//   the end the person directory fixes when it is ordered), plus, while the class status is
+//   class_quarantine, every other student who is not positive (staff only by their own
+//   measure: the health authority decides for teachers case by case).
+// `day` is the class's status (domain::DecideClassDay): an explicit ClassQuarantineOrdered
+// running on the day wins (its end: domain::ResolveClassOrder under the view's book),
+// otherwise the rule set in force on the day decides from the students' positives.
+struct ClassReport {
+  std::string label;       // "3B"
+  std::string_view level;  // domain::SchoolLevel: "infanzia", "primaria" or "secondaria"
+  int students = 0;
+  int staff = 0;
+  int positive = 0;
+  int in_quarantine = 0;
+  domain::ClassDay day;
+};
+
+struct SchoolTotals {  // sums over the classes
+  int students = 0;
+  int staff = 0;
+  int positive = 0;
+  int in_quarantine = 0;
+  size_t classes = 0;
+  int classes_not_in_presence = 0;
+};
+
+// A school on a day, as of one published position.
+struct SchoolReport {
+  std::string school;  // "TOIC81200X"
+  uint64_t position = 0;
+  domain::Date day;
+  std::optional<std::string> rule_set;  // id of the set in force on the day
+  SchoolTotals totals;
+  std::vector<ClassReport> classes;  // sorted by label
+};
 
 class SchoolView final : public KeyedView {
  public:
@@ -42,44 +81,15 @@ class SchoolView final : public KeyedView {
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
 
   // The school as of the last Publish, for `today`; nullopt for a school with no class.
-  // Thread-safe: renders from one immutable snapshot, never blocks the writer.
-  //
-  // {"school": "TOIC81200X", "position": <last published position>, "day": "YYYY-MM-DD",
-  //  "rule_set": <id in force on day> | null,
-  //  "totals": {"students", "staff", "positive", "in_quarantine", "classes",
-  //             "classes_not_in_presence"},
-  //  "classes": [{"class": "3B", "level": "infanzia"|"primaria"|"secondaria",
-  //               "students", "staff", "positive", "in_quarantine", "positives_in_window",
-  //               "status": "in_presence"|"class_quarantine"|"distance_learning"|
-  //                         "in_presence_with_ffp2",
-  //               "status_source": "order"|"rules",
-  //               "status_until": "YYYY-MM-DD"|null, "release_with_test_from": ...|null}]}
-  // Classes sorted by label. Counts are of people enrolled in the class:
-  // - positive: with an open case (the person directory's rule: a positive swab collected
-  //   after the last closure; a correction to negative can close it);
-  // - in_quarantine: with a quarantine of their own running on `day` (start <= day < end,
-  //   the end the person directory fixes when it is ordered), plus, while the class status is
-  //   class_quarantine, every other student who is not positive (staff only by their own
-  //   measure: the health authority decides for teachers case by case);
-  // - positives_in_window: students whose last positive swab was collected in the rule
-  //   set's window_days up to `day`.
-  // Status: an explicit ClassQuarantineOrdered running on `day` wins (start <= day < end;
-  // end = the order's end, else start + the class-quarantine days of the rule set in force
-  // at its start, else that set's "school_class" quarantine, else 14 days when no set is in
-  // force). Otherwise the rule set in force on `day` decides: every positive day X of a
-  // student is a trigger, DecideClass with the students' positives in the window ending on
-  // X gives a status for `days` from X, and the most severe status still running on `day`
-  // is reported (class_quarantine > distance_learning > in_presence_with_ffp2), with
-  // status_until = X + days. Only students count as positives (the rules speak of pupils).
-  std::optional<boost::json::object> SchoolJson(std::string_view school, domain::Date today) const;
+  // Thread-safe: reads one immutable snapshot, never blocks the writer.
+  std::optional<SchoolReport> School(std::string_view school, domain::Date today) const;
 
-  // What-if (replay/what_if.h): SchoolJson as it would be under the rule book `rules`, with
+  // What-if (replay/what_if.h): School as it would be under the rule book `rules`, with
   // the members that `overlay` holds taken from it (a SchoolView fed with the events of
   // some people only, under `rules`: a member's entry depends on their own events alone)
-  // and the class orders resolved again under `rules`. Thread-safe as SchoolJson.
-  std::optional<boost::json::object> SchoolJsonUnder(std::string_view school, domain::Date today,
-                                                     const domain::RuleBook& rules,
-                                                     const SchoolView& overlay) const;
+  // and the class orders resolved again under `rules`. Thread-safe as School.
+  std::optional<SchoolReport> SchoolUnder(std::string_view school, domain::Date today,
+                                          const domain::RuleBook& rules, const SchoolView& overlay) const;
   // The schools with at least one member, sorted (as of the last Publish).
   std::vector<std::string> SchoolsWithMembers() const;
   // Every class quarantine order with the people of its class (as of the last Publish).
@@ -89,15 +99,6 @@ class SchoolView final : public KeyedView {
     std::vector<std::string> members;
   };
   std::vector<ClassOrderRef> ClassOrders() const;
-
-  // "infanzia", "primaria" or "secondaria" from the school type (characters 3-4 of the
-  // code): AA infanzia, EE primaria, IC (istituto comprensivo) by the class year (1-5
-  // primaria, 6-8 secondaria: an IC's lower-secondary classes should be registered as 6-8,
-  // or better under their own MM plesso code, since a label like "2A" cannot tell a second
-  // primary from a second lower-secondary class; IC infanzia sections cannot be told
-  // apart either and count as primaria), every other type (MM, PS, PC, TF, IS, RI, ...)
-  // secondaria.
-  static std::string_view SchoolLevel(std::string_view school, std::string_view class_label);
 
  private:
   class Impl;

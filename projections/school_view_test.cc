@@ -81,7 +81,7 @@ class SchoolViewTest : public ::testing::Test {
   }
   json::object Class(const char* day, const char* label = "3B") {
     Commit();
-    auto school = view_.SchoolJson(kSchool, D(day));
+    auto school = SchoolJson(view_, kSchool, D(day));
     if (!school) return {};
     for (const json::value& c : school->at("classes").as_array()) {
       if (c.at("class") == label) return c.as_object();
@@ -131,7 +131,7 @@ TEST_F(SchoolViewTest, OnePositiveStudentLeavesTheClassInPresenceUnderApril2022R
   EXPECT_EQ(c.at("positive"), 1);
   EXPECT_EQ(c.at("positives_in_window"), 1);
   EXPECT_EQ(c.at("in_quarantine"), 0);
-  EXPECT_EQ(view_.SchoolJson(kSchool, D("2022-04-06"))->at("rule_set"), "2022-04-01");
+  EXPECT_EQ(SchoolJson(view_, kSchool, D("2022-04-06"))->at("rule_set"), "2022-04-01");
 }
 
 TEST_F(SchoolViewTest, FourPositivesInFiveDaysMeanFfp2ForTenDaysUnderApril2022Rules) {
@@ -252,8 +252,8 @@ TEST_F(SchoolViewTest, LoadOfThePersistedEntriesReproducesTheSameJson) {
   restored.Publish(position_);
   EXPECT_TRUE(restored.ChangedKeys().empty());
   for (const char* day : {"2020-10-21", "2020-10-28", "2020-11-05"}) {
-    EXPECT_EQ(json::serialize(*restored.SchoolJson(kSchool, D(day))),
-              json::serialize(*view_.SchoolJson(kSchool, D(day))));
+    EXPECT_EQ(json::serialize(*SchoolJson(restored, kSchool, D(day))),
+              json::serialize(*SchoolJson(view_, kSchool, D(day))));
   }
   EXPECT_FALSE(restored.Load(std::string(kSchool) + "/3B", "\x01garbage"));
   EXPECT_FALSE(restored.Load("no-slash", sink_.entries.begin()->second));
@@ -269,11 +269,11 @@ TEST_F(SchoolViewTest, ChangedKeysNameTheSchoolsTouchedUntilPublish) {
 }
 
 TEST_F(SchoolViewTest, ReadersSeeOnlyPublishedState) {
-  EXPECT_FALSE(view_.SchoolJson(kSchool, D("2020-10-21")).has_value());
+  EXPECT_FALSE(SchoolJson(view_, kSchool, D("2020-10-21")).has_value());
   ClassOf3B("2020-10-15");
-  EXPECT_FALSE(view_.SchoolJson(kSchool, D("2020-10-21")).has_value());
+  EXPECT_FALSE(SchoolJson(view_, kSchool, D("2020-10-21")).has_value());
   Commit();
-  auto school = view_.SchoolJson(kSchool, D("2020-10-21"));
+  auto school = SchoolJson(view_, kSchool, D("2020-10-21"));
   ASSERT_TRUE(school.has_value());
   EXPECT_EQ(school->at("position"), position_);
   EXPECT_EQ(school->at("totals").at("students"), 3);
@@ -294,23 +294,23 @@ TEST_F(SchoolViewTest, AClassIsWrittenOncePerBatchAndForgottenByReset) {
   }
   Commit();
   EXPECT_TRUE(sink_.entries.empty());  // the emptied class is deleted
-  EXPECT_FALSE(view_.SchoolJson(kSchool, D("2020-10-16")).has_value());
+  EXPECT_FALSE(SchoolJson(view_, kSchool, D("2020-10-16")).has_value());
 
   ClassOf3B("2020-10-17");
   Commit();
   ASSERT_TRUE(view_.Reset());
   view_.Publish(position_);
-  EXPECT_FALSE(view_.SchoolJson(kSchool, D("2020-10-17")).has_value());
+  EXPECT_FALSE(SchoolJson(view_, kSchool, D("2020-10-17")).has_value());
   EXPECT_EQ(view_.position(), position_);
 }
 
 TEST(SchoolLevelTest, ComesFromTheSchoolTypeAndForAnIcFromTheClassYear) {
-  EXPECT_EQ(SchoolView::SchoolLevel("TOAA81201N", "1A"), "infanzia");
-  EXPECT_EQ(SchoolView::SchoolLevel("TOEE81201N", "5A"), "primaria");
-  EXPECT_EQ(SchoolView::SchoolLevel("TOMM81201N", "2A"), "secondaria");
-  EXPECT_EQ(SchoolView::SchoolLevel("TOPS05000A", "4B"), "secondaria");
-  EXPECT_EQ(SchoolView::SchoolLevel("TOIC81200X", "2A"), "primaria");
-  EXPECT_EQ(SchoolView::SchoolLevel("TOIC81200X", "7A"), "secondaria");
+  EXPECT_EQ(domain::SchoolLevel("TOAA81201N", "1A"), "infanzia");
+  EXPECT_EQ(domain::SchoolLevel("TOEE81201N", "5A"), "primaria");
+  EXPECT_EQ(domain::SchoolLevel("TOMM81201N", "2A"), "secondaria");
+  EXPECT_EQ(domain::SchoolLevel("TOPS05000A", "4B"), "secondaria");
+  EXPECT_EQ(domain::SchoolLevel("TOIC81200X", "2A"), "primaria");
+  EXPECT_EQ(domain::SchoolLevel("TOIC81200X", "7A"), "secondaria");
 }
 
 // The real runner: batches of 3 written to the views database, reopened from it, and a
@@ -347,7 +347,7 @@ TEST(SchoolViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
   auto dump = [](const ViewRunner& r) {
     std::string out;
     for (const char* day : {"2020-10-19", "2020-10-21", "2020-10-26", "2020-11-10"}) {
-      out += json::serialize(*r.Get<SchoolView>("schools")->SchoolJson(kSchool, D(day)));
+      out += json::serialize(*SchoolJson(*r.Get<SchoolView>("schools"), kSchool, D(day)));
     }
     return out;
   };

@@ -11,6 +11,7 @@
 #include "projections/lab_view.h"
 #include "projections/municipality_view.h"
 #include "projections/region_view.h"
+#include "projections/view_json_test_support.h"
 #include "projections/view_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -157,22 +158,22 @@ inline std::string DumpViews(const ViewRunner& runner, const std::vector<domain:
   boost::json::array out;
   for (domain::Date day : days) {
     if (m) {
-      for (const auto& asl : Reference()->asls()) out.push_back(m->MunicipalitiesJson({asl.code, ""}, day));
+      for (const auto& asl : Reference()->asls()) out.push_back(MunicipalitiesJson(*m, {asl.code, ""}, day));
       for (const char* istat : {"015146", "001272", "001156"}) {
-        if (auto j = m->MunicipalityJson(istat, day)) out.push_back(std::move(*j));
+        if (auto j = MunicipalityJson(*m, istat, day)) out.push_back(std::move(*j));
       }
     }
     if (r) {
-      if (auto j = r->RegionJson("", day)) out.push_back(std::move(*j));
+      if (auto j = RegionJson(*r, "", day)) out.push_back(std::move(*j));
       for (const auto& asl : Reference()->asls()) {
-        if (auto j = r->RegionJson(asl.code, day)) out.push_back(std::move(*j));
+        if (auto j = RegionJson(*r, asl.code, day)) out.push_back(std::move(*j));
       }
     }
     if (l) {
-      boost::json::object labs = l->LabsJson(day);
+      boost::json::object labs = LabsJson(*l, day);
       out.push_back(labs);
       for (const auto& lab : labs.at("labs").as_array()) {
-        if (auto j = l->LabJson(lab.at("lab").as_string(), day)) out.push_back(std::move(*j));
+        if (auto j = LabJson(*l, lab.at("lab").as_string(), day)) out.push_back(std::move(*j));
       }
     }
   }

@@ -2,8 +2,8 @@
 
 #include "projections/view_runner.h"
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
-#include "replay/views_pointer.h"
+#include "projections/view_set.h"
+#include "projections/views_pointer.h"
 #include "replay/views_scan.h"
 
 #include <rocksdb/db.h>
@@ -83,11 +83,11 @@ StoreResult<void> Compare(const std::string& live_path, const std::string& rebui
 }  // namespace
 
 StoreResult<ViewsVerifyReport> VerifyViews(eventstore::EventStore& store, const ViewsVerifyOptions& o) {
-  auto pointer = ReadViewsPointer(o.data_dir);
+  auto pointer = projections::ReadViewsPointer(o.data_dir);
   if (!pointer) return pointer.error();
   auto rules = RulesLog::Read(store);
   if (!rules) return rules.error();
-  ViewsPointer p = pointer->value_or(ViewsPointer{"views", rules->last_position()});
+  projections::ViewsPointer p = pointer->value_or(projections::ViewsPointer{"views", rules->last_position()});
   ViewsVerifyReport report;
   report.views_dir = p.dir;
   const std::string live_path = o.data_dir + "/" + p.dir;
@@ -115,7 +115,7 @@ StoreResult<ViewsVerifyReport> VerifyViews(eventstore::EventStore& store, const 
   ro.until = report.checkpoint;
   std::unique_ptr<projections::ViewRunner> runner;
   if (report.checkpoint > 0) {
-    auto rebuilt = projections::Rebuild(store, MakeViews({o.reference, book, {}}), ro);
+    auto rebuilt = projections::Rebuild(store, projections::MakeViews({o.reference, book, {}}), ro);
     if (!rebuilt) return rebuilt.error();
     runner = std::move(*rebuilt);
   } else {
@@ -124,7 +124,7 @@ StoreResult<ViewsVerifyReport> VerifyViews(eventstore::EventStore& store, const 
     empty.path = work;
     empty.rules = book;
     empty.until = 0;
-    auto opened = projections::ViewRunner::Open(store, MakeViews({o.reference, book, {}}), empty);
+    auto opened = projections::ViewRunner::Open(store, projections::MakeViews({o.reference, book, {}}), empty);
     if (!opened) return opened.error();
     runner = std::move(*opened);
   }

@@ -7,7 +7,7 @@
 #include "projections/school_view.h"
 #include "projections/view_runner.h"
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 #include "replay/what_if_internal.h"
 
 #include <boost/json.hpp>
@@ -64,31 +64,39 @@ eventstore::StoreResult<domain::Event> DecodeEvent(const domain::Envelope& env) 
   return std::move(*event);
 }
 
-void IntFields(const json::object& o, Figures& out, const std::set<std::string_view>& skip) {
-  for (const auto& [k, v] : o) {
-    if (v.is_int64() && !skip.contains(k)) out[std::string(k)] = v.as_int64();
-    if (v.is_uint64() && !skip.contains(k)) out[std::string(k)] = static_cast<int64_t>(v.as_uint64());
-  }
+void MunicipalityFigures(const projections::MunicipalityFigures& m, Figures& out) {
+  out["active_isolations"] = m.active_isolations;
+  out["active_quarantines"] = m.active_quarantines;
+  out["currently_positive"] = m.currently_positive;
+  out["cumulative_cases"] = m.cumulative_cases;
+  out["recovered"] = m.recovered;
+  out["deceased"] = m.deceased;
+  out["new_positives"] = m.new_positives;
+  out["new_positives_7d"] = m.new_positives_7d;
 }
 
-void MunicipalityFigures(const json::object& row, Figures& out) { IntFields(row, out, {"population", "position"}); }
+void SchoolFigures(const projections::SchoolTotals& t, Figures& out) {
+  out["students"] = t.students;
+  out["staff"] = t.staff;
+  out["positive"] = t.positive;
+  out["in_quarantine"] = t.in_quarantine;
+  out["classes"] = static_cast<int64_t>(t.classes);
+  out["classes_not_in_presence"] = t.classes_not_in_presence;
+}
 
-void GpFigures(const json::object& gp, Figures& out) {
+void GpFigures(const projections::GpReport& gp, Figures& out) {
   int64_t isolation = 0, quarantine = 0;
-  for (const auto& p : gp.at("patients").as_array()) {
+  for (const projections::GpPatient& p : gp.patients) {
     bool iso = false, qua = false;
-    for (const auto& m : p.at("measures").as_array()) {
-      (m.at("kind").as_string() == "isolation" ? iso : qua) = true;
-    }
+    for (const projections::GpMeasure& m : p.measures) (m.isolation ? iso : qua) = true;
     isolation += iso;
     quarantine += qua;
   }
-  out["patients"] = static_cast<int64_t>(gp.at("patients").as_array().size());
+  out["patients"] = static_cast<int64_t>(gp.patients.size());
   out["in_isolation"] = isolation;
   out["in_quarantine"] = quarantine;
-  const auto& actions = gp.at("actions").as_object();
-  out["measures_ending"] = static_cast<int64_t>(actions.at("measures_ending").as_array().size());
-  out["release_tests_due"] = static_cast<int64_t>(actions.at("release_tests_due").as_array().size());
+  out["measures_ending"] = static_cast<int64_t>(gp.measures_ending.size());
+  out["release_tests_due"] = static_cast<int64_t>(gp.release_tests_due.size());
 }
 
 namespace {
@@ -238,26 +246,24 @@ StoreResult<Side> BuildSide(eventstore::EventStore& store, const std::string& pa
   ro.path = path;
   ro.until = until;
   ro.rules = book;
-  auto runner = projections::Rebuild(store, MakeViews({o.reference, book, o.views}), ro);
+  projections::ViewSet set = projections::MakeViewSet({o.reference, book, o.views});
+  auto runner = projections::Rebuild(store, std::move(set.views), ro);
   if (!runner) return runner.error();
   Side side;
   if (auto folded = FoldPeople(store, book, until, side); !folded) return folded.error();
-  if (const auto* m = (*runner)->Get<projections::MunicipalityView>("municipalities")) {
-    json::object all = m->MunicipalitiesJson({}, on);
-    for (const auto& v : all.at("municipalities").as_array()) {
-      const auto& row = v.as_object();
-      IntFields(row, side.counts[{"municipalities", std::string(row.at("istat").as_string())}],
-                {"population", "position"});
+  if (const auto* m = set.typed.municipalities) {
+    for (const projections::MunicipalityRow& row : m->Municipalities({}, on).municipalities) {
+      MunicipalityFigures(row.figures, side.counts[{"municipalities", row.identity.istat_code}]);
     }
   }
-  if (const auto* s = (*runner)->Get<projections::SchoolView>("schools")) {
+  if (const auto* s = set.typed.schools) {
     for (const std::string& code : side.schools) {
-      if (auto j = s->SchoolJson(code, on)) IntFields(j->at("totals").as_object(), side.counts[{"schools", code}]);
+      if (auto r = s->School(code, on)) SchoolFigures(r->totals, side.counts[{"schools", code}]);
     }
   }
-  if (const auto* g = (*runner)->Get<projections::GpView>("gps")) {
+  if (const auto* g = set.typed.gps) {
     for (const std::string& gp : side.gps) {
-      if (auto j = g->GpJson(gp, on)) GpFigures(*j, side.counts[{"gps", gp}]);
+      if (auto r = g->Gp(gp, on)) GpFigures(*r, side.counts[{"gps", gp}]);
     }
   }
   runner->reset();
@@ -314,6 +320,8 @@ StoreResult<WhatIfReport> RunWhatIf(eventstore::EventStore& store, const WhatIfO
     std::string why_not;
     if (o.live == nullptr) {
       why_not = "no live views";
+    } else if (!o.live_views.municipalities || !o.live_views.schools || !o.live_views.gps) {
+      why_not = "the live views lack the municipality, school or GP view";
     } else if (o.live->Position() != until) {
       why_not = "the views stand at position " + std::to_string(o.live->Position()) + ", not " + std::to_string(until);
     } else if (!o.live_rules || o.live_rules->sets() != base_book->sets()) {

@@ -24,6 +24,7 @@
 #include "domain/rules.h"
 #include "domain/time.h"
 #include "eventstore/event_store.h"
+#include "projections/view_set.h"
 
 #include <boost/json/object.hpp>
 
@@ -60,6 +61,10 @@ struct WhatIfOptions {
   // (progress says why). Not owned.
   const projections::ViewRunner* live = nullptr;
   std::shared_ptr<const domain::RuleBook> live_rules;
+  // The views `live` runs, by type (projections::MakeViewSet): the live figures are read
+  // from them; without the municipality, school and GP views the full method runs. Not
+  // owned.
+  projections::TypedViews live_views;
   // Memory the incremental method's working set may take (the affected people are folded
   // again in chunks that fit); 0: 256 MiB. The ids of the affected people, the report and
   // the affected people's school entries come on top.

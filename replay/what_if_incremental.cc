@@ -7,7 +7,7 @@
 //    comes from the set in force on the measure's start: people with a measure starting
 //    on such a day are "affected"; every other person folds the same under both books;
 // 2. a class quarantine order's end comes from the set in force on its start: the school
-//    figures re-resolve every order under the candidate (SchoolJsonUnder), and the people
+//    figures re-resolve every order under the candidate (SchoolView::SchoolUnder), and the people
 //    of a class whose order starts on such a day are affected too (issue #14: a person
 //    reached through a class is in the affected set);
 // 3. a class status on the reference day comes from the set in force on that day: when
@@ -187,7 +187,7 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
   if (!affected) return affected.error();
   report.people_compared = live.RegisteredPeople();
 
-  const auto* live_schools = Wanted(o, "schools") ? live.Get<projections::SchoolView>("schools") : nullptr;
+  const projections::SchoolView* live_schools = Wanted(o, "schools") ? o.live_views.schools : nullptr;
   std::set<std::string> schools_to_compare;
   if (live_schools) {
     for (const auto& order : live_schools->ClassOrders()) {
@@ -241,16 +241,14 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
     if (base.municipalities) {
       base.municipalities->Publish(until);
       cand.municipalities->Publish(until);
-      const json::object b = base.municipalities->MunicipalitiesJson({}, report.on);
-      const json::object c = cand.municipalities->MunicipalitiesJson({}, report.on);
-      const auto& rb = b.at("municipalities").as_array();
-      const auto& rc = c.at("municipalities").as_array();
+      const auto rb = base.municipalities->Municipalities({}, report.on).municipalities;
+      const auto rc = cand.municipalities->Municipalities({}, report.on).municipalities;
       for (size_t i = 0; i < rb.size() && i < rc.size(); ++i) {
         Figures fb, fc;
-        MunicipalityFigures(rb[i].as_object(), fb);
-        MunicipalityFigures(rc[i].as_object(), fc);
+        MunicipalityFigures(rb[i].figures, fb);
+        MunicipalityFigures(rc[i].figures, fc);
         AddInto(fc, fb, -1);
-        if (!AllZero(fc)) AddInto(municipality_delta[std::string(rb[i].at("istat").as_string())], fc, +1);
+        if (!AllZero(fc)) AddInto(municipality_delta[rb[i].identity.istat_code], fc, +1);
       }
     }
     if (base.gps) {
@@ -258,8 +256,8 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
       cand.gps->Publish(until);
       for (const std::string& gp : gps) {
         Figures fb, fc;
-        if (auto j = base.gps->GpJson(gp, report.on)) GpFigures(*j, fb);
-        if (auto j = cand.gps->GpJson(gp, report.on)) GpFigures(*j, fc);
+        if (auto r = base.gps->Gp(gp, report.on)) GpFigures(*r, fb);
+        if (auto r = cand.gps->Gp(gp, report.on)) GpFigures(*r, fc);
         AddInto(fc, fb, -1);
         if (!AllZero(fc)) AddInto(gp_delta[gp], fc, +1);
       }
@@ -269,14 +267,13 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
 
   // The counts: live figures where the affected people's parts differ.
   Counts before, after;
-  if (const auto* m = live.Get<projections::MunicipalityView>("municipalities"); m && !municipality_delta.empty()) {
-    const json::object all = m->MunicipalitiesJson({}, report.on);
-    for (const auto& v : all.at("municipalities").as_array()) {
-      const std::string istat(v.at("istat").as_string());
+  if (const auto* m = o.live_views.municipalities; m && !municipality_delta.empty()) {
+    for (const projections::MunicipalityRow& row : m->Municipalities({}, report.on).municipalities) {
+      const std::string& istat = row.identity.istat_code;
       auto d = municipality_delta.find(istat);
       if (d == municipality_delta.end() || AllZero(d->second)) continue;
       Figures& fb = before[{"municipalities", istat}];
-      MunicipalityFigures(v.as_object(), fb);
+      MunicipalityFigures(row.figures, fb);
       Figures& fa = after[{"municipalities", istat}] = fb;
       AddInto(fa, d->second, +1);
     }
@@ -288,24 +285,24 @@ StoreResult<void> RunIncremental(eventstore::EventStore& store, const WhatIfOpti
     const std::vector<std::string> enrolled = live_schools->SchoolsWithMembers();
     for (const std::string& school : enrolled) {
       if (!statuses_differ && !schools_to_compare.contains(school)) continue;
-      auto b = live_schools->SchoolJson(school, report.on);
-      auto c = live_schools->SchoolJsonUnder(school, report.on, *cand_book, overlay);
+      auto b = live_schools->School(school, report.on);
+      auto c = live_schools->SchoolUnder(school, report.on, *cand_book, overlay);
       if (!b || !c) continue;
       Figures fb, fc;
-      IntFields(b->at("totals").as_object(), fb);
-      IntFields(c->at("totals").as_object(), fc);
+      SchoolFigures(b->totals, fb);
+      SchoolFigures(c->totals, fc);
       if (fb == fc) continue;
       before[{"schools", school}] = std::move(fb);
       after[{"schools", school}] = std::move(fc);
     }
   }
-  if (const auto* g = live.Get<projections::GpView>("gps"); g && Wanted(o, "gps")) {
+  if (const auto* g = o.live_views.gps; g && Wanted(o, "gps")) {
     for (const auto& [gp, delta] : gp_delta) {
       if (AllZero(delta)) continue;
-      auto j = g->GpJson(gp, report.on);
-      if (!j) continue;
+      auto r = g->Gp(gp, report.on);
+      if (!r) continue;
       Figures& fb = before[{"gps", gp}];
-      GpFigures(*j, fb);
+      GpFigures(*r, fb);
       Figures& fa = after[{"gps", gp}] = fb;
       AddInto(fa, delta, +1);
     }

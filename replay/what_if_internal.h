@@ -6,10 +6,11 @@
 #include "domain/events.h"
 #include "domain/rules.h"
 #include "eventstore/event_store.h"
+#include "projections/gp_view.h"
+#include "projections/municipality_view.h"
 #include "projections/person_directory.h"
+#include "projections/school_view.h"
 #include "replay/what_if.h"
-
-#include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -53,13 +54,16 @@ eventstore::StoreResult<void> ForEachPersonEvent(
 // The event of `env`, decoded without its personal part; kCorruption when it does not decode.
 eventstore::StoreResult<domain::Event> DecodeEvent(const domain::Envelope& env);
 
-// The integer fields of `o` (but those in `skip`) into `out`.
-void IntFields(const boost::json::object& o, Figures& out, const std::set<std::string_view>& skip = {});
-// A GP's figures from GpView::GpJson: patients, in isolation / quarantine on the day, and
-// the day's measures ending and release tests due.
-void GpFigures(const boost::json::object& gp, Figures& out);
-// The fields of a municipality row of MunicipalitiesJson that the diff compares.
-void MunicipalityFigures(const boost::json::object& row, Figures& out);
+// A GP's figures: patients, in isolation / quarantine on the day, and the day's measures
+// ending and release tests due.
+void GpFigures(const projections::GpReport& gp, Figures& out);
+// A municipality's figures that the diff compares: the integer ones of the API's answer
+// (active_isolations, active_quarantines, currently_positive, cumulative_cases, recovered,
+// deceased, new_positives, new_positives_7d).
+void MunicipalityFigures(const projections::MunicipalityFigures& m, Figures& out);
+// A school's totals (students, staff, positive, in_quarantine, classes,
+// classes_not_in_presence).
+void SchoolFigures(const projections::SchoolTotals& totals, Figures& out);
 
 // The measure and status changes of one person between the sides (null: no measure).
 void DiffPerson(const std::string& id, const Measures* base, const Measures* cand, const domain::RuleBook& base_book,

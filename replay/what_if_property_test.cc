@@ -5,7 +5,7 @@
 // history, measure and class durations drawn at random, ids new or superseding one of the
 // log's, reference days anywhere): the same diff, entry for entry.
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 #include "replay/what_if.h"
 
 #include "projections/cross_history_test_support.h"
@@ -81,7 +81,8 @@ TEST_P(WhatIfPropertyTest, IncrementalDiffEqualsTheFullRebuildsDiff) {
   projections::RebuildOptions ro;
   ro.path = log.Path("live");
   ro.rules = book;
-  auto live = projections::Rebuild(log.store(), replay::MakeViews({Reference(), book, {}}), ro);
+  projections::ViewSet set = projections::MakeViewSet({Reference(), book, {}});
+  auto live = projections::Rebuild(log.store(), std::move(set.views), ro);
   ASSERT_TRUE(live) << live.error().message;
 
   int with_changes = 0, with_counts = 0, with_school_counts = 0;
@@ -107,6 +108,7 @@ TEST_P(WhatIfPropertyTest, IncrementalDiffEqualsTheFullRebuildsDiff) {
     ASSERT_TRUE(full) << full.error().message;
     o.method = WhatIfOptions::Method::kIncremental;
     o.live = live->get();
+    o.live_views = set.typed;
     o.live_rules = book;
     auto incremental = RunWhatIf(log.store(), o);
     ASSERT_TRUE(incremental) << incremental.error().message;

@@ -24,7 +24,7 @@
 // running on 10-25: P1 P2 P3 P6 P7 P9 P10 P13 = 8 under the log's rules, 5 under the
 // candidate; nothing else changes.
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 #include "replay/what_if.h"
 
 #include "projections/view_runner.h"
@@ -137,13 +137,16 @@ class WhatIfTest : public ::testing::Test {
       projections::RebuildOptions ro;
       ro.path = log_.Path("live");
       ro.rules = book;
-      auto runner = projections::Rebuild(log_.store(), replay::MakeViews({Reference(), book, {}}), ro);
+      projections::ViewSet set = projections::MakeViewSet({Reference(), book, {}});
+      auto runner = projections::Rebuild(log_.store(), std::move(set.views), ro);
       if (!runner) throw std::runtime_error(runner.error().message);
       live_ = std::move(*runner);
+      live_views_ = set.typed;
       live_rules_ = book;
     }
     o.method = WhatIfOptions::Method::kIncremental;
     o.live = live_.get();
+    o.live_views = live_views_;
     o.live_rules = live_rules_;
     auto incremental = RunWhatIf(log_.store(), o);
     if (!incremental) throw std::runtime_error(incremental.error().message);
@@ -156,6 +159,7 @@ class WhatIfTest : public ::testing::Test {
   TestLog log_;
   std::map<int, std::string> id_;
   std::unique_ptr<projections::ViewRunner> live_;
+  projections::TypedViews live_views_;  // of live_
   std::shared_ptr<const domain::RuleBook> live_rules_;
 };
 

@@ -3,9 +3,9 @@
 #include "domain/event_codec.h"
 #include "domain/events.h"
 #include "eventstore/event_store.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 #include "replay/rules_log.h"
-#include "replay/views_pointer.h"
+#include "projections/views_pointer.h"
 
 #include "projections/views_test_support.h"
 #include "tests/support/cli_runner.h"
@@ -68,10 +68,10 @@ class CliTest : public ::testing::Test {
     add(domain::CaseClosed{domain::CaseOutcome::kRecovered, D("2020-09-30")}, At("2020-09-30", 9));
     add(domain::QuarantineOrdered{1, D("2020-10-20"), "close_contact", "", {}}, At("2020-10-20", 9));
     ASSERT_TRUE((*store)->Append(r));
-    replay::LiveViewsOptions lo;
+    serving::LiveViewsOptions lo;
     lo.data_dir = data_;
     lo.reference = Reference();
-    auto live = replay::LiveViews::Open(**store, lo);
+    auto live = serving::LiveViews::Open(**store, lo);
     ASSERT_TRUE(live) << live.error().message;
   }
 
@@ -175,10 +175,10 @@ TEST_F(CliTest, VerifyHistoryAndReplayAnswerWithTheContractsExitCodes) {
 
   Outcome adopt = Caseledger(what_if + " --adopt", data_);
   ASSERT_EQ(adopt.code, 0) << adopt.err;
-  auto pointer = replay::ReadViewsPointer(data_);
+  auto pointer = projections::ReadViewsPointer(data_);
   ASSERT_TRUE(pointer && *pointer);
   EXPECT_EQ((*pointer)->rules_position, 13u);
-  EXPECT_EQ((*pointer)->dir, replay::ViewsDirFor(13));
+  EXPECT_EQ((*pointer)->dir, projections::ViewsDirFor(13));
   Outcome again = Caseledger(what_if + " --format json", data_);
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(boost::json::parse(again.out).at("totals").at("people_changed").to_number<int>(), 0);  // adopted

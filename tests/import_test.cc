@@ -4,7 +4,7 @@
 // imported chain verifies.
 #include "domain/tax_code.h"
 #include "eventstore/event_store.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/test_server.h"
 

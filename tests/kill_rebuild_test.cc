@@ -4,7 +4,7 @@
 #include "domain/event_codec.h"
 #include "domain/events.h"
 #include "eventstore/event_store.h"
-#include "replay/views_pointer.h"
+#include "projections/views_pointer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
@@ -161,7 +161,7 @@ TEST(KillRebuildTest, AServerKilledDuringTheRebuildServesTheOldViewsThenFinishes
   server->Stop(SIGKILL);  // in the middle of rebuilding ~200k events
   const uint64_t adoption = adopted.Json().at("position").to_number<uint64_t>();
 
-  auto pointer = replay::ReadViewsPointer(data);
+  auto pointer = projections::ReadViewsPointer(data);
   ASSERT_TRUE(pointer && *pointer);
   EXPECT_EQ((*pointer)->dir, "views") << "the kill came after the switch; the scenario was not exercised";
   EXPECT_EQ((*pointer)->rules_position, old_rules);
@@ -188,7 +188,7 @@ TEST(KillRebuildTest, AServerKilledDuringTheRebuildServesTheOldViewsThenFinishes
   std::string verified = Capture(kExe + " verify --data " + data + " 2>&1", &code);
   EXPECT_EQ(code, 0) << verified;
   EXPECT_NE(verified.find("equal a from-scratch rebuild"), std::string::npos) << verified;
-  EXPECT_EQ((**replay::ReadViewsPointer(data)).dir, replay::ViewsDirFor(adoption));
+  EXPECT_EQ((**projections::ReadViewsPointer(data)).dir, projections::ViewsDirFor(adoption));
   EXPECT_FALSE(std::filesystem::exists(data + "/views"));  // the retired views were removed
 }
 

@@ -3,14 +3,14 @@
 #include <fstream>
 #include <string>
 
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 
 namespace caseledger::workload {
 
 std::vector<std::unique_ptr<projections::View>> MakeAllViews(
     std::shared_ptr<const domain::ReferenceData> reference,
     std::shared_ptr<const domain::RuleBook> rules) {
-  return replay::MakeViews({std::move(reference), std::move(rules), {}});
+  return projections::MakeViews({std::move(reference), std::move(rules), {}});
 }
 
 MemoryUse ProcessMemory() {

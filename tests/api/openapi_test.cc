@@ -15,7 +15,7 @@
 #include "api/router.h"
 #include "api/routes.h"
 #include "app/reference_files.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 #include "replay/rules_log.h"
 #include "domain/tax_code.h"
 #include "tests/support/temp_dir.h"
@@ -385,7 +385,7 @@ TEST(OpenApiTest, ReadinessAnswersAsDocumentedAlsoDuringARebuild) {
   auto reference = app::LoadReferenceData(app::DefaultReferenceDir());
   ASSERT_TRUE(reference) << reference.error().message;
   std::atomic<bool> release{false};
-  replay::LiveViewsOptions views_options;
+  serving::LiveViewsOptions views_options;
   views_options.data_dir = dir.path();
   views_options.reference = *reference;
   views_options.rebuild_nice = 0;
@@ -393,7 +393,7 @@ TEST(OpenApiTest, ReadinessAnswersAsDocumentedAlsoDuringARebuild) {
     while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return true;
   };
-  auto views = replay::LiveViews::Open(**store, views_options);
+  auto views = serving::LiveViews::Open(**store, views_options);
   ASSERT_TRUE(views) << views.error().message;
   api::ApiContext ctx;
   ctx.store = store->get();

@@ -7,7 +7,7 @@
 #include "domain/events.h"
 #include "domain/tax_code.h"
 #include "eventstore/event_store.h"
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 #include "replay/verify_views.h"
 #include "tests/support/test_server.h"
 

@@ -5,7 +5,7 @@
 #include "tests/nats/nats_process.h"
 #include "tests/nats/nats_test_support.h"
 
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 // verify, views part: live views equal to a from-scratch rebuild verify; an altered or a
 // missing entry of the live views database is found and named.
-#include "replay/live_views.h"
+#include "serving/live_views.h"
+
 #include "replay/rules_log.h"
 #include "replay/verify_views.h"
 
@@ -9,10 +10,11 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
-namespace caseledger::replay {
+namespace caseledger::serving {
 namespace {
 
 using namespace caseledger::projections::testing;
+using namespace caseledger::replay;
 
 class VerifyViewsTest : public ::testing::Test {
  protected:
@@ -95,4 +97,4 @@ TEST_F(VerifyViewsTest, AMissingViewEntryIsNamed) {
 }
 
 }  // namespace
-}  // namespace caseledger::replay
+}  // namespace caseledger::serving

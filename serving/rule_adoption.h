@@ -6,18 +6,18 @@
 
 #include "domain/rules.h"
 #include "eventstore/event_store.h"
-#include "replay/live_views.h"
 #include "replay/rules_log.h"
 #include "replay/what_if.h"
+#include "serving/live_views.h"
 
-namespace caseledger::replay {
+namespace caseledger::serving {
 
 // The what-if of `options.candidate` (what_if.h). The incremental method runs over `views`
 // held still for the whole call (LiveViews::WithViewsHeld: `options.live`, `live_rules` and
 // `until` are set from them; on an empty log it is the full what-if); the full method, or a
 // null `views`, leaves the live views alone. REQUIRES: `options.work_dir` exists.
-eventstore::StoreResult<WhatIfReport> WhatIfOverLiveViews(eventstore::EventStore& store, LiveViews* views,
-                                                          WhatIfOptions options);
+eventstore::StoreResult<replay::WhatIfReport> WhatIfOverLiveViews(eventstore::EventStore& store, LiveViews* views,
+                                                                  replay::WhatIfOptions options);
 
 // Records `set` as adopted (RecordAdoption) and, with `views`, starts their rebuild under
 // the book that now ends at the recorded position (LiveViews::Adopt); the old views keep
@@ -25,6 +25,6 @@ eventstore::StoreResult<WhatIfReport> WhatIfOverLiveViews(eventstore::EventStore
 // a rebuild follows: a failed or abandoned rebuild is retried at the next LiveViews::Open.
 eventstore::StoreResult<eventstore::AppendResult> AdoptRuleSet(eventstore::EventStore& store,
                                                                const domain::RuleSet& set,
-                                                               const RecordOptions& options, LiveViews* views);
+                                                               const replay::RecordOptions& options, LiveViews* views);
 
-}  // namespace caseledger::replay
+}  // namespace caseledger::serving

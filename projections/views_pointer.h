@@ -8,7 +8,8 @@
 // directory), so after a crash at any moment it names either the old or the new views,
 // both complete databases; a rebuild in progress is never named. Without the file the
 // views are in DATA/views (stores from before rule adoption) and were built with the whole
-// book of the log.
+// book of the log. Written by the live views (serving/live_views.h); read by them and by
+// `caseledger verify` (replay/verify_views.h).
 #pragma once
 
 #include "eventstore/event_store.h"
@@ -17,11 +18,11 @@
 #include <optional>
 #include <string>
 
-namespace caseledger::replay {
+namespace caseledger::projections {
 
 struct ViewsPointer {
   std::string dir = "views";   // relative to the data directory
-  uint64_t rules_position = 0;  // RulesLog::last_position() of the book the views use
+  uint64_t rules_position = 0;  // position of the last RulesAdopted in the book the views use
   bool operator==(const ViewsPointer&) const = default;
 };
 
@@ -32,4 +33,4 @@ eventstore::StoreResult<void> WriteViewsPointer(const std::string& data_dir, con
 // The directory name of views built with the book up to `rules_position`.
 std::string ViewsDirFor(uint64_t rules_position);
 
-}  // namespace caseledger::replay
+}  // namespace caseledger::projections

@@ -2,12 +2,13 @@
 // arriving ends with views equal to a from-scratch rebuild and nothing missing; a rebuild
 // abandoned where a crash would stop it leaves the old views live, and the next open
 // serves the old views while it finishes the rebuild.
-#include "replay/live_views.h"
+#include "serving/live_views.h"
+
+#include "projections/municipality_view.h"
+#include "projections/views_pointer.h"
+#include "projections/views_test_support.h"
 #include "replay/rules_log.h"
 #include "replay/verify_views.h"
-#include "replay/views_pointer.h"
-
-#include "projections/views_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -17,10 +18,14 @@
 #include <filesystem>
 #include <thread>
 
-namespace caseledger::replay {
+namespace caseledger::serving {
 namespace {
 
 using namespace caseledger::projections::testing;
+using namespace caseledger::replay;
+using projections::ReadViewsPointer;
+using projections::ViewsDirFor;
+using projections::ViewsPointer;
 using namespace std::chrono_literals;
 
 constexpr const char* kTorino = "001272";
@@ -73,8 +78,7 @@ class LiveViewsTest : public ::testing::Test {
   }
 
   static int64_t Quarantines(const ServingViews& v) {
-    const auto* m = v.runner->Get<projections::MunicipalityView>("municipalities");
-    return m->MunicipalityJson(kTorino, D("2020-10-25"))->at("active_quarantines").to_number<int64_t>();
+    return v.municipalities().Municipality(kTorino, D("2020-10-25"))->figures.active_quarantines;
   }
 
   TestLog log_;
@@ -158,4 +162,4 @@ TEST_F(LiveViewsTest, AbandonedRebuildLeavesTheOldViewsLiveAndTheNextOpenFinishe
 }
 
 }  // namespace
-}  // namespace caseledger::replay
+}  // namespace caseledger::serving

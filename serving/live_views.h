@@ -21,6 +21,7 @@
 #include "domain/rules.h"
 #include "eventstore/event_store.h"
 #include "projections/view_runner.h"
+#include "projections/view_set.h"
 
 #include <chrono>
 #include <cstdint>
@@ -29,13 +30,23 @@
 #include <string>
 #include <vector>
 
-namespace caseledger::replay {
+namespace caseledger::serving {
 
+// One generation of the live views. Immutable once handed out; a reader holds it (the
+// shared_ptr of LiveViews::Current) for one whole answer, so a blue-green switch cannot
+// release the views under it.
 struct ServingViews {
   std::shared_ptr<projections::ViewRunner> runner;
   std::shared_ptr<const domain::RuleBook> rules;  // the book the views were built with
   uint64_t rules_position = 0;                    // RulesLog::last_position() of that book
   std::string dir;                                // under the data directory
+  projections::TypedViews views;                  // the runner's views, by type (never null)
+
+  const projections::MunicipalityView& municipalities() const { return *views.municipalities; }
+  const projections::RegionView& region() const { return *views.region; }
+  const projections::LabView& labs() const { return *views.labs; }
+  const projections::SchoolView& schools() const { return *views.schools; }
+  const projections::GpView& gps() const { return *views.gps; }
 };
 
 struct LiveViewsOptions {
@@ -115,4 +126,4 @@ class LiveViews {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace caseledger::replay
+}  // namespace caseledger::serving

@@ -1,9 +1,8 @@
-#include "replay/live_views.h"
+#include "serving/live_views.h"
 
-#include "replay/replay_logger.h"
+#include "projections/views_pointer.h"
 #include "replay/rules_log.h"
-#include "replay/view_set.h"
-#include "replay/views_pointer.h"
+#include "serving/serving_logger.h"
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -16,7 +15,7 @@
 #include <mutex>
 #include <thread>
 
-namespace caseledger::replay {
+namespace caseledger::serving {
 namespace {
 
 using eventstore::StoreError;
@@ -50,8 +49,11 @@ class LiveViews::Impl {
  public:
   Impl(eventstore::EventStore& s, LiveViewsOptions o) : store(s), options(std::move(o)) {}
 
-  StoreResult<std::shared_ptr<projections::ViewRunner>> OpenRunner(const std::string& dir,
-                                                                    std::shared_ptr<const domain::RuleBook> book) {
+  // The views in `dir` built with `book` (the rules up to `rules_position`), opened and not
+  // yet caught up nor started.
+  StoreResult<std::shared_ptr<ServingViews>> OpenViews(const std::string& dir,
+                                                       std::shared_ptr<const domain::RuleBook> book,
+                                                       uint64_t rules_position) {
     projections::RunnerOptions ro;
     ro.path = options.data_dir + "/" + dir;
     ro.max_batch = options.max_batch;
@@ -66,7 +68,7 @@ class LiveViews::Impl {
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir](const projections::CatchUpProgress& p) {
-      ReplayLog()->info("views {} catching up: {}", dir, projections::ProgressLine(p));
+      ServingLog()->info("views {} catching up: {}", dir, projections::ProgressLine(p));
     };
     eventstore::LogReader* log = &store;
     if (options.follow != nullptr) {
@@ -74,9 +76,16 @@ class LiveViews::Impl {
       ro.remote_log = true;  // its checkpoint is a position of the primary's log
       ro.sync = true;        // the feed acknowledges to JetStream what the views applied
     }
-    auto runner = projections::ViewRunner::Open(*log, MakeViews({options.reference, book, {}}), std::move(ro));
+    projections::ViewSet set = projections::MakeViewSet({options.reference, book, {}});
+    auto runner = projections::ViewRunner::Open(*log, std::move(set.views), std::move(ro));
     if (!runner) return runner.error();
-    return std::shared_ptr<projections::ViewRunner>(std::move(*runner));
+    auto serving = std::make_shared<ServingViews>();
+    serving->runner = std::move(*runner);
+    serving->rules = std::move(book);
+    serving->rules_position = rules_position;
+    serving->dir = dir;
+    serving->views = set.typed;
+    return serving;
   }
 
   // The log the views follow: the store, or a replica's feed.
@@ -90,7 +99,7 @@ class LiveViews::Impl {
     return stopping || requested != target;
   }
   void SetError(std::string why) {
-    ReplayLog()->error("views rebuild failed: {}", why);
+    ServingLog()->error("views rebuild failed: {}", why);
     std::lock_guard lock(mu);
     status.error = std::move(why);
   }
@@ -139,21 +148,21 @@ void LiveViews::Impl::Worker() {
 
 void LiveViews::Impl::Rebuild(uint64_t target) {
   const auto started = std::chrono::steady_clock::now();
-  auto rules = RulesLog::Read(store, target);
+  auto rules = replay::RulesLog::Read(store, target);
   if (!rules) return SetError(rules.error().message);
   if (rules->last_position() != target) {
     return SetError("no RulesAdopted at position " + std::to_string(target));
   }
   auto book = rules->Book();
-  const std::string dir = ViewsDirFor(target);
+  const std::string dir = projections::ViewsDirFor(target);
   std::error_code ec;
   fs::remove_all(options.data_dir + "/" + dir, ec);  // a rebuild a crash interrupted
-  auto runner = OpenRunner(dir, book);
-  if (!runner) return SetError(runner.error().message);
-  projections::ViewRunner& r = **runner;
+  auto opened = OpenViews(dir, book, target);
+  if (!opened) return SetError(opened.error().message);
+  projections::ViewRunner& r = *(*opened)->runner;
   {
     std::lock_guard lock(mu);
-    rebuilding = *runner;
+    rebuilding = (*opened)->runner;
   }
   struct Forget {
     Impl& s;
@@ -162,12 +171,12 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
       s.rebuilding.reset();
     }
   } forget{*this};
-  ReplayLog()->info("rebuilding the views into {} under the rules adopted up to position {}", dir, target);
+  ServingLog()->info("rebuilding the views into {} under the rules adopted up to position {}", dir, target);
   StartWithNice(r, options.rebuild_nice);
   for (;;) {
     if (Cancelled(target)) {
       r.Stop();
-      ReplayLog()->info("views rebuild into {} cancelled", dir);
+      ServingLog()->info("views rebuild into {} cancelled", dir);
       return;
     }
     if (!r.failure().empty()) return SetError("rebuild stopped: " + r.failure());
@@ -179,20 +188,16 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   r.Stop();
   if (auto caught = r.CatchUp(); !caught) return SetError(caught.error().message);
   if (options.before_switch && !options.before_switch()) {
-    ReplayLog()->warn("views rebuild into {} abandoned before the switch (test seam)", dir);
+    ServingLog()->warn("views rebuild into {} abandoned before the switch (test seam)", dir);
     return;
   }
   if (options.on_changes) r.OnChanges(options.on_changes);
   r.Start();
-  if (auto w = WriteViewsPointer(options.data_dir, {dir, target}); !w) {
+  if (auto w = projections::WriteViewsPointer(options.data_dir, {dir, target}); !w) {
     r.Stop();
     return SetError("cannot switch the views pointer: " + w.error().message);
   }
-  auto serving = std::make_shared<ServingViews>();
-  serving->runner = *runner;
-  serving->rules = book;
-  serving->rules_position = target;
-  serving->dir = dir;
+  std::shared_ptr<const ServingViews> serving = std::move(*opened);
   std::shared_ptr<const ServingViews> old;
   {
     std::lock_guard hold(hold_mu);
@@ -203,7 +208,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   cv.notify_all();
   // Every figure may have changed: one announcement for live dashboards.
   if (options.on_changes) options.on_changes({{"rules", std::to_string(target), r.Position()}});
-  ReplayLog()->info("views rebuilt under the rules up to position {} and switched in ({} ms)", target,
+  ServingLog()->info("views rebuilt under the rules up to position {} and switched in ({} ms)", target,
                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
                         .count());
   Retire(std::move(old));
@@ -228,29 +233,30 @@ void LiveViews::Impl::Retire(std::shared_ptr<const ServingViews> old) {
   old.reset();  // closes its database
   std::error_code ec;
   fs::remove_all(path, ec);
-  if (ec) ReplayLog()->warn("cannot remove retired views {}: {}", path, ec.message());
+  if (ec) ServingLog()->warn("cannot remove retired views {}: {}", path, ec.message());
 }
 
 StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& store, LiveViewsOptions options) {
   std::unique_ptr<LiveViews> live(new LiveViews());
   live->impl_ = std::make_unique<Impl>(store, std::move(options));
   Impl& s = *live->impl_;
-  auto rules = RulesLog::Read(store);
+  auto rules = replay::RulesLog::Read(store);
   if (!rules) return rules.error();
-  auto pointer = ReadViewsPointer(s.options.data_dir);
+  auto pointer = projections::ReadViewsPointer(s.options.data_dir);
   if (!pointer) return pointer.error();
   // No pointer: views from before rule adoption, built with the whole book.
-  ViewsPointer p = pointer->value_or(ViewsPointer{"views", rules->last_position()});
+  projections::ViewsPointer p = pointer->value_or(projections::ViewsPointer{"views", rules->last_position()});
   if (p.rules_position > rules->last_position()) {
     return StoreError(StoreErrorCode::kCorruption, "views.live names rules at position " +
                       std::to_string(p.rules_position) + ", beyond the log's last adoption");
   }
   auto book = rules->Book(p.rules_position);
-  auto runner = s.OpenRunner(p.dir, book);
-  if (!runner) return runner.error();
-  if (auto caught = (*runner)->CatchUp(); !caught) return caught.error();
+  auto opened = s.OpenViews(p.dir, book, p.rules_position);
+  if (!opened) return opened.error();
+  projections::ViewRunner& runner = *(*opened)->runner;
+  if (auto caught = runner.CatchUp(); !caught) return caught.error();
   if (!*pointer) {
-    if (auto w = WriteViewsPointer(s.options.data_dir, p); !w) return w.error();
+    if (auto w = projections::WriteViewsPointer(s.options.data_dir, p); !w) return w.error();
   }
   // Leftovers: a rebuild a crash interrupted, views retired while still read, what-if
   // shadows of an interrupted dry run.
@@ -258,21 +264,16 @@ StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& 
   for (const auto& entry : fs::directory_iterator(s.options.data_dir, ec)) {
     std::string name = entry.path().filename().string();
     if (entry.is_directory() && (name.starts_with("views") || name.starts_with("whatif-")) && name != p.dir) {
-      ReplayLog()->info("removing views directory {} (not live)", name);
+      ServingLog()->info("removing views directory {} (not live)", name);
       fs::remove_all(entry.path(), ec);
     }
   }
-  if (s.options.on_changes) (*runner)->OnChanges(s.options.on_changes);
-  (*runner)->Start();
-  auto serving = std::make_shared<ServingViews>();
-  serving->runner = std::move(*runner);
-  serving->rules = std::move(book);
-  serving->rules_position = p.rules_position;
-  serving->dir = p.dir;
-  s.current.store(std::move(serving));
+  if (s.options.on_changes) runner.OnChanges(s.options.on_changes);
+  runner.Start();
+  s.current.store(std::shared_ptr<const ServingViews>(std::move(*opened)));
   s.requested = rules->last_position();
   if (s.requested != p.rules_position) {
-    ReplayLog()->warn("the live views use the rules up to position {} but the log adopted rules at {}: "
+    ServingLog()->warn("the live views use the rules up to position {} but the log adopted rules at {}: "
                       "rebuilding (the current views answer meanwhile)", p.rules_position, s.requested);
     s.status.rebuilding = true;
     s.status.target_rules_position = s.requested;
@@ -352,4 +353,4 @@ bool LiveViews::WaitIdle(std::chrono::milliseconds timeout) const {
   });
 }
 
-}  // namespace caseledger::replay
+}  // namespace caseledger::serving

@@ -1,4 +1,4 @@
-#include "replay/view_set.h"
+#include "projections/view_set.h"
 
 #include "projections/gp_view.h"
 #include "projections/lab_view.h"
@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-namespace caseledger::replay {
+namespace caseledger::projections {
 
 const std::vector<std::string>& AllViewNames() {
   static const std::vector<std::string> kNames{"municipalities", "region", "labs", "schools", "gps"};
@@ -35,17 +35,25 @@ eventstore::StoreResult<std::vector<std::string>> ParseViewNames(std::string_vie
   return ordered;
 }
 
-std::vector<std::unique_ptr<projections::View>> MakeViews(const ViewSetOptions& o) {
+ViewSet MakeViewSet(const ViewSetOptions& o) {
   auto want = [&](std::string_view name) {
     return o.names.empty() || std::find(o.names.begin(), o.names.end(), name) != o.names.end();
   };
-  std::vector<std::unique_ptr<projections::View>> views;
-  if (want("municipalities")) views.push_back(std::make_unique<projections::MunicipalityView>(o.reference));
-  if (want("region")) views.push_back(std::make_unique<projections::RegionView>(o.reference));
-  if (want("labs")) views.push_back(std::make_unique<projections::LabView>());
-  if (want("schools")) views.push_back(std::make_unique<projections::SchoolView>(o.rules));
-  if (want("gps")) views.push_back(std::make_unique<projections::GpView>(o.rules));
-  return views;
+  ViewSet set;
+  // Adds the view to the set and returns it for its typed pointer.
+  auto add = [&](auto view) {
+    auto* typed = view.get();
+    set.views.push_back(std::move(view));
+    return typed;
+  };
+  if (want("municipalities")) set.typed.municipalities = add(std::make_unique<MunicipalityView>(o.reference));
+  if (want("region")) set.typed.region = add(std::make_unique<RegionView>(o.reference));
+  if (want("labs")) set.typed.labs = add(std::make_unique<LabView>());
+  if (want("schools")) set.typed.schools = add(std::make_unique<SchoolView>(o.rules));
+  if (want("gps")) set.typed.gps = add(std::make_unique<GpView>(o.rules));
+  return set;
 }
 
-}  // namespace caseledger::replay
+std::vector<std::unique_ptr<View>> MakeViews(const ViewSetOptions& o) { return MakeViewSet(o).views; }
+
+}  // namespace caseledger::projections

@@ -1,4 +1,4 @@
-#include "replay/views_pointer.h"
+#include "projections/views_pointer.h"
 
 #include "eventstore/file_write.h"
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace caseledger::replay {
+namespace caseledger::projections {
 namespace {
 
 using eventstore::StoreError;
@@ -50,4 +50,4 @@ eventstore::StoreResult<void> WriteViewsPointer(const std::string& data_dir, con
   return {};
 }
 
-}  // namespace caseledger::replay
+}  // namespace caseledger::projections
