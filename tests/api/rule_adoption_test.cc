@@ -192,6 +192,10 @@ TEST(RuleAdoptionTest, DryRunAnswersTheWhatIfAndRecordsNothing) {
   add(domain::QuarantineOrdered{1, domain::Date::FromYmd(2020, 10, 20), "close_contact", "", {}}, day(10, 20));
   ASSERT_TRUE(store.Append(r));
   const uint64_t rules_version = *store.StreamVersion("rules");
+  // The incremental what-if reads the affected people from the live views' measure-start
+  // index: they must have applied the appended events first (without this wait the dry run
+  // raced the views and, once under load, found nobody to change).
+  ASSERT_TRUE(server.service().views().Current()->runner->WaitForPosition(store.CommittedPosition(), 60s));
 
   std::stringstream text;
   text << std::ifstream(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json").rdbuf();
