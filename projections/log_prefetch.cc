@@ -17,10 +17,8 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
                                               size_t max_count, DecodedBatch& batch) {
   batch.decode_error.clear();
   if (auto read = log.ReadLogInto(from, max_count, batch.envelopes); !read) return read.error();
-  const size_t n = batch.envelopes.size();
-  if (batch.events.size() > n) batch.events.resize(n);
-  batch.events.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
+  batch.events.resize(batch.envelopes.size());
+  for (size_t i = 0; i < batch.envelopes.size(); ++i) {
     const domain::Envelope& env = batch.envelopes[i];
     auto event = domain::Decode(env.type, env.schema_version, env.body, {});
     if (!event) {
@@ -28,11 +26,7 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
       batch.events.resize(i);
       break;
     }
-    if (i < batch.events.size()) {
-      batch.events[i] = std::move(*event);
-    } else {
-      batch.events.push_back(std::move(*event));
-    }
+    batch.events[i] = std::move(*event);
   }
   return {};
 }
