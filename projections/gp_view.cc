@@ -2,6 +2,8 @@
 
 #include "projections/gp_view_rows.h"
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -34,7 +36,10 @@ class GpView::Impl final : public KeyedTable {
   std::shared_ptr<const StoredEntries> stored_;
   size_t cache_budget_ = 0;
   using Status = std::shared_ptr<PatientStatus>;
-  std::unordered_map<std::string, std::optional<Status>, KeyHash, std::equal_to<>> cache_;
+  // A Swiss table keyed by (GP, person) held inline: every event of a GP's patient looks
+  // its row up here, and std::unordered_map's string keys cost an allocation per look-up
+  // and a cache miss per node visited (~10 % of a rebuild).
+  absl::flat_hash_map<PatientId, std::optional<Status>, PatientIdHash, PatientIdEq> cache_;
   cow::DirtyPairs<PersonKey> dirty_;  // (GP, patient) changed since the last Persist
   // Notes added since the last Persist, by position (one note per event) with their GP:
   // written by Persist, so that a note that leaves within the batch (older than the days
@@ -50,7 +55,7 @@ class GpView::Impl final : public KeyedTable {
     if (cache_budget_ != 0 && cache_.size() > cache_budget_) {
       // Every row was written by the batch just published: any may be forgotten.
       const size_t keep = cache_budget_ - cache_budget_ / 8;
-      for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) it = cache_.erase(it);
+      for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) cache_.erase(it++);
     }
     return frozen;
   }
@@ -63,8 +68,8 @@ class GpView::Impl final : public KeyedTable {
       return p ? std::optional<Status>(p->status) : std::nullopt;
     }
     if (FindGp(gp) == nullptr) return std::nullopt;  // no patient at all
-    std::string key = PatientKey(gp, person);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) return it->second;
+    const std::string key = PatientKey(gp, person);
     auto bytes = stored_->Get(key);
     if (!bytes) throw std::runtime_error("reading gps/" + key + ": " + bytes.error().message);
     std::optional<Status> row;
@@ -73,14 +78,18 @@ class GpView::Impl final : public KeyedTable {
       if (!Decode(**bytes, s)) throw std::runtime_error("views entry gps/" + key + " does not decode");
       row = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
     }
-    cache_.emplace(std::move(key), row);
+    cache_.emplace(PatientId{gp, PersonKey(person)}, row);
     return row;
   }
   // Attached only: the row as the next Persist writes it (nullopt: deleted).
   void SetRow(const std::string& gp, std::string_view person, std::optional<Status> row) {
     MarkDirty(gp, person);
     OwnGp(gp);  // a change of the GP (ChangedKeys)
-    cache_.insert_or_assign(PatientKey(gp, person), std::move(row));
+    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) {
+      it->second = std::move(row);
+    } else {
+      cache_.emplace(PatientId{gp, PersonKey(person)}, std::move(row));
+    }
   }
   const GpEntry* FindGp(std::string_view gp) const { return table_.Find(gp); }
   void MarkDirty(std::string_view gp, std::string_view person) { dirty_.Mark(gp, person); }

@@ -42,6 +42,35 @@ class PersonKey {
   uint8_t size_;
 };
 
+// The key of a patient row in the view's cache (gp_view.cc): the GP and the person, the
+// person held inline; looked up by PatientRef without building the row's database key.
+struct PatientRef {
+  std::string_view gp, person;
+};
+struct PatientId {
+  std::string gp;
+  PersonKey person;
+  PatientRef ref() const { return {gp, person.view()}; }
+};
+struct PatientIdHash {
+  using is_transparent = void;
+  size_t operator()(const PatientRef& r) const {
+    const std::hash<std::string_view> h;
+    return h(r.person) ^ (h(r.gp) * 0x9e3779b97f4a7c15ull);
+  }
+  size_t operator()(const PatientId& k) const { return (*this)(k.ref()); }
+};
+struct PatientIdEq {
+  using is_transparent = void;
+  static PatientRef Ref(const PatientRef& r) { return r; }
+  static PatientRef Ref(const PatientId& k) { return k.ref(); }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    const PatientRef x = Ref(a), y = Ref(b);
+    return x.person == y.person && x.gp == y.gp;
+  }
+};
+
 struct MeasureStatus {
   uint32_t id = 0;
   bool isolation = false;

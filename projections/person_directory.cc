@@ -237,7 +237,7 @@ size_t PersonDirectory::Evict(size_t budget) {
   size_t forgotten = 0;
   for (auto it = people_.begin(); it != people_.end();) {
     if (it->second.stamp < oldest_kept) {
-      it = people_.erase(it);
+      people_.erase(it++);
       ++forgotten;
     } else {
       ++it;
