@@ -83,6 +83,9 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     return true;
   };
   if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
+  // One write batch for every step: cleared, it keeps its buffer, which otherwise grew
+  // from nothing at every step (page faults were ~3 % of a rebuild's CPU).
+  ViewsDb::Batch wb;
   while (!held.empty()) {
     const auto started = std::chrono::steady_clock::now();
     const DecodedBatch& applied = held.front();
@@ -91,7 +94,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         read(applied.envelopes.back().position + 1)) {
       next = &held.back();
     }
-    ViewsDb::Batch wb;
+    wb.Clear();
     if (auto failed = pipeline->Step(next, *db, wb)) {
       Fail(applied.envelopes[failed->index].position, failed->why);
       return position.load(std::memory_order_relaxed);
