@@ -2,10 +2,7 @@
 
 #include "domain/bounded_archive.h"
 #include "domain/person_state_archive.h"
-
-#include <cereal/archives/binary.hpp>
-
-#include <sstream>
+#include "domain/string_archive.h"
 
 namespace caseledger::app {
 namespace {
@@ -13,13 +10,13 @@ namespace {
 uint64_t HashOf(std::string_view text) { return std::hash<std::string_view>{}(text); }
 
 std::string Encode(const ImportPerson& p) {
-  std::ostringstream out(std::ios::binary);
+  std::string out;
   {
-    cereal::BinaryOutputArchive ar(out);
+    domain::StringOutputArchive ar(out);
     ImportPerson& q = const_cast<ImportPerson&>(p);
     ar(q.key, q.id, q.line, q.state);
   }
-  return std::move(out).str();
+  return out;
 }
 
 eventstore::StoreResult<std::unique_ptr<ImportPerson>> Decode(std::string_view bytes, const std::string& path) {

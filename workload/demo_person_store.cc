@@ -12,6 +12,7 @@
 
 #include "domain/bounded_archive.h"
 #include "domain/person_state_archive.h"
+#include "domain/string_archive.h"
 
 namespace caseledger::workload {
 namespace {
@@ -82,15 +83,15 @@ void DemoPersonStore::Evict(size_t index) {
 }
 
 std::string DemoPersonStore::Encode(const DemoPerson& p) const {
-  std::ostringstream out(std::ios::binary);
+  std::string out;
   {
-    cereal::BinaryOutputArchive ar(out);
+    domain::StringOutputArchive ar(out);
     DemoPerson& q = const_cast<DemoPerson&>(p);
     std::string residence = p.residence ? p.residence->istat_code : "";
     ar(q.id, residence, q.age, q.family_name, q.state, q.tested, q.swabbed_on, q.positive_day, q.quarantine_start,
        q.quarantine_listed);
   }
-  return std::move(out).str();
+  return out;
 }
 
 DemoPerson DemoPersonStore::Decode(std::string_view bytes) const {
