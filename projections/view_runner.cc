@@ -6,6 +6,7 @@
 #include "projections/views_db.h"
 #include "eventstore/disk_space.h"
 
+#include <pthread.h>
 #include <charconv>
 #include <cstdio>
 #include <condition_variable>
@@ -464,7 +465,10 @@ StoreResult<uint64_t> ViewRunner::CatchUp() { return impl_->CatchUp(); }
 void ViewRunner::Start() {
   if (impl_->follower.joinable()) return;
   impl_->stopping.store(false);
-  impl_->follower = std::thread([this] { impl_->Follow(); });
+  impl_->follower = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cl-views");
+    impl_->Follow();
+  });
 }
 
 void ViewRunner::Stop() {
