@@ -4,9 +4,10 @@
 //
 // The record is a domain::PersonFacts, moved by the domain's own rules (FactsApplier and the
 // episode rule: a case is open while a positive swab was collected after the last closure),
-// plus what only the views keep; like domain::Evolve the directory never rejects an event. What an event changes in the figures of the views (a new
-// positive, a measure running in a municipality, a closure) is computed once per event by
-// ComputeEffects (person_effects.h) and handed to every view in LogEvent::effects.
+// plus what only the views keep; like domain::Evolve the directory never rejects an event.
+// What an event changes in the figures of the views (a new positive, a measure running in a
+// municipality, a closure) is computed once per event by Effects (person_effects.cc) and
+// handed to every view in LogEvent::effects.
 #pragma once
 
 #include "domain/envelope.h"
