@@ -47,7 +47,8 @@ ParsedBlock Parse(Block block) {
 }  // namespace
 
 int RunImport(const Args& args) {
-  Flags flags(args, {"data", "from", "master-key", "reference", "threads", "max-errors", "ids", "format"});
+  Flags flags(args, {"data", "from", "master-key", "reference", "threads", "max-errors", "ids", "format",
+                      "people-in-memory"});
   if (!flags.ok()) return UsageError(flags.error());
   auto data = flags.Get("data");
   auto from = flags.Get("from");
@@ -56,6 +57,8 @@ int RunImport(const Args& args) {
   if (threads < 1 || threads > 64) return UsageError("--threads is 1 to 64");
   const long max_errors = std::atol(flags.GetOr("max-errors", "50").c_str());
   if (max_errors < 1) return UsageError("--max-errors is 1 or more");
+  const long long in_memory = std::atoll(flags.GetOr("people-in-memory", "262144").c_str());
+  if (in_memory < 1) return UsageError("--people-in-memory is at least 1");
   const std::string format = flags.GetOr("format", "table");
   if (format != "table" && format != "tsv") return UsageError("--format is table or tsv");
 
@@ -82,7 +85,10 @@ int RunImport(const Args& args) {
   bo.threads = threads;
   auto bulk = eventstore::BulkImport::Begin(**store, bo);
   if (!bulk) return Failure("cannot start the import: " + bulk.error().message);
-  LegacyImport import(**reference, **store, **bulk);
+  // The people's states beyond the budget wait in the work directory (removed with it).
+  ImportPeople people(bo.work_dir + "/people.spill", static_cast<size_t>(in_memory));
+  if (auto opened = people.Open(); !opened) return Failure("cannot start the import: " + opened.error().message);
+  LegacyImport import(**reference, **store, **bulk, people);
   import.set_max_errors(static_cast<size_t>(max_errors));
 
   TerminalProgress progress("import", file_bytes);
@@ -112,6 +118,9 @@ int RunImport(const Args& args) {
   }
   if (in.bad()) return Failure("cannot read " + *from);
   progress.Finish();
+  if (import.failure()) {
+    return Failure("import failed, nothing was imported: " + import.failure()->message);
+  }
 
   if (import.bad_lines() > 0) {
     for (const LineError& e : import.errors()) std::cerr << *from << ": " << e.ToString() << "\n";
@@ -126,7 +135,10 @@ int RunImport(const Args& args) {
   const double took = progress.seconds();
   if (auto ids_file = flags.Get("ids")) {
     std::ofstream ids(*ids_file);
-    for (const auto& [key, id] : import.DerivedIds()) ids << key << '\t' << id << '\n';
+    auto listed = import.ForEachDerivedId([&](const std::string& key, const std::string& id) {
+      ids << key << '\t' << id << '\n';
+    });
+    if (!listed) return Failure("imported, but cannot list the ids: " + listed.error().message);
     if (!ids) return Failure("imported, but cannot write " + *ids_file);
   }
   const double rate = took > 0 ? static_cast<double>(stats->events) / took : 0;
@@ -142,6 +154,11 @@ int RunImport(const Args& args) {
                 static_cast<unsigned long long>(stats->last_position),
                 static_cast<unsigned long long>(import.people()), took, rate,
                 static_cast<unsigned long long>(stats->files), static_cast<double>(stats->file_bytes) / 1048576.0);
+    if (people.stats().written > 0) {
+      std::printf("  people written out to the spill file %llu times, read back %llu times (--people-in-memory %lld)\n",
+                  static_cast<unsigned long long>(people.stats().written),
+                  static_cast<unsigned long long>(people.stats().read), in_memory);
+    }
   }
   return 0;
 }

@@ -50,8 +50,12 @@ std::string LineError::ToString() const {
 }
 
 LegacyImport::LegacyImport(const domain::ReferenceData& reference, const eventstore::EventStore& store,
-                           eventstore::BulkImport& bulk)
-    : reference_(reference), store_(store), bulk_(bulk), store_empty_(store.CommittedPosition() == 0) {}
+                           eventstore::BulkImport& bulk, ImportPeople& people)
+    : reference_(reference),
+      store_(store),
+      bulk_(bulk),
+      store_empty_(store.CommittedPosition() == 0),
+      people_(people) {}
 
 void LegacyImport::Report(uint64_t line, std::string field, std::string message) {
   if (errors_.size() < max_errors_) errors_.push_back({line, std::move(field), std::move(message)});
@@ -63,42 +67,49 @@ bool LegacyImport::Fail(uint64_t line, std::string field, std::string message) {
   return false;
 }
 
-std::vector<std::pair<std::string, std::string>> LegacyImport::DerivedIds() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, p] : people_) {
-    if (key != p.id) out.emplace_back(key, p.id);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+bool LegacyImport::Failed(const eventstore::StoreError& e) {
+  if (!failure_) failure_ = e;
+  return false;
+}
+
+eventstore::StoreResult<void> LegacyImport::ForEachDerivedId(
+    const std::function<void(const std::string&, const std::string&)>& visit) {
+  return people_.ForEach([&](const Person& p) {
+    if (p.key != p.id) visit(p.key, p.id);
+  });
 }
 
 LegacyImport::Person* LegacyImport::FindPerson(const std::string& key) {
-  if (auto it = people_.find(key); it != people_.end()) return &it->second;
-  if (store_empty_) return nullptr;
+  auto found = people_.Find(key);
+  if (!found) return Failed(found.error()), nullptr;
+  if (*found || store_empty_) return *found;
   // A person the store held before the import, named by its id.
   auto id = domain::ValidatePersonId(key, "person");
   if (!id) return nullptr;
   auto state = api::LoadPerson(store_, *id);
   if (!state || !state->registered) return nullptr;
-  Person& p = people_[key];
+  Person p;
+  p.key = key;
   p.id = *id;
   p.state = std::move(*state);
-  return &p;
+  return people_.Add(std::move(p));
 }
 
 LegacyImport::Person* LegacyImport::FindBySwab(const std::string& swab_id) {
-  if (auto it = swabs_.find(swab_id); it != swabs_.end()) return it->second;
-  if (store_empty_) return nullptr;
+  auto found = people_.FindSwab(swab_id);
+  if (!found) return Failed(found.error()), nullptr;
+  if (*found || store_empty_) return *found;
   auto id = api::PersonOfClaim(store_, "swab/" + swab_id);
   if (!id) return nullptr;
   Person* p = FindPerson(*id);
-  if (p) swabs_[swab_id] = p;
+  if (p && p->state.FindSwab(swab_id)) people_.AddSwab(swab_id, p);
   return p;
 }
 
-std::string LegacyImport::IdOf(const std::string& key) const {
-  auto it = people_.find(key);
-  return it == people_.end() ? key : it->second.id;
+std::string LegacyImport::IdOf(const std::string& key) {
+  auto found = people_.Find(key);
+  if (!found) return Failed(found.error()), key;
+  return *found ? (*found)->id : key;
 }
 
 std::optional<eventstore::StoreError> LegacyImport::Append(eventstore::AppendRequest request, domain::Timestamp at) {
@@ -122,7 +133,12 @@ bool LegacyImport::Apply(uint64_t number, domain::Result<ImportLine> parsed) {
                                   ": the export must be in recorded order");
   }
   last_at_ = line.at;
-  return std::holds_alternative<domain::SchoolCommand>(line.body) ? RunSchool(number, line) : RunPerson(number, line);
+  if (failure_) return false;
+  const bool applied =
+      std::holds_alternative<domain::SchoolCommand>(line.body) ? RunSchool(number, line) : RunPerson(number, line);
+  // Pointers to people are held only within a line: the budget is restored between lines.
+  if (auto trimmed = people_.Trim(); !trimmed) return Failed(trimmed.error());
+  return applied && !failure_;
 }
 
 bool LegacyImport::RunPerson(uint64_t number, ImportLine& line) {
@@ -131,21 +147,24 @@ bool LegacyImport::RunPerson(uint64_t number, ImportLine& line) {
   Person* person = nullptr;
   Person fresh;
   if (registers) {
-    if (auto it = people_.find(line.person); it != people_.end()) {
-      return Fail(number, "person", "already registered at line " + std::to_string(it->second.line));
-    }
+    auto registered = people_.Find(line.person);
+    if (!registered) return Failed(registered.error());
+    if (*registered) return Fail(number, "person", "already registered at line " + std::to_string((*registered)->line));
     auto id = domain::ValidatePersonId(line.person, "person");
+    fresh.key = line.person;
     fresh.id = id ? *id : DerivedPersonId(line.person, line.at);
     fresh.line = number;
     person = &fresh;
   } else if (!line.swab_id.empty()) {
     person = FindBySwab(line.swab_id);
+    if (failure_) return false;
     if (!person) return Fail(number, "swab_id", "no swab " + line.swab_id + " was requested before");
     std::visit([&](auto& c) {
       if constexpr (requires { c.swab_id; }) c.swab_id = line.swab_id;
     }, command);
   } else {
     person = FindPerson(line.person);
+    if (failure_) return false;
     if (!person) return Fail(number, "person", "no person " + line.person + " was registered before");
   }
   // References to other people hold export keys: the ids they were given.
@@ -153,6 +172,7 @@ bool LegacyImport::RunPerson(uint64_t number, ImportLine& line) {
   if (auto* c = std::get_if<domain::OrderQuarantine>(&command); c && !c->source_case.empty()) {
     c->source_case = IdOf(c->source_case);
   }
+  if (failure_) return false;
 
   domain::DecideContext context{line.at, &reference_, registers ? person->id : ""};
   auto decision = domain::Decide(person->state, command, context);
@@ -176,9 +196,9 @@ bool LegacyImport::RunPerson(uint64_t number, ImportLine& line) {
                              d.effective_at});
   }
   if (auto refused = Append(std::move(append), line.at)) return Fail(number, FieldOf(*refused, line), refused->message);
-  if (registers) person = &(people_[line.person] = std::move(fresh));
+  if (registers) person = people_.Add(std::move(fresh));
   for (const domain::Decided& d : decision->events) domain::Evolve(person->state, d.event);
-  if (const auto* swab = std::get_if<domain::RequestSwab>(&command)) swabs_[swab->swab_id] = person;
+  if (const auto* swab = std::get_if<domain::RequestSwab>(&command)) people_.AddSwab(swab->swab_id, person);
   return true;
 }
 

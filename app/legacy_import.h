@@ -7,12 +7,14 @@
 #pragma once
 
 #include "app/import_lines.h"
+#include "app/import_people.h"
 #include "domain/person.h"
 #include "domain/reference.h"
 #include "domain/school.h"
 #include "eventstore/bulk_import.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,33 +33,37 @@ struct LineError {
 class LegacyImport {
  public:
   // `store` is the store the import goes into (for people and swabs it held before);
-  // `bulk` receives the appends. Both must outlive this object.
+  // `bulk` receives the appends; `people` holds the people's states (in a memory budget of
+  // its own). All three must outlive this object.
   LegacyImport(const domain::ReferenceData& reference, const eventstore::EventStore& store,
-               eventstore::BulkImport& bulk);
+               eventstore::BulkImport& bulk, ImportPeople& people);
 
   // Decides and adds line `number`, parsed (or the parse error). False when it is bad
-  // (recorded in errors()).
+  // (recorded in errors()) or when the import itself failed (failure()).
   bool Apply(uint64_t number, domain::Result<ImportLine> parsed);
+  // A failure of the import itself (its spill file), not of a line: nothing more is decided.
+  const std::optional<eventstore::StoreError>& failure() const { return failure_; }
 
   const std::vector<LineError>& errors() const { return errors_; }  // the first max_errors
   uint64_t bad_lines() const { return bad_lines_; }
   uint64_t people() const { return people_.size(); }
   void set_max_errors(size_t n) { max_errors_ = n; }
-  // Export keys that were not caseledger person ids, with the id each person got.
-  std::vector<std::pair<std::string, std::string>> DerivedIds() const;
+  // Calls `visit(key, id)` for every export key that was not a caseledger person id, with the
+  // id its person got, in the order of registration.
+  eventstore::StoreResult<void> ForEachDerivedId(
+      const std::function<void(const std::string&, const std::string&)>& visit);
 
  private:
-  struct Person {
-    std::string id;
-    domain::PersonState state;
-    uint64_t line = 0;  // of the registration
-  };
+  using Person = ImportPerson;
 
   void Report(uint64_t line, std::string field, std::string message);  // one more error of a bad line
   bool Fail(uint64_t line, std::string field, std::string message);    // a bad line: false
+  // Null when there is none, or when the import failed (failure_ set).
   Person* FindPerson(const std::string& key);
   Person* FindBySwab(const std::string& swab_id);
-  std::string IdOf(const std::string& key) const;  // the person id of a key, else the key
+  std::string IdOf(const std::string& key);  // the person id of a key, else the key
+  // Records a failure of the spill file: false.
+  bool Failed(const eventstore::StoreError& e);
   bool RunPerson(uint64_t number, ImportLine& line);
   bool RunSchool(uint64_t number, ImportLine& line);
   // Adds to the bulk import; the store's refusal, if any.
@@ -67,8 +73,8 @@ class LegacyImport {
   const eventstore::EventStore& store_;
   eventstore::BulkImport& bulk_;
   bool store_empty_ = true;
-  std::unordered_map<std::string, Person> people_;   // by export key
-  std::unordered_map<std::string, Person*> swabs_;   // by swab id
+  ImportPeople& people_;  // by export key and swab id
+  std::optional<eventstore::StoreError> failure_;
   std::unordered_map<std::string, domain::SchoolState> schools_;
   domain::Timestamp last_at_;
   std::vector<LineError> errors_;

@@ -1,6 +1,7 @@
 #include "domain/event_codec.h"
 
 #include "domain/bounded_archive.h"
+#include "domain/string_archive.h"
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/common.hpp>
@@ -16,12 +17,7 @@ concept HasPersonal = requires(T t) { t.personal; };
 
 template <class T>
 std::string EncodeBody(const T& value) {
-  std::ostringstream out(std::ios::binary);
-  {
-    cereal::BinaryOutputArchive ar(out);
-    ar(const_cast<T&>(value));
-  }
-  return std::move(out).str();
+  return EncodeCereal(value);
 }
 
 // Decodes `bytes` into `value`; false if they are short, impossible (bounded_archive.h) or

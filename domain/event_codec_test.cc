@@ -1,6 +1,8 @@
 // Encoding of event payloads: round trips, the personal part kept apart, rejection of what
 // does not decode, and the upcast of older schema versions.
 #include "domain/event_codec.h"
+#include "domain/person_state_archive.h"
+#include "domain/string_archive.h"
 
 #include <gtest/gtest.h>
 
@@ -248,5 +250,39 @@ TEST(EventCodecTest, SwabRequestedAndCollectedV1AreUpcastWithTheNewFieldsUnknown
   EXPECT_FALSE(Decode("SwabRequested", 1, Cereal(std::string("SW-000042"), uint8_t{9}, std::string("x"), std::string("y")), ""));
 }
 
+// Events are encoded through StringOutputArchive (string_archive.h): the same bytes cereal's
+// BinaryOutputArchive writes to a stream, which is what every stored event was written with.
+template <class T>
+std::string StreamEncoded(const T& value) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(const_cast<T&>(value));
+  }
+  return std::move(out).str();
+}
+
+TEST(EventCodecTest, TheStringArchiveWritesTheBytesOfCerealsBinaryArchive) {
+  for (const Event& e : EveryEvent()) {
+    const EncodedEvent enc = Encode(e);
+    std::visit(
+        [&](const auto& v) {
+          EXPECT_EQ(enc.body, StreamEncoded(v)) << enc.type;
+          if constexpr (requires { v.personal; }) {
+            if (!v.personal.empty()) {
+              EXPECT_EQ(enc.personal, StreamEncoded(v.personal)) << enc.type;
+            }
+          }
+        },
+        e);
+  }
+  // A person's state (the loaders' spill files) with every kind of field.
+  PersonState s;
+  for (const Event& e : EveryEvent()) Evolve(s, e);
+  ASSERT_FALSE(s.swabs.empty());
+  EXPECT_EQ(EncodeCereal(s), StreamEncoded(s));
+}
+
 }  // namespace
 }  // namespace caseledger::domain
+

@@ -35,7 +35,7 @@ using bulk_import_internal::StreamState;
 
 BulkImport::Impl::~Impl() {
   StopPool();
-  for (auto& [name, s] : streams_) sodium_memzero(s.data_key.data(), s.data_key.size());
+  for (auto& s : stream_list_) sodium_memzero(s.state.data_key.data(), s.state.data_key.size());
   for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
   index_runs_.reset();
   claim_runs_.reset();
@@ -99,18 +99,22 @@ void BulkImport::Impl::Fail(StoreError e) {
   space_cv_.notify_all();
 }
 
-StoreResult<StreamState*> BulkImport::Impl::Stream(const std::string& stream) {
-  auto [it, added] = streams_.try_emplace(stream);
-  if (added && !empty_store_) {
-    auto head = store_.LoadHead(stream);
-    if (!head) {
-      streams_.erase(it);
-      return head.error();
-    }
-    it->second.head = *head;
+StoreResult<std::pair<const std::string*, StreamState*>> BulkImport::Impl::Stream(const std::string& stream) {
+  if (auto it = streams_.find(std::string_view(stream)); it != streams_.end()) {
+    NamedStream& known = stream_list_[it->second];
+    return std::pair<const std::string*, StreamState*>(&known.name, &known.state);
   }
-  if (added && empty_store_) it->second.key = StreamState::Key::kNone;
-  return &it->second;
+  StreamState state;
+  if (empty_store_) {
+    state.key = StreamState::Key::kNone;
+  } else {
+    auto head = store_.LoadHead(stream);
+    if (!head) return head.error();
+    state.head = *head;
+  }
+  NamedStream& added = stream_list_.emplace_back(NamedStream{stream, std::move(state)});
+  streams_.emplace(std::string_view(added.name), static_cast<uint32_t>(stream_list_.size() - 1));
+  return std::pair<const std::string*, StreamState*>(&added.name, &added.state);
 }
 
 StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored) {
@@ -164,7 +168,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
 
   auto stream_state = Stream(r.stream);
   if (!stream_state) return stream_state.error();
-  StreamState& st = **stream_state;
+  StreamState& st = *stream_state->second;
   if (auto wrong = CheckExpectedVersion(r, st.head.version)) return *wrong;
   const PersonalVault* vault = store_.vault_.get();
   auto checked = CheckClaims(r, vault, [this](const std::string& stored) { return ClaimOwner(stored); });
@@ -223,7 +227,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
   buffered_entries_ += r.events.size();
   if (!st.in_run) {
     st.in_run = true;
-    touched_.emplace_back(&streams_.find(r.stream)->first, &st);
+    touched_.emplace_back(stream_state->first, &st);
   }
   for (std::string& claim : released) {
     claim_hashes_.insert(std::hash<std::string>{}(claim));

@@ -174,10 +174,10 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   });
   // Meanwhile, on this thread: heads, keys, claims and idempotency records.
   std::vector<std::pair<const std::string*, const StreamState*>> sorted;
-  sorted.reserve(streams_.size());
-  for (const auto& [name, s] : streams_) {
-    if (!s.written) continue;  // only rejected requests named it
-    sorted.emplace_back(&name, &s);
+  sorted.reserve(stream_list_.size());
+  for (const auto& s : stream_list_) {
+    if (!s.state.written) continue;  // only rejected requests named it
+    sorted.emplace_back(&s.name, &s.state);
   }
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
   auto heads = WriteTable(store_.heads_, "heads.sst", [&](TableSink& w) {
@@ -292,7 +292,7 @@ StoreResult<BulkImportStats> BulkImport::Impl::Commit() {
   BulkImportStats stats;
   stats.appends = appends_;
   stats.events = next_position_ - first_position_;
-  for (const auto& [name, s] : streams_) stats.streams += s.written;
+  for (const auto& s : stream_list_) stats.streams += s.state.written;
   stats.files = files_.size();
   stats.file_bytes = file_bytes_;
   stats.first_position = first_position_;

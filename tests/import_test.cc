@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -243,6 +244,145 @@ TEST(ImportTest, AGoodExportGivesTheViewsOfTheSameCommandsOverHttpAndTheChainVer
   // And the whole store verifies: chain, index, heads, and every view against a rebuild.
   Outcome verified = Caseledger("verify --data " + data, dir.path());
   EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+}
+
+// An export of many people, where lines name people and swabs registered long before (a
+// result days after the request, a re-test of someone tested earlier, a contact of an earlier
+// case), so that a small budget of people in memory has to read them back.
+std::string ManyPeopleExport(int people) {
+  std::map<int, std::string> later;  // lines due at a later step
+  std::string out;
+  auto at = [](int step) {
+    char text[32];
+    std::snprintf(text, sizeof text, "2020-10-%02dT%02d:%02d:00Z", 1 + step / 1440, step / 60 % 24, step % 60);
+    return std::string(text);
+  };
+  auto day = [](int step) {
+    char text[32];
+    std::snprintf(text, sizeof text, "2020-10-%02d", 1 + step / 1440);
+    return std::string(text);
+  };
+  auto key = [](int i) { return "K" + std::to_string(i); };
+  for (int step = 0; step < people + 60; ++step) {
+    const std::string now = at(step);
+    if (auto due = later.find(step); due != later.end()) out += due->second;
+    if (step >= people) continue;
+    const int i = step;
+    out += R"({"command":"register_person","recorded_at":")" + now + R"(","person":")" + key(i) +
+           R"(","family_name":"Rossi)" + std::to_string(i) + R"(","given_names":"Anna","birth_date":"1980-01-0)" +
+           std::to_string(1 + i % 9) + R"(","sex":"F","residence_istat":")" + (i % 2 ? "001272" : "001156") + "\"}\n";
+    const std::string swab = "TS-" + std::to_string(100000 + i);
+    out += R"({"command":"request_swab","recorded_at":")" + now + R"(","person":")" + key(i) + R"(","swab_id":")" +
+           swab + R"(","kind":"molecular","reason":"symptoms"})" "\n";
+    out += R"({"command":"collect_swab","recorded_at":")" + now + R"(","swab_id":")" + swab + R"(","collected_at":")" +
+           now + R"(","lab_id":"LAB-TO1"})" "\n";
+    // The result half an hour later; a positive isolates and quarantines the person before.
+    const int then = step + 30;
+    const bool positive = i % 5 == 0 && i > 0;
+    std::string& due = later[then];
+    due += R"({"command":"report_result","recorded_at":")" + at(then) + R"(","swab_id":")" + swab +
+           R"(","outcome":")" + (positive ? "positive" : "negative") + R"(","lab_id":"LAB-TO1","reported_at":")" +
+           at(then) + "\"}\n";
+    if (positive) {
+      due += R"({"command":"start_isolation","recorded_at":")" + at(then) + R"(","person":")" + key(i) +
+             R"(","start":")" + day(then) + R"(","reason":"positive"})" "\n";
+      due += R"({"command":"report_contact","recorded_at":")" + at(then) + R"(","person":")" + key(i - 1) +
+             R"(","contact_of":")" + key(i) + R"(","last_exposure":")" + day(then) + "\"}\n";
+      due += R"({"command":"start_quarantine","recorded_at":")" + at(then) + R"(","person":")" + key(i - 1) +
+             R"(","start":")" + day(then) + R"(","reason":"close_contact","source_case":")" + key(i) + "\"}\n";
+    }
+    // A re-test of someone registered long before, collected and reported an hour later.
+    if (i % 7 == 3 && i >= 20) {
+      const std::string again = "TR-" + std::to_string(100000 + i);
+      out += R"({"command":"request_swab","recorded_at":")" + now + R"(","person":")" + key(i / 2) +
+             R"(","swab_id":")" + again + R"(","kind":"antigen","reason":"screening"})" "\n";
+      const int hour = step + 60;
+      later[hour] += R"({"command":"collect_swab","recorded_at":")" + at(hour) + R"(","swab_id":")" + again +
+                     R"(","collected_at":")" + at(hour) + R"(","lab_id":"LAB-TO1"})" "\n" +
+                     R"({"command":"report_result","recorded_at":")" + at(hour) + R"(","swab_id":")" + again +
+                     R"(","outcome":"negative","lab_id":"LAB-TO1","reported_at":")" + at(hour) + "\"}\n";
+    }
+  }
+  return out;
+}
+
+// The log of an imported store with its personal parts open, and the hash at its tip.
+std::vector<domain::Envelope> ImportedLog(const std::string& data) {
+  eventstore::StoreOptions o;
+  o.path = data + "/store";
+  o.master_key_path = data + "/master.key";
+  o.create_if_missing = false;
+  auto store = eventstore::EventStore::Open(o);
+  if (!store) return {};
+  auto log = (*store)->ReadLog(1, 1'000'000).value();
+  std::map<uint64_t, std::string> personal;
+  for (const auto& env : log) {
+    if (env.personal_form != domain::PersonalForm::kSealed || personal.count(env.position)) continue;
+    for (const auto& e : (*store)->ReadStream(env.stream, 1, 1'000'000).value()) personal[e.position] = e.personal;
+  }
+  for (auto& env : log) {
+    if (auto it = personal.find(env.position); it != personal.end()) {
+      env.personal = it->second;
+      env.personal_form = domain::PersonalForm::kOpen;
+    }
+  }
+  return log;
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ImportTest, ATinyBudgetOfPeopleInMemoryLoadsTheStoreAnUnboundedImportLoads) {
+  TempDir dir;
+  const int people = 1500;
+  WriteFile(dir.Sub("export.jsonl"), ManyPeopleExport(people));
+  const std::string unbounded = dir.Sub("unbounded"), tiny = dir.Sub("tiny");
+  Outcome all = Caseledger("import --data " + unbounded + " --from " + dir.Sub("export.jsonl") +
+                               " --people-in-memory 1000000 --ids " + dir.Sub("all.ids"),
+                           dir.path());
+  ASSERT_EQ(all.code, 0) << all.err;
+  Outcome bounded = Caseledger("import --data " + tiny + " --from " + dir.Sub("export.jsonl") +
+                                   " --people-in-memory 3 --ids " + dir.Sub("tiny.ids"),
+                               dir.path());
+  ASSERT_EQ(bounded.code, 0) << bounded.err;
+  EXPECT_NE(bounded.out.find(std::to_string(people) + " people"), std::string::npos) << bounded.out;
+  EXPECT_NE(bounded.out.find("people written out to the spill file"), std::string::npos) << bounded.out;
+  EXPECT_EQ(all.out.find("spill file"), std::string::npos) << all.out;
+  EXPECT_FALSE(std::filesystem::exists(tiny + "/import.tmp")) << "the spill file goes with the work directory";
+
+  // The same events, bodies and personal parts at the same positions (sealed under each
+  // store's own keys), so the same views; and the chain of the bounded one verifies.
+  const auto expected = ImportedLog(unbounded), got = ImportedLog(tiny);
+  ASSERT_GT(expected.size(), static_cast<size_t>(people) * 4);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const domain::Envelope &a = got[i], &b = expected[i];
+    ASSERT_TRUE(a.position == b.position && a.stream == b.stream && a.version == b.version && a.type == b.type &&
+                a.body == b.body && a.personal == b.personal && a.recorded_at == b.recorded_at &&
+                a.effective_at == b.effective_at)
+        << "position " << b.position << ": " << a.stream << " " << a.type << " vs " << b.stream << " " << b.type;
+  }
+  const std::string ids = FileText(dir.Sub("tiny.ids"));
+  EXPECT_EQ(ids, FileText(dir.Sub("all.ids")));
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), '\n'), people);
+  Outcome verified = Caseledger("verify --data " + tiny, dir.path());
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+
+  // A bad line naming a person who waits in the spill file is still found bad, and refuses all.
+  std::string bad = ManyPeopleExport(people);
+  bad += R"({"command":"start_isolation","recorded_at":"2020-10-03T00:00:00Z","person":"K7","start":"2020-10-09","reason":"positive"})" "\n";
+  WriteFile(dir.Sub("bad.jsonl"), bad);
+  const std::string refused_dir = dir.Sub("refused");
+  Outcome refused = Caseledger("import --data " + refused_dir + " --from " + dir.Sub("bad.jsonl") +
+                                   " --people-in-memory 3", dir.path());
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("import refused: 1 bad line(s)"), std::string::npos) << refused.err;
+  EXPECT_EQ(StoredEvents(refused_dir), 0u);
+  EXPECT_FALSE(std::filesystem::exists(refused_dir + "/import.tmp"));
 }
 
 }  // namespace

@@ -101,6 +101,9 @@ eventstore::StoreResult<void> DemoAppender::FlushTo(
     const std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)>& sink) {
   std::vector<eventstore::AppendRequest> requests;
   requests.swap(queued_);
+  // The next day's requests are about as many: grown once here instead of by doubling,
+  // each time moving every request queued so far.
+  queued_.reserve(requests.size() + requests.size() / 4);
   return sink(std::move(requests));
 }
 

@@ -6,7 +6,7 @@
 // Eviction is CLOCK (a person used since the hand last passed stays) and happens only in
 // Trim(), so a reference from Get() stays valid until the next Trim(): the workload calls
 // Trim() between steps that hold none. A person is written back whole, in cereal binary;
-// the file reuses freed slots by size class, so it stays within about twice the live bytes.
+// the file (eventstore/spill_file.h) reuses freed slots, so it stays within about twice the live bytes.
 //
 // Not thread-safe.
 #pragma once
@@ -19,6 +19,7 @@
 #include "domain/person.h"
 #include "domain/reference.h"
 #include "eventstore/event_store.h"
+#include "eventstore/spill_file.h"
 
 namespace caseledger::workload {
 
@@ -70,9 +71,7 @@ class DemoPersonStore {
  private:
   struct Slot {
     std::unique_ptr<DemoPerson> person;  // null: in the file
-    uint64_t offset = 0;
-    uint32_t size = 0;  // 0: nothing in the file yet
-    uint8_t size_class = 0;
+    eventstore::SpillFile::Slot where;
     bool referenced = false;
   };
   std::string Encode(const DemoPerson& p) const;
@@ -82,12 +81,11 @@ class DemoPersonStore {
   const domain::ReferenceData& reference_;
   std::string spill_path_;
   size_t in_memory_;
-  int fd_ = -1;
+  std::unique_ptr<eventstore::SpillFile> file_;  // null: everybody in memory
+  std::string buffer_;                            // a record read back
   std::vector<Slot> slots_;
   std::vector<size_t> loaded_;  // indexes held decoded, the clock's ring
   size_t hand_ = 0;
-  uint64_t file_end_ = 0;
-  std::vector<std::vector<uint64_t>> free_;  // free slot offsets by size class
   Stats stats_;
 };
 
