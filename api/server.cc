@@ -11,6 +11,7 @@
 #include "api/dispatcher.h"
 #include "api/session.h"
 
+#include <pthread.h>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
@@ -152,7 +153,12 @@ class HttpServer::Impl {
       });
     }
     std::vector<std::thread> threads;
-    for (size_t i = 1; i < iocs_.size(); ++i) threads.emplace_back([this, i] { iocs_[i]->run(); });
+    for (size_t i = 1; i < iocs_.size(); ++i) {
+      threads.emplace_back([this, i] {
+        pthread_setname_np(pthread_self(), "cl-io");
+        iocs_[i]->run();
+      });
+    }
     ioc_.run();
     for (auto& t : threads) t.join();
     dispatcher_.Join();

@@ -197,6 +197,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
                        [st] { return double(st->Stats().events); });
   s.metrics.AddCounter("caseledger_store_sync_seconds_total", "Time spent in synced log writes.",
                        [st] { return st->Stats().sync_micros / 1e6; });
+  s.metrics.AddGauge("caseledger_store_sync_seconds_max", "Longest synced log write so far.",
+                     [st] { return st->Stats().max_sync_micros / 1e6; });
+  s.metrics.AddCounter("caseledger_store_slow_syncs_total", "Synced log writes that took over 10 ms.",
+                       [st] { return double(st->Stats().slow_syncs); });
   s.metrics.AddGauge("caseledger_store_max_group_size", "Largest group commit so far (requests).",
                      [st] { return double(st->Stats().max_group_size); });
 

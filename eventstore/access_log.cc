@@ -14,6 +14,7 @@
 #include "eventstore/record_format.h"
 #include "eventstore/store_logger.h"
 
+#include <pthread.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -217,7 +218,10 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   impl->next_prune = std::chrono::steady_clock::now() + kPruneEvery;
   std::unique_ptr<AccessLog> log(new AccessLog(std::move(impl)));
   Impl* raw = log->impl_.get();
-  raw->writer = std::thread([raw] { raw->Run(); });
+  raw->writer = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "cl-access-log");
+    raw->Run();
+  });
   return log;
 }
 

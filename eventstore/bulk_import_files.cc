@@ -17,6 +17,7 @@ namespace caseledger::eventstore {
 using bulk_import_internal::FromStatus;
 using bulk_import_internal::Chunk;
 using bulk_import_internal::Invalid;
+using bulk_import_internal::SortByName;
 using bulk_import_internal::TableSink;
 
 void BulkImport::Impl::Submit() {
@@ -120,7 +121,7 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
 }
 
 StoreResult<void> BulkImport::Impl::FlushIndexRun() {
-  std::sort(touched_.begin(), touched_.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  SortByName(touched_, [](const auto& t) { return std::string_view(*t.first); });
   // A stream's keys (its name, '\0', the version) sort as its name does: the key seed at
   // version 0 first, then the index entries in version order.
   auto written = index_runs_->Write([&](TableSink& w) {
@@ -148,7 +149,7 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
 
 StoreResult<void> BulkImport::Impl::FlushClaimRun() {
   std::vector<std::pair<std::string_view, std::string_view>> claims(claims_.begin(), claims_.end());
-  std::sort(claims.begin(), claims.end());
+  SortByName(claims, [](const auto& c) { return c.first; });  // claims are unique
   auto written = claim_runs_->Write([&](TableSink& w) {
     for (const auto& [claim, stream] : claims) {
       if (auto st = w.Put(claim, stream); !st.ok()) return st;  // "": released
@@ -179,7 +180,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
     if (!s.state.written) continue;  // only rejected requests named it
     sorted.emplace_back(&s.name, &s.state);
   }
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  SortByName(sorted, [](const auto& t) { return std::string_view(*t.first); });
   auto heads = WriteTable(store_.heads_, "heads.sst", [&](TableSink& w) {
     for (const auto& [name, s] : sorted) {
       if (auto st = w.Put(*name, format::EncodeHead(s->head)); !st.ok()) return st;

@@ -2,6 +2,7 @@
 // claims, key entries and chain for the same requests (bulk_import.h), refuses what Append
 // refuses, and leaves the store as it was when it is not committed.
 #include "eventstore/bulk_import.h"
+#include "eventstore/bulk_runs.h"
 
 #include "tests/support/temp_dir.h"
 
@@ -10,6 +11,7 @@
 
 #include <filesystem>
 #include <map>
+#include <random>
 
 namespace caseledger::eventstore {
 namespace {
@@ -233,6 +235,27 @@ TEST(BulkImportTest, AnImportNotCommittedLeavesTheStoreAsItWasAndALaterOneContin
   ASSERT_TRUE(report);
   EXPECT_EQ(report->problem, "");
   EXPECT_EQ(report->events_checked, next->last_position);
+}
+
+// The runs' sort (bulk_runs.h) orders as std::sort does: names sharing long prefixes, names
+// that are prefixes of others, zero bytes, duplicates.
+TEST(BulkImportTest, TheRunsSortOrdersNamesBytewise) {
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::string> names;
+    const std::string prefix = round % 2 ? "person-01HF8Z" : "";
+    for (int i = 0; i < 300; ++i) {
+      std::string name = prefix;
+      const size_t length = random() % 12;
+      for (size_t k = 0; k < length; ++k) name.push_back("\0\1AZaz\xff"[random() % 7]);
+      names.push_back(name);
+      if (i % 10 == 0) names.push_back(name);  // a duplicate
+    }
+    std::vector<std::string> expected = names;
+    std::sort(expected.begin(), expected.end());
+    bulk_import_internal::SortByName(names, [](const std::string& n) { return std::string_view(n); });
+    ASSERT_EQ(names, expected) << "round " << round;
+  }
 }
 
 }  // namespace

@@ -178,6 +178,11 @@ struct StoreStats {
   uint64_t events = 0;            // events appended
   uint64_t sync_micros = 0;       // time spent in synced writes
   uint64_t max_group_size = 0;    // largest group seen
+  // The disk's stalls, which set the tail latency of commands: every acknowledgement
+  // behind a slow sync waits for it (docs/benchmarks.md, 2026-12-03).
+  uint64_t max_sync_micros = 0;   // longest synced write
+  uint64_t slow_syncs = 0;        // synced writes that took over kSlowSyncMicros
+  static constexpr uint64_t kSlowSyncMicros = 10'000;
 };
 
 struct ChainTip {

@@ -340,6 +340,8 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       committed = group->end_position - 1;
       ++stats_.group_commits;
       stats_.sync_micros += sync_micros;
+      stats_.max_sync_micros = std::max(stats_.max_sync_micros, sync_micros);
+      if (sync_micros > StoreStats::kSlowSyncMicros) ++stats_.slow_syncs;
       stats_.events += group->end_position - group->first_position;
       stats_.appends += group->writes;
       stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, group->writes);

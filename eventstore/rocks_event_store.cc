@@ -9,6 +9,7 @@
 #include "eventstore/store_logger.h"
 #include "domain/decision.h"
 
+#include <pthread.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -174,7 +175,10 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
   store->space_gate_ = std::make_unique<FreeSpaceGate>(store->options_.path, store->options_.min_free_bytes, "the event store");
-  store->syncer_ = std::thread([s = store.get()] { s->SyncLoop(); });
+  store->syncer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "cl-commit");  // in top -H, perf and /proc
+    s->SyncLoop();
+  });
   StoreLog()->info("opened {} at position {}", options.path, store->CommittedPosition());
   return std::unique_ptr<EventStore>(std::move(store));
 }

@@ -8,6 +8,7 @@
 #include "projections/views_recovery.h"
 #include "eventstore/disk_space.h"
 
+#include <pthread.h>
 #include <charconv>
 #include <cstdio>
 #include <condition_variable>
@@ -401,7 +402,10 @@ StoreResult<uint64_t> ViewRunner::CatchUp() { return impl_->CatchUp(); }
 void ViewRunner::Start() {
   if (impl_->follower.joinable()) return;
   impl_->stopping.store(false);
-  impl_->follower = std::thread([this] { impl_->Follow(); });
+  impl_->follower = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cl-views");
+    impl_->Follow();
+  });
 }
 
 void ViewRunner::Stop() {

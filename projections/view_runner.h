@@ -52,6 +52,12 @@ struct RunnerOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   // How long the follower thread waits for a new commit before looking at Stop().
   std::chrono::milliseconds poll = std::chrono::milliseconds(100);
+  // The follower applies at most one batch per this interval: commits that arrive within
+  // it wait and go into the next batch together. A batch's cost is mostly per batch (every
+  // series row, lab and person it touched is encoded and written again), so under a steady
+  // flow of small group commits this trades at most this much view freshness for a
+  // fraction of the views' CPU (docs/benchmarks.md, 2026-12-03). 0: a batch per wake-up.
+  std::chrono::milliseconds live_interval{0};
   // The log is another node's (a read replica's feed from JetStream): a stored
   // checkpoint ahead of what the feed holds yet is normal, not a sign of views ahead of
   // the log. Use sync = true with it: the feed acknowledges what the views have applied.

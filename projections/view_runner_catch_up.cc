@@ -5,6 +5,8 @@
 #include "projections/projections_logger.h"
 #include "eventstore/disk_space.h"
 
+#include <thread>
+
 namespace caseledger::projections {
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
@@ -108,6 +110,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
 }
 
 void ViewRunner::Impl::Follow() {
+  auto last_batch = std::chrono::steady_clock::time_point{};
   while (!stopping.load()) {
     if (auto low = eventstore::BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the views")) {
       {
@@ -121,6 +124,12 @@ void ViewRunner::Impl::Follow() {
     if (std::lock_guard lock(mu); !paused.empty()) {
       ProjectionsLog()->info("views resumed: free space is back above the floor");
       paused.clear();
+    }
+    // Commits that came within live_interval of the last batch wait for the rest of it.
+    if (options.live_interval.count() > 0) {
+      const auto due = last_batch + options.live_interval;
+      if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
+      last_batch = std::chrono::steady_clock::now();
     }
     auto reached = CatchUp();
     if (failed.load()) return;

@@ -59,6 +59,7 @@ class LiveViews::Impl {
     ro.max_batch = options.max_batch;
     ro.rules = book;
     ro.poll = options.poll;
+    ro.live_interval = options.live_interval;
     ro.min_free_bytes = options.min_free_bytes;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
     if (options.memory_budget != 0) {

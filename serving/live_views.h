@@ -54,6 +54,10 @@ struct LiveViewsOptions {
   std::shared_ptr<const domain::ReferenceData> reference;
   std::chrono::milliseconds poll = std::chrono::milliseconds(20);
   size_t max_batch = 4096;
+  // At most one live batch per interval (RunnerOptions::live_interval): under a flow of
+  // small group commits the views' CPU per command falls by about half (measured at 5,000
+  // commands/s), and a read with min_position waits at most this much longer.
+  std::chrono::milliseconds live_interval{10};
   // Called after each published batch of the live views (Server-Sent Events); registered
   // on every runner that becomes live, and called once at each switch with the change
   // {view "rules", key <rules position>}. Must be quick.
