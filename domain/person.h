@@ -6,6 +6,7 @@
 #include "domain/decision.h"
 #include "domain/error.h"
 #include "domain/events.h"
+#include "domain/person_facts.h"
 #include "domain/rules.h"
 
 #include <optional>
@@ -42,43 +43,28 @@ struct MeasureState {
   bool active() const { return !ended_on.has_value(); }
 };
 
-struct Enrolment {
-  std::string school;
-  std::string class_label;
-  SchoolRole role = SchoolRole::kStudent;
-  bool operator==(const Enrolment&) const = default;
-};
-
-struct PersonState {
+// The facts shared with the views' record (residence, GP, enrolments, doses, clinical
+// status, the episode: person_facts.h), and what only the aggregate keeps.
+struct PersonState : PersonFacts {
   bool registered = false;
   std::string person_id;
   uint64_t version = 0;  // stream version of the last event applied
   Sex sex = Sex::kUnknown;
-  std::string residence_istat;
   Personal personal;
   bool erased = false;
-  std::string gp_id;
-  std::vector<Enrolment> enrolments;
   std::vector<SwabState> swabs;
   std::vector<MeasureState> measures;
-  std::vector<Dose> doses;
   std::vector<ContactReported> contacts;
-  bool hospitalized = false;
-  bool in_icu = false;
-  // An episode opens with a positive result and closes with CaseClosed; a later positive
-  // opens a new episode (reinfection). Death is final.
-  bool case_open = false;
-  std::optional<CaseOutcome> last_closure;
-  std::optional<Date> closed_on;
-  std::optional<Date> last_positive;  // collection day of the last positive swab
 
-  bool deceased() const { return last_closure == CaseOutcome::kDeceased; }
+  // The episode as the swabs' results stand now (PersonFacts::EpisodeWith).
+  Episode CurrentEpisode() const;
   const SwabState* FindSwab(std::string_view swab_id) const;
   const MeasureState* FindMeasure(uint32_t id) const;
   const MeasureState* ActiveMeasure(MeasureKind kind) const;
 };
 
-// Applies one event of this person's stream. Events are facts: Evolve never rejects.
+// Applies one event of this person's stream. Events are facts: Evolve never rejects. The
+// facts (PersonFacts) move by FactsApplier, as in the views' record.
 void Evolve(PersonState& state, const Event& event);
 
 // Decides a command against the current state. On success the events are in stream order.

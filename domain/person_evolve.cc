@@ -9,28 +9,24 @@ SwabState* MutableSwab(PersonState& s, const std::string& id) {
   return const_cast<SwabState*>(s.FindSwab(id));
 }
 
-struct Applier {
+// The facts move by FactsApplier (person_facts.h), shared with the views' record; the
+// overloads here add what only the aggregate keeps.
+struct Applier : FactsApplier {
+  using FactsApplier::operator();
   PersonState& s;
 
+  explicit Applier(PersonState& state) : FactsApplier{state}, s(state) {}
+
   void operator()(const PersonRegistered& e) {
+    FactsApplier::operator()(e);
     s.registered = true;
     s.person_id = e.person_id;
     s.sex = e.sex;
-    s.residence_istat = e.residence_istat;
     s.personal = e.personal;
   }
   void operator()(const ResidenceChanged& e) {
-    s.residence_istat = e.to_istat;
+    FactsApplier::operator()(e);
     if (!e.personal.address.empty()) s.personal.address = e.personal.address;
-  }
-  void operator()(const GpAssigned& e) { s.gp_id = e.gp_id; }
-  void operator()(const SchoolEnrolled& e) {
-    s.enrolments.push_back({e.school, e.class_label, e.role});
-  }
-  void operator()(const SchoolLeft& e) {
-    std::erase_if(s.enrolments, [&](const Enrolment& en) {
-      return en.school == e.school && en.class_label == e.class_label;
-    });
   }
   void operator()(const SwabRequested& e) {
     SwabState swab;
@@ -57,14 +53,14 @@ struct Applier {
     swab->outcome = e.outcome;
     swab->lab_id = e.lab_id;
     swab->reported_at = e.reported_at;
-    RecomputeEpisode();
+    s.Settle(s.CurrentEpisode());
   }
   void operator()(const ResultCorrected& e) {
     SwabState* swab = MutableSwab(s, e.swab_id);
     if (!swab) return;
     swab->outcome = e.outcome;
     ++swab->corrections;
-    RecomputeEpisode();
+    s.Settle(s.CurrentEpisode());
   }
   void operator()(const IsolationOrdered& e) {
     s.measures.push_back({e.measure_id, MeasureKind::kIsolation, e.start, e.end, e.reason, {}, {}, {}});
@@ -82,48 +78,21 @@ struct Applier {
     }
   }
   void operator()(const ContactReported& e) { s.contacts.push_back(e); }
-  void operator()(const VaccinationRecorded& e) { s.doses.push_back({int(e.dose), e.date}); }
-  void operator()(const Hospitalized&) { s.hospitalized = true; }
-  void operator()(const IcuAdmitted&) {
-    s.hospitalized = true;
-    s.in_icu = true;
-  }
-  void operator()(const Discharged&) {
-    s.hospitalized = false;
-    s.in_icu = false;
-  }
-  void operator()(const CaseClosed& e) {
-    s.case_open = false;
-    s.last_closure = e.outcome;
-    s.closed_on = e.at;
-    s.hospitalized = false;
-    s.in_icu = false;
-  }
   void operator()(const PersonalDataErased&) {
     s.erased = true;
     s.personal = Personal{};
   }
-  // Events of other streams never reach a person.
-  void operator()(const ClassQuarantineOrdered&) {}
-  void operator()(const RulesAdopted&) {}
-  void operator()(const AccessGranted&) {}
-  void operator()(const AccessRevoked&) {}
-
-  // The episode follows the results as they stand now: a positive corrected to negative
-  // no longer holds a case open. A case is open while a positive swab was collected after
-  // the last closure (or there was none).
-  void RecomputeEpisode() {
-    s.last_positive.reset();
-    for (const SwabState& swab : s.swabs) {
-      if (swab.outcome != Outcome::kPositive) continue;
-      Date day = swab.collected_at.ToDate();
-      if (!s.last_positive || *s.last_positive < day) s.last_positive = day;
-    }
-    s.case_open = !s.deceased() && s.last_positive && (!s.closed_on || *s.last_positive > *s.closed_on);
-  }
+  // Events of other streams never reach a person; the rest change only the facts.
 };
 
 }  // namespace
+
+Episode PersonState::CurrentEpisode() const {
+  return EpisodeWith(LastPositive(swabs, [](const SwabState& swab) -> std::optional<Date> {
+    if (swab.outcome != Outcome::kPositive) return std::nullopt;
+    return swab.collected_at.ToDate();
+  }));
+}
 
 const SwabState* PersonState::FindSwab(std::string_view swab_id) const {
   auto it = std::find_if(swabs.begin(), swabs.end(),

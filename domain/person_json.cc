@@ -20,12 +20,6 @@ json::value StringOrNull(const std::string& s) {
   return json::value(s);
 }
 
-// The recovery ClassifyVaccination counts: only the last closure is kept in the state.
-std::optional<Date> LastRecovery(const PersonState& s) {
-  if (s.last_closure == CaseOutcome::kRecovered) return s.closed_on;
-  return std::nullopt;
-}
-
 json::object Residence(const PersonState& s, const ReferenceData* reference) {
   const Municipality* m = reference ? reference->FindMunicipality(s.residence_istat) : nullptr;
   json::object o;
@@ -58,7 +52,7 @@ json::object Vaccination(const PersonState& s, Date today) {
   }
   json::object o;
   o["doses"] = std::move(doses);
-  o["status"] = ToString(ClassifyVaccination(s.doses, LastRecovery(s), today));
+  o["status"] = ToString(ClassifyVaccination(s.doses, s.last_recovery(), today));
   return o;
 }
 
@@ -98,7 +92,7 @@ json::object Measure(const PersonState& s, const MeasureState& m, const RuleBook
   if (set) {
     // The status on the start day: a dose or recovery after the start changes nothing.
     plan = set->Plan(
-        {m.kind, m.start, m.reason, ClassifyVaccination(s.doses, LastRecovery(s), m.start)});
+        {m.kind, m.start, m.reason, ClassifyVaccination(s.doses, s.last_recovery(), m.start)});
   }
   json::object o;
   o["measure_id"] = m.id;

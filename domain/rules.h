@@ -38,6 +38,7 @@ enum class VaccinationStatus {
 struct Dose {
   int number = 0;  // 1, 2: primary cycle; 3 and more: booster
   Date date{};
+  bool operator==(const Dose&) const = default;
 };
 
 // The vaccination status on day `on`. Doses and recoveries dated after `on` are ignored.

@@ -110,7 +110,7 @@ class GpView::Impl final : public KeyedTable {
     if (const domain::RuleSet* rs = rules_->InForce(start)) {
       const domain::MeasurePlan plan = rs->Plan(
           {isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine, start,
-           reason, domain::ClassifyVaccination(r.doses, r.last_recovery, start)});
+           reason, domain::ClassifyVaccination(r.doses, r.last_recovery(), start)});
       m.release_with_test_from = plan.release_with_test_from;
       m.rule_set = plan.rule_set_id;
     }

@@ -18,6 +18,10 @@ template <class A>
 void serialize(A& ar, Dose& d) {
   ar(d.number, d.date);
 }
+template <class A>
+void serialize(A& ar, Enrolment& e) {
+  ar(e.school, e.class_label, e.role);
+}
 }  // namespace caseledger::domain
 
 namespace caseledger::projections {
@@ -25,20 +29,26 @@ namespace {
 
 using domain::Date;
 
-constexpr char kFormat = 1;
+// 2: the episode as the domain keeps it (last closure and its day, instead of "deceased" and
+// the last recovery), no report day or municipality left from a closed case.
+constexpr char kFormat = 2;
 constexpr int kDefaultMeasureDays = 14;
 
 SwabRecord* MutableSwab(PersonRecord& r, std::string_view id) {
   return const_cast<SwabRecord*>(r.FindSwab(id));
 }
 
-// Mirrors domain::Evolve on the fields of a PersonRecord (see person_directory.h).
-struct Applier {
+// The facts move by the domain's FactsApplier (domain/person_facts.h); the overloads here
+// add what only the views keep, reading the record before the facts move where they need to.
+struct Applier : domain::FactsApplier {
+  using domain::FactsApplier::operator();
   PersonRecord& r;
   const domain::RuleBook* rules;
   Date day;  // effective day of the event
 
-  void operator()(const domain::PersonRegistered& e) { r.residence_istat = e.residence_istat; }
+  Applier(PersonRecord& record, const domain::RuleBook* book, Date effective)
+      : domain::FactsApplier{record}, r(record), rules(book), day(effective) {}
+
   void operator()(const domain::ResidenceChanged& e) {
     if (e.to_istat == r.residence_istat) return;
     for (ActiveMeasure& m : r.measures) {
@@ -47,16 +57,7 @@ struct Applier {
       m.since = from;
       m.istat = e.to_istat;
     }
-    r.residence_istat = e.to_istat;
-  }
-  void operator()(const domain::GpAssigned& e) { r.gp_id = e.gp_id; }
-  void operator()(const domain::SchoolEnrolled& e) {
-    r.enrolments.push_back({e.school, e.class_label, e.role});
-  }
-  void operator()(const domain::SchoolLeft& e) {
-    std::erase_if(r.enrolments, [&](const Enrolment& en) {
-      return en.school == e.school && en.class_label == e.class_label;
-    });
+    domain::FactsApplier::operator()(e);
   }
   void operator()(const domain::SwabRequested& e) {
     SwabRecord s;
@@ -89,32 +90,11 @@ struct Applier {
   void operator()(const domain::MeasureEnded& e) {
     std::erase_if(r.measures, [&](const ActiveMeasure& m) { return m.measure_id == e.measure_id; });
   }
-  void operator()(const domain::VaccinationRecorded& e) {
-    r.doses.push_back({static_cast<int>(e.dose), e.date});
-  }
-  void operator()(const domain::Hospitalized&) { r.hospitalized = true; }
-  void operator()(const domain::IcuAdmitted&) {
-    r.hospitalized = true;
-    r.in_icu = true;
-  }
-  void operator()(const domain::Discharged&) {
-    r.hospitalized = false;
-    r.in_icu = false;
-  }
   void operator()(const domain::CaseClosed& e) {
-    r.case_open = false;
-    if (e.outcome == domain::CaseOutcome::kRecovered) r.last_recovery = e.at;
-    else r.deceased = true;
-    r.hospitalized = false;
-    r.in_icu = false;
+    domain::FactsApplier::operator()(e);
+    r.case_reported_on.reset();
+    r.case_istat.clear();
   }
-  void operator()(const domain::ContactReported&) {}
-  void operator()(const domain::PersonalDataErased&) {}
-  void operator()(const domain::ClassQuarantineOrdered&) {}
-  void operator()(const domain::RulesAdopted&) {}
-  void operator()(const domain::AccessGranted&) {}
-  void operator()(const domain::AccessRevoked&) {}
-  void operator()(const domain::SampleHandedOver&) {}  // the views do not follow where a sample is
 
   // The episode after swab `s` changed; a case opened by it counts from `reported`.
   void Settle(const SwabRecord& s, Date reported) {
@@ -127,8 +107,7 @@ struct Applier {
       r.case_reported_on.reset();
       r.case_istat.clear();
     }
-    r.case_open = ep.open;
-    r.last_positive = ep.last_positive;
+    r.Settle(ep);
   }
   void Order(bool isolation, uint32_t id, Date start, const std::string& reason,
              const std::optional<Date>& given) {
@@ -158,24 +137,18 @@ Date PlannedEnd(const domain::RuleBook* rules, const PersonRecord& record, bool 
   q.kind = isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine;
   q.start = start;
   q.reason = std::string(reason);
-  q.vaccination = domain::ClassifyVaccination(record.doses, record.last_recovery, start);
+  q.vaccination = domain::ClassifyVaccination(record.doses, record.last_recovery(), start);
   domain::MeasurePlan plan = set->Plan(q);
   // No measure required (self-monitoring only): it is over on its first day.
   return plan.quarantine_required ? plan.end : start;
 }
 
 Episode EpisodeWith(const PersonRecord& record, uint64_t changed, uint8_t outcome) {
-  Episode ep;
-  for (const SwabRecord& s : record.swabs) {
-    bool positive = s.id_hash == changed ? outcome == static_cast<uint8_t>(domain::Outcome::kPositive)
-                                         : s.positive();
-    if (!positive) continue;
-    Date day = s.collected_day();
-    if (!ep.last_positive || *ep.last_positive < day) ep.last_positive = day;
-  }
-  ep.open = !record.deceased && ep.last_positive &&
-            (!record.last_recovery || *ep.last_positive > *record.last_recovery);
-  return ep;
+  constexpr uint8_t kPositive = static_cast<uint8_t>(domain::Outcome::kPositive);
+  return record.EpisodeWith(domain::LastPositive(record.swabs, [&](const SwabRecord& s) -> std::optional<Date> {
+    if ((s.id_hash == changed ? outcome : s.outcome) != kPositive) return std::nullopt;
+    return s.collected_day();
+  }));
 }
 
 }  // namespace internal

@@ -2,15 +2,17 @@
 // residence, GP, enrolments, swabs, active measures and the current clinical status.
 // Views read it (state before the event being applied); only the runner writes it.
 //
-// The directory mirrors domain::Evolve for the fields it keeps (same episode rule: a case
-// is open while a positive swab was collected after the last closure) and, like Evolve,
-// never rejects an event. What an event changes in the figures of the views (a new
-// positive, a measure running in a municipality, a closure) is computed once per event by
-// ComputeEffects (person_effects.h) and handed to every view in LogEvent::effects.
+// The record is a domain::PersonFacts, moved by the domain's own rules (FactsApplier and the
+// episode rule: a case is open while a positive swab was collected after the last closure),
+// plus what only the views keep; like domain::Evolve the directory never rejects an event.
+// What an event changes in the figures of the views (a new positive, a measure running in a
+// municipality, a closure) is computed once per event by Effects (person_effects.cc) and
+// handed to every view in LogEvent::effects.
 #pragma once
 
 #include "domain/envelope.h"
 #include "domain/events.h"
+#include "domain/person_facts.h"
 #include "domain/rules.h"
 #include "domain/time.h"
 
@@ -95,14 +97,6 @@ struct ActiveMeasure {
   }
 };
 
-struct Enrolment {
-  std::string school;
-  std::string class_label;
-  domain::SchoolRole role = domain::SchoolRole::kStudent;
-  bool operator==(const Enrolment&) const = default;
-  template <class A> void serialize(A& ar) { ar(school, class_label, role); }
-};
-
 // A swab of the person, compact (a person may have dozens and the region millions): the
 // id is kept as a 64-bit FNV-1a hash (SwabIdHash), enough to tell one person's swabs apart.
 struct SwabRecord {
@@ -125,19 +119,12 @@ struct SwabRecord {
 
 uint64_t SwabIdHash(std::string_view swab_id);
 
-struct PersonRecord {
-  std::string residence_istat;
-  std::string gp_id;
-  std::vector<Enrolment> enrolments;
+// The facts shared with the domain's aggregate (residence, GP, enrolments, doses, clinical
+// status, the episode: domain/person_facts.h), moved by the same rules (FactsApplier,
+// PersonFacts::EpisodeWith), and what only the views keep.
+struct PersonRecord : domain::PersonFacts {
   std::vector<ActiveMeasure> measures;  // active ones only
-  std::vector<domain::Dose> doses;      // for the rules that depend on vaccination
-  bool case_open = false;               // positive, not yet closed
-  bool hospitalized = false;
-  bool in_icu = false;
-  bool deceased = false;
-  std::optional<domain::Date> last_positive;  // collection day of the last positive swab
-  std::optional<domain::Date> last_recovery;  // day of the last closure as recovered
-  std::vector<SwabRecord> swabs;              // every swab requested, in request order
+  std::vector<SwabRecord> swabs;        // every swab requested, in request order
   // The open case as counted by the views: report day and municipality of its new
   // positive, kind of the swab that opened it, and its gauge spells (empty when no case
   // is open).
@@ -150,9 +137,10 @@ struct PersonRecord {
   const ActiveMeasure* FindMeasure(uint32_t measure_id) const;
   bool tested() const;  // any swab collected
 
+  // Format 2 of the record (person_directory.cc).
   template <class A> void serialize(A& ar) {
     ar(residence_istat, gp_id, enrolments, measures, doses, case_open, hospitalized, in_icu,
-       deceased, last_positive, last_recovery, swabs, case_reported_on, case_istat, case_test,
+       last_closure, closed_on, last_positive, swabs, case_reported_on, case_istat, case_test,
        spells);
   }
 };

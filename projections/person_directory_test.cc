@@ -76,7 +76,7 @@ TEST_F(PersonDirectoryTest, RecordSurvivesEncodeAndLoad) {
   EXPECT_EQ(Record().spells.size(), 2u);  // open case, in hospital
   EXPECT_FALSE(other.Load(id_, bytes.substr(0, bytes.size() - 1)));
   EXPECT_FALSE(other.Load(id_, bytes + "x"));
-  EXPECT_FALSE(other.Load(id_, "\x02" + bytes.substr(1)));
+  EXPECT_FALSE(other.Load(id_, "\x01" + bytes.substr(1)));  // format 1: before the one fold
 }
 
 TEST_F(PersonDirectoryTest, SwabIdsAreHashedWithAStableFunction) {

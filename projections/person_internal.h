@@ -15,12 +15,10 @@ domain::Date PlannedEnd(const domain::RuleBook* rules, const PersonRecord& recor
                         domain::Date start, std::string_view reason,
                         const std::optional<domain::Date>& given_end);
 
-// The episode rule of domain::Evolve: the last positive collection day with swab
-// `changed` taken as having `outcome`, and whether the case is open then.
-struct Episode {
-  std::optional<domain::Date> last_positive;
-  bool open = false;
-};
+// The episode rule of the domain (domain::PersonFacts::EpisodeWith) with swab `changed`
+// taken as having `outcome` (a SwabRecord outcome byte): the episode after a result or
+// correction, read before the record takes it.
+using Episode = domain::Episode;
 Episode EpisodeWith(const PersonRecord& record, uint64_t changed, uint8_t outcome);
 
 // Moves the open case's gauge spells through `e`, read against `record` as it is before

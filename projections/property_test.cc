@@ -213,7 +213,7 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
     EXPECT_EQ(rec->residence_istat, p.residence_istat);
     EXPECT_EQ(rec->last_positive, p.last_positive);
     EXPECT_EQ(rec->hospitalized, p.hospitalized);
-    EXPECT_EQ(rec->deceased, p.deceased());
+    EXPECT_EQ(rec->deceased(), p.deceased());
     size_t active = 0;
     for (const auto& m : p.measures) active += m.active();
     EXPECT_EQ(rec->measures.size(), active);

@@ -188,7 +188,7 @@ class SchoolView::Impl final : public KeyedTable {
   // marks for writing only the classes where it changed something.
   template <class Change>
   void UpdateMember(const PersonRecord& person, std::string_view id, Change change) {
-    for (const Enrolment& en : person.enrolments) {
+    for (const domain::Enrolment& en : person.enrolments) {
       const ClassEntry* c = FindClass(en.school, en.class_label);
       if (c == nullptr) continue;
       auto m = std::lower_bound(c->members.begin(), c->members.end(), id,

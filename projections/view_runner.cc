@@ -4,6 +4,8 @@
 #include "projections/log_prefetch.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
+#include "projections/views_layout.h"
+#include "projections/views_recovery.h"
 #include "eventstore/disk_space.h"
 
 #include <pthread.h>
@@ -24,20 +26,11 @@ using eventstore::StoreError;
 using eventstore::StoreErrorCode;
 using eventstore::StoreResult;
 
-// 4: the measure-start index ("index/"); 3: class orders keep their given end; 2: the region
-// view's late-report column
-constexpr std::string_view kFormat = "4";
-constexpr std::string_view kFormatKey = "meta/format";
-constexpr std::string_view kViewsKey = "meta/views";
-constexpr std::string_view kCheckpointKey = "checkpoint";
-constexpr std::string_view kPeoplePrefix = "people/";
-constexpr std::string_view kPersonStreamPrefix = "person-";
-// The measure-start index (FORMAT.md): "index/starts/<YYYY-MM-DD>/<person id>" for every
-// isolation or quarantine order of a person starting on that day, and the number of
-// registrations applied.
-constexpr std::string_view kIndexPrefix = "index/";
-constexpr std::string_view kStartsPrefix = "index/starts/";
-constexpr std::string_view kRegisteredKey = "index/registered";
+using layout::kCheckpointKey;
+using layout::kPeoplePrefix;
+using layout::kPersonStreamPrefix;
+using layout::kRegisteredKey;
+using layout::kStartsPrefix;
 
 // A view's entries in the views database, under "<view>/" (View::Attach).
 class DbEntries final : public StoredEntries {
@@ -69,12 +62,6 @@ class DbEntries final : public StoredEntries {
   std::shared_ptr<ViewsDb> db_;
   std::string prefix_;
 };
-
-std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
-  std::string names;
-  for (const auto& v : views) names.append(names.empty() ? "" : ",").append(v->name());
-  return names;
-}
 
 }  // namespace
 
@@ -131,79 +118,15 @@ std::string ProgressLine(const CatchUpProgress& p) {
 }
 
 StoreResult<void> ViewRunner::Impl::Load() {
-  auto format = db->Get(kFormatKey);
-  if (!format) return format.error();
-  auto names = db->Get(kViewsKey);
-  if (!names) return names.error();
-  auto checkpoint = db->Get(kCheckpointKey);
-  if (!checkpoint) return checkpoint.error();
-
-  uint64_t at = 0;
-  bool usable = *format && **format == kFormat && *names && **names == ViewNames(views) && *checkpoint;
-  if (usable) {
-    const std::string& text = **checkpoint;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), at);
-    // Views ahead of the log: the log is the truth, start again from it.
-    usable = ec == std::errc() && end == text.data() + text.size() &&
-             (options.remote_log || at <= store.CommittedPosition());
+  auto recovered = ViewsRecovery(*db, views, {store.CommittedPosition(), options.remote_log, options.path}).Run();
+  if (!recovered) return recovered.error();
+  if (recovered->reset) {
+    directory.Clear();
+    if (pipeline) pipeline->Clear();
   }
-  if (usable) {
-    std::string bad;
-    // Person records stay in the database: batches read the ones they need (a record
-    // that does not decode then stops the runner, like a poison event).
-    auto scan = db->ForEach([&](std::string_view key, std::string_view value) {
-      if (key.starts_with("meta/") || key == kCheckpointKey) return true;
-      bool ok = false;
-      size_t slash = key.find('/');
-      for (auto& v : views) {
-        if (slash != std::string_view::npos && key.substr(0, slash) == v->name()) {
-          ok = v->Load(key.substr(slash + 1), value);
-          break;
-        }
-      }
-      if (!ok) bad = std::string(key);
-      return ok;
-    }, {kPeoplePrefix, kIndexPrefix});
-    if (!scan) return scan.error();
-    if (!bad.empty()) {
-      ProjectionsLog()->warn("views entry {} does not load; rebuilding the views from the log", bad);
-      for (auto& v : views) {
-        if (!v->Reset()) {
-          return StoreError(StoreErrorCode::kCorruption,
-                            "views entry " + bad + " does not load and view " +
-                                std::string(v->name()) + " cannot be rebuilt in place; delete " +
-                                options.path);
-        }
-      }
-      directory.Clear();
-      if (pipeline) pipeline->Clear();
-      usable = false;
-    }
-  }
-  registered.store(0);
-  if (usable) {
-    auto count = db->Get(kRegisteredKey);
-    if (!count) return count.error();
-    uint64_t n = 0;
-    if (*count) {
-      const std::string& text = **count;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      usable = ec == std::errc() && end == text.data() + text.size();
-      if (!usable) ProjectionsLog()->warn("views entry {} does not load; rebuilding the views from the log", kRegisteredKey);
-    }
-    registered.store(n);
-  }
-  if (!usable) {
-    at = 0;
-    if (auto dropped = db->DropAll(); !dropped) return dropped.error();
-    ViewsDb::Batch meta;
-    meta.Put(kFormatKey, kFormat);
-    meta.Put(kViewsKey, ViewNames(views));
-    meta.Put(kCheckpointKey, "0");
-    if (auto w = db->Write(meta, true); !w) return w.error();
-  }
-  for (auto& v : views) v->Publish(at);
-  position.store(at, std::memory_order_release);
+  registered.store(recovered->registered);
+  for (auto& v : views) v->Publish(recovered->checkpoint);
+  position.store(recovered->checkpoint, std::memory_order_release);
   return {};
 }
 
@@ -319,13 +242,16 @@ void ViewRunner::Impl::IndexBatch(const DecodedBatch& decoded, ViewsDb::Batch& w
 }
 
 StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
-  const std::vector<domain::Envelope>& batch = decoded.envelopes;
   if (auto fetched = FetchPeople(decoded); !fetched || !*fetched) return fetched;
   PrefixedSink sink(wb);
-  // People whose record changed, with repeats; the ids view the batch's envelopes.
-  // Records are not evicted during a batch (FetchPeople pinned them), so their addresses
-  // identify them.
-  std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
+  if (!FoldSequential(decoded, sink) || !PersistViews(sink, decoded.envelopes.back().position)) return false;
+  WritePeople(wb);
+  return true;
+}
+
+bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink& sink) {
+  const std::vector<domain::Envelope>& batch = decoded.envelopes;
+  dirty_people.clear();
   dirty_people.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     const domain::Envelope& env = batch[i];
@@ -354,15 +280,23 @@ StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded,
       return false;
     }
   }
+  return true;
+}
+
+bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
   try {
     for (auto& v : views) {
       sink.SetPrefix(v->name());
       v->Persist(sink);
     }
   } catch (const std::exception& ex) {
-    Fail(batch.back().position, std::string("persisting the views: ") + ex.what());
+    Fail(last, std::string("persisting the views: ") + ex.what());
     return false;
   }
+  return true;
+}
+
+void ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb) {
   auto by_record = [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); };
   std::sort(dirty_people.begin(), dirty_people.end(), by_record);
   dirty_people.erase(std::unique(dirty_people.begin(), dirty_people.end(),
@@ -373,7 +307,6 @@ StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded,
     key.assign(kPeoplePrefix).append(id);
     wb.Put(key, PersonDirectory::Encode(*record));
   }
-  return true;
 }
 
 StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb::Batch& wb,
@@ -385,13 +318,18 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
     Fail(last, w.error().message);
     return w.error();
   }
+  Advance(decoded, started);
+  return true;
+}
+
+void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_clock::time_point started) {
   // Every changed record is in the batch just written: the cache may forget any of them.
   if (pipeline) {
     pipeline->Evict(options.person_cache);
   } else {
     directory.Evict(options.person_cache);
   }
-  Publish(last);
+  Publish(decoded.envelopes.back().position);
   ReportProgress(false);
   metrics.events_applied.fetch_add(decoded.envelopes.size(), std::memory_order_relaxed);
   metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
@@ -399,7 +337,6 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
                                       std::chrono::steady_clock::now() - started)
                                       .count(),
                                   std::memory_order_relaxed);
-  return true;
 }
 
 void ViewRunner::Impl::Publish(uint64_t last) {

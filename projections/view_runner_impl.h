@@ -29,17 +29,24 @@ class ViewRunner::Impl {
   StoreResult<uint64_t> CatchUp();
   // Applies one batch read from the log; false (and failure set) on a poison event.
   StoreResult<bool> ApplyBatch(const DecodedBatch& batch);
-  // ApplyBatch's steps. Validate: positions follow the checkpoint and every event decoded
-  // (else failure set, false). ApplySequential: the reference way, one event at a time on
-  // this thread, into `wb`. Commit: writes `wb` with the checkpoint, evicts, publishes,
-  // counts and notifies.
+  // ApplyBatch's steps, in order. Validate: positions follow the checkpoint and every event
+  // decoded (else failure set, false). Then the batch is folded into `wb`, by the pipeline
+  // or by ApplySequential, the reference way, one event at a time on this thread:
+  // FetchPeople, FoldSequential (effects, views, person records), PersistViews, WritePeople
+  // (each changed record once). IndexBatch adds the measure-start index. Commit writes `wb`
+  // with the checkpoint, then Advance evicts, publishes, reports progress and counts. A step
+  // that returns false has set the failure (Fail).
   bool Validate(const DecodedBatch& batch);
   // Validate's check of a batch that starts at `expected`: empty, or why it cannot be
   // applied and at which position.
   std::optional<std::pair<uint64_t, std::string>> Invalid(const DecodedBatch& batch, uint64_t expected) const;
   StoreResult<bool> ApplySequential(const DecodedBatch& batch, ViewsDb::Batch& wb);
+  bool FoldSequential(const DecodedBatch& batch, PrefixedSink& sink);
+  bool PersistViews(PrefixedSink& sink, uint64_t last);
+  void WritePeople(ViewsDb::Batch& wb);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
+  void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started);
   // The measure-start index's entries for the batch (its orders' keys, the registrations'
   // count), into `wb`: one pass over the batch in log order, whatever the partitions.
   void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
@@ -66,6 +73,10 @@ class ViewRunner::Impl {
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
+  // FoldSequential's people whose record changed, with repeats, for WritePeople; the ids
+  // view the batch's envelopes. Records are not evicted during a batch (FetchPeople pinned
+  // them), so their addresses identify them.
+  std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
   // FetchPeople's result: the record of each envelope's person when it was cached (null:
   // read from the database, not registered yet, or not a person stream; ApplyBatch then

@@ -16,6 +16,7 @@ using app::UsageError;
 
 int RunBenchAppend(const app::Args& args);   // bench_append.cc
 int RunBenchRebuild(const app::Args& args);  // bench_rebuild.cc
+int RunBenchFold(const app::Args& args);     // bench_fold.cc
 int RunBenchLag(const app::Args& args);      // bench_lag.cc
 int RunBenchRelay(const app::Args& args);    // bench_relay.cc
 int RunLoadgen(const app::Args& args);       // loadgen_http.cc
