@@ -1,5 +1,7 @@
 #include "projections/person_directory.h"
 
+#include "domain/string_archive.h"
+
 #include "domain/bounded_archive.h"
 #include "projections/person_internal.h"
 
@@ -241,13 +243,13 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
 }
 
 std::string PersonDirectory::Encode(const PersonRecord& r) {
-  std::ostringstream out(std::ios::binary);
-  out.put(kFormat);
+  // Straight into the string: the bytes of cereal's binary archive without a stream.
+  std::string out(1, kFormat);
   {
-    cereal::BinaryOutputArchive ar(out);
+    domain::StringOutputArchive ar(out);
     ar(const_cast<PersonRecord&>(r));
   }
-  return std::move(out).str();
+  return out;
 }
 
 bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
