@@ -33,30 +33,16 @@ eventstore::StoreResult<std::unique_ptr<ImportPerson>> Decode(std::string_view b
 }  // namespace
 
 ImportPeople::ImportPeople(std::string spill_path, size_t in_memory)
-    : spill_path_(std::move(spill_path)), in_memory_(std::max<size_t>(1, in_memory)) {}
+    : records_(std::move(spill_path), in_memory, Encode, Decode) {}
 
 ImportPeople::~ImportPeople() = default;
 
-eventstore::StoreResult<void> ImportPeople::Open() {
-  if (spill_path_.empty()) return {};
-  auto file = eventstore::SpillFile::Create(spill_path_);
-  if (!file) return file.error();
-  file_ = std::move(*file);
-  return {};
-}
+eventstore::StoreResult<void> ImportPeople::Open() { return records_.Open(); }
 
 eventstore::StoreResult<ImportPerson*> ImportPeople::Get(uint32_t index) {
-  Slot& slot = slots_[index];
-  slot.referenced = true;
-  if (slot.person) return slot.person.get();
-  if (auto read = file_->Read(slot.where, buffer_); !read) return read.error();
-  auto person = Decode(buffer_, spill_path_);
-  if (!person) return person.error();
-  slot.person = std::move(*person);
-  slot.person->index = index;
-  loaded_.push_back(index);
-  ++stats_.read;
-  return slot.person.get();
+  auto person = records_.Get(index);
+  if (person) (*person)->index = index;  // not in the spilled bytes
+  return person;
 }
 
 eventstore::StoreResult<ImportPerson*> ImportPeople::Find(std::string_view key) {
@@ -80,14 +66,10 @@ eventstore::StoreResult<ImportPerson*> ImportPeople::FindSwab(std::string_view s
 }
 
 ImportPerson* ImportPeople::Add(ImportPerson person) {
-  const auto index = static_cast<uint32_t>(slots_.size());
+  const auto index = static_cast<uint32_t>(records_.size());
   if (auto [it, added] = by_key_.try_emplace(HashOf(person.key), index); !added) key_collisions_[person.key] = index;
-  Slot& slot = slots_.emplace_back();
-  slot.person = std::make_unique<ImportPerson>(std::move(person));
-  slot.person->index = index;
-  slot.referenced = true;
-  loaded_.push_back(index);
-  return slot.person.get();
+  person.index = index;
+  return records_.Add(std::make_unique<ImportPerson>(std::move(person)));
 }
 
 void ImportPeople::AddSwab(std::string_view swab_id, const ImportPerson* person) {
@@ -96,44 +78,10 @@ void ImportPeople::AddSwab(std::string_view swab_id, const ImportPerson* person)
   }
 }
 
-eventstore::StoreResult<void> ImportPeople::Trim() {
-  if (!file_) return {};
-  while (loaded_.size() > in_memory_) {
-    if (hand_ >= loaded_.size()) hand_ = 0;
-    Slot& slot = slots_[loaded_[hand_]];
-    if (slot.referenced) {
-      slot.referenced = false;
-      ++hand_;
-      continue;
-    }
-    if (auto evicted = Evict(loaded_[hand_]); !evicted) return evicted;
-    loaded_[hand_] = loaded_.back();  // the hand now points at one it has not seen
-    loaded_.pop_back();
-  }
-  stats_.file_bytes = file_->file_bytes();
-  return {};
-}
-
-eventstore::StoreResult<void> ImportPeople::Evict(uint32_t index) {
-  Slot& slot = slots_[index];
-  if (auto written = file_->Write(slot.where, Encode(*slot.person)); !written) return written;
-  slot.person.reset();
-  ++stats_.written;
-  return {};
-}
+eventstore::StoreResult<void> ImportPeople::Trim() { return records_.Trim(); }
 
 eventstore::StoreResult<void> ImportPeople::ForEach(const std::function<void(const ImportPerson&)>& visit) {
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].person) {
-      visit(*slots_[i].person);
-      continue;
-    }
-    if (auto read = file_->Read(slots_[i].where, buffer_); !read) return read.error();
-    auto person = Decode(buffer_, spill_path_);
-    if (!person) return person.error();
-    visit(**person);
-  }
-  return {};
+  return records_.ForEach(visit);
 }
 
 }  // namespace caseledger::app

@@ -44,7 +44,7 @@ class ImportPeople {
 
   eventstore::StoreResult<void> Open();
 
-  size_t size() const { return slots_.size(); }
+  size_t size() const { return records_.size(); }
   // The person registered under `key`, or null. Reads it back if it was written out (a
   // failure of the spill file is kIo).
   eventstore::StoreResult<ImportPerson*> Find(std::string_view key);
@@ -60,34 +60,17 @@ class ImportPeople {
   // Calls `visit` with every person, in the order they were added (reading the spill file).
   eventstore::StoreResult<void> ForEach(const std::function<void(const ImportPerson&)>& visit);
 
-  struct Stats {
-    uint64_t written = 0;  // people written out
-    uint64_t read = 0;     // people read back
-    uint64_t file_bytes = 0;
-  };
-  const Stats& stats() const { return stats_; }
+  using Stats = eventstore::SpilledRecords<ImportPerson>::Stats;
+  const Stats& stats() const { return records_.stats(); }
 
  private:
-  struct Slot {
-    std::unique_ptr<ImportPerson> person;  // null: in the file
-    eventstore::SpillFile::Slot where;
-    bool referenced = false;
-  };
   eventstore::StoreResult<ImportPerson*> Get(uint32_t index);
-  eventstore::StoreResult<void> Evict(uint32_t index);
 
-  std::string spill_path_;
-  size_t in_memory_;
-  std::unique_ptr<eventstore::SpillFile> file_;
-  std::string buffer_;
-  std::vector<Slot> slots_;
-  std::vector<uint32_t> loaded_;  // indexes held decoded, the clock's ring
-  size_t hand_ = 0;
+  eventstore::SpilledRecords<ImportPerson> records_;
   // By the hash of the export key / swab id: the person's index. A key or swab whose hash an
   // earlier one holds goes to the exact maps (seldom, if ever).
   boost::unordered_flat_map<uint64_t, uint32_t> by_key_, by_swab_;
   std::unordered_map<std::string, uint32_t> key_collisions_, swab_collisions_;
-  Stats stats_;
 };
 
 }  // namespace caseledger::app

@@ -51,7 +51,7 @@ class DemoPersonStore {
   // Opens the spill file; a failure names it (kIo).
   eventstore::StoreResult<void> Open();
 
-  size_t size() const { return slots_.size(); }
+  size_t size() const { return records_.size(); }
   // Adds a person; its index is the size before.
   size_t Add(DemoPerson person);
   // The person at `index`, read back if it was written out. Valid until the next Trim().
@@ -61,32 +61,16 @@ class DemoPersonStore {
   // Writes people out until at most `in_memory` stay decoded. Aborts on a write failure.
   void Trim();
 
-  struct Stats {
-    uint64_t written = 0;  // people written out
-    uint64_t read = 0;     // people read back
-    uint64_t file_bytes = 0;
-  };
-  const Stats& stats() const { return stats_; }
+  using Stats = eventstore::SpilledRecords<DemoPerson>::Stats;
+  const Stats& stats() const { return records_.stats(); }
 
  private:
-  struct Slot {
-    std::unique_ptr<DemoPerson> person;  // null: in the file
-    eventstore::SpillFile::Slot where;
-    bool referenced = false;
-  };
   std::string Encode(const DemoPerson& p) const;
-  DemoPerson Decode(std::string_view bytes) const;
-  void Evict(size_t index);
+  // Aborts on bytes that do not decode, as on a read failure.
+  DemoPerson Decode(std::string_view bytes, const std::string& path) const;
 
   const domain::ReferenceData& reference_;
-  std::string spill_path_;
-  size_t in_memory_;
-  std::unique_ptr<eventstore::SpillFile> file_;  // null: everybody in memory
-  std::string buffer_;                            // a record read back
-  std::vector<Slot> slots_;
-  std::vector<size_t> loaded_;  // indexes held decoded, the clock's ring
-  size_t hand_ = 0;
-  Stats stats_;
+  eventstore::SpilledRecords<DemoPerson> records_;
 };
 
 }  // namespace caseledger::workload
