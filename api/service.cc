@@ -5,7 +5,9 @@
 #include "api/backup_request.h"
 #include "api/control_socket.h"
 #include "api/grant_table.h"
+#include "api/memory_metrics.h"
 #include "api/person_cache.h"
+#include "serving/memory_budget.h"
 #include "api/jwks_source.h"
 #include "api/jwt.h"
 #include "api/metrics.h"
@@ -152,6 +154,9 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
 
   eventstore::StoreOptions store_options;
   store_options.path = s.options.data_dir + "/store";
+  const serving::MemoryBudget budget = serving::SplitMemoryBudget(s.options.memory_budget);
+  store_options.block_cache_bytes = budget.store_block_cache;
+  store_options.write_buffer_bytes = budget.store_write_buffers;
   store_options.min_free_bytes = s.options.min_free_bytes;
   store_options.master_key_path =
       s.options.master_key_path.empty() ? s.options.data_dir + "/master.key" : s.options.master_key_path;
@@ -249,6 +254,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.views = std::move(*live);
   serving::LiveViews* vr = s.views.get();
+  ApiLog()->info("memory with the views ready: {}", MemoryLine(*st, *vr));
+  AddMemoryGauges(s.metrics, *st, *vr);
   if (s.feed) s.feed->Start(vr->Position(), [vr] { return vr->Position(); });
   if (s.options.standby) {
     // The views follow the standby's own log; a rule adoption in what was shipped rebuilds

@@ -65,9 +65,10 @@ struct ServiceOptions {
   // and then accepts them. Not together with `replica`.
   std::optional<eventstore::StandbyShipOptions> ship_standby;
   std::optional<eventstore::StandbyFollowOptions> standby;
-  // Memory the views' caches and a dry run's what-if may take, about (bytes; 0: their
-  // defaults): a half for person records, a quarter for GP patient rows, a quarter for the
-  // what-if (serving::LiveViewsOptions::memory_budget).
+  // The memory budget in bytes (0: serving::kDefaultMemoryBudget), split between the
+  // store's block cache and memtables and the views' caches and database
+  // (serving/memory_budget.h); a dry run's what-if takes a quarter of it on top
+  // (replay::WhatIfOptions::memory_budget; 0: its default).
   size_t memory_budget = 0;
   // Nice value of a views rebuild's thread (serving::LiveViewsOptions); tests set 0.
   int rebuild_nice = 10;

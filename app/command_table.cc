@@ -42,7 +42,7 @@ Program MakeProgram() {
         {"max-connections", "N", "connections served at once (0: half the descriptor limit, 16 to 10000)"},
         {"max-connections-per-client", "N", "connections per client address (256; 0: no cap)"},
         {"min-free-bytes", "N[K|M|G]", "refuse writes (507) while the data volume has less free (64M; 0: none)"},
-        {"memory-budget", "MIB", "memory for the views' caches and a dry run's what-if (0: their defaults)"},
+        {"memory-budget", "MIB", "memory budget of the store's and views' caches (640; 0: that), a dry run's what-if a quarter more"},
         {"jwt-public-key", "FILE", "an identity provider's public key (PEM); its tokens are accepted too"},
         {"jwt-public-key-alg", "RS256|ES256", "the algorithm that key is pinned to"},
         {"jwt-issuer", "ISS", "the iss the identity provider's tokens carry (caseledger)"},

@@ -123,6 +123,10 @@ struct StoreOptions {
   uint64_t verify_tail_on_open = 1024;
   // RocksDB block cache in bytes.
   size_t block_cache_bytes = 256 << 20;
+  // Bytes the memtables of all column families may hold together before the largest is
+  // flushed (RocksDB's db_write_buffer_size); 0: no total, each family up to its own two
+  // 64 MiB memtables.
+  size_t write_buffer_bytes = 0;
   // The master key file (32 bytes) that wraps the per-stream keys of personal data and
   // keys the blind index of personal claims; created (mode 0600) when missing and the
   // store has never had one. Open refuses a key other than the store's first. Empty: no
@@ -183,6 +187,16 @@ struct StoreStats {
   uint64_t max_sync_micros = 0;   // longest synced write
   uint64_t slow_syncs = 0;        // synced writes that took over kSlowSyncMicros
   static constexpr uint64_t kSlowSyncMicros = 10'000;
+};
+
+// What a RocksDB database holds in memory (the store's; the views database's:
+// projections::ViewsMemory), for the memory budget (serve --memory-budget) and /metrics.
+struct RocksMemory {
+  uint64_t block_cache = 0;           // bytes in its block cache (index and filter blocks too, where charged to it)
+  uint64_t block_cache_capacity = 0;  // the cache's bound
+  uint64_t memtables = 0;             // active, immutable and pinned memtables
+  uint64_t table_readers = 0;         // index and filter blocks held by open tables outside the cache
+  uint64_t total() const { return block_cache + memtables + table_readers; }
 };
 
 struct ChainTip {
@@ -251,6 +265,8 @@ class EventStore : public LogReader {
   virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;
 
   virtual StoreStats Stats() const = 0;
+  // What the store's database holds in memory now. Thread-safe.
+  virtual RocksMemory Memory() const = 0;
   // Why appends are refused now, or nullopt while they are accepted: kNoSpace (below the
   // free-space floor, or RocksDB met a full disk) or kWritesRefused (a write or sync failed:
   // only a reopen recovers). For /readyz and /metrics.

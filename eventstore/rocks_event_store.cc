@@ -6,6 +6,7 @@
 #include "eventstore/file_write.h"
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
+#include "eventstore/rocks_memory.h"
 #include "eventstore/store_logger.h"
 #include "domain/decision.h"
 
@@ -101,6 +102,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   // what a restart after a crash replays. Past this size the families holding the oldest
   // WAL are flushed, so recovery reads at most about this much.
   db_options.max_total_wal_size = 512 << 20;
+  db_options.db_write_buffer_size = options.write_buffer_bytes;
   // Never: unordered_write (partly visible batches), manual_wal_flush (acks before the WAL).
   db_options.unordered_write = false;
   db_options.manual_wal_flush = false;
@@ -122,6 +124,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   FamilyLayout log{false, true, 64 * 1024, 128}, index{false, true, 16 * 1024, 128};
   FamilyLayout lookups{true, true}, plain{true, false};
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  store->block_cache_ = cache;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, plain)},
       {format::kEvents, FamilyOptions(cache, log)},
@@ -343,7 +346,12 @@ StoreResult<void> RocksEventStore::ReadLogInto(uint64_t from_position, size_t ma
   auto prev = HashAt(from_position - 1);
   if (!prev) return prev.error();
   Hash prev_hash = *prev;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  // A scan of the log (the views, the relay, a rebuild) reads each block once: kept out of
+  // the block cache, it would only push out what queries read again (stream index, heads)
+  // and fill the cache to its bound with blocks nobody reads twice.
+  rocksdb::ReadOptions scan;
+  scan.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan, events_));
   uint64_t pos = from_position;
   size_t n = 0;
   for (it->Seek(format::PositionKey(pos)); it->Valid() && pos <= until && n < want; it->Next(), ++pos) {
@@ -480,6 +488,8 @@ StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, ui
   }
   return {};
 }
+
+RocksMemory RocksEventStore::Memory() const { return MeasureRocksMemory(*db_, block_cache_.get()); }
 
 uint64_t RocksEventStore::DiskBytes() const {
   uint64_t total = 0, v = 0;

@@ -48,6 +48,7 @@ class RocksEventStore final : public EventStore {
   StoreResult<void> PutCheckpoint(const std::string& consumer, uint64_t position) override;
   uint64_t DiskBytes() const override;
   StoreStats Stats() const override;
+  RocksMemory Memory() const override;
   std::optional<StoreError> WriteRefusal() const override;
   StoreResult<void> CompactAll() override;
   StoreResult<Backup> BackupTo(const std::string& dir) override;
@@ -142,6 +143,7 @@ class RocksEventStore final : public EventStore {
   Timestamp Now();
 
   StoreOptions options_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;  // every family's (StoreOptions::block_cache_bytes)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;

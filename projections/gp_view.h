@@ -118,6 +118,7 @@ class GpView final : public KeyedView {
 
   // Patient rows held in memory while attached (0 when not attached). Runner thread only.
   size_t CachedRows() const;
+  size_t CachedEntries() const override { return CachedRows(); }
 
   // The GP as of the last Publish, with the actions of `today`; nullopt for a GP with no
   // patient. Thread-safe: reads one immutable snapshot, never blocks the writer.

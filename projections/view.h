@@ -62,6 +62,10 @@ class View {
     (void)cache;
   }
 
+  // Entries an attached view holds in memory besides its state (at most Attach's `cache`);
+  // 0 for a view that keeps everything in memory. Runner thread only.
+  virtual size_t CachedEntries() const { return 0; }
+
   // Restores one persisted entry at startup (before any Apply). False: the bytes do not
   // decode (the runner then rebuilds the views from the log).
   virtual bool Load(std::string_view key, std::string_view value) = 0;

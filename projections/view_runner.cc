@@ -2,11 +2,13 @@
 
 #include "projections/batch_pipeline.h"
 #include "projections/log_prefetch.h"
+#include "projections/memory_estimate.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
 #include "projections/views_layout.h"
 #include "projections/views_recovery.h"
 #include "eventstore/disk_space.h"
+#include "eventstore/process_memory.h"
 
 #include <pthread.h>
 #include <charconv>
@@ -31,6 +33,11 @@ using layout::kPeoplePrefix;
 using layout::kPersonStreamPrefix;
 using layout::kRegisteredKey;
 using layout::kStartsPrefix;
+
+// The person cache never goes below this many records, whatever its bytes: a batch's
+// people are cached on top anyway, and fewer would make every batch read most of its
+// people back.
+constexpr size_t kMinPersonCache = 1024;
 
 // A view's entries in the views database, under "<view>/" (View::Attach).
 class DbEntries final : public StoredEntries {
@@ -324,11 +331,13 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
 
 void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_clock::time_point started) {
   // Every changed record is in the batch just written: the cache may forget any of them.
+  SampleRecords(decoded);
   if (pipeline) {
-    pipeline->Evict(options.person_cache);
+    pipeline->Evict(PersonCacheLimit());
   } else {
-    directory.Evict(options.person_cache);
+    directory.Evict(PersonCacheLimit());
   }
+  NoteMemory();
   Publish(decoded.envelopes.back().position);
   ReportProgress(false);
   metrics.events_applied.fetch_add(decoded.envelopes.size(), std::memory_order_relaxed);
@@ -337,6 +346,45 @@ void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_
                                       std::chrono::steady_clock::now() - started)
                                       .count(),
                                   std::memory_order_relaxed);
+}
+
+void ViewRunner::Impl::SampleRecords(const DecodedBatch& decoded) {
+  // Up to kSamples person events spread over the batch: their records are cached (a batch
+  // evicts nothing of its own) and changed lately, as the records kept longest are.
+  constexpr size_t kSamples = 64;
+  const auto& envelopes = decoded.envelopes;
+  const size_t step = std::max<size_t>(1, envelopes.size() / kSamples);
+  size_t bytes = 0, n = 0;
+  for (size_t i = 0; i < envelopes.size(); i += step) {
+    std::string_view stream = envelopes[i].stream;
+    if (!stream.starts_with(kPersonStreamPrefix)) continue;
+    const std::string_view id = stream.substr(kPersonStreamPrefix.size());
+    const PersonRecord* r = pipeline ? pipeline->Find(id) : directory.Find(id);
+    if (r == nullptr) continue;
+    bytes += CachedRecordBytes(id, *r);
+    ++n;
+  }
+  if (n == 0) return;
+  const double mean = static_cast<double>(bytes) / n;
+  // A running mean that follows the history's drift (records grow as people get swabbed,
+  // vaccinated, isolated) within a few dozen batches.
+  record_bytes = record_bytes == 0 ? mean : 0.95 * record_bytes + 0.05 * mean;
+}
+
+size_t ViewRunner::Impl::PersonCacheLimit() const {
+  if (options.person_cache_bytes == 0) return options.person_cache;
+  // Until the first sample, a record is taken to be 1 KiB (more than most).
+  const double each = record_bytes > 0 ? record_bytes : 1024.0;
+  return std::max<size_t>(kMinPersonCache, static_cast<size_t>(options.person_cache_bytes / each));
+}
+
+void ViewRunner::Impl::NoteMemory() {
+  const size_t people = pipeline ? pipeline->CachedPeople() : directory.size();
+  cached_people.store(people, std::memory_order_relaxed);
+  cached_people_bytes.store(static_cast<uint64_t>(people * record_bytes), std::memory_order_relaxed);
+  size_t rows = 0;
+  for (const auto& v : views) rows += v->CachedEntries();
+  cached_rows.store(rows, std::memory_order_relaxed);
 }
 
 void ViewRunner::Impl::Publish(uint64_t last) {
@@ -384,12 +432,13 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
     impl.pipeline = std::make_unique<BatchPipeline>(impl.views, impl.options.rules, impl.options.partitions,
                                                     threads, impl.options.path);
   }
-  auto db = ViewsDb::Open(runner->impl_->options.path);
+  auto db = ViewsDb::Open(runner->impl_->options.path, runner->impl_->options.db);
   if (!db) return db.error();
   runner->impl_->db = std::move(*db);
+  RunnerOptions& ro = runner->impl_->options;
+  if (ro.view_cache_bytes != 0) ro.view_cache = std::max<size_t>(1, ro.view_cache_bytes / RunnerOptions::kViewRowBytes);
   for (auto& v : runner->impl_->views) {
-    v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"),
-              runner->impl_->options.view_cache);
+    v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"), ro.view_cache);
   }
   if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
   return runner;
@@ -445,6 +494,22 @@ uint64_t ViewRunner::failed_position() const {
 }
 
 const RunnerMetrics& ViewRunner::metrics() const { return impl_->metrics; }
+
+eventstore::StoreResult<void> ViewRunner::Settle() {
+  auto flushed = impl_->db->Flush();
+  eventstore::ReleaseFreeMemory();
+  return flushed;
+}
+
+ViewsMemory ViewRunner::Memory() const {
+  ViewsMemory m;
+  m.db = impl_->db->Memory();
+  m.person_records = impl_->cached_people.load(std::memory_order_relaxed);
+  m.person_bytes = impl_->cached_people_bytes.load(std::memory_order_relaxed);
+  m.view_rows = impl_->cached_rows.load(std::memory_order_relaxed);
+  m.view_row_bytes = m.view_rows * RunnerOptions::kViewRowBytes;
+  return m;
+}
 
 const View* ViewRunner::Find(std::string_view name) const {
   for (const auto& v : impl_->views) {
@@ -507,6 +572,9 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.read_ahead = options.read_ahead;
   ro.person_cache = options.person_cache;
   ro.view_cache = options.view_cache;
+  ro.person_cache_bytes = options.person_cache_bytes;
+  ro.view_cache_bytes = options.view_cache_bytes;
+  ro.db = options.db;
   ro.partitions = options.partitions;
   ro.threads = options.threads;
   ro.on_progress = std::move(options.on_progress);

@@ -15,6 +15,7 @@
 #include "eventstore/event_store.h"
 #include "projections/person_directory.h"
 #include "projections/view.h"
+#include "projections/views_db_options.h"
 
 #include <atomic>
 #include <chrono>
@@ -78,6 +79,16 @@ struct RunnerOptions {
   // needed); 0: every one. The views are the same whatever the number.
   size_t view_cache = kDefaultViewCache;
   static constexpr size_t kDefaultViewCache = 1 << 18;
+  // The same two bounds in bytes (issue #14: a server's memory bounded whatever the scale);
+  // where non-zero they replace the counts above. person_cache_bytes: the records' bytes as
+  // the allocator counts them (memory_estimate.h), averaged over the records of each
+  // batch, so that the bound holds as records grow with each person's history.
+  // view_cache_bytes: at kViewRowBytes per GP patient row (their mean, measured at 1:10).
+  size_t person_cache_bytes = 0;
+  size_t view_cache_bytes = 0;
+  static constexpr size_t kViewRowBytes = 160;
+  // The views database's RocksDB (views_db.h): its block cache and memtables, in bytes.
+  ViewsDbOptions db;
   // How a batch is applied (batch_pipeline.h): 0 sequentially, one event at a time on the
   // runner's thread (the reference the tests compare the pipeline with); N >= 1 by the
   // pipeline, the person fold split in N partitions by person id, then each view on a
@@ -102,6 +113,16 @@ struct ViewChange {
   std::string view;
   std::string key;
   uint64_t position = 0;
+};
+
+// What a runner holds in memory (ViewRunner::Memory), for the memory budget and /metrics.
+struct ViewsMemory {
+  eventstore::RocksMemory db;    // the views database
+  uint64_t person_records = 0;   // person records cached
+  uint64_t person_bytes = 0;     // their bytes (memory_estimate.h), estimated from a sample
+  uint64_t view_rows = 0;        // entries views keep besides their state (GP patient rows)
+  uint64_t view_row_bytes = 0;   // their bytes, at RunnerOptions::kViewRowBytes each
+  uint64_t total() const { return db.total() + person_bytes + view_row_bytes; }
 };
 
 // Counters for /metrics (read from any thread).
@@ -146,6 +167,14 @@ class ViewRunner {
   // Thread-safe.
   std::string paused() const;
   const RunnerMetrics& metrics() const;
+  // What the runner holds in memory, as of the last batch written (the caches) and now
+  // (the database). Thread-safe.
+  ViewsMemory Memory() const;
+  // After a long catch-up (a start from scratch): writes the views database's memtables
+  // to disk (so the views are durable without the WAL, and the memtables' arenas freed)
+  // and returns freed memory to the kernel (eventstore::ReleaseFreeMemory). Only while
+  // the runner is not applying.
+  eventstore::StoreResult<void> Settle();
   const View* Find(std::string_view name) const;
   template <class V>
   const V* Get(std::string_view name) const { return dynamic_cast<const V*>(Find(name)); }
@@ -186,6 +215,9 @@ struct RebuildOptions {
   bool read_ahead = true;  // RunnerOptions::read_ahead
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
   size_t view_cache = RunnerOptions::kDefaultViewCache;      // RunnerOptions::view_cache
+  size_t person_cache_bytes = 0;                              // RunnerOptions::person_cache_bytes
+  size_t view_cache_bytes = 0;                                // RunnerOptions::view_cache_bytes
+  ViewsDbOptions db;                                          // RunnerOptions::db
   size_t partitions = RunnerOptions::kDefaultPartitions;     // RunnerOptions::partitions
   size_t threads = 0;                                         // RunnerOptions::threads
   std::function<void(const CatchUpProgress&)> on_progress;    // RunnerOptions::on_progress

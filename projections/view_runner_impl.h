@@ -82,6 +82,15 @@ class ViewRunner::Impl {
   // read from the database, not registered yet, or not a person stream; ApplyBatch then
   // looks it up), so that most events look their person up once.
   std::vector<const PersonRecord*> records;
+  // The caches' bounds in bytes (RunnerOptions::person_cache_bytes) and what they hold
+  // (Memory). SampleRecords measures records of the batch just written (before Evict);
+  // record_bytes is their running mean, 0 until the first sample. Runner thread only, but
+  // the atomics, which Memory reads from any thread.
+  void SampleRecords(const DecodedBatch& batch);
+  size_t PersonCacheLimit() const;
+  void NoteMemory();
+  double record_bytes = 0;
+  std::atomic<uint64_t> cached_people{0}, cached_people_bytes{0}, cached_rows{0};
   // Registrations applied and written (index/registered), read by what-ifs.
   std::atomic<uint64_t> registered{0};
 

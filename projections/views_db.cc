@@ -1,6 +1,7 @@
 #include "projections/views_db.h"
 
 #include "eventstore/rocks_info_log.h"
+#include "eventstore/rocks_memory.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -50,14 +51,14 @@ void ViewsDb::Batch::Append(const Batch& other) {
 
 ViewsDb::~ViewsDb() = default;
 
-ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path) {
+ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path, const ViewsDbOptions& options) {
   rocksdb::Options o;
   o.info_log = eventstore::RocksInfoLog();  // not a LOG file on the data volume
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
   // batches and let compaction drop the overwritten versions.
-  o.write_buffer_size = 64 << 20;
+  o.write_buffer_size = options.write_buffer_bytes;
   // The default skip-list memtable, not an unsorted vector one: the runner reads back at
   // every batch the person records not in its cache (person_directory.h), and a point read
   // in a vector memtable sorts a copy of it. A vector memtable with a bloom filter in
@@ -72,13 +73,15 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path)
   // Index and filter blocks stay with their table readers (a few bytes per key: ~10 MiB
   // at 1:1), not in the block cache: in a 32 MiB cache the data blocks of the person reads
   // evicted them, and at 1:1 every read re-read a multi-MiB filter (half the rebuild).
-  t.block_cache = rocksdb::NewLRUCache(64 << 20);
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  t.block_cache = cache;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return FromStatus(s, "open");
   std::unique_ptr<ViewsDb> db(new ViewsDb());
   db->db_.reset(raw);
+  db->cache_ = std::move(cache);
   return db;
 }
 
@@ -236,6 +239,8 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   if (!s.ok()) return FromStatus(s, "write");
   return {};
 }
+
+eventstore::RocksMemory ViewsDb::Memory() const { return eventstore::MeasureRocksMemory(*db_, cache_.get()); }
 
 ViewsDb::Result<void> ViewsDb::Flush() {
   rocksdb::FlushOptions fo;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "eventstore/event_store.h"
+#include "projections/views_db_options.h"
 
 #include <functional>
 #include <initializer_list>
@@ -13,6 +14,7 @@
 #include <vector>
 
 namespace rocksdb {
+class Cache;
 class DB;
 class Snapshot;
 class WriteBatch;
@@ -42,7 +44,7 @@ class ViewsDb {
     std::unique_ptr<rocksdb::WriteBatch> batch_;
   };
 
-  static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path);
+  static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path, const ViewsDbOptions& options = {});
   ~ViewsDb();
 
   // `at`: as of that snapshot (Pin), else the latest state.
@@ -71,9 +73,13 @@ class ViewsDb {
   // Writes the memtable to disk: batches written without the WAL become durable and
   // visible to another (read-only) opening of the directory.
   Result<void> Flush();
+  // What the database holds in memory now (block cache, memtables, table readers).
+  // Thread-safe.
+  eventstore::RocksMemory Memory() const;
 
  private:
   ViewsDb() = default;
+  std::shared_ptr<rocksdb::Cache> cache_;
   std::unique_ptr<rocksdb::DB> db_;
 };
 

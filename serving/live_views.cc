@@ -1,6 +1,7 @@
 #include "serving/live_views.h"
 
 #include "projections/views_pointer.h"
+#include "serving/memory_budget.h"
 #include "replay/rules_log.h"
 #include "serving/serving_logger.h"
 
@@ -62,10 +63,11 @@ class LiveViews::Impl {
     ro.live_interval = options.live_interval;
     ro.min_free_bytes = options.min_free_bytes;
     ro.read_ahead = true;  // a start from scratch reads the log ahead of the views
-    if (options.memory_budget != 0) {
-      ro.person_cache = std::max<size_t>(1, options.memory_budget / 2 / 512);
-      ro.view_cache = std::max<size_t>(1, options.memory_budget / 4 / 256);
-    }
+    const MemoryBudget budget = SplitMemoryBudget(options.memory_budget);
+    ro.person_cache_bytes = budget.person_records;
+    ro.view_cache_bytes = budget.view_rows;
+    ro.db.block_cache_bytes = budget.views_block_cache;
+    ro.db.write_buffer_bytes = budget.views_write_buffer;
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir](const projections::CatchUpProgress& p) {
@@ -255,7 +257,13 @@ StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& 
   auto opened = s.OpenViews(p.dir, book, p.rules_position);
   if (!opened) return opened.error();
   projections::ViewRunner& runner = *(*opened)->runner;
+  const uint64_t opened_at = runner.Position();
   if (auto caught = runner.CatchUp(); !caught) return caught.error();
+  if (runner.Position() - opened_at > s.options.max_batch) {
+    // A long catch-up (a start from scratch) leaves its last batches in the views
+    // database's memtables, unsynced, and its working memory freed but resident.
+    if (auto settled = runner.Settle(); !settled) return settled.error();
+  }
   if (!*pointer) {
     if (auto w = projections::WriteViewsPointer(s.options.data_dir, p); !w) return w.error();
   }

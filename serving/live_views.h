@@ -62,9 +62,9 @@ struct LiveViewsOptions {
   // on every runner that becomes live, and called once at each switch with the change
   // {view "rules", key <rules position>}. Must be quick.
   std::function<void(const std::vector<projections::ViewChange>&)> on_changes;
-  // Memory the runner's caches may take, about (bytes): a half for person records
-  // (RunnerOptions::person_cache, ~0.5 KiB each), a quarter for GP patient rows
-  // (RunnerOptions::view_cache, ~0.25 KiB each); 0: the runner's defaults.
+  // The server's memory budget in bytes (memory_budget.h; 0: kDefaultMemoryBudget): the
+  // views take its shares of person records, GP patient rows and the views database's
+  // block cache and memtables; the store's shares are the caller's to give the store.
   size_t memory_budget = 0;
   // Nice value of the rebuild's thread, so that a rebuild does not take CPU from commands
   // on a busy machine (0: same priority).

@@ -1,0 +1,52 @@
+#include "projections/memory_estimate.h"
+
+#include <bit>
+#include <memory>
+
+namespace caseledger::projections {
+namespace {
+
+// libstdc++'s strings hold up to 15 characters inline.
+constexpr size_t kInlineChars = 15;
+
+size_t Heap(const std::string& s) { return s.capacity() > kInlineChars ? AllocatedBytes(s.capacity() + 1) : 0; }
+
+template <class T>
+size_t Buffer(const std::vector<T>& v) {
+  return AllocatedBytes(v.capacity() * sizeof(T));
+}
+
+}  // namespace
+
+size_t AllocatedBytes(size_t n) {
+  if (n == 0) return 0;
+  if (n <= 8) return 8;
+  if (n <= 128) return (n + 15) & ~size_t{15};
+  // Four classes per doubling: the step is a quarter of the power of two below n.
+  const size_t step = std::bit_floor(n - 1) / 4;
+  return (n + step - 1) / step * step;
+}
+
+size_t CachedRecordBytes(std::string_view person_id, const PersonRecord& r) {
+  // std::make_shared: one allocation for the control block (two counts and a vtable
+  // pointer) and the record.
+  size_t bytes = AllocatedBytes(sizeof(PersonRecord) + 16);
+  bytes += Heap(r.residence_istat) + Heap(r.gp_id) + Heap(r.case_istat);
+  bytes += Buffer(r.enrolments);
+  for (const auto& e : r.enrolments) bytes += Heap(e.school) + Heap(e.class_label);
+  bytes += Buffer(r.doses);
+  bytes += Buffer(r.measures);
+  for (const auto& m : r.measures) bytes += Heap(m.reason) + Heap(m.istat);
+  bytes += Buffer(r.swabs);
+  bytes += Buffer(r.spells);
+  for (const auto& s : r.spells) bytes += Heap(s.istat);
+  // The hash table's slot (the key string and a shared_ptr and a stamp) at the load of a
+  // Swiss table between its growths (7/16 to 7/8 full: ~2/3 on average), plus one control
+  // byte, and the key's characters when they do not fit in the string.
+  constexpr size_t kSlot = sizeof(std::string) + sizeof(std::shared_ptr<PersonRecord>) + sizeof(uint64_t);
+  bytes += kSlot * 3 / 2 + 1;
+  if (person_id.size() > kInlineChars) bytes += AllocatedBytes(person_id.size() + 1);
+  return bytes;
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,37 @@
+#include "projections/memory_estimate.h"
+
+#include <gtest/gtest.h>
+
+namespace caseledger::projections {
+namespace {
+
+TEST(MemoryEstimateTest, AllocatedBytesFollowJemallocSizeClasses) {
+  EXPECT_EQ(AllocatedBytes(0), 0u);
+  EXPECT_EQ(AllocatedBytes(1), 8u);
+  EXPECT_EQ(AllocatedBytes(9), 16u);
+  EXPECT_EQ(AllocatedBytes(100), 112u);
+  EXPECT_EQ(AllocatedBytes(128), 128u);
+  EXPECT_EQ(AllocatedBytes(129), 160u);
+  EXPECT_EQ(AllocatedBytes(257), 320u);
+  EXPECT_EQ(AllocatedBytes(1000), 1024u);
+  EXPECT_EQ(AllocatedBytes(1025), 1280u);
+  for (size_t n = 1; n < 100'000; n += 37) EXPECT_GE(AllocatedBytes(n), n) << n;
+}
+
+TEST(MemoryEstimateTest, ARecordCostsItsHistory) {
+  const std::string id = "01HZX3K4Y5V6W7X8Y9Z0A1B2C3";  // a ULID: 26 characters, not inline
+  PersonRecord r;
+  r.residence_istat = "001272";
+  const size_t bare = CachedRecordBytes(id, r);
+  EXPECT_GE(bare, sizeof(PersonRecord) + 32);  // the record, the key's characters
+  for (int i = 0; i < 40; ++i) r.swabs.push_back(SwabRecord{static_cast<uint64_t>(i)});
+  const size_t with_swabs = CachedRecordBytes(id, r);
+  EXPECT_GE(with_swabs, bare + 40 * sizeof(SwabRecord));
+  ActiveMeasure m;
+  m.reason = "close_contact_at_school";  // beyond the inline characters
+  r.measures.push_back(m);
+  EXPECT_GE(CachedRecordBytes(id, r), with_swabs + sizeof(ActiveMeasure) + 24);
+}
+
+}  // namespace
+}  // namespace caseledger::projections

@@ -1,0 +1,19 @@
+// How the views database (views_db.h) uses memory: part of RunnerOptions, so a public
+// header of its own, without RocksDB.
+#pragma once
+
+#include <cstddef>
+
+namespace caseledger::projections {
+
+struct ViewsDbOptions {
+  // The block cache (data blocks). The tables' index and filter blocks stay with their
+  // table readers, outside it (views_db.cc says why): they grow with the data, a few bytes
+  // per key, and ViewRunner::Memory reports them.
+  size_t block_cache_bytes = size_t{64} << 20;
+  // One memtable's size: a rebuild's batches go there before a flush (at most two exist,
+  // the one filling and the one flushing).
+  size_t write_buffer_bytes = size_t{64} << 20;
+};
+
+}  // namespace caseledger::projections

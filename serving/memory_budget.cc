@@ -1,0 +1,22 @@
+#include "serving/memory_budget.h"
+
+namespace caseledger::serving {
+
+MemoryBudget SplitMemoryBudget(size_t total) {
+  if (total == 0) total = kDefaultMemoryBudget;
+  MemoryBudget b;
+  // Person records are most of what a catch-up reads back when they are not cached (at
+  // 1:10 a batch touches tens of thousands of people), hence the largest share; the
+  // store's cache serves queries (stream index, heads), the log's scans bypass it.
+  b.store_block_cache = total / 5;
+  b.store_write_buffers = total / 10;
+  b.views_block_cache = total / 10;
+  // Two memtables at most: a twentieth each keeps both within their tenth.
+  b.views_write_buffer = total / 20;
+  b.view_rows = total * 3 / 20;
+  b.person_records = total - b.store_block_cache - b.store_write_buffers - b.views_block_cache -
+                     2 * b.views_write_buffer - b.view_rows;
+  return b;
+}
+
+}  // namespace caseledger::serving

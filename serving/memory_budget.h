@@ -1,0 +1,32 @@
+// One memory budget for a server (serve --memory-budget, config limits.memory_budget_mib),
+// split in bytes between the parts of it that would otherwise grow with the data (issue
+// #14: serve's RSS bounded whatever the scale; figures: docs/benchmarks.md, 2026-12-03,
+// afternoon). What it does not cover: the code, the threads' stacks, the views kept whole
+// in memory (municipality, region, lab and school figures: by municipality, lab and
+// school and day, not by person), the API's person state cache and requests in flight.
+#pragma once
+
+#include <cstddef>
+
+namespace caseledger::serving {
+
+struct MemoryBudget {
+  size_t store_block_cache = 0;    // eventstore::StoreOptions::block_cache_bytes
+  size_t store_write_buffers = 0;  // eventstore::StoreOptions::write_buffer_bytes
+  size_t views_block_cache = 0;    // projections::ViewsDbOptions::block_cache_bytes
+  size_t views_write_buffer = 0;   // projections::ViewsDbOptions::write_buffer_bytes
+  size_t person_records = 0;       // projections::RunnerOptions::person_cache_bytes
+  size_t view_rows = 0;            // projections::RunnerOptions::view_cache_bytes
+};
+
+// The budget when none is given.
+inline constexpr size_t kDefaultMemoryBudget = size_t{640} << 20;
+
+// `total` bytes (0: kDefaultMemoryBudget) split between the parts: 35 % person records,
+// 20 % the store's block cache, 15 % GP patient rows, 10 % each the store's memtables and
+// the views database's block cache, 5 % the views database's memtable (two of them at
+// most exist: one filling, one being written). With the second memtable the parts sum to
+// `total`.
+MemoryBudget SplitMemoryBudget(size_t total);
+
+}  // namespace caseledger::serving

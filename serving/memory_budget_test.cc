@@ -1,0 +1,37 @@
+#include "serving/memory_budget.h"
+
+#include <gtest/gtest.h>
+
+namespace caseledger::serving {
+namespace {
+
+size_t Sum(const MemoryBudget& b) {
+  // The views database may hold two memtables (one filling, one being written).
+  return b.store_block_cache + b.store_write_buffers + b.views_block_cache + 2 * b.views_write_buffer +
+         b.person_records + b.view_rows;
+}
+
+TEST(MemoryBudgetTest, PartsAddUpToTheBudget) {
+  for (size_t mib : {64, 640, 1000, 4096}) {
+    const MemoryBudget b = SplitMemoryBudget(mib << 20);
+    EXPECT_EQ(Sum(b), mib << 20) << mib;
+    EXPECT_GT(b.person_records, b.store_block_cache) << mib;
+    EXPECT_GT(b.views_write_buffer, 0u) << mib;
+  }
+}
+
+TEST(MemoryBudgetTest, NoneGivenMeansTheDefault) {
+  const MemoryBudget b = SplitMemoryBudget(0);
+  EXPECT_EQ(Sum(b), kDefaultMemoryBudget);
+  EXPECT_EQ(b.store_block_cache, kDefaultMemoryBudget / 5);
+}
+
+TEST(MemoryBudgetTest, EveryPartScalesWithTheBudget) {
+  const MemoryBudget small = SplitMemoryBudget(size_t{256} << 20), large = SplitMemoryBudget(size_t{1024} << 20);
+  EXPECT_EQ(large.store_block_cache, 4 * small.store_block_cache);
+  EXPECT_EQ(large.view_rows, 4 * small.view_rows);
+  EXPECT_EQ(large.views_write_buffer, 4 * small.views_write_buffer);
+}
+
+}  // namespace
+}  // namespace caseledger::serving
