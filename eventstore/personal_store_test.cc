@@ -76,6 +76,59 @@ TEST(PersonalVaultTest, SealedPartsOpenOnlyForTheirStreamVersionAndKey) {
   EXPECT_NE(PersonalVault::Seal(key, "person-a", 3, "x"), PersonalVault::Seal(key, "person-a", 3, "x"));
 }
 
+// SealTo appends what Seal returns (same layout, same length) after what `out` holds, for
+// stream names short and long (the associated data is built on the stack or not).
+TEST(PersonalVaultTest, SealToAppendsASealedPartThatOpensAsSealsDoes) {
+  DataKey key = PersonalVault::NewDataKey();
+  for (const std::string& stream : {std::string("person-a"), std::string("person-01HZY8Q6W3V9K2M4N5P7R8S9T0"), std::string(300, 's')}) {
+    std::string out = "prefix";
+    PersonalVault::SealTo(out, key, stream, 7, "Rossi Mario");
+    ASSERT_EQ(out.size(), 6 + std::string("Rossi Mario").size() + kSealOverhead);
+    EXPECT_EQ(out.substr(0, 6), "prefix");
+    const std::string sealed = out.substr(6);
+    EXPECT_EQ(sealed[0], PersonalVault::Seal(key, stream, 7, "Rossi Mario")[0]);
+    EXPECT_EQ(PersonalVault::Open(key, stream, 7, sealed), "Rossi Mario");
+    EXPECT_FALSE(PersonalVault::Open(key, stream, 8, sealed));
+    EXPECT_FALSE(PersonalVault::Open(key, stream + "x", 7, sealed));
+  }
+}
+
+// The bulk import's encoder (the parts of an append, no Envelope) writes EncodeRecordBody's
+// bytes, anchors and not, with and without a personal part.
+TEST(RecordFormatTest, RecordPartsEncodeAsTheEnvelopeDoes) {
+  for (uint64_t position : {1u, 15u, 16u, 17u, 32u}) {
+    for (const std::string& personal : {std::string(), std::string("sealed-bytes"), std::string(200, 'p')}) {
+      domain::Envelope e;
+      e.position = position;
+      e.stream = "person-01HZY8Q6W3V9K2M4N5P7R8S9T0";
+      e.version = position * 3;
+      e.type = "PersonRegistered";
+      e.schema_version = 2;
+      e.recorded_at = domain::Timestamp{1'600'000'000'000'000 + static_cast<int64_t>(position)};
+      e.effective_at = domain::Timestamp{1'599'000'000'000'000};
+      e.actor = {"import", "operator"};
+      e.correlation_id = "corr";
+      e.causation_id = "cause";
+      e.idempotency_key = position % 2 ? "" : "idem";
+      e.body = std::string(90, 'b');
+      e.personal = personal;
+      std::string out;
+      format::AppendRecordBodyUpToPersonal(out, {e.position, e.stream, e.version, e.type, e.schema_version,
+                                                 e.recorded_at, e.effective_at, e.actor.id, e.actor.role,
+                                                 e.correlation_id, e.causation_id, e.idempotency_key, e.body});
+      format::AppendRecordLength(out, personal.size());
+      out += personal;
+      EXPECT_EQ(out, format::EncodeRecordBody(e)) << position << " " << personal.size();
+      // In place, the stored value is EncodeValue's.
+      domain::Hash h{};
+      for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint8_t>(i * 7 + position);
+      const std::string value = format::EncodeValue(out, h);
+      format::AppendTrailer(out, h);
+      EXPECT_EQ(out, value);
+    }
+  }
+}
+
 TEST(PersonalVaultTest, KeySeedsGiveTheKeyOnlyForTheirStreamUnderTheirMasterKey) {
   PersonalVault a(std::string(32, 'a')), b(std::string(32, 'b'));
   PersonalVault::NewKey fresh = a.NewStreamKey("person-1");

@@ -69,16 +69,24 @@ std::optional<std::string> Decrypt(const uint8_t* key, char version, std::string
 // random ‖ BE64(stream version) ‖ 8 zero bytes. The key is one stream's, so a nonce repeats
 // only if one version of that stream is sealed twice (a write that failed and was decided
 // again) and both drew the same 64 random bits.
-std::string EncryptShort(const uint8_t* key, uint64_t version, std::string_view ad, std::string_view plain) {
-  std::string out(1 + kShortNonce + plain.size() + kTag, '\0');
-  out[0] = kSealVersionShort;
-  randombytes_buf(U(out) + 1, kShortNonce);
+void EncryptShortTo(std::string& out, const uint8_t* key, uint64_t version, std::string_view ad,
+                    std::string_view plain) {
+  const size_t at = out.size();
+  out.resize(at + 1 + kShortNonce + plain.size() + kTag);
+  unsigned char* sealed = U(out) + at;
+  sealed[0] = kSealVersionShort;
+  randombytes_buf(sealed + 1, kShortNonce);
   unsigned char nonce[kNonce] = {};
-  std::memcpy(nonce, U(out) + 1, kShortNonce);
+  std::memcpy(nonce, sealed + 1, kShortNonce);
   for (int i = 0; i < 8; ++i) nonce[kShortNonce + i] = static_cast<unsigned char>(version >> (8 * (7 - i)));
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(U(out) + 1 + kShortNonce, &len, U(plain), plain.size(),
+  crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + 1 + kShortNonce, &len, U(plain), plain.size(),
                                              U(ad), ad.size(), nullptr, nonce, key);
+}
+
+std::string EncryptShort(const uint8_t* key, uint64_t version, std::string_view ad, std::string_view plain) {
+  std::string out;
+  EncryptShortTo(out, key, version, ad, plain);
   return out;
 }
 
@@ -212,6 +220,20 @@ std::optional<DataKey> PersonalVault::Unwrap(std::string_view stream, std::strin
 std::string PersonalVault::Seal(const DataKey& key, std::string_view stream, uint64_t version,
                                 std::string_view plain) {
   return EncryptShort(key.data(), version, SealAd(stream, version), plain);
+}
+
+void PersonalVault::SealTo(std::string& out, const DataKey& key, std::string_view stream, uint64_t version,
+                           std::string_view plain) {
+  // The associated data (SealAd's bytes) without an allocation for the usual stream names.
+  char buffer[128];
+  if (stream.size() + 9 > sizeof buffer) {
+    EncryptShortTo(out, key.data(), version, SealAd(stream, version), plain);
+    return;
+  }
+  std::memcpy(buffer, stream.data(), stream.size());
+  buffer[stream.size()] = '\0';
+  for (int i = 0; i < 8; ++i) buffer[stream.size() + 1 + i] = static_cast<char>((version >> (8 * (7 - i))) & 0xff);
+  EncryptShortTo(out, key.data(), version, std::string_view(buffer, stream.size() + 9), plain);
 }
 
 std::optional<std::string> PersonalVault::Open(const DataKey& key, std::string_view stream,
