@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 namespace caseledger::eventstore {
 namespace {
@@ -74,6 +77,37 @@ TEST(PersonalVaultTest, SealedPartsOpenOnlyForTheirStreamVersionAndKey) {
   EXPECT_FALSE(PersonalVault::Open(key, "person-a", 3, sealed));
   // A fresh nonce every time: the same plaintext never seals to the same bytes.
   EXPECT_NE(PersonalVault::Seal(key, "person-a", 3, "x"), PersonalVault::Seal(key, "person-a", 3, "x"));
+}
+
+// Nonces and key seeds come from a per-thread pool of random bytes: never handed out twice,
+// across refills of the pool, and a forked child does not reuse the parent's next bytes.
+TEST(PersonalVaultTest, NoncesAndSeedsAreNeverReusedAcrossPoolRefillsAndForks) {
+  DataKey key = PersonalVault::NewDataKey();
+  PersonalVault vault(std::string(32, 'm'));
+  std::set<std::string> nonces, seeds;
+  for (int i = 0; i < 3000; ++i) {  // ~6 refills of 4 KiB at 8 + 16 bytes a round
+    nonces.insert(PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8));
+    seeds.insert(vault.NewStreamKey("person-a").stored);
+  }
+  EXPECT_EQ(nonces.size(), 3000u);
+  EXPECT_EQ(seeds.size(), 3000u);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string nonce = PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8);
+    _exit(write(fds[1], nonce.data(), nonce.size()) == 8 ? 0 : 1);
+  }
+  const std::string parent = PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8);
+  char buffer[8];
+  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 8);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_NE(std::string(buffer, 8), parent);
+  EXPECT_EQ(nonces.count(std::string(buffer, 8)), 0u);
 }
 
 // SealTo appends what Seal returns (same layout, same length) after what `out` holds, for
