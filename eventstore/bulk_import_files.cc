@@ -252,9 +252,10 @@ StoreResult<void> BulkImport::Impl::Ingest() {
     store_.last_recorded_ = std::max(store_.last_recorded_, last_recorded_);
     store_.stats_.events += last + 1 - first_position_;
     store_.stats_.appends += appends_;
+    store_.written_heads_.Clear();  // the ingested files hold heads of their own
     {
       std::lock_guard tl(store_.tip_mu_);
-      store_.tip_ = ChainTip{last, tip_};
+      store_.SetTip(ChainTip{last, tip_});
     }
     std::lock_guard cl(store_.commit_mu_);
     store_.committed_.store(last, std::memory_order_release);

@@ -235,7 +235,10 @@ StoreResult<void> RocksEventStore::Recover(uint64_t verify_tail) {
   }
   next_position_ = last + 1;
   tip_hash_ = tip;
-  tip_ = ChainTip{last, tip};
+  {
+    std::lock_guard tl(tip_mu_);
+    SetTip(ChainTip{last, tip});
+  }
   committed_.store(last, std::memory_order_release);
   last_recorded_ = Now();
   return {};
@@ -252,8 +255,19 @@ StoreResult<std::optional<std::string>> RocksEventStore::Get(rocksdb::ColumnFami
   return std::optional<std::string>(std::move(value));
 }
 
+void RocksEventStore::SetTip(const ChainTip& tip) {
+  tip_ = tip;
+  recent_tips_[next_recent_tip_++ % recent_tips_.size()] = tip;
+}
+
 StoreResult<Hash> RocksEventStore::HashAt(uint64_t position) const {
   if (position == 0) return Hash{};
+  {
+    std::lock_guard l(tip_mu_);
+    for (const ChainTip& t : recent_tips_) {
+      if (t.position == position) return t.hash;
+    }
+  }
   // Back to the nearest record that stores its whole hash (an anchor: every kAnchorEvery-th
   // position in layouts 3-4, every record before), then forward, recomputing each link.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
@@ -410,6 +424,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
 }
 
 StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) const {
+  if (auto written = written_heads_.Find(stream)) return written->version;
   auto v = Get(heads_, stream);
   if (!v) return v.error();
   if (!*v) return uint64_t{0};
