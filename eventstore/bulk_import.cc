@@ -7,8 +7,7 @@
 //    been hashed, chains its records (format::ChainHash) from that tip, hands the tip on
 //    and writes the chunk as one table file of the `events` family: hashing is the one
 //    serial step, and it is short; compression and writing run on every pool thread.
-// 1b. Every index_run_entries index entries (with the key seeds made meanwhile; sorted and
-//    written on a thread of their own while Add goes on) and every
+// 1b. Every index_run_entries index entries (with the key seeds made meanwhile) and every
 //    claim_run_entries claims are written as a sorted run (bulk_runs.h), so that memory
 //    does not grow with the events; a claim the import saw before is found in the runs.
 // 3. Commit merges the runs into the stream index and claims files, writes heads, keys
@@ -36,7 +35,6 @@ using bulk_import_internal::StreamState;
 
 BulkImport::Impl::~Impl() {
   StopPool();
-  if (index_run_.valid()) index_run_.wait();  // it reads the streams' names and writes a run
   for (auto& s : stream_list_) sodium_memzero(s.state.data_key.data(), s.state.data_key.size());
   for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
   index_runs_.reset();

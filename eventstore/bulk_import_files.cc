@@ -120,52 +120,31 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
   return {};
 }
 
-StoreResult<void> BulkImport::Impl::WaitIndexRun() {
-  if (!index_run_.valid()) return {};
-  return index_run_.get();
-}
-
 StoreResult<void> BulkImport::Impl::FlushIndexRun() {
-  if (auto previous = WaitIndexRun(); !previous) return previous;
-  // What the run needs is moved out here (the streams start new position lists); sorting
-  // and writing it overlap the next appends.
-  std::vector<bulk_import_internal::IndexRunEntry> entries;
-  entries.reserve(touched_.size());
+  SortByName(touched_, [](const auto& t) { return std::string_view(*t.first); });
+  // A stream's keys (its name, '\0', the version) sort as its name does: the key seed at
+  // version 0 first, then the index entries in version order.
+  auto written = index_runs_->Write([&](TableSink& w) {
+    for (const auto& [name, s] : touched_) {
+      if (auto seed = seeds_.find(s); seed != seeds_.end()) {
+        if (auto st = w.Put(format::KeySeedKey(*name), seed->second); !st.ok()) return st;
+      }
+      for (size_t k = 0; k < s->positions.size(); ++k) {
+        rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k), format::EncodePositionRef(s->positions[k]));
+        if (!st.ok()) return st;
+      }
+    }
+    return rocksdb::Status::OK();
+  });
   for (const auto& [name, s] : touched_) {
-    bulk_import_internal::IndexRunEntry& e = entries.emplace_back();
-    e.name = name;
-    e.first_version = s->first_version;
-    e.positions = std::move(s->positions);
-    s->positions = {};
+    std::vector<uint64_t>().swap(s->positions);
     s->in_run = false;
-    if (auto seed = seeds_.find(s); seed != seeds_.end()) e.seed = std::move(seed->second);
   }
   touched_.clear();
-  for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());  // moved out: nothing left
+  for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
   seeds_.clear();
   buffered_entries_ = 0;
-  index_run_ = std::async(std::launch::async, [this, entries = std::move(entries)]() mutable -> StoreResult<void> {
-    SortByName(entries, [](const auto& e) { return std::string_view(*e.name); });
-    // A stream's keys (its name, '\0', the version) sort as its name does: the key seed at
-    // version 0 first, then the index entries in version order.
-    auto written = index_runs_->Write([&](TableSink& w) {
-      for (const auto& e : entries) {
-        if (e.seed) {
-          if (auto st = w.Put(format::KeySeedKey(*e.name), *e.seed); !st.ok()) return st;
-        }
-        for (size_t k = 0; k < e.positions.size(); ++k) {
-          rocksdb::Status st = w.Put(format::StreamKey(*e.name, e.first_version + k), format::EncodePositionRef(e.positions[k]));
-          if (!st.ok()) return st;
-        }
-      }
-      return rocksdb::Status::OK();
-    });
-    for (auto& e : entries) {
-      if (e.seed) sodium_memzero(e.seed->data(), e.seed->size());
-    }
-    return written;
-  });
-  return {};
+  return written;
 }
 
 StoreResult<void> BulkImport::Impl::FlushClaimRun() {
@@ -185,7 +164,6 @@ StoreResult<void> BulkImport::Impl::FlushClaimRun() {
 StoreResult<void> BulkImport::Impl::WriteIndexes() {
   if (auto flushed = FlushIndexRun(); !flushed) return flushed.error();
   if (auto flushed = FlushClaimRun(); !flushed) return flushed.error();
-  if (auto written = WaitIndexRun(); !written) return written.error();
   // The stream index: the runs merged, on a thread of its own.
   std::optional<StoreError> index_failed;
   std::thread index_writer([&] {

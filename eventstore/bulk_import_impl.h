@@ -16,7 +16,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -50,16 +49,6 @@ struct StreamState {
   DataKey data_key{};
 };
 
-// One stream's part of a run of the stream index, handed to the thread that sorts and
-// writes the run while Add goes on: its new events' positions and its key seed, if any
-// ("": the tombstone of an erased one).
-struct IndexRunEntry {
-  const std::string* name = nullptr;  // the import's own copy, stable until it ends
-  uint64_t first_version = 0;
-  std::vector<uint64_t> positions;
-  std::optional<std::string> seed;
-};
-
 // A run of consecutive positions, hashed and written by one pool thread.
 struct Chunk {
   uint64_t index = 0;
@@ -88,10 +77,7 @@ class BulkImport::Impl {
   StoreResult<std::pair<const std::string*, StreamState*>> Stream(const std::string& stream);
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored);
   // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
-  // The index run is sorted and written on a thread of its own (one at a time, in order);
-  // WaitIndexRun waits for the one under way and answers its failure.
   StoreResult<void> FlushIndexRun();
-  StoreResult<void> WaitIndexRun();
   StoreResult<void> FlushClaimRun();
   void Submit();
   void Work();
@@ -127,7 +113,6 @@ class BulkImport::Impl {
   std::unordered_map<const StreamState*, std::string> seeds_;
   uint64_t buffered_entries_ = 0;
   std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
-  std::future<StoreResult<void>> index_run_;  // the run being written, if any
   // Claims taken or released by the import: the latest since the last run in claims_
   // (stored claim -> stream, "" released), older ones in claim_runs_, and the hash of
   // every one of them, so that a claim nobody took (nearly all) is answered from memory.
