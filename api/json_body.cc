@@ -5,6 +5,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
 
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -31,9 +32,9 @@ class DuplicateKeyFinder : public SaxHandlerLimits {
   bool on_key(std::string_view s, size_t, boost::system::error_code& ec) {
     key_.append(s);
     Frame& f = frames_.back();
-    f.name = std::move(key_);
+    f.name = key_;
     key_.clear();
-    if (f.keys.insert(f.name).second) return true;
+    if (Insert(f)) return true;
     duplicate = Path();
     ec = std::make_error_code(std::errc::invalid_argument);
     return false;
@@ -50,18 +51,39 @@ class DuplicateKeyFinder : public SaxHandlerLimits {
   bool on_comment(std::string_view, boost::system::error_code&) { return true; }
 
  private:
+  // The keys of the objects being read are in keys_ (a frame's from its `first`): an object
+  // of a few keys is searched in place, without a node per key; one of many moves its keys
+  // to a set (a body of thousands of keys stays linear-time).
+  static constexpr size_t kSearchedInPlace = 16;
   struct Frame {
     bool object = false;
     size_t index = 0;  // arrays: the element being read
     std::string name;  // objects: the member being read
-    std::set<std::string, std::less<>> keys;
+    size_t first = 0;  // objects: where its keys start in keys_
+    std::unique_ptr<std::set<std::string, std::less<>>> many;
   };
 
+  // False when the frame's object holds f.name already.
+  bool Insert(Frame& f) {
+    if (f.many) return f.many->insert(f.name).second;
+    for (size_t i = f.first; i < keys_.size(); ++i) {
+      if (keys_[i] == f.name) return false;
+    }
+    keys_.push_back(f.name);
+    if (keys_.size() - f.first > kSearchedInPlace) {
+      f.many = std::make_unique<std::set<std::string, std::less<>>>();
+      for (size_t i = f.first; i < keys_.size(); ++i) f.many->insert(std::move(keys_[i]));
+      keys_.resize(f.first);
+    }
+    return true;
+  }
+
   bool Open(bool object) {
-    frames_.push_back({object, 0, {}, {}});
+    frames_.push_back({object, 0, {}, keys_.size(), nullptr});
     return true;
   }
   bool Close() {
+    keys_.resize(frames_.back().first);
     frames_.pop_back();
     return Value();
   }
@@ -84,6 +106,7 @@ class DuplicateKeyFinder : public SaxHandlerLimits {
   }
 
   std::vector<Frame> frames_;
+  std::vector<std::string> keys_;
   std::string key_;
 };
 
@@ -134,8 +157,12 @@ JsonFields::JsonFields(const boost::json::object& object, domain::FieldErrors& e
     : object_(object), errors_(errors), prefix_(std::move(prefix)) {}
 
 const boost::json::value* JsonFields::Find(std::string_view name, bool required) {
-  seen_.emplace(name);
-  const boost::json::value* v = object_.if_contains(name);
+  const auto it = object_.find(name);
+  const boost::json::value* v = nullptr;
+  if (it != object_.end()) {
+    MarkSeen(static_cast<size_t>(it - object_.begin()));
+    v = &it->value();
+  }
   if (v == nullptr || v->is_null()) {
     if (required) errors_.Add(prefix_ + std::string(name), "is required");
     return nullptr;
@@ -196,11 +223,24 @@ const boost::json::value* JsonFields::Raw(std::string_view name, bool required) 
   return Find(name, required);
 }
 
+void JsonFields::MarkSeen(size_t member) {
+  if (member < 64) {
+    seen_ |= uint64_t{1} << member;
+    return;
+  }
+  if (seen_beyond_.size() <= member - 64) seen_beyond_.resize(member - 64 + 1);
+  seen_beyond_[member - 64] = true;
+}
+
+bool JsonFields::Seen(size_t member) const {
+  if (member < 64) return (seen_ >> member) & 1;
+  return member - 64 < seen_beyond_.size() && seen_beyond_[member - 64];
+}
+
 void JsonFields::RejectUnknown() {
+  size_t i = 0;
   for (const auto& member : object_) {
-    if (!seen_.count(std::string_view(member.key()))) {
-      errors_.Add(prefix_ + std::string(member.key()), "is not a known field");
-    }
+    if (!Seen(i++)) errors_.Add(prefix_ + std::string(member.key()), "is not a known field");
   }
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace caseledger::api {
@@ -51,7 +52,12 @@ class JsonFields {
   const boost::json::object& object_;
   domain::FieldErrors& errors_;
   std::string prefix_;
-  std::set<std::string, std::less<>> seen_;
+  // Which members of object_ (by their index in it) an accessor asked for: a bit each,
+  // without a set of names to build per object.
+  void MarkSeen(size_t member);
+  bool Seen(size_t member) const;
+  uint64_t seen_ = 0;                 // members 0-63
+  std::vector<bool> seen_beyond_;     // members 64 and after
 };
 
 }  // namespace caseledger::api

@@ -21,6 +21,62 @@ TEST(JsonBodyTest, FindDuplicateKeyComparesDecodedKeys) {
   EXPECT_EQ(FindDuplicateKey("not json"), std::nullopt);
 }
 
+// Objects of a few keys are searched in place, larger ones through a set: the same answers
+// on both sides of the switch, with objects nested inside one another at either size.
+TEST(JsonBodyTest, FindDuplicateKeyInObjectsOfManyKeys) {
+  auto object = [](int keys, const std::string& inner, int inner_at) {
+    std::string s = "{";
+    for (int i = 0; i < keys; ++i) {
+      if (i) s += ",";
+      s += "\"k" + std::to_string(i) + "\":" + (i == inner_at ? inner : std::to_string(i));
+    }
+    return s + "}";
+  };
+  for (int n : {1, 2, 15, 16, 17, 18, 40, 300}) {
+    SCOPED_TRACE(n);
+    const std::string distinct = object(n, object(n, "1", -1), n / 2);
+    EXPECT_EQ(FindDuplicateKey(distinct), std::nullopt);
+    // The last key repeats the first, at the top and in the nested object.
+    std::string top = distinct;
+    top.insert(top.size() - 1, ",\"k0\":9");
+    EXPECT_EQ(FindDuplicateKey(top), "k0");
+    const std::string nested = object(n, object(n, "1", -1).insert(1, "\"k" + std::to_string(n - 1) + "\":2,"), n / 2);
+    EXPECT_EQ(FindDuplicateKey(nested), "k" + std::to_string(n / 2) + ".k" + std::to_string(n - 1));
+    // A key of the outer object after the nested one closed is not one of the nested one's.
+    std::string after = object(n, object(n, "1", -1), 0);
+    after.insert(after.size() - 1, ",\"z\":{\"k1\":1}");
+    EXPECT_EQ(FindDuplicateKey(after), std::nullopt);
+  }
+}
+
+// RejectUnknown names exactly the members no accessor asked for, asked by any accessor,
+// in objects of a few members and of more than 64 (the bits beyond the first word).
+TEST(JsonBodyTest, RejectUnknownNamesTheMembersNotAskedFor) {
+  for (int n : {3, 64, 65, 130}) {
+    SCOPED_TRACE(n);
+    std::string body = "{";
+    for (int i = 0; i < n; ++i) body += (i ? "," : "") + ("\"f" + std::to_string(i) + "\":" + std::to_string(i));
+    body += "}";
+    std::string error;
+    auto object = ParseJsonObject(body, &error);
+    ASSERT_TRUE(object) << error;
+    domain::FieldErrors errors;
+    JsonFields fields(*object, errors);
+    for (int i = 0; i < n; ++i) {
+      if (i % 3 != 1) {
+        EXPECT_EQ(fields.Int("f" + std::to_string(i)), i);
+      }
+    }
+    EXPECT_FALSE(fields.Int("absent", false));
+    fields.RejectUnknown();
+    std::vector<std::string> unknown;
+    for (const auto& f : errors.fields()) unknown.push_back(f.field);
+    std::vector<std::string> expected;
+    for (int i = 1; i < n; i += 3) expected.push_back("f" + std::to_string(i));
+    EXPECT_EQ(unknown, expected);
+  }
+}
+
 TEST(JsonBodyTest, DistinctKeysParse) {
   std::string error;
   auto o = ParseJsonObject(R"({"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]})", &error);

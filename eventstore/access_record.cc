@@ -1,11 +1,9 @@
 #include "eventstore/access_record.h"
 
 #include "domain/bounded_archive.h"
+#include "domain/string_archive.h"
 
-#include <cereal/archives/binary.hpp>
 #include <cereal/types/string.hpp>
-
-#include <sstream>
 
 namespace caseledger::eventstore {
 namespace {
@@ -21,14 +19,21 @@ struct Wire {
 
 }  // namespace
 
+void EncodeAccessRecordInto(const AccessRecord& r, std::string& out) {
+  out.clear();
+  out.push_back(kFormat);
+  // The fields in Wire's order, straight from the record: the bytes Wire's serialize writes
+  // (cereal binary frames neither the struct nor its fields).
+  domain::StringOutputArchive ar(out);
+  const int64_t at = r.at.micros;
+  const int32_t status = r.status;
+  ar(at, r.subject, r.role, r.person_id, r.endpoint, status);
+}
+
 std::string EncodeAccessRecord(const AccessRecord& r) {
-  std::ostringstream os;
-  {
-    cereal::BinaryOutputArchive ar(os);
-    Wire w{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status};
-    ar(w);
-  }
-  return std::string(1, kFormat) + os.str();
+  std::string out;
+  EncodeAccessRecordInto(r, out);
+  return out;
 }
 
 std::optional<AccessRecord> DecodeAccessRecord(std::string_view bytes) {

@@ -13,6 +13,8 @@
 namespace caseledger::eventstore {
 
 std::string EncodeAccessRecord(const AccessRecord& r);
+// The same bytes into `out` (replacing what it held, reusing its buffer).
+void EncodeAccessRecordInto(const AccessRecord& r, std::string& out);
 
 // nullopt when the bytes are not a record of format 1: another format byte, short, a
 // length beyond the bytes, or bytes left over.

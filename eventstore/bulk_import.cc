@@ -77,6 +77,7 @@ StoreResult<void> BulkImport::Impl::Start() {
     if (!last->empty()) last_recorded_ = last->front().recorded_at;
   }
   forming_.first_position = next_position_;
+  forming_.records.reserve(std::min<uint64_t>(options_.events_per_file, 1 << 20));
   options_.threads = std::max(1, options_.threads);
   options_.events_per_file = std::max<uint64_t>(1, options_.events_per_file);
   options_.index_run_entries = std::max<uint64_t>(1, options_.index_run_entries);
@@ -202,23 +203,24 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timesta
   }
   AppendResult result{r.stream, next_position_, 0, st.head.version, false};
   for (NewEvent& ev : r.events) {
-    domain::Envelope env;
-    env.stream = r.stream;
-    env.version = ++result.version;
-    env.type = std::move(ev.type);
-    env.schema_version = ev.schema_version;
-    env.recorded_at = at;
-    env.effective_at = ev.effective_at;
-    env.actor = r.actor;
-    env.correlation_id = r.correlation_id;
-    env.causation_id = r.causation_id;
-    env.idempotency_key = r.idempotency_key;
-    env.body = std::move(ev.body);
-    if (!ev.personal.empty()) env.personal = PersonalVault::Seal(st.data_key, r.stream, env.version, ev.personal);
+    // The record body written from the request (format::EncodeRecordBody's bytes, without
+    // an Envelope to copy the stream, actor and ids into), the personal part sealed in place.
+    const uint64_t version = ++result.version;
     const uint64_t pos = next_position_++;
-    env.position = pos;  // decides the record's layout: an anchor or not
-    forming_.records.push_back(format::EncodeRecordBody(env));
-    if (st.positions.empty()) st.first_version = env.version;
+    std::string& record = forming_.records.emplace_back();
+    record.reserve(64 + format::kMaxTrailerSize + r.stream.size() + ev.type.size() + r.actor.id.size() +
+                   r.actor.role.size() + r.correlation_id.size() + r.causation_id.size() + r.idempotency_key.size() +
+                   ev.body.size() + (ev.personal.empty() ? 0 : kSealOverhead + ev.personal.size()));
+    format::AppendRecordBodyUpToPersonal(
+        record, {pos, r.stream, version, ev.type, ev.schema_version, at, ev.effective_at, r.actor.id, r.actor.role,
+                 r.correlation_id, r.causation_id, r.idempotency_key, ev.body});
+    if (ev.personal.empty()) {
+      format::AppendRecordLength(record, 0);
+    } else {
+      format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
+      PersonalVault::SealTo(record, st.data_key, r.stream, version, ev.personal);
+    }
+    if (st.positions.empty()) st.first_version = version;
     st.positions.push_back(pos);
     result.last_position = pos;
   }

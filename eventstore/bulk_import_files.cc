@@ -26,6 +26,7 @@ void BulkImport::Impl::Submit() {
   chunk.index = chunks_++;
   forming_ = Chunk{};
   forming_.first_position = next_position_;
+  forming_.records.reserve(chunk.records.size());
   std::unique_lock l(mu_);
   // At most one chunk waiting per pool thread: memory stays bounded.
   space_cv_.wait(l, [&] { return error_ || stopping_ || queue_.size() < pool_.size(); });
@@ -64,10 +65,9 @@ StoreResult<void> BulkImport::Impl::WriteChunk(Chunk& chunk) {
     if (error_ || stopping_) return {};
     prev = tip_;
   }
-  std::vector<domain::Hash> hashes(chunk.records.size());
   for (size_t i = 0; i < chunk.records.size(); ++i) {
     prev = format::ChainHash(prev, chunk.first_position + i, chunk.records[i]);
-    hashes[i] = prev;
+    format::AppendTrailer(chunk.records[i], prev);  // the stored value, in place
   }
   {
     std::lock_guard l(mu_);
@@ -79,7 +79,7 @@ StoreResult<void> BulkImport::Impl::WriteChunk(Chunk& chunk) {
   std::snprintf(name, sizeof name, "events-%06llu.sst", static_cast<unsigned long long>(chunk.index));
   return WriteTable(store_.events_, name, [&](TableSink& w) {
     for (size_t i = 0; i < chunk.records.size(); ++i) {
-      rocksdb::Status s = w.Put(format::PositionKey(chunk.first_position + i), format::EncodeValue(chunk.records[i], hashes[i]));
+      rocksdb::Status s = w.Put(format::PositionKey(chunk.first_position + i), chunk.records[i]);
       if (!s.ok()) return s;
       std::string().swap(chunk.records[i]);
     }
@@ -252,9 +252,10 @@ StoreResult<void> BulkImport::Impl::Ingest() {
     store_.last_recorded_ = std::max(store_.last_recorded_, last_recorded_);
     store_.stats_.events += last + 1 - first_position_;
     store_.stats_.appends += appends_;
+    store_.written_heads_.Clear();  // the ingested files hold heads of their own
     {
       std::lock_guard tl(store_.tip_mu_);
-      store_.tip_ = ChainTip{last, tip_};
+      store_.SetTip(ChainTip{last, tip_});
     }
     std::lock_guard cl(store_.commit_mu_);
     store_.committed_.store(last, std::memory_order_release);

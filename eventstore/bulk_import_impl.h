@@ -53,7 +53,7 @@ struct StreamState {
 struct Chunk {
   uint64_t index = 0;
   uint64_t first_position = 0;
-  std::vector<std::string> records;  // record bodies
+  std::vector<std::string> records;  // record bodies, with room for the hash after them
 };
 
 }  // namespace bulk_import_internal

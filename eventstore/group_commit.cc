@@ -58,6 +58,7 @@ StoreError Refused(const StoreError& cause, bool needs_reopen) {
 }  // namespace
 
 StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream) const {
+  if (auto written = written_heads_.Find(stream)) return *written;
   auto v = Get(heads_, stream);
   if (!v) return v.error();
   if (!*v) return format::Head{};
@@ -345,9 +346,11 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       stats_.events += group->end_position - group->first_position;
       stats_.appends += group->writes;
       stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, group->writes);
+      // Before the watermark, like the database's own copy (written above).
+      for (const auto& [stream, head] : group->state.heads) written_heads_.Put(stream, head);
       {
         std::lock_guard tl(tip_mu_);
-        tip_ = ChainTip{committed, group->tip};
+        SetTip(ChainTip{committed, group->tip});
       }
       std::lock_guard cl(commit_mu_);
       committed_.store(committed, std::memory_order_release);

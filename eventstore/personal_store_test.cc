@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 namespace caseledger::eventstore {
 namespace {
@@ -74,6 +77,90 @@ TEST(PersonalVaultTest, SealedPartsOpenOnlyForTheirStreamVersionAndKey) {
   EXPECT_FALSE(PersonalVault::Open(key, "person-a", 3, sealed));
   // A fresh nonce every time: the same plaintext never seals to the same bytes.
   EXPECT_NE(PersonalVault::Seal(key, "person-a", 3, "x"), PersonalVault::Seal(key, "person-a", 3, "x"));
+}
+
+// Nonces and key seeds come from a per-thread pool of random bytes: never handed out twice,
+// across refills of the pool, and a forked child does not reuse the parent's next bytes.
+TEST(PersonalVaultTest, NoncesAndSeedsAreNeverReusedAcrossPoolRefillsAndForks) {
+  DataKey key = PersonalVault::NewDataKey();
+  PersonalVault vault(std::string(32, 'm'));
+  std::set<std::string> nonces, seeds;
+  for (int i = 0; i < 3000; ++i) {  // ~6 refills of 4 KiB at 8 + 16 bytes a round
+    nonces.insert(PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8));
+    seeds.insert(vault.NewStreamKey("person-a").stored);
+  }
+  EXPECT_EQ(nonces.size(), 3000u);
+  EXPECT_EQ(seeds.size(), 3000u);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string nonce = PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8);
+    _exit(write(fds[1], nonce.data(), nonce.size()) == 8 ? 0 : 1);
+  }
+  const std::string parent = PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8);
+  char buffer[8];
+  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 8);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_NE(std::string(buffer, 8), parent);
+  EXPECT_EQ(nonces.count(std::string(buffer, 8)), 0u);
+}
+
+// SealTo appends what Seal returns (same layout, same length) after what `out` holds, for
+// stream names short and long (the associated data is built on the stack or not).
+TEST(PersonalVaultTest, SealToAppendsASealedPartThatOpensAsSealsDoes) {
+  DataKey key = PersonalVault::NewDataKey();
+  for (const std::string& stream : {std::string("person-a"), std::string("person-01HZY8Q6W3V9K2M4N5P7R8S9T0"), std::string(300, 's')}) {
+    std::string out = "prefix";
+    PersonalVault::SealTo(out, key, stream, 7, "Rossi Mario");
+    ASSERT_EQ(out.size(), 6 + std::string("Rossi Mario").size() + kSealOverhead);
+    EXPECT_EQ(out.substr(0, 6), "prefix");
+    const std::string sealed = out.substr(6);
+    EXPECT_EQ(sealed[0], PersonalVault::Seal(key, stream, 7, "Rossi Mario")[0]);
+    EXPECT_EQ(PersonalVault::Open(key, stream, 7, sealed), "Rossi Mario");
+    EXPECT_FALSE(PersonalVault::Open(key, stream, 8, sealed));
+    EXPECT_FALSE(PersonalVault::Open(key, stream + "x", 7, sealed));
+  }
+}
+
+// The bulk import's encoder (the parts of an append, no Envelope) writes EncodeRecordBody's
+// bytes, anchors and not, with and without a personal part.
+TEST(RecordFormatTest, RecordPartsEncodeAsTheEnvelopeDoes) {
+  for (uint64_t position : {1u, 15u, 16u, 17u, 32u}) {
+    for (const std::string& personal : {std::string(), std::string("sealed-bytes"), std::string(200, 'p')}) {
+      domain::Envelope e;
+      e.position = position;
+      e.stream = "person-01HZY8Q6W3V9K2M4N5P7R8S9T0";
+      e.version = position * 3;
+      e.type = "PersonRegistered";
+      e.schema_version = 2;
+      e.recorded_at = domain::Timestamp{1'600'000'000'000'000 + static_cast<int64_t>(position)};
+      e.effective_at = domain::Timestamp{1'599'000'000'000'000};
+      e.actor = {"import", "operator"};
+      e.correlation_id = "corr";
+      e.causation_id = "cause";
+      e.idempotency_key = position % 2 ? "" : "idem";
+      e.body = std::string(90, 'b');
+      e.personal = personal;
+      std::string out;
+      format::AppendRecordBodyUpToPersonal(out, {e.position, e.stream, e.version, e.type, e.schema_version,
+                                                 e.recorded_at, e.effective_at, e.actor.id, e.actor.role,
+                                                 e.correlation_id, e.causation_id, e.idempotency_key, e.body});
+      format::AppendRecordLength(out, personal.size());
+      out += personal;
+      EXPECT_EQ(out, format::EncodeRecordBody(e)) << position << " " << personal.size();
+      // In place, the stored value is EncodeValue's.
+      domain::Hash h{};
+      for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint8_t>(i * 7 + position);
+      const std::string value = format::EncodeValue(out, h);
+      format::AppendTrailer(out, h);
+      EXPECT_EQ(out, value);
+    }
+  }
 }
 
 TEST(PersonalVaultTest, KeySeedsGiveTheKeyOnlyForTheirStreamUnderTheirMasterKey) {

@@ -72,6 +72,9 @@ class PersonalVault {
   // belong to another record or to another key.
   static std::string Seal(const DataKey& key, std::string_view stream, uint64_t version,
                           std::string_view plain);
+  // The same bytes (kSealOverhead + plain.size() of them) appended to `out`.
+  static void SealTo(std::string& out, const DataKey& key, std::string_view stream, uint64_t version,
+                     std::string_view plain);
   static std::optional<std::string> Open(const DataKey& key, std::string_view stream,
                                          uint64_t version, std::string_view sealed);
 

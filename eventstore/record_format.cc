@@ -83,27 +83,35 @@ std::string StreamKey(std::string_view stream, uint64_t version) {
   return k;
 }
 
+void AppendRecordLength(std::string& out, uint64_t n) { PutVarint(out, n); }
+
+void AppendRecordBodyUpToPersonal(std::string& out, const RecordParts& p) {
+  // Record layout 3 (whole hash stored: an anchor) or 4 (a check of it); both seal the
+  // personal part, as 2 did.
+  out.push_back(p.position % kAnchorEvery == 0 ? 3 : 4);
+  PutBytes(out, p.stream);
+  PutVarint(out, p.version);
+  PutBytes(out, p.type);
+  PutVarint(out, p.schema_version);
+  PutVarint(out, ZigZag(p.recorded_at.micros));
+  // Effective-at is usually close to recorded-at: store the difference (modulo 2^64, so
+  // that no pair of instants overflows, here or when decoding).
+  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(p.effective_at.micros) -
+                                             static_cast<uint64_t>(p.recorded_at.micros))));
+  PutBytes(out, p.actor_id);
+  PutBytes(out, p.actor_role);
+  PutBytes(out, p.correlation_id);
+  PutBytes(out, p.causation_id);
+  PutBytes(out, p.idempotency_key);
+  PutBytes(out, p.body);
+}
+
 std::string EncodeRecordBody(const domain::Envelope& e) {
   std::string out;
   out.reserve(64 + e.stream.size() + e.type.size() + e.body.size() + e.personal.size());
-  // Record layout 3 (whole hash stored: an anchor) or 4 (a check of it); both seal the
-  // personal part, as 2 did.
-  out.push_back(e.position % kAnchorEvery == 0 ? 3 : 4);
-  PutBytes(out, e.stream);
-  PutVarint(out, e.version);
-  PutBytes(out, e.type);
-  PutVarint(out, e.schema_version);
-  PutVarint(out, ZigZag(e.recorded_at.micros));
-  // Effective-at is usually close to recorded-at: store the difference (modulo 2^64, so
-  // that no pair of instants overflows, here or when decoding).
-  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(e.effective_at.micros) -
-                                             static_cast<uint64_t>(e.recorded_at.micros))));
-  PutBytes(out, e.actor.id);
-  PutBytes(out, e.actor.role);
-  PutBytes(out, e.correlation_id);
-  PutBytes(out, e.causation_id);
-  PutBytes(out, e.idempotency_key);
-  PutBytes(out, e.body);
+  AppendRecordBodyUpToPersonal(out, {e.position, e.stream, e.version, e.type, e.schema_version, e.recorded_at,
+                                     e.effective_at, e.actor.id, e.actor.role, e.correlation_id, e.causation_id,
+                                     e.idempotency_key, e.body});
   PutBytes(out, e.personal);
   return out;
 }
@@ -164,6 +172,10 @@ std::string EncodeValue(std::string_view record_body, const domain::Hash& hash) 
   v.append(record_body);
   v.append(reinterpret_cast<const char*>(hash.data()), trailer);
   return v;
+}
+
+void AppendTrailer(std::string& record, const domain::Hash& hash) {
+  record.append(reinterpret_cast<const char*>(hash.data()), TrailerSize(record));
 }
 
 std::optional<SplitValue> Split(std::string_view value) {

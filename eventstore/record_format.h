@@ -48,12 +48,32 @@ inline std::string KeySeedKey(std::string_view stream) { return StreamKey(stream
 // and that is written in the layout byte (3: whole hash, 4: check), so EncodeValue and
 // Split need no position.
 std::string EncodeRecordBody(const domain::Envelope& e);
+// The same bytes written from the parts of an append, without an Envelope (the bulk
+// import's encoder: no copies of the stream, actor and ids per event). Appends to `out`
+// every field up to and including the body; the personal part follows as its length
+// (AppendRecordLength) and bytes, sealed (PersonalVault::SealTo) or empty.
+struct RecordParts {
+  uint64_t position = 0;  // decides the layout byte, as in EncodeRecordBody
+  std::string_view stream;
+  uint64_t version = 0;
+  std::string_view type;
+  uint32_t schema_version = 0;
+  domain::Timestamp recorded_at;
+  domain::Timestamp effective_at;
+  std::string_view actor_id, actor_role, correlation_id, causation_id, idempotency_key;
+  std::string_view body;
+};
+void AppendRecordBodyUpToPersonal(std::string& out, const RecordParts& p);
+void AppendRecordLength(std::string& out, uint64_t n);  // a varint
 // hash = SHA-256(prev_hash || BE64(position) || record_body)
 domain::Hash ChainHash(const domain::Hash& prev, uint64_t position, std::string_view record_body);
 // Stored value: record_body followed by the 32-byte hash, or by its first kCheckSize bytes
 // when the body's layout byte says so (4). Also the access log's record encoding (its
 // bodies start with 1, so they always carry the whole hash).
 std::string EncodeValue(std::string_view record_body, const domain::Hash& hash);
+// The same in place: `record` (a record body) becomes its stored value.
+void AppendTrailer(std::string& record, const domain::Hash& hash);
+inline constexpr size_t kMaxTrailerSize = kHashSize;
 // Splits a stored value; nullopt if it is too short.
 struct SplitValue {
   std::string_view record_body;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 
@@ -46,6 +47,18 @@ struct FamilyLayout {
   // Keys stored whole every this many entries (the rest share their prefix with the one
   // before): more for families read in order, whose keys share long prefixes.
   int restart_interval = 16;
+};
+
+// A stream index key's stream ("<stream>\0"; the key is that and the version, 8 bytes).
+// Used only as the memtable's insert hint: a stream's next index entry goes right after its
+// last one, which the skip list then finds from the hint instead of searching from its top
+// (a command's index entry was a search through the whole memtable, among the sync
+// thread's costliest steps).
+class StreamOfIndexKey final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "caseledger.StreamOfIndexKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), key.size() - 8}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
@@ -135,6 +148,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kCheckpoints, FamilyOptions(cache, plain)},
       {format::kKeys, FamilyOptions(cache, lookups)},  // format 1-2 keys; stream ids compress
   };
+  families[2].options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamOfIndexKey>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
   if (!s.ok()) return FromStatus(s, "open");
@@ -238,7 +252,10 @@ StoreResult<void> RocksEventStore::Recover(uint64_t verify_tail) {
   }
   next_position_ = last + 1;
   tip_hash_ = tip;
-  tip_ = ChainTip{last, tip};
+  {
+    std::lock_guard tl(tip_mu_);
+    SetTip(ChainTip{last, tip});
+  }
   committed_.store(last, std::memory_order_release);
   last_recorded_ = Now();
   return {};
@@ -255,8 +272,19 @@ StoreResult<std::optional<std::string>> RocksEventStore::Get(rocksdb::ColumnFami
   return std::optional<std::string>(std::move(value));
 }
 
+void RocksEventStore::SetTip(const ChainTip& tip) {
+  tip_ = tip;
+  recent_tips_[next_recent_tip_++ % recent_tips_.size()] = tip;
+}
+
 StoreResult<Hash> RocksEventStore::HashAt(uint64_t position) const {
   if (position == 0) return Hash{};
+  {
+    std::lock_guard l(tip_mu_);
+    for (const ChainTip& t : recent_tips_) {
+      if (t.position == position) return t.hash;
+    }
+  }
   // Back to the nearest record that stores its whole hash (an anchor: every kAnchorEvery-th
   // position in layouts 3-4, every record before), then forward, recomputing each link.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
@@ -418,6 +446,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
 }
 
 StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) const {
+  if (auto written = written_heads_.Find(stream)) return written->version;
   auto v = Get(heads_, stream);
   if (!v) return v.error();
   if (!*v) return uint64_t{0};

@@ -5,9 +5,11 @@
 #include "eventstore/event_store.h"
 #include "eventstore/personal_vault.h"
 #include "eventstore/record_format.h"
+#include "eventstore/written_heads.h"
 
 #include <rocksdb/db.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -136,6 +138,8 @@ class RocksEventStore final : public EventStore {
   void ResumeAfterNoSpace();
   StoreResult<void> OpenVault(const std::string& master_key_path);
   StoreResult<Hash> HashAt(uint64_t position) const;
+  // REQUIRES: tip_mu_ held. Sets tip_ and remembers it among the recent tips (HashAt).
+  void SetTip(const ChainTip& tip);
   // standby_store.cc: reads the role markers of the default family into role_ (Open).
   StoreResult<void> LoadRole();
   // REQUIRES: write_mu_ held. Why appends are refused for the store's role, if they are.
@@ -178,6 +182,12 @@ class RocksEventStore final : public EventStore {
 
   mutable std::mutex tip_mu_;
   ChainTip tip_;
+  // The last tips (a group's end each), guarded by tip_mu_: a reader of the log from just
+  // after a group (the views, every batch) gets the hash before its first record without
+  // walking back to an anchor. A position's hash never changes once committed.
+  std::array<ChainTip, 64> recent_tips_{};
+  size_t next_recent_tip_ = 0;
+  WrittenHeads written_heads_;  // heads of streams the group commit wrote (written_heads.h)
   std::atomic<uint64_t> committed_{0};
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;

@@ -348,9 +348,10 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
   const uint64_t committed = next_position - 1;
   if (events > 0) {
     stats_.events += events;
+    written_heads_.Clear();  // the shipped batches wrote heads of their own
     {
       std::lock_guard tl(tip_mu_);
-      tip_ = ChainTip{committed, tip};
+      SetTip(ChainTip{committed, tip});
     }
     std::lock_guard cl(commit_mu_);
     committed_.store(committed, std::memory_order_release);

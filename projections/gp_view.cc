@@ -44,7 +44,7 @@ class GpView::Impl final : public KeyedTable {
   // Notes added since the last Persist, by position (one note per event) with their GP:
   // written by Persist, so that a note that leaves within the batch (older than the days
   // kept, or moved) is never written.
-  std::unordered_map<uint64_t, std::pair<std::string, ResultNote>> pending_notes_;
+  absl::flat_hash_map<uint64_t, std::pair<std::string, ResultNote>> pending_notes_;
   // Lowest position in pending_notes_ (UINT64_MAX when none): most notes dropped were
   // written in an earlier batch, and need no look-up to say so.
   uint64_t lowest_pending_ = UINT64_MAX;
@@ -67,8 +67,15 @@ class GpView::Impl final : public KeyedTable {
       const Patient* p = FindPatient(FindGp(gp), person);
       return p ? std::optional<Status>(p->status) : std::nullopt;
     }
-    if (FindGp(gp) == nullptr) return std::nullopt;  // no patient at all
-    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) return it->second;
+    const std::optional<Status>* row = Row(gp, person);
+    return row ? *row : std::nullopt;
+  }
+  // Attached only: the patient's row in the cache, read back first if need be (null: the
+  // GP has no patient at all). Valid until the next row is added to the cache: one look-up
+  // for an event's read and write of the row.
+  std::optional<Status>* Row(const std::string& gp, std::string_view person) {
+    if (FindGp(gp) == nullptr) return nullptr;  // no patient at all
+    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) return &it->second;
     const std::string key = PatientKey(gp, person);
     auto bytes = stored_->Get(key);
     if (!bytes) throw std::runtime_error("reading gps/" + key + ": " + bytes.error().message);
@@ -78,8 +85,7 @@ class GpView::Impl final : public KeyedTable {
       if (!Decode(**bytes, s)) throw std::runtime_error("views entry gps/" + key + " does not decode");
       row = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
     }
-    cache_.emplace(PatientId{gp, PersonKey(person)}, row);
-    return row;
+    return &cache_.emplace(PatientId{gp, PersonKey(person)}, std::move(row)).first->second;
   }
   // Attached only: the row as the next Persist writes it (nullopt: deleted).
   void SetRow(const std::string& gp, std::string_view person, std::optional<Status> row) {
@@ -156,8 +162,11 @@ class GpView::Impl final : public KeyedTable {
     std::string gp;
     dirty_.Drain([&](std::string_view g, std::string_view person) {
       gp.assign(g);
-      if (std::optional<Status> p = GetPatient(gp, person)) {
-        sink.Put(PatientKey(gp, person), Encode(*p ? **p : PatientStatus{}));
+      std::optional<Status> unattached;
+      const std::optional<Status>* row = stored_ ? Row(gp, person) : &(unattached = GetPatient(gp, person));
+      if (row != nullptr && row->has_value()) {
+        const Status& status = **row;
+        sink.Put(PatientKey(gp, person), Encode(status ? *status : PatientStatus{}));
       } else {
         sink.Delete(PatientKey(gp, person));
       }
@@ -176,14 +185,24 @@ class GpView::Impl final : public KeyedTable {
   // changed something.
   template <class Change>
   void Update(const std::string& gp, std::string_view person, Change change) {
+    if (stored_) {
+      std::optional<Status>* row = Row(gp, person);
+      if (row == nullptr || !*row) return;  // not tracked (see Apply in the header)
+      const Status& now = **row;
+      PatientStatus next = now ? *now : PatientStatus{};
+      change(next);
+      if (now ? next == *now : next.idle()) return;
+      MarkDirty(gp, person);
+      OwnGp(gp);  // a change of the GP (ChangedKeys)
+      *row = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
+      return;
+    }
     const std::optional<Status> p = GetPatient(gp, person);
     if (!p) return;  // not tracked (see Apply in the header)
     PatientStatus next = *p ? **p : PatientStatus{};
     change(next);
     if (*p ? next == **p : next.idle()) return;
-    Status status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
-    if (stored_) return SetRow(gp, person, std::move(status));
-    OwnPatient(gp, person).status = std::move(status);
+    OwnPatient(gp, person).status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
   }
 
   // Adds the patient (or replaces their status).
