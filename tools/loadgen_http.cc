@@ -273,6 +273,8 @@ int RunLoadgen(const Args& args) {
     std::string error;
     std::cerr << "loadgen: setup: registering " << o.people << " people (not measured)\n";
     if (!SetUpPeople(o, **reference, people, error)) return Failure("loadgen setup: " + error);
+    // ops/bench starts counting the server's CPU per query at this line.
+    std::cerr << "loadgen: setup done: " << people.size() << " people\n";
     make = [&](int thread) {
       return std::make_unique<PersonQueries>(people, o.seed * 131 + static_cast<uint64_t>(thread));
     };
