@@ -352,7 +352,14 @@ void ViewRunner::Impl::SampleRecords(const DecodedBatch& decoded) {
   // Up to kSamples person events spread over the batch: their records are cached (a batch
   // evicts nothing of its own) and changed lately, as the records kept longest are.
   constexpr size_t kSamples = 64;
+  // Following the log live, a batch holds a few commands: measuring its records at every
+  // batch would add a record walk per command. Once there is an estimate, it is refreshed
+  // every kSampleEvery events (a rebuild's batches, 2^17 events, each time).
+  constexpr size_t kSampleEvery = 4096;
   const auto& envelopes = decoded.envelopes;
+  events_since_sample += envelopes.size();
+  if (record_bytes != 0 && events_since_sample < kSampleEvery) return;
+  events_since_sample = 0;
   const size_t step = std::max<size_t>(1, envelopes.size() / kSamples);
   size_t bytes = 0, n = 0;
   for (size_t i = 0; i < envelopes.size(); i += step) {

@@ -90,6 +90,7 @@ class ViewRunner::Impl {
   size_t PersonCacheLimit() const;
   void NoteMemory();
   double record_bytes = 0;
+  size_t events_since_sample = 0;  // events written since SampleRecords last measured
   std::atomic<uint64_t> cached_people{0}, cached_people_bytes{0}, cached_rows{0};
   // Registrations applied and written (index/registered), read by what-ifs.
   std::atomic<uint64_t> registered{0};
