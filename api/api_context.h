@@ -42,6 +42,9 @@ struct ApiContext {
   PersonCache* people = nullptr;  // current person states; null: fold on every request
   std::function<domain::Timestamp()> clock;
   std::function<std::string()> new_id;  // a fresh ULID
+  // While the views catch up at start: /readyz's members `"views_position":..,"catch_up":{...}`; "" once they
+  // answer (then every other field may be read). Null: no such phase (tests).
+  std::function<std::string()> startup_status;
   // A warm standby's state for /readyz: a JSON member (`"standby":{...}`), or "" (none).
   std::function<std::string()> standby_status;
 };

@@ -19,6 +19,17 @@ void AddOpsRoutes(Router& router, const ApiContext& ctx) {
               }});
   router.Add({Method::kGet, "/readyz", RouteKind::kQuery, false, [&ctx](const RouteRequest&) {
                 uint64_t committed = ctx.store->CommittedPosition();
+                if (ctx.startup_status) {
+                  // Starting: the views catch up; nothing else of the context is read yet.
+                  if (std::string catch_up = ctx.startup_status(); !catch_up.empty()) {
+                    Response r;
+                    r.status = 503;
+                    r.body = R"({"status":"starting","committed_position":)" + std::to_string(committed) + "," +
+                             catch_up + "}";
+                    r.Set("Retry-After", "5");
+                    return r;
+                  }
+                }
                 uint64_t views = ctx.views ? ctx.views->Position() : committed;
                 bool failed = ctx.views && !ctx.views->failure().empty();
                 bool ready = views >= committed && !failed;

@@ -141,17 +141,7 @@ class HttpServer::Impl {
   }
 
   void Run(bool handle_signals) {
-    asio::signal_set signals(ioc_);
-    if (handle_signals) {
-      signals.add(SIGINT);
-      signals.add(SIGTERM);
-      signals.async_wait([this](boost::system::error_code ec, int sig) {
-        if (!ec) {
-          ApiLog()->info("signal {}: stopping", sig);
-          BeginStop();
-        }
-      });
-    }
+    if (handle_signals) HandleSignals();
     std::vector<std::thread> threads;
     for (size_t i = 1; i < iocs_.size(); ++i) {
       threads.emplace_back([this, i] {
@@ -165,6 +155,19 @@ class HttpServer::Impl {
   }
 
   void Stop() { asio::post(ioc_, [this] { BeginStop(); }); }
+
+  void HandleSignals() {
+    asio::post(ioc_, [this] {
+      if (stopping_ || signals_) return;
+      signals_ = std::make_unique<asio::signal_set>(ioc_, SIGINT, SIGTERM);
+      signals_->async_wait([this](boost::system::error_code ec, int sig) {
+        if (!ec) {
+          ApiLog()->info("signal {}: stopping", sig);
+          BeginStop();
+        }
+      });
+    });
+  }
 
  private:
   // One io_context per I/O thread, each run by its own thread only: a connection lives on
@@ -182,6 +185,7 @@ class HttpServer::Impl {
     if (stopping_.exchange(true)) return;
     boost::system::error_code ec;
     acceptor_.close(ec);
+    if (signals_) signals_->cancel(ec);  // its wait would keep ioc_ running
     for (auto& cancel : connections_.Stop()) cancel();
     idle_guards_.clear();  // the other contexts end once their connections have
     {
@@ -250,6 +254,7 @@ class HttpServer::Impl {
   uint16_t port_ = 0;
   std::mutex mu_;
   std::unique_ptr<asio::steady_timer> grace_;  // set once, under mu_, on ioc_
+  std::unique_ptr<asio::signal_set> signals_;   // set once HandleSignals ran; only on ioc_
 };
 
 HttpServer::HttpServer(ServerOptions options, const Router& router, Authenticator auth,
@@ -259,6 +264,7 @@ HttpServer::HttpServer(ServerOptions options, const Router& router, Authenticato
 HttpServer::~HttpServer() = default;
 std::optional<uint16_t> HttpServer::Start(std::string* error) { return impl_->Start(error); }
 void HttpServer::Run(bool handle_signals) { impl_->Run(handle_signals); }
+void HttpServer::HandleSignals() { impl_->HandleSignals(); }
 void HttpServer::Stop() { impl_->Stop(); }
 
 }  // namespace caseledger::api

@@ -72,6 +72,10 @@ class HttpServer {
   // Serves until Stop() or SIGINT/SIGTERM (when `handle_signals`), then finishes in-flight
   // requests within the grace period and returns.
   void Run(bool handle_signals);
+  // Thread-safe: from now on SIGINT/SIGTERM stop the server as Stop() does (for a server
+  // already running without them: `caseledger serve` answers /readyz while its views catch
+  // up, and a signal meanwhile ends the process as before it listened).
+  void HandleSignals();
   // Thread-safe: stop accepting, finish what is in flight, make Run() return.
   void Stop();
 

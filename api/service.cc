@@ -16,6 +16,7 @@
 #include "api/school_registry.h"
 #include "api/position_waiters.h"
 #include "api/standby_routes.h"
+#include "api/startup_gate.h"
 #include "api/sse.h"
 #include "api/static_assets.h"
 #include "api/storage_health.h"
@@ -32,6 +33,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 namespace caseledger::api {
 namespace {
@@ -71,9 +73,20 @@ struct Service::State {
   ApiContext ctx;
   Router router;
   std::unique_ptr<HttpServer> server;
+  // Runs `server` from the moment the port is open (before the views have caught up) until
+  // Stop() or a signal; joined by Run().
+  std::thread server_thread;
+  StartupProgress startup;  // the views' catch-up at start, for /readyz and /metrics
   std::unique_ptr<JwksSource> jwks;  // stopped before `tokens` goes
   uint16_t port = 0;
   std::unique_ptr<ControlSocket> control;  // DATA/control.sock; stopped before the stores close
+
+  ~State() {
+    if (server_thread.joinable()) {  // Open failed once the port was open, or Run never ran
+      server->Stop();
+      server_thread.join();
+    }
+  }
 };
 
 namespace {
@@ -218,8 +231,104 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
       return nullptr;
     }
   }
-  // The read views: caught up before the port opens, then following the log; replaced
-  // blue-green when rules are adopted.
+  eventstore::AccessLogOptions access_options;
+  access_options.path = s.options.data_dir + "/access";
+  access_options.retention_days = s.options.access_log_retention_days;
+  // Half the floor: below the floor commands are refused but reads of personal data, whose
+  // records are small, are still recorded and answered; below half they are refused too.
+  access_options.min_free_bytes = s.options.min_free_bytes / 2;
+  auto access_log = eventstore::AccessLog::Open(access_options);
+  if (!access_log) {
+    *error = "cannot open the access log " + access_options.path + ": " + access_log.error().message;
+    return nullptr;
+  }
+  s.access_log = std::move(*access_log);
+  s.grants = std::make_unique<GrantTable>(*st);
+  eventstore::AccessLog* access = s.access_log.get();
+  s.metrics.AddGauge("caseledger_access_log_pending_records",
+                     "Reads of personal data queued but not yet durable in the access log.",
+                     [access] { return double(access->Pending()); });
+  s.schools = std::make_unique<SchoolRegistry>(s.options.data_dir + "/schools.csv", s.options.reference);
+
+  s.ctx.store = st;
+  s.ctx.grants = s.grants.get();
+  s.ctx.schools = s.schools.get();
+  s.ctx.people = &s.people;
+  s.ctx.access_log = s.access_log.get();
+  s.ctx.sse = &s.sse;
+  s.ctx.reference = s.options.reference;
+  s.ctx.whatif_memory_budget = s.options.memory_budget / 4;
+  s.ctx.metrics = &s.metrics;
+  s.ctx.clock = SystemNow;
+  s.ctx.new_id = [] { return NewUlid(SystemNow()); };
+  AddStorageGauges(s.metrics, s.ctx, s.options.data_dir, s.options.min_free_bytes);
+  // Until the views have caught up only the routes without a token answer (/healthz,
+  // /readyz, /metrics, the contract, the console's files); the others say 503, starting.
+  Router all;
+  AddAllRoutes(all, s.ctx);
+  if (s.options.standby) {
+    all = StandbyRouter(all, "This node is a warm standby of the primary" +
+                                 (s.options.primary_url.empty() ? std::string() : " at " + s.options.primary_url) +
+                                 "; send commands and person queries there (it takes them once promoted).",
+                        s.promoted);
+  } else if (s.options.replica) {
+    all = ReplicaRouter(all, "This node serves the read views only; send commands and person queries to the primary" +
+                                 (s.options.primary_url.empty() ? std::string(" (the node that writes stream ") + s.options.replica->stream + ")"
+                                                                : " at " + s.options.primary_url) + ".");
+  }
+  s.router = StartingRouter(all, s.startup);
+  AddConsoleRoutes(s.router, EmbeddedAssets(), s.options.console);
+
+  s.signers.push_back(JwtSigner{*s.key, s.options.issuer, s.options.audience});
+  for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
+  s.tokens = std::make_unique<VerifiedTokens>(s.signers);
+  VerifiedTokens* tokens = s.tokens.get();
+  if (!s.options.jwks_uri.empty()) {
+    auto on_keys = [tokens, fixed = s.signers, iss = s.options.idp_issuer,
+                    aud = s.options.idp_audience](std::vector<JwtPublicKey> keys) {
+      std::vector<JwtSigner> all = fixed;
+      for (JwtPublicKey& key : keys) all.push_back(JwtSigner{std::move(key), iss, aud});
+      tokens->Replace(std::move(all));
+    };
+    s.jwks = JwksSource::Start(JwksSourceOptions{s.options.jwks_uri}, std::move(on_keys), error);
+    if (!s.jwks) return nullptr;
+  }
+  JwksSource* jwks = s.jwks.get();
+  GrantTable* grants = s.grants.get();
+  Authenticator auth = [tokens, grants, jwks](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+    auto claims = tokens->Verify(bearer, SystemNow().micros / 1'000'000);
+    if (!claims) {
+      // Signed by a key we do not know: perhaps the provider rotated; look again (rate
+      // limited), and the client's retry passes once the new key is in.
+      if (jwks && claims.error() == JwtError::kBadSignature) jwks->RefreshSoon();
+      *why = std::string("invalid token: ") + ToString(claims.error());
+      return std::nullopt;
+    }
+    // The token says who; the grants in the log say what they may do, as of now.
+    return Principal{claims->subject, grants->For(claims->subject)};
+  };
+  ServerOptions server_options = s.options.server;
+  server_options.position_waiters = &s.waiters;
+  s.server = std::make_unique<HttpServer>(server_options, s.router, std::move(auth),
+                                          [serving = &s.live] {
+                                            serving::LiveViews* views = serving->load(std::memory_order_acquire);
+                                            return views ? views->Position() : 0;
+                                          },
+                                          &s.metrics);
+  auto port = s.server->Start(error);
+  if (!port) return nullptr;
+  s.port = *port;
+  s.startup.Set(projections::CatchUpProgress{0, st->CommittedPosition(), 0, -1});
+  s.ctx.startup_status = [startup = &s.startup] { return startup->Json(); };
+  s.metrics.AddGauge("caseledger_views_catching_up",
+                     "1 while the views catch up at start: only /healthz, /readyz and /metrics answer.",
+                     [startup = &s.startup] { return startup->Running() ? 1.0 : 0.0; });
+  HttpServer* server = s.server.get();
+  s.server_thread = std::thread([server] { server->Run(false); });
+  if (s.options.on_listening) s.options.on_listening(s.port);
+
+  // The read views: caught up (the port answers /healthz, /readyz and /metrics meanwhile),
+  // then following the log; replaced blue-green when rules are adopted.
   serving::LiveViewsOptions views_options;
   views_options.data_dir = s.options.data_dir;
   views_options.reference = s.options.reference;
@@ -247,10 +356,12 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
     log = s.feed.get();
     views_options.follow = s.feed.get();
   }
+  StartupProgress* startup = &s.startup;
+  views_options.on_catch_up = [startup](const projections::CatchUpProgress& p) { startup->Set(p); };
   auto live = serving::LiveViews::Open(*st, std::move(views_options));
   if (!live) {
     *error = "cannot open the views: " + live.error().message;
-    return nullptr;
+    return nullptr;  // ~State stops the server
   }
   s.views = std::move(*live);
   serving::LiveViews* vr = s.views.get();
@@ -334,38 +445,6 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
                      });
 
   StartNats(s.options, *st, s.relay, s.feed.get(), s.metrics);
-  eventstore::AccessLogOptions access_options;
-  access_options.path = s.options.data_dir + "/access";
-  access_options.retention_days = s.options.access_log_retention_days;
-  // Half the floor: below the floor commands are refused but reads of personal data, whose
-  // records are small, are still recorded and answered; below half they are refused too.
-  access_options.min_free_bytes = s.options.min_free_bytes / 2;
-  auto access_log = eventstore::AccessLog::Open(access_options);
-  if (!access_log) {
-    *error = "cannot open the access log " + access_options.path + ": " + access_log.error().message;
-    return nullptr;
-  }
-  s.access_log = std::move(*access_log);
-  s.grants = std::make_unique<GrantTable>(*st);
-  eventstore::AccessLog* access = s.access_log.get();
-  s.metrics.AddGauge("caseledger_access_log_pending_records",
-                     "Reads of personal data queued but not yet durable in the access log.",
-                     [access] { return double(access->Pending()); });
-  s.schools = std::make_unique<SchoolRegistry>(s.options.data_dir + "/schools.csv", s.options.reference);
-
-  s.ctx.store = st;
-  s.ctx.grants = s.grants.get();
-  s.ctx.schools = s.schools.get();
-  s.ctx.people = &s.people;
-  s.ctx.access_log = s.access_log.get();
-  s.ctx.views = vr;
-  s.ctx.sse = &s.sse;
-  s.ctx.reference = s.options.reference;
-  s.ctx.whatif_memory_budget = s.options.memory_budget / 4;
-  s.ctx.metrics = &s.metrics;
-  s.ctx.clock = SystemNow;
-  s.ctx.new_id = [] { return NewUlid(SystemNow()); };
-  AddStorageGauges(s.metrics, s.ctx, s.options.data_dir, s.options.min_free_bytes);
   if (s.standby) {
     eventstore::StandbyFollower* f = s.standby.get();
     std::shared_ptr<const std::atomic<bool>> promoted = s.promoted;
@@ -383,51 +462,7 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
       if (!st.failure.empty()) o["failure"] = st.failure;
       return "\"standby\":" + boost::json::serialize(o);
     };
-    Router all;
-    AddAllRoutes(all, s.ctx);
-    s.router = StandbyRouter(all, "This node is a warm standby of the primary" +
-                                      (s.options.primary_url.empty() ? std::string() : " at " + s.options.primary_url) +
-                                      "; send commands and person queries there (it takes them once promoted).",
-                             s.promoted);
-  } else if (s.options.replica) {
-    Router all;
-    AddAllRoutes(all, s.ctx);
-    s.router = ReplicaRouter(all, "This node serves the read views only; send commands and person queries to the primary" +
-                                      (s.options.primary_url.empty() ? std::string(" (the node that writes stream ") + s.options.replica->stream + ")"
-                                                                     : " at " + s.options.primary_url) + ".");
-  } else {
-    AddAllRoutes(s.router, s.ctx);
   }
-  AddConsoleRoutes(s.router, EmbeddedAssets(), s.options.console);
-
-  s.signers.push_back(JwtSigner{*s.key, s.options.issuer, s.options.audience});
-  for (const JwtSigner& signer : s.options.external_signers) s.signers.push_back(signer);
-  s.tokens = std::make_unique<VerifiedTokens>(s.signers);
-  VerifiedTokens* tokens = s.tokens.get();
-  if (!s.options.jwks_uri.empty()) {
-    auto on_keys = [tokens, fixed = s.signers, iss = s.options.idp_issuer,
-                    aud = s.options.idp_audience](std::vector<JwtPublicKey> keys) {
-      std::vector<JwtSigner> all = fixed;
-      for (JwtPublicKey& key : keys) all.push_back(JwtSigner{std::move(key), iss, aud});
-      tokens->Replace(std::move(all));
-    };
-    s.jwks = JwksSource::Start(JwksSourceOptions{s.options.jwks_uri}, std::move(on_keys), error);
-    if (!s.jwks) return nullptr;
-  }
-  JwksSource* jwks = s.jwks.get();
-  GrantTable* grants = s.grants.get();
-  Authenticator auth = [tokens, grants, jwks](std::string_view bearer, std::string* why) -> std::optional<Principal> {
-    auto claims = tokens->Verify(bearer, SystemNow().micros / 1'000'000);
-    if (!claims) {
-      // Signed by a key we do not know: perhaps the provider rotated; look again (rate
-      // limited), and the client's retry passes once the new key is in.
-      if (jwks && claims.error() == JwtError::kBadSignature) jwks->RefreshSoon();
-      *why = std::string("invalid token: ") + ToString(claims.error());
-      return std::nullopt;
-    }
-    // The token says who; the grants in the log say what they may do, as of now.
-    return Principal{claims->subject, grants->For(claims->subject)};
-  };
   if (!s.options.replica) {
     // `caseledger backup` reaches the databases this process holds open through here.
     eventstore::AccessLog* access_log = s.access_log.get();
@@ -445,14 +480,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
         &why);
     if (!s.control) ApiLog()->warn("no control socket, so no online backup: {}", why);
   }
+  s.ctx.views = vr;
   s.live.store(vr, std::memory_order_release);
-  ServerOptions server_options = s.options.server;
-  server_options.position_waiters = &s.waiters;
-  s.server = std::make_unique<HttpServer>(server_options, s.router, std::move(auth),
-                                          [vr] { return vr->Position(); }, &s.metrics);
-  auto port = s.server->Start(error);
-  if (!port) return nullptr;
-  s.port = *port;
+  s.startup.Finish();  // the routes may read every field of the context from here on
+  ApiLog()->info("views ready at position {}: answering every route", vr->Position());
   return service;
 }
 
@@ -462,7 +493,10 @@ eventstore::EventStore& Service::store() { return *state_->store; }
 serving::LiveViews& Service::views() { return *state_->views; }
 eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
 void Service::Run(bool handle_signals) {
-  state_->server->Run(handle_signals);
+  // The server runs since Open opened the port; from here on a signal stops it gracefully
+  // (during Open's catch-up it ended the process, as before the port opened early).
+  if (handle_signals) state_->server->HandleSignals();
+  if (state_->server_thread.joinable()) state_->server_thread.join();
   if (state_->standby) state_->standby->Stop();
   if (state_->shipper) state_->shipper->Stop();
   state_->views->Stop();

@@ -12,6 +12,7 @@
 #include "eventstore/nats_replica_feed.h"
 #include "eventstore/standby.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,11 +80,17 @@ struct ServiceOptions {
   // floor is half of it: below that, reads of personal data are refused too. 0: none (a
   // full disk still answers 507, and the store then needs a restart).
   uint64_t min_free_bytes = 64 << 20;
+  // Called on Open's thread once the port is open, before the views catch up (with the
+  // bound port): /healthz, /readyz and /metrics answer from then on, every route needing a
+  // token answers 503 "starting" until Open returns.
+  std::function<void(uint16_t port)> on_listening;
 };
 
 class Service {
  public:
-  // Opens the store, loads or creates the key, registers the routes and binds the port.
+  // Opens the store, loads or creates the key, registers the routes, binds the port and
+  // serves /healthz, /readyz and /metrics on it while the views catch up with the log;
+  // returns once they have (then every route answers).
   static std::unique_ptr<Service> Open(ServiceOptions options, std::string* error);
   ~Service();
 
@@ -102,7 +109,8 @@ class Service {
   // The live views and their blue-green rebuilds.
   serving::LiveViews& views();
   eventstore::AccessLog& access_log();
-  // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM.
+  // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM; then stops the views,
+  // the relay and the feed.
   void Run(bool handle_signals);
   void Stop();
 

@@ -116,6 +116,14 @@ int RunServe(const Args& args) {
   options.rules = std::make_shared<const domain::RuleBook>(std::move(*rules));
   if (std::string why; !ApplyNatsFlags(flags, options, &why)) return UsageError(why);
 
+  // The port opens before the views have caught up with the log (minutes from scratch at
+  // regional scale): say so, and where to look meanwhile.
+  options.on_listening = [&options](uint16_t port) {
+    std::cout << "listening on " << (options.server.tls_cert_path.empty() ? "http://" : "https://")
+              << options.server.host << ":" << port
+              << " (views catching up: /healthz, /readyz and /metrics answer, every other route 503 until ready)"
+              << std::endl;
+  };
   std::string error;
   auto service = api::Service::Open(options, &error);
   if (!service) return Failure(error);

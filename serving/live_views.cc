@@ -52,9 +52,10 @@ class LiveViews::Impl {
 
   // The views in `dir` built with `book` (the rules up to `rules_position`), opened and not
   // yet caught up nor started.
-  StoreResult<std::shared_ptr<ServingViews>> OpenViews(const std::string& dir,
-                                                       std::shared_ptr<const domain::RuleBook> book,
-                                                       uint64_t rules_position) {
+  // `on_progress` (may be null) is told the catch-up's progress besides the log line.
+  StoreResult<std::shared_ptr<ServingViews>> OpenViews(
+      const std::string& dir, std::shared_ptr<const domain::RuleBook> book, uint64_t rules_position,
+      std::function<void(const projections::CatchUpProgress&)> on_progress = nullptr) {
     projections::RunnerOptions ro;
     ro.path = options.data_dir + "/" + dir;
     ro.max_batch = options.max_batch;
@@ -70,8 +71,9 @@ class LiveViews::Impl {
     ro.db.write_buffer_bytes = budget.views_write_buffer;
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
-    ro.on_progress = [dir](const projections::CatchUpProgress& p) {
+    ro.on_progress = [dir, on_progress = std::move(on_progress)](const projections::CatchUpProgress& p) {
       ServingLog()->info("views {} catching up: {}", dir, projections::ProgressLine(p));
+      if (on_progress) on_progress(p);
     };
     eventstore::LogReader* log = &store;
     if (options.follow != nullptr) {
@@ -254,10 +256,17 @@ StoreResult<std::unique_ptr<LiveViews>> LiveViews::Open(eventstore::EventStore& 
                       std::to_string(p.rules_position) + ", beyond the log's last adoption");
   }
   auto book = rules->Book(p.rules_position);
-  auto opened = s.OpenViews(p.dir, book, p.rules_position);
+  auto opened = s.OpenViews(p.dir, book, p.rules_position, s.options.on_catch_up);
   if (!opened) return opened.error();
   projections::ViewRunner& runner = *(*opened)->runner;
   const uint64_t opened_at = runner.Position();
+  if (s.options.on_catch_up) {
+    // Where the views stand before the first report of a long catch-up.
+    projections::CatchUpProgress at;
+    at.position = opened_at;
+    at.target = std::max(opened_at, s.Log().CommittedPosition());
+    s.options.on_catch_up(at);
+  }
   if (auto caught = runner.CatchUp(); !caught) return caught.error();
   if (runner.Position() - opened_at > s.options.max_batch) {
     // A long catch-up (a start from scratch) leaves its last batches in the views

@@ -79,6 +79,10 @@ struct LiveViewsOptions {
   // primary's log from position 1 through it (the feed reads the stream for what it no
   // longer holds) while the old views keep answering.
   eventstore::LogReader* follow = nullptr;
+  // Told where the live views' catch-up in Open stands: once before it, then every 5 s
+  // while it runs (on Open's thread). `caseledger serve` answers /readyz and /metrics
+  // with it while a start far behind the log catches up (api/service.cc).
+  std::function<void(const projections::CatchUpProgress&)> on_catch_up;
   // The free-space floor of the views databases (projections::RunnerOptions).
   uint64_t min_free_bytes = 0;
 };

@@ -123,6 +123,31 @@ TEST_F(LiveViewsTest, RebuildUnderAppendsEndsEqualToAFromScratchRebuildWithNothi
   EXPECT_GT(verified->entries_checked, 1800u);  // every person's record among them
 }
 
+TEST_F(LiveViewsTest, AStartFromScratchTellsWhereItsCatchUpStandsFirstAtPositionZero) {
+  AppendPeople(0, 300);
+  const uint64_t committed = log_.store().CommittedPosition();
+  std::vector<projections::CatchUpProgress> told;
+  LiveViewsOptions o = Options();
+  o.on_catch_up = [&](const projections::CatchUpProgress& p) { told.push_back(p); };
+  auto live = LiveViews::Open(log_.store(), o);
+  ASSERT_TRUE(live) << live.error().message;
+  ASSERT_FALSE(told.empty());
+  EXPECT_EQ(told.front().position, 0u);  // before the catch-up: nothing applied yet
+  EXPECT_EQ(told.front().target, committed);
+  EXPECT_EQ((*live)->Position(), committed);
+  (*live)->Stop();
+  live->reset();  // the views database closed
+
+  // Opened again at the log's end: told once, with nothing left to do.
+  told.clear();
+  auto again = LiveViews::Open(log_.store(), o);
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told.front().position, committed);
+  EXPECT_TRUE(told.front().done());
+  (*again)->Stop();
+}
+
 TEST_F(LiveViewsTest, AbandonedRebuildLeavesTheOldViewsLiveAndTheNextOpenFinishesIt) {
   auto adopted_position = uint64_t{0};
   {
