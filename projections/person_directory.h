@@ -15,6 +15,7 @@
 #include "domain/person_facts.h"
 #include "domain/rules.h"
 #include "domain/time.h"
+#include "projections/swab_history.h"
 
 #include <absl/container/flat_hash_map.h>
 
@@ -97,26 +98,6 @@ struct ActiveMeasure {
   }
 };
 
-// A swab of the person, compact (a person may have dozens and the region millions): the
-// id is kept as a 64-bit FNV-1a hash (SwabIdHash), enough to tell one person's swabs apart.
-struct SwabRecord {
-  static constexpr uint8_t kNoOutcome = 0xff;
-  uint64_t id_hash = 0;
-  int64_t collected_at = 0;   // micros, when collected
-  int32_t reported_day = 0;   // Date::days of the first report, when reported
-  domain::SwabKind kind = domain::SwabKind::kMolecular;
-  bool collected = false;
-  uint8_t outcome = kNoOutcome;  // domain::Outcome after corrections, or kNoOutcome
-
-  bool reported() const { return outcome != kNoOutcome; }
-  bool positive() const { return outcome == static_cast<uint8_t>(domain::Outcome::kPositive); }
-  domain::Date collected_day() const { return domain::Timestamp{collected_at}.ToDate(); }
-  bool operator==(const SwabRecord&) const = default;
-  template <class A> void serialize(A& ar) {
-    ar(id_hash, collected_at, reported_day, kind, collected, outcome);
-  }
-};
-
 uint64_t SwabIdHash(std::string_view swab_id);
 
 // The facts shared with the domain's aggregate (residence, GP, enrolments, doses, clinical
@@ -124,7 +105,7 @@ uint64_t SwabIdHash(std::string_view swab_id);
 // PersonFacts::EpisodeWith), and what only the views keep.
 struct PersonRecord : domain::PersonFacts {
   std::vector<ActiveMeasure> measures;  // active ones only
-  std::vector<SwabRecord> swabs;        // every swab requested, in request order
+  SwabHistory swabs;                    // every swab requested, in request order (shared by copies)
   // The open case as counted by the views: report day and municipality of its new
   // positive, kind of the swab that opened it, and its gauge spells (empty when no case
   // is open).
@@ -182,7 +163,9 @@ class PersonDirectory {
   // The partitioned pipeline's step (batch_pipeline.h): `before` gets the record as it is
   // before `e` (null: not registered), shared, so that it stays as it is while the
   // directory moves on (copy on write: a record someone else holds is copied before it
-  // changes); then the effects of `e` are appended to `effects` and `e` is applied.
+  // changes; the copy shares the swab history and is an assignment into a record no one
+  // holds any more, see Spare); then the effects of `e` are appended to `effects` and `e`
+  // is applied.
   // Returns whether the record changed; throws as Effects does.
   bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects);
 
@@ -192,7 +175,7 @@ class PersonDirectory {
   static bool Decode(std::string_view bytes, PersonRecord& out);
   // Decodes and caches the record (replacing a cached one), stamped with this batch.
   bool Load(std::string_view person_id, std::string_view bytes);
-  void Clear() { people_.clear(); }
+  void Clear();
   // Records cached (every record, when nothing is ever evicted).
   size_t size() const { return people_.size(); }
   const domain::RuleBook* rules() const { return rules_.get(); }
@@ -202,7 +185,7 @@ class PersonDirectory {
   // Load get the current stamp. Evict forgets the least recently stamped records until
   // at most `budget` are left (down to budget - budget/8, so that it runs rarely); 0: no
   // limit. Returns how many it forgot.
-  void BeginBatch() { ++stamp_; }
+  void BeginBatch();
   const PersonRecord* Touch(std::string_view person_id);
   size_t Evict(size_t budget);
 
@@ -225,6 +208,19 @@ class PersonDirectory {
   };
   absl::flat_hash_map<std::string, Cached, Hash, std::equal_to<>> people_;
   uint64_t stamp_ = 0;
+
+  // Step's copies on write reuse records instead of allocating one per event (and a
+  // vector or a string for each of its fields): a record Step replaced is retired (the
+  // slot that keeps it as it was before its event still holds it) and becomes spare once
+  // no one else holds it; a copy is then an assignment into a spare, whose vectors and
+  // strings keep their capacity. Retired records are looked at at each batch (the batch
+  // pipeline releases a batch's slots before it folds the batch after the next), and when
+  // they have doubled since (a caller without batches releases each `before` at once).
+  std::shared_ptr<PersonRecord> Spare();
+  void Recycle();
+  std::vector<std::shared_ptr<PersonRecord>> retired_, spare_;
+  size_t recycle_at_ = kRecycleFrom;
+  static constexpr size_t kRecycleFrom = 1024;
 };
 
 }  // namespace caseledger::projections
