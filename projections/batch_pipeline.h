@@ -11,8 +11,8 @@
 //    records, their cache, their reads from the views database, their encoding for the
 //    batch): for each of its events it keeps the record as it was BEFORE the event
 //    (shared, copy on write, so the partition can go on changing the person; the copy
-//    shares the person's swab history, SwabHistory, and reuses a record no slot holds any
-//    more, PersonDirectory::Step) and the effects of the event on the aggregate figures. A person's events are all in one
+//    shares the person's swab history, SwabHistory) and the effects of the event on the
+//    aggregate figures. A person's events are all in one
 //    partition, so their fold is exactly the sequential one, whatever P.
 // 2. By view. Every view then applies the whole batch in log order, from those saved
 //    records and effects, on a thread of its own: the views do not share state, and each

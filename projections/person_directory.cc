@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <sstream>
 #include <type_traits>
-#include <utility>
 
 namespace caseledger::domain {
 // Dose lives in the pure domain, which does not persist it; the directory does.
@@ -222,45 +221,6 @@ size_t PersonDirectory::Evict(size_t budget) {
   return forgotten;
 }
 
-void PersonDirectory::Clear() {
-  people_.clear();
-  retired_.clear();
-  spare_.clear();
-  recycle_at_ = kRecycleFrom;
-}
-
-void PersonDirectory::BeginBatch() {
-  ++stamp_;
-  Recycle();
-}
-
-void PersonDirectory::Recycle() {
-  // Spares left over from the last round beyond what it retired are not needed: a round
-  // retires about as many as the one before (at most the events of a batch).
-  const size_t wanted = retired_.size();
-  size_t kept = 0;
-  for (std::shared_ptr<PersonRecord>& r : retired_) {
-    // Only the directory hands these out, and no other thread copies or releases a slot
-    // while a batch is folded (batch_pipeline.h): a count of 1 stays 1.
-    if (r.use_count() == 1) {
-      spare_.push_back(std::move(r));
-    } else {
-      retired_[kept++] = std::move(r);
-    }
-  }
-  retired_.resize(kept);
-  if (spare_.size() > wanted) spare_.resize(wanted);
-  recycle_at_ = std::max(kRecycleFrom, 2 * kept);
-}
-
-std::shared_ptr<PersonRecord> PersonDirectory::Spare() {
-  if (spare_.empty() && retired_.size() >= recycle_at_) Recycle();
-  if (spare_.empty()) return std::make_shared<PersonRecord>();
-  std::shared_ptr<PersonRecord> r = std::move(spare_.back());
-  spare_.pop_back();
-  return r;
-}
-
 bool PersonDirectory::Apply(const LogEvent& e) { return Apply(e, Find(e.person_id)); }
 
 bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
@@ -318,9 +278,7 @@ bool PersonDirectory::Step(const LogEvent& e, std::shared_ptr<const PersonRecord
     return false;
   } else {
     // `before` holds it: the views still read it as it was.
-    std::shared_ptr<PersonRecord> next = Spare();
-    *next = *it->second.record;
-    retired_.push_back(std::exchange(it->second.record, std::move(next)));
+    it->second.record = std::make_shared<PersonRecord>(*it->second.record);
   }
   return Apply(e, it->second.record.get());
 }

@@ -166,9 +166,8 @@ class PersonDirectory {
   // The partitioned pipeline's step (batch_pipeline.h): `before` gets the record as it is
   // before `e` (null: not registered), shared, so that it stays as it is while the
   // directory moves on (copy on write: a record someone else holds is copied before it
-  // changes; the copy shares the swab history and is an assignment into a record no one
-  // holds any more, see Spare); then the effects of `e` are appended to `effects` and `e`
-  // is applied.
+  // changes; the copy shares the swab history, SwabHistory); then the effects of `e` are
+  // appended to `effects` and `e` is applied.
   // Returns whether the record changed; throws as Effects does.
   bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects);
 
@@ -178,7 +177,7 @@ class PersonDirectory {
   static bool Decode(std::string_view bytes, PersonRecord& out);
   // Decodes and caches the record (replacing a cached one), stamped with this batch.
   bool Load(std::string_view person_id, std::string_view bytes);
-  void Clear();
+  void Clear() { people_.clear(); }
   // Records cached (every record, when nothing is ever evicted).
   size_t size() const { return people_.size(); }
   const domain::RuleBook* rules() const { return rules_.get(); }
@@ -188,7 +187,7 @@ class PersonDirectory {
   // Load get the current stamp. Evict forgets the least recently stamped records until
   // at most `budget` are left (down to budget - budget/8, so that it runs rarely); 0: no
   // limit. Returns how many it forgot.
-  void BeginBatch();
+  void BeginBatch() { ++stamp_; }
   const PersonRecord* Touch(std::string_view person_id);
   size_t Evict(size_t budget);
 
@@ -212,18 +211,6 @@ class PersonDirectory {
   absl::flat_hash_map<std::string, Cached, Hash, std::equal_to<>> people_;
   uint64_t stamp_ = 0;
 
-  // Step's copies on write reuse records instead of allocating one per event (and a
-  // vector or a string for each of its fields): a record Step replaced is retired (the
-  // slot that keeps it as it was before its event still holds it) and becomes spare once
-  // no one else holds it; a copy is then an assignment into a spare, whose vectors and
-  // strings keep their capacity. Retired records are looked at at each batch (the batch
-  // pipeline releases a batch's slots before it folds the batch after the next), and when
-  // they have doubled since (a caller without batches releases each `before` at once).
-  std::shared_ptr<PersonRecord> Spare();
-  void Recycle();
-  std::vector<std::shared_ptr<PersonRecord>> retired_, spare_;
-  size_t recycle_at_ = kRecycleFrom;
-  static constexpr size_t kRecycleFrom = 1024;
 };
 
 }  // namespace caseledger::projections

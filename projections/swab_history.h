@@ -52,7 +52,7 @@ struct SwabRecord {
 class SwabHistory {
  public:
   // Swabs kept in the record itself, after the shared prefix.
-  static constexpr size_t kTail = 8;
+  static constexpr size_t kTail = 4;
 
   SwabHistory() = default;
   explicit SwabHistory(std::vector<SwabRecord> swabs);
