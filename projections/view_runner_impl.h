@@ -46,7 +46,9 @@ class ViewRunner::Impl {
   void WritePeople(ViewsDb::Batch& wb);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
-  void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started);
+  // `behind`: the batch was written while the views applied the next one (CatchUpOverlapped):
+  // nothing is published (the views are past it), and the next batch's records stay cached.
+  void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started, bool behind = false);
   // The measure-start index's entries for the batch (its orders' keys, the registrations'
   // count), into `wb`: one pass over the batch in log order, whatever the partitions.
   void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
@@ -78,6 +80,7 @@ class ViewRunner::Impl {
   // them), so their addresses identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
+  ViewsDb::Batch index_batch;        // IndexBatch's entries, sorted before they join `wb`
   // FetchPeople's result: the record of each envelope's person when it was cached (null:
   // read from the database, not registered yet, or not a person stream; ApplyBatch then
   // looks it up), so that most events look their person up once.
