@@ -335,20 +335,24 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
   return true;
 }
 
-void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_clock::time_point started,
+void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_clock::time_point started) {
+  SampleRecords(decoded);
+  Written(decoded.envelopes.back().position, decoded.envelopes.size(), started, false);
+}
+
+void ViewRunner::Impl::Written(uint64_t last, size_t events, std::chrono::steady_clock::time_point started,
                                bool behind) {
   // Every changed record is in the batch just written: the cache may forget any of them,
   // but those of the batch applied after it when that one is not written yet (`behind`).
-  SampleRecords(decoded);
   if (pipeline) {
     pipeline->Evict(PersonCacheLimit(), behind);
   } else {
     directory.Evict(PersonCacheLimit());
   }
   NoteMemory();
-  if (!behind) Publish(decoded.envelopes.back().position);
+  if (!behind) Publish(last);
   ReportProgress(false);
-  metrics.events_applied.fetch_add(decoded.envelopes.size(), std::memory_order_relaxed);
+  metrics.events_applied.fetch_add(events, std::memory_order_relaxed);
   metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
   metrics.last_batch_micros.store(std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::steady_clock::now() - started)

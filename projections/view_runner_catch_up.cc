@@ -101,28 +101,28 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // nothing at every step (page faults were ~3 % of a rebuild's CPU).
   ViewsDb::Batch wbs[2];
   size_t side = 0, since_publish = 0;
-  std::future<StoreResult<void>> writing;  // held.front()'s, when valid (declared after wbs: joined first)
+  // The write behind, when valid (declared after wbs: joined first), of a batch of
+  // writing_events up to writing_last; the batch itself is recycled as the write starts
+  // (the write batch holds copies: a decoded batch is ~100 MiB at 2^17 events).
+  std::future<StoreResult<void>> writing;
   std::chrono::steady_clock::time_point writing_started;
-  // Waits for the write behind; then its batch is done with (Advance, recycled).
+  uint64_t writing_last = 0;
+  size_t writing_events = 0;
   auto join = [&]() -> StoreResult<void> {
     StoreResult<void> written = writing.get();
-    const DecodedBatch& done = held.front();
     if (!written) {
       // The working state is ahead of what is stored; only a reopen can realign them.
-      Fail(done.envelopes.back().position, written.error().message);
+      Fail(writing_last, written.error().message);
       return written.error();
     }
-    Advance(done, writing_started, true);
-    reader.Recycle(std::move(held.front()));
-    held.pop_front();
+    Written(writing_last, writing_events, writing_started, true);
     return {};
   };
-  while (held.size() > (writing.valid() ? 1 : 0)) {
+  while (!held.empty()) {
     const auto started = std::chrono::steady_clock::now();
-    const size_t at = writing.valid() ? 1 : 0;
-    const DecodedBatch& applied = held[at];  // a deque: stays valid while the front is popped
+    const DecodedBatch& applied = held.front();
     const DecodedBatch* next = nullptr;
-    if (held.size() == at + 1 && !stopping.load() && !pipeline->FoldFailed() && !read_error && !invalid &&
+    if (held.size() == 1 && !stopping.load() && !pipeline->FoldFailed() && !read_error && !invalid &&
         read(applied.envelopes.back().position + 1)) {
       next = &held.back();
     }
@@ -138,10 +138,15 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       return position.load(std::memory_order_relaxed);
     }
     if (next != nullptr && ++since_publish < kPublishEvery) {
-      wb.Put(layout::kCheckpointKey, std::to_string(applied.envelopes.back().position));
+      writing_last = applied.envelopes.back().position;
+      writing_events = applied.envelopes.size();
       writing_started = started;
+      wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+      SampleRecords(applied);  // its records are all cached until the write is done
       writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
       side ^= 1;
+      reader.Recycle(std::move(held.front()));
+      held.pop_front();
       continue;
     }
     since_publish = 0;

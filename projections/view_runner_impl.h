@@ -46,9 +46,11 @@ class ViewRunner::Impl {
   void WritePeople(ViewsDb::Batch& wb);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
-  // `behind`: the batch was written while the views applied the next one (CatchUpOverlapped):
-  // nothing is published (the views are past it), and the next batch's records stay cached.
-  void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started, bool behind = false);
+  void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started);
+  // Advance after SampleRecords, for the batch of `events` up to `last`. `behind`: it was
+  // written while the views applied the next one (CatchUpOverlapped): nothing is published
+  // (the views are past it), and the next batch's records stay cached.
+  void Written(uint64_t last, size_t events, std::chrono::steady_clock::time_point started, bool behind);
   // The measure-start index's entries for the batch (its orders' keys, the registrations'
   // count), into `wb`: one pass over the batch in log order, whatever the partitions.
   void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
