@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <stdexcept>
 
 namespace caseledger::projections {
 namespace {
@@ -36,8 +37,25 @@ BatchPipeline::BatchPipeline(std::vector<std::unique_ptr<View>>& views,
     : views_(views), path_(std::move(path)), pool_(std::max<size_t>(threads, 1)) {
   for (size_t p = 0; p < std::max<size_t>(partitions, 1); ++p) parts_.push_back(std::make_unique<Part>(rules));
   for (size_t v = 0; v < views_.size(); ++v) view_work_.push_back(std::make_unique<ViewWork>());
+  fold_of_view_.assign(views_.size(), -1);
   for (Stage& stage : stages_) {
     for (size_t p = 0; p < parts_.size(); ++p) stage.parts.emplace_back();
+  }
+}
+
+void BatchPipeline::AttachFolds() {
+  fold_views_.clear();
+  fold_of_view_.assign(views_.size(), -1);
+  for (auto& part : parts_) part->folds.clear();
+  for (size_t v = 0; v < views_.size(); ++v) {
+    std::vector<PersonFold*> folds = views_[v]->PersonFolds(parts_.size());
+    if (folds.empty()) continue;
+    if (folds.size() != parts_.size() || fold_views_.size() >= 32) {
+      throw std::logic_error("view " + std::string(views_[v]->name()) + ": bad person folds");
+    }
+    fold_of_view_[v] = static_cast<int>(fold_views_.size());
+    fold_views_.push_back(v);
+    for (size_t p = 0; p < parts_.size(); ++p) parts_[p]->folds.push_back(folds[p]);
   }
 }
 
@@ -76,6 +94,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   const DecodedBatch& batch = *stage.batch;
   PersonDirectory& dir = part.directory;
   dir.BeginBatch();
+  for (PersonFold* fold : part.folds) fold->BeginBatch();
   // The records of the partition's people not cached, in one MultiGet (a person in
   // neither the cache nor the database is not registered yet).
   part.missing.clear();
@@ -109,14 +128,30 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     Slot& slot = stage.slots[i];
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
-      if (dir.Step(LogEvent{env, batch.events[i], person}, slot.before, work.effects)) {
+      const LogEvent e{env, batch.events[i], person};
+      if (dir.Step(e, slot.before, work.effects)) {
         if (work.dirty.empty() || work.dirty.back() != person) work.dirty.push_back(person);
+      }
+      for (size_t k = 0; k < part.folds.size(); ++k) {
+        if (part.folds[k]->Apply(e, slot.before.get())) slot.folded |= 1u << k;
       }
     } catch (const std::exception& ex) {
       Keep(work.failure, i, env.type + ": " + ex.what());
       return;
     }
     slot.end = static_cast<uint32_t>(work.effects.size());
+  }
+  if (!part.folds.empty()) {
+    PrefixedSink sink(work.batch);
+    try {
+      for (size_t k = 0; k < part.folds.size(); ++k) {
+        sink.SetPrefix(views_[fold_views_[k]]->name());
+        part.folds[k]->Persist(sink);
+      }
+    } catch (const std::exception& ex) {
+      Keep(work.failure, work.events.back(), std::string("persisting the views: ") + ex.what());
+      return;
+    }
   }
   std::sort(work.dirty.begin(), work.dirty.end());
   work.dirty.erase(std::unique(work.dirty.begin(), work.dirty.end()), work.dirty.end());
@@ -125,7 +160,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     key.assign(kPeoplePrefix).append(person);
     work.batch.Put(key, PersonDirectory::Encode(*dir.Find(person)));
   }
-  // Already in key order (dirty is sorted): Sort only notes it.
+  // In key order here, on the pool (the folds' rows, then the records, already sorted).
   work.batch.Sort();
 }
 
@@ -141,14 +176,16 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
   } timer{work, started};
   PrefixedSink sink(work.batch);
   sink.SetPrefix(view.name());
+  const int fold = fold_of_view_[v];
   size_t i = 0;
   try {
     for (; i < count; ++i) {
       const Slot& slot = stage.slots[i];
       const PartWork& part = stage.parts[stage.part_of[i]];
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
-      view.Apply(LogEvent{batch.envelopes[i], batch.events[i], stage.persons[i], effects},
-                 slot.before.get(), sink);
+      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i], effects};
+      e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
+      view.Apply(e, slot.before.get(), sink);
     }
   } catch (const std::exception& ex) {
     Keep(work.failure, i, batch.envelopes[i].type + ": " + ex.what());
@@ -262,6 +299,13 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
 }
 
 void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
+  // The folds' rows: their own budgets; those of a batch folded ahead stay, and those of
+  // the batch applied last when it is not written yet.
+  for (size_t p = 0; p < parts_.size(); ++p) {
+    unsigned unwritten = pending_ != nullptr && !pending_->parts[p].events.empty() ? 1 : 0;
+    if (applied_unwritten && applied_ != nullptr && !applied_->parts[p].events.empty()) ++unwritten;
+    for (PersonFold* fold : parts_[p]->folds) fold->Evict(unwritten);
+  }
   if (budget == 0) return;
   // Shares that add up to the budget; a partition with none forgets everything (every
   // record was written by the batch before). But a batch folded ahead is not written yet:

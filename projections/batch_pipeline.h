@@ -19,7 +19,12 @@
 //    it. Cross-person events keep their meaning because the views, not the partitions,
 //    hold what spans people (a class and its quarantine orders, a GP and its patients
 //    moving between GPs, a municipality's days changed by a correction) and apply it in
-//    log order.
+//    log order. What of a view is one person's alone (the GP view's patient rows: one GP
+//    at a time) is folded in the partitions instead, by the view's person folds
+//    (View::PersonFolds, one per partition), right after the person's record: the view
+//    then applies only what spans people, and learns per event whether its fold changed
+//    something (LogEvent::fold_changed). The GP view was the longest task of a batch
+//    (docs/benchmarks.md), most of it its patients' rows.
 //
 // 3. By batch, in a catch-up: the partitions fold batch N+1 while the views apply batch N
 //    (Fold / Step), in one round of the pool. The records the views read are the
@@ -69,6 +74,9 @@ class BatchPipeline {
   // `path` (the views database's) is named in the message of a record that does not decode.
   BatchPipeline(std::vector<std::unique_ptr<View>>& views, std::shared_ptr<const domain::RuleBook> rules,
                 size_t partitions, size_t threads, std::string path);
+  // Once the views are attached (View::Attach), before the first batch: takes the views'
+  // person folds (View::PersonFolds, one per partition) and runs them in the partitions.
+  void AttachFolds();
 
   struct Failure {
     size_t index = 0;  // of the event in the batch
@@ -118,10 +126,12 @@ class BatchPipeline {
   struct Slot {
     std::shared_ptr<const PersonRecord> before;  // null: not a person event, or not registered
     uint32_t begin = 0, end = 0;                 // its effects in its partition's list
+    uint32_t folded = 0;  // bit k: fold k changed something of the person (fold_changed)
   };
   struct Part {
     explicit Part(std::shared_ptr<const domain::RuleBook> rules) : directory(std::move(rules)) {}
     PersonDirectory directory;
+    std::vector<PersonFold*> folds;  // the views' (fold_views_), this partition's
     std::vector<std::string> missing;  // keys of people not cached (scratch)
   };
   // One partition's work on one batch.
@@ -167,6 +177,8 @@ class BatchPipeline {
   std::vector<std::unique_ptr<Part>> parts_;
   std::vector<std::unique_ptr<ViewWork>> view_work_;
   std::vector<size_t> view_order_;  // longest view first: the views' step ends sooner
+  std::vector<size_t> fold_views_;  // the view of each fold k (at most 32)
+  std::vector<int> fold_of_view_;   // each view's fold, -1: none
   Stage stages_[2];
   Stage* pending_ = nullptr;  // folded, views not applied yet
   Stage* applied_ = nullptr;  // the last Step's (its partitions' events kept until reused)

@@ -20,6 +20,204 @@ namespace {
 
 using namespace gp_rows;  // the rows this view keeps
 
+// A measure with the end the directory fixes (`end`, else internal::PlannedEnd: the given
+// end, else the plan of the set in force on the start with the vaccination status on that
+// day), and the plan's release-with-test day and rule set.
+MeasureStatus Plan(const domain::RuleBook& rules, const PersonRecord& r, uint32_t id, bool isolation, Date start,
+                   std::optional<Date> given_end, const std::string& reason, std::optional<Date> end = std::nullopt) {
+  if (!end) end = internal::PlannedEnd(&rules, r, isolation, start, reason, given_end);
+  MeasureStatus m{id, isolation, start, *end, {}, given_end.has_value(), reason, {}};
+  if (const domain::RuleSet* rs = rules.InForce(start)) {
+    const domain::MeasurePlan plan = rs->Plan(
+        {isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine, start,
+         reason, domain::ClassifyVaccination(r.doses, r.last_recovery(), start)});
+    m.release_with_test_from = plan.release_with_test_from;
+    m.rule_set = plan.rule_set_id;
+  }
+  return m;
+}
+
+// The status of a patient who had no GP before: open case and measures from the record.
+std::shared_ptr<PatientStatus> FromRecord(const domain::RuleBook& rules, const PersonRecord& r) {
+  PatientStatus s;
+  s.case_open = r.case_open;
+  for (const ActiveMeasure& a : r.measures) {
+    s.measures.push_back(Plan(rules, r, a.measure_id, a.isolation, a.start, a.given_end, a.reason, a.end));
+  }
+  return s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
+}
+
+// Whether the case is open after a result or correction (the directory's episode rule).
+bool OpenAfter(const PersonRecord& r, const std::string& swab, domain::Outcome outcome) {
+  return internal::EpisodeWith(r, SwabIdHash(swab), static_cast<uint8_t>(outcome)).open;
+}
+
+// What an event of a patient (not GpAssigned) changes in their status: calls
+// update(change), change a function of PatientStatus&, for the events that may change it.
+template <class Update>
+void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const PersonRecord& person, Update&& update) {
+  using P = PatientStatus;
+  if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
+    const Date day = e.envelope.effective_at.ToDate();
+    update([&](P& p) { p.pending.push_back({x->swab_id, x->kind, day, {}}); });
+  } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
+    update([&](P& p) {
+      for (PendingSwab& w : p.pending) {
+        if (w.swab_id == x->swab_id) w.collected_on = x->collected_at.ToDate();
+      }
+    });
+  } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
+    const bool open = OpenAfter(person, x->swab_id, x->outcome);
+    update([&](P& p) {
+      std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id == x->swab_id; });
+      p.case_open = open;
+    });
+  } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
+    const bool open = OpenAfter(person, x->swab_id, x->outcome);
+    update([&](P& p) { p.case_open = open; });
+  } else if (const auto* x = std::get_if<domain::IsolationOrdered>(&e.event)) {
+    const MeasureStatus m = Plan(rules, person, x->measure_id, true, x->start, x->end, x->reason);
+    update([&](P& p) { p.measures.push_back(m); });
+  } else if (const auto* x = std::get_if<domain::QuarantineOrdered>(&e.event)) {
+    const MeasureStatus m = Plan(rules, person, x->measure_id, false, x->start, x->end, x->reason);
+    update([&](P& p) { p.measures.push_back(m); });
+  } else if (const auto* x = std::get_if<domain::MeasureEnded>(&e.event)) {
+    update([&](P& p) {
+      std::erase_if(p.measures, [&](const MeasureStatus& m) { return m.id == x->measure_id; });
+    });
+  } else if (std::holds_alternative<domain::CaseClosed>(e.event)) {
+    update([](P& p) { p.case_open = false; });
+  }
+}
+
+// The patient rows of one person partition's people, attached (PersonFold): "<gp>/p/<person>"
+// rows read back from the views database when an event needs them and not cached, changed
+// in the cache, written by Persist. A person has one GP at a time (the record's gp_id:
+// GpAssigned moves the row), so the row is the person's own state and is folded with their
+// record, on the partition's thread.
+class PatientRows final : public PersonFold {
+ public:
+  using Status = std::shared_ptr<PatientStatus>;
+  PatientRows(std::shared_ptr<const domain::RuleBook> rules, std::shared_ptr<const StoredEntries> stored,
+              size_t budget, bool limited)
+      : rules_(std::move(rules)), stored_(std::move(stored)), budget_(budget), limited_(limited) {}
+
+  void BeginBatch() override { ++stamp_; }
+
+  bool Apply(const LogEvent& e, const PersonRecord* person) override {
+    const std::string_view id = e.person_id;
+    if (id.empty()) return false;
+    if (const auto* x = std::get_if<domain::GpAssigned>(&e.event)) {
+      const std::string& from = person ? person->gp_id : kNone;
+      const std::string& to = x->gp_id;
+      if (from == to) return false;
+      std::optional<Status> status;
+      if (!from.empty()) {
+        Cached& row = Row(from, id);
+        if (row.status) {
+          status = std::move(*row.status);
+          row.status.reset();
+          dirty_.Mark(from, id);
+        }
+      }
+      if (!status) status = person ? FromRecord(*rules_, *person) : nullptr;
+      if (!to.empty()) Set(to, id, std::move(*status));
+      return true;
+    }
+    if (person == nullptr || person->gp_id.empty()) return false;
+    const std::string& gp = person->gp_id;
+    bool changed = false;
+    StatusChange(*rules_, e, *person, [&](auto change) {
+      Cached& row = Row(gp, id);
+      if (!row.status) return;  // not a patient (never, for a person with a GP)
+      const Status& now = *row.status;
+      PatientStatus next = now ? *now : PatientStatus{};
+      change(next);
+      if (now ? next == *now : next.idle()) return;
+      dirty_.Mark(gp, id);
+      *row.status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
+      changed = true;
+    });
+    return changed;
+  }
+
+  void Persist(PersistSink& sink) override {
+    dirty_.Drain([&](std::string_view gp, std::string_view person) {
+      const auto it = cache_.find(PatientRef{gp, person});  // changed rows stay until written
+      const std::string key = PatientKey(gp, person);
+      if (it != cache_.end() && it->second.status) {
+        const Status& status = *it->second.status;
+        sink.Put(key, Encode(status ? *status : PatientStatus{}));
+      } else {
+        sink.Delete(key);
+      }
+    });
+  }
+
+  void Evict(unsigned unwritten) override {
+    if (!limited_ || cache_.size() <= budget_) return;
+    const size_t keep = budget_ - budget_ / 8;
+    // Rows of the batches not written yet stay (two batches' worth at most).
+    const uint64_t written = stamp_ - std::min<uint64_t>(unwritten, stamp_);
+    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) {
+      if (it->second.stamp <= written) {
+        cache_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  size_t size() const override { return cache_.size(); }
+  void Clear() {
+    cache_.clear();
+    dirty_.Clear();
+  }
+
+ private:
+  struct Cached {
+    std::optional<Status> status;  // the status (null: idle); nullopt: not a patient of the GP
+    uint64_t stamp = 0;            // batch that last touched it
+  };
+  // The row in the cache, read back first if need be. Valid until the next row is added.
+  Cached& Row(const std::string& gp, std::string_view person) {
+    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) {
+      it->second.stamp = stamp_;
+      return it->second;
+    }
+    const std::string key = PatientKey(gp, person);
+    auto bytes = stored_->Get(key);
+    if (!bytes) throw std::runtime_error("reading gps/" + key + ": " + bytes.error().message);
+    Cached row{std::nullopt, stamp_};
+    if (*bytes) {
+      PatientStatus s;
+      if (!Decode(**bytes, s)) throw std::runtime_error("views entry gps/" + key + " does not decode");
+      row.status = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
+    }
+    return cache_.emplace(PatientId{gp, PersonKey(person)}, std::move(row)).first->second;
+  }
+  void Set(const std::string& gp, std::string_view person, Status status) {
+    dirty_.Mark(gp, person);
+    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) {
+      it->second = Cached{std::move(status), stamp_};
+    } else {
+      cache_.emplace(PatientId{gp, PersonKey(person)}, Cached{std::move(status), stamp_});
+    }
+  }
+
+  static inline const std::string kNone;
+  std::shared_ptr<const domain::RuleBook> rules_;
+  std::shared_ptr<const StoredEntries> stored_;
+  const size_t budget_;  // rows kept between batches, when limited_
+  const bool limited_;
+  uint64_t stamp_ = 0;
+  // A Swiss table keyed by (GP, person) held inline: every event of a GP's patient looks
+  // its row up here, and std::unordered_map's string keys cost an allocation per look-up
+  // and a cache miss per node visited (~10 % of a rebuild).
+  absl::flat_hash_map<PatientId, Cached, PatientIdHash, PatientIdEq> cache_;
+  cow::DirtyPairs<PersonKey> dirty_;  // (GP, patient) changed since the last Persist
+};
+
 }  // namespace
 
 class GpView::Impl final : public KeyedTable {
@@ -28,19 +226,17 @@ class GpView::Impl final : public KeyedTable {
 
   std::shared_ptr<const domain::RuleBook> rules_;
   Table table_;  // the writer's GPs
-  // Attached (View::Attach): patients are rows of the views database, not buckets; the
-  // GPs keep their patient counts and results. `cache_` holds the rows read back or
-  // changed since, by PatientKey: the status (null: idle) or nullopt (not a patient: left,
-  // or never was). Changed rows stay until written (Persist); beyond `cache_budget_` rows
-  // the others are forgotten at Freeze (0: never).
+  // Attached (View::Attach): patients are rows of the views database, not buckets, folded
+  // with their person's record by the runner's folds (PersonFolds: one per person
+  // partition, each with its share of `cache_budget_` rows); the GPs keep their patient
+  // counts and results. A person with a GP is a patient of that GP and of no other (the
+  // record's gp_id moves only by GpAssigned, which moves the patient), so the GPs' side
+  // needs no row to know who is a patient of whom.
   std::shared_ptr<const StoredEntries> stored_;
   size_t cache_budget_ = 0;
+  std::vector<std::unique_ptr<PatientRows>> folds_;
   using Status = std::shared_ptr<PatientStatus>;
-  // A Swiss table keyed by (GP, person) held inline: every event of a GP's patient looks
-  // its row up here, and std::unordered_map's string keys cost an allocation per look-up
-  // and a cache miss per node visited (~10 % of a rebuild).
-  absl::flat_hash_map<PatientId, std::optional<Status>, PatientIdHash, PatientIdEq> cache_;
-  cow::DirtyPairs<PersonKey> dirty_;  // (GP, patient) changed since the last Persist
+  cow::DirtyPairs<PersonKey> dirty_;  // not attached: (GP, patient) changed since the last Persist
   // Notes added since the last Persist, by position (one note per event) with their GP:
   // written by Persist, so that a note that leaves within the batch (older than the days
   // kept, or moved) is never written.
@@ -51,51 +247,14 @@ class GpView::Impl final : public KeyedTable {
 
   bool Load(std::string_view key, std::string_view value) override;
   std::shared_ptr<const void> Freeze() override {
-    auto frozen = std::make_shared<const FrozenGps>(FrozenGps{table_.Freeze(), stored_ ? stored_->Pin() : nullptr});
-    if (cache_budget_ != 0 && cache_.size() > cache_budget_) {
-      // Every row was written by the batch just published: any may be forgotten.
-      const size_t keep = cache_budget_ - cache_budget_ / 8;
-      for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) cache_.erase(it++);
-    }
-    return frozen;
+    return std::make_shared<const FrozenGps>(FrozenGps{table_.Freeze(), stored_ ? stored_->Pin() : nullptr});
   }
   std::vector<std::string> ChangedKeys() const override { return table_.ChangedKeys(); }
 
-  // The patient's status (null: idle); nullopt: not a patient of the GP.
+  // Not attached: the patient's status (null: idle); nullopt: not a patient of the GP.
   std::optional<Status> GetPatient(const std::string& gp, std::string_view person) {
-    if (!stored_) {
-      const Patient* p = FindPatient(FindGp(gp), person);
-      return p ? std::optional<Status>(p->status) : std::nullopt;
-    }
-    const std::optional<Status>* row = Row(gp, person);
-    return row ? *row : std::nullopt;
-  }
-  // Attached only: the patient's row in the cache, read back first if need be (null: the
-  // GP has no patient at all). Valid until the next row is added to the cache: one look-up
-  // for an event's read and write of the row.
-  std::optional<Status>* Row(const std::string& gp, std::string_view person) {
-    if (FindGp(gp) == nullptr) return nullptr;  // no patient at all
-    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) return &it->second;
-    const std::string key = PatientKey(gp, person);
-    auto bytes = stored_->Get(key);
-    if (!bytes) throw std::runtime_error("reading gps/" + key + ": " + bytes.error().message);
-    std::optional<Status> row;
-    if (*bytes) {
-      PatientStatus s;
-      if (!Decode(**bytes, s)) throw std::runtime_error("views entry gps/" + key + " does not decode");
-      row = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
-    }
-    return &cache_.emplace(PatientId{gp, PersonKey(person)}, std::move(row)).first->second;
-  }
-  // Attached only: the row as the next Persist writes it (nullopt: deleted).
-  void SetRow(const std::string& gp, std::string_view person, std::optional<Status> row) {
-    MarkDirty(gp, person);
-    OwnGp(gp);  // a change of the GP (ChangedKeys)
-    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) {
-      it->second = std::move(row);
-    } else {
-      cache_.emplace(PatientId{gp, PersonKey(person)}, std::move(row));
-    }
+    const Patient* p = FindPatient(FindGp(gp), person);
+    return p ? std::optional<Status>(p->status) : std::nullopt;
   }
   const GpEntry* FindGp(std::string_view gp) const { return table_.Find(gp); }
   void MarkDirty(std::string_view gp, std::string_view person) { dirty_.Mark(gp, person); }
@@ -103,39 +262,6 @@ class GpView::Impl final : public KeyedTable {
   Patient& OwnPatient(const std::string& gp, std::string_view person) {
     MarkDirty(gp, person);
     return *FindIn(Own(OwnGp(gp).buckets[BucketOf(person)]), person);
-  }
-
-  // A measure with the end the directory fixes (`end`, else internal::PlannedEnd: the
-  // given end, else the plan of the set in force on the start with the vaccination status
-  // on that day), and the plan's release-with-test day and rule set.
-  MeasureStatus Plan(const PersonRecord& r, uint32_t id, bool isolation, Date start,
-                     std::optional<Date> given_end, const std::string& reason,
-                     std::optional<Date> end = std::nullopt) const {
-    if (!end) end = internal::PlannedEnd(rules_.get(), r, isolation, start, reason, given_end);
-    MeasureStatus m{id, isolation, start, *end, {}, given_end.has_value(), reason, {}};
-    if (const domain::RuleSet* rs = rules_->InForce(start)) {
-      const domain::MeasurePlan plan = rs->Plan(
-          {isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine, start,
-           reason, domain::ClassifyVaccination(r.doses, r.last_recovery(), start)});
-      m.release_with_test_from = plan.release_with_test_from;
-      m.rule_set = plan.rule_set_id;
-    }
-    return m;
-  }
-
-  std::shared_ptr<PatientStatus> FromRecord(const PersonRecord& r) const {
-    PatientStatus s;
-    s.case_open = r.case_open;
-    for (const ActiveMeasure& a : r.measures) {
-      s.measures.push_back(
-          Plan(r, a.measure_id, a.isolation, a.start, a.given_end, a.reason, a.end));
-    }
-    return s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
-  }
-
-  // Whether the case is open after a result or correction (the directory's episode rule).
-  static bool OpenAfter(const PersonRecord& r, const std::string& swab, domain::Outcome outcome) {
-    return internal::EpisodeWith(r, SwabIdHash(swab), static_cast<uint8_t>(outcome)).open;
   }
 
   void PutNote(const std::string& gp, const ResultNote& n) {
@@ -151,8 +277,9 @@ class GpView::Impl final : public KeyedTable {
     }
   }
 
-  // Writes each patient changed in the batch once, or deletes one who left the GP; and
-  // the notes added in the batch that are still kept.
+  // Writes the notes added in the batch that are still kept; not attached, each patient
+  // changed in the batch once, or deletes one who left the GP (attached, the folds write
+  // the rows).
   void Persist(PersistSink& sink) override {
     for (const auto& [position, note] : pending_notes_) {
       sink.Put(NoteKey(note.first, note.second), Encode(note.second));
@@ -162,10 +289,9 @@ class GpView::Impl final : public KeyedTable {
     std::string gp;
     dirty_.Drain([&](std::string_view g, std::string_view person) {
       gp.assign(g);
-      std::optional<Status> unattached;
-      const std::optional<Status>* row = stored_ ? Row(gp, person) : &(unattached = GetPatient(gp, person));
-      if (row != nullptr && row->has_value()) {
-        const Status& status = **row;
+      const std::optional<Status> row = GetPatient(gp, person);
+      if (row) {
+        const Status& status = *row;
         sink.Put(PatientKey(gp, person), Encode(status ? *status : PatientStatus{}));
       } else {
         sink.Delete(PatientKey(gp, person));
@@ -175,28 +301,16 @@ class GpView::Impl final : public KeyedTable {
 
   void Clear() override {
     table_.Clear();
-    cache_.clear();
+    for (auto& fold : folds_) fold->Clear();
     dirty_.Clear();
     pending_notes_.clear();
     lowest_pending_ = UINT64_MAX;
   }
 
-  // Applies `change` to a patient's status; copies and marks it for writing only if that
-  // changed something.
+  // Not attached: applies `change` to a patient's status; copies and marks it for writing
+  // only if that changed something.
   template <class Change>
   void Update(const std::string& gp, std::string_view person, Change change) {
-    if (stored_) {
-      std::optional<Status>* row = Row(gp, person);
-      if (row == nullptr || !*row) return;  // not tracked (see Apply in the header)
-      const Status& now = **row;
-      PatientStatus next = now ? *now : PatientStatus{};
-      change(next);
-      if (now ? next == *now : next.idle()) return;
-      MarkDirty(gp, person);
-      OwnGp(gp);  // a change of the GP (ChangedKeys)
-      *row = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
-      return;
-    }
     const std::optional<Status> p = GetPatient(gp, person);
     if (!p) return;  // not tracked (see Apply in the header)
     PatientStatus next = *p ? **p : PatientStatus{};
@@ -205,13 +319,12 @@ class GpView::Impl final : public KeyedTable {
     OwnPatient(gp, person).status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
   }
 
-  // Adds the patient (or replaces their status).
-  void Insert(const std::string& gp, std::string_view person,
-              std::shared_ptr<PatientStatus> status) {
+  // Adds the patient (or replaces their status); attached, counts them (their row is the
+  // fold's).
+  void Insert(const std::string& gp, std::string_view person, std::shared_ptr<PatientStatus> status) {
     if (stored_) {
-      const bool known = GetPatient(gp, person).has_value();
-      if (!known) ++OwnGp(gp).patients;
-      return SetRow(gp, person, std::move(status));
+      ++OwnGp(gp).patients;
+      return;
     }
     MarkDirty(gp, person);
     GpEntry& g = OwnGp(gp);
@@ -225,15 +338,17 @@ class GpView::Impl final : public KeyedTable {
   }
 
   // Takes the patient, with their results, out of the GP; drops a GP left without
-  // patients. nullopt: not a patient of this GP.
-  std::optional<std::shared_ptr<PatientStatus>> Remove(const std::string& gp,
-                                                       std::string_view person, Notes& moved,
-                                                       PersistSink& sink) {
-    std::optional<Status> status = GetPatient(gp, person);
-    if (!status) return std::nullopt;
+  // patients. nullopt: not a patient of this GP. Attached, the status is the fold's (null
+  // here).
+  std::optional<std::shared_ptr<PatientStatus>> Remove(const std::string& gp, std::string_view person,
+                                                       Notes& moved, PersistSink& sink) {
+    std::optional<Status> status;
     if (stored_) {
-      SetRow(gp, person, std::nullopt);
+      if (FindGp(gp) == nullptr) return std::nullopt;  // never, for a person with a GP
+      status = nullptr;
     } else {
+      status = GetPatient(gp, person);
+      if (!status) return std::nullopt;
       OwnPatient(gp, person);
       Bucket& bucket = *OwnGp(gp).buckets[BucketOf(person)];
       bucket.erase(FindIn(bucket, person));
@@ -258,9 +373,9 @@ class GpView::Impl final : public KeyedTable {
   }
 
   // Adds a result of one of the GP's patients to its report day, unless that day is
-  // older than the days kept.
+  // older than the days kept. Attached, the caller knows the person is a patient.
   void AddNote(const std::string& gp, ResultNote note, PersistSink& sink) {
-    if (!GetPatient(gp, note.person)) return;
+    if (!stored_ && !GetPatient(gp, note.person)) return;
     GpEntry& g = OwnGp(gp);
     if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
     PutNote(gp, note);
@@ -278,9 +393,9 @@ class GpView::Impl final : public KeyedTable {
     Notes notes;
     std::optional<std::shared_ptr<PatientStatus>> status;
     if (!from.empty()) status = Remove(from, person_id, notes, sink);
-    if (!status) status = person ? FromRecord(*person) : nullptr;
+    if (!status && !stored_) status = person ? FromRecord(*rules_, *person) : nullptr;
     if (to.empty()) return;
-    Insert(to, person_id, std::move(*status));
+    Insert(to, person_id, status ? std::move(*status) : nullptr);
     for (ResultNote& note : notes) AddNote(to, std::move(note), sink);
   }
 };
@@ -327,41 +442,18 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink& s
   }
   if (person == nullptr || person->gp_id.empty()) return;
   const std::string& gp = person->gp_id;
-  using P = PatientStatus;
-  if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
-    const Date day = e.envelope.effective_at.ToDate();
-    s.Update(gp, id, [&](P& p) { p.pending.push_back({x->swab_id, x->kind, day, {}}); });
-  } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
-    s.Update(gp, id, [&](P& p) {
-      for (PendingSwab& w : p.pending) {
-        if (w.swab_id == x->swab_id) w.collected_on = x->collected_at.ToDate();
-      }
-    });
-  } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    const bool open = s.OpenAfter(*person, x->swab_id, x->outcome);
-    s.Update(gp, id, [&](P& p) {
-      std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id == x->swab_id; });
-      p.case_open = open;
-    });
-    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id,
-                   x->outcome, false}, sink);
+  if (s.stored_) {
+    // The patient's row is the fold's: a change of it is a change of the GP (ChangedKeys).
+    if (e.fold_changed) s.OwnGp(gp);
+  } else {
+    StatusChange(*s.rules_, e, *person, [&](auto change) { s.Update(gp, id, change); });
+  }
+  if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
+    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, false},
+              sink);
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    const bool open = s.OpenAfter(*person, x->swab_id, x->outcome);
-    s.Update(gp, id, [&](P& p) { p.case_open = open; });
-    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id,
-                   x->outcome, true}, sink);
-  } else if (const auto* x = std::get_if<domain::IsolationOrdered>(&e.event)) {
-    const MeasureStatus m = s.Plan(*person, x->measure_id, true, x->start, x->end, x->reason);
-    s.Update(gp, id, [&](P& p) { p.measures.push_back(m); });
-  } else if (const auto* x = std::get_if<domain::QuarantineOrdered>(&e.event)) {
-    const MeasureStatus m = s.Plan(*person, x->measure_id, false, x->start, x->end, x->reason);
-    s.Update(gp, id, [&](P& p) { p.measures.push_back(m); });
-  } else if (const auto* x = std::get_if<domain::MeasureEnded>(&e.event)) {
-    s.Update(gp, id, [&](P& p) {
-      std::erase_if(p.measures, [&](const MeasureStatus& m) { return m.id == x->measure_id; });
-    });
-  } else if (std::holds_alternative<domain::CaseClosed>(e.event)) {
-    s.Update(gp, id, [](P& p) { p.case_open = false; });
+    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, true},
+              sink);
   }
 }
 
@@ -370,7 +462,27 @@ void GpView::Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) 
   impl_->cache_budget_ = cache;
 }
 
-size_t GpView::CachedRows() const { return impl_->cache_.size(); }
+std::vector<PersonFold*> GpView::PersonFolds(size_t n) {
+  Impl& s = *impl_;
+  s.folds_.clear();
+  std::vector<PersonFold*> out;
+  if (!s.stored_) return out;
+  const size_t budget = s.cache_budget_;
+  n = std::max<size_t>(n, 1);
+  for (size_t p = 0; p < n; ++p) {
+    // Shares that add up to the budget (a share of 0 of a limited budget keeps no row).
+    const size_t share = budget / n + (p < budget % n ? 1 : 0);
+    s.folds_.push_back(std::make_unique<PatientRows>(s.rules_, s.stored_, share, budget != 0));
+    out.push_back(s.folds_.back().get());
+  }
+  return out;
+}
+
+size_t GpView::CachedRows() const {
+  size_t n = 0;
+  for (const auto& fold : impl_->folds_) n += fold->size();
+  return n;
+}
 
 namespace {
 

@@ -106,6 +106,13 @@ class GpView final : public KeyedView {
   // its published position wrote them. Not attached (tests, what-if shadows), every
   // patient is in memory. Before Load; the answers and the entries written are the same.
   void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) override;
+  // Attached: the patient rows are folded by these folds (View::PersonFolds), one per person
+  // partition, each keeping its share of Attach's `cache` rows: a patient's row is their
+  // own state (one GP at a time), folded with their record on the partition's thread, and
+  // the view applies only what spans patients (a GP's count and results, a patient's
+  // move). Why: the rows were most of this view's work, and this view the longest task of
+  // a batch, alone on one thread (docs/benchmarks.md, 2026-12-03). Not attached: none.
+  std::vector<PersonFold*> PersonFolds(size_t n) override;
   // Reacts to GpAssigned (the patient, their status and the results reported to the old
   // GP in the kept days move to the new GP) and, for a person who has a GP, to swabs
   // requested/collected, results and corrections, measures ordered and ended, and case
@@ -116,7 +123,8 @@ class GpView final : public KeyedView {
   // a person id longer than 39 characters (ids are 26-character ULIDs). Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
 
-  // Patient rows held in memory while attached (0 when not attached). Runner thread only.
+  // Patient rows held in memory by the folds while attached (0 when not attached). Runner
+  // thread only, between batches.
   size_t CachedRows() const;
   size_t CachedEntries() const override { return CachedRows(); }
 

@@ -74,6 +74,9 @@ struct LogEvent {
   std::string_view person_id;
   // Filled by the runner for person events (empty when a test drives a view directly).
   std::span<const Effect> effects = {};
+  // Set by the runner for a view that has a person fold (View::PersonFolds): whether the
+  // view's fold changed something of the event's person (the GP view: their status row).
+  bool fold_changed = false;
 };
 
 struct ActiveMeasure {

@@ -48,6 +48,33 @@ class StoredEntries {
   virtual std::shared_ptr<const Pinned> Pin() const = 0;
 };
 
+// The part of a view's state that belongs to one person at a time (the GP view's patient
+// rows: a person has one GP at a time, and their status row is theirs alone), folded with
+// the person's record by whoever folds the records: each person partition of the batch
+// pipeline has a fold of its own and runs it on the pool with its people's records
+// (batch_pipeline.h); the sequential runner has one. The view keeps only what spans people
+// (a GP's patient count and results) and learns, per event, whether the fold changed
+// something of the event's person (LogEvent::fold_changed). Each fold is used by one thread
+// at a time; it reads what it does not hold from the view's stored entries (View::Attach).
+class PersonFold {
+ public:
+  virtual ~PersonFold() = default;
+  // A new batch: what the batch touches stays until it is written (Evict).
+  virtual void BeginBatch() = 0;
+  // Applies one event of the fold's people (every person event of the partition, in log
+  // order) with the record BEFORE it (as View::Apply), before any view applies it; returns
+  // whether the view's state changed for the event's person. Throws as View::Apply.
+  virtual bool Apply(const LogEvent& e, const PersonRecord* person) = 0;
+  // Puts what the batch changed (keys are the view's own, as View::Persist's), once each.
+  virtual void Persist(PersistSink& sink) = 0;
+  // After a batch was written: forgets entries beyond the fold's share of the view's cache,
+  // but those of the `unwritten` batches begun last (0, 1 or 2: folded ahead, and applied
+  // but written behind: ViewRunner's catch-up), not written yet.
+  virtual void Evict(unsigned unwritten) = 0;
+  // Entries held in memory.
+  virtual size_t size() const = 0;
+};
+
 class View {
  public:
   virtual ~View() = default;
@@ -60,6 +87,16 @@ class View {
   virtual void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) {
     (void)entries;
     (void)cache;
+  }
+
+  // After Attach, by the runner: `n` folds of the view's person-local state (PersonFold),
+  // one per person partition, each with 1/n of Attach's cache, owned by the view and valid
+  // until it is destroyed (a second call replaces them). Empty: the view has none and
+  // applies every event itself (the default). An attached view that has folds relies on
+  // them: the runner runs them.
+  virtual std::vector<PersonFold*> PersonFolds(size_t n) {
+    (void)n;
+    return {};
   }
 
   // Entries an attached view holds in memory besides its state (at most Attach's `cache`);

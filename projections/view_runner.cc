@@ -266,6 +266,7 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
   const std::vector<domain::Envelope>& batch = decoded.envelopes;
   dirty_people.clear();
   dirty_people.reserve(batch.size());
+  for (auto& [v, fold] : folds) fold->BeginBatch();
   for (size_t i = 0; i < batch.size(); ++i) {
     const domain::Envelope& env = batch[i];
     const domain::Event* event = &decoded.events[i];
@@ -279,10 +280,19 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
       const PersonRecord* before = records[i] ? records[i] : directory.Find(person);
       LogEvent probe{env, *event, person};
       directory.Effects(probe, before, effects);
+      // The views' person folds, before the views (as in the pipeline's partitions).
+      uint32_t folded = 0;
+      for (size_t k = 0; k < folds.size(); ++k) {
+        if (folds[k].second->Apply(probe, before)) folded |= 1u << k;
+      }
       LogEvent e{env, *event, person, effects};
-      for (auto& v : views) {
-        sink.SetPrefix(v->name());
-        v->Apply(e, before, sink);
+      size_t k = 0;
+      for (size_t v = 0; v < views.size(); ++v) {
+        const bool has_fold = k < folds.size() && folds[k].first == v;
+        e.fold_changed = has_fold && ((folded >> k) & 1u) != 0;
+        if (has_fold) ++k;
+        sink.SetPrefix(views[v]->name());
+        views[v]->Apply(e, before, sink);
       }
       if (directory.Apply(e, before)) {
         const PersonRecord* record = before ? before : directory.Find(person);
@@ -301,6 +311,10 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
     for (auto& v : views) {
       sink.SetPrefix(v->name());
       v->Persist(sink);
+    }
+    for (auto& [v, fold] : folds) {
+      sink.SetPrefix(views[v]->name());
+      fold->Persist(sink);
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the views: ") + ex.what());
@@ -348,6 +362,7 @@ void ViewRunner::Impl::Written(uint64_t last, size_t events, std::chrono::steady
     pipeline->Evict(PersonCacheLimit(), behind);
   } else {
     directory.Evict(PersonCacheLimit());
+    for (auto& [v, fold] : folds) fold->Evict(0);
   }
   NoteMemory();
   if (!behind) Publish(last);
@@ -458,6 +473,13 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   if (ro.view_cache_bytes != 0) ro.view_cache = std::max<size_t>(1, ro.view_cache_bytes / RunnerOptions::kViewRowBytes);
   for (auto& v : runner->impl_->views) {
     v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"), ro.view_cache);
+  }
+  if (impl.pipeline) {
+    impl.pipeline->AttachFolds();
+  } else {
+    for (size_t v = 0; v < impl.views.size() && impl.folds.size() < 32; ++v) {
+      for (PersonFold* fold : impl.views[v]->PersonFolds(1)) impl.folds.emplace_back(v, fold);
+    }
   }
   if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
   return runner;

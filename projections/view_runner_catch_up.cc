@@ -95,7 +95,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // the last, is written before the next round (Commit) and published. Records and rows
   // read back from the database during a round were all written before it (the person
   // cache keeps the records of the batch written behind and of the one after it: Advance;
-  // views forget rows only when publishing).
+  // the person folds' rows likewise: BatchPipeline::Evict).
   constexpr size_t kPublishEvery = 4;
   // One write batch per side: cleared, each keeps its buffer, which otherwise grew from
   // nothing at every step (page faults were ~3 % of a rebuild's CPU).

@@ -71,6 +71,8 @@ class ViewRunner::Impl {
   std::vector<std::unique_ptr<View>> views;
   RunnerOptions options;
   PersonDirectory directory;  // the sequential way's (partitions == 0)
+  // The sequential way's person folds (View::PersonFolds): (view, its fold), at most 32.
+  std::vector<std::pair<size_t, PersonFold*>> folds;
   std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
   std::atomic<uint64_t>& position;
   std::shared_ptr<ViewsDb> db;  // shared with the views' StoredEntries and their pinned snapshots
