@@ -13,6 +13,7 @@
 #include "api/position_waiters.h"
 #include "api/problem.h"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -138,9 +139,11 @@ void Dispatcher::Settle(std::shared_ptr<Exchange> x, Response res) {
   auto answered = std::make_shared<std::atomic<bool>>(false);
   Reply reply;
   reply.post = [executor = x->executor](std::function<void()> work) { asio::post(executor, std::move(work)); };
+  // On the connection's thread (a command's answer, from the work its completion posted)
+  // the answer is finished at once rather than after another trip through the scheduler.
   reply.respond = [this, x, answered](Response r) {
     if (answered->exchange(true)) return;
-    asio::post(x->executor, [this, x, r = std::move(r)]() mutable { Finish(x, std::move(r)); });
+    asio::dispatch(x->executor, [this, x, r = std::move(r)]() mutable { Finish(x, std::move(r)); });
   };
   auto deferred = std::move(res.deferred);
   try {

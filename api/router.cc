@@ -12,7 +12,29 @@ namespace caseledger::api {
 // ("/v1/grants/ext%2Fbob/auditor": user "ext/bob").
 std::string DecodeSegment(std::string_view segment);
 
-void Router::Add(Route route) { routes_.push_back(std::move(route)); }
+namespace {
+
+// The path up to its third '/': "/v1/people/01H.../swabs" -> "/v1/people", "/healthz" ->
+// "/healthz". A pattern and a path it matches have the same head when the pattern's head
+// has no parameter: its literal characters must all be there.
+std::string_view Head(std::string_view path) {
+  size_t second = path.find('/', 1);
+  if (second == std::string_view::npos) return path;
+  size_t third = path.find('/', second + 1);
+  return third == std::string_view::npos ? path : path.substr(0, third);
+}
+
+}  // namespace
+
+void Router::Add(Route route) {
+  const std::string_view head = Head(route.pattern);
+  if (head.find('{') == std::string_view::npos) {
+    by_head_[std::string(head)].push_back(routes_.size());
+  } else {
+    open_.push_back(routes_.size());
+  }
+  routes_.push_back(std::move(route));
+}
 
 bool Router::MatchPattern(const std::string& pattern, const std::string& path,
                           std::map<std::string, std::string>& params) {
@@ -49,18 +71,33 @@ bool Router::MatchPattern(const std::string& pattern, const std::string& path,
 Router::Match Router::Find(Method method, const std::string& path) const {
   Match m;
   m.status = 404;
-  for (const Route& r : routes_) {
-    std::map<std::string, std::string> params;
-    if (!MatchPattern(r.pattern, path, params)) continue;
-    if (r.method == method || (method == Method::kHead && r.method == Method::kGet)) {
-      m.route = &r;
-      m.params = std::move(params);
-      m.status = 0;
-      return m;
+  static const std::vector<size_t> kNone;
+  auto bucket = by_head_.find(std::string(Head(path)));
+  const std::vector<size_t>& headed = bucket == by_head_.end() ? kNone : bucket->second;
+  auto accepts = [method](const Route& r) {
+    return r.method == method || (method == Method::kHead && r.method == Method::kGet);
+  };
+  // The routes of this head and the open ones, in the order they were added: first those
+  // of the request's method (the route found is the first of them that matches, as if
+  // every route were tried in order), then, for a 404 or 405, every one.
+  for (bool all : {false, true}) {
+    size_t h = 0, o = 0;
+    while (h < headed.size() || o < open_.size()) {
+      const size_t i = o == open_.size() || (h < headed.size() && headed[h] < open_[o]) ? headed[h++] : open_[o++];
+      const Route& r = routes_[i];
+      if (accepts(r) == all) continue;
+      std::map<std::string, std::string> params;
+      if (!MatchPattern(r.pattern, path, params)) continue;
+      if (!all) {
+        m.route = &r;
+        m.params = std::move(params);
+        m.status = 0;
+        return m;
+      }
+      m.status = 405;
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += ToString(r.method);
     }
-    m.status = 405;
-    if (!m.allow.empty()) m.allow += ", ";
-    m.allow += ToString(r.method);
   }
   return m;
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace caseledger::api {
@@ -81,6 +82,12 @@ class Router {
   static bool MatchPattern(const std::string& pattern, const std::string& path,
                            std::map<std::string, std::string>& params);
   std::vector<Route> routes_;
+  // Routes by their first two segments ("/v1/people" for "/v1/people/{id}/swabs"), so that
+  // a request is tried only against the routes it can match; `open_` holds the routes whose
+  // first two segments have a parameter (tried for every path). Indexes into routes_, in
+  // the order the routes were added.
+  std::unordered_map<std::string, std::vector<size_t>> by_head_;
+  std::vector<size_t> open_;
 };
 
 }  // namespace caseledger::api

@@ -80,11 +80,11 @@ struct Connection {
 };
 
 // An answer that may come later: the dispatcher's completion stores it and wakes the
-// session, whichever of the two runs first.
+// session if it waits. Both run on the connection's thread, so the timer is made only for
+// an answer that did not come at once (a query's comes at once: no timer per read).
 struct PendingAnswer {
-  explicit PendingAnswer(asio::any_io_executor ex) : wake(std::move(ex), Clock::time_point::max()) {}
   std::optional<Response> answer;
-  asio::steady_timer wake;
+  std::optional<asio::steady_timer> wake;
 };
 
 template <class Stream>
@@ -101,6 +101,8 @@ class Session {
  private:
   awaitable<bool> WaitForRequest();
   awaitable<beast::error_code> ReadHeader(RequestParser& parser);
+  awaitable<beast::error_code> ReadBody(RequestParser& parser);
+  awaitable<beast::error_code> ReadMore(RequestParser& parser);
   awaitable<void> Write(Response res, bool keep_alive, unsigned version, bool head = false);
   awaitable<void> StreamEvents(Response res, unsigned version);
   awaitable<Response> Answer(std::shared_ptr<const Request> req, Admitted admitted);
@@ -137,17 +139,62 @@ awaitable<bool> Session<Stream>::WaitForRequest() {
 // Beast applies the header limit to what one parse call sees, and fields parsed by an
 // earlier call no longer count: a header that arrives in pieces (after the first byte
 // WaitForRequest read, or dribbled by a client) would pass any limit. So the header is
-// read piece by piece and the bytes the parser took are added up here.
+// parsed piece by piece and the bytes the parser took are added up here.
+//
+// What the buffer already holds (usually the whole request, read by WaitForRequest) is
+// parsed here, as Beast's read_some_op would, but without an asynchronous operation: that
+// posts its completion even when it read nothing, a trip through the scheduler per request.
 template <class Stream>
 awaitable<beast::error_code> Session<Stream>::ReadHeader(RequestParser& parser) {
   size_t taken = 0;
   while (!parser.is_header_done()) {
-    auto [ec, n] = co_await http::async_read_some(conn_->stream, buffer_, parser, kTuple);
-    taken += n;
-    if (ec) co_return ec;
-    if (taken > host_.options.header_limit) co_return http::error::header_limit;
+    beast::error_code ec;
+    if (buffer_.size() > 0) {
+      const size_t used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      taken += used;
+      if (ec && ec != http::error::need_more) co_return ec;
+      if (taken > host_.options.header_limit) co_return http::error::header_limit;
+      if (!ec) continue;
+    }
+    if (auto rec = co_await ReadMore(parser)) co_return rec;
   }
   co_return beast::error_code{};
+}
+
+// The body, as http::async_read reads it (eagerly, to the end of the message), from the
+// buffer first.
+template <class Stream>
+awaitable<beast::error_code> Session<Stream>::ReadBody(RequestParser& parser) {
+  parser.eager(true);
+  while (!parser.is_done()) {
+    beast::error_code ec;
+    if (buffer_.size() > 0) {
+      const size_t used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec && ec != http::error::need_more) co_return ec;
+      if (!ec) continue;
+    }
+    if (auto rec = co_await ReadMore(parser)) co_return rec;
+  }
+  co_return beast::error_code{};
+}
+
+// One read into the buffer for a parser that needs more bytes; at the end of the stream,
+// end_of_stream or the parser's verdict (Beast's read_some_op).
+template <class Stream>
+awaitable<beast::error_code> Session<Stream>::ReadMore(RequestParser& parser) {
+  const size_t size = beast::read_size(buffer_, 65536);
+  if (size == 0) co_return beast::error_code(http::error::buffer_overflow);
+  auto [ec, n] = co_await conn_->stream.async_read_some(buffer_.prepare(size), kTuple);
+  buffer_.commit(n);
+  if (ec == asio::error::eof) {
+    if (!parser.got_some()) co_return beast::error_code(http::error::end_of_stream);
+    beast::error_code eof;
+    parser.put_eof(eof);  // done, for a body that runs to the close; else partial_message
+    co_return eof;
+  }
+  co_return ec;
 }
 
 template <class Stream>
@@ -177,6 +224,7 @@ awaitable<void> Session<Stream>::Serve() {
     Request req;
     req.method = ToMethod(head.method());
     req.target = std::string(head.target());
+    req.headers.reserve(16);  // one allocation, not one per doubling (a client sends ~6-10)
     for (const auto& field : head) {
       std::string name(field.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -234,9 +282,7 @@ awaitable<void> Session<Stream>::Serve() {
         if (wec) co_return;
         Lowest().expires_after(o.read_timeout);
       }
-      auto [bec, bn] = co_await http::async_read(conn_->stream, buffer_, parser, kTuple);
-      (void)bn;
-      if (bec) {
+      if (auto bec = co_await ReadBody(parser)) {
         // Above the route's limit (413), or a chunk that cannot be framed (400).
         if (auto refusal = FramingRefusal(bec)) {
           linger_ = true;
@@ -265,27 +311,39 @@ awaitable<void> Session<Stream>::Serve() {
 template <class Stream>
 awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, Admitted admitted) {
   auto executor = co_await asio::this_coro::executor;
-  auto pending = std::make_shared<PendingAnswer>(executor);
+  auto pending = std::make_shared<PendingAnswer>();
   host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response r) {
     pending->answer = std::move(r);
-    pending->wake.expires_at(Clock::time_point::min());  // wakes a wait, or makes one not wait
+    if (pending->wake) pending->wake->cancel();  // the session waits: wake it
   });
-  if (!pending->answer) co_await pending->wake.async_wait(kTuple);
+  if (!pending->answer) {
+    pending->wake.emplace(executor, Clock::time_point::max());
+    co_await pending->wake->async_wait(kTuple);
+  }
   co_return std::move(*pending->answer);
 }
 
 template <class Stream>
 awaitable<void> Session<Stream>::Write(Response res, bool keep_alive, unsigned version, bool head) {
   // The head in one string and the body beside it, in one gather write (response_head.h).
+  // HEAD: the length of the body a GET would get, and no body.
   const std::string head_text = ResponseHead(res, version, keep_alive, res.body.size());
-  Lowest().expires_after(host_.options.write_timeout);
-  if (head || res.body.empty()) {
-    // HEAD: the length of the body a GET would get, and no body.
-    co_await asio::async_write(conn_->stream, asio::buffer(head_text), kTuple);
-  } else {
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text), asio::buffer(res.body)};
-    co_await asio::async_write(conn_->stream, buffers, kTuple);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text),
+                                                  head ? asio::const_buffer() : asio::buffer(res.body)};
+  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // An answer that fits in the socket's send buffer (nearly all) goes in one
+    // non-blocking writev, without an asynchronous write, its timer and a trip through the
+    // scheduler; the rest of a larger one is written asynchronously under the deadline. A
+    // failed write leaves the session to its next read, which fails too.
+    beast::error_code ec;
+    const size_t sent = conn_->stream.socket().write_some(buffers, ec);
+    if (ec && ec != asio::error::would_block) co_return;
+    rest.consume(sent);
+    if (beast::buffer_bytes(rest) == 0) co_return;
   }
+  Lowest().expires_after(host_.options.write_timeout);
+  co_await asio::async_write(conn_->stream, rest, kTuple);
 }
 
 // A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
@@ -420,6 +478,8 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host) {
   const std::string client = peer.address().to_string();
   if (host.tls == nullptr) {
     auto conn = std::make_shared<Connection<beast::tcp_stream>>(std::move(socket));
+    conn->stream.socket().non_blocking(true, ec);  // Write's direct writev may not block
+    if (ec) co_return;
     auto d = host.connections.Open(client, CancelIfIdle(conn));
     for (auto& evict : d.evict) evict();
     if (d.verdict != ConnectionTable::Verdict::kAdmitted) {

@@ -1,6 +1,8 @@
 // Key layout of the access log database (one default column family):
 //   "r" BE64(seq)                      -> format byte 1, cereal(AccessRecord), 32-byte hash
-//   "p" person_id '\0' BE64(seq)       -> "" (index for the access report)
+//   "p" person_id '\0' BE64(seq)       -> varint deltas of the person's earlier seqs in the
+//                                         same write, newest first; "" when none (index for
+//                                         the access report; one entry per person per write)
 //   "a"                                -> BE64(seq) + hash of the last pruned record (anchor)
 // hash(seq) = SHA-256(hash(seq-1) || BE64(seq) || record bytes), hash(anchor) as stored, or
 // 32 zero bytes when nothing was ever pruned.
@@ -83,7 +85,8 @@ struct AccessLog::Impl {
   std::thread writer;
   // The writer's buffers, kept from one write to the next (Write).
   rocksdb::WriteBatch write_batch;
-  std::vector<std::string> index_keys;
+  std::vector<std::pair<std::string_view, uint64_t>> index_entries;  // person, seq
+  std::string index_key, index_value;
   std::string body;
 
   void Run();
@@ -125,32 +128,52 @@ StoreResult<void> AccessLog::Impl::LoadTip() {
 }
 
 StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
-  // The batch, its index keys and the record bytes reuse the buffers of the last write: a
+  // The batch, its index entries and the record bytes reuse the buffers of the last write: a
   // fresh WriteBatch grew to a megabyte per flush at tens of thousands of reads a second,
   // and every page of it was a page fault.
   rocksdb::WriteBatch& wb = write_batch;
   wb.Clear();
   uint64_t seq = last_seq;
   domain::Hash hash = last_hash;
-  if (index_keys.size() < batch.size()) index_keys.resize(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const AccessRecord& r = batch[i];
+  index_entries.clear();
+  char key[9] = {'r'};
+  for (const AccessRecord& r : batch) {
     ++seq;
     EncodeAccessRecordInto(r, body);
     hash = format::ChainHash(hash, seq, body);
-    wb.Put(RecordKey(seq), format::EncodeValue(body, hash));
-    std::string& key = index_keys[i];
-    key.assign(1, 'p');
-    key.append(r.person_id);
-    key.push_back('\0');
-    format::PutFixed64BE(key, seq);
+    format::AppendTrailer(body, hash);
+    for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<char>(seq >> (56 - 8 * i));
+    wb.Put(rocksdb::Slice(key, sizeof key), body);
+    index_entries.emplace_back(std::string_view(r.person_id), seq);
   }
-  // The index keys in key order, after the records (themselves in order): the memtable's
-  // skip list then finds each insert next to the previous one instead of searching from
-  // the top, which was most of the writer's time at a few thousand records per batch.
-  const auto keys_end = index_keys.begin() + static_cast<std::ptrdiff_t>(batch.size());
-  std::sort(index_keys.begin(), keys_end);
-  for (auto k = index_keys.begin(); k != keys_end; ++k) wb.Put(*k, rocksdb::Slice());
+  // One index entry per person per write, keyed by the person's last record in it and
+  // holding the earlier ones as varint deltas (a person read several times within a flush
+  // interval costs one memtable insert, not one each). The entries go in key order after
+  // the records (themselves in order): the memtable's skip list then finds each insert next
+  // to the previous one instead of searching from the top. A stable sort keeps each
+  // person's records in sequence order.
+  std::stable_sort(index_entries.begin(), index_entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < index_entries.size();) {
+    size_t end = i + 1;
+    while (end < index_entries.size() && index_entries[end].first == index_entries[i].first) ++end;
+    const uint64_t last = index_entries[end - 1].second;
+    index_key.assign(1, 'p');
+    index_key.append(index_entries[i].first);
+    index_key.push_back('\0');
+    format::PutFixed64BE(index_key, last);
+    index_value.clear();
+    for (size_t j = end - 1; j > i; --j) {
+      uint64_t delta = index_entries[j].second - index_entries[j - 1].second;
+      while (delta >= 0x80) {
+        index_value.push_back(static_cast<char>(delta | 0x80));
+        delta >>= 7;
+      }
+      index_value.push_back(static_cast<char>(delta));
+    }
+    wb.Put(index_key, index_value);
+    i = end;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto s = db->Write(wo, &wb);
@@ -301,18 +324,37 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
   prefix.push_back('\0');
   uint64_t limit = impl_->visible_seq;  // never show a record of a write still in flight
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  std::vector<uint64_t> seqs;
   for (it->Seek(IndexKey(person_id, after + 1)); it->Valid() && out.size() < max_count; it->Next()) {
     if (!it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) break;
+    // The entry's own seq, then the earlier ones of the same write (varint deltas, newest
+    // first), in sequence order.
     uint64_t seq = format::DecodeFixed64BE(it->key().data() + prefix.size());
     if (seq > limit) break;
-    std::string value;
-    auto s = impl_->db->Get(rocksdb::ReadOptions(), RecordKey(seq), &value);
-    if (s.IsNotFound()) continue;  // pruned between the index read and this one
-    if (!s.ok()) return FromStatus(s, "read access record");
-    auto split = format::Split(value);
-    auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
-    if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, seq};
-    out.push_back({seq, std::move(*record)});
+    seqs.assign(1, seq);
+    const rocksdb::Slice deltas = it->value();
+    for (size_t p = 0; p < deltas.size();) {
+      uint64_t d = 0;
+      for (int shift = 0;; shift += 7) {
+        if (p >= deltas.size() || shift > 63) return StoreError{StoreErrorCode::kCorruption, "bad access index entry"};
+        const auto b = static_cast<uint8_t>(deltas[p++]);
+        d |= uint64_t{b & 0x7fu} << shift;
+        if (!(b & 0x80)) break;
+      }
+      if (d == 0 || d >= seqs.back()) return StoreError{StoreErrorCode::kCorruption, "bad access index entry"};
+      seqs.push_back(seqs.back() - d);
+    }
+    for (auto s = seqs.rbegin(); s != seqs.rend() && out.size() < max_count; ++s) {
+      if (*s <= after) continue;
+      std::string value;
+      auto st = impl_->db->Get(rocksdb::ReadOptions(), RecordKey(*s), &value);
+      if (st.IsNotFound()) continue;  // pruned between the index read and this one
+      if (!st.ok()) return FromStatus(st, "read access record");
+      auto split = format::Split(value);
+      auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
+      if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, *s};
+      out.push_back({*s, std::move(*record)});
+    }
   }
   if (!it->status().ok()) return FromStatus(it->status(), "read access index");
   return out;

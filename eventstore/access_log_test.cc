@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <vector>
 
 namespace caseledger::eventstore {
 namespace {
@@ -60,6 +62,86 @@ TEST_F(AccessLogTest, RecordsAreDurableAndListedPerPersonInOrder) {
   ASSERT_TRUE(chain);
   EXPECT_EQ(chain->first_bad_sequence, 0u);
   EXPECT_EQ(chain->records, 4u);
+}
+
+// A person read many times between two writes gets one index entry per write; the report
+// lists every read, in order, and pages through them with `after` and the count.
+TEST_F(AccessLogTest, ManyReadsOfOnePersonInOneWriteAreListedAndPaged) {
+  auto log = Open();
+  std::vector<uint64_t> p1_seqs;
+  uint64_t seq = 0;
+  for (int write = 0; write < 3; ++write) {
+    for (int i = 0; i < 40; ++i) {
+      const std::string person = i % 3 == 0 ? "P1" : (i % 3 == 1 ? "P2" : "P10");
+      log->Record(Read("u" + std::to_string(write) + "-" + std::to_string(i), person, now_ + i));
+      ++seq;
+      if (person == "P1") p1_seqs.push_back(seq);
+    }
+    ASSERT_TRUE(log->Flush());
+  }
+  auto all = log->ForPerson("P1", 0, 1000);
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), p1_seqs.size());
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].sequence, p1_seqs[i]);
+    EXPECT_EQ((*all)[i].record.person_id, "P1");
+  }
+  // Pages of 5, each starting after the last sequence of the one before.
+  std::vector<uint64_t> paged;
+  uint64_t after = 0;
+  for (;;) {
+    auto page = log->ForPerson("P1", after, 5);
+    ASSERT_TRUE(page);
+    if (page->empty()) break;
+    ASSERT_LE(page->size(), 5u);
+    for (const auto& r : *page) paged.push_back(r.sequence);
+    after = page->back().sequence;
+  }
+  EXPECT_EQ(paged, p1_seqs);
+  // `after` inside a write's entry.
+  auto tail = log->ForPerson("P1", p1_seqs[3], 2);
+  ASSERT_TRUE(tail);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].sequence, p1_seqs[4]);
+  EXPECT_EQ((*tail)[1].sequence, p1_seqs[5]);
+}
+
+// The index as written before one entry per person per write (one empty entry per read)
+// is read as it was.
+TEST_F(AccessLogTest, IndexOfOneEntryPerReadIsStillRead) {
+  {
+    auto log = Open();
+    for (int i = 1; i <= 4; ++i) log->Record(Read("u" + std::to_string(i), i == 3 ? "P2" : "P1", now_ + i));
+    ASSERT_TRUE(log->Flush());
+  }
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Sub("access"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    auto key = [](const std::string& person, int seq) {
+      std::string k = "p" + person;
+      k.push_back('\0');
+      for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(i == 0 ? seq : 0));
+      return k;
+    };
+    rocksdb::WriteBatch wb;
+    wb.Delete(key("P1", 4));  // this write's entry for P1 (1, 2, 4)
+    wb.Delete(key("P2", 3));
+    for (int seq : {1, 2, 4}) wb.Put(key("P1", seq), "");
+    wb.Put(key("P2", 3), "");
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &wb).ok());
+  }
+  auto log = Open();
+  auto p1 = log->ForPerson("P1", 1, 10);
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->size(), 2u);
+  EXPECT_EQ((*p1)[0].sequence, 2u);
+  EXPECT_EQ((*p1)[1].sequence, 4u);
+  EXPECT_EQ((*p1)[1].record.subject, "u4");
+  auto p2 = log->ForPerson("P2", 0, 10);
+  ASSERT_TRUE(p2);
+  ASSERT_EQ(p2->size(), 1u);
+  EXPECT_EQ((*p2)[0].sequence, 3u);
 }
 
 TEST_F(AccessLogTest, PendingCountsRecordsQueuedButNotYetWritten) {
