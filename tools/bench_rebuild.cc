@@ -81,7 +81,8 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args) {
-  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "view-cache", "partitions", "threads"},
+  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "view-cache", "partitions", "threads",
+                     "views-write-buffer"},
               {"compare", "sequential"});
   if (!flags.ok()) return UsageError(flags.error());
   auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
