@@ -160,6 +160,8 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     key.assign(kPeoplePrefix).append(person);
     work.batch.Put(key, PersonDirectory::Encode(*dir.Find(person)));
   }
+  // In key order here, on the pool (the folds' rows, then the records, already sorted).
+  work.batch.Sort();
 }
 
 void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
@@ -194,12 +196,26 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
     view.Persist(sink);
   } catch (const std::exception& ex) {
     Keep(work.failure, count - 1, std::string("persisting the views: ") + ex.what());
+    return;
   }
+  // Here, on the pool's thread, rather than the whole batch on the runner's (Finish).
+  work.batch.Sort();
 }
 
-void BatchPipeline::Run(Stage* fold, const ViewsDb& db, const Stage* views, size_t count) {
+void BatchPipeline::MergePeople(Stage& stage) {
+  stage.people.Clear();
+  stage.runs.clear();
+  for (const PartWork& work : stage.parts) stage.runs.push_back(&work.batch);
+  stage.people.Merge(stage.runs);
+}
+
+void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count) {
   const size_t folds = fold ? parts_.size() : 0;
   const size_t nviews = views ? views_.size() : 0;
+  // The partitions' records of the batch whose views run: merged into one sorted run on
+  // the pool (the partitions' runs interleave: written one after the other, their inserts
+  // into the memtable cost ~15 % more than in one order), not on the runner's thread.
+  const size_t merges = views && !views->Folded() ? 1 : 0;
   if (views) {
     for (auto& work : view_work_) {
       work->batch.Clear();
@@ -215,15 +231,17 @@ void BatchPipeline::Run(Stage* fold, const ViewsDb& db, const Stage* views, size
   auto task = [&](size_t k) {
     if (k < nviews) {
       ApplyView(view_order_[k], *views, count);
-    } else {
+    } else if (k < nviews + folds) {
       FoldPart(k - nviews, *fold, db);
+    } else {
+      MergePeople(*views);
     }
   };
   // Below this many events (following the log live: a few events) a batch is applied on
   // the runner's thread alone: waking the pool would cost more than it saves.
   const size_t events = std::max(fold ? fold->batch->envelopes.size() : 0, views ? views->batch->envelopes.size() : 0);
-  if (events >= kParallelFrom) return pool_.Run(nviews + folds, task);
-  for (size_t k = 0; k < nviews + folds; ++k) task(k);
+  if (events >= kParallelFrom) return pool_.Run(nviews + folds + merges, task);
+  for (size_t k = 0; k < nviews + folds + merges; ++k) task(k);
 }
 
 std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsDb::Batch& out) {
@@ -232,7 +250,9 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsD
     if (work->failure) Keep(failure, work->failure->index, work->failure->why);
   }
   if (!failure) {
-    for (PartWork& work : stage.parts) out.Append(work.batch);
+    // Sorted runs, one after the other (their bytes copied), each under a prefix of its
+    // own: the memtable's inserts (one hint per prefix: views_db.cc) go in key order.
+    out.Append(stage.people);
     for (auto& work : view_work_) out.Append(work->batch);
   }
   // The records before each event: released now, not at the batch after.
@@ -274,14 +294,17 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
   }
   Run(folding, db, applied, folded ? folded->index : applied->batch->envelopes.size());
   pending_ = folding;
+  applied_ = applied;
   return Finish(*applied, out);
 }
 
-void BatchPipeline::Evict(size_t budget) {
-  // The folds' rows: their own budgets; those of a batch folded ahead stay.
+void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
+  // The folds' rows: their own budgets; those of a batch folded ahead stay, and those of
+  // the batch applied last when it is not written yet.
   for (size_t p = 0; p < parts_.size(); ++p) {
-    const bool ahead = pending_ != nullptr && !pending_->parts[p].events.empty();
-    for (PersonFold* fold : parts_[p]->folds) fold->Evict(ahead);
+    unsigned unwritten = pending_ != nullptr && !pending_->parts[p].events.empty() ? 1 : 0;
+    if (applied_unwritten && applied_ != nullptr && !applied_->parts[p].events.empty()) ++unwritten;
+    for (PersonFold* fold : parts_[p]->folds) fold->Evict(unwritten);
   }
   if (budget == 0) return;
   // Shares that add up to the budget; a partition with none forgets everything (every
@@ -289,9 +312,11 @@ void BatchPipeline::Evict(size_t budget) {
   // its records are the most recently stamped, and a directory keeps at least the most
   // recent 7/8 of what it is allowed, so allowing twice the partition's events of that
   // batch keeps every one of them (the cache then exceeds its share by that batch at most).
+  // The same for the two newest batches when the one applied last is not written yet.
   const size_t n = parts_.size();
   for (size_t p = 0; p < n; ++p) {
-    const size_t ahead = pending_ ? pending_->parts[p].events.size() : 0;
+    size_t ahead = pending_ ? pending_->parts[p].events.size() : 0;
+    if (applied_unwritten && applied_ != nullptr) ahead += applied_->parts[p].events.size();
     const size_t share = std::max(budget / n + (p < budget % n ? 1 : 0), 2 * ahead);
     if (share == 0) {
       parts_[p]->directory.Clear();

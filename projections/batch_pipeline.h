@@ -10,8 +10,9 @@
 //    partition folds its own people in log order with a PersonDirectory of its own (their
 //    records, their cache, their reads from the views database, their encoding for the
 //    batch): for each of its events it keeps the record as it was BEFORE the event
-//    (shared, copy on write, so the partition can go on changing the person) and the
-//    effects of the event on the aggregate figures. A person's events are all in one
+//    (shared, copy on write, so the partition can go on changing the person; the copy
+//    shares the person's swab history, SwabHistory) and the effects of the event on the
+//    aggregate figures. A person's events are all in one
 //    partition, so their fold is exactly the sequential one, whatever P.
 // 2. By view. Every view then applies the whole batch in log order, from those saved
 //    records and effects, on a thread of its own: the views do not share state, and each
@@ -109,8 +110,10 @@ class BatchPipeline {
   bool Pending() const { return pending_ != nullptr; }
 
   // Forgets the least recently used records beyond `budget` in all (split evenly between
-  // the partitions); 0: no limit. The records of a batch folded and not yet written stay.
-  void Evict(size_t budget);
+  // the partitions); 0: no limit. The records of a batch folded and not yet written stay,
+  // and with `applied_unwritten` those of the batch whose views the last Step applied too
+  // (its entries not written yet: the runner writes them while the next Step runs).
+  void Evict(size_t budget, bool applied_unwritten = false);
   // The record of a person cached (null: not cached or not registered).
   const PersonRecord* Find(std::string_view person_id) const;
   size_t CachedPeople() const;
@@ -147,6 +150,9 @@ class BatchPipeline {
     std::vector<uint32_t> part_of;           // partition of each event of the batch
     std::vector<std::string_view> persons;  // person id of each event ("": other streams)
     std::deque<PartWork> parts;  // a deque: PartWork does not move (its batch)
+    // The partitions' person records merged in key order (MergePeople), for Finish.
+    ViewsDb::Batch people;
+    std::vector<const ViewsDb::Batch*> runs;  // MergePeople's scratch
     std::optional<Failure> Folded() const;  // the first fold failure, if any
   };
   struct ViewWork {
@@ -159,9 +165,11 @@ class BatchPipeline {
   void Prepare(Stage& stage, const DecodedBatch& batch);
   void FoldPart(size_t p, Stage& stage, const ViewsDb& db);
   void ApplyView(size_t v, const Stage& stage, size_t count);
+  // The partitions' sorted runs of person records merged into stage.people.
+  static void MergePeople(Stage& stage);
   // Runs, in one round of the pool, the folds of `fold` (may be null) and the views of
-  // `views` (may be null) up to `count` events.
-  void Run(Stage* fold, const ViewsDb& db, const Stage* views, size_t count);
+  // `views` (may be null) up to `count` events, with MergePeople(views).
+  void Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count);
   // The views' outcome for `stage` (after Run): the first failure, or everything put in `out`.
   std::optional<Failure> Finish(Stage& stage, ViewsDb::Batch& out);
 
@@ -174,6 +182,7 @@ class BatchPipeline {
   std::vector<int> fold_of_view_;   // each view's fold, -1: none
   Stage stages_[2];
   Stage* pending_ = nullptr;  // folded, views not applied yet
+  Stage* applied_ = nullptr;  // the last Step's (its partitions' events kept until reused)
   TaskPool pool_;
 };
 

@@ -154,11 +154,11 @@ class PatientRows final : public PersonFold {
     });
   }
 
-  void Evict(bool ahead) override {
+  void Evict(unsigned unwritten) override {
     if (!limited_ || cache_.size() <= budget_) return;
     const size_t keep = budget_ - budget_ / 8;
-    // Rows of the batch folded ahead are not written yet: they stay (a batch's worth at most).
-    const uint64_t written = ahead ? stamp_ - 1 : stamp_;
+    // Rows of the batches not written yet stay (two batches' worth at most).
+    const uint64_t written = stamp_ - std::min<uint64_t>(unwritten, stamp_);
     for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) {
       if (it->second.stamp <= written) {
         cache_.erase(it++);

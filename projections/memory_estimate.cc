@@ -37,7 +37,7 @@ size_t CachedRecordBytes(std::string_view person_id, const PersonRecord& r) {
   bytes += Buffer(r.doses);
   bytes += Buffer(r.measures);
   for (const auto& m : r.measures) bytes += Heap(m.reason) + Heap(m.istat);
-  bytes += Buffer(r.swabs);
+  bytes += r.swabs.HeapBytes(AllocatedBytes);
   bytes += Buffer(r.spells);
   for (const auto& s : r.spells) bytes += Heap(s.istat);
   // The hash table's slot (the key string and a shared_ptr and a stamp) at the load of a

@@ -37,7 +37,9 @@ constexpr char kFormat = 2;
 constexpr int kDefaultMeasureDays = 14;
 
 SwabRecord* MutableSwab(PersonRecord& r, std::string_view id) {
-  return const_cast<SwabRecord*>(r.FindSwab(id));
+  const uint64_t h = SwabIdHash(id);
+  const size_t i = r.swabs.FindIndex([h](const SwabRecord& s) { return s.id_hash == h; });
+  return i == r.swabs.size() ? nullptr : &r.swabs.Mutable(i);
 }
 
 // The facts move by the domain's FactsApplier (domain/person_facts.h); the overloads here
@@ -165,11 +167,9 @@ uint64_t SwabIdHash(std::string_view swab_id) {
 }
 
 const SwabRecord* PersonRecord::FindSwab(std::string_view swab_id) const {
-  uint64_t h = SwabIdHash(swab_id);
-  for (const SwabRecord& s : swabs) {
-    if (s.id_hash == h) return &s;
-  }
-  return nullptr;
+  const uint64_t h = SwabIdHash(swab_id);
+  const size_t i = swabs.FindIndex([h](const SwabRecord& s) { return s.id_hash == h; });
+  return i == swabs.size() ? nullptr : &swabs[i];
 }
 
 const ActiveMeasure* PersonRecord::FindMeasure(uint32_t measure_id) const {
@@ -180,7 +180,7 @@ const ActiveMeasure* PersonRecord::FindMeasure(uint32_t measure_id) const {
 }
 
 bool PersonRecord::tested() const {
-  return std::any_of(swabs.begin(), swabs.end(), [](const SwabRecord& s) { return s.collected; });
+  return swabs.FindIndex([](const SwabRecord& s) { return s.collected; }) != swabs.size();
 }
 
 PersonDirectory::PersonDirectory(std::shared_ptr<const domain::RuleBook> rules)

@@ -15,6 +15,7 @@
 #include "domain/person_facts.h"
 #include "domain/rules.h"
 #include "domain/time.h"
+#include "projections/swab_history.h"
 
 #include <absl/container/flat_hash_map.h>
 
@@ -100,26 +101,6 @@ struct ActiveMeasure {
   }
 };
 
-// A swab of the person, compact (a person may have dozens and the region millions): the
-// id is kept as a 64-bit FNV-1a hash (SwabIdHash), enough to tell one person's swabs apart.
-struct SwabRecord {
-  static constexpr uint8_t kNoOutcome = 0xff;
-  uint64_t id_hash = 0;
-  int64_t collected_at = 0;   // micros, when collected
-  int32_t reported_day = 0;   // Date::days of the first report, when reported
-  domain::SwabKind kind = domain::SwabKind::kMolecular;
-  bool collected = false;
-  uint8_t outcome = kNoOutcome;  // domain::Outcome after corrections, or kNoOutcome
-
-  bool reported() const { return outcome != kNoOutcome; }
-  bool positive() const { return outcome == static_cast<uint8_t>(domain::Outcome::kPositive); }
-  domain::Date collected_day() const { return domain::Timestamp{collected_at}.ToDate(); }
-  bool operator==(const SwabRecord&) const = default;
-  template <class A> void serialize(A& ar) {
-    ar(id_hash, collected_at, reported_day, kind, collected, outcome);
-  }
-};
-
 uint64_t SwabIdHash(std::string_view swab_id);
 
 // The facts shared with the domain's aggregate (residence, GP, enrolments, doses, clinical
@@ -127,7 +108,7 @@ uint64_t SwabIdHash(std::string_view swab_id);
 // PersonFacts::EpisodeWith), and what only the views keep.
 struct PersonRecord : domain::PersonFacts {
   std::vector<ActiveMeasure> measures;  // active ones only
-  std::vector<SwabRecord> swabs;        // every swab requested, in request order
+  SwabHistory swabs;                    // every swab requested, in request order (shared by copies)
   // The open case as counted by the views: report day and municipality of its new
   // positive, kind of the swab that opened it, and its gauge spells (empty when no case
   // is open).
@@ -185,7 +166,8 @@ class PersonDirectory {
   // The partitioned pipeline's step (batch_pipeline.h): `before` gets the record as it is
   // before `e` (null: not registered), shared, so that it stays as it is while the
   // directory moves on (copy on write: a record someone else holds is copied before it
-  // changes); then the effects of `e` are appended to `effects` and `e` is applied.
+  // changes; the copy shares the swab history, SwabHistory); then the effects of `e` are
+  // appended to `effects` and `e` is applied.
   // Returns whether the record changed; throws as Effects does.
   bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects);
 
@@ -228,6 +210,7 @@ class PersonDirectory {
   };
   absl::flat_hash_map<std::string, Cached, Hash, std::equal_to<>> people_;
   uint64_t stamp_ = 0;
+
 };
 
 }  // namespace caseledger::projections

@@ -196,6 +196,10 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     const std::string name = "pipeline-" + std::to_string(k);
     // Killed in the middle of a batch (a view throws), reopened with another partition
     // count, stopped on the way, reopened again, finished.
+    // Every batch before the failing one is stored. With the two stages the views published
+    // may stop a few batches before it (CatchUpOverlapped writes batches behind the views
+    // and publishes every few), and a reopen starts from the last batch stored.
+    const uint64_t written = (last / 2 - 1) / s.batch * s.batch;
     {
       auto views = AllViews();
       const size_t victim = k % views.size();
@@ -204,11 +208,16 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       ASSERT_TRUE(crashed);
       ASSERT_FALSE(crashed->CatchUp());
       EXPECT_EQ(crashed->failed_position(), last / 2);
-      EXPECT_EQ(crashed->Position(), (last / 2 - 1) / s.batch * s.batch);
+      if (s.read_ahead) {
+        EXPECT_LE(crashed->Position(), written);
+      } else {
+        EXPECT_EQ(crashed->Position(), written);
+      }
     }
     {
       auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead}, 3 * last / 4);
       ASSERT_TRUE(resumed);
+      EXPECT_EQ(resumed->Position(), written);
       ASSERT_TRUE(resumed->CatchUp()) << resumed->failure();
       EXPECT_EQ(resumed->Position(), 3 * last / 4);
     }
@@ -272,7 +281,17 @@ TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerSt
     EXPECT_FALSE((*r)->CatchUp());
     failures[k] = (*r)->failure();
     positions[k] = (*r)->failed_position();
-    EXPECT_EQ((*r)->Position(), (poison - 1) / 1000 * 1000);
+    // Every batch before the poison's is stored; read ahead, the views published may stop
+    // a few batches before it (CatchUpOverlapped writes behind), and a reopen starts there.
+    if (!o.read_ahead) {
+      EXPECT_EQ((*r)->Position(), (poison - 1) / 1000 * 1000);
+      continue;
+    }
+    EXPECT_LE((*r)->Position(), (poison - 1) / 1000 * 1000);
+    r->reset();
+    auto reopened = ViewRunner::Open(log.store(), AllViews(), o);
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ((*reopened)->Position(), (poison - 1) / 1000 * 1000);
   }
   for (size_t k = 0; k < std::size(ways); ++k) {
     EXPECT_EQ(positions[k], poison);

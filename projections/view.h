@@ -68,8 +68,9 @@ class PersonFold {
   // Puts what the batch changed (keys are the view's own, as View::Persist's), once each.
   virtual void Persist(PersistSink& sink) = 0;
   // After a batch was written: forgets entries beyond the fold's share of the view's cache,
-  // but those of the batch begun last when `ahead` (folded ahead, not written yet).
-  virtual void Evict(bool ahead) = 0;
+  // but those of the `unwritten` batches begun last (0, 1 or 2: folded ahead, and applied
+  // but written behind: ViewRunner's catch-up), not written yet.
+  virtual void Evict(unsigned unwritten) = 0;
   // Entries held in memory.
   virtual size_t size() const = 0;
 };

@@ -222,7 +222,10 @@ StoreResult<bool> ViewRunner::Impl::ApplyBatch(const DecodedBatch& decoded) {
   return Commit(decoded, wb, started);
 }
 
-void ViewRunner::Impl::IndexBatch(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
+void ViewRunner::Impl::IndexBatch(const DecodedBatch& decoded, ViewsDb::Batch& out) {
+  // A sorted run of its own, appended to `out` (ViewsDb::Batch::Sort says why).
+  ViewsDb::Batch& wb = index_batch;
+  wb.Clear();
   uint64_t added = 0;
   std::string key;
   for (size_t i = 0; i < decoded.envelopes.size(); ++i) {
@@ -241,11 +244,14 @@ void ViewRunner::Impl::IndexBatch(const DecodedBatch& decoded, ViewsDb::Batch& w
     key.assign(kStartsPrefix).append(start->ToString()).append("/").append(stream.substr(kPersonStreamPrefix.size()));
     wb.Put(key, {});
   }
-  if (added == 0) return;
-  // The count in memory runs ahead of the database only if this batch's write fails, and
-  // then the runner has stopped (Fail): a reopen reads the stored count again.
-  const uint64_t total = registered.fetch_add(added) + added;
-  wb.Put(kRegisteredKey, std::to_string(total));
+  if (added != 0) {
+    // The count in memory runs ahead of the database only if this batch's write fails, and
+    // then the runner has stopped (Fail): a reopen reads the stored count again.
+    const uint64_t total = registered.fetch_add(added) + added;
+    wb.Put(kRegisteredKey, std::to_string(total));
+  }
+  wb.Sort();
+  out.Append(wb);
 }
 
 StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
@@ -344,18 +350,24 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
 }
 
 void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_clock::time_point started) {
-  // Every changed record is in the batch just written: the cache may forget any of them.
   SampleRecords(decoded);
+  Written(decoded.envelopes.back().position, decoded.envelopes.size(), started, false);
+}
+
+void ViewRunner::Impl::Written(uint64_t last, size_t events, std::chrono::steady_clock::time_point started,
+                               bool behind) {
+  // Every changed record is in the batch just written: the cache may forget any of them,
+  // but those of the batch applied after it when that one is not written yet (`behind`).
   if (pipeline) {
-    pipeline->Evict(PersonCacheLimit());
+    pipeline->Evict(PersonCacheLimit(), behind);
   } else {
     directory.Evict(PersonCacheLimit());
-    for (auto& [v, fold] : folds) fold->Evict(false);
+    for (auto& [v, fold] : folds) fold->Evict(0);
   }
   NoteMemory();
-  Publish(decoded.envelopes.back().position);
+  if (!behind) Publish(last);
   ReportProgress(false);
-  metrics.events_applied.fetch_add(decoded.envelopes.size(), std::memory_order_relaxed);
+  metrics.events_applied.fetch_add(events, std::memory_order_relaxed);
   metrics.batches_written.fetch_add(1, std::memory_order_relaxed);
   metrics.last_batch_micros.store(std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::steady_clock::now() - started)

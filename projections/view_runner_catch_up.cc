@@ -1,10 +1,12 @@
 // ViewRunner's catch-up with the log (one batch at a time, reading ahead, or in the
 // pipeline's two stages) and its follower thread.
 #include "projections/view_runner_impl.h"
+#include "projections/views_layout.h"
 
 #include "projections/projections_logger.h"
 #include "eventstore/disk_space.h"
 
+#include <future>
 #include <thread>
 
 namespace caseledger::projections {
@@ -85,9 +87,37 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     return true;
   };
   if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
-  // One write batch for every step: cleared, it keeps its buffer, which otherwise grew
-  // from nothing at every step (page faults were ~3 % of a rebuild's CPU).
-  ViewsDb::Batch wb;
+  // The views database's write of a batch (its memtable inserts: ~a third of what the
+  // runner's thread did between two rounds of the pool) runs on a thread of its own while
+  // the pool applies the next batch's views and folds the one after: "written behind".
+  // Each write is still one batch with its checkpoint. The views are then a batch past
+  // what is stored, so nothing is published meanwhile; every kPublishEvery-th batch, and
+  // the last, is written before the next round (Commit) and published. Records and rows
+  // read back from the database during a round were all written before it (the person
+  // cache keeps the records of the batch written behind and of the one after it: Advance;
+  // the person folds' rows likewise: BatchPipeline::Evict).
+  constexpr size_t kPublishEvery = 4;
+  // One write batch per side: cleared, each keeps its buffer, which otherwise grew from
+  // nothing at every step (page faults were ~3 % of a rebuild's CPU).
+  ViewsDb::Batch wbs[2];
+  size_t side = 0, since_publish = 0;
+  // The write behind, when valid (declared after wbs: joined first), of a batch of
+  // writing_events up to writing_last; the batch itself is recycled as the write starts
+  // (the write batch holds copies: a decoded batch is ~100 MiB at 2^17 events).
+  std::future<StoreResult<void>> writing;
+  std::chrono::steady_clock::time_point writing_started;
+  uint64_t writing_last = 0;
+  size_t writing_events = 0;
+  auto join = [&]() -> StoreResult<void> {
+    StoreResult<void> written = writing.get();
+    if (!written) {
+      // The working state is ahead of what is stored; only a reopen can realign them.
+      Fail(writing_last, written.error().message);
+      return written.error();
+    }
+    Written(writing_last, writing_events, writing_started, true);
+    return {};
+  };
   while (!held.empty()) {
     const auto started = std::chrono::steady_clock::now();
     const DecodedBatch& applied = held.front();
@@ -96,12 +126,30 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         read(applied.envelopes.back().position + 1)) {
       next = &held.back();
     }
+    ViewsDb::Batch& wb = wbs[side];
     wb.Clear();
-    if (auto failed = pipeline->Step(next, *db, wb)) {
+    const std::optional<BatchPipeline::Failure> failed = pipeline->Step(next, *db, wb);
+    if (!failed) IndexBatch(applied, wb);
+    if (writing.valid()) {
+      if (auto joined = join(); !joined) return joined.error();
+    }
+    if (failed) {
       Fail(applied.envelopes[failed->index].position, failed->why);
       return position.load(std::memory_order_relaxed);
     }
-    IndexBatch(applied, wb);
+    if (next != nullptr && ++since_publish < kPublishEvery) {
+      writing_last = applied.envelopes.back().position;
+      writing_events = applied.envelopes.size();
+      writing_started = started;
+      wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+      SampleRecords(applied);  // its records are all cached until the write is done
+      writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
+      side ^= 1;
+      reader.Recycle(std::move(held.front()));
+      held.pop_front();
+      continue;
+    }
+    since_publish = 0;
     auto committed = Commit(applied, wb, started);
     if (!committed) return committed.error();
     reader.Recycle(std::move(held.front()));

@@ -47,6 +47,10 @@ class ViewRunner::Impl {
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
   void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started);
+  // Advance after SampleRecords, for the batch of `events` up to `last`. `behind`: it was
+  // written while the views applied the next one (CatchUpOverlapped): nothing is published
+  // (the views are past it), and the next batch's records stay cached.
+  void Written(uint64_t last, size_t events, std::chrono::steady_clock::time_point started, bool behind);
   // The measure-start index's entries for the batch (its orders' keys, the registrations'
   // count), into `wb`: one pass over the batch in log order, whatever the partitions.
   void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
@@ -80,6 +84,7 @@ class ViewRunner::Impl {
   // them), so their addresses identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
+  ViewsDb::Batch index_batch;        // IndexBatch's entries, sorted before they join `wb`
   // FetchPeople's result: the record of each envelope's person when it was cached (null:
   // read from the database, not registered yet, or not a person stream; ApplyBatch then
   // looks it up), so that most events look their person up once.

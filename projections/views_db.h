@@ -34,14 +34,26 @@ class ViewsDb {
     void Put(std::string_view key, std::string_view value);
     void Delete(std::string_view key);
     size_t bytes() const;
+    size_t count() const;
     // Appends every Put and Delete of `other`, in its order (the pipeline's partitions and
-    // views fill batches of their own, written as one).
+    // views fill batches of their own, written as one): a copy of its bytes, not a replay.
     void Append(const Batch& other);
+    // Puts the entries in key order (stable: a key written twice keeps the later value, and
+    // only that one is kept). On the pool's threads, each partition and view sorts its own
+    // entries: the batch made of them by Append is then written as it is, sorted run after
+    // sorted run (Write sorts only a batch with many entries put outside any sorted run).
+    void Sort();
+    // Appends the entries of `runs` (each sorted: Sort) merged in key order; a key in several
+    // runs keeps their order (the partitions' runs share no key).
+    void Merge(const std::vector<const Batch*>& runs);
     void Clear();
 
    private:
     friend class ViewsDb;
-    std::unique_ptr<rocksdb::WriteBatch> batch_;
+    class Rep;
+    std::unique_ptr<Rep> batch_;
+    // Entries put (Put, Delete) since the last Sort or Clear, Append adding the other's.
+    size_t unsorted_ = 0;
   };
 
   static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path, const ViewsDbOptions& options = {});

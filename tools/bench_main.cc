@@ -43,6 +43,7 @@ app::Program MakeProgram() {
         {"sequential", nullptr, "read the log on the applying thread (no read-ahead)"},
         {"partitions", "N", "person partitions of the views pipeline (4; 0: the sequential runner)"},
         {"threads", "N", "threads of the views pipeline (0: one per core)"},
+        {"views-write-buffer", "MIB", "the views database's memtable size (64)"},
         kBenchDir, kFormatTable},
        "",
        RunBenchRebuild},

@@ -11,7 +11,8 @@
 // --person-cache N sets RebuildOptions::person_cache (0: every person record in memory),
 // --view-cache N RebuildOptions::view_cache (0: every GP patient row in memory);
 // --partitions N and --threads N the pipeline's (RunnerOptions::partitions, 0: the
-// sequential runner; RunnerOptions::threads, 0: one per core).
+// sequential runner; RunnerOptions::threads, 0: one per core); --views-write-buffer MIB the
+// views database's memtable (ViewsDbOptions::write_buffer_bytes).
 // With --compare, the region view of the last rebuild is set beside the scaled DPC
 // bulletin of --from/--to/--scale (which must be those the store was loaded with).
 //
@@ -80,7 +81,8 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args) {
-  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "view-cache", "partitions", "threads"},
+  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "view-cache", "partitions", "threads",
+                     "views-write-buffer"},
               {"compare", "sequential"});
   if (!flags.ok()) return UsageError(flags.error());
   auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
@@ -155,6 +157,8 @@ int RunBenchRebuild(const Args& args) {
       ro.view_cache = std::strtoull(flags.GetOr("view-cache", "").c_str(), nullptr, 10);
     if (flags.Has("partitions"))
       ro.partitions = std::strtoull(flags.GetOr("partitions", "").c_str(), nullptr, 10);
+    if (flags.Has("views-write-buffer"))
+      ro.db.write_buffer_bytes = std::strtoull(flags.GetOr("views-write-buffer", "").c_str(), nullptr, 10) << 20;
     if (flags.Has("threads")) ro.threads = std::strtoull(flags.GetOr("threads", "").c_str(), nullptr, 10);
     // On a terminal, where the rebuild stands (position, rate, ETA), once a second.
     if (::isatty(STDERR_FILENO)) {
