@@ -116,7 +116,7 @@ class Child {
     while (std::chrono::steady_clock::now() < deadline) {
       try {
         HttpClient http(port_);
-        if (http.Send("GET", "/healthz").status == 200) return true;
+        if (http.Send("GET", "/readyz").status == 200) return true;  // views caught up: every route answers
       } catch (const std::exception&) {
       }
       std::this_thread::sleep_for(50ms);
