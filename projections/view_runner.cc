@@ -72,58 +72,6 @@ class DbEntries final : public StoredEntries {
 
 }  // namespace
 
-
-CatchUpProgress ViewRunner::Impl::Progress() const {
-  CatchUpProgress p;
-  p.position = position.load(std::memory_order_acquire);
-  p.target = std::max(catch_up_target.load(std::memory_order_relaxed), p.position);
-  const uint64_t from = std::min(catch_up_from.load(std::memory_order_relaxed), p.position);
-  const int64_t started = catch_up_started_ns.load(std::memory_order_relaxed);
-  const double seconds =
-      started == 0 ? 0
-                   : (std::chrono::steady_clock::now().time_since_epoch().count() - started) / 1e9;
-  if (seconds > 0 && p.position > from) {
-    p.events_per_second = (p.position - from) / seconds;
-    p.eta_seconds = (p.target - p.position) / p.events_per_second;
-  } else if (p.done()) {
-    p.eta_seconds = 0;
-  }
-  return p;
-}
-
-void ViewRunner::Impl::ReportProgress(bool force) {
-  if (!options.on_progress) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_report < options.progress_every) return;
-  last_report = now;
-  reported = !Progress().done();
-  try {
-    options.on_progress(Progress());
-  } catch (const std::exception& ex) {
-    ProjectionsLog()->warn("a progress listener failed: {}", ex.what());
-  }
-}
-
-std::string ProgressLine(const CatchUpProgress& p) {
-  auto grouped = [](uint64_t n) {
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-      out += digits[i];
-    }
-    return out;
-  };
-  char tail[96];
-  const double percent = p.target == 0 ? 100.0 : 100.0 * static_cast<double>(p.position) / p.target;
-  if (p.eta_seconds >= 0) {
-    std::snprintf(tail, sizeof tail, " (%.1f %%), %.0f events/s, ETA %.0f s", percent, p.events_per_second,
-                  p.eta_seconds);
-  } else {
-    std::snprintf(tail, sizeof tail, " (%.1f %%)", percent);
-  }
-  return "position " + grouped(p.position) + " / " + grouped(p.target) + tail;
-}
-
 StoreResult<void> ViewRunner::Impl::Load() {
   auto recovered = ViewsRecovery(*db, views, {store.CommittedPosition(), options.remote_log, options.path}).Run();
   if (!recovered) return recovered.error();
