@@ -27,7 +27,10 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
     catch_up_target.store(target, std::memory_order_relaxed);
     // Under a steady flow of commits the target keeps moving: let Stop() in between.
     if (at >= target || stopping.load()) {
-      if (reported && at >= target) ReportProgress(true);
+      if (reported && at >= target) {
+        ReportProgress(true);
+        ProjectionsLog()->info("views database: {}", db->WriteSummary());
+      }
       return at;
     }
     // Reading ahead pays only over several batches (a rebuild, a start far behind);
@@ -51,6 +54,14 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
 }
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_t target) {
+  // The views database in its catch-up settings until this returns (ViewsDb::CatchingUp).
+  if (auto set = db->CatchingUp(true); !set) return set.error();
+  struct Settled {
+    ViewsDb& db;
+    ~Settled() {
+      if (auto set = db.CatchingUp(false); !set) ProjectionsLog()->warn("{}", set.error().message);
+    }
+  } settled{*db};
   LogPrefetcher reader(store, at + 1, target, options.max_batch);
   if (pipeline) return CatchUpOverlapped(reader);
   while (!stopping.load()) {

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 namespace caseledger::projections {
@@ -253,6 +255,52 @@ TEST_F(ViewRunnerTest, FollowsTheLogAndAnnouncesChangedKeys) {
   ASSERT_FALSE(seen.empty());
   EXPECT_LE(seen.back().position, 10u);
   EXPECT_GT(seen.back().position, 5u);
+}
+
+}  // namespace
+}  // namespace caseledger::projections
+
+namespace caseledger::projections {
+namespace {
+
+TEST(ViewsDbTest, CatchUpSettingsKeepEveryEntryAndTheSummarySaysWhatWasWritten) {
+  const std::string dir = ::testing::TempDir() + "/views-catch-up-settings";
+  std::filesystem::remove_all(dir);
+  ViewsDbOptions o;
+  o.block_cache_bytes = 1 << 20;
+  o.write_buffer_bytes = 64 << 10;  // small, so that the writes below go through many flushes
+  o.catch_up_write_buffer_bytes = 256 << 10;
+  auto db = ViewsDb::Open(dir, o);
+  ASSERT_TRUE(db) << db.error().message;
+  std::map<std::string, std::string> expected;
+  auto write = [&](int round) {
+    ViewsDb::Batch b;
+    for (int k = 0; k < 500; ++k) {
+      const std::string key = "people/P" + std::to_string((k * 7919 + round * 31) % 3000);
+      const std::string value = std::string(150, char('a' + round % 26)) + std::to_string(round);
+      b.Put(key, value);
+      expected[key] = value;
+    }
+    ASSERT_TRUE((*db)->Write(b, false));
+  };
+  ASSERT_TRUE((*db)->CatchingUp(true));
+  for (int round = 0; round < 200; ++round) write(round);
+  ASSERT_TRUE((*db)->CatchingUp(false));
+  for (int round = 200; round < 220; ++round) write(round);
+  ASSERT_TRUE((*db)->Flush());
+  for (const auto& [key, value] : expected) {
+    auto got = (*db)->Get(key);
+    ASSERT_TRUE(got);
+    ASSERT_TRUE(*got) << key;
+    EXPECT_EQ(**got, value) << key;
+  }
+  const std::string summary = (*db)->WriteSummary();
+  double flushed = -1;
+  ASSERT_EQ(std::sscanf(summary.c_str(), "flushed %lf MiB;", &flushed), 1) << summary;
+  EXPECT_GT(flushed, 0) << summary;  // ~16 MB put, over memtables of at most 256 KiB
+  EXPECT_NE(summary.find(" write stalls"), std::string::npos) << summary;
+  db->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -12,6 +12,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -181,6 +184,17 @@ void ViewsDb::Batch::Merge(const std::vector<const Batch*>& runs) {
   for (const Batch* run : runs) unsorted_ += run->unsorted_;
 }
 
+namespace {
+// Level 0 while catching up: its files are compacted 16 at a time rather than RocksDB's 4.
+// A catch-up rewrites the records and rows of the people each batch touched, keys spread
+// over the whole key space, so every compaction of level 0 into level 1 rewrites most of
+// level 1: the fewer such compactions, the less is rewritten (measured at 1:10 with the
+// 1:1 memory ratios, docs/benchmarks.md, 2026-12-03 night: compactions wrote 7.8 times
+// what the flushes wrote with RocksDB's defaults). Reads then look at more files, through
+// their bloom filters (in memory), which cost far less.
+constexpr int kCatchUpLevel0Files = 16;
+}  // namespace
+
 ViewsDb::~ViewsDb() = default;
 
 ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path, const ViewsDbOptions& options) {
@@ -206,6 +220,10 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   // appends), where a hint moves from the key before (O(log distance) rather than O(log n)).
   o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
   o.memtable_prefix_bloom_size_ratio = 0.02;
+  // Level 1 as large as level 0 may grow while catching up (CatchingUp), so that level 0
+  // goes into it whole; following the log, it fills slowly and is compacted as it fills.
+  o.max_bytes_for_level_base = uint64_t{2} * kCatchUpLevel0Files *
+                               std::max(options.write_buffer_bytes, options.catch_up_write_buffer_bytes);
   rocksdb::BlockBasedTableOptions t;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // Index and filter blocks stay with their table readers (a few bytes per key: ~10 MiB
@@ -218,6 +236,7 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return FromStatus(s, "open");
   std::unique_ptr<ViewsDb> db(new ViewsDb());
+  db->options_ = options;
   db->db_.reset(raw);
   db->cache_ = std::move(cache);
   return db;
@@ -343,6 +362,46 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
 }
 
 eventstore::RocksMemory ViewsDb::Memory() const { return eventstore::MeasureRocksMemory(*db_, cache_.get()); }
+
+
+ViewsDb::Result<void> ViewsDb::CatchingUp(bool on) {
+  const size_t buffer = on && options_.catch_up_write_buffer_bytes != 0 ? options_.catch_up_write_buffer_bytes
+                                                                        : options_.write_buffer_bytes;
+  const rocksdb::Options defaults;
+  const int files = on ? kCatchUpLevel0Files : defaults.level0_file_num_compaction_trigger;
+  const int slowdown = on ? 3 * kCatchUpLevel0Files : defaults.level0_slowdown_writes_trigger;
+  const int stop = on ? 4 * kCatchUpLevel0Files : defaults.level0_stop_writes_trigger;
+  rocksdb::Status s = db_->SetOptions({
+      {"write_buffer_size", std::to_string(buffer)},
+      {"level0_file_num_compaction_trigger", std::to_string(files)},
+      {"level0_slowdown_writes_trigger", std::to_string(slowdown)},
+      {"level0_stop_writes_trigger", std::to_string(stop)},
+  });
+  if (!s.ok()) return FromStatus(s, "settings");
+  return {};
+}
+
+std::string ViewsDb::WriteSummary() const {
+  // RocksDB's compaction statistics ("compaction.<level>.<stat>": GB, seconds), where level
+  // 0's writes are the flushes'.
+  std::map<std::string, std::string> stats;
+  if (!db_->GetMapProperty(rocksdb::DB::Properties::kCFStats, &stats)) return "no statistics";
+  auto number = [&](const std::string& key) {
+    auto it = stats.find(key);
+    return it == stats.end() ? 0.0 : std::strtod(it->second.c_str(), nullptr);
+  };
+  const double flushed = number("compaction.L0.WriteGB");
+  const double read = number("compaction.Sum.ReadGB");
+  const double written = number("compaction.Sum.WriteGB") - flushed;
+  const double cpu = number("compaction.Sum.CompMergeCPU");
+  const double stalls = number("io_stalls.total_stop") + number("io_stalls.total_slowdown");
+  constexpr double kMib = 1024;  // per GB
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "flushed %.0f MiB; compactions read %.0f MiB and wrote %.0f MiB in %.1f s of CPU; %.0f write stalls",
+                flushed * kMib, read * kMib, written * kMib, cpu, stalls);
+  return line;
+}
 
 ViewsDb::Result<void> ViewsDb::Flush() {
   rocksdb::FlushOptions fo;

@@ -14,6 +14,11 @@ struct ViewsDbOptions {
   // One memtable's size: a rebuild's batches go there before a flush (at most two exist,
   // the one filling and the one flushing).
   size_t write_buffer_bytes = size_t{64} << 20;
+  // While the views catch up from far behind (a start from scratch, a rebuild; ViewsDb::
+  // CatchingUp): the memtable's size (0: write_buffer_bytes). A catch-up rewrites every
+  // person record and GP row a batch changed; a larger memtable keeps more of those
+  // rewrites from ever reaching a table file.
+  size_t catch_up_write_buffer_bytes = 0;
 };
 
 }  // namespace caseledger::projections

@@ -69,6 +69,7 @@ class LiveViews::Impl {
     ro.view_cache_bytes = budget.view_rows;
     ro.db.block_cache_bytes = budget.views_block_cache;
     ro.db.write_buffer_bytes = budget.views_write_buffer;
+    ro.db.catch_up_write_buffer_bytes = budget.views_catch_up_write_buffer;
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir, on_progress = std::move(on_progress)](const projections::CatchUpProgress& p) {

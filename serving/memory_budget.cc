@@ -13,6 +13,10 @@ MemoryBudget SplitMemoryBudget(size_t total) {
   b.views_block_cache = total / 10;
   // Two memtables at most: a twentieth each keeps both within their tenth.
   b.views_write_buffer = total / 20;
+  // While the views catch up the store is neither written (its memtables) nor read through
+  // its cache (the log's scans bypass it, the routes wait for the views): the views'
+  // memtables take those shares.
+  b.views_catch_up_write_buffer = b.views_write_buffer + (b.store_write_buffers + b.store_block_cache) / 2;
   b.view_rows = total * 3 / 20;
   b.person_records = total - b.store_block_cache - b.store_write_buffers - b.views_block_cache -
                      2 * b.views_write_buffer - b.view_rows;

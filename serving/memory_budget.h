@@ -15,6 +15,7 @@ struct MemoryBudget {
   size_t store_write_buffers = 0;  // eventstore::StoreOptions::write_buffer_bytes
   size_t views_block_cache = 0;    // projections::ViewsDbOptions::block_cache_bytes
   size_t views_write_buffer = 0;   // projections::ViewsDbOptions::write_buffer_bytes
+  size_t views_catch_up_write_buffer = 0;  // projections::ViewsDbOptions::catch_up_write_buffer_bytes
   size_t person_records = 0;       // projections::RunnerOptions::person_cache_bytes
   size_t view_rows = 0;            // projections::RunnerOptions::view_cache_bytes
 };
@@ -26,7 +27,11 @@ inline constexpr size_t kDefaultMemoryBudget = size_t{640} << 20;
 // 20 % the store's block cache, 15 % GP patient rows, 10 % each the store's memtables and
 // the views database's block cache, 5 % the views database's memtable (two of them at
 // most exist: one filling, one being written). With the second memtable the parts sum to
-// `total`.
+// `total`. While the views catch up from far behind, their memtables take the shares of
+// the store's memtables and block cache too (a fifth each instead of a twentieth): a
+// catch-up neither writes to the store nor reads through its cache, and every record and
+// row a larger memtable keeps is one less rewritten by compactions (a third less CPU at
+// the 1:1 ratios, docs/benchmarks.md).
 MemoryBudget SplitMemoryBudget(size_t total);
 
 }  // namespace caseledger::serving

@@ -20,6 +20,17 @@ TEST(MemoryBudgetTest, PartsAddUpToTheBudget) {
   }
 }
 
+TEST(MemoryBudgetTest, ACatchUpsMemtablesTakeTheStoresShareAndNoMore) {
+  for (size_t mib : {64, 640, 4096}) {
+    const MemoryBudget b = SplitMemoryBudget(mib << 20);
+    EXPECT_GT(b.views_catch_up_write_buffer, b.views_write_buffer) << mib;
+    // Two catch-up memtables fit in the views' two, the store's memtables and its cache.
+    EXPECT_LE(2 * b.views_catch_up_write_buffer,
+              2 * b.views_write_buffer + b.store_write_buffers + b.store_block_cache)
+        << mib;
+  }
+}
+
 TEST(MemoryBudgetTest, NoneGivenMeansTheDefault) {
   const MemoryBudget b = SplitMemoryBudget(0);
   EXPECT_EQ(Sum(b), kDefaultMemoryBudget);
