@@ -33,6 +33,8 @@ class RocksEventStore final : public EventStore {
   void AppendAsync(AppendRequest request, AppendCallback done) override;
   StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream, uint64_t from_version,
                                                 size_t max_count) const override;
+  StoreResult<void> ReadStreamsSealed(const std::vector<std::string>& streams, uint64_t until,
+                                      std::vector<std::vector<Envelope>>& out) const override;  // streams_sealed.cc
   StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position, size_t max_count) const override;
   StoreResult<void> ReadLogInto(uint64_t from_position, size_t max_count,
                                 std::vector<Envelope>& out) const override;
