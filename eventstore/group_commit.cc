@@ -59,11 +59,13 @@ StoreError Refused(const StoreError& cause, bool needs_reopen) {
 
 StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream) const {
   if (auto written = written_heads_.Find(stream)) return *written;
+  const uint64_t generation = written_heads_.Generation(stream);
   auto v = Get(heads_, stream);
   if (!v) return v.error();
-  if (!*v) return format::Head{};
+  if (!*v) return format::Head{};  // not kept: ids probed for nothing would fill the table
   auto head = format::DecodeHead(**v);
   if (!head) return StoreError{StoreErrorCode::kCorruption, "bad stream head for " + stream};
+  written_heads_.Fill(stream, *head, generation);
   return *head;
 }
 
