@@ -59,10 +59,25 @@ year_month_day Date::Ymd() const { return year_month_day{sys_days{std::chrono::d
 
 std::string Date::ToString() const {
   auto ymd = Ymd();
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
-                unsigned(ymd.day()));
-  return buf;
+  const int year = int(ymd.year());
+  const unsigned month = unsigned(ymd.month()), day = unsigned(ymd.day());
+  if (year < 0 || year > 9999) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, month, day);
+    return buf;
+  }
+  // The digits by hand: snprintf took ~2,000 instructions a date, a tenth of the bulk
+  // load's generator (a swab id and a birth date per registration, callgrind).
+  std::string out(10, '-');
+  out[0] = char('0' + year / 1000);
+  out[1] = char('0' + year / 100 % 10);
+  out[2] = char('0' + year / 10 % 10);
+  out[3] = char('0' + year % 10);
+  out[5] = char('0' + month / 10);
+  out[6] = char('0' + month % 10);
+  out[8] = char('0' + day / 10);
+  out[9] = char('0' + day % 10);
+  return out;
 }
 
 std::optional<Timestamp> Timestamp::Parse(std::string_view t) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace caseledger::domain {
 namespace {
 
@@ -11,6 +13,25 @@ TEST(DateTest, ParsesAndFormatsIsoDates) {
   EXPECT_EQ(d->ToString(), "2020-10-12");
   EXPECT_EQ(Date::FromYmd(1970, 1, 1).days, 0);
   EXPECT_EQ((*d + 14).ToString(), "2020-10-26");
+}
+
+// ToString writes the digits by hand for years 0-9999: every day of them reads as printf's
+// "%04d-%02u-%02u" (and from 1900, the years Parse takes, parses back to the same day);
+// years outside print as printf does.
+TEST(DateTest, EveryDayOfYears0To9999FormatsAsPrintfAndParsesBack) {
+  for (Date d = Date::FromYmd(0, 1, 1); d <= Date::FromYmd(9999, 12, 31); d = d + 1) {
+    const auto ymd = d.Ymd();
+    char expected[16];
+    std::snprintf(expected, sizeof expected, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                  unsigned(ymd.day()));
+    const std::string text = d.ToString();
+    ASSERT_EQ(text, expected) << d.days;
+    if (int(ymd.year()) >= 1900) {
+      ASSERT_EQ(Date::Parse(text), d) << text;
+    }
+  }
+  EXPECT_EQ(Date::FromYmd(10000, 1, 1).ToString(), "10000-01-01");
+  EXPECT_EQ(Date::FromYmd(-1, 12, 31).ToString(), "-001-12-31");
 }
 
 TEST(DateTest, RejectsImpossibleDays) {
