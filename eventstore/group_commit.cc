@@ -142,6 +142,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     if (const auto* unsynced = Unsynced(&GroupState::keys, r.stream)) {
       if (*unsynced) key = {KeyLookup::State::kKey, **unsynced};
       else key.state = KeyLookup::State::kErased;
+    } else if (head->version == 0) {
+      // A stream without events has no key (kNone): a key is only ever written with a
+      // stream's first events, an erasure's tombstone with an event, and a truncation
+      // that removes a stream's events removes its key too. A registration thus skips
+      // the two point reads (the seed, then the older keys family) that find nothing.
     } else {
       auto loaded = LoadKey(r.stream);
       if (!loaded) return loaded.error();
