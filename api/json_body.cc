@@ -4,6 +4,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <memory>
 #include <set>
@@ -13,8 +14,9 @@ namespace caseledger::api {
 namespace {
 
 // Boost.JSON 1.81 keeps the last of two members with the same key and has no option to
-// refuse them (parse_options has none), so a body is read a second time by this handler,
-// which finds the first key an object holds twice and names it by its path ("rows[2].id").
+// refuse them (parse_options has none). ParseJsonObject sees that a key was given twice
+// (CountingValueBuilder, below); this handler, reading the body again, names the first
+// such key by its path ("rows[2].id").
 class DuplicateKeyFinder : public SaxHandlerLimits {
  public:
   std::string duplicate;  // the path of the first key seen twice, or ""
@@ -122,13 +124,102 @@ std::optional<std::string> FindDuplicateKey(std::string_view json) {
   return std::move(parser.handler().duplicate);
 }
 
+namespace {
+
+// Boost.JSON's own parser's handler (detail::handler: a value_stack fed by the SAX
+// events), counting the members it hands each object. An object built from members with a
+// repeated key keeps the last of them and is smaller than its count, so the parsed value
+// holds fewer members in all than were counted exactly when some object held a key twice:
+// one parse, and a walk over the objects of the value (a command body has one or two)
+// instead of a second parse per body. The key's path is looked for only in a body that has
+// one (FindDuplicateKey).
+class CountingValueBuilder {
+ public:
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
+
+  boost::json::value_stack st;
+  size_t members = 0;  // the members of every object, as read
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) { return true; }
+  bool on_object_end(size_t n, boost::system::error_code&) {
+    members += n;
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(size_t n, boost::system::error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(std::string_view s, size_t, boost::system::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(std::string_view s, size_t, boost::system::error_code&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(std::string_view s, size_t, boost::system::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(std::string_view s, size_t, boost::system::error_code&) {
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t i, std::string_view, boost::system::error_code&) {
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(uint64_t u, std::string_view, boost::system::error_code&) {
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, std::string_view, boost::system::error_code&) {
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(std::string_view, boost::system::error_code&) { return true; }
+};
+
+// The members of every object in `v`, as kept.
+size_t MembersKept(const boost::json::value& v) {
+  size_t n = 0;
+  if (const auto* o = v.if_object()) {
+    n += o->size();
+    for (const auto& member : *o) n += MembersKept(member.value());
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& element : *a) n += MembersKept(element);
+  }
+  return n;
+}
+
+}  // namespace
+
 std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error) {
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   options.allow_invalid_utf8 = false;
-  boost::json::parser parser(boost::json::storage_ptr(), options);
+  boost::json::basic_parser<CountingValueBuilder> parser(options);
+  parser.handler().st.reset();
   boost::system::error_code ec;
-  parser.write(body.data(), body.size(), ec);
+  const size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && used < body.size()) ec = boost::json::error::extra_data;  // as parser::write
   if (ec) {
     if (ec == boost::json::error::too_deep) {
       *error = "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
@@ -140,13 +231,14 @@ std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::s
     }
     return std::nullopt;
   }
-  boost::json::value v = parser.release();
+  boost::json::value v = parser.handler().st.release();
   if (!v.is_object()) {
     *error = "body must be a JSON object";
     return std::nullopt;
   }
-  if (auto key = FindDuplicateKey(body)) {
-    *error = "key \"" + *key + "\" appears more than once";
+  if (MembersKept(v) != parser.handler().members) {
+    auto key = FindDuplicateKey(body);
+    *error = "key \"" + key.value_or("?") + "\" appears more than once";
     return std::nullopt;
   }
   return std::move(v.as_object());

@@ -1,6 +1,7 @@
 // Strict JSON bodies: a key given twice is refused and named by its path, wherever it is.
 #include "api/json_body.h"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 namespace caseledger::api {
@@ -12,6 +13,36 @@ TEST(JsonBodyTest, KeyGivenTwiceIsRefusedNamingIt) {
   EXPECT_EQ(error, "key \"a\" appears more than once");
   EXPECT_FALSE(ParseJsonObject(R"({"rows": [{"id": 1}, {"id": 2, "x": {"k": 1, "k": 1}}]})", &error));
   EXPECT_EQ(error, "key \"rows[1].x.k\" appears more than once");
+  // Given twice inside a member that is itself given twice (Boost.JSON keeps the last "a",
+  // the inner object's members are gone from the value): still refused, the first named.
+  EXPECT_FALSE(ParseJsonObject(R"({"a": {"k": 1, "k": 2}, "a": 3})", &error));
+  EXPECT_EQ(error, "key \"a.k\" appears more than once");
+  EXPECT_FALSE(ParseJsonObject(R"({"a": [1, {"b": 1}], "c": {}, "a": []})", &error));
+  EXPECT_EQ(error, "key \"a\" appears more than once");
+  // Keys that differ only in escapes are the same key.
+  EXPECT_FALSE(ParseJsonObject(R"({"ab": 1, "a\u0062": 2})", &error));
+  EXPECT_EQ(error, "key \"ab\" appears more than once");
+}
+
+// The parse's other refusals and its value are Boost.JSON's parser's.
+TEST(JsonBodyTest, RefusalsAndValuesAreThoseOfTheParser) {
+  std::string error;
+  EXPECT_FALSE(ParseJsonObject("", &error));
+  EXPECT_EQ(error, "body is empty; a JSON object is required");
+  EXPECT_FALSE(ParseJsonObject("[1, 2]", &error));
+  EXPECT_EQ(error, "body must be a JSON object");
+  EXPECT_FALSE(ParseJsonObject(R"({"a": 1} {)", &error));
+  EXPECT_EQ(error, "body is not valid JSON: " + boost::json::make_error_code(boost::json::error::extra_data).message());
+  EXPECT_FALSE(ParseJsonObject("{\"a\": \"\xff\"}", &error));
+  EXPECT_EQ(error, "body is not valid JSON (or not valid UTF-8)");
+  EXPECT_FALSE(ParseJsonObject(std::string(40, '[') + std::string(40, ']'), &error));
+  EXPECT_FALSE(ParseJsonObject("{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}", &error));
+  EXPECT_EQ(error, "JSON nests deeper than 32 levels");
+  const std::string body = R"({"s": "x\u00e9", "n": -3, "u": 18446744073709551615, "d": 1.5, "b": true,
+                              "z": null, "o": {"a": [1, "two", {"k": []}]}})";
+  auto parsed = ParseJsonObject(body, &error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(boost::json::value(*parsed), boost::json::parse(body));
 }
 
 TEST(JsonBodyTest, FindDuplicateKeyComparesDecodedKeys) {

@@ -107,6 +107,8 @@ class HttpServer::Impl {
         host_{options_, dispatcher_, metrics, connections_, stopping_, nullptr, [this] { MaybeFinish(); }} {
     // The other contexts have no work until a connection lands on them: keep them running.
     for (size_t i = 1; i < iocs_.size(); ++i) idle_guards_.emplace_back(iocs_[i]->get_executor());
+    const auto shortest = std::min(options_.read_timeout, options_.write_timeout);
+    for (auto& ioc : iocs_) sweepers_.push_back(std::make_unique<DeadlineSweeper>(*ioc, shortest));
   }
 
   std::optional<uint16_t> Start(std::string* error) {
@@ -215,7 +217,8 @@ class HttpServer::Impl {
     AcceptBackoff backoff;
     asio::steady_timer pause(ioc_);
     for (;;) {
-      asio::io_context& home = *iocs_[next_context_ % iocs_.size()];
+      const size_t home_index = next_context_ % iocs_.size();
+      asio::io_context& home = *iocs_[home_index];
       auto [ec, socket] = co_await acceptor_.async_accept(home, kTuple);
       if (stopping_) co_return;
       if (ec) {
@@ -236,7 +239,7 @@ class HttpServer::Impl {
       ++next_context_;
       socket.set_option(tcp::no_delay(true), ec);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, RunSession(std::move(socket), host_), asio::detached);
+      asio::co_spawn(executor, RunSession(std::move(socket), host_, *sweepers_[home_index]), asio::detached);
     }
   }
 
@@ -245,6 +248,8 @@ class HttpServer::Impl {
   ConnectionTable connections_;
   std::vector<std::unique_ptr<asio::io_context>> iocs_;
   asio::io_context& ioc_;  // the first: acceptor, signals, shutdown timer
+  // One per io_context, destroyed before them (each owns a timer on its context).
+  std::vector<std::unique_ptr<DeadlineSweeper>> sweepers_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards_;
   size_t next_context_ = 0;  // only touched by Accept(), on ioc_
   ssl::context tls_;

@@ -65,17 +65,28 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
 }
 
 // The connection's stream and what the table's cancel may look at. Touched only on the
-// connection's own io_context thread.
+// connection's own io_context thread. A plain connection is a bare socket whose deadlines
+// its thread's sweeper enforces (deadline_sweeper.h); a TLS one keeps Beast's tcp_stream
+// and its timer.
 template <class Stream>
 struct Connection {
+  static constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
   Stream stream;
   bool idle = false;  // waiting for the next request to begin
+  std::unique_ptr<Deadline> deadline;  // plain connections only
   template <class... A>
   explicit Connection(A&&... args) : stream(std::forward<A>(args)...) {}
+  tcp::socket& Socket() {
+    if constexpr (kPlain) {
+      return stream;
+    } else {
+      return beast::get_lowest_layer(stream).socket();
+    }
+  }
   // The error_code overload: a timeout may have closed the socket already (EBADF).
   void Cancel() {
     beast::error_code ec;
-    beast::get_lowest_layer(stream).socket().cancel(ec);
+    Socket().cancel(ec);
   }
 };
 
@@ -106,6 +117,22 @@ class Session {
   awaitable<void> Write(Response res, bool keep_alive, unsigned version, bool head = false);
   awaitable<void> StreamEvents(Response res, unsigned version);
   awaitable<Response> Answer(std::shared_ptr<const Request> req, Admitted admitted);
+  // The point the next operations on the connection must end by (Beast's expires_after);
+  // what they are: an operation is expired only while it is pending.
+  void ExpiresAfter(Clock::duration d) {
+    if constexpr (Connection<Stream>::kPlain) {
+      conn_->deadline->ExpiresAfter(d);
+    } else {
+      Lowest().expires_after(d);
+    }
+  }
+  Deadline* Timed() {
+    if constexpr (Connection<Stream>::kPlain) {
+      return conn_->deadline.get();
+    } else {
+      return nullptr;  // Beast's stream times its own operations
+    }
+  }
   void Observe(std::string_view route, Method method, int status, Clock::time_point start) {
     if (!host_.metrics) return;
     host_.metrics->ObserveRequest(route, ToString(method), status,
@@ -124,10 +151,11 @@ class Session {
 // the request's deadline starts here, as it did when the header read began.
 template <class Stream>
 awaitable<bool> Session<Stream>::WaitForRequest() {
-  Lowest().expires_after(host_.options.read_timeout);
+  ExpiresAfter(host_.options.read_timeout);
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
   if (!host_.connections.SetIdle(slot_, true)) co_return false;  // stopping
   conn_->idle = true;
+  PendingOperation op(Timed());
   auto [ec, n] = co_await conn_->stream.async_read_some(buffer_.prepare(4096), kTuple);
   conn_->idle = false;
   host_.connections.SetIdle(slot_, false);
@@ -186,7 +214,12 @@ template <class Stream>
 awaitable<beast::error_code> Session<Stream>::ReadMore(RequestParser& parser) {
   const size_t size = beast::read_size(buffer_, 65536);
   if (size == 0) co_return beast::error_code(http::error::buffer_overflow);
-  auto [ec, n] = co_await conn_->stream.async_read_some(buffer_.prepare(size), kTuple);
+  beast::error_code ec;
+  size_t n = 0;
+  {
+    PendingOperation op(Timed());
+    std::tie(ec, n) = co_await conn_->stream.async_read_some(buffer_.prepare(size), kTuple);
+  }
   buffer_.commit(n);
   if (ec == asio::error::eof) {
     if (!parser.got_some()) co_return beast::error_code(http::error::end_of_stream);
@@ -250,8 +283,11 @@ awaitable<void> Session<Stream>::Serve() {
       if (body_pending) {
         if (!expect_continue && length && *length <= o.command_body_limit) {
           parser.body_limit(o.command_body_limit);
-          auto [bec, bn] = co_await http::async_read(conn_->stream, buffer_, parser, kTuple);
-          (void)bn;
+          beast::error_code bec;
+          {
+            PendingOperation op(Timed());
+            std::tie(bec, std::ignore) = co_await http::async_read(conn_->stream, buffer_, parser, kTuple);
+          }
           if (bec) co_return;
         } else {
           close = true;
@@ -276,11 +312,14 @@ awaitable<void> Session<Stream>::Serve() {
       parser.body_limit(admitted.body_limit);
       if (expect_continue) {
         http::response<http::empty_body> go{http::status::continue_, version};
-        Lowest().expires_after(o.write_timeout);
-        auto [wec, wn] = co_await http::async_write(conn_->stream, go, kTuple);
-        (void)wn;
+        ExpiresAfter(o.write_timeout);
+        beast::error_code wec;
+        {
+          PendingOperation op(Timed());
+          std::tie(wec, std::ignore) = co_await http::async_write(conn_->stream, go, kTuple);
+        }
         if (wec) co_return;
-        Lowest().expires_after(o.read_timeout);
+        ExpiresAfter(o.read_timeout);
       }
       if (auto bec = co_await ReadBody(parser)) {
         // Above the route's limit (413), or a chunk that cannot be framed (400).
@@ -331,18 +370,19 @@ awaitable<void> Session<Stream>::Write(Response res, bool keep_alive, unsigned v
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text),
                                                   head ? asio::const_buffer() : asio::buffer(res.body)};
   beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+  if constexpr (Connection<Stream>::kPlain) {
     // An answer that fits in the socket's send buffer (nearly all) goes in one
-    // non-blocking writev, without an asynchronous write, its timer and a trip through the
+    // non-blocking writev, without an asynchronous write and a trip through the
     // scheduler; the rest of a larger one is written asynchronously under the deadline. A
     // failed write leaves the session to its next read, which fails too.
     beast::error_code ec;
-    const size_t sent = conn_->stream.socket().write_some(buffers, ec);
+    const size_t sent = conn_->stream.write_some(buffers, ec);
     if (ec && ec != asio::error::would_block) co_return;
     rest.consume(sent);
     if (beast::buffer_bytes(rest) == 0) co_return;
   }
-  Lowest().expires_after(host_.options.write_timeout);
+  ExpiresAfter(host_.options.write_timeout);
+  PendingOperation op(Timed());
   co_await asio::async_write(conn_->stream, rest, kTuple);
 }
 
@@ -358,9 +398,12 @@ awaitable<void> Session<Stream>::StreamEvents(Response res, unsigned version) {
   for (auto& [name, value] : res.headers) out.insert(name, value);
   out.keep_alive(false);
   http::response_serializer<http::empty_body> sr{out};
-  Lowest().expires_after(host_.options.write_timeout);
-  auto [ec, n] = co_await http::async_write_header(conn_->stream, sr, kTuple);
-  (void)n;
+  ExpiresAfter(host_.options.write_timeout);
+  beast::error_code ec;
+  {
+    PendingOperation op(Timed());
+    std::tie(ec, std::ignore) = co_await http::async_write_header(conn_->stream, sr, kTuple);
+  }
   if (ec) co_return;
   // Woken by the hub when a frame is queued (the wake cancels the timer on this executor);
   // otherwise the timer ends a wait after a while, for the keep-alive comment, the
@@ -379,9 +422,12 @@ awaitable<void> Session<Stream>::StreamEvents(Response res, unsigned version) {
     auto now = Clock::now();
     if (chunk.empty() && now - last_write > std::chrono::seconds(15)) chunk = ": keep-alive\n\n";
     if (!chunk.empty()) {
-      Lowest().expires_after(host_.options.write_timeout);
-      auto [wec, wn] = co_await asio::async_write(conn_->stream, asio::buffer(chunk), kTuple);
-      (void)wn;
+      ExpiresAfter(host_.options.write_timeout);
+      beast::error_code wec;
+      {
+        PendingOperation op(Timed());
+        std::tie(wec, std::ignore) = co_await asio::async_write(conn_->stream, asio::buffer(chunk), kTuple);
+      }
       if (wec) co_return;
       last_write = now;
     }
@@ -394,14 +440,15 @@ awaitable<void> Session<Stream>::StreamEvents(Response res, unsigned version) {
 
 // After a refusal with a body still coming: stop sending, then read and drop what the
 // client sends until it closes, for a bounded time and at most a body's worth of bytes.
-awaitable<void> Linger(beast::tcp_stream& stream, size_t max_bytes) {
+awaitable<void> Linger(Connection<tcp::socket>& conn, size_t max_bytes) {
   beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(kLingerTime);
+  conn.stream.shutdown(tcp::socket::shutdown_send, ec);
+  conn.deadline->ExpiresAfter(kLingerTime);
+  PendingOperation op(conn.deadline.get());
   std::array<char, 16 * 1024> scratch;
   size_t total = 0;
   while (total < max_bytes) {
-    auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+    auto [rec, n] = co_await conn.stream.async_read_some(asio::buffer(scratch), kTuple);
     if (rec) break;
     total += n;
   }
@@ -446,13 +493,13 @@ template <class Stream>
 awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, uint64_t slot) {
   Session<Stream> session(conn, host, slot);
   try {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (Connection<Stream>::kPlain) {
       co_await session.Serve();
       if (session.linger()) {
-        co_await Linger(conn->stream, host.dispatcher.MaxBodyLimit() + 64 * 1024);
+        co_await Linger(*conn, host.dispatcher.MaxBodyLimit() + 64 * 1024);
       } else {
         beast::error_code ec;
-        conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        conn->stream.shutdown(tcp::socket::shutdown_send, ec);
       }
     } else {
       beast::get_lowest_layer(conn->stream).expires_after(host.options.read_timeout);
@@ -471,21 +518,27 @@ awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host,
 
 }  // namespace
 
-awaitable<void> RunSession(tcp::socket socket, SessionHost& host) {
+awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweeper& sweeper) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) co_return;  // already gone
   const std::string client = peer.address().to_string();
   if (host.tls == nullptr) {
-    auto conn = std::make_shared<Connection<beast::tcp_stream>>(std::move(socket));
-    conn->stream.socket().non_blocking(true, ec);  // Write's direct writev may not block
+    auto conn = std::make_shared<Connection<tcp::socket>>(std::move(socket));
+    conn->stream.non_blocking(true, ec);  // Write's direct writev may not block
     if (ec) co_return;
     auto d = host.connections.Open(client, CancelIfIdle(conn));
     for (auto& evict : d.evict) evict();
     if (d.verdict != ConnectionTable::Verdict::kAdmitted) {
-      Refuse(conn->stream.socket(), d.verdict);
+      Refuse(conn->stream, d.verdict);
       co_return;
     }
+    // As Beast's stream does at a timeout: close the socket, failing what is pending. The
+    // deadline lives in the connection, so the pointer is good whenever it fires.
+    conn->deadline = std::make_unique<Deadline>(sweeper, [c = conn.get()] {
+      beast::error_code cec;
+      c->stream.close(cec);
+    });
     co_await Run(conn, host, d.id);
     host.connections.Close(d.id);
   } else {

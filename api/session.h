@@ -8,6 +8,7 @@
 #pragma once
 
 #include "api/connection_table.h"
+#include "api/deadline_sweeper.h"
 #include "api/server.h"
 
 #include <boost/asio/awaitable.hpp>
@@ -35,7 +36,10 @@ struct SessionHost {
 
 // Registers `socket` in host.connections (a refused one is told 503 or 429 and closed),
 // then serves it until the client closes, a deadline passes, the table takes it away
-// while idle, or the server stops. Runs on the socket's executor.
-boost::asio::awaitable<void> RunSession(boost::asio::ip::tcp::socket socket, SessionHost& host);
+// while idle, or the server stops. Runs on the socket's executor; `sweeper` is that
+// executor's thread's (it enforces a plain connection's deadlines) and outlives the
+// session's run.
+boost::asio::awaitable<void> RunSession(boost::asio::ip::tcp::socket socket, SessionHost& host,
+                                        DeadlineSweeper& sweeper);
 
 }  // namespace caseledger::api

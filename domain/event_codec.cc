@@ -17,7 +17,16 @@ concept HasPersonal = requires(T t) { t.personal; };
 
 template <class T>
 std::string EncodeBody(const T& value) {
-  return EncodeCereal(value);
+  // Bodies are short (all of the demo workload's below 96 bytes, most 32-80): one
+  // allocation instead of growing from the small-string buffer by doubling, up to three
+  // times (std::string's _M_mutate was ~3 % of the bulk load's generator in a profile).
+  std::string out;
+  out.reserve(96);
+  {
+    StringOutputArchive ar(out);
+    ar(const_cast<T&>(value));
+  }
+  return out;
 }
 
 // Decodes `bytes` into `value`; false if they are short, impossible (bounded_archive.h) or

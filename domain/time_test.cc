@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
+
 namespace caseledger::domain {
 namespace {
 
@@ -11,6 +14,25 @@ TEST(DateTest, ParsesAndFormatsIsoDates) {
   EXPECT_EQ(d->ToString(), "2020-10-12");
   EXPECT_EQ(Date::FromYmd(1970, 1, 1).days, 0);
   EXPECT_EQ((*d + 14).ToString(), "2020-10-26");
+}
+
+// ToString writes the digits by hand for years 0-9999: every day of them reads as printf's
+// "%04d-%02u-%02u" (and from 1900, the years Parse takes, parses back to the same day);
+// years outside print as printf does.
+TEST(DateTest, EveryDayOfYears0To9999FormatsAsPrintfAndParsesBack) {
+  for (Date d = Date::FromYmd(0, 1, 1); d <= Date::FromYmd(9999, 12, 31); d = d + 1) {
+    const auto ymd = d.Ymd();
+    char expected[16];
+    std::snprintf(expected, sizeof expected, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                  unsigned(ymd.day()));
+    const std::string text = d.ToString();
+    ASSERT_EQ(text, expected) << d.days;
+    if (int(ymd.year()) >= 1900) {
+      ASSERT_EQ(Date::Parse(text), d) << text;
+    }
+  }
+  EXPECT_EQ(Date::FromYmd(10000, 1, 1).ToString(), "10000-01-01");
+  EXPECT_EQ(Date::FromYmd(-1, 12, 31).ToString(), "-001-12-31");
 }
 
 TEST(DateTest, RejectsImpossibleDays) {
@@ -40,6 +62,26 @@ TEST(TimestampTest, CivilDayFollowsItalianSummerTime) {
   // 22:30 UTC on 12 Dec 2020 is 23:30 on 12 Dec in Rome (CET, +1).
   EXPECT_EQ(Timestamp::Parse("2020-12-12T22:30:00Z")->ToDate().ToString(), "2020-12-12");
   EXPECT_EQ(Timestamp::StartOfDay(*Date::Parse("2020-10-13")).ToString(), "2020-10-12T22:00:00Z");
+}
+
+// The switch instants are kept for the last year asked (per thread): asking years in turn
+// must give each year's own switches. 22:30 UTC is the next civil day only in summer time.
+TEST(TimestampTest, SummerTimeSwitchesHoldWhenYearsAlternate) {
+  auto next_day_at_2230 = [](const char* day) {
+    return Timestamp::Parse(std::string(day) + "T22:30:00Z")->ToDate() == *Date::Parse(day) + 1;
+  };
+  for (int round = 0; round < 2; ++round) {
+    // Saturday before and Sunday of the March switch; Saturday before and Sunday of October's.
+    for (auto [sat_mar, sun_mar, sat_oct, sun_oct] :
+         {std::array{"2022-03-26", "2022-03-27", "2022-10-29", "2022-10-30"},
+          std::array{"2020-03-28", "2020-03-29", "2020-10-24", "2020-10-25"},
+          std::array{"2021-03-27", "2021-03-28", "2021-10-30", "2021-10-31"}}) {
+      EXPECT_FALSE(next_day_at_2230(sat_mar)) << sat_mar;
+      EXPECT_TRUE(next_day_at_2230(sun_mar)) << sun_mar;
+      EXPECT_TRUE(next_day_at_2230(sat_oct)) << sat_oct;
+      EXPECT_FALSE(next_day_at_2230(sun_oct)) << sun_oct;
+    }
+  }
 }
 
 }  // namespace

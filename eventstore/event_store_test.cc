@@ -193,6 +193,12 @@ TEST_F(EventStoreTest, ReopenRecoversPositionHeadsAndChainTip) {
   auto next = store_->Append(Request("a", ExpectedVersion::Exactly(3)));
   ASSERT_TRUE(next);
   EXPECT_EQ(next->first_position, 4u);
+  // The head read from the database after the reopen was kept; the append's newer one
+  // replaced it.
+  EXPECT_EQ(*store_->StreamVersion("a"), 4u);
+  auto stale = store_->Append(Request("a", ExpectedVersion::Exactly(3)));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().current_version, 4u);
   auto log = store_->ReadLog(4, 1);
   ASSERT_TRUE(log);
   EXPECT_EQ((*log)[0].prev_hash, before.hash);

@@ -59,11 +59,13 @@ StoreError Refused(const StoreError& cause, bool needs_reopen) {
 
 StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream) const {
   if (auto written = written_heads_.Find(stream)) return *written;
+  const uint64_t generation = written_heads_.Generation(stream);
   auto v = Get(heads_, stream);
   if (!v) return v.error();
-  if (!*v) return format::Head{};
+  if (!*v) return format::Head{};  // not kept: ids probed for nothing would fill the table
   auto head = format::DecodeHead(**v);
   if (!head) return StoreError{StoreErrorCode::kCorruption, "bad stream head for " + stream};
+  written_heads_.Fill(stream, *head, generation);
   return *head;
 }
 
@@ -140,6 +142,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     if (const auto* unsynced = Unsynced(&GroupState::keys, r.stream)) {
       if (*unsynced) key = {KeyLookup::State::kKey, **unsynced};
       else key.state = KeyLookup::State::kErased;
+    } else if (head->version == 0) {
+      // A stream without events has no key (kNone): a key is only ever written with a
+      // stream's first events, an erasure's tombstone with an event, and a truncation
+      // that removes a stream's events removes its key too. A registration thus skips
+      // the two point reads (the seed, then the older keys family) that find nothing.
     } else {
       auto loaded = LoadKey(r.stream);
       if (!loaded) return loaded.error();

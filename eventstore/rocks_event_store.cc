@@ -446,12 +446,8 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
 }
 
 StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) const {
-  if (auto written = written_heads_.Find(stream)) return written->version;
-  auto v = Get(heads_, stream);
-  if (!v) return v.error();
-  if (!*v) return uint64_t{0};
-  auto head = format::DecodeHead(**v);
-  if (!head) return StoreError{StoreErrorCode::kCorruption, "bad stream head for " + stream};
+  auto head = LoadHead(stream);
+  if (!head) return head.error();
   return head->version;
 }
 

@@ -33,6 +33,8 @@ class RocksEventStore final : public EventStore {
   void AppendAsync(AppendRequest request, AppendCallback done) override;
   StoreResult<std::vector<Envelope>> ReadStream(const std::string& stream, uint64_t from_version,
                                                 size_t max_count) const override;
+  StoreResult<void> ReadStreamsSealed(const std::vector<std::string>& streams, uint64_t until,
+                                      std::vector<std::vector<Envelope>>& out) const override;  // streams_sealed.cc
   StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position, size_t max_count) const override;
   StoreResult<void> ReadLogInto(uint64_t from_position, size_t max_count,
                                 std::vector<Envelope>& out) const override;
@@ -187,7 +189,8 @@ class RocksEventStore final : public EventStore {
   // walking back to an anchor. A position's hash never changes once committed.
   std::array<ChainTip, 64> recent_tips_{};
   size_t next_recent_tip_ = 0;
-  WrittenHeads written_heads_;  // heads of streams the group commit wrote (written_heads.h)
+  // Heads the group commit wrote or a read found (written_heads.h): filled by const reads.
+  mutable WrittenHeads written_heads_;
   std::atomic<uint64_t> committed_{0};
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;

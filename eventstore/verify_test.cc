@@ -141,6 +141,92 @@ TEST_F(VerifyTest, ReorderedStreamIndexEntriesAreFoundAtTheFirstEventTheyMisplac
   EXPECT_NE(r.problem.find("stream index"), std::string::npos) << r.problem;
 }
 
+// The store after Tamper, opened without re-verifying its tail (so that a tampered record
+// near the end is left for the read under test to find).
+std::unique_ptr<EventStore> OpenUnverified(const std::string& path, const std::string& key) {
+  StoreOptions o;
+  o.path = path;
+  o.master_key_path = key;
+  o.verify_tail_on_open = 0;
+  auto store = EventStore::Open(o);
+  EXPECT_TRUE(store) << store.error().message;
+  return store ? std::move(*store) : nullptr;
+}
+
+TEST_F(VerifyTest, ReadStreamsSealedGivesTheLogsEnvelopesStreamByStream) {
+  auto store = OpenUnverified(dir_.Sub("db"), dir_.Sub("master.key"));
+  ASSERT_TRUE(store);
+  auto log = store->ReadLog(1, 100);  // sealed, as the streams read must be
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 20u);
+  // person-1 holds 2, 5, ..., 20 (across the anchor at 16); "person-" and "nobody" none.
+  const std::vector<std::string> streams = {"person-2", "person-0", "nobody", "person-1", "person-"};
+  for (uint64_t until : {uint64_t{20}, uint64_t{16}, uint64_t{7}, uint64_t{1000}}) {
+    std::vector<std::vector<domain::Envelope>> read;
+    auto r = store->ReadStreamsSealed(streams, until, read);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(read.size(), streams.size());
+    for (size_t i = 0; i < streams.size(); ++i) {
+      std::vector<domain::Envelope> expected;
+      for (const domain::Envelope& e : *log) {
+        if (e.stream == streams[i] && e.position <= until) expected.push_back(e);
+      }
+      EXPECT_EQ(read[i], expected) << streams[i] << " until " << until;
+    }
+  }
+  std::vector<std::vector<domain::Envelope>> read;
+  ASSERT_TRUE(store->ReadStreamsSealed({"person-0"}, 20, read));
+  ASSERT_EQ(read.size(), 1u);
+  ASSERT_EQ(read[0].size(), 7u);
+  EXPECT_EQ(read[0][2].personal_form, domain::PersonalForm::kSealed);
+  EXPECT_TRUE(read[0][2].personal.empty()) << "the personal part is not opened";
+}
+
+TEST_F(VerifyTest, ReadStreamsSealedFindsAnAlteredEnvelope) {
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
+    v[v.find("body-6") + 5] = '9';
+    ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), v).ok());
+  });
+  auto store = OpenUnverified(dir_.Sub("db"), dir_.Sub("master.key"));
+  ASSERT_TRUE(store);
+  std::vector<std::vector<domain::Envelope>> read;
+  auto r = store->ReadStreamsSealed({"person-0"}, 20, read);  // 1, 4, 7, ...
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, StoreErrorCode::kCorruption);
+  EXPECT_EQ(r.error().position, 7u) << r.error().message;
+}
+
+TEST_F(VerifyTest, ReadStreamsSealedFindsARehashedForgeryAtTheNextLinkItReads) {
+  // As RehashedForgeryBreaksTheNextLink: position 7 forged with its own hash recomputed.
+  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+    domain::Hash prev{};
+    for (uint64_t pos = 1; pos <= 6; ++pos) {
+      std::string value;
+      ASSERT_TRUE(db->Get({}, events, format::PositionKey(pos), &value).ok());
+      prev = format::ChainHash(prev, pos, format::Split(value)->record_body);
+    }
+    std::string v;
+    ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
+    std::string body(format::Split(v)->record_body);
+    body[body.find("body-6") + 5] = '9';
+    ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), format::EncodeValue(body, format::ChainHash(prev, 7, body)))
+                    .ok());
+  });
+  auto store = OpenUnverified(dir_.Sub("db"), dir_.Sub("master.key"));
+  ASSERT_TRUE(store);
+  std::vector<std::vector<domain::Envelope>> read;
+  // person-1 (2, 5, 8, ...) does not hold 7, but the walk from 5 to 8 hashes it.
+  auto r = store->ReadStreamsSealed({"person-1"}, 20, read);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, StoreErrorCode::kCorruption);
+  EXPECT_EQ(r.error().position, 8u) << r.error().message;
+  // Read up to 7 only, person-1 (2, 5) is intact.
+  ASSERT_TRUE(store->ReadStreamsSealed({"person-1"}, 7, read));
+  EXPECT_EQ(read[0].size(), 2u);
+}
+
 TEST_F(VerifyTest, OpenRefusesALogWhoseTailWasAltered) {
   Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
     std::string v;

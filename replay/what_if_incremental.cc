@@ -82,47 +82,42 @@ struct Fold {
   std::unique_ptr<projections::GpView> gps;
 };
 
-// The events of `person` up to `until`, decoded, in stream order.
+// The events of a person up to `until`, decoded, in stream order.
 struct PersonEvents {
   std::vector<domain::Envelope> envelopes;
   std::vector<domain::Event> events;
 };
 
-StoreResult<PersonEvents> ReadPerson(eventstore::EventStore& store, const std::string& person, uint64_t until) {
-  PersonEvents out;
-  const std::string stream = std::string(kPersonPrefix) + person;
-  for (uint64_t from = 1;;) {
-    auto chunk = store.ReadStream(stream, from, 1024);
-    if (!chunk) return chunk.error();
-    for (domain::Envelope& env : *chunk) {
-      if (env.position > until) continue;
-      auto event = DecodeEvent(env);
-      if (!event) return event.error();
-      out.events.push_back(std::move(*event));
-      out.envelopes.push_back(std::move(env));
-    }
-    if (chunk->size() < 1024) break;
-    from += chunk->size();
-  }
-  return out;
-}
-
-// The streams of ids[from, to), read on `threads` threads (each a contiguous slice), in
-// the order of `ids`: the reads (stream index, then each event, decoded) are most of a
-// person's cost, and they run beside the fold of the chunk before.
+// The streams of ids[from, to), read on `threads` threads (each a contiguous slice, read
+// in one pass of the log in position order: EventStore::ReadStreamsSealed), in the order
+// of `ids`: the reads are most of a person's cost, and they run beside the fold of the
+// chunk before. Personal parts stay sealed: the fold, as the views', never reads them.
 StoreResult<std::vector<PersonEvents>> ReadPeople(eventstore::EventStore& store, const std::vector<std::string>& ids,
                                                   size_t from, size_t to, uint64_t until, size_t threads) {
   std::vector<PersonEvents> out(to - from);
   std::vector<std::optional<StoreError>> errors(threads);
   auto read_slice = [&](size_t t) {
     const size_t n = to - from, begin = n * t / threads, end = n * (t + 1) / threads;
+    std::vector<std::string> streams;
+    streams.reserve(end - begin);
+    for (size_t k = begin; k < end; ++k) streams.push_back(std::string(kPersonPrefix) + ids[from + k]);
+    std::vector<std::vector<domain::Envelope>> read;
+    if (auto r = store.ReadStreamsSealed(streams, until, read); !r) {
+      errors[t] = r.error();
+      return;
+    }
     for (size_t k = begin; k < end; ++k) {
-      auto events = ReadPerson(store, ids[from + k], until);
-      if (!events) {
-        errors[t] = events.error();
-        return;
+      PersonEvents& pe = out[k];
+      pe.envelopes = std::move(read[k - begin]);
+      pe.events.reserve(pe.envelopes.size());
+      for (const domain::Envelope& env : pe.envelopes) {
+        auto event = DecodeEvent(env);
+        if (!event) {
+          errors[t] = event.error();
+          return;
+        }
+        pe.events.push_back(std::move(*event));
       }
-      out[k] = std::move(*events);
     }
   };
   std::vector<std::thread> workers;

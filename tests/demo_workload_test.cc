@@ -89,9 +89,9 @@ Loaded Load(const std::string& path, uint64_t seed,
     bo.index_run_entries = budget.run_entries;
     bo.claim_run_entries = budget.run_entries;
     bulk = eventstore::BulkImport::Begin(*store, bo).value();
-    options.sink = [&](std::vector<eventstore::AppendRequest> requests) -> eventstore::StoreResult<void> {
+    options.sink = [&](std::vector<DecidedAppend> requests) -> eventstore::StoreResult<void> {
       for (auto& r : requests) {
-        if (auto added = bulk->Add(std::move(r)); !added) return added.error();
+        if (auto added = bulk->Add(std::move(r).Encode()); !added) return added.error();
       }
       return {};
     };

@@ -36,15 +36,15 @@ using namespace workload;  // the library these tools are the front of
 namespace {
 
 // The bulk import on a thread of its own, a day behind the generator, so that generating
-// and deciding one day and adding the previous one to the import (checks, sealing, records,
-// runs) use both cores. At most two days wait. The first error of the import is answered
-// to the next Add and to Finish.
+// and deciding one day and encoding and adding the previous one to the import (encoding the
+// events, checks, sealing, records, runs) use both cores. At most two days wait. The first
+// error of the import is answered to the next Add and to Finish.
 class ImportThread {
  public:
   explicit ImportThread(eventstore::BulkImport& bulk) : bulk_(bulk), thread_([this] { Run(); }) {}
   ~ImportThread() { (void)Finish(); }
 
-  eventstore::StoreResult<void> Add(std::vector<eventstore::AppendRequest> requests) {
+  eventstore::StoreResult<void> Add(std::vector<DecidedAppend> requests) {
     std::unique_lock l(mu_);
     space_.wait(l, [&] { return error_ || days_.size() < 2; });
     if (error_) return *error_;
@@ -68,7 +68,7 @@ class ImportThread {
  private:
   void Run() {
     for (;;) {
-      std::vector<eventstore::AppendRequest> day;
+      std::vector<DecidedAppend> day;
       {
         std::unique_lock l(mu_);
         work_.wait(l, [&] { return done_ || !days_.empty(); });
@@ -78,7 +78,7 @@ class ImportThread {
       }
       space_.notify_one();
       for (auto& r : day) {
-        if (auto added = bulk_.Add(std::move(r)); !added) {
+        if (auto added = bulk_.Add(std::move(r).Encode()); !added) {
           std::lock_guard l(mu_);
           error_ = added.error();
           days_.clear();
@@ -92,7 +92,7 @@ class ImportThread {
   eventstore::BulkImport& bulk_;
   std::mutex mu_;
   std::condition_variable work_, space_;
-  std::deque<std::vector<eventstore::AppendRequest>> days_;
+  std::deque<std::vector<DecidedAppend>> days_;
   bool done_ = false;
   std::optional<eventstore::StoreError> error_;
   std::thread thread_;  // last: starts once the rest is ready
@@ -187,7 +187,7 @@ int RunLoadgenStore(const Args& args) {
     if (!begun) return Failure("cannot start the import: " + begun.error().message);
     bulk = std::move(*begun);
     importer = std::make_unique<ImportThread>(*bulk);
-    o.sink = [&](std::vector<eventstore::AppendRequest> requests) { return importer->Add(std::move(requests)); };
+    o.sink = [&](std::vector<DecidedAppend> requests) { return importer->Add(std::move(requests)); };
   }
   std::string error;
   auto report = LoadDemoWorkload(**store, *reference, reference_dir, o, &error);

@@ -22,6 +22,17 @@ constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kC
 
 }  // namespace
 
+eventstore::AppendRequest DecidedAppend::Encode() && {
+  request.events.reserve(request.events.size() + decided.size());
+  for (domain::Decided& d : decided) {
+    domain::EncodedEvent enc = domain::Encode(d.event);
+    request.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
+                              std::move(enc.personal), d.effective_at});
+  }
+  decided.clear();
+  return std::move(request);
+}
+
 DemoAppender::DemoAppender(const domain::ReferenceData* reference, domain::Actor actor,
                            int appenders)
     : reference_(reference), actor_(std::move(actor)), appenders_(std::max(1, appenders)) {}
@@ -39,20 +50,17 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
     }
     return false;
   }
-  eventstore::AppendRequest append;
-  append.stream = domain::PersonStream(person_id);
-  append.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
-                                       : eventstore::ExpectedVersion::Exactly(state.version);
-  append.actor = actor_;
-  append.claims = std::move(decision->claims);
-  for (const domain::Decided& d : decision->events) {
-    domain::EncodedEvent enc = domain::Encode(d.event);
-    append.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
-                             std::move(enc.personal), d.effective_at});
-    domain::Evolve(state, d.event);  // counts the stream version too
-  }
+  DecidedAppend append;
+  append.request.stream = domain::PersonStream(person_id);
+  append.request.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
+                                               : eventstore::ExpectedVersion::Exactly(state.version);
+  append.request.actor = actor_;
+  append.request.claims = std::move(decision->claims);
+  // Evolved now, encoded later (DecidedAppend::Encode), possibly on another thread.
+  for (const domain::Decided& d : decision->events) domain::Evolve(state, d.event);  // counts the version too
   ++counts_.commands;
   counts_.events += decision->events.size();
+  append.decided = std::move(decision->events);
   queued_.push_back(std::move(append));
   return true;
 }
@@ -60,14 +68,15 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
 void DemoAppender::Queue(eventstore::AppendRequest request) {
   ++counts_.commands;
   counts_.events += request.events.size();
-  queued_.push_back(std::move(request));
+  queued_.push_back({std::move(request), {}});
 }
 
-eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store) {
+eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store,
+                                                       std::vector<eventstore::AppendRequest>& requests) {
   std::vector<eventstore::AppendRequest> missing;
   // The version each stream will be at once the requests kept before have been appended.
   std::unordered_map<std::string, uint64_t> versions;
-  for (auto& r : queued_) {
+  for (auto& r : requests) {
     if (r.expected.kind == eventstore::ExpectedVersion::Kind::kAny) {
       return eventstore::StoreError(eventstore::StoreErrorCode::kWrongExpectedVersion,
                                     "cannot resume within a flush appending to " + r.stream +
@@ -93,13 +102,13 @@ eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& s
     version += r.events.size();
     missing.push_back(std::move(r));
   }
-  queued_ = std::move(missing);
+  requests = std::move(missing);
   return {};
 }
 
 eventstore::StoreResult<void> DemoAppender::FlushTo(
-    const std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)>& sink) {
-  std::vector<eventstore::AppendRequest> requests;
+    const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)>& sink) {
+  std::vector<DecidedAppend> requests;
   requests.swap(queued_);
   // The next day's requests are about as many: grown once here instead of by doubling,
   // each time moving every request queued so far.
@@ -108,27 +117,25 @@ eventstore::StoreResult<void> DemoAppender::FlushTo(
 }
 
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
+  std::vector<eventstore::AppendRequest> requests;
+  requests.reserve(queued_.size());
+  for (DecidedAppend& a : queued_) requests.push_back(std::move(a).Encode());
+  queued_.clear();
   uint64_t events = 0;
-  for (const auto& r : queued_) events += r.events.size();
+  for (const auto& r : requests) events += r.events.size();
   const uint64_t before = flushed_events_;
   flushed_events_ += events;
-  if (flushed_events_ <= resume_after_) {  // held by the store already
-    queued_.clear();
-    return {};
-  }
+  if (flushed_events_ <= resume_after_) return {};  // held by the store already
   // The first flush past what the store holds is checked against it, whether the earlier
   // load stopped within it or right before it.
   if (resume_after_ > 0 && before <= resume_after_) {
-    if (auto dropped = DropStored(store); !dropped) {
-      queued_.clear();
-      return dropped.error();
-    }
+    if (auto dropped = DropStored(store, requests); !dropped) return dropped.error();
   }
   // One bucket per appender; a stream always lands in the same bucket, so its requests are
   // appended in the order they were decided.
-  const size_t n = std::min<size_t>(size_t(appenders_), std::max<size_t>(1, queued_.size()));
+  const size_t n = std::min<size_t>(size_t(appenders_), std::max<size_t>(1, requests.size()));
   std::vector<std::vector<const eventstore::AppendRequest*>> buckets(n);
-  for (const auto& r : queued_) buckets[std::hash<std::string>{}(r.stream) % n].push_back(&r);
+  for (const auto& r : requests) buckets[std::hash<std::string>{}(r.stream) % n].push_back(&r);
   std::atomic<bool> failed{false};
   std::mutex mu;
   std::optional<eventstore::StoreError> error;
@@ -148,7 +155,6 @@ eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store)
   for (size_t i = 1; i < n; ++i) threads.emplace_back(run, std::cref(buckets[i]));
   run(buckets[0]);
   for (auto& t : threads) t.join();
-  queued_.clear();
   if (error) return *error;
   return {};
 }

@@ -15,6 +15,7 @@
 #include "domain/person.h"
 #include "domain/reference.h"
 #include "eventstore/event_store.h"
+#include "workload/demo_workload.h"
 
 namespace caseledger::workload {
 
@@ -41,9 +42,10 @@ class DemoAppender {
   // Appends everything queued and empties the queue. Stops at the first store error (for
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
-  // Hands everything queued, in order, to `sink` (a bulk import) and empties the queue.
+  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import) and
+  // empties the queue.
   eventstore::StoreResult<void> FlushTo(
-      const std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)>& sink);
+      const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)>& sink);
 
   // Resuming a load that stopped (a killed scale run): the store already holds the first
   // `events` events this workload generates. Flushes that fall wholly within them append
@@ -61,13 +63,14 @@ class DemoAppender {
   const domain::ReferenceData* reference_;
   domain::Actor actor_;
   int appenders_;
-  std::vector<eventstore::AppendRequest> queued_;
+  std::vector<DecidedAppend> queued_;
   Counts counts_;
   uint64_t resume_after_ = 0;
   uint64_t flushed_events_ = 0;  // generated events flushed or skipped so far
 
-  // The queued requests the store lacks, for the flush a resumed load stopped in.
-  eventstore::StoreResult<void> DropStored(eventstore::EventStore& store);
+  // Of `requests`, those the store lacks, for the flush a resumed load stopped in.
+  static eventstore::StoreResult<void> DropStored(eventstore::EventStore& store,
+                                                  std::vector<eventstore::AppendRequest>& requests);
 };
 
 }  // namespace caseledger::workload

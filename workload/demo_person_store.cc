@@ -53,6 +53,7 @@ void DemoPersonStore::Trim() {
 
 std::string DemoPersonStore::Encode(const DemoPerson& p) const {
   std::string out;
+  out.reserve(512);  // most people encode to a few hundred bytes: one allocation
   {
     domain::StringOutputArchive ar(out);
     DemoPerson& q = const_cast<DemoPerson&>(p);

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "workload/demo_series.h"
+#include "domain/decision.h"
 #include "domain/reference.h"
 #include "domain/time.h"
 #include "eventstore/event_store.h"
@@ -43,6 +44,18 @@
 namespace caseledger::workload {
 
 class DemoSimulation;
+
+// One append of the workload as decided, its events not yet encoded: `request` names the
+// stream, expected version, actor and claims (and holds any events encoded already), and
+// `decided` are the events to encode after them. Encoding is pure, so the bulk load does it
+// on its import thread instead of the thread that decides (the pace of the load).
+struct DecidedAppend {
+  eventstore::AppendRequest request;
+  std::vector<domain::Decided> decided;
+
+  // `request` with `decided` encoded (domain::Encode) after its events.
+  eventstore::AppendRequest Encode() &&;
+};
 
 struct DemoOptions {
   domain::Date from = domain::Date::FromYmd(2020, 10, 1);
@@ -59,9 +72,10 @@ struct DemoOptions {
   // from a load that stopped: they are generated again but not appended
   // (DemoAppender::ResumeAfter). 0: an empty store.
   uint64_t resume_after = 0;
-  // Where each day's appends go instead of the store (loadgen --sink import: a bulk
-  // import); empty: appended to the store. Not with resume_after.
-  std::function<eventstore::StoreResult<void>(std::vector<eventstore::AppendRequest>)> sink;
+  // Where each day's appends go, in order, instead of the store (loadgen --sink import: a
+  // bulk import, each append encoded by DecidedAppend::Encode); empty: appended to the
+  // store. Not with resume_after.
+  std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)> sink;
   // Memory: with a `spill_dir`, at most `people_in_memory` people are kept decoded and the
   // others written to a file there (removed at the end), so that the loader's memory does
   // not grow with the people; the events are the same. Empty: everybody in memory.
