@@ -289,6 +289,17 @@ void ServeProcess::Start() {
   }, std::chrono::seconds(30))) << "caseledger serve did not start; see " << log;
 }
 
+void ServeProcess::WaitReady() {
+  ASSERT_TRUE(WaitUntil([&] {
+    try {
+      HttpClient probe(port_);
+      return probe.Send("GET", "/readyz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }, std::chrono::seconds(30))) << "caseledger serve did not get ready; see " << data_ << ".log";
+}
+
 void ServeProcess::Kill(int sig) {
   if (pid_ <= 0) return;
   kill(pid_, sig);

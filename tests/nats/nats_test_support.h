@@ -106,8 +106,11 @@ class ServeProcess {
   ServeProcess(std::string data, uint16_t port, std::vector<std::string> extra)
       : data_(std::move(data)), port_(port), extra_(std::move(extra)) {}
   ~ServeProcess() { Kill(SIGKILL); }
-  // Starts it and waits (≤ 30 s) for /healthz; fails the test otherwise.
+  // Starts it and waits (≤ 30 s) for /healthz; fails the test otherwise. /healthz answers
+  // while the views still catch up (every route with a token is 503 "starting" until then).
   void Start();
+  // Waits (≤ 30 s) for /readyz to say 200: the views caught up, every route answered.
+  void WaitReady();
   void Kill(int sig = SIGKILL);
   // A value from /metrics: -1 when absent; Position() the same as a count (0 when absent).
   double Gauge(const std::string& name);

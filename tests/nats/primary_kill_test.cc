@@ -35,6 +35,7 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   const uint16_t port = FreePort();
   ServeProcess serve(dir.Sub("primary"), port, {"--nats", nats->url()});
   serve.Start();
+  serve.WaitReady();
   const std::string token = TokenFor(dir.Sub("primary") + "/auth.key");
 
   CaseWorkload first(port, token, 4);
@@ -44,6 +45,7 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   first.Stop();  // its commands after the kill fail: that is expected
 
   serve.Start();
+  serve.WaitReady();  // commands before it are 503 "starting" while the views catch up
   const uint64_t reopened = serve.Position("caseledger_committed_position");
   EXPECT_GE(reopened, first.last_position()) << "every acknowledged command is in the log";
   CaseWorkload second(port, token, 2, 5000);

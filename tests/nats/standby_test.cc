@@ -57,6 +57,7 @@ struct Pair {
     primary = std::make_unique<ServeProcess>(dir.Sub("primary"), FreePort(),
                                              std::vector<std::string>{"--nats", nats->url(), "--ship-standby"});
     primary->Start();
+    primary->WaitReady();
     token = TokenFor(dir.Sub("primary/auth.key"));
     std::filesystem::create_directories(dir.Sub("standby"));
     for (const char* file : {"master.key", "auth.key"}) {
