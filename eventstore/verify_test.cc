@@ -28,6 +28,28 @@ class VerifyTest : public ::testing::Test {
     }
   }
 
+  // Position 7's body altered and stored with its own chain hash recomputed, as a forger
+  // would: the chain breaks only at the next link. Position 6 stores only a check of its
+  // hash (layout 4): the forger recomputes the chain from the start, as verify does.
+  void ForgeSevenRehashed() {
+    Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
+      domain::Hash prev{};
+      for (uint64_t pos = 1; pos <= 6; ++pos) {
+        std::string value;
+        ASSERT_TRUE(db->Get({}, events, format::PositionKey(pos), &value).ok());
+        prev = format::ChainHash(prev, pos, format::Split(value)->record_body);
+      }
+      std::string v;
+      ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
+      auto split = format::Split(v);
+      ASSERT_FALSE(split->whole);
+      std::string body(split->record_body);
+      body[body.find("body-6") + 5] = '9';
+      ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), format::EncodeValue(body, format::ChainHash(prev, 7, body)))
+                      .ok());
+    });
+  }
+
   // Opens the raw RocksDB under the store and applies `change` to the events family (and,
   // for a change taking three arguments, the streams family).
   template <class F>
@@ -85,24 +107,7 @@ TEST_F(VerifyTest, AlteredEnvelopeIsFoundAtItsPosition) {
 
 TEST_F(VerifyTest, RehashedForgeryBreaksTheNextLink) {
   // A forger who recomputes the altered envelope's own hash still breaks position 8.
-  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
-    // Position 6 stores only a check of its hash (layout 4): the forger recomputes the
-    // chain from the start, as verify does.
-    domain::Hash prev{};
-    for (uint64_t pos = 1; pos <= 6; ++pos) {
-      std::string value;
-      ASSERT_TRUE(db->Get({}, events, format::PositionKey(pos), &value).ok());
-      prev = format::ChainHash(prev, pos, format::Split(value)->record_body);
-    }
-    std::string v;
-    ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
-    auto split = format::Split(v);
-    ASSERT_FALSE(split->whole);
-    std::string body(split->record_body);
-    body[body.find("body-6") + 5] = '9';
-    auto hash = format::ChainHash(prev, 7, body);
-    ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), format::EncodeValue(body, hash)).ok());
-  });
+  ForgeSevenRehashed();
   VerifyReport r = Verify();
   EXPECT_EQ(r.first_bad_position, 8u) << r.problem;
 }
@@ -200,20 +205,7 @@ TEST_F(VerifyTest, ReadStreamsSealedFindsAnAlteredEnvelope) {
 
 TEST_F(VerifyTest, ReadStreamsSealedFindsARehashedForgeryAtTheNextLinkItReads) {
   // As RehashedForgeryBreaksTheNextLink: position 7 forged with its own hash recomputed.
-  Tamper([](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* events) {
-    domain::Hash prev{};
-    for (uint64_t pos = 1; pos <= 6; ++pos) {
-      std::string value;
-      ASSERT_TRUE(db->Get({}, events, format::PositionKey(pos), &value).ok());
-      prev = format::ChainHash(prev, pos, format::Split(value)->record_body);
-    }
-    std::string v;
-    ASSERT_TRUE(db->Get({}, events, format::PositionKey(7), &v).ok());
-    std::string body(format::Split(v)->record_body);
-    body[body.find("body-6") + 5] = '9';
-    ASSERT_TRUE(db->Put({}, events, format::PositionKey(7), format::EncodeValue(body, format::ChainHash(prev, 7, body)))
-                    .ok());
-  });
+  ForgeSevenRehashed();
   auto store = OpenUnverified(dir_.Sub("db"), dir_.Sub("master.key"));
   ASSERT_TRUE(store);
   std::vector<std::vector<domain::Envelope>> read;

@@ -279,25 +279,22 @@ void ServeProcess::Start() {
     execv(binary.c_str(), argv.data());
     _exit(127);
   }
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(Answers200("/healthz")) << "caseledger serve did not start; see " << log;
+}
+
+bool ServeProcess::Answers200(const char* path) const {
+  return WaitUntil([&] {
     try {
       HttpClient probe(port_);
-      return probe.Send("GET", "/healthz").status == 200;
+      return probe.Send("GET", path).status == 200;
     } catch (const std::exception&) {
       return false;
     }
-  }, std::chrono::seconds(30))) << "caseledger serve did not start; see " << log;
+  }, std::chrono::seconds(30));
 }
 
 void ServeProcess::WaitReady() {
-  ASSERT_TRUE(WaitUntil([&] {
-    try {
-      HttpClient probe(port_);
-      return probe.Send("GET", "/readyz").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }, std::chrono::seconds(30))) << "caseledger serve did not get ready; see " << data_ << ".log";
+  ASSERT_TRUE(Answers200("/readyz")) << "caseledger serve did not get ready; see " << data_ << ".log";
 }
 
 void ServeProcess::Kill(int sig) {

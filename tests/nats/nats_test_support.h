@@ -119,6 +119,8 @@ class ServeProcess {
   const std::string& data() const { return data_; }
 
  private:
+  // Whether GET `path` answers 200 within 30 s.
+  bool Answers200(const char* path) const;
   std::string data_;
   uint16_t port_;
   std::vector<std::string> extra_;
