@@ -363,7 +363,6 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
 
 eventstore::RocksMemory ViewsDb::Memory() const { return eventstore::MeasureRocksMemory(*db_, cache_.get()); }
 
-
 ViewsDb::Result<void> ViewsDb::CatchingUp(bool on) {
   const size_t buffer = on && options_.catch_up_write_buffer_bytes != 0 ? options_.catch_up_write_buffer_bytes
                                                                         : options_.write_buffer_bytes;
