@@ -82,6 +82,7 @@ StoreResult<void> ViewRunner::Impl::Load() {
   registered.store(recovered->registered);
   for (auto& v : views) v->Publish(recovered->checkpoint);
   position.store(recovered->checkpoint, std::memory_order_release);
+  stored_position.store(recovered->checkpoint, std::memory_order_relaxed);
   return {};
 }
 
@@ -313,6 +314,7 @@ void ViewRunner::Impl::Written(uint64_t last, size_t events, std::chrono::steady
     for (auto& [v, fold] : folds) fold->Evict(0);
   }
   NoteMemory();
+  stored_position.store(last, std::memory_order_relaxed);
   if (!behind) Publish(last);
   ReportProgress(false);
   metrics.events_applied.fetch_add(events, std::memory_order_relaxed);
@@ -440,6 +442,7 @@ StoreResult<uint64_t> ViewRunner::CatchUp() { return impl_->CatchUp(); }
 void ViewRunner::Start() {
   if (impl_->follower.joinable()) return;
   impl_->stopping.store(false);
+  impl_->following.store(true);
   impl_->follower = std::thread([this] {
     pthread_setname_np(pthread_self(), "cl-views");
     impl_->Follow();
@@ -450,6 +453,7 @@ void ViewRunner::Stop() {
   if (!impl_ || !impl_->follower.joinable()) return;
   impl_->stopping.store(true);
   impl_->follower.join();
+  impl_->following.store(false);
   impl_->stopping.store(false);  // CatchUp() on the caller's thread works again
   // Batches skip the WAL (views_db.cc): a stopped runner leaves its views whole on disk, so
   // that a verification or another process opening the directory sees what it applied.

@@ -6,6 +6,7 @@
 #include "projections/projections_logger.h"
 #include "eventstore/disk_space.h"
 
+#include <cstdint>
 #include <future>
 #include <thread>
 
@@ -107,7 +108,15 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // read back from the database during a round were all written before it (the person
   // cache keeps the records of the batch written behind and of the one after it: Advance;
   // the person folds' rows likewise: BatchPipeline::Evict).
+  //
+  // Nobody reads views that catch up before the follower starts (serve's start, a rebuild:
+  // CatchUp called directly, no change listener): they are published once, at the end.
+  // Each publication froze every view's table for readers, so that the batches after it
+  // copied each entry, shard and bucket they touched again (copy on write) and the frozen
+  // copies were freed a publication later: ~8 % of a start from scratch at 1:1 density
+  // (docs/benchmarks.md, 2026-12-03 late night), and every fourth write stopped the pool.
   constexpr size_t kPublishEvery = 4;
+  const size_t publish_every = following.load() || !listeners.empty() ? kPublishEvery : SIZE_MAX;
   // One write batch per side: cleared, each keeps its buffer, which otherwise grew from
   // nothing at every step (page faults were ~3 % of a rebuild's CPU).
   ViewsDb::Batch wbs[2];
@@ -148,7 +157,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       Fail(applied.envelopes[failed->index].position, failed->why);
       return position.load(std::memory_order_relaxed);
     }
-    if (next != nullptr && ++since_publish < kPublishEvery) {
+    if (next != nullptr && ++since_publish < publish_every) {
       writing_last = applied.envelopes.back().position;
       writing_events = applied.envelopes.size();
       writing_started = started;

@@ -111,6 +111,12 @@ class ViewRunner::Impl {
 
   std::thread follower;
   std::atomic<bool> stopping{false};
+  // Between Start and Stop: the views are read while the follower catches up (a rebuild's
+  // runner, a start from scratch, run CatchUp before anyone reads or listens).
+  std::atomic<bool> following{false};
+  // The last position written with its checkpoint (a catch-up writes batches it does not
+  // publish: CatchUpOverlapped); `position` is the last published.
+  std::atomic<uint64_t> stored_position{0};
 
   // The catch-up under way (Progress): where it started, when, and what it runs to.
   std::atomic<uint64_t> catch_up_from{0}, catch_up_target{0};

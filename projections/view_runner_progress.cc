@@ -12,7 +12,9 @@ namespace caseledger::projections {
 
 CatchUpProgress ViewRunner::Impl::Progress() const {
   CatchUpProgress p;
-  p.position = position.load(std::memory_order_acquire);
+  // What is written, published or not (a catch-up publishes only at its end when nobody
+  // reads the views meanwhile: CatchUpOverlapped).
+  p.position = std::max(stored_position.load(std::memory_order_relaxed), position.load(std::memory_order_acquire));
   p.target = std::max(catch_up_target.load(std::memory_order_relaxed), p.position);
   const uint64_t from = std::min(catch_up_from.load(std::memory_order_relaxed), p.position);
   const int64_t started = catch_up_started_ns.load(std::memory_order_relaxed);

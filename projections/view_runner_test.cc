@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -69,6 +70,75 @@ TEST_F(ViewRunnerTest, CatchUpAppliesEverythingCommittedAndPublishes) {
   EXPECT_EQ(TorinoCases(**r), 4);
   EXPECT_EQ((*r)->Get<RegionView>("region")->position(), 20u);
   EXPECT_EQ((*r)->CachedPeople(), 4u);
+}
+
+// Counts what the runner publishes of the view it wraps.
+class PublishCounting final : public View {
+ public:
+  PublishCounting(std::unique_ptr<View> inner, std::vector<uint64_t>& published)
+      : inner_(std::move(inner)), published_(published) {}
+  std::string_view name() const override { return inner_->name(); }
+  bool Load(std::string_view k, std::string_view v) override { return inner_->Load(k, v); }
+  void Apply(const LogEvent& e, const PersonRecord* p, PersistSink& s) override { inner_->Apply(e, p, s); }
+  void Persist(PersistSink& s) override { inner_->Persist(s); }
+  void Publish(uint64_t position) override {
+    published_.push_back(position);
+    inner_->Publish(position);
+  }
+  bool Reset() override { return inner_->Reset(); }
+  std::vector<std::string> ChangedKeys() const override { return inner_->ChangedKeys(); }
+
+ private:
+  std::unique_ptr<View> inner_;
+  std::vector<uint64_t>& published_;
+};
+
+// A catch-up over many batches that nobody reads or listens to (serve's start, a rebuild)
+// publishes its views once, at its end, while its progress still moves batch by batch; one
+// with a change listener publishes along the way.
+TEST_F(ViewRunnerTest, ACatchUpNobodyReadsPublishesOnlyAtItsEnd) {
+  for (int i = 0; i < 40; ++i) PositiveCase(i);  // 200 events
+  for (bool listening : {false, true}) {
+    SCOPED_TRACE(listening ? "with a change listener" : "nobody reading");
+    std::vector<uint64_t> published, progress;
+    RunnerOptions o;
+    o.path = log_.Path(listening ? "views-listened" : "views-alone");
+    o.rules = Rules();
+    o.max_batch = 16;
+    o.read_ahead = true;
+    o.partitions = 2;
+    o.threads = 2;
+    o.progress_every = std::chrono::milliseconds(0);
+    o.on_progress = [&](const CatchUpProgress& p) { progress.push_back(p.position); };
+    auto views = MakeViews();
+    for (auto& v : views) {
+      if (v->name() == "labs") v = std::make_unique<PublishCounting>(std::move(v), published);
+    }
+    auto r = ViewRunner::Open(log_.store(), std::move(views), o);
+    ASSERT_TRUE(r) << r.error().message;
+    published.clear();
+    std::vector<uint64_t> announced;
+    if (listening) {
+      (*r)->OnChanges([&](const std::vector<ViewChange>& changes) {
+        for (const auto& c : changes) announced.push_back(c.position);
+      });
+    }
+    ASSERT_EQ(*(*r)->CatchUp(), 200u);
+    EXPECT_EQ((*r)->Position(), 200u);
+    EXPECT_EQ(TorinoCases(**r), 40);
+    ASSERT_FALSE(published.empty());
+    EXPECT_EQ(published.back(), 200u);
+    if (listening) {
+      EXPECT_GE(published.size(), 3u);  // every fourth batch of 16 events, and the last
+    } else {
+      EXPECT_EQ(published.size(), 1u);
+    }
+    // The progress reports passed through the batches written before the end.
+    EXPECT_TRUE(std::any_of(progress.begin(), progress.end(), [](uint64_t p) { return p > 0 && p < 200; }));
+    EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+    ASSERT_FALSE(progress.empty());
+    EXPECT_EQ(progress.back(), 200u);
+  }
 }
 
 TEST_F(ViewRunnerTest, StoppedMidwayAndReopenedEqualsARebuild) {
