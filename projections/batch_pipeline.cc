@@ -1,5 +1,7 @@
 #include "projections/batch_pipeline.h"
 
+#include "projections/person_entry.h"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -116,7 +118,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     for (size_t k = 0; k < part.missing.size(); ++k) {
       if (!(*values)[k]) continue;
       std::string_view id = std::string_view(part.missing[k]).substr(kPeoplePrefix.size());
-      if (!dir.Load(id, *(*values)[k])) {
+      if (!LoadPersonEntry(id, *(*values)[k], dir, part.folds)) {
         Keep(work.failure, 0, "views entry " + part.missing[k] + " does not decode; delete " + path_ + " to rebuild");
         return;
       }
@@ -129,12 +131,13 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
       const LogEvent e{env, batch.events[i], person};
-      if (dir.Step(e, slot.before, work.effects)) {
-        if (work.dirty.empty() || work.dirty.back() != person) work.dirty.push_back(person);
-      }
+      bool changed = dir.Step(e, slot.before, work.effects);
       for (size_t k = 0; k < part.folds.size(); ++k) {
         if (part.folds[k]->Apply(e, slot.before.get())) slot.folded |= 1u << k;
       }
+      // The folds' parts are written with the record (person_entry.h).
+      changed = changed || slot.folded != 0;
+      if (changed && (work.dirty.empty() || work.dirty.back() != person)) work.dirty.push_back(person);
     } catch (const std::exception& ex) {
       Keep(work.failure, i, env.type + ": " + ex.what());
       return;
@@ -156,9 +159,16 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   std::sort(work.dirty.begin(), work.dirty.end());
   work.dirty.erase(std::unique(work.dirty.begin(), work.dirty.end()), work.dirty.end());
   std::string key;
-  for (std::string_view person : work.dirty) {
-    key.assign(kPeoplePrefix).append(person);
-    work.batch.Put(key, PersonDirectory::Encode(*dir.Find(person)));
+  try {
+    for (std::string_view person : work.dirty) {
+      const PersonRecord* record = dir.Find(person);
+      if (record == nullptr) continue;  // a fold's change before registration: its row only
+      key.assign(kPeoplePrefix).append(person);
+      work.batch.Put(key, EncodePersonEntry(person, *record, part.folds));
+    }
+  } catch (const std::exception& ex) {
+    Keep(work.failure, work.events.back(), std::string("persisting the people: ") + ex.what());
+    return;
   }
   // In key order here, on the pool (the folds' rows, then the records, already sorted).
   work.batch.Sort();

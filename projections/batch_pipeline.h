@@ -119,6 +119,8 @@ class BatchPipeline {
   size_t CachedPeople() const;
   void Clear();
   size_t partitions() const { return parts_.size(); }
+  // The views' person folds per partition (AttachFolds): the parts of a person entry.
+  size_t folds() const { return fold_views_.size(); }
 
   // The partition of a person id (stable: FNV-1a, not std::hash).
   static size_t PartitionOf(std::string_view person_id, size_t partitions);

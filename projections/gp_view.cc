@@ -91,8 +91,10 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
 }
 
 // The patient rows of one person partition's people, attached (PersonFold): "<gp>/p/<person>"
-// rows read back from the views database when an event needs them and not cached, changed
-// in the cache, written by Persist. A person has one GP at a time (the record's gp_id:
+// rows, changed in the cache, written by Persist; and the same status written beside the
+// person's record (Part), so that the row comes back with the record when a batch reads the
+// record back (Restore), and is read on its own only when the record was cached and the row
+// not. A person has one GP at a time (the record's gp_id:
 // GpAssigned moves the row), so the row is the person's own state and is folded with their
 // record, on the partition's thread.
 class PatientRows final : public PersonFold {
@@ -152,6 +154,35 @@ class PatientRows final : public PersonFold {
         sink.Delete(key);
       }
     });
+  }
+
+  // The patient's status (its row's value) when not idle: a person with a GP is a patient of
+  // that GP (record's gp_id), so no part says idle.
+  std::string Part(std::string_view id, const PersonRecord& person) override {
+    if (person.gp_id.empty()) return {};
+    const Cached& row = Row(person.gp_id, id);
+    if (!row.status || !*row.status) return {};
+    return Encode(**row.status);
+  }
+
+  bool Restore(std::string_view id, const PersonRecord& person, std::string_view part) override {
+    if (person.gp_id.empty()) return part.empty();
+    const PatientRef ref{person.gp_id, id};
+    if (auto it = cache_.find(ref); it != cache_.end()) {
+      it->second.stamp = stamp_;
+      return true;
+    }
+    Status status;
+    if (!part.empty()) {
+      PatientStatus s;
+      if (!Decode(part, s) || s.idle()) return false;
+      for (const PendingSwab& p : s.pending) {
+        if (p.kind > domain::SwabKind::kAntigen) return false;
+      }
+      status = std::make_shared<PatientStatus>(std::move(s));
+    }
+    cache_.emplace(PatientId{person.gp_id, PersonKey(id)}, Cached{std::move(status), stamp_});
+    return true;
   }
 
   void Evict(unsigned unwritten) override {

@@ -41,6 +41,13 @@ class CrashingView final : public View {
  public:
   CrashingView(std::unique_ptr<View> inner, int crash_at) : inner_(std::move(inner)), left_(crash_at) {}
   std::string_view name() const override { return inner_->name(); }
+  // Attached with its person folds as the view it wraps: the person entries it writes carry
+  // the folds' parts (person_entry.h), as the reopened runner's do.
+  void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) override {
+    inner_->Attach(std::move(entries), cache);
+  }
+  std::vector<PersonFold*> PersonFolds(size_t n) override { return inner_->PersonFolds(n); }
+  size_t CachedEntries() const override { return inner_->CachedEntries(); }
   bool Load(std::string_view k, std::string_view v) override { return inner_->Load(k, v); }
   void Apply(const LogEvent& e, const PersonRecord* p, PersistSink& s) override {
     if (--left_ == 0) throw std::runtime_error("simulated crash");

@@ -67,6 +67,16 @@ class PersonFold {
   virtual bool Apply(const LogEvent& e, const PersonRecord* person) = 0;
   // Puts what the batch changed (keys are the view's own, as View::Persist's), once each.
   virtual void Persist(PersistSink& sink) = 0;
+  // What the fold keeps of the person beside their record (`person`, as the batch left it),
+  // in the fold's own encoding; written with the record, in one entry (person_entry.h),
+  // whenever the record or the fold's state of the person changed (Apply returned true).
+  // Empty: nothing (e.g. not a GP's patient, or an idle one). Called after the batch's
+  // Applies, before Evict; may read back what the fold does not hold.
+  virtual std::string Part(std::string_view person_id, const PersonRecord& person) = 0;
+  // The part written with the record, handed back when the record is read back (a batch's
+  // person not cached), so that the fold need not read its own entries for the person.
+  // What the fold holds of the person is as recent, and stays. False: it does not decode.
+  virtual bool Restore(std::string_view person_id, const PersonRecord& person, std::string_view part) = 0;
   // After a batch was written: forgets entries beyond the fold's share of the view's cache,
   // but those of the `unwritten` batches begun last (0, 1 or 2: folded ahead, and applied
   // but written behind: ViewRunner's catch-up), not written yet.

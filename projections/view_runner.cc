@@ -3,6 +3,7 @@
 #include "projections/batch_pipeline.h"
 #include "projections/log_prefetch.h"
 #include "projections/memory_estimate.h"
+#include "projections/person_entry.h"
 #include "projections/projections_logger.h"
 #include "projections/views_db.h"
 #include "projections/views_layout.h"
@@ -122,7 +123,7 @@ StoreResult<bool> ViewRunner::Impl::FetchPeople(const DecodedBatch& decoded) {
   for (size_t i = 0; i < missing.size(); ++i) {
     if (!(*values)[i]) continue;  // not registered yet (or registered in this batch)
     std::string_view id = std::string_view(missing[i]).substr(kPeoplePrefix.size());
-    if (!directory.Load(id, *(*values)[i])) {
+    if (!LoadPersonEntry(id, *(*values)[i], directory, fold_list)) {
       Fail(decoded.envelopes.front().position,
            "views entry " + missing[i] + " does not decode; delete " + options.path + " to rebuild");
       return false;
@@ -206,9 +207,8 @@ void ViewRunner::Impl::IndexBatch(const DecodedBatch& decoded, ViewsDb::Batch& o
 StoreResult<bool> ViewRunner::Impl::ApplySequential(const DecodedBatch& decoded, ViewsDb::Batch& wb) {
   if (auto fetched = FetchPeople(decoded); !fetched || !*fetched) return fetched;
   PrefixedSink sink(wb);
-  if (!FoldSequential(decoded, sink) || !PersistViews(sink, decoded.envelopes.back().position)) return false;
-  WritePeople(wb);
-  return true;
+  const uint64_t last = decoded.envelopes.back().position;
+  return FoldSequential(decoded, sink) && PersistViews(sink, last) && WritePeople(wb, last);
 }
 
 bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink& sink) {
@@ -243,9 +243,13 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
         sink.SetPrefix(views[v]->name());
         views[v]->Apply(e, before, sink);
       }
-      if (directory.Apply(e, before)) {
+      // The folds' parts are written with the record (person_entry.h): a change of either
+      // writes the entry.
+      if (directory.Apply(e, before) || folded != 0) {
         const PersonRecord* record = before ? before : directory.Find(person);
-        if (dirty_people.empty() || dirty_people.back().first != record) dirty_people.emplace_back(record, person);
+        if (record != nullptr && (dirty_people.empty() || dirty_people.back().first != record)) {
+          dirty_people.emplace_back(record, person);
+        }
       }
     } catch (const std::exception& ex) {
       Fail(env.position, env.type + ": " + ex.what());
@@ -272,17 +276,23 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
   return true;
 }
 
-void ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb) {
+bool ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb, uint64_t last) {
   auto by_record = [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); };
   std::sort(dirty_people.begin(), dirty_people.end(), by_record);
   dirty_people.erase(std::unique(dirty_people.begin(), dirty_people.end(),
                                  [](const auto& a, const auto& b) { return a.first == b.first; }),
                      dirty_people.end());
   std::string key;
-  for (const auto& [record, id] : dirty_people) {
-    key.assign(kPeoplePrefix).append(id);
-    wb.Put(key, PersonDirectory::Encode(*record));
+  try {
+    for (const auto& [record, id] : dirty_people) {
+      key.assign(kPeoplePrefix).append(id);
+      wb.Put(key, EncodePersonEntry(id, *record, fold_list));
+    }
+  } catch (const std::exception& ex) {
+    Fail(last, std::string("persisting the people: ") + ex.what());
+    return false;
   }
+  return true;
 }
 
 StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb::Batch& wb,
@@ -428,7 +438,10 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
     impl.pipeline->AttachFolds();
   } else {
     for (size_t v = 0; v < impl.views.size() && impl.folds.size() < 32; ++v) {
-      for (PersonFold* fold : impl.views[v]->PersonFolds(1)) impl.folds.emplace_back(v, fold);
+      for (PersonFold* fold : impl.views[v]->PersonFolds(1)) {
+        impl.folds.emplace_back(v, fold);
+        impl.fold_list.push_back(fold);
+      }
     }
   }
   if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
@@ -523,7 +536,8 @@ StoreResult<std::optional<PersonRecord>> ViewRunner::FindPerson(std::string_view
   if (!bytes) return bytes.error();
   if (!*bytes) return std::optional<PersonRecord>();
   PersonRecord r;
-  if (!PersonDirectory::Decode(**bytes, r)) {
+  const size_t parts = impl_->pipeline ? impl_->pipeline->folds() : impl_->fold_list.size();
+  if (!DecodePersonRecord(**bytes, parts, r)) {
     return StoreError(StoreErrorCode::kCorruption, "views entry people/" + std::string(person_id) + " does not decode");
   }
   return std::optional<PersonRecord>(std::move(r));

@@ -33,7 +33,7 @@ class ViewRunner::Impl {
   // decoded (else failure set, false). Then the batch is folded into `wb`, by the pipeline
   // or by ApplySequential, the reference way, one event at a time on this thread:
   // FetchPeople, FoldSequential (effects, views, person records), PersistViews, WritePeople
-  // (each changed record once). IndexBatch adds the measure-start index. Commit writes `wb`
+  // (each changed person entry once: person_entry.h). IndexBatch adds the measure-start index. Commit writes `wb`
   // with the checkpoint, then Advance evicts, publishes, reports progress and counts. A step
   // that returns false has set the failure (Fail).
   bool Validate(const DecodedBatch& batch);
@@ -43,7 +43,7 @@ class ViewRunner::Impl {
   StoreResult<bool> ApplySequential(const DecodedBatch& batch, ViewsDb::Batch& wb);
   bool FoldSequential(const DecodedBatch& batch, PrefixedSink& sink);
   bool PersistViews(PrefixedSink& sink, uint64_t last);
-  void WritePeople(ViewsDb::Batch& wb);
+  bool WritePeople(ViewsDb::Batch& wb, uint64_t last);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
   void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started);
@@ -73,13 +73,14 @@ class ViewRunner::Impl {
   PersonDirectory directory;  // the sequential way's (partitions == 0)
   // The sequential way's person folds (View::PersonFolds): (view, its fold), at most 32.
   std::vector<std::pair<size_t, PersonFold*>> folds;
+  std::vector<PersonFold*> fold_list;  // the same folds alone, for the person entries (person_entry.h)
   std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
   std::atomic<uint64_t>& position;
   std::shared_ptr<ViewsDb> db;  // shared with the views' StoredEntries and their pinned snapshots
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
-  // FoldSequential's people whose record changed, with repeats, for WritePeople; the ids
+  // FoldSequential's people whose record or fold state changed, with repeats, for WritePeople; the ids
   // view the batch's envelopes. Records are not evicted during a batch (FetchPeople pinned
   // them), so their addresses identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;

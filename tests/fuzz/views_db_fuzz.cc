@@ -9,6 +9,7 @@
 #include "projections/lab_view.h"
 #include "projections/municipality_view.h"
 #include "projections/person_directory.h"
+#include "projections/person_entry.h"
 #include "projections/region_view.h"
 #include "projections/school_view.h"
 #include "tests/fuzz/fuzz_target.h"
@@ -80,7 +81,7 @@ CASELEDGER_FUZZ_TARGET(views_db) {
     if (slash == std::string_view::npos) continue;
     const std::string_view name = key.substr(0, slash), rest = key.substr(slash + 1);
     if (name == "people") {
-      (void)people.Load(rest, value);
+      (void)projections::LoadPersonEntry(rest, value, people, {});
       continue;
     }
     for (auto& view : views) {

@@ -1,0 +1,174 @@
+// The person entry ("people/<id>", person_entry.h): the directory's record and the GP view's
+// patient status in one value, so that a record read back brings the patient's row with it.
+#include "projections/person_entry.h"
+
+#include "projections/gp_view.h"
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace caseledger::projections {
+namespace {
+
+using testing::At;
+using testing::D;
+
+// The GP view's stored entries (its patient rows), counting the reads of the fold.
+class CountingEntries final : public StoredEntries {
+ public:
+  eventstore::StoreResult<std::optional<std::string>> Get(std::string_view key) const override {
+    ++gets;
+    auto it = rows.find(std::string(key));
+    return it == rows.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  }
+  std::shared_ptr<const Pinned> Pin() const override { return nullptr; }
+  std::map<std::string, std::string> rows;
+  mutable int gets = 0;
+};
+
+class MapSink final : public PersistSink {
+ public:
+  explicit MapSink(std::map<std::string, std::string>& rows) : rows_(rows) {}
+  void Put(std::string_view key, std::string_view value) override { rows_[std::string(key)] = value; }
+  void Delete(std::string_view key) override { rows_.erase(std::string(key)); }
+
+ private:
+  std::map<std::string, std::string>& rows_;
+};
+
+const std::string kPerson = testing::PersonId(1);
+
+// One GP view attached to its entries, with its one fold, and a directory: the sequential
+// runner's fold of one person, written as the runner writes it.
+struct Folder {
+  std::shared_ptr<const domain::RuleBook> rules = testing::Rules();
+  std::shared_ptr<CountingEntries> entries = std::make_shared<CountingEntries>();
+  GpView view{rules};
+  PersonFold* fold = nullptr;
+  PersonDirectory directory{rules};
+  uint64_t position = 0;
+
+  Folder() {
+    view.Attach(entries, 0);
+    fold = view.PersonFolds(1).at(0);
+  }
+  // Applies one event of kPerson as a batch of its own; returns whether the fold changed it.
+  bool Apply(domain::Event event, domain::Timestamp at) {
+    domain::Envelope env;
+    env.position = ++position;
+    env.stream = domain::PersonStream(kPerson);
+    env.type = std::string(domain::TypeName(event));
+    env.effective_at = at;
+    env.recorded_at = at;
+    fold->BeginBatch();
+    directory.BeginBatch();
+    const LogEvent e{env, event, kPerson};
+    const bool changed = fold->Apply(e, directory.Find(kPerson));
+    directory.Apply(e);
+    MapSink sink(entries->rows);
+    fold->Persist(sink);
+    return changed;
+  }
+  std::string Entry() {
+    std::vector<PersonFold*> folds{fold};
+    return EncodePersonEntry(kPerson, *directory.Find(kPerson), folds);
+  }
+};
+
+TEST(PersonEntryTest, APatientsStatusComesBackWithTheRecordWithoutReadingTheRow) {
+  Folder a;
+  a.Apply(domain::PersonRegistered{kPerson, domain::Sex::kFemale, "001272", {}}, At("2020-10-01", 9));
+  EXPECT_TRUE(a.Apply(domain::GpAssigned{"MMG00001", ""}, At("2020-10-01", 10)));
+  EXPECT_TRUE(a.Apply(domain::SwabRequested{"SW-1", domain::SwabKind::kMolecular, "contact", "MMG00001", {}},
+                      At("2020-10-02", 8)));
+  const std::string entry = a.Entry();
+  ASSERT_EQ(a.entries->rows.count("MMG00001/p/" + kPerson), 1u);
+
+  // Another runner, nothing cached: the entry is read back (as FetchPeople does) and the
+  // rows are those `a` wrote; the fold then needs no read of its own.
+  Folder b;
+  b.entries->rows = a.entries->rows;
+  b.position = a.position;
+  b.fold->BeginBatch();
+  b.directory.BeginBatch();
+  std::vector<PersonFold*> folds{b.fold};
+  ASSERT_TRUE(LoadPersonEntry(kPerson, entry, b.directory, folds));
+  EXPECT_EQ(b.Entry(), entry);
+  EXPECT_TRUE(b.Apply(domain::SwabCollected{"SW-1", At("2020-10-02", 9), "drive-in", ""}, At("2020-10-02", 9)));
+  EXPECT_TRUE(b.Apply(domain::ResultRecorded{"SW-1", domain::Outcome::kPositive, "LAB01", At("2020-10-03", 11)},
+                      At("2020-10-02", 9)));
+  EXPECT_EQ(b.entries->gets, 0);
+
+  // The same events on `a`, which held the row all along: the same entry and rows.
+  a.Apply(domain::SwabCollected{"SW-1", At("2020-10-02", 9), "drive-in", ""}, At("2020-10-02", 9));
+  a.Apply(domain::ResultRecorded{"SW-1", domain::Outcome::kPositive, "LAB01", At("2020-10-03", 11)},
+          At("2020-10-02", 9));
+  EXPECT_EQ(b.Entry(), a.Entry());
+  EXPECT_EQ(b.entries->rows, a.entries->rows);
+}
+
+TEST(PersonEntryTest, ARecordCachedWhoseRowWasNotIsWrittenWithTheRowReadBack) {
+  Folder a;
+  a.Apply(domain::PersonRegistered{kPerson, domain::Sex::kFemale, "001272", {}}, At("2020-10-01", 9));
+  a.Apply(domain::GpAssigned{"MMG00001", ""}, At("2020-10-01", 10));
+  a.Apply(domain::QuarantineOrdered{7, D("2020-10-02"), "close_contact", "", std::nullopt}, At("2020-10-02", 0));
+  const std::string entry = a.Entry();
+
+  // The record cached, the row not (another fold: as after an eviction of rows alone).
+  Folder b;
+  b.entries->rows = a.entries->rows;
+  b.directory.BeginBatch();
+  std::string_view record, parts[1];
+  ASSERT_TRUE(SplitPersonEntry(entry, record, parts));
+  EXPECT_FALSE(parts[0].empty()) << "a quarantined patient is not idle";
+  ASSERT_TRUE(b.directory.Load(kPerson, record));
+  b.fold->BeginBatch();
+  EXPECT_EQ(b.Entry(), entry);
+  EXPECT_EQ(b.entries->gets, 1);
+}
+
+TEST(PersonEntryTest, APersonWithoutGpHasAnEmptyPartAndTheRecordDecodesAlone) {
+  Folder a;
+  a.Apply(domain::PersonRegistered{kPerson, domain::Sex::kMale, "001272", {}}, At("2020-10-01", 9));
+  const std::string entry = a.Entry();
+  std::string_view record, parts[1];
+  ASSERT_TRUE(SplitPersonEntry(entry, record, parts));
+  EXPECT_TRUE(parts[0].empty());
+  EXPECT_EQ(record, PersonDirectory::Encode(*a.directory.Find(kPerson)));
+  PersonRecord back;
+  ASSERT_TRUE(DecodePersonRecord(entry, 1, back));
+  EXPECT_EQ(back.residence_istat, "001272");
+}
+
+TEST(PersonEntryTest, AnEntryThatDoesNotSplitOrDecodeIsRefused) {
+  Folder a;
+  a.Apply(domain::PersonRegistered{kPerson, domain::Sex::kMale, "001272", {}}, At("2020-10-01", 9));
+  a.Apply(domain::GpAssigned{"MMG00001", ""}, At("2020-10-01", 10));
+  a.Apply(domain::QuarantineOrdered{7, D("2020-10-02"), "close_contact", "", std::nullopt}, At("2020-10-02", 0));
+  const std::string entry = a.Entry();
+  auto loads = [](std::string_view bytes) {
+    Folder b;
+    std::vector<PersonFold*> folds{b.fold};
+    return LoadPersonEntry(kPerson, bytes, b.directory, folds);
+  };
+  ASSERT_TRUE(loads(entry));
+  EXPECT_FALSE(loads(""));
+  EXPECT_FALSE(loads(entry.substr(0, entry.size() - 1)));
+  EXPECT_FALSE(loads(entry + "x"));
+  EXPECT_FALSE(loads("\x02" + entry.substr(1)));  // format 5's record alone
+  std::string bad_part = entry;
+  bad_part.back() ^= 0x55;  // the status's last byte (a rule set's id)
+  std::string_view record, parts[1];
+  ASSERT_TRUE(SplitPersonEntry(bad_part, record, parts));
+  PersonRecord r;
+  EXPECT_TRUE(DecodePersonRecord(bad_part, 1, r)) << "the record alone still decodes";
+  std::string two_parts = entry + std::string(1, '\0');
+  EXPECT_FALSE(loads(two_parts));
+  std::string_view more[2];
+  EXPECT_TRUE(SplitPersonEntry(two_parts, record, more));
+}
+
+}  // namespace
+}  // namespace caseledger::projections
