@@ -3,6 +3,7 @@
 #include <boost/beast/http/status.hpp>
 
 #include <charconv>
+#include <cstring>
 
 namespace caseledger::api {
 
@@ -11,7 +12,10 @@ namespace {
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
-  if (value.find_first_of("\r\n") == std::string_view::npos) {
+  // Two memchr passes: find_first_of("\r\n") looked up each character in the set, a few
+  // hundred instructions per header.
+  if (value.empty() ||
+      (!std::memchr(value.data(), '\r', value.size()) && !std::memchr(value.data(), '\n', value.size()))) {
     out.append(value);
   } else {
     for (char c : value) {

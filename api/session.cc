@@ -260,7 +260,7 @@ awaitable<void> Session<Stream>::Serve() {
     req.headers.reserve(16);  // one allocation, not one per doubling (a client sends ~6-10)
     for (const auto& field : head) {
       std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;  // ASCII: no locale
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     const bool body_pending = !parser.is_done();

@@ -253,6 +253,7 @@ StoreResult<void> BulkImport::Impl::Ingest() {
     store_.stats_.events += last + 1 - first_position_;
     store_.stats_.appends += appends_;
     store_.written_heads_.Clear();  // the ingested files hold heads of their own
+    store_.written_claims_.Clear();  // and claims
     {
       std::lock_guard tl(store_.tip_mu_);
       store_.SetTip(ChainTip{last, tip_});

@@ -164,6 +164,28 @@ TEST_F(EventStoreTest, ClaimsAreUniqueAcrossStreams) {
   EXPECT_TRUE(store_->Append(a));
 }
 
+// A swab's owner is kept in memory once written or read (written_claims.h): a release and
+// a new owner after it are what ClaimOwner answers next, in this process and after a reopen.
+TEST_F(EventStoreTest, AClaimOwnerReadAgainFollowsItsReleaseAndItsNextOwner) {
+  auto a = Request("person-a", ExpectedVersion::Any());
+  a.claims = {"swab/R1"};
+  ASSERT_TRUE(store_->Append(a));
+  EXPECT_EQ(**store_->ClaimOwner("swab/R1"), "person-a");  // as written by the group commit
+  Reopen();
+  EXPECT_EQ(**store_->ClaimOwner("swab/R1"), "person-a");  // read from the database, kept
+  EXPECT_EQ(**store_->ClaimOwner("swab/R1"), "person-a");  // from memory
+  auto release = Request("person-a", ExpectedVersion::Any());
+  release.released_claims = {"swab/R1"};
+  ASSERT_TRUE(store_->Append(release));
+  EXPECT_FALSE(store_->ClaimOwner("swab/R1")->has_value());
+  auto b = Request("person-b", ExpectedVersion::Any());
+  b.claims = {"swab/R1"};
+  ASSERT_TRUE(store_->Append(b));
+  EXPECT_EQ(**store_->ClaimOwner("swab/R1"), "person-b");
+  Reopen();
+  EXPECT_EQ(**store_->ClaimOwner("swab/R1"), "person-b");
+}
+
 TEST_F(EventStoreTest, ReadStreamFromVersion) {
   ASSERT_TRUE(store_->Append(Request("a", ExpectedVersion::Any(), 2)));
   ASSERT_TRUE(store_->Append(Request("b", ExpectedVersion::Any(), 1)));

@@ -355,6 +355,10 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, group->writes);
       // Before the watermark, like the database's own copy (written above).
       for (const auto& [stream, head] : group->state.heads) written_heads_.Put(stream, head);
+      for (const auto& [claim, owner] : group->state.claims) {
+        if (owner.empty()) written_claims_.Erase(claim);  // released
+        else written_claims_.Put(claim, owner);
+      }
       {
         std::lock_guard tl(tip_mu_);
         SetTip(ChainTip{committed, group->tip});

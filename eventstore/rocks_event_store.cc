@@ -452,7 +452,15 @@ StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) 
 }
 
 StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::string& claim) const {
-  if (!domain::IsPersonalClaim(claim)) return Get(claims_, claim);
+  if (!domain::IsPersonalClaim(claim)) {
+    // A swab's owner, read by every collection and result: from memory when the group
+    // commit wrote it or a read found it (written_claims.h); a claim not taken is not kept.
+    if (auto owner = written_claims_.Find(claim)) return std::optional<std::string>(std::move(*owner));
+    const uint64_t generation = written_claims_.Generation(claim);
+    auto owner = Get(claims_, claim);
+    if (owner && *owner) written_claims_.Fill(claim, **owner, generation);
+    return owner;
+  }
   if (!vault_) return StoreError{StoreErrorCode::kInvalidArgument, "no master key: personal claims cannot be looked up"};
   return Get(claims_, vault_->BlindClaim(claim));
 }

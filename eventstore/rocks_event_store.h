@@ -5,6 +5,7 @@
 #include "eventstore/event_store.h"
 #include "eventstore/personal_vault.h"
 #include "eventstore/record_format.h"
+#include "eventstore/written_claims.h"
 #include "eventstore/written_heads.h"
 
 #include <rocksdb/db.h>
@@ -191,6 +192,8 @@ class RocksEventStore final : public EventStore {
   size_t next_recent_tip_ = 0;
   // Heads the group commit wrote or a read found (written_heads.h): filled by const reads.
   mutable WrittenHeads written_heads_;
+  // Owners of claims that are not personal, as written or found (written_claims.h).
+  mutable WrittenClaims written_claims_;
   std::atomic<uint64_t> committed_{0};
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;

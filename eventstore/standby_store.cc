@@ -349,6 +349,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
   if (events > 0) {
     stats_.events += events;
     written_heads_.Clear();  // the shipped batches wrote heads of their own
+    written_claims_.Clear();  // and claims
     {
       std::lock_guard tl(tip_mu_);
       SetTip(ChainTip{committed, tip});
