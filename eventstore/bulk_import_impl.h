@@ -86,6 +86,9 @@ class BulkImport::Impl {
   StoreResult<void> WriteTable(rocksdb::ColumnFamilyHandle* cf, const std::string& name,
                                const std::function<rocksdb::Status(TableSink&)>& fill);
   StoreResult<void> WriteIndexes();
+  // Where the stream index is cut so that `parts` threads merge it, a range of streams each
+  // (their key prefixes, ascending; none: one range).
+  std::vector<std::string> IndexSplits(size_t parts) const;
   StoreResult<void> Ingest();
   std::optional<StoreError> Failure() const;
   void Fail(StoreError e);
