@@ -11,7 +11,8 @@
 //    claim_run_entries claims are written as a sorted run (bulk_runs.h), so that memory
 //    does not grow with the events; a claim the import saw before is found in the runs.
 // 3. Commit merges the runs (and, as the newest, what is still in memory) into the stream
-//    index (ranges of streams on threads of their own) and claims files, writes heads, keys
+//    index (ranges of streams on threads of their own) and claims files (a thread too), while
+//    the pool writes the last chunks, writes heads, keys
 //    and idempotency records sorted, and ingests every file in one
 //    IngestExternalFiles call under the store's write lock: atomic across the families,
 //    so a failure or a crash before it leaves the store as it was. Then the store's
