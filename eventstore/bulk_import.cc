@@ -80,6 +80,11 @@ StoreResult<void> BulkImport::Impl::Start() {
   }
   forming_.first_position = next_position_;
   forming_.records.reserve(std::min<uint64_t>(options_.events_per_file, 1 << 20));
+  // The claims' tables sized for 262,144 claims rather than grown by doubling from 15: their
+  // rehashes were ~7 % of the import thread's time at 1:100 (295,616 claims). Not larger:
+  // reserving 524,288 made the 1:100 load's peak RSS ~40 MiB higher.
+  claims_.reserve(std::min<uint64_t>(options_.claim_run_entries, 1 << 18));
+  claim_hashes_.reserve(1 << 18);
   options_.threads = std::max(1, options_.threads);
   options_.events_per_file = std::max<uint64_t>(1, options_.events_per_file);
   options_.index_run_entries = std::max<uint64_t>(1, options_.index_run_entries);
@@ -137,7 +142,7 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   return store_.Get(store_.claims_, stored);
 }
 
-StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest r, domain::Timestamp at) {
+StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Timestamp at) {
   if (auto failed = Failure()) return *failed;
   if (r.stream.empty() || r.stream.find('\0') != std::string::npos) return Invalid("stream id must be non-empty text");
   if (r.events.empty()) return Invalid("no events to append");

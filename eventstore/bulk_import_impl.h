@@ -68,7 +68,8 @@ class BulkImport::Impl {
   ~Impl();
 
   StoreResult<void> Start();
-  StoreResult<AppendResult> Add(AppendRequest request, domain::Timestamp recorded_at);
+  // By reference: the public Add has the request by value already (one move less per event).
+  StoreResult<AppendResult> Add(AppendRequest&& request, domain::Timestamp recorded_at);
   StoreResult<BulkImportStats> Commit();
   uint64_t events() const { return next_position_ - first_position_; }
 
