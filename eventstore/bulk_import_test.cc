@@ -238,16 +238,20 @@ TEST(BulkImportTest, AnImportNotCommittedLeavesTheStoreAsItWasAndALaterOneContin
 }
 
 // The runs' sort (bulk_runs.h) orders as std::sort does: names sharing long prefixes, names
-// that are prefixes of others, zero bytes, duplicates.
+// that are prefixes of others, zero bytes, duplicates, names equal over 8, 16, 24... bytes
+// after their shared prefix (a two-letter alphabet, up to 40 bytes).
 TEST(BulkImportTest, TheRunsSortOrdersNamesBytewise) {
   std::mt19937_64 random(7);
-  for (int round = 0; round < 50; ++round) {
+  for (int round = 0; round < 90; ++round) {
     std::vector<std::string> names;
     const std::string prefix = round % 2 ? "person-01HF8Z" : "";
+    const bool long_ties = round % 3 == 2;
     for (int i = 0; i < 300; ++i) {
       std::string name = prefix;
-      const size_t length = random() % 12;
-      for (size_t k = 0; k < length; ++k) name.push_back("\0\1AZaz\xff"[random() % 7]);
+      const size_t length = random() % (long_ties ? 40 : 12);
+      for (size_t k = 0; k < length; ++k) {
+        name.push_back(long_ties ? "\0a"[random() % 8 == 0] : "\0\1AZaz\xff"[random() % 7]);
+      }
       names.push_back(name);
       if (i % 10 == 0) names.push_back(name);  // a duplicate
     }
@@ -255,6 +259,64 @@ TEST(BulkImportTest, TheRunsSortOrdersNamesBytewise) {
     std::sort(expected.begin(), expected.end());
     bulk_import_internal::SortByName(names, [](const std::string& n) { return std::string_view(n); });
     ASSERT_EQ(names, expected) << "round " << round;
+  }
+}
+
+// Runs merged by ranges, with entries in memory as the newest run (what Commit does on
+// several threads): the ranges together hold every key once, with the newest value, as
+// one merge of everything does.
+TEST(BulkImportTest, RunsMergedByRangesWithAnInMemoryRunGiveTheWholeMerge) {
+  TempDir dir;
+  bulk_import_internal::SortedRuns runs(dir.Sub("run"));
+  std::mt19937_64 random(11);
+  std::map<std::string, std::string> newest;  // what the merge must give
+  auto key_of = [&] { return "k" + std::to_string(random() % 500); };
+  for (int run = 0; run < 4; ++run) {
+    std::map<std::string, std::string> entries;
+    for (int i = 0; i < 120; ++i) entries[key_of()] = "run" + std::to_string(run);
+    ASSERT_TRUE(runs.Write([&](bulk_import_internal::TableSink& w) {
+      for (const auto& [k, v] : entries) {
+        if (auto st = w.Put(k, v); !st.ok()) return st;
+      }
+      return rocksdb::Status::OK();
+    }));
+    for (const auto& [k, v] : entries) newest[k] = v;
+  }
+  std::map<std::string, std::string> in_memory;
+  for (int i = 0; i < 80; ++i) in_memory[key_of()] = "memory";
+  for (const auto& [k, v] : in_memory) newest[k] = v;
+  std::vector<std::pair<std::string, std::string>> memory(in_memory.begin(), in_memory.end());
+  class VectorCursor final : public bulk_import_internal::RunCursor {
+   public:
+    explicit VectorCursor(const std::vector<std::pair<std::string, std::string>>& v) : v_(v) {}
+    void Seek(std::string_view t) override {
+      i_ = 0;
+      while (i_ < v_.size() && v_[i_].first < t) ++i_;
+    }
+    bool Valid() const override { return i_ < v_.size(); }
+    std::string_view key() const override { return v_[i_].first; }
+    std::string_view value() const override { return v_[i_].second; }
+    void Next() override { ++i_; }
+
+   private:
+    const std::vector<std::pair<std::string, std::string>>& v_;
+    size_t i_ = 0;
+  };
+  for (const std::vector<std::string>& cuts :
+       {std::vector<std::string>{}, {"k2"}, {"k1", "k3", "k30", "k7"}, {"a", "k250", "z"}}) {
+    std::vector<std::pair<std::string, std::string>> merged;
+    for (size_t part = 0; part <= cuts.size(); ++part) {
+      VectorCursor cursor(memory);
+      auto done = runs.MergeRange(part == 0 ? std::string_view() : std::string_view(cuts[part - 1]),
+                                  part == cuts.size() ? std::string_view() : std::string_view(cuts[part]), &cursor,
+                                  [&](std::string_view k, std::string_view v) {
+                                    merged.emplace_back(std::string(k), std::string(v));
+                                    return rocksdb::Status::OK();
+                                  });
+      ASSERT_TRUE(done) << done.error().message;
+    }
+    const std::vector<std::pair<std::string, std::string>> expected(newest.begin(), newest.end());
+    EXPECT_EQ(merged, expected) << cuts.size() << " cuts";
   }
 }
 

@@ -75,40 +75,72 @@ StoreResult<std::optional<std::string>> SortedRuns::Find(std::string_view key) {
   return std::optional<std::string>();
 }
 
-StoreResult<void> SortedRuns::Merge(
-    const std::function<rocksdb::Status(std::string_view key, std::string_view value)>& visit) {
-  if (auto opened = OpenReaders(); !opened) return opened.error();
+namespace {
+
+// A run file read as a RunCursor.
+class FileCursor final : public RunCursor {
+ public:
+  explicit FileCursor(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+  void Seek(std::string_view target) override { it_->Seek(rocksdb::Slice(target.data(), target.size())); }
+  bool Valid() const override { return it_->Valid(); }
+  std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
+  std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
+  void Next() override { it_->Next(); }
+  rocksdb::Status status() const { return it_->status(); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+StoreResult<void> SortedRuns::MergeRange(std::string_view lower, std::string_view upper, RunCursor* newest,
+                                         const Visit& visit) const {
+  std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
+  std::vector<std::unique_ptr<FileCursor>> files;
+  std::vector<RunCursor*> cursors;  // oldest first
+  for (const std::string& path : paths_) {
+    auto& reader = readers.emplace_back(std::make_unique<rocksdb::SstFileReader>(options_));
+    rocksdb::Status s = reader->Open(path);
+    if (!s.ok()) return RunError(s, "open " + path);
+    rocksdb::ReadOptions ro;
+    ro.verify_checksums = false;  // written by this process a moment ago
+    ro.fill_cache = false;
+    files.push_back(std::make_unique<FileCursor>(std::unique_ptr<rocksdb::Iterator>(reader->NewIterator(ro))));
+    cursors.push_back(files.back().get());
+  }
+  if (newest) cursors.push_back(newest);
+  auto in_range = [&](const RunCursor& c) { return c.Valid() && (upper.empty() || c.key() < upper); };
   // A heap of the runs by their current key, the newest run first among equal keys.
-  auto later = [this](size_t a, size_t b) {
-    const int c = iterators_[a]->key().compare(iterators_[b]->key());
+  auto later = [&](size_t a, size_t b) {
+    const int c = cursors[a]->key().compare(cursors[b]->key());
     return c != 0 ? c > 0 : a < b;
   };
   std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
-  for (size_t i = 0; i < iterators_.size(); ++i) {
-    iterators_[i]->SeekToFirst();
-    if (iterators_[i]->Valid()) heap.push(i);
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    cursors[i]->Seek(lower);
+    if (in_range(*cursors[i])) heap.push(i);
   }
   std::string current;
   while (!heap.empty()) {
     const size_t top = heap.top();
     heap.pop();
-    rocksdb::Iterator& it = *iterators_[top];
-    const rocksdb::Slice key = it.key();
-    current.assign(key.data(), key.size());
-    rocksdb::Status s = visit(current, std::string_view(it.value().data(), it.value().size()));
+    RunCursor& it = *cursors[top];
+    current.assign(it.key());
+    rocksdb::Status s = visit(current, it.value());
     if (!s.ok()) return RunError(s, "merge runs");
     // The same key in older runs: skipped.
-    while (!heap.empty() && iterators_[heap.top()]->key() == rocksdb::Slice(current)) {
+    while (!heap.empty() && cursors[heap.top()]->key() == current) {
       const size_t older = heap.top();
       heap.pop();
-      iterators_[older]->Next();
-      if (iterators_[older]->Valid()) heap.push(older);
+      cursors[older]->Next();
+      if (in_range(*cursors[older])) heap.push(older);
     }
     it.Next();
-    if (it.Valid()) heap.push(top);
+    if (in_range(it)) heap.push(top);
   }
-  for (size_t i = 0; i < iterators_.size(); ++i) {
-    if (!iterators_[i]->status().ok()) return RunError(iterators_[i]->status(), "read " + paths_[i]);
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!files[i]->status().ok()) return RunError(files[i]->status(), "read " + paths_[i]);
   }
   return {};
 }

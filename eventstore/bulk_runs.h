@@ -41,10 +41,13 @@ struct TableSink {
 };
 
 // Sorts `items` bytewise by the name `name_of(item)` gives (a std::string_view), as
-// std::sort by name would, but comparing first the eight bytes that follow the prefix every
-// name shares, loaded once per item as one integer: the names of a run (streams
-// "person-<ULID>", claims) share long prefixes, and std::sort's string compares were most
-// of the time the import spent sorting its runs. Equal integers fall back to the names.
+// std::sort by name would, but comparing integers: the eight bytes that follow the prefix
+// every name shares, loaded once per item, then, among items whose eight bytes are equal,
+// the next eight, and so on (names of a run, streams "person-<ULID>" and claims, share long
+// prefixes and often the next eight bytes too: std::sort's string compares were most of the
+// time the import spent sorting its runs, and the fall-back to whole names after the first
+// eight bytes was still a third of it). Names equal up to trailing zero bytes are ordered by
+// the names themselves.
 template <class T, class NameOf>
 void SortByName(std::vector<T>& items, NameOf name_of) {
   if (items.size() < 2) return;
@@ -56,24 +59,61 @@ void SortByName(std::vector<T>& items, NameOf name_of) {
     while (k < common && k < name.size() && name[k] == first[k]) ++k;
     common = k;
   }
-  std::vector<std::pair<uint64_t, uint32_t>> keys(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
+  auto eight_at = [&](uint32_t i, size_t offset) {
     const std::string_view name = name_of(items[i]);
     uint64_t key = 0;  // big-endian, zero-padded: a shorter name sorts first, as bytewise
     for (size_t b = 0; b < 8; ++b) {
-      key = (key << 8) | (common + b < name.size() ? static_cast<uint8_t>(name[common + b]) : 0);
+      key = (key << 8) | (offset + b < name.size() ? static_cast<uint8_t>(name[offset + b]) : 0);
     }
-    keys[i] = {key, static_cast<uint32_t>(i)};
+    return key;
+  };
+  std::vector<std::pair<uint64_t, uint32_t>> keys(items.size());
+  for (size_t i = 0; i < items.size(); ++i) keys[i] = {eight_at(static_cast<uint32_t>(i), common), static_cast<uint32_t>(i)};
+  // Ranges of `keys` to sort by their integer, with the offset it was loaded from.
+  struct Range {
+    size_t begin, end, offset;
+  };
+  std::vector<Range> todo{{0, keys.size(), common}};
+  while (!todo.empty()) {
+    const Range r = todo.back();
+    todo.pop_back();
+    std::sort(keys.begin() + static_cast<std::ptrdiff_t>(r.begin), keys.begin() + static_cast<std::ptrdiff_t>(r.end),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = r.begin; i < r.end;) {
+      size_t j = i + 1;
+      while (j < r.end && keys[j].first == keys[i].first) ++j;
+      if (j - i > 1) {
+        size_t longest = 0;
+        for (size_t k = i; k < j; ++k) longest = std::max(longest, name_of(items[keys[k].second]).size());
+        if (r.offset + 8 < longest) {
+          for (size_t k = i; k < j; ++k) keys[k].first = eight_at(keys[k].second, r.offset + 8);
+          todo.push_back({i, j, r.offset + 8});
+        } else {  // every byte compared: equal but for trailing zero bytes
+          std::sort(keys.begin() + static_cast<std::ptrdiff_t>(i), keys.begin() + static_cast<std::ptrdiff_t>(j),
+                    [&](const auto& a, const auto& b) { return name_of(items[a.second]) < name_of(items[b.second]); });
+        }
+      }
+      i = j;
+    }
   }
-  std::sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    return name_of(items[a.second]) < name_of(items[b.second]);
-  });
   std::vector<T> sorted;
   sorted.reserve(items.size());
   for (const auto& [key, i] : keys) sorted.push_back(std::move(items[i]));
   items = std::move(sorted);
 }
+
+// A sorted sequence of entries merged as one more run, newer than every run file: the
+// entries the import still holds in memory at Commit, which need not be written as a run
+// and read back. Keys strictly increasing.
+class RunCursor {
+ public:
+  virtual ~RunCursor() = default;
+  virtual void Seek(std::string_view target) = 0;  // to the first entry >= target
+  virtual bool Valid() const = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual void Next() = 0;
+};
 
 class SortedRuns {
  public:
@@ -88,9 +128,15 @@ class SortedRuns {
   StoreResult<void> Write(const std::function<rocksdb::Status(TableSink&)>& fill);
   // The newest run's value of `key`; nullopt when no run has it.
   StoreResult<std::optional<std::string>> Find(std::string_view key);
+  using Visit = std::function<rocksdb::Status(std::string_view key, std::string_view value)>;
   // Visits every key of every run once, in order, with the newest run's value; stops at the
   // first status of `visit` that is not OK and returns it as kIo.
-  StoreResult<void> Merge(const std::function<rocksdb::Status(std::string_view key, std::string_view value)>& visit);
+  StoreResult<void> Merge(const Visit& visit) { return MergeRange({}, {}, nullptr, visit); }
+  // The same for the keys in [lower, upper) (an empty `upper`: to the end), with `newest`
+  // (may be null) merged as the newest run. It reads through readers of its own, so that
+  // several ranges can be merged at once on different threads (with no Write meanwhile).
+  StoreResult<void> MergeRange(std::string_view lower, std::string_view upper, RunCursor* newest,
+                               const Visit& visit) const;
 
   size_t runs() const { return paths_.size(); }
   uint64_t entries() const { return entries_; }
