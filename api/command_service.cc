@@ -202,8 +202,9 @@ struct Target {
   std::string stream;
   std::string person_id;
   bool creates = false;
-  // Adjusts an authorized decision before it is appended (api/tax_code_claims.h).
-  std::function<void(domain::Decision&)> amend;
+  // Adjusts an authorized decision before it is appended (api/tax_code_claims.h), and may
+  // hand the store the reads it made of the decision's claims.
+  std::function<void(domain::Decision&, std::vector<eventstore::ClaimRead>&)> amend;
   // Called after the append, not for a replay.
   std::function<void()> appended;
 };
@@ -293,7 +294,8 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
       role = authorize(*state);
       if (!role) return Problem(403, "forbidden", "Forbidden", "none of your grants covers this");
     }
-    if (target.amend) target.amend(*decision);
+    std::vector<eventstore::ClaimRead> claim_reads;
+    if (target.amend) target.amend(*decision, claim_reads);
 
     eventstore::AppendRequest append;
     append.stream = target.stream;
@@ -306,6 +308,7 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
     append.request_digest = digest_;
     append.claims = decision->claims;
     append.released_claims = decision->released_claims;
+    append.claim_reads = std::move(claim_reads);
     append.erase_personal_data = decision->erases_personal_data;
     erases_ = append.erase_personal_data;
     events_.clear();
@@ -422,8 +425,11 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
   if (const auto* registration = std::get_if<domain::RegisterPerson>(&self->command())) {
     // A record the caller may not read holds the tax code.
     auto registered_before = std::make_shared<std::optional<std::string>>();
-    target.amend = [&ctx, &req, registration, registered_before](domain::Decision& d) {
-      *registered_before = ClaimTaxCodeInScope(ctx, req.principal, *registration, d);
+    target.amend = [&ctx, &req, registration, registered_before](domain::Decision& d,
+                                                                 std::vector<eventstore::ClaimRead>& reads) {
+      TaxCodeInScope in_scope = ClaimTaxCodeInScope(ctx, req.principal, *registration, d);
+      *registered_before = std::move(in_scope.registered_before);
+      if (in_scope.read) reads.push_back(std::move(*in_scope.read));
     };
     target.appended = [&ctx, &req, self, registered_before] {
       // The earlier record's access report says its tax code was registered again, for its
@@ -434,7 +440,9 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
       }
     };
   } else if (std::holds_alternative<domain::ErasePersonalData>(command)) {
-    target.amend = [&ctx](domain::Decision& d) { ReleaseTaxCodeEverywhere(*ctx.reference, d); };
+    target.amend = [&ctx](domain::Decision& d, std::vector<eventstore::ClaimRead>&) {
+      ReleaseTaxCodeEverywhere(*ctx.reference, d);
+    };
   }
   run->load = [&ctx, self]() -> domain::Result<domain::PersonState> {
     if (self->target.creates) return domain::PersonState{};

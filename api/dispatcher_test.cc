@@ -113,7 +113,7 @@ class DispatcherTest : public ::testing::Test {
     Request r;
     r.method = method;
     r.target = std::move(target);
-    if (!token.empty()) r.headers.emplace_back("authorization", "Bearer " + token);
+    if (!token.empty()) r.headers.Add("authorization", "Bearer " + token);
     return r;
   }
 

@@ -1,5 +1,7 @@
 #include "api/http.h"
 
+#include <cstring>
+
 #include <strings.h>
 
 #include <algorithm>
@@ -89,12 +91,29 @@ const char* ToString(Method m) {
   return "OTHER";
 }
 
-std::string_view Request::Header(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers) {
-    if (name == lower_name) return value;
+void RequestHeaders::Add(std::string_view name, std::string_view value) {
+  const uint32_t sizes[2] = {static_cast<uint32_t>(name.size()), static_cast<uint32_t>(value.size())};
+  text_.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
+  const size_t at = text_.size();
+  text_.append(name).append(value);
+  for (size_t i = at; i < at + name.size(); ++i) {
+    if (text_[i] >= 'A' && text_[i] <= 'Z') text_[i] = static_cast<char>(text_[i] - 'A' + 'a');
+  }
+}
+
+std::string_view RequestHeaders::Find(std::string_view lower_name) const {
+  std::string_view rest = text_;
+  while (rest.size() >= 8) {
+    uint32_t sizes[2];
+    std::memcpy(sizes, rest.data(), sizeof sizes);
+    rest.remove_prefix(sizeof sizes);
+    if (rest.substr(0, sizes[0]) == lower_name) return rest.substr(sizes[0], sizes[1]);
+    rest.remove_prefix(sizes[0] + sizes[1]);
   }
   return {};
 }
+
+std::string_view Request::Header(std::string_view lower_name) const { return headers.Find(lower_name); }
 
 std::optional<std::string> Request::Query(std::string_view name) const {
   for (const auto& [k, v] : query) {

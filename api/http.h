@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,12 +21,33 @@ enum class Method { kGet, kPost, kPut, kDelete, kHead, kOptions, kOther };
 
 const char* ToString(Method m);
 
+// A request's header fields, names lower-case, in order, packed in one string (each
+// field: its name's size and its value's, 4 bytes each, then the name and the value): one
+// allocation per request where a string per name and value took one for every value longer
+// than 15 bytes (the bearer token's among them).
+class RequestHeaders {
+ public:
+  RequestHeaders() = default;
+  RequestHeaders(std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+    for (const auto& [name, value] : fields) Add(name, value);
+  }
+  // The name is kept lower-cased (ASCII only: no locale).
+  void Add(std::string_view name, std::string_view value);
+  // Room for fields whose names and values hold `bytes` in all.
+  void Reserve(size_t fields, size_t bytes) { text_.reserve(text_.size() + fields * 8 + bytes); }
+  // The first field named `lower_name`; empty when absent.
+  std::string_view Find(std::string_view lower_name) const;
+
+ private:
+  std::string text_;
+};
+
 struct Request {
   Method method = Method::kGet;
   std::string target;  // as received: path and query
   std::string path;    // percent-decoded path but "%2F", "%25" (router.cc), no query
-  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  RequestHeaders headers;
   std::string body;
 
   // Empty when absent.

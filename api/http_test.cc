@@ -39,5 +39,29 @@ TEST(ParseTargetTest, RefusesBadEscapesAndControlCharacters) {
   EXPECT_FALSE(ParseTarget("/v1/people?a=%0A", path, query));
 }
 
+// A request's headers packed in one string: found by their lower-cased name, the first of
+// two with one name, any bytes in a value, empty when absent or empty.
+TEST(RequestHeadersTest, FindsTheFirstFieldByItsLowerCasedName) {
+  Request req;
+  const std::string token(300, 'x');
+  req.headers.Reserve(4, 100);
+  req.headers.Add("Host", "127.0.0.1:8080");
+  req.headers.Add("AUTHORIZATION", "Bearer " + token);
+  req.headers.Add("x-empty", "");
+  req.headers.Add("x-twice", std::string("one\0\xff", 5));
+  req.headers.Add("X-Twice", "two");
+  EXPECT_EQ(req.Header("host"), "127.0.0.1:8080");
+  EXPECT_EQ(req.Header("authorization"), "Bearer " + token);
+  EXPECT_EQ(req.Header("x-twice"), std::string_view("one\0\xff", 5));
+  EXPECT_EQ(req.Header("x-empty"), "");
+  EXPECT_EQ(req.Header("Host"), "");  // names are looked up lower-case
+  EXPECT_EQ(req.Header("accept"), "");
+  Request copy = req;  // offsets, not pointers: a copy finds its own fields
+  req.headers = {{"if-none-match", "W/\"p1\""}};
+  EXPECT_EQ(copy.Header("authorization"), "Bearer " + token);
+  EXPECT_EQ(req.Header("if-none-match"), "W/\"p1\"");
+  EXPECT_EQ(req.Header("host"), "");
+}
+
 }  // namespace
 }  // namespace caseledger::api

@@ -38,6 +38,7 @@ bool WeakMatch(std::string_view if_none_match, std::string_view etag) {
 
 Response JsonRead(const Request& req, std::string body, const std::string& etag, uint64_t position) {
   Response r;
+  r.headers.reserve(3);  // one allocation, not three
   r.Set("ETag", etag);
   r.Set("X-Position", std::to_string(position));
   r.Set("Cache-Control", "no-cache");

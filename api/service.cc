@@ -296,16 +296,19 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   JwksSource* jwks = s.jwks.get();
   GrantTable* grants = s.grants.get();
   Authenticator auth = [tokens, grants, jwks](std::string_view bearer, std::string* why) -> std::optional<Principal> {
-    auto claims = tokens->Verify(bearer, SystemNow().micros / 1'000'000);
-    if (!claims) {
+    auto subject = tokens->Subject(bearer, SystemNow().micros / 1'000'000);
+    if (!subject) {
       // Signed by a key we do not know: perhaps the provider rotated; look again (rate
       // limited), and the client's retry passes once the new key is in.
-      if (jwks && claims.error() == JwtError::kBadSignature) jwks->RefreshSoon();
-      *why = std::string("invalid token: ") + ToString(claims.error());
+      if (jwks && subject.error() == JwtError::kBadSignature) jwks->RefreshSoon();
+      *why = std::string("invalid token: ") + ToString(subject.error());
       return std::nullopt;
     }
     // The token says who; the grants in the log say what they may do, as of now.
-    return Principal{claims->subject, grants->For(claims->subject)};
+    Principal p;
+    p.grants = grants->For(*subject);
+    p.subject = std::move(*subject);
+    return p;
   };
   ServerOptions server_options = s.options.server;
   server_options.position_waiters = &s.waiters;

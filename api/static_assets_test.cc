@@ -19,7 +19,7 @@ Response Get(const Router& router, const std::string& path,
   EXPECT_FALSE(match.route->authenticated) << path;
   Request req;
   req.path = path;
-  req.headers = std::move(headers);
+  for (const auto& [name, value] : headers) req.headers.Add(name, value);
   return match.route->handler(RouteRequest{req, {}, {}});
 }
 

@@ -68,7 +68,7 @@ Response RunResultsBatch(const ApiContext& ctx, const RouteRequest& req) {
       row_http.method = req.http.method;
       row_http.body = row.swab_id + "," + row.outcome + "," + row.lab_id + "," + row.reported_at;
       row_http.path = "/v1/swabs/" + row.swab_id + "/result";
-      if (!key.empty()) row_http.headers.emplace_back("idempotency-key", std::string(key) + "#" + std::to_string(i));
+      if (!key.empty()) row_http.headers.Add("idempotency-key", std::string(key) + "#" + std::to_string(i));
       RouteRequest row_req{row_http, {}, req.principal};
       // The same 404 for an unknown swab and one outside the caller's scope (no oracle).
       // One row after the other, each answered before the next starts (a batch is one

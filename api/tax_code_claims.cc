@@ -20,20 +20,27 @@ std::string TaxCodeClaimInAsl(const std::string& asl, const std::string& code) {
   return kPrefix + asl + "/" + code;
 }
 
-std::optional<std::string> ClaimTaxCodeInScope(const ApiContext& ctx, const Principal& p,
-                                               const domain::RegisterPerson& registration,
-                                               domain::Decision& decision) {
+TaxCodeInScope ClaimTaxCodeInScope(const ApiContext& ctx, const Principal& p,
+                                   const domain::RegisterPerson& registration, domain::Decision& decision) {
+  TaxCodeInScope out;
   const std::string asl = AslOf(*ctx.reference, registration.residence_istat);
   for (std::string& claim : decision.claims) {
     if (!claim.starts_with(kPrefix) || asl.empty()) continue;
-    auto holder = PersonOfClaim(*ctx.store, claim);
+    auto read = ctx.store->ReadClaim(claim);
+    if (!read) continue;  // the store's own check reads it again and answers the error
+    std::optional<std::string> holder;
+    if (read->owner && read->owner->starts_with("person-")) holder = read->owner->substr(7);
     // Held by a record the caller may read: the store refuses the duplicate (409), as the
     // caller can look it up anyway.
-    if (!holder || MayRead(ctx, p, *holder)) continue;
+    if (!holder || MayRead(ctx, p, *holder)) {
+      out.read = std::move(*read);
+      continue;
+    }
     claim = TaxCodeClaimInAsl(asl, claim.substr(kPrefix.size()));
-    return holder;
+    out.registered_before = std::move(holder);
+    return out;
   }
-  return std::nullopt;
+  return out;
 }
 
 void ReleaseTaxCodeEverywhere(const domain::ReferenceData& ref, domain::Decision& decision) {

@@ -22,12 +22,19 @@ namespace caseledger::api {
 // "taxcode/<asl>/<code>": the claim of a tax code registered again in ASL `asl`.
 std::string TaxCodeClaimInAsl(const std::string& asl, const std::string& code);
 
+struct TaxCodeInScope {
+  // The person holding the tax code whom `p` may not read (the caller notes the new
+  // registration in that record's access report), if any.
+  std::optional<std::string> registered_before;
+  // The read of the claim the decision keeps, for the append (AppendRequest::claim_reads):
+  // the store then neither blinds nor reads it again unless claims were written meanwhile.
+  std::optional<eventstore::ClaimRead> read;
+};
+
 // For a registration decided for `p`: when a record `p` may not read holds the tax code,
-// moves the decision's claim into the residence ASL's namespace and answers that record's
-// person id (the caller notes the new registration in its access report).
-std::optional<std::string> ClaimTaxCodeInScope(const ApiContext& ctx, const Principal& p,
-                                               const domain::RegisterPerson& registration,
-                                               domain::Decision& decision);
+// moves the decision's claim into the residence ASL's namespace and names that record.
+TaxCodeInScope ClaimTaxCodeInScope(const ApiContext& ctx, const Principal& p,
+                                   const domain::RegisterPerson& registration, domain::Decision& decision);
 
 // An erasure gives up the tax code in every ASL's namespace too.
 void ReleaseTaxCodeEverywhere(const domain::ReferenceData& ref, domain::Decision& decision);

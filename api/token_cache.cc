@@ -20,23 +20,33 @@ bool VerifiedTokens::InTime(const TokenClaims& c, int64_t now) const {
   return true;
 }
 
-boost::system::result<TokenClaims, JwtError> VerifiedTokens::Verify(std::string_view token, int64_t now) {
+template <class Answer>
+auto VerifiedTokens::Find(std::string_view token, int64_t now, Answer answer)
+    -> boost::system::result<decltype(answer(std::declval<const TokenClaims&>())), JwtError> {
   Shard& shard = shards_[Hash{}(token) % kShards];
   const std::shared_ptr<const Signers> set = signers_.load();
   {
     std::lock_guard lock(shard.mu);
     auto it = shard.tokens.find(token);
     if (it != shard.tokens.end() && it->second.generation == set->generation && InTime(it->second.claims, now)) {
-      return it->second.claims;
+      return answer(it->second.claims);
     }
   }
   auto claims = VerifyToken(token, set->signers, now, leeway_);
-  if (claims) {
-    std::lock_guard lock(shard.mu);
-    if (shard.tokens.size() >= per_shard_) shard.tokens.clear();
-    shard.tokens.insert_or_assign(std::string(token), Verified{*claims, set->generation});
-  }
-  return claims;
+  if (!claims) return claims.error();
+  auto out = answer(*claims);
+  std::lock_guard lock(shard.mu);
+  if (shard.tokens.size() >= per_shard_) shard.tokens.clear();
+  shard.tokens.insert_or_assign(std::string(token), Verified{std::move(*claims), set->generation});
+  return out;
+}
+
+boost::system::result<TokenClaims, JwtError> VerifiedTokens::Verify(std::string_view token, int64_t now) {
+  return Find(token, now, [](const TokenClaims& c) { return c; });
+}
+
+boost::system::result<std::string, JwtError> VerifiedTokens::Subject(std::string_view token, int64_t now) {
+  return Find(token, now, [](const TokenClaims& c) { return c.subject; });
 }
 
 }  // namespace caseledger::api

@@ -66,6 +66,32 @@ TEST_F(VerifiedTokensTest, OtherKeyAndTamperedTokensAreRefused) {
   EXPECT_FALSE(tokens_.Verify(tampered, kNow));
 }
 
+// Subject is Verify's answer reduced to "sub": the same cache, the same refusals.
+TEST_F(VerifiedTokensTest, SubjectAnswersAsVerifyDoes) {
+  std::string token = Token(std::get<JwtKey>(signers_[0].key), kNow + 100);
+  EXPECT_EQ(tokens_.Subject(token, kNow).value(), "operator-1");
+  EXPECT_EQ(tokens_.Subject(token, kNow + 1).value(), "operator-1");  // cached
+  auto late = tokens_.Subject(token, kNow + 160);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error(), JwtError::kExpired);
+}
+
+// The cache hashes a token's last bytes (its signature's end): a token that shares them with
+// a cached one but differs before (a payload changed, the signature kept) is not answered
+// from the cache; it is verified, and refused.
+TEST_F(VerifiedTokensTest, ATokenEndingAsACachedOneIsStillVerified) {
+  std::string good = Token(std::get<JwtKey>(signers_[0].key), kNow + 3600);
+  ASSERT_TRUE(tokens_.Verify(good, kNow));
+  std::string forged = good;
+  const size_t payload = forged.find('.') + 1;
+  forged[payload] = forged[payload] == 'e' ? 'f' : 'e';
+  ASSERT_EQ(forged.substr(forged.size() - 32), good.substr(good.size() - 32));
+  auto refused = tokens_.Subject(forged, kNow);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), JwtError::kBadSignature);
+  EXPECT_TRUE(tokens_.Subject(good, kNow));
+}
+
 TEST_F(VerifiedTokensTest, StaysBoundedAndCorrectPastItsCapacity) {
   VerifiedTokens small(signers_, 16);
   std::vector<std::string> tokens;

@@ -72,13 +72,17 @@ Result<Grant> ValidateGrant(std::string_view role_text, std::string_view scope, 
 void GrantSet::Apply(const AccessGranted& e) {
   auto role = ParseRole(e.role);
   if (!role || Holds(*role, e.scope)) return;
-  grants_.push_back({*role, e.scope});
+  auto next = std::make_shared<std::vector<Grant>>(grants());  // copies keep the old one
+  next->push_back({*role, e.scope});
+  grants_ = std::move(next);
 }
 
 void GrantSet::Apply(const AccessRevoked& e) {
   auto role = ParseRole(e.role);
-  if (!role) return;
-  std::erase(grants_, Grant{*role, e.scope});
+  if (!role || !Holds(*role, e.scope)) return;
+  auto next = std::make_shared<std::vector<Grant>>(grants());
+  std::erase(*next, Grant{*role, e.scope});
+  grants_ = std::move(next);
 }
 
 void ApplyAccessEvent(const Event& event, std::unordered_map<std::string, GrantSet>& users) {
@@ -87,17 +91,17 @@ void ApplyAccessEvent(const Event& event, std::unordered_map<std::string, GrantS
 }
 
 bool GrantSet::Has(Role role) const {
-  return std::any_of(grants_.begin(), grants_.end(), [role](const Grant& g) { return g.role == role; });
+  return std::any_of(grants().begin(), grants().end(), [role](const Grant& g) { return g.role == role; });
 }
 
 bool GrantSet::Holds(Role role, std::string_view scope) const {
-  return std::any_of(grants_.begin(), grants_.end(),
+  return std::any_of(grants().begin(), grants().end(),
                      [&](const Grant& g) { return g.role == role && g.scope == scope; });
 }
 
 std::vector<std::string> GrantSet::Scopes(Role role) const {
   std::vector<std::string> out;
-  for (const Grant& g : grants_) {
+  for (const Grant& g : grants()) {
     if (g.role == role) out.push_back(g.scope);
   }
   return out;

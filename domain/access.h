@@ -7,6 +7,7 @@
 #include "domain/events.h"
 #include "domain/reference.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,21 +35,24 @@ struct Grant {
 Result<Grant> ValidateGrant(std::string_view role, std::string_view scope, const ReferenceData& ref);
 
 // The grants one user holds, in the order they were granted. Revoking a grant not held
-// changes nothing (the event is still a fact in the log).
+// changes nothing (the event is still a fact in the log). Copies share the grants (a
+// request's principal is a copy of its user's set): a copy costs a reference count, and
+// Apply gives the changed set its own vector. Thread safety: as a std::vector's.
 class GrantSet {
  public:
   void Apply(const AccessGranted& e);
   void Apply(const AccessRevoked& e);
 
-  const std::vector<Grant>& grants() const { return grants_; }
-  bool empty() const { return grants_.empty(); }
+  const std::vector<Grant>& grants() const { return grants_ ? *grants_ : kNone; }
+  bool empty() const { return !grants_ || grants_->empty(); }
   bool Has(Role role) const;
   bool Holds(Role role, std::string_view scope) const;
   // Scopes held in `role`, in grant order.
   std::vector<std::string> Scopes(Role role) const;
 
  private:
-  std::vector<Grant> grants_;
+  static inline const std::vector<Grant> kNone;
+  std::shared_ptr<const std::vector<Grant>> grants_;  // null: none
 };
 
 // Applies an AccessGranted or AccessRevoked to the grants of its user in `users` (the fold

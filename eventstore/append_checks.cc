@@ -30,8 +30,13 @@ StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVau
   // Personal claims are only ever stored as their keyed hash.
   auto stored_claim = [&](const std::string& claim) { return vault ? vault->BlindClaim(claim) : claim; };
   for (const std::string& claim : r.claims) {
-    checked.taken.push_back(stored_claim(claim));
-    auto holder = owner(checked.taken.back());
+    // A read the request carries has the stored form already (no second keyed hash).
+    const ClaimRead* read = nullptr;
+    for (const ClaimRead& c : r.claim_reads) {
+      if (c.claim == claim && !c.stored.empty()) read = &c;
+    }
+    checked.taken.push_back(read ? read->stored : stored_claim(claim));
+    auto holder = owner(checked.taken.back(), read);
     if (!holder) return holder.error();
     if (*holder && **holder != r.stream) {
       StoreError e{StoreErrorCode::kClaimTaken, checked.taken.back() + " is already taken"};
@@ -42,7 +47,7 @@ StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVau
   }
   for (const std::string& claim : r.released_claims) {
     std::string stored = stored_claim(claim);
-    auto holder = owner(stored);
+    auto holder = owner(stored, nullptr);
     if (!holder) return holder.error();
     if (*holder && **holder == r.stream) checked.released.push_back(std::move(stored));
   }

@@ -25,8 +25,10 @@ struct CheckedClaims {
 };
 
 // The stream holding a stored claim, as the caller sees the store (its unsynced or imported
-// state included); nullopt: free.
-using ClaimOwnerLookup = std::function<StoreResult<std::optional<std::string>>(const std::string& stored)>;
+// state included); nullopt: free. `read` is the request's own read of the claim
+// (AppendRequest::claim_reads), or null: the lookup decides whether its answer still stands.
+using ClaimOwnerLookup =
+    std::function<StoreResult<std::optional<std::string>>(const std::string& stored, const ClaimRead* read)>;
 
 // Refuses personal data, a personal claim or an erasure when `vault` is null (a store opened
 // without a master key), and a claim another stream holds (kClaimTaken, naming the claim and

@@ -179,7 +179,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
   StreamState& st = *stream_state->second;
   if (auto wrong = CheckExpectedVersion(r, st.head.version)) return *wrong;
   const PersonalVault* vault = store_.vault_.get();
-  auto checked = CheckClaims(r, vault, [this](const std::string& stored) { return ClaimOwner(stored); });
+  auto checked = CheckClaims(r, vault, [this](const std::string& stored, const ClaimRead*) { return ClaimOwner(stored); });
   if (!checked) return checked.error();
   const bool personal = checked->personal;
   std::vector<std::string>& claims = checked->taken;

@@ -395,6 +395,7 @@ StoreResult<void> BulkImport::Impl::Ingest() {
     store_.stats_.appends += appends_;
     store_.written_heads_.Clear();  // the ingested files hold heads of their own
     store_.written_claims_.Clear();  // and claims
+    store_.claims_written_.fetch_add(1, std::memory_order_release);
     {
       std::lock_guard tl(store_.tip_mu_);
       store_.SetTip(ChainTip{last, tip_});

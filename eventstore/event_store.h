@@ -79,6 +79,19 @@ struct NewEvent {
   Timestamp effective_at;
 };
 
+// A claim's owner as one read found it (EventStore::ReadClaim), handed back with an append
+// that takes the claim (AppendRequest::claim_reads): the store checks the claim again in its
+// write order, as for any claim, but need not blind it again, nor read it again when no
+// write of claims reached the database since this read.
+struct ClaimRead {
+  std::string claim;                 // as the caller names it ("taxcode/...", "swab/...")
+  std::optional<std::string> owner;  // the stream holding it, as read
+  // The store's own, passed back unchanged: the claim as stored (a personal one blinded)
+  // and the store's count of claim writes when the read began (0: none to trust).
+  std::string stored;
+  uint64_t generation = 0;
+};
+
 struct AppendRequest {
   std::string stream;
   ExpectedVersion expected;
@@ -96,6 +109,11 @@ struct AppendRequest {
   std::vector<std::string> claims;
   // Claims this stream gives up with the append (ignored when another stream holds them).
   std::vector<std::string> released_claims;
+  // Optional: reads of some of `claims` made on this store (ReadClaim) while deciding. They
+  // spare the store the claim's keyed hash and, unless claims were written meanwhile, its
+  // point read; they never spare the check itself (a claim taken by a group not yet in the
+  // database, or since the read, is still refused).
+  std::vector<ClaimRead> claim_reads;
   // Destroys the stream's personal-data key with the append (PersonalDataErased): every
   // personal part of the stream reads as erased from then on, and the stream can never
   // record personal data again. Once acknowledged, the key has also been compacted away
@@ -249,6 +267,8 @@ class EventStore : public LogReader {
   // Stream holding a claim, if any ("swab/AB123" -> "person-01H..."). Personal claims are
   // looked up by their keyed hash (kInvalidArgument without a master key).
   virtual StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const = 0;
+  // ClaimOwner, with what an append taking the claim may reuse (AppendRequest::claim_reads).
+  virtual StoreResult<ClaimRead> ReadClaim(const std::string& claim) const = 0;
 
   // The first answer given to an idempotency key, if the key was used: lets a caller
   // answer a retry before deciding anything. `digest` is the first request's digest.

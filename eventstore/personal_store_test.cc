@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <set>
 
@@ -225,6 +226,95 @@ TEST_F(PersonalStoreTest, PersonalClaimsAreStoredBlindAndFoundByTheirValue) {
   EXPECT_EQ(taken.error().claim.find("ZNZRMN"), std::string::npos);
   ASSERT_TRUE(store_->CompactAll());
   EXPECT_FALSE(AnyFileContains(dir_.path(), "ZNZRMN50A41L219X"));
+}
+
+// A registration reads its tax code's claim while deciding (api/tax_code_claims.h) and hands
+// that read to the append (AppendRequest::claim_reads), which neither blinds nor reads it
+// again. Two registrations that both read the tax code free before either was appended:
+// the second is still refused, whether the first is in a group not yet synced or already in
+// the database.
+TEST_F(PersonalStoreTest, ATaxCodeReadFreeByTwoRegistrationsIsTakenByOne) {
+  const std::string tc = "taxcode/ZNZRMN50A41L219X";
+  auto registration = [&](const std::string& stream) {
+    AppendRequest r;
+    r.stream = stream;
+    r.expected = ExpectedVersion::NoStream();
+    r.events.push_back({"PersonRegistered", 1, "public-body", "p", {}});
+    r.claims = {tc};
+    auto read = store_->ReadClaim(tc);
+    EXPECT_TRUE(read) << read.error().message;
+    if (read) {
+      EXPECT_FALSE(read->owner.has_value());
+      EXPECT_EQ(read->stored.find("ZNZRMN"), std::string::npos);  // blinded
+      r.claim_reads.push_back(*read);
+    }
+    return r;
+  };
+  AppendRequest a = registration("person-a"), b = registration("person-b"), late = registration("person-c");
+  std::promise<StoreResult<AppendResult>> done_a, done_b;
+  auto future_a = done_a.get_future(), future_b = done_b.get_future();
+  store_->AppendAsync(a, [&](StoreResult<AppendResult> r) { done_a.set_value(std::move(r)); });
+  store_->AppendAsync(b, [&](StoreResult<AppendResult> r) { done_b.set_value(std::move(r)); });
+  auto ra = future_a.get(), rb = future_b.get();
+  ASSERT_TRUE(ra) << ra.error().message;
+  ASSERT_FALSE(rb);
+  EXPECT_EQ(rb.error().code, StoreErrorCode::kClaimTaken);
+  EXPECT_EQ(rb.error().claim_owner, "person-a");
+  // A read taken before person-a's group reached the database: read again, refused.
+  auto rc = store_->Append(late);
+  ASSERT_FALSE(rc);
+  EXPECT_EQ(rc.error().code, StoreErrorCode::kClaimTaken);
+  EXPECT_EQ(rc.error().claim_owner, "person-a");
+  // Stored blind, under the read's stored form.
+  EXPECT_EQ(store_->ClaimOwner(tc).value(), "person-a");
+  Reopen();
+  EXPECT_EQ(store_->ClaimOwner(tc).value(), "person-a");
+}
+
+// A read that found the tax code held, then the holder's erasure released it: the append
+// carrying that read is not refused by it (claims were written since: read again).
+TEST_F(PersonalStoreTest, AReadOfATaxCodeSinceReleasedDoesNotRefuse) {
+  const std::string tc = "taxcode/ZNZRMN50A41L219X";
+  ASSERT_TRUE(Append("person-1", "p", {tc}));
+  auto read = store_->ReadClaim(tc);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->owner, "person-1");
+  ASSERT_TRUE(Erase("person-1", {tc}));
+  AppendRequest r;
+  r.stream = "person-2";
+  r.events.push_back({"PersonRegistered", 1, "public-body", "q", {}});
+  r.claims = {tc};
+  r.claim_reads = {*read};
+  auto appended = store_->Append(r);
+  ASSERT_TRUE(appended) << appended.error().message;
+  EXPECT_EQ(store_->ClaimOwner(tc).value(), "person-2");
+}
+
+// What the reuse is: while no claim was written, the store takes the read's answer instead
+// of reading the claim again (shown here with an answer the database does not hold); once
+// any claim is written, it reads again.
+TEST_F(PersonalStoreTest, AClaimReadStandsOnlyUntilClaimsAreWritten) {
+  const std::string tc = "taxcode/ZNZRMN50A41L219X";
+  auto read = store_->ReadClaim(tc);
+  ASSERT_TRUE(read);
+  ASSERT_FALSE(read->owner);
+  read->owner = "person-9";
+  AppendRequest r;
+  r.stream = "person-2";
+  r.events.push_back({"PersonRegistered", 1, "public-body", "q", {}});
+  r.claims = {tc};
+  r.claim_reads = {*read};
+  auto refused = store_->Append(r);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().claim_owner, "person-9");
+  ASSERT_TRUE(Append("person-1", "p"));  // no claim: the read still stands
+  refused = store_->Append(r);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().claim_owner, "person-9");
+  ASSERT_TRUE(Append("person-3", "p", {"swab/S1"}));  // a claim written: read again
+  auto appended = store_->Append(r);
+  ASSERT_TRUE(appended) << appended.error().message;
+  EXPECT_EQ(store_->ClaimOwner(tc).value(), "person-2");
 }
 
 TEST_F(PersonalStoreTest, ErasureDestroysTheKeyKeepsTheChainAndReleasesTheClaim) {

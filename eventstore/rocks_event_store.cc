@@ -465,6 +465,26 @@ StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::s
   return Get(claims_, vault_->BlindClaim(claim));
 }
 
+StoreResult<ClaimRead> RocksEventStore::ReadClaim(const std::string& claim) const {
+  ClaimRead read;
+  read.claim = claim;
+  // Before the read: claims written while it runs move the count, and Prepare reads again.
+  read.generation = claims_written_.load(std::memory_order_acquire);
+  if (domain::IsPersonalClaim(claim)) {
+    if (!vault_) return StoreError{StoreErrorCode::kInvalidArgument, "no master key: personal claims cannot be looked up"};
+    read.stored = vault_->BlindClaim(claim);
+    auto owner = Get(claims_, read.stored);
+    if (!owner) return owner.error();
+    read.owner = std::move(*owner);
+    return read;
+  }
+  read.stored = claim;
+  auto owner = ClaimOwner(claim);
+  if (!owner) return owner.error();
+  read.owner = std::move(*owner);
+  return read;
+}
+
 StoreResult<std::optional<EventStore::IdempotentAnswer>> RocksEventStore::FindIdempotencyKey(
     const std::string& key) const {
   auto v = Get(idempotency_, key);

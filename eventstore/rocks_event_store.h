@@ -41,6 +41,7 @@ class RocksEventStore final : public EventStore {
                                 std::vector<Envelope>& out) const override;
   StoreResult<uint64_t> StreamVersion(const std::string& stream) const override;
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const override;
+  StoreResult<ClaimRead> ReadClaim(const std::string& claim) const override;
   StoreResult<std::optional<IdempotentAnswer>> FindIdempotencyKey(
       const std::string& key) const override;
   std::string RequestDigest(std::string_view request) const override;
@@ -194,6 +195,11 @@ class RocksEventStore final : public EventStore {
   mutable WrittenHeads written_heads_;
   // Owners of claims that are not personal, as written or found (written_claims.h).
   mutable WrittenClaims written_claims_;
+  // Moves after every write of claims to the database (a group that took or released any,
+  // shipped batches, an import), under write_mu_: a ClaimRead taken at the current value
+  // still tells the database's answer to Prepare (which checks the unsynced groups first).
+  // Starts at 1: a read's 0 means "nothing to trust".
+  std::atomic<uint64_t> claims_written_{1};
   std::atomic<uint64_t> committed_{0};
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;

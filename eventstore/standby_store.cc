@@ -336,6 +336,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     StoreLog()->critical("standby: {}; refusing writes", e.message);
     return e;
   }
+  claims_written_.fetch_add(1, std::memory_order_release);  // the batches may hold claims
   role_.applied_sequence = next_sequence - 1;
   seeding_ = seeding;
   role_.stream_sequence = stream_sequence;

@@ -87,6 +87,12 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
     stage.part_of[i] = static_cast<uint32_t>(PartitionOf(person, parts_.size()));
     if (!person.empty()) stage.parts[stage.part_of[i]].events.push_back(static_cast<uint32_t>(i));
   }
+  stage.persist = !defer_;
+  if (defer_) {
+    deferred_events_ += n;
+    ++deferred_batches_;
+    for (size_t p = 0; p < parts_.size(); ++p) parts_[p]->unwritten_events += stage.parts[p].events.size();
+  }
 }
 
 void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
@@ -143,6 +149,11 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       return;
     }
     slot.end = static_cast<uint32_t>(work.effects.size());
+  }
+  if (!stage.persist) {
+    // Written by Flush, with whatever later batches change of them meanwhile.
+    for (std::string_view person : work.dirty) part.unwritten.emplace_back(person);
+    return;
   }
   if (!part.folds.empty()) {
     PrefixedSink sink(work.batch);
@@ -202,6 +213,10 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
     return;
   }
   if (count < batch.envelopes.size()) return;  // a partition failed: nothing is written
+  if (!stage.persist) {
+    work.batch.Sort();  // what the view wrote as it applied (a GP's notes dropped); the rest by Flush
+    return;
+  }
   try {
     view.Persist(sink);
   } catch (const std::exception& ex) {
@@ -308,12 +323,97 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
   return Finish(*applied, out);
 }
 
+std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) {
+  if (pending_ != nullptr) throw std::logic_error("BatchPipeline::Flush with a batch folded ahead");
+  const size_t n = parts_.size();
+  while (flush_parts_.size() < n) flush_parts_.emplace_back();
+  std::vector<std::optional<std::string>> failures(n + views_.size());
+  // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
+  auto task = [&](size_t k) {
+    try {
+      if (k < n) {
+        Part& part = *parts_[k];
+        ViewsDb::Batch& batch = flush_parts_[k];
+        batch.Clear();
+        PrefixedSink sink(batch);
+        for (size_t f = 0; f < part.folds.size(); ++f) {
+          sink.SetPrefix(views_[fold_views_[f]]->name());
+          part.folds[f]->Persist(sink);
+        }
+        std::sort(part.unwritten.begin(), part.unwritten.end());
+        part.unwritten.erase(std::unique(part.unwritten.begin(), part.unwritten.end()), part.unwritten.end());
+        std::string key;
+        for (const std::string& person : part.unwritten) {
+          const PersonRecord* record = part.directory.Find(person);
+          if (record == nullptr) continue;  // a fold's change before registration: its row only
+          key.assign(kPeoplePrefix).append(person);
+          batch.Put(key, EncodePersonEntry(person, *record, part.folds));
+        }
+        batch.Sort();
+      } else {
+        View& view = *views_[k - n];
+        ViewWork& work = *view_work_[k - n];
+        work.batch.Clear();
+        PrefixedSink sink(work.batch);
+        sink.SetPrefix(view.name());
+        view.Persist(sink);
+        work.batch.Sort();
+      }
+    } catch (const std::exception& ex) {
+      failures[k] = std::string("persisting the views: ") + ex.what();
+    }
+  };
+  const size_t tasks = n + views_.size();
+  if (deferred_events_ >= kParallelFrom) {
+    pool_.Run(tasks, task);
+  } else {
+    for (size_t k = 0; k < tasks; ++k) task(k);
+  }
+  for (auto& part : parts_) {
+    part->unwritten.clear();
+    part->unwritten_events = 0;
+  }
+  deferred_events_ = 0;
+  deferred_batches_ = 0;
+  for (auto& failure : failures) {
+    if (failure) return Failure{0, std::move(*failure)};
+  }
+  std::vector<const ViewsDb::Batch*> runs;
+  for (const ViewsDb::Batch& batch : flush_parts_) runs.push_back(&batch);
+  ViewsDb::Batch& people = stages_[0].people;  // scratch: no stage is pending
+  people.Clear();
+  people.Merge(runs);
+  out.Append(people);
+  for (auto& work : view_work_) out.Append(work->batch);
+  return std::nullopt;
+}
+
+void BatchPipeline::ReleaseBuffers() {
+  for (Stage& stage : stages_) {
+    if (&stage == pending_) continue;
+    std::vector<Slot>().swap(stage.slots);
+    std::vector<uint32_t>().swap(stage.part_of);
+    std::vector<std::string_view>().swap(stage.persons);
+    stage.people.Release();
+    for (PartWork& work : stage.parts) {
+      std::vector<uint32_t>().swap(work.events);
+      std::vector<Effect>().swap(work.effects);
+      std::vector<std::string_view>().swap(work.dirty);
+      work.batch.Release();
+    }
+  }
+  for (auto& work : view_work_) work->batch.Release();
+  for (ViewsDb::Batch& batch : flush_parts_) batch.Release();
+}
+
 void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
-  // The folds' rows: their own budgets; those of a batch folded ahead stay, and those of
-  // the batch applied last when it is not written yet.
+  // The folds' rows: their own budgets; those of a batch folded ahead stay, those of
+  // the batch applied last when it is not written yet, and those of every batch folded
+  // since the last Flush while deferring.
   for (size_t p = 0; p < parts_.size(); ++p) {
     unsigned unwritten = pending_ != nullptr && !pending_->parts[p].events.empty() ? 1 : 0;
     if (applied_unwritten && applied_ != nullptr && !applied_->parts[p].events.empty()) ++unwritten;
+    unwritten += static_cast<unsigned>(deferred_batches_);
     for (PersonFold* fold : parts_[p]->folds) fold->Evict(unwritten);
   }
   if (budget == 0) return;
@@ -327,6 +427,7 @@ void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
   for (size_t p = 0; p < n; ++p) {
     size_t ahead = pending_ ? pending_->parts[p].events.size() : 0;
     if (applied_unwritten && applied_ != nullptr) ahead += applied_->parts[p].events.size();
+    ahead += parts_[p]->unwritten_events;  // deferred: every record changed since the last Flush
     const size_t share = std::max(budget / n + (p < budget % n ? 1 : 0), 2 * ahead);
     if (share == 0) {
       parts_[p]->directory.Clear();

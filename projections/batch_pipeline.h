@@ -109,6 +109,26 @@ class BatchPipeline {
   // A batch folded and not yet applied by a Step.
   bool Pending() const { return pending_ != nullptr; }
 
+  // Writing deferred (a catch-up nobody reads: ViewRunner's CatchUpOverlapped). While on,
+  // a batch's fold and views put in `out` only what they write as they apply (the views'
+  // direct deletes); the person records, the folds' rows and the views' entries they
+  // changed stay dirty in memory (their records and rows cached: Evict keeps them) until
+  // Flush writes each of them once, however many batches changed it. A person swabbed,
+  // reported on and isolated over a few days was written once per 4,096-event batch that
+  // touched them (docs/benchmarks.md, 2026-12-04). Switch only while no batch is pending
+  // and nothing is deferred.
+  void Defer(bool on) { defer_ = on; }
+  // Puts every record, fold row and view entry changed since the last Flush (or since
+  // Defer(true)) in `out`, each once, as of the last batch applied. REQUIRES: no batch
+  // folded ahead (Pending() false), so that nothing of a later batch is written with this
+  // checkpoint. On a failure (an entry that does not encode) nothing is put in `out`.
+  std::optional<Failure> Flush(ViewsDb::Batch& out);
+  // Events folded since the last Flush (0 when not deferring).
+  size_t Deferred() const { return deferred_events_; }
+  // Gives back the memory of the batches' working buffers (they grow with the largest
+  // batch seen; kept between batches so as not to grow again): after a long catch-up.
+  void ReleaseBuffers();
+
   // Forgets the least recently used records beyond `budget` in all (split evenly between
   // the partitions); 0: no limit. The records of a batch folded and not yet written stay,
   // and with `applied_unwritten` those of the batch whose views the last Step applied too
@@ -136,6 +156,10 @@ class BatchPipeline {
     PersonDirectory directory;
     std::vector<PersonFold*> folds;  // the views' (fold_views_), this partition's
     std::vector<std::string> missing;  // keys of people not cached (scratch)
+    // Deferred (Defer): ids of the people whose record or fold state changed since the
+    // last Flush (repeats across batches), and the partition's events folded since.
+    std::vector<std::string> unwritten;
+    size_t unwritten_events = 0;
   };
   // One partition's work on one batch.
   struct PartWork {
@@ -148,6 +172,7 @@ class BatchPipeline {
   // One batch between its fold and its views: what the partitions left for the views.
   struct Stage {
     const DecodedBatch* batch = nullptr;
+    bool persist = true;  // false: folded while deferring (Defer), written by Flush
     std::vector<Slot> slots;
     std::vector<uint32_t> part_of;           // partition of each event of the batch
     std::vector<std::string_view> persons;  // person id of each event ("": other streams)
@@ -182,9 +207,13 @@ class BatchPipeline {
   std::vector<size_t> view_order_;  // longest view first: the views' step ends sooner
   std::vector<size_t> fold_views_;  // the view of each fold k (at most 32)
   std::vector<int> fold_of_view_;   // each view's fold, -1: none
+  bool defer_ = false;
+  size_t deferred_events_ = 0;   // events folded since the last Flush, while deferring
+  size_t deferred_batches_ = 0;  // batches folded since the last Flush, while deferring
   Stage stages_[2];
   Stage* pending_ = nullptr;  // folded, views not applied yet
   Stage* applied_ = nullptr;  // the last Step's (its partitions' events kept until reused)
+  std::deque<ViewsDb::Batch> flush_parts_;  // Flush's, one per partition (a deque: Batch does not move)
   TaskPool pool_;
 };
 

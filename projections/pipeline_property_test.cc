@@ -145,6 +145,15 @@ void ExpectIndex(const ViewRunner& runner, const ExpectedIndex& expected) {
 struct Shape {
   size_t partitions, threads, batch, cache;
   bool read_ahead = false;  // the catch-up's two stages (fold N+1 while the views apply N)
+  // Read ahead, nobody reading: written every this many events, not every batch
+  // (RunnerOptions::catch_up_write_every); 0: every batch.
+  size_t write_every = 0;
+  // Events between two writes of a catch-up from position 0: whole batches, at least
+  // write_every when deferring.
+  size_t WrittenEvery() const {
+    if (!read_ahead || write_every <= batch) return batch;
+    return (write_every + batch - 1) / batch * batch;
+  }
 };
 
 class PipelinePropertyTest : public ::testing::TestWithParam<uint64_t> {};
@@ -167,6 +176,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     o.partitions = s.partitions;
     o.threads = s.threads;
     o.read_ahead = s.read_ahead;
+    o.catch_up_write_every = s.write_every;
     auto r = ViewRunner::Open(log.store(), std::move(views), o);
     EXPECT_TRUE(r) << r.error().message;
     return r ? std::move(*r) : nullptr;
@@ -191,22 +201,28 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
 
   // Batches large enough for the pool (>= 512 events) and small ones (applied inline).
   // Catch-ups over many batches with the two stages (read_ahead), with caches of a record or
-  // two and batches too small for the pool among them.
-  const Shape shapes[] = {{1, 1, 4096, 0},       {2, 2, 4096, 0},      {3, 2, 700, 2},     {7, 4, 1000, 1},
-                          {4, 2, 13, 0},         {16, 3, 600, 5},      {2, 2, 700, 1, true}, {5, 2, 1000, 0, true},
-                          {3, 3, 97, 2, true},   {1, 2, 600, 3, true}};
+  // two and batches too small for the pool among them; some of them writing every few
+  // batches (records and rows changed by several batches kept dirty in those tiny caches
+  // meanwhile), one only at its end.
+  const Shape shapes[] = {{1, 1, 4096, 0},           {2, 2, 4096, 0},          {3, 2, 700, 2},
+                          {7, 4, 1000, 1},           {4, 2, 13, 0},            {16, 3, 600, 5},
+                          {2, 2, 700, 1, true, 2500}, {5, 2, 1000, 0, true},    {3, 3, 97, 2, true, 1000},
+                          {1, 2, 600, 3, true},      {4, 2, 500, 0, true, size_t{1} << 17},
+                          {2, 2, 300, 1, true, 301}};
   for (size_t k = 0; k < std::size(shapes); ++k) {
     const Shape& s = shapes[k];
     SCOPED_TRACE("partitions " + std::to_string(s.partitions) + " threads " + std::to_string(s.threads) +
                  " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache) +
-                 (s.read_ahead ? " read ahead" : ""));
+                 (s.read_ahead ? " read ahead" : "") +
+                 (s.write_every ? " written every " + std::to_string(s.write_every) : ""));
     const std::string name = "pipeline-" + std::to_string(k);
     // Killed in the middle of a batch (a view throws), reopened with another partition
     // count, stopped on the way, reopened again, finished.
-    // Every batch before the failing one is stored. With the two stages the views published
-    // may stop a few batches before it (CatchUpOverlapped writes batches behind the views
-    // and publishes every few), and a reopen starts from the last batch stored.
-    const uint64_t written = (last / 2 - 1) / s.batch * s.batch;
+    // Every batch before the failing one is stored (deferring, every write before it). With
+    // the two stages the views published may stop a few batches before it
+    // (CatchUpOverlapped writes batches behind the views and publishes every few), and a
+    // reopen starts from the last batch stored.
+    const uint64_t written = (last / 2 - 1) / s.WrittenEvery() * s.WrittenEvery();
     {
       auto views = AllViews();
       const size_t victim = k % views.size();
@@ -222,7 +238,8 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       }
     }
     {
-      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead}, 3 * last / 4);
+      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead, s.write_every},
+                          3 * last / 4);
       ASSERT_TRUE(resumed);
       EXPECT_EQ(resumed->Position(), written);
       ASSERT_TRUE(resumed->CatchUp()) << resumed->failure();
@@ -272,16 +289,23 @@ TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerSt
   log.Person(PersonId(4), {{domain::VaccinationRecorded{9, D("2020-10-20"), "Comirnaty"}, At("2020-10-20", 0)}});
   // The sequential runner, the pipeline one batch at a time, and the pipeline's two stages
   // (read ahead: the batch after the poison's may be folded, never written).
-  std::string failures[3];
-  uint64_t positions[3] = {0, 0, 0};
-  const std::pair<size_t, bool> ways[] = {{0, false}, {3, false}, {3, true}};
+  // And the two stages writing every third batch only (nobody reads: catch_up_write_every).
+  struct Way {
+    size_t partitions;
+    bool read_ahead;
+    size_t write_every;
+  };
+  const Way ways[] = {{0, false, 0}, {3, false, 0}, {3, true, 0}, {3, true, 2500}};
+  std::string failures[std::size(ways)];
+  uint64_t positions[std::size(ways)] = {};
   for (size_t k = 0; k < std::size(ways); ++k) {
     RunnerOptions o;
     o.path = log.Path("p" + std::to_string(k));
     o.rules = Rules();
     o.max_batch = 1000;
-    o.partitions = ways[k].first;
-    o.read_ahead = ways[k].second;
+    o.partitions = ways[k].partitions;
+    o.read_ahead = ways[k].read_ahead;
+    o.catch_up_write_every = ways[k].write_every;
     o.threads = 2;
     auto r = ViewRunner::Open(log.store(), AllViews(), o);
     ASSERT_TRUE(r);
@@ -294,11 +318,12 @@ TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerSt
       EXPECT_EQ((*r)->Position(), (poison - 1) / 1000 * 1000);
       continue;
     }
-    EXPECT_LE((*r)->Position(), (poison - 1) / 1000 * 1000);
+    const uint64_t every = ways[k].write_every ? 3000 : 1000;
+    EXPECT_LE((*r)->Position(), (poison - 1) / every * every);
     r->reset();
     auto reopened = ViewRunner::Open(log.store(), AllViews(), o);
     ASSERT_TRUE(reopened);
-    EXPECT_EQ((*reopened)->Position(), (poison - 1) / 1000 * 1000);
+    EXPECT_EQ((*reopened)->Position(), (poison - 1) / every * every);
   }
   for (size_t k = 0; k < std::size(ways); ++k) {
     EXPECT_EQ(positions[k], poison);

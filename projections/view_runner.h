@@ -68,6 +68,12 @@ struct RunnerOptions {
   // applies the current one: a second core takes the read. The views are the same either
   // way. Not with remote_log.
   bool read_ahead = false;
+  // A catch-up reading ahead that nobody reads (no follower started, no change listener:
+  // serve's start, a rebuild) writes its batches' changes every this many events, each
+  // person, row and figure once however many batches changed it (BatchPipeline::Defer);
+  // 0: every batch. Not for the sequential runner (partitions == 0). The views are the
+  // same either way; a crash loses at most this many events of work.
+  size_t catch_up_write_every = size_t{1} << 17;
   // Person records kept in memory between batches (PersonDirectory's cache; the others
   // are read back from "people/<id>" by the batch that needs them); 0: every one, as
   // before. A record is ~0.5 KiB in memory (1:100 whole history: 45k people), so the

@@ -98,7 +98,6 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     held.push_back(std::move(*batch));
     return true;
   };
-  if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
   // The views database's write of a batch (its memtable inserts: ~a third of what the
   // runner's thread did between two rounds of the pool) runs on a thread of its own while
   // the pool applies the next batch's views and folds the one after: "written behind".
@@ -116,7 +115,26 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // copies were freed a publication later: ~8 % of a start from scratch at 1:1 density
   // (docs/benchmarks.md, 2026-12-03 late night), and every fourth write stopped the pool.
   constexpr size_t kPublishEvery = 4;
-  const size_t publish_every = following.load() || !listeners.empty() ? kPublishEvery : SIZE_MAX;
+  const bool unread = !following.load() && listeners.empty();
+  const size_t publish_every = unread ? SIZE_MAX : kPublishEvery;
+  // Such a catch-up also writes only every options.catch_up_write_every events (Defer;
+  // with batches at least that large, every batch as before):
+  // each batch of 4,096 events wrote every person, patient and figure it changed, and the
+  // same people come back batch after batch (swabbed, reported on, isolated, released over
+  // a few days). Batch by batch the entries changed stay dirty in memory; at every
+  // write the pipeline is drained (no batch folded ahead: BatchPipeline::Flush) and they
+  // are written once each with the checkpoint.
+  const bool deferring = unread && options.catch_up_write_every > options.max_batch;
+  pipeline->Defer(deferring);
+  struct Undefer {
+    BatchPipeline& pipeline;
+    ~Undefer() {
+      pipeline.Defer(false);
+      pipeline.ReleaseBuffers();  // sized by this catch-up's batches; live ones are small
+    }
+  } undefer{*pipeline};
+  bool accumulating = false;  // wbs[side] holds the direct writes of batches not written yet
+  if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
   // One write batch per side: cleared, each keeps its buffer, which otherwise grew from
   // nothing at every step (page faults were ~3 % of a rebuild's CPU).
   ViewsDb::Batch wbs[2];
@@ -141,13 +159,18 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   while (!held.empty()) {
     const auto started = std::chrono::steady_clock::now();
     const DecodedBatch& applied = held.front();
+    // Deferring: the batch that brings what is not written to catch_up_write_every events
+    // is written, with nothing folded ahead of it.
+    const bool flush = deferring && pipeline->Deferred() >= options.catch_up_write_every;
     const DecodedBatch* next = nullptr;
+    bool more = false;
     if (held.size() == 1 && !stopping.load() && !pipeline->FoldFailed() && !read_error && !invalid &&
         read(applied.envelopes.back().position + 1)) {
-      next = &held.back();
+      more = true;
+      if (!flush) next = &held.back();
     }
     ViewsDb::Batch& wb = wbs[side];
-    wb.Clear();
+    if (!accumulating) wb.Clear();
     const std::optional<BatchPipeline::Failure> failed = pipeline->Step(next, *db, wb);
     if (!failed) IndexBatch(applied, wb);
     if (writing.valid()) {
@@ -156,6 +179,44 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     if (failed) {
       Fail(applied.envelopes[failed->index].position, failed->why);
       return position.load(std::memory_order_relaxed);
+    }
+    if (deferring) {
+      if (next != nullptr) {
+        // Not written yet: its direct writes stay in wb, its changes dirty in memory. The
+        // caches may forget what is written (nothing is being written now: joined above).
+        accumulating = true;
+        pipeline->Evict(PersonCacheLimit());
+        reader.Recycle(std::move(held.front()));
+        held.pop_front();
+        continue;
+      }
+      const size_t events = pipeline->Deferred();
+      if (auto flushed = pipeline->Flush(wb)) {
+        Fail(applied.envelopes.back().position, flushed->why);
+        return position.load(std::memory_order_relaxed);
+      }
+      accumulating = false;
+      if (more) {
+        // Written behind while the partitions fold the next batch alone.
+        writing_last = applied.envelopes.back().position;
+        writing_events = events;
+        writing_started = started;
+        wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+        SampleRecords(applied);
+        writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
+        side ^= 1;
+        reader.Recycle(std::move(held.front()));
+        held.pop_front();
+        pipeline->Fold(held.back(), *db);
+        continue;
+      }
+      // The last batch: written and published.
+      metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
+      auto committed = Commit(applied, wb, started);
+      if (!committed) return committed.error();
+      reader.Recycle(std::move(held.front()));
+      held.pop_front();
+      continue;
     }
     if (next != nullptr && ++since_publish < publish_every) {
       writing_last = applied.envelopes.back().position;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace caseledger::projections {
 namespace {
@@ -106,6 +107,7 @@ TEST_F(ViewRunnerTest, ACatchUpNobodyReadsPublishesOnlyAtItsEnd) {
     o.rules = Rules();
     o.max_batch = 16;
     o.read_ahead = true;
+    o.catch_up_write_every = 0;  // every batch (deferred writing: the test below)
     o.partitions = 2;
     o.threads = 2;
     o.progress_every = std::chrono::milliseconds(0);
@@ -139,6 +141,44 @@ TEST_F(ViewRunnerTest, ACatchUpNobodyReadsPublishesOnlyAtItsEnd) {
     ASSERT_FALSE(progress.empty());
     EXPECT_EQ(progress.back(), 200u);
   }
+}
+
+// Nobody reading, a catch-up writes every catch_up_write_every events, not every batch:
+// each person and row once per write, the same views, progress at each write.
+TEST_F(ViewRunnerTest, ACatchUpNobodyReadsWritesEveryFewBatches) {
+  for (int i = 0; i < 40; ++i) PositiveCase(i);  // 200 events
+  std::string dumps[2];
+  for (size_t every : {size_t{0}, size_t{64}}) {
+    SCOPED_TRACE("written every " + std::to_string(every));
+    std::vector<uint64_t> progress;
+    RunnerOptions o;
+    o.path = log_.Path("views-" + std::to_string(every));
+    o.rules = Rules();
+    o.max_batch = 16;
+    o.read_ahead = true;
+    o.catch_up_write_every = every;
+    o.partitions = 2;
+    o.threads = 2;
+    o.progress_every = std::chrono::milliseconds(0);
+    o.on_progress = [&](const CatchUpProgress& p) { progress.push_back(p.position); };
+    auto r = ViewRunner::Open(log_.store(), MakeViews(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(*(*r)->CatchUp(), 200u);
+    EXPECT_EQ(TorinoCases(**r), 40);
+    EXPECT_EQ((*r)->metrics().events_applied.load(), 200u);
+    // Batches of 16 events: 13 writes, or one at 64, 128, 192 and the end.
+    EXPECT_EQ((*r)->metrics().batches_written.load(), every ? 4u : 13u);
+    if (every) {
+      EXPECT_EQ(std::set<uint64_t>(progress.begin(), progress.end()), (std::set<uint64_t>{64, 128, 192, 200}));
+    }
+    dumps[every ? 1 : 0] = DumpViews(**r, days_);
+    r->reset();
+    auto reopened = ViewRunner::Open(log_.store(), MakeViews(), o);
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ((*reopened)->Position(), 200u);
+    EXPECT_EQ(DumpViews(**reopened, days_), dumps[every ? 1 : 0]);
+  }
+  EXPECT_EQ(dumps[1], dumps[0]);
 }
 
 TEST_F(ViewRunnerTest, StoppedMidwayAndReopenedEqualsARebuild) {

@@ -102,6 +102,11 @@ void ViewsDb::Batch::Clear() {
   unsorted_ = 0;
 }
 
+void ViewsDb::Batch::Release() {
+  batch_ = std::make_unique<Rep>();
+  unsorted_ = 0;
+}
+
 void ViewsDb::Batch::Append(const Batch& other) {
   // WriteBatch has no public append, and replaying the other's records through a Handler
   // into Put decoded and re-encoded every entry on the runner's thread (~3 % of a

@@ -47,6 +47,8 @@ class ViewsDb {
     // runs keeps their order (the partitions' runs share no key).
     void Merge(const std::vector<const Batch*>& runs);
     void Clear();
+    // Clear, and gives its buffer back (Clear keeps it for the next batch).
+    void Release();
 
    private:
     friend class ViewsDb;

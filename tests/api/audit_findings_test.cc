@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace caseledger::testing {
 namespace {
@@ -334,6 +335,30 @@ TEST_F(AuditFindingsTest, ATaxCodeRegisteredElsewhereIsNoOracle) {
   // Erasing the second record frees its tax code in Alessandria's namespace too.
   ASSERT_EQ(Post("/v1/people/" + in_al + "/erasure", R"({"legal_reason":"GDPR art. 17 request"})", "admin").status, 201);
   EXPECT_EQ(Post("/v1/people", Registration("Ferri", "006003"), "op-al").status, 201);
+}
+
+// A registration reads its tax code's claim once, while deciding, and the store reuses that
+// read (eventstore::ClaimRead): registrations of one tax code sent at once, each on its own
+// connection, all read it free, and exactly one is registered; the others are refused as a
+// duplicate (409).
+TEST_F(AuditFindingsTest, RegistrationsOfOneTaxCodeSentAtOnceRegisterOne) {
+  constexpr int kRacers = 8;
+  const std::string body = Registration("Marino", "001272");
+  const std::string token = tokens_.at("op-to");
+  std::vector<int> status(kRacers);
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      HttpClient http(server_.port());
+      status[i] = http.Post("/v1/people", body, token).status;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(std::count(status.begin(), status.end(), 201), 1);
+  EXPECT_EQ(std::count(status.begin(), status.end(), 409), kRacers - 1);
+  const std::string tc = domain::ComposeTaxCode("Marino", "Anna", *domain::Date::Parse("1980-01-01"), 'F', "L219");
+  EXPECT_EQ(http_.Get("/v1/people?tax_code=" + tc, token).status, 200);
+  EXPECT_EQ(Post("/v1/people", body, "op-to").status, 409);  // and after, read from the database
 }
 
 }  // namespace
