@@ -50,7 +50,9 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
     }
     return false;
   }
-  DecidedAppend append;
+  // Built where it is queued: moving a whole request into the queue (nine strings, three
+  // vectors) was ~8 % of the generator's day at 1:100.
+  DecidedAppend& append = queued_.emplace_back();
   append.request.stream = domain::PersonStream(person_id);
   append.request.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
                                                : eventstore::ExpectedVersion::Exactly(state.version);
@@ -61,7 +63,6 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
   ++counts_.commands;
   counts_.events += decision->events.size();
   append.decided = std::move(decision->events);
-  queued_.push_back(std::move(append));
   return true;
 }
 
