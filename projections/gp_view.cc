@@ -200,6 +200,7 @@ class PatientRows final : public PersonFold {
   }
 
   size_t size() const override { return cache_.size(); }
+  void ReleaseBuffers() override { dirty_.ReleaseBuffers(); }
   void Clear() {
     cache_.clear();
     dirty_.Clear();

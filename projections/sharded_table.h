@@ -173,6 +173,13 @@ class DirtyPairs {
     marked_.clear();
   }
   void Clear() { marked_.clear(); }
+  // With nothing marked, gives the buffers back (they grow with the most marks between two
+  // Drains: a catch-up writing every 2^17 events, BatchPipeline::Defer).
+  void ReleaseBuffers() {
+    if (!marked_.empty()) return;
+    std::vector<Marked>().swap(marked_);
+    std::vector<std::pair<uint64_t, uint32_t>>().swap(order_);
+  }
 
  private:
   struct Marked {

@@ -83,6 +83,9 @@ class PersonFold {
   virtual void Evict(unsigned unwritten) = 0;
   // Entries held in memory.
   virtual size_t size() const = 0;
+  // After a long catch-up, with everything written: gives back working buffers that grew
+  // with it (what was marked for writing between two writes).
+  virtual void ReleaseBuffers() {}
 };
 
 class View {
