@@ -149,6 +149,16 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kKeys, FamilyOptions(cache, lookups)},  // format 1-2 keys; stream ids compress
   };
   families[2].options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamOfIndexKey>();
+  // The heads and claims families are asked mostly for keys that are not there (a new
+  // stream's head, a new swab's or tax code's claim: every registration, every swab
+  // request). Their tables have Bloom filters, but a miss in the memtable was a search of
+  // its skip list (~6k of the ~8.7k instructions of such a read under callgrind). A whole
+  // key filter in the memtable answers most misses at once; 1 % of the write buffer
+  // (~0.6 MiB of 64 MiB) per memtable of these two families.
+  for (size_t f : {3, 5}) {
+    families[f].options.memtable_whole_key_filtering = true;
+    families[f].options.memtable_prefix_bloom_size_ratio = 0.01;
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
   if (!s.ok()) return FromStatus(s, "open");

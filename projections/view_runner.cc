@@ -462,6 +462,8 @@ void ViewRunner::Start() {
   });
 }
 
+void ViewRunner::SetUnread(bool unread) { impl_->unread.store(unread); }
+
 void ViewRunner::Stop() {
   if (!impl_ || !impl_->follower.joinable()) return;
   impl_->stopping.store(true);

@@ -158,6 +158,11 @@ class ViewRunner {
   // Follows the log on a background thread until Stop() (or options.until, or a failure).
   void Start();
   void Stop();
+  // Nobody reads these views while the follower runs (a blue-green rebuild before its
+  // switch): its catch-ups from far behind then write every RunnerOptions::
+  // catch_up_write_every events and publish at their end, as a CatchUp nobody reads does.
+  // Set while stopped; Stop leaves it as it is.
+  void SetUnread(bool unread);
 
   // Position of the last applied and published batch. Thread-safe.
   uint64_t Position() const { return position_.load(std::memory_order_acquire); }

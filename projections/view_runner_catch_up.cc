@@ -109,13 +109,14 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // the person folds' rows likewise: BatchPipeline::Evict).
   //
   // Nobody reads views that catch up before the follower starts (serve's start, a rebuild:
-  // CatchUp called directly, no change listener): they are published once, at the end.
+  // CatchUp called directly, no change listener), nor those of a follower set unread (a
+  // blue-green rebuild before its switch: SetUnread): they are published once, at the end.
   // Each publication froze every view's table for readers, so that the batches after it
   // copied each entry, shard and bucket they touched again (copy on write) and the frozen
   // copies were freed a publication later: ~8 % of a start from scratch at 1:1 density
   // (docs/benchmarks.md, 2026-12-03 late night), and every fourth write stopped the pool.
   constexpr size_t kPublishEvery = 4;
-  const bool unread = !following.load() && listeners.empty();
+  const bool unread = (!following.load() || this->unread.load()) && listeners.empty();
   const size_t publish_every = unread ? SIZE_MAX : kPublishEvery;
   // Such a catch-up also writes only every options.catch_up_write_every events (Defer;
   // with batches at least that large, every batch as before):

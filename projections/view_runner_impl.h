@@ -115,6 +115,7 @@ class ViewRunner::Impl {
   // Between Start and Stop: the views are read while the follower catches up (a rebuild's
   // runner, a start from scratch, run CatchUp before anyone reads or listens).
   std::atomic<bool> following{false};
+  std::atomic<bool> unread{false};  // SetUnread: followed, but read by nobody yet
   // The last position written with its checkpoint (a catch-up writes batches it does not
   // publish: CatchUpOverlapped); `position` is the last published.
   std::atomic<uint64_t> stored_position{0};

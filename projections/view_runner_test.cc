@@ -181,6 +181,36 @@ TEST_F(ViewRunnerTest, ACatchUpNobodyReadsWritesEveryFewBatches) {
   EXPECT_EQ(dumps[1], dumps[0]);
 }
 
+// A follower whose views nobody reads yet (a blue-green rebuild before its switch) catches
+// up the same way; set read again, it publishes every batch.
+TEST_F(ViewRunnerTest, AnUnreadFollowerWritesEveryFewBatches) {
+  for (int i = 0; i < 40; ++i) PositiveCase(i);  // 200 events
+  RunnerOptions o;
+  o.path = log_.Path("views");
+  o.rules = Rules();
+  o.max_batch = 16;
+  o.read_ahead = true;
+  o.catch_up_write_every = 64;
+  o.partitions = 2;
+  o.threads = 2;
+  o.poll = std::chrono::milliseconds(5);
+  auto r = ViewRunner::Open(log_.store(), MakeViews(), o);
+  ASSERT_TRUE(r) << r.error().message;
+  (*r)->SetUnread(true);
+  (*r)->Start();
+  ASSERT_TRUE((*r)->WaitForPosition(200, std::chrono::seconds(30)));
+  (*r)->Stop();
+  EXPECT_EQ((*r)->metrics().batches_written.load(), 4u);  // at 64, 128, 192 and 200
+  EXPECT_EQ(TorinoCases(**r), 40);
+  (*r)->SetUnread(false);
+  for (int i = 40; i < 48; ++i) PositiveCase(i);  // 40 events more: three batches
+  (*r)->Start();
+  ASSERT_TRUE((*r)->WaitForPosition(240, std::chrono::seconds(30)));
+  (*r)->Stop();
+  EXPECT_EQ((*r)->metrics().batches_written.load(), 7u);
+  EXPECT_EQ(TorinoCases(**r), 48);
+}
+
 TEST_F(ViewRunnerTest, StoppedMidwayAndReopenedEqualsARebuild) {
   for (int i = 0; i < 6; ++i) PositiveCase(i, i % 2 ? "001272" : "001156");
   {

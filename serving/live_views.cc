@@ -178,6 +178,8 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
     }
   } forget{*this};
   ServingLog()->info("rebuilding the views into {} under the rules adopted up to position {}", dir, target);
+  // Read by nobody until the switch: written every few batches, published when caught up.
+  r.SetUnread(true);
   StartWithNice(r, options.rebuild_nice);
   for (;;) {
     if (Cancelled(target)) {
@@ -192,6 +194,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
   // The follower ran at low priority; restart it at ours, with the change listener (not
   // before: the old views answer until the switch, so their changes are the ones to announce).
   r.Stop();
+  r.SetUnread(false);
   if (auto caught = r.CatchUp(); !caught) return SetError(caught.error().message);
   if (options.before_switch && !options.before_switch()) {
     ServingLog()->warn("views rebuild into {} abandoned before the switch (test seam)", dir);
