@@ -79,7 +79,7 @@ StoreResult<void> BulkImport::Impl::Start() {
     if (!last->empty()) last_recorded_ = last->front().recorded_at;
   }
   forming_.first_position = next_position_;
-  forming_.records.reserve(std::min<uint64_t>(options_.events_per_file, 1 << 20));
+  forming_.starts.reserve(std::min<uint64_t>(options_.events_per_file, 1 << 20));
   // The claims' tables sized for 262,144 claims rather than grown by doubling from 15: their
   // rehashes were ~7 % of the import thread's time at 1:100 (295,616 claims). Not larger:
   // reserving 524,288 made the 1:100 load's peak RSS ~40 MiB higher.
@@ -214,10 +214,8 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
     // an Envelope to copy the stream, actor and ids into), the personal part sealed in place.
     const uint64_t version = ++result.version;
     const uint64_t pos = next_position_++;
-    std::string& record = forming_.records.emplace_back();
-    record.reserve(64 + format::kMaxTrailerSize + r.stream.size() + ev.type.size() + r.actor.id.size() +
-                   r.actor.role.size() + r.correlation_id.size() + r.causation_id.size() + r.idempotency_key.size() +
-                   ev.body.size() + (ev.personal.empty() ? 0 : kSealOverhead + ev.personal.size()));
+    std::string& record = forming_.bytes;  // appended to: this record starts at its end
+    forming_.starts.push_back(record.size());
     format::AppendRecordBodyUpToPersonal(
         record, {pos, r.stream, version, ev.type, ev.schema_version, at, ev.effective_at, r.actor.id, r.actor.role,
                  r.correlation_id, r.causation_id, r.idempotency_key, ev.body});
@@ -227,6 +225,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
       format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
       PersonalVault::SealTo(record, st.data_key, r.stream, version, ev.personal);
     }
+    record.append(format::kMaxTrailerSize, '\0');  // room for the hash
     if (st.positions.empty()) st.first_version = version;
     st.positions.push_back(pos);
     result.last_position = pos;
@@ -263,7 +262,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
   if (!r.idempotency_key.empty()) idempotency_[r.idempotency_key] = {r.request_digest, result};
   last_recorded_ = at;
   ++appends_;
-  if (forming_.records.size() >= options_.events_per_file) Submit();
+  if (forming_.size() >= options_.events_per_file) Submit();
   if (buffered_entries_ >= options_.index_run_entries) {
     if (auto flushed = FlushIndexRun(); !flushed) {
       Fail(flushed.error());

@@ -21,12 +21,13 @@ using bulk_import_internal::SortByName;
 using bulk_import_internal::TableSink;
 
 void BulkImport::Impl::Submit() {
-  if (forming_.records.empty()) return;
+  if (forming_.starts.empty()) return;
   Chunk chunk = std::move(forming_);
   chunk.index = chunks_++;
   forming_ = Chunk{};
   forming_.first_position = next_position_;
-  forming_.records.reserve(chunk.records.size());
+  forming_.starts.reserve(chunk.starts.size());
+  forming_.bytes.reserve(chunk.bytes.size() + chunk.bytes.size() / 8);  // the next is about as large
   std::unique_lock l(mu_);
   // At most one chunk waiting per pool thread: memory stays bounded.
   space_cv_.wait(l, [&] { return error_ || stopping_ || queue_.size() < pool_.size(); });
@@ -65,9 +66,12 @@ StoreResult<void> BulkImport::Impl::WriteChunk(Chunk& chunk) {
     if (error_ || stopping_) return {};
     prev = tip_;
   }
-  for (size_t i = 0; i < chunk.records.size(); ++i) {
-    prev = format::ChainHash(prev, chunk.first_position + i, chunk.records[i]);
-    format::AppendTrailer(chunk.records[i], prev);  // the stored value, in place
+  std::vector<uint32_t> trailers(chunk.size());
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const std::string_view body = chunk.Body(i);
+    prev = format::ChainHash(prev, chunk.first_position + i, body);
+    // The stored value in place: the hash (or its check) in the room after the body.
+    trailers[i] = static_cast<uint32_t>(format::WriteTrailer(body, prev, chunk.bytes.data() + chunk.starts[i] + body.size()));
   }
   {
     std::lock_guard l(mu_);
@@ -78,11 +82,13 @@ StoreResult<void> BulkImport::Impl::WriteChunk(Chunk& chunk) {
   char name[32];
   std::snprintf(name, sizeof name, "events-%06llu.sst", static_cast<unsigned long long>(chunk.index));
   return WriteTable(store_.events_, name, [&](TableSink& w) {
-    for (size_t i = 0; i < chunk.records.size(); ++i) {
-      rocksdb::Status s = w.Put(format::PositionKey(chunk.first_position + i), chunk.records[i]);
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const std::string_view body = chunk.Body(i);
+      rocksdb::Status s = w.Put(format::PositionKey(chunk.first_position + i),
+                                std::string_view(body.data(), body.size() + trailers[i]));
       if (!s.ok()) return s;
-      std::string().swap(chunk.records[i]);
     }
+    std::string().swap(chunk.bytes);
     return rocksdb::Status::OK();
   });
 }

@@ -49,11 +49,21 @@ struct StreamState {
   DataKey data_key{};
 };
 
-// A run of consecutive positions, hashed and written by one pool thread.
+// A run of consecutive positions, hashed and written by one pool thread. The record bodies
+// lie one after another in one buffer, each followed by kMaxTrailerSize bytes of room for
+// its hash (filled when the chunk is chained): a string per event was an allocation, a free
+// on the pool's thread and, at 1:100, ~7 % of the import thread in page faults.
 struct Chunk {
   uint64_t index = 0;
   uint64_t first_position = 0;
-  std::vector<std::string> records;  // record bodies, with room for the hash after them
+  std::string bytes;
+  std::vector<uint64_t> starts;  // of each record in `bytes`
+  size_t size() const { return starts.size(); }
+  // The body of record i (its room for the hash excluded).
+  std::string_view Body(size_t i) const {
+    const uint64_t end = (i + 1 < starts.size() ? starts[i + 1] : bytes.size()) - format::kMaxTrailerSize;
+    return std::string_view(bytes).substr(starts[i], end - starts[i]);
+  }
 };
 
 }  // namespace bulk_import_internal

@@ -178,6 +178,12 @@ void AppendTrailer(std::string& record, const domain::Hash& hash) {
   record.append(reinterpret_cast<const char*>(hash.data()), TrailerSize(record));
 }
 
+size_t WriteTrailer(std::string_view record_body, const domain::Hash& hash, char* room) {
+  const size_t trailer = TrailerSize(record_body);
+  std::memcpy(room, hash.data(), trailer);
+  return trailer;
+}
+
 std::optional<SplitValue> Split(std::string_view value) {
   if (value.empty()) return std::nullopt;
   const size_t trailer = TrailerSize(value);

@@ -74,6 +74,9 @@ std::string EncodeValue(std::string_view record_body, const domain::Hash& hash);
 // The same in place: `record` (a record body) becomes its stored value.
 void AppendTrailer(std::string& record, const domain::Hash& hash);
 inline constexpr size_t kMaxTrailerSize = kHashSize;
+// The same into `room` (at least kMaxTrailerSize bytes, right after the body in a buffer of
+// records); returns the trailer's size.
+size_t WriteTrailer(std::string_view record_body, const domain::Hash& hash, char* room);
 // Splits a stored value; nullopt if it is too short.
 struct SplitValue {
   std::string_view record_body;
