@@ -27,6 +27,39 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
   if (!first || index < first->index) first = BatchPipeline::Failure{index, std::move(why)};
 }
 
+// What a partition writes, in `batch`, in key order: its folds' rows (each fold's under its
+// view's name, `fold_names`), then the entry of every person of `people` with a record
+// (sorted and deduplicated here; a fold's change before registration has its row only).
+// Throws std::runtime_error saying which part failed.
+template <class Id>
+void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
+                  const std::vector<std::string_view>& fold_names, std::vector<Id>& people,
+                  ViewsDb::Batch& batch) {
+  PrefixedSink sink(batch);
+  try {
+    for (size_t k = 0; k < folds.size(); ++k) {
+      sink.SetPrefix(fold_names[k]);
+      folds[k]->Persist(sink);
+    }
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(std::string("persisting the views: ") + ex.what());
+  }
+  std::sort(people.begin(), people.end());
+  people.erase(std::unique(people.begin(), people.end()), people.end());
+  std::string key;
+  try {
+    for (std::string_view person : people) {
+      const PersonRecord* record = dir.Find(person);
+      if (record == nullptr) continue;
+      key.assign(kPeoplePrefix).append(person);
+      batch.Put(key, EncodePersonEntry(person, *record, folds));
+    }
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(std::string("persisting the people: ") + ex.what());
+  }
+  batch.Sort();  // on the pool (the folds' rows, then the records, already sorted)
+}
+
 }  // namespace
 
 size_t BatchPipeline::PartitionOf(std::string_view person_id, size_t partitions) {
@@ -47,6 +80,7 @@ BatchPipeline::BatchPipeline(std::vector<std::unique_ptr<View>>& views,
 
 void BatchPipeline::AttachFolds() {
   fold_views_.clear();
+  fold_names_.clear();
   fold_of_view_.assign(views_.size(), -1);
   for (auto& part : parts_) part->folds.clear();
   for (size_t v = 0; v < views_.size(); ++v) {
@@ -57,6 +91,7 @@ void BatchPipeline::AttachFolds() {
     }
     fold_of_view_[v] = static_cast<int>(fold_views_.size());
     fold_views_.push_back(v);
+    fold_names_.push_back(views_[v]->name());
     for (size_t p = 0; p < parts_.size(); ++p) parts_[p]->folds.push_back(folds[p]);
   }
 }
@@ -155,34 +190,11 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     for (std::string_view person : work.dirty) part.unwritten.emplace_back(person);
     return;
   }
-  if (!part.folds.empty()) {
-    PrefixedSink sink(work.batch);
-    try {
-      for (size_t k = 0; k < part.folds.size(); ++k) {
-        sink.SetPrefix(views_[fold_views_[k]]->name());
-        part.folds[k]->Persist(sink);
-      }
-    } catch (const std::exception& ex) {
-      Keep(work.failure, work.events.back(), std::string("persisting the views: ") + ex.what());
-      return;
-    }
-  }
-  std::sort(work.dirty.begin(), work.dirty.end());
-  work.dirty.erase(std::unique(work.dirty.begin(), work.dirty.end()), work.dirty.end());
-  std::string key;
   try {
-    for (std::string_view person : work.dirty) {
-      const PersonRecord* record = dir.Find(person);
-      if (record == nullptr) continue;  // a fold's change before registration: its row only
-      key.assign(kPeoplePrefix).append(person);
-      work.batch.Put(key, EncodePersonEntry(person, *record, part.folds));
-    }
+    PutPartition(dir, part.folds, fold_names_, work.dirty, work.batch);
   } catch (const std::exception& ex) {
-    Keep(work.failure, work.events.back(), std::string("persisting the people: ") + ex.what());
-    return;
+    Keep(work.failure, work.events.back(), ex.what());
   }
-  // In key order here, on the pool (the folds' rows, then the records, already sorted).
-  work.batch.Sort();
 }
 
 void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
@@ -333,23 +345,8 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
     try {
       if (k < n) {
         Part& part = *parts_[k];
-        ViewsDb::Batch& batch = flush_parts_[k];
-        batch.Clear();
-        PrefixedSink sink(batch);
-        for (size_t f = 0; f < part.folds.size(); ++f) {
-          sink.SetPrefix(views_[fold_views_[f]]->name());
-          part.folds[f]->Persist(sink);
-        }
-        std::sort(part.unwritten.begin(), part.unwritten.end());
-        part.unwritten.erase(std::unique(part.unwritten.begin(), part.unwritten.end()), part.unwritten.end());
-        std::string key;
-        for (const std::string& person : part.unwritten) {
-          const PersonRecord* record = part.directory.Find(person);
-          if (record == nullptr) continue;  // a fold's change before registration: its row only
-          key.assign(kPeoplePrefix).append(person);
-          batch.Put(key, EncodePersonEntry(person, *record, part.folds));
-        }
-        batch.Sort();
+        flush_parts_[k].Clear();
+        PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k]);
       } else {
         View& view = *views_[k - n];
         ViewWork& work = *view_work_[k - n];
@@ -360,7 +357,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
         work.batch.Sort();
       }
     } catch (const std::exception& ex) {
-      failures[k] = std::string("persisting the views: ") + ex.what();
+      failures[k] = k < n ? std::string(ex.what()) : std::string("persisting the views: ") + ex.what();
     }
   };
   const size_t tasks = n + views_.size();

@@ -206,6 +206,7 @@ class BatchPipeline {
   std::vector<std::unique_ptr<ViewWork>> view_work_;
   std::vector<size_t> view_order_;  // longest view first: the views' step ends sooner
   std::vector<size_t> fold_views_;  // the view of each fold k (at most 32)
+  std::vector<std::string_view> fold_names_;  // and its name (View::name)
   std::vector<int> fold_of_view_;   // each view's fold, -1: none
   bool defer_ = false;
   size_t deferred_events_ = 0;   // events folded since the last Flush, while deferring

@@ -157,6 +157,20 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     Written(writing_last, writing_events, writing_started, true);
     return {};
   };
+  // Starts writing `wb` behind, with the checkpoint of `applied` (covering `events`), and
+  // lets the batch go (the write batch holds copies).
+  auto write_behind = [&](ViewsDb::Batch& wb, const DecodedBatch& applied, size_t events,
+                          std::chrono::steady_clock::time_point started) {
+    writing_last = applied.envelopes.back().position;
+    writing_events = events;
+    writing_started = started;
+    wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+    SampleRecords(applied);  // its records are all cached until the write is done
+    writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
+    side ^= 1;
+    reader.Recycle(std::move(held.front()));
+    held.pop_front();
+  };
   while (!held.empty()) {
     const auto started = std::chrono::steady_clock::now();
     const DecodedBatch& applied = held.front();
@@ -199,15 +213,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       accumulating = false;
       if (more) {
         // Written behind while the partitions fold the next batch alone.
-        writing_last = applied.envelopes.back().position;
-        writing_events = events;
-        writing_started = started;
-        wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
-        SampleRecords(applied);
-        writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
-        side ^= 1;
-        reader.Recycle(std::move(held.front()));
-        held.pop_front();
+        write_behind(wb, applied, events, started);
         pipeline->Fold(held.back(), *db);
         continue;
       }
@@ -220,15 +226,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       continue;
     }
     if (next != nullptr && ++since_publish < publish_every) {
-      writing_last = applied.envelopes.back().position;
-      writing_events = applied.envelopes.size();
-      writing_started = started;
-      wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
-      SampleRecords(applied);  // its records are all cached until the write is done
-      writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
-      side ^= 1;
-      reader.Recycle(std::move(held.front()));
-      held.pop_front();
+      write_behind(wb, applied, applied.envelopes.size(), started);
       continue;
     }
     since_publish = 0;
