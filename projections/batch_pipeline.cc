@@ -368,9 +368,11 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
   }
   for (auto& part : parts_) {
     part->unwritten.clear();
+    part->flushing_events += part->unwritten_events;
     part->unwritten_events = 0;
   }
   deferred_events_ = 0;
+  flushing_batches_ += deferred_batches_;
   deferred_batches_ = 0;
   for (auto& failure : failures) {
     if (failure) return Failure{0, std::move(*failure)};
@@ -383,6 +385,11 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
   out.Append(people);
   for (auto& work : view_work_) out.Append(work->batch);
   return std::nullopt;
+}
+
+void BatchPipeline::FlushStored() {
+  for (auto& part : parts_) part->flushing_events = 0;
+  flushing_batches_ = 0;
 }
 
 void BatchPipeline::ReleaseBuffers() {
@@ -414,7 +421,7 @@ void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
   for (size_t p = 0; p < parts_.size(); ++p) {
     unsigned unwritten = pending_ != nullptr && !pending_->parts[p].events.empty() ? 1 : 0;
     if (applied_unwritten && applied_ != nullptr && !applied_->parts[p].events.empty()) ++unwritten;
-    unwritten += static_cast<unsigned>(deferred_batches_);
+    unwritten += static_cast<unsigned>(deferred_batches_ + flushing_batches_);
     for (PersonFold* fold : parts_[p]->folds) fold->Evict(unwritten);
   }
   if (budget == 0) return;
@@ -428,7 +435,9 @@ void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
   for (size_t p = 0; p < n; ++p) {
     size_t ahead = pending_ ? pending_->parts[p].events.size() : 0;
     if (applied_unwritten && applied_ != nullptr) ahead += applied_->parts[p].events.size();
-    ahead += parts_[p]->unwritten_events;  // deferred: every record changed since the last Flush
+    // Deferred: every record changed since the last Flush, and since the one before while
+    // that Flush's batch is not stored (FlushStored).
+    ahead += parts_[p]->unwritten_events + parts_[p]->flushing_events;
     const size_t share = std::max(budget / n + (p < budget % n ? 1 : 0), 2 * ahead);
     if (share == 0) {
       parts_[p]->directory.Clear();

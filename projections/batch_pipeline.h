@@ -125,6 +125,11 @@ class BatchPipeline {
   std::optional<Failure> Flush(ViewsDb::Batch& out);
   // Events folded since the last Flush (0 when not deferring).
   size_t Deferred() const { return deferred_events_; }
+  // What the last Flush put in its batch stays protected from Evict (as if unwritten)
+  // until the caller says that batch is stored: the catch-up writes it behind while the
+  // pipeline folds and applies the batches after it, and a record or row forgotten before
+  // its write lands would be read back from the database as it was before.
+  void FlushStored();
   // Gives back the memory of the batches' working buffers (they grow with the largest
   // batch seen; kept between batches so as not to grow again): after a long catch-up.
   void ReleaseBuffers();
@@ -160,6 +165,7 @@ class BatchPipeline {
     // last Flush (repeats across batches), and the partition's events folded since.
     std::vector<std::string> unwritten;
     size_t unwritten_events = 0;
+    size_t flushing_events = 0;  // unwritten_events at the last Flush, until FlushStored
   };
   // One partition's work on one batch.
   struct PartWork {
@@ -211,6 +217,7 @@ class BatchPipeline {
   bool defer_ = false;
   size_t deferred_events_ = 0;   // events folded since the last Flush, while deferring
   size_t deferred_batches_ = 0;  // batches folded since the last Flush, while deferring
+  size_t flushing_batches_ = 0;  // deferred_batches_ at the last Flush, until FlushStored
   Stage stages_[2];
   Stage* pending_ = nullptr;  // folded, views not applied yet
   Stage* applied_ = nullptr;  // the last Step's (its partitions' events kept until reused)

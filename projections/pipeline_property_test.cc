@@ -9,6 +9,7 @@
 // orders of the log, whatever the path, and its range reads return exactly those days'.
 #include "domain/person.h"
 #include "domain/school.h"
+#include "projections/batch_pipeline.h"
 #include "projections/gp_view.h"
 #include "projections/log_prefetch.h"
 #include "projections/school_view.h"
@@ -18,9 +19,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace caseledger::projections {
 namespace {
@@ -148,6 +151,9 @@ struct Shape {
   // Read ahead, nobody reading: written every this many events, not every batch
   // (RunnerOptions::catch_up_write_every); 0: every batch.
   size_t write_every = 0;
+  // Each write of the views database this long (a slow disk): a write behind still runs
+  // while the batches after it are folded and applied.
+  std::chrono::milliseconds slow_write{0};
   // Events between two writes of a catch-up from position 0: whole batches, at least
   // write_every when deferring.
   size_t WrittenEvery() const {
@@ -177,6 +183,9 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     o.threads = s.threads;
     o.read_ahead = s.read_ahead;
     o.catch_up_write_every = s.write_every;
+    if (s.slow_write.count() > 0) {
+      o.db.before_write = [delay = s.slow_write] { std::this_thread::sleep_for(delay); };
+    }
     auto r = ViewRunner::Open(log.store(), std::move(views), o);
     EXPECT_TRUE(r) << r.error().message;
     return r ? std::move(*r) : nullptr;
@@ -208,13 +217,15 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
                           {7, 4, 1000, 1},           {4, 2, 13, 0},            {16, 3, 600, 5},
                           {2, 2, 700, 1, true, 2500}, {5, 2, 1000, 0, true},    {3, 3, 97, 2, true, 1000},
                           {1, 2, 600, 3, true},      {4, 2, 500, 0, true, size_t{1} << 17},
-                          {2, 2, 300, 1, true, 301}};
+                          {2, 2, 300, 1, true, 301},
+                          {2, 2, 600, 1, true, 3000, std::chrono::milliseconds(40)}};
   for (size_t k = 0; k < std::size(shapes); ++k) {
     const Shape& s = shapes[k];
     SCOPED_TRACE("partitions " + std::to_string(s.partitions) + " threads " + std::to_string(s.threads) +
                  " batch " + std::to_string(s.batch) + " cache " + std::to_string(s.cache) +
                  (s.read_ahead ? " read ahead" : "") +
-                 (s.write_every ? " written every " + std::to_string(s.write_every) : ""));
+                 (s.write_every ? " written every " + std::to_string(s.write_every) : "") +
+                 (s.slow_write.count() ? " slow writes" : ""));
     const std::string name = "pipeline-" + std::to_string(k);
     // Killed in the middle of a batch (a view throws), reopened with another partition
     // count, stopped on the way, reopened again, finished.
@@ -238,7 +249,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       }
     }
     {
-      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead, s.write_every},
+      auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead, s.write_every, s.slow_write},
                           3 * last / 4);
       ASSERT_TRUE(resumed);
       EXPECT_EQ(resumed->Position(), written);
@@ -273,6 +284,38 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
   ExpectIndex(**rebuilt, index);
   rebuilt->reset();
   EXPECT_TRUE(Stored(log.Path("rebuilt")) == stored);
+}
+
+// What a Flush put in its batch stays cached until the caller says the batch is stored
+// (FlushStored): the catch-up writes it behind while the next batches are folded, and a
+// record forgotten before its write lands would be read back as it was before.
+TEST(BatchPipelineTest, AFlushWrittenBehindKeepsItsRecordsUntilStored) {
+  TestLog log;
+  CrossHistory history(7);
+  history.Run(1500);
+  AppendConcurrently(log, history.appends(), 2);
+  auto db = ViewsDb::Open(log.Path("views"));
+  ASSERT_TRUE(db) << db.error().message;
+  std::vector<std::unique_ptr<View>> views;  // the person records alone
+  BatchPipeline pipeline(views, Rules(), 2, 2, log.Path("views"));
+  pipeline.Defer(true);
+  auto first = ReadDecoded(log.store(), 1, 600);
+  auto second = ReadDecoded(log.store(), 601, 600);
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ(second->envelopes.size(), 600u);
+  pipeline.Fold(*first, **db);
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Step(&*second, **db, out));
+  ASSERT_FALSE(pipeline.Step(nullptr, **db, out));
+  ASSERT_FALSE(pipeline.Flush(out));
+  const size_t flushed = pipeline.CachedPeople();  // each changed by the two batches, each in `out`
+  ASSERT_GT(flushed, 50u);
+  ASSERT_GE(out.count(), flushed);
+  pipeline.Evict(1);
+  EXPECT_EQ(pipeline.CachedPeople(), flushed);
+  pipeline.FlushStored();
+  pipeline.Evict(1);
+  EXPECT_LE(pipeline.CachedPeople(), 1u);
 }
 
 // The first event a partition cannot fold stops the batch where the sequential runner

@@ -361,6 +361,7 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   // close flushes them. This halves what a rebuild spends writing.
   wo.disableWAL = !sync;
   if (batch.unsorted_ >= kSortFrom) batch.Sort();
+  if (options_.before_write) options_.before_write();
   rocksdb::Status s = db_->Write(wo, batch.batch_.get());
   if (!s.ok()) return FromStatus(s, "write");
   return {};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 
 namespace caseledger::projections {
 
@@ -19,6 +20,9 @@ struct ViewsDbOptions {
   // person record and GP row a batch changed; a larger memtable keeps more of those
   // rewrites from ever reaching a table file.
   size_t catch_up_write_buffer_bytes = 0;
+  // Called on the writing thread before each batch is written (tests: a slow disk, so that
+  // a write behind is still running while the batches after it are applied).
+  std::function<void()> before_write;
 };
 
 }  // namespace caseledger::projections
