@@ -32,18 +32,23 @@ int64_t EuSwitchMicros(int year, unsigned month) {
 
 // Offset of Italian civil time from UTC at instant `micros` (UTC).
 int64_t RomeOffsetMicros(int64_t micros) {
-  // The year's two switch instants, kept per thread for the last year asked: consecutive
-  // calls nearly always ask the same year (the switches were ~3 % of the bulk load's
-  // generator, callgrind).
+  // The year's two switch instants, kept per thread for the last year asked with the
+  // year's bounds: consecutive calls nearly always fall in the same year (the switches were
+  // ~3 % of the bulk load's generator, callgrind; the year's civil date from the day count,
+  // 1.5 % of a catch-up of the views, perf).
   struct Summer {
-    int year = 0;
+    int64_t begin = 0, end = 0;  // [1 January, next 1 January) 00:00 UTC of the year
     int64_t from = 0, to = 0;
     bool known = false;
   };
   thread_local Summer summer;
-  int year = int(year_month_day{sys_days{days{FloorDiv(micros, kMicrosPerDay)}}}.year());
-  if (!summer.known || summer.year != year) {
-    summer = {year, EuSwitchMicros(year, 3), EuSwitchMicros(year, 10), true};
+  if (!summer.known || micros < summer.begin || micros >= summer.end) {
+    const auto year = year_month_day{sys_days{days{FloorDiv(micros, kMicrosPerDay)}}}.year();
+    const auto first = [](std::chrono::year y) {
+      return int64_t{sys_days{y / std::chrono::January / 1}.time_since_epoch().count()} * kMicrosPerDay;
+    };
+    summer = {first(year), first(year + std::chrono::years{1}), EuSwitchMicros(int(year), 3),
+              EuSwitchMicros(int(year), 10), true};
   }
   bool in_summer = micros >= summer.from && micros < summer.to;
   return (in_summer ? 2 : 1) * 3600 * kMicrosPerSecond;

@@ -84,5 +84,20 @@ TEST(TimestampTest, SummerTimeSwitchesHoldWhenYearsAlternate) {
   }
 }
 
+// The switches are kept with the bounds of their year in UTC: the instants either side of
+// a new year (UTC and Rome's), asked in both directions, give their own civil day.
+TEST(TimestampTest, CivilDayAcrossNewYearInEitherDirection) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"2020-12-31T22:59:59Z", "2020-12-31"}, {"2020-12-31T23:00:00Z", "2021-01-01"},
+      {"2020-12-31T23:59:59Z", "2021-01-01"}, {"2021-01-01T00:00:00Z", "2021-01-01"},
+      {"2021-06-30T22:00:00Z", "2021-07-01"}, {"2020-06-30T21:59:59Z", "2020-06-30"}};
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [at, day] : cases) EXPECT_EQ(Timestamp::Parse(at)->ToDate().ToString(), day) << at;
+    for (auto it = std::rbegin(cases); it != std::rend(cases); ++it) {
+      EXPECT_EQ(Timestamp::Parse(it->first)->ToDate().ToString(), it->second) << it->first;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace caseledger::domain
