@@ -148,6 +148,12 @@ class BulkImport::Impl {
   uint64_t hashed_chunks_ = 0;  // chunks whose chain is done
   domain::Hash tip_{};          // hash at the end of the last hashed chunk
   std::map<std::string, rocksdb::ColumnFamilyHandle*> files_;  // written, to ingest
+  // The buffers of a chunk written, emptied, for the next chunk to form in (at most one: the
+  // pool is mostly idle, waiting for the import thread): a fresh buffer of ~20 MB per chunk
+  // was page faults on the import thread, and more of them the longer the load (the
+  // allocator returns freed pages after a delay).
+  std::vector<Chunk> spare_chunks_;
+  bool recycle_chunks_ = true;  // until Commit: then no chunk forms any more
   uint64_t file_bytes_ = 0;
   std::vector<std::thread> pool_;
   bool committed_ = false;

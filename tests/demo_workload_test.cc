@@ -88,11 +88,19 @@ Loaded Load(const std::string& path, uint64_t seed,
     bo.work_dir = path + ".import";
     bo.index_run_entries = budget.run_entries;
     bo.claim_run_entries = budget.run_entries;
+    bo.events_per_file = 997;  // many chunks: their buffers formed again in
     bulk = eventstore::BulkImport::Begin(*store, bo).value();
-    options.sink = [&](std::vector<DecidedAppend> requests) -> eventstore::StoreResult<void> {
+    // As loadgen's import thread does: each day's vector, emptied, handed back to the
+    // generator a day later to be filled again.
+    options.sink = [&, spare = std::vector<DecidedAppend>()](std::vector<DecidedAppend>& day) mutable
+        -> eventstore::StoreResult<void> {
+      std::vector<DecidedAppend> requests = std::move(day);
       for (auto& r : requests) {
         if (auto added = bulk->Add(std::move(r).Encode()); !added) return added.error();
       }
+      requests.clear();
+      day = std::move(spare);
+      spare = std::move(requests);
       return {};
     };
   }

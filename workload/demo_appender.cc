@@ -108,13 +108,16 @@ eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& s
 }
 
 eventstore::StoreResult<void> DemoAppender::FlushTo(
-    const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)>& sink) {
-  std::vector<DecidedAppend> requests;
-  requests.swap(queued_);
+    const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>&)>& sink) {
+  const size_t day = queued_.size();
+  auto taken = sink(queued_);
+  queued_.clear();  // empty already, unless the sink failed
   // The next day's requests are about as many: grown once here instead of by doubling,
-  // each time moving every request queued so far.
-  queued_.reserve(requests.size() + requests.size() / 4);
-  return sink(std::move(requests));
+  // each time moving every request queued so far. A vector the sink handed back (an
+  // earlier day's) has room already: its pages are in memory, where a fresh one's were page
+  // faults (at 1:10, a third of the generator thread's).
+  queued_.reserve(day + day / 4);
+  return taken;
 }
 
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {

@@ -42,10 +42,10 @@ class DemoAppender {
   // Appends everything queued and empties the queue. Stops at the first store error (for
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
-  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import) and
-  // empties the queue.
+  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import: it
+  // takes the requests out of the vector, DemoOptions::sink) and empties the queue.
   eventstore::StoreResult<void> FlushTo(
-      const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)>& sink);
+      const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>&)>& sink);
 
   // Resuming a load that stopped (a killed scale run): the store already holds the first
   // `events` events this workload generates. Flushes that fall wholly within them append
