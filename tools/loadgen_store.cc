@@ -35,11 +35,12 @@ using namespace workload;  // the library these tools are the front of
 
 namespace {
 
-// The bulk import on a thread of its own, a day behind the generator, so that generating
-// and deciding one day and encoding and adding the previous one to the import (encoding the
-// events, checks, sealing, records, runs) use both cores. At most two days wait. The first
-// error of the import is answered to the next Add and to Finish. A day's vector, emptied
-// once added, goes back to the generator to be filled again (DemoOptions::sink).
+// The bulk import on a thread of its own, a batch behind the generator (a day's requests,
+// or fewer: DemoAppender::HandOffEvery), so that generating and deciding and encoding and
+// adding to the import (encoding the events, checks, sealing, records, runs) use both
+// cores. At most four batches wait. The first error of the import is answered to the next
+// Add and to Finish. A batch's vector, emptied once added, goes back to the generator to be
+// filled again (DemoOptions::sink).
 class ImportThread {
  public:
   explicit ImportThread(eventstore::BulkImport& bulk) : bulk_(bulk), thread_([this] { Run(); }) {}
@@ -48,7 +49,7 @@ class ImportThread {
   // Takes the day's requests; leaves in `day` an emptied earlier day, if there is one.
   eventstore::StoreResult<void> Add(std::vector<DecidedAppend>& day) {
     std::unique_lock l(mu_);
-    space_.wait(l, [&] { return error_ || days_.size() < 2; });
+    space_.wait(l, [&] { return error_ || days_.size() < 4; });
     if (error_) return *error_;
     days_.push_back(std::move(day));
     day = std::move(spare_);
