@@ -122,6 +122,7 @@ class BulkImport::Impl {
   };
   std::deque<NamedStream> stream_list_;
   boost::unordered_flat_map<std::string_view, uint32_t> streams_;  // views of the names in stream_list_
+  NamedStream* last_stream_ = nullptr;                              // the last Stream() found
   // Streams with index entries or a key seed for the next run, and their seeds ("": erased).
   std::vector<std::pair<const std::string*, StreamState*>> touched_;
   std::unordered_map<const StreamState*, std::string> seeds_;
