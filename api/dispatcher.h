@@ -23,7 +23,6 @@
 
 #include <cstddef>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,7 +39,7 @@ struct Admitted {
   size_t body_limit = 0;                 // the largest body the route reads
   std::string_view route_name = "unmatched";  // the route's pattern (the router outlives it)
   const Route* route = nullptr;
-  std::map<std::string, std::string> params;
+  PathParams params;
   Principal principal;
 };
 

@@ -22,7 +22,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace caseledger::api {
 
@@ -62,7 +63,9 @@ class PersonCache {
   };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Entry> people;
+    // Open addressing: a look-up (every query looks its person up twice: Current, Rendered)
+    // probes one group of slots where a node map chased a bucket and a node.
+    boost::unordered_flat_map<std::string, Entry> people;
   };
   Shard& ShardOf(const std::string& person_id) { return shards_[std::hash<std::string>{}(person_id) % kShards]; }
 

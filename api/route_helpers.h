@@ -56,8 +56,8 @@ void AddPersonCommand(Router& router, const ApiContext& ctx, std::string pattern
               [&ctx, read](const RouteRequest& req) {
                 Command command;
                 if (auto bad = ReadCommand<Command>(req.http, command, read)) return *bad;
-                auto it = req.params.find("id");
-                return RunPersonCommand(ctx, req, it == req.params.end() ? "" : it->second,
+                const std::string* id = req.params.Find("id");
+                return RunPersonCommand(ctx, req, id ? *id : std::string(),
                                         domain::PersonCommand{std::move(command)});
               }});
 }

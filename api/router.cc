@@ -1,6 +1,9 @@
 #include "api/router.h"
 
+#include <algorithm>
 #include <array>
+#include <new>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 
@@ -26,7 +29,50 @@ std::string_view Head(std::string_view path) {
 
 }  // namespace
 
+PathParams& PathParams::operator=(PathParams&& other) noexcept {
+  if (this == &other) return *this;
+  Clear();
+  for (size_t i = 0; i < other.count_; ++i) new (&slots_[i].param) Param(std::move(other.slots_[i].param));
+  count_ = other.count_;
+  return *this;
+}
+
+PathParams& PathParams::operator=(const PathParams& other) {
+  if (this == &other) return *this;
+  Clear();
+  for (size_t i = 0; i < other.count_; ++i) new (&slots_[i].param) Param(other.slots_[i].param);
+  count_ = other.count_;
+  return *this;
+}
+
+void PathParams::Clear() {
+  for (size_t i = 0; i < count_; ++i) slots_[i].param.~Param();
+  count_ = 0;
+}
+
+const std::string* PathParams::Find(std::string_view name) const {
+  for (size_t i = 0; i < count_; ++i) {
+    if (slots_[i].param.name == name) return &slots_[i].param.value;
+  }
+  return nullptr;
+}
+
+const std::string& PathParams::at(std::string_view name) const {
+  if (const std::string* value = Find(name)) return *value;
+  throw std::out_of_range("no path parameter " + std::string(name));
+}
+
+bool PathParams::Add(std::string_view name, std::string value) {
+  if (count_ == kMax) return false;
+  new (&slots_[count_].param) Param{name, std::move(value)};
+  ++count_;
+  return true;
+}
+
 void Router::Add(Route route) {
+  if (static_cast<size_t>(std::count(route.pattern.begin(), route.pattern.end(), '{')) > PathParams::kMax) {
+    throw std::invalid_argument("route " + route.pattern + " has more path parameters than PathParams holds");
+  }
   const std::string_view head = Head(route.pattern);
   if (head.find('{') == std::string_view::npos) {
     by_head_[std::string(head)].push_back(routes_.size());
@@ -36,11 +82,10 @@ void Router::Add(Route route) {
   routes_.push_back(std::move(route));
 }
 
-bool Router::MatchPattern(const std::string& pattern, const std::string& path,
-                          std::map<std::string, std::string>& params) {
+bool Router::MatchPattern(const std::string& pattern, const std::string& path, PathParams& params) {
   // Nothing is allocated until the whole pattern matched: every request is tried against
   // the routes before its own, and most fail on their first literal.
-  constexpr size_t kMaxParams = 8;
+  constexpr size_t kMaxParams = PathParams::kMax;
   std::array<std::pair<std::string_view, std::string_view>, kMaxParams> found;
   size_t count = 0;
   const std::string_view pat(pattern), at(path);
@@ -64,7 +109,7 @@ bool Router::MatchPattern(const std::string& pattern, const std::string& path,
     }
   }
   if (p != pat.size() || s != at.size()) return false;
-  for (size_t i = 0; i < count; ++i) params[std::string(found[i].first)] = DecodeSegment(found[i].second);
+  for (size_t i = 0; i < count; ++i) params.Add(found[i].first, DecodeSegment(found[i].second));
   return true;
 }
 
@@ -80,13 +125,14 @@ Router::Match Router::Find(Method method, const std::string& path) const {
   // The routes of this head and the open ones, in the order they were added: first those
   // of the request's method (the route found is the first of them that matches, as if
   // every route were tried in order), then, for a 404 or 405, every one.
+  PathParams params;
   for (bool all : {false, true}) {
     size_t h = 0, o = 0;
     while (h < headed.size() || o < open_.size()) {
       const size_t i = o == open_.size() || (h < headed.size() && headed[h] < open_[o]) ? headed[h++] : open_[o++];
       const Route& r = routes_[i];
       if (accepts(r) == all) continue;
-      std::map<std::string, std::string> params;
+      params.Clear();
       if (!MatchPattern(r.pattern, path, params)) continue;
       if (!all) {
         m.route = &r;

@@ -5,10 +5,11 @@
 #include "api/http.h"
 #include "domain/access.h"
 
+#include <array>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,9 +21,50 @@ struct Principal {
   domain::GrantSet grants;  // empty: authenticated, but may do nothing yet
 };
 
+// A route's path parameters by name ("{id}" -> its decoded segment), at most kMax (a
+// pattern with more is refused by Router::Add): kept in place, in pattern order, with names
+// that view the route's pattern (the router outlives every request). A map cost every
+// request to such a route a node and a key string; only the parameters there are are
+// constructed, so an empty one (one per route tried) costs nothing.
+class PathParams {
+ public:
+  static constexpr size_t kMax = 4;
+
+  PathParams() {}
+  ~PathParams() { Clear(); }
+  PathParams(PathParams&& other) noexcept { *this = std::move(other); }
+  PathParams& operator=(PathParams&& other) noexcept;
+  PathParams(const PathParams& other) { *this = other; }
+  PathParams& operator=(const PathParams& other);
+
+  // The value of `name`; std::out_of_range when there is none (a route asks for the
+  // parameters of its own pattern).
+  const std::string& at(std::string_view name) const;
+  // The value of `name`, or null.
+  const std::string* Find(std::string_view name) const;
+  size_t size() const { return count_; }
+  // Router only. `name` must outlive this (a route's pattern); false when full.
+  bool Add(std::string_view name, std::string value);
+  void Clear();
+
+ private:
+  struct Param {
+    std::string_view name;
+    std::string value;
+  };
+  // Constructed only below count_.
+  union Slot {
+    Slot() {}
+    ~Slot() {}
+    Param param;
+  };
+  std::array<Slot, kMax> slots_;
+  size_t count_ = 0;
+};
+
 struct RouteRequest {
   const Request& http;
-  std::map<std::string, std::string> params;  // path parameters by name
+  PathParams params;  // path parameters by name
   Principal principal;
 };
 
@@ -71,7 +113,7 @@ class Router {
 
   struct Match {
     const Route* route = nullptr;  // null: see `status`
-    std::map<std::string, std::string> params;
+    PathParams params;
     int status = 0;                // 404 no such path, 405 path exists for other methods
     std::string allow;             // for 405: the methods the path accepts
   };
@@ -79,8 +121,7 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
-  static bool MatchPattern(const std::string& pattern, const std::string& path,
-                           std::map<std::string, std::string>& params);
+  static bool MatchPattern(const std::string& pattern, const std::string& path, PathParams& params);
   std::vector<Route> routes_;
   // Routes by their first two segments ("/v1/people" for "/v1/people/{id}/swabs"), so that
   // a request is tried only against the routes it can match; `open_` holds the routes whose

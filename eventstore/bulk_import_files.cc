@@ -25,6 +25,13 @@ void BulkImport::Impl::Submit() {
   Chunk chunk = std::move(forming_);
   chunk.index = chunks_++;
   forming_ = Chunk{};
+  {
+    std::lock_guard l(mu_);
+    if (!spare_chunks_.empty()) {
+      forming_ = std::move(spare_chunks_.back());  // emptied, its capacity kept
+      spare_chunks_.pop_back();
+    }
+  }
   forming_.first_position = next_position_;
   forming_.starts.reserve(chunk.starts.size());
   forming_.bytes.reserve(chunk.bytes.size() + chunk.bytes.size() / 8);  // the next is about as large
@@ -81,16 +88,22 @@ StoreResult<void> BulkImport::Impl::WriteChunk(Chunk& chunk) {
   chain_cv_.notify_all();
   char name[32];
   std::snprintf(name, sizeof name, "events-%06llu.sst", static_cast<unsigned long long>(chunk.index));
-  return WriteTable(store_.events_, name, [&](TableSink& w) {
+  auto written = WriteTable(store_.events_, name, [&](TableSink& w) {
     for (size_t i = 0; i < chunk.size(); ++i) {
       const std::string_view body = chunk.Body(i);
       rocksdb::Status s = w.Put(format::PositionKey(chunk.first_position + i),
                                 std::string_view(body.data(), body.size() + trailers[i]));
       if (!s.ok()) return s;
     }
-    std::string().swap(chunk.bytes);
     return rocksdb::Status::OK();
   });
+  chunk.bytes.clear();
+  chunk.starts.clear();
+  std::lock_guard l(mu_);
+  if (recycle_chunks_ && spare_chunks_.empty()) {
+    spare_chunks_.push_back(std::move(chunk));
+  }
+  return written;
 }
 
 StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, const std::string& name,
@@ -154,7 +167,9 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
 }
 
 StoreResult<void> BulkImport::Impl::FlushClaimRun() {
-  std::vector<std::pair<std::string_view, std::string_view>> claims(claims_.begin(), claims_.end());
+  std::vector<std::pair<std::string_view, std::string_view>> claims;
+  claims.reserve(claims_.size());
+  for (const auto& [claim, holder] : claims_) claims.emplace_back(claim, ClaimHolder(holder));
   SortByName(claims, [](const auto& c) { return c.first; });  // claims are unique
   auto written = claim_runs_->Write([&](TableSink& w) {
     for (const auto& [claim, stream] : claims) {
@@ -293,7 +308,9 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   // The claims on a thread of their own.
   std::optional<StoreError> claims_failed;
   std::thread claims_writer([&] {
-    MemoryClaimCursor::Claims last_claims(claims_.begin(), claims_.end());
+    MemoryClaimCursor::Claims last_claims;
+    last_claims.reserve(claims_.size());
+    for (const auto& [claim, holder] : claims_) last_claims.emplace_back(claim, ClaimHolder(holder));
     SortByName(last_claims, [](const auto& c) { return c.first; });  // claims are unique
     MemoryClaimCursor newest_claims(last_claims);
     auto claimed = WriteTable(store_.claims_, "claims.sst", [&](TableSink& w) {
@@ -425,7 +442,15 @@ StoreResult<BulkImportStats> BulkImport::Impl::Commit() {
   if (auto failed = Failure()) return *failed;
   const auto started = std::chrono::steady_clock::now();
   auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  {
+    // No chunk forms after the last: the buffers kept for the next would only add to the
+    // peak of memory while the indexes are merged.
+    std::lock_guard l(mu_);
+    recycle_chunks_ = false;
+    spare_chunks_.clear();
+  }
   Submit();
+  forming_ = Chunk{};
   // The indexes do not depend on the log's files: they are written while the pool writes
   // the last chunks (up to two per pool thread; at 1:100 that was ~0.4 s with nothing else
   // running, before the indexes started).

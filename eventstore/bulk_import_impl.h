@@ -84,8 +84,13 @@ class BulkImport::Impl {
   uint64_t events() const { return next_position_ - first_position_; }
 
  private:
-  // The stream's state, and its name as the map holds it (stable, as the state is).
-  StoreResult<std::pair<const std::string*, StreamState*>> Stream(const std::string& stream);
+  struct NamedStream;
+  // The stream's state with its name and number, as the list holds them (stable).
+  StoreResult<NamedStream*> Stream(const std::string& stream);
+  // The name of the stream numbered `index` in claims_ ("": kReleased).
+  std::string_view ClaimHolder(uint32_t index) const {
+    return index == kReleased ? std::string_view() : std::string_view(stream_list_[index].name);
+  }
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored);
   // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
   StoreResult<void> FlushIndexRun();
@@ -119,18 +124,23 @@ class BulkImport::Impl {
   struct NamedStream {
     std::string name;
     StreamState state;
+    uint32_t index = 0;  // in stream_list_
   };
   std::deque<NamedStream> stream_list_;
   boost::unordered_flat_map<std::string_view, uint32_t> streams_;  // views of the names in stream_list_
+  NamedStream* last_stream_ = nullptr;                              // the last Stream() found
   // Streams with index entries or a key seed for the next run, and their seeds ("": erased).
   std::vector<std::pair<const std::string*, StreamState*>> touched_;
   std::unordered_map<const StreamState*, std::string> seeds_;
   uint64_t buffered_entries_ = 0;
   std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
   // Claims taken or released by the import: the latest since the last run in claims_
-  // (stored claim -> stream, "" released), older ones in claim_runs_, and the hash of
-  // every one of them, so that a claim nobody took (nearly all) is answered from memory.
-  boost::unordered_flat_map<std::string, std::string> claims_;
+  // (stored claim -> the holding stream's number in stream_list_, kReleased), older ones in
+  // claim_runs_ (by name), and the hash of every one of them, so that a claim nobody took
+  // (nearly all) is answered from memory. A number, not a copy of the name: a copy was an
+  // allocation per claim and ~70 bytes more per claim held (a run holds up to 2^20).
+  static constexpr uint32_t kReleased = UINT32_MAX;
+  boost::unordered_flat_map<std::string, uint32_t> claims_;
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
   boost::unordered_flat_set<size_t> claim_hashes_;
   std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency_;
@@ -148,6 +158,12 @@ class BulkImport::Impl {
   uint64_t hashed_chunks_ = 0;  // chunks whose chain is done
   domain::Hash tip_{};          // hash at the end of the last hashed chunk
   std::map<std::string, rocksdb::ColumnFamilyHandle*> files_;  // written, to ingest
+  // The buffers of a chunk written, emptied, for the next chunk to form in (at most one: the
+  // pool is mostly idle, waiting for the import thread): a fresh buffer of ~20 MB per chunk
+  // was page faults on the import thread, and more of them the longer the load (the
+  // allocator returns freed pages after a delay).
+  std::vector<Chunk> spare_chunks_;
+  bool recycle_chunks_ = true;  // until Commit: then no chunk forms any more
   uint64_t file_bytes_ = 0;
   std::vector<std::thread> pool_;
   bool committed_ = false;

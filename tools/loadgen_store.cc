@@ -35,20 +35,25 @@ using namespace workload;  // the library these tools are the front of
 
 namespace {
 
-// The bulk import on a thread of its own, a day behind the generator, so that generating
-// and deciding one day and encoding and adding the previous one to the import (encoding the
-// events, checks, sealing, records, runs) use both cores. At most two days wait. The first
-// error of the import is answered to the next Add and to Finish.
+// The bulk import on a thread of its own, a batch behind the generator (a day's requests,
+// or fewer: DemoAppender::HandOffEvery), so that generating and deciding and encoding and
+// adding to the import (encoding the events, checks, sealing, records, runs) use both
+// cores. At most four batches wait. The first error of the import is answered to the next
+// Add and to Finish. A batch's vector, emptied once added, goes back to the generator to be
+// filled again (DemoOptions::sink).
 class ImportThread {
  public:
   explicit ImportThread(eventstore::BulkImport& bulk) : bulk_(bulk), thread_([this] { Run(); }) {}
   ~ImportThread() { (void)Finish(); }
 
-  eventstore::StoreResult<void> Add(std::vector<DecidedAppend> requests) {
+  // Takes the day's requests; leaves in `day` an emptied earlier day, if there is one.
+  eventstore::StoreResult<void> Add(std::vector<DecidedAppend>& day) {
     std::unique_lock l(mu_);
-    space_.wait(l, [&] { return error_ || days_.size() < 2; });
+    space_.wait(l, [&] { return error_ || days_.size() < 4; });
     if (error_) return *error_;
-    days_.push_back(std::move(requests));
+    days_.push_back(std::move(day));
+    day = std::move(spare_);
+    spare_ = {};
     work_.notify_one();
     return {};
   }
@@ -86,6 +91,9 @@ class ImportThread {
           return;
         }
       }
+      day.clear();
+      std::lock_guard l(mu_);
+      if (spare_.capacity() < day.capacity()) spare_ = std::move(day);
     }
   }
 
@@ -93,6 +101,7 @@ class ImportThread {
   std::mutex mu_;
   std::condition_variable work_, space_;
   std::deque<std::vector<DecidedAppend>> days_;
+  std::vector<DecidedAppend> spare_;  // an emptied day, for the generator to fill again
   bool done_ = false;
   std::optional<eventstore::StoreError> error_;
   std::thread thread_;  // last: starts once the rest is ready
@@ -187,7 +196,7 @@ int RunLoadgenStore(const Args& args) {
     if (!begun) return Failure("cannot start the import: " + begun.error().message);
     bulk = std::move(*begun);
     importer = std::make_unique<ImportThread>(*bulk);
-    o.sink = [&](std::vector<DecidedAppend> requests) { return importer->Add(std::move(requests)); };
+    o.sink = [&](std::vector<DecidedAppend>& day) { return importer->Add(day); };
   }
   std::string error;
   auto report = LoadDemoWorkload(**store, *reference, reference_dir, o, &error);

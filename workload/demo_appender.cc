@@ -63,7 +63,15 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
   ++counts_.commands;
   counts_.events += decision->events.size();
   append.decided = std::move(decision->events);
+  if (hand_off_every_ > 0 && queued_.size() >= hand_off_every_ && !hand_off_error_) {
+    if (auto handed = FlushTo(hand_off_); !handed) hand_off_error_ = handed.error();
+  }
   return true;
+}
+
+void DemoAppender::HandOffEvery(size_t requests, Sink sink) {
+  hand_off_every_ = requests;
+  hand_off_ = std::move(sink);
 }
 
 void DemoAppender::Queue(eventstore::AppendRequest request) {
@@ -107,14 +115,17 @@ eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& s
   return {};
 }
 
-eventstore::StoreResult<void> DemoAppender::FlushTo(
-    const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)>& sink) {
-  std::vector<DecidedAppend> requests;
-  requests.swap(queued_);
+eventstore::StoreResult<void> DemoAppender::FlushTo(const Sink& sink) {
+  if (hand_off_error_) return *hand_off_error_;
+  const size_t day = std::max(queued_.size(), hand_off_every_);
+  auto taken = sink(queued_);
+  queued_.clear();  // empty already, unless the sink failed
   // The next day's requests are about as many: grown once here instead of by doubling,
-  // each time moving every request queued so far.
-  queued_.reserve(requests.size() + requests.size() / 4);
-  return sink(std::move(requests));
+  // each time moving every request queued so far. A vector the sink handed back (an
+  // earlier day's) has room already: its pages are in memory, where a fresh one's were page
+  // faults (at 1:10, a third of the generator thread's).
+  queued_.reserve(day + day / 4);
+  return taken;
 }
 
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {

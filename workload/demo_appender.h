@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,16 @@ class DemoAppender {
   // Appends everything queued and empties the queue. Stops at the first store error (for
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
-  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import) and
-  // empties the queue.
-  eventstore::StoreResult<void> FlushTo(
-      const std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>)>& sink);
+  using Sink = std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>&)>;
+  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import: it
+  // takes the requests out of the vector, DemoOptions::sink) and empties the queue. After a
+  // hand-off of HandOffEvery failed, returns its error.
+  eventstore::StoreResult<void> FlushTo(const Sink& sink);
+  // Hands the queue to `sink` as soon as `requests` are queued, within the day, rather than
+  // only at FlushTo; the first failure is kept for FlushTo. For a sink on another thread:
+  // requests handed over a day's worth at a time were read back from main memory there
+  // once a day's outgrew the caches (1:10 and up), a batch's are still in them.
+  void HandOffEvery(size_t requests, Sink sink);
 
   // Resuming a load that stopped (a killed scale run): the store already holds the first
   // `events` events this workload generates. Flushes that fall wholly within them append
@@ -67,6 +74,9 @@ class DemoAppender {
   Counts counts_;
   uint64_t resume_after_ = 0;
   uint64_t flushed_events_ = 0;  // generated events flushed or skipped so far
+  size_t hand_off_every_ = 0;    // 0: at FlushTo only
+  Sink hand_off_;
+  std::optional<eventstore::StoreError> hand_off_error_;
 
   // Of `requests`, those the store lacks, for the flush a resumed load stopped in.
   static eventstore::StoreResult<void> DropStored(eventstore::EventStore& store,

@@ -32,7 +32,9 @@ DemoSimulation::DemoSimulation(std::shared_ptr<const domain::ReferenceData> refe
       factory_(*reference_, random_),
       appender_(reference_.get(), {"demo-loader", "operator"}, options_.appenders),
       people_(*reference_, options_.spill_dir.empty() ? "" : options_.spill_dir + "/people.spill",
-              options_.people_in_memory) {}
+              options_.people_in_memory) {
+  if (options_.sink && options_.sink_batch > 0) appender_.HandOffEvery(options_.sink_batch, options_.sink);
+}
 
 bool DemoSimulation::Apply(size_t person, const domain::PersonCommand& command, Timestamp now) {
   return appender_.Apply(people_[person].state, people_[person].id, command, now);
