@@ -4,6 +4,7 @@
 #pragma once
 
 #include "domain/error.h"
+#include "domain/string_hash.h"
 
 #include <cstdint>
 #include <functional>
@@ -55,11 +56,7 @@ class ReferenceData {
   // a municipality (its ASL) at least once. Open addressing keeps a look-up in one or two
   // cache lines, where a node map chased a bucket, a node and its string (~1 % of a person
   // query's CPU).
-  struct CodeHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using CodeIndex = boost::unordered_flat_map<std::string, size_t, CodeHash, std::equal_to<>>;
+  using CodeIndex = boost::unordered_flat_map<std::string, size_t, StringHash, std::equal_to<>>;
 
   std::vector<Municipality> municipalities_;
   std::vector<Asl> asls_;

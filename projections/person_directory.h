@@ -14,6 +14,7 @@
 #include "domain/events.h"
 #include "domain/person_facts.h"
 #include "domain/rules.h"
+#include "domain/string_hash.h"
 #include "domain/time.h"
 #include "projections/swab_history.h"
 
@@ -204,11 +205,7 @@ class PersonDirectory {
   // (half a million records) each node visited was a cache miss (~5 % of a rebuild).
   // Looked up by std::string_view (Debian's Abseil has a string_view of its own: its
   // default string hash does not take ours).
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  absl::flat_hash_map<std::string, Cached, Hash, std::equal_to<>> people_;
+  absl::flat_hash_map<std::string, Cached, domain::StringHash, std::equal_to<>> people_;
   uint64_t stamp_ = 0;
 
 };

@@ -1,5 +1,6 @@
 #include "projections/region_view.h"
 
+#include "domain/string_hash.h"
 #include "projections/series_table.h"
 
 #include <algorithm>
@@ -97,13 +98,9 @@ std::array<int64_t, 16> DpcValues(const DpcRow& r) {
 
 class RegionView::Impl final : public Table {
  public:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
 
   std::shared_ptr<const domain::ReferenceData> reference;
-  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> asl_of;  // istat -> ASL
+  std::unordered_map<std::string, std::string, domain::StringHash, std::equal_to<>> asl_of;  // istat -> ASL
   std::string_view AslOf(std::string_view istat) const {
     auto it = asl_of.find(istat);
     return it == asl_of.end() ? std::string_view() : std::string_view(it->second);

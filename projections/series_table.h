@@ -4,6 +4,7 @@
 // Persisted entries: "<key>/<block number>" -> the block's counters (day_series.h codec).
 #pragma once
 
+#include "domain/string_hash.h"
 #include "projections/cow.h"
 #include "projections/day_series.h"
 #include "projections/keyed_view.h"
@@ -110,10 +111,6 @@ class SeriesTable : public KeyedTable {
     bool changed = false;        // since the last Freeze
     std::vector<int32_t> dirty;  // blocks changed since the last Persist
   };
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
 
   Row& Slot(std::string_view key) {
     if (auto it = index_.find(key); it != index_.end()) return rows_[it->second];
@@ -129,7 +126,7 @@ class SeriesTable : public KeyedTable {
   }
 
   std::vector<Row> rows_;  // sorted by key
-  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> index_;  // key -> row
+  std::unordered_map<std::string, size_t, domain::StringHash, std::equal_to<>> index_;  // key -> row
   size_t changed_ = 0;     // rows with `changed` set
   std::shared_ptr<const Rows> frozen_;
 };

@@ -5,6 +5,7 @@
 // (entry_codec.h) a keyed view's table (keyed_view.h) is made of.
 #pragma once
 
+#include "domain/string_hash.h"
 #include "projections/cow.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -25,10 +26,7 @@ namespace caseledger::projections::cow {
 
 inline constexpr size_t kShards = 64;
 
-struct KeyHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
+using KeyHash = domain::StringHash;
 
 // A key's shard: the top bits of its hash. The shard's Swiss table is probed with the same
 // hash (its low bits pick the control byte, so they must not be the shard's).
