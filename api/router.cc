@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <new>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -29,30 +28,9 @@ std::string_view Head(std::string_view path) {
 
 }  // namespace
 
-PathParams& PathParams::operator=(PathParams&& other) noexcept {
-  if (this == &other) return *this;
-  Clear();
-  for (size_t i = 0; i < other.count_; ++i) new (&slots_[i].param) Param(std::move(other.slots_[i].param));
-  count_ = other.count_;
-  return *this;
-}
-
-PathParams& PathParams::operator=(const PathParams& other) {
-  if (this == &other) return *this;
-  Clear();
-  for (size_t i = 0; i < other.count_; ++i) new (&slots_[i].param) Param(other.slots_[i].param);
-  count_ = other.count_;
-  return *this;
-}
-
-void PathParams::Clear() {
-  for (size_t i = 0; i < count_; ++i) slots_[i].param.~Param();
-  count_ = 0;
-}
-
 const std::string* PathParams::Find(std::string_view name) const {
-  for (size_t i = 0; i < count_; ++i) {
-    if (slots_[i].param.name == name) return &slots_[i].param.value;
+  for (const Param& param : params_) {
+    if (param.name == name) return &param.value;
   }
   return nullptr;
 }
@@ -63,9 +41,8 @@ const std::string& PathParams::at(std::string_view name) const {
 }
 
 bool PathParams::Add(std::string_view name, std::string value) {
-  if (count_ == kMax) return false;
-  new (&slots_[count_].param) Param{name, std::move(value)};
-  ++count_;
+  if (params_.size() == kMax) return false;
+  params_.push_back(Param{name, std::move(value)});
   return true;
 }
 

@@ -5,7 +5,8 @@
 #include "api/http.h"
 #include "domain/access.h"
 
-#include <array>
+#include <boost/container/static_vector.hpp>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -24,42 +25,27 @@ struct Principal {
 // A route's path parameters by name ("{id}" -> its decoded segment), at most kMax (a
 // pattern with more is refused by Router::Add): kept in place, in pattern order, with names
 // that view the route's pattern (the router outlives every request). A map cost every
-// request to such a route a node and a key string; only the parameters there are are
-// constructed, so an empty one (one per route tried) costs nothing.
+// request to such a route a node and a key string.
 class PathParams {
  public:
   static constexpr size_t kMax = 4;
-
-  PathParams() {}
-  ~PathParams() { Clear(); }
-  PathParams(PathParams&& other) noexcept { *this = std::move(other); }
-  PathParams& operator=(PathParams&& other) noexcept;
-  PathParams(const PathParams& other) { *this = other; }
-  PathParams& operator=(const PathParams& other);
 
   // The value of `name`; std::out_of_range when there is none (a route asks for the
   // parameters of its own pattern).
   const std::string& at(std::string_view name) const;
   // The value of `name`, or null.
   const std::string* Find(std::string_view name) const;
-  size_t size() const { return count_; }
+  size_t size() const { return params_.size(); }
   // Router only. `name` must outlive this (a route's pattern); false when full.
   bool Add(std::string_view name, std::string value);
-  void Clear();
+  void Clear() { params_.clear(); }
 
  private:
   struct Param {
     std::string_view name;
     std::string value;
   };
-  // Constructed only below count_.
-  union Slot {
-    Slot() {}
-    ~Slot() {}
-    Param param;
-  };
-  std::array<Slot, kMax> slots_;
-  size_t count_ = 0;
+  boost::container::static_vector<Param, kMax> params_;
 };
 
 struct RouteRequest {
