@@ -139,18 +139,37 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   dir.BeginBatch();
   for (PersonFold* fold : part.folds) fold->BeginBatch();
   // The records of the partition's people not cached, in one MultiGet (a person in
-  // neither the cache nor the database is not registered yet).
+  // neither the cache nor the database is not registered yet). Not those whose stream
+  // starts in this batch (an event of version 1: nothing of theirs can be stored before
+  // it): most people a rebuild meets are new, and a key the database does not hold still
+  // costs a bloom filter probe in the memtable and in every table file of level 0 and of
+  // each level below (docs/benchmarks.md, 2026-12-04 afternoon).
   part.missing.clear();
+  part.fresh.clear();
   std::string_view previous;
   for (uint32_t i : work.events) {
     std::string_view person = stage.persons[i];
     if (person == previous || person.empty()) continue;
     previous = person;
-    if (dir.Touch(person) == nullptr) part.missing.emplace_back(kPeoplePrefix).append(person);
+    if (batch.envelopes[i].version == 1) {
+      part.fresh.push_back(person);
+    } else if (dir.Touch(person) == nullptr) {
+      part.missing.emplace_back(kPeoplePrefix).append(person);
+    }
   }
   if (!part.missing.empty()) {
     std::sort(part.missing.begin(), part.missing.end());
     part.missing.erase(std::unique(part.missing.begin(), part.missing.end()), part.missing.end());
+    if (!part.fresh.empty()) {
+      // Events of a person after the start of their stream in this batch.
+      std::sort(part.fresh.begin(), part.fresh.end());
+      std::erase_if(part.missing, [&](const std::string& key) {
+        return std::binary_search(part.fresh.begin(), part.fresh.end(),
+                                  std::string_view(key).substr(kPeoplePrefix.size()));
+      });
+    }
+  }
+  if (!part.missing.empty()) {
     auto values = db.MultiGet(part.missing);
     if (!values) {
       Keep(work.failure, 0, "reading person records: " + values.error().message);

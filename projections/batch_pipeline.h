@@ -161,6 +161,7 @@ class BatchPipeline {
     PersonDirectory directory;
     std::vector<PersonFold*> folds;  // the views' (fold_views_), this partition's
     std::vector<std::string> missing;  // keys of people not cached (scratch)
+    std::vector<std::string_view> fresh;  // ids of people whose stream starts in the batch (scratch)
     // Deferred (Defer): ids of the people whose record or fold state changed since the
     // last Flush (repeats across batches), and the partition's events folded since.
     std::vector<std::string> unwritten;

@@ -318,6 +318,49 @@ TEST(BatchPipelineTest, AFlushWrittenBehindKeepsItsRecordsUntilStored) {
   EXPECT_LE(pipeline.CachedPeople(), 1u);
 }
 
+// A person whose stream starts in a batch (an event of version 1) has nothing stored: the
+// batch reads back only the records of people who started before it and left the cache.
+TEST(BatchPipelineTest, PeopleWhoseStreamStartsInTheBatchAreNotReadBack) {
+  TestLog log;
+  CrossHistory history(7);
+  history.Run(1500);
+  AppendConcurrently(log, history.appends(), 2);
+  auto db = ViewsDb::Open(log.Path("views"));
+  ASSERT_TRUE(db) << db.error().message;
+  std::vector<std::unique_ptr<View>> views;  // the person records alone
+  BatchPipeline pipeline(views, Rules(), 2, 2, log.Path("views"));
+  auto first = ReadDecoded(log.store(), 1, 600);
+  auto second = ReadDecoded(log.store(), 601, 600);
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ(second->envelopes.size(), 600u);
+  // Every person of the log's first batch starts there.
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Apply(*first, **db, out));
+  EXPECT_GT(pipeline.CachedPeople(), 20u);
+  EXPECT_EQ((*db)->KeysRead(), 0u);
+  ASSERT_TRUE((*db)->Write(out, false));
+  pipeline.Evict(1);  // (nearly) every record forgotten: they are all stored
+  // The second batch reads exactly its people who started before it and are not cached.
+  std::set<std::string> started, before;
+  for (const domain::Envelope& env : second->envelopes) {
+    if (!env.stream.starts_with("person-")) continue;
+    const std::string id = env.stream.substr(7);
+    if (env.version == 1) started.insert(id);
+  }
+  for (const domain::Envelope& env : second->envelopes) {
+    if (!env.stream.starts_with("person-")) continue;
+    const std::string id = env.stream.substr(7);
+    if (!started.contains(id) && pipeline.Find(id) == nullptr) before.insert(id);
+  }
+  ASSERT_FALSE(started.empty());
+  ASSERT_FALSE(before.empty());
+  out.Clear();
+  ASSERT_FALSE(pipeline.Apply(*second, **db, out));
+  EXPECT_EQ((*db)->KeysRead(), before.size());
+  // And what they fold to is what the records say (the people read back were found).
+  for (const std::string& id : before) EXPECT_NE(pipeline.Find(id), nullptr) << id;
+}
+
 // The first event a partition cannot fold stops the batch where the sequential runner
 // stops: same position, same message, nothing of the batch written.
 TEST(PipelineFailureTest, APoisonEventStopsThePipelineWhereTheSequentialRunnerStops) {

@@ -261,6 +261,7 @@ ViewsDb::Result<std::vector<std::optional<std::string>>> ViewsDb::MultiGet(
     const std::vector<std::string>& keys) const {
   // One Get per key: DB::MultiGet of 7.8 did not consult the memtable's bloom filter in
   // our tests, and the keys are mostly absent (people not yet registered).
+  keys_read_.fetch_add(keys.size(), std::memory_order_relaxed);
   std::vector<std::optional<std::string>> out(keys.size());
   rocksdb::ReadOptions ro;
   rocksdb::PinnableSlice value;
@@ -401,10 +402,12 @@ std::string ViewsDb::WriteSummary() const {
   const double cpu = number("compaction.Sum.CompMergeCPU");
   const double stalls = number("io_stalls.total_stop") + number("io_stalls.total_slowdown");
   constexpr double kMib = 1024;  // per GB
-  char line[160];
+  char line[200];
   std::snprintf(line, sizeof line,
-                "flushed %.0f MiB; compactions read %.0f MiB and wrote %.0f MiB in %.1f s of CPU; %.0f write stalls",
-                flushed * kMib, read * kMib, written * kMib, cpu, stalls);
+                "flushed %.0f MiB; compactions read %.0f MiB and wrote %.0f MiB in %.1f s of CPU; %.0f write stalls; "
+                "%llu records read back",
+                flushed * kMib, read * kMib, written * kMib, cpu, stalls,
+                static_cast<unsigned long long>(KeysRead()));
   return line;
 }
 
