@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+
 namespace caseledger::eventstore {
 namespace {
 
@@ -257,6 +260,71 @@ TEST_F(EventStoreTest, WaitForPositionWakesOnCommit) {
   EXPECT_TRUE(store_->WaitForPosition(1, std::chrono::seconds(10)));
   t.join();
   EXPECT_EQ(seen, std::vector<uint64_t>{1});
+}
+
+// The group commit writes a group's heads, claims and idempotency records once per key, in
+// key order, when the group is written (AddKeyedWrites): what the database holds after a
+// reopen must be what the requests, in their order, left. Appends sent back to back without
+// waiting share groups; each takes a claim and releases the one before it, so a claim taken
+// and released within one group must end released, and the stream's head must be the last.
+TEST(GroupCommitTest, KeyedWritesOfRequestsSharingAGroupLeaveTheLastState) {
+  TempDir dir;
+  StoreOptions o;
+  o.path = dir.Sub("db");
+  constexpr int kAppends = 200;
+  uint64_t last_position = 0;
+  {
+    auto opened = EventStore::Open(o);
+    ASSERT_TRUE(opened);
+    EventStore& store = **opened;
+    std::mutex mu;
+    std::condition_variable cv;
+    int answered = 0, failed = 0;
+    for (int i = 0; i < kAppends; ++i) {
+      AppendRequest r = Request(i % 2 == 0 ? "stream-a" : "stream-b", ExpectedVersion::Any());
+      // Claims alternate between the two streams' chains: stream-a holds claim/a-i, ...
+      const std::string chain = i % 2 == 0 ? "a" : "b";
+      r.claims = {"claim/" + chain + "-" + std::to_string(i)};
+      if (i >= 2) r.released_claims = {"claim/" + chain + "-" + std::to_string(i - 2)};
+      r.idempotency_key = "key-" + std::to_string(i);
+      r.request_digest = "digest-" + std::to_string(i);
+      store.AppendAsync(std::move(r), [&](StoreResult<AppendResult> res) {
+        std::lock_guard l(mu);
+        if (!res) ++failed;
+        else last_position = std::max(last_position, res->last_position);
+        ++answered;
+        cv.notify_all();
+      });
+    }
+    std::unique_lock l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(60), [&] { return answered == kAppends; }));
+    EXPECT_EQ(failed, 0);
+    EXPECT_GT(store.Stats().max_group_size, 1u) << "no group held more than one append";
+  }
+  auto reopened = EventStore::Open(o);  // nothing cached: every answer comes from the files
+  ASSERT_TRUE(reopened);
+  EventStore& store = **reopened;
+  EXPECT_EQ(last_position, static_cast<uint64_t>(kAppends));
+  EXPECT_EQ(store.StreamVersion("stream-a").value(), static_cast<uint64_t>(kAppends / 2));
+  EXPECT_EQ(store.StreamVersion("stream-b").value(), static_cast<uint64_t>(kAppends / 2));
+  for (int i = 0; i < kAppends; ++i) {
+    const std::string chain = i % 2 == 0 ? "a" : "b";
+    auto owner = store.ClaimOwner("claim/" + chain + "-" + std::to_string(i));
+    ASSERT_TRUE(owner);
+    if (i >= kAppends - 2) {
+      ASSERT_TRUE(owner->has_value()) << i;
+      EXPECT_EQ(**owner, "stream-" + chain);
+    } else {
+      EXPECT_FALSE(owner->has_value()) << "claim " << i << " was released";
+    }
+    auto found = store.FindIdempotencyKey("key-" + std::to_string(i));
+    ASSERT_TRUE(found);
+    ASSERT_TRUE(found->has_value()) << i;
+    EXPECT_EQ((*found)->digest, "digest-" + std::to_string(i));
+    EXPECT_EQ((*found)->result.stream, "stream-" + chain);
+    EXPECT_EQ((*found)->result.version, static_cast<uint64_t>(i / 2 + 1));
+    EXPECT_EQ((*found)->result.first_position, static_cast<uint64_t>(i + 1));
+  }
 }
 
 }  // namespace

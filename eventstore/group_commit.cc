@@ -195,18 +195,12 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     batch.Put(streams_, format::StreamKey(r.stream, env.version), format::EncodePositionRef(pos));
     result.last_position = pos;
   }
-  format::Head new_head{result.version, result.last_position};
-  batch.Put(heads_, r.stream, format::EncodeHead(new_head));
-  group.heads[r.stream] = new_head;
+  // The head, claims and idempotency record go into the batch when the group is written,
+  // in key order (AddKeyedWrites): the group state holds what they will be.
+  group.heads[r.stream] = format::Head{result.version, result.last_position};
   sodium_memzero(key.key.data(), key.key.size());
-  for (std::string& claim : released) {
-    batch.Delete(claims_, claim);
-    group.claims[std::move(claim)] = "";
-  }
-  for (std::string& claim : claims) {
-    batch.Put(claims_, claim, r.stream);
-    group.claims[std::move(claim)] = r.stream;
-  }
+  for (std::string& claim : released) group.claims[std::move(claim)] = "";
+  for (std::string& claim : claims) group.claims[std::move(claim)] = r.stream;
   if (r.erase_personal_data) {
     // An empty value is the tombstone: erased, as opposed to never having had a key. Both
     // places, since a stream keyed before format 3 has its key in the keys family.
@@ -214,13 +208,46 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     batch.Put(keys_, r.stream, "");
     group.keys[r.stream] = std::nullopt;
   }
-  if (!r.idempotency_key.empty()) {
-    format::IdempotencyRecord rec{r.request_digest, r.stream, result.first_position,
-                                  result.last_position, result.version};
-    batch.Put(idempotency_, r.idempotency_key, format::EncodeIdempotency(rec));
-    group.idempotency[r.idempotency_key] = {r.request_digest, result};
-  }
+  if (!r.idempotency_key.empty()) group.idempotency[r.idempotency_key] = {r.request_digest, result};
   return result;
+}
+
+namespace {
+
+// The entries of a group's map in key order (bytewise, as RocksDB's comparator orders them).
+template <class Map>
+std::vector<const typename Map::value_type*> InKeyOrder(const Map& m) {
+  std::vector<const typename Map::value_type*> sorted;
+  sorted.reserve(m.size());
+  for (const auto& entry : m) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return sorted;
+}
+
+}  // namespace
+
+void RocksEventStore::AddKeyedWrites(Group& g) {
+  // Each family's keys in order: its memtable inserts them through one shared hint (the
+  // insert-hint extractor of Open), so each insert searches the skip list only from where the
+  // one before it went, not from the top (these keys are random: stream ids, keyed hashes).
+  // One write per key even when several requests of the group wrote it: the last is the
+  // one the state holds, as a sequence of writes in the batch would leave it.
+  for (const auto* head : InKeyOrder(g.state.heads)) {
+    g.batch.Put(heads_, head->first, format::EncodeHead(head->second));
+  }
+  for (const auto* claim : InKeyOrder(g.state.claims)) {
+    if (claim->second.empty()) {
+      g.batch.Delete(claims_, claim->first);  // released
+    } else {
+      g.batch.Put(claims_, claim->first, claim->second);
+    }
+  }
+  for (const auto* idem : InKeyOrder(g.state.idempotency)) {
+    const AppendResult& result = idem->second.second;
+    format::IdempotencyRecord rec{idem->second.first, result.stream, result.first_position,
+                                  result.last_position, result.version};
+    g.batch.Put(idempotency_, idem->first, format::EncodeIdempotency(rec));
+  }
 }
 
 StoreStats RocksEventStore::Stats() const {
@@ -242,7 +269,14 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     std::lock_guard l(write_mu_);
     if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
         ready_.back()->epoch != write_epoch_) {
-      auto group = std::make_unique<Group>();
+      std::unique_ptr<Group> group;
+      if (spare_groups_.empty()) {
+        group = std::make_unique<Group>();
+        group->pending.reserve(std::min<size_t>(options_.max_group_size, 64));
+      } else {
+        group = std::move(spare_groups_.back());
+        spare_groups_.pop_back();
+      }
       group->epoch = write_epoch_;
       group->first_position = next_position_;
       group->end_position = next_position_;
@@ -309,6 +343,7 @@ void RocksEventStore::SyncLoop() {
     uint64_t sync_micros = 0;
     bool from_disk = false;  // the failure came from RocksDB: only a reopen writes again
     if (!failure && group.writes > 0) {
+      AddKeyedWrites(group);
       failure = space_gate_->Check(group.batch.GetDataSize());
       if (failure) StoreLog()->error("refusing writes at position {}: {}", group.first_position, failure->message);
     }
@@ -386,6 +421,31 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       StoreLog()->critical("append callback threw: {}", e.what());
     }
   }
+  // Emptied here, outside the lock; kept for a later group (two suffice: one forming while
+  // one is written).
+  if (group->Reset()) {
+    std::lock_guard l(write_mu_);
+    if (spare_groups_.size() < 2) spare_groups_.push_back(std::move(group));
+  }
+}
+
+bool RocksEventStore::Group::Reset() {
+  // A group that held a large batch (an import's, a long erasure) gives its memory back.
+  constexpr size_t kKeptBatchBytes = 1 << 20;
+  constexpr size_t kKeptRequests = 4096;
+  if (batch.GetDataSize() > kKeptBatchBytes || pending.capacity() > kKeptRequests) return false;
+  batch.Clear();
+  state.heads.clear();
+  state.claims.clear();
+  state.idempotency.clear();
+  for (auto& [stream, key] : state.keys) {
+    if (key) sodium_memzero(key->data(), key->size());
+  }
+  state.keys.clear();
+  pending.clear();
+  erasing.clear();
+  writes = 0;
+  return true;
 }
 
 std::optional<StoreError> RocksEventStore::WriteRefusal() const {

@@ -8,6 +8,7 @@
 #include "eventstore/written_claims.h"
 #include "eventstore/written_heads.h"
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <rocksdb/db.h>
 
 #include <array>
@@ -76,11 +77,12 @@ class RocksEventStore final : public EventStore {
 
   // What a group has written so far, as later requests (of this group or of groups
   // formed while it is being written) must see it before it is in the database.
+  // Flat maps: a recycled group keeps their tables (Group below).
   struct GroupState {
-    std::unordered_map<std::string, format::Head> heads;
-    std::unordered_map<std::string, std::string> claims;  // stored claim -> stream ("" released)
-    std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency;
-    std::unordered_map<std::string, std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
+    boost::unordered_flat_map<std::string, format::Head> heads;
+    boost::unordered_flat_map<std::string, std::string> claims;  // stored claim -> stream ("" released)
+    boost::unordered_flat_map<std::string, std::pair<std::string, AppendResult>> idempotency;
+    boost::unordered_flat_map<std::string, std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
   };
   // One append waiting for its group's sync.
   struct Pending {
@@ -89,6 +91,8 @@ class RocksEventStore final : public EventStore {
     StoreResult<AppendResult> result{StoreError{}};
   };
   // Requests prepared into one WriteBatch, written with one WAL sync (group_commit.cc).
+  // Recycled once answered (spare_groups_): its batch, maps and pending list keep their
+  // memory, so a group in the steady state allocates nothing of its own.
   struct Group {
     rocksdb::WriteBatch batch;
     GroupState state;
@@ -100,6 +104,8 @@ class RocksEventStore final : public EventStore {
     Timestamp recorded_at;
     size_t writes = 0;            // requests that write (not replays, not rejected)
     uint64_t epoch = 0;           // write_epoch_ when it formed
+    // Empties it for reuse; false when it grew too large to be worth keeping.
+    bool Reset();
   };
   // A stream's personal-data key as stored.
   struct KeyLookup {
@@ -112,6 +118,9 @@ class RocksEventStore final : public EventStore {
   // REQUIRES: write_mu_ held. Checks one request against the store and the groups not
   // yet in it, and adds its writes to `group`.
   StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group);
+  // On the sync thread, before the group's write: its heads, claims and idempotency
+  // records (from its state) into its batch, each family's in key order.
+  void AddKeyedWrites(Group& group);
   // The sync thread: writes and syncs one group at a time, then completes it.
   void SyncLoop();
   // Answers syncing_ (written, or failed with `failure`) and clears it.
@@ -169,6 +178,7 @@ class RocksEventStore final : public EventStore {
   std::condition_variable sync_cv_;                // wakes the sync thread
   std::deque<std::unique_ptr<Group>> ready_;       // formed, waiting for the sync; back is open
   std::unique_ptr<Group> syncing_;                 // being written and synced
+  std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
   uint64_t write_epoch_ = 0;                       // moves when writes resume
