@@ -7,9 +7,13 @@
 //
 // Pure bookkeeping, no sockets: a connection is registered with a `cancel` that the table
 // hands back (never runs) when it must go; the caller runs it outside the table's lock.
-// Thread-safe.
+// Thread-safe. A connection marks itself idle or busy (twice per request) on its Slot with
+// one atomic store, without the table's lock; the table takes an idle connection away only
+// by a compare-and-swap from the idle time it saw, so one that became busy meanwhile is
+// never taken.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -34,16 +38,27 @@ class ConnectionTable {
 
   explicit ConnectionTable(ConnectionLimits limits) : limits_(limits) {}
 
+  // A connection's idle state: since when it is idle (steady clock, ns), or busy (-1).
+  class Slot {
+   private:
+    friend class ConnectionTable;
+    static constexpr int64_t kBusy = -1;
+    std::atomic<int64_t> state{kBusy};
+  };
+
   enum class Verdict { kAdmitted, kServerFull, kClientFull, kStopping };
   struct Decision {
     Verdict verdict = Verdict::kAdmitted;
     uint64_t id = 0;            // when admitted: the connection's id for the calls below
+    Slot* slot = nullptr;       // when admitted: its slot, good until Close(id)
     std::vector<Cancel> evict;  // idle connections to cancel to make room (caller runs them)
   };
   // A new connection from `client` (its address). Admitted connections start busy.
   Decision Open(const std::string& client, Cancel cancel);
   // The connection waits for its next request (true) or is reading/answering one (false).
   // False when the table is stopping and the connection should close instead of waiting.
+  bool SetIdle(Slot* slot, bool idle);
+  // The same by id (a look-up under the lock; for tests and tools).
   bool SetIdle(uint64_t id, bool idle);
   void Close(uint64_t id);
 
@@ -61,13 +76,12 @@ class ConnectionTable {
   struct Entry {
     std::string client;
     Cancel cancel;
-    bool idle = false;
-    bool evicted = false;  // handed back for cancelling: no longer counted
-    Clock::time_point idle_since;
+    bool evicted = false;  // handed back for cancelling: no longer counted (under mu_)
+    Slot slot;
   };
-  // REQUIRES: mu_ held. The longest idle connection (of `client` when not empty).
-  std::map<uint64_t, Entry>::iterator OldestIdle(const std::string& client);
-  Cancel Evict(std::map<uint64_t, Entry>::iterator it);
+  // REQUIRES: mu_ held. Takes the longest idle connection (of `client` when not empty)
+  // away: its cancel, null when none is idle.
+  Cancel TakeOldestIdle(const std::string& client);
 
   const ConnectionLimits limits_;
   mutable std::mutex mu_;
@@ -75,7 +89,7 @@ class ConnectionTable {
   std::unordered_map<std::string, size_t> per_client_;  // counted (not evicted) connections
   size_t counted_ = 0;
   uint64_t next_id_ = 1;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // written under mu_, read by SetIdle without it
 };
 
 }  // namespace caseledger::api

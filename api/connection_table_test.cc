@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace caseledger::api {
 namespace {
@@ -100,6 +103,81 @@ TEST(ConnectionTableTest, StopHandsBackTheIdleOnes) {
   ASSERT_TRUE(table.SetIdle(a.id, true));
   c.Run(table.Stop());
   EXPECT_EQ(c.ran, std::vector<int>{1});
+}
+
+// The slots a session holds: idle and busy without the table's lock, the table's choice by
+// the idle time it last saw, and an evicted connection that went idle again is handed back
+// at Stop (it is still open) but never taken or counted a second time.
+TEST(ConnectionTableTest, SlotsMarkIdleAndBusyAndAnEvictedOneIsTakenOnce) {
+  ConnectionTable table({3, 3});
+  Cancels c;
+  auto a = table.Open("10.0.0.1", c.For(1));
+  auto b = table.Open("10.0.0.2", c.For(2));
+  ASSERT_NE(a.slot, nullptr);
+  ASSERT_NE(b.slot, nullptr);
+  ASSERT_TRUE(table.SetIdle(a.slot, true));
+  ASSERT_TRUE(table.SetIdle(b.slot, true));
+  ASSERT_TRUE(table.SetIdle(a.slot, false));  // a began a request: b is the only idle one
+  EXPECT_EQ(table.idle(), 1u);
+  auto evict = table.EvictOldestIdle();
+  ASSERT_TRUE(evict);
+  evict();
+  EXPECT_EQ(c.ran, std::vector<int>{2});
+  EXPECT_EQ(table.idle(), 0u);
+  EXPECT_FALSE(table.EvictOldestIdle()) << "a is busy, b already taken";
+  // b's cancel lost the race (it read a request first), then waits again: idle to nobody,
+  // and its place stays free for a newcomer.
+  ASSERT_TRUE(table.SetIdle(b.slot, false));
+  ASSERT_TRUE(table.SetIdle(b.slot, true));
+  EXPECT_FALSE(table.EvictOldestIdle());
+  EXPECT_EQ(table.Open("10.0.0.3", c.For(3)).verdict, Verdict::kAdmitted);
+  EXPECT_EQ(table.Open("10.0.0.4", c.For(4)).verdict, Verdict::kAdmitted);
+  EXPECT_EQ(table.Open("10.0.0.5", c.For(5)).verdict, Verdict::kServerFull);
+  c.ran.clear();
+  c.Run(table.Stop());
+  EXPECT_EQ(c.ran, std::vector<int>{2}) << "the open, idle, evicted b is cancelled at shutdown";
+  EXPECT_FALSE(table.SetIdle(a.slot, true)) << "after Stop a connection closes instead of waiting";
+  EXPECT_EQ(table.idle(), 0u);
+}
+
+// Connections flipping between idle and busy on other threads while the table evicts:
+// every eviction takes a connection at an idle time it saw, each connection at most once,
+// and the counts stay exact.
+TEST(ConnectionTableTest, EvictionsRaceConnectionsThatComeAndGo) {
+  constexpr int kConnections = 8;
+  ConnectionTable table({kConnections, kConnections});
+  std::vector<std::atomic<int>> cancelled(kConnections);
+  std::vector<ConnectionTable::Decision> opened;
+  for (int i = 0; i < kConnections; ++i) {
+    opened.push_back(table.Open("10.0.0." + std::to_string(i), [&cancelled, i] { ++cancelled[i]; }));
+    ASSERT_EQ(opened.back().verdict, Verdict::kAdmitted);
+  }
+  std::atomic<bool> done{false};
+  std::vector<std::thread> flippers;
+  for (int i = 0; i < kConnections; ++i) {
+    flippers.emplace_back([&, i] {
+      while (!done) {
+        table.SetIdle(opened[i].slot, true);
+        table.SetIdle(opened[i].slot, false);
+      }
+    });
+  }
+  int taken = 0;
+  for (int round = 0; round < 20000 && taken < kConnections; ++round) {
+    if (auto evict = table.EvictOldestIdle()) {
+      evict();
+      ++taken;
+    }
+  }
+  done = true;
+  for (auto& t : flippers) t.join();
+  for (int i = 0; i < kConnections; ++i) EXPECT_LE(cancelled[i].load(), 1) << i;
+  int total = 0;
+  for (auto& n : cancelled) total += n;
+  EXPECT_EQ(total, taken);
+  // The taken ones no longer count: as many newcomers fit, and one more does not.
+  for (int i = 0; i < taken; ++i) EXPECT_EQ(table.Open("10.1.0.1", [] {}).verdict, Verdict::kAdmitted);
+  EXPECT_EQ(table.Open("10.1.0.2", [] {}).verdict, Verdict::kServerFull);
 }
 
 }  // namespace

@@ -101,7 +101,7 @@ struct PendingAnswer {
 template <class Stream>
 class Session {
  public:
-  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, uint64_t slot)
+  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot)
       : conn_(std::move(conn)), host_(host), slot_(slot) {}
 
   // Serves requests until the connection should close; sets linger_ when the client may
@@ -142,7 +142,7 @@ class Session {
 
   std::shared_ptr<Connection<Stream>> conn_;
   SessionHost& host_;
-  uint64_t slot_;
+  ConnectionTable::Slot* slot_;  // good while the session runs (Close follows it)
   beast::flat_buffer buffer_{16 * 1024};
   bool linger_ = false;
 };
@@ -491,7 +491,7 @@ void Refuse(tcp::socket& socket, ConnectionTable::Verdict verdict) {
 }
 
 template <class Stream>
-awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, uint64_t slot) {
+awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot) {
   Session<Stream> session(conn, host, slot);
   try {
     if constexpr (Connection<Stream>::kPlain) {
@@ -540,7 +540,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
       beast::error_code cec;
       c->stream.close(cec);
     });
-    co_await Run(conn, host, d.id);
+    co_await Run(conn, host, d.slot);
     host.connections.Close(d.id);
   } else {
     auto conn = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *host.tls);
@@ -550,7 +550,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
       beast::get_lowest_layer(conn->stream).socket().close(ec);
       co_return;
     }
-    co_await Run(conn, host, d.id);
+    co_await Run(conn, host, d.slot);
     host.connections.Close(d.id);
   }
   if (host.closed) host.closed();
