@@ -58,6 +58,8 @@ struct PersonState : PersonFacts {
 
   // The episode as the swabs' results stand now (PersonFacts::EpisodeWith).
   Episode CurrentEpisode() const;
+  // The swab with this id (ids are unique within a person: RequestSwab refuses one held), or
+  // null.
   const SwabState* FindSwab(std::string_view swab_id) const;
   const MeasureState* FindMeasure(uint32_t id) const;
   const MeasureState* ActiveMeasure(MeasureKind kind) const;

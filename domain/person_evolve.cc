@@ -95,9 +95,13 @@ Episode PersonState::CurrentEpisode() const {
 }
 
 const SwabState* PersonState::FindSwab(std::string_view swab_id) const {
-  auto it = std::find_if(swabs.begin(), swabs.end(),
+  // From the newest: a swab is nearly always collected and reported soon after its request,
+  // while a person tested again and again over the years holds dozens (a scan from the
+  // oldest was ~2 % of the bulk load's CPU at 1:10). Ids are unique within a person
+  // (RequestSwab refuses one already there), so the order finds the same swab.
+  auto it = std::find_if(swabs.rbegin(), swabs.rend(),
                          [&](const SwabState& s) { return s.swab_id == swab_id; });
-  return it == swabs.end() ? nullptr : &*it;
+  return it == swabs.rend() ? nullptr : &*it;
 }
 
 const MeasureState* PersonState::FindMeasure(uint32_t id) const {

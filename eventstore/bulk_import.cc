@@ -25,6 +25,7 @@
 #include "eventstore/append_checks.h"
 #include "eventstore/store_logger.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -89,7 +90,10 @@ StoreResult<void> BulkImport::Impl::Start() {
   options_.events_per_file = std::max<uint64_t>(1, options_.events_per_file);
   options_.index_run_entries = std::max<uint64_t>(1, options_.index_run_entries);
   options_.claim_run_entries = std::max<uint64_t>(1, options_.claim_run_entries);
-  for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] { Work(); });
+  for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "cl-bulk-pool");  // in top -H, perf and /proc
+      Work();
+    });
   return {};
 }
 

@@ -7,6 +7,7 @@
 
 #include "eventstore/store_logger.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -308,6 +309,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   // The claims on a thread of their own.
   std::optional<StoreError> claims_failed;
   std::thread claims_writer([&] {
+    pthread_setname_np(pthread_self(), "cl-bulk-claims");
     MemoryClaimCursor::Claims last_claims;
     last_claims.reserve(claims_.size());
     for (const auto& [claim, holder] : claims_) last_claims.emplace_back(claim, ClaimHolder(holder));
@@ -328,6 +330,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   std::vector<std::thread> index_writers;
   for (size_t part = 0; part <= cuts.size(); ++part) {
     index_writers.emplace_back([&, part] {
+      pthread_setname_np(pthread_self(), "cl-bulk-index");
       const std::string_view lower = part == 0 ? std::string_view() : std::string_view(cuts[part - 1]);
       const std::string_view upper = part == cuts.size() ? std::string_view() : std::string_view(cuts[part]);
       MemoryIndexCursor newest(touched_, seeds_);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pthread.h>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -89,7 +90,10 @@ class SpilledRecords {
     auto file = SpillFile::Create(path_);
     if (!file) return file.error();
     file_ = std::move(*file);
-    if (background_) writer_ = std::thread([this] { WriteBatches(); });
+    if (background_) writer_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "cl-spill");
+        WriteBatches();
+      });
     return {};
   }
 

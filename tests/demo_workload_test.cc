@@ -308,3 +308,68 @@ TEST_F(DemoWorkloadTest, AResumedLoadEndsWithTheEventsOfAnUninterruptedOne) {
 
 }  // namespace
 }  // namespace caseledger::workload
+
+namespace caseledger::workload {
+namespace {
+
+// The open cases in hospital and in intensive care, as the log has them at the end of each
+// day (admissions, ICU admissions, discharges and closures folded per person), are the
+// scaled levels of the series: the generator's open cases keep their care (home, ward, ICU)
+// in step with what it decided. A week of November 2020 at 1:100 (~50 in a ward, a few in
+// intensive care); the people beyond 64 in a spill file, so that the cases moved are mostly
+// read back.
+TEST(DemoHospitalLevelsTest, TheLogsWardAndIcuLevelsAreTheScaledSeries) {
+  const Date from = Date::FromYmd(2020, 11, 10), to = Date::FromYmd(2020, 11, 16);
+  constexpr int64_t kScale100 = 100;
+  testing::TempDir dir;
+  eventstore::StoreOptions store_options;
+  store_options.path = dir.Sub("store");
+  store_options.master_key_path = dir.Sub("master.key");
+  auto store = eventstore::EventStore::Open(store_options).value();
+  DemoOptions options;
+  options.from = from;
+  options.to = to;
+  options.scale = kScale100;
+  options.spill_dir = dir.Sub("spill");
+  std::filesystem::create_directories(options.spill_dir);
+  options.people_in_memory = 64;
+  std::string error;
+  auto report = LoadDemoWorkload(*store, Reference(), app::DefaultReferenceDir(), options, &error);
+  ASSERT_TRUE(report) << error;
+  EXPECT_EQ(report->rejected, 0u) << (report->first_rejections.empty() ? "" : report->first_rejections.front());
+  EXPECT_GT(report->people_read_back, 0u);
+
+  enum class Care { kHome, kWard, kIcu };
+  std::map<std::string, Care> care;  // by stream, of people with an open case
+  std::map<Date, std::pair<int64_t, int64_t>> levels;  // ward, ICU at the end of the day
+  auto count = [&] {
+    int64_t ward = 0, icu = 0;
+    for (const auto& [stream, c] : care) {
+      ward += c == Care::kWard;
+      icu += c == Care::kIcu;
+    }
+    return std::pair(ward, icu);
+  };
+  // Each day's moves and closures are appended with that day's commands, days in order, and
+  // take effect that day: the last count of a day is its level.
+  for (const auto& env : store->ReadLog(1, 10'000'000).value()) {
+    if (env.type == "Hospitalized") care[env.stream] = Care::kWard;
+    else if (env.type == "IcuAdmitted") care[env.stream] = Care::kIcu;
+    else if (env.type == "Discharged" || env.type == "CaseClosed") care.erase(env.stream);
+    else continue;
+    levels[env.effective_at.ToDate()] = count();
+  }
+  const auto series = Series();
+  int64_t most = 0;
+  for (Date d = from; d <= to; d = d + 1) {
+    ASSERT_TRUE(levels.count(d)) << "nobody moved or closed on " << d.ToString();
+    const DpcDay& row = Row(series, d);
+    EXPECT_EQ(levels[d].first, RoundDiv(row.ricoverati_con_sintomi, kScale100)) << d.ToString();
+    EXPECT_EQ(levels[d].second, RoundDiv(row.terapia_intensiva, kScale100)) << d.ToString();
+    most = std::max(most, levels[d].second);
+  }
+  EXPECT_GT(most, 0) << "the week has people in intensive care";
+}
+
+}  // namespace
+}  // namespace caseledger::workload

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <pthread.h>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -72,6 +73,7 @@ class ImportThread {
 
  private:
   void Run() {
+    pthread_setname_np(pthread_self(), "cl-import");
     for (;;) {
       std::vector<DecidedAppend> day;
       {

@@ -81,7 +81,7 @@ void DemoSimulation::RunDay(size_t index) {
   // One pass instead of an erase per recovery (open_ holds ~10^5 cases at 1:1 in 2022):
   // Recover's release tests are negative, so nobody joins open_ meanwhile.
   const std::unordered_set<size_t> recovered(recovering.begin(), recovering.end());
-  std::erase_if(open_, [&](size_t p) { return recovered.contains(p); });
+  std::erase_if(open_, [&](const OpenCase& c) { return recovered.contains(c.person); });
   for (size_t p : releases) {
     people_.Trim();
     Release(p, d);
@@ -137,9 +137,8 @@ std::vector<size_t> DemoSimulation::PickRecoveries(Date d, int64_t count) {
   const size_t k = size_t(std::max<int64_t>(0, count));
   if (k == 0) return {};
   std::vector<std::tuple<bool, Date, size_t>> candidates;
-  for (size_t p : open_) {
-    const Care care = CareOf(p);
-    if (people_[p].positive_day < d && care != Care::kIcu) candidates.emplace_back(care != Care::kHome, people_[p].positive_day, p);
+  for (const OpenCase& c : open_) {
+    if (c.positive_day < d && c.care != Care::kIcu) candidates.emplace_back(c.care != Care::kHome, c.positive_day, c.person);
   }
   const size_t n = std::min(k, candidates.size());
   std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n), candidates.end());
@@ -230,17 +229,16 @@ void DemoSimulation::Deaths(Date d, int64_t count) {
   // Intensive care first, then the ward, then the oldest at home.
   if (count <= 0) return;
   std::vector<std::tuple<int, int, size_t>> ranked;
-  for (size_t p : open_) {
-    if (people_[p].positive_day >= d) continue;
-    const Care care = CareOf(p);
-    ranked.emplace_back(care == Care::kIcu ? 0 : care == Care::kWard ? 1 : 2, -people_[p].age, p);
+  for (const OpenCase& c : open_) {
+    if (c.positive_day >= d) continue;
+    ranked.emplace_back(c.care == Care::kIcu ? 0 : c.care == Care::kWard ? 1 : 2, -c.age, c.person);
   }
   const size_t n = std::min(size_t(count), ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end());
   for (size_t i = 0; i < n; ++i) {
     const size_t p = std::get<2>(ranked[i]);
     Apply(p, domain::CloseCase{domain::CaseOutcome::kDeceased, d}, At(d, 20 * 60 + 30, 21 * 60));
-    std::erase(open_, p);
+    std::erase_if(open_, [p](const OpenCase& c) { return c.person == p; });
     if (in_range_) {
       ++deaths_;
       ++report_.deaths;
@@ -253,17 +251,19 @@ size_t DemoSimulation::PickElderly(const std::vector<size_t>& candidates) {
   size_t best = random_.Below(candidates.size());
   for (int i = 0; i < 2; ++i) {
     const size_t other = random_.Below(candidates.size());
-    if (people_[candidates[other]].age > people_[candidates[best]].age)
+    if (open_[candidates[other]].age > open_[candidates[best]].age)
       best = other;
   }
   return best;
 }
 
 void DemoSimulation::FollowHospitalLevels(Date d, int64_t ward, int64_t icu) {
+  // Indexes into open_, by care.
   std::vector<size_t> home, in_ward, in_icu;
-  for (size_t p : open_) {
-    (CareOf(p) == Care::kIcu ? in_icu : CareOf(p) == Care::kWard ? in_ward : home).push_back(p);
+  for (size_t i = 0; i < open_.size(); ++i) {
+    (open_[i].care == Care::kIcu ? in_icu : open_[i].care == Care::kWard ? in_ward : home).push_back(i);
   }
+  std::vector<size_t> moved;
   const Timestamp at = At(d, 21 * 60, 22 * 60);
   auto take = [](std::vector<size_t>& from, size_t i) {
     const size_t p = from[i];
@@ -272,27 +272,37 @@ void DemoSimulation::FollowHospitalLevels(Date d, int64_t ward, int64_t icu) {
   };
   auto size = [](const std::vector<size_t>& v) { return static_cast<int64_t>(v.size()); };
   while (size(in_icu) > icu) {  // stepped down to the ward
-    const size_t p = take(in_icu, random_.Below(in_icu.size()));
+    const size_t i = take(in_icu, random_.Below(in_icu.size()));
+    const size_t p = open_[i].person;
     Apply(p, domain::Discharge{at, Facility(p)}, at);
     Apply(p, domain::Hospitalize{at, Facility(p)}, at);
-    in_ward.push_back(p);
+    in_ward.push_back(i);
+    moved.push_back(i);
   }
   while (size(in_icu) < icu && !(in_ward.empty() && home.empty())) {
-    const size_t p =
+    const size_t i =
         in_ward.empty() ? take(home, PickElderly(home)) : take(in_ward, PickElderly(in_ward));
+    const size_t p = open_[i].person;
     Apply(p, domain::AdmitToIcu{at, Facility(p)}, at);
-    in_icu.push_back(p);
+    in_icu.push_back(i);
+    moved.push_back(i);
   }
   while (size(in_ward) > ward) {
-    const size_t p = take(in_ward, random_.Below(in_ward.size()));
+    const size_t i = take(in_ward, random_.Below(in_ward.size()));
+    const size_t p = open_[i].person;
     Apply(p, domain::Discharge{at, Facility(p)}, at);
-    home.push_back(p);
+    home.push_back(i);
+    moved.push_back(i);
   }
   while (size(in_ward) < ward && !home.empty()) {
-    const size_t p = take(home, PickElderly(home));
+    const size_t i = take(home, PickElderly(home));
+    const size_t p = open_[i].person;
     Apply(p, domain::Hospitalize{at, Facility(p)}, at);
-    in_ward.push_back(p);
+    in_ward.push_back(i);
+    moved.push_back(i);
   }
+  // The care of those moved as their state has it now (a rejected command moves nobody).
+  for (size_t i : moved) open_[i].care = CareOf(open_[i].person);
   if (in_range_ && (size(in_ward) != ward || size(in_icu) != icu)) ++report_.hospital_days_off;
 }
 

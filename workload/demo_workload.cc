@@ -111,7 +111,7 @@ void DemoSimulation::OnPositive(size_t p, Timestamp reported) {
   const Date collected = people_[p].state.last_positive.value_or(reported.ToDate());
   people_[p].positive_day = collected;
   Apply(p, domain::OrderIsolation{collected, "positive", std::nullopt}, Plus(reported, 5));
-  open_.push_back(p);
+  open_.push_back({p, collected, people_[p].age, CareOf(p)});
   people_[p].quarantine_listed = false;
   if (!in_range_) return;
   if (report_.example_person_id.empty()) {
