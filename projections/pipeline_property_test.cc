@@ -289,24 +289,39 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
 // What a Flush put in its batch stays cached until the caller says the batch is stored
 // (FlushStored): the catch-up writes it behind while the next batches are folded, and a
 // record forgotten before its write lands would be read back as it was before.
-TEST(BatchPipelineTest, AFlushWrittenBehindKeepsItsRecordsUntilStored) {
+// A pipeline of the person records alone (two partitions, two threads) over a cross-person
+// history of 1,500 steps, its first two batches of 600 events read.
+class BatchPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CrossHistory history(7);
+    history.Run(1500);
+    AppendConcurrently(log, history.appends(), 2);
+    auto opened = ViewsDb::Open(log.Path("views"));
+    ASSERT_TRUE(opened) << opened.error().message;
+    db = std::move(*opened);
+    pipeline = std::make_unique<BatchPipeline>(views, Rules(), 2, 2, log.Path("views"));
+    auto a = ReadDecoded(log.store(), 1, 600);
+    auto b = ReadDecoded(log.store(), 601, 600);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(b->envelopes.size(), 600u);
+    first = std::move(*a);
+    second = std::move(*b);
+  }
   TestLog log;
-  CrossHistory history(7);
-  history.Run(1500);
-  AppendConcurrently(log, history.appends(), 2);
-  auto db = ViewsDb::Open(log.Path("views"));
-  ASSERT_TRUE(db) << db.error().message;
-  std::vector<std::unique_ptr<View>> views;  // the person records alone
-  BatchPipeline pipeline(views, Rules(), 2, 2, log.Path("views"));
+  std::vector<std::unique_ptr<View>> views;  // none: the person records alone
+  std::unique_ptr<ViewsDb> db;
+  std::unique_ptr<BatchPipeline> pipeline;
+  std::optional<DecodedBatch> first, second;
+};
+
+TEST_F(BatchPipelineTest, AFlushWrittenBehindKeepsItsRecordsUntilStored) {
+  BatchPipeline& pipeline = *this->pipeline;
   pipeline.Defer(true);
-  auto first = ReadDecoded(log.store(), 1, 600);
-  auto second = ReadDecoded(log.store(), 601, 600);
-  ASSERT_TRUE(first && second);
-  ASSERT_EQ(second->envelopes.size(), 600u);
-  pipeline.Fold(*first, **db);
+  pipeline.Fold(*first, *db);
   ViewsDb::Batch out;
-  ASSERT_FALSE(pipeline.Step(&*second, **db, out));
-  ASSERT_FALSE(pipeline.Step(nullptr, **db, out));
+  ASSERT_FALSE(pipeline.Step(&*second, *db, out));
+  ASSERT_FALSE(pipeline.Step(nullptr, *db, out));
   ASSERT_FALSE(pipeline.Flush(out));
   const size_t flushed = pipeline.CachedPeople();  // each changed by the two batches, each in `out`
   ASSERT_GT(flushed, 50u);
@@ -320,25 +335,14 @@ TEST(BatchPipelineTest, AFlushWrittenBehindKeepsItsRecordsUntilStored) {
 
 // A person whose stream starts in a batch (an event of version 1) has nothing stored: the
 // batch reads back only the records of people who started before it and left the cache.
-TEST(BatchPipelineTest, PeopleWhoseStreamStartsInTheBatchAreNotReadBack) {
-  TestLog log;
-  CrossHistory history(7);
-  history.Run(1500);
-  AppendConcurrently(log, history.appends(), 2);
-  auto db = ViewsDb::Open(log.Path("views"));
-  ASSERT_TRUE(db) << db.error().message;
-  std::vector<std::unique_ptr<View>> views;  // the person records alone
-  BatchPipeline pipeline(views, Rules(), 2, 2, log.Path("views"));
-  auto first = ReadDecoded(log.store(), 1, 600);
-  auto second = ReadDecoded(log.store(), 601, 600);
-  ASSERT_TRUE(first && second);
-  ASSERT_EQ(second->envelopes.size(), 600u);
+TEST_F(BatchPipelineTest, PeopleWhoseStreamStartsInTheBatchAreNotReadBack) {
+  BatchPipeline& pipeline = *this->pipeline;
   // Every person of the log's first batch starts there.
   ViewsDb::Batch out;
-  ASSERT_FALSE(pipeline.Apply(*first, **db, out));
+  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
   EXPECT_GT(pipeline.CachedPeople(), 20u);
-  EXPECT_EQ((*db)->KeysRead(), 0u);
-  ASSERT_TRUE((*db)->Write(out, false));
+  EXPECT_EQ(db->KeysRead(), 0u);
+  ASSERT_TRUE(db->Write(out, false));
   pipeline.Evict(1);  // (nearly) every record forgotten: they are all stored
   // The second batch reads exactly its people who started before it and are not cached.
   std::set<std::string> started, before;
@@ -355,8 +359,8 @@ TEST(BatchPipelineTest, PeopleWhoseStreamStartsInTheBatchAreNotReadBack) {
   ASSERT_FALSE(started.empty());
   ASSERT_FALSE(before.empty());
   out.Clear();
-  ASSERT_FALSE(pipeline.Apply(*second, **db, out));
-  EXPECT_EQ((*db)->KeysRead(), before.size());
+  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+  EXPECT_EQ(db->KeysRead(), before.size());
   // And what they fold to is what the records say (the people read back were found).
   for (const std::string& id : before) EXPECT_NE(pipeline.Find(id), nullptr) << id;
 }
