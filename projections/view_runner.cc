@@ -367,9 +367,14 @@ void ViewRunner::Impl::SampleRecords(const DecodedBatch& decoded) {
 
 size_t ViewRunner::Impl::PersonCacheLimit() const {
   if (options.person_cache_bytes == 0) return options.person_cache;
+  size_t bytes = options.person_cache_bytes;
+  if (options.records_give_way_to_tables) {
+    const size_t tables = db->Memory().table_readers + (options.other_tables ? options.other_tables() : 0);
+    bytes = bytes > tables ? bytes - tables : 0;
+  }
   // Until the first sample, a record is taken to be 1 KiB (more than most).
   const double each = record_bytes > 0 ? record_bytes : 1024.0;
-  return std::max<size_t>(kMinPersonCache, static_cast<size_t>(options.person_cache_bytes / each));
+  return std::max<size_t>(kMinPersonCache, static_cast<size_t>(static_cast<double>(bytes) / each));
 }
 
 void ViewRunner::Impl::NoteMemory() {

@@ -93,6 +93,14 @@ struct RunnerOptions {
   size_t person_cache_bytes = 0;
   size_t view_cache_bytes = 0;
   static constexpr size_t kViewRowBytes = 160;
+  // Whether person_cache_bytes gives way to the index and filter blocks no cache holds (a
+  // server's memory budget covers them: serving/memory_budget.h): the views database's
+  // table readers and what `other_tables` says (the store's), measured as they grow with
+  // the data (~117 MiB at 1:1). Without it serve's RSS at 1:1 once ready was 1,001-1,031
+  // MiB with the default budget of 640 MiB, with it 945 MiB (docs/benchmarks.md,
+  // 2026-12-04 afternoon).
+  bool records_give_way_to_tables = false;
+  std::function<size_t()> other_tables;
   // The views database's RocksDB (views_db.h): its block cache and memtables, in bytes.
   ViewsDbOptions db;
   // How a batch is applied (batch_pipeline.h): 0 sequentially, one event at a time on the

@@ -97,6 +97,46 @@ class PublishCounting final : public View {
 // A catch-up over many batches that nobody reads or listens to (serve's start, a rebuild)
 // publishes its views once, at its end, while its progress still moves batch by batch; one
 // with a change listener publishes along the way.
+// The person records' budget in bytes gives way to the index and filter blocks no cache
+// holds (RunnerOptions::records_give_way_to_tables): what `other_tables` says (a server:
+// the store's table readers) and the views database's own, measured as they grow.
+TEST_F(ViewRunnerTest, PersonRecordsGiveWayToTableReadersWhenAsked) {
+  constexpr int kPeople = 3000;
+  for (int i = 0; i < kPeople; ++i) {
+    const std::string p = PersonId(i);
+    log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, "001272", {}}, At("2020-10-20", 8)}});
+  }
+  constexpr size_t kBudget = size_t{64} << 20;  // every record, ~1 KiB each at most
+  struct Case {
+    const char* name;
+    bool give_way;
+    size_t other;
+  };
+  std::map<std::string, uint64_t> cached;
+  for (const Case& c : {Case{"give way, nothing else", true, 0}, Case{"give way to 63.9 MiB", true, kBudget - (100 << 10)},
+                        Case{"not asked to give way", false, kBudget}}) {
+    RunnerOptions o;
+    o.path = log_.Path(std::string("views-") + std::to_string(cached.size()));
+    o.rules = Rules();
+    o.max_batch = 500;
+    o.catch_up_write_every = 0;
+    o.partitions = 2;
+    o.threads = 2;
+    o.person_cache_bytes = kBudget;
+    o.records_give_way_to_tables = c.give_way;
+    o.other_tables = [other = c.other] { return other; };
+    auto r = ViewRunner::Open(log_.store(), MakeViews(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(*(*r)->CatchUp(), static_cast<uint64_t>(kPeople));
+    cached[c.name] = (*r)->Memory().person_records;
+  }
+  EXPECT_EQ(cached["give way, nothing else"], static_cast<uint64_t>(kPeople));
+  EXPECT_EQ(cached["not asked to give way"], static_cast<uint64_t>(kPeople));
+  // ~100 KiB left to the records beside the tables: the floor of 1,024 records holds.
+  EXPECT_LE(cached["give way to 63.9 MiB"], 1024u);
+  EXPECT_GT(cached["give way to 63.9 MiB"], 0u);
+}
+
 TEST_F(ViewRunnerTest, ACatchUpNobodyReadsPublishesOnlyAtItsEnd) {
   for (int i = 0; i < 40; ++i) PositiveCase(i);  // 200 events
   for (bool listening : {false, true}) {

@@ -3,10 +3,11 @@
 // #14: serve's RSS bounded whatever the scale; figures: docs/benchmarks.md, 2026-12-03,
 // afternoon). What it does not cover: the code, the threads' stacks, the views kept whole
 // in memory (municipality, region, lab and school figures: by municipality, lab and
-// school and day, not by person), the API's person state cache, requests in flight, and
-// both databases' index and filter blocks (held by their table readers outside the block
-// caches, ~117 MiB at 1:1: with the default budget, serve's RSS at 1:1 once ready is
-// ~1 GiB; docs/benchmarks.md, 2026-12-04 afternoon).
+// school and day, not by person), the API's person state cache and requests in flight.
+// Both databases' index and filter blocks (held by their table readers outside the block
+// caches, ~117 MiB at 1:1) are in it: the person records' share gives way to them as they
+// grow (projections::RunnerOptions::records_give_way_to_tables; docs/benchmarks.md,
+// 2026-12-04 afternoon).
 #pragma once
 
 #include <cstddef>
