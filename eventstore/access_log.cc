@@ -55,20 +55,6 @@ std::string IndexKey(const std::string& person, uint64_t seq) {
   return k;
 }
 
-// The memtable's insert hint per kind of key (its first byte: 'r' records, 'p' index
-// entries, 'a' the anchor). A write inserts its records (in order) and then its index
-// entries (in key order, far from the records): without hints RocksDB keeps one splice and
-// recomputes it whole for any key not right next to the one before, so each write's first
-// record and every index entry were a search from the top of the skip list. With a splice
-// per kind, the records continue where the last write's ended and each index entry is
-// searched from the one before it, only as high as their distance requires.
-class KindOfKey final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "caseledger.AccessLogKindOfKey"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), 1}; }
-  bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
-};
-
 domain::Timestamp SystemNow() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
   return domain::Timestamp{std::chrono::duration_cast<std::chrono::microseconds>(now).count()};
@@ -165,7 +151,7 @@ StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
   // holding the earlier ones as varint deltas (a person read several times within a flush
   // interval costs one memtable insert, not one each). The entries go in key order after
   // the records (themselves in order): through the memtable's hint for index entries
-  // (KindOfKey) each insert is searched from the one before it. A stable sort keeps each
+  // (a prefix of one byte, Open) each insert is searched from the one before it. A stable sort keeps each
   // person's records in sequence order.
   std::stable_sort(index_entries.begin(), index_entries.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -259,7 +245,14 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   o.info_log = RocksInfoLog();  // not a LOG file on the data volume (rocks_info_log.h)
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
-  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<KindOfKey>();
+  // The memtable's insert hint per kind of key (a prefix of one byte: 'r' records, 'p' index
+  // entries, 'a' the anchor). A write inserts its records (in order) and then its index
+  // entries (in key order, far from the records): without hints RocksDB keeps one splice and
+  // recomputes it whole for any key not right next to the one before, so each write's first
+  // record and every index entry were a search from the top of the skip list. With a splice
+  // per kind, the records continue where the last write's ended and each index entry is
+  // searched from the one before it, only as high as their distance requires.
+  o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   rocksdb::DB* db = nullptr;
   auto s = rocksdb::DB::Open(o, options.path, &db);
   if (!s.ok()) return FromStatus(s, "open access log");

@@ -61,18 +61,6 @@ class StreamOfIndexKey final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
-// One insert hint for a whole family: the group commit writes the heads', claims' and
-// idempotency records' keys of a group in key order (AddKeyedWrites), and with one shared
-// hint the memtable's skip list is searched for each from where the one before it went,
-// only up as far as the two keys' distance requires, instead of from its top (RocksDB
-// fixes a hint's splice level by level; its own hint-less path recomputes it whole).
-class OneHint final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "caseledger.OneHint"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), 0}; }
-  bool InDomain(const rocksdb::Slice&) const override { return true; }
-};
-
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
                                            const FamilyLayout& layout) {
   rocksdb::ColumnFamilyOptions o;
@@ -161,7 +149,14 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kKeys, FamilyOptions(cache, lookups)},  // format 1-2 keys; stream ids compress
   };
   families[2].options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamOfIndexKey>();
-  for (size_t f : {3, 4, 5}) families[f].options.memtable_insert_with_hint_prefix_extractor = std::make_shared<OneHint>();
+  // One insert hint for each whole family (a prefix of no bytes): the group commit writes
+  // the heads', claims' and idempotency records' keys of a group in key order
+  // (AddKeyedWrites), and with one shared hint the memtable's skip list is searched for each
+  // from where the one before it went, only up as far as the two keys' distance requires,
+  // instead of from its top.
+  for (size_t f : {3, 4, 5}) {
+    families[f].options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  }
   // The heads and claims families are asked mostly for keys that are not there (a new
   // stream's head, a new swab's or tax code's claim: every registration, every swab
   // request). Their tables have Bloom filters, but a miss in the memtable was a search of
