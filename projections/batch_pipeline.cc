@@ -96,6 +96,16 @@ void BatchPipeline::AttachFolds() {
   }
 }
 
+const PersonRecord* BatchPipeline::Part::GpOnly(const std::string& gp_id) {
+  auto it = gp_only.find(gp_id);
+  if (it == gp_only.end()) {
+    auto record = std::make_unique<PersonRecord>();
+    record->gp_id = gp_id;
+    it = gp_only.emplace(gp_id, std::move(record)).first;
+  }
+  return it->second.get();
+}
+
 std::optional<BatchPipeline::Failure> BatchPipeline::Stage::Folded() const {
   std::optional<Failure> first;
   for (const PartWork& work : parts) {
@@ -191,10 +201,21 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
       const LogEvent e{env, batch.events[i], person};
-      bool changed = dir.Step(e, slot.before, work.effects);
-      for (size_t k = 0; k < part.folds.size(); ++k) {
-        if (part.folds[k]->Apply(e, slot.before.get())) slot.folded |= 1u << k;
-      }
+      // The folds and the views see the record before the event; the folds right away, the
+      // views after the partition went on: a copy is kept for them only if one reads more
+      // than the GP.
+      bool changed = dir.Step(e, slot.before, work.effects, [&](const PersonRecord* before) {
+        for (size_t k = 0; k < part.folds.size(); ++k) {
+          if (part.folds[k]->Apply(e, before)) slot.folded |= 1u << k;
+        }
+        if (before == nullptr) return false;
+        for (const auto& view : views_) {
+          if (view->ReadsRecord(e, *before)) return true;
+        }
+        slot.record = part.GpOnly(before->gp_id);
+        return false;
+      });
+      if (slot.before) slot.record = slot.before.get();
       // The folds' parts are written with the record (person_entry.h).
       changed = changed || slot.folded != 0;
       if (changed && (work.dirty.empty() || work.dirty.back() != person)) work.dirty.push_back(person);
@@ -237,7 +258,7 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
       LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i], effects};
       e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
-      view.Apply(e, slot.before.get(), sink);
+      view.Apply(e, slot.record, sink);
     }
   } catch (const std::exception& ex) {
     Keep(work.failure, i, batch.envelopes[i].type + ": " + ex.what());

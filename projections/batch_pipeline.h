@@ -37,11 +37,14 @@
 // the batch at the first such event in log order (what the sequential runner reports).
 #pragma once
 
+#include "domain/string_hash.h"
 #include "projections/log_prefetch.h"
 #include "projections/person_directory.h"
 #include "projections/task_pool.h"
 #include "projections/view.h"
 #include "projections/views_db.h"
+
+#include <absl/container/flat_hash_map.h>
 
 #include <cstddef>
 #include <deque>
@@ -152,7 +155,12 @@ class BatchPipeline {
 
  private:
   struct Slot {
-    std::shared_ptr<const PersonRecord> before;  // null: not a person event, or not registered
+    // The record before the event, kept where a view reads more of it than the GP
+    // (View::ReadsRecord); else null (and for other streams, and before registration).
+    std::shared_ptr<const PersonRecord> before;
+    // What the views get: `before`, or the partition's record of the person's GP alone
+    // (Part::GpOnly); null: not a person event, or not registered.
+    const PersonRecord* record = nullptr;
     uint32_t begin = 0, end = 0;                 // its effects in its partition's list
     uint32_t folded = 0;  // bit k: fold k changed something of the person (fold_changed)
   };
@@ -162,6 +170,13 @@ class BatchPipeline {
     std::vector<PersonFold*> folds;  // the views' (fold_views_), this partition's
     std::vector<std::string> missing;  // keys of people not cached (scratch)
     std::vector<std::string_view> fresh;  // ids of people whose stream starts in the batch (scratch)
+    // A record holding only `gp_id` (and its GP), for the views of an event no view reads
+    // more of (Slot::record). Never changed once made: the views of a batch read them on
+    // other threads while the partition folds the next one (the map moves its pointers,
+    // never the records).
+    const PersonRecord* GpOnly(const std::string& gp_id);
+    absl::flat_hash_map<std::string, std::unique_ptr<const PersonRecord>, domain::StringHash, std::equal_to<>>
+        gp_only;
     // Deferred (Defer): ids of the people whose record or fold state changed since the
     // last Flush (repeats across batches), and the partition's events folded since.
     std::vector<std::string> unwritten;

@@ -465,6 +465,8 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
   return true;
 }
 
+bool GpView::ReadsRecord(const LogEvent&, const PersonRecord&) const { return impl_->stored_ == nullptr; }
+
 void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) {
   Impl& s = *impl_;
   const std::string_view id = e.person_id;

@@ -122,6 +122,9 @@ class GpView final : public KeyedView {
   // this view agrees with the municipality and region views. Throws std::length_error for
   // a person id longer than 39 characters (ids are 26-character ULIDs). Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  // Attached, the GP alone (the patients' rows are folded with the records); not
+  // attached, the status rows are built from the record.
+  bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
 
   // Patient rows held in memory by the folds while attached (0 when not attached). Runner
   // thread only, between batches.

@@ -100,6 +100,10 @@ class LabView::Impl final : public KeyedTable {
 LabView::LabView() : KeyedView("labs", std::make_unique<Impl>()), impl_(static_cast<Impl*>(&table())) {}
 LabView::~LabView() = default;
 
+bool LabView::ReadsRecord(const LogEvent& e, const PersonRecord&) const {
+  return std::holds_alternative<domain::ResultRecorded>(e.event);
+}
+
 void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
     impl_->backlog.Add(kBacklogKey, c->collected_at.ToDate(), 0, +1);

@@ -93,6 +93,8 @@ class MunicipalityView final : public KeyedView {
   //
   // Reacts to the effects of person events (LogEvent::effects). Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  // Effects alone.
+  bool ReadsRecord(const LogEvent&, const PersonRecord&) const override { return false; }
 
   // Everything below reads the last published snapshot: thread-safe, never blocks the
   // writer.

@@ -263,21 +263,16 @@ bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   return true;
 }
 
-bool PersonDirectory::Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before,
-                           std::vector<Effect>& effects) {
-  before.reset();
-  if (e.person_id.empty()) return false;
-  auto it = people_.find(e.person_id);
-  if (it != people_.end()) before = it->second.record;
-  Effects(e, before.get(), effects);
+bool PersonDirectory::Advance(const LogEvent& e, People::iterator it) {
   if (it == people_.end()) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
     it = people_.emplace(std::string(e.person_id), Cached{std::make_shared<PersonRecord>(), stamp_}).first;
   } else if (std::holds_alternative<domain::ContactReported>(e.event) ||
              std::holds_alternative<domain::PersonalDataErased>(e.event)) {
     return false;
-  } else {
-    // `before` holds it: the views still read it as it was.
+  } else if (it->second.record.use_count() > 1) {
+    // Someone holds it (Step's `before`, of this batch or of one whose views still read
+    // it: they are released between the pool's rounds, never during one): it stays as it was.
     it->second.record = std::make_shared<PersonRecord>(*it->second.record);
   }
   return Apply(e, it->second.record.get());

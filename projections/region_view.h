@@ -75,6 +75,8 @@ class RegionView final : public KeyedView {
   // Name "region". Entries "<area>/<block>" (area "*" for the region, else the ASL code).
   // ChangedKeys: "*" (the region) and the ASL codes changed since the last Publish, sorted.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  // Effects alone.
+  bool ReadsRecord(const LogEvent&, const PersonRecord&) const override { return false; }
 
   // Everything below reads the last published snapshot: thread-safe, never blocks.
   // The area's rows for range.from (default: the first day with an event) to range.to

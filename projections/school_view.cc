@@ -219,6 +219,10 @@ SchoolView::SchoolView(std::shared_ptr<const domain::RuleBook> rules)
     : KeyedView("schools", std::make_unique<Impl>(std::move(rules))), impl_(static_cast<Impl*>(&table())) {}
 SchoolView::~SchoolView() = default;
 
+bool SchoolView::ReadsRecord(const LogEvent& e, const PersonRecord& before) const {
+  return !before.enrolments.empty() || std::holds_alternative<domain::SchoolEnrolled>(e.event);
+}
+
 void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   Impl& s = *impl_;
   const std::string_view id = e.person_id;

@@ -79,6 +79,8 @@ class SchoolView final : public KeyedView {
   // in, results and corrections, quarantines ordered and ended, and case closures.
   // Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
+  // An enrolment (the pupil's case and quarantine), and every event of a person enrolled.
+  bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
 
   // The school as of the last Publish, for `today`; nullopt for a school with no class.
   // Thread-safe: reads one immutable snapshot, never blocks the writer.
