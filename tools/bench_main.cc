@@ -49,10 +49,12 @@ app::Program MakeProgram() {
        RunBenchRebuild},
       {"fold",
        "the person fold alone: CPU per person event and bytes per stored record",
-       {"--store DIR/store [--runs N] [--until N] [--format table|tsv]"},
+       {"--store DIR/store [--runs N] [--until N] [--order log|person] [--keep all|none] [--format table|tsv]"},
        {{"store", "DIR", "a store loaded before (caseledger-loadgen --sink store|import)"},
         {"runs", "N", "folds of every person event; the median is printed (3)"},
         {"until", "N", "the person events among the first N events only"},
+        {"order", "log|person", "the log's order, or grouped by person, each person's in log order (log)"},
+        {"keep", "all|none", "the record before each event kept (copied on write) or none (all)"},
         kFormatTable},
        "The events are read and decoded before any timing; each run folds them through a fresh "
        "person directory as the views pipeline does, on one thread.",
