@@ -101,8 +101,9 @@ struct PendingAnswer {
 template <class Stream>
 class Session {
  public:
-  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot)
-      : conn_(std::move(conn)), host_(host), slot_(slot) {}
+  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot,
+          ThreadInbox& inbox)
+      : conn_(std::move(conn)), host_(host), slot_(slot), inbox_(inbox) {}
 
   // Serves requests until the connection should close; sets linger_ when the client may
   // still be sending a body nobody read.
@@ -143,6 +144,7 @@ class Session {
   std::shared_ptr<Connection<Stream>> conn_;
   SessionHost& host_;
   ConnectionTable::Slot* slot_;  // good while the session runs (Close follows it)
+  ThreadInbox& inbox_;           // the connection's thread's
   beast::flat_buffer buffer_{16 * 1024};
   bool linger_ = false;
 };
@@ -355,7 +357,7 @@ awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, 
   host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response r) {
     pending->answer = std::move(r);
     if (pending->wake) pending->wake->cancel();  // the session waits: wake it
-  });
+  }, &inbox_);
   if (!pending->answer) {
     pending->wake.emplace(executor, Clock::time_point::max());
     co_await pending->wake->async_wait(kTuple);
@@ -491,8 +493,9 @@ void Refuse(tcp::socket& socket, ConnectionTable::Verdict verdict) {
 }
 
 template <class Stream>
-awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot) {
-  Session<Stream> session(conn, host, slot);
+awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot,
+                    ThreadInbox& inbox) {
+  Session<Stream> session(conn, host, slot, inbox);
   try {
     if constexpr (Connection<Stream>::kPlain) {
       co_await session.Serve();
@@ -519,7 +522,7 @@ awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host,
 
 }  // namespace
 
-awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweeper& sweeper) {
+awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweeper& sweeper, ThreadInbox& inbox) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) co_return;  // already gone
@@ -540,7 +543,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
       beast::error_code cec;
       c->stream.close(cec);
     });
-    co_await Run(conn, host, d.slot);
+    co_await Run(conn, host, d.slot, inbox);
     host.connections.Close(d.id);
   } else {
     auto conn = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *host.tls);
@@ -550,7 +553,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
       beast::get_lowest_layer(conn->stream).socket().close(ec);
       co_return;
     }
-    co_await Run(conn, host, d.slot);
+    co_await Run(conn, host, d.slot, inbox);
     host.connections.Close(d.id);
   }
   if (host.closed) host.closed();
