@@ -17,6 +17,7 @@
 #include "api/sse.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -90,12 +91,16 @@ struct Connection {
   }
 };
 
-// An answer that may come later: the dispatcher's completion stores it and wakes the
-// session if it waits. Both run on the connection's thread, so the timer is made only for
-// an answer that did not come at once (a query's comes at once: no timer per read).
+// An answer that may come later: the dispatcher's completion stores it and resumes the
+// session if it waits. Both run on the connection's thread. The session waits by leaving
+// its coroutine's completion handler here (a query's answer comes at once: no wait); a
+// steady_timer per command, cancelled by the answer, cost a service look-up, the reactor's
+// lock and timer heap on the wait and again on the cancellation.
 struct PendingAnswer {
   std::optional<Response> answer;
-  std::optional<asio::steady_timer> wake;
+  std::optional<asio::any_completion_handler<void()>> waiter;
+  // While the session waits: keeps its io_context running, as a pending wait did.
+  std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
 };
 
 template <class Stream>
@@ -356,11 +361,19 @@ awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, 
   auto pending = std::make_shared<PendingAnswer>();
   host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response r) {
     pending->answer = std::move(r);
-    if (pending->wake) pending->wake->cancel();  // the session waits: wake it
+    if (!pending->waiter) return;  // answered at once: the session has not waited
+    // On the connection's thread (Handle's contract), so the session goes on here, as
+    // asio::dispatch would run it, rather than after one more trip through the scheduler.
+    asio::any_completion_handler<void()> waiter = std::move(*pending->waiter);
+    pending->waiter.reset();
+    auto work = std::move(pending->work);  // released once the session has gone on
+    pending->work.reset();
+    std::move(waiter)();
   }, &inbox_);
   if (!pending->answer) {
-    pending->wake.emplace(executor, Clock::time_point::max());
-    co_await pending->wake->async_wait(kTuple);
+    pending->work.emplace(executor);
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [&pending](auto handler) { pending->waiter.emplace(std::move(handler)); }, use_awaitable);
   }
   co_return std::move(*pending->answer);
 }
