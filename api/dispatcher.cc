@@ -12,6 +12,7 @@
 #include "api/command_pool.h"
 #include "api/position_waiters.h"
 #include "api/problem.h"
+#include "api/thread_inbox.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -28,14 +29,15 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 struct Dispatcher::Exchange {
-  Exchange(std::shared_ptr<const Request> r, Admitted a, asio::any_io_executor ex, Completion d)
+  Exchange(std::shared_ptr<const Request> r, Admitted a, asio::any_io_executor ex, Completion d, ThreadInbox* in)
       : req(std::move(r)), admitted(std::move(a)), rr{*req, std::move(admitted.params), std::move(admitted.principal)},
-        executor(std::move(ex)), done(std::move(d)) {}
+        executor(std::move(ex)), done(std::move(d)), inbox(in) {}
   std::shared_ptr<const Request> req;
   Admitted admitted;
   RouteRequest rr;  // refers to *req
   asio::any_io_executor executor;
   Completion done;
+  ThreadInbox* inbox;  // executor's thread's, or null
   Clock::time_point deadline;
   std::optional<asio::steady_timer> timer;  // only for a read that waits for a position
 };
@@ -96,8 +98,8 @@ Admitted Dispatcher::Admit(Request& req) const {
 }
 
 void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted admitted, asio::any_io_executor executor,
-                        Completion done) {
-  auto x = std::make_shared<Exchange>(std::move(req), std::move(admitted), std::move(executor), std::move(done));
+                        Completion done, ThreadInbox* inbox) {
+  auto x = std::make_shared<Exchange>(std::move(req), std::move(admitted), std::move(executor), std::move(done), inbox);
   x->deadline = Clock::now() + options_.default_wait;
   if (auto wait = x->req->Query("timeout_ms")) {
     char* end = nullptr;
@@ -138,7 +140,12 @@ void Dispatcher::Run(std::shared_ptr<Exchange> x) {
 void Dispatcher::Settle(std::shared_ptr<Exchange> x, Response res) {
   auto answered = std::make_shared<std::atomic<bool>>(false);
   Reply reply;
-  reply.post = [executor = x->executor](std::function<void()> work) { asio::post(executor, std::move(work)); };
+  if (x->inbox) {
+    // Batched with the other answers its group commit completes (thread_inbox.h).
+    reply.post = [inbox = x->inbox](std::function<void()> work) { inbox->Add(std::move(work)); };
+  } else {
+    reply.post = [executor = x->executor](std::function<void()> work) { asio::post(executor, std::move(work)); };
+  }
   // On the connection's thread (a command's answer, from the work its completion posted)
   // the answer is finished at once rather than after another trip through the scheduler.
   reply.respond = [this, x, answered](Response r) {

@@ -31,6 +31,7 @@
 namespace caseledger::api {
 
 class CommandPool;
+class ThreadInbox;
 
 // What Admit() decided on the headers.
 struct Admitted {
@@ -60,9 +61,11 @@ class Dispatcher {
   Admitted Admit(Request& req) const;
 
   // Answers an admitted request (`req` now with its body) and calls `done` on `executor`.
-  // `req` and `admitted` are kept alive until then.
+  // `req` and `admitted` are kept alive until then. `inbox`, when given, is the one of
+  // `executor`'s thread (thread_inbox.h): a deferred answer's work (a command's, once its
+  // group commit is synced) comes back through it, batched with the others of its group.
   void Handle(std::shared_ptr<const Request> req, Admitted admitted, boost::asio::any_io_executor executor,
-              Completion done);
+              Completion done, ThreadInbox* inbox = nullptr);
 
   // Runs what the command pool holds, then ends its threads (at shutdown, once).
   void Join();

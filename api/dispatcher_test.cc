@@ -2,6 +2,7 @@
 
 #include "api/position_waiters.h"
 #include "api/problem.h"
+#include "api/thread_inbox.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -118,22 +119,28 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Handles `req` (admitted first) and runs an io_context until the answer; counts calls.
-  Response Answer(Request req, int* calls) {
+  // With `drains`: the io_context's thread has an inbox, and *drains is how many drains it
+  // posted.
+  Response Answer(Request req, int* calls, size_t* drains = nullptr) {
     io_thread_ = std::this_thread::get_id();
     Admitted a = dispatcher_->Admit(req);
     EXPECT_FALSE(a.refusal);
     boost::asio::io_context ioc;
     auto guard = boost::asio::make_work_guard(ioc);
+    std::optional<ThreadInbox> inbox;
+    if (drains) inbox.emplace(ioc);
     std::optional<Response> out;
     dispatcher_->Handle(std::make_shared<const Request>(std::move(req)), std::move(a), ioc.get_executor(),
                         [&](Response r) {
                           ++*calls;
                           out = std::move(r);
                           guard.reset();
-                        });
+                        },
+                        inbox ? &*inbox : nullptr);
     ioc.run_for(2s);
     ioc.restart();
     ioc.run_for(100ms);  // a second answer, if one came, would run here
+    if (drains) *drains = inbox->drains_posted();
     if (out) return std::move(*out);
     Response none;
     none.status = 0;
@@ -220,6 +227,16 @@ TEST_F(DispatcherTest, DeferredAnswerRunsItsWorkOnTheConnectionsThreadAndAnswers
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(work_thread_, io_thread_) << "the posted work ran on the io_context's thread";
+}
+
+TEST_F(DispatcherTest, DeferredAnswersWorkComesBackThroughItsThreadsInbox) {
+  int calls = 0;
+  size_t drains = 0;
+  Response r = Answer(Head(Method::kPost, "/deferred"), &calls, &drains);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(work_thread_, io_thread_) << "the posted work ran on the io_context's thread";
+  EXPECT_EQ(drains, 1u) << "the work came through the inbox, not a post of its own";
 }
 
 TEST_F(DispatcherTest, DeferredCommandDecidesOnTheIoThreadAndAWaitingCommandOnThePool) {

@@ -59,14 +59,14 @@ void Router::Add(Route route) {
   routes_.push_back(std::move(route));
 }
 
-bool Router::MatchPattern(const std::string& pattern, const std::string& path, PathParams& params) {
+bool Router::MatchPattern(const std::string& pattern, const std::string& path, PathParams& params, size_t from) {
   // Nothing is allocated until the whole pattern matched: every request is tried against
   // the routes before its own, and most fail on their first literal.
   constexpr size_t kMaxParams = PathParams::kMax;
   std::array<std::pair<std::string_view, std::string_view>, kMaxParams> found;
   size_t count = 0;
   const std::string_view pat(pattern), at(path);
-  size_t p = 0, s = 0;
+  size_t p = from, s = from;
   while (p < pat.size() && s <= at.size()) {
     if (pat[p] == '{') {
       size_t close = pat.find('}', p);
@@ -94,23 +94,25 @@ Router::Match Router::Find(Method method, const std::string& path) const {
   Match m;
   m.status = 404;
   static const std::vector<size_t> kNone;
-  auto bucket = by_head_.find(std::string(Head(path)));
+  const std::string_view head = Head(path);
+  auto bucket = by_head_.find(std::string(head));
   const std::vector<size_t>& headed = bucket == by_head_.end() ? kNone : bucket->second;
   auto accepts = [method](const Route& r) {
     return r.method == method || (method == Method::kHead && r.method == Method::kGet);
   };
   // The routes of this head and the open ones, in the order they were added: first those
   // of the request's method (the route found is the first of them that matches, as if
-  // every route were tried in order), then, for a 404 or 405, every one.
+  // every route were tried in order), then, for a 404 or 405, every one. A route of the
+  // head's bucket has the path's head as its own, literally: matched from past it.
   PathParams params;
   for (bool all : {false, true}) {
     size_t h = 0, o = 0;
     while (h < headed.size() || o < open_.size()) {
-      const size_t i = o == open_.size() || (h < headed.size() && headed[h] < open_[o]) ? headed[h++] : open_[o++];
-      const Route& r = routes_[i];
+      const bool of_head = o == open_.size() || (h < headed.size() && headed[h] < open_[o]);
+      const Route& r = routes_[of_head ? headed[h++] : open_[o++]];
       if (accepts(r) == all) continue;
       params.Clear();
-      if (!MatchPattern(r.pattern, path, params)) continue;
+      if (!MatchPattern(r.pattern, path, params, of_head ? head.size() : 0)) continue;
       if (!all) {
         m.route = &r;
         m.params = std::move(params);

@@ -107,7 +107,9 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
-  static bool MatchPattern(const std::string& pattern, const std::string& path, PathParams& params);
+  // `from`: both pattern and path begin with the same `from` literal characters (a bucket's
+  // head), which are not compared again.
+  static bool MatchPattern(const std::string& pattern, const std::string& path, PathParams& params, size_t from);
   std::vector<Route> routes_;
   // Routes by their first two segments ("/v1/people" for "/v1/people/{id}/swabs"), so that
   // a request is tried only against the routes it can match; `open_` holds the routes whose

@@ -108,7 +108,10 @@ class HttpServer::Impl {
     // The other contexts have no work until a connection lands on them: keep them running.
     for (size_t i = 1; i < iocs_.size(); ++i) idle_guards_.emplace_back(iocs_[i]->get_executor());
     const auto shortest = std::min(options_.read_timeout, options_.write_timeout);
-    for (auto& ioc : iocs_) sweepers_.push_back(std::make_unique<DeadlineSweeper>(*ioc, shortest));
+    for (auto& ioc : iocs_) {
+      sweepers_.push_back(std::make_unique<DeadlineSweeper>(*ioc, shortest));
+      inboxes_.push_back(std::make_unique<ThreadInbox>(*ioc));
+    }
   }
 
   std::optional<uint16_t> Start(std::string* error) {
@@ -239,7 +242,7 @@ class HttpServer::Impl {
       ++next_context_;
       socket.set_option(tcp::no_delay(true), ec);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, RunSession(std::move(socket), host_, *sweepers_[home_index]), asio::detached);
+      asio::co_spawn(executor, RunSession(std::move(socket), host_, *sweepers_[home_index], *inboxes_[home_index]), asio::detached);
     }
   }
 
@@ -250,6 +253,8 @@ class HttpServer::Impl {
   asio::io_context& ioc_;  // the first: acceptor, signals, shutdown timer
   // One per io_context, destroyed before them (each owns a timer on its context).
   std::vector<std::unique_ptr<DeadlineSweeper>> sweepers_;
+  // One per io_context, destroyed before them: what other threads hand each I/O thread.
+  std::vector<std::unique_ptr<ThreadInbox>> inboxes_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards_;
   size_t next_context_ = 0;  // only touched by Accept(), on ioc_
   ssl::context tls_;

@@ -17,6 +17,7 @@
 #include "api/sse.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/experimental/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -90,19 +91,24 @@ struct Connection {
   }
 };
 
-// An answer that may come later: the dispatcher's completion stores it and wakes the
-// session if it waits. Both run on the connection's thread, so the timer is made only for
-// an answer that did not come at once (a query's comes at once: no timer per read).
+// An answer that may come later: the dispatcher's completion stores it and resumes the
+// session if it waits. Both run on the connection's thread. The session waits by leaving
+// its coroutine's completion handler here (a query's answer comes at once: no wait); a
+// steady_timer per command, cancelled by the answer, cost a service look-up, the reactor's
+// lock and timer heap on the wait and again on the cancellation.
 struct PendingAnswer {
   std::optional<Response> answer;
-  std::optional<asio::steady_timer> wake;
+  std::optional<asio::any_completion_handler<void()>> waiter;
+  // While the session waits: keeps its io_context running, as a pending wait did.
+  std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
 };
 
 template <class Stream>
 class Session {
  public:
-  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot)
-      : conn_(std::move(conn)), host_(host), slot_(slot) {}
+  Session(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot,
+          ThreadInbox& inbox)
+      : conn_(std::move(conn)), host_(host), slot_(slot), inbox_(inbox) {}
 
   // Serves requests until the connection should close; sets linger_ when the client may
   // still be sending a body nobody read.
@@ -143,6 +149,7 @@ class Session {
   std::shared_ptr<Connection<Stream>> conn_;
   SessionHost& host_;
   ConnectionTable::Slot* slot_;  // good while the session runs (Close follows it)
+  ThreadInbox& inbox_;           // the connection's thread's
   beast::flat_buffer buffer_{16 * 1024};
   bool linger_ = false;
 };
@@ -354,11 +361,19 @@ awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, 
   auto pending = std::make_shared<PendingAnswer>();
   host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response r) {
     pending->answer = std::move(r);
-    if (pending->wake) pending->wake->cancel();  // the session waits: wake it
-  });
+    if (!pending->waiter) return;  // answered at once: the session has not waited
+    // On the connection's thread (Handle's contract), so the session goes on here, as
+    // asio::dispatch would run it, rather than after one more trip through the scheduler.
+    asio::any_completion_handler<void()> waiter = std::move(*pending->waiter);
+    pending->waiter.reset();
+    auto work = std::move(pending->work);  // released once the session has gone on
+    pending->work.reset();
+    std::move(waiter)();
+  }, &inbox_);
   if (!pending->answer) {
-    pending->wake.emplace(executor, Clock::time_point::max());
-    co_await pending->wake->async_wait(kTuple);
+    pending->work.emplace(executor);
+    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [&pending](auto handler) { pending->waiter.emplace(std::move(handler)); }, use_awaitable);
   }
   co_return std::move(*pending->answer);
 }
@@ -491,8 +506,9 @@ void Refuse(tcp::socket& socket, ConnectionTable::Verdict verdict) {
 }
 
 template <class Stream>
-awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot) {
-  Session<Stream> session(conn, host, slot);
+awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host, ConnectionTable::Slot* slot,
+                    ThreadInbox& inbox) {
+  Session<Stream> session(conn, host, slot, inbox);
   try {
     if constexpr (Connection<Stream>::kPlain) {
       co_await session.Serve();
@@ -519,7 +535,7 @@ awaitable<void> Run(std::shared_ptr<Connection<Stream>> conn, SessionHost& host,
 
 }  // namespace
 
-awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweeper& sweeper) {
+awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweeper& sweeper, ThreadInbox& inbox) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) co_return;  // already gone
@@ -540,7 +556,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
       beast::error_code cec;
       c->stream.close(cec);
     });
-    co_await Run(conn, host, d.slot);
+    co_await Run(conn, host, d.slot, inbox);
     host.connections.Close(d.id);
   } else {
     auto conn = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *host.tls);
@@ -550,7 +566,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
       beast::get_lowest_layer(conn->stream).socket().close(ec);
       co_return;
     }
-    co_await Run(conn, host, d.slot);
+    co_await Run(conn, host, d.slot, inbox);
     host.connections.Close(d.id);
   }
   if (host.closed) host.closed();

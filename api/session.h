@@ -10,6 +10,7 @@
 #include "api/connection_table.h"
 #include "api/deadline_sweeper.h"
 #include "api/server.h"
+#include "api/thread_inbox.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -36,10 +37,10 @@ struct SessionHost {
 
 // Registers `socket` in host.connections (a refused one is told 503 or 429 and closed),
 // then serves it until the client closes, a deadline passes, the table takes it away
-// while idle, or the server stops. Runs on the socket's executor; `sweeper` is that
-// executor's thread's (it enforces a plain connection's deadlines) and outlives the
-// session's run.
+// while idle, or the server stops. Runs on the socket's executor; `sweeper` and `inbox` are
+// that executor's thread's (the one enforces a plain connection's deadlines, the other
+// brings its commands' answers back from the group commit) and outlive the session's run.
 boost::asio::awaitable<void> RunSession(boost::asio::ip::tcp::socket socket, SessionHost& host,
-                                        DeadlineSweeper& sweeper);
+                                        DeadlineSweeper& sweeper, ThreadInbox& inbox);
 
 }  // namespace caseledger::api

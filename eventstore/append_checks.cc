@@ -6,17 +6,17 @@
 
 namespace caseledger::eventstore {
 
-std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, uint64_t version) {
+std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, std::string_view stream, uint64_t version) {
   const ExpectedVersion& ex = r.expected;
   const bool ok = ex.kind == ExpectedVersion::Kind::kAny ||
                   (ex.kind == ExpectedVersion::Kind::kNoStream && version == 0) ||
                   (ex.kind == ExpectedVersion::Kind::kExact && version == ex.version);
   if (ok) return std::nullopt;
   return StoreError{StoreErrorCode::kWrongExpectedVersion,
-                    "stream " + r.stream + " is at version " + std::to_string(version), version};
+                    "stream " + std::string(stream) + " is at version " + std::to_string(version), version};
 }
 
-StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVault* vault,
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, std::string_view stream, const PersonalVault* vault,
                                        const ClaimOwnerLookup& owner) {
   CheckedClaims checked;
   checked.personal = std::any_of(r.events.begin(), r.events.end(), [](const NewEvent& e) { return !e.personal.empty(); });
@@ -38,7 +38,7 @@ StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVau
     checked.taken.push_back(read ? read->stored : stored_claim(claim));
     auto holder = owner(checked.taken.back(), read);
     if (!holder) return holder.error();
-    if (*holder && **holder != r.stream) {
+    if (*holder && **holder != stream) {
       StoreError e{StoreErrorCode::kClaimTaken, checked.taken.back() + " is already taken"};
       e.claim = checked.taken.back();
       e.claim_owner = **holder;
@@ -49,7 +49,7 @@ StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVau
     std::string stored = stored_claim(claim);
     auto holder = owner(stored, nullptr);
     if (!holder) return holder.error();
-    if (*holder && **holder == r.stream) checked.released.push_back(std::move(stored));
+    if (*holder && **holder == stream) checked.released.push_back(std::move(stored));
   }
   return checked;
 }

@@ -9,13 +9,15 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace caseledger::eventstore {
 
-// kWrongExpectedVersion (naming the stream's version) unless `r.expected` admits a stream
-// at `version` (0: no stream).
-std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, uint64_t version);
+// kWrongExpectedVersion (naming `stream` and its version) unless `r.expected` admits a
+// stream at `version` (0: no stream). `stream` is the request's (r.stream, or the stream a
+// bulk import's handle names: bulk_import.h).
+std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, std::string_view stream, uint64_t version);
 
 // A request's personal data and claims, once checked.
 struct CheckedClaims {
@@ -32,8 +34,9 @@ using ClaimOwnerLookup =
 
 // Refuses personal data, a personal claim or an erasure when `vault` is null (a store opened
 // without a master key), and a claim another stream holds (kClaimTaken, naming the claim and
-// its owner); a released claim the stream does not hold is left out, not refused.
-StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, const PersonalVault* vault,
+// its owner); a released claim the stream does not hold is left out, not refused. `stream`
+// is the one the request appends to, as for CheckExpectedVersion.
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, std::string_view stream, const PersonalVault* vault,
                                        const ClaimOwnerLookup& owner);
 
 }  // namespace caseledger::eventstore

@@ -111,11 +111,11 @@ void BulkImport::Impl::Fail(StoreError e) {
   space_cv_.notify_all();
 }
 
-StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(const std::string& stream) {
+StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(std::string_view stream) {
   // Two appends in a row to one stream are most (68 % of the 1:100 load's): the last one
   // found is compared first, the table's hash and probe only for another.
   if (last_stream_ && last_stream_->name == stream) return last_stream_;
-  if (auto it = streams_.find(std::string_view(stream)); it != streams_.end()) {
+  if (auto it = streams_.find(stream); it != streams_.end()) {
     last_stream_ = &stream_list_[it->second];
     return last_stream_;
   }
@@ -123,13 +123,13 @@ StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(const std::
   if (empty_store_) {
     state.key = StreamState::Key::kNone;
   } else {
-    auto head = store_.LoadHead(stream);
+    auto head = store_.LoadHead(std::string(stream));
     if (!head) return head.error();
     state.head = *head;
   }
   if (stream_list_.size() >= kReleased) return StoreError{StoreErrorCode::kInvalidArgument, "bulk import: over 2^32 - 1 streams"};
   const auto index = static_cast<uint32_t>(stream_list_.size());
-  NamedStream& added = stream_list_.emplace_back(NamedStream{stream, std::move(state), index});
+  NamedStream& added = stream_list_.emplace_back(NamedStream{std::string(stream), std::move(state), index});
   streams_.emplace(std::string_view(added.name), index);
   last_stream_ = &added;
   return &added;
@@ -152,9 +152,8 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   return store_.Get(store_.claims_, stored);
 }
 
-StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Timestamp at) {
-  if (auto failed = Failure()) return *failed;
-  if (r.stream.empty() || r.stream.find('\0') != std::string::npos) return Invalid("stream id must be non-empty text");
+std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, domain::Timestamp& at,
+                                                         std::optional<AppendResult>* replay) {
   if (r.events.empty()) return Invalid("no events to append");
   if (at.micros == 0) {
     at = std::max(store_.Now(), last_recorded_);
@@ -168,9 +167,9 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
       if (it->second.first != r.request_digest) {
         return StoreError{StoreErrorCode::kIdempotencyKeyReused, "idempotency key was used for another request"};
       }
-      AppendResult replay = it->second.second;
-      replay.replayed = true;
-      return replay;
+      *replay = it->second.second;
+      (*replay)->replayed = true;
+      return std::nullopt;
     }
     if (!empty_store_) {
       auto found = store_.FindIdempotencyKey(r.idempotency_key);
@@ -179,25 +178,55 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
         if ((*found)->digest != r.request_digest) {
           return StoreError{StoreErrorCode::kIdempotencyKeyReused, "idempotency key was used for another request"};
         }
-        return (*found)->result;
+        *replay = (*found)->result;
       }
     }
   }
+  return std::nullopt;
+}
 
+StoreResult<BulkImport::StreamHandle> BulkImport::Impl::OpenStream(std::string_view stream) {
+  if (auto failed = Failure()) return *failed;
+  if (stream.empty() || stream.find('\0') != std::string_view::npos) return Invalid("stream id must be non-empty text");
+  auto named = Stream(stream);
+  if (!named) return named.error();
+  return (*named)->index;
+}
+
+StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r, domain::Timestamp at) {
+  if (auto failed = Failure()) return *failed;
+  if (stream >= stream_list_.size()) return Invalid("bulk import: no stream of handle " + std::to_string(stream));
+  std::optional<AppendResult> replay;
+  if (auto refused = CheckRequest(r, at, &replay)) return *refused;
+  if (replay) return *replay;
+  return AddTo(stream_list_[stream], std::move(r), at);
+}
+
+StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Timestamp at) {
+  if (auto failed = Failure()) return *failed;
+  if (r.stream.empty() || r.stream.find('\0') != std::string::npos) return Invalid("stream id must be non-empty text");
+  std::optional<AppendResult> replay;
+  if (auto refused = CheckRequest(r, at, &replay)) return *refused;
+  if (replay) return *replay;
   auto named = Stream(r.stream);
   if (!named) return named.error();
-  NamedStream& stream = **named;
+  return AddTo(**named, std::move(r), at);
+}
+
+StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendRequest&& r, domain::Timestamp at) {
+  // The stream's name from the import's own list: a request handed over by handle has none.
+  const std::string& name = stream.name;
   StreamState& st = stream.state;
-  if (auto wrong = CheckExpectedVersion(r, st.head.version)) return *wrong;
+  if (auto wrong = CheckExpectedVersion(r, name, st.head.version)) return *wrong;
   const PersonalVault* vault = store_.vault_.get();
-  auto checked = CheckClaims(r, vault, [this](const std::string& stored, const ClaimRead*) { return ClaimOwner(stored); });
+  auto checked = CheckClaims(r, name, vault, [this](const std::string& stored, const ClaimRead*) { return ClaimOwner(stored); });
   if (!checked) return checked.error();
   const bool personal = checked->personal;
   std::vector<std::string>& claims = checked->taken;
   std::vector<std::string>& released = checked->released;
   if (personal || r.erase_personal_data) {
     if (st.key == StreamState::Key::kUnknown) {
-      auto loaded = store_.LoadKey(r.stream);
+      auto loaded = store_.LoadKey(name);
       if (!loaded) return loaded.error();
       using S = RocksEventStore::KeyLookup::State;
       st.key = loaded->state == S::kKey ? StreamState::Key::kKey
@@ -206,20 +235,20 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
       st.data_key = loaded->key;
     }
     if (personal && st.key == StreamState::Key::kErased) {
-      return Invalid("the personal data of " + r.stream + " was erased; no more can be recorded");
+      return Invalid("the personal data of " + name + " was erased; no more can be recorded");
     }
   }
 
   // Checks passed: nothing below can fail.
   if (personal && st.key == StreamState::Key::kNone) {
-    PersonalVault::NewKey fresh = vault->NewStreamKey(r.stream);
+    PersonalVault::NewKey fresh = vault->NewStreamKey(name);
     st.data_key = fresh.key;
     seeds_[&st] = std::move(fresh.stored);
     sodium_memzero(fresh.key.data(), fresh.key.size());
     st.key = StreamState::Key::kKey;
     st.key_written = true;
   }
-  AppendResult result{r.stream, next_position_, 0, st.head.version, false};
+  AppendResult result{name, next_position_, 0, st.head.version, false};
   for (NewEvent& ev : r.events) {
     // The record body written from the request (format::EncodeRecordBody's bytes, without
     // an Envelope to copy the stream, actor and ids into), the personal part sealed in place.
@@ -228,13 +257,13 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
     std::string& record = forming_.bytes;  // appended to: this record starts at its end
     forming_.starts.push_back(record.size());
     format::AppendRecordBodyUpToPersonal(
-        record, {pos, r.stream, version, ev.type, ev.schema_version, at, ev.effective_at, r.actor.id, r.actor.role,
+        record, {pos, name, version, ev.type, ev.schema_version, at, ev.effective_at, r.actor.id, r.actor.role,
                  r.correlation_id, r.causation_id, r.idempotency_key, ev.body});
     if (ev.personal.empty()) {
       format::AppendRecordLength(record, 0);
     } else {
       format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
-      PersonalVault::SealTo(record, st.data_key, r.stream, version, ev.personal);
+      PersonalVault::SealTo(record, st.data_key, name, version, ev.personal);
     }
     record.append(format::kMaxTrailerSize, '\0');  // room for the hash
     if (st.positions.empty()) st.first_version = version;
@@ -265,7 +294,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
     sodium_memzero(st.data_key.data(), st.data_key.size());
     if (stored_before || !r.released_claims.empty()) {
       AppendRequest purge;
-      purge.stream = r.stream;
+      purge.stream = name;
       purge.released_claims = r.released_claims;
       erasures_.push_back(std::move(purge));
     }
@@ -302,6 +331,12 @@ BulkImport::~BulkImport() = default;
 
 StoreResult<AppendResult> BulkImport::Add(AppendRequest request, domain::Timestamp recorded_at) {
   return impl_->Add(std::move(request), recorded_at);
+}
+
+StoreResult<BulkImport::StreamHandle> BulkImport::OpenStream(std::string_view stream) { return impl_->OpenStream(stream); }
+
+StoreResult<AppendResult> BulkImport::Add(StreamHandle stream, AppendRequest request, domain::Timestamp recorded_at) {
+  return impl_->Add(stream, std::move(request), recorded_at);
 }
 
 StoreResult<BulkImportStats> BulkImport::Commit() { return impl_->Commit(); }

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace caseledger::eventstore {
 
@@ -74,6 +75,17 @@ class BulkImport {
   // clock; it must not be before the previous append's nor the store's last event's
   // (kInvalidArgument). After a failure of the import itself (kIo) every call fails.
   StoreResult<AppendResult> Add(AppendRequest request, domain::Timestamp recorded_at = {});
+
+  // A stream of the import by number: named once, then appended to by handle (the Add
+  // below) without its name in every request, for loads that append to the same streams
+  // again and again (a person's events, one command at a time: at 1:10 building, handing
+  // over and looking up the name was ~12 % of the generator's thread and ~19 % of the
+  // import's). Opening a stream appends nothing. kInvalidArgument for a name Add refuses.
+  // A handle stays valid until Commit.
+  using StreamHandle = uint32_t;
+  StoreResult<StreamHandle> OpenStream(std::string_view stream);
+  // As Add above, to the stream `stream` names; `request.stream` is not read (may be empty).
+  StoreResult<AppendResult> Add(StreamHandle stream, AppendRequest request, domain::Timestamp recorded_at = {});
 
   // Writes what remains and ingests every file atomically, then moves the store's
   // committed position, tip and commit listeners as a group commit would. Call once.

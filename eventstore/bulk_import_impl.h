@@ -80,13 +80,20 @@ class BulkImport::Impl {
   StoreResult<void> Start();
   // By reference: the public Add has the request by value already (one move less per event).
   StoreResult<AppendResult> Add(AppendRequest&& request, domain::Timestamp recorded_at);
+  StoreResult<BulkImport::StreamHandle> OpenStream(std::string_view stream);
+  StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request, domain::Timestamp recorded_at);
   StoreResult<BulkImportStats> Commit();
   uint64_t events() const { return next_position_ - first_position_; }
 
  private:
   struct NamedStream;
   // The stream's state with its name and number, as the list holds them (stable).
-  StoreResult<NamedStream*> Stream(const std::string& stream);
+  StoreResult<NamedStream*> Stream(std::string_view stream);
+  // Add to `stream` (r.stream is not read).
+  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, domain::Timestamp at);
+  // The checks of Add that come before the stream's: events, recorded-at (set when zero),
+  // idempotency key (a repeat's answer in `*replay`).
+  std::optional<StoreError> CheckRequest(const AppendRequest& r, domain::Timestamp& at, std::optional<AppendResult>* replay);
   // The name of the stream numbered `index` in claims_ ("": kReleased).
   std::string_view ClaimHolder(uint32_t index) const {
     return index == kReleased ? std::string_view() : std::string_view(stream_list_[index].name);

@@ -123,8 +123,8 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     head = LoadHead(r.stream);
     if (!head) return head.error();
   }
-  if (auto wrong = CheckExpectedVersion(r, head->version)) return *wrong;
-  auto checked = CheckClaims(r, vault_.get(), [&](const std::string& stored, const ClaimRead* read)
+  if (auto wrong = CheckExpectedVersion(r, r.stream, head->version)) return *wrong;
+  auto checked = CheckClaims(r, r.stream, vault_.get(), [&](const std::string& stored, const ClaimRead* read)
                                                   -> StoreResult<std::optional<std::string>> {
     if (const auto* unsynced = Unsynced(&GroupState::claims, stored)) {
       if (unsynced->empty()) return std::optional<std::string>();  // released, not yet synced

@@ -53,6 +53,8 @@ struct Loaded {
   DemoReport report;
   std::vector<domain::Envelope> log;
   uint64_t batches = 0;  // handed to the bulk import's sink
+  uint64_t named = 0;    // of the appends handed to it, those naming their stream
+  uint64_t by_key = 0;   // and those naming it by key only
 };
 
 // Loads the workload into the store at `path`; `before` runs on the store first (what a
@@ -84,7 +86,7 @@ Loaded Load(const std::string& path, uint64_t seed,
     options.people_in_memory = budget.people_in_memory;
   }
   std::unique_ptr<eventstore::BulkImport> bulk;
-  uint64_t batches = 0;
+  uint64_t batches = 0, named = 0, by_key = 0;
   if (budget.bulk) {
     eventstore::BulkImportOptions bo;
     bo.work_dir = path + ".import";
@@ -95,12 +97,13 @@ Loaded Load(const std::string& path, uint64_t seed,
     options.sink_batch = 7;  // handed over within each day too
     // As loadgen's import thread does: each batch's vector, emptied, handed back to the
     // generator a batch later to be filled again.
-    options.sink = [&, spare = std::vector<DecidedAppend>()](std::vector<DecidedAppend>& day) mutable
-        -> eventstore::StoreResult<void> {
+    options.sink = [&, spare = std::vector<DecidedAppend>(), feed = std::make_shared<DemoImportFeed>(*bulk)](
+                       std::vector<DecidedAppend>& day) mutable -> eventstore::StoreResult<void> {
       std::vector<DecidedAppend> requests = std::move(day);
       ++batches;
       for (auto& r : requests) {
-        if (auto added = bulk->Add(std::move(r).Encode()); !added) return added.error();
+        ++(r.request.stream.empty() ? by_key : named);
+        if (auto added = feed->Add(std::move(r)); !added) return added.error();
       }
       requests.clear();
       day = std::move(spare);
@@ -120,6 +123,8 @@ Loaded Load(const std::string& path, uint64_t seed,
   }
   Loaded out;
   out.batches = batches;
+  out.named = named;
+  out.by_key = by_key;
   if (report) out.report = *report;
   out.log = store->ReadLog(1, 10'000'000).value();
   // A log scan leaves personal parts sealed; the streams give them open.
@@ -252,6 +257,10 @@ TEST_F(DemoWorkloadTest, ABulkImportInATinyBudgetGivesTheSameEvents) {
   const Loaded imported = Load(path, 7, {}, Budget{16, true, 50});
   EXPECT_EQ(imported.report.events, loaded_->report.events);
   EXPECT_GE(imported.batches, imported.report.commands / 7);
+  // Each person's stream is named once, with their registration (and the users stream with
+  // its grant); every other append by its key (DecidedAppend::stream_key).
+  EXPECT_EQ(imported.named, imported.report.people + 1);
+  EXPECT_EQ(imported.named + imported.by_key, imported.report.commands);
   EXPECT_TRUE(BodiesOf(imported.log) == BodiesOf(loaded_->log));
   eventstore::VerifyOptions vo;
   vo.path = path;

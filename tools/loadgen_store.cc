@@ -44,7 +44,7 @@ namespace {
 // filled again (DemoOptions::sink).
 class ImportThread {
  public:
-  explicit ImportThread(eventstore::BulkImport& bulk) : bulk_(bulk), thread_([this] { Run(); }) {}
+  explicit ImportThread(eventstore::BulkImport& bulk) : feed_(bulk), thread_([this] { Run(); }) {}
   ~ImportThread() { (void)Finish(); }
 
   // Takes the day's requests; leaves in `day` an emptied earlier day, if there is one.
@@ -85,7 +85,7 @@ class ImportThread {
       }
       space_.notify_one();
       for (auto& r : day) {
-        if (auto added = bulk_.Add(std::move(r).Encode()); !added) {
+        if (auto added = feed_.Add(std::move(r)); !added) {
           std::lock_guard l(mu_);
           error_ = added.error();
           days_.clear();
@@ -99,7 +99,7 @@ class ImportThread {
     }
   }
 
-  eventstore::BulkImport& bulk_;
+  DemoImportFeed feed_;  // on the thread only
   std::mutex mu_;
   std::condition_variable work_, space_;
   std::deque<std::vector<DecidedAppend>> days_;

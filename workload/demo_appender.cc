@@ -33,11 +33,31 @@ eventstore::AppendRequest DecidedAppend::Encode() && {
   return std::move(request);
 }
 
+eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append) {
+  const uint64_t key = append.stream_key;
+  if (key == 0) {
+    if (auto added = bulk_.Add(std::move(append).Encode()); !added) return added.error();
+    return {};
+  }
+  if (handles_.size() < key) handles_.resize(std::max<uint64_t>(key, handles_.size() * 2), kUnknown);
+  eventstore::BulkImport::StreamHandle& handle = handles_[key - 1];
+  if (!append.request.stream.empty()) {
+    auto opened = bulk_.OpenStream(append.request.stream);
+    if (!opened) return opened.error();
+    handle = *opened;
+  } else if (handle == kUnknown) {
+    return eventstore::StoreError(eventstore::StoreErrorCode::kInvalidArgument,
+                                  "stream key " + std::to_string(key) + " handed over before its stream's name");
+  }
+  if (auto added = bulk_.Add(handle, std::move(append).Encode()); !added) return added.error();
+  return {};
+}
+
 DemoAppender::DemoAppender(const domain::ReferenceData* reference, domain::Actor actor,
                            int appenders)
     : reference_(reference), actor_(std::move(actor)), appenders_(std::max(1, appenders)) {}
 
-bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_id,
+bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_id, uint64_t stream_key,
                          const domain::PersonCommand& command, domain::Timestamp now) {
   domain::DecideContext context{now, reference_, state.registered ? "" : person_id};
   auto decision = domain::Decide(state, command, context);
@@ -53,7 +73,8 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
   // Built where it is queued: moving a whole request into the queue (nine strings, three
   // vectors) was ~8 % of the generator's day at 1:100.
   DecidedAppend& append = queued_.emplace_back();
-  append.request.stream = domain::PersonStream(person_id);
+  append.stream_key = stream_key;
+  if (!name_streams_once_ || state.version == 0) append.request.stream = domain::PersonStream(person_id);
   append.request.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
                                                : eventstore::ExpectedVersion::Exactly(state.version);
   append.request.actor = actor_;

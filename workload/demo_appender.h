@@ -35,8 +35,12 @@ class DemoAppender {
   // Decides `command` for the person whose state is `state` (a fresh PersonState, with
   // `person_id` naming the new person, for a registration) as of `now`. On success evolves
   // `state`, queues the append and returns true; a rejection is counted and returns false.
-  bool Apply(domain::PersonState& state, const std::string& person_id,
+  // `stream_key` (> 0) is the workload's number of the person's stream (DecidedAppend).
+  bool Apply(domain::PersonState& state, const std::string& person_id, uint64_t stream_key,
              const domain::PersonCommand& command, domain::Timestamp now);
+  // From now on a person's appends after their first are queued without the stream's name,
+  // by their key only (DecidedAppend): for FlushTo's sink, not for Flush.
+  void NameStreamsOnce() { name_streams_once_ = true; }
   // Queues a request of another stream as it is.
   void Queue(eventstore::AppendRequest request);
 
@@ -77,6 +81,7 @@ class DemoAppender {
   size_t hand_off_every_ = 0;    // 0: at FlushTo only
   Sink hand_off_;
   std::optional<eventstore::StoreError> hand_off_error_;
+  bool name_streams_once_ = false;
 
   // Of `requests`, those the store lacks, for the flush a resumed load stopped in.
   static eventstore::StoreResult<void> DropStored(eventstore::EventStore& store,

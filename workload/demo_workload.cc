@@ -34,10 +34,12 @@ DemoSimulation::DemoSimulation(std::shared_ptr<const domain::ReferenceData> refe
       people_(*reference_, options_.spill_dir.empty() ? "" : options_.spill_dir + "/people.spill",
               options_.people_in_memory) {
   if (options_.sink && options_.sink_batch > 0) appender_.HandOffEvery(options_.sink_batch, options_.sink);
+  if (options_.sink) appender_.NameStreamsOnce();
 }
 
 bool DemoSimulation::Apply(size_t person, const domain::PersonCommand& command, Timestamp now) {
-  return appender_.Apply(people_[person].state, people_[person].id, command, now);
+  DemoPerson& p = people_[person];
+  return appender_.Apply(p.state, p.id, person + 1, command, now);
 }
 
 Timestamp DemoSimulation::At(Date d, int from_minute, int to_minute) {
