@@ -14,16 +14,6 @@
 #include <utility>
 
 namespace caseledger::eventstore {
-namespace {
-
-StoreError ReadFailure(const rocksdb::Status& s, const char* what) {
-  StoreError e;
-  e.code = s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo;
-  e.message = std::string(what) + ": " + s.ToString();
-  return e;
-}
-
-}  // namespace
 
 StoreResult<void> RocksEventStore::ReadStreamsSealed(const std::vector<std::string>& streams, uint64_t until,
                                                      std::vector<std::vector<Envelope>>& out) const {
@@ -42,7 +32,7 @@ StoreResult<void> RocksEventStore::ReadStreamsSealed(const std::vector<std::stri
         if (*ref > until) break;  // later than asked, or written but not yet acknowledged
         wanted.emplace_back(*ref, i);
       }
-      if (!index->status().ok()) return ReadFailure(index->status(), "read stream index");
+      if (!index->status().ok()) return FromStatus(index->status(), "read stream index");
     }
   }
   std::sort(wanted.begin(), wanted.end());
@@ -51,7 +41,7 @@ StoreResult<void> RocksEventStore::ReadStreamsSealed(const std::vector<std::stri
   // The record `it` is on, which must be at `position`.
   auto expect = [&](uint64_t position) -> StoreResult<std::string_view> {
     if (!it->Valid() || it->key().size() != 8 || format::DecodeFixed64BE(it->key().data()) != position) {
-      if (!it->status().ok()) return ReadFailure(it->status(), "read log");
+      if (!it->status().ok()) return FromStatus(it->status(), "read log");
       return StoreError{StoreErrorCode::kCorruption, "missing position", 0, position};
     }
     return std::string_view(it->value().data(), it->value().size());
