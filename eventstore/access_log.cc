@@ -14,6 +14,7 @@
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/record_format.h"
+#include "eventstore/rocks_status.h"
 #include "eventstore/store_logger.h"
 
 #include <pthread.h>
@@ -34,13 +35,6 @@ namespace {
 
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr auto kPruneEvery = std::chrono::hours(1);
-
-StoreError FromStatus(const rocksdb::Status& s, const char* what) {
-  return {s.IsCorruption() ? StoreErrorCode::kCorruption
-          : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
-                           : StoreErrorCode::kIo,
-          std::string(what) + ": " + s.ToString()};
-}
 
 std::string RecordKey(uint64_t seq) {
   std::string k = "r";
@@ -101,7 +95,7 @@ StoreResult<std::optional<std::pair<uint64_t, domain::Hash>>> AccessLog::Impl::A
   std::string v;
   auto s = db->Get(rocksdb::ReadOptions(), "a", &v);
   if (s.IsNotFound()) return std::optional<std::pair<uint64_t, domain::Hash>>();
-  if (!s.ok()) return FromStatus(s, "read anchor");
+  if (!s.ok()) return StoreErrorFrom(s, "read anchor");
   if (v.size() != 8 + format::kHashSize) return StoreError{StoreErrorCode::kCorruption, "bad access-log anchor"};
   std::pair<uint64_t, domain::Hash> a;
   a.first = format::DecodeFixed64BE(v.data());
@@ -123,7 +117,7 @@ StoreResult<void> AccessLog::Impl::LoadTip() {
     if (!anchor) return anchor.error();
     if (*anchor) std::tie(last_seq, last_hash) = **anchor;
   }
-  if (!it->status().ok()) return FromStatus(it->status(), "read access-log tip");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "read access-log tip");
   visible_seq = last_seq;
   return {};
 }
@@ -178,7 +172,7 @@ StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto s = db->Write(wo, &wb);
-  if (!s.ok()) return FromStatus(s, "write access log");
+  if (!s.ok()) return StoreErrorFrom(s, "write access log");
   last_seq = seq;
   last_hash = hash;
   visible_seq = seq;
@@ -255,7 +249,7 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   rocksdb::DB* db = nullptr;
   auto s = rocksdb::DB::Open(o, options.path, &db);
-  if (!s.ok()) return FromStatus(s, "open access log");
+  if (!s.ok()) return StoreErrorFrom(s, "open access log");
   impl->db.reset(db);
   if (auto tip = impl->LoadTip(); !tip) return tip.error();
   // Prune once now, then hourly from the writer: a server restarted often still prunes.
@@ -358,14 +352,14 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
       std::string value;
       auto st = impl_->db->Get(rocksdb::ReadOptions(), RecordKey(*s), &value);
       if (st.IsNotFound()) continue;  // pruned between the index read and this one
-      if (!st.ok()) return FromStatus(st, "read access record");
+      if (!st.ok()) return StoreErrorFrom(st, "read access record");
       auto split = format::Split(value);
       auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
       if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, *s};
       out.push_back({*s, std::move(*record)});
     }
   }
-  if (!it->status().ok()) return FromStatus(it->status(), "read access index");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "read access index");
   return out;
 }
 
@@ -387,7 +381,7 @@ StoreResult<AccessLog::ChainReport> AccessLog::VerifyChain() const {
     ++expected;
     ++report.records;
   }
-  if (!it->status().ok()) return FromStatus(it->status(), "verify access log");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "verify access log");
   return report;
 }
 
@@ -410,7 +404,7 @@ StoreResult<uint64_t> AccessLog::Impl::Prune() {
     wb.Delete(IndexKey(record->person_id, last));
     ++pruned;
   }
-  if (!it->status().ok()) return FromStatus(it->status(), "prune access log");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "prune access log");
   if (pruned == 0) return uint64_t{0};
   std::string anchor;
   format::PutFixed64BE(anchor, last);
@@ -419,7 +413,7 @@ StoreResult<uint64_t> AccessLog::Impl::Prune() {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto s = db->Write(wo, &wb);
-  if (!s.ok()) return FromStatus(s, "prune access log");
+  if (!s.ok()) return StoreErrorFrom(s, "prune access log");
   return pruned;
 }
 

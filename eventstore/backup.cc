@@ -6,6 +6,7 @@
 #include "eventstore/access_log.h"
 #include "eventstore/personal_vault.h"
 #include "eventstore/rocks_backup.h"
+#include "eventstore/rocks_status.h"
 #include "eventstore/store_logger.h"
 
 #include <rocksdb/db.h>
@@ -34,13 +35,6 @@ uint64_t BytesUnder(const std::string& dir) {
   return total;
 }
 
-StoreError Io(const std::string& what, const rocksdb::Status& s) {
-  return StoreError(s.IsNoSpace() ? StoreErrorCode::kNoSpace
-                    : s.IsCorruption() ? StoreErrorCode::kCorruption
-                                       : StoreErrorCode::kIo,
-                    what + ": " + s.ToString());
-}
-
 // The latest backup of a BackupEngine directory, read-only.
 struct LatestBackup {
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine;
@@ -53,9 +47,9 @@ StoreResult<LatestBackup> OpenLatest(const std::string& dir) {
   auto s = rocksdb::BackupEngineReadOnly::Open(rocksdb::BackupEngineOptions(dir), rocksdb::Env::Default(), &raw);
   LatestBackup latest;
   latest.engine.reset(raw);
-  if (!s.ok()) return Io("open backup " + dir, s);
+  if (!s.ok()) return StoreErrorFrom(s, "open backup " + dir);
   rocksdb::Status info = latest.engine->GetLatestBackupInfo(&latest.info);
-  if (!info.ok()) return Io("no usable backup in " + dir, info);
+  if (!info.ok()) return StoreErrorFrom(info, "no usable backup in " + dir);
   return latest;
 }
 
@@ -197,7 +191,7 @@ StoreResult<RestoreReport> Restore(const RestoreOptions& options) {
   fs::create_directories(options.data_dir, ec);
   if (ec) return StoreError(StoreErrorCode::kIo, "cannot create " + options.data_dir + ": " + ec.message());
   auto s = latest->engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), report.backup_id, store_path, store_path);
-  if (!s.ok()) return Io("restore " + options.from + kStoreDir, s);
+  if (!s.ok()) return StoreErrorFrom(s, "restore " + options.from + kStoreDir);
 
   // The backup holds at least its tip, with the same hash: else it is not this log's copy.
   auto at_tip = HashAtPosition(store_path, report.backup_tip.position);
@@ -235,7 +229,7 @@ StoreResult<RestoreReport> Restore(const RestoreOptions& options) {
   if (auto access = OpenLatest(options.from + kAccessDir); access) {
     const std::string access_path = options.data_dir + kAccessDir;
     s = access->engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), access->info.backup_id, access_path, access_path);
-    if (!s.ok()) return Io("restore " + options.from + kAccessDir, s);
+    if (!s.ok()) return StoreErrorFrom(s, "restore " + options.from + kAccessDir);
     AccessLogOptions ao;
     ao.path = access_path;
     auto log = AccessLog::Open(ao);

@@ -7,6 +7,7 @@
 #include "eventstore/bulk_import.h"
 #include "eventstore/bulk_runs.h"
 #include "eventstore/rocks_event_store.h"
+#include "eventstore/rocks_status.h"
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
@@ -29,8 +30,7 @@ namespace bulk_import_internal {
 
 // A RocksDB failure of the import, named with what it was doing.
 inline StoreError FromStatus(const rocksdb::Status& s, const std::string& what) {
-  return StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
-                    "bulk import: " + what + ": " + s.ToString()};
+  return StoreErrorFrom(s, "bulk import: " + what);
 }
 
 inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCode::kInvalidArgument, std::move(message)}; }

@@ -1,5 +1,7 @@
 #include "eventstore/bulk_runs.h"
 
+#include "eventstore/rocks_status.h"
+
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
@@ -10,8 +12,7 @@ namespace caseledger::eventstore::bulk_import_internal {
 namespace {
 
 StoreError RunError(const rocksdb::Status& s, const std::string& what) {
-  return StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo,
-                    "bulk import: " + what + ": " + s.ToString()};
+  return StoreErrorFrom(s, "bulk import: " + what);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 
 #include "eventstore/append_checks.h"
 #include "eventstore/disk_space.h"
+#include "eventstore/rocks_status.h"
 #include "eventstore/store_logger.h"
 
 #include "domain/decision.h"
@@ -356,10 +357,7 @@ void RocksEventStore::SyncLoop() {
       sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(last_sync).count();
       if (!s.ok()) {
         from_disk = true;
-        failure = StoreError{s.IsCorruption() ? StoreErrorCode::kCorruption
-                             : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
-                                              : StoreErrorCode::kIo,
-                             "group commit: " + s.ToString()};
+        failure = StoreErrorFrom(s, "group commit");
         StoreLog()->critical("write failed at position {}: {}; refusing writes",
                              group.first_position, s.ToString());
       }

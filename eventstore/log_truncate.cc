@@ -6,6 +6,7 @@
 #include "eventstore/backup.h"
 
 #include "eventstore/record_format.h"
+#include "eventstore/rocks_status.h"
 
 #include <rocksdb/db.h>
 
@@ -16,22 +17,18 @@
 namespace caseledger::eventstore {
 namespace {
 
-StoreError FromStatus(const rocksdb::Status& s, const std::string& what) {
-  return StoreError(s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo, what + ": " + s.ToString());
-}
-
 }  // namespace
 
 StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through) {
   std::vector<std::string> names;
   auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
-  if (!s.ok()) return FromStatus(s, "list column families of " + path);
+  if (!s.ok()) return StoreErrorFrom(s, "list column families of " + path);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   s = rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw);
-  if (!s.ok()) return FromStatus(s, "open " + path);
+  if (!s.ok()) return StoreErrorFrom(s, "open " + path);
   std::unique_ptr<rocksdb::DB> db(raw);
   std::map<std::string, rocksdb::ColumnFamilyHandle*> cf;
   for (size_t i = 0; i < names.size(); ++i) cf[names[i]] = handles[i];
@@ -65,7 +62,7 @@ StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through
       if (!fresh) at->second = std::min(at->second, e.version);
       ++removed;
     }
-    if (!it->status().ok()) return FromStatus(it->status(), "read the log");
+    if (!it->status().ok()) return StoreErrorFrom(it->status(), "read the log");
     if (removed == 0) return uint64_t{0};
 
     std::set<std::string> gone;  // streams without events after the cut
@@ -90,7 +87,7 @@ StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through
       auto rec = format::DecodeIdempotency(it->value().ToStringView());
       if (rec && rec->first_position > keep_through) batch.Delete(cf[format::kIdempotency], it->key());
     }
-    if (!it->status().ok()) return FromStatus(it->status(), "read idempotency keys");
+    if (!it->status().ok()) return StoreErrorFrom(it->status(), "read idempotency keys");
     // Claims and data keys of streams that did not exist yet at the cut. A destroyed key
     // (erasure) of a stream that did exist stays destroyed.
     if (!gone.empty()) {
@@ -98,7 +95,7 @@ StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         if (gone.count(it->value().ToString())) batch.Delete(cf[format::kClaims], it->key());
       }
-      if (!it->status().ok()) return FromStatus(it->status(), "read claims");
+      if (!it->status().ok()) return StoreErrorFrom(it->status(), "read claims");
       for (const std::string& stream : gone) {
         batch.Delete(cf[format::kStreams], format::KeySeedKey(stream));  // format 3
         batch.Delete(cf[format::kKeys], stream);                         // format 2
@@ -112,13 +109,13 @@ StoreResult<uint64_t> TruncateLog(const std::string& path, uint64_t keep_through
           batch.Put(cf[format::kCheckpoints], it->key(), format::PositionKey(keep_through));
         }
       }
-      if (!it->status().ok()) return FromStatus(it->status(), "read checkpoints");
+      if (!it->status().ok()) return StoreErrorFrom(it->status(), "read checkpoints");
     }
     it.reset();
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db->Write(wo, &batch);
-    if (!s.ok()) return FromStatus(s, "write the cut");
+    if (!s.ok()) return StoreErrorFrom(s, "write the cut");
     return removed;
   }();
   close();

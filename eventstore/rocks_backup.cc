@@ -1,5 +1,7 @@
 #include "eventstore/rocks_backup.h"
 
+#include "eventstore/rocks_status.h"
+
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/backup_engine.h>
 
@@ -23,8 +25,7 @@ StoreResult<uint32_t> CreateRocksBackup(rocksdb::DB& db, const std::string& dir,
   rocksdb::BackupID id = 0;
   s = engine->CreateNewBackupWithMetadata(create, &db, metadata, &id);
   if (!s.ok()) {
-    return StoreError(s.IsNoSpace() ? StoreErrorCode::kNoSpace : StoreErrorCode::kIo,
-                      "backup into " + dir + ": " + s.ToString());
+    return StoreErrorFrom(s, "backup into " + dir);
   }
   return id;
 }

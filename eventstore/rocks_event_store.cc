@@ -8,6 +8,7 @@
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/rocks_memory.h"
+#include "eventstore/rocks_status.h"
 #include "eventstore/store_logger.h"
 #include "domain/decision.h"
 
@@ -23,15 +24,6 @@
 #include <stdexcept>
 
 namespace caseledger::eventstore {
-
-StoreError RocksEventStore::FromStatus(const rocksdb::Status& s, const char* what) {
-  StoreError e;
-  e.code = s.IsCorruption() ? StoreErrorCode::kCorruption
-           : s.IsNoSpace()  ? StoreErrorCode::kNoSpace
-                            : StoreErrorCode::kIo;
-  e.message = std::string(what) + ": " + s.ToString();
-  return e;
-}
 
 void throw_exception_from_error(const StoreError& e, const boost::source_location& loc) {
   throw std::logic_error(std::string("value() on a store error at ") + loc.file_name() + ":" +
@@ -170,7 +162,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
-  if (!s.ok()) return FromStatus(s, "open");
+  if (!s.ok()) return StoreErrorFrom(s, "open");
   store->db_.reset(raw);
   store->events_ = store->handles_[1];
   store->streams_ = store->handles_[2];
@@ -194,12 +186,12 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = raw->Put(wo, "format", format::kFormatVersion);
-    if (!s.ok()) return FromStatus(s, "write format marker");
+    if (!s.ok()) return StoreErrorFrom(s, "write format marker");
     if (!format_version.empty()) {
       StoreLog()->info("upgraded {} from {} to {}", options.path, format_version, format::kFormatVersion);
     }
   } else if (!s.ok()) {
-    return FromStatus(s, "read format marker");
+    return StoreErrorFrom(s, "read format marker");
   } else if (format_version != format::kFormatVersion) {
     return StoreError{StoreErrorCode::kCorruption, "unknown store format " + format_version};
   }
@@ -236,7 +228,7 @@ RocksEventStore::~RocksEventStore() {
 StoreResult<void> RocksEventStore::Recover(uint64_t verify_tail) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
   it->SeekToLast();
-  if (!it->status().ok()) return FromStatus(it->status(), "seek log end");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "seek log end");
   uint64_t last = 0;
   if (it->Valid()) {
     if (it->key().size() != 8) return StoreError{StoreErrorCode::kCorruption, "bad event key"};
@@ -266,7 +258,7 @@ StoreResult<void> RocksEventStore::Recover(uint64_t verify_tail) {
       }
       prev = computed;
     }
-    if (!it->status().ok()) return FromStatus(it->status(), "verify log tail");
+    if (!it->status().ok()) return StoreErrorFrom(it->status(), "verify log tail");
     tip = prev;
   }
   next_position_ = last + 1;
@@ -287,7 +279,7 @@ StoreResult<std::optional<std::string>> RocksEventStore::Get(rocksdb::ColumnFami
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return FromStatus(s, "get");
+  if (!s.ok()) return StoreErrorFrom(s, "get");
   return std::optional<std::string>(std::move(value));
 }
 
@@ -383,7 +375,7 @@ StoreResult<void> RocksEventStore::PutCheckpoint(const std::string& consumer, ui
   rocksdb::Status s = db_->Put(wo, checkpoints_, consumer, format::PositionKey(position));
   if (!s.ok()) {
     // As for a failed group commit: nothing writes to this database again before a reopen.
-    StoreError e = FromStatus(s, "put checkpoint");
+    StoreError e = StoreErrorFrom(s, "put checkpoint");
     std::lock_guard l(write_mu_);
     if (!bg_error_ || !needs_reopen_) bg_error_ = e;
     needs_reopen_ = true;
@@ -406,12 +398,12 @@ uint64_t RocksEventStore::DiskBytes() const {
 StoreResult<void> RocksEventStore::CompactAll() {
   rocksdb::FlushOptions fo;
   rocksdb::Status s = db_->Flush(fo, handles_);
-  if (!s.ok()) return FromStatus(s, "flush");
+  if (!s.ok()) return StoreErrorFrom(s, "flush");
   rocksdb::CompactRangeOptions co;
   co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (auto* h : handles_) {
     s = db_->CompactRange(co, h, nullptr, nullptr);
-    if (!s.ok()) return FromStatus(s, "compact");
+    if (!s.ok()) return StoreErrorFrom(s, "compact");
   }
   return {};
 }

@@ -73,8 +73,6 @@ class RocksEventStore final : public EventStore {
   StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const;
 
  private:
-  // A RocksDB failure as a store error (corruption, no space, else I/O), saying what failed.
-  static StoreError FromStatus(const rocksdb::Status& s, const char* what);
   friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step
 
   // What a group has written so far, as later requests (of this group or of groups

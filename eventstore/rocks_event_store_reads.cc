@@ -2,6 +2,8 @@
 // the hash chain checked (FORMAT.md), personal data opened where asked.
 #include "eventstore/rocks_event_store.h"
 
+#include "eventstore/rocks_status.h"
+
 #include <cstring>
 
 namespace caseledger::eventstore {
@@ -22,7 +24,7 @@ StoreResult<Hash> RocksEventStore::HashAt(uint64_t position) const {
   uint64_t pos = position;
   for (it->Seek(format::PositionKey(position)); pos > 0; it->Prev(), --pos) {
     if (!it->Valid() || it->key().size() != 8 || format::DecodeFixed64BE(it->key().data()) != pos) {
-      if (!it->status().ok()) return FromStatus(it->status(), "read hash");
+      if (!it->status().ok()) return StoreErrorFrom(it->status(), "read hash");
       return StoreError{StoreErrorCode::kCorruption, "missing position", 0, pos};
     }
     auto split = format::Split({it->value().data(), it->value().size()});
@@ -122,7 +124,7 @@ StoreResult<void> RocksEventStore::ReadLogInto(uint64_t from_position, size_t ma
     ++n;
   }
   out.resize(n);
-  if (!it->status().ok()) return FromStatus(it->status(), "read log");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "read log");
   return {};
 }
 
@@ -144,7 +146,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
     if (pos > until) break;  // written but not yet acknowledged to anyone
     positions.push_back(pos);
   }
-  if (!it->status().ok()) return FromStatus(it->status(), "read stream index");
+  if (!it->status().ok()) return StoreErrorFrom(it->status(), "read stream index");
   if (positions.empty()) return out;
   std::vector<std::string> keys;
   keys.reserve(positions.size());
@@ -155,7 +157,7 @@ StoreResult<std::vector<Envelope>> RocksEventStore::ReadStream(const std::string
   auto statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
   for (size_t i = 0; i < positions.size(); ++i) {
     if (!statuses[i].ok()) {
-      StoreError e = FromStatus(statuses[i], "read stream event");
+      StoreError e = StoreErrorFrom(statuses[i], "read stream event");
       e.code = StoreErrorCode::kCorruption;
       e.position = positions[i];
       return e;

@@ -2,6 +2,7 @@
 // default family, the primary's write-ahead log read for shipping, the standby's checked
 // apply of what was shipped, promotion and fencing.
 #include "eventstore/rocks_event_store.h"
+#include "eventstore/rocks_status.h"
 #include "eventstore/standby_seed.h"
 #include "eventstore/store_logger.h"
 
@@ -27,10 +28,6 @@ bool IsRoleKey(std::string_view key) {
 
 StoreError Corrupt(std::string message, uint64_t position = 0) {
   return StoreError{StoreErrorCode::kCorruption, std::move(message), 0, position};
-}
-
-StoreError FromRocks(const rocksdb::Status& s, const std::string& what) {
-  return StoreError{s.IsNoSpace() ? StoreErrorCode::kNoSpace : StoreErrorCode::kIo, what + ": " + s.ToString()};
 }
 
 std::string Be64(uint64_t v) {
@@ -244,7 +241,7 @@ StoreResult<void> RocksEventStore::BecomeStandby() {
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  if (rocksdb::Status s = db_->Put(wo, handles_[0], kRoleKey, "standby"); !s.ok()) return FromRocks(s, "write role");
+  if (rocksdb::Status s = db_->Put(wo, handles_[0], kRoleKey, "standby"); !s.ok()) return StoreErrorFrom(s, "write role");
   role_.standby = true;
   StoreLog()->info("{} is a warm standby from now on", options_.path);
   return {};
@@ -330,7 +327,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
   wo.sync = true;
   if (rocksdb::Status s = db_->Write(wo, &out); !s.ok()) {
     // As for a failed group commit: nothing writes to this database again before a reopen.
-    StoreError e = FromRocks(s, "apply shipped batches");
+    StoreError e = StoreErrorFrom(s, "apply shipped batches");
     if (!bg_error_ || !needs_reopen_) bg_error_ = e;
     needs_reopen_ = true;
     StoreLog()->critical("standby: {}; refusing writes", e.message);
@@ -402,7 +399,7 @@ StoreResult<StoreRole> RocksEventStore::Promote() {
   batch.Put(handles_[0], kEpochKey, Be64(promoted.epoch));
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  if (rocksdb::Status s = db_->Write(wo, &batch); !s.ok()) return FromRocks(s, "write role");
+  if (rocksdb::Status s = db_->Write(wo, &batch); !s.ok()) return StoreErrorFrom(s, "write role");
   role_ = promoted;
   StoreLog()->info("{} promoted to primary at epoch {}, position {}", options_.path, role_.epoch, last);
   return role_;
@@ -418,7 +415,7 @@ StoreResult<void> RocksEventStore::Fence(uint64_t epoch) {
   if (role_.fenced_by >= epoch) return {};
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  if (rocksdb::Status s = db_->Put(wo, handles_[0], kFencedKey, Be64(epoch)); !s.ok()) return FromRocks(s, "write fence");
+  if (rocksdb::Status s = db_->Put(wo, handles_[0], kFencedKey, Be64(epoch)); !s.ok()) return StoreErrorFrom(s, "write fence");
   role_.fenced_by = epoch;
   StoreLog()->critical("a standby was promoted at epoch {} over this primary (epoch {}): refusing appends from now on",
                        epoch, role_.epoch);
@@ -439,7 +436,7 @@ StoreResult<ShippedBatches> RocksEventStore::ReadWalSince(uint64_t sequence, siz
   if (s.IsNotFound()) {
     return StoreError{StoreErrorCode::kNotFound, "the write-ahead log no longer holds sequence " + std::to_string(sequence)};
   }
-  if (!s.ok()) return FromRocks(s, "read the write-ahead log");
+  if (!s.ok()) return StoreErrorFrom(s, "read the write-ahead log");
   size_t bytes = 0;
   for (; it->Valid() && bytes < max_bytes; it->Next()) {
     rocksdb::BatchResult b = it->GetBatch();
@@ -459,7 +456,7 @@ StoreResult<ShippedBatches> RocksEventStore::ReadWalSince(uint64_t sequence, siz
     bytes += b.writeBatchPtr->GetDataSize();
     out.batches.push_back(b.writeBatchPtr->Data());
   }
-  if (out.batches.empty() && !it->status().ok()) return FromRocks(it->status(), "read the write-ahead log");
+  if (out.batches.empty() && !it->status().ok()) return StoreErrorFrom(it->status(), "read the write-ahead log");
   return out;
 }
 
@@ -507,7 +504,7 @@ class RocksSeedReader final : public SeedReader {
         }
         batch.Put(order_[family_], k, it_->value());
       }
-      if (!it_->status().ok()) return FromRocks(it_->status(), "read the store for a seed");
+      if (!it_->status().ok()) return StoreErrorFrom(it_->status(), "read the store for a seed");
       if (batch.Count() > 0) {
         bytes += batch.GetDataSize();
         out.batches.push_back(batch.Data());

@@ -9,6 +9,8 @@
 // instead of starting again.
 #include "eventstore/rocks_event_store.h"
 
+#include "eventstore/rocks_status.h"
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -32,7 +34,7 @@ StoreResult<void> RocksEventStore::ReadStreamsSealed(const std::vector<std::stri
         if (*ref > until) break;  // later than asked, or written but not yet acknowledged
         wanted.emplace_back(*ref, i);
       }
-      if (!index->status().ok()) return FromStatus(index->status(), "read stream index");
+      if (!index->status().ok()) return StoreErrorFrom(index->status(), "read stream index");
     }
   }
   std::sort(wanted.begin(), wanted.end());
@@ -41,7 +43,7 @@ StoreResult<void> RocksEventStore::ReadStreamsSealed(const std::vector<std::stri
   // The record `it` is on, which must be at `position`.
   auto expect = [&](uint64_t position) -> StoreResult<std::string_view> {
     if (!it->Valid() || it->key().size() != 8 || format::DecodeFixed64BE(it->key().data()) != position) {
-      if (!it->status().ok()) return FromStatus(it->status(), "read log");
+      if (!it->status().ok()) return StoreErrorFrom(it->status(), "read log");
       return StoreError{StoreErrorCode::kCorruption, "missing position", 0, position};
     }
     return std::string_view(it->value().data(), it->value().size());
