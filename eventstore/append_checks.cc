@@ -6,6 +6,11 @@
 
 namespace caseledger::eventstore {
 
+std::optional<StoreError> CheckStreamName(std::string_view stream) {
+  if (!stream.empty() && stream.find('\0') == std::string_view::npos) return std::nullopt;
+  return StoreError{StoreErrorCode::kInvalidArgument, "stream id must be non-empty text"};
+}
+
 std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, std::string_view stream, uint64_t version) {
   const ExpectedVersion& ex = r.expected;
   const bool ok = ex.kind == ExpectedVersion::Kind::kAny ||

@@ -14,6 +14,10 @@
 
 namespace caseledger::eventstore {
 
+// kInvalidArgument unless `stream` is a usable stream id (non-empty, no NUL: the stream
+// index's keys end the id with one).
+std::optional<StoreError> CheckStreamName(std::string_view stream);
+
 // kWrongExpectedVersion (naming `stream` and its version) unless `r.expected` admits a
 // stream at `version` (0: no stream). `stream` is the request's (r.stream, or the stream a
 // bulk import's handle names: bulk_import.h).

@@ -187,7 +187,7 @@ std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r,
 
 StoreResult<BulkImport::StreamHandle> BulkImport::Impl::OpenStream(std::string_view stream) {
   if (auto failed = Failure()) return *failed;
-  if (stream.empty() || stream.find('\0') != std::string_view::npos) return Invalid("stream id must be non-empty text");
+  if (auto bad = CheckStreamName(stream)) return *bad;
   auto named = Stream(stream);
   if (!named) return named.error();
   return (*named)->index;
@@ -204,7 +204,7 @@ StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream,
 
 StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Timestamp at) {
   if (auto failed = Failure()) return *failed;
-  if (r.stream.empty() || r.stream.find('\0') != std::string::npos) return Invalid("stream id must be non-empty text");
+  if (auto bad = CheckStreamName(r.stream)) return *bad;
   std::optional<AppendResult> replay;
   if (auto refused = CheckRequest(r, at, &replay)) return *refused;
   if (replay) return *replay;

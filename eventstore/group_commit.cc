@@ -87,9 +87,7 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
 StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g) {
   GroupState& group = g.state;
   rocksdb::WriteBatch& batch = g.batch;
-  if (r.stream.empty() || r.stream.find('\0') != std::string::npos) {
-    return StoreError{StoreErrorCode::kInvalidArgument, "stream id must be non-empty text"};
-  }
+  if (auto bad = CheckStreamName(r.stream)) return *bad;
   if (r.events.empty()) return StoreError{StoreErrorCode::kInvalidArgument, "no events to append"};
 
   // Idempotency first: a retry of an acknowledged request answers as the first time did,
