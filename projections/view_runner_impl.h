@@ -9,6 +9,7 @@
 #include "projections/log_prefetch.h"
 #include "projections/views_db.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -98,6 +99,15 @@ class ViewRunner::Impl {
   size_t PersonCacheLimit() const;
   void NoteMemory();
   double record_bytes = 0;
+  // Both databases' table readers (records_give_way_to_tables), measured at most every
+  // kTablesEvery: they move only with flushes and compactions, and RocksDB's aggregated
+  // properties at every batch were ~4 % of the views' thread under commands (a batch of a
+  // few events each; docs/benchmarks.md, 2026-12-04/05). Runner thread only.
+  static constexpr std::chrono::milliseconds kTablesEvery{250};
+  size_t TablesBytes() const;
+  mutable size_t tables_bytes = 0;
+  mutable std::chrono::steady_clock::time_point tables_measured{};
+  mutable bool tables_known = false;
   size_t events_since_sample = 0;  // events written since SampleRecords last measured
   std::atomic<uint64_t> cached_people{0}, cached_people_bytes{0}, cached_rows{0};
   // Registrations applied and written (index/registered), read by what-ifs.

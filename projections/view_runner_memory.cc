@@ -53,11 +53,21 @@ void ViewRunner::Impl::SampleRecords(const DecodedBatch& decoded) {
   record_bytes = record_bytes == 0 ? mean : 0.95 * record_bytes + 0.05 * mean;
 }
 
+size_t ViewRunner::Impl::TablesBytes() const {
+  const auto now = std::chrono::steady_clock::now();
+  if (!tables_known || now - tables_measured >= kTablesEvery) {
+    tables_bytes = db->Memory().table_readers + (options.other_tables ? options.other_tables() : 0);
+    tables_measured = now;
+    tables_known = true;
+  }
+  return tables_bytes;
+}
+
 size_t ViewRunner::Impl::PersonCacheLimit() const {
   if (options.person_cache_bytes == 0) return options.person_cache;
   size_t bytes = options.person_cache_bytes;
   if (options.records_give_way_to_tables) {
-    const size_t tables = db->Memory().table_readers + (options.other_tables ? options.other_tables() : 0);
+    const size_t tables = TablesBytes();
     bytes = bytes > tables ? bytes - tables : 0;
   }
   // Until the first sample, a record is taken to be 1 KiB (more than most).
