@@ -135,9 +135,10 @@ StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(std::string
   return &added;
 }
 
-StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored) {
-  if (claim_hashes_.contains(std::hash<std::string>{}(stored))) {
-    if (auto it = claims_.find(stored); it != claims_.end()) {
+StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored, size_t hash) {
+  if (claim_hashes_.contains(hash)) {
+    if (auto it = claims_.find(bulk_import_internal::ClaimRef{stored, bulk_import_internal::ClaimTableHash(hash)});
+        it != claims_.end()) {
       if (it->second == kReleased) return std::optional<std::string>();
       return std::optional<std::string>(ClaimHolder(it->second));
     }
@@ -150,6 +151,11 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   }
   if (empty_store_) return std::optional<std::string>();
   return store_.Get(store_.claims_, stored);
+}
+
+void BulkImport::Impl::HoldClaim(std::string&& claim, size_t hash, uint32_t holder) {
+  claim_hashes_.insert(hash);
+  claims_.insert_or_assign(bulk_import_internal::ClaimKey{std::move(claim), bulk_import_internal::ClaimTableHash(hash)}, holder);
 }
 
 std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, domain::Timestamp& at,
@@ -219,7 +225,12 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
   StreamState& st = stream.state;
   if (auto wrong = CheckExpectedVersion(r, name, st.head.version)) return *wrong;
   const PersonalVault* vault = store_.vault_.get();
-  auto checked = CheckClaims(r, name, vault, [this](const std::string& stored, const ClaimRead*) { return ClaimOwner(stored); });
+  looked_up_hashes_.clear();
+  auto checked = CheckClaims(r, name, vault, [this](const std::string& stored, const ClaimRead*) {
+    const size_t hash = bulk_import_internal::ClaimHash(stored);
+    looked_up_hashes_.push_back(hash);
+    return ClaimOwner(stored, hash);
+  });
   if (!checked) return checked.error();
   const bool personal = checked->personal;
   std::vector<std::string>& claims = checked->taken;
@@ -277,14 +288,14 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
     st.in_run = true;
     touched_.emplace_back(&stream.name, &st);
   }
+  // The taken claims' hashes are the first looked up, in their order (CheckClaims asks about
+  // each of the request's claims before any released one); the released claims kept are some
+  // of those asked about after them (an erasure's: rare), hashed again.
   for (std::string& claim : released) {
-    claim_hashes_.insert(std::hash<std::string>{}(claim));
-    claims_[std::move(claim)] = kReleased;
+    const size_t hash = bulk_import_internal::ClaimHash(claim);
+    HoldClaim(std::move(claim), hash, kReleased);
   }
-  for (std::string& claim : claims) {
-    claim_hashes_.insert(std::hash<std::string>{}(claim));
-    claims_[std::move(claim)] = stream.index;
-  }
+  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(std::move(claims[i]), looked_up_hashes_[i], stream.index);
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;

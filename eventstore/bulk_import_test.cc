@@ -93,6 +93,15 @@ std::map<std::string, std::string> Families(const std::string& path) {
   return out;
 }
 
+// Another stream's request claiming only the second claim of `r` (which takes two).
+AppendRequest SecondClaimAlone(AppendRequest r) {
+  EXPECT_EQ(r.claims.size(), 2u);
+  r.stream = "person-98";
+  r.expected = ExpectedVersion::NoStream();
+  r.claims = {r.claims.back()};
+  return r;
+}
+
 // Imports Requests() with the given run budgets and compares with the append path. With
 // `by_handle`, each request is added to its stream by handle (BulkImport::OpenStream), its
 // own stream name cleared.
@@ -113,6 +122,7 @@ void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t cla
     taken.stream = "person-99";
     taken.expected = ExpectedVersion::NoStream();
     EXPECT_EQ(a->Append(taken).error().code, StoreErrorCode::kClaimTaken);
+    EXPECT_EQ(a->Append(SecondClaimAlone(requests[1])).error().code, StoreErrorCode::kClaimTaken);
   }
   clock = kStart;
   {
@@ -141,6 +151,9 @@ void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t cla
     AppendRequest taken = requests[1];
     taken.stream = "person-99";
     EXPECT_EQ(add(taken, Timestamp{clock}).error().code, StoreErrorCode::kClaimTaken);
+    // The import keeps each claim's hash from its check to its insert, by the order of the
+    // request's claims: a claim not first in its request is found held too.
+    EXPECT_EQ(add(SecondClaimAlone(requests[1]), Timestamp{clock}).error().code, StoreErrorCode::kClaimTaken);
     AppendRequest stale = requests[14];
     stale.expected = ExpectedVersion::Exactly(1);
     auto refused = add(stale, Timestamp{clock});
