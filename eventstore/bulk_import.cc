@@ -139,8 +139,8 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   if (claim_hashes_.contains(hash)) {
     if (auto it = claims_.find(bulk_import_internal::ClaimRef{stored, bulk_import_internal::ClaimTableHash(hash)});
         it != claims_.end()) {
-      if (it->second == kReleased) return std::optional<std::string>();
-      return std::optional<std::string>(ClaimHolder(it->second));
+      if (it->holder == kReleased) return std::optional<std::string>();
+      return std::optional<std::string>(ClaimHolder(it->holder));
     }
     auto found = claim_runs_->Find(stored);
     if (!found) return found.error();
@@ -155,7 +155,8 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
 
 void BulkImport::Impl::HoldClaim(std::string&& claim, size_t hash, uint32_t holder) {
   claim_hashes_.insert(hash);
-  claims_.insert_or_assign(bulk_import_internal::ClaimKey{std::move(claim), bulk_import_internal::ClaimTableHash(hash)}, holder);
+  auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{std::move(claim), bulk_import_internal::ClaimTableHash(hash), holder});
+  if (!added) held->holder = holder;
 }
 
 std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, domain::Timestamp& at,

@@ -40,10 +40,12 @@ inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCod
 // insert and its rehashes: std::hash of the claim was taken for the filter of hashes and
 // boost::hash twice more, for the table's look-up and its insert, and a rehash read every
 // claim's bytes again (cache misses: the claims' strings lie apart from the table). 32 bits
-// of the hash, so that an entry is no larger than with the string alone (40 bytes).
+// of the hash beside the holder, so that an entry is no larger than a string and a holder
+// were (40 bytes).
 struct ClaimKey {
   std::string claim;
   uint32_t hash = 0;
+  mutable uint32_t holder = 0;  // the holding stream's number in stream_list_, or kReleased: not of the key
 };
 // The same claim, looked up: a view and its hash.
 struct ClaimRef {
@@ -182,7 +184,7 @@ class BulkImport::Impl {
   // (nearly all) is answered from memory. A number, not a copy of the name: a copy was an
   // allocation per claim and ~70 bytes more per claim held (a run holds up to 2^20).
   static constexpr uint32_t kReleased = UINT32_MAX;
-  boost::unordered_flat_map<bulk_import_internal::ClaimKey, uint32_t, bulk_import_internal::ClaimKeyHash,
+  boost::unordered_flat_set<bulk_import_internal::ClaimKey, bulk_import_internal::ClaimKeyHash,
                              bulk_import_internal::ClaimKeyEqual>
       claims_;
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
