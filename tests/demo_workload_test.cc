@@ -55,6 +55,7 @@ struct Loaded {
   uint64_t batches = 0;  // handed to the bulk import's sink
   uint64_t named = 0;    // of the appends handed to it, those naming their stream
   uint64_t by_key = 0;   // and those naming it by key only
+  uint64_t encoded = 0;  // events handed to it encoded (in the requests)
 };
 
 // Loads the workload into the store at `path`; `before` runs on the store first (what a
@@ -86,7 +87,7 @@ Loaded Load(const std::string& path, uint64_t seed,
     options.people_in_memory = budget.people_in_memory;
   }
   std::unique_ptr<eventstore::BulkImport> bulk;
-  uint64_t batches = 0, named = 0, by_key = 0;
+  uint64_t batches = 0, named = 0, by_key = 0, encoded = 0;
   if (budget.bulk) {
     eventstore::BulkImportOptions bo;
     bo.work_dir = path + ".import";
@@ -103,6 +104,7 @@ Loaded Load(const std::string& path, uint64_t seed,
       ++batches;
       for (auto& r : requests) {
         ++(r.request.stream.empty() ? by_key : named);
+        encoded += r.request.events.size();
         if (auto added = feed->Add(std::move(r)); !added) return added.error();
       }
       requests.clear();
@@ -125,6 +127,7 @@ Loaded Load(const std::string& path, uint64_t seed,
   out.batches = batches;
   out.named = named;
   out.by_key = by_key;
+  out.encoded = encoded;
   if (report) out.report = *report;
   out.log = store->ReadLog(1, 10'000'000).value();
   // A log scan leaves personal parts sealed; the streams give them open.
@@ -261,6 +264,8 @@ TEST_F(DemoWorkloadTest, ABulkImportInATinyBudgetGivesTheSameEvents) {
   // its grant); every other append by its key (DecidedAppend::stream_key).
   EXPECT_EQ(imported.named, imported.report.people + 1);
   EXPECT_EQ(imported.named + imported.by_key, imported.report.commands);
+  // Every event handed over encoded already, by the generator's thread (DecidedAppend).
+  EXPECT_EQ(imported.encoded, imported.report.events);
   EXPECT_TRUE(BodiesOf(imported.log) == BodiesOf(loaded_->log));
   eventstore::VerifyOptions vo;
   vo.path = path;

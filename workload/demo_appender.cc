@@ -22,21 +22,10 @@ constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kC
 
 }  // namespace
 
-eventstore::AppendRequest DecidedAppend::Encode() && {
-  request.events.reserve(request.events.size() + decided.size());
-  for (domain::Decided& d : decided) {
-    domain::EncodedEvent enc = domain::Encode(d.event);
-    request.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
-                              std::move(enc.personal), d.effective_at});
-  }
-  decided.clear();
-  return std::move(request);
-}
-
 eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append) {
   const uint64_t key = append.stream_key;
   if (key == 0) {
-    if (auto added = bulk_.Add(std::move(append).Encode()); !added) return added.error();
+    if (auto added = bulk_.Add(std::move(append.request)); !added) return added.error();
     return {};
   }
   if (handles_.size() < key) handles_.resize(std::max<uint64_t>(key, handles_.size() * 2), kUnknown);
@@ -49,7 +38,7 @@ eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append) {
     return eventstore::StoreError(eventstore::StoreErrorCode::kInvalidArgument,
                                   "stream key " + std::to_string(key) + " handed over before its stream's name");
   }
-  if (auto added = bulk_.Add(handle, std::move(append).Encode()); !added) return added.error();
+  if (auto added = bulk_.Add(handle, std::move(append.request)); !added) return added.error();
   return {};
 }
 
@@ -79,11 +68,16 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
                                                : eventstore::ExpectedVersion::Exactly(state.version);
   append.request.actor = actor_;
   append.request.claims = std::move(decision->claims);
-  // Evolved now, encoded later (DecidedAppend::Encode), possibly on another thread.
-  for (const domain::Decided& d : decision->events) domain::Evolve(state, d.event);  // counts the version too
+  // Evolved and encoded here, while the events' strings are in this core's cache (DecidedAppend).
+  append.request.events.reserve(decision->events.size());
+  for (const domain::Decided& d : decision->events) {
+    domain::Evolve(state, d.event);  // counts the version too
+    domain::EncodedEvent enc = domain::Encode(d.event);
+    append.request.events.push_back(
+        {std::move(enc.type), enc.schema_version, std::move(enc.body), std::move(enc.personal), d.effective_at});
+  }
   ++counts_.commands;
   counts_.events += decision->events.size();
-  append.decided = std::move(decision->events);
   if (hand_off_every_ > 0 && queued_.size() >= hand_off_every_ && !hand_off_error_) {
     if (auto handed = FlushTo(hand_off_); !handed) hand_off_error_ = handed.error();
   }
@@ -98,7 +92,7 @@ void DemoAppender::HandOffEvery(size_t requests, Sink sink) {
 void DemoAppender::Queue(eventstore::AppendRequest request) {
   ++counts_.commands;
   counts_.events += request.events.size();
-  queued_.push_back({std::move(request), {}});
+  queued_.push_back({std::move(request)});
 }
 
 eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store,
@@ -152,7 +146,7 @@ eventstore::StoreResult<void> DemoAppender::FlushTo(const Sink& sink) {
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
   std::vector<eventstore::AppendRequest> requests;
   requests.reserve(queued_.size());
-  for (DecidedAppend& a : queued_) requests.push_back(std::move(a).Encode());
+  for (DecidedAppend& a : queued_) requests.push_back(std::move(a.request));
   queued_.clear();
   uint64_t events = 0;
   for (const auto& r : requests) events += r.events.size();

@@ -48,7 +48,7 @@ class DemoAppender {
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
   using Sink = std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>&)>;
-  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import: it
+  // Hands everything queued, in order, to `sink` (a bulk import: it
   // takes the requests out of the vector, DemoOptions::sink) and empties the queue. After a
   // hand-off of HandOffEvery failed, returns its error.
   eventstore::StoreResult<void> FlushTo(const Sink& sink);

@@ -46,25 +46,23 @@ namespace caseledger::workload {
 
 class DemoSimulation;
 
-// One append of the workload as decided, its events not yet encoded: `request` names the
-// stream, expected version, actor and claims (and holds any events encoded already), and
-// `decided` are the events to encode after them. Encoding is pure, so the bulk load does it
-// on its import thread instead of the thread that decides (the pace of the load).
+// One append of the workload as decided: `request` names the stream, expected version,
+// actor and claims, and holds the events, encoded.
 //
 // Handed to a sink (DemoOptions::sink), a person's appends name their stream by
 // `stream_key` and only the first (the registration: no events before) also by name in
 // `request.stream`; the others leave it empty (DemoImportFeed resolves them). Building,
 // handing over and looking up the name of every append was ~12 % of the generator's thread
-// and ~19 % of the import's at 1:10.
+// and ~19 % of the import's at 1:10. The events are encoded where they were decided
+// (DemoAppender::Apply), on the generator's thread, while the domain events' strings are in
+// its core's caches: encoded on the import thread (until session 14), their first touch
+// there was cache misses (cereal's copies, ~20 % of that thread at 1:10) and their frees
+// were of the other thread's allocations.
 struct DecidedAppend {
   eventstore::AppendRequest request;
-  std::vector<domain::Decided> decided;
   // The workload's number of the stream (a person's index + 1), the same for each of its
   // appends; 0: none (the stream is named in every request, as the users stream's grant).
   uint64_t stream_key = 0;
-
-  // `request` with `decided` encoded (domain::Encode) after its events.
-  eventstore::AppendRequest Encode() &&;
 };
 
 struct DemoOptions {
@@ -83,8 +81,7 @@ struct DemoOptions {
   // (DemoAppender::ResumeAfter). 0: an empty store.
   uint64_t resume_after = 0;
   // Where each day's appends go, in order, instead of the store (loadgen --sink import: a
-  // bulk import, each append encoded by DecidedAppend::Encode and its stream found by its
-  // key, as DemoImportFeed does); empty: appended to the store. Not with resume_after.
+  // bulk import, each append's stream found by its key, as DemoImportFeed does); empty: appended to the store. Not with resume_after.
   // The sink takes the day's requests out of the vector and leaves it empty; it may leave
   // an emptied vector of its own there (an earlier day's, whose memory the next day then
   // fills again).
@@ -128,8 +125,8 @@ struct DemoReport {
   double seconds = 0;
 };
 
-// Adds a workload's appends, as handed to DemoOptions::sink, to a bulk import: each encoded
-// (DecidedAppend::Encode) and added to the stream its name or, once named, its key names
+// Adds a workload's appends, as handed to DemoOptions::sink, to a bulk import: each added to
+// the stream its name or, once named, its key names
 // (a handle of the import's: BulkImport::OpenStream). Not thread-safe; `bulk` must outlive it.
 class DemoImportFeed {
  public:
