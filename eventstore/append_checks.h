@@ -44,5 +44,9 @@ using ClaimOwnerLookup =
 // r.released_claims in order: the bulk import keeps what it learnt of each claim by that order.
 StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, std::string_view stream, const PersonalVault* vault,
                                        const ClaimOwnerLookup& owner);
+// The same for a request whose events are held apart from it (the bulk import's by view):
+// `personal` tells whether one of them carries personal data; r.events is not read.
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, bool personal, std::string_view stream,
+                                       const PersonalVault* vault, const ClaimOwnerLookup& owner);
 
 }  // namespace caseledger::eventstore

@@ -116,6 +116,8 @@ class BulkImport::Impl {
   StoreResult<AppendResult> Add(AppendRequest&& request, domain::Timestamp recorded_at);
   StoreResult<BulkImport::StreamHandle> OpenStream(std::string_view stream);
   StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request, domain::Timestamp recorded_at);
+  StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request,
+                                std::span<const BulkImport::EventView> events, domain::Timestamp recorded_at);
   StoreResult<BulkImportStats> Commit();
   uint64_t events() const { return next_position_ - first_position_; }
 
@@ -123,11 +125,15 @@ class BulkImport::Impl {
   struct NamedStream;
   // The stream's state with its name and number, as the list holds them (stable).
   StoreResult<NamedStream*> Stream(std::string_view stream);
-  // Add to `stream` (r.stream is not read).
-  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, domain::Timestamp at);
-  // The checks of Add that come before the stream's: events, recorded-at (set when zero),
-  // idempotency key (a repeat's answer in `*replay`).
-  std::optional<StoreError> CheckRequest(const AppendRequest& r, domain::Timestamp& at, std::optional<AppendResult>* replay);
+  // Add to `stream` (r.stream is not read) the events `events` (r.events is not read).
+  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, std::span<const BulkImport::EventView> events,
+                                  domain::Timestamp at);
+  // Views of r.events, in views_ (until the next call).
+  std::span<const BulkImport::EventView> ViewsOf(const AppendRequest& r);
+  // The checks of Add that come before the stream's: events (`events` of them), recorded-at
+  // (set when zero), idempotency key (a repeat's answer in `*replay`).
+  std::optional<StoreError> CheckRequest(const AppendRequest& r, size_t events, domain::Timestamp& at,
+                                         std::optional<AppendResult>* replay);
   // The name of the stream numbered `index` in claims_ ("": kReleased).
   std::string_view ClaimHolder(uint32_t index) const {
     return index == kReleased ? std::string_view() : std::string_view(stream_list_[index].name);
@@ -192,6 +198,7 @@ class BulkImport::Impl {
   // The hashes of the claims CheckClaims asked AddTo's look-up about, in the order it asked:
   // each of the request's claims, then each released one (append_checks.h).
   std::vector<size_t> looked_up_hashes_;
+  std::vector<BulkImport::EventView> views_;  // ViewsOf's
   std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency_;
   std::vector<AppendRequest> erasures_;  // of streams the store held: purged after ingestion
   Chunk forming_;
