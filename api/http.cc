@@ -58,6 +58,9 @@ bool Decode(std::string_view in, bool plus_is_space, std::string& out, bool keep
 // Declared in router.cc, its only user (http.h is included by every route file).
 std::string DecodeSegment(std::string_view segment);
 std::string DecodeSegment(std::string_view segment) {
+  // Nearly every segment (a person's id) has nothing escaped: one copy, not a push_back
+  // per character (~500 instructions per person query).
+  if (segment.find('%') == std::string_view::npos) return std::string(segment);
   std::string out;
   out.reserve(segment.size());
   for (size_t i = 0; i < segment.size(); ++i) {
