@@ -3,6 +3,7 @@
 #include "projections/gp_view_rows.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
 #include <array>
@@ -269,13 +270,14 @@ class GpView::Impl final : public KeyedTable {
   std::vector<std::unique_ptr<PatientRows>> folds_;
   using Status = std::shared_ptr<PatientStatus>;
   cow::DirtyPairs<PersonKey> dirty_;  // not attached: (GP, patient) changed since the last Persist
-  // Notes added since the last Persist, by position (one note per event) with their GP:
-  // written by Persist, so that a note that leaves within the batch (older than the days
-  // kept, or moved) is never written.
-  absl::flat_hash_map<uint64_t, std::pair<std::string, ResultNote>> pending_notes_;
-  // Lowest position in pending_notes_ (UINT64_MAX when none): most notes dropped were
-  // written in an earlier batch, and need no look-up to say so.
-  uint64_t lowest_pending_ = UINT64_MAX;
+  // A GP's results are written one entry per report day ("<gp>/r/<day>"): the days whose
+  // notes changed since the last Persist (written whole, or deleted when gone), and the
+  // days written and not deleted since (a day added and gone between two writes is never
+  // written nor deleted). Why per day rather than per note: notes were 37 % of the entries
+  // a catch-up wrote, half of them deletes (docs/benchmarks.md, 2026-12-04/05).
+  using DayKey = std::pair<std::string, int32_t>;  // GP, Date::days
+  absl::flat_hash_set<DayKey> days_changed_;
+  absl::flat_hash_set<DayKey> days_stored_;
 
   bool Load(std::string_view key, std::string_view value) override;
   std::shared_ptr<const void> Freeze() override {
@@ -296,28 +298,31 @@ class GpView::Impl final : public KeyedTable {
     return *FindIn(Own(OwnGp(gp).buckets[BucketOf(person)]), person);
   }
 
-  void PutNote(const std::string& gp, const ResultNote& n) {
-    pending_notes_.insert_or_assign(n.position, std::pair(gp, n));
-    lowest_pending_ = std::min(lowest_pending_, n.position);
-  }
-  void DropNote(const std::string& gp, const ResultNote& n, PersistSink& sink) {
-    auto it = n.position < lowest_pending_ ? pending_notes_.end() : pending_notes_.find(n.position);
-    if (it != pending_notes_.end() && it->second.first == gp) {
-      pending_notes_.erase(it);
-    } else {
-      sink.Delete(NoteKey(gp, n));
-    }
+  void DayChanged(const std::string& gp, Date day) { days_changed_.emplace(gp, day.days); }
+
+  // The notes of a GP's report day (null: none kept).
+  const Notes* DayNotes(std::string_view gp, Date day) const {
+    const GpEntry* g = FindGp(gp);
+    if (g == nullptr) return nullptr;
+    auto at = std::lower_bound(g->results.begin(), g->results.end(), day,
+                               [](const auto& d, Date x) { return d.first < x; });
+    return at != g->results.end() && at->first == day && !at->second->empty() ? at->second.get() : nullptr;
   }
 
-  // Writes the notes added in the batch that are still kept; not attached, each patient
-  // changed in the batch once, or deletes one who left the GP (attached, the folds write
-  // the rows).
+  // Writes each report day whose notes changed (deleted when none is left and it was
+  // written before); not attached, each patient changed in the batch once, or deletes one
+  // who left the GP (attached, the folds write the rows).
   void Persist(PersistSink& sink) override {
-    for (const auto& [position, note] : pending_notes_) {
-      sink.Put(NoteKey(note.first, note.second), Encode(note.second));
+    for (const DayKey& key : days_changed_) {
+      const Date day{key.second};
+      if (const Notes* notes = DayNotes(key.first, day)) {
+        sink.Put(DayKeyOf(key.first, day), Encode(*notes));
+        days_stored_.insert(key);
+      } else if (days_stored_.erase(key) != 0) {
+        sink.Delete(DayKeyOf(key.first, day));
+      }
     }
-    pending_notes_.clear();
-    lowest_pending_ = UINT64_MAX;
+    days_changed_.clear();
     std::string gp;
     dirty_.Drain([&](std::string_view g, std::string_view person) {
       gp.assign(g);
@@ -335,8 +340,8 @@ class GpView::Impl final : public KeyedTable {
     table_.Clear();
     for (auto& fold : folds_) fold->Clear();
     dirty_.Clear();
-    pending_notes_.clear();
-    lowest_pending_ = UINT64_MAX;
+    days_changed_.clear();
+    days_stored_.clear();
   }
 
   // Not attached: applies `change` to a patient's status; copies and marks it for writing
@@ -373,7 +378,7 @@ class GpView::Impl final : public KeyedTable {
   // patients. nullopt: not a patient of this GP. Attached, the status is the fold's (null
   // here).
   std::optional<std::shared_ptr<PatientStatus>> Remove(const std::string& gp, std::string_view person,
-                                                       Notes& moved, PersistSink& sink) {
+                                                       Notes& moved) {
     std::optional<Status> status;
     if (stored_) {
       if (FindGp(gp) == nullptr) return std::nullopt;  // never, for a person with a GP
@@ -393,10 +398,10 @@ class GpView::Impl final : public KeyedTable {
       Notes& all = Own(day_notes);
       for (const ResultNote& n : all) {
         if (!mine(n)) continue;
-        DropNote(gp, n, sink);
         moved.push_back(n);
       }
       std::erase_if(all, mine);
+      DayChanged(gp, day);
     }
     std::erase_if(g.results, [](const auto& d) { return d.second->empty(); });
     // Notes exist only for the GP's patients: none is left when the last one leaves.
@@ -406,29 +411,28 @@ class GpView::Impl final : public KeyedTable {
 
   // Adds a result of one of the GP's patients to its report day, unless that day is
   // older than the days kept. Attached, the caller knows the person is a patient.
-  void AddNote(const std::string& gp, ResultNote note, PersistSink& sink) {
+  void AddNote(const std::string& gp, ResultNote note) {
     if (!stored_ && !GetPatient(gp, note.person)) return;
     GpEntry& g = OwnGp(gp);
     if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
-    PutNote(gp, note);
+    DayChanged(gp, note.day);
     InsertNote(Own(DaySlot(g, note.day)), std::move(note));
     while (g.results.back().first - g.results.front().first >= kResultDays) {
-      for (const ResultNote& n : *g.results.front().second) DropNote(gp, n, sink);
+      DayChanged(gp, g.results.front().first);
       g.results.erase(g.results.begin());
     }
   }
 
-  void Move(std::string_view person_id, const PersonRecord* person, const std::string& to,
-            PersistSink& sink) {
+  void Move(std::string_view person_id, const PersonRecord* person, const std::string& to) {
     const std::string from = person ? person->gp_id : std::string();
     if (from == to) return;
     Notes notes;
     std::optional<std::shared_ptr<PatientStatus>> status;
-    if (!from.empty()) status = Remove(from, person_id, notes, sink);
+    if (!from.empty()) status = Remove(from, person_id, notes);
     if (!status && !stored_) status = person ? FromRecord(*rules_, *person) : nullptr;
     if (to.empty()) return;
     Insert(to, person_id, status ? std::move(*status) : nullptr);
-    for (ResultNote& note : notes) AddNote(to, std::move(note), sink);
+    for (ResultNote& note : notes) AddNote(to, std::move(note));
   }
 };
 
@@ -454,9 +458,15 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
       Insert(gp, rest, std::move(status));
     }
   } else if (kind == "r/") {
-    ResultNote note;
-    if (!Decode(value, note) || note.outcome > domain::Outcome::kInconclusive) return false;
-    InsertNote(Own(DaySlot(OwnGp(gp), note.day)), std::move(note));
+    const std::optional<Date> day = Date::Parse(rest);
+    Notes notes;
+    if (!day || !Decode(value, notes) || notes.empty()) return false;
+    Notes& slot = Own(DaySlot(OwnGp(gp), *day));
+    for (ResultNote& note : notes) {
+      if (note.day != *day || note.outcome > domain::Outcome::kInconclusive) return false;
+      InsertNote(slot, std::move(note));
+    }
+    days_stored_.emplace(gp, day->days);
   } else {
     return false;
   }
@@ -467,12 +477,12 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
 
 bool GpView::ReadsRecord(const LogEvent&, const PersonRecord&) const { return impl_->stored_ == nullptr; }
 
-void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) {
+void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   Impl& s = *impl_;
   const std::string_view id = e.person_id;
   if (id.empty()) return;
   if (const auto* x = std::get_if<domain::GpAssigned>(&e.event)) {
-    return s.Move(id, person, x->gp_id, sink);
+    return s.Move(id, person, x->gp_id);
   }
   if (person == nullptr || person->gp_id.empty()) return;
   const std::string& gp = person->gp_id;
@@ -483,11 +493,9 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink& s
     StatusChange(*s.rules_, e, *person, [&](auto change) { s.Update(gp, id, change); });
   }
   if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, false},
-              sink);
+    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, true},
-              sink);
+    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
   }
 }
 

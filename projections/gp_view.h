@@ -92,9 +92,9 @@ class GpView final : public KeyedView {
   //   batch for each patient the batch changed (deleted when the patient moves to another
   //   GP). Per patient rather than per GP: a GP has ~1,200 patients, and a batch touching
   //   one of them must not re-encode them all.
-  // - "<gp>/r/<YYYY-MM-DD>/<position, 20 digits>": one result reported to the GP on that
-  //   day, written by Persist (the 7 report days up to the GP's latest are kept; older ones
-  //   are deleted).
+  // - "<gp>/r/<YYYY-MM-DD>": the results reported to the GP on that day, in log order,
+  //   written by Persist whole when they changed (the 7 report days up to the GP's latest
+  //   are kept; older ones are deleted).
   // Load puts the entry in the working state; readers see it after the next Publish.
   // Attached (by the runner), a patient row stays on disk: Load only counts it.
   // ChangedKeys: the GP ids changed since the last Publish, sorted.

@@ -1,7 +1,7 @@
 // The GP view's rows (gp_view.h) as kept in memory and in the views database: a GP's
 // patients in buckets copied on write, each patient's open case, measures and pending swabs,
 // and the results reported to the GP by day; their encoding (a format byte, then cereal) and
-// their keys ("<gp>/p/<person>", "<gp>/r/<day>/<position>"). Private to gp_view.cc.
+// their keys ("<gp>/p/<person>", "<gp>/r/<day>"). Private to gp_view.cc.
 #pragma once
 
 #include "projections/entry_codec.h"
@@ -110,8 +110,8 @@ struct Patient {
   std::shared_ptr<PatientStatus> status;  // null while idle: most patients, most of the time
 };
 
-// A result reported to the GP, persisted on its own ("<gp>/r/<day>/<position>"), so that
-// a busy day costs one small write per result.
+// A result reported to the GP, persisted with the other results of its report day
+// ("<gp>/r/<day>": the day's notes in log order).
 struct ResultNote {
   Date day;               // report day (Italy)
   uint64_t position = 0;  // of the event: orders a day's notes
@@ -183,10 +183,6 @@ inline void InsertNote(Notes& notes, ResultNote note) {
 inline std::string PatientKey(std::string_view gp, std::string_view person) {
   return std::string(gp) + "/p/" + std::string(person);
 }
-inline std::string NoteKey(std::string_view gp, const ResultNote& n) {
-  char position[21];
-  std::snprintf(position, sizeof position, "%020llu", static_cast<unsigned long long>(n.position));
-  return std::string(gp) + "/r/" + n.day.ToString() + "/" + position;
-}
+inline std::string DayKeyOf(std::string_view gp, Date day) { return std::string(gp) + "/r/" + day.ToString(); }
 
 }  // namespace caseledger::projections::gp_rows

@@ -29,10 +29,15 @@ class MemorySink final : public PersistSink {
   void Put(std::string_view key, std::string_view value) override {
     entries[std::string(key)] = std::string(value);
     ++puts;
+    ops.push_back("put " + std::string(key));
   }
-  void Delete(std::string_view key) override { entries.erase(std::string(key)); }
+  void Delete(std::string_view key) override {
+    entries.erase(std::string(key));
+    ops.push_back("delete " + std::string(key));
+  }
   std::map<std::string, std::string> entries;
   int puts = 0;
+  std::vector<std::string> ops;  // in order, "put <key>" or "delete <key>"
 };
 
 std::string Person(int n) {  // 26-character ULIDs, sorted by n
@@ -240,8 +245,8 @@ TEST_F(GpViewTest, GpChangeMovesThePatientWithStatusAndTodaysResults) {
   EXPECT_EQ(Only(new_gp, "results_to_read").at("swab_id"), "SW-000001");
   EXPECT_FALSE(sink_.entries.contains(std::string(kGp1) + "/p/" + Person(0)));
   EXPECT_TRUE(sink_.entries.contains(std::string(kGp2) + "/p/" + Person(0)));
-  EXPECT_FALSE(Persisted(std::string(kGp1) + "/r/2020-10-21/"));
-  EXPECT_TRUE(Persisted(std::string(kGp2) + "/r/2020-10-21/"));
+  EXPECT_FALSE(Persisted(std::string(kGp1) + "/r/2020-10-21"));
+  EXPECT_TRUE(Persisted(std::string(kGp2) + "/r/2020-10-21"));
 
   Assign(1, kGp2);  // the last patient leaves: the GP is gone
   Commit();
@@ -297,12 +302,55 @@ TEST_F(GpViewTest, ResultsAreKeptForTheSevenLatestReportDays) {
   }
   EXPECT_EQ(Count(Gp(kGp1, "2020-10-01"), "results_to_read"), 0u);
   EXPECT_EQ(Count(Gp(kGp1, "2020-10-02"), "results_to_read"), 1u);
-  EXPECT_FALSE(Persisted(std::string(kGp1) + "/r/2020-10-01/"));
-  EXPECT_TRUE(Persisted(std::string(kGp1) + "/r/2020-10-02/"));
+  EXPECT_FALSE(Persisted(std::string(kGp1) + "/r/2020-10-01"));
+  EXPECT_TRUE(Persisted(std::string(kGp1) + "/r/2020-10-02"));
   Request(0, "SW-late", "2020-09-20");
   Collect(0, "SW-late", "2020-09-20");
   Result(0, "SW-late", domain::Outcome::kNegative, "2020-09-20", "2020-09-30");  // too old
   EXPECT_EQ(Count(Gp(kGp1, "2020-09-30"), "results_to_read"), 0u);
+}
+
+// A GP's results are one entry per report day: written whole once per batch that changed
+// it, deleted once when the day leaves the 7 kept, and neither for a day that came and went
+// between two writes.
+TEST_F(GpViewTest, AReportDayIsOneEntryWrittenOncePerBatchAndDeletedOnce) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  Commit();
+  auto results_ops = [&] {
+    std::vector<std::string> out;
+    for (const std::string& op : sink_.ops) {
+      if (op.find(std::string(kGp1) + "/r/") != std::string::npos) out.push_back(op);
+    }
+    sink_.ops.clear();
+    return out;
+  };
+  results_ops();
+  auto result = [&](int n, const std::string& swab, const char* day) {
+    Request(n, swab, day);
+    Collect(n, swab, day);
+    Result(n, swab, domain::Outcome::kNegative, day, day);
+  };
+  result(0, "SW-1", "2020-10-02");
+  result(1, "SW-2", "2020-10-02");
+  Commit();
+  const std::string gp = kGp1;
+  EXPECT_EQ(results_ops(), std::vector<std::string>{"put " + gp + "/r/2020-10-02"});
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-02"), "results_to_read"), 2u);
+
+  result(0, "SW-3", "2020-10-10");  // 2020-10-02 is no longer kept
+  Commit();
+  std::vector<std::string> ops = results_ops();
+  std::sort(ops.begin(), ops.end());
+  EXPECT_EQ(ops, (std::vector<std::string>{"delete " + gp + "/r/2020-10-02", "put " + gp + "/r/2020-10-10"}));
+
+  result(1, "SW-4", "2020-10-05");  // kept for now...
+  result(0, "SW-5", "2020-10-13");  // ...and no longer: never written
+  Commit();
+  EXPECT_EQ(results_ops(), std::vector<std::string>{"put " + gp + "/r/2020-10-13"});
+  EXPECT_FALSE(Persisted(gp + "/r/2020-10-05"));
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-13"), "results_to_read"), 1u);
+  EXPECT_EQ(Count(Gp(kGp1, "2020-10-10"), "results_to_read"), 1u);
 }
 
 TEST_F(GpViewTest, LoadOfThePersistedEntriesReproducesTheSameJson) {

@@ -9,10 +9,11 @@
 #include "projections/day_series.h"
 #include "projections/keyed_view.h"
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
 #include <charconv>
 #include <memory>
-#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -126,7 +127,9 @@ class SeriesTable : public KeyedTable {
   }
 
   std::vector<Row> rows_;  // sorted by key
-  std::unordered_map<std::string, size_t, domain::StringHash, std::equal_to<>> index_;  // key -> row
+  // key -> row. A Swiss table: every effect of every event looks its municipality up here
+  // (std::unordered_map's node walk was ~0.9 % of a catch-up, perf).
+  absl::flat_hash_map<std::string, size_t, domain::StringHash, std::equal_to<>> index_;
   size_t changed_ = 0;     // rows with `changed` set
   std::shared_ptr<const Rows> frozen_;
 };

@@ -259,18 +259,22 @@ ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key, c
 
 ViewsDb::Result<std::vector<std::optional<std::string>>> ViewsDb::MultiGet(
     const std::vector<std::string>& keys) const {
-  // One Get per key: DB::MultiGet of 7.8 did not consult the memtable's bloom filter in
-  // our tests, and the keys are mostly absent (people not yet registered).
+  // RocksDB's batched MultiGet (keys sorted: each file's index and filter blocks are
+  // searched once per run of keys rather than once per key). Since the pipeline stopped
+  // asking for people whose stream starts in the batch (docs/benchmarks.md, 2026-12-04),
+  // the keys asked for are mostly there: records read back.
   keys_read_.fetch_add(keys.size(), std::memory_order_relaxed);
   std::vector<std::optional<std::string>> out(keys.size());
-  rocksdb::ReadOptions ro;
-  rocksdb::PinnableSlice value;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  const bool sorted = std::is_sorted(keys.begin(), keys.end());
+  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(),
+                statuses.data(), sorted);
   for (size_t i = 0; i < keys.size(); ++i) {
-    value.Reset();
-    rocksdb::Status s = db_->Get(ro, db_->DefaultColumnFamily(), keys[i], &value);
-    if (s.IsNotFound()) continue;
-    if (!s.ok()) return FromStatus(s, "get");
-    out[i].emplace(value.data(), value.size());
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromStatus(statuses[i], "get");
+    out[i].emplace(values[i].data(), values[i].size());
   }
   return out;
 }

@@ -7,11 +7,11 @@
 
 namespace caseledger::projections::layout {
 
-// 6: person entries (person_entry.h: the record and the person folds' parts, the GP view's
+// 7: a GP's results one entry per report day ("gps/<gp>/r/<day>"); 6: person entries (person_entry.h: the record and the person folds' parts, the GP view's
 // patient status); 5: person records of format 2 (the domain's episode facts: person_directory.cc); 4: the
 // measure-start index ("index/"); 3: class orders keep their given end; 2: the region view's
 // late-report column
-inline constexpr std::string_view kFormat = "6";
+inline constexpr std::string_view kFormat = "7";
 inline constexpr std::string_view kFormatKey = "meta/format";
 inline constexpr std::string_view kViewsKey = "meta/views";
 inline constexpr std::string_view kCheckpointKey = "checkpoint";
