@@ -20,6 +20,7 @@
 #include "api/sse.h"
 #include "api/static_assets.h"
 #include "api/storage_health.h"
+#include "api/thread_inbox.h"
 #include "api/token_cache.h"
 #include "eventstore/access_log.h"
 #include "domain/events.h"
@@ -205,6 +206,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
              "first (caseledger promote --data " + s.options.data_dir + ")";
     return nullptr;
   }
+  // A group's answers reach each I/O thread in one wake-up (thread_inbox.h).
+  st->AddAnswerHooks({&ThreadInbox::HoldWakes, &ThreadInbox::WakeHeld});
   s.metrics.AddGauge("caseledger_committed_position", "Highest durable log position.",
                      [st] { return double(st->CommittedPosition()); });
   s.metrics.AddCounter("caseledger_store_group_commits_total", "Group commits (one WAL sync each).",

@@ -41,6 +41,38 @@ TEST(ThreadInboxTest, WorkAddedWhileADrainIsQueuedRunsInOrderInThatDrain) {
   EXPECT_EQ(ran.size(), 51u);
 }
 
+TEST(ThreadInboxTest, HeldWakesPostOneDrainPerInboxWhenReleased) {
+  boost::asio::io_context ioc_a(1), ioc_b(1);
+  ThreadInbox a(ioc_a), b(ioc_b);
+  std::vector<int> ran_a, ran_b;
+  ThreadInbox::HoldWakes();
+  for (int i = 0; i < 10; ++i) {
+    a.Add([&, i] { ran_a.push_back(i); });
+    b.Add([&, i] { ran_b.push_back(i); });
+  }
+  // Another thread's item joins the held drain rather than posting one of its own.
+  std::thread([&] { a.Add([&] { ran_a.push_back(10); }); }).join();
+  EXPECT_EQ(a.drains_posted(), 0u) << "held: nothing posted before WakeHeld";
+  EXPECT_EQ(b.drains_posted(), 0u);
+  EXPECT_EQ(ioc_a.poll(), 0u);
+  ThreadInbox::WakeHeld();
+  EXPECT_EQ(a.drains_posted(), 1u);
+  EXPECT_EQ(b.drains_posted(), 1u);
+  ioc_a.restart();
+  ioc_a.run();
+  ioc_b.run();
+  ASSERT_EQ(ran_a.size(), 11u);
+  for (int i = 0; i <= 10; ++i) EXPECT_EQ(ran_a[i], i);
+  ASSERT_EQ(ran_b.size(), 10u);
+
+  // Released: the next item posts its drain at once.
+  a.Add([&] { ran_a.push_back(11); });
+  EXPECT_EQ(a.drains_posted(), 2u);
+  ioc_a.restart();
+  ioc_a.run();
+  EXPECT_EQ(ran_a.size(), 12u);
+}
+
 TEST(ThreadInboxTest, AThrowingItemDoesNotStopTheBatch) {
   boost::asio::io_context ioc(1);
   ThreadInbox inbox(ioc);

@@ -293,6 +293,16 @@ class EventStore : public LogReader {
   // Called with the new committed position after every group commit, on the committing
   // thread; must be quick and must not append.
   virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;
+  // Run on the store's sync thread around the answers of every group: `before` ahead of
+  // its first AppendAsync `done`, `after` once its last returned (also when the group was
+  // refused). For a caller that hands each answer to another thread: it can wake each such
+  // thread once per group, in `after`, instead of once per answer. Both must be quick and
+  // must not append; either may be empty.
+  struct AnswerHooks {
+    std::function<void()> before;
+    std::function<void()> after;
+  };
+  virtual void AddAnswerHooks(AnswerHooks hooks) = 0;
 
   virtual StoreStats Stats() const = 0;
   // What the store's database holds in memory now. Thread-safe.

@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <set>
+#include <string>
+#include <thread>
 
 namespace caseledger::eventstore {
 namespace {
@@ -325,6 +329,51 @@ TEST(GroupCommitTest, KeyedWritesOfRequestsSharingAGroupLeaveTheLastState) {
     EXPECT_EQ((*found)->result.version, static_cast<uint64_t>(i / 2 + 1));
     EXPECT_EQ((*found)->result.first_position, static_cast<uint64_t>(i + 1));
   }
+}
+
+// The answer hooks bracket each group's answers on the sync thread: every answer, a
+// rejection too, runs between a `before` and its `after`, and no two groups' brackets nest.
+TEST_F(EventStoreTest, AnswerHooksBracketEachGroupsAnswersOnTheSyncThread) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string trace;  // '(' before, 'a' an answer, ')' after
+  std::set<std::thread::id> threads;
+  auto note = [&](char c) {
+    std::lock_guard l(mu);
+    trace.push_back(c);
+    threads.insert(std::this_thread::get_id());
+    cv.notify_all();
+  };
+  store_->AddAnswerHooks({[&] { note('('); }, [&] { note(')'); }});
+  store_->AddAnswerHooks({{}, {}});  // empty hooks are skipped
+  constexpr int kAppends = 100;
+  for (int i = 0; i < kAppends; ++i) {
+    // Every tenth expects a stream that does not exist: rejected, answered all the same.
+    AppendRequest r = Request("stream-" + std::to_string(i % 7),
+                              i % 10 == 9 ? ExpectedVersion::Exactly(1000) : ExpectedVersion::Any());
+    store_->AppendAsync(std::move(r), [&](StoreResult<AppendResult>) { note('a'); });
+  }
+  std::unique_lock l(mu);
+  ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(60), [&] {
+    return std::count(trace.begin(), trace.end(), 'a') == kAppends && trace.back() == ')';
+  })) << trace;
+  int open = 0, groups = 0;
+  for (char c : trace) {
+    if (c == '(') {
+      EXPECT_EQ(open, 0) << trace;
+      ++open;
+      ++groups;
+    } else if (c == ')') {
+      EXPECT_EQ(open, 1) << trace;
+      --open;
+    } else {
+      EXPECT_EQ(open, 1) << "an answer outside its group's hooks: " << trace;
+    }
+  }
+  EXPECT_GE(groups, 1);
+  EXPECT_LE(groups, kAppends);
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_NE(*threads.begin(), std::this_thread::get_id());
 }
 
 }  // namespace

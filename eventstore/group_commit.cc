@@ -368,6 +368,7 @@ void RocksEventStore::SyncLoop() {
 void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros) {
   uint64_t committed = 0;
   std::vector<std::function<void(uint64_t)>> listeners;
+  std::vector<AnswerHooks> hooks;
   std::unique_ptr<Group> group;
   {
     std::lock_guard l(write_mu_);
@@ -404,11 +405,18 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       listeners = listeners_;
     }
   }
+  {
+    std::lock_guard cl(commit_mu_);
+    hooks = answer_hooks_;
+  }
   // Before the answer: an acknowledged erasure has its key purged from the files.
   for (size_t i : group->erasing) PurgeErased(group->pending[i].request);
   if (committed > 0) {
     commit_cv_.notify_all();
     for (auto& f : listeners) f(committed);
+  }
+  for (const AnswerHooks& h : hooks) {
+    if (h.before) h.before();
   }
   for (Pending& p : group->pending) {
     try {
@@ -416,6 +424,9 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     } catch (const std::exception& e) {
       StoreLog()->critical("append callback threw: {}", e.what());
     }
+  }
+  for (const AnswerHooks& h : hooks) {
+    if (h.after) h.after();
   }
   // Emptied here, outside the lock; kept for a later group (two suffice: one forming while
   // one is written).

@@ -355,6 +355,11 @@ void RocksEventStore::AddCommitListener(std::function<void(uint64_t)> listener) 
   listeners_.push_back(std::move(listener));
 }
 
+void RocksEventStore::AddAnswerHooks(AnswerHooks hooks) {
+  std::lock_guard l(commit_mu_);
+  answer_hooks_.push_back(std::move(hooks));
+}
+
 StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer) const {
   auto v = Get(checkpoints_, consumer);
   if (!v) return v.error();

@@ -51,6 +51,7 @@ class RocksEventStore final : public EventStore {
   ChainTip Tip() const override;
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const override;
   void AddCommitListener(std::function<void(uint64_t)> listener) override;
+  void AddAnswerHooks(AnswerHooks hooks) override;
   StoreResult<uint64_t> GetCheckpoint(const std::string& consumer) const override;
   StoreResult<void> PutCheckpoint(const std::string& consumer, uint64_t position) override;
   uint64_t DiskBytes() const override;
@@ -214,6 +215,7 @@ class RocksEventStore final : public EventStore {
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;
   std::vector<std::function<void(uint64_t)>> listeners_;  // guarded by commit_mu_
+  std::vector<AnswerHooks> answer_hooks_;                 // guarded by commit_mu_
 };
 
 }  // namespace caseledger::eventstore
