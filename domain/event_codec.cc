@@ -180,6 +180,29 @@ EncodedEvent Encode(const Event& event) {
       event);
 }
 
+EncodedSizes EncodeTo(const Event& event, std::string& out) {
+  return std::visit(
+      [&out](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        EncodedSizes sizes{T::kType, T::kSchemaVersion, 0, 0};
+        const size_t start = out.size();
+        {
+          StringOutputArchive ar(out);
+          ar(const_cast<T&>(v));
+        }
+        sizes.body = out.size() - start;
+        if constexpr (HasPersonal<T>) {
+          if (!v.personal.empty()) {
+            StringOutputArchive ar(out);
+            ar(const_cast<std::decay_t<decltype(v.personal)>&>(v.personal));
+            sizes.personal = out.size() - start - sizes.body;
+          }
+        }
+        return sizes;
+      },
+      event);
+}
+
 Result<Event> Decode(std::string_view type, uint32_t schema_version, std::string_view body,
                      std::string_view personal) {
   const auto& decoders = Decoders();

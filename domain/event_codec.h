@@ -19,6 +19,16 @@ struct EncodedEvent {
 
 EncodedEvent Encode(const Event& event);
 
+// Encode's bytes appended to `out`: the body, then the personal part (none when the event
+// carries none), for encoders of many events into one buffer (the bulk load's batches).
+struct EncodedSizes {
+  std::string_view type;  // static: outlives everything
+  uint32_t schema_version = 0;
+  size_t body = 0;      // bytes of the body appended
+  size_t personal = 0;  // bytes of the personal part appended after it
+};
+EncodedSizes EncodeTo(const Event& event, std::string& out);
+
 // Decodes a stored payload. An older `schema_version` is upcast to the current struct;
 // an unknown type or version, or bytes that do not decode, is an error (corruption or a
 // newer writer), never a default-constructed event. Empty `personal` decodes as an empty

@@ -91,6 +91,24 @@ TEST(EventCodecTest, EveryEventRoundTripsWithItsTypeAndSchemaVersion) {
   }
 }
 
+// Encoded one after another into one buffer, each event's bytes are Encode's.
+TEST(EventCodecTest, EventsEncodedIntoOneBufferAreTheirEncodings) {
+  std::string buffer = "before";
+  size_t at = buffer.size();
+  for (const Event& e : EveryEvent()) {
+    SCOPED_TRACE(TypeName(e));
+    const EncodedEvent alone = Encode(e);
+    const EncodedSizes sizes = EncodeTo(e, buffer);
+    EXPECT_EQ(sizes.type, alone.type);
+    EXPECT_EQ(sizes.schema_version, alone.schema_version);
+    EXPECT_EQ(buffer.substr(at, sizes.body), alone.body);
+    EXPECT_EQ(buffer.substr(at + sizes.body, sizes.personal), alone.personal);
+    at += sizes.body + sizes.personal;
+    EXPECT_EQ(buffer.size(), at);
+  }
+  EXPECT_EQ(buffer.substr(0, 6), "before");
+}
+
 TEST(EventCodecTest, AbsentOptionalEndRoundTrips) {
   const Event e = IsolationOrdered{1, Nov(10), "symptomatic", std::nullopt};
   auto decoded = RoundTrip(Encode(e));

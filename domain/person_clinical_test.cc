@@ -115,6 +115,23 @@ TEST(PersonDecideSwabTest, CollectionIsEffectiveWhenTheSampleWasTaken) {
   EXPECT_TRUE(s.FindSwab(kSwab)->collected);
 }
 
+// A command names its swab as the swab holds it (found as it is) or with spaces around it
+// (normalised as at request time, then found); a request's padded id is held trimmed.
+TEST(PersonDecideSwabTest, ASwabIsFoundByItsIdWithOrWithoutSpacesAround) {
+  PersonState s = Registered();
+  Decision requested =
+      Apply(s, RequestSwab{"  SW-000001 ", SwabKind::kMolecular, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")});
+  EXPECT_EQ(Single<SwabRequested>(requested).swab_id, kSwab);
+  EXPECT_EQ(requested.claims, std::vector<std::string>{"swab/SW-000001"});
+  Decision collected = Apply(s, CollectSwab{" SW-000001  ", At("2020-11-10T09:00:00Z"), "", "LAB01"});
+  EXPECT_EQ(Single<SwabCollected>(collected).swab_id, kSwab);
+  EXPECT_TRUE(Rejects(s, CollectSwab{kSwab, At("2020-11-10T09:00:00Z"), "", "LAB01"}, ErrorCode::kRuleViolation));  // already collected
+  Decision reported = Apply(s, RecordResult{kSwab, kPositive, "LAB01", At("2020-11-11T09:00:00Z")});
+  EXPECT_EQ(Single<ResultRecorded>(reported).swab_id, kSwab);
+  EXPECT_TRUE(Rejects(s, CollectSwab{" SW-000002 ", At("2020-11-10T09:00:00Z"), "", "LAB01"}, kNotFound));
+  EXPECT_TRUE(Rejects(s, CollectSwab{"SW-00000", At("2020-11-10T09:00:00Z"), "", "LAB01"}, kNotFound));
+}
+
 TEST(PersonDecideSwabTest, CollectionRejectsUnknownTwiceAndBeyondTheClockSkew) {
   PersonState s = Registered();
   Apply(s, RequestSwab{kSwab, {}, "", "", *Timestamp::Parse("2020-11-01T08:00:00Z")});

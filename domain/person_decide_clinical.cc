@@ -12,10 +12,14 @@ Result<void> RequireAlive(const PersonState& s) {
   return {};
 }
 
-// The swab named by a command, after the same normalisation as at request time.
+// The swab named by a command, after the same normalisation as at request time. An id as
+// the swab holds it (nearly every command's) is found as it is: the ids held were
+// normalised when requested, so no other form of an id matches one exactly, and a copy of
+// the id to normalise it was ~4 % of the bulk load's generator thread at 1:10.
 const SwabState* FindSwab(const PersonState& s, const std::string& swab_id) {
+  if (const SwabState* held = s.FindSwab(swab_id)) return held;
   auto id = ValidateSwabId(swab_id, "swab_id");
-  return id ? s.FindSwab(*id) : nullptr;
+  return id && *id != swab_id ? s.FindSwab(*id) : nullptr;
 }
 
 uint32_t NextMeasureId(const PersonState& s) { return static_cast<uint32_t>(s.measures.size()) + 1; }
@@ -42,8 +46,9 @@ Result<Decision> DecideClinical(const PersonState& s, const RequestSwab& c, cons
     if (!given) return given.error();
     at = *given;
   }
-  SwabRequested e{*id, c.kind, c.reason.empty() ? "screening" : c.reason, c.requested_by, at};
-  return One(std::move(e), at, {"swab/" + *id});
+  std::vector<std::string> claims{"swab/" + *id};
+  SwabRequested e{std::move(*id), c.kind, c.reason.empty() ? "screening" : c.reason, c.requested_by, at};
+  return One(std::move(e), at, std::move(claims));
 }
 
 Result<Decision> DecideClinical(const PersonState& s, const CollectSwab& c, const DecideContext& ctx) {

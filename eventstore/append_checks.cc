@@ -23,8 +23,14 @@ std::optional<StoreError> CheckExpectedVersion(const AppendRequest& r, std::stri
 
 StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, std::string_view stream, const PersonalVault* vault,
                                        const ClaimOwnerLookup& owner) {
+  const bool personal = std::any_of(r.events.begin(), r.events.end(), [](const NewEvent& e) { return !e.personal.empty(); });
+  return CheckClaims(r, personal, stream, vault, owner);
+}
+
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, bool personal, std::string_view stream,
+                                       const PersonalVault* vault, const ClaimOwnerLookup& owner) {
   CheckedClaims checked;
-  checked.personal = std::any_of(r.events.begin(), r.events.end(), [](const NewEvent& e) { return !e.personal.empty(); });
+  checked.personal = personal;
   const bool personal_claims =
       std::any_of(r.claims.begin(), r.claims.end(), domain::IsPersonalClaim) ||
       std::any_of(r.released_claims.begin(), r.released_claims.end(), domain::IsPersonalClaim);

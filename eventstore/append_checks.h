@@ -39,8 +39,14 @@ using ClaimOwnerLookup =
 // Refuses personal data, a personal claim or an erasure when `vault` is null (a store opened
 // without a master key), and a claim another stream holds (kClaimTaken, naming the claim and
 // its owner); a released claim the stream does not hold is left out, not refused. `stream`
-// is the one the request appends to, as for CheckExpectedVersion.
+// is the one the request appends to, as for CheckExpectedVersion. `owner` is asked about
+// each of r.claims in order (the i-th answer is about taken[i]), then about each of
+// r.released_claims in order: the bulk import keeps what it learnt of each claim by that order.
 StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, std::string_view stream, const PersonalVault* vault,
                                        const ClaimOwnerLookup& owner);
+// The same for a request whose events are held apart from it (the bulk import's by view):
+// `personal` tells whether one of them carries personal data; r.events is not read.
+StoreResult<CheckedClaims> CheckClaims(const AppendRequest& r, bool personal, std::string_view stream,
+                                       const PersonalVault* vault, const ClaimOwnerLookup& owner);
 
 }  // namespace caseledger::eventstore

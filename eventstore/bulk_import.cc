@@ -135,11 +135,12 @@ StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(std::string
   return &added;
 }
 
-StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored) {
-  if (claim_hashes_.contains(std::hash<std::string>{}(stored))) {
-    if (auto it = claims_.find(stored); it != claims_.end()) {
-      if (it->second == kReleased) return std::optional<std::string>();
-      return std::optional<std::string>(ClaimHolder(it->second));
+StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::string& stored, size_t hash) {
+  if (claim_hashes_.contains(hash)) {
+    if (auto it = claims_.find(bulk_import_internal::ClaimRef{stored, bulk_import_internal::ClaimTableHash(hash)});
+        it != claims_.end()) {
+      if (it->holder == kReleased) return std::optional<std::string>();
+      return std::optional<std::string>(ClaimHolder(it->holder));
     }
     auto found = claim_runs_->Find(stored);
     if (!found) return found.error();
@@ -152,9 +153,15 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   return store_.Get(store_.claims_, stored);
 }
 
-std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, domain::Timestamp& at,
+void BulkImport::Impl::HoldClaim(std::string&& claim, size_t hash, uint32_t holder) {
+  claim_hashes_.insert(hash);
+  auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{std::move(claim), bulk_import_internal::ClaimTableHash(hash), holder});
+  if (!added) held->holder = holder;
+}
+
+std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, size_t events, domain::Timestamp& at,
                                                          std::optional<AppendResult>* replay) {
-  if (r.events.empty()) return Invalid("no events to append");
+  if (events == 0) return Invalid("no events to append");
   if (at.micros == 0) {
     at = std::max(store_.Now(), last_recorded_);
   } else if (at < last_recorded_) {
@@ -193,33 +200,57 @@ StoreResult<BulkImport::StreamHandle> BulkImport::Impl::OpenStream(std::string_v
   return (*named)->index;
 }
 
+std::span<const BulkImport::EventView> BulkImport::Impl::ViewsOf(const AppendRequest& r) {
+  views_.clear();
+  for (const NewEvent& ev : r.events) views_.push_back({ev.type, ev.schema_version, ev.body, ev.personal, ev.effective_at});
+  return views_;
+}
+
+StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                std::span<const BulkImport::EventView> events, domain::Timestamp at) {
+  if (auto failed = Failure()) return *failed;
+  if (stream >= stream_list_.size()) return Invalid("bulk import: no stream of handle " + std::to_string(stream));
+  if (!r.events.empty()) return Invalid("bulk import: events both in the request and by view");
+  std::optional<AppendResult> replay;
+  if (auto refused = CheckRequest(r, events.size(), at, &replay)) return *refused;
+  if (replay) return *replay;
+  return AddTo(stream_list_[stream], std::move(r), events, at);
+}
+
 StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r, domain::Timestamp at) {
   if (auto failed = Failure()) return *failed;
   if (stream >= stream_list_.size()) return Invalid("bulk import: no stream of handle " + std::to_string(stream));
   std::optional<AppendResult> replay;
-  if (auto refused = CheckRequest(r, at, &replay)) return *refused;
+  if (auto refused = CheckRequest(r, r.events.size(), at, &replay)) return *refused;
   if (replay) return *replay;
-  return AddTo(stream_list_[stream], std::move(r), at);
+  return AddTo(stream_list_[stream], std::move(r), ViewsOf(r), at);
 }
 
 StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Timestamp at) {
   if (auto failed = Failure()) return *failed;
   if (auto bad = CheckStreamName(r.stream)) return *bad;
   std::optional<AppendResult> replay;
-  if (auto refused = CheckRequest(r, at, &replay)) return *refused;
+  if (auto refused = CheckRequest(r, r.events.size(), at, &replay)) return *refused;
   if (replay) return *replay;
   auto named = Stream(r.stream);
   if (!named) return named.error();
-  return AddTo(**named, std::move(r), at);
+  return AddTo(**named, std::move(r), ViewsOf(r), at);
 }
 
-StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendRequest&& r, domain::Timestamp at) {
+StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendRequest&& r,
+                                                  std::span<const BulkImport::EventView> events, domain::Timestamp at) {
   // The stream's name from the import's own list: a request handed over by handle has none.
   const std::string& name = stream.name;
   StreamState& st = stream.state;
   if (auto wrong = CheckExpectedVersion(r, name, st.head.version)) return *wrong;
   const PersonalVault* vault = store_.vault_.get();
-  auto checked = CheckClaims(r, name, vault, [this](const std::string& stored, const ClaimRead*) { return ClaimOwner(stored); });
+  looked_up_hashes_.clear();
+  const bool has_personal = std::any_of(events.begin(), events.end(), [](const auto& e) { return !e.personal.empty(); });
+  auto checked = CheckClaims(r, has_personal, name, vault, [this](const std::string& stored, const ClaimRead*) {
+    const size_t hash = bulk_import_internal::ClaimHash(stored);
+    looked_up_hashes_.push_back(hash);
+    return ClaimOwner(stored, hash);
+  });
   if (!checked) return checked.error();
   const bool personal = checked->personal;
   std::vector<std::string>& claims = checked->taken;
@@ -249,7 +280,7 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
     st.key_written = true;
   }
   AppendResult result{name, next_position_, 0, st.head.version, false};
-  for (NewEvent& ev : r.events) {
+  for (const BulkImport::EventView& ev : events) {
     // The record body written from the request (format::EncodeRecordBody's bytes, without
     // an Envelope to copy the stream, actor and ids into), the personal part sealed in place.
     const uint64_t version = ++result.version;
@@ -272,19 +303,19 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
   }
   st.head = {result.version, result.last_position};
   st.written = true;
-  buffered_entries_ += r.events.size();
+  buffered_entries_ += events.size();
   if (!st.in_run) {
     st.in_run = true;
     touched_.emplace_back(&stream.name, &st);
   }
+  // The taken claims' hashes are the first looked up, in their order (CheckClaims asks about
+  // each of the request's claims before any released one); the released claims kept are some
+  // of those asked about after them (an erasure's: rare), hashed again.
   for (std::string& claim : released) {
-    claim_hashes_.insert(std::hash<std::string>{}(claim));
-    claims_[std::move(claim)] = kReleased;
+    const size_t hash = bulk_import_internal::ClaimHash(claim);
+    HoldClaim(std::move(claim), hash, kReleased);
   }
-  for (std::string& claim : claims) {
-    claim_hashes_.insert(std::hash<std::string>{}(claim));
-    claims_[std::move(claim)] = stream.index;
-  }
+  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(std::move(claims[i]), looked_up_hashes_[i], stream.index);
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;
@@ -337,6 +368,11 @@ StoreResult<BulkImport::StreamHandle> BulkImport::OpenStream(std::string_view st
 
 StoreResult<AppendResult> BulkImport::Add(StreamHandle stream, AppendRequest request, domain::Timestamp recorded_at) {
   return impl_->Add(stream, std::move(request), recorded_at);
+}
+
+StoreResult<AppendResult> BulkImport::Add(StreamHandle stream, AppendRequest request, std::span<const EventView> events,
+                                          domain::Timestamp recorded_at) {
+  return impl_->Add(stream, std::move(request), events, recorded_at);
 }
 
 StoreResult<BulkImportStats> BulkImport::Commit() { return impl_->Commit(); }

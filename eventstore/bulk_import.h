@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -86,6 +87,21 @@ class BulkImport {
   StoreResult<StreamHandle> OpenStream(std::string_view stream);
   // As Add above, to the stream `stream` names; `request.stream` is not read (may be empty).
   StoreResult<AppendResult> Add(StreamHandle stream, AppendRequest request, domain::Timestamp recorded_at = {});
+  // An event of the request below, encoded by the caller (NewEvent's fields, by view).
+  struct EventView {
+    std::string_view type;
+    uint32_t schema_version = 1;
+    std::string_view body;
+    std::string_view personal;
+    domain::Timestamp effective_at;
+  };
+  // As Add above, with the request's events given by view (their bytes need live only
+  // during the call; `request.events` must be empty): a loader that encodes many events
+  // into one buffer of its own, on the thread that made them (the bulk load's generator),
+  // hands them over without a string per field and event (an allocation there, a free and a
+  // first touch of scattered bytes on the thread of the import).
+  StoreResult<AppendResult> Add(StreamHandle stream, AppendRequest request, std::span<const EventView> events,
+                                domain::Timestamp recorded_at = {});
 
   // Writes what remains and ingests every file atomically, then moves the store's
   // committed position, tip and commit listeners as a group commit would. Call once.

@@ -35,6 +35,40 @@ inline StoreError FromStatus(const rocksdb::Status& s, const std::string& what) 
 
 inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCode::kInvalidArgument, std::move(message)}; }
 
+// A claim held in the import's table (BulkImport::Impl::claims_) with its hash, taken once
+// per claim where the import first looks the claim up and kept for the table's probe, its
+// insert and its rehashes: std::hash of the claim was taken for the filter of hashes and
+// boost::hash twice more, for the table's look-up and its insert, and a rehash read every
+// claim's bytes again (cache misses: the claims' strings lie apart from the table). 32 bits
+// of the hash beside the holder, so that an entry is no larger than a string and a holder
+// were (40 bytes).
+struct ClaimKey {
+  std::string claim;
+  uint32_t hash = 0;
+  mutable uint32_t holder = 0;  // the holding stream's number in stream_list_, or kReleased: not of the key
+};
+// The same claim, looked up: a view and its hash.
+struct ClaimRef {
+  std::string_view claim;
+  uint32_t hash = 0;
+};
+struct ClaimKeyHash {
+  using is_transparent = void;
+  size_t operator()(const ClaimKey& k) const { return k.hash; }
+  size_t operator()(const ClaimRef& k) const { return k.hash; }
+};
+struct ClaimKeyEqual {
+  using is_transparent = void;
+  static bool Same(uint32_t ha, std::string_view a, uint32_t hb, std::string_view b) { return ha == hb && a == b; }
+  bool operator()(const ClaimKey& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
+  bool operator()(const ClaimRef& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
+  bool operator()(const ClaimKey& a, const ClaimRef& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
+};
+// The hash of a claim: all of it for the filter of claims seen (claim_hashes_), its high half
+// for the table of claims.
+inline size_t ClaimHash(std::string_view claim) { return std::hash<std::string_view>{}(claim); }
+inline uint32_t ClaimTableHash(size_t hash) { return static_cast<uint32_t>(hash >> 32); }
+
 // One stream as the import leaves it. The events' index entries wait in `positions` only
 // until the next run of the stream index is written (bulk_runs.h), so that memory per
 // stream stays small and fixed.
@@ -82,6 +116,8 @@ class BulkImport::Impl {
   StoreResult<AppendResult> Add(AppendRequest&& request, domain::Timestamp recorded_at);
   StoreResult<BulkImport::StreamHandle> OpenStream(std::string_view stream);
   StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request, domain::Timestamp recorded_at);
+  StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request,
+                                std::span<const BulkImport::EventView> events, domain::Timestamp recorded_at);
   StoreResult<BulkImportStats> Commit();
   uint64_t events() const { return next_position_ - first_position_; }
 
@@ -89,16 +125,23 @@ class BulkImport::Impl {
   struct NamedStream;
   // The stream's state with its name and number, as the list holds them (stable).
   StoreResult<NamedStream*> Stream(std::string_view stream);
-  // Add to `stream` (r.stream is not read).
-  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, domain::Timestamp at);
-  // The checks of Add that come before the stream's: events, recorded-at (set when zero),
-  // idempotency key (a repeat's answer in `*replay`).
-  std::optional<StoreError> CheckRequest(const AppendRequest& r, domain::Timestamp& at, std::optional<AppendResult>* replay);
+  // Add to `stream` (r.stream is not read) the events `events` (r.events is not read).
+  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, std::span<const BulkImport::EventView> events,
+                                  domain::Timestamp at);
+  // Views of r.events, in views_ (until the next call).
+  std::span<const BulkImport::EventView> ViewsOf(const AppendRequest& r);
+  // The checks of Add that come before the stream's: events (`events` of them), recorded-at
+  // (set when zero), idempotency key (a repeat's answer in `*replay`).
+  std::optional<StoreError> CheckRequest(const AppendRequest& r, size_t events, domain::Timestamp& at,
+                                         std::optional<AppendResult>* replay);
   // The name of the stream numbered `index` in claims_ ("": kReleased).
   std::string_view ClaimHolder(uint32_t index) const {
     return index == kReleased ? std::string_view() : std::string_view(stream_list_[index].name);
   }
-  StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored);
+  // `hash` is ClaimHash(stored).
+  StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored, size_t hash);
+  // Records `claim` (hash ClaimHash(claim)) as held by the stream numbered `holder`, or kReleased.
+  void HoldClaim(std::string&& claim, size_t hash, uint32_t holder);
   // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
   StoreResult<void> FlushIndexRun();
   StoreResult<void> FlushClaimRun();
@@ -147,9 +190,15 @@ class BulkImport::Impl {
   // (nearly all) is answered from memory. A number, not a copy of the name: a copy was an
   // allocation per claim and ~70 bytes more per claim held (a run holds up to 2^20).
   static constexpr uint32_t kReleased = UINT32_MAX;
-  boost::unordered_flat_map<std::string, uint32_t> claims_;
+  boost::unordered_flat_set<bulk_import_internal::ClaimKey, bulk_import_internal::ClaimKeyHash,
+                             bulk_import_internal::ClaimKeyEqual>
+      claims_;
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
   boost::unordered_flat_set<size_t> claim_hashes_;
+  // The hashes of the claims CheckClaims asked AddTo's look-up about, in the order it asked:
+  // each of the request's claims, then each released one (append_checks.h).
+  std::vector<size_t> looked_up_hashes_;
+  std::vector<BulkImport::EventView> views_;  // ViewsOf's
   std::unordered_map<std::string, std::pair<std::string, AppendResult>> idempotency_;
   std::vector<AppendRequest> erasures_;  // of streams the store held: purged after ingestion
   Chunk forming_;

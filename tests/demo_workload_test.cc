@@ -55,6 +55,8 @@ struct Loaded {
   uint64_t batches = 0;  // handed to the bulk import's sink
   uint64_t named = 0;    // of the appends handed to it, those naming their stream
   uint64_t by_key = 0;   // and those naming it by key only
+  uint64_t encoded = 0;      // events handed to it encoded in its batches' buffers
+  uint64_t in_requests = 0;  // and in the requests themselves
 };
 
 // Loads the workload into the store at `path`; `before` runs on the store first (what a
@@ -86,7 +88,7 @@ Loaded Load(const std::string& path, uint64_t seed,
     options.people_in_memory = budget.people_in_memory;
   }
   std::unique_ptr<eventstore::BulkImport> bulk;
-  uint64_t batches = 0, named = 0, by_key = 0;
+  uint64_t batches = 0, named = 0, by_key = 0, encoded = 0, in_requests = 0;
   if (budget.bulk) {
     eventstore::BulkImportOptions bo;
     bo.work_dir = path + ".import";
@@ -97,14 +99,16 @@ Loaded Load(const std::string& path, uint64_t seed,
     options.sink_batch = 7;  // handed over within each day too
     // As loadgen's import thread does: each batch's vector, emptied, handed back to the
     // generator a batch later to be filled again.
-    options.sink = [&, spare = std::vector<DecidedAppend>(), feed = std::make_shared<DemoImportFeed>(*bulk)](
-                       std::vector<DecidedAppend>& day) mutable -> eventstore::StoreResult<void> {
-      std::vector<DecidedAppend> requests = std::move(day);
+    options.sink = [&, spare = DecidedBatch(), feed = std::make_shared<DemoImportFeed>(*bulk)](
+                       DecidedBatch& day) mutable -> eventstore::StoreResult<void> {
+      DecidedBatch requests = std::move(day);
       ++batches;
-      for (auto& r : requests) {
+      for (const auto& r : requests.appends) {
         ++(r.request.stream.empty() ? by_key : named);
-        if (auto added = feed->Add(std::move(r)); !added) return added.error();
+        encoded += r.events;
+        in_requests += r.request.events.size();
       }
+      if (auto added = feed->Add(requests); !added) return added.error();
       requests.clear();
       day = std::move(spare);
       spare = std::move(requests);
@@ -125,6 +129,8 @@ Loaded Load(const std::string& path, uint64_t seed,
   out.batches = batches;
   out.named = named;
   out.by_key = by_key;
+  out.encoded = encoded;
+  out.in_requests = in_requests;
   if (report) out.report = *report;
   out.log = store->ReadLog(1, 10'000'000).value();
   // A log scan leaves personal parts sealed; the streams give them open.
@@ -261,6 +267,10 @@ TEST_F(DemoWorkloadTest, ABulkImportInATinyBudgetGivesTheSameEvents) {
   // its grant); every other append by its key (DecidedAppend::stream_key).
   EXPECT_EQ(imported.named, imported.report.people + 1);
   EXPECT_EQ(imported.named + imported.by_key, imported.report.commands);
+  // Every person's event handed over encoded already, by the generator's thread, into its
+  // batch's buffer (DecidedBatch); only the users stream's grant in its request.
+  EXPECT_EQ(imported.in_requests, 1u);
+  EXPECT_EQ(imported.encoded + imported.in_requests, imported.report.events);
   EXPECT_TRUE(BodiesOf(imported.log) == BodiesOf(loaded_->log));
   eventstore::VerifyOptions vo;
   vo.path = path;

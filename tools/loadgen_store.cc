@@ -48,7 +48,7 @@ class ImportThread {
   ~ImportThread() { (void)Finish(); }
 
   // Takes the day's requests; leaves in `day` an emptied earlier day, if there is one.
-  eventstore::StoreResult<void> Add(std::vector<DecidedAppend>& day) {
+  eventstore::StoreResult<void> Add(DecidedBatch& day) {
     std::unique_lock l(mu_);
     space_.wait(l, [&] { return error_ || days_.size() < 4; });
     if (error_) return *error_;
@@ -75,7 +75,7 @@ class ImportThread {
   void Run() {
     pthread_setname_np(pthread_self(), "cl-import");
     for (;;) {
-      std::vector<DecidedAppend> day;
+      DecidedBatch day;
       {
         std::unique_lock l(mu_);
         work_.wait(l, [&] { return done_ || !days_.empty(); });
@@ -84,26 +84,24 @@ class ImportThread {
         days_.pop_front();
       }
       space_.notify_one();
-      for (auto& r : day) {
-        if (auto added = feed_.Add(std::move(r)); !added) {
-          std::lock_guard l(mu_);
-          error_ = added.error();
-          days_.clear();
-          space_.notify_all();
-          return;
-        }
+      if (auto added = feed_.Add(day); !added) {
+        std::lock_guard l(mu_);
+        error_ = added.error();
+        days_.clear();
+        space_.notify_all();
+        return;
       }
       day.clear();
       std::lock_guard l(mu_);
-      if (spare_.capacity() < day.capacity()) spare_ = std::move(day);
+      if (spare_.appends.capacity() < day.appends.capacity()) spare_ = std::move(day);
     }
   }
 
   DemoImportFeed feed_;  // on the thread only
   std::mutex mu_;
   std::condition_variable work_, space_;
-  std::deque<std::vector<DecidedAppend>> days_;
-  std::vector<DecidedAppend> spare_;  // an emptied day, for the generator to fill again
+  std::deque<DecidedBatch> days_;
+  DecidedBatch spare_;  // an emptied day, for the generator to fill again
   bool done_ = false;
   std::optional<eventstore::StoreError> error_;
   std::thread thread_;  // last: starts once the rest is ready
@@ -198,7 +196,7 @@ int RunLoadgenStore(const Args& args) {
     if (!begun) return Failure("cannot start the import: " + begun.error().message);
     bulk = std::move(*begun);
     importer = std::make_unique<ImportThread>(*bulk);
-    o.sink = [&](std::vector<DecidedAppend>& day) { return importer->Add(day); };
+    o.sink = [&](DecidedBatch& day) { return importer->Add(day); };
   }
   std::string error;
   auto report = LoadDemoWorkload(**store, *reference, reference_dir, o, &error);

@@ -22,21 +22,14 @@ constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kC
 
 }  // namespace
 
-eventstore::AppendRequest DecidedAppend::Encode() && {
-  request.events.reserve(request.events.size() + decided.size());
-  for (domain::Decided& d : decided) {
-    domain::EncodedEvent enc = domain::Encode(d.event);
-    request.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
-                              std::move(enc.personal), d.effective_at});
-  }
-  decided.clear();
-  return std::move(request);
-}
-
-eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append) {
+eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append,
+                                                  std::span<const eventstore::BulkImport::EventView> events) {
   const uint64_t key = append.stream_key;
   if (key == 0) {
-    if (auto added = bulk_.Add(std::move(append).Encode()); !added) return added.error();
+    if (!events.empty()) {
+      return eventstore::StoreError(eventstore::StoreErrorCode::kInvalidArgument, "encoded events of an append without a key");
+    }
+    if (auto added = bulk_.Add(std::move(append.request)); !added) return added.error();
     return {};
   }
   if (handles_.size() < key) handles_.resize(std::max<uint64_t>(key, handles_.size() * 2), kUnknown);
@@ -49,7 +42,9 @@ eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append) {
     return eventstore::StoreError(eventstore::StoreErrorCode::kInvalidArgument,
                                   "stream key " + std::to_string(key) + " handed over before its stream's name");
   }
-  if (auto added = bulk_.Add(handle, std::move(append).Encode()); !added) return added.error();
+  auto added = events.empty() ? bulk_.Add(handle, std::move(append.request))
+                              : bulk_.Add(handle, std::move(append.request), events);
+  if (!added) return added.error();
   return {};
 }
 
@@ -72,18 +67,24 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
   }
   // Built where it is queued: moving a whole request into the queue (nine strings, three
   // vectors) was ~8 % of the generator's day at 1:100.
-  DecidedAppend& append = queued_.emplace_back();
+  DecidedAppend& append = queued_.appends.emplace_back();
   append.stream_key = stream_key;
   if (!name_streams_once_ || state.version == 0) append.request.stream = domain::PersonStream(person_id);
   append.request.expected = state.version == 0 ? eventstore::ExpectedVersion::NoStream()
                                                : eventstore::ExpectedVersion::Exactly(state.version);
   append.request.actor = actor_;
   append.request.claims = std::move(decision->claims);
-  // Evolved now, encoded later (DecidedAppend::Encode), possibly on another thread.
-  for (const domain::Decided& d : decision->events) domain::Evolve(state, d.event);  // counts the version too
+  // Evolved and encoded here, into the batch, while the events' strings are in this core's
+  // caches (DecidedAppend).
+  for (const domain::Decided& d : decision->events) {
+    domain::Evolve(state, d.event);  // counts the version too
+    const domain::EncodedSizes enc = domain::EncodeTo(d.event, queued_.bytes);
+    queued_.events.push_back({enc.type, enc.schema_version, static_cast<uint32_t>(enc.body),
+                              static_cast<uint32_t>(enc.personal), d.effective_at});
+    ++append.events;
+  }
   ++counts_.commands;
   counts_.events += decision->events.size();
-  append.decided = std::move(decision->events);
   if (hand_off_every_ > 0 && queued_.size() >= hand_off_every_ && !hand_off_error_) {
     if (auto handed = FlushTo(hand_off_); !handed) hand_off_error_ = handed.error();
   }
@@ -98,7 +99,7 @@ void DemoAppender::HandOffEvery(size_t requests, Sink sink) {
 void DemoAppender::Queue(eventstore::AppendRequest request) {
   ++counts_.commands;
   counts_.events += request.events.size();
-  queued_.push_back({std::move(request), {}});
+  queued_.appends.push_back({std::move(request)});
 }
 
 eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store,
@@ -139,20 +140,29 @@ eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& s
 eventstore::StoreResult<void> DemoAppender::FlushTo(const Sink& sink) {
   if (hand_off_error_) return *hand_off_error_;
   const size_t day = std::max(queued_.size(), hand_off_every_);
+  const size_t events = queued_.events.size(), bytes = queued_.bytes.size();
   auto taken = sink(queued_);
   queued_.clear();  // empty already, unless the sink failed
   // The next day's requests are about as many: grown once here instead of by doubling,
-  // each time moving every request queued so far. A vector the sink handed back (an
+  // each time moving every request queued so far. A batch the sink handed back (an
   // earlier day's) has room already: its pages are in memory, where a fresh one's were page
   // faults (at 1:10, a third of the generator thread's).
-  queued_.reserve(day + day / 4);
+  queued_.appends.reserve(day + day / 4);
+  queued_.events.reserve(events + events / 4);
+  queued_.bytes.reserve(bytes + bytes / 4);
   return taken;
 }
 
 eventstore::StoreResult<void> DemoAppender::Flush(eventstore::EventStore& store) {
   std::vector<eventstore::AppendRequest> requests;
   requests.reserve(queued_.size());
-  for (DecidedAppend& a : queued_) requests.push_back(std::move(a).Encode());
+  (void)queued_.ForEach([&](DecidedAppend& a, std::span<const eventstore::BulkImport::EventView> events) {
+    for (const auto& e : events) {
+      a.request.events.push_back({std::string(e.type), e.schema_version, std::string(e.body), std::string(e.personal), e.effective_at});
+    }
+    requests.push_back(std::move(a.request));
+    return eventstore::StoreResult<void>();
+  });
   queued_.clear();
   uint64_t events = 0;
   for (const auto& r : requests) events += r.events.size();

@@ -47,8 +47,8 @@ class DemoAppender {
   // Appends everything queued and empties the queue. Stops at the first store error (for
   // this workload any store error is fatal: nothing else writes while it loads).
   eventstore::StoreResult<void> Flush(eventstore::EventStore& store);
-  using Sink = std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>&)>;
-  // Hands everything queued, in order and not yet encoded, to `sink` (a bulk import: it
+  using Sink = std::function<eventstore::StoreResult<void>(DecidedBatch&)>;
+  // Hands everything queued, in order, to `sink` (a bulk import: it
   // takes the requests out of the vector, DemoOptions::sink) and empties the queue. After a
   // hand-off of HandOffEvery failed, returns its error.
   eventstore::StoreResult<void> FlushTo(const Sink& sink);
@@ -74,7 +74,7 @@ class DemoAppender {
   const domain::ReferenceData* reference_;
   domain::Actor actor_;
   int appenders_;
-  std::vector<DecidedAppend> queued_;
+  DecidedBatch queued_;
   Counts counts_;
   uint64_t resume_after_ = 0;
   uint64_t flushed_events_ = 0;  // generated events flushed or skipped so far

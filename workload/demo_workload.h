@@ -32,7 +32,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "workload/demo_series.h"
@@ -46,25 +48,66 @@ namespace caseledger::workload {
 
 class DemoSimulation;
 
-// One append of the workload as decided, its events not yet encoded: `request` names the
-// stream, expected version, actor and claims (and holds any events encoded already), and
-// `decided` are the events to encode after them. Encoding is pure, so the bulk load does it
-// on its import thread instead of the thread that decides (the pace of the load).
+// One append of the workload as decided: `request` names the stream, expected version,
+// actor and claims; its events, encoded, are in `request.events` or, handed to a sink, the
+// next `events` of its batch (DecidedBatch).
 //
 // Handed to a sink (DemoOptions::sink), a person's appends name their stream by
 // `stream_key` and only the first (the registration: no events before) also by name in
 // `request.stream`; the others leave it empty (DemoImportFeed resolves them). Building,
 // handing over and looking up the name of every append was ~12 % of the generator's thread
-// and ~19 % of the import's at 1:10.
+// and ~19 % of the import's at 1:10. The events are encoded where they were decided
+// (DemoAppender::Apply), on the generator's thread, while the domain events' strings are in
+// its core's caches, into one buffer per batch: encoded on the import thread (until session
+// 14), their first touch there was cache misses (cereal's copies, ~20 % of that thread at
+// 1:10), and a string per field and event was an allocation on one thread, a free and a
+// first touch of scattered bytes on the other.
 struct DecidedAppend {
   eventstore::AppendRequest request;
-  std::vector<domain::Decided> decided;
   // The workload's number of the stream (a person's index + 1), the same for each of its
   // appends; 0: none (the stream is named in every request, as the users stream's grant).
   uint64_t stream_key = 0;
+  uint32_t events = 0;  // encoded into the batch (DecidedBatch::events), after those of the appends before
+};
 
-  // `request` with `decided` encoded (domain::Encode) after its events.
-  eventstore::AppendRequest Encode() &&;
+// Appends handed over together, their events encoded one after another into `bytes`.
+struct DecidedBatch {
+  struct Event {
+    std::string_view type;  // static
+    uint32_t schema_version = 0;
+    uint32_t body = 0;      // bytes in `bytes`, after the event before's
+    uint32_t personal = 0;  // bytes after the body
+    domain::Timestamp effective_at;
+  };
+  std::vector<DecidedAppend> appends;
+  std::vector<Event> events;
+  std::string bytes;
+
+  size_t size() const { return appends.size(); }
+  bool empty() const { return appends.empty(); }
+  void clear() {  // keeps the memory, to be filled again
+    appends.clear();
+    events.clear();
+    bytes.clear();
+  }
+  // Calls visit(append, views of its events) for each append, in order; stops at and returns
+  // its first error.
+  template <class Visit>
+  eventstore::StoreResult<void> ForEach(Visit visit) {
+    std::vector<eventstore::BulkImport::EventView> views;
+    size_t event = 0, offset = 0;
+    for (DecidedAppend& a : appends) {
+      views.clear();
+      for (uint32_t i = 0; i < a.events; ++i, ++event) {
+        const Event& e = events[event];
+        views.push_back({e.type, e.schema_version, std::string_view(bytes).substr(offset, e.body),
+                         std::string_view(bytes).substr(offset + e.body, e.personal), e.effective_at});
+        offset += e.body + e.personal;
+      }
+      if (auto done = visit(a, std::span<const eventstore::BulkImport::EventView>(views)); !done) return done.error();
+    }
+    return {};
+  }
 };
 
 struct DemoOptions {
@@ -83,12 +126,11 @@ struct DemoOptions {
   // (DemoAppender::ResumeAfter). 0: an empty store.
   uint64_t resume_after = 0;
   // Where each day's appends go, in order, instead of the store (loadgen --sink import: a
-  // bulk import, each append encoded by DecidedAppend::Encode and its stream found by its
-  // key, as DemoImportFeed does); empty: appended to the store. Not with resume_after.
+  // bulk import, each append's stream found by its key, as DemoImportFeed does); empty: appended to the store. Not with resume_after.
   // The sink takes the day's requests out of the vector and leaves it empty; it may leave
   // an emptied vector of its own there (an earlier day's, whose memory the next day then
   // fills again).
-  std::function<eventstore::StoreResult<void>(std::vector<DecidedAppend>& day)> sink;
+  std::function<eventstore::StoreResult<void>(DecidedBatch& day)> sink;
   // Requests handed to the sink at once, within a day (and the rest at its end): a batch
   // that stays in the caches while a sink on another thread reads it (~2 MB at 2,048; a
   // whole day's at 1:10, ~5,500 requests, was read back from main memory there).
@@ -128,14 +170,21 @@ struct DemoReport {
   double seconds = 0;
 };
 
-// Adds a workload's appends, as handed to DemoOptions::sink, to a bulk import: each encoded
-// (DecidedAppend::Encode) and added to the stream its name or, once named, its key names
+// Adds a workload's appends, as handed to DemoOptions::sink, to a bulk import: each added to
+// the stream its name or, once named, its key names
 // (a handle of the import's: BulkImport::OpenStream). Not thread-safe; `bulk` must outlive it.
 class DemoImportFeed {
  public:
   explicit DemoImportFeed(eventstore::BulkImport& bulk) : bulk_(bulk) {}
   // The import's error; kInvalidArgument for a key handed over before its stream's name.
-  eventstore::StoreResult<void> Add(DecidedAppend&& append);
+  // `events`: the append's encoded events (DecidedBatch), or none: those of its request.
+  eventstore::StoreResult<void> Add(DecidedAppend&& append, std::span<const eventstore::BulkImport::EventView> events);
+  // Adds every append of `batch`, in order.
+  eventstore::StoreResult<void> Add(DecidedBatch& batch) {
+    return batch.ForEach([this](DecidedAppend& a, std::span<const eventstore::BulkImport::EventView> events) {
+      return Add(std::move(a), events);
+    });
+  }
 
  private:
   static constexpr eventstore::BulkImport::StreamHandle kUnknown = UINT32_MAX;
