@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <future>
 
@@ -20,11 +21,23 @@ int HexValue(char c) {
 
 // `keep_separators`: "%2F" and "%25" stay escaped (upper case), so that the router can
 // still tell a '/' inside a segment from one between segments.
+// What Decode looks at in a target: '%', the controls and DEL (1), '+' (2: a space in a query).
+constexpr std::array<unsigned char, 256> kNotPlain = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = 1;
+  table[0x7f] = 1;
+  table['%'] = 1;
+  table['+'] = 2;
+  return table;
+}();
+
 bool Decode(std::string_view in, bool plus_is_space, std::string& out, bool keep_separators = false) {
   // Most targets have nothing to decode: one scan, one copy (a push_back per character
-  // cost about a thousand instructions per request).
-  const bool plain = std::none_of(in.begin(), in.end(), [plus_is_space](char c) {
-    return c == '%' || (c == '+' && plus_is_space) || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  // cost about a thousand instructions per request). The scan looks each character up in a
+  // table (four comparisons per character were ~400 instructions for a person's path).
+  const unsigned char look_for = plus_is_space ? 3 : 1;
+  const bool plain = std::none_of(in.begin(), in.end(), [look_for](char c) {
+    return (kNotPlain[static_cast<unsigned char>(c)] & look_for) != 0;
   });
   if (plain) {
     out.assign(in);
@@ -58,6 +71,9 @@ bool Decode(std::string_view in, bool plus_is_space, std::string& out, bool keep
 // Declared in router.cc, its only user (http.h is included by every route file).
 std::string DecodeSegment(std::string_view segment);
 std::string DecodeSegment(std::string_view segment) {
+  // Nearly every segment (a person's id) has nothing escaped: one copy, not a push_back
+  // per character (~500 instructions per person query).
+  if (segment.find('%') == std::string_view::npos) return std::string(segment);
   std::string out;
   out.reserve(segment.size());
   for (size_t i = 0; i < segment.size(); ++i) {

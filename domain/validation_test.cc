@@ -104,6 +104,18 @@ TEST(ValidationTest, PersonIdIsAnUpperCaseUlid) {
   Rejection(ValidatePersonId("01ARZ3NDEKTSV4RRFFQ69G5FAU", "person_id"), "person_id");  // U
   Rejection(ValidatePersonId("81ARZ3NDEKTSV4RRFFQ69G5FAV", "person_id"), "person_id");
   Rejection(ValidatePersonId("550e8400-e29b-41d4-a716-446655440000", "person_id"), "person_id");
+  // Blanks around it are trimmed; mixed case is read as upper case.
+  EXPECT_EQ(ValidatePersonId("  01ArZ3nDeKtSv4RrFfQ69g5fAv\t", "person_id").value(),
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  EXPECT_EQ(ValidatePersonId("7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "person_id").value(), "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+  // I, L, O and U are not Crockford characters, in either case; nor is anything else.
+  for (char c : std::string("ILOUilou-_ \x7f\x80\xff\0")) {
+    std::string id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    id[13] = c;
+    Rejection(ValidatePersonId(id, "person_id"), "person_id");
+  }
+  std::string with_nul("01ARZ3NDEKTSV4RRFFQ69G5FA\0", 26);
+  Rejection(ValidatePersonId(with_nul, "person_id"), "person_id");
 }
 
 TEST(ValidationTest, EffectiveDateIsNotInTheFutureOfItaly) {

@@ -2,9 +2,12 @@
 #include "domain/event_codec.h"
 #include "domain/events.h"
 #include "domain/tax_code.h"
+#include "domain/time.h"
 #include "eventstore/event_store.h"
 #include "tests/support/test_server.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <boost/json.hpp>
@@ -105,6 +108,13 @@ TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
   EXPECT_TRUE(tag.ends_with("-d" + std::to_string(today) + "\"") ||
               tag.ends_with("-d" + std::to_string(today - 1) + "\""))
       << tag;
+  // The whole tag: "p<version>-r<rules position>-d<day>" in quotes.
+  const std::string version = std::to_string(p.at("version").as_int64());
+  ASSERT_TRUE(tag.starts_with("\"p" + version + "-r")) << tag;
+  const size_t rules_at = 2 + version.size() + 2, day_at = tag.find("-d", rules_at);
+  ASSERT_NE(day_at, std::string::npos) << tag;
+  const std::string rules = tag.substr(rules_at, day_at - rules_at);
+  EXPECT_TRUE(!rules.empty() && std::all_of(rules.begin(), rules.end(), ::isdigit)) << tag;
 
   // The contact's quarantine ends by the 12 Oct 2020 rules: 14 days after exposure.
   auto c = http.Get("/v1/people/" + contact_id, token).Json();
@@ -124,6 +134,15 @@ TEST(CaseLifeTest, RegisterSwabPositiveIsolateContactsRecover) {
   ASSERT_EQ(past.status, 200) << past.body;
   EXPECT_EQ(past.Json().at("case").at("open").as_bool(), false);
   EXPECT_TRUE(past.Json().at("swabs").as_array()[0].at("outcome").is_null());
+  // A past answer's tag names the instants asked for (the effective one not asked: empty).
+  EXPECT_EQ(past.Header("etag"), "\"p" + std::to_string(past.Json().at("version").as_int64()) + "-r" + rules + "-a" +
+                                     std::to_string(domain::Timestamp::Parse(before_result)->micros) + "-e\"");
+  auto effective = http.Get("/v1/people/" + id + "?effective_at=" + before_result + "&as_of=" + before_result, token);
+  ASSERT_EQ(effective.status, 200) << effective.body;
+  EXPECT_EQ(effective.Header("etag"),
+            "\"p" + std::to_string(effective.Json().at("version").as_int64()) + "-r" + rules + "-a" +
+                std::to_string(domain::Timestamp::Parse(before_result)->micros) + "-e" +
+                std::to_string(domain::Timestamp::Parse(before_result)->micros) + "\"");
 
   // The store's write path shows on /metrics.
   auto metrics = http.Send("GET", "/metrics");
