@@ -19,6 +19,9 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -146,7 +149,7 @@ class HttpServer::Impl {
   }
 
   void Run(bool handle_signals) {
-    if (handle_signals) HandleSignals();
+    if (handle_signals) asio::post(ioc_, [this] { RegisterSignals(); });  // first thing ioc_ runs
     std::vector<std::thread> threads;
     for (size_t i = 1; i < iocs_.size(); ++i) {
       threads.emplace_back([this, i] {
@@ -161,17 +164,32 @@ class HttpServer::Impl {
 
   void Stop() { asio::post(ioc_, [this] { BeginStop(); }); }
 
-  void HandleSignals() {
-    asio::post(ioc_, [this] {
-      if (stopping_ || signals_) return;
-      signals_ = std::make_unique<asio::signal_set>(ioc_, SIGINT, SIGTERM);
-      signals_->async_wait([this](boost::system::error_code ec, int sig) {
-        if (!ec) {
-          ApiLog()->info("signal {}: stopping", sig);
-          BeginStop();
-        }
-      });
+  // On ioc_: SIGINT and SIGTERM stop the server as Stop() does (once; not while stopping).
+  void RegisterSignals() {
+    if (stopping_ || signals_) return;
+    signals_ = std::make_unique<asio::signal_set>(ioc_, SIGINT, SIGTERM);
+    signals_->async_wait([this](boost::system::error_code ec, int sig) {
+      if (!ec) {
+        ApiLog()->info("signal {}: stopping", sig);
+        BeginStop();
+      }
     });
+  }
+
+  // From a thread other than the server's, while it runs: returns once the signals are
+  // registered (or after 10 s), so that a caller who then announces the server (`caseledger
+  // serve`'s banner) has SIGTERM handled from that moment. It used to return at once, with
+  // the registration still queued on the server's thread: a SIGTERM right after the banner
+  // (systemd stopping a unit just started; a test on a loaded machine) took the default
+  // action and ended the process uncleanly.
+  void HandleSignals() {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> registered = done->get_future();
+    asio::post(ioc_, [this, done] {
+      RegisterSignals();
+      done->set_value();
+    });
+    registered.wait_for(std::chrono::seconds(10));
   }
 
  private:

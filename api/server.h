@@ -72,9 +72,11 @@ class HttpServer {
   // Serves until Stop() or SIGINT/SIGTERM (when `handle_signals`), then finishes in-flight
   // requests within the grace period and returns.
   void Run(bool handle_signals);
-  // Thread-safe: from now on SIGINT/SIGTERM stop the server as Stop() does (for a server
-  // already running without them: `caseledger serve` answers /readyz while its views catch
-  // up, and a signal meanwhile ends the process as before it listened).
+  // From now on SIGINT/SIGTERM stop the server as Stop() does (for a server already
+  // running without them: `caseledger serve` answers /readyz while its views catch up, and
+  // a signal meanwhile ends the process as before it listened). Thread-safe; returns once
+  // the signals are registered: call it from another thread than the server's, while Run
+  // runs.
   void HandleSignals();
   // Thread-safe: stop accepting, finish what is in flight, make Run() return.
   void Stop();

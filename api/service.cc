@@ -498,6 +498,7 @@ const std::string& Service::auth_key_path() const { return state_->key_path; }
 eventstore::EventStore& Service::store() { return *state_->store; }
 serving::LiveViews& Service::views() { return *state_->views; }
 eventstore::AccessLog& Service::access_log() { return *state_->access_log; }
+void Service::HandleSignals() { state_->server->HandleSignals(); }
 void Service::Run(bool handle_signals) {
   // The server runs since Open opened the port; from here on a signal stops it gracefully
   // (during Open's catch-up it ended the process, as before the port opened early).

@@ -112,6 +112,9 @@ class Service {
   // Serves until Stop() or (with handle_signals) SIGINT/SIGTERM; then stops the views,
   // the relay and the feed.
   void Run(bool handle_signals);
+  // SIGINT/SIGTERM stop the server gracefully from the return on (HttpServer::
+  // HandleSignals); before Run, so that what is announced after it is stopped cleanly.
+  void HandleSignals();
   void Stop();
 
  private:

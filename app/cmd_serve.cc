@@ -140,6 +140,10 @@ int RunServe(const Args& args) {
               << service->store().CommittedPosition() << "; commands refused until `caseledger promote --data "
               << options.data_dir << "`\n";
   }
+  // A signal from here on stops the server cleanly: the banner below tells an operator (and
+  // systemd, and the tests) that it serves, and a SIGTERM right after it must not take the
+  // default action.
+  service->HandleSignals();
   std::cout << "console:        " << url << "/"
             << (options.console.oidc_client_id.empty() ? " (sign in with a pasted token)" : " (sign in at " + options.console.oidc_issuer + ")")
             << "\n";
