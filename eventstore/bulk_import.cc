@@ -208,22 +208,23 @@ std::span<const BulkImport::EventView> BulkImport::Impl::ViewsOf(const AppendReq
 
 StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r,
                                                 std::span<const BulkImport::EventView> events, domain::Timestamp at) {
+  if (!r.events.empty()) return Invalid("bulk import: events both in the request and by view");
+  return AddByHandle(stream, std::move(r), events, at);
+}
+
+StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r, domain::Timestamp at) {
+  return AddByHandle(stream, std::move(r), ViewsOf(r), at);
+}
+
+StoreResult<AppendResult> BulkImport::Impl::AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                        std::span<const BulkImport::EventView> events,
+                                                        domain::Timestamp at) {
   if (auto failed = Failure()) return *failed;
   if (stream >= stream_list_.size()) return Invalid("bulk import: no stream of handle " + std::to_string(stream));
-  if (!r.events.empty()) return Invalid("bulk import: events both in the request and by view");
   std::optional<AppendResult> replay;
   if (auto refused = CheckRequest(r, events.size(), at, &replay)) return *refused;
   if (replay) return *replay;
   return AddTo(stream_list_[stream], std::move(r), events, at);
-}
-
-StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r, domain::Timestamp at) {
-  if (auto failed = Failure()) return *failed;
-  if (stream >= stream_list_.size()) return Invalid("bulk import: no stream of handle " + std::to_string(stream));
-  std::optional<AppendResult> replay;
-  if (auto refused = CheckRequest(r, r.events.size(), at, &replay)) return *refused;
-  if (replay) return *replay;
-  return AddTo(stream_list_[stream], std::move(r), ViewsOf(r), at);
 }
 
 StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Timestamp at) {

@@ -125,6 +125,9 @@ class BulkImport::Impl {
   struct NamedStream;
   // The stream's state with its name and number, as the list holds them (stable).
   StoreResult<NamedStream*> Stream(std::string_view stream);
+  // Both Adds by handle: the import's, the handle's and the request's checks, then AddTo.
+  StoreResult<AppendResult> AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                        std::span<const BulkImport::EventView> events, domain::Timestamp at);
   // Add to `stream` (r.stream is not read) the events `events` (r.events is not read).
   StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, std::span<const BulkImport::EventView> events,
                                   domain::Timestamp at);
