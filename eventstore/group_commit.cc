@@ -368,7 +368,7 @@ void RocksEventStore::SyncLoop() {
 void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros) {
   uint64_t committed = 0;
   std::vector<std::function<void(uint64_t)>> listeners;
-  std::vector<AnswerHooks> hooks;
+  std::shared_ptr<const std::vector<AnswerHooks>> hooks;
   std::unique_ptr<Group> group;
   {
     std::lock_guard l(write_mu_);
@@ -415,7 +415,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     commit_cv_.notify_all();
     for (auto& f : listeners) f(committed);
   }
-  for (const AnswerHooks& h : hooks) {
+  for (const AnswerHooks& h : *hooks) {
     if (h.before) h.before();
   }
   for (Pending& p : group->pending) {
@@ -425,7 +425,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       StoreLog()->critical("append callback threw: {}", e.what());
     }
   }
-  for (const AnswerHooks& h : hooks) {
+  for (const AnswerHooks& h : *hooks) {
     if (h.after) h.after();
   }
   // Emptied here, outside the lock; kept for a later group (two suffice: one forming while

@@ -357,7 +357,9 @@ void RocksEventStore::AddCommitListener(std::function<void(uint64_t)> listener) 
 
 void RocksEventStore::AddAnswerHooks(AnswerHooks hooks) {
   std::lock_guard l(commit_mu_);
-  answer_hooks_.push_back(std::move(hooks));
+  auto added = std::make_shared<std::vector<AnswerHooks>>(*answer_hooks_);
+  added->push_back(std::move(hooks));
+  answer_hooks_ = std::move(added);
 }
 
 StoreResult<uint64_t> RocksEventStore::GetCheckpoint(const std::string& consumer) const {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -215,7 +216,9 @@ class RocksEventStore final : public EventStore {
   mutable std::mutex commit_mu_;
   mutable std::condition_variable commit_cv_;
   std::vector<std::function<void(uint64_t)>> listeners_;  // guarded by commit_mu_
-  std::vector<AnswerHooks> answer_hooks_;                 // guarded by commit_mu_
+  // Guarded by commit_mu_; replaced, never changed, when a hook is added: each group's
+  // answers take a reference, not a copy of the functions (an allocation per group).
+  std::shared_ptr<const std::vector<AnswerHooks>> answer_hooks_ = std::make_shared<std::vector<AnswerHooks>>();
 };
 
 }  // namespace caseledger::eventstore
