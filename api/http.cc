@@ -19,8 +19,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// `keep_separators`: "%2F" and "%25" stay escaped (upper case), so that the router can
-// still tell a '/' inside a segment from one between segments.
 // What Decode looks at in a target: '%', the controls and DEL (1), '+' (2: a space in a query).
 constexpr std::array<unsigned char, 256> kNotPlain = [] {
   std::array<unsigned char, 256> table{};
@@ -31,6 +29,8 @@ constexpr std::array<unsigned char, 256> kNotPlain = [] {
   return table;
 }();
 
+// `keep_separators`: "%2F" and "%25" stay escaped (upper case), so that the router can
+// still tell a '/' inside a segment from one between segments.
 bool Decode(std::string_view in, bool plus_is_space, std::string& out, bool keep_separators = false) {
   // Most targets have nothing to decode: one scan, one copy (a push_back per character
   // cost about a thousand instructions per request). The scan looks each character up in a
