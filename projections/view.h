@@ -44,7 +44,6 @@ class StoredEntries {
     virtual eventstore::StoreResult<void> Scan(
         std::string_view prefix, const std::function<void(std::string_view, std::string_view)>& visit) const = 0;
   };
-  virtual eventstore::StoreResult<std::optional<std::string>> Get(std::string_view key) const = 0;
   virtual std::shared_ptr<const Pinned> Pin() const = 0;
 };
 

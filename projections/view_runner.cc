@@ -37,9 +37,6 @@ using layout::kStartsPrefix;
 class DbEntries final : public StoredEntries {
  public:
   DbEntries(std::shared_ptr<ViewsDb> db, std::string prefix) : db_(std::move(db)), prefix_(std::move(prefix)) {}
-  StoreResult<std::optional<std::string>> Get(std::string_view key) const override {
-    return db_->Get(prefix_ + std::string(key));
-  }
   std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<PinnedDb>(db_, prefix_); }
 
  private:
