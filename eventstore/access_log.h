@@ -40,7 +40,7 @@ struct AccessRecordView {
   AccessRecordView(domain::Timestamp at, std::string_view subject, std::string_view role, std::string_view person_id,
                    std::string_view endpoint, int status)
       : at(at), subject(subject), role(role), person_id(person_id), endpoint(endpoint), status(status) {}
-  AccessRecordView(const AccessRecord& r)  // NOLINT(google-explicit-constructor): a record is its own view
+  AccessRecordView(const AccessRecord& r)  // implicit: a record is its own view
       : AccessRecordView(r.at, r.subject, r.role, r.person_id, r.endpoint, r.status) {}
   domain::Timestamp at;
   std::string_view subject, role, person_id, endpoint;
