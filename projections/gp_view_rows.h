@@ -6,6 +6,7 @@
 
 #include "projections/entry_codec.h"
 #include "projections/person_internal.h"
+#include "projections/person_key.h"
 #include "projections/sharded_table.h"
 
 #include <algorithm>
@@ -27,20 +28,9 @@ constexpr char kFormat = 1;      // first byte of every persisted value
 constexpr size_t kBuckets = 32;  // a change copies one bucket: ~1/32 of a GP's patients
 constexpr int kResultDays = 7;   // report days of results kept per GP
 
-// A person id held inline, so that copying a bucket allocates nothing per patient.
-class PersonKey {
- public:
-  explicit PersonKey(std::string_view id) : size_(static_cast<uint8_t>(id.size())) {
-    if (id.size() > data_.size()) throw std::length_error("person id too long: " + std::string(id));
-    std::copy(id.begin(), id.end(), data_.begin());
-  }
-  std::string_view view() const { return {data_.data(), size_}; }
-  explicit operator std::string_view() const { return view(); }
-
- private:
-  std::array<char, 39> data_{};
-  uint8_t size_;
-};
+// A person id held inline (person_key.h), so that copying a bucket allocates nothing per
+// patient.
+using projections::PersonKey;
 
 // The key of a patient row in the view's cache (gp_view.cc): the GP and the person, the
 // person held inline; looked up by PatientRef without building the row's database key.

@@ -19,19 +19,18 @@ TEST(MemoryEstimateTest, AllocatedBytesFollowJemallocSizeClasses) {
 }
 
 TEST(MemoryEstimateTest, ARecordCostsItsHistory) {
-  const std::string id = "01HZX3K4Y5V6W7X8Y9Z0A1B2C3";  // a ULID: 26 characters, not inline
   PersonRecord r;
   r.residence_istat = "001272";
-  const size_t bare = CachedRecordBytes(id, r);
-  EXPECT_GE(bare, sizeof(PersonRecord) + 32);  // the record, the key's characters
+  const size_t bare = CachedRecordBytes(r);
+  EXPECT_GE(bare, sizeof(PersonRecord) + sizeof(PersonKey));  // the record, the key held inline
   for (int i = 0; i < 40; ++i) r.swabs.push_back(SwabRecord{static_cast<uint64_t>(i)});
-  const size_t with_swabs = CachedRecordBytes(id, r);
+  const size_t with_swabs = CachedRecordBytes(r);
   // The last few swabs are in the record itself (SwabHistory::kTail), counted in `bare`.
   EXPECT_GE(with_swabs, bare + (40 - SwabHistory::kTail) * sizeof(SwabRecord));
   ActiveMeasure m;
   m.reason = "close_contact_at_school";  // beyond the inline characters
   r.measures.push_back(m);
-  EXPECT_GE(CachedRecordBytes(id, r), with_swabs + sizeof(ActiveMeasure) + 24);
+  EXPECT_GE(CachedRecordBytes(r), with_swabs + sizeof(ActiveMeasure) + 24);
 }
 
 }  // namespace

@@ -241,7 +241,7 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (e.person_id.empty()) return false;
   if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    record = people_.emplace(std::string(e.person_id), NewEntry(std::make_shared<PersonRecord>()))
+    record = people_.emplace(PersonKey(e.person_id), NewEntry(std::make_shared<PersonRecord>()))
                  .first->second.record.get();
   }
   // Events that change nothing the directory keeps: nothing to write.
@@ -273,14 +273,14 @@ bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
 bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   PersonRecord r;
   if (!Decode(bytes, r)) return false;
-  people_.insert_or_assign(std::string(person_id), NewEntry(std::make_shared<PersonRecord>(std::move(r))));
+  people_.insert_or_assign(PersonKey(person_id), NewEntry(std::make_shared<PersonRecord>(std::move(r))));
   return true;
 }
 
 bool PersonDirectory::Advance(const LogEvent& e, People::iterator it) {
   if (it == people_.end()) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    it = people_.emplace(std::string(e.person_id), NewEntry(std::make_shared<PersonRecord>())).first;
+    it = people_.emplace(PersonKey(e.person_id), NewEntry(std::make_shared<PersonRecord>())).first;
   } else if (std::holds_alternative<domain::ContactReported>(e.event) ||
              std::holds_alternative<domain::PersonalDataErased>(e.event)) {
     return false;

@@ -16,6 +16,7 @@
 #include "domain/rules.h"
 #include "domain/string_hash.h"
 #include "domain/time.h"
+#include "projections/person_key.h"
 #include "projections/swab_history.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -249,7 +250,7 @@ class PersonDirectory {
     c.folds.resize(folds_);
     return c;
   }
-  using People = absl::flat_hash_map<std::string, Cached, domain::StringHash, std::equal_to<>>;
+  using People = absl::flat_hash_map<PersonKey, Cached, PersonKeyHash, PersonKeyEq>;
   // Step's end: applies `e` to the record at `it` (the end: not registered), copied first
   // when someone else holds it (copy on write).
   bool Advance(const LogEvent& e, People::iterator it);
@@ -259,7 +260,11 @@ class PersonDirectory {
   // std::unordered_map's chain of nodes: every event looks its person up, and at scale
   // (half a million records) each node visited was a cache miss (~5 % of a rebuild).
   // Looked up by std::string_view (Debian's Abseil has a string_view of its own: its
-  // default string hash does not take ours).
+  // default string hash does not take ours). Keys held inline (person_key.h): with
+  // std::string keys every hit compared with a heap block of its own, a second cache miss
+  // per look-up (memcmp was 8 % of a catch-up at 1:1 density; docs/benchmarks.md,
+  // 2026-12-05). Ids over 39 characters (person ids are 26-character ULIDs) throw
+  // std::length_error.
   People people_;
   uint64_t stamp_ = 0;
   size_t folds_ = 0;
