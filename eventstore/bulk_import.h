@@ -102,6 +102,19 @@ class BulkImport {
   // first touch of scattered bytes on the thread of the import).
   StoreResult<AppendResult> Add(StreamHandle stream, AppendRequest request, std::span<const EventView> events,
                                 domain::Timestamp recorded_at = {});
+  // What an append by handle added: its AppendResult without the stream's name, which a
+  // caller appending by handle has already. The Add above copies the name into every answer
+  // (an allocation, a copy and a free per append, ~6 % of the bulk load's import thread at
+  // 1:10, for an answer the load drops).
+  struct Appended {
+    uint64_t first_position = 0;
+    uint64_t last_position = 0;
+    uint64_t version = 0;  // the stream's, after the append
+    bool replayed = false;
+  };
+  // As the Add above, answered without the stream's name.
+  StoreResult<Appended> Append(StreamHandle stream, AppendRequest request, std::span<const EventView> events,
+                               domain::Timestamp recorded_at = {});
 
   // Writes what remains and ingests every file atomically, then moves the store's
   // committed position, tip and commit listeners as a group commit would. Call once.

@@ -69,18 +69,27 @@ struct ClaimKeyEqual {
 inline size_t ClaimHash(std::string_view claim) { return std::hash<std::string_view>{}(claim); }
 inline uint32_t ClaimTableHash(size_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
-// One stream as the import leaves it. The events' index entries wait in `positions` only
-// until the next run of the stream index is written (bulk_runs.h), so that memory per
-// stream stays small and fixed.
+// One stream as the import leaves it. Its events since the last run of the stream index
+// (bulk_runs.h) are counted here; their positions are the import's (BulkImport::Impl::
+// run_streams_), so that memory per stream stays small and fixed.
 struct StreamState {
-  format::Head head;                // after the import's appends so far
-  uint64_t first_version = 0;       // of the first event in `positions`
-  std::vector<uint64_t> positions;  // of the import's events since the last run, in version order
+  format::Head head;           // after the import's appends so far
+  uint64_t first_version = 0;  // of its first event since the last run
+  uint32_t run_events = 0;     // its events since the last run
+  uint32_t run_begin = 0;      // where their positions start in run_positions_, once sorted (SortRun)
   enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
   bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
   bool written = false;      // the import appended to it
   bool in_run = false;       // in touched_: something for the next run of the index
   DataKey data_key{};
+};
+
+// A stream with index entries or a key seed for the next run: its name, state and number in
+// the import's list of streams.
+struct Touched {
+  const std::string* name;
+  StreamState* state;
+  uint32_t index;
 };
 
 // A run of consecutive positions, hashed and written by one pool thread. The record bodies
@@ -118,6 +127,8 @@ class BulkImport::Impl {
   StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request, domain::Timestamp recorded_at);
   StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request,
                                 std::span<const BulkImport::EventView> events, domain::Timestamp recorded_at);
+  StoreResult<BulkImport::Appended> Append(BulkImport::StreamHandle stream, AppendRequest&& request,
+                                           std::span<const BulkImport::EventView> events, domain::Timestamp recorded_at);
   StoreResult<BulkImportStats> Commit();
   uint64_t events() const { return next_position_ - first_position_; }
 
@@ -125,12 +136,17 @@ class BulkImport::Impl {
   struct NamedStream;
   // The stream's state with its name and number, as the list holds them (stable).
   StoreResult<NamedStream*> Stream(std::string_view stream);
-  // Both Adds by handle: the import's, the handle's and the request's checks, then AddTo.
-  StoreResult<AppendResult> AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
-                                        std::span<const BulkImport::EventView> events, domain::Timestamp at);
+  // The Adds and Append by handle: the import's, the handle's and the request's checks, then
+  // AddTo.
+  StoreResult<BulkImport::Appended> AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                std::span<const BulkImport::EventView> events, domain::Timestamp at);
   // Add to `stream` (r.stream is not read) the events `events` (r.events is not read).
-  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, std::span<const BulkImport::EventView> events,
-                                  domain::Timestamp at);
+  StoreResult<BulkImport::Appended> AddTo(NamedStream& stream, AppendRequest&& r,
+                                          std::span<const BulkImport::EventView> events, domain::Timestamp at);
+  // The answer of Add: `added` to `stream`.
+  static AppendResult Named(const std::string& stream, const BulkImport::Appended& added) {
+    return {stream, added.first_position, added.last_position, added.version, added.replayed};
+  }
   // Views of r.events, in views_ (until the next call).
   std::span<const BulkImport::EventView> ViewsOf(const AppendRequest& r);
   // The checks of Add that come before the stream's: events (`events` of them), recorded-at
@@ -145,6 +161,9 @@ class BulkImport::Impl {
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored, size_t hash);
   // Records `claim` (hash ClaimHash(claim)) as held by the stream numbered `holder`, or kReleased.
   void HoldClaim(std::string&& claim, size_t hash, uint32_t holder);
+  // Sorts touched_ by name and places the run's positions in run_positions_ (each touched
+  // stream's from its run_begin, in version order).
+  void SortRun();
   // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
   StoreResult<void> FlushIndexRun();
   StoreResult<void> FlushClaimRun();
@@ -183,9 +202,16 @@ class BulkImport::Impl {
   boost::unordered_flat_map<std::string_view, uint32_t> streams_;  // views of the names in stream_list_
   NamedStream* last_stream_ = nullptr;                              // the last Stream() found
   // Streams with index entries or a key seed for the next run, and their seeds ("": erased).
-  std::vector<std::pair<const std::string*, StreamState*>> touched_;
+  std::vector<bulk_import_internal::Touched> touched_;
   std::unordered_map<const StreamState*, std::string> seeds_;
-  uint64_t buffered_entries_ = 0;
+  // The events since the last run, by position from run_first_: the number of each one's
+  // stream in stream_list_ (4 bytes an event, appended in order). SortRun places their
+  // positions by stream name and version in run_positions_ (written, then freed). A vector
+  // of positions per stream, grown event by event, was a cache miss and, as it doubled, an
+  // allocation, a copy and a free on the import thread (~8 % of it at 1:10).
+  uint64_t run_first_ = 1;
+  std::vector<uint32_t> run_streams_;
+  std::vector<uint64_t> run_positions_;
   std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
   // Claims taken or released by the import: the latest since the last run in claims_
   // (stored claim -> the holding stream's number in stream_list_, kReleased), older ones in

@@ -20,8 +20,8 @@ using caseledger::testing::TempDir;
 
 constexpr int64_t kStart = 1'700'000'000'000'000;
 
-// Streams with personal parts, claims (a personal one among them), an idempotency key, a
-// schema version and an erasure that releases its claim.
+// Streams with personal parts, claims (a personal one among them), an idempotency key (and its
+// request repeated later), a schema version and an erasure that releases its claim.
 std::vector<AppendRequest> Requests() {
   std::vector<AppendRequest> out;
   for (int i = 0; i < 60; ++i) {
@@ -49,6 +49,7 @@ std::vector<AppendRequest> Requests() {
       r.released_claims = {"taxcode/RSSMRA85T10L2" + std::to_string(10 + 40 % 13) + "X"};
     }
     out.push_back(std::move(r));
+    if (i == 30) out.push_back(out[20]);  // its idempotency key again: answered as the first time, replayed
   }
   return out;
 }
@@ -106,9 +107,10 @@ AppendRequest SecondClaimAlone(AppendRequest r) {
 // `by_handle`, each request is added to its stream by handle (BulkImport::OpenStream), its
 // own stream name cleared.
 // With `by_view` too, its events are handed over by view (BulkImport::EventView) of one
-// buffer, the request's own events cleared.
+// buffer, the request's own events cleared; with `unnamed` too, through BulkImport::Append,
+// whose answers lack the stream's name.
 void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t claim_run_entries,
-                                        bool by_handle = false, bool by_view = false) {
+                                        bool by_handle = false, bool by_view = false, bool unnamed = false) {
   TempDir dir;
   int64_t clock = kStart;
   std::vector<AppendRequest> requests = Requests();
@@ -154,12 +156,15 @@ void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t cla
       }
       std::vector<NewEvent> events = std::move(r.events);  // the types, viewed, live on
       r.events.clear();
-      return (*bulk)->Add(*handle, std::move(r), views, at);
+      if (!unnamed) return (*bulk)->Add(*handle, std::move(r), views, at);
+      auto added = (*bulk)->Append(*handle, std::move(r), views, at);
+      if (!added) return added.error();
+      return AppendResult{"", added->first_position, added->last_position, added->version, added->replayed};
     };
     for (const auto& r : requests) {
       clock += 1000;
       imported.push_back(add(r, Timestamp{clock}));
-      if (imported.back()) {
+      if (imported.back() && !unnamed) {
         EXPECT_EQ(imported.back()->stream, r.stream);
       }
     }
@@ -187,6 +192,7 @@ void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t cla
     EXPECT_EQ(appended[i]->first_position, imported[i]->first_position) << i;
     EXPECT_EQ(appended[i]->last_position, imported[i]->last_position) << i;
     EXPECT_EQ(appended[i]->version, imported[i]->version) << i;
+    EXPECT_EQ(appended[i]->replayed, imported[i]->replayed) << i;
   }
 
   // Index, heads, claims (blind, under the same master key), idempotency and key entries.
@@ -242,6 +248,13 @@ TEST(BulkImportTest, AppendsByStreamHandleWriteTheSameStore) {
 }
 
 TEST(BulkImportTest, EventsByViewWriteTheSameStore) { ExpectImportWritesWhatAppendWrites(5, 3, true, true); }
+
+// Append answers as Add does, but for the stream's name: the same positions, versions and
+// replays (the idempotency key's repeat), and the same store.
+TEST(BulkImportTest, AppendsAnsweredWithoutTheNameWriteTheSameStore) {
+  ExpectImportWritesWhatAppendWrites(5, 3, true, true, true);
+  ExpectImportWritesWhatAppendWrites(1 << 20, 1 << 20, true, true, true);
+}
 
 TEST(BulkImportTest, AStreamHandleIsRefusedForABadNameAndAnUnknownHandle) {
   TempDir dir;
