@@ -140,9 +140,9 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
   return {};
 }
 
-void BulkImport::Impl::SortRun() {
+void BulkImport::Impl::SortRun(bool keep) {
   SortByName(touched_, [](const bulk_import_internal::Touched& t) { return std::string_view(*t.name); });
-  // Each touched stream's slice of run_positions_, in name order, then every event's position
+  // Each touched stream's slice of run_offsets_, in name order, then every event's position
   // placed in its stream's slice: in position order, which is the stream's version order.
   // One pass over the run writing to as many places as there are streams (a cursor of 4
   // bytes per stream, in the caches at 1:10), where the vectors per stream were a miss each
@@ -154,12 +154,17 @@ void BulkImport::Impl::SortRun() {
     next[t.index] = begin;
     begin += t.state->run_events;
   }
-  run_positions_.resize(run_streams_.size());
-  for (size_t i = 0; i < run_streams_.size(); ++i) run_positions_[next[run_streams_[i]]++] = run_first_ + i;
+  run_offsets_.resize(run_streams_.size());
+  for (size_t i = 0; i < run_streams_.size(); ++i) run_offsets_[next[run_streams_[i]]++] = static_cast<uint32_t>(i);
+  if (keep) {
+    run_streams_.clear();
+  } else {
+    std::vector<uint32_t>().swap(run_streams_);
+  }
 }
 
 StoreResult<void> BulkImport::Impl::FlushIndexRun() {
-  SortRun();
+  SortRun(/*keep=*/true);
   // A stream's keys (its name, '\0', the version) sort as its name does: the key seed at
   // version 0 first, then the index entries in version order.
   auto written = index_runs_->Write([&](TableSink& w) {
@@ -169,7 +174,7 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
       }
       for (uint32_t k = 0; k < s->run_events; ++k) {
         rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k),
-                                   format::EncodePositionRef(run_positions_[s->run_begin + k]));
+                                   format::EncodePositionRef(run_first_ + run_offsets_[s->run_begin + k]));
         if (!st.ok()) return st;
       }
     }
@@ -182,8 +187,7 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
   touched_.clear();
   for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
   seeds_.clear();
-  run_streams_.clear();
-  std::vector<uint64_t>().swap(run_positions_);  // 8 bytes an event of the run: not kept between runs
+  std::vector<uint32_t>().swap(run_offsets_);  // not kept between runs
   run_first_ = next_position_;
   return written;
 }
@@ -213,9 +217,9 @@ class MemoryIndexCursor final : public bulk_import_internal::RunCursor {
  public:
   using Streams = std::vector<bulk_import_internal::Touched>;
   using Seeds = std::unordered_map<const bulk_import_internal::StreamState*, std::string>;
-  // `positions`: the run's, as SortRun leaves them.
-  MemoryIndexCursor(const Streams& streams, const Seeds& seeds, const std::vector<uint64_t>& positions)
-      : streams_(streams), seeds_(seeds), positions_(positions) {}
+  // `offsets`: the run's from `first`, as SortRun leaves them.
+  MemoryIndexCursor(const Streams& streams, const Seeds& seeds, uint64_t first, const std::vector<uint32_t>& offsets)
+      : streams_(streams), seeds_(seeds), first_(first), offsets_(offsets) {}
 
   void Seek(std::string_view target) override {
     // The first stream whose last possible key reaches target (a stream's keys sort as its
@@ -263,12 +267,13 @@ class MemoryIndexCursor final : public bulk_import_internal::RunCursor {
     key_.assign(*name);
     key_.push_back('\0');
     format::PutFixed64BE(key_, at_seed_ ? 0 : state->first_version + k_);  // format::StreamKey's bytes
-    if (!at_seed_) value_ = format::EncodePositionRef(positions_[state->run_begin + k_]);
+    if (!at_seed_) value_ = format::EncodePositionRef(first_ + offsets_[state->run_begin + k_]);
   }
 
   const Streams& streams_;
   const Seeds& seeds_;
-  const std::vector<uint64_t>& positions_;
+  const uint64_t first_;
+  const std::vector<uint32_t>& offsets_;
   size_t s_ = 0;
   size_t k_ = 0;  // into the stream's positions
   bool at_seed_ = false;
@@ -329,7 +334,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   // The entries gathered since the last runs are not written as runs of their own: they are
   // merged from memory as the newest run (at 1:100, with a single run, that was a third of
   // the work at Commit).
-  SortRun();
+  SortRun(/*keep=*/false);
   // The claims on a thread of their own.
   std::optional<StoreError> claims_failed;
   std::thread claims_writer([&] {
@@ -357,7 +362,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
       pthread_setname_np(pthread_self(), "cl-bulk-index");
       const std::string_view lower = part == 0 ? std::string_view() : std::string_view(cuts[part - 1]);
       const std::string_view upper = part == cuts.size() ? std::string_view() : std::string_view(cuts[part]);
-      MemoryIndexCursor newest(touched_, seeds_, run_positions_);
+      MemoryIndexCursor newest(touched_, seeds_, run_first_, run_offsets_);
       auto written = WriteTable(store_.streams_, "streams-" + std::to_string(part) + ".sst", [&](TableSink& w) {
         auto merged = index_runs_->MergeRange(lower, upper, &newest,
                                               [&](std::string_view key, std::string_view value) { return w.Put(key, value); });

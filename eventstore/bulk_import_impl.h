@@ -76,7 +76,7 @@ struct StreamState {
   format::Head head;           // after the import's appends so far
   uint64_t first_version = 0;  // of its first event since the last run
   uint32_t run_events = 0;     // its events since the last run
-  uint32_t run_begin = 0;      // where their positions start in run_positions_, once sorted (SortRun)
+  uint32_t run_begin = 0;      // where their positions start in run_offsets_, once sorted (SortRun)
   enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
   bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
   bool written = false;      // the import appended to it
@@ -161,9 +161,10 @@ class BulkImport::Impl {
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored, size_t hash);
   // Records `claim` (hash ClaimHash(claim)) as held by the stream numbered `holder`, or kReleased.
   void HoldClaim(std::string&& claim, size_t hash, uint32_t holder);
-  // Sorts touched_ by name and places the run's positions in run_positions_ (each touched
-  // stream's from its run_begin, in version order).
-  void SortRun();
+  // Sorts touched_ by name and places the run's positions in run_offsets_ (each touched
+  // stream's from its run_begin, in version order), then frees run_streams_ (`keep`: keeps
+  // its memory for the next run).
+  void SortRun(bool keep);
   // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
   StoreResult<void> FlushIndexRun();
   StoreResult<void> FlushClaimRun();
@@ -206,12 +207,14 @@ class BulkImport::Impl {
   std::unordered_map<const StreamState*, std::string> seeds_;
   // The events since the last run, by position from run_first_: the number of each one's
   // stream in stream_list_ (4 bytes an event, appended in order). SortRun places their
-  // positions by stream name and version in run_positions_ (written, then freed). A vector
-  // of positions per stream, grown event by event, was a cache miss and, as it doubled, an
-  // allocation, a copy and a free on the import thread (~8 % of it at 1:10).
+  // positions (as offsets from run_first_, 4 bytes) by stream name and version in
+  // run_offsets_ (written, then freed). A vector of positions per stream, grown event by
+  // event, was a cache miss and, as it doubled, an allocation, a copy and a free on the
+  // import thread (~8 % of it at 1:10), and ~11 bytes an event with its slack, where this
+  // is 4, and 8 while a run is sorted and written.
   uint64_t run_first_ = 1;
   std::vector<uint32_t> run_streams_;
-  std::vector<uint64_t> run_positions_;
+  std::vector<uint32_t> run_offsets_;
   std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
   // Claims taken or released by the import: the latest since the last run in claims_
   // (stored claim -> the holding stream's number in stream_list_, kReleased), older ones in
