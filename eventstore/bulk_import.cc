@@ -155,10 +155,15 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   return store_.Get(store_.claims_, stored);
 }
 
-void BulkImport::Impl::HoldClaim(std::string&& claim, size_t hash, uint32_t holder) {
+void BulkImport::Impl::HoldClaim(std::string_view claim, size_t hash, uint32_t holder) {
   claim_hashes_.insert(hash);
-  auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{std::move(claim), bulk_import_internal::ClaimTableHash(hash), holder});
-  if (!added) held->holder = holder;
+  auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{
+      claim.data(), static_cast<uint32_t>(claim.size()), bulk_import_internal::ClaimTableHash(hash), holder});
+  if (added) {
+    held->data = claim_bytes_.Copy(claim);  // the same bytes: the key does not change
+  } else {
+    held->holder = holder;
+  }
 }
 
 std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, size_t events, domain::Timestamp& at,
@@ -327,9 +332,9 @@ StoreResult<BulkImport::Appended> BulkImport::Impl::AddTo(NamedStream& stream, A
   // of those asked about after them (an erasure's: rare), hashed again.
   for (std::string& claim : released) {
     const size_t hash = bulk_import_internal::ClaimHash(claim);
-    HoldClaim(std::move(claim), hash, kReleased);
+    HoldClaim(claim, hash, kReleased);
   }
-  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(std::move(claims[i]), looked_up_hashes_[i], stream.index);
+  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(claims[i], looked_up_hashes_[i], stream.index);
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;

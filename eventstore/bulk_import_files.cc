@@ -195,7 +195,7 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
 StoreResult<void> BulkImport::Impl::FlushClaimRun() {
   std::vector<std::pair<std::string_view, std::string_view>> claims;
   claims.reserve(claims_.size());
-  for (const auto& held : claims_) claims.emplace_back(held.claim, ClaimHolder(held.holder));
+  for (const auto& held : claims_) claims.emplace_back(held.claim(), ClaimHolder(held.holder));
   SortByName(claims, [](const auto& c) { return c.first; });  // claims are unique
   auto written = claim_runs_->Write([&](TableSink& w) {
     for (const auto& [claim, stream] : claims) {
@@ -205,6 +205,7 @@ StoreResult<void> BulkImport::Impl::FlushClaimRun() {
   });
   claims.clear();
   claims_.clear();
+  claim_bytes_.Clear();
   return written;
 }
 
@@ -341,7 +342,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
     pthread_setname_np(pthread_self(), "cl-bulk-claims");
     MemoryClaimCursor::Claims last_claims;
     last_claims.reserve(claims_.size());
-    for (const auto& held : claims_) last_claims.emplace_back(held.claim, ClaimHolder(held.holder));
+    for (const auto& held : claims_) last_claims.emplace_back(held.claim(), ClaimHolder(held.holder));
     SortByName(last_claims, [](const auto& c) { return c.first; });  // claims are unique
     MemoryClaimCursor newest_claims(last_claims);
     auto claimed = WriteTable(store_.claims_, "claims.sst", [&](TableSink& w) {

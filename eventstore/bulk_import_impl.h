@@ -15,9 +15,11 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,13 +41,53 @@ inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCod
 // per claim where the import first looks the claim up and kept for the table's probe, its
 // insert and its rehashes: std::hash of the claim was taken for the filter of hashes and
 // boost::hash twice more, for the table's look-up and its insert, and a rehash read every
-// claim's bytes again (cache misses: the claims' strings lie apart from the table). 32 bits
-// of the hash beside the holder, so that an entry is no larger than a string and a holder
-// were (40 bytes).
+// claim's bytes again (cache misses: the claims' bytes lie apart from the table). 32 bits
+// of the hash beside the holder. The claim's bytes lie in the run's ClaimBytes: a string
+// each was 40 bytes an entry and an allocation of 32 or 48 more, freed (cold) at each run.
 struct ClaimKey {
-  std::string claim;
+  mutable const char* data = nullptr;  // the claim's bytes (moved into ClaimBytes once inserted: the same bytes)
+  uint32_t size = 0;
   uint32_t hash = 0;
   mutable uint32_t holder = 0;  // the holding stream's number in stream_list_, or kReleased: not of the key
+  std::string_view claim() const { return {data, size}; }
+};
+
+// The bytes of the claims held since the last run, one after another in blocks that are
+// kept for the next run (Clear).
+class ClaimBytes {
+ public:
+  // A copy of `claim`, valid until Clear.
+  const char* Copy(std::string_view claim) {
+    if (claim.size() > kBlock) {  // longer than a block: a block of its own
+      large_.push_back(std::make_unique<char[]>(claim.size()));
+      std::memcpy(large_.back().get(), claim.data(), claim.size());
+      return large_.back().get();
+    }
+    if (filling_ == nullptr || claim.size() > kBlock - used_) {
+      if (next_ == blocks_.size()) blocks_.push_back(std::make_unique<char[]>(kBlock));
+      filling_ = blocks_[next_++].get();
+      used_ = 0;
+    }
+    char* out = filling_ + used_;
+    std::memcpy(out, claim.data(), claim.size());
+    used_ += claim.size();
+    return out;
+  }
+  // Forgets every copy; the blocks are filled again.
+  void Clear() {
+    next_ = 0;
+    filling_ = nullptr;
+    used_ = 0;
+    large_.clear();
+  }
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t next_ = 0;  // the block to fill after filling_
+  char* filling_ = nullptr;
+  size_t used_ = 0;  // of filling_
+  std::vector<std::unique_ptr<char[]>> large_;
 };
 // The same claim, looked up: a view and its hash.
 struct ClaimRef {
@@ -60,9 +102,9 @@ struct ClaimKeyHash {
 struct ClaimKeyEqual {
   using is_transparent = void;
   static bool Same(uint32_t ha, std::string_view a, uint32_t hb, std::string_view b) { return ha == hb && a == b; }
-  bool operator()(const ClaimKey& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
-  bool operator()(const ClaimRef& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
-  bool operator()(const ClaimKey& a, const ClaimRef& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
+  bool operator()(const ClaimKey& a, const ClaimKey& b) const { return Same(a.hash, a.claim(), b.hash, b.claim()); }
+  bool operator()(const ClaimRef& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim()); }
+  bool operator()(const ClaimKey& a, const ClaimRef& b) const { return Same(a.hash, a.claim(), b.hash, b.claim); }
 };
 // The hash of a claim: all of it for the filter of claims seen (claim_hashes_), its high half
 // for the table of claims.
@@ -160,7 +202,7 @@ class BulkImport::Impl {
   // `hash` is ClaimHash(stored).
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored, size_t hash);
   // Records `claim` (hash ClaimHash(claim)) as held by the stream numbered `holder`, or kReleased.
-  void HoldClaim(std::string&& claim, size_t hash, uint32_t holder);
+  void HoldClaim(std::string_view claim, size_t hash, uint32_t holder);
   // Sorts touched_ by name and places the run's positions in run_offsets_ (each touched
   // stream's from its run_begin, in version order), then frees run_streams_ (`keep`: keeps
   // its memory for the next run).
@@ -225,6 +267,7 @@ class BulkImport::Impl {
   boost::unordered_flat_set<bulk_import_internal::ClaimKey, bulk_import_internal::ClaimKeyHash,
                              bulk_import_internal::ClaimKeyEqual>
       claims_;
+  bulk_import_internal::ClaimBytes claim_bytes_;  // of claims_
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
   boost::unordered_flat_set<size_t> claim_hashes_;
   // The hashes of the claims CheckClaims asked AddTo's look-up about, in the order it asked:

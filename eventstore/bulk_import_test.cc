@@ -3,6 +3,7 @@
 // refuses, and leaves the store as it was when it is not committed.
 #include "eventstore/bulk_import.h"
 #include "eventstore/bulk_runs.h"
+#include "eventstore/bulk_import_impl.h"
 
 #include "tests/support/temp_dir.h"
 
@@ -339,6 +340,29 @@ TEST(BulkImportTest, AnImportNotCommittedLeavesTheStoreAsItWasAndALaterOneContin
 // The runs' sort (bulk_runs.h) orders as std::sort does: names sharing long prefixes, names
 // that are prefixes of others, zero bytes, duplicates, names equal over 8, 16, 24... bytes
 // after their shared prefix (a two-letter alphabet, up to 40 bytes).
+// The claims' bytes of a run: copies that fill several blocks, one longer than a block, the
+// same again after Clear (the blocks filled again): each copy holds its claim's bytes.
+TEST(BulkImportTest, ClaimBytesHoldEveryCopyAcrossBlocksAndAfterClear) {
+  bulk_import_internal::ClaimBytes bytes;
+  std::mt19937 random(7);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::string> claims;
+    std::vector<std::string_view> copies;
+    for (int i = 0; i < 3000; ++i) {  // ~3 MiB: four blocks of 1 MiB
+      std::string claim(1 + random() % 2000, '\0');
+      for (char& c : claim) c = static_cast<char>('a' + random() % 26);
+      if (i == 1500) claim.assign((3 << 20) + 5, 'L');  // a block of its own
+      copies.emplace_back(bytes.Copy(claim), claim.size());
+      claims.push_back(std::move(claim));
+    }
+    for (size_t i = 0; i < claims.size(); ++i) {
+      ASSERT_EQ(copies[i], claims[i]) << "round " << round << ", claim " << i;
+      EXPECT_NE(copies[i].data(), claims[i].data());
+    }
+    bytes.Clear();
+  }
+}
+
 TEST(BulkImportTest, TheRunsSortOrdersNamesBytewise) {
   std::mt19937_64 random(7);
   for (int round = 0; round < 90; ++round) {
