@@ -1,20 +1,50 @@
 #include "api/metrics.h"
 
+#include <atomic>
 #include <sstream>
 #include <thread>
 
 namespace caseledger::api {
 
+namespace {
+std::atomic<uint64_t> next_metrics_id{1};
+}  // namespace
+
+HttpMetrics::HttpMetrics() : id_(next_metrics_id.fetch_add(1, std::memory_order_relaxed)) {}
+
 void HttpMetrics::ObserveRequest(std::string_view route, const char* method, int status,
                                  double seconds) {
-  Shard& shard = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
-  std::lock_guard l(shard.mu);
-  auto key = std::make_tuple(route, std::string_view(method), status);
-  auto it = shard.requests.find(key);
-  if (it == shard.requests.end()) {
-    it = shard.requests.emplace(Key{std::string(route), std::string(method), status}, Histogram{}).first;
+  // A thread answers the same route, method and status again and again: its last histogram
+  // is kept (by this object's id, never reused, so a destroyed object's is never taken),
+  // where the map's look-up compared three keys per request. Entries are never erased, so
+  // the pointer stays good while the object lives.
+  struct Last {
+    uint64_t metrics = 0;
+    const Key* key = nullptr;
+    Shard* shard = nullptr;
+    Histogram* histogram = nullptr;
+  };
+  thread_local Last last;
+  Shard* shard;
+  Histogram* found = nullptr;
+  if (last.metrics == id_ && std::get<2>(*last.key) == status && std::get<0>(*last.key) == route &&
+      std::get<1>(*last.key) == method) {
+    shard = last.shard;
+    found = last.histogram;
+  } else {
+    shard = &shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
   }
-  Histogram& h = it->second;
+  std::lock_guard l(shard->mu);
+  if (!found) {
+    auto key = std::make_tuple(route, std::string_view(method), status);
+    auto it = shard->requests.find(key);
+    if (it == shard->requests.end()) {
+      it = shard->requests.emplace(Key{std::string(route), std::string(method), status}, Histogram{}).first;
+    }
+    found = &it->second;
+    last = {id_, &it->first, shard, found};
+  }
+  Histogram& h = *found;
   for (size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }

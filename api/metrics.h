@@ -16,6 +16,9 @@ namespace caseledger::api {
 
 class HttpMetrics {
  public:
+  HttpMetrics();
+  HttpMetrics(const HttpMetrics&) = delete;
+  HttpMetrics& operator=(const HttpMetrics&) = delete;
   // Thread-safe; threads mostly take different locks (the histograms are sharded by
   // thread and merged by Render()).
   void ObserveRequest(std::string_view route, const char* method, int status, double seconds);
@@ -43,6 +46,7 @@ class HttpMetrics {
   };
   static constexpr size_t kShards = 8;
   mutable std::array<Shard, kShards> shards_;
+  const uint64_t id_;  // unique per object, for ObserveRequest's per-thread look-up
   mutable std::mutex mu_;  // gauges_
   std::vector<Gauge> gauges_;
 };

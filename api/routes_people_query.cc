@@ -74,7 +74,7 @@ class PersonRead {
   const ApiContext& ctx_;
   const RouteRequest& req_;
   const char* endpoint_;
-  std::string person_id_;
+  std::string_view person_id_;  // the id Admit() was given: the caller's, alive for the read
   std::optional<Role> role_;
   std::shared_ptr<const PersonState> current_;
 };

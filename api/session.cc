@@ -257,20 +257,13 @@ awaitable<void> Session<Stream>::Serve() {
       co_return;
     }
     const auto start = Clock::now();
-    auto& head = parser.get();
-    const bool keep_alive = head.keep_alive();
-    const unsigned version = head.version();
-    const bool is_head = head.method() == http::verb::head;
+    const bool keep_alive = parser.keep_alive();
+    const unsigned version = parser.version();
+    const bool is_head = parser.method() == http::verb::head;
     Request req;
-    req.method = ToMethod(head.method());
-    req.target = std::string(head.target());
-    size_t fields = 0, bytes = 0;
-    for (const auto& field : head) {
-      ++fields;
-      bytes += field.name_string().size() + field.value().size();
-    }
-    req.headers.Reserve(fields, bytes);  // one allocation for every field
-    for (const auto& field : head) req.headers.Add(field.name_string(), field.value());
+    req.method = ToMethod(parser.method());
+    req.target = parser.target();
+    req.headers = std::move(parser.headers());  // read into it by the parser (request_framing.h)
     const bool body_pending = !parser.is_done();
     std::string_view expect = req.Header("expect");
     const bool expect_continue = version >= 11 && EqualsNoCase(expect, "100-continue");
@@ -338,7 +331,7 @@ awaitable<void> Session<Stream>::Serve() {
         co_return;
       }
     }
-    req.body = std::move(parser.get().body());
+    req.body = std::move(parser.body());
     const Method method = req.method;
     const std::string_view route_name = admitted.route_name;
     const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));

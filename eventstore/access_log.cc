@@ -26,7 +26,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -63,7 +62,7 @@ struct AccessLog::Impl {
   std::mutex mu;
   std::condition_variable wake;     // the writer: something queued, or stopping
   std::condition_variable flushed;  // Flush() callers: `written` moved
-  std::deque<AccessRecord> queue;
+  AccessRecordQueue queue;
   uint64_t queued = 0;   // records ever queued
   uint64_t written = 0;  // records ever written (or failed)
   bool stopping = false;
@@ -79,13 +78,14 @@ struct AccessLog::Impl {
   std::chrono::steady_clock::time_point next_prune;
   std::thread writer;
   // The writer's buffers, kept from one write to the next (Write).
+  AccessRecordQueue batch;  // the records being written, taken from `queue`
   rocksdb::WriteBatch write_batch;
   std::vector<std::pair<std::string_view, uint64_t>> index_entries;  // person, seq
   std::string index_key, index_value;
   std::string body;
 
   void Run();
-  StoreResult<void> Write(std::deque<AccessRecord>& batch);
+  StoreResult<void> Write(const AccessRecordQueue& batch);
   StoreResult<void> LoadTip();
   StoreResult<uint64_t> Prune();
   StoreResult<std::optional<std::pair<uint64_t, domain::Hash>>> Anchor() const;
@@ -122,7 +122,7 @@ StoreResult<void> AccessLog::Impl::LoadTip() {
   return {};
 }
 
-StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
+StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
   // The batch, its index entries and the record bytes reuse the buffers of the last write: a
   // fresh WriteBatch grew to a megabyte per flush at tens of thousands of reads a second,
   // and every page of it was a page fault.
@@ -132,23 +132,24 @@ StoreResult<void> AccessLog::Impl::Write(std::deque<AccessRecord>& batch) {
   domain::Hash hash = last_hash;
   index_entries.clear();
   char key[9] = {'r'};
-  for (const AccessRecord& r : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
     ++seq;
-    EncodeAccessRecordInto(r, body);
-    hash = format::ChainHash(hash, seq, body);
+    const std::string_view record = batch.Body(i);
+    hash = format::ChainHash(hash, seq, record);
+    body.assign(record);
     format::AppendTrailer(body, hash);
-    for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<char>(seq >> (56 - 8 * i));
+    for (int b = 0; b < 8; ++b) key[1 + b] = static_cast<char>(seq >> (56 - 8 * b));
     wb.Put(rocksdb::Slice(key, sizeof key), body);
-    index_entries.emplace_back(std::string_view(r.person_id), seq);
+    index_entries.emplace_back(batch.Person(i), seq);
   }
   // One index entry per person per write, keyed by the person's last record in it and
   // holding the earlier ones as varint deltas (a person read several times within a flush
   // interval costs one memtable insert, not one each). The entries go in key order after
   // the records (themselves in order): through the memtable's hint for index entries
-  // (a prefix of one byte, Open) each insert is searched from the one before it. A stable sort keeps each
-  // person's records in sequence order.
-  std::stable_sort(index_entries.begin(), index_entries.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // (a prefix of one byte, Open) each insert is searched from the one before it. Sorted by
+  // person, then sequence: each person's records in sequence order (sequences are unique, so
+  // this is the order a stable sort by person gave, without its buffer).
+  std::sort(index_entries.begin(), index_entries.end());
   for (size_t i = 0; i < index_entries.size();) {
     size_t end = i + 1;
     while (end < index_entries.size() && index_entries[end].first == index_entries[i].first) ++end;
@@ -193,8 +194,7 @@ void AccessLog::Impl::Run() {
       StoreLog()->info("access log: free space is back");
     }
     if (!queue.empty() && !failure) {
-      std::deque<AccessRecord> batch;
-      batch.swap(queue);
+      std::swap(batch, queue);  // `queue` takes the emptied buffers of the last write
       lock.unlock();
       auto low = BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the access log");
       StoreResult<void> result = low ? StoreResult<void>(*low) : Write(batch);
@@ -205,7 +205,8 @@ void AccessLog::Impl::Run() {
         no_space.reset();
       } else {
         // Held, in order, before whatever was queued meanwhile: written once it can be.
-        queue.insert(queue.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        batch.Append(queue);
+        std::swap(batch, queue);
         if (low) {
           if (!no_space) StoreLog()->error("access log: {}", low->message);
           no_space = *low;
@@ -215,6 +216,9 @@ void AccessLog::Impl::Run() {
                                result.error().message);
         }
       }
+      batch.Clear();
+      // Buffers that grew while records were held (no space) are not kept at that size.
+      if (batch.bytes.capacity() > (size_t{64} << 20)) batch = AccessRecordQueue();
       ++attempts;
       flushed.notify_all();
       if (stopping && !queue.empty()) break;
@@ -275,12 +279,10 @@ AccessLog::~AccessLog() {
   impl_->writer.join();
 }
 
-void AccessLog::Record(AccessRecord record) {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->queue.push_back(std::move(record));
-    ++impl_->queued;
-  }
+void AccessLog::Record(const AccessRecordView& record) {
+  std::lock_guard lock(impl_->mu);
+  impl_->queue.Add(record);
+  ++impl_->queued;
 }
 
 StoreResult<void> AccessLog::Flush() {

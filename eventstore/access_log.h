@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace caseledger::eventstore {
@@ -31,6 +32,19 @@ struct AccessRecord {
   std::string endpoint;   // "GET /v1/people/{id}/history"
   int status = 0;         // HTTP status of the answer (200, 304, 404, ...)
   bool operator==(const AccessRecord&) const = default;
+};
+
+// A record's fields where its caller holds them: Record() copies them (encoded) into its
+// queue, so a read's record costs no allocation of its own.
+struct AccessRecordView {
+  AccessRecordView(domain::Timestamp at, std::string_view subject, std::string_view role, std::string_view person_id,
+                   std::string_view endpoint, int status)
+      : at(at), subject(subject), role(role), person_id(person_id), endpoint(endpoint), status(status) {}
+  AccessRecordView(const AccessRecord& r)  // implicit: a record is its own view
+      : AccessRecordView(r.at, r.subject, r.role, r.person_id, r.endpoint, r.status) {}
+  domain::Timestamp at;
+  std::string_view subject, role, person_id, endpoint;
+  int status = 0;
 };
 
 struct StoredAccessRecord {
@@ -55,8 +69,8 @@ class AccessLog {
   // Flushes what is queued, then stops the writer.
   ~AccessLog();
 
-  // Queues a record; never blocks on I/O.
-  void Record(AccessRecord record);
+  // Queues a record (a copy of its fields); never blocks on I/O.
+  void Record(const AccessRecordView& record);
   // Returns once every record queued before the call is durable, or with the reason it
   // cannot be now (WriteRefusal()).
   StoreResult<void> Flush();

@@ -1,6 +1,11 @@
 #include "eventstore/access_log.h"
 
+#include "domain/string_archive.h"
+#include "eventstore/access_record.h"
+#include "tests/support/small_volume.h"
 #include "tests/support/temp_dir.h"
+
+#include <cereal/types/string.hpp>
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -13,6 +18,7 @@ namespace caseledger::eventstore {
 namespace {
 
 using caseledger::testing::TempDir;
+using caseledger::testing::SmallVolume;
 
 constexpr int64_t kDay = 86'400'000'000;
 
@@ -156,6 +162,108 @@ TEST_F(AccessLogTest, PendingCountsRecordsQueuedButNotYetWritten) {
   ASSERT_TRUE((*log)->Flush());
   EXPECT_EQ((*log)->Pending(), 0u);
   EXPECT_EQ((*log)->LastSequence(), 3u);
+}
+
+// Reads queued while the volume is below the free-space floor are held, not lost: once
+// space is back they are written in the order they were made, before the reads queued
+// while they waited, each listed for its person and in the chain.
+TEST_F(AccessLogTest, ReadsHeldBelowTheFloorAreWrittenInOrderOnceSpaceIsBack) {
+  SmallVolume volume(16);
+  ASSERT_TRUE(volume.mounted()) << volume.error();
+  AccessLogOptions o;
+  o.path = volume.Sub("access");
+  o.flush_interval = std::chrono::milliseconds(20);
+  o.clock = [this] { return domain::Timestamp{now_.load()}; };
+  o.min_free_bytes = 4 << 20;
+  auto opened = AccessLog::Open(o);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto& log = *opened;
+  log->Record(Read("before", "P1", now_ + 1));
+  ASSERT_TRUE(log->Flush());
+
+  volume.FillLeaving("filler", 1 << 20);
+  for (int i = 0; i < 3; ++i) log->Record(Read("held" + std::to_string(i), i == 1 ? "P2" : "P1", now_ + 2 + i));
+  auto held = log->Flush();
+  ASSERT_FALSE(held);
+  EXPECT_EQ(held.error().code, StoreErrorCode::kNoSpace);
+  log->Record(Read("later", "P1", now_ + 5));
+  ASSERT_FALSE(log->Flush());  // held again, with the one queued meanwhile behind them
+  EXPECT_EQ(log->Pending(), 4u);
+  EXPECT_EQ(log->LastSequence(), 1u);
+
+  volume.Remove("filler");
+  ASSERT_TRUE(log->Flush());
+  EXPECT_EQ(log->Pending(), 0u);
+  EXPECT_EQ(log->LastSequence(), 5u);
+  auto p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  std::vector<std::pair<uint64_t, std::string>> got;
+  for (const auto& r : *p1) got.emplace_back(r.sequence, r.record.subject);
+  EXPECT_EQ(got, (std::vector<std::pair<uint64_t, std::string>>{{1, "before"}, {2, "held0"}, {4, "held2"}, {5, "later"}}));
+  auto p2 = log->ForPerson("P2", 0, 10);
+  ASSERT_TRUE(p2);
+  ASSERT_EQ(p2->size(), 1u);
+  EXPECT_EQ((*p2)[0].sequence, 3u);
+  EXPECT_EQ((*p2)[0].record, Read("held1", "P2", now_ + 3));
+  auto chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+  EXPECT_EQ(chain->records, 5u);
+}
+
+// An access record's fields as cereal serializes them (access_record.cc's format 1).
+struct CerealFields {
+  int64_t at;
+  std::string subject, role, person_id, endpoint;
+  int32_t status;
+  template <class A> void serialize(A& ar) { ar(at, subject, role, person_id, endpoint, status); }
+};
+
+// A record's stored bytes, written field by field without an archive, are the bytes cereal
+// writes for the record's fields (what DecodeAccessRecord reads), appended after what the
+// buffer held; the returned offset is where the person's id starts.
+TEST(AccessRecordTest, AppendedBytesAreCerealsAndTheOffsetIsThePersonsId) {
+  const std::string long_endpoint(300, 'e');
+  for (const AccessRecord& r : {AccessRecord{domain::Timestamp{1'700'000'000'123'456}, "bench-loadgen", "operator",
+                                             "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200},
+                                AccessRecord{domain::Timestamp{-5}, "", "", "P", long_endpoint, -1}}) {
+    std::string out = "prefix";
+    const size_t person_at = AppendAccessRecord(r, out);
+    const std::string expected =
+        std::string(1, '\x01') +
+        domain::EncodeCereal(CerealFields{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status});
+    EXPECT_EQ(out, "prefix" + expected);
+    EXPECT_EQ(out.substr(person_at, r.person_id.size()), r.person_id);
+    EXPECT_EQ(EncodeAccessRecord(r), expected);
+    auto decoded = DecodeAccessRecord(expected);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded, r);
+  }
+}
+
+// The writer's queue: each record's bytes and person as they were added; a write that could
+// not be made puts its records back before the ones queued meanwhile (Append), in order.
+TEST(AccessRecordQueueTest, RecordsComeBackInOrderAfterAHeldWriteIsPutBeforeTheLaterOnes) {
+  const std::vector<AccessRecord> records = {
+      {domain::Timestamp{1}, "alice", "operator", "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200},
+      {domain::Timestamp{2}, "bob", "gp", "P2", "GET /v1/people/{id}/history", 404},
+      {domain::Timestamp{3}, "carol", "", "", "GET /v1/people?tax_code", 200},
+      {domain::Timestamp{4}, "dave", "auditor", "P4", "GET /v1/people/{id}/access-log", 200}};
+  AccessRecordQueue held, later;
+  held.Add(records[0]);
+  held.Add(records[1]);
+  later.Add(records[2]);
+  later.Add(records[3]);
+  held.Append(later);
+  ASSERT_EQ(held.size(), 4u);
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(held.Body(i), EncodeAccessRecord(records[i])) << i;
+    EXPECT_EQ(held.Person(i), records[i].person_id) << i;
+  }
+  held.Clear();
+  EXPECT_TRUE(held.empty());
+  held.Add(records[3]);
+  EXPECT_EQ(held.Body(0), EncodeAccessRecord(records[3]));
 }
 
 TEST_F(AccessLogTest, PersonPrefixDoesNotLeakIntoAnotherPerson) {

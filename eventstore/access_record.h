@@ -9,12 +9,54 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace caseledger::eventstore {
 
 std::string EncodeAccessRecord(const AccessRecord& r);
 // The same bytes into `out` (replacing what it held, reusing its buffer).
 void EncodeAccessRecordInto(const AccessRecord& r, std::string& out);
+// The same bytes appended to `out`; returns where the person's id starts in `out`.
+size_t AppendAccessRecord(const AccessRecordView& r, std::string& out);
+
+// Records waiting for the access log's write, each already in its stored bytes, one after
+// the other in one buffer. A deque of AccessRecord cost each read two allocations (the
+// person's id and the endpoint outgrow a short string) made on an I/O thread and freed on
+// the writer's, and the deque's fresh memory was page faults on the I/O threads; these
+// buffers keep their capacity from one write to the next.
+struct AccessRecordQueue {
+  struct Entry {
+    size_t end = 0;        // the record's bytes end here (they start where the one before ends)
+    size_t person_at = 0;  // its person's id starts here
+    size_t person_size = 0;
+  };
+  std::string bytes;
+  std::vector<Entry> entries;
+
+  void Add(const AccessRecordView& r) {
+    const size_t person_at = AppendAccessRecord(r, bytes);
+    entries.push_back({bytes.size(), person_at, r.person_id.size()});
+  }
+  std::string_view Body(size_t i) const {
+    const size_t begin = i == 0 ? 0 : entries[i - 1].end;
+    return std::string_view(bytes).substr(begin, entries[i].end - begin);
+  }
+  std::string_view Person(size_t i) const {
+    return std::string_view(bytes).substr(entries[i].person_at, entries[i].person_size);
+  }
+  // `later`'s records after these.
+  void Append(const AccessRecordQueue& later) {
+    const size_t shift = bytes.size();
+    bytes.append(later.bytes);
+    for (Entry e : later.entries) entries.push_back({e.end + shift, e.person_at + shift, e.person_size});
+  }
+  void Clear() {
+    bytes.clear();
+    entries.clear();
+  }
+  size_t size() const { return entries.size(); }
+  bool empty() const { return entries.empty(); }
+};
 
 // nullopt when the bytes are not a record of format 1: another format byte, short, a
 // length beyond the bytes, or bytes left over.

@@ -9,6 +9,7 @@
 #include "domain/tax_code.h"
 #include "eventstore/disk_space.h"
 #include "eventstore/event_store.h"
+#include "tests/support/small_volume.h"
 #include "tests/support/test_server.h"
 
 #include <boost/json.hpp>
@@ -29,52 +30,6 @@ namespace caseledger::testing {
 namespace {
 
 constexpr uint64_t kFloor = 8 << 20;
-
-// A tmpfs of `megabytes` mounted on a fresh directory, unmounted (lazily) at scope exit.
-class SmallVolume {
- public:
-  explicit SmallVolume(int megabytes) : path_(dir_.Sub("volume")) {
-    std::filesystem::create_directory(path_);
-    const std::string opts = "size=" + std::to_string(megabytes) + "m";
-    if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, opts.c_str()) != 0) {
-      error_ = std::string("cannot mount a tmpfs on ") + path_ + ": " + std::strerror(errno) +
-               " (the disk-full tests need root / CAP_SYS_ADMIN; they do not skip)";
-      return;
-    }
-    mounted_ = true;
-  }
-  ~SmallVolume() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
-  // Fills the volume with `name` until ENOSPC, then gives back `leave` bytes.
-  void FillLeaving(const std::string& name, uint64_t leave) {
-    int fd = ::open(Sub(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    ASSERT_GE(fd, 0) << std::strerror(errno);
-    std::vector<char> chunk(1 << 20, 'x');
-    for (;;) {
-      ssize_t n = ::write(fd, chunk.data(), chunk.size());
-      if (n > 0) continue;
-      ASSERT_EQ(errno, ENOSPC) << std::strerror(errno);
-      if (chunk.size() == 4096) break;
-      chunk.resize(chunk.size() / 2);
-    }
-    off_t size = ::lseek(fd, 0, SEEK_END);
-    ASSERT_EQ(::ftruncate(fd, size > static_cast<off_t>(leave) ? size - static_cast<off_t>(leave) : 0), 0);
-    ::close(fd);
-  }
-  void Remove(const std::string& name) { std::filesystem::remove(Sub(name)); }
-  uint64_t Available() const { return *eventstore::AvailableBytes(path_); }
-
- private:
-  TempDir dir_;
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
 
 std::string RegisterBody(int i) {
   const std::string family = "Capienza" + std::string(1, static_cast<char>('A' + i % 26));
