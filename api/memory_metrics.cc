@@ -35,10 +35,9 @@ void AddMemoryGauges(HttpMetrics& metrics, const eventstore::EventStore& store, 
                    [st] { return double(st->Memory().table_readers); });
   metrics.AddGauge("caseledger_memory_views_db_bytes", "The views database's block cache, memtables and table readers.",
                    [vr] { return double(ViewsMemoryOf(*vr).db.total()); });
-  metrics.AddGauge("caseledger_memory_views_person_records_bytes", "Person records the views keep cached (estimate).",
+  metrics.AddGauge("caseledger_memory_views_person_records_bytes",
+                   "Person records the views keep cached, with their GP patient status (estimate).",
                    [vr] { return double(ViewsMemoryOf(*vr).person_bytes); });
-  metrics.AddGauge("caseledger_memory_views_rows_bytes", "GP patient rows the views keep cached (estimate).",
-                   [vr] { return double(ViewsMemoryOf(*vr).view_row_bytes); });
 }
 
 std::string MemoryLine(const eventstore::EventStore& store, const serving::LiveViews& views) {
@@ -51,8 +50,7 @@ std::string MemoryLine(const eventstore::EventStore& store, const serving::LiveV
           MiB(s.memtables) + ", table readers " + MiB(s.table_readers);
   line += "; views: block cache " + MiB(v.db.block_cache) + " of " + MiB(v.db.block_cache_capacity) + ", memtables " +
           MiB(v.db.memtables) + ", table readers " + MiB(v.db.table_readers) + ", " +
-          std::to_string(v.person_records) + " person records " + MiB(v.person_bytes) + ", " +
-          std::to_string(v.view_rows) + " GP rows " + MiB(v.view_row_bytes);
+          std::to_string(v.person_records) + " person records " + MiB(v.person_bytes);
   return line;
 }
 

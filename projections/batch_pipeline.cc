@@ -1,5 +1,6 @@
 #include "projections/batch_pipeline.h"
 
+#include "projections/memory_estimate.h"
 #include "projections/person_entry.h"
 
 #include <algorithm>
@@ -29,7 +30,8 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
 
 // What a partition writes, in `batch`, in key order: its folds' rows (each fold's under its
 // view's name, `fold_names`), then the entry of every person of `people` with a record
-// (sorted and deduplicated here; a fold's change before registration has its row only).
+// (sorted and deduplicated here; a fold's change before registration has its row only):
+// the record and the folds' states of the person (person_entry.h).
 // Throws std::runtime_error saying which part failed.
 template <class Id>
 void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
@@ -39,7 +41,7 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   try {
     for (size_t k = 0; k < folds.size(); ++k) {
       sink.SetPrefix(fold_names[k]);
-      folds[k]->Persist(sink);
+      folds[k]->Persist(sink, dir, k);
     }
   } catch (const std::exception& ex) {
     throw std::runtime_error(std::string("persisting the views: ") + ex.what());
@@ -48,11 +50,12 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   people.erase(std::unique(people.begin(), people.end()), people.end());
   std::string key;
   try {
+    std::span<const FoldState> states;
     for (std::string_view person : people) {
-      const PersonRecord* record = dir.Find(person);
+      const PersonRecord* record = dir.Find(person, states);
       if (record == nullptr) continue;
       key.assign(kPeoplePrefix).append(person);
-      batch.Put(key, EncodePersonEntry(person, *record, folds));
+      batch.Put(key, EncodePersonEntry(*record, states, folds));
     }
   } catch (const std::exception& ex) {
     throw std::runtime_error(std::string("persisting the people: ") + ex.what());
@@ -94,6 +97,7 @@ void BatchPipeline::AttachFolds() {
     fold_names_.push_back(views_[v]->name());
     for (size_t p = 0; p < parts_.size(); ++p) parts_[p]->folds.push_back(folds[p]);
   }
+  for (auto& part : parts_) part->directory.SetFolds(part->folds.size());
 }
 
 const PersonRecord* BatchPipeline::Part::GpOnly(const std::string& gp_id) {
@@ -147,7 +151,6 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   const DecodedBatch& batch = *stage.batch;
   PersonDirectory& dir = part.directory;
   dir.BeginBatch();
-  for (PersonFold* fold : part.folds) fold->BeginBatch();
   // The records of the partition's people not cached, in one MultiGet (a person in
   // neither the cache nor the database is not registered yet). Not those whose stream
   // starts in this batch (an event of version 1: nothing of theirs can be stored before
@@ -204,9 +207,9 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
-      bool changed = dir.Step(e, slot.before, work.effects, [&](const PersonRecord* before) {
+      bool changed = dir.Step(e, slot.before, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
         for (size_t k = 0; k < part.folds.size(); ++k) {
-          if (part.folds[k]->Apply(e, before)) slot.folded |= 1u << k;
+          if (part.folds[k]->Apply(e, before, states.empty() ? nullptr : &states[k])) slot.folded |= 1u << k;
         }
         if (before == nullptr) return false;
         for (const auto& view : views_) {
@@ -455,15 +458,6 @@ void BatchPipeline::ReleaseBuffers() {
 }
 
 void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
-  // The folds' rows: their own budgets; those of a batch folded ahead stay, those of
-  // the batch applied last when it is not written yet, and those of every batch folded
-  // since the last Flush while deferring.
-  for (size_t p = 0; p < parts_.size(); ++p) {
-    unsigned unwritten = pending_ != nullptr && !pending_->parts[p].events.empty() ? 1 : 0;
-    if (applied_unwritten && applied_ != nullptr && !applied_->parts[p].events.empty()) ++unwritten;
-    unwritten += static_cast<unsigned>(deferred_batches_ + flushing_batches_);
-    for (PersonFold* fold : parts_[p]->folds) fold->Evict(unwritten);
-  }
   if (budget == 0) return;
   // Shares that add up to the budget; a partition with none forgets everything (every
   // record was written by the batch before). But a batch folded ahead is not written yet:
@@ -489,6 +483,11 @@ void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
 
 const PersonRecord* BatchPipeline::Find(std::string_view person_id) const {
   return parts_[PartitionOf(person_id, parts_.size())]->directory.Find(person_id);
+}
+
+size_t BatchPipeline::CachedBytes(std::string_view person_id) const {
+  const Part& part = *parts_[PartitionOf(person_id, parts_.size())];
+  return projections::CachedBytes(part.directory, part.folds, person_id);
 }
 
 size_t BatchPipeline::CachedPeople() const {

@@ -115,7 +115,7 @@ class BatchPipeline {
   // Writing deferred (a catch-up nobody reads: ViewRunner's CatchUpOverlapped). While on,
   // a batch's fold and views put in `out` only what they write as they apply (the views'
   // direct deletes); the person records, the folds' rows and the views' entries they
-  // changed stay dirty in memory (their records and rows cached: Evict keeps them) until
+  // changed stay dirty in memory (their records cached, with their folds' states: Evict keeps them) until
   // Flush writes each of them once, however many batches changed it. A person swabbed,
   // reported on and isolated over a few days was written once per 4,096-event batch that
   // touched them (docs/benchmarks.md, 2026-12-04). Switch only while no batch is pending
@@ -137,13 +137,16 @@ class BatchPipeline {
   // batch seen; kept between batches so as not to grow again): after a long catch-up.
   void ReleaseBuffers();
 
-  // Forgets the least recently used records beyond `budget` in all (split evenly between
-  // the partitions); 0: no limit. The records of a batch folded and not yet written stay,
+  // Forgets the least recently used records (with the folds' states of their people)
+  // beyond `budget` in all (split evenly between the partitions); 0: no limit. The records of a batch folded and not yet written stay,
   // and with `applied_unwritten` those of the batch whose views the last Step applied too
   // (its entries not written yet: the runner writes them while the next Step runs).
   void Evict(size_t budget, bool applied_unwritten = false);
   // The record of a person cached (null: not cached or not registered).
   const PersonRecord* Find(std::string_view person_id) const;
+  // The bytes of a person's entry cached (record and fold states: memory_estimate.h); 0:
+  // not cached.
+  size_t CachedBytes(std::string_view person_id) const;
   size_t CachedPeople() const;
   void Clear();
   size_t partitions() const { return parts_.size(); }

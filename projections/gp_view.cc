@@ -1,6 +1,7 @@
 #include "projections/gp_view.h"
 
 #include "projections/gp_view_rows.h"
+#include "projections/memory_estimate.h"
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
@@ -91,163 +92,103 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
   }
 }
 
-// The patient rows of one person partition's people, attached (PersonFold): "<gp>/p/<person>"
-// rows, changed in the cache, written by Persist; and the same status written beside the
-// person's record (Part), so that the row comes back with the record when a batch reads the
-// record back (Restore), and is read on its own only when the record was cached and the row
-// not. A person has one GP at a time (the record's gp_id:
+// The patient rows of one person partition's people, attached (PersonFold): a patient's
+// status is the fold's state of the person (FoldState: a PatientStatus, null when idle),
+// held beside their record and written with it (Part); Persist writes the "<gp>/p/<person>"
+// rows changed, for the view's readers. A person has one GP at a time (the record's gp_id:
 // GpAssigned moves the row), so the row is the person's own state and is folded with their
 // record, on the partition's thread.
 class PatientRows final : public PersonFold {
  public:
-  using Status = std::shared_ptr<PatientStatus>;
-  PatientRows(std::shared_ptr<const domain::RuleBook> rules, std::shared_ptr<const StoredEntries> stored,
-              size_t budget, bool limited)
-      : rules_(std::move(rules)), stored_(std::move(stored)), budget_(budget), limited_(limited) {}
+  explicit PatientRows(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {}
 
-  void BeginBatch() override { ++stamp_; }
-
-  bool Apply(const LogEvent& e, const PersonRecord* person) override {
+  bool Apply(const LogEvent& e, const PersonRecord* person, FoldState* state) override {
     const std::string_view id = e.person_id;
-    if (id.empty()) return false;
+    // No record: the person's registration (any other event of a person never registered
+    // stopped the runner already: PersonDirectory::Effects).
+    if (id.empty() || person == nullptr) return false;
     if (const auto* x = std::get_if<domain::GpAssigned>(&e.event)) {
-      const std::string& from = person ? person->gp_id : kNone;
       const std::string& to = x->gp_id;
+      const std::string& from = person->gp_id;
       if (from == to) return false;
-      std::optional<Status> status;
-      if (!from.empty()) {
-        Cached& row = Row(from, id);
-        if (row.status) {
-          status = std::move(*row.status);
-          row.status.reset();
-          dirty_.Mark(from, id);
-        }
-      }
-      if (!status) status = person ? FromRecord(*rules_, *person) : nullptr;
-      if (!to.empty()) Set(to, id, std::move(*status));
+      Status status = from.empty() ? FromRecord(*rules_, *person) : Of(*state);
+      if (!from.empty()) dirty_.Mark(from, id);
+      if (!to.empty()) dirty_.Mark(to, id);
+      *state = to.empty() ? nullptr : std::move(status);
       return true;
     }
-    if (person == nullptr || person->gp_id.empty()) return false;
-    const std::string& gp = person->gp_id;
+    if (person->gp_id.empty()) return false;
     bool changed = false;
     StatusChange(*rules_, e, *person, [&](auto change) {
-      Cached& row = Row(gp, id);
-      if (!row.status) return;  // not a patient (never, for a person with a GP)
-      const Status& now = *row.status;
+      const PatientStatus* now = static_cast<const PatientStatus*>(state->get());
       PatientStatus next = now ? *now : PatientStatus{};
       change(next);
       if (now ? next == *now : next.idle()) return;
-      dirty_.Mark(gp, id);
-      *row.status = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
+      dirty_.Mark(person->gp_id, id);
+      *state = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
       changed = true;
     });
     return changed;
   }
 
-  void Persist(PersistSink& sink) override {
+  // A row is its patient's status while their GP is the row's; else it is deleted (they
+  // moved on). Every person changed since the last Persist is cached (their batches are
+  // not written yet: the runner's eviction keeps them).
+  void Persist(PersistSink& sink, const PersonDirectory& people, size_t slot) override {
     dirty_.Drain([&](std::string_view gp, std::string_view person) {
-      const auto it = cache_.find(PatientRef{gp, person});  // changed rows stay until written
+      std::span<const FoldState> states;
+      const PersonRecord* record = people.Find(person, states);
       const std::string key = PatientKey(gp, person);
-      if (it != cache_.end() && it->second.status) {
-        const Status& status = *it->second.status;
-        sink.Put(key, Encode(status ? *status : PatientStatus{}));
-      } else {
-        sink.Delete(key);
+      if (record == nullptr || slot >= states.size()) {
+        throw std::logic_error("the patient row " + key + " changed and its person is not cached");
       }
+      if (record->gp_id != gp) return sink.Delete(key);
+      const auto* status = static_cast<const PatientStatus*>(states[slot].get());
+      sink.Put(key, Encode(status ? *status : PatientStatus{}));
     });
   }
 
-  // The patient's status (its row's value) when not idle: a person with a GP is a patient of
+  // The patient's status (the row's value) when not idle: a person with a GP is a patient of
   // that GP (record's gp_id), so no part says idle.
-  std::string Part(std::string_view id, const PersonRecord& person) override {
-    if (person.gp_id.empty()) return {};
-    const Cached& row = Row(person.gp_id, id);
-    if (!row.status || !*row.status) return {};
-    return Encode(**row.status);
+  std::string Part(const PersonRecord& person, const FoldState& state) const override {
+    if (person.gp_id.empty() || state == nullptr) return {};
+    return Encode(*static_cast<const PatientStatus*>(state.get()));
   }
 
-  bool Restore(std::string_view id, const PersonRecord& person, std::string_view part) override {
-    if (person.gp_id.empty()) return part.empty();
-    const PatientRef ref{person.gp_id, id};
-    if (auto it = cache_.find(ref); it != cache_.end()) {
-      it->second.stamp = stamp_;
-      return true;
+  bool Restore(const PersonRecord& person, std::string_view part, FoldState& state) const override {
+    state = nullptr;
+    if (person.gp_id.empty() || part.empty()) return part.empty();
+    PatientStatus s;
+    if (!Decode(part, s) || s.idle()) return false;
+    for (const PendingSwab& p : s.pending) {
+      if (p.kind > domain::SwabKind::kAntigen) return false;
     }
-    Status status;
-    if (!part.empty()) {
-      PatientStatus s;
-      if (!Decode(part, s) || s.idle()) return false;
-      for (const PendingSwab& p : s.pending) {
-        if (p.kind > domain::SwabKind::kAntigen) return false;
-      }
-      status = std::make_shared<PatientStatus>(std::move(s));
-    }
-    cache_.emplace(PatientId{person.gp_id, PersonKey(id)}, Cached{std::move(status), stamp_});
+    state = std::make_shared<PatientStatus>(std::move(s));
     return true;
   }
 
-  void Evict(unsigned unwritten) override {
-    if (!limited_ || cache_.size() <= budget_) return;
-    const size_t keep = budget_ - budget_ / 8;
-    // Rows of the batches not written yet stay (two batches' worth at most).
-    const uint64_t written = stamp_ - std::min<uint64_t>(unwritten, stamp_);
-    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) {
-      if (it->second.stamp <= written) {
-        cache_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+  size_t StateBytes(const FoldState& state) const override {
+    if (state == nullptr) return 0;
+    const auto& s = *static_cast<const PatientStatus*>(state.get());
+    // The object with its control block (std::make_shared), the vectors' buffers and the
+    // strings that do not fit inline.
+    size_t bytes = AllocatedBytes(sizeof(PatientStatus) + 16) +
+                   AllocatedBytes(s.measures.capacity() * sizeof(MeasureStatus)) +
+                   AllocatedBytes(s.pending.capacity() * sizeof(PendingSwab));
+    for (const MeasureStatus& m : s.measures) bytes += HeapBytes(m.reason) + HeapBytes(m.rule_set);
+    for (const PendingSwab& p : s.pending) bytes += HeapBytes(p.swab_id);
+    return bytes;
   }
 
-  size_t size() const override { return cache_.size(); }
   void ReleaseBuffers() override { dirty_.ReleaseBuffers(); }
-  void Clear() {
-    cache_.clear();
-    dirty_.Clear();
-  }
+  void Clear() { dirty_.Clear(); }
 
  private:
-  struct Cached {
-    std::optional<Status> status;  // the status (null: idle); nullopt: not a patient of the GP
-    uint64_t stamp = 0;            // batch that last touched it
-  };
-  // The row in the cache, read back first if need be. Valid until the next row is added.
-  Cached& Row(const std::string& gp, std::string_view person) {
-    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) {
-      it->second.stamp = stamp_;
-      return it->second;
-    }
-    const std::string key = PatientKey(gp, person);
-    auto bytes = stored_->Get(key);
-    if (!bytes) throw std::runtime_error("reading gps/" + key + ": " + bytes.error().message);
-    Cached row{std::nullopt, stamp_};
-    if (*bytes) {
-      PatientStatus s;
-      if (!Decode(**bytes, s)) throw std::runtime_error("views entry gps/" + key + " does not decode");
-      row.status = s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
-    }
-    return cache_.emplace(PatientId{gp, PersonKey(person)}, std::move(row)).first->second;
-  }
-  void Set(const std::string& gp, std::string_view person, Status status) {
-    dirty_.Mark(gp, person);
-    if (auto it = cache_.find(PatientRef{gp, person}); it != cache_.end()) {
-      it->second = Cached{std::move(status), stamp_};
-    } else {
-      cache_.emplace(PatientId{gp, PersonKey(person)}, Cached{std::move(status), stamp_});
-    }
-  }
+  using Status = std::shared_ptr<PatientStatus>;
+  static Status Of(const FoldState& state) { return std::static_pointer_cast<PatientStatus>(state); }
+  static size_t HeapBytes(const std::string& s) { return s.capacity() > 15 ? AllocatedBytes(s.capacity() + 1) : 0; }
 
-  static inline const std::string kNone;
   std::shared_ptr<const domain::RuleBook> rules_;
-  std::shared_ptr<const StoredEntries> stored_;
-  const size_t budget_;  // rows kept between batches, when limited_
-  const bool limited_;
-  uint64_t stamp_ = 0;
-  // A Swiss table keyed by (GP, person) held inline: every event of a GP's patient looks
-  // its row up here, and std::unordered_map's string keys cost an allocation per look-up
-  // and a cache miss per node visited (~10 % of a rebuild).
-  absl::flat_hash_map<PatientId, Cached, PatientIdHash, PatientIdEq> cache_;
   cow::DirtyPairs<PersonKey> dirty_;  // (GP, patient) changed since the last Persist
 };
 
@@ -261,12 +202,11 @@ class GpView::Impl final : public KeyedTable {
   Table table_;  // the writer's GPs
   // Attached (View::Attach): patients are rows of the views database, not buckets, folded
   // with their person's record by the runner's folds (PersonFolds: one per person
-  // partition, each with its share of `cache_budget_` rows); the GPs keep their patient
+  // partition; a patient's status is held beside their record); the GPs keep their patient
   // counts and results. A person with a GP is a patient of that GP and of no other (the
   // record's gp_id moves only by GpAssigned, which moves the patient), so the GPs' side
   // needs no row to know who is a patient of whom.
   std::shared_ptr<const StoredEntries> stored_;
-  size_t cache_budget_ = 0;
   std::vector<std::unique_ptr<PatientRows>> folds_;
   using Status = std::shared_ptr<PatientStatus>;
   cow::DirtyPairs<PersonKey> dirty_;  // not attached: (GP, patient) changed since the last Persist
@@ -499,31 +439,18 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) 
   }
 }
 
-void GpView::Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) {
-  impl_->stored_ = std::move(entries);
-  impl_->cache_budget_ = cache;
-}
+void GpView::Attach(std::shared_ptr<const StoredEntries> entries) { impl_->stored_ = std::move(entries); }
 
 std::vector<PersonFold*> GpView::PersonFolds(size_t n) {
   Impl& s = *impl_;
   s.folds_.clear();
   std::vector<PersonFold*> out;
   if (!s.stored_) return out;
-  const size_t budget = s.cache_budget_;
-  n = std::max<size_t>(n, 1);
-  for (size_t p = 0; p < n; ++p) {
-    // Shares that add up to the budget (a share of 0 of a limited budget keeps no row).
-    const size_t share = budget / n + (p < budget % n ? 1 : 0);
-    s.folds_.push_back(std::make_unique<PatientRows>(s.rules_, s.stored_, share, budget != 0));
+  for (size_t p = 0; p < std::max<size_t>(n, 1); ++p) {
+    s.folds_.push_back(std::make_unique<PatientRows>(s.rules_));
     out.push_back(s.folds_.back().get());
   }
   return out;
-}
-
-size_t GpView::CachedRows() const {
-  size_t n = 0;
-  for (const auto& fold : impl_->folds_) n += fold->size();
-  return n;
 }
 
 namespace {

@@ -101,13 +101,13 @@ class GpView final : public KeyedView {
 
   // Keeps the patients in the views database rather than in memory (issue #14: bounded
   // memory whatever the number of people): the GPs keep their patient counts and results;
-  // at most `cache` patient rows (0: no limit) stay in memory between batches, the others
-  // are read back when an event needs them, and Gp reads a GP's rows as the batch of
-  // its published position wrote them. Not attached (tests, what-if shadows), every
-  // patient is in memory. Before Load; the answers and the entries written are the same.
-  void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) override;
+  // a patient's status is held by the person folds beside the patient's record, cached and
+  // read back with it, and Gp reads a GP's rows as the batch of its published position
+  // wrote them. Not attached (tests, what-if shadows), every patient is in memory. Before
+  // Load; the answers and the entries written are the same.
+  void Attach(std::shared_ptr<const StoredEntries> entries) override;
   // Attached: the patient rows are folded by these folds (View::PersonFolds), one per person
-  // partition, each keeping its share of Attach's `cache` rows: a patient's row is their
+  // partition: a patient's row is their
   // own state (one GP at a time), folded with their record on the partition's thread, and
   // the view applies only what spans patients (a GP's count and results, a patient's
   // move). Why: the rows were most of this view's work, and this view the longest task of
@@ -125,11 +125,6 @@ class GpView final : public KeyedView {
   // Attached, the GP alone (the patients' rows are folded with the records); not
   // attached, the status rows are built from the record.
   bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
-
-  // Patient rows held in memory by the folds while attached (0 when not attached). Runner
-  // thread only, between batches.
-  size_t CachedRows() const;
-  size_t CachedEntries() const override { return CachedRows(); }
 
   // The GP as of the last Publish, with the actions of `today`; nullopt for a GP with no
   // patient. Thread-safe: reads one immutable snapshot, never blocks the writer.

@@ -1,5 +1,7 @@
 #include "projections/memory_estimate.h"
 
+#include "projections/view.h"
+
 #include <bit>
 #include <memory>
 
@@ -43,10 +45,25 @@ size_t CachedRecordBytes(std::string_view person_id, const PersonRecord& r) {
   // The hash table's slot (the key string and a shared_ptr and a stamp) at the load of a
   // Swiss table between its growths (7/16 to 7/8 full: ~2/3 on average), plus one control
   // byte, and the key's characters when they do not fit in the string.
-  constexpr size_t kSlot = sizeof(std::string) + sizeof(std::shared_ptr<PersonRecord>) + sizeof(uint64_t);
+  constexpr size_t kSlot = sizeof(std::string) + sizeof(std::shared_ptr<PersonRecord>) + sizeof(uint64_t) +
+                          sizeof(absl::InlinedVector<FoldState, 1>);
   bytes += kSlot * 3 / 2 + 1;
   if (person_id.size() > kInlineChars) bytes += AllocatedBytes(person_id.size() + 1);
   return bytes;
+}
+
+size_t CachedEntryBytes(std::string_view person_id, const PersonRecord& record, std::span<const FoldState> states,
+                        std::span<PersonFold* const> folds) {
+  size_t bytes = CachedRecordBytes(person_id, record);
+  if (states.size() > 1) bytes += AllocatedBytes(states.size() * sizeof(FoldState));  // beyond the one inline
+  for (size_t k = 0; k < states.size() && k < folds.size(); ++k) bytes += folds[k]->StateBytes(states[k]);
+  return bytes;
+}
+
+size_t CachedBytes(const PersonDirectory& directory, std::span<PersonFold* const> folds, std::string_view person_id) {
+  std::span<const FoldState> states;
+  const PersonRecord* record = directory.Find(person_id, states);
+  return record == nullptr ? 0 : CachedEntryBytes(person_id, *record, states, folds);
 }
 
 }  // namespace caseledger::projections

@@ -6,6 +6,7 @@
 #include "projections/person_directory.h"
 
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 namespace caseledger::projections {
@@ -18,5 +19,14 @@ size_t AllocatedBytes(size_t n);
 // string and vector it owns (capacities, not sizes), and its slot and key in the cache's
 // hash table (PersonDirectory).
 size_t CachedRecordBytes(std::string_view person_id, const PersonRecord& record);
+
+class PersonFold;
+// The same with the person's fold states beside the record (PersonDirectory's entry): what
+// each fold says its state takes (PersonFold::StateBytes), `states[k]` being fold k's.
+size_t CachedEntryBytes(std::string_view person_id, const PersonRecord& record, std::span<const FoldState> states,
+                        std::span<PersonFold* const> folds);
+// CachedEntryBytes of a person in `directory` (whose entries hold the states of `folds`);
+// 0: not cached.
+size_t CachedBytes(const PersonDirectory& directory, std::span<PersonFold* const> folds, std::string_view person_id);
 
 }  // namespace caseledger::projections

@@ -192,6 +192,20 @@ const PersonRecord* PersonDirectory::Find(std::string_view person_id) const {
   return it == people_.end() ? nullptr : it->second.record.get();
 }
 
+const PersonRecord* PersonDirectory::Find(std::string_view person_id, std::span<const FoldState>& states) const {
+  states = {};
+  auto it = person_id.empty() ? people_.end() : people_.find(person_id);
+  if (it == people_.end()) return nullptr;
+  states = std::span<const FoldState>(it->second.folds.data(), it->second.folds.size());
+  return it->second.record.get();
+}
+
+std::span<FoldState> PersonDirectory::FoldStates(std::string_view person_id) {
+  auto it = person_id.empty() ? people_.end() : people_.find(person_id);
+  if (it == people_.end()) return {};
+  return std::span<FoldState>(it->second.folds.data(), it->second.folds.size());
+}
+
 const PersonRecord* PersonDirectory::Touch(std::string_view person_id) {
   auto it = people_.find(person_id);
   if (it == people_.end()) return nullptr;
@@ -227,7 +241,7 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (e.person_id.empty()) return false;
   if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    record = people_.emplace(std::string(e.person_id), Cached{std::make_shared<PersonRecord>(), stamp_})
+    record = people_.emplace(std::string(e.person_id), NewEntry(std::make_shared<PersonRecord>()))
                  .first->second.record.get();
   }
   // Events that change nothing the directory keeps: nothing to write.
@@ -259,14 +273,14 @@ bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
 bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   PersonRecord r;
   if (!Decode(bytes, r)) return false;
-  people_.insert_or_assign(std::string(person_id), Cached{std::make_shared<PersonRecord>(std::move(r)), stamp_});
+  people_.insert_or_assign(std::string(person_id), NewEntry(std::make_shared<PersonRecord>(std::move(r))));
   return true;
 }
 
 bool PersonDirectory::Advance(const LogEvent& e, People::iterator it) {
   if (it == people_.end()) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    it = people_.emplace(std::string(e.person_id), Cached{std::make_shared<PersonRecord>(), stamp_}).first;
+    it = people_.emplace(std::string(e.person_id), NewEntry(std::make_shared<PersonRecord>())).first;
   } else if (std::holds_alternative<domain::ContactReported>(e.event) ||
              std::holds_alternative<domain::PersonalDataErased>(e.event)) {
     return false;

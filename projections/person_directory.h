@@ -19,6 +19,7 @@
 #include "projections/swab_history.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 
 #include <cstdint>
 #include <memory>
@@ -104,6 +105,11 @@ struct ActiveMeasure {
 
 uint64_t SwabIdHash(std::string_view swab_id);
 
+// What a view's person fold (view.h: PersonFold) keeps of one person, of the fold's own type:
+// held in the person's entry of the directory beside their record, so that it is found with
+// the record, read back with it and forgotten with it. Null: nothing (e.g. an idle patient).
+using FoldState = std::shared_ptr<void>;
+
 // The facts shared with the domain's aggregate (residence, GP, enrolments, doses, clinical
 // status, the episode: domain/person_facts.h), moved by the same rules (FactsApplier,
 // PersonFacts::EpisodeWith), and what only the views keep.
@@ -130,7 +136,8 @@ struct PersonRecord : domain::PersonFacts {
   }
 };
 
-// The records of the people the runner is working on: a bounded cache in front of the
+// The entries of the people the runner is working on (each a record and one FoldState per
+// person fold, SetFolds): a bounded cache in front of the
 // views database, where every record is written ("people/<id>") in the batch that changed
 // it (view_runner.h). Why a cache and not every person in memory: at full scale the map of
 // every record outgrows the server's memory (figures: docs/benchmarks.md), while the people
@@ -151,6 +158,16 @@ class PersonDirectory {
   explicit PersonDirectory(std::shared_ptr<const domain::RuleBook> rules = nullptr);
 
   const PersonRecord* Find(std::string_view person_id) const;
+  // The record (null: not cached) and, in `states`, the person's fold states (empty: not cached).
+  const PersonRecord* Find(std::string_view person_id, std::span<const FoldState>& states) const;
+  // The fold states of a cached person (SetFolds of them; empty: not cached).
+  std::span<FoldState> FoldStates(std::string_view person_id);
+  // How many fold states each entry holds (the runner's person folds); forgets every entry.
+  void SetFolds(size_t n) {
+    people_.clear();
+    folds_ = n;
+  }
+  size_t folds() const { return folds_; }
   const PersonRecord* Get(std::string_view person_id) const { return Find(person_id); }
   // Applies one event of a person stream (others are ignored); returns true when the
   // record changed (the runner then persists it under "people/<id>"). Never rejects.
@@ -171,12 +188,13 @@ class PersonDirectory {
   // appended to `effects` and `e` is applied.
   // Returns whether the record changed; throws as Effects does.
   bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects) {
-    return Step(e, before, effects, [](const PersonRecord*) { return true; });
+    return Step(e, before, effects, [](const PersonRecord*, std::span<FoldState>) { return true; });
   }
   // The same, keeping the record before `e` only where the caller asks for it: once the
-  // effects are appended, `keep(record)` is called with the record as it is before `e`
-  // (null: not registered; valid during the call only) and returns whether `before` gets
-  // it, shared. A record nobody else holds is then changed in place rather than copied: the
+  // effects are appended, `keep(record, states)` is called with the record as it is before
+  // `e` (null: not registered; valid during the call only) and the person's fold states
+  // (empty when not registered; the caller's folds apply `e` to them there) and returns
+  // whether `before` gets the record, shared. A record nobody else holds is then changed in place rather than copied: the
   // batch pipeline keeps a record for its views only where a view reads more of it than the
   // GP (View::ReadsRecord), and a copy per event was ~9 % of a catch-up (docs/benchmarks.md).
   template <class Keep>
@@ -187,7 +205,9 @@ class PersonDirectory {
     auto it = people_.find(e.person_id);
     const PersonRecord* record = it == people_.end() ? nullptr : it->second.record.get();
     Effects(e, record, effects);
-    if (keep(record) && record != nullptr) before = it->second.record;
+    std::span<FoldState> states;
+    if (record != nullptr) states = std::span<FoldState>(it->second.folds.data(), it->second.folds.size());
+    if (keep(record, states) && record != nullptr) before = it->second.record;
     return Advance(e, it);
   }
 
@@ -195,7 +215,8 @@ class PersonDirectory {
   static std::string Encode(const PersonRecord& r);
   // False for another format byte, short input or bytes left over.
   static bool Decode(std::string_view bytes, PersonRecord& out);
-  // Decodes and caches the record (replacing a cached one), stamped with this batch.
+  // Decodes and caches the record (replacing a cached one and its fold states, which the
+  // caller then restores: person_entry.h), stamped with this batch.
   bool Load(std::string_view person_id, std::string_view bytes);
   void Clear() { people_.clear(); }
   // Records cached (every record, when nothing is ever evicted).
@@ -217,7 +238,17 @@ class PersonDirectory {
     // while no one else holds it.
     std::shared_ptr<PersonRecord> record;
     uint64_t stamp = 0;  // batch that last touched it
+    // The person folds' states of the person (SetFolds). Why here and not in each fold's
+    // own table keyed by person: every event of a GP's patient looked their row up there,
+    // a cache miss in a table of millions (5.6 % of a 1:1 catch-up), with an eviction of
+    // its own (docs/benchmarks.md, 2026-12-05).
+    absl::InlinedVector<FoldState, 1> folds;
   };
+  Cached NewEntry(std::shared_ptr<PersonRecord> record) const {
+    Cached c{std::move(record), stamp_, {}};
+    c.folds.resize(folds_);
+    return c;
+  }
   using People = absl::flat_hash_map<std::string, Cached, domain::StringHash, std::equal_to<>>;
   // Step's end: applies `e` to the record at `it` (the end: not registered), copied first
   // when someone else holds it (copy on write).
@@ -231,6 +262,7 @@ class PersonDirectory {
   // default string hash does not take ours).
   People people_;
   uint64_t stamp_ = 0;
+  size_t folds_ = 0;
 
 };
 

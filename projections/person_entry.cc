@@ -1,5 +1,6 @@
 #include "projections/person_entry.h"
 
+#include <stdexcept>
 #include <vector>
 
 namespace caseledger::projections {
@@ -33,15 +34,16 @@ bool TakePiece(std::string_view& in, std::string_view& piece) {
 
 }  // namespace
 
-std::string EncodePersonEntry(std::string_view person_id, const PersonRecord& record,
+std::string EncodePersonEntry(const PersonRecord& record, std::span<const FoldState> states,
                               std::span<PersonFold* const> folds) {
+  if (states.size() != folds.size()) throw std::logic_error("a person entry with another number of fold states");
   const std::string bytes = PersonDirectory::Encode(record);
   std::string out(1, kPersonEntryFormat);
   out.reserve(bytes.size() + 8);
   PutLength(out, bytes.size());
   out.append(bytes);
-  for (PersonFold* fold : folds) {
-    const std::string part = fold->Part(person_id, record);
+  for (size_t k = 0; k < folds.size(); ++k) {
+    const std::string part = folds[k]->Part(record, states[k]);
     PutLength(out, part.size());
     out.append(part);
   }
@@ -71,8 +73,10 @@ bool LoadPersonEntry(std::string_view person_id, std::string_view bytes, PersonD
   if (!SplitPersonEntry(bytes, record, std::span(parts, folds.size()))) return false;
   if (!directory.Load(person_id, record)) return false;
   const PersonRecord& loaded = *directory.Find(person_id);
+  const std::span<FoldState> states = directory.FoldStates(person_id);
+  if (states.size() != folds.size()) return false;
   for (size_t k = 0; k < folds.size(); ++k) {
-    if (!folds[k]->Restore(person_id, loaded, parts[k])) return false;
+    if (!folds[k]->Restore(loaded, parts[k], states[k])) return false;
   }
   return true;
 }

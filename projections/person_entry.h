@@ -1,7 +1,7 @@
 // Private to projections/: a person's entry in the views database ("people/<id>"), the
 // state of everyone who folds that person, each part encoded and decoded by its owner: the
 // directory's record (PersonDirectory::Encode) and the part of each view's person fold
-// (PersonFold::Part, in the order of the views: meta/views fixes it).
+// (PersonFold::Part of its state, in the order of the views: meta/views fixes it).
 //
 // Why one entry: a catch-up within the memory budget reads back most of the people a batch
 // touches (their record and, for a GP's patient, the GP view's row), one point read each,
@@ -23,9 +23,9 @@ namespace caseledger::projections {
 // its length (varint; 0 for a fold that keeps nothing for the person) and bytes.
 inline constexpr char kPersonEntryFormat = 0x03;
 
-// The entry of `person_id` after a batch: the record and every fold's part (Part may read
-// the fold's row back; the fold's thread).
-std::string EncodePersonEntry(std::string_view person_id, const PersonRecord& record,
+// A person's entry after a batch: the record and every fold's part of its state (`states`:
+// the person's in the directory, one per fold).
+std::string EncodePersonEntry(const PersonRecord& record, std::span<const FoldState> states,
                               std::span<PersonFold* const> folds);
 
 // Splits an entry into the record's bytes and `parts.size()` parts (views of `bytes`).
@@ -35,8 +35,8 @@ bool SplitPersonEntry(std::string_view bytes, std::string_view& record, std::spa
 // The record alone (FindPerson); false as SplitPersonEntry or when the record does not decode.
 bool DecodePersonRecord(std::string_view bytes, size_t folds, PersonRecord& out);
 
-// Caches the record in `directory` (Load) and hands each fold its part (Restore). False:
-// the entry or one of its parts does not decode.
+// Caches the record in `directory` (Load) with each fold's state restored from its part
+// (Restore). False: the entry or one of its parts does not decode.
 bool LoadPersonEntry(std::string_view person_id, std::string_view bytes, PersonDirectory& directory,
                      std::span<PersonFold* const> folds);
 

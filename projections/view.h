@@ -44,7 +44,6 @@ class StoredEntries {
     virtual eventstore::StoreResult<void> Scan(
         std::string_view prefix, const std::function<void(std::string_view, std::string_view)>& visit) const = 0;
   };
-  virtual eventstore::StoreResult<std::optional<std::string>> Get(std::string_view key) const = 0;
   virtual std::shared_ptr<const Pinned> Pin() const = 0;
 };
 
@@ -52,37 +51,35 @@ class StoredEntries {
 // rows: a person has one GP at a time, and their status row is theirs alone), folded with
 // the person's record by whoever folds the records: each person partition of the batch
 // pipeline has a fold of its own and runs it on the pool with its people's records
-// (batch_pipeline.h); the sequential runner has one. The view keeps only what spans people
-// (a GP's patient count and results) and learns, per event, whether the fold changed
+// (batch_pipeline.h); the sequential runner has one. The fold's state of a person (its
+// FoldState) is held in the person's entry of the folding directory, beside their record
+// (person_directory.h), written with the record in one entry (person_entry.h) and read back
+// with it: the fold holds no person of its own. The view keeps only what spans people (a
+// GP's patient count and results) and learns, per event, whether the fold changed
 // something of the event's person (LogEvent::fold_changed). Each fold is used by one thread
-// at a time; it reads what it does not hold from the view's stored entries (View::Attach).
+// at a time.
 class PersonFold {
  public:
   virtual ~PersonFold() = default;
-  // A new batch: what the batch touches stays until it is written (Evict).
-  virtual void BeginBatch() = 0;
   // Applies one event of the fold's people (every person event of the partition, in log
-  // order) with the record BEFORE it (as View::Apply), before any view applies it; returns
-  // whether the view's state changed for the event's person. Throws as View::Apply.
-  virtual bool Apply(const LogEvent& e, const PersonRecord* person) = 0;
-  // Puts what the batch changed (keys are the view's own, as View::Persist's), once each.
-  virtual void Persist(PersistSink& sink) = 0;
-  // What the fold keeps of the person beside their record (`person`, as the batch left it),
-  // in the fold's own encoding; written with the record, in one entry (person_entry.h),
-  // whenever the record or the fold's state of the person changed (Apply returned true).
-  // Empty: nothing (e.g. not a GP's patient, or an idle one). Called after the batch's
-  // Applies, before Evict; may read back what the fold does not hold.
-  virtual std::string Part(std::string_view person_id, const PersonRecord& person) = 0;
-  // The part written with the record, handed back when the record is read back (a batch's
-  // person not cached), so that the fold need not read its own entries for the person.
-  // What the fold holds of the person is as recent, and stays. False: it does not decode.
-  virtual bool Restore(std::string_view person_id, const PersonRecord& person, std::string_view part) = 0;
-  // After a batch was written: forgets entries beyond the fold's share of the view's cache,
-  // but those of the `unwritten` batches begun last (0, 1 or 2: folded ahead, and applied
-  // but written behind: ViewRunner's catch-up), not written yet.
-  virtual void Evict(unsigned unwritten) = 0;
-  // Entries held in memory.
-  virtual size_t size() const = 0;
+  // order) with the record BEFORE it (as View::Apply) and the fold's state of the person
+  // (null: not registered, as `person`), before any view applies it; returns whether the
+  // view's state changed for the event's person. Throws as View::Apply.
+  virtual bool Apply(const LogEvent& e, const PersonRecord* person, FoldState* state) = 0;
+  // Puts what changed since the last Persist (keys are the view's own, as View::Persist's),
+  // once each, from the people as they are now: `people` holds every person the fold
+  // changed since, with their state as fold `slot` of their entry.
+  virtual void Persist(PersistSink& sink, const PersonDirectory& people, size_t slot) = 0;
+  // The fold's state of the person (`person`, as the batch left it) in the fold's own
+  // encoding, written with the record in one entry (person_entry.h) whenever the record or
+  // the state changed (Apply returned true). Empty: nothing (e.g. not a GP's patient, or an
+  // idle one).
+  virtual std::string Part(const PersonRecord& person, const FoldState& state) const = 0;
+  // The part written with the record, decoded into the state when the record is read back.
+  // False: it does not decode.
+  virtual bool Restore(const PersonRecord& person, std::string_view part, FoldState& state) const = 0;
+  // Bytes a state holds besides the FoldState itself (the memory budget's estimate).
+  virtual size_t StateBytes(const FoldState& state) const = 0;
   // After a long catch-up, with everything written: gives back working buffers that grew
   // with it (what was marked for writing between two writes).
   virtual void ReleaseBuffers() {}
@@ -94,27 +91,18 @@ class View {
   // Stable name: key prefix in the views database, "views" label in metrics and SSE.
   virtual std::string_view name() const = 0;
 
-  // Called by the runner before Load: where the view reads back what it wrote, and how
-  // many entries it may hold in memory besides (0: no limit). A view that keeps all its
-  // state in memory ignores it (the default); a view never attached keeps all in memory.
-  virtual void Attach(std::shared_ptr<const StoredEntries> entries, size_t cache) {
-    (void)entries;
-    (void)cache;
-  }
+  // Called by the runner before Load: where the view reads back what it wrote. A view
+  // that keeps all its state in memory ignores it (the default).
+  virtual void Attach(std::shared_ptr<const StoredEntries> entries) { (void)entries; }
 
   // After Attach, by the runner: `n` folds of the view's person-local state (PersonFold),
-  // one per person partition, each with 1/n of Attach's cache, owned by the view and valid
-  // until it is destroyed (a second call replaces them). Empty: the view has none and
-  // applies every event itself (the default). An attached view that has folds relies on
-  // them: the runner runs them.
+  // one per person partition, owned by the view and valid until it is destroyed (a second
+  // call replaces them). Empty: the view has none and applies every event itself (the
+  // default). An attached view that has folds relies on them: the runner runs them.
   virtual std::vector<PersonFold*> PersonFolds(size_t n) {
     (void)n;
     return {};
   }
-
-  // Entries an attached view holds in memory besides its state (at most Attach's `cache`);
-  // 0 for a view that keeps everything in memory. Runner thread only.
-  virtual size_t CachedEntries() const { return 0; }
 
   // Restores one persisted entry at startup (before any Apply). False: the bytes do not
   // decode (the runner then rebuilds the views from the log).

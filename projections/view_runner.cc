@@ -37,9 +37,6 @@ using layout::kStartsPrefix;
 class DbEntries final : public StoredEntries {
  public:
   DbEntries(std::shared_ptr<ViewsDb> db, std::string prefix) : db_(std::move(db)), prefix_(std::move(prefix)) {}
-  StoreResult<std::optional<std::string>> Get(std::string_view key) const override {
-    return db_->Get(prefix_ + std::string(key));
-  }
   std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<PinnedDb>(db_, prefix_); }
 
  private:
@@ -208,7 +205,6 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
   const std::vector<domain::Envelope>& batch = decoded.envelopes;
   dirty_people.clear();
   dirty_people.reserve(batch.size());
-  for (auto& [v, fold] : folds) fold->BeginBatch();
   for (size_t i = 0; i < batch.size(); ++i) {
     const domain::Envelope& env = batch[i];
     const domain::Event* event = &decoded.events[i];
@@ -224,8 +220,11 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
       directory.Effects(probe, before, effects);
       // The views' person folds, before the views (as in the pipeline's partitions).
       uint32_t folded = 0;
-      for (size_t k = 0; k < folds.size(); ++k) {
-        if (folds[k].second->Apply(probe, before)) folded |= 1u << k;
+      if (!folds.empty()) {
+        const std::span<FoldState> states = before ? directory.FoldStates(person) : std::span<FoldState>();
+        for (size_t k = 0; k < folds.size(); ++k) {
+          if (folds[k].second->Apply(probe, before, states.empty() ? nullptr : &states[k])) folded |= 1u << k;
+        }
       }
       LogEvent e{env, *event, person, effects};
       size_t k = 0;
@@ -258,9 +257,9 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
       sink.SetPrefix(v->name());
       v->Persist(sink);
     }
-    for (auto& [v, fold] : folds) {
-      sink.SetPrefix(views[v]->name());
-      fold->Persist(sink);
+    for (size_t k = 0; k < folds.size(); ++k) {
+      sink.SetPrefix(views[folds[k].first]->name());
+      folds[k].second->Persist(sink, directory, k);
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the views: ") + ex.what());
@@ -277,9 +276,11 @@ bool ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb, uint64_t last) {
                      dirty_people.end());
   std::string key;
   try {
+    std::span<const FoldState> states;
     for (const auto& [record, id] : dirty_people) {
       key.assign(kPeoplePrefix).append(id);
-      wb.Put(key, EncodePersonEntry(id, *record, fold_list));
+      directory.Find(id, states);
+      wb.Put(key, EncodePersonEntry(*record, states, fold_list));
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the people: ") + ex.what());
@@ -314,7 +315,6 @@ void ViewRunner::Impl::Written(uint64_t last, size_t events, std::chrono::steady
     pipeline->Evict(PersonCacheLimit(), behind);
   } else {
     directory.Evict(PersonCacheLimit());
-    for (auto& [v, fold] : folds) fold->Evict(0);
   }
   NoteMemory();
   stored_position.store(last, std::memory_order_relaxed);
@@ -376,10 +376,8 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   auto db = ViewsDb::Open(runner->impl_->options.path, runner->impl_->options.db);
   if (!db) return db.error();
   runner->impl_->db = std::move(*db);
-  RunnerOptions& ro = runner->impl_->options;
-  if (ro.view_cache_bytes != 0) ro.view_cache = std::max<size_t>(1, ro.view_cache_bytes / RunnerOptions::kViewRowBytes);
   for (auto& v : runner->impl_->views) {
-    v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"), ro.view_cache);
+    v->Attach(std::make_shared<DbEntries>(runner->impl_->db, std::string(v->name()) + "/"));
   }
   if (impl.pipeline) {
     impl.pipeline->AttachFolds();
@@ -390,6 +388,7 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
         impl.fold_list.push_back(fold);
       }
     }
+    impl.directory.SetFolds(impl.folds.size());
   }
   if (auto loaded = runner->impl_->Load(); !loaded) return loaded.error();
   return runner;
@@ -511,9 +510,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.rules = std::move(options.rules);
   ro.read_ahead = options.read_ahead;
   ro.person_cache = options.person_cache;
-  ro.view_cache = options.view_cache;
   ro.person_cache_bytes = options.person_cache_bytes;
-  ro.view_cache_bytes = options.view_cache_bytes;
   ro.db = options.db;
   ro.partitions = options.partitions;
   ro.threads = options.threads;

@@ -74,25 +74,17 @@ struct RunnerOptions {
   // 0: every batch. Not for the sequential runner (partitions == 0). The views are the
   // same either way; a crash loses at most this many events of work.
   size_t catch_up_write_every = size_t{1} << 17;
-  // Person records kept in memory between batches (PersonDirectory's cache; the others
-  // are read back from "people/<id>" by the batch that needs them); 0: every one, as
-  // before. A record is ~0.5 KiB in memory (1:100 whole history: 45k people), so the
+  // Person records kept in memory between batches (PersonDirectory's cache, each with its
+  // person folds' states, e.g. their GP patient status; the others are read back from
+  // "people/<id>" by the batch that needs them); 0: every one, as before. A record is ~0.5 KiB in memory (1:100 whole history: 45k people), so the
   // default is ~250 MiB at most. A batch pins the records of all its people on top.
   size_t person_cache = kDefaultPersonCache;
   static constexpr size_t kDefaultPersonCache = 1 << 19;
-  // Entries that a view keeping its state in the views database holds in memory besides
-  // (View::Attach: the GP view's patient rows, ~0.1-0.3 KiB each, the rest read back when
-  // needed); 0: every one. The views are the same whatever the number.
-  size_t view_cache = kDefaultViewCache;
-  static constexpr size_t kDefaultViewCache = 1 << 18;
-  // The same two bounds in bytes (issue #14: a server's memory bounded whatever the scale);
-  // where non-zero they replace the counts above. person_cache_bytes: the records' bytes as
-  // the allocator counts them (memory_estimate.h), averaged over the records of each
-  // batch, so that the bound holds as records grow with each person's history.
-  // view_cache_bytes: at kViewRowBytes per GP patient row (their mean, measured at 1:10).
+  // The same bound in bytes (issue #14: a server's memory bounded whatever the scale);
+  // where non-zero it replaces the count above: the records' bytes (and their fold
+  // states') as the allocator counts them (memory_estimate.h), averaged over the records
+  // of each batch, so that the bound holds as records grow with each person's history.
   size_t person_cache_bytes = 0;
-  size_t view_cache_bytes = 0;
-  static constexpr size_t kViewRowBytes = 160;
   // Whether person_cache_bytes gives way to the index and filter blocks no cache holds (a
   // server's memory budget covers them: serving/memory_budget.h): the views database's
   // table readers and what `other_tables` says (the store's), measured as they grow with
@@ -133,10 +125,8 @@ struct ViewChange {
 struct ViewsMemory {
   eventstore::RocksMemory db;    // the views database
   uint64_t person_records = 0;   // person records cached
-  uint64_t person_bytes = 0;     // their bytes (memory_estimate.h), estimated from a sample
-  uint64_t view_rows = 0;        // entries views keep besides their state (GP patient rows)
-  uint64_t view_row_bytes = 0;   // their bytes, at RunnerOptions::kViewRowBytes each
-  uint64_t total() const { return db.total() + person_bytes + view_row_bytes; }
+  uint64_t person_bytes = 0;     // their bytes with their folds' states (memory_estimate.h), from a sample
+  uint64_t total() const { return db.total() + person_bytes; }
 };
 
 // Counters for /metrics (read from any thread).
@@ -233,9 +223,7 @@ struct RebuildOptions {
   std::shared_ptr<const domain::RuleBook> rules;
   bool read_ahead = true;  // RunnerOptions::read_ahead
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
-  size_t view_cache = RunnerOptions::kDefaultViewCache;      // RunnerOptions::view_cache
   size_t person_cache_bytes = 0;                              // RunnerOptions::person_cache_bytes
-  size_t view_cache_bytes = 0;                                // RunnerOptions::view_cache_bytes
   ViewsDbOptions db;                                          // RunnerOptions::db
   size_t partitions = RunnerOptions::kDefaultPartitions;     // RunnerOptions::partitions
   size_t threads = 0;                                         // RunnerOptions::threads

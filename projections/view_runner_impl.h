@@ -109,7 +109,7 @@ class ViewRunner::Impl {
   mutable std::chrono::steady_clock::time_point tables_measured{};
   mutable bool tables_known = false;
   size_t events_since_sample = 0;  // events written since SampleRecords last measured
-  std::atomic<uint64_t> cached_people{0}, cached_people_bytes{0}, cached_rows{0};
+  std::atomic<uint64_t> cached_people{0}, cached_people_bytes{0};
   // Registrations applied and written (index/registered), read by what-ifs.
   std::atomic<uint64_t> registered{0};
 

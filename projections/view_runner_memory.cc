@@ -41,9 +41,9 @@ void ViewRunner::Impl::SampleRecords(const DecodedBatch& decoded) {
     std::string_view stream = envelopes[i].stream;
     if (!stream.starts_with(kPersonStreamPrefix)) continue;
     const std::string_view id = stream.substr(kPersonStreamPrefix.size());
-    const PersonRecord* r = pipeline ? pipeline->Find(id) : directory.Find(id);
-    if (r == nullptr) continue;
-    bytes += CachedRecordBytes(id, *r);
+    const size_t entry = pipeline ? pipeline->CachedBytes(id) : CachedBytes(directory, fold_list, id);
+    if (entry == 0) continue;
+    bytes += entry;
     ++n;
   }
   if (n == 0) return;
@@ -79,9 +79,6 @@ void ViewRunner::Impl::NoteMemory() {
   const size_t people = pipeline ? pipeline->CachedPeople() : directory.size();
   cached_people.store(people, std::memory_order_relaxed);
   cached_people_bytes.store(static_cast<uint64_t>(people * record_bytes), std::memory_order_relaxed);
-  size_t rows = 0;
-  for (const auto& v : views) rows += v->CachedEntries();
-  cached_rows.store(rows, std::memory_order_relaxed);
 }
 
 eventstore::StoreResult<void> ViewRunner::Settle() {
@@ -95,8 +92,6 @@ ViewsMemory ViewRunner::Memory() const {
   m.db = impl_->db->Memory();
   m.person_records = impl_->cached_people.load(std::memory_order_relaxed);
   m.person_bytes = impl_->cached_people_bytes.load(std::memory_order_relaxed);
-  m.view_rows = impl_->cached_rows.load(std::memory_order_relaxed);
-  m.view_row_bytes = m.view_rows * RunnerOptions::kViewRowBytes;
   return m;
 }
 

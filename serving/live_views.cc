@@ -68,7 +68,6 @@ class LiveViews::Impl {
     ro.person_cache_bytes = budget.person_records;
     ro.records_give_way_to_tables = true;
     ro.other_tables = [&store = store] { return static_cast<size_t>(store.Memory().table_readers); };
-    ro.view_cache_bytes = budget.view_rows;
     ro.db.block_cache_bytes = budget.views_block_cache;
     ro.db.write_buffer_bytes = budget.views_write_buffer;
     ro.db.catch_up_write_buffer_bytes = budget.views_catch_up_write_buffer;

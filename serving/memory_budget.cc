@@ -5,8 +5,9 @@ namespace caseledger::serving {
 MemoryBudget SplitMemoryBudget(size_t total) {
   if (total == 0) total = kDefaultMemoryBudget;
   MemoryBudget b;
-  // Person records are most of what a catch-up reads back when they are not cached (at
-  // 1:10 a batch touches tens of thousands of people), hence the largest share; the
+  // Person records (with their GP patient status beside them) are most of what a catch-up
+  // reads back when they are not cached (at 1:10 a batch touches tens of thousands of
+  // people), hence the largest share; the
   // store's cache serves queries (stream index, heads), the log's scans bypass it.
   b.store_block_cache = total / 5;
   b.store_write_buffers = total / 10;
@@ -17,9 +18,8 @@ MemoryBudget SplitMemoryBudget(size_t total) {
   // its cache (the log's scans bypass it, the routes wait for the views): the views'
   // memtables take those shares.
   b.views_catch_up_write_buffer = b.views_write_buffer + (b.store_write_buffers + b.store_block_cache) / 2;
-  b.view_rows = total * 3 / 20;
   b.person_records = total - b.store_block_cache - b.store_write_buffers - b.views_block_cache -
-                     2 * b.views_write_buffer - b.view_rows;
+                     2 * b.views_write_buffer;
   return b;
 }
 

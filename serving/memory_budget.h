@@ -21,14 +21,14 @@ struct MemoryBudget {
   size_t views_write_buffer = 0;   // projections::ViewsDbOptions::write_buffer_bytes
   size_t views_catch_up_write_buffer = 0;  // projections::ViewsDbOptions::catch_up_write_buffer_bytes
   size_t person_records = 0;       // projections::RunnerOptions::person_cache_bytes
-  size_t view_rows = 0;            // projections::RunnerOptions::view_cache_bytes
 };
 
 // The budget when none is given.
 inline constexpr size_t kDefaultMemoryBudget = size_t{640} << 20;
 
-// `total` bytes (0: kDefaultMemoryBudget) split between the parts: 35 % person records,
-// 20 % the store's block cache, 15 % GP patient rows, 10 % each the store's memtables and
+// `total` bytes (0: kDefaultMemoryBudget) split between the parts: 50 % person records
+// (with the GP view's patient status of each: its rows had 15 % of their own until
+// 2026-12-05), 20 % the store's block cache, 10 % each the store's memtables and
 // the views database's block cache, 5 % the views database's memtable (two of them at
 // most exist: one filling, one being written). With the second memtable the parts sum to
 // `total`. While the views catch up from far behind, their memtables take the shares of

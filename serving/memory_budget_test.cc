@@ -8,7 +8,7 @@ namespace {
 size_t Sum(const MemoryBudget& b) {
   // The views database may hold two memtables (one filling, one being written).
   return b.store_block_cache + b.store_write_buffers + b.views_block_cache + 2 * b.views_write_buffer +
-         b.person_records + b.view_rows;
+         b.person_records;
 }
 
 TEST(MemoryBudgetTest, PartsAddUpToTheBudget) {
@@ -41,7 +41,6 @@ TEST(MemoryBudgetTest, EveryPartScalesWithTheBudget) {
   const MemoryBudget small = SplitMemoryBudget(size_t{256} << 20), large = SplitMemoryBudget(size_t{1024} << 20);
   // Within the rounding of integer shares.
   EXPECT_NEAR(double(large.store_block_cache), 4.0 * small.store_block_cache, 4);
-  EXPECT_NEAR(double(large.view_rows), 4.0 * small.view_rows, 4);
   EXPECT_NEAR(double(large.views_write_buffer), 4.0 * small.views_write_buffer, 4);
   EXPECT_NEAR(double(large.person_records), 4.0 * small.person_records, 16);
 }

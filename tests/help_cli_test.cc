@@ -55,7 +55,7 @@ const std::vector<Expected>& Commands() {
       {"caseledger", "import", {"data", "from", "threads", "max-errors", "ids", "master-key", "reference", "format"}},
       {"caseledger-bench", "append", {"data", "seconds", "concurrency", "runs", "format"}},
       {"caseledger-bench", "rebuild",
-       {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "view-cache", "compare",
+       {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "compare",
         "sequential", "partitions", "threads"}},
       {"caseledger-bench", "lag", {"data", "rate", "seconds", "warmup", "appenders", "format"}},
       {"caseledger-bench", "relay", {"nats", "replicas", "scale", "from", "to", "rate", "seconds", "format", "data"}},

@@ -117,7 +117,7 @@ int RunBenchFold(const Args& args) {
       std::string_view person = std::string_view(envelopes[i].stream).substr(kPersonStream.size());
       effects.clear();
       directory.Step(projections::LogEvent{envelopes[i], events[i], person}, before, effects,
-                     [&](const projections::PersonRecord*) { return keep_all; });
+                     [&](const projections::PersonRecord*, std::span<projections::FoldState>) { return keep_all; });
     }
     ns_per_event.push_back((ThreadCpuSeconds() - c0) * 1e9 / static_cast<double>(envelopes.size()));
     records = 0;

@@ -38,7 +38,6 @@ app::Program MakeProgram() {
         {"batch", "N", "events per views batch (2^17)"},
         {"until", "N", "rebuild the first N events only"},
         {"person-cache", "N", "person records kept in memory (0: all)"},
-        {"view-cache", "N", "rows a view keeps in memory, e.g. the GP view's patients (0: all)"},
         {"compare", nullptr, "set the region view beside the scaled DPC bulletin of --from/--to/--scale"},
         {"sequential", nullptr, "read the log on the applying thread (no read-ahead)"},
         {"partitions", "N", "person partitions of the views pipeline (4; 0: the sequential runner)"},

@@ -9,7 +9,6 @@
 // RocksDB flushes the views on its own; --sequential reads on the calling thread).
 // --until N rebuilds the first N events only (profiling a subrange of a big store);
 // --person-cache N sets RebuildOptions::person_cache (0: every person record in memory),
-// --view-cache N RebuildOptions::view_cache (0: every GP patient row in memory);
 // --partitions N and --threads N the pipeline's (RunnerOptions::partitions, 0: the
 // sequential runner; RunnerOptions::threads, 0: one per core); --views-write-buffer MIB the
 // views database's memtable (ViewsDbOptions::write_buffer_bytes).
@@ -81,7 +80,7 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 }  // namespace
 
 int RunBenchRebuild(const Args& args) {
-  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "view-cache", "partitions", "threads",
+  Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "partitions", "threads",
                      "views-write-buffer"},
               {"compare", "sequential"});
   if (!flags.ok()) return UsageError(flags.error());
@@ -153,8 +152,6 @@ int RunBenchRebuild(const Args& args) {
     ro.until = events;
     if (flags.Has("person-cache"))
       ro.person_cache = std::strtoull(flags.GetOr("person-cache", "").c_str(), nullptr, 10);
-    if (flags.Has("view-cache"))
-      ro.view_cache = std::strtoull(flags.GetOr("view-cache", "").c_str(), nullptr, 10);
     if (flags.Has("partitions"))
       ro.partitions = std::strtoull(flags.GetOr("partitions", "").c_str(), nullptr, 10);
     if (flags.Has("views-write-buffer"))
