@@ -73,6 +73,7 @@ StoreResult<void> BulkImport::Impl::Start() {
     tip_ = store_.tip_hash_;
   }
   empty_store_ = first_position_ == 1;
+  run_first_ = first_position_;
   if (!empty_store_) {
     // Recorded-at never goes backwards: the import starts at the log's last instant.
     auto last = store_.ReadLog(first_position_ - 1, 1);
@@ -88,7 +89,8 @@ StoreResult<void> BulkImport::Impl::Start() {
   claim_hashes_.reserve(1 << 18);
   options_.threads = std::max(1, options_.threads);
   options_.events_per_file = std::max<uint64_t>(1, options_.events_per_file);
-  options_.index_run_entries = std::max<uint64_t>(1, options_.index_run_entries);
+  // A run's events are counted per stream in 32 bits (StreamState::run_events).
+  options_.index_run_entries = std::clamp<uint64_t>(options_.index_run_entries, 1, UINT32_MAX);
   options_.claim_run_entries = std::max<uint64_t>(1, options_.claim_run_entries);
   for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] {
       pthread_setname_np(pthread_self(), "cl-bulk-pool");  // in top -H, perf and /proc
@@ -153,10 +155,15 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   return store_.Get(store_.claims_, stored);
 }
 
-void BulkImport::Impl::HoldClaim(std::string&& claim, size_t hash, uint32_t holder) {
+void BulkImport::Impl::HoldClaim(std::string_view claim, size_t hash, uint32_t holder) {
   claim_hashes_.insert(hash);
-  auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{std::move(claim), bulk_import_internal::ClaimTableHash(hash), holder});
-  if (!added) held->holder = holder;
+  auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{
+      claim.data(), static_cast<uint32_t>(claim.size()), bulk_import_internal::ClaimTableHash(hash), holder});
+  if (added) {
+    held->data = claim_bytes_.Copy(claim);  // the same bytes: the key does not change
+  } else {
+    held->holder = holder;
+  }
 }
 
 std::optional<StoreError> BulkImport::Impl::CheckRequest(const AppendRequest& r, size_t events, domain::Timestamp& at,
@@ -206,24 +213,34 @@ std::span<const BulkImport::EventView> BulkImport::Impl::ViewsOf(const AppendReq
   return views_;
 }
 
-StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r,
-                                                std::span<const BulkImport::EventView> events, domain::Timestamp at) {
+StoreResult<BulkImport::Appended> BulkImport::Impl::Append(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                           std::span<const BulkImport::EventView> events,
+                                                           domain::Timestamp at) {
   if (!r.events.empty()) return Invalid("bulk import: events both in the request and by view");
   return AddByHandle(stream, std::move(r), events, at);
 }
 
-StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r, domain::Timestamp at) {
-  return AddByHandle(stream, std::move(r), ViewsOf(r), at);
+StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                std::span<const BulkImport::EventView> events, domain::Timestamp at) {
+  auto added = Append(stream, std::move(r), events, at);
+  if (!added) return added.error();
+  return Named(stream_list_[stream].name, *added);
 }
 
-StoreResult<AppendResult> BulkImport::Impl::AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
-                                                        std::span<const BulkImport::EventView> events,
-                                                        domain::Timestamp at) {
+StoreResult<AppendResult> BulkImport::Impl::Add(BulkImport::StreamHandle stream, AppendRequest&& r, domain::Timestamp at) {
+  auto added = AddByHandle(stream, std::move(r), ViewsOf(r), at);
+  if (!added) return added.error();
+  return Named(stream_list_[stream].name, *added);
+}
+
+StoreResult<BulkImport::Appended> BulkImport::Impl::AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                                std::span<const BulkImport::EventView> events,
+                                                                domain::Timestamp at) {
   if (auto failed = Failure()) return *failed;
   if (stream >= stream_list_.size()) return Invalid("bulk import: no stream of handle " + std::to_string(stream));
   std::optional<AppendResult> replay;
   if (auto refused = CheckRequest(r, events.size(), at, &replay)) return *refused;
-  if (replay) return *replay;
+  if (replay) return BulkImport::Appended{replay->first_position, replay->last_position, replay->version, replay->replayed};
   return AddTo(stream_list_[stream], std::move(r), events, at);
 }
 
@@ -235,10 +252,12 @@ StoreResult<AppendResult> BulkImport::Impl::Add(AppendRequest&& r, domain::Times
   if (replay) return *replay;
   auto named = Stream(r.stream);
   if (!named) return named.error();
-  return AddTo(**named, std::move(r), ViewsOf(r), at);
+  auto added = AddTo(**named, std::move(r), ViewsOf(r), at);
+  if (!added) return added.error();
+  return Named((*named)->name, *added);
 }
 
-StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendRequest&& r,
+StoreResult<BulkImport::Appended> BulkImport::Impl::AddTo(NamedStream& stream, AppendRequest&& r,
                                                   std::span<const BulkImport::EventView> events, domain::Timestamp at) {
   // The stream's name from the import's own list: a request handed over by handle has none.
   const std::string& name = stream.name;
@@ -280,7 +299,7 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
     st.key = StreamState::Key::kKey;
     st.key_written = true;
   }
-  AppendResult result{name, next_position_, 0, st.head.version, false};
+  BulkImport::Appended result{next_position_, 0, st.head.version, false};
   for (const BulkImport::EventView& ev : events) {
     // The record body written from the request (format::EncodeRecordBody's bytes, without
     // an Envelope to copy the stream, actor and ids into), the personal part sealed in place.
@@ -298,25 +317,24 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
       PersonalVault::SealTo(record, st.data_key, name, version, ev.personal);
     }
     record.append(format::kMaxTrailerSize, '\0');  // room for the hash
-    if (st.positions.empty()) st.first_version = version;
-    st.positions.push_back(pos);
+    if (st.run_events++ == 0) st.first_version = version;
+    run_streams_.push_back(stream.index);
     result.last_position = pos;
   }
   st.head = {result.version, result.last_position};
   st.written = true;
-  buffered_entries_ += events.size();
   if (!st.in_run) {
     st.in_run = true;
-    touched_.emplace_back(&stream.name, &st);
+    touched_.push_back({&stream.name, &st, stream.index});
   }
   // The taken claims' hashes are the first looked up, in their order (CheckClaims asks about
   // each of the request's claims before any released one); the released claims kept are some
   // of those asked about after them (an erasure's: rare), hashed again.
   for (std::string& claim : released) {
     const size_t hash = bulk_import_internal::ClaimHash(claim);
-    HoldClaim(std::move(claim), hash, kReleased);
+    HoldClaim(claim, hash, kReleased);
   }
-  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(std::move(claims[i]), looked_up_hashes_[i], stream.index);
+  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(claims[i], looked_up_hashes_[i], stream.index);
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;
@@ -331,11 +349,11 @@ StoreResult<AppendResult> BulkImport::Impl::AddTo(NamedStream& stream, AppendReq
       erasures_.push_back(std::move(purge));
     }
   }
-  if (!r.idempotency_key.empty()) idempotency_[r.idempotency_key] = {r.request_digest, result};
+  if (!r.idempotency_key.empty()) idempotency_[r.idempotency_key] = {r.request_digest, Named(name, result)};
   last_recorded_ = at;
   ++appends_;
   if (forming_.size() >= options_.events_per_file) Submit();
-  if (buffered_entries_ >= options_.index_run_entries) {
+  if (run_streams_.size() >= options_.index_run_entries) {
     if (auto flushed = FlushIndexRun(); !flushed) {
       Fail(flushed.error());
       return flushed.error();
@@ -374,6 +392,11 @@ StoreResult<AppendResult> BulkImport::Add(StreamHandle stream, AppendRequest req
 StoreResult<AppendResult> BulkImport::Add(StreamHandle stream, AppendRequest request, std::span<const EventView> events,
                                           domain::Timestamp recorded_at) {
   return impl_->Add(stream, std::move(request), events, recorded_at);
+}
+
+StoreResult<BulkImport::Appended> BulkImport::Append(StreamHandle stream, AppendRequest request,
+                                                     std::span<const EventView> events, domain::Timestamp recorded_at) {
+  return impl_->Append(stream, std::move(request), events, recorded_at);
 }
 
 StoreResult<BulkImportStats> BulkImport::Commit() { return impl_->Commit(); }

@@ -15,9 +15,11 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,13 +41,53 @@ inline StoreError Invalid(std::string message) { return StoreError{StoreErrorCod
 // per claim where the import first looks the claim up and kept for the table's probe, its
 // insert and its rehashes: std::hash of the claim was taken for the filter of hashes and
 // boost::hash twice more, for the table's look-up and its insert, and a rehash read every
-// claim's bytes again (cache misses: the claims' strings lie apart from the table). 32 bits
-// of the hash beside the holder, so that an entry is no larger than a string and a holder
-// were (40 bytes).
+// claim's bytes again (cache misses: the claims' bytes lie apart from the table). 32 bits
+// of the hash beside the holder. The claim's bytes lie in the run's ClaimBytes: a string
+// each was 40 bytes an entry and an allocation of 32 or 48 more, freed (cold) at each run.
 struct ClaimKey {
-  std::string claim;
+  mutable const char* data = nullptr;  // the claim's bytes (moved into ClaimBytes once inserted: the same bytes)
+  uint32_t size = 0;
   uint32_t hash = 0;
   mutable uint32_t holder = 0;  // the holding stream's number in stream_list_, or kReleased: not of the key
+  std::string_view claim() const { return {data, size}; }
+};
+
+// The bytes of the claims held since the last run, one after another in blocks that are
+// kept for the next run (Clear).
+class ClaimBytes {
+ public:
+  // A copy of `claim`, valid until Clear.
+  const char* Copy(std::string_view claim) {
+    if (claim.size() > kBlock) {  // longer than a block: a block of its own
+      large_.push_back(std::make_unique<char[]>(claim.size()));
+      std::memcpy(large_.back().get(), claim.data(), claim.size());
+      return large_.back().get();
+    }
+    if (filling_ == nullptr || claim.size() > kBlock - used_) {
+      if (next_ == blocks_.size()) blocks_.push_back(std::make_unique<char[]>(kBlock));
+      filling_ = blocks_[next_++].get();
+      used_ = 0;
+    }
+    char* out = filling_ + used_;
+    std::memcpy(out, claim.data(), claim.size());
+    used_ += claim.size();
+    return out;
+  }
+  // Forgets every copy; the blocks are filled again.
+  void Clear() {
+    next_ = 0;
+    filling_ = nullptr;
+    used_ = 0;
+    large_.clear();
+  }
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t next_ = 0;  // the block to fill after filling_
+  char* filling_ = nullptr;
+  size_t used_ = 0;  // of filling_
+  std::vector<std::unique_ptr<char[]>> large_;
 };
 // The same claim, looked up: a view and its hash.
 struct ClaimRef {
@@ -60,27 +102,36 @@ struct ClaimKeyHash {
 struct ClaimKeyEqual {
   using is_transparent = void;
   static bool Same(uint32_t ha, std::string_view a, uint32_t hb, std::string_view b) { return ha == hb && a == b; }
-  bool operator()(const ClaimKey& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
-  bool operator()(const ClaimRef& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
-  bool operator()(const ClaimKey& a, const ClaimRef& b) const { return Same(a.hash, a.claim, b.hash, b.claim); }
+  bool operator()(const ClaimKey& a, const ClaimKey& b) const { return Same(a.hash, a.claim(), b.hash, b.claim()); }
+  bool operator()(const ClaimRef& a, const ClaimKey& b) const { return Same(a.hash, a.claim, b.hash, b.claim()); }
+  bool operator()(const ClaimKey& a, const ClaimRef& b) const { return Same(a.hash, a.claim(), b.hash, b.claim); }
 };
 // The hash of a claim: all of it for the filter of claims seen (claim_hashes_), its high half
 // for the table of claims.
 inline size_t ClaimHash(std::string_view claim) { return std::hash<std::string_view>{}(claim); }
 inline uint32_t ClaimTableHash(size_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
-// One stream as the import leaves it. The events' index entries wait in `positions` only
-// until the next run of the stream index is written (bulk_runs.h), so that memory per
-// stream stays small and fixed.
+// One stream as the import leaves it. Its events since the last run of the stream index
+// (bulk_runs.h) are counted here; their positions are the import's (BulkImport::Impl::
+// run_streams_), so that memory per stream stays small and fixed.
 struct StreamState {
-  format::Head head;                // after the import's appends so far
-  uint64_t first_version = 0;       // of the first event in `positions`
-  std::vector<uint64_t> positions;  // of the import's events since the last run, in version order
+  format::Head head;           // after the import's appends so far
+  uint64_t first_version = 0;  // of its first event since the last run
+  uint32_t run_events = 0;     // its events since the last run
+  uint32_t run_begin = 0;      // where their positions start in run_offsets_, once sorted (SortRun)
   enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
   bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
   bool written = false;      // the import appended to it
   bool in_run = false;       // in touched_: something for the next run of the index
   DataKey data_key{};
+};
+
+// A stream with index entries or a key seed for the next run: its name, state and number in
+// the import's list of streams.
+struct Touched {
+  const std::string* name;
+  StreamState* state;
+  uint32_t index;
 };
 
 // A run of consecutive positions, hashed and written by one pool thread. The record bodies
@@ -118,6 +169,8 @@ class BulkImport::Impl {
   StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request, domain::Timestamp recorded_at);
   StoreResult<AppendResult> Add(BulkImport::StreamHandle stream, AppendRequest&& request,
                                 std::span<const BulkImport::EventView> events, domain::Timestamp recorded_at);
+  StoreResult<BulkImport::Appended> Append(BulkImport::StreamHandle stream, AppendRequest&& request,
+                                           std::span<const BulkImport::EventView> events, domain::Timestamp recorded_at);
   StoreResult<BulkImportStats> Commit();
   uint64_t events() const { return next_position_ - first_position_; }
 
@@ -125,12 +178,17 @@ class BulkImport::Impl {
   struct NamedStream;
   // The stream's state with its name and number, as the list holds them (stable).
   StoreResult<NamedStream*> Stream(std::string_view stream);
-  // Both Adds by handle: the import's, the handle's and the request's checks, then AddTo.
-  StoreResult<AppendResult> AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
-                                        std::span<const BulkImport::EventView> events, domain::Timestamp at);
+  // The Adds and Append by handle: the import's, the handle's and the request's checks, then
+  // AddTo.
+  StoreResult<BulkImport::Appended> AddByHandle(BulkImport::StreamHandle stream, AppendRequest&& r,
+                                                std::span<const BulkImport::EventView> events, domain::Timestamp at);
   // Add to `stream` (r.stream is not read) the events `events` (r.events is not read).
-  StoreResult<AppendResult> AddTo(NamedStream& stream, AppendRequest&& r, std::span<const BulkImport::EventView> events,
-                                  domain::Timestamp at);
+  StoreResult<BulkImport::Appended> AddTo(NamedStream& stream, AppendRequest&& r,
+                                          std::span<const BulkImport::EventView> events, domain::Timestamp at);
+  // The answer of Add: `added` to `stream`.
+  static AppendResult Named(const std::string& stream, const BulkImport::Appended& added) {
+    return {stream, added.first_position, added.last_position, added.version, added.replayed};
+  }
   // Views of r.events, in views_ (until the next call).
   std::span<const BulkImport::EventView> ViewsOf(const AppendRequest& r);
   // The checks of Add that come before the stream's: events (`events` of them), recorded-at
@@ -144,7 +202,11 @@ class BulkImport::Impl {
   // `hash` is ClaimHash(stored).
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored, size_t hash);
   // Records `claim` (hash ClaimHash(claim)) as held by the stream numbered `holder`, or kReleased.
-  void HoldClaim(std::string&& claim, size_t hash, uint32_t holder);
+  void HoldClaim(std::string_view claim, size_t hash, uint32_t holder);
+  // Sorts touched_ by name and places the run's positions in run_offsets_ (each touched
+  // stream's from its run_begin, in version order), then frees run_streams_ (`keep`: keeps
+  // its memory for the next run).
+  void SortRun(bool keep);
   // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
   StoreResult<void> FlushIndexRun();
   StoreResult<void> FlushClaimRun();
@@ -183,9 +245,18 @@ class BulkImport::Impl {
   boost::unordered_flat_map<std::string_view, uint32_t> streams_;  // views of the names in stream_list_
   NamedStream* last_stream_ = nullptr;                              // the last Stream() found
   // Streams with index entries or a key seed for the next run, and their seeds ("": erased).
-  std::vector<std::pair<const std::string*, StreamState*>> touched_;
+  std::vector<bulk_import_internal::Touched> touched_;
   std::unordered_map<const StreamState*, std::string> seeds_;
-  uint64_t buffered_entries_ = 0;
+  // The events since the last run, by position from run_first_: the number of each one's
+  // stream in stream_list_ (4 bytes an event, appended in order). SortRun places their
+  // positions (as offsets from run_first_, 4 bytes) by stream name and version in
+  // run_offsets_ (written, then freed). A vector of positions per stream, grown event by
+  // event, was a cache miss and, as it doubled, an allocation, a copy and a free on the
+  // import thread (~8 % of it at 1:10), and ~11 bytes an event with its slack, where this
+  // is 4, and 8 while a run is sorted and written.
+  uint64_t run_first_ = 1;
+  std::vector<uint32_t> run_streams_;
+  std::vector<uint32_t> run_offsets_;
   std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
   // Claims taken or released by the import: the latest since the last run in claims_
   // (stored claim -> the holding stream's number in stream_list_, kReleased), older ones in
@@ -196,6 +267,7 @@ class BulkImport::Impl {
   boost::unordered_flat_set<bulk_import_internal::ClaimKey, bulk_import_internal::ClaimKeyHash,
                              bulk_import_internal::ClaimKeyEqual>
       claims_;
+  bulk_import_internal::ClaimBytes claim_bytes_;  // of claims_
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
   boost::unordered_flat_set<size_t> claim_hashes_;
   // The hashes of the claims CheckClaims asked AddTo's look-up about, in the order it asked:

@@ -3,6 +3,7 @@
 // refuses, and leaves the store as it was when it is not committed.
 #include "eventstore/bulk_import.h"
 #include "eventstore/bulk_runs.h"
+#include "eventstore/bulk_import_impl.h"
 
 #include "tests/support/temp_dir.h"
 
@@ -20,8 +21,8 @@ using caseledger::testing::TempDir;
 
 constexpr int64_t kStart = 1'700'000'000'000'000;
 
-// Streams with personal parts, claims (a personal one among them), an idempotency key, a
-// schema version and an erasure that releases its claim.
+// Streams with personal parts, claims (a personal one among them), an idempotency key (and its
+// request repeated later), a schema version and an erasure that releases its claim.
 std::vector<AppendRequest> Requests() {
   std::vector<AppendRequest> out;
   for (int i = 0; i < 60; ++i) {
@@ -49,6 +50,7 @@ std::vector<AppendRequest> Requests() {
       r.released_claims = {"taxcode/RSSMRA85T10L2" + std::to_string(10 + 40 % 13) + "X"};
     }
     out.push_back(std::move(r));
+    if (i == 30) out.push_back(out[20]);  // its idempotency key again: answered as the first time, replayed
   }
   return out;
 }
@@ -106,9 +108,10 @@ AppendRequest SecondClaimAlone(AppendRequest r) {
 // `by_handle`, each request is added to its stream by handle (BulkImport::OpenStream), its
 // own stream name cleared.
 // With `by_view` too, its events are handed over by view (BulkImport::EventView) of one
-// buffer, the request's own events cleared.
+// buffer, the request's own events cleared; with `unnamed` too, through BulkImport::Append,
+// whose answers lack the stream's name.
 void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t claim_run_entries,
-                                        bool by_handle = false, bool by_view = false) {
+                                        bool by_handle = false, bool by_view = false, bool unnamed = false) {
   TempDir dir;
   int64_t clock = kStart;
   std::vector<AppendRequest> requests = Requests();
@@ -154,12 +157,15 @@ void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t cla
       }
       std::vector<NewEvent> events = std::move(r.events);  // the types, viewed, live on
       r.events.clear();
-      return (*bulk)->Add(*handle, std::move(r), views, at);
+      if (!unnamed) return (*bulk)->Add(*handle, std::move(r), views, at);
+      auto added = (*bulk)->Append(*handle, std::move(r), views, at);
+      if (!added) return added.error();
+      return AppendResult{"", added->first_position, added->last_position, added->version, added->replayed};
     };
     for (const auto& r : requests) {
       clock += 1000;
       imported.push_back(add(r, Timestamp{clock}));
-      if (imported.back()) {
+      if (imported.back() && !unnamed) {
         EXPECT_EQ(imported.back()->stream, r.stream);
       }
     }
@@ -187,6 +193,7 @@ void ExpectImportWritesWhatAppendWrites(uint64_t index_run_entries, uint64_t cla
     EXPECT_EQ(appended[i]->first_position, imported[i]->first_position) << i;
     EXPECT_EQ(appended[i]->last_position, imported[i]->last_position) << i;
     EXPECT_EQ(appended[i]->version, imported[i]->version) << i;
+    EXPECT_EQ(appended[i]->replayed, imported[i]->replayed) << i;
   }
 
   // Index, heads, claims (blind, under the same master key), idempotency and key entries.
@@ -242,6 +249,13 @@ TEST(BulkImportTest, AppendsByStreamHandleWriteTheSameStore) {
 }
 
 TEST(BulkImportTest, EventsByViewWriteTheSameStore) { ExpectImportWritesWhatAppendWrites(5, 3, true, true); }
+
+// Append answers as Add does, but for the stream's name: the same positions, versions and
+// replays (the idempotency key's repeat), and the same store.
+TEST(BulkImportTest, AppendsAnsweredWithoutTheNameWriteTheSameStore) {
+  ExpectImportWritesWhatAppendWrites(5, 3, true, true, true);
+  ExpectImportWritesWhatAppendWrites(1 << 20, 1 << 20, true, true, true);
+}
 
 TEST(BulkImportTest, AStreamHandleIsRefusedForABadNameAndAnUnknownHandle) {
   TempDir dir;
@@ -326,6 +340,29 @@ TEST(BulkImportTest, AnImportNotCommittedLeavesTheStoreAsItWasAndALaterOneContin
 // The runs' sort (bulk_runs.h) orders as std::sort does: names sharing long prefixes, names
 // that are prefixes of others, zero bytes, duplicates, names equal over 8, 16, 24... bytes
 // after their shared prefix (a two-letter alphabet, up to 40 bytes).
+// The claims' bytes of a run: copies that fill several blocks, one longer than a block, the
+// same again after Clear (the blocks filled again): each copy holds its claim's bytes.
+TEST(BulkImportTest, ClaimBytesHoldEveryCopyAcrossBlocksAndAfterClear) {
+  bulk_import_internal::ClaimBytes bytes;
+  std::mt19937 random(7);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::string> claims;
+    std::vector<std::string_view> copies;
+    for (int i = 0; i < 3000; ++i) {  // ~3 MiB: four blocks of 1 MiB
+      std::string claim(1 + random() % 2000, '\0');
+      for (char& c : claim) c = static_cast<char>('a' + random() % 26);
+      if (i == 1500) claim.assign((3 << 20) + 5, 'L');  // a block of its own
+      copies.emplace_back(bytes.Copy(claim), claim.size());
+      claims.push_back(std::move(claim));
+    }
+    for (size_t i = 0; i < claims.size(); ++i) {
+      ASSERT_EQ(copies[i], claims[i]) << "round " << round << ", claim " << i;
+      EXPECT_NE(copies[i].data(), claims[i].data());
+    }
+    bytes.Clear();
+  }
+}
+
 TEST(BulkImportTest, TheRunsSortOrdersNamesBytewise) {
   std::mt19937_64 random(7);
   for (int round = 0; round < 90; ++round) {

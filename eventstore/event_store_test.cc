@@ -1,8 +1,10 @@
 #include "eventstore/event_store.h"
 
+#include "eventstore/record_format.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -328,6 +330,80 @@ TEST(GroupCommitTest, KeyedWritesOfRequestsSharingAGroupLeaveTheLastState) {
     EXPECT_EQ((*found)->result.stream, "stream-" + chain);
     EXPECT_EQ((*found)->result.version, static_cast<uint64_t>(i / 2 + 1));
     EXPECT_EQ((*found)->result.first_position, static_cast<uint64_t>(i + 1));
+  }
+}
+
+// A group's stream index entries go into its write batch in key order, whatever order its
+// requests came in (AddKeyedWrites: the streams family's memtable then inserts each from
+// where the one before it went). Appends to streams named so that position order is not
+// key order, sent without waiting so that they share groups; every batch of the WAL is
+// read back and its index entries must be sorted, and a reopened store must find every
+// stream's events through them.
+TEST(GroupCommitTest, IndexEntriesOfAGroupGoIntoItsBatchInKeyOrder) {
+  TempDir dir;
+  StoreOptions o;
+  o.path = dir.Sub("db");
+  constexpr int kAppends = 300, kStreams = 37;
+  auto stream_of = [](int i) { return "s-" + std::to_string((i * 17) % kStreams); };
+  {
+    auto opened = EventStore::Open(o);
+    ASSERT_TRUE(opened);
+    EventStore& store = **opened;
+    const uint64_t from = store.LatestSequence() + 1;
+    std::mutex mu;
+    std::condition_variable cv;
+    int answered = 0, failed = 0;
+    for (int i = 0; i < kAppends; ++i) {
+      store.AppendAsync(Request(stream_of(i), ExpectedVersion::Any(), 1 + i % 2), [&](StoreResult<AppendResult> res) {
+        std::lock_guard l(mu);
+        if (!res) ++failed;
+        ++answered;
+        cv.notify_all();
+      });
+    }
+    {
+      std::unique_lock l(mu);
+      ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(60), [&] { return answered == kAppends; }));
+    }
+    EXPECT_EQ(failed, 0);
+    auto shipped = store.ReadWalSince(from, 64 << 20);
+    ASSERT_TRUE(shipped) << shipped.error().message;
+    uint32_t streams_id = UINT32_MAX;
+    for (const auto& [id, name] : shipped->families) {
+      if (name == format::kStreams) streams_id = id;
+    }
+    ASSERT_NE(streams_id, UINT32_MAX);
+    struct IndexKeys : rocksdb::WriteBatch::Handler {
+      uint32_t family = 0;
+      std::vector<std::string> keys;
+      rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice&) override {
+        if (cf == family) keys.push_back(key.ToString());
+        return rocksdb::Status::OK();
+      }
+    };
+    size_t entries = 0, batches_of_several_streams = 0;
+    for (const std::string& rep : shipped->batches) {
+      rocksdb::WriteBatch batch(rep);
+      IndexKeys index;
+      index.family = streams_id;
+      ASSERT_TRUE(batch.Iterate(&index).ok());
+      entries += index.keys.size();
+      EXPECT_TRUE(std::is_sorted(index.keys.begin(), index.keys.end())) << "a batch's index entries out of key order";
+      std::set<std::string> streams;
+      for (const std::string& k : index.keys) streams.insert(k.substr(0, k.find('\0')));
+      if (streams.size() > 2) ++batches_of_several_streams;
+    }
+    EXPECT_EQ(entries, static_cast<size_t>(kAppends + kAppends / 2));  // 1 or 2 events each
+    EXPECT_GT(batches_of_several_streams, 0u) << "no group held appends to several streams";
+  }
+  auto reopened = EventStore::Open(o);
+  ASSERT_TRUE(reopened);
+  for (int s = 0; s < kStreams; ++s) {
+    const std::string stream = "s-" + std::to_string(s);
+    auto events = (*reopened)->ReadStream(stream, 1, 1000);
+    ASSERT_TRUE(events);
+    ASSERT_EQ((*reopened)->StreamVersion(stream).value(), events->size());
+    for (size_t v = 0; v < events->size(); ++v) EXPECT_EQ((*events)[v].version, v + 1);
   }
 }
 

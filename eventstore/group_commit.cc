@@ -167,7 +167,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     key = {KeyLookup::State::kKey, fresh.key};
     sodium_memzero(fresh.key.data(), fresh.key.size());
     // Beside the stream's index entries (version 0): its id is shared with them there.
-    batch.Put(streams_, format::KeySeedKey(r.stream), fresh.stored);
+    g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
     group.keys[r.stream] = key.key;
   }
   const Timestamp now = g.recorded_at;
@@ -191,11 +191,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     std::string record = format::EncodeRecordBody(env);
     tip_hash_ = format::ChainHash(tip_hash_, pos, record);
     batch.Put(events_, format::PositionKey(pos), format::EncodeValue(record, tip_hash_));
-    batch.Put(streams_, format::StreamKey(r.stream, env.version), format::EncodePositionRef(pos));
+    g.index.Add(format::StreamKey(r.stream, env.version), format::EncodePositionRef(pos));
     result.last_position = pos;
   }
-  // The head, claims and idempotency record go into the batch when the group is written,
-  // in key order (AddKeyedWrites): the group state holds what they will be.
+  // The index entries (above), head, claims and idempotency record go into the batch when
+  // the group is written, in key order (AddKeyedWrites): the group holds what they will be.
   group.heads[r.stream] = format::Head{result.version, result.last_position};
   sodium_memzero(key.key.data(), key.key.size());
   for (std::string& claim : released) group.claims[std::move(claim)] = "";
@@ -203,7 +203,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   if (r.erase_personal_data) {
     // An empty value is the tombstone: erased, as opposed to never having had a key. Both
     // places, since a stream keyed before format 3 has its key in the keys family.
-    batch.Put(streams_, format::KeySeedKey(r.stream), "");
+    g.index.Add(format::KeySeedKey(r.stream), "");
     batch.Put(keys_, r.stream, "");
     group.keys[r.stream] = std::nullopt;
   }
@@ -225,12 +225,30 @@ std::vector<const typename Map::value_type*> InKeyOrder(const Map& m) {
 
 }  // namespace
 
+void RocksEventStore::SortedPuts::Add(std::string_view key, std::string_view value) {
+  entries_.push_back({static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(key.size()),
+                      static_cast<uint32_t>(value.size())});
+  bytes_.append(key).append(value);
+}
+
+void RocksEventStore::SortedPuts::PutInKeyOrder(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* family) {
+  const char* base = bytes_.data();
+  auto key = [base](const Entry& e) { return std::string_view(base + e.at, e.key_size); };
+  std::stable_sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) { return key(a) < key(b); });
+  for (const Entry& e : entries_) {
+    batch.Put(family, rocksdb::Slice(base + e.at, e.key_size), rocksdb::Slice(base + e.at + e.key_size, e.value_size));
+  }
+}
+
 void RocksEventStore::AddKeyedWrites(Group& g) {
   // Each family's keys in order: its memtable inserts them through one shared hint (the
   // insert-hint extractor of Open), so each insert searches the skip list only from where the
   // one before it went, not from the top (these keys are random: stream ids, keyed hashes).
   // One write per key even when several requests of the group wrote it: the last is the
-  // one the state holds, as a sequence of writes in the batch would leave it.
+  // one the state holds, as a sequence of writes in the batch would leave it. The index
+  // entries are each a key of its own (a stream's versions), or a key seed and its erasure's
+  // tombstone, in the order they were prepared.
+  g.index.PutInKeyOrder(g.batch, streams_);
   for (const auto* head : InKeyOrder(g.state.heads)) {
     g.batch.Put(heads_, head->first, format::EncodeHead(head->second));
   }
@@ -440,8 +458,11 @@ bool RocksEventStore::Group::Reset() {
   // A group that held a large batch (an import's, a long erasure) gives its memory back.
   constexpr size_t kKeptBatchBytes = 1 << 20;
   constexpr size_t kKeptRequests = 4096;
-  if (batch.GetDataSize() > kKeptBatchBytes || pending.capacity() > kKeptRequests) return false;
+  if (batch.GetDataSize() > kKeptBatchBytes || index.bytes() > kKeptBatchBytes || pending.capacity() > kKeptRequests) {
+    return false;
+  }
   batch.Clear();
+  index.Clear();
   state.heads.clear();
   state.claims.clear();
   state.idempotency.clear();

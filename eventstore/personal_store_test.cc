@@ -11,10 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <set>
 
 namespace caseledger::eventstore {
@@ -64,6 +67,61 @@ class PersonalStoreTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<EventStore> store_;
 };
+
+// A stream registered and erased in one group: its key seed and the erasure's tombstone
+// are index entries of that group, both under the stream's version 0, put into the batch in
+// key order when the group is written (AddKeyedWrites): writes of one key in the order they
+// were prepared, the tombstone last. Pairs are sent without waiting, so that pairs share a
+// group (the answer hooks tell the groups apart); every stream must read as erased, also
+// after a reopen.
+TEST_F(PersonalStoreTest, AStreamRegisteredAndErasedInOneGroupStaysErased) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int group = 0, answered = 0;
+  std::map<std::string, std::vector<int>> groups_of;  // stream -> the groups that answered it
+  store_->AddAnswerHooks({[&] {
+                            std::lock_guard l(mu);
+                            ++group;
+                          },
+                          {}});
+  constexpr int kPairs = 20;
+  for (int i = 0; i < kPairs; ++i) {
+    const std::string stream = "person-" + std::to_string(i);
+    AppendRequest registered;
+    registered.stream = stream;
+    registered.events.push_back({"PersonRegistered", 1, "public-body", "Name " + std::to_string(i), {}});
+    AppendRequest erased;
+    erased.stream = stream;
+    erased.events.push_back({"PersonalDataErased", 1, "reason", "", {}});
+    erased.erase_personal_data = true;
+    for (AppendRequest* r : {&registered, &erased}) {
+      store_->AppendAsync(std::move(*r), [&, stream](StoreResult<AppendResult> res) {
+        std::lock_guard l(mu);
+        EXPECT_TRUE(res) << stream << ": " << res.error().message;
+        groups_of[stream].push_back(group);
+        ++answered;
+        cv.notify_all();
+      });
+    }
+  }
+  {
+    std::unique_lock l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(120), [&] { return answered == 2 * kPairs; }));
+  }
+  int shared = 0;
+  for (const auto& [stream, groups] : groups_of) shared += groups.size() == 2 && groups[0] == groups[1];
+  EXPECT_GT(shared, 0) << "no registration shared a group with its erasure";
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < kPairs; ++i) {
+      auto read = store_->ReadStream("person-" + std::to_string(i), 1, 10);
+      ASSERT_TRUE(read);
+      ASSERT_EQ(read->size(), 2u);
+      EXPECT_EQ((*read)[0].personal_form, PersonalForm::kErased) << "person-" << i << ", pass " << pass;
+      EXPECT_EQ((*read)[0].personal, "");
+    }
+    Reopen();
+  }
+}
 
 TEST(PersonalVaultTest, SealedPartsOpenOnlyForTheirStreamVersionAndKey) {
   DataKey key = PersonalVault::NewDataKey();

@@ -42,18 +42,6 @@ struct FamilyLayout {
   int restart_interval = 16;
 };
 
-// A stream index key's stream ("<stream>\0"; the key is that and the version, 8 bytes).
-// Used only as the memtable's insert hint: a stream's next index entry goes right after its
-// last one, which the skip list then finds from the hint instead of searching from its top
-// (a command's index entry was a search through the whole memtable, among the sync
-// thread's costliest steps).
-class StreamOfIndexKey final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "caseledger.StreamOfIndexKey"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), key.size() - 8}; }
-  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
-};
-
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
                                            const FamilyLayout& layout) {
   rocksdb::ColumnFamilyOptions o;
@@ -141,13 +129,14 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kCheckpoints, FamilyOptions(cache, plain)},
       {format::kKeys, FamilyOptions(cache, lookups)},  // format 1-2 keys; stream ids compress
   };
-  families[2].options.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamOfIndexKey>();
   // One insert hint for each whole family (a prefix of no bytes): the group commit writes
-  // the heads', claims' and idempotency records' keys of a group in key order
-  // (AddKeyedWrites), and with one shared hint the memtable's skip list is searched for each
-  // from where the one before it went, only up as far as the two keys' distance requires,
-  // instead of from its top.
-  for (size_t f : {3, 4, 5}) {
+  // the stream index entries', heads', claims' and idempotency records' keys of a group in
+  // key order (AddKeyedWrites), and with one shared hint the memtable's skip list is
+  // searched for each from where the one before it went, only up as far as the two keys'
+  // distance requires, instead of from its top. (The index had a hint per stream: its
+  // splice from the stream's last append, stale by then at most levels, a hash-map look-up
+  // and a splice allocated in the memtable per new stream.)
+  for (size_t f : {2, 3, 4, 5}) {
     families[f].options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   }
   // The heads and claims families are asked mostly for keys that are not there (a new

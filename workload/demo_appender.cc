@@ -42,9 +42,12 @@ eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append,
     return eventstore::StoreError(eventstore::StoreErrorCode::kInvalidArgument,
                                   "stream key " + std::to_string(key) + " handed over before its stream's name");
   }
-  auto added = events.empty() ? bulk_.Add(handle, std::move(append.request))
-                              : bulk_.Add(handle, std::move(append.request), events);
-  if (!added) return added.error();
+  if (events.empty()) {
+    if (auto added = bulk_.Add(handle, std::move(append.request)); !added) return added.error();
+    return {};
+  }
+  // Its answer is dropped: without the stream's name (BulkImport::Append).
+  if (auto added = bulk_.Append(handle, std::move(append.request), events); !added) return added.error();
   return {};
 }
 
