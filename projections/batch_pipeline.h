@@ -130,8 +130,8 @@ class BatchPipeline {
   size_t Deferred() const { return deferred_events_; }
   // What the last Flush put in its batch stays protected from Evict (as if unwritten)
   // until the caller says that batch is stored: the catch-up writes it behind while the
-  // pipeline folds and applies the batches after it, and a record or row forgotten before
-  // its write lands would be read back from the database as it was before.
+  // pipeline folds and applies the batches after it, and a record forgotten before its
+  // write lands would be read back from the database as it was before.
   void FlushStored();
   // Gives back the memory of the batches' working buffers (they grow with the largest
   // batch seen; kept between batches so as not to grow again): after a long catch-up.

@@ -103,10 +103,10 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // the pool applies the next batch's views and folds the one after: "written behind".
   // Each write is still one batch with its checkpoint. The views are then a batch past
   // what is stored, so nothing is published meanwhile; every kPublishEvery-th batch, and
-  // the last, is written before the next round (Commit) and published. Records and rows
-  // read back from the database during a round were all written before it (the person
-  // cache keeps the records of the batch written behind and of the one after it: Advance;
-  // the person folds' rows likewise: BatchPipeline::Evict).
+  // the last, is written before the next round (Commit) and published. Records read back
+  // from the database during a round (with their person folds' states) were all written
+  // before it (the person cache keeps the records of the batch written behind and of the
+  // one after it: Advance, BatchPipeline::Evict).
   //
   // Nobody reads views that catch up before the follower starts (serve's start, a rebuild:
   // CatchUp called directly, no change listener), nor those of a follower set unread (a
