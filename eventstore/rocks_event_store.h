@@ -92,9 +92,6 @@ class RocksEventStore final : public EventStore {
     AppendCallback done;
     StoreResult<AppendResult> result{StoreError{}};
   };
-  // Requests prepared into one WriteBatch, written with one WAL sync (group_commit.cc).
-  // Recycled once answered (spare_groups_): its batch, maps and pending list keep their
-  // memory, so a group in the steady state allocates nothing of its own.
   // Writes of one family held back from the batch until the group is written, then put in
   // key order (AddKeyedWrites): key and value bytes one after the other in one buffer, so
   // that a recycled group allocates nothing per write.
@@ -119,6 +116,9 @@ class RocksEventStore final : public EventStore {
     std::string bytes_;
     std::vector<Entry> entries_;
   };
+  // Requests prepared into one WriteBatch, written with one WAL sync (group_commit.cc).
+  // Recycled once answered (spare_groups_): its batch, maps and pending list keep their
+  // memory, so a group in the steady state allocates nothing of its own.
   struct Group {
     rocksdb::WriteBatch batch;
     GroupState state;
