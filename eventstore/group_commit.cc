@@ -140,11 +140,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   std::vector<std::string>& released = checked->released;
 
   // The stream's data key: the one it has, or a new one written with this append.
-  KeyLookup key;
+  KeyLookup data_key;
   if (personal) {
     if (const auto* unsynced = Unsynced(&GroupState::keys, r.stream)) {
-      if (*unsynced) key = {KeyLookup::State::kKey, **unsynced};
-      else key.state = KeyLookup::State::kErased;
+      if (*unsynced) data_key = {KeyLookup::State::kKey, **unsynced};
+      else data_key.state = KeyLookup::State::kErased;
     } else if (head->version == 0) {
       // A stream without events has no key (kNone): a key is only ever written with a
       // stream's first events, an erasure's tombstone with an event, and a truncation
@@ -153,51 +153,58 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     } else {
       auto loaded = LoadKey(r.stream);
       if (!loaded) return loaded.error();
-      key = *loaded;
+      data_key = *loaded;
     }
-    if (key.state == KeyLookup::State::kErased) {
+    if (data_key.state == KeyLookup::State::kErased) {
       return StoreError{StoreErrorCode::kInvalidArgument,
                         "the personal data of " + r.stream + " was erased; no more can be recorded"};
     }
   }
 
   // Checks passed: nothing below can fail, so the group state is only touched now.
-  if (personal && key.state == KeyLookup::State::kNone) {
+  if (personal && data_key.state == KeyLookup::State::kNone) {
     PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
-    key = {KeyLookup::State::kKey, fresh.key};
+    data_key = {KeyLookup::State::kKey, fresh.key};
     sodium_memzero(fresh.key.data(), fresh.key.size());
     // Beside the stream's index entries (version 0): its id is shared with them there.
     g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
-    group.keys[r.stream] = key.key;
+    group.keys[r.stream] = data_key.key;
   }
   const Timestamp now = g.recorded_at;
   AppendResult result{r.stream, next_position_, 0, head->version, false};
+  // Each record written from the request into the group's scratch buffers (EncodeRecordBody's
+  // bytes, as the bulk import writes them): no Envelope to copy the stream, actor and ids
+  // into, no allocation per event once a group's buffers have grown. This runs under
+  // write_mu_, one request after another.
+  std::string& record = g.record;
+  std::string& key = g.key;
   for (const NewEvent& ev : r.events) {
-    Envelope env;
-    env.stream = r.stream;
-    env.version = ++result.version;
-    env.type = ev.type;
-    env.schema_version = ev.schema_version;
-    env.recorded_at = now;
-    env.effective_at = ev.effective_at;
-    env.actor = r.actor;
-    env.correlation_id = r.correlation_id;
-    env.causation_id = r.causation_id;
-    env.idempotency_key = r.idempotency_key;
-    env.body = ev.body;
-    if (!ev.personal.empty()) env.personal = PersonalVault::Seal(key.key, r.stream, env.version, ev.personal);
-    const uint64_t pos = next_position_++;
-    env.position = pos;  // decides the record's layout: an anchor or not
-    std::string record = format::EncodeRecordBody(env);
+    const uint64_t version = ++result.version;
+    const uint64_t pos = next_position_++;  // decides the record's layout: an anchor or not
+    record.clear();
+    format::AppendRecordBodyUpToPersonal(
+        record, {pos, r.stream, version, ev.type, ev.schema_version, now, ev.effective_at, r.actor.id,
+                 r.actor.role, r.correlation_id, r.causation_id, r.idempotency_key, ev.body});
+    if (ev.personal.empty()) {
+      format::AppendRecordLength(record, 0);
+    } else {
+      format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
+      PersonalVault::SealTo(record, data_key.key, r.stream, version, ev.personal);
+    }
     tip_hash_ = format::ChainHash(tip_hash_, pos, record);
-    batch.Put(events_, format::PositionKey(pos), format::EncodeValue(record, tip_hash_));
-    g.index.Add(format::StreamKey(r.stream, env.version), format::EncodePositionRef(pos));
+    format::AppendTrailer(record, tip_hash_);
+    key.clear();
+    format::PutFixed64BE(key, pos);
+    batch.Put(events_, key, record);
+    key.assign(r.stream).push_back('\0');
+    format::PutFixed64BE(key, version);
+    g.index.Add(key, format::EncodePositionRef(pos));
     result.last_position = pos;
   }
   // The index entries (above), head, claims and idempotency record go into the batch when
   // the group is written, in key order (AddKeyedWrites): the group holds what they will be.
   group.heads[r.stream] = format::Head{result.version, result.last_position};
-  sodium_memzero(key.key.data(), key.key.size());
+  sodium_memzero(data_key.key.data(), data_key.key.size());
   for (std::string& claim : released) group.claims[std::move(claim)] = "";
   for (std::string& claim : claims) group.claims[std::move(claim)] = r.stream;
   if (r.erase_personal_data) {
@@ -458,7 +465,8 @@ bool RocksEventStore::Group::Reset() {
   // A group that held a large batch (an import's, a long erasure) gives its memory back.
   constexpr size_t kKeptBatchBytes = 1 << 20;
   constexpr size_t kKeptRequests = 4096;
-  if (batch.GetDataSize() > kKeptBatchBytes || index.bytes() > kKeptBatchBytes || pending.capacity() > kKeptRequests) {
+  if (batch.GetDataSize() > kKeptBatchBytes || index.bytes() > kKeptBatchBytes || pending.capacity() > kKeptRequests ||
+      record.capacity() > kKeptBatchBytes) {
     return false;
   }
   batch.Clear();

@@ -126,6 +126,9 @@ class RocksEventStore final : public EventStore {
     // random, and in key order the memtable's one insert hint finds each next to the one
     // before instead of searching from its top (FamilyOptions, Open).
     SortedPuts index;
+    // Prepare's scratch for one record and one key (their bytes are copied into the batch
+    // and index): reused, so an event allocates nothing of its own.
+    std::string record, key;
     std::vector<Pending> pending;
     std::vector<size_t> erasing;  // indexes into pending of acknowledged erasures
     uint64_t first_position = 0;  // next_position_ when the group opened
