@@ -6,10 +6,13 @@
 // over runs, or with --format tsv one line per level:
 //   append <concurrency> <median/s> <p50_ms> <p99_ms> <min/s> <max/s> <runs> <events>
 //          <disk bytes/event> <mean encoded record bytes> <mean group size> <mean sync ms>
-//          <sync ceiling/s>
-// The last three come from the store's own counters (StoreStats, warm-up included): the
-// sync ceiling is <concurrency> / <mean sync>, the rate if every append waited for exactly
-// one WAL sync and nothing else, which no group commit can beat on this file system.
+//          <sync ceiling/s> <CPU us per append>
+// Mean group, mean sync and the ceiling come from the store's own counters (StoreStats,
+// warm-up included): the sync ceiling is <concurrency> / <mean sync>, the rate if every
+// append waited for exactly one WAL sync and nothing else, which no group commit can beat
+// on this file system. CPU per append is the whole process's user + system time over the
+// measured window (clients, group commit, RocksDB's flushes and compactions; not the final
+// compaction) divided by the appends completed in it: stable where the rate is not.
 // (tab-separated; ops/bench reads them; new fields only ever go at the end).
 #include <algorithm>
 #include <atomic>
@@ -19,6 +22,7 @@
 #include <mutex>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -57,28 +61,42 @@ struct RunResult {
   std::vector<int64_t> latencies_ns;  // appends that completed in the measured window
   double mean_group = 0;              // requests per group commit
   double mean_sync_ms = 0;            // time in synced writes per group commit
+  double cpu_seconds = 0;             // the process's CPU time over the measured window
   std::string error;
 };
 
-// C closed-loop appenders driven by a few client threads: a completion callback (on the
-// store's sync thread) only records the latency and queues its appender for the client
-// threads, which make and send its next request.
+// C closed-loop appenders driven by a few client threads, as a server's I/O threads drive
+// its connections: a completion callback (on the store's sync thread) only records the
+// latency and the outcome; the group's answered appenders are handed to the client threads
+// at once, after its last answer (the store's answer hooks: one lock and one wake-up per
+// group, not per answer), and a client thread makes and sends each one's next request.
 class AppendDriver {
  public:
   AppendDriver(eventstore::EventStore& store, int appenders, int run, Clock::time_point from,
                Clock::time_point until)
-      : store_(store), from_(from), until_(until), latencies_(appenders) {
+      : store_(store), from_(from), until_(until), latencies_(appenders), appended_(appenders, 0) {
     for (int a = 0; a < appenders; ++a) {
       writers_.emplace_back(static_cast<uint64_t>(run) << 32 | static_cast<uint64_t>(a));
       ready_.push_back(a);
     }
     running_ = appenders;
+    answered_.reserve(appenders);
+    store_.AddAnswerHooks({nullptr, [this] { HandOver(); }});
   }
 
-  // Runs `threads` client threads until every appender has stopped.
-  void Run(int threads) {
-    std::vector<std::jthread> clients;
-    for (int t = 0; t < threads; ++t) clients.emplace_back([this] { Client(); });
+  // Runs `threads` client threads until every appender has stopped; returns the process's
+  // CPU seconds between `from` and `until`.
+  double Run(int threads) {
+    double cpu = 0;
+    {
+      std::vector<std::jthread> clients;
+      for (int t = 0; t < threads; ++t) clients.emplace_back([this] { Client(); });
+      std::this_thread::sleep_until(from_);
+      cpu = -ProcessCpuSeconds();
+      std::this_thread::sleep_until(until_);
+      cpu += ProcessCpuSeconds();
+    }
+    return cpu;
   }
   std::string error() const { return error_; }
   std::vector<int64_t> Latencies() const {
@@ -88,6 +106,28 @@ class AppendDriver {
   }
 
  private:
+  static double ProcessCpuSeconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+  }
+
+  // On the sync thread, after a group's answers: its appenders to the client threads.
+  void HandOver() {
+    if (answered_.empty()) return;
+    const size_t n = answered_.size();
+    {
+      std::lock_guard g(mu_);
+      ready_.insert(ready_.end(), answered_.begin(), answered_.end());
+    }
+    answered_.clear();
+    if (n > 1) {
+      cv_.notify_all();
+    } else {
+      cv_.notify_one();
+    }
+  }
+
   void Client() {
     std::unique_lock l(mu_);
     for (;;) {
@@ -101,18 +141,20 @@ class AppendDriver {
         continue;
       }
       l.unlock();
+      // The appender's answer came before it was queued (under mu_): its writer moves on here,
+      // not on the sync thread.
+      if (appended_[a]) writers_[a].Appended();
       eventstore::AppendRequest request = writers_[a].Next();
       store_.AppendAsync(std::move(request), [this, a, start](eventstore::StoreResult<eventstore::AppendResult> r) {
         const auto end = Clock::now();
-        std::lock_guard g(mu_);
+        appended_[a] = r ? 1 : 0;
         if (!r) {
+          std::lock_guard g(mu_);
           error_ = r.error().message;
-        } else {
-          writers_[a].Appended();
-          if (end >= from_ && end < until_) latencies_[a].push_back((end - start).count());
+        } else if (end >= from_ && end < until_) {
+          latencies_[a].push_back((end - start).count());  // only this appender's answer writes it
         }
-        ready_.push_back(a);
-        cv_.notify_one();
+        answered_.push_back(a);
       });
       l.lock();
     }
@@ -126,6 +168,8 @@ class AppendDriver {
   int running_ = 0;                              // appenders not yet stopped
   std::vector<PersonHistoryWriter> writers_;     // one per appender
   std::vector<std::vector<int64_t>> latencies_;  // appends completed in [from, until)
+  std::vector<char> appended_;                   // per appender: its last append succeeded
+  std::vector<int> answered_;                    // the sync thread's: answered in this group
   std::string error_;
 };
 
@@ -151,7 +195,7 @@ RunResult RunOnce(const AppendBenchOptions& options, int concurrency, int run) {
       const auto from = Clock::now() + to_duration(options.warmup_seconds);
       const auto until = from + to_duration(options.seconds);
       AppendDriver driver(**store, concurrency, run, from, until);
-      driver.Run(kClientThreads);
+      out.cpu_seconds = driver.Run(kClientThreads);
       if (!driver.error().empty()) out.error = "append failed: " + driver.error();
       out.latencies_ns = driver.Latencies();
       out.per_second = static_cast<double>(out.latencies_ns.size()) / options.seconds;
@@ -202,13 +246,13 @@ int RunAppendBench(const AppendBenchOptions& options) {
               << "each run: fresh store under " << options.base_dir << ", "
               << Fixed(options.warmup_seconds, 1) << " s warm-up, " << Fixed(options.seconds, 1)
               << " s measured; latency percentiles over all runs' appends\n";
-    std::snprintf(row, sizeof row, "%-12s %9s %9s %9s %7s %7s %5s %10s %8s %6s %7s %9s\n",
+    std::snprintf(row, sizeof row, "%-12s %9s %9s %9s %7s %7s %5s %10s %8s %6s %7s %9s %7s\n",
                   "concurrency", "median/s", "min/s", "max/s", "p50_ms", "p99_ms", "runs", "events",
-                  "B/event", "group", "sync_ms", "ceiling/s");
+                  "B/event", "group", "sync_ms", "ceiling/s", "cpu_us");
     std::cout << row << std::flush;
   }
   for (int concurrency : options.concurrency) {
-    std::vector<double> rates, sizes, groups, syncs;
+    std::vector<double> rates, sizes, groups, syncs, cpus;
     std::vector<int64_t> latencies;
     uint64_t events = 0;
     for (int run = 1; run <= options.runs; ++run) {
@@ -220,6 +264,7 @@ int RunAppendBench(const AppendBenchOptions& options) {
       sizes.push_back(r.bytes_per_event);
       groups.push_back(r.mean_group);
       syncs.push_back(r.mean_sync_ms);
+      if (!r.latencies_ns.empty()) cpus.push_back(r.cpu_seconds * 1e6 / static_cast<double>(r.latencies_ns.size()));
       events += r.latencies_ns.size();
       latencies.insert(latencies.end(), r.latencies_ns.begin(), r.latencies_ns.end());
     }
@@ -229,18 +274,19 @@ int RunAppendBench(const AppendBenchOptions& options) {
     double max = *std::max_element(rates.begin(), rates.end());
     const double sync_ms = Median(syncs);
     const double ceiling = sync_ms > 0 ? concurrency * 1e3 / sync_ms : 0;
+    const double cpu_us = cpus.empty() ? 0 : Median(cpus);
     if (options.tsv) {
       std::snprintf(row, sizeof row,
-                    "append\t%d\t%.0f\t%.3f\t%.3f\t%.0f\t%.0f\t%d\t%llu\t%.1f\t%.0f\t%.1f\t%.3f\t%.0f\n",
+                    "append\t%d\t%.0f\t%.3f\t%.3f\t%.0f\t%.0f\t%d\t%llu\t%.1f\t%.0f\t%.1f\t%.3f\t%.0f\t%.2f\n",
                     concurrency, Median(rates), p50, p99, min, max, options.runs,
                     static_cast<unsigned long long>(events), Median(sizes),
-                    PersonHistoryWriter::MeanRecordBytes(), Median(groups), sync_ms, ceiling);
+                    PersonHistoryWriter::MeanRecordBytes(), Median(groups), sync_ms, ceiling, cpu_us);
     } else {
       std::snprintf(row, sizeof row,
-                    "%-12d %9.0f %9.0f %9.0f %7.2f %7.2f %5d %10llu %8.1f %6.1f %7.3f %9.0f\n",
+                    "%-12d %9.0f %9.0f %9.0f %7.2f %7.2f %5d %10llu %8.1f %6.1f %7.3f %9.0f %7.2f\n",
                     concurrency, Median(rates), min, max, p50, p99, options.runs,
                     static_cast<unsigned long long>(events), Median(sizes), Median(groups),
-                    sync_ms, ceiling);
+                    sync_ms, ceiling, cpu_us);
     }
     std::cout << row << std::flush;
   }
