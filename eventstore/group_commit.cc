@@ -289,6 +289,10 @@ StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
 
 void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
+  // A prepared request's strings are freed here, after the lock, not by the sync thread when
+  // it recycles the group: its records and keyed writes are in the group by then, and only
+  // an erasure's request is read again (Complete marks and purges its stream's key).
+  AppendRequest spent;
   {
     std::lock_guard l(write_mu_);
     if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
@@ -320,6 +324,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
       ++group.writes;
       if (p.request.erase_personal_data) group.erasing.push_back(group.pending.size());
     }
+    if (group.erasing.empty() || group.erasing.back() != group.pending.size()) spent = std::move(p.request);
     group.end_position = next_position_;
     group.tip = tip_hash_;
     group.pending.push_back(std::move(p));

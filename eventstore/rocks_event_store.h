@@ -88,7 +88,7 @@ class RocksEventStore final : public EventStore {
   };
   // One append waiting for its group's sync.
   struct Pending {
-    AppendRequest request;
+    AppendRequest request;  // an erasure's; the others' are moved out once prepared (AppendAsync)
     AppendCallback done;
     StoreResult<AppendResult> result{StoreError{}};
   };
