@@ -3,6 +3,14 @@
 #include <boost/json.hpp>
 
 namespace caseledger::api {
+namespace {
+
+std::string Frame(const std::string& view, const std::string& key, uint64_t position) {
+  boost::json::object data{{"view", view}, {"key", key}, {"position", position}};
+  return "id: " + std::to_string(position) + "\nevent: change\ndata: " + boost::json::serialize(data) + "\n\n";
+}
+
+}  // namespace
 
 std::vector<std::string> SseSubscriber::Drain(bool* closed) {
   std::vector<std::string> out;
@@ -48,12 +56,14 @@ std::shared_ptr<SseSubscriber> SseHub::Subscribe(
 }
 
 void SseHub::Publish(const std::string& view, const std::string& key, uint64_t position) {
-  boost::json::object data{{"view", view}, {"key", key}, {"position", position}};
-  std::string frame = "id: " + std::to_string(position) + "\nevent: change\ndata: " +
-                      boost::json::serialize(data) + "\n\n";
+  // The frame is made for the first subscriber that takes it: the views' thread publishes
+  // every changed key of every batch, and with nobody listening (the usual case) making
+  // each one's JSON was ~3.5 % of that thread under the commands' load (perf).
+  std::string frame;
   std::vector<std::function<void()>> wakes;
   {
     std::lock_guard l(mu_);
+    if (subscribers_.empty()) return;
     std::erase_if(subscribers_, [](const std::weak_ptr<SseSubscriber>& w) { return w.expired(); });
     for (auto& w : subscribers_) {
       auto s = w.lock();
@@ -65,6 +75,7 @@ void SseHub::Publish(const std::string& view, const std::string& key, uint64_t p
         s->closed_ = true;  // too slow: drop it rather than grow without bound
         s->frames_.clear();
       } else {
+        if (frame.empty()) frame = Frame(view, key, position);
         s->frames_.push_back(frame);
       }
       if (s->wake_) wakes.push_back(s->wake_);
