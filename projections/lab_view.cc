@@ -175,7 +175,8 @@ LabList LabView::Labs(Date day) const {
   out.day = day;
   out.region_backlog = Impl::Backlog(*snap.table, day);
   if (snap.table->labs) {
-    for (const auto& [id, series] : *snap.table->labs) out.labs.emplace_back(id, FiguresOf(*series, day));
+    snap.table->labs->ForEach(
+        [&](const std::string& id, const LabSeries& series) { out.labs.emplace_back(id, FiguresOf(series, day)); });
   }
   return out;
 }
