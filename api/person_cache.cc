@@ -31,14 +31,30 @@ std::optional<domain::PersonState> Continue(const eventstore::EventStore& store,
 
 domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
     const eventstore::EventStore& store, const std::string& person_id) {
+  auto found = Lookup(store, person_id, nullptr);
+  if (!found) return found.error();
+  return std::move(found->state);
+}
+
+domain::Result<PersonCache::Found> PersonCache::Read(const eventstore::EventStore& store,
+                                                     const std::string& person_id, const RenderKey& key) {
+  return Lookup(store, person_id, &key);
+}
+
+domain::Result<PersonCache::Found> PersonCache::Lookup(const eventstore::EventStore& store,
+                                                       const std::string& person_id, const RenderKey* key) {
   // Read before the stream version: every append at or below `position` is already
   // visible to the point read (the watermark moves only after the write returned).
   const uint64_t position = store.CommittedPosition();
   Shard& shard = ShardOf(person_id);
+  auto kept = [key](const Entry& e) -> Found {
+    const bool answer = key && e.rendered && e.render_key == *key;
+    return Found{e.state, answer ? e.rendered : nullptr};
+  };
   {
     std::lock_guard lock(shard.mu);
     auto it = shard.people.find(person_id);
-    if (it != shard.people.end() && it->second.checked_at == position) return it->second.state;
+    if (it != shard.people.end() && it->second.checked_at == position) return kept(it->second);
   }
   auto version = store.StreamVersion(domain::PersonStream(person_id));
   if (!version) return domain::Error::Invalid("id", "cannot read the person's stream: " + version.error().message);
@@ -48,7 +64,7 @@ domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
     auto it = shard.people.find(person_id);
     if (it != shard.people.end() && it->second.state->version == *version) {
       it->second.checked_at = std::max(it->second.checked_at, position);
-      return it->second.state;
+      return kept(it->second);
     }
     if (it != shard.people.end() && it->second.state->version < *version) behind = it->second.state;
   }
@@ -73,7 +89,7 @@ domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
       slot.checked_at = std::max(slot.checked_at, position);
     }
   }
-  return state;
+  return Found{std::move(state), nullptr};
 }
 
 void PersonCache::Remember(const std::string& person_id, domain::PersonState state) {
@@ -87,26 +103,15 @@ void PersonCache::Remember(const std::string& person_id, domain::PersonState sta
   if (!slot.state || slot.state->version < kept->version) slot = Entry{std::move(kept), 0, {}, nullptr};
 }
 
-std::shared_ptr<const std::string> PersonCache::Rendered(
-    const std::string& person_id, const std::shared_ptr<const domain::PersonState>& state, const RenderKey& key,
-    const std::function<std::string()>& render) {
+void PersonCache::Keep(const std::string& person_id, const std::shared_ptr<const domain::PersonState>& state,
+                       const RenderKey& key, std::shared_ptr<const std::string> rendered) {
   Shard& shard = ShardOf(person_id);
-  {
-    std::lock_guard lock(shard.mu);
-    auto it = shard.people.find(person_id);
-    if (it != shard.people.end() && it->second.state == state && it->second.rendered &&
-        it->second.render_key == key) {
-      return it->second.rendered;
-    }
-  }
-  auto body = std::make_shared<const std::string>(render());
   std::lock_guard lock(shard.mu);
   auto it = shard.people.find(person_id);
   if (it != shard.people.end() && it->second.state == state) {
     it->second.render_key = key;
-    it->second.rendered = body;
+    it->second.rendered = std::move(rendered);
   }
-  return body;
 }
 
 }  // namespace caseledger::api

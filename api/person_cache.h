@@ -5,9 +5,9 @@
 // stream since, so nothing was appended to this one. Erasure appends an event, so an
 // erased person's cached state is never served after it.
 //
-// Each entry also keeps the last JSON answer rendered from its state (Rendered()), so that
-// people read again and again are not rendered again while neither they, the rules nor
-// the day changed.
+// Each entry also keeps the last JSON answer rendered from its state (Read() hands it out
+// with the state, Keep() stores one), so that people read again and again are not rendered
+// again while neither they, the rules nor the day changed.
 //
 // Bounded: when full, a shard is emptied (people read often come back at once).
 // Thread safety: every method may be called from any thread.
@@ -18,7 +18,6 @@
 #include "eventstore/event_store.h"
 
 #include <array>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,15 +30,6 @@ class PersonCache {
  public:
   explicit PersonCache(size_t capacity = 200'000) : per_shard_(capacity / kShards + 1) {}
 
-  // The person's state as of the store's current version of its stream (unregistered
-  // state for an unknown id; never cached).
-  domain::Result<std::shared_ptr<const domain::PersonState>> Current(const eventstore::EventStore& store,
-                                                                    const std::string& person_id);
-
-  // Keeps `state` (the person as a command just left it, at the stream version it wrote)
-  // unless a newer one is kept. The next lookup confirms its version with one point read.
-  void Remember(const std::string& person_id, domain::PersonState state);
-
   // What a rendered answer depends on besides the state itself.
   struct RenderKey {
     const void* rules = nullptr;  // the rule book the answer used
@@ -47,11 +37,28 @@ class PersonCache {
     int32_t day = 0;  // the date the answer was rendered for
     bool operator==(const RenderKey&) const = default;
   };
-  // The answer `render` makes of `state` (a pointer Current() returned) under `key`: the
-  // one rendered before when state and key are the same, else a fresh one, kept.
-  std::shared_ptr<const std::string> Rendered(const std::string& person_id,
-                                              const std::shared_ptr<const domain::PersonState>& state,
-                                              const RenderKey& key, const std::function<std::string()>& render);
+  struct Found {
+    std::shared_ptr<const domain::PersonState> state;
+    // The answer kept for `state` under the key asked for; null when none is.
+    std::shared_ptr<const std::string> rendered;
+  };
+
+  // The person's state as of the store's current version of its stream (unregistered
+  // state for an unknown id; never cached).
+  domain::Result<std::shared_ptr<const domain::PersonState>> Current(const eventstore::EventStore& store,
+                                                                    const std::string& person_id);
+  // Current()'s state and, in the same look-up, the answer kept for it under `key`.
+  domain::Result<Found> Read(const eventstore::EventStore& store, const std::string& person_id,
+                             const RenderKey& key);
+
+  // Keeps `state` (the person as a command just left it, at the stream version it wrote)
+  // unless a newer one is kept. The next lookup confirms its version with one point read.
+  void Remember(const std::string& person_id, domain::PersonState state);
+
+  // Keeps `rendered`, the answer made of `state` (a pointer Current() or Read() returned)
+  // under `key`, while `state` is the person's kept state.
+  void Keep(const std::string& person_id, const std::shared_ptr<const domain::PersonState>& state,
+            const RenderKey& key, std::shared_ptr<const std::string> rendered);
 
  private:
   static constexpr size_t kShards = 16;
@@ -63,10 +70,12 @@ class PersonCache {
   };
   struct Shard {
     std::mutex mu;
-    // Open addressing: a look-up (every query looks its person up twice: Current, Rendered)
-    // probes one group of slots where a node map chased a bucket and a node.
+    // Open addressing: a look-up probes one group of slots where a node map chased a
+    // bucket and a node.
     boost::unordered_flat_map<std::string, Entry> people;
   };
+  domain::Result<Found> Lookup(const eventstore::EventStore& store, const std::string& person_id,
+                               const RenderKey* key);
   Shard& ShardOf(const std::string& person_id) { return shards_[std::hash<std::string>{}(person_id) % kShards]; }
 
   size_t per_shard_;

@@ -45,19 +45,30 @@ class PersonRead {
       : ctx_(ctx), req_(req), endpoint_(endpoint) {}
 
   // Loads the person and checks the caller's scope; nullopt when the read may go ahead.
+  // With `key` (and a person cache), the answer kept for the person's current state under
+  // it comes in the same look-up (rendered()).
   template <class RoleOf>
-  std::optional<Response> Admit(const std::string& id, RoleOf role_of) {
+  std::optional<Response> Admit(const std::string& id, RoleOf role_of, const PersonCache::RenderKey* key = nullptr) {
     // A read whose access record cannot be written is refused, never served unrecorded.
     if (ctx_.access_log) {
       if (auto refused = ctx_.access_log->WriteRefusal()) return FromStoreError(*refused);
     }
     person_id_ = id;
     if (!ValidatePersonId(id, "id")) return Finish(NotFound());
-    auto now = CurrentPerson(ctx_, id);
-    if (!now) return Finish(FromDomainError(now.error()));
-    if ((*now)->registered) role_ = role_of(req_.principal, **now, *ctx_.reference);
+    std::shared_ptr<const PersonState> now;
+    if (key && ctx_.people) {
+      auto found = ctx_.people->Read(*ctx_.store, id, *key);
+      if (!found) return Finish(FromDomainError(found.error()));
+      now = std::move(found->state);
+      rendered_ = std::move(found->rendered);
+    } else {
+      auto current = CurrentPerson(ctx_, id);
+      if (!current) return Finish(FromDomainError(current.error()));
+      now = std::move(*current);
+    }
+    if (now->registered) role_ = role_of(req_.principal, *now, *ctx_.reference);
     if (!role_) return Finish(NotFound());
-    current_ = std::move(*now);
+    current_ = std::move(now);
     return std::nullopt;
   }
   Response Finish(Response r) {
@@ -69,6 +80,8 @@ class PersonRead {
   }
   const PersonState& current() const { return *current_; }
   const std::shared_ptr<const PersonState>& current_ptr() const { return current_; }
+  // The answer Admit() found kept for the current state under its key; null when none.
+  const std::shared_ptr<const std::string>& rendered() const { return rendered_; }
 
  private:
   const ApiContext& ctx_;
@@ -77,6 +90,7 @@ class PersonRead {
   std::string_view person_id_;  // the id Admit() was given: the caller's, alive for the read
   std::optional<Role> role_;
   std::shared_ptr<const PersonState> current_;
+  std::shared_ptr<const std::string> rendered_;
 };
 
 Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std::string& id, const char* endpoint) {
@@ -84,17 +98,7 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   AsOf as_of;
   if (auto bad = ReadInstant(req.http, "as_of", as_of.recorded)) return *bad;
   if (auto bad = ReadInstant(req.http, "effective_at", as_of.effective)) return *bad;
-  if (auto refused = read.Admit(id, PersonReadRole)) return *refused;
-  uint64_t position = ctx.store->CommittedPosition();
-  const PersonState* state = &read.current();
-  PersonState past_state;
-  if (as_of.recorded || as_of.effective) {
-    auto past = LoadPerson(*ctx.store, id, as_of);
-    if (!past) return read.Finish(FromDomainError(past.error()));
-    if (!past->registered) return read.Finish(NotFound());
-    past_state = std::move(*past);
-    state = &past_state;
-  }
+  const bool past = as_of.recorded || as_of.effective;
   PersonJsonOptions options;
   options.include_personal = true;
   options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : ctx.clock()).ToDate();
@@ -103,6 +107,20 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   // rule adoption changes the answer, hence the rules position in the tag.
   auto live = ctx.views ? ctx.views->Current() : nullptr;
   options.rules = live ? live->rules.get() : nullptr;
+  // The current state's answer is kept once per state, rule book and day, however often
+  // it is read: the person's look-up hands it out.
+  const PersonCache::RenderKey key{options.rules, live ? live->rules_position : 0, options.today.days};
+  if (auto refused = read.Admit(id, PersonReadRole, past ? nullptr : &key)) return *refused;
+  uint64_t position = ctx.store->CommittedPosition();
+  const PersonState* state = &read.current();
+  PersonState past_state;
+  if (past) {
+    auto then = LoadPerson(*ctx.store, id, as_of);
+    if (!then) return read.Finish(FromDomainError(then.error()));
+    if (!then->registered) return read.Finish(NotFound());
+    past_state = std::move(*then);
+    state = &past_state;
+  }
   // A past view never changes, so its tag depends only on the version and the instants; the
   // current one also on the day (measures and vaccination status run out at midnight). The
   // tag is a header, so it holds no personal datum: the instants, never the request target
@@ -120,7 +138,7 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   append(state->version);
   etag += "-r";
   append(live ? live->rules_position : uint64_t{0});
-  if (as_of.recorded || as_of.effective) {
+  if (past) {
     etag += "-a";
     if (as_of.recorded) append(as_of.recorded->micros);
     etag += "-e";
@@ -132,9 +150,11 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   etag += '"';
   auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
   if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), etag, position));
-  // The current state: rendered once per state, rule book and day, however often it is read.
-  PersonCache::RenderKey key{options.rules, live ? live->rules_position : 0, options.today.days};
-  auto body = ctx.people->Rendered(id, read.current_ptr(), key, render);
+  std::shared_ptr<const std::string> body = read.rendered();
+  if (!body) {
+    body = std::make_shared<const std::string>(render());
+    ctx.people->Keep(id, read.current_ptr(), key, body);
+  }
   return read.Finish(JsonRead(req.http, *body, etag, position));
 }
 
