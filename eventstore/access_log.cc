@@ -1,5 +1,6 @@
 // Key layout of the access log database (one default column family):
-//   "r" BE64(seq)                      -> format byte 1, cereal(AccessRecord), 32-byte hash
+//   "r" BE64(seq)                      -> format byte 2 and the record (access_record.h; 1:
+//                                         cereal(AccessRecord), read still), 32-byte hash
 //   "p" person_id '\0' BE64(seq)       -> varint deltas of the person's earlier seqs in the
 //                                         same write, newest first; "" when none (index for
 //                                         the access report; one entry per person per write)

@@ -2,6 +2,7 @@
 
 #include "domain/string_archive.h"
 #include "eventstore/access_record.h"
+#include "eventstore/record_format.h"
 #include "tests/support/small_volume.h"
 #include "tests/support/temp_dir.h"
 
@@ -219,26 +220,100 @@ struct CerealFields {
   template <class A> void serialize(A& ar) { ar(at, subject, role, person_id, endpoint, status); }
 };
 
-// A record's stored bytes, written field by field without an archive, are the bytes cereal
-// writes for the record's fields (what DecodeAccessRecord reads), appended after what the
-// buffer held; the returned offset is where the person's id starts.
-TEST(AccessRecordTest, AppendedBytesAreCerealsAndTheOffsetIsThePersonsId) {
+std::string Format1Bytes(const AccessRecord& r) {
+  return std::string(1, '\x01') +
+         domain::EncodeCereal(CerealFields{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status});
+}
+
+// Format 2, byte by byte: a server's read record in 54 bytes (format 1 took 111), appended
+// after what the buffer held; the returned offset is where the person's id starts.
+TEST(AccessRecordTest, Format2IsVarintsSizedStringsAndCodes) {
+  const AccessRecord r{domain::Timestamp{1'700'000'000'123'456}, "bench-loadgen", "operator",
+                       "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200};
+  std::string out = "prefix";
+  const size_t person_at = AppendAccessRecord(r, out);
+  std::string expected = "\x02";
+  uint64_t at = uint64_t{1'700'000'000'123'456} * 2;  // zigzag of a positive number
+  while (at >= 0x80) {
+    expected.push_back(static_cast<char>(at | 0x80));
+    at >>= 7;
+  }
+  expected.push_back(static_cast<char>(at));
+  expected += "\x0d" "bench-loadgen";
+  expected += "\x01";  // operator
+  expected += "\x1a" "01HZXK8J9Q2W3E4R5T6Y7U8I9O";
+  expected += std::string(1, '\0');  // GET /v1/people/{id}
+  expected += "\x90\x03";  // zigzag(200) = 400
+  EXPECT_EQ(out, "prefix" + expected);
+  EXPECT_EQ(expected.size(), 54u);
+  EXPECT_EQ(Format1Bytes(r).size(), 111u);
+  EXPECT_EQ(out.substr(person_at, r.person_id.size()), r.person_id);
+  EXPECT_EQ(EncodeAccessRecord(r), expected);
+  auto decoded = DecodeAccessRecord(expected);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, r);
+}
+
+// Texts without a code go literally; negative numbers and empty strings come back as
+// they were; every role a server records and every endpoint has its one-byte code.
+TEST(AccessRecordTest, Format2RoundTripsLiteralsAndEdgeValues) {
   const std::string long_endpoint(300, 'e');
+  std::vector<AccessRecord> records = {
+      {domain::Timestamp{-5}, "", "", "P", long_endpoint, -1},
+      {domain::Timestamp{0}, std::string(200, 's'), "superuser", "", "GET /v1/people/{id}/access-log", 0},
+      {domain::Timestamp{INT64_MIN}, "x", "auditor", "P2", "", INT32_MIN},
+      {domain::Timestamp{INT64_MAX}, "y", "admin", "P3", "GET /v1/people?tax_code", INT32_MAX}};
+  for (const char* role : {"operator", "lab", "gp", "school", "mayor", "auditor", "admin"}) {
+    records.push_back({domain::Timestamp{1}, "z", role, "P", "GET /v1/people/{id}/history", 304});
+  }
+  for (const AccessRecord& r : records) {
+    const std::string bytes = EncodeAccessRecord(r);
+    auto decoded = DecodeAccessRecord(bytes);
+    ASSERT_TRUE(decoded) << r.role << " " << r.endpoint.size();
+    EXPECT_EQ(*decoded, r);
+    std::string out;
+    const size_t person_at = AppendAccessRecord(r, out);
+    EXPECT_EQ(out, bytes);
+    EXPECT_EQ(out.substr(person_at, r.person_id.size()), r.person_id);
+  }
+  EXPECT_EQ(EncodeAccessRecord(records[4]).size(), 1 + 1 + 2 + 1 + 2 + 1 + 2u);  // operator and history coded
+}
+
+// Records written before format 2 (cereal's bytes, format byte 1) read as they were.
+TEST(AccessRecordTest, Format1RecordsAreStillRead) {
   for (const AccessRecord& r : {AccessRecord{domain::Timestamp{1'700'000'000'123'456}, "bench-loadgen", "operator",
                                              "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200},
-                                AccessRecord{domain::Timestamp{-5}, "", "", "P", long_endpoint, -1}}) {
-    std::string out = "prefix";
-    const size_t person_at = AppendAccessRecord(r, out);
-    const std::string expected =
-        std::string(1, '\x01') +
-        domain::EncodeCereal(CerealFields{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status});
-    EXPECT_EQ(out, "prefix" + expected);
-    EXPECT_EQ(out.substr(person_at, r.person_id.size()), r.person_id);
-    EXPECT_EQ(EncodeAccessRecord(r), expected);
-    auto decoded = DecodeAccessRecord(expected);
+                                AccessRecord{domain::Timestamp{-5}, "", "", "P", std::string(300, 'e'), -1}}) {
+    const std::string old = Format1Bytes(r);
+    EXPECT_EQ(EncodeAccessRecord(r, 1), old);
+    auto decoded = DecodeAccessRecord(old);
     ASSERT_TRUE(decoded);
     EXPECT_EQ(*decoded, r);
   }
+}
+
+// One encoding per record: anything the encoder would not have written is refused.
+TEST(AccessRecordTest, Format2RefusesWhatTheEncoderNeverWrites) {
+  const AccessRecord r{domain::Timestamp{7}, "s", "operator", "P", "GET /v1/people/{id}", 200};
+  const std::string good = EncodeAccessRecord(r);
+  ASSERT_EQ(good, std::string("\x02\x0e\x01s\x01\x01P\x00\x90\x03", 10));
+  ASSERT_TRUE(DecodeAccessRecord(good));
+  auto refused = [](std::string bytes) { return !DecodeAccessRecord(bytes).has_value(); };
+  EXPECT_TRUE(refused(""));
+  EXPECT_TRUE(refused("\x03"));
+  EXPECT_TRUE(refused(good + "x"));                                     // bytes left over
+  EXPECT_TRUE(refused(good.substr(0, good.size() - 1)));                // short
+  EXPECT_TRUE(refused(std::string("\x02\x8e\x00\x01s\x01\x01P\x00\x90\x03", 11)));  // at in two bytes
+  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x08\x01P\x00\x90\x03", 10)));      // role code 8
+  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x01\x01P\x04\x90\x03", 10)));      // endpoint code 4
+  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\xff\x08operator\x01P\x00\x90\x03", 19)));  // a coded text literally
+  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x01\x05P\x00\x90\x03", 10)));      // person longer than the bytes
+  // status 2^31: zigzag 2^32, beyond an int
+  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x01\x01P\x00\x80\x80\x80\x80\x10", 13)));
+  EXPECT_TRUE(refused(std::string("\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x01s\x01\x01P\x00\x90\x03", 19)));  // 65 bits
+  const std::string literal = EncodeAccessRecord({domain::Timestamp{7}, "s", "nurse", "P", "GET /x", 200});
+  ASSERT_TRUE(DecodeAccessRecord(literal));
+  EXPECT_EQ(DecodeAccessRecord(literal)->role, "nurse");
 }
 
 // The writer's queue: each record's bytes and person as they were added; a write that could
@@ -264,6 +339,55 @@ TEST(AccessRecordQueueTest, RecordsComeBackInOrderAfterAHeldWriteIsPutBeforeTheL
   EXPECT_TRUE(held.empty());
   held.Add(records[3]);
   EXPECT_EQ(held.Body(0), EncodeAccessRecord(records[3]));
+}
+
+// A log written before format 2 (format-1 records, chained as the old writer chained
+// them) opens as it is: its records are listed and pruned beside the new ones, and the
+// chain verifies across both formats.
+TEST_F(AccessLogTest, ALogOfFormat1RecordsGoesOnInFormat2WithItsChainIntact) {
+  const std::vector<AccessRecord> old = {Read("alice", "P1", now_ - 40 * kDay), Read("bob", "P1", now_ + 1),
+                                         Read("carol", "P2", now_ + 2)};
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.Sub("access"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteBatch wb;
+    domain::Hash hash{};
+    for (uint64_t seq = 1; seq <= old.size(); ++seq) {
+      std::string record = EncodeAccessRecord(old[seq - 1], 1);
+      hash = format::ChainHash(hash, seq, record);
+      format::AppendTrailer(record, hash);
+      std::string key = "r";
+      format::PutFixed64BE(key, seq);
+      wb.Put(key, record);
+      std::string index = "p" + old[seq - 1].person_id;
+      index.push_back('\0');
+      format::PutFixed64BE(index, seq);
+      wb.Put(index, "");
+    }
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &wb).ok());
+  }
+  auto log = Open();  // prunes alice's record (40 days old, retention 30)
+  EXPECT_EQ(log->LastSequence(), 3u);
+  log->Record(Read("dave", "P1", now_ + 3));
+  ASSERT_TRUE(log->Flush());
+  auto p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->size(), 2u);
+  EXPECT_EQ((*p1)[0].sequence, 2u);
+  EXPECT_EQ((*p1)[0].record, old[1]);
+  EXPECT_EQ((*p1)[1].sequence, 4u);
+  EXPECT_EQ((*p1)[1].record, Read("dave", "P1", now_ + 3));
+  auto p2 = log->ForPerson("P2", 0, 10);
+  ASSERT_TRUE(p2);
+  ASSERT_EQ(p2->size(), 1u);
+  EXPECT_EQ((*p2)[0].record, old[2]);
+  auto chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+  EXPECT_EQ(chain->records, 3u);  // 2 and 3 in format 1, 4 in format 2; 1 pruned
 }
 
 TEST_F(AccessLogTest, PersonPrefixDoesNotLeakIntoAnotherPerson) {

@@ -1,5 +1,6 @@
 // The bytes of one access-log record (the "r" keys of access_log.cc's layout): format
-// byte 1, then cereal binary of the record. Private to eventstore/ and its tests; split
+// byte 2, then the fields as varints, sized strings and codes (eventstore/FORMAT.md);
+// format 1 (cereal binary, before 2026-12-06) is still read. Private to eventstore/ and its tests; split
 // out so that what a damaged database hands back on open is tested and fuzzed alone
 // (tests/fuzz/access_record_fuzz.cc).
 #pragma once
@@ -13,10 +14,10 @@
 
 namespace caseledger::eventstore {
 
-std::string EncodeAccessRecord(const AccessRecord& r);
-// The same bytes into `out` (replacing what it held, reusing its buffer).
-void EncodeAccessRecordInto(const AccessRecord& r, std::string& out);
-// The same bytes appended to `out`; returns where the person's id starts in `out`.
+// The record's bytes in `format` (2, what is written; 1 for tests of what older stores
+// hold).
+std::string EncodeAccessRecord(const AccessRecord& r, int format = 2);
+// The format-2 bytes appended to `out`; returns where the person's id starts in `out`.
 size_t AppendAccessRecord(const AccessRecordView& r, std::string& out);
 
 // Records waiting for the access log's write, each already in its stored bytes, one after
@@ -58,8 +59,10 @@ struct AccessRecordQueue {
   bool empty() const { return entries.empty(); }
 };
 
-// nullopt when the bytes are not a record of format 1: another format byte, short, a
-// length beyond the bytes, or bytes left over.
+// nullopt when the bytes are not a record of format 1 or 2: another format byte, short, a
+// length beyond the bytes, bytes left over; in format 2 also a varint longer than it must
+// be, an unknown code, a literal of a text that has a code, a status beyond 32 bits (each
+// record has one encoding).
 std::optional<AccessRecord> DecodeAccessRecord(std::string_view bytes);
 
 }  // namespace caseledger::eventstore
