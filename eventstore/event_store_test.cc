@@ -99,12 +99,37 @@ TEST_F(EventStoreTest, ReadLogIntoReusedEnvelopesEqualsReadLog) {
   junk.hash[0] = 7;
   for (size_t held : {0u, 1u, 5u}) {
     std::vector<domain::Envelope> out(held, junk);
-    ASSERT_TRUE(store_->ReadLogInto(2, 3, out));
+    ASSERT_TRUE(store_->ReadLogInto(2, 3, out, eventstore::ChainCheck::kVerify));
     EXPECT_EQ(out, *fresh) << held << " envelopes held before";
   }
   std::vector<domain::Envelope> out(4, junk);
-  ASSERT_TRUE(store_->ReadLogInto(9, 3, out));  // past the end
+  ASSERT_TRUE(store_->ReadLogInto(9, 3, out, eventstore::ChainCheck::kVerify));  // past the end
   EXPECT_TRUE(out.empty());
+}
+
+TEST_F(EventStoreTest, ALogReadThatTrustsTheChainReadsTheSameEventsWithoutHashes) {
+  // Past an anchor (every 16th position stores its whole hash) so that both kinds of
+  // record are read: the views' reads leave every hash zero, the rest is ReadLog's.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(store_->Append(Request("person-" + std::to_string(i % 7), ExpectedVersion::Any(), 1)));
+  }
+  auto checked = store_->ReadLog(3, 30);
+  ASSERT_TRUE(checked);
+  ASSERT_EQ(checked->size(), 30u);
+  domain::Envelope junk;
+  junk.hash[0] = 7;
+  junk.prev_hash[1] = 9;
+  std::vector<domain::Envelope> trusted(2, junk);
+  ASSERT_TRUE(store_->ReadLogInto(3, 30, trusted, eventstore::ChainCheck::kTrust));
+  ASSERT_EQ(trusted.size(), 30u);
+  for (size_t i = 0; i < trusted.size(); ++i) {
+    EXPECT_EQ(trusted[i].hash, domain::Hash{}) << i;
+    EXPECT_EQ(trusted[i].prev_hash, domain::Hash{}) << i;
+    domain::Envelope expected = (*checked)[i];
+    expected.hash = {};
+    expected.prev_hash = {};
+    EXPECT_EQ(trusted[i], expected) << i;
+  }
 }
 
 TEST_F(EventStoreTest, ConflictingVersionIsRejectedWithTheCurrentVersion) {

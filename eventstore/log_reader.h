@@ -20,6 +20,19 @@ struct StoreError;
 template <class T>
 using StoreResult = boost::system::result<T, StoreError>;
 
+// What a log read checks of each record besides its decoding.
+enum class ChainCheck {
+  // Each record's link of the hash chain recomputed and compared with what is stored
+  // (a broken link is an error); Envelope::hash and prev_hash set. The relay, history and
+  // audit read this way.
+  kVerify,
+  // The chain trusted (RocksDB's block checksums still catch a torn or rotten block):
+  // hash and prev_hash are left zero. For readers that use neither: the views, which
+  // rebuild from ~10^8 records, where recomputing every link was ~6 % of a 1:1 catch-up's
+  // CPU (docs/benchmarks.md, session 16). Tampering is `caseledger verify`'s to find.
+  kTrust,
+};
+
 class LogReader {
  public:
   virtual ~LogReader() = default;
@@ -30,9 +43,10 @@ class LogReader {
   // ReadLog into `out` (replaced; on an error its content is unspecified). A reader may
   // decode into the envelopes `out` already holds, reusing their strings: a rebuild reads
   // ~10^8 envelopes through a few recycled batches instead of allocating each one (and
-  // faulting in fresh pages for every batch). This default calls ReadLog.
+  // faulting in fresh pages for every batch). This default calls ReadLog (and checks
+  // what ReadLog checks, whatever `check`).
   virtual StoreResult<void> ReadLogInto(uint64_t from_position, size_t max_count,
-                                        std::vector<domain::Envelope>& out) const;
+                                        std::vector<domain::Envelope>& out, ChainCheck check) const;
   // Highest position readable with ReadLog. Never decreases.
   virtual uint64_t CommittedPosition() const = 0;
   // Waits until CommittedPosition() >= position or the timeout passes; true if reached.
