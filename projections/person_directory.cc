@@ -38,7 +38,7 @@ constexpr int kDefaultMeasureDays = 14;
 
 SwabRecord* MutableSwab(PersonRecord& r, std::string_view id) {
   const uint64_t h = SwabIdHash(id);
-  const size_t i = r.swabs.FindIndex([h](const SwabRecord& s) { return s.id_hash == h; });
+  const size_t i = r.swabs.FindLastIndex([h](const SwabRecord& s) { return s.id_hash == h; });
   return i == r.swabs.size() ? nullptr : &r.swabs.Mutable(i);
 }
 
@@ -168,7 +168,7 @@ uint64_t SwabIdHash(std::string_view swab_id) {
 
 const SwabRecord* PersonRecord::FindSwab(std::string_view swab_id) const {
   const uint64_t h = SwabIdHash(swab_id);
-  const size_t i = swabs.FindIndex([h](const SwabRecord& s) { return s.id_hash == h; });
+  const size_t i = swabs.FindLastIndex([h](const SwabRecord& s) { return s.id_hash == h; });
   return i == swabs.size() ? nullptr : &swabs[i];
 }
 

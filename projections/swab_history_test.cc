@@ -25,6 +25,37 @@ void ExpectSame(const SwabHistory& h, const std::vector<SwabRecord>& v) {
   EXPECT_EQ(i, v.size());
 }
 
+TEST(SwabHistoryTest, FindLastIndexIsTheLastMatchAcrossTheSharedPrefixAndTheTail) {
+  // Kinds alternate so that every kind matches several swabs: the last one is wanted, in
+  // the tail or (after a copy seals the prefix) in the prefix, as a scan of the vector from
+  // its end finds it.
+  std::mt19937_64 rng(16);
+  for (int round = 0; round < 30; ++round) {
+    SwabHistory h;
+    std::vector<SwabRecord> v;
+    std::vector<SwabHistory> copies;  // keep prefixes shared
+    const int n = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      SwabRecord s;
+      s.id_hash = rng() % 5;
+      h.push_back(s);
+      v.push_back(s);
+      if (rng() % 4 == 0) copies.push_back(h);
+    }
+    for (uint64_t want = 0; want < 6; ++want) {
+      size_t expected = v.size();
+      for (size_t i = v.size(); i-- > 0;) {
+        if (v[i].id_hash == want) {
+          expected = i;
+          break;
+        }
+      }
+      EXPECT_EQ(h.FindLastIndex([&](const SwabRecord& s) { return s.id_hash == want; }), expected)
+          << "round " << round << ", hash " << want;
+    }
+  }
+}
+
 TEST(SwabHistoryTest, CopiesDoNotSeeLaterChanges) {
   std::mt19937_64 rng(14);
   for (int round = 0; round < 40; ++round) {
