@@ -17,6 +17,7 @@
 #include "eventstore/record_format.h"
 #include "eventstore/rocks_status.h"
 #include "eventstore/store_logger.h"
+#include "eventstore/varint.h"
 
 #include <pthread.h>
 #include <rocksdb/db.h>
@@ -161,12 +162,7 @@ StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
     format::PutFixed64BE(index_key, last);
     index_value.clear();
     for (size_t j = end - 1; j > i; --j) {
-      uint64_t delta = index_entries[j].second - index_entries[j - 1].second;
-      while (delta >= 0x80) {
-        index_value.push_back(static_cast<char>(delta | 0x80));
-        delta >>= 7;
-      }
-      index_value.push_back(static_cast<char>(delta));
+      varint::Append(index_value, index_entries[j].second - index_entries[j - 1].second);
     }
     wb.Put(index_key, index_value);
     i = end;
@@ -338,16 +334,11 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
     uint64_t seq = format::DecodeFixed64BE(it->key().data() + prefix.size());
     if (seq > limit) break;
     seqs.assign(1, seq);
-    const rocksdb::Slice deltas = it->value();
-    for (size_t p = 0; p < deltas.size();) {
+    for (std::string_view deltas(it->value().data(), it->value().size()); !deltas.empty();) {
       uint64_t d = 0;
-      for (int shift = 0;; shift += 7) {
-        if (p >= deltas.size() || shift > 63) return StoreError{StoreErrorCode::kCorruption, "bad access index entry"};
-        const auto b = static_cast<uint8_t>(deltas[p++]);
-        d |= uint64_t{b & 0x7fu} << shift;
-        if (!(b & 0x80)) break;
+      if (!varint::Get(deltas, d) || d == 0 || d >= seqs.back()) {
+        return StoreError{StoreErrorCode::kCorruption, "bad access index entry"};
       }
-      if (d == 0 || d >= seqs.back()) return StoreError{StoreErrorCode::kCorruption, "bad access index entry"};
       seqs.push_back(seqs.back() - d);
     }
     for (auto s = seqs.rbegin(); s != seqs.rend() && out.size() < max_count; ++s) {

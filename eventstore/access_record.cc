@@ -1,5 +1,7 @@
 #include "eventstore/access_record.h"
 
+#include "eventstore/varint.h"
+
 #include "domain/bounded_archive.h"
 
 #include <cereal/types/string.hpp>
@@ -39,31 +41,12 @@ int CodeOf(const std::string_view (&table)[N], std::string_view text) {
   return -1;
 }
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+using varint::UnZigZag;
+using varint::ZigZag;
 
-char* PutVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
-// The shortest encoding only (one encoding per record): no trailing zero groups.
-bool GetVarint(std::string_view& in, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (in.empty()) return false;
-    const auto b = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    if (shift == 63 && b > 1) return false;
-    v |= uint64_t{b & 0x7fu} << shift;
-    if (!(b & 0x80)) return b != 0 || shift == 0;
-  }
-  return false;
-}
+// The shortest encoding only (one encoding per record).
+bool GetVarint(std::string_view& in, uint64_t& v) { return varint::Get(in, v, /*shortest=*/true); }
+char* PutVarint(char* p, uint64_t v) { return varint::Put(p, v); }
 
 bool GetString(std::string_view& in, std::string& out) {
   uint64_t size = 0;

@@ -1,5 +1,7 @@
 #include "eventstore/record_format.h"
 
+#include "eventstore/varint.h"
+
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -8,38 +10,20 @@
 namespace caseledger::eventstore::format {
 namespace {
 
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
+using varint::UnZigZag;
+using varint::ZigZag;
+
+void PutVarint(std::string& out, uint64_t v) { varint::Append(out, v); }
 
 void PutBytes(std::string& out, std::string_view s) {
   PutVarint(out, s.size());
   out.append(s);
 }
 
-// Zig-zag keeps small negative instants (before 1970) short; recorded-at is never negative
-// in practice but effective-at of old facts could be.
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
 class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
-  bool Varint(uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift <= 63; shift += 7) {
-      if (in_.empty()) return false;
-      auto byte = static_cast<uint8_t>(in_.front());
-      in_.remove_prefix(1);
-      v |= uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
+  bool Varint(uint64_t& v) { return varint::Get(in_, v); }
   bool Bytes(std::string& s) {
     uint64_t n;
     if (!Varint(n) || n > in_.size()) return false;
