@@ -113,19 +113,18 @@ class AppendDriver {
   }
 
   // On the sync thread, after a group's answers: its appenders to the client threads.
+  // Everything under mu_: once a client thread sees the last appender stopped, Run returns
+  // and the driver goes; nothing of it may be touched after the lock is let go.
   void HandOver() {
     if (answered_.empty()) return;
-    const size_t n = answered_.size();
-    {
-      std::lock_guard g(mu_);
-      ready_.insert(ready_.end(), answered_.begin(), answered_.end());
-    }
-    answered_.clear();
-    if (n > 1) {
+    std::lock_guard g(mu_);
+    ready_.insert(ready_.end(), answered_.begin(), answered_.end());
+    if (answered_.size() > 1) {
       cv_.notify_all();
     } else {
       cv_.notify_one();
     }
+    answered_.clear();
   }
 
   void Client() {
