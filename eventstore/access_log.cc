@@ -24,6 +24,8 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -82,7 +84,16 @@ struct AccessLog::Impl {
   // The writer's buffers, kept from one write to the next (Write).
   AccessRecordQueue batch;  // the records being written, taken from `queue`
   rocksdb::WriteBatch write_batch;
-  std::vector<std::pair<std::string_view, uint64_t>> index_entries;  // person, seq
+  // A write's records grouped by person (Write): each person's latest record in the batch
+  // and, per record, the one of the same person before it.
+  struct PersonGroup {
+    std::string_view person;
+    uint32_t last = 0;  // index in the batch of the person's latest record
+  };
+  std::vector<PersonGroup> groups;
+  boost::unordered_flat_map<std::string_view, uint32_t> group_of;  // person -> index in `groups`
+  std::vector<uint32_t> previous;  // per record: the person's record before it, or kNone
+  static constexpr uint32_t kNone = UINT32_MAX;
   std::string index_key, index_value;
   std::string body;
 
@@ -132,7 +143,6 @@ StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
   wb.Clear();
   uint64_t seq = last_seq;
   domain::Hash hash = last_hash;
-  index_entries.clear();
   char key[9] = {'r'};
   for (size_t i = 0; i < batch.size(); ++i) {
     ++seq;
@@ -142,30 +152,39 @@ StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
     format::AppendTrailer(body, hash);
     for (int b = 0; b < 8; ++b) key[1 + b] = static_cast<char>(seq >> (56 - 8 * b));
     wb.Put(rocksdb::Slice(key, sizeof key), body);
-    index_entries.emplace_back(batch.Person(i), seq);
   }
   // One index entry per person per write, keyed by the person's last record in it and
   // holding the earlier ones as varint deltas (a person read several times within a flush
   // interval costs one memtable insert, not one each). The entries go in key order after
   // the records (themselves in order): through the memtable's hint for index entries
-  // (a prefix of one byte, Open) each insert is searched from the one before it. Sorted by
-  // person, then sequence: each person's records in sequence order (sequences are unique, so
-  // this is the order a stable sort by person gave, without its buffer).
-  std::sort(index_entries.begin(), index_entries.end());
-  for (size_t i = 0; i < index_entries.size();) {
-    size_t end = i + 1;
-    while (end < index_entries.size() && index_entries[end].first == index_entries[i].first) ++end;
-    const uint64_t last = index_entries[end - 1].second;
-    index_key.assign(1, 'p');
-    index_key.append(index_entries[i].first);
-    index_key.push_back('\0');
-    format::PutFixed64BE(index_key, last);
-    index_value.clear();
-    for (size_t j = end - 1; j > i; --j) {
-      varint::Append(index_value, index_entries[j].second - index_entries[j - 1].second);
+  // (a prefix of one byte, Open) each insert is searched from the one before it.
+  // The records are grouped by person through a hash map, each group a chain of its
+  // records from the newest back (the order of the deltas); only the groups are sorted. A
+  // sort of every (person, sequence) pair was ~15 % of this thread at 90k reads/s (18k
+  // records a write, ~14 comparisons of 26-byte ids each).
+  groups.clear();
+  group_of.clear();
+  previous.resize(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto [it, fresh] = group_of.try_emplace(batch.Person(i), static_cast<uint32_t>(groups.size()));
+    if (fresh) {
+      groups.push_back({batch.Person(i), static_cast<uint32_t>(i)});
+      previous[i] = kNone;
+    } else {
+      previous[i] = groups[it->second].last;
+      groups[it->second].last = static_cast<uint32_t>(i);
     }
+  }
+  std::sort(groups.begin(), groups.end(), [](const PersonGroup& a, const PersonGroup& b) { return a.person < b.person; });
+  const uint64_t first = last_seq + 1;  // the batch's record i has sequence first + i
+  for (const PersonGroup& g : groups) {
+    index_key.assign(1, 'p');
+    index_key.append(g.person);
+    index_key.push_back('\0');
+    format::PutFixed64BE(index_key, first + g.last);
+    index_value.clear();
+    for (uint32_t j = g.last; previous[j] != kNone; j = previous[j]) varint::Append(index_value, j - previous[j]);
     wb.Put(index_key, index_value);
-    i = end;
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
