@@ -9,7 +9,17 @@
 // with the state, Keep() stores one), so that people read again and again are not rendered
 // again while neither they, the rules nor the day changed.
 //
-// Bounded: when full, a shard is emptied (people read often come back at once).
+// A query's look-up (Read) is first made in the calling thread's own copy of the entries it
+// read before (its front): a hit takes no lock and writes no memory another thread reads
+// (the shard's lock, the entry, the states' reference counts were cache lines moved between
+// the I/O threads on every query). A front entry is served on the same rule as a shard's:
+// only while the store's committed position is the one at which its state was known
+// current; otherwise, or when it has no answer under the key, the shard is asked and the
+// front entry replaced.
+//
+// Bounded: when full, a shard is emptied (people read often come back at once); so is a
+// thread's front (kFrontCapacity entries), whose states may outlive their shard entry
+// until then.
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -28,7 +38,7 @@ namespace caseledger::api {
 
 class PersonCache {
  public:
-  explicit PersonCache(size_t capacity = 200'000) : per_shard_(capacity / kShards + 1) {}
+  explicit PersonCache(size_t capacity = 200'000);
 
   // What a rendered answer depends on besides the state itself.
   struct RenderKey {
@@ -42,23 +52,35 @@ class PersonCache {
     // The answer kept for `state` under the key asked for; null when none is.
     std::shared_ptr<const std::string> rendered;
   };
+  // Read()'s answer, held by the calling thread's front: `state` and `rendered` are good on
+  // that thread until its next call of Read() or Keep() (on any cache).
+  struct Seen {
+    const domain::PersonState* state = nullptr;
+    // The answer kept for `state` under the key asked for; null when none is.
+    const std::string* rendered = nullptr;
+    // Holds `state` when it is kept nowhere (an unknown id); null otherwise.
+    std::shared_ptr<const domain::PersonState> unkept;
+  };
+  static constexpr size_t kFrontCapacity = 4096;
 
   // The person's state as of the store's current version of its stream (unregistered
   // state for an unknown id; never cached).
   domain::Result<std::shared_ptr<const domain::PersonState>> Current(const eventstore::EventStore& store,
                                                                     const std::string& person_id);
-  // Current()'s state and, in the same look-up, the answer kept for it under `key`.
-  domain::Result<Found> Read(const eventstore::EventStore& store, const std::string& person_id,
-                             const RenderKey& key);
+  // Current()'s state and, in the same look-up, the answer kept for it under `key`; from the
+  // calling thread's front when it holds them (see above).
+  domain::Result<Seen> Read(const eventstore::EventStore& store, const std::string& person_id,
+                            const RenderKey& key);
 
   // Keeps `state` (the person as a command just left it, at the stream version it wrote)
   // unless a newer one is kept. The next lookup confirms its version with one point read.
   void Remember(const std::string& person_id, domain::PersonState state);
 
-  // Keeps `rendered`, the answer made of `state` (a pointer Current() or Read() returned)
-  // under `key`, while `state` is the person's kept state.
-  void Keep(const std::string& person_id, const std::shared_ptr<const domain::PersonState>& state,
-            const RenderKey& key, std::shared_ptr<const std::string> rendered);
+  // Keeps `rendered`, the answer made of `state` (a state Current() or Read() returned)
+  // under `key`, while `state` is the person's kept state (in the shard, and in the calling
+  // thread's front; other threads' fronts take it from the shard at their next read).
+  void Keep(const std::string& person_id, const domain::PersonState* state, const RenderKey& key,
+            std::shared_ptr<const std::string> rendered);
 
  private:
   static constexpr size_t kShards = 16;
@@ -74,11 +96,16 @@ class PersonCache {
     // bucket and a node.
     boost::unordered_flat_map<std::string, Entry> people;
   };
+  struct Front;
+  // `checked_at`: set to the committed position as of which the state found is current.
   domain::Result<Found> Lookup(const eventstore::EventStore& store, const std::string& person_id,
-                               const RenderKey* key);
+                               const RenderKey* key, uint64_t* checked_at = nullptr);
+  // The calling thread's front, emptied first when it last served another cache.
+  Front& ThisThreadsFront() const;
   Shard& ShardOf(const std::string& person_id) { return shards_[std::hash<std::string>{}(person_id) % kShards]; }
 
   size_t per_shard_;
+  const uint64_t id_;  // unique per cache, never reused: tells a thread's front whose it is
   std::array<Shard, kShards> shards_;
 };
 

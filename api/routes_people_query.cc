@@ -55,20 +55,22 @@ class PersonRead {
     }
     person_id_ = id;
     if (!ValidatePersonId(id, "id")) return Finish(NotFound());
-    std::shared_ptr<const PersonState> now;
     if (key && ctx_.people) {
-      auto found = ctx_.people->Read(*ctx_.store, id, *key);
-      if (!found) return Finish(FromDomainError(found.error()));
-      now = std::move(found->state);
-      rendered_ = std::move(found->rendered);
+      // Held by this thread's front of the cache for the rest of the read (no reference
+      // counted: person_cache.h).
+      auto seen = ctx_.people->Read(*ctx_.store, id, *key);
+      if (!seen) return Finish(FromDomainError(seen.error()));
+      current_ = seen->state;
+      rendered_ = seen->rendered;
+      owned_ = std::move(seen->unkept);
     } else {
       auto current = CurrentPerson(ctx_, id);
       if (!current) return Finish(FromDomainError(current.error()));
-      now = std::move(*current);
+      owned_ = std::move(*current);
+      current_ = owned_.get();
     }
-    if (now->registered) role_ = role_of(req_.principal, *now, *ctx_.reference);
+    if (current_->registered) role_ = role_of(req_.principal, *current_, *ctx_.reference);
     if (!role_) return Finish(NotFound());
-    current_ = std::move(now);
     return std::nullopt;
   }
   Response Finish(Response r) {
@@ -79,9 +81,8 @@ class PersonRead {
     return r;
   }
   const PersonState& current() const { return *current_; }
-  const std::shared_ptr<const PersonState>& current_ptr() const { return current_; }
   // The answer Admit() found kept for the current state under its key; null when none.
-  const std::shared_ptr<const std::string>& rendered() const { return rendered_; }
+  const std::string* rendered() const { return rendered_; }
 
  private:
   const ApiContext& ctx_;
@@ -89,8 +90,11 @@ class PersonRead {
   const char* endpoint_;
   std::string_view person_id_;  // the id Admit() was given: the caller's, alive for the read
   std::optional<Role> role_;
-  std::shared_ptr<const PersonState> current_;
-  std::shared_ptr<const std::string> rendered_;
+  // The person as Admit() found them: held by `owned_`, or by this thread's front of the
+  // person cache until its next call (this read makes none after Admit but Keep).
+  const PersonState* current_ = nullptr;
+  const std::string* rendered_ = nullptr;
+  std::shared_ptr<const PersonState> owned_;
 };
 
 Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std::string& id, const char* endpoint) {
@@ -150,11 +154,9 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   etag += '"';
   auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
   if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), etag, position));
-  std::shared_ptr<const std::string> body = read.rendered();
-  if (!body) {
-    body = std::make_shared<const std::string>(render());
-    ctx.people->Keep(id, read.current_ptr(), key, body);
-  }
+  if (const std::string* kept = read.rendered()) return read.Finish(JsonRead(req.http, *kept, etag, position));
+  auto body = std::make_shared<const std::string>(render());
+  ctx.people->Keep(id, &read.current(), key, body);
   return read.Finish(JsonRead(req.http, *body, etag, position));
 }
 
