@@ -47,12 +47,13 @@ ConnectionTable::Decision ConnectionTable::Open(const std::string& client, Cance
   return d;
 }
 
-bool ConnectionTable::SetIdle(Slot* slot, bool idle) {
+bool ConnectionTable::SetIdle(Slot* slot, bool idle, std::optional<Clock::time_point> at) {
   if (!idle) {
     slot->state.store(Slot::kBusy);
     return true;
   }
-  const int64_t now = NowNanos();
+  const int64_t now =
+      at ? std::chrono::duration_cast<std::chrono::nanoseconds>(at->time_since_epoch()).count() : NowNanos();
   slot->state.store(now);
   // After the store (both sequentially consistent): either Stop() sees this connection idle
   // and hands back its cancel, or this sees the table stopping, or both.

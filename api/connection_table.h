@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -57,7 +58,8 @@ class ConnectionTable {
   Decision Open(const std::string& client, Cancel cancel);
   // The connection waits for its next request (true) or is reading/answering one (false).
   // False when the table is stopping and the connection should close instead of waiting.
-  bool SetIdle(Slot* slot, bool idle);
+  // `now`, when given, is the caller's reading of Clock a moment ago (one clock read less).
+  bool SetIdle(Slot* slot, bool idle, std::optional<Clock::time_point> now = std::nullopt);
   // The same by id (a look-up under the lock; for tests and tools).
   bool SetIdle(uint64_t id, bool idle);
   void Close(uint64_t id);

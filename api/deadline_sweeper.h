@@ -51,6 +51,7 @@ class Deadline {
 
   // The point the operations from now on must end by (Beast's expires_after).
   void ExpiresAfter(Clock::duration d) { at_ = Clock::now() + d; }
+  void ExpiresAt(Clock::time_point t) { at_ = t; }
   // Around an operation on the socket: only a pending one is expired.
   void Begin() { pending_ = true; }
   void End() { pending_ = false; }

@@ -38,7 +38,8 @@ struct Dispatcher::Exchange {
   asio::any_io_executor executor;
   Completion done;
   ThreadInbox* inbox;  // executor's thread's, or null
-  Clock::time_point deadline;
+  Clock::duration wait{};      // how long a read may wait for a position (timeout_ms)
+  Clock::time_point deadline;  // from the first time it waits: set then (Finish)
   std::optional<asio::steady_timer> timer;  // only for a read that waits for a position
 };
 
@@ -100,13 +101,13 @@ Admitted Dispatcher::Admit(Request& req) const {
 void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted admitted, asio::any_io_executor executor,
                         Completion done, ThreadInbox* inbox) {
   auto x = std::make_shared<Exchange>(std::move(req), std::move(admitted), std::move(executor), std::move(done), inbox);
-  x->deadline = Clock::now() + options_.default_wait;
+  // The deadline counts from the first time the read must wait (a clock read that nearly
+  // every request, answered at once, does without).
+  x->wait = options_.default_wait;
   if (auto wait = x->req->Query("timeout_ms")) {
     char* end = nullptr;
     long ms = std::strtol(wait->c_str(), &end, 10);
-    if (end && *end == '\0' && ms >= 0) {
-      x->deadline = Clock::now() + std::min(std::chrono::milliseconds(ms), options_.max_wait);
-    }
+    if (end && *end == '\0' && ms >= 0) x->wait = std::min(std::chrono::milliseconds(ms), options_.max_wait);
   }
   Run(std::move(x));
 }
@@ -166,7 +167,9 @@ void Dispatcher::Finish(std::shared_ptr<Exchange> x, Response res) {
   if (res.deferred) return Settle(std::move(x), std::move(res));
   if (res.wait_for_position == 0) return x->done(std::move(res));
   if (positions_() >= res.wait_for_position) return Run(std::move(x));  // reached meanwhile
-  if (Clock::now() >= x->deadline) {
+  const auto now = Clock::now();
+  if (x->deadline == Clock::time_point{}) x->deadline = now + x->wait;
+  if (now >= x->deadline) {
     Response r = Problem(503, "not-yet-consistent", "Views not yet consistent",
                          "the views have not reached position " + std::to_string(res.wait_for_position) +
                              " in time");

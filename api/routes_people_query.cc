@@ -75,10 +75,15 @@ class PersonRead {
   }
   Response Finish(Response r) {
     if (ctx_.access_log && !person_id_.empty()) {
-      ctx_.access_log->Record({ctx_.clock(), req_.principal.subject, role_ ? ToString(*role_) : "",
-                               person_id_, endpoint_, r.status});
+      ctx_.access_log->Record({now(), req_.principal.subject, role_ ? ToString(*role_) : "", person_id_, endpoint_,
+                               r.status});
     }
     return r;
+  }
+  // The read's instant, read once: the access record's, and the day a current answer is for.
+  Timestamp now() {
+    if (!now_) now_ = ctx_.clock();
+    return *now_;
   }
   const PersonState& current() const { return *current_; }
   // The answer Admit() found kept for the current state under its key; null when none.
@@ -90,6 +95,7 @@ class PersonRead {
   const char* endpoint_;
   std::string_view person_id_;  // the id Admit() was given: the caller's, alive for the read
   std::optional<Role> role_;
+  std::optional<Timestamp> now_;
   // The person as Admit() found them: held by `owned_`, or by this thread's front of the
   // person cache until its next call (this read makes none after Admit but Keep).
   const PersonState* current_ = nullptr;
@@ -105,7 +111,7 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   const bool past = as_of.recorded || as_of.effective;
   PersonJsonOptions options;
   options.include_personal = true;
-  options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : ctx.clock()).ToDate();
+  options.today = (as_of.recorded ? *as_of.recorded : as_of.effective ? *as_of.effective : read.now()).ToDate();
   options.reference = ctx.reference.get();
   // Measure ends by the rules the live views use, so the person and the views agree; a
   // rule adoption changes the answer, hence the rules position in the tag.

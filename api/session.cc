@@ -116,11 +116,12 @@ class Session {
   bool linger() const { return linger_; }
 
  private:
-  awaitable<bool> WaitForRequest();
+  awaitable<bool> WaitForRequest(Clock::time_point now);
   awaitable<beast::error_code> ReadHeader(RequestParser& parser);
   awaitable<beast::error_code> ReadBody(RequestParser& parser);
   awaitable<beast::error_code> ReadMore(RequestParser& parser);
-  awaitable<void> Write(Response res, bool keep_alive, unsigned version, bool head = false);
+  // True when the answer went out at once (one non-blocking write), without waiting.
+  awaitable<bool> Write(Response res, bool keep_alive, unsigned version, bool head = false);
   awaitable<void> StreamEvents(Response res, unsigned version);
   awaitable<Response> Answer(std::shared_ptr<const Request> req, Admitted admitted);
   // The point the next operations on the connection must end by (Beast's expires_after);
@@ -139,10 +140,13 @@ class Session {
       return nullptr;  // Beast's stream times its own operations
     }
   }
-  void Observe(std::string_view route, Method method, int status, Clock::time_point start) {
-    if (!host_.metrics) return;
-    host_.metrics->ObserveRequest(route, ToString(method), status,
-                                  std::chrono::duration<double>(Clock::now() - start).count());
+  // Returns the instant it measured to (now).
+  Clock::time_point Observe(std::string_view route, Method method, int status, Clock::time_point start) {
+    const auto now = Clock::now();
+    if (host_.metrics) {
+      host_.metrics->ObserveRequest(route, ToString(method), status, std::chrono::duration<double>(now - start).count());
+    }
+    return now;
   }
   auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
 
@@ -156,11 +160,19 @@ class Session {
 
 // Between requests the connection is idle, and the table may take it away to make room;
 // the request's deadline starts here, as it did when the header read began.
+//
+// `now` is the end of the last answer (its latency's end, read just before its write went
+// out without waiting), or the session's start: one clock read per request serves the
+// latency, the deadline and the idle instant (each was its own read).
 template <class Stream>
-awaitable<bool> Session<Stream>::WaitForRequest() {
-  ExpiresAfter(host_.options.read_timeout);
+awaitable<bool> Session<Stream>::WaitForRequest(Clock::time_point now) {
+  if constexpr (Connection<Stream>::kPlain) {
+    conn_->deadline->ExpiresAt(now + host_.options.read_timeout);
+  } else {
+    ExpiresAfter(host_.options.read_timeout);
+  }
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
-  if (!host_.connections.SetIdle(slot_, true)) co_return false;  // stopping
+  if (!host_.connections.SetIdle(slot_, true, now)) co_return false;  // stopping
   conn_->idle = true;
   PendingOperation op(Timed());
   auto [ec, n] = co_await conn_->stream.async_read_some(buffer_.prepare(4096), kTuple);
@@ -240,8 +252,11 @@ awaitable<beast::error_code> Session<Stream>::ReadMore(RequestParser& parser) {
 template <class Stream>
 awaitable<void> Session<Stream>::Serve() {
   const ServerOptions& o = host_.options;
+  // When the last answer ended: its latency's end if its write went out at once, else read
+  // again (a write that waited for the client).
+  Clock::time_point ended = Clock::now();
   while (!host_.stopping) {
-    if (!co_await WaitForRequest()) co_return;
+    if (!co_await WaitForRequest(ended)) co_return;
     RequestParser parser;
     LimitRequestParser(parser, o, host_.dispatcher.MaxBodyLimit());
     beast::error_code ec = co_await ReadHeader(parser);
@@ -297,7 +312,7 @@ awaitable<void> Session<Stream>::Serve() {
       }
       const int status = admitted.refusal->status;
       co_await Write(std::move(*admitted.refusal), !close, version, is_head);
-      Observe(admitted.route_name, req.method, status, start);
+      ended = Observe(admitted.route_name, req.method, status, start);
       if (close) co_return;
       continue;
     }
@@ -337,13 +352,13 @@ awaitable<void> Session<Stream>::Serve() {
     const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
     Response res = co_await Answer(std::make_shared<const Request>(std::move(req)), std::move(admitted));
     if (gzip_ok) CompressAnswer(res);
-    Observe(route_name, method, res.status, start);
+    ended = Observe(route_name, method, res.status, start);
     if (res.events) {
       co_await StreamEvents(std::move(res), version);
       co_return;
     }
     bool close = res.close || !keep_alive || host_.stopping;
-    co_await Write(std::move(res), !close, version, is_head);
+    if (!co_await Write(std::move(res), !close, version, is_head)) ended = Clock::now();
     if (close) co_return;
   }
 }
@@ -372,7 +387,7 @@ awaitable<Response> Session<Stream>::Answer(std::shared_ptr<const Request> req, 
 }
 
 template <class Stream>
-awaitable<void> Session<Stream>::Write(Response res, bool keep_alive, unsigned version, bool head) {
+awaitable<bool> Session<Stream>::Write(Response res, bool keep_alive, unsigned version, bool head) {
   // The head in one string and the body beside it, in one gather write (response_head.h).
   // HEAD: the length of the body a GET would get, and no body.
   const std::string head_text = ResponseHead(res, version, keep_alive, res.body.size());
@@ -386,13 +401,14 @@ awaitable<void> Session<Stream>::Write(Response res, bool keep_alive, unsigned v
     // failed write leaves the session to its next read, which fails too.
     beast::error_code ec;
     const size_t sent = conn_->stream.write_some(buffers, ec);
-    if (ec && ec != asio::error::would_block) co_return;
+    if (ec && ec != asio::error::would_block) co_return true;
     rest.consume(sent);
-    if (beast::buffer_bytes(rest) == 0) co_return;
+    if (beast::buffer_bytes(rest) == 0) co_return true;
   }
   ExpiresAfter(host_.options.write_timeout);
   PendingOperation op(Timed());
   co_await asio::async_write(conn_->stream, rest, kTuple);
+  co_return false;
 }
 
 // A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
