@@ -73,6 +73,11 @@ struct AccessLog::Impl {
   bool flush_wanted = false;  // a Flush() caller waits: write now, not at the next interval
   std::optional<StoreError> failure;  // sticky after a failed write, like the event log
   std::optional<StoreError> no_space;  // below the free-space floor: lifts by itself
+  // failure || no_space, set under `mu` whenever either changes: WriteRefusal()'s look on
+  // every read takes no lock while neither is set (the lock's cache line was written by
+  // both I/O threads and the writer on every read).
+  std::atomic<bool> refusing{false};
+  void NoteRefusal() { refusing.store(failure.has_value() || no_space.has_value(), std::memory_order_release); }
   uint64_t attempts = 0;  // writes tried (a Flush() waits for one after its call)
 
   // Owned by the writer thread after Open.
@@ -207,6 +212,7 @@ void AccessLog::Impl::Run() {
     if (stopping && (queue.empty() || failure)) break;
     if (queue.empty() && no_space && !BelowFreeSpaceFloor(options.path, options.min_free_bytes, "")) {
       no_space.reset();  // nothing to write (reads were refused meanwhile), and space is back
+      NoteRefusal();
       StoreLog()->info("access log: free space is back");
     }
     if (!queue.empty() && !failure) {
@@ -219,6 +225,7 @@ void AccessLog::Impl::Run() {
         written += batch.size();
         if (no_space) StoreLog()->info("access log: free space is back, records written again");
         no_space.reset();
+        NoteRefusal();
       } else {
         // Held, in order, before whatever was queued meanwhile: written once it can be.
         batch.Append(queue);
@@ -231,6 +238,7 @@ void AccessLog::Impl::Run() {
           StoreLog()->critical("access log write failed; reads of personal data are refused until a restart: {}",
                                result.error().message);
         }
+        NoteRefusal();
       }
       batch.Clear();
       // Buffers that grew while records were held (no space) are not kept at that size.
@@ -315,6 +323,7 @@ StoreResult<void> AccessLog::Flush() {
 }
 
 std::optional<StoreError> AccessLog::WriteRefusal() const {
+  if (!impl_->refusing.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard lock(impl_->mu);
   if (impl_->failure) return impl_->failure;
   return impl_->no_space;

@@ -187,6 +187,9 @@ TEST_F(AccessLogTest, ReadsHeldBelowTheFloorAreWrittenInOrderOnceSpaceIsBack) {
   auto held = log->Flush();
   ASSERT_FALSE(held);
   EXPECT_EQ(held.error().code, StoreErrorCode::kNoSpace);
+  auto refusal = log->WriteRefusal();  // reads are refused meanwhile (looked at without the lock)
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->code, StoreErrorCode::kNoSpace);
   log->Record(Read("later", "P1", now_ + 5));
   ASSERT_FALSE(log->Flush());  // held again, with the one queued meanwhile behind them
   EXPECT_EQ(log->Pending(), 4u);
@@ -194,6 +197,7 @@ TEST_F(AccessLogTest, ReadsHeldBelowTheFloorAreWrittenInOrderOnceSpaceIsBack) {
 
   volume.Remove("filler");
   ASSERT_TRUE(log->Flush());
+  EXPECT_FALSE(log->WriteRefusal());
   EXPECT_EQ(log->Pending(), 0u);
   EXPECT_EQ(log->LastSequence(), 5u);
   auto p1 = log->ForPerson("P1", 0, 10);
