@@ -435,7 +435,7 @@ StoreResult<void> BulkImport::Impl::Ingest() {
   {
     std::lock_guard l(store_.write_mu_);
     if (store_.bg_error_) return StoreError{StoreErrorCode::kWritesRefused, store_.bg_error_->message};
-    if (store_.next_position_ != first_position_ || !store_.ready_.empty() || store_.syncing_) {
+    if (store_.next_position_ != first_position_ || !store_.ready_.empty() || !store_.in_flight_.empty()) {
       return StoreError{StoreErrorCode::kWrongExpectedVersion,
                         "bulk import: the store was appended to during the import; nothing was imported"};
     }

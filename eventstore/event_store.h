@@ -232,8 +232,8 @@ class EventStore : public LogReader {
 
   // Appends atomically and durably, without blocking: the request is checked and put in
   // the forming group commit on the calling thread (a short lock, RocksDB point reads of
-  // heads, claims and keys), and `done` is called once, on the store's sync thread, after
-  // the WAL sync of that group, with the outcome: acknowledged means durable, and every
+  // heads, claims and keys), and `done` is called once, on a commit thread (one group at a
+  // time, in group order), after its group's WAL sync: acknowledged means durable, and every
   // answer (a rejection too) is given only after the sync of the group it was decided in,
   // so no answer reflects state that a crash could still take back. `done` must be quick
   // (hand the result to another thread) and must not call Append (AppendAsync is fine).
@@ -293,7 +293,7 @@ class EventStore : public LogReader {
   // Called with the new committed position after every group commit, on the committing
   // thread; must be quick and must not append.
   virtual void AddCommitListener(std::function<void(uint64_t)> listener) = 0;
-  // Run on the store's sync thread around the answers of every group: `before` ahead of
+  // Run on the commit thread answering a group, around its answers: `before` ahead of
   // its first AppendAsync `done`, `after` once its last returned (also when the group was
   // refused). For a caller that hands each answer to another thread: it can wake each such
   // thread once per group, in `after`, instead of once per answer. Both must be quick and

@@ -4,13 +4,18 @@
 //    the database and against every group not yet in it (newest first: their GroupState),
 //    assigns gap-free positions and chain hashes, adds its writes to the forming group
 //    (the back of ready_) and returns. No appender waits for any I/O of the commit.
-// 2. The sync thread takes the oldest formed group and writes its one WriteBatch with
-//    sync = true: one WAL write and one fsync, after which RocksDB makes it readable.
-//    Meanwhile step 1 forms the next group, so a group is what arrived during one sync (and
-//    a short gather, at most a quarter of a sync, for the appenders the last group
-//    answered) and the sync is the one serial step.
-// 3. Then, in group order: the committed watermark and the tip move, erasures are purged,
-//    and every request of the group gets its callback.
+// 2. A commit thread holding the turn takes the oldest formed group and writes its one
+//    WriteBatch with sync = true: one WAL write and one fsync, then its memtable inserts,
+//    after which RocksDB makes it readable. Meanwhile step 1 forms the next group, so a
+//    group is what arrived during one sync (and a short gather, at most a quarter of a
+//    sync, for the appenders the last group answered). The writes are pipelined
+//    (enable_pipelined_write, two commit threads): when the group's first memtable insert
+//    begins, its WAL write and sync have succeeded (memtable_hook.h) and the turn passes,
+//    so the other thread's next group is written and synced beside these inserts. No group
+//    is handed to RocksDB before the one ahead of it is synced, so they enter its write
+//    queue in order and none follows a failed one into the WAL.
+// 3. Then, in group order (tickets): the committed watermark and the tip move, erasures
+//    are purged, and every request of the group gets its callback.
 // Invariants: acknowledged means durable (an ack follows the sync of the write that holds
 // it). No answer, not even a rejection, precedes the sync of every write it was decided
 // on: a group is checked against the unsynced groups before it and answered after them.
@@ -21,7 +26,8 @@
 // sticky: its group, every group formed on top of it and every later write (checkpoints
 // too) are refused, so nothing writes to the database again until it is reopened and
 // recovered from the WAL (Debian's RocksDB aborts on a write to a file after a failed
-// one). Below the free-space floor a group is refused the same way before anything is
+// one). The failure is the store's before the turn passes, whatever RocksDB makes of it
+// (it writes on after a Busy one, for instance). Below the free-space floor a group is refused the same way before anything is
 // written (the floor looked at every 20 ms, or sooner as the groups use the room seen:
 // FreeSpaceGate); that refusal lifts by itself: once no group prepared before it is left and
 // space is back, positions and the chain continue from the committed tip.
@@ -29,6 +35,7 @@
 
 #include "eventstore/append_checks.h"
 #include "eventstore/disk_space.h"
+#include "eventstore/memtable_hook.h"
 #include "eventstore/rocks_status.h"
 #include "eventstore/store_logger.h"
 
@@ -77,8 +84,8 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
     const Map& m = (*it)->state.*field;
     if (auto f = m.find(key); f != m.end()) return &f->second;
   }
-  if (syncing_) {
-    const Map& m = syncing_->state.*field;
+  for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+    const Map& m = (*it)->state.*field;
     if (auto f = m.find(key); f != m.end()) return &f->second;
   }
   return nullptr;
@@ -280,7 +287,7 @@ StoreStats RocksEventStore::Stats() const {
 }
 
 StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
-  // Shared: the sync thread may still be inside set_value when get() returns here.
+  // Shared: the commit thread may still be inside set_value when get() returns here.
   auto answer = std::make_shared<std::promise<StoreResult<AppendResult>>>();
   std::future<StoreResult<AppendResult>> future = answer->get_future();
   AppendAsync(request, [answer](StoreResult<AppendResult> r) { answer->set_value(std::move(r)); });
@@ -289,7 +296,7 @@ StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
 
 void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
-  // A prepared request's strings are freed here, after the lock, not by the sync thread when
+  // A prepared request's strings are freed here, after the lock, not by a commit thread when
   // it recycles the group: its records and keyed writes are in the group by then, and only
   // an erasure's request is read again (Complete marks and purges its stream's key).
   AppendRequest spent;
@@ -328,49 +335,78 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     group.end_position = next_position_;
     group.tip = tip_hash_;
     group.pending.push_back(std::move(p));
-    // Wake the sync thread only when it waits for this: no futex call per append otherwise.
+    // Wake the turn holder only when it waits for this: no futex call per append otherwise.
     wake = syncer_waiting_ && (gather_target_ == 0 || ready_.front()->pending.size() >= gather_target_);
   }
   if (wake) sync_cv_.notify_one();
 }
 
+void RocksEventStore::PassTurn() {
+  {
+    std::lock_guard t(turn_mu_);
+    turn_taken_ = false;
+  }
+  turn_cv_.notify_all();
+}
+
+void RocksEventStore::NoteFailure(const StoreError& failure, bool from_disk) {
+  if (!bg_error_ || (from_disk && !needs_reopen_)) bg_error_ = failure;
+  needs_reopen_ = needs_reopen_ || from_disk;
+}
+
 void RocksEventStore::SyncLoop() {
-  size_t last_group = 0;  // requests answered by the previous group
-  std::chrono::steady_clock::duration last_sync{};
   for (;;) {
+    {
+      // One commit thread at a time takes a group and hands it to RocksDB, so groups enter
+      // its write queue in the order they formed.
+      std::unique_lock t(turn_mu_);
+      turn_cv_.wait(t, [&] { return !turn_taken_; });
+      turn_taken_ = true;
+    }
     std::unique_lock l(write_mu_);
     syncer_waiting_ = true;
-    if (bg_error_ && !needs_reopen_) {
-      sync_cv_.wait_for(l, kSpacePoll, [&] { return stopping_ || !ready_.empty(); });
-      if (std::none_of(ready_.begin(), ready_.end(), [](const auto& g) { return g->writes > 0; })) {
-        ResumeAfterNoSpace();
+    for (;;) {
+      if (bg_error_ && !needs_reopen_) {
+        sync_cv_.wait_for(l, kSpacePoll, [&] { return stopping_ || !ready_.empty(); });
+        if (in_flight_.empty() &&
+            std::none_of(ready_.begin(), ready_.end(), [](const auto& g) { return g->writes > 0; })) {
+          ResumeAfterNoSpace();
+        }
+        if (ready_.empty() && !stopping_) continue;
+      } else {
+        sync_cv_.wait(l, [&] { return stopping_ || !ready_.empty(); });
       }
-      if (ready_.empty() && !stopping_) continue;
-    } else {
-      sync_cv_.wait(l, [&] { return stopping_ || !ready_.empty(); });
+      break;
     }
     // The appenders the previous group answered are usually back within a fraction of a
     // sync (closed-loop clients: a server's connections, the bench): wait a little for as
     // many, rather than sync the first one alone and the rest one sync later. Bounded by a
     // quarter of the last sync, so a lone appender is not held back.
-    if (!stopping_ && last_group > 1 && ready_.front()->pending.size() < last_group) {
-      gather_target_ = last_group;
+    if (!stopping_ && last_group_ > 1 && ready_.front()->pending.size() < last_group_) {
+      gather_target_ = last_group_;
       const auto until = std::chrono::steady_clock::now() +
-                         std::min<std::chrono::steady_clock::duration>(last_sync / 4, std::chrono::milliseconds(2));
-      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= last_group; });
+                         std::min<std::chrono::steady_clock::duration>(last_sync_ / 4, std::chrono::milliseconds(2));
+      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= last_group_; });
       gather_target_ = 0;
     }
     syncer_waiting_ = false;
-    if (ready_.empty()) return;  // stopping, and every group was answered
-    syncing_ = std::move(ready_.front());
+    if (ready_.empty()) {  // stopping, and every group was taken
+      l.unlock();
+      PassTurn();
+      return;
+    }
+    in_flight_.push_back(std::move(ready_.front()));
     ready_.pop_front();
+    // Appenders read the group's state (under write_mu_) while this thread reads its batch.
+    Group& group = *in_flight_.back();
+    const uint64_t ticket = ++groups_taken_;
+    last_group_ = group.pending.size();
     std::optional<StoreError> failure = bg_error_;
     l.unlock();
 
-    // Appenders read syncing_->state (under write_mu_) while this thread reads its batch.
-    Group& group = *syncing_;
     uint64_t sync_micros = 0;
     bool from_disk = false;  // the failure came from RocksDB: only a reopen writes again
+    bool passed = false;     // the turn, from the memtable hook
     if (!failure && group.writes > 0) {
       AddKeyedWrites(group);
       failure = space_gate_->Check(group.batch.GetDataSize());
@@ -379,10 +415,27 @@ void RocksEventStore::SyncLoop() {
     if (!failure && group.writes > 0) {
       rocksdb::WriteOptions wo;
       wo.sync = true;  // acknowledged means durable; readable only once synced
+      // The batch's first memtable insert follows its WAL write and sync: the next group may
+      // go to RocksDB then, to be written and synced while this one's inserts run.
+      struct Turn {
+        RocksEventStore* store;
+        bool* passed;
+      } turn{this, &passed};
+      ArmMemtableInsertHook(
+          [](void* arg) {
+            auto* t = static_cast<Turn*>(arg);
+            *t->passed = true;
+            t->store->PassTurn();
+          },
+          &turn);
       auto sync_start = std::chrono::steady_clock::now();
       rocksdb::Status s = db_->Write(wo, &group.batch);
-      last_sync = std::chrono::steady_clock::now() - sync_start;
-      sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(last_sync).count();
+      DisarmMemtableInsertHook();
+      const auto took = std::chrono::steady_clock::now() - sync_start;
+      sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+      l.lock();
+      last_sync_ = took;
+      l.unlock();
       if (!s.ok()) {
         from_disk = true;
         failure = StoreErrorFrom(s, "group commit");
@@ -390,8 +443,24 @@ void RocksEventStore::SyncLoop() {
                              group.first_position, s.ToString());
       }
     }
-    last_group = group.pending.size();
+    if (failure) {
+      // Before the turn passes: the groups formed on top of this one are refused, none
+      // of them written.
+      l.lock();
+      NoteFailure(*failure, from_disk);
+      l.unlock();
+    }
+    if (!passed) PassTurn();
+    {
+      std::unique_lock t(turn_mu_);
+      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1; });
+    }
     Complete(failure, from_disk, sync_micros);
+    {
+      std::lock_guard t(turn_mu_);
+      groups_completed_ = ticket;
+    }
+    turn_cv_.notify_all();
   }
 }
 
@@ -402,10 +471,12 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
   std::unique_ptr<Group> group;
   {
     std::lock_guard l(write_mu_);
-    group = std::move(syncing_);  // its writes are in the database now, or never will be
-    if (failure) {
-      if (!bg_error_ || (from_disk && !needs_reopen_)) bg_error_ = failure;
-      needs_reopen_ = needs_reopen_ || from_disk;
+    group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
+    in_flight_.pop_front();
+    if (failure) NoteFailure(*failure, from_disk);
+    // A group written after an earlier one failed (its memtable inserts, past its sync: the
+    // turn had passed) is refused with it; nothing of it is acknowledged.
+    if (failure || (needs_reopen_ && group->writes > 0)) {
       for (Pending& p : group->pending) p.result = Refused(*bg_error_, needs_reopen_);
       group->erasing.clear();
     } else if (group->writes > 0) {
@@ -458,11 +529,11 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
   for (const AnswerHooks& h : *hooks) {
     if (h.after) h.after();
   }
-  // Emptied here, outside the lock; kept for a later group (two suffice: one forming while
-  // one is written).
+  // Emptied here, outside the lock; kept for a later group (three suffice: one forming, one
+  // written, one in its memtable inserts).
   if (group->Reset()) {
     std::lock_guard l(write_mu_);
-    if (spare_groups_.size() < 2) spare_groups_.push_back(std::move(group));
+    if (spare_groups_.size() < 3) spare_groups_.push_back(std::move(group));
   }
 }
 

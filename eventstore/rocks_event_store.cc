@@ -5,6 +5,7 @@
 
 #include "eventstore/disk_space.h"
 #include "eventstore/file_write.h"
+#include "eventstore/memtable_hook.h"
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/rocks_memory.h"
@@ -100,6 +101,11 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   // Never: unordered_write (partly visible batches), manual_wal_flush (acks before the WAL).
   db_options.unordered_write = false;
   db_options.manual_wal_flush = false;
+  // A write's WAL stage (write and sync) and its memtable stage in turn, each in write
+  // order: the next group's WAL write and sync run beside this group's memtable inserts
+  // (group_commit.cc hands it over only once this one's inserts began, memtable_hook.h).
+  // A batch is still readable only after its sync and its inserts.
+  db_options.enable_pipelined_write = true;
   // A primary shipping to a standby keeps retired WAL files in DIR/store/archive until its
   // shipper has sent them (and deletes them then): a standby that fell behind reads them.
   // The store remembers it (a file beside RocksDB's, which RocksDB leaves alone), so that
@@ -139,6 +145,9 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   for (size_t f : {2, 3, 4, 5}) {
     families[f].options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   }
+  // The skip list with the hook that tells the group commit its write is synced.
+  auto memtables = NewHookedSkipListFactory();
+  for (auto& family : families) family.options.memtable_factory = memtables;
   // The heads and claims families are asked mostly for keys that are not there (a new
   // stream's head, a new swab's or tax code's claim: every registration, every swab
   // request). Their tables have Bloom filters, but a miss in the memtable was a search of
@@ -192,22 +201,25 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   auto recovered = store->Recover(options.verify_tail_on_open);
   if (!recovered) return recovered.error();
   store->space_gate_ = std::make_unique<FreeSpaceGate>(store->options_.path, store->options_.min_free_bytes, "the event store");
-  store->syncer_ = std::thread([s = store.get()] {
-    pthread_setname_np(pthread_self(), "cl-commit");  // in top -H, perf and /proc
-    s->SyncLoop();
-  });
+  for (size_t i = 0; i < store->syncers_.size(); ++i) {
+    store->syncers_[i] = std::thread([s = store.get(), i] {
+      pthread_setname_np(pthread_self(), i == 0 ? "cl-commit" : "cl-commit2");  // in top -H, perf and /proc
+      s->SyncLoop();
+    });
+  }
   StoreLog()->info("opened {} at position {}", options.path, store->CommittedPosition());
   return std::unique_ptr<EventStore>(std::move(store));
 }
 
 RocksEventStore::~RocksEventStore() {
-  if (syncer_.joinable()) {
+  if (syncers_[0].joinable()) {
     {
       std::lock_guard l(write_mu_);
       stopping_ = true;
     }
-    sync_cv_.notify_one();
-    syncer_.join();  // answers every group formed before
+    sync_cv_.notify_all();
+    turn_cv_.notify_all();
+    for (auto& t : syncers_) t.join();  // answers every group formed before
   }
   if (!db_) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);

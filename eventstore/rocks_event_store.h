@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -151,12 +152,19 @@ class RocksEventStore final : public EventStore {
   // REQUIRES: write_mu_ held. Checks one request against the store and the groups not
   // yet in it, and adds its writes to `group`.
   StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group);
-  // On the sync thread, before the group's write: its heads, claims and idempotency
+  // On a commit thread, before the group's write: its heads, claims and idempotency
   // records (from its state) into its batch, each family's in key order.
   void AddKeyedWrites(Group& group);
-  // The sync thread: writes and syncs one group at a time, then completes it.
+  // A commit thread (two run it): holding the turn, takes the oldest formed group and
+  // writes it; passes the turn on once the write reached the memtable (its WAL write and
+  // sync succeeded) or returned; then completes the group, in group order.
   void SyncLoop();
-  // Answers syncing_ (written, or failed with `failure`) and clears it.
+  // Lets the other commit thread take the next group (locks turn_mu_ only).
+  void PassTurn();
+  // REQUIRES: write_mu_ held. Makes a failed group's failure the store's (bg_error_),
+  // before the next group is taken.
+  void NoteFailure(const StoreError& failure, bool from_disk);
+  // Answers the oldest group in flight (written, or failed with `failure`) and removes it.
   // `from_disk`: the failure came from RocksDB (sticky until a reopen).
   void Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros);
   // REQUIRES: write_mu_ held. A value written by a group not yet in the database, newest
@@ -179,7 +187,7 @@ class RocksEventStore final : public EventStore {
   // key) and compacts the key's and released claims' ranges so their old values leave
   // the SST files.
   void PurgeErased(const AppendRequest& request);
-  // REQUIRES: write_mu_ held, on the sync thread, no group with writes left. After a
+  // REQUIRES: write_mu_ held, holding the turn, no group in flight or with writes left. After a
   // refusal for lack of space (nothing was written): once space is back above the floor,
   // positions and the chain continue from the committed tip and appends are accepted.
   void ResumeAfterNoSpace();
@@ -209,9 +217,21 @@ class RocksEventStore final : public EventStore {
   // Guards the groups, bg_error_ and the write-path fields below. Held while a request
   // is prepared (never during I/O of the group commit itself).
   mutable std::mutex write_mu_;
-  std::condition_variable sync_cv_;                // wakes the sync thread
+  std::condition_variable sync_cv_;                // wakes the commit thread holding the turn
   std::deque<std::unique_ptr<Group>> ready_;       // formed, waiting for the sync; back is open
-  std::unique_ptr<Group> syncing_;                 // being written and synced
+  // Taken by a commit thread, not yet completed, oldest first (at most two: one in its
+  // memtable inserts or completion while the next is written and synced).
+  std::deque<std::unique_ptr<Group>> in_flight_;
+  uint64_t groups_taken_ = 0;                      // tickets: groups go to RocksDB in this order
+  size_t last_group_ = 0;                          // requests in the last group taken
+  std::chrono::steady_clock::duration last_sync_{};  // the last write's duration
+  // The turn to take and write the next group, and the order of completions: a leaf lock
+  // (nothing is locked while it is held), since the turn is passed from inside RocksDB's
+  // write (memtable_hook.h), which a holder of write_mu_ may be waiting for (a fence's put).
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;                // the turn passed, or a group was completed
+  bool turn_taken_ = false;                        // guarded by turn_mu_
+  uint64_t groups_completed_ = 0;                  // guarded by turn_mu_
   std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
@@ -219,14 +239,14 @@ class RocksEventStore final : public EventStore {
   StoreRole role_;                                 // standby / epoch / fence (standby_store.cc)
   uint64_t seeding_ = 0;                           // a standby taking a seed at this sequence
   bool stopping_ = false;
-  bool syncer_waiting_ = false;                    // the sync thread waits on sync_cv_
+  bool syncer_waiting_ = false;                    // the turn's holder waits on sync_cv_
   size_t gather_target_ = 0;                       // ...for a group this large (0: any)
   uint64_t next_position_ = 1;                     // the next position to prepare
   Hash tip_hash_{};                                // hash at next_position_ - 1
   Timestamp last_recorded_;                        // recorded-at never goes backwards
-  std::unique_ptr<FreeSpaceGate> space_gate_;      // the sync thread's look at the floor
+  std::unique_ptr<FreeSpaceGate> space_gate_;      // the turn holder's look at the floor
   StoreStats stats_;
-  std::thread syncer_;                             // runs SyncLoop
+  std::array<std::thread, 2> syncers_;             // run SyncLoop
 
   mutable std::mutex tip_mu_;
   ChainTip tip_;

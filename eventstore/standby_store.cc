@@ -233,7 +233,7 @@ StoreResult<void> RocksEventStore::BecomeStandby() {
   std::lock_guard l(write_mu_);
   if (role_.standby) return {};
   if (!vault_) return StoreError{StoreErrorCode::kInvalidArgument, "a standby needs the primary's master key"};
-  if (role_.epoch > 0 || role_.fenced_by > 0 || next_position_ > 1 || !ready_.empty() || syncing_) {
+  if (role_.epoch > 0 || role_.fenced_by > 0 || next_position_ > 1 || !ready_.empty() || !in_flight_.empty()) {
     return StoreError{StoreErrorCode::kInvalidArgument,
                       "the store holds a log of its own (position " + std::to_string(next_position_ - 1) +
                           (role_.epoch > 0 ? ", a promoted primary" : "") +

@@ -1,0 +1,103 @@
+#include "eventstore/memtable_hook.h"
+
+namespace caseledger::eventstore {
+namespace {
+
+thread_local void (*t_fire)(void*) = nullptr;
+thread_local void* t_arg = nullptr;
+
+inline void Fire() {
+  if (t_fire != nullptr) [[unlikely]] {
+    auto fire = t_fire;
+    t_fire = nullptr;
+    fire(t_arg);
+  }
+}
+
+// The skip list, every call passed through; the inserts call the hook first.
+class HookedRep : public rocksdb::MemTableRep {
+ public:
+  HookedRep(rocksdb::MemTableRep* inner, rocksdb::Allocator* allocator) : MemTableRep(allocator), inner_(inner) {}
+
+  rocksdb::KeyHandle Allocate(const size_t len, char** buf) override { return inner_->Allocate(len, buf); }
+  void Insert(rocksdb::KeyHandle handle) override {
+    Fire();
+    inner_->Insert(handle);
+  }
+  bool InsertKey(rocksdb::KeyHandle handle) override {
+    Fire();
+    return inner_->InsertKey(handle);
+  }
+  void InsertWithHint(rocksdb::KeyHandle handle, void** hint) override {
+    Fire();
+    inner_->InsertWithHint(handle, hint);
+  }
+  bool InsertKeyWithHint(rocksdb::KeyHandle handle, void** hint) override {
+    Fire();
+    return inner_->InsertKeyWithHint(handle, hint);
+  }
+  void InsertWithHintConcurrently(rocksdb::KeyHandle handle, void** hint) override {
+    Fire();
+    inner_->InsertWithHintConcurrently(handle, hint);
+  }
+  bool InsertKeyWithHintConcurrently(rocksdb::KeyHandle handle, void** hint) override {
+    Fire();
+    return inner_->InsertKeyWithHintConcurrently(handle, hint);
+  }
+  void InsertConcurrently(rocksdb::KeyHandle handle) override {
+    Fire();
+    inner_->InsertConcurrently(handle);
+  }
+  bool InsertKeyConcurrently(rocksdb::KeyHandle handle) override {
+    Fire();
+    return inner_->InsertKeyConcurrently(handle);
+  }
+  bool Contains(const char* key) const override { return inner_->Contains(key); }
+  void MarkReadOnly() override { inner_->MarkReadOnly(); }
+  void MarkFlushed() override { inner_->MarkFlushed(); }
+  void Get(const rocksdb::LookupKey& k, void* callback_args, bool (*callback_func)(void*, const char*)) override {
+    inner_->Get(k, callback_args, callback_func);
+  }
+  uint64_t ApproximateNumEntries(const rocksdb::Slice& start_ikey, const rocksdb::Slice& end_key) override {
+    return inner_->ApproximateNumEntries(start_ikey, end_key);
+  }
+  void UniqueRandomSample(const uint64_t num_entries, const uint64_t target_sample_size,
+                          std::unordered_set<const char*>* entries) override {
+    inner_->UniqueRandomSample(num_entries, target_sample_size, entries);
+  }
+  size_t ApproximateMemoryUsage() override { return inner_->ApproximateMemoryUsage(); }
+  Iterator* GetIterator(rocksdb::Arena* arena) override { return inner_->GetIterator(arena); }
+  Iterator* GetDynamicPrefixIterator(rocksdb::Arena* arena) override { return inner_->GetDynamicPrefixIterator(arena); }
+  bool IsMergeOperatorSupported() const override { return inner_->IsMergeOperatorSupported(); }
+  bool IsSnapshotSupported() const override { return inner_->IsSnapshotSupported(); }
+
+ private:
+  std::unique_ptr<rocksdb::MemTableRep> inner_;
+};
+
+class HookedSkipListFactory : public rocksdb::SkipListFactory {
+ public:
+  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& compare,
+                                          rocksdb::Allocator* allocator, const rocksdb::SliceTransform* transform,
+                                          rocksdb::Logger* logger) override {
+    return new HookedRep(SkipListFactory::CreateMemTableRep(compare, allocator, transform, logger), allocator);
+  }
+};
+
+}  // namespace
+
+void ArmMemtableInsertHook(void (*fire)(void*), void* arg) {
+  t_fire = fire;
+  t_arg = arg;
+}
+
+void DisarmMemtableInsertHook() {
+  t_fire = nullptr;
+  t_arg = nullptr;
+}
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory() {
+  return std::make_shared<HookedSkipListFactory>();
+}
+
+}  // namespace caseledger::eventstore

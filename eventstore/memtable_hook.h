@@ -1,0 +1,31 @@
+// Private to eventstore/: RocksDB's skip-list memtable with one hook, a thread's call on its
+// next memtable insert. With enable_pipelined_write a write's batch reaches the memtable
+// only after its WAL write and sync succeeded (DBImpl::PipelinedWriteImpl: a failed WAL
+// stage completes its writers without a memtable stage), and a later write joins the WAL
+// queue behind it. So the group commit learns from the hook, while its write still runs,
+// that the group is durable and that the next group may be handed to RocksDB: that group's
+// WAL write and sync then run beside this group's memtable inserts, and no write is ever
+// handed over before the one ahead of it is synced (group_commit.cc).
+//
+// Everything else is the skip list's own (SkipListFactory); the factory keeps its name, so
+// the OPTIONS file RocksDB writes names the plain skip list.
+//
+// Thread safety: the hook is the calling thread's (thread-local); a memtable is used as
+// RocksDB uses any.
+#pragma once
+
+#include <rocksdb/memtablerep.h>
+
+#include <memory>
+
+namespace caseledger::eventstore {
+
+// Arms `fire(arg)` for the calling thread's next memtable insert; it is called at most once,
+// before that insert, on this thread. Disarm() after the write returned (no insert happens
+// when the write fails, or when another thread inserts this thread's batch).
+void ArmMemtableInsertHook(void (*fire)(void*), void* arg);
+void DisarmMemtableInsertHook();
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory();
+
+}  // namespace caseledger::eventstore
