@@ -46,6 +46,11 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   } catch (const std::exception& ex) {
     throw std::runtime_error(std::string("persisting the views: ") + ex.what());
   }
+  // The folds' rows sorted alone: the records after them go in key order, and when the
+  // folds' keys all sort before the records' (a view's name before "people/"), the Sort
+  // below finds the whole batch in order and copies nothing. Sorting rows and records
+  // together was ~1.4 % of a catch-up's CPU at 1:1 density (docs/benchmarks.md, session 17).
+  batch.Sort();
   std::sort(people.begin(), people.end());
   people.erase(std::unique(people.begin(), people.end()), people.end());
   std::string key;
@@ -60,7 +65,7 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   } catch (const std::exception& ex) {
     throw std::runtime_error(std::string("persisting the people: ") + ex.what());
   }
-  batch.Sort();  // on the pool (the folds' rows, then the records, already sorted)
+  batch.Sort();  // on the pool: nothing to do when the rows' keys sort before the records'
 }
 
 }  // namespace
