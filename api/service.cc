@@ -224,6 +224,11 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
                        [st] { return double(st->Stats().slow_syncs); });
   s.metrics.AddGauge("caseledger_store_max_group_size", "Largest group commit so far (requests).",
                      [st] { return double(st->Stats().max_group_size); });
+  s.metrics.AddCounter("caseledger_store_log_reads_total", "Reads of the log that returned events (the views', the relay's).",
+                       [st] { return double(st->Stats().log_reads); });
+  s.metrics.AddCounter("caseledger_store_log_reads_in_memory_total",
+                       "Reads of the log served from the last group commits' records in memory.",
+                       [st] { return double(st->Stats().log_reads_in_memory); });
 
   // Rules come from the log; a store without any gets the shipped sequence once (a
   // standby's come from its primary's log).

@@ -205,6 +205,11 @@ struct StoreStats {
   uint64_t max_sync_micros = 0;   // longest synced write
   uint64_t slow_syncs = 0;        // synced writes that took over kSlowSyncMicros
   static constexpr uint64_t kSlowSyncMicros = 10'000;
+  // Reads of the log (ReadLog, ReadLogInto) that returned records, and those of them served
+  // from the last groups' records in memory rather than the database (the views' reads of
+  // what was just committed).
+  uint64_t log_reads = 0;
+  uint64_t log_reads_in_memory = 0;
 };
 
 // What a RocksDB database holds in memory (the store's; the views database's:

@@ -14,8 +14,10 @@
 //    so the other thread's next group is written and synced beside these inserts. No group
 //    is handed to RocksDB before the one ahead of it is synced, so they enter its write
 //    queue in order and none follows a failed one into the WAL.
-// 3. Then, in group order (tickets): the committed watermark and the tip move, erasures
-//    are purged, and every request of the group gets its callback.
+// 3. Then, in group order (tickets): the group's records go to the recent log
+//    (recent_log.h: the log's tail readers decode them from memory), the committed
+//    watermark and the tip move, erasures are purged, and every request of the group gets
+//    its callback.
 // Invariants: acknowledged means durable (an ack follows the sync of the write that holds
 // it). No answer, not even a rejection, precedes the sync of every write it was decided
 // on: a group is checked against the unsynced groups before it and answered after them.
@@ -203,6 +205,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     key.clear();
     format::PutFixed64BE(key, pos);
     batch.Put(events_, key, record);
+    g.records->Append(record);
     key.assign(r.stream).push_back('\0');
     format::PutFixed64BE(key, version);
     g.index.Add(key, format::EncodePositionRef(pos));
@@ -282,8 +285,14 @@ void RocksEventStore::AddKeyedWrites(Group& g) {
 }
 
 StoreStats RocksEventStore::Stats() const {
-  std::lock_guard l(write_mu_);
-  return stats_;
+  StoreStats stats;
+  {
+    std::lock_guard l(write_mu_);
+    stats = stats_;
+  }
+  stats.log_reads = log_reads_.load(std::memory_order_relaxed);
+  stats.log_reads_in_memory = log_reads_in_memory_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
@@ -315,6 +324,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
       group->epoch = write_epoch_;
       group->first_position = next_position_;
       group->end_position = next_position_;
+      group->records->Start(next_position_);
       group->tip = tip_hash_;
       group->recorded_at = std::max(Now(), last_recorded_);
       last_recorded_ = group->recorded_at;
@@ -501,6 +511,9 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
         std::lock_guard tl(tip_mu_);
         SetTip(ChainTip{committed, group->tip});
       }
+      // Its records are the log's readers' from memory once the watermark passes them (not
+      // before: readers stop there). Added in group order: Complete runs by ticket.
+      recent_log_.Add(group->records);
       std::lock_guard cl(commit_mu_);
       committed_.store(committed, std::memory_order_release);
       listeners = listeners_;
@@ -542,11 +555,12 @@ bool RocksEventStore::Group::Reset() {
   constexpr size_t kKeptBatchBytes = 1 << 20;
   constexpr size_t kKeptRequests = 4096;
   if (batch.GetDataSize() > kKeptBatchBytes || index.bytes() > kKeptBatchBytes || pending.capacity() > kKeptRequests ||
-      record.capacity() > kKeptBatchBytes) {
+      record.capacity() > kKeptBatchBytes || records->capacity() > kKeptBatchBytes) {
     return false;
   }
   batch.Clear();
   index.Clear();
+  records->Clear();
   state.heads.clear();
   state.claims.clear();
   state.idempotency.clear();
