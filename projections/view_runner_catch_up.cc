@@ -45,10 +45,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
       if (*reached < target && !failed.load()) return *reached;
       continue;
     }
-    auto batch = ReadDecoded(store, at + 1, std::min<uint64_t>(options.max_batch, target - at));
-    if (!batch) return batch.error();
-    if (batch->empty()) return at;
-    auto applied = ApplyBatch(*batch);
+    auto read = ReadDecodedInto(store, at + 1, std::min<uint64_t>(options.max_batch, target - at), read_batch);
+    if (!read) return read.error();
+    if (read_batch.empty()) return at;
+    auto applied = ApplyBatch(read_batch);
+    // A large batch (a short log caught up in one) does not keep its memory for the small
+    // live ones.
+    if (read_batch.envelopes.size() > kKeptReadBatch) read_batch = DecodedBatch{};
     if (!applied) return applied.error();
     if (!*applied) continue;  // reported by the failed check above
   }

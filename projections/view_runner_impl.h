@@ -87,6 +87,10 @@ class ViewRunner::Impl {
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
   std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
   ViewsDb::Batch index_batch;        // IndexBatch's entries, sorted before they join `wb`
+  // CatchUp's batch, read into again each time (ReadDecodedInto): its envelopes' strings and
+  // its vectors keep their memory from one live batch to the next.
+  DecodedBatch read_batch;
+  static constexpr size_t kKeptReadBatch = 4096;
   // FetchPeople's result: the record of each envelope's person when it was cached (null:
   // read from the database, not registered yet, or not a person stream; ApplyBatch then
   // looks it up), so that most events look their person up once.
