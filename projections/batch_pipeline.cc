@@ -57,7 +57,7 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   try {
     std::span<const FoldState> states;
     for (std::string_view person : people) {
-      const PersonRecord* record = dir.Find(person, states);
+      const PersonRecord* record = dir.FindToWrite(person, states);
       if (record == nullptr) continue;
       key.assign(kPeoplePrefix).append(person);
       batch.Put(key, EncodePersonEntry(*record, states, folds));
@@ -162,6 +162,11 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   // it): most people a rebuild meets are new, and a key the database does not hold still
   // costs a bloom filter probe in the memtable and in every table file of level 0 and of
   // each level below (docs/benchmarks.md, 2026-12-04 afternoon).
+  // The events are in log order, so a person whose stream starts in the batch is in
+  // `fresh` before any later event of theirs is met. Sorting the ids of the fresh and of
+  // the uncached events to tell them apart (most of a rebuild's later events are of people
+  // registered in the same batch) was ~1,000 instructions per event at 1:100
+  // (docs/benchmarks.md, session 18).
   part.missing.clear();
   part.fresh.clear();
   std::string_view previous;
@@ -170,22 +175,14 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     if (person == previous || person.empty()) continue;
     previous = person;
     if (batch.envelopes[i].version == 1) {
-      part.fresh.push_back(person);
-    } else if (dir.Touch(person) == nullptr) {
+      part.fresh.insert(person);
+    } else if (dir.Touch(person) == nullptr && !part.fresh.contains(person)) {
       part.missing.emplace_back(kPeoplePrefix).append(person);
     }
   }
   if (!part.missing.empty()) {
     std::sort(part.missing.begin(), part.missing.end());
     part.missing.erase(std::unique(part.missing.begin(), part.missing.end()), part.missing.end());
-    if (!part.fresh.empty()) {
-      // Events of a person after the start of their stream in this batch.
-      std::sort(part.fresh.begin(), part.fresh.end());
-      std::erase_if(part.missing, [&](const std::string& key) {
-        return std::binary_search(part.fresh.begin(), part.fresh.end(),
-                                  std::string_view(key).substr(kPeoplePrefix.size()));
-      });
-    }
   }
   if (!part.missing.empty()) {
     auto values = db.MultiGet(part.missing);
@@ -224,9 +221,10 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
         return false;
       });
       if (slot.before) slot.record = slot.before.get();
-      // The folds' parts are written with the record (person_entry.h).
+      // The folds' parts are written with the record (person_entry.h). Each person once
+      // until written (PersonDirectory::MarkUnwritten).
       changed = changed || slot.folded != 0;
-      if (changed && (work.dirty.empty() || work.dirty.back() != person)) work.dirty.push_back(person);
+      if (changed && dir.MarkUnwritten()) work.dirty.push_back(person);
     } catch (const std::exception& ex) {
       Keep(work.failure, i, env.type + ": " + ex.what());
       return;

@@ -45,6 +45,7 @@
 #include "projections/views_db.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <cstddef>
 #include <deque>
@@ -172,7 +173,8 @@ class BatchPipeline {
     PersonDirectory directory;
     std::vector<PersonFold*> folds;  // the views' (fold_views_), this partition's
     std::vector<std::string> missing;  // keys of people not cached (scratch)
-    std::vector<std::string_view> fresh;  // ids of people whose stream starts in the batch (scratch)
+    // Ids of people whose stream starts in the batch (scratch).
+    absl::flat_hash_set<std::string_view, domain::StringHash, std::equal_to<>> fresh;
     // A record holding only `gp_id` (and its GP), for the views of an event no view reads
     // more of (Slot::record). Never changed once made: the views of a batch read them on
     // other threads while the partition folds the next one (the map moves its pointers,

@@ -223,6 +223,7 @@ size_t PersonDirectory::Evict(size_t budget) {
   const size_t cut = stamps.size() - keep;  // records to forget, at least
   std::nth_element(stamps.begin(), stamps.begin() + (cut - 1), stamps.end());
   const uint64_t oldest_kept = stamps[cut - 1] + 1;
+  last_ = nullptr;
   size_t forgotten = 0;
   for (auto it = people_.begin(); it != people_.end();) {
     if (it->second.stamp < oldest_kept) {
@@ -241,6 +242,7 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (e.person_id.empty()) return false;
   if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
+    last_ = nullptr;
     record = people_.emplace(PersonKey(e.person_id), NewEntry(std::make_shared<PersonRecord>()))
                  .first->second.record.get();
   }
@@ -273,11 +275,21 @@ bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
 bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   PersonRecord r;
   if (!Decode(bytes, r)) return false;
+  last_ = nullptr;
   people_.insert_or_assign(PersonKey(person_id), NewEntry(std::make_shared<PersonRecord>(std::move(r))));
   return true;
 }
 
-bool PersonDirectory::Advance(const LogEvent& e, People::iterator it) {
+const PersonRecord* PersonDirectory::FindToWrite(std::string_view person_id, std::span<const FoldState>& states) {
+  states = {};
+  auto it = person_id.empty() ? people_.end() : people_.find(person_id);
+  if (it == people_.end()) return nullptr;
+  it->second.unwritten = false;
+  states = std::span<const FoldState>(it->second.folds.data(), it->second.folds.size());
+  return it->second.record.get();
+}
+
+bool PersonDirectory::Advance(const LogEvent& e, People::iterator& it) {
   if (it == people_.end()) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
     it = people_.emplace(PersonKey(e.person_id), NewEntry(std::make_shared<PersonRecord>())).first;

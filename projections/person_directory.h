@@ -166,6 +166,7 @@ class PersonDirectory {
   // How many fold states each entry holds (the runner's person folds); forgets every entry.
   void SetFolds(size_t n) {
     people_.clear();
+    last_ = nullptr;
     folds_ = n;
   }
   size_t folds() const { return folds_; }
@@ -202,6 +203,7 @@ class PersonDirectory {
   bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects,
             Keep&& keep) {
     before.reset();
+    last_ = nullptr;
     if (e.person_id.empty()) return false;
     auto it = people_.find(e.person_id);
     const PersonRecord* record = it == people_.end() ? nullptr : it->second.record.get();
@@ -209,8 +211,25 @@ class PersonDirectory {
     std::span<FoldState> states;
     if (record != nullptr) states = std::span<FoldState>(it->second.folds.data(), it->second.folds.size());
     if (keep(record, states) && record != nullptr) before = it->second.record;
-    return Advance(e, it);
+    const bool changed = Advance(e, it);
+    last_ = it == people_.end() ? nullptr : &it->second;
+    return changed;
   }
+
+  // Marks the entry of the person the last Step moved as unwritten, for a caller that lists
+  // the people it must write (the batch pipeline): true when it was not marked already
+  // (list them then), false when it was (listed already) or the person is not registered.
+  // Call right after that Step. Why: every event of a person changed their entry, and a
+  // catch-up listed them once per event and sorted the list to find each once, ~500
+  // instructions per event at 1:100 (docs/benchmarks.md, session 18).
+  bool MarkUnwritten() {
+    if (last_ == nullptr || last_->unwritten) return false;
+    last_->unwritten = true;
+    return true;
+  }
+  // Find, for writing the entry: clears its mark (MarkUnwritten), so that the person's
+  // next change lists them again.
+  const PersonRecord* FindToWrite(std::string_view person_id, std::span<const FoldState>& states);
 
   // Persistence of one record: a format byte then cereal binary.
   static std::string Encode(const PersonRecord& r);
@@ -219,7 +238,10 @@ class PersonDirectory {
   // Decodes and caches the record (replacing a cached one and its fold states, which the
   // caller then restores: person_entry.h), stamped with this batch.
   bool Load(std::string_view person_id, std::string_view bytes);
-  void Clear() { people_.clear(); }
+  void Clear() {
+    people_.clear();
+    last_ = nullptr;
+  }
   // Records cached (every record, when nothing is ever evicted).
   size_t size() const { return people_.size(); }
   const domain::RuleBook* rules() const { return rules_.get(); }
@@ -239,6 +261,7 @@ class PersonDirectory {
     // while no one else holds it.
     std::shared_ptr<PersonRecord> record;
     uint64_t stamp = 0;  // batch that last touched it
+    bool unwritten = false;  // MarkUnwritten since the last FindToWrite
     // The person folds' states of the person (SetFolds). Why here and not in each fold's
     // own table keyed by person: every event of a GP's patient looked their row up there,
     // a cache miss in a table of millions (5.6 % of a 1:1 catch-up), with an eviction of
@@ -246,14 +269,15 @@ class PersonDirectory {
     absl::InlinedVector<FoldState, 1> folds;
   };
   Cached NewEntry(std::shared_ptr<PersonRecord> record) const {
-    Cached c{std::move(record), stamp_, {}};
+    Cached c{std::move(record), stamp_, false, {}};
     c.folds.resize(folds_);
     return c;
   }
   using People = absl::flat_hash_map<PersonKey, Cached, PersonKeyHash, PersonKeyEq>;
   // Step's end: applies `e` to the record at `it` (the end: not registered), copied first
   // when someone else holds it (copy on write).
-  bool Advance(const LogEvent& e, People::iterator it);
+  // `it` then points to the person's entry (a new one for a registration).
+  bool Advance(const LogEvent& e, People::iterator& it);
 
   std::shared_ptr<const domain::RuleBook> rules_;
   // A Swiss table (one probe of its control bytes, then the slot) rather than
@@ -268,6 +292,9 @@ class PersonDirectory {
   People people_;
   uint64_t stamp_ = 0;
   size_t folds_ = 0;
+  // The entry the last Step moved (null: none), for MarkUnwritten; valid until the table
+  // changes again.
+  Cached* last_ = nullptr;
 
 };
 

@@ -253,5 +253,35 @@ TEST(PersonDirectoryCacheTest, EvictsTheLeastRecentlyTouchedAndLoadsBack) {
   EXPECT_FALSE(d.Load(testing::PersonId(2), "\x02garbage"));
 }
 
+// A person is listed for writing once until their entry is written (MarkUnwritten after
+// Step, FindToWrite when writing), and again after it: the batch pipeline writes exactly
+// the people it listed.
+TEST(PersonDirectoryCacheTest, APersonIsMarkedUnwrittenOnceUntilWritten) {
+  PersonDirectory d(testing::Rules());
+  const std::string id = testing::PersonId(1), stranger = testing::PersonId(2);
+  uint64_t position = 0;
+  auto step = [&](const std::string& person, domain::Event event) {
+    domain::Envelope env;
+    env.position = ++position;
+    env.stream = domain::PersonStream(person);
+    env.effective_at = testing::At("2020-10-01", 9);
+    std::shared_ptr<const PersonRecord> before;
+    std::vector<Effect> effects;
+    return d.Step(LogEvent{env, event, person}, before, effects);
+  };
+  const domain::Event registered = domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}};
+  const domain::Event moved = domain::ResidenceChanged{"001272", "001219", {}};
+  ASSERT_TRUE(step(id, registered));
+  EXPECT_TRUE(d.MarkUnwritten());
+  ASSERT_TRUE(step(id, moved));
+  EXPECT_FALSE(d.MarkUnwritten());  // listed already
+  std::span<const FoldState> states;
+  ASSERT_NE(d.FindToWrite(id, states), nullptr);
+  EXPECT_EQ(d.FindToWrite(stranger, states), nullptr);
+  ASSERT_TRUE(step(id, domain::ResidenceChanged{"001219", "001272", {}}));
+  EXPECT_TRUE(d.MarkUnwritten());  // written since: listed again
+  EXPECT_FALSE(d.MarkUnwritten());
+}
+
 }  // namespace
 }  // namespace caseledger::projections
