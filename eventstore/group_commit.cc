@@ -305,10 +305,11 @@ StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
 
 void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
-  // A prepared request's strings are freed here, after the lock, not by a commit thread when
-  // it recycles the group: its records and keyed writes are in the group by then, and only
-  // an erasure's request is read again (Complete marks and purges its stream's key).
-  AppendRequest spent;
+  // The request stays here and its strings are freed on return, after the lock, not by a
+  // commit thread when it recycles the group: its records and keyed writes are in the group
+  // by then, and only an erasure's request is read again (Complete marks and purges its
+  // stream's key), so only an erasure's is moved into the group. A request is a dozen strings
+  // and vectors: the three moves it took into the group and out again were under write_mu_.
   {
     std::lock_guard l(write_mu_);
     if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
@@ -331,17 +332,16 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
       ready_.push_back(std::move(group));
     }
     Group& group = *ready_.back();
-    Pending p{std::move(request), std::move(done), StoreError{}};
+    Pending p{std::move(done), StoreError{}};
     if (auto refused = RoleRefusal()) {
       p.result = *refused;  // a standby, or a primary fenced by a promoted standby
     } else {
-      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(p.request, group);
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, group);
     }
     if (p.result && !p.result->replayed) {
       ++group.writes;
-      if (p.request.erase_personal_data) group.erasing.push_back(group.pending.size());
+      if (request.erase_personal_data) group.erasures.push_back(std::move(request));
     }
-    if (group.erasing.empty() || group.erasing.back() != group.pending.size()) spent = std::move(p.request);
     group.end_position = next_position_;
     group.tip = tip_hash_;
     group.pending.push_back(std::move(p));
@@ -488,10 +488,10 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     // turn had passed) is refused with it; nothing of it is acknowledged.
     if (failure || (needs_reopen_ && group->writes > 0)) {
       for (Pending& p : group->pending) p.result = Refused(*bg_error_, needs_reopen_);
-      group->erasing.clear();
+      group->erasures.clear();
     } else if (group->writes > 0) {
       // Before the watermark moves: no reader may open an erased stream's data from a cache.
-      for (size_t i : group->erasing) vault_->MarkErased(group->pending[i].request.stream);
+      for (const AppendRequest& erasure : group->erasures) vault_->MarkErased(erasure.stream);
       committed = group->end_position - 1;
       ++stats_.group_commits;
       stats_.sync_micros += sync_micros;
@@ -524,7 +524,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     hooks = answer_hooks_;
   }
   // Before the answer: an acknowledged erasure has its key purged from the files.
-  for (size_t i : group->erasing) PurgeErased(group->pending[i].request);
+  for (const AppendRequest& erasure : group->erasures) PurgeErased(erasure);
   if (committed > 0) {
     commit_cv_.notify_all();
     for (auto& f : listeners) f(committed);
@@ -569,7 +569,7 @@ bool RocksEventStore::Group::Reset() {
   }
   state.keys.clear();
   pending.clear();
-  erasing.clear();
+  erasures.clear();
   writes = 0;
   return true;
 }

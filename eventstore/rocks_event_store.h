@@ -88,9 +88,8 @@ class RocksEventStore final : public EventStore {
     boost::unordered_flat_map<std::string, std::pair<std::string, AppendResult>> idempotency;
     boost::unordered_flat_map<std::string, std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
   };
-  // One append waiting for its group's sync.
+  // One append waiting for its group's sync (its request stays with the caller: AppendAsync).
   struct Pending {
-    AppendRequest request;  // an erasure's; the others' are moved out once prepared (AppendAsync)
     AppendCallback done;
     StoreResult<AppendResult> result{StoreError{}};
   };
@@ -135,7 +134,7 @@ class RocksEventStore final : public EventStore {
     // recent log (recent_log.h) once synced, for the log's readers.
     std::shared_ptr<RecordRun> records = std::make_shared<RecordRun>();
     std::vector<Pending> pending;
-    std::vector<size_t> erasing;  // indexes into pending of acknowledged erasures
+    std::vector<AppendRequest> erasures;  // the requests of its erasures (not refused, not replays)
     uint64_t first_position = 0;  // next_position_ when the group opened
     uint64_t end_position = 0;    // next_position_ after its last request
     Hash tip{};                   // chain hash at end_position - 1
