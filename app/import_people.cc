@@ -9,14 +9,10 @@ namespace {
 
 uint64_t HashOf(std::string_view text) { return std::hash<std::string_view>{}(text); }
 
-std::string Encode(const ImportPerson& p) {
-  std::string out;
-  {
-    domain::StringOutputArchive ar(out);
-    ImportPerson& q = const_cast<ImportPerson&>(p);
-    ar(q.key, q.id, q.line, q.state);
-  }
-  return out;
+void Encode(const ImportPerson& p, std::string& out) {
+  domain::StringOutputArchive ar(out);
+  ImportPerson& q = const_cast<ImportPerson&>(p);
+  ar(q.key, q.id, q.line, q.state);
 }
 
 eventstore::StoreResult<std::unique_ptr<ImportPerson>> Decode(std::string_view bytes, const std::string& path) {

@@ -1,6 +1,8 @@
 // The bounded record store of the loaders (spill_file.h): records written out and read back
 // are the records, whether Trim writes them on the caller's thread or hands them to its
-// writer thread (a Get of a record still in the writer's batch waits for it).
+// writer thread (a Get of a record still in the writer's batch waits for it), across the
+// log's segments and after their records moved; the file stays within about twice the live
+// bytes however often records are written again.
 #include "eventstore/spill_file.h"
 
 #include "tests/support/temp_dir.h"
@@ -14,13 +16,17 @@ namespace {
 
 using caseledger::testing::TempDir;
 
+// Segments of 1 KiB: a few records each, so that records cross into new segments, segments
+// empty and are taken again, and sparse ones have their records moved.
+constexpr uint64_t kSmallSegment = 1024;
+
 SpilledRecords<std::string> Strings(const std::string& path, size_t in_memory, bool background) {
   return SpilledRecords<std::string>(
-      path, in_memory, [](const std::string& s) { return s; },
+      path, in_memory, [](const std::string& s, std::string& out) { out += s; },
       [](std::string_view bytes, const std::string&) -> StoreResult<std::unique_ptr<std::string>> {
         return std::make_unique<std::string>(bytes);
       },
-      background);
+      background, kSmallSegment);
 }
 
 void ExpectRecordsSurviveSpilling(bool background) {
@@ -32,6 +38,7 @@ void ExpectRecordsSurviveSpilling(bool background) {
   for (int step = 0; step < 4000; ++step) {
     if (expected.size() < 20 || random() % 3 == 0) {
       // Sizes across several size classes, so that rewritten records move.
+      // Sizes from 1 to 300 bytes, so that segments fill unevenly.
       expected.push_back(std::string(1 + random() % 300, static_cast<char>('a' + expected.size() % 26)));
       records.Add(std::make_unique<std::string>(expected.back()));
     } else {
@@ -50,6 +57,7 @@ void ExpectRecordsSurviveSpilling(bool background) {
   }
   EXPECT_GT(records.stats().written, 1000u);
   EXPECT_GT(records.stats().read, 500u);
+  EXPECT_GT(records.stats().moved, 100u);
   std::vector<std::string> seen;
   ASSERT_TRUE(records.ForEach([&](const std::string& s) { seen.push_back(s); }));
   EXPECT_EQ(seen, expected);
@@ -58,6 +66,83 @@ void ExpectRecordsSurviveSpilling(bool background) {
 TEST(SpilledRecordsTest, RecordsReadBackAreThoseWrittenOut) { ExpectRecordsSurviveSpilling(false); }
 
 TEST(SpilledRecordsTest, RecordsWrittenByTheWriterThreadReadBackTheSame) { ExpectRecordsSurviveSpilling(true); }
+
+// 200 records of up to 300 bytes (at most 60,000 live bytes) written out ~6,000 times (8,000 reads), nine
+// in ten of them one of 20 hot records: a segment keeps the one cold record written with its
+// hot ones for ~2,000 steps after they left, so a log whose segments were only taken again
+// once empty would reach ~400 KB; the sparse segments' records moved keep it near twice the
+// live bytes.
+void ExpectFileWithinTwiceTheLiveBytes(bool background) {
+  TempDir dir;
+  auto records = Strings(dir.Sub("spill"), 5, background);
+  ASSERT_TRUE(records.Open());
+  std::vector<std::string> expected;
+  std::mt19937_64 random(background ? 7 : 11);
+  for (int i = 0; i < 200; ++i) {
+    expected.push_back(std::string(100 + random() % 201, static_cast<char>('a' + i % 26)));
+    records.Add(std::make_unique<std::string>(expected.back()));
+  }
+  ASSERT_TRUE(records.Trim());
+  uint64_t largest = 0;
+  for (int step = 0; step < 8000; ++step) {
+    const size_t i = random() % 10 == 0 ? random() % expected.size() : random() % 20;
+    auto got = records.Get(i);
+    ASSERT_TRUE(got) << got.error().message;
+    ASSERT_EQ(**got, expected[i]) << "record " << i << " at step " << step;
+    expected[i] = std::string(100 + random() % 201, static_cast<char>('A' + step % 26));
+    **got = expected[i];
+    ASSERT_TRUE(records.Trim());
+    largest = std::max(largest, records.stats().file_bytes);
+  }
+  EXPECT_GT(records.stats().written, 5000u);
+  // Twice the live bytes, the two segments of slack and those in flight.
+  EXPECT_LE(largest, 2 * 60000 + 8 * kSmallSegment);
+  std::vector<std::string> seen;
+  ASSERT_TRUE(records.ForEach([&](const std::string& s) { seen.push_back(s); }));
+  EXPECT_EQ(seen, expected);
+}
+
+TEST(SpilledRecordsTest, TheFileStaysWithinTwiceTheLiveBytes) { ExpectFileWithinTwiceTheLiveBytes(false); }
+
+TEST(SpilledRecordsTest, TheWriterThreadsFileStaysWithinTwiceTheLiveBytes) { ExpectFileWithinTwiceTheLiveBytes(true); }
+
+TEST(SpillFileTest, ASegmentWhoseCopiesAreAllReleasedIsTakenAgain) {
+  TempDir dir;
+  auto file = SpillFile::Create(dir.Sub("spill"), kSmallSegment);
+  ASSERT_TRUE(file);
+  std::vector<SpillFile::Slot> slots(8);
+  for (uint32_t i = 0; i < 8; ++i) {  // 8 x 256 bytes: segments 0 and 1
+    ASSERT_TRUE((*file)->Append(i, std::string(256, static_cast<char>('a' + i)), slots[i]));
+  }
+  ASSERT_TRUE((*file)->Flush());
+  EXPECT_EQ((*file)->file_bytes(), 2 * kSmallSegment);
+  for (uint32_t i = 0; i < 4; ++i) (*file)->Release(slots[i]);  // segment 0 empties
+  for (uint32_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE((*file)->Append(i, std::string(256, static_cast<char>('A' + i)), slots[i]));
+  }
+  ASSERT_TRUE((*file)->Flush());
+  EXPECT_EQ((*file)->file_bytes(), 2 * kSmallSegment) << "segment 0 was not taken again";
+  std::string out;
+  for (uint32_t i = 0; i < 8; ++i) {
+    ASSERT_TRUE((*file)->Read(slots[i], out));
+    EXPECT_EQ(out, std::string(256, static_cast<char>((i < 4 ? 'A' : 'a') + i)));
+  }
+}
+
+TEST(SpillFileTest, ARecordOverTheSegmentIsRefusedAndTheFileGoesOn) {
+  TempDir dir;
+  auto file = SpillFile::Create(dir.Sub("spill"), kSmallSegment);
+  ASSERT_TRUE(file);
+  SpillFile::Slot big, small;
+  auto refused = (*file)->Append(0, std::string(kSmallSegment + 1, 'x'), big);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, StoreErrorCode::kInvalidArgument);
+  ASSERT_TRUE((*file)->Append(1, std::string(kSmallSegment, 'y'), small));
+  ASSERT_TRUE((*file)->Flush());
+  std::string out;
+  ASSERT_TRUE((*file)->Read(small, out));
+  EXPECT_EQ(out, std::string(kSmallSegment, 'y'));
+}
 
 }  // namespace
 }  // namespace caseledger::eventstore

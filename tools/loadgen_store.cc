@@ -248,8 +248,9 @@ int RunLoadgenStore(const Args& args) {
   std::printf("  loader peak RSS %.1f MiB (the generator's people included; not the server's)\n",
               mem.peak / 1048576.0);
   if (report->people_written_out > 0) {
-    std::printf("  people written out to the spill file %llu times, read back %llu times\n",
-                (unsigned long long)report->people_written_out, (unsigned long long)report->people_read_back);
+    std::printf("  people written out to the spill file %llu times, read back %llu times, moved %llu times (file %.1f MiB)\n",
+                (unsigned long long)report->people_written_out, (unsigned long long)report->people_read_back,
+                (unsigned long long)report->people_moved, report->spill_file_bytes / 1048576.0);
   }
   if (!report->first_rejections.empty())
     std::printf("  first rejection: %s\n", report->first_rejections[0].c_str());

@@ -27,7 +27,7 @@ namespace {
 DemoPersonStore::DemoPersonStore(const domain::ReferenceData& reference, std::string spill_path,
                                  size_t in_memory)
     : reference_(reference),
-      records_(std::move(spill_path), in_memory, [this](const DemoPerson& p) { return Encode(p); },
+      records_(std::move(spill_path), in_memory, [this](const DemoPerson& p, std::string& out) { Encode(p, out); },
                [this](std::string_view bytes, const std::string& path) -> eventstore::StoreResult<std::unique_ptr<DemoPerson>> {
                  return std::make_unique<DemoPerson>(Decode(bytes, path));
                },
@@ -55,9 +55,7 @@ void DemoPersonStore::Trim() {
   if (auto trimmed = records_.Trim(); !trimmed) Die(trimmed.error());
 }
 
-std::string DemoPersonStore::Encode(const DemoPerson& p) const {
-  std::string out;
-  out.reserve(512);  // most people encode to a few hundred bytes: one allocation
+void DemoPersonStore::Encode(const DemoPerson& p, std::string& out) const {
   {
     domain::StringOutputArchive ar(out);
     DemoPerson& q = const_cast<DemoPerson&>(p);
@@ -65,7 +63,6 @@ std::string DemoPersonStore::Encode(const DemoPerson& p) const {
     ar(q.id, residence, q.age, q.family_name, q.state, q.tested, q.swabbed_on, q.positive_day, q.quarantine_start,
        q.quarantine_listed);
   }
-  return out;
 }
 
 DemoPerson DemoPersonStore::Decode(std::string_view bytes, const std::string& path) const {

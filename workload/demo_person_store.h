@@ -67,7 +67,8 @@ class DemoPersonStore {
   const Stats& stats() const { return records_.stats(); }
 
  private:
-  std::string Encode(const DemoPerson& p) const;
+  // Appends the person's bytes in the spill file to `out`.
+  void Encode(const DemoPerson& p, std::string& out) const;
   // Aborts on bytes that do not decode, as on a read failure.
   DemoPerson Decode(std::string_view bytes, const std::string& path) const;
 

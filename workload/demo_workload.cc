@@ -195,6 +195,8 @@ eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventSt
   report_.deaths_short = last.deaths - deaths_;
   report_.people_written_out = people_.stats().written;
   report_.people_read_back = people_.stats().read;
+  report_.people_moved = people_.stats().moved;
+  report_.spill_file_bytes = people_.stats().file_bytes;
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report_;
 }

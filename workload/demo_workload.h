@@ -164,6 +164,8 @@ struct DemoReport {
   // People written out to the spill file and read back (DemoOptions::spill_dir).
   uint64_t people_written_out = 0;
   uint64_t people_read_back = 0;
+  uint64_t people_moved = 0;       // copies moved out of the spill file's sparse segments
+  uint64_t spill_file_bytes = 0;   // the spill file's size at the end
   // The first person to test positive in the range, for examples.
   std::string example_person_id;
   std::string example_tax_code;
