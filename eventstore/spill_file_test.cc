@@ -106,6 +106,26 @@ TEST(SpilledRecordsTest, TheFileStaysWithinTwiceTheLiveBytes) { ExpectFileWithin
 
 TEST(SpilledRecordsTest, TheWriterThreadsFileStaysWithinTwiceTheLiveBytes) { ExpectFileWithinTwiceTheLiveBytes(true); }
 
+// Trim runs between every two steps of a loader; it writes batches of at least 1/64 of the
+// budget, not the one record over it.
+TEST(SpilledRecordsTest, TrimWritesBatchesOfAtLeastASixtyFourthOfTheBudget) {
+  TempDir dir;
+  auto records = Strings(dir.Sub("spill"), 640, /*background=*/false);
+  ASSERT_TRUE(records.Open());
+  std::vector<std::string> expected;
+  for (int i = 0; i < 5000; ++i) {
+    expected.push_back(std::string(50, static_cast<char>('a' + i % 26)));
+    records.Add(std::make_unique<std::string>(expected.back()));
+    ASSERT_TRUE(records.Trim());
+  }
+  EXPECT_GT(records.stats().written, 4000u);
+  EXPECT_LE(records.stats().batches, records.stats().written / 10);
+  EXPECT_LE(records.stats().written, 5000u - 640u);
+  std::vector<std::string> seen;
+  ASSERT_TRUE(records.ForEach([&](const std::string& s) { seen.push_back(s); }));
+  EXPECT_EQ(seen, expected);
+}
+
 TEST(SpillFileTest, ASegmentWhoseCopiesAreAllReleasedIsTakenAgain) {
   TempDir dir;
   auto file = SpillFile::Create(dir.Sub("spill"), kSmallSegment);

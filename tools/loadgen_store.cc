@@ -248,9 +248,10 @@ int RunLoadgenStore(const Args& args) {
   std::printf("  loader peak RSS %.1f MiB (the generator's people included; not the server's)\n",
               mem.peak / 1048576.0);
   if (report->people_written_out > 0) {
-    std::printf("  people written out to the spill file %llu times, read back %llu times, moved %llu times (file %.1f MiB)\n",
+    std::printf("  people written out to the spill file %llu times, read back %llu times, moved %llu times (file %.1f MiB, %llu batches)\n",
                 (unsigned long long)report->people_written_out, (unsigned long long)report->people_read_back,
-                (unsigned long long)report->people_moved, report->spill_file_bytes / 1048576.0);
+                (unsigned long long)report->people_moved, report->spill_file_bytes / 1048576.0,
+                (unsigned long long)report->spill_batches);
   }
   if (!report->first_rejections.empty())
     std::printf("  first rejection: %s\n", report->first_rejections[0].c_str());

@@ -197,6 +197,7 @@ eventstore::StoreResult<DemoReport> DemoSimulation::LoadInto(eventstore::EventSt
   report_.people_read_back = people_.stats().read;
   report_.people_moved = people_.stats().moved;
   report_.spill_file_bytes = people_.stats().file_bytes;
+  report_.spill_batches = people_.stats().batches;
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report_;
 }

@@ -166,6 +166,7 @@ struct DemoReport {
   uint64_t people_read_back = 0;
   uint64_t people_moved = 0;       // copies moved out of the spill file's sparse segments
   uint64_t spill_file_bytes = 0;   // the spill file's size at the end
+  uint64_t spill_batches = 0;      // batches written to it
   // The first person to test positive in the range, for examples.
   std::string example_person_id;
   std::string example_tax_code;
