@@ -6,9 +6,10 @@
 // Eviction is CLOCK (a person used since the hand last passed stays) and happens only in
 // Trim(), so a reference from Get() stays valid until the next Trim(): the workload calls
 // Trim() between steps that hold none. A person is written back whole, in cereal binary, by
-// a thread of the store's own while the workload goes on (at most one batch in flight; up to
-// half the budget more people wait in memory meanwhile); the file
-// (eventstore/spill_file.h) reuses freed slots, so it stays within about twice the live bytes.
+// a thread of the store's own while the workload goes on (at most one batch in flight, of
+// at least 1/64 of the budget; up to half the budget more people wait in memory meanwhile);
+// the file (eventstore/spill_file.h) is a log of segments whose sparsest ones are emptied,
+// so it stays within about twice the live bytes.
 //
 // Not thread-safe.
 #pragma once
