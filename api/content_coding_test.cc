@@ -51,6 +51,31 @@ TEST(ContentCodingTest, CompressesLargeJsonAndItInflatesToTheSameBytes) {
   EXPECT_EQ(Gunzip(r.body), plain);
 }
 
+// A person's kept answer is held by the response rather than copied into its body: it is
+// compressed all the same, and the response then holds only the compressed bytes.
+TEST(ContentCodingTest, CompressesAKeptAnswerAsItCompressesABody) {
+  auto kept = std::make_shared<const std::string>(Rows(200));
+  Request req;
+  Response r = JsonRead(req, kept, "\"p42\"", 42);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_EQ(r.kept_body, kept);
+  EXPECT_EQ(r.Body(), *kept);
+  CompressAnswer(r);
+  EXPECT_EQ(r.Header("Content-Encoding"), "gzip");
+  EXPECT_EQ(r.Header("ETag"), "W/\"p42\"");
+  EXPECT_EQ(r.kept_body, nullptr);
+  EXPECT_EQ(r.Body(), r.body);
+  EXPECT_LT(r.body.size() * 4, kept->size());
+  EXPECT_EQ(Gunzip(r.body), *kept);
+  EXPECT_EQ(*kept, Rows(200));  // the kept answer itself is untouched
+  // A 304 holds no body of either kind.
+  req.headers.Add("if-none-match", "\"p42\"");
+  Response not_modified = JsonRead(req, kept, "\"p42\"", 42);
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.kept_body, nullptr);
+  EXPECT_TRUE(not_modified.Body().empty());
+}
+
 TEST(ContentCodingTest, LeavesSmallErrorStreamAndCodedAnswersAlone) {
   Response small;
   small.body = "{\"position\":1}";

@@ -83,13 +83,13 @@ Admitted Dispatcher::Admit(Request& req) const {
   if (route.body_limit) a.body_limit = route.body_limit;
   if (!route.authenticated) return a;
   std::string_view auth = req.Header("authorization");
-  std::string error = "a bearer token is required";
+  std::string error;  // set by a refusing authenticator (a default message was a heap string per request)
   std::optional<Principal> principal;
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
     principal = auth_(auth.substr(7), &error);
   }
   if (!principal) {
-    a.refusal = Problem(401, "unauthorized", "Unauthorized", error);
+    a.refusal = Problem(401, "unauthorized", "Unauthorized", error.empty() ? "a bearer token is required" : error);
     a.refusal->Set("WWW-Authenticate", "Bearer realm=\"caseledger\"");
     return a;
   }

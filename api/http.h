@@ -57,9 +57,16 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::string content_type = "application/json";
+  // Always a literal or another text that outlives the answer (a static asset's): a string
+  // here was an allocation per answer ("application/json" is one byte past the short-string
+  // buffer).
+  std::string_view content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Instead of `body`, an answer kept elsewhere (a person's, api/person_cache.h), held until
+  // it is written rather than copied into `body`. Body() reads whichever is set.
+  std::shared_ptr<const std::string> kept_body;
+  std::string_view Body() const { return kept_body ? std::string_view(*kept_body) : std::string_view(body); }
   // Set by a read route that must first see position N applied (min_position): the
   // server waits (asynchronously, bounded) and calls the route again, or answers 503.
   uint64_t wait_for_position = 0;

@@ -5,20 +5,47 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <optional>
 
 namespace caseledger::api {
 
 // A thread's own copies of the entries it read: touched by that thread only.
 struct PersonCache::Front {
+  // A person id held inline, compared and hashed as four words: a string key was a heap
+  // block of its own to reach on every hit.
+  struct Id {
+    uint64_t words[4] = {};  // the id's bytes, zero-padded, and its size in the last byte
+    bool operator==(const Id& o) const {
+      return ((words[0] ^ o.words[0]) | (words[1] ^ o.words[1]) | (words[2] ^ o.words[2]) | (words[3] ^ o.words[3])) == 0;
+    }
+  };
+  struct IdHash {
+    size_t operator()(const Id& id) const noexcept {
+      // Mixed again by the map (not marked avalanching).
+      return (id.words[0] * 0x9E3779B97F4A7C15ull) ^ (id.words[1] * 0xC2B2AE3D27D4EB4Full) ^
+             (id.words[2] * 0x165667B19E3779F9ull) ^ id.words[3];
+    }
+  };
+  // nullopt for an id too long to hold inline.
+  static std::optional<Id> MakeId(const std::string& person_id) {
+    if (person_id.size() > kFrontIdSize) return std::nullopt;
+    Id id;
+    std::memcpy(id.words, person_id.data(), person_id.size());
+    const auto size = static_cast<unsigned char>(person_id.size());
+    std::memcpy(reinterpret_cast<char*>(id.words) + sizeof id.words - 1, &size, 1);
+    return id;
+  }
   struct Entry {
     std::shared_ptr<const domain::PersonState> state;
     uint64_t checked_at = 0;  // as the shard's: the committed position `state` is current at
     RenderKey render_key;
-    std::shared_ptr<const std::string> rendered;  // of `state` under `render_key`, or null
+    // The answer of `state` under `render_key`, or null: this thread's copy of the one the
+    // shard handed out, or the one this thread rendered and kept (Keep).
+    std::shared_ptr<const std::string> rendered;
   };
   uint64_t owner = 0;  // the id_ of the cache these entries are from; 0: none yet
-  boost::unordered_flat_map<std::string, Entry> people;
+  boost::unordered_flat_map<Id, Entry, IdHash> people;
 };
 
 namespace {
@@ -68,18 +95,39 @@ domain::Result<PersonCache::Seen> PersonCache::Read(const eventstore::EventStore
   // The position first, as in Lookup: a front entry checked at it is current.
   const uint64_t position = store.CommittedPosition();
   Front& front = ThisThreadsFront();
-  if (auto it = front.people.find(person_id); it != front.people.end()) {
-    const Front::Entry& e = it->second;
-    if (e.checked_at == position && e.rendered && e.render_key == key) return Seen{e.state.get(), e.rendered.get(), nullptr};
+  const std::optional<Front::Id> id = Front::MakeId(person_id);
+  Front::Entry* entry = nullptr;
+  if (id) {
+    if (auto it = front.people.find(*id); it != front.people.end()) {
+      entry = &it->second;
+      if (entry->checked_at == position && entry->rendered && entry->render_key == key) {
+        return Seen{entry->state.get(), entry->rendered, nullptr};
+      }
+    }
   }
   uint64_t checked_at = 0;
   auto found = Lookup(store, person_id, &key, &checked_at);
   if (!found) return found.error();
-  if (!found->state->registered) return Seen{found->state.get(), nullptr, std::move(found->state)};
-  if (front.people.size() >= kFrontCapacity) front.people.clear();
-  Front::Entry& slot = front.people[person_id];
-  slot = Front::Entry{std::move(found->state), checked_at, key, std::move(found->rendered)};
-  return Seen{slot.state.get(), slot.rendered.get(), nullptr};
+  if (!found->state->registered || !id) {
+    const domain::PersonState* state = found->state.get();
+    return Seen{state, std::move(found->rendered), std::move(found->state)};
+  }
+  // This thread's copy of the answer: the one it holds while the state and key are the ones
+  // it was made for (the shard's position moved on, not the person), else a fresh copy.
+  std::shared_ptr<const std::string> rendered;
+  if (found->rendered) {
+    if (entry && entry->rendered && entry->state == found->state && entry->render_key == key) {
+      rendered = std::move(entry->rendered);
+    } else {
+      rendered = std::make_shared<const std::string>(*found->rendered);
+    }
+  }
+  if (!entry) {
+    if (front.people.size() >= kFrontCapacity) front.people.clear();
+    entry = &front.people[*id];
+  }
+  *entry = Front::Entry{std::move(found->state), checked_at, key, std::move(rendered)};
+  return Seen{entry->state.get(), entry->rendered, nullptr};
 }
 
 domain::Result<PersonCache::Found> PersonCache::Lookup(const eventstore::EventStore& store,
@@ -149,9 +197,11 @@ void PersonCache::Remember(const std::string& person_id, domain::PersonState sta
 void PersonCache::Keep(const std::string& person_id, const domain::PersonState* state, const RenderKey& key,
                        std::shared_ptr<const std::string> rendered) {
   Front& front = ThisThreadsFront();
-  if (auto it = front.people.find(person_id); it != front.people.end() && it->second.state.get() == state) {
-    it->second.render_key = key;
-    it->second.rendered = rendered;
+  if (const std::optional<Front::Id> id = Front::MakeId(person_id)) {
+    if (auto it = front.people.find(*id); it != front.people.end() && it->second.state.get() == state) {
+      it->second.render_key = key;
+      it->second.rendered = rendered;
+    }
   }
   Shard& shard = ShardOf(person_id);
   std::lock_guard lock(shard.mu);

@@ -15,7 +15,10 @@
 // the I/O threads on every query). A front entry is served on the same rule as a shard's:
 // only while the store's committed position is the one at which its state was known
 // current; otherwise, or when it has no answer under the key, the shard is asked and the
-// front entry replaced.
+// front entry replaced. A front keeps its own copy of each answer (made when the answer
+// first comes from the shard or Keep), so that the reference a query's response holds on
+// it until written is counted in memory no other thread writes; its ids are held inline
+// (a person id is 26 bytes; a longer id is read from the shard alone).
 //
 // Bounded: when full, a shard is emptied (people read often come back at once); so is a
 // thread's front (kFrontCapacity entries), whose states may outlive their shard entry
@@ -56,12 +59,15 @@ class PersonCache {
   // that thread until its next call of Read() or Keep() (on any cache).
   struct Seen {
     const domain::PersonState* state = nullptr;
-    // The answer kept for `state` under the key asked for; null when none is.
-    const std::string* rendered = nullptr;
-    // Holds `state` when it is kept nowhere (an unknown id); null otherwise.
+    // The answer kept for `state` under the key asked for; null when none is. From the
+    // front, it is this thread's own copy, never one another thread's Read hands out.
+    std::shared_ptr<const std::string> rendered;
+    // Holds `state` when the calling thread's front does not (an unknown id, one too long
+    // for a front); null otherwise.
     std::shared_ptr<const domain::PersonState> unkept;
   };
   static constexpr size_t kFrontCapacity = 4096;
+  static constexpr size_t kFrontIdSize = 31;  // longer ids are not kept in a front
 
   // The person's state as of the store's current version of its stream (unregistered
   // state for an unknown id; never cached).
@@ -77,8 +83,8 @@ class PersonCache {
   void Remember(const std::string& person_id, domain::PersonState state);
 
   // Keeps `rendered`, the answer made of `state` (a state Current() or Read() returned)
-  // under `key`, while `state` is the person's kept state (in the shard, and in the calling
-  // thread's front; other threads' fronts take it from the shard at their next read).
+  // under `key`, while `state` is the person's kept state (in the shard, and a copy in the
+  // calling thread's front; other threads' fronts copy it from the shard at their next read).
   void Keep(const std::string& person_id, const domain::PersonState* state, const RenderKey& key,
             std::shared_ptr<const std::string> rendered);
 

@@ -1,6 +1,6 @@
 // The person cache's answers: a query's one look-up hands out the answer kept for the
 // person's current state under the query's key, and nothing else; from each thread's own
-// front, without a reference counted per read.
+// front, without a reference counted per read on the state, and the answer a thread's own.
 #include "api/person_cache.h"
 
 #include "domain/event_codec.h"
@@ -80,7 +80,7 @@ TEST_F(PersonCacheReadTest, TheKeptAnswerComesWithItsStateUnderItsKeyOnly) {
   auto again = cache.Read(*store_, kId, today);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->state, held->get());
-  EXPECT_EQ(again->rendered, body.get());
+  EXPECT_EQ(again->rendered, body);  // this thread kept it: its front holds that one
   auto other_day = cache.Read(*store_, kId, tomorrow);
   ASSERT_TRUE(other_day);
   EXPECT_EQ(other_day->state, held->get());
@@ -101,10 +101,12 @@ TEST_F(PersonCacheReadTest, TheKeptAnswerComesWithItsStateUnderItsKeyOnly) {
   EXPECT_EQ(still->rendered, nullptr);
 }
 
-// A read served from a thread's front holds no reference of its own: reads on two threads
-// hand out the one state and answer the cache keeps, and their reference counts (cache
-// lines both threads wrote on every query) do not move however many reads are held.
-TEST_F(PersonCacheReadTest, ReadsOnTwoThreadsShareTheKeptStateAndCountNoReference) {
+// A read served from a thread's front counts no reference on the state, and the answer it
+// hands out (which the response holds until written) is the thread's own: reads on two
+// threads hand out the one kept state, the thread that kept the answer that answer, the
+// other its own copy of it; neither thread's held reads move a count the other's reads move
+// (cache lines both threads wrote on every query).
+TEST_F(PersonCacheReadTest, ReadsOnTwoThreadsShareTheKeptStateAndEachCountsItsOwnAnswer) {
   PersonCache cache;
   Append(1);
   cache.Remember(kId, State(1));
@@ -116,8 +118,9 @@ TEST_F(PersonCacheReadTest, ReadsOnTwoThreadsShareTheKeptStateAndCountNoReferenc
   auto held = cache.Current(*store_, kId);
   ASSERT_TRUE(held);
 
-  // The counts after a thread's first read (its front takes one reference of each) and
-  // after 1,000 more whose results it still holds.
+  // The counts after a thread's first read (its front takes its references) and after
+  // 1,000 more whose results it still holds: of the state, and of the answer this thread
+  // kept (which the other thread's front holds a copy of).
   struct Counts {
     long state_before = 0, body_before = 0, state_after = 0, body_after = 0;
   };
@@ -138,18 +141,26 @@ TEST_F(PersonCacheReadTest, ReadsOnTwoThreadsShareTheKeptStateAndCountNoReferenc
   read_many(seen_here, here);
   std::thread other([&] { read_many(seen_there, there); });
   other.join();
-  for (const Counts* c : {&here, &there}) {
-    EXPECT_EQ(c->state_after, c->state_before);
-    EXPECT_EQ(c->body_after, c->body_before);
-  }
+  EXPECT_EQ(here.state_after, here.state_before);
+  EXPECT_EQ(there.state_after, there.state_before);
+  EXPECT_EQ(here.body_after, here.body_before + 1000);  // this thread's reads hold its answer
+  EXPECT_EQ(there.body_after, there.body_before);       // the other's, its own copy
   ASSERT_EQ(seen_here.size(), 1000u);
   ASSERT_EQ(seen_there.size(), 1000u);
-  for (const auto* seen : {&seen_here, &seen_there}) {
-    for (const auto& s : *seen) {
-      EXPECT_EQ(s.state, held->get());
-      EXPECT_EQ(s.rendered, body.get());
-      EXPECT_EQ(s.unkept, nullptr);
-    }
+  const std::shared_ptr<const std::string> theirs = seen_there.front().rendered;
+  ASSERT_NE(theirs, nullptr);
+  EXPECT_NE(theirs, body);
+  EXPECT_EQ(*theirs, *body);
+  EXPECT_EQ(theirs.use_count(), 1000 + 1);  // the reads held, and `theirs`: no other holder
+  for (const auto& s : seen_here) {
+    EXPECT_EQ(s.state, held->get());
+    EXPECT_EQ(s.rendered, body);
+    EXPECT_EQ(s.unkept, nullptr);
+  }
+  for (const auto& s : seen_there) {
+    EXPECT_EQ(s.state, held->get());
+    EXPECT_EQ(s.rendered, theirs);
+    EXPECT_EQ(s.unkept, nullptr);
   }
   // An unknown id is handed out with its own (unregistered) state, kept nowhere.
   auto unknown = cache.Read(*store_, "01HZXK8J9Q2W3E4R5T6Y7V8W90", today);

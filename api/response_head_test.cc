@@ -63,7 +63,7 @@ TEST(ResponseHeadTest, KeepAliveFollowsTheVersionAsBeastDoes) {
 TEST(ResponseHeadTest, EmptyAndHeadAnswersCarryTheirLength) {
   Response not_modified;
   not_modified.status = 304;
-  not_modified.content_type.clear();
+  not_modified.content_type = {};
   auto msg = Parse(ResponseHead(not_modified, 11, true, 0));
   EXPECT_EQ(msg.result_int(), 304u);
   EXPECT_EQ(msg.count(http::field::content_type), 0u);

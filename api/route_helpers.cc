@@ -36,18 +36,35 @@ bool WeakMatch(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-Response JsonRead(const Request& req, std::string body, const std::string& etag, uint64_t position) {
+namespace {
+
+// A read's answer but its body: ETag, X-Position, Cache-Control; 304 (no content type) when
+// If-None-Match matches the tag.
+Response ReadHead(const Request& req, std::string etag, uint64_t position) {
   Response r;
+  const bool not_modified = WeakMatch(req.Header("if-none-match"), etag);
   r.headers.reserve(3);  // one allocation, not three
-  r.Set("ETag", etag);
+  r.Set("ETag", std::move(etag));
   r.Set("X-Position", std::to_string(position));
   r.Set("Cache-Control", "no-cache");
-  if (WeakMatch(req.Header("if-none-match"), etag)) {
+  if (not_modified) {
     r.status = 304;
-    r.content_type.clear();
-    return r;
+    r.content_type = {};
   }
-  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+Response JsonRead(const Request& req, std::string body, std::string etag, uint64_t position) {
+  Response r = ReadHead(req, std::move(etag), position);
+  if (r.status != 304) r.body = std::move(body);
+  return r;
+}
+
+Response JsonRead(const Request& req, std::shared_ptr<const std::string> body, std::string etag, uint64_t position) {
+  Response r = ReadHead(req, std::move(etag), position);
+  if (r.status != 304) r.kept_body = std::move(body);
   return r;
 }
 

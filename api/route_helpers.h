@@ -66,7 +66,9 @@ void AddPersonCommand(Router& router, const ApiContext& ctx, std::string pattern
 // If-None-Match against an ETag, compared weakly (W/"x" matches "x"); "*" matches any.
 bool WeakMatch(std::string_view if_none_match, std::string_view etag);
 
-Response JsonRead(const Request& req, std::string body, const std::string& etag, uint64_t position);
+Response JsonRead(const Request& req, std::string body, std::string etag, uint64_t position);
+// The same with an answer kept elsewhere (Response::kept_body), held rather than copied.
+Response JsonRead(const Request& req, std::shared_ptr<const std::string> body, std::string etag, uint64_t position);
 
 // The position a read must reflect (?min_position=N): 0 when absent; error answer when bad.
 std::optional<Response> ReadMinPosition(const Request& req, uint64_t& min_position);

@@ -46,7 +46,7 @@ class PersonRead {
 
   // Loads the person and checks the caller's scope; nullopt when the read may go ahead.
   // With `key` (and a person cache), the answer kept for the person's current state under
-  // it comes in the same look-up (rendered()).
+  // it comes in the same look-up (TakeRendered()).
   template <class RoleOf>
   std::optional<Response> Admit(const std::string& id, RoleOf role_of, const PersonCache::RenderKey* key = nullptr) {
     // A read whose access record cannot be written is refused, never served unrecorded.
@@ -54,14 +54,14 @@ class PersonRead {
       if (auto refused = ctx_.access_log->WriteRefusal()) return FromStoreError(*refused);
     }
     person_id_ = id;
-    if (!ValidatePersonId(id, "id")) return Finish(NotFound());
+    if (!IsPersonId(id)) return Finish(NotFound());
     if (key && ctx_.people) {
       // Held by this thread's front of the cache for the rest of the read (no reference
       // counted: person_cache.h).
       auto seen = ctx_.people->Read(*ctx_.store, id, *key);
       if (!seen) return Finish(FromDomainError(seen.error()));
       current_ = seen->state;
-      rendered_ = seen->rendered;
+      rendered_ = std::move(seen->rendered);
       owned_ = std::move(seen->unkept);
     } else {
       auto current = CurrentPerson(ctx_, id);
@@ -87,7 +87,7 @@ class PersonRead {
   }
   const PersonState& current() const { return *current_; }
   // The answer Admit() found kept for the current state under its key; null when none.
-  const std::string* rendered() const { return rendered_; }
+  std::shared_ptr<const std::string> TakeRendered() { return std::move(rendered_); }
 
  private:
   const ApiContext& ctx_;
@@ -99,7 +99,7 @@ class PersonRead {
   // The person as Admit() found them: held by `owned_`, or by this thread's front of the
   // person cache until its next call (this read makes none after Admit but Keep).
   const PersonState* current_ = nullptr;
-  const std::string* rendered_ = nullptr;
+  std::shared_ptr<const std::string> rendered_;  // held by the answer until written
   std::shared_ptr<const PersonState> owned_;
 };
 
@@ -159,11 +159,12 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   }
   etag += '"';
   auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
-  if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), etag, position));
-  if (const std::string* kept = read.rendered()) return read.Finish(JsonRead(req.http, *kept, etag, position));
+  if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), std::move(etag), position));
+  // The kept answer is held by the response, not copied into it.
+  if (auto kept = read.TakeRendered()) return read.Finish(JsonRead(req.http, std::move(kept), std::move(etag), position));
   auto body = std::make_shared<const std::string>(render());
   ctx.people->Keep(id, &read.current(), key, body);
-  return read.Finish(JsonRead(req.http, *body, etag, position));
+  return read.Finish(JsonRead(req.http, std::move(body), std::move(etag), position));
 }
 
 Response History(const ApiContext& ctx, const RouteRequest& req) {

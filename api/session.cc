@@ -390,9 +390,10 @@ template <class Stream>
 awaitable<bool> Session<Stream>::Write(Response res, bool keep_alive, unsigned version, bool head) {
   // The head in one string and the body beside it, in one gather write (response_head.h).
   // HEAD: the length of the body a GET would get, and no body.
-  const std::string head_text = ResponseHead(res, version, keep_alive, res.body.size());
+  const std::string_view body = res.Body();
+  const std::string head_text = ResponseHead(res, version, keep_alive, body.size());
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text),
-                                                  head ? asio::const_buffer() : asio::buffer(res.body)};
+                                                  head ? asio::const_buffer() : asio::buffer(body)};
   beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
   if constexpr (Connection<Stream>::kPlain) {
     // An answer that fits in the socket's send buffer (nearly all) goes in one

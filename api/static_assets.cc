@@ -63,7 +63,7 @@ void AddConsoleRoutes(Router& router, std::span<const StaticAsset> assets, const
                   const bool gz = !asset.gzip.empty() && AcceptsGzip(req.http.Header("accept-encoding"));
                   const std::string& tag = gz ? *etag_gz : *etag;
                   Response r;
-                  r.content_type = std::string(asset.content_type);
+                  r.content_type = asset.content_type;
                   r.Set("ETag", tag);
                   // Revalidate every time: a new binary must show its own console at once,
                   // and a 304 costs one round trip on loopback or the LAN.

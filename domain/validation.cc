@@ -159,24 +159,39 @@ Result<std::string> ValidateSwabId(std::string_view text, std::string_view field
   return s;
 }
 
-// Checked and upper-cased in one pass through a table (read on every person query: a copy
-// upper-cased, then a check per character, cost ~500 instructions).
-Result<std::string> ValidatePersonId(std::string_view text, std::string_view field) {
+namespace {
+
+// `text` trimmed, upper-cased into `out` when it is a person id; why not, otherwise.
+std::optional<std::string_view> PersonIdInto(std::string_view text, char (&out)[26]) {
   const std::string_view trimmed = Trim(text);
   if (trimmed.size() == 26) {
-    std::string s(26, '\0');
     bool valid = true;
     for (size_t i = 0; i < 26; ++i) {
       const char c = kUlidCharacters[static_cast<unsigned char>(trimmed[i])];
       valid &= c != 0;
-      s[i] = c;
+      out[i] = c;
     }
     if (valid) {
-      if (s[0] > '7') return Invalid(field, "is not a valid ULID (timestamp out of range)");
-      return s;
+      if (out[0] > '7') return "is not a valid ULID (timestamp out of range)";
+      return std::nullopt;
     }
   }
-  return Invalid(field, "must be a 26-character ULID (Crockford base32)");
+  return "must be a 26-character ULID (Crockford base32)";
+}
+
+}  // namespace
+
+// Checked and upper-cased in one pass through a table (read on every person query: a copy
+// upper-cased, then a check per character, cost ~500 instructions).
+Result<std::string> ValidatePersonId(std::string_view text, std::string_view field) {
+  char id[26];
+  if (auto problem = PersonIdInto(text, id)) return Invalid(field, std::string(*problem));
+  return std::string(id, sizeof id);
+}
+
+bool IsPersonId(std::string_view text) {
+  char id[26];
+  return !PersonIdInto(text, id);
 }
 
 Result<Date> ValidateEffectiveDate(Date d, Timestamp now, std::string_view field) {

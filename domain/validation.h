@@ -38,6 +38,9 @@ Result<std::string> ValidateSwabId(std::string_view text, std::string_view field
 // Server-assigned person id: a ULID, 26 Crockford base32 characters (no I, L, O, U), first
 // character 0-7; lower case accepted, returned upper case.
 Result<std::string> ValidatePersonId(std::string_view text, std::string_view field);
+// Whether ValidatePersonId accepts `text`, without making the upper-cased copy (a heap
+// string per person query that only asked whether the id is one).
+bool IsPersonId(std::string_view text);
 
 // Not after the Italian civil day of `now + kMaxClockSkewMicros`, not before 2020-01-01.
 Result<Date> ValidateEffectiveDate(Date d, Timestamp now, std::string_view field);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace caseledger::domain {
 namespace {
@@ -116,6 +117,27 @@ TEST(ValidationTest, PersonIdIsAnUpperCaseUlid) {
   }
   std::string with_nul("01ARZ3NDEKTSV4RRFFQ69G5FA\0", 26);
   Rejection(ValidatePersonId(with_nul, "person_id"), "person_id");
+}
+
+// The query's check without the copy says what the validation says, for every case above.
+TEST(ValidationTest, IsPersonIdAgreesWithTheValidation) {
+  std::vector<std::string> ids = {"01ARZ3NDEKTSV4RRFFQ69G5FAV", "01arz3ndektsv4rrffq69g5fav",
+                                  "01ARZ3NDEKTSV4RRFFQ69G5FA",  "01ARZ3NDEKTSV4RRFFQ69G5FAU",
+                                  "81ARZ3NDEKTSV4RRFFQ69G5FAV", "550e8400-e29b-41d4-a716-446655440000",
+                                  "  01ArZ3nDeKtSv4RrFfQ69g5fAv\t", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ",
+                                  std::string("01ARZ3NDEKTSV4RRFFQ69G5FA\0", 26), "", "01ARZ3NDEKTSV4RRFFQ69G5FAVX"};
+  for (char c : std::string("ILOUilou-_ \x7f\x80\xff\0", 15)) {
+    std::string id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    id[13] = c;
+    ids.push_back(id);
+  }
+  int accepted = 0;
+  for (const std::string& id : ids) {
+    const bool valid = ValidatePersonId(id, "person_id").has_value();
+    EXPECT_EQ(IsPersonId(id), valid) << "\"" << id << "\"";
+    accepted += valid;
+  }
+  EXPECT_EQ(accepted, 4);
 }
 
 TEST(ValidationTest, EffectiveDateIsNotInTheFutureOfItaly) {
