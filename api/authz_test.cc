@@ -2,6 +2,7 @@
 // operator may act on a school exactly when the school's municipality is in its ASL, whatever
 // province the school code names. Table-driven over every ASL and the Piedmont reference data.
 #include "api/authz.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -20,8 +21,8 @@ std::string ReadFile(const std::string& path) {
 
 const domain::ReferenceData& Reference() {
   static const auto ref = [] {
-    auto r = domain::ReferenceData::Parse(ReadFile(CASELEDGER_SOURCE_DIR "/ops/reference/istat-comuni.csv"),
-                                          ReadFile(CASELEDGER_SOURCE_DIR "/ops/reference/piemonte-asl.csv"));
+    auto r = domain::ReferenceData::Parse(ReadFile(caseledger::TestSourceDir() + "/ops/reference/istat-comuni.csv"),
+                                          ReadFile(caseledger::TestSourceDir() + "/ops/reference/piemonte-asl.csv"));
     if (!r) throw std::runtime_error(r.error().message);
     return *r;
   }();

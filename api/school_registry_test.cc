@@ -1,5 +1,6 @@
 // The school registry file (audit finding 4): both forms it accepts, and the rows it leaves out.
 #include "api/school_registry.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -11,13 +12,13 @@ namespace {
 
 const domain::ReferenceData& Reference() {
   static const auto ref = [] {
-    auto read = [](const char* path) {
+    auto read = [](const std::string& path) {
       std::stringstream s;
       s << std::ifstream(path).rdbuf();
       return s.str();
     };
-    auto r = domain::ReferenceData::Parse(read(CASELEDGER_SOURCE_DIR "/ops/reference/istat-comuni.csv"),
-                                          read(CASELEDGER_SOURCE_DIR "/ops/reference/piemonte-asl.csv"));
+    auto r = domain::ReferenceData::Parse(read(caseledger::TestSourceDir() + "/ops/reference/istat-comuni.csv"),
+                                          read(caseledger::TestSourceDir() + "/ops/reference/piemonte-asl.csv"));
     if (!r) throw std::runtime_error(r.error().message);
     return *r;
   }();

@@ -5,6 +5,7 @@
 #include "app/flags.h"
 #include "app/serve_nats.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-const std::string kOps = std::string(CASELEDGER_SOURCE_DIR) + "/ops";
+const std::string kOps = caseledger::TestSourceDir() + "/ops";
 const std::string kExample = kOps + "/config/caseledger.example.json";
 const std::string kReplicaExample = kOps + "/config/caseledger-replica.example.json";
 const std::string kStandbyExample = kOps + "/config/caseledger-standby.example.json";

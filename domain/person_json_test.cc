@@ -1,4 +1,5 @@
 #include "domain/person_json.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -32,7 +33,7 @@ std::shared_ptr<const ReferenceData> SmallReference() {
 // The rule book with the 12 Oct 2020 rules only (isolation 10 days + test or 21 days;
 // contacts 14 days or 10 + test).
 RuleBook October2020Rules() {
-  std::ifstream in(CASELEDGER_SOURCE_DIR "/ops/rules/2020-10-12.json");
+  std::ifstream in(caseledger::TestSourceDir() + "/ops/rules/2020-10-12.json");
   std::stringstream text;
   text << in.rdbuf();
   auto set = RuleSet::Parse(text.str());

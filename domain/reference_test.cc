@@ -1,4 +1,5 @@
 #include "domain/reference.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +11,7 @@ namespace caseledger::domain {
 namespace {
 
 std::string ReadFile(const std::string& relative) {
-  std::ifstream in(std::string(CASELEDGER_SOURCE_DIR) + "/" + relative, std::ios::binary);
+  std::ifstream in(caseledger::TestSourceDir() + "/" + relative, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

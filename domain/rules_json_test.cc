@@ -1,5 +1,6 @@
 // RuleSet::Parse / ToJson, and ClassifyVaccination.
 #include "domain/rules.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -64,7 +65,7 @@ TEST(RuleParseTest, MinimalSetParsesWithDefaults) {
 TEST(RuleParseTest, EveryShippedFileParsesAndRoundTrips) {
   int files = 0;
   for (const auto& entry :
-       std::filesystem::directory_iterator(CASELEDGER_SOURCE_DIR "/ops/rules")) {
+       std::filesystem::directory_iterator(caseledger::TestSourceDir() + "/ops/rules")) {
     if (entry.path().extension() != ".json") continue;
     ++files;
     std::ifstream in(entry.path());

@@ -1,5 +1,6 @@
 // The shipped Italian rule sets (ops/rules/*.json), with end dates computed by hand.
 #include "domain/rules.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +13,7 @@ namespace {
 Date D(std::string_view text) { return *Date::Parse(text); }
 
 std::string LoadText(const std::string& id) {
-  std::ifstream in(std::string(CASELEDGER_SOURCE_DIR "/ops/rules/") + id + ".json");
+  std::ifstream in(std::string(caseledger::TestSourceDir() + "/ops/rules/") + id + ".json");
   std::stringstream text;
   text << in.rdbuf();
   return text.str();

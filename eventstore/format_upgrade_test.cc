@@ -9,6 +9,7 @@
 #include "eventstore/record_format.h"
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -47,7 +48,7 @@ class FormatUpgradeTest : public ::testing::TestWithParam<Fixture> {};
 
 TEST_P(FormatUpgradeTest, AnEarlierFormatStoreOpensVerifiesAndTakesNewAppends) {
   caseledger::testing::TempDir dir;
-  fs::copy(std::string(CASELEDGER_SOURCE_DIR "/tests/data/") + GetParam().dir, dir.path(),
+  fs::copy(std::string(caseledger::TestSourceDir() + "/tests/data/") + GetParam().dir, dir.path(),
            fs::copy_options::recursive);
   const std::string path = dir.Sub("store");
   ASSERT_EQ(FormatMarker(path), GetParam().marker);
@@ -133,7 +134,7 @@ INSTANTIATE_TEST_SUITE_P(EarlierFormats, FormatUpgradeTest,
 
 TEST(FormatUpgradeRefusalTest, AnUnknownFormatIsRefused) {
   caseledger::testing::TempDir dir;
-  fs::copy(CASELEDGER_SOURCE_DIR "/tests/data/store-format-2", dir.path(), fs::copy_options::recursive);
+  fs::copy(caseledger::TestSourceDir() + "/tests/data/store-format-2", dir.path(), fs::copy_options::recursive);
   {
     rocksdb::DB* raw = nullptr;
     std::vector<std::string> names;

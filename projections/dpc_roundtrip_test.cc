@@ -14,6 +14,7 @@
 // are created on that day, so levels match exactly from the first day on; cumulative
 // columns are compared as increments from the baseline row.
 #include "projections/views_test_support.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -69,7 +70,7 @@ struct Target {
 class DpcRoundTripTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dpc_ = ParseCsv(ReadFile(CASELEDGER_SOURCE_DIR "/ops/reference/dpc-piemonte-daily.csv"));
+    dpc_ = ParseCsv(ReadFile(caseledger::TestSourceDir() + "/ops/reference/dpc-piemonte-daily.csv"));
   }
   int64_t Scaled(Date d, const char* column) {
     const std::string& v = dpc_.at(d).at(column);

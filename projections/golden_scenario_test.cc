@@ -13,6 +13,7 @@
 //   E Moncalieri: antigen swab 11-05 08:00, positive 11-05 14:00 (LAB02), isolation from
 //     11-05; hospital 11-08; died 11-10.
 #include "projections/views_test_support.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -238,7 +239,7 @@ TEST_F(GoldenScenarioTest, RegionCsvHasTheDpcHeaderAndRows) {
             "2020-11-05T17:00:00,2,2,1,0,0,2,5,5,3,2,1,1,0,0,0,1\n"
             "2020-11-06T17:00:00,3,3,1,0,0,3,5,5,3,2,2,1,0,0,0,1\n");
   // The DPC file's own header is a prefix of ours.
-  std::string dpc = ReadFile(CASELEDGER_SOURCE_DIR "/ops/reference/dpc-piemonte-daily.csv");
+  std::string dpc = ReadFile(caseledger::TestSourceDir() + "/ops/reference/dpc-piemonte-daily.csv");
   std::string dpc_header = dpc.substr(0, dpc.find_first_of("\r\n"));
   EXPECT_EQ(csv.substr(0, dpc_header.size()), dpc_header);
   auto json = RegionJson(Region(), "", D("2020-11-06")).value();

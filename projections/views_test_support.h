@@ -14,6 +14,7 @@
 #include "projections/view_json_test_support.h"
 #include "projections/view_runner.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
 
@@ -39,7 +40,7 @@ inline std::string ReadFile(const std::string& path) {
 
 inline std::shared_ptr<const domain::ReferenceData> Reference() {
   static const std::shared_ptr<const domain::ReferenceData> reference = [] {
-    std::string dir = CASELEDGER_SOURCE_DIR "/ops/reference/";
+    std::string dir = caseledger::TestSourceDir() + "/ops/reference/";
     auto parsed = domain::ReferenceData::Parse(ReadFile(dir + "istat-comuni.csv"),
                                                ReadFile(dir + "piemonte-asl.csv"));
     if (!parsed) throw std::runtime_error(parsed.error().message);
@@ -51,7 +52,7 @@ inline std::shared_ptr<const domain::ReferenceData> Reference() {
 inline std::shared_ptr<const domain::RuleBook> Rules() {
   static const std::shared_ptr<const domain::RuleBook> rules = [] {
     auto book = std::make_shared<domain::RuleBook>();
-    for (const auto& f : std::filesystem::directory_iterator(CASELEDGER_SOURCE_DIR "/ops/rules")) {
+    for (const auto& f : std::filesystem::directory_iterator(caseledger::TestSourceDir() + "/ops/rules")) {
       if (f.path().extension() != ".json") continue;
       auto set = domain::RuleSet::Parse(ReadFile(f.path().string()));
       if (!set) throw std::runtime_error(f.path().string() + ": " + set.error().message);

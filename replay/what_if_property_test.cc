@@ -10,6 +10,7 @@
 
 #include "projections/cross_history_test_support.h"
 #include "projections/view_runner.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ std::shared_ptr<const domain::RuleSet> Parsed(const std::string& text) {
   return std::make_shared<const domain::RuleSet>(std::move(*set));
 }
 
-std::string RuleText(const std::string& id) { return ReadFile(CASELEDGER_SOURCE_DIR "/ops/rules/" + id + ".json"); }
+std::string RuleText(const std::string& id) { return ReadFile(caseledger::TestSourceDir() + "/ops/rules/" + id + ".json"); }
 
 // A shipped set with its dates and durations drawn at random.
 std::shared_ptr<const domain::RuleSet> RandomCandidate(std::mt19937_64& rng, const std::string& id,

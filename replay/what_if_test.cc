@@ -30,6 +30,7 @@
 #include "projections/view_runner.h"
 
 #include "projections/views_test_support.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -47,7 +48,7 @@ constexpr const char* kTorino = "001272";
 constexpr const char* kMoncalieri = "001156";
 
 std::shared_ptr<const domain::RuleSet> RuleFile(const std::string& id, const char* effective_from = nullptr) {
-  std::string text = ReadFile(CASELEDGER_SOURCE_DIR "/ops/rules/" + id + ".json");
+  std::string text = ReadFile(caseledger::TestSourceDir() + "/ops/rules/" + id + ".json");
   if (effective_from) {
     auto doc = boost::json::parse(text);
     doc.as_object()["effective_from"] = effective_from;

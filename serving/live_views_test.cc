@@ -9,6 +9,7 @@
 #include "projections/views_test_support.h"
 #include "replay/rules_log.h"
 #include "replay/verify_views.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -31,7 +32,7 @@ using namespace std::chrono_literals;
 constexpr const char* kTorino = "001272";
 
 std::shared_ptr<const domain::RuleSet> RedatedDecember2021() {
-  auto doc = boost::json::parse(ReadFile(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json"));
+  auto doc = boost::json::parse(ReadFile(caseledger::TestSourceDir() + "/ops/rules/2021-12-31.json"));
   doc.as_object()["effective_from"] = "2020-10-12";
   auto set = domain::RuleSet::Parse(boost::json::serialize(doc));
   if (!set) throw std::runtime_error(set.error().message);

@@ -9,6 +9,7 @@
 
 #include "projections/views_test_support.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -160,10 +161,10 @@ TEST_F(CliTest, VerifyHistoryAndReplayAnswerWithTheContractsExitCodes) {
   Outcome no_rules = Caseledger("replay " + D_(), data_);
   EXPECT_EQ(no_rules.code, 2);
   EXPECT_EQ(MessageLines(no_rules.err), 1u) << no_rules.err;
-  Outcome bad_until = Caseledger("replay " + D_() + " --rules " CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json --until yesterday", data_);
+  Outcome bad_until = Caseledger("replay " + D_() + " --rules " + caseledger::TestSourceDir() + "/ops/rules/2021-12-31.json --until yesterday", data_);
   EXPECT_EQ(bad_until.code, 2);
 
-  const std::string what_if = "replay " + D_() + " --rules " CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json" +
+  const std::string what_if = "replay " + D_() + " --rules " + caseledger::TestSourceDir() + "/ops/rules/2021-12-31.json" +
                               " --effective-from 2020-10-12 --on 2020-10-25";
   Outcome j = Caseledger(what_if + " --format json", data_);
   ASSERT_EQ(j.code, 0) << j.err;

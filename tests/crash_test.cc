@@ -3,6 +3,7 @@
 #include "eventstore/event_store.h"
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -38,7 +39,7 @@ std::map<uint64_t, Ack> RunAndKill(const std::string& store_dir, int round,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::string exe = CASELEDGER_BINARY_DIR "/tests/crash_appender";
+  std::string exe = caseledger::TestBinaryDir() + "/tests/crash_appender";
   std::string round_arg = std::to_string(round);
   std::string mode = "async";
   char* argv[] = {exe.data(), const_cast<char*>(store_dir.c_str()), round_arg.data(),

@@ -9,6 +9,7 @@
 #include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
+#include "tests/support/build_paths.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string kExe = CASELEDGER_BINARY_DIR "/app/caseledger";
+const std::string kExe = caseledger::TestBinaryDir() + "/app/caseledger";
 constexpr int kConnections = 24;
 constexpr int kRounds = 3;
 

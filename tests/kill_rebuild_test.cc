@@ -7,6 +7,7 @@
 #include "projections/views_pointer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
+#include "tests/support/build_paths.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -35,7 +36,7 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-const std::string kExe = CASELEDGER_BINARY_DIR "/app/caseledger";
+const std::string kExe = caseledger::TestBinaryDir() + "/app/caseledger";
 
 uint16_t FreePort() {
   int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -152,7 +153,7 @@ TEST(KillRebuildTest, AServerKilledDuringTheRebuildServesTheOldViewsThenFinishes
   const uint64_t old_rules = Views(port, token).at("rules_position").to_number<uint64_t>();
 
   std::stringstream text;
-  text << std::ifstream(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json").rdbuf();
+  text << std::ifstream(caseledger::TestSourceDir() + "/ops/rules/2021-12-31.json").rdbuf();
   json::value set = json::parse(text.str());
   set.as_object()["effective_from"] = "2020-10-12";
   HttpClient admin(port);

@@ -2,6 +2,7 @@
 // usage error (exit 2, one line naming the file and the key); a good one starts the server
 // on its settings, and SIGTERM (what systemd sends) stops it cleanly with exit 0.
 #include "tests/support/temp_dir.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -20,7 +21,7 @@
 namespace caseledger::testing {
 namespace {
 
-const std::string kBinary = CASELEDGER_BINARY_DIR "/app/caseledger";
+const std::string kBinary = caseledger::TestBinaryDir() + "/app/caseledger";
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);

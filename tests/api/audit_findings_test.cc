@@ -8,6 +8,7 @@
 #include "domain/tax_code.h"
 #include "eventstore/access_log.h"
 #include "tests/support/test_server.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -91,7 +92,7 @@ TEST_F(AuditFindingsTest, OldFormKeysReplayOnlyForTheirOwnSubject) {
   command.birth_date = *domain::Date::Parse("1980-01-01");
   command.sex = domain::Sex::kFemale;
   command.residence_istat = "001272";
-  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
+  auto reference = app::LoadReferenceData(caseledger::TestSourceDir() + "/ops/reference");
   ASSERT_TRUE(reference);
   domain::DecideContext dc{domain::Timestamp{1'700'000'000'000'000}, reference->get(), "01HQ8XW3K5V7R9T2M4N6P8Q0ZA"};
   auto decision = domain::Decide(domain::PersonState{}, domain::PersonCommand{command}, dc);

@@ -20,6 +20,7 @@
 #include "domain/tax_code.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
+#include "tests/support/build_paths.h"
 
 #include <atomic>
 #include <chrono>
@@ -36,7 +37,7 @@ constexpr const char* kCsv = "text/csv";
 constexpr const char* kPlanned = "x-caseledger-planned";
 
 json::value LoadDocument() {
-  std::ifstream in(CASELEDGER_SOURCE_DIR "/api/openapi.json", std::ios::binary);
+  std::ifstream in(caseledger::TestSourceDir() + "/api/openapi.json", std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   return json::parse(text.str());

@@ -10,6 +10,7 @@
 #include "serving/live_views.h"
 #include "replay/verify_views.h"
 #include "tests/support/test_server.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -162,7 +163,7 @@ TEST(RuleAdoptionTest, ViewsSwitchBlueGreenUnderCommandsWithNothingLost) {
     ASSERT_TRUE(found && *found) << id;
   }
   // The live views equal a from-scratch rebuild.
-  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
+  auto reference = app::LoadReferenceData(caseledger::TestSourceDir() + "/ops/reference");
   ASSERT_TRUE(reference);
   auto verified = replay::VerifyViews(server.service().store(), {server.data_dir() + "/data", *reference, "", {}});
   ASSERT_TRUE(verified) << verified.error().message;
@@ -198,7 +199,7 @@ TEST(RuleAdoptionTest, DryRunAnswersTheWhatIfAndRecordsNothing) {
   ASSERT_TRUE(server.service().views().Current()->runner->WaitForPosition(store.CommittedPosition(), 60s));
 
   std::stringstream text;
-  text << std::ifstream(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json").rdbuf();
+  text << std::ifstream(caseledger::TestSourceDir() + "/ops/rules/2021-12-31.json").rdbuf();
   json::value set = json::parse(text.str());
   set.as_object()["effective_from"] = "2020-10-12";
   HttpClient http(server.port());

@@ -3,6 +3,7 @@
 // that once crashed a target (regressions/<target>/, one file per bug fixed; see
 // docs/fuzzing.md). A harness aborts on a broken property, so a regression fails the test.
 #include "tests/fuzz/fuzz_target.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 
 std::vector<fs::path> Inputs(const std::string& kind, const std::string& target) {
   std::vector<fs::path> files;
-  const fs::path dir = fs::path(CASELEDGER_SOURCE_DIR) / "tests/fuzz" / kind / target;
+  const fs::path dir = fs::path(caseledger::TestSourceDir()) / "tests/fuzz" / kind / target;
   if (!fs::is_directory(dir)) return files;
   for (const auto& f : fs::directory_iterator(dir)) {
     if (f.is_regular_file()) files.push_back(f.path());

@@ -13,6 +13,7 @@
 #include "projections/region_view.h"
 #include "projections/school_view.h"
 #include "tests/fuzz/fuzz_target.h"
+#include "tests/support/build_paths.h"
 
 #include <filesystem>
 #include <fstream>
@@ -33,7 +34,7 @@ std::string ReadFile(const std::string& path) {
 // The shipped reference data and rule sets, as serve loads them.
 std::shared_ptr<const domain::ReferenceData> Reference() {
   static const auto reference = [] {
-    const std::string dir = CASELEDGER_SOURCE_DIR "/ops/reference/";
+    const std::string dir = caseledger::TestSourceDir() + "/ops/reference/";
     auto parsed = domain::ReferenceData::Parse(ReadFile(dir + "istat-comuni.csv"), ReadFile(dir + "piemonte-asl.csv"));
     FUZZ_CHECK(parsed.has_value());
     return *parsed;
@@ -44,7 +45,7 @@ std::shared_ptr<const domain::ReferenceData> Reference() {
 std::shared_ptr<const domain::RuleBook> Rules() {
   static const auto rules = [] {
     auto book = std::make_shared<domain::RuleBook>();
-    for (const auto& f : std::filesystem::directory_iterator(CASELEDGER_SOURCE_DIR "/ops/rules")) {
+    for (const auto& f : std::filesystem::directory_iterator(caseledger::TestSourceDir() + "/ops/rules")) {
       if (f.path().extension() != ".json") continue;
       auto set = domain::RuleSet::Parse(ReadFile(f.path().string()));
       FUZZ_CHECK(set.has_value());

@@ -4,6 +4,7 @@
 #include "domain/tax_code.h"
 #include "domain/time.h"
 #include "eventstore/nats_link.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -264,7 +265,7 @@ std::string TokenFor(const std::string& key_path, const std::string& subject) {
 }
 
 void ServeProcess::Start() {
-  const std::string binary = CASELEDGER_BINARY_DIR "/app/caseledger";
+  const std::string binary = caseledger::TestBinaryDir() + "/app/caseledger";
   std::vector<std::string> args = {binary, "serve", "--data", data_, "--listen", "127.0.0.1:" + std::to_string(port_)};
   args.insert(args.end(), extra_.begin(), extra_.end());
   const std::string log = data_ + ".log";

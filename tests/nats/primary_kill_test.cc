@@ -4,6 +4,7 @@
 #include "api/jwt.h"
 #include "tests/nats/nats_process.h"
 #include "tests/nats/nats_test_support.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 
@@ -28,7 +29,7 @@ TEST(NatsRelayTest, PrimaryKilledMidRunResumesWithoutAGap) {
   // recorded offline before the server opens the store).
   std::filesystem::create_directories(dir.Sub("primary"));
   for (const std::string& asl : CaseWorkload::Asls()) {
-    const std::string cmd = std::string(CASELEDGER_BINARY_DIR "/app/caseledger grant --data ") + dir.Sub("primary") +
+    const std::string cmd = std::string(caseledger::TestBinaryDir() + "/app/caseledger grant --data ") + dir.Sub("primary") +
                             " --sub tester --role operator --scope " + asl + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }

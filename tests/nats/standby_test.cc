@@ -11,6 +11,7 @@
 #include "eventstore/nats_link.h"
 #include "tests/nats/nats_process.h"
 #include "tests/nats/nats_test_support.h"
+#include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -50,7 +51,7 @@ struct Pair {
     // snapshot first, then follows the WAL (docs/standby.md).
     std::filesystem::create_directories(dir.Sub("primary"));
     for (const std::string& asl : CaseWorkload::Asls()) {
-      const std::string cmd = std::string(CASELEDGER_BINARY_DIR "/app/caseledger grant --data ") + dir.Sub("primary") +
+      const std::string cmd = std::string(caseledger::TestBinaryDir() + "/app/caseledger grant --data ") + dir.Sub("primary") +
                               " --sub tester --role operator --scope " + asl + " >/dev/null 2>&1";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     }
@@ -141,7 +142,7 @@ TEST(StandbyTest, PrimaryKilledUnderLoadThenStandbyPromotedHoldsWhatItReceivedAn
 
   // Promote: what the stream holds is applied first.
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string promote = std::string(CASELEDGER_BINARY_DIR "/app/caseledger promote --data ") + standby.data() +
+  const std::string promote = std::string(caseledger::TestBinaryDir() + "/app/caseledger promote --data ") + standby.data() +
                               " > " + standby.data() + ".promote.log 2>&1";
   ASSERT_EQ(std::system(promote.c_str()), 0) << promote;
   const auto t1 = std::chrono::steady_clock::now();

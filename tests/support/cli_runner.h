@@ -3,6 +3,8 @@
 // ok, 1 failure, 2 usage error with one line on stderr) share this one runner.
 #pragma once
 
+#include "tests/support/build_paths.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,11 +43,9 @@ inline CliOutcome RunCli(const std::string& executable, const std::string& args,
   return r;
 }
 
-#ifdef CASELEDGER_BINARY_DIR
 // The build's executables: "caseledger" (app/) or a tool ("caseledger-bench", tools/).
 inline std::string BuiltExecutable(const std::string& name) {
-  return std::string(CASELEDGER_BINARY_DIR) + (name == "caseledger" ? "/app/" : "/tools/") + name;
+  return caseledger::TestBinaryDir() + (name == "caseledger" ? "/app/" : "/tools/") + name;
 }
-#endif
 
 }  // namespace caseledger::testing

@@ -3,6 +3,7 @@
 #include "api/grants.h"
 #include "api/jwt.h"
 #include "app/reference_files.h"
+#include "tests/support/build_paths.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -36,8 +37,8 @@ TestServer::TestServer(std::function<void(api::ServiceOptions&)> tune) {
   options.server.host = "127.0.0.1";
   options.server.port = 0;
   options.server.command_threads = 8;
-  auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
-  auto rules = app::LoadRuleBook(CASELEDGER_SOURCE_DIR "/ops/rules");
+  auto reference = app::LoadReferenceData(caseledger::TestSourceDir() + "/ops/reference");
+  auto rules = app::LoadRuleBook(caseledger::TestSourceDir() + "/ops/rules");
   if (!reference || !rules) throw std::runtime_error("cannot load reference data or rules");
   options.reference = *reference;
   options.rules = std::make_shared<const domain::RuleBook>(std::move(*rules));
@@ -65,7 +66,7 @@ void TestServer::Revoke(const std::string& subject, const std::string& role, con
 
 void TestServer::RecordGrant(const std::string& subject, const std::string& role, const std::string& scope,
                              bool revoke) {
-  static const auto reference = app::LoadReferenceData(CASELEDGER_SOURCE_DIR "/ops/reference");
+  static const auto reference = app::LoadReferenceData(caseledger::TestSourceDir() + "/ops/reference");
   auto grant = domain::ValidateGrant(role, scope, **reference);
   if (!grant) throw std::runtime_error("bad grant: " + grant.error().message);
   auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
@@ -80,7 +81,7 @@ TestServer::~TestServer() {
 }
 
 std::string RedatedDecember2021RuleSet() {
-  std::ifstream in(CASELEDGER_SOURCE_DIR "/ops/rules/2021-12-31.json");
+  std::ifstream in(caseledger::TestSourceDir() + "/ops/rules/2021-12-31.json");
   std::stringstream text;
   text << in.rdbuf();
   boost::json::value set = boost::json::parse(text.str());
