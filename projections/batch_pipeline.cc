@@ -36,7 +36,7 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
 template <class Id>
 void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
                   const std::vector<std::string_view>& fold_names, std::vector<Id>& people,
-                  ViewsDb::Batch& batch) {
+                  ViewsDb::Batch& batch, PeopleSpill* spill = nullptr) {
   PrefixedSink sink(batch);
   try {
     for (size_t k = 0; k < folds.size(); ++k) {
@@ -59,11 +59,20 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
     for (std::string_view person : people) {
       const PersonRecord* record = dir.FindToWrite(person, states);
       if (record == nullptr) continue;
+      if (spill != nullptr) {
+        spill->Put(person, EncodePersonEntry(*record, states, folds));
+        continue;
+      }
       key.assign(kPeoplePrefix).append(person);
       batch.Put(key, EncodePersonEntry(*record, states, folds));
     }
   } catch (const std::exception& ex) {
     throw std::runtime_error(std::string("persisting the people: ") + ex.what());
+  }
+  if (spill != nullptr) {
+    if (auto written = spill->Write(); !written) {
+      throw std::runtime_error("persisting the people: " + written.error().message);
+    }
   }
   batch.Sort();  // on the pool: nothing to do when the rows' keys sort before the records'
 }
@@ -184,7 +193,24 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     std::sort(part.missing.begin(), part.missing.end());
     part.missing.erase(std::unique(part.missing.begin(), part.missing.end()), part.missing.end());
   }
-  if (!part.missing.empty()) {
+  if (!part.missing.empty() && part.spill != nullptr) {
+    // A catch-up from scratch: the people written so far are all in the spill.
+    std::string& value = part.spilled;
+    for (const std::string& key : part.missing) {
+      std::string_view id = std::string_view(key).substr(kPeoplePrefix.size());
+      auto found = part.spill->Get(id, value);
+      if (!found) {
+        Keep(work.failure, 0, "reading person records: " + found.error().message);
+        return;
+      }
+      if (!*found) continue;
+      ++part.spill_reads;
+      if (!LoadPersonEntry(id, value, dir, part.folds)) {
+        Keep(work.failure, 0, "person entry " + std::string(id) + " of the catch-up's spill does not decode");
+        return;
+      }
+    }
+  } else if (!part.missing.empty()) {
     auto values = db.MultiGet(part.missing);
     if (!values) {
       Keep(work.failure, 0, "reading person records: " + values.error().message);
@@ -392,7 +418,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
       if (k < n) {
         Part& part = *parts_[k];
         flush_parts_[k].Clear();
-        PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k]);
+        PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k], part.spill.get());
       } else {
         View& view = *views_[k - n];
         ViewWork& work = *view_work_[k - n];

@@ -39,6 +39,7 @@
 
 #include "domain/string_hash.h"
 #include "projections/log_prefetch.h"
+#include "projections/people_spill.h"
 #include "projections/person_directory.h"
 #include "projections/task_pool.h"
 #include "projections/view.h"
@@ -127,6 +128,21 @@ class BatchPipeline {
   // folded ahead (Pending() false), so that nothing of a later batch is written with this
   // checkpoint. On a failure (an entry that does not encode) nothing is put in `out`.
   std::optional<Failure> Flush(ViewsDb::Batch& out);
+  // A catch-up from scratch while deferring (no person entry in the views database yet):
+  // Flush appends the person entries to a spill of each partition's, in files under `dir`
+  // (people_spill.h), instead of `out`, and the fold reads back from there; UnspillPeople
+  // then puts each person's latest entry in `db` (one table file ingested, no checkpoint:
+  // the caller writes it after) and ends the spill; EndSpill drops it. Switch only while no
+  // batch is pending and nothing is deferred.
+  eventstore::StoreResult<void> SpillPeople(const std::string& dir);
+  eventstore::StoreResult<void> UnspillPeople(ViewsDb& db);
+  void EndSpill();
+  bool Spilling() const { return !spill_dir_.empty(); }
+  // People read back from the spill since SpillPeople, and bytes written to its files
+  // (kept after its end until the next SpillPeople); the spill's index bytes now.
+  size_t SpillReads() const;
+  uint64_t SpillFileBytes() const;
+  size_t SpillIndexBytes() const;
   // Events folded since the last Flush (0 when not deferring).
   size_t Deferred() const { return deferred_events_; }
   // What the last Flush put in its batch stays protected from Evict (as if unwritten)
@@ -186,6 +202,10 @@ class BatchPipeline {
     // last Flush (repeats across batches), and the partition's events folded since.
     std::vector<std::string> unwritten;
     size_t unwritten_events = 0;
+    std::unique_ptr<PeopleSpill> spill;  // SpillPeople
+    std::string spilled;                 // a read back from it (scratch)
+    size_t spill_reads = 0;
+    uint64_t spill_bytes = 0;            // its file's, once ended
     size_t flushing_events = 0;  // unwritten_events at the last Flush, until FlushStored
   };
   // One partition's work on one batch.
@@ -236,6 +256,7 @@ class BatchPipeline {
   std::vector<std::string_view> fold_names_;  // and its name (View::name)
   std::vector<int> fold_of_view_;   // each view's fold, -1: none
   bool defer_ = false;
+  std::string spill_dir_;  // SpillPeople's, while spilling
   size_t deferred_events_ = 0;   // events folded since the last Flush, while deferring
   size_t deferred_batches_ = 0;  // batches folded since the last Flush, while deferring
   size_t flushing_batches_ = 0;  // deferred_batches_ at the last Flush, until FlushStored

@@ -231,6 +231,10 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     // (CatchUpOverlapped writes batches behind the views and publishes every few), and a
     // reopen starts from the last batch stored.
     const uint64_t written = (last / 2 - 1) / s.WrittenEvery() * s.WrittenEvery();
+    // Deferring from scratch, the person entries are spilled until the end and the writes
+    // carry no checkpoint (RunnerOptions::spill_people): the reopened runner starts again.
+    const bool spills = s.read_ahead && s.write_every > s.batch;
+    const uint64_t reopened_at = spills ? 0 : written;
     {
       auto views = AllViews();
       const size_t victim = k % views.size();
@@ -249,7 +253,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
       auto resumed = open(name, {s.partitions + 1, s.threads, s.batch, s.cache, s.read_ahead, s.write_every, s.slow_write},
                           3 * last / 4);
       ASSERT_TRUE(resumed);
-      EXPECT_EQ(resumed->Position(), written);
+      EXPECT_EQ(resumed->Position(), reopened_at);
       ASSERT_TRUE(resumed->CatchUp()) << resumed->failure();
       EXPECT_EQ(resumed->Position(), 3 * last / 4);
     }

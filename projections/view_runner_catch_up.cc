@@ -30,7 +30,9 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
     if (at >= target || stopping.load()) {
       if (reported && at >= target) {
         ReportProgress(true);
-        ProjectionsLog()->info("views database: {}", db->WriteSummary());
+        ProjectionsLog()->info("views database: {}; the catch-up's spill: {} MiB written, {} records read back",
+                               db->WriteSummary(), pipeline ? pipeline->SpillFileBytes() >> 20 : 0,
+                               pipeline ? pipeline->SpillReads() : 0);
       }
       return at;
     }
@@ -130,9 +132,18 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // are written once each with the checkpoint.
   const bool deferring = unread && options.catch_up_write_every > options.max_batch;
   pipeline->Defer(deferring);
+  // From scratch (nothing in the views database yet), the person entries go to a spill
+  // until the end (people_spill.h says why). Meanwhile the writes carry no checkpoint (the
+  // first one deletes it): the views database holds no person, so a crash before the end
+  // leaves a database the next open empties (ViewsRecovery) and rebuilds from scratch.
+  const bool spilling = deferring && options.spill_people && position.load(std::memory_order_relaxed) == 0;
+  if (spilling) {
+    if (auto spilled = pipeline->SpillPeople(options.path + ".spill"); !spilled) return spilled.error();
+  }
   struct Undefer {
     BatchPipeline& pipeline;
     ~Undefer() {  // after any write behind was joined (`writing` is declared below)
+      pipeline.EndSpill();
       pipeline.Defer(false);
       pipeline.FlushStored();
       pipeline.ReleaseBuffers();  // sized by this catch-up's batches; live ones are small
@@ -169,7 +180,11 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     writing_last = applied.envelopes.back().position;
     writing_events = events;
     writing_started = started;
-    wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+    if (spilling) {
+      wb.Delete(layout::kCheckpointKey);
+    } else {
+      wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+    }
     SampleRecords(applied);  // its records are all cached until the write is done
     writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
     side ^= 1;
@@ -232,6 +247,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       // (nothing is written behind now: joined above).
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
+      if (pipeline->Spilling()) {
+        // Every person's latest entry, then this batch with the checkpoint.
+        if (auto unspilled = pipeline->UnspillPeople(*db); !unspilled) {
+          Fail(applied.envelopes.back().position, unspilled.error().message);
+          return position.load(std::memory_order_relaxed);
+        }
+      }
       auto committed = Commit(applied, wb, started);
       if (!committed) return committed.error();
       reader.Recycle(std::move(held.front()));

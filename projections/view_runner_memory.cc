@@ -70,6 +70,12 @@ size_t ViewRunner::Impl::PersonCacheLimit() const {
     const size_t tables = TablesBytes();
     bytes = bytes > tables ? bytes - tables : 0;
   }
+  // A catch-up's spill (RunnerOptions::spill_people) keeps its index within the records'
+  // share: what it saves is the reads of the records it cannot cache.
+  if (pipeline) {
+    const size_t index = pipeline->SpillIndexBytes();
+    bytes = bytes > index ? bytes - index : 0;
+  }
   // Until the first sample, a record is taken to be 1 KiB (more than most).
   const double each = record_bytes > 0 ? record_bytes : 1024.0;
   return std::max<size_t>(kMinPersonCache, static_cast<size_t>(static_cast<double>(bytes) / each));

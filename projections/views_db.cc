@@ -8,6 +8,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -207,6 +208,10 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   o.info_log = eventstore::RocksInfoLog();  // not a LOG file on the data volume
   o.create_if_missing = true;
   o.compression = rocksdb::kLZ4Compression;
+  // A catch-up's people arrive in a table file of their own (Ingest), which has no unique
+  // id for the manifest to check it against: RocksDB would warn at every start from
+  // scratch. The views are rebuilt from the log whenever they do not load.
+  o.verify_sst_unique_id_in_manifest = false;
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
   // batches and let compaction drop the overwritten versions.
   o.write_buffer_size = options.write_buffer_bytes;
@@ -420,6 +425,40 @@ ViewsDb::Result<void> ViewsDb::Flush() {
   fo.wait = true;
   rocksdb::Status s = db_->Flush(fo);
   if (!s.ok()) return FromStatus(s, "flush");
+  return {};
+}
+
+ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path,
+                                      const std::function<Result<bool>(std::string& key, std::string& value)>& next) {
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
+  bool open = false;
+  std::string key, value;
+  for (;;) {
+    auto more = next(key, value);
+    if (!more) {
+      if (open) std::remove(path.c_str());
+      return more.error();
+    }
+    if (!*more) break;
+    if (!open) {
+      if (rocksdb::Status s = writer.Open(path); !s.ok()) return FromStatus(s, ("create " + path).c_str());
+      open = true;
+    }
+    if (rocksdb::Status s = writer.Put(key, value); !s.ok()) {
+      std::remove(path.c_str());
+      return FromStatus(s, ("write " + path).c_str());
+    }
+  }
+  if (!open) return {};
+  if (rocksdb::Status s = writer.Finish(); !s.ok()) {
+    std::remove(path.c_str());
+    return FromStatus(s, ("finish " + path).c_str());
+  }
+  rocksdb::IngestExternalFileOptions io;
+  io.move_files = true;  // a hard link: the file becomes the database's
+  rocksdb::Status s = db_->IngestExternalFile({path}, io);
+  std::remove(path.c_str());  // the database's link stays
+  if (!s.ok()) return FromStatus(s, ("ingest " + path).c_str());
   return {};
 }
 

@@ -88,6 +88,14 @@ class ViewsDb {
   Result<void> Write(Batch& batch, bool sync);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
+  // Writes the entries `next` yields (it sets key and value and returns true, or returns
+  // false at the end; keys strictly ascending) to a table file at `path` and ingests it
+  // (RocksDB's IngestExternalFile, the file moved in): no memtable, no flush, and no
+  // compaction where the keys are apart from the database's others. Visible at once and
+  // durable as an ingested file is (a crash may not lose it, unlike an unsynced Write).
+  // For many entries at once: a catch-up's people (people_spill.h). Nothing yielded:
+  // nothing written.
+  Result<void> Ingest(const std::string& path, const std::function<Result<bool>(std::string& key, std::string& value)>& next);
   // Writes the memtable to disk: batches written without the WAL become durable and
   // visible to another (read-only) opening of the directory.
   Result<void> Flush();

@@ -1,0 +1,87 @@
+// BatchPipeline's spill of the person entries during a catch-up from scratch
+// (people_spill.h says why; projections/FORMAT.md what it means for a crash).
+#include "projections/batch_pipeline.h"
+
+#include "projections/views_layout.h"
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace caseledger::projections {
+
+eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir) {
+  if (pending_ != nullptr || deferred_events_ != 0) throw std::logic_error("BatchPipeline::SpillPeople mid-way");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return eventstore::StoreError(eventstore::StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
+  for (size_t p = 0; p < parts_.size(); ++p) {
+    auto spill = PeopleSpill::Create(dir + "/people-" + std::to_string(p));
+    if (!spill) return spill.error();
+    parts_[p]->spill = std::move(*spill);
+    parts_[p]->spill_reads = 0;
+    parts_[p]->spill_bytes = 0;
+  }
+  spill_dir_ = dir;
+  return {};
+}
+
+eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
+  // The partitions' people merged in id order (a person is in one partition only) into one
+  // table file the views database ingests: the people never go through its memtable,
+  // flushes and compactions.
+  std::vector<PeopleSpill::Sorted> runs;
+  for (auto& part : parts_) {
+    if (part->spill != nullptr) runs.push_back(part->spill->TakeSorted());
+  }
+  auto ingested = db.Ingest(spill_dir_ + "/people.sst", [&](std::string& key, std::string& value)
+                                                            -> eventstore::StoreResult<bool> {
+    PeopleSpill::Sorted* least = nullptr;
+    for (auto& run : runs) {
+      if (!run.Done() && (least == nullptr || run.Id() < least->Id())) least = &run;
+    }
+    if (least == nullptr) return false;
+    key.assign(layout::kPeoplePrefix).append(least->Id());
+    if (auto read = least->Value(value); !read) return read.error();
+    least->Next();
+    return true;
+  });
+  runs.clear();
+  if (!ingested) return ingested.error();
+  EndSpill();
+  return {};
+}
+
+void BatchPipeline::EndSpill() {
+  for (auto& part : parts_) {
+    if (part->spill != nullptr) part->spill_bytes = part->spill->FileBytes();
+    part->spill.reset();
+  }
+  if (!spill_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(spill_dir_, ec);
+    spill_dir_.clear();
+  }
+}
+
+size_t BatchPipeline::SpillReads() const {
+  size_t n = 0;
+  for (const auto& part : parts_) n += part->spill_reads;
+  return n;
+}
+
+uint64_t BatchPipeline::SpillFileBytes() const {
+  uint64_t n = 0;
+  for (const auto& part : parts_) n += part->spill ? part->spill->FileBytes() : part->spill_bytes;
+  return n;
+}
+
+size_t BatchPipeline::SpillIndexBytes() const {
+  size_t n = 0;
+  for (const auto& part : parts_) n += part->spill ? part->spill->IndexBytes() : 0;
+  return n;
+}
+
+}  // namespace caseledger::projections
