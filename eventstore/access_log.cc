@@ -1,12 +1,17 @@
 // Key layout of the access log database (one default column family):
-//   "r" BE64(seq)                      -> format byte 2 and the record (access_record.h; 1:
-//                                         cereal(AccessRecord), read still), 32-byte hash
+//   "r" BE64(seq)                      -> format byte 3: the records of one write from seq on
+//                                         (a count, then each in format 2; at most
+//                                         kEntryRecords, spanning at most kEntrySpan of
+//                                         their instants), then the 32-byte hash of the
+//                                         entry. Format 2 or 1 (before 2026-12-06,
+//                                         morning): one record, then its hash; read still.
 //   "p" person_id '\0' BE64(seq)       -> varint deltas of the person's earlier seqs in the
 //                                         same write, newest first; "" when none (index for
 //                                         the access report; one entry per person per write)
-//   "a"                                -> BE64(seq) + hash of the last pruned record (anchor)
-// hash(seq) = SHA-256(hash(seq-1) || BE64(seq) || record bytes), hash(anchor) as stored, or
-// 32 zero bytes when nothing was ever pruned.
+//   "a"                                -> BE64(seq) + hash of the last pruned entry's last
+//                                         record (anchor)
+// hash(entry at seq) = SHA-256(hash(entry before) || BE64(seq) || entry's bytes), hash(anchor)
+// as stored, or 32 zero bytes when nothing was ever pruned.
 #include "eventstore/access_log.h"
 
 #include "eventstore/access_record.h"
@@ -38,6 +43,12 @@ namespace {
 
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 constexpr auto kPruneEvery = std::chrono::hours(1);
+// A write's records go in entries of at most this many (a report reads a whole entry for
+// one of its records) ...
+constexpr size_t kEntryRecords = 1024;
+// ... whose instants lie within this of the entry's first record's: an entry is pruned
+// whole, once its newest record is past the retention.
+constexpr int64_t kEntrySpanMicros = 1'000'000;
 
 std::string RecordKey(uint64_t seq) {
   std::string k = "r";
@@ -141,8 +152,11 @@ StoreResult<void> AccessLog::Impl::LoadTip() {
     if (it->key().size() != 9 || it->value().size() < format::kHashSize) {
       return StoreError{StoreErrorCode::kCorruption, "bad access-log record key"};
     }
-    last_seq = format::DecodeFixed64BE(it->key().data() + 1);
-    std::memcpy(last_hash.data(), it->value().data() + it->value().size() - format::kHashSize, format::kHashSize);
+    auto split = format::Split(it->value().ToStringView());
+    const uint64_t records = split ? AccessRecordsIn(split->record_body) : 0;
+    if (records == 0) return StoreError{StoreErrorCode::kCorruption, "bad access-log record"};
+    last_seq = format::DecodeFixed64BE(it->key().data() + 1) + records - 1;
+    last_hash = split->hash;
   } else {
     auto anchor = Anchor();
     if (!anchor) return anchor.error();
@@ -162,14 +176,27 @@ StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
   uint64_t seq = last_seq;
   domain::Hash hash = last_hash;
   char key[9] = {'r'};
-  for (size_t i = 0; i < batch.size(); ++i) {
-    ++seq;
-    const std::string_view record = batch.Body(i);
-    hash = format::ChainHash(hash, seq, record);
-    body.assign(record);
+  // The records go under one key per entry (format 3), not one key each: a memtable insert,
+  // a hash-chain link and a WAL record header per entry. The queue holds them in format 2
+  // back to back, so an entry's records are one run of its bytes.
+  for (size_t i = 0; i < batch.size();) {
+    const std::optional<int64_t> first_at = AccessRecordAt(batch.Body(i));
+    size_t end = i + 1;
+    while (end < batch.size() && end - i < kEntryRecords) {
+      const std::optional<int64_t> at = AccessRecordAt(batch.Body(end));
+      if (!first_at || !at || *at < *first_at - kEntrySpanMicros || *at > *first_at + kEntrySpanMicros) break;
+      ++end;
+    }
+    const size_t begin_byte = i == 0 ? 0 : batch.entries[i - 1].end;
+    body.clear();
+    AppendAccessEntryHeader(body, end - i);
+    body.append(batch.bytes, begin_byte, batch.entries[end - 1].end - begin_byte);
+    hash = format::ChainHash(hash, seq + 1, body);
     format::AppendTrailer(body, hash);
-    for (int b = 0; b < 8; ++b) key[1 + b] = static_cast<char>(seq >> (56 - 8 * b));
+    for (int b = 0; b < 8; ++b) key[1 + b] = static_cast<char>((seq + 1) >> (56 - 8 * b));
     wb.Put(rocksdb::Slice(key, sizeof key), body);
+    seq += end - i;
+    i = end;
   }
   // One index entry per person per write, keyed by the person's last record in it and
   // holding the earlier ones as varint deltas (a person read several times within a flush
@@ -367,6 +394,7 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
   prefix.push_back('\0');
   uint64_t limit = impl_->visible_seq;  // never show a record of a write still in flight
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> records(impl_->db->NewIterator(rocksdb::ReadOptions()));
   std::vector<uint64_t> seqs;
   for (it->Seek(IndexKey(person_id, after + 1)); it->Valid() && out.size() < max_count; it->Next()) {
     if (!it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) break;
@@ -382,14 +410,29 @@ StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::str
       }
       seqs.push_back(seqs.back() - d);
     }
+    // Each record from the "r" entry holding it: the one at or before its seq (one record,
+    // or a write's from the entry's key on). An entry's records are split once for all of
+    // the person's records in it.
+    uint64_t entry_first = 0;
+    std::optional<std::vector<std::string_view>> entry;
     for (auto s = seqs.rbegin(); s != seqs.rend() && out.size() < max_count; ++s) {
       if (*s <= after) continue;
-      std::string value;
-      auto st = impl_->db->Get(rocksdb::ReadOptions(), RecordKey(*s), &value);
-      if (st.IsNotFound()) continue;  // pruned between the index read and this one
-      if (!st.ok()) return StoreErrorFrom(st, "read access record");
-      auto split = format::Split(value);
-      auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
+      if (!entry || *s >= entry_first + entry->size()) {
+        entry.reset();
+        records->SeekForPrev(RecordKey(*s));
+        if (!records->status().ok()) return StoreErrorFrom(records->status(), "read access record");
+        if (!records->Valid() || !records->key().starts_with("r")) continue;  // pruned meanwhile
+        if (records->key().size() != 9) return StoreError{StoreErrorCode::kCorruption, "bad access-log record key"};
+        entry_first = format::DecodeFixed64BE(records->key().data() + 1);
+        auto split = format::Split(records->value().ToStringView());
+        if (split) entry = SplitAccessRecords(split->record_body);
+        if (!entry) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, entry_first};
+        if (*s >= entry_first + entry->size()) {
+          entry.reset();
+          continue;  // pruned between the index read and this one
+        }
+      }
+      auto record = DecodeAccessRecord((*entry)[*s - entry_first]);
       if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, *s};
       out.push_back({*s, std::move(*record)});
     }
@@ -406,15 +449,18 @@ StoreResult<AccessLog::ChainReport> AccessLog::VerifyChain() const {
   domain::Hash hash = *anchor ? (*anchor)->second : domain::Hash{};
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("r"); it->Valid() && it->key().starts_with("r"); it->Next()) {
+    // An entry holds one record (formats 1, 2) or a write's (3): its key is its first
+    // record's seq, its hash chains it to the entry before.
     uint64_t seq = it->key().size() == 9 ? format::DecodeFixed64BE(it->key().data() + 1) : 0;
     auto split = format::Split(it->value().ToStringView());
-    if (seq != expected || !split || format::ChainHash(hash, seq, split->record_body) != split->hash) {
+    const uint64_t records = split ? AccessRecordsIn(split->record_body) : 0;
+    if (seq != expected || records == 0 || format::ChainHash(hash, seq, split->record_body) != split->hash) {
       report.first_bad_sequence = expected;
       return report;
     }
     hash = split->hash;
-    ++expected;
-    ++report.records;
+    expected += records;
+    report.records += records;
   }
   if (!it->status().ok()) return StoreErrorFrom(it->status(), "verify access log");
   return report;
@@ -428,16 +474,28 @@ StoreResult<uint64_t> AccessLog::Impl::Prune() {
   uint64_t pruned = 0, last = 0;
   domain::Hash last_hash{};
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  std::vector<AccessRecord> decoded;
   for (it->Seek("r"); it->Valid() && it->key().starts_with("r") && pruned < 100'000; it->Next()) {
+    // An entry goes whole, once every record in it is past the retention (a write's
+    // entries span at most kEntrySpanMicros; a record of formats 1 and 2 is its own entry).
     auto split = format::Split(it->value().ToStringView());
-    auto record = split ? DecodeAccessRecord(split->record_body) : std::nullopt;
-    if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
-    if (record->at.micros >= cutoff) break;
-    last = format::DecodeFixed64BE(it->key().data() + 1);
+    auto records = split && it->key().size() == 9 ? SplitAccessRecords(split->record_body) : std::nullopt;
+    if (!records) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
+    decoded.clear();
+    bool expired = true;
+    for (std::string_view bytes : *records) {
+      auto record = DecodeAccessRecord(bytes);
+      if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
+      expired = expired && record->at.micros < cutoff;
+      decoded.push_back(std::move(*record));
+    }
+    if (!expired) break;
+    const uint64_t first = format::DecodeFixed64BE(it->key().data() + 1);
+    last = first + decoded.size() - 1;
     last_hash = split->hash;
     wb.Delete(it->key());
-    wb.Delete(IndexKey(record->person_id, last));
-    ++pruned;
+    for (size_t i = 0; i < decoded.size(); ++i) wb.Delete(IndexKey(decoded[i].person_id, first + i));
+    pruned += decoded.size();
   }
   if (!it->status().ok()) return StoreErrorFrom(it->status(), "prune access log");
   if (pruned == 0) return uint64_t{0};

@@ -6,8 +6,12 @@
 // Records are queued by Record() without I/O (and without waking anyone) and written by a
 // background thread in one synced WriteBatch every `flush_interval` (or at once on Flush()),
 // so a record is durable within `flush_interval` plus one sync. A record that cannot be
-// written yet (no space, see WriteRefusal) stays queued and is written once it can. Records older than the retention are pruned; the chain then starts from an anchor
-// (the sequence number and hash of the last pruned record), kept in the same write.
+// written yet (no space, see WriteRefusal) stays queued and is written once it can. A
+// write's records are stored as entries of up to 1,024 records (one key, one link of the
+// chain each; eventstore/FORMAT.md, format 3). Records older than the retention are pruned,
+// an entry once all its records are (they lie within a second of each other); the chain
+// then starts from an anchor (the sequence number of the last pruned record and the hash of
+// its entry), kept in the same write.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -83,8 +87,8 @@ class AccessLog {
   // A person's records, oldest first, with sequence > after, at most max_count.
   StoreResult<std::vector<StoredAccessRecord>> ForPerson(const std::string& person_id, uint64_t after,
                                                          size_t max_count) const;
-  // Walks the chain from the anchor; returns the first sequence whose hash does not follow
-  // (0: intact) and the number of records checked.
+  // Walks the chain from the anchor; returns the first sequence whose entry's hash does not
+  // follow (the entry's first record; 0: intact) and the number of records checked.
   struct ChainReport {
     uint64_t first_bad_sequence = 0;
     uint64_t records = 0;

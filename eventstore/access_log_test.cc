@@ -1,12 +1,9 @@
 #include "eventstore/access_log.h"
 
-#include "domain/string_archive.h"
 #include "eventstore/access_record.h"
 #include "eventstore/record_format.h"
 #include "tests/support/small_volume.h"
 #include "tests/support/temp_dir.h"
-
-#include <cereal/types/string.hpp>
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -216,135 +213,6 @@ TEST_F(AccessLogTest, ReadsHeldBelowTheFloorAreWrittenInOrderOnceSpaceIsBack) {
   EXPECT_EQ(chain->records, 5u);
 }
 
-// An access record's fields as cereal serializes them (access_record.cc's format 1).
-struct CerealFields {
-  int64_t at;
-  std::string subject, role, person_id, endpoint;
-  int32_t status;
-  template <class A> void serialize(A& ar) { ar(at, subject, role, person_id, endpoint, status); }
-};
-
-std::string Format1Bytes(const AccessRecord& r) {
-  return std::string(1, '\x01') +
-         domain::EncodeCereal(CerealFields{r.at.micros, r.subject, r.role, r.person_id, r.endpoint, r.status});
-}
-
-// Format 2, byte by byte: a server's read record in 54 bytes (format 1 took 111), appended
-// after what the buffer held; the returned offset is where the person's id starts.
-TEST(AccessRecordTest, Format2IsVarintsSizedStringsAndCodes) {
-  const AccessRecord r{domain::Timestamp{1'700'000'000'123'456}, "bench-loadgen", "operator",
-                       "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200};
-  std::string out = "prefix";
-  const size_t person_at = AppendAccessRecord(r, out);
-  std::string expected = "\x02";
-  uint64_t at = uint64_t{1'700'000'000'123'456} * 2;  // zigzag of a positive number
-  while (at >= 0x80) {
-    expected.push_back(static_cast<char>(at | 0x80));
-    at >>= 7;
-  }
-  expected.push_back(static_cast<char>(at));
-  expected += "\x0d" "bench-loadgen";
-  expected += "\x01";  // operator
-  expected += "\x1a" "01HZXK8J9Q2W3E4R5T6Y7U8I9O";
-  expected += std::string(1, '\0');  // GET /v1/people/{id}
-  expected += "\x90\x03";  // zigzag(200) = 400
-  EXPECT_EQ(out, "prefix" + expected);
-  EXPECT_EQ(expected.size(), 54u);
-  EXPECT_EQ(Format1Bytes(r).size(), 111u);
-  EXPECT_EQ(out.substr(person_at, r.person_id.size()), r.person_id);
-  EXPECT_EQ(EncodeAccessRecord(r), expected);
-  auto decoded = DecodeAccessRecord(expected);
-  ASSERT_TRUE(decoded);
-  EXPECT_EQ(*decoded, r);
-}
-
-// Texts without a code go literally; negative numbers and empty strings come back as
-// they were; every role a server records and every endpoint has its one-byte code.
-TEST(AccessRecordTest, Format2RoundTripsLiteralsAndEdgeValues) {
-  const std::string long_endpoint(300, 'e');
-  std::vector<AccessRecord> records = {
-      {domain::Timestamp{-5}, "", "", "P", long_endpoint, -1},
-      {domain::Timestamp{0}, std::string(200, 's'), "superuser", "", "GET /v1/people/{id}/access-log", 0},
-      {domain::Timestamp{INT64_MIN}, "x", "auditor", "P2", "", INT32_MIN},
-      {domain::Timestamp{INT64_MAX}, "y", "admin", "P3", "GET /v1/people?tax_code", INT32_MAX}};
-  for (const char* role : {"operator", "lab", "gp", "school", "mayor", "auditor", "admin"}) {
-    records.push_back({domain::Timestamp{1}, "z", role, "P", "GET /v1/people/{id}/history", 304});
-  }
-  for (const AccessRecord& r : records) {
-    const std::string bytes = EncodeAccessRecord(r);
-    auto decoded = DecodeAccessRecord(bytes);
-    ASSERT_TRUE(decoded) << r.role << " " << r.endpoint.size();
-    EXPECT_EQ(*decoded, r);
-    std::string out;
-    const size_t person_at = AppendAccessRecord(r, out);
-    EXPECT_EQ(out, bytes);
-    EXPECT_EQ(out.substr(person_at, r.person_id.size()), r.person_id);
-  }
-  EXPECT_EQ(EncodeAccessRecord(records[4]).size(), 1 + 1 + 2 + 1 + 2 + 1 + 2u);  // operator and history coded
-}
-
-// Records written before format 2 (cereal's bytes, format byte 1) read as they were.
-TEST(AccessRecordTest, Format1RecordsAreStillRead) {
-  for (const AccessRecord& r : {AccessRecord{domain::Timestamp{1'700'000'000'123'456}, "bench-loadgen", "operator",
-                                             "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200},
-                                AccessRecord{domain::Timestamp{-5}, "", "", "P", std::string(300, 'e'), -1}}) {
-    const std::string old = Format1Bytes(r);
-    EXPECT_EQ(EncodeAccessRecord(r, 1), old);
-    auto decoded = DecodeAccessRecord(old);
-    ASSERT_TRUE(decoded);
-    EXPECT_EQ(*decoded, r);
-  }
-}
-
-// One encoding per record: anything the encoder would not have written is refused.
-TEST(AccessRecordTest, Format2RefusesWhatTheEncoderNeverWrites) {
-  const AccessRecord r{domain::Timestamp{7}, "s", "operator", "P", "GET /v1/people/{id}", 200};
-  const std::string good = EncodeAccessRecord(r);
-  ASSERT_EQ(good, std::string("\x02\x0e\x01s\x01\x01P\x00\x90\x03", 10));
-  ASSERT_TRUE(DecodeAccessRecord(good));
-  auto refused = [](std::string bytes) { return !DecodeAccessRecord(bytes).has_value(); };
-  EXPECT_TRUE(refused(""));
-  EXPECT_TRUE(refused("\x03"));
-  EXPECT_TRUE(refused(good + "x"));                                     // bytes left over
-  EXPECT_TRUE(refused(good.substr(0, good.size() - 1)));                // short
-  EXPECT_TRUE(refused(std::string("\x02\x8e\x00\x01s\x01\x01P\x00\x90\x03", 11)));  // at in two bytes
-  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x08\x01P\x00\x90\x03", 10)));      // role code 8
-  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x01\x01P\x04\x90\x03", 10)));      // endpoint code 4
-  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\xff\x08operator\x01P\x00\x90\x03", 19)));  // a coded text literally
-  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x01\x05P\x00\x90\x03", 10)));      // person longer than the bytes
-  // status 2^31: zigzag 2^32, beyond an int
-  EXPECT_TRUE(refused(std::string("\x02\x0e\x01s\x01\x01P\x00\x80\x80\x80\x80\x10", 13)));
-  EXPECT_TRUE(refused(std::string("\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x01s\x01\x01P\x00\x90\x03", 19)));  // 65 bits
-  const std::string literal = EncodeAccessRecord({domain::Timestamp{7}, "s", "nurse", "P", "GET /x", 200});
-  ASSERT_TRUE(DecodeAccessRecord(literal));
-  EXPECT_EQ(DecodeAccessRecord(literal)->role, "nurse");
-}
-
-// The writer's queue: each record's bytes and person as they were added; a write that could
-// not be made puts its records back before the ones queued meanwhile (Append), in order.
-TEST(AccessRecordQueueTest, RecordsComeBackInOrderAfterAHeldWriteIsPutBeforeTheLaterOnes) {
-  const std::vector<AccessRecord> records = {
-      {domain::Timestamp{1}, "alice", "operator", "01HZXK8J9Q2W3E4R5T6Y7U8I9O", "GET /v1/people/{id}", 200},
-      {domain::Timestamp{2}, "bob", "gp", "P2", "GET /v1/people/{id}/history", 404},
-      {domain::Timestamp{3}, "carol", "", "", "GET /v1/people?tax_code", 200},
-      {domain::Timestamp{4}, "dave", "auditor", "P4", "GET /v1/people/{id}/access-log", 200}};
-  AccessRecordQueue held, later;
-  held.Add(records[0]);
-  held.Add(records[1]);
-  later.Add(records[2]);
-  later.Add(records[3]);
-  held.Append(later);
-  ASSERT_EQ(held.size(), 4u);
-  for (size_t i = 0; i < records.size(); ++i) {
-    EXPECT_EQ(held.Body(i), EncodeAccessRecord(records[i])) << i;
-    EXPECT_EQ(held.Person(i), records[i].person_id) << i;
-  }
-  held.Clear();
-  EXPECT_TRUE(held.empty());
-  held.Add(records[3]);
-  EXPECT_EQ(held.Body(0), EncodeAccessRecord(records[3]));
-}
-
 // A log written before format 2 (format-1 records, chained as the old writer chained
 // them) opens as it is: its records are listed and pruned beside the new ones, and the
 // chain verifies across both formats.
@@ -405,11 +273,14 @@ TEST_F(AccessLogTest, PersonPrefixDoesNotLeakIntoAnotherPerson) {
   EXPECT_EQ((*p1)[0].record.subject, "alice");
 }
 
+// One write per record (each its own entry): the altered record is found at its sequence.
 TEST_F(AccessLogTest, AlteredRecordIsFoundAtItsSequence) {
   {
     auto log = Open();
-    for (int i = 1; i <= 5; ++i) log->Record(Read("u" + std::to_string(i), "P1", now_ + i));
-    ASSERT_TRUE(log->Flush());
+    for (int i = 1; i <= 5; ++i) {
+      log->Record(Read("u" + std::to_string(i), "P1", now_ + i));
+      ASSERT_TRUE(log->Flush());
+    }
   }
   {
     rocksdb::DB* raw = nullptr;
@@ -455,6 +326,209 @@ TEST_F(AccessLogTest, PruneDropsOldRecordsAndTheChainStillVerifies) {
   chain = log->VerifyChain();
   ASSERT_TRUE(chain);
   EXPECT_EQ(chain->first_bad_sequence, 0u);
+}
+
+// The "r" keys of the access database and their values, in order.
+std::vector<std::pair<uint64_t, std::string>> RecordEntries(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::vector<std::pair<uint64_t, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("r"); it->Valid() && it->key().starts_with("r"); it->Next()) {
+    out.emplace_back(format::DecodeFixed64BE(it->key().data() + 1), it->value().ToString());
+  }
+  return out;
+}
+
+// A write's records are one entry (format 3) per 1,024 records, not one key each; the
+// report finds every record inside them, and the chain counts every record.
+TEST_F(AccessLogTest, AWritesRecordsAreStoredAsEntriesOfAtMost1024) {
+  {
+    auto log = Open();
+    for (int i = 0; i < 2500; ++i) log->Record(Read("u" + std::to_string(i), i % 7 == 0 ? "P1" : "P2", now_ + i));
+    ASSERT_TRUE(log->Flush());
+    log->Record(Read("later", "P1", now_ + 2500));
+    ASSERT_TRUE(log->Flush());
+  }
+  auto entries = RecordEntries(dir_.Sub("access"));
+  ASSERT_EQ(entries.size(), 4u);
+  const std::vector<std::pair<uint64_t, uint64_t>> expected = {{1, 1024}, {1025, 1024}, {2049, 452}, {2501, 1}};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].first, expected[i].first);
+    auto split = format::Split(entries[i].second);
+    ASSERT_TRUE(split);
+    EXPECT_EQ(split->record_body.front(), kAccessEntryFormat);
+    EXPECT_EQ(AccessRecordsIn(split->record_body), expected[i].second);
+  }
+  auto log = Open();  // the tip is the last entry's last record
+  EXPECT_EQ(log->LastSequence(), 2501u);
+  auto p1 = log->ForPerson("P1", 1020, 1000);
+  ASSERT_TRUE(p1) << p1.error().message;
+  std::vector<uint64_t> seqs;
+  for (const auto& r : *p1) {
+    seqs.push_back(r.sequence);
+    const auto i = static_cast<int64_t>(r.sequence) - 1;
+    if (r.sequence <= 2500) {
+      EXPECT_EQ(r.record, Read("u" + std::to_string(i), "P1", now_ + i));
+    }
+  }
+  std::vector<uint64_t> want;
+  for (uint64_t seq = 1021; seq <= 2500; ++seq) {
+    if ((seq - 1) % 7 == 0) want.push_back(seq);
+  }
+  want.push_back(2501);
+  EXPECT_EQ(seqs, want);
+  auto chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+  EXPECT_EQ(chain->records, 2501u);
+}
+
+// Records of one write more than a second apart go in entries of their own, so that each
+// is pruned once it alone is past the retention; an entry goes only whole.
+TEST_F(AccessLogTest, AnEntryIsPrunedOnceAllItsRecordsArePastTheRetention) {
+  auto log = Open();
+  const int64_t t0 = now_.load();
+  log->Record(Read("a", "P1", t0 - 40 * kDay));
+  log->Record(Read("b", "P2", t0 - 40 * kDay + 500'000));
+  log->Record(Read("c", "P1", t0 - 30 * kDay + 1'000'000));  // a second past the first: its own entry
+  log->Record(Read("d", "P1", t0 - 30 * kDay + 1'500'000));
+  ASSERT_TRUE(log->Flush());
+  auto entries = RecordEntries(dir_.Sub("access"));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].first, 3u);
+  now_ += 1'200'000;  // c past the retention, d not
+  auto pruned = log->Prune();
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(*pruned, 2u);
+  auto p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->size(), 2u);
+  EXPECT_EQ((*p1)[0].record.subject, "c");
+  EXPECT_EQ((*p1)[1].record.subject, "d");
+  now_ += 1'000'000;
+  pruned = log->Prune();
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(*pruned, 2u);
+  p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  EXPECT_TRUE(p1->empty());
+  log->Record(Read("e", "P1", now_));
+  ASSERT_TRUE(log->Flush());
+  auto chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+  EXPECT_EQ(chain->records, 1u);
+  EXPECT_EQ(log->LastSequence(), 5u);
+}
+
+// A record changed inside a write's entry breaks that entry's link of the chain: found at
+// the entry's first sequence, and the entries before it verify.
+TEST_F(AccessLogTest, ARecordAlteredInsideAWritesEntryIsFoundAtTheEntrysFirstSequence) {
+  {
+    auto log = Open();
+    log->Record(Read("u1", "P1", now_ + 1));
+    ASSERT_TRUE(log->Flush());
+    for (int i = 2; i <= 5; ++i) log->Record(Read("u" + std::to_string(i), "P1", now_ + i));
+    ASSERT_TRUE(log->Flush());
+  }
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.Sub("access"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string key = "r";
+    format::PutFixed64BE(key, 2);
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    const size_t at = value.find("u4");
+    ASSERT_NE(at, std::string::npos);
+    value[at + 1] = '9';  // u4 -> u9: still a well-formed record
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+  }
+  auto log = Open();
+  auto p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->size(), 5u);
+  EXPECT_EQ((*p1)[3].record.subject, "u9");
+  auto chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 2u);
+  EXPECT_EQ(chain->records, 1u);
+}
+
+// A log written by the last writer (one format-2 record per key, chained record by record,
+// an index entry per person per write with deltas) goes on in format 3: its records are
+// listed beside the new ones, pruned one by one, and the chain verifies across both.
+TEST_F(AccessLogTest, ALogOfFormat2RecordsGoesOnInFormat3WithItsChainIntact) {
+  const int64_t t0 = now_.load();
+  const std::vector<AccessRecord> old = {Read("alice", "P1", t0 - 40 * kDay), Read("bob", "P1", t0 - 40 * kDay + 10),
+                                         Read("carol", "P2", t0 - 20 * kDay), Read("dan", "P1", t0 - 20 * kDay + 10)};
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.Sub("access"), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteBatch wb;
+    domain::Hash hash{};
+    for (uint64_t seq = 1; seq <= old.size(); ++seq) {
+      std::string record = EncodeAccessRecord(old[seq - 1]);
+      ASSERT_EQ(record.front(), '\x02');
+      hash = format::ChainHash(hash, seq, record);
+      format::AppendTrailer(record, hash);
+      std::string key = "r";
+      format::PutFixed64BE(key, seq);
+      wb.Put(key, record);
+    }
+    // Two writes: {1, 2} and {3, 4}; P1 read twice in the first (2, delta 1 to 1).
+    auto index = [&](const std::string& person, uint64_t seq, std::string deltas) {
+      std::string k = "p" + person;
+      k.push_back('\0');
+      format::PutFixed64BE(k, seq);
+      wb.Put(k, deltas);
+    };
+    index("P1", 2, "\x01");
+    index("P2", 3, "");
+    index("P1", 4, "");
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &wb).ok());
+  }
+  auto log = Open();  // prunes alice's and bob's records (40 days old, retention 30)
+  EXPECT_EQ(log->LastSequence(), 4u);
+  for (int i = 0; i < 3; ++i) log->Record(Read("new" + std::to_string(i), i == 1 ? "P2" : "P1", t0 + i));
+  ASSERT_TRUE(log->Flush());
+  auto entries = RecordEntries(dir_.Sub("access"));
+  ASSERT_EQ(entries.size(), 3u);  // 3 and 4 as they were, 5-7 in one entry
+  EXPECT_EQ(entries[2].first, 5u);
+  auto p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->size(), 3u);
+  EXPECT_EQ((*p1)[0].sequence, 4u);
+  EXPECT_EQ((*p1)[0].record, old[3]);
+  EXPECT_EQ((*p1)[1].sequence, 5u);
+  EXPECT_EQ((*p1)[2].sequence, 7u);
+  EXPECT_EQ((*p1)[2].record, Read("new2", "P1", t0 + 2));
+  auto p2 = log->ForPerson("P2", 0, 10);
+  ASSERT_TRUE(p2);
+  ASSERT_EQ(p2->size(), 2u);
+  EXPECT_EQ((*p2)[0].record, old[2]);
+  EXPECT_EQ((*p2)[1].sequence, 6u);
+  auto chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+  EXPECT_EQ(chain->records, 5u);  // 3 and 4 in format 2, 5-7 in format 3; 1 and 2 pruned
+  now_ += 15 * kDay;  // carol's and dan's past the retention, one by one
+  auto pruned = log->Prune();
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(*pruned, 2u);
+  p1 = log->ForPerson("P1", 0, 10);
+  ASSERT_TRUE(p1);
+  ASSERT_EQ(p1->size(), 2u);
+  EXPECT_EQ((*p1)[0].sequence, 5u);
+  chain = log->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+  EXPECT_EQ(chain->records, 3u);
 }
 
 }  // namespace

@@ -110,7 +110,67 @@ std::optional<AccessRecord> DecodeFormat2(std::string_view in) {
   return r;
 }
 
+// Steps over one format-2 record at the front of `in` (its format byte included), without
+// decoding it: the fields are self-delimiting.
+bool SkipFormat2(std::string_view& in) {
+  if (in.empty() || in.front() != kFormat2) return false;
+  in.remove_prefix(1);
+  uint64_t v = 0;
+  auto skip_string = [&in, &v] {
+    if (!varint::Get(in, v) || v > in.size()) return false;
+    in.remove_prefix(v);
+    return true;
+  };
+  auto skip_coded = [&] {
+    if (in.empty()) return false;
+    const auto code = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    return code != kLiteral || skip_string();
+  };
+  return varint::Get(in, v) && skip_string() && skip_coded() && skip_string() && skip_coded() && varint::Get(in, v);
+}
+
 }  // namespace
+
+void AppendAccessEntryHeader(std::string& out, uint64_t count) {
+  out.push_back(kAccessEntryFormat);
+  varint::Append(out, count);
+}
+
+uint64_t AccessRecordsIn(std::string_view body) {
+  if (body.empty()) return 0;
+  if (body.front() == kFormat1 || body.front() == kFormat2) return 1;
+  if (body.front() != kAccessEntryFormat) return 0;
+  body.remove_prefix(1);
+  uint64_t count = 0;
+  return GetVarint(body, count) ? count : 0;
+}
+
+std::optional<std::vector<std::string_view>> SplitAccessRecords(std::string_view body) {
+  if (body.empty()) return std::nullopt;
+  if (body.front() == kFormat1 || body.front() == kFormat2) return std::vector<std::string_view>{body};
+  if (body.front() != kAccessEntryFormat) return std::nullopt;
+  std::string_view in = body.substr(1);
+  uint64_t count = 0;
+  if (!GetVarint(in, count) || count == 0 || count > in.size()) return std::nullopt;
+  std::vector<std::string_view> records;
+  records.reserve(count);
+  while (!in.empty()) {
+    const char* begin = in.data();
+    if (records.size() == count || !SkipFormat2(in)) return std::nullopt;
+    records.emplace_back(begin, static_cast<size_t>(in.data() - begin));
+  }
+  if (records.size() != count) return std::nullopt;
+  return records;
+}
+
+std::optional<int64_t> AccessRecordAt(std::string_view record) {
+  if (record.empty() || record.front() != kFormat2) return std::nullopt;
+  record.remove_prefix(1);
+  uint64_t at = 0;
+  if (!varint::Get(record, at)) return std::nullopt;
+  return UnZigZag(at);
+}
 
 size_t AppendAccessRecord(const AccessRecordView& r, std::string& out) {
   // Format 2, written without an archive as a server queues one per read: the format byte,

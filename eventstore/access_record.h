@@ -1,6 +1,8 @@
-// The bytes of one access-log record (the "r" keys of access_log.cc's layout): format
-// byte 2, then the fields as varints, sized strings and codes (eventstore/FORMAT.md);
-// format 1 (cereal binary, before 2026-12-06) is still read. Private to eventstore/ and its tests; split
+// The bytes of one access-log record: format byte 2, then the fields as varints, sized
+// strings and codes (eventstore/FORMAT.md); format 1 (cereal binary, before 2026-12-06) is
+// still read. The "r" keys of access_log.cc's layout hold one record each (formats 1 and
+// 2, before 2026-12-06, morning) or a write's records under one key (format 3: a count,
+// then the records in format 2 back to back). Private to eventstore/ and its tests; split
 // out so that what a damaged database hands back on open is tested and fuzzed alone
 // (tests/fuzz/access_record_fuzz.cc).
 #pragma once
@@ -64,5 +66,20 @@ struct AccessRecordQueue {
 // be, an unknown code, a literal of a text that has a code, a status beyond 32 bits (each
 // record has one encoding).
 std::optional<AccessRecord> DecodeAccessRecord(std::string_view bytes);
+
+// Format 3: several records of one write under one key, `3` ‖ varint(count ≥ 1) ‖ count
+// records in format 2 (each with its format byte), back to back.
+inline constexpr char kAccessEntryFormat = 3;
+void AppendAccessEntryHeader(std::string& out, uint64_t count);
+// How many records an "r" key's body holds: 1 for a record of format 1 or 2, the count of
+// a format-3 entry; 0 when the body is neither (or a format-3 count of 0).
+uint64_t AccessRecordsIn(std::string_view body);
+// The records of an "r" key's body, in order: the body itself for format 1 or 2, each
+// record of a format-3 entry (split, not decoded: DecodeAccessRecord each). nullopt for a
+// format-3 entry whose records do not split into exactly its count (a record cut short,
+// bytes left over), or for a body that holds no record.
+std::optional<std::vector<std::string_view>> SplitAccessRecords(std::string_view body);
+// The instant of a format-2 record (its first field), or nullopt.
+std::optional<int64_t> AccessRecordAt(std::string_view record);
 
 }  // namespace caseledger::eventstore
