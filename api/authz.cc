@@ -13,10 +13,14 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
+bool OperatorOf(const Principal& p, std::string_view asl) {
+  return !asl.empty() && p.grants.Has(Role::kOperator) && p.grants.Holds(Role::kOperator, asl);
+}
+
 bool OperatorOf(const Principal& p, const domain::ReferenceData& ref, const std::string& istat) {
   if (!p.grants.Has(Role::kOperator)) return false;
-  std::string asl = AslOf(ref, istat);
-  return !asl.empty() && p.grants.Holds(Role::kOperator, asl);
+  const domain::Municipality* m = ref.FindMunicipality(istat);
+  return m && OperatorOf(p, m->asl);
 }
 
 // Which roles may issue a command kind, whatever the object.
@@ -71,19 +75,33 @@ bool HoldsAny(const Principal& p, std::initializer_list<Role> roles) {
   return std::any_of(roles.begin(), roles.end(), [&](Role r) { return p.grants.Has(r); });
 }
 
-std::optional<Role> PersonReadRole(const Principal& p, const domain::PersonState& person,
-                                   const domain::ReferenceData& ref) {
-  if (OperatorOf(p, ref, person.residence_istat)) return Role::kOperator;
+std::string_view ResidenceAsl(const domain::ReferenceData& ref, const domain::PersonState& person) {
+  const domain::Municipality* m = ref.FindMunicipality(person.residence_istat);
+  return m ? std::string_view(m->asl) : std::string_view();
+}
+
+std::optional<Role> PersonReadRoleIn(const Principal& p, const domain::PersonState& person,
+                                     std::string_view residence_asl) {
+  if (OperatorOf(p, residence_asl)) return Role::kOperator;
   if (!person.gp_id.empty() && p.grants.Holds(Role::kGp, person.gp_id)) return Role::kGp;
   if (p.grants.Has(Role::kAuditor)) return Role::kAuditor;
   return std::nullopt;
 }
 
+std::optional<Role> AccessReportRoleIn(const Principal& p, const domain::PersonState&, std::string_view residence_asl) {
+  if (p.grants.Has(Role::kAuditor)) return Role::kAuditor;
+  if (OperatorOf(p, residence_asl)) return Role::kOperator;
+  return std::nullopt;
+}
+
+std::optional<Role> PersonReadRole(const Principal& p, const domain::PersonState& person,
+                                   const domain::ReferenceData& ref) {
+  return PersonReadRoleIn(p, person, ResidenceAsl(ref, person));
+}
+
 std::optional<Role> AccessReportRole(const Principal& p, const domain::PersonState& person,
                                      const domain::ReferenceData& ref) {
-  if (p.grants.Has(Role::kAuditor)) return Role::kAuditor;
-  if (OperatorOf(p, ref, person.residence_istat)) return Role::kOperator;
-  return std::nullopt;
+  return AccessReportRoleIn(p, person, ResidenceAsl(ref, person));
 }
 
 bool MayIssue(const Principal& p, const domain::PersonCommand& command) {

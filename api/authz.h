@@ -45,6 +45,14 @@ std::optional<Role> PersonReadRole(const Principal& p, const domain::PersonState
 // The role in which `p` may read this person's access report, or nullopt.
 std::optional<Role> AccessReportRole(const Principal& p, const domain::PersonState& person,
                                      const domain::ReferenceData& ref);
+// The same with the ASL of the person's residence already at hand (ResidenceAsl, or a copy
+// of it kept beside the person's cached state): a read's check without the look-up.
+std::optional<Role> PersonReadRoleIn(const Principal& p, const domain::PersonState& person,
+                                     std::string_view residence_asl);
+std::optional<Role> AccessReportRoleIn(const Principal& p, const domain::PersonState& person,
+                                       std::string_view residence_asl);
+// The ASL of the person's residence ("" when unknown or outside Piedmont), as held by `ref`.
+std::string_view ResidenceAsl(const domain::ReferenceData& ref, const domain::PersonState& person);
 
 // Roles that may issue this kind of command on someone (the 403 gate, before any lookup).
 bool MayIssue(const Principal& p, const domain::PersonCommand& command);

@@ -43,6 +43,7 @@ struct PersonCache::Front {
     // The answer of `state` under `render_key`, or null: this thread's copy of the one the
     // shard handed out, or the one this thread rendered and kept (Keep).
     std::shared_ptr<const std::string> rendered;
+    Derived derived;  // of `state`: emptied with the entry when it takes another state
   };
   uint64_t owner = 0;  // the id_ of the cache these entries are from; 0: none yet
   boost::unordered_flat_map<Id, Entry, IdHash> people;
@@ -101,7 +102,7 @@ domain::Result<PersonCache::Seen> PersonCache::Read(const eventstore::EventStore
     if (auto it = front.people.find(*id); it != front.people.end()) {
       entry = &it->second;
       if (entry->checked_at == position && entry->rendered && entry->render_key == key) {
-        return Seen{entry->state.get(), entry->rendered, nullptr};
+        return Seen{entry->state.get(), entry->rendered, nullptr, &entry->derived};
       }
     }
   }
@@ -126,8 +127,10 @@ domain::Result<PersonCache::Seen> PersonCache::Read(const eventstore::EventStore
     if (front.people.size() >= kFrontCapacity) front.people.clear();
     entry = &front.people[*id];
   }
-  *entry = Front::Entry{std::move(found->state), checked_at, key, std::move(rendered)};
-  return Seen{entry->state.get(), entry->rendered, nullptr};
+  // What was derived from the state stays while the entry holds the same state.
+  const Derived derived = entry->state == found->state ? entry->derived : Derived{};
+  *entry = Front::Entry{std::move(found->state), checked_at, key, std::move(rendered), derived};
+  return Seen{entry->state.get(), entry->rendered, nullptr, &entry->derived};
 }
 
 domain::Result<PersonCache::Found> PersonCache::Lookup(const eventstore::EventStore& store,

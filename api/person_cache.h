@@ -31,9 +31,12 @@
 #include "eventstore/event_store.h"
 
 #include <array>
+#include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -55,6 +58,27 @@ class PersonCache {
     // The answer kept for `state` under the key asked for; null when none is.
     std::shared_ptr<const std::string> rendered;
   };
+  // A short text a caller derives from a state alone and from data that outlives the
+  // cache (the ASL of the person's residence, from the reference data), kept in the front
+  // entry beside the state while the entry holds that state: a hit reads it from the cache
+  // line it already touched, where the derivation was a look-up in a table of every
+  // municipality (cache misses on every query).
+  struct Derived {
+    const void* from = nullptr;  // what it was derived from; null: nothing kept
+    uint8_t size = 0;
+    char text[15] = {};
+    // The kept text when it was derived from `source`.
+    std::optional<std::string_view> Get(const void* source) const {
+      if (from != source || from == nullptr) return std::nullopt;
+      return std::string_view(text, size);
+    }
+    void Set(const void* source, std::string_view v) {
+      if (v.size() > sizeof text) return;  // not kept: derived again next time
+      std::memcpy(text, v.data(), v.size());
+      size = static_cast<uint8_t>(v.size());
+      from = source;
+    }
+  };
   // Read()'s answer, held by the calling thread's front: `state` and `rendered` are good on
   // that thread until its next call of Read() or Keep() (on any cache).
   struct Seen {
@@ -65,6 +89,9 @@ class PersonCache {
     // Holds `state` when the calling thread's front does not (an unknown id, one too long
     // for a front); null otherwise.
     std::shared_ptr<const domain::PersonState> unkept;
+    // The front entry's place for what is derived from `state` (above); null when `state`
+    // is not held by a front. Good as long as `state`.
+    Derived* derived = nullptr;
   };
   static constexpr size_t kFrontCapacity = 4096;
   static constexpr size_t kFrontIdSize = 31;  // longer ids are not kept in a front

@@ -101,6 +101,42 @@ TEST_F(PersonCacheReadTest, TheKeptAnswerComesWithItsStateUnderItsKeyOnly) {
   EXPECT_EQ(still->rendered, nullptr);
 }
 
+// What a reader derives from a state (the residence's ASL) is kept beside it in the
+// thread's front: handed back on the next reads of that state, whether the front or the
+// shard served them; emptied when the person moves on; not kept for another source.
+TEST_F(PersonCacheReadTest, WhatIsDerivedFromAStateStaysBesideItUntilThePersonMovesOn) {
+  PersonCache cache;
+  Append(1);
+  cache.Remember(kId, State(1));
+  const PersonCache::RenderKey today{nullptr, 0, 18'600};
+  const int reference = 0, other_reference = 0;
+  auto first = cache.Read(*store_, kId, today);
+  ASSERT_TRUE(first);
+  ASSERT_NE(first->derived, nullptr);
+  EXPECT_FALSE(first->derived->Get(&reference));
+  first->derived->Set(&reference, "TO3");
+  auto again = cache.Read(*store_, kId, today);  // from the shard (no answer kept): the same state
+  ASSERT_TRUE(again);
+  ASSERT_NE(again->derived, nullptr);
+  EXPECT_EQ(again->derived->Get(&reference), "TO3");
+  EXPECT_FALSE(again->derived->Get(&other_reference));
+  cache.Keep(kId, again->state, today, std::make_shared<const std::string>("answer"));
+  auto hit = cache.Read(*store_, kId, today);  // from the front
+  ASSERT_TRUE(hit);
+  ASSERT_TRUE(hit->rendered);
+  EXPECT_EQ(hit->derived->Get(&reference), "TO3");
+
+  Append(2);
+  cache.Remember(kId, State(2));
+  auto moved = cache.Read(*store_, kId, today);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->state->version, 2u);
+  ASSERT_NE(moved->derived, nullptr);
+  EXPECT_FALSE(moved->derived->Get(&reference));
+  moved->derived->Set(&reference, std::string(16, 'x'));  // too long to keep: derived again
+  EXPECT_FALSE(cache.Read(*store_, kId, today)->derived->Get(&reference));
+}
+
 // A read served from a thread's front counts no reference on the state, and the answer it
 // hands out (which the response holds until written) is the thread's own: reads on two
 // threads hand out the one kept state, the thread that kept the answer that answer, the

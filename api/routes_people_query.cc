@@ -55,6 +55,7 @@ class PersonRead {
     }
     person_id_ = id;
     if (!IsPersonId(id)) return Finish(NotFound());
+    PersonCache::Derived* derived = nullptr;  // the front's place for the residence's ASL
     if (key && ctx_.people) {
       // Held by this thread's front of the cache for the rest of the read (no reference
       // counted: person_cache.h).
@@ -63,13 +64,24 @@ class PersonRead {
       current_ = seen->state;
       rendered_ = std::move(seen->rendered);
       owned_ = std::move(seen->unkept);
+      derived = seen->derived;
     } else {
       auto current = CurrentPerson(ctx_, id);
       if (!current) return Finish(FromDomainError(current.error()));
       owned_ = std::move(*current);
       current_ = owned_.get();
     }
-    if (current_->registered) role_ = role_of(req_.principal, *current_, *ctx_.reference);
+    if (current_->registered) {
+      // The residence's ASL from beside the state in this thread's front when it was found
+      // for it before (the reference data outlives the cache), else looked up.
+      const domain::ReferenceData* ref = ctx_.reference.get();
+      std::optional<std::string_view> asl = derived ? derived->Get(ref) : std::nullopt;
+      if (!asl) {
+        asl = ResidenceAsl(*ref, *current_);
+        if (derived) derived->Set(ref, *asl);
+      }
+      role_ = role_of(req_.principal, *current_, *asl);
+    }
     if (!role_) return Finish(NotFound());
     return std::nullopt;
   }
@@ -120,7 +132,7 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   // The current state's answer is kept once per state, rule book and day, however often
   // it is read: the person's look-up hands it out.
   const PersonCache::RenderKey key{options.rules, live ? live->rules_position : 0, options.today.days};
-  if (auto refused = read.Admit(id, PersonReadRole, past ? nullptr : &key)) return *refused;
+  if (auto refused = read.Admit(id, PersonReadRoleIn, past ? nullptr : &key)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
   const PersonState* state = &read.current();
   PersonState past_state;
@@ -172,7 +184,7 @@ Response History(const ApiContext& ctx, const RouteRequest& req) {
   const std::string& id = req.params.at("id");
   std::optional<Timestamp> as_of;
   if (auto bad = ReadInstant(req.http, "as_of", as_of)) return *bad;
-  if (auto refused = read.Admit(id, PersonReadRole)) return *refused;
+  if (auto refused = read.Admit(id, PersonReadRoleIn)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
   replay::HistoryOptions options;
   options.as_of = as_of;
@@ -196,7 +208,7 @@ Response AccessReport(const ApiContext& ctx, const RouteRequest& req) {
     if (r.ec != std::errc{} || r.ptr != v->data() + v->size()) return BadField("after", "must be a sequence number");
   }
   if (!ctx.access_log) return Problem(503, "unavailable", "Unavailable", "this server keeps no access log");
-  if (auto refused = read.Admit(req.params.at("id"), AccessReportRole)) return *refused;
+  if (auto refused = read.Admit(req.params.at("id"), AccessReportRoleIn)) return *refused;
   auto records = ctx.access_log->ForPerson(req.params.at("id"), after, kMaxAccessRecords);
   if (!records) return read.Finish(FromStoreError(records.error()));
   boost::json::array list;
