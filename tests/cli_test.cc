@@ -116,6 +116,31 @@ TEST(LoadgenCliTest, ResumeLeavesTheRulesServeAdoptedOutOfTheWorkloadsCount) {
       << resumed.err;
 }
 
+// The bulk load (its batches handed to an import thread and handed back emptied, to be
+// filled again) holds what the same load appended one request at a time holds: as many
+// events, people, refusals, swabs and positives. A batch handed back not emptied, or one
+// lost, would add requests twice or drop them (the loader checks the store's count).
+TEST(LoadgenCliTest, ABulkLoadHoldsWhatTheSameLoadAppendedHolds) {
+  TempDir dir;
+  const std::string days = " --from 2020-10-01 --to 2020-10-31 --scale 1:1000 --format tsv";
+  Outcome appended = Loadgen("--sink store --data " + dir.path() + "/appended" + days, dir.path());
+  ASSERT_EQ(appended.code, 0) << appended.err;
+  Outcome imported = Loadgen("--sink import --data " + dir.path() + "/imported" + days, dir.path());
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  // loadgen-store events seconds rate bytes people rejected swabs positives rss
+  auto fields = [](const std::string& line) {
+    std::vector<std::string> out;
+    std::istringstream in(line);
+    for (std::string f; std::getline(in, f, '\t');) out.push_back(f);
+    return out;
+  };
+  const auto a = fields(appended.out), b = fields(imported.out);
+  ASSERT_EQ(a.size(), 10u) << appended.out;
+  ASSERT_EQ(b.size(), 10u) << imported.out;
+  EXPECT_GT(std::stoull(a[1]), 1'000u) << "31 days: 31 batches at least, each handed back";
+  for (size_t i : {1, 5, 6, 7, 8}) EXPECT_EQ(a[i], b[i]) << "field " << i;
+}
+
 // backup (no server running: the command opens the store itself), verify --backup, restore
 // to a position, then verify the restored directory; a restore over a store is refused.
 TEST_F(CliTest, BackupVerifyAndRestoreToAPosition) {
