@@ -394,7 +394,7 @@ StoreResult<AppendResult> BulkImport::Add(StreamHandle stream, AppendRequest req
   return impl_->Add(stream, std::move(request), events, recorded_at);
 }
 
-StoreResult<BulkImport::Appended> BulkImport::Append(StreamHandle stream, AppendRequest request,
+StoreResult<BulkImport::Appended> BulkImport::Append(StreamHandle stream, AppendRequest&& request,
                                                      std::span<const EventView> events, domain::Timestamp recorded_at) {
   return impl_->Append(stream, std::move(request), events, recorded_at);
 }

@@ -121,8 +121,10 @@ class BulkImport {
     uint64_t version = 0;  // the stream's, after the append
     bool replayed = false;
   };
-  // As the Add above, answered without the stream's name.
-  StoreResult<Appended> Append(StreamHandle stream, AppendRequest request, std::span<const EventView> events,
+  // As the Add above, answered without the stream's name. The request by reference: the
+  // loader hands over a request built in its batch, and moving it into a parameter of its
+  // own (nine strings, four vectors, read cold from the batch) was ~1 % of the 1:10 load.
+  StoreResult<Appended> Append(StreamHandle stream, AppendRequest&& request, std::span<const EventView> events,
                                domain::Timestamp recorded_at = {});
 
   // Writes what remains and ingests every file atomically, then moves the store's
