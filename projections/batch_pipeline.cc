@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <span>
+#include <type_traits>
 #include <stdexcept>
 
 namespace caseledger::projections {
@@ -39,9 +41,17 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
                   ViewsDb::Batch& batch, PeopleSpill* spill = nullptr) {
   PrefixedSink sink(batch);
   try {
+    std::vector<std::string_view> ids;
+    std::span<const std::string_view> changed;
+    if constexpr (std::is_same_v<Id, std::string_view>) {
+      changed = people;
+    } else if (!folds.empty()) {
+      ids.assign(people.begin(), people.end());
+      changed = ids;
+    }
     for (size_t k = 0; k < folds.size(); ++k) {
       sink.SetPrefix(fold_names[k]);
-      folds[k]->Persist(sink, dir, k);
+      folds[k]->Persist(sink, dir, changed, k);
     }
   } catch (const std::exception& ex) {
     throw std::runtime_error(std::string("persisting the views: ") + ex.what());
@@ -250,7 +260,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       // The folds' parts are written with the record (person_entry.h). Each person once
       // until written (PersonDirectory::MarkUnwritten).
       changed = changed || slot.folded != 0;
-      if (changed && dir.MarkUnwritten()) work.dirty.push_back(person);
+      if (changed && dir.MarkUnwritten(slot.folded)) work.dirty.push_back(person);
     } catch (const std::exception& ex) {
       Keep(work.failure, i, env.type + ": " + ex.what());
       return;

@@ -130,8 +130,7 @@ class PatientRows final : public PersonFold {
       const std::string& from = person->gp_id;
       if (from == to) return false;
       Status status = from.empty() ? FromRecord(*rules_, *person) : Of(*state);
-      if (!from.empty()) dirty_.Mark(from, id);
-      if (!to.empty()) dirty_.Mark(to, id);
+      if (!from.empty()) left_.push_back({from, PersonKey(id)});
       *state = to.empty() ? nullptr : std::move(status);
       return true;
     }
@@ -150,27 +149,42 @@ class PatientRows final : public PersonFold {
         if (!change(next)) return;
         *state = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
       }
-      dirty_.Mark(person->gp_id, id);
       changed = true;
     });
     return changed;
   }
 
-  // A row is its patient's status while their GP is the row's; else it is deleted (they
-  // moved on). Every person changed since the last Persist is cached (their batches are
-  // not written yet: the runner's eviction keeps them).
-  void Persist(PersistSink& sink, const PersonDirectory& people, size_t slot) override {
-    dirty_.Drain([&](std::string_view gp, std::string_view person) {
-      std::span<const FoldState> states;
-      const PersonRecord* record = people.Find(person, states);
-      const std::string key = PatientKey(gp, person);
-      if (record == nullptr || slot >= states.size()) {
-        throw std::logic_error("the patient row " + key + " changed and its person is not cached");
+  // A row is its patient's status while their GP is the row's: the row of each person
+  // this fold changed is put under their GP now, and the rows of the GPs they left are
+  // deleted (unless they came back). Every person changed since the last Persist is cached
+  // (their batches are not written yet: the runner's eviction keeps them).
+  void Persist(PersistSink& sink, const PersonDirectory& people, std::span<const std::string_view> changed,
+               size_t slot) override {
+    auto order = [](const Left& a, const Left& b) {
+      return std::pair(std::string_view(a.first), a.second.view()) <
+             std::pair(std::string_view(b.first), b.second.view());
+    };
+    auto same = [](const Left& a, const Left& b) { return a.first == b.first && a.second.view() == b.second.view(); };
+    std::sort(left_.begin(), left_.end(), order);
+    left_.erase(std::unique(left_.begin(), left_.end(), same), left_.end());
+    for (const auto& [gp, person] : left_) {
+      const PersonRecord* record = people.Find(person.view());
+      if (record == nullptr) {
+        throw std::logic_error("the patient row " + PatientKey(gp, person.view()) + " changed and its person is not cached");
       }
-      if (record->gp_id != gp) return sink.Delete(key);
+      if (record->gp_id != gp) sink.Delete(PatientKey(gp, person.view()));
+    }
+    left_.clear();
+    std::string key;
+    for (std::string_view person : changed) {
+      std::span<const FoldState> states;
+      const PersonRecord* record = people.FoldChanged(person, slot, states);
+      if (record == nullptr || record->gp_id.empty()) continue;
+      if (slot >= states.size()) throw std::logic_error("the patient " + std::string(person) + " has no row state");
+      key.assign(record->gp_id).append("/p/").append(person);
       const auto* status = static_cast<const PatientStatus*>(states[slot].get());
       sink.Put(key, Encode(status ? *status : PatientStatus{}));
-    });
+    }
   }
 
   // The patient's status (the row's value) when not idle: a person with a GP is a patient of
@@ -205,8 +219,10 @@ class PatientRows final : public PersonFold {
     return bytes;
   }
 
-  void ReleaseBuffers() override { dirty_.ReleaseBuffers(); }
-  void Clear() { dirty_.Clear(); }
+  void ReleaseBuffers() override {
+    if (left_.empty()) std::vector<Left>().swap(left_);
+  }
+  void Clear() { left_.clear(); }
 
  private:
   using Status = std::shared_ptr<PatientStatus>;
@@ -214,7 +230,10 @@ class PatientRows final : public PersonFold {
   static size_t HeapBytes(const std::string& s) { return s.capacity() > 15 ? AllocatedBytes(s.capacity() + 1) : 0; }
 
   std::shared_ptr<const domain::RuleBook> rules_;
-  cow::DirtyPairs<PersonKey> dirty_;  // (GP, patient) changed since the last Persist
+  // (GP, patient) a patient left since the last Persist (GpAssigned): its row is deleted.
+  // The rows changed are the people this fold changed (PersonDirectory::FoldChanged).
+  using Left = std::pair<std::string, PersonKey>;
+  std::vector<Left> left_;
 };
 
 }  // namespace

@@ -280,11 +280,26 @@ bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   return true;
 }
 
+void PersonDirectory::MarkFoldsChanged(std::string_view person_id, uint32_t folds) {
+  auto it = person_id.empty() ? people_.end() : people_.find(person_id);
+  if (it != people_.end()) it->second.folds_changed |= folds;
+}
+
+const PersonRecord* PersonDirectory::FoldChanged(std::string_view person_id, size_t k,
+                                                 std::span<const FoldState>& states) const {
+  states = {};
+  auto it = person_id.empty() ? people_.end() : people_.find(person_id);
+  if (it == people_.end() || ((it->second.folds_changed >> k) & 1u) == 0) return nullptr;
+  states = std::span<const FoldState>(it->second.folds.data(), it->second.folds.size());
+  return it->second.record.get();
+}
+
 const PersonRecord* PersonDirectory::FindToWrite(std::string_view person_id, std::span<const FoldState>& states) {
   states = {};
   auto it = person_id.empty() ? people_.end() : people_.find(person_id);
   if (it == people_.end()) return nullptr;
   it->second.unwritten = false;
+  it->second.folds_changed = 0;
   states = std::span<const FoldState>(it->second.folds.data(), it->second.folds.size());
   return it->second.record.get();
 }

@@ -222,12 +222,24 @@ class PersonDirectory {
   // Call right after that Step. Why: every event of a person changed their entry, and a
   // catch-up listed them once per event and sorted the list to find each once, ~500
   // instructions per event at 1:100 (docs/benchmarks.md, session 18).
-  bool MarkUnwritten() {
-    if (last_ == nullptr || last_->unwritten) return false;
+  // `folds`: bit k set when fold k (SetFolds) changed the person's state, kept until the
+  // entry is written (FoldChanged): a fold's Persist writes the people it changed from the
+  // caller's list instead of a list of its own (the GP view's list of (GP, patient) pairs,
+  // two keys built and hashed per change and sorted to find each once, was ~8 % of a
+  // rebuild's instructions at 1:100: docs/benchmarks.md, session 19).
+  bool MarkUnwritten(uint32_t folds = 0) {
+    if (last_ == nullptr) return false;
+    last_->folds_changed |= folds;
+    if (last_->unwritten) return false;
     last_->unwritten = true;
     return true;
   }
-  // Find, for writing the entry: clears its mark (MarkUnwritten), so that the person's
+  // The same for the cached person `person_id` (a caller that does not Step).
+  void MarkFoldsChanged(std::string_view person_id, uint32_t folds);
+  // The record of a cached person whose state of fold `k` changed since their entry was
+  // last written (MarkUnwritten's `folds`), with their fold states; null otherwise.
+  const PersonRecord* FoldChanged(std::string_view person_id, size_t k, std::span<const FoldState>& states) const;
+  // Find, for writing the entry: clears its marks (MarkUnwritten), so that the person's
   // next change lists them again.
   const PersonRecord* FindToWrite(std::string_view person_id, std::span<const FoldState>& states);
 
@@ -262,6 +274,7 @@ class PersonDirectory {
     std::shared_ptr<PersonRecord> record;
     uint64_t stamp = 0;  // batch that last touched it
     bool unwritten = false;  // MarkUnwritten since the last FindToWrite
+    uint32_t folds_changed = 0;  // bit k: fold k changed the state since (MarkUnwritten)
     // The person folds' states of the person (SetFolds). Why here and not in each fold's
     // own table keyed by person: every event of a GP's patient looked their row up there,
     // a cache miss in a table of millions (5.6 % of a 1:1 catch-up), with an eviction of
@@ -269,7 +282,7 @@ class PersonDirectory {
     absl::InlinedVector<FoldState, 1> folds;
   };
   Cached NewEntry(std::shared_ptr<PersonRecord> record) const {
-    Cached c{std::move(record), stamp_, false, {}};
+    Cached c{std::move(record), stamp_, false, 0, {}};
     c.folds.resize(folds_);
     return c;
   }

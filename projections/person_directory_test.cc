@@ -283,5 +283,36 @@ TEST(PersonDirectoryCacheTest, APersonIsMarkedUnwrittenOnceUntilWritten) {
   EXPECT_FALSE(d.MarkUnwritten());
 }
 
+// A fold's change of a person is kept on their entry, whether or not they are listed
+// already, until the entry is written: a fold's Persist writes from it (view.h).
+TEST(PersonDirectoryCacheTest, AFoldsChangeIsMarkedUntilTheEntryIsWritten) {
+  PersonDirectory d(testing::Rules());
+  d.SetFolds(2);
+  const std::string id = testing::PersonId(1);
+  uint64_t position = 0;
+  auto step = [&](domain::Event event) {
+    domain::Envelope env;
+    env.position = ++position;
+    env.stream = domain::PersonStream(id);
+    env.effective_at = testing::At("2020-10-01", 9);
+    std::shared_ptr<const PersonRecord> before;
+    std::vector<Effect> effects;
+    return d.Step(LogEvent{env, event, id}, before, effects);
+  };
+  std::span<const FoldState> states;
+  ASSERT_TRUE(step(domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}}));
+  EXPECT_TRUE(d.MarkUnwritten());
+  EXPECT_EQ(d.FoldChanged(id, 0, states), nullptr) << "the record changed, no fold";
+  ASSERT_TRUE(step(domain::ResidenceChanged{"001272", "001219", {}}));
+  EXPECT_FALSE(d.MarkUnwritten(0b10u));  // listed already, marked all the same
+  EXPECT_EQ(d.FoldChanged(id, 0, states), nullptr);
+  ASSERT_NE(d.FoldChanged(id, 1, states), nullptr);
+  EXPECT_EQ(states.size(), 2u);
+  ASSERT_NE(d.FindToWrite(id, states), nullptr);
+  EXPECT_EQ(d.FoldChanged(id, 1, states), nullptr) << "written: the mark is cleared";
+  d.MarkFoldsChanged(id, 0b01u);
+  EXPECT_NE(d.FoldChanged(id, 0, states), nullptr);
+}
+
 }  // namespace
 }  // namespace caseledger::projections

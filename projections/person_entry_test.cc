@@ -63,8 +63,12 @@ struct Folder {
     const std::span<FoldState> states = directory.FoldStates(kPerson);
     const bool changed = fold->Apply(e, before, before ? &states[0] : nullptr);
     directory.Apply(e);
+    if (changed) directory.MarkFoldsChanged(kPerson, 1u);
     MapSink sink(entries->rows);
-    fold->Persist(sink, directory, 0);
+    const std::string_view people[] = {kPerson};
+    fold->Persist(sink, directory, people, 0);
+    std::span<const FoldState> written;
+    directory.FindToWrite(kPerson, written);  // the entry written: the fold's mark cleared
     return changed;
   }
   std::string Entry() {

@@ -225,6 +225,7 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
         for (size_t k = 0; k < folds.size(); ++k) {
           if (folds[k].second->Apply(probe, before, states.empty() ? nullptr : &states[k])) folded |= 1u << k;
         }
+        if (folded != 0) directory.MarkFoldsChanged(person, folded);
       }
       LogEvent e{env, *event, person, effects};
       size_t k = 0;
@@ -248,6 +249,12 @@ bool ViewRunner::Impl::FoldSequential(const DecodedBatch& decoded, PrefixedSink&
       return false;
     }
   }
+  // Each person once, for the folds' Persist and WritePeople.
+  auto by_record = [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); };
+  std::sort(dirty_people.begin(), dirty_people.end(), by_record);
+  dirty_people.erase(std::unique(dirty_people.begin(), dirty_people.end(),
+                                 [](const auto& a, const auto& b) { return a.first == b.first; }),
+                     dirty_people.end());
   return true;
 }
 
@@ -257,9 +264,14 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
       sink.SetPrefix(v->name());
       v->Persist(sink);
     }
+    std::vector<std::string_view> changed;
+    if (!folds.empty()) {
+      changed.reserve(dirty_people.size());
+      for (const auto& [record, id] : dirty_people) changed.push_back(id);
+    }
     for (size_t k = 0; k < folds.size(); ++k) {
       sink.SetPrefix(views[folds[k].first]->name());
-      folds[k].second->Persist(sink, directory, k);
+      folds[k].second->Persist(sink, directory, changed, k);
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the views: ") + ex.what());
@@ -269,17 +281,12 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
 }
 
 bool ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb, uint64_t last) {
-  auto by_record = [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); };
-  std::sort(dirty_people.begin(), dirty_people.end(), by_record);
-  dirty_people.erase(std::unique(dirty_people.begin(), dirty_people.end(),
-                                 [](const auto& a, const auto& b) { return a.first == b.first; }),
-                     dirty_people.end());
   std::string key;
   try {
     std::span<const FoldState> states;
     for (const auto& [record, id] : dirty_people) {
       key.assign(kPeoplePrefix).append(id);
-      directory.Find(id, states);
+      directory.FindToWrite(id, states);  // clears the folds' marks (MarkFoldsChanged)
       wb.Put(key, EncodePersonEntry(*record, states, fold_list));
     }
   } catch (const std::exception& ex) {

@@ -81,7 +81,8 @@ class ViewRunner::Impl {
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's
-  // FoldSequential's people whose record or fold state changed, with repeats, for WritePeople; the ids
+  // FoldSequential's people whose record or fold state changed, each once (repeats dropped at
+  // its end), for the folds' Persist and WritePeople; the ids
   // view the batch's envelopes. Records are not evicted during a batch (FetchPeople pinned
   // them), so their addresses identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
