@@ -86,7 +86,14 @@ class LabView::Impl final : public KeyedTable {
   void Clear() override {
     labs.Clear();
     backlog.Clear();
+    backlog_row = PlaceMemo::kUnknown;
   }
+  // The backlog's one row (BacklogTable::Id), found once rather than per event.
+  uint32_t BacklogRow() {
+    if (backlog_row == PlaceMemo::kUnknown) backlog_row = backlog.Id(kBacklogKey);
+    return backlog_row;
+  }
+  uint32_t backlog_row = PlaceMemo::kUnknown;
 
   static int64_t Backlog(const FrozenLabs& s, Date day) {
     const auto* b = s.backlog ? BacklogTable::FindIn(*s.backlog, kBacklogKey) : nullptr;
@@ -106,7 +113,7 @@ bool LabView::ReadsRecord(const LogEvent& e, const PersonRecord&) const {
 
 void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
-    impl_->backlog.Add(kBacklogKey, c->collected_at.ToDate(), 0, +1);
+    impl_->backlog.AddTo(impl_->BacklogRow(), c->collected_at.ToDate(), 0, +1);
   } else if (const auto* r = std::get_if<domain::ResultRecorded>(&e.event)) {
     const SwabRecord* swab = person ? person->FindSwab(r->swab_id) : nullptr;
     if (!swab || !swab->collected) {
@@ -117,11 +124,12 @@ void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&)
     Column outcome = r->outcome == domain::Outcome::kPositive   ? kPositive
                      : r->outcome == domain::Outcome::kNegative ? kNegative
                                                                 : kInconclusive;
-    impl_->labs.Add(r->lab_id, day, kResults, 1);
-    impl_->labs.Add(r->lab_id, day, outcome, 1);
+    const uint32_t lab = impl_->labs.Id(r->lab_id);  // once for its three columns
+    impl_->labs.AddTo(lab, day, kResults, 1);
+    impl_->labs.AddTo(lab, day, outcome, 1);
     int64_t minutes = (r->reported_at.micros - swab->collected_at) / kMicrosPerMinute;
-    impl_->labs.Add(r->lab_id, day, kTurnaround0 + TurnaroundBucket(minutes), 1);
-    impl_->backlog.Add(kBacklogKey, day, 0, -1);
+    impl_->labs.AddTo(lab, day, kTurnaround0 + TurnaroundBucket(minutes), 1);
+    impl_->backlog.AddTo(impl_->BacklogRow(), day, 0, -1);
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
     impl_->labs.Add(x->lab_id, x->corrected_at.ToDate(), kCorrections, 1);
   }

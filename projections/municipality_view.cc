@@ -103,6 +103,22 @@ class MunicipalityView::Impl final : public Table {
     return reference ? reference->FindMunicipality(istat) : nullptr;
   }
   static const Series* SeriesOf(const Table::Rows& rows, std::string_view istat) { return Table::FindIn(rows, istat); }
+
+  // The row of the effect's municipality (made when new), by its place when it has one.
+  uint32_t RowOf(const Effect& e) {
+    if (e.place == 0) return Id(e.istat);
+    uint32_t id = rows_by_place.Get(e.place);
+    if (id == PlaceMemo::kUnknown) {
+      id = Id(e.istat);
+      rows_by_place.Set(e.place, id);
+    }
+    return id;
+  }
+  void Clear() override {
+    Table::Clear();
+    rows_by_place.Clear();
+  }
+  PlaceMemo rows_by_place;  // the rows' ids (Table::Id), by municipality
 };
 
 MunicipalityView::MunicipalityView(std::shared_ptr<const domain::ReferenceData> reference)
@@ -113,7 +129,8 @@ MunicipalityView::~MunicipalityView() = default;
 
 void MunicipalityView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   for (const Effect& effect : e.effects) {
-    if (auto column = ColumnOf(effect)) impl_->Add(effect.istat, effect.day, *column, effect.delta);
+    const auto column = ColumnOf(effect);
+    if (column && effect.delta != 0) impl_->AddTo(impl_->RowOf(effect), effect.day, *column, effect.delta);
   }
 }
 

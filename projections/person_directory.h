@@ -54,8 +54,27 @@ struct Effect {
   int32_t delta = 0;
   std::string istat;  // municipality where it counts
   domain::SwabKind test = domain::SwabKind::kMolecular;  // kSwab, kNewPositive
-  bool operator==(const Effect&) const = default;
+  // PlaceOf(istat), set by the directory (0 in an effect made otherwise): views find the
+  // municipality's row by it without hashing the code (PlaceMemo, series_table.h).
+  uint32_t place = 0;
+  // The place is the code's, so not compared.
+  bool operator==(const Effect& o) const {
+    return metric == o.metric && day == o.day && delta == o.delta && istat == o.istat && test == o.test;
+  }
 };
+
+// A municipality's ISTAT code (six digits) as a number, plus 1; 0 for anything else (a
+// code of the reference data is always six digits; tests use others too).
+inline uint32_t PlaceOf(std::string_view istat) {
+  if (istat.size() != 6) return 0;
+  uint32_t code = 0;
+  for (char c : istat) {
+    const auto digit = static_cast<uint32_t>(c - '0');
+    if (digit > 9) return 0;
+    code = code * 10 + digit;
+  }
+  return code + 1;
+}
 
 // A stretch of days over which an open case counts in a gauge (kPositive, kWard, kIcu) in
 // one municipality: from `from` until `to` (excluded), or still running. A case's spells

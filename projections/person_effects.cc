@@ -105,7 +105,7 @@ class SpellStepper {
     Emit(spells_[i].metric, to, -1, spells_[i].istat);
   }
   void Emit(Metric m, Date day, int32_t delta, std::string_view istat) {
-    if (out_) out_->push_back({m, day, delta, std::string(istat), domain::SwabKind::kMolecular});
+    if (out_) out_->push_back({m, day, delta, std::string(istat), domain::SwabKind::kMolecular, PlaceOf(istat)});
   }
 
   const PersonRecord& r_;
@@ -121,7 +121,7 @@ struct EffectsOf {
 
   void Add(Metric m, Date day, int32_t delta, std::string_view istat,
            domain::SwabKind test = domain::SwabKind::kMolecular) {
-    out.push_back({m, day, delta, std::string(istat), test});
+    out.push_back({m, day, delta, std::string(istat), test, PlaceOf(istat)});
   }
   const SwabRecord& Swab(const std::string& id) {
     const SwabRecord* s = r.FindSwab(id);

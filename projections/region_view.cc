@@ -105,6 +105,29 @@ class RegionView::Impl final : public Table {
     auto it = asl_of.find(istat);
     return it == asl_of.end() ? std::string_view() : std::string_view(it->second);
   }
+  // The rows (Table::Id, made when new) of the region and of the ASL of the effect's
+  // municipality (kNoAsl: it has none), the latter by the municipality's place when it has
+  // one rather than by two look-ups of strings per effect.
+  static constexpr uint32_t kNoAsl = PlaceMemo::kUnknown - 1;
+  uint32_t RegionRow() {
+    if (region_row == PlaceMemo::kUnknown) region_row = Id(kRegionArea);
+    return region_row;
+  }
+  uint32_t AslRow(const Effect& e) {
+    uint32_t id = e.place != 0 ? asl_by_place.Get(e.place) : PlaceMemo::kUnknown;
+    if (id != PlaceMemo::kUnknown) return id;
+    const std::string_view asl = AslOf(e.istat);
+    id = asl.empty() ? kNoAsl : Id(asl);
+    if (e.place != 0) asl_by_place.Set(e.place, id);
+    return id;
+  }
+  void Clear() override {
+    Table::Clear();
+    region_row = PlaceMemo::kUnknown;
+    asl_by_place.Clear();
+  }
+  uint32_t region_row = PlaceMemo::kUnknown;
+  PlaceMemo asl_by_place;
   // "" -> the region's key; an ASL code -> itself if the reference knows it.
   std::optional<std::string_view> AreaKey(std::string_view area) const {
     if (area.empty()) return kRegionArea;
@@ -144,18 +167,21 @@ void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   // changes the day's figures is a late report of that day, counted once per event and area
   // so that a rewrite of a published day shows instead of passing silently.
   const Date recorded = e.envelope.recorded_at.ToDate();
-  std::vector<std::pair<std::string_view, Date>> late;
+  std::vector<std::pair<uint32_t, Date>> late;  // (row, day)
   for (const Effect& effect : e.effects) {
     auto column = ColumnOf(effect);
-    if (!column) continue;
-    impl_->Add(kRegionArea, effect.day, *column, effect.delta);
-    std::string_view asl = impl_->AslOf(effect.istat);
-    if (!asl.empty()) impl_->Add(asl, effect.day, *column, effect.delta);
-    if (effect.delta == 0 || recorded - effect.day <= 1) continue;
-    for (std::string_view area : {kRegionArea, asl}) {
-      if (area.empty() || std::find(late.begin(), late.end(), std::pair{area, effect.day}) != late.end()) continue;
+    if (!column || effect.delta == 0) continue;
+    const uint32_t region = impl_->RegionRow();
+    impl_->AddTo(region, effect.day, *column, effect.delta);
+    const uint32_t asl = impl_->AslRow(effect);
+    if (asl != Impl::kNoAsl) impl_->AddTo(asl, effect.day, *column, effect.delta);
+    if (recorded - effect.day <= 1) continue;
+    for (uint32_t area : {region, asl}) {
+      if (area == Impl::kNoAsl || std::find(late.begin(), late.end(), std::pair{area, effect.day}) != late.end()) {
+        continue;
+      }
       late.emplace_back(area, effect.day);
-      impl_->Add(area, effect.day, kLateReports, 1);
+      impl_->AddTo(area, effect.day, kLateReports, 1);
     }
   }
 }

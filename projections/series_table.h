@@ -12,6 +12,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -20,6 +21,33 @@
 #include <vector>
 
 namespace caseledger::projections {
+
+// Ids by municipality (Effect::place: the ISTAT code as a number), found with two loads
+// rather than by hashing the code: a table per province (the code's first three digits) of
+// its 1,000 municipalities. Why: the region and municipality views looked every effect's
+// municipality (and the region's ASL of it) up by strings, ~5 % of a rebuild's
+// instructions at 1:100 (SeriesTable::Slot; docs/benchmarks.md, session 19).
+class PlaceMemo {
+ public:
+  static constexpr uint32_t kUnknown = 0xffffffff;
+  uint32_t Get(uint32_t place) const {
+    const size_t province = place / 1000;
+    return province < provinces_.size() && provinces_[province] ? (*provinces_[province])[place % 1000] : kUnknown;
+  }
+  void Set(uint32_t place, uint32_t id) {
+    const size_t province = place / 1000;
+    if (province >= provinces_.size()) provinces_.resize(province + 1);
+    if (!provinces_[province]) {
+      provinces_[province] = std::make_unique<std::array<uint32_t, 1000>>();
+      provinces_[province]->fill(kUnknown);
+    }
+    (*provinces_[province])[place % 1000] = id;
+  }
+  void Clear() { provinces_.clear(); }
+
+ private:
+  std::vector<std::unique_ptr<std::array<uint32_t, 1000>>> provinces_;
+};
 
 template <size_t N>
 class SeriesTable : public KeyedTable {
@@ -48,8 +76,14 @@ class SeriesTable : public KeyedTable {
   // Writer only. What changed is marked on the entity's row (no set to insert into per
   // event: this runs for every effect of every event of a rebuild).
   void Add(std::string_view key, domain::Date day, size_t column, int32_t delta) {
+    if (delta != 0) AddTo(Id(key), day, column, delta);
+  }
+  // The entity's id, the entity made (empty) when new: stable until Clear. With AddTo, for
+  // a view that finds its rows without hashing their keys (PlaceMemo).
+  uint32_t Id(std::string_view key) { return Slot(key); }
+  void AddTo(uint32_t id, domain::Date day, size_t column, int32_t delta) {
     if (delta == 0) return;
-    Entity& row = entities_[Slot(key)];
+    Entity& row = entities_[id];
     cow::Own(row.series).Add(day, column, delta);
     const int32_t block = Series::BlockOf(day);
     if (std::find(row.dirty.begin(), row.dirty.end(), block) == row.dirty.end()) row.dirty.push_back(block);
