@@ -151,6 +151,7 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
   for (PartWork& work : stage.parts) {
     work.events.clear();
     work.effects.clear();
+    work.swabs.clear();
     work.dirty.clear();
     work.batch.Clear();
     work.failure.reset();
@@ -241,7 +242,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     Slot& slot = stage.slots[i];
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
-      const LogEvent e{env, batch.events[i], person};
+      LogEvent e{env, batch.events[i], person};
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
@@ -250,6 +251,13 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
           if (part.folds[k]->Apply(e, before, states.empty() ? nullptr : &states[k])) slot.folded |= 1u << k;
         }
         if (before == nullptr) return false;
+        if (const auto* result = std::get_if<domain::ResultRecorded>(&e.event)) {
+          if (const SwabRecord* swab = before->FindSwab(result->swab_id)) {
+            slot.swab = static_cast<uint32_t>(work.swabs.size());
+            work.swabs.push_back(*swab);
+            e.swab = &work.swabs.back();  // for ReadsRecord, here
+          }
+        }
         for (const auto& view : views_) {
           if (view->ReadsRecord(e, *before)) return true;
         }
@@ -300,6 +308,7 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
       LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i], effects};
       e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
+      if (slot.swab != kNoSwab) e.swab = &part.swabs[slot.swab];
       view.Apply(e, slot.record, sink);
     }
   } catch (const std::exception& ex) {
@@ -484,6 +493,7 @@ void BatchPipeline::ReleaseBuffers() {
     for (PartWork& work : stage.parts) {
       std::vector<uint32_t>().swap(work.events);
       std::vector<Effect>().swap(work.effects);
+      std::vector<SwabRecord>().swap(work.swabs);
       std::vector<std::string_view>().swap(work.dirty);
       work.batch.Release();
     }

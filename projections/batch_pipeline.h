@@ -183,7 +183,9 @@ class BatchPipeline {
     const PersonRecord* record = nullptr;
     uint32_t begin = 0, end = 0;                 // its effects in its partition's list
     uint32_t folded = 0;  // bit k: fold k changed something of the person (fold_changed)
+    uint32_t swab = kNoSwab;  // LogEvent::swab: its place in its partition's `swabs`
   };
+  static constexpr uint32_t kNoSwab = 0xffffffff;
   struct Part {
     explicit Part(std::shared_ptr<const domain::RuleBook> rules) : directory(std::move(rules)) {}
     PersonDirectory directory;
@@ -212,6 +214,7 @@ class BatchPipeline {
   struct PartWork {
     std::vector<uint32_t> events;  // indices in the batch, ascending
     std::vector<Effect> effects;
+    std::vector<SwabRecord> swabs;  // LogEvent::swab of its results (Slot::swab)
     std::vector<std::string_view> dirty;  // ids of people changed (views of envelope strings)
     ViewsDb::Batch batch;
     std::optional<Failure> failure;

@@ -108,14 +108,15 @@ LabView::LabView() : KeyedView("labs", std::make_unique<Impl>()), impl_(static_c
 LabView::~LabView() = default;
 
 bool LabView::ReadsRecord(const LogEvent& e, const PersonRecord&) const {
-  return std::holds_alternative<domain::ResultRecorded>(e.event);
+  // A result's swab comes with it from the batch pipeline (LogEvent::swab).
+  return std::holds_alternative<domain::ResultRecorded>(e.event) && e.swab == nullptr;
 }
 
 void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
     impl_->backlog.AddTo(impl_->BacklogRow(), c->collected_at.ToDate(), 0, +1);
   } else if (const auto* r = std::get_if<domain::ResultRecorded>(&e.event)) {
-    const SwabRecord* swab = person ? person->FindSwab(r->swab_id) : nullptr;
+    const SwabRecord* swab = e.swab ? e.swab : person ? person->FindSwab(r->swab_id) : nullptr;
     if (!swab || !swab->collected) {
       throw std::runtime_error("result for swab " + r->swab_id + " that was not collected");
     }

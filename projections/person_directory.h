@@ -100,6 +100,12 @@ struct LogEvent {
   // Set by the runner for a view that has a person fold (View::PersonFolds): whether the
   // view's fold changed something of the event's person (the GP view: their status row).
   bool fold_changed = false;
+  // Set by the batch pipeline for a ResultRecorded of a registered person: the swab it
+  // reports, as it was before the event (null otherwise: find it in the record). Why: a
+  // view that needs only this of the record (the labs') has no copy of the whole record
+  // kept for it (View::ReadsRecord), which the partition then copied on write: ~280 M of
+  // the 1:100 whole history's 18.9 G instructions (docs/benchmarks.md, session 19).
+  const SwabRecord* swab = nullptr;
 };
 
 struct ActiveMeasure {

@@ -384,7 +384,8 @@ TEST_F(BatchPipelineTest, ARecordNoViewKeepsIsChangedInPlace) {
 
 // What a view is handed of the person, event by event, against the sequential fold: the
 // record before the event where the view reads it (here: results and the events of people
-// with a swab pending), else a record with the GP before the event; null before registration.
+// with a swab pending), else a record with the GP before the event; null before registration;
+// and with a result, its swab as before it (LogEvent::swab).
 class RecordProbe final : public View {
  public:
   std::string_view name() const override { return "probe"; }
@@ -401,6 +402,10 @@ class RecordProbe final : public View {
 
   std::string Describe(const LogEvent& e, const PersonRecord* person) const {
     std::string line = std::to_string(e.envelope.position) + " " + std::string(e.person_id);
+    if (e.swab != nullptr) {  // a result's swab as before it (LogEvent::swab)
+      line += " swab collected " + std::to_string(e.swab->collected) + " at " + std::to_string(e.swab->collected_at) +
+              " outcome " + std::to_string(e.swab->outcome);
+    }
     if (person == nullptr) return line + " none";
     line += " gp " + person->gp_id;
     if (!ReadsRecord(e, *person)) return line;
@@ -423,13 +428,18 @@ TEST_F(BatchPipelineTest, ViewsGetTheRecordBeforeEachEventOrItsGpWhereTheyReadNo
 
   PersonDirectory sequential(Rules());
   std::vector<std::string> want;
-  size_t full = 0;
+  size_t full = 0, results = 0;
   for (const DecodedBatch* batch : {&*first, &*second}) {
     for (size_t i = 0; i < batch->envelopes.size(); ++i) {
       const domain::Envelope& env = batch->envelopes[i];
       if (!env.stream.starts_with("person-")) continue;
-      const LogEvent e{env, batch->events[i], std::string_view(env.stream).substr(7)};
+      LogEvent e{env, batch->events[i], std::string_view(env.stream).substr(7)};
       const PersonRecord* before = sequential.Find(e.person_id);
+      const auto* result = std::get_if<domain::ResultRecorded>(&e.event);
+      if (result != nullptr && before != nullptr) {
+        e.swab = before->FindSwab(result->swab_id);
+        results += e.swab != nullptr;
+      }
       want.push_back(probe.Describe(e, before));
       full += before != nullptr && probe.ReadsRecord(e, *before);
       sequential.Apply(e, before);
@@ -437,6 +447,7 @@ TEST_F(BatchPipelineTest, ViewsGetTheRecordBeforeEachEventOrItsGpWhereTheyReadNo
   }
   ASSERT_GT(full, 50u);
   ASSERT_GT(want.size() - full, 50u);
+  ASSERT_GT(results, 10u);
   EXPECT_EQ(probe.seen, want);
 }
 
