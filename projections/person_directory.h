@@ -103,7 +103,7 @@ struct LogEvent {
   // Set by the batch pipeline for a ResultRecorded of a registered person: the swab it
   // reports, as it was before the event (null otherwise: find it in the record). Why: a
   // view that needs only this of the record (the labs') has no copy of the whole record
-  // kept for it (View::ReadsRecord), which the partition then copied on write: ~280 M of
+  // kept for it (View::ReadsRecord), which the partition then copied on write: ~190 M of
   // the 1:100 whole history's 18.9 G instructions (docs/benchmarks.md, session 19).
   const SwabRecord* swab = nullptr;
 };
@@ -250,7 +250,7 @@ class PersonDirectory {
   // `folds`: bit k set when fold k (SetFolds) changed the person's state, kept until the
   // entry is written (FoldChanged): a fold's Persist writes the people it changed from the
   // caller's list instead of a list of its own (the GP view's list of (GP, patient) pairs,
-  // two keys built and hashed per change and sorted to find each once, was ~8 % of a
+  // two keys built and hashed per change and sorted to find each once, was ~5 % of a
   // rebuild's instructions at 1:100: docs/benchmarks.md, session 19).
   bool MarkUnwritten(uint32_t folds = 0) {
     if (last_ == nullptr) return false;

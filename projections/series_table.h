@@ -25,7 +25,7 @@ namespace caseledger::projections {
 // Ids by municipality (Effect::place: the ISTAT code as a number), found with two loads
 // rather than by hashing the code: a table per province (the code's first three digits) of
 // its 1,000 municipalities. Why: the region and municipality views looked every effect's
-// municipality (and the region's ASL of it) up by strings, ~5 % of a rebuild's
+// municipality (and the region's ASL of it) up by strings, ~4 % of a rebuild's
 // instructions at 1:100 (SeriesTable::Slot; docs/benchmarks.md, session 19).
 class PlaceMemo {
  public:
