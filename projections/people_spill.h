@@ -13,6 +13,11 @@
 // latest entry is: 24 bytes a person, a ULID packed in 16 bytes (any other id in a map of
 // its own). At the end each person's latest entry goes to the views database once: the
 // partitions' spills merged in key order into one table file it ingests (ViewsDb::Ingest).
+//
+// Not eventstore::SpillFile (the loaders' spill): that one reuses its segments and keeps,
+// per segment, the numbers of the records written there (4 bytes per write, ~20 M writes at
+// 1:1) with 16-byte slots; this one never rewrites in place, so an 8-byte offset|length per
+// person and an append-only file are all it needs.
 #pragma once
 
 #include "domain/string_hash.h"

@@ -232,7 +232,7 @@ TEST_P(PipelinePropertyTest, AnyPartitioningBuildsTheSequentialRunnersViews) {
     // reopen starts from the last batch stored.
     const uint64_t written = (last / 2 - 1) / s.WrittenEvery() * s.WrittenEvery();
     // Deferring from scratch, the person entries are spilled until the end and the writes
-    // carry no checkpoint (RunnerOptions::spill_people): the reopened runner starts again.
+    // carry no checkpoint (people_spill.h): the reopened runner starts again.
     const bool spills = s.read_ahead && s.write_every > s.batch;
     const uint64_t reopened_at = spills ? 0 : written;
     {

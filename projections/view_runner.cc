@@ -383,7 +383,7 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   auto db = ViewsDb::Open(runner->impl_->options.path, runner->impl_->options.db);
   if (!db) return db.error();
   {
-    // A catch-up's spill left by a crash (RunnerOptions::spill_people): the views it
+    // A catch-up's spill left by a crash (`path` + ".spill", people_spill.h): the views it
     // served are started again from scratch (no checkpoint was written meanwhile).
     std::error_code ec;
     std::filesystem::remove_all(impl.options.path + ".spill", ec);

@@ -74,10 +74,6 @@ struct RunnerOptions {
   // 0: every batch. Not for the sequential runner (partitions == 0). The views are the
   // same either way; a crash loses at most this many events of work.
   size_t catch_up_write_every = size_t{1} << 17;
-  // Such a catch-up from scratch keeps the person entries in a spill file beside the views
-  // database (`path` + ".spill") until its end, and writes each once then
-  // (people_spill.h); a crash before the end starts the views from scratch again.
-  bool spill_people = true;
   // Person records kept in memory between batches (PersonDirectory's cache, each with its
   // person folds' states, e.g. their GP patient status; the others are read back from
   // "people/<id>" by the batch that needs them); 0: every one, as before. A record is ~0.5 KiB in memory (1:100 whole history: 45k people), so the

@@ -136,7 +136,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
   // until the end (people_spill.h says why). Meanwhile the writes carry no checkpoint (the
   // first one deletes it): the views database holds no person, so a crash before the end
   // leaves a database the next open empties (ViewsRecovery) and rebuilds from scratch.
-  const bool spilling = deferring && options.spill_people && position.load(std::memory_order_relaxed) == 0;
+  const bool spilling = deferring && position.load(std::memory_order_relaxed) == 0;
   if (spilling) {
     if (auto spilled = pipeline->SpillPeople(options.path + ".spill"); !spilled) return spilled.error();
   }

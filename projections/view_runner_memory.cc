@@ -70,7 +70,7 @@ size_t ViewRunner::Impl::PersonCacheLimit() const {
     const size_t tables = TablesBytes();
     bytes = bytes > tables ? bytes - tables : 0;
   }
-  // A catch-up's spill (RunnerOptions::spill_people) keeps its index within the records'
+  // A catch-up's spill (people_spill.h) keeps its index within the records'
   // share: what it saves is the reads of the records it cannot cache.
   if (pipeline) {
     const size_t index = pipeline->SpillIndexBytes();
