@@ -29,26 +29,43 @@ eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir)
 }
 
 eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
-  // The partitions' people merged in id order (a person is in one partition only) into one
-  // table file the views database ingests: the people never go through its memtable,
-  // flushes and compactions.
-  std::vector<PeopleSpill::Sorted> runs;
+  // The partitions' people merged in id order (a person is in one partition only) into
+  // table files the views database ingests: the people never go through its memtable,
+  // flushes and compactions. Two files, split at the middle id of the largest partition
+  // (the partitions hash their ids: each is a sample of all), written on two threads: the
+  // merge was ~5 s of one core at the end of 2020 at 1:1 (docs/benchmarks.md, session 19).
+  std::vector<PeopleSpill::Sorted> lower, upper;
   for (auto& part : parts_) {
-    if (part->spill != nullptr) runs.push_back(part->spill->TakeSorted());
+    if (part->spill != nullptr) lower.push_back(part->spill->TakeSorted());
   }
-  auto ingested = db.Ingest(spill_dir_ + "/people.sst", [&](std::string& key, std::string& value)
-                                                            -> eventstore::StoreResult<bool> {
-    PeopleSpill::Sorted* least = nullptr;
-    for (auto& run : runs) {
-      if (!run.Done() && (least == nullptr || run.Id() < least->Id())) least = &run;
+  std::string pivot;
+  size_t largest = 0;
+  for (const auto& run : lower) {
+    if (run.size() > largest) {
+      largest = run.size();
+      pivot = run.Middle();
     }
-    if (least == nullptr) return false;
-    key.assign(layout::kPeoplePrefix).append(least->Id());
-    if (auto read = least->Value(value); !read) return read.error();
-    least->Next();
-    return true;
-  });
-  runs.clear();
+  }
+  if (!pivot.empty()) {
+    for (auto& run : lower) upper.push_back(run.SplitAt(pivot));
+  }
+  auto merge = [](std::vector<PeopleSpill::Sorted>& runs) -> ViewsDb::IngestSource {
+    return [&runs](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
+      PeopleSpill::Sorted* least = nullptr;
+      for (auto& run : runs) {
+        if (!run.Done() && (least == nullptr || run.Id() < least->Id())) least = &run;
+      }
+      if (least == nullptr) return false;
+      key.assign(layout::kPeoplePrefix).append(least->Id());
+      if (auto read = least->Value(value); !read) return read.error();
+      least->Next();
+      return true;
+    };
+  };
+  auto ingested = db.Ingest(std::vector<std::string>{spill_dir_ + "/lower.sst", spill_dir_ + "/upper.sst"},
+                            std::vector<ViewsDb::IngestSource>{merge(lower), merge(upper)});
+  lower.clear();
+  upper.clear();
   if (!ingested) return ingested.error();
   EndSpill();
   return {};

@@ -134,25 +134,29 @@ PeopleSpill::Sorted PeopleSpill::TakeSorted() {
   // ULIDs sort as their bits do (the alphabet is in ASCII order); the others (none but in
   // tests) are merged in by their text.
   Sorted sorted(*this);
-  sorted.packed_.assign(ulids_.begin(), ulids_.end());
+  auto packed = std::make_shared<Sorted::Packed>(ulids_.begin(), ulids_.end());
   ulids_ = {};
-  std::sort(sorted.packed_.begin(), sorted.packed_.end());
-  sorted.others_.assign(others_.begin(), others_.end());
+  std::sort(packed->begin(), packed->end());
+  auto others = std::make_shared<Sorted::Others>(others_.begin(), others_.end());
   others_ = {};
-  std::sort(sorted.others_.begin(), sorted.others_.end());
+  std::sort(others->begin(), others->end());
+  sorted.packed_end_ = packed->size();
+  sorted.others_end_ = others->size();
+  sorted.packed_ = std::move(packed);
+  sorted.others_ = std::move(others);
   sorted.Settle();
   return sorted;
 }
 
 void PeopleSpill::Sorted::Settle() {
   if (Done()) return;
-  if (packed_at_ < packed_.size()) id_ = UnpackUlid(packed_[packed_at_].first);
-  other_ = others_at_ < others_.size() && (packed_at_ == packed_.size() || others_[others_at_].first < id_);
+  if (packed_at_ < packed_end_) id_ = UnpackUlid((*packed_)[packed_at_].first);
+  other_ = others_at_ < others_end_ && (packed_at_ == packed_end_ || (*others_)[others_at_].first < id_);
   if (other_) {
-    id_ = others_[others_at_].first;
-    where_ = others_[others_at_].second;
+    id_ = (*others_)[others_at_].first;
+    where_ = (*others_)[others_at_].second;
   } else {
-    where_ = packed_[packed_at_].second;
+    where_ = (*packed_)[packed_at_].second;
   }
 }
 
@@ -160,6 +164,35 @@ void PeopleSpill::Sorted::Next() {
   if (Done()) return;
   ++(other_ ? others_at_ : packed_at_);
   Settle();
+}
+
+std::string PeopleSpill::Sorted::Middle() const {
+  if (packed_end_ - packed_at_ >= others_end_ - others_at_) {
+    return packed_at_ == packed_end_ ? std::string() : UnpackUlid((*packed_)[(packed_at_ + packed_end_) / 2].first);
+  }
+  return (*others_)[(others_at_ + others_end_) / 2].first;
+}
+
+PeopleSpill::Sorted PeopleSpill::Sorted::SplitAt(const std::string& from) {
+  // By the ids' text, as Settle merges them (a pivot need not be a ULID).
+  const auto packed_from = std::partition_point(
+      packed_->begin() + static_cast<ptrdiff_t>(packed_at_), packed_->begin() + static_cast<ptrdiff_t>(packed_end_),
+      [&](const auto& entry) { return UnpackUlid(entry.first) < from; });
+  const auto others_from = std::partition_point(
+      others_->begin() + static_cast<ptrdiff_t>(others_at_), others_->begin() + static_cast<ptrdiff_t>(others_end_),
+      [&](const auto& entry) { return entry.first < from; });
+  Sorted upper(*spill_);
+  upper.packed_ = packed_;
+  upper.others_ = others_;
+  upper.packed_at_ = static_cast<size_t>(packed_from - packed_->begin());
+  upper.packed_end_ = packed_end_;
+  upper.others_at_ = static_cast<size_t>(others_from - others_->begin());
+  upper.others_end_ = others_end_;
+  packed_end_ = upper.packed_at_;
+  others_end_ = upper.others_at_;
+  upper.Settle();
+  Settle();
+  return upper;
 }
 
 size_t PeopleSpill::IndexBytes() const {

@@ -57,22 +57,30 @@ class PeopleSpill {
   // spills are merged into one sorted run at the end of a catch-up.
   class Sorted {
    public:
-    bool Done() const { return packed_at_ == packed_.size() && others_at_ == others_.size(); }
+    bool Done() const { return packed_at_ == packed_end_ && others_at_ == others_end_; }
     // The current person's id. REQUIRES: !Done().
     const std::string& Id() const { return id_; }
     // The current person's latest entry.
     Result<void> Value(std::string& value) const { return spill_->ReadAt(where_, value); }
     void Next();
+    // The people left, and the id in the middle of them (a place to split; "" when none).
+    size_t size() const { return (packed_end_ - packed_at_) + (others_end_ - others_at_); }
+    std::string Middle() const;
+    // The people from `from` on go to the Sorted returned, those before stay in this one:
+    // two runs over the same spill, to be merged on two threads (the spill is only read).
+    Sorted SplitAt(const std::string& from);
 
    private:
     friend class PeopleSpill;
+    using Packed = std::vector<std::pair<std::array<uint64_t, 2>, uint64_t>>;
+    using Others = std::vector<std::pair<std::string, uint64_t>>;
     explicit Sorted(const PeopleSpill& spill) : spill_(&spill) {}
     void Settle();  // id_ and where_ from the smaller of the two heads
 
     const PeopleSpill* spill_;
-    std::vector<std::pair<std::array<uint64_t, 2>, uint64_t>> packed_;
-    std::vector<std::pair<std::string, uint64_t>> others_;
-    size_t packed_at_ = 0, others_at_ = 0;
+    std::shared_ptr<const Packed> packed_;  // shared by a Sorted and its SplitAt
+    std::shared_ptr<const Others> others_;
+    size_t packed_at_ = 0, packed_end_ = 0, others_at_ = 0, others_end_ = 0;
     std::string id_;
     uint64_t where_ = 0;
     bool other_ = false;  // the current one is of others_

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -110,6 +111,54 @@ TEST_F(PeopleSpillTest, TheLatestEntryOfEachPersonIsReadBackWrittenOrNotAndTaken
   EXPECT_EQ(spill.people(), 0u);
 }
 
+// The end of a catch-up merges on two threads: a sorted run split at an id gives two runs,
+// the ids before it and the ids from it on, each in order, together every person once.
+TEST_F(PeopleSpillTest, ASortedRunSplitAtAnIdHoldsEveryPersonOnceOnEitherSide) {
+  auto created = PeopleSpill::Create((dir / "people-0").string());
+  ASSERT_TRUE(created) << created.error().message;
+  PeopleSpill& spill = **created;
+  std::mt19937_64 rng(17);
+  std::map<std::string, std::string> all;
+  for (int i = 0; i < 500; ++i) all[Ulid(rng)] = "u" + std::to_string(i);
+  all["P-1"] = "p1";
+  all["P-2"] = "p2";
+  for (const auto& [id, v] : all) spill.Put(id, v);
+  ASSERT_TRUE(spill.Write());
+  auto drain = [](PeopleSpill::Sorted& run) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string v;
+    for (; !run.Done(); run.Next()) {
+      EXPECT_TRUE(run.Value(v));
+      out.emplace_back(run.Id(), v);
+    }
+    return out;
+  };
+  PeopleSpill::Sorted lower = spill.TakeSorted();
+  ASSERT_EQ(lower.size(), all.size());
+  const std::string pivot = lower.Middle();
+  ASSERT_FALSE(pivot.empty());
+  PeopleSpill::Sorted upper = lower.SplitAt(pivot);
+  EXPECT_EQ(lower.size() + upper.size(), all.size());
+  EXPECT_GT(lower.size(), all.size() / 3);  // the middle: neither side nearly empty
+  EXPECT_GT(upper.size(), all.size() / 3);
+  // A split of the upper part again, at a non-ULID id ("P-2" sorts among the ULIDs).
+  PeopleSpill::Sorted top = upper.SplitAt("P-2");
+  const auto a = drain(lower), b = drain(upper), c = drain(top);
+  std::vector<std::pair<std::string, std::string>> joined(a);
+  joined.insert(joined.end(), b.begin(), b.end());
+  joined.insert(joined.end(), c.begin(), c.end());
+  const std::vector<std::pair<std::string, std::string>> expected(all.begin(), all.end());
+  EXPECT_EQ(joined, expected);
+  for (const auto& [id, v] : a) EXPECT_LT(id, pivot);
+  for (const auto& [id, v] : b) EXPECT_TRUE(id >= pivot && id < "P-2") << id;
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c.front().first, "P-2");
+  // The index already taken: nobody left, no middle to split at.
+  PeopleSpill::Sorted none = spill.TakeSorted();
+  EXPECT_EQ(none.size(), 0u);
+  EXPECT_TRUE(none.Middle().empty());
+}
+
 TEST_F(PeopleSpillTest, TheFileIsRemovedWithTheSpill) {
   const auto path = dir / "people-1";
   {
@@ -174,6 +223,102 @@ TEST_F(PeopleSpillTest, IngestedEntriesAreReadBackAndAFailedRunIngestsNothing) {
   ASSERT_TRUE(db.Ingest((dir / "c.sst").string(),
                         [](std::string&, std::string&) -> eventstore::StoreResult<bool> { return false; }));
   EXPECT_FALSE(std::filesystem::exists(dir / "c.sst"));
+}
+
+// Several runs at once (the two halves of a catch-up's people), each on a thread of its own:
+// all of them ingested together, or, when one fails, none of them.
+TEST_F(PeopleSpillTest, RunsIngestedTogetherAreAllReadBackOrNoneIsWhenOneFails) {
+  auto opened = ViewsDb::Open((dir / "views").string());
+  ASSERT_TRUE(opened) << opened.error().message;
+  ViewsDb& db = **opened;
+  auto run = [](int from, int to, int fail_at) -> ViewsDb::IngestSource {
+    auto n = std::make_shared<int>(from);
+    return [=](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
+      if (*n == fail_at) return eventstore::StoreError(eventstore::StoreErrorCode::kIo, "read failed");
+      if (*n == to) return false;
+      key = "people/" + std::to_string(*n);
+      value = "v" + std::to_string(*n);
+      ++*n;
+      return true;
+    };
+  };
+  const std::vector<std::string> paths{(dir / "lower.sst").string(), (dir / "upper.sst").string()};
+  auto failed = db.Ingest(paths, std::vector<ViewsDb::IngestSource>{run(1000, 5000, -1), run(5000, 9000, 8000)});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "read failed");
+  EXPECT_FALSE(std::filesystem::exists(paths[0]));
+  EXPECT_FALSE(std::filesystem::exists(paths[1]));
+  size_t seen = 0;
+  ASSERT_TRUE(db.Scan("people/", nullptr, [&](std::string_view, std::string_view) { ++seen; }));
+  EXPECT_EQ(seen, 0u);
+
+  // One run empty (a split that left a side with nobody): the other is ingested alone.
+  ASSERT_TRUE(db.Ingest(paths, std::vector<ViewsDb::IngestSource>{run(1000, 5000, -1), run(5000, 5000, -1)}));
+  ASSERT_TRUE(db.Ingest(std::vector<std::string>{(dir / "a.sst").string(), (dir / "b.sst").string()},
+                        std::vector<ViewsDb::IngestSource>{run(5000, 7000, -1), run(7000, 9000, -1)}));
+  std::map<std::string, std::string> people;
+  ASSERT_TRUE(db.Scan("people/", nullptr, [&](std::string_view k, std::string_view v) { people.emplace(k, v); }));
+  EXPECT_EQ(people.size(), 8000u);
+  EXPECT_EQ(people["people/1000"], "v1000");
+  EXPECT_EQ(people["people/6999"], "v6999");
+  EXPECT_EQ(people["people/8999"], "v8999");
+  for (const auto& path : paths) EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// A catch-up from scratch writes its batches as table files (ViewsDb::WriteAsTable): the
+// database reads back what the same batches written through its memtable leave, a key put
+// twice in a batch or rewritten and deleted batch after batch included, whether the batches
+// kept reach a table's size many times (a small memtable) or never before FlushTables.
+TEST_F(PeopleSpillTest, BatchesWrittenAsTablesLeaveWhatTheSameBatchesWrittenLeave) {
+  for (const size_t buffer : {size_t{16} << 10, size_t{64} << 20}) {
+    SCOPED_TRACE(buffer);
+    ViewsDbOptions o;
+    o.write_buffer_bytes = buffer;
+    const auto sub = dir / std::to_string(buffer);
+    std::filesystem::create_directories(sub);
+    auto written = ViewsDb::Open((sub / "written").string(), o);
+    auto tables = ViewsDb::Open((sub / "tables").string(), o);
+    ASSERT_TRUE(written && tables);
+    std::mt19937_64 rng(23);
+    for (int round = 0; round < 40; ++round) {
+      ViewsDb::Batch a, b;
+      // Sorted runs appended one after the other, as the pipeline's batches are.
+      for (int run = 0; run < 3; ++run) {
+        ViewsDb::Batch part;
+        for (int k = 0; k < 50; ++k) {
+          const std::string key = "gps/" + std::to_string(rng() % 400);
+          if (rng() % 4 == 0) {
+            part.Delete(key);
+          } else {
+            part.Put(key, "r" + std::to_string(round) + "-" + std::to_string(k) + std::string(rng() % 40, 'x'));
+          }
+        }
+        part.Sort();
+        a.Append(part);
+        b.Append(part);
+      }
+      a.Put("gps/7", "last put wins " + std::to_string(round));  // the same key again, last
+      b.Put("gps/7", "last put wins " + std::to_string(round));
+      ASSERT_TRUE((*written)->Write(a, false));
+      auto kept = (*tables)->WriteAsTable(b, sub.string());
+      ASSERT_TRUE(kept) << kept.error().message;
+      EXPECT_EQ(b.count(), 0u);  // taken
+    }
+    ViewsDb::Batch empty;
+    ASSERT_TRUE((*tables)->WriteAsTable(empty, sub.string()));
+    ASSERT_TRUE((*tables)->FlushTables(sub.string()));
+    ASSERT_TRUE((*tables)->FlushTables(sub.string()));  // nothing kept: nothing written
+    std::map<std::string, std::string> x, y;
+    ASSERT_TRUE((*written)->Scan("gps/", nullptr, [&](std::string_view k, std::string_view v) { x.emplace(k, v); }));
+    ASSERT_TRUE((*tables)->Scan("gps/", nullptr, [&](std::string_view k, std::string_view v) { y.emplace(k, v); }));
+    EXPECT_GT(x.size(), 100u);
+    EXPECT_LT(x.size(), 400u);  // some deleted at the end
+    EXPECT_EQ(x, y);
+    EXPECT_EQ(y["gps/7"], "last put wins 39");
+    for (const auto& f : std::filesystem::directory_iterator(sub)) {
+      EXPECT_NE(f.path().extension(), ".sst") << f.path();  // every table moved in
+    }
+  }
 }
 
 }  // namespace

@@ -186,7 +186,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
     }
     SampleRecords(applied);  // its records are all cached until the write is done
-    writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
+    if (spilling) {
+      // Nothing reads the views database before the end (the people are in the spill, the
+      // views are published at the end): a table file ingested, not memtable inserts.
+      writing = std::async(std::launch::async, [this, &wb] { return db->WriteAsTable(wb, options.path + ".spill"); });
+    } else {
+      writing = std::async(std::launch::async, [this, &wb] { return db->Write(wb, options.sync); });
+    }
     side ^= 1;
     reader.Recycle(std::move(held.front()));
     held.pop_front();
@@ -248,7 +254,12 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
       if (pipeline->Spilling()) {
-        // Every person's latest entry, then this batch with the checkpoint.
+        // The batches kept for a table, every person's latest entry, then this batch with
+        // the checkpoint.
+        if (auto tabled = db->FlushTables(options.path + ".spill"); !tabled) {
+          Fail(applied.envelopes.back().position, tabled.error().message);
+          return position.load(std::memory_order_relaxed);
+        }
         if (auto unspilled = pipeline->UnspillPeople(*db); !unspilled) {
           Fail(applied.envelopes.back().position, unspilled.error().message);
           return position.load(std::memory_order_relaxed);

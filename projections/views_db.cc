@@ -15,8 +15,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <map>
 #include <optional>
+#include <queue>
+#include <stdexcept>
 #include <vector>
 
 namespace caseledger::projections {
@@ -428,8 +431,96 @@ ViewsDb::Result<void> ViewsDb::Flush() {
   return {};
 }
 
-ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path,
-                                      const std::function<Result<bool>(std::string& key, std::string& value)>& next) {
+namespace {
+// A batch's entries, for a table file: Puts and Deletes of the default column family.
+class Entries final : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Entry {
+    rocksdb::Slice key, value;
+    bool put;
+  };
+  explicit Entries(std::vector<Entry>& out) : out_(out) {}
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    if (cf != 0) return rocksdb::Status::NotSupported();
+    out_.push_back({key, value, true});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    if (cf != 0) return rocksdb::Status::NotSupported();
+    out_.push_back({key, {}, false});
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  std::vector<Entry>& out_;
+};
+}  // namespace
+
+ViewsDb::Result<void> ViewsDb::WriteAsTable(Batch& batch, const std::string& dir) {
+  if (batch.count() == 0) return {};
+  batch.Sort();  // a key once, in order: the batch's runs (partitions, views) merged
+  table_bytes_ += batch.bytes();
+  table_runs_.emplace_back();
+  table_runs_.back().batch_.swap(batch.batch_);  // `batch` goes on empty
+  // As large as a memtable would grow before its flush: as many files of the same size,
+  // and so the same compactions.
+  if (table_bytes_ < std::max(options_.write_buffer_bytes, options_.catch_up_write_buffer_bytes)) return {};
+  return FlushTables(dir);
+}
+
+ViewsDb::Result<void> ViewsDb::FlushTables(const std::string& dir) {
+  if (table_runs_.empty()) return {};
+  std::vector<std::vector<Entries::Entry>> runs(table_runs_.size());
+  for (size_t r = 0; r < runs.size(); ++r) {
+    Entries collect(runs[r]);
+    if (rocksdb::Status s = table_runs_[r].batch_->Iterate(&collect); !s.ok()) return FromStatus(s, "table of a batch");
+  }
+  // The runs merged in key order; of a key's entries, the newest run's (a later batch's).
+  using Head = std::pair<size_t, size_t>;  // run, entry
+  auto after = [&runs](const Head& a, const Head& b) {
+    const int c = runs[a.first][a.second].key.compare(runs[b.first][b.second].key);
+    return c != 0 ? c > 0 : a.first < b.first;
+  };
+  std::priority_queue<Head, std::vector<Head>, decltype(after)> heads(after);
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (!runs[r].empty()) heads.emplace(r, 0);
+  }
+  const std::string path = dir + "/table-" + std::to_string(++tables_) + ".sst";
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
+  if (rocksdb::Status s = writer.Open(path); !s.ok()) return FromStatus(s, ("create " + path).c_str());
+  auto advance = [&](const Head& h) {
+    if (h.second + 1 < runs[h.first].size()) heads.emplace(h.first, h.second + 1);
+  };
+  while (!heads.empty()) {
+    const Head top = heads.top();
+    heads.pop();
+    const Entries::Entry& e = runs[top.first][top.second];
+    while (!heads.empty() && runs[heads.top().first][heads.top().second].key == e.key) {
+      const Head older = heads.top();
+      heads.pop();
+      advance(older);
+    }
+    if (rocksdb::Status s = e.put ? writer.Put(e.key, e.value) : writer.Delete(e.key); !s.ok()) {
+      std::remove(path.c_str());
+      return FromStatus(s, ("write " + path).c_str());
+    }
+    advance(top);
+  }
+  if (rocksdb::Status s = writer.Finish(); !s.ok()) {
+    std::remove(path.c_str());
+    return FromStatus(s, ("finish " + path).c_str());
+  }
+  rocksdb::IngestExternalFileOptions io;
+  io.move_files = true;
+  rocksdb::Status s = db_->IngestExternalFile({path}, io);
+  std::remove(path.c_str());
+  if (!s.ok()) return FromStatus(s, ("ingest " + path).c_str());
+  table_runs_.clear();
+  table_bytes_ = 0;
+  return {};
+}
+
+ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next) const {
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
   bool open = false;
   std::string key, value;
@@ -449,16 +540,53 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path,
       return FromStatus(s, ("write " + path).c_str());
     }
   }
-  if (!open) return {};
+  if (!open) return false;
   if (rocksdb::Status s = writer.Finish(); !s.ok()) {
     std::remove(path.c_str());
     return FromStatus(s, ("finish " + path).c_str());
   }
+  return true;
+}
+
+ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSource& next) {
+  return Ingest(std::vector<std::string>{path}, std::vector<IngestSource>{next});
+}
+
+ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
+  if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
+  // Each table file on a thread of its own (the last on the caller's): the entries'
+  // encoding, compression and filters are most of an ingestion's CPU.
+  std::vector<std::future<Result<bool>>> others;
+  for (size_t i = 0; i + 1 < sources.size(); ++i) {
+    others.push_back(std::async(std::launch::async, [this, &paths, &sources, i] { return WriteTable(paths[i], sources[i]); }));
+  }
+  std::vector<Result<bool>> written;
+  std::optional<Result<bool>> last;
+  if (!sources.empty()) last = WriteTable(paths.back(), sources.back());
+  for (auto& other : others) written.push_back(other.get());
+  if (last) written.push_back(std::move(*last));
+  std::vector<std::string> files;
+  std::optional<eventstore::StoreError> error;
+  for (size_t i = 0; i < written.size(); ++i) {
+    if (!written[i]) {
+      if (!error) error = written[i].error();
+    } else if (*written[i]) {
+      files.push_back(paths[i]);
+    }
+  }
+  auto remove = [&files] {
+    for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
+  };
+  if (error) {
+    remove();
+    return *error;
+  }
+  if (files.empty()) return {};
   rocksdb::IngestExternalFileOptions io;
   io.move_files = true;  // a hard link: the file becomes the database's
-  rocksdb::Status s = db_->IngestExternalFile({path}, io);
-  std::remove(path.c_str());  // the database's link stays
-  if (!s.ok()) return FromStatus(s, ("ingest " + path).c_str());
+  rocksdb::Status s = db_->IngestExternalFile(files, io);
+  remove();
+  if (!s.ok()) return FromStatus(s, ("ingest " + files.front()).c_str());
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include "projections/views_db_options.h"
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -86,6 +87,17 @@ class ViewsDb {
   // batch skips the WAL, and a crash may lose the latest unsynced batches (whole ones, the
   // newest first: what remains is the database as some earlier batch left it).
   Result<void> Write(Batch& batch, bool sync);
+  // Keeps the batch (taken: it goes on empty) for a table file ingested into the database
+  // (IngestExternalFile) once the batches kept reach a memtable's size (FlushTables):
+  // the memtable's skip list cost ~7,000 instructions per entry, where the kept batches,
+  // each sorted, are merged in key order (docs/benchmarks.md, session 20). For a catch-up
+  // from scratch, whose batches nobody reads before its end (the people are in their
+  // spill, people_spill.h; the views are published at the end): a batch kept is not read.
+  // Table files go to `dir`, moved into the database. One thread at a time; batches kept
+  // and not flushed are dropped with the database (a catch-up stopped before its end).
+  Result<void> WriteAsTable(Batch& batch, const std::string& dir);
+  // Writes what WriteAsTable kept as one table file and ingests it; nothing kept: nothing.
+  Result<void> FlushTables(const std::string& dir);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
   // Writes the entries `next` yields (it sets key and value and returns true, or returns
@@ -95,7 +107,12 @@ class ViewsDb {
   // durable as an ingested file is (a crash may not lose it, unlike an unsynced Write).
   // For many entries at once: a catch-up's people (people_spill.h). Nothing yielded:
   // nothing written.
-  Result<void> Ingest(const std::string& path, const std::function<Result<bool>(std::string& key, std::string& value)>& next);
+  using IngestSource = std::function<Result<bool>(std::string& key, std::string& value)>;
+  Result<void> Ingest(const std::string& path, const IngestSource& next);
+  // The same for several sources at once, each written to its own table file (`paths`, one
+  // per source) on a thread of its own, the files then ingested together: the sources' key
+  // ranges must not overlap. Any source's error: nothing ingested.
+  Result<void> Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources);
   // Writes the memtable to disk: batches written without the WAL become durable and
   // visible to another (read-only) opening of the directory.
   Result<void> Flush();
@@ -113,7 +130,13 @@ class ViewsDb {
 
  private:
   ViewsDb() = default;
+  // `next`'s entries into a new table file at `path`; false: nothing yielded, no file.
+  Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
+
   ViewsDbOptions options_;
+  std::deque<Batch> table_runs_;  // WriteAsTable's, in write order (a deque: Batch does not move)
+  size_t table_bytes_ = 0;
+  uint64_t tables_ = 0;
   std::shared_ptr<rocksdb::Cache> cache_;
   std::unique_ptr<rocksdb::DB> db_;
   mutable std::atomic<uint64_t> keys_read_{0};
