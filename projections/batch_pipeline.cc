@@ -261,7 +261,10 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
         for (const auto& view : views_) {
           if (view->ReadsRecord(e, *before)) return true;
         }
-        slot.record = part.GpOnly(before->gp_id);
+        // Found with the person's entry; looked up again only when their GP changed.
+        const PersonRecord*& gp_only = dir.StepGpOnly();
+        if (gp_only == nullptr || gp_only->gp_id != before->gp_id) gp_only = part.GpOnly(before->gp_id);
+        slot.record = gp_only;
         return false;
       });
       if (slot.before) slot.record = slot.before.get();

@@ -196,7 +196,7 @@ class BatchPipeline {
     // A record holding only `gp_id` (and its GP), for the views of an event no view reads
     // more of (Slot::record). Never changed once made: the views of a batch read them on
     // other threads while the partition folds the next one (the map moves its pointers,
-    // never the records).
+    // never the records), nor dropped (a person's entry keeps theirs: StepGpOnly).
     const PersonRecord* GpOnly(const std::string& gp_id);
     absl::flat_hash_map<std::string, std::unique_ptr<const PersonRecord>, domain::StringHash, std::equal_to<>>
         gp_only;

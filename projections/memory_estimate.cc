@@ -42,11 +42,12 @@ size_t CachedRecordBytes(const PersonRecord& r) {
   bytes += r.swabs.HeapBytes(AllocatedBytes);
   bytes += Buffer(r.spells);
   for (const auto& s : r.spells) bytes += Heap(s.istat);
-  // The hash table's slot (the key held inline, a shared_ptr, a stamp and the fold states)
+  // The hash table's slot (the key held inline, a shared_ptr, a stamp, the GP-only record's
+  // pointer and the fold states)
   // at the load of a Swiss table between its growths (7/16 to 7/8 full: ~2/3 on average),
   // plus one control byte.
   constexpr size_t kSlot = sizeof(PersonKey) + sizeof(std::shared_ptr<PersonRecord>) + sizeof(uint64_t) +
-                          sizeof(absl::InlinedVector<FoldState, 1>);
+                          sizeof(const PersonRecord*) + sizeof(absl::InlinedVector<FoldState, 1>);
   bytes += kSlot * 3 / 2 + 1;
   return bytes;
 }

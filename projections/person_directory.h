@@ -234,7 +234,10 @@ class PersonDirectory {
     const PersonRecord* record = it == people_.end() ? nullptr : it->second.record.get();
     Effects(e, record, effects);
     std::span<FoldState> states;
-    if (record != nullptr) states = std::span<FoldState>(it->second.folds.data(), it->second.folds.size());
+    if (record != nullptr) {
+      states = std::span<FoldState>(it->second.folds.data(), it->second.folds.size());
+      last_ = &it->second;  // for StepGpOnly, in `keep`
+    }
     if (keep(record, states) && record != nullptr) before = it->second.record;
     const bool changed = Advance(e, it);
     last_ = it == people_.end() ? nullptr : &it->second;
@@ -261,6 +264,12 @@ class PersonDirectory {
   }
   // The same for the cached person `person_id` (a caller that does not Step).
   void MarkFoldsChanged(std::string_view person_id, uint32_t folds);
+  // In Step's `keep`, for a registered person: a record of the person's GP alone that the
+  // caller keeps in their entry (the batch pipeline's Part::GpOnly; null until set),
+  // forgotten with the entry; the caller checks its GP against the record's. Why: looking
+  // it up by GP id for every event no view reads more of than the GP was ~1.5 % of a
+  // rebuild's instructions at 1:100 (docs/benchmarks.md, session 20).
+  const PersonRecord*& StepGpOnly() { return last_->gp_only; }
   // The record of a cached person whose state of fold `k` changed since their entry was
   // last written (MarkUnwritten's `folds`), with their fold states; null otherwise.
   const PersonRecord* FoldChanged(std::string_view person_id, size_t k, std::span<const FoldState>& states) const;
@@ -300,6 +309,7 @@ class PersonDirectory {
     uint64_t stamp = 0;  // batch that last touched it
     bool unwritten = false;  // MarkUnwritten since the last FindToWrite
     uint32_t folds_changed = 0;  // bit k: fold k changed the state since (MarkUnwritten)
+    const PersonRecord* gp_only = nullptr;  // StepGpOnly
     // The person folds' states of the person (SetFolds). Why here and not in each fold's
     // own table keyed by person: every event of a GP's patient looked their row up there,
     // a cache miss in a table of millions (5.6 % of a 1:1 catch-up), with an eviction of
@@ -307,7 +317,7 @@ class PersonDirectory {
     absl::InlinedVector<FoldState, 1> folds;
   };
   Cached NewEntry(std::shared_ptr<PersonRecord> record) const {
-    Cached c{std::move(record), stamp_, false, 0, {}};
+    Cached c{std::move(record), stamp_, false, 0, nullptr, {}};
     c.folds.resize(folds_);
     return c;
   }
