@@ -29,7 +29,7 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 struct Dispatcher::Exchange {
-  Exchange(std::shared_ptr<const Request> r, Admitted a, asio::any_io_executor ex, Completion d, ThreadInbox* in)
+  Exchange(std::shared_ptr<const Request> r, Admitted&& a, asio::any_io_executor ex, Completion d, ThreadInbox* in)
       : req(std::move(r)), admitted(std::move(a)), rr{*req, std::move(admitted.params), std::move(admitted.principal)},
         executor(std::move(ex)), done(std::move(d)), inbox(in) {}
   std::shared_ptr<const Request> req;
@@ -98,7 +98,7 @@ Admitted Dispatcher::Admit(Request& req) const {
   return a;
 }
 
-void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted admitted, asio::any_io_executor executor,
+void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted&& admitted, asio::any_io_executor executor,
                         Completion done, ThreadInbox* inbox) {
   auto x = std::make_shared<Exchange>(std::move(req), std::move(admitted), std::move(executor), std::move(done), inbox);
   // The deadline counts from the first time the read must wait (a clock read that nearly

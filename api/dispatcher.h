@@ -44,8 +44,9 @@ struct Admitted {
   Principal principal;
 };
 
-// Called exactly once with the answer, on the executor given to Handle().
-using Completion = std::function<void(Response)>;
+// Called exactly once with the answer, on the executor given to Handle(). By reference:
+// std::function's by-value argument was two moves of the Response per call.
+using Completion = std::function<void(Response&&)>;
 
 class Dispatcher {
  public:
@@ -64,7 +65,7 @@ class Dispatcher {
   // `req` and `admitted` are kept alive until then. `inbox`, when given, is the one of
   // `executor`'s thread (thread_inbox.h): a deferred answer's work (a command's, once its
   // group commit is synced) comes back through it, batched with the others of its group.
-  void Handle(std::shared_ptr<const Request> req, Admitted admitted, boost::asio::any_io_executor executor,
+  void Handle(std::shared_ptr<const Request> req, Admitted&& admitted, boost::asio::any_io_executor executor,
               Completion done, ThreadInbox* inbox = nullptr);
 
   // Runs what the command pool holds, then ends its threads (at shutdown, once).
