@@ -16,5 +16,9 @@ namespace caseledger::api {
 // answer to HEAD, which carries no body. A CR or LF in a route's header value is dropped
 // (it would end the field): values are the server's own, never echoed client bytes.
 std::string ResponseHead(const Response& res, unsigned version, bool keep_alive, size_t content_length);
+// The same, appended to `out`: a buffer kept from one answer to the next takes no
+// allocation per answer.
+void AppendResponseHead(std::string& out, const Response& res, unsigned version, bool keep_alive,
+                        size_t content_length);
 
 }  // namespace caseledger::api

@@ -160,6 +160,7 @@ class Session {
   ConnectionTable::Slot* slot_;  // good while the session runs (Close follows it)
   ThreadInbox& inbox_;           // the connection's thread's
   beast::flat_buffer buffer_{16 * 1024};
+  std::string head_;  // the answer's head being written (Write), kept for the next answer's
   bool linger_ = false;
 };
 
@@ -399,8 +400,9 @@ awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, uns
   // The head in one string and the body beside it, in one gather write (response_head.h).
   // HEAD: the length of the body a GET would get, and no body.
   const std::string_view body = res.Body();
-  const std::string head_text = ResponseHead(res, version, keep_alive, body.size());
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_text),
+  head_.clear();
+  AppendResponseHead(head_, res, version, keep_alive, body.size());
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
                                                   head ? asio::const_buffer() : asio::buffer(body)};
   beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
   if constexpr (Connection<Stream>::kPlain) {
