@@ -52,11 +52,42 @@ void Router::Add(Route route) {
   }
   const std::string_view head = Head(route.pattern);
   if (head.find('{') == std::string_view::npos) {
-    by_head_[std::string(head)].push_back(routes_.size());
+    by_head_[std::string(head)].routes.push_back(routes_.size());
   } else {
     open_.push_back(routes_.size());
   }
   routes_.push_back(std::move(route));
+  Index();
+}
+
+namespace {
+
+bool Accepts(const Route& r, Method method) {
+  return r.method == method || (method == Method::kHead && r.method == Method::kGet);
+}
+
+}  // namespace
+
+std::vector<Router::Candidate> Router::Accepting(const std::vector<size_t>* head, Method method) const {
+  static const std::vector<size_t> kNone;
+  const std::vector<size_t>& headed = head ? *head : kNone;
+  std::vector<Candidate> out;
+  size_t h = 0, o = 0;
+  while (h < headed.size() || o < open_.size()) {
+    const bool of_head = o == open_.size() || (h < headed.size() && headed[h] < open_[o]);
+    const size_t i = of_head ? headed[h++] : open_[o++];
+    if (Accepts(routes_[i], method)) out.push_back({i, of_head});
+  }
+  return out;
+}
+
+// Quadratic in the routes, once per route added at startup (~100 routes): what each
+// request saves is walking past every route of its head that takes another method.
+void Router::Index() {
+  for (size_t m = 0; m < kMethods; ++m) {
+    open_accepting_[m] = Accepting(nullptr, static_cast<Method>(m));
+    for (auto& [head, bucket] : by_head_) bucket.accepting[m] = Accepting(&bucket.routes, static_cast<Method>(m));
+  }
 }
 
 bool Router::MatchPattern(const std::string& pattern, const std::string& path, PathParams& params, size_t from) {
@@ -93,36 +124,36 @@ bool Router::MatchPattern(const std::string& pattern, const std::string& path, P
 Router::Match Router::Find(Method method, const std::string& path) const {
   Match m;
   m.status = 404;
-  static const std::vector<size_t> kNone;
   const std::string_view head = Head(path);
-  auto bucket = by_head_.find(std::string(head));
-  const std::vector<size_t>& headed = bucket == by_head_.end() ? kNone : bucket->second;
-  auto accepts = [method](const Route& r) {
-    return r.method == method || (method == Method::kHead && r.method == Method::kGet);
-  };
+  auto bucket = by_head_.find(head);
+  const size_t method_index = static_cast<size_t>(method);
   // The routes of this head and the open ones, in the order they were added: first those
   // of the request's method (the route found is the first of them that matches, as if
   // every route were tried in order), then, for a 404 or 405, every one. A route of the
   // head's bucket has the path's head as its own, literally: matched from past it.
+  const std::vector<Candidate>& accepting =
+      bucket == by_head_.end() ? open_accepting_[method_index] : bucket->second.accepting[method_index];
   PathParams params;
-  for (bool all : {false, true}) {
-    size_t h = 0, o = 0;
-    while (h < headed.size() || o < open_.size()) {
-      const bool of_head = o == open_.size() || (h < headed.size() && headed[h] < open_[o]);
-      const Route& r = routes_[of_head ? headed[h++] : open_[o++]];
-      if (accepts(r) == all) continue;
-      params.Clear();
-      if (!MatchPattern(r.pattern, path, params, of_head ? head.size() : 0)) continue;
-      if (!all) {
-        m.route = &r;
-        m.params = std::move(params);
-        m.status = 0;
-        return m;
-      }
-      m.status = 405;
-      if (!m.allow.empty()) m.allow += ", ";
-      m.allow += ToString(r.method);
-    }
+  for (const Candidate& c : accepting) {
+    params.Clear();
+    if (!MatchPattern(routes_[c.route].pattern, path, params, c.of_head ? head.size() : 0)) continue;
+    m.route = &routes_[c.route];
+    m.params = std::move(params);
+    m.status = 0;
+    return m;
+  }
+  static const std::vector<size_t> kNone;
+  const std::vector<size_t>& headed = bucket == by_head_.end() ? kNone : bucket->second.routes;
+  size_t h = 0, o = 0;
+  while (h < headed.size() || o < open_.size()) {
+    const bool of_head = o == open_.size() || (h < headed.size() && headed[h] < open_[o]);
+    const Route& r = routes_[of_head ? headed[h++] : open_[o++]];
+    if (Accepts(r, method)) continue;  // tried above
+    params.Clear();
+    if (!MatchPattern(r.pattern, path, params, of_head ? head.size() : 0)) continue;
+    m.status = 405;
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += ToString(r.method);
   }
   return m;
 }

@@ -7,6 +7,7 @@
 
 #include <boost/container/static_vector.hpp>
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -110,13 +111,36 @@ class Router {
   // `from`: both pattern and path begin with the same `from` literal characters (a bucket's
   // head), which are not compared again.
   static bool MatchPattern(const std::string& pattern, const std::string& path, PathParams& params, size_t from);
+  static constexpr size_t kMethods = static_cast<size_t>(Method::kOther) + 1;
+  // A route to try: its index in routes_, and whether it is of the bucket's head (matched
+  // from past the head) or an open one (from the start).
+  struct Candidate {
+    size_t route;
+    bool of_head;
+  };
+  using ByMethod = std::array<std::vector<Candidate>, kMethods>;
+  struct Bucket {
+    std::vector<size_t> routes;  // this head's, in the order added
+    // By request method: this head's routes and the open ones that accept it, in the
+    // order added (what the first pass of Find tries, without looking at the others).
+    ByMethod accepting;
+  };
+  // The routes of `head` (may be null: a head no route has) and the open ones that accept
+  // `method`, in the order added.
+  std::vector<Candidate> Accepting(const std::vector<size_t>* head, Method method) const;
+  void Index();  // recomputes every `accepting` list (Add, at startup)
+  struct HeadHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<Route> routes_;
   // Routes by their first two segments ("/v1/people" for "/v1/people/{id}/swabs"), so that
   // a request is tried only against the routes it can match; `open_` holds the routes whose
   // first two segments have a parameter (tried for every path). Indexes into routes_, in
   // the order the routes were added.
-  std::unordered_map<std::string, std::vector<size_t>> by_head_;
+  std::unordered_map<std::string, Bucket, HeadHash, std::equal_to<>> by_head_;
   std::vector<size_t> open_;
+  ByMethod open_accepting_;  // for a path whose head no route has
 };
 
 }  // namespace caseledger::api

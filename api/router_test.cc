@@ -75,6 +75,11 @@ TEST_F(RouterTest, WrongMethodIs405WithEveryAllowedMethodAndUnknownPathIs404) {
   EXPECT_EQ(router_.Find(Method::kGet, "/v1/people/").status, 404);  // an empty parameter
   EXPECT_EQ(router_.Find(Method::kGet, "/v2/people/01ABC").status, 404);
   EXPECT_EQ(router_.Find(Method::kGet, "/healthz/x").status, 404);
+  // A head no route has: only the open routes, for the 405 too.
+  m = router_.Find(Method::kPost, "/v1/labs/stats");
+  EXPECT_EQ(m.status, 405);
+  EXPECT_EQ(m.allow, "GET");
+  EXPECT_EQ(router_.Find(Method::kHead, "/v1/labs/stats").route->pattern, "/v1/{kind}/stats");
 }
 
 // Parameters are held in place: each found by its name, decoded, surviving the moves and
