@@ -31,6 +31,7 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   RequestParser();
   boost::beast::http::verb method() const { return method_; }
   std::string_view target() const { return target_; }
+  std::string& target() { return target_; }  // for the session to move into its Request
   unsigned version() const { return version_; }  // 10 or 11
   RequestHeaders& headers() { return headers_; }
   const RequestHeaders& headers() const { return headers_; }

@@ -283,7 +283,7 @@ awaitable<void> Session<Stream>::Serve() {
     const bool is_head = parser.method() == http::verb::head;
     Request req;
     req.method = ToMethod(parser.method());
-    req.target = parser.target();
+    req.target = std::move(parser.target());  // the parser's copy, not a third one
     req.headers = std::move(parser.headers());  // read into it by the parser (request_framing.h)
     const bool body_pending = !parser.is_done();
     std::string_view expect = req.Header("expect");
