@@ -87,7 +87,7 @@ class ViewsDb {
   // batch skips the WAL, and a crash may lose the latest unsynced batches (whole ones, the
   // newest first: what remains is the database as some earlier batch left it).
   Result<void> Write(Batch& batch, bool sync);
-  // Keeps the batch (taken: it goes on empty) for a table file ingested into the database
+  // Keeps the batch (taken: it goes on empty, with a buffer of an earlier one) for a table file ingested into the database
   // (IngestExternalFile) once the batches kept reach a memtable's size (FlushTables):
   // the memtable's skip list cost ~7,000 instructions per entry, where the kept batches,
   // each sorted, are merged in key order (docs/benchmarks.md, session 20). For a catch-up
@@ -96,7 +96,8 @@ class ViewsDb {
   // Table files go to `dir`, moved into the database. One thread at a time; batches kept
   // and not flushed are dropped with the database (a catch-up stopped before its end).
   Result<void> WriteAsTable(Batch& batch, const std::string& dir);
-  // Writes what WriteAsTable kept as one table file and ingests it; nothing kept: nothing.
+  // Writes what WriteAsTable kept as one table file and ingests it (nothing kept: nothing),
+  // and gives back the buffers WriteAsTable recycles.
   Result<void> FlushTables(const std::string& dir);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
@@ -132,9 +133,12 @@ class ViewsDb {
   ViewsDb() = default;
   // `next`'s entries into a new table file at `path`; false: nothing yielded, no file.
   Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
+  // The first table_used_ of table_runs_ merged into a table file and ingested.
+  Result<void> MergeTables(const std::string& dir);
 
   ViewsDbOptions options_;
   std::deque<Batch> table_runs_;  // WriteAsTable's, in write order (a deque: Batch does not move)
+  size_t table_used_ = 0;          // how many of them hold a batch; the others, their buffers
   size_t table_bytes_ = 0;
   uint64_t tables_ = 0;
   std::shared_ptr<rocksdb::Cache> cache_;
