@@ -265,8 +265,12 @@ class MemoryIndexCursor final : public bulk_import_internal::RunCursor {
   }
   void Load() {
     const auto& [name, state, index] = streams_[s_];
-    key_.assign(*name);
-    key_.push_back('\0');
+    if (!at_seed_ && k_ > 0) {
+      key_.resize(key_.size() - 8);  // the stream of the entry before: only the version changes
+    } else {
+      key_.assign(*name);
+      key_.push_back('\0');
+    }
     format::PutFixed64BE(key_, at_seed_ ? 0 : state->first_version + k_);  // format::StreamKey's bytes
     if (!at_seed_) value_ = format::EncodePositionRef(first_ + offsets_[state->run_begin + k_]);
   }

@@ -112,33 +112,44 @@ StoreResult<void> SortedRuns::MergeRange(std::string_view lower, std::string_vie
   }
   if (newest) cursors.push_back(newest);
   auto in_range = [&](const RunCursor& c) { return c.Valid() && (upper.empty() || c.key() < upper); };
-  // A heap of the runs by their current key, the newest run first among equal keys.
-  auto later = [&](size_t a, size_t b) {
-    const int c = cursors[a]->key().compare(cursors[b]->key());
-    return c != 0 ? c > 0 : a < b;
-  };
-  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
-  for (size_t i = 0; i < cursors.size(); ++i) {
-    cursors[i]->Seek(lower);
-    if (in_range(*cursors[i])) heap.push(i);
-  }
-  std::string current;
-  while (!heap.empty()) {
-    const size_t top = heap.top();
-    heap.pop();
-    RunCursor& it = *cursors[top];
-    current.assign(it.key());
-    rocksdb::Status s = visit(current, it.value());
-    if (!s.ok()) return RunError(s, "merge runs");
-    // The same key in older runs: skipped.
-    while (!heap.empty() && cursors[heap.top()]->key() == current) {
-      const size_t older = heap.top();
-      heap.pop();
-      cursors[older]->Next();
-      if (in_range(*cursors[older])) heap.push(older);
+  if (cursors.size() == 1) {
+    // One run (a load whose entries all stayed in memory, as the 1:10 load's stream index):
+    // its keys are strictly increasing, so each is visited as it is, without the heap and
+    // the copy of each key that skipping the older runs' equal keys needs.
+    RunCursor& it = *cursors.front();
+    for (it.Seek(lower); in_range(it); it.Next()) {
+      rocksdb::Status s = visit(it.key(), it.value());
+      if (!s.ok()) return RunError(s, "merge runs");
     }
-    it.Next();
-    if (in_range(it)) heap.push(top);
+  } else {
+    // A heap of the runs by their current key, the newest run first among equal keys.
+    auto later = [&](size_t a, size_t b) {
+      const int c = cursors[a]->key().compare(cursors[b]->key());
+      return c != 0 ? c > 0 : a < b;
+    };
+    std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+    for (size_t i = 0; i < cursors.size(); ++i) {
+      cursors[i]->Seek(lower);
+      if (in_range(*cursors[i])) heap.push(i);
+    }
+    std::string current;
+    while (!heap.empty()) {
+      const size_t top = heap.top();
+      heap.pop();
+      RunCursor& it = *cursors[top];
+      current.assign(it.key());
+      rocksdb::Status s = visit(current, it.value());
+      if (!s.ok()) return RunError(s, "merge runs");
+      // The same key in older runs: skipped.
+      while (!heap.empty() && cursors[heap.top()]->key() == current) {
+        const size_t older = heap.top();
+        heap.pop();
+        cursors[older]->Next();
+        if (in_range(*cursors[older])) heap.push(older);
+      }
+      it.Next();
+      if (in_range(it)) heap.push(top);
+    }
   }
   for (size_t i = 0; i < files.size(); ++i) {
     if (!files[i]->status().ok()) return RunError(files[i]->status(), "read " + paths_[i]);

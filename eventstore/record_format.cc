@@ -2,6 +2,7 @@
 
 #include "eventstore/varint.h"
 
+#include <boost/endian/conversion.hpp>
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -40,7 +41,13 @@ class Reader {
 }  // namespace
 
 void PutFixed64BE(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  // One append of the eight bytes (a byte swap and a store): eight push_backs, each checking
+  // the string's room, were ~160 instructions a call (callgrind, 2026-12-06), two calls an
+  // event in a bulk load (the log's key on the pool, the stream index's in the merge).
+  const uint64_t big = boost::endian::native_to_big(v);
+  char bytes[sizeof big];
+  std::memcpy(bytes, &big, sizeof big);
+  out.append(bytes, sizeof bytes);
 }
 
 uint64_t DecodeFixed64BE(const char* p) {
