@@ -77,24 +77,41 @@ std::string StreamKey(std::string_view stream, uint64_t version) {
 void AppendRecordLength(std::string& out, uint64_t n) { PutVarint(out, n); }
 
 void AppendRecordBodyUpToPersonal(std::string& out, const RecordParts& p) {
+  // The string grown once to the most the fields can take, each written in place, then cut
+  // to what they took: thirteen appends, each checking the string's room, were ~900
+  // instructions an event (callgrind, a bulk load at 1:1000; 2026-12-06).
+  const std::string_view strings[] = {p.stream,         p.type,         p.actor_id,        p.actor_role,
+                                      p.correlation_id, p.causation_id, p.idempotency_key, p.body};
+  size_t most = 1 + 5 * varint::kMaxBytes;  // the layout byte and five numbers
+  for (std::string_view s : strings) most += varint::kMaxBytes + s.size();
+  const size_t start = out.size();
+  out.resize(start + most);
+  char* const begin = out.data() + start;
+  char* w = begin;
+  auto put_bytes = [&w](std::string_view s) {
+    w = varint::Put(w, s.size());
+    if (!s.empty()) std::memcpy(w, s.data(), s.size());
+    w += s.size();
+  };
   // Record layout 3 (whole hash stored: an anchor) or 4 (a check of it); both seal the
   // personal part, as 2 did.
-  out.push_back(p.position % kAnchorEvery == 0 ? 3 : 4);
-  PutBytes(out, p.stream);
-  PutVarint(out, p.version);
-  PutBytes(out, p.type);
-  PutVarint(out, p.schema_version);
-  PutVarint(out, ZigZag(p.recorded_at.micros));
+  *w++ = static_cast<char>(p.position % kAnchorEvery == 0 ? 3 : 4);
+  put_bytes(p.stream);
+  w = varint::Put(w, p.version);
+  put_bytes(p.type);
+  w = varint::Put(w, p.schema_version);
+  w = varint::Put(w, ZigZag(p.recorded_at.micros));
   // Effective-at is usually close to recorded-at: store the difference (modulo 2^64, so
   // that no pair of instants overflows, here or when decoding).
-  PutVarint(out, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(p.effective_at.micros) -
-                                             static_cast<uint64_t>(p.recorded_at.micros))));
-  PutBytes(out, p.actor_id);
-  PutBytes(out, p.actor_role);
-  PutBytes(out, p.correlation_id);
-  PutBytes(out, p.causation_id);
-  PutBytes(out, p.idempotency_key);
-  PutBytes(out, p.body);
+  w = varint::Put(w, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(p.effective_at.micros) -
+                                                 static_cast<uint64_t>(p.recorded_at.micros))));
+  put_bytes(p.actor_id);
+  put_bytes(p.actor_role);
+  put_bytes(p.correlation_id);
+  put_bytes(p.causation_id);
+  put_bytes(p.idempotency_key);
+  put_bytes(p.body);
+  out.resize(start + static_cast<size_t>(w - begin));
 }
 
 std::string EncodeRecordBody(const domain::Envelope& e) {
