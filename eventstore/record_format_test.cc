@@ -1,0 +1,72 @@
+// The record body's and the keys' bytes as FORMAT.md lays them out, byte for byte: the
+// encoders write in place (AppendRecordBodyUpToPersonal, PutFixed64BE), and a store written
+// before must read the same after any change to how they write.
+#include "eventstore/record_format.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace caseledger::eventstore::format {
+namespace {
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string out;
+  for (int b : bytes) out.push_back(static_cast<char>(b));
+  return out;
+}
+
+TEST(RecordFormatTest, ARecordBodyIsItsLayoutByteThenItsFieldsAfterWhatTheStringHeld) {
+  const std::string body(300, 'x');  // a length of two varint bytes
+  std::string out = "held";
+  AppendRecordBodyUpToPersonal(out, {5, "s", 2, "T", 1, domain::Timestamp{3}, domain::Timestamp{1}, "a", "",
+                                     "corr", "", "idem", body});
+  const std::string expected = "held" + Bytes({4, 1, 's', 2, 1, 'T', 1, 6, 3, 1, 'a', 0, 4}) + "corr" +
+                               Bytes({0, 4}) + "idem" + Bytes({0xac, 0x02}) + body;
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(out.size(), expected.size());  // cut to what the fields took
+
+  std::string anchor;  // every kAnchorEvery-th position stores its whole hash: layout 3
+  AppendRecordBodyUpToPersonal(anchor, {kAnchorEvery, "", 0, "", 0, {}, {}, "", "", "", "", "", ""});
+  EXPECT_EQ(anchor, Bytes({3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(RecordFormatTest, ARecordBodyDecodesToItsFields) {
+  domain::Envelope e;
+  e.position = 7;
+  e.stream = "person-01HXYZ";
+  e.version = 300;
+  e.type = "SwabCollected";
+  e.schema_version = 2;
+  e.recorded_at = domain::Timestamp{1'700'000'000'000'000};
+  e.effective_at = domain::Timestamp{1'600'000'000'000'000};  // before: a negative difference
+  e.actor = {"demo-admin", "admin"};
+  e.correlation_id = "c";
+  e.idempotency_key = "k";
+  e.body = std::string(1000, 'b');
+  domain::Envelope back;
+  ASSERT_TRUE(DecodeRecordBody(EncodeRecordBody(e), back));
+  EXPECT_EQ(back.stream, e.stream);
+  EXPECT_EQ(back.version, e.version);
+  EXPECT_EQ(back.type, e.type);
+  EXPECT_EQ(back.schema_version, e.schema_version);
+  EXPECT_EQ(back.recorded_at, e.recorded_at);
+  EXPECT_EQ(back.effective_at, e.effective_at);
+  EXPECT_EQ(back.actor, e.actor);
+  EXPECT_EQ(back.correlation_id, e.correlation_id);
+  EXPECT_EQ(back.causation_id, "");
+  EXPECT_EQ(back.idempotency_key, e.idempotency_key);
+  EXPECT_EQ(back.body, e.body);
+}
+
+TEST(RecordFormatTest, KeysEndInTheirNumberBigEndian) {
+  std::string out = "p";
+  PutFixed64BE(out, 0x0102030405060708ULL);
+  EXPECT_EQ(out, "p" + Bytes({1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(PositionKey(0x1ff), Bytes({0, 0, 0, 0, 0, 0, 1, 0xff}));
+  EXPECT_EQ(StreamKey("s", 2), "s" + Bytes({0, 0, 0, 0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(DecodeFixed64BE(PositionKey(UINT64_MAX - 1).data()), UINT64_MAX - 1);
+}
+
+}  // namespace
+}  // namespace caseledger::eventstore::format
