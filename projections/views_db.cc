@@ -15,11 +15,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <future>
 #include <map>
 #include <optional>
 #include <queue>
-#include <stdexcept>
 #include <vector>
 
 namespace caseledger::projections {
@@ -530,76 +528,6 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   if (!s.ok()) return FromStatus(s, ("ingest " + path).c_str());
   table_used_ = 0;  // kept with their buffers, for the next batches
   table_bytes_ = 0;
-  return {};
-}
-
-ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next) const {
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
-  bool open = false;
-  std::string key, value;
-  for (;;) {
-    auto more = next(key, value);
-    if (!more) {
-      if (open) std::remove(path.c_str());
-      return more.error();
-    }
-    if (!*more) break;
-    if (!open) {
-      if (rocksdb::Status s = writer.Open(path); !s.ok()) return FromStatus(s, ("create " + path).c_str());
-      open = true;
-    }
-    if (rocksdb::Status s = writer.Put(key, value); !s.ok()) {
-      std::remove(path.c_str());
-      return FromStatus(s, ("write " + path).c_str());
-    }
-  }
-  if (!open) return false;
-  if (rocksdb::Status s = writer.Finish(); !s.ok()) {
-    std::remove(path.c_str());
-    return FromStatus(s, ("finish " + path).c_str());
-  }
-  return true;
-}
-
-ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSource& next) {
-  return Ingest(std::vector<std::string>{path}, std::vector<IngestSource>{next});
-}
-
-ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
-  if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
-  // Each table file on a thread of its own (the last on the caller's): the entries'
-  // encoding, compression and filters are most of an ingestion's CPU.
-  std::vector<std::future<Result<bool>>> others;
-  for (size_t i = 0; i + 1 < sources.size(); ++i) {
-    others.push_back(std::async(std::launch::async, [this, &paths, &sources, i] { return WriteTable(paths[i], sources[i]); }));
-  }
-  std::vector<Result<bool>> written;
-  std::optional<Result<bool>> last;
-  if (!sources.empty()) last = WriteTable(paths.back(), sources.back());
-  for (auto& other : others) written.push_back(other.get());
-  if (last) written.push_back(std::move(*last));
-  std::vector<std::string> files;
-  std::optional<eventstore::StoreError> error;
-  for (size_t i = 0; i < written.size(); ++i) {
-    if (!written[i]) {
-      if (!error) error = written[i].error();
-    } else if (*written[i]) {
-      files.push_back(paths[i]);
-    }
-  }
-  auto remove = [&files] {
-    for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
-  };
-  if (error) {
-    remove();
-    return *error;
-  }
-  if (files.empty()) return {};
-  rocksdb::IngestExternalFileOptions io;
-  io.move_files = true;  // a hard link: the file becomes the database's
-  rocksdb::Status s = db_->IngestExternalFile(files, io);
-  remove();
-  if (!s.ok()) return FromStatus(s, ("ingest " + files.front()).c_str());
   return {};
 }
 
