@@ -1,4 +1,5 @@
 #include "projections/views_db.h"
+#include "projections/views_db_status.h"
 
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/rocks_memory.h"
@@ -25,11 +26,6 @@ namespace {
 
 using eventstore::StoreError;
 using eventstore::StoreErrorCode;
-
-StoreError FromStatus(const rocksdb::Status& s, const char* what) {
-  StoreErrorCode code = s.IsCorruption() ? StoreErrorCode::kCorruption : StoreErrorCode::kIo;
-  return StoreError(code, std::string("views database: ") + what + ": " + s.ToString());
-}
 
 rocksdb::Slice S(std::string_view v) { return {v.data(), v.size()}; }
 
@@ -58,8 +54,10 @@ void SetCount(std::string& rep, uint32_t n) {
 // A record of a batch: its key, and where its bytes are in the batch.
 struct Record {
   rocksdb::Slice key;
-  const char* begin;
+  const char* begin;  // the record's bytes in the batch
   const char* end;
+  rocksdb::Slice value;  // a Put's (WriteAsTable's table files)
+  bool put;
 };
 
 // The records of a batch in their order; false if it holds anything but Puts and Deletes of
@@ -68,16 +66,16 @@ class Records final : public rocksdb::WriteBatch::Handler {
  public:
   Records(const std::string& rep, std::vector<Record>& out) : next_(rep.data() + kBatchHeader), out_(out) {}
   rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-    return Add(cf, key, value.data() + value.size());
+    return Add(cf, key, value.data() + value.size(), value, true);
   }
   rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
-    return Add(cf, key, key.data() + key.size());
+    return Add(cf, key, key.data() + key.size(), {}, false);
   }
 
  private:
-  rocksdb::Status Add(uint32_t cf, const rocksdb::Slice& key, const char* end) {
+  rocksdb::Status Add(uint32_t cf, const rocksdb::Slice& key, const char* end, const rocksdb::Slice& value, bool put) {
     if (cf != 0) return rocksdb::Status::NotSupported();
-    out_.push_back({key, next_, end});
+    out_.push_back({key, next_, end, value, put});
     next_ = end;
     return rocksdb::Status::OK();
   }
@@ -458,30 +456,6 @@ ViewsDb::Result<void> ViewsDb::Flush() {
   return {};
 }
 
-namespace {
-// A batch's entries, for a table file: Puts and Deletes of the default column family.
-class Entries final : public rocksdb::WriteBatch::Handler {
- public:
-  struct Entry {
-    rocksdb::Slice key, value;
-    bool put;
-  };
-  explicit Entries(std::vector<Entry>& out) : out_(out) {}
-  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-    if (cf != 0) return rocksdb::Status::NotSupported();
-    out_.push_back({key, value, true});
-    return rocksdb::Status::OK();
-  }
-  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
-    if (cf != 0) return rocksdb::Status::NotSupported();
-    out_.push_back({key, {}, false});
-    return rocksdb::Status::OK();
-  }
-
- private:
-  std::vector<Entry>& out_;
-};
-}  // namespace
 
 ViewsDb::Result<void> ViewsDb::WriteAsTable(Batch& batch, const std::string& dir) {
   if (batch.count() == 0) return {};
@@ -510,9 +484,9 @@ ViewsDb::Result<void> ViewsDb::FlushTables(const std::string& dir) {
 
 ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   if (table_used_ == 0) return {};
-  std::vector<std::vector<Entries::Entry>> runs(table_used_);
+  std::vector<std::vector<Record>> runs(table_used_);
   for (size_t r = 0; r < runs.size(); ++r) {
-    Entries collect(runs[r]);
+    Records collect(table_runs_[r].batch_->Data(), runs[r]);
     if (rocksdb::Status s = table_runs_[r].batch_->Iterate(&collect); !s.ok()) return FromStatus(s, "table of a batch");
   }
   // The runs merged in key order; of a key's entries, the newest run's (a later batch's).
@@ -534,7 +508,7 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   while (!heads.empty()) {
     const Head top = heads.top();
     heads.pop();
-    const Entries::Entry& e = runs[top.first][top.second];
+    const Record& e = runs[top.first][top.second];
     while (!heads.empty() && runs[heads.top().first][heads.top().second].key == e.key) {
       const Head older = heads.top();
       heads.pop();

@@ -1,6 +1,7 @@
 // ViewsDb's ingestion of entries made elsewhere (views_db.h: Ingest), apart from
 // views_db.cc for its length.
 #include "projections/views_db.h"
+#include "projections/views_db_status.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -14,14 +15,6 @@
 #include <vector>
 
 namespace caseledger::projections {
-namespace {
-
-eventstore::StoreError FromStatus(const rocksdb::Status& s, const char* what) {
-  const auto code = s.IsCorruption() ? eventstore::StoreErrorCode::kCorruption : eventstore::StoreErrorCode::kIo;
-  return eventstore::StoreError(code, std::string("views database: ") + what + ": " + s.ToString());
-}
-
-}  // namespace
 
 ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next) const {
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
