@@ -316,6 +316,7 @@ StoreResult<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& 
   // searched from the one before it, only as high as their distance requires.
   o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
   rocksdb::DB* db = nullptr;
+  CreateDatabaseDirectory(options.path);
   auto s = rocksdb::DB::Open(o, options.path, &db);
   if (!s.ok()) return StoreErrorFrom(s, "open access log");
   impl->db.reset(db);

@@ -159,6 +159,7 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
     families[f].options.memtable_prefix_bloom_size_ratio = 0.01;
   }
   rocksdb::DB* raw = nullptr;
+  if (options.create_if_missing) CreateDatabaseDirectory(options.path);
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
   if (!s.ok()) return StoreErrorFrom(s, "open");
   store->db_.reset(raw);

@@ -4,8 +4,12 @@
 
 #include <rocksdb/env.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
 
 namespace caseledger::eventstore {
 namespace {
@@ -18,17 +22,19 @@ class SpdlogRocksLogger final : public rocksdb::Logger {
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     if (level < GetInfoLogLevel()) return;
     char line[1024];
-    std::vsnprintf(line, sizeof line, format, ap);
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    std::string_view text(line, n < 0 ? 0 : std::min<size_t>(static_cast<size_t>(n), sizeof line - 1));
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);  // spdlog ends the line
     switch (level) {
       case rocksdb::InfoLogLevel::DEBUG_LEVEL:
       case rocksdb::InfoLogLevel::INFO_LEVEL:
-        StoreLog()->debug("rocksdb: {}", line);
+        StoreLog()->debug("rocksdb: {}", text);
         break;
       case rocksdb::InfoLogLevel::WARN_LEVEL:
-        StoreLog()->warn("rocksdb: {}", line);
+        StoreLog()->warn("rocksdb: {}", text);
         break;
       default:
-        StoreLog()->error("rocksdb: {}", line);
+        StoreLog()->error("rocksdb: {}", text);
         break;
     }
   }
@@ -39,6 +45,11 @@ class SpdlogRocksLogger final : public rocksdb::Logger {
 std::shared_ptr<rocksdb::Logger> RocksInfoLog() {
   static const std::shared_ptr<rocksdb::Logger> logger = std::make_shared<SpdlogRocksLogger>();
   return logger;
+}
+
+void CreateDatabaseDirectory(const std::string& path) {
+  std::error_code ignored;  // DB::Open says what is wrong with the path
+  std::filesystem::create_directories(path, ignored);
 }
 
 }  // namespace caseledger::eventstore

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 namespace rocksdb {
 class Logger;
@@ -15,5 +16,11 @@ namespace caseledger::eventstore {
 
 // One shared logger: RocksDB's info lines at debug, warnings and errors as such.
 std::shared_ptr<rocksdb::Logger> RocksInfoLog();
+
+// Creates a database's directory (and its parents) if missing, before DB::Open. RocksDB
+// lists the directory's files for its info log while constructing the database, before
+// create_if_missing makes the directory, and logs a missing one as an error ("Error when
+// reading ... dir NotFound") at every first start. A failure is left to DB::Open to report.
+void CreateDatabaseDirectory(const std::string& path);
 
 }  // namespace caseledger::eventstore

@@ -271,6 +271,7 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   t.block_cache = cache;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* raw = nullptr;
+  eventstore::CreateDatabaseDirectory(path);
   rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return FromStatus(s, "open");
   std::unique_ptr<ViewsDb> db(new ViewsDb());

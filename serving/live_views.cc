@@ -74,7 +74,7 @@ class LiveViews::Impl {
     // A long catch-up (a start from scratch, a rebuild under new rules) says where it is.
     ro.progress_every = std::chrono::seconds(5);
     ro.on_progress = [dir, on_progress = std::move(on_progress)](const projections::CatchUpProgress& p) {
-      ServingLog()->info("views {} catching up: {}", dir, projections::ProgressLine(p));
+      ServingLog()->info("catching up the views in {}/: {}", dir, projections::ProgressLine(p));
       if (on_progress) on_progress(p);
     };
     eventstore::LogReader* log = &store;
