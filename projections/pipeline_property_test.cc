@@ -15,6 +15,7 @@
 #include "projections/school_view.h"
 #include "projections/views_db.h"
 #include "projections/cross_history_test_support.h"
+#include "projections/runner_test_support.h"
 #include "projections/views_test_support.h"
 
 #include <gtest/gtest.h>
@@ -32,66 +33,6 @@ namespace {
 using namespace caseledger::projections::testing;
 using domain::Date;
 using domain::Timestamp;
-
-std::vector<std::unique_ptr<View>> AllViews() {
-  std::vector<std::unique_ptr<View>> views = MakeViews();
-  views.push_back(std::make_unique<GpView>(Rules()));
-  views.push_back(std::make_unique<SchoolView>(Rules()));
-  return views;
-}
-
-// A view that throws at its K-th Apply: a crash in the middle of a batch.
-class CrashingView final : public View {
- public:
-  CrashingView(std::unique_ptr<View> inner, int crash_at) : inner_(std::move(inner)), left_(crash_at) {}
-  std::string_view name() const override { return inner_->name(); }
-  // Attached with its person folds as the view it wraps: the person entries it writes carry
-  // the folds' parts (person_entry.h), as the reopened runner's do.
-  void Attach(std::shared_ptr<const StoredEntries> entries) override { inner_->Attach(std::move(entries)); }
-  std::vector<PersonFold*> PersonFolds(size_t n) override { return inner_->PersonFolds(n); }
-  bool Load(std::string_view k, std::string_view v) override { return inner_->Load(k, v); }
-  void Apply(const LogEvent& e, const PersonRecord* p, PersistSink& s) override {
-    if (--left_ == 0) throw std::runtime_error("simulated crash");
-    inner_->Apply(e, p, s);
-  }
-  void Persist(PersistSink& s) override { inner_->Persist(s); }
-  void Publish(uint64_t position) override { inner_->Publish(position); }
-  bool Reset() override { return inner_->Reset(); }
-  std::vector<std::string> ChangedKeys() const override { return inner_->ChangedKeys(); }
-
- private:
-  std::unique_ptr<View> inner_;
-  int left_;
-};
-
-std::string DumpAll(const ViewRunner& runner, const std::vector<Date>& days) {
-  std::string out = DumpViews(runner, days);
-  const auto* gps = runner.Get<GpView>("gps");
-  const auto* schools = runner.Get<SchoolView>("schools");
-  for (Date day : days) {
-    for (int gp = 1000; gp < 1005; ++gp) {
-      auto j = GpJson(*gps, "GP" + std::to_string(gp), day);
-      out += j ? boost::json::serialize(*j) : "null";
-    }
-    for (const char* school : kSchools) {
-      auto j = SchoolJson(*schools, school, day);
-      out += j ? boost::json::serialize(*j) : "null";
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> Stored(const std::string& path) {
-  std::map<std::string, std::string> entries;
-  auto db = ViewsDb::Open(path);
-  EXPECT_TRUE(db);
-  if (!db) return entries;
-  EXPECT_TRUE((*db)->ForEach([&](std::string_view k, std::string_view v) {
-    entries.emplace(k, v);
-    return true;
-  }));
-  return entries;
-}
 
 // What the measure-start index must hold, read from the log itself: (start day, person)
 // of every isolation and quarantine order, and the registrations.

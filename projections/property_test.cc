@@ -7,6 +7,7 @@
 #include "projections/school_view.h"
 #include "projections/views_db.h"
 #include "projections/cross_history_test_support.h"
+#include "projections/runner_test_support.h"
 #include "projections/views_test_support.h"
 
 #include <gtest/gtest.h>
@@ -78,40 +79,6 @@ class History final : public DecidedHistory {
     return RecordVaccination{static_cast<uint32_t>(p.doses.size() + 1), today, "Comirnaty"};
   }
 };
-
-// A view that dies in the middle of a batch: the K-th Apply throws, after the events
-// before it in the same batch were applied in memory (a crash mid-batch).
-class CrashingView final : public View {
- public:
-  CrashingView(std::unique_ptr<View> inner, int crash_at) : inner_(std::move(inner)), left_(crash_at) {}
-  std::string_view name() const override { return inner_->name(); }
-  bool Load(std::string_view k, std::string_view v) override { return inner_->Load(k, v); }
-  void Apply(const LogEvent& e, const PersonRecord* p, PersistSink& s) override {
-    if (--left_ == 0) throw std::runtime_error("simulated crash");
-    inner_->Apply(e, p, s);
-  }
-  void Persist(PersistSink& s) override { inner_->Persist(s); }
-  void Publish(uint64_t position) override { inner_->Publish(position); }
-  bool Reset() override { return inner_->Reset(); }
-  std::vector<std::string> ChangedKeys() const override { return inner_->ChangedKeys(); }
-
- private:
-  std::unique_ptr<View> inner_;
-  int left_;
-};
-
-std::map<std::string, std::string> Stored(const std::string& path) {
-  std::map<std::string, std::string> entries;
-  auto db = ViewsDb::Open(path);
-  EXPECT_TRUE(db);
-  if (!db) return entries;
-  auto scan = (*db)->ForEach([&](std::string_view k, std::string_view v) {
-    entries.emplace(k, v);
-    return true;
-  });
-  EXPECT_TRUE(scan);
-  return entries;
-}
 
 class PropertyTest : public ::testing::TestWithParam<uint64_t> {};
 
@@ -268,30 +235,6 @@ TEST_P(PropertyTest, LiveViewsEqualRebuiltViewsAndTheDomain) {
   EXPECT_TRUE(stored == Stored(log.Path("restarted")));
   EXPECT_TRUE(stored == Stored(log.Path("crashed")));
   EXPECT_TRUE(stored == Stored(log.Path("read-ahead")));
-}
-
-// The three day-series views and the two that follow people (GPs, schools).
-std::vector<std::unique_ptr<View>> AllViews() {
-  std::vector<std::unique_ptr<View>> views = MakeViews();
-  views.push_back(std::make_unique<GpView>(Rules()));
-  views.push_back(std::make_unique<SchoolView>(Rules()));
-  return views;
-}
-
-// Every answer of the five views on `days` (the GPs and the school History uses).
-std::string DumpAll(const ViewRunner& runner, const std::vector<Date>& days) {
-  std::string out = DumpViews(runner, days);
-  const auto* gps = runner.Get<GpView>("gps");
-  const auto* schools = runner.Get<SchoolView>("schools");
-  for (Date day : days) {
-    for (int gp = 1000; gp < 1005; ++gp) {
-      auto j = GpJson(*gps, "GP" + std::to_string(gp), day);
-      out += j ? boost::json::serialize(*j) : "null";
-    }
-    auto j = SchoolJson(*schools, "TOEE81201N", day);
-    out += j ? boost::json::serialize(*j) : "null";
-  }
-  return out;
 }
 
 // The person directory's cache (RunnerOptions::person_cache) changes nothing but memory:
