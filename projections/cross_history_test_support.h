@@ -112,8 +112,10 @@ class DecidedHistory {
 class CrossHistory final : public DecidedHistory {
  public:
   // Events come 1 to `max_step_minutes` minutes apart (a longer step spreads the history
-  // over more days, and over more rule sets).
-  explicit CrossHistory(uint64_t seed, int max_step_minutes = 90) : DecidedHistory(seed, max_step_minutes, 12, 25) {}
+  // over more days, and over more rule sets); a person registers at one step in
+  // `register_one_in` (more people, fewer events each: more than a small cache holds).
+  explicit CrossHistory(uint64_t seed, int max_step_minutes = 90, int register_one_in = 25)
+      : DecidedHistory(seed, max_step_minutes, 12, register_one_in) {}
 
  private:
   domain::RegisterPerson Registration() override {
