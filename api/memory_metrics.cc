@@ -20,9 +20,11 @@ projections::ViewsMemory ViewsMemoryOf(const serving::LiveViews& views) {
 
 }  // namespace
 
-void AddMemoryGauges(HttpMetrics& metrics, const eventstore::EventStore& store, const serving::LiveViews& views) {
+void AddMemoryGauges(HttpMetrics& metrics, const eventstore::EventStore& store, const serving::LiveViews& views,
+                     const PersonCache& people) {
   const eventstore::EventStore* st = &store;
   const serving::LiveViews* vr = &views;
+  const PersonCache* pc = &people;
   metrics.AddGauge("caseledger_memory_resident_bytes", "Resident set of the process (VmRSS).",
                    [] { return double(eventstore::ResidentSetBytes()); });
   metrics.AddGauge("caseledger_memory_allocated_bytes", "Bytes the allocator has handed out and not taken back (jemalloc; 0 without).",
@@ -38,9 +40,12 @@ void AddMemoryGauges(HttpMetrics& metrics, const eventstore::EventStore& store, 
   metrics.AddGauge("caseledger_memory_views_person_records_bytes",
                    "Person records the views keep cached, with their GP patient status (estimate).",
                    [vr] { return double(ViewsMemoryOf(*vr).person_bytes); });
+  metrics.AddGauge("caseledger_memory_api_person_cache_bytes",
+                   "Person states and their answers the API keeps (estimate, at most its share of the budget).",
+                   [pc] { return double(pc->Bytes()); });
 }
 
-std::string MemoryLine(const eventstore::EventStore& store, const serving::LiveViews& views) {
+std::string MemoryLine(const eventstore::EventStore& store, const serving::LiveViews& views, const PersonCache& people) {
   const eventstore::AllocatorStats a = eventstore::ReadAllocatorStats();
   const eventstore::RocksMemory s = store.Memory();
   const projections::ViewsMemory v = ViewsMemoryOf(views);
@@ -51,6 +56,7 @@ std::string MemoryLine(const eventstore::EventStore& store, const serving::LiveV
   line += "; views: block cache " + MiB(v.db.block_cache) + " of " + MiB(v.db.block_cache_capacity) + ", memtables " +
           MiB(v.db.memtables) + ", table readers " + MiB(v.db.table_readers) + ", " +
           std::to_string(v.person_records) + " person records " + MiB(v.person_bytes);
+  line += "; API person cache " + MiB(people.Bytes()) + " of " + MiB(people.capacity_bytes());
   return line;
 }
 

@@ -2,6 +2,7 @@
 
 #include "api/command_service.h"
 #include "domain/event_codec.h"
+#include "eventstore/process_memory.h"
 
 #include <algorithm>
 #include <atomic>
@@ -44,14 +45,67 @@ struct PersonCache::Front {
     // shard handed out, or the one this thread rendered and kept (Keep).
     std::shared_ptr<const std::string> rendered;
     Derived derived;  // of `state`: emptied with the entry when it takes another state
+    size_t bytes = 0;  // the entry's, counted in `held`
   };
+  ~Front() { Empty(); }
+  // Lets every entry go, and gives their bytes back to the cache's count.
+  void Empty() {
+    people = {};  // the table's slots too
+    if (held) held->fetch_sub(bytes, std::memory_order_relaxed);
+    bytes = 0;
+  }
+  // Counts `add` bytes more and `drop` fewer in the fronts' bytes when that keeps them within
+  // `limit`; false (nothing counted) otherwise.
+  bool Fits(size_t drop, size_t add, size_t limit) {
+    size_t now = held->load(std::memory_order_relaxed);
+    do {
+      if (now - drop + add > limit) return false;
+    } while (!held->compare_exchange_weak(now, now - drop + add, std::memory_order_relaxed));
+    bytes = bytes - drop + add;
+    return true;
+  }
   uint64_t owner = 0;  // the id_ of the cache these entries are from; 0: none yet
+  std::shared_ptr<std::atomic<size_t>> held;  // the owner's fronts' bytes (fronts_held_)
+  size_t bytes = 0;  // of `people`
   boost::unordered_flat_map<Id, Entry, IdHash> people;
 };
 
 namespace {
 
 std::atomic<uint64_t> next_cache_id{1};
+
+// libstdc++'s strings hold up to 15 characters inline.
+size_t Heap(const std::string& s) { return s.capacity() > 15 ? eventstore::AllocatedBytes(s.capacity() + 1) : 0; }
+template <class T>
+size_t Buffer(const std::vector<T>& v) {
+  return eventstore::AllocatedBytes(v.capacity() * sizeof(T));
+}
+
+// A state made by std::make_shared (its control block beside it) and everything it owns.
+size_t StateBytes(const domain::PersonState& s) {
+  size_t bytes = eventstore::AllocatedBytes(sizeof(domain::PersonState) + 16);
+  bytes += Heap(s.person_id) + Heap(s.residence_istat) + Heap(s.gp_id);
+  const domain::Personal& p = s.personal;
+  bytes += Heap(p.family_name) + Heap(p.given_names) + Heap(p.tax_code) + Heap(p.birth_date) + Heap(p.address) +
+           Heap(p.phone);
+  bytes += Buffer(s.enrolments) + Buffer(s.doses) + Buffer(s.swabs) + Buffer(s.measures) + Buffer(s.contacts);
+  for (const auto& e : s.enrolments) bytes += Heap(e.school) + Heap(e.class_label);
+  for (const auto& w : s.swabs) {
+    bytes += Heap(w.swab_id) + Heap(w.reason) + Heap(w.requested_by) + Heap(w.holder_lab) + Heap(w.lab_id);
+  }
+  for (const auto& m : s.measures) bytes += Heap(m.reason) + Heap(m.source_case);
+  for (const auto& c : s.contacts) bytes += Heap(c.contact_of);
+  return bytes;
+}
+
+// A kept answer (std::make_shared), or 0 for none.
+size_t AnswerBytes(const std::string* rendered) {
+  return rendered ? eventstore::AllocatedBytes(sizeof(std::string) + 16) + Heap(*rendered) : 0;
+}
+
+// A slot of a flat table counted twice: between its growths a table is 7/16 to 7/8 full.
+template <class Map>
+constexpr size_t kSlotBytes = 2 * sizeof(typename Map::value_type);
 
 // `cached` continued with the events of its stream after its version, as a fold from the
 // start would apply them; nullopt when one of them needs the whole fold (an erasure, a
@@ -73,15 +127,62 @@ std::optional<domain::PersonState> Continue(const eventstore::EventStore& store,
 
 }  // namespace
 
-PersonCache::PersonCache(size_t capacity) : per_shard_(capacity / kShards + 1), id_(next_cache_id.fetch_add(1)) {}
+PersonCache::PersonCache(size_t capacity_bytes)
+    : capacity_bytes_(capacity_bytes),
+      per_shard_bytes_(capacity_bytes / 4 * 3 / kShards),
+      fronts_bytes_(capacity_bytes - per_shard_bytes_ * kShards),
+      id_(next_cache_id.fetch_add(1)) {}
+
+size_t PersonCache::Bytes() const {
+  return shards_held_.load(std::memory_order_relaxed) + fronts_held_->load(std::memory_order_relaxed);
+}
 
 PersonCache::Front& PersonCache::ThisThreadsFront() const {
   thread_local Front front;
   if (front.owner != id_) {
-    front.people.clear();
+    front.Empty();
     front.owner = id_;
+    front.held = fronts_held_;
   }
   return front;
+}
+
+void PersonCache::Empty(Shard& shard) {
+  shard.people = {};  // the table's slots too
+  shards_held_.fetch_sub(shard.bytes, std::memory_order_relaxed);
+  shard.bytes = 0;
+}
+
+void PersonCache::Put(Shard& shard, const std::string& person_id, Entry* replaced, Entry entry) {
+  entry.bytes = kSlotBytes<decltype(shard.people)> + Heap(person_id) + StateBytes(*entry.state) +
+                AnswerBytes(entry.rendered.get());
+  const size_t drop = replaced ? replaced->bytes : 0;
+  if (shard.bytes - drop + entry.bytes > per_shard_bytes_) {
+    Empty(shard);
+    if (entry.bytes > per_shard_bytes_) return;  // never fits
+    replaced = nullptr;
+  }
+  shard.bytes += entry.bytes;
+  shards_held_.fetch_add(entry.bytes, std::memory_order_relaxed);
+  if (replaced) {
+    shard.bytes -= replaced->bytes;
+    shards_held_.fetch_sub(replaced->bytes, std::memory_order_relaxed);
+    *replaced = std::move(entry);
+  } else {
+    shard.people.emplace(person_id, std::move(entry));
+  }
+}
+
+bool PersonCache::Grow(Shard& shard, Entry& entry, size_t bytes) {
+  if (shard.bytes - entry.bytes + bytes > per_shard_bytes_) {
+    Empty(shard);
+    return false;
+  }
+  shard.bytes = shard.bytes - entry.bytes + bytes;
+  shards_held_.fetch_add(bytes, std::memory_order_relaxed);
+  shards_held_.fetch_sub(entry.bytes, std::memory_order_relaxed);
+  entry.bytes = bytes;
+  return true;
 }
 
 domain::Result<std::shared_ptr<const domain::PersonState>> PersonCache::Current(
@@ -123,13 +224,20 @@ domain::Result<PersonCache::Seen> PersonCache::Read(const eventstore::EventStore
       rendered = std::make_shared<const std::string>(*found->rendered);
     }
   }
-  if (!entry) {
-    if (front.people.size() >= kFrontCapacity) front.people.clear();
-    entry = &front.people[*id];
-  }
   // What was derived from the state stays while the entry holds the same state.
-  const Derived derived = entry->state == found->state ? entry->derived : Derived{};
-  *entry = Front::Entry{std::move(found->state), checked_at, key, std::move(rendered), derived};
+  const Derived derived = entry && entry->state == found->state ? entry->derived : Derived{};
+  const size_t bytes = kSlotBytes<decltype(front.people)> + StateBytes(*found->state) + AnswerBytes(rendered.get());
+  if ((!entry && front.people.size() >= kFrontCapacity) || !front.Fits(entry ? entry->bytes : 0, bytes, fronts_bytes_)) {
+    // Full: this thread's entries go; one the other threads' leave no room for is not kept.
+    front.Empty();
+    entry = nullptr;
+    if (!front.Fits(0, bytes, fronts_bytes_)) {
+      const domain::PersonState* state = found->state.get();
+      return Seen{state, std::move(rendered), std::move(found->state)};
+    }
+  }
+  if (!entry) entry = &front.people[*id];
+  *entry = Front::Entry{std::move(found->state), checked_at, key, std::move(rendered), derived, bytes};
   return Seen{entry->state.get(), entry->rendered, nullptr, &entry->derived};
 }
 
@@ -174,13 +282,13 @@ domain::Result<PersonCache::Found> PersonCache::Lookup(const eventstore::EventSt
   auto state = std::make_shared<const domain::PersonState>(std::move(*continued));
   if (state->registered) {
     std::lock_guard lock(shard.mu);
-    if (shard.people.size() >= per_shard_) shard.people.clear();
-    Entry& slot = shard.people[person_id];
+    auto it = shard.people.find(person_id);
+    Entry* slot = it != shard.people.end() ? &it->second : nullptr;
     // Keep the newer of two racing folds.
-    if (!slot.state || slot.state->version < state->version) {
-      slot = Entry{state, position, {}, nullptr};
-    } else if (slot.state->version == state->version) {
-      slot.checked_at = std::max(slot.checked_at, position);
+    if (!slot || slot->state->version < state->version) {
+      Put(shard, person_id, slot, Entry{state, position, {}, nullptr});
+    } else if (slot->state->version == state->version) {
+      slot->checked_at = std::max(slot->checked_at, position);
     }
   }
   return Found{std::move(state), nullptr};
@@ -191,10 +299,10 @@ void PersonCache::Remember(const std::string& person_id, domain::PersonState sta
   auto kept = std::make_shared<const domain::PersonState>(std::move(state));
   Shard& shard = ShardOf(person_id);
   std::lock_guard lock(shard.mu);
-  if (shard.people.size() >= per_shard_) shard.people.clear();
-  Entry& slot = shard.people[person_id];
+  auto it = shard.people.find(person_id);
+  Entry* slot = it != shard.people.end() ? &it->second : nullptr;
   // checked_at 0: never taken as current without the point read.
-  if (!slot.state || slot.state->version < kept->version) slot = Entry{std::move(kept), 0, {}, nullptr};
+  if (!slot || slot->state->version < kept->version) Put(shard, person_id, slot, Entry{std::move(kept), 0, {}, nullptr});
 }
 
 void PersonCache::Keep(const std::string& person_id, const domain::PersonState* state, const RenderKey& key,
@@ -202,16 +310,23 @@ void PersonCache::Keep(const std::string& person_id, const domain::PersonState* 
   Front& front = ThisThreadsFront();
   if (const std::optional<Front::Id> id = Front::MakeId(person_id)) {
     if (auto it = front.people.find(*id); it != front.people.end() && it->second.state.get() == state) {
-      it->second.render_key = key;
-      it->second.rendered = rendered;
+      Front::Entry& entry = it->second;
+      const size_t bytes = entry.bytes - AnswerBytes(entry.rendered.get()) + AnswerBytes(rendered.get());
+      if (front.Fits(entry.bytes, bytes, fronts_bytes_)) {
+        entry.bytes = bytes;
+        entry.render_key = key;
+        entry.rendered = rendered;
+      }
     }
   }
   Shard& shard = ShardOf(person_id);
   std::lock_guard lock(shard.mu);
   auto it = shard.people.find(person_id);
   if (it != shard.people.end() && it->second.state.get() == state) {
-    it->second.render_key = key;
-    it->second.rendered = std::move(rendered);
+    Entry& entry = it->second;
+    if (!Grow(shard, entry, entry.bytes - AnswerBytes(entry.rendered.get()) + AnswerBytes(rendered.get()))) return;
+    entry.render_key = key;
+    entry.rendered = std::move(rendered);
   }
 }
 

@@ -20,9 +20,16 @@
 // it until written is counted in memory no other thread writes; its ids are held inline
 // (a person id is 26 bytes; a longer id is read from the shard alone).
 //
-// Bounded: when full, a shard is emptied (people read often come back at once); so is a
-// thread's front (kFrontCapacity entries), whose states may outlive their shard entry
-// until then.
+// Bounded in bytes (a share of the server's memory budget: serving/memory_budget.h): the
+// shards together take three quarters of the capacity, the threads' fronts together a
+// quarter. An entry counts its state, its answer, its key and its slot in the table as
+// the allocator hands them out (eventstore::AllocatedBytes), so that the bound holds
+// however long each person's history grows. When an entry would take a shard past its
+// share, the shard is emptied (people read often come back at once); when it would take
+// the fronts past theirs, the reading thread's front is emptied, and an entry that still
+// does not fit is not kept in the front. A front also holds kFrontCapacity entries at
+// most. A state held by a shard and by fronts counts in each (Bytes() is an upper bound;
+// a front's states may outlive their shard entry until the front lets them go).
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -31,6 +38,7 @@
 #include "eventstore/event_store.h"
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -44,7 +52,13 @@ namespace caseledger::api {
 
 class PersonCache {
  public:
-  explicit PersonCache(size_t capacity = 200'000);
+  // `capacity_bytes`: what the shards and the fronts may hold together (above).
+  explicit PersonCache(size_t capacity_bytes = kDefaultCapacityBytes);
+  static constexpr size_t kDefaultCapacityBytes = size_t{64} << 20;
+  size_t capacity_bytes() const { return capacity_bytes_; }
+  // What the shards and the threads' fronts hold now, as counted above; at most
+  // capacity_bytes().
+  size_t Bytes() const;
 
   // What a rendered answer depends on besides the state itself.
   struct RenderKey {
@@ -122,14 +136,23 @@ class PersonCache {
     uint64_t checked_at = 0;  // committed position at which `state` was last known current
     RenderKey render_key;
     std::shared_ptr<const std::string> rendered;  // of `state` under `render_key`, or null
+    size_t bytes = 0;  // the entry's, counted in its shard's
   };
   struct Shard {
     std::mutex mu;
     // Open addressing: a look-up probes one group of slots where a node map chased a
     // bucket and a node.
     boost::unordered_flat_map<std::string, Entry> people;
+    size_t bytes = 0;  // of its entries (Entry::bytes)
   };
   struct Front;
+  // Keeps `entry` for `person_id` in `shard` (mu held), the shard emptied first when the
+  // entry would take it past its share; `replaced` (may be null) is the entry it replaces.
+  void Put(Shard& shard, const std::string& person_id, Entry* replaced, Entry entry);
+  // Counts `entry` of `shard` (mu held) at `bytes` from now on; false, with the shard
+  // emptied, when that would take the shard past its share.
+  bool Grow(Shard& shard, Entry& entry, size_t bytes);
+  void Empty(Shard& shard);
   // `checked_at`: set to the committed position as of which the state found is current.
   domain::Result<Found> Lookup(const eventstore::EventStore& store, const std::string& person_id,
                                const RenderKey* key, uint64_t* checked_at = nullptr);
@@ -137,9 +160,15 @@ class PersonCache {
   Front& ThisThreadsFront() const;
   Shard& ShardOf(const std::string& person_id) { return shards_[std::hash<std::string>{}(person_id) % kShards]; }
 
-  size_t per_shard_;
+  const size_t capacity_bytes_;
+  const size_t per_shard_bytes_;  // three quarters of the capacity, split between the shards
+  const size_t fronts_bytes_;     // the rest, for every thread's front together
   const uint64_t id_;  // unique per cache, never reused: tells a thread's front whose it is
   std::array<Shard, kShards> shards_;
+  std::atomic<size_t> shards_held_{0};  // the shards' bytes together, for Bytes()
+  // The fronts' bytes together: shared with each front serving this cache, which gives its
+  // bytes back when it is emptied, even after the cache is gone (a thread's front outlives it).
+  std::shared_ptr<std::atomic<size_t>> fronts_held_ = std::make_shared<std::atomic<size_t>>(0);
 };
 
 }  // namespace caseledger::api

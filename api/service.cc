@@ -56,7 +56,7 @@ struct Service::State {
   std::unique_ptr<eventstore::AccessLog> access_log;
   std::unique_ptr<GrantTable> grants;
   std::unique_ptr<SchoolRegistry> schools;
-  PersonCache people;
+  std::unique_ptr<PersonCache> people;  // its share of the memory budget (serving/memory_budget.h)
   std::unique_ptr<eventstore::NatsReplicaFeed> feed;  // outlives the views reading it
   // Reads waiting for a position, told by the views when they publish (outlive both).
   PositionWaiters waiters;
@@ -261,7 +261,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   s.ctx.store = st;
   s.ctx.grants = s.grants.get();
   s.ctx.schools = s.schools.get();
-  s.ctx.people = &s.people;
+  s.people = std::make_unique<PersonCache>(budget.api_person_cache);
+  s.ctx.people = s.people.get();
   s.ctx.access_log = s.access_log.get();
   s.ctx.sse = &s.sse;
   s.ctx.reference = s.options.reference;
@@ -376,8 +377,8 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   s.views = std::move(*live);
   serving::LiveViews* vr = s.views.get();
-  ApiLog()->info("memory with the views ready: {}", MemoryLine(*st, *vr));
-  AddMemoryGauges(s.metrics, *st, *vr);
+  ApiLog()->info("memory with the views ready: {}", MemoryLine(*st, *vr, *s.people));
+  AddMemoryGauges(s.metrics, *st, *vr, *s.people);
   if (s.feed) s.feed->Start(vr->Position(), [vr] { return vr->Position(); });
   if (s.options.standby) {
     // The views follow the standby's own log; a rule adoption in what was shipped rebuilds

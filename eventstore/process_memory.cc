@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cstddef>
 #include <cstdio>
 
@@ -64,6 +65,15 @@ void ReleaseFreeMemory() {
     return;
   }
   (void)malloc_trim(0);
+}
+
+size_t AllocatedBytes(size_t n) {
+  if (n == 0) return 0;
+  if (n <= 8) return 8;
+  if (n <= 128) return (n + 15) & ~size_t{15};
+  // Four classes per doubling: the step is a quarter of the power of two below n.
+  const size_t step = std::bit_floor(n - 1) / 4;
+  return (n + step - 1) / step * step;
 }
 
 }  // namespace caseledger::eventstore

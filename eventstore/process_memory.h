@@ -7,6 +7,7 @@
 // Thread safety: every function may be called from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace caseledger::eventstore {
@@ -23,6 +24,12 @@ struct AllocatorStats {
 // jemalloc's statistics (refreshed by this call), or, without jemalloc, only `resident`
 // (the process's VmRSS).
 AllocatorStats ReadAllocatorStats();
+
+// The size jemalloc hands out for a request of `n` bytes (its size classes: 16-byte steps
+// up to 128, then four classes per doubling; 0 for 0): what the caches that keep their
+// bytes within a budget count per allocation (the views' person records, the API's person
+// cache).
+size_t AllocatedBytes(size_t n);
 
 // The process's resident set (VmRSS), bytes; 0 if /proc cannot be read.
 uint64_t ResidentSetBytes();

@@ -2,7 +2,6 @@
 
 #include "projections/view.h"
 
-#include <bit>
 #include <memory>
 
 namespace caseledger::projections {
@@ -19,15 +18,6 @@ size_t Buffer(const std::vector<T>& v) {
 }
 
 }  // namespace
-
-size_t AllocatedBytes(size_t n) {
-  if (n == 0) return 0;
-  if (n <= 8) return 8;
-  if (n <= 128) return (n + 15) & ~size_t{15};
-  // Four classes per doubling: the step is a quarter of the power of two below n.
-  const size_t step = std::bit_floor(n - 1) / 4;
-  return (n + step - 1) / step * step;
-}
 
 size_t CachedRecordBytes(const PersonRecord& r) {
   // std::make_shared: one allocation for the control block (two counts and a vtable

@@ -3,6 +3,7 @@
 // rather than counts whose bytes grow with each person's history.
 #pragma once
 
+#include "eventstore/process_memory.h"
 #include "projections/person_directory.h"
 
 #include <cstddef>
@@ -11,9 +12,7 @@
 
 namespace caseledger::projections {
 
-// The size jemalloc hands out for a request of `n` bytes (its size classes: 16-byte steps
-// up to 128, then four classes per doubling; 0 for 0).
-size_t AllocatedBytes(size_t n);
+using eventstore::AllocatedBytes;  // eventstore/process_memory.h
 
 // What one cached person record takes: the record and its shared_ptr control block, every
 // string and vector it owns (capacities, not sizes), and its slot and key in the cache's

@@ -18,8 +18,14 @@ MemoryBudget SplitMemoryBudget(size_t total) {
   // its cache (the log's scans bypass it, the routes wait for the views): the views'
   // memtables take those shares.
   b.views_catch_up_write_buffer = b.views_write_buffer + (b.store_write_buffers + b.store_block_cache) / 2;
+  // The people the API reads and writes, their states and answers (api/person_cache.h): a
+  // tenth. A person with two swabs and an answer of 1,000 bytes counts ~2.4 KB in a shard
+  // and as much again in each thread's front that read them (the heap held ~0.8 of the
+  // count: person_cache_budget_test), so the default budget keeps ~20,000 people in the
+  // shards; a person not kept costs a fold of their stream (a few events) when read.
+  b.api_person_cache = total / 10;
   b.person_records = total - b.store_block_cache - b.store_write_buffers - b.views_block_cache -
-                     2 * b.views_write_buffer;
+                     2 * b.views_write_buffer - b.api_person_cache;
   return b;
 }
 

@@ -8,7 +8,7 @@ namespace {
 size_t Sum(const MemoryBudget& b) {
   // The views database may hold two memtables (one filling, one being written).
   return b.store_block_cache + b.store_write_buffers + b.views_block_cache + 2 * b.views_write_buffer +
-         b.person_records;
+         b.person_records + b.api_person_cache;
 }
 
 TEST(MemoryBudgetTest, PartsAddUpToTheBudget) {
@@ -16,6 +16,7 @@ TEST(MemoryBudgetTest, PartsAddUpToTheBudget) {
     const MemoryBudget b = SplitMemoryBudget(mib << 20);
     EXPECT_EQ(Sum(b), mib << 20) << mib;
     EXPECT_GT(b.person_records, b.store_block_cache) << mib;
+    EXPECT_GT(b.api_person_cache, 0u) << mib;
     EXPECT_GT(b.views_write_buffer, 0u) << mib;
   }
 }
@@ -43,6 +44,7 @@ TEST(MemoryBudgetTest, EveryPartScalesWithTheBudget) {
   EXPECT_NEAR(double(large.store_block_cache), 4.0 * small.store_block_cache, 4);
   EXPECT_NEAR(double(large.views_write_buffer), 4.0 * small.views_write_buffer, 4);
   EXPECT_NEAR(double(large.person_records), 4.0 * small.person_records, 16);
+  EXPECT_NEAR(double(large.api_person_cache), 4.0 * small.api_person_cache, 4);
 }
 
 }  // namespace
