@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -369,14 +370,22 @@ TEST(DemoHospitalLevelsTest, TheLogsWardAndIcuLevelsAreTheScaledSeries) {
     }
     return std::pair(ward, icu);
   };
-  // Each day's moves and closures are appended with that day's commands, days in order, and
-  // take effect that day: the last count of a day is its level.
+  // Each day's moves and closures are appended with that day's commands (the eve's levels
+  // before the first day's), days in order, and take effect that day: the last count of a
+  // day is its level. The order is the loader's, whatever its appender threads' scheduling.
+  std::optional<Date> latest;
   for (const auto& env : store->ReadLog(1, 10'000'000).value()) {
     if (env.type == "Hospitalized") care[env.stream] = Care::kWard;
     else if (env.type == "IcuAdmitted") care[env.stream] = Care::kIcu;
     else if (env.type == "Discharged" || env.type == "CaseClosed") care.erase(env.stream);
     else continue;
-    levels[env.effective_at.ToDate()] = count();
+    const Date day = env.effective_at.ToDate();
+    if (latest) {
+      EXPECT_FALSE(day < *latest) << env.type << " of " << day.ToString() << " at position " << env.position
+                                  << ", after one of " << latest->ToString();
+    }
+    if (!latest || *latest < day) latest = day;
+    levels[day] = count();
   }
   const auto series = Series();
   int64_t most = 0;
