@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -84,36 +86,59 @@ TEST(BackupTest, UnderLoadHoldsEveryAcknowledgedAppendAndRestoresAVerifiedCopy) 
   opened.access->Record({Timestamp{now}, "auditor", "auditor", "p1", "GET /v1/people/{id}", 200});
   ASSERT_TRUE(opened.access->Flush());
 
-  // Appenders keep going while the backup is taken.
+  // Appenders keep going while the backup is taken. The backup starts once each of them has
+  // had an append acknowledged, and they stop once each has had one acknowledged after it
+  // returned: however slow the syncs (a busy disk took more than the 100 ms this test once
+  // slept for), so that the first backup runs under load and the second has appends of its own.
+  constexpr int kAppenders = 4;
   std::atomic<bool> stop{false};
   std::mutex mu;
-  std::vector<uint64_t> acked_before_backup;
-  std::atomic<bool> backup_started{false};
+  std::condition_variable acked;
+  std::vector<uint64_t> acked_before_backup;  // under mu, as the counts below
+  int before[kAppenders] = {}, after[kAppenders] = {};
+  bool backup_started = false, first_done = false;
   std::vector<std::thread> appenders;
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < kAppenders; ++t) {
     appenders.emplace_back([&, t] {
       for (int i = 0; !stop; ++i) {
         auto r = opened.store->Append(Request("load" + std::to_string(t), "t" + std::to_string(t) + "-" + std::to_string(i)));
         ASSERT_TRUE(r) << r.error().message;
+        std::lock_guard l(mu);
         if (!backup_started) {
-          std::lock_guard l(mu);
           acked_before_backup.push_back(r->last_position);
+          ++before[t];
+        } else if (first_done) {
+          ++after[t];
         }
+        acked.notify_all();
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto each = [](const int (&counts)[kAppenders]) {
+    return std::all_of(std::begin(counts), std::end(counts), [](int n) { return n > 0; });
+  };
+  // A deadline for an appender that failed, not a pace: the waits end at the first acks.
+  constexpr auto kDeadline = std::chrono::seconds(120);
   std::vector<uint64_t> must_hold;
+  bool loaded = false;
   {
-    std::lock_guard l(mu);
+    std::unique_lock l(mu);
+    loaded = acked.wait_for(l, kDeadline, [&] { return each(before); });
     backup_started = true;
     must_hold = acked_before_backup;
   }
   auto first = BackupDataDir(*opened.store, opened.access.get(), data, dest);
-  ASSERT_TRUE(first) << first.error().message;
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  bool went_on = false;
+  {
+    std::unique_lock l(mu);
+    first_done = true;
+    went_on = acked.wait_for(l, kDeadline, [&] { return each(after); });
+  }
   stop = true;
   for (auto& t : appenders) t.join();
+  ASSERT_TRUE(loaded) << "an appender had no append acknowledged before the backup";
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(went_on) << "an appender had no append acknowledged after the first backup";
   ASSERT_FALSE(must_hold.empty());
   const uint64_t highest_acked = *std::max_element(must_hold.begin(), must_hold.end());
   EXPECT_GE(first->tip.position, highest_acked);
