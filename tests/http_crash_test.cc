@@ -10,6 +10,8 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 #include "tests/support/build_paths.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/free_port.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -43,29 +45,6 @@ using namespace std::chrono_literals;
 const std::string kExe = caseledger::TestBinaryDir() + "/app/caseledger";
 constexpr int kConnections = 24;
 constexpr int kRounds = 3;
-
-uint16_t FreePort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
-std::string Capture(const std::string& command, int* code) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = p ? pclose(p) : -1;
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
 
 pid_t StartServer(const std::string& data, uint16_t port, const std::string& log) {
   const std::string listen = "127.0.0.1:" + std::to_string(port);
@@ -115,9 +94,8 @@ TEST(HttpCrashTest, EveryAcknowledgedCommandSurvivesSigkill) {
   TempDir dir;
   const std::string data = dir.Sub("data");
   std::filesystem::create_directories(data);
-  int code = 0;
-  Capture(kExe + " grant --data " + data + " --sub op --role operator --scope TO 2>&1", &code);
-  ASSERT_EQ(code, 0);
+  const CliOutcome granted = RunShell(kExe + " grant --data " + data + " --sub op --role operator --scope TO 2>&1");
+  ASSERT_EQ(granted.code, 0) << granted.out;
   std::mt19937 rng(16);
   std::map<uint64_t, Ack> acks;  // every round's, by position
   std::string token;
@@ -127,8 +105,9 @@ TEST(HttpCrashTest, EveryAcknowledgedCommandSurvivesSigkill) {
     ASSERT_GT(pid, 0);
     ASSERT_TRUE(WaitHealthy(port, 120s)) << "round " << round << ": the server did not start";
     if (token.empty()) {
-      token = Capture(kExe + " token --key " + data + "/auth.key --sub op", &code);
-      ASSERT_EQ(code, 0);
+      const CliOutcome issued = RunShell(kExe + " token --key " + data + "/auth.key --sub op");
+      ASSERT_EQ(issued.code, 0);
+      token = issued.out;
       while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     }
 

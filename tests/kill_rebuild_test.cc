@@ -8,6 +8,8 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 #include "tests/support/build_paths.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/free_port.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -37,29 +39,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 const std::string kExe = caseledger::TestBinaryDir() + "/app/caseledger";
-
-uint16_t FreePort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
-std::string Capture(const std::string& command, int* code) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = p ? pclose(p) : -1;
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
 
 // ~200k events, one append per person, straight into the store.
 void Preload(const std::string& data) {
@@ -140,15 +119,15 @@ TEST(KillRebuildTest, AServerKilledDuringTheRebuildServesTheOldViewsThenFinishes
   const std::string data = dir.Sub("data");
   std::filesystem::create_directories(data);
   Preload(data);
-  int code = 0;
-  Capture(kExe + " grant --data " + data + " --sub admin --role admin 2>&1", &code);
-  ASSERT_EQ(code, 0);
+  const CliOutcome granted = RunShell(kExe + " grant --data " + data + " --sub admin --role admin 2>&1");
+  ASSERT_EQ(granted.code, 0) << granted.out;
 
   const uint16_t port = FreePort();
   auto server = std::make_unique<Child>(data, port, dir.Sub("serve.log"));
   ASSERT_TRUE(server->WaitHealthy(120s));
-  std::string token = Capture(kExe + " token --key " + data + "/auth.key --sub admin", &code);
-  ASSERT_EQ(code, 0);
+  const CliOutcome issued = RunShell(kExe + " token --key " + data + "/auth.key --sub admin");
+  ASSERT_EQ(issued.code, 0);
+  std::string token = issued.out;
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   const uint64_t old_rules = Views(port, token).at("rules_position").to_number<uint64_t>();
 
@@ -186,9 +165,9 @@ TEST(KillRebuildTest, AServerKilledDuringTheRebuildServesTheOldViewsThenFinishes
   server->Stop(SIGTERM);
   server.reset();
 
-  std::string verified = Capture(kExe + " verify --data " + data + " 2>&1", &code);
-  EXPECT_EQ(code, 0) << verified;
-  EXPECT_NE(verified.find("equal a from-scratch rebuild"), std::string::npos) << verified;
+  const CliOutcome verified = RunShell(kExe + " verify --data " + data + " 2>&1");
+  EXPECT_EQ(verified.code, 0) << verified.out;
+  EXPECT_NE(verified.out.find("equal a from-scratch rebuild"), std::string::npos) << verified.out;
   EXPECT_EQ((**projections::ReadViewsPointer(data)).dir, projections::ViewsDirFor(adoption));
   EXPECT_FALSE(std::filesystem::exists(data + "/views"));  // the retired views were removed
 }

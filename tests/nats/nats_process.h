@@ -4,6 +4,8 @@
 // not a skip (ops/setup installs the Debian package).
 #pragma once
 
+#include "tests/support/free_port.h"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -12,9 +14,6 @@
 #include <vector>
 
 namespace caseledger::testing {
-
-// A free TCP port on 127.0.0.1 (bound and released: the test uses it right away).
-uint16_t FreePort();
 
 // The nats-server binary, or "" when none is installed.
 std::string NatsServerBinary();

@@ -43,6 +43,20 @@ inline CliOutcome RunCli(const std::string& executable, const std::string& args,
   return r;
 }
 
+// Runs `command` through /bin/sh; its stdout (`err` stays empty: add 2>&1 to the command to
+// have stderr there too) and its exit code.
+inline CliOutcome RunShell(const std::string& command) {
+  CliOutcome r;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 // The build's executables: "caseledger" (app/) or a tool ("caseledger-bench", tools/).
 inline std::string BuiltExecutable(const std::string& name) {
   return caseledger::TestBinaryDir() + (name == "caseledger" ? "/app/" : "/tools/") + name;
