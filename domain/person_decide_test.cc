@@ -3,6 +3,8 @@
 // person_clinical_test.cc.
 #include <gtest/gtest.h>
 
+#include "domain/decide_test_support.h"
+
 #include <functional>
 
 #include "domain/person.h"
@@ -68,22 +70,6 @@ PersonState Registered() {
   return s;
 }
 
-// The decision was rejected with `code` and, when `field` is given, names that field.
-testing::AssertionResult Rejected(const Result<Decision>& r, ErrorCode code,
-                                  std::string_view field = {}) {
-  if (r) return testing::AssertionFailure() << "accepted with " << r->events.size() << " event(s)";
-  if (r.error().code != code) {
-    return testing::AssertionFailure()
-           << "error code " << int(r.error().code) << ": " << r.error().message;
-  }
-  if (field.empty()) return testing::AssertionSuccess();
-  std::string seen;
-  for (const FieldError& f : r.error().fields) {
-    if (f.field == field) return testing::AssertionSuccess();
-    seen += " " + f.field;
-  }
-  return testing::AssertionFailure() << "no error for field '" << field << "'; fields:" << seen;
-}
 
 // Decide rejects `c` against `s` with `code` (and an error for `field`, when given).
 testing::AssertionResult Rejects(const PersonState& s, const PersonCommand& c, ErrorCode code,

@@ -1,6 +1,8 @@
 // Decide and Evolve of the school aggregate: class quarantines.
 #include <gtest/gtest.h>
 
+#include "domain/decide_test_support.h"
+
 #include <functional>
 
 #include "domain/school.h"
@@ -31,21 +33,6 @@ Decision Apply(SchoolState& s, const OrderClassQuarantine& c) {
   return *r;
 }
 
-testing::AssertionResult Rejected(const Result<Decision>& r, ErrorCode code,
-                                  std::string_view field = {}) {
-  if (r) return testing::AssertionFailure() << "accepted with " << r->events.size() << " event(s)";
-  if (r.error().code != code) {
-    return testing::AssertionFailure()
-           << "error code " << int(r.error().code) << ": " << r.error().message;
-  }
-  if (field.empty()) return testing::AssertionSuccess();
-  std::string seen;
-  for (const FieldError& f : r.error().fields) {
-    if (f.field == field) return testing::AssertionSuccess();
-    seen += " " + f.field;
-  }
-  return testing::AssertionFailure() << "no error for field '" << field << "'; fields:" << seen;
-}
 
 TEST(SchoolDecideTest, ClassQuarantineIsEffectiveAtItsStartDay) {
   OrderClassQuarantine c = ThreeB();

@@ -21,28 +21,6 @@ struct CliOutcome {
   std::string out, err;
 };
 
-// Runs `executable args` through /bin/sh (`args` is shell words). stderr goes through a file
-// in `scratch_dir` named for this process (ctest runs tests as parallel processes), removed
-// afterwards.
-inline CliOutcome RunCli(const std::string& executable, const std::string& args, const std::string& scratch_dir) {
-  const std::string err_file = scratch_dir + "/cli_stderr." + std::to_string(::getpid()) + ".txt";
-  const std::string command = executable + " " + args + " 2>" + err_file;
-  CliOutcome r;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_file);
-  std::stringstream s;
-  s << in.rdbuf();
-  r.err = s.str();
-  std::remove(err_file.c_str());
-  return r;
-}
-
 // Runs `command` through /bin/sh; its stdout (`err` stays empty: add 2>&1 to the command to
 // have stderr there too) and its exit code.
 inline CliOutcome RunShell(const std::string& command) {
@@ -54,6 +32,20 @@ inline CliOutcome RunShell(const std::string& command) {
   while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
   const int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Runs `executable args` through /bin/sh (`args` is shell words). stderr goes through a file
+// in `scratch_dir` named for this process (ctest runs tests as parallel processes), removed
+// afterwards.
+inline CliOutcome RunCli(const std::string& executable, const std::string& args, const std::string& scratch_dir) {
+  const std::string err_file = scratch_dir + "/cli_stderr." + std::to_string(::getpid()) + ".txt";
+  CliOutcome r = RunShell(executable + " " + args + " 2>" + err_file);
+  std::ifstream in(err_file);
+  std::stringstream s;
+  s << in.rdbuf();
+  r.err = s.str();
+  std::remove(err_file.c_str());
   return r;
 }
 
