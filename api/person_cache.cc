@@ -162,11 +162,14 @@ void PersonCache::Put(Shard& shard, const std::string& person_id, Entry* replace
     if (entry.bytes > per_shard_bytes_) return;  // never fits
     replaced = nullptr;
   }
-  shard.bytes += entry.bytes;
-  shards_held_.fetch_add(entry.bytes, std::memory_order_relaxed);
+  // What is let go first: the sum Bytes() reads never passes what the shards hold.
   if (replaced) {
     shard.bytes -= replaced->bytes;
     shards_held_.fetch_sub(replaced->bytes, std::memory_order_relaxed);
+  }
+  shard.bytes += entry.bytes;
+  shards_held_.fetch_add(entry.bytes, std::memory_order_relaxed);
+  if (replaced) {
     *replaced = std::move(entry);
   } else {
     shard.people.emplace(person_id, std::move(entry));
@@ -179,8 +182,11 @@ bool PersonCache::Grow(Shard& shard, Entry& entry, size_t bytes) {
     return false;
   }
   shard.bytes = shard.bytes - entry.bytes + bytes;
-  shards_held_.fetch_add(bytes, std::memory_order_relaxed);
-  shards_held_.fetch_sub(entry.bytes, std::memory_order_relaxed);
+  if (bytes > entry.bytes) {
+    shards_held_.fetch_add(bytes - entry.bytes, std::memory_order_relaxed);
+  } else {
+    shards_held_.fetch_sub(entry.bytes - bytes, std::memory_order_relaxed);
+  }
   entry.bytes = bytes;
   return true;
 }
