@@ -140,6 +140,9 @@ class CountingValueBuilder {
   static constexpr std::size_t max_key_size = boost::json::string::max_size();
   static constexpr std::size_t max_string_size = boost::json::string::max_size();
 
+  // The stack's intermediate values in `temp` (the caller's) while they fit.
+  CountingValueBuilder(unsigned char* temp, size_t temp_size) : st({}, temp, temp_size) {}
+
   boost::json::value_stack st;
   size_t members = 0;  // the members of every object, as read
 
@@ -211,12 +214,15 @@ size_t MembersKept(const boost::json::value& v) {
 
 }  // namespace
 
-std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error) {
+std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error,
+                                                   boost::json::storage_ptr storage) {
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   options.allow_invalid_utf8 = false;
-  boost::json::basic_parser<CountingValueBuilder> parser(options);
-  parser.handler().st.reset();
+  // A command body's few values are built on this stack frame, not in a heap block.
+  unsigned char temp[1024];
+  boost::json::basic_parser<CountingValueBuilder> parser(options, temp, sizeof temp);
+  parser.handler().st.reset(std::move(storage));
   boost::system::error_code ec;
   const size_t used = parser.write_some(false, body.data(), body.size(), ec);
   if (!ec && used < body.size()) ec = boost::json::error::extra_data;  // as parser::write

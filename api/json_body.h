@@ -7,6 +7,7 @@
 #include "domain/validation.h"
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include <optional>
@@ -22,7 +23,10 @@ inline constexpr int kMaxJsonDepth = 32;
 // Parses `body` as one JSON object. nullopt with `error` set when it is not JSON, nests
 // deeper than kMaxJsonDepth, holds invalid UTF-8, is not an object, or an object in it
 // holds a key twice (the error names it: "key rows[2].id appears more than once").
-std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error);
+// The object's memory comes from `storage` (the default resource unless given), which must
+// outlive it.
+std::optional<boost::json::object> ParseJsonObject(std::string_view body, std::string* error,
+                                                   boost::json::storage_ptr storage = {});
 
 // The path of the first key that an object in `json` holds twice ("a", "rows[2].id"), or
 // nullopt when there is none (or `json` is not JSON). Boost.JSON keeps the last of them.

@@ -8,6 +8,7 @@
 #include "api/problem.h"
 #include "api/router.h"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include <functional>
@@ -27,7 +28,11 @@ using CommandReader = std::function<void(JsonFields&, Command&, domain::FieldErr
 template <class Command>
 std::optional<Response> ReadCommand(const Request& req, Command& out, const CommandReader<Command>& read) {
   std::string error;
-  auto object = ParseJsonObject(req.body, &error);
+  // The body's values in a buffer of this frame while they fit (a command body of a few
+  // hundred bytes: ~8 allocations fewer), then in blocks freed at once on return.
+  unsigned char room[2048];
+  boost::json::monotonic_resource memory(room, sizeof room);
+  auto object = ParseJsonObject(req.body, &error, &memory);
   if (!object) return MalformedBody(req.body, error);
   domain::FieldErrors errors;
   JsonFields fields(*object, errors);
