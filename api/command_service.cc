@@ -516,8 +516,12 @@ Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const st
   auto not_found = [swab_id] { return Problem(404, "not-found", "Not found", "swab " + swab_id + " not found"); };
   auto person = PersonOfClaim(*ctx.store, "swab/" + swab_id);
   if (!person) return not_found();
-  return Then(RunPersonCommand(ctx, req, *person, command),
-              [not_found](Response res) { return res.status == 404 ? not_found() : res; });
+  // The answer returned as it is (moved), not copied: a conditional expression with the
+  // lvalue `res` as one branch was a copy of its body and headers per command.
+  return Then(RunPersonCommand(ctx, req, *person, command), [not_found = std::move(not_found)](Response res) {
+    if (res.status == 404) return not_found();
+    return res;
+  });
 }
 
 std::optional<std::string> PersonOfClaim(const eventstore::EventStore& store, const std::string& claim) {
