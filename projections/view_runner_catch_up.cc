@@ -7,6 +7,7 @@
 #include "eventstore/disk_space.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -254,15 +255,29 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
       if (pipeline->Spilling()) {
-        // The batches kept for a table, every person's latest entry, then this batch with
-        // the checkpoint.
-        if (auto tabled = db->FlushTables(options.path + ".spill"); !tabled) {
-          Fail(applied.envelopes.back().position, tabled.error().message);
-          return position.load(std::memory_order_relaxed);
-        }
-        if (auto unspilled = pipeline->UnspillPeople(*db); !unspilled) {
-          Fail(applied.envelopes.back().position, unspilled.error().message);
-          return position.load(std::memory_order_relaxed);
+        // The batches kept for a table with this one's entries, and every person's latest
+        // entry, each ingested as table files, on threads of their own; then the checkpoint
+        // alone. This batch holds every entry a catch-up shorter than catch_up_write_every
+        // changed (ops/bench --quick's: ~14 k), whose memtable inserts were the longest
+        // step of its end, on this thread alone (docs/benchmarks.md, session 21). They
+        // share no key with the people's tables, so the order of the two ingestions does
+        // not matter; the checkpoint is written after both. The views' table file in a
+        // directory of its own: the spill's goes with the spill, when the people are in.
+        const std::string dir = options.path + ".tables";
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        StoreResult<void> kept = ec ? StoreResult<void>(StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message()))
+                                    : db->WriteAsTable(wb, dir);
+        auto tabled = kept ? std::async(std::launch::async, [this, &dir] { return db->FlushTables(dir); })
+                           : std::future<StoreResult<void>>();
+        auto unspilled = pipeline->UnspillPeople(*db);
+        if (tabled.valid()) kept = tabled.get();
+        std::filesystem::remove_all(dir, ec);
+        for (const StoreResult<void>* done : {&kept, &unspilled}) {
+          if (!*done) {
+            Fail(applied.envelopes.back().position, done->error().message);
+            return position.load(std::memory_order_relaxed);
+          }
         }
       }
       auto committed = Commit(applied, wb, started);

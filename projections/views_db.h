@@ -97,7 +97,8 @@ class ViewsDb {
   // and not flushed are dropped with the database (a catch-up stopped before its end).
   Result<void> WriteAsTable(Batch& batch, const std::string& dir);
   // Writes what WriteAsTable kept as one table file and ingests it (nothing kept: nothing),
-  // and gives back the buffers WriteAsTable recycles.
+  // and gives back the buffers WriteAsTable recycles. May run beside Ingest on another
+  // thread (the catch-up's end: its kept batches and its people ingested at once).
   Result<void> FlushTables(const std::string& dir);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
