@@ -88,6 +88,8 @@ void ViewRunner::Impl::NoteMemory() {
 }
 
 eventstore::StoreResult<void> ViewRunner::Settle() {
+  // Back in the following settings (a catch-up leaves the database in its own).
+  if (auto set = impl_->db->CatchingUp(false); !set) return set;
   auto flushed = impl_->db->Flush();
   eventstore::ReleaseFreeMemory();
   return flushed;
