@@ -53,6 +53,9 @@ class LogPrefetcher {
   // nothing more).
   eventstore::StoreResult<DecodedBatch> Next();
   void Recycle(DecodedBatch batch);
+  // The range it reads, [from, to].
+  uint64_t from() const { return from_; }
+  uint64_t to() const { return to_; }
 
  private:
   void Run();

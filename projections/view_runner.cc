@@ -64,8 +64,9 @@ class DbEntries final : public StoredEntries {
 }  // namespace
 
 StoreResult<void> ViewRunner::Impl::Load() {
-  auto recovered = ViewsRecovery(*db, views, {store.CommittedPosition(), options.remote_log, options.path}).Run();
+  auto recovered = ViewsRecovery(*db, views, {store.CommittedPosition(), options.remote_log, options.path, created}).Run();
   if (!recovered) return recovered.error();
+  meta_unwritten = recovered->meta_unwritten;
   if (recovered->reset) {
     directory.Clear();
     if (pipeline) pipeline->Clear();
@@ -299,7 +300,7 @@ bool ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb, uint64_t last) {
 StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb::Batch& wb,
                                            std::chrono::steady_clock::time_point started) {
   const uint64_t last = decoded.envelopes.back().position;
-  wb.Put(kCheckpointKey, std::to_string(last));
+  PutCheckpoint(wb, last);
   if (auto w = db->Write(wb, options.sync); !w) {
     // The working state is ahead of what is stored; only a reopen can realign them.
     Fail(last, w.error().message);
@@ -307,6 +308,13 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
   }
   Advance(decoded, started);
   return true;
+}
+
+void ViewRunner::Impl::PutCheckpoint(ViewsDb::Batch& wb, uint64_t last) {
+  wb.Put(kCheckpointKey, std::to_string(last));
+  // A failed write stops the runner (Fail): a reopen recovers the database again.
+  if (meta_unwritten) PutMeta(wb, views);
+  meta_unwritten = false;
 }
 
 void ViewRunner::Impl::Advance(const DecodedBatch& decoded, std::chrono::steady_clock::time_point started) {
@@ -380,7 +388,25 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
     impl.pipeline = std::make_unique<BatchPipeline>(impl.views, impl.options.rules, impl.options.partitions,
                                                     threads, impl.options.path);
   }
-  auto db = ViewsDb::Open(runner->impl_->options.path, runner->impl_->options.db);
+  // A database created here starts at position 0: when the first catch-up will read ahead
+  // (CatchUp: more than a batch to apply), its reading starts now, beside RocksDB's
+  // creation of the database (~10 synced files), which opens in the catch-up's settings.
+  std::error_code fresh_ec;
+  const bool fresh = !std::filesystem::exists(impl.options.path, fresh_ec) ||
+                     std::filesystem::is_empty(impl.options.path, fresh_ec);
+  uint64_t target = store.CommittedPosition();
+  if (impl.options.until != 0) target = std::min(target, impl.options.until);
+  const bool from_scratch_ahead =
+      fresh && !fresh_ec && impl.options.read_ahead && !impl.options.remote_log && target > impl.options.max_batch;
+  // Its meta then goes with its first checkpoint (ViewsRecovery::Recovered::meta_unwritten).
+  // Not when nothing is to be applied yet: such a database (an empty log) holds its meta
+  // and checkpoint 0 at once, as verify's rebuild of an empty checkpoint compares them.
+  impl.created = from_scratch_ahead;
+  if (from_scratch_ahead) {
+    impl.early_reader = std::make_unique<LogPrefetcher>(store, 1, target, impl.options.max_batch);
+  }
+  auto db = ViewsDb::Open(impl.options.path, impl.options.db,
+                          from_scratch_ahead ? ViewsDb::Settings::kCatchingUp : ViewsDb::Settings::kFollowing);
   if (!db) return db.error();
   {
     // A catch-up's spill left by a crash (`path` + ".spill", people_spill.h): the views it

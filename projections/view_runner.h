@@ -179,10 +179,11 @@ class ViewRunner {
   // What the runner holds in memory, as of the last batch written (the caches) and now
   // (the database). Thread-safe.
   ViewsMemory Memory() const;
-  // After a long catch-up (a start from scratch): writes the views database's memtables
-  // to disk (so the views are durable without the WAL, and the memtables' arenas freed)
-  // and returns freed memory to the kernel (eventstore::ReleaseFreeMemory). Only while
-  // the runner is not applying.
+  // After a long catch-up (a start from scratch): puts the views database back in the
+  // settings of following the log (a catch-up leaves it in its own until the next batch
+  // applied alone), writes its memtables to disk (so the views are durable without the
+  // WAL, and the memtables' arenas freed) and returns freed memory to the kernel
+  // (eventstore::ReleaseFreeMemory). Only while the runner is not applying.
   eventstore::StoreResult<void> Settle();
   const View* Find(std::string_view name) const;
   template <class V>

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <thread>
 
 namespace caseledger::projections {
@@ -27,6 +28,9 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
     uint64_t target = store.CommittedPosition();
     if (options.until != 0) target = std::min(target, options.until);
     catch_up_target.store(target, std::memory_order_relaxed);
+    // The reader Open started, if it reads from here: this round goes as far as it reads.
+    if (early_reader && early_reader->from() != at + 1) early_reader.reset();
+    if (early_reader) target = std::min(target, early_reader->to());
     // Under a steady flow of commits the target keeps moving: let Stop() in between.
     if (at >= target || stopping.load()) {
       if (reported && at >= target) {
@@ -48,6 +52,10 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
       if (*reached < target && !failed.load()) return *reached;
       continue;
     }
+    early_reader.reset();
+    // Applying batch by batch (following the log): in the following settings again, if a
+    // catch-up left the database in its own (CatchUpReadingAhead).
+    if (auto set = db->CatchingUp(false); !set) ProjectionsLog()->warn("{}", set.error().message);
     auto read = ReadDecodedInto(store, at + 1, std::min<uint64_t>(options.max_batch, target - at), read_batch);
     if (!read) return read.error();
     if (read_batch.empty()) return at;
@@ -61,15 +69,16 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
 }
 
 StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_t target) {
-  // The views database in its catch-up settings until this returns (ViewsDb::CatchingUp).
+  // The views database in its catch-up settings (ViewsDb::CatchingUp), until the runner
+  // applies batch by batch again (CatchUp) or settles (Settle): not at this catch-up's end,
+  // where it rewrote the OPTIONS file (~4 syncs) of every rebuild, whose views are then only
+  // read (docs/benchmarks.md, session 22).
   if (auto set = db->CatchingUp(true); !set) return set.error();
-  struct Settled {
-    ViewsDb& db;
-    ~Settled() {
-      if (auto set = db.CatchingUp(false); !set) ProjectionsLog()->warn("{}", set.error().message);
-    }
-  } settled{*db};
-  LogPrefetcher reader(store, at + 1, target, options.max_batch);
+  std::unique_ptr<LogPrefetcher> early = std::move(early_reader);
+  std::optional<LogPrefetcher> started;
+  LogPrefetcher& reader = early && early->from() == at + 1 && early->to() == target
+                              ? *early
+                              : started.emplace(store, at + 1, target, options.max_batch);
   if (pipeline) return CatchUpOverlapped(reader);
   while (!stopping.load()) {
     auto batch = reader.Next();
@@ -184,7 +193,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     if (spilling) {
       wb.Delete(layout::kCheckpointKey);
     } else {
-      wb.Put(layout::kCheckpointKey, std::to_string(writing_last));
+      PutCheckpoint(wb, writing_last);
     }
     SampleRecords(applied);  // its records are all cached until the write is done
     if (spilling) {

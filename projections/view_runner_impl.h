@@ -47,6 +47,9 @@ class ViewRunner::Impl {
   bool WritePeople(ViewsDb::Batch& wb, uint64_t last);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
+  // Puts the checkpoint `last` in `wb` (Commit, a write behind), with the meta the first
+  // time in a database created by Open (ViewsRecovery::Recovered::meta_unwritten).
+  void PutCheckpoint(ViewsDb::Batch& wb, uint64_t last);
   void Advance(const DecodedBatch& batch, std::chrono::steady_clock::time_point started);
   // Advance after SampleRecords, for the batch of `events` up to `last`. `behind`: it was
   // written while the views applied the next one (CatchUpOverlapped): nothing is published
@@ -60,7 +63,8 @@ class ViewRunner::Impl {
   // read from the database in one MultiGet). False (and failure set) when one does not
   // decode.
   StoreResult<bool> FetchPeople(const DecodedBatch& batch);
-  // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it.
+  // CatchUp's reading ahead: applies [at + 1, target] as a LogPrefetcher reads it (the
+  // one Open started, `early_reader`, when it reads that range).
   StoreResult<uint64_t> CatchUpReadingAhead(uint64_t at, uint64_t target);
   // CatchUpReadingAhead with the pipeline's two stages: batch N+1 folded while the views
   // apply batch N.
@@ -78,6 +82,13 @@ class ViewRunner::Impl {
   std::unique_ptr<BatchPipeline> pipeline;  // partitions >= 1
   std::atomic<uint64_t>& position;
   std::shared_ptr<ViewsDb> db;  // shared with the views' StoredEntries and their pinned snapshots
+  // Started by Open before the views database is opened, when the database is created for
+  // a catch-up from scratch reading ahead (a rebuild, serve's first start): the log's first
+  // batches are read while RocksDB creates and syncs its files. The first CatchUp takes
+  // it (or drops it, when it starts elsewhere).
+  std::unique_ptr<LogPrefetcher> early_reader;
+  bool created = false;         // Open created the views database for a catch-up (ViewsRecovery::Options::created)
+  bool meta_unwritten = false;  // PutCheckpoint
   RunnerMetrics metrics;
   std::vector<std::function<void(const std::vector<ViewChange>&)>> listeners;
   std::vector<Effect> effects;  // scratch, one event's

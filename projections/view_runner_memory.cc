@@ -5,6 +5,7 @@
 
 #include "projections/batch_pipeline.h"
 #include "projections/memory_estimate.h"
+#include "projections/projections_logger.h"
 #include "projections/views_db.h"
 #include "projections/views_layout.h"
 #include "eventstore/process_memory.h"
@@ -88,6 +89,9 @@ void ViewRunner::Impl::NoteMemory() {
 }
 
 eventstore::StoreResult<void> ViewRunner::Settle() {
+  // Back in the following settings (a catch-up leaves the database in its own); as at a
+  // catch-up's end before session 22, a failure only warns (the views are whole either way).
+  if (auto set = impl_->db->CatchingUp(false); !set) ProjectionsLog()->warn("{}", set.error().message);
   auto flushed = impl_->db->Flush();
   eventstore::ReleaseFreeMemory();
   return flushed;

@@ -227,11 +227,27 @@ namespace {
 // what the flushes wrote with RocksDB's defaults). Reads then look at more files, through
 // their bloom filters (in memory), which cost far less.
 constexpr int kCatchUpLevel0Files = 16;
+
+// The settings CatchingUp changes: the memtable's size and level 0's triggers.
+struct Level0Settings {
+  size_t write_buffer;
+  int compaction_trigger, slowdown_trigger, stop_trigger;
+};
+Level0Settings SettingsFor(const ViewsDbOptions& options, bool catching_up) {
+  const rocksdb::Options defaults;
+  if (!catching_up) {
+    return {options.write_buffer_bytes, defaults.level0_file_num_compaction_trigger,
+            defaults.level0_slowdown_writes_trigger, defaults.level0_stop_writes_trigger};
+  }
+  return {options.catch_up_write_buffer_bytes != 0 ? options.catch_up_write_buffer_bytes : options.write_buffer_bytes,
+          kCatchUpLevel0Files, 3 * kCatchUpLevel0Files, 4 * kCatchUpLevel0Files};
+}
 }  // namespace
 
 ViewsDb::~ViewsDb() = default;
 
-ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path, const ViewsDbOptions& options) {
+ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path, const ViewsDbOptions& options,
+                                                        Settings settings) {
   rocksdb::Options o;
   o.info_log = eventstore::RocksInfoLog();  // not a LOG file on the data volume
   o.create_if_missing = true;
@@ -242,7 +258,12 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   o.verify_sst_unique_id_in_manifest = false;
   // Views are rewritten block by block: keep the memtable large enough for a rebuild's
   // batches and let compaction drop the overwritten versions.
-  o.write_buffer_size = options.write_buffer_bytes;
+  const bool catching_up = settings == Settings::kCatchingUp;
+  const Level0Settings level0 = SettingsFor(options, catching_up);
+  o.write_buffer_size = level0.write_buffer;
+  o.level0_file_num_compaction_trigger = level0.compaction_trigger;
+  o.level0_slowdown_writes_trigger = level0.slowdown_trigger;
+  o.level0_stop_writes_trigger = level0.stop_trigger;
   // The default skip-list memtable, not an unsorted vector one: the runner reads back at
   // every batch the person records not in its cache (person_directory.h), and a point read
   // in a vector memtable sorts a copy of it. A vector memtable with a bloom filter in
@@ -276,6 +297,7 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   if (!s.ok()) return FromStatus(s, "open");
   std::unique_ptr<ViewsDb> db(new ViewsDb());
   db->options_ = options;
+  db->catching_up_ = catching_up;
   db->db_.reset(raw);
   db->cache_ = std::move(cache);
   return db;
@@ -409,19 +431,17 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
 eventstore::RocksMemory ViewsDb::Memory() const { return eventstore::MeasureRocksMemory(*db_, cache_.get()); }
 
 ViewsDb::Result<void> ViewsDb::CatchingUp(bool on) {
-  const size_t buffer = on && options_.catch_up_write_buffer_bytes != 0 ? options_.catch_up_write_buffer_bytes
-                                                                        : options_.write_buffer_bytes;
-  const rocksdb::Options defaults;
-  const int files = on ? kCatchUpLevel0Files : defaults.level0_file_num_compaction_trigger;
-  const int slowdown = on ? 3 * kCatchUpLevel0Files : defaults.level0_slowdown_writes_trigger;
-  const int stop = on ? 4 * kCatchUpLevel0Files : defaults.level0_stop_writes_trigger;
+  // SetOptions writes a new OPTIONS file and a MANIFEST record, each synced: ~4 syncs.
+  if (on == catching_up_) return {};
+  const Level0Settings level0 = SettingsFor(options_, on);
   rocksdb::Status s = db_->SetOptions({
-      {"write_buffer_size", std::to_string(buffer)},
-      {"level0_file_num_compaction_trigger", std::to_string(files)},
-      {"level0_slowdown_writes_trigger", std::to_string(slowdown)},
-      {"level0_stop_writes_trigger", std::to_string(stop)},
+      {"write_buffer_size", std::to_string(level0.write_buffer)},
+      {"level0_file_num_compaction_trigger", std::to_string(level0.compaction_trigger)},
+      {"level0_slowdown_writes_trigger", std::to_string(level0.slowdown_trigger)},
+      {"level0_stop_writes_trigger", std::to_string(level0.stop_trigger)},
   });
   if (!s.ok()) return FromStatus(s, "settings");
+  catching_up_ = on;
   return {};
 }
 
@@ -527,6 +547,7 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   }
   rocksdb::IngestExternalFileOptions io;
   io.move_files = true;
+  io.write_global_seqno = false;  // views_db_ingest.cc says why
   rocksdb::Status s = db_->IngestExternalFile({path}, io);
   std::remove(path.c_str());
   if (!s.ok()) return FromStatus(s, ("ingest " + path).c_str());

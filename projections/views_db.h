@@ -60,7 +60,12 @@ class ViewsDb {
     size_t unsorted_ = 0;
   };
 
-  static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path, const ViewsDbOptions& options = {});
+  // The settings the database opens in (CatchingUp): a database created for a catch-up
+  // from scratch opens in the catch-up's, rather than rewriting its OPTIONS file (synced)
+  // twice, at the catch-up's start and end (docs/benchmarks.md, session 22).
+  enum class Settings { kFollowing, kCatchingUp };
+  static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path, const ViewsDbOptions& options = {},
+                                               Settings settings = Settings::kFollowing);
   ~ViewsDb();
 
   // `at`: as of that snapshot (Pin), else the latest state.
@@ -123,8 +128,11 @@ class ViewsDb {
   eventstore::RocksMemory Memory() const;
   // A catch-up's settings (true) or following the log's (false), changed in place: while
   // catching up, level 0 takes many more files before they are compacted (views_db.cc says
-  // why) and the memtable is ViewsDbOptions::catch_up_write_buffer_bytes. Thread-safe.
+  // why) and the memtable is ViewsDbOptions::catch_up_write_buffer_bytes. Nothing to do
+  // (no OPTIONS file written) when the database is in those settings already. One thread
+  // at a time.
   Result<void> CatchingUp(bool on);
+  bool catching_up() const { return catching_up_; }
   // What the database wrote since it was opened, and the keys MultiGet was asked for, in
   // one line for a log ("flushed 697 MiB; compactions read 2,714 MiB and wrote 2,171 MiB
   // in 45.6 s of CPU; 2 write stalls; 405574 records read back").
@@ -138,6 +146,7 @@ class ViewsDb {
   Result<void> MergeTables(const std::string& dir);
 
   ViewsDbOptions options_;
+  bool catching_up_ = false;       // the settings it is in (CatchingUp)
   std::deque<Batch> table_runs_;  // WriteAsTable's, in write order (a deque: Batch does not move)
   size_t table_used_ = 0;          // how many of them hold a batch; the others, their buffers
   size_t table_bytes_ = 0;

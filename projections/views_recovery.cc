@@ -29,8 +29,17 @@ std::string ViewNames(const std::vector<std::unique_ptr<View>>& views) {
   return names;
 }
 
+void PutMeta(ViewsDb::Batch& batch, const std::vector<std::unique_ptr<View>>& views) {
+  batch.Put(layout::kFormatKey, layout::kFormat);
+  batch.Put(layout::kViewsKey, ViewNames(views));
+}
+
 StoreResult<ViewsRecovery::Recovered> ViewsRecovery::Run() {
   Recovered out;
+  if (options_.created) {
+    out.meta_unwritten = true;
+    return out;
+  }
   auto checkpoint = Checkpoint();
   if (!checkpoint) return checkpoint.error();
   if (*checkpoint) {
@@ -112,8 +121,7 @@ StoreResult<std::optional<uint64_t>> ViewsRecovery::Registered() {
 StoreResult<void> ViewsRecovery::Empty() {
   if (auto dropped = db_.DropAll(); !dropped) return dropped.error();
   ViewsDb::Batch meta;
-  meta.Put(layout::kFormatKey, layout::kFormat);
-  meta.Put(layout::kViewsKey, ViewNames(views_));
+  PutMeta(meta, views_);
   meta.Put(layout::kCheckpointKey, "0");
   return db_.Write(meta, true);
 }

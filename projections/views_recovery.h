@@ -24,12 +24,21 @@ class ViewsRecovery {
     uint64_t committed = 0;   // the log's committed position
     bool remote_log = false;  // RunnerOptions::remote_log
     std::string path;         // for the message when a view cannot be rebuilt in place
+    // The database was created by this open: nothing to load or drop, and its meta is not
+    // written now but with the first checkpoint (Recovered::meta_unwritten).
+    bool created = false;
   };
   // Where the views stand after recovery.
   struct Recovered {
     uint64_t checkpoint = 0;  // last position applied (0: rebuild from the log)
     uint64_t registered = 0;  // index/registered
     bool reset = false;       // views were loaded, then an entry did not: they were Reset
+    // The database holds no meta yet (Options::created): the runner puts it (PutMeta) in
+    // the batch of its first checkpoint. Until then the database has no checkpoint, and the
+    // next open empties it, as it would a database emptied here whose meta a crash lost.
+    // Its one synced write and, before a catch-up's first table file is ingested, the
+    // memtable's flush that its keys would force (docs/benchmarks.md, session 22) saved.
+    bool meta_unwritten = false;
   };
 
   ViewsRecovery(ViewsDb& db, std::vector<std::unique_ptr<View>>& views, Options options)
@@ -56,5 +65,7 @@ class ViewsRecovery {
 
 // The names of the views, comma-separated, as "meta/views" keeps them.
 std::string ViewNames(const std::vector<std::unique_ptr<View>>& views);
+// Puts "meta/format" and "meta/views" for these views in `batch`.
+void PutMeta(ViewsDb::Batch& batch, const std::vector<std::unique_ptr<View>>& views);
 
 }  // namespace caseledger::projections

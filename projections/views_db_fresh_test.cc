@@ -1,0 +1,203 @@
+// A views database created for a catch-up from scratch (a rebuild, a first start): opened
+// in the catch-up's settings, its meta written with its first checkpoint, and a crash
+// before that checkpoint leaving a database the next open empties and rebuilds.
+#include "projections/runner_test_support.h"
+#include "projections/views_db.h"
+#include "projections/views_layout.h"
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+namespace caseledger::projections {
+namespace {
+
+using namespace caseledger::projections::testing;
+using domain::Outcome;
+using domain::SwabKind;
+
+// The names of the OPTIONS files RocksDB keeps in `dir` (a new one at every change of
+// settings).
+std::set<std::string> OptionsFiles(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    const std::string name = f.path().filename().string();
+    if (name.starts_with("OPTIONS-")) names.insert(name);
+  }
+  return names;
+}
+
+// The value of `option` ("name=value" on a line of its own) in the newest OPTIONS file.
+std::string NewestOption(const std::string& dir, const std::string& option) {
+  const std::set<std::string> files = OptionsFiles(dir);
+  if (files.empty()) return "";
+  std::string newest = *files.begin();
+  for (const std::string& f : files) {
+    if (std::stoul(f.substr(8)) > std::stoul(newest.substr(8))) newest = f;
+  }
+  const std::string text = ReadFile(dir + "/" + newest);
+  const size_t at = text.find(" " + option + "=");
+  if (at == std::string::npos) return "";
+  const size_t from = at + option.size() + 2;
+  return text.substr(from, text.find('\n', from) - from);
+}
+
+TEST(ViewsDbTest, OpenedInCatchUpSettingsWritesNoOptionsFileUntilItLeavesThem) {
+  const std::string dir = ::testing::TempDir() + "/views-opened-catching-up";
+  std::filesystem::remove_all(dir);
+  ViewsDbOptions o;
+  o.block_cache_bytes = 1 << 20;
+  o.write_buffer_bytes = 64 << 10;
+  o.catch_up_write_buffer_bytes = 256 << 10;
+  {
+    auto db = ViewsDb::Open(dir, o, ViewsDb::Settings::kCatchingUp);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_TRUE((*db)->catching_up());
+    EXPECT_EQ(NewestOption(dir, "level0_file_num_compaction_trigger"), "16");
+    EXPECT_EQ(NewestOption(dir, "write_buffer_size"), std::to_string(256 << 10));
+    const std::set<std::string> opened = OptionsFiles(dir);
+    ASSERT_TRUE((*db)->CatchingUp(true));
+    EXPECT_EQ(OptionsFiles(dir), opened);  // nothing to change: nothing written
+    ViewsDb::Batch b;
+    b.Put("people/P1", "one");
+    ASSERT_TRUE((*db)->Write(b, false));
+    ASSERT_TRUE((*db)->CatchingUp(false));
+    EXPECT_FALSE((*db)->catching_up());
+    EXPECT_NE(OptionsFiles(dir), opened);
+    EXPECT_EQ(NewestOption(dir, "level0_file_num_compaction_trigger"), "4");
+    EXPECT_EQ(NewestOption(dir, "write_buffer_size"), std::to_string(64 << 10));
+  }
+  auto db = ViewsDb::Open(dir, o);  // reopened in the following settings, its entries whole
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_FALSE((*db)->catching_up());
+  auto got = (*db)->Get("people/P1");
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(**got, "one");
+  db->reset();
+  std::filesystem::remove_all(dir);
+}
+
+class FreshViewsTest : public ::testing::Test {
+ protected:
+  // One person in Torino with a positive swab: 5 events.
+  void PositiveCase(int n) {
+    std::string p = PersonId(n), swab = "SW-" + std::to_string(100000 + n);
+    log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kMale, "001272", {}}, At("2020-10-20", 8)}});
+    log_.Person(p, {{domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-10-21", 8)},
+                    {domain::SwabCollected{swab, At("2020-10-21", 9), "site", ""}, At("2020-10-21", 9)}});
+    log_.Person(p, {{domain::ResultRecorded{swab, Outcome::kPositive, "LAB01", At("2020-10-22", 9)},
+                     At("2020-10-21", 9)}});
+    log_.Person(p, {{domain::IsolationOrdered{1, domain::Date(D("2020-10-21")), "positive", {}},
+                     At("2020-10-21", 0)}});
+  }
+  RunnerOptions Options(const std::string& name) {
+    RunnerOptions o;
+    o.path = log_.Path(name);
+    o.rules = Rules();
+    o.max_batch = 4;
+    o.read_ahead = true;  // a catch-up from scratch, as a rebuild's and a first start's
+    o.partitions = 2;
+    o.threads = 2;
+    return o;
+  }
+  RebuildOptions RebuildOptionsFor(const std::string& name) {
+    RebuildOptions o;
+    o.path = log_.Path(name);
+    o.rules = Rules();
+    return o;
+  }
+  // The database's value of `key` as a plain ViewsDb opening reads it ("-": none).
+  std::string Stored(const std::string& name, std::string_view key) {
+    auto db = ViewsDb::Open(log_.Path(name));
+    if (!db) return "cannot open: " + db.error().message;
+    auto got = (*db)->Get(key);
+    if (!got) return "cannot read: " + got.error().message;
+    return *got ? **got : "-";
+  }
+
+  size_t Entries(const std::string& name) {
+    auto db = ViewsDb::Open(log_.Path(name));
+    if (!db) ADD_FAILURE() << db.error().message;
+    if (!db) return 0;
+    size_t n = 0;
+    auto scan = (*db)->ForEach([&](std::string_view, std::string_view) { return ++n > 0; });
+    return scan ? n : 0;
+  }
+
+  TestLog log_;
+  const std::vector<domain::Date> days_ = {D("2020-10-21"), D("2020-10-22"), D("2020-11-30")};
+};
+
+TEST_F(FreshViewsTest, ItsMetaComesWithItsCheckpointAndACrashBeforeLeavesADatabaseTheNextOpenEmpties) {
+  for (int i = 0; i < 40; ++i) PositiveCase(i);  // 200 events, batches of 4
+  auto reference = Rebuild(log_.store(), MakeViews(), RebuildOptionsFor("reference"));
+  ASSERT_TRUE(reference) << reference.error().message;
+  const std::string expected = DumpViews(**reference, days_);
+  reference->reset();
+  EXPECT_EQ(Stored("reference", layout::kFormatKey), layout::kFormat);
+  EXPECT_EQ(Stored("reference", layout::kCheckpointKey), "200");
+  {
+    // Opened, then gone before any catch-up (a crash right after the open).
+    auto r = ViewRunner::Open(log_.store(), MakeViews(), Options("views"));
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  EXPECT_EQ(Stored("views", layout::kFormatKey), "-");
+  EXPECT_EQ(Stored("views", layout::kCheckpointKey), "-");
+  {
+    // Writing every 8 events, their entries in table files ingested once they pass 1 KiB
+    // (a memtable's size): some reach the database; then a view fails at its 150th event.
+    RunnerOptions o = Options("crashed");
+    o.catch_up_write_every = 8;
+    o.db.write_buffer_bytes = 1 << 10;
+    auto views = MakeViews();
+    views[1] = std::make_unique<CrashingView>(std::move(views[1]), 150);
+    auto r = ViewRunner::Open(log_.store(), std::move(views), o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE((*r)->CatchUp());
+  }
+  EXPECT_GT(Entries("crashed"), 0u);
+  EXPECT_EQ(Stored("crashed", layout::kFormatKey), "-");
+  EXPECT_EQ(Stored("crashed", layout::kCheckpointKey), "-");
+  for (const char* name : {"views", "crashed"}) {
+    SCOPED_TRACE(name);
+    {
+      // Reopened (not created now): emptied and caught up from position 1.
+      auto r = ViewRunner::Open(log_.store(), MakeViews(), Options(name));
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ((*r)->Position(), 0u);
+      ASSERT_EQ(*(*r)->CatchUp(), 200u);
+      EXPECT_EQ(DumpViews(**r, days_), expected);
+    }
+    EXPECT_EQ(Stored(name, layout::kFormatKey), layout::kFormat);
+    EXPECT_EQ(Stored(name, layout::kCheckpointKey), "200");
+  }
+}
+
+TEST_F(FreshViewsTest, ACatchUpFromScratchLeavesItsSettingsAtTheFirstBatchAppliedAloneAndReopensAsWritten) {
+  for (int i = 0; i < 10; ++i) PositiveCase(i);
+  const std::string path = log_.Path("views");
+  auto rebuilt = ViewRunner::Open(log_.store(), MakeViews(), Options("views"));  // as Rebuild, without `until`
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  ASSERT_EQ(*(*rebuilt)->CatchUp(), 50u);
+  // Opened in the catch-up's settings, and left in them at the catch-up's end.
+  EXPECT_EQ(NewestOption(path, "level0_file_num_compaction_trigger"), "16");
+  const std::string p = PersonId(10);
+  log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, "001272", {}}, At("2020-10-25", 8)}});
+  ASSERT_EQ(*(*rebuilt)->CatchUp(), 51u);  // one event: applied alone, in the following settings
+  EXPECT_EQ(NewestOption(path, "level0_file_num_compaction_trigger"), "4");
+  rebuilt->reset();
+  auto reference = Rebuild(log_.store(), MakeViews(), RebuildOptionsFor("reference"));
+  ASSERT_TRUE(reference) << reference.error().message;
+  RunnerOptions o = Options("views");
+  auto reopened = ViewRunner::Open(log_.store(), MakeViews(), o);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ((*reopened)->Position(), 51u);  // as written: nothing to apply again
+  EXPECT_EQ(DumpViews(**reopened, days_), DumpViews(**reference, days_));
+}
+
+}  // namespace
+}  // namespace caseledger::projections
