@@ -300,7 +300,9 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
 
  private:
   void SendAnswer(Response res) {
-    if (res.status == 404 && !target.not_found.empty()) res = Problem(404, "not-found", "Not found", target.not_found);
+    if (res.status == 404 && !target.not_found.empty()) {
+      res = Problem(404, "not-found", "Not found", target.not_found);
+    }
     reply_.respond(std::move(res));
   }
 
@@ -449,12 +451,14 @@ class PersonRun final : public CommandRun<domain::PersonState, domain::PersonCom
     // The earlier record's access report says its tax code was registered again, for its
     // ASL's operators and the auditors to reconcile (docs/security.md, finding 8).
     if (registered_before_ && ctx_.access_log) {
-      ctx_.access_log->Record({ctx_.clock(), req_.principal.subject, "operator", *registered_before_,
-                               "POST /v1/people (tax code registered again: person " + target.person_id + ")", 201});
+      ctx_.access_log->Record(
+          {ctx_.clock(), req_.principal.subject, "operator", *registered_before_,
+           "POST /v1/people (tax code registered again: person " + target.person_id + ")", 201});
     }
   }
 
-  std::optional<std::string> registered_before_;  // a registration's: the person holding its tax code
+  // A registration's: the person already holding its tax code, if any.
+  std::optional<std::string> registered_before_;
 };
 
 // A command on a school, in the scope of the municipality the school registry places it in.
@@ -483,7 +487,7 @@ class SchoolRun final : public CommandRun<domain::SchoolState, domain::SchoolCom
 // RunPersonCommand, every 404 of a deferred answer with the detail `not_found` (empty:
 // each its own).
 Response RunPerson(const ApiContext& ctx, const RouteRequest& req, const std::string& person_id,
-                  domain::PersonCommand command, std::string not_found) {
+                   domain::PersonCommand command, std::string not_found) {
   const bool creates = std::holds_alternative<domain::RegisterPerson>(command);
   if (!creates) {
     if (auto v = domain::ValidatePersonId(person_id, "id"); !v) {

@@ -38,7 +38,8 @@ struct Dispatcher::Exchange final : Replier, std::enable_shared_from_this<Exchan
         done(std::move(c)), inbox(in) {}
   void Post(std::function<void()> work) override {
     if (inbox) {
-      inbox->Add(std::move(work));  // batched with the other answers its group commit completes (thread_inbox.h)
+      // Batched with the other answers its group commit completes (thread_inbox.h).
+      inbox->Add(std::move(work));
     } else {
       asio::post(executor, std::move(work));
     }
@@ -121,7 +122,8 @@ Admitted Dispatcher::Admit(Request& req) const {
 
 void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted&& admitted, asio::any_io_executor executor,
                         Completion done, ThreadInbox* inbox) {
-  auto x = std::make_shared<Exchange>(*this, std::move(req), std::move(admitted), std::move(executor), std::move(done), inbox);
+  auto x = std::make_shared<Exchange>(*this, std::move(req), std::move(admitted), std::move(executor),
+                                      std::move(done), inbox);
   // The deadline counts from the first time the read must wait (a clock read that nearly
   // every request, answered at once, does without).
   x->wait = options_.default_wait;

@@ -101,9 +101,8 @@ bool Router::MatchPattern(const std::string& pattern, const std::string& path, P
   // head mostly differ in their last segment ("/v1/swabs/{swab}/collection", ".../result"),
   // which is compared first, not after a parameter (an id of 20-odd characters) was
   // scanned for each of them.
-  if (const size_t last = pat.rfind('}'); last != std::string_view::npos && !at.ends_with(pat.substr(last + 1))) {
-    return false;
-  }
+  const size_t last = pat.rfind('}');
+  if (last != std::string_view::npos && !at.ends_with(pat.substr(last + 1))) return false;
   size_t p = from, s = from;
   while (p < pat.size() && s <= at.size()) {
     if (pat[p] == '{') {
