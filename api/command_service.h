@@ -31,16 +31,16 @@ domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& sto
 
 // Decides and appends `command` for person `person_id` (empty for RegisterPerson) and
 // answers 201 {position, first_position, stream, version, person_id, ...ids} or a problem.
-// Honours Idempotency-Key and If-Match.
+// Honours Idempotency-Key and If-Match. The commands are taken by value: the run keeps them.
 Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
-                          const std::string& person_id, const domain::PersonCommand& command);
+                          const std::string& person_id, domain::PersonCommand command);
 // A command on the person holding swab `swab_id`: 403 when the caller's roles may never
 // issue it, else 404 alike for an unknown swab and for one outside the caller's scope
 // (no existence oracle), else as RunPersonCommand.
 Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& swab_id,
-                        const domain::PersonCommand& command);
+                        domain::PersonCommand command);
 Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req,
-                          const std::string& school, const domain::SchoolCommand& command);
+                          const std::string& school, domain::SchoolCommand command);
 
 // The store key of an Idempotency-Key sent by `subject`: "http2/<length of subject>:<subject>/<key>",
 // so that no two (subject, key) pairs share one, whatever characters either holds. Keys that

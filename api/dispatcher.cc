@@ -28,10 +28,31 @@ namespace caseledger::api {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-struct Dispatcher::Exchange {
-  Exchange(std::shared_ptr<const Request> r, Admitted&& a, asio::any_io_executor ex, Completion d, ThreadInbox* in)
-      : req(std::move(r)), admitted(std::move(a)), rr{*req, std::move(admitted.params), std::move(admitted.principal)},
-        executor(std::move(ex)), done(std::move(d)), inbox(in) {}
+// A request being answered; also where its deferred answer goes (Replier), so that a
+// command's Reply is this exchange, not closures allocated for it.
+struct Dispatcher::Exchange final : Replier, std::enable_shared_from_this<Exchange> {
+  Exchange(Dispatcher& d, std::shared_ptr<const Request> r, Admitted&& a, asio::any_io_executor ex, Completion c,
+           ThreadInbox* in)
+      : dispatcher(d), req(std::move(r)), admitted(std::move(a)),
+        rr{*req, std::move(admitted.params), std::move(admitted.principal)}, executor(std::move(ex)),
+        done(std::move(c)), inbox(in) {}
+  void Post(std::function<void()> work) override {
+    if (inbox) {
+      // Batched with the other answers its group commit completes (thread_inbox.h).
+      inbox->Add(std::move(work));
+    } else {
+      asio::post(executor, std::move(work));
+    }
+  }
+  // On the connection's thread (a command's answer, from the work its completion posted)
+  // the answer is finished at once rather than after another trip through the scheduler.
+  void Respond(Response&& res) override {
+    if (answered.exchange(true)) return;
+    asio::dispatch(executor, [x = shared_from_this(), res = std::move(res)]() mutable {
+      x->dispatcher.Finish(x, std::move(res));
+    });
+  }
+  Dispatcher& dispatcher;
   std::shared_ptr<const Request> req;
   Admitted admitted;
   RouteRequest rr;  // refers to *req
@@ -41,6 +62,7 @@ struct Dispatcher::Exchange {
   Clock::duration wait{};      // how long a read may wait for a position (timeout_ms)
   Clock::time_point deadline;  // from the first time it waits: set then (Finish)
   std::optional<asio::steady_timer> timer;  // only for a read that waits for a position
+  std::atomic<bool> answered{false};        // the deferred answer settling now was given
 };
 
 Dispatcher::Dispatcher(const ServerOptions& options, const Router& router, Authenticator auth,
@@ -100,7 +122,8 @@ Admitted Dispatcher::Admit(Request& req) const {
 
 void Dispatcher::Handle(std::shared_ptr<const Request> req, Admitted&& admitted, asio::any_io_executor executor,
                         Completion done, ThreadInbox* inbox) {
-  auto x = std::make_shared<Exchange>(std::move(req), std::move(admitted), std::move(executor), std::move(done), inbox);
+  auto x = std::make_shared<Exchange>(*this, std::move(req), std::move(admitted), std::move(executor),
+                                      std::move(done), inbox);
   // The deadline counts from the first time the read must wait (a clock read that nearly
   // every request, answered at once, does without).
   x->wait = options_.default_wait;
@@ -139,20 +162,10 @@ void Dispatcher::Run(std::shared_ptr<Exchange> x) {
 // the append to the store); its work comes back to the connection's executor through
 // Reply::post, its answer through Finish.
 void Dispatcher::Settle(std::shared_ptr<Exchange> x, Response res) {
-  auto answered = std::make_shared<std::atomic<bool>>(false);
-  Reply reply;
-  if (x->inbox) {
-    // Batched with the other answers its group commit completes (thread_inbox.h).
-    reply.post = [inbox = x->inbox](std::function<void()> work) { inbox->Add(std::move(work)); };
-  } else {
-    reply.post = [executor = x->executor](std::function<void()> work) { asio::post(executor, std::move(work)); };
-  }
-  // On the connection's thread (a command's answer, from the work its completion posted)
-  // the answer is finished at once rather than after another trip through the scheduler.
-  reply.respond = [this, x, answered](Response r) {
-    if (answered->exchange(true)) return;
-    asio::dispatch(x->executor, [this, x, r = std::move(r)]() mutable { Finish(x, std::move(r)); });
-  };
+  // Not answered yet: an answer that is itself deferred comes here from the first one's
+  // answer, which was taken.
+  x->answered.store(false);
+  const Reply reply{x};
   auto deferred = std::move(res.deferred);
   try {
     deferred(reply);

@@ -167,28 +167,44 @@ bool ParseTarget(std::string_view target, std::string& path,
   return true;
 }
 
+namespace {
+
+// Then()'s: the answer passed on through `inner` with `map` applied.
+struct MappedReply final : Replier {
+  MappedReply(Reply i, std::function<Response(Response)> m) : inner(std::move(i)), map(std::move(m)) {}
+  void Post(std::function<void()> work) override { inner.post(std::move(work)); }
+  void Respond(Response&& res) override { inner.respond(map(std::move(res))); }
+  Reply inner;
+  std::function<Response(Response)> map;
+};
+
+// AwaitAnswer()'s: work runs where it is posted from; the first answer is the future's.
+struct AwaitedReply final : Replier {
+  void Post(std::function<void()> work) override { work(); }
+  void Respond(Response&& res) override {
+    if (!answered.exchange(true)) answer.set_value(std::move(res));
+  }
+  std::promise<Response> answer;
+  std::atomic<bool> answered{false};
+};
+
+}  // namespace
+
 Response Then(Response res, std::function<Response(Response)> map) {
   if (!res.deferred) return map(std::move(res));
   Response later;
   later.deferred = [inner = std::move(res.deferred), map = std::move(map)](Reply reply) {
-    std::function<void(Response)> mapped = [respond = std::move(reply.respond), map](Response r) { respond(map(std::move(r))); };
-    inner(Reply{std::move(reply.post), std::move(mapped)});
+    inner(Reply{std::make_shared<MappedReply>(std::move(reply), map)});
   };
   return later;
 }
 
 Response AwaitAnswer(Response res) {
   if (!res.deferred) return res;
-  auto answer = std::make_shared<std::promise<Response>>();
-  auto answered = std::make_shared<std::atomic<bool>>(false);
-  std::future<Response> future = answer->get_future();
-  Reply reply;
-  reply.post = [](std::function<void()> work) { work(); };
-  reply.respond = [answer, answered](Response r) {
-    if (!answered->exchange(true)) answer->set_value(std::move(r));
-  };
+  auto awaited = std::make_shared<AwaitedReply>();
+  std::future<Response> future = awaited->answer.get_future();
   auto deferred = std::move(res.deferred);
-  deferred(reply);
+  deferred(Reply{awaited});
   return future.get();
 }
 

@@ -85,12 +85,22 @@ struct Response {
   std::string_view Header(std::string_view name) const;
 };
 
-// Where a deferred answer goes. `post` runs work on the thread that owns the request (the
-// connection's I/O thread), never inline in the caller; `respond` hands the answer back,
-// from any thread (the first call counts).
+// Where a deferred answer goes, implemented by whoever answers the request (the
+// dispatcher's exchange, which a command's run reaches with no closure allocated for it).
+class Replier {
+ public:
+  virtual ~Replier() = default;
+  // Runs `work` on the thread that owns the request (the connection's I/O thread).
+  virtual void Post(std::function<void()> work) = 0;
+  // Hands the answer back, from any thread (the first call counts).
+  virtual void Respond(Response&& res) = 0;
+};
+// `post` runs work on the thread that owns the request, never inline in the caller;
+// `respond` hands the answer back, from any thread (the first call counts).
 struct Reply {
-  std::function<void(std::function<void()>)> post;
-  std::function<void(Response)> respond;
+  std::shared_ptr<Replier> to;
+  void post(std::function<void()> work) const { to->Post(std::move(work)); }
+  void respond(Response res) const { to->Respond(std::move(res)); }
 };
 
 // `map` applied to the answer: now, or when a deferred answer comes.

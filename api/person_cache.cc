@@ -300,9 +300,8 @@ domain::Result<PersonCache::Found> PersonCache::Lookup(const eventstore::EventSt
   return Found{std::move(state), nullptr};
 }
 
-void PersonCache::Remember(const std::string& person_id, domain::PersonState state) {
-  if (!state.registered) return;
-  auto kept = std::make_shared<const domain::PersonState>(std::move(state));
+void PersonCache::Remember(const std::string& person_id, std::shared_ptr<const domain::PersonState> kept) {
+  if (!kept->registered) return;
   Shard& shard = ShardOf(person_id);
   std::lock_guard lock(shard.mu);
   auto it = shard.people.find(person_id);

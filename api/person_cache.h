@@ -121,7 +121,11 @@ class PersonCache {
 
   // Keeps `state` (the person as a command just left it, at the stream version it wrote)
   // unless a newer one is kept. The next lookup confirms its version with one point read.
-  void Remember(const std::string& person_id, domain::PersonState state);
+  // The state is shared as it is: nobody may change it after.
+  void Remember(const std::string& person_id, std::shared_ptr<const domain::PersonState> state);
+  void Remember(const std::string& person_id, domain::PersonState state) {
+    Remember(person_id, std::make_shared<const domain::PersonState>(std::move(state)));
+  }
 
   // Keeps `rendered`, the answer made of `state` (a state Current() or Read() returned)
   // under `key`, while `state` is the person's kept state (in the shard, and a copy in the

@@ -97,6 +97,12 @@ bool Router::MatchPattern(const std::string& pattern, const std::string& path, P
   std::array<std::pair<std::string_view, std::string_view>, kMaxParams> found;
   size_t count = 0;
   const std::string_view pat(pattern), at(path);
+  // A pattern ending in a literal matches only paths that end in it: the routes of one
+  // head mostly differ in their last segment ("/v1/swabs/{swab}/collection", ".../result"),
+  // which is compared first, not after a parameter (an id of 20-odd characters) was
+  // scanned for each of them.
+  const size_t last = pat.rfind('}');
+  if (last != std::string_view::npos && !at.ends_with(pat.substr(last + 1))) return false;
   size_t p = from, s = from;
   while (p < pat.size() && s <= at.size()) {
     if (pat[p] == '{') {
