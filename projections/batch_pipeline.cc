@@ -434,8 +434,21 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
   const size_t n = parts_.size();
   while (flush_parts_.size() < n) flush_parts_.emplace_back();
   std::vector<std::optional<std::string>> failures(n + views_.size());
+  const size_t tasks = n + views_.size();
+  flush_seconds_.resize(tasks);
+  flush_order_.resize(tasks);
+  for (size_t k = 0; k < tasks; ++k) flush_order_[k] = k;
+  std::stable_sort(flush_order_.begin(), flush_order_.end(),
+                   [&](size_t a, size_t b) { return flush_seconds_[a] > flush_seconds_[b]; });
   // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
-  auto task = [&](size_t k) {
+  auto task = [&](size_t t) {
+    const size_t k = flush_order_[t];
+    const auto started = std::chrono::steady_clock::now();
+    struct Timer {
+      double& seconds;
+      std::chrono::steady_clock::time_point started;
+      ~Timer() { seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); }
+    } timer{flush_seconds_[k], started};
     try {
       if (k < n) {
         Part& part = *parts_[k];
@@ -454,7 +467,6 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
       failures[k] = k < n ? std::string(ex.what()) : std::string("persisting the views: ") + ex.what();
     }
   };
-  const size_t tasks = n + views_.size();
   if (deferred_events_ >= kParallelFrom) {
     pool_.Run(tasks, task);
   } else {

@@ -267,6 +267,12 @@ class BatchPipeline {
   Stage* pending_ = nullptr;  // folded, views not applied yet
   Stage* applied_ = nullptr;  // the last Step's (its partitions' events kept until reused)
   std::deque<ViewsDb::Batch> flush_parts_;  // Flush's, one per partition (a deque: Batch does not move)
+  // The order Flush runs its tasks in (k < partitions: a partition's, else a view's):
+  // longest first by what each took at the last Flush (flush_seconds_). In the tasks' own
+  // order the GP view's Persist, the longest, started after the partitions' and ran alone
+  // at the end of every Flush (docs/benchmarks.md, session 22).
+  std::vector<size_t> flush_order_;
+  std::vector<double> flush_seconds_;
   TaskPool pool_;
 };
 

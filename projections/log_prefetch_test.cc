@@ -1,0 +1,109 @@
+#include "projections/log_prefetch.h"
+
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace caseledger::projections {
+namespace {
+
+using testing::At;
+using testing::PersonId;
+using testing::TestLog;
+
+class LogPrefetcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int n = 0; n < 23; ++n) {
+      const std::string p = PersonId(n);
+      log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, "001272", {}}, At("2020-10-20", 8)}});
+    }
+  }
+  // The positions of every batch Next() hands out until the empty one, recycling each.
+  std::vector<std::vector<uint64_t>> Drain(LogPrefetcher& reader) {
+    std::vector<std::vector<uint64_t>> out;
+    for (;;) {
+      auto batch = reader.Next();
+      EXPECT_TRUE(batch) << batch.error().message;
+      if (!batch || batch->empty()) return out;
+      EXPECT_EQ(batch->events.size(), batch->envelopes.size());
+      std::vector<uint64_t> positions;
+      for (const auto& env : batch->envelopes) positions.push_back(env.position);
+      out.push_back(positions);
+      reader.Recycle(std::move(*batch));
+    }
+  }
+  // What one reader reading in turn hands out: [from, to] in batches of `max_batch`.
+  static std::vector<std::vector<uint64_t>> InTurn(uint64_t from, uint64_t to, size_t max_batch) {
+    std::vector<std::vector<uint64_t>> out;
+    for (uint64_t at = from; at <= to; at += max_batch) {
+      out.emplace_back();
+      for (uint64_t p = at; p < at + max_batch && p <= to; ++p) out.back().push_back(p);
+    }
+    return out;
+  }
+  TestLog log_;
+};
+
+TEST_F(LogPrefetcherTest, BatchesComeOutInOrderWhateverTheDepth) {
+  for (size_t depth : {1, 2, 5}) {
+    for (size_t max_batch : {1, 4, 7, 23, 100}) {
+      for (uint64_t from : {1, 6}) {
+        LogPrefetcher reader(log_.store(), from, 23, max_batch, depth);
+        EXPECT_EQ(Drain(reader), InTurn(from, 23, max_batch))
+            << "depth " << depth << ", batches of " << max_batch << " from " << from;
+      }
+    }
+  }
+}
+
+TEST_F(LogPrefetcherTest, ALogShorterThanTheRangeEndsAtItsLastPosition) {
+  for (size_t depth : {1, 4}) {
+    LogPrefetcher reader(log_.store(), 3, 1000, 4, depth);
+    EXPECT_EQ(Drain(reader), InTurn(3, 23, 4)) << "depth " << depth;
+  }
+}
+
+TEST_F(LogPrefetcherTest, AnEventThatDoesNotDecodeIsTheLastBatchHandedOut) {
+  eventstore::AppendRequest bad;
+  bad.stream = domain::PersonStream(PersonId(0));
+  bad.events.push_back({"SwabCollected", 1, "\x01\x02", "", At("2020-10-23", 9)});  // position 24
+  ASSERT_TRUE(log_.store().Append(bad));
+  for (int n = 23; n < 40; ++n) {
+    const std::string p = PersonId(n);
+    log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, "001272", {}}, At("2020-10-20", 8)}});
+  }
+  for (size_t depth : {1, 6}) {
+    LogPrefetcher reader(log_.store(), 1, 41, 5, depth);
+    std::vector<uint64_t> last;
+    size_t batches = 0;
+    for (;;) {
+      auto batch = reader.Next();
+      ASSERT_TRUE(batch);
+      if (batch->empty()) break;
+      ++batches;
+      last.clear();
+      for (const auto& env : batch->envelopes) last.push_back(env.position);
+      if (!batch->decode_error.empty()) {
+        EXPECT_EQ(batch->events.size(), 3u) << "depth " << depth;  // 21-23 decoded, 24 not
+      }
+    }
+    EXPECT_EQ(batches, 5u) << "depth " << depth;  // 1-5, ..., 21-25: none after it
+    EXPECT_EQ(last, (std::vector<uint64_t>{21, 22, 23, 24, 25})) << "depth " << depth;
+  }
+}
+
+TEST_F(LogPrefetcherTest, DestroyedBeforeTheEndStopsItsReaders) {
+  for (size_t depth : {1, 2}) {
+    LogPrefetcher reader(log_.store(), 1, 23, 2, depth);
+    auto first = reader.Next();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->envelopes.front().position, 1u);
+  }  // the reader, waiting for room, is stopped and joined
+}
+
+}  // namespace
+}  // namespace caseledger::projections
