@@ -83,17 +83,7 @@ TEST(ViewsDbTest, OpenedInCatchUpSettingsWritesNoOptionsFileUntilItLeavesThem) {
 
 class FreshViewsTest : public ::testing::Test {
  protected:
-  // One person in Torino with a positive swab: 5 events.
-  void PositiveCase(int n) {
-    std::string p = PersonId(n), swab = "SW-" + std::to_string(100000 + n);
-    log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kMale, "001272", {}}, At("2020-10-20", 8)}});
-    log_.Person(p, {{domain::SwabRequested{swab, SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-10-21", 8)},
-                    {domain::SwabCollected{swab, At("2020-10-21", 9), "site", ""}, At("2020-10-21", 9)}});
-    log_.Person(p, {{domain::ResultRecorded{swab, Outcome::kPositive, "LAB01", At("2020-10-22", 9)},
-                     At("2020-10-21", 9)}});
-    log_.Person(p, {{domain::IsolationOrdered{1, domain::Date(D("2020-10-21")), "positive", {}},
-                     At("2020-10-21", 0)}});
-  }
+  void PositiveCase(int n) { log_.PositiveCase(n); }
   RunnerOptions Options(const std::string& name) {
     RunnerOptions o;
     o.path = log_.Path(name);

@@ -130,6 +130,16 @@ class TestLog {
   uint64_t Person(const std::string& person, const std::vector<Timed>& events) {
     return Append(domain::PersonStream(person), events);
   }
+  // Person `n` (PersonId), resident in `istat`, with a positive swab: 5 events in 4 appends.
+  void PositiveCase(int n, const char* istat = "001272") {
+    const std::string p = PersonId(n), swab = "SW-" + std::to_string(100000 + n);
+    Person(p, {{domain::PersonRegistered{p, domain::Sex::kMale, istat, {}}, At("2020-10-20", 8)}});
+    Person(p, {{domain::SwabRequested{swab, domain::SwabKind::kMolecular, "symptoms", "GP0001", {}}, At("2020-10-21", 8)},
+               {domain::SwabCollected{swab, At("2020-10-21", 9), "site", ""}, At("2020-10-21", 9)}});
+    Person(p, {{domain::ResultRecorded{swab, domain::Outcome::kPositive, "LAB01", At("2020-10-22", 9)},
+                At("2020-10-21", 9)}});
+    Person(p, {{domain::IsolationOrdered{1, domain::Date(D("2020-10-21")), "positive", {}}, At("2020-10-21", 0)}});
+  }
 
  private:
   caseledger::testing::TempDir dir_;
