@@ -7,6 +7,7 @@
 #include "domain/event_codec.h"
 #include "domain/events.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
@@ -24,12 +25,8 @@ class PersonCacheBudgetTest : public ::testing::Test {
   static constexpr int kPeople = 3000;
 
   void SetUp() override {
-    eventstore::StoreOptions o;
-    o.path = dir_.Sub("store");
-    o.master_key_path = dir_.Sub("master.key");
-    auto store = eventstore::EventStore::Open(o);
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
+    store_ = testing::OpenTestStore(testing::StoreOptionsIn(dir_.path()));
+    ASSERT_TRUE(store_);
     // Each person registered with their personal data, then swabbed twice, reported on and
     // assigned a GP: a state of a few hundred bytes, as a case's is.
     for (int p = 0; p < kPeople; ++p) {

@@ -6,6 +6,7 @@
 #include "domain/event_codec.h"
 #include "domain/events.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 #include <gtest/gtest.h>
 
@@ -19,12 +20,8 @@ namespace {
 class PersonCacheReadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    eventstore::StoreOptions o;
-    o.path = dir_.Sub("store");
-    o.master_key_path = dir_.Sub("master.key");
-    auto store = eventstore::EventStore::Open(o);
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
+    store_ = testing::OpenTestStore(testing::StoreOptionsIn(dir_.path()));
+    ASSERT_TRUE(store_);
   }
   // One more event on the person's stream (the cache reads only its version here: each
   // state below is handed to Remember() as a command would).

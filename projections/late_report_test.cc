@@ -1,6 +1,7 @@
 // Security audit of 2026-12, finding 5: a change to a day whose bulletin was already out is
 // shown as a late report of that day in the region and ASL series, not a silent rewrite.
 #include "projections/views_test_support.h"
+#include "tests/support/test_store.h"
 
 #include <gtest/gtest.h>
 
@@ -13,13 +14,10 @@ using namespace caseledger::projections::testing;
 class LateReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    eventstore::StoreOptions o;
-    o.path = dir_.Sub("store");
-    o.master_key_path = dir_.Sub("master.key");
+    eventstore::StoreOptions o = caseledger::testing::StoreOptionsIn(dir_.path());
     o.clock = [this] { return now_; };
-    auto s = eventstore::EventStore::Open(o);
-    ASSERT_TRUE(s) << s.error().message;
-    store_ = std::move(*s);
+    store_ = caseledger::testing::OpenTestStore(o);
+    ASSERT_TRUE(store_);
   }
 
   // A positive case in Torino (ASL TO) swabbed on `day`, every event recorded at `recorded`.

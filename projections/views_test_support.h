@@ -14,6 +14,7 @@
 #include "projections/view_json_test_support.h"
 #include "projections/view_runner.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 #include "tests/support/build_paths.h"
 
 #include <boost/json.hpp>
@@ -102,10 +103,7 @@ using Timed = std::pair<domain::Event, domain::Timestamp>;
 class TestLog {
  public:
   TestLog() {
-    eventstore::StoreOptions o;
-    o.path = dir_.Sub("store");
-    o.master_key_path = dir_.Sub("master.key");
-    auto s = eventstore::EventStore::Open(o);
+    auto s = eventstore::EventStore::Open(caseledger::testing::StoreOptionsIn(dir_.path()));
     if (!s) throw std::runtime_error(s.error().message);
     store_ = std::move(*s);
   }

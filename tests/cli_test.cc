@@ -9,6 +9,7 @@
 
 #include "projections/views_test_support.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/test_store.h"
 #include "tests/support/build_paths.h"
 
 #include <gtest/gtest.h>
@@ -48,10 +49,8 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path();
-    eventstore::StoreOptions o;
-    o.path = data_ + "/store";
-    auto store = eventstore::EventStore::Open(o);
-    ASSERT_TRUE(store);
+    auto store = eventstore::EventStore::Open(caseledger::testing::StoreOptionsIn(data_));
+    ASSERT_TRUE(store) << store.error().message;
     ASSERT_TRUE(replay::BootstrapRules(**store, *Rules()));
     person_ = PersonId(7);
     // Recovered on 09-30, quarantined as a contact from 10-20.
@@ -96,11 +95,8 @@ TEST(LoadgenCliTest, ResumeLeavesTheRulesServeAdoptedOutOfTheWorkloadsCount) {
   ASSERT_GT(events, 0u);
   uint64_t adopted = 0;
   {
-    eventstore::StoreOptions o;
-    o.path = data + "/store";
-    o.master_key_path = data + "/master.key";
-    auto store = eventstore::EventStore::Open(o);
-    ASSERT_TRUE(store);
+    auto store = eventstore::EventStore::Open(caseledger::testing::StoreOptionsIn(data));
+    ASSERT_TRUE(store) << store.error().message;
     auto added = replay::BootstrapRules(**store, *Rules());
     ASSERT_TRUE(added);
     adopted = *added;

@@ -20,6 +20,7 @@
 #include "eventstore/bulk_import.h"
 #include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace caseledger::workload {
 namespace {
@@ -342,10 +343,7 @@ TEST(DemoHospitalLevelsTest, TheLogsWardAndIcuLevelsAreTheScaledSeries) {
   const Date from = Date::FromYmd(2020, 11, 10), to = Date::FromYmd(2020, 11, 16);
   constexpr int64_t kScale100 = 100;
   testing::TempDir dir;
-  eventstore::StoreOptions store_options;
-  store_options.path = dir.Sub("store");
-  store_options.master_key_path = dir.Sub("master.key");
-  auto store = eventstore::EventStore::Open(store_options).value();
+  auto store = eventstore::EventStore::Open(testing::StoreOptionsIn(dir.path())).value();
   DemoOptions options;
   options.from = from;
   options.to = to;

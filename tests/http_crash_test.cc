@@ -8,6 +8,7 @@
 #include "domain/tax_code.h"
 #include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 #include "tests/support/test_server.h"
 #include "tests/support/build_paths.h"
 #include "tests/support/cli_runner.h"
@@ -149,9 +150,7 @@ TEST(HttpCrashTest, EveryAcknowledgedCommandSurvivesSigkill) {
     EXPECT_EQ(refused, 0) << "commands were refused under load";
     acks.insert(round_acks.begin(), round_acks.end());
 
-    eventstore::StoreOptions o;
-    o.path = data + "/store";
-    o.master_key_path = data + "/master.key";
+    const eventstore::StoreOptions o = caseledger::testing::StoreOptionsIn(data);
     {
       auto store = eventstore::EventStore::Open(o);
       ASSERT_TRUE(store) << store.error().message;

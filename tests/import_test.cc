@@ -6,6 +6,7 @@
 #include "eventstore/event_store.h"
 #include "serving/live_views.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/test_store.h"
 #include "tests/support/test_server.h"
 
 #include <boost/json.hpp>
@@ -49,8 +50,7 @@ boost::json::object Registration(const std::string& family, const std::string& g
 }
 
 uint64_t StoredEvents(const std::string& data) {
-  eventstore::StoreOptions o;
-  o.path = data + "/store";
+  eventstore::StoreOptions o = caseledger::testing::StoreOptionsIn(data);
   o.create_if_missing = false;
   auto store = eventstore::EventStore::Open(o);
   if (!store) return ~uint64_t{0};
@@ -308,9 +308,7 @@ std::string ManyPeopleExport(int people) {
 
 // The log of an imported store with its personal parts open, and the hash at its tip.
 std::vector<domain::Envelope> ImportedLog(const std::string& data) {
-  eventstore::StoreOptions o;
-  o.path = data + "/store";
-  o.master_key_path = data + "/master.key";
+  eventstore::StoreOptions o = caseledger::testing::StoreOptionsIn(data);
   o.create_if_missing = false;
   auto store = eventstore::EventStore::Open(o);
   if (!store) return {};

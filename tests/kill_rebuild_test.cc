@@ -6,6 +6,7 @@
 #include "eventstore/event_store.h"
 #include "projections/views_pointer.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 #include "tests/support/test_server.h"
 #include "tests/support/build_paths.h"
 #include "tests/support/cli_runner.h"
@@ -42,10 +43,8 @@ const std::string kExe = caseledger::TestBinaryDir() + "/app/caseledger";
 
 // ~200k events, one append per person, straight into the store.
 void Preload(const std::string& data) {
-  eventstore::StoreOptions o;
-  o.path = data + "/store";
-  auto store = eventstore::EventStore::Open(o);
-  ASSERT_TRUE(store);
+  auto store = eventstore::EventStore::Open(caseledger::testing::StoreOptionsIn(data));
+  ASSERT_TRUE(store) << store.error().message;
   auto at = [](int day, int minute) {
     return domain::Timestamp{domain::Timestamp::StartOfDay(domain::Date::FromYmd(2020, 10, day)).micros +
                              minute * 60'000'000LL};

@@ -15,6 +15,7 @@
 #include "projections/region_view.h"
 #include "projections/view_runner.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace caseledger::workload {
 namespace {
@@ -26,10 +27,7 @@ void ExpectRegionViewReproducesTheBulletin(Date from, Date to, int64_t kScale) {
   testing::TempDir dir;
   auto reference = app::LoadReferenceData(app::DefaultReferenceDir()).value();
   auto rules = std::make_shared<const domain::RuleBook>(app::LoadRuleBook(app::DefaultRulesDir()).value());
-  eventstore::StoreOptions so;
-  so.path = dir.Sub("store");
-  so.master_key_path = dir.Sub("master.key");
-  auto store = eventstore::EventStore::Open(so).value();
+  auto store = eventstore::EventStore::Open(testing::StoreOptionsIn(dir.path())).value();
   DemoOptions o;
   o.from = from;
   o.to = to;

@@ -10,6 +10,7 @@
 #include "eventstore/disk_space.h"
 #include "eventstore/event_store.h"
 #include "tests/support/small_volume.h"
+#include "tests/support/test_store.h"
 #include "tests/support/test_server.h"
 
 #include <boost/json.hpp>
@@ -69,9 +70,7 @@ void ExpectInsufficientStorage(const HttpReply& r) {
 
 // After the server is gone: every acknowledged registration is in the log, whose chain verifies.
 void ExpectNothingLost(const std::string& data_dir, const std::vector<Acked>& acked) {
-  eventstore::StoreOptions o;
-  o.path = data_dir + "/store";
-  o.master_key_path = data_dir + "/master.key";
+  eventstore::StoreOptions o = caseledger::testing::StoreOptionsIn(data_dir);
   o.create_if_missing = false;
   auto store = eventstore::EventStore::Open(o);
   ASSERT_TRUE(store) << store.error().message;

@@ -19,6 +19,7 @@
 #include "replay/rules_log.h"
 #include "domain/tax_code.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 #include "tests/support/test_server.h"
 #include "tests/support/build_paths.h"
 
@@ -375,10 +376,7 @@ TEST(OpenApiTest, ReadinessAnswersAsDocumentedAlsoDuringARebuild) {
   const json::value doc = LoadDocument();
   const json::value& readiness = doc.at_pointer("/components/schemas/Readiness");
   TempDir dir;
-  eventstore::StoreOptions store_options;
-  store_options.path = dir.Sub("store");
-  store_options.master_key_path = dir.Sub("master.key");
-  auto store = eventstore::EventStore::Open(store_options);
+  auto store = eventstore::EventStore::Open(StoreOptionsIn(dir.path()));
   ASSERT_TRUE(store) << store.error().message;
   auto shipped = app::LoadRuleBook(app::DefaultRulesDir());
   ASSERT_TRUE(shipped) << shipped.error().message;
