@@ -10,7 +10,6 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
-#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -19,7 +18,6 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
-#include <queue>
 #include <vector>
 
 namespace caseledger::projections {
