@@ -28,7 +28,7 @@ eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir)
   return {};
 }
 
-eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
+eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db, const ViewsDb::MoreTables& with) {
   // The partitions' people merged in id order (a person is in one partition only) into
   // table files the views database ingests: the people never go through its memtable,
   // flushes and compactions. Two files, split at the middle id of the largest partition
@@ -63,7 +63,7 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     };
   };
   auto ingested = db.Ingest(std::vector<std::string>{spill_dir_ + "/lower.sst", spill_dir_ + "/upper.sst"},
-                            std::vector<ViewsDb::IngestSource>{merge(lower), merge(upper)});
+                            std::vector<ViewsDb::IngestSource>{merge(lower), merge(upper)}, with);
   lower.clear();
   upper.clear();
   if (!ingested) return ingested.error();

@@ -323,5 +323,82 @@ TEST_F(PeopleSpillTest, BatchesWrittenAsTablesLeaveWhatTheSameBatchesWrittenLeav
   }
 }
 
+// A catch-up from scratch ends in one ingestion (view_runner_catch_up.cc): its kept batches,
+// written around the people's keys (WriteKeptTables), with the people's tables. A failure
+// of either side ingests nothing (the checkpoint in the kept batch included) and leaves no
+// file; then both sides ingested together read back as the batches and the people.
+TEST_F(PeopleSpillTest, KeptBatchesAndPeopleGoInOneIngestionOrNotAtAll) {
+  ViewsDbOptions o;
+  o.write_buffer_bytes = size_t{16} << 10;  // every batch below larger than a memtable
+  auto opened = ViewsDb::Open((dir / "views").string(), o);
+  ASSERT_TRUE(opened) << opened.error().message;
+  ViewsDb& db = **opened;
+  auto people = [](int from, int to, int fail_at) -> ViewsDb::IngestSource {
+    auto n = std::make_shared<int>(from);
+    return [=](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
+      if (*n == fail_at) return eventstore::StoreError(eventstore::StoreErrorCode::kIo, "read failed");
+      if (*n == to) return false;
+      key = "people/" + std::to_string(*n);
+      value = "p" + std::to_string(*n);
+      ++*n;
+      return true;
+    };
+  };
+  // Views on both sides of "people/" (as "gps/" and "region/" are), a deletion, and the
+  // checkpoint; the last batch larger than a memtable, not ingested before the call for it.
+  auto fill = [](ViewsDb::Batch& b, int round) {
+    for (int i = 0; i < 3000; ++i) {
+      b.Put("gps/" + std::to_string(i), "g" + std::to_string(round) + std::string(40, 'x'));
+      b.Put("region/" + std::to_string(i % 50), "r" + std::to_string(round));
+    }
+    b.Delete("gps/7");
+    b.Put("checkpoint", std::to_string(round));
+  };
+  const std::string tables = (dir / "tables").string();
+  std::filesystem::create_directories(tables);
+  const std::vector<std::string> paths{(dir / "lower.sst").string(), (dir / "upper.sst").string()};
+  for (const bool people_fail : {true, false}) {
+    SCOPED_TRACE(people_fail);
+    ViewsDb::Batch last;
+    fill(last, 2);
+    auto failed = db.Ingest(paths, std::vector<ViewsDb::IngestSource>{people(1000, 5000, -1), people(5000, 9000, people_fail ? 8000 : -1)},
+                            [&]() -> ViewsDb::Result<std::vector<std::string>> {
+                              if (!people_fail) return eventstore::StoreError(eventstore::StoreErrorCode::kIo, "views failed");
+                              return db.WriteKeptTables(last, tables, "people/");
+                            });
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().message, people_fail ? "read failed" : "views failed");
+    EXPECT_TRUE(std::filesystem::is_empty(tables));
+    for (const auto& path : paths) EXPECT_FALSE(std::filesystem::exists(path));
+    auto checkpoint = db.Get("checkpoint");
+    ASSERT_TRUE(checkpoint);
+    EXPECT_FALSE(*checkpoint);
+    size_t seen = 0;
+    ASSERT_TRUE(db.ForEach([&](std::string_view, std::string_view) { return ++seen, true; }));
+    EXPECT_EQ(seen, 0u);
+  }
+  // A batch kept before, as large: ingested at once (a memtable's worth), then overwritten.
+  ViewsDb::Batch kept, last;
+  fill(kept, 1);
+  fill(last, 2);
+  ASSERT_TRUE(db.WriteAsTable(kept, tables));
+  auto first = db.Get("checkpoint");
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ(**first, "1");
+  ASSERT_TRUE(db.Ingest(paths, std::vector<ViewsDb::IngestSource>{people(1000, 5000, -1), people(5000, 9000, -1)},
+                        [&] { return db.WriteKeptTables(last, tables, "people/"); }));
+  EXPECT_EQ(last.count(), 0u);  // taken
+  EXPECT_TRUE(std::filesystem::is_empty(tables));
+  std::map<std::string, std::string> all;
+  ASSERT_TRUE(db.ForEach([&](std::string_view k, std::string_view v) { return all.emplace(k, v), true; }));
+  EXPECT_EQ(all.size(), 8000u + 2999u + 50u + 1u);
+  EXPECT_EQ(all["checkpoint"], "2");
+  EXPECT_EQ(all["gps/8"], "g2" + std::string(40, 'x'));
+  EXPECT_EQ(all.count("gps/7"), 0u);
+  EXPECT_EQ(all["region/49"], "r2");
+  EXPECT_EQ(all["people/1000"], "p1000");
+  EXPECT_EQ(all["people/8999"], "p8999");
+}
+
 }  // namespace
 }  // namespace caseledger::projections

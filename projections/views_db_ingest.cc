@@ -48,7 +48,8 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSourc
   return Ingest(std::vector<std::string>{path}, std::vector<IngestSource>{next});
 }
 
-ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
+ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources,
+                                      const MoreTables& with) {
   if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
   // Each table file on a thread of its own (the last on the caller's): the entries'
   // encoding, compression and filters are most of an ingestion's CPU.
@@ -70,13 +71,22 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, con
       files.push_back(paths[i]);
     }
   }
-  auto remove = [&files] {
-    for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
-  };
+  if (with) {
+    auto more = with();
+    if (!more) {
+      if (!error) error = more.error();
+    } else {
+      files.insert(files.end(), more->begin(), more->end());
+    }
+  }
   if (error) {
-    remove();
+    for (const std::string& file : files) std::remove(file.c_str());
     return *error;
   }
+  return IngestFiles(files);
+}
+
+ViewsDb::Result<void> ViewsDb::IngestFiles(const std::vector<std::string>& files) {
   if (files.empty()) return {};
   rocksdb::IngestExternalFileOptions io;
   io.move_files = true;  // a hard link: the file becomes the database's
@@ -84,8 +94,10 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, con
   // only, not also written into the file (a write and a sync of the file more per
   // ingestion; RocksDB's own advice for a database no RocksDB older than 5.16 opens).
   io.write_global_seqno = false;
+  // One call, however many files: one MANIFEST record (the files are in the database
+  // together or not at all) and one sync of it and of the directory.
   rocksdb::Status s = db_->IngestExternalFile(files, io);
-  remove();
+  for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
   if (!s.ok()) return FromStatus(s, ("ingest " + files.front()).c_str());
   return {};
 }
