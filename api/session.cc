@@ -15,6 +15,7 @@
 #include "api/request_framing.h"
 #include "api/response_head.h"
 #include "api/sse.h"
+#include "api/token_cache.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
@@ -161,6 +162,7 @@ class Session {
   ThreadInbox& inbox_;           // the connection's thread's
   beast::flat_buffer buffer_{16 * 1024};
   std::string head_;  // the answer's head being written (Write), kept for the next answer's
+  VerifiedBearer bearer_;  // this connection's last verified token (token_cache.h)
   bool linger_ = false;
 };
 
@@ -296,7 +298,7 @@ awaitable<void> Session<Stream>::Serve() {
       co_return;
     }
 
-    Admitted admitted = host_.dispatcher.Admit(req);
+    Admitted admitted = host_.dispatcher.Admit(req, &bearer_);
     if (admitted.refusal) {
       // A small body (a command's) is read and dropped to keep the connection; a larger
       // or unknown one, or one the client waits to send, is not read at all.
