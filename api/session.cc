@@ -104,6 +104,20 @@ struct PendingAnswer {
   std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
 };
 
+// `kept` (made first when there is none) for another use, when nobody else holds it (the
+// dispatcher's exchange for a command that waits for its group commit, which may end on
+// another thread: the fence orders that thread's last use before ours); else a new one
+// in its place. What it holds is the caller's to clear or overwrite.
+template <class T>
+std::shared_ptr<T> Reuse(std::shared_ptr<T>& kept) {
+  if (kept && kept.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return kept;
+  }
+  kept = std::make_shared<T>();
+  return kept;
+}
+
 template <class Stream>
 class Session {
  public:
@@ -163,6 +177,11 @@ class Session {
   beast::flat_buffer buffer_{16 * 1024};
   std::string head_;  // the answer's head being written (Write), kept for the next answer's
   VerifiedBearer bearer_;  // this connection's last verified token (token_cache.h)
+  // The last request and its answer's holder, reused by the next request once nobody else
+  // holds them (Reuse): a query's are let go before its answer is written; a command's
+  // may be held by its exchange until its group commit answers.
+  std::shared_ptr<Request> request_;
+  std::shared_ptr<PendingAnswer> pending_;
   bool linger_ = false;
 };
 
@@ -265,7 +284,9 @@ awaitable<void> Session<Stream>::Serve() {
   Clock::time_point ended = Clock::now();
   while (!host_.stopping) {
     if (!co_await WaitForRequest(ended)) co_return;
-    RequestParser parser;
+    const std::shared_ptr<Request> held = Reuse(request_);
+    Request& req = *held;
+    RequestParser parser(req);  // in the room of the last request's strings
     LimitRequestParser(parser, o, host_.dispatcher.MaxBodyLimit());
     beast::error_code ec = co_await ReadHeader(parser);
     if (ec) {
@@ -283,7 +304,6 @@ awaitable<void> Session<Stream>::Serve() {
     const bool keep_alive = parser.keep_alive();
     const unsigned version = parser.version();
     const bool is_head = parser.method() == http::verb::head;
-    Request req;
     req.method = ToMethod(parser.method());
     req.target = std::move(parser.target());  // the parser's copy, not a third one
     req.headers = std::move(parser.headers());  // read into it by the parser (request_framing.h)
@@ -359,7 +379,7 @@ awaitable<void> Session<Stream>::Serve() {
     const std::string_view route_name = admitted.route_name;
     const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
     const std::shared_ptr<PendingAnswer> pending =
-        co_await Answer(std::make_shared<const Request>(std::move(req)), admitted);
+        co_await Answer(held, admitted);
     Response& res = *pending->answer;
     if (gzip_ok) CompressAnswer(res);
     ended = Observe(route_name, method, res.status, start);
@@ -369,6 +389,7 @@ awaitable<void> Session<Stream>::Serve() {
     }
     bool close = res.close || !keep_alive || host_.stopping;
     if (!co_await Write(res, !close, version, is_head)) ended = Clock::now();
+    pending->answer.reset();  // not held while the connection waits for its next request
     if (close) co_return;
   }
 }
@@ -377,7 +398,8 @@ template <class Stream>
 awaitable<std::shared_ptr<PendingAnswer>> Session<Stream>::Answer(std::shared_ptr<const Request> req,
                                                                   Admitted& admitted) {
   auto executor = co_await asio::this_coro::executor;
-  auto pending = std::make_shared<PendingAnswer>();
+  std::shared_ptr<PendingAnswer> pending = Reuse(pending_);
+  pending->answer.reset();
   host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response&& r) {
     pending->answer = std::move(r);
     if (!pending->waiter) return;  // answered at once: the session has not waited
