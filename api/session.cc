@@ -132,18 +132,30 @@ class Session {
 
  private:
   awaitable<bool> WaitForRequest(Clock::time_point now);
-  awaitable<beast::error_code> ReadHeader(RequestParser& parser);
+  // Parses the header from what the buffer holds (usually all of it, read by
+  // WaitForRequest), adding the bytes taken to `taken`: its outcome (no error: the header is
+  // done), or nullopt when it needs more bytes (ReadHeader). Not a coroutine: a request
+  // whose header is all in the buffer costs no coroutine frame for it.
+  std::optional<beast::error_code> ParseBufferedHeader(RequestParser& parser, size_t& taken);
+  awaitable<beast::error_code> ReadHeader(RequestParser& parser, size_t taken);
   awaitable<beast::error_code> ReadBody(RequestParser& parser);
   awaitable<beast::error_code> ReadMore(RequestParser& parser);
   // True when the answer went out at once (one non-blocking write), without waiting.
   // `res` is read, not moved: it lives in the caller's frame until the write is done (a
   // Response moved per call was ~160 instructions per query, its move and destruction).
   awaitable<bool> Write(const Response& res, bool keep_alive, unsigned version, bool head = false);
+  // Write's first half, not a coroutine: the head written, and on a plain connection one
+  // non-blocking writev; true when all went out. Else what is left is written by
+  // WriteRest(), while `res` lives.
+  bool WriteAtOnce(const Response& res, bool keep_alive, unsigned version, bool head);
+  awaitable<void> WriteRest();
   awaitable<void> StreamEvents(Response res, unsigned version);
-  // The answer, in the returned holder's `answer` (moved once, from the dispatcher's
-  // completion into it, not again through the coroutine's result). `admitted` is moved
-  // from once, into the dispatcher's exchange.
-  awaitable<std::shared_ptr<PendingAnswer>> Answer(std::shared_ptr<const Request> req, Admitted& admitted);
+  // Hands the request to the dispatcher; the answer comes in the returned holder's
+  // `answer`, at once (a query's) or later (AwaitAnswer). Not a coroutine: a query's answer
+  // costs no coroutine frame. `admitted` is moved from once, into the dispatcher's exchange.
+  std::shared_ptr<PendingAnswer> Answer(std::shared_ptr<const Request> req, Admitted& admitted);
+  // Until the dispatcher's completion has put the answer in `pending`.
+  awaitable<void> AwaitAnswer(const std::shared_ptr<PendingAnswer>& pending);
   // The point the next operations on the connection must end by (Beast's expires_after);
   // what they are: an operation is expired only while it is pending.
   void ExpiresAfter(Clock::duration d) {
@@ -176,12 +188,14 @@ class Session {
   ThreadInbox& inbox_;           // the connection's thread's
   beast::flat_buffer buffer_{16 * 1024};
   std::string head_;  // the answer's head being written (Write), kept for the next answer's
-  VerifiedBearer bearer_;  // this connection's last verified token (token_cache.h)
+  // What WriteAtOnce left for WriteRest: the head and the body, past what went out.
+  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest_;
   // The last request and its answer's holder, reused by the next request once nobody else
   // holds them (Reuse): a query's are let go before its answer is written; a command's
   // may be held by its exchange until its group commit answers.
   std::shared_ptr<Request> request_;
   std::shared_ptr<PendingAnswer> pending_;
+  VerifiedBearer bearer_;  // this connection's last verified token (token_cache.h)
   bool linger_ = false;
 };
 
@@ -219,21 +233,26 @@ awaitable<bool> Session<Stream>::WaitForRequest(Clock::time_point now) {
 // parsed here, as Beast's read_some_op would, but without an asynchronous operation: that
 // posts its completion even when it read nothing, a trip through the scheduler per request.
 template <class Stream>
-awaitable<beast::error_code> Session<Stream>::ReadHeader(RequestParser& parser) {
-  size_t taken = 0;
+std::optional<beast::error_code> Session<Stream>::ParseBufferedHeader(RequestParser& parser, size_t& taken) {
   while (!parser.is_header_done()) {
+    if (buffer_.size() == 0) return std::nullopt;
     beast::error_code ec;
-    if (buffer_.size() > 0) {
-      const size_t used = parser.put(buffer_.data(), ec);
-      buffer_.consume(used);
-      taken += used;
-      if (ec && ec != http::error::need_more) co_return ec;
-      if (taken > host_.options.header_limit) co_return http::error::header_limit;
-      if (!ec) continue;
-    }
-    if (auto rec = co_await ReadMore(parser)) co_return rec;
+    const size_t used = parser.put(buffer_.data(), ec);
+    buffer_.consume(used);
+    taken += used;
+    if (ec && ec != http::error::need_more) return ec;
+    if (taken > host_.options.header_limit) return beast::error_code(http::error::header_limit);
+    if (ec) return std::nullopt;  // need_more: the buffer's bytes are all in the parser
   }
-  co_return beast::error_code{};
+  return beast::error_code{};
+}
+
+template <class Stream>
+awaitable<beast::error_code> Session<Stream>::ReadHeader(RequestParser& parser, size_t taken) {
+  while (true) {
+    if (auto rec = co_await ReadMore(parser)) co_return rec;
+    if (auto parsed = ParseBufferedHeader(parser, taken)) co_return *parsed;
+  }
 }
 
 // The body, as http::async_read reads it (eagerly, to the end of the message), from the
@@ -288,7 +307,9 @@ awaitable<void> Session<Stream>::Serve() {
     Request& req = *held;
     RequestParser parser(req);  // in the room of the last request's strings
     LimitRequestParser(parser, o, host_.dispatcher.MaxBodyLimit());
-    beast::error_code ec = co_await ReadHeader(parser);
+    size_t taken = 0;
+    const std::optional<beast::error_code> parsed = ParseBufferedHeader(parser, taken);
+    beast::error_code ec = parsed ? *parsed : co_await ReadHeader(parser, taken);
     if (ec) {
       // A refused request is answered before the connection closes: the client learns why
       // (431, 413, or 400 for one that cannot be framed, lingering so that what it still
@@ -378,8 +399,8 @@ awaitable<void> Session<Stream>::Serve() {
     const Method method = req.method;
     const std::string_view route_name = admitted.route_name;
     const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
-    const std::shared_ptr<PendingAnswer> pending =
-        co_await Answer(held, admitted);
+    const std::shared_ptr<PendingAnswer> pending = Answer(held, admitted);
+    if (!pending->answer) co_await AwaitAnswer(pending);
     Response& res = *pending->answer;
     if (gzip_ok) CompressAnswer(res);
     ended = Observe(route_name, method, res.status, start);
@@ -388,19 +409,20 @@ awaitable<void> Session<Stream>::Serve() {
       co_return;
     }
     bool close = res.close || !keep_alive || host_.stopping;
-    if (!co_await Write(res, !close, version, is_head)) ended = Clock::now();
+    if (!WriteAtOnce(res, !close, version, is_head)) {
+      co_await WriteRest();
+      ended = Clock::now();
+    }
     pending->answer.reset();  // not held while the connection waits for its next request
     if (close) co_return;
   }
 }
 
 template <class Stream>
-awaitable<std::shared_ptr<PendingAnswer>> Session<Stream>::Answer(std::shared_ptr<const Request> req,
-                                                                  Admitted& admitted) {
-  auto executor = co_await asio::this_coro::executor;
+std::shared_ptr<PendingAnswer> Session<Stream>::Answer(std::shared_ptr<const Request> req, Admitted& admitted) {
   std::shared_ptr<PendingAnswer> pending = Reuse(pending_);
   pending->answer.reset();
-  host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response&& r) {
+  host_.dispatcher.Handle(std::move(req), std::move(admitted), conn_->stream.get_executor(), [pending](Response&& r) {
     pending->answer = std::move(r);
     if (!pending->waiter) return;  // answered at once: the session has not waited
     // On the connection's thread (Handle's contract), so the session goes on here, as
@@ -411,16 +433,26 @@ awaitable<std::shared_ptr<PendingAnswer>> Session<Stream>::Answer(std::shared_pt
     pending->work.reset();
     std::move(waiter)();
   }, &inbox_);
-  if (!pending->answer) {
-    pending->work.emplace(executor);
-    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-        [&pending](auto handler) { pending->waiter.emplace(std::move(handler)); }, use_awaitable);
-  }
-  co_return pending;
+  return pending;
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::AwaitAnswer(const std::shared_ptr<PendingAnswer>& pending) {
+  if (pending->answer) co_return;
+  pending->work.emplace(conn_->stream.get_executor());
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [&pending](auto handler) { pending->waiter.emplace(std::move(handler)); }, use_awaitable);
 }
 
 template <class Stream>
 awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, unsigned version, bool head) {
+  if (WriteAtOnce(res, keep_alive, version, head)) co_return true;
+  co_await WriteRest();
+  co_return false;
+}
+
+template <class Stream>
+bool Session<Stream>::WriteAtOnce(const Response& res, bool keep_alive, unsigned version, bool head) {
   // The head in one string and the body beside it, in one gather write (response_head.h).
   // HEAD: the length of the body a GET would get, and no body.
   const std::string_view body = res.Body();
@@ -428,7 +460,7 @@ awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, uns
   AppendResponseHead(head_, res, version, keep_alive, body.size());
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
                                                   head ? asio::const_buffer() : asio::buffer(body)};
-  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+  rest_ = beast::buffers_suffix<std::array<asio::const_buffer, 2>>(buffers);
   if constexpr (Connection<Stream>::kPlain) {
     // An answer that fits in the socket's send buffer (nearly all) goes in one
     // non-blocking writev, without an asynchronous write and a trip through the
@@ -436,14 +468,18 @@ awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, uns
     // failed write leaves the session to its next read, which fails too.
     beast::error_code ec;
     const size_t sent = conn_->stream.write_some(buffers, ec);
-    if (ec && ec != asio::error::would_block) co_return true;
-    rest.consume(sent);
-    if (beast::buffer_bytes(rest) == 0) co_return true;
+    if (ec && ec != asio::error::would_block) return true;
+    rest_.consume(sent);
+    if (beast::buffer_bytes(rest_) == 0) return true;
   }
+  return false;
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::WriteRest() {
   ExpiresAfter(host_.options.write_timeout);
   PendingOperation op(Timed());
-  co_await asio::async_write(conn_->stream, rest, kTuple);
-  co_return false;
+  co_await asio::async_write(conn_->stream, rest_, kTuple);
 }
 
 // A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
