@@ -14,6 +14,7 @@
 #include "api/problem.h"
 #include "api/request_framing.h"
 #include "api/response_head.h"
+#include "api/session_connection.h"
 #include "api/sse.h"
 #include "api/token_cache.h"
 
@@ -41,6 +42,11 @@ constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
 
 namespace {
 
+using session_detail::CancelIfIdle;
+using session_detail::Connection;
+using session_detail::PendingAnswer;
+using session_detail::Reuse;
+
 // How long, and how much, a refused client's unread body is discarded after the answer.
 constexpr std::chrono::milliseconds kLingerTime{2'000};
 
@@ -64,58 +70,6 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-// The connection's stream and what the table's cancel may look at. Touched only on the
-// connection's own io_context thread. A plain connection is a bare socket whose deadlines
-// its thread's sweeper enforces (deadline_sweeper.h); a TLS one keeps Beast's tcp_stream
-// and its timer.
-template <class Stream>
-struct Connection {
-  static constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
-  Stream stream;
-  bool idle = false;  // waiting for the next request to begin
-  std::unique_ptr<Deadline> deadline;  // plain connections only
-  template <class... A>
-  explicit Connection(A&&... args) : stream(std::forward<A>(args)...) {}
-  tcp::socket& Socket() {
-    if constexpr (kPlain) {
-      return stream;
-    } else {
-      return beast::get_lowest_layer(stream).socket();
-    }
-  }
-  // The error_code overload: a timeout may have closed the socket already (EBADF).
-  void Cancel() {
-    beast::error_code ec;
-    Socket().cancel(ec);
-  }
-};
-
-// An answer that may come later: the dispatcher's completion stores it and resumes the
-// session if it waits. Both run on the connection's thread. The session waits by leaving
-// its coroutine's completion handler here (a query's answer comes at once: no wait); a
-// steady_timer per command, cancelled by the answer, cost a service look-up, the reactor's
-// lock and timer heap on the wait and again on the cancellation.
-struct PendingAnswer {
-  std::optional<Response> answer;
-  std::optional<asio::any_completion_handler<void()>> waiter;
-  // While the session waits: keeps its io_context running, as a pending wait did.
-  std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
-};
-
-// `kept` (made first when there is none) for another use, when nobody else holds it (the
-// dispatcher's exchange for a command that waits for its group commit, which may end on
-// another thread: the fence orders that thread's last use before ours); else a new one
-// in its place. What it holds is the caller's to clear or overwrite.
-template <class T>
-std::shared_ptr<T> Reuse(std::shared_ptr<T>& kept) {
-  if (kept && kept.use_count() == 1) {
-    std::atomic_thread_fence(std::memory_order_acquire);
-    return kept;
-  }
-  kept = std::make_shared<T>();
-  return kept;
 }
 
 template <class Stream>
@@ -548,19 +502,6 @@ awaitable<void> Linger(Connection<tcp::socket>& conn, size_t max_bytes) {
     if (rec) break;
     total += n;
   }
-}
-
-// The table's way to take an idle connection away: on the connection's own thread, and
-// only if it is still idle there (it may have begun a request meanwhile).
-template <class Stream>
-ConnectionTable::Cancel CancelIfIdle(const std::shared_ptr<Connection<Stream>>& conn) {
-  std::weak_ptr<Connection<Stream>> weak = conn;
-  auto executor = conn->stream.get_executor();
-  return [weak, executor] {
-    asio::post(executor, [weak] {
-      if (auto c = weak.lock(); c && c->idle) c->Cancel();
-    });
-  };
 }
 
 // The answer to a connection refused for a cap, whole (it is written in one go).
