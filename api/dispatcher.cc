@@ -80,7 +80,7 @@ Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::Join() { commands_->Join(); }
 
-Admitted Dispatcher::Admit(Request& req) const {
+Admitted Dispatcher::Admit(Request& req, VerifiedBearer* last) const {
   Admitted a;
   a.body_limit = options_.command_body_limit;
   if (!ParseTarget(req.target, req.path, req.query)) {
@@ -108,7 +108,7 @@ Admitted Dispatcher::Admit(Request& req) const {
   std::string error;  // set by a refusing authenticator (a default message was a heap string per request)
   std::optional<Principal> principal;
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
-    principal = auth_(auth.substr(7), &error);
+    principal = auth_(auth.substr(7), &error, last);
   }
   if (!principal) {
     a.refusal = Problem(401, "unauthorized", "Unauthorized", error.empty() ? "a bearer token is required" : error);

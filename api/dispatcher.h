@@ -58,8 +58,9 @@ class Dispatcher {
   size_t MaxBodyLimit() const { return max_body_limit_; }
 
   // `req` holds method, target and headers (no body yet); sets req.path and req.query.
-  // Thread-safe.
-  Admitted Admit(Request& req) const;
+  // `last`: the connection's last verified token, handed to the authenticator (null: none
+  // kept). Thread-safe (but for `last`, the caller's own).
+  Admitted Admit(Request& req, VerifiedBearer* last = nullptr) const;
 
   // Answers an admitted request (`req` now with its body) and calls `done` on `executor`.
   // `req` and `admitted` are kept alive until then. `inbox`, when given, is the one of

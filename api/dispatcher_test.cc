@@ -97,7 +97,7 @@ class DispatcherTest : public ::testing::Test {
     router_.Add(std::move(broken));
     dispatcher_ = std::make_unique<Dispatcher>(
         options_, router_,
-        [](std::string_view bearer, std::string* why) -> std::optional<Principal> {
+        [](std::string_view bearer, std::string* why, VerifiedBearer*) -> std::optional<Principal> {
           if (bearer == "good") return Principal{"alice", {}};
           if (bearer == "blocked") return Principal{"blocked", {}};
           *why = "invalid token";

@@ -12,6 +12,14 @@ RequestParser::RequestParser() {
   headers_.Reserve(8, 512);  // a request's usual fields (a bearer token among them) in one allocation
 }
 
+RequestParser::RequestParser(Request& spent) : target_(std::move(spent.target)), body_(std::move(spent.body)) {
+  target_.clear();
+  body_.clear();
+  // A large body's room is not kept for the connection's next requests (mostly queries).
+  if (body_.capacity() > 64 * 1024) std::string().swap(body_);
+  headers_.Reserve(8, 512);  // as a fresh parser: the usual fields in one allocation
+}
+
 void RequestParser::on_request_impl(http::verb method, string_view, string_view target, int version,
                                     error_code& ec) {
   // As Beast's request_parser: a parser reads one message.

@@ -29,6 +29,10 @@ namespace caseledger::api {
 class RequestParser : public boost::beast::http::basic_parser<true> {
  public:
   RequestParser();
+  // Reads into the room of `spent`'s target and body (a request answered before, whose
+  // strings are taken and emptied): a connection's requests reuse one another's
+  // allocations.
+  explicit RequestParser(Request& spent);
   boost::beast::http::verb method() const { return method_; }
   std::string_view target() const { return target_; }
   std::string& target() { return target_; }  // for the session to move into its Request

@@ -17,6 +17,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace caseledger::api {
@@ -135,41 +136,41 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   if (auto refused = read.Admit(id, PersonReadRoleIn, past ? nullptr : &key)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
   const PersonState* state = &read.current();
-  PersonState past_state;
+  std::optional<PersonState> past_state;  // made only for a past view
   if (past) {
     auto then = LoadPerson(*ctx.store, id, as_of);
     if (!then) return read.Finish(FromDomainError(then.error()));
     if (!then->registered) return read.Finish(NotFound());
     past_state = std::move(*then);
-    state = &past_state;
+    state = &*past_state;
   }
   // A past view never changes, so its tag depends only on the version and the instants; the
   // current one also on the day (measures and vaccination status run out at midnight). The
   // tag is a header, so it holds no personal datum: the instants, never the request target
   // (which may be "?tax_code=...").
   // "p<version>-r<rules position>" and "-a<recorded micros>-e<effective micros>" (either
-  // empty when not asked) or "-d<day>", in one string (seven temporaries cost ~500
-  // instructions per person query).
-  std::string etag;
-  etag.reserve(64);
-  auto append = [&etag](auto n) {
-    char digits[24];
-    etag.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
-  };
-  etag += "\"p";
+  // empty when not asked) or "-d<day>", written into room made for it once (seven
+  // temporaries cost ~500 instructions per person query; appends to a string ~200).
+  std::string etag(128, '\0');  // five numbers of at most 20 digits, 11 other characters
+  char* at = etag.data();
+  char* const end = at + etag.size();
+  auto put = [&at](std::string_view text) { at = std::copy(text.begin(), text.end(), at); };
+  auto append = [&at, end](auto n) { at = std::to_chars(at, end, n).ptr; };
+  put("\"p");
   append(state->version);
-  etag += "-r";
+  put("-r");
   append(live ? live->rules_position : uint64_t{0});
   if (past) {
-    etag += "-a";
+    put("-a");
     if (as_of.recorded) append(as_of.recorded->micros);
-    etag += "-e";
+    put("-e");
     if (as_of.effective) append(as_of.effective->micros);
   } else {
-    etag += "-d";
+    put("-d");
     append(options.today.days);
   }
-  etag += '"';
+  put("\"");
+  etag.resize(static_cast<size_t>(at - etag.data()));
   auto render = [&] { return boost::json::serialize(PersonToJson(*state, options)); };
   if (state != &read.current() || !ctx.people) return read.Finish(JsonRead(req.http, render(), std::move(etag), position));
   // The kept answer is held by the response, not copied into it.

@@ -56,8 +56,14 @@ struct ServerOptions {
 // too, before binding anything.
 std::optional<std::string> ValidateListenOptions(const ServerOptions& options);
 
+struct VerifiedBearer;  // api/token_cache.h
+
 // Checks "Authorization: Bearer ..."; nullopt with `error` set when it is missing/invalid.
-using Authenticator = std::function<std::optional<Principal>(std::string_view bearer, std::string* error)>;
+// `last` is the connection's last verified token (VerifiedTokens::Subject keeps it), or
+// null: a repeat of it is answered without the shared cache, under the same checks. The
+// grants are the subject's as of this request either way.
+using Authenticator =
+    std::function<std::optional<Principal>(std::string_view bearer, std::string* error, VerifiedBearer* last)>;
 // The position up to which the answers of read routes are current.
 using PositionSource = std::function<uint64_t()>;
 

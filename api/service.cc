@@ -304,8 +304,10 @@ std::unique_ptr<Service> Service::Open(ServiceOptions options, std::string* erro
   }
   JwksSource* jwks = s.jwks.get();
   GrantTable* grants = s.grants.get();
-  Authenticator auth = [tokens, grants, jwks](std::string_view bearer, std::string* why) -> std::optional<Principal> {
-    auto subject = tokens->Subject(bearer, SystemNow().micros / 1'000'000);
+  Authenticator auth = [tokens, grants, jwks](std::string_view bearer, std::string* why,
+                                              VerifiedBearer* last) -> std::optional<Principal> {
+    const int64_t now = SystemNow().micros / 1'000'000;
+    auto subject = last ? tokens->Subject(bearer, now, *last) : tokens->Subject(bearer, now);
     if (!subject) {
       // Signed by a key we do not know: perhaps the provider rotated; look again (rate
       // limited), and the client's retry passes once the new key is in.

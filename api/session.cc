@@ -14,7 +14,9 @@
 #include "api/problem.h"
 #include "api/request_framing.h"
 #include "api/response_head.h"
+#include "api/session_connection.h"
 #include "api/sse.h"
+#include "api/token_cache.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
@@ -39,6 +41,11 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
 
 namespace {
+
+using session_detail::CancelIfIdle;
+using session_detail::Connection;
+using session_detail::PendingAnswer;
+using session_detail::Reuse;
 
 // How long, and how much, a refused client's unread body is discarded after the answer.
 constexpr std::chrono::milliseconds kLingerTime{2'000};
@@ -65,44 +72,6 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
          });
 }
 
-// The connection's stream and what the table's cancel may look at. Touched only on the
-// connection's own io_context thread. A plain connection is a bare socket whose deadlines
-// its thread's sweeper enforces (deadline_sweeper.h); a TLS one keeps Beast's tcp_stream
-// and its timer.
-template <class Stream>
-struct Connection {
-  static constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
-  Stream stream;
-  bool idle = false;  // waiting for the next request to begin
-  std::unique_ptr<Deadline> deadline;  // plain connections only
-  template <class... A>
-  explicit Connection(A&&... args) : stream(std::forward<A>(args)...) {}
-  tcp::socket& Socket() {
-    if constexpr (kPlain) {
-      return stream;
-    } else {
-      return beast::get_lowest_layer(stream).socket();
-    }
-  }
-  // The error_code overload: a timeout may have closed the socket already (EBADF).
-  void Cancel() {
-    beast::error_code ec;
-    Socket().cancel(ec);
-  }
-};
-
-// An answer that may come later: the dispatcher's completion stores it and resumes the
-// session if it waits. Both run on the connection's thread. The session waits by leaving
-// its coroutine's completion handler here (a query's answer comes at once: no wait); a
-// steady_timer per command, cancelled by the answer, cost a service look-up, the reactor's
-// lock and timer heap on the wait and again on the cancellation.
-struct PendingAnswer {
-  std::optional<Response> answer;
-  std::optional<asio::any_completion_handler<void()>> waiter;
-  // While the session waits: keeps its io_context running, as a pending wait did.
-  std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
-};
-
 template <class Stream>
 class Session {
  public:
@@ -117,18 +86,30 @@ class Session {
 
  private:
   awaitable<bool> WaitForRequest(Clock::time_point now);
-  awaitable<beast::error_code> ReadHeader(RequestParser& parser);
+  // Parses the header from what the buffer holds (usually all of it, read by
+  // WaitForRequest), adding the bytes taken to `taken`: its outcome (no error: the header is
+  // done), or nullopt when it needs more bytes (ReadHeader). Not a coroutine: a request
+  // whose header is all in the buffer costs no coroutine frame for it.
+  std::optional<beast::error_code> ParseBufferedHeader(RequestParser& parser, size_t& taken);
+  awaitable<beast::error_code> ReadHeader(RequestParser& parser, size_t taken);
   awaitable<beast::error_code> ReadBody(RequestParser& parser);
   awaitable<beast::error_code> ReadMore(RequestParser& parser);
   // True when the answer went out at once (one non-blocking write), without waiting.
   // `res` is read, not moved: it lives in the caller's frame until the write is done (a
   // Response moved per call was ~160 instructions per query, its move and destruction).
   awaitable<bool> Write(const Response& res, bool keep_alive, unsigned version, bool head = false);
+  // Write's first half, not a coroutine: the head written, and on a plain connection one
+  // non-blocking writev; true when all went out. Else what is left is written by
+  // WriteRest(), while `res` lives.
+  bool WriteAtOnce(const Response& res, bool keep_alive, unsigned version, bool head);
+  awaitable<void> WriteRest();
   awaitable<void> StreamEvents(Response res, unsigned version);
-  // The answer, in the returned holder's `answer` (moved once, from the dispatcher's
-  // completion into it, not again through the coroutine's result). `admitted` is moved
-  // from once, into the dispatcher's exchange.
-  awaitable<std::shared_ptr<PendingAnswer>> Answer(std::shared_ptr<const Request> req, Admitted& admitted);
+  // Hands the request to the dispatcher; the answer comes in the returned holder's
+  // `answer`, at once (a query's) or later (AwaitAnswer). Not a coroutine: a query's answer
+  // costs no coroutine frame. `admitted` is moved from once, into the dispatcher's exchange.
+  std::shared_ptr<PendingAnswer> Answer(std::shared_ptr<const Request> req, Admitted& admitted);
+  // Until the dispatcher's completion has put the answer in `pending`.
+  awaitable<void> AwaitAnswer(const std::shared_ptr<PendingAnswer>& pending);
   // The point the next operations on the connection must end by (Beast's expires_after);
   // what they are: an operation is expired only while it is pending.
   void ExpiresAfter(Clock::duration d) {
@@ -161,6 +142,14 @@ class Session {
   ThreadInbox& inbox_;           // the connection's thread's
   beast::flat_buffer buffer_{16 * 1024};
   std::string head_;  // the answer's head being written (Write), kept for the next answer's
+  // What WriteAtOnce left for WriteRest: the head and the body, past what went out.
+  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest_;
+  // The last request and its answer's holder, reused by the next request once nobody else
+  // holds them (Reuse): a query's are let go before its answer is written; a command's
+  // may be held by its exchange until its group commit answers.
+  std::shared_ptr<Request> request_;
+  std::shared_ptr<PendingAnswer> pending_;
+  VerifiedBearer bearer_;  // this connection's last verified token (token_cache.h)
   bool linger_ = false;
 };
 
@@ -198,21 +187,26 @@ awaitable<bool> Session<Stream>::WaitForRequest(Clock::time_point now) {
 // parsed here, as Beast's read_some_op would, but without an asynchronous operation: that
 // posts its completion even when it read nothing, a trip through the scheduler per request.
 template <class Stream>
-awaitable<beast::error_code> Session<Stream>::ReadHeader(RequestParser& parser) {
-  size_t taken = 0;
+std::optional<beast::error_code> Session<Stream>::ParseBufferedHeader(RequestParser& parser, size_t& taken) {
   while (!parser.is_header_done()) {
+    if (buffer_.size() == 0) return std::nullopt;
     beast::error_code ec;
-    if (buffer_.size() > 0) {
-      const size_t used = parser.put(buffer_.data(), ec);
-      buffer_.consume(used);
-      taken += used;
-      if (ec && ec != http::error::need_more) co_return ec;
-      if (taken > host_.options.header_limit) co_return http::error::header_limit;
-      if (!ec) continue;
-    }
-    if (auto rec = co_await ReadMore(parser)) co_return rec;
+    const size_t used = parser.put(buffer_.data(), ec);
+    buffer_.consume(used);
+    taken += used;
+    if (ec && ec != http::error::need_more) return ec;
+    if (taken > host_.options.header_limit) return beast::error_code(http::error::header_limit);
+    if (ec) return std::nullopt;  // need_more: the buffer's bytes are all in the parser
   }
-  co_return beast::error_code{};
+  return beast::error_code{};
+}
+
+template <class Stream>
+awaitable<beast::error_code> Session<Stream>::ReadHeader(RequestParser& parser, size_t taken) {
+  while (true) {
+    if (auto rec = co_await ReadMore(parser)) co_return rec;
+    if (auto parsed = ParseBufferedHeader(parser, taken)) co_return *parsed;
+  }
 }
 
 // The body, as http::async_read reads it (eagerly, to the end of the message), from the
@@ -263,9 +257,13 @@ awaitable<void> Session<Stream>::Serve() {
   Clock::time_point ended = Clock::now();
   while (!host_.stopping) {
     if (!co_await WaitForRequest(ended)) co_return;
-    RequestParser parser;
+    const std::shared_ptr<Request> held = Reuse(request_);
+    Request& req = *held;
+    RequestParser parser(req);  // in the room of the last request's strings
     LimitRequestParser(parser, o, host_.dispatcher.MaxBodyLimit());
-    beast::error_code ec = co_await ReadHeader(parser);
+    size_t taken = 0;
+    const std::optional<beast::error_code> parsed = ParseBufferedHeader(parser, taken);
+    beast::error_code ec = parsed ? *parsed : co_await ReadHeader(parser, taken);
     if (ec) {
       // A refused request is answered before the connection closes: the client learns why
       // (431, 413, or 400 for one that cannot be framed, lingering so that what it still
@@ -281,7 +279,6 @@ awaitable<void> Session<Stream>::Serve() {
     const bool keep_alive = parser.keep_alive();
     const unsigned version = parser.version();
     const bool is_head = parser.method() == http::verb::head;
-    Request req;
     req.method = ToMethod(parser.method());
     req.target = std::move(parser.target());  // the parser's copy, not a third one
     req.headers = std::move(parser.headers());  // read into it by the parser (request_framing.h)
@@ -296,7 +293,7 @@ awaitable<void> Session<Stream>::Serve() {
       co_return;
     }
 
-    Admitted admitted = host_.dispatcher.Admit(req);
+    Admitted admitted = host_.dispatcher.Admit(req, &bearer_);
     if (admitted.refusal) {
       // A small body (a command's) is read and dropped to keep the connection; a larger
       // or unknown one, or one the client waits to send, is not read at all.
@@ -356,8 +353,8 @@ awaitable<void> Session<Stream>::Serve() {
     const Method method = req.method;
     const std::string_view route_name = admitted.route_name;
     const bool gzip_ok = AcceptsGzip(req.Header("accept-encoding"));
-    const std::shared_ptr<PendingAnswer> pending =
-        co_await Answer(std::make_shared<const Request>(std::move(req)), admitted);
+    const std::shared_ptr<PendingAnswer> pending = Answer(held, admitted);
+    if (!pending->answer) co_await AwaitAnswer(pending);
     Response& res = *pending->answer;
     if (gzip_ok) CompressAnswer(res);
     ended = Observe(route_name, method, res.status, start);
@@ -366,17 +363,20 @@ awaitable<void> Session<Stream>::Serve() {
       co_return;
     }
     bool close = res.close || !keep_alive || host_.stopping;
-    if (!co_await Write(res, !close, version, is_head)) ended = Clock::now();
+    if (!WriteAtOnce(res, !close, version, is_head)) {
+      co_await WriteRest();
+      ended = Clock::now();
+    }
+    pending->answer.reset();  // not held while the connection waits for its next request
     if (close) co_return;
   }
 }
 
 template <class Stream>
-awaitable<std::shared_ptr<PendingAnswer>> Session<Stream>::Answer(std::shared_ptr<const Request> req,
-                                                                  Admitted& admitted) {
-  auto executor = co_await asio::this_coro::executor;
-  auto pending = std::make_shared<PendingAnswer>();
-  host_.dispatcher.Handle(std::move(req), std::move(admitted), executor, [pending](Response&& r) {
+std::shared_ptr<PendingAnswer> Session<Stream>::Answer(std::shared_ptr<const Request> req, Admitted& admitted) {
+  std::shared_ptr<PendingAnswer> pending = Reuse(pending_);
+  pending->answer.reset();
+  host_.dispatcher.Handle(std::move(req), std::move(admitted), conn_->stream.get_executor(), [pending](Response&& r) {
     pending->answer = std::move(r);
     if (!pending->waiter) return;  // answered at once: the session has not waited
     // On the connection's thread (Handle's contract), so the session goes on here, as
@@ -387,16 +387,26 @@ awaitable<std::shared_ptr<PendingAnswer>> Session<Stream>::Answer(std::shared_pt
     pending->work.reset();
     std::move(waiter)();
   }, &inbox_);
-  if (!pending->answer) {
-    pending->work.emplace(executor);
-    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-        [&pending](auto handler) { pending->waiter.emplace(std::move(handler)); }, use_awaitable);
-  }
-  co_return pending;
+  return pending;
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::AwaitAnswer(const std::shared_ptr<PendingAnswer>& pending) {
+  if (pending->answer) co_return;
+  pending->work.emplace(conn_->stream.get_executor());
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [&pending](auto handler) { pending->waiter.emplace(std::move(handler)); }, use_awaitable);
 }
 
 template <class Stream>
 awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, unsigned version, bool head) {
+  if (WriteAtOnce(res, keep_alive, version, head)) co_return true;
+  co_await WriteRest();
+  co_return false;
+}
+
+template <class Stream>
+bool Session<Stream>::WriteAtOnce(const Response& res, bool keep_alive, unsigned version, bool head) {
   // The head in one string and the body beside it, in one gather write (response_head.h).
   // HEAD: the length of the body a GET would get, and no body.
   const std::string_view body = res.Body();
@@ -404,7 +414,7 @@ awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, uns
   AppendResponseHead(head_, res, version, keep_alive, body.size());
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
                                                   head ? asio::const_buffer() : asio::buffer(body)};
-  beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+  rest_ = beast::buffers_suffix<std::array<asio::const_buffer, 2>>(buffers);
   if constexpr (Connection<Stream>::kPlain) {
     // An answer that fits in the socket's send buffer (nearly all) goes in one
     // non-blocking writev, without an asynchronous write and a trip through the
@@ -412,14 +422,18 @@ awaitable<bool> Session<Stream>::Write(const Response& res, bool keep_alive, uns
     // failed write leaves the session to its next read, which fails too.
     beast::error_code ec;
     const size_t sent = conn_->stream.write_some(buffers, ec);
-    if (ec && ec != asio::error::would_block) co_return true;
-    rest.consume(sent);
-    if (beast::buffer_bytes(rest) == 0) co_return true;
+    if (ec && ec != asio::error::would_block) return true;
+    rest_.consume(sent);
+    if (beast::buffer_bytes(rest_) == 0) return true;
   }
+  return false;
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::WriteRest() {
   ExpiresAfter(host_.options.write_timeout);
   PendingOperation op(Timed());
-  co_await asio::async_write(conn_->stream, rest, kTuple);
-  co_return false;
+  co_await asio::async_write(conn_->stream, rest_, kTuple);
 }
 
 // A text/event-stream answer: headers, then the subscriber's frames as they arrive (a
@@ -488,19 +502,6 @@ awaitable<void> Linger(Connection<tcp::socket>& conn, size_t max_bytes) {
     if (rec) break;
     total += n;
   }
-}
-
-// The table's way to take an idle connection away: on the connection's own thread, and
-// only if it is still idle there (it may have begun a request meanwhile).
-template <class Stream>
-ConnectionTable::Cancel CancelIfIdle(const std::shared_ptr<Connection<Stream>>& conn) {
-  std::weak_ptr<Connection<Stream>> weak = conn;
-  auto executor = conn->stream.get_executor();
-  return [weak, executor] {
-    asio::post(executor, [weak] {
-      if (auto c = weak.lock(); c && c->idle) c->Cancel();
-    });
-  };
 }
 
 // The answer to a connection refused for a cap, whole (it is written in one go).

@@ -10,13 +10,14 @@ VerifiedTokens::VerifiedTokens(std::vector<JwtSigner> signers, size_t capacity, 
 void VerifiedTokens::Replace(std::vector<JwtSigner> signers) {
   const uint64_t next = signers_.load()->generation + 1;
   signers_.store(std::make_shared<const Signers>(Signers{std::move(signers), next}));
+  generation_.store(next, std::memory_order_release);
 }
 
-bool VerifiedTokens::InTime(const TokenClaims& c, int64_t now) const {
+bool VerifiedTokens::InTime(int64_t not_before, int64_t expires_at, int64_t now) const {
   // The same arithmetic as VerifyToken: exp and nbf come from the sender.
   using Wide = __int128;
-  if (Wide{now} >= Wide{c.expires_at} + leeway_) return false;
-  if (c.not_before != 0 && Wide{now} + leeway_ < Wide{c.not_before}) return false;
+  if (Wide{now} >= Wide{expires_at} + leeway_) return false;
+  if (not_before != 0 && Wide{now} + leeway_ < Wide{not_before}) return false;
   return true;
 }
 
@@ -47,6 +48,25 @@ boost::system::result<TokenClaims, JwtError> VerifiedTokens::Verify(std::string_
 
 boost::system::result<std::string, JwtError> VerifiedTokens::Subject(std::string_view token, int64_t now) {
   return Find(token, now, [](const TokenClaims& c) { return c.subject; });
+}
+
+boost::system::result<std::string, JwtError> VerifiedTokens::Subject(std::string_view token, int64_t now,
+                                                                     VerifiedBearer& last) {
+  // A generation read before the verification below: a rotation after it makes `last` stale
+  // at the next call, never current for tokens verified with the older signers.
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (!last.token.empty() && last.generation == generation && last.token == token &&
+      InTime(last.not_before, last.expires_at, now)) {
+    return last.subject;
+  }
+  auto claims = Find(token, now, [](const TokenClaims& c) { return c; });
+  if (!claims) return claims.error();
+  last.token.assign(token);
+  last.subject = claims->subject;
+  last.not_before = claims->not_before;
+  last.expires_at = claims->expires_at;
+  last.generation = generation;
+  return std::move(claims->subject);
 }
 
 }  // namespace caseledger::api

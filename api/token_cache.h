@@ -9,6 +9,11 @@
 //
 // Bounded: when a shard is full it is emptied. Thread safety: Verify() may be called from
 // any thread.
+//
+// A connection sends the same token on every request: it may keep its last verified token
+// in a VerifiedBearer of its own and hand it to Subject(), which answers a repeat from it
+// without the shared cache's hash, lock and look-up, under the same checks (the signer set
+// it was verified with is still the current one, exp and nbf against `now`).
 #pragma once
 
 #include "api/jwt.h"
@@ -25,6 +30,16 @@
 
 namespace caseledger::api {
 
+// One connection's last token that verified (VerifiedTokens::Subject fills it), touched by
+// that connection's thread only. Empty until the first verification.
+struct VerifiedBearer {
+  std::string token;
+  std::string subject;
+  int64_t not_before = 0;
+  int64_t expires_at = 0;
+  uint64_t generation = 0;  // of the signers that verified it
+};
+
 class VerifiedTokens {
  public:
   explicit VerifiedTokens(std::vector<JwtSigner> signers, size_t capacity = 16'384, int64_t leeway_seconds = 60);
@@ -33,6 +48,10 @@ class VerifiedTokens {
   boost::system::result<TokenClaims, JwtError> Verify(std::string_view token, int64_t now);
   // Verify's subject ("sub") alone: what a request needs, without a copy of every claim.
   boost::system::result<std::string, JwtError> Subject(std::string_view token, int64_t now);
+  // As Subject(token, now), answered from `last` when it holds this token verified by the
+  // current signers and still in time; `last` then holds `token` when it verified (and is
+  // left as it was when it did not).
+  boost::system::result<std::string, JwtError> Subject(std::string_view token, int64_t now, VerifiedBearer& last);
 
   // The signers from now on; tokens verified before are verified again.
   void Replace(std::vector<JwtSigner> signers);
@@ -60,13 +79,16 @@ class VerifiedTokens {
     std::mutex mu;
     std::unordered_map<std::string, Verified, Hash, std::equal_to<>> tokens;
   };
-  bool InTime(const TokenClaims& c, int64_t now) const;
+  bool InTime(int64_t not_before, int64_t expires_at, int64_t now) const;
+  bool InTime(const TokenClaims& c, int64_t now) const { return InTime(c.not_before, c.expires_at, now); }
   // `answer` applied to the token's claims, from the cache or verified afresh.
   template <class Answer>
   auto Find(std::string_view token, int64_t now, Answer answer)
       -> boost::system::result<decltype(answer(std::declval<const TokenClaims&>())), JwtError>;
 
   std::atomic<std::shared_ptr<const Signers>> signers_;
+  // signers_'s generation, read without the atomic shared_ptr's lock (a connection's check).
+  std::atomic<uint64_t> generation_{0};
   size_t per_shard_;
   int64_t leeway_;
   std::array<Shard, kShards> shards_;

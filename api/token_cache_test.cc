@@ -11,9 +11,9 @@ constexpr int64_t kNow = 1'700'000'000;
 
 JwtKey Key(const char* secret) { return *JwtKey::FromSecret(secret); }
 
-std::string Token(const JwtKey& key, int64_t expires_at, int64_t not_before = 0) {
+std::string Token(const JwtKey& key, int64_t expires_at, int64_t not_before = 0, const char* subject = "operator-1") {
   TokenClaims claims;
-  claims.subject = "operator-1";
+  claims.subject = subject;
   claims.issued_at = kNow - 10;
   claims.not_before = not_before;
   claims.expires_at = expires_at;
@@ -90,6 +90,59 @@ TEST_F(VerifiedTokensTest, ATokenEndingAsACachedOneIsStillVerified) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), JwtError::kBadSignature);
   EXPECT_TRUE(tokens_.Subject(good, kNow));
+}
+
+// A connection's last token (VerifiedBearer) answers its repeats under the same checks as
+// the shared cache: exp and nbf on every call.
+TEST_F(VerifiedTokensTest, AConnectionsLastTokenStillExpiresAndStartsOnTime) {
+  const JwtKey& key = std::get<JwtKey>(signers_[0].key);
+  std::string token = Token(key, kNow + 100);
+  VerifiedBearer last;
+  EXPECT_EQ(tokens_.Subject(token, kNow, last).value(), "operator-1");
+  EXPECT_EQ(last.token, token);
+  EXPECT_EQ(last.subject, "operator-1");
+  EXPECT_EQ(tokens_.Subject(token, kNow + 159, last).value(), "operator-1");  // exp + 60 s leeway
+  auto late = tokens_.Subject(token, kNow + 160, last);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error(), JwtError::kExpired);
+
+  std::string early = Token(key, kNow + 3600, kNow + 30);
+  VerifiedBearer other;
+  ASSERT_TRUE(tokens_.Subject(early, kNow, other));  // nbf within the leeway
+  auto before = tokens_.Subject(early, kNow - 100, other);
+  ASSERT_FALSE(before);
+  EXPECT_EQ(before.error(), JwtError::kNotYetValid);
+}
+
+// New signers (the identity provider rotated its keys): the connection's last token is
+// verified again, with the new set, not answered from what it was verified with.
+TEST_F(VerifiedTokensTest, AConnectionsLastTokenIsVerifiedAgainWhenTheSignersChange) {
+  std::string token = Token(std::get<JwtKey>(signers_[0].key), kNow + 3600);
+  VerifiedBearer last;
+  ASSERT_TRUE(tokens_.Subject(token, kNow, last));
+  tokens_.Replace({JwtSigner{Key("ffffffffffffffffffffffffffffffff")}});
+  auto refused = tokens_.Subject(token, kNow, last);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), JwtError::kBadSignature);
+  tokens_.Replace(signers_);
+  EXPECT_EQ(tokens_.Subject(token, kNow, last).value(), "operator-1");
+}
+
+// Another token on the same connection is its own: a tampered copy of the last one is
+// refused (and leaves the last one kept), another subject's token answers as that subject.
+TEST_F(VerifiedTokensTest, AnotherTokenOnTheConnectionIsVerifiedOnItsOwn) {
+  const JwtKey& key = std::get<JwtKey>(signers_[0].key);
+  std::string good = Token(key, kNow + 3600);
+  VerifiedBearer last;
+  ASSERT_TRUE(tokens_.Subject(good, kNow, last));
+  std::string tampered = good;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(tokens_.Subject(tampered, kNow, last));
+  EXPECT_EQ(last.token, good);
+  std::string second = Token(key, kNow + 3600, 0, "operator-2");
+  EXPECT_EQ(tokens_.Subject(second, kNow, last).value(), "operator-2");
+  EXPECT_EQ(last.subject, "operator-2");
+  EXPECT_EQ(tokens_.Subject(good, kNow, last).value(), "operator-1");
 }
 
 TEST_F(VerifiedTokensTest, StaysBoundedAndCorrectPastItsCapacity) {
