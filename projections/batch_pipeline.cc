@@ -30,6 +30,17 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
   if (!first || index < first->index) first = BatchPipeline::Failure{index, std::move(why)};
 }
 
+// Before the look-up of `people[k]` in `dir`: the slots of the people kSlotAhead further on
+// and the records of those kRecordAhead further on start loading (PersonDirectory::Prefetch).
+// The records' look-up then finds the slot in the cache: a miss per stage, overlapped.
+constexpr size_t kSlotAhead = 16;
+constexpr size_t kRecordAhead = 8;
+template <class Id>
+void PrefetchAhead(const PersonDirectory& dir, const std::vector<Id>& people, size_t k) {
+  if (k + kSlotAhead < people.size()) dir.Prefetch(people[k + kSlotAhead]);
+  if (k + kRecordAhead < people.size()) dir.PrefetchRecord(people[k + kRecordAhead]);
+}
+
 // What a partition writes, in `batch`, in key order: its folds' rows (each fold's under its
 // view's name, `fold_names`), then the entry of every person of `people` with a record
 // (sorted and deduplicated here; a fold's change before registration has its row only):
@@ -66,7 +77,9 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   std::string key;
   try {
     std::span<const FoldState> states;
-    for (std::string_view person : people) {
+    for (size_t k = 0; k < people.size(); ++k) {
+      std::string_view person = people[k];
+      PrefetchAhead(dir, people, k);
       const PersonRecord* record = dir.FindToWrite(person, states);
       if (record == nullptr) continue;
       if (spill != nullptr) {
@@ -190,7 +203,10 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   part.missing.clear();
   part.fresh.clear();
   std::string_view previous;
-  for (uint32_t i : work.events) {
+  const size_t events = work.events.size();
+  for (size_t k = 0; k < events; ++k) {
+    if (k + kSlotAhead < events) dir.Prefetch(stage.persons[work.events[k + kSlotAhead]]);
+    const uint32_t i = work.events[k];
     std::string_view person = stage.persons[i];
     if (person == previous || person.empty()) continue;
     previous = person;
@@ -236,7 +252,9 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       }
     }
   }
-  for (uint32_t i : work.events) {
+  for (size_t k = 0; k < events; ++k) {
+    if (k + kRecordAhead < events) dir.PrefetchRecord(stage.persons[work.events[k + kRecordAhead]]);
+    const uint32_t i = work.events[k];
     const domain::Envelope& env = batch.envelopes[i];
     std::string_view person = stage.persons[i];
     Slot& slot = stage.slots[i];

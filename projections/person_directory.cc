@@ -213,6 +213,15 @@ const PersonRecord* PersonDirectory::Touch(std::string_view person_id) {
   return it->second.record.get();
 }
 
+void PersonDirectory::PrefetchRecord(std::string_view person_id) const {
+  auto it = people_.find(person_id);
+  if (it == people_.end()) return;
+  // The record and its shared_ptr's count (one block: make_shared), then the fold states.
+  const char* record = reinterpret_cast<const char*>(it->second.record.get());
+  for (size_t line = 0; line < sizeof(PersonRecord) + 64; line += 64) __builtin_prefetch(record - 16 + line);
+  for (const FoldState& state : it->second.folds) __builtin_prefetch(state.get());
+}
+
 size_t PersonDirectory::Evict(size_t budget) {
   if (budget == 0 || people_.size() <= budget) return 0;
   const size_t keep = budget - budget / 8;
