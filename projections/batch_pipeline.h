@@ -131,12 +131,11 @@ class BatchPipeline {
   // A catch-up from scratch while deferring (no person entry in the views database yet):
   // Flush appends the person entries to a spill of each partition's, in files under `dir`
   // (people_spill.h), instead of `out`, and the fold reads back from there; UnspillPeople
-  // then puts each person's latest entry in `db` (table files ingested, with the table
-  // files `with` gives, if set, in the same ingestion: ViewsDb::Ingest) and ends the
-  // spill; EndSpill drops it. Switch only while no batch is pending and nothing is
-  // deferred.
+  // then puts each person's latest entry in `db` (one table file ingested, no checkpoint:
+  // the caller writes it after) and ends the spill; EndSpill drops it. Switch only while no
+  // batch is pending and nothing is deferred.
   eventstore::StoreResult<void> SpillPeople(const std::string& dir);
-  eventstore::StoreResult<void> UnspillPeople(ViewsDb& db, const ViewsDb::MoreTables& with = {});
+  eventstore::StoreResult<void> UnspillPeople(ViewsDb& db);
   void EndSpill();
   bool Spilling() const { return !spill_dir_.empty(); }
   // People read back from the spill since SpillPeople, and bytes written to its files

@@ -28,7 +28,7 @@ eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir)
   return {};
 }
 
-eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db, const ViewsDb::MoreTables& with) {
+eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
   // The partitions' people merged in id order (a person is in one partition only) into
   // table files the views database ingests: the people never go through its memtable,
   // flushes and compactions. Two files, split at the middle id of the largest partition
@@ -63,7 +63,7 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db, const Vi
     };
   };
   auto ingested = db.Ingest(std::vector<std::string>{spill_dir_ + "/lower.sst", spill_dir_ + "/upper.sst"},
-                            std::vector<ViewsDb::IngestSource>{merge(lower), merge(upper)}, with);
+                            std::vector<ViewsDb::IngestSource>{merge(lower), merge(upper)});
   lower.clear();
   upper.clear();
   if (!ingested) return ingested.error();

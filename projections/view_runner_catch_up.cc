@@ -264,42 +264,33 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
       if (pipeline->Spilling()) {
-        // The batches kept for a table with this one's entries and its checkpoint (and the
-        // meta of a database created for it), and every person's latest entry, written as
-        // table files on threads of their own (this batch sorted on the views' thread, not
-        // this one) and ingested in one IngestExternalFile: the views' files split around
-        // the people's keys (they share none), so that no two overlap and all go to the
-        // bottom level. One ingestion is atomic: a crash leaves all of it, checkpoint
-        // included, or none (and no checkpoint: the next open empties the database). Two
-        // ingestions and then the checkpoint's write were two MANIFEST records more, each
-        // synced, and left a memtable to flush at the close (docs/benchmarks.md, session
-        // 23). This batch holds every entry a catch-up shorter than catch_up_write_every
+        // The batches kept for a table with this one's entries, and every person's latest
+        // entry, each ingested as table files, on threads of their own; then the checkpoint
+        // alone. This batch holds every entry a catch-up shorter than catch_up_write_every
         // changed (ops/bench --quick's: ~14 k), whose memtable inserts were the longest
-        // step of its end, on this thread alone (session 21). The views' table files in a
-        // directory of their own: the spill's goes with the spill, when the people are in.
-        PutCheckpoint(wb, applied.envelopes.back().position);
+        // step of its end, on this thread alone (docs/benchmarks.md, session 21). They
+        // share no key with the people's tables, so the order of the two ingestions does
+        // not matter; the checkpoint is written after both. The views' table file in a
+        // directory of its own: the spill's goes with the spill, when the people are in.
         const std::string dir = options.path + ".tables";
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
-        StoreResult<void> done =
-            ec ? StoreResult<void>(StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message()))
-               : StoreResult<void>();
-        if (done) {
-          auto tabled = std::async(std::launch::async, [this, &wb, &dir] {
-            return db->WriteKeptTables(wb, dir, layout::kPeoplePrefix);
-          });
-          done = pipeline->UnspillPeople(*db, [&tabled] { return tabled.get(); });
-          if (tabled.valid()) tabled.wait();  // not taken (a failure before the ingestion)
-        }
+        StoreResult<void> kept = ec ? StoreResult<void>(StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message()))
+                                    : db->WriteAsTable(wb, dir);
+        auto tabled = kept ? std::async(std::launch::async, [this, &dir] { return db->FlushTables(dir); })
+                           : std::future<StoreResult<void>>();
+        auto unspilled = pipeline->UnspillPeople(*db);
+        if (tabled.valid()) kept = tabled.get();
         std::filesystem::remove_all(dir, ec);
-        if (!done) {
-          Fail(applied.envelopes.back().position, done.error().message);
-          return position.load(std::memory_order_relaxed);
+        for (const StoreResult<void>* done : {&kept, &unspilled}) {
+          if (!*done) {
+            Fail(applied.envelopes.back().position, done->error().message);
+            return position.load(std::memory_order_relaxed);
+          }
         }
-        Advance(applied, started);
-      } else if (auto committed = Commit(applied, wb, started); !committed) {
-        return committed.error();
       }
+      auto committed = Commit(applied, wb, started);
+      if (!committed) return committed.error();
       reader.Recycle(std::move(held.front()));
       held.pop_front();
       continue;

@@ -102,16 +102,9 @@ class ViewsDb {
   // and not flushed are dropped with the database (a catch-up stopped before its end).
   Result<void> WriteAsTable(Batch& batch, const std::string& dir);
   // Writes what WriteAsTable kept as one table file and ingests it (nothing kept: nothing),
-  // and gives back the buffers WriteAsTable recycles.
+  // and gives back the buffers WriteAsTable recycles. May run beside Ingest on another
+  // thread (the catch-up's end: its kept batches and its people ingested at once).
   Result<void> FlushTables(const std::string& dir);
-  // `last` kept (taken, as by WriteAsTable, whatever the size of what is kept), then the
-  // same, written but not ingested: the paths of the table files (none when nothing was
-  // kept), for the caller to ingest with others in one call (Ingest's `with`). A file
-  // ends where the keys enter or leave those starting with `apart`, so that files of such
-  // keys written elsewhere (a catch-up's people) overlap none of these, and all of them go
-  // to the bottom level of a database that holds nothing in their ranges. May run beside
-  // Ingest on another thread (a catch-up's end: its kept batches and its people).
-  Result<std::vector<std::string>> WriteKeptTables(Batch& last, const std::string& dir, std::string_view apart);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
   // Writes the entries `next` yields (it sets key and value and returns true, or returns
@@ -125,13 +118,8 @@ class ViewsDb {
   Result<void> Ingest(const std::string& path, const IngestSource& next);
   // The same for several sources at once, each written to its own table file (`paths`, one
   // per source) on a thread of its own, the files then ingested together: the sources' key
-  // ranges must not overlap. `with`, if set, is called once the sources' files are written
-  // and returns table files written elsewhere (WriteKeptTables on another thread),
-  // ingested in the same call: one MANIFEST record, the files all in or none. Any error
-  // (a source's, `with`'s): nothing ingested, and every file given or written removed.
-  using MoreTables = std::function<Result<std::vector<std::string>>()>;
-  Result<void> Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources,
-                      const MoreTables& with = {});
+  // ranges must not overlap. Any source's error: nothing ingested.
+  Result<void> Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources);
   // Writes the memtable to disk: batches written without the WAL become durable and
   // visible to another (read-only) opening of the directory.
   Result<void> Flush();
@@ -154,16 +142,8 @@ class ViewsDb {
   ViewsDb() = default;
   // `next`'s entries into a new table file at `path`; false: nothing yielded, no file.
   Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
-  // `batch` sorted and kept (taken) for a table file.
-  void Keep(Batch& batch);
   // The first table_used_ of table_runs_ merged into a table file and ingested.
   Result<void> MergeTables(const std::string& dir);
-  // The first table_used_ of table_runs_ merged in key order into table files under `dir`
-  // (a file per side of the keys starting with `apart`, empty: one file; the largest cut
-  // in `parts` files), each written on a thread of its own, not ingested.
-  Result<std::vector<std::string>> WriteMerged(const std::string& dir, std::string_view apart, size_t parts);
-  // The files moved into the database in one IngestExternalFile, then removed.
-  Result<void> IngestFiles(const std::vector<std::string>& files);
 
   ViewsDbOptions options_;
   bool catching_up_ = false;       // the settings it is in (CatchingUp)

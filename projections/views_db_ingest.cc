@@ -48,8 +48,7 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSourc
   return Ingest(std::vector<std::string>{path}, std::vector<IngestSource>{next});
 }
 
-ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources,
-                                      const MoreTables& with) {
+ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
   if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
   // Each table file on a thread of its own (the last on the caller's): the entries'
   // encoding, compression and filters are most of an ingestion's CPU.
@@ -71,22 +70,13 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, con
       files.push_back(paths[i]);
     }
   }
-  if (with) {
-    auto more = with();
-    if (!more) {
-      if (!error) error = more.error();
-    } else {
-      files.insert(files.end(), more->begin(), more->end());
-    }
-  }
+  auto remove = [&files] {
+    for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
+  };
   if (error) {
-    for (const std::string& file : files) std::remove(file.c_str());
+    remove();
     return *error;
   }
-  return IngestFiles(files);
-}
-
-ViewsDb::Result<void> ViewsDb::IngestFiles(const std::vector<std::string>& files) {
   if (files.empty()) return {};
   rocksdb::IngestExternalFileOptions io;
   io.move_files = true;  // a hard link: the file becomes the database's
@@ -94,10 +84,8 @@ ViewsDb::Result<void> ViewsDb::IngestFiles(const std::vector<std::string>& files
   // only, not also written into the file (a write and a sync of the file more per
   // ingestion; RocksDB's own advice for a database no RocksDB older than 5.16 opens).
   io.write_global_seqno = false;
-  // One call, however many files: one MANIFEST record (the files are in the database
-  // together or not at all) and one sync of it and of the directory.
   rocksdb::Status s = db_->IngestExternalFile(files, io);
-  for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
+  remove();
   if (!s.ok()) return FromStatus(s, ("ingest " + files.front()).c_str());
   return {};
 }
