@@ -30,16 +30,8 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
   if (!first || index < first->index) first = BatchPipeline::Failure{index, std::move(why)};
 }
 
-// Before the look-up of `people[k]` in `dir`: the slots of the people kSlotAhead further on
-// and the records of those kRecordAhead further on start loading (PersonDirectory::Prefetch).
-// The records' look-up then finds the slot in the cache: a miss per stage, overlapped.
-constexpr size_t kSlotAhead = 16;
-constexpr size_t kRecordAhead = 8;
-template <class Id>
-void PrefetchAhead(const PersonDirectory& dir, const std::vector<Id>& people, size_t k) {
-  if (k + kSlotAhead < people.size()) dir.Prefetch(people[k + kSlotAhead]);
-  if (k + kRecordAhead < people.size()) dir.PrefetchRecord(people[k + kRecordAhead]);
-}
+constexpr size_t kSlotAhead = PersonDirectory::kSlotAhead;
+constexpr size_t kRecordAhead = PersonDirectory::kRecordAhead;
 
 // What a partition writes, in `batch`, in key order: its folds' rows (each fold's under its
 // view's name, `fold_names`), then the entry of every person of `people` with a record
@@ -79,7 +71,7 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
     std::span<const FoldState> states;
     for (size_t k = 0; k < people.size(); ++k) {
       std::string_view person = people[k];
-      PrefetchAhead(dir, people, k);
+      dir.PrefetchAhead(people, k);
       const PersonRecord* record = dir.FindToWrite(person, states);
       if (record == nullptr) continue;
       if (spill != nullptr) {

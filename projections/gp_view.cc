@@ -179,8 +179,7 @@ class PatientRows final : public PersonFold {
     for (size_t k = 0; k < changed.size(); ++k) {
       std::string_view person = changed[k];
       // A few people ahead (PersonDirectory::Prefetch): most were not met for many batches.
-      if (k + 16 < changed.size()) people.Prefetch(changed[k + 16]);
-      if (k + 8 < changed.size()) people.PrefetchRecord(changed[k + 8]);
+      people.PrefetchAhead(changed, k);
       std::span<const FoldState> states;
       const PersonRecord* record = people.FoldChanged(person, slot, states);
       if (record == nullptr || record->gp_id.empty()) continue;

@@ -311,6 +311,16 @@ class PersonDirectory {
   // person not met for a while waited for memory (docs/benchmarks.md, session 23).
   void Prefetch(std::string_view person_id) const { people_.prefetch(person_id); }
   void PrefetchRecord(std::string_view person_id) const;
+  // Both hints for a caller looking up `people` in order, before its look-up of people[k]:
+  // the slot of the person kSlotAhead further on and the record of the one kRecordAhead
+  // further on (a miss per stage, overlapped).
+  static constexpr size_t kSlotAhead = 16;
+  static constexpr size_t kRecordAhead = 8;
+  template <class Ids>
+  void PrefetchAhead(const Ids& people, size_t k) const {
+    if (k + kSlotAhead < people.size()) Prefetch(people[k + kSlotAhead]);
+    if (k + kRecordAhead < people.size()) PrefetchRecord(people[k + kRecordAhead]);
+  }
 
  private:
   struct Cached {
