@@ -269,8 +269,8 @@ TEST_F(DemoWorkloadTest, ABulkImportInATinyBudgetGivesTheSameEvents) {
   // its grant); every other append by its key (DecidedAppend::stream_key).
   EXPECT_EQ(imported.named, imported.report.people + 1);
   EXPECT_EQ(imported.named + imported.by_key, imported.report.commands);
-  // Every person's event handed over in its batch (DecidedBatch: decided, encoded into the
-  // batch's buffer on the sink's side); only the users stream's grant in its request.
+  // Every person's event handed over encoded already, by the generator's thread, into its
+  // batch's buffer (DecidedBatch); only the users stream's grant in its request.
   EXPECT_EQ(imported.in_requests, 1u);
   EXPECT_EQ(imported.encoded + imported.in_requests, imported.report.events);
   EXPECT_TRUE(BodiesOf(imported.log) == BodiesOf(loaded_->log));

@@ -40,25 +40,21 @@ namespace {
 // or fewer: DemoAppender::HandOffEvery), so that generating and deciding and encoding and
 // adding to the import (encoding the events, checks, sealing, records, runs) use both
 // cores. At most four batches wait. The first error of the import is answered to the next
-// Add and to Finish. Every batch, once added, goes back to the generator uncleared: the
-// generator clears it (freeing its decided events on the thread that allocated them,
-// DecidedAppend::decided) and fills it again (DemoOptions::sink).
+// Add and to Finish. A batch's vector, emptied once added, goes back to the generator to be
+// filled again (DemoOptions::sink).
 class ImportThread {
  public:
   explicit ImportThread(eventstore::BulkImport& bulk) : feed_(bulk), thread_([this] { Run(); }) {}
   ~ImportThread() { (void)Finish(); }
 
-  // Takes the day's requests; leaves in `day` an earlier day added (not cleared), if there is one.
+  // Takes the day's requests; leaves in `day` an emptied earlier day, if there is one.
   eventstore::StoreResult<void> Add(DecidedBatch& day) {
     std::unique_lock l(mu_);
     space_.wait(l, [&] { return error_ || days_.size() < 4; });
     if (error_) return *error_;
     days_.push_back(std::move(day));
-    day = {};
-    if (!added_.empty()) {
-      day = std::move(added_.front());
-      added_.pop_front();
-    }
+    day = std::move(spare_);
+    spare_ = {};
     work_.notify_one();
     return {};
   }
@@ -95,8 +91,9 @@ class ImportThread {
         space_.notify_all();
         return;
       }
+      day.clear();
       std::lock_guard l(mu_);
-      added_.push_back(std::move(day));
+      if (spare_.appends.capacity() < day.appends.capacity()) spare_ = std::move(day);
     }
   }
 
@@ -104,7 +101,7 @@ class ImportThread {
   std::mutex mu_;
   std::condition_variable work_, space_;
   std::deque<DecidedBatch> days_;
-  std::deque<DecidedBatch> added_;  // days added, for the generator to clear and fill again (one per Add)
+  DecidedBatch spare_;  // an emptied day, for the generator to fill again
   bool done_ = false;
   std::optional<eventstore::StoreError> error_;
   std::thread thread_;  // last: starts once the rest is ready

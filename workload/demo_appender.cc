@@ -22,16 +22,6 @@ constexpr std::array<const char*, std::variant_size_v<domain::PersonCommand>> kC
 
 }  // namespace
 
-void DecidedBatch::EncodeEvents() {
-  for (; encoded < appends.size(); ++encoded) {
-    for (const domain::Decided& d : appends[encoded].decided) {
-      const domain::EncodedSizes enc = domain::EncodeTo(d.event, bytes);
-      events.push_back({enc.type, enc.schema_version, static_cast<uint32_t>(enc.body),
-                        static_cast<uint32_t>(enc.personal), d.effective_at});
-    }
-  }
-}
-
 eventstore::StoreResult<void> DemoImportFeed::Add(DecidedAppend&& append,
                                                   std::span<const eventstore::BulkImport::EventView> events) {
   const uint64_t key = append.stream_key;
@@ -87,12 +77,17 @@ bool DemoAppender::Apply(domain::PersonState& state, const std::string& person_i
                                                : eventstore::ExpectedVersion::Exactly(state.version);
   append.request.actor = actor_;
   append.request.claims = std::move(decision->claims);
-  // Evolved here; encoded where the batch is consumed (DecidedAppend, DecidedBatch::EncodeEvents).
-  for (const domain::Decided& d : decision->events) domain::Evolve(state, d.event);  // counts the version too
-  append.events = static_cast<uint32_t>(decision->events.size());
-  append.decided = std::move(decision->events);
+  // Evolved and encoded here, into the batch, while the events' strings are in this core's
+  // caches (DecidedAppend).
+  for (const domain::Decided& d : decision->events) {
+    domain::Evolve(state, d.event);  // counts the version too
+    const domain::EncodedSizes enc = domain::EncodeTo(d.event, queued_.bytes);
+    queued_.events.push_back({enc.type, enc.schema_version, static_cast<uint32_t>(enc.body),
+                              static_cast<uint32_t>(enc.personal), d.effective_at});
+    ++append.events;
+  }
   ++counts_.commands;
-  counts_.events += append.events;
+  counts_.events += decision->events.size();
   if (hand_off_every_ > 0 && queued_.size() >= hand_off_every_ && !hand_off_error_) {
     if (auto handed = FlushTo(hand_off_); !handed) hand_off_error_ = handed.error();
   }
@@ -107,7 +102,7 @@ void DemoAppender::HandOffEvery(size_t requests, Sink sink) {
 void DemoAppender::Queue(eventstore::AppendRequest request) {
   ++counts_.commands;
   counts_.events += request.events.size();
-  queued_.appends.emplace_back().request = std::move(request);
+  queued_.appends.push_back({std::move(request)});
 }
 
 eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& store,
@@ -148,16 +143,16 @@ eventstore::StoreResult<void> DemoAppender::DropStored(eventstore::EventStore& s
 eventstore::StoreResult<void> DemoAppender::FlushTo(const Sink& sink) {
   if (hand_off_error_) return *hand_off_error_;
   const size_t day = std::max(queued_.size(), hand_off_every_);
+  const size_t events = queued_.events.size(), bytes = queued_.bytes.size();
   auto taken = sink(queued_);
-  // What the sink left: nothing, or an earlier batch it has done with, cleared here (its
-  // decided events freed on the thread that allocated them: DecidedAppend::decided).
-  queued_.clear();
+  queued_.clear();  // empty already, unless the sink failed
   // The next day's requests are about as many: grown once here instead of by doubling,
   // each time moving every request queued so far. A batch the sink handed back (an
-  // earlier day's) has room already, for its encoded events too (encoded by the sink's
-  // side): its pages are in memory, where a fresh one's were page faults (at 1:10, a third
-  // of the generator thread's).
+  // earlier day's) has room already: its pages are in memory, where a fresh one's were page
+  // faults (at 1:10, a third of the generator thread's).
   queued_.appends.reserve(day + day / 4);
+  queued_.events.reserve(events + events / 4);
+  queued_.bytes.reserve(bytes + bytes / 4);
   return taken;
 }
 

@@ -56,25 +56,18 @@ class DemoSimulation;
 // `stream_key` and only the first (the registration: no events before) also by name in
 // `request.stream`; the others leave it empty (DemoImportFeed resolves them). Building,
 // handing over and looking up the name of every append was ~12 % of the generator's thread
-// and ~19 % of the import's at 1:10. Its events are decided and folded into the person's
-// state on the generator's thread (DemoAppender::Apply) and handed over as decided, in
-// `decided`, to be encoded into its batch's one buffer where the batch is consumed
-// (DecidedBatch::EncodeEvents: on the import's thread in the bulk load): the generator's
-// thread is the load's critical path (runnable all the time at 1:10, the import's thread
-// ~60 % of it), and encoding the events was a share of it that the import's thread has room
-// for. Encoded into one buffer, not into a string per field and event (an allocation on one
-// thread, a free and a first touch of scattered bytes on the other, until session 14).
+// and ~19 % of the import's at 1:10. The events are encoded where they were decided
+// (DemoAppender::Apply), on the generator's thread, while the domain events' strings are in
+// its core's caches, into one buffer per batch: encoded on the import thread (until session
+// 14), their first touch there was cache misses (cereal's copies, ~20 % of that thread at
+// 1:10), and a string per field and event was an allocation on one thread, a free and a
+// first touch of scattered bytes on the other.
 struct DecidedAppend {
   eventstore::AppendRequest request;
   // The workload's number of the stream (a person's index + 1), the same for each of its
   // appends; 0: none (the stream is named in every request, as the users stream's grant).
   uint64_t stream_key = 0;
-  uint32_t events = 0;  // in the batch (DecidedBatch::events), after those of the appends before
-  // Its `events` events as decided (DecidedBatch::EncodeEvents encodes them); kept until the
-  // batch is cleared, so that a batch handed back to the generator frees them on the thread
-  // that allocated them (freed on the import's, the generator's allocations were fresh
-  // memory: page faults and cache misses where encoding had been saved).
-  std::vector<domain::Decided> decided;
+  uint32_t events = 0;  // encoded into the batch (DecidedBatch::events), after those of the appends before
 };
 
 // Appends handed over together, their events encoded one after another into `bytes`.
@@ -87,9 +80,8 @@ struct DecidedBatch {
     domain::Timestamp effective_at;
   };
   std::vector<DecidedAppend> appends;
-  std::vector<Event> events;  // those encoded (EncodeEvents): the first `encoded` appends', in order
+  std::vector<Event> events;
   std::string bytes;
-  size_t encoded = 0;  // appends whose events are encoded
 
   size_t size() const { return appends.size(); }
   bool empty() const { return appends.empty(); }
@@ -97,17 +89,11 @@ struct DecidedBatch {
     appends.clear();
     events.clear();
     bytes.clear();
-    encoded = 0;
   }
-  // Encodes the decided events (DecidedAppend::decided) of the appends after the first
-  // `encoded` into `events` and `bytes`, in order. REQUIRES: every append's events are
-  // decided ones (as DemoAppender queues them); appends without events are skipped.
-  void EncodeEvents();
-  // Calls visit(append, views of its events) for each append, in order, once EncodeEvents
-  // has encoded them; stops at and returns its first error.
+  // Calls visit(append, views of its events) for each append, in order; stops at and returns
+  // its first error.
   template <class Visit>
   eventstore::StoreResult<void> ForEach(Visit visit) {
-    EncodeEvents();
     std::vector<eventstore::BulkImport::EventView> views;
     size_t event = 0, offset = 0;
     for (DecidedAppend& a : appends) {
@@ -141,9 +127,9 @@ struct DemoOptions {
   uint64_t resume_after = 0;
   // Where each day's appends go, in order, instead of the store (loadgen --sink import: a
   // bulk import, each append's stream found by its key, as DemoImportFeed does); empty: appended to the store. Not with resume_after.
-  // The sink takes the day's requests out of the batch and leaves it empty; it may leave
-  // a batch of its own there (an earlier day's it has done with, cleared or not: the
-  // generator clears it and fills it again, in memory that is faulted in already).
+  // The sink takes the day's requests out of the vector and leaves it empty; it may leave
+  // an emptied vector of its own there (an earlier day's, whose memory the next day then
+  // fills again).
   std::function<eventstore::StoreResult<void>(DecidedBatch& day)> sink;
   // Requests handed to the sink at once, within a day (and the rest at its end): a batch
   // that stays in the caches while a sink on another thread reads it (~2 MB at 2,048; a
