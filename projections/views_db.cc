@@ -114,22 +114,16 @@ void ViewsDb::Batch::Append(const Batch& other) {
   unsorted_ += other.unsorted_;
 }
 
-void ViewsDb::Batch::Sort() {
-  unsorted_ = 0;
-  if (batch_->Count() < 2) return;
-  // Recycled per thread: each pool thread sorts batch after batch.
-  thread_local std::vector<Record> records;
-  thread_local std::string sorted;
-  records.clear();
-  std::string& rep = batch_->bytes();
-  Records collect(rep, records);
-  if (!batch_->Iterate(&collect).ok()) return;  // anything but Puts and Deletes: as it is
+namespace {
+// Puts `records` in key order, stably (of a key's entries, the last put stays last); false
+// when they were in order already, each key once (nothing to do).
+bool Order(std::vector<Record>& records) {
   auto before = [](const Record& a, const Record& b) { return a.key.compare(b.key) < 0; };
   // In order already, each key once (a partition's person records): nothing to copy.
   if (std::adjacent_find(records.begin(), records.end(), [](const Record& a, const Record& b) {
         return a.key.compare(b.key) >= 0;
       }) == records.end()) {
-    return;
+    return false;
   }
   // Most batches are sorted runs appended one after the other (partitions', views', the
   // index's): merged pairwise, run by run (std::inplace_merge is stable), ~log2(runs)
@@ -137,7 +131,7 @@ void ViewsDb::Batch::Sort() {
   // sorted at ~7 % of its instructions (docs/benchmarks.md, session 20). Many runs
   // (entries put in no order): sorted whole.
   constexpr size_t kMergeRuns = 64;
-  thread_local std::vector<size_t> runs;
+  thread_local std::vector<size_t> runs;  // recycled per thread, as the records
   runs.clear();
   runs.push_back(0);
   for (size_t i = 1; i < records.size() && runs.size() <= kMergeRuns; ++i) {
@@ -161,6 +155,21 @@ void ViewsDb::Batch::Sort() {
       runs.resize(kept);
     }
   }
+  return true;
+}
+}  // namespace
+
+void ViewsDb::Batch::Sort() {
+  unsorted_ = 0;
+  if (batch_->Count() < 2) return;
+  // Recycled per thread: each pool thread sorts batch after batch.
+  thread_local std::vector<Record> records;
+  thread_local std::string sorted;
+  records.clear();
+  std::string& rep = batch_->bytes();
+  Records collect(rep, records);
+  if (!batch_->Iterate(&collect).ok()) return;  // anything but Puts and Deletes: as it is
+  if (!Order(records)) return;
   sorted.assign(rep, 0, kBatchHeader);
   uint32_t n = 0;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -375,7 +384,8 @@ ViewsDb::Result<void> ViewsDb::Flush() {
 
 ViewsDb::Result<void> ViewsDb::WriteAsTable(Batch& batch, const std::string& dir) {
   if (batch.count() == 0) return {};
-  batch.Sort();  // a key once, in order: the batch's runs (partitions, views) merged
+  // Kept as it is: MergeTables orders it (Order) as it reads its records, once, on the
+  // thread that writes the table (for a short rebuild's last batch, not the runner's).
   table_bytes_ += batch.bytes();
   if (table_used_ == table_runs_.size()) table_runs_.emplace_back();
   Batch& run = table_runs_[table_used_++];
@@ -404,6 +414,18 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   for (size_t r = 0; r < runs.size(); ++r) {
     Records collect(table_runs_[r].batch_->Data(), runs[r]);
     if (rocksdb::Status s = table_runs_[r].batch_->Iterate(&collect); !s.ok()) return FromStatus(s, "table of a batch");
+    // In key order (the batch's sorted runs, partitions' and views', merged), and of a key's
+    // entries only the last put, as Batch::Sort leaves a batch: one pass over its records
+    // where Sort's rewrite of the batch and a second collection of them were ~10 M
+    // instructions of a short rebuild's end (docs/benchmarks.md, session 24).
+    std::vector<Record>& run = runs[r];
+    Order(run);
+    size_t kept = 0;
+    for (size_t i = 0; i < run.size(); ++i) {
+      if (i + 1 < run.size() && run[i + 1].key == run[i].key) continue;
+      run[kept++] = run[i];
+    }
+    run.resize(kept);
   }
   // The runs merged in key order; of a key's entries, the newest run's (a later batch's).
   using Head = std::pair<size_t, size_t>;  // run, entry

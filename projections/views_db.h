@@ -106,8 +106,9 @@ class ViewsDb {
   Result<void> Write(Batch& batch, bool sync);
   // Keeps the batch (taken: it goes on empty, with a buffer of an earlier one) for a table file ingested into the database
   // (IngestExternalFile) once the batches kept reach a memtable's size (FlushTables):
-  // the memtable's skip list cost ~7,000 instructions per entry, where the kept batches,
-  // each sorted, are merged in key order (docs/benchmarks.md, session 20). For a catch-up
+  // the memtable's skip list cost ~7,000 instructions per entry, where the kept batches
+  // are merged in key order (docs/benchmarks.md, session 20), each put in Batch::Sort's
+  // order as the merge reads it (session 24: not sorted when kept). For a catch-up
   // from scratch, whose batches nobody reads before its end (the people are in their
   // spill, people_spill.h; the views are published at the end): a batch kept is not read.
   // Table files go to `dir`, moved into the database. One thread at a time; batches kept
