@@ -405,8 +405,10 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   if (from_scratch_ahead) {
     impl.early_reader = std::make_unique<LogPrefetcher>(store, 1, target, impl.options.max_batch);
   }
-  auto db = ViewsDb::Open(impl.options.path, impl.options.db,
-                          from_scratch_ahead ? ViewsDb::Settings::kCatchingUp : ViewsDb::Settings::kFollowing);
+  // Created in the background (ViewsDb::Create): a catch-up from scratch needs it only at
+  // its first write (for a short rebuild, at its end).
+  auto db = from_scratch_ahead ? ViewsDb::Create(impl.options.path, impl.options.db, ViewsDb::Settings::kCatchingUp)
+                               : ViewsDb::Open(impl.options.path, impl.options.db, ViewsDb::Settings::kFollowing);
   if (!db) return db.error();
   {
     // A catch-up's spill left by a crash (`path` + ".spill", people_spill.h): the views it

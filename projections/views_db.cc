@@ -1,16 +1,9 @@
 #include "projections/views_db.h"
 #include "projections/views_db_status.h"
 
-#include "eventstore/rocks_info_log.h"
-#include "eventstore/rocks_memory.h"
-
-#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_writer.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -121,22 +114,16 @@ void ViewsDb::Batch::Append(const Batch& other) {
   unsorted_ += other.unsorted_;
 }
 
-void ViewsDb::Batch::Sort() {
-  unsorted_ = 0;
-  if (batch_->Count() < 2) return;
-  // Recycled per thread: each pool thread sorts batch after batch.
-  thread_local std::vector<Record> records;
-  thread_local std::string sorted;
-  records.clear();
-  std::string& rep = batch_->bytes();
-  Records collect(rep, records);
-  if (!batch_->Iterate(&collect).ok()) return;  // anything but Puts and Deletes: as it is
+namespace {
+// Puts `records` in key order, stably (of a key's entries, the last put stays last); false
+// when they were in order already, each key once (nothing to do).
+bool Order(std::vector<Record>& records) {
   auto before = [](const Record& a, const Record& b) { return a.key.compare(b.key) < 0; };
   // In order already, each key once (a partition's person records): nothing to copy.
   if (std::adjacent_find(records.begin(), records.end(), [](const Record& a, const Record& b) {
         return a.key.compare(b.key) >= 0;
       }) == records.end()) {
-    return;
+    return false;
   }
   // Most batches are sorted runs appended one after the other (partitions', views', the
   // index's): merged pairwise, run by run (std::inplace_merge is stable), ~log2(runs)
@@ -144,7 +131,7 @@ void ViewsDb::Batch::Sort() {
   // sorted at ~7 % of its instructions (docs/benchmarks.md, session 20). Many runs
   // (entries put in no order): sorted whole.
   constexpr size_t kMergeRuns = 64;
-  thread_local std::vector<size_t> runs;
+  thread_local std::vector<size_t> runs;  // recycled per thread, as the records
   runs.clear();
   runs.push_back(0);
   for (size_t i = 1; i < records.size() && runs.size() <= kMergeRuns; ++i) {
@@ -168,6 +155,21 @@ void ViewsDb::Batch::Sort() {
       runs.resize(kept);
     }
   }
+  return true;
+}
+}  // namespace
+
+void ViewsDb::Batch::Sort() {
+  unsorted_ = 0;
+  if (batch_->Count() < 2) return;
+  // Recycled per thread: each pool thread sorts batch after batch.
+  thread_local std::vector<Record> records;
+  thread_local std::string sorted;
+  records.clear();
+  std::string& rep = batch_->bytes();
+  Records collect(rep, records);
+  if (!batch_->Iterate(&collect).ok()) return;  // anything but Puts and Deletes: as it is
+  if (!Order(records)) return;
   sorted.assign(rep, 0, kBatchHeader);
   uint32_t n = 0;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -218,92 +220,9 @@ void ViewsDb::Batch::Merge(const std::vector<const Batch*>& runs) {
   for (const Batch* run : runs) unsorted_ += run->unsorted_;
 }
 
-namespace {
-// Level 0 while catching up: its files are compacted 16 at a time rather than RocksDB's 4.
-// A catch-up rewrites the records and rows of the people each batch touched, keys spread
-// over the whole key space, so every compaction of level 0 into level 1 rewrites most of
-// level 1: the fewer such compactions, the less is rewritten (measured at 1:10 with the
-// 1:1 memory ratios, docs/benchmarks.md, 2026-12-03 night: compactions wrote 7.8 times
-// what the flushes wrote with RocksDB's defaults). Reads then look at more files, through
-// their bloom filters (in memory), which cost far less.
-constexpr int kCatchUpLevel0Files = 16;
-
-// The settings CatchingUp changes: the memtable's size and level 0's triggers.
-struct Level0Settings {
-  size_t write_buffer;
-  int compaction_trigger, slowdown_trigger, stop_trigger;
-};
-Level0Settings SettingsFor(const ViewsDbOptions& options, bool catching_up) {
-  const rocksdb::Options defaults;
-  if (!catching_up) {
-    return {options.write_buffer_bytes, defaults.level0_file_num_compaction_trigger,
-            defaults.level0_slowdown_writes_trigger, defaults.level0_stop_writes_trigger};
-  }
-  return {options.catch_up_write_buffer_bytes != 0 ? options.catch_up_write_buffer_bytes : options.write_buffer_bytes,
-          kCatchUpLevel0Files, 3 * kCatchUpLevel0Files, 4 * kCatchUpLevel0Files};
-}
-}  // namespace
-
-ViewsDb::~ViewsDb() = default;
-
-ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path, const ViewsDbOptions& options,
-                                                        Settings settings) {
-  rocksdb::Options o;
-  o.info_log = eventstore::RocksInfoLog();  // not a LOG file on the data volume
-  o.create_if_missing = true;
-  o.compression = rocksdb::kLZ4Compression;
-  // A catch-up's people arrive in a table file of their own (Ingest), which has no unique
-  // id for the manifest to check it against: RocksDB would warn at every start from
-  // scratch. The views are rebuilt from the log whenever they do not load.
-  o.verify_sst_unique_id_in_manifest = false;
-  // Views are rewritten block by block: keep the memtable large enough for a rebuild's
-  // batches and let compaction drop the overwritten versions.
-  const bool catching_up = settings == Settings::kCatchingUp;
-  const Level0Settings level0 = SettingsFor(options, catching_up);
-  o.write_buffer_size = level0.write_buffer;
-  o.level0_file_num_compaction_trigger = level0.compaction_trigger;
-  o.level0_slowdown_writes_trigger = level0.slowdown_trigger;
-  o.level0_stop_writes_trigger = level0.stop_trigger;
-  // The default skip-list memtable, not an unsorted vector one: the runner reads back at
-  // every batch the person records not in its cache (person_directory.h), and a point read
-  // in a vector memtable sorts a copy of it. A vector memtable with a bloom filter in
-  // front was tried: at 1:1 a batch touches so many people that records leave the cache
-  // while still in the memtable, and those sorts took 40 % of the rebuild. The skip list
-  // costs ~10 % of a 1:100 rebuild in inserts. Bloom filters (memtable and tables) make
-  // the reads of people not yet registered, most reads of a rebuild, nearly free.
-  o.memtable_whole_key_filtering = true;
-  // Inserts with a hint per area of the key space (the first four bytes: "peop", "gps/",
-  // "muni", "inde", ...). A batch is written in sorted runs (Batch::Sort), but between two of
-  // its keys the memtable holds the keys of earlier batches; RocksDB's plain insert then
-  // searches from the top of the skip list for every key (its sequential hint helps only
-  // appends), where a hint moves from the key before (O(log distance) rather than O(log n)).
-  o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
-  o.memtable_prefix_bloom_size_ratio = 0.02;
-  // Level 1 as large as level 0 may grow while catching up (CatchingUp), so that level 0
-  // goes into it whole; following the log, it fills slowly and is compacted as it fills.
-  o.max_bytes_for_level_base = uint64_t{2} * kCatchUpLevel0Files *
-                               std::max(options.write_buffer_bytes, options.catch_up_write_buffer_bytes);
-  rocksdb::BlockBasedTableOptions t;
-  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks stay with their table readers (a few bytes per key: ~10 MiB
-  // at 1:1), not in the block cache: in a 32 MiB cache the data blocks of the person reads
-  // evicted them, and at 1:1 every read re-read a multi-MiB filter (half the rebuild).
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  t.block_cache = cache;
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-  rocksdb::DB* raw = nullptr;
-  eventstore::CreateDatabaseDirectory(path);
-  rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
-  if (!s.ok()) return FromStatus(s, "open");
-  std::unique_ptr<ViewsDb> db(new ViewsDb());
-  db->options_ = options;
-  db->catching_up_ = catching_up;
-  db->db_.reset(raw);
-  db->cache_ = std::move(cache);
-  return db;
-}
-
 ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key, const rocksdb::Snapshot* at) const {
+  if (NothingAsOf(at)) return std::optional<std::string>();
+  if (auto ready = Ready(); !ready) return ready.error();
   std::string value;
   rocksdb::ReadOptions ro;
   ro.snapshot = at;
@@ -315,6 +234,7 @@ ViewsDb::Result<std::optional<std::string>> ViewsDb::Get(std::string_view key, c
 
 ViewsDb::Result<std::vector<std::optional<std::string>>> ViewsDb::MultiGet(
     const std::vector<std::string>& keys) const {
+  if (auto ready = Ready(); !ready) return ready.error();
   // RocksDB's batched MultiGet (keys sorted: each file's index and filter blocks are
   // searched once per run of keys rather than once per key). Since the pipeline stopped
   // asking for people whose stream starts in the batch (docs/benchmarks.md, 2026-12-04),
@@ -349,6 +269,7 @@ std::string PastPrefix(std::string_view prefix) {
 ViewsDb::Result<void> ViewsDb::ForEach(
     const std::function<bool(std::string_view, std::string_view)>& visit,
     std::initializer_list<std::string_view> skip) const {
+  if (auto ready = Ready(); !ready) return ready.error();
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -371,6 +292,8 @@ ViewsDb::Result<void> ViewsDb::ForEach(
 
 ViewsDb::Result<void> ViewsDb::Scan(std::string_view prefix, const rocksdb::Snapshot* at,
                                     const std::function<void(std::string_view, std::string_view)>& visit) const {
+  if (NothingAsOf(at)) return {};
+  if (auto ready = Ready(); !ready) return ready.error();
   rocksdb::ReadOptions ro;
   ro.snapshot = at;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -386,6 +309,7 @@ ViewsDb::Result<void> ViewsDb::Scan(std::string_view prefix, const rocksdb::Snap
 
 ViewsDb::Result<void> ViewsDb::ScanRange(std::string_view from, std::string_view to,
                                          const std::function<void(std::string_view, std::string_view)>& visit) const {
+  if (auto ready = Ready(); !ready) return ready.error();
   rocksdb::ReadOptions ro;
   const rocksdb::Slice upper = S(to);
   ro.iterate_upper_bound = &upper;
@@ -398,12 +322,6 @@ ViewsDb::Result<void> ViewsDb::ScanRange(std::string_view from, std::string_view
   return {};
 }
 
-std::shared_ptr<const rocksdb::Snapshot> ViewsDb::Pin() const {
-  rocksdb::DB* db = db_.get();
-  return std::shared_ptr<const rocksdb::Snapshot>(db->GetSnapshot(),
-                                                  [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
-}
-
 namespace {
 // A batch this large with its entries not in sorted runs (the sequential runner's: every
 // entry a batch of 2^17 events changed) is sorted before it is written: the memtable's skip
@@ -414,6 +332,7 @@ constexpr size_t kSortFrom = 4096;
 }  // namespace
 
 ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
+  if (auto ready = Ready(); !ready) return ready.error();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   // Unsynced batches skip the WAL: a crash then loses whole memtables, never part of one,
@@ -428,24 +347,8 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   return {};
 }
 
-eventstore::RocksMemory ViewsDb::Memory() const { return eventstore::MeasureRocksMemory(*db_, cache_.get()); }
-
-ViewsDb::Result<void> ViewsDb::CatchingUp(bool on) {
-  // SetOptions writes a new OPTIONS file and a MANIFEST record, each synced: ~4 syncs.
-  if (on == catching_up_) return {};
-  const Level0Settings level0 = SettingsFor(options_, on);
-  rocksdb::Status s = db_->SetOptions({
-      {"write_buffer_size", std::to_string(level0.write_buffer)},
-      {"level0_file_num_compaction_trigger", std::to_string(level0.compaction_trigger)},
-      {"level0_slowdown_writes_trigger", std::to_string(level0.slowdown_trigger)},
-      {"level0_stop_writes_trigger", std::to_string(level0.stop_trigger)},
-  });
-  if (!s.ok()) return FromStatus(s, "settings");
-  catching_up_ = on;
-  return {};
-}
-
 std::string ViewsDb::WriteSummary() const {
+  if (auto ready = Ready(); !ready) return ready.error().message;
   // RocksDB's compaction statistics ("compaction.<level>.<stat>": GB, seconds), where level
   // 0's writes are the flushes'.
   std::map<std::string, std::string> stats;
@@ -470,6 +373,7 @@ std::string ViewsDb::WriteSummary() const {
 }
 
 ViewsDb::Result<void> ViewsDb::Flush() {
+  if (auto ready = Ready(); !ready) return ready.error();
   rocksdb::FlushOptions fo;
   fo.wait = true;
   rocksdb::Status s = db_->Flush(fo);
@@ -480,7 +384,8 @@ ViewsDb::Result<void> ViewsDb::Flush() {
 
 ViewsDb::Result<void> ViewsDb::WriteAsTable(Batch& batch, const std::string& dir) {
   if (batch.count() == 0) return {};
-  batch.Sort();  // a key once, in order: the batch's runs (partitions, views) merged
+  // Kept as it is: MergeTables orders it (Order) as it reads its records, once, on the
+  // thread that writes the table (for a short rebuild's last batch, not the runner's).
   table_bytes_ += batch.bytes();
   if (table_used_ == table_runs_.size()) table_runs_.emplace_back();
   Batch& run = table_runs_[table_used_++];
@@ -509,6 +414,18 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   for (size_t r = 0; r < runs.size(); ++r) {
     Records collect(table_runs_[r].batch_->Data(), runs[r]);
     if (rocksdb::Status s = table_runs_[r].batch_->Iterate(&collect); !s.ok()) return FromStatus(s, "table of a batch");
+    // In key order (the batch's sorted runs, partitions' and views', merged), and of a key's
+    // entries only the last put, as Batch::Sort leaves a batch: one pass over its records
+    // where Sort's rewrite of the batch and a second collection of them were ~10 M
+    // instructions of a short rebuild's end (docs/benchmarks.md, session 24).
+    std::vector<Record>& run = runs[r];
+    Order(run);
+    size_t kept = 0;
+    for (size_t i = 0; i < run.size(); ++i) {
+      if (i + 1 < run.size() && run[i + 1].key == run[i].key) continue;
+      run[kept++] = run[i];
+    }
+    run.resize(kept);
   }
   // The runs merged in key order; of a key's entries, the newest run's (a later batch's).
   using Head = std::pair<size_t, size_t>;  // run, entry
@@ -520,6 +437,7 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   for (size_t r = 0; r < runs.size(); ++r) {
     if (!runs[r].empty()) heads.emplace(r, 0);
   }
+  if (auto ready = Ready(); !ready) return ready.error();
   const std::string path = dir + "/table-" + std::to_string(++tables_) + ".sst";
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
   if (rocksdb::Status s = writer.Open(path); !s.ok()) return FromStatus(s, ("create " + path).c_str());
@@ -557,6 +475,7 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
 }
 
 ViewsDb::Result<void> ViewsDb::DropAll() {
+  if (auto ready = Ready(); !ready) return ready.error();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekToLast();
   if (!it->status().ok()) return FromStatus(it->status(), "scan");

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <future>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,7 +68,16 @@ class ViewsDb {
   enum class Settings { kFollowing, kCatchingUp };
   static Result<std::unique_ptr<ViewsDb>> Open(const std::string& path, const ViewsDbOptions& options = {},
                                                Settings settings = Settings::kFollowing);
-  ~ViewsDb();
+  // Open for a database created for a catch-up from scratch (`path` missing or empty; else
+  // it is Open): returns at once, and RocksDB creates the database on a thread of its own
+  // meanwhile (~10 synced files, a third of a short rebuild's wall when the catch-up waited
+  // for it: docs/benchmarks.md, session 24), while the catch-up reads and folds its first
+  // batches. Every call waits for the creation and returns its error, if any, but two:
+  // Pin before it is done gives a snapshot of the empty database (nothing is found as of
+  // it, whatever is written later), and Memory counts nothing yet.
+  static Result<std::unique_ptr<ViewsDb>> Create(const std::string& path, const ViewsDbOptions& options,
+                                                 Settings settings);
+  ~ViewsDb();  // waits for a creation still running
 
   // `at`: as of that snapshot (Pin), else the latest state.
   Result<std::optional<std::string>> Get(std::string_view key, const rocksdb::Snapshot* at = nullptr) const;
@@ -77,6 +88,7 @@ class ViewsDb {
   Result<void> ScanRange(std::string_view from, std::string_view to,
                          const std::function<void(std::string_view, std::string_view)>& visit) const;
   // The database as of now, for consistent reads later; the database must outlive it.
+  // Thread-safe.
   std::shared_ptr<const rocksdb::Snapshot> Pin() const;
   // The values of `keys` (sorted ascending: RocksDB reads them in one pass), nullopt for
   // a key not there; out[i] is keys[i]'s.
@@ -94,8 +106,9 @@ class ViewsDb {
   Result<void> Write(Batch& batch, bool sync);
   // Keeps the batch (taken: it goes on empty, with a buffer of an earlier one) for a table file ingested into the database
   // (IngestExternalFile) once the batches kept reach a memtable's size (FlushTables):
-  // the memtable's skip list cost ~7,000 instructions per entry, where the kept batches,
-  // each sorted, are merged in key order (docs/benchmarks.md, session 20). For a catch-up
+  // the memtable's skip list cost ~7,000 instructions per entry, where the kept batches
+  // are merged in key order (docs/benchmarks.md, session 20), each put in Batch::Sort's
+  // order as the merge reads it (session 24: not sorted when kept). For a catch-up
   // from scratch, whose batches nobody reads before its end (the people are in their
   // spill, people_spill.h; the views are published at the end): a batch kept is not read.
   // Table files go to `dir`, moved into the database. One thread at a time; batches kept
@@ -140,6 +153,10 @@ class ViewsDb {
 
  private:
   ViewsDb() = default;
+  // Waits for Create's creation, if one runs, and returns its error. Thread-safe.
+  Result<void> Ready() const;
+  // `at` is a snapshot Pin gave before the creation was done: of the empty database.
+  static bool NothingAsOf(const rocksdb::Snapshot* at);
   // `next`'s entries into a new table file at `path`; false: nothing yielded, no file.
   Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
   // The first table_used_ of table_runs_ merged into a table file and ingested.
@@ -152,7 +169,14 @@ class ViewsDb {
   size_t table_bytes_ = 0;
   uint64_t tables_ = 0;
   std::shared_ptr<rocksdb::Cache> cache_;
-  std::unique_ptr<rocksdb::DB> db_;
+  // Set by Open, or by the first Ready after Create's creation (mutable: a const call may
+  // be the first to wait for it); read only after Ready.
+  mutable std::unique_ptr<rocksdb::DB> db_;
+  // Create's creation: ready_ once taken by Ready (its error then in creation_error_).
+  mutable std::atomic<bool> ready_{true};
+  mutable std::mutex creating_mu_;
+  mutable std::future<Result<rocksdb::DB*>> creating_;  // guarded by creating_mu_
+  mutable std::optional<eventstore::StoreError> creation_error_;
   mutable std::atomic<uint64_t> keys_read_{0};
 };
 

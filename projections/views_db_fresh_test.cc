@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -78,6 +79,64 @@ TEST(ViewsDbTest, OpenedInCatchUpSettingsWritesNoOptionsFileUntilItLeavesThem) {
   ASSERT_TRUE(*got);
   EXPECT_EQ(**got, "one");
   db->reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ViewsDbTest, CreatedInTheBackgroundItsCallsWaitForTheCreationAndWhatWasPinnedBeforeHoldsNothing) {
+  const std::string dir = ::testing::TempDir() + "/views-created-in-background";
+  std::filesystem::remove_all(dir);
+  ViewsDbOptions o;
+  o.block_cache_bytes = 1 << 20;
+  {
+    auto db = ViewsDb::Create(dir, o, ViewsDb::Settings::kCatchingUp);
+    ASSERT_TRUE(db) << db.error().message;
+    // Pinned at once (the creation most likely still running): as of it, nothing is found,
+    // whatever is written after.
+    const auto before = (*db)->Pin();
+    ViewsDb::Batch b;
+    b.Put("gps/G1", "one");
+    ASSERT_TRUE((*db)->Write(b, false));
+    auto pinned = (*db)->Get("gps/G1", before.get());
+    ASSERT_TRUE(pinned) << pinned.error().message;
+    EXPECT_FALSE(*pinned);
+    size_t seen = 0;
+    ASSERT_TRUE((*db)->Scan("gps/", before.get(), [&](std::string_view, std::string_view) { ++seen; }));
+    EXPECT_EQ(seen, 0u);
+    auto now = (*db)->Get("gps/G1");
+    ASSERT_TRUE(now);
+    ASSERT_TRUE(*now);
+    EXPECT_EQ(**now, "one");
+    EXPECT_TRUE((*db)->catching_up());
+    EXPECT_EQ(NewestOption(dir, "level0_file_num_compaction_trigger"), "16");
+    ASSERT_TRUE((*db)->Flush());
+  }
+  {
+    // A directory that holds a database already is opened as Open does: its entries are
+    // there, pinned at once.
+    auto db = ViewsDb::Create(dir, o, ViewsDb::Settings::kCatchingUp);
+    ASSERT_TRUE(db) << db.error().message;
+    auto got = (*db)->Get("gps/G1", (*db)->Pin().get());
+    ASSERT_TRUE(got);
+    ASSERT_TRUE(*got);
+    EXPECT_EQ(**got, "one");
+  }
+  // A creation that fails: returned by the first call that needs the database, and by every
+  // one after; the pinned snapshot holds nothing, the memory is none.
+  const std::string file = dir + "/not-a-directory";
+  std::ofstream(file) << "x";
+  auto failing = ViewsDb::Create(file + "/views", o, ViewsDb::Settings::kCatchingUp);
+  ASSERT_TRUE(failing) << failing.error().message;
+  ViewsDb::Batch b;
+  b.Put("gps/G1", "one");
+  auto written = (*failing)->Write(b, false);
+  ASSERT_FALSE(written);
+  EXPECT_NE(written.error().message.find("open"), std::string::npos) << written.error().message;
+  EXPECT_FALSE((*failing)->Get("gps/G1"));
+  auto pinned = (*failing)->Get("gps/G1", (*failing)->Pin().get());
+  ASSERT_TRUE(pinned);
+  EXPECT_FALSE(*pinned);
+  EXPECT_EQ((*failing)->Memory().total(), 0u);
+  failing->reset();
   std::filesystem::remove_all(dir);
 }
 

@@ -17,6 +17,7 @@
 namespace caseledger::projections {
 
 ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next) const {
+  // Called by Ingest, after Ready.
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
   bool open = false;
   std::string key, value;
@@ -49,6 +50,7 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSourc
 }
 
 ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
+  if (auto ready = Ready(); !ready) return ready.error();
   if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
   // Each table file on a thread of its own (the last on the caller's): the entries'
   // encoding, compression and filters are most of an ingestion's CPU.
