@@ -265,15 +265,14 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
       sink.SetPrefix(v->name());
       v->Persist(sink);
     }
-    // Each person looked up once, for the folds' Persist and WritePeople.
     std::vector<std::string_view> changed;
-    changed.reserve(dirty_people.size());
-    for (const auto& [record, id] : dirty_people) changed.push_back(id);
-    to_write.clear();
-    directory.TakeToWrite(changed, to_write);
+    if (!folds.empty()) {
+      changed.reserve(dirty_people.size());
+      for (const auto& [record, id] : dirty_people) changed.push_back(id);
+    }
     for (size_t k = 0; k < folds.size(); ++k) {
       sink.SetPrefix(views[folds[k].first]->name());
-      folds[k].second->Persist(sink, directory, to_write, k);
+      folds[k].second->Persist(sink, directory, changed, k);
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the views: ") + ex.what());
@@ -285,9 +284,11 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
 bool ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb, uint64_t last) {
   std::string key;
   try {
-    for (const PersonDirectory::ToWrite& entry : to_write) {
-      key.assign(kPeoplePrefix).append(entry.id);
-      wb.Put(key, EncodePersonEntry(*entry.record, entry.states, fold_list));
+    std::span<const FoldState> states;
+    for (const auto& [record, id] : dirty_people) {
+      key.assign(kPeoplePrefix).append(id);
+      directory.FindToWrite(id, states);  // clears the folds' marks (MarkFoldsChanged)
+      wb.Put(key, EncodePersonEntry(*record, states, fold_list));
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the people: ") + ex.what());
