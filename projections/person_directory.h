@@ -404,8 +404,8 @@ class PersonDirectory {
   uint64_t stamp_ = 0;
   // How many entries carry each stamp from first_stamp_ on (stamped_[stamp - first_stamp_]):
   // Evict's cut without a pass over the table. Why: gathering every entry's stamp and
-  // nth_element over them was most of Evict, ~1 % of a catch-up at 1:1 density
-  // (docs/benchmarks.md, session 24).
+  // nth_element over them was about half of Evict's samples (0.9 % of a catch-up at 1:1
+  // density; docs/benchmarks.md, session 24).
   std::vector<size_t> stamped_;
   uint64_t first_stamp_ = 0;
   size_t folds_ = 0;
