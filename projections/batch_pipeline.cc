@@ -33,57 +33,69 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
 constexpr size_t kSlotAhead = PersonDirectory::kSlotAhead;
 constexpr size_t kRecordAhead = PersonDirectory::kRecordAhead;
 
+// With a spill, PutPartition writes its people in stretches of this many: the folds' rows
+// of a stretch, then its entries, each stretch's records and fold states still in the
+// cache from its rows (~1 KiB a person at 1:1 density) when they are encoded.
+constexpr size_t kSpillStretch = 256;
+
 // What a partition writes, in `batch`, in key order: its folds' rows (each fold's under its
 // view's name, `fold_names`), then the entry of every person of `people` with a record
 // (sorted and deduplicated here; a fold's change before registration has its row only):
-// the record and the folds' states of the person (person_entry.h).
+// the record and the folds' states of the person (person_entry.h); with a spill, the
+// entries go there instead, in key order. Each person is looked up once, for the folds and
+// the writer (PersonDirectory::TakeToWrite).
 // Throws std::runtime_error saying which part failed.
 template <class Id>
 void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
                   const std::vector<std::string_view>& fold_names, std::vector<Id>& people,
                   ViewsDb::Batch& batch, PeopleSpill* spill = nullptr) {
+  std::sort(people.begin(), people.end());
+  people.erase(std::unique(people.begin(), people.end()), people.end());
   PrefixedSink sink(batch);
-  try {
-    std::vector<std::string_view> ids;
-    std::span<const std::string_view> changed;
-    if constexpr (std::is_same_v<Id, std::string_view>) {
-      changed = people;
-    } else if (!folds.empty()) {
-      ids.assign(people.begin(), people.end());
-      changed = ids;
+  std::vector<PersonDirectory::ToWrite> entries;
+  std::string key;
+  // The entries of `entries` into the spill, or after the rows in `batch`.
+  auto put_entries = [&] {
+    try {
+      for (size_t k = 0; k < entries.size(); ++k) {
+        const PersonDirectory::ToWrite& entry = entries[k];
+        PersonDirectory::PrefetchEntryAhead(entries, k);
+        if (spill != nullptr) {
+          spill->Put(entry.id, EncodePersonEntry(*entry.record, entry.states, folds));
+          continue;
+        }
+        key.assign(kPeoplePrefix).append(entry.id);
+        batch.Put(key, EncodePersonEntry(*entry.record, entry.states, folds));
+      }
+    } catch (const std::exception& ex) {
+      throw std::runtime_error(std::string("persisting the people: ") + ex.what());
     }
-    for (size_t k = 0; k < folds.size(); ++k) {
-      sink.SetPrefix(fold_names[k]);
-      folds[k]->Persist(sink, dir, changed, k);
+  };
+  // Without a spill, the records go after every row, in one stretch.
+  const size_t stretch = spill != nullptr ? kSpillStretch : std::max<size_t>(people.size(), 1);
+  entries.reserve(std::min(stretch, people.size()));
+  size_t from = 0;
+  do {  // once at least: a fold's rows may change with no person listed (GP view: left_)
+    const size_t to = std::min(from + stretch, people.size());
+    entries.clear();
+    dir.TakeToWrite(people, from, to, entries);
+    try {
+      for (size_t k = 0; k < folds.size(); ++k) {
+        sink.SetPrefix(fold_names[k]);
+        folds[k]->Persist(sink, dir, entries, k);
+      }
+    } catch (const std::exception& ex) {
+      throw std::runtime_error(std::string("persisting the views: ") + ex.what());
     }
-  } catch (const std::exception& ex) {
-    throw std::runtime_error(std::string("persisting the views: ") + ex.what());
-  }
+    if (spill != nullptr) put_entries();
+    from = to;
+  } while (from < people.size());
   // The folds' rows sorted alone: the records after them go in key order, and when the
   // folds' keys all sort before the records' (a view's name before "people/"), the Sort
   // below finds the whole batch in order and copies nothing. Sorting rows and records
   // together was ~1.4 % of a catch-up's CPU at 1:1 density (docs/benchmarks.md, session 17).
   batch.Sort();
-  std::sort(people.begin(), people.end());
-  people.erase(std::unique(people.begin(), people.end()), people.end());
-  std::string key;
-  try {
-    std::span<const FoldState> states;
-    for (size_t k = 0; k < people.size(); ++k) {
-      std::string_view person = people[k];
-      dir.PrefetchAhead(people, k);
-      const PersonRecord* record = dir.FindToWrite(person, states);
-      if (record == nullptr) continue;
-      if (spill != nullptr) {
-        spill->Put(person, EncodePersonEntry(*record, states, folds));
-        continue;
-      }
-      key.assign(kPeoplePrefix).append(person);
-      batch.Put(key, EncodePersonEntry(*record, states, folds));
-    }
-  } catch (const std::exception& ex) {
-    throw std::runtime_error(std::string("persisting the people: ") + ex.what());
-  }
+  if (spill == nullptr) put_entries();
   if (spill != nullptr) {
     if (auto written = spill->Write(); !written) {
       throw std::runtime_error("persisting the people: " + written.error().message);

@@ -158,7 +158,7 @@ class PatientRows final : public PersonFold {
   // this fold changed is put under their GP now, and the rows of the GPs they left are
   // deleted (unless they came back). Every person changed since the last Persist is cached
   // (their batches are not written yet: the runner's eviction keeps them).
-  void Persist(PersistSink& sink, const PersonDirectory& people, std::span<const std::string_view> changed,
+  void Persist(PersistSink& sink, const PersonDirectory& people, std::span<const PersonDirectory::ToWrite> changed,
                size_t slot) override {
     auto order = [](const Left& a, const Left& b) {
       return std::pair(std::string_view(a.first), a.second.view()) <
@@ -177,15 +177,15 @@ class PatientRows final : public PersonFold {
     left_.clear();
     std::string key;
     for (size_t k = 0; k < changed.size(); ++k) {
-      std::string_view person = changed[k];
+      const PersonDirectory::ToWrite& entry = changed[k];
       // A few people ahead (PersonDirectory::Prefetch): most were not met for many batches.
-      people.PrefetchAhead(changed, k);
-      std::span<const FoldState> states;
-      const PersonRecord* record = people.FoldChanged(person, slot, states);
-      if (record == nullptr || record->gp_id.empty()) continue;
-      if (slot >= states.size()) throw std::logic_error("the patient " + std::string(person) + " has no row state");
-      key.assign(record->gp_id).append("/p/").append(person);
-      const auto* status = static_cast<const PatientStatus*>(states[slot].get());
+      PersonDirectory::PrefetchEntryAhead(changed, k);
+      if (!entry.FoldChanged(slot) || entry.record->gp_id.empty()) continue;
+      if (slot >= entry.states.size()) {
+        throw std::logic_error("the patient " + std::string(entry.id) + " has no row state");
+      }
+      key.assign(entry.record->gp_id).append("/p/").append(entry.id);
+      const auto* status = static_cast<const PatientStatus*>(entry.states[slot].get());
       sink.Put(key, Encode(status ? *status : PatientStatus{}));
     }
   }

@@ -209,32 +209,49 @@ std::span<FoldState> PersonDirectory::FoldStates(std::string_view person_id) {
 const PersonRecord* PersonDirectory::Touch(std::string_view person_id) {
   auto it = people_.find(person_id);
   if (it == people_.end()) return nullptr;
-  it->second.stamp = stamp_;
+  if (it->second.stamp != stamp_) {
+    CountStamp(it->second.stamp, -1);
+    CountStamp(stamp_, 1);
+    it->second.stamp = stamp_;
+  }
   return it->second.record.get();
+}
+
+PersonDirectory::People::iterator PersonDirectory::Insert(std::string_view person_id,
+                                                          std::shared_ptr<PersonRecord> record) {
+  Cached c{std::move(record), stamp_, false, 0, nullptr, {}};
+  c.folds.resize(folds_);
+  auto it = people_.emplace(PersonKey(person_id), std::move(c)).first;
+  CountStamp(stamp_, 1);
+  return it;
 }
 
 void PersonDirectory::PrefetchRecord(std::string_view person_id) const {
   auto it = people_.find(person_id);
   if (it == people_.end()) return;
+  PrefetchEntry(ToWrite{{}, it->second.record.get(), {it->second.folds.data(), it->second.folds.size()}, 0});
+}
+
+void PersonDirectory::PrefetchEntry(const ToWrite& entry) {
   // The record and its shared_ptr's count (one block: make_shared), then the fold states.
-  const char* record = reinterpret_cast<const char*>(it->second.record.get());
+  const char* record = reinterpret_cast<const char*>(entry.record);
   for (size_t line = 0; line < sizeof(PersonRecord) + 64; line += 64) __builtin_prefetch(record - 16 + line);
-  for (const FoldState& state : it->second.folds) __builtin_prefetch(state.get());
+  for (const FoldState& state : entry.states) __builtin_prefetch(state.get());
 }
 
 size_t PersonDirectory::Evict(size_t budget) {
   if (budget == 0 || people_.size() <= budget) return 0;
   const size_t keep = budget - budget / 8;
-  // The stamp at or above which `keep` records remain (ties evicted too: whole batches).
-  std::vector<uint64_t> stamps;
-  stamps.reserve(people_.size());
-  for (const auto& [id, c] : people_) stamps.push_back(c.stamp);
-  const size_t cut = stamps.size() - keep;  // records to forget, at least
-  std::nth_element(stamps.begin(), stamps.begin() + (cut - 1), stamps.end());
-  const uint64_t oldest_kept = stamps[cut - 1] + 1;
+  // The stamp at or above which `keep` records remain (ties evicted too: whole batches),
+  // and how many records are older.
+  const size_t cut = people_.size() - keep;  // records to forget, at least
+  size_t older = 0;
+  size_t stamps = 0;  // of stamped_, older than the one kept
+  while (older < cut) older += stamped_[stamps++];
+  const uint64_t oldest_kept = first_stamp_ + stamps;
   last_ = nullptr;
   size_t forgotten = 0;
-  for (auto it = people_.begin(); it != people_.end();) {
+  for (auto it = people_.begin(); it != people_.end() && forgotten < older;) {
     if (it->second.stamp < oldest_kept) {
       people_.erase(it++);
       ++forgotten;
@@ -242,6 +259,8 @@ size_t PersonDirectory::Evict(size_t budget) {
       ++it;
     }
   }
+  stamped_.erase(stamped_.begin(), stamped_.begin() + static_cast<std::ptrdiff_t>(stamps));
+  first_stamp_ = oldest_kept;
   return forgotten;
 }
 
@@ -252,8 +271,7 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   if (record == nullptr) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
     last_ = nullptr;
-    record = people_.emplace(PersonKey(e.person_id), NewEntry(std::make_shared<PersonRecord>()))
-                 .first->second.record.get();
+    record = Insert(e.person_id, std::make_shared<PersonRecord>())->second.record.get();
   }
   // Events that change nothing the directory keeps: nothing to write.
   if (std::holds_alternative<domain::ContactReported>(e.event) ||
@@ -285,7 +303,11 @@ bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {
   PersonRecord r;
   if (!Decode(bytes, r)) return false;
   last_ = nullptr;
-  people_.insert_or_assign(PersonKey(person_id), NewEntry(std::make_shared<PersonRecord>(std::move(r))));
+  if (auto it = people_.find(person_id); it != people_.end()) {
+    CountStamp(it->second.stamp, -1);
+    people_.erase(it);
+  }
+  Insert(person_id, std::make_shared<PersonRecord>(std::move(r)));
   return true;
 }
 
@@ -294,29 +316,20 @@ void PersonDirectory::MarkFoldsChanged(std::string_view person_id, uint32_t fold
   if (it != people_.end()) it->second.folds_changed |= folds;
 }
 
-const PersonRecord* PersonDirectory::FoldChanged(std::string_view person_id, size_t k,
-                                                 std::span<const FoldState>& states) const {
-  states = {};
+void PersonDirectory::TakeToWrite(std::string_view person_id, std::vector<ToWrite>& out) {
   auto it = person_id.empty() ? people_.end() : people_.find(person_id);
-  if (it == people_.end() || ((it->second.folds_changed >> k) & 1u) == 0) return nullptr;
-  states = std::span<const FoldState>(it->second.folds.data(), it->second.folds.size());
-  return it->second.record.get();
-}
-
-const PersonRecord* PersonDirectory::FindToWrite(std::string_view person_id, std::span<const FoldState>& states) {
-  states = {};
-  auto it = person_id.empty() ? people_.end() : people_.find(person_id);
-  if (it == people_.end()) return nullptr;
-  it->second.unwritten = false;
-  it->second.folds_changed = 0;
-  states = std::span<const FoldState>(it->second.folds.data(), it->second.folds.size());
-  return it->second.record.get();
+  if (it == people_.end()) return;
+  Cached& c = it->second;
+  out.push_back(ToWrite{person_id, c.record.get(), std::span<const FoldState>(c.folds.data(), c.folds.size()),
+                        c.folds_changed});
+  c.unwritten = false;
+  c.folds_changed = 0;
 }
 
 bool PersonDirectory::Advance(const LogEvent& e, People::iterator& it) {
   if (it == people_.end()) {
     if (!std::holds_alternative<domain::PersonRegistered>(e.event)) return false;
-    it = people_.emplace(PersonKey(e.person_id), NewEntry(std::make_shared<PersonRecord>())).first;
+    it = Insert(e.person_id, std::make_shared<PersonRecord>());
   } else if (std::holds_alternative<domain::ContactReported>(e.event) ||
              std::holds_alternative<domain::PersonalDataErased>(e.event)) {
     return false;

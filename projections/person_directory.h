@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace caseledger::projections {
@@ -174,9 +175,10 @@ struct PersonRecord : domain::PersonFacts {
 // Load() from the database those not cached (a person in neither is not registered yet);
 // apply the batch (records are never evicted during it, so the pointers Find returns stay
 // valid until the next Evict); write the batch; then Evict(budget). Eviction is by least
-// recent batch (a stamp per record, cut with nth_element: O(records) per eviction round,
-// which runs only when over budget and evicts down to 7/8 of it, so it is rare and cheap
-// next to a batch). Eviction only forgets: every record was written by its batch before.
+// recent batch (a stamp per record, and a count of the records of each stamp that finds
+// the cut; then one pass over the table, which runs only when over budget and evicts down
+// to 7/8 of it, so it is rare). Eviction only forgets: every record was written by its
+// batch before.
 // Used on its own (what-if, tests), with no Evict, it holds everyone, as before.
 class PersonDirectory {
  public:
@@ -190,8 +192,7 @@ class PersonDirectory {
   std::span<FoldState> FoldStates(std::string_view person_id);
   // How many fold states each entry holds (the runner's person folds); forgets every entry.
   void SetFolds(size_t n) {
-    people_.clear();
-    last_ = nullptr;
+    Clear();
     folds_ = n;
   }
   size_t folds() const { return folds_; }
@@ -251,7 +252,7 @@ class PersonDirectory {
   // catch-up listed them once per event and sorted the list to find each once, ~500
   // instructions per event at 1:100 (docs/benchmarks.md, session 18).
   // `folds`: bit k set when fold k (SetFolds) changed the person's state, kept until the
-  // entry is written (FoldChanged): a fold's Persist writes the people it changed from the
+  // entry is written (ToWrite::folds_changed): a fold's Persist writes the people it changed from the
   // caller's list instead of a list of its own (the GP view's list of (GP, patient) pairs,
   // two keys built and hashed per change and sorted to find each once, was ~5 % of a
   // rebuild's instructions at 1:100: docs/benchmarks.md, session 19).
@@ -270,12 +271,43 @@ class PersonDirectory {
   // it up by GP id for every event no view reads more of than the GP was ~1.5 % of a
   // rebuild's instructions at 1:100 (docs/benchmarks.md, session 20).
   const PersonRecord*& StepGpOnly() { return last_->gp_only; }
-  // The record of a cached person whose state of fold `k` changed since their entry was
-  // last written (MarkUnwritten's `folds`), with their fold states; null otherwise.
-  const PersonRecord* FoldChanged(std::string_view person_id, size_t k, std::span<const FoldState>& states) const;
-  // Find, for writing the entry: clears its marks (MarkUnwritten), so that the person's
-  // next change lists them again.
-  const PersonRecord* FindToWrite(std::string_view person_id, std::span<const FoldState>& states);
+  // A cached person's entry as it is about to be written (TakeToWrite): their record and
+  // fold states, and which folds changed the states since the entry was last written
+  // (MarkUnwritten's `folds`: bit k for fold k). Valid until the table changes (Step,
+  // Apply, Load, Evict, Clear).
+  struct ToWrite {
+    std::string_view id;
+    const PersonRecord* record = nullptr;
+    std::span<const FoldState> states;
+    uint32_t folds_changed = 0;
+    bool FoldChanged(size_t k) const { return ((folds_changed >> k) & 1u) != 0; }
+  };
+  // Looks up each of `people` (ids, viewed until `out` is used up), in order, for writing:
+  // appends the entry of each one cached to `out` and clears its marks (MarkUnwritten),
+  // so that the person's next change lists them again. The folds' Persist and the writer
+  // of the entries then read it from `out`: each person changed since the last Flush was
+  // looked up twice, by the GP fold and by the writer, at 1:1 density mostly a cache miss
+  // each (docs/benchmarks.md, sessions 23 and 24).
+  template <class Ids>
+    requires(!std::is_convertible_v<const Ids&, std::string_view>)
+  void TakeToWrite(const Ids& people, std::vector<ToWrite>& out) {
+    TakeToWrite(people, 0, people.size(), out);
+  }
+  // The same for people[from, to), the slots of the people after it hinted (Prefetch): for
+  // a caller that writes a long list in stretches.
+  template <class Ids>
+  void TakeToWrite(const Ids& people, size_t from, size_t to, std::vector<ToWrite>& out) {
+    for (size_t k = from; k < to; ++k) {
+      if (k + kSlotAhead < people.size()) Prefetch(people[k + kSlotAhead]);
+      TakeToWrite(std::string_view(people[k]), out);
+    }
+  }
+  void TakeToWrite(std::string_view person_id, std::vector<ToWrite>& out);
+  // Hint for a caller walking `entries` in order, before it reads entries[k]: the record and
+  // the fold states of the entry kRecordAhead further on (PrefetchRecord, without its look-up).
+  static void PrefetchEntryAhead(std::span<const ToWrite> entries, size_t k) {
+    if (k + kRecordAhead < entries.size()) PrefetchEntry(entries[k + kRecordAhead]);
+  }
 
   // Persistence of one record: a format byte then cereal binary.
   static std::string Encode(const PersonRecord& r);
@@ -286,6 +318,7 @@ class PersonDirectory {
   bool Load(std::string_view person_id, std::string_view bytes);
   void Clear() {
     people_.clear();
+    stamped_.clear();
     last_ = nullptr;
   }
   // Records cached (every record, when nothing is ever evicted).
@@ -311,6 +344,7 @@ class PersonDirectory {
   // person not met for a while waited for memory (docs/benchmarks.md, session 23).
   void Prefetch(std::string_view person_id) const { people_.prefetch(person_id); }
   void PrefetchRecord(std::string_view person_id) const;
+  static void PrefetchEntry(const ToWrite& entry);
   // Both hints for a caller looking up `people` in order, before its look-up of people[k]:
   // the slot of the person kSlotAhead further on and the record of the one kRecordAhead
   // further on (a miss per stage, overlapped).
@@ -328,7 +362,7 @@ class PersonDirectory {
     // while no one else holds it.
     std::shared_ptr<PersonRecord> record;
     uint64_t stamp = 0;  // batch that last touched it
-    bool unwritten = false;  // MarkUnwritten since the last FindToWrite
+    bool unwritten = false;  // MarkUnwritten since the last TakeToWrite
     uint32_t folds_changed = 0;  // bit k: fold k changed the state since (MarkUnwritten)
     const PersonRecord* gp_only = nullptr;  // StepGpOnly
     // The person folds' states of the person (SetFolds). Why here and not in each fold's
@@ -337,12 +371,20 @@ class PersonDirectory {
     // its own (docs/benchmarks.md, 2026-12-05).
     absl::InlinedVector<FoldState, 1> folds;
   };
-  Cached NewEntry(std::shared_ptr<PersonRecord> record) const {
-    Cached c{std::move(record), stamp_, false, 0, nullptr, {}};
-    c.folds.resize(folds_);
-    return c;
-  }
   using People = absl::flat_hash_map<PersonKey, Cached, PersonKeyHash, PersonKeyEq>;
+  // A new entry of `person_id` (not cached), stamped with this batch.
+  People::iterator Insert(std::string_view person_id, std::shared_ptr<PersonRecord> record);
+  // One more entry (`delta` 1) or one fewer (-1) stamped `stamp` (stamped_).
+  void CountStamp(uint64_t stamp, int delta) {
+    if (stamped_.empty()) first_stamp_ = stamp;
+    const size_t i = stamp - first_stamp_;
+    if (i >= stamped_.size()) stamped_.resize(i + 1, 0);
+    if (delta > 0) {
+      ++stamped_[i];
+    } else {
+      --stamped_[i];
+    }
+  }
   // Step's end: applies `e` to the record at `it` (the end: not registered), copied first
   // when someone else holds it (copy on write).
   // `it` then points to the person's entry (a new one for a registration).
@@ -360,6 +402,12 @@ class PersonDirectory {
   // std::length_error.
   People people_;
   uint64_t stamp_ = 0;
+  // How many entries carry each stamp from first_stamp_ on (stamped_[stamp - first_stamp_]):
+  // Evict's cut without a pass over the table. Why: gathering every entry's stamp and
+  // nth_element over them was about half of Evict's samples (0.9 % of a catch-up at 1:1
+  // density; docs/benchmarks.md, session 24).
+  std::vector<size_t> stamped_;
+  uint64_t first_stamp_ = 0;
   size_t folds_ = 0;
   // The entry the last Step moved (null: none), for MarkUnwritten; valid until the table
   // changes again.

@@ -254,7 +254,7 @@ TEST(PersonDirectoryCacheTest, EvictsTheLeastRecentlyTouchedAndLoadsBack) {
 }
 
 // A person is listed for writing once until their entry is written (MarkUnwritten after
-// Step, FindToWrite when writing), and again after it: the batch pipeline writes exactly
+// Step, TakeToWrite when writing), and again after it: the batch pipeline writes exactly
 // the people it listed.
 TEST(PersonDirectoryCacheTest, APersonIsMarkedUnwrittenOnceUntilWritten) {
   PersonDirectory d(testing::Rules());
@@ -275,9 +275,12 @@ TEST(PersonDirectoryCacheTest, APersonIsMarkedUnwrittenOnceUntilWritten) {
   EXPECT_TRUE(d.MarkUnwritten());
   ASSERT_TRUE(step(id, moved));
   EXPECT_FALSE(d.MarkUnwritten());  // listed already
-  std::span<const FoldState> states;
-  ASSERT_NE(d.FindToWrite(id, states), nullptr);
-  EXPECT_EQ(d.FindToWrite(stranger, states), nullptr);
+  const std::vector<std::string> listed{id, stranger};
+  std::vector<PersonDirectory::ToWrite> written;
+  d.TakeToWrite(listed, written);
+  ASSERT_EQ(written.size(), 1u) << "the stranger is not cached";
+  EXPECT_EQ(written[0].id, id);
+  EXPECT_EQ(written[0].record, d.Find(id));
   ASSERT_TRUE(step(id, domain::ResidenceChanged{"001219", "001272", {}}));
   EXPECT_TRUE(d.MarkUnwritten());  // written since: listed again
   EXPECT_FALSE(d.MarkUnwritten());
@@ -299,19 +302,26 @@ TEST(PersonDirectoryCacheTest, AFoldsChangeIsMarkedUntilTheEntryIsWritten) {
     std::vector<Effect> effects;
     return d.Step(LogEvent{env, event, id}, before, effects);
   };
-  std::span<const FoldState> states;
+  auto take = [&] {
+    std::vector<PersonDirectory::ToWrite> written;
+    d.TakeToWrite(id, written);
+    if (written.size() != 1) throw std::logic_error("the person is not cached");
+    return written[0];
+  };
   ASSERT_TRUE(step(domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}}));
   EXPECT_TRUE(d.MarkUnwritten());
-  EXPECT_EQ(d.FoldChanged(id, 0, states), nullptr) << "the record changed, no fold";
+  EXPECT_EQ(take().folds_changed, 0u) << "the record changed, no fold";
   ASSERT_TRUE(step(domain::ResidenceChanged{"001272", "001219", {}}));
+  EXPECT_TRUE(d.MarkUnwritten());  // written since: listed again
+  ASSERT_TRUE(step(domain::ResidenceChanged{"001219", "001272", {}}));
   EXPECT_FALSE(d.MarkUnwritten(0b10u));  // listed already, marked all the same
-  EXPECT_EQ(d.FoldChanged(id, 0, states), nullptr);
-  ASSERT_NE(d.FoldChanged(id, 1, states), nullptr);
-  EXPECT_EQ(states.size(), 2u);
-  ASSERT_NE(d.FindToWrite(id, states), nullptr);
-  EXPECT_EQ(d.FoldChanged(id, 1, states), nullptr) << "written: the mark is cleared";
+  const PersonDirectory::ToWrite entry = take();
+  EXPECT_FALSE(entry.FoldChanged(0));
+  EXPECT_TRUE(entry.FoldChanged(1));
+  EXPECT_EQ(entry.states.size(), 2u);
+  EXPECT_EQ(take().folds_changed, 0u) << "written: the mark is cleared";
   d.MarkFoldsChanged(id, 0b01u);
-  EXPECT_NE(d.FoldChanged(id, 0, states), nullptr);
+  EXPECT_TRUE(take().FoldChanged(0));
 }
 
 }  // namespace

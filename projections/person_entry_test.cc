@@ -65,10 +65,9 @@ struct Folder {
     directory.Apply(e);
     if (changed) directory.MarkFoldsChanged(kPerson, 1u);
     MapSink sink(entries->rows);
-    const std::string_view people[] = {kPerson};
-    fold->Persist(sink, directory, people, 0);
-    std::span<const FoldState> written;
-    directory.FindToWrite(kPerson, written);  // the entry written: the fold's mark cleared
+    std::vector<PersonDirectory::ToWrite> written;
+    directory.TakeToWrite(kPerson, written);  // the entry to write: the fold's mark cleared
+    fold->Persist(sink, directory, written, 0);
     return changed;
   }
   std::string Entry() {

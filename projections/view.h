@@ -67,12 +67,13 @@ class PersonFold {
   // view's state changed for the event's person. Throws as View::Apply.
   virtual bool Apply(const LogEvent& e, const PersonRecord* person, FoldState* state) = 0;
   // Puts what changed since the last Persist (keys are the view's own, as View::Persist's),
-  // once each, from the people as they are now: `changed` lists, each once, every person
-  // whose entry changed since, cached in `people` with their state as fold `slot` of their
-  // entry; those this fold changed (Apply returned true) are marked so there
-  // (PersonDirectory::FoldChanged), until their entry is written after this call.
-  virtual void Persist(PersistSink& sink, const PersonDirectory& people, std::span<const std::string_view> changed,
-                       size_t slot) = 0;
+  // once each, from the people as they are now: `changed` holds, each once, the entry of
+  // every person whose entry changed since (PersonDirectory::TakeToWrite), cached in
+  // `people`, with their state as fold `slot` of the entry; those this fold changed (Apply
+  // returned true) are marked so there (ToWrite::FoldChanged(slot)). The writer may split
+  // them between calls in a row (a Flush's stretches, batch_pipeline.cc), in key order.
+  virtual void Persist(PersistSink& sink, const PersonDirectory& people,
+                       std::span<const PersonDirectory::ToWrite> changed, size_t slot) = 0;
   // The fold's state of the person (`person`, as the batch left it) in the fold's own
   // encoding, written with the record in one entry (person_entry.h) whenever the record or
   // the state changed (Apply returned true). Empty: nothing (e.g. not a GP's patient, or an

@@ -265,14 +265,15 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
       sink.SetPrefix(v->name());
       v->Persist(sink);
     }
+    // Each person looked up once, for the folds' Persist and WritePeople.
     std::vector<std::string_view> changed;
-    if (!folds.empty()) {
-      changed.reserve(dirty_people.size());
-      for (const auto& [record, id] : dirty_people) changed.push_back(id);
-    }
+    changed.reserve(dirty_people.size());
+    for (const auto& [record, id] : dirty_people) changed.push_back(id);
+    to_write.clear();
+    directory.TakeToWrite(changed, to_write);
     for (size_t k = 0; k < folds.size(); ++k) {
       sink.SetPrefix(views[folds[k].first]->name());
-      folds[k].second->Persist(sink, directory, changed, k);
+      folds[k].second->Persist(sink, directory, to_write, k);
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the views: ") + ex.what());
@@ -284,11 +285,9 @@ bool ViewRunner::Impl::PersistViews(PrefixedSink& sink, uint64_t last) {
 bool ViewRunner::Impl::WritePeople(ViewsDb::Batch& wb, uint64_t last) {
   std::string key;
   try {
-    std::span<const FoldState> states;
-    for (const auto& [record, id] : dirty_people) {
-      key.assign(kPeoplePrefix).append(id);
-      directory.FindToWrite(id, states);  // clears the folds' marks (MarkFoldsChanged)
-      wb.Put(key, EncodePersonEntry(*record, states, fold_list));
+    for (const PersonDirectory::ToWrite& entry : to_write) {
+      key.assign(kPeoplePrefix).append(entry.id);
+      wb.Put(key, EncodePersonEntry(*entry.record, entry.states, fold_list));
     }
   } catch (const std::exception& ex) {
     Fail(last, std::string("persisting the people: ") + ex.what());

@@ -97,6 +97,8 @@ class ViewRunner::Impl {
   // view the batch's envelopes. Records are not evicted during a batch (FetchPeople pinned
   // them), so their addresses identify them.
   std::vector<std::pair<const PersonRecord*, std::string_view>> dirty_people;
+  // Their entries (PersonDirectory::TakeToWrite, in PersistViews), for WritePeople.
+  std::vector<PersonDirectory::ToWrite> to_write;
   std::vector<std::string> missing;  // FetchPeople's scratch: keys of people not cached
   ViewsDb::Batch index_batch;        // IndexBatch's entries, sorted before they join `wb`
   // CatchUp's batch, read into again each time (ReadDecodedInto): its envelopes' strings and
