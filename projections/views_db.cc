@@ -115,8 +115,8 @@ void ViewsDb::Batch::Append(const Batch& other) {
 }
 
 namespace {
-// Puts `records` in key order, stably (of a key's entries, the last put stays last); false
-// when they were in order already, each key once (nothing to do).
+// Puts `records` in key order and keeps of a key's entries only the last put (the one the
+// database keeps); false when they were in order already, each key once (nothing to do).
 bool Order(std::vector<Record>& records) {
   auto before = [](const Record& a, const Record& b) { return a.key.compare(b.key) < 0; };
   // In order already, each key once (a partition's person records): nothing to copy.
@@ -155,6 +155,13 @@ bool Order(std::vector<Record>& records) {
       runs.resize(kept);
     }
   }
+  // Stable above: of a key's entries, the last put is last.
+  size_t kept = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i + 1 < records.size() && records[i + 1].key == records[i].key) continue;
+    records[kept++] = records[i];
+  }
+  records.resize(kept);
   return true;
 }
 }  // namespace
@@ -171,14 +178,8 @@ void ViewsDb::Batch::Sort() {
   if (!batch_->Iterate(&collect).ok()) return;  // anything but Puts and Deletes: as it is
   if (!Order(records)) return;
   sorted.assign(rep, 0, kBatchHeader);
-  uint32_t n = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    // Of the entries of one key, the last put is the one the database keeps.
-    if (i + 1 < records.size() && records[i + 1].key == records[i].key) continue;
-    sorted.append(records[i].begin, records[i].end);
-    ++n;
-  }
-  SetCount(sorted, n);
+  for (const Record& r : records) sorted.append(r.begin, r.end);
+  SetCount(sorted, static_cast<uint32_t>(records.size()));
   // Same records (less overwritten ones): RocksDB's content flags still hold.
   rep.swap(sorted);
 }
@@ -418,14 +419,7 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
     // entries only the last put, as Batch::Sort leaves a batch: one pass over its records
     // where Sort's rewrite of the batch and a second collection of them were ~10 M
     // instructions of a short rebuild's end (docs/benchmarks.md, session 24).
-    std::vector<Record>& run = runs[r];
-    Order(run);
-    size_t kept = 0;
-    for (size_t i = 0; i < run.size(); ++i) {
-      if (i + 1 < run.size() && run[i + 1].key == run[i].key) continue;
-      run[kept++] = run[i];
-    }
-    run.resize(kept);
+    Order(runs[r]);
   }
   // The runs merged in key order; of a key's entries, the newest run's (a later batch's).
   using Head = std::pair<size_t, size_t>;  // run, entry
