@@ -345,16 +345,11 @@ class PersonDirectory {
   void Prefetch(std::string_view person_id) const { people_.prefetch(person_id); }
   void PrefetchRecord(std::string_view person_id) const;
   static void PrefetchEntry(const ToWrite& entry);
-  // Both hints for a caller looking up `people` in order, before its look-up of people[k]:
-  // the slot of the person kSlotAhead further on and the record of the one kRecordAhead
-  // further on (a miss per stage, overlapped).
+  // How far ahead a caller walking people in order hints: the slot of the person
+  // kSlotAhead further on and the record of the one kRecordAhead further on (a miss per
+  // stage, overlapped).
   static constexpr size_t kSlotAhead = 16;
   static constexpr size_t kRecordAhead = 8;
-  template <class Ids>
-  void PrefetchAhead(const Ids& people, size_t k) const {
-    if (k + kSlotAhead < people.size()) Prefetch(people[k + kSlotAhead]);
-    if (k + kRecordAhead < people.size()) PrefetchRecord(people[k + kRecordAhead]);
-  }
 
  private:
   struct Cached {
