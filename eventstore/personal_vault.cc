@@ -1,14 +1,12 @@
 #include "eventstore/personal_vault.h"
 
 #include "domain/decision.h"
+#include "eventstore/random_bytes.h"
 #include "eventstore/record_format.h"
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include <pthread.h>
-
-#include <atomic>
 #include <cstring>
 #include <stdexcept>
 
@@ -39,40 +37,6 @@ unsigned char* U(std::string& s) { return reinterpret_cast<unsigned char*>(s.dat
 void EnsureSodium() {
   static const bool ready = sodium_init() >= 0;
   if (!ready) throw std::runtime_error("libsodium failed to initialise");
-}
-
-// Random bytes for nonces and key seeds. libsodium's randombytes_buf is one getrandom system
-// call per call: one per sealed part and per new stream key, ~4 % of a bulk import's CPU.
-// Each thread draws 4 KiB at a time instead and hands them out once each, wiping what it
-// hands out; a forked child draws afresh (never the parent's bytes).
-std::atomic<uint64_t> fork_generation{0};
-
-void RandomBytes(unsigned char* out, size_t n) {
-  struct Pool {
-    unsigned char bytes[4096];
-    size_t used = sizeof bytes;
-    uint64_t generation = 0;
-    ~Pool() { sodium_memzero(bytes, sizeof bytes); }
-  };
-  static const bool registered = [] {
-    pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1, std::memory_order_relaxed); });
-    return true;
-  }();
-  (void)registered;
-  thread_local Pool pool;
-  if (n > sizeof pool.bytes / 4) {
-    randombytes_buf(out, n);
-    return;
-  }
-  const uint64_t generation = fork_generation.load(std::memory_order_relaxed);
-  if (sizeof pool.bytes - pool.used < n || pool.generation != generation) {
-    randombytes_buf(pool.bytes, sizeof pool.bytes);
-    pool.used = 0;
-    pool.generation = generation;
-  }
-  std::memcpy(out, pool.bytes + pool.used, n);
-  sodium_memzero(pool.bytes + pool.used, n);
-  pool.used += n;
 }
 
 // Associated data of a wrapped key: the stream it belongs to, so a wrapped key copied to

@@ -330,12 +330,8 @@ void ViewRunner::Impl::Follow() {
       ProjectionsLog()->info("views resumed: free space is back above the floor");
       paused.clear();
     }
-    // Commits that came within live_interval of the last batch wait for the rest of it.
-    if (options.live_interval.count() > 0) {
-      const auto due = last_batch + options.live_interval;
-      if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
-      last_batch = std::chrono::steady_clock::now();
-    }
+    if (options.live_interval.count() > 0) last_batch = std::chrono::steady_clock::now();
+    const uint64_t before = position.load(std::memory_order_relaxed);
     auto reached = CatchUp();
     if (failed.load()) return;
     if (!reached) {
@@ -344,6 +340,16 @@ void ViewRunner::Impl::Follow() {
       continue;
     }
     if (options.until != 0 && *reached >= options.until) return;
+    // Commits that come within live_interval of a batch wait for the rest of it, slept here
+    // before looking at the store: under a flow of commits the next batch then starts without
+    // a wait on the store's notification (a futex wake by the commit thread and a sleep and a
+    // wake-up of this thread per batch, when the wait came first and the rest of the interval
+    // after it). After a look that found nothing, the wait below ends at the next commit,
+    // applied at once, as before.
+    if (options.live_interval.count() > 0 && *reached > before) {
+      const auto due = last_batch + options.live_interval;
+      if (std::chrono::steady_clock::now() < due) std::this_thread::sleep_until(due);
+    }
     store.WaitForPosition(*reached + 1, options.poll);
   }
 }
