@@ -12,7 +12,7 @@
 //    a sorted run (bulk_runs.h, bulk_import_runs.cc) while the next fills, so that memory
 //    does not grow with the events; a claim the import saw before is found in the runs.
 // 3. Commit merges the runs (and, as the newest, what is still in memory) into the stream
-//    index (ranges of streams on threads of their own) and claims files (a thread too), while
+//    index and the claims (each cut into ranges of keys merged on threads of their own), while
 //    the pool writes the last chunks, writes heads, keys
 //    and idempotency records sorted, and ingests every file in one
 //    IngestExternalFiles call under the store's write lock: atomic across the families,
