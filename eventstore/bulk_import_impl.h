@@ -314,6 +314,10 @@ class BulkImport::Impl {
   } claim_flight_;
   bulk_import_internal::RunWrite claim_write_;
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
+  // Runs flushed, and the import's thread's time in the flushes (waiting for the run before
+  // included): what the runs cost the load's critical path.
+  uint64_t index_runs_flushed_ = 0, claim_runs_flushed_ = 0;
+  double flush_seconds_ = 0;
   boost::unordered_flat_set<size_t> claim_hashes_;
   // The hashes of the claims CheckClaims asked AddTo's look-up about, in the order it asked:
   // each of the request's claims, then each released one (append_checks.h).
