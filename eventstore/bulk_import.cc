@@ -8,10 +8,11 @@
 //    and writes the chunk as one table file of the `events` family: hashing is the one
 //    serial step, and it is short; compression and writing run on every pool thread.
 // 1b. Every index_run_entries index entries (with the key seeds made meanwhile) and every
-//    claim_run_entries claims are written as a sorted run (bulk_runs.h), so that memory
+//    claim_run_entries claims are handed to a pool thread, which sorts and writes them as
+//    a sorted run (bulk_runs.h, bulk_import_runs.cc) while the next fills, so that memory
 //    does not grow with the events; a claim the import saw before is found in the runs.
 // 3. Commit merges the runs (and, as the newest, what is still in memory) into the stream
-//    index (ranges of streams on threads of their own) and claims files (a thread too), while
+//    index and the claims (each cut into ranges of keys merged on threads of their own), while
 //    the pool writes the last chunks, writes heads, keys
 //    and idempotency records sorted, and ingests every file in one
 //    IngestExternalFiles call under the store's write lock: atomic across the families,
@@ -37,9 +38,10 @@ using bulk_import_internal::Invalid;
 using bulk_import_internal::StreamState;
 
 BulkImport::Impl::~Impl() {
-  StopPool();
+  StopPool();  // no run is written any more
   for (auto& s : stream_list_) sodium_memzero(s.state.data_key.data(), s.state.data_key.size());
-  for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
+  run_.Clear();
+  index_flight_.Clear();
   index_runs_.reset();
   claim_runs_.reset();
   std::error_code ec;
@@ -64,8 +66,10 @@ StoreResult<void> BulkImport::Impl::Start() {
   std::filesystem::remove_all(options_.work_dir, ec);
   std::filesystem::create_directories(options_.work_dir, ec);
   if (ec) return StoreError{StoreErrorCode::kIo, "bulk import: cannot create " + options_.work_dir + ": " + ec.message()};
-  index_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/index-run");
-  claim_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/claim-run");
+  // Through the store's Env, as its own files (and the tests' faults).
+  rocksdb::Env* env = store_.db_->GetEnv();
+  index_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/index-run", env);
+  claim_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/claim-run", env);
   {
     std::lock_guard l(store_.write_mu_);
     if (store_.bg_error_) return StoreError{StoreErrorCode::kWritesRefused, store_.bg_error_->message};
@@ -73,7 +77,7 @@ StoreResult<void> BulkImport::Impl::Start() {
     tip_ = store_.tip_hash_;
   }
   empty_store_ = first_position_ == 1;
-  run_first_ = first_position_;
+  run_.first = first_position_;
   if (!empty_store_) {
     // Recorded-at never goes backwards: the import starts at the log's last instant.
     auto last = store_.ReadLog(first_position_ - 1, 1);
@@ -89,7 +93,7 @@ StoreResult<void> BulkImport::Impl::Start() {
   claim_hashes_.reserve(1 << 18);
   options_.threads = std::max(1, options_.threads);
   options_.events_per_file = std::max<uint64_t>(1, options_.events_per_file);
-  // A run's events are counted per stream in 32 bits (StreamState::run_events).
+  // A run's events are counted per stream in 32 bits (Touched::events).
   options_.index_run_entries = std::clamp<uint64_t>(options_.index_run_entries, 1, UINT32_MAX);
   options_.claim_run_entries = std::max<uint64_t>(1, options_.claim_run_entries);
   for (int i = 0; i < options_.threads; ++i) pool_.emplace_back([this] {
@@ -129,7 +133,7 @@ StoreResult<BulkImport::Impl::NamedStream*> BulkImport::Impl::Stream(std::string
     if (!head) return head.error();
     state.head = *head;
   }
-  if (stream_list_.size() >= kReleased) return StoreError{StoreErrorCode::kInvalidArgument, "bulk import: over 2^32 - 1 streams"};
+  if (stream_list_.size() >= kMaxStreams) return StoreError{StoreErrorCode::kInvalidArgument, "bulk import: over 2^32 - 1 streams"};
   const auto index = static_cast<uint32_t>(stream_list_.size());
   NamedStream& added = stream_list_.emplace_back(NamedStream{std::string(stream), std::move(state), index});
   streams_.emplace(std::string_view(added.name), index);
@@ -141,8 +145,16 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   if (claim_hashes_.contains(hash)) {
     if (auto it = claims_.find(bulk_import_internal::ClaimRef{stored, bulk_import_internal::ClaimTableHash(hash)});
         it != claims_.end()) {
-      if (it->holder == kReleased) return std::optional<std::string>();
-      return std::optional<std::string>(ClaimHolder(it->holder));
+      if (!it->holder) return std::optional<std::string>();
+      return std::optional<std::string>(*it->holder);
+    }
+    // The run in flight (claim_flight_): newer than the runs' files.
+    if (claim_write_.pending) {
+      if (auto it = claim_flight_.claims.find(bulk_import_internal::ClaimRef{stored, bulk_import_internal::ClaimTableHash(hash)});
+          it != claim_flight_.claims.end()) {
+        if (!it->holder) return std::optional<std::string>();
+        return std::optional<std::string>(*it->holder);
+      }
     }
     auto found = claim_runs_->Find(stored);
     if (!found) return found.error();
@@ -155,7 +167,7 @@ StoreResult<std::optional<std::string>> BulkImport::Impl::ClaimOwner(const std::
   return store_.Get(store_.claims_, stored);
 }
 
-void BulkImport::Impl::HoldClaim(std::string_view claim, size_t hash, uint32_t holder) {
+void BulkImport::Impl::HoldClaim(std::string_view claim, size_t hash, const std::string* holder) {
   claim_hashes_.insert(hash);
   auto [held, added] = claims_.insert(bulk_import_internal::ClaimKey{
       claim.data(), static_cast<uint32_t>(claim.size()), bulk_import_internal::ClaimTableHash(hash), holder});
@@ -291,10 +303,15 @@ StoreResult<BulkImport::Appended> BulkImport::Impl::AddTo(NamedStream& stream, A
   }
 
   // Checks passed: nothing below can fail.
+  if (st.run != run_number_) {  // its first events in this run of the index
+    st.run = run_number_;
+    st.run_slot = static_cast<uint32_t>(run_.streams.size());
+    run_.streams.push_back({&stream.name, st.head.version + 1, st.run_slot});
+  }
   if (personal && st.key == StreamState::Key::kNone) {
     PersonalVault::NewKey fresh = vault->NewStreamKey(name);
     st.data_key = fresh.key;
-    seeds_[&st] = std::move(fresh.stored);
+    run_.seeds[st.run_slot] = std::move(fresh.stored);
     sodium_memzero(fresh.key.data(), fresh.key.size());
     st.key = StreamState::Key::kKey;
     st.key_written = true;
@@ -317,30 +334,27 @@ StoreResult<BulkImport::Appended> BulkImport::Impl::AddTo(NamedStream& stream, A
       PersonalVault::SealTo(record, st.data_key, name, version, ev.personal);
     }
     record.append(format::kMaxTrailerSize, '\0');  // room for the hash
-    if (st.run_events++ == 0) st.first_version = version;
-    run_streams_.push_back(stream.index);
+    run_.slots.push_back(st.run_slot);
     result.last_position = pos;
   }
   st.head = {result.version, result.last_position};
   st.written = true;
-  if (!st.in_run) {
-    st.in_run = true;
-    touched_.push_back({&stream.name, &st, stream.index});
-  }
   // The taken claims' hashes are the first looked up, in their order (CheckClaims asks about
   // each of the request's claims before any released one); the released claims kept are some
   // of those asked about after them (an erasure's: rare), hashed again.
   for (std::string& claim : released) {
     const size_t hash = bulk_import_internal::ClaimHash(claim);
-    HoldClaim(claim, hash, kReleased);
+    HoldClaim(claim, hash, nullptr);
   }
-  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(claims[i], looked_up_hashes_[i], stream.index);
+  for (size_t i = 0; i < claims.size(); ++i) HoldClaim(claims[i], looked_up_hashes_[i], &stream.name);
   if (r.erase_personal_data) {
     const bool stored_before = st.key == StreamState::Key::kKey && !st.key_written;
     st.key = StreamState::Key::kErased;
     st.key_written = true;
-    if (auto seed = seeds_.find(&st); seed != seeds_.end()) sodium_memzero(seed->second.data(), seed->second.size());
-    seeds_[&st] = "";  // the tombstone of the seed, in this run: newer than any run before
+    if (auto seed = run_.seeds.find(st.run_slot); seed != run_.seeds.end()) {
+      sodium_memzero(seed->second.data(), seed->second.size());
+    }
+    run_.seeds[st.run_slot] = "";  // the tombstone of the seed, in this run: newer than any run before
     sodium_memzero(st.data_key.data(), st.data_key.size());
     if (stored_before || !r.released_claims.empty()) {
       AppendRequest purge;
@@ -353,7 +367,7 @@ StoreResult<BulkImport::Appended> BulkImport::Impl::AddTo(NamedStream& stream, A
   last_recorded_ = at;
   ++appends_;
   if (forming_.size() >= options_.events_per_file) Submit();
-  if (run_streams_.size() >= options_.index_run_entries) {
+  if (run_.slots.size() >= options_.index_run_entries) {
     if (auto flushed = FlushIndexRun(); !flushed) {
       Fail(flushed.error());
       return flushed.error();

@@ -1,8 +1,9 @@
 // The bulk import's second half (bulk_import.cc says the whole order): 2. the pool that
 // chains each full chunk from the tip before it and writes it as a table file of the events
-// family, the sorted runs of the index and claims (1b), 3. Commit: the runs merged into the
-// stream index and claims, heads, keys and idempotency records as sorted files, ingested in
-// one IngestExternalFiles call under the store's write lock.
+// family (and writes the runs handed to it: bulk_import_runs.cc), 3. Commit: the runs
+// merged into the stream index and claims (bulk_import_runs.cc), heads, keys and
+// idempotency records as sorted files, ingested in one IngestExternalFiles call under the
+// store's write lock.
 #include "eventstore/bulk_import_impl.h"
 
 #include "eventstore/store_logger.h"
@@ -49,7 +50,16 @@ void BulkImport::Impl::Work() {
     Chunk chunk;
     {
       std::unique_lock l(mu_);
-      work_cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
+      work_cv_.wait(l, [&] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
+      if (!tasks_.empty() && !stopping_) {
+        // A run: it waits for nothing, and no chunk waits for it (the chain goes on through
+        // the other threads, or after it).
+        std::function<void()> task = std::move(tasks_.front());
+        tasks_.pop_front();
+        l.unlock();
+        task();
+        continue;
+      }
       if (queue_.empty()) return;
       chunk = std::move(queue_.front());
       queue_.pop_front();
@@ -137,288 +147,6 @@ StoreResult<void> BulkImport::Impl::WriteTable(rocksdb::ColumnFamilyHandle* cf, 
   std::lock_guard l(mu_);
   files_.emplace(path, cf);
   file_bytes_ += info.file_size;
-  return {};
-}
-
-void BulkImport::Impl::SortRun(bool keep) {
-  SortByName(touched_, [](const bulk_import_internal::Touched& t) { return std::string_view(*t.name); });
-  // Each touched stream's slice of run_offsets_, in name order, then every event's position
-  // placed in its stream's slice: in position order, which is the stream's version order.
-  // One pass over the run writing to as many places as there are streams (a cursor of 4
-  // bytes per stream, in the caches at 1:10), where the vectors per stream were a miss each
-  // event and an allocation each doubling.
-  std::unique_ptr<uint32_t[]> next(new uint32_t[stream_list_.size()]);
-  uint32_t begin = 0;
-  for (const bulk_import_internal::Touched& t : touched_) {
-    t.state->run_begin = begin;
-    next[t.index] = begin;
-    begin += t.state->run_events;
-  }
-  run_offsets_.resize(run_streams_.size());
-  for (size_t i = 0; i < run_streams_.size(); ++i) run_offsets_[next[run_streams_[i]]++] = static_cast<uint32_t>(i);
-  if (keep) {
-    run_streams_.clear();
-  } else {
-    std::vector<uint32_t>().swap(run_streams_);
-  }
-}
-
-StoreResult<void> BulkImport::Impl::FlushIndexRun() {
-  SortRun(/*keep=*/true);
-  // A stream's keys (its name, '\0', the version) sort as its name does: the key seed at
-  // version 0 first, then the index entries in version order.
-  auto written = index_runs_->Write([&](TableSink& w) {
-    for (const auto& [name, s, index] : touched_) {
-      if (auto seed = seeds_.find(s); seed != seeds_.end()) {
-        if (auto st = w.Put(format::KeySeedKey(*name), seed->second); !st.ok()) return st;
-      }
-      for (uint32_t k = 0; k < s->run_events; ++k) {
-        rocksdb::Status st = w.Put(format::StreamKey(*name, s->first_version + k),
-                                   format::EncodePositionRef(run_first_ + run_offsets_[s->run_begin + k]));
-        if (!st.ok()) return st;
-      }
-    }
-    return rocksdb::Status::OK();
-  });
-  for (const auto& t : touched_) {
-    t.state->run_events = 0;
-    t.state->in_run = false;
-  }
-  touched_.clear();
-  for (auto& [stream, seed] : seeds_) sodium_memzero(seed.data(), seed.size());
-  seeds_.clear();
-  std::vector<uint32_t>().swap(run_offsets_);  // not kept between runs
-  run_first_ = next_position_;
-  return written;
-}
-
-StoreResult<void> BulkImport::Impl::FlushClaimRun() {
-  std::vector<std::pair<std::string_view, std::string_view>> claims;
-  claims.reserve(claims_.size());
-  for (const auto& held : claims_) claims.emplace_back(held.claim(), ClaimHolder(held.holder));
-  SortByName(claims, [](const auto& c) { return c.first; });  // claims are unique
-  auto written = claim_runs_->Write([&](TableSink& w) {
-    for (const auto& [claim, stream] : claims) {
-      if (auto st = w.Put(claim, stream); !st.ok()) return st;  // "": released
-    }
-    return rocksdb::Status::OK();
-  });
-  claims.clear();
-  claims_.clear();
-  claim_bytes_.Clear();
-  return written;
-}
-
-namespace {
-
-// The stream index entries and key seeds gathered since the last run, as the newest run of
-// the merge: the streams sorted by name, each one's key seed (version 0) first, then its
-// entries in version order. Reads what it is given; several may read the same at once.
-class MemoryIndexCursor final : public bulk_import_internal::RunCursor {
- public:
-  using Streams = std::vector<bulk_import_internal::Touched>;
-  using Seeds = std::unordered_map<const bulk_import_internal::StreamState*, std::string>;
-  // `offsets`: the run's from `first`, as SortRun leaves them.
-  MemoryIndexCursor(const Streams& streams, const Seeds& seeds, uint64_t first, const std::vector<uint32_t>& offsets)
-      : streams_(streams), seeds_(seeds), first_(first), offsets_(offsets) {}
-
-  void Seek(std::string_view target) override {
-    // The first stream whose last possible key reaches target (a stream's keys sort as its
-    // name does), then its entries before target skipped.
-    auto first = std::partition_point(streams_.begin(), streams_.end(), [&](const auto& t) {
-      return format::StreamKey(*t.name, UINT64_MAX) < target;
-    });
-    s_ = static_cast<size_t>(first - streams_.begin());
-    Enter();
-    while (Valid() && key() < target) Next();
-  }
-  bool Valid() const override { return s_ < streams_.size(); }
-  std::string_view key() const override { return key_; }
-  std::string_view value() const override { return at_seed_ ? std::string_view(*seed_) : std::string_view(value_); }
-  void Next() override {
-    if (at_seed_) {
-      at_seed_ = false;
-    } else {
-      ++k_;
-    }
-    if (k_ < streams_[s_].state->run_events) {
-      Load();
-    } else {
-      ++s_;
-      Enter();
-    }
-  }
-
- private:
-  // At the first entry of streams_[s_], or of the next stream with one.
-  void Enter() {
-    for (; s_ < streams_.size(); ++s_) {
-      auto seed = seeds_.find(streams_[s_].state);
-      seed_ = seed == seeds_.end() ? nullptr : &seed->second;
-      at_seed_ = seed_ != nullptr;
-      k_ = 0;
-      if (at_seed_ || streams_[s_].state->run_events > 0) {
-        Load();
-        return;
-      }
-    }
-  }
-  void Load() {
-    const auto& [name, state, index] = streams_[s_];
-    if (!at_seed_ && k_ > 0) {
-      key_.resize(key_.size() - 8);  // the stream of the entry before: only the version changes
-    } else {
-      key_.assign(*name);
-      key_.push_back('\0');
-    }
-    format::PutFixed64BE(key_, at_seed_ ? 0 : state->first_version + k_);  // format::StreamKey's bytes
-    if (!at_seed_) value_ = format::EncodePositionRef(first_ + offsets_[state->run_begin + k_]);
-  }
-
-  const Streams& streams_;
-  const Seeds& seeds_;
-  const uint64_t first_;
-  const std::vector<uint32_t>& offsets_;
-  size_t s_ = 0;
-  size_t k_ = 0;  // into the stream's positions
-  bool at_seed_ = false;
-  const std::string* seed_ = nullptr;
-  std::string key_, value_;
-};
-
-// The claims taken or released since the last run, sorted, as the newest run of the merge.
-class MemoryClaimCursor final : public bulk_import_internal::RunCursor {
- public:
-  using Claims = std::vector<std::pair<std::string_view, std::string_view>>;
-  explicit MemoryClaimCursor(const Claims& claims) : claims_(claims) {}
-  void Seek(std::string_view target) override {
-    i_ = static_cast<size_t>(std::partition_point(claims_.begin(), claims_.end(),
-                                                  [&](const auto& c) { return c.first < target; }) -
-                             claims_.begin());
-  }
-  bool Valid() const override { return i_ < claims_.size(); }
-  std::string_view key() const override { return claims_[i_].first; }
-  std::string_view value() const override { return claims_[i_].second; }
-  void Next() override { ++i_; }
-
- private:
-  const Claims& claims_;
-  size_t i_ = 0;
-};
-
-}  // namespace
-
-std::vector<std::string> BulkImport::Impl::IndexSplits(size_t parts) const {
-  // A sample of the streams (at most ~64 k), weighted by their events, sorted by name; the
-  // cuts fall where the running weight passes each part's share. Balance only: any cuts
-  // give the same files' entries.
-  if (parts < 2 || stream_list_.size() < 2 * parts) return {};
-  const size_t step = std::max<size_t>(1, stream_list_.size() / 65536);
-  std::vector<std::pair<std::string_view, uint64_t>> sample;
-  uint64_t total = 0;
-  for (size_t i = 0; i < stream_list_.size(); i += step) {
-    const NamedStream& s = stream_list_[i];
-    if (!s.state.written) continue;
-    sample.emplace_back(s.name, s.state.head.version + 1);
-    total += s.state.head.version + 1;
-  }
-  SortByName(sample, [](const auto& s) { return s.first; });
-  std::vector<std::string> cuts;
-  uint64_t running = 0;
-  for (const auto& [name, weight] : sample) {
-    running += weight;
-    if (cuts.size() + 1 < parts && running * parts >= total * (cuts.size() + 1)) {
-      std::string cut = format::StreamPrefix(name);
-      if (cuts.empty() || cuts.back() != cut) cuts.push_back(std::move(cut));
-    }
-  }
-  return cuts;
-}
-
-StoreResult<void> BulkImport::Impl::WriteIndexes() {
-  // The entries gathered since the last runs are not written as runs of their own: they are
-  // merged from memory as the newest run (at 1:100, with a single run, that was a third of
-  // the work at Commit).
-  SortRun(/*keep=*/false);
-  // The claims on a thread of their own.
-  std::optional<StoreError> claims_failed;
-  std::thread claims_writer([&] {
-    pthread_setname_np(pthread_self(), "cl-bulk-claims");
-    MemoryClaimCursor::Claims last_claims;
-    last_claims.reserve(claims_.size());
-    for (const auto& held : claims_) last_claims.emplace_back(held.claim(), ClaimHolder(held.holder));
-    SortByName(last_claims, [](const auto& c) { return c.first; });  // claims are unique
-    MemoryClaimCursor newest_claims(last_claims);
-    auto claimed = WriteTable(store_.claims_, "claims.sst", [&](TableSink& w) {
-      auto merged = claim_runs_->MergeRange({}, {}, &newest_claims, [&](std::string_view claim, std::string_view stream) {
-        return stream.empty() ? w.Delete(claim) : w.Put(claim, stream);
-      });
-      return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
-    });
-    if (!claimed) claims_failed = claimed.error();
-  });
-  // The stream index (the largest: an entry per event), cut into ranges of streams merged on
-  // threads of their own, into a file each.
-  const std::vector<std::string> cuts = IndexSplits(static_cast<size_t>(options_.threads));
-  std::vector<std::optional<StoreError>> index_failed(cuts.size() + 1);
-  std::vector<std::thread> index_writers;
-  for (size_t part = 0; part <= cuts.size(); ++part) {
-    index_writers.emplace_back([&, part] {
-      pthread_setname_np(pthread_self(), "cl-bulk-index");
-      const std::string_view lower = part == 0 ? std::string_view() : std::string_view(cuts[part - 1]);
-      const std::string_view upper = part == cuts.size() ? std::string_view() : std::string_view(cuts[part]);
-      MemoryIndexCursor newest(touched_, seeds_, run_first_, run_offsets_);
-      auto written = WriteTable(store_.streams_, "streams-" + std::to_string(part) + ".sst", [&](TableSink& w) {
-        auto merged = index_runs_->MergeRange(lower, upper, &newest,
-                                              [&](std::string_view key, std::string_view value) { return w.Put(key, value); });
-        return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
-      });
-      if (!written) index_failed[part] = written.error();
-    });
-  }
-  // Meanwhile, on this thread: heads, keys and idempotency records.
-  std::vector<std::pair<const std::string*, const StreamState*>> sorted;
-  sorted.reserve(stream_list_.size());
-  for (const auto& s : stream_list_) {
-    if (!s.state.written) continue;  // only rejected requests named it
-    sorted.emplace_back(&s.name, &s.state);
-  }
-  SortByName(sorted, [](const auto& t) { return std::string_view(*t.first); });
-  auto heads = WriteTable(store_.heads_, "heads.sst", [&](TableSink& w) {
-    for (const auto& [name, s] : sorted) {
-      if (auto st = w.Put(*name, format::EncodeHead(s->head)); !st.ok()) return st;
-    }
-    return rocksdb::Status::OK();
-  });
-  auto keys = WriteTable(store_.keys_, "keys.sst", [&](TableSink& w) {
-    for (const auto& [name, s] : sorted) {
-      // The tombstone of an erased key, in the keys family too (a stream keyed before
-      // format 3 kept its key there), as the group commit writes it.
-      if (!s->key_written || s->key != StreamState::Key::kErased) continue;
-      if (auto st = w.Put(*name, ""); !st.ok()) return st;
-    }
-    return rocksdb::Status::OK();
-  });
-  std::vector<const std::pair<const std::string, std::pair<std::string, AppendResult>>*> keyed;
-  for (const auto& entry : idempotency_) keyed.push_back(&entry);
-  std::sort(keyed.begin(), keyed.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  auto idempotent = WriteTable(store_.idempotency_, "idempotency.sst", [&](TableSink& w) {
-    for (const auto* entry : keyed) {
-      const AppendResult& r = entry->second.second;
-      format::IdempotencyRecord rec{entry->second.first, r.stream, r.first_position, r.last_position, r.version};
-      if (auto st = w.Put(entry->first, format::EncodeIdempotency(rec)); !st.ok()) return st;
-    }
-    return rocksdb::Status::OK();
-  });
-  for (auto& t : index_writers) t.join();
-  claims_writer.join();
-  for (auto* r : {&heads, &keys, &idempotent}) {
-    if (!*r) return r->error();
-  }
-  if (claims_failed) return *claims_failed;
-  for (auto& failed : index_failed) {
-    if (failed) return *failed;
-  }
   return {};
 }
 

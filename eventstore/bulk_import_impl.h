@@ -48,7 +48,10 @@ struct ClaimKey {
   mutable const char* data = nullptr;  // the claim's bytes (moved into ClaimBytes once inserted: the same bytes)
   uint32_t size = 0;
   uint32_t hash = 0;
-  mutable uint32_t holder = 0;  // the holding stream's number in stream_list_, or kReleased: not of the key
+  // The holding stream's name (in the import's list of streams, where it stays put), or
+  // null: released. Not of the key. A pointer, not the stream's number, so that a pool
+  // thread writing a run of claims reads names without the list, which the import grows.
+  mutable const std::string* holder = nullptr;
   std::string_view claim() const { return {data, size}; }
 };
 
@@ -110,28 +113,63 @@ struct ClaimKeyEqual {
 // for the table of claims.
 inline size_t ClaimHash(std::string_view claim) { return std::hash<std::string_view>{}(claim); }
 inline uint32_t ClaimTableHash(size_t hash) { return static_cast<uint32_t>(hash >> 32); }
+using ClaimTable = boost::unordered_flat_set<ClaimKey, ClaimKeyHash, ClaimKeyEqual>;
 
-// One stream as the import leaves it. Its events since the last run of the stream index
-// (bulk_runs.h) are counted here; their positions are the import's (BulkImport::Impl::
-// run_streams_), so that memory per stream stays small and fixed.
+// One stream as the import leaves it. What it has in the filling run of the stream index
+// (bulk_runs.h) is the run's (IndexRun), found by its slot there, so that memory per stream
+// stays small and fixed and a run handed to the pool needs nothing of it.
 struct StreamState {
-  format::Head head;           // after the import's appends so far
-  uint64_t first_version = 0;  // of its first event since the last run
-  uint32_t run_events = 0;     // its events since the last run
-  uint32_t run_begin = 0;      // where their positions start in run_offsets_, once sorted (SortRun)
+  format::Head head;      // after the import's appends so far
+  uint32_t run = 0;       // the number of the last run it has entries in (0: none)
+  uint32_t run_slot = 0;  // its slot in that run (IndexRun::streams, as first touched)
   enum class Key : uint8_t { kUnknown, kNone, kKey, kErased } key = Key::kUnknown;
   bool key_written = false;  // the import writes the stream's key entry (a seed, or a tombstone)
   bool written = false;      // the import appended to it
-  bool in_run = false;       // in touched_: something for the next run of the index
   DataKey data_key{};
 };
 
-// A stream with index entries or a key seed for the next run: its name, state and number in
-// the import's list of streams.
+// A stream with index entries (and maybe a key seed) in a run: its name, where it came in.
 struct Touched {
-  const std::string* name;
-  StreamState* state;
-  uint32_t index;
+  const std::string* name;  // in the import's list of streams, where it stays put
+  uint64_t first_version;   // of its first event in the run
+  uint32_t slot;            // as first touched: what IndexRun::slots holds
+  uint32_t events = 0;      // IndexRun::Sort: its events in the run
+  uint32_t begin = 0;       // IndexRun::Sort: where their offsets start in IndexRun::offsets
+};
+
+// The stream index entries and key seeds of one run, as the import gathered them: the
+// streams in the order it first touched them and, per event in position order, its stream's
+// slot (4 bytes an event). A vector of positions per stream, grown event by event, was a
+// cache miss and, as it doubled, an allocation, a copy and a free on the import thread (~8 %
+// of it at 1:10), and ~11 bytes an event with its slack. Sort puts it in key order (8 bytes
+// an event meanwhile); a full run is sorted and written on a pool thread (FlushIndexRun)
+// while the next fills.
+struct IndexRun {
+  uint64_t first = 0;              // the position of its first event
+  std::vector<Touched> streams;    // as first touched; by name once sorted
+  std::unordered_map<uint32_t, std::string> seeds;  // by slot: a key seed, or "" (an erasure's tombstone)
+  std::vector<uint32_t> slots;     // each event's stream; freed by Sort
+  std::vector<uint32_t> offsets;   // by Sort: the events' offsets from `first`, by stream name and version
+
+  // Sorts the streams by name and places each event's offset in its stream's slice.
+  void Sort();
+  // Puts the run's entries, sorted, in key order: each stream's key seed (version 0), then
+  // its entries in version order (a stream's keys, its name, '\0', the version, sort as
+  // its name does).
+  rocksdb::Status Write(TableSink& w) const;
+  // Wipes the seeds and frees everything.
+  void Clear();
+};
+
+// A run handed to a pool thread: written there, added to its SortedRuns by the import's
+// thread (BulkImport::Impl::Land). `pending` is the import thread's; the rest is guarded
+// by the pool's mutex.
+struct RunWrite {
+  bool pending = false;  // handed over, not landed yet
+  bool done = false;     // written (or failed)
+  std::string path;
+  std::optional<StoreError> error;
+  SortedRuns::RunFile file;
 };
 
 // A run of consecutive positions, hashed and written by one pool thread. The record bodies
@@ -195,22 +233,32 @@ class BulkImport::Impl {
   // (set when zero), idempotency key (a repeat's answer in `*replay`).
   std::optional<StoreError> CheckRequest(const AppendRequest& r, size_t events, domain::Timestamp& at,
                                          std::optional<AppendResult>* replay);
-  // The name of the stream numbered `index` in claims_ ("": kReleased).
-  std::string_view ClaimHolder(uint32_t index) const {
-    return index == kReleased ? std::string_view() : std::string_view(stream_list_[index].name);
+  // The name of a claim's holder ("": released).
+  static std::string_view ClaimHolder(const std::string* holder) {
+    return holder ? std::string_view(*holder) : std::string_view();
   }
   // `hash` is ClaimHash(stored).
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& stored, size_t hash);
-  // Records `claim` (hash ClaimHash(claim)) as held by the stream numbered `holder`, or kReleased.
-  void HoldClaim(std::string_view claim, size_t hash, uint32_t holder);
-  // Sorts touched_ by name and places the run's positions in run_offsets_ (each touched
-  // stream's from its run_begin, in version order), then frees run_streams_ (`keep`: keeps
-  // its memory for the next run).
-  void SortRun(bool keep);
-  // Write the buffered index entries and key seeds, or the buffered claims, as one more run.
+  // Records `claim` (hash ClaimHash(claim)) as held by the stream named `*holder`, or
+  // released (null).
+  void HoldClaim(std::string_view claim, size_t hash, const std::string* holder);
+  // Hand the filling run of the index, or of the claims, to the pool as one more run, once
+  // the one handed over before is landed (at most one of each in flight: memory holds one
+  // run more than it fills).
   StoreResult<void> FlushIndexRun();
   StoreResult<void> FlushClaimRun();
+  // On a pool thread: sort and write the run handed over.
+  void WriteIndexRun();
+  void WriteClaimRun();
+  // Waits until `write` is written, then adds its file to `runs` (nothing when none is in
+  // flight); its error, if it failed.
+  StoreResult<void> Land(bulk_import_internal::RunWrite& write, bulk_import_internal::SortedRuns& runs);
+  // The claims of `table`, with their holders' names, sorted by claim.
+  static std::vector<std::pair<std::string_view, std::string_view>> SortedClaims(
+      const bulk_import_internal::ClaimTable& table);
   void Submit();
+  // Runs `task` on a pool thread, before the chunks waiting (dropped if the pool stops first).
+  void Post(std::function<void()> task);
   void Work();
   StoreResult<void> WriteChunk(Chunk& chunk);
   // Writes one table file of `cf` filled by `fill` (nothing when it adds no entry).
@@ -232,10 +280,10 @@ class BulkImport::Impl {
   uint64_t next_position_ = 1;
   domain::Timestamp last_recorded_;
   uint64_t appends_ = 0;
-  // The streams in the order the import first named them (a deque: they stay where they are,
-  // touched_ points at them), found by name in an open-addressing table of their indexes:
-  // std::unordered_map's chained lookups and string compares were the most of the import
-  // thread's own time in a profile of the bulk load.
+  // The streams in the order the import first named them (a deque: they stay where they
+  // are, runs and claims point at their names), found by name in an open-addressing table
+  // of their indexes: std::unordered_map's chained lookups and string compares were the
+  // most of the import thread's own time in a profile of the bulk load.
   struct NamedStream {
     std::string name;
     StreamState state;
@@ -244,31 +292,32 @@ class BulkImport::Impl {
   std::deque<NamedStream> stream_list_;
   boost::unordered_flat_map<std::string_view, uint32_t> streams_;  // views of the names in stream_list_
   NamedStream* last_stream_ = nullptr;                              // the last Stream() found
-  // Streams with index entries or a key seed for the next run, and their seeds ("": erased).
-  std::vector<bulk_import_internal::Touched> touched_;
-  std::unordered_map<const StreamState*, std::string> seeds_;
-  // The events since the last run, by position from run_first_: the number of each one's
-  // stream in stream_list_ (4 bytes an event, appended in order). SortRun places their
-  // positions (as offsets from run_first_, 4 bytes) by stream name and version in
-  // run_offsets_ (written, then freed). A vector of positions per stream, grown event by
-  // event, was a cache miss and, as it doubled, an allocation, a copy and a free on the
-  // import thread (~8 % of it at 1:10), and ~11 bytes an event with its slack, where this
-  // is 4, and 8 while a run is sorted and written.
-  uint64_t run_first_ = 1;
-  std::vector<uint32_t> run_streams_;
-  std::vector<uint32_t> run_offsets_;
+  // The filling run of the stream index (numbered run_number_) and the one handed to the
+  // pool, if any (index_flight_, the pool thread's until landed).
+  bulk_import_internal::IndexRun run_;
+  uint32_t run_number_ = 1;
+  bulk_import_internal::IndexRun index_flight_;
+  bulk_import_internal::RunWrite index_write_;
   std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
   // Claims taken or released by the import: the latest since the last run in claims_
-  // (stored claim -> the holding stream's number in stream_list_, kReleased), older ones in
+  // (stored claim -> the holding stream's name), those of the run handed to the pool in
+  // claim_flight_ until it lands (read by both threads, changed by neither), older ones in
   // claim_runs_ (by name), and the hash of every one of them, so that a claim nobody took
-  // (nearly all) is answered from memory. A number, not a copy of the name: a copy was an
+  // (nearly all) is answered from memory. A pointer to the name, not a copy: a copy was an
   // allocation per claim and ~70 bytes more per claim held (a run holds up to 2^20).
-  static constexpr uint32_t kReleased = UINT32_MAX;
-  boost::unordered_flat_set<bulk_import_internal::ClaimKey, bulk_import_internal::ClaimKeyHash,
-                             bulk_import_internal::ClaimKeyEqual>
-      claims_;
+  static constexpr uint32_t kMaxStreams = UINT32_MAX;
+  bulk_import_internal::ClaimTable claims_;
   bulk_import_internal::ClaimBytes claim_bytes_;  // of claims_
+  struct ClaimFlight {
+    bulk_import_internal::ClaimTable claims;
+    bulk_import_internal::ClaimBytes bytes;
+  } claim_flight_;
+  bulk_import_internal::RunWrite claim_write_;
   std::unique_ptr<bulk_import_internal::SortedRuns> claim_runs_;
+  // Runs flushed, and the import's thread's time in the flushes (waiting for the run before
+  // included): what the runs cost the load's critical path.
+  uint64_t index_runs_flushed_ = 0, claim_runs_flushed_ = 0;
+  double flush_seconds_ = 0;
   boost::unordered_flat_set<size_t> claim_hashes_;
   // The hashes of the claims CheckClaims asked AddTo's look-up about, in the order it asked:
   // each of the request's claims, then each released one (append_checks.h).
@@ -281,8 +330,9 @@ class BulkImport::Impl {
 
   // The pool, guarded by mu_.
   mutable std::mutex mu_;
-  std::condition_variable work_cv_, space_cv_, chain_cv_;
+  std::condition_variable work_cv_, space_cv_, chain_cv_, run_cv_;
   std::deque<Chunk> queue_;
+  std::deque<std::function<void()>> tasks_;  // runs to write (Post): taken before chunks
   size_t busy_ = 0;
   bool stopping_ = false;
   std::optional<StoreError> error_;

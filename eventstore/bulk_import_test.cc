@@ -443,5 +443,31 @@ TEST(BulkImportTest, RunsMergedByRangesWithAnInMemoryRunGiveTheWholeMerge) {
   }
 }
 
+// The cuts of a merge by ranges (CutsOf, from samples in any order): strictly ascending,
+// each range holding about its share of the samples; none for one part or too few samples.
+TEST(BulkImportTest, CutsOfSamplesSplitThemEvenly) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back("swab/SW-" + std::to_string(100000 + i * 7919 % 1000));
+  keys.push_back(keys[10]);  // a duplicate
+  std::vector<std::string_view> samples(keys.begin(), keys.end());
+  EXPECT_TRUE(bulk_import_internal::CutsOf(samples, 1).empty());
+  EXPECT_TRUE(bulk_import_internal::CutsOf({samples.begin(), samples.begin() + 5}, 3).empty());
+  for (size_t parts : {2, 3, 7}) {
+    const std::vector<std::string> cuts = bulk_import_internal::CutsOf(samples, parts);
+    ASSERT_EQ(cuts.size(), parts - 1);
+    EXPECT_TRUE(std::is_sorted(cuts.begin(), cuts.end()));
+    EXPECT_EQ(std::adjacent_find(cuts.begin(), cuts.end()), cuts.end());
+    for (size_t part = 0; part < parts; ++part) {
+      const size_t in_range = std::count_if(keys.begin(), keys.end(), [&](const std::string& k) {
+        return (part == 0 || k >= cuts[part - 1]) && (part + 1 == parts || k < cuts[part]);
+      });
+      EXPECT_NEAR(static_cast<double>(in_range), keys.size() / static_cast<double>(parts), 2.0) << parts << " parts";
+    }
+  }
+  // All the same key: one cut at most, never twice the same.
+  std::vector<std::string_view> same(100, "claim");
+  EXPECT_LE(bulk_import_internal::CutsOf(same, 4).size(), 1u);
+}
+
 }  // namespace
 }  // namespace caseledger::eventstore

@@ -17,9 +17,21 @@ StoreError RunError(const rocksdb::Status& s, const std::string& what) {
 
 }  // namespace
 
-SortedRuns::SortedRuns(std::string path_prefix) : prefix_(std::move(path_prefix)) {
+std::vector<std::string> CutsOf(std::vector<std::string_view> samples, size_t parts) {
+  std::vector<std::string> cuts;
+  if (parts < 2 || samples.size() < 2 * parts) return cuts;
+  std::sort(samples.begin(), samples.end());
+  for (size_t part = 1; part < parts; ++part) {
+    const std::string_view cut = samples[samples.size() * part / parts];
+    if (cuts.empty() || cuts.back() < cut) cuts.emplace_back(cut);
+  }
+  return cuts;
+}
+
+SortedRuns::SortedRuns(std::string path_prefix, rocksdb::Env* env) : prefix_(std::move(path_prefix)) {
   options_.compression = rocksdb::kNoCompression;
   options_.bottommost_compression = rocksdb::kNoCompression;
+  if (env) options_.env = env;
 }
 
 SortedRuns::~SortedRuns() {
@@ -29,24 +41,38 @@ SortedRuns::~SortedRuns() {
   for (const std::string& path : paths_) std::filesystem::remove(path, ec);
 }
 
-StoreResult<void> SortedRuns::Write(const std::function<rocksdb::Status(TableSink&)>& fill) {
-  const std::string path = prefix_ + "-" + std::to_string(paths_.size()) + ".sst";
+StoreResult<void> SortedRuns::Write(const Fill& fill) {
+  auto file = WriteRun(NextPath(), fill);
+  if (!file) return file.error();
+  Add(std::move(*file));
+  return {};
+}
+
+StoreResult<SortedRuns::RunFile> SortedRuns::WriteRun(std::string path, const Fill& fill) const {
+  RunFile file;
+  file.path = std::move(path);
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_);
-  rocksdb::Status s = writer.Open(path);
-  if (!s.ok()) return RunError(s, "open " + path);
-  TableSink sink{writer};
+  rocksdb::Status s = writer.Open(file.path);
+  if (!s.ok()) return RunError(s, "open " + file.path);
+  TableSink sink{writer, 0, &file.samples};
   s = fill(sink);
-  if (!s.ok()) return RunError(s, "write " + path);
+  if (!s.ok()) return RunError(s, "write " + file.path);
   if (sink.entries == 0) {
     std::error_code ec;
-    std::filesystem::remove(path, ec);
-    return {};
+    std::filesystem::remove(file.path, ec);
+    return file;
   }
   s = writer.Finish();
-  if (!s.ok()) return RunError(s, "finish " + path);
-  paths_.push_back(path);
-  entries_ += sink.entries;
-  return {};
+  if (!s.ok()) return RunError(s, "finish " + file.path);
+  file.entries = sink.entries;
+  return file;
+}
+
+void SortedRuns::Add(RunFile file) {
+  if (file.entries == 0) return;
+  paths_.push_back(std::move(file.path));
+  entries_ += file.entries;
+  for (std::string& sample : file.samples) samples_.push_back(std::move(sample));
 }
 
 StoreResult<void> SortedRuns::OpenReaders() {

@@ -5,7 +5,7 @@
 // is the one that counts (a key seed replaced by an erasure's tombstone, a claim taken and
 // released).
 //
-// Thread safety: one thread at a time.
+// Thread safety: one thread at a time, but for WriteRun (see there).
 #pragma once
 
 #include "eventstore/event_store.h"
@@ -26,19 +26,33 @@
 
 namespace caseledger::eventstore::bulk_import_internal {
 
-// What a table file is filled through: counts its entries (RocksDB refuses an empty file).
+// What a table file is filled through: counts its entries (RocksDB refuses an empty file)
+// and, given `samples`, keeps every kSampleEvery-th key (the first included) there.
 struct TableSink {
+  static constexpr uint64_t kSampleEvery = 4096;
   rocksdb::SstFileWriter& writer;
   uint64_t entries = 0;
+  std::vector<std::string>* samples = nullptr;
   rocksdb::Status Put(std::string_view key, std::string_view value) {
-    ++entries;
+    Count(key);
     return writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
   }
   rocksdb::Status Delete(std::string_view key) {
-    ++entries;
+    Count(key);
     return writer.Delete(rocksdb::Slice(key.data(), key.size()));
   }
+
+ private:
+  void Count(std::string_view key) {
+    if (samples && entries % kSampleEvery == 0) samples->emplace_back(key);
+    ++entries;
+  }
 };
+
+// Where keys are cut into `parts` ranges of about as many keys each, by `samples` of them
+// (in any order, each standing for as many keys): the cuts, strictly ascending (none: one
+// range). Balance only: any cuts give the same merged entries.
+std::vector<std::string> CutsOf(std::vector<std::string_view> samples, size_t parts);
 
 // Sorts `items` bytewise by the name `name_of(item)` gives (a std::string_view), as
 // std::sort by name would, but comparing integers: the eight bytes that follow the prefix
@@ -118,14 +132,33 @@ class RunCursor {
 class SortedRuns {
  public:
   // Runs are files `path_prefix`-N.sst, bytewise ordered, uncompressed (they are read once
-  // or twice, soon after being written). Removed by the destructor.
-  explicit SortedRuns(std::string path_prefix);
+  // or twice, soon after being written), through `env` (null: the default). Removed by the
+  // destructor.
+  explicit SortedRuns(std::string path_prefix, rocksdb::Env* env = nullptr);
   ~SortedRuns();
   SortedRuns(const SortedRuns&) = delete;
   SortedRuns& operator=(const SortedRuns&) = delete;
 
+  using Fill = std::function<rocksdb::Status(TableSink&)>;
   // Writes one more run; `fill` puts keys in strictly increasing order (none: no run).
-  StoreResult<void> Write(const std::function<rocksdb::Status(TableSink&)>& fill);
+  // WriteRun(NextPath(), fill), then Add.
+  StoreResult<void> Write(const Fill& fill);
+
+  // A run written by WriteRun, not yet one of the runs (Add).
+  struct RunFile {
+    std::string path;
+    uint64_t entries = 0;  // none: no file was left
+    std::vector<std::string> samples;  // every TableSink::kSampleEvery-th key
+  };
+  // The path of the next run: each call reserves one more, newer than the ones before.
+  std::string NextPath() { return prefix_ + "-" + std::to_string(reserved_++) + ".sst"; }
+  // Writes a run at `path` (a NextPath) as Write does, without making it one of the runs.
+  // It touches nothing of this object but its options: it may run on another thread while
+  // this one uses every other method.
+  StoreResult<RunFile> WriteRun(std::string path, const Fill& fill) const;
+  // Makes `file` the newest run (nothing, when it has no entries). Runs are added in the
+  // order of their NextPath: newer after older.
+  void Add(RunFile file);
   // The newest run's value of `key`; nullopt when no run has it.
   StoreResult<std::optional<std::string>> Find(std::string_view key);
   using Visit = std::function<rocksdb::Status(std::string_view key, std::string_view value)>;
@@ -140,13 +173,17 @@ class SortedRuns {
 
   size_t runs() const { return paths_.size(); }
   uint64_t entries() const { return entries_; }
+  // Every TableSink::kSampleEvery-th key of each run, sorted run by run (for CutsOf).
+  const std::vector<std::string>& samples() const { return samples_; }
 
  private:
   StoreResult<void> OpenReaders();
 
   std::string prefix_;
   rocksdb::Options options_;
+  uint64_t reserved_ = 0;  // paths handed out by NextPath
   std::vector<std::string> paths_;
+  std::vector<std::string> samples_;
   std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers_;  // opened by Find or Merge
   std::vector<std::unique_ptr<rocksdb::Iterator>> iterators_;     // one per reader, before it
   uint64_t entries_ = 0;
