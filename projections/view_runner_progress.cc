@@ -2,6 +2,7 @@
 // to its listener every `progress_every`, and written as one line for the terminal and logs.
 #include "projections/projections_logger.h"
 #include "projections/view_runner_impl.h"
+#include "projections/batch_pipeline.h"
 
 #include <algorithm>
 #include <chrono>
@@ -36,6 +37,13 @@ void ViewRunner::Impl::ReportProgress(bool force) {
   if (!force && now - last_report < options.progress_every) return;
   last_report = now;
   reported = !Progress().done();
+  if (pipeline && ProjectionsLog()->should_log(spdlog::level::debug)) {
+    ProjectionsLog()->debug(
+        "catch-up's memory at {}: {} people cached of a limit of {} (~{:.0f} bytes each), tables {} MiB, spill "
+        "index {} MiB, {} records read back, spill file {} MiB",
+        position.load(std::memory_order_relaxed), pipeline->CachedPeople(), PersonCacheLimit(), record_bytes,
+        TablesBytes() >> 20, pipeline->SpillIndexBytes() >> 20, pipeline->SpillReads(), pipeline->SpillFileBytes() >> 20);
+  }
   try {
     options.on_progress(Progress());
   } catch (const std::exception& ex) {
