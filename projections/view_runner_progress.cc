@@ -1,8 +1,8 @@
 // Where a catch-up stands (CatchUpProgress): computed from the runner's counters, reported
 // to its listener every `progress_every`, and written as one line for the terminal and logs.
+#include "projections/batch_pipeline.h"
 #include "projections/projections_logger.h"
 #include "projections/view_runner_impl.h"
-#include "projections/batch_pipeline.h"
 
 #include <algorithm>
 #include <chrono>
