@@ -3,10 +3,9 @@
 // pool and in a forked child, all differ.
 #include "api/api_context.h"
 
-#include <gtest/gtest.h>
+#include "tests/support/forked_child.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include <gtest/gtest.h>
 
 #include <set>
 #include <string>
@@ -32,22 +31,10 @@ TEST(NewUlidTest, IdsOfOneMillisecondShareTheTimeAndDifferInTheirRandomPart) {
 
 TEST(NewUlidTest, AForkedChildMakesIdsOfItsOwn) {
   NewUlid(kNow);  // the pool drawn before the fork
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const std::string id = NewUlid(kNow);
-    _exit(write(fds[1], id.data(), id.size()) == 26 ? 0 : 1);
-  }
-  const std::string parent = NewUlid(kNow);
-  char buffer[26];
-  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 26);
-  int status = 0;
-  waitpid(child, &status, 0);
-  close(fds[0]);
-  close(fds[1]);
-  EXPECT_NE(std::string(buffer, 26), parent);
+  const auto child = testing::MadeInForkedChild([] { return NewUlid(kNow); });
+  ASSERT_TRUE(child.has_value());
+  ASSERT_EQ(child->size(), 26u);
+  EXPECT_NE(*child, NewUlid(kNow));
 }
 
 }  // namespace

@@ -3,12 +3,12 @@
 #include "eventstore/event_store.h"
 #include "eventstore/personal_vault.h"
 #include "eventstore/record_format.h"
+#include "tests/support/forked_child.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -150,23 +150,11 @@ TEST(PersonalVaultTest, NoncesAndSeedsAreNeverReusedAcrossPoolRefillsAndForks) {
   }
   EXPECT_EQ(nonces.size(), 3000u);
   EXPECT_EQ(seeds.size(), 3000u);
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const std::string nonce = PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8);
-    _exit(write(fds[1], nonce.data(), nonce.size()) == 8 ? 0 : 1);
-  }
-  const std::string parent = PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8);
-  char buffer[8];
-  ASSERT_EQ(read(fds[0], buffer, sizeof buffer), 8);
-  int status = 0;
-  waitpid(child, &status, 0);
-  close(fds[0]);
-  close(fds[1]);
-  EXPECT_NE(std::string(buffer, 8), parent);
-  EXPECT_EQ(nonces.count(std::string(buffer, 8)), 0u);
+  const auto child = testing::MadeInForkedChild([&] { return PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8); });
+  ASSERT_TRUE(child.has_value());
+  ASSERT_EQ(child->size(), 8u);
+  EXPECT_NE(*child, PersonalVault::Seal(key, "person-a", 1, "x").substr(1, 8));
+  EXPECT_EQ(nonces.count(*child), 0u);
 }
 
 // SealTo appends what Seal returns (same layout, same length) after what `out` holds, for
