@@ -253,6 +253,8 @@ class BulkImport::Impl {
   // Waits until `write` is written, then adds its file to `runs` (nothing when none is in
   // flight); its error, if it failed.
   StoreResult<void> Land(bulk_import_internal::RunWrite& write, bulk_import_internal::SortedRuns& runs);
+  // On the pool thread, once `write` is written or failed: its file or error, for Land.
+  void RunWritten(bulk_import_internal::RunWrite& write, StoreResult<bulk_import_internal::SortedRuns::RunFile> file);
   // The claims of `table`, with their holders' names, sorted by claim.
   static std::vector<std::pair<std::string_view, std::string_view>> SortedClaims(
       const bulk_import_internal::ClaimTable& table);

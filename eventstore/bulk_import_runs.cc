@@ -112,21 +112,25 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
   return {};
 }
 
+void BulkImport::Impl::RunWritten(RunWrite& write, StoreResult<SortedRuns::RunFile> file) {
+  if (!file) Fail(file.error());
+  {
+    std::lock_guard l(mu_);
+    write.done = true;
+    if (file) {
+      write.file = std::move(*file);
+    } else {
+      write.error = file.error();
+    }
+  }
+  run_cv_.notify_all();
+}
+
 void BulkImport::Impl::WriteIndexRun() {
   index_flight_.Sort();
   auto file = index_runs_->WriteRun(index_write_.path, [&](TableSink& w) { return index_flight_.Write(w); });
   index_flight_.Clear();
-  if (!file) Fail(file.error());
-  {
-    std::lock_guard l(mu_);
-    index_write_.done = true;
-    if (file) {
-      index_write_.file = std::move(*file);
-    } else {
-      index_write_.error = file.error();
-    }
-  }
-  run_cv_.notify_all();
+  RunWritten(index_write_, std::move(file));
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> BulkImport::Impl::SortedClaims(
@@ -162,17 +166,7 @@ void BulkImport::Impl::WriteClaimRun() {
     }
     return rocksdb::Status::OK();
   });
-  if (!file) Fail(file.error());
-  {
-    std::lock_guard l(mu_);
-    claim_write_.done = true;
-    if (file) {
-      claim_write_.file = std::move(*file);
-    } else {
-      claim_write_.error = file.error();
-    }
-  }
-  run_cv_.notify_all();
+  RunWritten(claim_write_, std::move(file));
 }
 
 namespace {
