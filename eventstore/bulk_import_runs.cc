@@ -258,6 +258,31 @@ class MemoryClaimCursor final : public bulk_import_internal::RunCursor {
   size_t i_ = 0;
 };
 
+// Runs merge(part, lower, upper) for each key range that `cuts` bound ([lower, upper), an
+// empty bound open), each on a thread named `name` (the first on this one); returns each
+// range's seconds, for the Commit's log line.
+template <typename Merge>
+std::vector<double> MergeRanges(const std::vector<std::string>& cuts, const char* name, const Merge& merge) {
+  std::vector<double> seconds(cuts.size() + 1);
+  auto run = [&](size_t part) {
+    const auto started = std::chrono::steady_clock::now();
+    merge(part, part == 0 ? std::string_view() : std::string_view(cuts[part - 1]),
+          part == cuts.size() ? std::string_view() : std::string_view(cuts[part]));
+    seconds[part] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  std::vector<std::thread> others;
+  for (size_t part = 1; part <= cuts.size(); ++part) {
+    others.emplace_back([&, part] {
+      pthread_setname_np(pthread_self(), name);
+      run(part);
+    });
+  }
+  pthread_setname_np(pthread_self(), name);
+  run(0);
+  for (auto& t : others) t.join();
+  return seconds;
+}
+
 }  // namespace
 
 std::vector<std::string> BulkImport::Impl::IndexSplits(size_t parts) const {
@@ -299,17 +324,14 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   // merged into a file each (the claims' one thread was the Commit's last, ~6 s after the
   // index's at 1:10), cut by a sample of every run and of the last claims.
   std::vector<std::optional<StoreError>> claims_failed(static_cast<size_t>(options_.threads));
-  std::vector<double> claim_seconds(claims_failed.size()), index_seconds;  // each range's merge, for the log
+  std::vector<double> claim_seconds, index_seconds;  // each range's merge, for the log
   std::thread claims_writer([&] {
     pthread_setname_np(pthread_self(), "cl-bulk-claims");
     const MemoryClaimCursor::Claims last_claims = SortedClaims(claims_);
     std::vector<std::string_view> samples(claim_runs_->samples().begin(), claim_runs_->samples().end());
     for (size_t i = 0; i < last_claims.size(); i += TableSink::kSampleEvery) samples.push_back(last_claims[i].first);
     const std::vector<std::string> claim_cuts = CutsOf(std::move(samples), claims_failed.size());
-    auto merge = [&](size_t part) {
-      const auto started = std::chrono::steady_clock::now();
-      const std::string_view lower = part == 0 ? std::string_view() : std::string_view(claim_cuts[part - 1]);
-      const std::string_view upper = part == claim_cuts.size() ? std::string_view() : std::string_view(claim_cuts[part]);
+    claim_seconds = MergeRanges(claim_cuts, "cl-bulk-claims", [&](size_t part, std::string_view lower, std::string_view upper) {
       MemoryClaimCursor newest(last_claims);
       auto claimed = WriteTable(store_.claims_, "claims-" + std::to_string(part) + ".sst", [&](TableSink& w) {
         auto merged = claim_runs_->MergeRange(lower, upper, &newest, [&](std::string_view claim, std::string_view stream) {
@@ -318,30 +340,14 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
         return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
       });
       if (!claimed) claims_failed[part] = claimed.error();
-      claim_seconds[part] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
-    std::vector<std::thread> others;
-    for (size_t part = 1; part <= claim_cuts.size(); ++part) {
-      others.emplace_back([&, part] {
-        pthread_setname_np(pthread_self(), "cl-bulk-claims");
-        merge(part);
-      });
-    }
-    merge(0);
-    for (auto& t : others) t.join();
+    });
   });
   // The stream index (the largest: an entry per event), cut into ranges of streams merged on
   // threads of their own, into a file each.
   const std::vector<std::string> cuts = IndexSplits(static_cast<size_t>(options_.threads));
   std::vector<std::optional<StoreError>> index_failed(cuts.size() + 1);
-  index_seconds.resize(index_failed.size());
-  std::vector<std::thread> index_writers;
-  for (size_t part = 0; part <= cuts.size(); ++part) {
-    index_writers.emplace_back([&, part] {
-      const auto started = std::chrono::steady_clock::now();
-      pthread_setname_np(pthread_self(), "cl-bulk-index");
-      const std::string_view lower = part == 0 ? std::string_view() : std::string_view(cuts[part - 1]);
-      const std::string_view upper = part == cuts.size() ? std::string_view() : std::string_view(cuts[part]);
+  std::thread index_writer([&] {
+    index_seconds = MergeRanges(cuts, "cl-bulk-index", [&](size_t part, std::string_view lower, std::string_view upper) {
       MemoryIndexCursor newest(run_);
       auto written = WriteTable(store_.streams_, "streams-" + std::to_string(part) + ".sst", [&](TableSink& w) {
         auto merged = index_runs_->MergeRange(lower, upper, &newest,
@@ -349,9 +355,8 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
         return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
       });
       if (!written) index_failed[part] = written.error();
-      index_seconds[part] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     });
-  }
+  });
   // Meanwhile, on this thread: heads, keys and idempotency records.
   std::vector<std::pair<const std::string*, const StreamState*>> sorted;
   sorted.reserve(stream_list_.size());
@@ -386,7 +391,7 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
     }
     return rocksdb::Status::OK();
   });
-  for (auto& t : index_writers) t.join();
+  index_writer.join();
   claims_writer.join();
   // Where the Commit's time goes: its longest range ends it.
   StoreLog()->info("bulk import commit: the index's ranges merged in {:.2f} s, the claims' in {:.2f} s; {} index and "
