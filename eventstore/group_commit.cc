@@ -346,9 +346,17 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     group.tip = tip_hash_;
     group.pending.push_back(std::move(p));
     // Wake the turn holder only when it waits for this: no futex call per append otherwise.
-    wake = syncer_waiting_ && (gather_target_ == 0 || ready_.front()->pending.size() >= gather_target_);
+    wake = syncer_waiting_ && (!gathering_ || ready_.front()->pending.size() >= Returning());
   }
   if (wake) sync_cv_.notify_one();
+}
+
+size_t RocksEventStore::Returning() const {
+  size_t returning = answered_since_take_;
+  for (const auto& g : in_flight_) {
+    if (g->ticket < groups_taken_) returning += g->pending.size();
+  }
+  return returning;
 }
 
 void RocksEventStore::PassTurn() {
@@ -388,16 +396,19 @@ void RocksEventStore::SyncLoop() {
       }
       break;
     }
-    // The appenders the previous group answered are usually back within a fraction of a
-    // sync (closed-loop clients: a server's connections, the bench): wait a little for as
-    // many, rather than sync the first one alone and the rest one sync later. Bounded by a
-    // quarter of the last sync, so a lone appender is not held back.
-    if (!stopping_ && last_group_ > 1 && ready_.front()->pending.size() < last_group_) {
-      gather_target_ = last_group_;
+    // The appenders answered since the last group was taken are usually back within a
+    // fraction of a sync (closed-loop clients: a server's connections, the bench): wait a
+    // little for as many, rather than sync the first one alone and the rest one sync later.
+    // Bounded by a quarter of the last sync, so a lone appender is not held back. Not for
+    // as many as the last group held: with the pipeline its appenders are still waiting
+    // for its inserts, and the wait (the whole bound, every group) kept 64 appenders in
+    // two alternating groups of ~32 (issue #16).
+    if (!stopping_ && Returning() > 1 && ready_.front()->pending.size() < Returning()) {
+      gathering_ = true;
       const auto until = std::chrono::steady_clock::now() +
                          std::min<std::chrono::steady_clock::duration>(last_sync_ / 4, std::chrono::milliseconds(2));
-      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= last_group_; });
-      gather_target_ = 0;
+      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= Returning(); });
+      gathering_ = false;
     }
     syncer_waiting_ = false;
     if (ready_.empty()) {  // stopping, and every group was taken
@@ -410,7 +421,8 @@ void RocksEventStore::SyncLoop() {
     // Appenders read the group's state (under write_mu_) while this thread reads its batch.
     Group& group = *in_flight_.back();
     const uint64_t ticket = ++groups_taken_;
-    last_group_ = group.pending.size();
+    group.ticket = ticket;
+    answered_since_take_ = 0;
     std::optional<StoreError> failure = bg_error_;
     l.unlock();
 
@@ -483,6 +495,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     std::lock_guard l(write_mu_);
     group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
     in_flight_.pop_front();
+    answered_since_take_ += group->pending.size();  // answered below, and free to come back
     if (failure) NoteFailure(*failure, from_disk);
     // A group written after an earlier one failed (its memtable inserts, past its sync: the
     // turn had passed) is refused with it; nothing of it is acknowledged.

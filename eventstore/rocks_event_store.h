@@ -141,6 +141,7 @@ class RocksEventStore final : public EventStore {
     Timestamp recorded_at;
     size_t writes = 0;            // requests that write (not replays, not rejected)
     uint64_t epoch = 0;           // write_epoch_ when it formed
+    uint64_t ticket = 0;          // its place in the order groups go to RocksDB (once taken)
     // Empties it for reuse; false when it grew too large to be worth keeping.
     bool Reset();
   };
@@ -164,6 +165,12 @@ class RocksEventStore final : public EventStore {
   void SyncLoop();
   // Lets the other commit thread take the next group (locks turn_mu_ only).
   void PassTurn();
+  // REQUIRES: write_mu_ held. How many appenders the forming group may still expect, as
+  // closed-loop clients come back once answered: those answered since the last group was
+  // taken, and those of the groups taken before it and not yet answered. Not the last
+  // group's own: they are answered after its memtable inserts, while the group forming now
+  // is written (the pipeline), so waiting for them would hold every group a cycle.
+  size_t Returning() const;
   // REQUIRES: write_mu_ held. Makes a failed group's failure the store's (bg_error_),
   // before the next group is taken.
   void NoteFailure(const StoreError& failure, bool from_disk);
@@ -226,7 +233,7 @@ class RocksEventStore final : public EventStore {
   // memtable inserts or completion while the next is written and synced).
   std::deque<std::unique_ptr<Group>> in_flight_;
   uint64_t groups_taken_ = 0;                      // tickets: groups go to RocksDB in this order
-  size_t last_group_ = 0;                          // requests in the last group taken
+  size_t answered_since_take_ = 0;                 // requests answered since the last group was taken
   std::chrono::steady_clock::duration last_sync_{};  // the last write's duration
   // The turn to take and write the next group, and the order of completions: a leaf lock
   // (nothing is locked while it is held), since the turn is passed from inside RocksDB's
@@ -243,7 +250,7 @@ class RocksEventStore final : public EventStore {
   uint64_t seeding_ = 0;                           // a standby taking a seed at this sequence
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the turn's holder waits on sync_cv_
-  size_t gather_target_ = 0;                       // ...for a group this large (0: any)
+  bool gathering_ = false;                         // ...for the appenders Returning() counts
   uint64_t next_position_ = 1;                     // the next position to prepare
   Hash tip_hash_{};                                // hash at next_position_ - 1
   Timestamp last_recorded_;                        // recorded-at never goes backwards
