@@ -50,7 +50,11 @@ class RocksEventStore final : public EventStore {
       const std::string& key) const override;
   std::string RequestDigest(std::string_view request) const override;
   bool RequestDigestMatches(std::string_view stored, std::string_view request) const override;
-  uint64_t CommittedPosition() const override { return committed_.load(std::memory_order_acquire); }
+  // The reads below see every append answered before they began (AwaitAnswered).
+  uint64_t CommittedPosition() const override {
+    AwaitAnswered();
+    return committed_.load(std::memory_order_acquire);
+  }
   ChainTip Tip() const override;
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const override;
   void AddCommitListener(std::function<void(uint64_t)> listener) override;
@@ -142,6 +146,7 @@ class RocksEventStore final : public EventStore {
     size_t writes = 0;            // requests that write (not replays, not rejected)
     uint64_t epoch = 0;           // write_epoch_ when it formed
     uint64_t ticket = 0;          // its place in the order groups go to RocksDB (once taken)
+    bool answered = false;        // answered once synced, before its inserts (under write_mu_)
     // Empties it for reuse; false when it grew too large to be worth keeping.
     bool Reset();
   };
@@ -163,8 +168,19 @@ class RocksEventStore final : public EventStore {
   // writes it; passes the turn on once the write reached the memtable (its WAL write and
   // sync succeeded) or returned; then completes the group, in group order.
   void SyncLoop();
-  // Lets the other commit thread take the next group (locks turn_mu_ only).
-  void PassTurn();
+  // Lets the other commit thread take the next group (locks turn_mu_ only). `synced`: a
+  // group whose WAL write and sync succeeded, for the next holder of the turn to answer
+  // (AnswerSynced) while its memtable inserts run, when every group before it is answered
+  // and it holds no erasure (answered after its key is purged, in Complete).
+  void PassTurn(Group* synced = nullptr);
+  // On taking the turn: answers the group PassTurn left, if any (outside RocksDB's write:
+  // a callback may append, and a fence's put waits for RocksDB under write_mu_).
+  void AnswerSynced();
+  // Calls the answer hooks and every request's callback.
+  void Answer(Group& group);
+  // Waits until every answered append is readable (the watermark passed it), so that a
+  // read made after an answer sees what it answered. Fast path: two atomic loads.
+  void AwaitAnswered() const;
   // REQUIRES: write_mu_ held. How many appenders the forming group may still expect, as
   // closed-loop clients come back once answered: those answered since the last group was
   // taken, and those of the groups taken before it and not yet answered. Not the last
@@ -242,6 +258,9 @@ class RocksEventStore final : public EventStore {
   std::condition_variable turn_cv_;                // the turn passed, or a group was completed
   bool turn_taken_ = false;                        // guarded by turn_mu_
   uint64_t groups_completed_ = 0;                  // guarded by turn_mu_
+  uint64_t groups_answered_ = 0;                   // guarded by turn_mu_: answered up to this ticket
+  Group* to_answer_ = nullptr;                     // guarded by turn_mu_: synced, for AnswerSynced
+  uint64_t answering_ = 0;                         // guarded by turn_mu_: the ticket AnswerSynced answers
   std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
@@ -275,6 +294,10 @@ class RocksEventStore final : public EventStore {
   // Starts at 1: a read's 0 means "nothing to trust".
   std::atomic<uint64_t> claims_written_{1};
   std::atomic<uint64_t> committed_{0};
+  // The last position answered (AnswerSynced: before the group's inserts), and whether a
+  // group answered so failed its inserts (readable only after a reopen): AwaitAnswered.
+  std::atomic<uint64_t> answered_position_{0};
+  std::atomic<bool> answered_unreadable_{false};
   // The last groups' records (recent_log.h): added by Complete, in group order, before
   // committed_ moves past them, read by ReadLogInto. ~10 ms of the views' batch under the
   // commands' load is ~0.2 MiB of records.
