@@ -337,6 +337,8 @@ void RocksEventStore::AnswerSynced() {
     std::lock_guard l(write_mu_);
     group->answered = true;
     answered_since_take_ += group->pending.size();  // free to come back: the gather counts them
+    // A claim read before the answer no longer stands once it is given (Prepare reads again).
+    if (!group->state.claims.empty()) claims_written_.fetch_add(1, std::memory_order_release);
   }
   // Before the answers: a read made after one waits until the watermark passes it.
   answered_position_.store(group->end_position - 1, std::memory_order_release);

@@ -288,8 +288,9 @@ class RocksEventStore final : public EventStore {
   mutable WrittenHeads written_heads_;
   // Owners of claims that are not personal, as written or found (written_claims.h).
   mutable WrittenClaims written_claims_;
-  // Moves after every write of claims to the database (a group that took or released any,
-  // shipped batches, an import), under write_mu_: a ClaimRead taken at the current value
+  // Moves after every write of claims to the database (a group that took or released any:
+  // when it is answered and when it is written; shipped batches, an import), under
+  // write_mu_: a ClaimRead taken at the current value
   // still tells the database's answer to Prepare (which checks the unsynced groups first).
   // Starts at 1: a read's 0 means "nothing to trust".
   std::atomic<uint64_t> claims_written_{1};
