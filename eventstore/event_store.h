@@ -240,8 +240,11 @@ class EventStore : public LogReader {
   // heads, claims and keys), and `done` is called once, on a commit thread (one group at a
   // time, in group order), after its group's WAL sync: acknowledged means durable, and every
   // answer (a rejection too) is given only after the sync of the group it was decided in,
-  // so no answer reflects state that a crash could still take back. `done` must be quick
-  // (hand the result to another thread) and must not call Append (AppendAsync is fine).
+  // so no answer reflects state that a crash could still take back. It may come before the
+  // group is readable (while its memtable inserts run): a read begun after it waits until
+  // it is (every read of this interface, CommittedPosition included), except a read inside
+  // `done` itself. `done` must be quick (hand the result to another thread) and must not
+  // call Append (AppendAsync is fine).
   // A group forms while the previous one is synced and waits only for that sync.
   using AppendCallback = std::function<void(StoreResult<AppendResult>)>;
   virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;

@@ -14,17 +14,25 @@
 //    so the other thread's next group is written and synced beside these inserts. No group
 //    is handed to RocksDB before the one ahead of it is synced, so they enter its write
 //    queue in order and none follows a failed one into the WAL.
-// 3. Then, in group order (tickets): the group's records go to the recent log
+// 3. The thread that takes the turn first answers that group (AnswerSynced), while its
+//    inserts run: every request of it gets its callback, so its appenders come back for
+//    the next group instead of waiting out the inserts. Not a group holding an erasure (its
+//    answer follows the key's purge) nor one behind an unanswered group: those are answered
+//    in step 4. The group stays among the unsynced ones step 1 reads until step 4.
+// 4. Then, in group order (tickets): the group's records go to the recent log
 //    (recent_log.h: the log's tail readers decode them from memory), the committed
-//    watermark and the tip move, erasures are purged, and every request of the group gets
-//    its callback.
+//    watermark and the tip move, erasures are purged, and the group is answered if step 3
+//    did not.
 // Invariants: acknowledged means durable (an ack follows the sync of the write that holds
 // it). No answer, not even a rejection, precedes the sync of every write it was decided
 // on: a group is checked against the unsynced groups before it and answered after them.
 // Nothing is readable before its sync: the database only ever receives synced batches
 // (never sync = false with a later SyncWAL, never manual_wal_flush: FORMAT.md), unsynced
 // writes exist only in the groups' memory, which only step 1 reads, and the log's readers
-// stop at the watermark, which moves after the write returned. A failed write or sync is
+// stop at the watermark, which moves after the write returned. A read that begins after an
+// answer sees what it answered: the store's reads first wait until the watermark passes the
+// last answered position (AwaitAnswered; at most the group's inserts, and never on a commit
+// thread, which moves it). A failed write or sync is
 // sticky: its group, every group formed on top of it and every later write (checkpoints
 // too) are refused, so nothing writes to the database again until it is reopened and
 // recovered from the WAL (Debian's RocksDB aborts on a write to a file after a failed
@@ -50,6 +58,10 @@
 
 namespace caseledger::eventstore {
 namespace {
+
+// Set on the commit threads: their reads (a callback's, a listener's) do not wait for the
+// watermark (AwaitAnswered), which they themselves move.
+thread_local bool t_commit_thread = false;
 
 // How often a refusal for lack of space looks at the disk again.
 constexpr auto kSpacePoll = std::chrono::milliseconds(200);
@@ -228,63 +240,8 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   return result;
 }
 
-namespace {
-
-// The entries of a group's map in key order (bytewise, as RocksDB's comparator orders them).
-template <class Map>
-std::vector<const typename Map::value_type*> InKeyOrder(const Map& m) {
-  std::vector<const typename Map::value_type*> sorted;
-  sorted.reserve(m.size());
-  for (const auto& entry : m) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  return sorted;
-}
-
-}  // namespace
-
-void RocksEventStore::SortedPuts::Add(std::string_view key, std::string_view value) {
-  entries_.push_back({static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(key.size()),
-                      static_cast<uint32_t>(value.size())});
-  bytes_.append(key).append(value);
-}
-
-void RocksEventStore::SortedPuts::PutInKeyOrder(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* family) {
-  const char* base = bytes_.data();
-  auto key = [base](const Entry& e) { return std::string_view(base + e.at, e.key_size); };
-  std::stable_sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) { return key(a) < key(b); });
-  for (const Entry& e : entries_) {
-    batch.Put(family, rocksdb::Slice(base + e.at, e.key_size), rocksdb::Slice(base + e.at + e.key_size, e.value_size));
-  }
-}
-
-void RocksEventStore::AddKeyedWrites(Group& g) {
-  // Each family's keys in order: its memtable inserts them through one shared hint (the
-  // insert-hint extractor of Open), so each insert searches the skip list only from where the
-  // one before it went, not from the top (these keys are random: stream ids, keyed hashes).
-  // One write per key even when several requests of the group wrote it: the last is the
-  // one the state holds, as a sequence of writes in the batch would leave it. The index
-  // entries are each a key of its own (a stream's versions), or a key seed and its erasure's
-  // tombstone, in the order they were prepared.
-  g.index.PutInKeyOrder(g.batch, streams_);
-  for (const auto* head : InKeyOrder(g.state.heads)) {
-    g.batch.Put(heads_, head->first, format::EncodeHead(head->second));
-  }
-  for (const auto* claim : InKeyOrder(g.state.claims)) {
-    if (claim->second.empty()) {
-      g.batch.Delete(claims_, claim->first);  // released
-    } else {
-      g.batch.Put(claims_, claim->first, claim->second);
-    }
-  }
-  for (const auto* idem : InKeyOrder(g.state.idempotency)) {
-    const AppendResult& result = idem->second.second;
-    format::IdempotencyRecord rec{idem->second.first, result.stream, result.first_position,
-                                  result.last_position, result.version};
-    g.batch.Put(idempotency_, idem->first, format::EncodeIdempotency(rec));
-  }
-}
-
 StoreStats RocksEventStore::Stats() const {
+  AwaitAnswered();
   StoreStats stats;
   {
     std::lock_guard l(write_mu_);
@@ -346,15 +303,50 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     group.tip = tip_hash_;
     group.pending.push_back(std::move(p));
     // Wake the turn holder only when it waits for this: no futex call per append otherwise.
-    wake = syncer_waiting_ && (gather_target_ == 0 || ready_.front()->pending.size() >= gather_target_);
+    wake = syncer_waiting_ && (!gathering_ || ready_.front()->pending.size() >= Returning());
   }
   if (wake) sync_cv_.notify_one();
 }
 
-void RocksEventStore::PassTurn() {
+size_t RocksEventStore::Returning() const {
+  size_t returning = answered_since_take_;
+  for (const auto& g : in_flight_) {
+    if (g->ticket < groups_taken_ && !g->answered) returning += g->pending.size();
+  }
+  return returning;
+}
+
+void RocksEventStore::PassTurn(Group* synced) {
   {
     std::lock_guard t(turn_mu_);
     turn_taken_ = false;
+    if (synced && synced->erasures.empty() && groups_answered_ == synced->ticket - 1) to_answer_ = synced;
+  }
+  turn_cv_.notify_all();
+}
+
+void RocksEventStore::AnswerSynced() {
+  Group* group = nullptr;
+  {
+    std::lock_guard t(turn_mu_);
+    group = std::exchange(to_answer_, nullptr);
+    if (!group) return;
+    answering_ = group->ticket;
+  }
+  {
+    std::lock_guard l(write_mu_);
+    group->answered = true;
+    answered_since_take_ += group->pending.size();  // free to come back: the gather counts them
+    // A claim read before the answer no longer stands once it is given (Prepare reads again).
+    if (!group->state.claims.empty()) claims_written_.fetch_add(1, std::memory_order_release);
+  }
+  // Before the answers: a read made after one waits until the watermark passes it.
+  answered_position_.store(group->end_position - 1, std::memory_order_release);
+  Answer(*group);
+  {
+    std::lock_guard t(turn_mu_);
+    groups_answered_ = group->ticket;
+    answering_ = 0;
   }
   turn_cv_.notify_all();
 }
@@ -365,6 +357,7 @@ void RocksEventStore::NoteFailure(const StoreError& failure, bool from_disk) {
 }
 
 void RocksEventStore::SyncLoop() {
+  t_commit_thread = true;
   for (;;) {
     {
       // One commit thread at a time takes a group and hands it to RocksDB, so groups enter
@@ -373,6 +366,7 @@ void RocksEventStore::SyncLoop() {
       turn_cv_.wait(t, [&] { return !turn_taken_; });
       turn_taken_ = true;
     }
+    AnswerSynced();
     std::unique_lock l(write_mu_);
     syncer_waiting_ = true;
     for (;;) {
@@ -388,16 +382,19 @@ void RocksEventStore::SyncLoop() {
       }
       break;
     }
-    // The appenders the previous group answered are usually back within a fraction of a
-    // sync (closed-loop clients: a server's connections, the bench): wait a little for as
-    // many, rather than sync the first one alone and the rest one sync later. Bounded by a
-    // quarter of the last sync, so a lone appender is not held back.
-    if (!stopping_ && last_group_ > 1 && ready_.front()->pending.size() < last_group_) {
-      gather_target_ = last_group_;
+    // The appenders answered since the last group was taken are usually back within a
+    // fraction of a sync (closed-loop clients: a server's connections, the bench): wait a
+    // little for as many, rather than sync the first one alone and the rest one sync later.
+    // Bounded by a quarter of the last sync, so a lone appender is not held back. Not for
+    // as many as the last group held: with the pipeline its appenders are still waiting
+    // for its inserts, and the wait (the whole bound, every group) kept 64 appenders in
+    // two alternating groups of ~32 (issue #16).
+    if (!stopping_ && Returning() > 1 && ready_.front()->pending.size() < Returning()) {
+      gathering_ = true;
       const auto until = std::chrono::steady_clock::now() +
                          std::min<std::chrono::steady_clock::duration>(last_sync_ / 4, std::chrono::milliseconds(2));
-      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= last_group_; });
-      gather_target_ = 0;
+      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= Returning(); });
+      gathering_ = false;
     }
     syncer_waiting_ = false;
     if (ready_.empty()) {  // stopping, and every group was taken
@@ -410,7 +407,8 @@ void RocksEventStore::SyncLoop() {
     // Appenders read the group's state (under write_mu_) while this thread reads its batch.
     Group& group = *in_flight_.back();
     const uint64_t ticket = ++groups_taken_;
-    last_group_ = group.pending.size();
+    group.ticket = ticket;
+    answered_since_take_ = 0;
     std::optional<StoreError> failure = bg_error_;
     l.unlock();
 
@@ -427,15 +425,18 @@ void RocksEventStore::SyncLoop() {
       wo.sync = true;  // acknowledged means durable; readable only once synced
       // The batch's first memtable insert follows its WAL write and sync: the next group may
       // go to RocksDB then, to be written and synced while this one's inserts run.
+      // Its answers need no more than that: the next holder of the turn gives them while
+      // these inserts run (AnswerSynced), and a read waits for the watermark to pass them.
       struct Turn {
         RocksEventStore* store;
         bool* passed;
-      } turn{this, &passed};
+        Group* group;
+      } turn{this, &passed, &group};
       ArmMemtableInsertHook(
           [](void* arg) {
             auto* t = static_cast<Turn*>(arg);
             *t->passed = true;
-            t->store->PassTurn();
+            t->store->PassTurn(t->group);
           },
           &turn);
       auto sync_start = std::chrono::steady_clock::now();
@@ -463,12 +464,14 @@ void RocksEventStore::SyncLoop() {
     if (!passed) PassTurn();
     {
       std::unique_lock t(turn_mu_);
-      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1; });
+      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1 && answering_ != ticket; });
+      if (to_answer_ == &group) to_answer_ = nullptr;  // not taken up: answered in Complete
     }
     Complete(failure, from_disk, sync_micros);
     {
       std::lock_guard t(turn_mu_);
       groups_completed_ = ticket;
+      groups_answered_ = std::max(groups_answered_, ticket);
     }
     turn_cv_.notify_all();
   }
@@ -477,18 +480,27 @@ void RocksEventStore::SyncLoop() {
 void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros) {
   uint64_t committed = 0;
   std::vector<std::function<void(uint64_t)>> listeners;
-  std::shared_ptr<const std::vector<AnswerHooks>> hooks;
   std::unique_ptr<Group> group;
   {
     std::lock_guard l(write_mu_);
     group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
     in_flight_.pop_front();
+    if (!group->answered) answered_since_take_ += group->pending.size();  // answered below, free to come back
     if (failure) NoteFailure(*failure, from_disk);
     // A group written after an earlier one failed (its memtable inserts, past its sync: the
     // turn had passed) is refused with it; nothing of it is acknowledged.
     if (failure || (needs_reopen_ && group->writes > 0)) {
       for (Pending& p : group->pending) p.result = Refused(*bg_error_, needs_reopen_);
       group->erasures.clear();
+      if (group->answered) {
+        // Synced, so durable and answered, but not in the memtable: readable once the store
+        // is reopened and recovered from the WAL. Reads stop waiting for it.
+        StoreLog()->critical("an answered group's memtable inserts failed at position {}: readable after a reopen",
+                             group->first_position);
+        std::lock_guard cl(commit_mu_);
+        answered_unreadable_.store(true, std::memory_order_release);
+        commit_cv_.notify_all();
+      }
     } else if (group->writes > 0) {
       // Before the watermark moves: no reader may open an erased stream's data from a cache.
       for (const AppendRequest& erasure : group->erasures) vault_->MarkErased(erasure.stream);
@@ -519,20 +531,31 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       listeners = listeners_;
     }
   }
-  {
-    std::lock_guard cl(commit_mu_);
-    hooks = answer_hooks_;
-  }
   // Before the answer: an acknowledged erasure has its key purged from the files.
   for (const AppendRequest& erasure : group->erasures) PurgeErased(erasure);
   if (committed > 0) {
     commit_cv_.notify_all();
     for (auto& f : listeners) f(committed);
   }
+  if (!group->answered) Answer(*group);
+  // Emptied here, outside the lock; kept for a later group (three suffice: one forming, one
+  // written, one in its memtable inserts).
+  if (group->Reset()) {
+    std::lock_guard l(write_mu_);
+    if (spare_groups_.size() < 3) spare_groups_.push_back(std::move(group));
+  }
+}
+
+void RocksEventStore::Answer(Group& group) {
+  std::shared_ptr<const std::vector<AnswerHooks>> hooks;
+  {
+    std::lock_guard cl(commit_mu_);
+    hooks = answer_hooks_;
+  }
   for (const AnswerHooks& h : *hooks) {
     if (h.before) h.before();
   }
-  for (Pending& p : group->pending) {
+  for (Pending& p : group.pending) {
     try {
       p.done(std::move(p.result));
     } catch (const std::exception& e) {
@@ -542,36 +565,16 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
   for (const AnswerHooks& h : *hooks) {
     if (h.after) h.after();
   }
-  // Emptied here, outside the lock; kept for a later group (three suffice: one forming, one
-  // written, one in its memtable inserts).
-  if (group->Reset()) {
-    std::lock_guard l(write_mu_);
-    if (spare_groups_.size() < 3) spare_groups_.push_back(std::move(group));
-  }
 }
 
-bool RocksEventStore::Group::Reset() {
-  // A group that held a large batch (an import's, a long erasure) gives its memory back.
-  constexpr size_t kKeptBatchBytes = 1 << 20;
-  constexpr size_t kKeptRequests = 4096;
-  if (batch.GetDataSize() > kKeptBatchBytes || index.bytes() > kKeptBatchBytes || pending.capacity() > kKeptRequests ||
-      record.capacity() > kKeptBatchBytes || records->capacity() > kKeptBatchBytes) {
-    return false;
-  }
-  batch.Clear();
-  index.Clear();
-  records->Clear();
-  state.heads.clear();
-  state.claims.clear();
-  state.idempotency.clear();
-  for (auto& [stream, key] : state.keys) {
-    if (key) sodium_memzero(key->data(), key->size());
-  }
-  state.keys.clear();
-  pending.clear();
-  erasures.clear();
-  writes = 0;
-  return true;
+void RocksEventStore::AwaitAnswered() const {
+  const uint64_t answered = answered_position_.load(std::memory_order_acquire);
+  if (committed_.load(std::memory_order_acquire) >= answered || t_commit_thread) return;
+  std::unique_lock cl(commit_mu_);
+  commit_cv_.wait(cl, [&] {
+    return committed_.load(std::memory_order_acquire) >= answered ||
+           answered_unreadable_.load(std::memory_order_acquire);
+  });
 }
 
 std::optional<StoreError> RocksEventStore::WriteRefusal() const {

@@ -291,12 +291,14 @@ void RocksEventStore::SetTip(const ChainTip& tip) {
 }
 
 StoreResult<uint64_t> RocksEventStore::StreamVersion(const std::string& stream) const {
+  AwaitAnswered();
   auto head = LoadHead(stream);
   if (!head) return head.error();
   return head->version;
 }
 
 StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::string& claim) const {
+  AwaitAnswered();
   if (!domain::IsPersonalClaim(claim)) {
     // A swab's owner, read by every collection and result: from memory when the group
     // commit wrote it or a read found it (written_claims.h); a claim not taken is not kept.
@@ -311,6 +313,7 @@ StoreResult<std::optional<std::string>> RocksEventStore::ClaimOwner(const std::s
 }
 
 StoreResult<ClaimRead> RocksEventStore::ReadClaim(const std::string& claim) const {
+  AwaitAnswered();
   ClaimRead read;
   read.claim = claim;
   // Before the read: claims written while it runs move the count, and Prepare reads again.
@@ -332,6 +335,7 @@ StoreResult<ClaimRead> RocksEventStore::ReadClaim(const std::string& claim) cons
 
 StoreResult<std::optional<EventStore::IdempotentAnswer>> RocksEventStore::FindIdempotencyKey(
     const std::string& key) const {
+  AwaitAnswered();
   auto v = Get(idempotency_, key);
   if (!v) return v.error();
   if (!*v) return std::optional<IdempotentAnswer>();
@@ -343,13 +347,14 @@ StoreResult<std::optional<EventStore::IdempotentAnswer>> RocksEventStore::FindId
 }
 
 ChainTip RocksEventStore::Tip() const {
+  AwaitAnswered();
   std::lock_guard l(tip_mu_);
   return tip_;
 }
 
 bool RocksEventStore::WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const {
   std::unique_lock l(commit_mu_);
-  return commit_cv_.wait_for(l, timeout, [&] { return CommittedPosition() >= position; });
+  return commit_cv_.wait_for(l, timeout, [&] { return committed_.load(std::memory_order_acquire) >= position; });
 }
 
 void RocksEventStore::AddCommitListener(std::function<void(uint64_t)> listener) {

@@ -50,7 +50,11 @@ class RocksEventStore final : public EventStore {
       const std::string& key) const override;
   std::string RequestDigest(std::string_view request) const override;
   bool RequestDigestMatches(std::string_view stored, std::string_view request) const override;
-  uint64_t CommittedPosition() const override { return committed_.load(std::memory_order_acquire); }
+  // The reads below see every append answered before they began (AwaitAnswered).
+  uint64_t CommittedPosition() const override {
+    AwaitAnswered();
+    return committed_.load(std::memory_order_acquire);
+  }
   ChainTip Tip() const override;
   bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const override;
   void AddCommitListener(std::function<void(uint64_t)> listener) override;
@@ -141,6 +145,8 @@ class RocksEventStore final : public EventStore {
     Timestamp recorded_at;
     size_t writes = 0;            // requests that write (not replays, not rejected)
     uint64_t epoch = 0;           // write_epoch_ when it formed
+    uint64_t ticket = 0;          // its place in the order groups go to RocksDB (once taken)
+    bool answered = false;        // answered once synced, before its inserts (under write_mu_)
     // Empties it for reuse; false when it grew too large to be worth keeping.
     bool Reset();
   };
@@ -162,8 +168,25 @@ class RocksEventStore final : public EventStore {
   // writes it; passes the turn on once the write reached the memtable (its WAL write and
   // sync succeeded) or returned; then completes the group, in group order.
   void SyncLoop();
-  // Lets the other commit thread take the next group (locks turn_mu_ only).
-  void PassTurn();
+  // Lets the other commit thread take the next group (locks turn_mu_ only). `synced`: a
+  // group whose WAL write and sync succeeded, for the next holder of the turn to answer
+  // (AnswerSynced) while its memtable inserts run, when every group before it is answered
+  // and it holds no erasure (answered after its key is purged, in Complete).
+  void PassTurn(Group* synced = nullptr);
+  // On taking the turn: answers the group PassTurn left, if any (outside RocksDB's write:
+  // a callback may append, and a fence's put waits for RocksDB under write_mu_).
+  void AnswerSynced();
+  // Calls the answer hooks and every request's callback.
+  void Answer(Group& group);
+  // Waits until every answered append is readable (the watermark passed it), so that a
+  // read made after an answer sees what it answered. Fast path: two atomic loads.
+  void AwaitAnswered() const;
+  // REQUIRES: write_mu_ held. How many appenders the forming group may still expect, as
+  // closed-loop clients come back once answered: those answered since the last group was
+  // taken, and those of the groups taken before it and not yet answered. Not the last
+  // group's own: they are answered after its memtable inserts, while the group forming now
+  // is written (the pipeline), so waiting for them would hold every group a cycle.
+  size_t Returning() const;
   // REQUIRES: write_mu_ held. Makes a failed group's failure the store's (bg_error_),
   // before the next group is taken.
   void NoteFailure(const StoreError& failure, bool from_disk);
@@ -226,7 +249,7 @@ class RocksEventStore final : public EventStore {
   // memtable inserts or completion while the next is written and synced).
   std::deque<std::unique_ptr<Group>> in_flight_;
   uint64_t groups_taken_ = 0;                      // tickets: groups go to RocksDB in this order
-  size_t last_group_ = 0;                          // requests in the last group taken
+  size_t answered_since_take_ = 0;                 // requests answered since the last group was taken
   std::chrono::steady_clock::duration last_sync_{};  // the last write's duration
   // The turn to take and write the next group, and the order of completions: a leaf lock
   // (nothing is locked while it is held), since the turn is passed from inside RocksDB's
@@ -235,6 +258,9 @@ class RocksEventStore final : public EventStore {
   std::condition_variable turn_cv_;                // the turn passed, or a group was completed
   bool turn_taken_ = false;                        // guarded by turn_mu_
   uint64_t groups_completed_ = 0;                  // guarded by turn_mu_
+  uint64_t groups_answered_ = 0;                   // guarded by turn_mu_: answered up to this ticket
+  Group* to_answer_ = nullptr;                     // guarded by turn_mu_: synced, for AnswerSynced
+  uint64_t answering_ = 0;                         // guarded by turn_mu_: the ticket AnswerSynced answers
   std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
@@ -243,7 +269,7 @@ class RocksEventStore final : public EventStore {
   uint64_t seeding_ = 0;                           // a standby taking a seed at this sequence
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the turn's holder waits on sync_cv_
-  size_t gather_target_ = 0;                       // ...for a group this large (0: any)
+  bool gathering_ = false;                         // ...for the appenders Returning() counts
   uint64_t next_position_ = 1;                     // the next position to prepare
   Hash tip_hash_{};                                // hash at next_position_ - 1
   Timestamp last_recorded_;                        // recorded-at never goes backwards
@@ -262,12 +288,17 @@ class RocksEventStore final : public EventStore {
   mutable WrittenHeads written_heads_;
   // Owners of claims that are not personal, as written or found (written_claims.h).
   mutable WrittenClaims written_claims_;
-  // Moves after every write of claims to the database (a group that took or released any,
-  // shipped batches, an import), under write_mu_: a ClaimRead taken at the current value
+  // Moves after every write of claims to the database (a group that took or released any:
+  // when it is answered and when it is written; shipped batches, an import), under
+  // write_mu_: a ClaimRead taken at the current value
   // still tells the database's answer to Prepare (which checks the unsynced groups first).
   // Starts at 1: a read's 0 means "nothing to trust".
   std::atomic<uint64_t> claims_written_{1};
   std::atomic<uint64_t> committed_{0};
+  // The last position answered (AnswerSynced: before the group's inserts), and whether a
+  // group answered so failed its inserts (readable only after a reopen): AwaitAnswered.
+  std::atomic<uint64_t> answered_position_{0};
+  std::atomic<bool> answered_unreadable_{false};
   // The last groups' records (recent_log.h): added by Complete, in group order, before
   // committed_ moves past them, read by ReadLogInto. ~10 ms of the views' batch under the
   // commands' load is ~0.2 MiB of records.
