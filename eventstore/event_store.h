@@ -198,7 +198,10 @@ struct StoreStats {
   uint64_t group_commits = 0;     // WAL syncs done
   uint64_t appends = 0;           // requests appended (not counting idempotent replays)
   uint64_t events = 0;            // events appended
-  uint64_t sync_micros = 0;       // time spent in synced writes
+  uint64_t sync_micros = 0;       // time spent in synced writes (WAL write, sync, memtable inserts)
+  // Of it, in the WAL's write and sync alone, up to the first memtable insert: what an
+  // appender waits for since a group is answered once synced (docs/benchmarks.md, session 26).
+  uint64_t wal_sync_micros = 0;
   uint64_t max_group_size = 0;    // largest group seen
   // The disk's stalls, which set the tail latency of commands: every acknowledgement
   // behind a slow sync waits for it (docs/benchmarks.md, 2026-12-03).

@@ -412,7 +412,7 @@ void RocksEventStore::SyncLoop() {
     std::optional<StoreError> failure = bg_error_;
     l.unlock();
 
-    uint64_t sync_micros = 0;
+    uint64_t sync_micros = 0, wal_micros = 0;
     bool from_disk = false;  // the failure came from RocksDB: only a reopen writes again
     bool passed = false;     // the turn, from the memtable hook
     if (!failure && group.writes > 0) {
@@ -431,10 +431,12 @@ void RocksEventStore::SyncLoop() {
         RocksEventStore* store;
         bool* passed;
         Group* group;
-      } turn{this, &passed, &group};
+        std::chrono::steady_clock::time_point synced;  // the WAL written and synced
+      } turn{this, &passed, &group, {}};
       ArmMemtableInsertHook(
           [](void* arg) {
             auto* t = static_cast<Turn*>(arg);
+            t->synced = std::chrono::steady_clock::now();
             *t->passed = true;
             t->store->PassTurn(t->group);
           },
@@ -442,8 +444,11 @@ void RocksEventStore::SyncLoop() {
       auto sync_start = std::chrono::steady_clock::now();
       rocksdb::Status s = db_->Write(wo, &group.batch);
       DisarmMemtableInsertHook();
-      const auto took = std::chrono::steady_clock::now() - sync_start;
+      const auto written = std::chrono::steady_clock::now();
+      const auto took = written - sync_start;
       sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+      wal_micros = std::chrono::duration_cast<std::chrono::microseconds>((passed ? turn.synced : written) - sync_start)
+                       .count();
       l.lock();
       last_sync_ = took;
       l.unlock();
@@ -467,7 +472,7 @@ void RocksEventStore::SyncLoop() {
       turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1 && answering_ != ticket; });
       if (to_answer_ == &group) to_answer_ = nullptr;  // not taken up: answered in Complete
     }
-    Complete(failure, from_disk, sync_micros);
+    Complete(failure, from_disk, sync_micros, wal_micros);
     {
       std::lock_guard t(turn_mu_);
       groups_completed_ = ticket;
@@ -477,7 +482,8 @@ void RocksEventStore::SyncLoop() {
   }
 }
 
-void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros) {
+void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros,
+                               uint64_t wal_micros) {
   uint64_t committed = 0;
   std::vector<std::function<void(uint64_t)>> listeners;
   std::unique_ptr<Group> group;
@@ -507,6 +513,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       committed = group->end_position - 1;
       ++stats_.group_commits;
       stats_.sync_micros += sync_micros;
+      stats_.wal_sync_micros += wal_micros;
       stats_.max_sync_micros = std::max(stats_.max_sync_micros, sync_micros);
       if (sync_micros > StoreStats::kSlowSyncMicros) ++stats_.slow_syncs;
       stats_.events += group->end_position - group->first_position;

@@ -192,7 +192,9 @@ class RocksEventStore final : public EventStore {
   void NoteFailure(const StoreError& failure, bool from_disk);
   // Answers the oldest group in flight (written, or failed with `failure`) and removes it.
   // `from_disk`: the failure came from RocksDB (sticky until a reopen).
-  void Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros);
+  // `sync_micros`: the group's synced write, its memtable inserts included; `wal_micros`: its
+  // WAL write and sync alone (to the first insert).
+  void Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros, uint64_t wal_micros);
   // REQUIRES: write_mu_ held. A value written by a group not yet in the database, newest
   // group first; null when none holds `key`.
   template <class Map>
