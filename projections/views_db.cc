@@ -398,6 +398,9 @@ ViewsDb::Result<void> ViewsDb::WriteAsTable(Batch& batch, const std::string& dir
   // As large as a memtable would grow before its flush: as many files of the same size,
   // and so the same compactions.
   if (table_bytes_ < std::max(options_.write_buffer_bytes, options_.catch_up_write_buffer_bytes)) return {};
+  // Not for a short catch-up's one table (FlushTables): it would rewrite the OPTIONS file
+  // (synced) twice for nothing.
+  if (auto held = HoldCompactions(); !held) return held.error();
   return MergeTables(dir);
 }
 
@@ -406,7 +409,9 @@ ViewsDb::Result<void> ViewsDb::FlushTables(const std::string& dir) {
   table_runs_.clear();  // their buffers given back: the catch-up is over
   table_used_ = 0;
   table_bytes_ = 0;
-  return merged;
+  auto released = ReleaseCompactions();
+  if (!merged) return merged;
+  return released;
 }
 
 ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {

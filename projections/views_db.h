@@ -113,10 +113,16 @@ class ViewsDb {
   // spill, people_spill.h; the views are published at the end): a batch kept is not read.
   // Table files go to `dir`, moved into the database. One thread at a time; batches kept
   // and not flushed are dropped with the database (a catch-up stopped before its end).
+  // From its first table file until FlushTables, the database compacts nothing: each
+  // compaction of level 0 rewrote all of level 1, which held every key written so far
+  // (quadratic in the history: docs/benchmarks.md, session 26); the table files are
+  // compacted once, after FlushTables, and nothing reads them meanwhile.
   Result<void> WriteAsTable(Batch& batch, const std::string& dir);
   // Writes what WriteAsTable kept as one table file and ingests it (nothing kept: nothing),
-  // and gives back the buffers WriteAsTable recycles. May run beside Ingest on another
-  // thread (the catch-up's end: its kept batches and its people ingested at once).
+  // gives back the buffers WriteAsTable recycles, and lets the database compact again (the
+  // table files in one compaction, in the background; writes meanwhile are not stalled by
+  // level 0's files: Level0Settings). May run beside Ingest on another thread (the
+  // catch-up's end: its kept batches and its people ingested at once).
   Result<void> FlushTables(const std::string& dir);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
@@ -161,6 +167,10 @@ class ViewsDb {
   Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
   // The first table_used_ of table_runs_ merged into a table file and ingested.
   Result<void> MergeTables(const std::string& dir);
+  // Compactions off (WriteAsTable), or on again with level 0's stall triggers above the
+  // files it holds (FlushTables).
+  Result<void> HoldCompactions();
+  Result<void> ReleaseCompactions();
 
   ViewsDbOptions options_;
   bool catching_up_ = false;       // the settings it is in (CatchingUp)
@@ -168,6 +178,7 @@ class ViewsDb {
   size_t table_used_ = 0;          // how many of them hold a batch; the others, their buffers
   size_t table_bytes_ = 0;
   uint64_t tables_ = 0;
+  bool compactions_held_ = false;  // HoldCompactions until ReleaseCompactions
   std::shared_ptr<rocksdb::Cache> cache_;
   // Set by Open, or by the first Ready after Create's creation (mutable: a const call may
   // be the first to wait for it); read only after Ready.

@@ -8,10 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace caseledger::projections {
 namespace {
@@ -246,6 +248,68 @@ TEST_F(FreshViewsTest, ACatchUpFromScratchLeavesItsSettingsAtTheFirstBatchApplie
   ASSERT_TRUE(reopened) << reopened.error().message;
   EXPECT_EQ((*reopened)->Position(), 51u);  // as written: nothing to apply again
   EXPECT_EQ(DumpViews(**reopened, days_), DumpViews(**reference, days_));
+}
+
+// The table files of a catch-up from scratch (WriteAsTable) are compacted once, after
+// FlushTables, not every 16 of them into a level 1 that held every key written so far.
+TEST(ViewsDbTest, TableFilesOfACatchUpAreCompactedOnlyAfterItsEnd) {
+  const std::string dir = ::testing::TempDir() + "/views-tables-held";
+  std::filesystem::remove_all(dir);
+  auto tables = [&dir] {
+    size_t n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir)) n += f.path().extension() == ".sst";
+    return n;
+  };
+  ViewsDbOptions o;
+  o.block_cache_bytes = 1 << 20;
+  o.write_buffer_bytes = 16 << 10;  // a table file per batch below
+  const std::string spill = dir + ".tables";
+  std::filesystem::create_directories(spill);
+  {
+    auto db = ViewsDb::Create(dir, o, ViewsDb::Settings::kCatchingUp);
+    ASSERT_TRUE(db) << db.error().message;
+    // A short catch-up's one table file: the settings are not touched (no OPTIONS file).
+    ViewsDb::Batch first;
+    first.Put("gps/000", "v0");
+    ASSERT_TRUE((*db)->WriteAsTable(first, spill));
+    ASSERT_TRUE((*db)->FlushTables(spill));
+    const std::set<std::string> opened = OptionsFiles(dir);
+    EXPECT_EQ(NewestOption(dir, "disable_auto_compactions"), "false");
+    // 80 batches over the same 1,000 keys, each a table file: more than level 0's stop
+    // trigger while catching up (64), none compacted.
+    constexpr int kBatches = 80, kKeys = 1000;
+    for (int b = 0; b < kBatches; ++b) {
+      ViewsDb::Batch batch;
+      for (int k = 0; k < kKeys; ++k) batch.Put("gps/" + std::to_string(1000 + k), std::string(20, 'a') + std::to_string(b));
+      ASSERT_TRUE((*db)->WriteAsTable(batch, spill));
+      if (b == 0) {
+        EXPECT_NE(OptionsFiles(dir), opened);
+        EXPECT_EQ(NewestOption(dir, "disable_auto_compactions"), "true");
+      }
+    }
+    EXPECT_EQ(tables(), size_t{kBatches + 1});
+    ASSERT_TRUE((*db)->FlushTables(spill));
+    EXPECT_EQ(NewestOption(dir, "disable_auto_compactions"), "false");
+    // A write is not stalled by level 0's files while they are compacted: they are all
+    // there but the first few (ingested into the empty levels below).
+    EXPECT_GT(std::stoi(NewestOption(dir, "level0_slowdown_writes_trigger")), kBatches - 6);
+    ViewsDb::Batch checkpoint;
+    checkpoint.Put("checkpoint", "1");
+    ASSERT_TRUE((*db)->Write(checkpoint, true));
+    ASSERT_TRUE((*db)->CatchingUp(false));  // nor when the database follows the log
+    EXPECT_GT(std::stoi(NewestOption(dir, "level0_slowdown_writes_trigger")), kBatches - 6);
+    ASSERT_TRUE((*db)->Flush());
+    for (int wait = 0; wait < 200 && tables() > 8; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_LE(tables(), 8u);  // compacted once released
+    for (int k : {0, 499, 999}) {
+      auto got = (*db)->Get("gps/" + std::to_string(1000 + k));
+      ASSERT_TRUE(got);
+      ASSERT_TRUE(*got);
+      EXPECT_EQ(**got, std::string(20, 'a') + std::to_string(kBatches - 1));
+    }
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(spill);
 }
 
 }  // namespace

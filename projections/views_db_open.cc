@@ -16,7 +16,10 @@
 #include <rocksdb/table.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace caseledger::projections {
@@ -35,14 +38,42 @@ struct Level0Settings {
   size_t write_buffer;
   int compaction_trigger, slowdown_trigger, stop_trigger;
 };
-Level0Settings SettingsFor(const ViewsDbOptions& options, bool catching_up) {
+// `level0_files`: what level 0 holds now. A catch-up from scratch leaves all its table files
+// there, compacted in one go after its end (ViewsDb::WriteAsTable): ~90 files at 1:1, more
+// than any trigger. Until that compaction is done, a write would wait for it (RocksDB stops
+// writes at the stop trigger, and a flush waits while level 0 is at the slowdown trigger):
+// the catch-up's checkpoint, Settle's flush, the live views' first batches. So the stall
+// triggers count from the files level 0 holds when the settings are set.
+Level0Settings SettingsFor(const ViewsDbOptions& options, bool catching_up, uint64_t level0_files = 0) {
   const rocksdb::Options defaults;
-  if (!catching_up) {
-    return {options.write_buffer_bytes, defaults.level0_file_num_compaction_trigger,
-            defaults.level0_slowdown_writes_trigger, defaults.level0_stop_writes_trigger};
+  Level0Settings s{options.write_buffer_bytes, defaults.level0_file_num_compaction_trigger,
+                   defaults.level0_slowdown_writes_trigger, defaults.level0_stop_writes_trigger};
+  if (catching_up) {
+    s = {options.catch_up_write_buffer_bytes != 0 ? options.catch_up_write_buffer_bytes : options.write_buffer_bytes,
+         kCatchUpLevel0Files, 3 * kCatchUpLevel0Files, 4 * kCatchUpLevel0Files};
   }
-  return {options.catch_up_write_buffer_bytes != 0 ? options.catch_up_write_buffer_bytes : options.write_buffer_bytes,
-          kCatchUpLevel0Files, 3 * kCatchUpLevel0Files, 4 * kCatchUpLevel0Files};
+  const int files = static_cast<int>(std::min<uint64_t>(level0_files, 1 << 20));
+  s.slowdown_trigger = std::max(s.slowdown_trigger, files + s.compaction_trigger);
+  s.stop_trigger = std::max(s.stop_trigger, s.slowdown_trigger + s.compaction_trigger);
+  return s;
+}
+
+uint64_t Level0Files(rocksdb::DB& db) {
+  uint64_t files = 0;
+  std::string value;
+  if (db.GetProperty(rocksdb::DB::Properties::kNumFilesAtLevelPrefix + std::string("0"), &value)) {
+    files = std::strtoull(value.c_str(), nullptr, 10);
+  }
+  return files;
+}
+
+std::unordered_map<std::string, std::string> Triggers(const Level0Settings& level0) {
+  return {
+      {"write_buffer_size", std::to_string(level0.write_buffer)},
+      {"level0_file_num_compaction_trigger", std::to_string(level0.compaction_trigger)},
+      {"level0_slowdown_writes_trigger", std::to_string(level0.slowdown_trigger)},
+      {"level0_stop_writes_trigger", std::to_string(level0.stop_trigger)},
+  };
 }
 
 rocksdb::Options DatabaseOptions(const ViewsDbOptions& options, bool catching_up,
@@ -79,6 +110,9 @@ rocksdb::Options DatabaseOptions(const ViewsDbOptions& options, bool catching_up
   o.memtable_prefix_bloom_size_ratio = 0.02;
   // Level 1 as large as level 0 may grow while catching up (CatchingUp), so that level 0
   // goes into it whole; following the log, it fills slowly and is compacted as it fills.
+  // A catch-up from scratch's table files go into it in one compaction after its end
+  // (WriteAsTable): at 1:1, 33 M records in, 15 M out, 368 MiB (docs/benchmarks.md, session
+  // 26). A level 1 of a few hundred MiB would be rewritten again into level 2 right after.
   o.max_bytes_for_level_base = uint64_t{2} * kCatchUpLevel0Files *
                                std::max(options.write_buffer_bytes, options.catch_up_write_buffer_bytes);
   rocksdb::BlockBasedTableOptions t;
@@ -124,6 +158,13 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   db->catching_up_ = catching_up;
   db->db_.reset(raw);
   db->cache_ = std::move(cache);
+  // A catch-up from scratch a crash stopped leaves its table files in level 0 (WriteAsTable),
+  // maybe more than the stall triggers: the write that empties the views (ViewsRecovery)
+  // would wait for their compaction.
+  if (const Level0Settings level0 = SettingsFor(options, catching_up, Level0Files(*raw));
+      level0.slowdown_trigger != o.level0_slowdown_writes_trigger) {
+    if (s = raw->SetOptions(Triggers(level0)); !s.ok()) return FromStatus(s, "settings");
+  }
   return db;
 }
 
@@ -187,15 +228,29 @@ ViewsDb::Result<void> ViewsDb::CatchingUp(bool on) {
   // SetOptions writes a new OPTIONS file and a MANIFEST record, each synced: ~4 syncs.
   if (on == catching_up_) return {};
   if (auto ready = Ready(); !ready) return ready.error();
-  const Level0Settings level0 = SettingsFor(options_, on);
-  rocksdb::Status s = db_->SetOptions({
-      {"write_buffer_size", std::to_string(level0.write_buffer)},
-      {"level0_file_num_compaction_trigger", std::to_string(level0.compaction_trigger)},
-      {"level0_slowdown_writes_trigger", std::to_string(level0.slowdown_trigger)},
-      {"level0_stop_writes_trigger", std::to_string(level0.stop_trigger)},
-  });
+  rocksdb::Status s = db_->SetOptions(Triggers(SettingsFor(options_, on, Level0Files(*db_))));
   if (!s.ok()) return FromStatus(s, "settings");
   catching_up_ = on;
+  return {};
+}
+
+ViewsDb::Result<void> ViewsDb::HoldCompactions() {
+  if (compactions_held_) return {};
+  if (auto ready = Ready(); !ready) return ready.error();
+  // With automatic compactions off, RocksDB stalls no write for level 0's files either.
+  rocksdb::Status s = db_->SetOptions({{"disable_auto_compactions", "true"}});
+  if (!s.ok()) return FromStatus(s, "settings");
+  compactions_held_ = true;
+  return {};
+}
+
+ViewsDb::Result<void> ViewsDb::ReleaseCompactions() {
+  if (!compactions_held_) return {};
+  compactions_held_ = false;
+  auto settings = Triggers(SettingsFor(options_, catching_up_, Level0Files(*db_)));
+  settings.emplace("disable_auto_compactions", "false");
+  rocksdb::Status s = db_->SetOptions(settings);
+  if (!s.ok()) return FromStatus(s, "settings");
   return {};
 }
 
