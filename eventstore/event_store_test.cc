@@ -99,11 +99,14 @@ TEST_F(EventStoreTest, ReadLogIntoReusedEnvelopesEqualsReadLog) {
   junk.hash[0] = 7;
   for (size_t held : {0u, 1u, 5u}) {
     std::vector<domain::Envelope> out(held, junk);
-    ASSERT_TRUE(store_->ReadLogInto(2, 3, out, eventstore::ChainCheck::kVerify));
+    ASSERT_TRUE(store_->ReadLogInto(2, 3, out, eventstore::ChainCheck::kVerify,
+                                    eventstore::EnvelopeFields::kAll));
     EXPECT_EQ(out, *fresh) << held << " envelopes held before";
   }
   std::vector<domain::Envelope> out(4, junk);
-  ASSERT_TRUE(store_->ReadLogInto(9, 3, out, eventstore::ChainCheck::kVerify));  // past the end
+  // Past the end.
+  ASSERT_TRUE(store_->ReadLogInto(9, 3, out, eventstore::ChainCheck::kVerify,
+                                  eventstore::EnvelopeFields::kAll));
   EXPECT_TRUE(out.empty());
 }
 
@@ -120,7 +123,8 @@ TEST_F(EventStoreTest, ALogReadThatTrustsTheChainReadsTheSameEventsWithoutHashes
   junk.hash[0] = 7;
   junk.prev_hash[1] = 9;
   std::vector<domain::Envelope> trusted(2, junk);
-  ASSERT_TRUE(store_->ReadLogInto(3, 30, trusted, eventstore::ChainCheck::kTrust));
+  ASSERT_TRUE(store_->ReadLogInto(3, 30, trusted, eventstore::ChainCheck::kTrust,
+                                  eventstore::EnvelopeFields::kAll));
   ASSERT_EQ(trusted.size(), 30u);
   for (size_t i = 0; i < trusted.size(); ++i) {
     EXPECT_EQ(trusted[i].hash, domain::Hash{}) << i;

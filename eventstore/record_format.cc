@@ -32,6 +32,17 @@ class Reader {
     in_.remove_prefix(n);
     return true;
   }
+  // Steps over a field Bytes would read, `s` left empty; `n` its length.
+  bool Skip(std::string& s, uint64_t& n) {
+    if (!Varint(n) || n > in_.size()) return false;
+    s.clear();
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool Skip(std::string& s) {
+    uint64_t n;
+    return Skip(s, n);
+  }
   bool done() const { return in_.empty(); }
 
  private:
@@ -124,19 +135,33 @@ std::string EncodeRecordBody(const domain::Envelope& e) {
   return out;
 }
 
-bool DecodeRecordBody(std::string_view in, domain::Envelope& e) {
+bool DecodeRecordBody(std::string_view in, domain::Envelope& e, EnvelopeFields fields) {
   if (in.empty() || in.front() < 1 || in.front() > 4) return false;
   const bool sealed = in.front() != 1;
   Reader r(in.substr(1));
   uint64_t schema, recorded, effective_delta;
   if (!r.Bytes(e.stream) || !r.Varint(e.version) || !r.Bytes(e.type) || !r.Varint(schema) ||
-      !r.Varint(recorded) || !r.Varint(effective_delta) || !r.Bytes(e.actor.id) ||
-      !r.Bytes(e.actor.role) || !r.Bytes(e.correlation_id) || !r.Bytes(e.causation_id) ||
-      !r.Bytes(e.idempotency_key) || !r.Bytes(e.body) || !r.Bytes(e.personal) || !r.done()) {
+      !r.Varint(recorded) || !r.Varint(effective_delta)) {
     return false;
   }
+  uint64_t personal_size = 0;
+  if (fields == EnvelopeFields::kViews) {
+    if (!r.Skip(e.actor.id) || !r.Skip(e.actor.role) || !r.Skip(e.correlation_id) ||
+        !r.Skip(e.causation_id) || !r.Skip(e.idempotency_key) || !r.Bytes(e.body) ||
+        !r.Skip(e.personal, personal_size) || !r.done()) {
+      return false;
+    }
+  } else {
+    if (!r.Bytes(e.actor.id) || !r.Bytes(e.actor.role) || !r.Bytes(e.correlation_id) ||
+        !r.Bytes(e.causation_id) || !r.Bytes(e.idempotency_key) || !r.Bytes(e.body) ||
+        !r.Bytes(e.personal) || !r.done()) {
+      return false;
+    }
+    personal_size = e.personal.size();
+  }
   e.schema_version = static_cast<uint32_t>(schema);
-  e.personal_form = sealed && !e.personal.empty() ? domain::PersonalForm::kSealed : domain::PersonalForm::kOpen;
+  e.personal_form =
+      sealed && personal_size != 0 ? domain::PersonalForm::kSealed : domain::PersonalForm::kOpen;
   e.recorded_at.micros = UnZigZag(recorded);
   e.effective_at.micros = static_cast<int64_t>(static_cast<uint64_t>(e.recorded_at.micros) +
                                                static_cast<uint64_t>(UnZigZag(effective_delta)));

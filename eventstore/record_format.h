@@ -2,6 +2,7 @@
 #pragma once
 
 #include "domain/envelope.h"
+#include "eventstore/log_reader.h"
 
 #include <cstdint>
 #include <optional>
@@ -89,8 +90,10 @@ std::optional<SplitValue> Split(std::string_view value);
 // Decodes a record body into `e` (position/prev_hash/hash are left alone); false if the
 // bytes are malformed. Layouts 2-4 with a personal part set personal_form kSealed
 // (`personal` holds the sealed bytes); layout 1 (stores written before encryption) holds it
-// in clear.
-bool DecodeRecordBody(std::string_view record_body, domain::Envelope& e);
+// in clear. EnvelopeFields::kViews leaves the fields it names empty (personal_form is set
+// as for kAll, `personal` empty) and only steps over their bytes.
+bool DecodeRecordBody(std::string_view record_body, domain::Envelope& e,
+                      EnvelopeFields fields = EnvelopeFields::kAll);
 
 // Value of the streams family (a position): a varint when shorter than 8 bytes, else BE64
 // (format 2 wrote BE64 always): 8 bytes are BE64, fewer a varint.

@@ -59,6 +59,51 @@ TEST(RecordFormatTest, ARecordBodyDecodesToItsFields) {
   EXPECT_EQ(back.body, e.body);
 }
 
+TEST(RecordFormatTest, AViewsDecodeSetsWhatViewsReadAndEmptiesTheRest) {
+  domain::Envelope e;
+  e.position = 9;
+  e.stream = "person-01HXYZ";
+  e.version = 4;
+  e.type = "PersonRegistered";
+  e.schema_version = 1;
+  e.recorded_at = domain::Timestamp{1'700'000'000'000'000};
+  e.effective_at = domain::Timestamp{1'600'000'000'000'000};
+  e.actor = {"demo-admin", "admin"};
+  e.correlation_id = "c";
+  e.causation_id = "d";
+  e.idempotency_key = "k";
+  e.body = std::string(40, 'b');
+  e.personal = std::string(70, 'p');  // stands for the sealed bytes
+  const std::string record = EncodeRecordBody(e);
+  domain::Envelope all;
+  ASSERT_TRUE(DecodeRecordBody(record, all, EnvelopeFields::kAll));
+  // Into an envelope that held longer strings in every field (a recycled batch's).
+  domain::Envelope views;
+  for (std::string* s : {&views.actor.id, &views.actor.role, &views.correlation_id,
+                         &views.causation_id, &views.idempotency_key, &views.personal}) {
+    *s = std::string(50, 'x');
+  }
+  ASSERT_TRUE(DecodeRecordBody(record, views, EnvelopeFields::kViews));
+  domain::Envelope expected = all;
+  expected.actor = {};
+  expected.correlation_id.clear();
+  expected.causation_id.clear();
+  expected.idempotency_key.clear();
+  expected.personal.clear();
+  EXPECT_EQ(views, expected);
+  EXPECT_EQ(views.personal_form, domain::PersonalForm::kSealed);  // recorded, not read
+
+  e.personal.clear();  // none recorded
+  ASSERT_TRUE(DecodeRecordBody(EncodeRecordBody(e), views, EnvelopeFields::kViews));
+  EXPECT_EQ(views.personal_form, domain::PersonalForm::kOpen);
+  // Bytes that do not decode are refused whichever fields are read.
+  for (size_t cut : {record.size() - 1, record.size() - 75, size_t{20}}) {
+    EXPECT_FALSE(DecodeRecordBody(record.substr(0, cut), views, EnvelopeFields::kViews)) << cut;
+    EXPECT_FALSE(DecodeRecordBody(record.substr(0, cut), all, EnvelopeFields::kAll)) << cut;
+  }
+  EXPECT_FALSE(DecodeRecordBody(record + "z", views, EnvelopeFields::kViews));
+}
+
 TEST(RecordFormatTest, KeysEndInTheirNumberBigEndian) {
   std::string out = "p";
   PutFixed64BE(out, 0x0102030405060708ULL);

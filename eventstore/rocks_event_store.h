@@ -41,8 +41,9 @@ class RocksEventStore final : public EventStore {
   StoreResult<void> ReadStreamsSealed(const std::vector<std::string>& streams, uint64_t until,
                                       std::vector<std::vector<Envelope>>& out) const override;  // streams_sealed.cc
   StoreResult<std::vector<Envelope>> ReadLog(uint64_t from_position, size_t max_count) const override;
-  StoreResult<void> ReadLogInto(uint64_t from_position, size_t max_count, std::vector<Envelope>& out,
-                                ChainCheck check) const override;
+  StoreResult<void> ReadLogInto(uint64_t from_position, size_t max_count,
+                                std::vector<Envelope>& out, ChainCheck check,
+                                EnvelopeFields fields) const override;
   StoreResult<uint64_t> StreamVersion(const std::string& stream) const override;
   StoreResult<std::optional<std::string>> ClaimOwner(const std::string& claim) const override;
   StoreResult<ClaimRead> ReadClaim(const std::string& claim) const override;
@@ -205,10 +206,13 @@ class RocksEventStore final : public EventStore {
   // `open_personal`: decrypt the personal part (else it is left sealed and emptied).
   StoreResult<Envelope> DecodeAt(uint64_t position, std::string_view value, const Hash& prev,
                                  bool open_personal) const;
-  // DecodeAt into `e`, reusing its strings' capacity (every field is set). With
-  // ChainCheck::kTrust `prev` is not used and the hashes are left zero.
+  // DecodeAt into `e`, reusing its strings' capacity (every field is set, those `fields`
+  // leaves out to empty). With ChainCheck::kTrust `prev` is not used and the hashes are
+  // left zero.
   StoreResult<void> DecodeInto(uint64_t position, std::string_view value, const Hash& prev,
-                               bool open_personal, Envelope& e, ChainCheck check = ChainCheck::kVerify) const;
+                               bool open_personal, Envelope& e,
+                               ChainCheck check = ChainCheck::kVerify,
+                               EnvelopeFields fields = EnvelopeFields::kAll) const;
   StoreResult<void> OpenPersonal(Envelope& e) const;
   StoreResult<KeyLookup> LoadKey(const std::string& stream) const;
   // After an acknowledged erasure: flushes every family (so no live WAL file holds the

@@ -54,10 +54,11 @@ StoreResult<Envelope> RocksEventStore::DecodeAt(uint64_t position, std::string_v
   return e;
 }
 
-StoreResult<void> RocksEventStore::DecodeInto(uint64_t position, std::string_view value, const Hash& prev,
-                                              bool open_personal, Envelope& e, ChainCheck check) const {
+StoreResult<void> RocksEventStore::DecodeInto(uint64_t position, std::string_view value,
+                                              const Hash& prev, bool open_personal, Envelope& e,
+                                              ChainCheck check, EnvelopeFields fields) const {
   auto split = format::Split(value);
-  if (!split || !format::DecodeRecordBody(split->record_body, e)) {
+  if (!split || !format::DecodeRecordBody(split->record_body, e, fields)) {
     return StoreError{StoreErrorCode::kCorruption,
                       "record at position " + std::to_string(position) + " does not decode", 0,
                       position};
@@ -90,12 +91,17 @@ StoreResult<void> RocksEventStore::DecodeInto(uint64_t position, std::string_vie
 StoreResult<std::vector<Envelope>> RocksEventStore::ReadLog(uint64_t from_position,
                                                             size_t max_count) const {
   std::vector<Envelope> out;
-  if (auto read = ReadLogInto(from_position, max_count, out, ChainCheck::kVerify); !read) return read.error();
+  if (auto read =
+          ReadLogInto(from_position, max_count, out, ChainCheck::kVerify, EnvelopeFields::kAll);
+      !read) {
+    return read.error();
+  }
   return out;
 }
 
 StoreResult<void> RocksEventStore::ReadLogInto(uint64_t from_position, size_t max_count,
-                                               std::vector<Envelope>& out, ChainCheck check) const {
+                                               std::vector<Envelope>& out, ChainCheck check,
+                                               EnvelopeFields fields) const {
   uint64_t until = CommittedPosition();
   if (from_position == 0) from_position = 1;
   if (from_position > until || max_count == 0) {
@@ -123,7 +129,7 @@ StoreResult<void> RocksEventStore::ReadLogInto(uint64_t from_position, size_t ma
     for (const auto& run : runs) {
       for (uint64_t pos = std::max(run->first(), from_position); pos < run->end() && n < want; ++pos, ++n) {
         if (n == out.size()) out.emplace_back();
-        auto decoded = DecodeInto(pos, run->at(pos), prev_hash, false, out[n], check);
+        auto decoded = DecodeInto(pos, run->at(pos), prev_hash, false, out[n], check, fields);
         if (!decoded) return decoded.error();
         prev_hash = out[n].hash;
       }
@@ -144,7 +150,8 @@ StoreResult<void> RocksEventStore::ReadLogInto(uint64_t from_position, size_t ma
       return StoreError{StoreErrorCode::kCorruption, "gap in the log", 0, pos};
     }
     if (n == out.size()) out.emplace_back();
-    auto decoded = DecodeInto(pos, {it->value().data(), it->value().size()}, prev_hash, false, out[n], check);
+    auto decoded = DecodeInto(pos, {it->value().data(), it->value().size()}, prev_hash, false,
+                              out[n], check, fields);
     if (!decoded) return decoded.error();
     prev_hash = out[n].hash;
     ++n;

@@ -17,7 +17,9 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
                                               size_t max_count, DecodedBatch& batch) {
   batch.decode_error.clear();
   // The views use no hash: the chain is the audit's and verify's to check (ChainCheck).
-  if (auto read = log.ReadLogInto(from, max_count, batch.envelopes, eventstore::ChainCheck::kTrust); !read) {
+  if (auto read = log.ReadLogInto(from, max_count, batch.envelopes, eventstore::ChainCheck::kTrust,
+                                  eventstore::EnvelopeFields::kViews);
+      !read) {
     return read.error();
   }
   batch.events.resize(batch.envelopes.size());

@@ -134,7 +134,10 @@ int RunBenchRebuild(const Args& args) {
     // the reference slower than it need be (its pages faulted in again at every chunk).
     std::vector<domain::Envelope> chunk;
     for (uint64_t pos = 1; pos <= events;) {
-      if (!(*store)->ReadLogInto(pos, std::min<uint64_t>(65536, events - pos + 1), chunk, eventstore::ChainCheck::kVerify) || chunk.empty()) {
+      if (!(*store)->ReadLogInto(pos, std::min<uint64_t>(65536, events - pos + 1), chunk,
+                                 eventstore::ChainCheck::kVerify,
+                                 eventstore::EnvelopeFields::kAll) ||
+          chunk.empty()) {
         return Failure("scan failed");
       }
       seen += chunk.size();
