@@ -240,18 +240,6 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   return result;
 }
 
-StoreStats RocksEventStore::Stats() const {
-  AwaitAnswered();
-  StoreStats stats;
-  {
-    std::lock_guard l(write_mu_);
-    stats = stats_;
-  }
-  stats.log_reads = log_reads_.load(std::memory_order_relaxed);
-  stats.log_reads_in_memory = log_reads_in_memory_.load(std::memory_order_relaxed);
-  return stats;
-}
-
 StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
   // Shared: the commit thread may still be inside set_value when get() returns here.
   auto answer = std::make_shared<std::promise<StoreResult<AppendResult>>>();

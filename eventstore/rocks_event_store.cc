@@ -346,6 +346,18 @@ StoreResult<std::optional<EventStore::IdempotentAnswer>> RocksEventStore::FindId
       rec->digest, AppendResult{rec->stream, rec->first_position, rec->last_position, rec->version, true}});
 }
 
+StoreStats RocksEventStore::Stats() const {
+  AwaitAnswered();
+  StoreStats stats;
+  {
+    std::lock_guard l(write_mu_);
+    stats = stats_;
+  }
+  stats.log_reads = log_reads_.load(std::memory_order_relaxed);
+  stats.log_reads_in_memory = log_reads_in_memory_.load(std::memory_order_relaxed);
+  return stats;
+}
+
 ChainTip RocksEventStore::Tip() const {
   AwaitAnswered();
   std::lock_guard l(tip_mu_);
