@@ -9,8 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -72,6 +76,61 @@ TEST(EarlyAnswerTest, AReadBegunAfterAnAnswerSeesWhatItAnswered) {
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(behind, 0) << "the watermark was behind an answered append";
   EXPECT_EQ(unseen, 0) << "a read after the answer did not find the appended event";
+}
+
+// A group is answered inside its own RocksDB write (its memtable hook), so a callback that
+// appends at once takes write_mu_ there: a fence's synced put, queued in RocksDB behind that
+// write, must not be waiting under write_mu_ meanwhile. Appenders whose callbacks append
+// again on the commit thread, and a fence in the middle: the fence returns, nothing asked
+// after it is acknowledged, and every acknowledged append is in the log with no gap.
+TEST(EarlyAnswerTest, AFenceAmidAnswersThatAppendWaitsForNoneOfThem) {
+  TempDir dir;
+  StoreOptions o;
+  o.path = dir.Sub("db");
+  auto opened = EventStore::Open(o);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EventStore& store = **opened;
+
+  constexpr int kAppenders = 64;
+  std::atomic<bool> fenced{false};
+  std::atomic<int> acked{0}, acked_after_fence{0}, refused{0}, other{0}, stopped{0};
+  std::function<void(int, uint64_t)> send = [&](int a, uint64_t version) {
+    const bool after_fence = fenced.load();
+    store.AppendAsync(Request("s-" + std::to_string(a), version), [&, a, after_fence](StoreResult<AppendResult> r) {
+      if (r) {
+        acked.fetch_add(1);
+        if (after_fence) acked_after_fence.fetch_add(1);
+        send(a, r->version);  // on the commit thread, inside the group's write
+        return;
+      }
+      (r.error().code == StoreErrorCode::kWritesRefused ? refused : other).fetch_add(1);
+      stopped.fetch_add(1);
+    });
+  };
+  for (int a = 0; a < kAppenders; ++a) send(a, 0);
+  while (acked.load() < 20 * kAppenders) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  auto fence = std::async(std::launch::async, [&] { return store.Fence(1); });
+  if (fence.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    ADD_FAILURE() << "the fence did not return in 30 s: it waits under write_mu_ behind a group answering";
+    std::_Exit(1);  // its threads wait on each other: the store cannot be closed
+  }
+  auto result = fence.get();
+  ASSERT_TRUE(result) << result.error().message;
+  fenced.store(true);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (stopped.load() < kAppenders && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(stopped.load(), kAppenders) << "appenders still running after the fence";
+  EXPECT_EQ(acked_after_fence.load(), 0) << "an append asked after the fence returned was acknowledged";
+  EXPECT_EQ(refused.load(), kAppenders);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(store.CommittedPosition(), static_cast<uint64_t>(acked.load())) << "gap or unacknowledged event";
+  auto log = store.ReadLog(1, acked.load() + 1);
+  ASSERT_TRUE(log) << log.error().message;
+  ASSERT_EQ(log->size(), static_cast<size_t>(acked.load()));
+  for (size_t i = 0; i < log->size(); ++i) ASSERT_EQ((*log)[i].position, i + 1);
 }
 
 }  // namespace

@@ -14,11 +14,13 @@
 //    so the other thread's next group is written and synced beside these inserts. No group
 //    is handed to RocksDB before the one ahead of it is synced, so they enter its write
 //    queue in order and none follows a failed one into the WAL.
-// 3. The thread that takes the turn first answers that group (AnswerSynced), while its
-//    inserts run: every request of it gets its callback, so its appenders come back for
-//    the next group instead of waiting out the inserts. Not a group holding an erasure (its
-//    answer follows the key's purge) nor one behind an unanswered group: those are answered
-//    in step 4. The group stays among the unsynced ones step 1 reads until step 4.
+// 3. At that same hook, on the thread that saw the sync and before its inserts, the group
+//    is answered (Synced): every request of it gets its callback, so its appenders come
+//    back for the next group, which the other thread gathers meanwhile, with no thread
+//    woken in between. Not a group holding an erasure (its answer follows the key's purge)
+//    nor one behind an unanswered group: those are answered in step 4. The group stays
+//    among the unsynced ones step 1 reads until step 4. A callback may append: nothing
+//    holds write_mu_ while it waits for a RocksDB write (a fence's put included).
 // 4. Then, in group order (tickets): the group's records go to the recent log
 //    (recent_log.h: the log's tail readers decode them from memory), the committed
 //    watermark and the tip move, erasures are purged, and the group is answered if step 3
@@ -304,39 +306,36 @@ size_t RocksEventStore::Returning() const {
   return returning;
 }
 
-void RocksEventStore::PassTurn(Group* synced) {
+void RocksEventStore::PassTurn() {
   {
     std::lock_guard t(turn_mu_);
     turn_taken_ = false;
-    if (synced && synced->erasures.empty() && groups_answered_ == synced->ticket - 1) to_answer_ = synced;
   }
   turn_cv_.notify_all();
 }
 
-void RocksEventStore::AnswerSynced() {
-  Group* group = nullptr;
+void RocksEventStore::Synced(Group& group) {
+  bool answer = false;
   {
     std::lock_guard t(turn_mu_);
-    group = std::exchange(to_answer_, nullptr);
-    if (!group) return;
-    answering_ = group->ticket;
+    answer = group.erasures.empty() && groups_answered_ == group.ticket - 1;
   }
-  {
+  if (answer) {
     std::lock_guard l(write_mu_);
-    group->answered = true;
-    answered_since_take_ += group->pending.size();  // free to come back: the gather counts them
+    group.answered = true;
+    answered_since_take_ += group.pending.size();  // free to come back: the gather counts them
     // A claim read before the answer no longer stands once it is given (Prepare reads again).
-    if (!group->state.claims.empty()) claims_written_.fetch_add(1, std::memory_order_release);
+    if (!group.state.claims.empty()) claims_written_.fetch_add(1, std::memory_order_release);
   }
+  // Before the answers, after the count above: the other thread gathers the next group for
+  // the appenders this one answers, while this one gives the answers and then its inserts.
+  PassTurn();
+  if (!answer) return;
   // Before the answers: a read made after one waits until the watermark passes it.
-  answered_position_.store(group->end_position - 1, std::memory_order_release);
-  Answer(*group);
-  {
-    std::lock_guard t(turn_mu_);
-    groups_answered_ = group->ticket;
-    answering_ = 0;
-  }
-  turn_cv_.notify_all();
+  answered_position_.store(group.end_position - 1, std::memory_order_release);
+  Answer(group);
+  std::lock_guard t(turn_mu_);
+  groups_answered_ = group.ticket;
 }
 
 void RocksEventStore::NoteFailure(const StoreError& failure, bool from_disk) {
@@ -354,7 +353,6 @@ void RocksEventStore::SyncLoop() {
       turn_cv_.wait(t, [&] { return !turn_taken_; });
       turn_taken_ = true;
     }
-    AnswerSynced();
     std::unique_lock l(write_mu_);
     syncer_waiting_ = true;
     for (;;) {
@@ -413,8 +411,8 @@ void RocksEventStore::SyncLoop() {
       wo.sync = true;  // acknowledged means durable; readable only once synced
       // The batch's first memtable insert follows its WAL write and sync: the next group may
       // go to RocksDB then, to be written and synced while this one's inserts run.
-      // Its answers need no more than that: the next holder of the turn gives them while
-      // these inserts run (AnswerSynced), and a read waits for the watermark to pass them.
+      // Its answers need no more than that: they are given there (Synced), and a read waits
+      // for the watermark to pass them.
       struct Turn {
         RocksEventStore* store;
         bool* passed;
@@ -426,7 +424,7 @@ void RocksEventStore::SyncLoop() {
             auto* t = static_cast<Turn*>(arg);
             t->synced = std::chrono::steady_clock::now();
             *t->passed = true;
-            t->store->PassTurn(t->group);
+            t->store->Synced(*t->group);
           },
           &turn);
       auto sync_start = std::chrono::steady_clock::now();
@@ -457,8 +455,7 @@ void RocksEventStore::SyncLoop() {
     if (!passed) PassTurn();
     {
       std::unique_lock t(turn_mu_);
-      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1 && answering_ != ticket; });
-      if (to_answer_ == &group) to_answer_ = nullptr;  // not taken up: answered in Complete
+      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1; });
     }
     Complete(failure, from_disk, sync_micros, wal_micros);
     {

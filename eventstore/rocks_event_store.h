@@ -169,14 +169,13 @@ class RocksEventStore final : public EventStore {
   // writes it; passes the turn on once the write reached the memtable (its WAL write and
   // sync succeeded) or returned; then completes the group, in group order.
   void SyncLoop();
-  // Lets the other commit thread take the next group (locks turn_mu_ only). `synced`: a
-  // group whose WAL write and sync succeeded, for the next holder of the turn to answer
-  // (AnswerSynced) while its memtable inserts run, when every group before it is answered
-  // and it holds no erasure (answered after its key is purged, in Complete).
-  void PassTurn(Group* synced = nullptr);
-  // On taking the turn: answers the group PassTurn left, if any (outside RocksDB's write:
-  // a callback may append, and a fence's put waits for RocksDB under write_mu_).
-  void AnswerSynced();
+  // Lets the other commit thread take the next group (locks turn_mu_ only).
+  void PassTurn();
+  // From the memtable hook, inside RocksDB's write of `group`, its WAL write and sync done:
+  // passes the turn and answers the group there, before its inserts, when every group
+  // before it is answered and it holds no erasure (else Complete answers it). REQUIRES: no
+  // thread holds write_mu_ while it waits for a RocksDB write (callbacks may append).
+  void Synced(Group& group);
   // Calls the answer hooks and every request's callback.
   void Answer(Group& group);
   // Waits until every answered append is readable (the watermark passed it), so that a
@@ -247,7 +246,10 @@ class RocksEventStore final : public EventStore {
   std::unique_ptr<PersonalVault> vault_;  // null: opened without a master key
 
   // Guards the groups, bg_error_ and the write-path fields below. Held while a request
-  // is prepared (never during I/O of the group commit itself).
+  // is prepared (never during I/O of the group commit itself). Never held while waiting
+  // for a RocksDB write that a group might be ahead of: the memtable hook takes it inside
+  // a group's write (Synced). A put under it is only one made when no group can write
+  // (a standby's, an empty store's, an import's ingestion with no group left).
   mutable std::mutex write_mu_;
   std::condition_variable sync_cv_;                // wakes the commit thread holding the turn
   std::deque<std::unique_ptr<Group>> ready_;       // formed, waiting for the sync; back is open
@@ -258,20 +260,19 @@ class RocksEventStore final : public EventStore {
   size_t answered_since_take_ = 0;                 // requests answered since the last group was taken
   std::chrono::steady_clock::duration last_sync_{};  // the last write's duration
   // The turn to take and write the next group, and the order of completions: a leaf lock
-  // (nothing is locked while it is held), since the turn is passed from inside RocksDB's
-  // write (memtable_hook.h), which a holder of write_mu_ may be waiting for (a fence's put).
+  // (nothing is locked while it is held), taken from inside RocksDB's write too
+  // (memtable_hook.h).
   std::mutex turn_mu_;
   std::condition_variable turn_cv_;                // the turn passed, or a group was completed
   bool turn_taken_ = false;                        // guarded by turn_mu_
   uint64_t groups_completed_ = 0;                  // guarded by turn_mu_
   uint64_t groups_answered_ = 0;                   // guarded by turn_mu_: answered up to this ticket
-  Group* to_answer_ = nullptr;                     // guarded by turn_mu_: synced, for AnswerSynced
-  uint64_t answering_ = 0;                         // guarded by turn_mu_: the ticket AnswerSynced answers
   std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
   uint64_t write_epoch_ = 0;                       // moves when writes resume
   StoreRole role_;                                 // standby / epoch / fence (standby_store.cc)
+  std::mutex fence_mu_;                            // one Fence at a time (taken before write_mu_)
   uint64_t seeding_ = 0;                           // a standby taking a seed at this sequence
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the turn's holder waits on sync_cv_
@@ -301,7 +302,7 @@ class RocksEventStore final : public EventStore {
   // Starts at 1: a read's 0 means "nothing to trust".
   std::atomic<uint64_t> claims_written_{1};
   std::atomic<uint64_t> committed_{0};
-  // The last position answered (AnswerSynced: before the group's inserts), and whether a
+  // The last position answered (Synced: before the group's inserts), and whether a
   // group answered so failed its inserts (readable only after a reopen): AwaitAnswered.
   std::atomic<uint64_t> answered_position_{0};
   std::atomic<bool> answered_unreadable_{false};

@@ -406,19 +406,34 @@ StoreResult<StoreRole> RocksEventStore::Promote() {
 }
 
 StoreResult<void> RocksEventStore::Fence(uint64_t epoch) {
-  std::lock_guard l(write_mu_);
-  if (role_.standby || epoch <= role_.epoch) {
-    return StoreError{StoreErrorCode::kInvalidArgument,
-                      "a fence at epoch " + std::to_string(epoch) + " does not stop this store (epoch " +
-                          std::to_string(role_.epoch) + (role_.standby ? ", a standby" : "") + ")"};
+  // One fence at a time: a fence that finds itself recorded returns once it is durable.
+  std::lock_guard f(fence_mu_);
+  uint64_t own_epoch = 0;
+  {
+    std::lock_guard l(write_mu_);
+    if (role_.standby || epoch <= role_.epoch) {
+      return StoreError{StoreErrorCode::kInvalidArgument,
+                        "a fence at epoch " + std::to_string(epoch) + " does not stop this store (epoch " +
+                            std::to_string(role_.epoch) + (role_.standby ? ", a standby" : "") + ")"};
+    }
+    if (role_.fenced_by >= epoch) return {};
+    // Refused from here on, before the marker is durable: refusing early forks nothing. Not
+    // under write_mu_ for the put: it waits in RocksDB's queue behind a group's write, whose
+    // memtable hook answers the group and so may append (Synced).
+    role_.fenced_by = epoch;
+    own_epoch = role_.epoch;
   }
-  if (role_.fenced_by >= epoch) return {};
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  if (rocksdb::Status s = db_->Put(wo, handles_[0], kFencedKey, Be64(epoch)); !s.ok()) return StoreErrorFrom(s, "write fence");
-  role_.fenced_by = epoch;
+  if (rocksdb::Status s = db_->Put(wo, handles_[0], kFencedKey, Be64(epoch)); !s.ok()) {
+    // As for a failed group commit: nothing writes to this database again before a reopen.
+    StoreError e = StoreErrorFrom(s, "write fence");
+    std::lock_guard l(write_mu_);
+    NoteFailure(e, true);
+    return e;
+  }
   StoreLog()->critical("a standby was promoted at epoch {} over this primary (epoch {}): refusing appends from now on",
-                       epoch, role_.epoch);
+                       epoch, own_epoch);
   return {};
 }
 
