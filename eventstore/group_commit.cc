@@ -34,15 +34,15 @@
 // stop at the watermark, which moves after the write returned. A read that begins after an
 // answer sees what it answered: the store's reads first wait until the watermark passes the
 // last answered position (AwaitAnswered; at most the group's inserts, and never on a commit
-// thread, which moves it). A failed write or sync is
-// sticky: its group, every group formed on top of it and every later write (checkpoints
-// too) are refused, so nothing writes to the database again until it is reopened and
-// recovered from the WAL (Debian's RocksDB aborts on a write to a file after a failed
-// one). The failure is the store's before the turn passes, whatever RocksDB makes of it
-// (it writes on after a Busy one, for instance). Below the free-space floor a group is refused the same way before anything is
-// written (the floor looked at every 20 ms, or sooner as the groups use the room seen:
-// FreeSpaceGate); that refusal lifts by itself: once no group prepared before it is left and
-// space is back, positions and the chain continue from the committed tip.
+// thread, which moves it). A failed write or sync is sticky: its group, every group formed
+// on top of it and every later write (checkpoints too) are refused, so nothing writes to
+// the database again until it is reopened and recovered from the WAL (Debian's RocksDB
+// aborts on a write to a file after a failed one). The failure is the store's before the
+// turn passes, whatever RocksDB makes of it (it writes on after a Busy one, for instance).
+// Below the free-space floor a group is refused the same way before anything is written
+// (the floor looked at every 20 ms, or sooner as the groups use the room seen:
+// FreeSpaceGate); that refusal lifts by itself: once no group prepared before it is left
+// and space is back, positions and the chain continue from the committed tip.
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/append_checks.h"
@@ -56,7 +56,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <future>
 
 namespace caseledger::eventstore {
 namespace {
@@ -242,14 +241,6 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   return result;
 }
 
-StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
-  // Shared: the commit thread may still be inside set_value when get() returns here.
-  auto answer = std::make_shared<std::promise<StoreResult<AppendResult>>>();
-  std::future<StoreResult<AppendResult>> future = answer->get_future();
-  AppendAsync(request, [answer](StoreResult<AppendResult> r) { answer->set_value(std::move(r)); });
-  return future.get();
-}
-
 void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
   // The request stays here and its strings are freed on return, after the lock, not by a
@@ -338,8 +329,24 @@ void RocksEventStore::Synced(Group& group) {
   groups_answered_ = group.ticket;
 }
 
-void RocksEventStore::NoteFailure(const StoreError& failure, bool from_disk) {
+void RocksEventStore::Gather(std::unique_lock<std::mutex>& l) {
+  // Closed-loop clients (a server's connections, the bench) answered since the last take
+  // are usually back within a fraction of a sync: wait a little for as many, rather than
+  // sync the first alone and the rest a sync later; bounded, so a lone one is not held
+  // back. Not for as many as the last group held: its appenders wait for its inserts, and
+  // the whole bound, every group, kept 64 appenders in two groups of ~32 (issue #16).
+  gathering_ = true;
+  const auto until = std::chrono::steady_clock::now() +
+                     std::min<std::chrono::steady_clock::duration>(last_sync_ / 4, std::chrono::milliseconds(2));
+  sync_cv_.wait_until(l, until, [&] {
+    return stopping_ || (!ready_.empty() && ready_.front()->pending.size() >= Returning());
+  });
+  gathering_ = false;
+}
+
+void RocksEventStore::NoteFailure(const StoreError& failure, bool from_disk, uint64_t ticket) {
   if (!bg_error_ || (from_disk && !needs_reopen_)) bg_error_ = failure;
+  if (from_disk && !needs_reopen_) failed_ticket_ = ticket;
   needs_reopen_ = needs_reopen_ || from_disk;
 }
 
@@ -355,6 +362,7 @@ void RocksEventStore::SyncLoop() {
     }
     std::unique_lock l(write_mu_);
     syncer_waiting_ = true;
+    bool gathered = false;
     for (;;) {
       if (bg_error_ && !needs_reopen_) {
         sync_cv_.wait_for(l, kSpacePoll, [&] { return stopping_ || !ready_.empty(); });
@@ -364,24 +372,17 @@ void RocksEventStore::SyncLoop() {
         }
         if (ready_.empty() && !stopping_) continue;
       } else {
+        // Gathering from before the first appender is back, so that only the last one wakes
+        // this thread; if none came back in time, from the first one's wake, as below.
+        if (!stopping_ && ready_.empty() && Returning() > 1) {
+          Gather(l);
+          gathered = !ready_.empty();
+        }
         sync_cv_.wait(l, [&] { return stopping_ || !ready_.empty(); });
       }
       break;
     }
-    // The appenders answered since the last group was taken are usually back within a
-    // fraction of a sync (closed-loop clients: a server's connections, the bench): wait a
-    // little for as many, rather than sync the first one alone and the rest one sync later.
-    // Bounded by a quarter of the last sync, so a lone appender is not held back. Not for
-    // as many as the last group held: with the pipeline its appenders are still waiting
-    // for its inserts, and the wait (the whole bound, every group) kept 64 appenders in
-    // two alternating groups of ~32 (issue #16).
-    if (!stopping_ && Returning() > 1 && ready_.front()->pending.size() < Returning()) {
-      gathering_ = true;
-      const auto until = std::chrono::steady_clock::now() +
-                         std::min<std::chrono::steady_clock::duration>(last_sync_ / 4, std::chrono::milliseconds(2));
-      sync_cv_.wait_until(l, until, [&] { return stopping_ || ready_.front()->pending.size() >= Returning(); });
-      gathering_ = false;
-    }
+    if (!gathered && !stopping_ && Returning() > 1 && ready_.front()->pending.size() < Returning()) Gather(l);
     syncer_waiting_ = false;
     if (ready_.empty()) {  // stopping, and every group was taken
       l.unlock();
@@ -449,7 +450,7 @@ void RocksEventStore::SyncLoop() {
       // Before the turn passes: the groups formed on top of this one are refused, none
       // of them written.
       l.lock();
-      NoteFailure(*failure, from_disk);
+      NoteFailure(*failure, from_disk, ticket);
       l.unlock();
     }
     if (!passed) PassTurn();
@@ -477,10 +478,12 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
     in_flight_.pop_front();
     if (!group->answered) answered_since_take_ += group->pending.size();  // answered below, free to come back
-    if (failure) NoteFailure(*failure, from_disk);
+    if (failure) NoteFailure(*failure, from_disk, group->ticket);
     // A group written after an earlier one failed (its memtable inserts, past its sync: the
-    // turn had passed) is refused with it; nothing of it is acknowledged.
-    if (failure || (needs_reopen_ && group->writes > 0)) {
+    // turn had passed) is refused with it; nothing of it is acknowledged. Not one written
+    // before a later group's failure: its own write succeeded (answered at its sync, its
+    // appender may be behind that later group).
+    if (failure || (needs_reopen_ && group->writes > 0 && (failed_ticket_ == 0 || group->ticket > failed_ticket_))) {
       for (Pending& p : group->pending) p.result = Refused(*bg_error_, needs_reopen_);
       group->erasures.clear();
       if (group->answered) {

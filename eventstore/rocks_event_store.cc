@@ -22,6 +22,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <stdexcept>
 
 namespace caseledger::eventstore {
@@ -69,6 +70,14 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
 
 StoreResult<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
   return RocksEventStore::Open(options);
+}
+
+StoreResult<AppendResult> EventStore::Append(const AppendRequest& request) {
+  // Shared: the commit thread may still be inside set_value when get() returns here.
+  auto answer = std::make_shared<std::promise<StoreResult<AppendResult>>>();
+  std::future<StoreResult<AppendResult>> future = answer->get_future();
+  AppendAsync(request, [answer](StoreResult<AppendResult> r) { answer->set_value(std::move(r)); });
+  return future.get();
 }
 
 StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOptions& options) {

@@ -187,9 +187,12 @@ class RocksEventStore final : public EventStore {
   // group's own: they are answered after its memtable inserts, while the group forming now
   // is written (the pipeline), so waiting for them would hold every group a cycle.
   size_t Returning() const;
+  // REQUIRES: `l` holds write_mu_, on the turn's holder. Waits, at most a quarter of the
+  // last write, until the forming group holds as many requests as Returning() counts.
+  void Gather(std::unique_lock<std::mutex>& l);
   // REQUIRES: write_mu_ held. Makes a failed group's failure the store's (bg_error_),
-  // before the next group is taken.
-  void NoteFailure(const StoreError& failure, bool from_disk);
+  // before the next group is taken. `ticket`: the failed group's (0: not a group's write).
+  void NoteFailure(const StoreError& failure, bool from_disk, uint64_t ticket = 0);
   // Answers the oldest group in flight (written, or failed with `failure`) and removes it.
   // `from_disk`: the failure came from RocksDB (sticky until a reopen).
   // `sync_micros`: the group's synced write, its memtable inserts included; `wal_micros`: its
@@ -270,6 +273,7 @@ class RocksEventStore final : public EventStore {
   std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
+  uint64_t failed_ticket_ = 0;                     // the group whose failure set needs_reopen_ (0: none)
   uint64_t write_epoch_ = 0;                       // moves when writes resume
   StoreRole role_;                                 // standby / epoch / fence (standby_store.cc)
   std::mutex fence_mu_;                            // one Fence at a time (taken before write_mu_)
