@@ -14,13 +14,15 @@
 //    so the other thread's next group is written and synced beside these inserts. No group
 //    is handed to RocksDB before the one ahead of it is synced, so they enter its write
 //    queue in order and none follows a failed one into the WAL.
-// 3. At that same hook, on the thread that saw the sync and before its inserts, the group
-//    is answered (Synced): every request of it gets its callback, so its appenders come
-//    back for the next group, which the other thread gathers meanwhile, with no thread
-//    woken in between. Not a group holding an erasure (its answer follows the key's purge)
-//    nor one behind an unanswered group: those are answered in step 4. The group stays
-//    among the unsynced ones step 1 reads until step 4. A callback may append: nothing
-//    holds write_mu_ while it waits for a RocksDB write (a fence's put included).
+// 3. The group is answered once synced, while its inserts run (group_answer.cc): a group of
+//    up to kAnswerAtSync requests at that same hook, on the thread that saw the sync and
+//    before its inserts (Synced), so its appenders come back for the next group, which the
+//    other thread gathers meanwhile, with no thread woken in between; a larger one by the
+//    thread that takes the turn (AnswerSynced), beside its inserts, which are then the
+//    pipeline's serial step. Not a group holding an erasure (its answer follows the key's
+//    purge) nor one behind an unanswered group: those are answered in step 4. The group
+//    stays among the unsynced ones step 1 reads until step 4. A callback may append:
+//    nothing holds write_mu_ while it waits for a RocksDB write (a fence's put included).
 // 4. Then, in group order (tickets): the group's records go to the recent log
 //    (recent_log.h: the log's tail readers decode them from memory), the committed
 //    watermark and the tip move, erasures are purged, and the group is answered if step 3
@@ -297,38 +299,6 @@ size_t RocksEventStore::Returning() const {
   return returning;
 }
 
-void RocksEventStore::PassTurn() {
-  {
-    std::lock_guard t(turn_mu_);
-    turn_taken_ = false;
-  }
-  turn_cv_.notify_all();
-}
-
-void RocksEventStore::Synced(Group& group) {
-  bool answer = false;
-  {
-    std::lock_guard t(turn_mu_);
-    answer = group.erasures.empty() && groups_answered_ == group.ticket - 1;
-  }
-  if (answer) {
-    std::lock_guard l(write_mu_);
-    group.answered = true;
-    answered_since_take_ += group.pending.size();  // free to come back: the gather counts them
-    // A claim read before the answer no longer stands once it is given (Prepare reads again).
-    if (!group.state.claims.empty()) claims_written_.fetch_add(1, std::memory_order_release);
-  }
-  // Before the answers, after the count above: the other thread gathers the next group for
-  // the appenders this one answers, while this one gives the answers and then its inserts.
-  PassTurn();
-  if (!answer) return;
-  // Before the answers: a read made after one waits until the watermark passes it.
-  answered_position_.store(group.end_position - 1, std::memory_order_release);
-  Answer(group);
-  std::lock_guard t(turn_mu_);
-  groups_answered_ = group.ticket;
-}
-
 void RocksEventStore::Gather(std::unique_lock<std::mutex>& l) {
   // Closed-loop clients (a server's connections, the bench) answered since the last take
   // are usually back within a fraction of a sync: wait a little for as many, rather than
@@ -360,6 +330,7 @@ void RocksEventStore::SyncLoop() {
       turn_cv_.wait(t, [&] { return !turn_taken_; });
       turn_taken_ = true;
     }
+    AnswerSynced();
     std::unique_lock l(write_mu_);
     syncer_waiting_ = true;
     bool gathered = false;
@@ -456,7 +427,8 @@ void RocksEventStore::SyncLoop() {
     if (!passed) PassTurn();
     {
       std::unique_lock t(turn_mu_);
-      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1; });
+      turn_cv_.wait(t, [&] { return groups_completed_ == ticket - 1 && answering_ != ticket; });
+      if (to_answer_ == &group) to_answer_ = nullptr;  // not taken up: answered in Complete
     }
     Complete(failure, from_disk, sync_micros, wal_micros);
     {
@@ -538,27 +510,6 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
   if (group->Reset()) {
     std::lock_guard l(write_mu_);
     if (spare_groups_.size() < 3) spare_groups_.push_back(std::move(group));
-  }
-}
-
-void RocksEventStore::Answer(Group& group) {
-  std::shared_ptr<const std::vector<AnswerHooks>> hooks;
-  {
-    std::lock_guard cl(commit_mu_);
-    hooks = answer_hooks_;
-  }
-  for (const AnswerHooks& h : *hooks) {
-    if (h.before) h.before();
-  }
-  for (Pending& p : group.pending) {
-    try {
-      p.done(std::move(p.result));
-    } catch (const std::exception& e) {
-      StoreLog()->critical("append callback threw: {}", e.what());
-    }
-  }
-  for (const AnswerHooks& h : *hooks) {
-    if (h.after) h.after();
   }
 }
 

@@ -169,13 +169,19 @@ class RocksEventStore final : public EventStore {
   // writes it; passes the turn on once the write reached the memtable (its WAL write and
   // sync succeeded) or returned; then completes the group, in group order.
   void SyncLoop();
-  // Lets the other commit thread take the next group (locks turn_mu_ only).
-  void PassTurn();
+  // group_answer.cc. Lets the other commit thread take the next group (locks turn_mu_
+  // only); `synced`: a group for it to answer first (AnswerSynced).
+  void PassTurn(Group* synced = nullptr);
   // From the memtable hook, inside RocksDB's write of `group`, its WAL write and sync done:
-  // passes the turn and answers the group there, before its inserts, when every group
-  // before it is answered and it holds no erasure (else Complete answers it). REQUIRES: no
-  // thread holds write_mu_ while it waits for a RocksDB write (callbacks may append).
+  // passes the turn, and when every group before it is answered and it holds no erasure
+  // (else Complete answers it), answers the group there, before its inserts, or leaves a
+  // large one to the next holder of the turn. REQUIRES: no thread holds write_mu_ while it
+  // waits for a RocksDB write (callbacks may append).
   void Synced(Group& group);
+  // On taking the turn: answers the group Synced left, if any, beside its inserts.
+  void AnswerSynced();
+  // Marks a synced group answered (its appenders counted as coming back: Returning).
+  void MarkAnswered(Group& group);
   // Calls the answer hooks and every request's callback.
   void Answer(Group& group);
   // Waits until every answered append is readable (the watermark passed it), so that a
@@ -270,6 +276,8 @@ class RocksEventStore final : public EventStore {
   bool turn_taken_ = false;                        // guarded by turn_mu_
   uint64_t groups_completed_ = 0;                  // guarded by turn_mu_
   uint64_t groups_answered_ = 0;                   // guarded by turn_mu_: answered up to this ticket
+  Group* to_answer_ = nullptr;                     // guarded by turn_mu_: synced, for AnswerSynced
+  uint64_t answering_ = 0;                         // guarded by turn_mu_: the ticket AnswerSynced answers
   std::vector<std::unique_ptr<Group>> spare_groups_;  // answered, emptied, for the next groups
   std::optional<StoreError> bg_error_;             // why writes are refused (see group_commit.cc)
   bool needs_reopen_ = false;                      // bg_error_ came from RocksDB: sticky
@@ -306,7 +314,7 @@ class RocksEventStore final : public EventStore {
   // Starts at 1: a read's 0 means "nothing to trust".
   std::atomic<uint64_t> claims_written_{1};
   std::atomic<uint64_t> committed_{0};
-  // The last position answered (Synced: before the group's inserts), and whether a
+  // The last position answered (Synced or AnswerSynced: before the group's inserts end), and whether a
   // group answered so failed its inserts (readable only after a reopen): AwaitAnswered.
   std::atomic<uint64_t> answered_position_{0};
   std::atomic<bool> answered_unreadable_{false};
