@@ -501,8 +501,9 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
   // Before the answer: an acknowledged erasure has its key purged from the files.
   for (const AppendRequest& erasure : group->erasures) PurgeErased(erasure);
   if (committed > 0) {
-    commit_cv_.notify_all();
+    // The listeners before the waiters: one woken by the watermark finds them told of it.
     for (auto& f : listeners) f(committed);
+    commit_cv_.notify_all();
   }
   if (!group->answered) Answer(*group);
   // Emptied here, outside the lock; kept for a later group (three suffice: one forming, one
