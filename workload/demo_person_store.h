@@ -123,6 +123,7 @@ class DemoPersonStore {
   std::vector<Summary> dormant_;  // by index; empty without a spill file
   std::vector<size_t> candidates_;
   std::unordered_map<size_t, std::unique_ptr<DemoPerson>> light_;  // by index
+  size_t light_swept_at_ = kLightFoldedFrom;  // the size of light_ for the next sweep
   std::vector<std::string> gps_;
   std::unordered_map<std::string, uint32_t> gp_numbers_;  // into gps_
   uint64_t set_aside_ = 0;
