@@ -44,7 +44,10 @@ eventstore::StoreResult<void> DemoPersonStore::Open() { return records_.Open(); 
 
 size_t DemoPersonStore::Add(DemoPerson person) {
   records_.Add(std::make_unique<DemoPerson>(std::move(person)));
-  if (dormancy_) dormant_.emplace_back();
+  if (dormancy_) {
+    dormant_.emplace_back();
+    set_aside_bits_.push_back(false);
+  }
   return records_.size() - 1;
 }
 
@@ -83,7 +86,7 @@ void DemoPersonStore::Trim() {
 }
 
 void DemoPersonStore::SetAside(size_t index) {
-  if (dormant_[index].held || !records_.Held(index)) return;
+  if (Dormant(index) || !records_.Held(index)) return;
   const DemoPerson& p = Get(index);  // held: not read back
   const domain::PersonState& s = p.state;
   if (!s.registered || s.erased || s.deceased() || s.case_open || s.hospitalized || s.in_icu ||
@@ -105,8 +108,8 @@ void DemoPersonStore::SetAside(size_t index) {
   summary.swabbed_on = p.swabbed_on;
   std::copy(p.id.begin(), p.id.end(), summary.id.begin());
   summary.tested = p.tested;
-  summary.held = true;
   dormant_[index] = summary;
+  set_aside_bits_[index] = true;
   records_.Drop(index);
   ++set_aside_;
 }

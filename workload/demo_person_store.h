@@ -85,10 +85,10 @@ class DemoPersonStore {
 
   // `index` may have become dormant (checked at the next Trim). Without a spill file: nothing.
   void MaybeDormant(size_t index) {
-    if (!dormant_.empty() && !dormant_[index].held) candidates_.push_back(index);
+    if (dormancy_ && !Dormant(index)) candidates_.push_back(index);
   }
   // Whether `index` is set aside: Get gives a light person (see above).
-  bool Dormant(size_t index) const { return !dormant_.empty() && dormant_[index].held; }
+  bool Dormant(size_t index) const { return !set_aside_bits_.empty() && set_aside_bits_[index]; }
 
   using Stats = eventstore::SpilledRecords<DemoPerson>::Stats;
   const Stats& stats() const { return records_.stats(); }
@@ -108,7 +108,6 @@ class DemoPersonStore {
     uint32_t gp = 0;       // 1 + the GP's number in gps_; 0: none
     domain::Date swabbed_on;
     std::array<char, 26> id{};  // a ULID
-    bool held = false;          // set aside: the person is this summary
     bool tested = false;
   };
   static constexpr size_t kLightFoldedFrom = 1024;
@@ -121,6 +120,9 @@ class DemoPersonStore {
   const domain::ReferenceData& reference_;
   eventstore::SpilledRecords<DemoPerson> records_;
   std::vector<Summary> dormant_;  // by index; empty without a spill file
+  // By index, whether set aside (then dormant_ holds them): every Get asks, and a bit a
+  // person stays in the caches where the person's summary, 48 bytes, was a miss each time.
+  std::vector<bool> set_aside_bits_;
   std::vector<size_t> candidates_;
   std::unordered_map<size_t, std::unique_ptr<DemoPerson>> light_;  // by index
   size_t light_swept_at_ = kLightFoldedFrom;  // the size of light_ for the next sweep
