@@ -165,8 +165,11 @@ class SpilledRecords {
     return slot.record.get();
   }
   // The record at `index`, read back if it was written out. Valid until the next Trim().
-  // `fresh` is set when it was read back.
+  // `fresh` is set when it was read back. A dropped record is kInvalidArgument.
   StoreResult<T*> Get(size_t index, bool* fresh = nullptr) {
+    if (slots_[index].dropped) {
+      return StoreError(StoreErrorCode::kInvalidArgument, "record " + std::to_string(index) + " was dropped");
+    }
     if (slots_[index].pending) {
       if (auto collected = Collect(); !collected) return collected.error();
     }
@@ -188,6 +191,25 @@ class SpilledRecords {
     ++stats_.read;
     if (fresh) *fresh = true;
     return slot.record.get();
+  }
+  // Whether the record at `index` is held decoded (Get gives it without reading it back).
+  bool Held(size_t index) const { return slots_[index].record != nullptr; }
+  // Forgets the record at `index` for good: it is freed (REQUIRES: no reference to it from
+  // Get is held), its copy in the file released, it is never written out again, and Get
+  // and ForEach no longer give it. For a caller that keeps what it still needs of a record
+  // in another form (the generator's dormant people: demo_person_store.h).
+  void Drop(size_t index) {
+    Slot& slot = slots_[index];
+    slot.dropped = true;
+    slot.record.reset();  // its place in the clock's ring goes when the hand reaches it
+    // A copy still being written by the writer thread is released once collected.
+    if (slot.pending || slot.where.size == 0) return;
+    if (background_) {
+      released_.push_back(slot.where);
+    } else {
+      file_->Release(slot.where);
+    }
+    slot.where = {};
   }
   // Writes records out until at most `in_memory` stay decoded.
   StoreResult<void> Trim() {
@@ -223,6 +245,11 @@ class SpilledRecords {
     while (loaded_.size() > in_memory_) {
       if (hand_ >= loaded_.size()) hand_ = 0;
       Slot& slot = slots_[loaded_[hand_]];
+      if (slot.dropped) {  // freed already: only its place in the ring goes
+        loaded_[hand_] = loaded_.back();
+        loaded_.pop_back();
+        continue;
+      }
       if (slot.referenced) {
         slot.referenced = false;
         ++hand_;
@@ -255,11 +282,12 @@ class SpilledRecords {
     stats_.file_bytes = file_->file_bytes();
     return {};
   }
-  // Calls `visit` with every record in index order, reading the written ones back without
-  // keeping them.
+  // Calls `visit` with every record not dropped, in index order, reading the written ones
+  // back without keeping them.
   StoreResult<void> ForEach(const std::function<void(const T&)>& visit) {
     if (auto collected = Collect(); !collected) return collected;
     for (Slot& slot : slots_) {
+      if (slot.dropped) continue;
       if (slot.record) {
         visit(*slot.record);
         continue;
@@ -286,6 +314,7 @@ class SpilledRecords {
     SpillFile::Slot where;      // its copy in the file; size 0: none
     bool referenced = false;
     bool pending = false;  // in the batch the writer thread has (record null until it is written)
+    bool dropped = false;  // Drop: no record, no copy
   };
   // A record Trim dropped (or one whose copy moves: record null), with its copy; the writer
   // thread encodes and writes it.
@@ -313,8 +342,13 @@ class SpilledRecords {
     std::unique_lock l(mu_);
     cv_.wait(l, [&] { return !busy_; });
     for (Job& job : batch_) {
-      slots_[job.index].where = job.where;
-      slots_[job.index].pending = false;
+      Slot& slot = slots_[job.index];
+      slot.pending = false;
+      if (slot.dropped) {  // dropped while being written: the writer is done with the file
+        file_->Release(job.where);
+        continue;
+      }
+      slot.where = job.where;
     }
     batch_.clear();
     stats_.file_bytes = file_->file_bytes();

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 
 namespace caseledger::eventstore {
@@ -125,6 +126,69 @@ TEST(SpilledRecordsTest, TrimWritesBatchesOfAtLeastASixtyFourthOfTheBudget) {
   ASSERT_TRUE(records.ForEach([&](const std::string& s) { seen.push_back(s); }));
   EXPECT_EQ(seen, expected);
 }
+
+// A dropped record is freed, never written out again and no longer given, whether it was
+// held decoded, in the file or in the writer thread's batch when dropped; the copies of the
+// dropped records are released, so the file stays within twice the live bytes of the rest.
+void ExpectDroppedRecordsAreForgotten(bool background) {
+  TempDir dir;
+  std::atomic<int> dropped_encoded{0};
+  std::atomic<bool> counting{false};
+  SpilledRecords<std::string> records(
+      dir.Sub("spill"), 5,
+      [&](const std::string& s, std::string& out) {
+        if (counting && s.starts_with("drop")) ++dropped_encoded;
+        out += s;
+      },
+      [](std::string_view bytes, const std::string&) -> StoreResult<std::unique_ptr<std::string>> {
+        return std::make_unique<std::string>(bytes);
+      },
+      background, kSmallSegment);
+  ASSERT_TRUE(records.Open());
+  std::mt19937_64 random(background ? 13 : 17);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 200; ++i) {  // every other one to be dropped
+    expected.push_back((i % 2 ? "keep" : "drop") + std::string(100 + random() % 201, static_cast<char>('a' + i % 26)));
+    records.Add(std::make_unique<std::string>(expected.back()));
+    if (i % 7 == 0) {
+      ASSERT_TRUE(records.Trim());  // some written out, some in flight
+    }
+  }
+  for (size_t i = 0; i < expected.size(); i += 2) records.Drop(i);
+  std::vector<std::string> seen, kept;
+  ASSERT_TRUE(records.ForEach([&](const std::string& s) { seen.push_back(s); }));  // collects any batch
+  for (size_t i = 1; i < expected.size(); i += 2) kept.push_back(expected[i]);
+  EXPECT_EQ(seen, kept);
+  counting = true;
+  uint64_t largest = 0;
+  for (int step = 0; step < 6000; ++step) {
+    const size_t i = random() % expected.size();
+    auto got = records.Get(i);
+    if (i % 2 == 0) {
+      EXPECT_FALSE(got) << "record " << i << " was dropped";
+      continue;
+    }
+    ASSERT_TRUE(got) << got.error().message;
+    ASSERT_EQ(**got, expected[i]) << "record " << i << " at step " << step;
+    expected[i] = "keep" + std::string(100 + random() % 201, static_cast<char>('A' + step % 26));
+    **got = expected[i];
+    ASSERT_TRUE(records.Trim());
+    largest = std::max(largest, records.stats().file_bytes);
+  }
+  EXPECT_EQ(dropped_encoded.load(), 0);
+  // The 100 kept records hold at most 30,400 live bytes: twice that, the two segments of
+  // slack and those in flight (all 200 records' copies would be up to 60,800 bytes).
+  EXPECT_LE(largest, 2 * 30400 + 8 * kSmallSegment);
+  seen.clear();
+  kept.clear();
+  ASSERT_TRUE(records.ForEach([&](const std::string& s) { seen.push_back(s); }));
+  for (size_t i = 1; i < expected.size(); i += 2) kept.push_back(expected[i]);
+  EXPECT_EQ(seen, kept);
+}
+
+TEST(SpilledRecordsTest, DroppedRecordsAreForgotten) { ExpectDroppedRecordsAreForgotten(false); }
+
+TEST(SpilledRecordsTest, RecordsDroppedBesideTheWriterThreadAreForgotten) { ExpectDroppedRecordsAreForgotten(true); }
 
 TEST(SpillFileTest, ASegmentWhoseCopiesAreAllReleasedIsTakenAgain) {
   TempDir dir;

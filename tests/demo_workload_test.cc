@@ -72,7 +72,8 @@ struct Budget {
 };
 
 Loaded Load(const std::string& path, uint64_t seed,
-            const std::function<void(eventstore::EventStore&)>& before = {}, Budget budget = {}) {
+            const std::function<void(eventstore::EventStore&)>& before = {}, Budget budget = {},
+            Date to = kTo) {
   eventstore::StoreOptions store_options;
   store_options.path = path;
   store_options.master_key_path = path + ".master.key";
@@ -80,7 +81,7 @@ Loaded Load(const std::string& path, uint64_t seed,
   if (before) before(*store);
   DemoOptions options;
   options.from = kFrom;
-  options.to = kTo;
+  options.to = to;
   options.scale = kScale;
   options.seed = seed;
   options.resume_after = store->CommittedPosition();
@@ -255,6 +256,25 @@ TEST_F(DemoWorkloadTest, ATinyPeopleBudgetGivesTheSameEvents) {
   EXPECT_EQ(spilled.report.rejected, 0u);
   EXPECT_GT(spilled.report.people_read_back, spilled.report.people / 2);
   EXPECT_TRUE(BodiesOf(spilled.log) == BodiesOf(loaded_->log));
+}
+
+// A quarter at 1:1000, everybody in memory against 64 people and the rest in a spill file:
+// people with nothing running (recovered, out of quarantine) are set aside as dormant and
+// re-tested on a light state made from their summary (demo_person_store.h), and the events
+// are those decided on their whole state. Any other command on a light person would abort.
+TEST(DemoDormantPeopleTest, PeopleReTestedFromTheirSummaryGiveTheEventsOfTheirWholeState) {
+  testing::TempDir dir;
+  const Date to = Date::FromYmd(2020, 12, 31);
+  const Loaded whole = Load(dir.Sub("whole"), 7, {}, {}, to);
+  const Loaded dormant = Load(dir.Sub("dormant"), 7, {}, Budget{64, false}, to);
+  EXPECT_EQ(whole.report.rejected, 0u);
+  EXPECT_EQ(dormant.report.rejected, 0u) << (dormant.report.first_rejections.empty() ? "" : dormant.report.first_rejections.front());
+  EXPECT_EQ(whole.report.people_set_aside, 0u) << "everybody in memory: nobody set aside";
+  EXPECT_GT(dormant.report.people_set_aside, dormant.report.people / 4);
+  // Light people made for re-tests, for a good part of the quarter's swabs.
+  EXPECT_GT(dormant.report.people_light, uint64_t(dormant.report.swabs) / 10);
+  EXPECT_EQ(dormant.report.events, whole.report.events);
+  EXPECT_TRUE(BodiesOf(dormant.log) == BodiesOf(whole.log));
 }
 
 // The bulk import in a tiny memory budget (a run of the index and claims every 50 entries,

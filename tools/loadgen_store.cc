@@ -260,6 +260,8 @@ int RunLoadgenStore(const Args& args) {
                 (unsigned long long)report->people_written_out, (unsigned long long)report->people_read_back,
                 (unsigned long long)report->people_moved, report->spill_file_bytes / 1048576.0,
                 (unsigned long long)report->spill_batches);
+    std::printf("  people set aside as dormant %llu, re-tested or looked at from their summary %llu times\n",
+                (unsigned long long)report->people_set_aside, (unsigned long long)report->people_light);
   }
   if (!report->first_rejections.empty())
     std::printf("  first rejection: %s\n", report->first_rejections[0].c_str());

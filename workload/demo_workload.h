@@ -167,6 +167,10 @@ struct DemoReport {
   uint64_t people_moved = 0;       // copies moved out of the spill file's sparse segments
   uint64_t spill_file_bytes = 0;   // the spill file's size at the end
   uint64_t spill_batches = 0;      // batches written to it
+  // People set aside as dormant (a summary instead of their state: demo_person_store.h), and
+  // light people made from a summary (for a re-test or a look).
+  uint64_t people_set_aside = 0;
+  uint64_t people_light = 0;
   // The first person to test positive in the range, for examples.
   std::string example_person_id;
   std::string example_tax_code;
