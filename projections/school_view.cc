@@ -220,7 +220,15 @@ SchoolView::SchoolView(std::shared_ptr<const domain::RuleBook> rules)
 SchoolView::~SchoolView() = default;
 
 bool SchoolView::ReadsRecord(const LogEvent& e, const PersonRecord& before) const {
-  return !before.enrolments.empty() || std::holds_alternative<domain::SchoolEnrolled>(e.event);
+  // Only the events Apply reads the record for: every other event of a pupil (swabs
+  // requested and collected, doses, isolations, moves, ...) leaves their classes alone, and
+  // a record kept for it was copied by the partition at the pupil's next change.
+  if (std::holds_alternative<domain::SchoolEnrolled>(e.event)) return true;
+  if (before.enrolments.empty()) return false;
+  return std::holds_alternative<domain::ResultRecorded>(e.event) ||
+         std::holds_alternative<domain::ResultCorrected>(e.event) ||
+         std::holds_alternative<domain::QuarantineOrdered>(e.event) ||
+         std::holds_alternative<domain::MeasureEnded>(e.event) || std::holds_alternative<domain::CaseClosed>(e.event);
 }
 
 void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
