@@ -263,8 +263,11 @@ class GpView::Impl final : public KeyedTable {
   // written nor deleted). Why per day rather than per note: notes were 37 % of the entries
   // a catch-up wrote, half of them deletes (docs/benchmarks.md, 2026-12-04/05).
   using DayKey = std::pair<std::string, int32_t>;  // GP, Date::days
-  absl::flat_hash_set<DayKey> days_changed_;
+  // By GP, the days changed (each once): Persist sorts the few thousand GPs, not the tens
+  // of thousands of (GP, day) keys of a catch-up's write, to write them in key order.
+  absl::flat_hash_map<std::string, std::vector<int32_t>, KeyHash, std::equal_to<>> days_changed_;
   absl::flat_hash_set<DayKey> days_stored_;
+  std::vector<std::pair<const std::string, std::vector<int32_t>>*> gps_changed_;  // Persist's scratch
 
   bool Load(std::string_view key, std::string_view value) override;
   std::shared_ptr<const void> Freeze() override {
@@ -285,7 +288,17 @@ class GpView::Impl final : public KeyedTable {
     return *FindIn(Own(OwnGp(gp).buckets[BucketOf(person)]), person);
   }
 
-  void DayChanged(const std::string& gp, Date day) { days_changed_.emplace(gp, day.days); }
+  void DayChanged(const std::string& gp, Date day) {
+    std::vector<int32_t>& days = days_changed_[gp];
+    if (std::find(days.begin(), days.end(), day.days) == days.end()) days.push_back(day.days);
+  }
+  // Whether "<a>/..." sorts before "<b>/..." (a GP id holds no '/': Load).
+  static bool GpKeyBefore(std::string_view a, std::string_view b) {
+    const size_t n = std::min(a.size(), b.size());
+    if (const int c = a.substr(0, n).compare(b.substr(0, n)); c != 0) return c < 0;
+    if (a.size() == b.size()) return false;
+    return a.size() < b.size() ? '/' < b[n] : a[n] < '/';
+  }
 
   // The notes of a GP's report day (null: none kept).
   const Notes* DayNotes(std::string_view gp, Date day) const {
@@ -300,15 +313,29 @@ class GpView::Impl final : public KeyedTable {
   // written before); not attached, each patient changed in the batch once, or deletes one
   // who left the GP (attached, the folds write the rows).
   void Persist(PersistSink& sink) override {
-    for (const DayKey& key : days_changed_) {
-      const Date day{key.second};
-      if (const Notes* notes = DayNotes(key.first, day)) {
-        sink.Put(DayKeyOf(key.first, day), Encode(*notes));
-        days_stored_.insert(key);
-      } else if (days_stored_.erase(key) != 0) {
-        sink.Delete(DayKeyOf(key.first, day));
+    // In key order: the writer's batch is then one sorted run (ViewsDb::Batch::Sort finds it
+    // so and copies nothing), where in the set's order it sorted and rewrote a catch-up's
+    // tens of thousands of report days at every write. A report day's key is
+    // "<gp>/r/YYYY-MM-DD": by GP, then by day.
+    gps_changed_.clear();
+    for (auto& gp : days_changed_) gps_changed_.push_back(&gp);
+    std::sort(gps_changed_.begin(), gps_changed_.end(),
+              [](const auto* a, const auto* b) { return GpKeyBefore(a->first, b->first); });
+    for (auto* changed : gps_changed_) {
+      const std::string& gp = changed->first;
+      std::vector<int32_t>& days = changed->second;
+      std::sort(days.begin(), days.end());
+      for (const int32_t d : days) {
+        const Date day{d};
+        if (const Notes* notes = DayNotes(gp, day)) {
+          sink.Put(DayKeyOf(gp, day), Encode(*notes));
+          days_stored_.emplace(gp, d);
+        } else if (days_stored_.erase(DayKey(gp, d)) != 0) {
+          sink.Delete(DayKeyOf(gp, day));
+        }
       }
     }
+    gps_changed_.clear();
     days_changed_.clear();
     std::string gp;
     dirty_.Drain([&](std::string_view g, std::string_view person) {

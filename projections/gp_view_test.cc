@@ -11,6 +11,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <map>
 #include <thread>
@@ -351,6 +353,33 @@ TEST_F(GpViewTest, AReportDayIsOneEntryWrittenOncePerBatchAndDeletedOnce) {
   EXPECT_FALSE(Persisted(gp + "/r/2020-10-05"));
   EXPECT_EQ(Count(Gp(kGp1, "2020-10-13"), "results_to_read"), 1u);
   EXPECT_EQ(Count(Gp(kGp1, "2020-10-10"), "results_to_read"), 1u);
+}
+
+// Persist writes the report days in key order, whatever order they changed in: the
+// writer's batch is then a sorted run it need not sort and rewrite (ViewsDb::Batch::Sort).
+TEST_F(GpViewTest, ReportDaysAreWrittenInKeyOrder) {
+  Patient(0, kGp2);
+  Patient(1, kGp1);
+  Patient(2, kGp2);
+  Commit();
+  sink_.ops.clear();
+  int n = 0;
+  for (const char* day : {"2020-10-09", "2020-10-03", "2020-10-07", "2020-10-05", "2020-10-04", "2020-10-08"}) {
+    for (int p = 0; p < 3; ++p) {
+      const std::string swab = "SW-" + std::to_string(++n);
+      Request(p, swab, day);
+      Collect(p, swab, day);
+      Result(p, swab, domain::Outcome::kNegative, day, day);
+    }
+  }
+  Commit();
+  std::vector<std::string> days;
+  for (const std::string& op : sink_.ops) {
+    if (op.find("/r/") != std::string::npos) days.push_back(op);
+  }
+  ASSERT_EQ(days.size(), 12u);  // 6 days for each of the two GPs
+  EXPECT_TRUE(std::is_sorted(days.begin(), days.end())) << days.front() << " ... " << days.back();
+  EXPECT_EQ(days.front(), "put " + std::string(kGp1) + "/r/2020-10-03");
 }
 
 TEST_F(GpViewTest, LoadOfThePersistedEntriesReproducesTheSameJson) {

@@ -79,7 +79,8 @@ class SchoolView final : public KeyedView {
   // in, results and corrections, quarantines ordered and ended, and case closures.
   // Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
-  // An enrolment (the pupil's case and quarantine), and every event of a person enrolled.
+  // An enrolment (the pupil's case and quarantine), and of a person enrolled the events
+  // Apply reacts to (results, corrections, quarantines ordered, measures ended, closures).
   bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
 
   // The school as of the last Publish, for `today`; nullopt for a school with no class.
