@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -28,12 +29,29 @@ class BoundedBinaryInputArchive
   explicit BoundedBinaryInputArchive(std::string_view bytes)
       : InputArchive(this), next_(bytes.data()), end_(bytes.data() + bytes.size()) {}
 
+  // Points the archive at other bytes (which must outlive their reading). Only for
+  // archives that kept no state of their last input: cereal's registries of shared
+  // pointers, polymorphic types and class versions, which none of our types uses.
+  void Reset(std::string_view bytes) {
+    next_ = bytes.data();
+    end_ = bytes.data() + bytes.size();
+  }
+
   void loadBinary(void* data, std::size_t size) {
     if (size > remaining()) {
       throw cereal::Exception("input ends " + std::to_string(size - remaining()) + " bytes early");
     }
     std::memcpy(data, next_, size);
     next_ += size;
+  }
+  // The next `size` bytes, consumed (valid as long as the input); throws as loadBinary.
+  const char* Take(uint64_t size) {
+    if (size > remaining()) {
+      throw cereal::Exception("input ends " + std::to_string(size - remaining()) + " bytes early");
+    }
+    const char* at = next_;
+    next_ += size;
+    return at;
   }
   size_t remaining() const { return static_cast<size_t>(end_ - next_); }
   bool done() const { return next_ == end_; }
@@ -72,6 +90,19 @@ inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, cereal::Siz
   t.size = static_cast<std::remove_reference_t<T>>(size);
 }
 
+// A string as cereal's own load reads it (a length, then the bytes), in one assign: cereal's
+// resizes it first (filling it with zeros) and then copies, ~300 instructions of an event's
+// decode (docs/benchmarks.md, session 27). More specialised than cereal's template, so chosen.
+inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, std::string& str) {
+  uint64_t size = 0;
+  ar.loadBinary(&size, sizeof(size));
+  const char* bytes = ar.Take(size);
+  // clear + append: a copy into the buffer the string has; assign's general path (the
+  // source may overlap the string) was ~90 instructions a field.
+  str.clear();
+  str.append(bytes, size);
+}
+
 template <class T>
 inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, cereal::BinaryData<T>& bd) {
   ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
@@ -79,12 +110,33 @@ inline void CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, cereal::Bin
 
 // Decodes all of `bytes` into `value`; false when they do not decode, a length or a bool is
 // impossible, or bytes are left over. Never throws.
+// Thread safety: a thread's decodes share one archive (an inner decode, from a type's own
+// load, gets one of its own).
 template <class T>
 bool DecodeCereal(std::string_view bytes, T& value) {
+  // One archive per thread, pointed at each input in turn, rather than one per decode:
+  // cereal's archive builds and destroys four hash tables and a vector each time, ~180
+  // instructions of an event's ~780 decoded by a rebuild's log reader (docs/benchmarks.md,
+  // session 27), for the registries no type of ours uses (Reset).
+  thread_local BoundedBinaryInputArchive shared{std::string_view()};
+  thread_local bool in_use = false;
+  std::optional<BoundedBinaryInputArchive> own;
+  BoundedBinaryInputArchive* ar = &shared;
+  if (in_use) {
+    ar = &own.emplace(bytes);
+  } else {
+    shared.Reset(bytes);
+    in_use = true;
+  }
+  struct Release {
+    bool active;
+    ~Release() {
+      if (active) in_use = false;
+    }
+  } release{ar == &shared};
   try {
-    BoundedBinaryInputArchive ar(bytes);
-    ar(value);
-    return ar.done();
+    (*ar)(value);
+    return ar->done();
   } catch (const std::exception&) {
     // cereal::Exception; bad_alloc/length_error remain possible for a vector of large
     // elements, bounded by the input's size times the element's.

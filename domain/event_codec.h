@@ -35,6 +35,11 @@ EncodedSizes EncodeTo(const Event& event, std::string& out);
 // Personal (none recorded, or erased).
 Result<Event> Decode(std::string_view type, uint32_t schema_version, std::string_view body,
                      std::string_view personal);
+// The same into `out`, which may hold any event: when it holds one of the decoded type, that
+// one is decoded into and keeps its strings' memory (a reader decoding many events into a
+// few recycled slots). On an error `out` holds some event, unspecified.
+Result<void> DecodeInto(std::string_view type, uint32_t schema_version, std::string_view body,
+                        std::string_view personal, Event& out);
 
 // The personal part of an event, if the event type has one.
 const Personal* PersonalOf(const Event& event);

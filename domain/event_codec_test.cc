@@ -109,6 +109,47 @@ TEST(EventCodecTest, EventsEncodedIntoOneBufferAreTheirEncodings) {
   EXPECT_EQ(buffer.substr(0, 6), "before");
 }
 
+// Decoded into a slot that held any event (a recycled batch's), an event is what Decode
+// gives: nothing of what the slot held stays, the personal part included.
+TEST(EventCodecTest, AnEventDecodedIntoAUsedSlotIsTheDecodedEvent) {
+  const std::vector<Event> every = EveryEvent();
+  for (const Event& held : every) {
+    for (const Event& e : every) {
+      SCOPED_TRACE(std::string(TypeName(e)) + " into " + std::string(TypeName(held)));
+      const EncodedEvent encoded = Encode(e);
+      for (const std::string& personal : {encoded.personal, std::string()}) {
+        Event slot = held;
+        auto decoded = DecodeInto(encoded.type, encoded.schema_version, encoded.body, personal, slot);
+        ASSERT_TRUE(decoded) << decoded.error().message;
+        auto fresh = Decode(encoded.type, encoded.schema_version, encoded.body, personal);
+        ASSERT_TRUE(fresh) << fresh.error().message;
+        EXPECT_TRUE(slot == *fresh);
+        if (!personal.empty()) {
+          EXPECT_TRUE(slot == e);
+        }
+      }
+    }
+    // An upcast into it too.
+    Event slot = held;
+    ASSERT_TRUE(DecodeInto("ResultRecorded", 1, Cereal(std::string("SW-7"), true, std::string("LAB7"), Timestamp{5}),
+                           "", slot));
+    EXPECT_TRUE(slot == Event(ResultRecorded{"SW-7", Outcome::kPositive, "LAB7", Timestamp{5}}));
+  }
+}
+
+// Decoded into a slot, a body that does not decode is the same error as Decode's.
+TEST(EventCodecTest, ABadBodyDecodedIntoASlotIsAnError) {
+  for (const Event& e : EveryEvent()) {
+    SCOPED_TRACE(TypeName(e));
+    const EncodedEvent encoded = Encode(e);
+    Event slot = e;
+    auto decoded = DecodeInto(encoded.type, encoded.schema_version, encoded.body + '\0', encoded.personal, slot);
+    ASSERT_FALSE(decoded);
+    EXPECT_EQ(decoded.error().fields.at(0).field, "body");
+    EXPECT_FALSE(DecodeInto(encoded.type, encoded.schema_version + 7, encoded.body, encoded.personal, slot));
+  }
+}
+
 TEST(EventCodecTest, AbsentOptionalEndRoundTrips) {
   const Event e = IsolationOrdered{1, Nov(10), "symptomatic", std::nullopt};
   auto decoded = RoundTrip(Encode(e));

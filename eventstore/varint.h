@@ -33,6 +33,12 @@ inline void Append(std::string& out, uint64_t v) {
 // runs past ten bytes. With `shortest`, also false for a longer encoding than the value
 // needs (a trailing zero group, bits beyond 64), so that each value has one encoding.
 inline bool Get(std::string_view& in, uint64_t& v, bool shortest = false) {
+  // Most numbers of a record (lengths, versions, a schema) take one byte.
+  if (!in.empty() && static_cast<uint8_t>(in.front()) < 0x80) {
+    v = static_cast<uint8_t>(in.front());
+    in.remove_prefix(1);
+    return true;
+  }
   v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (in.empty()) return false;

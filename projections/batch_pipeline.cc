@@ -53,19 +53,20 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
   people.erase(std::unique(people.begin(), people.end()), people.end());
   PrefixedSink sink(batch);
   std::vector<PersonDirectory::ToWrite> entries;
-  std::string key;
+  std::string key, bytes;  // an entry's key and bytes, reused from one entry to the next
   // The entries of `entries` into the spill, or after the rows in `batch`.
   auto put_entries = [&] {
     try {
       for (size_t k = 0; k < entries.size(); ++k) {
         const PersonDirectory::ToWrite& entry = entries[k];
         PersonDirectory::PrefetchEntryAhead(entries, k);
+        EncodePersonEntryTo(*entry.record, entry.states, folds, bytes);
         if (spill != nullptr) {
-          spill->Put(entry.id, EncodePersonEntry(*entry.record, entry.states, folds));
+          spill->Put(entry.id, bytes);
           continue;
         }
         key.assign(kPeoplePrefix).append(entry.id);
-        batch.Put(key, EncodePersonEntry(*entry.record, entry.states, folds));
+        batch.Put(key, bytes);
       }
     } catch (const std::exception& ex) {
       throw std::runtime_error(std::string("persisting the people: ") + ex.what());
@@ -206,17 +207,21 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   // (docs/benchmarks.md, session 18).
   part.missing.clear();
   part.fresh.clear();
-  std::string_view previous;
   const size_t events = work.events.size();
+  // Each event's person hashed once, for every look-up below.
+  work.ids.resize(events);
+  for (size_t k = 0; k < events; ++k) work.ids[k] = HashedId::Of(stage.persons[work.events[k]]);
+  std::string_view previous;
   for (size_t k = 0; k < events; ++k) {
-    if (k + kSlotAhead < events) dir.Prefetch(stage.persons[work.events[k + kSlotAhead]]);
+    if (k + kSlotAhead < events) dir.Prefetch(work.ids[k + kSlotAhead]);
     const uint32_t i = work.events[k];
-    std::string_view person = stage.persons[i];
+    const HashedId& id = work.ids[k];
+    std::string_view person = id.id;
     if (person == previous || person.empty()) continue;
     previous = person;
     if (batch.envelopes[i].version == 1) {
-      part.fresh.insert(person);
-    } else if (dir.Touch(person) == nullptr && !part.fresh.contains(person)) {
+      part.fresh.lazy_emplace(id, [&](const auto& make) { make(person); });
+    } else if (dir.Touch(id) == nullptr && !part.fresh.contains(id)) {
       part.missing.emplace_back(kPeoplePrefix).append(person);
     }
   }
@@ -257,7 +262,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     }
   }
   for (size_t k = 0; k < events; ++k) {
-    if (k + kRecordAhead < events) dir.PrefetchRecord(stage.persons[work.events[k + kRecordAhead]]);
+    if (k + kRecordAhead < events) dir.PrefetchRecord(work.ids[k + kRecordAhead]);
     const uint32_t i = work.events[k];
     const domain::Envelope& env = batch.envelopes[i];
     std::string_view person = stage.persons[i];
@@ -268,7 +273,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
-      bool changed = dir.Step(e, slot.before, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
+      bool changed = dir.Step(e, work.ids[k], slot.before, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
         for (size_t k = 0; k < part.folds.size(); ++k) {
           if (part.folds[k]->Apply(e, before, states.empty() ? nullptr : &states[k])) slot.folded |= 1u << k;
         }
@@ -529,6 +534,7 @@ void BatchPipeline::ReleaseBuffers() {
     stage.people.Release();
     for (PartWork& work : stage.parts) {
       std::vector<uint32_t>().swap(work.events);
+      std::vector<HashedId>().swap(work.ids);
       std::vector<Effect>().swap(work.effects);
       std::vector<SwabRecord>().swap(work.swabs);
       std::vector<std::string_view>().swap(work.dirty);

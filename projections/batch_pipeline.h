@@ -192,7 +192,7 @@ class BatchPipeline {
     std::vector<PersonFold*> folds;  // the views' (fold_views_), this partition's
     std::vector<std::string> missing;  // keys of people not cached (scratch)
     // Ids of people whose stream starts in the batch (scratch).
-    absl::flat_hash_set<std::string_view, domain::StringHash, std::equal_to<>> fresh;
+    absl::flat_hash_set<std::string_view, PersonKeyHash, PersonKeyEq> fresh;
     // A record holding only `gp_id` (and its GP), for the views of an event no view reads
     // more of (Slot::record). Never changed once made: the views of a batch read them on
     // other threads while the partition folds the next one (the map moves its pointers,
@@ -213,6 +213,7 @@ class BatchPipeline {
   // One partition's work on one batch.
   struct PartWork {
     std::vector<uint32_t> events;  // indices in the batch, ascending
+    std::vector<HashedId> ids;     // their persons, hashed (FoldPart's scratch)
     std::vector<Effect> effects;
     std::vector<SwabRecord> swabs;  // LogEvent::swab of its results (Slot::swab)
     std::vector<std::string_view> dirty;  // ids of people changed (views of envelope strings)

@@ -25,13 +25,12 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
   batch.events.resize(batch.envelopes.size());
   for (size_t i = 0; i < batch.envelopes.size(); ++i) {
     const domain::Envelope& env = batch.envelopes[i];
-    auto event = domain::Decode(env.type, env.schema_version, env.body, {});
-    if (!event) {
-      batch.decode_error = event.error().message;
+    // Into the slot's own event (a recycled batch's): its strings keep their buffers.
+    if (auto decoded = domain::DecodeInto(env.type, env.schema_version, env.body, {}, batch.events[i]); !decoded) {
+      batch.decode_error = decoded.error().message;
       batch.events.resize(i);
       break;
     }
-    batch.events[i] = std::move(*event);
   }
   return {};
 }

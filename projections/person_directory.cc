@@ -206,8 +206,8 @@ std::span<FoldState> PersonDirectory::FoldStates(std::string_view person_id) {
   return std::span<FoldState>(it->second.folds.data(), it->second.folds.size());
 }
 
-const PersonRecord* PersonDirectory::Touch(std::string_view person_id) {
-  auto it = people_.find(person_id);
+const PersonRecord* PersonDirectory::Touch(const HashedId& person) {
+  auto it = people_.find(person);
   if (it == people_.end()) return nullptr;
   if (it->second.stamp != stamp_) {
     CountStamp(it->second.stamp, -1);
@@ -226,8 +226,8 @@ PersonDirectory::People::iterator PersonDirectory::Insert(std::string_view perso
   return it;
 }
 
-void PersonDirectory::PrefetchRecord(std::string_view person_id) const {
-  auto it = people_.find(person_id);
+void PersonDirectory::PrefetchRecord(const HashedId& person) const {
+  auto it = people_.find(person);
   if (it == people_.end()) return;
   PrefetchEntry(ToWrite{{}, it->second.record.get(), {it->second.folds.data(), it->second.folds.size()}, 0});
 }
@@ -286,13 +286,16 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
 }
 
 std::string PersonDirectory::Encode(const PersonRecord& r) {
-  // Straight into the string: the bytes of cereal's binary archive without a stream.
-  std::string out(1, kFormat);
-  {
-    domain::StringOutputArchive ar(out);
-    ar(const_cast<PersonRecord&>(r));
-  }
+  std::string out;
+  EncodeTo(r, out);
   return out;
+}
+
+void PersonDirectory::EncodeTo(const PersonRecord& r, std::string& out) {
+  // Straight into the string: the bytes of cereal's binary archive without a stream.
+  out.push_back(kFormat);
+  domain::StringOutputArchive ar(out);
+  ar(const_cast<PersonRecord&>(r));
 }
 
 bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {

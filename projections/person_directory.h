@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace caseledger::projections {
@@ -228,10 +229,16 @@ class PersonDirectory {
   template <class Keep>
   bool Step(const LogEvent& e, std::shared_ptr<const PersonRecord>& before, std::vector<Effect>& effects,
             Keep&& keep) {
+    return Step(e, HashedId::Of(e.person_id), before, effects, std::forward<Keep>(keep));
+  }
+  // The same with the person's id hashed by the caller (`person.id` is e.person_id).
+  template <class Keep>
+  bool Step(const LogEvent& e, const HashedId& person, std::shared_ptr<const PersonRecord>& before,
+            std::vector<Effect>& effects, Keep&& keep) {
     before.reset();
     last_ = nullptr;
     if (e.person_id.empty()) return false;
-    auto it = people_.find(e.person_id);
+    auto it = people_.find(person);
     const PersonRecord* record = it == people_.end() ? nullptr : it->second.record.get();
     Effects(e, record, effects);
     std::span<FoldState> states;
@@ -311,6 +318,8 @@ class PersonDirectory {
 
   // Persistence of one record: a format byte then cereal binary.
   static std::string Encode(const PersonRecord& r);
+  // The same bytes appended to `out`.
+  static void EncodeTo(const PersonRecord& r, std::string& out);
   // False for another format byte, short input or bytes left over.
   static bool Decode(std::string_view bytes, PersonRecord& out);
   // Decodes and caches the record (replacing a cached one and its fold states, which the
@@ -331,7 +340,8 @@ class PersonDirectory {
   // at most `budget` are left (down to budget - budget/8, so that it runs rarely); 0: no
   // limit. Returns how many it forgot.
   void BeginBatch() { ++stamp_; }
-  const PersonRecord* Touch(std::string_view person_id);
+  const PersonRecord* Touch(std::string_view person_id) { return Touch(HashedId::Of(person_id)); }
+  const PersonRecord* Touch(const HashedId& person);
   size_t Evict(size_t budget);
 
   // Hints that change nothing: they start loading into the cache what a look-up of
@@ -343,7 +353,9 @@ class PersonDirectory {
   // ~0.7 KiB each, at a 640 MiB budget) is far larger than the cache, and a look-up of a
   // person not met for a while waited for memory (docs/benchmarks.md, session 23).
   void Prefetch(std::string_view person_id) const { people_.prefetch(person_id); }
-  void PrefetchRecord(std::string_view person_id) const;
+  void Prefetch(const HashedId& person) const { people_.prefetch(person); }
+  void PrefetchRecord(std::string_view person_id) const { PrefetchRecord(HashedId::Of(person_id)); }
+  void PrefetchRecord(const HashedId& person) const;
   static void PrefetchEntry(const ToWrite& entry);
   // How far ahead a caller walking people in order hints: the slot of the person
   // kSlotAhead further on and the record of the one kRecordAhead further on (a miss per

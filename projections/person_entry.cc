@@ -36,10 +36,22 @@ bool TakePiece(std::string_view& in, std::string_view& piece) {
 
 std::string EncodePersonEntry(const PersonRecord& record, std::span<const FoldState> states,
                               std::span<PersonFold* const> folds) {
+  std::string out;
+  EncodePersonEntryTo(record, states, folds, out);
+  return out;
+}
+
+void EncodePersonEntryTo(const PersonRecord& record, std::span<const FoldState> states,
+                         std::span<PersonFold* const> folds, std::string& out) {
   if (states.size() != folds.size()) throw std::logic_error("a person entry with another number of fold states");
-  const std::string bytes = PersonDirectory::Encode(record);
-  std::string out(1, kPersonEntryFormat);
-  out.reserve(bytes.size() + 8);
+  // The record's bytes in a buffer of the thread's, kept: encoded into a new string, a
+  // record of a few hundred bytes grew it by doubling five or six times, then was copied
+  // (docs/benchmarks.md, session 27).
+  thread_local std::string bytes;
+  bytes.clear();
+  PersonDirectory::EncodeTo(record, bytes);
+  out.clear();
+  out.push_back(kPersonEntryFormat);
   PutLength(out, bytes.size());
   out.append(bytes);
   for (size_t k = 0; k < folds.size(); ++k) {
@@ -47,7 +59,6 @@ std::string EncodePersonEntry(const PersonRecord& record, std::span<const FoldSt
     PutLength(out, part.size());
     out.append(part);
   }
-  return out;
 }
 
 bool SplitPersonEntry(std::string_view bytes, std::string_view& record, std::span<std::string_view> parts) {

@@ -27,6 +27,9 @@ inline constexpr char kPersonEntryFormat = 0x03;
 // the person's in the directory, one per fold).
 std::string EncodePersonEntry(const PersonRecord& record, std::span<const FoldState> states,
                               std::span<PersonFold* const> folds);
+// The same into `out` (replaced), for a writer of many entries that reuses one buffer.
+void EncodePersonEntryTo(const PersonRecord& record, std::span<const FoldState> states,
+                         std::span<PersonFold* const> folds, std::string& out);
 
 // Splits an entry into the record's bytes and `parts.size()` parts (views of `bytes`).
 // False for another format byte, short input, another number of parts or bytes left over.

@@ -29,17 +29,29 @@ class PersonKey {
   uint8_t size_;
 };
 
-// Hash and equality of PersonKey looked up by std::string_view (a Swiss table's transparent
-// functors): the same hash for a key and its view.
+// A person id with its hash (PersonKeyHash's), for a caller that looks one person up several
+// times: the tables take it in place of the id and hash nothing. Why: a catch-up's fold
+// hashed each event's person id four or five times (prefetches, the cache's stamp, the
+// batch's new people, the step), ~80 instructions each (docs/benchmarks.md, session 27).
+struct HashedId {
+  std::string_view id;
+  size_t hash = 0;
+  static HashedId Of(std::string_view id) { return {id, std::hash<std::string_view>{}(id)}; }
+};
+
+// Hash and equality of PersonKey looked up by std::string_view or HashedId (a Swiss table's
+// transparent functors): the same hash for a key, its view and its HashedId.
 struct PersonKeyHash {
   using is_transparent = void;
   size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
   size_t operator()(const PersonKey& k) const { return (*this)(k.view()); }
+  size_t operator()(const HashedId& h) const { return h.hash; }
 };
 struct PersonKeyEq {
   using is_transparent = void;
   static std::string_view View(std::string_view id) { return id; }
   static std::string_view View(const PersonKey& k) { return k.view(); }
+  static std::string_view View(const HashedId& h) { return h.id; }
   template <class A, class B>
   bool operator()(const A& a, const B& b) const {
     return View(a) == View(b);
