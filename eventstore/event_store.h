@@ -247,7 +247,9 @@ class EventStore : public LogReader {
   // group is readable (while its memtable inserts run): a read begun after it waits until
   // it is (every read of this interface, CommittedPosition included), except a read inside
   // `done` itself. `done` must be quick (hand the result to another thread) and must not
-  // call Append (AppendAsync is fine).
+  // call Append (AppendAsync is fine) nor any other write of this store (PutCheckpoint,
+  // Fence, ...): a group of up to 256 requests is answered inside RocksDB's write of it,
+  // on the thread that saw its sync, where a nested write would wait for itself.
   // A group forms while the previous one is synced and waits only for that sync.
   using AppendCallback = std::function<void(StoreResult<AppendResult>)>;
   virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
