@@ -1,7 +1,9 @@
 // caseledger-bench rebuild: all views rebuilt from scratch, beside a raw scan of the same
 // log (docs/benchmarks.md: rebuild >= 0.5x the scan and >= 1M events/s). The log is the demo workload
 // (the real Piedmont curve through Decide) in a temp dir, removed afterwards; or, with
-// --store, a store loaded before (`caseledger-loadgen --sink store`), left as it is.
+// --store, a store loaded before (`caseledger-loadgen --sink store`): its events are left as
+// they are, but it is opened read-write (RocksDB writes a new MANIFEST and OPTIONS file), so
+// give it a copy of a store that must stay byte for byte what it was.
 //
 // Wall-clock rates are the figures docs/benchmarks.md judges; CPU time is printed too, since on a shared machine
 // the wall clock also counts the time other processes ran: the calling thread's, and for
