@@ -1,0 +1,182 @@
+// GpView under the real runner (issue #14): live, reopened and rebuilt views answer the
+// same, and a tiny patient budget answers and writes as an unbounded one. The view alone is
+// tested in gp_view_test.cc.
+#include "projections/gp_view.h"
+
+#include "domain/event_codec.h"
+#include "projections/cross_history_test_support.h"
+#include "projections/person_directory.h"
+#include "projections/views_db.h"
+#include "projections/views_test_support.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace caseledger::projections {
+namespace {
+
+using domain::Date;
+using testing::At;  // the projections' test support (views_test_support.h)
+using testing::D;
+namespace json = boost::json;
+
+std::string Person(int n) {  // 26-character ULIDs, sorted by n
+  std::string id = "01HF000000000000000000000";
+  return id + static_cast<char>('A' + n);
+}
+
+constexpr const char* kGp1 = "MMG00001";
+constexpr const char* kGp2 = "MMG00002";
+
+// The real runner: batches of 3 written to the views database, reopened from it, and a
+// rebuild in one batch, all answer the same.
+TEST(GpViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
+  testing::TestLog log;
+  for (int n = 0; n < 6; ++n) {
+    const std::string p = Person(n), swab = "SW-00000" + std::to_string(n);
+    log.Person(
+        p, {{domain::PersonRegistered{p, domain::Sex::kMale, "001272", {}}, At("2020-10-01", 8)},
+            {domain::GpAssigned{n % 2 ? kGp1 : kGp2, ""}, At("2020-10-01", 8)}});
+    log.Person(p,
+               {{domain::SwabRequested{swab, domain::SwabKind::kAntigen, "contact", kGp1, {}},
+                 At("2020-10-20", 8)},
+                {domain::SwabCollected{swab, At("2020-10-20", 9), "site", ""}, At("2020-10-20", 9)}});
+    if (n < 4) {
+      log.Person(
+          p,
+          {{domain::ResultRecorded{swab, domain::Outcome::kPositive, "LAB01", At("2020-10-21", 9)},
+            At("2020-10-20", 9)},
+           {domain::IsolationOrdered{1, D("2020-10-20"), "positive", {}}, At("2020-10-20", 0)}});
+    }
+  }
+  log.Person(Person(1), {{domain::GpAssigned{kGp2, kGp1}, At("2020-10-21", 12)}});
+  auto views = [] {
+    std::vector<std::unique_ptr<View>> v;
+    v.push_back(std::make_unique<GpView>(testing::Rules()));
+    return v;
+  };
+  auto dump = [](const ViewRunner& r) {
+    std::string out;
+    for (const char* gp : {kGp1, kGp2}) {
+      for (const char* day : {"2020-10-20", "2020-10-21", "2020-10-30", "2020-11-10"}) {
+        out += json::serialize(*GpJson(*r.Get<GpView>("gps"), gp, D(day)));
+      }
+    }
+    return out;
+  };
+  RunnerOptions o;
+  o.path = log.Path("views");
+  o.rules = testing::Rules();
+  o.max_batch = 3;
+  std::string live;
+  {
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE((*r)->CatchUp());
+    live = dump(**r);
+  }
+  EXPECT_NE(live.find(R"("results_to_read":[{"person_id":")" + Person(0)), std::string::npos);
+  auto reopened = ViewRunner::Open(log.store(), views(), o);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(dump(**reopened), live);
+  RebuildOptions b;
+  b.path = log.Path("rebuilt");
+  b.rules = testing::Rules();
+  auto rebuilt = Rebuild(log.store(), views(), b);
+  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
+  EXPECT_EQ(dump(**rebuilt), live);
+}
+
+// Issue #14: the patients live in the views database, their status in memory only beside
+// the records the runner caches (at most `person_cache` of them); a tiny budget answers and
+// writes exactly as an unbounded one, and as a view that was never attached (every patient
+// in memory).
+TEST(GpViewRunnerTest, ATinyPatientBudgetAnswersAndWritesAsAnUnboundedOne) {
+  testing::TestLog log;
+  testing::CrossHistory history(5);
+  history.Run(3000);
+  testing::AppendConcurrently(log, history.appends(), 4);
+  auto views = [] {
+    std::vector<std::unique_ptr<View>> v;
+    v.push_back(std::make_unique<GpView>(testing::Rules()));
+    return v;
+  };
+  auto dump = [&](const GpView& g) {
+    std::string out;
+    for (Date d = D("2020-10-13"); d <= history.today() + 10; d = d + 3) {
+      for (int gp = 1000; gp < 1005; ++gp) {
+        auto j = GpJson(g, "GP" + std::to_string(gp), d);
+        out += j ? json::serialize(*j) : "null";
+      }
+    }
+    return out;
+  };
+  auto run = [&](const std::string& name, size_t cache, size_t batch) {
+    RunnerOptions o;
+    o.path = log.Path(name);
+    o.rules = testing::Rules();
+    o.max_batch = batch;
+    o.person_cache = cache;
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    EXPECT_TRUE(r) << r.error().message;
+    EXPECT_TRUE((*r)->CatchUp());
+    std::string out = dump(*(*r)->Get<GpView>("gps"));
+    r->reset();
+    std::map<std::string, std::string> stored;
+    auto db = ViewsDb::Open(log.Path(name));
+    EXPECT_TRUE(db && (*db)->ForEach([&](std::string_view k, std::string_view v) {
+      stored.emplace(k, v);
+      return true;
+    }));
+    return std::pair(out, stored);
+  };
+  const auto unbounded = run("unbounded", 0, 4096);
+  EXPECT_NE(unbounded.first.find("\"patients\":[{"), std::string::npos);
+  EXPECT_NE(unbounded.first.find("\"measures\":[{"), std::string::npos);
+  for (size_t cache : {1, 2, 7}) {
+    SCOPED_TRACE("cache " + std::to_string(cache));
+    const auto bounded = run("cache-" + std::to_string(cache), cache, 97);
+    EXPECT_EQ(bounded.first, unbounded.first);
+    EXPECT_TRUE(bounded.second == unbounded.second);
+  }
+  // Reopened with a budget of one: the rows stay on disk, the answers are the same.
+  {
+    RunnerOptions o;
+    o.path = log.Path("unbounded");
+    o.rules = testing::Rules();
+    o.person_cache = 1;
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ((*r)->Memory().person_records, 0u);
+    EXPECT_EQ(dump(*(*r)->Get<GpView>("gps")), unbounded.first);
+  }
+  // Never attached: every patient in memory, fed the log by hand, the same answers.
+  GpView alone(testing::Rules());
+  projections::PersonDirectory directory(testing::Rules());
+  class Null final : public PersistSink {
+    void Put(std::string_view, std::string_view) override {}
+    void Delete(std::string_view) override {}
+  } sink;
+  auto all = log.store().ReadLog(1, 1 << 20);
+  ASSERT_TRUE(all);
+  std::vector<Effect> effects;
+  for (const domain::Envelope& env : *all) {
+    auto event = domain::Decode(env.type, env.schema_version, env.body, {});
+    ASSERT_TRUE(event);
+    std::string_view stream(env.stream), person;
+    if (stream.starts_with("person-")) person = stream.substr(7);
+    const PersonRecord* before = directory.Find(person);
+    effects.clear();
+    directory.Effects(LogEvent{env, *event, person}, before, effects);
+    const LogEvent e{env, *event, person, effects};
+    alone.Apply(e, before, sink);
+    directory.Apply(e, before);
+  }
+  alone.Publish(all->back().position);
+  EXPECT_EQ(dump(alone), unbounded.first);
+}
+
+}  // namespace
+}  // namespace caseledger::projections
