@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <deque>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,13 +35,23 @@ AppendRequest Request(const std::string& stream, uint64_t expected_version) {
   return r;
 }
 
-TEST(EarlyAnswerTest, AReadBegunAfterAnAnswerSeesWhatItAnswered) {
-  TempDir dir;
-  StoreOptions o;
-  o.path = dir.Sub("db");
-  auto opened = EventStore::Open(o);
-  ASSERT_TRUE(opened) << opened.error().message;
-  EventStore& store = **opened;
+// A store in a fresh directory, opened for each test.
+class EarlyAnswerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.path = dir_.Sub("db");
+    auto opened = EventStore::Open(o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_ = std::move(*opened);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<EventStore> store_;
+};
+
+TEST_F(EarlyAnswerTest, AReadBegunAfterAnAnswerSeesWhatItAnswered) {
+  EventStore& store = *store_;
 
   constexpr int kAppenders = 64;
   constexpr int kRounds = 40;
@@ -83,13 +94,8 @@ TEST(EarlyAnswerTest, AReadBegunAfterAnAnswerSeesWhatItAnswered) {
 // write, must not be waiting under write_mu_ meanwhile. Appenders whose callbacks append
 // again on the commit thread, and a fence in the middle: the fence returns, nothing asked
 // after it is acknowledged, and every acknowledged append is in the log with no gap.
-TEST(EarlyAnswerTest, AFenceAmidAnswersThatAppendWaitsForNoneOfThem) {
-  TempDir dir;
-  StoreOptions o;
-  o.path = dir.Sub("db");
-  auto opened = EventStore::Open(o);
-  ASSERT_TRUE(opened) << opened.error().message;
-  EventStore& store = **opened;
+TEST_F(EarlyAnswerTest, AFenceAmidAnswersThatAppendWaitsForNoneOfThem) {
+  EventStore& store = *store_;
 
   constexpr int kAppenders = 64;
   std::atomic<bool> fenced{false};
