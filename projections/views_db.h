@@ -145,6 +145,9 @@ class ViewsDb {
   // What the database holds in memory now (block cache, memtables, table readers).
   // Thread-safe.
   eventstore::RocksMemory Memory() const;
+  // The table files level 0 holds now (what the stall triggers count from; 0 while the
+  // database cannot be read). Thread-safe.
+  uint64_t Level0Files() const;
   // A catch-up's settings (true) or following the log's (false), changed in place: while
   // catching up, level 0 takes many more files before they are compacted (views_db.cc says
   // why) and the memtable is ViewsDbOptions::catch_up_write_buffer_bytes. Nothing to do

@@ -5,6 +5,7 @@
 #include "projections/views_db.h"
 #include "projections/views_layout.h"
 #include "projections/views_test_support.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -49,7 +50,8 @@ std::string NewestOption(const std::string& dir, const std::string& option) {
 }
 
 TEST(ViewsDbTest, OpenedInCatchUpSettingsWritesNoOptionsFileUntilItLeavesThem) {
-  const std::string dir = ::testing::TempDir() + "/views-opened-catching-up";
+  const caseledger::testing::TempDir scratch;  // not a fixed path: suites of two checkouts may run at once
+  const std::string dir = scratch.Sub("views-opened-catching-up");
   std::filesystem::remove_all(dir);
   ViewsDbOptions o;
   o.block_cache_bytes = 1 << 20;
@@ -85,7 +87,8 @@ TEST(ViewsDbTest, OpenedInCatchUpSettingsWritesNoOptionsFileUntilItLeavesThem) {
 }
 
 TEST(ViewsDbTest, CreatedInTheBackgroundItsCallsWaitForTheCreationAndWhatWasPinnedBeforeHoldsNothing) {
-  const std::string dir = ::testing::TempDir() + "/views-created-in-background";
+  const caseledger::testing::TempDir scratch;  // not a fixed path: suites of two checkouts may run at once
+  const std::string dir = scratch.Sub("views-created-in-background");
   std::filesystem::remove_all(dir);
   ViewsDbOptions o;
   o.block_cache_bytes = 1 << 20;
@@ -253,7 +256,8 @@ TEST_F(FreshViewsTest, ACatchUpFromScratchLeavesItsSettingsAtTheFirstBatchApplie
 // The table files of a catch-up from scratch (WriteAsTable) are compacted once, after
 // FlushTables, not every 16 of them into a level 1 that held every key written so far.
 TEST(ViewsDbTest, TableFilesOfACatchUpAreCompactedOnlyAfterItsEnd) {
-  const std::string dir = ::testing::TempDir() + "/views-tables-held";
+  const caseledger::testing::TempDir scratch;  // not a fixed path: suites of two checkouts may run at once
+  const std::string dir = scratch.Sub("views-tables-held");
   std::filesystem::remove_all(dir);
   auto tables = [&dir] {
     size_t n = 0;
@@ -288,16 +292,22 @@ TEST(ViewsDbTest, TableFilesOfACatchUpAreCompactedOnlyAfterItsEnd) {
       }
     }
     EXPECT_EQ(tables(), size_t{kBatches + 1});
+    // A write is not stalled by level 0's files while they are compacted: the stall trigger
+    // counts above the files level 0 holds when it is set. Once FlushTables allows their
+    // compaction, how many are left then depends on how far it has got (under load it
+    // sometimes finished before CatchingUp(false) set the trigger again, which then rightly
+    // went back to RocksDB's 20), so the trigger is checked against level 0 read after it
+    // was set: nothing is flushed in between, so level 0 can only have lost files since.
     ASSERT_TRUE((*db)->FlushTables(spill));
     EXPECT_EQ(NewestOption(dir, "disable_auto_compactions"), "false");
-    // A write is not stalled by level 0's files while they are compacted: they are all
-    // there but the first few (ingested into the empty levels below).
-    EXPECT_GT(std::stoi(NewestOption(dir, "level0_slowdown_writes_trigger")), kBatches - 6);
+    const int at_flush = std::stoi(NewestOption(dir, "level0_slowdown_writes_trigger"));
+    EXPECT_GT(at_flush, static_cast<int>((*db)->Level0Files())) << "the trigger set by FlushTables";
     ViewsDb::Batch checkpoint;
     checkpoint.Put("checkpoint", "1");
     ASSERT_TRUE((*db)->Write(checkpoint, true));
     ASSERT_TRUE((*db)->CatchingUp(false));  // nor when the database follows the log
-    EXPECT_GT(std::stoi(NewestOption(dir, "level0_slowdown_writes_trigger")), kBatches - 6);
+    const int following = std::stoi(NewestOption(dir, "level0_slowdown_writes_trigger"));
+    EXPECT_GT(following, static_cast<int>((*db)->Level0Files())) << "the trigger set by CatchingUp(false)";
     ASSERT_TRUE((*db)->Flush());
     for (int wait = 0; wait < 200 && tables() > 8; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_LE(tables(), 8u);  // compacted once released

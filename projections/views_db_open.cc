@@ -58,7 +58,7 @@ Level0Settings SettingsFor(const ViewsDbOptions& options, bool catching_up, uint
   return s;
 }
 
-uint64_t Level0Files(rocksdb::DB& db) {
+uint64_t FilesAtLevel0(rocksdb::DB& db) {
   uint64_t files = 0;
   std::string value;
   if (db.GetProperty(rocksdb::DB::Properties::kNumFilesAtLevelPrefix + std::string("0"), &value)) {
@@ -161,7 +161,7 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   // A catch-up from scratch a crash stopped leaves its table files in level 0 (WriteAsTable),
   // maybe more than the stall triggers: the write that empties the views (ViewsRecovery)
   // would wait for their compaction.
-  if (const Level0Settings level0 = SettingsFor(options, catching_up, Level0Files(*raw));
+  if (const Level0Settings level0 = SettingsFor(options, catching_up, FilesAtLevel0(*raw));
       level0.slowdown_trigger != o.level0_slowdown_writes_trigger) {
     if (s = raw->SetOptions(Triggers(level0)); !s.ok()) return FromStatus(s, "settings");
   }
@@ -224,11 +224,16 @@ eventstore::RocksMemory ViewsDb::Memory() const {
   return eventstore::MeasureRocksMemory(*db_, cache_.get());
 }
 
+uint64_t ViewsDb::Level0Files() const {
+  if (!Ready()) return 0;
+  return FilesAtLevel0(*db_);
+}
+
 ViewsDb::Result<void> ViewsDb::CatchingUp(bool on) {
   // SetOptions writes a new OPTIONS file and a MANIFEST record, each synced: ~4 syncs.
   if (on == catching_up_) return {};
   if (auto ready = Ready(); !ready) return ready.error();
-  rocksdb::Status s = db_->SetOptions(Triggers(SettingsFor(options_, on, Level0Files(*db_))));
+  rocksdb::Status s = db_->SetOptions(Triggers(SettingsFor(options_, on, FilesAtLevel0(*db_))));
   if (!s.ok()) return FromStatus(s, "settings");
   catching_up_ = on;
   return {};
@@ -247,7 +252,7 @@ ViewsDb::Result<void> ViewsDb::HoldCompactions() {
 ViewsDb::Result<void> ViewsDb::ReleaseCompactions() {
   if (!compactions_held_) return {};
   compactions_held_ = false;
-  auto settings = Triggers(SettingsFor(options_, catching_up_, Level0Files(*db_)));
+  auto settings = Triggers(SettingsFor(options_, catching_up_, FilesAtLevel0(*db_)));
   settings.emplace("disable_auto_compactions", "false");
   rocksdb::Status s = db_->SetOptions(settings);
   if (!s.ok()) return FromStatus(s, "settings");
