@@ -2,6 +2,7 @@
 // follower thread and change announcements.
 #include "projections/views_db.h"
 #include "projections/views_test_support.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -468,7 +469,8 @@ namespace caseledger::projections {
 namespace {
 
 TEST(ViewsDbTest, CatchUpSettingsKeepEveryEntryAndTheSummarySaysWhatWasWritten) {
-  const std::string dir = ::testing::TempDir() + "/views-catch-up-settings";
+  const caseledger::testing::TempDir scratch;  // not a fixed path: suites of two checkouts may run at once
+  const std::string dir = scratch.Sub("views-catch-up-settings");
   std::filesystem::remove_all(dir);
   ViewsDbOptions o;
   o.block_cache_bytes = 1 << 20;
