@@ -96,6 +96,13 @@ std::vector<std::string> LogRecords(const std::string& store) {
   return out;
 }
 
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 std::string LoadAverage() {
   std::ifstream in("/proc/loadavg");
   std::string one;
@@ -144,7 +151,7 @@ TEST(StandbyTest, PrimaryKilledUnderLoadThenStandbyPromotedHoldsWhatItReceivedAn
   const auto t0 = std::chrono::steady_clock::now();
   const std::string promote = std::string(caseledger::TestBinaryDir() + "/app/caseledger promote --data ") + standby.data() +
                               " > " + standby.data() + ".promote.log 2>&1";
-  ASSERT_EQ(std::system(promote.c_str()), 0) << promote;
+  ASSERT_EQ(std::system(promote.c_str()), 0) << promote << "\n" << FileText(standby.data() + ".promote.log");
   const auto t1 = std::chrono::steady_clock::now();
   const uint64_t held = standby.Position("caseledger_committed_position");
   // The first accepted command after the promotion.
