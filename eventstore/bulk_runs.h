@@ -1,5 +1,6 @@
 // Sorted runs of the bulk import (bulk_import.h), private to eventstore: what the import
-// would otherwise keep in memory until Commit (the stream index, the claims) is written, a
+// would otherwise keep in memory until Commit (the claims; the stream index has runs of its
+// own, bulk_index_runs.h, but sorts its streams by SortByName below) is written, a
 // bounded batch at a time, as sorted table files in its work directory, and merged at the
 // end into the files RocksDB ingests. A key may be in several runs: the newest run's value
 // is the one that counts (a key seed replaced by an erasure's tombstone, a claim taken and
