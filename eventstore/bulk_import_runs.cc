@@ -119,7 +119,7 @@ StoreResult<void> BulkImport::Impl::FlushClaimRun() {
 }
 
 void BulkImport::Impl::WriteClaimRun() {
-  auto file = claim_runs_->WriteRun(claim_write_.path, [&](TableSink& w) {
+  auto file = claim_runs_->WriteRun(claim_write_.path, [&](bulk_import_internal::RunSink& w) {
     for (const auto& [claim, stream] : SortedClaims(claim_flight_.claims)) {
       if (auto st = w.Put(claim, stream); !st.ok()) return st;  // "": released
     }
