@@ -9,8 +9,9 @@
 //    serial step, and it is short; compression and writing run on every pool thread.
 // 1b. Every index_run_entries index entries (with the key seeds made meanwhile) and every
 //    claim_run_entries claims are handed to a pool thread, which sorts and writes them as
-//    a sorted run (bulk_runs.h, bulk_import_runs.cc) while the next fills, so that memory
-//    does not grow with the events; a claim the import saw before is found in the runs.
+//    a run (the index's: bulk_index_runs.h; the claims': bulk_runs.h; bulk_import_runs.cc)
+//    while the next fills, so that memory does not grow with the events; a claim the
+//    import saw before is found in the runs.
 // 3. Commit merges the runs (and, as the newest, what is still in memory) into the stream
 //    index and the claims (each cut into ranges of keys merged on threads of their own), while
 //    the pool writes the last chunks, writes heads, keys
@@ -68,7 +69,7 @@ StoreResult<void> BulkImport::Impl::Start() {
   if (ec) return StoreError{StoreErrorCode::kIo, "bulk import: cannot create " + options_.work_dir + ": " + ec.message()};
   // Through the store's Env, as its own files (and the tests' faults).
   rocksdb::Env* env = store_.db_->GetEnv();
-  index_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/index-run", env);
+  index_runs_ = std::make_unique<bulk_import_internal::IndexRunFiles>(options_.work_dir + "/index-run", env);
   claim_runs_ = std::make_unique<bulk_import_internal::SortedRuns>(options_.work_dir + "/claim-run", env);
   {
     std::lock_guard l(store_.write_mu_);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "eventstore/bulk_import.h"
+#include "eventstore/bulk_index_runs.h"
 #include "eventstore/bulk_runs.h"
 #include "eventstore/rocks_event_store.h"
 #include "eventstore/rocks_status.h"
@@ -128,49 +129,19 @@ struct StreamState {
   DataKey data_key{};
 };
 
-// A stream with index entries (and maybe a key seed) in a run: its name, where it came in.
-struct Touched {
-  const std::string* name;  // in the import's list of streams, where it stays put
-  uint64_t first_version;   // of its first event in the run
-  uint32_t slot;            // as first touched: what IndexRun::slots holds
-  uint32_t events = 0;      // IndexRun::Sort: its events in the run
-  uint32_t begin = 0;       // IndexRun::Sort: where their offsets start in IndexRun::offsets
-};
-
-// The stream index entries and key seeds of one run, as the import gathered them: the
-// streams in the order it first touched them and, per event in position order, its stream's
-// slot (4 bytes an event). A vector of positions per stream, grown event by event, was a
-// cache miss and, as it doubled, an allocation, a copy and a free on the import thread (~8 %
-// of it at 1:10), and ~11 bytes an event with its slack. Sort puts it in key order (8 bytes
-// an event meanwhile); a full run is sorted and written on a pool thread (FlushIndexRun)
-// while the next fills.
-struct IndexRun {
-  uint64_t first = 0;              // the position of its first event
-  std::vector<Touched> streams;    // as first touched; by name once sorted
-  std::unordered_map<uint32_t, std::string> seeds;  // by slot: a key seed, or "" (an erasure's tombstone)
-  std::vector<uint32_t> slots;     // each event's stream; freed by Sort
-  std::vector<uint32_t> offsets;   // by Sort: the events' offsets from `first`, by stream name and version
-
-  // Sorts the streams by name and places each event's offset in its stream's slice.
-  void Sort();
-  // Puts the run's entries, sorted, in key order: each stream's key seed (version 0), then
-  // its entries in version order (a stream's keys, its name, '\0', the version, sort as
-  // its name does).
-  rocksdb::Status Write(TableSink& w) const;
-  // Wipes the seeds and frees everything.
-  void Clear();
-};
-
 // A run handed to a pool thread: written there, added to its SortedRuns by the import's
 // thread (BulkImport::Impl::Land). `pending` is the import thread's; the rest is guarded
 // by the pool's mutex.
-struct RunWrite {
+template <class File>
+struct RunWriteOf {
   bool pending = false;  // handed over, not landed yet
   bool done = false;     // written (or failed)
   std::string path;
   std::optional<StoreError> error;
-  SortedRuns::RunFile file;
+  File file;
 };
+using RunWrite = RunWriteOf<SortedRuns::RunFile>;         // of the claims
+using IndexRunWrite = RunWriteOf<IndexRunFiles::RunFile>;  // of the stream index
 
 // A run of consecutive positions, hashed and written by one pool thread. The record bodies
 // lie one after another in one buffer, each followed by kMaxTrailerSize bytes of room for
@@ -251,10 +222,13 @@ class BulkImport::Impl {
   void WriteIndexRun();
   void WriteClaimRun();
   // Waits until `write` is written, then adds its file to `runs` (nothing when none is in
-  // flight); its error, if it failed.
-  StoreResult<void> Land(bulk_import_internal::RunWrite& write, bulk_import_internal::SortedRuns& runs);
+  // flight); its error, if it failed. A RunWrite with SortedRuns, an IndexRunWrite with
+  // IndexRunFiles (bulk_import_runs.cc).
+  template <class Write, class Runs>
+  StoreResult<void> Land(Write& write, Runs& runs);
   // On the pool thread, once `write` is written or failed: its file or error, for Land.
-  void RunWritten(bulk_import_internal::RunWrite& write, StoreResult<bulk_import_internal::SortedRuns::RunFile> file);
+  template <class Write, class File>
+  void RunWritten(Write& write, StoreResult<File> file);
   // The claims of `table`, with their holders' names, sorted by claim.
   static std::vector<std::pair<std::string_view, std::string_view>> SortedClaims(
       const bulk_import_internal::ClaimTable& table);
@@ -299,8 +273,8 @@ class BulkImport::Impl {
   bulk_import_internal::IndexRun run_;
   uint32_t run_number_ = 1;
   bulk_import_internal::IndexRun index_flight_;
-  bulk_import_internal::RunWrite index_write_;
-  std::unique_ptr<bulk_import_internal::SortedRuns> index_runs_;
+  bulk_import_internal::IndexRunWrite index_write_;
+  std::unique_ptr<bulk_import_internal::IndexRunFiles> index_runs_;
   // Claims taken or released by the import: the latest since the last run in claims_
   // (stored claim -> the holding stream's name), those of the run handed to the pool in
   // claim_flight_ until it lands (read by both threads, changed by neither), older ones in

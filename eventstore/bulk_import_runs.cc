@@ -30,49 +30,6 @@ using bulk_import_internal::SortByName;
 using bulk_import_internal::SortedRuns;
 using bulk_import_internal::TableSink;
 
-namespace bulk_import_internal {
-
-void IndexRun::Sort() {
-  // Each stream's slice of `offsets`, in name order, then every event's offset placed in
-  // its stream's slice: in position order, which is the stream's version order. One pass
-  // counting and one placing, each writing to as many places as there are streams (a cursor
-  // of 4 bytes per stream), where vectors per stream were a miss each event.
-  SortByName(streams, [](const Touched& t) { return std::string_view(*t.name); });
-  std::vector<uint32_t> next(streams.size());
-  for (uint32_t slot : slots) ++next[slot];
-  uint32_t begin = 0;
-  for (Touched& t : streams) {
-    t.events = next[t.slot];
-    t.begin = begin;
-    next[t.slot] = begin;
-    begin += t.events;
-  }
-  offsets.resize(slots.size());
-  for (size_t i = 0; i < slots.size(); ++i) offsets[next[slots[i]]++] = static_cast<uint32_t>(i);
-  std::vector<uint32_t>().swap(slots);
-}
-
-rocksdb::Status IndexRun::Write(TableSink& w) const {
-  for (const Touched& t : streams) {
-    if (auto seed = seeds.find(t.slot); seed != seeds.end()) {
-      if (auto st = w.Put(format::KeySeedKey(*t.name), seed->second); !st.ok()) return st;
-    }
-    for (uint32_t k = 0; k < t.events; ++k) {
-      rocksdb::Status st = w.Put(format::StreamKey(*t.name, t.first_version + k),
-                                 format::EncodePositionRef(first + offsets[t.begin + k]));
-      if (!st.ok()) return st;
-    }
-  }
-  return rocksdb::Status::OK();
-}
-
-void IndexRun::Clear() {
-  for (auto& [slot, seed] : seeds) sodium_memzero(seed.data(), seed.size());
-  *this = IndexRun{};
-}
-
-}  // namespace bulk_import_internal
-
 void BulkImport::Impl::Post(std::function<void()> task) {
   {
     std::lock_guard l(mu_);
@@ -81,10 +38,11 @@ void BulkImport::Impl::Post(std::function<void()> task) {
   work_cv_.notify_one();
 }
 
-StoreResult<void> BulkImport::Impl::Land(RunWrite& write, SortedRuns& runs) {
+template <class Write, class Runs>
+StoreResult<void> BulkImport::Impl::Land(Write& write, Runs& runs) {
   if (!write.pending) return {};
   write.pending = false;
-  SortedRuns::RunFile file;
+  decltype(write.file) file;
   {
     std::unique_lock l(mu_);
     run_cv_.wait(l, [&] { return write.done; });
@@ -112,7 +70,8 @@ StoreResult<void> BulkImport::Impl::FlushIndexRun() {
   return {};
 }
 
-void BulkImport::Impl::RunWritten(RunWrite& write, StoreResult<SortedRuns::RunFile> file) {
+template <class Write, class File>
+void BulkImport::Impl::RunWritten(Write& write, StoreResult<File> file) {
   if (!file) Fail(file.error());
   {
     std::lock_guard l(mu_);
@@ -128,7 +87,7 @@ void BulkImport::Impl::RunWritten(RunWrite& write, StoreResult<SortedRuns::RunFi
 
 void BulkImport::Impl::WriteIndexRun() {
   index_flight_.Sort();
-  auto file = index_runs_->WriteRun(index_write_.path, [&](TableSink& w) { return index_flight_.Write(w); });
+  auto file = index_runs_->WriteRun(index_write_.path, index_flight_);
   index_flight_.Clear();
   RunWritten(index_write_, std::move(file));
 }
@@ -160,7 +119,7 @@ StoreResult<void> BulkImport::Impl::FlushClaimRun() {
 }
 
 void BulkImport::Impl::WriteClaimRun() {
-  auto file = claim_runs_->WriteRun(claim_write_.path, [&](TableSink& w) {
+  auto file = claim_runs_->WriteRun(claim_write_.path, [&](bulk_import_internal::RunSink& w) {
     for (const auto& [claim, stream] : SortedClaims(claim_flight_.claims)) {
       if (auto st = w.Put(claim, stream); !st.ok()) return st;  // "": released
     }
@@ -170,73 +129,6 @@ void BulkImport::Impl::WriteClaimRun() {
 }
 
 namespace {
-
-// A sorted IndexRun (the one Commit still holds in memory) as the newest run of the merge.
-// Reads what it is given; several may read the same at once.
-class MemoryIndexCursor final : public bulk_import_internal::RunCursor {
- public:
-  explicit MemoryIndexCursor(const IndexRun& run) : run_(run) {}
-
-  void Seek(std::string_view target) override {
-    // The first stream whose last possible key reaches target (a stream's keys sort as its
-    // name does), then its entries before target skipped.
-    auto first = std::partition_point(run_.streams.begin(), run_.streams.end(), [&](const auto& t) {
-      return format::StreamKey(*t.name, UINT64_MAX) < target;
-    });
-    s_ = static_cast<size_t>(first - run_.streams.begin());
-    Enter();
-    while (Valid() && key() < target) Next();
-  }
-  bool Valid() const override { return s_ < run_.streams.size(); }
-  std::string_view key() const override { return key_; }
-  std::string_view value() const override { return at_seed_ ? std::string_view(*seed_) : std::string_view(value_); }
-  void Next() override {
-    if (at_seed_) {
-      at_seed_ = false;
-    } else {
-      ++k_;
-    }
-    if (k_ < run_.streams[s_].events) {
-      Load();
-    } else {
-      ++s_;
-      Enter();
-    }
-  }
-
- private:
-  // At the first entry of the run's stream s_, or of the next stream with one.
-  void Enter() {
-    for (; s_ < run_.streams.size(); ++s_) {
-      auto seed = run_.seeds.find(run_.streams[s_].slot);
-      seed_ = seed == run_.seeds.end() ? nullptr : &seed->second;
-      at_seed_ = seed_ != nullptr;
-      k_ = 0;
-      if (at_seed_ || run_.streams[s_].events > 0) {
-        Load();
-        return;
-      }
-    }
-  }
-  void Load() {
-    const bulk_import_internal::Touched& t = run_.streams[s_];
-    if (!at_seed_ && k_ > 0) {
-      key_.resize(key_.size() - 8);  // the stream of the entry before: only the version changes
-    } else {
-      key_.assign(*t.name);
-      key_.push_back('\0');
-    }
-    format::PutFixed64BE(key_, at_seed_ ? 0 : t.first_version + k_);  // format::StreamKey's bytes
-    if (!at_seed_) value_ = format::EncodePositionRef(run_.first + run_.offsets[t.begin + k_]);
-  }
-
-  const IndexRun& run_;
-  size_t s_ = 0;
-  size_t k_ = 0;  // into the stream's events
-  bool at_seed_ = false;
-  const std::string* seed_ = nullptr;
-  std::string key_, value_;
-};
 
 // The claims taken or released since the last run, sorted, as the newest run of the merge.
 class MemoryClaimCursor final : public bulk_import_internal::RunCursor {
@@ -348,9 +240,8 @@ StoreResult<void> BulkImport::Impl::WriteIndexes() {
   std::vector<std::optional<StoreError>> index_failed(cuts.size() + 1);
   std::thread index_writer([&] {
     index_seconds = MergeRanges(cuts, "cl-bulk-index", [&](size_t part, std::string_view lower, std::string_view upper) {
-      MemoryIndexCursor newest(run_);
       auto written = WriteTable(store_.streams_, "streams-" + std::to_string(part) + ".sst", [&](TableSink& w) {
-        auto merged = index_runs_->MergeRange(lower, upper, &newest,
+        auto merged = index_runs_->MergeRange(lower, upper, &run_,
                                               [&](std::string_view key, std::string_view value) { return w.Put(key, value); });
         return merged ? rocksdb::Status::OK() : rocksdb::Status::IOError(merged.error().message);
       });

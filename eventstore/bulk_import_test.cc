@@ -397,7 +397,7 @@ TEST(BulkImportTest, RunsMergedByRangesWithAnInMemoryRunGiveTheWholeMerge) {
   for (int run = 0; run < 4; ++run) {
     std::map<std::string, std::string> entries;
     for (int i = 0; i < 120; ++i) entries[key_of()] = "run" + std::to_string(run);
-    ASSERT_TRUE(runs.Write([&](bulk_import_internal::TableSink& w) {
+    ASSERT_TRUE(runs.Write([&](bulk_import_internal::RunSink& w) {
       for (const auto& [k, v] : entries) {
         if (auto st = w.Put(k, v); !st.ok()) return st;
       }
@@ -440,6 +440,37 @@ TEST(BulkImportTest, RunsMergedByRangesWithAnInMemoryRunGiveTheWholeMerge) {
     }
     const std::vector<std::pair<std::string, std::string>> expected(newest.begin(), newest.end());
     EXPECT_EQ(merged, expected) << cuts.size() << " cuts";
+  }
+}
+
+// A run's Find answers from the entries between two of its marks: every key of every run
+// with the newest run's value (a released claim's "" included), none for keys between,
+// before and after the runs' keys.
+TEST(BulkImportTest, RunsFindTheNewestValueOfEveryKeyAndNoneOfOthers) {
+  TempDir dir;
+  bulk_import_internal::SortedRuns runs(dir.Sub("run"));
+  std::map<std::string, std::string> newest;
+  for (int run = 0; run < 3; ++run) {
+    std::map<std::string, std::string> entries;
+    for (int i = run; i < 1000; i += 1 + run) entries["k" + std::to_string(10000 + i * 2)] = i % 9 == 0 ? "" : "run" + std::to_string(run);
+    ASSERT_TRUE(runs.Write([&](bulk_import_internal::RunSink& w) {
+      for (const auto& [k, v] : entries) {
+        if (auto st = w.Put(k, v); !st.ok()) return st;
+      }
+      return rocksdb::Status::OK();
+    }));
+    for (const auto& [k, v] : entries) newest[k] = v;
+  }
+  for (const auto& [k, v] : newest) {
+    auto found = runs.Find(k);
+    ASSERT_TRUE(found) << found.error().message;
+    ASSERT_TRUE(found->has_value()) << k;
+    EXPECT_EQ(**found, v) << k;
+  }
+  for (const std::string absent : {"a", "k10001", "k10999", "k11997", "k9", "z"}) {
+    auto found = runs.Find(absent);
+    ASSERT_TRUE(found) << found.error().message;
+    EXPECT_FALSE(found->has_value()) << absent;
   }
 }
 

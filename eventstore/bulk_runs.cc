@@ -2,10 +2,11 @@
 
 #include "eventstore/rocks_status.h"
 
-#include <rocksdb/iterator.h>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <queue>
 
 namespace caseledger::eventstore::bulk_import_internal {
@@ -28,17 +29,43 @@ std::vector<std::string> CutsOf(std::vector<std::string_view> samples, size_t pa
   return cuts;
 }
 
-SortedRuns::SortedRuns(std::string path_prefix, rocksdb::Env* env) : prefix_(std::move(path_prefix)) {
-  options_.compression = rocksdb::kNoCompression;
-  options_.bottommost_compression = rocksdb::kNoCompression;
-  if (env) options_.env = env;
+namespace {
+
+constexpr size_t kBuffer = 1 << 20;
+constexpr uint32_t kLengthBytes = sizeof(uint32_t);
+
+void PutLength(std::string& out, size_t n) {
+  const auto v = static_cast<uint32_t>(n);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
+}  // namespace
+
+rocksdb::Status RunSink::Put(std::string_view key, std::string_view value) {
+  if (entries_ % TableSink::kSampleEvery == 0) samples_.emplace_back(key);
+  if (entries_ % kMarkEvery == 0) marks_.push_back({std::string(key), flushed_ + buffer_.size()});
+  ++entries_;
+  PutLength(buffer_, key.size());
+  buffer_.append(key);
+  PutLength(buffer_, value.size());
+  buffer_.append(value);
+  return buffer_.size() >= kBuffer ? Flush() : rocksdb::Status::OK();
+}
+
+rocksdb::Status RunSink::Flush() {
+  rocksdb::Status s = file_.Append(rocksdb::Slice(buffer_));
+  flushed_ += buffer_.size();
+  buffer_.clear();
+  return s;
+}
+
+SortedRuns::SortedRuns(std::string path_prefix, rocksdb::Env* env)
+    : prefix_(std::move(path_prefix)), env_(env ? env : rocksdb::Env::Default()) {}
+
 SortedRuns::~SortedRuns() {
-  iterators_.clear();
   readers_.clear();
   std::error_code ec;
-  for (const std::string& path : paths_) std::filesystem::remove(path, ec);
+  for (const RunFile& file : files_) std::filesystem::remove(file.path, ec);
 }
 
 StoreResult<void> SortedRuns::Write(const Fill& fill) {
@@ -51,89 +78,155 @@ StoreResult<void> SortedRuns::Write(const Fill& fill) {
 StoreResult<SortedRuns::RunFile> SortedRuns::WriteRun(std::string path, const Fill& fill) const {
   RunFile file;
   file.path = std::move(path);
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options_);
-  rocksdb::Status s = writer.Open(file.path);
+  std::unique_ptr<rocksdb::WritableFile> out;
+  rocksdb::Status s = env_->NewWritableFile(file.path, &out, rocksdb::EnvOptions());
   if (!s.ok()) return RunError(s, "open " + file.path);
-  TableSink sink{writer, 0, &file.samples};
+  RunSink sink(*out, file.samples, file.marks);
+  sink.buffer_.reserve(kBuffer + 4096);
   s = fill(sink);
+  if (s.ok()) s = sink.Flush();
   if (!s.ok()) return RunError(s, "write " + file.path);
-  if (sink.entries == 0) {
+  s = out->Close();
+  if (!s.ok()) return RunError(s, "finish " + file.path);
+  if (sink.entries() == 0) {
     std::error_code ec;
     std::filesystem::remove(file.path, ec);
-    return file;
+    RunFile none;
+    none.path = file.path;
+    return none;
   }
-  s = writer.Finish();
-  if (!s.ok()) return RunError(s, "finish " + file.path);
-  file.entries = sink.entries;
+  file.entries = sink.entries();
+  file.bytes = sink.flushed_;
   return file;
 }
 
 void SortedRuns::Add(RunFile file) {
   if (file.entries == 0) return;
-  paths_.push_back(std::move(file.path));
   entries_ += file.entries;
   for (std::string& sample : file.samples) samples_.push_back(std::move(sample));
-}
-
-StoreResult<void> SortedRuns::OpenReaders() {
-  while (readers_.size() < paths_.size()) {
-    auto reader = std::make_unique<rocksdb::SstFileReader>(options_);
-    const std::string& path = paths_[readers_.size()];
-    rocksdb::Status s = reader->Open(path);
-    if (!s.ok()) return RunError(s, "open " + path);
-    rocksdb::ReadOptions ro;
-    ro.verify_checksums = false;  // written by this process a moment ago
-    ro.fill_cache = false;
-    iterators_.emplace_back(reader->NewIterator(ro));
-    readers_.push_back(std::move(reader));
-  }
-  return {};
-}
-
-StoreResult<std::optional<std::string>> SortedRuns::Find(std::string_view key) {
-  if (auto opened = OpenReaders(); !opened) return opened.error();
-  const rocksdb::Slice k(key.data(), key.size());
-  for (size_t i = iterators_.size(); i-- > 0;) {
-    rocksdb::Iterator& it = *iterators_[i];
-    it.Seek(k);
-    if (!it.status().ok()) return RunError(it.status(), "read " + paths_[i]);
-    if (it.Valid() && it.key() == k) return std::optional<std::string>(it.value().ToString());
-  }
-  return std::optional<std::string>();
+  file.samples.clear();
+  files_.push_back(std::move(file));
 }
 
 namespace {
 
-// A run file read as a RunCursor.
+// The entries of a run's file from `offset` on, one at a time, through a buffer.
 class FileCursor final : public RunCursor {
  public:
-  explicit FileCursor(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
-  void Seek(std::string_view target) override { it_->Seek(rocksdb::Slice(target.data(), target.size())); }
-  bool Valid() const override { return it_->Valid(); }
-  std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
-  std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
-  void Next() override { it_->Next(); }
-  rocksdb::Status status() const { return it_->status(); }
+  FileCursor(const SortedRuns::RunFile& file, std::unique_ptr<rocksdb::RandomAccessFile> reader)
+      : file_(file), reader_(std::move(reader)), scratch_(std::make_unique<char[]>(kBuffer)) {}
+  void Seek(std::string_view target) override {
+    // From the last mark before target (the marks are the run's keys, ascending).
+    auto after = std::partition_point(file_.marks.begin(), file_.marks.end(),
+                                      [&](const RunSink::Mark& m) { return m.key < target; });
+    offset_ = after == file_.marks.begin() ? 0 : std::prev(after)->offset;
+    data_ = nullptr;
+    size_ = used_ = 0;
+    Next();
+    while (valid_ && key_ < target) Next();
+  }
+  bool Valid() const override { return valid_; }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
+  void Next() override {
+    valid_ = false;
+    uint32_t n = 0;
+    if (!Read(&n, kLengthBytes, /*at_end_ok=*/true)) return;
+    key_.resize(n);
+    if (!Read(key_.data(), n) || !Read(&n, kLengthBytes)) return;
+    value_.resize(n);
+    if (!Read(value_.data(), n)) return;
+    valid_ = true;
+  }
+  const rocksdb::Status& status() const { return status_; }
 
  private:
-  std::unique_ptr<rocksdb::Iterator> it_;
+  // Copies the next n bytes; false at the run's end (an error unless none was read and
+  // `at_end_ok`) or on an error.
+  bool Read(void* out, size_t n, bool at_end_ok = false) {
+    char* to = static_cast<char*>(out);
+    size_t got = 0;
+    while (got < n) {
+      if (used_ == size_) {
+        rocksdb::Slice read;
+        if (offset_ < file_.bytes) status_ = reader_->Read(offset_, std::min<uint64_t>(kBuffer, file_.bytes - offset_), &read, scratch_.get());
+        if (!status_.ok()) return false;
+        if (read.empty()) {
+          if (!(at_end_ok && got == 0) && status_.ok()) status_ = rocksdb::Status::Corruption("a run ends within an entry");
+          return false;
+        }
+        data_ = read.data();
+        size_ = read.size();
+        used_ = 0;
+        offset_ += read.size();
+      }
+      const size_t take = std::min(n - got, size_ - used_);
+      std::memcpy(to + got, data_ + used_, take);
+      used_ += take;
+      got += take;
+    }
+    return true;
+  }
+
+  const SortedRuns::RunFile& file_;
+  std::unique_ptr<rocksdb::RandomAccessFile> reader_;
+  std::unique_ptr<char[]> scratch_;
+  const char* data_ = nullptr;
+  size_t size_ = 0, used_ = 0;  // of data_
+  uint64_t offset_ = 0;         // of the file, after data_
+  bool valid_ = false;
+  std::string key_, value_;
+  rocksdb::Status status_;
 };
 
 }  // namespace
 
+StoreResult<std::optional<std::string>> SortedRuns::Find(std::string_view key) {
+  while (readers_.size() < files_.size()) {
+    const std::string& path = files_[readers_.size()].path;
+    std::unique_ptr<rocksdb::RandomAccessFile> reader;
+    rocksdb::Status s = env_->NewRandomAccessFile(path, &reader, rocksdb::EnvOptions());
+    if (!s.ok()) return RunError(s, "open " + path);
+    readers_.push_back(std::move(reader));
+  }
+  for (size_t i = files_.size(); i-- > 0;) {
+    const RunFile& f = files_[i];
+    // The entries between the last mark at or before key and the next mark.
+    auto after = std::partition_point(f.marks.begin(), f.marks.end(), [&](const RunSink::Mark& m) { return m.key <= key; });
+    if (after == f.marks.begin()) continue;  // before the run's first key
+    const uint64_t begin = std::prev(after)->offset;
+    const uint64_t end = after == f.marks.end() ? f.bytes : after->offset;
+    found_.resize(end - begin);
+    rocksdb::Slice read;
+    rocksdb::Status s = readers_[i]->Read(begin, end - begin, &read, found_.data());
+    if (s.ok() && read.size() != end - begin) s = rocksdb::Status::Corruption("a run is shorter than written");
+    if (!s.ok()) return RunError(s, "read " + f.path);
+    const char* p = read.data();
+    const char* const stop = p + read.size();
+    while (p + kLengthBytes <= stop) {
+      uint32_t n = 0;
+      std::memcpy(&n, p, kLengthBytes);
+      const std::string_view k(p + kLengthBytes, n);
+      p += kLengthBytes + n;
+      std::memcpy(&n, p, kLengthBytes);
+      const std::string_view v(p + kLengthBytes, n);
+      p += kLengthBytes + n;
+      if (k == key) return std::optional<std::string>(std::string(v));
+      if (k > key) break;
+    }
+  }
+  return std::optional<std::string>();
+}
+
 StoreResult<void> SortedRuns::MergeRange(std::string_view lower, std::string_view upper, RunCursor* newest,
                                          const Visit& visit) const {
-  std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
   std::vector<std::unique_ptr<FileCursor>> files;
   std::vector<RunCursor*> cursors;  // oldest first
-  for (const std::string& path : paths_) {
-    auto& reader = readers.emplace_back(std::make_unique<rocksdb::SstFileReader>(options_));
-    rocksdb::Status s = reader->Open(path);
-    if (!s.ok()) return RunError(s, "open " + path);
-    rocksdb::ReadOptions ro;
-    ro.verify_checksums = false;  // written by this process a moment ago
-    ro.fill_cache = false;
-    files.push_back(std::make_unique<FileCursor>(std::unique_ptr<rocksdb::Iterator>(reader->NewIterator(ro))));
+  for (const RunFile& f : files_) {
+    std::unique_ptr<rocksdb::RandomAccessFile> reader;
+    rocksdb::Status s = env_->NewRandomAccessFile(f.path, &reader, rocksdb::EnvOptions());
+    if (!s.ok()) return RunError(s, "open " + f.path);
+    files.push_back(std::make_unique<FileCursor>(f, std::move(reader)));
     cursors.push_back(files.back().get());
   }
   if (newest) cursors.push_back(newest);
@@ -178,7 +271,7 @@ StoreResult<void> SortedRuns::MergeRange(std::string_view lower, std::string_vie
     }
   }
   for (size_t i = 0; i < files.size(); ++i) {
-    if (!files[i]->status().ok()) return RunError(files[i]->status(), "read " + paths_[i]);
+    if (!files[i]->status().ok()) return RunError(files[i]->status(), "read " + files_[i].path);
   }
   return {};
 }
