@@ -108,11 +108,13 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
   return nullptr;
 }
 
-StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g) {
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, const StagedAppend& staged, Group& g) {
   GroupState& group = g.state;
   rocksdb::WriteBatch& batch = g.batch;
-  if (auto bad = CheckStreamName(r.stream)) return *bad;
-  if (r.events.empty()) return StoreError{StoreErrorCode::kInvalidArgument, "no events to append"};
+  if (staged.invalid) return *staged.invalid;
+  // Stage's reads of the database stand unless a group left the unsynced ones since: every
+  // write since is in a group the lookups below find first (append_stage.cc).
+  const bool staged_reads = staged.read && staged.generation == db_generation_.load(std::memory_order_relaxed);
 
   // Idempotency first: a retry of an acknowledged request answers as the first time did,
   // whatever the stream looks like now.
@@ -126,7 +128,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
       replay.replayed = true;
       return replay;
     }
-    auto v = Get(idempotency_, r.idempotency_key);
+    auto v = staged_reads ? staged.idempotency : Get(idempotency_, r.idempotency_key);
     if (!v) return v.error();
     if (*v) {
       auto rec = format::DecodeIdempotency(**v);
@@ -143,7 +145,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   if (const auto* unsynced = Unsynced(&GroupState::heads, r.stream)) {
     head = *unsynced;
   } else {
-    head = LoadHead(r.stream);
+    head = staged_reads ? staged.head : LoadHead(r.stream);
     if (!head) return head.error();
   }
   if (auto wrong = CheckExpectedVersion(r, r.stream, head->version)) return *wrong;
@@ -175,7 +177,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
       // that removes a stream's events removes its key too. A registration thus skips
       // the two point reads (the seed, then the older keys family) that find nothing.
     } else {
-      auto loaded = LoadKey(r.stream);
+      auto loaded = staged_reads && staged.key_read ? staged.key : LoadKey(r.stream);
       if (!loaded) return loaded.error();
       data_key = *loaded;
     }
@@ -187,34 +189,48 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
 
   // Checks passed: nothing below can fail, so the group state is only touched now.
   if (personal && data_key.state == KeyLookup::State::kNone) {
-    PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
-    data_key = {KeyLookup::State::kKey, fresh.key};
-    sodium_memzero(fresh.key.data(), fresh.key.size());
-    // Beside the stream's index entries (version 0): its id is shared with them there.
-    g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
+    if (staged.fresh) {
+      data_key = {KeyLookup::State::kKey, staged.fresh_key.key};
+      g.index.Add(format::KeySeedKey(r.stream), staged.fresh_key.stored);
+    } else {
+      PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
+      data_key = {KeyLookup::State::kKey, fresh.key};
+      sodium_memzero(fresh.key.data(), fresh.key.size());
+      // Beside the stream's index entries (version 0): its id is shared with them there.
+      g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
+    }
     group.keys[r.stream] = data_key.key;
   }
+  // The personal parts Stage sealed are these records' if it sealed them for this version
+  // and this key; else they are sealed here.
+  const bool sealed = personal && staged.sealed && staged.sealed_from == head->version &&
+                      sodium_memcmp(staged.sealed_key.data(), data_key.key.data(), data_key.key.size()) == 0;
   const Timestamp now = g.recorded_at;
   AppendResult result{r.stream, next_position_, 0, head->version, false};
-  // Each record written from the request into the group's scratch buffers (EncodeRecordBody's
-  // bytes, as the bulk import writes them): no Envelope to copy the stream, actor and ids
-  // into, no allocation per event once a group's buffers have grown. This runs under
-  // write_mu_, one request after another.
+  // Each record written into the group's scratch buffers (EncodeRecordBody's bytes, as the
+  // bulk import writes them): its head here, its tail as Stage encoded it, no allocation per
+  // event once a group's buffers have grown. This runs under write_mu_, one request after
+  // another.
   std::string& record = g.record;
   std::string& key = g.key;
-  for (const NewEvent& ev : r.events) {
+  const std::string_view tails = staged.tails;
+  uint32_t tail_from = 0;
+  for (size_t i = 0; i < r.events.size(); ++i) {
+    const NewEvent& ev = r.events[i];
     const uint64_t version = ++result.version;
     const uint64_t pos = next_position_++;  // decides the record's layout: an anchor or not
     record.clear();
-    format::AppendRecordBodyUpToPersonal(
-        record, {pos, r.stream, version, ev.type, ev.schema_version, now, ev.effective_at, r.actor.id,
-                 r.actor.role, r.correlation_id, r.causation_id, r.idempotency_key, ev.body});
-    if (ev.personal.empty()) {
-      format::AppendRecordLength(record, 0);
+    format::AppendRecordHead(record, {pos, r.stream, version, ev.type, ev.schema_version, now, ev.effective_at, {}, {}, {},
+                                     {}, {}, {}});
+    const auto [tail_end, personal_end] = staged.tail_ends[i];
+    if (ev.personal.empty() || sealed) {
+      record.append(tails.substr(tail_from, personal_end - tail_from));
     } else {
+      record.append(tails.substr(tail_from, tail_end - tail_from));
       format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
       PersonalVault::SealTo(record, data_key.key, r.stream, version, ev.personal);
     }
+    tail_from = personal_end;
     tip_hash_ = format::ChainHash(tip_hash_, pos, record);
     format::AppendTrailer(record, tip_hash_);
     key.clear();
@@ -250,6 +266,11 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   // by then, and only an erasure's request is read again (Complete marks and purges its
   // stream's key), so only an erasure's is moved into the group. A request is a dozen strings
   // and vectors: the three moves it took into the group and out again were under write_mu_.
+  // What depends on no earlier group is worked out first, outside the lock (append_stage.cc).
+  // Per thread: an appender has one request in AppendAsync at a time (a callback appends
+  // from Answer, never from inside AppendAsync).
+  thread_local StagedAppend staged;
+  Stage(request, staged);
   {
     std::lock_guard l(write_mu_);
     if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
@@ -276,7 +297,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     if (auto refused = RoleRefusal()) {
       p.result = *refused;  // a standby, or a primary fenced by a promoted standby
     } else {
-      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, group);
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, staged, group);
     }
     if (p.result && !p.result->replayed) {
       ++group.writes;
@@ -449,6 +470,8 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     std::lock_guard l(write_mu_);
     group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
     in_flight_.pop_front();
+    // Its writes are no longer found among the unsynced groups: reads staged before now go again.
+    db_generation_.fetch_add(1, std::memory_order_release);
     if (!group->answered) answered_since_take_ += group->pending.size();  // answered below, free to come back
     if (failure) NoteFailure(*failure, from_disk, group->ticket);
     // A group written after an earlier one failed (its memtable inserts, past its sync: the
