@@ -470,8 +470,6 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     std::lock_guard l(write_mu_);
     group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
     in_flight_.pop_front();
-    // Its writes are no longer found among the unsynced groups: reads staged before now go again.
-    db_generation_.fetch_add(1, std::memory_order_release);
     if (!group->answered) answered_since_take_ += group->pending.size();  // answered below, free to come back
     if (failure) NoteFailure(*failure, from_disk, group->ticket);
     // A group written after an earlier one failed (its memtable inserts, past its sync: the
@@ -520,6 +518,10 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       committed_.store(committed, std::memory_order_release);
       listeners = listeners_;
     }
+    // Its writes are no longer found among the unsynced groups: reads staged before now go
+    // again. Last, after the written heads and claims: a read staged at the new value finds
+    // them there (a head cached from the group before would be stale).
+    db_generation_.fetch_add(1, std::memory_order_release);
   }
   // Before the answer: an acknowledged erasure has its key purged from the files.
   for (const AppendRequest& erasure : group->erasures) PurgeErased(erasure);
