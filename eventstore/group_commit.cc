@@ -1,7 +1,10 @@
 // The write path: a pipelined group commit (leveldb's DBImpl::Write, with the waiting
 // taken out). In the order of the code below:
-// 1. AppendAsync, on the appender's thread, under write_mu_: checks the request against
-//    the database and against every group not yet in it (newest first: their GroupState),
+// 1. AppendAsync, on the appender's thread: first, without the lock, what depends on no
+//    earlier group (Stage, append_stage.cc: the request's own checks, its reads of the
+//    database, its records' tails, their sealed personal parts); then under write_mu_
+//    checks the request against every group not yet in the database (newest first: their
+//    GroupState) and against the database (Stage's reads, unless a group completed since),
 //    assigns gap-free positions and chain hashes, adds its writes to the forming group
 //    (the back of ready_) and returns. No appender waits for any I/O of the commit.
 // 2. A commit thread holding the turn takes the oldest formed group and writes its one
