@@ -184,7 +184,6 @@ StoreResult<void> BulkImport::Impl::Ingest() {
     store_.written_heads_.Clear();  // the ingested files hold heads of their own
     store_.written_claims_.Clear();  // and claims
     store_.claims_written_.fetch_add(1, std::memory_order_release);
-    store_.db_generation_.fetch_add(1, std::memory_order_release);  // and heads, keys, idempotency records
     {
       std::lock_guard tl(store_.tip_mu_);
       store_.SetTip(ChainTip{last, tip_});

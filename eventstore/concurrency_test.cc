@@ -110,17 +110,16 @@ TEST(ConcurrencyTest, PositionsAreGapFreeConflictsAreExactAndRetriesNeverDuplica
 
 // Appenders on streams of their own, each append expecting the version its last one left,
 // sent by two client threads as they are answered (the bench's and a server's I/O threads):
-// an appender is answered at its group's sync, and its next request reads the stream's head
-// before the write lock (append_stage.cc) while that group's inserts run or it completes.
-// Such a read used without looking at whether a group completed since (db_generation_)
-// refused them with "stream ... is at version N" (5 runs of 5). The bench also found a read
-// made between a completion's move of db_generation_ and its caching of the group's heads;
-// this test did not (the move now comes last).
+// an appender is answered at its group's sync, while that group's inserts still run, and its
+// next request must find the head that group left among the unsynced groups or, once the
+// group completed, in the database. Reads of the head made before the write lock (session
+// 28's Stage, tried and dropped: docs/benchmarks.md) refused these with "stream ... is at
+// version N" when used without looking at whether a group completed since (5 runs of 5).
 TEST(ConcurrencyTest, AnAppenderExpectingTheVersionItsLastAppendLeftIsNeverRefused) {
   caseledger::testing::TempDir dir;
   StoreOptions o;
   o.path = dir.Sub("db");
-  o.master_key_path = dir.Sub("master.key");  // the first event's personal part is sealed early
+  o.master_key_path = dir.Sub("master.key");  // the first event carries a personal part
   auto opened = EventStore::Open(o);
   ASSERT_TRUE(opened);
   EventStore& store = **opened;

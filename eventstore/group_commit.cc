@@ -1,10 +1,7 @@
 // The write path: a pipelined group commit (leveldb's DBImpl::Write, with the waiting
 // taken out). In the order of the code below:
-// 1. AppendAsync, on the appender's thread: first, without the lock, what depends on no
-//    earlier group (Stage, append_stage.cc: the request's own checks, its reads of the
-//    database, its records' tails, their sealed personal parts); then under write_mu_
-//    checks the request against every group not yet in the database (newest first: their
-//    GroupState) and against the database (Stage's reads, unless a group completed since),
+// 1. AppendAsync, on the appender's thread, under write_mu_: checks the request against
+//    the database and against every group not yet in it (newest first: their GroupState),
 //    assigns gap-free positions and chain hashes, adds its writes to the forming group
 //    (the back of ready_) and returns. No appender waits for any I/O of the commit.
 // 2. A commit thread holding the turn takes the oldest formed group and writes its one
@@ -111,13 +108,11 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
   return nullptr;
 }
 
-StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, const StagedAppend& staged, Group& g) {
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g) {
   GroupState& group = g.state;
   rocksdb::WriteBatch& batch = g.batch;
-  if (staged.invalid) return *staged.invalid;
-  // Stage's reads of the database stand unless a group left the unsynced ones since: every
-  // write since is in a group the lookups below find first (append_stage.cc).
-  const bool staged_reads = staged.read && staged.generation == db_generation_.load(std::memory_order_relaxed);
+  if (auto bad = CheckStreamName(r.stream)) return *bad;
+  if (r.events.empty()) return StoreError{StoreErrorCode::kInvalidArgument, "no events to append"};
 
   // Idempotency first: a retry of an acknowledged request answers as the first time did,
   // whatever the stream looks like now.
@@ -131,7 +126,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, const
       replay.replayed = true;
       return replay;
     }
-    auto v = staged_reads ? staged.idempotency : Get(idempotency_, r.idempotency_key);
+    auto v = Get(idempotency_, r.idempotency_key);
     if (!v) return v.error();
     if (*v) {
       auto rec = format::DecodeIdempotency(**v);
@@ -148,7 +143,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, const
   if (const auto* unsynced = Unsynced(&GroupState::heads, r.stream)) {
     head = *unsynced;
   } else {
-    head = staged_reads ? staged.head : LoadHead(r.stream);
+    head = LoadHead(r.stream);
     if (!head) return head.error();
   }
   if (auto wrong = CheckExpectedVersion(r, r.stream, head->version)) return *wrong;
@@ -180,7 +175,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, const
       // that removes a stream's events removes its key too. A registration thus skips
       // the two point reads (the seed, then the older keys family) that find nothing.
     } else {
-      auto loaded = staged_reads && staged.key_read ? staged.key : LoadKey(r.stream);
+      auto loaded = LoadKey(r.stream);
       if (!loaded) return loaded.error();
       data_key = *loaded;
     }
@@ -192,48 +187,34 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, const
 
   // Checks passed: nothing below can fail, so the group state is only touched now.
   if (personal && data_key.state == KeyLookup::State::kNone) {
-    if (staged.fresh) {
-      data_key = {KeyLookup::State::kKey, staged.fresh_key.key};
-      g.index.Add(format::KeySeedKey(r.stream), staged.fresh_key.stored);
-    } else {
-      PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
-      data_key = {KeyLookup::State::kKey, fresh.key};
-      sodium_memzero(fresh.key.data(), fresh.key.size());
-      // Beside the stream's index entries (version 0): its id is shared with them there.
-      g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
-    }
+    PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
+    data_key = {KeyLookup::State::kKey, fresh.key};
+    sodium_memzero(fresh.key.data(), fresh.key.size());
+    // Beside the stream's index entries (version 0): its id is shared with them there.
+    g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
     group.keys[r.stream] = data_key.key;
   }
-  // The personal parts Stage sealed are these records' if it sealed them for this version
-  // and this key; else they are sealed here.
-  const bool sealed = personal && staged.sealed && staged.sealed_from == head->version &&
-                      sodium_memcmp(staged.sealed_key.data(), data_key.key.data(), data_key.key.size()) == 0;
   const Timestamp now = g.recorded_at;
   AppendResult result{r.stream, next_position_, 0, head->version, false};
-  // Each record written into the group's scratch buffers (EncodeRecordBody's bytes, as the
-  // bulk import writes them): its head here, its tail as Stage encoded it, no allocation per
-  // event once a group's buffers have grown. This runs under write_mu_, one request after
-  // another.
+  // Each record written from the request into the group's scratch buffers (EncodeRecordBody's
+  // bytes, as the bulk import writes them): no Envelope to copy the stream, actor and ids
+  // into, no allocation per event once a group's buffers have grown. This runs under
+  // write_mu_, one request after another.
   std::string& record = g.record;
   std::string& key = g.key;
-  const std::string_view tails = staged.tails;
-  uint32_t tail_from = 0;
-  for (size_t i = 0; i < r.events.size(); ++i) {
-    const NewEvent& ev = r.events[i];
+  for (const NewEvent& ev : r.events) {
     const uint64_t version = ++result.version;
     const uint64_t pos = next_position_++;  // decides the record's layout: an anchor or not
     record.clear();
-    format::AppendRecordHead(record, {pos, r.stream, version, ev.type, ev.schema_version, now, ev.effective_at, {}, {}, {},
-                                     {}, {}, {}});
-    const auto [tail_end, personal_end] = staged.tail_ends[i];
-    if (ev.personal.empty() || sealed) {
-      record.append(tails.substr(tail_from, personal_end - tail_from));
+    format::AppendRecordBodyUpToPersonal(
+        record, {pos, r.stream, version, ev.type, ev.schema_version, now, ev.effective_at, r.actor.id,
+                 r.actor.role, r.correlation_id, r.causation_id, r.idempotency_key, ev.body});
+    if (ev.personal.empty()) {
+      format::AppendRecordLength(record, 0);
     } else {
-      record.append(tails.substr(tail_from, tail_end - tail_from));
       format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
       PersonalVault::SealTo(record, data_key.key, r.stream, version, ev.personal);
     }
-    tail_from = personal_end;
     tip_hash_ = format::ChainHash(tip_hash_, pos, record);
     format::AppendTrailer(record, tip_hash_);
     key.clear();
@@ -269,11 +250,6 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   // by then, and only an erasure's request is read again (Complete marks and purges its
   // stream's key), so only an erasure's is moved into the group. A request is a dozen strings
   // and vectors: the three moves it took into the group and out again were under write_mu_.
-  // What depends on no earlier group is worked out first, outside the lock (append_stage.cc).
-  // Per thread: an appender has one request in AppendAsync at a time (a callback appends
-  // from Answer, never from inside AppendAsync).
-  thread_local StagedAppend staged;
-  Stage(request, staged);
   {
     std::lock_guard l(write_mu_);
     if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
@@ -300,7 +276,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     if (auto refused = RoleRefusal()) {
       p.result = *refused;  // a standby, or a primary fenced by a promoted standby
     } else {
-      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, staged, group);
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, group);
     }
     if (p.result && !p.result->replayed) {
       ++group.writes;
@@ -521,10 +497,6 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       committed_.store(committed, std::memory_order_release);
       listeners = listeners_;
     }
-    // Its writes are no longer found among the unsynced groups: reads staged before now go
-    // again. Last, after the written heads and claims: a read staged at the new value finds
-    // them there (a head cached from the group before would be stale).
-    db_generation_.fetch_add(1, std::memory_order_release);
   }
   // Before the answer: an acknowledged erasure has its key purged from the files.
   for (const AppendRequest& erasure : group->erasures) PurgeErased(erasure);

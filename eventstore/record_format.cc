@@ -131,52 +131,6 @@ void AppendRecordBodyUpToPersonal(std::string& out, const RecordParts& p) {
   out.resize(start + static_cast<size_t>(w - begin));
 }
 
-namespace {
-
-// Grows `out` by at most `most` bytes, runs `write` on the room and cuts `out` to what it
-// wrote: one resize for a record's fields (see AppendRecordBodyUpToPersonal).
-template <class Write>
-void WriteFields(std::string& out, size_t most, Write write) {
-  const size_t start = out.size();
-  out.resize(start + most);
-  char* const begin = out.data() + start;
-  char* const end = write(begin);
-  out.resize(start + static_cast<size_t>(end - begin));
-}
-
-char* PutField(char* w, std::string_view s) {
-  w = varint::Put(w, s.size());
-  if (!s.empty()) std::memcpy(w, s.data(), s.size());
-  return w + s.size();
-}
-
-}  // namespace
-
-void AppendRecordHead(std::string& out, const RecordParts& p) {
-  WriteFields(out, 1 + 5 * varint::kMaxBytes + 2 * varint::kMaxBytes + p.stream.size() + p.type.size(),
-              [&](char* w) {
-                *w++ = static_cast<char>(p.position % kAnchorEvery == 0 ? 3 : 4);
-                w = PutField(w, p.stream);
-                w = varint::Put(w, p.version);
-                w = PutField(w, p.type);
-                w = varint::Put(w, p.schema_version);
-                w = varint::Put(w, ZigZag(p.recorded_at.micros));
-                return varint::Put(w, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(p.effective_at.micros) -
-                                                                  static_cast<uint64_t>(p.recorded_at.micros))));
-              });
-}
-
-void AppendRecordTail(std::string& out, const RecordParts& p) {
-  const std::string_view strings[] = {p.actor_id, p.actor_role, p.correlation_id, p.causation_id,
-                                      p.idempotency_key, p.body};
-  size_t most = 0;
-  for (std::string_view s : strings) most += varint::kMaxBytes + s.size();
-  WriteFields(out, most, [&](char* w) {
-    for (std::string_view s : strings) w = PutField(w, s);
-    return w;
-  });
-}
-
 std::string EncodeRecordBody(const domain::Envelope& e) {
   std::string out;
   out.reserve(64 + e.stream.size() + e.type.size() + e.body.size() + e.personal.size());

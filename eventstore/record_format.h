@@ -65,14 +65,6 @@ struct RecordParts {
   std::string_view body;
 };
 void AppendRecordBodyUpToPersonal(std::string& out, const RecordParts& p);
-// The same bytes in two parts, AppendRecordHead's then AppendRecordTail's: the head holds
-// what an append learns only once it is given its place in the log (the layout byte, from
-// the position; the version; recorded-at, and effective-at as a difference from it), the
-// tail (actor .. body) nothing of that, so that an appender encodes it before it takes the
-// store's write lock (group_commit.cc). Head: layout byte .. effective-at; tail: actor id ..
-// body. The fields of `p` a part does not hold are not read.
-void AppendRecordHead(std::string& out, const RecordParts& p);
-void AppendRecordTail(std::string& out, const RecordParts& p);
 void AppendRecordLength(std::string& out, uint64_t n);  // a varint
 // hash = SHA-256(prev_hash || BE64(position) || record_body)
 domain::Hash ChainHash(const domain::Hash& prev, uint64_t position, std::string_view record_body);

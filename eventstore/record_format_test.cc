@@ -31,24 +31,6 @@ TEST(RecordFormatTest, ARecordBodyIsItsLayoutByteThenItsFieldsAfterWhatTheString
   EXPECT_EQ(anchor, Bytes({3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
 }
 
-TEST(RecordFormatTest, ARecordsHeadThenItsTailAreItsBodyUpToPersonal) {
-  // The group commit encodes the tail before it knows the position and version (group_commit.cc).
-  const std::string body(300, 'x');
-  for (const uint64_t position : {uint64_t{5}, kAnchorEvery}) {
-    const RecordParts parts{position, "person-01", 300, "SwabCollected", 2, domain::Timestamp{1'700'000'000'000'000},
-                            domain::Timestamp{1'600'000'000'000'000}, "a", "role", "corr", "", "idem", body};
-    std::string whole = "held", split = "held";
-    AppendRecordBodyUpToPersonal(whole, parts);
-    AppendRecordHead(split, parts);
-    const size_t head = split.size();
-    AppendRecordTail(split, parts);
-    EXPECT_EQ(split, whole);
-    std::string tail;
-    AppendRecordTail(tail, parts);
-    EXPECT_EQ(split.substr(head), tail);  // the tail does not depend on what precedes it
-  }
-}
-
 TEST(RecordFormatTest, ARecordBodyDecodesToItsFields) {
   domain::Envelope e;
   e.position = 7;

@@ -157,43 +157,11 @@ class RocksEventStore final : public EventStore {
     DataKey key{};
   };
 
-  // What an appender works out for its request before it takes write_mu_ (append_stage.cc):
-  // the checks that read nothing of the store, the store's reads Prepare would make (valid
-  // while no group left the unsynced ones: db_generation_), and each event's record bytes
-  // that depend on neither its position nor its group (AppendRecordTail's), with its personal
-  // part sealed when the request names the version it appends at. What stays under the lock
-  // is what depends on the groups before it: the unsynced lookups, the checks on them, the
-  // positions, the chain hash and the group's writes. One per appending thread, reused.
-  struct StagedAppend {
-    std::optional<StoreError> invalid;  // refused whatever the store holds
-    uint64_t generation = 0;            // db_generation_ before the reads below
-    bool read = false;                  // head, idempotency record and key read at `generation`
-    StoreResult<format::Head> head = format::Head{};
-    StoreResult<std::optional<std::string>> idempotency = std::optional<std::string>();
-    bool key_read = false;                     // the stream's key read (to seal with it)
-    StoreResult<KeyLookup> key = KeyLookup{};
-    // A new key for a stream the read found none for (its seed written with the append).
-    bool fresh = false;
-    PersonalVault::NewKey fresh_key;
-    // Personal parts sealed with sealed_key for versions sealed_from + 1, ...: usable when
-    // the stream is at sealed_from and has that key once the lock is held.
-    bool sealed = false;
-    uint64_t sealed_from = 0;
-    DataKey sealed_key{};
-    // Per event: its tail's bytes end at tail_ends[i].first, then its personal part's
-    // (length and sealed bytes, or a zero length) at .second; events one after the other.
-    std::string tails;
-    std::vector<std::pair<uint32_t, uint32_t>> tail_ends;
-    void Clear();  // wipes the keys
-  };
-
   RocksEventStore() = default;
   StoreResult<void> Recover(uint64_t verify_tail);
-  // append_stage.cc. Not under write_mu_ (reads the database): fills `staged` for `r`.
-  void Stage(const AppendRequest& r, StagedAppend& staged) const;
   // REQUIRES: write_mu_ held. Checks one request against the store and the groups not
-  // yet in it (using what Stage found when it still holds), and adds its writes to `group`.
-  StoreResult<AppendResult> Prepare(const AppendRequest& r, const StagedAppend& staged, Group& group);
+  // yet in it, and adds its writes to `group`.
+  StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group);
   // On a commit thread, before the group's write: its heads, claims and idempotency
   // records (from its state) into its batch, each family's in key order.
   void AddKeyedWrites(Group& group);
@@ -345,11 +313,6 @@ class RocksEventStore final : public EventStore {
   // still tells the database's answer to Prepare (which checks the unsynced groups first).
   // Starts at 1: a read's 0 means "nothing to trust".
   std::atomic<uint64_t> claims_written_{1};
-  // Moves, under write_mu_, whenever the database may hold what Prepare's lookups of the
-  // unsynced groups no longer find (a group completed: it left in_flight_; shipped batches
-  // applied, an import ingested): a read Stage made at the current value is still what a
-  // read under the lock would find once the unsynced groups are looked at first.
-  std::atomic<uint64_t> db_generation_{0};
   std::atomic<uint64_t> committed_{0};
   // The last position answered (Synced or AnswerSynced: before the group's inserts end), and whether a
   // group answered so failed its inserts (readable only after a reopen): AwaitAnswered.

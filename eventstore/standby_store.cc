@@ -334,7 +334,6 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
     return e;
   }
   claims_written_.fetch_add(1, std::memory_order_release);  // the batches may hold claims
-  db_generation_.fetch_add(1, std::memory_order_release);   // and heads, keys, idempotency records
   role_.applied_sequence = next_sequence - 1;
   seeding_ = seeding;
   role_.stream_sequence = stream_sequence;
