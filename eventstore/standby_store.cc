@@ -358,8 +358,10 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
   }
   l.unlock();
   if (events > 0) {
-    commit_cv_.notify_all();
+    // The listeners before the waiters, as on a primary (Complete): one woken by the position
+    // finds them told of it.
     for (auto& f : listeners) f(committed);
+    commit_cv_.notify_all();
   }
   return applied;
 }

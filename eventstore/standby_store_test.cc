@@ -10,7 +10,10 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace caseledger::eventstore {
 namespace {
@@ -158,6 +161,27 @@ TEST_F(StandbyStoreTest, PromotedItContinuesThePrimarysChainAndClaims) {
   ASSERT_TRUE(report);
   EXPECT_EQ(report->events_checked, 22u);
   EXPECT_EQ(report->first_bad_position, 0u) << report->problem;
+}
+
+// As on a primary (EventStoreTest.WaitForPositionWakesOnCommit): a waiter woken by the
+// applied position finds the commit listeners told of it, so that what it does next (the
+// live views' catch-up, a test's return) does not run beside a listener still at work.
+TEST_F(StandbyStoreTest, AWaiterWokenByAnAppliedPositionFindsTheListenersToldOfIt) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(primary_->Append(Registration("person-" + std::to_string(i), "TAX" + std::to_string(i))));
+  std::atomic<uint64_t> told{0};
+  standby_->AddCommitListener([&](uint64_t position) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a listener at work
+    told.store(position);
+  });
+  std::atomic<uint64_t> told_when_woken{99};
+  std::thread waiter([&] {
+    EXPECT_TRUE(standby_->WaitForPosition(3, std::chrono::seconds(10)));
+    told_when_woken.store(told.load());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the waiter waits
+  ASSERT_TRUE(Ship(*primary_, *standby_));
+  waiter.join();
+  EXPECT_EQ(told_when_woken.load(), 3u);
 }
 
 TEST_F(StandbyStoreTest, AForkAGapAnAlteredRecordOrAnotherKeyIsRefusedWithNothingWritten) {
