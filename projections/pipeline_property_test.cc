@@ -253,9 +253,7 @@ class SlowPersistView final : public View {
 };
 
 // A catch-up from scratch writes the views' entries once, at its end (its writes carry no
-// checkpoint: an entry written earlier was only overwritten or deleted later), where the
-// person records are written at every Flush; a catch-up from a checkpoint writes them with
-// each one. The entries stored are the same (the test above).
+// checkpoint); one from a checkpoint, with each Flush. What they store: the test below.
 TEST(CatchUpFromScratchTest, WritesTheViewsEntriesOnceAtItsEnd) {
   TestLog log;
   CrossHistory history(5);
