@@ -456,7 +456,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
   return Finish(*applied, out);
 }
 
-std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) {
+std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, bool views) {
   if (pending_ != nullptr) throw std::logic_error("BatchPipeline::Flush with a batch folded ahead");
   const size_t n = parts_.size();
   while (flush_parts_.size() < n) flush_parts_.emplace_back();
@@ -470,6 +470,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
   // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
   auto task = [&](size_t t) {
     const size_t k = flush_order_[t];
+    if (k >= n && !views) return;
     const auto started = std::chrono::steady_clock::now();
     struct Timer {
       double& seconds;
@@ -516,7 +517,9 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
   people.Clear();
   people.Merge(runs);
   out.Append(people);
-  for (auto& work : view_work_) out.Append(work->batch);
+  if (views) {
+    for (auto& work : view_work_) out.Append(work->batch);
+  }
   return std::nullopt;
 }
 

@@ -127,7 +127,10 @@ class BatchPipeline {
   // Defer(true)) in `out`, each once, as of the last batch applied. REQUIRES: no batch
   // folded ahead (Pending() false), so that nothing of a later batch is written with this
   // checkpoint. On a failure (an entry that does not encode) nothing is put in `out`.
-  std::optional<Failure> Flush(ViewsDb::Batch& out);
+  // Without `views`, the views' entries are left out: they stay dirty in the views
+  // (View::Persist is not called) for a later Flush, which writes each once (a catch-up
+  // from scratch writes them at its end alone: view_runner_catch_up.cc says why).
+  std::optional<Failure> Flush(ViewsDb::Batch& out, bool views = true);
   // A catch-up from scratch while deferring (no person entry in the views database yet):
   // Flush appends the person entries to a spill of each partition's, in files under `dir`
   // (people_spill.h), instead of `out`, and the fold reads back from there; UnspillPeople

@@ -292,6 +292,13 @@ class GpView::Impl final : public KeyedTable {
     std::vector<int32_t>& days = days_changed_[gp];
     if (std::find(days.begin(), days.end(), day.days) == days.end()) days.push_back(day.days);
   }
+  // A report day no longer kept: one written is to be deleted; one never written has
+  // nothing to write and is forgotten, so that a GP's days changed stay the few kept
+  // however many days pass between two Persists (a catch-up from scratch persists once).
+  void DayDropped(const std::string& gp, Date day) {
+    if (!days_stored_.empty() && days_stored_.contains(DayKey(gp, day.days))) return DayChanged(gp, day);
+    if (auto it = days_changed_.find(gp); it != days_changed_.end()) std::erase(it->second, day.days);
+  }
   // Whether "<a>/..." sorts before "<b>/..." (a GP id holds no '/': Load).
   static bool GpKeyBefore(std::string_view a, std::string_view b) {
     const size_t n = std::min(a.size(), b.size());
@@ -432,7 +439,7 @@ class GpView::Impl final : public KeyedTable {
     DayChanged(gp, note.day);
     InsertNote(Own(DaySlot(g, note.day)), std::move(note));
     while (g.results.back().first - g.results.front().first >= kResultDays) {
-      DayChanged(gp, g.results.front().first);
+      DayDropped(gp, g.results.front().first);
       g.results.erase(g.results.begin());
     }
   }
@@ -523,73 +530,6 @@ std::vector<PersonFold*> GpView::PersonFolds(size_t n) {
   for (size_t p = 0; p < std::max<size_t>(n, 1); ++p) {
     s.folds_.push_back(std::make_unique<PatientRows>(s.rules_));
     out.push_back(s.folds_.back().get());
-  }
-  return out;
-}
-
-namespace {
-
-GpMeasure MeasureOf(const MeasureStatus& m) {
-  return {m.id, m.isolation, m.reason, m.start, m.end, m.end_given, m.release_with_test_from, m.rule_set};
-}
-
-}  // namespace
-
-std::optional<GpReport> GpView::Gp(std::string_view gp, Date today) const {
-  const auto snap = Snapshot<FrozenGps>();
-  const GpEntry* found = snap.table->gps.Find(gp);
-  if (found == nullptr) return std::nullopt;
-  const GpEntry& g = *found;
-
-  // (person id, status: null when idle), by person id.
-  std::vector<std::pair<std::string_view, const PatientStatus*>> all;
-  all.reserve(g.patients);
-  std::vector<std::pair<std::string, std::unique_ptr<PatientStatus>>> rows;  // read back (attached)
-  if (snap.table->rows) {
-    const std::string prefix = std::string(gp) + "/p/";
-    auto scanned = snap.table->rows->Scan(prefix, [&](std::string_view key, std::string_view value) {
-      auto status = std::make_unique<PatientStatus>();
-      if (!Decode(value, *status)) throw std::runtime_error("views entry gps/" + std::string(key) + " does not decode");
-      rows.emplace_back(std::string(key.substr(prefix.size())), std::move(status));
-    });
-    if (!scanned) throw std::runtime_error("reading the patients of " + std::string(gp) + ": " + scanned.error().message);
-    for (const auto& [person, status] : rows) all.emplace_back(person, status->idle() ? nullptr : status.get());
-  } else {
-    for (const auto& b : g.buckets) {
-      for (size_t i = 0; b && i < b->size(); ++i) all.emplace_back((*b)[i].id.view(), (*b)[i].status.get());
-    }
-    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  }
-
-  GpReport out;
-  out.gp_id = std::string(gp);
-  out.position = snap.position;
-  out.day = today;
-  out.patient_count = g.patients;
-  out.patients.reserve(all.size());
-  for (const auto& [id, status] : all) {
-    GpPatient p;
-    p.person_id = std::string(id);
-    p.case_open = status && status->case_open;
-    for (size_t i = 0; status && i < status->measures.size(); ++i) {
-      const MeasureStatus& m = status->measures[i];
-      if (m.RunsOn(today)) p.measures.push_back(MeasureOf(m));
-      if (m.end == today) out.measures_ending.push_back({p.person_id, m.id, m.isolation, m.end});
-      if (m.release_with_test_from == today) {
-        out.release_tests_due.push_back({p.person_id, m.id, m.isolation, *m.release_with_test_from});
-      }
-    }
-    for (size_t i = 0; status && i < status->pending.size(); ++i) {
-      const PendingSwab& w = status->pending[i];
-      p.pending_swabs.push_back({w.swab_id, w.kind, w.requested_on, w.collected_on});
-    }
-    out.patients.push_back(std::move(p));
-  }
-  for (const auto& [day, notes] : g.results) {
-    for (size_t i = 0; day == today && i < notes->size(); ++i) {
-      const ResultNote& n = (*notes)[i];
-      out.results_to_read.push_back({n.person, n.swab_id, n.outcome, n.corrected});
-    }
   }
   return out;
 }

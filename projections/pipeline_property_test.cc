@@ -245,11 +245,58 @@ class SlowPersistView final : public View {
   void Publish(uint64_t position) override { inner_->Publish(position); }
   bool Reset() override { return inner_->Reset(); }
   std::vector<std::string> ChangedKeys() const override { return inner_->ChangedKeys(); }
+  int persists() const { return persists_; }
 
  private:
   std::unique_ptr<View> inner_;
   int persists_ = 0;
 };
+
+// A catch-up from scratch writes the views' entries once, at its end (its writes carry no
+// checkpoint); one from a checkpoint, with each Flush. What they store: the test below.
+TEST(CatchUpFromScratchTest, WritesTheViewsEntriesOnceAtItsEnd) {
+  TestLog log;
+  CrossHistory history(5);
+  history.Run(6000);
+  AppendConcurrently(log, history.appends(), 4);
+  RunnerOptions o;
+  o.path = log.Path("views");
+  o.rules = Rules();
+  o.max_batch = 600;
+  o.partitions = 3;
+  o.threads = 2;
+  o.read_ahead = true;
+  o.catch_up_write_every = 1300;
+  auto wrapped = [] {
+    std::vector<std::unique_ptr<View>> views = AllViews();
+    std::vector<const SlowPersistView*> counted;
+    for (auto& view : views) {
+      auto slow = std::make_unique<SlowPersistView>(std::move(view));
+      counted.push_back(slow.get());
+      view = std::move(slow);
+    }
+    return std::pair(std::move(views), counted);
+  };
+  auto [views, counted] = wrapped();
+  auto r = ViewRunner::Open(log.store(), std::move(views), o);
+  ASSERT_TRUE(r) << r.error().message;
+  const uint64_t scratch_end = log.store().CommittedPosition();
+  ASSERT_GT(scratch_end, 4 * 1300u);  // several Flushes
+  ASSERT_TRUE((*r)->CatchUp()) << (*r)->failure();
+  for (const SlowPersistView* view : counted) EXPECT_EQ(view->persists(), 1) << view->name();
+  r->reset();
+
+  // From its checkpoint: the views' entries go with each Flush's.
+  const size_t appended = history.appends().size();
+  history.Run(12000);
+  AppendConcurrently(log, {history.appends().begin() + static_cast<std::ptrdiff_t>(appended), history.appends().end()}, 4);
+  ASSERT_GT(log.store().CommittedPosition(), scratch_end + 4 * 1300u);
+  auto [again, recounted] = wrapped();
+  auto reopened = ViewRunner::Open(log.store(), std::move(again), o);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  ASSERT_TRUE((*reopened)->CatchUp()) << (*reopened)->failure();
+  for (const SlowPersistView* view : recounted) EXPECT_GE(view->persists(), 4) << view->name();
+}
 
 TEST_P(PipelinePropertyTest, FlushesWhoseTasksRunInAnyOrderBuildTheSequentialRunnersViews) {
   TestLog log;

@@ -86,7 +86,10 @@ class SeriesTable : public KeyedTable {
     Entity& row = entities_[id];
     cow::Own(row.series).Add(day, column, delta);
     const int32_t block = Series::BlockOf(day);
-    if (std::find(row.dirty.begin(), row.dirty.end(), block) == row.dirty.end()) row.dirty.push_back(block);
+    // From the newest: most effects are of the latest days, whose block was marked last,
+    // and a catch-up from scratch persists once, at its end, with every block marked (~57
+    // an entity over the whole history).
+    if (std::find(row.dirty.rbegin(), row.dirty.rend(), block) == row.dirty.rend()) row.dirty.push_back(block);
     if (!row.changed) {
       row.changed = true;
       ++changed_;

@@ -135,8 +135,10 @@ class ShardedTable {
 
 // Pairs of keys (a GP and a patient, a school and a class) whose persisted entry a batch
 // changed, with repeats: appending is cheaper than a hash set of tens of thousands of
-// keys; Drain sorts them out. `Second` holds the second key (std::string, or a type that
-// holds it inline, converting explicitly to std::string_view).
+// keys; Drain sorts them out. The repeats are dropped whenever the marks double (Mark), so
+// that what is held stays within twice the distinct pairs however long between two Drains
+// (a catch-up from scratch drains once, at its end). `Second` holds the second key
+// (std::string, or a type that holds it inline, converting explicitly to std::string_view).
 template <class Second>
 class DirtyPairs {
  public:
@@ -144,6 +146,7 @@ class DirtyPairs {
     if (!marked_.empty() && marked_.back().first == first && std::string_view(marked_.back().second) == second) {
       return;
     }
+    if (marked_.size() >= compact_at_) Compact();
     const uint64_t hash = KeyHash{}(first) * 0x9e3779b97f4a7c15ull ^ KeyHash{}(second);
     marked_.push_back({std::string(first), Second(second), hash});
   }
@@ -151,8 +154,41 @@ class DirtyPairs {
   // order, then forgets them all.
   template <class Visit>
   void Drain(Visit&& visit) {
+    Distinct([&](uint32_t at) {
+      visit(std::string_view(marked_[at].first), std::string_view(marked_[at].second));
+    });
+    marked_.clear();
+    compact_at_ = kCompactFrom;
+  }
+  void Clear() {
+    marked_.clear();
+    compact_at_ = kCompactFrom;
+  }
+  // With nothing marked, gives the buffers back (they grow with the most marks between two
+  // Drains: a catch-up writing every 2^17 events, BatchPipeline::Defer).
+  void ReleaseBuffers() {
+    if (!marked_.empty()) return;
+    std::vector<Marked>().swap(marked_);
+    std::vector<std::pair<uint64_t, uint32_t>>().swap(order_);
+  }
+  // Marks held (repeats included).
+  size_t size() const { return marked_.size(); }
+
+ private:
+  struct Marked {
+    std::string first;
+    Second second;
+    uint64_t hash;  // of both keys: Drain sorts (hash, index) pairs, not these
+  };
+  // Marks held before the repeats are first dropped: more than a batch of the live runner
+  // marks, so that only long deferrals pay for it.
+  static constexpr size_t kCompactFrom = size_t{1} << 16;
+
+  // Calls take(index) for the first mark of each distinct pair, in hash order.
+  template <class Take>
+  void Distinct(Take&& take) {
     // Equal pairs have equal hashes, so they end up in one run of the sorted order, where
-    // the first of each is visited.
+    // the first of each is taken.
     order_.clear();
     for (uint32_t i = 0; i < marked_.size(); ++i) order_.emplace_back(marked_[i].hash, i);
     std::sort(order_.begin(), order_.end());
@@ -166,27 +202,23 @@ class DirtyPairs {
       const uint32_t at = order_[i].second;
       if (std::any_of(seen.begin(), seen.end(), [&](uint32_t w) { return same(w, at); })) continue;
       seen.push_back(at);
-      visit(std::string_view(marked_[at].first), std::string_view(marked_[at].second));
+      take(at);
     }
-    marked_.clear();
   }
-  void Clear() { marked_.clear(); }
-  // With nothing marked, gives the buffers back (they grow with the most marks between two
-  // Drains: a catch-up writing every 2^17 events, BatchPipeline::Defer).
-  void ReleaseBuffers() {
-    if (!marked_.empty()) return;
-    std::vector<Marked>().swap(marked_);
-    std::vector<std::pair<uint64_t, uint32_t>>().swap(order_);
+  // Keeps one mark of each distinct pair; the next compaction when they have doubled.
+  void Compact() {
+    std::vector<uint32_t> firsts;  // taken first: Distinct compares the marks as it goes
+    Distinct([&](uint32_t at) { firsts.push_back(at); });
+    std::vector<Marked> kept;
+    kept.reserve(firsts.size());
+    for (const uint32_t at : firsts) kept.push_back(std::move(marked_[at]));
+    marked_.swap(kept);
+    compact_at_ = std::max(kCompactFrom, 2 * marked_.size());
   }
 
- private:
-  struct Marked {
-    std::string first;
-    Second second;
-    uint64_t hash;  // of both keys: Drain sorts (hash, index) pairs, not these
-  };
   std::vector<Marked> marked_;
   std::vector<std::pair<uint64_t, uint32_t>> order_;  // Drain's scratch
+  size_t compact_at_ = kCompactFrom;
 };
 
 }  // namespace caseledger::projections::cow
