@@ -14,13 +14,6 @@ namespace caseledger::projections {
 namespace {
 
 constexpr std::string_view kPeoplePrefix = "people/";
-constexpr std::string_view kPersonStreamPrefix = "person-";
-
-std::string_view PersonOf(const domain::Envelope& env) {
-  std::string_view stream(env.stream);
-  return stream.starts_with(kPersonStreamPrefix) ? stream.substr(kPersonStreamPrefix.size())
-                                                 : std::string_view();
-}
 
 // Below this many events a batch (following the log live: a few events) is applied on the
 // runner's thread alone: waking the pool would cost more than it saves.
@@ -107,10 +100,6 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
 
 }  // namespace
 
-size_t BatchPipeline::PartitionOf(std::string_view person_id, size_t partitions) {
-  return partitions <= 1 ? 0 : SwabIdHash(person_id) % partitions;
-}
-
 BatchPipeline::BatchPipeline(std::vector<std::unique_ptr<View>>& views,
                              std::shared_ptr<const domain::RuleBook> rules, size_t partitions,
                              size_t threads, std::string path)
@@ -165,7 +154,13 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
   stage.batch = &batch;
   stage.slots.assign(n, Slot{});
   stage.part_of.resize(n);
-  stage.persons.resize(n);
+  if (batch.persons.size() == n) {
+    stage.persons = batch.persons.data();
+  } else {
+    stage.own_persons.resize(n);
+    for (size_t i = 0; i < n; ++i) stage.own_persons[i] = StreamPerson(batch.envelopes[i]);
+    stage.persons = stage.own_persons.data();
+  }
   for (PartWork& work : stage.parts) {
     work.events.clear();
     work.effects.clear();
@@ -174,10 +169,12 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
     work.batch.Clear();
     work.failure.reset();
   }
+  // Found and hashed by the batch's reader: this thread is the one the pool waits for.
+  const size_t partitions = parts_.size();
   for (size_t i = 0; i < n; ++i) {
-    std::string_view person = stage.persons[i] = PersonOf(batch.envelopes[i]);
-    stage.part_of[i] = static_cast<uint32_t>(PartitionOf(person, parts_.size()));
-    if (!person.empty()) stage.parts[stage.part_of[i]].events.push_back(static_cast<uint32_t>(i));
+    const HashedId& person = stage.persons[i];
+    stage.part_of[i] = static_cast<uint32_t>(PartitionOfHash(person.hash, partitions));
+    if (!person.id.empty()) stage.parts[stage.part_of[i]].events.push_back(static_cast<uint32_t>(i));
   }
   stage.persist = !defer_;
   if (defer_) {
@@ -208,9 +205,9 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   part.missing.clear();
   part.fresh.clear();
   const size_t events = work.events.size();
-  // Each event's person hashed once, for every look-up below.
+  // Each event's person, hashed by the batch's reader, for every look-up below.
   work.ids.resize(events);
-  for (size_t k = 0; k < events; ++k) work.ids[k] = HashedId::Of(stage.persons[work.events[k]]);
+  for (size_t k = 0; k < events; ++k) work.ids[k] = stage.persons[work.events[k]];
   std::string_view previous;
   for (size_t k = 0; k < events; ++k) {
     if (k + kSlotAhead < events) dir.Prefetch(work.ids[k + kSlotAhead]);
@@ -265,7 +262,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     if (k + kRecordAhead < events) dir.PrefetchRecord(work.ids[k + kRecordAhead]);
     const uint32_t i = work.events[k];
     const domain::Envelope& env = batch.envelopes[i];
-    std::string_view person = stage.persons[i];
+    std::string_view person = work.ids[k].id;
     Slot& slot = stage.slots[i];
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
@@ -336,7 +333,7 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
       const Slot& slot = stage.slots[i];
       const PartWork& part = stage.parts[stage.part_of[i]];
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
-      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i], effects};
+      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i].id, effects};
       e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
       if (slot.swab != kNoSwab) e.swab = &part.swabs[slot.swab];
       view.Apply(e, slot.record, sink);
@@ -530,7 +527,7 @@ void BatchPipeline::ReleaseBuffers() {
     if (&stage == pending_) continue;
     std::vector<Slot>().swap(stage.slots);
     std::vector<uint32_t>().swap(stage.part_of);
-    std::vector<std::string_view>().swap(stage.persons);
+    std::vector<HashedId>().swap(stage.own_persons);
     stage.people.Release();
     for (PartWork& work : stage.parts) {
       std::vector<uint32_t>().swap(work.events);

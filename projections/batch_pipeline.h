@@ -170,8 +170,15 @@ class BatchPipeline {
   // The views' person folds per partition (AttachFolds): the parts of a person entry.
   size_t folds() const { return fold_views_.size(); }
 
-  // The partition of a person id (stable: FNV-1a, not std::hash).
-  static size_t PartitionOf(std::string_view person_id, size_t partitions);
+  // The partition of a person id: of its hash (PersonKeyHash's, as DecodedBatch::persons
+  // holds it), from the hash's top bits (a partition's table places its people by the low
+  // ones). Stable within a process, all a partition is kept for.
+  static size_t PartitionOf(std::string_view person_id, size_t partitions) {
+    return PartitionOfHash(HashedId::Of(person_id).hash, partitions);
+  }
+  static size_t PartitionOfHash(size_t hash, size_t partitions) {
+    return partitions <= 1 ? 0 : static_cast<size_t>(((hash >> 32) * partitions) >> 32);
+  }
 
  private:
   struct Slot {
@@ -226,7 +233,10 @@ class BatchPipeline {
     bool persist = true;  // false: folded while deferring (Defer), written by Flush
     std::vector<Slot> slots;
     std::vector<uint32_t> part_of;           // partition of each event of the batch
-    std::vector<std::string_view> persons;  // person id of each event ("": other streams)
+    // Person of each event (empty id: other streams): the batch's (DecodedBatch::persons),
+    // or own_persons for a batch read without them.
+    const HashedId* persons = nullptr;
+    std::vector<HashedId> own_persons;
     std::deque<PartWork> parts;  // a deque: PartWork does not move (its batch)
     // The partitions' person records merged in key order (MergePeople), for Finish.
     ViewsDb::Batch people;
