@@ -364,13 +364,15 @@ void BatchPipeline::MergePeople(Stage& stage) {
   stage.people.Merge(stage.runs);
 }
 
-void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count) {
+void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count,
+                        const std::function<void()>& beside) {
   const size_t folds = fold ? parts_.size() : 0;
   const size_t nviews = views ? views_.size() : 0;
   // The partitions' records of the batch whose views run: merged into one sorted run on
   // the pool (the partitions' runs interleave: written one after the other, their inserts
   // into the memtable cost ~15 % more than in one order), not on the runner's thread.
   const size_t merges = views && !views->Folded() ? 1 : 0;
+  const size_t besides = views && beside ? 1 : 0;
   if (views) {
     for (auto& work : view_work_) {
       work->batch.Clear();
@@ -388,15 +390,18 @@ void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t cou
       ApplyView(view_order_[k], *views, count);
     } else if (k < nviews + folds) {
       FoldPart(k - nviews, *fold, db);
-    } else {
+    } else if (k < nviews + folds + merges) {
       MergePeople(*views);
+    } else {
+      beside();
     }
   };
   // Below this many events (following the log live: a few events) a batch is applied on
   // the runner's thread alone: waking the pool would cost more than it saves.
   const size_t events = std::max(fold ? fold->batch->envelopes.size() : 0, views ? views->batch->envelopes.size() : 0);
-  if (events >= kParallelFrom) return pool_.Run(nviews + folds + merges, task);
-  for (size_t k = 0; k < nviews + folds + merges; ++k) task(k);
+  const size_t tasks = nviews + folds + merges + besides;
+  if (events >= kParallelFrom) return pool_.Run(tasks, task);
+  for (size_t k = 0; k < tasks; ++k) task(k);
 }
 
 std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsDb::Batch& out) {
@@ -438,7 +443,7 @@ void BatchPipeline::Fold(const DecodedBatch& batch, const ViewsDb& db) {
 bool BatchPipeline::FoldFailed() const { return pending_ != nullptr && pending_->Folded().has_value(); }
 
 std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* next, const ViewsDb& db,
-                                                         ViewsDb::Batch& out) {
+                                                         ViewsDb::Batch& out, const std::function<void()>& beside) {
   Stage* applied = pending_;
   if (applied == nullptr) return std::nullopt;
   const std::optional<Failure> folded = applied->Folded();
@@ -447,7 +452,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
     folding = applied == &stages_[0] ? &stages_[1] : &stages_[0];
     Prepare(*folding, *next);
   }
-  Run(folding, db, applied, folded ? folded->index : applied->batch->envelopes.size());
+  Run(folding, db, applied, folded ? folded->index : applied->batch->envelopes.size(), beside);
   pending_ = folding;
   applied_ = applied;
   return Finish(*applied, out);

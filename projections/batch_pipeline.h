@@ -50,6 +50,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,7 +108,12 @@ class BatchPipeline {
   // so that the first failure in log order is reported, as by Apply. After a failure the
   // pipeline is unusable (the runner stops).
   void Fold(const DecodedBatch& batch, const ViewsDb& db);
-  std::optional<Failure> Step(const DecodedBatch* next, const ViewsDb& db, ViewsDb::Batch& out);
+  // `beside` (when set) runs once on the pool in the round that applies the views, for the
+  // caller's own work over the batch they apply (the runner's index: it ran on the runner's
+  // thread between two rounds, while the pool waited). It must not touch the pipeline, and
+  // runs whether or not the views fail.
+  std::optional<Failure> Step(const DecodedBatch* next, const ViewsDb& db, ViewsDb::Batch& out,
+                              const std::function<void()>& beside = {});
   // Whether the batch folded last failed (then Step(nullptr) applies its views up to the
   // failure and reports it; fold nothing after it).
   bool FoldFailed() const;
@@ -256,8 +262,8 @@ class BatchPipeline {
   // The partitions' sorted runs of person records merged into stage.people.
   static void MergePeople(Stage& stage);
   // Runs, in one round of the pool, the folds of `fold` (may be null) and the views of
-  // `views` (may be null) up to `count` events, with MergePeople(views).
-  void Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count);
+  // `views` (may be null) up to `count` events, with MergePeople(views) and `beside` (Step).
+  void Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count, const std::function<void()>& beside = {});
   // The views' outcome for `stage` (after Run): the first failure, or everything put in `out`.
   std::optional<Failure> Finish(Stage& stage, ViewsDb::Batch& out);
 
