@@ -128,7 +128,10 @@ void BatchPipeline::AttachFolds() {
     fold_names_.push_back(views_[v]->name());
     for (size_t p = 0; p < parts_.size(); ++p) parts_[p]->folds.push_back(folds[p]);
   }
-  for (auto& part : parts_) part->directory.SetFolds(part->folds.size());
+  for (auto& part : parts_) {
+    part->evict_to.reset();
+    part->directory.SetFolds(part->folds.size());
+  }
 }
 
 const PersonRecord* BatchPipeline::Part::GpOnly(const std::string& gp_id) {
@@ -184,9 +187,15 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
   }
 }
 
-void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
+void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* done) {
   Part& part = *parts_[p];
   PartWork& work = stage.parts[p];
+  // What the runner's thread left to the partition: the records its views read last time
+  // (released before the fold: a record nobody holds any more is changed in place, not
+  // copied), and its share of the cache (Evict).
+  work.befores.clear();
+  if (done != nullptr) done->parts[p].befores.clear();
+  part.ApplyEvict();
   if (work.events.empty()) return;
   const DecodedBatch& batch = *stage.batch;
   PersonDirectory& dir = part.directory;
@@ -270,7 +279,8 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
-      bool changed = dir.Step(e, work.ids[k], slot.before, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
+      std::shared_ptr<const PersonRecord> kept;
+      bool changed = dir.Step(e, work.ids[k], kept, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
         for (size_t k = 0; k < part.folds.size(); ++k) {
           if (part.folds[k]->Apply(e, before, states.empty() ? nullptr : &states[k])) slot.folded |= 1u << k;
         }
@@ -291,7 +301,10 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
         slot.record = gp_only;
         return false;
       });
-      if (slot.before) slot.record = slot.before.get();
+      if (kept) {
+        slot.record = kept.get();
+        work.befores.push_back(std::move(kept));
+      }
       // The folds' parts are written with the record (person_entry.h). Each person once
       // until written (PersonDirectory::MarkUnwritten).
       changed = changed || slot.folded != 0;
@@ -385,11 +398,18 @@ void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t cou
     std::stable_sort(view_order_.begin(), view_order_.end(),
                      [&](size_t a, size_t b) { return view_work_[a]->seconds > view_work_[b]->seconds; });
   }
+  // A fold with no views beside it: the other stage's views are done (unless it is the one
+  // folded ahead), and its records before go too.
+  Stage* done = nullptr;
+  if (fold != nullptr && views == nullptr) {
+    Stage* other = fold == &stages_[0] ? &stages_[1] : &stages_[0];
+    if (other != pending_) done = other;
+  }
   auto task = [&](size_t k) {
     if (k < nviews) {
       ApplyView(view_order_[k], *views, count);
     } else if (k < nviews + folds) {
-      FoldPart(k - nviews, *fold, db);
+      FoldPart(k - nviews, *fold, db, done);
     } else if (k < nviews + folds + merges) {
       MergePeople(*views);
     } else {
@@ -415,7 +435,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsD
     out.Append(stage.people);
     for (auto& work : view_work_) out.Append(work->batch);
   }
-  // The records before each event: released now, not at the batch after.
+  // The records before the events are released by the partitions (PartWork::befores).
   stage.slots.clear();
   stage.batch = nullptr;
   return failure;
@@ -481,6 +501,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out) 
     try {
       if (k < n) {
         Part& part = *parts_[k];
+        part.ApplyEvict();
         flush_parts_[k].Clear();
         PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k], part.spill.get());
       } else {
@@ -540,6 +561,7 @@ void BatchPipeline::ReleaseBuffers() {
       std::vector<Effect>().swap(work.effects);
       std::vector<SwabRecord>().swap(work.swabs);
       std::vector<std::string_view>().swap(work.dirty);
+      std::vector<std::shared_ptr<const PersonRecord>>().swap(work.befores);
       work.batch.Release();
     }
   }
@@ -567,31 +589,48 @@ void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
     // that Flush's batch is not stored (FlushStored).
     ahead += parts_[p]->unwritten_events + parts_[p]->flushing_events;
     const size_t share = std::max(budget / n + (p < budget % n ? 1 : 0), 2 * ahead);
-    if (share == 0) {
-      parts_[p]->directory.Clear();
-    } else {
-      parts_[p]->directory.Evict(share);
-    }
+    parts_[p]->ApplyEvict();  // one not applied yet first, as if at once
+    parts_[p]->evict_to = share;
   }
 }
 
+void BatchPipeline::Part::ApplyEvict() {
+  if (!evict_to) return;
+  if (*evict_to == 0) {
+    directory.Clear();
+  } else {
+    directory.Evict(*evict_to);
+  }
+  evict_to.reset();
+}
+
+void BatchPipeline::ApplyEvictions() const {
+  for (const auto& part : parts_) part->ApplyEvict();
+}
+
 const PersonRecord* BatchPipeline::Find(std::string_view person_id) const {
+  ApplyEvictions();
   return parts_[PartitionOf(person_id, parts_.size())]->directory.Find(person_id);
 }
 
 size_t BatchPipeline::CachedBytes(std::string_view person_id) const {
+  ApplyEvictions();
   const Part& part = *parts_[PartitionOf(person_id, parts_.size())];
   return projections::CachedBytes(part.directory, part.folds, person_id);
 }
 
 size_t BatchPipeline::CachedPeople() const {
+  ApplyEvictions();
   size_t n = 0;
   for (const auto& part : parts_) n += part->directory.size();
   return n;
 }
 
 void BatchPipeline::Clear() {
-  for (auto& part : parts_) part->directory.Clear();
+  for (auto& part : parts_) {
+    part->evict_to.reset();
+    part->directory.Clear();
+  }
 }
 
 }  // namespace caseledger::projections

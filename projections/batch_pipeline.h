@@ -161,7 +161,9 @@ class BatchPipeline {
   void ReleaseBuffers();
 
   // Forgets the least recently used records (with the folds' states of their people)
-  // beyond `budget` in all (split evenly between the partitions); 0: no limit. The records of a batch folded and not yet written stay,
+  // beyond `budget` in all (split evenly between the partitions); 0: no limit. Each
+  // partition forgets at the start of its next task on the pool (a fold, a Flush), or
+  // before any call that reads its cache: the same records as at once, off the runner's thread. The records of a batch folded and not yet written stay,
   // and with `applied_unwritten` those of the batch whose views the last Step applied too
   // (its entries not written yet: the runner writes them while the next Step runs).
   void Evict(size_t budget, bool applied_unwritten = false);
@@ -188,11 +190,10 @@ class BatchPipeline {
 
  private:
   struct Slot {
-    // The record before the event, kept where a view reads more of it than the GP
-    // (View::ReadsRecord); else null (and for other streams, and before registration).
-    std::shared_ptr<const PersonRecord> before;
-    // What the views get: `before`, or the partition's record of the person's GP alone
-    // (Part::GpOnly); null: not a person event, or not registered.
+    // What the views get: the record before the event, kept where a view reads more of it
+    // than the GP (View::ReadsRecord; held by its partition's PartWork::befores), or the
+    // partition's record of the person's GP alone (Part::GpOnly); null: not a person
+    // event, or not registered.
     const PersonRecord* record = nullptr;
     uint32_t begin = 0, end = 0;                 // its effects in its partition's list
     uint32_t folded = 0;  // bit k: fold k changed something of the person (fold_changed)
@@ -222,6 +223,10 @@ class BatchPipeline {
     size_t spill_reads = 0;
     uint64_t spill_bytes = 0;            // its file's, once ended
     size_t flushing_events = 0;  // unwritten_events at the last Flush, until FlushStored
+    // Evict's share of the partition, applied by the partition's next task on the pool
+    // (ApplyEvict); 0: forget everything.
+    std::optional<size_t> evict_to;
+    void ApplyEvict();
   };
   // One partition's work on one batch.
   struct PartWork {
@@ -230,6 +235,11 @@ class BatchPipeline {
     std::vector<Effect> effects;
     std::vector<SwabRecord> swabs;  // LogEvent::swab of its results (Slot::swab)
     std::vector<std::string_view> dirty;  // ids of people changed (views of envelope strings)
+    // The records before the events that keep one (Slot::record), shared with the
+    // partition's directory (copy on write). Released by the partition's next fold of this
+    // stage, on the pool: released with the slots on the runner's thread (Finish), the last
+    // holder freed the record there, a cache miss or more each.
+    std::vector<std::shared_ptr<const PersonRecord>> befores;
     ViewsDb::Batch batch;
     std::optional<Failure> failure;
   };
@@ -257,7 +267,12 @@ class BatchPipeline {
 
   // Assigns the batch's events to partitions (the runner's thread).
   void Prepare(Stage& stage, const DecodedBatch& batch);
-  void FoldPart(size_t p, Stage& stage, const ViewsDb& db);
+  // `done`: a stage whose views were applied and that no view reads in this round (null:
+  // none), whose records before of the partition are released too.
+  void FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* done = nullptr);
+  // Every partition's eviction still to apply (Evict), here: before the caches are read or
+  // changed otherwise than by the partitions' tasks.
+  void ApplyEvictions() const;
   void ApplyView(size_t v, const Stage& stage, size_t count);
   // The partitions' sorted runs of person records merged into stage.people.
   static void MergePeople(Stage& stage);
