@@ -34,6 +34,10 @@ struct DecodedBatch {
   // pipeline's cores wait for), and the partitions hashed it again for their tables
   // (docs/benchmarks.md, session 28).
   std::vector<HashedId> persons;
+  // How many envelopes from the first have positions that follow one another, counted by
+  // ReadDecodedInto as it decodes them (0 for a batch built otherwise): the runner's check
+  // of a batch (ViewRunner's Invalid) then looks at no envelope, on its one thread.
+  size_t in_order = 0;
   std::string decode_error;
   bool empty() const { return envelopes.empty(); }
   // Fills `persons` from `envelopes` (a batch built otherwise than by ReadDecodedInto).

@@ -111,14 +111,16 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsPersonHashed) {
   ASSERT_EQ(batch->envelopes.size(), 7u);  // 20-26
   EXPECT_FALSE(batch->decode_error.empty());
   ASSERT_EQ(batch->persons.size(), 7u);  // the events after the one that does not decode too
+  EXPECT_EQ(batch->in_order, 7u);
   const std::vector<std::string> expected = {PersonId(19), PersonId(20), PersonId(21), PersonId(22), "",
                                              PersonId(3), PersonId(30)};
   for (size_t i = 0; i < 7; ++i) {
     EXPECT_EQ(batch->persons[i].id, expected[i]) << "position " << batch->envelopes[i].position;
     EXPECT_EQ(batch->persons[i].hash, expected[i].empty() ? 0 : HashedId::Of(expected[i]).hash);
   }
-  DecodedBatch built;  // built otherwise: indexed on demand
+  DecodedBatch built;  // built otherwise: indexed on demand, its order not vouched for
   built.envelopes = batch->envelopes;
+  EXPECT_EQ(built.in_order, 0u);
   built.IndexPersons();
   ASSERT_EQ(built.persons.size(), 7u);
   for (size_t i = 0; i < 7; ++i) EXPECT_EQ(built.persons[i].id, expected[i]);
