@@ -225,6 +225,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     ViewsDb::Batch& wb = wbs[side];
     if (!accumulating) wb.Clear();
     indexing = &applied;
+    index_batch.Clear();  // a Step that applies no views runs no index: nothing appended
     // The index's entries on the pool beside the views (the runner's thread is the one
     // every round waits for); a batch that fails is not written, nor its index.
     const std::optional<BatchPipeline::Failure> failed = pipeline->Step(next, *db, wb, index_beside);
