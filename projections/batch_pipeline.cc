@@ -1,6 +1,5 @@
 #include "projections/batch_pipeline.h"
 
-#include "projections/memory_estimate.h"
 #include "projections/person_entry.h"
 
 #include <algorithm>
@@ -14,13 +13,6 @@ namespace caseledger::projections {
 namespace {
 
 constexpr std::string_view kPeoplePrefix = "people/";
-constexpr std::string_view kPersonStreamPrefix = "person-";
-
-std::string_view PersonOf(const domain::Envelope& env) {
-  std::string_view stream(env.stream);
-  return stream.starts_with(kPersonStreamPrefix) ? stream.substr(kPersonStreamPrefix.size())
-                                                 : std::string_view();
-}
 
 // Below this many events a batch (following the log live: a few events) is applied on the
 // runner's thread alone: waking the pool would cost more than it saves.
@@ -107,10 +99,6 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
 
 }  // namespace
 
-size_t BatchPipeline::PartitionOf(std::string_view person_id, size_t partitions) {
-  return partitions <= 1 ? 0 : SwabIdHash(person_id) % partitions;
-}
-
 BatchPipeline::BatchPipeline(std::vector<std::unique_ptr<View>>& views,
                              std::shared_ptr<const domain::RuleBook> rules, size_t partitions,
                              size_t threads, std::string path)
@@ -139,7 +127,10 @@ void BatchPipeline::AttachFolds() {
     fold_names_.push_back(views_[v]->name());
     for (size_t p = 0; p < parts_.size(); ++p) parts_[p]->folds.push_back(folds[p]);
   }
-  for (auto& part : parts_) part->directory.SetFolds(part->folds.size());
+  for (auto& part : parts_) {
+    part->evict_to.reset();
+    part->directory.SetFolds(part->folds.size());
+  }
 }
 
 const PersonRecord* BatchPipeline::Part::GpOnly(const std::string& gp_id) {
@@ -165,7 +156,13 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
   stage.batch = &batch;
   stage.slots.assign(n, Slot{});
   stage.part_of.resize(n);
-  stage.persons.resize(n);
+  if (batch.persons.size() == n) {
+    stage.persons = batch.persons.data();
+  } else {
+    stage.own_persons.resize(n);
+    for (size_t i = 0; i < n; ++i) stage.own_persons[i] = StreamPerson(batch.envelopes[i]);
+    stage.persons = stage.own_persons.data();
+  }
   for (PartWork& work : stage.parts) {
     work.events.clear();
     work.effects.clear();
@@ -174,10 +171,12 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
     work.batch.Clear();
     work.failure.reset();
   }
+  // Found and hashed by the batch's reader: this thread is the one the pool waits for.
+  const size_t partitions = parts_.size();
   for (size_t i = 0; i < n; ++i) {
-    std::string_view person = stage.persons[i] = PersonOf(batch.envelopes[i]);
-    stage.part_of[i] = static_cast<uint32_t>(PartitionOf(person, parts_.size()));
-    if (!person.empty()) stage.parts[stage.part_of[i]].events.push_back(static_cast<uint32_t>(i));
+    const HashedId& person = stage.persons[i];
+    stage.part_of[i] = static_cast<uint32_t>(PartitionOfHash(person.hash, partitions));
+    if (!person.id.empty()) stage.parts[stage.part_of[i]].events.push_back(static_cast<uint32_t>(i));
   }
   stage.persist = !defer_;
   if (defer_) {
@@ -187,9 +186,15 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
   }
 }
 
-void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
+void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* done) {
   Part& part = *parts_[p];
   PartWork& work = stage.parts[p];
+  // What the runner's thread left to the partition: the records its views read last time
+  // (released before the fold: a record nobody holds any more is changed in place, not
+  // copied), and its share of the cache (Evict).
+  work.befores.clear();
+  if (done != nullptr) done->parts[p].befores.clear();
+  part.ApplyEvict();
   if (work.events.empty()) return;
   const DecodedBatch& batch = *stage.batch;
   PersonDirectory& dir = part.directory;
@@ -208,9 +213,9 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
   part.missing.clear();
   part.fresh.clear();
   const size_t events = work.events.size();
-  // Each event's person hashed once, for every look-up below.
+  // Each event's person, hashed by the batch's reader, for every look-up below.
   work.ids.resize(events);
-  for (size_t k = 0; k < events; ++k) work.ids[k] = HashedId::Of(stage.persons[work.events[k]]);
+  for (size_t k = 0; k < events; ++k) work.ids[k] = stage.persons[work.events[k]];
   std::string_view previous;
   for (size_t k = 0; k < events; ++k) {
     if (k + kSlotAhead < events) dir.Prefetch(work.ids[k + kSlotAhead]);
@@ -265,7 +270,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
     if (k + kRecordAhead < events) dir.PrefetchRecord(work.ids[k + kRecordAhead]);
     const uint32_t i = work.events[k];
     const domain::Envelope& env = batch.envelopes[i];
-    std::string_view person = stage.persons[i];
+    std::string_view person = work.ids[k].id;
     Slot& slot = stage.slots[i];
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
@@ -273,7 +278,8 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
-      bool changed = dir.Step(e, work.ids[k], slot.before, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
+      std::shared_ptr<const PersonRecord> kept;
+      bool changed = dir.Step(e, work.ids[k], kept, work.effects, [&](const PersonRecord* before, std::span<FoldState> states) {
         for (size_t k = 0; k < part.folds.size(); ++k) {
           if (part.folds[k]->Apply(e, before, states.empty() ? nullptr : &states[k])) slot.folded |= 1u << k;
         }
@@ -294,7 +300,10 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db) {
         slot.record = gp_only;
         return false;
       });
-      if (slot.before) slot.record = slot.before.get();
+      if (kept) {
+        slot.record = kept.get();
+        work.befores.push_back(std::move(kept));
+      }
       // The folds' parts are written with the record (person_entry.h). Each person once
       // until written (PersonDirectory::MarkUnwritten).
       changed = changed || slot.folded != 0;
@@ -336,7 +345,7 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
       const Slot& slot = stage.slots[i];
       const PartWork& part = stage.parts[stage.part_of[i]];
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
-      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i], effects};
+      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i].id, effects};
       e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
       if (slot.swab != kNoSwab) e.swab = &part.swabs[slot.swab];
       view.Apply(e, slot.record, sink);
@@ -367,13 +376,15 @@ void BatchPipeline::MergePeople(Stage& stage) {
   stage.people.Merge(stage.runs);
 }
 
-void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count) {
+void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count,
+                        const std::function<void()>& beside) {
   const size_t folds = fold ? parts_.size() : 0;
   const size_t nviews = views ? views_.size() : 0;
   // The partitions' records of the batch whose views run: merged into one sorted run on
   // the pool (the partitions' runs interleave: written one after the other, their inserts
   // into the memtable cost ~15 % more than in one order), not on the runner's thread.
   const size_t merges = views && !views->Folded() ? 1 : 0;
+  const size_t besides = views && beside ? 1 : 0;
   if (views) {
     for (auto& work : view_work_) {
       work->batch.Clear();
@@ -386,20 +397,30 @@ void BatchPipeline::Run(Stage* fold, const ViewsDb& db, Stage* views, size_t cou
     std::stable_sort(view_order_.begin(), view_order_.end(),
                      [&](size_t a, size_t b) { return view_work_[a]->seconds > view_work_[b]->seconds; });
   }
+  // A fold with no views beside it: the other stage's views are done (unless it is the one
+  // folded ahead), and its records before go too.
+  Stage* done = nullptr;
+  if (fold != nullptr && views == nullptr) {
+    Stage* other = fold == &stages_[0] ? &stages_[1] : &stages_[0];
+    if (other != pending_) done = other;
+  }
   auto task = [&](size_t k) {
     if (k < nviews) {
       ApplyView(view_order_[k], *views, count);
     } else if (k < nviews + folds) {
-      FoldPart(k - nviews, *fold, db);
-    } else {
+      FoldPart(k - nviews, *fold, db, done);
+    } else if (k < nviews + folds + merges) {
       MergePeople(*views);
+    } else {
+      beside();
     }
   };
   // Below this many events (following the log live: a few events) a batch is applied on
   // the runner's thread alone: waking the pool would cost more than it saves.
   const size_t events = std::max(fold ? fold->batch->envelopes.size() : 0, views ? views->batch->envelopes.size() : 0);
-  if (events >= kParallelFrom) return pool_.Run(nviews + folds + merges, task);
-  for (size_t k = 0; k < nviews + folds + merges; ++k) task(k);
+  const size_t tasks = nviews + folds + merges + besides;
+  if (events >= kParallelFrom) return pool_.Run(tasks, task);
+  for (size_t k = 0; k < tasks; ++k) task(k);
 }
 
 std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsDb::Batch& out) {
@@ -413,7 +434,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Finish(Stage& stage, ViewsD
     out.Append(stage.people);
     for (auto& work : view_work_) out.Append(work->batch);
   }
-  // The records before each event: released now, not at the batch after.
+  // The records before the events are released by the partitions (PartWork::befores).
   stage.slots.clear();
   stage.batch = nullptr;
   return failure;
@@ -441,7 +462,7 @@ void BatchPipeline::Fold(const DecodedBatch& batch, const ViewsDb& db) {
 bool BatchPipeline::FoldFailed() const { return pending_ != nullptr && pending_->Folded().has_value(); }
 
 std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* next, const ViewsDb& db,
-                                                         ViewsDb::Batch& out) {
+                                                         ViewsDb::Batch& out, const std::function<void()>& beside) {
   Stage* applied = pending_;
   if (applied == nullptr) return std::nullopt;
   const std::optional<Failure> folded = applied->Folded();
@@ -450,7 +471,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
     folding = applied == &stages_[0] ? &stages_[1] : &stages_[0];
     Prepare(*folding, *next);
   }
-  Run(folding, db, applied, folded ? folded->index : applied->batch->envelopes.size());
+  Run(folding, db, applied, folded ? folded->index : applied->batch->envelopes.size(), beside);
   pending_ = folding;
   applied_ = applied;
   return Finish(*applied, out);
@@ -480,6 +501,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
     try {
       if (k < n) {
         Part& part = *parts_[k];
+        part.ApplyEvict();
         flush_parts_[k].Clear();
         PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k], part.spill.get());
       } else {
@@ -533,7 +555,7 @@ void BatchPipeline::ReleaseBuffers() {
     if (&stage == pending_) continue;
     std::vector<Slot>().swap(stage.slots);
     std::vector<uint32_t>().swap(stage.part_of);
-    std::vector<std::string_view>().swap(stage.persons);
+    std::vector<HashedId>().swap(stage.own_persons);
     stage.people.Release();
     for (PartWork& work : stage.parts) {
       std::vector<uint32_t>().swap(work.events);
@@ -541,6 +563,7 @@ void BatchPipeline::ReleaseBuffers() {
       std::vector<Effect>().swap(work.effects);
       std::vector<SwabRecord>().swap(work.swabs);
       std::vector<std::string_view>().swap(work.dirty);
+      std::vector<std::shared_ptr<const PersonRecord>>().swap(work.befores);
       work.batch.Release();
     }
   }
@@ -550,49 +573,6 @@ void BatchPipeline::ReleaseBuffers() {
     std::vector<std::string>().swap(part->unwritten);
     for (PersonFold* fold : part->folds) fold->ReleaseBuffers();
   }
-}
-
-void BatchPipeline::Evict(size_t budget, bool applied_unwritten) {
-  if (budget == 0) return;
-  // Shares that add up to the budget; a partition with none forgets everything (every
-  // record was written by the batch before). But a batch folded ahead is not written yet:
-  // its records are the most recently stamped, and a directory keeps at least the most
-  // recent 7/8 of what it is allowed, so allowing twice the partition's events of that
-  // batch keeps every one of them (the cache then exceeds its share by that batch at most).
-  // The same for the two newest batches when the one applied last is not written yet.
-  const size_t n = parts_.size();
-  for (size_t p = 0; p < n; ++p) {
-    size_t ahead = pending_ ? pending_->parts[p].events.size() : 0;
-    if (applied_unwritten && applied_ != nullptr) ahead += applied_->parts[p].events.size();
-    // Deferred: every record changed since the last Flush, and since the one before while
-    // that Flush's batch is not stored (FlushStored).
-    ahead += parts_[p]->unwritten_events + parts_[p]->flushing_events;
-    const size_t share = std::max(budget / n + (p < budget % n ? 1 : 0), 2 * ahead);
-    if (share == 0) {
-      parts_[p]->directory.Clear();
-    } else {
-      parts_[p]->directory.Evict(share);
-    }
-  }
-}
-
-const PersonRecord* BatchPipeline::Find(std::string_view person_id) const {
-  return parts_[PartitionOf(person_id, parts_.size())]->directory.Find(person_id);
-}
-
-size_t BatchPipeline::CachedBytes(std::string_view person_id) const {
-  const Part& part = *parts_[PartitionOf(person_id, parts_.size())];
-  return projections::CachedBytes(part.directory, part.folds, person_id);
-}
-
-size_t BatchPipeline::CachedPeople() const {
-  size_t n = 0;
-  for (const auto& part : parts_) n += part->directory.size();
-  return n;
-}
-
-void BatchPipeline::Clear() {
-  for (auto& part : parts_) part->directory.Clear();
 }
 
 }  // namespace caseledger::projections

@@ -50,6 +50,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,7 +108,12 @@ class BatchPipeline {
   // so that the first failure in log order is reported, as by Apply. After a failure the
   // pipeline is unusable (the runner stops).
   void Fold(const DecodedBatch& batch, const ViewsDb& db);
-  std::optional<Failure> Step(const DecodedBatch* next, const ViewsDb& db, ViewsDb::Batch& out);
+  // `beside` (when set) runs once on the pool in the round that applies the views, for the
+  // caller's own work over the batch they apply (the runner's index: it ran on the runner's
+  // thread between two rounds, while the pool waited). It must not touch the pipeline, and
+  // runs whether or not the views fail.
+  std::optional<Failure> Step(const DecodedBatch* next, const ViewsDb& db, ViewsDb::Batch& out,
+                              const std::function<void()>& beside = {});
   // Whether the batch folded last failed (then Step(nullptr) applies its views up to the
   // failure and reports it; fold nothing after it).
   bool FoldFailed() const;
@@ -158,7 +164,9 @@ class BatchPipeline {
   void ReleaseBuffers();
 
   // Forgets the least recently used records (with the folds' states of their people)
-  // beyond `budget` in all (split evenly between the partitions); 0: no limit. The records of a batch folded and not yet written stay,
+  // beyond `budget` in all (split evenly between the partitions); 0: no limit. Each
+  // partition forgets at the start of its next task on the pool (a fold, a Flush), or
+  // before any call that reads its cache: the same records as at once, off the runner's thread. The records of a batch folded and not yet written stay,
   // and with `applied_unwritten` those of the batch whose views the last Step applied too
   // (its entries not written yet: the runner writes them while the next Step runs).
   void Evict(size_t budget, bool applied_unwritten = false);
@@ -173,16 +181,22 @@ class BatchPipeline {
   // The views' person folds per partition (AttachFolds): the parts of a person entry.
   size_t folds() const { return fold_views_.size(); }
 
-  // The partition of a person id (stable: FNV-1a, not std::hash).
-  static size_t PartitionOf(std::string_view person_id, size_t partitions);
+  // The partition of a person id: of its hash (PersonKeyHash's, as DecodedBatch::persons
+  // holds it), from the hash's top bits (a partition's table places its people by the low
+  // ones). Stable within a process, all a partition is kept for.
+  static size_t PartitionOf(std::string_view person_id, size_t partitions) {
+    return PartitionOfHash(HashedId::Of(person_id).hash, partitions);
+  }
+  static size_t PartitionOfHash(size_t hash, size_t partitions) {
+    return partitions <= 1 ? 0 : static_cast<size_t>(((hash >> 32) * partitions) >> 32);
+  }
 
  private:
   struct Slot {
-    // The record before the event, kept where a view reads more of it than the GP
-    // (View::ReadsRecord); else null (and for other streams, and before registration).
-    std::shared_ptr<const PersonRecord> before;
-    // What the views get: `before`, or the partition's record of the person's GP alone
-    // (Part::GpOnly); null: not a person event, or not registered.
+    // What the views get: the record before the event, kept where a view reads more of it
+    // than the GP (View::ReadsRecord; held by its partition's PartWork::befores), or the
+    // partition's record of the person's GP alone (Part::GpOnly); null: not a person
+    // event, or not registered.
     const PersonRecord* record = nullptr;
     uint32_t begin = 0, end = 0;                 // its effects in its partition's list
     uint32_t folded = 0;  // bit k: fold k changed something of the person (fold_changed)
@@ -212,6 +226,10 @@ class BatchPipeline {
     size_t spill_reads = 0;
     uint64_t spill_bytes = 0;            // its file's, once ended
     size_t flushing_events = 0;  // unwritten_events at the last Flush, until FlushStored
+    // Evict's share of the partition, applied by the partition's next task on the pool
+    // (ApplyEvict); 0: forget everything.
+    std::optional<size_t> evict_to;
+    void ApplyEvict();
   };
   // One partition's work on one batch.
   struct PartWork {
@@ -220,6 +238,11 @@ class BatchPipeline {
     std::vector<Effect> effects;
     std::vector<SwabRecord> swabs;  // LogEvent::swab of its results (Slot::swab)
     std::vector<std::string_view> dirty;  // ids of people changed (views of envelope strings)
+    // The records before the events that keep one (Slot::record), shared with the
+    // partition's directory (copy on write). Released by the partition's next fold of this
+    // stage, on the pool: released with the slots on the runner's thread (Finish), the last
+    // holder freed the record there, a cache miss or more each.
+    std::vector<std::shared_ptr<const PersonRecord>> befores;
     ViewsDb::Batch batch;
     std::optional<Failure> failure;
   };
@@ -229,7 +252,10 @@ class BatchPipeline {
     bool persist = true;  // false: folded while deferring (Defer), written by Flush
     std::vector<Slot> slots;
     std::vector<uint32_t> part_of;           // partition of each event of the batch
-    std::vector<std::string_view> persons;  // person id of each event ("": other streams)
+    // Person of each event (empty id: other streams): the batch's (DecodedBatch::persons),
+    // or own_persons for a batch read without them.
+    const HashedId* persons = nullptr;
+    std::vector<HashedId> own_persons;
     std::deque<PartWork> parts;  // a deque: PartWork does not move (its batch)
     // The partitions' person records merged in key order (MergePeople), for Finish.
     ViewsDb::Batch people;
@@ -244,13 +270,18 @@ class BatchPipeline {
 
   // Assigns the batch's events to partitions (the runner's thread).
   void Prepare(Stage& stage, const DecodedBatch& batch);
-  void FoldPart(size_t p, Stage& stage, const ViewsDb& db);
+  // `done`: a stage whose views were applied and that no view reads in this round (null:
+  // none), whose records before of the partition are released too.
+  void FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* done = nullptr);
+  // Every partition's eviction still to apply (Evict), here: before the caches are read or
+  // changed otherwise than by the partitions' tasks.
+  void ApplyEvictions() const;
   void ApplyView(size_t v, const Stage& stage, size_t count);
   // The partitions' sorted runs of person records merged into stage.people.
   static void MergePeople(Stage& stage);
   // Runs, in one round of the pool, the folds of `fold` (may be null) and the views of
-  // `views` (may be null) up to `count` events, with MergePeople(views).
-  void Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count);
+  // `views` (may be null) up to `count` events, with MergePeople(views) and `beside` (Step).
+  void Run(Stage* fold, const ViewsDb& db, Stage* views, size_t count, const std::function<void()>& beside = {});
   // The views' outcome for `stage` (after Run): the first failure, or everything put in `out`.
   std::optional<Failure> Finish(Stage& stage, ViewsDb::Batch& out);
 

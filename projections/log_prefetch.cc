@@ -6,6 +6,17 @@
 
 namespace caseledger::projections {
 
+HashedId StreamPerson(const domain::Envelope& env) {
+  constexpr std::string_view kPersonStreamPrefix = "person-";
+  std::string_view stream(env.stream);
+  return stream.starts_with(kPersonStreamPrefix) ? HashedId::Of(stream.substr(kPersonStreamPrefix.size())) : HashedId{};
+}
+
+void DecodedBatch::IndexPersons() {
+  persons.resize(envelopes.size());
+  for (size_t i = 0; i < envelopes.size(); ++i) persons[i] = StreamPerson(envelopes[i]);
+}
+
 eventstore::StoreResult<DecodedBatch> ReadDecoded(const eventstore::LogReader& log, uint64_t from,
                                                   size_t max_count) {
   DecodedBatch batch;
@@ -23,12 +34,22 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
     return read.error();
   }
   batch.events.resize(batch.envelopes.size());
+  batch.persons.resize(batch.envelopes.size());
+  batch.in_order = 0;
+  const uint64_t first = batch.envelopes.empty() ? 0 : batch.envelopes.front().position;
   for (size_t i = 0; i < batch.envelopes.size(); ++i) {
     const domain::Envelope& env = batch.envelopes[i];
+    // While the envelope is in the cache.
+    batch.persons[i] = StreamPerson(env);
+    if (batch.in_order == i && env.position == first + i) ++batch.in_order;
     // Into the slot's own event (a recycled batch's): its strings keep their buffers.
     if (auto decoded = domain::DecodeInto(env.type, env.schema_version, env.body, {}, batch.events[i]); !decoded) {
       batch.decode_error = decoded.error().message;
       batch.events.resize(i);
+      for (size_t k = i + 1; k < batch.envelopes.size(); ++k) {
+        batch.persons[k] = StreamPerson(batch.envelopes[k]);
+        if (batch.in_order == k && batch.envelopes[k].position == first + k) ++batch.in_order;
+      }
       break;
     }
   }

@@ -7,6 +7,7 @@
 #include "domain/events.h"
 #include "eventstore/event_store.h"
 #include "eventstore/log_reader.h"
+#include "projections/person_key.h"
 
 #include <condition_variable>
 #include <cstdint>
@@ -24,9 +25,27 @@ namespace caseledger::projections {
 struct DecodedBatch {
   std::vector<domain::Envelope> envelopes;
   std::vector<domain::Event> events;
+  // persons[i]: the person id of envelopes[i]'s "person-<id>" stream, hashed (PersonKeyHash's
+  // hash; empty id and hash 0 for other streams), a view of envelopes[i].stream, valid while
+  // the envelope is unchanged (the batch may move: its vectors keep their elements). Filled
+  // by ReadDecodedInto (IndexPersons) on the thread that read the batch, where the stream was
+  // just written. Why: the batch pipeline's runner thread found and hashed each event's
+  // person to pick its partition (FNV-1a, ~240 instructions an event on the one thread the
+  // pipeline's cores wait for), and the partitions hashed it again for their tables
+  // (docs/benchmarks.md, session 28).
+  std::vector<HashedId> persons;
+  // How many envelopes from the first have positions that follow one another, counted by
+  // ReadDecodedInto as it decodes them (0 for a batch built otherwise): the runner's check
+  // of a batch (ViewRunner's Invalid) then looks at no envelope, on its one thread.
+  size_t in_order = 0;
   std::string decode_error;
   bool empty() const { return envelopes.empty(); }
+  // Fills `persons` from `envelopes` (a batch built otherwise than by ReadDecodedInto).
+  void IndexPersons();
 };
+
+// The person of a "person-<id>" stream, hashed (DecodedBatch::persons); {} for other streams.
+HashedId StreamPerson(const domain::Envelope& env);
 
 // ReadLog(from, max_count), then every envelope decoded until the first that does not.
 eventstore::StoreResult<DecodedBatch> ReadDecoded(const eventstore::LogReader& log, uint64_t from,

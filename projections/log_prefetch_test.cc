@@ -96,6 +96,36 @@ TEST_F(LogPrefetcherTest, AnEventThatDoesNotDecodeIsTheLastBatchHandedOut) {
   }
 }
 
+// The pipeline takes each event's person, hashed, from the batch (its partition, its
+// partition's tables) rather than finding and hashing it on the runner's thread.
+TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsPersonHashed) {
+  log_.Append("school-001272-A", {{domain::PersonRegistered{"x", domain::Sex::kMale, "001272", {}}, At("2020-10-21", 8)}});
+  eventstore::AppendRequest bad;  // position 25, after which the batch decodes nothing
+  bad.stream = domain::PersonStream(PersonId(3));
+  bad.events.push_back({"SwabCollected", 1, "\x01\x02", "", At("2020-10-23", 9)});
+  ASSERT_TRUE(log_.store().Append(bad));
+  log_.Person(PersonId(30), {{domain::PersonRegistered{PersonId(30), domain::Sex::kFemale, "001272", {}}, At("2020-10-24", 8)}});
+  LogPrefetcher reader(log_.store(), 20, 26, 100);
+  auto batch = reader.Next();
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->envelopes.size(), 7u);  // 20-26
+  EXPECT_FALSE(batch->decode_error.empty());
+  ASSERT_EQ(batch->persons.size(), 7u);  // the events after the one that does not decode too
+  EXPECT_EQ(batch->in_order, 7u);
+  const std::vector<std::string> expected = {PersonId(19), PersonId(20), PersonId(21), PersonId(22), "",
+                                             PersonId(3), PersonId(30)};
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(batch->persons[i].id, expected[i]) << "position " << batch->envelopes[i].position;
+    EXPECT_EQ(batch->persons[i].hash, expected[i].empty() ? 0 : HashedId::Of(expected[i]).hash);
+  }
+  DecodedBatch built;  // built otherwise: indexed on demand, its order not vouched for
+  built.envelopes = batch->envelopes;
+  EXPECT_EQ(built.in_order, 0u);
+  built.IndexPersons();
+  ASSERT_EQ(built.persons.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(built.persons[i].id, expected[i]);
+}
+
 TEST_F(LogPrefetcherTest, DestroyedBeforeTheEndStopsItsReaders) {
   for (size_t depth : {1, 2}) {
     LogPrefetcher reader(log_.store(), 1, 23, 2, depth);

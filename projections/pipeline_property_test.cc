@@ -433,6 +433,41 @@ TEST_F(BatchPipelineTest, ARecordNoViewKeepsIsChangedInPlace) {
   for (const auto& [id, record] : cached) EXPECT_EQ(pipeline.Find(id), record) << id;
 }
 
+// Evict leaves each partition's share to its next task on the pool (or to the next call
+// that reads the cache): the records forgotten are those an eviction at once forgets, two
+// evictions in a row included.
+TEST_F(BatchPipelineTest, AnEvictionLeftToTheNextFoldForgetsWhatOneAtOnceForgets) {
+  std::vector<std::unique_ptr<View>> none;
+  BatchPipeline at_once(none, Rules(), 2, 2, log.Path("views")), later(none, Rules(), 2, 2, log.Path("views"));
+  ViewsDb::Batch out;
+  ASSERT_FALSE(at_once.Apply(*first, *db, out));
+  ASSERT_FALSE(later.Apply(*first, *db, out));
+  ASSERT_TRUE(db->Write(out, false));
+  const size_t cached = at_once.CachedPeople();
+  ASSERT_GT(cached, 20u);
+  at_once.Evict(cached / 2);
+  EXPECT_LT(at_once.CachedPeople(), cached);  // applied here
+  at_once.Evict(cached / 5);
+  EXPECT_LT(at_once.CachedPeople(), cached / 5);
+  later.Evict(cached / 2);
+  later.Evict(cached / 5);  // applied by the folds of the next batch
+  const uint64_t read = db->KeysRead();
+  out.Clear();
+  ASSERT_FALSE(at_once.Apply(*second, *db, out));
+  const uint64_t read_at_once = db->KeysRead() - read;
+  ASSERT_FALSE(later.Apply(*second, *db, out));
+  EXPECT_EQ(db->KeysRead() - read - read_at_once, read_at_once);
+  EXPECT_GT(read_at_once, 0u);
+  EXPECT_EQ(later.CachedPeople(), at_once.CachedPeople());
+  for (const DecodedBatch* batch : {&*first, &*second}) {
+    for (const domain::Envelope& env : batch->envelopes) {
+      if (!env.stream.starts_with("person-")) continue;
+      const std::string id = env.stream.substr(7);
+      EXPECT_EQ(later.Find(id) == nullptr, at_once.Find(id) == nullptr) << id;
+    }
+  }
+}
+
 // What a view is handed of the person, event by event, against the sequential fold: the
 // record before the event where the view reads it (here: results and the events of people
 // with a swab pending), else a record with the GP before the event; null before registration;

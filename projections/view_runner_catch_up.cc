@@ -159,6 +159,8 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       pipeline.ReleaseBuffers();  // sized by this catch-up's batches; live ones are small
     }
   } undefer{*pipeline};
+  const DecodedBatch* indexing = nullptr;  // the batch whose views the next Step applies
+  const std::function<void()> index_beside = [&] { IndexRun(*indexing); };
   bool accumulating = false;  // wbs[side] holds the direct writes of batches not written yet
   if (!stopping.load() && read(position.load(std::memory_order_relaxed) + 1)) pipeline->Fold(held.back(), *db);
   // One write batch per side: cleared, each keeps its buffer, which otherwise grew from
@@ -222,8 +224,12 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
     }
     ViewsDb::Batch& wb = wbs[side];
     if (!accumulating) wb.Clear();
-    const std::optional<BatchPipeline::Failure> failed = pipeline->Step(next, *db, wb);
-    if (!failed) IndexBatch(applied, wb);
+    indexing = &applied;
+    index_batch.Clear();  // a Step that applies no views runs no index: nothing appended
+    // The index's entries on the pool beside the views (the runner's thread is the one
+    // every round waits for); a batch that fails is not written, nor its index.
+    const std::optional<BatchPipeline::Failure> failed = pipeline->Step(next, *db, wb, index_beside);
+    if (!failed) wb.Append(index_batch);
     // Deferring, a write runs behind the batches folded and applied after it until the
     // next Flush (which writes the following 2^17 events, much later) or the end: the
     // pipeline keeps what it carries cached meanwhile (FlushStored). Joined at the next

@@ -58,6 +58,9 @@ class ViewRunner::Impl {
   // The measure-start index's entries for the batch (its orders' keys, the registrations'
   // count), into `wb`: one pass over the batch in log order, whatever the partitions.
   void IndexBatch(const DecodedBatch& batch, ViewsDb::Batch& wb);
+  // IndexBatch's entries alone, sorted, into index_batch (any thread: the catch-up runs it on
+  // the pool, beside the views: BatchPipeline::Step), then appended to `wb` by the runner.
+  void IndexRun(const DecodedBatch& batch);
   void Publish(uint64_t last);
   // Puts the records of the batch's people in the directory's cache (those not cached are
   // read from the database in one MultiGet). False (and failure set) when one does not
