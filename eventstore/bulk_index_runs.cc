@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <queue>
 
 namespace caseledger::eventstore::bulk_import_internal {
@@ -91,14 +93,13 @@ class FileSource final : public SliceSource {
     lower_ = lower;
     rocksdb::Status s = env->NewRandomAccessFile(file.path, &file_, rocksdb::EnvOptions());
     if (!s.ok()) return s;
-    scratch_ = std::make_unique<char[]>(kBuffer);
+    bytes_.emplace(file_.get(), std::numeric_limits<uint64_t>::max(), "a run's file ends within a stream");
     if (!Read(&base_, sizeof base_)) return status_.ok() ? rocksdb::Status::Corruption("no header") : status_;
     uint64_t start = sizeof base_;
     for (const auto& mark : file.marks) {
       if (!lower.empty() && ComparePrefix(mark.name, lower) < 0) start = mark.offset;
     }
-    offset_ = start;
-    used_ = size_ = 0;
+    bytes_->Seek(start);
     return rocksdb::Status::OK();
   }
   bool Advance() override {
@@ -134,36 +135,14 @@ class FileSource final : public SliceSource {
   // Copies the next n bytes; false at the file's end (an error unless none was read and
   // `at_end_ok`) or on an error.
   bool Read(void* out, size_t n, bool at_end_ok = false) {
-    char* to = static_cast<char*>(out);
-    size_t got = 0;
-    while (got < n) {
-      if (used_ == size_) {
-        rocksdb::Slice read;
-        status_ = file_->Read(offset_, kBuffer, &read, scratch_.get());
-        if (!status_.ok()) return false;
-        if (read.empty()) {
-          if (!(at_end_ok && got == 0)) Truncated();
-          return false;
-        }
-        data_ = read.data();
-        size_ = read.size();
-        used_ = 0;
-        offset_ += read.size();
-      }
-      const size_t take = std::min(n - got, size_ - used_);
-      std::memcpy(to + got, data_ + used_, take);
-      used_ += take;
-      got += take;
-    }
-    return true;
+    if (bytes_->Read(out, n, at_end_ok)) return true;
+    if (status_.ok()) status_ = bytes_->status();
+    return false;
   }
 
   std::string_view lower_;
   std::unique_ptr<rocksdb::RandomAccessFile> file_;
-  std::unique_ptr<char[]> scratch_;
-  const char* data_ = nullptr;
-  size_t size_ = 0, used_ = 0;  // of data_
-  uint64_t offset_ = 0;         // of the file, after data_
+  std::optional<RunFileBytes> bytes_;  // of file_, once open
   uint64_t base_ = 0;
   rocksdb::Status status_;
   std::string name_, seed_;

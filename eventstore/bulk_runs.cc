@@ -108,20 +108,52 @@ void SortedRuns::Add(RunFile file) {
   files_.push_back(std::move(file));
 }
 
+RunFileBytes::RunFileBytes(rocksdb::RandomAccessFile* file, uint64_t bytes, const char* ends_within)
+    : file_(file), bytes_(bytes), ends_within_(ends_within), scratch_(std::make_unique<char[]>(kBuffer)) {}
+
+void RunFileBytes::Seek(uint64_t offset) {
+  offset_ = offset;
+  data_ = nullptr;
+  size_ = used_ = 0;
+}
+
+bool RunFileBytes::Read(void* out, size_t n, bool at_end_ok) {
+  char* to = static_cast<char*>(out);
+  size_t got = 0;
+  while (got < n) {
+    if (used_ == size_) {
+      rocksdb::Slice read;
+      if (offset_ < bytes_) status_ = file_->Read(offset_, std::min<uint64_t>(kBuffer, bytes_ - offset_), &read, scratch_.get());
+      if (!status_.ok()) return false;
+      if (read.empty()) {
+        if (!(at_end_ok && got == 0)) status_ = rocksdb::Status::Corruption(ends_within_);
+        return false;
+      }
+      data_ = read.data();
+      size_ = read.size();
+      used_ = 0;
+      offset_ += read.size();
+    }
+    const size_t take = std::min(n - got, size_ - used_);
+    std::memcpy(to + got, data_ + used_, take);
+    used_ += take;
+    got += take;
+  }
+  return true;
+}
+
 namespace {
 
 // The entries of a run's file from `offset` on, one at a time, through a buffer.
 class FileCursor final : public RunCursor {
  public:
   FileCursor(const SortedRuns::RunFile& file, std::unique_ptr<rocksdb::RandomAccessFile> reader)
-      : file_(file), reader_(std::move(reader)), scratch_(std::make_unique<char[]>(kBuffer)) {}
+      : file_(file), reader_(std::move(reader)), bytes_(reader_.get(), file.bytes, "a run ends within an entry") {}
   void Seek(std::string_view target) override {
     // From the last mark before target (the marks are the run's keys, ascending).
     auto after = std::partition_point(file_.marks.begin(), file_.marks.end(),
                                       [&](const RunSink::Mark& m) { return m.key < target; });
-    offset_ = after == file_.marks.begin() ? 0 : std::prev(after)->offset;
-    data_ = nullptr;
-    size_ = used_ = 0;
+    bytes_.Seek(after == file_.marks.begin() ? 0 : std::prev(after)->offset);
     Next();
     while (valid_ && key_ < target) Next();
   }
@@ -138,45 +170,16 @@ class FileCursor final : public RunCursor {
     if (!Read(value_.data(), n)) return;
     valid_ = true;
   }
-  const rocksdb::Status& status() const { return status_; }
+  const rocksdb::Status& status() const { return bytes_.status(); }
 
  private:
-  // Copies the next n bytes; false at the run's end (an error unless none was read and
-  // `at_end_ok`) or on an error.
-  bool Read(void* out, size_t n, bool at_end_ok = false) {
-    char* to = static_cast<char*>(out);
-    size_t got = 0;
-    while (got < n) {
-      if (used_ == size_) {
-        rocksdb::Slice read;
-        if (offset_ < file_.bytes) status_ = reader_->Read(offset_, std::min<uint64_t>(kBuffer, file_.bytes - offset_), &read, scratch_.get());
-        if (!status_.ok()) return false;
-        if (read.empty()) {
-          if (!(at_end_ok && got == 0) && status_.ok()) status_ = rocksdb::Status::Corruption("a run ends within an entry");
-          return false;
-        }
-        data_ = read.data();
-        size_ = read.size();
-        used_ = 0;
-        offset_ += read.size();
-      }
-      const size_t take = std::min(n - got, size_ - used_);
-      std::memcpy(to + got, data_ + used_, take);
-      used_ += take;
-      got += take;
-    }
-    return true;
-  }
+  bool Read(void* out, size_t n, bool at_end_ok = false) { return bytes_.Read(out, n, at_end_ok); }
 
   const SortedRuns::RunFile& file_;
   std::unique_ptr<rocksdb::RandomAccessFile> reader_;
-  std::unique_ptr<char[]> scratch_;
-  const char* data_ = nullptr;
-  size_t size_ = 0, used_ = 0;  // of data_
-  uint64_t offset_ = 0;         // of the file, after data_
+  RunFileBytes bytes_;
   bool valid_ = false;
   std::string key_, value_;
-  rocksdb::Status status_;
 };
 
 }  // namespace

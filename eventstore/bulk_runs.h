@@ -156,6 +156,31 @@ class RunSink {
   uint64_t entries_ = 0;
 };
 
+// A run's file read from an offset on through a buffer of its own (1 MiB): what the
+// claims' runs (SortedRuns) and the stream index's (bulk_index_runs.h) read their entries
+// with. `ends_within` is the error when the file ends inside a read.
+class RunFileBytes {
+ public:
+  // `file` (not owned) is read up to `bytes` (its size; unknown: the largest value).
+  RunFileBytes(rocksdb::RandomAccessFile* file, uint64_t bytes, const char* ends_within);
+  // The next Read starts at `offset`; the buffer is dropped.
+  void Seek(uint64_t offset);
+  // Copies the next n bytes; false at the file's end (an error, status(), unless nothing
+  // was read and `at_end_ok`) or on a read error.
+  bool Read(void* out, size_t n, bool at_end_ok = false);
+  const rocksdb::Status& status() const { return status_; }
+
+ private:
+  rocksdb::RandomAccessFile* file_;
+  uint64_t bytes_;
+  const char* ends_within_;
+  std::unique_ptr<char[]> scratch_;
+  const char* data_ = nullptr;
+  size_t size_ = 0, used_ = 0;  // of data_
+  uint64_t offset_ = 0;         // of the file, after data_
+  rocksdb::Status status_;
+};
+
 // The runs, each a file of its entries one after another, in key order: the key's size (4
 // bytes), the key, the value's size (4), the value, in the machine's byte order (the file
 // lives only as long as the process that wrote it). Written as table files through
