@@ -11,6 +11,18 @@ namespace {
 
 using Pairs = std::set<std::pair<std::string, std::string>>;
 
+// Drains `dirty`, expecting each of `marked` visited, once.
+void ExpectDrainedOnceEach(cow::DirtyPairs<std::string>& dirty, const Pairs& marked) {
+  Pairs drained;
+  size_t visits = 0;
+  dirty.Drain([&](std::string_view a, std::string_view b) {
+    ++visits;
+    drained.emplace(std::string(a), std::string(b));
+  });
+  EXPECT_EQ(drained, marked);
+  EXPECT_EQ(visits, marked.size());
+}
+
 // Marks a few pairs over and over, as a school's classes are marked event after event of a
 // catch-up that drains once, at its end: the repeats are dropped as the marks grow, and the
 // drain visits each pair once.
@@ -23,14 +35,7 @@ TEST(DirtyPairsTest, RepeatsAreDroppedAsTheMarksGrowAndEachPairIsDrainedOnce) {
     marked.emplace(school, label);
     ASSERT_LE(dirty.size(), (size_t{1} << 16) + 1) << "after " << i + 1 << " marks";
   }
-  Pairs drained;
-  size_t visits = 0;
-  dirty.Drain([&](std::string_view a, std::string_view b) {
-    ++visits;
-    drained.emplace(std::string(a), std::string(b));
-  });
-  EXPECT_EQ(drained, marked);
-  EXPECT_EQ(visits, marked.size());
+  ExpectDrainedOnceEach(dirty, marked);
   EXPECT_EQ(dirty.size(), 0u);
 }
 
@@ -48,14 +53,7 @@ TEST(DirtyPairsTest, PairsMarkedAroundACompactionAreAllDrained) {
     marked.emplace(gp, person);
   }
   EXPECT_LT(dirty.size(), 200'000u);
-  Pairs drained;
-  size_t visits = 0;
-  dirty.Drain([&](std::string_view a, std::string_view b) {
-    ++visits;
-    drained.emplace(std::string(a), std::string(b));
-  });
-  EXPECT_EQ(drained, marked);
-  EXPECT_EQ(visits, marked.size());
+  ExpectDrainedOnceEach(dirty, marked);
 }
 
 }  // namespace
