@@ -1,0 +1,225 @@
+// The batch pipeline's person records (batch_pipeline.h), one behaviour at a time: a Flush
+// written behind, the records read back, changed in place or evicted, and what each view
+// is handed of the person event by event. The pipeline against the sequential runner over
+// random histories: pipeline_property_test.cc.
+#include "domain/person.h"
+#include "projections/batch_pipeline.h"
+#include "projections/cross_history_test_support.h"
+#include "projections/log_prefetch.h"
+#include "projections/runner_test_support.h"
+#include "projections/views_db.h"
+#include "projections/views_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace caseledger::projections {
+namespace {
+
+using namespace caseledger::projections::testing;
+
+// What a Flush put in its batch stays cached until the caller says the batch is stored
+// (FlushStored): the catch-up writes it behind while the next batches are folded, and a
+// record forgotten before its write lands would be read back as it was before.
+// A pipeline of the person records alone (two partitions, two threads) over a cross-person
+// history of 1,500 steps, its first two batches of 600 events read.
+class BatchPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CrossHistory history(7);
+    history.Run(1500);
+    AppendConcurrently(log, history.appends(), 2);
+    auto opened = ViewsDb::Open(log.Path("views"));
+    ASSERT_TRUE(opened) << opened.error().message;
+    db = std::move(*opened);
+    pipeline = std::make_unique<BatchPipeline>(views, Rules(), 2, 2, log.Path("views"));
+    auto a = ReadDecoded(log.store(), 1, 600);
+    auto b = ReadDecoded(log.store(), 601, 600);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(b->envelopes.size(), 600u);
+    first = std::move(*a);
+    second = std::move(*b);
+  }
+  TestLog log;
+  std::vector<std::unique_ptr<View>> views;  // none: the person records alone
+  std::unique_ptr<ViewsDb> db;
+  std::unique_ptr<BatchPipeline> pipeline;
+  std::optional<DecodedBatch> first, second;
+};
+
+TEST_F(BatchPipelineTest, AFlushWrittenBehindKeepsItsRecordsUntilStored) {
+  BatchPipeline& pipeline = *this->pipeline;
+  pipeline.Defer(true);
+  pipeline.Fold(*first, *db);
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Step(&*second, *db, out));
+  ASSERT_FALSE(pipeline.Step(nullptr, *db, out));
+  ASSERT_FALSE(pipeline.Flush(out));
+  const size_t flushed = pipeline.CachedPeople();  // each changed by the two batches, each in `out`
+  ASSERT_GT(flushed, 50u);
+  ASSERT_GE(out.count(), flushed);
+  pipeline.Evict(1);
+  EXPECT_EQ(pipeline.CachedPeople(), flushed);
+  pipeline.FlushStored();
+  pipeline.Evict(1);
+  EXPECT_LE(pipeline.CachedPeople(), 1u);
+}
+
+// A person whose stream starts in a batch (an event of version 1) has nothing stored: the
+// batch reads back only the records of people who started before it and left the cache.
+TEST_F(BatchPipelineTest, PeopleWhoseStreamStartsInTheBatchAreNotReadBack) {
+  BatchPipeline& pipeline = *this->pipeline;
+  // Every person of the log's first batch starts there.
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
+  EXPECT_GT(pipeline.CachedPeople(), 20u);
+  EXPECT_EQ(db->KeysRead(), 0u);
+  ASSERT_TRUE(db->Write(out, false));
+  pipeline.Evict(1);  // (nearly) every record forgotten: they are all stored
+  // The second batch reads exactly its people who started before it and are not cached.
+  std::set<std::string> started, before;
+  for (const domain::Envelope& env : second->envelopes) {
+    if (!env.stream.starts_with("person-")) continue;
+    const std::string id = env.stream.substr(7);
+    if (env.version == 1) started.insert(id);
+  }
+  for (const domain::Envelope& env : second->envelopes) {
+    if (!env.stream.starts_with("person-")) continue;
+    const std::string id = env.stream.substr(7);
+    if (!started.contains(id) && pipeline.Find(id) == nullptr) before.insert(id);
+  }
+  ASSERT_FALSE(started.empty());
+  ASSERT_FALSE(before.empty());
+  out.Clear();
+  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+  EXPECT_EQ(db->KeysRead(), before.size());
+  // And what they fold to is what the records say (the people read back were found).
+  for (const std::string& id : before) EXPECT_NE(pipeline.Find(id), nullptr) << id;
+}
+
+// A record no view keeps (none reads more of it than the GP: View::ReadsRecord) is changed
+// in place as the partition folds, not copied per event (~9 % of a catch-up was copies).
+TEST_F(BatchPipelineTest, ARecordNoViewKeepsIsChangedInPlace) {
+  BatchPipeline& pipeline = *this->pipeline;
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
+  std::map<std::string, const PersonRecord*> cached;  // people of both batches
+  for (const domain::Envelope& env : second->envelopes) {
+    if (!env.stream.starts_with("person-")) continue;
+    const std::string id = env.stream.substr(7);
+    if (const PersonRecord* r = pipeline.Find(id)) cached.emplace(id, r);
+  }
+  ASSERT_GT(cached.size(), 10u);
+  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+  for (const auto& [id, record] : cached) EXPECT_EQ(pipeline.Find(id), record) << id;
+}
+
+// Evict leaves each partition's share to its next task on the pool (or to the next call
+// that reads the cache): the records forgotten are those an eviction at once forgets, two
+// evictions in a row included.
+TEST_F(BatchPipelineTest, AnEvictionLeftToTheNextFoldForgetsWhatOneAtOnceForgets) {
+  std::vector<std::unique_ptr<View>> none;
+  BatchPipeline at_once(none, Rules(), 2, 2, log.Path("views")), later(none, Rules(), 2, 2, log.Path("views"));
+  ViewsDb::Batch out;
+  ASSERT_FALSE(at_once.Apply(*first, *db, out));
+  ASSERT_FALSE(later.Apply(*first, *db, out));
+  ASSERT_TRUE(db->Write(out, false));
+  const size_t cached = at_once.CachedPeople();
+  ASSERT_GT(cached, 20u);
+  at_once.Evict(cached / 2);
+  EXPECT_LT(at_once.CachedPeople(), cached);  // applied here
+  at_once.Evict(cached / 5);
+  EXPECT_LT(at_once.CachedPeople(), cached / 5);
+  later.Evict(cached / 2);
+  later.Evict(cached / 5);  // applied by the folds of the next batch
+  const uint64_t read = db->KeysRead();
+  out.Clear();
+  ASSERT_FALSE(at_once.Apply(*second, *db, out));
+  const uint64_t read_at_once = db->KeysRead() - read;
+  ASSERT_FALSE(later.Apply(*second, *db, out));
+  EXPECT_EQ(db->KeysRead() - read - read_at_once, read_at_once);
+  EXPECT_GT(read_at_once, 0u);
+  EXPECT_EQ(later.CachedPeople(), at_once.CachedPeople());
+  for (const DecodedBatch* batch : {&*first, &*second}) {
+    for (const domain::Envelope& env : batch->envelopes) {
+      if (!env.stream.starts_with("person-")) continue;
+      const std::string id = env.stream.substr(7);
+      EXPECT_EQ(later.Find(id) == nullptr, at_once.Find(id) == nullptr) << id;
+    }
+  }
+}
+
+// What a view is handed of the person, event by event, against the sequential fold: the
+// record before the event where the view reads it (here: results and the events of people
+// with a swab pending), else a record with the GP before the event; null before registration;
+// and with a result, its swab as before it (LogEvent::swab).
+class RecordProbe final : public View {
+ public:
+  std::string_view name() const override { return "probe"; }
+  bool Load(std::string_view, std::string_view) override { return true; }
+  bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override {
+    return std::holds_alternative<domain::ResultRecorded>(e.event) ||
+           std::any_of(before.swabs.begin(), before.swabs.end(), [](const SwabRecord& s) { return !s.reported(); });
+  }
+  void Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) override {
+    if (!e.person_id.empty()) seen.push_back(Describe(e, person));
+  }
+  void Publish(uint64_t) override {}
+  std::vector<std::string> ChangedKeys() const override { return {}; }
+
+  std::string Describe(const LogEvent& e, const PersonRecord* person) const {
+    std::string line = std::to_string(e.envelope.position) + " " + std::string(e.person_id);
+    if (e.swab != nullptr) {  // a result's swab as before it (LogEvent::swab)
+      line += " swab collected " + std::to_string(e.swab->collected) + " at " + std::to_string(e.swab->collected_at) +
+              " outcome " + std::to_string(e.swab->outcome);
+    }
+    if (person == nullptr) return line + " none";
+    line += " gp " + person->gp_id;
+    if (!ReadsRecord(e, *person)) return line;
+    line += " swabs " + std::to_string(person->swabs.size()) + " open " + std::to_string(person->case_open) +
+            " measures " + std::to_string(person->measures.size()) + " at " + person->residence_istat;
+    return line;
+  }
+  std::vector<std::string> seen;
+};
+
+TEST_F(BatchPipelineTest, ViewsGetTheRecordBeforeEachEventOrItsGpWhereTheyReadNoMore) {
+  std::vector<std::unique_ptr<View>> probes;
+  probes.push_back(std::make_unique<RecordProbe>());
+  const auto& probe = static_cast<const RecordProbe&>(*probes.front());
+  BatchPipeline pipeline(probes, Rules(), 3, 2, log.Path("probe"));
+  pipeline.AttachFolds();
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
+  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+
+  PersonDirectory sequential(Rules());
+  std::vector<std::string> want;
+  size_t full = 0, results = 0;
+  for (const DecodedBatch* batch : {&*first, &*second}) {
+    for (size_t i = 0; i < batch->envelopes.size(); ++i) {
+      const domain::Envelope& env = batch->envelopes[i];
+      if (!env.stream.starts_with("person-")) continue;
+      LogEvent e{env, batch->events[i], std::string_view(env.stream).substr(7)};
+      const PersonRecord* before = sequential.Find(e.person_id);
+      const auto* result = std::get_if<domain::ResultRecorded>(&e.event);
+      if (result != nullptr && before != nullptr) {
+        e.swab = before->FindSwab(result->swab_id);
+        results += e.swab != nullptr;
+      }
+      want.push_back(probe.Describe(e, before));
+      full += before != nullptr && probe.ReadsRecord(e, *before);
+      sequential.Apply(e, before);
+    }
+  }
+  ASSERT_GT(full, 50u);
+  ASSERT_GT(want.size() - full, 50u);
+  ASSERT_GT(results, 10u);
+  EXPECT_EQ(probe.seen, want);
+}
+
+}  // namespace
+}  // namespace caseledger::projections
