@@ -6,6 +6,7 @@
 #include "domain/event_codec.h"
 #include "projections/cross_history_test_support.h"
 #include "projections/person_directory.h"
+#include "projections/runner_test_support.h"
 #include "projections/views_db.h"
 #include "projections/views_test_support.h"
 
@@ -66,27 +67,8 @@ TEST(GpViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
     }
     return out;
   };
-  RunnerOptions o;
-  o.path = log.Path("views");
-  o.rules = testing::Rules();
-  o.max_batch = 3;
-  std::string live;
-  {
-    auto r = ViewRunner::Open(log.store(), views(), o);
-    ASSERT_TRUE(r) << r.error().message;
-    ASSERT_TRUE((*r)->CatchUp());
-    live = dump(**r);
-  }
+  const std::string live = testing::ExpectLiveReopenedAndRebuiltAgree(log, views, dump);
   EXPECT_NE(live.find(R"("results_to_read":[{"person_id":")" + Person(0)), std::string::npos);
-  auto reopened = ViewRunner::Open(log.store(), views(), o);
-  ASSERT_TRUE(reopened) << reopened.error().message;
-  EXPECT_EQ(dump(**reopened), live);
-  RebuildOptions b;
-  b.path = log.Path("rebuilt");
-  b.rules = testing::Rules();
-  auto rebuilt = Rebuild(log.store(), views(), b);
-  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
-  EXPECT_EQ(dump(**rebuilt), live);
 }
 
 // Issue #14: the patients live in the views database, their status in memory only beside

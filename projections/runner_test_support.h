@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -82,6 +83,47 @@ inline std::map<std::string, std::string> Stored(const std::string& path) {
     return true;
   }));
   return entries;
+}
+
+// Catches up a runner of `views()` on `log` in batches of 3, opens it again, and rebuilds
+// the views from scratch: `dump` must answer the same of all three. Returns what it
+// answered live ("" after a failure, reported).
+inline std::string ExpectLiveReopenedAndRebuiltAgree(TestLog& log,
+                                                     const std::function<std::vector<std::unique_ptr<View>>()>& views,
+                                                     const std::function<std::string(const ViewRunner&)>& dump) {
+  RunnerOptions o;
+  o.path = log.Path("views");
+  o.rules = Rules();
+  o.max_batch = 3;
+  std::string live;
+  {
+    auto r = ViewRunner::Open(log.store(), views(), o);
+    if (!r) {
+      ADD_FAILURE() << r.error().message;
+      return "";
+    }
+    if (auto caught_up = (*r)->CatchUp(); !caught_up) {
+      ADD_FAILURE() << caught_up.error().message;
+      return "";
+    }
+    live = dump(**r);
+  }
+  auto reopened = ViewRunner::Open(log.store(), views(), o);
+  if (!reopened) {
+    ADD_FAILURE() << reopened.error().message;
+    return "";
+  }
+  EXPECT_EQ(dump(**reopened), live) << "reopened";
+  RebuildOptions b;
+  b.path = log.Path("rebuilt");
+  b.rules = Rules();
+  auto rebuilt = Rebuild(log.store(), views(), b);
+  if (!rebuilt) {
+    ADD_FAILURE() << rebuilt.error().message;
+    return "";
+  }
+  EXPECT_EQ(dump(**rebuilt), live) << "rebuilt";
+  return live;
 }
 
 }  // namespace caseledger::projections::testing

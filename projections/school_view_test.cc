@@ -3,6 +3,7 @@
 #include "projections/school_view.h"
 
 #include "projections/person_directory.h"
+#include "projections/runner_test_support.h"
 #include "projections/views_test_support.h"
 
 #include <boost/json.hpp>
@@ -430,27 +431,8 @@ TEST(SchoolViewRunnerTest, LiveReopenedAndRebuiltViewsAnswerTheSame) {
     }
     return out;
   };
-  RunnerOptions o;
-  o.path = log.Path("views");
-  o.rules = testing::Rules();
-  o.max_batch = 3;
-  std::string live;
-  {
-    auto r = ViewRunner::Open(log.store(), views(), o);
-    ASSERT_TRUE(r) << r.error().message;
-    ASSERT_TRUE((*r)->CatchUp());
-    live = dump(**r);
-  }
+  const std::string live = testing::ExpectLiveReopenedAndRebuiltAgree(log, views, dump);
   EXPECT_NE(live.find(R"("classes_not_in_presence":2)"), std::string::npos);
-  auto reopened = ViewRunner::Open(log.store(), views(), o);
-  ASSERT_TRUE(reopened) << reopened.error().message;
-  EXPECT_EQ(dump(**reopened), live);
-  RebuildOptions b;
-  b.path = log.Path("rebuilt");
-  b.rules = testing::Rules();
-  auto rebuilt = Rebuild(log.store(), views(), b);
-  ASSERT_TRUE(rebuilt) << rebuilt.error().message;
-  EXPECT_EQ(dump(**rebuilt), live);
 }
 
 }  // namespace
