@@ -10,9 +10,14 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 namespace caseledger::eventstore {
@@ -163,6 +168,21 @@ TEST_F(StandbyStoreTest, PromotedItContinuesThePrimarysChainAndClaims) {
   EXPECT_EQ(report->first_bad_position, 0u) << report->problem;
 }
 
+// Whether the thread whose id `tid` will hold goes to sleep (state S in /proc) within 10 s.
+bool WaitUntilSleeping(const std::atomic<long>& tid) {
+  for (int i = 0; i < 10'000; ++i) {
+    if (const long t = tid.load(); t != 0) {
+      std::ifstream stat("/proc/self/task/" + std::to_string(t) + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      const size_t close = line.rfind(')');  // the name may hold spaces; the state follows it
+      if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S') return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 // As on a primary (EventStoreTest.WaitForPositionWakesOnCommit): a waiter woken by the
 // applied position finds the commit listeners told of it, so that what it does next (the
 // live views' catch-up, a test's return) does not run beside a listener still at work.
@@ -174,11 +194,17 @@ TEST_F(StandbyStoreTest, AWaiterWokenByAnAppliedPositionFindsTheListenersToldOfI
     told.store(position);
   });
   std::atomic<uint64_t> told_when_woken{99};
+  std::atomic<long> waiter_tid{0};
   std::thread waiter([&] {
+    waiter_tid.store(syscall(SYS_gettid));
     EXPECT_TRUE(standby_->WaitForPosition(3, std::chrono::seconds(10)));
     told_when_woken.store(told.load());
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the waiter waits
+  // The waiter must be parked before anything is applied: one that arrives while the
+  // listener works finds the position already visible and does not wait (the contract is
+  // about waiters woken). A fixed sleep was not enough on a loaded machine (1 run in 30-60
+  // failed there), so wait until the kernel says the thread sleeps.
+  ASSERT_TRUE(WaitUntilSleeping(waiter_tid));
   ASSERT_TRUE(Ship(*primary_, *standby_));
   waiter.join();
   EXPECT_EQ(told_when_woken.load(), 3u);
