@@ -28,4 +28,13 @@ void DisarmMemtableInsertHook();
 
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory();
 
+// A hash table of `buckets` buckets, each a sorted list of the keys that hash to it
+// (RocksDB's hash link list on the whole key), with the same hook: an insert hashes its key
+// and walks one short list, where the skip list searches from the last insert's place (or
+// its top) through levels that grow with the memtable. For families read only by whole
+// key (Get): an iterator over the family copies the memtable into a sorted list first,
+// which a flush does once. Its inserts are not concurrent (allow_concurrent_memtable_write
+// must be off).
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedHashedFactory(size_t buckets);
+
 }  // namespace caseledger::eventstore
