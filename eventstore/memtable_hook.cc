@@ -92,7 +92,11 @@ class HookedSkipListFactory : public rocksdb::SkipListFactory {
 class HookedHashedFactory : public rocksdb::MemTableRepFactory {
  public:
   explicit HookedHashedFactory(size_t buckets)
-      : inner_(rocksdb::NewHashLinkListRepFactory(buckets)), whole_key_(rocksdb::NewNoopTransform()) {}
+      // No histogram of the buckets logged at each flush (a pass over every bucket).
+      : inner_(rocksdb::NewHashLinkListRepFactory(buckets, /*huge_page_tlb_size=*/0,
+                                                  /*bucket_entries_logging_threshold=*/4096,
+                                                  /*if_log_bucket_dist_when_flash=*/false)),
+        whole_key_(rocksdb::NewNoopTransform()) {}
 
   rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& compare,
                                           rocksdb::Allocator* allocator, const rocksdb::SliceTransform* /*transform*/,
