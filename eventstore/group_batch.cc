@@ -1,5 +1,6 @@
-// A group's batch: the keyed writes its requests left in its state, put in key order when
-// it is written (AddKeyedWrites), and its reuse once answered (Group::Reset). The records
+// A group's batch: the keyed writes its requests left in its state, put in when it is
+// written (AddKeyedWrites; the index's in key order), and its reuse once answered
+// (Group::Reset). The records
 // themselves go into the batch as they are prepared (group_commit.cc).
 #include "eventstore/rocks_event_store.h"
 
@@ -8,19 +9,6 @@
 #include <algorithm>
 
 namespace caseledger::eventstore {
-namespace {
-
-// The entries of a group's map in key order (bytewise, as RocksDB's comparator orders them).
-template <class Map>
-std::vector<const typename Map::value_type*> InKeyOrder(const Map& m) {
-  std::vector<const typename Map::value_type*> sorted;
-  sorted.reserve(m.size());
-  for (const auto& entry : m) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  return sorted;
-}
-
-}  // namespace
 
 void RocksEventStore::SortedPuts::Add(std::string_view key, std::string_view value) {
   entries_.push_back({static_cast<uint32_t>(bytes_.size()), static_cast<uint32_t>(key.size()),
@@ -38,29 +26,29 @@ void RocksEventStore::SortedPuts::PutInKeyOrder(rocksdb::WriteBatch& batch, rock
 }
 
 void RocksEventStore::AddKeyedWrites(Group& g) {
-  // Each family's keys in order: its memtable inserts them through one shared hint (the
-  // insert-hint extractor of Open), so each insert searches the skip list only from where the
-  // one before it went, not from the top (these keys are random: stream ids, keyed hashes).
-  // One write per key even when several requests of the group wrote it: the last is the
-  // one the state holds, as a sequence of writes in the batch would leave it. The index
-  // entries are each a key of its own (a stream's versions), or a key seed and its erasure's
-  // tombstone, in the order they were prepared.
+  // The index entries in key order: the streams family's memtable (a skip list) inserts them
+  // through one shared hint (the insert-hint extractor of Open), so each insert searches the
+  // skip list only from where the one before it went, not from the top (these keys are
+  // random: stream ids). They are each a key of its own (a stream's versions), or a key seed
+  // and its erasure's tombstone, in the order they were prepared. The heads, claims and
+  // idempotency records go in as their maps hold them: those families' memtables are hash
+  // tables (Open), for which order buys nothing. One write per key even when several
+  // requests of the group wrote it: the last is the one the state holds, as a sequence of
+  // writes in the batch would leave it.
   g.index.PutInKeyOrder(g.batch, streams_);
-  for (const auto* head : InKeyOrder(g.state.heads)) {
-    g.batch.Put(heads_, head->first, format::EncodeHead(head->second));
-  }
-  for (const auto* claim : InKeyOrder(g.state.claims)) {
-    if (claim->second.empty()) {
-      g.batch.Delete(claims_, claim->first);  // released
+  for (const auto& [stream, head] : g.state.heads) g.batch.Put(heads_, stream, format::EncodeHead(head));
+  for (const auto& [claim, owner] : g.state.claims) {
+    if (owner.empty()) {
+      g.batch.Delete(claims_, claim);  // released
     } else {
-      g.batch.Put(claims_, claim->first, claim->second);
+      g.batch.Put(claims_, claim, owner);
     }
   }
-  for (const auto* idem : InKeyOrder(g.state.idempotency)) {
-    const AppendResult& result = idem->second.second;
-    format::IdempotencyRecord rec{idem->second.first, result.stream, result.first_position,
-                                  result.last_position, result.version};
-    g.batch.Put(idempotency_, idem->first, format::EncodeIdempotency(rec));
+  for (const auto& [key, idem] : g.state.idempotency) {
+    const AppendResult& result = idem.second;
+    format::IdempotencyRecord rec{idem.first, result.stream, result.first_position, result.last_position,
+                                  result.version};
+    g.batch.Put(idempotency_, key, format::EncodeIdempotency(rec));
   }
 }
 

@@ -227,7 +227,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     result.last_position = pos;
   }
   // The index entries (above), head, claims and idempotency record go into the batch when
-  // the group is written, in key order (AddKeyedWrites): the group holds what they will be.
+  // the group is written (AddKeyedWrites; the index in key order): the group holds what they will be.
   group.heads[r.stream] = format::Head{result.version, result.last_position};
   sodium_memzero(data_key.key.data(), data_key.key.size());
   for (std::string& claim : released) group.claims[std::move(claim)] = "";

@@ -1,5 +1,7 @@
 #include "eventstore/memtable_hook.h"
 
+#include <rocksdb/slice_transform.h>
+
 namespace caseledger::eventstore {
 namespace {
 
@@ -84,6 +86,34 @@ class HookedSkipListFactory : public rocksdb::SkipListFactory {
   }
 };
 
+// RocksDB's hash link list, hashing whole keys with a transform of its own: the family has
+// no prefix extractor, so the database still reads it in total order (an iterator over the
+// whole family, a flush's, gets the rep's sorted copy) and no read of it is cut to a prefix.
+class HookedHashedFactory : public rocksdb::MemTableRepFactory {
+ public:
+  explicit HookedHashedFactory(size_t buckets)
+      // No histogram of the buckets logged at each flush (a pass over every bucket).
+      : inner_(rocksdb::NewHashLinkListRepFactory(buckets, /*huge_page_tlb_size=*/0,
+                                                  /*bucket_entries_logging_threshold=*/4096,
+                                                  /*if_log_bucket_dist_when_flash=*/false)),
+        whole_key_(rocksdb::NewNoopTransform()) {}
+
+  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& compare,
+                                          rocksdb::Allocator* allocator, const rocksdb::SliceTransform* /*transform*/,
+                                          rocksdb::Logger* logger) override {
+    return new HookedRep(inner_->CreateMemTableRep(compare, allocator, whole_key_.get(), logger), allocator);
+  }
+  // Not the inner factory's name: RocksDB replaces a factory of that name with a skip list
+  // in a family without a prefix extractor (ColumnFamilyData's SanitizeOptions).
+  const char* Name() const override { return "CaseledgerHashedWholeKey"; }
+  bool IsInsertConcurrentlySupported() const override { return inner_->IsInsertConcurrentlySupported(); }
+  bool CanHandleDuplicatedKey() const override { return inner_->CanHandleDuplicatedKey(); }
+
+ private:
+  std::unique_ptr<rocksdb::MemTableRepFactory> inner_;
+  std::unique_ptr<const rocksdb::SliceTransform> whole_key_;
+};
+
 }  // namespace
 
 void ArmMemtableInsertHook(void (*fire)(void*), void* arg) {
@@ -98,6 +128,10 @@ void DisarmMemtableInsertHook() {
 
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory() {
   return std::make_shared<HookedSkipListFactory>();
+}
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedHashedFactory(size_t buckets) {
+  return std::make_shared<HookedHashedFactory>(buckets);
 }
 
 }  // namespace caseledger::eventstore

@@ -1,5 +1,5 @@
-// Private to eventstore/: RocksDB's skip-list memtable with one hook, a thread's call on its
-// next memtable insert. With enable_pipelined_write a write's batch reaches the memtable
+// Private to eventstore/: RocksDB's memtables (the skip list, and a hash table for families
+// read by whole key) with one hook, a thread's call on its next memtable insert. With enable_pipelined_write a write's batch reaches the memtable
 // only after its WAL write and sync succeeded (DBImpl::PipelinedWriteImpl: a failed WAL
 // stage completes its writers without a memtable stage), and a later write joins the WAL
 // queue behind it. So the group commit learns from the hook, while its write still runs,
@@ -8,7 +8,9 @@
 // handed over before the one ahead of it is synced (group_commit.cc).
 //
 // Everything else is the skip list's own (SkipListFactory); the factory keeps its name, so
-// the OPTIONS file RocksDB writes names the plain skip list.
+// the OPTIONS file RocksDB writes names the plain skip list. The hash table's factory has a
+// name of its own (CaseledgerHashedWholeKey): under RocksDB's, a family without a prefix
+// extractor would silently get a skip list instead, and lose the hook.
 //
 // Thread safety: the hook is the calling thread's (thread-local); a memtable is used as
 // RocksDB uses any.
@@ -27,5 +29,14 @@ void ArmMemtableInsertHook(void (*fire)(void*), void* arg);
 void DisarmMemtableInsertHook();
 
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory();
+
+// A hash table of `buckets` buckets, each a sorted list of the keys that hash to it
+// (RocksDB's hash link list on the whole key), with the same hook: an insert hashes its key
+// and walks one short list, where the skip list searches from the last insert's place (or
+// its top) through levels that grow with the memtable. For families read only by whole
+// key (Get): an iterator over the family copies the memtable into a sorted list first,
+// which a flush does once. Its inserts are not concurrent (allow_concurrent_memtable_write
+// must be off).
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedHashedFactory(size_t buckets);
 
 }  // namespace caseledger::eventstore

@@ -144,19 +144,27 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kCheckpoints, FamilyOptions(cache, plain)},
       {format::kKeys, FamilyOptions(cache, lookups)},  // format 1-2 keys; stream ids compress
   };
-  // One insert hint for each whole family (a prefix of no bytes): the group commit writes
-  // the stream index entries', heads', claims' and idempotency records' keys of a group in
-  // key order (AddKeyedWrites), and with one shared hint the memtable's skip list is
-  // searched for each from where the one before it went, only up as far as the two keys'
-  // distance requires, instead of from its top. (The index had a hint per stream: its
-  // splice from the stream's last append, stale by then at most levels, a hash-map look-up
-  // and a splice allocated in the memtable per new stream.)
-  for (size_t f : {2, 3, 4, 5}) {
-    families[f].options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
-  }
+  // One insert hint for the stream index (a prefix of no bytes): the group commit writes a
+  // group's index entries in key order (AddKeyedWrites), and with one shared hint the
+  // memtable's skip list is searched for each from where the one before it went, only up
+  // as far as the two keys' distance requires, instead of from its top. (The index had a
+  // hint per stream: its splice from the stream's last append, stale by then at most
+  // levels, a hash-map look-up and a splice allocated in the memtable per new stream.)
+  families[2].options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   // The skip list with the hook that tells the group commit its write is synced.
   auto memtables = NewHookedSkipListFactory();
   for (auto& family : families) family.options.memtable_factory = memtables;
+  // The heads, idempotency records and claims are read only by whole key (Get; an
+  // iterator over one of them only in `verify`, a standby's seed and a flush), and their
+  // keys are random (stream ids, keyed hashes): a hash table's insert hashes the key and
+  // walks one short list, where the skip list's, hinted, searched ~20 nodes (~8.8 k
+  // instructions, 20 % of the append bench's cycles in the searches' cache misses). A
+  // flush pays for the order instead, off the commit threads (docs/benchmarks.md, session
+  // 29). 2^18 buckets, 2 MiB a memtable: ~3 keys a bucket in a full 64 MiB memtable.
+  // The stream index stays a skip list: a stream's read seeks in it.
+  auto hashed = NewHookedHashedFactory(size_t{1} << 18);
+  for (size_t f : {3, 4, 5}) families[f].options.memtable_factory = hashed;
+  db_options.allow_concurrent_memtable_write = false;  // the hash table's inserts are not concurrent
   // The heads and claims families are asked mostly for keys that are not there (a new
   // stream's head, a new swab's or tax code's claim: every registration, every swab
   // request). Their tables have Bloom filters, but a miss in the memtable was a search of

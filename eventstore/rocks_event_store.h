@@ -163,7 +163,7 @@ class RocksEventStore final : public EventStore {
   // yet in it, and adds its writes to `group`.
   StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group);
   // On a commit thread, before the group's write: its heads, claims and idempotency
-  // records (from its state) into its batch, each family's in key order.
+  // records (from its state) into its batch; the index entries in key order.
   void AddKeyedWrites(Group& group);
   // A commit thread (two run it): holding the turn, takes the oldest formed group and
   // writes it; passes the turn on once the write reached the memtable (its WAL write and
