@@ -33,13 +33,13 @@
 
 #include <algorithm>
 #include <array>
-#include <climits>
-#include <utility>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace caseledger::eventstore {
 namespace {
@@ -80,11 +80,9 @@ struct AccessLog::Impl {
   std::mutex mu;
   std::condition_variable wake;     // the writer: something queued, or stopping
   std::condition_variable flushed;  // Flush() callers: `written` moved
-  // Where Record() queues: the calling thread's queue of kQueues (ThisThreadsQueue), each
-  // with a lock of its own, in cache lines of its own. One queue and one lock for every
-  // thread made each read's record take cache lines the other I/O thread had just written
-  // (the lock, the queue's ends, its last bytes): with two I/O threads at ~100k reads/s,
-  // ~0.5 us of server CPU per read, a tenth of it, against ~450 instructions.
+  // Where Record() queues: the calling thread's queue (ThisThreadsQueue), with a lock of its
+  // own, in cache lines of its own. With one queue and one lock, each read's record wrote
+  // lines the other I/O thread had just written (the lock, the queue's ends, its bytes).
   static constexpr size_t kQueues = 16;
   struct alignas(64) ThreadQueue {
     std::mutex mu;
@@ -92,8 +90,7 @@ struct AccessLog::Impl {
     uint64_t queued = 0;        // records ever queued here
   };
   std::array<ThreadQueue, kQueues> queues;
-  // Under `mu`: of each queue's records, those written; those taken into `batch` (Take) and
-  // not written yet.
+  // Under `mu`: of each queue's records, those written; those taken (Take), not yet written.
   std::array<uint64_t, kQueues> written{};
   std::array<uint64_t, kQueues> taken{};
   bool stopping = false;
@@ -113,9 +110,8 @@ struct AccessLog::Impl {
   std::atomic<uint64_t> visible_seq{0};
   std::chrono::steady_clock::time_point next_prune;
   std::thread writer;
-  // The writer's buffers, kept from one write to the next (Write).
-  // Under `mu`: the records taken from the queues and not written yet (held while a write
-  // cannot be made), in the order they are written.
+  // The writer's buffers, kept from one write to the next (Write). `batch`: the records
+  // taken and not yet written (held while no write can be made), in their order.
   AccessRecordQueue batch;
   std::array<AccessRecordQueue, kQueues> spare;  // emptied buffers, handed back to the queues
   rocksdb::WriteBatch write_batch;
@@ -301,8 +297,7 @@ void AccessLog::Impl::Take() {
   for (size_t k = 0; k < n; ++k) {
     AccessRecordQueue& r = spare[from[k]];
     r.Clear();
-    // Buffers that grew while records were held (no space) are not kept at that size.
-    if (r.bytes.capacity() > (size_t{64} << 20)) r = AccessRecordQueue();
+    if (r.bytes.capacity() > (size_t{64} << 20)) r = AccessRecordQueue();  // grew while held
   }
 }
 
