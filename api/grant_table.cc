@@ -2,8 +2,38 @@
 
 #include "api/api_logger.h"
 #include "domain/event_codec.h"
+#include "domain/events.h"
 
 namespace caseledger::api {
+
+namespace {
+
+std::atomic<uint64_t> next_table_id{1};
+
+// What a thread kept of its last look-up (For).
+struct KeptGrants {
+  uint64_t table = 0;       // the table's id_; 0: nothing kept
+  uint64_t generation = 0;  // the table's generation_ the grants were read at
+  std::string subject;
+  domain::GrantSet grants;  // a copy of the thread's own (OwnCopy)
+};
+
+// The same grants in a vector of their own (GrantSet shares it between copies).
+domain::GrantSet OwnCopy(const domain::GrantSet& shared) {
+  domain::GrantSet copy;
+  for (const domain::Grant& g : shared.grants()) {
+    domain::AccessGranted e;
+    e.role = domain::ToString(g.role);
+    e.scope = g.scope;
+    copy.Apply(e);
+  }
+  return copy;
+}
+
+}  // namespace
+
+GrantTable::GrantTable(const eventstore::EventStore& store)
+    : store_(store), id_(next_table_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 std::optional<uint64_t> GrantTable::StoredVersion() const {
   auto version = store_.StreamVersion(kUsersStream);
@@ -25,6 +55,9 @@ void GrantTable::Refresh(std::optional<uint64_t> version) {
     for (const auto& env : *events) {
       auto event = domain::Decode(env.type, env.schema_version, env.body, env.personal);
       if (!event) throw std::runtime_error("undecodable grant at position " + std::to_string(env.position));
+      // Before the change: a look-up that reads the old generation after it is not
+      // answered from grants kept before it.
+      generation_.fetch_add(1, std::memory_order_release);
       fold_.Apply(env, *event);
       version_ = env.version;
     }
@@ -36,9 +69,19 @@ domain::GrantSet GrantTable::For(const std::string& subject) {
   // the point read. While it has not moved, nothing was appended, so no grant changed and
   // the point read is skipped. The read itself is done before the lock, so requests do
   // not queue behind each other's reads.
+  //
+  // A thread's kept grants answer while the position is the one the table was last checked
+  // at (nothing appended since, so the stream did not move) and the fold has not changed
+  // since they were read from it (its generation).
+  thread_local KeptGrants kept;
   const uint64_t position = store_.CommittedPosition();
   std::optional<uint64_t> version;
-  if (position != checked_at_.load(std::memory_order_acquire)) version = StoredVersion();
+  if (position != checked_at_.load(std::memory_order_acquire)) {
+    version = StoredVersion();
+  } else if (kept.table == id_ && kept.generation == generation_.load(std::memory_order_acquire) &&
+             kept.subject == subject) {
+    return kept.grants;
+  }
   std::lock_guard lock(mu_);
   if (version) {
     Refresh(version);
@@ -47,7 +90,11 @@ domain::GrantSet GrantTable::For(const std::string& subject) {
     }
   }
   auto it = fold_.users.find(subject);
-  return it == fold_.users.end() ? domain::GrantSet{} : it->second;
+  kept.table = id_;
+  kept.generation = generation_.load(std::memory_order_relaxed);
+  kept.subject = subject;
+  kept.grants = it == fold_.users.end() ? domain::GrantSet{} : OwnCopy(it->second);
+  return kept.grants;
 }
 
 std::unordered_map<std::string, domain::GrantSet> GrantTable::All() {

@@ -32,7 +32,12 @@ void HttpMetrics::ObserveRequest(std::string_view route, const char* method, int
     shard = last.shard;
     found = last.histogram;
   } else {
-    shard = &shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards];
+    // Threads take the shards in turn as they first observe (the server's I/O threads,
+    // started together, each their own): a hash of the thread's id put two of them in one
+    // shard, one lock for both, one time in kShards.
+    static std::atomic<size_t> next_thread{0};
+    thread_local const size_t this_thread = next_thread.fetch_add(1, std::memory_order_relaxed);
+    shard = &shards_[this_thread % kShards];
   }
   std::lock_guard l(shard->mu);
   if (!found) {

@@ -32,11 +32,14 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace caseledger::eventstore {
 namespace {
@@ -77,9 +80,19 @@ struct AccessLog::Impl {
   std::mutex mu;
   std::condition_variable wake;     // the writer: something queued, or stopping
   std::condition_variable flushed;  // Flush() callers: `written` moved
-  AccessRecordQueue queue;
-  uint64_t queued = 0;   // records ever queued
-  uint64_t written = 0;  // records ever written (or failed)
+  // Where Record() queues: the calling thread's queue (ThisThreadsQueue), with a lock of its
+  // own, in cache lines of its own. With one queue and one lock, each read's record wrote
+  // lines the other I/O thread had just written (the lock, the queue's ends, its bytes).
+  static constexpr size_t kQueues = 16;
+  struct alignas(64) ThreadQueue {
+    std::mutex mu;
+    AccessRecordQueue records;  // queued, not yet taken by the writer
+    uint64_t queued = 0;        // records ever queued here
+  };
+  std::array<ThreadQueue, kQueues> queues;
+  // Under `mu`: of each queue's records, those written; those taken (Take), not yet written.
+  std::array<uint64_t, kQueues> written{};
+  std::array<uint64_t, kQueues> taken{};
   bool stopping = false;
   bool flush_wanted = false;  // a Flush() caller waits: write now, not at the next interval
   std::optional<StoreError> failure;  // sticky after a failed write, like the event log
@@ -97,8 +110,10 @@ struct AccessLog::Impl {
   std::atomic<uint64_t> visible_seq{0};
   std::chrono::steady_clock::time_point next_prune;
   std::thread writer;
-  // The writer's buffers, kept from one write to the next (Write).
-  AccessRecordQueue batch;  // the records being written, taken from `queue`
+  // The writer's buffers, kept from one write to the next (Write). `batch`: the records
+  // taken and not yet written (held while no write can be made), in their order.
+  AccessRecordQueue batch;
+  std::array<AccessRecordQueue, kQueues> spare;  // emptied buffers, handed back to the queues
   rocksdb::WriteBatch write_batch;
   // A write's records grouped by person (Write): each person's latest record in the batch
   // and, per record, the one of the same person before it.
@@ -127,6 +142,11 @@ struct AccessLog::Impl {
   std::string body;
 
   void Run();
+  // Moves what the queues hold to the end of `batch` (mu held), the queues' records merged
+  // by instant (each queue's in the order its thread recorded them).
+  void Take();
+  // What the queues hold, not yet taken (mu held).
+  uint64_t Queued();
   StoreResult<void> Write(const AccessRecordQueue& batch);
   StoreResult<void> LoadTip();
   StoreResult<uint64_t> Prune();
@@ -241,6 +261,55 @@ StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
   return {};
 }
 
+void AccessLog::Impl::Take() {
+  size_t from[kQueues];
+  size_t n = 0;
+  for (size_t q = 0; q < kQueues; ++q) {
+    {
+      std::lock_guard lock(queues[q].mu);
+      if (queues[q].records.empty()) continue;
+      std::swap(spare[q], queues[q].records);  // the queue takes the buffers emptied last time
+    }
+    taken[q] += spare[q].size();
+    from[n++] = q;
+  }
+  if (n == 1) batch.Append(spare[from[0]]);
+  if (n > 1) {
+    // Merged by instant, as one queue held them in the order of the calls: a person read on
+    // two connections is listed in the order of the reads.
+    size_t next[kQueues] = {};
+    int64_t at[kQueues] = {};
+    auto instant = [&](size_t k) {
+      const AccessRecordQueue& r = spare[from[k]];
+      if (next[k] < r.size()) at[k] = AccessRecordAt(r.Body(next[k])).value_or(INT64_MIN);
+    };
+    for (size_t k = 0; k < n; ++k) instant(k);
+    for (;;) {
+      size_t best = n;
+      for (size_t k = 0; k < n; ++k) {
+        if (next[k] < spare[from[k]].size() && (best == n || at[k] < at[best])) best = k;
+      }
+      if (best == n) break;
+      batch.AppendOne(spare[from[best]], next[best]++);
+      instant(best);
+    }
+  }
+  for (size_t k = 0; k < n; ++k) {
+    AccessRecordQueue& r = spare[from[k]];
+    r.Clear();
+    if (r.bytes.capacity() > (size_t{64} << 20)) r = AccessRecordQueue();  // grew while held
+  }
+}
+
+uint64_t AccessLog::Impl::Queued() {
+  uint64_t n = 0;
+  for (ThreadQueue& q : queues) {
+    std::lock_guard lock(q.mu);
+    n += q.records.size();
+  }
+  return n;
+}
+
 void AccessLog::Impl::Run() {
   std::unique_lock lock(mu);
   for (;;) {
@@ -249,27 +318,30 @@ void AccessLog::Impl::Run() {
     // Flush() and the destructor do.
     wake.wait_for(lock, options.flush_interval, [&] { return stopping || flush_wanted; });
     flush_wanted = false;
-    if (stopping && (queue.empty() || failure)) break;
-    if (queue.empty() && no_space && !BelowFreeSpaceFloor(options.path, options.min_free_bytes, "")) {
+    // After a failed write nothing is taken any more: the queues hold what comes.
+    if (!failure) Take();
+    if (stopping && (batch.empty() || failure)) break;
+    if (batch.empty() && no_space && !BelowFreeSpaceFloor(options.path, options.min_free_bytes, "")) {
       no_space.reset();  // nothing to write (reads were refused meanwhile), and space is back
       NoteRefusal();
       StoreLog()->info("access log: free space is back");
     }
-    if (!queue.empty() && !failure) {
-      std::swap(batch, queue);  // `queue` takes the emptied buffers of the last write
+    if (!batch.empty() && !failure) {
       lock.unlock();
       auto low = BelowFreeSpaceFloor(options.path, options.min_free_bytes, "the access log");
       StoreResult<void> result = low ? StoreResult<void>(*low) : Write(batch);
       lock.lock();
       if (result) {
-        written += batch.size();
+        for (size_t q = 0; q < kQueues; ++q) written[q] += std::exchange(taken[q], 0);
+        batch.Clear();
+        // Buffers that grew while records were held (no space) are not kept at that size.
+        if (batch.bytes.capacity() > (size_t{64} << 20)) batch = AccessRecordQueue();
         if (no_space) StoreLog()->info("access log: free space is back, records written again");
         no_space.reset();
         NoteRefusal();
       } else {
-        // Held, in order, before whatever was queued meanwhile: written once it can be.
-        batch.Append(queue);
-        std::swap(batch, queue);
+        // Held, in order, before whatever is queued meanwhile (Take appends after them):
+        // written once it can be.
         if (low) {
           if (!no_space) StoreLog()->error("access log: {}", low->message);
           no_space = *low;
@@ -280,12 +352,9 @@ void AccessLog::Impl::Run() {
         }
         NoteRefusal();
       }
-      batch.Clear();
-      // Buffers that grew while records were held (no space) are not kept at that size.
-      if (batch.bytes.capacity() > (size_t{64} << 20)) batch = AccessRecordQueue();
       ++attempts;
       flushed.notify_all();
-      if (stopping && !queue.empty()) break;
+      if (stopping && !batch.empty()) break;
     }
     if (std::chrono::steady_clock::now() >= next_prune && !no_space && !failure) {
       next_prune = std::chrono::steady_clock::now() + kPruneEvery;
@@ -294,8 +363,8 @@ void AccessLog::Impl::Run() {
       lock.lock();
     }
   }
-  if (!queue.empty()) {
-    StoreLog()->error("access log: {} records of reads could not be written before the stop", queue.size());
+  if (const uint64_t left = batch.size() + Queued(); left > 0) {
+    StoreLog()->error("access log: {} records of reads could not be written before the stop", left);
   }
 }
 
@@ -344,22 +413,46 @@ AccessLog::~AccessLog() {
   impl_->writer.join();
 }
 
+namespace {
+
+// The calling thread's queue: threads take them in turn as they first record (the server's
+// I/O threads, started together, each their own).
+size_t ThisThreadsQueue(size_t queues) {
+  static std::atomic<size_t> next{0};
+  thread_local const size_t mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine % queues;
+}
+
+}  // namespace
+
 void AccessLog::Record(const AccessRecordView& record) {
-  std::lock_guard lock(impl_->mu);
-  impl_->queue.Add(record);
-  ++impl_->queued;
+  Impl::ThreadQueue& q = impl_->queues[ThisThreadsQueue(Impl::kQueues)];
+  std::lock_guard lock(q.mu);
+  q.records.Add(record);
+  ++q.queued;
 }
 
 StoreResult<void> AccessLog::Flush() {
   std::unique_lock lock(impl_->mu);
-  uint64_t target = impl_->queued;
+  // Every record queued before this call, in whichever queue: each queue's count now.
+  std::array<uint64_t, Impl::kQueues> target;
+  for (size_t q = 0; q < Impl::kQueues; ++q) {
+    std::lock_guard queue_lock(impl_->queues[q].mu);
+    target[q] = impl_->queues[q].queued;
+  }
+  auto all_written = [&] {
+    for (size_t q = 0; q < Impl::kQueues; ++q) {
+      if (impl_->written[q] < target[q]) return false;
+    }
+    return true;
+  };
   impl_->flush_wanted = true;
   impl_->wake.notify_one();
   const uint64_t tried = impl_->attempts;
   impl_->flushed.wait(lock, [&] {
-    return impl_->written >= target || impl_->failure || (impl_->no_space && impl_->attempts > tried);
+    return all_written() || impl_->failure || (impl_->no_space && impl_->attempts > tried);
   });
-  if (impl_->written >= target) return {};
+  if (all_written()) return {};
   return impl_->failure ? *impl_->failure : *impl_->no_space;
 }
 
@@ -385,7 +478,7 @@ StoreResult<uint64_t> AccessLog::BackupTo(const std::string& dir) {
 
 uint64_t AccessLog::Pending() const {
   std::lock_guard l(impl_->mu);
-  return impl_->queued - impl_->written;
+  return impl_->batch.size() + impl_->Queued();
 }
 
 StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::string& person_id, uint64_t after,

@@ -3,8 +3,9 @@
 // positions in the registry's history), hash-chained like the event log so that an auditor
 // can prove no record was removed or changed, and indexed by person for the access report.
 //
-// Records are queued by Record() without I/O (and without waking anyone) and written by a
-// background thread in one synced WriteBatch every `flush_interval` (or at once on Flush()),
+// Records are queued by Record() without I/O (and without waking anyone), each thread's in a
+// queue of its own, and written by a background thread, merged by instant, in one synced
+// WriteBatch every `flush_interval` (or at once on Flush()),
 // so a record is durable within `flush_interval` plus one sync. A record that cannot be
 // written yet (no space, see WriteRefusal) stays queued and is written once it can. A
 // write's records are stored as entries of up to 1,024 records (one key, one link of the

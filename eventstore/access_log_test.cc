@@ -10,6 +10,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace caseledger::eventstore {
@@ -160,6 +162,64 @@ TEST_F(AccessLogTest, PendingCountsRecordsQueuedButNotYetWritten) {
   ASSERT_TRUE((*log)->Flush());
   EXPECT_EQ((*log)->Pending(), 0u);
   EXPECT_EQ((*log)->LastSequence(), 3u);
+}
+
+// Threads queue their records apart (each its own queue and lock): one write takes them
+// all and lists them in the order of their instants, whichever thread recorded them.
+TEST_F(AccessLogTest, RecordsOfManyThreadsAreWrittenInTheOrderOfTheirInstants) {
+  AccessLogOptions o;
+  o.path = dir_.Sub("access");
+  o.flush_interval = std::chrono::hours(1);  // one write, at Flush()
+  auto log = AccessLog::Open(o);
+  ASSERT_TRUE(log);
+  constexpr int kThreads = 4, kEach = 300;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) (*log)->Record(Read("t" + std::to_string(t), "P1", now_ + i * kThreads + t));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ((*log)->Pending(), uint64_t{kThreads * kEach});
+  ASSERT_TRUE((*log)->Flush());
+  EXPECT_EQ((*log)->Pending(), 0u);
+  auto listed = (*log)->ForPerson("P1", 0, 2 * kThreads * kEach);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), size_t{kThreads * kEach});
+  for (size_t i = 0; i < listed->size(); ++i) {
+    const StoredAccessRecord& r = (*listed)[i];
+    EXPECT_EQ(r.sequence, i + 1);
+    ASSERT_EQ(r.record.at.micros, now_ + static_cast<int64_t>(i)) << "at sequence " << r.sequence;
+    EXPECT_EQ(r.record.subject, "t" + std::to_string(i % kThreads));
+  }
+  auto chain = (*log)->VerifyChain();
+  ASSERT_TRUE(chain);
+  EXPECT_EQ(chain->first_bad_sequence, 0u);
+}
+
+// A Flush() returns once every record queued before it is written, whichever thread's
+// queue holds it, while other threads go on recording.
+TEST_F(AccessLogTest, AFlushWaitsForWhatItsThreadQueuedWhileOthersRecord) {
+  auto log = Open();
+  ASSERT_TRUE(log);
+  constexpr int kThreads = 4, kEach = 40;
+  std::atomic<int> short_lists{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string person = "P" + std::to_string(t);
+      for (int i = 0; i < kEach; ++i) {
+        log->Record(Read("t", person, now_ + i));
+        if (!log->Flush()) return;
+        auto listed = log->ForPerson(person, 0, 1000);
+        if (!listed || listed->size() != static_cast<size_t>(i + 1)) ++short_lists;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(short_lists.load(), 0);
+  EXPECT_EQ(log->LastSequence(), uint64_t{kThreads * kEach});
+  EXPECT_EQ(log->Pending(), 0u);
 }
 
 // Reads queued while the volume is below the free-space floor are held, not lost: once

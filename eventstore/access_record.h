@@ -53,6 +53,14 @@ struct AccessRecordQueue {
     bytes.append(later.bytes);
     for (Entry e : later.entries) entries.push_back({e.end + shift, e.person_at + shift, e.person_size});
   }
+  // `from`'s record i after these.
+  void AppendOne(const AccessRecordQueue& from, size_t i) {
+    const size_t begin = i == 0 ? 0 : from.entries[i - 1].end;
+    const size_t shift = bytes.size() - begin;
+    bytes.append(from.bytes, begin, from.entries[i].end - begin);
+    const Entry& e = from.entries[i];
+    entries.push_back({e.end + shift, e.person_at + shift, e.person_size});
+  }
   void Clear() {
     bytes.clear();
     entries.clear();
