@@ -225,6 +225,9 @@ class PatientRows final : public PersonFold {
   void ReleaseBuffers() override {
     if (left_.empty()) std::vector<Left>().swap(left_);
   }
+  // Every person with a GP has one row, their status: made from their last entry alone.
+  std::unique_ptr<PersonRowsAtEnd> RowsAtEnd() const override { return MakeRowsAtEnd(); }
+  void ForgetChanges() override { left_.clear(); }
   void Clear() { left_.clear(); }
 
  private:
