@@ -174,6 +174,12 @@ class View {
   // Keys changed by the last Apply, for change notifications (SSE): e.g. "001272" for a
   // municipality. Cleared by Publish.
   virtual std::vector<std::string> ChangedKeys() const = 0;
+  // Whether ChangedKeys will be asked for: the runner has change listeners
+  // (ViewRunner::OnChanges), and says so before it applies events. Off, ChangedKeys may
+  // leave out a key that only a change tracked at every event for it would name (the GP
+  // view: a GP whose patient's row changed; ~100-200 instructions an event); on (the
+  // default), it names every key changed. Runner thread only.
+  virtual void AnnounceChanges(bool on) { (void)on; }
 };
 
 }  // namespace caseledger::projections
