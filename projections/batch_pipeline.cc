@@ -34,13 +34,14 @@ constexpr size_t kSpillStretch = 256;
 // view's name, `fold_names`), then the entry of every person of `people` with a record
 // (sorted and deduplicated here; a fold's change before registration has its row only):
 // the record and the folds' states of the person (person_entry.h); with a spill, the
-// entries go there instead, in key order. Each person is looked up once, for the folds and
-// the writer (PersonDirectory::TakeToWrite).
+// entries go there instead, in key order, and the folds marked in `rows_at_end` write no
+// row (their rows are made at the spill's end: PersonFold::RowsAtEnd). Each person is
+// looked up once, for the folds and the writer (PersonDirectory::TakeToWrite).
 // Throws std::runtime_error saying which part failed.
 template <class Id>
 void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
                   const std::vector<std::string_view>& fold_names, std::vector<Id>& people,
-                  ViewsDb::Batch& batch, PeopleSpill* spill = nullptr) {
+                  ViewsDb::Batch& batch, PeopleSpill* spill = nullptr, const std::vector<char>* rows_at_end = nullptr) {
   std::sort(people.begin(), people.end());
   people.erase(std::unique(people.begin(), people.end()), people.end());
   PrefixedSink sink(batch);
@@ -74,6 +75,10 @@ void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
     dir.TakeToWrite(people, from, to, entries);
     try {
       for (size_t k = 0; k < folds.size(); ++k) {
+        if (rows_at_end != nullptr && (*rows_at_end)[k]) {
+          if (from == 0) folds[k]->ForgetChanges();
+          continue;
+        }
         sink.SetPrefix(fold_names[k]);
         folds[k]->Persist(sink, dir, entries, k);
       }
@@ -503,7 +508,8 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
         Part& part = *parts_[k];
         part.ApplyEvict();
         flush_parts_[k].Clear();
-        PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k], part.spill.get());
+        PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k], part.spill.get(),
+                     part.spill ? &rows_at_end_ : nullptr);
       } else {
         View& view = *views_[k - n];
         ViewWork& work = *view_work_[k - n];

@@ -142,7 +142,9 @@ class BatchPipeline {
   // (people_spill.h), instead of `out`, and the fold reads back from there; UnspillPeople
   // then puts each person's latest entry in `db` (one table file ingested, no checkpoint:
   // the caller writes it after) and ends the spill; EndSpill drops it. Switch only while no
-  // batch is pending and nothing is deferred.
+  // batch is pending and nothing is deferred. Meanwhile the folds that can
+  // (PersonFold::RowsAtEnd) write no row at Flush: UnspillPeople makes their rows from the
+  // people's last entries and ingests them too, once each.
   eventstore::StoreResult<void> SpillPeople(const std::string& dir);
   eventstore::StoreResult<void> UnspillPeople(ViewsDb& db);
   void EndSpill();
@@ -295,6 +297,9 @@ class BatchPipeline {
   std::vector<int> fold_of_view_;   // each view's fold, -1: none
   bool defer_ = false;
   std::string spill_dir_;  // SpillPeople's, while spilling
+  // While spilling, whether fold k's rows are made at the spill's end (PersonFold::RowsAtEnd)
+  // rather than written at every Flush.
+  std::vector<char> rows_at_end_;
   size_t deferred_events_ = 0;   // events folded since the last Flush, while deferring
   size_t deferred_batches_ = 0;  // batches folded since the last Flush, while deferring
   size_t flushing_batches_ = 0;  // deferred_batches_ at the last Flush, until FlushStored

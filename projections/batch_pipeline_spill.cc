@@ -2,8 +2,10 @@
 // (people_spill.h says why; projections/FORMAT.md what it means for a crash).
 #include "projections/batch_pipeline.h"
 
+#include "projections/person_entry.h"
 #include "projections/views_layout.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +25,10 @@ eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir)
     parts_[p]->spill = std::move(*spill);
     parts_[p]->spill_reads = 0;
     parts_[p]->spill_bytes = 0;
+  }
+  rows_at_end_.assign(fold_views_.size(), 0);
+  for (size_t k = 0; k < fold_views_.size() && !parts_.empty(); ++k) {
+    rows_at_end_[k] = parts_[0]->folds[k]->RowsAtEnd() != nullptr;
   }
   spill_dir_ = dir;
   return {};
@@ -49,8 +55,19 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
   if (!pivot.empty()) {
     for (auto& run : lower) upper.push_back(run.SplitAt(pivot));
   }
-  auto merge = [](std::vector<PeopleSpill::Sorted>& runs) -> ViewsDb::IngestSource {
-    return [&runs](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
+  // The folds' rows made at the end (rows_at_end_) from the same entries, as they are
+  // read: one maker per fold and per merge, the upper's appended to the lower's after.
+  using Rows = std::vector<std::unique_ptr<PersonRowsAtEnd>>;
+  Rows lower_rows(rows_at_end_.size()), upper_rows(rows_at_end_.size());
+  for (size_t k = 0; k < rows_at_end_.size(); ++k) {
+    if (!rows_at_end_[k]) continue;
+    lower_rows[k] = parts_[0]->folds[k]->RowsAtEnd();
+    upper_rows[k] = parts_[0]->folds[k]->RowsAtEnd();
+  }
+  const bool rows = std::find(rows_at_end_.begin(), rows_at_end_.end(), 1) != rows_at_end_.end();
+  auto merge = [this, rows](std::vector<PeopleSpill::Sorted>& runs, Rows& made) -> ViewsDb::IngestSource {
+    return [rows, &runs, &made, parts = std::vector<std::string_view>(fold_views_.size())](
+               std::string& key, std::string& value) mutable -> eventstore::StoreResult<bool> {
       PeopleSpill::Sorted* least = nullptr;
       for (auto& run : runs) {
         if (!run.Done() && (least == nullptr || run.Id() < least->Id())) least = &run;
@@ -58,15 +75,42 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
       if (least == nullptr) return false;
       key.assign(layout::kPeoplePrefix).append(least->Id());
       if (auto read = least->Value(value); !read) return read.error();
+      if (rows) {
+        std::string_view record;
+        try {
+          if (!SplitPersonEntry(value, record, parts)) throw std::runtime_error("it does not decode");
+          for (size_t k = 0; k < made.size(); ++k) {
+            if (made[k]) made[k]->Add(least->Id(), record, parts[k]);
+          }
+        } catch (const std::exception& ex) {
+          return eventstore::StoreError(eventstore::StoreErrorCode::kCorruption,
+                                        "the spilled entry of " + least->Id() + ": " + ex.what());
+        }
+      }
       least->Next();
       return true;
     };
   };
   auto ingested = db.Ingest(std::vector<std::string>{spill_dir_ + "/lower.sst", spill_dir_ + "/upper.sst"},
-                            std::vector<ViewsDb::IngestSource>{merge(lower), merge(upper)});
+                            std::vector<ViewsDb::IngestSource>{merge(lower, lower_rows), merge(upper, upper_rows)});
   lower.clear();
   upper.clear();
   if (!ingested) return ingested.error();
+  for (size_t k = 0; k < lower_rows.size(); ++k) {
+    if (!lower_rows[k]) continue;
+    lower_rows[k]->Append(*upper_rows[k]);
+    upper_rows[k].reset();
+    const std::string prefix = std::string(fold_names_[k]) + "/";
+    PersonRowsAtEnd& made = *lower_rows[k];
+    auto in = db.Ingest(spill_dir_ + "/rows-" + std::to_string(k) + ".sst",
+                        [&](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
+                          if (!made.Next(key, value)) return false;
+                          key.insert(0, prefix);
+                          return true;
+                        });
+    lower_rows[k].reset();
+    if (!in) return in.error();
+  }
   EndSpill();
   return {};
 }

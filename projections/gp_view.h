@@ -125,6 +125,9 @@ class GpView final : public KeyedView {
   // Attached, the GP alone (the patients' rows are folded with the records); not
   // attached, the status rows are built from the record.
   bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
+  // Off, attached: a GP whose patients' rows alone changed (folded with the records) is not
+  // among ChangedKeys; its count and results changing still are.
+  void AnnounceChanges(bool on) override;
 
   // The GP as of the last Publish, with the actions of `today`; nullopt for a GP with no
   // patient. Thread-safe: reads one immutable snapshot, never blocks the writer.

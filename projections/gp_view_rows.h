@@ -8,6 +8,7 @@
 #include "projections/person_internal.h"
 #include "projections/person_key.h"
 #include "projections/sharded_table.h"
+#include "projections/view.h"
 
 #include <algorithm>
 #include <array>
@@ -169,6 +170,11 @@ inline void InsertNote(Notes& notes, ResultNote note) {
                              [](uint64_t p, const ResultNote& n) { return p < n.position; });
   notes.insert(at, std::move(note));
 }
+
+// The patient rows of a catch-up from scratch, made at its end (PersonFold::RowsAtEnd):
+// each person with a GP gives the row "<gp>/p/<person>", their part or an idle status
+// (gp_view_rows_at_end.cc).
+std::unique_ptr<PersonRowsAtEnd> MakeRowsAtEnd();
 
 inline std::string PatientKey(std::string_view gp, std::string_view person) {
   return std::string(gp) + "/p/" + std::string(person);

@@ -418,6 +418,56 @@ TEST_F(GpViewTest, ChangedKeysNameTheGpsTouchedAndReadersSeeOnlyPublishedState) 
   EXPECT_EQ(GpJson(view_, kGp1, D("2020-10-01"))->at("patient_count"), 1);  // still published
 }
 
+// Attached (patients' rows folded with the records), a GP whose patient's row alone changed
+// is among ChangedKeys only while changes are announced (a runner with listeners).
+TEST(GpViewAttachedTest, ARowChangeNamesItsGpOnlyWhileChangesAreAnnounced) {
+  class NoEntries final : public StoredEntries {
+    class Empty final : public Pinned {
+      eventstore::StoreResult<void> Scan(std::string_view,
+                                         const std::function<void(std::string_view, std::string_view)>&) const override {
+        return {};
+      }
+    };
+    std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<Empty>(); }
+  };
+  GpView view(testing::Rules());
+  view.Attach(std::make_shared<NoEntries>());
+  ASSERT_EQ(view.PersonFolds(1).size(), 1u);
+  MemorySink sink;
+  PersonDirectory directory(testing::Rules());
+  uint64_t position = 0;
+  const std::string id = Person(0);
+  auto apply = [&](domain::Event event, bool fold_changed) {
+    domain::Envelope env;
+    env.position = ++position;
+    env.stream = domain::PersonStream(id);
+    env.type = std::string(domain::TypeName(event));
+    env.effective_at = At("2020-10-20", 8);
+    env.recorded_at = env.effective_at;
+    LogEvent e{env, event, id};
+    e.fold_changed = fold_changed;
+    view.Apply(e, directory.Find(id), sink);
+    directory.Apply(e);
+  };
+  apply(domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}}, false);
+  apply(domain::GpAssigned{kGp1, ""}, true);
+  view.Publish(position);
+  const domain::Event requested =
+      domain::SwabRequested{"SW-000001", domain::SwabKind::kMolecular, "contact", kGp1, {}};
+  apply(requested, true);
+  EXPECT_EQ(view.ChangedKeys(), std::vector<std::string>{kGp1});
+  view.Publish(position);
+  view.AnnounceChanges(false);
+  apply(requested, true);
+  EXPECT_TRUE(view.ChangedKeys().empty());
+  apply(domain::GpAssigned{kGp2, kGp1}, true);  // the counts change: named still
+  EXPECT_EQ(view.ChangedKeys(), (std::vector<std::string>{kGp1, kGp2}));
+  view.Publish(position);
+  view.AnnounceChanges(true);
+  apply(requested, true);
+  EXPECT_EQ(view.ChangedKeys(), std::vector<std::string>{kGp2});
+}
+
 TEST_F(GpViewTest, APatientIsWrittenOncePerBatchAndResetForgetsEverything) {
   Patient(0, kGp1);
   Request(0, "SW-000001", "2020-10-20");

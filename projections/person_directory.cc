@@ -11,6 +11,7 @@
 #include <cereal/types/vector.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
 #include <type_traits>
 
@@ -300,6 +301,25 @@ void PersonDirectory::EncodeTo(const PersonRecord& r, std::string& out) {
 
 bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {
   return !bytes.empty() && bytes[0] == kFormat && domain::DecodeCereal(bytes.substr(1), r);
+}
+
+bool PersonDirectory::DecodeGpId(std::string_view bytes, std::string_view& gp_id) {
+  // The record's first two fields (PersonRecord::serialize: residence_istat, gp_id), each
+  // a string: its size (cereal's 64-bit size tag, little-endian as written) then its bytes.
+  if (bytes.empty() || bytes[0] != kFormat) return false;
+  size_t at = 1;
+  auto next = [&](std::string_view& field) {
+    uint64_t size = 0;
+    if (bytes.size() - at < sizeof(size)) return false;
+    std::memcpy(&size, bytes.data() + at, sizeof(size));
+    at += sizeof(size);
+    if (bytes.size() - at < size) return false;
+    field = bytes.substr(at, size);
+    at += size;
+    return true;
+  };
+  std::string_view residence;
+  return next(residence) && next(gp_id);
 }
 
 bool PersonDirectory::Load(std::string_view person_id, std::string_view bytes) {

@@ -322,6 +322,10 @@ class PersonDirectory {
   static void EncodeTo(const PersonRecord& r, std::string& out);
   // False for another format byte, short input or bytes left over.
   static bool Decode(std::string_view bytes, PersonRecord& out);
+  // The record's gp_id (a view of `bytes`) without decoding the rest: for the GP view's
+  // rows made from every person's entry at the end of a catch-up (~4 M people at 1:1).
+  // False for another format byte or bytes too short for it.
+  static bool DecodeGpId(std::string_view bytes, std::string_view& gp_id);
   // Decodes and caches the record (replacing a cached one and its fold states, which the
   // caller then restores: person_entry.h), stamped with this batch.
   bool Load(std::string_view person_id, std::string_view bytes);

@@ -296,6 +296,131 @@ TEST(CatchUpFromScratchTest, WritesTheViewsEntriesOnceAtItsEnd) {
   for (const SlowPersistView* view : recounted) EXPECT_GE(view->persists(), 4) << view->name();
 }
 
+// A view's person folds wrapped, counting their Persist and ForgetChanges calls.
+class CountingFold final : public PersonFold {
+ public:
+  explicit CountingFold(PersonFold* inner) : inner_(inner) {}
+  bool Apply(const LogEvent& e, const PersonRecord* p, FoldState* s) override { return inner_->Apply(e, p, s); }
+  void Persist(PersistSink& sink, const PersonDirectory& people, std::span<const PersonDirectory::ToWrite> changed,
+               size_t slot) override {
+    ++persists;
+    inner_->Persist(sink, people, changed, slot);
+  }
+  std::string Part(const PersonRecord& p, const FoldState& s) const override { return inner_->Part(p, s); }
+  bool Restore(const PersonRecord& p, std::string_view part, FoldState& s) const override {
+    return inner_->Restore(p, part, s);
+  }
+  size_t StateBytes(const FoldState& s) const override { return inner_->StateBytes(s); }
+  void ReleaseBuffers() override { inner_->ReleaseBuffers(); }
+  std::unique_ptr<PersonRowsAtEnd> RowsAtEnd() const override { return inner_->RowsAtEnd(); }
+  void ForgetChanges() override {
+    ++forgotten;
+    inner_->ForgetChanges();
+  }
+  int persists = 0, forgotten = 0;
+
+ private:
+  PersonFold* inner_;
+};
+class CountingFoldsView final : public View {
+ public:
+  explicit CountingFoldsView(std::unique_ptr<View> inner) : inner_(std::move(inner)) {}
+  std::string_view name() const override { return inner_->name(); }
+  void Attach(std::shared_ptr<const StoredEntries> entries) override { inner_->Attach(std::move(entries)); }
+  std::vector<PersonFold*> PersonFolds(size_t n) override {
+    folds_.clear();
+    std::vector<PersonFold*> out;
+    for (PersonFold* fold : inner_->PersonFolds(n)) {
+      folds_.push_back(std::make_unique<CountingFold>(fold));
+      out.push_back(folds_.back().get());
+    }
+    return out;
+  }
+  bool Load(std::string_view k, std::string_view v) override { return inner_->Load(k, v); }
+  void Apply(const LogEvent& e, const PersonRecord* p, PersistSink& s) override { inner_->Apply(e, p, s); }
+  bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override {
+    return inner_->ReadsRecord(e, before);
+  }
+  void Persist(PersistSink& s) override { inner_->Persist(s); }
+  void Publish(uint64_t position) override { inner_->Publish(position); }
+  bool Reset() override { return inner_->Reset(); }
+  std::vector<std::string> ChangedKeys() const override { return inner_->ChangedKeys(); }
+  int Count(int CountingFold::*what) const {
+    int n = 0;
+    for (const auto& fold : folds_) n += (*fold).*what;
+    return n;
+  }
+  size_t folds() const { return folds_.size(); }
+
+ private:
+  std::unique_ptr<View> inner_;
+  std::vector<std::unique_ptr<CountingFold>> folds_;
+};
+
+// A catch-up from scratch writes no GP patient row at its Flushes: they are made at its end
+// from the people's last entries, and are the sequential runner's, byte for byte; a
+// catch-up from its checkpoint writes them at every Flush again.
+TEST(CatchUpFromScratchTest, MakesTheFoldsRowsOnceAtItsEndFromThePeople) {
+  TestLog log;
+  CrossHistory history(7);
+  history.Run(6000);
+  AppendConcurrently(log, history.appends(), 4);
+  auto open = [&](const std::string& name, size_t partitions, const CountingFoldsView** counted) {
+    RunnerOptions o;
+    o.path = log.Path(name);
+    o.rules = Rules();
+    o.max_batch = 600;
+    o.person_cache = 2;
+    o.partitions = partitions;
+    o.threads = 2;
+    o.read_ahead = partitions > 0;
+    o.catch_up_write_every = 1300;
+    std::vector<std::unique_ptr<View>> views = AllViews();
+    for (auto& view : views) {
+      if (view->name() != "gps") continue;
+      auto wrapped = std::make_unique<CountingFoldsView>(std::move(view));
+      *counted = wrapped.get();
+      view = std::move(wrapped);
+    }
+    auto r = ViewRunner::Open(log.store(), std::move(views), o);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? std::move(*r) : nullptr;
+  };
+  const CountingFoldsView* gps = nullptr;
+  auto reference = open("sequential", 0, &gps);
+  ASSERT_TRUE(reference);
+  ASSERT_TRUE(reference->CatchUp()) << reference->failure();
+  reference.reset();
+  ASSERT_GT(log.store().CommittedPosition(), 4 * 1300u);  // several Flushes
+
+  auto r = open("scratch", 3, &gps);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->CatchUp()) << r->failure();
+  ASSERT_EQ(gps->folds(), 3u);
+  EXPECT_EQ(gps->Count(&CountingFold::persists), 0);
+  EXPECT_GE(gps->Count(&CountingFold::forgotten), 3 * 3);  // each partition's, at each Flush
+  r.reset();
+  const auto stored = Stored(log.Path("sequential"));
+  EXPECT_GT(std::count_if(stored.begin(), stored.end(), [](const auto& e) { return e.first.find("/p/") != std::string::npos; }),
+            20);
+  EXPECT_TRUE(Stored(log.Path("scratch")) == stored);
+
+  // From its checkpoint: the rows go with each Flush's.
+  const size_t appended = history.appends().size();
+  history.Run(12000);
+  AppendConcurrently(log, {history.appends().begin() + static_cast<std::ptrdiff_t>(appended), history.appends().end()}, 4);
+  auto again = open("scratch", 3, &gps);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(again->CatchUp()) << again->failure();
+  EXPECT_GE(gps->Count(&CountingFold::persists), 3 * 4);
+  again.reset();
+  auto reference_again = open("sequential", 0, &gps);
+  ASSERT_TRUE(reference_again);
+  ASSERT_TRUE(reference_again->CatchUp()) << reference_again->failure();
+  reference_again.reset();
+  EXPECT_TRUE(Stored(log.Path("scratch")) == Stored(log.Path("sequential")));
+}
+
 TEST_P(PipelinePropertyTest, FlushesWhoseTasksRunInAnyOrderBuildTheSequentialRunnersViews) {
   TestLog log;
   CrossHistory history(GetParam());

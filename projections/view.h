@@ -58,6 +58,23 @@ class StoredEntries {
 // GP's patient count and results) and learns, per event, whether the fold changed
 // something of the event's person (LogEvent::fold_changed). Each fold is used by one thread
 // at a time.
+// A person fold's rows made at the end of a catch-up from scratch (PersonFold::RowsAtEnd)
+// from every person's last entry, then handed out in key order. One thread at a time.
+class PersonRowsAtEnd {
+ public:
+  virtual ~PersonRowsAtEnd() = default;
+  // One person's last entry: their record's bytes (PersonDirectory::Encode) and the fold's
+  // part (PersonFold::Part). Ids ascend from one call to the next. Throws
+  // std::runtime_error for a record whose bytes do not decode.
+  virtual void Add(std::string_view person_id, std::string_view record, std::string_view part) = 0;
+  // Takes every row of `after`, one of the same fold's whose people all follow the ones
+  // added here (the people merged on two threads, in two ranges of ids).
+  virtual void Append(PersonRowsAtEnd& after) = 0;
+  // The next row in key order (the key the view's own, as Persist's); false after the
+  // last. After every Add and Append.
+  virtual bool Next(std::string& key, std::string& value) = 0;
+};
+
 class PersonFold {
  public:
   virtual ~PersonFold() = default;
@@ -87,6 +104,15 @@ class PersonFold {
   // After a long catch-up, with everything written: gives back working buffers that grew
   // with it (what was marked for writing between two writes).
   virtual void ReleaseBuffers() {}
+  // A catch-up from scratch (the people spilled: BatchPipeline::SpillPeople) may write the
+  // fold's rows once, at its end, from each person's last entry, rather than at every
+  // Flush: nothing reads them before its end, and a row written at one Flush was only
+  // written again at a later one. What makes them (null, the default: the fold cannot;
+  // Persist then writes its rows at every Flush). While the rows wait for the end, the
+  // writer calls ForgetChanges where it would have called Persist.
+  virtual std::unique_ptr<PersonRowsAtEnd> RowsAtEnd() const { return nullptr; }
+  // Forgets what the next Persist would have written but the rows themselves (RowsAtEnd).
+  virtual void ForgetChanges() {}
 };
 
 class View {
@@ -148,6 +174,12 @@ class View {
   // Keys changed by the last Apply, for change notifications (SSE): e.g. "001272" for a
   // municipality. Cleared by Publish.
   virtual std::vector<std::string> ChangedKeys() const = 0;
+  // Whether ChangedKeys will be asked for: the runner has change listeners
+  // (ViewRunner::OnChanges), and says so before it applies events. Off, ChangedKeys may
+  // leave out a key that only a change tracked at every event for it would name (the GP
+  // view: a GP whose patient's row changed; ~100-200 instructions an event); on (the
+  // default), it names every key changed. Runner thread only.
+  virtual void AnnounceChanges(bool on) { (void)on; }
 };
 
 }  // namespace caseledger::projections

@@ -19,6 +19,9 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUp() {
   catch_up_started_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   last_report = std::chrono::steady_clock::now();
   reported = false;
+  // Listeners are registered before Start (OnChanges): the views learn here, before they
+  // apply anything, whether their changed keys will be asked for.
+  for (auto& view : views) view->AnnounceChanges(!listeners.empty());
   for (;;) {
     uint64_t at = position.load(std::memory_order_relaxed);
     if (failed.load()) {
