@@ -163,6 +163,13 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
     for (size_t i = 0; i < n; ++i) stage.own_persons[i] = StreamPerson(batch.envelopes[i]);
     stage.persons = stage.own_persons.data();
   }
+  if (batch.keys.size() == batch.events.size()) {
+    stage.keys = batch.keys.data();
+  } else {
+    stage.own_keys.resize(batch.events.size());
+    for (size_t i = 0; i < batch.events.size(); ++i) stage.own_keys[i] = EventKeys::Of(batch.envelopes[i], batch.events[i]);
+    stage.keys = stage.own_keys.data();
+  }
   for (PartWork& work : stage.parts) {
     work.events.clear();
     work.effects.clear();
@@ -275,6 +282,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* d
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
       LogEvent e{env, batch.events[i], person};
+      e.keys = &stage.keys[i];
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
@@ -285,7 +293,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* d
         }
         if (before == nullptr) return false;
         if (const auto* result = std::get_if<domain::ResultRecorded>(&e.event)) {
-          if (const SwabRecord* swab = before->FindSwab(result->swab_id)) {
+          if (const SwabRecord* swab = before->FindSwabHash(e.SwabHash(result->swab_id))) {
             slot.swab = static_cast<uint32_t>(work.swabs.size());
             work.swabs.push_back(*swab);
             e.swab = &work.swabs.back();  // for ReadsRecord, here
@@ -346,6 +354,7 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
       const PartWork& part = stage.parts[stage.part_of[i]];
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
       LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i].id, effects};
+      e.keys = &stage.keys[i];
       e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
       if (slot.swab != kNoSwab) e.swab = &part.swabs[slot.swab];
       view.Apply(e, slot.record, sink);
@@ -556,6 +565,7 @@ void BatchPipeline::ReleaseBuffers() {
     std::vector<Slot>().swap(stage.slots);
     std::vector<uint32_t>().swap(stage.part_of);
     std::vector<HashedId>().swap(stage.own_persons);
+    std::vector<EventKeys>().swap(stage.own_keys);
     stage.people.Release();
     for (PartWork& work : stage.parts) {
       std::vector<uint32_t>().swap(work.events);

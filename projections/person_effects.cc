@@ -124,7 +124,7 @@ struct EffectsOf {
     out.push_back({m, day, delta, std::string(istat), test, PlaceOf(istat)});
   }
   const SwabRecord& Swab(const std::string& id) {
-    const SwabRecord* s = r.FindSwab(id);
+    const SwabRecord* s = r.FindSwabHash(e.SwabHash(id));
     if (!s) Fail("swab " + id + " was never requested by this person");
     return *s;
   }
@@ -136,7 +136,7 @@ struct EffectsOf {
   void operator()(const domain::ResidenceChanged& c) {
     if (c.to_istat == r.residence_istat) return;
     Spells();
-    const Date x = e.envelope.effective_at.ToDate();
+    const Date x = e.EffectiveDay();
     for (const ActiveMeasure& m : r.measures) {
       Date from = std::max(x, m.since);
       if (from >= m.end) continue;
@@ -217,13 +217,13 @@ void StepSpells(const PersonRecord& record, const LogEvent& e, std::vector<Spell
                 std::vector<Effect>* out) {
   SpellStepper step(record, spells, out);
   if (const auto* c = std::get_if<domain::ResidenceChanged>(&e.event)) {
-    step(*c, e.envelope.effective_at.ToDate());
+    step(*c, e.EffectiveDay());
   } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    if (const SwabRecord* s = record.FindSwab(x->swab_id)) {
+    if (const SwabRecord* s = record.FindSwabHash(e.SwabHash(x->swab_id))) {
       step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, x->reported_at));
     }
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    if (const SwabRecord* s = record.FindSwab(x->swab_id)) {
+    if (const SwabRecord* s = record.FindSwabHash(e.SwabHash(x->swab_id))) {
       step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, x->corrected_at));
     }
   } else if (const auto* x = std::get_if<domain::Hospitalized>(&e.event)) {

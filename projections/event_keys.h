@@ -1,0 +1,52 @@
+// Private to projections/: what several consumers of one event derive from it the same way
+// (its effective day, its swab id's hash), computed once per event by the batch's reader
+// (DecodedBatch::keys, on the reading thread) and handed to the fold and the views with the
+// event (LogEvent::keys).
+#pragma once
+
+#include "domain/envelope.h"
+#include "domain/events.h"
+#include "domain/time.h"
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+namespace caseledger::projections {
+
+// A swab id as the person records keep it (SwabRecord::id_hash): FNV-1a 64, stable across
+// builds, unlike std::hash.
+inline uint64_t SwabIdHash(std::string_view swab_id) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : swab_id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+// The swab id an event names (SwabRequested, SwabCollected, SampleHandedOver,
+// ResultRecorded, ResultCorrected); null for the others.
+inline const std::string* SwabIdOf(const domain::Event& event) {
+  return std::visit(
+      [](const auto& x) -> const std::string* {
+        if constexpr (requires { x.swab_id; }) {
+          return &x.swab_id;
+        } else {
+          return nullptr;
+        }
+      },
+      event);
+}
+
+struct EventKeys {
+  domain::Date effective_day;  // envelope.effective_at.ToDate()
+  uint64_t swab_hash = 0;      // SwabIdHash(*SwabIdOf(event)); 0 when it names none
+  static EventKeys Of(const domain::Envelope& envelope, const domain::Event& event) {
+    EventKeys keys{envelope.effective_at.ToDate()};
+    if (const std::string* id = SwabIdOf(event)) keys.swab_hash = SwabIdHash(*id);
+    return keys;
+  }
+};
+
+}  // namespace caseledger::projections
