@@ -3,6 +3,7 @@
 #include "projections/person_entry.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <limits>
 #include <span>
@@ -498,6 +499,23 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   std::stable_sort(flush_order_.begin(), flush_order_.end(),
                    [&](size_t a, size_t b) { return flush_seconds_[a] > flush_seconds_[b]; });
   // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
+  // The partitions' runs are merged in key order (into `people`, scratch: no stage is
+  // pending) by the task that ends the last of them, on the pool too, beside the views'
+  // tasks still running: on the runner's thread, after the round, the merge was most of
+  // the Flush's serial work (~170 instructions an event at 1:1 density, docs/benchmarks.md,
+  // session 29) with the pool's other thread idle.
+  ViewsDb::Batch& people = stages_[0].people;
+  people.Clear();
+  std::atomic<size_t> parts_left{n};
+  auto merge_when_last = [&] {
+    if (parts_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    for (size_t k = 0; k < n; ++k) {
+      if (failures[k]) return;  // nothing is written
+    }
+    std::vector<const ViewsDb::Batch*> runs;
+    for (size_t k = 0; k < n; ++k) runs.push_back(&flush_parts_[k]);
+    people.Merge(runs);
+  };
   auto task = [&](size_t t) {
     const size_t k = flush_order_[t];
     if (k >= n && !views) return;
@@ -525,6 +543,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
     } catch (const std::exception& ex) {
       failures[k] = k < n ? std::string(ex.what()) : std::string("persisting the views: ") + ex.what();
     }
+    if (k < n) merge_when_last();
   };
   if (deferred_events_ >= kParallelFrom) {
     pool_.Run(tasks, task);
@@ -542,11 +561,6 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   for (auto& failure : failures) {
     if (failure) return Failure{0, std::move(*failure)};
   }
-  std::vector<const ViewsDb::Batch*> runs;
-  for (const ViewsDb::Batch& batch : flush_parts_) runs.push_back(&batch);
-  ViewsDb::Batch& people = stages_[0].people;  // scratch: no stage is pending
-  people.Clear();
-  people.Merge(runs);
   out.Append(people);
   if (views) {
     for (auto& work : view_work_) out.Append(work->batch);
