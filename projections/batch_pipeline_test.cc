@@ -222,7 +222,7 @@ TEST_F(BatchPipelineTest, ViewsGetTheRecordBeforeEachEventOrItsGpWhereTheyReadNo
 }
 
 // Every event a view or a fold is handed comes with the keys the batch's reader computed
-// (LogEvent::keys): the effective day and the swab id's hash it would otherwise compute again.
+// (LogEvent::keys): the days and the swab id's hash it would otherwise compute again.
 class KeysProbe final : public View {
  public:
   std::string_view name() const override { return "keys"; }
@@ -232,6 +232,9 @@ class KeysProbe final : public View {
     if (e.keys == nullptr) return;
     ++keyed;
     agree += e.keys->effective_day == e.envelope.effective_at.ToDate();
+    agree += e.keys->recorded_day == e.envelope.recorded_at.ToDate();
+    const domain::Timestamp* at = OwnInstantOf(e.event);
+    agree += e.keys->own_day == (at != nullptr ? at->ToDate() : domain::Date{});
     const std::string* swab = SwabIdOf(e.event);
     swabs += swab != nullptr;
     agree += e.keys->swab_hash == (swab != nullptr ? SwabIdHash(*swab) : 0);
@@ -255,7 +258,7 @@ TEST_F(BatchPipelineTest, ViewsGetEachEventsKeysFromTheBatch) {
   ASSERT_FALSE(pipeline.Apply(built, *db, out));
   EXPECT_EQ(probe.events, 1200u);
   EXPECT_EQ(probe.keyed, 1200u);
-  EXPECT_EQ(probe.agree, 2400u);
+  EXPECT_EQ(probe.agree, 4 * 1200u);
   EXPECT_GT(probe.swabs, 100u);
 }
 

@@ -1,5 +1,5 @@
 // Private to projections/: what several consumers of one event derive from it the same way
-// (its effective day, its swab id's hash), computed once per event by the batch's reader
+// (its effective and recorded days, the day of its own instant, its swab id's hash), computed once per event by the batch's reader
 // (DecodedBatch::keys, on the reading thread) and handed to the fold and the views with the
 // event (LogEvent::keys).
 #pragma once
@@ -39,11 +39,26 @@ inline const std::string* SwabIdOf(const domain::Event& event) {
       event);
 }
 
+// The civil day of the event's own instant, where it has one the views count by:
+// SwabCollected::collected_at, ResultRecorded::reported_at, ResultCorrected::corrected_at
+// (null for the others).
+inline const domain::Timestamp* OwnInstantOf(const domain::Event& event) {
+  if (const auto* x = std::get_if<domain::SwabCollected>(&event)) return &x->collected_at;
+  if (const auto* x = std::get_if<domain::ResultRecorded>(&event)) return &x->reported_at;
+  if (const auto* x = std::get_if<domain::ResultCorrected>(&event)) return &x->corrected_at;
+  return nullptr;
+}
+
 struct EventKeys {
   domain::Date effective_day;  // envelope.effective_at.ToDate()
+  domain::Date recorded_day;   // envelope.recorded_at.ToDate()
+  domain::Date own_day;        // OwnInstantOf(event)->ToDate(); 0 when it has none
   uint64_t swab_hash = 0;      // SwabIdHash(*SwabIdOf(event)); 0 when it names none
   static EventKeys Of(const domain::Envelope& envelope, const domain::Event& event) {
-    EventKeys keys{envelope.effective_at.ToDate()};
+    EventKeys keys;
+    keys.effective_day = envelope.effective_at.ToDate();
+    keys.recorded_day = envelope.recorded_at.ToDate();
+    if (const domain::Timestamp* at = OwnInstantOf(event)) keys.own_day = at->ToDate();
     if (const std::string* id = SwabIdOf(event)) keys.swab_hash = SwabIdHash(*id);
     return keys;
   }

@@ -68,7 +68,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
     });
   } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
     update([&](P& p) {
-      const Date day = x->collected_at.ToDate();
+      const Date day = e.OwnDay(x->collected_at);
       bool changed = false;
       for (PendingSwab& w : p.pending) {
         if (w.swab_id != x->swab_id || w.collected_on == day) continue;
@@ -514,9 +514,9 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) 
     StatusChange(*s.rules_, e, *person, [&](auto change) { s.Update(gp, id, change); });
   }
   if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
+    s.AddNote(gp, {e.OwnDay(x->reported_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
+    s.AddNote(gp, {e.OwnDay(x->corrected_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
   }
 }
 

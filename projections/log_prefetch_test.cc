@@ -128,12 +128,13 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsPersonHashed) {
 }
 
 // The keys the fold and the views take from the batch (LogEvent::keys): each decoded event's
-// effective day in Italy (a UTC instant late in the evening falls on the next day) and its
-// swab id's hash, 0 for an event that names no swab; none for what does not decode.
-TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsEffectiveDayAndSwabHash) {
+// effective and recorded days in Italy (a UTC instant late in the evening falls on the next
+// day), the day of its own instant (a swab's collection, a result's report) and its swab
+// id's hash, 0 for an event that names no swab; none for what does not decode.
+TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsDaysAndSwabHash) {
   const std::string p = PersonId(3);
   log_.Person(p, {{domain::SwabRequested{"SW-1", domain::SwabKind::kMolecular, "contact", "gp-1", {}}, At("2020-10-23", 23, 30)},
-                  {domain::SwabCollected{"SW-1", At("2020-10-24", 9), "site", "lab"}, At("2020-10-24", 0, 10)},
+                  {domain::SwabCollected{"SW-1", At("2020-10-24", 0, 5), "site", "lab"}, At("2020-10-24", 0, 10)},
                   {domain::ResultRecorded{"SW-1", domain::Outcome::kPositive, "lab", At("2020-10-25", 9)}, At("2020-10-25", 9)}});
   eventstore::AppendRequest bad;  // position 27, after which the batch decodes nothing
   bad.stream = domain::PersonStream(p);
@@ -150,13 +151,21 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsEffectiveDayAndSwabHash) {
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(batch->keys[i].effective_day, D(days[i].c_str())) << "position " << batch->envelopes[i].position;
     EXPECT_EQ(batch->keys[i].effective_day, batch->envelopes[i].effective_at.ToDate());
+    EXPECT_EQ(batch->keys[i].recorded_day, batch->envelopes[i].recorded_at.ToDate());
     EXPECT_EQ(batch->keys[i].swab_hash, swabs[i]) << "position " << batch->envelopes[i].position;
   }
+  // The day of the event's own instant: collected (the evening before in UTC), reported.
+  EXPECT_EQ(batch->keys[2].own_day, domain::Date{});
+  EXPECT_EQ(batch->keys[3].own_day, D("2020-10-24"));
+  EXPECT_EQ(batch->keys[4].own_day, D("2020-10-25"));
   // A LogEvent without keys (tests, the sequential runner) computes the same.
   const LogEvent keyed{batch->envelopes[3], batch->events[3], p, {}, false, nullptr, &batch->keys[3]};
   const LogEvent unkeyed{batch->envelopes[3], batch->events[3], p};
   EXPECT_EQ(unkeyed.EffectiveDay(), keyed.EffectiveDay());
   EXPECT_EQ(unkeyed.SwabHash("SW-1"), keyed.SwabHash("SW-1"));
+  EXPECT_EQ(unkeyed.RecordedDay(), keyed.RecordedDay());
+  const auto& collected = std::get<domain::SwabCollected>(batch->events[3]);
+  EXPECT_EQ(unkeyed.OwnDay(collected.collected_at), keyed.OwnDay(collected.collected_at));
 }
 
 TEST_F(LogPrefetcherTest, DestroyedBeforeTheEndStopsItsReaders) {

@@ -78,14 +78,14 @@ struct Applier : domain::FactsApplier {
   void operator()(const domain::ResultRecorded& e) {
     SwabRecord* s = MutableSwab(r, event.SwabHash(e.swab_id));
     if (!s) return;
-    if (!s->reported()) s->reported_day = e.reported_at.ToDate().days;
+    if (!s->reported()) s->reported_day = event.OwnDay(e.reported_at).days;
     s->outcome = static_cast<uint8_t>(e.outcome);
     Settle(*s, Date{s->reported_day});
   }
   void operator()(const domain::ResultCorrected& e) {
     SwabRecord* s = MutableSwab(r, event.SwabHash(e.swab_id));
     if (!s) return;
-    if (!s->reported()) s->reported_day = e.corrected_at.ToDate().days;
+    if (!s->reported()) s->reported_day = event.OwnDay(e.corrected_at).days;
     s->outcome = static_cast<uint8_t>(e.outcome);
     Settle(*s, Date{s->reported_day});
   }

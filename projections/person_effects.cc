@@ -20,9 +20,10 @@ using domain::Date;
 Metric MeasureMetric(const ActiveMeasure& m) { return m.isolation ? Metric::kIsolation : Metric::kQuarantine; }
 Metric CareMetric(const PersonRecord& r) { return r.in_icu ? Metric::kIcu : Metric::kWard; }
 
-// The day a swab's result counts: its first report (a correction keeps that day).
-Date ReportDay(const SwabRecord& s, domain::Timestamp event_time) {
-  return s.reported() ? Date{s.reported_day} : event_time.ToDate();
+// The day a swab's result counts: its first report (a correction keeps that day); `e` is
+// the result or correction, reported or corrected at `event_time`.
+Date ReportDay(const SwabRecord& s, const LogEvent& e, domain::Timestamp event_time) {
+  return s.reported() ? Date{s.reported_day} : e.OwnDay(event_time);
 }
 
 class SpellStepper {
@@ -149,17 +150,17 @@ struct EffectsOf {
   void operator()(const domain::SwabCollected& c) {
     const SwabRecord& s = Swab(c.swab_id);
     if (s.collected) Fail("swab " + c.swab_id + " collected twice");
-    Date day = c.collected_at.ToDate();
+    Date day = e.OwnDay(c.collected_at);
     Add(Metric::kSwab, day, +1, r.residence_istat, s.kind);
     if (!r.tested()) Add(Metric::kFirstSwab, day, +1, r.residence_istat);
   }
   void operator()(const domain::ResultRecorded& c) {
     const SwabRecord& s = Swab(c.swab_id);
-    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, c.reported_at));
+    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, e, c.reported_at));
   }
   void operator()(const domain::ResultCorrected& c) {
     const SwabRecord& s = Swab(c.swab_id);
-    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, c.corrected_at));
+    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, e, c.corrected_at));
   }
   void operator()(const domain::IsolationOrdered& c) { Order(true, c.start, c.reason, c.end); }
   void operator()(const domain::QuarantineOrdered& c) { Order(false, c.start, c.reason, c.end); }
@@ -220,11 +221,11 @@ void StepSpells(const PersonRecord& record, const LogEvent& e, std::vector<Spell
     step(*c, e.EffectiveDay());
   } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
     if (const SwabRecord* s = record.FindSwabHash(e.SwabHash(x->swab_id))) {
-      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, x->reported_at));
+      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, e, x->reported_at));
     }
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
     if (const SwabRecord* s = record.FindSwabHash(e.SwabHash(x->swab_id))) {
-      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, x->corrected_at));
+      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, e, x->corrected_at));
     }
   } else if (const auto* x = std::get_if<domain::Hospitalized>(&e.event)) {
     step(*x);
