@@ -164,13 +164,11 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
     for (size_t i = 0; i < n; ++i) stage.own_persons[i] = StreamPerson(batch.envelopes[i]);
     stage.persons = stage.own_persons.data();
   }
-  if (batch.keys.size() == batch.events.size()) {
-    stage.keys = batch.keys.data();
-  } else {
+  if (batch.keys.size() != batch.events.size()) {  // a batch built otherwise
     stage.own_keys.resize(batch.events.size());
     for (size_t i = 0; i < batch.events.size(); ++i) stage.own_keys[i] = EventKeys::Of(batch.envelopes[i], batch.events[i]);
-    stage.keys = stage.own_keys.data();
   }
+  stage.keys = batch.keys.size() == batch.events.size() ? batch.keys.data() : stage.own_keys.data();
   for (PartWork& work : stage.parts) {
     work.events.clear();
     work.effects.clear();
@@ -499,11 +497,9 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   std::stable_sort(flush_order_.begin(), flush_order_.end(),
                    [&](size_t a, size_t b) { return flush_seconds_[a] > flush_seconds_[b]; });
   // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
-  // The partitions' runs are merged in key order (into `people`, scratch: no stage is
-  // pending) by the task that ends the last of them, on the pool too, beside the views'
-  // tasks still running: on the runner's thread, after the round, the merge was most of
-  // the Flush's serial work (~170 instructions an event at 1:1 density, docs/benchmarks.md,
-  // session 29) with the pool's other thread idle.
+  // The task that ends the last partition merges their runs (into `people`, scratch: no
+  // stage is pending), beside the views' tasks: on the runner's thread after the round it
+  // was most of the Flush's serial work (docs/benchmarks.md, session 29).
   ViewsDb::Batch& people = stages_[0].people;
   people.Clear();
   std::atomic<size_t> parts_left{n};
