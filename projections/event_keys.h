@@ -1,5 +1,5 @@
 // Private to projections/: what several consumers of one event derive from it the same way
-// (its effective and recorded days, the day of its own instant, its swab id's hash), computed once per event by the batch's reader
+// (its effective day, the day of its own instant, its swab id's hash), computed once per event by the batch's reader
 // (DecodedBatch::keys, on the reading thread) and handed to the fold and the views with the
 // event (LogEvent::keys).
 #pragma once
@@ -49,15 +49,16 @@ inline const domain::Timestamp* OwnInstantOf(const domain::Event& event) {
   return nullptr;
 }
 
+// Not the recorded day: a bulk-loaded store records its events in another year than they
+// took effect, and ToDate's one-year memo (domain/time.cc) then missed at every other call
+// on the reader's thread (~160 instructions a call; docs/benchmarks.md, session 29).
 struct EventKeys {
   domain::Date effective_day;  // envelope.effective_at.ToDate()
-  domain::Date recorded_day;   // envelope.recorded_at.ToDate()
   domain::Date own_day;        // OwnInstantOf(event)->ToDate(); 0 when it has none
   uint64_t swab_hash = 0;      // SwabIdHash(*SwabIdOf(event)); 0 when it names none
   static EventKeys Of(const domain::Envelope& envelope, const domain::Event& event) {
     EventKeys keys;
     keys.effective_day = envelope.effective_at.ToDate();
-    keys.recorded_day = envelope.recorded_at.ToDate();
     if (const domain::Timestamp* at = OwnInstantOf(event)) keys.own_day = at->ToDate();
     if (const std::string* id = SwabIdOf(event)) keys.swab_hash = SwabIdHash(*id);
     return keys;

@@ -128,7 +128,7 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsPersonHashed) {
 }
 
 // The keys the fold and the views take from the batch (LogEvent::keys): each decoded event's
-// effective and recorded days in Italy (a UTC instant late in the evening falls on the next
+// effective day in Italy (a UTC instant late in the evening falls on the next
 // day), the day of its own instant (a swab's collection, a result's report) and its swab
 // id's hash, 0 for an event that names no swab; none for what does not decode.
 TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsDaysAndSwabHash) {
@@ -151,7 +151,6 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsDaysAndSwabHash) {
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(batch->keys[i].effective_day, D(days[i].c_str())) << "position " << batch->envelopes[i].position;
     EXPECT_EQ(batch->keys[i].effective_day, batch->envelopes[i].effective_at.ToDate());
-    EXPECT_EQ(batch->keys[i].recorded_day, batch->envelopes[i].recorded_at.ToDate());
     EXPECT_EQ(batch->keys[i].swab_hash, swabs[i]) << "position " << batch->envelopes[i].position;
   }
   // The day of the event's own instant: collected (the evening before in UTC), reported.
@@ -163,7 +162,6 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsDaysAndSwabHash) {
   const LogEvent unkeyed{batch->envelopes[3], batch->events[3], p};
   EXPECT_EQ(unkeyed.EffectiveDay(), keyed.EffectiveDay());
   EXPECT_EQ(unkeyed.SwabHash("SW-1"), keyed.SwabHash("SW-1"));
-  EXPECT_EQ(unkeyed.RecordedDay(), keyed.RecordedDay());
   const auto& collected = std::get<domain::SwabCollected>(batch->events[3]);
   EXPECT_EQ(unkeyed.OwnDay(collected.collected_at), keyed.OwnDay(collected.collected_at));
 }

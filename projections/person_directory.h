@@ -116,7 +116,6 @@ struct LogEvent {
   // instructions an event: docs/benchmarks.md, sessions 28 and 29).
   const EventKeys* keys = nullptr;
   domain::Date EffectiveDay() const { return keys ? keys->effective_day : envelope.effective_at.ToDate(); }
-  domain::Date RecordedDay() const { return keys ? keys->recorded_day : envelope.recorded_at.ToDate(); }
   // The day of the event's own instant (OwnInstantOf), `instant`, which the caller passes:
   // the SwabCollected's collected_at, the ResultRecorded's reported_at, the ResultCorrected's
   // corrected_at.

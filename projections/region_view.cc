@@ -166,7 +166,7 @@ void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   // A day's bulletin is out by the end of the next day: an event recorded later that still
   // changes the day's figures is a late report of that day, counted once per event and area
   // so that a rewrite of a published day shows instead of passing silently.
-  const Date recorded = e.RecordedDay();
+  const Date recorded = e.envelope.recorded_at.ToDate();
   std::vector<std::pair<uint32_t, Date>> late;  // (row, day)
   for (const Effect& effect : e.effects) {
     auto column = ColumnOf(effect);
