@@ -3,6 +3,7 @@
 #include "projections/person_entry.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <limits>
 #include <span>
@@ -168,6 +169,11 @@ void BatchPipeline::Prepare(Stage& stage, const DecodedBatch& batch) {
     for (size_t i = 0; i < n; ++i) stage.own_persons[i] = StreamPerson(batch.envelopes[i]);
     stage.persons = stage.own_persons.data();
   }
+  if (batch.keys.size() != batch.events.size()) {  // a batch built otherwise
+    stage.own_keys.resize(batch.events.size());
+    for (size_t i = 0; i < batch.events.size(); ++i) stage.own_keys[i] = EventKeys::Of(batch.envelopes[i], batch.events[i]);
+  }
+  stage.keys = batch.keys.size() == batch.events.size() ? batch.keys.data() : stage.own_keys.data();
   for (PartWork& work : stage.parts) {
     work.events.clear();
     work.effects.clear();
@@ -280,6 +286,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* d
     slot.begin = static_cast<uint32_t>(work.effects.size());
     try {
       LogEvent e{env, batch.events[i], person};
+      e.keys = &stage.keys[i];
       // The folds and the views see the record before the event; the folds right away, the
       // views after the partition went on: a copy is kept for them only if one reads more
       // than the GP.
@@ -290,7 +297,7 @@ void BatchPipeline::FoldPart(size_t p, Stage& stage, const ViewsDb& db, Stage* d
         }
         if (before == nullptr) return false;
         if (const auto* result = std::get_if<domain::ResultRecorded>(&e.event)) {
-          if (const SwabRecord* swab = before->FindSwab(result->swab_id)) {
+          if (const SwabRecord* swab = before->FindSwabHash(e.SwabHash(result->swab_id))) {
             slot.swab = static_cast<uint32_t>(work.swabs.size());
             work.swabs.push_back(*swab);
             e.swab = &work.swabs.back();  // for ReadsRecord, here
@@ -351,6 +358,7 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
       const PartWork& part = stage.parts[stage.part_of[i]];
       std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
       LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i].id, effects};
+      e.keys = &stage.keys[i];
       e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
       if (slot.swab != kNoSwab) e.swab = &part.swabs[slot.swab];
       view.Apply(e, slot.record, sink);
@@ -494,6 +502,21 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   std::stable_sort(flush_order_.begin(), flush_order_.end(),
                    [&](size_t a, size_t b) { return flush_seconds_[a] > flush_seconds_[b]; });
   // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
+  // The task that ends the last partition merges their runs (into `people`, scratch: no
+  // stage is pending), beside the views' tasks: on the runner's thread after the round it
+  // was most of the Flush's serial work (docs/benchmarks.md, session 29).
+  ViewsDb::Batch& people = stages_[0].people;
+  people.Clear();
+  std::atomic<size_t> parts_left{n};
+  auto merge_when_last = [&] {
+    if (parts_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    for (size_t k = 0; k < n; ++k) {
+      if (failures[k]) return;  // nothing is written
+    }
+    std::vector<const ViewsDb::Batch*> runs;
+    for (size_t k = 0; k < n; ++k) runs.push_back(&flush_parts_[k]);
+    people.Merge(runs);
+  };
   auto task = [&](size_t t) {
     const size_t k = flush_order_[t];
     if (k >= n && !views) return;
@@ -522,6 +545,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
     } catch (const std::exception& ex) {
       failures[k] = k < n ? std::string(ex.what()) : std::string("persisting the views: ") + ex.what();
     }
+    if (k < n) merge_when_last();
   };
   if (deferred_events_ >= kParallelFrom) {
     pool_.Run(tasks, task);
@@ -539,11 +563,6 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   for (auto& failure : failures) {
     if (failure) return Failure{0, std::move(*failure)};
   }
-  std::vector<const ViewsDb::Batch*> runs;
-  for (const ViewsDb::Batch& batch : flush_parts_) runs.push_back(&batch);
-  ViewsDb::Batch& people = stages_[0].people;  // scratch: no stage is pending
-  people.Clear();
-  people.Merge(runs);
   out.Append(people);
   if (views) {
     for (auto& work : view_work_) out.Append(work->batch);
@@ -562,6 +581,7 @@ void BatchPipeline::ReleaseBuffers() {
     std::vector<Slot>().swap(stage.slots);
     std::vector<uint32_t>().swap(stage.part_of);
     std::vector<HashedId>().swap(stage.own_persons);
+    std::vector<EventKeys>().swap(stage.own_keys);
     stage.people.Release();
     for (PartWork& work : stage.parts) {
       std::vector<uint32_t>().swap(work.events);

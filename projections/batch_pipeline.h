@@ -258,6 +258,9 @@ class BatchPipeline {
     // or own_persons for a batch read without them.
     const HashedId* persons = nullptr;
     std::vector<HashedId> own_persons;
+    // Keys of each event (LogEvent::keys): the batch's (DecodedBatch::keys), or own_keys.
+    const EventKeys* keys = nullptr;
+    std::vector<EventKeys> own_keys;
     std::deque<PartWork> parts;  // a deque: PartWork does not move (its batch)
     // The partitions' person records merged in key order (MergePeople), for Finish.
     ViewsDb::Batch people;

@@ -221,5 +221,45 @@ TEST_F(BatchPipelineTest, ViewsGetTheRecordBeforeEachEventOrItsGpWhereTheyReadNo
   EXPECT_EQ(probe.seen, want);
 }
 
+// Every event a view or a fold is handed comes with the keys the batch's reader computed
+// (LogEvent::keys): the days and the swab id's hash it would otherwise compute again.
+class KeysProbe final : public View {
+ public:
+  std::string_view name() const override { return "keys"; }
+  bool Load(std::string_view, std::string_view) override { return true; }
+  void Apply(const LogEvent& e, const PersonRecord*, PersistSink&) override {
+    ++events;
+    if (e.keys == nullptr) return;
+    ++keyed;
+    agree += e.keys->effective_day == e.envelope.effective_at.ToDate();
+    const domain::Timestamp* at = OwnInstantOf(e.event);
+    agree += e.keys->own_day == (at != nullptr ? at->ToDate() : domain::Date{});
+    const std::string* swab = SwabIdOf(e.event);
+    swabs += swab != nullptr;
+    agree += e.keys->swab_hash == (swab != nullptr ? SwabIdHash(*swab) : 0);
+  }
+  void Publish(uint64_t) override {}
+  std::vector<std::string> ChangedKeys() const override { return {}; }
+  size_t events = 0, keyed = 0, agree = 0, swabs = 0;
+};
+
+TEST_F(BatchPipelineTest, ViewsGetEachEventsKeysFromTheBatch) {
+  std::vector<std::unique_ptr<View>> probes;
+  probes.push_back(std::make_unique<KeysProbe>());
+  const auto& probe = static_cast<const KeysProbe&>(*probes.front());
+  BatchPipeline pipeline(probes, Rules(), 3, 2, log.Path("keys"));
+  pipeline.AttachFolds();
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
+  DecodedBatch built;  // built otherwise (no keys): the pipeline computes them
+  built.envelopes = second->envelopes;
+  built.events = second->events;
+  ASSERT_FALSE(pipeline.Apply(built, *db, out));
+  EXPECT_EQ(probe.events, 1200u);
+  EXPECT_EQ(probe.keyed, 1200u);
+  EXPECT_EQ(probe.agree, 3 * 1200u);
+  EXPECT_GT(probe.swabs, 100u);
+}
+
 }  // namespace
 }  // namespace caseledger::projections

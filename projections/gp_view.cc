@@ -50,8 +50,8 @@ std::shared_ptr<PatientStatus> FromRecord(const domain::RuleBook& rules, const P
 }
 
 // Whether the case is open after a result or correction (the directory's episode rule).
-bool OpenAfter(const PersonRecord& r, const std::string& swab, domain::Outcome outcome) {
-  return internal::EpisodeWith(r, SwabIdHash(swab), static_cast<uint8_t>(outcome)).open;
+bool OpenAfter(const PersonRecord& r, uint64_t swab_hash, domain::Outcome outcome) {
+  return internal::EpisodeWith(r, swab_hash, static_cast<uint8_t>(outcome)).open;
 }
 
 // What an event of a patient (not GpAssigned) changes in their status: calls
@@ -61,14 +61,14 @@ template <class Update>
 void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const PersonRecord& person, Update&& update) {
   using P = PatientStatus;
   if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
-    const Date day = e.envelope.effective_at.ToDate();
+    const Date day = e.EffectiveDay();
     update([&](P& p) {
       p.pending.push_back({x->swab_id, x->kind, day, {}});
       return true;
     });
   } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
     update([&](P& p) {
-      const Date day = x->collected_at.ToDate();
+      const Date day = e.OwnDay(x->collected_at);
       bool changed = false;
       for (PendingSwab& w : p.pending) {
         if (w.swab_id != x->swab_id || w.collected_on == day) continue;
@@ -78,7 +78,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
       return changed;
     });
   } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    const bool open = OpenAfter(person, x->swab_id, x->outcome);
+    const bool open = OpenAfter(person, e.SwabHash(x->swab_id), x->outcome);
     update([&](P& p) {
       const bool changed =
           std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id == x->swab_id; }) > 0 ||
@@ -87,7 +87,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
       return changed;
     });
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    const bool open = OpenAfter(person, x->swab_id, x->outcome);
+    const bool open = OpenAfter(person, e.SwabHash(x->swab_id), x->outcome);
     update([&](P& p) { return std::exchange(p.case_open, open) != open; });
   } else if (const auto* x = std::get_if<domain::IsolationOrdered>(&e.event)) {
     const MeasureStatus m = Plan(rules, person, x->measure_id, true, x->start, x->end, x->reason);
@@ -520,9 +520,9 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) 
     StatusChange(*s.rules_, e, *person, [&](auto change) { s.Update(gp, id, change); });
   }
   if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    s.AddNote(gp, {x->reported_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
+    s.AddNote(gp, {e.OwnDay(x->reported_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    s.AddNote(gp, {x->corrected_at.ToDate(), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
+    s.AddNote(gp, {e.OwnDay(x->corrected_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
   }
 }
 

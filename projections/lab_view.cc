@@ -114,14 +114,14 @@ bool LabView::ReadsRecord(const LogEvent& e, const PersonRecord&) const {
 
 void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
-    impl_->backlog.AddTo(impl_->BacklogRow(), c->collected_at.ToDate(), 0, +1);
+    impl_->backlog.AddTo(impl_->BacklogRow(), e.OwnDay(c->collected_at), 0, +1);
   } else if (const auto* r = std::get_if<domain::ResultRecorded>(&e.event)) {
     const SwabRecord* swab = e.swab ? e.swab : person ? person->FindSwab(r->swab_id) : nullptr;
     if (!swab || !swab->collected) {
       throw std::runtime_error("result for swab " + r->swab_id + " that was not collected");
     }
     if (swab->reported()) return;  // a second result is not a result (Decide refuses it)
-    Date day = r->reported_at.ToDate();
+    Date day = e.OwnDay(r->reported_at);
     Column outcome = r->outcome == domain::Outcome::kPositive   ? kPositive
                      : r->outcome == domain::Outcome::kNegative ? kNegative
                                                                 : kInconclusive;
@@ -132,7 +132,7 @@ void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&)
     impl_->labs.AddTo(lab, day, kTurnaround0 + TurnaroundBucket(minutes), 1);
     impl_->backlog.AddTo(impl_->BacklogRow(), day, 0, -1);
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    impl_->labs.Add(x->lab_id, x->corrected_at.ToDate(), kCorrections, 1);
+    impl_->labs.Add(x->lab_id, e.OwnDay(x->corrected_at), kCorrections, 1);
   }
 }
 

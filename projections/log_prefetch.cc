@@ -35,6 +35,7 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
   }
   batch.events.resize(batch.envelopes.size());
   batch.persons.resize(batch.envelopes.size());
+  batch.keys.resize(batch.envelopes.size());
   batch.in_order = 0;
   const uint64_t first = batch.envelopes.empty() ? 0 : batch.envelopes.front().position;
   for (size_t i = 0; i < batch.envelopes.size(); ++i) {
@@ -46,12 +47,14 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
     if (auto decoded = domain::DecodeInto(env.type, env.schema_version, env.body, {}, batch.events[i]); !decoded) {
       batch.decode_error = decoded.error().message;
       batch.events.resize(i);
+      batch.keys.resize(i);
       for (size_t k = i + 1; k < batch.envelopes.size(); ++k) {
         batch.persons[k] = StreamPerson(batch.envelopes[k]);
         if (batch.in_order == k && batch.envelopes[k].position == first + k) ++batch.in_order;
       }
       break;
     }
+    batch.keys[i] = EventKeys::Of(env, batch.events[i]);
   }
   return {};
 }

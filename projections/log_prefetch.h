@@ -7,6 +7,7 @@
 #include "domain/events.h"
 #include "eventstore/event_store.h"
 #include "eventstore/log_reader.h"
+#include "projections/event_keys.h"
 #include "projections/person_key.h"
 
 #include <condition_variable>
@@ -34,6 +35,11 @@ struct DecodedBatch {
   // pipeline's cores wait for), and the partitions hashed it again for their tables
   // (docs/benchmarks.md, session 28).
   std::vector<HashedId> persons;
+  // keys[i]: what the fold and several views derive from events[i] alike (its effective day,
+  // its swab id's hash: EventKeys), computed here on the reading thread, which has room,
+  // rather than by each of them on the threads the pipeline waits for (LogEvent::keys).
+  // As long as `events` (empty for a batch built otherwise: the pipeline computes them).
+  std::vector<EventKeys> keys;
   // How many envelopes from the first have positions that follow one another, counted by
   // ReadDecodedInto as it decodes them (0 for a batch built otherwise): the runner's check
   // of a batch (ViewRunner's Invalid) then looks at no envelope, on its one thread.

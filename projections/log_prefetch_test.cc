@@ -11,6 +11,7 @@ namespace caseledger::projections {
 namespace {
 
 using testing::At;
+using testing::D;
 using testing::PersonId;
 using testing::TestLog;
 
@@ -124,6 +125,45 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsPersonHashed) {
   built.IndexPersons();
   ASSERT_EQ(built.persons.size(), 7u);
   for (size_t i = 0; i < 7; ++i) EXPECT_EQ(built.persons[i].id, expected[i]);
+}
+
+// The keys the fold and the views take from the batch (LogEvent::keys): each decoded event's
+// effective day in Italy (a UTC instant late in the evening falls on the next
+// day), the day of its own instant (a swab's collection, a result's report) and its swab
+// id's hash, 0 for an event that names no swab; none for what does not decode.
+TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsDaysAndSwabHash) {
+  const std::string p = PersonId(3);
+  log_.Person(p, {{domain::SwabRequested{"SW-1", domain::SwabKind::kMolecular, "contact", "gp-1", {}}, At("2020-10-23", 23, 30)},
+                  {domain::SwabCollected{"SW-1", At("2020-10-24", 0, 5), "site", "lab"}, At("2020-10-24", 0, 10)},
+                  {domain::ResultRecorded{"SW-1", domain::Outcome::kPositive, "lab", At("2020-10-25", 9)}, At("2020-10-25", 9)}});
+  eventstore::AppendRequest bad;  // position 27, after which the batch decodes nothing
+  bad.stream = domain::PersonStream(p);
+  bad.events.push_back({"SwabCollected", 1, "\x01\x02", "", At("2020-10-26", 9)});
+  ASSERT_TRUE(log_.store().Append(bad));
+  LogPrefetcher reader(log_.store(), 22, 27, 100);
+  auto batch = reader.Next();
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->envelopes.size(), 6u);  // 22-27
+  ASSERT_EQ(batch->events.size(), 5u);
+  ASSERT_EQ(batch->keys.size(), 5u);
+  const std::vector<std::string> days = {"2020-10-20", "2020-10-20", "2020-10-23", "2020-10-24", "2020-10-25"};
+  const std::vector<uint64_t> swabs = {0, 0, SwabIdHash("SW-1"), SwabIdHash("SW-1"), SwabIdHash("SW-1")};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(batch->keys[i].effective_day, D(days[i].c_str())) << "position " << batch->envelopes[i].position;
+    EXPECT_EQ(batch->keys[i].effective_day, batch->envelopes[i].effective_at.ToDate());
+    EXPECT_EQ(batch->keys[i].swab_hash, swabs[i]) << "position " << batch->envelopes[i].position;
+  }
+  // The day of the event's own instant: collected (the evening before in UTC), reported.
+  EXPECT_EQ(batch->keys[2].own_day, domain::Date{});
+  EXPECT_EQ(batch->keys[3].own_day, D("2020-10-24"));
+  EXPECT_EQ(batch->keys[4].own_day, D("2020-10-25"));
+  // A LogEvent without keys (tests, the sequential runner) computes the same.
+  const LogEvent keyed{batch->envelopes[3], batch->events[3], p, {}, false, nullptr, &batch->keys[3]};
+  const LogEvent unkeyed{batch->envelopes[3], batch->events[3], p};
+  EXPECT_EQ(unkeyed.EffectiveDay(), keyed.EffectiveDay());
+  EXPECT_EQ(unkeyed.SwabHash("SW-1"), keyed.SwabHash("SW-1"));
+  const auto& collected = std::get<domain::SwabCollected>(batch->events[3]);
+  EXPECT_EQ(unkeyed.OwnDay(collected.collected_at), keyed.OwnDay(collected.collected_at));
 }
 
 TEST_F(LogPrefetcherTest, DestroyedBeforeTheEndStopsItsReaders) {

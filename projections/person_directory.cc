@@ -37,8 +37,7 @@ using domain::Date;
 constexpr char kFormat = 2;
 constexpr int kDefaultMeasureDays = 14;
 
-SwabRecord* MutableSwab(PersonRecord& r, std::string_view id) {
-  const uint64_t h = SwabIdHash(id);
+SwabRecord* MutableSwab(PersonRecord& r, uint64_t h) {
   const size_t i = r.swabs.FindLastIndex([h](const SwabRecord& s) { return s.id_hash == h; });
   return i == r.swabs.size() ? nullptr : &r.swabs.Mutable(i);
 }
@@ -49,10 +48,11 @@ struct Applier : domain::FactsApplier {
   using domain::FactsApplier::operator();
   PersonRecord& r;
   const domain::RuleBook* rules;
+  const LogEvent& event;
   Date day;  // effective day of the event
 
-  Applier(PersonRecord& record, const domain::RuleBook* book, Date effective)
-      : domain::FactsApplier{record}, r(record), rules(book), day(effective) {}
+  Applier(PersonRecord& record, const domain::RuleBook* book, const LogEvent& e)
+      : domain::FactsApplier{record}, r(record), rules(book), event(e), day(e.EffectiveDay()) {}
 
   void operator()(const domain::ResidenceChanged& e) {
     if (e.to_istat == r.residence_istat) return;
@@ -66,27 +66,27 @@ struct Applier : domain::FactsApplier {
   }
   void operator()(const domain::SwabRequested& e) {
     SwabRecord s;
-    s.id_hash = SwabIdHash(e.swab_id);
+    s.id_hash = event.SwabHash(e.swab_id);
     s.kind = e.kind;
     r.swabs.push_back(s);
   }
   void operator()(const domain::SwabCollected& e) {
-    if (SwabRecord* s = MutableSwab(r, e.swab_id)) {
+    if (SwabRecord* s = MutableSwab(r, event.SwabHash(e.swab_id))) {
       s->collected = true;
       s->collected_at = e.collected_at.micros;
     }
   }
   void operator()(const domain::ResultRecorded& e) {
-    SwabRecord* s = MutableSwab(r, e.swab_id);
+    SwabRecord* s = MutableSwab(r, event.SwabHash(e.swab_id));
     if (!s) return;
-    if (!s->reported()) s->reported_day = e.reported_at.ToDate().days;
+    if (!s->reported()) s->reported_day = event.OwnDay(e.reported_at).days;
     s->outcome = static_cast<uint8_t>(e.outcome);
     Settle(*s, Date{s->reported_day});
   }
   void operator()(const domain::ResultCorrected& e) {
-    SwabRecord* s = MutableSwab(r, e.swab_id);
+    SwabRecord* s = MutableSwab(r, event.SwabHash(e.swab_id));
     if (!s) return;
-    if (!s->reported()) s->reported_day = e.corrected_at.ToDate().days;
+    if (!s->reported()) s->reported_day = event.OwnDay(e.corrected_at).days;
     s->outcome = static_cast<uint8_t>(e.outcome);
     Settle(*s, Date{s->reported_day});
   }
@@ -158,17 +158,9 @@ Episode EpisodeWith(const PersonRecord& record, uint64_t changed, uint8_t outcom
 
 }  // namespace internal
 
-uint64_t SwabIdHash(std::string_view swab_id) {
-  uint64_t h = 14695981039346656037ULL;  // FNV-1a 64: stable across builds, unlike std::hash
-  for (unsigned char c : swab_id) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
+const SwabRecord* PersonRecord::FindSwab(std::string_view swab_id) const { return FindSwabHash(SwabIdHash(swab_id)); }
 
-const SwabRecord* PersonRecord::FindSwab(std::string_view swab_id) const {
-  const uint64_t h = SwabIdHash(swab_id);
+const SwabRecord* PersonRecord::FindSwabHash(uint64_t h) const {
   const size_t i = swabs.FindLastIndex([h](const SwabRecord& s) { return s.id_hash == h; });
   return i == swabs.size() ? nullptr : &swabs[i];
 }
@@ -282,7 +274,7 @@ bool PersonDirectory::Apply(const LogEvent& e, const PersonRecord* record) {
   // The record is ours: `record` came from Find on this directory.
   PersonRecord& r = const_cast<PersonRecord&>(*record);
   internal::StepSpells(r, e, r.spells, nullptr);  // reads the record as it is before `e`
-  std::visit(Applier{r, rules_.get(), e.envelope.effective_at.ToDate()}, e.event);
+  std::visit(Applier{r, rules_.get(), e}, e.event);
   return true;
 }
 

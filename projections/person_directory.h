@@ -16,6 +16,7 @@
 #include "domain/rules.h"
 #include "domain/string_hash.h"
 #include "domain/time.h"
+#include "projections/event_keys.h"
 #include "projections/person_key.h"
 #include "projections/swab_history.h"
 
@@ -108,6 +109,19 @@ struct LogEvent {
   // kept for it (View::ReadsRecord), which the partition then copied on write: ~190 M of
   // the 1:100 whole history's 18.9 G instructions (docs/benchmarks.md, session 19).
   const SwabRecord* swab = nullptr;
+  // Set by the batch pipeline: the event's keys as the batch's reader computed them
+  // (DecodedBatch::keys); null (a LogEvent made otherwise: tests, the sequential runner,
+  // what-if): the accessors below compute them. Why: the directory, the effects, the spells
+  // and the GP and school views each computed them again per event (~90 and 100-150
+  // instructions an event: docs/benchmarks.md, sessions 28 and 29).
+  const EventKeys* keys = nullptr;
+  domain::Date EffectiveDay() const { return keys ? keys->effective_day : envelope.effective_at.ToDate(); }
+  // The day of the event's own instant (OwnInstantOf), `instant`, which the caller passes:
+  // the SwabCollected's collected_at, the ResultRecorded's reported_at, the ResultCorrected's
+  // corrected_at.
+  domain::Date OwnDay(domain::Timestamp instant) const { return keys ? keys->own_day : instant.ToDate(); }
+  // SwabIdHash of the event's swab id, `swab_id` (the one swab id it names).
+  uint64_t SwabHash(std::string_view swab_id) const { return keys ? keys->swab_hash : SwabIdHash(swab_id); }
 };
 
 struct ActiveMeasure {
@@ -131,8 +145,6 @@ struct ActiveMeasure {
   }
 };
 
-uint64_t SwabIdHash(std::string_view swab_id);
-
 // What a view's person fold (view.h: PersonFold) keeps of one person, of the fold's own type:
 // held in the person's entry of the directory beside their record, so that it is found with
 // the record, read back with it and forgotten with it. Null: nothing (e.g. an idle patient).
@@ -153,6 +165,8 @@ struct PersonRecord : domain::PersonFacts {
   std::vector<Spell> spells;
 
   const SwabRecord* FindSwab(std::string_view swab_id) const;
+  // The same by the id's hash (SwabIdHash: LogEvent::SwabHash).
+  const SwabRecord* FindSwabHash(uint64_t id_hash) const;
   const ActiveMeasure* FindMeasure(uint32_t measure_id) const;
   bool tested() const;  // any swab collected
 

@@ -20,9 +20,10 @@ using domain::Date;
 Metric MeasureMetric(const ActiveMeasure& m) { return m.isolation ? Metric::kIsolation : Metric::kQuarantine; }
 Metric CareMetric(const PersonRecord& r) { return r.in_icu ? Metric::kIcu : Metric::kWard; }
 
-// The day a swab's result counts: its first report (a correction keeps that day).
-Date ReportDay(const SwabRecord& s, domain::Timestamp event_time) {
-  return s.reported() ? Date{s.reported_day} : event_time.ToDate();
+// The day a swab's result counts: its first report (a correction keeps that day); `e` is
+// the result or correction, reported or corrected at `event_time`.
+Date ReportDay(const SwabRecord& s, const LogEvent& e, domain::Timestamp event_time) {
+  return s.reported() ? Date{s.reported_day} : e.OwnDay(event_time);
 }
 
 class SpellStepper {
@@ -124,7 +125,7 @@ struct EffectsOf {
     out.push_back({m, day, delta, std::string(istat), test, PlaceOf(istat)});
   }
   const SwabRecord& Swab(const std::string& id) {
-    const SwabRecord* s = r.FindSwab(id);
+    const SwabRecord* s = r.FindSwabHash(e.SwabHash(id));
     if (!s) Fail("swab " + id + " was never requested by this person");
     return *s;
   }
@@ -136,7 +137,7 @@ struct EffectsOf {
   void operator()(const domain::ResidenceChanged& c) {
     if (c.to_istat == r.residence_istat) return;
     Spells();
-    const Date x = e.envelope.effective_at.ToDate();
+    const Date x = e.EffectiveDay();
     for (const ActiveMeasure& m : r.measures) {
       Date from = std::max(x, m.since);
       if (from >= m.end) continue;
@@ -149,17 +150,17 @@ struct EffectsOf {
   void operator()(const domain::SwabCollected& c) {
     const SwabRecord& s = Swab(c.swab_id);
     if (s.collected) Fail("swab " + c.swab_id + " collected twice");
-    Date day = c.collected_at.ToDate();
+    Date day = e.OwnDay(c.collected_at);
     Add(Metric::kSwab, day, +1, r.residence_istat, s.kind);
     if (!r.tested()) Add(Metric::kFirstSwab, day, +1, r.residence_istat);
   }
   void operator()(const domain::ResultRecorded& c) {
     const SwabRecord& s = Swab(c.swab_id);
-    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, c.reported_at));
+    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, e, c.reported_at));
   }
   void operator()(const domain::ResultCorrected& c) {
     const SwabRecord& s = Swab(c.swab_id);
-    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, c.corrected_at));
+    NewPositive(s, static_cast<uint8_t>(c.outcome), ReportDay(s, e, c.corrected_at));
   }
   void operator()(const domain::IsolationOrdered& c) { Order(true, c.start, c.reason, c.end); }
   void operator()(const domain::QuarantineOrdered& c) { Order(false, c.start, c.reason, c.end); }
@@ -217,14 +218,14 @@ void StepSpells(const PersonRecord& record, const LogEvent& e, std::vector<Spell
                 std::vector<Effect>* out) {
   SpellStepper step(record, spells, out);
   if (const auto* c = std::get_if<domain::ResidenceChanged>(&e.event)) {
-    step(*c, e.envelope.effective_at.ToDate());
+    step(*c, e.EffectiveDay());
   } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    if (const SwabRecord* s = record.FindSwab(x->swab_id)) {
-      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, x->reported_at));
+    if (const SwabRecord* s = record.FindSwabHash(e.SwabHash(x->swab_id))) {
+      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, e, x->reported_at));
     }
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    if (const SwabRecord* s = record.FindSwab(x->swab_id)) {
-      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, x->corrected_at));
+    if (const SwabRecord* s = record.FindSwabHash(e.SwabHash(x->swab_id))) {
+      step.Result(*s, static_cast<uint8_t>(x->outcome), ReportDay(*s, e, x->corrected_at));
     }
   } else if (const auto* x = std::get_if<domain::Hospitalized>(&e.event)) {
     step(*x);

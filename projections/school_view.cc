@@ -213,10 +213,8 @@ class SchoolView::Impl final : public KeyedTable {
 
   // A result or correction: the open case and last positive as the directory will have
   // them after this event (same episode rule).
-  void Episode(const PersonRecord& person, std::string_view id, const std::string& swab,
-               domain::Outcome outcome) {
-    const internal::Episode ep =
-        internal::EpisodeWith(person, SwabIdHash(swab), static_cast<uint8_t>(outcome));
+  void Episode(const PersonRecord& person, std::string_view id, uint64_t swab_hash, domain::Outcome outcome) {
+    const internal::Episode ep = internal::EpisodeWith(person, swab_hash, static_cast<uint8_t>(outcome));
     UpdateMember(person, id, [&](Member& m) {
       m.case_open = ep.open;
       m.last_positive = ep.last_positive;
@@ -265,9 +263,9 @@ void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSin
   } else if (person == nullptr || person->enrolments.empty()) {
     return;
   } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    s.Episode(*person, id, x->swab_id, x->outcome);
+    s.Episode(*person, id, e.SwabHash(x->swab_id), x->outcome);
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    s.Episode(*person, id, x->swab_id, x->outcome);
+    s.Episode(*person, id, e.SwabHash(x->swab_id), x->outcome);
   } else if (const auto* x = std::get_if<domain::QuarantineOrdered>(&e.event)) {
     // The end as the directory fixes it when it applies this event.
     const Date end =
