@@ -1,21 +1,9 @@
-// Key layout of the access log database (one default column family):
-//   "r" BE64(seq)                      -> format byte 3: the records of one write from seq on
-//                                         (a count, then each in format 2; at most
-//                                         kEntryRecords, spanning at most kEntrySpan of
-//                                         their instants), then the 32-byte hash of the
-//                                         entry. Format 2 or 1 (before 2026-12-06,
-//                                         morning): one record, then its hash; read still.
-//   "p" person_id '\0' BE64(seq)       -> varint deltas of the person's earlier seqs in the
-//                                         same write, newest first; "" when none (index for
-//                                         the access report; one entry per person per write)
-//   "a"                                -> BE64(seq) + hash of the last pruned entry's last
-//                                         record (anchor)
-// hash(entry at seq) = SHA-256(hash(entry before) || BE64(seq) || entry's bytes), hash(anchor)
-// as stored, or 32 zero bytes when nothing was ever pruned.
+// The access log: records queued per thread, written in entries by one writer thread,
+// opened and backed up (key layout and the writer's state: access_log_impl.h; the report,
+// the chain's check and pruning: access_log_read.cc).
 #include "eventstore/access_log.h"
 
-#include "eventstore/access_record.h"
-
+#include "eventstore/access_log_impl.h"
 #include "eventstore/disk_space.h"
 #include "eventstore/rocks_backup.h"
 #include "eventstore/rocks_info_log.h"
@@ -42,29 +30,9 @@
 #include <utility>
 
 namespace caseledger::eventstore {
+using namespace access_log_internal;
+
 namespace {
-
-constexpr int64_t kMicrosPerDay = 86'400'000'000;
-constexpr auto kPruneEvery = std::chrono::hours(1);
-// A write's records go in entries of at most this many (a report reads a whole entry for
-// one of its records) ...
-constexpr size_t kEntryRecords = 1024;
-// ... whose instants lie within this of the entry's first record's: an entry is pruned
-// whole, once its newest record is past the retention.
-constexpr int64_t kEntrySpanMicros = 1'000'000;
-
-std::string RecordKey(uint64_t seq) {
-  std::string k = "r";
-  format::PutFixed64BE(k, seq);
-  return k;
-}
-
-std::string IndexKey(const std::string& person, uint64_t seq) {
-  std::string k = "p" + person;
-  k.push_back('\0');
-  format::PutFixed64BE(k, seq);
-  return k;
-}
 
 domain::Timestamp SystemNow() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -72,86 +40,6 @@ domain::Timestamp SystemNow() {
 }
 
 }  // namespace
-
-struct AccessLog::Impl {
-  AccessLogOptions options;
-  std::unique_ptr<rocksdb::DB> db;
-
-  std::mutex mu;
-  std::condition_variable wake;     // the writer: something queued, or stopping
-  std::condition_variable flushed;  // Flush() callers: `written` moved
-  // Where Record() queues: the calling thread's queue (ThisThreadsQueue), with a lock of its
-  // own, in cache lines of its own. With one queue and one lock, each read's record wrote
-  // lines the other I/O thread had just written (the lock, the queue's ends, its bytes).
-  static constexpr size_t kQueues = 16;
-  struct alignas(64) ThreadQueue {
-    std::mutex mu;
-    AccessRecordQueue records;  // queued, not yet taken by the writer
-    uint64_t queued = 0;        // records ever queued here
-  };
-  std::array<ThreadQueue, kQueues> queues;
-  // Under `mu`: of each queue's records, those written; those taken (Take), not yet written.
-  std::array<uint64_t, kQueues> written{};
-  std::array<uint64_t, kQueues> taken{};
-  bool stopping = false;
-  bool flush_wanted = false;  // a Flush() caller waits: write now, not at the next interval
-  std::optional<StoreError> failure;  // sticky after a failed write, like the event log
-  std::optional<StoreError> no_space;  // below the free-space floor: lifts by itself
-  // failure || no_space, set under `mu` whenever either changes: WriteRefusal()'s look on
-  // every read takes no lock while neither is set (the lock's cache line was written by
-  // both I/O threads and the writer on every read).
-  std::atomic<bool> refusing{false};
-  void NoteRefusal() { refusing.store(failure.has_value() || no_space.has_value(), std::memory_order_release); }
-  uint64_t attempts = 0;  // writes tried (a Flush() waits for one after its call)
-
-  // Owned by the writer thread after Open.
-  uint64_t last_seq = 0;
-  domain::Hash last_hash{};
-  std::atomic<uint64_t> visible_seq{0};
-  std::chrono::steady_clock::time_point next_prune;
-  std::thread writer;
-  // The writer's buffers, kept from one write to the next (Write). `batch`: the records
-  // taken and not yet written (held while no write can be made), in their order.
-  AccessRecordQueue batch;
-  std::array<AccessRecordQueue, kQueues> spare;  // emptied buffers, handed back to the queues
-  rocksdb::WriteBatch write_batch;
-  // A write's records grouped by person (Write): each person's latest record in the batch
-  // and, per record, the one of the same person before it.
-  struct PersonGroup {
-    std::string_view person;
-    uint32_t last = 0;  // index in the batch of the person's latest record
-  };
-  std::vector<PersonGroup> groups;
-  // A person id's hash from three of its words (boost's hash of a string went through every
-  // byte: ~400 instructions a record at 80 records a write, more than the sort it replaced);
-  // mixed again by the map, as it is not marked avalanching.
-  struct IdHash {
-    size_t operator()(std::string_view id) const noexcept {
-      if (id.size() < 16) return boost::hash<std::string_view>()(id);
-      uint64_t first, middle, last;
-      std::memcpy(&first, id.data(), 8);
-      std::memcpy(&middle, id.data() + id.size() / 2 - 4, 8);
-      std::memcpy(&last, id.data() + id.size() - 8, 8);
-      return (first * 0x9E3779B97F4A7C15ull) ^ (middle * 0xC2B2AE3D27D4EB4Full) ^ last ^ id.size();
-    }
-  };
-  boost::unordered_flat_map<std::string_view, uint32_t, IdHash> group_of;  // person -> index in `groups`
-  std::vector<uint32_t> previous;  // per record: the person's record before it, or kNone
-  static constexpr uint32_t kNone = UINT32_MAX;
-  std::string index_key, index_value;
-  std::string body;
-
-  void Run();
-  // Moves what the queues hold to the end of `batch` (mu held), the queues' records merged
-  // by instant (each queue's in the order its thread recorded them).
-  void Take();
-  // What the queues hold, not yet taken (mu held).
-  uint64_t Queued();
-  StoreResult<void> Write(const AccessRecordQueue& batch);
-  StoreResult<void> LoadTip();
-  StoreResult<uint64_t> Prune();
-  StoreResult<std::optional<std::pair<uint64_t, domain::Hash>>> Anchor() const;
-};
 
 StoreResult<std::optional<std::pair<uint64_t, domain::Hash>>> AccessLog::Impl::Anchor() const {
   std::string v;
@@ -479,129 +367,6 @@ StoreResult<uint64_t> AccessLog::BackupTo(const std::string& dir) {
 uint64_t AccessLog::Pending() const {
   std::lock_guard l(impl_->mu);
   return impl_->batch.size() + impl_->Queued();
-}
-
-StoreResult<std::vector<StoredAccessRecord>> AccessLog::ForPerson(const std::string& person_id, uint64_t after,
-                                                                  size_t max_count) const {
-  std::vector<StoredAccessRecord> out;
-  std::string prefix = "p" + person_id;
-  prefix.push_back('\0');
-  uint64_t limit = impl_->visible_seq;  // never show a record of a write still in flight
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  std::unique_ptr<rocksdb::Iterator> records(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  std::vector<uint64_t> seqs;
-  for (it->Seek(IndexKey(person_id, after + 1)); it->Valid() && out.size() < max_count; it->Next()) {
-    if (!it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) break;
-    // The entry's own seq, then the earlier ones of the same write (varint deltas, newest
-    // first), in sequence order.
-    uint64_t seq = format::DecodeFixed64BE(it->key().data() + prefix.size());
-    if (seq > limit) break;
-    seqs.assign(1, seq);
-    for (std::string_view deltas(it->value().data(), it->value().size()); !deltas.empty();) {
-      uint64_t d = 0;
-      if (!varint::Get(deltas, d) || d == 0 || d >= seqs.back()) {
-        return StoreError{StoreErrorCode::kCorruption, "bad access index entry"};
-      }
-      seqs.push_back(seqs.back() - d);
-    }
-    // Each record from the "r" entry holding it: the one at or before its seq (one record,
-    // or a write's from the entry's key on). An entry's records are split once for all of
-    // the person's records in it.
-    uint64_t entry_first = 0;
-    std::optional<std::vector<std::string_view>> entry;
-    for (auto s = seqs.rbegin(); s != seqs.rend() && out.size() < max_count; ++s) {
-      if (*s <= after) continue;
-      if (!entry || *s >= entry_first + entry->size()) {
-        entry.reset();
-        records->SeekForPrev(RecordKey(*s));
-        if (!records->status().ok()) return StoreErrorFrom(records->status(), "read access record");
-        if (!records->Valid() || !records->key().starts_with("r")) continue;  // pruned meanwhile
-        if (records->key().size() != 9) return StoreError{StoreErrorCode::kCorruption, "bad access-log record key"};
-        entry_first = format::DecodeFixed64BE(records->key().data() + 1);
-        auto split = format::Split(records->value().ToStringView());
-        if (split) entry = SplitAccessRecords(split->record_body);
-        if (!entry) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, entry_first};
-        if (*s >= entry_first + entry->size()) {
-          entry.reset();
-          continue;  // pruned between the index read and this one
-        }
-      }
-      auto record = DecodeAccessRecord((*entry)[*s - entry_first]);
-      if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record", 0, *s};
-      out.push_back({*s, std::move(*record)});
-    }
-  }
-  if (!it->status().ok()) return StoreErrorFrom(it->status(), "read access index");
-  return out;
-}
-
-StoreResult<AccessLog::ChainReport> AccessLog::VerifyChain() const {
-  ChainReport report;
-  auto anchor = impl_->Anchor();
-  if (!anchor) return anchor.error();
-  uint64_t expected = *anchor ? (*anchor)->first + 1 : 1;
-  domain::Hash hash = *anchor ? (*anchor)->second : domain::Hash{};
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek("r"); it->Valid() && it->key().starts_with("r"); it->Next()) {
-    // An entry holds one record (formats 1, 2) or a write's (3): its key is its first
-    // record's seq, its hash chains it to the entry before.
-    uint64_t seq = it->key().size() == 9 ? format::DecodeFixed64BE(it->key().data() + 1) : 0;
-    auto split = format::Split(it->value().ToStringView());
-    const uint64_t records = split ? AccessRecordsIn(split->record_body) : 0;
-    if (seq != expected || records == 0 || format::ChainHash(hash, seq, split->record_body) != split->hash) {
-      report.first_bad_sequence = expected;
-      return report;
-    }
-    hash = split->hash;
-    expected += records;
-    report.records += records;
-  }
-  if (!it->status().ok()) return StoreErrorFrom(it->status(), "verify access log");
-  return report;
-}
-
-StoreResult<uint64_t> AccessLog::Prune() { return impl_->Prune(); }
-
-StoreResult<uint64_t> AccessLog::Impl::Prune() {
-  int64_t cutoff = options.clock().micros - int64_t{options.retention_days} * kMicrosPerDay;
-  rocksdb::WriteBatch wb;
-  uint64_t pruned = 0, last = 0;
-  domain::Hash last_hash{};
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  std::vector<AccessRecord> decoded;
-  for (it->Seek("r"); it->Valid() && it->key().starts_with("r") && pruned < 100'000; it->Next()) {
-    // An entry goes whole, once every record in it is past the retention (a write's
-    // entries span at most kEntrySpanMicros; a record of formats 1 and 2 is its own entry).
-    auto split = format::Split(it->value().ToStringView());
-    auto records = split && it->key().size() == 9 ? SplitAccessRecords(split->record_body) : std::nullopt;
-    if (!records) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
-    decoded.clear();
-    bool expired = true;
-    for (std::string_view bytes : *records) {
-      auto record = DecodeAccessRecord(bytes);
-      if (!record) return StoreError{StoreErrorCode::kCorruption, "bad access record during prune"};
-      expired = expired && record->at.micros < cutoff;
-      decoded.push_back(std::move(*record));
-    }
-    if (!expired) break;
-    const uint64_t first = format::DecodeFixed64BE(it->key().data() + 1);
-    last = first + decoded.size() - 1;
-    last_hash = split->hash;
-    wb.Delete(it->key());
-    for (size_t i = 0; i < decoded.size(); ++i) wb.Delete(IndexKey(decoded[i].person_id, first + i));
-    pruned += decoded.size();
-  }
-  if (!it->status().ok()) return StoreErrorFrom(it->status(), "prune access log");
-  if (pruned == 0) return uint64_t{0};
-  std::string anchor;
-  format::PutFixed64BE(anchor, last);
-  anchor.append(reinterpret_cast<const char*>(last_hash.data()), last_hash.size());
-  wb.Put("a", anchor);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  auto s = db->Write(wo, &wb);
-  if (!s.ok()) return StoreErrorFrom(s, "prune access log");
-  return pruned;
 }
 
 }  // namespace caseledger::eventstore
