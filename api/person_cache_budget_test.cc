@@ -97,8 +97,12 @@ TEST_F(PersonCacheBudgetTest, ManyMorePeopleThanFitStayWithinItsCapacity) {
   for (auto& t : threads) t.join();
   EXPECT_LE(most.load(), kCapacity);
   EXPECT_LE(cache.Bytes(), kCapacity);
-  // It holds people, not nothing: at least a third of its capacity in use at the end.
-  EXPECT_GT(cache.Bytes(), kCapacity / 3);
+  // It holds people, not nothing. A full shard is emptied whole (PersonCache::Put), so what
+  // it holds at any one moment is a sum of 16 sawtooths: at the end it was below a third of
+  // the capacity 1 run in ~20 (163,200 bytes against 174,762). Its most over the run, at
+  // least half, and an eighth at the end, say the same without that chance.
+  EXPECT_GT(most.load(), kCapacity / 2);
+  EXPECT_GT(cache.Bytes(), kCapacity / 8);
 }
 
 TEST_F(PersonCacheBudgetTest, WhatTheHeapHoldsForItIsWithinItsCapacity) {
