@@ -191,7 +191,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     data_key = {KeyLookup::State::kKey, fresh.key};
     sodium_memzero(fresh.key.data(), fresh.key.size());
     // Beside the stream's index entries (version 0): its id is shared with them there.
-    g.index.Add(format::KeySeedKey(r.stream), fresh.stored);
+    batch.Put(streams_, format::KeySeedKey(r.stream), fresh.stored);
     group.keys[r.stream] = data_key.key;
   }
   const Timestamp now = g.recorded_at;
@@ -223,11 +223,11 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     g.records->Append(record);
     key.assign(r.stream).push_back('\0');
     format::PutFixed64BE(key, version);
-    g.index.Add(key, format::EncodePositionRef(pos));
+    batch.Put(streams_, key, format::EncodePositionRef(pos));
     result.last_position = pos;
   }
-  // The index entries (above), head, claims and idempotency record go into the batch when
-  // the group is written (AddKeyedWrites; the index in key order): the group holds what they will be.
+  // The head, claims and idempotency record go into the batch when the group is written
+  // (AddKeyedWrites), once for all its requests: the group holds what they will be.
   group.heads[r.stream] = format::Head{result.version, result.last_position};
   sodium_memzero(data_key.key.data(), data_key.key.size());
   for (std::string& claim : released) group.claims[std::move(claim)] = "";
@@ -235,7 +235,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   if (r.erase_personal_data) {
     // An empty value is the tombstone: erased, as opposed to never having had a key. Both
     // places, since a stream keyed before format 3 has its key in the keys family.
-    g.index.Add(format::KeySeedKey(r.stream), "");
+    batch.Put(streams_, format::KeySeedKey(r.stream), "");
     batch.Put(keys_, r.stream, "");
     group.keys[r.stream] = std::nullopt;
   }

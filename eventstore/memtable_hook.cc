@@ -114,6 +114,43 @@ class HookedHashedFactory : public rocksdb::MemTableRepFactory {
   std::unique_ptr<const rocksdb::SliceTransform> whole_key_;
 };
 
+// RocksDB's hash link list hashing by the family's prefix extractor, the transform RocksDB
+// hands the factory: the family has one, so RocksDB keeps the factory whatever its name.
+class HookedPrefixHashedFactory : public rocksdb::MemTableRepFactory {
+ public:
+  explicit HookedPrefixHashedFactory(size_t buckets)
+      : inner_(rocksdb::NewHashLinkListRepFactory(buckets, /*huge_page_tlb_size=*/0,
+                                                  /*bucket_entries_logging_threshold=*/4096,
+                                                  /*if_log_bucket_dist_when_flash=*/false)) {}
+
+  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& compare,
+                                          rocksdb::Allocator* allocator, const rocksdb::SliceTransform* transform,
+                                          rocksdb::Logger* logger) override {
+    return new HookedRep(inner_->CreateMemTableRep(compare, allocator, transform, logger), allocator);
+  }
+  const char* Name() const override { return "CaseledgerHashedByPrefix"; }
+  bool IsInsertConcurrentlySupported() const override { return inner_->IsInsertConcurrentlySupported(); }
+  bool CanHandleDuplicatedKey() const override { return inner_->CanHandleDuplicatedKey(); }
+
+ private:
+  std::unique_ptr<rocksdb::MemTableRepFactory> inner_;
+};
+
+// stream '\0' BE64(version) -> stream '\0'.
+class StreamPrefixTransform : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "CaseledgerStreamPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    // The hash table transforms every key it holds, in the domain or not: such a key is its
+    // own prefix.
+    if (!InDomain(key)) return key;
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() >= 9 && key[key.size() - 9] == '\0';
+  }
+};
+
 }  // namespace
 
 void ArmMemtableInsertHook(void (*fire)(void*), void* arg) {
@@ -132,6 +169,14 @@ std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory() {
 
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedHashedFactory(size_t buckets) {
   return std::make_shared<HookedHashedFactory>(buckets);
+}
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedPrefixHashedFactory(size_t buckets) {
+  return std::make_shared<HookedPrefixHashedFactory>(buckets);
+}
+
+std::shared_ptr<const rocksdb::SliceTransform> NewStreamPrefixTransform() {
+  return std::make_shared<StreamPrefixTransform>();
 }
 
 }  // namespace caseledger::eventstore

@@ -1,5 +1,6 @@
-// Private to eventstore/: RocksDB's memtables (the skip list, and a hash table for families
-// read by whole key) with one hook, a thread's call on its next memtable insert. With enable_pipelined_write a write's batch reaches the memtable
+// Private to eventstore/: RocksDB's memtables (the skip list, a hash table for families read
+// by whole key, one hashed by stream for the stream index) with one hook, a thread's call on
+// its next memtable insert. With enable_pipelined_write a write's batch reaches the memtable
 // only after its WAL write and sync succeeded (DBImpl::PipelinedWriteImpl: a failed WAL
 // stage completes its writers without a memtable stage), and a later write joins the WAL
 // queue behind it. So the group commit learns from the hook, while its write still runs,
@@ -9,14 +10,16 @@
 //
 // Everything else is the skip list's own (SkipListFactory); the factory keeps its name, so
 // the OPTIONS file RocksDB writes names the plain skip list. The hash table's factory has a
-// name of its own (CaseledgerHashedWholeKey): under RocksDB's, a family without a prefix
-// extractor would silently get a skip list instead, and lose the hook.
+// name of its own (CaseledgerHashedWholeKey; CaseledgerHashedByPrefix for the stream index's):
+// under RocksDB's, a family without a prefix extractor would silently get a skip list
+// instead, and lose the hook.
 //
 // Thread safety: the hook is the calling thread's (thread-local); a memtable is used as
 // RocksDB uses any.
 #pragma once
 
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 
 #include <memory>
 
@@ -38,5 +41,20 @@ std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory();
 // which a flush does once. Its inserts are not concurrent (allow_concurrent_memtable_write
 // must be off).
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedHashedFactory(size_t buckets);
+
+// The same hash table, hashing a key by the family's prefix extractor (for the stream index:
+// NewStreamPrefixTransform, so that a stream's entries share one short sorted list, a skip
+// list once it holds 256). REQUIRES: the family's prefix_extractor is set. Then an iterator
+// over the family reads its memtables in RocksDB's prefix mode unless ReadOptions::
+// total_order_seek is set: a Seek finds the target's bucket and a Next past its end ends the
+// memtable's part, so a read that goes on from one stream into the next misses the
+// memtable's entries there, and a SeekToFirst, SeekToLast or SeekForPrev finds none at all.
+// Such a read sets total_order_seek (and gets a sorted copy of the table, as a flush does).
+std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedPrefixHashedFactory(size_t buckets);
+
+// The stream index's prefix: a key `stream '\0' BE64(version)` (FORMAT.md) without its
+// version, so a stream's entries, its key seed (version 0) among them, share it. Keys not
+// of that shape are not in its domain.
+std::shared_ptr<const rocksdb::SliceTransform> NewStreamPrefixTransform();
 
 }  // namespace caseledger::eventstore

@@ -144,13 +144,6 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
       {format::kCheckpoints, FamilyOptions(cache, plain)},
       {format::kKeys, FamilyOptions(cache, lookups)},  // format 1-2 keys; stream ids compress
   };
-  // One insert hint for the stream index (a prefix of no bytes): the group commit writes a
-  // group's index entries in key order (AddKeyedWrites), and with one shared hint the
-  // memtable's skip list is searched for each from where the one before it went, only up
-  // as far as the two keys' distance requires, instead of from its top. (The index had a
-  // hint per stream: its splice from the stream's last append, stale by then at most
-  // levels, a hash-map look-up and a splice allocated in the memtable per new stream.)
-  families[2].options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   // The skip list with the hook that tells the group commit its write is synced.
   auto memtables = NewHookedSkipListFactory();
   for (auto& family : families) family.options.memtable_factory = memtables;
@@ -161,9 +154,17 @@ StoreResult<std::unique_ptr<EventStore>> RocksEventStore::Open(const StoreOption
   // instructions, 20 % of the append bench's cycles in the searches' cache misses). A
   // flush pays for the order instead, off the commit threads (docs/benchmarks.md, session
   // 29). 2^18 buckets, 2 MiB a memtable: ~3 keys a bucket in a full 64 MiB memtable.
-  // The stream index stays a skip list: a stream's read seeks in it.
   auto hashed = NewHookedHashedFactory(size_t{1} << 18);
   for (size_t f : {3, 4, 5}) families[f].options.memtable_factory = hashed;
+  // The stream index hashed by stream: its keys are random too (stream ids), but a stream's
+  // read seeks in it, so the table hashes by the family's prefix extractor (the stream: its
+  // entries share one short sorted list) and a reader's Seek goes to that list (RocksDB's
+  // prefix mode). Its hinted skip-list inserts were ~11 k of the commit threads' ~24 k
+  // instructions an append (session 29). A read that crosses streams must ask for total
+  // order (memtable_hook.h): the standby's seed does; `verify` opens the store without it.
+  // The files are unchanged: the family has no filter for the extractor to build.
+  families[2].options.prefix_extractor = NewStreamPrefixTransform();
+  families[2].options.memtable_factory = NewHookedPrefixHashedFactory(size_t{1} << 18);
   db_options.allow_concurrent_memtable_write = false;  // the hash table's inserts are not concurrent
   // The heads and claims families are asked mostly for keys that are not there (a new
   // stream's head, a new swab's or tax code's claim: every registration, every swab

@@ -98,42 +98,14 @@ class RocksEventStore final : public EventStore {
     AppendCallback done;
     StoreResult<AppendResult> result{StoreError{}};
   };
-  // Writes of one family held back from the batch until the group is written, then put in
-  // key order (AddKeyedWrites): key and value bytes one after the other in one buffer, so
-  // that a recycled group allocates nothing per write.
-  class SortedPuts {
-   public:
-    void Add(std::string_view key, std::string_view value);
-    // Puts every write into `batch` under `family` in key order; writes of one key keep the
-    // order they were added in (the last one wins, as in the batch).
-    void PutInKeyOrder(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* family);
-    size_t bytes() const { return bytes_.size(); }
-    void Clear() {
-      bytes_.clear();
-      entries_.clear();
-    }
-
-   private:
-    struct Entry {
-      uint32_t at;
-      uint32_t key_size;
-      uint32_t value_size;
-    };
-    std::string bytes_;
-    std::vector<Entry> entries_;
-  };
   // Requests prepared into one WriteBatch, written with one WAL sync (group_commit.cc).
   // Recycled once answered (spare_groups_): its batch, maps and pending list keep their
   // memory, so a group in the steady state allocates nothing of its own.
   struct Group {
     rocksdb::WriteBatch batch;
     GroupState state;
-    // The stream index entries and key seeds (the streams family): a group's streams are
-    // random, and in key order the memtable's one insert hint finds each next to the one
-    // before instead of searching from its top (FamilyOptions, Open).
-    SortedPuts index;
-    // Prepare's scratch for one record and one key (their bytes are copied into the batch
-    // and index): reused, so an event allocates nothing of its own.
+    // Prepare's scratch for one record and one key (their bytes are copied into the
+    // batch): reused, so an event allocates nothing of its own.
     std::string record, key;
     // Its records as written to the events family, from first_position on: handed to the
     // recent log (recent_log.h) once synced, for the log's readers.

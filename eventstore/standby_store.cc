@@ -541,6 +541,7 @@ class RocksSeedReader final : public SeedReader {
     if (done()) return;
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
+    ro.total_order_seek = true;  // the whole family, the stream index's memtable too (memtable_hook.h)
     it_.reset(db_->NewIterator(ro, order_[family_]));
     it_->SeekToFirst();
   }
