@@ -1,6 +1,6 @@
 // The grant table's look-ups: a grant or revocation is seen by the next look-up of the same
-// subject on the same thread (which otherwise answers from what it kept), and each thread
-// answers from grants of its own.
+// subject on the same thread (which otherwise answers from what it kept, also after appends
+// to other streams), and each thread answers from grants of its own.
 #include "api/grant_table.h"
 
 #include "domain/event_codec.h"
@@ -76,6 +76,28 @@ TEST_F(GrantTableTest, EachThreadAnswersFromGrantsOfItsOwn) {
   std::thread([&] { there = table.For("alice"); }).join();
   EXPECT_NE(&there.grants(), &here.grants());
   EXPECT_EQ(there.grants(), here.grants());
+}
+
+// Appends to other streams (every command's) move the store's position, not the users
+// stream: the thread's kept grants still answer, the same vector, not a copy made again.
+TEST_F(GrantTableTest, AnAppendToAnotherStreamKeepsTheThreadsGrants) {
+  GrantTable table(*store_);
+  Grant("alice", "TO3");
+  Grant("alice", "TO4");
+  const auto before = table.For("alice");
+  for (int i = 0; i < 3; ++i) {
+    eventstore::AppendRequest r;
+    r.stream = "person-" + std::to_string(i);
+    auto encoded = domain::Encode(domain::AccessGranted{"nobody", "operator", "TO1"});
+    r.events.push_back({encoded.type, encoded.schema_version, encoded.body, encoded.personal, domain::Timestamp{1}});
+    ASSERT_TRUE(store_->Append(r));
+    const auto after = table.For("alice");
+    EXPECT_EQ(&after.grants(), &before.grants());
+    EXPECT_TRUE(after.Holds(domain::Role::kOperator, "TO4"));
+  }
+  // A grant after them is still seen by the next look-up.
+  Grant("alice", "TO5");
+  EXPECT_TRUE(table.For("alice").Holds(domain::Role::kOperator, "TO5"));
 }
 
 }  // namespace

@@ -128,11 +128,13 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   options.reference = ctx.reference.get();
   // Measure ends by the rules the live views use, so the person and the views agree; a
   // rule adoption changes the answer, hence the rules position in the tag.
-  auto live = ctx.views ? ctx.views->Current() : nullptr;
-  options.rules = live ? live->rules.get() : nullptr;
+  // The book and its position, not the views: a copy of the views' pointer wrote cache
+  // lines every reader shares (live_views.h). Held by this thread until its next Rules().
+  const serving::LiveViews::RulesNow* live = ctx.views ? &ctx.views->Rules() : nullptr;
+  options.rules = live ? live->book : nullptr;
   // The current state's answer is kept once per state, rule book and day, however often
   // it is read: the person's look-up hands it out.
-  const PersonCache::RenderKey key{options.rules, live ? live->rules_position : 0, options.today.days};
+  const PersonCache::RenderKey key{options.rules, live ? live->position : 0, options.today.days};
   if (auto refused = read.Admit(id, PersonReadRoleIn, past ? nullptr : &key)) return *refused;
   uint64_t position = ctx.store->CommittedPosition();
   const PersonState* state = &read.current();
@@ -159,7 +161,7 @@ Response PersonAnswer(const ApiContext& ctx, const RouteRequest& req, const std:
   put("\"p");
   append(state->version);
   put("-r");
-  append(live ? live->rules_position : uint64_t{0});
+  append(live ? live->position : uint64_t{0});
   if (past) {
     put("-a");
     if (as_of.recorded) append(as_of.recorded->micros);

@@ -30,6 +30,8 @@ constexpr uint64_t kSwitchLag = 4096;
 // How long a retired runner may stay held by readers before it is left to the next start.
 constexpr auto kRetireWait = std::chrono::seconds(10);
 
+std::atomic<uint64_t> next_live_views_id{1};  // Impl::id, never reused
+
 // Starts the runner's follower on a thread of lower priority: the follower inherits the
 // nice value of the thread that creates it (Linux: nice is per thread).
 void StartWithNice(projections::ViewRunner& runner, int nice) {
@@ -122,6 +124,10 @@ class LiveViews::Impl {
   // Read by Current() without a lock (an atomic pointer swap, RCU-style: a reader holds
   // what it loaded for one answer); written only under mu.
   std::atomic<std::shared_ptr<const ServingViews>> current;
+  // Moved after every store of `current` after Open (Rules(): a thread's kept book is
+  // good while it has not moved). `id` tells whose a thread's kept book is.
+  std::atomic<uint64_t> generation{0};
+  const uint64_t id = next_live_views_id.fetch_add(1, std::memory_order_relaxed);
   uint64_t requested = 0;                       // rules position wanted live; guarded by mu
   bool stopping = false;                        // guarded by mu
   AdoptionStatus status;                        // guarded by mu
@@ -213,6 +219,7 @@ void LiveViews::Impl::Rebuild(uint64_t target) {
     std::lock_guard hold(hold_mu);
     std::lock_guard lock(mu);
     old = current.exchange(std::move(serving));
+    generation.fetch_add(1, std::memory_order_release);
     ++status.switches;
   }
   cv.notify_all();
@@ -344,6 +351,27 @@ const std::string& LiveViews::data_dir() const { return impl_->options.data_dir;
 
 std::shared_ptr<const ServingViews> LiveViews::Current() const {
   return impl_->current.load(std::memory_order_acquire);
+}
+
+const LiveViews::RulesNow& LiveViews::Rules() const {
+  struct Kept {
+    uint64_t owner = 0;  // Impl::id; 0: nothing kept
+    uint64_t generation = 0;
+    std::shared_ptr<const domain::RuleBook> book;
+    RulesNow now;
+  };
+  thread_local Kept kept;
+  // The generation before the views: a switch after this load moves it again, so views
+  // newer than the generation kept are loaded again at the next call, never older ones.
+  const uint64_t generation = impl_->generation.load(std::memory_order_acquire);
+  if (kept.owner != impl_->id || kept.generation != generation) {
+    const std::shared_ptr<const ServingViews> c = Current();
+    kept.book = c->rules;
+    kept.now = {c->rules.get(), c->rules_position};
+    kept.owner = impl_->id;
+    kept.generation = generation;
+  }
+  return kept.now;
 }
 
 uint64_t LiveViews::Position() const { return Current()->runner->Position(); }

@@ -108,6 +108,19 @@ class LiveViews {
 
   // The views live now: an atomic load of a pointer, no lock (a switch swaps it).
   std::shared_ptr<const ServingViews> Current() const;
+
+  // The rule book the live views were built with and its rules position, for a read that
+  // needs only these (a person's answer). Held by the calling thread: good until the
+  // thread's next call of Rules() (on any LiveViews). The thread keeps the book, never the
+  // views (whose retirement waits for their readers); a switch is seen by the next call
+  // after it, so a read never pairs one generation's book with another's position. Writes
+  // no memory another thread reads, where Current() writes the pointer's lock bit and the
+  // views' reference count, shared by every reader.
+  struct RulesNow {
+    const domain::RuleBook* book = nullptr;
+    uint64_t position = 0;  // ServingViews::rules_position
+  };
+  const RulesNow& Rules() const;
   // Of the current views (conveniences for health checks and metrics).
   uint64_t Position() const;
   std::string failure() const;

@@ -1,7 +1,8 @@
 // Blue-green adoption of rebuilt views (live_views.h): a rebuild running while events keep
 // arriving ends with views equal to a from-scratch rebuild and nothing missing; a rebuild
 // abandoned where a crash would stop it leaves the old views live, and the next open
-// serves the old views while it finishes the rebuild.
+// serves the old views while it finishes the rebuild. A thread's Rules() is the live views'
+// book and position, before and after a switch, without holding the views.
 #include "serving/live_views.h"
 
 #include "projections/municipality_view.h"
@@ -185,6 +186,50 @@ TEST_F(LiveViewsTest, AbandonedRebuildLeavesTheOldViewsLiveAndTheNextOpenFinishe
   EXPECT_EQ((*live)->Current()->rules_position, adopted_position);
   EXPECT_EQ(Quarantines(*(*live)->Current()), 0);
   EXPECT_EQ((*ReadViewsPointer(data_))->dir, ViewsDirFor(adopted_position));
+}
+
+// Rules() answers from what the calling thread kept until a switch, then from the new
+// views, on every thread; the thread keeps the book, not the views, whose directory is
+// removed once their last reader lets them go.
+TEST_F(LiveViewsTest, ARulesReadAfterASwitchIsTheNewBooksAndKeepsNoViews) {
+  auto live = LiveViews::Open(log_.store(), Options());
+  ASSERT_TRUE(live) << live.error().message;
+  LiveViews& views = **live;
+  const uint64_t first_position = views.Current()->rules_position;
+  const LiveViews::RulesNow& before = views.Rules();
+  EXPECT_EQ(before.book, views.Current()->rules.get());
+  EXPECT_EQ(before.position, first_position);
+  EXPECT_EQ(&views.Rules(), &before);  // the thread's own, kept
+  {
+    auto held = views.Current();
+    const long readers = held.use_count();
+    views.Rules();
+    EXPECT_EQ(held.use_count(), readers);  // no views held by the thread
+  }
+
+  auto adopted = RecordAdoption(log_.store(), *RedatedDecember2021(), {});
+  ASSERT_TRUE(adopted);
+  views.Adopt(adopted->last_position);
+  ASSERT_TRUE(views.WaitIdle(60s));
+  ASSERT_EQ(views.status().switches, 1u);
+  const auto now = views.Current();
+  const LiveViews::RulesNow after = views.Rules();
+  EXPECT_EQ(after.position, adopted->last_position);
+  EXPECT_NE(after.position, first_position);
+  EXPECT_EQ(after.book, now->rules.get());
+  LiveViews::RulesNow elsewhere;
+  std::thread([&] { elsewhere = views.Rules(); }).join();
+  EXPECT_EQ(elsewhere.book, now->rules.get());
+  EXPECT_EQ(elsewhere.position, adopted->last_position);
+
+  // The old views are released and their directory removed, though this thread read
+  // their book before the switch.
+  bool removed = false;
+  for (int i = 0; i < 300 && !removed; ++i) {
+    removed = !std::filesystem::exists(data_ + "/views");
+    if (!removed) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(removed);
 }
 
 }  // namespace
