@@ -9,12 +9,19 @@
 namespace caseledger::api {
 namespace {
 
+// Whether a byte must be escaped in a JSON string: one table load a byte where three
+// comparisons were (the scan was the answer's largest part, over ~60 bytes of ids).
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
+
 // Writes `text` as a JSON string, with Boost.JSON's escapes.
 void AppendString(std::string& out, std::string_view text) {
   out.push_back('"');
-  if (std::none_of(text.begin(), text.end(), [](char c) {
-        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-      })) {
+  if (std::none_of(text.begin(), text.end(), [](char c) { return kEscaped[static_cast<unsigned char>(c)]; })) {
     out.append(text).push_back('"');  // ids and stream names: nothing to escape
     return;
   }
