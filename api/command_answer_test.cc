@@ -68,5 +68,53 @@ TEST(CommandAnswerTest, StringsAreEscapedAsJson) {
   EXPECT_EQ(res.Body(), json::serialize(parsed)) << "the same escapes as Boost.JSON's";
 }
 
+TEST(CommandAnswerTest, AnyRunOfIdsIsWrittenAsBoostJsonsObjectWouldBe) {
+  // Every sequence of up to four id-bearing events (and a status event naming none), with
+  // and without the person the command was on: the body is the object built field by
+  // field with insert-or-assign, serialized by Boost.JSON (the answer's text before it was
+  // written by hand).
+  domain::PersonRegistered registered{"01HREG", domain::Sex::kMale, "001272", {}};
+  domain::SwabRequested swab;
+  swab.swab_id = "S-9";
+  domain::IsolationOrdered isolation;
+  isolation.measure_id = 3;
+  domain::QuarantineOrdered quarantine;
+  quarantine.measure_id = 4;
+  domain::SwabCollected collected;
+  collected.swab_id = "S-9";
+  const std::vector<domain::Event> kinds{registered, swab, isolation, quarantine, collected};
+  int checked = 0;
+  for (int length = 1; length <= 4; ++length) {
+    int runs = 1;
+    for (int i = 0; i < length; ++i) runs *= static_cast<int>(kinds.size());
+    for (int run = 0; run < runs; ++run) {
+      std::vector<domain::Event> events;
+      for (int i = 0, rest = run; i < length; ++i, rest /= static_cast<int>(kinds.size())) {
+        events.push_back(kinds[rest % kinds.size()]);
+      }
+      for (const std::string person : {"", "P1"}) {
+        json::object expected;
+        expected["position"] = 9;
+        expected["first_position"] = 7;
+        expected["stream"] = "person-P1";
+        expected["version"] = 2;
+        if (!person.empty()) expected["person_id"] = person;
+        for (const auto& e : events) {
+          if (const auto* v = std::get_if<domain::PersonRegistered>(&e)) expected["person_id"] = v->person_id;
+          if (const auto* v = std::get_if<domain::SwabRequested>(&e)) expected["swab_id"] = v->swab_id;
+          if (const auto* v = std::get_if<domain::IsolationOrdered>(&e)) expected["measure_id"] = v->measure_id;
+          if (const auto* v = std::get_if<domain::QuarantineOrdered>(&e)) expected["measure_id"] = v->measure_id;
+        }
+        const Response res = CommandAnswer(Appended("person-P1", 7, 9, 2), events, person);
+        ASSERT_EQ(res.Body(), json::serialize(expected)) << "run " << run << " of " << length;
+        EXPECT_EQ(res.Header("location"),
+                  std::holds_alternative<domain::PersonRegistered>(events.front()) ? "/v1/people/P1" : "");
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * (5 + 25 + 125 + 625));
+}
+
 }  // namespace
 }  // namespace caseledger::api
