@@ -113,5 +113,27 @@ TEST(RecordFormatTest, KeysEndInTheirNumberBigEndian) {
   EXPECT_EQ(DecodeFixed64BE(PositionKey(UINT64_MAX - 1).data()), UINT64_MAX - 1);
 }
 
+// The chain hash is SHA-256(prev ‖ BE64(position) ‖ body) (FORMAT.md), whatever computes it:
+// digests from Python's hashlib, so that a store's chain checks the same after a change of
+// how the hash is called (the EVP context until session 30, SHA256_* since).
+TEST(RecordFormatTest, TheChainHashIsSha256OfThePreviousHashThePositionAndTheBody) {
+  auto hex = [](const domain::Hash& h) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : h) out += {kDigits[b >> 4], kDigits[b & 15]};
+    return out;
+  };
+  domain::Hash prev{};
+  for (size_t i = 0; i < prev.size(); ++i) prev[i] = static_cast<uint8_t>(i);
+  const std::string body = "\x04" + std::string(300, 'x');  // five blocks and a bit
+  EXPECT_EQ(hex(ChainHash(prev, 0x0102030405060708ULL, body)),
+            "ddaa36b3d54ec06a15caac261e98880626e2219d783d755f1a3b8dee7075fcba");
+  EXPECT_EQ(hex(ChainHash(domain::Hash{}, 0, "")),
+            "2c34ce1df23b838c5abf2a7f6437cca3d3067ed509ff25f11df6b11b582b51eb");
+  // One call after another on a thread: no state carried from the one before.
+  EXPECT_EQ(hex(ChainHash(prev, 0x0102030405060708ULL, body)),
+            "ddaa36b3d54ec06a15caac261e98880626e2219d783d755f1a3b8dee7075fcba");
+}
+
 }  // namespace
 }  // namespace caseledger::eventstore::format
