@@ -56,14 +56,8 @@ class DaySeries {
   // Adds `delta` to `column` on `day`. Writer only.
   void Add(domain::Date day, size_t column, int32_t delta) {
     const int32_t b = BlockOf(day);
-    if (owned_ == nullptr || owned_number_ != b) {
-      auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
-                                 [](const auto& e, int32_t n) { return e.first < n; });
-      if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
-      owned_ = &cow::Own(it->second);
-      owned_number_ = b;
-    }
-    (*owned_)[day.days - b * kBlockDays][column] += delta;
+    Block& block = owned_ != nullptr && owned_number_ == b ? *owned_ : OwnBlock(b);
+    block[day.days - b * kBlockDays][column] += delta;
     totals_[column] += delta;
   }
 
@@ -151,6 +145,17 @@ class DaySeries {
   }
 
  private:
+  // Block b, made or copied if need be (cow::Own), kept as owned_. Apart from Add so that
+  // Add, a few instructions, is inlined into its callers.
+  Block& OwnBlock(int32_t b) {
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
+                               [](const auto& e, int32_t n) { return e.first < n; });
+    if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
+    owned_ = &cow::Own(it->second);
+    owned_number_ = b;
+    return *owned_;
+  }
+
   const Block* Find(int32_t b) const {
     auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
                                [](const auto& e, int32_t n) { return e.first < n; });
