@@ -145,9 +145,11 @@ class DaySeries {
   }
 
  private:
-  // Block b, made or copied if need be (cow::Own), kept as owned_. Apart from Add so that
-  // Add, a few instructions, is inlined into its callers.
-  Block& OwnBlock(int32_t b) {
+  // Block b, made or copied if need be (cow::Own), kept as owned_. Apart from Add, and not
+  // inlined into it, so that Add and its callers (SeriesTable::AddTo) stay a few
+  // instructions each, inlined where they are called: the calls' frames were ~35
+  // instructions of each AddTo (docs/benchmarks.md, session 30).
+  [[gnu::noinline]] Block& OwnBlock(int32_t b) {
     auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
                                [](const auto& e, int32_t n) { return e.first < n; });
     if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
