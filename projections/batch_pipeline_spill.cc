@@ -101,14 +101,22 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     lower_rows[k]->Append(*upper_rows[k]);
     upper_rows[k].reset();
     const std::string prefix = std::string(fold_names_[k]) + "/";
-    PersonRowsAtEnd& made = *lower_rows[k];
-    auto in = db.Ingest(spill_dir_ + "/rows-" + std::to_string(k) + ".sst",
-                        [&](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
-                          if (!made.Next(key, value)) return false;
-                          key.insert(0, prefix);
-                          return true;
-                        });
+    auto source = [&prefix](PersonRowsAtEnd& made) -> ViewsDb::IngestSource {
+      return [&prefix, &made](std::string& key, std::string& value) -> eventstore::StoreResult<bool> {
+        if (!made.Next(key, value)) return false;
+        key.insert(0, prefix);
+        return true;
+      };
+    };
+    // In two table files written at once when the fold splits its rows (TakeUpperHalf):
+    // on the runner's thread alone, the GP rows' file was serial wall at the catch-up's end.
+    const std::string path = spill_dir_ + "/rows-" + std::to_string(k);
+    std::unique_ptr<PersonRowsAtEnd> upper_half = lower_rows[k]->TakeUpperHalf();
+    auto in = upper_half ? db.Ingest(std::vector<std::string>{path + "a.sst", path + "b.sst"},
+                                     std::vector<ViewsDb::IngestSource>{source(*lower_rows[k]), source(*upper_half)})
+                         : db.Ingest(path + ".sst", source(*lower_rows[k]));
     lower_rows[k].reset();
+    upper_half.reset();
     if (!in) return in.error();
   }
   EndSpill();

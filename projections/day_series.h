@@ -38,17 +38,26 @@ class DaySeries {
   using Row = std::array<int32_t, N>;
   using Block = std::array<Row, kBlockDays>;
 
+  DaySeries() = default;
+  // A copy shares every block with the original (each copied on its first change) and owns
+  // none of them yet.
+  DaySeries(const DaySeries& o) : blocks_(o.blocks_), totals_(o.totals_) {}
+  DaySeries& operator=(const DaySeries& o) {
+    blocks_ = o.blocks_;
+    totals_ = o.totals_;
+    owned_ = nullptr;
+    return *this;
+  }
+
   static int32_t BlockOf(domain::Date day) {
     return day.days >= 0 ? day.days / kBlockDays : -((-day.days + kBlockDays - 1) / kBlockDays);
   }
 
   // Adds `delta` to `column` on `day`. Writer only.
   void Add(domain::Date day, size_t column, int32_t delta) {
-    int32_t b = BlockOf(day);
-    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
-                               [](const auto& e, int32_t n) { return e.first < n; });
-    if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
-    cow::Own(it->second)[day.days - b * kBlockDays][column] += delta;
+    const int32_t b = BlockOf(day);
+    Block& block = owned_ != nullptr && owned_number_ == b ? *owned_ : OwnBlock(b);
+    block[day.days - b * kBlockDays][column] += delta;
     totals_[column] += delta;
   }
 
@@ -136,6 +145,19 @@ class DaySeries {
   }
 
  private:
+  // Block b, made or copied if need be (cow::Own), kept as owned_. Apart from Add, and not
+  // inlined into it, so that Add and its callers (SeriesTable::AddTo) stay a few
+  // instructions each, inlined where they are called: the calls' frames were ~35
+  // instructions of each AddTo (docs/benchmarks.md, session 30).
+  [[gnu::noinline]] Block& OwnBlock(int32_t b) {
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
+                               [](const auto& e, int32_t n) { return e.first < n; });
+    if (it == blocks_.end() || it->first != b) it = blocks_.insert(it, {b, nullptr});
+    owned_ = &cow::Own(it->second);
+    owned_number_ = b;
+    return *owned_;
+  }
+
   const Block* Find(int32_t b) const {
     auto it = std::lower_bound(blocks_.begin(), blocks_.end(), b,
                                [](const auto& e, int32_t n) { return e.first < n; });
@@ -144,6 +166,13 @@ class DaySeries {
 
   std::vector<std::pair<int32_t, std::shared_ptr<Block>>> blocks_;  // by block number
   std::array<int64_t, N> totals_{};
+  // The block Add changed last (number owned_number_), this series' own since: Add changes
+  // it again without finding it or asking whether it is shared. Only a copy of the series
+  // shares its blocks, and the writer then changes the copy (cow::Own of the series), which
+  // owns none. Why: most effects of a catch-up fall in the latest block, and finding and
+  // owning it was about half of each Add (~50 instructions; docs/benchmarks.md, session 30).
+  Block* owned_ = nullptr;
+  int32_t owned_number_ = 0;
 };
 
 }  // namespace caseledger::projections

@@ -54,5 +54,35 @@ TEST(DaySeriesCodecTest, BlocksOfTheFormerFormatAreReadAndBadRunsRefused) {
   EXPECT_FALSE(DecodeCounters(unknown, values.data(), values.size()));
 }
 
+// A copy shares its blocks with the original until either changes one: the block Add
+// changed last stays the original's (the copy owns none), whichever is changed next, and
+// however the copy was made.
+TEST(DaySeriesTest, ACopyAndItsOriginalChangeApart) {
+  const domain::Date day{18600}, later{18601}, other_block{18700};
+  DaySeries<2> original;
+  original.Add(day, 0, 1);
+  original.Add(later, 1, 2);  // the block now held for the next Add
+  DaySeries<2> copy(original);
+  copy.Add(day, 0, 10);
+  original.Add(later, 1, 3);
+  EXPECT_EQ(original.At(day)[0], 1);
+  EXPECT_EQ(copy.At(day)[0], 11);
+  EXPECT_EQ(original.At(later)[1], 5);
+  EXPECT_EQ(copy.At(later)[1], 2);
+  EXPECT_EQ(original.Total(1), 5);
+  EXPECT_EQ(copy.Total(0), 11);
+
+  DaySeries<2> assigned;
+  assigned.Add(other_block, 0, 7);
+  assigned = copy;
+  assigned.Add(day, 0, 100);
+  EXPECT_EQ(copy.At(day)[0], 11);
+  EXPECT_EQ(assigned.At(day)[0], 111);
+  EXPECT_EQ(assigned.At(other_block)[0], 0);
+  copy.Add(day, 0, 1000);
+  EXPECT_EQ(assigned.At(day)[0], 111);
+  EXPECT_EQ(copy.At(day)[0], 1011);
+}
+
 }  // namespace
 }  // namespace caseledger::projections

@@ -272,6 +272,12 @@ class GpView::Impl final : public KeyedTable {
   absl::flat_hash_map<std::string, std::vector<int32_t>, KeyHash, std::equal_to<>> days_changed_;
   absl::flat_hash_set<DayKey> days_stored_;
   std::vector<std::pair<const std::string, std::vector<int32_t>>*> gps_changed_;  // Persist's scratch
+  // Nothing written (Persist) nor loaded since the view was made or cleared: the next
+  // Persist writes every report day kept and deletes none, which is what tracking the days
+  // changed would have it write, so they are not tracked until then. Why: a catch-up from
+  // scratch persists once, at its end, and the tracking per note (a look-up of the GP's
+  // days per result) was most of AddNote (docs/benchmarks.md, session 30).
+  bool unwritten_ = true;
 
   bool Load(std::string_view key, std::string_view value) override;
   std::shared_ptr<const void> Freeze() override {
@@ -293,6 +299,7 @@ class GpView::Impl final : public KeyedTable {
   }
 
   void DayChanged(const std::string& gp, Date day) {
+    if (unwritten_) return;
     std::vector<int32_t>& days = days_changed_[gp];
     if (std::find(days.begin(), days.end(), day.days) == days.end()) days.push_back(day.days);
   }
@@ -300,6 +307,7 @@ class GpView::Impl final : public KeyedTable {
   // nothing to write and is forgotten, so that a GP's days changed stay the few kept
   // however many days pass between two Persists (a catch-up from scratch persists once).
   void DayDropped(const std::string& gp, Date day) {
+    if (unwritten_) return;
     if (!days_stored_.empty() && days_stored_.contains(DayKey(gp, day.days))) return DayChanged(gp, day);
     if (auto it = days_changed_.find(gp); it != days_changed_.end()) std::erase(it->second, day.days);
   }
@@ -328,6 +336,42 @@ class GpView::Impl final : public KeyedTable {
     // so and copies nothing), where in the set's order it sorted and rewrote a catch-up's
     // tens of thousands of report days at every write. A report day's key is
     // "<gp>/r/YYYY-MM-DD": by GP, then by day.
+    if (unwritten_) {
+      PersistAllDays(sink);
+    } else {
+      PersistDaysChanged(sink);
+    }
+    std::string gp;
+    dirty_.Drain([&](std::string_view g, std::string_view person) {
+      gp.assign(g);
+      const std::optional<Status> row = GetPatient(gp, person);
+      if (row) {
+        const Status& status = *row;
+        sink.Put(PatientKey(gp, person), Encode(status ? *status : PatientStatus{}));
+      } else {
+        sink.Delete(PatientKey(gp, person));
+      }
+    });
+  }
+
+  // The first Persist (unwritten_): every day kept of every GP, in key order.
+  void PersistAllDays(PersistSink& sink) {
+    std::vector<std::pair<const std::string*, const GpEntry*>> gps;
+    table_.ForEach([&](const std::string& gp, const GpEntry& entry) {
+      if (!entry.results.empty()) gps.emplace_back(&gp, &entry);
+    });
+    std::sort(gps.begin(), gps.end(), [](const auto& a, const auto& b) { return GpKeyBefore(*a.first, *b.first); });
+    for (const auto& [gp, entry] : gps) {
+      for (const auto& [day, notes] : entry->results) {  // by day, ascending
+        if (notes->empty()) continue;
+        sink.Put(DayKeyOf(*gp, day), Encode(*notes));
+        days_stored_.emplace(*gp, day.days);
+      }
+    }
+    unwritten_ = false;
+  }
+
+  void PersistDaysChanged(PersistSink& sink) {
     gps_changed_.clear();
     for (auto& gp : days_changed_) gps_changed_.push_back(&gp);
     std::sort(gps_changed_.begin(), gps_changed_.end(),
@@ -348,17 +392,6 @@ class GpView::Impl final : public KeyedTable {
     }
     gps_changed_.clear();
     days_changed_.clear();
-    std::string gp;
-    dirty_.Drain([&](std::string_view g, std::string_view person) {
-      gp.assign(g);
-      const std::optional<Status> row = GetPatient(gp, person);
-      if (row) {
-        const Status& status = *row;
-        sink.Put(PatientKey(gp, person), Encode(status ? *status : PatientStatus{}));
-      } else {
-        sink.Delete(PatientKey(gp, person));
-      }
-    });
   }
 
   void Clear() override {
@@ -367,6 +400,7 @@ class GpView::Impl final : public KeyedTable {
     dirty_.Clear();
     days_changed_.clear();
     days_stored_.clear();
+    unwritten_ = true;
   }
 
   // Not attached: applies `change` to a patient's status; copies and marks it for writing
@@ -497,6 +531,7 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
   }
   table_.ForgetChanges();  // restoring is not a change, nor anything to write
   dirty_.Clear();
+  unwritten_ = false;  // what is stored is not all to write again
   return true;
 }
 

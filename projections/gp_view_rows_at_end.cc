@@ -6,7 +6,8 @@
 // idle patient (no part), an idle status. So the rows are a regrouping of the people, who
 // come in id order, by GP: each GP's rows are kept in id order in one buffer of their own
 // (no allocation per patient: ~4 M patients at 1:1), and the GPs are sorted once, at the
-// first Next.
+// first Next (or TakeUpperHalf: the GPs cut in two ranges, written to two table files at
+// once, for the end of a catch-up is serial wall time).
 #include "projections/gp_view_rows.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -70,12 +71,22 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
     other.gps_.clear();
   }
 
+  // By GP: the GPs in key order, cut where the rows before come to half of the bytes.
+  std::unique_ptr<PersonRowsAtEnd> TakeUpperHalf() override {
+    Order();
+    size_t total = 0;
+    for (const auto* gp : order_) total += gp->second.size();
+    size_t cut = 0, below = 0;
+    while (cut < order_.size() && 2 * below < total) below += order_[cut++]->second.size();
+    if (cut == 0 || cut == order_.size()) return nullptr;
+    auto upper = std::make_unique<PatientRowsAtEnd>();
+    for (size_t g = cut; g < order_.size(); ++g) upper->gps_.emplace(order_[g]->first, std::move(order_[g]->second));
+    order_.resize(cut);  // the GPs moved out stay in gps_, empty, and are not handed out
+    return upper;
+  }
+
   bool Next(std::string& key, std::string& value) override {
-    if (!ordered_) {
-      ordered_ = true;
-      for (auto& gp : gps_) order_.push_back(&gp);
-      std::sort(order_.begin(), order_.end(), [](const auto* a, const auto* b) { return GpKeyBefore(a->first, b->first); });
-    }
+    Order();
     while (gp_ < order_.size() && at_ == order_[gp_]->second.size()) {
       std::string().swap(order_[gp_]->second);  // done with: its memory back at once
       ++gp_;
@@ -98,6 +109,13 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
   }
 
  private:
+  void Order() {
+    if (ordered_) return;
+    ordered_ = true;
+    for (auto& gp : gps_) order_.push_back(&gp);
+    std::sort(order_.begin(), order_.end(), [](const auto* a, const auto* b) { return GpKeyBefore(a->first, b->first); });
+  }
+
   // By GP: its rows, people in id order, each its id's length, its id, its part's length
   // and its part.
   absl::flat_hash_map<std::string, std::string, KeyHash, std::equal_to<>> gps_;

@@ -2,6 +2,7 @@
 // same, and a tiny patient budget answers and writes as an unbounded one. The view alone is
 // tested in gp_view_test.cc.
 #include "projections/gp_view.h"
+#include "projections/gp_view_rows.h"
 
 #include "domain/event_codec.h"
 #include "projections/cross_history_test_support.h"
@@ -13,7 +14,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace caseledger::projections {
 namespace {
@@ -158,6 +163,50 @@ TEST(GpViewRunnerTest, ATinyPatientBudgetAnswersAndWritesAsAnUnboundedOne) {
   }
   alone.Publish(all->back().position);
   EXPECT_EQ(dump(alone), unbounded.first);
+}
+
+// The rows made at the end of a catch-up from scratch, cut in two (two table files written
+// at once): every row once, the lower half's all before the upper's, each in key order,
+// the two as many as the rows not cut; too few GPs to cut, none is cut.
+TEST(GpRowsAtEndTest, TheUpperHalfTakesTheRowsFromAGpOnInKeyOrder) {
+  auto add = [](PersonRowsAtEnd& rows, int people) {
+    for (int n = 0; n < people; ++n) {
+      PersonRecord r;
+      r.gp_id = n % 4 == 3 ? "" : "MMG0000" + std::to_string(n % 5);  // some have none
+      const std::string part = n % 7 == 0 ? gp_rows::Encode(gp_rows::PatientStatus{true, {}, {}}) : "";
+      rows.Add(Person(n), PersonDirectory::Encode(r), part);
+    }
+  };
+  auto all = [](PersonRowsAtEnd& rows) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string key, value;
+    while (rows.Next(key, value)) out.emplace_back(key, value);
+    return out;
+  };
+  auto whole = gp_rows::MakeRowsAtEnd();
+  add(*whole, 20);
+  const auto expected = all(*whole);
+  ASSERT_EQ(expected.size(), 15u);
+  ASSERT_TRUE(std::is_sorted(expected.begin(), expected.end()));
+
+  auto lower = gp_rows::MakeRowsAtEnd();
+  add(*lower, 20);
+  std::unique_ptr<PersonRowsAtEnd> upper = lower->TakeUpperHalf();
+  ASSERT_NE(upper, nullptr);
+  auto below = all(*lower), above = all(*upper);
+  EXPECT_FALSE(below.empty());
+  EXPECT_FALSE(above.empty());
+  EXPECT_LT(below.back().first, above.front().first);
+  below.insert(below.end(), above.begin(), above.end());
+  EXPECT_EQ(below, expected);
+
+  auto one_gp = gp_rows::MakeRowsAtEnd();
+  PersonRecord r;
+  r.gp_id = kGp1;
+  one_gp->Add(Person(0), PersonDirectory::Encode(r), "");
+  one_gp->Add(Person(1), PersonDirectory::Encode(r), "");
+  EXPECT_EQ(one_gp->TakeUpperHalf(), nullptr);
+  EXPECT_EQ(all(*one_gp).size(), 2u);
 }
 
 }  // namespace

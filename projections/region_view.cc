@@ -5,7 +5,10 @@
 
 #include <algorithm>
 
+#include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace caseledger::projections {
 namespace {
@@ -128,6 +131,7 @@ class RegionView::Impl final : public Table {
   }
   uint32_t region_row = PlaceMemo::kUnknown;
   PlaceMemo asl_by_place;
+  std::vector<std::pair<uint32_t, Date>> late;  // Apply's scratch: the (row, day)s of an event's late reports
   // "" -> the region's key; an ASL code -> itself if the reference knows it.
   std::optional<std::string_view> AreaKey(std::string_view area) const {
     if (area.empty()) return kRegionArea;
@@ -166,8 +170,12 @@ void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
   // A day's bulletin is out by the end of the next day: an event recorded later that still
   // changes the day's figures is a late report of that day, counted once per event and area
   // so that a rewrite of a published day shows instead of passing silently.
-  const Date recorded = e.envelope.recorded_at.ToDate();
-  std::vector<std::pair<uint32_t, Date>> late;  // (row, day)
+  // The recorded day only for an event with a figure to count, and the late days counted
+  // in the view's own buffer: most events have none, and the day and a vector per event
+  // were ~60 instructions an event of a catch-up (docs/benchmarks.md, session 30).
+  std::optional<Date> recorded;
+  std::vector<std::pair<uint32_t, Date>>& late = impl_->late;  // (row, day)
+  late.clear();
   for (const Effect& effect : e.effects) {
     auto column = ColumnOf(effect);
     if (!column || effect.delta == 0) continue;
@@ -175,7 +183,8 @@ void RegionView::Apply(const LogEvent& e, const PersonRecord*, PersistSink&) {
     impl_->AddTo(region, effect.day, *column, effect.delta);
     const uint32_t asl = impl_->AslRow(effect);
     if (asl != Impl::kNoAsl) impl_->AddTo(asl, effect.day, *column, effect.delta);
-    if (recorded - effect.day <= 1) continue;
+    if (!recorded) recorded = e.envelope.recorded_at.ToDate();
+    if (*recorded - effect.day <= 1) continue;
     for (uint32_t area : {region, asl}) {
       if (area == Impl::kNoAsl || std::find(late.begin(), late.end(), std::pair{area, effect.day}) != late.end()) {
         continue;

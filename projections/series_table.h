@@ -84,17 +84,14 @@ class SeriesTable : public KeyedTable {
   void AddTo(uint32_t id, domain::Date day, size_t column, int32_t delta) {
     if (delta == 0) return;
     Entity& row = entities_[id];
-    cow::Own(row.series).Add(day, column, delta);
     const int32_t block = Series::BlockOf(day);
-    // From the newest: most effects are of the latest days, whose block was marked last,
-    // and a catch-up from scratch persists once, at its end, with every block marked (~57
-    // an entity over the whole history).
-    if (std::find(row.dirty.rbegin(), row.dirty.rend(), block) == row.dirty.rend()) row.dirty.push_back(block);
-    if (!row.changed) {
-      row.changed = true;
-      ++changed_;
-      chunks_[row.chunk].frozen.reset();
+    // Most effects find their entity owned, changed and its block marked last: the rest
+    // apart (Mark), so that AddTo and Add are a few instructions, inlined into the views
+    // (docs/benchmarks.md, session 30).
+    if (row.owned_at != freezes_ || !row.changed || row.dirty.empty() || row.dirty.back() != block) {
+      Mark(row, block);
     }
+    row.series->Add(day, column, delta);
   }
   const Series* Find(std::string_view key) const {
     auto it = index_.find(key);
@@ -131,6 +128,7 @@ class SeriesTable : public KeyedTable {
   // the chunks that changed (a row, or a new row in them) since the last Freeze.
   std::shared_ptr<const Rows> FreezeRows() {
     if (!frozen_ || changed_ > 0 || reshaped_) {
+      ++freezes_;
       auto rows = std::make_shared<Rows>();
       rows->chunks.reserve(chunks_.size());
       for (Chunk& chunk : chunks_) {
@@ -191,12 +189,35 @@ class SeriesTable : public KeyedTable {
     uint32_t chunk = 0;          // its chunk's place in chunks_
     bool changed = false;        // since the last Freeze
     std::vector<int32_t> dirty;  // blocks changed since the last Persist
+    // The freezes_ at which Mark last owned `series` (cow::Own): the writer's alone until
+    // the next Freeze. Asking at every effect was ~20 instructions of each AddTo
+    // (docs/benchmarks.md, session 30).
+    uint64_t owned_at = 0;
   };
   struct Chunk {
     std::vector<uint32_t> ids;  // entities, sorted by key
     // The rows as last frozen; null: to copy at the next Freeze (a row changed or came).
     std::shared_ptr<const std::vector<Row>> frozen;
   };
+
+  // Before AddTo changes `row`'s block `block`: the series owned (once per Freeze: only a
+  // Freeze shares a series, with the rows it hands out), the block marked for the next
+  // Persist, the row for the next Freeze.
+  [[gnu::noinline]] void Mark(Entity& row, int32_t block) {
+    if (row.owned_at != freezes_) {
+      cow::Own(row.series);
+      row.owned_at = freezes_;
+    }
+    // From the newest: most effects are of the latest days, whose block was marked last,
+    // and a catch-up from scratch persists once, at its end, with every block marked (~57
+    // an entity over the whole history).
+    if (std::find(row.dirty.rbegin(), row.dirty.rend(), block) == row.dirty.rend()) row.dirty.push_back(block);
+    if (!row.changed) {
+      row.changed = true;
+      ++changed_;
+      chunks_[row.chunk].frozen.reset();
+    }
+  }
 
   // The entity's id (its place in entities_, for good).
   uint32_t Slot(std::string_view key) {
@@ -236,6 +257,7 @@ class SeriesTable : public KeyedTable {
   // key -> id. A Swiss table: every effect of every event looks its municipality up here
   // (std::unordered_map's node walk was ~0.9 % of a catch-up, perf).
   absl::flat_hash_map<std::string, uint32_t, domain::StringHash, std::equal_to<>> index_;
+  uint64_t freezes_ = 1;   // Freezes that made rows (Entity::owned_at)
   size_t changed_ = 0;     // entities with `changed` set
   bool reshaped_ = false;  // an entity came since the last Freeze
   std::shared_ptr<const Rows> frozen_;

@@ -71,6 +71,13 @@ class ShardedTable {
 
   ShardedTable() { Clear(); }
 
+  // visit(key, entry) for every working entry, in no order.
+  template <class Visit>
+  void ForEach(Visit&& visit) const {
+    for (const auto& shard : shards_) {
+      for (const auto& [key, slot] : *shard) visit(key, static_cast<const Entry&>(*slot.entry));
+    }
+  }
   // The working entry; nullptr: none.
   const Entry* Find(std::string_view key) const {
     const size_t hash = KeyHash{}(key);

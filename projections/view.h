@@ -73,6 +73,11 @@ class PersonRowsAtEnd {
   // The next row in key order (the key the view's own, as Persist's); false after the
   // last. After every Add and Append.
   virtual bool Next(std::string& key, std::string& value) = 0;
+  // After every Add and Append, before the first Next: hands the rows from about the middle
+  // key on to the one returned, so that the two halves are written at once (two table
+  // files whose keys do not overlap: every row of this one's sorts before every row of the
+  // returned one's). Null, the default: not split (too few rows).
+  virtual std::unique_ptr<PersonRowsAtEnd> TakeUpperHalf() { return nullptr; }
 };
 
 class PersonFold {
