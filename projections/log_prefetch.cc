@@ -65,6 +65,7 @@ LogPrefetcher::LogPrefetcher(const eventstore::LogReader& log, uint64_t from, ui
       depth_(std::max({depth, readers, size_t{1}})) {
   end_ = from_ > to_ ? 0 : (to_ - from_) / max_batch_ + 1;
   readers = std::max<size_t>(readers, 1);
+  keep_ = (depth_ + 2 + readers - 1) / readers;
   used_.resize(readers);
   for (size_t r = 0; r < readers; ++r) threads_.emplace_back([this, r] { Run(r); });
 }
@@ -101,8 +102,9 @@ void LogPrefetcher::Run(size_t reader) {
         claimed = true;
       }
     }
-    // At most as many as can be out at once (queued, held by the consumer): the rest go.
-    if (spare.size() > depth_ + 2) spare.resize(depth_ + 2);
+    // At most this thread's share of what can be out at once (read ahead, held by the
+    // consumer): the rest go.
+    if (spare.size() > keep_) spare.resize(keep_);
     if (!claimed) continue;  // only recycled batches to take
     eventstore::StoreResult<DecodedBatch> batch = DecodedBatch{};
     if (!spare.empty()) {

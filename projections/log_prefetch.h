@@ -97,6 +97,7 @@ class LogPrefetcher {
   const eventstore::LogReader& log_;
   const uint64_t from_, to_;
   const size_t max_batch_, depth_;
+  size_t keep_ = 0;  // recycled batches each thread keeps to read into (its share of depth_ + 2)
   std::mutex mu_;
   std::condition_variable ready_;  // a batch was read, or the reading ended
   std::condition_variable room_;   // a batch was taken or recycled, or stop
