@@ -108,12 +108,6 @@ class ViewRunner::Impl {
   // its vectors keep their memory from one live batch to the next.
   DecodedBatch read_batch;
   static constexpr size_t kKeptReadBatch = 4096;
-  // A catch-up's LogPrefetcher: two threads read the log, each a batch in turn, two
-  // batches ahead of the runner. One reader's thread had ~40 % of a catch-up's
-  // instructions, and the runner's thread waited for its next batch at times (a short
-  // rebuild's: ~15 % of the time it slept; docs/benchmarks.md, session 30).
-  static constexpr size_t kCatchUpReaders = 2;
-  static constexpr size_t kCatchUpDepth = 2;
   // FetchPeople's result: the record of each envelope's person when it was cached (null:
   // read from the database, not registered yet, or not a person stream; ApplyBatch then
   // looks it up), so that most events look their person up once.
