@@ -1,5 +1,6 @@
 #include "projections/batch_pipeline.h"
 
+#include "projections/batch_pipeline_put.h"
 #include "projections/person_entry.h"
 
 #include <algorithm>
@@ -11,13 +12,12 @@
 #include <stdexcept>
 
 namespace caseledger::projections {
+
+using pipeline_internal::kParallelFrom;
+using pipeline_internal::kPeoplePrefix;
+using pipeline_internal::PutPartition;
+
 namespace {
-
-constexpr std::string_view kPeoplePrefix = "people/";
-
-// Below this many events a batch (following the log live: a few events) is applied on the
-// runner's thread alone: waking the pool would cost more than it saves.
-constexpr size_t kParallelFrom = 512;
 
 void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::string why) {
   if (!first || index < first->index) first = BatchPipeline::Failure{index, std::move(why)};
@@ -25,83 +25,6 @@ void Keep(std::optional<BatchPipeline::Failure>& first, size_t index, std::strin
 
 constexpr size_t kSlotAhead = PersonDirectory::kSlotAhead;
 constexpr size_t kRecordAhead = PersonDirectory::kRecordAhead;
-
-// With a spill, PutPartition writes its people in stretches of this many: the folds' rows
-// of a stretch, then its entries, each stretch's records and fold states still in the
-// cache from its rows (~1 KiB a person at 1:1 density) when they are encoded.
-constexpr size_t kSpillStretch = 256;
-
-// What a partition writes, in `batch`, in key order: its folds' rows (each fold's under its
-// view's name, `fold_names`), then the entry of every person of `people` with a record
-// (sorted and deduplicated here; a fold's change before registration has its row only):
-// the record and the folds' states of the person (person_entry.h); with a spill, the
-// entries go there instead, in key order, and the folds marked in `rows_at_end` write no
-// row (their rows are made at the spill's end: PersonFold::RowsAtEnd). Each person is
-// looked up once, for the folds and the writer (PersonDirectory::TakeToWrite).
-// Throws std::runtime_error saying which part failed.
-template <class Id>
-void PutPartition(PersonDirectory& dir, const std::vector<PersonFold*>& folds,
-                  const std::vector<std::string_view>& fold_names, std::vector<Id>& people,
-                  ViewsDb::Batch& batch, PeopleSpill* spill = nullptr, const std::vector<char>* rows_at_end = nullptr) {
-  std::sort(people.begin(), people.end());
-  people.erase(std::unique(people.begin(), people.end()), people.end());
-  PrefixedSink sink(batch);
-  std::vector<PersonDirectory::ToWrite> entries;
-  std::string key, bytes;  // an entry's key and bytes, reused from one entry to the next
-  // The entries of `entries` into the spill, or after the rows in `batch`.
-  auto put_entries = [&] {
-    try {
-      for (size_t k = 0; k < entries.size(); ++k) {
-        const PersonDirectory::ToWrite& entry = entries[k];
-        PersonDirectory::PrefetchEntryAhead(entries, k);
-        EncodePersonEntryTo(*entry.record, entry.states, folds, bytes);
-        if (spill != nullptr) {
-          spill->Put(entry.id, bytes);
-          continue;
-        }
-        key.assign(kPeoplePrefix).append(entry.id);
-        batch.Put(key, bytes);
-      }
-    } catch (const std::exception& ex) {
-      throw std::runtime_error(std::string("persisting the people: ") + ex.what());
-    }
-  };
-  // Without a spill, the records go after every row, in one stretch.
-  const size_t stretch = spill != nullptr ? kSpillStretch : std::max<size_t>(people.size(), 1);
-  entries.reserve(std::min(stretch, people.size()));
-  size_t from = 0;
-  do {  // once at least: a fold's rows may change with no person listed (GP view: left_)
-    const size_t to = std::min(from + stretch, people.size());
-    entries.clear();
-    dir.TakeToWrite(people, from, to, entries);
-    try {
-      for (size_t k = 0; k < folds.size(); ++k) {
-        if (rows_at_end != nullptr && (*rows_at_end)[k]) {
-          if (from == 0) folds[k]->ForgetChanges();
-          continue;
-        }
-        sink.SetPrefix(fold_names[k]);
-        folds[k]->Persist(sink, dir, entries, k);
-      }
-    } catch (const std::exception& ex) {
-      throw std::runtime_error(std::string("persisting the views: ") + ex.what());
-    }
-    if (spill != nullptr) put_entries();
-    from = to;
-  } while (from < people.size());
-  // The folds' rows sorted alone: the records after them go in key order, and when the
-  // folds' keys all sort before the records' (a view's name before "people/"), the Sort
-  // below finds the whole batch in order and copies nothing. Sorting rows and records
-  // together was ~1.4 % of a catch-up's CPU at 1:1 density (docs/benchmarks.md, session 17).
-  batch.Sort();
-  if (spill == nullptr) put_entries();
-  if (spill != nullptr) {
-    if (auto written = spill->Write(); !written) {
-      throw std::runtime_error("persisting the people: " + written.error().message);
-    }
-  }
-  batch.Sort();  // on the pool: nothing to do when the rows' keys sort before the records'
-}
 
 }  // namespace
 
@@ -488,117 +411,6 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Step(const DecodedBatch* ne
   pending_ = folding;
   applied_ = applied;
   return Finish(*applied, out);
-}
-
-std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, bool views) {
-  if (pending_ != nullptr) throw std::logic_error("BatchPipeline::Flush with a batch folded ahead");
-  const size_t n = parts_.size();
-  while (flush_parts_.size() < n) flush_parts_.emplace_back();
-  std::vector<std::optional<std::string>> failures(n + views_.size());
-  const size_t tasks = n + views_.size();
-  flush_seconds_.resize(tasks);
-  flush_order_.resize(tasks);
-  for (size_t k = 0; k < tasks; ++k) flush_order_[k] = k;
-  std::stable_sort(flush_order_.begin(), flush_order_.end(),
-                   [&](size_t a, size_t b) { return flush_seconds_[a] > flush_seconds_[b]; });
-  // The partitions' records and rows, and the views' entries, on the pool: as a batch's.
-  // The task that ends the last partition merges their runs (into `people`, scratch: no
-  // stage is pending), beside the views' tasks: on the runner's thread after the round it
-  // was most of the Flush's serial work (docs/benchmarks.md, session 29).
-  ViewsDb::Batch& people = stages_[0].people;
-  people.Clear();
-  std::atomic<size_t> parts_left{n};
-  auto merge_when_last = [&] {
-    if (parts_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    for (size_t k = 0; k < n; ++k) {
-      if (failures[k]) return;  // nothing is written
-    }
-    std::vector<const ViewsDb::Batch*> runs;
-    for (size_t k = 0; k < n; ++k) runs.push_back(&flush_parts_[k]);
-    people.Merge(runs);
-  };
-  auto task = [&](size_t t) {
-    const size_t k = flush_order_[t];
-    if (k >= n && !views) return;
-    const auto started = std::chrono::steady_clock::now();
-    struct Timer {
-      double& seconds;
-      std::chrono::steady_clock::time_point started;
-      ~Timer() { seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); }
-    } timer{flush_seconds_[k], started};
-    try {
-      if (k < n) {
-        Part& part = *parts_[k];
-        part.ApplyEvict();
-        flush_parts_[k].Clear();
-        PutPartition(part.directory, part.folds, fold_names_, part.unwritten, flush_parts_[k], part.spill.get(),
-                     part.spill ? &rows_at_end_ : nullptr);
-      } else {
-        View& view = *views_[k - n];
-        ViewWork& work = *view_work_[k - n];
-        work.batch.Clear();
-        PrefixedSink sink(work.batch);
-        sink.SetPrefix(view.name());
-        view.Persist(sink);
-        work.batch.Sort();
-      }
-    } catch (const std::exception& ex) {
-      failures[k] = k < n ? std::string(ex.what()) : std::string("persisting the views: ") + ex.what();
-    }
-    if (k < n) merge_when_last();
-  };
-  if (deferred_events_ >= kParallelFrom) {
-    pool_.Run(tasks, task);
-  } else {
-    for (size_t k = 0; k < tasks; ++k) task(k);
-  }
-  for (auto& part : parts_) {
-    part->unwritten.clear();
-    part->flushing_events += part->unwritten_events;
-    part->unwritten_events = 0;
-  }
-  deferred_events_ = 0;
-  flushing_batches_ += deferred_batches_;
-  deferred_batches_ = 0;
-  for (auto& failure : failures) {
-    if (failure) return Failure{0, std::move(*failure)};
-  }
-  out.Append(people);
-  if (views) {
-    for (auto& work : view_work_) out.Append(work->batch);
-  }
-  return std::nullopt;
-}
-
-void BatchPipeline::FlushStored() {
-  for (auto& part : parts_) part->flushing_events = 0;
-  flushing_batches_ = 0;
-}
-
-void BatchPipeline::ReleaseBuffers() {
-  for (Stage& stage : stages_) {
-    if (&stage == pending_) continue;
-    std::vector<Slot>().swap(stage.slots);
-    std::vector<uint32_t>().swap(stage.part_of);
-    std::vector<HashedId>().swap(stage.own_persons);
-    std::vector<EventKeys>().swap(stage.own_keys);
-    stage.people.Release();
-    for (PartWork& work : stage.parts) {
-      std::vector<uint32_t>().swap(work.events);
-      std::vector<HashedId>().swap(work.ids);
-      std::vector<Effect>().swap(work.effects);
-      std::vector<SwabRecord>().swap(work.swabs);
-      std::vector<std::string_view>().swap(work.dirty);
-      std::vector<std::shared_ptr<const PersonRecord>>().swap(work.befores);
-      work.batch.Release();
-    }
-  }
-  for (auto& work : view_work_) work->batch.Release();
-  for (ViewsDb::Batch& batch : flush_parts_) batch.Release();
-  for (auto& part : parts_) {
-    std::vector<std::string>().swap(part->unwritten);
-    for (PersonFold* fold : part->folds) fold->ReleaseBuffers();
-  }
 }
 
 }  // namespace caseledger::projections

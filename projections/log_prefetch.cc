@@ -60,10 +60,14 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
 }
 
 LogPrefetcher::LogPrefetcher(const eventstore::LogReader& log, uint64_t from, uint64_t to,
-                             size_t max_batch, size_t depth)
+                             size_t max_batch, size_t depth, size_t readers)
     : log_(log), from_(from), to_(to), max_batch_(std::max<size_t>(max_batch, 1)),
-      depth_(std::max<size_t>(depth, 1)) {
-  thread_ = std::thread([this] { Run(); });
+      depth_(std::max({depth, readers, size_t{1}})) {
+  end_ = from_ > to_ ? 0 : (to_ - from_) / max_batch_ + 1;
+  readers = std::max<size_t>(readers, 1);
+  keep_ = (depth_ + 2 + readers - 1) / readers;
+  used_.resize(readers);
+  for (size_t r = 0; r < readers; ++r) threads_.emplace_back([this, r] { Run(r); });
 }
 
 LogPrefetcher::~LogPrefetcher() {
@@ -72,70 +76,82 @@ LogPrefetcher::~LogPrefetcher() {
     stop_ = true;
   }
   room_.notify_all();
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
-void LogPrefetcher::Run() {
-  uint64_t at = from_;
-  bool reading = at <= to_;
-  if (!reading) {
-    std::lock_guard lock(mu_);
-    done_ = true;
-  }
+void LogPrefetcher::Run(size_t reader) {
   // Batches given back, read into again: their envelopes' strings and their vectors keep
   // their memory (a fresh batch of 2^17 envelopes faulted in ~50 MiB of new pages).
   std::vector<DecodedBatch> spare;
   for (;;) {
-    bool read = false;
+    uint64_t k = 0;
+    bool claimed = false;
     {
       std::unique_lock lock(mu_);
-      room_.wait(lock, [&] { return stop_ || !used_.empty() || (reading && queue_.size() < depth_); });
-      for (DecodedBatch& b : used_) spare.push_back(std::move(b));
-      used_.clear();
+      const auto claimable = [&] {
+        const uint64_t next = next_out_ + reads_.size();
+        return next < end_ && next < next_out_ + depth_;
+      };
+      room_.wait(lock, [&] { return stop_ || !used_[reader].empty() || claimable(); });
+      for (DecodedBatch& b : used_[reader]) spare.push_back(std::move(b));
+      used_[reader].clear();
       if (stop_) break;
-      read = reading && queue_.size() < depth_;
+      if (claimable()) {
+        k = next_out_ + reads_.size();
+        reads_.push_back(Read{std::nullopt, reader});
+        claimed = true;
+      }
     }
-    // At most as many as can be out at once (queued, held by the consumer): the rest go.
-    if (spare.size() > depth_ + 2) spare.resize(depth_ + 2);
-    if (!read) continue;
+    // At most this thread's share of what can be out at once (read ahead, held by the
+    // consumer): the rest go.
+    if (spare.size() > keep_) spare.resize(keep_);
+    if (!claimed) continue;  // only recycled batches to take
     eventstore::StoreResult<DecodedBatch> batch = DecodedBatch{};
     if (!spare.empty()) {
       batch = std::move(spare.back());
       spare.pop_back();
     }
-    if (auto filled = ReadDecodedInto(log_, at, std::min<uint64_t>(max_batch_, to_ - at + 1), *batch); !filled) {
-      batch = filled.error();
-    }
-    if (batch) at += batch->envelopes.size();
+    const uint64_t at = from_ + k * max_batch_;
+    const uint64_t want = std::min<uint64_t>(max_batch_, to_ - at + 1);
+    if (auto filled = ReadDecodedInto(log_, at, want, *batch); !filled) batch = filled.error();
     // A read error, a short log or an event that does not decode ends the reading: the
     // consumer stops there.
-    reading = batch && !batch->empty() && batch->decode_error.empty() && at <= to_;
+    const bool ends = !batch || batch->envelopes.size() != want || !batch->decode_error.empty();
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(std::move(batch));
-      if (!reading) done_ = true;
+      if (k >= next_out_ && k - next_out_ < reads_.size()) reads_[k - next_out_].batch = std::move(batch);
+      if (ends && k + 1 < end_) end_ = k + 1;
     }
     ready_.notify_one();
+    if (ends) room_.notify_all();  // the other readers: nothing more to claim
   }
 }
 
 eventstore::StoreResult<DecodedBatch> LogPrefetcher::Next() {
   std::unique_lock lock(mu_);
-  ready_.wait(lock, [&] { return !queue_.empty() || done_; });
-  if (queue_.empty()) return DecodedBatch{};
-  auto batch = std::move(queue_.front());
-  queue_.pop_front();
+  ready_.wait(lock, [&] { return next_out_ >= end_ || (!reads_.empty() && reads_.front().batch.has_value()); });
+  if (next_out_ >= end_) return DecodedBatch{};
+  auto batch = std::move(*reads_.front().batch);
+  handed_.push_back(reads_.front().reader);
+  reads_.pop_front();
+  ++next_out_;
   lock.unlock();
-  room_.notify_one();
+  room_.notify_all();
   return batch;
 }
 
 void LogPrefetcher::Recycle(DecodedBatch batch) {
   {
     std::lock_guard lock(mu_);
-    used_.push_back(std::move(batch));
+    // Given back in the order handed out (the runner's): to the thread that read it.
+    size_t reader = 0;
+    if (!handed_.empty()) {
+      reader = handed_.front();
+      handed_.pop_front();
+    }
+    used_[reader].push_back(std::move(batch));
   }
-  room_.notify_one();
+  room_.notify_all();
 }
 
 }  // namespace caseledger::projections

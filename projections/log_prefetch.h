@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,16 +61,20 @@ eventstore::StoreResult<DecodedBatch> ReadDecoded(const eventstore::LogReader& l
 eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, uint64_t from,
                                               size_t max_count, DecodedBatch& batch);
 
-// Reads positions [from, to] in batches of at most max_batch on a thread it owns, keeping
-// up to `depth` batches ready. Batches come out of Next() in order; a read error is
-// handed out in the place of the batch and ends the reading. Batches given back with
-// Recycle are read into again (or destroyed) on the reading thread, which allocated them.
-// Next() and Recycle() are for one consumer thread. The destructor stops and joins the
-// thread; batches not taken are dropped.
+// Reads positions [from, to] in batches of at most max_batch on `readers` threads it owns,
+// keeping up to `depth` batches read or being read ahead of the consumer (at least
+// `readers`). Batch k is [from + k * max_batch, ...]; the readers take the next batch in turn
+// (on a 2-core machine the pipeline's two threads waited for one reader: its thread had a
+// third of a catch-up's instructions, docs/benchmarks.md, session 30). Batches come out of
+// Next() in order whatever thread read them; a read error, an event that does not decode or
+// a log shorter than the range ends the batches handed out there (what the readers read
+// after it is dropped). Batches given back with Recycle are read into again (or destroyed)
+// on the reading thread that allocated them. Next() and Recycle() are for one consumer
+// thread. The destructor stops and joins the threads; batches not taken are dropped.
 class LogPrefetcher {
  public:
   LogPrefetcher(const eventstore::LogReader& log, uint64_t from, uint64_t to, size_t max_batch,
-                size_t depth = 1);
+                size_t depth = 1, size_t readers = 1);
   ~LogPrefetcher();
   LogPrefetcher(const LogPrefetcher&) = delete;
   LogPrefetcher& operator=(const LogPrefetcher&) = delete;
@@ -83,19 +88,27 @@ class LogPrefetcher {
   uint64_t to() const { return to_; }
 
  private:
-  void Run();
+  struct Read {
+    std::optional<eventstore::StoreResult<DecodedBatch>> batch;  // empty: being read
+    size_t reader = 0;                                           // the thread reading it
+  };
+  void Run(size_t reader);
 
   const eventstore::LogReader& log_;
   const uint64_t from_, to_;
   const size_t max_batch_, depth_;
+  size_t keep_ = 0;  // recycled batches each thread keeps to read into (its share of depth_ + 2)
   std::mutex mu_;
-  std::condition_variable ready_;  // a batch was queued, or the reader is done
+  std::condition_variable ready_;  // a batch was read, or the reading ended
   std::condition_variable room_;   // a batch was taken or recycled, or stop
-  std::deque<eventstore::StoreResult<DecodedBatch>> queue_;  // guarded by mu_
-  std::vector<DecodedBatch> used_;                           // guarded by mu_
-  bool done_ = false;                                        // guarded by mu_
-  bool stop_ = false;                                        // guarded by mu_
-  std::thread thread_;
+  // Batches next_out_, next_out_ + 1, ... claimed by a reader (read or being read).
+  std::deque<Read> reads_;             // guarded by mu_
+  uint64_t next_out_ = 0;              // guarded by mu_: the batch Next() hands out next
+  uint64_t end_ = 0;                   // guarded by mu_: batches from here are not handed out
+  std::deque<size_t> handed_;          // guarded by mu_: the reader of each batch not recycled
+  std::vector<std::vector<DecodedBatch>> used_;  // guarded by mu_: recycled, per reader
+  bool stop_ = false;                            // guarded by mu_
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace caseledger::projections

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include <string>
 #include <vector>
 
@@ -49,22 +53,26 @@ class LogPrefetcherTest : public ::testing::Test {
   TestLog log_;
 };
 
-TEST_F(LogPrefetcherTest, BatchesComeOutInOrderWhateverTheDepth) {
-  for (size_t depth : {1, 2, 5}) {
-    for (size_t max_batch : {1, 4, 7, 23, 100}) {
-      for (uint64_t from : {1, 6}) {
-        LogPrefetcher reader(log_.store(), from, 23, max_batch, depth);
-        EXPECT_EQ(Drain(reader), InTurn(from, 23, max_batch))
-            << "depth " << depth << ", batches of " << max_batch << " from " << from;
+TEST_F(LogPrefetcherTest, BatchesComeOutInOrderWhateverTheDepthAndReaders) {
+  for (size_t readers : {1, 2, 3}) {
+    for (size_t depth : {1, 2, 5}) {
+      for (size_t max_batch : {1, 4, 7, 23, 100}) {
+        for (uint64_t from : {1, 6}) {
+          LogPrefetcher reader(log_.store(), from, 23, max_batch, depth, readers);
+          EXPECT_EQ(Drain(reader), InTurn(from, 23, max_batch))
+              << readers << " readers, depth " << depth << ", batches of " << max_batch << " from " << from;
+        }
       }
     }
   }
 }
 
 TEST_F(LogPrefetcherTest, ALogShorterThanTheRangeEndsAtItsLastPosition) {
-  for (size_t depth : {1, 4}) {
-    LogPrefetcher reader(log_.store(), 3, 1000, 4, depth);
-    EXPECT_EQ(Drain(reader), InTurn(3, 23, 4)) << "depth " << depth;
+  for (size_t readers : {1, 2}) {
+    for (size_t depth : {1, 4}) {
+      LogPrefetcher reader(log_.store(), 3, 1000, 4, depth, readers);
+      EXPECT_EQ(Drain(reader), InTurn(3, 23, 4)) << readers << " readers, depth " << depth;
+    }
   }
 }
 
@@ -77,23 +85,27 @@ TEST_F(LogPrefetcherTest, AnEventThatDoesNotDecodeIsTheLastBatchHandedOut) {
     const std::string p = PersonId(n);
     log_.Person(p, {{domain::PersonRegistered{p, domain::Sex::kFemale, "001272", {}}, At("2020-10-20", 8)}});
   }
-  for (size_t depth : {1, 6}) {
-    LogPrefetcher reader(log_.store(), 1, 41, 5, depth);
-    std::vector<uint64_t> last;
-    size_t batches = 0;
-    for (;;) {
-      auto batch = reader.Next();
-      ASSERT_TRUE(batch);
-      if (batch->empty()) break;
-      ++batches;
-      last.clear();
-      for (const auto& env : batch->envelopes) last.push_back(env.position);
-      if (!batch->decode_error.empty()) {
-        EXPECT_EQ(batch->events.size(), 3u) << "depth " << depth;  // 21-23 decoded, 24 not
+  // Several readers read the batches after it meanwhile: none of them is handed out.
+  for (size_t readers : {1, 2, 3}) {
+    for (size_t depth : {1, 6}) {
+      LogPrefetcher reader(log_.store(), 1, 41, 5, depth, readers);
+      std::vector<uint64_t> last;
+      size_t batches = 0;
+      for (;;) {
+        auto batch = reader.Next();
+        ASSERT_TRUE(batch);
+        if (batch->empty()) break;
+        ++batches;
+        last.clear();
+        for (const auto& env : batch->envelopes) last.push_back(env.position);
+        if (!batch->decode_error.empty()) {
+          EXPECT_EQ(batch->events.size(), 3u) << "depth " << depth;  // 21-23 decoded, 24 not
+        }
+        reader.Recycle(std::move(*batch));
       }
+      EXPECT_EQ(batches, 5u) << readers << " readers, depth " << depth;  // 1-5, ..., 21-25: none after it
+      EXPECT_EQ(last, (std::vector<uint64_t>{21, 22, 23, 24, 25})) << readers << " readers, depth " << depth;
     }
-    EXPECT_EQ(batches, 5u) << "depth " << depth;  // 1-5, ..., 21-25: none after it
-    EXPECT_EQ(last, (std::vector<uint64_t>{21, 22, 23, 24, 25})) << "depth " << depth;
   }
 }
 
@@ -167,12 +179,61 @@ TEST_F(LogPrefetcherTest, ABatchHoldsEachEventsDaysAndSwabHash) {
 }
 
 TEST_F(LogPrefetcherTest, DestroyedBeforeTheEndStopsItsReaders) {
-  for (size_t depth : {1, 2}) {
-    LogPrefetcher reader(log_.store(), 1, 23, 2, depth);
-    auto first = reader.Next();
-    ASSERT_TRUE(first);
-    EXPECT_EQ(first->envelopes.front().position, 1u);
-  }  // the reader, waiting for room, is stopped and joined
+  for (size_t readers : {1, 2}) {
+    for (size_t depth : {1, 2}) {
+      LogPrefetcher reader(log_.store(), 1, 23, 2, depth, readers);
+      auto first = reader.Next();
+      ASSERT_TRUE(first);
+      EXPECT_EQ(first->envelopes.front().position, 1u);
+      reader.Recycle(std::move(*first));
+    }  // the readers, waiting for room, are stopped and joined
+  }
+}
+
+// A log whose read of the first batch waits (up to 5 s) until a read of a later one starts.
+class FirstReadWaits final : public eventstore::LogReader {
+ public:
+  explicit FirstReadWaits(const eventstore::LogReader& log) : log_(log) {}
+  eventstore::StoreResult<std::vector<domain::Envelope>> ReadLog(uint64_t from, size_t max_count) const override {
+    return log_.ReadLog(from, max_count);
+  }
+  eventstore::StoreResult<void> ReadLogInto(uint64_t from, size_t max_count, std::vector<domain::Envelope>& out,
+                                            eventstore::ChainCheck check, eventstore::EnvelopeFields fields) const override {
+    {
+      std::unique_lock lock(mu_);
+      if (from == 1) {
+        overlapped_ = later_.wait_for(lock, std::chrono::seconds(5), [&] { return later_started_; });
+      } else {
+        later_started_ = true;
+        later_.notify_all();
+      }
+    }
+    return log_.ReadLogInto(from, max_count, out, check, fields);
+  }
+  uint64_t CommittedPosition() const override { return log_.CommittedPosition(); }
+  bool WaitForPosition(uint64_t position, std::chrono::milliseconds timeout) const override {
+    return log_.WaitForPosition(position, timeout);
+  }
+  bool overlapped() const {
+    std::lock_guard lock(mu_);
+    return overlapped_;
+  }
+
+ private:
+  const eventstore::LogReader& log_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable later_;
+  mutable bool later_started_ = false, overlapped_ = false;
+};
+
+// Two readers read two batches at once: the second batch's read starts while the first's
+// is still under way (one reader reads them one after the other: the first read waits 5 s
+// for nothing). The batches still come out in order.
+TEST_F(LogPrefetcherTest, TwoReadersReadTwoBatchesAtOnce) {
+  FirstReadWaits log(log_.store());
+  LogPrefetcher reader(log, 1, 23, 10, 2, 2);
+  EXPECT_EQ(Drain(reader), InTurn(1, 23, 10));
+  EXPECT_TRUE(log.overlapped());
 }
 
 }  // namespace

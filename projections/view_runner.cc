@@ -412,7 +412,8 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   // and checkpoint 0 at once, as verify's rebuild of an empty checkpoint compares them.
   impl.created = from_scratch_ahead;
   if (from_scratch_ahead) {
-    impl.early_reader = std::make_unique<LogPrefetcher>(store, 1, target, impl.options.max_batch);
+    impl.early_reader = std::make_unique<LogPrefetcher>(store, 1, target, impl.options.max_batch,
+                                                         impl.options.read_depth, impl.options.read_threads);
   }
   // Created in the background (ViewsDb::Create): a catch-up from scratch needs it only at
   // its first write (for a short rebuild, at its end).
@@ -559,6 +560,7 @@ StoreResult<std::unique_ptr<ViewRunner>> Rebuild(eventstore::EventStore& store,
   ro.until = until;
   ro.rules = std::move(options.rules);
   ro.read_ahead = options.read_ahead;
+  ro.read_threads = options.read_threads;
   ro.person_cache = options.person_cache;
   ro.person_cache_bytes = options.person_cache_bytes;
   ro.db = options.db;

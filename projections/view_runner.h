@@ -68,6 +68,12 @@ struct RunnerOptions {
   // applies the current one: a second core takes the read. The views are the same either
   // way. Not with remote_log.
   bool read_ahead = false;
+  // Reading ahead: the threads that read (each a batch in turn: LogPrefetcher) and how many
+  // batches they read ahead of the runner. One reader's thread had ~40 % of a catch-up's
+  // instructions, and the runner's thread waited for its next batch at times
+  // (docs/benchmarks.md, session 30). The views are the same either way.
+  size_t read_threads = 2;
+  size_t read_depth = 2;
   // A catch-up reading ahead that nobody reads (no follower started, no change listener:
   // serve's start, a rebuild) writes its batches' changes every this many events, each
   // person, row and figure once however many batches changed it (BatchPipeline::Defer);
@@ -226,6 +232,7 @@ struct RebuildOptions {
   size_t max_batch = 4096;
   std::shared_ptr<const domain::RuleBook> rules;
   bool read_ahead = true;  // RunnerOptions::read_ahead
+  size_t read_threads = 2;  // RunnerOptions::read_threads
   size_t person_cache = RunnerOptions::kDefaultPersonCache;  // RunnerOptions::person_cache
   size_t person_cache_bytes = 0;                              // RunnerOptions::person_cache_bytes
   ViewsDbOptions db;                                          // RunnerOptions::db

@@ -81,7 +81,8 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpReadingAhead(uint64_t at, uint64_
   std::optional<LogPrefetcher> started;
   LogPrefetcher& reader = early && early->from() == at + 1 && early->to() == target
                               ? *early
-                              : started.emplace(store, at + 1, target, options.max_batch);
+                              : started.emplace(store, at + 1, target, options.max_batch, options.read_depth,
+                                                              options.read_threads);
   if (pipeline) return CatchUpOverlapped(reader);
   while (!stopping.load()) {
     auto batch = reader.Next();

@@ -43,6 +43,7 @@ app::Program MakeProgram() {
         {"partitions", "N", "person partitions of the views pipeline (4; 0: the sequential runner)"},
         {"threads", "N", "threads of the views pipeline (0: one per core)"},
         {"views-write-buffer", "MIB", "the views database's memtable size (64)"},
+        {"readers", "N", "threads that read the log ahead (2; 1: a single reader)"},
         kBenchDir, kFormatTable},
        "",
        RunBenchRebuild},

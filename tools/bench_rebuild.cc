@@ -13,7 +13,8 @@
 // --person-cache N sets RebuildOptions::person_cache (0: every person record in memory),
 // --partitions N and --threads N the pipeline's (RunnerOptions::partitions, 0: the
 // sequential runner; RunnerOptions::threads, 0: one per core); --views-write-buffer MIB the
-// views database's memtable (ViewsDbOptions::write_buffer_bytes).
+// views database's memtable (ViewsDbOptions::write_buffer_bytes); --readers N the threads
+// that read the log ahead (RunnerOptions::read_threads: 1 compares with a single reader).
 // With --compare, the region view of the last rebuild is set beside the scaled DPC
 // bulletin of --from/--to/--scale (which must be those the store was loaded with).
 //
@@ -83,7 +84,7 @@ void PrintComparison(const std::vector<ColumnDifference>& diffs) {
 
 int RunBenchRebuild(const Args& args) {
   Flags flags(args, {"data", "scale", "from", "to", "runs", "store", "format", "batch", "until", "person-cache", "partitions", "threads",
-                     "views-write-buffer"},
+                     "views-write-buffer", "readers"},
               {"compare", "sequential"});
   if (!flags.ok()) return UsageError(flags.error());
   auto from = domain::Date::Parse(flags.GetOr("from", "2020-10-01"));
@@ -162,6 +163,7 @@ int RunBenchRebuild(const Args& args) {
     if (flags.Has("views-write-buffer"))
       ro.db.write_buffer_bytes = std::strtoull(flags.GetOr("views-write-buffer", "").c_str(), nullptr, 10) << 20;
     if (flags.Has("threads")) ro.threads = std::strtoull(flags.GetOr("threads", "").c_str(), nullptr, 10);
+    if (flags.Has("readers")) ro.read_threads = std::strtoull(flags.GetOr("readers", "").c_str(), nullptr, 10);
     // On a terminal, where the rebuild stands (position, rate, ETA), once a second.
     if (::isatty(STDERR_FILENO)) {
       ro.on_progress = [](const projections::CatchUpProgress& p) {
