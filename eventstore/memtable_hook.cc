@@ -86,54 +86,38 @@ class HookedSkipListFactory : public rocksdb::SkipListFactory {
   }
 };
 
-// RocksDB's hash link list, hashing whole keys with a transform of its own: the family has
-// no prefix extractor, so the database still reads it in total order (an iterator over the
-// whole family, a flush's, gets the rep's sorted copy) and no read of it is cut to a prefix.
-class HookedHashedFactory : public rocksdb::MemTableRepFactory {
+// RocksDB's hash link list behind the hook, hashing by `own` when given, else by the
+// transform RocksDB hands the factory (the family's prefix extractor).
+// - Whole keys (`own` a no-op transform): the family has no prefix extractor, so the database
+//   still reads it in total order (an iterator over the whole family, a flush's, gets the
+//   rep's sorted copy) and no read of it is cut to a prefix. The factory must not carry the
+//   inner factory's name: RocksDB replaces a factory of that name with a skip list in a
+//   family without a prefix extractor (ColumnFamilyData's SanitizeOptions).
+// - By prefix (`own` null): the family has one, so RocksDB keeps the factory whatever its name.
+class HookedHashLinkListFactory : public rocksdb::MemTableRepFactory {
  public:
-  explicit HookedHashedFactory(size_t buckets)
+  HookedHashLinkListFactory(size_t buckets, const char* name, std::unique_ptr<const rocksdb::SliceTransform> own)
       // No histogram of the buckets logged at each flush (a pass over every bucket).
       : inner_(rocksdb::NewHashLinkListRepFactory(buckets, /*huge_page_tlb_size=*/0,
                                                   /*bucket_entries_logging_threshold=*/4096,
                                                   /*if_log_bucket_dist_when_flash=*/false)),
-        whole_key_(rocksdb::NewNoopTransform()) {}
-
-  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& compare,
-                                          rocksdb::Allocator* allocator, const rocksdb::SliceTransform* /*transform*/,
-                                          rocksdb::Logger* logger) override {
-    return new HookedRep(inner_->CreateMemTableRep(compare, allocator, whole_key_.get(), logger), allocator);
-  }
-  // Not the inner factory's name: RocksDB replaces a factory of that name with a skip list
-  // in a family without a prefix extractor (ColumnFamilyData's SanitizeOptions).
-  const char* Name() const override { return "CaseledgerHashedWholeKey"; }
-  bool IsInsertConcurrentlySupported() const override { return inner_->IsInsertConcurrentlySupported(); }
-  bool CanHandleDuplicatedKey() const override { return inner_->CanHandleDuplicatedKey(); }
-
- private:
-  std::unique_ptr<rocksdb::MemTableRepFactory> inner_;
-  std::unique_ptr<const rocksdb::SliceTransform> whole_key_;
-};
-
-// RocksDB's hash link list hashing by the family's prefix extractor, the transform RocksDB
-// hands the factory: the family has one, so RocksDB keeps the factory whatever its name.
-class HookedPrefixHashedFactory : public rocksdb::MemTableRepFactory {
- public:
-  explicit HookedPrefixHashedFactory(size_t buckets)
-      : inner_(rocksdb::NewHashLinkListRepFactory(buckets, /*huge_page_tlb_size=*/0,
-                                                  /*bucket_entries_logging_threshold=*/4096,
-                                                  /*if_log_bucket_dist_when_flash=*/false)) {}
+        name_(name),
+        own_(std::move(own)) {}
 
   rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& compare,
                                           rocksdb::Allocator* allocator, const rocksdb::SliceTransform* transform,
                                           rocksdb::Logger* logger) override {
-    return new HookedRep(inner_->CreateMemTableRep(compare, allocator, transform, logger), allocator);
+    return new HookedRep(inner_->CreateMemTableRep(compare, allocator, own_ ? own_.get() : transform, logger),
+                         allocator);
   }
-  const char* Name() const override { return "CaseledgerHashedByPrefix"; }
+  const char* Name() const override { return name_; }
   bool IsInsertConcurrentlySupported() const override { return inner_->IsInsertConcurrentlySupported(); }
   bool CanHandleDuplicatedKey() const override { return inner_->CanHandleDuplicatedKey(); }
 
  private:
   std::unique_ptr<rocksdb::MemTableRepFactory> inner_;
+  const char* name_;
+  std::unique_ptr<const rocksdb::SliceTransform> own_;
 };
 
 // stream '\0' BE64(version) -> stream '\0'.
@@ -168,11 +152,12 @@ std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedSkipListFactory() {
 }
 
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedHashedFactory(size_t buckets) {
-  return std::make_shared<HookedHashedFactory>(buckets);
+  return std::make_shared<HookedHashLinkListFactory>(buckets, "CaseledgerHashedWholeKey",
+                                                     std::unique_ptr<const rocksdb::SliceTransform>(rocksdb::NewNoopTransform()));
 }
 
 std::shared_ptr<rocksdb::MemTableRepFactory> NewHookedPrefixHashedFactory(size_t buckets) {
-  return std::make_shared<HookedPrefixHashedFactory>(buckets);
+  return std::make_shared<HookedHashLinkListFactory>(buckets, "CaseledgerHashedByPrefix", nullptr);
 }
 
 std::shared_ptr<const rocksdb::SliceTransform> NewStreamPrefixTransform() {
