@@ -39,13 +39,15 @@ class DaySeries {
   using Block = std::array<Row, kBlockDays>;
 
   DaySeries() = default;
-  // A copy shares every block with the original (each copied on its first change) and owns
-  // none of them yet.
-  DaySeries(const DaySeries& o) : blocks_(o.blocks_), totals_(o.totals_) {}
+  // A copy shares every block with the original (each copied on its first change, on
+  // either side): neither owns a block any more. The original forgets its kept block
+  // (owned_, which no reader reads), so that its next Add asks again whether it is shared.
+  DaySeries(const DaySeries& o) : blocks_(o.blocks_), totals_(o.totals_) { o.owned_ = nullptr; }
   DaySeries& operator=(const DaySeries& o) {
     blocks_ = o.blocks_;
     totals_ = o.totals_;
     owned_ = nullptr;
+    o.owned_ = nullptr;
     return *this;
   }
 
@@ -168,10 +170,10 @@ class DaySeries {
   std::array<int64_t, N> totals_{};
   // The block Add changed last (number owned_number_), this series' own since: Add changes
   // it again without finding it or asking whether it is shared. Only a copy of the series
-  // shares its blocks, and the writer then changes the copy (cow::Own of the series), which
-  // owns none. Why: most effects of a catch-up fall in the latest block, and finding and
-  // owning it was about half of each Add (~50 instructions; docs/benchmarks.md, session 30).
-  Block* owned_ = nullptr;
+  // shares its blocks, and a copy clears it on both sides. Why: most effects of a catch-up
+  // fall in the latest block, and finding and owning it was about half of each Add (~50
+  // instructions; docs/benchmarks.md, session 30). Mutable: a copy made from a const series.
+  mutable Block* owned_ = nullptr;
   int32_t owned_number_ = 0;
 };
 

@@ -84,5 +84,21 @@ TEST(DaySeriesTest, ACopyAndItsOriginalChangeApart) {
   EXPECT_EQ(copy.At(day)[0], 1011);
 }
 
+TEST(DaySeriesTest, AnOriginalChangedBeforeItsCopyLeavesTheCopyAsItWas) {
+  const domain::Date day{18600};
+  DaySeries<1> original;
+  original.Add(day, 0, 1);  // the block now held for the next Add
+  const DaySeries<1> copy(original);
+  original.Add(day, 0, 10);
+  EXPECT_EQ(copy.At(day)[0], 1) << "the original wrote into the block its copy shares";
+  EXPECT_EQ(original.At(day)[0], 11);
+
+  DaySeries<1> assigned;
+  assigned = original;
+  original.Add(day, 0, 100);
+  EXPECT_EQ(assigned.At(day)[0], 11);
+  EXPECT_EQ(original.At(day)[0], 111);
+}
+
 }  // namespace
 }  // namespace caseledger::projections
