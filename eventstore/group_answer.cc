@@ -4,6 +4,7 @@
 
 #include "eventstore/store_logger.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace caseledger::eventstore {
@@ -36,7 +37,7 @@ void RocksEventStore::MarkAnswered(Group& group) {
   if (!group.state.claims.empty()) claims_written_.fetch_add(1, std::memory_order_release);
 }
 
-void RocksEventStore::Synced(Group& group) {
+std::chrono::steady_clock::duration RocksEventStore::Synced(Group& group) {
   bool early = false;
   {
     std::lock_guard t(turn_mu_);
@@ -46,12 +47,54 @@ void RocksEventStore::Synced(Group& group) {
   // Before the turn passes: the other thread gathers the next group for these appenders.
   if (here) MarkAnswered(group);
   PassTurn(early && !here ? &group : nullptr);
-  if (!here) return;
+  if (!here) return {};
   // Before the answers: a read made after one waits until the watermark passes it.
   answered_position_.store(group.end_position - 1, std::memory_order_release);
   Answer(group);
-  std::lock_guard t(turn_mu_);
-  groups_answered_ = group.ticket;
+  {
+    std::lock_guard t(turn_mu_);
+    groups_answered_ = group.ticket;
+  }
+  // Its appenders now make their next requests on the clients' threads (a server's I/O
+  // threads), ~4 µs of CPU each on 2 cores: its inserts, ~1.5 µs an append, would take a
+  // third of the cores from them and lengthen the gap between two syncs, which is what a
+  // closed loop of appenders waits for (docs/benchmarks.md, session 31). Held until the next
+  // group is taken, they run during its WAL write and sync, when the cores are otherwise idle.
+  return HoldInserts(group, std::chrono::nanoseconds(hold_bound_ns_.load(std::memory_order_relaxed)));
+}
+
+std::chrono::steady_clock::duration RocksEventStore::HoldInserts(const Group& group,
+                                                                 std::chrono::steady_clock::duration bound) {
+  if (bound <= std::chrono::steady_clock::duration::zero()) return {};
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t last = group.end_position - 1;
+  std::unique_lock h(hold_mu_);
+  if (released_ >= group.ticket || read_waits_for_ >= last) return {};
+  held_ = group.ticket;
+  held_last_ = last;
+  hold_cv_.wait_until(h, start + bound, [&] { return released_ >= group.ticket || read_waits_for_ >= last; });
+  held_ = 0;
+  return std::chrono::steady_clock::now() - start;
+}
+
+void RocksEventStore::ReleaseInserts(uint64_t ticket) {
+  bool wake = false;
+  {
+    std::lock_guard h(hold_mu_);
+    released_ = std::max(released_, ticket);
+    wake = held_ != 0 && held_ <= released_;
+  }
+  if (wake) hold_cv_.notify_one();
+}
+
+void RocksEventStore::ReleaseInsertsForRead(uint64_t answered) const {
+  bool wake = false;
+  {
+    std::lock_guard h(hold_mu_);
+    read_waits_for_ = std::max(read_waits_for_, answered);
+    wake = held_ != 0 && held_last_ <= read_waits_for_;
+  }
+  if (wake) hold_cv_.notify_one();
 }
 
 void RocksEventStore::AnswerSynced() {

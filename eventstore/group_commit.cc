@@ -23,6 +23,10 @@
 //    purge) nor one behind an unanswered group: those are answered in step 4. The group
 //    stays among the unsynced ones step 1 reads until step 4. A callback may append:
 //    nothing holds write_mu_ while it waits for a RocksDB write (a fence's put included).
+//    A group answered at its hook then holds its inserts back (HoldInserts) until the next
+//    group is taken, a read waits for them, or half a write passed (2 ms at most): its
+//    appenders' next requests are made meanwhile, and its inserts run during the next
+//    group's WAL write and sync instead of taking the cores from them.
 // 4. Then, in group order (tickets): the group's records go to the recent log
 //    (recent_log.h: the log's tail readers decode them from memory), the committed
 //    watermark and the tip move, erasures are purged, and the group is answered if step 3
@@ -369,6 +373,7 @@ void RocksEventStore::SyncLoop() {
     answered_since_take_ = 0;
     std::optional<StoreError> failure = bg_error_;
     l.unlock();
+    ReleaseInserts(ticket - 1);  // the group ahead's inserts, held since its answer (Synced)
 
     uint64_t sync_micros = 0, wal_micros = 0;
     bool from_disk = false;  // the failure came from RocksDB: only a reopen writes again
@@ -390,26 +395,31 @@ void RocksEventStore::SyncLoop() {
         bool* passed;
         Group* group;
         std::chrono::steady_clock::time_point synced;  // the WAL written and synced
-      } turn{this, &passed, &group, {}};
+        std::chrono::steady_clock::duration held;       // its inserts held back (HoldInserts)
+      } turn{this, &passed, &group, {}, {}};
       ArmMemtableInsertHook(
           [](void* arg) {
             auto* t = static_cast<Turn*>(arg);
             t->synced = std::chrono::steady_clock::now();
             *t->passed = true;
-            t->store->Synced(*t->group);
+            t->held = t->store->Synced(*t->group);
           },
           &turn);
       auto sync_start = std::chrono::steady_clock::now();
       rocksdb::Status s = db_->Write(wo, &group.batch);
       DisarmMemtableInsertHook();
       const auto written = std::chrono::steady_clock::now();
-      const auto took = written - sync_start;
+      const auto took = written - sync_start - turn.held;  // the write's, not the hold's
       sync_micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
       wal_micros = std::chrono::duration_cast<std::chrono::microseconds>((passed ? turn.synced : written) - sync_start)
                        .count();
       l.lock();
       last_sync_ = took;
       l.unlock();
+      hold_bound_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::min<std::chrono::steady_clock::duration>(took / 2, std::chrono::milliseconds(2)))
+                               .count(),
+                           std::memory_order_relaxed);
       if (!s.ok()) {
         from_disk = true;
         failure = StoreErrorFrom(s, "group commit");
@@ -517,6 +527,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
 void RocksEventStore::AwaitAnswered() const {
   const uint64_t answered = answered_position_.load(std::memory_order_acquire);
   if (committed_.load(std::memory_order_acquire) >= answered || t_commit_thread) return;
+  ReleaseInsertsForRead(answered);  // a read waits for them: no more reason to hold them back
   std::unique_lock cl(commit_mu_);
   commit_cv_.wait(cl, [&] {
     return committed_.load(std::memory_order_acquire) >= answered ||

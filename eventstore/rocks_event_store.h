@@ -149,7 +149,18 @@ class RocksEventStore final : public EventStore {
   // (else Complete answers it), answers the group there, before its inserts, or leaves a
   // large one to the next holder of the turn. REQUIRES: no thread holds write_mu_ while it
   // waits for a RocksDB write (callbacks may append).
-  void Synced(Group& group);
+  // Returns how long it held the group's inserts back (HoldInserts).
+  std::chrono::steady_clock::duration Synced(Group& group);
+  // From Synced, on the thread that answered `group` at its sync, before its inserts: waits
+  // until the next group is taken (its appenders came back and are gathered), a read waits
+  // for this group's inserts (AwaitAnswered), or at most `bound`. Returns how long it waited.
+  // The inserts then run beside the next group's WAL write and sync, not beside the clients
+  // that make its requests (issue #16). REQUIRES: no lock held (it is inside RocksDB's write).
+  std::chrono::steady_clock::duration HoldInserts(const Group& group, std::chrono::steady_clock::duration bound);
+  // Ends the holds of groups up to `ticket` (the next group was taken).
+  void ReleaseInserts(uint64_t ticket);
+  // Ends (or spares) the hold of a group whose positions a read waits for, up to `answered`.
+  void ReleaseInsertsForRead(uint64_t answered) const;
   // On taking the turn: answers the group Synced left, if any, beside its inserts.
   void AnswerSynced();
   // Marks a synced group answered (its appenders counted as coming back: Returning).
@@ -239,7 +250,18 @@ class RocksEventStore final : public EventStore {
   std::deque<std::unique_ptr<Group>> in_flight_;
   uint64_t groups_taken_ = 0;                      // tickets: groups go to RocksDB in this order
   size_t answered_since_take_ = 0;                 // requests answered since the last group was taken
-  std::chrono::steady_clock::duration last_sync_{};  // the last write's duration
+  std::chrono::steady_clock::duration last_sync_{};  // the last write's duration (not its hold)
+  // A group's inserts held back after its answer at its sync (HoldInserts), a leaf lock.
+  mutable std::mutex hold_mu_;
+  mutable std::condition_variable hold_cv_;
+  uint64_t held_ = 0;           // guarded by hold_mu_: the ticket whose inserts wait (0: none)
+  uint64_t held_last_ = 0;      // guarded by hold_mu_: that group's last position
+  uint64_t released_ = 0;       // guarded by hold_mu_: holds of tickets up to this one end at once
+  // Guarded by hold_mu_: the last answered position a read waited for; a group up to it is
+  // not held (the read may have begun between its answers and its hold).
+  mutable uint64_t read_waits_for_ = 0;
+  // Bounds a hold: half the last write, at most 2 ms (set with last_sync_, read by the hook).
+  std::atomic<int64_t> hold_bound_ns_{0};
   // The turn to take and write the next group, and the order of completions: a leaf lock
   // (nothing is locked while it is held), taken from inside RocksDB's write too
   // (memtable_hook.h).
