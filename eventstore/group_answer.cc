@@ -18,6 +18,9 @@ namespace {
 // groups are answered by the other thread, beside the inserts.
 constexpr size_t kAnswerAtSync = 256;
 
+// Groups not held after a read ended a hold (HoldInserts): one in 16 is held to look again.
+constexpr uint32_t kSkipAfterRead = 15;
+
 }  // namespace
 
 void RocksEventStore::PassTurn(Group* synced) {
@@ -69,11 +72,24 @@ std::chrono::steady_clock::duration RocksEventStore::HoldInserts(const Group& gr
   const auto start = std::chrono::steady_clock::now();
   const uint64_t last = group.end_position - 1;
   std::unique_lock h(hold_mu_);
-  if (released_ >= group.ticket || read_waits_for_ >= last) return {};
+  if (released_ >= group.ticket) return {};
+  // Appenders that read the store before they append again (a server's commands: the
+  // person's stream, its version) wait for these inserts whatever happens: holding them
+  // only makes those reads wait longer. Once a read ends a hold (or comes before it), the
+  // next kSkipAfterRead groups are not held; then one is, to find out whether reads still come.
+  if (read_waits_for_ >= last) {
+    skip_holds_ = kSkipAfterRead;
+    return {};
+  }
+  if (skip_holds_ > 0) {
+    --skip_holds_;
+    return {};
+  }
   held_ = group.ticket;
   held_last_ = last;
   hold_cv_.wait_until(h, start + bound, [&] { return released_ >= group.ticket || read_waits_for_ >= last; });
   held_ = 0;
+  if (released_ < group.ticket && read_waits_for_ >= last) skip_holds_ = kSkipAfterRead;
   return std::chrono::steady_clock::now() - start;
 }
 

@@ -26,7 +26,8 @@
 //    A group answered at its hook then holds its inserts back (HoldInserts) until the next
 //    group is taken, a read waits for them, or half a write passed (2 ms at most): its
 //    appenders' next requests are made meanwhile, and its inserts run during the next
-//    group's WAL write and sync instead of taking the cores from them.
+//    group's WAL write and sync instead of taking the cores from them. Not when reads ended
+//    a recent hold: appenders that read before appending wait for those inserts anyway.
 // 4. Then, in group order (tickets): the group's records go to the recent log
 //    (recent_log.h: the log's tail readers decode them from memory), the committed
 //    watermark and the tip move, erasures are purged, and the group is answered if step 3

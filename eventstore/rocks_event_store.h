@@ -155,7 +155,9 @@ class RocksEventStore final : public EventStore {
   // until the next group is taken (its appenders came back and are gathered), a read waits
   // for this group's inserts (AwaitAnswered), or at most `bound`. Returns how long it waited.
   // The inserts then run beside the next group's WAL write and sync, not beside the clients
-  // that make its requests (issue #16). REQUIRES: no lock held (it is inside RocksDB's write).
+  // that make its requests (issue #16). Not after a read ended a hold, for the next 15 groups
+  // (their appenders read before they append: the reads wait for the inserts anyway).
+  // REQUIRES: no lock held (it is inside RocksDB's write).
   std::chrono::steady_clock::duration HoldInserts(const Group& group, std::chrono::steady_clock::duration bound);
   // Ends the holds of groups up to `ticket` (the next group was taken).
   void ReleaseInserts(uint64_t ticket);
@@ -260,6 +262,7 @@ class RocksEventStore final : public EventStore {
   // Guarded by hold_mu_: the last answered position a read waited for; a group up to it is
   // not held (the read may have begun between its answers and its hold).
   mutable uint64_t read_waits_for_ = 0;
+  uint32_t skip_holds_ = 0;     // guarded by hold_mu_: groups left not to hold, reads having come
   // Bounds a hold: half the last write, at most 2 ms (set with last_sync_, read by the hook).
   std::atomic<int64_t> hold_bound_ns_{0};
   // The turn to take and write the next group, and the order of completions: a leaf lock
