@@ -150,26 +150,29 @@ TEST_F(InsertHoldTest, AReadBegunAfterAnAnswerEndsTheHoldAndSeesTheAnswer) {
 TEST_F(InsertHoldTest, OnceAReadEndedAHoldTheNextGroupsAreNotHeld) {
   AppendAndWait("s-1", 0);
   CommittedAt(1);
-  // Position 2: a read begun at its answer ends its hold.
-  std::promise<void> answered;
-  std::thread reader([&] {
-    answered.get_future().wait();
-    auto version = store_->StreamVersion("s-1");
-    ASSERT_TRUE(version) << version.error().message;
-    EXPECT_EQ(*version, 2u);
-  });
-  store_->AppendAsync(Request("s-1", 1), [&](StoreResult<AppendResult> r) {
-    EXPECT_TRUE(r) << r.error().message;
-    answered.set_value();
-  });
-  reader.join();
-  CommittedAt(2);
-  // Positions 3 to 6, no read and no group after them: committed without the 2 ms hold,
+  // Positions 2 to 4: a read begun at each answer ends its hold (three times, so that a
+  // reader thread descheduled past the 2 ms bound on a loaded machine does not decide).
+  for (uint64_t version = 1; version <= 3; ++version) {
+    std::promise<void> answered;
+    std::thread reader([&] {
+      answered.get_future().wait();
+      auto read = store_->StreamVersion("s-1");
+      ASSERT_TRUE(read) << read.error().message;
+      EXPECT_EQ(*read, version + 1);
+    });
+    store_->AppendAsync(Request("s-1", version), [&](StoreResult<AppendResult> r) {
+      EXPECT_TRUE(r) << r.error().message;
+      answered.set_value();
+    });
+    reader.join();
+    CommittedAt(version + 1);
+  }
+  // Positions 5 to 8, no read and no group after them: committed without the 2 ms hold,
   // as appenders that read before they append would wait for their inserts anyway. Held,
   // each would take at least the 2 ms (a hold never ends early by itself); the fastest of
   // four, so that one thread descheduled on a loaded machine does not decide.
   Clock::duration fastest = Clock::duration::max();
-  for (uint64_t version = 2; version <= 5; ++version) {
+  for (uint64_t version = 4; version <= 7; ++version) {
     const auto at = AppendAndWait("s-1", version);
     fastest = std::min(fastest, CommittedAt(version + 1) - at);
   }
