@@ -94,5 +94,25 @@ TEST(RequestHeadersTest, ANameOfAnotherSizeIsAbsentAndOneOfTheSameSizeIsCompared
   EXPECT_EQ(moved.Find("if-match"), "");
 }
 
+// A name is lower-cased eight bytes at a time: every byte value, at every place of a word
+// and in the tail, comes out as a byte at a time would make it (only 'A'-'Z' change).
+TEST(RequestHeadersTest, EveryByteOfANameIsLowerCasedAsASCIIAlone) {
+  for (size_t length : {1u, 7u, 8u, 9u, 16u, 23u}) {
+    for (int b = 0; b < 256; ++b) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string name(length, 'Q');
+        name[at] = static_cast<char>(b);
+        std::string want = name;
+        for (char& c : want) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        }
+        RequestHeaders headers;
+        headers.Add(name, "v");
+        ASSERT_EQ(headers.Find(want), "v") << "length " << length << " byte " << b << " at " << at;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace caseledger::api
