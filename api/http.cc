@@ -107,17 +107,50 @@ const char* ToString(Method m) {
   return "OTHER";
 }
 
-void RequestHeaders::Add(std::string_view name, std::string_view value) {
-  const uint32_t sizes[2] = {static_cast<uint32_t>(name.size()), static_cast<uint32_t>(value.size())};
-  text_.append(reinterpret_cast<const char*>(sizes), sizeof sizes);
-  const size_t at = text_.size();
-  text_.append(name).append(value);
-  for (size_t i = at; i < at + name.size(); ++i) {
-    if (text_[i] >= 'A' && text_[i] <= 'Z') text_[i] = static_cast<char>(text_[i] - 'A' + 'a');
+namespace {
+
+// `in` with its ASCII capitals lower-cased, written to `out`: eight bytes at a time (a
+// byte is upper-case when it is ASCII and both in 'A'.. and not past 'Z'; its 0x20 bit
+// is then set), the rest one at a time. Other bytes, UTF-8's among them, are copied as
+// they are.
+void LowerAsciiInto(char* out, std::string_view in) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= in.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, in.data() + i, 8);
+    const uint64_t low7 = x & ~kHigh;
+    const uint64_t from_a = low7 + (0x80 - 'A') * kOnes;      // high bit: >= 'A'
+    const uint64_t past_z = low7 + (0x80 - 'Z' - 1) * kOnes;  // high bit: > 'Z'
+    const uint64_t upper = from_a & ~past_z & ~x & kHigh;
+    x |= upper >> 2;
+    std::memcpy(out + i, &x, 8);
+  }
+  for (; i < in.size(); ++i) {
+    const char c = in[i];
+    out[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
 }
 
+}  // namespace
+
+void RequestHeaders::Add(std::string_view name, std::string_view value) {
+  // One growth of the string, then the name lower-cased as it is copied (three appends and
+  // a second pass over the name were ~2x the instructions: ~0.8 k a command's four fields).
+  const uint32_t sizes[2] = {static_cast<uint32_t>(name.size()), static_cast<uint32_t>(value.size())};
+  const size_t at = text_.size();
+  text_.resize(at + sizeof sizes + name.size() + value.size());
+  char* out = text_.data() + at;
+  std::memcpy(out, sizes, sizeof sizes);
+  out += sizeof sizes;
+  LowerAsciiInto(out, name);
+  out += name.size();
+  if (!value.empty()) std::memcpy(out, value.data(), value.size());
+  name_sizes_ |= SizeBit(name.size());
+}
+
 std::string_view RequestHeaders::Find(std::string_view lower_name) const {
+  if ((name_sizes_ & SizeBit(lower_name.size())) == 0) return {};
   std::string_view rest = text_;
   while (rest.size() >= 8) {
     uint32_t sizes[2];

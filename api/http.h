@@ -39,7 +39,13 @@ class RequestHeaders {
   std::string_view Find(std::string_view lower_name) const;
 
  private:
+  // Bit n is set when a field's name has n bytes (bit 63: 63 or more). Most look-ups are of
+  // fields a request does not carry (If-Match, Idempotency-Key, X-Correlation-Id on every
+  // command): a name of a size no field has is absent without a walk over the fields.
+  static uint64_t SizeBit(size_t name_size) { return uint64_t{1} << (name_size < 63 ? name_size : 63); }
+
   std::string text_;
+  uint64_t name_sizes_ = 0;
 };
 
 struct Request {

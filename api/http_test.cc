@@ -63,5 +63,56 @@ TEST(RequestHeadersTest, FindsTheFirstFieldByItsLowerCasedName) {
   EXPECT_EQ(req.Header("host"), "");
 }
 
+// A look-up skips the walk only for a name of a size no field has: every other look-up
+// still compares names, so fields of one size, absent names of a size present, and names
+// of 63 bytes or more (which share one size bit) are each found or not as they are.
+TEST(RequestHeadersTest, ANameOfAnotherSizeIsAbsentAndOneOfTheSameSizeIsCompared) {
+  Request req;
+  const std::string long_name(70, 'n'), other_long(64, 'n'), sixty_three(63, 'n');
+  req.headers.Add("Content-Length", "42");    // 14 bytes
+  req.headers.Add("X-Causation-Id", "c-1");   // 14 bytes too
+  req.headers.Add("Authorization", "Bearer t");
+  req.headers.Add(long_name, "long");
+  EXPECT_EQ(req.Header("content-length"), "42");
+  EXPECT_EQ(req.Header("x-causation-id"), "c-1");
+  EXPECT_EQ(req.Header("x-correlation-"), "");  // 14 bytes, no such field
+  EXPECT_EQ(req.Header("if-match"), "");        // no field of 8 bytes
+  EXPECT_EQ(req.Header("idempotency-key"), "");
+  EXPECT_EQ(req.Header(long_name), "long");
+  EXPECT_EQ(req.Header(other_long), "");   // shares the size bit of 63 and more
+  EXPECT_EQ(req.Header(sixty_three), "");
+  EXPECT_EQ(req.Header(""), "");
+  req.headers.Add(sixty_three, "sixty-three");
+  EXPECT_EQ(req.Header(sixty_three), "sixty-three");
+  EXPECT_EQ(req.Header(long_name), "long");
+  // Replaced headers forget the old fields' sizes; a moved copy keeps its own.
+  RequestHeaders moved = std::move(req.headers);
+  req.headers = {{"If-Match", "\"3\""}};
+  EXPECT_EQ(req.Header("if-match"), "\"3\"");
+  EXPECT_EQ(req.Header("content-length"), "");
+  EXPECT_EQ(moved.Find("content-length"), "42");
+  EXPECT_EQ(moved.Find("if-match"), "");
+}
+
+// A name is lower-cased eight bytes at a time: every byte value, at every place of a word
+// and in the tail, comes out as a byte at a time would make it (only 'A'-'Z' change).
+TEST(RequestHeadersTest, EveryByteOfANameIsLowerCasedAsASCIIAlone) {
+  for (size_t length : {1u, 7u, 8u, 9u, 16u, 23u}) {
+    for (int b = 0; b < 256; ++b) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string name(length, 'Q');
+        name[at] = static_cast<char>(b);
+        std::string want = name;
+        for (char& c : want) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        }
+        RequestHeaders headers;
+        headers.Add(name, "v");
+        ASSERT_EQ(headers.Find(want), "v") << "length " << length << " byte " << b << " at " << at;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace caseledger::api
