@@ -319,6 +319,17 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
   return true;
 }
 
+StoreResult<bool> ViewRunner::Impl::Commit(uint64_t last, size_t events, ViewsDb::Batch& wb,
+                                           std::chrono::steady_clock::time_point started) {
+  PutCheckpoint(wb, last);
+  if (auto w = db->Write(wb, options.sync); !w) {
+    Fail(last, w.error().message);
+    return w.error();
+  }
+  Written(last, events, started, false);
+  return true;
+}
+
 void ViewRunner::Impl::PutCheckpoint(ViewsDb::Batch& wb, uint64_t last) {
   wb.Put(kCheckpointKey, std::to_string(last));
   // A failed write stops the runner (Fail): a reopen recovers the database again.

@@ -279,6 +279,14 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       // (nothing is written behind now: joined above).
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
+      // The batch given back now, its records sampled (nothing below changes the caches):
+      // given back after the checkpoint, it was freed by its reader while the reader's
+      // destructor joined it, on this thread's path (~2 ms of a short rebuild's end).
+      const uint64_t last = applied.envelopes.back().position;
+      const size_t last_events = applied.envelopes.size();
+      SampleRecords(applied);
+      reader.Recycle(std::move(held.front()));
+      held.pop_front();
       if (pipeline->Spilling()) {
         // Every person's latest entry ingested as table files (UnspillPeople), on a thread
         // of its own, while this one has the views write all their entries (Flush on the
@@ -286,7 +294,8 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         // as a table; then the checkpoint alone. One after the other, the views' Persist
         // (the municipalities' alone at the end: ~27 ms at 1:100 whole history) and the
         // unspill's serial steps (its runs sorted, its files synced and ingested) left a
-        // core idle for ~40 % of a short rebuild's end (docs/benchmarks.md, session 31).
+        // core idle for a quarter to a half of a rebuild's end (docs/benchmarks.md,
+        // session 31).
         // This batch holds every entry a catch-up shorter than catch_up_write_every changed
         // (ops/bench --quick's: ~14 k), whose memtable inserts were the longest step of its
         // end, on this thread alone (session 21): a table file too. The views' and the
@@ -308,15 +317,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         std::filesystem::remove_all(dir, ec);
         for (const StoreResult<void>* done : {&kept, &unspilled}) {
           if (!*done) {
-            Fail(applied.envelopes.back().position, done->error().message);
+            Fail(last, done->error().message);
             return position.load(std::memory_order_relaxed);
           }
         }
       }
-      auto committed = Commit(applied, wb, started);
+      auto committed = Commit(last, last_events, wb, started);
       if (!committed) return committed.error();
-      reader.Recycle(std::move(held.front()));
-      held.pop_front();
       continue;
     }
     if (next != nullptr && ++since_publish < publish_every) {
