@@ -135,8 +135,11 @@ class BatchPipeline {
   // checkpoint. On a failure (an entry that does not encode) nothing is put in `out`.
   // Without `views`, the views' entries are left out: they stay dirty in the views
   // (View::Persist is not called) for a later Flush, which writes each once (a catch-up
-  // from scratch writes them at its end alone: view_runner_catch_up.cc says why).
-  std::optional<Failure> Flush(ViewsDb::Batch& out, bool views = true);
+  // from scratch writes them at its end alone: view_runner_catch_up.cc says why). Without
+  // `partitions`, the partitions are left alone (nothing of theirs is written or changed, and
+  // the events counted since the last Flush stay counted): a Flush of the views only, which
+  // may run while another thread runs UnspillPeople, the two touching nothing in common.
+  std::optional<Failure> Flush(ViewsDb::Batch& out, bool views = true, bool partitions = true);
   // A catch-up from scratch while deferring (no person entry in the views database yet):
   // Flush appends the person entries to a spill of each partition's, in files under `dir`
   // (people_spill.h), instead of `out`, and the fold reads back from there; UnspillPeople

@@ -17,7 +17,7 @@ namespace caseledger::projections {
 using pipeline_internal::kParallelFrom;
 using pipeline_internal::PutPartition;
 
-std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, bool views) {
+std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, bool views, bool partitions) {
   if (pending_ != nullptr) throw std::logic_error("BatchPipeline::Flush with a batch folded ahead");
   const size_t n = parts_.size();
   while (flush_parts_.size() < n) flush_parts_.emplace_back();
@@ -33,7 +33,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   // stage is pending), beside the views' tasks: on the runner's thread after the round it
   // was most of the Flush's serial work (docs/benchmarks.md, session 29).
   ViewsDb::Batch& people = stages_[0].people;
-  people.Clear();
+  if (partitions) people.Clear();
   std::atomic<size_t> parts_left{n};
   auto merge_when_last = [&] {
     if (parts_left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
@@ -46,7 +46,7 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
   };
   auto task = [&](size_t t) {
     const size_t k = flush_order_[t];
-    if (k >= n && !views) return;
+    if (k >= n ? !views : !partitions) return;
     const auto started = std::chrono::steady_clock::now();
     struct Timer {
       double& seconds;
@@ -74,10 +74,18 @@ std::optional<BatchPipeline::Failure> BatchPipeline::Flush(ViewsDb::Batch& out, 
     }
     if (k < n) merge_when_last();
   };
-  if (deferred_events_ >= kParallelFrom) {
+  // The views alone (a catch-up's end): each view's Persist writes all of it, on the pool.
+  if (deferred_events_ >= kParallelFrom || !partitions) {
     pool_.Run(tasks, task);
   } else {
     for (size_t k = 0; k < tasks; ++k) task(k);
+  }
+  if (!partitions) {
+    for (auto& failure : failures) {
+      if (failure) return Failure{0, std::move(*failure)};
+    }
+    for (auto& work : view_work_) out.Append(work->batch);
+    return std::nullopt;
   }
   for (auto& part : parts_) {
     part->unwritten.clear();

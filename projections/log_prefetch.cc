@@ -67,6 +67,7 @@ LogPrefetcher::LogPrefetcher(const eventstore::LogReader& log, uint64_t from, ui
   readers = std::max<size_t>(readers, 1);
   keep_ = (depth_ + 2 + readers - 1) / readers;
   used_.resize(readers);
+  spare_.resize(readers);
   for (size_t r = 0; r < readers; ++r) threads_.emplace_back([this, r] { Run(r); });
 }
 
@@ -85,14 +86,18 @@ void LogPrefetcher::Run(size_t reader) {
   std::vector<DecodedBatch> spare;
   for (;;) {
     uint64_t k = 0;
-    bool claimed = false;
+    bool claimed = false, over = false;  // over: nothing more to claim, ever
     {
       std::unique_lock lock(mu_);
       const auto claimable = [&] {
         const uint64_t next = next_out_ + reads_.size();
         return next < end_ && next < next_out_ + depth_;
       };
-      room_.wait(lock, [&] { return stop_ || !used_[reader].empty() || claimable(); });
+      // Not asleep on spare batches once nothing is left to claim (they go below).
+      const auto all_claimed = [&] { return next_out_ + reads_.size() >= end_; };
+      room_.wait(lock, [&] {
+        return stop_ || !used_[reader].empty() || claimable() || (!spare.empty() && all_claimed());
+      });
       for (DecodedBatch& b : used_[reader]) spare.push_back(std::move(b));
       used_[reader].clear();
       if (stop_) break;
@@ -101,16 +106,27 @@ void LogPrefetcher::Run(size_t reader) {
         reads_.push_back(Read{std::nullopt, reader});
         claimed = true;
       }
+      over = all_claimed();
     }
     // At most this thread's share of what can be out at once (read ahead, held by the
-    // consumer): the rest go.
-    if (spare.size() > keep_) spare.resize(keep_);
-    if (!claimed) continue;  // only recycled batches to take
+    // consumer): the rest go. Once every batch is claimed, all go, here, as they come back:
+    // freed by the destructor's join, a short rebuild's spare batches were ~3 ms of its end
+    // on the consumer's path (docs/benchmarks.md, session 31).
+    if (!claimed && over) {
+      spare.clear();
+    } else if (spare.size() > keep_) {
+      spare.resize(keep_);
+    }
     eventstore::StoreResult<DecodedBatch> batch = DecodedBatch{};
-    if (!spare.empty()) {
+    if (claimed && !spare.empty()) {
       batch = std::move(spare.back());
       spare.pop_back();
     }
+    {
+      std::lock_guard lock(mu_);
+      spare_[reader] = spare.size();
+    }
+    if (!claimed) continue;  // only recycled batches to take
     const uint64_t at = from_ + k * max_batch_;
     const uint64_t want = std::min<uint64_t>(max_batch_, to_ - at + 1);
     if (auto filled = ReadDecodedInto(log_, at, want, *batch); !filled) batch = filled.error();
@@ -138,6 +154,13 @@ eventstore::StoreResult<DecodedBatch> LogPrefetcher::Next() {
   lock.unlock();
   room_.notify_all();
   return batch;
+}
+
+size_t LogPrefetcher::Kept() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (size_t r = 0; r < used_.size(); ++r) n += used_[r].size() + spare_[r];
+  return n;
 }
 
 void LogPrefetcher::Recycle(DecodedBatch batch) {

@@ -83,6 +83,11 @@ class LogPrefetcher {
   // nothing more).
   eventstore::StoreResult<DecodedBatch> Next();
   void Recycle(DecodedBatch batch);
+  // Batches given back and not yet read into again or freed. Once every batch of the range
+  // is claimed by a reader, each reader frees those it keeps and those given back to it as
+  // they come (not at the destructor's join, on the consumer's path): 0 soon after the
+  // last batch handed out is given back.
+  size_t Kept() const;
   // The range it reads, [from, to].
   uint64_t from() const { return from_; }
   uint64_t to() const { return to_; }
@@ -98,7 +103,7 @@ class LogPrefetcher {
   const uint64_t from_, to_;
   const size_t max_batch_, depth_;
   size_t keep_ = 0;  // recycled batches each thread keeps to read into (its share of depth_ + 2)
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable ready_;  // a batch was read, or the reading ended
   std::condition_variable room_;   // a batch was taken or recycled, or stop
   // Batches next_out_, next_out_ + 1, ... claimed by a reader (read or being read).
@@ -107,6 +112,7 @@ class LogPrefetcher {
   uint64_t end_ = 0;                   // guarded by mu_: batches from here are not handed out
   std::deque<size_t> handed_;          // guarded by mu_: the reader of each batch not recycled
   std::vector<std::vector<DecodedBatch>> used_;  // guarded by mu_: recycled, per reader
+  std::vector<size_t> spare_;  // guarded by mu_: how many each reader keeps (Kept)
   bool stop_ = false;                            // guarded by mu_
   std::vector<std::thread> threads_;
 };

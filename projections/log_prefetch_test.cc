@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace caseledger::projections {
@@ -187,6 +188,21 @@ TEST_F(LogPrefetcherTest, DestroyedBeforeTheEndStopsItsReaders) {
       EXPECT_EQ(first->envelopes.front().position, 1u);
       reader.Recycle(std::move(*first));
     }  // the readers, waiting for room, are stopped and joined
+  }
+}
+
+// Once every batch is read, the readers free the batches given back as they come, and
+// those they kept to read into, rather than at the destructor's join (the consumer's
+// path): none kept soon after the last one handed out is given back.
+TEST_F(LogPrefetcherTest, TheReadersFreeTheirBatchesOnceEveryBatchIsRead) {
+  for (size_t readers : {1, 2}) {
+    LogPrefetcher reader(log_.store(), 1, 23, 2, 2, readers);
+    EXPECT_EQ(Drain(reader), InTurn(1, 23, 2));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (reader.Kept() != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(reader.Kept(), 0u) << readers << " readers";
   }
 }
 

@@ -319,6 +319,17 @@ StoreResult<bool> ViewRunner::Impl::Commit(const DecodedBatch& decoded, ViewsDb:
   return true;
 }
 
+StoreResult<bool> ViewRunner::Impl::Commit(uint64_t last, size_t events, ViewsDb::Batch& wb,
+                                           std::chrono::steady_clock::time_point started) {
+  PutCheckpoint(wb, last);
+  if (auto w = db->Write(wb, options.sync); !w) {
+    Fail(last, w.error().message);
+    return w.error();
+  }
+  Written(last, events, started, false);
+  return true;
+}
+
 void ViewRunner::Impl::PutCheckpoint(ViewsDb::Batch& wb, uint64_t last) {
   wb.Put(kCheckpointKey, std::to_string(last));
   // A failed write stops the runner (Fail): a reopen recovers the database again.
@@ -411,15 +422,18 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
   // Not when nothing is to be applied yet: such a database (an empty log) holds its meta
   // and checkpoint 0 at once, as verify's rebuild of an empty checkpoint compares them.
   impl.created = from_scratch_ahead;
+  // Created in the background (ViewsDb::Create): a catch-up from scratch needs it only at
+  // its first write (for a short rebuild, at its end). Its creation started before the
+  // readers: it is mostly waits for its syncs (~50 ms on a busy disk), and a short rebuild's
+  // end waited for it when its thread started after the readers had taken both cores
+  // (docs/benchmarks.md, session 31).
+  auto db = from_scratch_ahead ? ViewsDb::Create(impl.options.path, impl.options.db, ViewsDb::Settings::kCatchingUp)
+                               : ViewsDb::Open(impl.options.path, impl.options.db, ViewsDb::Settings::kFollowing);
+  if (!db) return db.error();
   if (from_scratch_ahead) {
     impl.early_reader = std::make_unique<LogPrefetcher>(store, 1, target, impl.options.max_batch,
                                                          impl.options.read_depth, impl.options.read_threads);
   }
-  // Created in the background (ViewsDb::Create): a catch-up from scratch needs it only at
-  // its first write (for a short rebuild, at its end).
-  auto db = from_scratch_ahead ? ViewsDb::Create(impl.options.path, impl.options.db, ViewsDb::Settings::kCatchingUp)
-                               : ViewsDb::Open(impl.options.path, impl.options.db, ViewsDb::Settings::kFollowing);
-  if (!db) return db.error();
   {
     // A catch-up's spill left by a crash (`path` + ".spill", people_spill.h): the views it
     // served are started again from scratch (no checkpoint was written meanwhile).

@@ -263,8 +263,8 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       // written at one Flush was only overwritten or deleted by a later one. A GP's report
       // days were each written and then deleted as the 7 days kept moved on: 458 k of the
       // views' 949 k entries over 2 M events at 1:1, 218 k deletes (docs/benchmarks.md,
-      // session 28).
-      if (auto flushed = pipeline->Flush(wb, /*views=*/!(spilling && more))) {
+      // session 28). At the end too, the views go after the people (below).
+      if (auto flushed = pipeline->Flush(wb, /*views=*/!spilling)) {
         Fail(applied.envelopes.back().position, flushed->why);
         return position.load(std::memory_order_relaxed);
       }
@@ -279,36 +279,51 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       // (nothing is written behind now: joined above).
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
+      // The batch given back now, its records sampled (nothing below changes the caches):
+      // given back after the checkpoint, it was freed by its reader while the reader's
+      // destructor joined it, on this thread's path (~2 ms of a short rebuild's end).
+      const uint64_t last = applied.envelopes.back().position;
+      const size_t last_events = applied.envelopes.size();
+      SampleRecords(applied);
+      reader.Recycle(std::move(held.front()));
+      held.pop_front();
       if (pipeline->Spilling()) {
-        // The batches kept for a table with this one's entries, and every person's latest
-        // entry, each ingested as table files, on threads of their own; then the checkpoint
-        // alone. This batch holds every entry a catch-up shorter than catch_up_write_every
-        // changed (ops/bench --quick's: ~14 k), whose memtable inserts were the longest
-        // step of its end, on this thread alone (docs/benchmarks.md, session 21). They
-        // share no key with the people's tables, so the order of the two ingestions does
-        // not matter; the checkpoint is written after both. The views' table file in a
-        // directory of its own: the spill's goes with the spill, when the people are in.
+        // Every person's latest entry ingested as table files (UnspillPeople), on a thread
+        // of its own, while this one has the views write all their entries (Flush on the
+        // pool: the two touch nothing in common) and the batches kept with them ingested
+        // as a table; then the checkpoint alone. One after the other, the views' Persist
+        // (the municipalities' alone at the end: ~27 ms at 1:100 whole history) and the
+        // unspill's serial steps (its runs sorted, its files synced and ingested) left a
+        // core idle for a quarter to a half of a rebuild's end (docs/benchmarks.md,
+        // session 31).
+        // This batch holds every entry a catch-up shorter than catch_up_write_every changed
+        // (ops/bench --quick's: ~14 k), whose memtable inserts were the longest step of its
+        // end, on this thread alone (session 21): a table file too. The views' and the
+        // people's tables share no key, so the order of their ingestions does not matter;
+        // the checkpoint is written after both. The views' table file in a directory of its
+        // own: the spill's goes with the spill, when the people are in.
+        auto unspilling = std::async(std::launch::async, [this] { return pipeline->UnspillPeople(*db); });
         const std::string dir = options.path + ".tables";
         std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        StoreResult<void> kept = ec ? StoreResult<void>(StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message()))
-                                    : db->WriteAsTable(wb, dir);
-        auto tabled = kept ? std::async(std::launch::async, [this, &dir] { return db->FlushTables(dir); })
-                           : std::future<StoreResult<void>>();
-        auto unspilled = pipeline->UnspillPeople(*db);
-        if (tabled.valid()) kept = tabled.get();
+        StoreResult<void> kept;
+        if (auto flushed = pipeline->Flush(wb, /*views=*/true, /*partitions=*/false)) {
+          kept = StoreError(StoreErrorCode::kCorruption, flushed->why);
+        } else if (std::filesystem::create_directories(dir, ec); ec) {
+          kept = StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
+        } else if (kept = db->WriteAsTable(wb, dir); kept) {
+          kept = db->FlushTables(dir);
+        }
+        auto unspilled = unspilling.get();
         std::filesystem::remove_all(dir, ec);
         for (const StoreResult<void>* done : {&kept, &unspilled}) {
           if (!*done) {
-            Fail(applied.envelopes.back().position, done->error().message);
+            Fail(last, done->error().message);
             return position.load(std::memory_order_relaxed);
           }
         }
       }
-      auto committed = Commit(applied, wb, started);
+      auto committed = Commit(last, last_events, wb, started);
       if (!committed) return committed.error();
-      reader.Recycle(std::move(held.front()));
-      held.pop_front();
       continue;
     }
     if (next != nullptr && ++since_publish < publish_every) {

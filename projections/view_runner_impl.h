@@ -47,6 +47,10 @@ class ViewRunner::Impl {
   bool WritePeople(ViewsDb::Batch& wb, uint64_t last);
   StoreResult<bool> Commit(const DecodedBatch& batch, ViewsDb::Batch& wb,
                            std::chrono::steady_clock::time_point started);
+  // Commit of a batch of `events` up to `last` whose records were sampled (SampleRecords)
+  // before it was let go.
+  StoreResult<bool> Commit(uint64_t last, size_t events, ViewsDb::Batch& wb,
+                           std::chrono::steady_clock::time_point started);
   // Puts the checkpoint `last` in `wb` (Commit, a write behind), with the meta the first
   // time in a database created by Open (ViewsRecovery::Recovered::meta_unwritten).
   void PutCheckpoint(ViewsDb::Batch& wb, uint64_t last);
