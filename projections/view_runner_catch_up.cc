@@ -258,6 +258,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         continue;
       }
       const size_t events = pipeline->Deferred();
+      const auto flushing = std::chrono::steady_clock::now();
       // From scratch, the views' entries are written once, by the last Flush: nothing reads
       // the views database before the end (the writes carry no checkpoint), so an entry
       // written at one Flush was only overwritten or deleted by a later one. A GP's report
@@ -279,6 +280,12 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       // (nothing is written behind now: joined above).
       metrics.events_applied.fetch_add(events - applied.envelopes.size(), std::memory_order_relaxed);
       pipeline->FlushStored();
+      // The end's steps timed for the log (serial wall time of a catch-up).
+      auto since = [](std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      };
+      const double flush_s = since(flushing);
+      double tables_s = 0, unspill_s = 0, tables_wait_s = 0;
       if (pipeline->Spilling()) {
         // The batches kept for a table with this one's entries, and every person's latest
         // entry, each ingested as table files, on threads of their own; then the checkpoint
@@ -291,12 +298,18 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         const std::string dir = options.path + ".tables";
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
+        auto step = std::chrono::steady_clock::now();
         StoreResult<void> kept = ec ? StoreResult<void>(StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message()))
                                     : db->WriteAsTable(wb, dir);
+        tables_s = since(step);
         auto tabled = kept ? std::async(std::launch::async, [this, &dir] { return db->FlushTables(dir); })
                            : std::future<StoreResult<void>>();
+        step = std::chrono::steady_clock::now();
         auto unspilled = pipeline->UnspillPeople(*db);
+        unspill_s = since(step);
+        step = std::chrono::steady_clock::now();
         if (tabled.valid()) kept = tabled.get();
+        tables_wait_s = since(step);
         std::filesystem::remove_all(dir, ec);
         for (const StoreResult<void>* done : {&kept, &unspilled}) {
           if (!*done) {
@@ -305,8 +318,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
           }
         }
       }
+      const auto committing = std::chrono::steady_clock::now();
       auto committed = Commit(applied, wb, started);
       if (!committed) return committed.error();
+      ProjectionsLog()->info(
+          "the catch-up's last write: the last Flush {:.2f} s, the views' batch kept as a table {:.2f} s, the "
+          "people unspilled {:.2f} s, then the views' table files waited for {:.2f} s, the checkpoint {:.2f} s",
+          flush_s, tables_s, unspill_s, tables_wait_s, since(committing));
       reader.Recycle(std::move(held.front()));
       held.pop_front();
       continue;
