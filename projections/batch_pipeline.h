@@ -223,8 +223,11 @@ class BatchPipeline {
     absl::flat_hash_map<std::string, std::unique_ptr<const PersonRecord>, domain::StringHash, std::equal_to<>>
         gp_only;
     // Deferred (Defer): ids of the people whose record or fold state changed since the
-    // last Flush (repeats across batches), and the partition's events folded since.
-    std::vector<std::string> unwritten;
+    // last Flush, each once (PersonDirectory::MarkUnwritten; Evict keeps them cached), and
+    // the partition's events folded since. Held inline: as std::strings (a heap block
+    // each: a ULID is 26 characters) their allocation, release and sort were ~500
+    // instructions an event at 1:1 density (docs/benchmarks.md, session 31).
+    std::vector<PersonKey> unwritten;
     size_t unwritten_events = 0;
     std::unique_ptr<PeopleSpill> spill;  // SpillPeople
     std::string spilled;                 // a read back from it (scratch)

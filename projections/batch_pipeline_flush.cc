@@ -131,7 +131,7 @@ void BatchPipeline::ReleaseBuffers() {
   for (auto& work : view_work_) work->batch.Release();
   for (ViewsDb::Batch& batch : flush_parts_) batch.Release();
   for (auto& part : parts_) {
-    std::vector<std::string>().swap(part->unwritten);
+    std::vector<PersonKey>().swap(part->unwritten);
     for (PersonFold* fold : part->folds) fold->ReleaseBuffers();
   }
 }

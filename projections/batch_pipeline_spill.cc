@@ -3,9 +3,11 @@
 #include "projections/batch_pipeline.h"
 
 #include "projections/person_entry.h"
+#include "projections/projections_logger.h"
 #include "projections/views_layout.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -40,10 +42,30 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
   // flushes and compactions. Two files, split at the middle id of the largest partition
   // (the partitions hash their ids: each is a sample of all), written on two threads: the
   // merge was ~5 s of one core at the end of 2020 at 1:1 (docs/benchmarks.md, session 19).
+  // Each step timed for the log line below: the end is serial wall time of a catch-up.
+  using Clock = std::chrono::steady_clock;
+  const auto began = Clock::now();
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  size_t people = 0;
   std::vector<PeopleSpill::Sorted> lower, upper;
-  for (auto& part : parts_) {
-    if (part->spill != nullptr) lower.push_back(part->spill->TakeSorted());
+  {
+    // Each partition's index sorted on the pool: one after the other on this thread they
+    // were 0.54 s of 2020 at 1:1's end (1.03 M people) with the other core idle
+    // (docs/benchmarks.md, session 31).
+    std::vector<std::optional<PeopleSpill::Sorted>> sorted(parts_.size());
+    auto sort = [&](size_t p) {
+      if (parts_[p]->spill != nullptr) sorted[p] = parts_[p]->spill->TakeSorted();
+    };
+    if (parts_.size() > 1) {
+      pool_.Run(parts_.size(), sort);
+    } else {
+      for (size_t p = 0; p < parts_.size(); ++p) sort(p);
+    }
+    for (auto& run : sorted) {
+      if (run) lower.push_back(std::move(*run));
+    }
   }
+  for (const auto& run : lower) people += run.size();
   std::string pivot;
   size_t largest = 0;
   for (const auto& run : lower) {
@@ -65,6 +87,8 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     upper_rows[k] = parts_[0]->folds[k]->RowsAtEnd();
   }
   const bool rows = std::find(rows_at_end_.begin(), rows_at_end_.end(), 1) != rows_at_end_.end();
+  const double sorted_s = since(began);
+  const auto merging = Clock::now();
   auto merge = [this, rows](std::vector<PeopleSpill::Sorted>& runs, Rows& made) -> ViewsDb::IngestSource {
     return [rows, &runs, &made, parts = std::vector<std::string_view>(fold_views_.size())](
                std::string& key, std::string& value) mutable -> eventstore::StoreResult<bool> {
@@ -96,8 +120,11 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
   lower.clear();
   upper.clear();
   if (!ingested) return ingested.error();
+  const double merged_s = since(merging);
+  double appended_s = 0, rows_s = 0;
   for (size_t k = 0; k < lower_rows.size(); ++k) {
     if (!lower_rows[k]) continue;
+    const auto appending = Clock::now();
     lower_rows[k]->Append(*upper_rows[k]);
     upper_rows[k].reset();
     const std::string prefix = std::string(fold_names_[k]) + "/";
@@ -112,14 +139,22 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     // on the runner's thread alone, the GP rows' file was serial wall at the catch-up's end.
     const std::string path = spill_dir_ + "/rows-" + std::to_string(k);
     std::unique_ptr<PersonRowsAtEnd> upper_half = lower_rows[k]->TakeUpperHalf();
+    appended_s += since(appending);
+    const auto writing = Clock::now();
     auto in = upper_half ? db.Ingest(std::vector<std::string>{path + "a.sst", path + "b.sst"},
                                      std::vector<ViewsDb::IngestSource>{source(*lower_rows[k]), source(*upper_half)})
                          : db.Ingest(path + ".sst", source(*lower_rows[k]));
     lower_rows[k].reset();
     upper_half.reset();
     if (!in) return in.error();
+    rows_s += since(writing);
   }
+  const auto ending = Clock::now();
   EndSpill();
+  ProjectionsLog()->info(
+      "the catch-up's end: {} people's entries sorted in {:.2f} s, merged and ingested in {:.2f} s; the folds' rows "
+      "gathered in {:.2f} s, written and ingested in {:.2f} s; the spill removed in {:.2f} s",
+      people, sorted_s, merged_s, appended_s, rows_s, since(ending));
   return {};
 }
 

@@ -319,7 +319,7 @@ class PersonDirectory {
   template <class Ids>
   void TakeToWrite(const Ids& people, size_t from, size_t to, std::vector<ToWrite>& out) {
     for (size_t k = from; k < to; ++k) {
-      if (k + kSlotAhead < people.size()) Prefetch(people[k + kSlotAhead]);
+      if (k + kSlotAhead < people.size()) Prefetch(std::string_view(people[k + kSlotAhead]));
       TakeToWrite(std::string_view(people[k]), out);
     }
   }

@@ -258,6 +258,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         continue;
       }
       const size_t events = pipeline->Deferred();
+      const auto flushing = std::chrono::steady_clock::now();
       // From scratch, the views' entries are written once, by the last Flush: nothing reads
       // the views database before the end (the writes carry no checkpoint), so an entry
       // written at one Flush was only overwritten or deleted by a later one. A GP's report
@@ -287,6 +288,12 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       SampleRecords(applied);
       reader.Recycle(std::move(held.front()));
       held.pop_front();
+      // The end's steps timed for the log (serial wall time of a catch-up).
+      auto since = [](std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      };
+      const double flush_s = since(flushing);
+      double tables_s = 0, unspill_s = 0, unspill_wait_s = 0;
       if (pipeline->Spilling()) {
         // Every person's latest entry ingested as table files (UnspillPeople), on a thread
         // of its own, while this one has the views write all their entries (Flush on the
@@ -302,9 +309,15 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         // people's tables share no key, so the order of their ingestions does not matter;
         // the checkpoint is written after both. The views' table file in a directory of its
         // own: the spill's goes with the spill, when the people are in.
-        auto unspilling = std::async(std::launch::async, [this] { return pipeline->UnspillPeople(*db); });
+        auto unspilling = std::async(std::launch::async, [this, &unspill_s, since] {
+          const auto began = std::chrono::steady_clock::now();
+          auto done = pipeline->UnspillPeople(*db);
+          unspill_s = since(began);
+          return done;
+        });
         const std::string dir = options.path + ".tables";
         std::error_code ec;
+        auto step = std::chrono::steady_clock::now();
         StoreResult<void> kept;
         if (auto flushed = pipeline->Flush(wb, /*views=*/true, /*partitions=*/false)) {
           kept = StoreError(StoreErrorCode::kCorruption, flushed->why);
@@ -313,7 +326,10 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         } else if (kept = db->WriteAsTable(wb, dir); kept) {
           kept = db->FlushTables(dir);
         }
+        tables_s = since(step);
+        step = std::chrono::steady_clock::now();
         auto unspilled = unspilling.get();
+        unspill_wait_s = since(step);
         std::filesystem::remove_all(dir, ec);
         for (const StoreResult<void>* done : {&kept, &unspilled}) {
           if (!*done) {
@@ -322,8 +338,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
           }
         }
       }
+      const auto committing = std::chrono::steady_clock::now();
       auto committed = Commit(last, last_events, wb, started);
       if (!committed) return committed.error();
+      ProjectionsLog()->info(
+          "the catch-up's last write: the last Flush {:.2f} s, the views' entries and table files {:.2f} s beside "
+          "the people unspilled {:.2f} s (then waited for {:.2f} s), the checkpoint {:.2f} s",
+          flush_s, tables_s, unspill_s, unspill_wait_s, since(committing));
       continue;
     }
     if (next != nullptr && ++since_publish < publish_every) {
