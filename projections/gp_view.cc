@@ -451,7 +451,7 @@ class GpView::Impl final : public KeyedTable {
     }
     GpEntry& g = OwnGp(gp);
     --g.patients;
-    auto mine = [&](const ResultNote& n) { return n.person == person; };
+    auto mine = [&](const ResultNote& n) { return n.person.view() == person; };
     for (auto& [day, day_notes] : g.results) {
       if (std::none_of(day_notes->begin(), day_notes->end(), mine)) continue;
       Notes& all = Own(day_notes);
@@ -470,12 +470,12 @@ class GpView::Impl final : public KeyedTable {
 
   // Adds a result of one of the GP's patients to its report day, unless that day is
   // older than the days kept. Attached, the caller knows the person is a patient.
-  void AddNote(const std::string& gp, ResultNote note) {
-    if (!stored_ && !GetPatient(gp, note.person)) return;
+  void AddNote(const std::string& gp, const ResultNote& note) {
+    if (!stored_ && !GetPatient(gp, note.person.view())) return;
     GpEntry& g = OwnGp(gp);
     if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
     DayChanged(gp, note.day);
-    InsertNote(Own(DaySlot(g, note.day)), std::move(note));
+    InsertNote(Own(DaySlot(g, note.day)), note);
     while (g.results.back().first - g.results.front().first >= kResultDays) {
       DayDropped(gp, g.results.front().first);
       g.results.erase(g.results.begin());
@@ -491,7 +491,7 @@ class GpView::Impl final : public KeyedTable {
     if (!status && !stored_) status = person ? FromRecord(*rules_, *person) : nullptr;
     if (to.empty()) return;
     Insert(to, person_id, status ? std::move(*status) : nullptr);
-    for (ResultNote& note : notes) AddNote(to, std::move(note));
+    for (const ResultNote& note : notes) AddNote(to, note);
   }
 };
 
@@ -521,9 +521,9 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
     Notes notes;
     if (!day || !Decode(value, notes) || notes.empty()) return false;
     Notes& slot = Own(DaySlot(OwnGp(gp), *day));
-    for (ResultNote& note : notes) {
+    for (const ResultNote& note : notes) {
       if (note.day != *day || note.outcome > domain::Outcome::kInconclusive) return false;
-      InsertNote(slot, std::move(note));
+      InsertNote(slot, note);
     }
     days_stored_.emplace(gp, day->days);
   } else {
@@ -555,9 +555,11 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) 
     StatusChange(*s.rules_, e, *person, [&](auto change) { s.Update(gp, id, change); });
   }
   if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    s.AddNote(gp, {e.OwnDay(x->reported_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
+    s.AddNote(gp, {e.OwnDay(x->reported_at), e.envelope.position, InlineId<39>(id), InlineId<40>(x->swab_id),
+                   x->outcome, false});
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    s.AddNote(gp, {e.OwnDay(x->corrected_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
+    s.AddNote(gp, {e.OwnDay(x->corrected_at), e.envelope.position, InlineId<39>(id), InlineId<40>(x->swab_id),
+                   x->outcome, true});
   }
 }
 

@@ -78,7 +78,7 @@ std::optional<GpReport> GpView::Gp(std::string_view gp, Date today) const {
   for (const auto& [day, notes] : g.results) {
     for (size_t i = 0; day == today && i < notes->size(); ++i) {
       const ResultNote& n = (*notes)[i];
-      out.results_to_read.push_back({n.person, n.swab_id, n.outcome, n.corrected});
+      out.results_to_read.push_back({std::string(n.person.view()), std::string(n.swab_id.view()), n.outcome, n.corrected});
     }
   }
   return out;
