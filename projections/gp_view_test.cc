@@ -374,6 +374,38 @@ struct StringNote {
   }
 };
 
+// A day dropped from the 7 kept gives its buffer to the next new day, but only when no
+// published snapshot shares its notes: readers keep seeing the notes they were published,
+// and the new day holds its own notes alone.
+TEST_F(GpViewTest, ADroppedDaysNotesStayWithTheirSnapshotAndTheNextDayStartsEmpty) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  auto result = [&](int n, const std::string& swab, const char* day) {
+    Request(n, swab, day);
+    Collect(n, swab, day);
+    Result(n, swab, domain::Outcome::kNegative, day, day);
+  };
+  auto published = [&](const char* day) {  // what readers see, without a Commit
+    auto gp = GpJson(view_, kGp1, D(day));
+    return gp ? Count(*gp, "results_to_read") : 0u;
+  };
+  result(0, "SW-1", "2020-10-02");
+  result(1, "SW-2", "2020-10-02");
+  Commit();
+  result(0, "SW-3", "2020-10-10");  // drops 2020-10-02, which the snapshot shares
+  EXPECT_EQ(published("2020-10-02"), 2u);
+  Commit();
+  EXPECT_EQ(published("2020-10-02"), 0u);
+  EXPECT_EQ(published("2020-10-10"), 1u);
+
+  result(1, "SW-4", "2020-10-12");  // never published...
+  result(0, "SW-5", "2020-10-20");  // ...dropped with 2020-10-10: its buffer is the new day's
+  Commit();
+  const json::object gp = Gp(kGp1, "2020-10-20");
+  EXPECT_EQ(Only(gp, "results_to_read").at("swab_id"), "SW-5");
+  EXPECT_EQ(published("2020-10-12"), 0u);
+}
+
 // A report day's entry is the notes with their person and swab ids as strings (cereal's
 // length, then the bytes), whichever way the view holds them; an id too long to hold
 // (over 40 characters) does not decode.
