@@ -63,7 +63,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
   if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
     const Date day = e.EffectiveDay();
     update([&](P& p) {
-      p.pending.push_back({x->swab_id, x->kind, day, {}});
+      p.pending.push_back({InlineId<40>(x->swab_id), x->kind, day, {}});
       return true;
     });
   } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
@@ -71,7 +71,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
       const Date day = e.OwnDay(x->collected_at);
       bool changed = false;
       for (PendingSwab& w : p.pending) {
-        if (w.swab_id != x->swab_id || w.collected_on == day) continue;
+        if (w.swab_id.view() != x->swab_id || w.collected_on == day) continue;
         w.collected_on = day;
         changed = true;
       }
@@ -81,7 +81,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
     const bool open = OpenAfter(person, e.SwabHash(x->swab_id), x->outcome);
     update([&](P& p) {
       const bool changed =
-          std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id == x->swab_id; }) > 0 ||
+          std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id.view() == x->swab_id; }) > 0 ||
           p.case_open != open;
       p.case_open = open;
       return changed;
@@ -213,12 +213,11 @@ class PatientRows final : public PersonFold {
     if (state == nullptr) return 0;
     const auto& s = *static_cast<const PatientStatus*>(state.get());
     // The object with its control block (std::make_shared), the vectors' buffers and the
-    // strings that do not fit inline.
+    // strings that do not fit inline (a pending swab's id is inline).
     size_t bytes = AllocatedBytes(sizeof(PatientStatus) + 16) +
                    AllocatedBytes(s.measures.capacity() * sizeof(MeasureStatus)) +
                    AllocatedBytes(s.pending.capacity() * sizeof(PendingSwab));
     for (const MeasureStatus& m : s.measures) bytes += HeapBytes(m.reason) + HeapBytes(m.rule_set);
-    for (const PendingSwab& p : s.pending) bytes += HeapBytes(p.swab_id);
     return bytes;
   }
 

@@ -71,7 +71,7 @@ std::optional<GpReport> GpView::Gp(std::string_view gp, Date today) const {
     }
     for (size_t i = 0; status && i < status->pending.size(); ++i) {
       const PendingSwab& w = status->pending[i];
-      p.pending_swabs.push_back({w.swab_id, w.kind, w.requested_on, w.collected_on});
+      p.pending_swabs.push_back({std::string(w.swab_id.view()), w.kind, w.requested_on, w.collected_on});
     }
     out.patients.push_back(std::move(p));
   }

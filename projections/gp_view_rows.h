@@ -62,50 +62,11 @@ struct PatientIdEq {
   }
 };
 
-struct MeasureStatus {
-  uint32_t id = 0;
-  bool isolation = false;
-  Date start;
-  Date end;  // over on this day: ActiveMeasure::end
-  std::optional<Date> release_with_test_from;
-  bool end_given = false;
-  std::string reason;
-  std::string rule_set;  // empty: no rule set in force on the start day
-  bool RunsOn(Date d) const { return start <= d && d < end; }
-  bool operator==(const MeasureStatus&) const = default;
-  template <class A> void serialize(A& ar) {
-    ar(id, isolation, start, end, release_with_test_from, end_given, reason, rule_set);
-  }
-};
-
-struct PendingSwab {
-  std::string swab_id;
-  domain::SwabKind kind = domain::SwabKind::kMolecular;
-  Date requested_on;
-  std::optional<Date> collected_on;
-  bool operator==(const PendingSwab&) const = default;
-  template <class A> void serialize(A& ar) { ar(swab_id, kind, requested_on, collected_on); }
-};
-
-struct PatientStatus {
-  bool case_open = false;
-  std::vector<MeasureStatus> measures;  // active ones, in the order they were ordered
-  std::vector<PendingSwab> pending;     // in the order they were requested
-  bool idle() const { return !case_open && measures.empty() && pending.empty(); }
-  bool operator==(const PatientStatus&) const = default;
-  template <class A> void serialize(A& ar) { ar(case_open, measures, pending); }
-};
-
-struct Patient {
-  PersonKey id;
-  std::shared_ptr<PatientStatus> status;  // null while idle: most patients, most of the time
-};
-
 // An id of at most N characters held inline, persisted as the std::string it stands for
-// (cereal's length, then the bytes): a note's person and swab id. Why: each was a string
-// longer than the 15 characters std::string holds inline, so a note made two heap blocks at
-// its result and freed them when its day was dropped, about half of AddNote
-// (docs/benchmarks.md, session 31).
+// (cereal's length, then the bytes): a note's person and swab id, a pending swab's id. Why:
+// each was a string longer than the 15 characters std::string holds inline, so a note made
+// two heap blocks at its result and freed them when its day was dropped (about half of
+// AddNote), a pending swab one at its request (docs/benchmarks.md, session 31).
 template <size_t N>
 class InlineId {
  public:
@@ -116,6 +77,7 @@ class InlineId {
     std::copy(id.begin(), id.end(), data_.begin());
   }
   std::string_view view() const { return {data_.data(), size_}; }
+  bool operator==(const InlineId& other) const { return view() == other.view(); }
 
   template <class A>
   void save(A& ar) const {
@@ -136,6 +98,45 @@ class InlineId {
   static_assert(N < 256);
   std::array<char, N> data_{};
   uint8_t size_ = 0;
+};
+
+struct MeasureStatus {
+  uint32_t id = 0;
+  bool isolation = false;
+  Date start;
+  Date end;  // over on this day: ActiveMeasure::end
+  std::optional<Date> release_with_test_from;
+  bool end_given = false;
+  std::string reason;
+  std::string rule_set;  // empty: no rule set in force on the start day
+  bool RunsOn(Date d) const { return start <= d && d < end; }
+  bool operator==(const MeasureStatus&) const = default;
+  template <class A> void serialize(A& ar) {
+    ar(id, isolation, start, end, release_with_test_from, end_given, reason, rule_set);
+  }
+};
+
+struct PendingSwab {
+  InlineId<40> swab_id;  // domain::ValidateSwabId's 6-40 characters
+  domain::SwabKind kind = domain::SwabKind::kMolecular;
+  Date requested_on;
+  std::optional<Date> collected_on;
+  bool operator==(const PendingSwab&) const = default;
+  template <class A> void serialize(A& ar) { ar(swab_id, kind, requested_on, collected_on); }
+};
+
+struct PatientStatus {
+  bool case_open = false;
+  std::vector<MeasureStatus> measures;  // active ones, in the order they were ordered
+  std::vector<PendingSwab> pending;     // in the order they were requested
+  bool idle() const { return !case_open && measures.empty() && pending.empty(); }
+  bool operator==(const PatientStatus&) const = default;
+  template <class A> void serialize(A& ar) { ar(case_open, measures, pending); }
+};
+
+struct Patient {
+  PersonKey id;
+  std::shared_ptr<PatientStatus> status;  // null while idle: most patients, most of the time
 };
 
 // A result reported to the GP, persisted with the other results of its report day
