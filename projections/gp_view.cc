@@ -486,8 +486,10 @@ class GpView::Impl final : public KeyedTable {
       spare = std::move(days.front().second);
       days.erase(days.begin());
     }
+    // Only a buffer its day half filled (give or take a few notes): as the results per day
+    // fall, the kept buffers follow them down rather than staying at the busiest day's size.
     std::shared_ptr<Notes>& slot = DaySlot(g, note.day);
-    if (slot == nullptr && spare.use_count() == 1) {
+    if (slot == nullptr && spare.use_count() == 1 && spare->capacity() <= 2 * spare->size() + 8) {
       slot = std::move(spare);
       Own(slot).clear();
     }
