@@ -63,7 +63,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
   if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
     const Date day = e.EffectiveDay();
     update([&](P& p) {
-      p.pending.push_back({x->swab_id, x->kind, day, {}});
+      p.pending.push_back({InlineId<40>(x->swab_id), x->kind, day, {}});
       return true;
     });
   } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
@@ -71,7 +71,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
       const Date day = e.OwnDay(x->collected_at);
       bool changed = false;
       for (PendingSwab& w : p.pending) {
-        if (w.swab_id != x->swab_id || w.collected_on == day) continue;
+        if (w.swab_id.view() != x->swab_id || w.collected_on == day) continue;
         w.collected_on = day;
         changed = true;
       }
@@ -81,7 +81,7 @@ void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const Person
     const bool open = OpenAfter(person, e.SwabHash(x->swab_id), x->outcome);
     update([&](P& p) {
       const bool changed =
-          std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id == x->swab_id; }) > 0 ||
+          std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id.view() == x->swab_id; }) > 0 ||
           p.case_open != open;
       p.case_open = open;
       return changed;
@@ -213,12 +213,11 @@ class PatientRows final : public PersonFold {
     if (state == nullptr) return 0;
     const auto& s = *static_cast<const PatientStatus*>(state.get());
     // The object with its control block (std::make_shared), the vectors' buffers and the
-    // strings that do not fit inline.
+    // strings that do not fit inline (a pending swab's id is inline).
     size_t bytes = AllocatedBytes(sizeof(PatientStatus) + 16) +
                    AllocatedBytes(s.measures.capacity() * sizeof(MeasureStatus)) +
                    AllocatedBytes(s.pending.capacity() * sizeof(PendingSwab));
     for (const MeasureStatus& m : s.measures) bytes += HeapBytes(m.reason) + HeapBytes(m.rule_set);
-    for (const PendingSwab& p : s.pending) bytes += HeapBytes(p.swab_id);
     return bytes;
   }
 
@@ -451,7 +450,7 @@ class GpView::Impl final : public KeyedTable {
     }
     GpEntry& g = OwnGp(gp);
     --g.patients;
-    auto mine = [&](const ResultNote& n) { return n.person == person; };
+    auto mine = [&](const ResultNote& n) { return n.person.view() == person; };
     for (auto& [day, day_notes] : g.results) {
       if (std::none_of(day_notes->begin(), day_notes->end(), mine)) continue;
       Notes& all = Own(day_notes);
@@ -470,16 +469,31 @@ class GpView::Impl final : public KeyedTable {
 
   // Adds a result of one of the GP's patients to its report day, unless that day is
   // older than the days kept. Attached, the caller knows the person is a patient.
-  void AddNote(const std::string& gp, ResultNote note) {
-    if (!stored_ && !GetPatient(gp, note.person)) return;
+  void AddNote(const std::string& gp, const ResultNote& note) {
+    if (!stored_ && !GetPatient(gp, note.person.view())) return;
     GpEntry& g = OwnGp(gp);
-    if (!g.results.empty() && g.results.back().first - note.day >= kResultDays) return;
+    auto& days = g.results;
+    if (!days.empty() && days.back().first - note.day >= kResultDays) return;
     DayChanged(gp, note.day);
-    InsertNote(Own(DaySlot(g, note.day)), std::move(note));
-    while (g.results.back().first - g.results.front().first >= kResultDays) {
-      DayDropped(gp, g.results.front().first);
-      g.results.erase(g.results.begin());
+    // The days no longer kept once the note's is (never the note's own: above) are dropped
+    // before its day is made, so that the last one's notes, unless a snapshot shares them,
+    // become the new day's, their buffer kept. Why: freeing a day of notes and growing the
+    // next one's from empty was ~40 % of AddNote (docs/benchmarks.md, session 31).
+    const Date newest = days.empty() ? note.day : std::max(days.back().first, note.day);
+    std::shared_ptr<Notes> spare;
+    while (!days.empty() && newest - days.front().first >= kResultDays) {
+      DayDropped(gp, days.front().first);
+      spare = std::move(days.front().second);
+      days.erase(days.begin());
     }
+    // Only a buffer its day half filled (give or take a few notes): as the results per day
+    // fall, the kept buffers follow them down rather than staying at the busiest day's size.
+    std::shared_ptr<Notes>& slot = DaySlot(g, note.day);
+    if (slot == nullptr && spare.use_count() == 1 && spare->capacity() <= 2 * spare->size() + 8) {
+      slot = std::move(spare);
+      Own(slot).clear();
+    }
+    InsertNote(Own(slot), note);
   }
 
   void Move(std::string_view person_id, const PersonRecord* person, const std::string& to) {
@@ -491,7 +505,7 @@ class GpView::Impl final : public KeyedTable {
     if (!status && !stored_) status = person ? FromRecord(*rules_, *person) : nullptr;
     if (to.empty()) return;
     Insert(to, person_id, status ? std::move(*status) : nullptr);
-    for (ResultNote& note : notes) AddNote(to, std::move(note));
+    for (const ResultNote& note : notes) AddNote(to, note);
   }
 };
 
@@ -521,9 +535,9 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
     Notes notes;
     if (!day || !Decode(value, notes) || notes.empty()) return false;
     Notes& slot = Own(DaySlot(OwnGp(gp), *day));
-    for (ResultNote& note : notes) {
+    for (const ResultNote& note : notes) {
       if (note.day != *day || note.outcome > domain::Outcome::kInconclusive) return false;
-      InsertNote(slot, std::move(note));
+      InsertNote(slot, note);
     }
     days_stored_.emplace(gp, day->days);
   } else {
@@ -555,9 +569,11 @@ void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) 
     StatusChange(*s.rules_, e, *person, [&](auto change) { s.Update(gp, id, change); });
   }
   if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    s.AddNote(gp, {e.OwnDay(x->reported_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, false});
+    s.AddNote(gp, {e.OwnDay(x->reported_at), e.envelope.position, InlineId<39>(id), InlineId<40>(x->swab_id),
+                   x->outcome, false});
   } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    s.AddNote(gp, {e.OwnDay(x->corrected_at), e.envelope.position, std::string(id), x->swab_id, x->outcome, true});
+    s.AddNote(gp, {e.OwnDay(x->corrected_at), e.envelope.position, InlineId<39>(id), InlineId<40>(x->swab_id),
+                   x->outcome, true});
   }
 }
 

@@ -120,7 +120,8 @@ class GpView final : public KeyedView {
   // and measures come from the person directory; swabs pending from before that are not
   // shown. Open case and measure ends follow the directory's rules (person_internal.h), so
   // this view agrees with the municipality and region views. Throws std::length_error for
-  // a person id longer than 39 characters (ids are 26-character ULIDs). Runner thread only.
+  // a person id longer than 39 characters (ids are 26-character ULIDs) or a swab id longer
+  // than 40 (Decide refuses one: domain::ValidateSwabId). Runner thread only.
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
   // Attached, the GP alone (the patients' rows are folded with the records); not
   // attached, the status rows are built from the record.

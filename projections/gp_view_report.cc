@@ -71,14 +71,14 @@ std::optional<GpReport> GpView::Gp(std::string_view gp, Date today) const {
     }
     for (size_t i = 0; status && i < status->pending.size(); ++i) {
       const PendingSwab& w = status->pending[i];
-      p.pending_swabs.push_back({w.swab_id, w.kind, w.requested_on, w.collected_on});
+      p.pending_swabs.push_back({std::string(w.swab_id.view()), w.kind, w.requested_on, w.collected_on});
     }
     out.patients.push_back(std::move(p));
   }
   for (const auto& [day, notes] : g.results) {
     for (size_t i = 0; day == today && i < notes->size(); ++i) {
       const ResultNote& n = (*notes)[i];
-      out.results_to_read.push_back({n.person, n.swab_id, n.outcome, n.corrected});
+      out.results_to_read.push_back({std::string(n.person.view()), std::string(n.swab_id.view()), n.outcome, n.corrected});
     }
   }
   return out;

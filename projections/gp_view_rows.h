@@ -62,6 +62,44 @@ struct PatientIdEq {
   }
 };
 
+// An id of at most N characters held inline, persisted as the std::string it stands for
+// (cereal's length, then the bytes): a note's person and swab id, a pending swab's id. Why:
+// each was a string longer than the 15 characters std::string holds inline, so a note made
+// two heap blocks at its result and freed them when its day was dropped (about half of
+// AddNote), a pending swab one at its request (docs/benchmarks.md, session 31).
+template <size_t N>
+class InlineId {
+ public:
+  InlineId() = default;
+  // Throws std::length_error for an id longer than N characters.
+  explicit InlineId(std::string_view id) : size_(static_cast<uint8_t>(id.size())) {
+    if (id.size() > N) throw std::length_error("id longer than " + std::to_string(N) + ": " + std::string(id));
+    std::copy(id.begin(), id.end(), data_.begin());
+  }
+  std::string_view view() const { return {data_.data(), size_}; }
+  bool operator==(const InlineId& other) const { return view() == other.view(); }
+
+  template <class A>
+  void save(A& ar) const {
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(size_)));
+    ar(cereal::binary_data(data_.data(), size_));
+  }
+  // Throws cereal::Exception for a length above N (DecodeEntry then returns false).
+  template <class A>
+  void load(A& ar) {
+    cereal::size_type n = 0;
+    ar(cereal::make_size_tag(n));
+    if (n > N) throw cereal::Exception("an id of " + std::to_string(n) + " characters");
+    size_ = static_cast<uint8_t>(n);
+    ar(cereal::binary_data(data_.data(), size_));
+  }
+
+ private:
+  static_assert(N < 256);
+  std::array<char, N> data_{};
+  uint8_t size_ = 0;
+};
+
 struct MeasureStatus {
   uint32_t id = 0;
   bool isolation = false;
@@ -79,7 +117,7 @@ struct MeasureStatus {
 };
 
 struct PendingSwab {
-  std::string swab_id;
+  InlineId<40> swab_id;  // domain::ValidateSwabId's 6-40 characters
   domain::SwabKind kind = domain::SwabKind::kMolecular;
   Date requested_on;
   std::optional<Date> collected_on;
@@ -102,12 +140,13 @@ struct Patient {
 };
 
 // A result reported to the GP, persisted with the other results of its report day
-// ("<gp>/r/<day>": the day's notes in log order).
+// ("<gp>/r/<day>": the day's notes in log order). The person id is at most 39 characters
+// (PersonKey's), the swab id at most 40 (domain::ValidateSwabId's).
 struct ResultNote {
   Date day;               // report day (Italy)
   uint64_t position = 0;  // of the event: orders a day's notes
-  std::string person;
-  std::string swab_id;
+  InlineId<39> person;
+  InlineId<40> swab_id;
   domain::Outcome outcome = domain::Outcome::kNegative;
   bool corrected = false;
   template <class A>
@@ -165,10 +204,11 @@ inline std::shared_ptr<Notes>& DaySlot(GpEntry& g, Date day) {
 }
 
 // Notes of a day are kept in log order (moved notes keep their position).
-inline void InsertNote(Notes& notes, ResultNote note) {
+inline void InsertNote(Notes& notes, const ResultNote& note) {
+  if (notes.empty() || notes.back().position < note.position) return notes.push_back(note);
   auto at = std::upper_bound(notes.begin(), notes.end(), note.position,
                              [](uint64_t p, const ResultNote& n) { return p < n.position; });
-  notes.insert(at, std::move(note));
+  notes.insert(at, note);
 }
 
 // The patient rows of a catch-up from scratch, made at its end (PersonFold::RowsAtEnd):

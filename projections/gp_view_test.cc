@@ -3,6 +3,7 @@
 #include "projections/gp_view.h"
 
 #include "domain/event_codec.h"
+#include "projections/entry_codec.h"
 #include "projections/person_directory.h"
 #include "projections/views_db.h"
 #include "projections/views_test_support.h"
@@ -358,6 +359,73 @@ TEST_F(GpViewTest, AReportDayIsOneEntryWrittenOncePerBatchAndDeletedOnce) {
   EXPECT_FALSE(Persisted(gp + "/r/2020-10-05"));
   EXPECT_EQ(Count(Gp(kGp1, "2020-10-13"), "results_to_read"), 1u);
   EXPECT_EQ(Count(Gp(kGp1, "2020-10-10"), "results_to_read"), 1u);
+}
+
+// A result note with its ids as std::string, as the view's notes were held before session 31.
+struct StringNote {
+  Date day;
+  uint64_t position = 0;
+  std::string person, swab_id;
+  domain::Outcome outcome = domain::Outcome::kNegative;
+  bool corrected = false;
+  template <class A>
+  void serialize(A& ar) {
+    ar(day, position, person, swab_id, outcome, corrected);
+  }
+};
+
+// A day dropped from the 7 kept gives its buffer to the next new day, but only when no
+// published snapshot shares its notes: readers keep seeing the notes they were published,
+// and the new day holds its own notes alone.
+TEST_F(GpViewTest, ADroppedDaysNotesStayWithTheirSnapshotAndTheNextDayStartsEmpty) {
+  Patient(0, kGp1);
+  Patient(1, kGp1);
+  auto result = [&](int n, const std::string& swab, const char* day) {
+    Request(n, swab, day);
+    Collect(n, swab, day);
+    Result(n, swab, domain::Outcome::kNegative, day, day);
+  };
+  auto published = [&](const char* day) {  // what readers see, without a Commit
+    auto gp = GpJson(view_, kGp1, D(day));
+    return gp ? Count(*gp, "results_to_read") : 0u;
+  };
+  result(0, "SW-1", "2020-10-02");
+  result(1, "SW-2", "2020-10-02");
+  Commit();
+  result(0, "SW-3", "2020-10-10");  // drops 2020-10-02, which the snapshot shares
+  EXPECT_EQ(published("2020-10-02"), 2u);
+  Commit();
+  EXPECT_EQ(published("2020-10-02"), 0u);
+  EXPECT_EQ(published("2020-10-10"), 1u);
+
+  result(1, "SW-4", "2020-10-12");  // never published...
+  result(0, "SW-5", "2020-10-20");  // ...dropped with 2020-10-10: its buffer is the new day's
+  Commit();
+  const json::object gp = Gp(kGp1, "2020-10-20");
+  EXPECT_EQ(Only(gp, "results_to_read").at("swab_id"), "SW-5");
+  EXPECT_EQ(published("2020-10-12"), 0u);
+}
+
+// A report day's entry is the notes with their person and swab ids as strings (cereal's
+// length, then the bytes), whichever way the view holds them; an id too long to hold
+// (over 40 characters) does not decode.
+TEST_F(GpViewTest, AReportDaysEntryEncodesItsIdsAsStrings) {
+  Patient(0, kGp1);
+  const std::string swab = "DM20201002-" + std::string(29, '7');  // 40 characters
+  Request(0, swab, "2020-10-02");
+  Collect(0, swab, "2020-10-02");
+  Result(0, swab, domain::Outcome::kPositive, "2020-10-02", "2020-10-02");
+  Commit();
+  const std::string key = std::string(kGp1) + "/r/2020-10-02";
+  ASSERT_TRUE(sink_.entries.contains(key));
+  std::vector<StringNote> notes{{D("2020-10-02"), position_, Person(0), swab, domain::Outcome::kPositive, false}};
+  EXPECT_EQ(sink_.entries.at(key), EncodeEntry(1, notes));
+
+  GpView loaded(rules_);
+  ASSERT_EQ(swab.size(), 40u);
+  EXPECT_TRUE(loaded.Load(key, sink_.entries.at(key)));
+  notes[0].swab_id += "9";
+  EXPECT_FALSE(loaded.Load(key, EncodeEntry(1, notes)));
 }
 
 // The first Persist writes every report day kept and deletes nothing, which is what a view

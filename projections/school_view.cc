@@ -7,6 +7,7 @@
 #include "projections/sharded_table.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 namespace caseledger::projections {
@@ -203,11 +204,19 @@ class SchoolView::Impl final : public KeyedTable {
       auto m = std::lower_bound(c->members.begin(), c->members.end(), id,
                                 [](const Member& x, std::string_view p) { return std::string_view(x.person) < p; });
       if (m == c->members.end() || m->person != id) continue;
-      Member updated = *m;
+      // Changed on a copy without the person id: the id (26 characters, past the 15 a
+      // std::string holds inline) copied and freed per class and event was most of this
+      // (docs/benchmarks.md, session 31). `change` sets figures only.
+      Member updated{{}, m->role, m->case_open, m->last_positive, m->quarantine};
       change(updated);
-      if (updated == *m) continue;
+      auto figures = [](const Member& x) { return std::tie(x.role, x.case_open, x.last_positive, x.quarantine); };
+      if (figures(updated) == figures(*m)) continue;
       const auto index = m - c->members.begin();
-      OwnClass(en.school, en.class_label).members[index] = std::move(updated);
+      Member& owned = OwnClass(en.school, en.class_label).members[index];
+      owned.role = updated.role;
+      owned.case_open = updated.case_open;
+      owned.last_positive = updated.last_positive;
+      owned.quarantine = updated.quarantine;
     }
   }
 
