@@ -1,5 +1,8 @@
 #include "projections/task_pool.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace caseledger::projections {
 
 TaskPool::TaskPool(size_t threads) : threads_(threads == 0 ? 1 : threads) {}
@@ -50,6 +53,13 @@ void TaskPool::Run(size_t n, const std::function<void(size_t)>& task) {
   while (workers_.size() + 1 < threads_) workers_.emplace_back([this] { Work(); });
   {
     std::lock_guard lock(mu_);
+    // Two Runs at once would share the round's counters and one of them wait for ever (a
+    // merge of session 31 did that: the unspill's sort on the pool beside the views' Flush).
+    // A programming error: stop loudly rather than hang.
+    if (task_ != nullptr) {
+      std::fputs("caseledger: TaskPool::Run called while another Run is in progress\n", stderr);
+      std::abort();
+    }
     task_ = &task;
     next_ = 0;
     count_ = n;

@@ -24,7 +24,7 @@ class TaskPool {
 
   // Runs task(0) .. task(n - 1), each once, in no particular order and possibly at the
   // same time, and returns when every one returned. `task` must not throw. One Run at a
-  // time (the runner's thread).
+  // time (the runner's thread): a Run begun while another is in progress aborts the process.
   void Run(size_t n, const std::function<void(size_t)>& task);
   size_t threads() const { return threads_; }
 
