@@ -6,6 +6,7 @@
 #include "eventstore/event_store.h"
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 #include <gtest/gtest.h>
 
@@ -24,16 +25,8 @@
 namespace caseledger::eventstore {
 namespace {
 
+using caseledger::testing::OneEventRequest;
 using caseledger::testing::TempDir;
-
-AppendRequest Request(const std::string& stream, uint64_t expected_version) {
-  AppendRequest r;
-  r.stream = stream;
-  r.expected = expected_version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(expected_version);
-  r.events.push_back({"TestEvent", 1, std::string(200, 'x'), "", Timestamp{1'600'000'000'000'000}});
-  r.actor = {"op-1", "operator"};
-  return r;
-}
 
 // A store in a fresh directory, opened for each test.
 class EarlyAnswerTest : public ::testing::Test {
@@ -59,7 +52,7 @@ TEST_F(EarlyAnswerTest, AReadBegunAfterAnAnswerSeesWhatItAnswered) {
   std::condition_variable cv;
   std::deque<std::pair<int, StoreResult<AppendResult>>> answers;
   auto send = [&](int a, uint64_t version) {
-    store.AppendAsync(Request("s-" + std::to_string(a), version), [&, a](StoreResult<AppendResult> r) {
+    store.AppendAsync(OneEventRequest("s-" + std::to_string(a), version), [&, a](StoreResult<AppendResult> r) {
       std::lock_guard l(mu);
       answers.emplace_back(a, std::move(r));
       cv.notify_one();
@@ -102,7 +95,7 @@ TEST_F(EarlyAnswerTest, AFenceAmidAnswersThatAppendWaitsForNoneOfThem) {
   std::atomic<int> acked{0}, acked_after_fence{0}, refused{0}, other{0}, stopped{0};
   std::function<void(int, uint64_t)> send = [&](int a, uint64_t version) {
     const bool after_fence = fenced.load();
-    store.AppendAsync(Request("s-" + std::to_string(a), version), [&, a, after_fence](StoreResult<AppendResult> r) {
+    store.AppendAsync(OneEventRequest("s-" + std::to_string(a), version), [&, a, after_fence](StoreResult<AppendResult> r) {
       if (r) {
         acked.fetch_add(1);
         if (after_fence) acked_after_fence.fetch_add(1);

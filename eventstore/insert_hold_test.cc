@@ -8,6 +8,7 @@
 #include "eventstore/event_store.h"
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/env.h>
@@ -26,6 +27,7 @@
 namespace caseledger::eventstore {
 namespace {
 
+using caseledger::testing::OneEventRequest;
 using caseledger::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -60,15 +62,6 @@ class SlowWalFs : public rocksdb::FileSystemWrapper {
   };
 };
 
-AppendRequest Request(const std::string& stream, uint64_t expected_version) {
-  AppendRequest r;
-  r.stream = stream;
-  r.expected = expected_version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(expected_version);
-  r.events.push_back({"TestEvent", 1, std::string(200, 'x'), "", Timestamp{1'600'000'000'000'000}});
-  r.actor = {"op-1", "operator"};
-  return r;
-}
-
 class InsertHoldTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -90,7 +83,7 @@ class InsertHoldTest : public ::testing::Test {
   // Appends and returns when the answer came.
   Clock::time_point AppendAndWait(const std::string& stream, uint64_t version) {
     std::promise<Clock::time_point> answered;
-    store_->AppendAsync(Request(stream, version), [&](StoreResult<AppendResult> r) {
+    store_->AppendAsync(OneEventRequest(stream, version), [&](StoreResult<AppendResult> r) {
       EXPECT_TRUE(r) << r.error().message;
       answered.set_value(Clock::now());
     });
@@ -135,7 +128,7 @@ TEST_F(InsertHoldTest, AReadBegunAfterAnAnswerEndsTheHoldAndSeesTheAnswer) {
       ASSERT_TRUE(events) << events.error().message;
       EXPECT_EQ(events->size(), version + 1);
     });
-    store_->AppendAsync(Request("s-1", version), [&](StoreResult<AppendResult> r) {
+    store_->AppendAsync(OneEventRequest("s-1", version), [&](StoreResult<AppendResult> r) {
       EXPECT_TRUE(r) << r.error().message;
       answered.set_value();
     });
@@ -160,7 +153,7 @@ TEST_F(InsertHoldTest, OnceAReadEndedAHoldTheNextGroupsAreNotHeld) {
       ASSERT_TRUE(read) << read.error().message;
       EXPECT_EQ(*read, version + 1);
     });
-    store_->AppendAsync(Request("s-1", version), [&](StoreResult<AppendResult> r) {
+    store_->AppendAsync(OneEventRequest("s-1", version), [&](StoreResult<AppendResult> r) {
       EXPECT_TRUE(r) << r.error().message;
       answered.set_value();
     });
@@ -186,10 +179,10 @@ TEST_F(InsertHoldTest, TheNextGroupTakenEndsTheHold) {
   // is taken within a wake-up, and position 2's inserts run during its 8 ms sync.
   std::promise<void> second;
   Clock::time_point answered;
-  store_->AppendAsync(Request("s-1", 1), [&](StoreResult<AppendResult> r) {
+  store_->AppendAsync(OneEventRequest("s-1", 1), [&](StoreResult<AppendResult> r) {
     ASSERT_TRUE(r) << r.error().message;
     answered = Clock::now();
-    store_->AppendAsync(Request("s-1", 2), [&](StoreResult<AppendResult> r2) {
+    store_->AppendAsync(OneEventRequest("s-1", 2), [&](StoreResult<AppendResult> r2) {
       EXPECT_TRUE(r2) << r2.error().message;
       second.set_value();
     });

@@ -28,4 +28,17 @@ inline std::unique_ptr<eventstore::EventStore> OpenTestStore(const eventstore::S
   return store ? std::move(*store) : nullptr;
 }
 
+// One 200-byte "TestEvent" appended to `stream` by an operator, expecting the stream at
+// `expected_version` (0: the stream does not exist yet). Why: the closed-loop append tests
+// made this request with the same lines each (duplicates --change, session 31).
+inline eventstore::AppendRequest OneEventRequest(const std::string& stream, uint64_t expected_version) {
+  eventstore::AppendRequest r;
+  r.stream = stream;
+  r.expected = expected_version == 0 ? eventstore::ExpectedVersion::NoStream()
+                                     : eventstore::ExpectedVersion::Exactly(expected_version);
+  r.events.push_back({"TestEvent", 1, std::string(200, 'x'), "", eventstore::Timestamp{1'600'000'000'000'000}});
+  r.actor = {"op-1", "operator"};
+  return r;
+}
+
 }  // namespace caseledger::testing
