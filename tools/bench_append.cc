@@ -78,7 +78,7 @@ class AppendDriver {
  public:
   AppendDriver(eventstore::EventStore& store, int appenders, int run, Clock::time_point from,
                Clock::time_point until)
-      : store_(store), from_(from), until_(until), latencies_(appenders), appended_(appenders, 0) {
+      : store_(store), from_(from), until_(until), latencies_(appenders), appended_(appenders, 0), starts_(appenders) {
     for (int a = 0; a < appenders; ++a) {
       writers_.emplace_back(static_cast<uint64_t>(run) << 32 | static_cast<uint64_t>(a));
       ready_.push_back(a);
@@ -100,6 +100,7 @@ class AppendDriver {
       std::this_thread::sleep_until(until_);
       cpu += ProcessCpuSeconds();
     }
+    while (handing_over_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
     return cpu;
   }
   std::string error() const { return error_; }
@@ -116,50 +117,75 @@ class AppendDriver {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
   }
 
-  // On the sync thread, after a group's answers: its appenders to the client threads.
-  // Everything under mu_: once a client thread sees the last appender stopped, Run returns
-  // and the driver goes; nothing of it may be touched after the lock is let go.
+  // On the sync thread, after a group's answers: its appenders to the client threads. The
+  // wake-up after the lock: notified under it, the woken client threads found mu_ still
+  // held and slept on it again (a futex wait and wake more a group). Once a client thread
+  // sees the last appender stopped, Run returns only after handing_over_ is back to 0, so
+  // the driver outlives the notification; nothing of it is touched after the decrement.
   void HandOver() {
     if (answered_.empty()) return;
-    std::lock_guard g(mu_);
-    ready_.insert(ready_.end(), answered_.begin(), answered_.end());
-    if (answered_.size() > 1) {
+    handing_over_.fetch_add(1, std::memory_order_relaxed);  // before the appenders are seen (mu_)
+    bool many = false;
+    {
+      std::lock_guard g(mu_);
+      ready_.insert(ready_.end(), answered_.begin(), answered_.end());
+      many = answered_.size() > 1;
+      answered_.clear();
+    }
+    if (many) {
       cv_.notify_all();
     } else {
       cv_.notify_one();
     }
-    answered_.clear();
+    handing_over_.fetch_sub(1, std::memory_order_release);
   }
 
   void Client() {
+    // Up to kChunk appenders taken at each lock, not one: with one, the two client threads
+    // met on mu_ about once a group and slept on it (a futex wait and a wake-up each, ~1.1
+    // a group at 64: issue #16, session 32), where a server's I/O thread is handed its
+    // connections' completions together. Small chunks, so that a descheduled thread does not
+    // hold back many appenders the other could serve.
+    constexpr size_t kChunk = 8;
+    std::vector<int> mine;
+    mine.reserve(kChunk);
     std::unique_lock l(mu_);
     for (;;) {
       cv_.wait(l, [&] { return !ready_.empty() || running_ == 0; });
       if (ready_.empty()) return;
-      const int a = ready_.front();
-      ready_.pop_front();
-      const auto start = Clock::now();
-      if (start >= until_ || !error_.empty()) {
-        if (--running_ == 0) cv_.notify_all();
-        continue;
-      }
+      const size_t take = std::min(kChunk, ready_.size());
+      mine.assign(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(take));
+      ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(take));
+      const bool stop = !error_.empty();
       l.unlock();
-      // The appender's answer came before it was queued (under mu_): its writer moves on here,
-      // not on the sync thread.
-      if (appended_[a]) writers_[a].Appended();
-      eventstore::AppendRequest request = writers_[a].Next();
-      store_.AppendAsync(std::move(request), [this, a, start](eventstore::StoreResult<eventstore::AppendResult> r) {
-        const auto end = Clock::now();
-        appended_[a] = r ? 1 : 0;
-        if (!r) {
-          std::lock_guard g(mu_);
-          error_ = r.error().message;
-        } else if (end >= from_ && end < until_) {
-          latencies_[a].push_back((end - start).count());  // only this appender's answer writes it
+      int stopped = 0;
+      for (const int a : mine) {
+        const auto start = Clock::now();
+        if (start >= until_ || stop) {
+          ++stopped;
+          continue;
         }
-        answered_.push_back(a);
-      });
+        // The appender's answer came before it was queued (under mu_): its writer moves on here,
+        // not on the sync thread.
+        if (appended_[a]) writers_[a].Appended();
+        eventstore::AppendRequest request = writers_[a].Next();
+        starts_[a] = start;  // read by its answer, which follows AppendAsync
+        // Two words captured: the callback fits std::function's own storage (no allocation).
+        store_.AppendAsync(std::move(request), [this, a](eventstore::StoreResult<eventstore::AppendResult> r) {
+          const auto end = Clock::now();
+          appended_[a] = r ? 1 : 0;
+          if (!r) {
+            std::lock_guard g(mu_);
+            error_ = r.error().message;
+          } else if (end >= from_ && end < until_) {
+            latencies_[a].push_back((end - starts_[a]).count());  // only this appender's answer writes it
+          }
+          answered_.push_back(a);
+        });
+      }
       l.lock();
+      // The last appender stopped: Run may return once this lock is let go.
+      if (stopped > 0 && (running_ -= stopped) == 0) cv_.notify_all();
     }
   }
 
@@ -172,7 +198,9 @@ class AppendDriver {
   std::vector<PersonHistoryWriter> writers_;     // one per appender
   std::vector<std::vector<int64_t>> latencies_;  // appends completed in [from, until)
   std::vector<char> appended_;                   // per appender: its last append succeeded
+  std::vector<Clock::time_point> starts_;        // per appender: when its append in flight was made
   std::vector<int> answered_;                    // the sync thread's: answered in this group
+  std::atomic<int> handing_over_{0};             // HandOver calls not yet done with the driver
   std::string error_;
 };
 
