@@ -130,7 +130,7 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
   return nullptr;
 }
 
-StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g) {
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g, PreSealed& pre) {
   GroupState& group = g.state;
   rocksdb::WriteBatch& batch = g.batch;
   if (auto bad = CheckStreamName(r.stream)) return *bad;
@@ -207,9 +207,17 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     }
   }
 
+  // The parts sealed before the lock stand if they were sealed for these versions with this
+  // key: the stream's, or (it has none) the new key sealed with them, which becomes its key.
+  const bool presealed =
+      personal && pre.ready && pre.first_version == head->version + 1 &&
+      (data_key.state == KeyLookup::State::kNone
+           ? pre.fresh.has_value()
+           : !pre.fresh && sodium_memcmp(pre.key.data(), data_key.key.data(), data_key.key.size()) == 0);
+
   // Checks passed: nothing below can fail, so the group state is only touched now.
   if (personal && data_key.state == KeyLookup::State::kNone) {
-    PersonalVault::NewKey fresh = vault_->NewStreamKey(r.stream);
+    PersonalVault::NewKey fresh = presealed ? std::move(*pre.fresh) : vault_->NewStreamKey(r.stream);
     data_key = {KeyLookup::State::kKey, fresh.key};
     sodium_memzero(fresh.key.data(), fresh.key.size());
     // Beside the stream's index entries (version 0): its id is shared with them there.
@@ -224,6 +232,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   // write_mu_, one request after another.
   std::string& record = g.record;
   std::string& key = g.key;
+  size_t sealed_at = 0;  // the next part in pre.bytes
   for (const NewEvent& ev : r.events) {
     const uint64_t version = ++result.version;
     const uint64_t pos = next_position_++;  // decides the record's layout: an anchor or not
@@ -234,8 +243,14 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     if (ev.personal.empty()) {
       format::AppendRecordLength(record, 0);
     } else {
-      format::AppendRecordLength(record, kSealOverhead + ev.personal.size());
-      PersonalVault::SealTo(record, data_key.key, r.stream, version, ev.personal);
+      const size_t sealed_size = kSealOverhead + ev.personal.size();
+      format::AppendRecordLength(record, sealed_size);
+      if (presealed) {
+        record.append(pre.bytes, sealed_at, sealed_size);
+        sealed_at += sealed_size;
+      } else {
+        PersonalVault::SealTo(record, data_key.key, r.stream, version, ev.personal);
+      }
     }
     tip_hash_ = format::ChainHash(tip_hash_, pos, record);
     format::AppendTrailer(record, tip_hash_);
@@ -267,6 +282,8 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
 
 void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
+  PreSealed pre;
+  PreSeal(request, pre);  // before the lock: the seal needs no order
   // The request stays here and its strings are freed on return, after the lock, not by a
   // commit thread when it recycles the group: its records and keyed writes are in the group
   // by then, and only an erasure's request is read again (Complete marks and purges its
@@ -299,7 +316,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     if (auto refused = RoleRefusal()) {
       p.result = *refused;  // a standby, or a primary fenced by a promoted standby
     } else {
-      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, group);
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, group, pre);
     }
     if (p.result && !p.result->replayed) {
       ++group.writes;

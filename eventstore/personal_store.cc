@@ -1,12 +1,15 @@
 // The store's side of crypto-shredding: opening the vault with the master key, finding a
 // stream's data key, opening sealed personal parts on reads, and purging a destroyed key
-// from the files after an erasure, and the keyed digests of idempotent requests. The append
-// side is in group_commit.cc.
+// from the files after an erasure, and the keyed digests of idempotent requests; an
+// append's personal parts sealed before it takes the write lock (PreSeal). The rest of the
+// append side is in group_commit.cc.
 #include "eventstore/rocks_event_store.h"
 
 #include "eventstore/store_logger.h"
 
 #include <sodium.h>
+
+#include <algorithm>
 
 namespace caseledger::eventstore {
 
@@ -61,6 +64,47 @@ StoreResult<RocksEventStore::KeyLookup> RocksEventStore::LoadKey(const std::stri
   out.key = *key;
   sodium_memzero(key->data(), key->size());
   return out;
+}
+
+RocksEventStore::PreSealed::~PreSealed() {
+  sodium_memzero(key.data(), key.size());
+  if (fresh) sodium_memzero(fresh->key.data(), fresh->key.size());
+}
+
+void RocksEventStore::PreSeal(const AppendRequest& r, PreSealed& out) const {
+  // A guess of what Prepare will find, made without write_mu_: Prepare compares the versions
+  // and the key and seals again when they differ (a concurrent append, an erasure, a
+  // request whose expected version is wrong). Parts sealed for nothing are never written,
+  // so their nonces cannot repeat one on disk.
+  using Kind = ExpectedVersion::Kind;
+  if (!vault_ || r.expected.kind == Kind::kAny) return;
+  if (std::none_of(r.events.begin(), r.events.end(), [](const NewEvent& e) { return !e.personal.empty(); })) {
+    return;
+  }
+  const uint64_t version = r.expected.kind == Kind::kNoStream ? 0 : r.expected.version;
+  if (version == 0) {
+    out.fresh = vault_->NewStreamKey(r.stream);
+  } else {
+    auto found = LoadKey(r.stream);  // the vault's cache, usually
+    if (!found || found->state == KeyLookup::State::kErased) return;
+    if (found->state == KeyLookup::State::kNone) {
+      out.fresh = vault_->NewStreamKey(r.stream);  // a stream whose events had no personal part
+    } else {
+      out.key = found->key;
+      sodium_memzero(found->key.data(), found->key.size());
+    }
+  }
+  const DataKey& key = out.fresh ? out.fresh->key : out.key;
+  size_t bytes = 0;
+  for (const NewEvent& ev : r.events) bytes += ev.personal.empty() ? 0 : kSealOverhead + ev.personal.size();
+  out.bytes.reserve(bytes);
+  uint64_t v = version;
+  for (const NewEvent& ev : r.events) {
+    ++v;
+    if (!ev.personal.empty()) PersonalVault::SealTo(out.bytes, key, r.stream, v, ev.personal);
+  }
+  out.first_version = version + 1;
+  out.ready = true;
 }
 
 StoreResult<void> RocksEventStore::OpenPersonal(Envelope& e) const {

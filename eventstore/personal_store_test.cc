@@ -492,5 +492,68 @@ TEST_F(PersonalStoreTest, RequestDigestsAreKeyedAndUnkeyedOnesStillMatch) {
   EXPECT_TRUE((*bare)->RequestDigestMatches(kSha256OfAbc, "abc"));
 }
 
+// An append's personal parts are sealed before the write lock for the version and key its
+// expected version implies (PreSeal), and used only if the stream is found so. Here each
+// guess is stale: appended without waiting, each request's guess is made while the one
+// before it is not yet in the database. "person-k" had no key when its second request
+// guessed (it got a key from the first, unsynced); "person-e" was being erased; "person-n"
+// was registered twice. Every part must open with the stream's one key, also once reopened
+// (the key from disk), and the stale guesses must be refused as their stream requires.
+TEST_F(PersonalStoreTest, PartsSealedBeforeTheLockForAStaleKeyOrVersionAreSealedAgainOrRefused) {
+  auto request = [](std::string stream, ExpectedVersion expected, std::string personal, bool erase = false) {
+    AppendRequest r;
+    r.stream = std::move(stream);
+    r.expected = expected;
+    r.events.push_back({erase ? "PersonalDataErased" : "ContactsChanged", 1, "body", std::move(personal), {}});
+    r.erase_personal_data = erase;
+    return r;
+  };
+  ASSERT_TRUE(store_->Append(request("person-k", ExpectedVersion::Exactly(0), "")));  // no key yet
+  ASSERT_TRUE(Append("person-e", "Erminia"));
+  std::vector<std::future<StoreResult<AppendResult>>> answers;
+  auto send = [&](AppendRequest r) {
+    auto promise = std::make_shared<std::promise<StoreResult<AppendResult>>>();
+    answers.push_back(promise->get_future());
+    store_->AppendAsync(std::move(r), [promise](StoreResult<AppendResult> a) { promise->set_value(std::move(a)); });
+  };
+  send(request("person-k", ExpectedVersion::Exactly(1), "first part"));   // a new key
+  send(request("person-k", ExpectedVersion::Exactly(2), "second part"));  // guessed none: sealed again
+  send(request("person-k", ExpectedVersion::Exactly(7), "wrong version"));
+  send(request("person-e", ExpectedVersion::Exactly(1), "", true));
+  send(request("person-e", ExpectedVersion::Exactly(2), "after the erasure"));  // guessed the old key
+  send(request("person-n", ExpectedVersion::NoStream(), "Nives"));
+  send(request("person-n", ExpectedVersion::NoStream(), "Nives again"));
+  std::vector<StoreResult<AppendResult>> got;
+  for (auto& f : answers) got.push_back(f.get());
+  EXPECT_TRUE(got[0]) << got[0].error().message;
+  EXPECT_TRUE(got[1]) << got[1].error().message;
+  ASSERT_FALSE(got[2]);
+  EXPECT_EQ(got[2].error().code, StoreErrorCode::kWrongExpectedVersion);
+  EXPECT_TRUE(got[3]) << got[3].error().message;
+  ASSERT_FALSE(got[4]);
+  EXPECT_EQ(got[4].error().code, StoreErrorCode::kInvalidArgument);
+  EXPECT_TRUE(got[5]) << got[5].error().message;
+  ASSERT_FALSE(got[6]);
+  EXPECT_EQ(got[6].error().code, StoreErrorCode::kWrongExpectedVersion);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto k = store_->ReadStream("person-k", 1, 10);
+    ASSERT_TRUE(k) << k.error().message;
+    ASSERT_EQ(k->size(), 3u);
+    EXPECT_EQ((*k)[1].personal, "first part");
+    EXPECT_EQ((*k)[1].personal_form, PersonalForm::kOpen);
+    EXPECT_EQ((*k)[2].personal, "second part");
+    EXPECT_EQ((*k)[2].personal_form, PersonalForm::kOpen);
+    auto n = store_->ReadStream("person-n", 1, 10);
+    ASSERT_TRUE(n) << n.error().message;
+    ASSERT_EQ(n->size(), 1u);
+    EXPECT_EQ((*n)[0].personal, "Nives");
+    auto e = store_->ReadStream("person-e", 1, 10);
+    ASSERT_TRUE(e) << e.error().message;
+    ASSERT_EQ(e->size(), 2u);
+    EXPECT_EQ((*e)[0].personal_form, PersonalForm::kErased);
+    Reopen();
+  }
+}
+
 }  // namespace
 }  // namespace caseledger::eventstore
