@@ -74,23 +74,6 @@ thread_local bool t_commit_thread = false;
 // How often a refusal for lack of space looks at the disk again.
 constexpr auto kSpacePoll = std::chrono::milliseconds(200);
 
-// Takes write_mu_ for an appender. A request holds it about a microsecond (Prepare), and
-// the closed-loop clients' threads meet on it while a group forms, ~2.5 times a group at 64
-// appenders once they no longer meet elsewhere (futex traces, issue #16, session 32):
-// asleep there, a thread costs a futex wait, the holder's wake and a wake-up latency that
-// is longer than the holder's whole turn. So spin for about a turn before sleeping; a
-// holder that was descheduled costs the spinner a few microseconds at most.
-void LockForAppend(std::mutex& mu) {
-  constexpr int kSpins = 64;  // ~2-4 us of PAUSE on this machine's CPUs
-  for (int i = 0; i < kSpins; ++i) {
-    if (mu.try_lock()) return;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-  mu.lock();
-}
-
 StoreError Refused(const StoreError& cause, bool needs_reopen) {
   if (!needs_reopen) return cause;  // below the floor: the message says it lifts by itself
   if (cause.code == StoreErrorCode::kNoSpace) {
@@ -290,8 +273,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   // stream's key), so only an erasure's is moved into the group. A request is a dozen strings
   // and vectors: the three moves it took into the group and out again were under write_mu_.
   {
-    LockForAppend(write_mu_);
-    std::lock_guard l(write_mu_, std::adopt_lock);
+    std::lock_guard l(write_mu_);
     if (ready_.empty() || ready_.back()->pending.size() >= options_.max_group_size ||
         ready_.back()->epoch != write_epoch_) {
       std::unique_ptr<Group> group;
