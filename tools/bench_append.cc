@@ -141,51 +141,39 @@ class AppendDriver {
   }
 
   void Client() {
-    // Up to kChunk appenders taken at each lock, not one: with one, the two client threads
-    // met on mu_ about once a group and slept on it (a futex wait and a wake-up each, ~1.1
-    // a group at 64: issue #16, session 32), where a server's I/O thread is handed its
-    // connections' completions together. Small chunks, so that a descheduled thread does not
-    // hold back many appenders the other could serve.
-    constexpr size_t kChunk = 8;
-    std::vector<int> mine;
-    mine.reserve(kChunk);
+    // One appender taken at each lock: taking up to 8 at once (each a futex sleep fewer)
+    // lengthened the gap between syncs under load (a descheduled thread held back the
+    // appenders it had taken; docs/benchmarks.md, session 32).
     std::unique_lock l(mu_);
     for (;;) {
       cv_.wait(l, [&] { return !ready_.empty() || running_ == 0; });
       if (ready_.empty()) return;
-      const size_t take = std::min(kChunk, ready_.size());
-      mine.assign(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(take));
-      ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(take));
-      const bool stop = !error_.empty();
-      l.unlock();
-      int stopped = 0;
-      for (const int a : mine) {
-        const auto start = Clock::now();
-        if (start >= until_ || stop) {
-          ++stopped;
-          continue;
-        }
-        // The appender's answer came before it was queued (under mu_): its writer moves on here,
-        // not on the sync thread.
-        if (appended_[a]) writers_[a].Appended();
-        eventstore::AppendRequest request = writers_[a].Next();
-        starts_[a] = start;  // read by its answer, which follows AppendAsync
-        // Two words captured: the callback fits std::function's own storage (no allocation).
-        store_.AppendAsync(std::move(request), [this, a](eventstore::StoreResult<eventstore::AppendResult> r) {
-          const auto end = Clock::now();
-          appended_[a] = r ? 1 : 0;
-          if (!r) {
-            std::lock_guard g(mu_);
-            error_ = r.error().message;
-          } else if (end >= from_ && end < until_) {
-            latencies_[a].push_back((end - starts_[a]).count());  // only this appender's answer writes it
-          }
-          answered_.push_back(a);
-        });
+      const int a = ready_.front();
+      ready_.pop_front();
+      const auto start = Clock::now();
+      if (start >= until_ || !error_.empty()) {
+        if (--running_ == 0) cv_.notify_all();
+        continue;
       }
+      l.unlock();
+      // The appender's answer came before it was queued (under mu_): its writer moves on here,
+      // not on the sync thread.
+      if (appended_[a]) writers_[a].Appended();
+      eventstore::AppendRequest request = writers_[a].Next();
+      starts_[a] = start;  // read by its answer, which follows AppendAsync
+      // Two words captured: the callback fits std::function's own storage (no allocation).
+      store_.AppendAsync(std::move(request), [this, a](eventstore::StoreResult<eventstore::AppendResult> r) {
+        const auto end = Clock::now();
+        appended_[a] = r ? 1 : 0;
+        if (!r) {
+          std::lock_guard g(mu_);
+          error_ = r.error().message;
+        } else if (end >= from_ && end < until_) {
+          latencies_[a].push_back((end - starts_[a]).count());  // only this appender's answer writes it
+        }
+        answered_.push_back(a);
+      });
       l.lock();
-      // The last appender stopped: Run may return once this lock is let go.
-      if (stopped > 0 && (running_ -= stopped) == 0) cv_.notify_all();
     }
   }
 
