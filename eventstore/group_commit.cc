@@ -113,7 +113,8 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
   return nullptr;
 }
 
-StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g, PreSealed& pre) {
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g,
+                                                   PreSealed& pre) {
   GroupState& group = g.state;
   rocksdb::WriteBatch& batch = g.batch;
   if (auto bad = CheckStreamName(r.stream)) return *bad;
@@ -192,15 +193,16 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
 
   // The parts sealed before the lock stand if they were sealed for these versions with this
   // key: the stream's, or (it has none) the new key sealed with them, which becomes its key.
-  const bool presealed =
-      personal && pre.ready && pre.first_version == head->version + 1 &&
-      (data_key.state == KeyLookup::State::kNone
-           ? pre.fresh.has_value()
-           : !pre.fresh && sodium_memcmp(pre.key.data(), data_key.key.data(), data_key.key.size()) == 0);
+  const bool presealed = personal && pre.ready && pre.first_version == head->version + 1 &&
+                         (data_key.state == KeyLookup::State::kNone
+                              ? pre.fresh.has_value()
+                              : !pre.fresh && sodium_memcmp(pre.key.data(), data_key.key.data(),
+                                                            data_key.key.size()) == 0);
 
   // Checks passed: nothing below can fail, so the group state is only touched now.
   if (personal && data_key.state == KeyLookup::State::kNone) {
-    PersonalVault::NewKey fresh = presealed ? std::move(*pre.fresh) : vault_->NewStreamKey(r.stream);
+    PersonalVault::NewKey fresh =
+        presealed ? std::move(*pre.fresh) : vault_->NewStreamKey(r.stream);
     data_key = {KeyLookup::State::kKey, fresh.key};
     sodium_memzero(fresh.key.data(), fresh.key.size());
     // Beside the stream's index entries (version 0): its id is shared with them there.
@@ -298,7 +300,8 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
     if (auto refused = RoleRefusal()) {
       p.result = *refused;  // a standby, or a primary fenced by a promoted standby
     } else {
-      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_)) : Prepare(request, group, pre);
+      p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_))
+                           : Prepare(request, group, pre);
     }
     if (p.result && !p.result->replayed) {
       ++group.writes;

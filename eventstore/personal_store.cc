@@ -78,7 +78,8 @@ void RocksEventStore::PreSeal(const AppendRequest& r, PreSealed& out) const {
   // so their nonces cannot repeat one on disk.
   using Kind = ExpectedVersion::Kind;
   if (!vault_ || r.expected.kind == Kind::kAny) return;
-  if (std::none_of(r.events.begin(), r.events.end(), [](const NewEvent& e) { return !e.personal.empty(); })) {
+  if (std::none_of(r.events.begin(), r.events.end(),
+                   [](const NewEvent& e) { return !e.personal.empty(); })) {
     return;
   }
   const uint64_t version = r.expected.kind == Kind::kNoStream ? 0 : r.expected.version;
@@ -96,7 +97,8 @@ void RocksEventStore::PreSeal(const AppendRequest& r, PreSealed& out) const {
   }
   const DataKey& key = out.fresh ? out.fresh->key : out.key;
   size_t bytes = 0;
-  for (const NewEvent& ev : r.events) bytes += ev.personal.empty() ? 0 : kSealOverhead + ev.personal.size();
+  for (const NewEvent& ev : r.events)
+    bytes += ev.personal.empty() ? 0 : kSealOverhead + ev.personal.size();
   out.bytes.reserve(bytes);
   uint64_t v = version;
   for (const NewEvent& ev : r.events) {

@@ -500,11 +500,13 @@ TEST_F(PersonalStoreTest, RequestDigestsAreKeyedAndUnkeyedOnesStillMatch) {
 // was registered twice. Every part must open with the stream's one key, also once reopened
 // (the key from disk), and the stale guesses must be refused as their stream requires.
 TEST_F(PersonalStoreTest, PartsSealedBeforeTheLockForAStaleKeyOrVersionAreSealedAgainOrRefused) {
-  auto request = [](std::string stream, ExpectedVersion expected, std::string personal, bool erase = false) {
+  auto request = [](std::string stream, ExpectedVersion expected, std::string personal,
+                    bool erase = false) {
     AppendRequest r;
     r.stream = std::move(stream);
     r.expected = expected;
-    r.events.push_back({erase ? "PersonalDataErased" : "ContactsChanged", 1, "body", std::move(personal), {}});
+    r.events.push_back(
+        {erase ? "PersonalDataErased" : "ContactsChanged", 1, "body", std::move(personal), {}});
     r.erase_personal_data = erase;
     return r;
   };
@@ -514,13 +516,16 @@ TEST_F(PersonalStoreTest, PartsSealedBeforeTheLockForAStaleKeyOrVersionAreSealed
   auto send = [&](AppendRequest r) {
     auto promise = std::make_shared<std::promise<StoreResult<AppendResult>>>();
     answers.push_back(promise->get_future());
-    store_->AppendAsync(std::move(r), [promise](StoreResult<AppendResult> a) { promise->set_value(std::move(a)); });
+    store_->AppendAsync(
+        std::move(r), [promise](StoreResult<AppendResult> a) { promise->set_value(std::move(a)); });
   };
-  send(request("person-k", ExpectedVersion::Exactly(1), "first part"));   // a new key
-  send(request("person-k", ExpectedVersion::Exactly(2), "second part"));  // guessed none: sealed again
+  send(request("person-k", ExpectedVersion::Exactly(1), "first part"));  // a new key
+  send(request("person-k", ExpectedVersion::Exactly(2),
+               "second part"));  // guessed none: sealed again
   send(request("person-k", ExpectedVersion::Exactly(7), "wrong version"));
   send(request("person-e", ExpectedVersion::Exactly(1), "", true));
-  send(request("person-e", ExpectedVersion::Exactly(2), "after the erasure"));  // guessed the old key
+  send(request("person-e", ExpectedVersion::Exactly(2),
+               "after the erasure"));  // guessed the old key
   send(request("person-n", ExpectedVersion::NoStream(), "Nives"));
   send(request("person-n", ExpectedVersion::NoStream(), "Nives again"));
   std::vector<StoreResult<AppendResult>> got;

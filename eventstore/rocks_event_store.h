@@ -136,7 +136,7 @@ class RocksEventStore final : public EventStore {
     uint64_t first_version = 0;  // the version its first event was sealed for
     DataKey key{};               // the key they were sealed with: the stream's, or `fresh`'s
     std::optional<PersonalVault::NewKey> fresh;  // a new key, for a stream that has none
-    std::string bytes;           // each personal part sealed (kSealOverhead + its size), in order
+    std::string bytes;  // each personal part sealed (kSealOverhead + its size), in order
     PreSealed() = default;
     PreSealed(const PreSealed&) = delete;
     PreSealed& operator=(const PreSealed&) = delete;
