@@ -20,9 +20,10 @@
 //
 // Contract: async_read_some(DrainingBuffer(b), handler) on a connected TCP socket reads
 // as async_read_some(b) does (same completions, errors and bytes). Only the next read's
-// first attempt changes, and only on a socket given EnableDrainingReads() (without
-// TCP_INQ, before Linux 4.18, every read is tried at once as before). Reads of one socket
-// are made on one thread (the reactor's flag is per socket). TLS streams and the io_uring
+// first attempt changes, whatever that read's buffer (Beast's reads too: the reactor's flag
+// is per socket, and the same edge-triggered event completes them), and only on a socket
+// given EnableDrainingReads() (without TCP_INQ, before Linux 4.18, every read is tried at
+// once as before). Reads of one socket are made on one thread. TLS streams and the io_uring
 // backend do not use this operation and read as before.
 //
 // Internal to api/ (session.cc, and its test): this reaches into Asio's detail namespace,
