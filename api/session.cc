@@ -10,6 +10,7 @@
 #include "api/api_logger.h"
 #include "api/content_coding.h"
 #include "api/dispatcher.h"
+#include "api/draining_read.h"
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "api/request_framing.h"
@@ -135,6 +136,15 @@ class Session {
     return now;
   }
   auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
+  // On a plain connection a read that emptied the socket lets the next skip a failing recv
+  // (draining_read.h).
+  auto ReadSome(asio::mutable_buffer b) {
+    if constexpr (Connection<Stream>::kPlain) {
+      return conn_->stream.async_read_some(DrainingBuffer(b), kTuple);
+    } else {
+      return conn_->stream.async_read_some(b, kTuple);
+    }
+  }
 
   std::shared_ptr<Connection<Stream>> conn_;
   SessionHost& host_;
@@ -170,7 +180,7 @@ awaitable<bool> Session<Stream>::WaitForRequest(Clock::time_point now) {
   if (!host_.connections.SetIdle(slot_, true, now)) co_return false;  // stopping
   conn_->idle = true;
   PendingOperation op(Timed());
-  auto [ec, n] = co_await conn_->stream.async_read_some(buffer_.prepare(4096), kTuple);
+  auto [ec, n] = co_await ReadSome(buffer_.prepare(4096));
   conn_->idle = false;
   host_.connections.SetIdle(slot_, false);
   if (ec) co_return false;  // closed, timed out, evicted or cancelled at shutdown
@@ -237,7 +247,7 @@ awaitable<beast::error_code> Session<Stream>::ReadMore(RequestParser& parser) {
   size_t n = 0;
   {
     PendingOperation op(Timed());
-    std::tie(ec, n) = co_await conn_->stream.async_read_some(buffer_.prepare(size), kTuple);
+    std::tie(ec, n) = co_await ReadSome(buffer_.prepare(size));
   }
   buffer_.commit(n);
   if (ec == asio::error::eof) {
@@ -565,6 +575,7 @@ awaitable<void> RunSession(tcp::socket socket, SessionHost& host, DeadlineSweepe
     auto conn = std::make_shared<Connection<tcp::socket>>(std::move(socket));
     conn->stream.non_blocking(true, ec);  // Write's direct writev may not block
     if (ec) co_return;
+    EnableDrainingReads(conn->stream);  // if the kernel cannot, reads are tried at once as before
     auto d = host.connections.Open(client, CancelIfIdle(conn));
     for (auto& evict : d.evict) evict();
     if (d.verdict != ConnectionTable::Verdict::kAdmitted) {

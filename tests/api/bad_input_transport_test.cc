@@ -296,5 +296,42 @@ TEST_F(BadInputTransportTest, IdleKeepAliveConnectionIsClosedByTheReadTimeout) {
   ExpectServingAndUnchanged();
 }
 
+// A read that got fewer bytes than it asked for lets the next read wait for epoll without
+// trying the socket (api/draining_read.h). Nothing may be left unread by it: requests
+// pipelined in one segment, a header that comes a few bytes at a time, and a second request
+// sent after the first answer are all answered before the read timeout (10 s here).
+TEST_F(BadInputTransportTest, BytesAfterAShortReadAreAllReadPipelinedPiecemealOrLater) {
+  Start([](api::ServiceOptions& o) { o.server.read_timeout = std::chrono::milliseconds(10'000); });
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string last = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  struct Case {
+    const char* what;
+    std::string head, dribble;
+    std::chrono::milliseconds byte_interval;
+    size_t answers;
+  };
+  const Case cases[] = {
+      {"three pipelined in one write", get + get + last, "", 0ms, 3},
+      {"a header a byte at a time", "GET /heal", last.substr(9), 20ms, 1},
+      {"a second request after the first answer", get, last, 5ms, 2},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    RawOptions options;
+    options.byte_interval = c.byte_interval;
+    options.give_up = 5s;
+    RawOutcome out = RawExchange(server_->port(), c.head, c.dribble, options);
+    EXPECT_TRUE(out.closed) << "still connected after " << out.elapsed.count() << " ms";
+    size_t answers = 0;
+    for (size_t at = out.received.find("HTTP/1.1 200 "); at != std::string::npos;
+         at = out.received.find("HTTP/1.1 200 ", at + 1)) {
+      ++answers;
+    }
+    EXPECT_EQ(answers, c.answers) << out.received;
+    EXPECT_LT(out.elapsed, 4s);
+  }
+  ExpectServingAndUnchanged();
+}
+
 }  // namespace
 }  // namespace caseledger::testing
