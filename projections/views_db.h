@@ -131,9 +131,9 @@ class ViewsDb {
   // not ingested, and those calls return once they are kept; IngestHeld then ingests them
   // all in one IngestExternalFile (their key ranges may overlap; no key may be in two of
   // them), or, with `ingest` false (a failure elsewhere), drops them. Each ingestion syncs
-  // the database's MANIFEST twice and its directory once, ~5 synced writes in all on the
-  // path of a catch-up's end, which ingested three times (the views' entries, the people,
-  // the GP rows: docs/benchmarks.md, session 32). Nothing held is visible or durable
+  // the database's MANIFEST twice and its directory once: a catch-up's end ingested three
+  // times (the views' entries, the people, the GP rows), six synced writes more than once
+  // on its path (docs/benchmarks.md, session 32). Nothing held is visible or durable
   // before IngestHeld: for a catch-up from scratch's end, whose checkpoint comes after.
   // Ingest and FlushTables may hold from two threads at once.
   void HoldIngestions(const std::string& dir);
