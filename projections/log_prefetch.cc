@@ -68,6 +68,7 @@ LogPrefetcher::LogPrefetcher(const eventstore::LogReader& log, uint64_t from, ui
   keep_ = (depth_ + 2 + readers - 1) / readers;
   used_.resize(readers);
   spare_.resize(readers);
+  running_ = readers;
   for (size_t r = 0; r < readers; ++r) threads_.emplace_back([this, r] { Run(r); });
 }
 
@@ -87,6 +88,7 @@ void LogPrefetcher::Run(size_t reader) {
   for (;;) {
     uint64_t k = 0;
     bool claimed = false, over = false;  // over: nothing more to claim, ever
+    bool done = false;  // over, and nothing of this reader's out: nothing more will come back
     {
       std::unique_lock lock(mu_);
       const auto claimable = [&] {
@@ -95,8 +97,14 @@ void LogPrefetcher::Run(size_t reader) {
       };
       // Not asleep on spare batches once nothing is left to claim (they go below).
       const auto all_claimed = [&] { return next_out_ + reads_.size() >= end_; };
+      // None of this reader's batches being read or handed out (and not given back).
+      const auto nothing_out = [&] {
+        return std::none_of(reads_.begin(), reads_.end(), [&](const Read& r) { return r.reader == reader; }) &&
+               std::find(handed_.begin(), handed_.end(), reader) == handed_.end();
+      };
       room_.wait(lock, [&] {
-        return stop_ || !used_[reader].empty() || claimable() || (!spare.empty() && all_claimed());
+        return stop_ || !used_[reader].empty() || claimable() ||
+               (all_claimed() && (!spare.empty() || nothing_out()));
       });
       for (DecodedBatch& b : used_[reader]) spare.push_back(std::move(b));
       used_[reader].clear();
@@ -107,6 +115,7 @@ void LogPrefetcher::Run(size_t reader) {
         claimed = true;
       }
       over = all_claimed();
+      done = over && !claimed && nothing_out();
     }
     // At most this thread's share of what can be out at once (read ahead, held by the
     // consumer): the rest go. Once every batch is claimed, all go, here, as they come back:
@@ -125,6 +134,13 @@ void LogPrefetcher::Run(size_t reader) {
     {
       std::lock_guard lock(mu_);
       spare_[reader] = spare.size();
+      // Ends here rather than at the destructor's join: woken by it at a catch-up's end,
+      // the readers were joined on the consumer's path (~1-3 ms of a short rebuild's end,
+      // docs/benchmarks.md, session 31).
+      if (done) {
+        --running_;
+        break;
+      }
     }
     if (!claimed) continue;  // only recycled batches to take
     const uint64_t at = from_ + k * max_batch_;
@@ -154,6 +170,11 @@ eventstore::StoreResult<DecodedBatch> LogPrefetcher::Next() {
   lock.unlock();
   room_.notify_all();
   return batch;
+}
+
+size_t LogPrefetcher::Running() const {
+  std::lock_guard lock(mu_);
+  return running_;
 }
 
 size_t LogPrefetcher::Kept() const {

@@ -88,6 +88,10 @@ class LogPrefetcher {
   // they come (not at the destructor's join, on the consumer's path): 0 soon after the
   // last batch handed out is given back.
   size_t Kept() const;
+  // Reading threads not ended yet. Each ends on its own once every batch of the range is
+  // claimed and every batch it read was handed out and given back (freed): a consumer that
+  // gives back all it takes finds none to join at the destructor.
+  size_t Running() const;
   // The range it reads, [from, to].
   uint64_t from() const { return from_; }
   uint64_t to() const { return to_; }
@@ -114,6 +118,7 @@ class LogPrefetcher {
   std::vector<std::vector<DecodedBatch>> used_;  // guarded by mu_: recycled, per reader
   std::vector<size_t> spare_;  // guarded by mu_: how many each reader keeps (Kept)
   bool stop_ = false;                            // guarded by mu_
+  size_t running_ = 0;                           // guarded by mu_: Running()
   std::vector<std::thread> threads_;
 };
 

@@ -206,6 +206,37 @@ TEST_F(LogPrefetcherTest, TheReadersFreeTheirBatchesOnceEveryBatchIsRead) {
   }
 }
 
+TEST_F(LogPrefetcherTest, TheReadersEndOnTheirOwnOnceEveryBatchTheyReadIsGivenBack) {
+  for (size_t readers : {1, 2, 3}) {
+    LogPrefetcher reader(log_.store(), 1, 23, 2, 2, readers);
+    EXPECT_EQ(reader.Running(), readers);
+    EXPECT_EQ(Drain(reader), InTurn(1, 23, 2));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (reader.Running() != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(reader.Running(), 0u) << readers << " readers";
+    EXPECT_EQ(reader.Kept(), 0u);
+  }
+  // A batch taken and not given back keeps its reader (it would read into it again).
+  LogPrefetcher reader(log_.store(), 1, 5, 2, 2, 1);
+  std::vector<DecodedBatch> taken;
+  for (;;) {
+    auto batch = reader.Next();
+    ASSERT_TRUE(batch);
+    if (batch->empty()) break;
+    taken.push_back(std::move(*batch));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(reader.Running(), 1u);
+  for (DecodedBatch& batch : taken) reader.Recycle(std::move(batch));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (reader.Running() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(reader.Running(), 0u);
+}
+
 // A log whose read of the first batch waits (up to 5 s) until a read of a later one starts.
 class FirstReadWaits final : public eventstore::LogReader {
  public:

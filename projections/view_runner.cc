@@ -435,10 +435,12 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
                                                          impl.options.read_depth, impl.options.read_threads);
   }
   {
-    // A catch-up's spill left by a crash (`path` + ".spill", people_spill.h): the views it
-    // served are started again from scratch (no checkpoint was written meanwhile).
+    // A catch-up's spill left by a crash (`path` + ".spill", people_spill.h), and the table
+    // files its end held (".tables"): the views it served are started again from scratch
+    // (no checkpoint was written meanwhile).
     std::error_code ec;
     std::filesystem::remove_all(impl.options.path + ".spill", ec);
+    std::filesystem::remove_all(impl.options.path + ".tables", ec);
   }
   runner->impl_->db = std::move(*db);
   for (auto& v : runner->impl_->views) {

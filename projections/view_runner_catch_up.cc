@@ -293,7 +293,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       };
       const double flush_s = since(flushing);
-      double tables_s = 0, unspill_s = 0, unspill_wait_s = 0;
+      double tables_s = 0, unspill_s = 0, unspill_wait_s = 0, ingest_s = 0;
       if (pipeline->Spilling()) {
         // Every person's latest entry ingested as table files (UnspillPeople), on a thread
         // of its own, while this one has the views write all their entries (Flush on the
@@ -305,23 +305,30 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         // session 31).
         // This batch holds every entry a catch-up shorter than catch_up_write_every changed
         // (ops/bench --quick's: ~14 k), whose memtable inserts were the longest step of its
-        // end, on this thread alone (session 21): a table file too. The views' and the
-        // people's tables share no key, so the order of their ingestions does not matter;
-        // the checkpoint is written after both. The views' table file in a directory of its
-        // own: the spill's goes with the spill, when the people are in.
+        // end, on this thread alone (session 21): a table file too, in a directory of its
+        // own. The views' and the people's tables share no key, so the order of their
+        // table files does not matter. All of the end's table files (the views', the
+        // people's, the GP rows') are held and ingested at once once both are done
+        // (ViewsDb::HoldIngestions): one ingestion's syncs rather than three's, on the path
+        // of the end (docs/benchmarks.md, session 32); the checkpoint after it. A crash
+        // before the checkpoint leaves a database without one, emptied and rebuilt at the
+        // next open, as before.
+        const std::string dir = options.path + ".tables";
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        const bool hold = !ec;
+        if (hold) db->HoldIngestions(dir);
         auto unspilling = std::async(std::launch::async, [this, &unspill_s, since] {
           const auto began = std::chrono::steady_clock::now();
           auto done = pipeline->UnspillPeople(*db);
           unspill_s = since(began);
           return done;
         });
-        const std::string dir = options.path + ".tables";
-        std::error_code ec;
         auto step = std::chrono::steady_clock::now();
         StoreResult<void> kept;
         if (auto flushed = pipeline->Flush(wb, /*views=*/true, /*partitions=*/false)) {
           kept = StoreError(StoreErrorCode::kCorruption, flushed->why);
-        } else if (std::filesystem::create_directories(dir, ec); ec) {
+        } else if (!hold) {
           kept = StoreError(StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
         } else if (kept = db->WriteAsTable(wb, dir); kept) {
           kept = db->FlushTables(dir);
@@ -330,6 +337,13 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         step = std::chrono::steady_clock::now();
         auto unspilled = unspilling.get();
         unspill_wait_s = since(step);
+        if (hold) {
+          // Nothing ingested if either failed: the held files are dropped.
+          step = std::chrono::steady_clock::now();
+          auto ingested = db->IngestHeld(kept && unspilled);
+          if (kept && unspilled) kept = std::move(ingested);
+          ingest_s = since(step);
+        }
         std::filesystem::remove_all(dir, ec);
         for (const StoreResult<void>* done : {&kept, &unspilled}) {
           if (!*done) {
@@ -343,8 +357,9 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
       if (!committed) return committed.error();
       ProjectionsLog()->info(
           "the catch-up's last write: the last Flush {:.2f} s, the views' entries and table files {:.2f} s beside "
-          "the people unspilled {:.2f} s (then waited for {:.2f} s), the checkpoint {:.2f} s",
-          flush_s, tables_s, unspill_s, unspill_wait_s, since(committing));
+          "the people unspilled {:.2f} s (then waited for {:.2f} s), their table files ingested {:.2f} s, the "
+          "checkpoint {:.2f} s",
+          flush_s, tables_s, unspill_s, unspill_wait_s, ingest_s, since(committing));
       continue;
     }
     if (next != nullptr && ++since_publish < publish_every) {

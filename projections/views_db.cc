@@ -436,9 +436,10 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
   for (size_t r = 0; r < runs.size(); ++r) {
     if (!runs[r].empty()) heads.emplace(r, 0);
   }
-  if (auto ready = Ready(); !ready) return ready.error();
+  // Written before the wait for Create's creation, if it still runs (IngestFiles waits):
+  // with the options it is created with (views_db_ingest.cc's WriteTable says why).
   const std::string path = dir + "/table-" + std::to_string(++tables_) + ".sst";
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *table_options_);
   if (rocksdb::Status s = writer.Open(path); !s.ok()) return FromStatus(s, ("create " + path).c_str());
   auto advance = [&](const Head& h) {
     if (h.second + 1 < runs[h.first].size()) heads.emplace(h.first, h.second + 1);
@@ -462,12 +463,7 @@ ViewsDb::Result<void> ViewsDb::MergeTables(const std::string& dir) {
     std::remove(path.c_str());
     return FromStatus(s, ("finish " + path).c_str());
   }
-  rocksdb::IngestExternalFileOptions io;
-  io.move_files = true;
-  io.write_global_seqno = false;  // views_db_ingest.cc says why
-  rocksdb::Status s = db_->IngestExternalFile({path}, io);
-  std::remove(path.c_str());
-  if (!s.ok()) return FromStatus(s, ("ingest " + path).c_str());
+  if (auto ingested = IngestFiles({path}); !ingested) return ingested;
   table_used_ = 0;  // kept with their buffers, for the next batches
   table_bytes_ = 0;
   return {};

@@ -20,6 +20,7 @@
 namespace rocksdb {
 class Cache;
 class DB;
+struct Options;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -122,8 +123,21 @@ class ViewsDb {
   // gives back the buffers WriteAsTable recycles, and lets the database compact again (the
   // table files in one compaction, in the background; writes meanwhile are not stalled by
   // level 0's files: Level0Settings). May run beside Ingest on another thread (the
-  // catch-up's end: its kept batches and its people ingested at once).
+  // catch-up's end: its kept batches and its people ingested at once). Like Ingest, it
+  // writes its table file before it waits for Create's creation.
   Result<void> FlushTables(const std::string& dir);
+  // From HoldIngestions until IngestHeld, the table files of Ingest and FlushTables are
+  // written and kept in `dir` (moved there: it must exist, on the database's file system),
+  // not ingested, and those calls return once they are kept; IngestHeld then ingests them
+  // all in one IngestExternalFile (their key ranges may overlap; no key may be in two of
+  // them), or, with `ingest` false (a failure elsewhere), drops them. Each ingestion syncs
+  // the database's MANIFEST twice and its directory once: a catch-up's end ingested three
+  // times (the views' entries, the people, the GP rows), six synced writes more than once
+  // on its path (docs/benchmarks.md, session 32). Nothing held is visible or durable
+  // before IngestHeld: for a catch-up from scratch's end, whose checkpoint comes after.
+  // Ingest and FlushTables may hold from two threads at once.
+  void HoldIngestions(const std::string& dir);
+  Result<void> IngestHeld(bool ingest = true);
   // Deletes every entry (one range tombstone).
   Result<void> DropAll();
   // Writes the entries `next` yields (it sets key and value and returns true, or returns
@@ -167,7 +181,11 @@ class ViewsDb {
   // `at` is a snapshot Pin gave before the creation was done: of the empty database.
   static bool NothingAsOf(const rocksdb::Snapshot* at);
   // `next`'s entries into a new table file at `path`; false: nothing yielded, no file.
+  // Needs only the options (table_options_): not Create's creation.
   Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
+  // Ingests `files` (moved in), or keeps them while HoldIngestions holds; removes them
+  // either way once done with them.
+  Result<void> IngestFiles(const std::vector<std::string>& files);
   // The first table_used_ of table_runs_ merged into a table file and ingested.
   Result<void> MergeTables(const std::string& dir);
   // Compactions off (WriteAsTable), or on again with level 0's stall triggers above the
@@ -183,6 +201,14 @@ class ViewsDb {
   uint64_t tables_ = 0;
   bool compactions_held_ = false;  // HoldCompactions until ReleaseCompactions
   std::shared_ptr<rocksdb::Cache> cache_;
+  // The options the database opens with, for the table files written for it (Ingest,
+  // WriteAsTable) before Create's creation is done.
+  std::shared_ptr<const rocksdb::Options> table_options_;
+  // HoldIngestions's directory (empty: not holding) and the files kept there.
+  std::mutex held_mu_;
+  std::string held_dir_;                // guarded by held_mu_
+  std::vector<std::string> held_;       // guarded by held_mu_
+  uint64_t held_count_ = 0;             // guarded by held_mu_: names the files kept
   // Set by Open, or by the first Ready after Create's creation (mutable: a const call may
   // be the first to wait for it); read only after Ready.
   mutable std::unique_ptr<rocksdb::DB> db_;

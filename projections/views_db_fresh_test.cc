@@ -231,6 +231,42 @@ TEST_F(FreshViewsTest, ItsMetaComesWithItsCheckpointAndACrashBeforeLeavesADataba
   }
 }
 
+TEST_F(FreshViewsTest, ACrashBeforeTheEndsCheckpointLeavesItsIngestedTablesToAnOpenThatEmptiesThem) {
+  for (int i = 0; i < 40; ++i) PositiveCase(i);  // 200 events, batches of 4
+  auto reference = Rebuild(log_.store(), MakeViews(), RebuildOptionsFor("reference-end"));
+  ASSERT_TRUE(reference) << reference.error().message;
+  const std::string expected = DumpViews(**reference, days_);
+  reference->reset();
+  {
+    // The end ingests all its table files at once (views, people, GP rows), then writes the
+    // checkpoint: the database as it is on disk when that write begins (the first Write of
+    // a catch-up from scratch) is copied, as a crash there would leave it.
+    RunnerOptions o = Options("ends");
+    const std::string copy = log_.Path("ends-crashed");
+    bool copied = false;
+    o.db.before_write = [&] {
+      if (copied) return;
+      copied = true;
+      std::filesystem::copy(o.path, copy, std::filesystem::copy_options::recursive);
+    };
+    auto r = ViewRunner::Open(log_.store(), MakeViews(), o);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(*(*r)->CatchUp(), 200u);
+    ASSERT_TRUE(copied);
+    EXPECT_FALSE(std::filesystem::exists(o.path + ".tables"));  // the held files went in
+  }
+  EXPECT_GT(Entries("ends-crashed"), 0u);  // the people and the views' entries, ingested
+  EXPECT_EQ(Stored("ends-crashed", layout::kCheckpointKey), "-");
+  {
+    auto r = ViewRunner::Open(log_.store(), MakeViews(), Options("ends-crashed"));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ((*r)->Position(), 0u);
+    ASSERT_EQ(*(*r)->CatchUp(), 200u);
+    EXPECT_EQ(DumpViews(**r, days_), expected);
+  }
+  EXPECT_EQ(Stored("ends-crashed", layout::kCheckpointKey), "200");
+}
+
 TEST_F(FreshViewsTest, ACatchUpFromScratchLeavesItsSettingsAtTheFirstBatchAppliedAloneAndReopensAsWritten) {
   for (int i = 0; i < 10; ++i) PositiveCase(i);
   const std::string path = log_.Path("views");

@@ -8,6 +8,7 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <future>
 #include <optional>
 #include <stdexcept>
@@ -17,8 +18,11 @@
 namespace caseledger::projections {
 
 ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next) const {
-  // Called by Ingest, after Ready.
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions());
+  // With the options the database is created with, not its own (db_->GetOptions()): the
+  // table files are written while Create's creation may still be syncing its files (~10,
+  // 46-58 ms on a busy disk, and a short rebuild's people waited for it: docs/benchmarks.md,
+  // session 31). They are the same options.
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *table_options_);
   bool open = false;
   std::string key, value;
   for (;;) {
@@ -50,7 +54,6 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSourc
 }
 
 ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
-  if (auto ready = Ready(); !ready) return ready.error();
   if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
   // Each table file on a thread of its own (the last on the caller's): the entries'
   // encoding, compression and filters are most of an ingestion's CPU.
@@ -79,7 +82,38 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, con
     remove();
     return *error;
   }
+  return IngestFiles(files);
+}
+
+ViewsDb::Result<void> ViewsDb::IngestFiles(const std::vector<std::string>& files) {
+  auto remove = [&files] {
+    for (const std::string& file : files) std::remove(file.c_str());  // the database's links stay
+  };
   if (files.empty()) return {};
+  {
+    std::lock_guard lock(held_mu_);
+    if (!held_dir_.empty()) {
+      // Moved, not linked: the caller may remove its directory once this returns (the
+      // people's spill does).
+      for (const std::string& file : files) {
+        std::string kept = held_dir_ + "/held-" + std::to_string(++held_count_) + ".sst";
+        std::error_code ec;
+        std::filesystem::rename(file, kept, ec);
+        if (ec) {
+          remove();
+          return eventstore::StoreError(eventstore::StoreErrorCode::kIo,
+                                        "cannot move " + file + " to " + kept + ": " + ec.message());
+        }
+        held_.push_back(std::move(kept));
+      }
+      return {};
+    }
+  }
+  // Only the ingestion needs the database itself.
+  if (auto ready = Ready(); !ready) {
+    remove();
+    return ready.error();
+  }
   rocksdb::IngestExternalFileOptions io;
   io.move_files = true;  // a hard link: the file becomes the database's
   // A file whose keys overlap the database's gets a sequence number: kept in the MANIFEST
@@ -90,6 +124,25 @@ ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, con
   remove();
   if (!s.ok()) return FromStatus(s, ("ingest " + files.front()).c_str());
   return {};
+}
+
+void ViewsDb::HoldIngestions(const std::string& dir) {
+  std::lock_guard lock(held_mu_);
+  held_dir_ = dir;
+}
+
+ViewsDb::Result<void> ViewsDb::IngestHeld(bool ingest) {
+  std::vector<std::string> files;
+  {
+    std::lock_guard lock(held_mu_);
+    files.swap(held_);
+    held_dir_.clear();
+  }
+  if (!ingest) {
+    for (const std::string& file : files) std::remove(file.c_str());
+    return {};
+  }
+  return IngestFiles(files);
 }
 
 }  // namespace caseledger::projections

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -158,6 +159,7 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path,
   db->catching_up_ = catching_up;
   db->db_.reset(raw);
   db->cache_ = std::move(cache);
+  db->table_options_ = std::make_shared<const rocksdb::Options>(o);
   // A catch-up from scratch a crash stopped leaves its table files in level 0 (WriteAsTable),
   // maybe more than the stall triggers: the write that empties the views (ViewsRecovery)
   // would wait for their compaction.
@@ -178,12 +180,14 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Create(const std::string& pat
   db->options_ = options;
   db->catching_up_ = catching_up;
   db->cache_ = cache;
+  db->table_options_ = std::make_shared<const rocksdb::Options>(DatabaseOptions(options, catching_up, cache));
   eventstore::CreateDatabaseDirectory(path);
   db->ready_.store(false, std::memory_order_relaxed);
-  db->creating_ = std::async(std::launch::async, [o = DatabaseOptions(options, catching_up, cache),
-                                                   path]() -> Result<rocksdb::DB*> {
+  db->creating_ = std::async(std::launch::async, [o = db->table_options_, path,
+                                                   hook = options.while_creating]() -> Result<rocksdb::DB*> {
+    if (hook) hook();
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
+    rocksdb::Status s = rocksdb::DB::Open(*o, path, &raw);
     if (!s.ok()) return FromStatus(s, "open");
     return raw;
   });

@@ -23,6 +23,8 @@ struct ViewsDbOptions {
   // Called on the writing thread before each batch is written (tests: a slow disk, so that
   // a write behind is still running while the batches after it are applied).
   std::function<void()> before_write;
+  // Called on Create's thread before it creates the database (tests: a slow creation).
+  std::function<void()> while_creating;
 };
 
 }  // namespace caseledger::projections
