@@ -13,12 +13,14 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace caseledger::projections {
 
 eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir) {
   if (pending_ != nullptr || deferred_events_ != 0) throw std::logic_error("BatchPipeline::SpillPeople mid-way");
+  WaitSpillRemoved();  // an earlier spill's, maybe in the same directory
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return eventstore::StoreError(eventstore::StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
@@ -153,25 +155,43 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     if (!in) return in.error();
     rows_s += since(writing);
   }
-  const auto ending = Clock::now();
   EndSpill();
   ProjectionsLog()->info(
       "the catch-up's end: {} people's entries sorted in {:.2f} s, merged and ingested in {:.2f} s; the folds' rows "
-      "gathered in {:.2f} s, written and ingested in {:.2f} s; the spill removed in {:.2f} s",
-      people, sorted_s, merged_s, appended_s, rows_s, since(ending));
+      "gathered in {:.2f} s, written and ingested in {:.2f} s; the spill left to a thread of its own",
+      people, sorted_s, merged_s, appended_s, rows_s);
   return {};
 }
 
 void BatchPipeline::EndSpill() {
+  std::vector<std::unique_ptr<PeopleSpill>> spills;
   for (auto& part : parts_) {
-    if (part->spill != nullptr) part->spill_bytes = part->spill->FileBytes();
-    part->spill.reset();
+    if (part->spill == nullptr) continue;
+    part->spill_bytes = part->spill->FileBytes();
+    spills.push_back(std::move(part->spill));
   }
-  if (!spill_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(spill_dir_, ec);
-    spill_dir_.clear();
-  }
+  if (spills.empty() && spill_dir_.empty()) return;
+  // On a thread of its own: the unlink of a 1:1 catch-up's multi-GiB files (their pages
+  // dropped from the page cache with them) took 1.2-1.3 s on the runner's thread, between
+  // the last table ingested and ready (docs/benchmarks.md, session 31). Nothing waits for
+  // it but the next spill (same directory) and the pipeline's end.
+  WaitSpillRemoved();
+  spill_removal_ = std::async(std::launch::async, [spills = std::move(spills), dir = std::exchange(spill_dir_, {}),
+                                                   hook = before_spill_removed_]() mutable {
+    const auto began = std::chrono::steady_clock::now();
+    if (hook) hook();
+    spills.clear();  // each file closed and unlinked
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+    ProjectionsLog()->info("the catch-up's spill removed in {:.2f} s, on a thread of its own",
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  });
+}
+
+void BatchPipeline::WaitSpillRemoved() {
+  if (spill_removal_.valid()) spill_removal_.get();
 }
 
 size_t BatchPipeline::SpillReads() const {
