@@ -121,8 +121,17 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
       return true;
     };
   };
+  // Their table files without compression: LZ4 was ~57 % of the table writer's
+  // instructions (of it ~12 % a 16 KiB stream set up per block), the writer ~90 % of the
+  // merge's, and the merge most of the end's serial wall time (docs/benchmarks.md, sessions
+  // 31 and 32). The files hold twice the bytes (at 1:1 ~1.2 GB, not ~0.6), and stay so:
+  // at the bottom level, apart from every other key, no compaction rewrites them until
+  // people written later reach that level. A read of an uncompressed block skips LZ4.
+  ViewsDb::IngestOptions people_tables;
+  people_tables.compressed = false;
   auto ingested = db.Ingest(std::vector<std::string>{spill_dir_ + "/lower.sst", spill_dir_ + "/upper.sst"},
-                            std::vector<ViewsDb::IngestSource>{merge(lower, lower_rows), merge(upper, upper_rows)});
+                            std::vector<ViewsDb::IngestSource>{merge(lower, lower_rows), merge(upper, upper_rows)},
+                            people_tables);
   lower.clear();
   upper.clear();
   if (!ingested) return ingested.error();
