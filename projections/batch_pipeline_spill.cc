@@ -157,10 +157,9 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     appended_s += since(appending);
     const auto writing = Clock::now();
     // Without compression too, as the people's (above): at 2020 at 1:1's first 1 M events
-    // LZ4 was still ~17 % of the end's instructions in the rows' files alone. Their keys
-    // fall among the views' (a GP's): ingested after the views' table files (usually: those
-    // are written beside the people's merge), they land in level 0 and are compressed when
-    // level 0 is next compacted.
+    // LZ4 was still ~17 % of the end's instructions in the rows' files alone. The same
+    // trade as the people's: on 2020 at 1:1 they hold 59 MB, not 35, until a compaction
+    // that reaches them (none had 20 s after ready: docs/benchmarks.md, session 32).
     auto in = upper_half ? db.Ingest(std::vector<std::string>{path + "a.sst", path + "b.sst"},
                                      std::vector<ViewsDb::IngestSource>{source(*lower_rows[k]), source(*upper_half)},
                                      people_tables)
