@@ -51,6 +51,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,7 +151,13 @@ class BatchPipeline {
   // people's last entries and ingests them too, once each.
   eventstore::StoreResult<void> SpillPeople(const std::string& dir);
   eventstore::StoreResult<void> UnspillPeople(ViewsDb& db);
+  // Drops the spill: its files are removed on a thread of its own, which the next
+  // SpillPeople, WaitSpillRemoved and the destructor wait for. A process that stops
+  // meanwhile leaves them to the next open (ViewRunner::Open removes a spill left behind).
   void EndSpill();
+  void WaitSpillRemoved();
+  // Called on the thread that removes a spill, before it does (tests: a slow disk).
+  void BeforeSpillRemoved(std::function<void()> hook) { before_spill_removed_ = std::move(hook); }
   bool Spilling() const { return !spill_dir_.empty(); }
   // People read back from the spill since SpillPeople, and bytes written to its files
   // (kept after its end until the next SpillPeople); the spill's index bytes now.
@@ -323,6 +330,9 @@ class BatchPipeline {
   std::vector<size_t> flush_order_;
   std::vector<double> flush_seconds_;
   TaskPool pool_;
+  std::function<void()> before_spill_removed_;
+  // EndSpill's removal, while it runs (std::async's: its destructor waits for it).
+  std::future<void> spill_removal_;
 };
 
 }  // namespace caseledger::projections

@@ -13,12 +13,14 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace caseledger::projections {
 
 eventstore::StoreResult<void> BatchPipeline::SpillPeople(const std::string& dir) {
   if (pending_ != nullptr || deferred_events_ != 0) throw std::logic_error("BatchPipeline::SpillPeople mid-way");
+  WaitSpillRemoved();  // an earlier spill's, maybe in the same directory
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return eventstore::StoreError(eventstore::StoreErrorCode::kIo, "cannot create " + dir + ": " + ec.message());
@@ -119,8 +121,17 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
       return true;
     };
   };
+  // Their table files without compression: LZ4 was ~57 % of the table writer's
+  // instructions (of it ~12 % a 16 KiB stream set up per block), the writer ~90 % of the
+  // merge's, and the merge most of the end's serial wall time (docs/benchmarks.md, sessions
+  // 31 and 32). The files hold twice the bytes (at 1:1 ~1.2 GB, not ~0.6), and stay so:
+  // at the bottom level, apart from every other key, no compaction rewrites them until
+  // people written later reach that level. A read of an uncompressed block skips LZ4.
+  ViewsDb::IngestOptions people_tables;
+  people_tables.compressed = false;
   auto ingested = db.Ingest(std::vector<std::string>{spill_dir_ + "/lower.sst", spill_dir_ + "/upper.sst"},
-                            std::vector<ViewsDb::IngestSource>{merge(lower, lower_rows), merge(upper, upper_rows)});
+                            std::vector<ViewsDb::IngestSource>{merge(lower, lower_rows), merge(upper, upper_rows)},
+                            people_tables);
   lower.clear();
   upper.clear();
   if (!ingested) return ingested.error();
@@ -145,33 +156,56 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
     std::unique_ptr<PersonRowsAtEnd> upper_half = lower_rows[k]->TakeUpperHalf();
     appended_s += since(appending);
     const auto writing = Clock::now();
+    // Without compression too, as the people's (above): at 2020 at 1:1's first 1 M events
+    // LZ4 was still ~17 % of the end's instructions in the rows' files alone. The same
+    // trade as the people's: on 2020 at 1:1 they hold 59 MB, not 35, until a compaction
+    // that reaches them (none had 20 s after ready: docs/benchmarks.md, session 32).
     auto in = upper_half ? db.Ingest(std::vector<std::string>{path + "a.sst", path + "b.sst"},
-                                     std::vector<ViewsDb::IngestSource>{source(*lower_rows[k]), source(*upper_half)})
-                         : db.Ingest(path + ".sst", source(*lower_rows[k]));
+                                     std::vector<ViewsDb::IngestSource>{source(*lower_rows[k]), source(*upper_half)},
+                                     people_tables)
+                         : db.Ingest(path + ".sst", source(*lower_rows[k]), people_tables);
     lower_rows[k].reset();
     upper_half.reset();
     if (!in) return in.error();
     rows_s += since(writing);
   }
-  const auto ending = Clock::now();
   EndSpill();
   ProjectionsLog()->info(
       "the catch-up's end: {} people's entries sorted in {:.2f} s, merged and ingested in {:.2f} s; the folds' rows "
-      "gathered in {:.2f} s, written and ingested in {:.2f} s; the spill removed in {:.2f} s",
-      people, sorted_s, merged_s, appended_s, rows_s, since(ending));
+      "gathered in {:.2f} s, written and ingested in {:.2f} s; the spill left to a thread of its own",
+      people, sorted_s, merged_s, appended_s, rows_s);
   return {};
 }
 
 void BatchPipeline::EndSpill() {
+  std::vector<std::unique_ptr<PeopleSpill>> spills;
   for (auto& part : parts_) {
-    if (part->spill != nullptr) part->spill_bytes = part->spill->FileBytes();
-    part->spill.reset();
+    if (part->spill == nullptr) continue;
+    part->spill_bytes = part->spill->FileBytes();
+    spills.push_back(std::move(part->spill));
   }
-  if (!spill_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(spill_dir_, ec);
-    spill_dir_.clear();
-  }
+  if (spills.empty() && spill_dir_.empty()) return;
+  // On a thread of its own: the unlink of a 1:1 catch-up's multi-GiB files (their pages
+  // dropped from the page cache with them) took 1.2-1.3 s on the runner's thread, between
+  // the last table ingested and ready (docs/benchmarks.md, session 31). Nothing waits for
+  // it but the next spill (same directory) and the pipeline's end.
+  WaitSpillRemoved();
+  spill_removal_ = std::async(std::launch::async, [spills = std::move(spills), dir = std::exchange(spill_dir_, {}),
+                                                   hook = before_spill_removed_]() mutable {
+    const auto began = std::chrono::steady_clock::now();
+    if (hook) hook();
+    spills.clear();  // each file closed and unlinked
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+    ProjectionsLog()->info("the catch-up's spill removed in {:.2f} s, on a thread of its own",
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  });
+}
+
+void BatchPipeline::WaitSpillRemoved() {
+  if (spill_removal_.valid()) spill_removal_.get();
 }
 
 size_t BatchPipeline::SpillReads() const {

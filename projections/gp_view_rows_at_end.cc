@@ -7,12 +7,16 @@
 // come in id order, by GP: each GP's rows are kept in id order in one buffer of their own
 // (no allocation per patient: ~4 M patients at 1:1), and the GPs are sorted once, at the
 // first Next (or TakeUpperHalf: the GPs cut in two ranges, written to two table files at
-// once, for the end of a catch-up is serial wall time).
+// once, for the end of a catch-up is serial wall time). The rows of the other merge thread
+// (Append: people after all of these) are kept as a second buffer per GP and handed out
+// after the first: copied into the first, each GP's buffer grew again (a copy of every row
+// and up to twice its bytes) at the end's peak of memory.
 #include "projections/gp_view_rows.h"
 
 #include <absl/container/flat_hash_map.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -57,8 +61,8 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
     }
     if (gp.empty()) return;  // not a patient
     auto it = gps_.find(gp);
-    if (it == gps_.end()) it = gps_.emplace(std::string(gp), std::string()).first;
-    std::string& rows = it->second;
+    if (it == gps_.end()) it = gps_.emplace(std::string(gp), Rows()).first;
+    std::string& rows = it->second[0];
     PutLength(rows, person_id.size());
     rows.append(person_id);
     PutLength(rows, part.size());  // 0: idle
@@ -67,7 +71,17 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
 
   void Append(PersonRowsAtEnd& after) override {
     auto& other = static_cast<PatientRowsAtEnd&>(after);
-    for (auto& [gp, rows] : other.gps_) gps_[gp].append(rows);
+    for (auto& [gp, rows] : other.gps_) {
+      Rows& mine = gps_[gp];
+      for (std::string& chunk : rows) {
+        if (chunk.empty()) continue;
+        if (mine[1].empty()) {
+          mine[1] = std::move(chunk);  // the usual case: one Append of the upper merge's rows
+        } else {
+          mine[1].append(chunk);
+        }
+      }
+    }
     other.gps_.clear();
   }
 
@@ -75,9 +89,9 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
   std::unique_ptr<PersonRowsAtEnd> TakeUpperHalf() override {
     Order();
     size_t total = 0;
-    for (const auto* gp : order_) total += gp->second.size();
+    for (const auto* gp : order_) total += Bytes(gp->second);
     size_t cut = 0, below = 0;
-    while (cut < order_.size() && 2 * below < total) below += order_[cut++]->second.size();
+    while (cut < order_.size() && 2 * below < total) below += Bytes(order_[cut++]->second);
     if (cut == 0 || cut == order_.size()) return nullptr;
     auto upper = std::make_unique<PatientRowsAtEnd>();
     for (size_t g = cut; g < order_.size(); ++g) upper->gps_.emplace(order_[g]->first, std::move(order_[g]->second));
@@ -87,14 +101,17 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
 
   bool Next(std::string& key, std::string& value) override {
     Order();
-    while (gp_ < order_.size() && at_ == order_[gp_]->second.size()) {
-      std::string().swap(order_[gp_]->second);  // done with: its memory back at once
-      ++gp_;
+    while (gp_ < order_.size() && at_ == order_[gp_]->second[chunk_].size()) {
+      std::string().swap(order_[gp_]->second[chunk_]);  // done with: its memory back at once
       at_ = 0;
+      if (++chunk_ == 2) {
+        chunk_ = 0;
+        ++gp_;
+      }
     }
     if (gp_ == order_.size()) return false;
     const std::string& gp = order_[gp_]->first;
-    const std::string_view rows = order_[gp_]->second;
+    const std::string_view rows = order_[gp_]->second[chunk_];
     const size_t id_size = TakeLength(rows, at_);
     key.assign(gp).append("/p/").append(rows.substr(at_, id_size));
     at_ += id_size;
@@ -117,11 +134,13 @@ class PatientRowsAtEnd final : public PersonRowsAtEnd {
   }
 
   // By GP: its rows, people in id order, each its id's length, its id, its part's length
-  // and its part.
-  absl::flat_hash_map<std::string, std::string, KeyHash, std::equal_to<>> gps_;
-  std::vector<std::pair<const std::string, std::string>*> order_;  // the GPs in key order (Next)
+  // and its part; those Added here first, then those Appended (people after them all).
+  using Rows = std::array<std::string, 2>;
+  static size_t Bytes(const Rows& rows) { return rows[0].size() + rows[1].size(); }
+  absl::flat_hash_map<std::string, Rows, KeyHash, std::equal_to<>> gps_;
+  std::vector<std::pair<const std::string, Rows>*> order_;  // the GPs in key order (Next)
   bool ordered_ = false;
-  size_t gp_ = 0, at_ = 0;  // Next's place: in order_, in its rows
+  size_t gp_ = 0, chunk_ = 0, at_ = 0;  // Next's place: in order_, in its Rows, in that chunk
   const std::string idle_ = Encode(PatientStatus{});
 };
 

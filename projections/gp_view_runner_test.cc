@@ -200,6 +200,30 @@ TEST(GpRowsAtEndTest, TheUpperHalfTakesTheRowsFromAGpOnInKeyOrder) {
   below.insert(below.end(), above.begin(), above.end());
   EXPECT_EQ(below, expected);
 
+  // Made on two threads (the people merged in two ranges of ids), the upper range's rows
+  // appended: the same rows in the same order, whole or cut in two after.
+  for (const bool cut : {false, true}) {
+    SCOPED_TRACE(cut);
+    auto first = gp_rows::MakeRowsAtEnd(), second = gp_rows::MakeRowsAtEnd();
+    for (int n = 0; n < 20; ++n) {
+      PersonRecord r;
+      r.gp_id = n % 4 == 3 ? "" : "MMG0000" + std::to_string(n % 5);
+      const std::string part = n % 7 == 0 ? gp_rows::Encode(gp_rows::PatientStatus{true, {}, {}}) : "";
+      (n < 9 ? *first : *second).Add(Person(n), PersonDirectory::Encode(r), part);
+    }
+    first->Append(*second);
+    auto rows = all(*second);
+    EXPECT_TRUE(rows.empty()) << "the appended rows are taken";
+    std::unique_ptr<PersonRowsAtEnd> rest = cut ? first->TakeUpperHalf() : nullptr;
+    ASSERT_EQ(rest != nullptr, cut);
+    rows = all(*first);
+    if (rest) {
+      auto after = all(*rest);
+      rows.insert(rows.end(), after.begin(), after.end());
+    }
+    EXPECT_EQ(rows, expected);
+  }
+
   auto one_gp = gp_rows::MakeRowsAtEnd();
   PersonRecord r;
   r.gp_id = kGp1;

@@ -265,6 +265,43 @@ TEST_F(PeopleSpillTest, RunsIngestedTogetherAreAllReadBackOrNoneIsWhenOneFails) 
   for (const auto& path : paths) EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+// Without compression (TableIngestOptions::compressed false: a catch-up's people, whose
+// end was mostly LZ4's), a table file holds its entries' bytes as they are: read back alike,
+// more bytes on disk than the same entries compressed.
+TEST_F(PeopleSpillTest, AnUncompressedTableIsReadBackAlikeWithItsBytesAsTheyAre) {
+  constexpr int kEntries = 2000;
+  constexpr size_t kValueBytes = 200;
+  std::map<bool, uint64_t> table_bytes;
+  for (const bool compressed : {true, false}) {
+    SCOPED_TRACE(compressed);
+    const auto sub = dir / (compressed ? "lz4" : "raw");
+    auto opened = ViewsDb::Open((sub / "views").string());
+    ASSERT_TRUE(opened) << opened.error().message;
+    ViewsDb& db = **opened;
+    int n = 0;
+    ViewsDb::IngestOptions io;
+    io.compressed = compressed;
+    ASSERT_TRUE(db.Ingest((sub / "people.sst").string(), [&](std::string& key, std::string& value)
+                                                             -> eventstore::StoreResult<bool> {
+      if (n == kEntries) return false;
+      ++n;
+      key = "people/" + std::to_string(10000 + n);
+      value = std::to_string(n) + std::string(kValueBytes, 'a' + n % 3);  // compressible
+      return true;
+    }, io));
+    std::map<std::string, std::string> people;
+    ASSERT_TRUE(db.Scan("people/", nullptr, [&](std::string_view k, std::string_view v) { people.emplace(k, v); }));
+    ASSERT_EQ(people.size(), size_t{kEntries});
+    EXPECT_EQ(people["people/10001"], "1" + std::string(kValueBytes, 'b'));
+    EXPECT_EQ(people["people/12000"], "2000" + std::string(kValueBytes, 'c'));
+    for (const auto& entry : std::filesystem::directory_iterator(sub / "views")) {
+      if (entry.path().extension() == ".sst") table_bytes[compressed] += entry.file_size();
+    }
+  }
+  EXPECT_GT(table_bytes[false], uint64_t{kEntries} * kValueBytes);
+  EXPECT_GT(table_bytes[false], 4 * table_bytes[true]);
+}
+
 // A catch-up from scratch writes its batches as table files (ViewsDb::WriteAsTable): the
 // database reads back what the same batches written through its memtable leave, a key put
 // twice in a batch or rewritten and deleted batch after batch included, whether the batches

@@ -27,6 +27,14 @@ class WriteBatch;
 
 namespace caseledger::projections {
 
+// How ViewsDb::Ingest writes its table files. `compressed` false: the blocks as they are
+// (no LZ4), for many entries written at once where the compression is most of the writer's
+// CPU (a catch-up's people: its end is serial wall time); reads of such blocks skip the
+// decompression.
+struct TableIngestOptions {
+  bool compressed = true;
+};
+
 class ViewsDb {
  public:
   template <class T>
@@ -148,11 +156,13 @@ class ViewsDb {
   // For many entries at once: a catch-up's people (people_spill.h). Nothing yielded:
   // nothing written.
   using IngestSource = std::function<Result<bool>(std::string& key, std::string& value)>;
-  Result<void> Ingest(const std::string& path, const IngestSource& next);
+  using IngestOptions = TableIngestOptions;
+  Result<void> Ingest(const std::string& path, const IngestSource& next, const IngestOptions& options = {});
   // The same for several sources at once, each written to its own table file (`paths`, one
   // per source) on a thread of its own, the files then ingested together: the sources' key
   // ranges must not overlap. Any source's error: nothing ingested.
-  Result<void> Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources);
+  Result<void> Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources,
+                      const IngestOptions& options = {});
   // Writes the memtable to disk: batches written without the WAL become durable and
   // visible to another (read-only) opening of the directory.
   Result<void> Flush();
@@ -182,7 +192,7 @@ class ViewsDb {
   static bool NothingAsOf(const rocksdb::Snapshot* at);
   // `next`'s entries into a new table file at `path`; false: nothing yielded, no file.
   // Needs only the options (table_options_): not Create's creation.
-  Result<bool> WriteTable(const std::string& path, const IngestSource& next) const;
+  Result<bool> WriteTable(const std::string& path, const IngestSource& next, const IngestOptions& options) const;
   // Ingests `files` (moved in), or keeps them while HoldIngestions holds; removes them
   // either way once done with them.
   Result<void> IngestFiles(const std::vector<std::string>& files);

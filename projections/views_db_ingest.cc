@@ -17,12 +17,15 @@
 
 namespace caseledger::projections {
 
-ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next) const {
+ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestSource& next,
+                                          const IngestOptions& options) const {
   // With the options the database is created with, not its own (db_->GetOptions()): the
   // table files are written while Create's creation may still be syncing its files (~10,
   // 46-58 ms on a busy disk, and a short rebuild's people waited for it: docs/benchmarks.md,
   // session 31). They are the same options.
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *table_options_);
+  rocksdb::Options table = *table_options_;
+  if (!options.compressed) table.compression = rocksdb::kNoCompression;  // the writer's choice (no bottommost one set)
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), table);
   bool open = false;
   std::string key, value;
   for (;;) {
@@ -49,21 +52,24 @@ ViewsDb::Result<bool> ViewsDb::WriteTable(const std::string& path, const IngestS
   return true;
 }
 
-ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSource& next) {
-  return Ingest(std::vector<std::string>{path}, std::vector<IngestSource>{next});
+ViewsDb::Result<void> ViewsDb::Ingest(const std::string& path, const IngestSource& next, const IngestOptions& options) {
+  return Ingest(std::vector<std::string>{path}, std::vector<IngestSource>{next}, options);
 }
 
-ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources) {
+ViewsDb::Result<void> ViewsDb::Ingest(const std::vector<std::string>& paths, const std::vector<IngestSource>& sources,
+                                      const IngestOptions& options) {
   if (paths.size() != sources.size()) throw std::invalid_argument("ViewsDb::Ingest: a path per source");
   // Each table file on a thread of its own (the last on the caller's): the entries'
   // encoding, compression and filters are most of an ingestion's CPU.
   std::vector<std::future<Result<bool>>> others;
   for (size_t i = 0; i + 1 < sources.size(); ++i) {
-    others.push_back(std::async(std::launch::async, [this, &paths, &sources, i] { return WriteTable(paths[i], sources[i]); }));
+    others.push_back(std::async(std::launch::async, [this, &paths, &sources, &options, i] {
+      return WriteTable(paths[i], sources[i], options);
+    }));
   }
   std::vector<Result<bool>> written;
   std::optional<Result<bool>> last;
-  if (!sources.empty()) last = WriteTable(paths.back(), sources.back());
+  if (!sources.empty()) last = WriteTable(paths.back(), sources.back(), options);
   for (auto& other : others) written.push_back(other.get());
   if (last) written.push_back(std::move(*last));
   std::vector<std::string> files;
