@@ -327,6 +327,17 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
   return true;
 }
 
+EventInterest GpView::Interest() const {
+  uint64_t types = EventTypes<domain::GpAssigned, domain::ResultRecorded, domain::ResultCorrected>();
+  // The events StatusChange changes a status for: Apply changes the view for them when not
+  // attached, or announces their GP when attached (fold_changed).
+  if (impl_->stored_ == nullptr || impl_->announce_) {
+    types |= EventTypes<domain::SwabRequested, domain::SwabCollected, domain::IsolationOrdered,
+                        domain::QuarantineOrdered, domain::MeasureEnded, domain::CaseClosed>();
+  }
+  return {types, false};
+}
+
 bool GpView::ReadsRecord(const LogEvent&, const PersonRecord&) const { return impl_->stored_ == nullptr; }
 
 void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
