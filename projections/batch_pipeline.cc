@@ -274,16 +274,33 @@ void BatchPipeline::ApplyView(size_t v, const Stage& stage, size_t count) {
   PrefixedSink sink(work.batch);
   sink.SetPrefix(view.name());
   const int fold = fold_of_view_[v];
+  const uint32_t fold_bit = fold >= 0 ? 1u << fold : 0;
+  // Each partition's effects and swabs, found once: the partitions are done with this
+  // stage, so their lists stay put. Why: a std::deque's index per event and view (~20
+  // instructions: a PartWork fills a node of its own) was ~100 an event of a catch-up
+  // (docs/benchmarks.md, session 32).
+  work.effects.clear();
+  work.swabs.clear();
+  for (const PartWork& part : stage.parts) {
+    work.effects.push_back(part.effects.data());
+    work.swabs.push_back(part.swabs.data());
+  }
+  const uint32_t* part_of = stage.part_of.data();
+  // Only the events the view does something with (View::Interest): the call and the
+  // checks of an event it ignores were ~30-50 instructions, most events for most views
+  // (docs/benchmarks.md, session 32).
+  const EventInterest interest = view.Interest();
   size_t i = 0;
   try {
     for (; i < count; ++i) {
       const Slot& slot = stage.slots[i];
-      const PartWork& part = stage.parts[stage.part_of[i]];
-      std::span<const Effect> effects(part.effects.data() + slot.begin, slot.end - slot.begin);
-      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i].id, effects};
+      if (!interest.Wants(batch.events[i], slot.end != slot.begin)) continue;
+      const uint32_t p = part_of[i];
+      LogEvent e{batch.envelopes[i], batch.events[i], stage.persons[i].id,
+                 std::span<const Effect>(work.effects[p] + slot.begin, slot.end - slot.begin)};
       e.keys = &stage.keys[i];
-      e.fold_changed = fold >= 0 && ((slot.folded >> fold) & 1u) != 0;
-      if (slot.swab != kNoSwab) e.swab = &part.swabs[slot.swab];
+      e.fold_changed = (slot.folded & fold_bit) != 0;
+      if (slot.swab != kNoSwab) e.swab = work.swabs[p] + slot.swab;
       view.Apply(e, slot.record, sink);
     }
   } catch (const std::exception& ex) {

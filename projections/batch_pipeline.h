@@ -283,6 +283,9 @@ class BatchPipeline {
   struct ViewWork {
     ViewsDb::Batch batch;
     std::optional<Failure> failure;
+    // ApplyView's scratch: each partition's PartWork::effects and swabs, by partition.
+    std::vector<const Effect*> effects;
+    std::vector<const SwabRecord*> swabs;
     double seconds = 0;  // its last batch took, for the order of the next (longest first)
   };
 

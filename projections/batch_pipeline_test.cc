@@ -306,5 +306,63 @@ TEST_F(BatchPipelineTest, ViewsGetEachEventsKeysFromTheBatch) {
   EXPECT_GT(probe.swabs, 100u);
 }
 
+// A view is handed only the events of its interest (View::Interest): here results, and any
+// event with effects; the others never reach its Apply.
+class InterestProbe final : public View {
+ public:
+  std::string_view name() const override { return "interest"; }
+  bool Load(std::string_view, std::string_view) override { return true; }
+  EventInterest Interest() const override { return {EventTypes<domain::ResultRecorded>(), true}; }
+  void Apply(const LogEvent& e, const PersonRecord*, PersistSink&) override {
+    seen.push_back(std::to_string(e.envelope.position) + " " + std::to_string(e.effects.size()));
+  }
+  void Publish(uint64_t) override {}
+  std::vector<std::string> ChangedKeys() const override { return {}; }
+  std::vector<std::string> seen;
+};
+
+TEST_F(BatchPipelineTest, AViewIsHandedOnlyTheEventsOfItsInterest) {
+  std::vector<std::unique_ptr<View>> probes;
+  probes.push_back(std::make_unique<InterestProbe>());
+  const auto& probe = static_cast<const InterestProbe&>(*probes.front());
+  BatchPipeline pipeline(probes, Rules(), 3, 2, log.Path("interest"));
+  pipeline.AttachFolds();
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
+  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+
+  PersonDirectory sequential(Rules());
+  std::vector<std::string> want;
+  size_t results = 0, with_effects = 0, left_out = 0;
+  for (const DecodedBatch* batch : {&*first, &*second}) {
+    for (size_t i = 0; i < batch->envelopes.size(); ++i) {
+      const domain::Envelope& env = batch->envelopes[i];
+      const std::string_view id =
+          env.stream.starts_with("person-") ? std::string_view(env.stream).substr(7) : std::string_view();
+      LogEvent e{env, batch->events[i], id};
+      const PersonRecord* before = sequential.Find(id);
+      std::vector<Effect> effects;
+      sequential.Effects(e, before, effects);
+      sequential.Apply(e, before);
+      const bool result = std::holds_alternative<domain::ResultRecorded>(e.event);
+      results += result;
+      with_effects += !result && !effects.empty();
+      if (!result && effects.empty()) {
+        ++left_out;
+        continue;
+      }
+      want.push_back(std::to_string(env.position) + " " + std::to_string(effects.size()));
+    }
+  }
+  ASSERT_GT(results, 10u);
+  ASSERT_GT(with_effects, 10u);
+  ASSERT_GT(left_out, 100u);
+  EXPECT_EQ(probe.seen, want);
+}
+
+// EventTypes: bit k for the alternative k of domain::Event.
+static_assert(EventTypes<domain::PersonRegistered>() == 1u);
+static_assert(EventTypes<domain::GpAssigned, domain::SchoolEnrolled>() == (1u << 2 | 1u << 3));
+
 }  // namespace
 }  // namespace caseledger::projections

@@ -1,7 +1,7 @@
 #include "projections/gp_view.h"
 
 #include "projections/gp_view_rows.h"
-#include "projections/memory_estimate.h"
+#include "projections/gp_view_status.h"
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
@@ -18,230 +18,8 @@
 #include <utility>
 
 namespace caseledger::projections {
-namespace {
 
 using namespace gp_rows;  // the rows this view keeps
-
-// A measure with the end the directory fixes (`end`, else internal::PlannedEnd: the given
-// end, else the plan of the set in force on the start with the vaccination status on that
-// day), and the plan's release-with-test day and rule set.
-MeasureStatus Plan(const domain::RuleBook& rules, const PersonRecord& r, uint32_t id, bool isolation, Date start,
-                   std::optional<Date> given_end, const std::string& reason, std::optional<Date> end = std::nullopt) {
-  if (!end) end = internal::PlannedEnd(&rules, r, isolation, start, reason, given_end);
-  MeasureStatus m{id, isolation, start, *end, {}, given_end.has_value(), reason, {}};
-  if (const domain::RuleSet* rs = rules.InForce(start)) {
-    const domain::MeasurePlan plan = rs->Plan(
-        {isolation ? domain::MeasureKind::kIsolation : domain::MeasureKind::kQuarantine, start,
-         reason, domain::ClassifyVaccination(r.doses, r.last_recovery(), start)});
-    m.release_with_test_from = plan.release_with_test_from;
-    m.rule_set = plan.rule_set_id;
-  }
-  return m;
-}
-
-// The status of a patient who had no GP before: open case and measures from the record.
-std::shared_ptr<PatientStatus> FromRecord(const domain::RuleBook& rules, const PersonRecord& r) {
-  PatientStatus s;
-  s.case_open = r.case_open;
-  for (const ActiveMeasure& a : r.measures) {
-    s.measures.push_back(Plan(rules, r, a.measure_id, a.isolation, a.start, a.given_end, a.reason, a.end));
-  }
-  return s.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(s));
-}
-
-// Whether the case is open after a result or correction (the directory's episode rule).
-bool OpenAfter(const PersonRecord& r, uint64_t swab_hash, domain::Outcome outcome) {
-  return internal::EpisodeWith(r, swab_hash, static_cast<uint8_t>(outcome)).open;
-}
-
-// What an event of a patient (not GpAssigned) changes in their status: calls
-// update(change), change a function of PatientStatus& returning whether it changed the
-// status (exactly: the status differs from what it was), for the events that may change it.
-template <class Update>
-void StatusChange(const domain::RuleBook& rules, const LogEvent& e, const PersonRecord& person, Update&& update) {
-  using P = PatientStatus;
-  if (const auto* x = std::get_if<domain::SwabRequested>(&e.event)) {
-    const Date day = e.EffectiveDay();
-    update([&](P& p) {
-      p.pending.push_back({InlineId<40>(x->swab_id), x->kind, day, {}});
-      return true;
-    });
-  } else if (const auto* x = std::get_if<domain::SwabCollected>(&e.event)) {
-    update([&](P& p) {
-      const Date day = e.OwnDay(x->collected_at);
-      bool changed = false;
-      for (PendingSwab& w : p.pending) {
-        if (w.swab_id.view() != x->swab_id || w.collected_on == day) continue;
-        w.collected_on = day;
-        changed = true;
-      }
-      return changed;
-    });
-  } else if (const auto* x = std::get_if<domain::ResultRecorded>(&e.event)) {
-    const bool open = OpenAfter(person, e.SwabHash(x->swab_id), x->outcome);
-    update([&](P& p) {
-      const bool changed =
-          std::erase_if(p.pending, [&](const PendingSwab& w) { return w.swab_id.view() == x->swab_id; }) > 0 ||
-          p.case_open != open;
-      p.case_open = open;
-      return changed;
-    });
-  } else if (const auto* x = std::get_if<domain::ResultCorrected>(&e.event)) {
-    const bool open = OpenAfter(person, e.SwabHash(x->swab_id), x->outcome);
-    update([&](P& p) { return std::exchange(p.case_open, open) != open; });
-  } else if (const auto* x = std::get_if<domain::IsolationOrdered>(&e.event)) {
-    const MeasureStatus m = Plan(rules, person, x->measure_id, true, x->start, x->end, x->reason);
-    update([&](P& p) {
-      p.measures.push_back(m);
-      return true;
-    });
-  } else if (const auto* x = std::get_if<domain::QuarantineOrdered>(&e.event)) {
-    const MeasureStatus m = Plan(rules, person, x->measure_id, false, x->start, x->end, x->reason);
-    update([&](P& p) {
-      p.measures.push_back(m);
-      return true;
-    });
-  } else if (const auto* x = std::get_if<domain::MeasureEnded>(&e.event)) {
-    update([&](P& p) {
-      return std::erase_if(p.measures, [&](const MeasureStatus& m) { return m.id == x->measure_id; }) > 0;
-    });
-  } else if (std::holds_alternative<domain::CaseClosed>(e.event)) {
-    update([](P& p) { return std::exchange(p.case_open, false); });
-  }
-}
-
-// The patient rows of one person partition's people, attached (PersonFold): a patient's
-// status is the fold's state of the person (FoldState: a PatientStatus, null when idle),
-// held beside their record and written with it (Part); Persist writes the "<gp>/p/<person>"
-// rows changed, for the view's readers. A person has one GP at a time (the record's gp_id:
-// GpAssigned moves the row), so the row is the person's own state and is folded with their
-// record, on the partition's thread.
-class PatientRows final : public PersonFold {
- public:
-  explicit PatientRows(std::shared_ptr<const domain::RuleBook> rules) : rules_(std::move(rules)) {}
-
-  bool Apply(const LogEvent& e, const PersonRecord* person, FoldState* state) override {
-    const std::string_view id = e.person_id;
-    // No record: the person's registration (any other event of a person never registered
-    // stopped the runner already: PersonDirectory::Effects).
-    if (id.empty() || person == nullptr) return false;
-    if (const auto* x = std::get_if<domain::GpAssigned>(&e.event)) {
-      const std::string& to = x->gp_id;
-      const std::string& from = person->gp_id;
-      if (from == to) return false;
-      Status status = from.empty() ? FromRecord(*rules_, *person) : Of(*state);
-      if (!from.empty()) left_.push_back({from, PersonKey(id)});
-      *state = to.empty() ? nullptr : std::move(status);
-      return true;
-    }
-    if (person->gp_id.empty()) return false;
-    bool changed = false;
-    StatusChange(*rules_, e, *person, [&](auto change) {
-      auto* now = static_cast<PatientStatus*>(state->get());
-      if (now != nullptr && state->use_count() == 1) {
-        // The directory's alone: changed in place. A copy of the status to compare with,
-        // then a new one, per event of a patient was ~1/3 of this fold (docs/benchmarks.md,
-        // session 18).
-        if (!change(*now)) return;
-        if (now->idle()) *state = nullptr;
-      } else {
-        PatientStatus next = now ? *now : PatientStatus{};
-        if (!change(next)) return;
-        *state = next.idle() ? nullptr : std::make_shared<PatientStatus>(std::move(next));
-      }
-      changed = true;
-    });
-    return changed;
-  }
-
-  // A row is its patient's status while their GP is the row's: the row of each person
-  // this fold changed is put under their GP now, and the rows of the GPs they left are
-  // deleted (unless they came back). Every person changed since the last Persist is cached
-  // (their batches are not written yet: the runner's eviction keeps them).
-  void Persist(PersistSink& sink, const PersonDirectory& people, std::span<const PersonDirectory::ToWrite> changed,
-               size_t slot) override {
-    auto order = [](const Left& a, const Left& b) {
-      return std::pair(std::string_view(a.first), a.second.view()) <
-             std::pair(std::string_view(b.first), b.second.view());
-    };
-    auto same = [](const Left& a, const Left& b) { return a.first == b.first && a.second.view() == b.second.view(); };
-    std::sort(left_.begin(), left_.end(), order);
-    left_.erase(std::unique(left_.begin(), left_.end(), same), left_.end());
-    for (const auto& [gp, person] : left_) {
-      const PersonRecord* record = people.Find(person.view());
-      if (record == nullptr) {
-        throw std::logic_error("the patient row " + PatientKey(gp, person.view()) + " changed and its person is not cached");
-      }
-      if (record->gp_id != gp) sink.Delete(PatientKey(gp, person.view()));
-    }
-    left_.clear();
-    std::string key;
-    for (size_t k = 0; k < changed.size(); ++k) {
-      const PersonDirectory::ToWrite& entry = changed[k];
-      // A few people ahead (PersonDirectory::Prefetch): most were not met for many batches.
-      PersonDirectory::PrefetchEntryAhead(changed, k);
-      if (!entry.FoldChanged(slot) || entry.record->gp_id.empty()) continue;
-      if (slot >= entry.states.size()) {
-        throw std::logic_error("the patient " + std::string(entry.id) + " has no row state");
-      }
-      key.assign(entry.record->gp_id).append("/p/").append(entry.id);
-      const auto* status = static_cast<const PatientStatus*>(entry.states[slot].get());
-      sink.Put(key, Encode(status ? *status : PatientStatus{}));
-    }
-  }
-
-  // The patient's status (the row's value) when not idle: a person with a GP is a patient of
-  // that GP (record's gp_id), so no part says idle.
-  std::string Part(const PersonRecord& person, const FoldState& state) const override {
-    if (person.gp_id.empty() || state == nullptr) return {};
-    return Encode(*static_cast<const PatientStatus*>(state.get()));
-  }
-
-  bool Restore(const PersonRecord& person, std::string_view part, FoldState& state) const override {
-    state = nullptr;
-    if (person.gp_id.empty() || part.empty()) return part.empty();
-    PatientStatus s;
-    if (!Decode(part, s) || s.idle()) return false;
-    for (const PendingSwab& p : s.pending) {
-      if (p.kind > domain::SwabKind::kAntigen) return false;
-    }
-    state = std::make_shared<PatientStatus>(std::move(s));
-    return true;
-  }
-
-  size_t StateBytes(const FoldState& state) const override {
-    if (state == nullptr) return 0;
-    const auto& s = *static_cast<const PatientStatus*>(state.get());
-    // The object with its control block (std::make_shared), the vectors' buffers and the
-    // strings that do not fit inline (a pending swab's id is inline).
-    size_t bytes = AllocatedBytes(sizeof(PatientStatus) + 16) +
-                   AllocatedBytes(s.measures.capacity() * sizeof(MeasureStatus)) +
-                   AllocatedBytes(s.pending.capacity() * sizeof(PendingSwab));
-    for (const MeasureStatus& m : s.measures) bytes += HeapBytes(m.reason) + HeapBytes(m.rule_set);
-    return bytes;
-  }
-
-  void ReleaseBuffers() override {
-    if (left_.empty()) std::vector<Left>().swap(left_);
-  }
-  // Every person with a GP has one row, their status: made from their last entry alone.
-  std::unique_ptr<PersonRowsAtEnd> RowsAtEnd() const override { return MakeRowsAtEnd(); }
-  void ForgetChanges() override { left_.clear(); }
-  void Clear() { left_.clear(); }
-
- private:
-  using Status = std::shared_ptr<PatientStatus>;
-  static Status Of(const FoldState& state) { return std::static_pointer_cast<PatientStatus>(state); }
-  static size_t HeapBytes(const std::string& s) { return s.capacity() > 15 ? AllocatedBytes(s.capacity() + 1) : 0; }
-
-  std::shared_ptr<const domain::RuleBook> rules_;
-  // (GP, patient) a patient left since the last Persist (GpAssigned): its row is deleted.
-  // The rows changed are the people this fold changed (PersonDirectory::FoldChanged).
-  using Left = std::pair<std::string, PersonKey>;
-  std::vector<Left> left_;
-};
-
-}  // namespace
 
 class GpView::Impl final : public KeyedTable {
  public:
@@ -256,7 +34,7 @@ class GpView::Impl final : public KeyedTable {
   // record's gp_id moves only by GpAssigned, which moves the patient), so the GPs' side
   // needs no row to know who is a patient of whom.
   std::shared_ptr<const StoredEntries> stored_;
-  std::vector<std::unique_ptr<PatientRows>> folds_;
+  std::vector<std::unique_ptr<PersonFold>> folds_;  // MakePatientRows
   bool announce_ = true;  // AnnounceChanges
   using Status = std::shared_ptr<PatientStatus>;
   cow::DirtyPairs<PersonKey> dirty_;  // not attached: (GP, patient) changed since the last Persist
@@ -395,7 +173,7 @@ class GpView::Impl final : public KeyedTable {
 
   void Clear() override {
     table_.Clear();
-    for (auto& fold : folds_) fold->Clear();
+    for (auto& fold : folds_) fold->ForgetChanges();
     dirty_.Clear();
     days_changed_.clear();
     days_stored_.clear();
@@ -549,6 +327,17 @@ bool GpView::Impl::Load(std::string_view key, std::string_view value) {
   return true;
 }
 
+EventInterest GpView::Interest() const {
+  uint64_t types = EventTypes<domain::GpAssigned, domain::ResultRecorded, domain::ResultCorrected>();
+  // The events StatusChange changes a status for: Apply changes the view for them when not
+  // attached, or announces their GP when attached (fold_changed).
+  if (impl_->stored_ == nullptr || impl_->announce_) {
+    types |= EventTypes<domain::SwabRequested, domain::SwabCollected, domain::IsolationOrdered,
+                        domain::QuarantineOrdered, domain::MeasureEnded, domain::CaseClosed>();
+  }
+  return {types, false};
+}
+
 bool GpView::ReadsRecord(const LogEvent&, const PersonRecord&) const { return impl_->stored_ == nullptr; }
 
 void GpView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
@@ -587,7 +376,7 @@ std::vector<PersonFold*> GpView::PersonFolds(size_t n) {
   std::vector<PersonFold*> out;
   if (!s.stored_) return out;
   for (size_t p = 0; p < std::max<size_t>(n, 1); ++p) {
-    s.folds_.push_back(std::make_unique<PatientRows>(s.rules_));
+    s.folds_.push_back(MakePatientRows(s.rules_));
     out.push_back(s.folds_.back().get());
   }
   return out;

@@ -126,6 +126,9 @@ class GpView final : public KeyedView {
   // Attached, the GP alone (the patients' rows are folded with the records); not
   // attached, the status rows are built from the record.
   bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
+  // Assignments and results; attached with changes not announced, nothing else (a patient's
+  // status is the fold's); otherwise every event that changes a status too.
+  EventInterest Interest() const override;
   // Off, attached: a GP whose patients' rows alone changed (folded with the records) is not
   // among ChangedKeys; its count and results changing still are.
   void AnnounceChanges(bool on) override;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 namespace caseledger::projections {
@@ -275,6 +276,67 @@ TEST(GpViewAttachedTest, ARowChangeNamesItsGpOnlyWhileChangesAreAnnounced) {
   view.AnnounceChanges(true);
   apply(requested, true);
   EXPECT_EQ(view.ChangedKeys(), std::vector<std::string>{kGp2});
+}
+
+// Attached, a patient's status gone idle is kept by the fold for the next patient who needs
+// one (its buffers with it) and comes back as a fresh one would: null in the entry while
+// idle, the same part as a fold that never recycled one.
+TEST(GpViewAttachedTest, AStatusGoneIdleMakesTheNextPatientsStatus) {
+  class NoEntries final : public StoredEntries {
+    class Empty final : public Pinned {
+      eventstore::StoreResult<void> Scan(std::string_view,
+                                         const std::function<void(std::string_view, std::string_view)>&) const override {
+        return {};
+      }
+    };
+    std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<Empty>(); }
+  };
+  GpView view(testing::Rules()), fresh_view(testing::Rules());
+  for (GpView* v : {&view, &fresh_view}) v->Attach(std::make_shared<NoEntries>());
+  PersonFold& fold = *view.PersonFolds(1).at(0);
+  PersonFold& fresh = *fresh_view.PersonFolds(1).at(0);
+  PersonDirectory directory(testing::Rules());
+  uint64_t position = 0;
+  std::map<std::string, FoldState> states;
+  FoldState fresh_b;  // B's status in the fold that never recycled one
+  auto apply = [&](const std::string& id, domain::Event event) {
+    domain::Envelope env;
+    env.position = ++position;
+    env.stream = domain::PersonStream(id);
+    env.type = std::string(domain::TypeName(event));
+    env.effective_at = At("2020-10-20", 8);
+    env.recorded_at = env.effective_at;
+    LogEvent e{env, event, id};
+    const bool changed = fold.Apply(e, directory.Find(id), &states[id]);
+    if (id == Person(1)) {
+      EXPECT_EQ(fresh.Apply(e, directory.Find(id), &fresh_b), changed);
+    }
+    directory.Apply(e);
+    return changed;
+  };
+  const std::string a = Person(0), b = Person(1), c = Person(2);
+  for (const std::string& id : {a, b, c}) {
+    apply(id, domain::PersonRegistered{id, domain::Sex::kMale, "001272", {}});
+    apply(id, domain::GpAssigned{kGp1, ""});
+  }
+  EXPECT_TRUE(apply(a, domain::SwabRequested{"SW-000001", domain::SwabKind::kMolecular, "contact", kGp1, {}}));
+  EXPECT_TRUE(apply(a, domain::QuarantineOrdered{1, D("2020-10-20"), "close_contact", "", std::nullopt}));
+  const void* made = states[a].get();
+  ASSERT_NE(made, nullptr);
+  apply(a, domain::SwabCollected{"SW-000001", At("2020-10-20", 9), "site", ""});
+  EXPECT_TRUE(apply(a, domain::ResultRecorded{"SW-000001", domain::Outcome::kNegative, "LAB", At("2020-10-21", 9)}));
+  EXPECT_TRUE(apply(a, domain::MeasureEnded{1, D("2020-10-21"), domain::MeasureEndReason::kNegativeTest}));
+  EXPECT_EQ(states[a], nullptr);  // idle
+  EXPECT_EQ(fold.Part(*directory.Find(a), states[a]), "");
+  // An event that changes no status takes no spare.
+  EXPECT_FALSE(apply(c, domain::SwabCollected{"SW-999999", At("2020-10-20", 9), "site", ""}));
+  EXPECT_EQ(states[c], nullptr);
+  // B's request makes B's status in A's: equal to the one a fresh fold makes.
+  EXPECT_TRUE(apply(b, domain::SwabRequested{"SW-000002", domain::SwabKind::kAntigen, "symptoms", kGp1, {}}));
+  EXPECT_EQ(states[b].get(), made);
+  ASSERT_NE(fresh_b, nullptr);
+  EXPECT_NE(fresh_b.get(), made);
+  EXPECT_EQ(fold.Part(*directory.Find(b), states[b]), fresh.Part(*directory.Find(b), fresh_b));
 }
 
 TEST_F(GpViewTest, APatientIsWrittenOncePerBatchAndResetForgetsEverything) {

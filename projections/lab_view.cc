@@ -112,6 +112,10 @@ bool LabView::ReadsRecord(const LogEvent& e, const PersonRecord&) const {
   return std::holds_alternative<domain::ResultRecorded>(e.event) && e.swab == nullptr;
 }
 
+EventInterest LabView::Interest() const {
+  return {EventTypes<domain::SwabCollected, domain::ResultRecorded, domain::ResultCorrected>(), false};
+}
+
 void LabView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   if (const auto* c = std::get_if<domain::SwabCollected>(&e.event)) {
     impl_->backlog.AddTo(impl_->BacklogRow(), e.OwnDay(c->collected_at), 0, +1);

@@ -78,6 +78,8 @@ class LabView final : public KeyedView {
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
   // A result's swab (when it was collected, whether it was reported).
   bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
+  // Collections, results and corrections.
+  EventInterest Interest() const override;
 
   // Everything below reads the last published snapshot: thread-safe, never blocks.
   // nullopt for a lab that never reported.

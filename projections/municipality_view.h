@@ -95,6 +95,8 @@ class MunicipalityView final : public KeyedView {
   void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) override;
   // Effects alone.
   bool ReadsRecord(const LogEvent&, const PersonRecord&) const override { return false; }
+  // Only events with effects: Apply adds each effect and nothing else.
+  EventInterest Interest() const override { return {0, true}; }
 
   // Everything below reads the last published snapshot: thread-safe, never blocks the
   // writer.

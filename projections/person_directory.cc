@@ -129,6 +129,114 @@ struct Applier : domain::FactsApplier {
   }
 };
 
+// Writes what cereal's BinaryOutputArchive writes for PersonRecord::serialize: arithmetic
+// values and enums as their bytes (little-endian, as this machine holds them), a bool as one
+// byte, a string or vector as a 64-bit size then its elements, an optional as a bool
+// "nullopt" then its value when there is one. Size() is the exact count of bytes Record
+// writes: the caller sizes the buffer once.
+struct RecordWriter {
+  char* at;
+
+  template <class T>
+  void Raw(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::memcpy(at, &v, sizeof(v));
+    at += sizeof(v);
+  }
+  void Size(size_t n) { Raw(static_cast<uint64_t>(n)); }
+  void Str(const std::string& s) {
+    Size(s.size());
+    std::memcpy(at, s.data(), s.size());
+    at += s.size();
+  }
+  void Day(Date d) { Raw(d.days); }
+  template <class T>
+  void Opt(const std::optional<T>& v) {
+    Raw(static_cast<bool>(!v));
+    if (v) Raw(*v);
+  }
+  void Opt(const std::optional<Date>& v) {
+    Raw(static_cast<bool>(!v));
+    if (v) Day(*v);
+  }
+
+  static size_t Size(const PersonRecord& r) {
+    constexpr size_t kSize = sizeof(uint64_t), kDay = sizeof(int32_t);
+    auto opt_day = [](const std::optional<Date>& d) { return 1 + (d ? kDay : 0); };
+    size_t n = kSize + r.residence_istat.size() + kSize + r.gp_id.size();
+    n += kSize;
+    for (const domain::Enrolment& e : r.enrolments) n += kSize + e.school.size() + kSize + e.class_label.size() + 1;
+    n += kSize;
+    for (const ActiveMeasure& m : r.measures) {
+      n += sizeof(m.measure_id) + 1 + kDay + opt_day(m.given_end) + kSize + m.reason.size() + kDay + kSize +
+           m.istat.size() + kDay;
+    }
+    n += kSize + r.doses.size() * (sizeof(int) + kDay);
+    n += 3;  // case_open, hospitalized, in_icu
+    n += 1 + (r.last_closure ? 1 : 0) + opt_day(r.closed_on) + opt_day(r.last_positive);
+    n += kSize + r.swabs.size() * (sizeof(uint64_t) + sizeof(int64_t) + sizeof(int32_t) + 3);
+    n += opt_day(r.case_reported_on) + kSize + r.case_istat.size() + 1;
+    n += kSize;
+    for (const Spell& s : r.spells) n += 1 + kSize + s.istat.size() + kDay + opt_day(s.to);
+    return n;
+  }
+
+  // In PersonRecord::serialize's order.
+  void Record(const PersonRecord& r) {
+    static_assert(sizeof(domain::SwabKind) == 1 && sizeof(domain::SchoolRole) == 1 &&
+                  sizeof(domain::CaseOutcome) == 1 && sizeof(Metric) == 1 && sizeof(bool) == 1);
+    Str(r.residence_istat);
+    Str(r.gp_id);
+    Size(r.enrolments.size());
+    for (const domain::Enrolment& e : r.enrolments) {
+      Str(e.school);
+      Str(e.class_label);
+      Raw(e.role);
+    }
+    Size(r.measures.size());
+    for (const ActiveMeasure& m : r.measures) {
+      Raw(m.measure_id);
+      Raw(m.isolation);
+      Day(m.start);
+      Opt(m.given_end);
+      Str(m.reason);
+      Day(m.end);
+      Str(m.istat);
+      Day(m.since);
+    }
+    Size(r.doses.size());
+    for (const domain::Dose& d : r.doses) {
+      Raw(d.number);
+      Day(d.date);
+    }
+    Raw(r.case_open);
+    Raw(r.hospitalized);
+    Raw(r.in_icu);
+    Opt(r.last_closure);
+    Opt(r.closed_on);
+    Opt(r.last_positive);
+    Size(r.swabs.size());
+    for (const SwabRecord& s : r.swabs) {
+      Raw(s.id_hash);
+      Raw(s.collected_at);
+      Raw(s.reported_day);
+      Raw(s.kind);
+      Raw(s.collected);
+      Raw(s.outcome);
+    }
+    Opt(r.case_reported_on);
+    Str(r.case_istat);
+    Raw(r.case_test);
+    Size(r.spells.size());
+    for (const Spell& s : r.spells) {
+      Raw(s.metric);
+      Str(s.istat);
+      Day(s.from);
+      Opt(s.to);
+    }
+  }
+};
+
 }  // namespace
 
 namespace internal {
@@ -285,10 +393,16 @@ std::string PersonDirectory::Encode(const PersonRecord& r) {
 }
 
 void PersonDirectory::EncodeTo(const PersonRecord& r, std::string& out) {
-  // Straight into the string: the bytes of cereal's binary archive without a stream.
-  out.push_back(kFormat);
-  domain::StringOutputArchive ar(out);
-  ar(const_cast<PersonRecord&>(r));
+  // The bytes of cereal's binary archive (PersonRecord::serialize, which Decode reads),
+  // written by hand into a buffer sized first: through cereal's archive every field was an
+  // append of its own, ~1,400 instructions a record, ~300 an event of a catch-up at 1:1
+  // density, where every person changed is written at each Flush (docs/benchmarks.md,
+  // session 32). PersonDirectoryTest.TheRecordsBytesAreCerealsBinary holds them equal.
+  const size_t start = out.size();
+  out.resize(start + 1 + RecordWriter::Size(r));
+  RecordWriter w{out.data() + start};
+  w.Raw(kFormat);
+  w.Record(r);
 }
 
 bool PersonDirectory::Decode(std::string_view bytes, PersonRecord& r) {

@@ -4,6 +4,9 @@
 #include "projections/person_directory.h"
 #include "projections/views_test_support.h"
 
+#include "domain/person_state_archive.h"
+#include "domain/string_archive.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -77,6 +80,58 @@ TEST_F(PersonDirectoryTest, RecordSurvivesEncodeAndLoad) {
   EXPECT_FALSE(other.Load(id_, bytes.substr(0, bytes.size() - 1)));
   EXPECT_FALSE(other.Load(id_, bytes + "x"));
   EXPECT_FALSE(other.Load(id_, "\x01" + bytes.substr(1)));  // format 1: before the one fold
+}
+
+// Encode writes by hand the bytes cereal's binary archive writes for the record (the stored
+// format, which Decode reads with cereal): every field, each optional present and absent.
+TEST(PersonRecordEncodingTest, TheRecordsBytesAreCerealsBinary) {
+  auto cereal = [](const PersonRecord& r) { return std::string(1, '\x02') + domain::EncodeCereal(r); };
+  PersonRecord empty;
+  EXPECT_EQ(PersonDirectory::Encode(empty), cereal(empty));
+
+  PersonRecord r;
+  r.residence_istat = "001272";
+  r.gp_id = "GP-a-longer-id-than-fifteen";
+  r.enrolments = {{"TOIS00100X", "3B", domain::SchoolRole::kStudent}, {"S2", "", domain::SchoolRole::kStaff}};
+  r.doses = {{1, D("2021-04-01")}, {3, D("2021-12-01")}};
+  r.hospitalized = true;
+  r.in_icu = false;
+  r.case_open = true;
+  r.last_closure = domain::CaseOutcome::kDeceased;
+  r.closed_on = D("2020-12-01");
+  r.last_positive = std::nullopt;
+  r.measures = {ActiveMeasure{7, true, D("2020-11-02"), D("2020-11-12"), "positive", D("2020-11-12"), "001272",
+                              D("2020-11-03")},
+                ActiveMeasure{9, false, D("2020-11-05"), std::nullopt, "", D("2020-11-19"), "", D("2020-11-05")}};
+  for (int k = 0; k < 11; ++k) {  // past the history's tail: a shared prefix too
+    SwabRecord s;
+    s.id_hash = SwabIdHash("SW-" + std::to_string(k));
+    s.kind = k % 2 ? SwabKind::kAntigen : SwabKind::kMolecular;
+    s.collected = k % 3 != 0;
+    s.collected_at = 1'600'000'000'000'000 + k;
+    s.reported_day = k % 4 ? 18'500 + k : 0;
+    s.outcome = k % 4 ? static_cast<uint8_t>(k % 3) : SwabRecord::kNoOutcome;
+    r.swabs.push_back(s);
+  }
+  r.case_reported_on = D("2020-11-03");
+  r.case_istat = "001272";
+  r.case_test = SwabKind::kAntigen;
+  r.spells = {Spell{Metric::kPositive, "001272", D("2020-11-03"), std::nullopt},
+              Spell{Metric::kWard, "001001", D("2020-11-04"), D("2020-11-09")}};
+  const std::string bytes = PersonDirectory::Encode(r);
+  EXPECT_EQ(bytes, cereal(r));
+  std::string appended = "prefix";
+  PersonDirectory::EncodeTo(r, appended);
+  EXPECT_EQ(appended, "prefix" + bytes);
+  PersonRecord back;
+  ASSERT_TRUE(PersonDirectory::Decode(bytes, back));
+  EXPECT_EQ(PersonDirectory::Encode(back), bytes);
+
+  r.last_closure.reset();
+  r.closed_on.reset();
+  r.last_positive = D("2020-11-02");
+  r.case_reported_on.reset();
+  EXPECT_EQ(PersonDirectory::Encode(r), cereal(r));
 }
 
 TEST_F(PersonDirectoryTest, SwabIdsAreHashedWithAStableFunction) {

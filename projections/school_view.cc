@@ -247,6 +247,12 @@ bool SchoolView::ReadsRecord(const LogEvent& e, const PersonRecord& before) cons
          std::holds_alternative<domain::MeasureEnded>(e.event) || std::holds_alternative<domain::CaseClosed>(e.event);
 }
 
+EventInterest SchoolView::Interest() const {
+  return {EventTypes<domain::SchoolEnrolled, domain::SchoolLeft, domain::ClassQuarantineOrdered, domain::ResultRecorded,
+                     domain::ResultCorrected, domain::QuarantineOrdered, domain::MeasureEnded, domain::CaseClosed>(),
+          false};
+}
+
 void SchoolView::Apply(const LogEvent& e, const PersonRecord* person, PersistSink&) {
   Impl& s = *impl_;
   const std::string_view id = e.person_id;

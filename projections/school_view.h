@@ -82,6 +82,8 @@ class SchoolView final : public KeyedView {
   // An enrolment (the pupil's case and quarantine), and of a person enrolled the events
   // Apply reacts to (results, corrections, quarantines ordered, measures ended, closures).
   bool ReadsRecord(const LogEvent& e, const PersonRecord& before) const override;
+  // Enrolments, classes' orders, and what changes a pupil's figures.
+  EventInterest Interest() const override;
 
   // The school as of the last Publish, for `today`; nullopt for a school with no class.
   // Thread-safe: reads one immutable snapshot, never blocks the writer.

@@ -16,6 +16,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace caseledger::projections {
@@ -120,6 +122,35 @@ class PersonFold {
   virtual void ForgetChanges() {}
 };
 
+// The events a view's Apply does something with (View::Interest), for a caller that applies
+// long runs of events (the batch pipeline's ApplyView): any other event it may leave out.
+struct EventInterest {
+  uint64_t types = ~uint64_t{0};  // bit k: the events holding alternative k of domain::Event
+  bool with_effects = false;      // and every event with effects (LogEvent::effects)
+  bool Wants(const domain::Event& event, bool has_effects) const {
+    return ((types >> event.index()) & 1u) != 0 || (with_effects && has_effects);
+  }
+};
+
+namespace view_internal {
+template <class T, class... All>
+constexpr uint64_t BitOf(std::variant<All...>*) {
+  constexpr bool same[] = {std::is_same_v<T, All>...};
+  for (size_t k = 0; k < sizeof...(All); ++k) {
+    if (same[k]) return uint64_t{1} << k;
+  }
+  return 0;
+}
+}  // namespace view_internal
+
+// The bits of EventInterest::types for events of types Events....
+template <class... Events>
+constexpr uint64_t EventTypes() {
+  static_assert(std::variant_size_v<domain::Event> <= 64);
+  static_assert(((view_internal::BitOf<Events>(static_cast<domain::Event*>(nullptr)) != 0) && ...));
+  return (view_internal::BitOf<Events>(static_cast<domain::Event*>(nullptr)) | ...);
+}
+
 class View {
  public:
   virtual ~View() = default;
@@ -150,6 +181,12 @@ class View {
   // that cannot be applied is a bug or corruption, reported by throwing (the runner stops
   // with the position and a metric; it never skips).
   virtual void Apply(const LogEvent& e, const PersonRecord* person, PersistSink& sink) = 0;
+
+  // The events Apply changes anything for: Apply of any other event does nothing (returns
+  // without a change, a write or a throw), so a caller may leave it out. Asked again before
+  // each run of events (the answer may follow AnnounceChanges); runner thread, or the pool's
+  // while the runner waits. By default every event.
+  virtual EventInterest Interest() const { return {}; }
 
   // Whether Apply(e, before, ...) reads more of `before` (the record of the event's person
   // before it, not null) than that there is one and its GP (gp_id). The batch pipeline
