@@ -67,12 +67,6 @@ Response TooLarge() {
   return Problem(413, "too-large", "Payload too large", "the request body exceeds the limit for this endpoint");
 }
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 template <class Stream>
 class Session {
  public:
@@ -136,8 +130,7 @@ class Session {
     return now;
   }
   auto& Lowest() { return beast::get_lowest_layer(conn_->stream); }
-  // On a plain connection a read that emptied the socket lets the next skip a failing recv
-  // (draining_read.h).
+  // Plain: a read that emptied the socket spares the next a failing recv (draining_read.h).
   auto ReadSome(asio::mutable_buffer b) {
     if constexpr (Connection<Stream>::kPlain) {
       return conn_->stream.async_read_some(DrainingBuffer(b), kTuple);
@@ -294,7 +287,7 @@ awaitable<void> Session<Stream>::Serve() {
     req.headers = std::move(parser.headers());  // read into it by the parser (request_framing.h)
     const bool body_pending = !parser.is_done();
     std::string_view expect = req.Header("expect");
-    const bool expect_continue = version >= 11 && EqualsNoCase(expect, "100-continue");
+    const bool expect_continue = version >= 11 && beast::iequals(expect, "100-continue");
     if (!expect.empty() && !expect_continue && version >= 11) {
       linger_ = body_pending;
       co_await Write(Problem(417, "expectation-failed", "Expectation failed",
