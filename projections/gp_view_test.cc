@@ -18,6 +18,17 @@ using testing::At;
 using testing::D;
 namespace json = boost::json;
 
+// Stored entries with nothing in them: an attached GP view's fold finds no row stored.
+class NoEntries final : public StoredEntries {
+  class Empty final : public Pinned {
+    eventstore::StoreResult<void> Scan(std::string_view,
+                                       const std::function<void(std::string_view, std::string_view)>&) const override {
+      return {};
+    }
+  };
+  std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<Empty>(); }
+};
+
 TEST_F(GpViewTest, ListsEveryPatientWithMeasuresAndPendingSwabs) {
   Patient(0, kGp1);
   Patient(1, kGp1);
@@ -231,15 +242,6 @@ TEST_F(GpViewTest, ChangedKeysNameTheGpsTouchedAndReadersSeeOnlyPublishedState) 
 // Attached (patients' rows folded with the records), a GP whose patient's row alone changed
 // is among ChangedKeys only while changes are announced (a runner with listeners).
 TEST(GpViewAttachedTest, ARowChangeNamesItsGpOnlyWhileChangesAreAnnounced) {
-  class NoEntries final : public StoredEntries {
-    class Empty final : public Pinned {
-      eventstore::StoreResult<void> Scan(std::string_view,
-                                         const std::function<void(std::string_view, std::string_view)>&) const override {
-        return {};
-      }
-    };
-    std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<Empty>(); }
-  };
   GpView view(testing::Rules());
   view.Attach(std::make_shared<NoEntries>());
   ASSERT_EQ(view.PersonFolds(1).size(), 1u);
@@ -282,15 +284,6 @@ TEST(GpViewAttachedTest, ARowChangeNamesItsGpOnlyWhileChangesAreAnnounced) {
 // one (its buffers with it) and comes back as a fresh one would: null in the entry while
 // idle, the same part as a fold that never recycled one.
 TEST(GpViewAttachedTest, AStatusGoneIdleMakesTheNextPatientsStatus) {
-  class NoEntries final : public StoredEntries {
-    class Empty final : public Pinned {
-      eventstore::StoreResult<void> Scan(std::string_view,
-                                         const std::function<void(std::string_view, std::string_view)>&) const override {
-        return {};
-      }
-    };
-    std::shared_ptr<const Pinned> Pin() const override { return std::make_shared<Empty>(); }
-  };
   GpView view(testing::Rules()), fresh_view(testing::Rules());
   for (GpView* v : {&view, &fresh_view}) v->Attach(std::make_shared<NoEntries>());
   PersonFold& fold = *view.PersonFolds(1).at(0);
