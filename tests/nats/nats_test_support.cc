@@ -192,7 +192,13 @@ std::vector<RelayedMessage> ReadStream(const std::vector<std::string>& urls, con
   jsStreamInfo_Destroy(si);
   for (uint64_t seq = first; seq <= last && seq > 0; ++seq) {
     natsMsg* m = nullptr;
-    s = js_GetMsg(&m, link->js(), stream.c_str(), seq, nullptr, &jerr);
+    // Also mid-read: a leader lost after the stream info answers "JetStream system
+    // temporarily unavailable" (10008) until the next is elected.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      s = js_GetMsg(&m, link->js(), stream.c_str(), seq, nullptr, &jerr);
+      if (s == NATS_OK) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
     if (s != NATS_OK) {
       ADD_FAILURE() << "message " << seq << ": " << eventstore::NatsErrorText(s, jerr);
       return out;
