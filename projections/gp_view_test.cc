@@ -250,12 +250,7 @@ TEST(GpViewAttachedTest, ARowChangeNamesItsGpOnlyWhileChangesAreAnnounced) {
   uint64_t position = 0;
   const std::string id = Person(0);
   auto apply = [&](domain::Event event, bool fold_changed) {
-    domain::Envelope env;
-    env.position = ++position;
-    env.stream = domain::PersonStream(id);
-    env.type = std::string(domain::TypeName(event));
-    env.effective_at = At("2020-10-20", 8);
-    env.recorded_at = env.effective_at;
+    const domain::Envelope env = PersonEnvelope(++position, id, event, At("2020-10-20", 8));
     LogEvent e{env, event, id};
     e.fold_changed = fold_changed;
     view.Apply(e, directory.Find(id), sink);
@@ -293,12 +288,7 @@ TEST(GpViewAttachedTest, AStatusGoneIdleMakesTheNextPatientsStatus) {
   std::map<std::string, FoldState> states;
   FoldState fresh_b;  // B's status in the fold that never recycled one
   auto apply = [&](const std::string& id, domain::Event event) {
-    domain::Envelope env;
-    env.position = ++position;
-    env.stream = domain::PersonStream(id);
-    env.type = std::string(domain::TypeName(event));
-    env.effective_at = At("2020-10-20", 8);
-    env.recorded_at = env.effective_at;
+    const domain::Envelope env = PersonEnvelope(++position, id, event, At("2020-10-20", 8));
     LogEvent e{env, event, id};
     const bool changed = fold.Apply(e, directory.Find(id), &states[id]);
     if (id == Person(1)) {

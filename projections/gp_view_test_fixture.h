@@ -50,18 +50,25 @@ inline std::string Person(int n) {  // 26-character ULIDs, sorted by n
 
 inline json::value Id(int n) { return json::value(Person(n)); }
 
+// A person's event as the log holds it, recorded when it took effect.
+inline domain::Envelope PersonEnvelope(uint64_t position, const std::string& person, const domain::Event& event,
+                                       Timestamp effective) {
+  domain::Envelope env;
+  env.position = position;
+  env.stream = domain::PersonStream(person);
+  env.type = std::string(domain::TypeName(event));
+  env.effective_at = effective;
+  env.recorded_at = effective;
+  return env;
+}
+
 constexpr const char* kGp1 = "MMG00001";
 constexpr const char* kGp2 = "MMG00002";
 
 class GpViewTest : public ::testing::Test {
  protected:
   void Append(const std::string& person, domain::Event event, Timestamp effective) {
-    domain::Envelope env;
-    env.position = ++position_;
-    env.stream = domain::PersonStream(person);
-    env.type = std::string(domain::TypeName(event));
-    env.effective_at = effective;
-    env.recorded_at = effective;
+    const domain::Envelope env = PersonEnvelope(++position_, person, event, effective);
     LogEvent e{env, event, person};
     view_.Apply(e, directory_.Find(person), sink_);
     if (shadow_) {  // the same events, written after each one
