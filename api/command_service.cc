@@ -95,10 +95,15 @@ struct Target {
   std::string stream;
   std::string person_id;
   bool creates = false;
-  // The detail of every 404 a deferred answer gives (a swab command's names the swab);
-  // empty: each its own.
-  std::string not_found;
+  // A swab command's: the swab named in the detail of every 404 its deferred answer gives;
+  // empty: each 404 its own. A view of the request's path parameter (the run's `req_`
+  // outlives it): the detail is made only for a 404, not for every command.
+  std::string_view not_found_swab;
 };
+
+std::string SwabNotFound(std::string_view swab_id) {
+  return "swab " + std::string(swab_id) + " not found";
+}
 
 // One command, from its idempotency check to its answer, for any aggregate `State` with
 // Load() and Decide; an aggregate's run says how to load, authorize and amend (PersonRun,
@@ -179,8 +184,8 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
 
  private:
   void SendAnswer(Response res) {
-    if (res.status == 404 && !target.not_found.empty()) {
-      res = Problem(404, "not-found", "Not found", target.not_found);
+    if (res.status == 404 && !target.not_found_swab.empty()) {
+      res = Problem(404, "not-found", "Not found", SwabNotFound(target.not_found_swab));
     }
     reply_.respond(std::move(res));
   }
@@ -222,12 +227,15 @@ class CommandRun : public std::enable_shared_from_this<CommandRun<State, Command
     append.causation_id = std::string(req_.http.Header("x-causation-id"));
     append.idempotency_key = key_;
     append.request_digest = digest_;
-    append.claims = decision->claims;
-    append.released_claims = decision->released_claims;
+    // The decision is this attempt's own: its vectors are moved, not copied.
+    append.claims = std::move(decision->claims);
+    append.released_claims = std::move(decision->released_claims);
     append.claim_reads = std::move(claim_reads);
     append.erase_personal_data = decision->erases_personal_data;
     erases_ = append.erase_personal_data;
     events_.clear();
+    events_.reserve(decision->events.size());
+    append.events.reserve(decision->events.size());
     for (auto& d : decision->events) {
       domain::EncodedEvent enc = domain::Encode(d.event);
       append.events.push_back({std::move(enc.type), enc.schema_version, std::move(enc.body),
@@ -363,15 +371,16 @@ class SchoolRun final : public CommandRun<domain::SchoolState, domain::SchoolCom
   const std::string code_, place_;
 };
 
-// RunPersonCommand, every 404 of a deferred answer with the detail `not_found` (empty:
-// each its own).
+// RunPersonCommand, every 404 of a deferred answer saying the swab `not_found_swab` was not
+// found (empty: each its own). REQUIRES: `not_found_swab` outlives the answer (a path
+// parameter of `req`).
 Response RunPerson(const ApiContext& ctx, const RouteRequest& req, const std::string& person_id,
-                   domain::PersonCommand command, std::string not_found) {
+                   domain::PersonCommand command, std::string_view not_found_swab) {
   const bool creates = std::holds_alternative<domain::RegisterPerson>(command);
-  if (!creates) {
-    if (auto v = domain::ValidatePersonId(person_id, "id"); !v) {
-      return Problem(404, "not-found", "Not found", "person not found");
-    }
+  // Checked as ValidatePersonId checks it, without its upper-cased copy: the id is used as
+  // the client wrote it.
+  if (!creates && !domain::IsPersonId(person_id)) {
+    return Problem(404, "not-found", "Not found", "person not found");
   }
   if (!MayIssue(req.principal, command)) {
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
@@ -381,7 +390,7 @@ Response RunPerson(const ApiContext& ctx, const RouteRequest& req, const std::st
   target.creates = creates;
   target.person_id = creates ? ctx.new_id() : person_id;
   target.stream = domain::PersonStream(target.person_id);
-  target.not_found = std::move(not_found);
+  target.not_found_swab = not_found_swab;
   return run->Start();
 }
 
@@ -413,7 +422,7 @@ domain::Result<domain::SchoolState> LoadSchool(const eventstore::EventStore& sto
 
 Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
                           const std::string& person_id, domain::PersonCommand command) {
-  return RunPerson(ctx, req, person_id, std::move(command), "");
+  return RunPerson(ctx, req, person_id, std::move(command), {});
 }
 
 Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& school,
@@ -443,15 +452,14 @@ Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const st
   if (!MayIssue(req.principal, command)) {
     return Problem(403, "forbidden", "Forbidden", "your role may not issue this command");
   }
-  std::string not_found = "swab " + swab_id + " not found";
   auto person = PersonOfClaim(*ctx.store, "swab/" + swab_id);
-  if (!person) return Problem(404, "not-found", "Not found", not_found);
+  if (!person) return Problem(404, "not-found", "Not found", SwabNotFound(swab_id));
   // A deferred answer's 404s are given that detail by the run itself (Then() was three
   // closures and four moves of the answer per command). The answer returned as it is
   // (moved), not copied: a conditional expression with the lvalue `res` as one branch was a
   // copy of its body and headers per command.
-  Response res = RunPerson(ctx, req, *person, std::move(command), not_found);
-  if (res.status == 404) return Problem(404, "not-found", "Not found", not_found);
+  Response res = RunPerson(ctx, req, *person, std::move(command), swab_id);
+  if (res.status == 404) return Problem(404, "not-found", "Not found", SwabNotFound(swab_id));
   return res;
 }
 

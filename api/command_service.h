@@ -36,7 +36,8 @@ Response RunPersonCommand(const ApiContext& ctx, const RouteRequest& req,
                           const std::string& person_id, domain::PersonCommand command);
 // A command on the person holding swab `swab_id`: 403 when the caller's roles may never
 // issue it, else 404 alike for an unknown swab and for one outside the caller's scope
-// (no existence oracle), else as RunPersonCommand.
+// (no existence oracle), else as RunPersonCommand. REQUIRES: `swab_id` outlives the answer,
+// deferred or not (a path parameter of `req`, which the answer's waiter keeps alive).
 Response RunSwabCommand(const ApiContext& ctx, const RouteRequest& req, const std::string& swab_id,
                         domain::PersonCommand command);
 Response RunSchoolCommand(const ApiContext& ctx, const RouteRequest& req,

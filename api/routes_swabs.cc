@@ -25,7 +25,9 @@ void AddSwabCommand(Router& router, const ApiContext& ctx, std::string pattern,
                   auto labs = req.principal.grants.Scopes(Role::kLab);
                   if (command.lab_id.empty() && labs.size() == 1) command.lab_id = labs.front();
                 }
-                const std::string swab_id = command.swab_id;
+                // The path parameter itself, which outlives the deferred answer: its 404s
+                // name the swab from it.
+                const std::string& swab_id = req.params.at("swab");
                 return RunSwabCommand(ctx, req, swab_id, PersonCommand{std::move(command)});
               }});
 }

@@ -48,7 +48,7 @@ Result<Decision> DecideRegister(const PersonState& s, const RegisterPerson& c,
       claims.push_back(std::string(kTaxCodeClaimPrefix) + tc->code);
     }
   }
-  if (auto v = ValidatePersonId(ctx.new_person_id, "id"); !v) {
+  if (!IsPersonId(ctx.new_person_id)) {
     return Error::Invalid("id", "server assigned an invalid person id");
   }
   if (!errors.empty()) return errors.ToError();
