@@ -273,13 +273,19 @@ void JsonFields::Wrong(std::string_view name, std::string_view expected) {
 }
 
 std::optional<std::string> JsonFields::String(std::string_view name, bool required) {
+  auto s = StringView(name, required);
+  if (!s) return std::nullopt;
+  return std::string(*s);
+}
+
+std::optional<std::string_view> JsonFields::StringView(std::string_view name, bool required) {
   const auto* v = Find(name, required);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
     Wrong(name, "a string");
     return std::nullopt;
   }
-  return std::string(v->as_string());
+  return std::string_view(v->as_string());
 }
 
 std::optional<int64_t> JsonFields::Int(std::string_view name, bool required) {
@@ -301,8 +307,10 @@ std::optional<bool> JsonFields::Bool(std::string_view name, bool required) {
   return v->as_bool();
 }
 
+// Dates and times are parsed where the body's value is: a time of 20-odd characters
+// copied out first was a heap string per command that names one.
 std::optional<domain::Date> JsonFields::Date(std::string_view name, bool required) {
-  auto s = String(name, required);
+  auto s = StringView(name, required);
   if (!s) return std::nullopt;
   auto d = domain::Date::Parse(*s);
   if (!d) Wrong(name, "a date YYYY-MM-DD");
@@ -310,7 +318,7 @@ std::optional<domain::Date> JsonFields::Date(std::string_view name, bool require
 }
 
 std::optional<domain::Timestamp> JsonFields::Time(std::string_view name, bool required) {
-  auto s = String(name, required);
+  auto s = StringView(name, required);
   if (!s) return std::nullopt;
   auto t = domain::Timestamp::Parse(*s);
   if (!t) Wrong(name, "an RFC 3339 date-time with offset, e.g. 2020-10-12T08:30:00Z");

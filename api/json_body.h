@@ -40,6 +40,8 @@ class JsonFields {
   // Each returns nullopt when absent (recording "is required" if `required`) or of the
   // wrong type (recording the error).
   std::optional<std::string> String(std::string_view name, bool required = true);
+  // String()'s text where the object holds it: good while the object is.
+  std::optional<std::string_view> StringView(std::string_view name, bool required = true);
   std::optional<int64_t> Int(std::string_view name, bool required = true);
   std::optional<bool> Bool(std::string_view name, bool required = true);
   std::optional<domain::Date> Date(std::string_view name, bool required = true);

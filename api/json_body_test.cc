@@ -115,5 +115,35 @@ TEST(JsonBodyTest, DistinctKeysParse) {
   EXPECT_EQ(o->size(), 2u);
 }
 
+// A string field read in place (StringView, and Date and Time through it) is the value, or
+// the same errors String gives; it marks the member seen.
+TEST(JsonBodyTest, AFieldReadInPlaceIsTheValueOrTheSameErrors) {
+  std::string error;
+  auto o = ParseJsonObject(
+      R"({"s":"caf\u00e9","d":"2020-10-12","t":"2020-10-12T08:30:00+02:00","n":1,"bad_d":"12/10/2020","bad_t":"x"})",
+      &error);
+  ASSERT_TRUE(o) << error;
+  domain::FieldErrors errors;
+  JsonFields fields(*o, errors);
+  EXPECT_EQ(fields.StringView("s"), std::optional<std::string_view>("caf\xc3\xa9"));
+  EXPECT_EQ(fields.Date("d"), domain::Date::Parse("2020-10-12"));
+  EXPECT_EQ(fields.Time("t"), domain::Timestamp::Parse("2020-10-12T06:30:00Z"));
+  EXPECT_FALSE(fields.StringView("n"));
+  EXPECT_FALSE(fields.StringView("absent"));
+  EXPECT_FALSE(fields.StringView("absent too", false));
+  EXPECT_FALSE(fields.Date("bad_d"));
+  EXPECT_FALSE(fields.Time("bad_t"));
+  fields.RejectUnknown();
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& f : errors.fields()) got.emplace_back(f.field, f.message);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"n", "must be a string"},
+      {"absent", "is required"},
+      {"bad_d", "must be a date YYYY-MM-DD"},
+      {"bad_t", "must be an RFC 3339 date-time with offset, e.g. 2020-10-12T08:30:00Z"},
+  };
+  EXPECT_EQ(got, expected);
+}
+
 }  // namespace
 }  // namespace caseledger::api

@@ -46,7 +46,7 @@ std::optional<Response> ReadCommand(const Request& req, Command& out, const Comm
 template <class E, class Parse>
 std::optional<E> EnumField(JsonFields& f, domain::FieldErrors& errors, std::string_view name,
                            Parse parse, std::string_view allowed, bool required = true) {
-  auto s = f.String(name, required);
+  auto s = f.StringView(name, required);
   if (!s) return std::nullopt;
   auto v = parse(*s);
   if (!v) errors.Add(std::string(name), "must be one of " + std::string(allowed));
