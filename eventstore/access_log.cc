@@ -106,11 +106,11 @@ StoreResult<void> AccessLog::Impl::Write(const AccessRecordQueue& batch) {
   // a hash-chain link and a WAL record header per entry. The queue holds them in format 2
   // back to back, so an entry's records are one run of its bytes.
   for (size_t i = 0; i < batch.size();) {
-    const std::optional<int64_t> first_at = AccessRecordAt(batch.Body(i));
+    const int64_t first_at = batch.At(i);
     size_t end = i + 1;
     while (end < batch.size() && end - i < kEntryRecords) {
-      const std::optional<int64_t> at = AccessRecordAt(batch.Body(end));
-      if (!first_at || !at || *at < *first_at - kEntrySpanMicros || *at > *first_at + kEntrySpanMicros) break;
+      const int64_t at = batch.At(end);
+      if (at < first_at - kEntrySpanMicros || at > first_at + kEntrySpanMicros) break;
       ++end;
     }
     const size_t begin_byte = i == 0 ? 0 : batch.entries[i - 1].end;
@@ -187,7 +187,7 @@ void AccessLog::Impl::Take() {
     int64_t at[kQueues] = {};
     auto instant = [&](size_t k) {
       const AccessRecordQueue& r = spare[from[k]];
-      if (next[k] < r.size()) at[k] = AccessRecordAt(r.Body(next[k])).value_or(INT64_MIN);
+      if (next[k] < r.size()) at[k] = r.At(next[k]);
     };
     for (size_t k = 0; k < n; ++k) instant(k);
     for (;;) {
