@@ -9,6 +9,7 @@
 
 #include "eventstore/access_log.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,13 +33,15 @@ struct AccessRecordQueue {
     size_t end = 0;        // the record's bytes end here (they start where the one before ends)
     size_t person_at = 0;  // its person's id starts here
     size_t person_size = 0;
+    int64_t at = 0;        // its instant (µs), kept beside its bytes for the writer's merge
+                           // and entry spans, which decoded it back from them per record
   };
   std::string bytes;
   std::vector<Entry> entries;
 
   void Add(const AccessRecordView& r) {
     const size_t person_at = AppendAccessRecord(r, bytes);
-    entries.push_back({bytes.size(), person_at, r.person_id.size()});
+    entries.push_back({bytes.size(), person_at, r.person_id.size(), r.at.micros});
   }
   std::string_view Body(size_t i) const {
     const size_t begin = i == 0 ? 0 : entries[i - 1].end;
@@ -51,7 +54,7 @@ struct AccessRecordQueue {
   void Append(const AccessRecordQueue& later) {
     const size_t shift = bytes.size();
     bytes.append(later.bytes);
-    for (Entry e : later.entries) entries.push_back({e.end + shift, e.person_at + shift, e.person_size});
+    for (Entry e : later.entries) entries.push_back({e.end + shift, e.person_at + shift, e.person_size, e.at});
   }
   // `from`'s record i after these.
   void AppendOne(const AccessRecordQueue& from, size_t i) {
@@ -59,8 +62,9 @@ struct AccessRecordQueue {
     const size_t shift = bytes.size() - begin;
     bytes.append(from.bytes, begin, from.entries[i].end - begin);
     const Entry& e = from.entries[i];
-    entries.push_back({e.end + shift, e.person_at + shift, e.person_size});
+    entries.push_back({e.end + shift, e.person_at + shift, e.person_size, e.at});
   }
+  int64_t At(size_t i) const { return entries[i].at; }
   void Clear() {
     bytes.clear();
     entries.clear();

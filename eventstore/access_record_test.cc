@@ -134,7 +134,14 @@ TEST(AccessRecordQueueTest, RecordsComeBackInOrderAfterAHeldWriteIsPutBeforeTheL
   for (size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(held.Body(i), EncodeAccessRecord(records[i])) << i;
     EXPECT_EQ(held.Person(i), records[i].person_id) << i;
+    // The instant kept beside the bytes (the writer's merge and spans) is the one in them.
+    EXPECT_EQ(held.At(i), records[i].at.micros) << i;
+    EXPECT_EQ(held.At(i), AccessRecordAt(held.Body(i))) << i;
   }
+  AccessRecordQueue one;
+  one.AppendOne(held, 2);
+  EXPECT_EQ(one.Body(0), EncodeAccessRecord(records[2]));
+  EXPECT_EQ(one.At(0), records[2].at.micros);
   held.Clear();
   EXPECT_TRUE(held.empty());
   held.Add(records[3]);
