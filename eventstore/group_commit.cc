@@ -3,7 +3,9 @@
 // 1. AppendAsync, on the appender's thread, under write_mu_: checks the request against
 //    the database and against every group not yet in it (newest first: their GroupState),
 //    assigns gap-free positions and chain hashes, adds its writes to the forming group
-//    (the back of ready_) and returns. No appender waits for any I/O of the commit.
+//    (the back of ready_) and returns. No appender waits for any I/O of the commit. Its
+//    personal parts are sealed and a new stream's head read before the lock, on guesses
+//    that Prepare checks under it (PreSeal, PreLoadHead).
 // 2. A commit thread holding the turn takes the oldest formed group and writes its one
 //    WriteBatch with sync = true: one WAL write and one fsync, then its memtable inserts,
 //    after which RocksDB makes it readable. Meanwhile step 1 forms the next group, so a
