@@ -182,6 +182,7 @@ StoreResult<void> BulkImport::Impl::Ingest() {
     store_.stats_.events += last + 1 - first_position_;
     store_.stats_.appends += appends_;
     store_.written_heads_.Clear();  // the ingested files hold heads of their own
+    store_.heads_written_.fetch_add(1, std::memory_order_release);  // a head read before them is stale
     store_.written_claims_.Clear();  // and claims
     store_.claims_written_.fetch_add(1, std::memory_order_release);
     {

@@ -15,7 +15,7 @@ void RocksEventStore::AddKeyedWrites(Group& g) {
   // these families' memtables are hash tables (Open). The stream index entries went into
   // the batch as they were prepared (group_commit.cc): hashed by stream, they need no order
   // either.
-  for (const auto& [stream, head] : g.state.heads) g.batch.Put(heads_, stream, format::EncodeHead(head));
+  for (const auto& [stream, head] : g.state.heads) g.batch.Put(heads_, stream.id, format::EncodeHead(head));
   for (const auto& [claim, owner] : g.state.claims) {
     if (owner.empty()) {
       g.batch.Delete(claims_, claim);  // released

@@ -3,7 +3,9 @@
 // 1. AppendAsync, on the appender's thread, under write_mu_: checks the request against
 //    the database and against every group not yet in it (newest first: their GroupState),
 //    assigns gap-free positions and chain hashes, adds its writes to the forming group
-//    (the back of ready_) and returns. No appender waits for any I/O of the commit.
+//    (the back of ready_) and returns. No appender waits for any I/O of the commit. Its
+//    personal parts are sealed and a new stream's head read before the lock, on guesses
+//    that Prepare checks under it (PreSeal, PreLoadHead).
 // 2. A commit thread holding the turn takes the oldest formed group and writes its one
 //    WriteBatch with sync = true: one WAL write and one fsync, then its memtable inserts,
 //    after which RocksDB makes it readable. Meanwhile step 1 forms the next group, so a
@@ -87,21 +89,8 @@ StoreError Refused(const StoreError& cause, bool needs_reopen) {
 
 }  // namespace
 
-StoreResult<format::Head> RocksEventStore::LoadHead(const std::string& stream) const {
-  if (auto written = written_heads_.Find(stream)) return *written;
-  const uint64_t generation = written_heads_.Generation(stream);
-  auto v = Get(heads_, stream);
-  if (!v) return v.error();
-  if (!*v) return format::Head{};  // not kept: ids probed for nothing would fill the table
-  auto head = format::DecodeHead(**v);
-  if (!head) return StoreError{StoreErrorCode::kCorruption, "bad stream head for " + stream};
-  written_heads_.Fill(stream, *head, generation);
-  return *head;
-}
-
-template <class Map>
-const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*field,
-                                                           const std::string& key) const {
+template <class Map, class Key>
+const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*field, const Key& key) const {
   for (auto it = ready_.rbegin(); it != ready_.rend(); ++it) {
     const Map& m = (*it)->state.*field;
     if (auto f = m.find(key); f != m.end()) return &f->second;
@@ -113,8 +102,8 @@ const typename Map::mapped_type* RocksEventStore::Unsynced(Map GroupState::*fiel
   return nullptr;
 }
 
-StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g,
-                                                   PreSealed& pre) {
+StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group& g, PreSealed& pre,
+                                                   const PreLoadedHead& pre_head) {
   GroupState& group = g.state;
   rocksdb::WriteBatch& batch = g.batch;
   if (auto bad = CheckStreamName(r.stream)) return *bad;
@@ -145,9 +134,13 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     }
   }
 
+  // Hashed once: looked up in every unsynced group's heads (and keys), then added to this one's.
+  const StreamLookup stream(r.stream);
   StoreResult<format::Head> head = format::Head{};
-  if (const auto* unsynced = Unsynced(&GroupState::heads, r.stream)) {
+  if (const auto* unsynced = Unsynced(&GroupState::heads, stream)) {
     head = *unsynced;
+  } else if (pre_head.ready && pre_head.heads_written == heads_written_.load(std::memory_order_relaxed)) {
+    head = pre_head.head;  // no head reached the database since it was read
   } else {
     head = LoadHead(r.stream);
     if (!head) return head.error();
@@ -172,7 +165,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   // The stream's data key: the one it has, or a new one written with this append.
   KeyLookup data_key;
   if (personal) {
-    if (const auto* unsynced = Unsynced(&GroupState::keys, r.stream)) {
+    if (const auto* unsynced = Unsynced(&GroupState::keys, stream)) {
       if (*unsynced) data_key = {KeyLookup::State::kKey, **unsynced};
       else data_key.state = KeyLookup::State::kErased;
     } else if (head->version == 0) {
@@ -207,7 +200,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     sodium_memzero(fresh.key.data(), fresh.key.size());
     // Beside the stream's index entries (version 0): its id is shared with them there.
     batch.Put(streams_, format::KeySeedKey(r.stream), fresh.stored);
-    group.keys[r.stream] = data_key.key;
+    group.keys[HashedStream{r.stream, stream.hash}] = data_key.key;
   }
   const Timestamp now = g.recorded_at;
   AppendResult result{r.stream, next_position_, 0, head->version, false};
@@ -250,7 +243,12 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
   }
   // The head, claims and idempotency record go into the batch when the group is written
   // (AddKeyedWrites), once for all its requests: the group holds what they will be.
-  group.heads[r.stream] = format::Head{result.version, result.last_position};
+  const format::Head new_head{result.version, result.last_position};
+  if (auto it = group.heads.find(stream); it != group.heads.end()) {
+    it->second = new_head;
+  } else {
+    group.heads.emplace(HashedStream{r.stream, stream.hash}, new_head);
+  }
   sodium_memzero(data_key.key.data(), data_key.key.size());
   for (std::string& claim : released) group.claims[std::move(claim)] = "";
   for (std::string& claim : claims) group.claims[std::move(claim)] = r.stream;
@@ -259,7 +257,7 @@ StoreResult<AppendResult> RocksEventStore::Prepare(const AppendRequest& r, Group
     // places, since a stream keyed before format 3 has its key in the keys family.
     batch.Put(streams_, format::KeySeedKey(r.stream), "");
     batch.Put(keys_, r.stream, "");
-    group.keys[r.stream] = std::nullopt;
+    group.keys[HashedStream{r.stream, stream.hash}] = std::nullopt;
   }
   if (!r.idempotency_key.empty()) group.idempotency[r.idempotency_key] = {r.request_digest, result};
   return result;
@@ -269,6 +267,9 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
   bool wake = false;
   PreSealed pre;
   PreSeal(request, pre);  // before the lock: the seal needs no order
+  PreLoadedHead pre_head;
+  PreLoadHead(request, pre_head);  // and a new stream's head no lock
+  if (before_write_lock_) before_write_lock_();
   // The request stays here and its strings are freed on return, after the lock, not by a
   // commit thread when it recycles the group: its records and keyed writes are in the group
   // by then, and only an erasure's request is read again (Complete marks and purges its
@@ -301,7 +302,7 @@ void RocksEventStore::AppendAsync(AppendRequest request, AppendCallback done) {
       p.result = *refused;  // a standby, or a primary fenced by a promoted standby
     } else {
       p.result = bg_error_ ? StoreResult<AppendResult>(Refused(*bg_error_, needs_reopen_))
-                           : Prepare(request, group, pre);
+                           : Prepare(request, group, pre, pre_head);
     }
     if (p.result && !p.result->replayed) {
       ++group.writes;
@@ -480,6 +481,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
     std::lock_guard l(write_mu_);
     group = std::move(in_flight_.front());  // its writes are in the database now, or never will be
     in_flight_.pop_front();
+    heads_written_.fetch_add(1, std::memory_order_release);  // its heads no longer in an unsynced group
     if (!group->answered) answered_since_take_ += group->pending.size();  // answered below, free to come back
     if (failure) NoteFailure(*failure, from_disk, group->ticket);
     // A group written after an earlier one failed (its memtable inserts, past its sync: the
@@ -511,7 +513,7 @@ void RocksEventStore::Complete(const std::optional<StoreError>& failure, bool fr
       stats_.appends += group->writes;
       stats_.max_group_size = std::max<uint64_t>(stats_.max_group_size, group->writes);
       // Before the watermark, like the database's own copy (written above).
-      for (const auto& [stream, head] : group->state.heads) written_heads_.Put(stream, head);
+      for (const auto& [stream, head] : group->state.heads) written_heads_.Put(stream.id, head);
       for (const auto& [claim, owner] : group->state.claims) {
         if (owner.empty()) written_claims_.Erase(claim);  // released
         else written_claims_.Put(claim, owner);

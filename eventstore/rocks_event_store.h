@@ -9,6 +9,7 @@
 #include "eventstore/written_claims.h"
 #include "eventstore/written_heads.h"
 
+#include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <rocksdb/db.h>
 
@@ -80,18 +81,50 @@ class RocksEventStore final : public EventStore {
   std::optional<std::string> ShipMac(std::string_view bytes) const override;
   // standby_seed.h: a snapshot of every family for seeding a standby.
   StoreResult<std::unique_ptr<SeedReader>> BeginSeed() const;
+  // Tests only (head_reads_test.cc): `hook` runs in every AppendAsync on the appender's
+  // thread after the request's reads before the write lock (PreSeal, PreLoadHead), no lock
+  // held; it may append. Set before any append; empty: none.
+  void SetBeforeWriteLockForTest(std::function<void()> hook) { before_write_lock_ = std::move(hook); }
 
  private:
   friend class BulkImport;  // bulk_import.cc: writes the same records, ingested in one step
 
+  // A stream id and its hash, the key of the groups' maps by stream: Prepare hashes a
+  // request's stream once (StreamLookup) for its look-ups in every unsynced group and its
+  // insert into its own, and a table that grows rehashes nothing.
+  struct HashedStream {
+    std::string id;
+    size_t hash = 0;
+  };
+  struct StreamLookup {
+    std::string_view id;
+    size_t hash = 0;
+    explicit StreamLookup(std::string_view stream)
+        : id(stream), hash(boost::hash<std::string_view>{}(stream)) {}
+  };
+  struct StreamHash {
+    using is_transparent = void;
+    using is_avalanching = void;  // boost::hash of a string is (hash_is_avalanching)
+    size_t operator()(const HashedStream& s) const { return s.hash; }
+    size_t operator()(const StreamLookup& s) const { return s.hash; }
+  };
+  struct StreamEq {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return a.hash == b.hash && std::string_view(a.id) == std::string_view(b.id);
+    }
+  };
+  template <class V>
+  using StreamMap = boost::unordered_flat_map<HashedStream, V, StreamHash, StreamEq>;
   // What a group has written so far, as later requests (of this group or of groups
   // formed while it is being written) must see it before it is in the database.
   // Flat maps: a recycled group keeps their tables (Group below).
   struct GroupState {
-    boost::unordered_flat_map<std::string, format::Head> heads;
+    StreamMap<format::Head> heads;
     boost::unordered_flat_map<std::string, std::string> claims;  // stored claim -> stream ("" released)
     boost::unordered_flat_map<std::string, std::pair<std::string, AppendResult>> idempotency;
-    boost::unordered_flat_map<std::string, std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
+    StreamMap<std::optional<DataKey>> keys;  // stream -> key (nullopt: erased)
   };
   // One append waiting for its group's sync (its request stays with the caller: AppendAsync).
   struct Pending {
@@ -152,10 +185,26 @@ class RocksEventStore final : public EventStore {
   // Sealing is the only part of Prepare that needs neither the store's order nor its head
   // beyond a guess, and ~a quarter of its time outside the chain hash (issue #16).
   void PreSeal(const AppendRequest& r, PreSealed& out) const;
+  // A request's head as read before write_mu_ (PreLoadHead), and heads_written_ when the
+  // read began.
+  struct PreLoadedHead {
+    bool ready = false;
+    format::Head head;
+    uint64_t heads_written = 0;
+  };
+  // On the appender's thread, no lock held (head_reads.cc): for a request that takes its
+  // stream to be new (kNoStream, kExact(0)), the stream's head as LoadHead finds it now: a
+  // RocksDB point read, which finds nothing unless the request is refused, and which took
+  // write_mu_ from the other appenders for a registration's every append (issue #16). Not
+  // ready otherwise (a stream with events is found in the unsynced groups or the cache).
+  void PreLoadHead(const AppendRequest& r, PreLoadedHead& out) const;
   // REQUIRES: write_mu_ held. Checks one request against the store and the groups not
   // yet in it, and adds its writes to `group`. `pre`: its parts sealed before the lock,
   // used when their versions and key are the ones found here, else sealed again.
-  StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group, PreSealed& pre);
+  // `pre_head`: its head read before the lock, used when no unsynced group holds the stream
+  // and heads_written_ has not moved since that read began, else read again.
+  StoreResult<AppendResult> Prepare(const AppendRequest& r, Group& group, PreSealed& pre,
+                                    const PreLoadedHead& pre_head);
   // On a commit thread, before the group's write: its heads, claims and idempotency
   // records (from its state) into its batch; the index entries in key order.
   void AddKeyedWrites(Group& group);
@@ -212,9 +261,10 @@ class RocksEventStore final : public EventStore {
   // WAL write and sync alone (to the first insert).
   void Complete(const std::optional<StoreError>& failure, bool from_disk, uint64_t sync_micros, uint64_t wal_micros);
   // REQUIRES: write_mu_ held. A value written by a group not yet in the database, newest
-  // group first; null when none holds `key`.
-  template <class Map>
-  const typename Map::mapped_type* Unsynced(Map GroupState::*field, const std::string& key) const;
+  // group first; null when none holds `key` (a std::string, or a StreamLookup for the maps
+  // by stream).
+  template <class Map, class Key>
+  const typename Map::mapped_type* Unsynced(Map GroupState::*field, const Key& key) const;
   StoreResult<format::Head> LoadHead(const std::string& stream) const;
   StoreResult<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
                                               const std::string& key) const;
@@ -308,6 +358,12 @@ class RocksEventStore final : public EventStore {
   bool stopping_ = false;
   bool syncer_waiting_ = false;                    // the turn's holder waits on sync_cv_
   bool gathering_ = false;                         // ...for the appenders Returning() counts
+  // Moves, under write_mu_, whenever heads may have reached the database beyond what the
+  // unsynced groups show: a group leaves in_flight_ (Complete; its write returned before),
+  // an import's files are ingested, a standby's shipped batches are applied. A head read
+  // from the database while it did not move is the database's head at the lock, unless an
+  // unsynced group holds a newer one (PreLoadHead).
+  std::atomic<uint64_t> heads_written_{0};
   uint64_t next_position_ = 1;                     // the next position to prepare
   Hash tip_hash_{};                                // hash at next_position_ - 1
   Timestamp last_recorded_;                        // recorded-at never goes backwards
@@ -350,6 +406,7 @@ class RocksEventStore final : public EventStore {
   // Guarded by commit_mu_; replaced, never changed, when a hook is added: each group's
   // answers take a reference, not a copy of the functions (an allocation per group).
   std::shared_ptr<const std::vector<AnswerHooks>> answer_hooks_ = std::make_shared<std::vector<AnswerHooks>>();
+  std::function<void()> before_write_lock_;  // tests only (SetBeforeWriteLockForTest)
 };
 
 }  // namespace caseledger::eventstore

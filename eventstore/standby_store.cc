@@ -347,6 +347,7 @@ StoreResult<StandbyApplied> RocksEventStore::ApplyShipped(const ShippedBatches& 
   if (events > 0) {
     stats_.events += events;
     written_heads_.Clear();  // the shipped batches wrote heads of their own
+    heads_written_.fetch_add(1, std::memory_order_release);  // a head read before them is stale
     written_claims_.Clear();  // and claims
     {
       std::lock_guard tl(tip_mu_);
