@@ -76,7 +76,8 @@ void Shelve(std::vector<DecodedBatch>& batches) {
     std::lock_guard lock(shelf.mu);
     for (DecodedBatch& b : batches) {
       if (shelf.batches.size() >= LogPrefetcher::kShelved) break;
-      if (b.envelopes.capacity() == 0 || b.envelopes.capacity() > LogPrefetcher::kShelvedEnvelopes) continue;
+      const size_t room = b.envelopes.capacity();
+      if (room == 0 || room > LogPrefetcher::kShelvedEnvelopes) continue;
       shelf.batches.push_back(std::move(b));
     }
   }

@@ -99,7 +99,7 @@ class ViewsDb {
                                                  Settings settings);
   // If `path` holds a database Create made and no batch completed (a crash or a power
   // loss came first), removes the directory and returns true: it is worth nothing (no
-  // checkpoint), and what the creation did not sync may be gone.
+  // checkpoint), and what the creation did not sync may be gone. Logs it.
   static bool RemoveIfIncomplete(const std::string& path);
   // Waits for a creation still running, and for the completion's syncs (Batch::Completes).
   ~ViewsDb();

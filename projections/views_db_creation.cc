@@ -19,7 +19,8 @@ namespace {
 // later syncs are done.
 class SkippingFile final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  SkippingFile(std::unique_ptr<rocksdb::FSWritableFile>&& t, CreationFileSystem& fs, std::string name)
+  SkippingFile(std::unique_ptr<rocksdb::FSWritableFile>&& t, CreationFileSystem& fs,
+               std::string name)
       : FSWritableFileOwnerWrapper(std::move(t)), fs_(fs), name_(std::move(name)) {}
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
     if (Skip()) return rocksdb::IOStatus::OK();
@@ -68,7 +69,9 @@ class SkippingDirectory final : public rocksdb::FSDirectoryWrapper {
   CreationFileSystem& fs_;
 };
 
-std::string Base(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+std::string Base(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
+}
 
 // fdatasync of `path` (fsync for a directory); a file gone since is not an error (RocksDB
 // removed it: nothing of it is needed).
@@ -107,7 +110,8 @@ void CreationFileSystem::Written(const std::string& f, const char* how) {
   if (step_) step_(std::string(how) + " " + Base(f));
 }
 
-rocksdb::IOStatus CreationFileSystem::NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+rocksdb::IOStatus CreationFileSystem::NewWritableFile(const std::string& f,
+                                                      const rocksdb::FileOptions& o,
                                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                       rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = FileSystemWrapper::NewWritableFile(f, o, r, dbg);
@@ -118,9 +122,9 @@ rocksdb::IOStatus CreationFileSystem::NewWritableFile(const std::string& f, cons
   return s;
 }
 
-rocksdb::IOStatus CreationFileSystem::ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                                         std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                                         rocksdb::IODebugContext* dbg) {
+rocksdb::IOStatus CreationFileSystem::ReopenWritableFile(
+    const std::string& f, const rocksdb::FileOptions& o,
+    std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = FileSystemWrapper::ReopenWritableFile(f, o, r, dbg);
   if (!s.ok() || !skipping()) return s;
   *r = std::make_unique<SkippingFile>(std::move(*r), *this, Base(f));
@@ -128,7 +132,8 @@ rocksdb::IOStatus CreationFileSystem::ReopenWritableFile(const std::string& f, c
   return s;
 }
 
-rocksdb::IOStatus CreationFileSystem::NewDirectory(const std::string& name, const rocksdb::IOOptions& o,
+rocksdb::IOStatus CreationFileSystem::NewDirectory(const std::string& name,
+                                                   const rocksdb::IOOptions& o,
                                                    std::unique_ptr<rocksdb::FSDirectory>* r,
                                                    rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = FileSystemWrapper::NewDirectory(name, o, r, dbg);
@@ -139,7 +144,8 @@ rocksdb::IOStatus CreationFileSystem::NewDirectory(const std::string& name, cons
 }
 
 rocksdb::IOStatus CreationFileSystem::RenameFile(const std::string& s, const std::string& t,
-                                                 const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) {
+                                                 const rocksdb::IOOptions& o,
+                                                 rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus st = FileSystemWrapper::RenameFile(s, t, o, dbg);
   // CURRENT is written to a temporary file and renamed: its data is synced under its name.
   if (st.ok() && skipping()) Written(t, "rename to");

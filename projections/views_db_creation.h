@@ -51,9 +51,10 @@ class CreationFileSystem final : public rocksdb::FileSystemWrapper {
                                        std::unique_ptr<rocksdb::FSWritableFile>* r,
                                        rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& o,
-                                 std::unique_ptr<rocksdb::FSDirectory>* r, rocksdb::IODebugContext* dbg) override;
-  rocksdb::IOStatus RenameFile(const std::string& s, const std::string& t, const rocksdb::IOOptions& o,
-                               rocksdb::IODebugContext* dbg) override;
+                                 std::unique_ptr<rocksdb::FSDirectory>* r,
+                                 rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus RenameFile(const std::string& s, const std::string& t,
+                               const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override;
 
   // What a skipped sync calls (the files' and directories' wrappers).
   void Skipped(const std::string& what);
@@ -63,7 +64,7 @@ class CreationFileSystem final : public rocksdb::FileSystemWrapper {
 
   std::function<void(const std::string&)> step_;
   mutable std::mutex mu_;
-  bool skipping_ = false;            // guarded by mu_
+  bool skipping_ = false;             // guarded by mu_
   std::vector<std::string> written_;  // guarded by mu_
 };
 

@@ -2,11 +2,7 @@
 // (views_db_creation.h): whatever a crash or a power loss leaves of it before its first
 // checkpoint, the next open removes it and rebuilds the same views; once that checkpoint is
 // written, it is complete and reopens where it stands.
-#include "projections/runner_test_support.h"
-#include "projections/views_db.h"
 #include "projections/views_db_creation.h"
-#include "projections/views_layout.h"
-#include "projections/views_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +10,11 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "projections/runner_test_support.h"
+#include "projections/views_db.h"
+#include "projections/views_layout.h"
+#include "projections/views_test_support.h"
 
 namespace caseledger::projections {
 namespace {
@@ -46,7 +47,8 @@ class ViewsDbCreationTest : public ::testing::Test {
   // The marker is the one file (empty) whose name was synced.
   static void LoseUnsynced(const std::string& path) {
     for (const auto& f : std::filesystem::directory_iterator(path)) {
-      if (f.is_regular_file() && f.path().filename() != kCreatingMarker) std::filesystem::resize_file(f.path(), 0);
+      if (f.is_regular_file() && f.path().filename() != kCreatingMarker)
+        std::filesystem::resize_file(f.path(), 0);
     }
   }
 
@@ -54,7 +56,8 @@ class ViewsDbCreationTest : public ::testing::Test {
   const std::vector<domain::Date> days_ = {D("2020-10-21"), D("2020-10-22"), D("2020-11-30")};
 };
 
-TEST_F(ViewsDbCreationTest, ACopyTakenAtEachStepOfTheCreationRecoversToTheViewsOfAnUninterruptedRun) {
+TEST_F(ViewsDbCreationTest,
+       ACopyTakenAtEachStepOfTheCreationRecoversToTheViewsOfAnUninterruptedRun) {
   for (int i = 0; i < 40; ++i) log_.PositiveCase(i);  // 200 events, batches of 4
   RunnerOptions o = Options("views");
   // The directory copied after each step of the creation (each file written, renamed or
@@ -103,7 +106,8 @@ TEST_F(ViewsDbCreationTest, ACopyTakenAtEachStepOfTheCreationRecoversToTheViewsO
   EXPECT_TRUE(skipped);
   for (size_t i = 0; i < copies.size(); ++i) {
     for (bool power_loss : {true, false}) {  // the copy as taken, last: it is reopened in place
-      SCOPED_TRACE("after step " + std::to_string(i) + " (" + steps[i] + ")" + (power_loss ? ", power lost" : ""));
+      SCOPED_TRACE("after step " + std::to_string(i) + " (" + steps[i] + ")" +
+                   (power_loss ? ", power lost" : ""));
       const std::string path = copies[i] + (power_loss ? "-lost" : "");
       if (power_loss) {
         std::filesystem::copy(copies[i], path, std::filesystem::copy_options::recursive);

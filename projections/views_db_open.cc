@@ -150,7 +150,13 @@ ViewsDb::~ViewsDb() {
   if (completing_.valid()) completing_.wait();
 }
 
-bool ViewsDb::RemoveIfIncomplete(const std::string& path) { return projections::RemoveIfIncomplete(path); }
+bool ViewsDb::RemoveIfIncomplete(const std::string& path) {
+  if (!projections::RemoveIfIncomplete(path)) return false;
+  ProjectionsLog()->info("views database {} was never completed (a catch-up from scratch stopped before its "
+                         "end): removed, rebuilt from the log",
+                         path);
+  return true;
+}
 
 void ViewsDb::Complete() {
   if (!creation_fs_ || completing_.valid()) return;
