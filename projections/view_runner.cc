@@ -332,8 +332,12 @@ StoreResult<bool> ViewRunner::Impl::Commit(uint64_t last, size_t events, ViewsDb
 
 void ViewRunner::Impl::PutCheckpoint(ViewsDb::Batch& wb, uint64_t last) {
   wb.Put(kCheckpointKey, std::to_string(last));
-  // A failed write stops the runner (Fail): a reopen recovers the database again.
-  if (meta_unwritten) PutMeta(wb, views);
+  // A failed write stops the runner (Fail): a reopen recovers the database again. The first
+  // checkpoint of a database Open created completes it (ViewsDb::Create).
+  if (meta_unwritten) {
+    PutMeta(wb, views);
+    wb.Completes();
+  }
   meta_unwritten = false;
 }
 
@@ -408,9 +412,11 @@ StoreResult<std::unique_ptr<ViewRunner>> ViewRunner::Open(eventstore::LogReader&
     impl.pipeline = std::make_unique<BatchPipeline>(impl.views, impl.options.rules, impl.options.partitions,
                                                     threads, impl.options.path);
   }
+  // One Create made that no checkpoint completed is worth nothing: created again below.
+  ViewsDb::RemoveIfIncomplete(impl.options.path);
   // A database created here starts at position 0: when the first catch-up will read ahead
   // (CatchUp: more than a batch to apply), its reading starts now, beside RocksDB's
-  // creation of the database (~10 synced files), which opens in the catch-up's settings.
+  // creation of the database (unsynced: ViewsDb::Create), in the catch-up's settings.
   std::error_code fresh_ec;
   const bool fresh = !std::filesystem::exists(impl.options.path, fresh_ec) ||
                      std::filesystem::is_empty(impl.options.path, fresh_ec);

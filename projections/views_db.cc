@@ -93,11 +93,13 @@ size_t ViewsDb::Batch::count() const { return batch_->Count(); }
 void ViewsDb::Batch::Clear() {
   batch_->Clear();
   unsorted_ = 0;
+  completes_ = false;
 }
 
 void ViewsDb::Batch::Release() {
   batch_ = std::make_unique<Rep>();
   unsorted_ = 0;
+  completes_ = false;
 }
 
 void ViewsDb::Batch::Append(const Batch& other) {
@@ -345,6 +347,10 @@ ViewsDb::Result<void> ViewsDb::Write(Batch& batch, bool sync) {
   if (options_.before_write) options_.before_write();
   rocksdb::Status s = db_->Write(wo, batch.batch_.get());
   if (!s.ok()) return FromStatus(s, "write");
+  if (batch.completes_) {
+    batch.completes_ = false;
+    Complete();
+  }
   return {};
 }
 

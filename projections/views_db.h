@@ -20,12 +20,15 @@
 namespace rocksdb {
 class Cache;
 class DB;
+class Env;
 struct Options;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
 
 namespace caseledger::projections {
+
+class CreationFileSystem;
 
 // How ViewsDb::Ingest writes its table files. `compressed` false: the blocks as they are
 // (no LZ4), for many entries written at once where the compression is most of the writer's
@@ -62,11 +65,17 @@ class ViewsDb {
     void Clear();
     // Clear, and gives its buffer back (Clear keeps it for the next batch).
     void Release();
+    // Its write completes a database Create made: it carries the first checkpoint
+    // (ViewsRecovery::Recovered::meta_unwritten). Once it is written, what the creation
+    // did not sync is synced and the database marked complete (views_db_creation.h), on a
+    // thread of its own. Clear forgets it.
+    void Completes() { completes_ = true; }
 
    private:
     friend class ViewsDb;
     class Rep;
     std::unique_ptr<Rep> batch_;
+    bool completes_ = false;
     // Entries put (Put, Delete) since the last Sort or Clear, Append adding the other's.
     size_t unsorted_ = 0;
   };
@@ -79,14 +88,21 @@ class ViewsDb {
                                                Settings settings = Settings::kFollowing);
   // Open for a database created for a catch-up from scratch (`path` missing or empty; else
   // it is Open): returns at once, and RocksDB creates the database on a thread of its own
-  // meanwhile (~10 synced files, a third of a short rebuild's wall when the catch-up waited
-  // for it: docs/benchmarks.md, session 24), while the catch-up reads and folds its first
-  // batches. Every call waits for the creation and returns its error, if any, but two:
-  // Pin before it is done gives a snapshot of the empty database (nothing is found as of
-  // it, whatever is written later), and Memory counts nothing yet.
+  // meanwhile, while the catch-up reads and folds its first batches. Every call waits for
+  // the creation and returns its error, if any, but two: Pin before it is done gives a
+  // snapshot of the empty database (nothing is found as of it, whatever is written later),
+  // and Memory counts nothing yet. The database is incomplete (`<path>/CREATING`) until a
+  // batch that Completes is written: its creation synced nothing but the marker
+  // (views_db_creation.h), so a crash or a power loss before then may leave files an open
+  // cannot read; RemoveIfIncomplete removes such a directory.
   static Result<std::unique_ptr<ViewsDb>> Create(const std::string& path, const ViewsDbOptions& options,
                                                  Settings settings);
-  ~ViewsDb();  // waits for a creation still running
+  // If `path` holds a database Create made and no batch completed (a crash or a power
+  // loss came first), removes the directory and returns true: it is worth nothing (no
+  // checkpoint), and what the creation did not sync may be gone. Logs it.
+  static bool RemoveIfIncomplete(const std::string& path);
+  // Waits for a creation still running, and for the completion's syncs (Batch::Completes).
+  ~ViewsDb();
 
   // `at`: as of that snapshot (Pin), else the latest state.
   Result<std::optional<std::string>> Get(std::string_view key, const rocksdb::Snapshot* at = nullptr) const;
@@ -111,7 +127,8 @@ class ViewsDb {
                        std::initializer_list<std::string_view> skip = {}) const;
   // Atomically: all of the batch or nothing. `sync` waits for the WAL sync; without it the
   // batch skips the WAL, and a crash may lose the latest unsynced batches (whole ones, the
-  // newest first: what remains is the database as some earlier batch left it).
+  // newest first: what remains is the database as some earlier batch left it). A batch
+  // that Completes, once written, starts the completion of a database Create made.
   Result<void> Write(Batch& batch, bool sync);
   // Keeps the batch (taken: it goes on empty, with a buffer of an earlier one) for a table file ingested into the database
   // (IngestExternalFile) once the batches kept reach a memtable's size (FlushTables):
@@ -198,12 +215,22 @@ class ViewsDb {
   Result<void> IngestFiles(const std::vector<std::string>& files);
   // The first table_used_ of table_runs_ merged into a table file and ingested.
   Result<void> MergeTables(const std::string& dir);
+  // A database Create made: what its creation did not sync synced, then its marker removed,
+  // on a thread of its own (completing_). Once.
+  void Complete();
   // Compactions off (WriteAsTable), or on again with level 0's stall triggers above the
   // files it holds (FlushTables).
   Result<void> HoldCompactions();
   Result<void> ReleaseCompactions();
 
   ViewsDbOptions options_;
+  std::string path_;
+  // A database Create made: the file system that skipped its creation's syncs (for the
+  // database's life: RocksDB keeps the files it opened then) and its Env. Declared before
+  // db_: they outlive it.
+  std::shared_ptr<CreationFileSystem> creation_fs_;
+  std::unique_ptr<rocksdb::Env> creation_env_;
+  std::future<void> completing_;  // Complete's thread
   bool catching_up_ = false;       // the settings it is in (CatchingUp)
   std::deque<Batch> table_runs_;  // WriteAsTable's, in write order (a deque: Batch does not move)
   size_t table_used_ = 0;          // how many of them hold a batch; the others, their buffers

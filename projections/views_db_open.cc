@@ -2,13 +2,17 @@
 // (CatchingUp), and a database created for a catch-up from scratch in the background
 // (views_db.h: Create), apart from views_db.cc for its length.
 #include "projections/views_db.h"
+#include "projections/views_db_creation.h"
 #include "projections/views_db_status.h"
+
+#include "projections/projections_logger.h"
 
 #include "eventstore/rocks_info_log.h"
 #include "eventstore/rocks_memory.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -141,8 +145,35 @@ bool ViewsDb::NothingAsOf(const rocksdb::Snapshot* at) { return at == &kNothingY
 
 ViewsDb::~ViewsDb() {
   // The creation joined before the members go (its thread writes nothing of ours, but the
-  // database it made must be closed).
+  // database it made must be closed), and the completion (it syncs the database's files).
   (void)Ready();
+  if (completing_.valid()) completing_.wait();
+}
+
+bool ViewsDb::RemoveIfIncomplete(const std::string& path) {
+  if (!projections::RemoveIfIncomplete(path)) return false;
+  ProjectionsLog()->info("views database {} was never completed (a catch-up from scratch stopped before its "
+                         "end): removed, rebuilt from the log",
+                         path);
+  return true;
+}
+
+void ViewsDb::Complete() {
+  if (!creation_fs_ || completing_.valid()) return;
+  // Off the writer's path (a catch-up's end): until the marker is gone, a crash only costs
+  // a catch-up from scratch again, as one before the checkpoint did. Synced first, then
+  // unmarked: whatever a power loss keeps, a database without the marker opens.
+  completing_ = std::async(std::launch::async, [fs = creation_fs_, path = path_] {
+    if (!fs->SyncSkipped(path)) {
+      ProjectionsLog()->warn("views database {}: its creation's files cannot be synced; it stays incomplete "
+                             "(the next start rebuilds it)", path);
+      return;
+    }
+    if (!UnmarkCreating(path)) {
+      ProjectionsLog()->warn("views database {}: cannot remove its {} marker (the next start rebuilds it)", path,
+                             kCreatingMarker);
+    }
+  });
 }
 
 ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Open(const std::string& path, const ViewsDbOptions& options,
@@ -178,16 +209,30 @@ ViewsDb::Result<std::unique_ptr<ViewsDb>> ViewsDb::Create(const std::string& pat
   const bool catching_up = settings == Settings::kCatchingUp;
   std::unique_ptr<ViewsDb> db(new ViewsDb());
   db->options_ = options;
+  db->path_ = path;
   db->catching_up_ = catching_up;
   db->cache_ = cache;
-  db->table_options_ = std::make_shared<const rocksdb::Options>(DatabaseOptions(options, catching_up, cache));
+  db->creation_fs_ = std::make_shared<CreationFileSystem>(options.creation_step);
+  db->creation_env_ = rocksdb::NewCompositeEnv(db->creation_fs_);
+  rocksdb::Options o = DatabaseOptions(options, catching_up, cache);
+  o.env = db->creation_env_.get();
+  db->table_options_ = std::make_shared<const rocksdb::Options>(std::move(o));
   eventstore::CreateDatabaseDirectory(path);
   db->ready_.store(false, std::memory_order_relaxed);
-  db->creating_ = std::async(std::launch::async, [o = db->table_options_, path,
+  db->creating_ = std::async(std::launch::async, [o = db->table_options_, fs = db->creation_fs_, path,
                                                    hook = options.while_creating]() -> Result<rocksdb::DB*> {
     if (hook) hook();
+    // The marker durable before any file of the database can be; then RocksDB's ~10 synced
+    // files unsynced (views_db_creation.h): 66-102 ms on a busy disk, as long as a short
+    // rebuild (docs/benchmarks.md, sessions 32 and 33).
+    if (!MarkCreating(path)) {
+      return eventstore::StoreError(eventstore::StoreErrorCode::kIo,
+                                    "views database: open: cannot write " + path + "/" + kCreatingMarker);
+    }
+    fs->Skip(true);
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(*o, path, &raw);
+    fs->Skip(false);
     if (!s.ok()) return FromStatus(s, "open");
     return raw;
   });

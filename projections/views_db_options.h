@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 
 namespace caseledger::projections {
 
@@ -25,6 +26,10 @@ struct ViewsDbOptions {
   std::function<void()> before_write;
   // Called on Create's thread before it creates the database (tests: a slow creation).
   std::function<void()> while_creating;
+  // Called on Create's thread after each file it writes, renames or would have synced
+  // (views_db_creation.h), with what it did (tests: the directory copied as a crash there
+  // would leave it).
+  std::function<void(const std::string&)> creation_step;
 };
 
 }  // namespace caseledger::projections
