@@ -59,53 +59,6 @@ eventstore::StoreResult<void> ReadDecodedInto(const eventstore::LogReader& log, 
   return {};
 }
 
-namespace {
-// LogPrefetcher::Shelved's shelf.
-struct Shelf {
-  std::mutex mu;
-  std::vector<DecodedBatch> batches;  // guarded by mu
-};
-Shelf& TheShelf() {
-  static Shelf* shelf = new Shelf();  // never destroyed: readers may end during exit
-  return *shelf;
-}
-// Puts what fits of `batches` on the shelf; frees the rest (here, on the reading thread).
-void Shelve(std::vector<DecodedBatch>& batches) {
-  Shelf& shelf = TheShelf();
-  {
-    std::lock_guard lock(shelf.mu);
-    for (DecodedBatch& b : batches) {
-      if (shelf.batches.size() >= LogPrefetcher::kShelved) break;
-      const size_t room = b.envelopes.capacity();
-      if (room == 0 || room > LogPrefetcher::kShelvedEnvelopes) continue;
-      shelf.batches.push_back(std::move(b));
-    }
-  }
-  batches.clear();
-}
-std::optional<DecodedBatch> Unshelve() {
-  Shelf& shelf = TheShelf();
-  std::lock_guard lock(shelf.mu);
-  if (shelf.batches.empty()) return std::nullopt;
-  DecodedBatch b = std::move(shelf.batches.back());
-  shelf.batches.pop_back();
-  return b;
-}
-}  // namespace
-
-size_t LogPrefetcher::Shelved() {
-  Shelf& shelf = TheShelf();
-  std::lock_guard lock(shelf.mu);
-  return shelf.batches.size();
-}
-
-void LogPrefetcher::ClearShelf() {
-  std::vector<DecodedBatch> freed;
-  Shelf& shelf = TheShelf();
-  std::lock_guard lock(shelf.mu);
-  freed.swap(shelf.batches);
-}
-
 LogPrefetcher::LogPrefetcher(const eventstore::LogReader& log, uint64_t from, uint64_t to,
                              size_t max_batch, size_t depth, size_t readers)
     : log_(log), from_(from), to_(to), max_batch_(std::max<size_t>(max_batch, 1)),
@@ -168,9 +121,8 @@ void LogPrefetcher::Run(size_t reader) {
     // consumer): the rest go. Once every batch is claimed, all go, here, as they come back:
     // freed by the destructor's join, a short rebuild's spare batches were ~3 ms of its end
     // on the consumer's path (docs/benchmarks.md, session 31).
-    // Those that go are shelved for the next prefetcher (Shelved), as many as fit.
     if (!claimed && over) {
-      Shelve(spare);
+      spare.clear();
     } else if (spare.size() > keep_) {
       spare.resize(keep_);
     }
@@ -178,8 +130,6 @@ void LogPrefetcher::Run(size_t reader) {
     if (claimed && !spare.empty()) {
       batch = std::move(spare.back());
       spare.pop_back();
-    } else if (claimed) {
-      if (std::optional<DecodedBatch> shelved = Unshelve()) batch = std::move(*shelved);
     }
     {
       std::lock_guard lock(mu_);

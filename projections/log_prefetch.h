@@ -96,19 +96,6 @@ class LogPrefetcher {
   uint64_t from() const { return from_; }
   uint64_t to() const { return to_; }
 
-  // Batches are not freed when a prefetcher's reading ends: its readers put those they
-  // kept on a shelf shared by the process (at most kShelved, each of at most
-  // kShelvedEnvelopes envelopes; the rest are freed), and the readers of the next
-  // prefetcher read into them before allocating any. A rebuild's readers faulted in ~24 MiB
-  // of fresh pages for their first batches, ~5 % of a short rebuild's CPU
-  // (docs/benchmarks.md, session 33): a rebuild after another in one process (ops/bench's
-  // runs, a what-if's shadows, a blue-green rebuild) reads into the pages of the one before.
-  // The shelf holds them until then (~20 MiB at 4,096 events a batch). Thread-safe.
-  static constexpr size_t kShelved = 4;
-  static constexpr size_t kShelvedEnvelopes = 8192;
-  static size_t Shelved();
-  static void ClearShelf();  // frees what the shelf holds
-
  private:
   struct Read {
     std::optional<eventstore::StoreResult<DecodedBatch>> batch;  // empty: being read

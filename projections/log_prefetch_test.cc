@@ -283,40 +283,5 @@ TEST_F(LogPrefetcherTest, TwoReadersReadTwoBatchesAtOnce) {
   EXPECT_TRUE(log.overlapped());
 }
 
-// The batches of a prefetcher whose reading ended are shelved, and the next prefetcher reads
-// into them (their vectors keep their memory) before it allocates a batch.
-TEST_F(LogPrefetcherTest, TheNextPrefetcherReadsIntoTheBatchesTheLastOneKept) {
-  LogPrefetcher::ClearShelf();
-  {
-    LogPrefetcher first(log_.store(), 1, 23, 20, 2, 2);  // batches of 20 envelopes: 1-20, 21-23
-    EXPECT_EQ(Drain(first), InTurn(1, 23, 20));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (first.Running() != 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  EXPECT_EQ(LogPrefetcher::Shelved(), 2u);
-  // Batches of 2: each read into a shelved batch (room for 20 envelopes), not a new one.
-  LogPrefetcher next(log_.store(), 1, 4, 2, 1, 1);
-  auto batch = next.Next();
-  ASSERT_TRUE(batch) << batch.error().message;
-  ASSERT_EQ(batch->envelopes.size(), 2u);
-  EXPECT_GE(batch->envelopes.capacity(), 3u);
-  EXPECT_LT(LogPrefetcher::Shelved(), 2u);
-  EXPECT_EQ(batch->envelopes[0].position, 1u);
-  EXPECT_EQ(batch->events.size(), 2u);
-  next.Recycle(std::move(*batch));
-  EXPECT_EQ(Drain(next), InTurn(3, 4, 2));
-  // What does not fit is freed: at most kShelved batches, none larger than kShelvedEnvelopes.
-  LogPrefetcher::ClearShelf();
-  {
-    LogPrefetcher many(log_.store(), 1, 23, 1, 8, 1);
-    EXPECT_EQ(Drain(many), InTurn(1, 23, 1));
-  }
-  EXPECT_LE(LogPrefetcher::Shelved(), LogPrefetcher::kShelved);
-  LogPrefetcher::ClearShelf();
-  EXPECT_EQ(LogPrefetcher::Shelved(), 0u);
-}
-
 }  // namespace
 }  // namespace caseledger::projections
