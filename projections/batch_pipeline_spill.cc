@@ -2,8 +2,6 @@
 // (people_spill.h says why; projections/FORMAT.md what it means for a crash).
 #include "projections/batch_pipeline.h"
 
-#include "eventstore/process_memory.h"
-
 #include "projections/person_entry.h"
 #include "projections/projections_logger.h"
 #include "projections/views_layout.h"
@@ -51,20 +49,6 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
   using Clock = std::chrono::steady_clock;
   const auto began = Clock::now();
   auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
-  // The partitions' person caches given back first: every record cached is in the spill
-  // (the last Flush wrote it) and the views' Flush beside this touches none; the follower
-  // after the end reads back what it needs. Kept, they stayed allocated through the
-  // unspill, whose sorted indexes and GP rows were allocated beside them at the end's peak
-  // of memory (docs/benchmarks.md, session 33). Handed back to the kernel at once: freed
-  // pages the allocator keeps count in the process's resident set.
-  size_t forgotten = 0;
-  for (auto& part : parts_) {
-    part->evict_to.reset();
-    forgotten += part->directory.size();
-    part->directory.Clear();
-  }
-  eventstore::ReleaseFreeMemory();
-  const double forgotten_s = since(began);
   size_t people = 0;
   std::vector<PeopleSpill::Sorted> lower, upper;
   {
@@ -187,10 +171,9 @@ eventstore::StoreResult<void> BatchPipeline::UnspillPeople(ViewsDb& db) {
   }
   EndSpill();
   ProjectionsLog()->info(
-      "the catch-up's end: {} people's records cached forgotten in {:.2f} s; {} people's entries sorted in {:.2f} s, "
-      "merged and ingested in {:.2f} s; the folds' rows gathered in {:.2f} s, written and ingested in {:.2f} s; the "
-      "spill left to a thread of its own",
-      forgotten, forgotten_s, people, sorted_s - forgotten_s, merged_s, appended_s, rows_s);
+      "the catch-up's end: {} people's entries sorted in {:.2f} s, merged and ingested in {:.2f} s; the folds' rows "
+      "gathered in {:.2f} s, written and ingested in {:.2f} s; the spill left to a thread of its own",
+      people, sorted_s, merged_s, appended_s, rows_s);
   return {};
 }
 

@@ -146,9 +146,10 @@ TEST_F(BatchPipelineTest, TheSpillIsRemovedAfterItsEndOnAThreadOfItsOwn) {
   EXPECT_FALSE(std::filesystem::exists(dir)) << "nothing of the spill is left once removed";
 }
 
-// At the spill's end the partitions' caches are given back before the unspill allocates
-// (the end's peak of memory): every person is then read from the database, as written.
-TEST_F(BatchPipelineTest, TheUnspillForgetsTheCachedRecordsWhichAreReadBackFromTheDatabase) {
+// A catch-up's end forgets the partitions' caches while the unspill merges (the end's peak
+// of memory: view_runner_catch_up.cc): every person is then read from the database, as
+// the cache held them.
+TEST_F(BatchPipelineTest, OnceUnspilledTheCachedRecordsAreForgottenAndReadBackAlike) {
   BatchPipeline& pipeline = *this->pipeline;
   ASSERT_TRUE(pipeline.SpillPeople(log.Path("views") + ".spill"));
   pipeline.Defer(true);
@@ -168,6 +169,7 @@ TEST_F(BatchPipelineTest, TheUnspillForgetsTheCachedRecordsWhichAreReadBackFromT
   auto unspilled = pipeline.UnspillPeople(*db);
   ASSERT_TRUE(unspilled) << unspilled.error().message;
   pipeline.WaitSpillRemoved();
+  pipeline.Clear();
   EXPECT_EQ(pipeline.CachedPeople(), 0u);
   EXPECT_EQ(pipeline.Find(someone), nullptr);
   auto stored = db->Get(std::string(layout::kPeoplePrefix) + someone);
