@@ -146,10 +146,9 @@ TEST_F(BatchPipelineTest, TheSpillIsRemovedAfterItsEndOnAThreadOfItsOwn) {
   EXPECT_FALSE(std::filesystem::exists(dir)) << "nothing of the spill is left once removed";
 }
 
-// A catch-up's end forgets the partitions' caches while the unspill merges (the end's peak
-// of memory: view_runner_catch_up.cc): every person is then read from the database, as
-// the cache held them.
-TEST_F(BatchPipelineTest, OnceUnspilledTheCachedRecordsAreForgottenAndReadBackAlike) {
+// Once unspilled, every person's entry in the database is the record the cache holds: the
+// caches may be forgotten (Clear) and each person read back alike.
+TEST_F(BatchPipelineTest, OnceUnspilledACachedRecordIsReadBackAlikeFromTheDatabase) {
   BatchPipeline& pipeline = *this->pipeline;
   ASSERT_TRUE(pipeline.SpillPeople(log.Path("views") + ".spill"));
   pipeline.Defer(true);

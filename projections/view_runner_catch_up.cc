@@ -1,8 +1,6 @@
 // ViewRunner's catch-up with the log (one batch at a time, reading ahead, or in the
 // pipeline's two stages) and its follower thread.
 #include "projections/view_runner_impl.h"
-
-#include "eventstore/process_memory.h"
 #include "projections/views_layout.h"
 
 #include "projections/projections_logger.h"
@@ -295,7 +293,7 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       };
       const double flush_s = since(flushing);
-      double tables_s = 0, unspill_s = 0, unspill_wait_s = 0, ingest_s = 0, forget_s = 0;
+      double tables_s = 0, unspill_s = 0, unspill_wait_s = 0, ingest_s = 0;
       if (pipeline->Spilling()) {
         // Every person's latest entry ingested as table files (UnspillPeople), on a thread
         // of its own, while this one has the views write all their entries (Flush on the
@@ -336,21 +334,6 @@ StoreResult<uint64_t> ViewRunner::Impl::CatchUpOverlapped(LogPrefetcher& reader)
           kept = db->FlushTables(dir);
         }
         tables_s = since(step);
-        // The person caches forgotten while the unspill merges (this thread would wait for
-        // it): its peak of memory, at the merge's end, without them (BatchPipeline::ForgetCached).
-        step = std::chrono::steady_clock::now();
-        // Every record cached is in the spill (the last Flush wrote it), UnspillPeople
-        // touches no cache, and the follower after the end reads back what it needs. Kept,
-        // the caches stayed allocated through the unspill, its sorted indexes and GP rows
-        // allocated beside them; freed on the unspill's thread before its merge, 196 k
-        // records took 1.4 s at load 15-19 (docs/benchmarks.md, session 33). The freed pages
-        // handed back at once: those the allocator keeps count in the resident set.
-        const size_t forgotten = pipeline->CachedPeople();
-        pipeline->Clear();
-        eventstore::ReleaseFreeMemory();
-        forget_s = since(step);
-        ProjectionsLog()->info("the catch-up's end: {} people's records cached forgotten in {:.2f} s, beside the unspill",
-                               forgotten, forget_s);
         step = std::chrono::steady_clock::now();
         auto unspilled = unspilling.get();
         unspill_wait_s = since(step);
