@@ -6,6 +6,7 @@
 #include "projections/batch_pipeline.h"
 #include "projections/cross_history_test_support.h"
 #include "projections/log_prefetch.h"
+#include "projections/person_entry.h"
 #include "projections/runner_test_support.h"
 #include "projections/views_db.h"
 #include "projections/views_layout.h"
@@ -143,6 +144,38 @@ TEST_F(BatchPipelineTest, TheSpillIsRemovedAfterItsEndOnAThreadOfItsOwn) {
   pipeline.WaitSpillRemoved();
   EXPECT_FALSE(end_waited.load()) << "the end waited for the spill's removal";
   EXPECT_FALSE(std::filesystem::exists(dir)) << "nothing of the spill is left once removed";
+}
+
+// Once unspilled, every person's entry in the database is the record the cache holds: the
+// caches may be forgotten (Clear) and each person read back alike.
+TEST_F(BatchPipelineTest, OnceUnspilledACachedRecordIsReadBackAlikeFromTheDatabase) {
+  BatchPipeline& pipeline = *this->pipeline;
+  ASSERT_TRUE(pipeline.SpillPeople(log.Path("views") + ".spill"));
+  pipeline.Defer(true);
+  pipeline.Fold(*first, *db);
+  ViewsDb::Batch out;
+  ASSERT_FALSE(pipeline.Step(&*second, *db, out));
+  ASSERT_FALSE(pipeline.Step(nullptr, *db, out));
+  ASSERT_FALSE(pipeline.Flush(out));
+  pipeline.FlushStored();
+  std::string someone;
+  for (const domain::Envelope& env : second->envelopes) {
+    if (env.stream.starts_with("person-")) someone = env.stream.substr(7);
+  }
+  ASSERT_NE(pipeline.Find(someone), nullptr);
+  const PersonRecord before = *pipeline.Find(someone);
+  ASSERT_GT(pipeline.CachedPeople(), 20u);
+  auto unspilled = pipeline.UnspillPeople(*db);
+  ASSERT_TRUE(unspilled) << unspilled.error().message;
+  pipeline.WaitSpillRemoved();
+  pipeline.Clear();
+  EXPECT_EQ(pipeline.CachedPeople(), 0u);
+  EXPECT_EQ(pipeline.Find(someone), nullptr);
+  auto stored = db->Get(std::string(layout::kPeoplePrefix) + someone);
+  ASSERT_TRUE(stored && stored->has_value()) << someone << " is in the database";
+  PersonRecord read;
+  ASSERT_TRUE(DecodePersonRecord(**stored, pipeline.folds(), read));
+  EXPECT_EQ(PersonDirectory::Encode(read), PersonDirectory::Encode(before));
 }
 
 // A record no view keeps (none reads more of it than the GP: View::ReadsRecord) is changed

@@ -26,6 +26,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,8 +61,10 @@ class PeopleSpill {
     bool Done() const { return packed_at_ == packed_end_ && others_at_ == others_end_; }
     // The current person's id. REQUIRES: !Done().
     const std::string& Id() const { return id_; }
-    // The current person's latest entry.
-    Result<void> Value(std::string& value) const { return spill_->ReadAt(where_, value); }
+    // The current person's latest entry. Read ahead: the entries of the next people (up
+    // to kAheadBytes) are read at once, in file order, entries close together in one
+    // read (ReadAhead), and handed out from memory.
+    Result<void> Value(std::string& value);
     void Next();
     // The people left, and the id in the middle of them (a place to split; "" when none).
     size_t size() const { return (packed_end_ - packed_at_) + (others_end_ - others_at_); }
@@ -76,6 +79,8 @@ class PeopleSpill {
     using Others = std::vector<std::pair<std::string, uint64_t>>;
     explicit Sorted(const PeopleSpill& spill) : spill_(&spill) {}
     void Settle();  // id_ and where_ from the smaller of the two heads
+    // The next people's entries, from the current one on, into ahead_.
+    Result<void> ReadAhead();
 
     const PeopleSpill* spill_;
     std::shared_ptr<const Packed> packed_;  // shared by a Sorted and its SplitAt
@@ -84,6 +89,11 @@ class PeopleSpill {
     std::string id_;
     uint64_t where_ = 0;
     bool other_ = false;  // the current one is of others_
+    // The people handed out so far (Next), and the entries read ahead: those of the
+    // people from ahead_first_ on, the i-th at ahead_at_[i] .. ahead_at_[i + 1] of ahead_.
+    size_t seq_ = 0, ahead_first_ = 0;
+    std::string ahead_;
+    std::vector<uint32_t> ahead_at_;
   };
   // Empties the index (its memory given back) into a Sorted, which reads from this spill:
   // the spill must outlive it, and takes no more Put.
@@ -94,6 +104,14 @@ class PeopleSpill {
   size_t IndexBytes() const;
   // Bytes appended to the file so far.
   uint64_t FileBytes() const { return end_; }
+  // System calls that read the file so far (Get and Sorted: by any thread).
+  uint64_t FileReads() const { return file_reads_.load(std::memory_order_relaxed); }
+
+  // What a Sorted reads ahead at most: the entries of the next people up to this many
+  // bytes, and entries at most kAheadGap bytes apart in one read of at most kAheadRead.
+  static constexpr size_t kAheadBytes = size_t{1} << 20;
+  static constexpr size_t kAheadGap = 16 << 10;
+  static constexpr size_t kAheadRead = 256 << 10;
 
   // A ULID (26 Crockford base32 characters, the first 0-7) as its 128 bits; false for
   // anything else.
@@ -118,10 +136,13 @@ class PeopleSpill {
   static constexpr int kLengthBits = 24;
   uint64_t Locate(std::string_view value);
   Result<void> ReadAt(uint64_t where, std::string& value) const;
+  // `length` bytes at `offset` into `out`, from the file or what Put keeps unwritten.
+  Result<void> ReadRange(uint64_t offset, size_t length, char* out) const;
 
   std::string path_;
   int fd_ = -1;
   uint64_t end_ = 0;       // bytes in the file
+  mutable std::atomic<uint64_t> file_reads_{0};
   std::string pending_;    // appended by Put, not written yet: at end_
   absl::flat_hash_map<std::array<uint64_t, 2>, uint64_t, UlidHash, UlidEq> ulids_;
   absl::flat_hash_map<std::string, uint64_t, domain::StringHash, std::equal_to<>> others_;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -157,6 +158,63 @@ TEST_F(PeopleSpillTest, ASortedRunSplitAtAnIdHoldsEveryPersonOnceOnEitherSide) {
   PeopleSpill::Sorted none = spill.TakeSorted();
   EXPECT_EQ(none.size(), 0u);
   EXPECT_TRUE(none.Middle().empty());
+}
+
+// The end of a catch-up reads every person's latest entry in id order: people registered
+// together (ULIDs of close times) were last written by nearby Flushes, so their entries are
+// read ahead several at a time (one pread per person was 6.7 M system calls at 1:1), and
+// the entries read are the latest, whatever their size or where they lie.
+TEST_F(PeopleSpillTest, TheSortedRunsReadNearbyEntriesTogetherAndEachPersonsLatest) {
+  auto created = PeopleSpill::Create((dir / "people-0").string());
+  ASSERT_TRUE(created) << created.error().message;
+  PeopleSpill& spill = **created;
+  std::mt19937_64 rng(23);
+  constexpr int kPeople = 20000;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kPeople; ++i) {
+    // Ids in registration order: a ULID's first 10 characters are its time.
+    char time[11];
+    std::snprintf(time, sizeof time, "%010d", i);
+    ids.push_back(std::string(time) + Ulid(rng).substr(10));
+  }
+  std::map<std::string, std::string> latest;
+  auto put = [&](int person, size_t size) {
+    std::string v(size, static_cast<char>('a' + rng() % 26));
+    v += std::to_string(rng());
+    spill.Put(ids[person], v);
+    latest[ids[person]] = v;
+  };
+  // Flushes of the people changed since the one before: each person written at a few
+  // Flushes after their registration, some again much later, one entry over kAheadBytes.
+  for (int flush = 0; flush < kPeople / 500 + 8; ++flush) {
+    for (int person = std::max(0, (flush - 8) * 500); person < std::min(kPeople, flush * 500 + 500); ++person) {
+      if (rng() % 3 == 0) put(person, 150 + rng() % 100);
+    }
+    if (flush % 10 == 9) put(static_cast<int>(rng() % kPeople), 200);
+    if (flush == 20) put(7, PeopleSpill::kAheadBytes + 1000);
+    ASSERT_TRUE(spill.Write());
+  }
+  for (int person = 0; person < kPeople; ++person) {
+    if (latest.count(ids[person]) == 0) put(person, 10);
+  }
+  spill.Put(ids.back(), "");  // an empty entry, and one not written to the file yet
+  latest[ids.back()] = "";
+  const uint64_t reads_before = spill.FileReads();
+  PeopleSpill::Sorted lower = spill.TakeSorted();
+  PeopleSpill::Sorted upper = lower.SplitAt(lower.Middle());
+  std::map<std::string, std::string> drained;
+  std::string v;
+  for (PeopleSpill::Sorted* run : {&lower, &upper}) {
+    for (; !run->Done(); run->Next()) {
+      ASSERT_TRUE(run->Value(v));
+      ASSERT_TRUE(run->Value(v));  // twice: the same
+      drained.emplace(run->Id(), v);
+    }
+  }
+  EXPECT_EQ(drained, latest);
+  const uint64_t reads = spill.FileReads() - reads_before;
+  EXPECT_LT(reads, kPeople / 20) << "reads of the file for " << kPeople << " people";
+  EXPECT_GT(reads, 0u);
 }
 
 TEST_F(PeopleSpillTest, TheFileIsRemovedWithTheSpill) {
