@@ -87,96 +87,16 @@ bool EnumsInRange(const T& v) {
 // What a decoder made of its bytes (DecodeInto words the error).
 enum class Decoded { kOk, kBadBody, kBadPersonal };
 
-// The heap buffers of the strings an event gives up when its slot takes an event of another
-// type, for the new event's strings (Slot). Walked by the types' own `serialize`: the body's
-// strings, which a decode assigns (HarvestStrings, GiveStrings).
-struct SpareStrings {
-  static constexpr size_t kMax = 8;
-  std::array<std::string, kMax> kept;  // [0, n): heap buffers, emptied; the rest moved from
-  size_t n = 0;
-};
-
-const size_t kShortString = std::string().capacity();  // what fits in the string itself
-
-// Moves the strings of an event's body that hold a heap buffer into `spare`; other members
-// are left alone.
-class HarvestStrings {
- public:
-  explicit HarvestStrings(SpareStrings& spare) : spare_(spare) {}
-  template <class... T>
-  void operator()(T&... values) {
-    (Take(values), ...);
-  }
-
- private:
-  // When full, the last kept is replaced (freed): the top stays the buffers just given up,
-  // the first to be given again.
-  void Take(std::string& s) {
-    if (s.capacity() <= kShortString) return;
-    if (spare_.n == SpareStrings::kMax) --spare_.n;
-    spare_.kept[spare_.n++] = std::move(s);
-  }
-  template <class T>
-    requires requires(T& t, HarvestStrings& h) { t.serialize(h); }
-  void Take(T& value) {
-    value.serialize(*this);
-  }
-  template <class T>
-  void Take(T&) {}  // no string in it
-
-  SpareStrings& spare_;
-};
-
-// Gives the strings of a new event's body the buffers in `spare`, one each while any is left.
-class GiveStrings {
- public:
-  explicit GiveStrings(SpareStrings& spare) : spare_(spare) {}
-  template <class... T>
-  void operator()(T&... values) {
-    (Give(values), ...);
-  }
-
- private:
-  void Give(std::string& s) {
-    if (spare_.n > 0 && s.capacity() <= kShortString) {
-      s = std::move(spare_.kept[--spare_.n]);
-      s.clear();
-    }
-  }
-  template <class T>
-    requires requires(T& t, GiveStrings& g) { t.serialize(g); }
-  void Give(T& value) {
-    value.serialize(*this);
-  }
-  template <class T>
-  void Give(T&) {}
-
-  SpareStrings& spare_;
-};
-
 // The event of `out` of type T to decode into: the one it holds, or a new one. Why: a
 // rebuild decodes ~10^8 events into the slots of a few batches read again and again, and
 // an event decoded into the slot's own (every field but the personal part is assigned by
 // its load) keeps its strings' buffers instead of building, moving and destroying an event.
-// A slot that held another type hands its strings' buffers to the new event: most events
-// differ in type from the one their slot held, and their ids (a swab's, a person's) are
-// longer than a string holds in itself, so each was allocated and grown, and the old one
-// freed (~110 instructions an event on the log's readers, docs/benchmarks.md, session 33).
-SpareStrings& ThreadsSpareStrings() {
-  thread_local SpareStrings spare;
-  return spare;
-}
-
+// (Handing a replaced event's long strings' buffers to the new one was tried: its moves
+// cost what the allocations it saved did, docs/benchmarks.md, session 33.)
 template <class T>
 T& Slot(Event& out) {
   if (T* held = std::get_if<T>(&out)) return *held;
-  SpareStrings& spare = ThreadsSpareStrings();
-  if (!out.valueless_by_exception()) {
-    std::visit([&spare](auto& old) { HarvestStrings{spare}(old); }, out);
-  }
-  T& fresh = out.template emplace<T>();
-  GiveStrings{spare}(fresh);
-  return fresh;
+  return out.template emplace<T>();
 }
 
 template <class T>
