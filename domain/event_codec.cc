@@ -1,6 +1,6 @@
 #include "domain/event_codec.h"
 
-#include "domain/bounded_archive.h"
+#include "domain/body_reader.h"
 #include "domain/string_archive.h"
 
 #include <cereal/archives/binary.hpp>
@@ -30,10 +30,11 @@ std::string EncodeBody(const T& value) {
 }
 
 // Decodes `bytes` into `value`; false if they are short, impossible (bounded_archive.h) or
-// have bytes left over.
+// have bytes left over. ReadBody: DecodeCereal's outcome without cereal's archive
+// (body_reader.h says why).
 template <class T>
 bool DecodeBody(std::string_view bytes, T& value) {
-  return DecodeCereal(bytes, value);
+  return ReadBody(bytes, value);
 }
 
 // ---- older schema versions ----
@@ -90,6 +91,8 @@ enum class Decoded { kOk, kBadBody, kBadPersonal };
 // rebuild decodes ~10^8 events into the slots of a few batches read again and again, and
 // an event decoded into the slot's own (every field but the personal part is assigned by
 // its load) keeps its strings' buffers instead of building, moving and destroying an event.
+// (Handing a replaced event's long strings' buffers to the new one was tried: its moves
+// cost what the allocations it saved did, docs/benchmarks.md, session 33.)
 template <class T>
 T& Slot(Event& out) {
   if (T* held = std::get_if<T>(&out)) return *held;

@@ -23,34 +23,69 @@ void PutBytes(std::string& out, std::string_view s) {
 
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool Varint(uint64_t& v) { return varint::Get(in_, v); }
-  bool Bytes(std::string& s) {
+  explicit Reader(std::string_view in) : next_(in.data()), end_(in.data() + in.size()) {}
+  // varint::Get's value and outcome (shortest encoding not required). Inlined, as Bytes
+  // and Skip are: out of line, five Skips a record were ~160 instructions of calls.
+  [[gnu::always_inline]] bool Varint(uint64_t& v) {
+    // Most numbers of a record (lengths, versions, a schema) take one byte.
+    if (next_ != end_ && static_cast<uint8_t>(*next_) < 0x80) {
+      v = static_cast<uint8_t>(*next_++);
+      return true;
+    }
+    return LongVarint(v);
+  }
+  [[gnu::always_inline]] bool Bytes(std::string& s) {
     uint64_t n;
-    if (!Varint(n) || n > in_.size()) return false;
+    if (!Varint(n) || n > left()) return false;
     // clear + append: a copy into the buffer the string has (a recycled envelope's);
     // assign's general path (the source may overlap the string) was ~90 instructions a
     // field (docs/benchmarks.md, session 27).
     s.clear();
-    s.append(in_.data(), n);
-    in_.remove_prefix(n);
+    s.append(next_, n);
+    next_ += n;
     return true;
   }
   // Steps over a field Bytes would read, `s` left empty; `n` its length.
-  bool Skip(std::string& s, uint64_t& n) {
-    if (!Varint(n) || n > in_.size()) return false;
+  [[gnu::always_inline]] bool Skip(std::string& s, uint64_t& n) {
+    if (!Varint(n) || n > left()) return false;
     s.clear();
-    in_.remove_prefix(n);
+    next_ += n;
     return true;
   }
-  bool Skip(std::string& s) {
+  [[gnu::always_inline]] bool Skip(std::string& s) {
     uint64_t n;
     return Skip(s, n);
   }
-  bool done() const { return in_.empty(); }
+  bool done() const { return next_ == end_; }
 
  private:
-  std::string_view in_;
+  size_t left() const { return static_cast<size_t>(end_ - next_); }
+  // A varint of two bytes or more (an instant takes eight). With ten bytes left, no check
+  // of the end at each byte: varint::Get's loop of checks and string_view updates was
+  // ~200 instructions of a record's decode (docs/benchmarks.md, session 33).
+  bool LongVarint(uint64_t& v) {
+    if (left() < varint::kMaxBytes) {
+      std::string_view rest(next_, left());
+      if (!varint::Get(rest, v)) return false;
+      next_ = rest.data();
+      return true;
+    }
+    const auto* p = reinterpret_cast<const uint8_t*>(next_);
+    uint64_t value = 0;
+    for (int i = 0; i < static_cast<int>(varint::kMaxBytes); ++i) {
+      const uint64_t b = p[i];
+      value |= (b & 0x7f) << (7 * i);
+      if (b < 0x80) {
+        v = value;
+        next_ += i + 1;
+        return true;
+      }
+    }
+    return false;  // past ten bytes
+  }
+
+  const char* next_;
+  const char* end_;
 };
 
 }  // namespace
@@ -229,6 +264,13 @@ std::optional<SplitValue> Split(std::string_view value) {
   s.whole = trailer == kHashSize;
   std::memcpy(s.hash.data(), value.data() + s.record_body.size(), trailer);
   return s;
+}
+
+std::optional<std::string_view> RecordBodyOf(std::string_view value) {
+  if (value.empty()) return std::nullopt;
+  const size_t trailer = TrailerSize(value);
+  if (value.size() < trailer + 1) return std::nullopt;
+  return value.substr(0, value.size() - trailer);
 }
 
 bool SplitValue::Matches(const domain::Hash& computed) const {

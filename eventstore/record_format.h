@@ -87,6 +87,9 @@ struct SplitValue {
   bool Matches(const domain::Hash& computed) const;
 };
 std::optional<SplitValue> Split(std::string_view value);
+// Split's record_body alone, the stored hash not copied (a read that trusts the chain);
+// nullopt where Split's is.
+std::optional<std::string_view> RecordBodyOf(std::string_view value);
 // Decodes a record body into `e` (position/prev_hash/hash are left alone); false if the
 // bytes are malformed. Layouts 2-4 with a personal part set personal_form kSealed
 // (`personal` holds the sealed bytes); layout 1 (stores written before encryption) holds it

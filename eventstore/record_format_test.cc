@@ -104,6 +104,64 @@ TEST(RecordFormatTest, AViewsDecodeSetsWhatViewsReadAndEmptiesTheRest) {
   EXPECT_FALSE(DecodeRecordBody(record + "z", views, EnvelopeFields::kViews));
 }
 
+// The record's numbers read with ten bytes or more left (no check of the end at each byte)
+// and with fewer (the heads' and the index's short values): every length of varint, the
+// extremes, and an eleventh byte refused.
+TEST(RecordFormatTest, NumbersOfEveryLengthDecodeWithAnyBytesLeft) {
+  for (int64_t micros : {int64_t{0}, int64_t{-1}, int64_t{1} << 40, int64_t{1'700'000'000'000'000},
+                         INT64_MAX, INT64_MIN, -(int64_t{1} << 50)}) {
+    for (uint64_t version : {uint64_t{1}, uint64_t{127}, uint64_t{128}, uint64_t{1} << 35, UINT64_MAX}) {
+      domain::Envelope e;
+      e.position = 9;
+      e.stream = "s";
+      e.version = version;
+      e.type = "T";
+      e.recorded_at = domain::Timestamp{micros};
+      e.effective_at = domain::Timestamp{-micros};
+      domain::Envelope back;
+      ASSERT_TRUE(DecodeRecordBody(EncodeRecordBody(e), back)) << micros << " " << version;
+      EXPECT_EQ(back.version, version);
+      EXPECT_EQ(back.recorded_at, e.recorded_at);
+      EXPECT_EQ(back.effective_at, e.effective_at);
+    }
+  }
+  for (uint64_t n = 1; n != 0; n <<= 1) {  // every varint length, in a value shorter than ten bytes
+    for (uint64_t v : {n - 1, n, n + 1}) {
+      const Head h{v, UINT64_MAX - v};
+      const auto back = DecodeHead(EncodeHead(h));
+      ASSERT_TRUE(back) << v;
+      EXPECT_EQ(back->version, h.version);
+      EXPECT_EQ(back->last_position, h.last_position);
+    }
+  }
+  // Eleven bytes of varint: past the tenth, refused, with ten bytes or more left and with fewer.
+  std::string record = Bytes({4, 1, 's', 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01});
+  record += std::string(40, '\0');
+  domain::Envelope back;
+  EXPECT_FALSE(DecodeRecordBody(record, back));
+  EXPECT_FALSE(DecodeHead(Bytes({1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0})));
+  EXPECT_FALSE(DecodeHead(Bytes({1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80})));  // ends inside
+}
+
+// A read that trusts the chain takes the body as Split does, without the hash.
+TEST(RecordFormatTest, TheRecordBodyOfAValueIsSplitsWithoutTheHash) {
+  domain::Hash hash{};
+  for (size_t i = 0; i < hash.size(); ++i) hash[i] = static_cast<uint8_t>(100 + i);
+  for (uint64_t position : {kAnchorEvery, kAnchorEvery + 1}) {  // whole hash, then a check of it
+    domain::Envelope e;
+    e.position = position;
+    e.stream = "person-1";
+    e.body = "b";
+    const std::string value = EncodeValue(EncodeRecordBody(e), hash);
+    const auto split = Split(value);
+    ASSERT_TRUE(split);
+    EXPECT_EQ(RecordBodyOf(value), split->record_body) << position;
+  }
+  EXPECT_FALSE(RecordBodyOf(""));
+  EXPECT_FALSE(RecordBodyOf(Bytes({4, 1, 2, 3})));  // shorter than a check and one byte
+  EXPECT_FALSE(Split(Bytes({4, 1, 2, 3})));
+}
+
 TEST(RecordFormatTest, KeysEndInTheirNumberBigEndian) {
   std::string out = "p";
   PutFixed64BE(out, 0x0102030405060708ULL);
