@@ -334,9 +334,8 @@ TEST_F(AccessLogTest, PersonPrefixDoesNotLeakIntoAnotherPerson) {
   EXPECT_EQ((*p1)[0].record.subject, "alice");
 }
 
-// Index entries go into the memtable from their person's insert hint (access_log.cc,
-// InsertHintOf): over many writes, people first read between people already indexed (their
-// neighbours' hints then point across the newcomers), ids that are prefixes of others, the
+// Index entries are one per person per write, scattered over the index: over many writes,
+// people first read between people already indexed, ids that are prefixes of others, the
 // report of each still lists exactly their reads in order, before and after a reopen.
 TEST_F(AccessLogTest, ReadsOfPeopleInterleavedOverManyWritesAreListedPerPerson) {
   const std::vector<std::string> people = {"P5", "P1", "P9", "P3", "P7", "P2", "P10", "P8", "P4", "P6", "P55", "P0"};
