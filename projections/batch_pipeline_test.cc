@@ -49,6 +49,25 @@ class BatchPipelineTest : public ::testing::Test {
     first = std::move(*a);
     second = std::move(*b);
   }
+  // Both batches folded (deferred, as a catch-up from scratch does), flushed and stored.
+  void FoldBothAndStore() {
+    pipeline->Defer(true);
+    pipeline->Fold(*first, *db);
+    ViewsDb::Batch out;
+    ASSERT_FALSE(pipeline->Step(&*second, *db, out));
+    ASSERT_FALSE(pipeline->Step(nullptr, *db, out));
+    ASSERT_FALSE(pipeline->Flush(out));
+    pipeline->FlushStored();
+  }
+  // A person with an event in the second batch (its last).
+  std::string SomeoneInTheSecondBatch() const {
+    std::string someone;
+    for (const domain::Envelope& env : second->envelopes) {
+      if (env.stream.starts_with("person-")) someone = env.stream.substr(7);
+    }
+    return someone;
+  }
+
   TestLog log;
   std::vector<std::unique_ptr<View>> views;  // none: the person records alone
   std::unique_ptr<ViewsDb> db;
@@ -122,22 +141,13 @@ TEST_F(BatchPipelineTest, TheSpillIsRemovedAfterItsEndOnAThreadOfItsOwn) {
     if (released.wait_for(std::chrono::seconds(5)) != std::future_status::ready) end_waited = true;
   });
   ASSERT_TRUE(pipeline.SpillPeople(dir));
-  pipeline.Defer(true);
-  pipeline.Fold(*first, *db);
-  ViewsDb::Batch out;
-  ASSERT_FALSE(pipeline.Step(&*second, *db, out));
-  ASSERT_FALSE(pipeline.Step(nullptr, *db, out));
-  ASSERT_FALSE(pipeline.Flush(out));
-  pipeline.FlushStored();
+  ASSERT_NO_FATAL_FAILURE(FoldBothAndStore());
   ASSERT_TRUE(std::filesystem::exists(dir + "/people-0"));
   auto unspilled = pipeline.UnspillPeople(*db);
   ASSERT_TRUE(unspilled) << unspilled.error().message;
   EXPECT_FALSE(pipeline.Spilling());
   EXPECT_TRUE(std::filesystem::exists(dir)) << "removed before UnspillPeople returned";
-  std::string someone;
-  for (const domain::Envelope& env : second->envelopes) {
-    if (env.stream.starts_with("person-")) someone = env.stream.substr(7);
-  }
+  const std::string someone = SomeoneInTheSecondBatch();
   auto stored = db->Get(std::string(layout::kPeoplePrefix) + someone);
   ASSERT_TRUE(stored && stored->has_value()) << someone << " is in the database";
   release.set_value();
@@ -151,17 +161,8 @@ TEST_F(BatchPipelineTest, TheSpillIsRemovedAfterItsEndOnAThreadOfItsOwn) {
 TEST_F(BatchPipelineTest, OnceUnspilledACachedRecordIsReadBackAlikeFromTheDatabase) {
   BatchPipeline& pipeline = *this->pipeline;
   ASSERT_TRUE(pipeline.SpillPeople(log.Path("views") + ".spill"));
-  pipeline.Defer(true);
-  pipeline.Fold(*first, *db);
-  ViewsDb::Batch out;
-  ASSERT_FALSE(pipeline.Step(&*second, *db, out));
-  ASSERT_FALSE(pipeline.Step(nullptr, *db, out));
-  ASSERT_FALSE(pipeline.Flush(out));
-  pipeline.FlushStored();
-  std::string someone;
-  for (const domain::Envelope& env : second->envelopes) {
-    if (env.stream.starts_with("person-")) someone = env.stream.substr(7);
-  }
+  ASSERT_NO_FATAL_FAILURE(FoldBothAndStore());
+  const std::string someone = SomeoneInTheSecondBatch();
   ASSERT_NE(pipeline.Find(someone), nullptr);
   const PersonRecord before = *pipeline.Find(someone);
   ASSERT_GT(pipeline.CachedPeople(), 20u);
