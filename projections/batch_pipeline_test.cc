@@ -59,6 +59,15 @@ class BatchPipelineTest : public ::testing::Test {
     ASSERT_FALSE(pipeline->Flush(out));
     pipeline->FlushStored();
   }
+  // `probes` as the views of a pipeline of three partitions with its folds attached, which
+  // applies both batches (and is gone when this returns: the probes keep what they saw).
+  void ApplyBothTo(std::vector<std::unique_ptr<View>>& probes, const std::string& name) {
+    BatchPipeline probed(probes, Rules(), 3, 2, log.Path(name));
+    probed.AttachFolds();
+    ViewsDb::Batch out;
+    ASSERT_FALSE(probed.Apply(*first, *db, out));
+    ASSERT_FALSE(probed.Apply(*second, *db, out));
+  }
   // A person with an event in the second batch (its last).
   std::string SomeoneInTheSecondBatch() const {
     std::string someone;
@@ -269,11 +278,7 @@ TEST_F(BatchPipelineTest, ViewsGetTheRecordBeforeEachEventOrItsGpWhereTheyReadNo
   std::vector<std::unique_ptr<View>> probes;
   probes.push_back(std::make_unique<RecordProbe>());
   const auto& probe = static_cast<const RecordProbe&>(*probes.front());
-  BatchPipeline pipeline(probes, Rules(), 3, 2, log.Path("probe"));
-  pipeline.AttachFolds();
-  ViewsDb::Batch out;
-  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
-  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+  ASSERT_NO_FATAL_FAILURE(ApplyBothTo(probes, "probe"));
 
   PersonDirectory sequential(Rules());
   std::vector<std::string> want;
@@ -359,11 +364,7 @@ TEST_F(BatchPipelineTest, AViewIsHandedOnlyTheEventsOfItsInterest) {
   std::vector<std::unique_ptr<View>> probes;
   probes.push_back(std::make_unique<InterestProbe>());
   const auto& probe = static_cast<const InterestProbe&>(*probes.front());
-  BatchPipeline pipeline(probes, Rules(), 3, 2, log.Path("interest"));
-  pipeline.AttachFolds();
-  ViewsDb::Batch out;
-  ASSERT_FALSE(pipeline.Apply(*first, *db, out));
-  ASSERT_FALSE(pipeline.Apply(*second, *db, out));
+  ASSERT_NO_FATAL_FAILURE(ApplyBothTo(probes, "interest"));
 
   PersonDirectory sequential(Rules());
   std::vector<std::string> want;
