@@ -114,21 +114,21 @@ rocksdb::IOStatus CreationFileSystem::NewWritableFile(const std::string& f,
                                                       const rocksdb::FileOptions& o,
                                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
                                                       rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = FileSystemWrapper::NewWritableFile(f, o, r, dbg);
-  // Files opened after the creation are RocksDB's own, as they are: nothing to skip.
-  if (!s.ok() || !skipping()) return s;
-  *r = std::make_unique<SkippingFile>(std::move(*r), *this, Base(f));
-  Written(f, "write");
-  return s;
+  return Opened(FileSystemWrapper::NewWritableFile(f, o, r, dbg), f, r, "write");
 }
 
 rocksdb::IOStatus CreationFileSystem::ReopenWritableFile(
     const std::string& f, const rocksdb::FileOptions& o,
     std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* dbg) {
-  rocksdb::IOStatus s = FileSystemWrapper::ReopenWritableFile(f, o, r, dbg);
+  return Opened(FileSystemWrapper::ReopenWritableFile(f, o, r, dbg), f, r, "reopen");
+}
+
+rocksdb::IOStatus CreationFileSystem::Opened(rocksdb::IOStatus s, const std::string& f,
+                                             std::unique_ptr<rocksdb::FSWritableFile>* r, const char* how) {
+  // Files opened after the creation are RocksDB's own, as they are: nothing to skip.
   if (!s.ok() || !skipping()) return s;
   *r = std::make_unique<SkippingFile>(std::move(*r), *this, Base(f));
-  Written(f, "reopen");
+  Written(f, how);
   return s;
 }
 

@@ -61,6 +61,9 @@ class CreationFileSystem final : public rocksdb::FileSystemWrapper {
 
  private:
   void Written(const std::string& f, const char* how);
+  // A writable file `s` opened: wrapped as a SkippingFile and remembered while Skipping.
+  rocksdb::IOStatus Opened(rocksdb::IOStatus s, const std::string& f,
+                           std::unique_ptr<rocksdb::FSWritableFile>* r, const char* how);
 
   std::function<void(const std::string&)> step_;
   mutable std::mutex mu_;
